@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Each creates .venv on first use and (re)installs the project when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    ?= results
+
+.PHONY: run test app venv clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip >/dev/null
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/hospital-twin validate scenarios/baseline.yaml scenarios/whatif/*.yaml
+	$(BIN)/hospital-twin run scenarios/baseline.yaml --replications 10 --out $(OUT)/baseline
+	$(BIN)/hospital-twin run scenarios/whatif/winter_surge.yaml --replications 10 --out $(OUT)/winter_surge
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_sim.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

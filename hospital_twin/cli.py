@@ -1,0 +1,284 @@
+"""The ``hospital-twin`` command line: thin commands over the package API.
+
+Exit status: 0 success, 2 invalid input (file, line, field and what is wrong; no
+traceback), 1 unexpected failure. This is the only module that prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hospital_twin import __version__
+
+app = typer.Typer(
+    name="hospital-twin",
+    help="A discrete-event digital twin of hospital operations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_INVALID = 2
+EXIT_FAILURE = 1
+
+
+class _InputError(Exception):
+    """Bad input that is the user's to fix (exit 2)."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"hospital-twin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Simulate hospital scenarios written in YAML and summarise their KPIs."""
+
+
+def _load(path: Path):
+    from hospital_twin.scenario import load_scenario
+
+    return load_scenario(path)
+
+
+# --------------------------------------------------------------------------- validate
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.", show_default=False)],
+) -> None:
+    """Check scenario files and print every problem found."""
+    from hospital_twin.scenario import ScenarioError
+
+    bad = 0
+    for f in files:
+        try:
+            scn = _load(f)
+        except ScenarioError as exc:
+            bad += 1
+            n = len(exc.issues)
+            err_console.print(f"[red]✗[/red] {f}: {n} problem{'s' if n != 1 else ''}")
+            for issue in exc.issues:
+                err_console.print(f"  {issue}", soft_wrap=True)
+            continue
+        beds = sum(u.beds for u in scn.units.values())
+        out_console.print(
+            f"[green]✓[/green] {f}: '{scn.name}', {len(scn.units)} units, {beds} beds, "
+            f"{len(scn.arrivals)} arrival streams, {len(scn.electives)} elective lists"
+        )
+    if bad:
+        raise typer.Exit(EXIT_INVALID)
+
+
+# --------------------------------------------------------------------------- schema
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Print the JSON Schema of the scenario language (for editor completion and checks)."""
+    from hospital_twin.scenario import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        out_console.print(f"wrote {out}")
+
+
+# --------------------------------------------------------------------------- run
+_TABLE_METRICS = [
+    ("occupancy_mean", "occupied beds", 1),
+    ("utilisation", "utilisation", "%"),
+    ("waited_share", "waited", "%"),
+    ("wait_for_bed_mean_h", "wait for bed h", 2),
+    ("los_mean_h", "stay h", 1),
+    ("rejected_share", "turned away", "%"),
+    ("blocked_bed_hours", "blocked bed-h", 0),
+]
+_ED_METRICS = [
+    ("ed_4h_breach_share", "over 4 h", "%"),
+    ("ed_12h_breach_share", "over 12 h", "%"),
+    ("ed_time_in_dept_mean_h", "time in ED h", 2),
+    ("ed_time_to_clinician_mean_h", "to clinician h", 2),
+    ("ed_boarding_mean_h", "boarding h", 2),
+    ("ed_dta_12h_waits", "12 h trolley waits", 1),
+]
+
+
+def _fmt(value: float, how) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if how == "%":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.{how}f}"
+
+
+def _cell(summary, metric: str, unit: str, how) -> str:
+    row = summary[(summary["metric"] == metric) & (summary["unit"] == unit)]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    if r["n_reps"] > 1 and not math.isnan(r["ci_low"]):
+        half = (r["ci_high"] - r["ci_low"]) / 2
+        return f"{_fmt(r['mean'], how)} [dim]±{_fmt(half, how)}[/dim]"
+    return _fmt(r["mean"], how)
+
+
+def print_summary(result) -> None:
+    """KPI tables with 95% confidence intervals."""
+    s = result.summary
+    scn = result.scenario
+    n = result.provenance.get("replications")
+    t = Table(
+        title=f"{scn.name}: {n} replications x {scn.horizon_days:g} days after {scn.warmup_days:g} days warm-up; "
+        "mean ± 95% CI half-width",
+        title_justify="left",
+    )
+    t.add_column("unit")
+    t.add_column("beds", justify="right")
+    for _, label, _ in _TABLE_METRICS:
+        t.add_column(label, justify="right")
+    inpatient_beds = sum(u.beds for u in scn.units.values() if u.ed is None)
+    for unit, spec in list(scn.units.items()) + [("ALL", None)]:
+        beds = str(spec.beds) if spec is not None else str(inpatient_beds)
+        t.add_row(unit, beds, *[_cell(s, m, unit, how) for m, _, how in _TABLE_METRICS])
+    out_console.print(t)
+    eds = [u for u, spec in scn.units.items() if spec.ed is not None]
+    if eds:
+        t = Table(title="Emergency department", title_justify="left")
+        t.add_column("unit")
+        for _, label, _ in _ED_METRICS:
+            t.add_column(label, justify="right")
+        for u in eds:
+            t.add_row(u, *[_cell(s, m, u, how) for m, _, how in _ED_METRICS])
+        out_console.print(t)
+    extra = []
+    if scn.electives:
+        extra.append(("electives cancelled", _cell(s, "cancelled", "ALL", 1), _cell(s, "cancelled_share", "ALL", "%")))
+    if scn.staffing is not None:
+        for u in scn.staffing.units:
+            extra.append((f"{u}: hours over nurse ratio", _cell(s, "ratio_breach_hours", u, 0), _cell(s, "ratio_breach_share", u, "%")))
+    for u, spec in scn.units.items():
+        if spec.escalation is not None:
+            extra.append((f"{u}: escalation beds open (mean)", _cell(s, "escalation_beds_open_mean", u, 2), ""))
+    if extra:
+        t = Table(title="Electives, staffing and escalation", title_justify="left")
+        t.add_column("measure")
+        t.add_column("value", justify="right")
+        t.add_column("share", justify="right")
+        for row in extra:
+            t.add_row(*row)
+        out_console.print(t)
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    *,
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Base seed (default: the scenario's).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend on it.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: results/<file stem>).")] = None,
+    table_format: Annotated[
+        str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")
+    ] = "parquet",
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep the simulated event log.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+) -> None:
+    """Simulate a scenario and write its results folder (summary, KPIs, census, event log, provenance)."""
+    from hospital_twin.experiment import run_scenario
+    from hospital_twin.resultsdir import write_results
+
+    if table_format not in ("parquet", "csv"):
+        raise _InputError(f"--format: expected parquet or csv, got '{table_format}'")
+    scn = _load(file)
+    n = replications or scn.replications
+    out_dir = out or Path("results") / file.stem
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"{scn.name}: replications", total=n)
+        result = run_scenario(
+            scn,
+            replications=n,
+            seed=seed,
+            workers=workers,
+            keep_log=not no_log,
+            on_progress=lambda done, total: progress.update(task, completed=done),
+        )
+    result.provenance["source_file"] = str(file)
+    write_results(result, out_dir, fmt=table_format)  # type: ignore[arg-type]
+    if not quiet:
+        print_summary(result)
+    out_console.print(f"results written to {out_dir}/")
+
+
+# --------------------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; turns known errors into exit codes without tracebacks."""
+    from hospital_twin.scenario import ScenarioError
+
+    try:
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int):
+            return rv
+    except ScenarioError as exc:
+        for issue in exc.issues:
+            err_console.print(f"[red]error:[/red] {issue}", soft_wrap=True)
+        return EXIT_INVALID
+    except _InputError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return EXIT_INVALID
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence before a user
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error from the argument parser (click)
+            return exc.exit_code
+        if os.environ.get("HOSPITAL_TWIN_DEBUG"):
+            raise
+        err_console.print(
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
+            "This is a bug in hospital-twin; set HOSPITAL_TWIN_DEBUG=1 to see the traceback."
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def entry() -> None:
+    """``hospital-twin`` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,692 @@
+"""The scenario language: pydantic models for one hospital scenario.
+
+A scenario says which units a hospital has (beds, what happens when they are full,
+cleaning time, escalation beds, planned capacity changes), how patients arrive
+(Poisson streams with hour-of-day, day-of-week and dated multipliers; elective
+lists), where they go (routes between units), how long they stay (duration
+distributions with the time unit in the key), when they may be discharged, how the
+emergency department is staffed and how nurses are rostered against ratios.
+
+Defaults live here. Field names carry their unit (``per_day``, ``mean_hours``,
+``cancel_after_hours``). Cross-field rules (every name exists, probabilities sum to 1,
+every unit reaches the exit) are in :func:`scenario_problems`, which returns every
+problem with the path of the field it concerns, so that the loader can point at the
+file and line.
+
+This module does no file access and knows nothing about SimPy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Any, Literal
+
+import networkx as nx
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from hospital_twin.distributions import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Weibull,
+)
+
+__all__ = [
+    "EXIT",
+    "Scenario",
+    "UnitSpec",
+    "ArrivalSpec",
+    "ElectiveSpec",
+    "DistributionSpec",
+    "DischargeSpec",
+    "PatientClassSpec",
+    "ShiftSpec",
+    "StaffingSpec",
+    "UnitStaffingSpec",
+    "EDSpec",
+    "EscalationSpec",
+    "CapacityChangeSpec",
+    "MultiplierSpec",
+    "Problem",
+    "ScenarioInvalid",
+    "scenario_problems",
+    "DEFAULT_CLASS",
+]
+
+EXIT = "exit"
+"""Route destination meaning: the patient leaves the hospital."""
+
+DEFAULT_CLASS = "general"
+"""Class of patients whose arrival stream names none."""
+
+_TIME_UNITS = {"hours": 1.0, "days": 24.0, "minutes": 1.0 / 60.0}
+_PROB_TOL = 1e-6
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Weights24 = Annotated[list[NonNegFloat], Field(min_length=24, max_length=24)]
+Weights7 = Annotated[list[NonNegFloat], Field(min_length=7, max_length=7)]
+
+
+# --------------------------------------------------------------------------- durations
+class DistributionSpec(_Spec):
+    """A duration distribution; give the time unit in the key (``mean_hours``, ``median_days``)."""
+
+    distribution: Literal["exponential", "lognormal", "gamma", "weibull", "fixed", "empirical"]
+    mean_hours: PositiveFloat | None = None
+    mean_days: PositiveFloat | None = None
+    mean_minutes: PositiveFloat | None = None
+    median_hours: PositiveFloat | None = None
+    median_days: PositiveFloat | None = None
+    median_minutes: PositiveFloat | None = None
+    p90_hours: PositiveFloat | None = None
+    p90_days: PositiveFloat | None = None
+    p90_minutes: PositiveFloat | None = None
+    value_hours: NonNegFloat | None = None
+    value_days: NonNegFloat | None = None
+    value_minutes: NonNegFloat | None = None
+    cv: PositiveFloat | None = Field(None, description="coefficient of variation, sd / mean")
+    quantiles_hours: dict[float, NonNegFloat] | None = None
+    quantiles_days: dict[float, NonNegFloat] | None = None
+    quantiles_minutes: dict[float, NonNegFloat] | None = None
+    samples_hours: list[NonNegFloat] | None = None
+    samples_days: list[NonNegFloat] | None = None
+    samples_minutes: list[NonNegFloat] | None = None
+
+    def _in_hours(self, stem: str) -> Any:
+        given = [(u, getattr(self, f"{stem}_{u}")) for u in _TIME_UNITS]
+        given = [(u, v) for u, v in given if v is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"give {stem} once, in one time unit (found {', '.join(stem + '_' + u for u, _ in given)})"
+            )
+        if not given:
+            return None
+        unit, value = given[0]
+        factor = _TIME_UNITS[unit]
+        if isinstance(value, dict):
+            return {float(p): float(v) * factor for p, v in value.items()}
+        if isinstance(value, list):
+            return [float(v) * factor for v in value]
+        return float(value) * factor
+
+    @model_validator(mode="after")
+    def _check_parameters(self) -> DistributionSpec:
+        self.to_distribution()
+        return self
+
+    def to_distribution(self) -> Distribution:
+        """The sampling object, parameters converted to hours."""
+        kind = self.distribution
+        mean = self._in_hours("mean")
+        median = self._in_hours("median")
+        p90 = self._in_hours("p90")
+        value = self._in_hours("value")
+        quantiles = self._in_hours("quantiles")
+        samples = self._in_hours("samples")
+        cv = self.cv
+
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise ValueError(f"{kind}: {msg}")
+
+        if kind == "fixed":
+            need(value is not None or mean is not None, "give value_hours (or mean_hours)")
+            return Fixed(value if value is not None else mean)
+        if kind == "empirical":
+            need((quantiles is None) != (samples is None), "give either quantiles_hours or samples_hours")
+            if samples is not None:
+                need(len(samples) >= 1, "samples_hours is empty")
+                return Empirical.from_samples(samples)
+            probs = sorted(quantiles)
+            need(len(probs) >= 2, "quantiles_hours needs at least two points, e.g. {0.0: 2, 1.0: 300}")
+            need(probs[0] == 0.0 and probs[-1] == 1.0, "quantiles_hours must include 0.0 and 1.0")
+            values = [quantiles[p] for p in probs]
+            need(
+                all(b >= a for a, b in zip(values, values[1:], strict=False)),
+                "quantile values must not decrease as the probability grows",
+            )
+            return Empirical(probs, values)
+        need(value is None, "value_* is only for the fixed distribution")
+        if kind == "exponential":
+            need(p90 is None, "exponential takes mean_hours (or median_hours) only")
+            need(cv is None or abs(cv - 1) < 1e-9, "an exponential always has cv 1")
+            need((mean is None) != (median is None), "give mean_hours or median_hours")
+            return Exponential(mean if mean is not None else median / math.log(2))
+        builders = {"lognormal": Lognormal, "gamma": Gamma, "weibull": Weibull}
+        cls = builders[kind]
+        if mean is not None:
+            need(median is None and p90 is None, "give mean with cv, or median with p90, not both")
+            need(cv is not None, "give cv with mean_hours")
+            return cls.from_mean_cv(mean, cv)
+        need(median is not None and p90 is not None, "give mean_hours and cv, or median_hours and p90_hours")
+        need(cv is None, "cv goes with mean, not with median and p90")
+        need(p90 > median, "p90 must be greater than the median")
+        return cls.from_median_p90(median, p90)
+
+
+# --------------------------------------------------------------------------- units
+class EscalationSpec(_Spec):
+    """Extra beds opened under pressure and closed when it eases (beds close as they free up)."""
+
+    beds: int = Field(gt=0, description="escalation beds that can be opened")
+    open_at: float = Field(
+        0.95, gt=0, description="open when (occupied + waiting) / base beds reaches this share"
+    )
+    close_below: float = Field(0.85, gt=0, description="close when the pressure falls below this share")
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> EscalationSpec:
+        if self.close_below > self.open_at:
+            raise ValueError("close_below must not exceed open_at")
+        return self
+
+
+class CapacityChangeSpec(_Spec):
+    """From ``at`` on, the unit has ``beds`` base beds; a cut closes beds only as patients leave."""
+
+    at: dt.datetime
+    beds: int = Field(ge=0)
+
+
+class EDSpec(_Spec):
+    """Makes a unit an emergency department: patients in a cubicle (bed) wait for a clinician.
+
+    The unit's ``length_of_stay`` is the time from the end of the clinician's assessment
+    to the decision (tests, observation); then the patient leaves or, with a decision to
+    admit, boards in the cubicle until a bed is found.
+    """
+
+    clinicians: int | dict[str, int] = Field(
+        description="clinicians on duty: a number, or a number per shift named in `shifts`"
+    )
+    assessment: DistributionSpec = Field(description="clinician time per patient")
+
+    @field_validator("clinicians")
+    @classmethod
+    def _non_negative(cls, v: int | dict[str, int]) -> int | dict[str, int]:
+        values = v.values() if isinstance(v, dict) else [v]
+        if any(x < 0 for x in values):
+            raise ValueError("clinician numbers must be >= 0")
+        return v
+
+
+class DischargeSpec(_Spec):
+    """When patients may leave the hospital (internal transfers happen at any hour).
+
+    ``window_hours: [8, 20]`` holds a patient whose stay ends outside 08:00-20:00 in the
+    bed until the window opens. ``hourly_profile`` instead gives relative weights of the
+    hour at which discharges happen: a patient leaves at the first occurrence of its
+    drawn hour after its stay ends. ``weekend_rate`` is the weekend discharge rate
+    relative to weekdays (0 = nobody leaves at weekends).
+    """
+
+    window_hours: tuple[float, float] | None = Field(
+        None, description="[open, close) clock hours, e.g. [8, 20]"
+    )
+    hourly_profile: Weights24 | None = None
+    weekend_rate: float = Field(1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> DischargeSpec:
+        if self.window_hours is not None:
+            a, b = self.window_hours
+            if not (0 <= a < b <= 24):
+                raise ValueError("window_hours must be [open, close] with 0 <= open < close <= 24")
+        if self.hourly_profile is not None:
+            if sum(self.hourly_profile) <= 0:
+                raise ValueError("hourly_profile needs at least one positive weight")
+            if self.window_hours is not None:
+                a, b = self.window_hours
+                inside = [w for h, w in enumerate(self.hourly_profile) if a <= h < b]
+                if sum(inside) <= 0:
+                    raise ValueError("hourly_profile has no weight inside window_hours")
+        return self
+
+
+class UnitSpec(_Spec):
+    """A ward, ICU, assessment unit or emergency department."""
+
+    beds: int = Field(ge=0, description="staffed base beds (cubicles for an ED)")
+    when_full: Literal["queue", "reject"] = Field(
+        "queue", description="queue: wait first come first served; reject: turned away"
+    )
+    kind: Literal["ward", "icu", "hdu", "assessment", "ed", "other"] = "ward"
+    turnaround_hours: NonNegFloat = Field(0.0, description="cleaning time after a patient leaves a bed")
+    turnaround: DistributionSpec | None = Field(None, description="cleaning time as a distribution")
+    escalation: EscalationSpec | None = None
+    capacity_changes: list[CapacityChangeSpec] = Field(default_factory=list)
+    discharge: DischargeSpec | None = Field(None, description="overrides the scenario's discharge policy")
+    ed: EDSpec | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UnitSpec:
+        if self.turnaround is not None and self.turnaround_hours:
+            raise ValueError("give turnaround_hours or turnaround, not both")
+        return self
+
+    def turnaround_distribution(self) -> Distribution | None:
+        if self.turnaround is not None:
+            return self.turnaround.to_distribution()
+        if self.turnaround_hours > 0:
+            return Fixed(self.turnaround_hours)
+        return None
+
+
+# --------------------------------------------------------------------------- arrivals
+class MultiplierSpec(_Spec):
+    """Arrival rate multiplied by ``factor`` from ``from`` (inclusive) to ``to`` (exclusive)."""
+
+    from_: dt.datetime = Field(alias="from")
+    to: dt.datetime
+    factor: NonNegFloat
+    label: str = ""
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _date_to_datetime(cls, v: Any) -> Any:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime.combine(v, dt.time())
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MultiplierSpec:
+        if self.to <= self.from_:
+            raise ValueError("`to` must be after `from`")
+        return self
+
+
+class ArrivalSpec(_Spec):
+    """A Poisson stream of unplanned arrivals to one unit."""
+
+    name: str
+    unit: str
+    per_day: NonNegFloat = Field(description="mean arrivals per day")
+    patient_class: str | None = None
+    class_mix: dict[str, NonNegFloat] | None = Field(
+        None, description="share of each patient class in this stream (instead of patient_class)"
+    )
+    source: str | None = Field(None, description="arrival_source in the event log, e.g. ed, ambulance")
+    hour_of_day: Weights24 | None = Field(None, description="relative weights, scaled to mean 1")
+    day_of_week: Weights7 | None = Field(None, description="Mon..Sun relative weights, scaled to mean 1")
+    multipliers: list[MultiplierSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks(self) -> ArrivalSpec:
+        if self.patient_class is not None and self.class_mix is not None:
+            raise ValueError("give patient_class or class_mix, not both")
+        if self.class_mix is not None and abs(sum(self.class_mix.values()) - 1) > _PROB_TOL:
+            raise ValueError(f"class_mix shares sum to {sum(self.class_mix.values()):.6g}, not 1")
+        for key in ("hour_of_day", "day_of_week"):
+            w = getattr(self, key)
+            if w is not None and sum(w) <= 0:
+                raise ValueError(f"{key} needs at least one positive weight")
+        return self
+
+    def classes(self) -> dict[str, float]:
+        if self.class_mix is not None:
+            return dict(self.class_mix)
+        return {self.patient_class or DEFAULT_CLASS: 1.0}
+
+
+class ElectiveSpec(_Spec):
+    """A planned admission list: a number of patients per weekday arriving at a clock hour.
+
+    A patient who finds no bed within ``cancel_after_hours`` is cancelled (and counted).
+    """
+
+    name: str
+    unit: str
+    per_weekday: Weights7 = Field(description="admissions booked per weekday, Mon..Sun")
+    hour: float = Field(7.0, ge=0, lt=24, description="clock hour at which they arrive")
+    cancel_after_hours: PositiveFloat = 4.0
+    patient_class: str = "elective"
+    source: str = "elective"
+
+
+# --------------------------------------------------------------------------- classes and staff
+class PatientClassSpec(_Spec):
+    """Routes and stays of one patient class; units it does not mention use the shorthands."""
+
+    routes: dict[str, dict[str, NonNegFloat]] = Field(default_factory=dict)
+    length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
+    priority: int = Field(0, description="lower goes first in a bed queue; ties first come first served")
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+
+
+class ShiftSpec(_Spec):
+    """A named shift by clock time, e.g. ``{start: "07:30", end: "20:00"}``; may cross midnight."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, v: Any) -> str:
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 24 * 60 * 60:
+            # YAML 1.1 reads 07:30 unquoted as a sexagesimal number of minutes
+            return f"{v // 60:02d}:{v % 60:02d}"
+        if not isinstance(v, str) or not _CLOCK.match(v):
+            raise ValueError('a clock time "HH:MM" is expected')
+        return v
+
+    @staticmethod
+    def _hours(clock: str) -> float:
+        h, m = clock.split(":")
+        return int(h) + int(m) / 60
+
+    @property
+    def start_h(self) -> float:
+        return self._hours(self.start) % 24
+
+    @property
+    def end_h(self) -> float:
+        return self._hours(self.end) % 24
+
+
+class UnitStaffingSpec(_Spec):
+    patients_per_nurse: PositiveFloat
+    nurses: dict[str, Annotated[int, Field(ge=0)]] = Field(description="nurses on duty per shift name")
+
+
+class StaffingSpec(_Spec):
+    """Nurses per unit per shift against a nurse-to-patient ratio.
+
+    ``cap_admissions``: a unit admits no more patients than its nurses can take (beds
+    above that stay closed; a shift change never sends a patient away).
+    ``count_breaches``: admissions are not limited; the hours in which patients exceed
+    nurses x ratio are counted.
+    """
+
+    policy: Literal["cap_admissions", "count_breaches"] = "count_breaches"
+    units: dict[str, UnitStaffingSpec]
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(_Spec):
+    """One hospital scenario. Times are hours from ``start`` inside the simulator."""
+
+    name: str
+    description: str = ""
+    extends: str | None = Field(None, description="path of a base scenario this file overrides")
+    start: dt.datetime = Field(description="simulation clock origin")
+    horizon_days: PositiveFloat = Field(description="simulated time after the warm-up")
+    warmup_days: NonNegFloat = Field(0.0, description="discarded from every KPI")
+    replications: int = Field(10, ge=1)
+    seed: int = Field(0, ge=0)
+    units: dict[str, UnitSpec] = Field(min_length=1)
+    arrivals: list[ArrivalSpec] = Field(default_factory=list)
+    electives: list[ElectiveSpec] = Field(default_factory=list)
+    routes: dict[str, dict[str, NonNegFloat]] = Field(
+        default_factory=dict, description="where a patient goes when its stay in a unit ends"
+    )
+    length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
+    patient_classes: dict[str, PatientClassSpec] = Field(default_factory=dict)
+    discharge: DischargeSpec | None = None
+    shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
+    staffing: StaffingSpec | None = None
+
+    @model_validator(mode="after")
+    def _semantics(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get("defer_semantics"):
+            return self
+        problems = scenario_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{p.where}: {p.message}" for p in problems))
+        return self
+
+    # ---- derived views used by the simulator and reports
+    @property
+    def warmup_h(self) -> float:
+        return self.warmup_days * 24.0
+
+    @property
+    def end_h(self) -> float:
+        return (self.warmup_days + self.horizon_days) * 24.0
+
+    def class_names(self) -> list[str]:
+        names: list[str] = list(self.patient_classes)
+        for a in self.arrivals:
+            names += [c for c in a.classes() if c not in names]
+        for e in self.electives:
+            if e.patient_class not in names:
+                names.append(e.patient_class)
+        return names
+
+    def routes_for(self, patient_class: str) -> dict[str, dict[str, float]]:
+        """Routes of a class: the class's own, then the shorthand for units it leaves out."""
+        merged = {u: dict(r) for u, r in self.routes.items()}
+        pc = self.patient_classes.get(patient_class)
+        if pc is not None:
+            merged.update({u: dict(r) for u, r in pc.routes.items()})
+        return merged
+
+    def stay_for(self, patient_class: str, unit: str) -> DistributionSpec | None:
+        pc = self.patient_classes.get(patient_class)
+        if pc is not None and unit in pc.length_of_stay:
+            return pc.length_of_stay[unit]
+        return self.length_of_stay.get(unit)
+
+    def entry_units(self, patient_class: str) -> set[str]:
+        units = {e.unit for e in self.electives if e.patient_class == patient_class}
+        units |= {a.unit for a in self.arrivals if patient_class in a.classes()}
+        return units
+
+    def route_graph(self, patient_class: str) -> nx.DiGraph:
+        """Units (and ``exit``) as nodes, route probabilities as edge weight ``p``."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self.units)
+        g.add_node(EXIT)
+        routes = self.routes_for(patient_class)
+        for u in self.units:
+            dests = routes.get(u)
+            if not dests:
+                g.add_edge(u, EXIT, p=1.0)
+                continue
+            for v, p in dests.items():
+                if p > 0:
+                    g.add_edge(u, v, p=p)
+        return g
+
+
+# --------------------------------------------------------------------------- cross-field checks
+class Problem(BaseModel):
+    """One thing wrong with a scenario, located by the path of its field."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+    @property
+    def where(self) -> str:
+        return _dotted(self.path)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+class ScenarioInvalid(ValueError):
+    """A scenario with problems; ``problems`` holds every one of them, located."""
+
+    def __init__(self, problems: list[Any], source: str | None = None):
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"known: {', '.join(sorted(known)) or 'none'}{hint}"
+
+
+def _check_route_table(
+    routes: dict[str, dict[str, float]], units: list[str], base: tuple[str, ...]
+) -> list[Problem]:
+    out: list[Problem] = []
+    for src, dests in routes.items():
+        if src not in units:
+            out.append(Problem(path=base + (src,), message=f"unknown unit '{src}' ({_did_you_mean(src, units)})"))
+        for dst in dests:
+            if dst != EXIT and dst not in units:
+                out.append(
+                    Problem(
+                        path=base + (src, dst),
+                        message=f"unknown destination '{dst}' (use '{EXIT}' to leave the hospital; "
+                        f"{_did_you_mean(dst, units)})",
+                    )
+                )
+        total = sum(dests.values())
+        if dests and abs(total - 1.0) > _PROB_TOL:
+            out.append(
+                Problem(path=base + (src,), message=f"route probabilities sum to {total:.6g}, not 1")
+            )
+    return out
+
+
+def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
+    """Shifts must tile the day: every minute covered by exactly one shift."""
+    cover = [0] * (24 * 60)
+    for s in shifts.values():
+        a = round(s.start_h * 60)
+        b = round(s.end_h * 60)
+        length = (b - a) % (24 * 60) or 24 * 60
+        for k in range(length):
+            cover[(a + k) % (24 * 60)] += 1
+    gaps = [m for m, c in enumerate(cover) if c == 0]
+    overlaps = [m for m, c in enumerate(cover) if c > 1]
+    out = []
+    if gaps:
+        out.append(
+            Problem(path=("shifts",), message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}")
+        )
+    if overlaps:
+        m = overlaps[0]
+        out.append(Problem(path=("shifts",), message=f"shifts overlap at {m // 60:02d}:{m % 60:02d}"))
+    return out
+
+
+def scenario_problems(s: Scenario) -> list[Problem]:
+    """Every cross-field problem of a parsed scenario (empty when it is sound)."""
+    units = list(s.units)
+    out: list[Problem] = []
+    declared_classes = list(s.patient_classes)
+
+    def check_class(name: str, path: tuple[str | int, ...]) -> None:
+        if declared_classes and name not in declared_classes:
+            out.append(Problem(path=path, message=f"unknown patient class '{name}' ({_did_you_mean(name, declared_classes)})"))
+
+    for i, a in enumerate(s.arrivals):
+        if a.unit not in units:
+            out.append(Problem(path=("arrivals", i, "unit"), message=f"unknown unit '{a.unit}' ({_did_you_mean(a.unit, units)})"))
+        for c in a.classes():
+            key = "class_mix" if a.class_mix else "patient_class"
+            check_class(c, ("arrivals", i, key))
+        for j, m in enumerate(a.multipliers):
+            if m.to <= s.start:
+                out.append(Problem(path=("arrivals", i, "multipliers", j), message="period ends before the scenario starts"))
+    names = [a.name for a in s.arrivals] + [e.name for e in s.electives]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            idx = i if i < len(s.arrivals) else i - len(s.arrivals)
+            where = "arrivals" if i < len(s.arrivals) else "electives"
+            out.append(Problem(path=(where, idx, "name"), message=f"stream name '{n}' is used twice"))
+    for i, e in enumerate(s.electives):
+        if e.unit not in units:
+            out.append(Problem(path=("electives", i, "unit"), message=f"unknown unit '{e.unit}' ({_did_you_mean(e.unit, units)})"))
+        check_class(e.patient_class, ("electives", i, "patient_class"))
+    if not s.arrivals and not s.electives:
+        out.append(Problem(path=("arrivals",), message="no arrivals and no electives: nobody would come"))
+
+    out += _check_route_table(s.routes, units, ("routes",))
+    for u in s.length_of_stay:
+        if u not in units:
+            out.append(Problem(path=("length_of_stay", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+    for c, pc in s.patient_classes.items():
+        out += _check_route_table(pc.routes, units, ("patient_classes", c, "routes"))
+        for u in pc.length_of_stay:
+            if u not in units:
+                out.append(Problem(path=("patient_classes", c, "length_of_stay", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+    if any(p.message.startswith("unknown") for p in out):
+        return out  # the graph checks below would only repeat these
+
+    # Every unit a class can reach must lead to the exit and have a length of stay.
+    for c in s.class_names():
+        g = s.route_graph(c)
+        entries = s.entry_units(c)
+        reach: set[str] = set()
+        for e in entries:
+            reach |= {e} | nx.descendants(g, e)
+        reach.discard(EXIT)
+        can_exit = nx.ancestors(g, EXIT)
+        for u in sorted(reach):
+            if u not in can_exit:
+                route_path = ("patient_classes", c, "routes", u) if u in s.patient_classes.get(c, PatientClassSpec()).routes else ("routes", u)
+                out.append(Problem(path=route_path, message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop)"))
+            spec = s.units[u]
+            if s.stay_for(c, u) is None and spec.ed is None:
+                out.append(
+                    Problem(
+                        path=("length_of_stay",),
+                        message=f"no length of stay for unit '{u}' (reached by class '{c}'); add it under "
+                        f"length_of_stay or patient_classes.{c}.length_of_stay",
+                    )
+                )
+
+    uses_shifts = s.staffing is not None or any(
+        isinstance(u.ed.clinicians, dict) for u in s.units.values() if u.ed is not None
+    )
+    if uses_shifts:
+        if not s.shifts:
+            out.append(Problem(path=("shifts",), message="staffing by shift needs `shifts` with clock times"))
+        else:
+            out += _shift_coverage_problems(s.shifts)
+    for u, spec in s.units.items():
+        if spec.ed is not None and isinstance(spec.ed.clinicians, dict):
+            for sh in spec.ed.clinicians:
+                if sh not in s.shifts:
+                    out.append(Problem(path=("units", u, "ed", "clinicians", sh), message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})"))
+            missing = [sh for sh in s.shifts if sh not in spec.ed.clinicians]
+            if missing and s.shifts:
+                out.append(Problem(path=("units", u, "ed", "clinicians"), message=f"no clinician number for shift(s) {', '.join(missing)}"))
+        for j, ch in enumerate(spec.capacity_changes):
+            if ch.at < s.start:
+                out.append(Problem(path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"))
+    if s.staffing is not None:
+        for u, st in s.staffing.units.items():
+            if u not in units:
+                out.append(Problem(path=("staffing", "units", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+            for sh in st.nurses:
+                if sh not in s.shifts:
+                    out.append(Problem(path=("staffing", "units", u, "nurses", sh), message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})"))
+            missing = [sh for sh in s.shifts if sh not in st.nurses]
+            if missing and s.shifts:
+                out.append(Problem(path=("staffing", "units", u, "nurses"), message=f"no nurse number for shift(s) {', '.join(missing)}"))
+    return out

@@ -1,0 +1,606 @@
+"""HospitalSim: one replication of a scenario on a SimPy environment.
+
+The picture: patients arrive (Poisson streams, thinned to follow the hour of the week
+and dated multipliers; elective lists at a clock hour) and ask a unit for a bed. A
+free bed is taken at once; otherwise the patient waits first come first served
+(within its class priority) or is turned away, as the unit says. When its stay ends
+the patient's route says where it goes next; it keeps its current bed until the next
+unit has one (blocking), or, going home, until the discharge policy lets it leave.
+A freed bed may need cleaning before the next patient. In an emergency department
+a patient in a cubicle waits for a clinician, is assessed, then either goes home or,
+with a decision to admit, boards in the cubicle until a bed is found.
+
+Arrival streams, shift changes and capacity changes are SimPy processes; each
+patient's pathway is a chain of callbacks on SimPy timeouts, with plain counters and
+heaps for beds, which is 4-5 times faster than a process and ``Resource`` per patient
+while keeping SimPy's event ordering.
+
+Every patient gets its "DNA" when it arrives: one row of uniforms from its arrival
+stream's own generator, fixing its class, route choices, stays and discharge hour.
+Two scenarios run with one seed therefore give the same patient the same draws
+(common random numbers), whatever else changes.
+
+The run returns raw records (:class:`SimOutput`); ``hospital_twin.results`` turns them
+into tables. No pandas, no logging or printing in the event loop; no files.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from hospital_twin import rng as _rng
+from hospital_twin.distributions import Distribution, Fixed
+from hospital_twin.scenario.schema import EXIT, Scenario
+from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+
+__all__ = ["HospitalSim", "SimOutput", "simulate", "DNA_VISITS", "STAY_FIELDS"]
+
+DNA_VISITS = 8
+"""Visits whose route and stay uniforms are in the DNA row; longer pathways draw from an overflow stream."""
+
+# DNA row layout
+_U_CLASS, _U_DIS_HOUR, _U_DIS_FRAC, _U_WEEKEND, _U_ASSESS = range(5)
+_U_VISITS = 5
+DNA_WIDTH = _U_VISITS + 2 * DNA_VISITS
+_BLOCK = 256
+
+STAY_FIELDS = (
+    "patient",  # int id, unique in the replication
+    "unit",  # unit index
+    "pclass",  # class index
+    "source",  # arrival source index (the previous unit's index + len(sources) for transfers)
+    "ready_at",  # when the patient asked for the bed
+    "start",  # when it got the bed
+    "ready_h",  # when its stay ended (medically ready to move on); nan while in treatment
+    "end",  # when it left the bed; nan if still there
+    "dest",  # next unit index, -1 home, -2 turned away by the next unit; -9 still inside
+    "seen_at",  # ED only: when a clinician started the assessment; nan otherwise
+)
+_DEST_EXIT = -1
+_DEST_REJECTED = -2
+_DEST_INSIDE = -9
+_NAN = math.nan
+
+
+@dataclass
+class SimOutput:
+    """Raw records of one replication (times in hours since the scenario start)."""
+
+    scenario: Scenario
+    rep: int
+    unit_names: list[str]
+    class_names: list[str]
+    source_names: list[str]
+    stays: np.ndarray  # (n, len(STAY_FIELDS)) float64
+    rejections: np.ndarray  # (n, 5): patient, unit, t, pclass, from_unit (-1 external)
+    cancellations: np.ndarray  # (n, 5): patient, unit, ready_at, t_cancel, pclass
+    waiting_at_end: np.ndarray  # (n, 4): patient, unit, ready_at, pclass
+    capacity_log: np.ndarray  # (n, 4): t, unit, capacity (beds admitting), escalation beds open
+    staffed_log: np.ndarray  # (n, 3): t, unit, nurses x ratio (staffed patients)
+    arrivals: np.ndarray  # (n, 4): patient, unit, t, pclass  (external arrivals, all of them)
+    end_h: float = 0.0
+    warmup_h: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class _Unit:
+    __slots__ = (
+        "idx", "name", "spec_beds", "base_beds", "esc_beds", "esc_open", "esc_open_at",
+        "esc_close_below", "staffed_cap", "cap", "occ", "cleaning", "queue", "n_waiting",
+        "reject", "turnaround", "turn_u", "is_ed", "discharge", "clin_count", "clin_busy",
+        "clin_queue", "assess",
+    )
+
+    def __init__(self, idx: int, name: str):
+        self.idx = idx
+        self.name = name
+
+
+class _Request:
+    __slots__ = ("patient", "unit", "ready_at", "active", "on_grant", "from_unit")
+
+    def __init__(self, patient, unit, ready_at, on_grant, from_unit):
+        self.patient = patient
+        self.unit = unit
+        self.ready_at = ready_at
+        self.active = True
+        self.on_grant = on_grant
+        self.from_unit = from_unit
+
+
+class _Patient:
+    __slots__ = ("pid", "pclass", "source", "dna", "visit", "stay", "unit", "prio", "overflow")
+
+    def __init__(self, pid, pclass, source, dna, prio, overflow):
+        self.pid = pid
+        self.pclass = pclass
+        self.source = source
+        self.dna = dna
+        self.visit = 0
+        self.stay = None
+        self.unit = None
+        self.prio = prio
+        self.overflow = overflow
+
+
+class HospitalSim:
+    """One replication of ``scenario`` with streams derived from ``(seed, rep)``."""
+
+    def __init__(self, scenario: Scenario, rep: int = 0, seed: int | None = None):
+        self.scenario = scenario
+        self.rep = rep
+        self.seed = scenario.seed if seed is None else seed
+        self.env = simpy.Environment()
+        self.calendar = Calendar(scenario.start)
+        self.end_h = scenario.end_h
+        self.unit_names = list(scenario.units)
+        self.class_names = scenario.class_names()
+        self.source_names: list[str] = []
+        self._unit_index = {n: i for i, n in enumerate(self.unit_names)}
+        self._class_index = {n: i for i, n in enumerate(self.class_names)}
+        self._next_pid = 0
+        self._seq = 0
+        # records
+        self._stays: list[list[float]] = []
+        self._rejections: list[tuple] = []
+        self._cancellations: list[tuple] = []
+        self._capacity_log: list[tuple] = []
+        self._staffed_log: list[tuple] = []
+        self._arrivals: list[tuple] = []
+        self._build_units()
+        self._build_pathways()
+
+    # ------------------------------------------------------------------ set-up
+    def _source_index(self, name: str) -> int:
+        if name not in self.source_names:
+            self.source_names.append(name)
+        return self.source_names.index(name)
+
+    def _build_units(self) -> None:
+        s = self.scenario
+        default_discharge = s.discharge
+        self.units: list[_Unit] = []
+        for i, (name, spec) in enumerate(s.units.items()):
+            u = _Unit(i, name)
+            u.spec_beds = spec.beds
+            u.base_beds = spec.beds
+            u.esc_beds = spec.escalation.beds if spec.escalation else 0
+            u.esc_open_at = spec.escalation.open_at if spec.escalation else math.inf
+            u.esc_close_below = spec.escalation.close_below if spec.escalation else 0.0
+            u.esc_open = 0
+            u.staffed_cap = math.inf
+            u.occ = 0
+            u.cleaning = 0
+            u.queue = []
+            u.n_waiting = 0
+            u.reject = spec.when_full == "reject"
+            u.turnaround = spec.turnaround_distribution()
+            u.turn_u = None
+            if u.turnaround is not None and not isinstance(u.turnaround, Fixed):
+                u.turn_u = _rng.stream(self.seed, self.rep, "turnaround", name)
+            policy = spec.discharge or default_discharge
+            rule = None
+            if policy is not None:
+                rule = DischargeRule(self.calendar, policy.window_hours, policy.hourly_profile, policy.weekend_rate)
+                if rule.is_trivial:
+                    rule = None
+            u.discharge = rule
+            u.is_ed = spec.ed is not None
+            u.clin_count = 0
+            u.clin_busy = 0
+            u.clin_queue = []
+            u.assess = spec.ed.assessment.to_distribution() if spec.ed else None
+            u.cap = u.base_beds
+            self.units.append(u)
+
+    def _build_pathways(self) -> None:
+        """Per class and unit: cumulative route probabilities, destinations, stay distribution."""
+        s = self.scenario
+        n_units = len(self.units)
+        self._routes: list[list[tuple[list[float], list[int]] | None]] = []
+        self._los: list[list[Distribution | None]] = []
+        self._prio: list[int] = []
+        for c in self.class_names:
+            routes = s.routes_for(c)
+            row_r: list[tuple[list[float], list[int]] | None] = [None] * n_units
+            row_l: list[Distribution | None] = [None] * n_units
+            for name, idx in self._unit_index.items():
+                dests = routes.get(name)
+                if dests:
+                    cum, targets, acc = [], [], 0.0
+                    for d, p in dests.items():
+                        if p <= 0:
+                            continue
+                        acc += p
+                        cum.append(acc)
+                        targets.append(_DEST_EXIT if d == EXIT else self._unit_index[d])
+                    cum[-1] = 1.0 + 1e-12
+                    row_r[idx] = (cum, targets)
+                spec = s.stay_for(c, name)
+                row_l[idx] = spec.to_distribution() if spec is not None else None
+            self._routes.append(row_r)
+            self._los.append(row_l)
+            pc = s.patient_classes.get(c)
+            self._prio.append(pc.priority if pc else 0)
+
+    # ------------------------------------------------------------------ capacity
+    def _set_capacity(self, u: _Unit) -> None:
+        cap = u.base_beds + u.esc_open
+        if u.staffed_cap < cap:
+            cap = int(u.staffed_cap)
+        if cap != u.cap:
+            u.cap = cap
+            self._capacity_log.append((self.env.now, u.idx, cap, u.esc_open))
+            self._dispatch(u)
+
+    def _pressure_check(self, u: _Unit) -> None:
+        pressure = (u.occ + u.n_waiting) / u.spec_beds if u.spec_beds else math.inf
+        if u.esc_open == 0 and pressure >= u.esc_open_at:
+            u.esc_open = u.esc_beds
+            self._set_capacity(u)
+        elif u.esc_open and pressure < u.esc_close_below:
+            u.esc_open = 0
+            self._set_capacity(u)
+
+    # ------------------------------------------------------------------ beds
+    def _request_bed(self, patient: _Patient, u: _Unit, on_grant, from_unit: int) -> _Request | None:
+        """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected."""
+        now = self.env.now
+        if not u.queue and u.occ + u.cleaning < u.cap:
+            u.occ += 1
+            on_grant(patient, u, now)
+            if u.esc_beds:
+                self._pressure_check(u)
+            return None
+        if u.reject:
+            self._rejections.append((patient.pid, u.idx, now, patient.pclass, from_unit))
+            on_grant(patient, None, now)
+            return None
+        req = _Request(patient, u, now, on_grant, from_unit)
+        self._seq += 1
+        heapq.heappush(u.queue, (patient.prio, self._seq, req))
+        u.n_waiting += 1
+        if u.esc_beds:
+            self._pressure_check(u)
+        return req
+
+    def _dispatch(self, u: _Unit) -> None:
+        queue = u.queue
+        while queue and u.occ + u.cleaning < u.cap:
+            req = heapq.heappop(queue)[2]
+            if not req.active:
+                continue
+            req.active = False
+            u.n_waiting -= 1
+            u.occ += 1
+            req.on_grant(req.patient, u, req.ready_at)
+        if u.esc_beds:
+            self._pressure_check(u)
+
+    def _free_bed(self, u: _Unit) -> None:
+        u.occ -= 1
+        if u.turnaround is not None:
+            u.cleaning += 1
+            d = u.turnaround.ppf(u.turn_u.random()) if u.turn_u is not None else u.turnaround.value_h
+            Timeout(self.env, d, u).callbacks.append(self._cleaned)
+            if u.esc_beds:
+                self._pressure_check(u)
+        else:
+            self._dispatch(u)
+
+    def _cleaned(self, ev) -> None:
+        u = ev._value
+        u.cleaning -= 1
+        self._dispatch(u)
+
+    # ------------------------------------------------------------------ patient pathway
+    def _u(self, p: _Patient, offset: int) -> float:
+        """The patient's uniform for its current visit (route or stay)."""
+        k = p.visit
+        if k < DNA_VISITS:
+            return p.dna[_U_VISITS + 2 * k + offset]
+        return p.overflow.random()
+
+    def _enter(self, p: _Patient, u: _Unit | None, ready_at: float) -> None:
+        """Bed granted in ``u`` (or, with u None, turned away) to a patient from outside."""
+        if u is None:
+            return
+        now = self.env.now
+        stay = [p.pid, u.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN]
+        self._stays.append(stay)
+        p.stay = stay
+        p.unit = u
+        self._begin_treatment(p, u, now)
+
+    def _begin_treatment(self, p: _Patient, u: _Unit, now: float) -> None:
+        if u.is_ed:
+            if u.clin_busy < u.clin_count and not u.clin_queue:
+                self._start_assessment(p, u)
+            else:
+                self._seq += 1
+                heapq.heappush(u.clin_queue, (p.prio, self._seq, p))
+            return
+        dist = self._los[p.pclass][u.idx]
+        Timeout(self.env, dist.ppf(self._u(p, 1)), p).callbacks.append(self._stay_done)
+
+    def _start_assessment(self, p: _Patient, u: _Unit) -> None:
+        u.clin_busy += 1
+        p.stay[9] = self.env.now
+        Timeout(self.env, u.assess.ppf(p.dna[_U_ASSESS]), p).callbacks.append(self._assessed)
+
+    def _assessed(self, ev) -> None:
+        p = ev._value
+        u = p.unit
+        u.clin_busy -= 1
+        self._clinician_dispatch(u)
+        dist = self._los[p.pclass][u.idx]
+        if dist is None:
+            self._stay_done_now(p)
+        else:
+            Timeout(self.env, dist.ppf(self._u(p, 1)), p).callbacks.append(self._stay_done)
+
+    def _clinician_dispatch(self, u: _Unit) -> None:
+        q = u.clin_queue
+        while q and u.clin_busy < u.clin_count:
+            self._start_assessment(heapq.heappop(q)[2], u)
+
+    def _stay_done(self, ev) -> None:
+        self._stay_done_now(ev._value)
+
+    def _stay_done_now(self, p: _Patient) -> None:
+        now = self.env.now
+        u = p.unit
+        p.stay[6] = now
+        route = self._routes[p.pclass][u.idx]
+        if route is None:
+            nxt = _DEST_EXIT
+        else:
+            x = self._u(p, 0)
+            cum, targets = route
+            i = 0
+            while x >= cum[i]:
+                i += 1
+            nxt = targets[i]
+        p.stay[8] = nxt
+        p.visit += 1
+        if nxt == _DEST_EXIT:
+            rule = u.discharge
+            if rule is None:
+                self._leave(p, _DEST_EXIT, now)
+            else:
+                dna = p.dna
+                t = rule.leave_at(now, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND])
+                if t <= now:
+                    self._leave(p, _DEST_EXIT, now)
+                else:
+                    Timeout(self.env, t - now, p).callbacks.append(self._discharged)
+            return
+        v = self.units[nxt]
+        self._request_bed(p, v, self._transfer_granted, u.idx)
+
+    def _discharged(self, ev) -> None:
+        self._leave(ev._value, _DEST_EXIT, self.env.now)
+
+    def _transfer_granted(self, p: _Patient, v: _Unit | None, ready_at: float) -> None:
+        old = p.unit
+        now = self.env.now
+        if v is None:  # turned away by the next unit: leaves the hospital from here
+            self._leave(p, _DEST_REJECTED, now)
+            return
+        self._leave(p, v.idx, now)
+        p.source = self._n_sources + old.idx
+        stay = [p.pid, v.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN]
+        self._stays.append(stay)
+        p.stay = stay
+        p.unit = v
+        self._begin_treatment(p, v, now)
+
+    def _leave(self, p: _Patient, dest: int, now: float) -> None:
+        stay = p.stay
+        stay[7] = now
+        stay[8] = dest
+        self._free_bed(p.unit)
+
+    # ------------------------------------------------------------------ arrivals
+    def _new_patient(self, pclass: int, source: int, dna: list[float], overflow) -> _Patient:
+        pid = self._next_pid
+        self._next_pid += 1
+        return _Patient(pid, pclass, source, dna, self._prio[pclass], overflow)
+
+    def _admit_external(self, p: _Patient, u: _Unit, now: float) -> None:
+        self._arrivals.append((p.pid, u.idx, now, p.pclass))
+        self._request_bed(p, u, self._enter, -1)
+
+    def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
+        env = self.env
+        t_rng = _rng.stream(self.seed, self.rep, "arrival_times", spec.name)
+        dna_rng = _rng.stream(self.seed, self.rep, "patient_dna", spec.name)
+        overflow = _rng.stream(self.seed, self.rep, "dna_overflow", spec.name)
+        table = rate_table(spec.hour_of_day, spec.day_of_week)
+        mults = sorted(
+            (self.calendar.to_sim_h(m.from_), self.calendar.to_sim_h(m.to), m.factor) for m in spec.multipliers
+        )
+        max_mult = max([1.0] + [m[2] for m in mults])
+        base = spec.per_day / 24.0
+        lam_max = base * max(table) * max_mult
+        if lam_max <= 0:
+            return
+        unit = self.units[self._unit_index[spec.unit]]
+        offset = self.calendar.offset_h
+        end = self.end_h
+        t = 0.0
+        dna_rows: list[list[float]] = []
+        while True:
+            gaps = t_rng.exponential(1.0 / lam_max, _BLOCK).tolist()
+            thin = t_rng.random(_BLOCK).tolist()
+            for gap, v in zip(gaps, thin, strict=True):
+                t += gap
+                if t >= end:
+                    return
+                lam = base * table[int(t + offset) % 168]
+                if mults:
+                    for a, b, f in mults:
+                        if a <= t < b:
+                            lam *= f
+                if v * lam_max >= lam:
+                    continue
+                if not dna_rows:
+                    dna_rows = dna_rng.random((_BLOCK, DNA_WIDTH)).tolist()
+                    dna_rows.reverse()
+                dna = dna_rows.pop()
+                k = 0
+                if len(class_cum) > 1:
+                    while dna[_U_CLASS] >= class_cum[k]:
+                        k += 1
+                yield Timeout(env, t - env.now)
+                p = self._new_patient(class_idx[k], source, dna, overflow)
+                self._admit_external(p, unit, t)
+
+    def _elective_process(self, spec, source: int):
+        env = self.env
+        dna_rng = _rng.stream(self.seed, self.rep, "patient_dna", spec.name)
+        overflow = _rng.stream(self.seed, self.rep, "dna_overflow", spec.name)
+        count_rng = _rng.stream(self.seed, self.rep, "elective_counts", spec.name)
+        unit = self.units[self._unit_index[spec.unit]]
+        pclass = self._class_index[spec.patient_class]
+        first_day = math.floor(self.calendar.offset_h / 24)
+        day_abs = first_day
+        while True:
+            t = day_abs * 24 + spec.hour - self.calendar.offset_h
+            if t >= self.end_h:
+                return
+            expected = spec.per_weekday[day_abs % 7]
+            u = count_rng.random()
+            n = int(expected) + (1 if u < expected - int(expected) else 0)
+            day_abs += 1
+            if t < 0 or n == 0:
+                continue
+            yield Timeout(env, t - env.now)
+            rows = dna_rng.random((n, DNA_WIDTH)).tolist()
+            for dna in rows:
+                p = self._new_patient(pclass, source, dna, overflow)
+                self._arrivals.append((p.pid, unit.idx, t, pclass))
+                req = self._request_bed(p, unit, self._enter, -1)
+                if req is not None:
+                    Timeout(env, spec.cancel_after_hours, req).callbacks.append(self._cancel)
+
+    def _cancel(self, ev) -> None:
+        req = ev._value
+        if not req.active:
+            return
+        req.active = False
+        u = req.unit
+        u.n_waiting -= 1
+        p = req.patient
+        self._cancellations.append((p.pid, u.idx, req.ready_at, self.env.now, p.pclass))
+        if u.esc_beds:
+            self._pressure_check(u)
+
+    # ------------------------------------------------------------------ staff and capacity changes
+    def _shift_process(self):
+        s = self.scenario
+        table = ShiftTable(self.calendar, {n: (sh.start_h, sh.end_h) for n, sh in s.shifts.items()})
+        staffing = s.staffing
+        cap_policy = staffing is not None and staffing.policy == "cap_admissions"
+        t = 0.0
+        while True:
+            name = table.shift_at(t + 1e-9)
+            if staffing is not None:
+                for uname, st in staffing.units.items():
+                    u = self.units[self._unit_index[uname]]
+                    staffed = st.nurses[name] * st.patients_per_nurse
+                    self._staffed_log.append((t, u.idx, staffed))
+                    if cap_policy:
+                        u.staffed_cap = math.floor(staffed + 1e-9)
+                        self._set_capacity(u)
+            for u, spec in zip(self.units, s.units.values(), strict=True):
+                if spec.ed is not None and isinstance(spec.ed.clinicians, dict):
+                    u.clin_count = spec.ed.clinicians[name]
+                    self._clinician_dispatch(u)
+            t_next = table.next_change_after(t + 1e-9)
+            if t_next >= self.end_h:
+                return
+            yield Timeout(self.env, t_next - self.env.now)
+            t = t_next
+
+    def _capacity_change_process(self, u: _Unit, changes: list[tuple[float, int]]):
+        for t, beds in changes:
+            if t > self.env.now:
+                yield Timeout(self.env, t - self.env.now)
+            u.base_beds = beds
+            self._set_capacity(u)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> SimOutput:
+        s = self.scenario
+        env = self.env
+        sources = []
+        for a in s.arrivals:
+            sources.append(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
+        for e in s.electives:
+            sources.append(e.source)
+        for name in sources:
+            self._source_index(name)
+        self._n_sources = len(self.source_names)
+        self.source_names += [f"transfer:{n}" for n in self.unit_names]
+        for u, spec in zip(self.units, s.units.values(), strict=True):
+            self._capacity_log.append((0.0, u.idx, u.cap, 0))
+            if spec.ed is not None and isinstance(spec.ed.clinicians, int):
+                u.clin_count = spec.ed.clinicians
+            if spec.capacity_changes:
+                changes = sorted((self.calendar.to_sim_h(c.at), c.beds) for c in spec.capacity_changes)
+                env.process(self._capacity_change_process(u, changes))
+        if s.shifts and (s.staffing is not None or any(u.ed is not None for u in s.units.values())):
+            env.process(self._shift_process())
+        for a in s.arrivals:
+            classes = a.classes()
+            cum, idx, acc = [], [], 0.0
+            for c, share in classes.items():
+                if share <= 0:
+                    continue
+                acc += share
+                cum.append(acc)
+                idx.append(self._class_index[c])
+            cum[-1] = 1.0 + 1e-12
+            source = self._source_index(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
+            env.process(self._arrival_process(a, cum, idx, source))
+        for e in s.electives:
+            env.process(self._elective_process(e, self._source_index(e.source)))
+        env.run(until=self.end_h)
+        return self._output()
+
+    def _output(self) -> SimOutput:
+        waiting = []
+        for u in self.units:
+            for _prio, _seq, req in u.queue:
+                if req.active:
+                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass))
+        def arr(rows, width):
+            return np.asarray(rows, dtype=float).reshape(-1, width)
+        return SimOutput(
+            scenario=self.scenario,
+            rep=self.rep,
+            unit_names=self.unit_names,
+            class_names=self.class_names,
+            source_names=self.source_names,
+            stays=arr(self._stays, len(STAY_FIELDS)),
+            rejections=arr(self._rejections, 5),
+            cancellations=arr(self._cancellations, 5),
+            waiting_at_end=arr(waiting, 4),
+            capacity_log=arr(self._capacity_log, 4),
+            staffed_log=arr(self._staffed_log, 3),
+            arrivals=arr(self._arrivals, 4),
+            end_h=self.end_h,
+            warmup_h=self.scenario.warmup_h,
+        )
+
+
+def simulate(scenario: Scenario, rep: int = 0, seed: int | None = None) -> SimOutput:
+    """Run one replication and return its raw records."""
+    return HospitalSim(scenario, rep, seed).run()
