@@ -252,7 +252,7 @@ class HospitalSim:
     def _request_bed(self, patient: _Patient, u: _Unit, on_grant, from_unit: int) -> _Request | None:
         """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected."""
         now = self.env.now
-        if not u.queue and u.occ + u.cleaning < u.cap:
+        if not u.n_waiting and u.occ + u.cleaning < u.cap:
             u.occ += 1
             on_grant(patient, u, now)
             if u.esc_beds:
