@@ -11,6 +11,7 @@ This module does not simulate.
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,10 +130,12 @@ def _drop_below(lines: dict[Path_, Any], prefix: Path_) -> None:
 
 
 def _read(path: Path, chain: tuple[Path, ...]) -> _Located:
-    file = str(path)
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in chain + (path,))
-        raise ScenarioError([Issue(str(chain[-1]), None, "extends", f"extends loops back on itself: {cycle}")])
+    """Parse ``path`` and the chain of files it extends; ``path`` is shown as given."""
+    file = os.path.normpath(str(path))
+    real = path.resolve()
+    if real in chain:
+        cycle = " -> ".join(str(p) for p in chain + (real,))
+        raise ScenarioError([Issue(file, None, "extends", f"extends loops back on itself: {cycle}")])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -145,14 +148,13 @@ def _read(path: Path, chain: tuple[Path, ...]) -> _Located:
     parent = located.data.get("extends")
     if parent is None:
         return located
+    line = located.lines.get(("extends",), (file, None))[1]
     if not isinstance(parent, str):
-        line = located.lines.get(("extends",), (file, None))[1]
         raise ScenarioError([Issue(file, line, "extends", "must be the path of a scenario file")])
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
-        line = located.lines.get(("extends",), (file, None))[1]
-        raise ScenarioError([Issue(file, line, "extends", f"base scenario '{parent}' not found (looked in {parent_path})")])
-    base = _read(parent_path, chain + (path,))
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ScenarioError([Issue(file, line, "extends", f"base scenario '{parent}' not found (looked for {os.path.normpath(parent_path)})")])
+    base = _read(parent_path, chain + (real,))
     merged = _merge(base, located)
     merged.data.pop("extends", None)
     return merged
@@ -235,12 +237,8 @@ def _validate(located: _Located, file: str) -> Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read, resolve ``extends`` and validate a scenario file; raises :class:`ScenarioError`."""
     p = Path(path)
-    located = _read(p.resolve() if p.exists() else p, ())
-    # Report problems against the path as the user typed it.
-    if p.exists():
-        real = str(p.resolve())
-        located.lines = {k: ((str(p) if f == real else f), ln) for k, (f, ln) in located.lines.items()}
-    return _validate(located, str(p))
+    located = _read(p, ())
+    return _validate(located, os.path.normpath(str(p)))
 
 
 def load_scenario_text(text: str, name: str = "<scenario>", base_dir: str | Path | None = None) -> Scenario:
@@ -251,7 +249,7 @@ def load_scenario_text(text: str, name: str = "<scenario>", base_dir: str | Path
         if base_dir is None or not isinstance(parent, str):
             line = located.lines.get(("extends",), (name, None))[1]
             raise ScenarioError([Issue(name, line, "extends", "cannot follow extends here; give the full scenario")])
-        base = _read((Path(base_dir) / parent).resolve(), ())
+        base = _read(Path(base_dir) / parent, ())
         located = _merge(base, located)
         located.data.pop("extends", None)
     return _validate(located, name)

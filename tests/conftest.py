@@ -1,0 +1,40 @@
+"""Shared fixtures: scenario factories and the repository paths."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from hospital_twin.scenario.schema import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
+
+
+def tiny(**overrides) -> dict:
+    """A minimal valid scenario dict: one ward, Poisson arrivals, lognormal stays."""
+    base = {
+        "name": "tiny",
+        "start": "2025-01-06T00:00:00",
+        "horizon_days": 30,
+        "warmup_days": 0,
+        "replications": 2,
+        "seed": 1,
+        "units": {"WARD": {"beds": 5, "when_full": "queue"}},
+        "arrivals": [{"name": "adm", "unit": "WARD", "per_day": 2.0}],
+        "length_of_stay": {"WARD": {"distribution": "lognormal", "mean_hours": 48, "cv": 0.8}},
+    }
+    out = copy.deepcopy(base)
+    out.update(overrides)
+    return out
+
+
+def make(**overrides) -> Scenario:
+    return Scenario.model_validate(tiny(**overrides))
+
+
+@pytest.fixture
+def tiny_scenario() -> Scenario:
+    return make()
