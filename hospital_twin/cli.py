@@ -105,10 +105,10 @@ def schema(
 
 # --------------------------------------------------------------------------- run
 _TABLE_METRICS = [
-    ("occupancy_mean", "occupied beds", 1),
-    ("utilisation", "utilisation", "%"),
+    ("occupancy_mean", "occupied", 1),
+    ("utilisation", "util.", "%"),
     ("waited_share", "waited", "%"),
-    ("wait_for_bed_mean_h", "wait for bed h", 2),
+    ("wait_for_bed_mean_h", "wait h", 2),
     ("los_mean_h", "stay h", 1),
     ("rejected_share", "turned away", "%"),
     ("blocked_bed_hours", "blocked bed-h", 0),
@@ -116,10 +116,10 @@ _TABLE_METRICS = [
 _ED_METRICS = [
     ("ed_4h_breach_share", "over 4 h", "%"),
     ("ed_12h_breach_share", "over 12 h", "%"),
-    ("ed_time_in_dept_mean_h", "time in ED h", 2),
-    ("ed_time_to_clinician_mean_h", "to clinician h", 2),
+    ("ed_time_in_dept_mean_h", "in ED h", 2),
+    ("ed_time_to_clinician_mean_h", "to doctor h", 2),
     ("ed_boarding_mean_h", "boarding h", 2),
-    ("ed_dta_12h_waits", "12 h trolley waits", 1),
+    ("ed_dta_12h_waits", "12h trolley", 1),
 ]
 
 
@@ -138,7 +138,7 @@ def _cell(summary, metric: str, unit: str, how) -> str:
     r = row.iloc[0]
     if r["n_reps"] > 1 and not math.isnan(r["ci_low"]):
         half = (r["ci_high"] - r["ci_low"]) / 2
-        return f"{_fmt(r['mean'], how)} [dim]±{_fmt(half, how)}[/dim]"
+        return f"{_fmt(r['mean'], how)}\n[dim]±{_fmt(half, how)}[/dim]"
     return _fmt(r["mean"], how)
 
 
@@ -148,18 +148,23 @@ def print_summary(result) -> None:
     scn = result.scenario
     n = result.provenance.get("replications")
     t = Table(
-        title=f"{scn.name}: {n} replications x {scn.horizon_days:g} days after {scn.warmup_days:g} days warm-up; "
-        "mean ± 95% CI half-width",
+        title=f"{scn.name}\n{n} replications x {scn.horizon_days:g} days after {scn.warmup_days:g} days warm-up; "
+        "mean and ± 95% CI half-width",
         title_justify="left",
     )
     t.add_column("unit")
     t.add_column("beds", justify="right")
-    for _, label, _ in _TABLE_METRICS:
-        t.add_column(label, justify="right")
+    shown = [
+        m for m in _TABLE_METRICS
+        if not (m[0] == "rejected_share" and all(u.when_full == "queue" for u in scn.units.values()))
+        and not (m[0] == "blocked_bed_hours" and not scn.routes and not scn.patient_classes)
+    ]
+    for _, label, _ in shown:
+        t.add_column(label, justify="right", no_wrap=True)
     inpatient_beds = sum(u.beds for u in scn.units.values() if u.ed is None)
     for unit, spec in list(scn.units.items()) + [("ALL", None)]:
         beds = str(spec.beds) if spec is not None else str(inpatient_beds)
-        t.add_row(unit, beds, *[_cell(s, m, unit, how) for m, _, how in _TABLE_METRICS])
+        t.add_row(unit, beds, *[_cell(s, m, unit, how) for m, _, how in shown])
     out_console.print(t)
     eds = [u for u, spec in scn.units.items() if spec.ed is not None]
     if eds:

@@ -1,0 +1,62 @@
+"""Clock arithmetic: hour of week, arrival-rate tables, discharge rules, shifts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+
+MONDAY = Calendar(dt.datetime(2025, 1, 6))
+
+
+def test_calendar_hour_of_week_counts_from_monday_midnight():
+    """A start on Wednesday 06:30 is hour 54.5 of the week."""
+    cal = Calendar(dt.datetime(2025, 1, 8, 6, 30))
+    assert cal.hour_of_week(0) == pytest.approx(54.5)
+    assert cal.hour_of_week(168) == pytest.approx(54.5)
+
+
+def test_rate_table_profiles_scale_to_mean_one():
+    """Hour-of-day and day-of-week weights are relative: the weekly mean factor is 1."""
+    table = rate_table([2.0] * 12 + [1.0] * 12, [1.1, 1, 1, 1, 1, 0.9, 0.9])
+    assert len(table) == 168 and np.mean(table) == pytest.approx(1.0)
+    assert table[0] / table[12] == pytest.approx(2.0)
+
+
+def test_discharge_profile_leaves_at_the_drawn_hour():
+    """With an hourly profile, a patient leaves at the first occurrence of its drawn hour."""
+    profile = [0.0] * 24
+    profile[10] = profile[14] = 1.0
+    rule = DischargeRule(MONDAY, None, profile, 1.0)
+    assert rule.leave_at(9.0, u_hour=0.2, u_frac=0.0, u_weekend=0.0) == pytest.approx(10.0)
+    assert rule.leave_at(11.0, u_hour=0.2, u_frac=0.5, u_weekend=0.0) == pytest.approx(34.5)
+    assert rule.leave_at(11.0, u_hour=0.7, u_frac=0.0, u_weekend=0.0) == pytest.approx(14.0)
+
+
+def test_discharge_profile_hours_follow_the_profile():
+    """Over many patients, discharge clock hours follow the profile's shares."""
+    profile = [0.0] * 8 + [1, 2, 4, 4, 3, 2, 2, 1, 1] + [0.0] * 7
+    rule = DischargeRule(MONDAY, None, profile, 1.0)
+    rng = np.random.default_rng(1)
+    hours = [int(rule.leave_at(float(t), *rng.random(3)) % 24) for t in rng.uniform(0, 24 * 5, 20_000)]
+    share = np.bincount(hours, minlength=24) / len(hours)
+    assert np.allclose(share, np.array(profile) / sum(profile), atol=0.01)
+
+
+def test_discharge_weekend_rate_keeps_some_patients_until_monday():
+    """weekend_rate 0.3: a Saturday-ready patient with weekend uniform 0.5 waits for Monday."""
+    rule = DischargeRule(MONDAY, (8.0, 20.0), None, 0.3)
+    saturday_noon = 5 * 24 + 12
+    assert rule.leave_at(saturday_noon, 0.0, 0.0, u_weekend=0.1) == saturday_noon
+    assert rule.leave_at(saturday_noon, 0.0, 0.0, u_weekend=0.5) == 7 * 24 + 8
+
+
+def test_shift_table_wraps_midnight():
+    """A night shift 20:00-08:00 is on at 02:00 and the next change is at 08:00."""
+    table = ShiftTable(MONDAY, {"day": (8.0, 20.0), "night": (20.0, 8.0)})
+    assert table.shift_at(2.0) == "night" and table.shift_at(8.0) == "day" and table.shift_at(21) == "night"
+    assert table.next_change_after(2.0) == 8.0 and table.next_change_after(8.0) == 20.0
+    assert table.next_change_after(21.0) == 32.0
