@@ -264,10 +264,17 @@ def _spell_mean(S: np.ndarray, lo: float) -> float:
     """Mean inpatient spell (first inpatient start to last inpatient end) of patients who left."""
     if not len(S):
         return math.nan
-    df = pd.DataFrame({"p": S[:, _F["patient"]], "r": S[:, _F["ready_at"]], "s": S[:, _F["start"]], "e": S[:, _F["end"]]})
-    g = df.groupby("p", sort=False).agg(r=("r", "min"), s=("s", "min"), e=("e", "max"), open=("e", lambda x: x.isna().any()))
-    g = g[(g["r"] >= lo) & ~g["open"]]
-    return float((g["e"] - g["s"]).mean()) if len(g) else math.nan
+    order = np.argsort(S[:, _F["patient"]], kind="stable")
+    S = S[order]
+    pid = S[:, _F["patient"]]
+    first = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))
+    ready = np.minimum.reduceat(S[:, _F["ready_at"]], first)
+    start = np.minimum.reduceat(S[:, _F["start"]], first)
+    end = S[:, _F["end"]]
+    still_open = np.add.reduceat(np.isnan(end).astype(int), first) > 0
+    last_end = np.fmax.reduceat(end, first)
+    keep = (ready >= lo) & ~still_open
+    return float((last_end[keep] - start[keep]).mean()) if keep.any() else math.nan
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
