@@ -27,6 +27,7 @@ into tables. No pandas, no logging or printing in the event loop; no files.
 from __future__ import annotations
 
 import heapq
+from array import array
 import math
 from dataclasses import dataclass, field
 
@@ -116,6 +117,7 @@ class _Request:
 
 class _Patient:
     __slots__ = ("pid", "pclass", "source", "dna", "visit", "stay", "unit", "prio", "overflow")
+    # stay: offset of the patient's current stay record in HospitalSim._stays
 
     def __init__(self, pid, pclass, source, dna, prio, overflow):
         self.pid = pid
@@ -147,12 +149,14 @@ class HospitalSim:
         self._next_pid = 0
         self._seq = 0
         # records
-        self._stays: list[list[float]] = []
+        # Stays and arrivals go into flat float buffers (10 and 4 numbers per record): no
+        # Python object per record, so the garbage collector has nothing to walk.
+        self._stays = array("d")
         self._rejections: list[tuple] = []
         self._cancellations: list[tuple] = []
         self._capacity_log: list[tuple] = []
         self._staffed_log: list[tuple] = []
-        self._arrivals: list[tuple] = []
+        self._arrivals = array("d")
         self._build_units()
         self._build_pathways()
 
@@ -312,9 +316,8 @@ class HospitalSim:
         if u is None:
             return
         now = self.env.now
-        stay = [p.pid, u.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN]
-        self._stays.append(stay)
-        p.stay = stay
+        p.stay = len(self._stays)
+        self._stays.extend((p.pid, u.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = u
         self._begin_treatment(p, u, now)
 
@@ -331,7 +334,7 @@ class HospitalSim:
 
     def _start_assessment(self, p: _Patient, u: _Unit) -> None:
         u.clin_busy += 1
-        p.stay[9] = self.env.now
+        self._stays[p.stay + 9] = self.env.now
         Timeout(self.env, u.assess.ppf(p.dna[_U_ASSESS]), p).callbacks.append(self._assessed)
 
     def _assessed(self, ev) -> None:
@@ -356,7 +359,7 @@ class HospitalSim:
     def _stay_done_now(self, p: _Patient) -> None:
         now = self.env.now
         u = p.unit
-        p.stay[6] = now
+        self._stays[p.stay + 6] = now
         route = self._routes[p.pclass][u.idx]
         if route is None:
             nxt = _DEST_EXIT
@@ -367,7 +370,7 @@ class HospitalSim:
             while x >= cum[i]:
                 i += 1
             nxt = targets[i]
-        p.stay[8] = nxt
+        self._stays[p.stay + 8] = nxt
         p.visit += 1
         if nxt == _DEST_EXIT:
             rule = u.discharge
@@ -395,16 +398,15 @@ class HospitalSim:
             return
         self._leave(p, v.idx, now)
         p.source = self._n_sources + old.idx
-        stay = [p.pid, v.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN]
-        self._stays.append(stay)
-        p.stay = stay
+        p.stay = len(self._stays)
+        self._stays.extend((p.pid, v.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = v
         self._begin_treatment(p, v, now)
 
     def _leave(self, p: _Patient, dest: int, now: float) -> None:
-        stay = p.stay
-        stay[7] = now
-        stay[8] = dest
+        stays = self._stays
+        stays[p.stay + 7] = now
+        stays[p.stay + 8] = dest
         self._free_bed(p.unit)
 
     # ------------------------------------------------------------------ arrivals
@@ -414,7 +416,7 @@ class HospitalSim:
         return _Patient(pid, pclass, source, dna, self._prio[pclass], overflow)
 
     def _admit_external(self, p: _Patient, u: _Unit, now: float) -> None:
-        self._arrivals.append((p.pid, u.idx, now, p.pclass))
+        self._arrivals.extend((p.pid, u.idx, now, p.pclass))
         self._request_bed(p, u, self._enter, -1)
 
     def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
@@ -485,7 +487,7 @@ class HospitalSim:
             rows = dna_rng.random((n, DNA_WIDTH)).tolist()
             for dna in rows:
                 p = self._new_patient(pclass, source, dna, overflow)
-                self._arrivals.append((p.pid, unit.idx, t, pclass))
+                self._arrivals.extend((p.pid, unit.idx, t, pclass))
                 req = self._request_bed(p, unit, self._enter, -1)
                 if req is not None:
                     Timeout(env, spec.cancel_after_hours, req).callbacks.append(self._cancel)
@@ -582,6 +584,8 @@ class HospitalSim:
                 if req.active:
                     waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass))
         def arr(rows, width):
+            if isinstance(rows, array):
+                return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
         return SimOutput(
             scenario=self.scenario,
