@@ -242,6 +242,91 @@ def run(
     out_console.print(f"results written to {out_dir}/")
 
 
+# --------------------------------------------------------------------------- compare
+_COMPARE_METRICS = [
+    ("occupancy_mean", 1), ("utilisation", "%"), ("waited_share", "%"), ("wait_for_bed_mean_h", 2),
+    ("wait_for_bed_p95_h", 1), ("rejected_share", "%"), ("cancelled", 1), ("blocked_bed_hours", 0),
+    ("ed_4h_breach_share", "%"), ("ed_12h_breach_share", "%"), ("ed_boarding_mean_h", 2),
+    ("ratio_breach_hours", 0),
+]
+
+
+def print_comparison(comparison, results) -> None:
+    """Paired differences as a table: key metrics, hospital-wide and per unit where they move."""
+    how = dict(_COMPARE_METRICS)
+    base = results[0].scenario
+    for name in [r.name for r in results[1:]]:
+        c = comparison[(comparison["scenario"] == name) & comparison["metric"].isin(how)]
+        c = c[(c["unit"] == "ALL") | c["significant"] | c["unit"].isin([u for u, s in base.units.items() if s.ed])]
+        level = c["confidence"].iloc[0] if len(c) else 0.95
+        t = Table(
+            title=f"{name} minus {base.name}\npaired over {int(c['n_reps'].max()) if len(c) else 0} replications "
+            f"(common random numbers); {100 * level:.1f}% intervals; * = interval excludes 0",
+            title_justify="left",
+        )
+        for col in ("metric", "unit", "baseline", "what-if", "diff", "interval", ""):
+            t.add_column(col, justify="left" if col in ("metric", "unit") else "right", no_wrap=col != "metric")
+        order = {m: i for i, (m, _) in enumerate(_COMPARE_METRICS)}
+        c = c.assign(_o=c["metric"].map(order)).sort_values(["_o", "unit"])
+        for r in c.itertuples(index=False):
+            h = how[r.metric]
+            interval = f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}"
+            t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h), _fmt(r.diff_mean, h),
+                      interval, "*" if r.significant else "")
+        out_console.print(t)
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline scenario YAML.", show_default=False)],
+    variants: Annotated[list[Path], typer.Argument(help="What-if scenario files.", show_default=False)],
+    *,
+    replications: Annotated[int | None, typer.Option(min=2, help="Replications (default: the baseline's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed shared by all scenarios (default: the baseline's).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend on it.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: results/compare-<baseline stem>).")] = None,
+    table_format: Annotated[str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")] = "parquet",
+    log: Annotated[bool, typer.Option("--log/--no-log", help="Keep the simulated event logs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+) -> None:
+    """Paired comparison of what-ifs against a baseline with common random numbers."""
+    from hospital_twin.comparison import paired_differences
+    from hospital_twin.experiment import run_scenario
+    from hospital_twin.resultsdir import write_results
+
+    if table_format not in ("parquet", "csv"):
+        raise _InputError(f"--format: expected parquet or csv, got '{table_format}'")
+    scenarios = [_load(baseline)] + [_load(v) for v in variants]
+    names = [s.name for s in scenarios]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise _InputError(f"scenario names must differ to be compared; repeated: {', '.join(sorted(dupes))}")
+    n = replications or scenarios[0].replications
+    if n < 2:
+        raise _InputError("a paired interval needs at least 2 replications (use --replications)")
+    seed = scenarios[0].seed if seed is None else seed
+    results = []
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=quiet) as progress:
+        for scn, path in zip(scenarios, [baseline, *variants], strict=True):
+            task = progress.add_task(scn.name, total=n)
+            res = run_scenario(scn, replications=n, seed=seed, workers=workers, keep_log=log,
+                               on_progress=lambda done, total, task=task: progress.update(task, completed=done))
+            res.provenance["source_file"] = str(path)
+            results.append(res)
+    import pandas as pd
+
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    comparison = paired_differences(kpis, results[0].name)
+    out_dir = out or Path("results") / f"compare-{baseline.stem}"
+    write_results(results, out_dir, fmt=table_format, comparison=comparison,  # type: ignore[arg-type]
+                  extra_json={"baseline": results[0].name, "seed": seed, "replications": n})
+    if not quiet:
+        print_summary(results[0])
+        print_comparison(comparison, results)
+    out_console.print(f"results written to {out_dir}/")
+
+
 # --------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; turns known errors into exit codes without tracebacks."""

@@ -43,27 +43,59 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
 
 
-def write_results(result: RunResult, out_dir: str | Path, *, fmt: TableFormat = "parquet") -> Path:
-    """Write ``summary.csv``, ``kpis.csv``, ``census.*``, ``adt_log.*``, ``scenario.yaml`` and ``run.json``."""
+def write_results(
+    result: RunResult | list[RunResult],
+    out_dir: str | Path,
+    *,
+    fmt: TableFormat = "parquet",
+    comparison: pd.DataFrame | None = None,
+    extra_json: dict | None = None,
+) -> Path:
+    """Write ``summary.csv``, ``kpis.csv``, ``census.*``, ``adt_log.*``, the scenario(s) and ``run.json``.
+
+    Several results (a comparison) share one folder: their tables are stacked with a
+    ``scenario`` column, each scenario's YAML is kept as ``scenario-<k>.yaml``, and
+    ``comparison.csv`` holds the paired differences.
+    """
+    results = result if isinstance(result, list) else [result]
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        pd.concat([r.summary for r in results], ignore_index=True).to_csv(tmp / "summary.csv", index=False)
+        pd.concat([r.kpis for r in results], ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
         files = ["summary.csv", "kpis.csv"]
-        if result.census is not None:
-            census = result.census.copy()
-            census.insert(3, "time", pd.Timestamp(result.scenario.start) + pd.to_timedelta(census["time_h"], unit="h"))
-            census.insert(0, "scenario", result.name)
-            files.append(_write_table(census, tmp / "census", fmt).name)
-        if result.adt_log is not None:
-            files.append(_write_table(result.adt_log, tmp / "adt_log", fmt).name)
-        (tmp / "scenario.yaml").write_text(dump_scenario(result.scenario), encoding="utf-8")
-        files.append("scenario.yaml")
-        run = dict(result.provenance)
+        if comparison is not None:
+            comparison.to_csv(tmp / "comparison.csv", index=False)
+            files.append("comparison.csv")
+        censuses = []
+        logs = []
+        for r in results:
+            if r.census is not None:
+                census = r.census.copy()
+                census.insert(3, "time", pd.Timestamp(r.scenario.start) + pd.to_timedelta(census["time_h"], unit="h"))
+                census.insert(0, "scenario", r.name)
+                censuses.append(census)
+            if r.adt_log is not None:
+                log = r.adt_log
+                if len(results) > 1:
+                    log = log.assign(scenario=r.name)
+                logs.append(log)
+        if censuses:
+            files.append(_write_table(pd.concat(censuses, ignore_index=True), tmp / "census", fmt).name)
+        if logs:
+            files.append(_write_table(pd.concat(logs, ignore_index=True), tmp / "adt_log", fmt).name)
+        for k, r in enumerate(results):
+            name = "scenario.yaml" if len(results) == 1 else f"scenario-{k}.yaml"
+            (tmp / name).write_text(dump_scenario(r.scenario), encoding="utf-8")
+            files.append(name)
+        if len(results) == 1:
+            run = dict(results[0].provenance)
+        else:
+            run = {"scenarios": [r.provenance for r in results]}
+        run.update(extra_json or {})
         run["files"] = files + ["run.json"]
-        (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        (tmp / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
