@@ -21,10 +21,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
+# The main job: the baseline hospital against two what-ifs, paired under common random numbers.
 run: $(VENV)/.installed
 	$(BIN)/hospital-twin validate scenarios/baseline.yaml scenarios/whatif/*.yaml
-	$(BIN)/hospital-twin run scenarios/baseline.yaml --replications 10 --out $(OUT)/baseline
-	$(BIN)/hospital-twin run scenarios/whatif/winter_surge.yaml --replications 10 --out $(OUT)/winter_surge
+	$(BIN)/hospital-twin compare scenarios/baseline.yaml scenarios/whatif/winter_surge.yaml \
+		scenarios/whatif/more_icu_beds.yaml --workers $(WORKERS) --out $(OUT)/baseline-vs-whatifs
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
