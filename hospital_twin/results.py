@@ -224,7 +224,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None) -> pd.DataFrame:
     add("wait_for_bed_mean_h", ALL, _mean(waits))
     add("wait_for_bed_p95_h", ALL, float(np.quantile(waits, 0.95)) if len(waits) else math.nan)
     add("los_mean_h", ALL, _spell_mean(S[inp], lo))
-    held = ~np.isnan(ready_h)
+    held = inp & ~np.isnan(ready_h)  # ED boarding has its own measures (ed_boarding_mean_h)
     to_unit = held & ((dest >= 0) | (dest == -2))
     add("blocked_bed_hours", ALL, _overlap(ready_h[to_unit], end[to_unit], lo, hi).sum())
     home = held & (dest == -1)

@@ -8,7 +8,7 @@ so that the tests compare the simulator with independent arithmetic:
 * :func:`erlang_c` - probability of waiting in M/M/c, from Erlang B;
 * :func:`mmc_mean_wait` - ``Wq = C / (c mu - lambda)``;
 * :func:`mt_inf_periodic_mean` - mean census of an M_t/M/inf queue whose arrival rate is
-  piecewise constant per clock hour, at every whole clock hour, in periodic steady state;
+  piecewise constant per clock hour, in periodic steady state (exact, at any time of day);
 * :func:`emw_mean` - the Eick, Massey & Whitt (1993) closed form for a sinusoidal rate.
 
 Statistical tests compare a value with the mean over replications, with a tolerance of
@@ -16,7 +16,8 @@ Statistical tests compare a value with the mean over replications, with a tolera
 failures. Seeds: every statistical test takes its seed from :func:`seed`, which adds the
 environment variable ``HT_TEST_SEED_OFFSET`` (default 0) so that the whole set can be
 re-run under other seeds (``HT_TEST_SEED_OFFSET=1 pytest tests/analytic``) to check that
-no test passes by luck.
+no test passes by luck; with ``HT_TEST_ZLOG=path`` every comparison appends its z-score
+(distance from the expected value in standard errors) to ``path``.
 """
 
 from __future__ import annotations
@@ -103,13 +104,6 @@ def single_unit(
     )
 
 
-def with_changes(s: Scenario, **changes: Any) -> Scenario:
-    """A copy of ``s`` with top-level fields replaced, re-validated."""
-    data = s.model_dump(mode="python", by_alias=True)
-    data.update(copy.deepcopy(changes))
-    return Scenario.model_validate(data)
-
-
 # --------------------------------------------------------------------------- queueing formulas
 def erlang_b(c: int, a: float) -> float:
     """Erlang B blocking probability for ``c`` servers and offered load ``a`` (stable recursion)."""
@@ -135,25 +129,32 @@ def mmc_mean_wait(c: int, lam: float, mu: float) -> float:
     return erlang_c(c, lam / mu) / (c * mu - lam)
 
 
-def mt_inf_periodic_mean(rate_per_hour: np.ndarray, mu: float) -> np.ndarray:
-    """Mean of an M_t/M/inf census at the 24 whole clock hours, periodic steady state.
+def mt_inf_periodic_mean(rate_per_hour: np.ndarray, mu: float, t: np.ndarray | None = None) -> np.ndarray:
+    """Mean of an M_t/M/inf census in periodic steady state (period ``len(rate_per_hour)`` hours).
 
     ``rate_per_hour[k]`` is the arrival rate during clock hour ``[k, k+1)``. Over an hour of
     constant rate the mean solves ``m' = lambda - mu m`` exactly, so
-    ``m(k+1) = m(k) e^-mu + (lambda_k / mu)(1 - e^-mu)``: the convolution of the
-    piecewise-constant rate with the exponential survival function, done exactly. The
-    periodic solution is the fixed point of the 24-hour map.
+    ``m(k+s) = m(k) e^(-mu s) + (lambda_k / mu)(1 - e^(-mu s))``: this is the convolution of
+    the piecewise-constant rate with the exponential survival function, done exactly. The
+    periodic solution is the fixed point of the map over one period.
+
+    Returns ``m`` at the whole hours ``0..n-1``, or at the times ``t`` (hours, any real) if given.
     """
     lam = np.asarray(rate_per_hour, dtype=float)
     n = len(lam)
     decay = math.exp(-mu)
-    # m(24) = m(0) decay^24 + sum_k (lam_k/mu)(1-decay) decay^(23-k)
+    # m(n) = m(0) decay^n + sum_k (lam_k/mu)(1-decay) decay^(n-1-k)
     inflow = sum(lam[k] / mu * (1 - decay) * decay ** (n - 1 - k) for k in range(n))
     m = np.empty(n)
     m[0] = inflow / (1 - decay**n)
     for k in range(n - 1):
         m[k + 1] = m[k] * decay + lam[k] / mu * (1 - decay)
-    return m
+    if t is None:
+        return m
+    t = np.mod(np.asarray(t, dtype=float), n)
+    k = np.floor(t).astype(int) % n
+    frac = t - np.floor(t)
+    return m[k] * np.exp(-mu * frac) + lam[k] / mu * (1 - np.exp(-mu * frac))
 
 
 def emw_mean(t: np.ndarray | float, lam_bar: float, amp: float, mu: float, period: float = 24.0):
@@ -164,17 +165,18 @@ def emw_mean(t: np.ndarray | float, lam_bar: float, amp: float, mu: float, perio
     return lam_bar / mu * (1 + amp * damp * (np.sin(w * t) - (w / mu) * np.cos(w * t)))
 
 
-def first_harmonic(values: np.ndarray, period: int = 24) -> tuple[float, float]:
-    """Amplitude and peak time (hours, in [0, period)) of the first harmonic of ``values``.
+def first_harmonic(values: np.ndarray, period: float = 24.0) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitude and peak time of the first harmonic of equally spaced samples over one period.
 
-    ``values[..., h]`` are samples at whole hours ``h = 0..period-1``; the harmonic is
-    ``amplitude * sin(w (h - peak) + pi/2)``, i.e. it peaks at ``peak``.
+    ``values[..., j]`` is the value at ``t_j = j period / n``; the harmonic is
+    ``amplitude cos(w (t - peak))`` with ``w = 2 pi / period`` and ``peak`` in ``[0, period)``.
     """
     v = np.asarray(values, dtype=float)
-    h = np.arange(period)
+    n = v.shape[-1]
+    t = np.arange(n) * period / n
     w = 2 * math.pi / period
-    a = 2 / period * (v * np.cos(w * h)).sum(axis=-1)
-    b = 2 / period * (v * np.sin(w * h)).sum(axis=-1)
+    a = 2 / n * (v * np.cos(w * t)).sum(axis=-1)
+    b = 2 / n * (v * np.sin(w * t)).sum(axis=-1)
     amplitude = np.hypot(a, b)
     peak = (np.arctan2(b, a) / w) % period
     return amplitude, peak
@@ -213,6 +215,11 @@ def assert_close_to_reps(
     """Assert ``expected`` lies within ``mean +- max(k SE, floor)`` of per-replication ``values``."""
     mean, se = mean_se(values)
     tol = max(k * se, floor)
+    log = os.environ.get("HT_TEST_ZLOG")
+    if log:  # for checking the margins of every statistical test across seeds
+        with open(log, "a", encoding="utf-8") as f:
+            z = (mean - expected) / se if se else math.inf
+            f.write(f"{what}\tz={z:+.2f}\ttol/SE={tol / se if se else math.inf:.2f}\n")
     assert abs(mean - expected) <= tol, (
         f"{what}: expected {expected:.6g}, simulated mean {mean:.6g} "
         f"(SE {se:.3g}, {len(values)} reps; tolerance {tol:.3g} = max({k} SE, {floor}); "

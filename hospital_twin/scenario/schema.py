@@ -236,6 +236,9 @@ class DischargeSpec(_Spec):
     hour at which discharges happen: a patient leaves at the first occurrence of its
     drawn hour after its stay ends. ``weekend_rate`` is the weekend discharge rate
     relative to weekdays (0 = nobody leaves at weekends).
+
+    The scenario-wide ``discharge`` applies to inpatient units; an emergency department
+    follows only a ``discharge`` given on the unit itself.
     """
 
     window_hours: tuple[float, float] | None = Field(

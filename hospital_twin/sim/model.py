@@ -188,7 +188,10 @@ class HospitalSim:
             u.turn_u = None
             if u.turnaround is not None and not isinstance(u.turnaround, Fixed):
                 u.turn_u = _rng.stream(self.seed, self.rep, "turnaround", name)
-            policy = spec.discharge or default_discharge
+            # The scenario-wide policy is for inpatient units; an ED sends people home at any hour
+            # unless its own `discharge` says otherwise.
+            inpatient = spec.ed is None and spec.kind != "ed"
+            policy = spec.discharge or (default_discharge if inpatient else None)
             rule = None
             if policy is not None:
                 rule = DischargeRule(self.calendar, policy.window_hours, policy.hourly_profile, policy.weekend_rate)

@@ -31,7 +31,7 @@ STAYS = {
 def loss_run(request):
     s = single_unit(
         beds=BEDS, when_full="reject", per_day=PER_DAY, los=STAYS[request.param],
-        horizon_days=500, warmup_days=20, replications=30, seed=seed(101),
+        horizon_days=1000, warmup_days=20, replications=40, seed=seed(101),
     )
     return request.param, run_scenario(s, keep_census=False, keep_log=False)
 
