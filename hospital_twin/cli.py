@@ -103,6 +103,43 @@ def schema(
         out_console.print(f"wrote {out}")
 
 
+# --------------------------------------------------------------------------- shared options
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="Local worker processes (default: all cores); results do not depend on it.")
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(help="Run on Dask: 'local' for a local cluster, or a scheduler address such as tcp://host:8786."),
+]
+PrecisionOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.001, max=0.99,
+        help="Add replications until the relative 95%% half-width of occupancy_mean and wait_for_bed_mean_h "
+        "(ALL) is at most this, e.g. 0.05.",
+    ),
+]
+MaxRepsOpt = Annotated[int, typer.Option(min=2, help="Cap on replications when --precision is given.")]
+
+
+def _executor(workers: int | None, cluster: str | None, n: int):
+    from hospital_twin.executors import make_executor
+
+    if cluster:
+        try:
+            return make_executor(workers, cluster)
+        except ImportError as exc:
+            raise _InputError(str(exc)) from None
+        except OSError as exc:
+            raise _InputError(f"--cluster {cluster}: cannot reach the Dask scheduler ({exc})") from None
+    return make_executor(min(workers or os.cpu_count() or 1, n), None)
+
+
+def _close(executor) -> None:
+    if hasattr(executor, "close"):
+        executor.close()
+
+
 # --------------------------------------------------------------------------- run
 _TABLE_METRICS = [
     ("occupancy_mean", "occupied", 1),
@@ -200,7 +237,10 @@ def run(
     *,
     replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Base seed (default: the scenario's).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend on it.")] = 1,
+    workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    precision: PrecisionOpt = None,
+    max_replications: MaxRepsOpt = 200,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: results/<file stem>).")] = None,
     table_format: Annotated[
         str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")
@@ -227,19 +267,41 @@ def run(
         transient=False,
     ) as progress:
         task = progress.add_task(f"{scn.name}: replications", total=n)
-        result = run_scenario(
-            scn,
-            replications=n,
-            seed=seed,
-            workers=workers,
-            keep_log=not no_log,
-            on_progress=lambda done, total: progress.update(task, completed=done),
-        )
+        executor = _executor(workers, cluster, n if precision is None else max_replications)
+        try:
+            result = run_scenario(
+                scn,
+                replications=n,
+                seed=seed,
+                executor=executor,
+                keep_log=not no_log,
+                precision=precision,
+                max_replications=max_replications,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        finally:
+            _close(executor)
     result.provenance["source_file"] = str(file)
     write_results(result, out_dir, fmt=table_format)  # type: ignore[arg-type]
     if not quiet:
         print_summary(result)
+    _print_precision(result)
     out_console.print(f"results written to {out_dir}/")
+
+
+def _print_precision(result) -> None:
+    p = result.provenance.get("precision")
+    if not p:
+        return
+    n = result.provenance["replications"]
+    worst = ", ".join(f"{k} ±{100 * v['relative_half_width']:.1f}%" for k, v in p["kpis"].items())
+    if p["met"]:
+        out_console.print(f"precision {100 * p['target_relative_half_width']:.1f}% reached with {n} replications ({worst})")
+    else:
+        out_console.print(
+            f"[yellow]precision {100 * p['target_relative_half_width']:.1f}% NOT reached after {n} replications "
+            f"(cap {p['max_replications']}): {worst}[/yellow]"
+        )
 
 
 # --------------------------------------------------------------------------- compare
@@ -283,7 +345,8 @@ def compare(
     *,
     replications: Annotated[int | None, typer.Option(min=2, help="Replications (default: the baseline's).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed shared by all scenarios (default: the baseline's).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend on it.")] = 1,
+    workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: results/compare-<baseline stem>).")] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")] = "parquet",
     log: Annotated[bool, typer.Option("--log/--no-log", help="Keep the simulated event logs.")] = False,
@@ -306,14 +369,18 @@ def compare(
         raise _InputError("a paired interval needs at least 2 replications (use --replications)")
     seed = scenarios[0].seed if seed is None else seed
     results = []
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, disable=quiet) as progress:
-        for scn, path in zip(scenarios, [baseline, *variants], strict=True):
-            task = progress.add_task(scn.name, total=n)
-            res = run_scenario(scn, replications=n, seed=seed, workers=workers, keep_log=log,
-                               on_progress=lambda done, total, task=task: progress.update(task, completed=done))
-            res.provenance["source_file"] = str(path)
-            results.append(res)
+    executor = _executor(workers, cluster, n)
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, disable=quiet) as progress:
+            for scn, path in zip(scenarios, [baseline, *variants], strict=True):
+                task = progress.add_task(scn.name, total=n)
+                res = run_scenario(scn, replications=n, seed=seed, executor=executor, keep_log=log,
+                                   on_progress=lambda done, total, task=task: progress.update(task, completed=done))
+                res.provenance["source_file"] = str(path)
+                results.append(res)
+    finally:
+        _close(executor)
     import pandas as pd
 
     kpis = pd.concat([r.kpis for r in results], ignore_index=True)

@@ -10,18 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from hospital_twin import __version__, results
+from hospital_twin.executors import Executor, make_executor
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim.model import simulate
 
-__all__ = ["RepResult", "RunResult", "run_replication", "run_scenario", "scenario_hash"]
+__all__ = ["DEFAULT_PRECISION_METRICS", "RepResult", "RunResult", "run_replication", "run_scenario", "scenario_hash"]
 
 
 @dataclass(frozen=True)
@@ -76,43 +77,86 @@ def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+DEFAULT_PRECISION_METRICS: tuple[tuple[str, str], ...] = (
+    ("occupancy_mean", "ALL"),
+    ("wait_for_bed_mean_h", "ALL"),
+)
+"""KPIs whose relative half-width ``--precision`` controls unless told otherwise."""
+
+
+def _precision_status(summary: pd.DataFrame, metrics, target: float) -> dict:
+    """Relative half-width of each controlled KPI; KPIs with a zero mean cannot be controlled."""
+    status = {}
+    for metric, unit in metrics:
+        row = summary[(summary["metric"] == metric) & (summary["unit"] == unit)]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        half = (r["ci_high"] - r["ci_low"]) / 2
+        if not math.isfinite(half) or abs(r["mean"]) < 1e-12:
+            rel = math.nan if abs(r["mean"]) >= 1e-12 else 0.0
+        else:
+            rel = half / abs(r["mean"])
+        status[f"{metric}@{unit}"] = {"mean": float(r["mean"]), "relative_half_width": float(rel), "met": bool(rel <= target)}
+    return status
+
+
 def run_scenario(
     scenario: Scenario,
     *,
     replications: int | None = None,
     seed: int | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     keep_census: bool = True,
     keep_log: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    precision: float | None = None,
+    precision_metrics: tuple[tuple[str, str], ...] = DEFAULT_PRECISION_METRICS,
+    max_replications: int = 200,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) and summarise them.
 
-    ``workers`` > 1 runs replications in that many processes; results are identical.
+    ``executor`` (or, without one, ``workers`` > 1 local processes) decides where
+    replications run; results are identical either way. With ``precision`` (relative
+    95% half-width, e.g. 0.05), replications are added in batches until every KPI in
+    ``precision_metrics`` reaches it or ``max_replications`` is hit; the provenance says
+    how many were needed and whether the target was met.
     ``on_progress(done, total)`` is called as replications finish.
     """
     n = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     if n < 1:
         raise ValueError("replications must be >= 1")
+    if precision is not None and not (0 < precision < 1):
+        raise ValueError("precision is a relative half-width between 0 and 1, e.g. 0.05")
     started = dt.datetime.now(dt.UTC)
+    own_executor = executor is None
+    if executor is None:
+        executor = make_executor(min(workers, max(n, 1)))
     reps: list[RepResult] = []
-    workers = max(1, min(workers, n))
-    if workers == 1:
-        for rep in range(n):
-            reps.append(run_replication(scenario, rep, seed, keep_census=keep_census, keep_log=keep_log))
-            if on_progress:
-                on_progress(len(reps), n)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(run_replication, scenario, rep, seed, keep_census=keep_census, keep_log=keep_log)
-                for rep in range(n)
-            ]
-            for fut in futures:
-                reps.append(fut.result())
+    target = max(n, 2) if precision is not None else n
+    status: dict = {}
+    try:
+        while True:
+            tasks = [(scenario, rep, seed, keep_census, keep_log) for rep in range(len(reps), target)]
+            for _i, result in executor.map_unordered(_replication_task, tasks):
+                reps.append(result)
                 if on_progress:
-                    on_progress(len(reps), n)
+                    on_progress(len(reps), target)
+            if precision is None:
+                break
+            kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
+            status = _precision_status(results.summarise(kpis), precision_metrics, precision)
+            unmet = [v for v in status.values() if not v["met"]]
+            if not unmet or target >= max_replications:
+                break
+            worst = max((v["relative_half_width"] for v in unmet if math.isfinite(v["relative_half_width"])), default=2 * precision)
+            needed = math.ceil(target * (worst / precision) ** 2)
+            target = min(max_replications, max(target + 2, needed))
+    finally:
+        if own_executor and hasattr(executor, "close"):
+            executor.close()
     reps.sort(key=lambda r: r.rep)
     kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
     finished = dt.datetime.now(dt.UTC)
@@ -120,8 +164,8 @@ def run_scenario(
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "seed": seed,
-        "replications": n,
-        "workers": workers,
+        "replications": len(reps),
+        "executor": executor.description,
         "warmup_days": scenario.warmup_days,
         "horizon_days": scenario.horizon_days,
         "package_version": __version__,
@@ -129,6 +173,13 @@ def run_scenario(
         "finished_at": finished.isoformat(),
         "cpu_count": os.cpu_count(),
     }
+    if precision is not None:
+        provenance["precision"] = {
+            "target_relative_half_width": precision,
+            "met": all(v["met"] for v in status.values()),
+            "max_replications": max_replications,
+            "kpis": status,
+        }
     return RunResult(
         scenario=scenario,
         kpis=kpis,
@@ -137,3 +188,7 @@ def run_scenario(
         adt_log=_concat([r.adt_log for r in reps]),
         provenance=provenance,
     )
+
+
+def _replication_task(scenario: Scenario, rep: int, seed: int, keep_census: bool, keep_log: bool) -> RepResult:
+    return run_replication(scenario, rep, seed, keep_census=keep_census, keep_log=keep_log)
