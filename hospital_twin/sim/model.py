@@ -87,6 +87,9 @@ class SimOutput:
     arrivals: np.ndarray  # (n, 4): patient, unit, t, pclass  (external arrivals, all of them)
     end_h: float = 0.0
     warmup_h: float = 0.0
+    level_hours: list[np.ndarray] = field(default_factory=list)  # per unit: hours at occupancy 0, 1, ... after warm-up
+    hospital_level_hours: np.ndarray | None = None  # the same for the inpatient units together
+    breach_hours: np.ndarray | None = None  # per unit: hours with patients above nurses x ratio, after warm-up
     extra: dict = field(default_factory=dict)
 
 
@@ -95,7 +98,7 @@ class _Unit:
         "idx", "name", "spec_beds", "base_beds", "esc_beds", "esc_open", "esc_open_at",
         "esc_close_below", "staffed_cap", "cap", "occ", "cleaning", "queue", "n_waiting",
         "reject", "turnaround", "turn_u", "is_ed", "discharge", "clin_count", "clin_busy",
-        "clin_queue", "assess",
+        "clin_queue", "assess", "level_h", "t_last", "staffed_level", "breach_h", "inpatient",
     )
 
     def __init__(self, idx: int, name: str):
@@ -204,7 +207,17 @@ class HospitalSim:
             u.clin_queue = []
             u.assess = spec.ed.assessment.to_distribution() if spec.ed else None
             u.cap = u.base_beds
+            # time-at-occupancy-level accumulators (exact occupancy distribution, ratio breaches)
+            u.inpatient = spec.ed is None and spec.kind != "ed"
+            most = max([spec.beds] + [c.beds for c in spec.capacity_changes]) + u.esc_beds
+            u.level_h = [0.0] * (most + 1)
+            u.t_last = 0.0
+            u.staffed_level = math.inf
+            u.breach_h = 0.0
             self.units.append(u)
+        self._h_occ = 0
+        self._h_last = 0.0
+        self._h_level_h = [0.0] * (sum(len(u.level_h) - 1 for u in self.units if u.inpatient) + 1)
 
     def _build_pathways(self) -> None:
         """Per class and unit: cumulative route probabilities, destinations, stay distribution."""
@@ -260,7 +273,7 @@ class HospitalSim:
         """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected."""
         now = self.env.now
         if not u.n_waiting and u.occ + u.cleaning < u.cap:
-            u.occ += 1
+            self._occ_change(u, 1)
             on_grant(patient, u, now)
             if u.esc_beds:
                 self._pressure_check(u)
@@ -285,13 +298,39 @@ class HospitalSim:
                 continue
             req.active = False
             u.n_waiting -= 1
-            u.occ += 1
+            self._occ_change(u, 1)
             req.on_grant(req.patient, u, req.ready_at)
         if u.esc_beds:
             self._pressure_check(u)
 
+    def _occ_change(self, u: _Unit, delta: int) -> None:
+        """Change ``u``'s occupancy, first adding the time spent at the old level."""
+        now = self.env._now
+        dt = now - u.t_last
+        if dt:
+            u.level_h[u.occ] += dt
+            if u.occ > u.staffed_level:
+                u.breach_h += dt
+            u.t_last = now
+        if u.inpatient:
+            dt = now - self._h_last
+            if dt:
+                self._h_level_h[self._h_occ] += dt
+                self._h_last = now
+            self._h_occ += delta
+        u.occ += delta
+
+    def _reset_levels(self):
+        """At the end of the warm-up, forget the time-at-level accumulated so far."""
+        yield Timeout(self.env, self.scenario.warmup_h)
+        for u in self.units:
+            self._occ_change(u, 0)
+            u.level_h = [0.0] * len(u.level_h)
+            u.breach_h = 0.0
+        self._h_level_h = [0.0] * len(self._h_level_h)
+
     def _free_bed(self, u: _Unit) -> None:
-        u.occ -= 1
+        self._occ_change(u, -1)
         if u.turnaround is not None:
             u.cleaning += 1
             d = u.turnaround.ppf(u.turn_u.random()) if u.turn_u is not None else u.turnaround.value_h
@@ -521,6 +560,8 @@ class HospitalSim:
                     u = self.units[self._unit_index[uname]]
                     staffed = st.nurses[name] * st.patients_per_nurse
                     self._staffed_log.append((t, u.idx, staffed))
+                    self._occ_change(u, 0)
+                    u.staffed_level = staffed + 1e-9
                     if cap_policy:
                         u.staffed_cap = math.floor(staffed + 1e-9)
                         self._set_capacity(u)
@@ -577,7 +618,11 @@ class HospitalSim:
             env.process(self._arrival_process(a, cum, idx, source))
         for e in s.electives:
             env.process(self._elective_process(e, self._source_index(e.source)))
+        if s.warmup_h > 0:
+            env.process(self._reset_levels())
         env.run(until=self.end_h)
+        for u in self.units:
+            self._occ_change(u, 0)
         return self._output()
 
     def _output(self) -> SimOutput:
@@ -605,6 +650,9 @@ class HospitalSim:
             arrivals=arr(self._arrivals, 4),
             end_h=self.end_h,
             warmup_h=self.scenario.warmup_h,
+            level_hours=[np.asarray(u.level_h) for u in self.units],
+            hospital_level_hours=np.asarray(self._h_level_h),
+            breach_hours=np.array([u.breach_h for u in self.units]),
         )
 
 
