@@ -7,6 +7,7 @@ tables. No printing and no files here; progress is reported through a callback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,12 +16,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from hospital_twin import __version__, results
 from hospital_twin.executors import Executor, make_executor
 from hospital_twin.scenario.schema import Scenario
-from hospital_twin.sim.model import simulate
+from hospital_twin.sim.model import HospitalSim
 
 __all__ = ["DEFAULT_PRECISION_METRICS", "RepResult", "RunResult", "run_replication", "run_scenario", "scenario_hash"]
 
@@ -59,16 +61,52 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+class _Collector:
+    """Sink for a running replication: adds closed records to the totals, keeps stays for the log if asked."""
+
+    def __init__(self, totals: results.StayTotals, keep_stays: bool):
+        self.totals = totals
+        self.blocks: list[np.ndarray] = []
+        self.keep_stays = keep_stays
+
+    def add_stays(self, block: np.ndarray) -> None:
+        self.totals.add_stays(block)
+        if self.keep_stays:
+            self.blocks.append(block)
+
+    def add_arrivals(self, block: np.ndarray) -> None:
+        self.totals.add_arrivals(block)
+
+
 def run_replication(
-    scenario: Scenario, rep: int, seed: int | None = None, *, keep_census: bool = True, keep_log: bool = True
+    scenario: Scenario,
+    rep: int,
+    seed: int | None = None,
+    *,
+    keep_census: bool = True,
+    keep_log: bool = True,
+    fold_every_h: float = 24.0 * 7,
 ) -> RepResult:
-    """Simulate replication ``rep`` and tabulate it."""
-    out = simulate(scenario, rep, seed)
+    """Simulate replication ``rep`` and tabulate it.
+
+    Closed stays are folded into running totals every ``fold_every_h`` simulated hours,
+    so memory does not grow with the horizon unless the event log is kept.
+    """
+    sim = HospitalSim(scenario, rep, seed)
+    totals = results.StayTotals(scenario, sim.unit_names, sim.class_names, sim._n_sources)
+    collector = _Collector(totals, keep_log)
+    sim._sink = collector
+    sim._fold_every_h = fold_every_h
+    out = sim.run()
+    kpis = results.rep_kpis(out, totals=totals)
+    log = None
+    if keep_log:
+        log = results.adt_log(dataclasses.replace(out, stays=np.concatenate(collector.blocks + [out.stays])))
     return RepResult(
         rep=rep,
-        kpis=results.rep_kpis(out),
-        census=results.census(out) if keep_census else None,
-        adt_log=results.adt_log(out) if keep_log else None,
+        kpis=kpis,
+        census=results.census(out, totals=totals) if keep_census else None,
+        adt_log=log,
     )
 
 

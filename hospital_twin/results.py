@@ -88,29 +88,19 @@ def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None)
 
 
-def _step_levels(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Levels of the count of open intervals over [lo, hi) and how long each lasted."""
-    ends = ends[~np.isnan(ends)]
-    t = np.concatenate([starts, ends])
-    d = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
-    order = np.argsort(t, kind="stable")
-    t, d = t[order], d[order]
-    level = np.cumsum(d)
-    before = t <= lo
-    level_lo = level[before][-1] if before.any() else 0.0
-    inside = (t > lo) & (t < hi)
-    times = np.concatenate([[lo], t[inside], [hi]])
-    levels = np.concatenate([[level_lo], level[inside]])
-    return levels, np.diff(times)
+def _level_mean(level_h: np.ndarray) -> float:
+    """Time-average occupancy from the hours spent at each level 0, 1, 2, ..."""
+    total = level_h.sum()
+    return float((np.arange(len(level_h)) * level_h).sum() / total) if total > 0 else math.nan
 
 
-def _weighted_quantile(levels: np.ndarray, weights: np.ndarray, q: float) -> float:
-    if weights.sum() <= 0:
+def _level_quantile(level_h: np.ndarray, q: float) -> float:
+    """Smallest level at or below which the unit spent at least ``q`` of the time."""
+    total = level_h.sum()
+    if total <= 0:
         return math.nan
-    order = np.argsort(levels, kind="stable")
-    cum = np.cumsum(weights[order])
-    k = np.searchsorted(cum, q * cum[-1], side="left")
-    return float(levels[order][min(k, len(order) - 1)])
+    cum = np.cumsum(level_h)
+    return float(np.searchsorted(cum, q * total * (1 - 1e-12), side="left"))
 
 
 def _mean(x: np.ndarray) -> float:
@@ -121,35 +111,149 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def rep_kpis(out: SimOutput, scenario_name: str | None = None) -> pd.DataFrame:
-    """KPIs of one replication: ``scenario, rep, metric, unit, value``."""
+class StayTotals:
+    """Additive totals of stays and arrivals, fed block by block (a :class:`RecordSink`).
+
+    Everything ``rep_kpis`` and ``census`` need from individual stays is a sum over
+    stays (counts, hours, overlaps with the window, the hourly census as a difference
+    array), except the wait quantiles, for which the waits themselves are kept (8 bytes
+    per admission). Feeding all stays in one block or in many gives the same totals, so a
+    long run can hand over closed stays as it goes and keep memory bounded.
+    """
+
+    def __init__(self, scenario, unit_names: list[str], class_names: list[str], n_ext_sources: int):
+        self.scenario = scenario
+        self.unit_names = unit_names
+        self.n_units = n = len(unit_names)
+        self.lo, self.hi = scenario.warmup_h, scenario.end_h
+        self.n_ext_sources = n_ext_sources
+        specs = list(scenario.units.values())
+        self.is_ed = np.array([sp.ed is not None for sp in specs])
+        self.inpatient = np.array([sp.ed is None and sp.kind != "ed" for sp in specs])
+        if not self.inpatient.any():
+            self.inpatient[:] = True
+        z = lambda: np.zeros(n)  # noqa: E731
+        self.admitted, self.wait_sum, self.waited = z(), z(), z()
+        self.los_sum, self.los_n, self.blocked_h, self.delay_h = z(), z(), z(), z()
+        self.ed = {k: z() for k in ("left", "t_in", "over4", "over12", "seen", "to_clin", "decided", "dta",
+                                    "boarded", "board_h", "dta12")}
+        self.first_stays = 0
+        self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
+        self.grid_n = int(math.floor(self.hi + 1e-9)) + 1
+        self.census_diff = np.zeros((n, self.grid_n + 1), dtype=np.int64)
+        self.arrivals_ext = 0
+        self.arrivals_by_unit_class = np.zeros((n, len(class_names)), dtype=np.int64)
+
+    def _by_unit(self, unit: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        w = None if weights is None else weights[mask]
+        return np.bincount(unit[mask], weights=w, minlength=self.n_units).astype(float)
+
+    def add_stays(self, S: np.ndarray) -> None:
+        if not len(S):
+            return
+        lo, hi = self.lo, self.hi
+        unit = S[:, _F["unit"]].astype(np.int64)
+        ready_at, start, end = S[:, _F["ready_at"]], S[:, _F["start"]], S[:, _F["end"]]
+        ready_h, dest, seen = S[:, _F["ready_h"]], S[:, _F["dest"]], S[:, _F["seen_at"]]
+        closed = ~np.isnan(end)
+        asked = ready_at >= lo
+        wait = start - ready_at
+        self.admitted += self._by_unit(unit, asked)
+        self.wait_sum += self._by_unit(unit, asked, wait)
+        self.waited += self._by_unit(unit, asked & (wait > 1e-9))
+        for ui in np.unique(unit[asked]):
+            self.waits[ui].append(wait[asked & (unit == ui)])
+        done = asked & closed
+        self.los_sum += self._by_unit(unit, done, end - start)
+        self.los_n += self._by_unit(unit, done)
+        held = ~np.isnan(ready_h)
+        to_unit = held & ((dest >= 0) | (dest == -2))
+        home = held & (dest == -1)
+        self.blocked_h += self._by_unit(unit, to_unit, _overlap(ready_h, end, lo, hi))
+        self.delay_h += self._by_unit(unit, home, _overlap(ready_h, end, lo, hi))
+        self.first_stays += int(((S[:, _F["source"]] < self.n_ext_sources) & asked).sum())
+        # hourly census: +1 from the first whole hour at or after start, -1 from the one at or after end
+        g = self.grid_n
+        flat = self.census_diff.reshape(-1)
+        i_start = np.minimum(np.ceil(start - 1e-12).astype(np.int64), g)
+        np.add.at(flat, unit * (g + 1) + i_start, 1)
+        i_end = np.minimum(np.ceil(end[closed] - 1e-12).astype(np.int64), g)
+        np.add.at(flat, unit[closed] * (g + 1) + i_end, -1)
+        if self.is_ed.any():
+            e, ed = self.is_ed[unit] & asked, self.ed
+            left = e & closed
+            t_in = end - ready_at
+            ed["left"] += self._by_unit(unit, left)
+            ed["t_in"] += self._by_unit(unit, left, t_in)
+            ed["over4"] += self._by_unit(unit, left & (t_in > 4.0))
+            ed["over12"] += self._by_unit(unit, left & (t_in > 12.0))
+            s = e & ~np.isnan(seen)
+            ed["seen"] += self._by_unit(unit, s)
+            ed["to_clin"] += self._by_unit(unit, s, seen - ready_at)
+            decided = e & held
+            dta = decided & ((dest >= 0) | (dest == -2))
+            ed["decided"] += self._by_unit(unit, decided)
+            ed["dta"] += self._by_unit(unit, dta)
+            boarded = dta & closed
+            ed["boarded"] += self._by_unit(unit, boarded)
+            ed["board_h"] += self._by_unit(unit, boarded, end - ready_h)
+            board_h = np.where(closed, end, hi) - ready_h
+            ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+
+    def add_arrivals(self, A: np.ndarray) -> None:
+        after = A[:, 2] >= self.lo
+        self.arrivals_ext += int(after.sum())
+        np.add.at(self.arrivals_by_unit_class, (A[after, 1].astype(np.int64), A[after, 3].astype(np.int64)), 1)
+
+    def waits_of(self, units: np.ndarray) -> np.ndarray:
+        parts = [w for ui in np.flatnonzero(units) for w in self.waits[ui]]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def census_counts(self) -> np.ndarray:
+        """Occupied beds per unit (rows) at hours 0, 1, ..., floor(end_h) (columns)."""
+        return np.cumsum(self.census_diff, axis=1)[:, : self.grid_n]
+
+
+def totals_for(out: SimOutput) -> StayTotals:
+    """Fresh totals sized for the replication ``out`` came from."""
+    return StayTotals(out.scenario, out.unit_names, out.class_names, len(out.source_names) - len(out.unit_names))
+
+
+def _totals(out: SimOutput, totals: StayTotals | None) -> StayTotals:
+    """Totals including what is still in ``out`` (all of it when nothing was folded during the run)."""
+    if totals is None:
+        totals = totals_for(out)
+    if not getattr(totals, "_final_added", False):
+        totals.add_stays(out.stays)
+        totals.add_arrivals(out.arrivals)
+        totals._final_added = True
+    return totals
+
+
+def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotals | None = None) -> pd.DataFrame:
+    """KPIs of one replication: ``scenario, rep, metric, unit, value``.
+
+    ``totals`` holds what a sink received during the run; without it, ``out`` must hold
+    every stay.
+    """
     scn = out.scenario
+    t = _totals(out, totals)
     lo, hi = out.warmup_h, out.end_h
     span = hi - lo
-    S = out.stays
-    unit_col = S[:, _F["unit"]]
-    ready_at = S[:, _F["ready_at"]]
-    start = S[:, _F["start"]]
-    ready_h = S[:, _F["ready_h"]]
-    end = S[:, _F["end"]]
-    dest = S[:, _F["dest"]]
-    seen = S[:, _F["seen_at"]]
     rej, can, wait_end = out.rejections, out.cancellations, out.waiting_at_end
     rows: list[tuple[str, str, float]] = []
     specs = list(scn.units.values())
-    inpatient = [i for i, sp in enumerate(specs) if sp.ed is None and sp.kind != "ed"] or list(range(len(specs)))
 
     def add(metric: str, unit: str, value: float) -> None:
         rows.append((metric, unit, float(value)))
 
-    # per-unit time series of capacity and staffing
-    cap_log, staff_log = out.capacity_log, out.staffed_log
+    def quantile(w: np.ndarray) -> float:
+        return float(np.quantile(w, 0.95)) if len(w) else math.nan
 
+    cap_log = out.capacity_log
     for ui, name in enumerate(out.unit_names):
         spec = specs[ui]
-        m = unit_col == ui
-        asked = m & (ready_at >= lo)
-        n_adm = int(asked.sum())
+        n_adm = int(t.admitted[ui])
         n_rej = int(((rej[:, 1] == ui) & (rej[:, 2] >= lo)).sum())
         n_can = int(((can[:, 1] == ui) & (can[:, 2] >= lo)).sum())
         n_wait = int(((wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo)).sum())
@@ -159,122 +263,69 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None) -> pd.DataFrame:
         add("rejected", name, n_rej)
         add("rejected_share", name, _ratio(n_rej, n_arr))
         add("still_waiting", name, n_wait)
-        levels, dur = _step_levels(start[m], end[m], lo, hi)
-        occ_mean = float((levels * dur).sum() / span)
+        level_h = out.level_hours[ui]
+        occ_mean = _level_mean(level_h)
         add("occupancy_mean", name, occ_mean)
-        add("occupancy_p95", name, _weighted_quantile(levels, dur, 0.95))
+        add("occupancy_p95", name, _level_quantile(level_h, 0.95))
         add("utilisation", name, _ratio(occ_mean, spec.beds))
-        waits = start[asked] - ready_at[asked]
-        add("waited_share", name, _mean((waits > 1e-9).astype(float)) if n_adm else math.nan)
-        add("wait_for_bed_mean_h", name, _mean(waits))
-        add("wait_for_bed_p95_h", name, float(np.quantile(waits, 0.95)) if n_adm else math.nan)
-        done = asked & ~np.isnan(end)
-        add("los_mean_h", name, _mean(end[done] - start[done]))
-        held = m & ~np.isnan(ready_h)
-        to_unit = held & ((dest >= 0) | (dest == -2))
-        add("blocked_bed_hours", name, _overlap(ready_h[to_unit], end[to_unit], lo, hi).sum())
-        home = held & (dest == -1)
-        add("discharge_delay_bed_hours", name, _overlap(ready_h[home], end[home], lo, hi).sum())
+        add("waited_share", name, _ratio(t.waited[ui], n_adm))
+        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui], n_adm))
+        add("wait_for_bed_p95_h", name, quantile(t.waits_of(np.arange(t.n_units) == ui)))
+        add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
+        add("blocked_bed_hours", name, t.blocked_h[ui])
+        add("discharge_delay_bed_hours", name, t.delay_h[ui])
         if spec.escalation is not None:
             c = cap_log[cap_log[:, 1] == ui]
             add("escalation_beds_open_mean", name, _step_mean(c[:, 0], c[:, 3], lo, hi))
         if scn.staffing is not None and name in scn.staffing.units:
-            st = staff_log[staff_log[:, 1] == ui]
-            breach_h = _breach_hours(levels, dur, lo, st[:, 0], st[:, 2])
+            breach_h = float(out.breach_hours[ui])
             add("ratio_breach_hours", name, breach_h)
             add("ratio_breach_share", name, breach_h / span)
         if spec.ed is not None:
             add("cancelled", name, n_can)
-            _ed_kpis(add, name, asked, ready_at, start, ready_h, end, dest, seen, hi)
+            ed = {k: v[ui] for k, v in t.ed.items()}
+            add("ed_time_in_dept_mean_h", name, _ratio(ed["t_in"], ed["left"]))
+            add("ed_4h_breach_share", name, _ratio(ed["over4"], ed["left"]))
+            add("ed_12h_breach_share", name, _ratio(ed["over12"], ed["left"]))
+            add("ed_time_to_clinician_mean_h", name, _ratio(ed["to_clin"], ed["seen"]))
+            add("ed_admitted_share", name, _ratio(ed["dta"], ed["decided"]))
+            add("ed_boarding_mean_h", name, _ratio(ed["board_h"], ed["boarded"]))
+            add("ed_dta_12h_waits", name, ed["dta12"])
         elif n_can or any(e.unit == name for e in scn.electives):
             add("cancelled", name, n_can)
 
     # ---- the hospital as a whole
-    arr = out.arrivals
-    ext_arr = int((arr[:, 2] >= lo).sum())
     ext_rej = int(((rej[:, 4] == -1) & (rej[:, 2] >= lo)).sum())
     n_can_all = int((can[:, 2] >= lo).sum())
-    n_wait_ext = 0
-    if len(wait_end):
-        first_stay = set(S[:, _F["patient"]].astype(int).tolist())
-        n_wait_ext = int(sum(1 for p, _u, r, _c in wait_end if r >= lo and int(p) not in first_stay))
-    source = S[:, _F["source"]]
-    n_ext_sources = len(out.source_names) - len(out.unit_names)
-    first = (source < n_ext_sources) & (ready_at >= lo)
-    add("arrivals", ALL, ext_arr)
-    add("admitted", ALL, int(first.sum()))
+    n_wait_ext = int(((wait_end[:, 4] == -1) & (wait_end[:, 2] >= lo)).sum())
+    add("arrivals", ALL, t.arrivals_ext)
+    add("admitted", ALL, t.first_stays)
     add("rejected", ALL, ext_rej)
-    add("rejected_share", ALL, _ratio(ext_rej, ext_arr))
+    add("rejected_share", ALL, _ratio(ext_rej, t.arrivals_ext))
     add("still_waiting", ALL, n_wait_ext)
     if scn.electives:
-        n_el = int(sum(((arr[:, 1] == scn_unit) & (arr[:, 2] >= lo) & np.isin(arr[:, 3], el_classes)).sum()
-                       for scn_unit, el_classes in _elective_keys(out)))
+        n_el = sum(int(t.arrivals_by_unit_class[out.unit_names.index(e.unit), out.class_names.index(e.patient_class)])
+                   for e in {(e.unit, e.patient_class): e for e in scn.electives}.values())
         add("cancelled", ALL, n_can_all)
         add("cancelled_share", ALL, _ratio(n_can_all, n_el))
-    inp = np.isin(unit_col, inpatient)
-    levels, dur = _step_levels(start[inp], end[inp], lo, hi)
-    occ_mean = float((levels * dur).sum() / span)
-    beds = sum(specs[i].beds for i in inpatient)
+    inp = t.inpatient
+    occ_mean = _level_mean(out.hospital_level_hours)
+    beds = sum(sp.beds for sp, i in zip(specs, inp, strict=True) if i)
     add("occupancy_mean", ALL, occ_mean)
-    add("occupancy_p95", ALL, _weighted_quantile(levels, dur, 0.95))
+    add("occupancy_p95", ALL, _level_quantile(out.hospital_level_hours, 0.95))
     add("utilisation", ALL, _ratio(occ_mean, beds))
-    asked = inp & (ready_at >= lo)
-    waits = start[asked] - ready_at[asked]
-    add("waited_share", ALL, _mean((waits > 1e-9).astype(float)) if len(waits) else math.nan)
-    add("wait_for_bed_mean_h", ALL, _mean(waits))
-    add("wait_for_bed_p95_h", ALL, float(np.quantile(waits, 0.95)) if len(waits) else math.nan)
-    add("los_mean_h", ALL, _spell_mean(S[inp], lo))
-    held = inp & ~np.isnan(ready_h)  # ED boarding has its own measures (ed_boarding_mean_h)
-    to_unit = held & ((dest >= 0) | (dest == -2))
-    add("blocked_bed_hours", ALL, _overlap(ready_h[to_unit], end[to_unit], lo, hi).sum())
-    home = held & (dest == -1)
-    add("discharge_delay_bed_hours", ALL, _overlap(ready_h[home], end[home], lo, hi).sum())
+    n_inp = t.admitted[inp].sum()
+    add("waited_share", ALL, _ratio(t.waited[inp].sum(), n_inp))
+    add("wait_for_bed_mean_h", ALL, _ratio(t.wait_sum[inp].sum(), n_inp))
+    add("wait_for_bed_p95_h", ALL, quantile(t.waits_of(inp)))
+    add("los_mean_h", ALL, _ratio(out.spell_sum_h, out.spell_n))
+    add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
+    add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
 
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
     return df
-
-
-def _elective_keys(out: SimOutput) -> list[tuple[int, list[int]]]:
-    keys = []
-    for e in out.scenario.electives:
-        keys.append((out.unit_names.index(e.unit), [out.class_names.index(e.patient_class)]))
-    return keys
-
-
-def _ed_kpis(add, name, asked, ready_at, start, ready_h, end, dest, seen, hi) -> None:
-    left = asked & ~np.isnan(end)
-    t_in = end[left] - ready_at[left]
-    add("ed_time_in_dept_mean_h", name, _mean(t_in))
-    add("ed_4h_breach_share", name, _mean((t_in > 4.0).astype(float)) if len(t_in) else math.nan)
-    add("ed_12h_breach_share", name, _mean((t_in > 12.0).astype(float)) if len(t_in) else math.nan)
-    s = asked & ~np.isnan(seen)
-    add("ed_time_to_clinician_mean_h", name, _mean(seen[s] - ready_at[s]))
-    decided = asked & ~np.isnan(ready_h)
-    dta = decided & ((dest >= 0) | (dest == -2))
-    add("ed_admitted_share", name, _ratio(float(dta.sum()), float(decided.sum())))
-    boarded = dta & ~np.isnan(end)
-    add("ed_boarding_mean_h", name, _mean(end[boarded] - ready_h[boarded]))
-    board_h = np.where(np.isnan(end[dta]), hi, end[dta]) - ready_h[dta]
-    add("ed_dta_12h_waits", name, int((board_h > 12.0).sum()))
-
-
-def _spell_mean(S: np.ndarray, lo: float) -> float:
-    """Mean inpatient spell (first inpatient start to last inpatient end) of patients who left."""
-    if not len(S):
-        return math.nan
-    order = np.argsort(S[:, _F["patient"]], kind="stable")
-    S = S[order]
-    pid = S[:, _F["patient"]]
-    first = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))
-    ready = np.minimum.reduceat(S[:, _F["ready_at"]], first)
-    start = np.minimum.reduceat(S[:, _F["start"]], first)
-    end = S[:, _F["end"]]
-    still_open = np.add.reduceat(np.isnan(end).astype(int), first) > 0
-    last_end = np.fmax.reduceat(end, first)
-    keep = (ready >= lo) & ~still_open
-    return float((last_end[keep] - start[keep]).mean()) if keep.any() else math.nan
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
@@ -287,34 +338,14 @@ def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
     return float((v * np.diff(edges)).sum() / (hi - lo))
 
 
-def _breach_hours(levels, dur, lo, staff_t, staff_v) -> float:
-    """Hours in which the occupancy step function exceeds the staffed level."""
-    if not len(staff_t):
-        return 0.0
-    # time points of the occupancy segments
-    seg_start = lo + np.concatenate([[0.0], np.cumsum(dur)[:-1]])
-    seg_end = seg_start + dur
-    order = np.argsort(staff_t, kind="stable")
-    st, sv = staff_t[order], staff_v[order]
-    bounds = np.union1d(np.concatenate([seg_start, seg_end]), st[(st > lo) & (st < seg_end[-1])])
-    mids = (bounds[:-1] + bounds[1:]) / 2
-    occ = levels[np.searchsorted(seg_start, mids, side="right") - 1]
-    staffed = sv[np.clip(np.searchsorted(st, mids, side="right") - 1, 0, None)]
-    return float(np.diff(bounds)[occ > staffed + 1e-9].sum())
-
-
-def census(out: SimOutput, step_h: float = 1.0) -> pd.DataFrame:
+def census(out: SimOutput, totals: StayTotals | None = None) -> pd.DataFrame:
     """Occupied beds per unit at every whole hour of the run (warm-up included): ``rep, unit, time_h, occupied``."""
-    grid = np.arange(0.0, out.end_h + 1e-9, step_h)
-    frames = []
-    S = out.stays
-    for ui, name in enumerate(out.unit_names):
-        m = S[:, _F["unit"]] == ui
-        starts = np.sort(S[m, _F["start"]])
-        ends = S[m, _F["end"]]
-        ends = np.sort(ends[~np.isnan(ends)])
-        occ = np.searchsorted(starts, grid, side="right") - np.searchsorted(ends, grid, side="right")
-        frames.append(pd.DataFrame({"rep": out.rep, "unit": name, "time_h": grid, "occupied": occ.astype(np.int32)}))
+    counts = _totals(out, totals).census_counts()
+    grid = np.arange(counts.shape[1], dtype=float)
+    frames = [
+        pd.DataFrame({"rep": out.rep, "unit": name, "time_h": grid, "occupied": counts[ui].astype(np.int32)})
+        for ui, name in enumerate(out.unit_names)
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -371,3 +402,37 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     return out[["scenario", "metric", "unit", "mean", "sd", "ci_low", "ci_high", "n_reps"]]
+
+
+# Display labels for reports and apps: metric -> (label, unit). Units: "count" (total over
+# the observation window), "share" (0..1, shown as a percentage), "hours", "beds",
+# "bed-hours".
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "arrivals": ("Requests for a bed (ALL: arrivals)", "count"),
+    "admitted": ("Admitted", "count"),
+    "rejected": ("Turned away, unit full", "count"),
+    "rejected_share": ("Share turned away", "share"),
+    "cancelled": ("Elective admissions cancelled, no bed", "count"),
+    "cancelled_share": ("Share of elective admissions cancelled", "share"),
+    "still_waiting": ("Still waiting for a bed at the end", "count"),
+    "occupancy_mean": ("Occupied beds, average", "beds"),
+    "occupancy_p95": ("Occupied beds, 95th percentile over time", "beds"),
+    "utilisation": ("Bed occupancy (of base beds)", "share"),
+    "waited_share": ("Share of admissions who waited for a bed", "share"),
+    "wait_for_bed_mean_h": ("Wait for a bed, mean (zeros included)", "hours"),
+    "wait_for_bed_p95_h": ("Wait for a bed, 95th percentile", "hours"),
+    "los_mean_h": ("Length of stay, mean (ALL: hospital spell)", "hours"),
+    "blocked_bed_hours": ("Bed-hours blocked, waiting for the next unit", "bed-hours"),
+    "discharge_delay_bed_hours": ("Bed-hours waiting for the discharge hour", "bed-hours"),
+    "escalation_beds_open_mean": ("Escalation beds open, average", "beds"),
+    "ratio_breach_hours": ("Hours above the nurse-to-patient ratio", "hours"),
+    "ratio_breach_share": ("Share of hours above the nurse ratio", "share"),
+    "ed_time_in_dept_mean_h": ("Time in the department, mean", "hours"),
+    "ed_4h_breach_share": ("Over 4 hours in the department", "share"),
+    "ed_12h_breach_share": ("Over 12 hours in the department", "share"),
+    "ed_time_to_clinician_mean_h": ("Time to clinician, mean", "hours"),
+    "ed_admitted_share": ("Share admitted (decision to admit)", "share"),
+    "ed_boarding_mean_h": ("Boarding, decision to admit to bed, mean", "hours"),
+    "ed_dta_12h_waits": ("Decisions to admit waiting over 12 h", "count"),
+}
+__all__ += ["METRIC_LABELS"]

@@ -30,6 +30,7 @@ import heapq
 from array import array
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import simpy
@@ -81,7 +82,7 @@ class SimOutput:
     stays: np.ndarray  # (n, len(STAY_FIELDS)) float64
     rejections: np.ndarray  # (n, 5): patient, unit, t, pclass, from_unit (-1 external)
     cancellations: np.ndarray  # (n, 5): patient, unit, ready_at, t_cancel, pclass
-    waiting_at_end: np.ndarray  # (n, 4): patient, unit, ready_at, pclass
+    waiting_at_end: np.ndarray  # (n, 5): patient, unit, ready_at, pclass, from_unit (-1 external)
     capacity_log: np.ndarray  # (n, 4): t, unit, capacity (beds admitting), escalation beds open
     staffed_log: np.ndarray  # (n, 3): t, unit, nurses x ratio (staffed patients)
     arrivals: np.ndarray  # (n, 4): patient, unit, t, pclass  (external arrivals, all of them)
@@ -90,6 +91,8 @@ class SimOutput:
     level_hours: list[np.ndarray] = field(default_factory=list)  # per unit: hours at occupancy 0, 1, ... after warm-up
     hospital_level_hours: np.ndarray | None = None  # the same for the inpatient units together
     breach_hours: np.ndarray | None = None  # per unit: hours with patients above nurses x ratio, after warm-up
+    spell_sum_h: float = 0.0  # inpatient spells of patients who left, first request after warm-up: total hours
+    spell_n: int = 0  # ... and their number
     extra: dict = field(default_factory=dict)
 
 
@@ -119,7 +122,8 @@ class _Request:
 
 
 class _Patient:
-    __slots__ = ("pid", "pclass", "source", "dna", "visit", "stay", "unit", "prio", "overflow")
+    __slots__ = ("pid", "pclass", "source", "dna", "visit", "stay", "unit", "prio", "overflow", "inp_ready",
+                 "inp_start", "inp_end")
     # stay: offset of the patient's current stay record in HospitalSim._stays
 
     def __init__(self, pid, pclass, source, dna, prio, overflow):
@@ -132,12 +136,36 @@ class _Patient:
         self.unit = None
         self.prio = prio
         self.overflow = overflow
+        self.inp_ready = _NAN  # inpatient spell: first inpatient request, first inpatient start, last end
+        self.inp_start = _NAN
+        self.inp_end = _NAN
+
+
+class RecordSink(Protocol):
+    """Receives closed records during a run, so they need not stay in memory."""
+
+    def add_stays(self, block: np.ndarray) -> None: ...
+
+    def add_arrivals(self, block: np.ndarray) -> None: ...
 
 
 class HospitalSim:
-    """One replication of ``scenario`` with streams derived from ``(seed, rep)``."""
+    """One replication of ``scenario`` with streams derived from ``(seed, rep)``.
 
-    def __init__(self, scenario: Scenario, rep: int = 0, seed: int | None = None):
+    With a ``sink``, closed stays and arrivals are handed over every ``fold_every_h``
+    simulated hours and dropped, so memory stays bounded on long runs; the returned
+    ``SimOutput`` then holds only what was not handed over (the open stays).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rep: int = 0,
+        seed: int | None = None,
+        *,
+        sink: RecordSink | None = None,
+        fold_every_h: float = 24.0 * 7,
+    ):
         self.scenario = scenario
         self.rep = rep
         self.seed = scenario.seed if seed is None else seed
@@ -151,6 +179,12 @@ class HospitalSim:
         self._class_index = {n: i for i, n in enumerate(self.class_names)}
         self._next_pid = 0
         self._seq = 0
+        self._live: dict[int, _Patient] = {}  # patients holding a bed, by id
+        self._warmup_h = scenario.warmup_h
+        self._spell_sum_h = 0.0
+        self._spell_n = 0
+        self._sink = sink
+        self._fold_every_h = fold_every_h
         # records
         # Stays and arrivals go into flat float buffers (10 and 4 numbers per record): no
         # Python object per record, so the garbage collector has nothing to walk.
@@ -162,6 +196,16 @@ class HospitalSim:
         self._arrivals = array("d")
         self._build_units()
         self._build_pathways()
+        s = scenario
+        sources = []
+        for a in s.arrivals:
+            sources.append(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
+        for e in s.electives:
+            sources.append(e.source)
+        for name in sources:
+            self._source_index(name)
+        self._n_sources = len(self.source_names)
+        self.source_names += [f"transfer:{n}" for n in self.unit_names]
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -361,6 +405,10 @@ class HospitalSim:
         p.stay = len(self._stays)
         self._stays.extend((p.pid, u.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = u
+        self._live[p.pid] = p
+        if u.inpatient:
+            p.inp_ready = ready_at
+            p.inp_start = now
         self._begin_treatment(p, u, now)
 
     def _begin_treatment(self, p: _Patient, u: _Unit, now: float) -> None:
@@ -443,13 +491,52 @@ class HospitalSim:
         p.stay = len(self._stays)
         self._stays.extend((p.pid, v.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = v
+        if v.inpatient and p.inp_start != p.inp_start:  # first inpatient stay (nan != nan)
+            p.inp_ready = ready_at
+            p.inp_start = now
         self._begin_treatment(p, v, now)
 
     def _leave(self, p: _Patient, dest: int, now: float) -> None:
         stays = self._stays
         stays[p.stay + 7] = now
         stays[p.stay + 8] = dest
-        self._free_bed(p.unit)
+        u = p.unit
+        if u.inpatient:
+            p.inp_end = now
+        if dest < 0:  # leaves the hospital
+            del self._live[p.pid]
+            if p.inp_ready >= self._warmup_h:  # False for nan: never an inpatient
+                self._spell_sum_h += p.inp_end - p.inp_start
+                self._spell_n += 1
+        self._free_bed(u)
+
+    # ------------------------------------------------------------------ folding closed records
+    def _fold_process(self):
+        while True:
+            yield Timeout(self.env, self._fold_every_h)
+            self._fold()
+
+    def _fold(self) -> None:
+        """Hand closed stays and the arrivals so far to the sink; keep only open stays."""
+        arr = np.frombuffer(self._stays, dtype=np.float64).reshape(-1, len(STAY_FIELDS))
+        closed = ~np.isnan(arr[:, 7])
+        if closed.any():
+            block = arr[closed].copy()
+            open_rows = np.flatnonzero(~closed)
+            kept = array("d")
+            kept.frombytes(arr[~closed].tobytes())
+            width = len(STAY_FIELDS)
+            remap = {int(old) * width: new * width for new, old in enumerate(open_rows)}
+            del arr
+            for p in self._live.values():
+                p.stay = remap[p.stay]
+            self._stays = kept
+            self._sink.add_stays(block)
+        else:
+            del arr
+        if len(self._arrivals):
+            self._sink.add_arrivals(np.frombuffer(self._arrivals, dtype=np.float64).reshape(-1, 4).copy())
+            self._arrivals = array("d")
 
     # ------------------------------------------------------------------ arrivals
     def _new_patient(self, pclass: int, source: int, dna: list[float], overflow) -> _Patient:
@@ -586,15 +673,6 @@ class HospitalSim:
     def run(self) -> SimOutput:
         s = self.scenario
         env = self.env
-        sources = []
-        for a in s.arrivals:
-            sources.append(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
-        for e in s.electives:
-            sources.append(e.source)
-        for name in sources:
-            self._source_index(name)
-        self._n_sources = len(self.source_names)
-        self.source_names += [f"transfer:{n}" for n in self.unit_names]
         for u, spec in zip(self.units, s.units.values(), strict=True):
             self._capacity_log.append((0.0, u.idx, u.cap, 0))
             if spec.ed is not None and isinstance(spec.ed.clinicians, int):
@@ -620,6 +698,8 @@ class HospitalSim:
             env.process(self._elective_process(e, self._source_index(e.source)))
         if s.warmup_h > 0:
             env.process(self._reset_levels())
+        if self._sink is not None:
+            env.process(self._fold_process())
         env.run(until=self.end_h)
         for u in self.units:
             self._occ_change(u, 0)
@@ -630,7 +710,7 @@ class HospitalSim:
         for u in self.units:
             for _prio, _seq, req in u.queue:
                 if req.active:
-                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass))
+                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit))
         def arr(rows, width):
             if isinstance(rows, array):
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
@@ -644,7 +724,7 @@ class HospitalSim:
             stays=arr(self._stays, len(STAY_FIELDS)),
             rejections=arr(self._rejections, 5),
             cancellations=arr(self._cancellations, 5),
-            waiting_at_end=arr(waiting, 4),
+            waiting_at_end=arr(waiting, 5),
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
             arrivals=arr(self._arrivals, 4),
@@ -653,6 +733,8 @@ class HospitalSim:
             level_hours=[np.asarray(u.level_h) for u in self.units],
             hospital_level_hours=np.asarray(self._h_level_h),
             breach_hours=np.array([u.breach_h for u in self.units]),
+            spell_sum_h=self._spell_sum_h,
+            spell_n=self._spell_n,
         )
 
 
