@@ -23,11 +23,12 @@ venv: $(VENV)/.installed
 
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-# The main job: the baseline hospital against two what-ifs, paired under common random numbers.
+# The main job: the baseline hospital against two what-ifs, paired under common random numbers;
+# writes results/baseline-vs-whatifs/ with report.html.
 run: $(VENV)/.installed
 	$(BIN)/hospital-twin validate scenarios/baseline.yaml scenarios/whatif/*.yaml
 	$(BIN)/hospital-twin compare scenarios/baseline.yaml scenarios/whatif/winter_surge.yaml \
-		scenarios/whatif/more_icu_beds.yaml --workers $(WORKERS) --out $(OUT)/baseline-vs-whatifs
+		scenarios/whatif/more_icu_beds.yaml --workers $(WORKERS) --log --out $(OUT)/baseline-vs-whatifs
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2

@@ -246,9 +246,10 @@ def run(
         str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")
     ] = "parquet",
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep the simulated event log.")] = False,
+    html_report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
-    """Simulate a scenario and write its results folder (summary, KPIs, census, event log, provenance)."""
+    """Simulate a scenario and write its results folder (summary, KPIs, census, event log, report, provenance)."""
     from hospital_twin.experiment import run_scenario
     from hospital_twin.resultsdir import write_results
 
@@ -286,6 +287,8 @@ def run(
     if not quiet:
         print_summary(result)
     _print_precision(result)
+    if html_report:
+        out_console.print(f"report written to {_write_report(out_dir)}")
     out_console.print(f"results written to {out_dir}/")
 
 
@@ -350,6 +353,7 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="Results folder (default: results/compare-<baseline stem>).")] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")] = "parquet",
     log: Annotated[bool, typer.Option("--log/--no-log", help="Keep the simulated event logs.")] = False,
+    html_report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Paired comparison of what-ifs against a baseline with common random numbers."""
@@ -391,7 +395,35 @@ def compare(
     if not quiet:
         print_summary(results[0])
         print_comparison(comparison, results)
+    if html_report:
+        out_console.print(f"report written to {_write_report(out_dir)}")
     out_console.print(f"results written to {out_dir}/")
+
+
+# --------------------------------------------------------------------------- report
+def _write_report(results_dir: Path) -> Path:
+    from hospital_twin.report import ReportError, write_report
+
+    try:
+        return write_report(results_dir)
+    except ReportError as exc:
+        raise _InputError(str(exc)) from None
+
+
+@app.command()
+def report(
+    results_dir: Annotated[Path, typer.Argument(help="A folder written by run or compare.", show_default=False)],
+    *,
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
+) -> None:
+    """Write a self-contained HTML report (KPI tables, charts, the model in words) for a results folder."""
+    from hospital_twin.report import ReportError, write_report
+
+    try:
+        path = write_report(results_dir, out)
+    except ReportError as exc:
+        raise _InputError(str(exc)) from None
+    out_console.print(f"report written to {path}")
 
 
 # --------------------------------------------------------------------------- entry point
