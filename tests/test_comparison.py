@@ -60,7 +60,7 @@ def test_cli_compare_writes_comparison_csv(tmp_path):
     variant.write_text(f"extends: {SCENARIOS / 'examples' / 'icu_to_ward.yaml'}\nname: ICU 10\nunits:\n  ICU: {{beds: 10}}\n")
     out = tmp_path / "cmp"
     assert main(["compare", str(SCENARIOS / "examples" / "icu_to_ward.yaml"), str(variant),
-                 "--replications", "4", "--out", str(out), "-q"]) == 0
+                 "--replications", "4", "--out", str(out), "-q", "--no-report"]) == 0
     comp = pd.read_csv(out / "comparison.csv")
     assert ["metric", "unit", "scenario", "baseline", "diff_mean", "diff_ci_low", "diff_ci_high", "significant"] == [
         c for c in comp.columns if c in {"metric", "unit", "scenario", "baseline", "diff_mean", "diff_ci_low",

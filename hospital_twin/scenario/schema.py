@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 from typing import Annotated, Any, Literal
 
@@ -45,7 +46,9 @@ from hospital_twin.distributions import (
 
 __all__ = [
     "EXIT",
+    "AUTO_WARMUP",
     "Scenario",
+    "WarmupUnresolved",
     "UnitSpec",
     "ArrivalSpec",
     "ElectiveSpec",
@@ -425,6 +428,14 @@ class StaffingSpec(_Spec):
 
 
 # --------------------------------------------------------------------------- scenario
+AUTO_WARMUP = "auto"
+"""``warmup_days: auto``: the warm-up is chosen by MSER-5 on pilot runs before the real run."""
+
+
+class WarmupUnresolved(ValueError):
+    """A time that depends on the warm-up was asked of a scenario whose warm-up is still 'auto'."""
+
+
 class Scenario(_Spec):
     """One hospital scenario. Times are hours from ``start`` inside the simulator."""
 
@@ -433,7 +444,11 @@ class Scenario(_Spec):
     extends: str | None = Field(None, description="path of a base scenario this file overrides")
     start: dt.datetime = Field(description="simulation clock origin")
     horizon_days: PositiveFloat = Field(description="simulated time after the warm-up")
-    warmup_days: NonNegFloat = Field(0.0, description="discarded from every KPI")
+    warmup_days: NonNegFloat | Literal["auto"] = Field(
+        0.0,
+        description="days discarded from every KPI, or 'auto' to choose them by MSER-5 on pilot runs "
+        "(hospital_twin.warmup.choose_warmup) before the run",
+    )
     replications: int = Field(10, ge=1)
     seed: int = Field(0, ge=0)
     units: dict[str, UnitSpec] = Field(min_length=1)
@@ -457,14 +472,49 @@ class Scenario(_Spec):
             raise ValueError("; ".join(f"{p.where}: {p.message}" for p in problems))
         return self
 
+    @field_validator("warmup_days", mode="before")
+    @classmethod
+    def _warmup_number_or_auto(cls, v: Any) -> Any:
+        message = f"must be a number of days >= 0 or 'auto' (got {v!r})"
+        if isinstance(v, str):
+            if v.strip().lower() == AUTO_WARMUP:
+                return AUTO_WARMUP
+            try:
+                v = float(v)
+            except ValueError:
+                raise ValueError(message) from None
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v >= 0):
+            raise ValueError(message)
+        return v
+
     # ---- derived views used by the simulator and reports
     @property
+    def warmup_is_auto(self) -> bool:
+        """True while ``warmup_days`` is still ``'auto'`` (resolve it with :meth:`with_warmup`)."""
+        return self.warmup_days == AUTO_WARMUP
+
+    def _warmup_days_number(self, what: str) -> float:
+        if self.warmup_days == AUTO_WARMUP:
+            raise WarmupUnresolved(
+                f"scenario '{self.name}': warmup_days is 'auto', so {what} is not known yet; choose the "
+                "warm-up first, e.g. scenario.with_warmup(hospital_twin.warmup.choose_warmup(scenario)"
+                ".warmup_days)"
+            )
+        return float(self.warmup_days)
+
+    @property
     def warmup_h(self) -> float:
-        return self.warmup_days * 24.0
+        return self._warmup_days_number("warmup_h") * 24.0
 
     @property
     def end_h(self) -> float:
-        return (self.warmup_days + self.horizon_days) * 24.0
+        return (self._warmup_days_number("end_h") + self.horizon_days) * 24.0
+
+    def with_warmup(self, days: float) -> Scenario:
+        """A copy of the scenario with ``warmup_days`` set to ``days`` (a number >= 0, not 'auto')."""
+        if isinstance(days, bool) or not isinstance(days, numbers.Real) or not (math.isfinite(days) and days >= 0):
+            raise ValueError(f"a warm-up is a number of days >= 0 (got {days!r})")
+        return self.model_copy(update={"warmup_days": float(days)})
 
     def class_names(self) -> list[str]:
         names: list[str] = list(self.patient_classes)

@@ -53,15 +53,17 @@ def test_cli_run_writes_contract_results_folder(tmp_path, capsys):
     assert {"patient_id", "unit", "start", "end"} <= set(log.columns)
     run = json.loads((out / "run.json").read_text())
     assert run["replications"] == 3 and run["seed"] == 11 and len(run["scenario_hash"]) == 64
-    assert "occupied" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "occupied" in printed and "report written to" in printed
+    assert (out / "report.html").stat().st_size > 100_000
 
 
 def test_cli_run_replaces_existing_folder_whole(tmp_path):
     """A second run replaces the folder; no temporary folder is left behind."""
     out = tmp_path / "res"
-    assert main(["run", ICU, "--replications", "2", "--out", str(out), "-q"]) == 0
+    assert main(["run", ICU, "--replications", "2", "--out", str(out), "-q", "--no-report"]) == 0
     (out / "stale.txt").write_text("old")
-    assert main(["run", ICU, "--replications", "2", "--out", str(out), "-q"]) == 0
+    assert main(["run", ICU, "--replications", "2", "--out", str(out), "-q", "--no-report"]) == 0
     assert not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["res"]
 
@@ -69,7 +71,7 @@ def test_cli_run_replaces_existing_folder_whole(tmp_path):
 def test_cli_run_seed_and_workers_do_not_change_results(tmp_path):
     """--workers 2 gives the same summary as --workers 1; --seed changes it."""
     for name, extra in (("a", ["--workers", "1"]), ("b", ["--workers", "2"]), ("c", ["--seed", "99"])):
-        assert main(["run", ICU, "--replications", "4", "--out", str(tmp_path / name), "-q", "--no-log", *extra]) == 0
+        assert main(["run", ICU, "--replications", "4", "--out", str(tmp_path / name), "-q", "--no-log", "--no-report", *extra]) == 0
     a, b, c = (pd.read_csv(tmp_path / n / "summary.csv") for n in "abc")
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
