@@ -185,7 +185,7 @@ def print_summary(result) -> None:
     scn = result.scenario
     n = result.provenance.get("replications")
     t = Table(
-        title=f"{scn.name}\n{n} replications x {scn.horizon_days:g} days after {scn.warmup_days:g} days warm-up; "
+        title=f"{scn.name}\n{n} replications x {scn.horizon_days:g} days after {float(scn.warmup_days):g} days warm-up; "
         "mean and ± 95% CI half-width",
         title_justify="left",
     )
@@ -372,6 +372,17 @@ def compare(
     if n < 2:
         raise _InputError("a paired interval needs at least 2 replications (use --replications)")
     seed = scenarios[0].seed if seed is None else seed
+    if any(s.warmup_is_auto for s in scenarios):
+        # One warm-up for all, so the paired differences cover the same days: the baseline's.
+        base = scenarios[0]
+        if base.warmup_is_auto:
+            from hospital_twin.warmup import choose_warmup
+
+            with err_console.status(f"{base.name}: choosing the warm-up (MSER-5)"):
+                days = choose_warmup(base, seed=seed, workers=workers or os.cpu_count() or 1).warmup_days
+        else:
+            days = float(base.warmup_days)
+        scenarios = [s.with_warmup(days) if s.warmup_is_auto else s for s in scenarios]
     results = []
     executor = _executor(workers, cluster, n)
     try:
@@ -398,6 +409,40 @@ def compare(
     if html_report:
         out_console.print(f"report written to {_write_report(out_dir)}")
     out_console.print(f"results written to {out_dir}/")
+
+
+# --------------------------------------------------------------------------- warmup
+@app.command()
+def warmup(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    *,
+    pilot_replications: Annotated[int, typer.Option(min=2, help="Pilot replications started empty.")] = 5,
+    pilot_days: Annotated[float | None, typer.Option(min=1, help="Pilot length in days (default: see docs).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Pilot seed (default: the scenario's).")] = None,
+    workers: WorkersOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write the MSER-5 curves as a self-contained HTML chart.")] = None,
+) -> None:
+    """Choose the warm-up by MSER-5 on the hourly census of pilot runs, per unit and for the hospital."""
+    from hospital_twin.warmup import choose_warmup, warmup_chart
+
+    scn = _load(file)
+    with err_console.status(f"{scn.name}: {pilot_replications} pilot replications"):
+        choice = choose_warmup(scn, pilot_replications=pilot_replications, pilot_days=pilot_days, seed=seed,
+                               workers=workers or os.cpu_count() or 1)
+    t = Table(title=f"{scn.name}: MSER-5 warm-up over a {choice.pilot_days:g}-day pilot "
+                    f"({choice.pilot_replications} replications)", title_justify="left")
+    for col in ("series", "warm-up days", "mean after warm-up", "note"):
+        t.add_column(col, justify="left" if col in ("series", "note") else "right")
+    for r in choice.table.itertuples(index=False):
+        note = "inconclusive: run a longer pilot" if r.inconclusive else ("sets the warm-up" if r.unit == choice.driver else "")
+        t.add_row(str(r.unit), f"{r.warmup_days:g}", f"{r.truncated_mean:.1f}", note)
+    out_console.print(t)
+    current = "auto" if scn.warmup_is_auto else f"{scn.warmup_days:g}"
+    out_console.print(f"chosen warm-up: {choice.warmup_days:g} days (the scenario says {current}); "
+                      f"use warmup_days: {choice.warmup_days:g} or warmup_days: auto")
+    if out is not None:
+        warmup_chart(choice).save(str(out), inline=True)
+        out_console.print(f"curves written to {out}")
 
 
 # --------------------------------------------------------------------------- report

@@ -169,6 +169,21 @@ def run_scenario(
     if precision is not None and not (0 < precision < 1):
         raise ValueError("precision is a relative half-width between 0 and 1, e.g. 0.05")
     started = dt.datetime.now(dt.UTC)
+    warmup_note: dict | None = None
+    if scenario.warmup_is_auto:
+        from hospital_twin.warmup import choose_warmup
+
+        choice = choose_warmup(scenario, seed=seed, workers=workers)
+        scenario = choice.apply(scenario)
+        warmup_note = {
+            "method": "MSER-5 on the mean hourly census of pilot runs started empty",
+            "warmup_days": choice.warmup_days,
+            "driver": choice.driver,
+            "by_unit": choice.by_unit,
+            "inconclusive": choice.inconclusive,
+            "pilot_replications": choice.pilot_replications,
+            "pilot_days": choice.pilot_days,
+        }
     own_executor = executor is None
     if executor is None:
         executor = make_executor(min(workers, max(n, 1)))
@@ -211,6 +226,8 @@ def run_scenario(
         "finished_at": finished.isoformat(),
         "cpu_count": os.cpu_count(),
     }
+    if warmup_note is not None:
+        provenance["warmup_auto"] = warmup_note
     if precision is not None:
         provenance["precision"] = {
             "target_relative_half_width": precision,
