@@ -341,6 +341,25 @@ def print_comparison(comparison, results) -> None:
         out_console.print(t)
 
 
+def print_ranking(comparison) -> None:
+    """Scenarios ranked on a few lower-is-better KPIs, with what the paired intervals support."""
+    from hospital_twin.comparison import rank_scenarios
+
+    ranking = rank_scenarios(comparison)
+    level = comparison["confidence"].iloc[0]
+    t = Table(title=f"Ranking (1 = lowest); better/worse than the baseline at {100 * level:.1f}% per comparison "
+                    "(Bonferroni: all hold together with 95%)", title_justify="left")
+    for col in ("measure", "rank", "scenario", "mean", "vs baseline"):
+        t.add_column(col, justify="right" if col in ("rank", "mean") else "left")
+    how = dict(_COMPARE_METRICS)
+    for r in ranking.itertuples(index=False):
+        verdict = "baseline" if r.is_baseline else "better" if r.better_than_baseline else (
+            "worse" if r.worse_than_baseline else "no clear difference")
+        t.add_row(f"{r.metric} ({r.unit})" if r.rank == 1 else "", str(r.rank), r.scenario,
+                  _fmt(r.mean, how.get(r.metric, 2)), verdict)
+    out_console.print(t)
+
+
 @app.command()
 def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline scenario YAML.", show_default=False)],
@@ -406,6 +425,8 @@ def compare(
     if not quiet:
         print_summary(results[0])
         print_comparison(comparison, results)
+        if len(results) > 2:
+            print_ranking(comparison)
     if html_report:
         out_console.print(f"report written to {_write_report(out_dir)}")
     out_console.print(f"results written to {out_dir}/")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["COMPARISON_COLUMNS", "paired_differences", "independent_interval_ratio"]
+__all__ = ["COMPARISON_COLUMNS", "RANKING_METRICS", "independent_interval_ratio", "paired_differences", "rank_scenarios"]
 
 COMPARISON_COLUMNS = [
     "metric",
@@ -104,3 +104,38 @@ def independent_interval_ratio(kpis: pd.DataFrame, comparison: pd.DataFrame, *, 
         paired_half = (r.diff_ci_high - r.diff_ci_low) / 2
         rows.append((r.metric, r.unit, r.scenario, paired_half, ind_half, paired_half / ind_half))
     return pd.DataFrame(rows, columns=["metric", "unit", "scenario", "paired_half_width", "independent_half_width", "ratio"])
+
+
+RANKING_METRICS: tuple[tuple[str, str], ...] = (
+    ("wait_for_bed_mean_h", "ALL"),
+    ("wait_for_bed_p95_h", "ALL"),
+    ("ed_4h_breach_share", "ED"),
+    ("ed_boarding_mean_h", "ED"),
+    ("cancelled", "ALL"),
+    ("blocked_bed_hours", "ALL"),
+)
+"""KPIs (all lower-is-better) by which ``rank_scenarios`` orders the scenarios of a comparison."""
+
+
+def rank_scenarios(comparison: pd.DataFrame, metrics=RANKING_METRICS) -> pd.DataFrame:
+    """Scenarios ranked per KPI (1 = lowest), baseline included.
+
+    ``better_than_baseline`` / ``worse_than_baseline`` are judged on the (Bonferroni-adjusted)
+    paired intervals of ``comparison``, so together they hold with at least the comparison's
+    familywise confidence; scenarios whose interval includes zero are not distinguishable from
+    the baseline. Columns: ``metric, unit, rank, scenario, is_baseline, mean, diff_mean,
+    diff_ci_low, diff_ci_high, better_than_baseline, worse_than_baseline``.
+    """
+    rows = []
+    for metric, unit in metrics:
+        c = comparison[(comparison["metric"] == metric) & (comparison["unit"] == unit)]
+        if c.empty:
+            continue
+        base = c.iloc[0]
+        entries = [(base["baseline"], base["baseline_mean"], 0.0, 0.0, 0.0)]
+        entries += [(r.scenario, r.scenario_mean, r.diff_mean, r.diff_ci_low, r.diff_ci_high) for r in c.itertuples()]
+        entries.sort(key=lambda e: e[1])
+        for k, (name, mean, d, lo, hi) in enumerate(entries, start=1):
+            rows.append((metric, unit, k, name, name == base["baseline"], mean, d, lo, hi, bool(hi < 0), bool(lo > 0)))
+    return pd.DataFrame(rows, columns=["metric", "unit", "rank", "scenario", "is_baseline", "mean", "diff_mean",
+                                       "diff_ci_low", "diff_ci_high", "better_than_baseline", "worse_than_baseline"])

@@ -66,8 +66,11 @@ def write_results(
         pd.concat([r.kpis for r in results], ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
         files = ["summary.csv", "kpis.csv"]
         if comparison is not None:
+            from hospital_twin.comparison import rank_scenarios
+
             comparison.to_csv(tmp / "comparison.csv", index=False)
-            files.append("comparison.csv")
+            rank_scenarios(comparison).to_csv(tmp / "ranking.csv", index=False)
+            files += ["comparison.csv", "ranking.csv"]
         censuses = []
         logs = []
         for r in results:

@@ -74,3 +74,16 @@ def test_cli_compare_same_names_is_an_input_error(tmp_path):
     """Two scenarios with one name cannot be told apart: exit 2."""
     f = str(SCENARIOS / "examples" / "icu_to_ward.yaml")
     assert main(["compare", f, f, "--out", str(tmp_path / "x"), "-q"]) == 2
+
+
+def test_rank_scenarios_orders_and_judges_against_baseline():
+    """Scenarios are ranked by mean; better/worse only where the paired interval excludes zero."""
+    from hospital_twin.comparison import rank_scenarios
+
+    k = _kpis({"base": [10, 12, 11, 13], "a": [8, 11, 9, 10], "b": [10.5, 12, 11.2, 12.9]})
+    k["metric"] = "wait_for_bed_mean_h"
+    r = rank_scenarios(paired_differences(k, "base"))
+    assert r["scenario"].tolist() == ["a", "base", "b"]
+    a, b = r.set_index("scenario").loc["a"], r.set_index("scenario").loc["b"]
+    assert a["better_than_baseline"] and not a["worse_than_baseline"]
+    assert not b["better_than_baseline"] and not b["worse_than_baseline"]
