@@ -29,10 +29,18 @@ __all__ = [
     "Weibull",
     "Fixed",
     "Empirical",
+    "TAIL_P",
+    "TAIL_SF",
 ]
 
 _STD_NORMAL = NormalDist()
 _Z90 = _STD_NORMAL.inv_cdf(0.9)
+
+TAIL_SF = 1e-12
+"""Below this survival probability a residual stay falls back to the tail rule (see ``residual_ppf``)."""
+TAIL_P = 0.9
+"""The quantile whose mean excess sets the fallback residual stay."""
+_TAIL_GRID = 2000
 
 
 class Distribution:
@@ -52,6 +60,44 @@ class Distribution:
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws in hours from ``rng``."""
         return self.ppf_array(rng.random(size))
+
+    def cdf(self, x: float) -> float:  # pragma: no cover - interface
+        """Probability that the duration is at most ``x`` hours."""
+        raise NotImplementedError
+
+    def sf(self, x: float) -> float:
+        """Survival function ``P(duration > x)``; subclasses override it where ``1 - cdf`` loses precision."""
+        return 1.0 - self.cdf(x)
+
+    def isf(self, q: float) -> float:
+        """Inverse survival function: the duration exceeded with probability ``q``."""
+        return self.ppf(1.0 - q)
+
+    def tail_mean_excess(self, p: float = TAIL_P) -> float:
+        """Mean excess over the ``p`` quantile, ``E[X - x_p | X > x_p]`` (numerically, on a quantile grid)."""
+        q = self.ppf(p)
+        grid = p + (1.0 - p) * (np.arange(_TAIL_GRID) + 0.5) / _TAIL_GRID
+        return float(max(np.mean(self.ppf_array(grid)) - q, 0.0))
+
+    def residual_ppf(self, elapsed_h: float, u: float) -> float:
+        """Remaining duration (hours) of a stay that has already lasted ``elapsed_h``, at uniform ``u``.
+
+        Inverse transform of the residual distribution ``X - e | X > e``:
+        ``F^-1(F(e) + u (1 - F(e))) - e``, computed as ``isf(S(e) (1 - u)) - e`` so that it
+        stays accurate far into the tail. It is increasing in ``u`` (common random numbers
+        keep working). When the stay has outlasted what the distribution allows
+        (``S(e) <= TAIL_SF``: beyond a fixed value, past the largest empirical value, or
+        numerically in the far tail) the remaining stay is exponential with the mean
+        excess of the distribution's top decile (``tail_mean_excess``): a patient who is
+        already an outlier stays, on average, as long again as the outliers did beyond
+        their 90th percentile. That mean is 0 for ``Fixed`` (the patient leaves at once).
+        """
+        if elapsed_h <= 0:
+            return self.ppf(u)
+        s = self.sf(elapsed_h)
+        if s > TAIL_SF:
+            return max(self.isf(s * (1.0 - u)) - elapsed_h, 0.0)
+        return -self.tail_mean_excess() * math.log1p(-u)
 
     @property
     def cv(self) -> float:
@@ -79,6 +125,18 @@ class Exponential(Distribution):
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_h * np.log1p(-np.asarray(u, dtype=float))
 
+    def cdf(self, x: float) -> float:
+        return -math.expm1(-x / self.mean_h) if x > 0 else 0.0
+
+    def sf(self, x: float) -> float:
+        return math.exp(-x / self.mean_h) if x > 0 else 1.0
+
+    def isf(self, q: float) -> float:
+        return -self.mean_h * math.log(q) if q > 0 else math.inf
+
+    def tail_mean_excess(self, p: float = TAIL_P) -> float:
+        return self.mean_h  # memoryless
+
 
 @dataclass(frozen=True)
 class Lognormal(Distribution):
@@ -104,6 +162,15 @@ class Lognormal(Distribution):
 
     def ppf(self, u: float) -> float:
         return math.exp(self.mu + self.sigma * _STD_NORMAL.inv_cdf(_clip_u(u)))
+
+    def cdf(self, x: float) -> float:
+        return float(special.ndtr((math.log(x) - self.mu) / self.sigma)) if x > 0 else 0.0
+
+    def sf(self, x: float) -> float:
+        return float(special.ndtr(-(math.log(x) - self.mu) / self.sigma)) if x > 0 else 1.0
+
+    def isf(self, q: float) -> float:
+        return math.exp(self.mu - self.sigma * float(special.ndtri(q))) if q > 0 else math.inf
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * special.ndtri(np.clip(u, 1e-15, None)))
@@ -141,6 +208,15 @@ class Gamma(Distribution):
 
     def ppf(self, u: float) -> float:
         return float(special.gammaincinv(self.shape, u)) * self.scale_h
+
+    def cdf(self, x: float) -> float:
+        return float(special.gammainc(self.shape, x / self.scale_h)) if x > 0 else 0.0
+
+    def sf(self, x: float) -> float:
+        return float(special.gammaincc(self.shape, x / self.scale_h)) if x > 0 else 1.0
+
+    def isf(self, q: float) -> float:
+        return float(special.gammainccinv(self.shape, q)) * self.scale_h if q > 0 else math.inf
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return special.gammaincinv(self.shape, np.asarray(u, dtype=float)) * self.scale_h
@@ -183,6 +259,15 @@ class Weibull(Distribution):
     def ppf(self, u: float) -> float:
         return self.scale_h * (-math.log1p(-u)) ** (1 / self.shape)
 
+    def cdf(self, x: float) -> float:
+        return -math.expm1(-((x / self.scale_h) ** self.shape)) if x > 0 else 0.0
+
+    def sf(self, x: float) -> float:
+        return math.exp(-((x / self.scale_h) ** self.shape)) if x > 0 else 1.0
+
+    def isf(self, q: float) -> float:
+        return self.scale_h * (-math.log(q)) ** (1 / self.shape) if q > 0 else math.inf
+
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return self.scale_h * (-np.log1p(-np.asarray(u, dtype=float))) ** (1 / self.shape)
 
@@ -204,6 +289,15 @@ class Fixed(Distribution):
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value_h)
+
+    def cdf(self, x: float) -> float:
+        return 1.0 if x >= self.value_h else 0.0
+
+    def isf(self, q: float) -> float:
+        return self.value_h
+
+    def tail_mean_excess(self, p: float = TAIL_P) -> float:
+        return 0.0
 
 
 class Empirical(Distribution):
@@ -256,6 +350,17 @@ class Empirical(Distribution):
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         return np.interp(np.asarray(u, dtype=float), self.probs, self.values_h)
+
+    def cdf(self, x: float) -> float:
+        """Inverse of the piecewise-linear quantile function; a flat stretch of it is an atom."""
+        v = self._values_list
+        if x < v[0]:
+            return 0.0
+        if x >= v[-1]:
+            return 1.0
+        j = int(np.searchsorted(self.values_h, x, side="right"))  # v[j-1] <= x < v[j]
+        p0, p1, v0, v1 = self._probs_list[j - 1], self._probs_list[j], v[j - 1], v[j]
+        return p0 + (p1 - p0) * (x - v0) / (v1 - v0)
 
     def __repr__(self) -> str:
         return f"Empirical(mean_h={self.mean_h:.3g}, knots={len(self.probs)})"

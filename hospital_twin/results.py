@@ -173,9 +173,10 @@ class StayTotals:
         self.delay_h += self._by_unit(unit, home, _overlap(ready_h, end, lo, hi))
         self.first_stays += int(((S[:, _F["source"]] < self.n_ext_sources) & asked).sum())
         # hourly census: +1 from the first whole hour at or after start, -1 from the one at or after end
+        # (a warm start's census patients began before time 0: they count from hour 0)
         g = self.grid_n
         flat = self.census_diff.reshape(-1)
-        i_start = np.minimum(np.ceil(start - 1e-12).astype(np.int64), g)
+        i_start = np.clip(np.ceil(start - 1e-12).astype(np.int64), 0, g)
         np.add.at(flat, unit * (g + 1) + i_start, 1)
         i_end = np.minimum(np.ceil(end[closed] - 1e-12).astype(np.int64), g)
         np.add.at(flat, unit[closed] * (g + 1) + i_end, -1)

@@ -29,6 +29,7 @@ PURPOSES: tuple[str, ...] = (
     "dna_overflow",  # uniforms for pathways longer than the DNA row
     "elective_counts",  # fractional elective list sizes
     "turnaround",  # bed cleaning times of one unit
+    "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
 )
 
 

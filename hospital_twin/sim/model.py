@@ -20,6 +20,12 @@ stream's own generator, fixing its class, route choices, stays and discharge hou
 Two scenarios run with one seed therefore give the same patient the same draws
 (common random numbers), whatever else changes.
 
+A run may start warm (``initial_patients``): the patients of a census snapshot are
+in their beds at time 0, each with the time it has already spent in its unit; its
+remaining stay is drawn from the stay distribution conditioned on that elapsed time
+(``Distribution.residual_ppf``), with uniforms from the ``initial_census`` stream of
+its unit, and from there it follows its class's route like any other patient.
+
 The run returns raw records (:class:`SimOutput`); ``hospital_twin.results`` turns them
 into tables. No pandas, no logging or printing in the event loop; no files.
 """
@@ -30,7 +36,8 @@ import heapq
 from array import array
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import simpy
@@ -41,7 +48,7 @@ from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 
-__all__ = ["HospitalSim", "SimOutput", "simulate", "DNA_VISITS", "STAY_FIELDS"]
+__all__ = ["HospitalSim", "InitialPatient", "SimOutput", "simulate", "CENSUS_SOURCE", "DNA_VISITS", "STAY_FIELDS"]
 
 DNA_VISITS = 8
 """Visits whose route and stay uniforms are in the DNA row; longer pathways draw from an overflow stream."""
@@ -64,6 +71,9 @@ STAY_FIELDS = (
     "dest",  # next unit index, -1 home, -2 turned away by the next unit; -9 still inside
     "seen_at",  # ED only: when a clinician started the assessment; nan otherwise
 )
+CENSUS_SOURCE = "census"
+"""Arrival source of the patients a warm-started run begins with (``arrival_source`` in the log)."""
+
 _DEST_EXIT = -1
 _DEST_REJECTED = -2
 _DEST_INSIDE = -9
@@ -141,6 +151,20 @@ class _Patient:
         self.inp_end = _NAN
 
 
+class InitialPatient(NamedTuple):
+    """A patient already in a bed when a warm-started run begins (from a census snapshot)."""
+
+    unit: int
+    """Index of the unit (scenario order)."""
+    elapsed_h: float
+    """Hours the patient has already spent in the unit at time 0 (>= 0)."""
+    pclass: int = 0
+    """Index of the patient class (``Scenario.class_names()`` order)."""
+    ready: bool = False
+    """True if its stay is already over (medically ready, waiting for a bed elsewhere or to go home):
+    it moves on at time 0 instead of drawing a remaining stay."""
+
+
 class RecordSink(Protocol):
     """Receives closed records during a run, so they need not stay in memory."""
 
@@ -155,6 +179,12 @@ class HospitalSim:
     With a ``sink``, closed stays and arrivals are handed over every ``fold_every_h``
     simulated hours and dropped, so memory stays bounded on long runs; the returned
     ``SimOutput`` then holds only what was not handed over (the open stays).
+
+    ``initial_patients`` (a sequence of :class:`InitialPatient` or ``(unit, elapsed_h,
+    pclass)`` tuples) starts the run warm: see :meth:`_place_initial`. Their stays are
+    recorded with ``start = ready_at = -elapsed_h`` (so they never count as admissions in
+    the window) and source :data:`CENSUS_SOURCE`; ``SimOutput.extra["initial_over_capacity"]``
+    lists, per unit, how many of them were above its capacity at time 0.
     """
 
     def __init__(
@@ -165,6 +195,7 @@ class HospitalSim:
         *,
         sink: RecordSink | None = None,
         fold_every_h: float = 24.0 * 7,
+        initial_patients: Sequence[InitialPatient | tuple] | None = None,
     ):
         self.scenario = scenario
         self.rep = rep
@@ -204,6 +235,9 @@ class HospitalSim:
             sources.append(e.source)
         for name in sources:
             self._source_index(name)
+        self._initial = self._check_initial(initial_patients)
+        self._census_source = self._source_index(CENSUS_SOURCE) if self._initial else -1
+        self._over_capacity = [0] * len(self.units)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
 
@@ -292,6 +326,25 @@ class HospitalSim:
             self._los.append(row_l)
             pc = s.patient_classes.get(c)
             self._prio.append(pc.priority if pc else 0)
+
+    def _check_initial(self, rows: Sequence[InitialPatient | tuple] | None) -> list[InitialPatient]:
+        out = []
+        for row in rows or ():
+            ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
+            ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready))
+            if not 0 <= ip.unit < len(self.units):
+                raise ValueError(f"initial patient {ip}: no unit with index {ip.unit}")
+            if not 0 <= ip.pclass < len(self.class_names):
+                raise ValueError(f"initial patient {ip}: no patient class with index {ip.pclass}")
+            if not ip.elapsed_h >= 0 or math.isinf(ip.elapsed_h):
+                raise ValueError(f"initial patient {ip}: elapsed_h must be a finite number >= 0")
+            u = self.units[ip.unit]
+            if self._los[ip.pclass][ip.unit] is None and not u.is_ed:
+                raise ValueError(
+                    f"initial patient {ip}: class '{self.class_names[ip.pclass]}' has no length of stay in unit '{u.name}'"
+                )
+            out.append(ip)
+        return out
 
     # ------------------------------------------------------------------ capacity
     def _set_capacity(self, u: _Unit) -> None:
@@ -669,6 +722,56 @@ class HospitalSim:
             u.base_beds = beds
             self._set_capacity(u)
 
+    # ------------------------------------------------------------------ warm start
+    def _place_initial(self) -> None:
+        """Put the census patients in their beds at time 0 and start their remaining stays.
+
+        Patients are taken unit by unit (scenario order), and within a unit by elapsed
+        time and class, so the result does not depend on the order of the snapshot rows.
+        Each draws a DNA row from the ``initial_census`` stream named after its unit; its
+        stay uniform gives the remaining stay through the residual distribution
+        (``residual_ppf(elapsed_h, u)``), its route uniform the next unit, as for any
+        patient; a patient marked ``ready`` moves on at time 0. An ED patient is taken as
+        already assessed (no clinician time).
+        Patients above the unit's capacity are placed anyway (corridor care, as real
+        censuses show); they are counted, and new requests queue (or are turned away)
+        until the unit is back below capacity.
+        """
+        env = self.env
+        order = sorted(range(len(self._initial)), key=lambda i: (*self._initial[i], i))
+        by_unit: dict[int, list[InitialPatient]] = {}
+        for i in order:
+            by_unit.setdefault(self._initial[i].unit, []).append(self._initial[i])
+        for ui, rows in by_unit.items():
+            u = self.units[ui]
+            dna_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name)
+            overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/overflow")
+            dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
+            for ip, dna in zip(rows, dna_rows, strict=True):
+                p = self._new_patient(ip.pclass, self._census_source, dna, overflow)
+                t0 = -ip.elapsed_h
+                p.stay = len(self._stays)
+                self._stays.extend((p.pid, u.idx, p.pclass, p.source, t0, t0, _NAN, _NAN, _DEST_INSIDE, _NAN))
+                p.unit = u
+                self._live[p.pid] = p
+                if u.inpatient:
+                    p.inp_ready = t0
+                    p.inp_start = t0
+                self._occ_change(u, 1)
+                dist = self._los[p.pclass][u.idx]
+                if ip.ready or dist is None:
+                    remaining = 0.0
+                else:
+                    remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
+                Timeout(env, remaining, p).callbacks.append(self._stay_done)
+            self._over_capacity[ui] = max(u.occ + u.cleaning - u.cap, 0)
+            if len(u.level_h) <= u.occ:
+                u.level_h += [0.0] * (u.occ + 1 - len(u.level_h))
+            if u.esc_beds:
+                self._pressure_check(u)
+        if len(self._h_level_h) <= self._h_occ:
+            self._h_level_h += [0.0] * (self._h_occ + 1 - len(self._h_level_h))
+
     # ------------------------------------------------------------------ run
     def run(self) -> SimOutput:
         s = self.scenario
@@ -696,6 +799,8 @@ class HospitalSim:
             env.process(self._arrival_process(a, cum, idx, source))
         for e in s.electives:
             env.process(self._elective_process(e, self._source_index(e.source)))
+        if self._initial:
+            self._place_initial()
         if s.warmup_h > 0:
             env.process(self._reset_levels())
         if self._sink is not None:
@@ -735,6 +840,7 @@ class HospitalSim:
             breach_hours=np.array([u.breach_h for u in self.units]),
             spell_sum_h=self._spell_sum_h,
             spell_n=self._spell_n,
+            extra={"initial_over_capacity": list(self._over_capacity)} if self._initial else {},
         )
 
 

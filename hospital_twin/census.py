@@ -1,0 +1,321 @@
+"""Census snapshots: who is in which bed at a given moment (CONTRACTS section 6).
+
+A snapshot is a table with one row per patient in a bed::
+
+    patient_id, unit, unit_start[, patient_class, admitted_at]
+
+``unit_start`` is when the patient entered its current unit, ``admitted_at`` when its
+encounter (hospital spell) began. A live twin reads one from the hospital's bed
+management system (``read_census``) and starts the simulator from it
+(``hospital_twin.forecast``); for tests and back-tests, ``census_at`` takes one from an
+event log (CONTRACTS section 4), real or simulated, and ``census_counts`` counts the
+patients per unit at many moments (the "actuals" a forecast is scored against).
+
+Errors in a snapshot are reported all at once, each with its file, line and field
+(:class:`CensusError`, a :class:`~hospital_twin.scenario.ScenarioError`, so the command
+line reports it as invalid input with exit status 2). ``census_at``/``census_counts``
+are pure (DataFrames in and out); ``read_census`` is the only function that reads a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hospital_twin.scenario.io import Issue, ScenarioError
+from hospital_twin.scenario.schema import Scenario
+
+__all__ = [
+    "SNAPSHOT_COLUMNS",
+    "READY_COLUMN",
+    "REQUIRED_COLUMNS",
+    "CensusError",
+    "census_at",
+    "census_counts",
+    "read_census",
+    "validate_census",
+]
+
+SNAPSHOT_COLUMNS = ["patient_id", "unit", "unit_start", "patient_class", "admitted_at"]
+"""Columns of a census snapshot, in order; the last two are optional in a file."""
+READY_COLUMN = "ready_to_leave"
+"""Optional extra column: when the patient's stay ended (medically ready, or a decision to admit in an
+ED), if it has; such a patient is waiting for a bed elsewhere or for the discharge hour. Same name as
+in the event log."""
+REQUIRED_COLUMNS = ["patient_id", "unit", "unit_start"]
+
+
+class CensusError(ScenarioError):
+    """A census snapshot that cannot be used; ``issues`` lists every problem (file, line, field, message).
+
+    Lines are those of the CSV file: the header is line 1, the first patient line 2.
+    """
+
+
+# --------------------------------------------------------------------------- times
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+def _timestamp(value) -> pd.Timestamp:
+    """A naive timestamp (wall-clock time; an offset, if given, is dropped after reading it)."""
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _parse_times(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse ISO 8601 timestamps; returns the naive datetimes and a mask of unparseable non-empty cells."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        out = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+        return out.astype("datetime64[ns]"), np.zeros(len(col), dtype=bool)
+    text = col.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    parsed = []
+    for v, e in zip(text.tolist(), empty.tolist(), strict=True):
+        if e:
+            parsed.append(pd.NaT)
+            continue
+        if not _ISO_DATE.match(v):
+            parsed.append(pd.NaT)
+            continue
+        try:
+            ts = pd.to_datetime(v, format="ISO8601")
+            parsed.append(ts.tz_localize(None) if ts.tzinfo is not None else ts)
+        except (ValueError, TypeError):
+            parsed.append(pd.NaT)
+    out = pd.Series(pd.to_datetime(pd.Series(parsed, dtype=object)), index=col.index).astype("datetime64[ns]")
+    bad = (out.isna() & ~empty).to_numpy()
+    return out, bad
+
+
+# --------------------------------------------------------------------------- from an event log
+def _select_rep(stays: pd.DataFrame, rep: int | None) -> pd.DataFrame:
+    if "rep" not in stays.columns:
+        if rep is not None:
+            raise ValueError("rep= was given but the log has no 'rep' column")
+        return stays
+    if rep is None:
+        reps = pd.unique(stays["rep"].dropna())
+        if len(reps) > 1:
+            raise ValueError(f"the log holds {len(reps)} replications; choose one with rep= (e.g. rep={reps[0]})")
+        return stays
+    out = stays[stays["rep"] == rep]
+    if out.empty:
+        raise ValueError(f"the log has no rows for rep={rep}")
+    return out
+
+
+def _log_times(stays: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    start, bad_s = _parse_times(stays["start"])
+    end, bad_e = _parse_times(stays["end"])
+    if bad_s.any() or bad_e.any():
+        raise ValueError("the log has start/end values that are not ISO 8601 timestamps")
+    return start, end
+
+
+def census_at(stays: pd.DataFrame, at, *, rep: int | None = None) -> pd.DataFrame:
+    """The census snapshot at time ``at`` from an event log (one row per stay, CONTRACTS section 4).
+
+    A stay is in the snapshot when ``start <= at < end`` (an empty ``end`` is still open).
+    ``admitted_at`` is the start of the encounter's first stay (encounters by
+    ``encounter_id`` where the log has it, else by ``patient_id``); ``patient_class`` is
+    copied when the log has it (else empty). A log with a ``rep`` column holding several
+    replications needs ``rep=``. Should a messy log put a patient in two units at once,
+    the stay that began last is kept. When the log has ``ready_to_leave``, the snapshot
+    keeps it for patients already ready at ``at`` (later times are not known yet at ``at``).
+
+    Returns the columns of :data:`SNAPSHOT_COLUMNS` (and ``ready_to_leave``), sorted by
+    unit, unit_start, patient_id.
+    """
+    at = _timestamp(at)
+    df = _select_rep(stays, rep)
+    start, end = _log_times(df)
+    present = ((start <= at) & (end.isna() | (end > at))).to_numpy()
+    pid = df["patient_id"].astype("string")
+    enc = df["encounter_id"].astype("string") if "encounter_id" in df.columns else pid
+    enc = enc.fillna(pid)
+    began = (start <= at).to_numpy()
+    first = pd.Series(start[began].to_numpy(), index=enc[began].to_numpy()).groupby(level=0).min()
+    cls = (df["patient_class"].astype("string") if "patient_class" in df.columns
+           else pd.Series(pd.NA, index=df.index, dtype="string"))
+    out = pd.DataFrame(
+        {
+            "patient_id": pid[present].to_numpy(),
+            "unit": df["unit"].astype("string")[present].to_numpy(),
+            "unit_start": start[present].to_numpy(),
+            "patient_class": cls[present].to_numpy(),
+            "admitted_at": first.reindex(enc[present].to_numpy()).to_numpy(),
+        }
+    )
+    out = out.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})
+    cols = list(SNAPSHOT_COLUMNS)
+    if READY_COLUMN in df.columns:
+        ready, bad = _parse_times(df[READY_COLUMN])
+        ready = ready.where(ready <= at)[present].to_numpy()
+        out[READY_COLUMN] = np.where(bad[present], np.datetime64("NaT"), ready).astype("datetime64[ns]")
+        cols.append(READY_COLUMN)
+    out = out.sort_values("unit_start", kind="stable").drop_duplicates("patient_id", keep="last")
+    return out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True)[cols]
+
+
+def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,
+                  rep: int | None = None) -> pd.DataFrame:
+    """Patients per unit at each of ``times`` (``start <= t < end``): ``time, unit, census``.
+
+    The observed series a forecast is scored against in a back-test. ``units`` fixes the
+    units listed (zeros included); by default, every unit in the log.
+    """
+    df = _select_rep(stays, rep)
+    start, end = _log_times(df)
+    t = np.array([_timestamp(x).to_datetime64() for x in times], dtype="datetime64[ns]")
+    unit_col = df["unit"].astype("string").to_numpy()
+    names = list(units) if units is not None else sorted(pd.unique(unit_col).tolist())
+    s = start.to_numpy(dtype="datetime64[ns]")
+    e = end.to_numpy(dtype="datetime64[ns]")
+    frames = []
+    for name in names:
+        m = unit_col == name
+        ss = np.sort(s[m])
+        ee = e[m]
+        ee = np.sort(ee[~np.isnat(ee)])
+        n = np.searchsorted(ss, t, side="right") - np.searchsorted(ee, t, side="right")
+        frames.append(pd.DataFrame({"time": t, "unit": name, "census": n.astype(np.int64)}))
+    if not frames:
+        return pd.DataFrame({"time": pd.Series(dtype="datetime64[ns]"), "unit": pd.Series(dtype="string"),
+                             "census": pd.Series(dtype=np.int64)})
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- validating a snapshot
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}known: {', '.join(known)}"
+
+
+def validate_census(
+    df: pd.DataFrame,
+    scenario: Scenario | None = None,
+    now=None,
+    *,
+    source: str = "<census>",
+) -> pd.DataFrame:
+    """Check a snapshot and return it clean and typed, or raise :class:`CensusError` listing every problem.
+
+    Checks: the required columns exist; every row has a patient_id, a unit and a
+    unit_start; timestamps are ISO 8601; no patient is listed twice; with ``scenario``,
+    every unit and patient class exists and the class has a length of stay in that unit;
+    with ``now``, no unit_start (or admitted_at, ready_to_leave) is after it; admitted_at
+    is not after unit_start, ready_to_leave not before it. Other columns are kept as they are.
+    """
+    issues: list[Issue] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    for c in missing:
+        issues.append(Issue(source, 1, c, f"missing column (a census snapshot needs {', '.join(REQUIRED_COLUMNS)})"))
+    if missing:
+        raise CensusError(issues)
+    df = df.reset_index(drop=True)
+    line = np.arange(len(df)) + 2  # CSV line of each row (header is line 1)
+    blank = df.astype("string").apply(lambda c: c.str.strip().fillna("") == "").all(axis=1).to_numpy()
+    df, line = df[~blank].reset_index(drop=True).copy(), line[~blank]  # blank lines in a file
+    now_ts = _timestamp(now) if now is not None else None
+
+    def text(col: str) -> pd.Series:
+        if col not in df.columns:
+            return pd.Series(pd.NA, index=df.index, dtype="string")
+        s = df[col].astype("string").str.strip()
+        return s.mask(s == "")
+
+    pid, unit, cls = text("patient_id"), text("unit"), text("patient_class")
+    unit_start, bad_start = _parse_times(df["unit_start"])
+    if "admitted_at" in df.columns:
+        admitted_at, bad_adm = _parse_times(df["admitted_at"])
+    else:
+        admitted_at, bad_adm = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
+    if READY_COLUMN in df.columns:
+        ready_at, bad_ready = _parse_times(df[READY_COLUMN])
+    else:
+        ready_at, bad_ready = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
+
+    units = list(scenario.units) if scenario is not None else []
+    classes = scenario.class_names() if scenario is not None else []
+    first_line: dict[str, int] = {}
+    for i in range(len(df)):
+        ln = int(line[i])
+
+        def bad(field: str, message: str, ln: int = ln) -> None:
+            issues.append(Issue(source, ln, field, message))
+
+        p = pid.iloc[i]
+        if pd.isna(p):
+            bad("patient_id", "missing patient_id")
+        elif p in first_line:
+            bad("patient_id", f"patient '{p}' is already listed on line {first_line[p]} (one bed per patient)")
+        else:
+            first_line[p] = ln
+        u = unit.iloc[i]
+        if pd.isna(u):
+            bad("unit", "missing unit")
+        elif scenario is not None and u not in scenario.units:
+            bad("unit", f"unknown unit '{u}' ({_did_you_mean(u, units)})")
+        start = unit_start.iloc[i]
+        if bad_start[i]:
+            bad("unit_start", f"not an ISO 8601 timestamp: '{df['unit_start'].iloc[i]}'")
+        elif pd.isna(start):
+            bad("unit_start", "missing unit_start")
+        elif now_ts is not None and start > now_ts:
+            bad("unit_start", f"unit_start {start.isoformat()} is after now ({now_ts.isoformat()})")
+        c = cls.iloc[i]
+        if not pd.isna(c) and scenario is not None:
+            if c not in classes:
+                bad("patient_class", f"unknown patient class '{c}' ({_did_you_mean(c, classes)})")
+            elif not pd.isna(u) and u in scenario.units:
+                if scenario.stay_for(c, u) is None and scenario.units[u].ed is None:
+                    bad("patient_class", f"class '{c}' has no length of stay in unit '{u}', so it cannot be there")
+        adm = admitted_at.iloc[i]
+        if bad_adm[i]:
+            bad("admitted_at", f"not an ISO 8601 timestamp: '{df['admitted_at'].iloc[i]}'")
+        elif not pd.isna(adm):
+            if not pd.isna(start) and adm > start:
+                bad("admitted_at", f"admitted_at {adm.isoformat()} is after unit_start {start.isoformat()}")
+            elif now_ts is not None and adm > now_ts:
+                bad("admitted_at", f"admitted_at {adm.isoformat()} is after now ({now_ts.isoformat()})")
+        rdy = ready_at.iloc[i]
+        if bad_ready[i]:
+            bad(READY_COLUMN, f"not an ISO 8601 timestamp: '{df[READY_COLUMN].iloc[i]}'")
+        elif not pd.isna(rdy):
+            if not pd.isna(start) and rdy < start:
+                bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is before unit_start {start.isoformat()}")
+            elif now_ts is not None and rdy > now_ts:
+                bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is after now ({now_ts.isoformat()}); "
+                                  "leave it empty for patients not ready yet")
+    if issues:
+        raise CensusError(issues)
+    df["patient_id"] = pid
+    df["unit"] = unit
+    df["unit_start"] = unit_start
+    df["patient_class"] = cls
+    df["admitted_at"] = admitted_at
+    if READY_COLUMN in df.columns:
+        df[READY_COLUMN] = ready_at
+    rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
+    return df[SNAPSHOT_COLUMNS + rest]
+
+
+def read_census(path: str | Path, scenario: Scenario | None = None, now=None) -> pd.DataFrame:
+    """Read a snapshot file (CSV, or Parquet by its suffix) and validate it (:func:`validate_census`)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except FileNotFoundError:
+        raise CensusError([Issue(str(path), None, "", "no such file")]) from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CensusError([Issue(str(path), None, "", f"cannot read the census snapshot: {exc}")]) from None
+    return validate_census(df, scenario, now, source=str(path))

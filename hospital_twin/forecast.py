@@ -1,0 +1,539 @@
+"""The live twin: short-term bed forecasts from a census snapshot (CONTRACTS section 6).
+
+The picture: at 08:00 the bed manager knows who is in which bed and since when. The
+simulator starts from exactly that hospital (a *warm start*): every patient in its bed,
+its remaining stay drawn from the stay distribution *given the time it has already
+spent there* (a patient on day 9 of a stay that usually lasts 4 days is not a fresh
+admission), new patients arriving as the scenario says from ``now`` on. Many
+replications of the next hours give, per unit and hour, the distribution of the census:
+mean, 5th/50th/95th percentiles and the probability that every bed is taken.
+
+``forecast(scenario, census, now, hours)`` is the pure core (scenario + snapshot
+DataFrame in, :class:`Forecast` out); ``forecast_table`` gives ``forecast.csv``
+(``time, unit, mean, p05, p50, p95, p_full`` then extra columns);
+``forecast_chart`` the fan chart (Altair). For back-tests, two reference forecasts:
+``persistence_forecast`` (the census stays as it is) and
+``forecast(..., ignore_elapsed=True)`` (everyone present starts a fresh stay, the usual
+mistake of a cold model run from today's census); ``forecast_errors`` lines a forecast
+up with the observed census (``hospital_twin.census.census_counts``).
+
+Replications run through ``hospital_twin.executors`` and depend only on ``(scenario,
+seed, rep, snapshot)``: serial and parallel runs give identical forecasts. No files,
+no printing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hospital_twin import __version__
+from hospital_twin import rng as _rng
+from hospital_twin.census import READY_COLUMN, CensusError, validate_census
+from hospital_twin.executors import make_executor
+from hospital_twin.scenario.io import Issue
+from hospital_twin.scenario.schema import EXIT, Scenario
+from hospital_twin.sim.model import CENSUS_SOURCE, STAY_FIELDS, HospitalSim, InitialPatient
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "Forecast",
+    "class_mix",
+    "forecast",
+    "forecast_chart",
+    "forecast_errors",
+    "forecast_scenario",
+    "forecast_table",
+    "initial_patients",
+    "persistence_forecast",
+]
+
+FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
+"""The contract columns of ``forecast.csv``, in order (extra columns follow them)."""
+ALL = "ALL"
+_F = {name: i for i, name in enumerate(STAY_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Replications of the next ``hours`` from a census snapshot.
+
+    Arrays are per replication (axis 0), unit (axis 1, scenario order) and hour (axis 2):
+    ``census[r, u, k]`` is the number of patients in unit ``u`` at ``now + k`` hours
+    (``k = 0..hours``; hour 0 is the snapshot); flows are counted over the hour
+    ``[now + k, now + k + 1)`` (``k = 0..hours-1``). ``hourly`` is the tidy summary
+    (one row per unit and hour, plus ``ALL`` = the inpatient units together).
+    """
+
+    scenario_name: str
+    method: str  # "warm_start", "fresh_stays" or "persistence"
+    now: pd.Timestamp
+    hours: int
+    units: list[str]
+    beds: np.ndarray  # (units, hours+1): base beds at each hour (after planned capacity changes)
+    inpatient: np.ndarray  # (units,) bool: counted in ALL (not an emergency department)
+    is_ed: np.ndarray  # (units,) bool
+    census: np.ndarray  # (reps, units, hours+1)
+    admissions: np.ndarray  # (reps, units, hours): patients entering the unit (from outside or a transfer)
+    departures: np.ndarray  # (reps, units, hours): patients leaving the unit (home or to another unit)
+    discharges: np.ndarray  # (reps, units, hours): patients leaving the hospital from the unit
+    boarding: np.ndarray  # (reps, units, hours+1): ED patients with a decision to admit waiting for a bed
+    hospital_admissions: np.ndarray  # (reps, hours): patients entering an inpatient unit from outside them
+    initial: pd.DataFrame  # per unit: beds, patients in the snapshot, over_capacity, class_inferred, elapsed
+    hourly: pd.DataFrame
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def replications(self) -> int:
+        return int(self.census.shape[0])
+
+    @property
+    def times(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.now, periods=self.hours + 1, freq="h")
+
+
+# --------------------------------------------------------------------------- set-up
+def _now(now) -> pd.Timestamp:
+    ts = pd.Timestamp(now)
+    if ts is pd.NaT:
+        raise ValueError(f"now: not a timestamp: {now!r}")
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _hours(hours) -> int:
+    if isinstance(hours, bool) or not float(hours).is_integer() or hours < 1:
+        raise ValueError(f"hours must be a whole number of hours >= 1 (got {hours!r})")
+    return int(hours)
+
+
+def forecast_scenario(scenario: Scenario, now, hours: int) -> Scenario:
+    """The scenario re-timed for a forecast: clock origin ``now``, no warm-up, ``hours`` long.
+
+    Arrival profiles, dated multipliers, electives, shifts and planned capacity changes
+    keep their calendar meaning (the simulator reads them against the new start).
+    """
+    now = _now(now)
+    return scenario.model_copy(
+        update={"start": now.to_pydatetime(), "warmup_days": 0.0, "horizon_days": _hours(hours) / 24.0}
+    )
+
+
+def class_mix(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Expected share of each patient class among the patients in each unit, in steady state.
+
+    From the traffic equations per class (external arrivals at their mean daily rate,
+    electives at their weekly average, route probabilities) the arrival rate of class
+    ``c`` into unit ``u`` is ``lambda_cu``; the class's share of the unit's census is
+    proportional to its offered load ``lambda_cu x mean stay`` (Little's law; ED: plus
+    the assessment). Used to give a class to snapshot patients whose class is unknown.
+    A unit no class reaches gets equal shares among the classes that have a stay there.
+    """
+    units = list(scenario.units)
+    idx = {u: i for i, u in enumerate(units)}
+    n = len(units)
+    classes = scenario.class_names()
+    load = np.zeros((len(classes), n))
+    for ci, c in enumerate(classes):
+        ext = np.zeros(n)
+        for a in scenario.arrivals:
+            share = a.classes().get(c, 0.0)
+            ext[idx[a.unit]] += a.per_day * share
+        for e in scenario.electives:
+            if e.patient_class == c:
+                ext[idx[e.unit]] += sum(e.per_weekday) / 7.0
+        P = np.zeros((n, n))
+        for u, dests in scenario.routes_for(c).items():
+            for v, p in dests.items():
+                if v != EXIT and p > 0:
+                    P[idx[u], idx[v]] += p
+        lam = np.linalg.solve((np.eye(n) - P).T, ext)
+        for u in units:
+            spec = scenario.stay_for(c, u)
+            mean = spec.to_distribution().mean_h if spec is not None else 0.0
+            ed = scenario.units[u].ed
+            if ed is not None:
+                mean += ed.assessment.to_distribution().mean_h
+            load[ci, idx[u]] = max(lam[idx[u]], 0.0) * mean
+    out: dict[str, dict[str, float]] = {}
+    for u in units:
+        col = load[:, idx[u]]
+        if col.sum() > 0:
+            out[u] = {c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0}
+        else:
+            able = [c for c in classes if scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None]
+            out[u] = {c: 1.0 / len(able) for c in able}
+    return out
+
+
+def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFrame:
+    """The snapshot as simulator input: ``patient_id, unit, unit_idx, elapsed_h, pclass, ready``.
+
+    ``pclass`` is -1 where the class is unknown; ``ready`` is True where the snapshot's
+    optional ``ready_to_leave`` is filled in (the patient's stay is over; it moves on at once).
+
+    The snapshot is validated against the scenario and ``now`` first
+    (:func:`hospital_twin.census.validate_census`); rows come sorted by unit, elapsed
+    time and patient id, so the forecast does not depend on the order of the file.
+    """
+    now = _now(now)
+    snap = validate_census(census, scenario, now)
+    units = list(scenario.units)
+    classes = scenario.class_names()
+    elapsed = (now - snap["unit_start"]).dt.total_seconds().to_numpy() / 3600.0
+    pclass = np.array([-1 if pd.isna(c) else classes.index(c) for c in snap["patient_class"]], dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "patient_id": snap["patient_id"].to_numpy(),
+            "unit": snap["unit"].to_numpy(),
+            "unit_idx": np.array([units.index(u) for u in snap["unit"]], dtype=np.int64),
+            "elapsed_h": elapsed,
+            "pclass": pclass,
+            "ready": (snap[READY_COLUMN].notna().to_numpy() if READY_COLUMN in snap.columns
+                      else np.zeros(len(snap), dtype=bool)),
+        }
+    )
+    mix = class_mix(scenario)
+    empty = [u for u in pd.unique(out.loc[out["pclass"] < 0, "unit"]) if not mix.get(u)]
+    if empty:
+        raise CensusError([Issue("<census>", None, "patient_class",
+                                 f"unit '{u}': no patient class has a length of stay there, so a patient "
+                                 "without a class cannot be placed in it") for u in empty])
+    return out.sort_values(["unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
+
+
+def _capacity_table(scenario: Scenario, now: pd.Timestamp, hours: int) -> np.ndarray:
+    """Base beds per unit at ``now + k`` hours, after planned capacity changes."""
+    times = pd.date_range(now, periods=hours + 1, freq="h")
+    beds = np.zeros((len(scenario.units), hours + 1), dtype=np.int64)
+    for i, spec in enumerate(scenario.units.values()):
+        beds[i] = spec.beds
+        for ch in sorted(spec.capacity_changes, key=lambda c: c.at):
+            beds[i, times >= pd.Timestamp(ch.at)] = ch.beds
+    return beds
+
+
+# --------------------------------------------------------------------------- one replication
+def _resolve_classes(rows: np.ndarray, unit_names: list[str], mix_cum: dict[int, tuple[np.ndarray, np.ndarray]],
+                     seed: int, rep: int) -> np.ndarray:
+    """Class index of every initial patient; unknown ones drawn from the unit's class mix (own stream per unit)."""
+    pclass = rows[:, 2].astype(np.int64).copy()
+    for ui in np.unique(rows[pclass < 0, 0].astype(np.int64)):
+        sel = np.flatnonzero((rows[:, 0] == ui) & (pclass < 0))
+        u = _rng.stream(seed, rep, "initial_census", f"class:{unit_names[ui]}").random(len(sel))
+        cum, cls = mix_cum[int(ui)]
+        pclass[sel] = cls[np.minimum(np.searchsorted(cum, u, side="right"), len(cls) - 1)]
+    return pclass
+
+
+def _hour_bins(t: np.ndarray, unit: np.ndarray, n_units: int, hours: int) -> np.ndarray:
+    """Counts per unit of events at times ``t`` in each hour ``[k, k+1)``, k = 0..hours-1."""
+    ok = (t >= 0) & (t < hours)
+    k = np.floor(t[ok]).astype(np.int64)
+    out = np.zeros((n_units, hours), dtype=np.int32)
+    np.add.at(out, (unit[ok], k), 1)
+    return out
+
+
+def _interval_counts(a: np.ndarray, b: np.ndarray, unit: np.ndarray, n_units: int, hours: int) -> np.ndarray:
+    """Per unit and whole hour k = 0..hours: intervals with ``a <= k < b`` (b nan: still open)."""
+    g = hours + 1
+    diff = np.zeros((n_units, g + 1), dtype=np.int64)
+    i_a = np.clip(np.ceil(a - 1e-12), 0, g).astype(np.int64)
+    np.add.at(diff, (unit, i_a), 1)
+    closed = ~np.isnan(b)
+    i_b = np.clip(np.ceil(b[closed] - 1e-12), 0, g).astype(np.int64)
+    np.add.at(diff, (unit[closed], i_b), -1)
+    return np.cumsum(diff, axis=1)[:, :g].astype(np.int32)
+
+
+def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
+                 mix_cum: dict[int, tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool) -> dict:
+    """One warm-started replication, reduced to hourly arrays (small enough to send between processes)."""
+    unit_names = list(scenario.units)
+    pclass = _resolve_classes(rows, unit_names, mix_cum, seed, rep) if len(rows) else np.zeros(0, np.int64)
+    elapsed = np.zeros(len(rows)) if ignore_elapsed else rows[:, 1]
+    ready = np.zeros(len(rows), dtype=bool) if ignore_elapsed else rows[:, 3] > 0
+    initial = [InitialPatient(int(u), float(e), int(c), bool(r))
+               for u, e, c, r in zip(rows[:, 0], elapsed, pclass, ready, strict=True)]
+    sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
+    out = sim.run()
+    S = out.stays
+    n = len(unit_names)
+    unit = S[:, _F["unit"]].astype(np.int64)
+    start, end, ready_h, dest = S[:, _F["start"]], S[:, _F["end"]], S[:, _F["ready_h"]], S[:, _F["dest"]]
+    source = S[:, _F["source"]].astype(np.int64)
+    census_src = out.source_names.index(CENSUS_SOURCE) if CENSUS_SOURCE in out.source_names else -1
+    new = source != census_src
+    n_ext = len(out.source_names) - len(unit_names)
+    ended = ~np.isnan(end)
+    is_ed = np.array([spec.ed is not None for spec in scenario.units.values()])
+    inpatient = np.array([spec.ed is None and spec.kind != "ed" for spec in scenario.units.values()])
+    # a stay entering an inpatient unit from outside them: from outside the hospital or from a non-inpatient unit
+    prev = np.where(source >= n_ext, source - n_ext, -1)
+    from_outside = new & inpatient[unit] & ((prev < 0) | ~inpatient[np.maximum(prev, 0)])
+    boarding_rows = is_ed[unit] & ~np.isnan(ready_h) & (dest >= 0)
+    leave = ended & (dest < 0)
+    census = _interval_counts(start, end, unit, n, hours)
+    # hour 0 is the snapshot itself, before ready patients move on at time 0
+    census[:, 0] = np.bincount(rows[:, 0].astype(np.int64), minlength=n) if len(rows) else 0
+    return {
+        "rep": rep,
+        "census": census,
+        "admissions": _hour_bins(start[new], unit[new], n, hours),
+        "departures": _hour_bins(end[ended], unit[ended], n, hours),
+        "discharges": _hour_bins(end[leave], unit[leave], n, hours),
+        "boarding": _interval_counts(ready_h[boarding_rows], end[boarding_rows], unit[boarding_rows], n, hours),
+        "hospital_admissions": _hour_bins(start[from_outside], np.zeros(int(from_outside.sum()), np.int64), 1,
+                                          hours)[0],
+        "over_capacity": out.extra.get("initial_over_capacity", [0] * n),
+    }
+
+
+# --------------------------------------------------------------------------- summaries
+def _quantiles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    q = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
+    return q[0], q[1], q[2]
+
+
+def _hourly(units: list[str], now: pd.Timestamp, hours: int, census: np.ndarray, beds: np.ndarray,
+            inpatient: np.ndarray, is_ed: np.ndarray, admissions: np.ndarray, departures: np.ndarray,
+            discharges: np.ndarray, boarding: np.ndarray, hospital_admissions: np.ndarray) -> pd.DataFrame:
+    times = pd.date_range(now, periods=hours + 1, freq="h")
+    k = np.arange(hours + 1)
+    reps = census.shape[0]
+
+    def flow(a: np.ndarray) -> np.ndarray:  # mean per hour, nan for the last row (no hour after the horizon)
+        if reps == 0 or a.size == 0 or np.isnan(a).all():
+            return np.full(hours + 1, np.nan)
+        return np.append(a.mean(axis=0), np.nan)
+
+    frames = []
+
+    def add(name: str, c: np.ndarray, b: np.ndarray, adm, dep, dis, board) -> None:
+        p05, p50, p95 = _quantiles(c)
+        frames.append(pd.DataFrame({
+            "time": times, "unit": name, "mean": c.mean(axis=0), "p05": p05, "p50": p50, "p95": p95,
+            "p_full": (c >= b[None, :]).mean(axis=0), "horizon_h": k, "sd": c.std(axis=0, ddof=1) if reps > 1 else np.nan,
+            "beds": b, "admissions": adm, "departures": dep, "discharges": dis,
+            "boarding_mean": board.mean(axis=0) if board is not None else np.nan,
+            "boarding_p95": np.quantile(board, 0.95, axis=0) if board is not None else np.nan,
+        }))
+
+    for ui, name in enumerate(units):
+        add(name, census[:, ui].astype(float), beds[ui], flow(admissions[:, ui]), flow(departures[:, ui]),
+            flow(discharges[:, ui]), boarding[:, ui].astype(float) if is_ed[ui] else None)
+    if inpatient.any():
+        add(ALL, census[:, inpatient].sum(axis=1).astype(float), beds[inpatient].sum(axis=0),
+            flow(hospital_admissions), np.full(hours + 1, np.nan), flow(discharges[:, inpatient].sum(axis=1)), None)
+    out = pd.concat(frames, ignore_index=True)
+    out["unit"] = out["unit"].astype("string")
+    return out
+
+
+def _initial_table(scenario: Scenario, rows: pd.DataFrame) -> pd.DataFrame:
+    rec = []
+    for name, spec in scenario.units.items():
+        r = rows[rows["unit"] == name]
+        rec.append({
+            "unit": name, "beds": spec.beds, "patients": len(r), "over_capacity": max(len(r) - spec.beds, 0),
+            "class_inferred": int((r["pclass"] < 0).sum()), "ready": int(r["ready"].sum()),
+            "elapsed_mean_h": float(r["elapsed_h"].mean()) if len(r) else math.nan,
+            "elapsed_max_h": float(r["elapsed_h"].max()) if len(r) else math.nan,
+        })
+    return pd.DataFrame(rec)
+
+
+# --------------------------------------------------------------------------- public entry points
+def forecast(
+    scenario: Scenario,
+    census: pd.DataFrame,
+    now,
+    hours: int,
+    replications: int = 200,
+    seed: int | None = None,
+    workers: int = 1,
+    *,
+    ignore_elapsed: bool = False,
+    executor=None,
+) -> Forecast:
+    """Forecast the census of every unit for the next ``hours`` from a snapshot taken at ``now``.
+
+    ``census`` is a snapshot (``patient_id, unit, unit_start[, patient_class,
+    admitted_at]``; see :mod:`hospital_twin.census`); it is validated against the
+    scenario and ``now`` (:class:`~hospital_twin.census.CensusError` lists every bad row).
+    Each replication places the snapshot's patients in their beds with their remaining
+    stays (``HospitalSim(initial_patients=...)``) and runs the scenario from ``now``
+    (:func:`forecast_scenario`). Patients without a class get one drawn from the
+    unit's class mix (:func:`class_mix`) in every replication.
+
+    ``ignore_elapsed=True`` gives every patient present a fresh stay, ignoring elapsed
+    time and ``ready_to_leave`` (the comparison for a back-test). ``seed`` defaults to
+    the scenario's. ``workers`` > 1 (or an ``executor``) runs replications in parallel;
+    the forecast is the same.
+    """
+    if replications < 1:
+        raise ValueError("replications must be >= 1")
+    now = _now(now)
+    hours = _hours(hours)
+    seed = scenario.seed if seed is None else int(seed)
+    rows = initial_patients(scenario, census, now)
+    sc = forecast_scenario(scenario, now, hours)
+    units = list(sc.units)
+    classes = sc.class_names()
+    mix = class_mix(sc)
+    mix_cum = {}
+    for ui, u in enumerate(units):
+        shares = mix.get(u) or {}
+        if shares:
+            p = np.array(list(shares.values()))
+            mix_cum[ui] = (np.cumsum(p) / p.sum(), np.array([classes.index(c) for c in shares], dtype=np.int64))
+    arr = rows[["unit_idx", "elapsed_h", "pclass", "ready"]].to_numpy(dtype=float)
+    started = dt.datetime.now(dt.UTC)
+    t0 = _time.perf_counter()
+    own = executor is None
+    if executor is None:
+        executor = make_executor(min(workers, replications))
+    tasks = [(sc, rep, seed, arr, mix_cum, hours, ignore_elapsed) for rep in range(replications)]
+    results: list[dict] = []
+    try:
+        for _i, res in executor.map_unordered(_replication, tasks):
+            results.append(res)
+    finally:
+        if own and hasattr(executor, "close"):
+            executor.close()
+    results.sort(key=lambda r: r["rep"])
+    stack = {k: np.stack([r[k] for r in results]) for k in
+             ("census", "admissions", "departures", "discharges", "boarding", "hospital_admissions")}
+    beds = _capacity_table(sc, now, hours)
+    is_ed = np.array([spec.ed is not None for spec in sc.units.values()])
+    inpatient = np.array([spec.ed is None and spec.kind != "ed" for spec in sc.units.values()])
+    hourly = _hourly(units, now, hours, stack["census"], beds, inpatient, is_ed, stack["admissions"],
+                     stack["departures"], stack["discharges"], stack["boarding"], stack["hospital_admissions"])
+    method = "fresh_stays" if ignore_elapsed else "warm_start"
+    return Forecast(
+        scenario_name=scenario.name, method=method, now=now, hours=hours, units=units, beds=beds,
+        inpatient=inpatient, is_ed=is_ed, census=stack["census"], admissions=stack["admissions"],
+        departures=stack["departures"], discharges=stack["discharges"], boarding=stack["boarding"],
+        hospital_admissions=stack["hospital_admissions"], initial=_initial_table(sc, rows), hourly=hourly,
+        provenance={
+            "scenario": scenario.name, "method": method, "now": now.isoformat(), "hours": hours,
+            "replications": replications, "seed": seed, "executor": executor.description,
+            "snapshot_patients": len(rows), "classes_inferred": int((rows["pclass"] < 0).sum()),
+            "package_version": __version__, "started_at": started.isoformat(),
+            "elapsed_s": round(_time.perf_counter() - t0, 3),
+        },
+    )
+
+
+def persistence_forecast(scenario: Scenario, census: pd.DataFrame, now, hours: int) -> Forecast:
+    """The naive reference: every unit keeps the census of the snapshot for the next ``hours``.
+
+    Mean, percentiles and census are the snapshot count at every hour; ``p_full`` is 0 or
+    1; flows are unknown (nan). A useful forecast must beat it at the horizons that matter.
+    """
+    now = _now(now)
+    hours = _hours(hours)
+    rows = initial_patients(scenario, census, now)
+    sc = forecast_scenario(scenario, now, hours)
+    units = list(sc.units)
+    counts = np.bincount(rows["unit_idx"].to_numpy(), minlength=len(units))
+    cen = np.repeat(counts[None, :, None], hours + 1, axis=2).astype(np.int32)
+    nan_flows = np.full((1, len(units), hours), np.nan)
+    beds = _capacity_table(sc, now, hours)
+    is_ed = np.array([spec.ed is not None for spec in sc.units.values()])
+    inpatient = np.array([spec.ed is None and spec.kind != "ed" for spec in sc.units.values()])
+    boarding = np.zeros((1, len(units), hours + 1), dtype=np.int32)
+    hosp = np.full((1, hours), np.nan)
+    hourly = _hourly(units, now, hours, cen, beds, inpatient, is_ed, nan_flows, nan_flows, nan_flows, boarding, hosp)
+    hourly[["boarding_mean", "boarding_p95"]] = np.nan
+    return Forecast(
+        scenario_name=scenario.name, method="persistence", now=now, hours=hours, units=units, beds=beds,
+        inpatient=inpatient, is_ed=is_ed, census=cen, admissions=nan_flows, departures=nan_flows,
+        discharges=nan_flows, boarding=boarding, hospital_admissions=hosp, initial=_initial_table(sc, rows),
+        hourly=hourly,
+        provenance={"scenario": scenario.name, "method": "persistence", "now": now.isoformat(), "hours": hours,
+                    "replications": 0, "snapshot_patients": len(rows), "package_version": __version__},
+    )
+
+
+def forecast_table(fc: Forecast, *, include_all: bool = True) -> pd.DataFrame:
+    """``forecast.csv``: ``time, unit, mean, p05, p50, p95, p_full`` (hourly; time ISO 8601), then extras.
+
+    Extras: ``horizon_h``, ``sd``, ``beds`` (base beds that hour), ``admissions``,
+    ``departures`` and ``discharges`` (expected number in the hour starting at ``time``;
+    empty at the last hour), ``boarding_mean``/``boarding_p95`` (ED units: patients with
+    a decision to admit waiting for a bed). ``unit`` ``ALL`` is the inpatient units
+    together (its admissions are admissions to them from outside, its discharges
+    patients leaving the hospital from them).
+    """
+    h = fc.hourly if include_all else fc.hourly[fc.hourly["unit"] != ALL]
+    out = h.copy()
+    out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    rest = [c for c in out.columns if c not in FORECAST_COLUMNS]
+    return out[FORECAST_COLUMNS + rest].reset_index(drop=True)
+
+
+def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
+    """A forecast next to what happened: one row per unit and hour with an observation.
+
+    ``actual`` has ``time, unit, census`` (e.g. ``census_counts(log, fc.times)``). Adds
+    ``error = mean - census``, ``abs_error``, ``covered`` (p05 <= census <= p95) and
+    ``pit`` (share of replications below the observation plus half of those equal to
+    it: uniform on [0, 1] for a calibrated forecast). Aggregate by ``horizon_h`` and
+    ``unit`` for the back-test.
+    """
+    act = actual[["time", "unit", "census"]].copy()
+    act["time"] = pd.to_datetime(act["time"])
+    act["unit"] = act["unit"].astype("string")
+    h = fc.hourly.merge(act, on=["time", "unit"], how="inner")
+    h["error"] = h["mean"] - h["census"]
+    h["abs_error"] = h["error"].abs()
+    h["covered"] = (h["p05"] <= h["census"]) & (h["census"] <= h["p95"])
+    pit = np.full(len(h), np.nan)
+    unit_idx = {u: i for i, u in enumerate(fc.units)}
+    for j, (u, k, y) in enumerate(zip(h["unit"], h["horizon_h"], h["census"], strict=True)):
+        if u in unit_idx:
+            c = fc.census[:, unit_idx[u], int(k)]
+        elif u == ALL:
+            c = fc.census[:, fc.inpatient, int(k)].sum(axis=1)
+        else:
+            continue
+        pit[j] = float((c < y).mean() + 0.5 * (c == y).mean())
+    h["pit"] = pit
+    cols = ["time", "horizon_h", "unit", "census", "mean", "p05", "p50", "p95", "error", "abs_error", "covered", "pit"]
+    return h[cols]
+
+
+def forecast_chart(fc: Forecast, units: list[str] | None = None, *, columns: int = 3):
+    """Fan chart per unit: 5-95% band, median, mean (dashed) and the base beds (red rule). An Altair chart."""
+    import altair as alt
+
+    d = fc.hourly
+    if units is not None:
+        d = d[d["unit"].isin(units)]
+    d = d[["time", "unit", "mean", "p05", "p50", "p95", "beds", "p_full"]].copy()
+    d["unit"] = d["unit"].astype(str)
+    x = alt.X("time:T", title=None)
+    base = alt.Chart()
+    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+        x=x, y=alt.Y("p05:Q", title="patients"), y2="p95:Q",
+        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "p05:Q", "p50:Q", "p95:Q",
+                 alt.Tooltip("mean:Q", format=".1f"), alt.Tooltip("p_full:Q", format=".0%", title="P(full)")],
+    )
+    median = base.mark_line(color="#4c78a8").encode(x=x, y="p50:Q")
+    mean = base.mark_line(color="#4c78a8", strokeDash=[4, 3], opacity=0.7).encode(x=x, y="mean:Q")
+    beds = base.mark_line(color="#e45756", interpolate="step-after").encode(x=x, y="beds:Q")
+    title = f"{fc.scenario_name}: census forecast from {fc.now:%a %d %b %Y %H:%M} ({fc.method}, {fc.replications} runs)"
+    return (
+        alt.layer(band, median, mean, beds, data=d)
+        .properties(width=260, height=150)
+        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+        .resolve_scale(y="independent")
+        .properties(title=title)
+    )
+

@@ -1,0 +1,360 @@
+"""The live twin: census snapshots, warm starts and forecasts (issue 5).
+
+Statistical checks take their seeds from ``helpers.seed`` (``HT_TEST_SEED_OFFSET`` re-runs
+them under other seeds) and compare with independent arithmetic: scipy's distributions
+for the residual stays, and the survival-ratio and M/G/inf formulas for the census.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+
+from hospital_twin.census import CensusError, census_at, census_counts, read_census
+from hospital_twin.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
+from hospital_twin.forecast import (
+    FORECAST_COLUMNS,
+    class_mix,
+    forecast,
+    forecast_chart,
+    forecast_errors,
+    forecast_table,
+    persistence_forecast,
+)
+from hospital_twin.results import adt_log
+from hospital_twin.scenario.io import load_scenario
+from hospital_twin.sim.model import HospitalSim
+from tests.conftest import SCENARIOS
+from tests.helpers import scenario, seed, single_unit
+
+NOW = pd.Timestamp("2025-03-03T08:00:00")  # a Monday
+
+
+def _snapshot(elapsed_h, unit: str = "WARD", now: pd.Timestamp = NOW, **cols) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(len(elapsed_h))],
+            "unit": unit,
+            "unit_start": [now - pd.Timedelta(hours=float(e)) for e in elapsed_h],
+            **cols,
+        }
+    )
+
+
+def _var_se(x: np.ndarray) -> float:
+    """Standard error of the sample variance (from the sample's fourth central moment)."""
+    n = len(x)
+    m2 = x.var(ddof=1)
+    m4 = ((x - x.mean()) ** 4).mean()
+    return math.sqrt(max(m4 - m2 * m2 * (n - 3) / (n - 1), 0.0) / n)
+
+
+# --------------------------------------------------------------------------- census from a log
+LOG = pd.DataFrame(
+    {
+        "patient_id": ["a", "a", "a", "b", "c", "d", "e"],
+        "unit": ["ED", "AMU", "MED", "MED", "MED", "ICU", "MED"],
+        "start": ["2025-01-01T08:00", "2025-01-01T12:00", "2025-01-02T09:00", "2025-01-02T10:00",
+                  "2025-01-01T00:00", "2024-12-30T00:00", "2025-01-02T10:00"],
+        "end": ["2025-01-01T12:00", "2025-01-02T09:00", "", "2025-01-02T10:00", "2025-01-02T10:00:01", None,
+                "2025-01-03T00:00"],
+        "patient_class": ["med", "med", "med", "med", "surg", "icu", "med"],
+    }
+)
+
+
+def test_census_at_lists_patients_in_a_bed_with_their_encounter_start():
+    """census_at keeps stays with start <= at < end (or open), admitted_at the encounter's first start."""
+    snap = census_at(LOG, "2025-01-02T10:00")
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["d", "c", "a", "e"],
+            "unit": ["ICU", "MED", "MED", "MED"],
+            "unit_start": pd.to_datetime(["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-02T09:00",
+                                          "2025-01-02T10:00"]),
+            "patient_class": ["icu", "surg", "med", "med"],
+            "admitted_at": pd.to_datetime(["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-01T08:00",
+                                           "2025-01-02T10:00"]),
+        }
+    ).astype({"patient_id": "string", "unit": "string", "patient_class": "string", "unit_start": "datetime64[ns]",
+              "admitted_at": "datetime64[ns]"})
+    pd.testing.assert_frame_equal(snap, expected)
+
+
+def test_census_at_needs_rep_for_a_multi_replication_log():
+    """A log with several replications needs rep=; rep= selects one."""
+    two = pd.concat([LOG.assign(rep=0), LOG.assign(rep=1, patient_id=LOG["patient_id"] + "'")])
+    with pytest.raises(ValueError, match="rep="):
+        census_at(two, "2025-01-02T10:00")
+    assert census_at(two, "2025-01-02T10:00", rep=1)["patient_id"].str.endswith("'").all()
+
+
+def test_census_at_keeps_only_readiness_already_known():
+    """ready_to_leave is copied only where it is at or before the snapshot time (the future is not known)."""
+    log = LOG.assign(ready_to_leave=["2025-01-01T11:00", "2025-01-02T08:00", "2025-01-02T09:30", "",
+                                     "2025-01-02T10:00", "2025-01-02T11:00", ""])
+    snap = census_at(log, "2025-01-02T10:00").set_index("patient_id")["ready_to_leave"]
+    assert snap["a"] == pd.Timestamp("2025-01-02T09:30") and snap["c"] == pd.Timestamp("2025-01-02T10:00")
+    assert pd.isna(snap["d"]) and pd.isna(snap["e"])
+
+
+def test_census_counts_counts_open_stays_per_unit():
+    """census_counts gives the patients per unit at each time, zeros included."""
+    got = census_counts(LOG, ["2025-01-01T12:00", "2025-01-02T10:00"], units=["ED", "AMU", "MED"])
+    assert got["census"].tolist() == [0, 0, 1, 0, 1, 3]
+
+
+def test_census_at_of_a_simulated_log_matches_the_simulated_census():
+    """A snapshot taken from a simulated log has as many patients per unit as the simulator's hourly census."""
+    s = scenario(units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
+                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}], routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
+                 length_of_stay={"ICU": {"distribution": "exponential", "mean_hours": 60},
+                                 "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7}},
+                 horizon_days=20, warmup_days=0)
+    from hospital_twin.results import census
+
+    out = HospitalSim(s, 0, seed(3)).run()
+    snap = census_at(adt_log(out), pd.Timestamp(s.start) + pd.Timedelta(hours=300))
+    sim = census(out)
+    at300 = sim[sim["time_h"] == 300].set_index("unit")["occupied"]
+    assert snap.groupby("unit").size().reindex(at300.index, fill_value=0).tolist() == at300.tolist()
+
+
+# --------------------------------------------------------------------------- reading a snapshot
+def test_read_census_reports_every_bad_row_with_line_and_field(tmp_path):
+    """read_census lists missing ids, unknown units and classes, bad or future times, duplicates, by line and field."""
+    s = single_unit(beds=5, when_full="queue", per_day=2.0, los={"distribution": "exponential", "mean_hours": 48})
+    path = tmp_path / "census.csv"
+    path.write_text(
+        "patient_id,unit,unit_start,patient_class\n"
+        "1,WARD,2025-03-01T08:00,\n"  # line 2: fine
+        ",WARD,2025-03-01T08:00,\n"  # line 3: no id
+        "2,WRAD,2025-03-01T08:00,\n"  # line 4: unknown unit
+        "3,WARD,2025-03-04T08:00,\n"  # line 5: after now
+        "4,WARD,yesterday,\n"  # line 6: not a timestamp
+        "1,WARD,2025-03-01T08:00,vip\n"  # line 7: duplicate, unknown class
+    )
+    with pytest.raises(CensusError) as info:
+        read_census(path, s, NOW)
+    got = [(i.line, i.field) for i in info.value.issues]
+    assert got == [(3, "patient_id"), (4, "unit"), (5, "unit_start"), (6, "unit_start"), (7, "patient_id"),
+                   (7, "patient_class")]
+    assert all(i.file == str(path) for i in info.value.issues)
+    assert "did you mean 'WARD'" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_read_census_names_a_missing_column(tmp_path):
+    """A snapshot without unit_start is rejected naming the column."""
+    path = tmp_path / "c.csv"
+    path.write_text("patient_id,unit\n1,WARD\n")
+    with pytest.raises(CensusError, match="unit_start: missing column"):
+        read_census(path)
+
+
+# --------------------------------------------------------------------------- distributions: cdf and residual stays
+DISTS = [
+    (Exponential(30.0), stats.expon(scale=30.0)),
+    (Lognormal.from_mean_cv(48, 1.2), stats.lognorm(s=math.sqrt(math.log1p(1.44)), scale=48 / math.sqrt(2.44))),
+    (Gamma.from_mean_cv(48, 0.6), stats.gamma(a=1 / 0.36, scale=48 * 0.36)),
+    (Weibull(shape=1.7, scale_h=60.0), stats.weibull_min(c=1.7, scale=60.0)),
+]
+
+
+@pytest.mark.parametrize(("dist", "ref"), DISTS, ids=["exponential", "lognormal", "gamma", "weibull"])
+def test_distribution_cdf_sf_isf_match_scipy(dist, ref):
+    """cdf, sf and isf agree with scipy, and cdf inverts ppf."""
+    x = np.array([0.5, 5.0, 40.0, 200.0, 1500.0])
+    assert np.allclose([dist.cdf(v) for v in x], ref.cdf(x), rtol=1e-9, atol=1e-14)
+    assert np.allclose([dist.sf(v) for v in x], ref.sf(x), rtol=1e-7, atol=1e-300)
+    q = np.array([0.9, 0.5, 1e-3, 1e-9])
+    assert np.allclose([dist.isf(v) for v in q], ref.isf(q), rtol=1e-7)
+    u = np.array([0.01, 0.3, 0.7, 0.99])
+    assert np.allclose([dist.cdf(dist.ppf(v)) for v in u], u, rtol=1e-9)
+
+
+def test_empirical_and_fixed_cdf_invert_their_quantile_functions():
+    """Empirical cdf inverts the piecewise-linear ppf (flat stretches are atoms); Fixed is a step."""
+    e = Empirical([0.0, 0.25, 0.5, 0.75, 1.0], [2.0, 10.0, 10.0, 40.0, 100.0])
+    assert [e.cdf(x) for x in (1.0, 2.0, 6.0, 10.0, 25.0, 100.0)] == [0.0, 0.0, 0.125, 0.5, 0.625, 1.0]
+    assert Fixed(24.0).cdf(23.9) == 0.0 and Fixed(24.0).cdf(24.0) == 1.0
+
+
+@pytest.mark.parametrize(("dist", "ref"), DISTS[1:3], ids=["lognormal", "gamma"])
+@pytest.mark.parametrize("elapsed_h", [10.0, 150.0])
+def test_residual_stay_has_the_conditional_distribution(dist, ref, elapsed_h):
+    """Remaining stays drawn by inverse transform follow X - e | X > e (KS test against scipy's conditional sampling)."""
+    rng = np.random.default_rng(seed(11))
+    u = rng.random(4000)
+    drawn = np.array([dist.residual_ppf(elapsed_h, v) for v in u])
+    # scipy: sample X, keep X > e, subtract e
+    x = ref.rvs(size=2_000_000, random_state=np.random.default_rng(seed(12)))
+    cond = x[x > elapsed_h][:4000] - elapsed_h
+    assert len(cond) == 4000
+    assert stats.ks_2samp(drawn, cond).pvalue > 1e-3
+    s_e = ref.sf(elapsed_h)
+    assert stats.kstest(drawn, lambda r: (s_e - ref.sf(elapsed_h + r)) / s_e).pvalue > 1e-3
+    assert np.all(np.diff(np.array([dist.residual_ppf(elapsed_h, v) for v in np.sort(u)])) >= 0)  # keeps CRN
+
+
+def test_residual_stay_past_the_support_uses_the_tail_rule():
+    """Past a fixed value the patient leaves at once; past the largest empirical value the stay is exponential."""
+    assert Fixed(24.0).residual_ppf(30.0, 0.7) == 0.0
+    assert Fixed(24.0).residual_ppf(10.0, 0.7) == pytest.approx(14.0)
+    e = Empirical.from_samples([5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 900.0, 1000.0])
+    m = e.tail_mean_excess()
+    assert m > 0
+    assert e.residual_ppf(2000.0, 1 - math.exp(-1)) == pytest.approx(m)
+
+
+# --------------------------------------------------------------------------- warm start in the simulator
+def test_warm_start_records_census_patients_from_their_unit_start():
+    """Initial patients' stays start at -elapsed, come from the 'census' source, and never count as admissions."""
+    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 30},
+                    warmup_days=0, horizon_days=3)
+    out = HospitalSim(s, 0, 1, initial_patients=[(0, 10.0, 0), (0, 40.0, 0)]).run()
+    log = adt_log(out)
+    assert log["start"].tolist() == [pd.Timestamp(s.start) - pd.Timedelta(hours=h) for h in (10, 40)]
+    assert log["end"].tolist() == [pd.Timestamp(s.start) + pd.Timedelta(hours=20), pd.Timestamp(s.start)]
+    assert (log["arrival_source"] == "census").all()
+    from hospital_twin.results import rep_kpis
+
+    k = rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k["admitted", "WARD"] == 0
+
+
+def test_ready_patients_move_on_at_time_zero():
+    """A snapshot patient with ready_to_leave leaves (or moves) at once; the others keep their remaining stay."""
+    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 100},
+                    warmup_days=0)
+    snap = _snapshot([10.0, 20.0, 30.0]).assign(ready_to_leave=[pd.NaT, NOW - pd.Timedelta(hours=1), pd.NaT])
+    fc = forecast(s, snap, NOW, 12, replications=2, seed=seed(1))
+    assert fc.census[:, 0, 0].tolist() == [3, 3]  # hour 0 is the snapshot
+    assert (fc.census[:, 0, 1:] == 2).all()
+    assert (fc.discharges[:, 0, 0] == 1).all()
+    fresh = forecast(s, snap, NOW, 12, replications=2, seed=seed(1), ignore_elapsed=True)
+    assert (fresh.census[:, 0, :] == 3).all()
+
+
+def test_warm_start_places_patients_above_capacity_and_new_arrivals_queue():
+    """A snapshot above the beds is placed anyway and counted; arrivals wait until the census drops below the beds."""
+    s = single_unit(beds=5, when_full="queue", per_day=48.0, los={"distribution": "fixed", "value_hours": 30},
+                    warmup_days=0)
+    fc = forecast(s, _snapshot([5.0] * 8), NOW, 48, replications=3, seed=seed(2))
+    assert fc.initial.set_index("unit").loc["WARD", "over_capacity"] == 3
+    assert (fc.census[:, 0, :25] == 8).all()  # nobody leaves before hour 25, nobody gets in
+    assert (fc.admissions[:, 0, :25] == 0).all()
+    assert (fc.census[:, 0, 26:] == 5).all()  # then the queue fills the 5 beds
+
+
+def test_warm_start_without_arrivals_decays_as_the_survival_ratios():
+    """With no arrivals, the census at t has mean sum S(e+t)/S(e) and variance sum p(1-p)."""
+    los = {"distribution": "gamma", "mean_hours": 60, "cv": 0.9}
+    s = single_unit(beds=200, when_full="queue", per_day=0.0, los=los, warmup_days=0)
+    elapsed = np.linspace(0.0, 240.0, 50)
+    fc = forecast(s, _snapshot(elapsed), NOW, 48, replications=800, seed=seed(21))
+    d = Gamma.from_mean_cv(60, 0.9)
+    for t in (6, 24, 48):
+        p = np.array([d.sf(e + t) / d.sf(e) for e in elapsed])
+        c = fc.census[:, 0, t].astype(float)
+        se = c.std(ddof=1) / math.sqrt(len(c))
+        assert abs(c.mean() - p.sum()) < 4 * se, (t, c.mean(), p.sum(), se)
+        assert abs(c.var(ddof=1) - (p * (1 - p)).sum()) < 4 * _var_se(c), (t, c.var(ddof=1), (p * (1 - p)).sum())
+
+
+def test_forecast_matches_the_warm_started_mg_infinity_formula():
+    """Analytic check: census(t) = Binomial survivors of the snapshot + Poisson(lambda int_0^t S) new arrivals."""
+    los = {"distribution": "lognormal", "mean_hours": 48, "cv": 0.8}
+    s = single_unit(beds=1000, when_full="queue", per_day=24.0, los=los, warmup_days=0)
+    elapsed = np.linspace(0.0, 300.0, 40)
+    fc = forecast(s, _snapshot(elapsed), NOW, 72, replications=1000, seed=seed(31))
+    d = Lognormal.from_mean_cv(48, 0.8)
+    lam = 1.0  # per hour
+    for t in (6, 24, 72):
+        p = np.array([d.sf(e + t) / d.sf(e) for e in elapsed])
+        new = lam * integrate.quad(d.sf, 0, t)[0]
+        c = fc.census[:, 0, t].astype(float)
+        mean, var = p.sum() + new, (p * (1 - p)).sum() + new
+        se = c.std(ddof=1) / math.sqrt(len(c))
+        assert abs(c.mean() - mean) < 4 * se, (t, c.mean(), mean, se)
+        assert abs(c.var(ddof=1) - var) < 4 * _var_se(c), (t, c.var(ddof=1), var)
+
+
+def test_ignoring_elapsed_stays_biases_the_forecast():
+    """Patients well into low-variability stays leave soon; giving them fresh stays overstates the census."""
+    los = {"distribution": "gamma", "mean_hours": 72, "cv": 0.4}
+    s = single_unit(beds=100, when_full="queue", per_day=6.0, los=los, warmup_days=0)
+    snap = _snapshot(np.full(40, 96.0))
+    warm = forecast(s, snap, NOW, 48, replications=100, seed=seed(41))
+    fresh = forecast(s, snap, NOW, 48, replications=100, seed=seed(41), ignore_elapsed=True)
+    w = warm.census[:, 0, 24].astype(float)
+    f = fresh.census[:, 0, 24].astype(float)
+    se = math.hypot(w.std(ddof=1), f.std(ddof=1)) / 10
+    assert f.mean() - w.mean() > max(10 * se, 0.2 * f.mean()), (w.mean(), f.mean())
+    assert fresh.method == "fresh_stays" and warm.method == "warm_start"
+
+
+# --------------------------------------------------------------------------- forecast outputs
+@pytest.fixture(scope="module")
+def icu_ward():
+    s = load_scenario(SCENARIOS / "examples" / "icu_to_ward.yaml")
+    out = HospitalSim(s.model_copy(update={"horizon_days": 30, "warmup_days": 0}), 0, 5).run()
+    now = pd.Timestamp(s.start) + pd.Timedelta(days=25, hours=8)
+    snap = census_at(adt_log(out), now).drop(columns=["patient_class"])  # classes inferred
+    return s, snap, now
+
+
+def test_forecast_is_reproducible_and_independent_of_workers(icu_ward):
+    """The same seed gives the same forecast, serially or in two worker processes."""
+    s, snap, now = icu_ward
+    a = forecast(s, snap, now, 24, replications=6, seed=seed(5))
+    b = forecast(s, snap, now, 24, replications=6, seed=seed(5), workers=2)
+    pd.testing.assert_frame_equal(a.hourly, b.hourly)
+    np.testing.assert_array_equal(a.census, b.census)
+    c = forecast(s, snap, now, 24, replications=6, seed=seed(6))
+    assert not np.array_equal(a.census, c.census)
+
+
+def test_forecast_table_has_the_contract_columns_first(icu_ward):
+    """forecast.csv columns start with time, unit, mean, p05, p50, p95, p_full; hour 0 is the snapshot."""
+    s, snap, now = icu_ward
+    fc = forecast(s, snap, now, 12, replications=4, seed=seed(7))
+    tab = forecast_table(fc)
+    assert list(tab.columns[:7]) == FORECAST_COLUMNS
+    assert tab["time"].iloc[0] == now.strftime("%Y-%m-%dT%H:%M:%S")
+    assert set(tab["unit"]) == {"ICU", "WARD", "ALL"}
+    assert len(tab) == 3 * 13
+    first = tab[tab["horizon_h"] == 0].set_index("unit")
+    counts = snap.groupby("unit").size()
+    assert first.loc["ICU", "mean"] == counts.get("ICU", 0) and first.loc["WARD", "p95"] == counts.get("WARD", 0)
+    assert ((tab["p05"] <= tab["p50"]) & (tab["p50"] <= tab["p95"])).all()
+    assert tab["p_full"].between(0, 1).all()
+    forecast_chart(fc).to_dict()  # a valid Vega-Lite spec
+
+
+def test_persistence_forecast_and_errors_against_the_actual_census(icu_ward):
+    """The persistence baseline repeats the snapshot; forecast_errors lines it up with the observed census."""
+    s, snap, now = icu_ward
+    pf = persistence_forecast(s, snap, now, 6)
+    actual = census_counts(snap.rename(columns={"unit_start": "start"}).assign(end=pd.NaT), pf.times,
+                           units=["ICU", "WARD"])
+    err = forecast_errors(pf, actual)
+    assert len(err) == 2 * 7
+    assert (err["error"] == 0).all() and err["covered"].all()
+
+
+def test_class_mix_is_proportional_to_offered_load():
+    """A unit's class shares follow arrival rate x mean stay of each class (traffic equations)."""
+    s = scenario(
+        units={"WARD": {"beds": 20, "when_full": "queue"}},
+        arrivals=[{"name": "a", "unit": "WARD", "per_day": 3.0, "class_mix": {"short": 2 / 3, "long": 1 / 3}}],
+        length_of_stay={"WARD": {"distribution": "exponential", "mean_hours": 10}},
+        patient_classes={"short": {},
+                         "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}}},
+    )
+    mix = class_mix(s)["WARD"]
+    assert mix["long"] == pytest.approx(2 / 3) and mix["short"] == pytest.approx(1 / 3)
