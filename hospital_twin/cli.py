@@ -492,6 +492,11 @@ def report(
     out_console.print(f"report written to {path}")
 
 
+InputError = _InputError  # public name for the verb modules in hospital_twin.commands
+
+import hospital_twin.commands  # noqa: E402,F401 - registers calibrate, census, forecast, roster, staff, ...
+
+
 # --------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; turns known errors into exit codes without tracebacks."""

@@ -1,0 +1,6 @@
+"""Verbs of the ``hospital-twin`` command line beyond the core ones in :mod:`hospital_twin.cli`.
+
+Each module here registers its commands on ``hospital_twin.cli.app`` when imported; this
+package imports them all. Like ``cli.py``, these modules are the edge: they parse
+options, call the pure package API, print and write files.
+"""
