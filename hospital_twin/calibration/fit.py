@@ -18,7 +18,12 @@ Preparation (:func:`prepare_stays`)
     Stays are grouped by ``encounter_id`` (by ``patient_id`` where it is missing) and
     ordered by ``start``. Two stays in a row in the same unit are merged into one (bed
     moves inside a unit are not transfers). The log is observed until the latest time
-    it contains (or ``observed_until``); an open stay is right-censored there. A stay's
+    it contains (or ``observed_until``); an open stay is right-censored there, or at its
+    ``last_event_at`` when the log has that column (the last time the patient was seen,
+    as the XES reader gives it: a case whose events stop was not seen to stay until the
+    log's end). With dates shifted per patient (``dates_shifted``), the log's end means
+    nothing for a patient, so an open stay without ``last_event_at`` is censored at the
+    latest time recorded for its own patient. A stay's
     *clinical end* is the next stay's ``ready_at`` when the log has it (the time the
     patient was ready to move; the rest of the stay is blocking, which the simulator
     adds by itself), else its ``end``. Stays shorter than one minute count as one
@@ -37,7 +42,8 @@ Arrivals (:class:`ArrivalFit`)
     expected count of at least 5, otherwise the effect is not tested and not kept.
 Stays (:class:`StayFit`)
     Censored maximum likelihood for exponential, lognormal, gamma and Weibull; the
-    smallest AIC wins. Fit quality: the largest distance D between the fitted CDF and
+    smallest AIC wins. With fewer than 10 observed stays only the exponential is fitted
+    (and kept whatever its test says: there is too little to judge a shape). Fit quality: the largest distance D between the fitted CDF and
     the Kaplan-Meier estimate (the KS distance when nothing is censored), with the
     Kolmogorov p-value for the number of observed stays (it ignores that parameters
     were estimated, so it is conservative). Acceptable when p >= 0.01, or, for large
@@ -132,6 +138,10 @@ ALPHA = 0.01
 MIN_STAY_H = 1.0 / 60.0
 """Stays shorter than one minute are counted as one minute (the likelihood needs x > 0)."""
 
+MIN_SHAPE_EVENTS = 10
+"""Below this many observed stays only the exponential (one parameter) is fitted: a shape
+parameter estimated from a handful of stays is noise (one stay gives a cv of zero)."""
+
 ED_NAME = re.compile(r"(^|[^a-z])(ed|a&e|ae|er)([^a-z]|$)|emergency", re.IGNORECASE)
 ICU_NAME = re.compile(r"(^|[^a-z])(icu|itu|ccu|micu|sicu|cvicu|tsicu|nicu)([^a-z]|$)|intensive|critical", re.IGNORECASE)
 ELECTIVE = re.compile(r"elective", re.IGNORECASE)
@@ -184,7 +194,7 @@ def _name(*parts: object) -> str:
 
 
 # =========================================================================== preparation
-def prepare_stays(stays: pd.DataFrame, observed_until: Any = None) -> pd.DataFrame:
+def prepare_stays(stays: pd.DataFrame, observed_until: Any = None, *, dates_shifted: bool = False) -> pd.DataFrame:
     """The stays table with the derived columns every fitter uses.
 
     Returns one row per stay after merging self-loops, ordered by encounter and start,
@@ -238,6 +248,8 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None) -> pd.DataFra
         stays["discharge_destination"].astype("string").to_numpy(dtype=object) if has["discharge_destination"] else None
     )
     df["ready_at"] = ts("ready_at").to_numpy() if has["ready_at"] else pd.NaT
+    has_seen = "last_event_at" in stays.columns and bool(stays["last_event_at"].notna().any())
+    df["last_event_at"] = ts("last_event_at").to_numpy() if has_seen else pd.NaT
 
     excluded: dict[str, int] = {}
     bad_unit = df["unit"].isna() | df["patient_id"].isna()
@@ -274,6 +286,7 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None) -> pd.DataFra
         out = df.iloc[first].reset_index(drop=True)
         out["end"] = df["end"].to_numpy()[last]
         out["discharge_destination"] = df["discharge_destination"].to_numpy()[last]
+        out["last_event_at"] = df["last_event_at"].to_numpy()[last]
         out["rows_merged"] = np.bincount(gid)
         df = out
     else:
@@ -308,7 +321,15 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None) -> pd.DataFra
     end = df["end"].to_numpy()
     use_ready = ~np.isnat(next_ready) & (next_ready >= start) & (next_ready <= np.where(np.isnat(end), next_ready, end))
     clin_end = np.where(use_ready, next_ready, end)
-    end_obs = np.where(closed, clin_end, np.datetime64(t_obs, "ns"))
+    censor_at = np.full(n, np.datetime64(t_obs, "ns"), dtype="datetime64[ns]")
+    if dates_shifted and n:
+        # the latest time recorded for each patient (its own end of observation)
+        latest = np.where(np.isnat(end), start, end)
+        latest = pd.Series(latest).groupby(df["patient_id"].to_numpy()).transform("max").to_numpy()
+        censor_at = latest.astype("datetime64[ns]")
+    seen = df["last_event_at"].to_numpy().astype("datetime64[ns]")
+    censor_at = np.where(~np.isnat(seen), np.maximum(seen, start), censor_at)
+    end_obs = np.where(closed, clin_end, censor_at)
     dur = (end_obs - start) / _H
     df["is_first"] = is_first
     df["is_last"] = is_last
@@ -327,6 +348,7 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None) -> pd.DataFra
         "hospital_twin_prepared": True,
         "observed_until": pd.Timestamp(t_obs),
         "has": has,
+        "dates_shifted": bool(dates_shifted),
         "counts": {
             "rows_read": n_read,
             "rows_excluded": sum(excluded.values()),
@@ -893,7 +915,8 @@ class StayFit:
                 spec={"distribution": "exponential", "mean_hours": _sig(mean)},
                 note="every stay is still open: exponential with the mean time observed so far (a lower bound)",
             )
-        fits = fit_families(s, self.families)
+        families = self.families if s.n_events >= MIN_SHAPE_EVENTS else tuple(f for f in self.families if f == "exponential")
+        fits = fit_families(s, families or ("exponential",))
         best = next(iter(fits.values()))
         if len(s.lo):
             ks_d, ks_p, ratio = predictive_ks(best, s, self._rng)
@@ -902,6 +925,11 @@ class StayFit:
             ratio = best.mean_h / kmm if kmm > 0 else math.nan
         mean_ok = abs(ratio - 1) <= self.mean_tol if math.isfinite(ratio) else False
         acceptable = (ks_p >= self.ks_alpha) or (ks_d <= self.ks_d_ok and mean_ok)
+        if s.n_events < MIN_SHAPE_EVENTS:
+            # too few stays to judge a shape: the exponential with the censored-MLE mean, whatever the test says
+            note = f"only {s.n_events} observed stays (< {MIN_SHAPE_EVENTS}): exponential, no shape estimated"
+            return StayEstimate(**base, fits=fits, chosen=best.family, ks_d=ks_d, ks_p=ks_p, acceptable=acceptable,
+                                km_mean_h=kmm, spec=best.spec(), note=note)
         if acceptable:
             return StayEstimate(**base, fits=fits, chosen=best.family, ks_d=ks_d, ks_p=ks_p, acceptable=True, km_mean_h=kmm, spec=best.spec())
         note = ""
@@ -1868,7 +1896,7 @@ def calibrate(
     observed_until : end of observation (open stays are censored there); default the latest time in the log.
     discharge_rules : detect discharge-hour rules per unit (and treat those exits as interval-censored).
     """
-    prep = prepare_stays(stays_df, observed_until)
+    prep = prepare_stays(stays_df, observed_until, dates_shifted=dates_shifted)
     if len(prep) == 0:
         raise ValueError("no usable stays in the log")
     counts = prep.attrs["counts"]
