@@ -58,6 +58,7 @@ __all__ = [
     "ShiftSpec",
     "StaffingSpec",
     "UnitStaffingSpec",
+    "RosterEntrySpec",
     "EDSpec",
     "EscalationSpec",
     "CapacityChangeSpec",
@@ -374,6 +375,12 @@ class PatientClassSpec(_Spec):
     routes: dict[str, dict[str, NonNegFloat]] = Field(default_factory=dict)
     length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
     priority: int = Field(0, description="lower goes first in a bed queue; ties first come first served")
+    acuity: PositiveFloat = Field(
+        1.0,
+        description="nursing workload of one patient of this class relative to a standard patient (1); "
+        "staffing levels (hospital_twin.staffing) apply the nurse-to-patient ratio to acuity-weighted "
+        "patients; the simulator's ratio_breach_hours count heads",
+    )
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -411,7 +418,22 @@ class ShiftSpec(_Spec):
 
 class UnitStaffingSpec(_Spec):
     patients_per_nurse: PositiveFloat
-    nurses: dict[str, Annotated[int, Field(ge=0)]] = Field(description="nurses on duty per shift name")
+    nurses: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="nurses on duty per shift name: the weekly pattern, the same every day unless `staffing.roster` "
+        "gives a number for a dated shift"
+    )
+
+
+class RosterEntrySpec(_Spec):
+    """Nurses rostered on one unit for one dated shift, e.g. ``{date: 2025-02-03, shift: night, unit: MED, nurses: 16}``."""
+
+    date: dt.date = Field(
+        description="the calendar date on which the shift starts (a night shift from 20:00 Monday to 07:30 "
+        "Tuesday is Monday's)"
+    )
+    shift: str = Field(description="a shift name from `shifts`")
+    unit: str = Field(description="a unit with a ratio under `staffing.units`")
+    nurses: int = Field(ge=0, description="nurses on duty for the whole shift (replaces the weekly pattern's number)")
 
 
 class StaffingSpec(_Spec):
@@ -425,6 +447,12 @@ class StaffingSpec(_Spec):
 
     policy: Literal["cap_admissions", "count_breaches"] = "count_breaches"
     units: dict[str, UnitStaffingSpec]
+    roster: list[RosterEntrySpec] = Field(
+        default_factory=list,
+        description="nurses per unit per dated shift (e.g. a published roster fed back by `hospital-twin staff`); "
+        "each entry overrides `units.<unit>.nurses` for that one shift; dates without an entry follow the weekly "
+        "pattern",
+    )
 
 
 # --------------------------------------------------------------------------- scenario
@@ -742,4 +770,33 @@ def scenario_problems(s: Scenario) -> list[Problem]:
             missing = [sh for sh in s.shifts if sh not in st.nurses]
             if missing and s.shifts:
                 out.append(Problem(path=("staffing", "units", u, "nurses"), message=f"no nurse number for shift(s) {', '.join(missing)}"))
+        out += _roster_problems(s)
+    return out
+
+
+def _roster_problems(s: Scenario) -> list[Problem]:
+    """Dated roster entries name a staffed unit and a shift, once each, on a date the run can reach."""
+    out: list[Problem] = []
+    assert s.staffing is not None
+    seen: dict[tuple[dt.date, str, str], int] = {}
+    first_date = (s.start - dt.timedelta(days=1)).date()  # a night shift begun the evening before the start
+    last_date = None
+    if not s.warmup_is_auto:
+        last_date = (s.start + dt.timedelta(hours=s.end_h)).date()
+    for i, e in enumerate(s.staffing.roster):
+        base = ("staffing", "roster", i)
+        if e.unit not in s.staffing.units:
+            known = list(s.staffing.units)
+            hint = " (it has no ratio under staffing.units)" if e.unit in s.units else ""
+            out.append(Problem(path=base + ("unit",), message=f"unknown staffed unit '{e.unit}'{hint} ({_did_you_mean(e.unit, known)})"))
+        if s.shifts and e.shift not in s.shifts:
+            out.append(Problem(path=base + ("shift",), message=f"unknown shift '{e.shift}' ({_did_you_mean(e.shift, list(s.shifts))})"))
+        if e.date < first_date or (last_date is not None and e.date > last_date):
+            out.append(Problem(path=base + ("date",), message=f"{e.date} is outside the simulated period "
+                               f"{first_date}..{last_date or '?'}, so this entry would never be used"))
+        key = (e.date, e.shift, e.unit)
+        if key in seen:
+            out.append(Problem(path=base, message=f"{e.unit} {e.shift} on {e.date} is already rostered at entry {seen[key]}"))
+        else:
+            seen[key] = i
     return out

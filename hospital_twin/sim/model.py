@@ -32,6 +32,7 @@ into tables. No pandas, no logging or printing in the event loop; no files.
 
 from __future__ import annotations
 
+import datetime as _dt
 import heapq
 from array import array
 import math
@@ -163,6 +164,12 @@ class InitialPatient(NamedTuple):
     ready: bool = False
     """True if its stay is already over (medically ready, waiting for a bed elsewhere or to go home):
     it moves on at time 0 instead of drawing a remaining stay."""
+    waiting: bool = False
+    """True for a patient not yet in a bed who has been waiting ``elapsed_h`` hours for one in
+    ``unit`` (from outside the hospital): it joins the unit's queue at time 0, longest wait first."""
+    next_unit: int = -9
+    """Where a ``ready`` patient is going, when known: a unit index, or -1 for leaving the hospital;
+    -9 (unknown) draws it from the route as for any patient."""
 
 
 class RecordSink(Protocol):
@@ -331,7 +338,8 @@ class HospitalSim:
         out = []
         for row in rows or ():
             ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
-            ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready))
+            ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready),
+                                bool(ip.waiting), int(ip.next_unit))
             if not 0 <= ip.unit < len(self.units):
                 raise ValueError(f"initial patient {ip}: no unit with index {ip.unit}")
             if not 0 <= ip.pclass < len(self.class_names):
@@ -692,13 +700,17 @@ class HospitalSim:
         table = ShiftTable(self.calendar, {n: (sh.start_h, sh.end_h) for n, sh in s.shifts.items()})
         staffing = s.staffing
         cap_policy = staffing is not None and staffing.policy == "cap_admissions"
+        # dated roster entries: (unit, shift, date the shift starts) -> nurses, overriding the weekly pattern
+        rostered = {(e.unit, e.shift, e.date): e.nurses for e in staffing.roster} if staffing is not None else {}
         t = 0.0
         while True:
             name = table.shift_at(t + 1e-9)
             if staffing is not None:
+                date = self._shift_start_date(t, s.shifts[name].start_h) if rostered else None
                 for uname, st in staffing.units.items():
                     u = self.units[self._unit_index[uname]]
-                    staffed = st.nurses[name] * st.patients_per_nurse
+                    nurses = rostered.get((uname, name, date), st.nurses[name])
+                    staffed = nurses * st.patients_per_nurse
                     self._staffed_log.append((t, u.idx, staffed))
                     self._occ_change(u, 0)
                     u.staffed_level = staffed + 1e-9
@@ -714,6 +726,14 @@ class HospitalSim:
                 return
             yield Timeout(self.env, t_next - self.env.now)
             t = t_next
+
+    def _shift_start_date(self, t_h: float, start_clock_h: float):
+        """Calendar date on which the shift on duty at ``t_h`` (starting at clock ``start_clock_h``) began."""
+        clock = (t_h + self.calendar.offset_h) % 24
+        back_h = (clock - start_clock_h) % 24
+        if back_h > 24 - 1e-6:  # at the boundary itself, rounding put us a day back
+            back_h = 0.0
+        return (self.calendar.start + _dt.timedelta(hours=t_h - back_h)).date()
 
     def _capacity_change_process(self, u: _Unit, changes: list[tuple[float, int]]):
         for t, beds in changes:
@@ -740,8 +760,10 @@ class HospitalSim:
         env = self.env
         order = sorted(range(len(self._initial)), key=lambda i: (*self._initial[i], i))
         by_unit: dict[int, list[InitialPatient]] = {}
+        queued: dict[int, list[InitialPatient]] = {}
         for i in order:
-            by_unit.setdefault(self._initial[i].unit, []).append(self._initial[i])
+            ip = self._initial[i]
+            (queued if ip.waiting else by_unit).setdefault(ip.unit, []).append(ip)
         for ui, rows in by_unit.items():
             u = self.units[ui]
             dna_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name)
@@ -761,6 +783,11 @@ class HospitalSim:
                 dist = self._los[p.pclass][u.idx]
                 if ip.ready or dist is None:
                     remaining = 0.0
+                    if ip.next_unit != _DEST_INSIDE:  # known destination: a route uniform inside its slice
+                        cum, targets = self._routes[p.pclass][u.idx] or ([1.0 + 1e-12], [_DEST_EXIT])
+                        j = targets.index(ip.next_unit)
+                        lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
+                        dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
                 Timeout(env, remaining, p).callbacks.append(self._stay_done)
@@ -771,6 +798,14 @@ class HospitalSim:
                 self._pressure_check(u)
         if len(self._h_level_h) <= self._h_occ:
             self._h_level_h += [0.0] * (self._h_occ + 1 - len(self._h_level_h))
+        for ui, rows in queued.items():  # patients waiting for a bed join the queue, longest wait first
+            u = self.units[ui]
+            dna_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/waiting")
+            overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/waiting/overflow")
+            dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
+            for ip, dna in zip(sorted(rows, key=lambda r: -r.elapsed_h), dna_rows, strict=True):
+                self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
+                                  self._enter, -1)
 
     # ------------------------------------------------------------------ run
     def run(self) -> SimOutput:
