@@ -1,10 +1,12 @@
-"""How fast does ``calibration.read_adt`` read a large canonical ADT log?
+"""How fast does ``calibration.read_adt`` read a large canonical ADT log, and how long does calibrating it take?
 
 Writes a synthetic log (patients with back-to-back stays in five units, ISO 8601 time
 stamps, every contract column) as CSV and Parquet into a temporary folder, then times
 ``read_adt`` on each, best of ``--repeats``. ``--bad-share`` replaces that share of rows
 with bad ones (duplicates, overlaps, unparseable or missing times) so the reject paths
-are timed too. Usage::
+are timed too. Then times ``calibration.fit.calibrate`` on the stays read from the CSV
+(best of ``--repeats``) and prints the ratio calibrate / read (CSV) measured in the
+same run; ``--no-calibrate`` skips it. Usage::
 
     .venv/bin/python benchmarks/bench_read_adt.py                    # 1,000,000 rows
     .venv/bin/python benchmarks/bench_read_adt.py --rows 200000 --repeats 1 --bad-share 0.05
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_twin.calibration import read_adt
+from hospital_twin.calibration.fit import calibrate
 
 
 def synthetic_log(n: int, bad_share: float, seed: int = 0) -> pd.DataFrame:
@@ -74,8 +77,11 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--bad-share", type=float, default=0.0)
+    ap.add_argument("--no-calibrate", action="store_true", help="time reading only")
     args = ap.parse_args()
     df = synthetic_log(args.rows, args.bad_share)
+    read_s: dict[str, float] = {}
+    stays = None
     with tempfile.TemporaryDirectory() as tmp:
         for suffix in (".csv", ".parquet"):
             path = Path(tmp) / f"adt{suffix}"
@@ -85,11 +91,25 @@ def main() -> None:
                 t = time.perf_counter()
                 r = read_adt(path)
                 times.append(time.perf_counter() - t)
+            read_s[suffix] = min(times)
+            if suffix == ".csv":
+                stays = r.stays
             mb = path.stat().st_size / 1e6
             print(f"{suffix:9s} {args.rows:>10,} rows {mb:7.1f} MB  best {min(times):6.2f} s  "
                   f"read {r.read:,} used {r.used:,} rejected {r.rejected:,}")
             for kind, reason, n in r.reason_counts().itertuples(index=False):
                 print(f"{'':12s}{kind}: {reason}: {n:,}")
+    if args.no_calibrate or stays is None:
+        return
+    times = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        cal = calibrate(stays, source="synthetic benchmark log")
+        times.append(time.perf_counter() - t)
+    best = min(times)
+    print(f"calibrate {len(stays):>10,} stays            best {best:6.2f} s  "
+          f"({sum(len(s) for s in [cal.stays.units_])} units, {len(cal.arrivals.streams_)} arrival streams)")
+    print(f"ratio calibrate / read: {best / read_s['.csv']:.2f} (CSV), {best / read_s['.parquet']:.2f} (Parquet)")
 
 
 if __name__ == "__main__":

@@ -529,36 +529,65 @@ def _start(family: str, x: np.ndarray) -> np.ndarray:
     return np.array([math.log(w.shape), math.log(w.scale_h)])
 
 
-def _logsf(family: str, d, th: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """log survival; for the gamma through the regularised incomplete gamma function (scipy.stats'
-    gamma.logsf goes through its quantile function and is ten times slower), scipy.stats in the far tail."""
-    if family != "gamma" or not len(x):
-        return d.logsf(x)
-    a, scale = math.exp(th[0]), math.exp(th[1])
-    q = special.gammaincc(a, x / scale)
-    out = np.log(np.maximum(q, 1e-300))
-    tail = q < 1e-250
-    if tail.any():
-        out[tail] = d.logsf(x[tail])
-    return out
+def _logpdf(family: str, th: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Log density in closed form (building a frozen scipy.stats object per likelihood call cost
+    more than the arithmetic: its docstring is formatted on every construction)."""
+    lx = np.log(x)
+    if family == "exponential":
+        return -th[0] - x * math.exp(-th[0])
+    if family == "lognormal":
+        mu, sg = th[0], math.exp(th[1])
+        z = (lx - mu) / sg
+        return -lx - th[1] - 0.5 * math.log(2 * math.pi) - 0.5 * z * z
+    if family == "gamma":
+        a, ls = math.exp(th[0]), th[1]
+        return (a - 1) * lx - x * math.exp(-ls) - special.gammaln(a) - a * ls
+    if family == "weibull":
+        c, ls = math.exp(th[0]), th[1]
+        lz = lx - ls
+        return th[0] - ls + (c - 1) * lz - np.exp(c * lz)
+    raise ValueError(f"unknown family '{family}' (known: {', '.join(FAMILIES)})")
+
+
+def _logsf(family: str, th: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Log survival in closed form; the gamma through the regularised incomplete gamma function, with
+    scipy.stats in the far tail where that underflows."""
+    x = np.asarray(x, float)
+    if not len(x):
+        return np.zeros(0)
+    if family == "exponential":
+        return -x * math.exp(-th[0])
+    if family == "lognormal":
+        with np.errstate(divide="ignore"):
+            return special.log_ndtr(-(np.log(np.maximum(x, 1e-300)) - th[0]) / math.exp(th[1]))
+    if family == "weibull":
+        with np.errstate(divide="ignore"):
+            return -np.exp(math.exp(th[0]) * (np.log(np.maximum(x, 1e-300)) - th[1]))
+    if family == "gamma":
+        a, scale = math.exp(th[0]), math.exp(th[1])
+        q = special.gammaincc(a, x / scale)
+        out = np.log(np.maximum(q, 1e-300))
+        tail = q < 1e-250
+        if tail.any():
+            out[tail] = _frozen(family, th).logsf(x[tail])
+        return out
+    raise ValueError(f"unknown family '{family}' (known: {', '.join(FAMILIES)})")
 
 
 def _nll(family: str, th: np.ndarray, s: CensoredSample) -> float:
-    try:
-        d = _frozen(family, th)
-    except (OverflowError, ValueError):
+    if not np.all(np.isfinite(th)) or np.any(np.abs(th) > 700):
         return math.inf
     with np.errstate(all="ignore"):
         total = 0.0
         if len(s.exact):
-            total += float(np.sum(d.logpdf(s.exact)))
+            total += float(np.sum(_logpdf(family, th, s.exact)))
         if len(s.right):
-            total += float(np.sum(_logsf(family, d, th, s.right)))
+            total += float(np.sum(_logsf(family, th, s.right)))
         if len(s.lo):
             # log P = A + log(-expm1(C - A) + (1 - w) expm1(B - A)), A = logsf(lo2) >= B = logsf(lo) >= C = logsf(hi)
-            a = np.where(s.lo2 > 0, _logsf(family, d, th, s.lo2), 0.0)
-            b = np.where(s.lo > 0, _logsf(family, d, th, s.lo), 0.0)
-            c = _logsf(family, d, th, s.hi)
+            a = np.where(s.lo2 > 0, _logsf(family, th, s.lo2), 0.0)
+            b = np.where(s.lo > 0, _logsf(family, th, s.lo), 0.0)
+            c = _logsf(family, th, s.hi)
             inner = -np.expm1(c - a) + (1 - s.w2) * np.expm1(b - a)
             total += float(np.sum(a + np.log(np.maximum(inner, 1e-300))))
     return -total if math.isfinite(total) else math.inf
@@ -1762,7 +1791,8 @@ class Calibration:
             "for units with a discharge rule D compares observed with simulated stays):"
         )
         for key, est in list(self.stays.units_.items()) + [(f"{u} [{c}]", e) for (u, c), e in self.stays.classes_.items()]:
-            w = " ".join(f"{f.family} {f.aic_weight:.2f}" for f in est.fits.values())
+            a0 = est.best.aic if est.best is not None else 0.0
+            w = " ".join(f"{f.family} {f.aic_weight:.2f} (dAIC {f.aic - a0:.1f})" for f in est.fits.values())
             b = est.best
             fam = (
                 f"{est.chosen} mean {b.mean_h:.1f} h ±{b.mean_se_h:.1f} cv {b.cv:.2f}"
@@ -1770,7 +1800,8 @@ class Calibration:
                 else f"{est.chosen} (Kaplan-Meier mean {est.km_mean_h:.1f} h)"
             )
             add(
-                f"  {key}: {fam}; n={est.n}, censored {est.n_censored}, interval {est.n_interval}; "
+                f"  {key}: {fam}; n={est.n}, censored {est.n_censored} ({est.n_censored / max(est.n, 1):.0%}), "
+                f"interval {est.n_interval}; "
                 f"AIC weights {w or '-'}; D={est.ks_d:.3f} p={_p(est.ks_p)}{'' if est.acceptable else ' NOT acceptable'}"
                 + (f"; {est.note}" if est.note else "")
             )

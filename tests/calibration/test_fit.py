@@ -363,3 +363,53 @@ def test_capacity_from_table_and_refused_with_shifted_dates(round_trip):
     assert sum(load.values()) == pytest.approx(0.85 * sum(u.beds for u in sc.units.values()), rel=1e-3)
     head = "\n".join(shifted.provenance_comments())
     assert "DATES SHIFTED" in head and "DEFAULT" in head and "ARRIVAL RATES NOT FROM DATA" in head
+
+
+# --------------------------------------------------------------------------- closed forms, small samples, censoring times
+@pytest.mark.parametrize(
+    "family, theta",
+    [("exponential", [3.0]), ("lognormal", [3.0, -0.2]), ("gamma", [0.5, 3.0]), ("weibull", [0.3, 3.5])],
+)
+def test_closed_form_log_density_and_survival_match_scipy(family, theta):
+    """The likelihood's closed-form log pdf and log survival equal scipy.stats' to 1e-10 from 0.01 h to 2000 h."""
+    from hospital_twin.calibration.fit import _frozen, _logpdf, _logsf
+
+    th = np.asarray(theta)
+    x = np.array([0.01, 0.5, 3.0, 40.0, 200.0, 2000.0])
+    d = _frozen(family, th)
+    np.testing.assert_allclose(_logpdf(family, th, x), d.logpdf(x), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(_logsf(family, th, x), d.logsf(x), rtol=1e-10, atol=1e-10)
+
+
+def test_a_unit_with_few_stays_gets_an_exponential_that_validates():
+    """A unit with a single stay (MIMIC's UNKNOWN) gets the exponential with that mean, not a degenerate shape."""
+    t = pd.Timestamp("2025-01-06")
+    h = pd.Timedelta(hours=1)
+    n = 60
+    log = pd.DataFrame({
+        "patient_id": [f"p{i}" for i in range(n)] + ["q"],
+        "unit": ["WARD"] * n + ["RARE"],
+        "start": [t + i * 5 * h for i in range(n)] + [t],
+        "end": [t + i * 5 * h + (10 + i) * h for i in range(n)] + [t + 36 * h],
+    })
+    cal = calibrate(log)
+    est = cal.stays.units_["RARE"]
+    assert est.chosen == "exponential" and est.spec == {"distribution": "exponential", "mean_hours": 36.0}
+    assert "no shape estimated" in est.note
+    cal.scenario()  # validates
+
+
+def test_open_stays_are_censored_at_last_event_at_when_the_log_has_it():
+    """An open stay with last_event_at is censored there, not at the end of the log (XES cases whose events stop)."""
+    t = pd.Timestamp("2025-01-06")
+    h = pd.Timedelta(hours=1)
+    log = pd.DataFrame({
+        "patient_id": ["a", "b"], "unit": ["ER", "ER"],
+        "start": [t, t + 1000 * h], "end": [pd.NaT, t + 1003 * h],
+        "last_event_at": [t + 2 * h, pd.NaT],
+    })
+    prep = prepare_stays(log)
+    a = prep[prep["patient_id"] == "a"].iloc[0]
+    assert not a["closed"] and a["dur_h"] == 2.0
+    shifted = prepare_stays(log.drop(columns="last_event_at"), dates_shifted=True)
+    assert shifted[shifted["patient_id"] == "a"]["dur_h"].iloc[0] == pytest.approx(1 / 60)  # its own last time
