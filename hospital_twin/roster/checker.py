@@ -1,0 +1,314 @@
+"""An independent, pure-Python checker for any roster of named staff.
+
+Given the assignments (one row per staff member per worked day) and the same inputs the
+solver saw, it recomputes from scratch every hard rule (reporting breaches) and every
+soft rule of :class:`~hospital_twin.roster.rules.RosterRules` (listing each violation
+with its penalty in points). It shares no code with the CP-SAT model beyond the shift
+clock arithmetic, so the solver's objective can be checked against it.
+
+Owns: :func:`check_roster` and :class:`RosterCheck`. Must not import OR-Tools or touch files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from hospital_twin.roster.rules import (
+    SCALE,
+    RosterRules,
+    RunRule,
+    ShiftClock,
+    conflicting_successions,
+    night_shift_names,
+)
+from hospital_twin.roster.staff import ANY_SKILL, StaffTable
+
+__all__ = ["RosterCheck", "check_roster", "VIOLATION_COLUMNS", "COVER_COLUMNS", "HOURS_COLUMNS",
+           "leave_days", "eligible_staff"]
+
+VIOLATION_COLUMNS = ["rule", "staff_id", "date", "detail", "penalty"]
+COVER_COLUMNS = ["date", "unit", "shift", "skill", "min", "target", "assigned", "shortfall_min", "shortfall_target"]
+HOURS_COLUMNS = ["staff_id", "name", "grade", "home_unit", "contract_hours_per_week", "leave_days", "expected_h",
+                 "rostered_h", "difference_h", "shifts", "nights", "weekends_worked"]
+
+
+@dataclass
+class RosterCheck:
+    """What the checker found: soft violations (points), hard breaches (text), cover and hours tables."""
+
+    violations: pd.DataFrame
+    hard: list[str]
+    cover: pd.DataFrame
+    hours: pd.DataFrame
+    penalty_units: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def penalty(self) -> float:
+        """Total soft penalty in points."""
+        return self.penalty_units / SCALE
+
+
+def _units(weight: float) -> int:
+    """Integer objective units of one point-weight (weights are multiples of 0.1)."""
+    return round(weight * SCALE)
+
+
+def leave_days(leave: pd.DataFrame | None, dates: list[dt.date]) -> dict[str, set[dt.date]]:
+    """Dates of the horizon each member is on leave (any kind)."""
+    out: dict[str, set[dt.date]] = defaultdict(set)
+    if leave is None or leave.empty:
+        return out
+    horizon = set(dates)
+    for sid, first, last in leave[["staff_id", "from", "to"]].itertuples(index=False, name=None):
+        d = first
+        while d <= last:
+            if d in horizon:
+                out[str(sid)].add(d)
+            d += dt.timedelta(days=1)
+    return out
+
+
+def eligible_staff(staff: StaffTable, off: dict[str, set[dt.date]], date: dt.date, unit: str, skill: str) -> list[str]:
+    """Members who could work ``unit`` with ``skill`` on ``date``: the skill, the unit (home or float pool), not on leave."""
+    return [
+        m.staff_id for m in staff
+        if (skill == ANY_SKILL or skill in m.skills) and (m.float_pool or m.home_unit == unit)
+        and date not in off.get(m.staff_id, ())
+    ]
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """Maximal runs of True as (first index, length)."""
+    out, i = [], 0
+    while i < len(flags):
+        if flags[i]:
+            j = i
+            while j < len(flags) and flags[j]:
+                j += 1
+            out.append((i, j - i))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _run_violations(rule_name: str, what: str, rule: RunRule, flags: list[bool], dates: list[dt.date], sid: str,
+                    add) -> None:
+    n = len(flags)
+    for first, length in _runs(flags):
+        if rule.max is not None and length > rule.max:
+            for k in range(length - rule.max):
+                add(f"max_{rule_name}", sid, dates[first + k],
+                    f"{length} {what} in a row from {dates[first]} (max {rule.max}); window {k + 1}", rule.weight)
+        if rule.min is not None and length < rule.min and first > 0 and first + length < n:
+            add(f"min_{rule_name}", sid, dates[first], f"{length} {what} in a row from {dates[first]} (min {rule.min})",
+                rule.weight * (rule.min - length))
+
+
+def check_roster(
+    assignments: pd.DataFrame,
+    staff: StaffTable,
+    requirements: pd.DataFrame,
+    rules: RosterRules,
+    clocks: dict[str, ShiftClock],
+    *,
+    start_date: dt.date,
+    days: int,
+    leave: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
+) -> RosterCheck:
+    """Check a roster against every rule; see :mod:`hospital_twin.roster.rules` for what one violation is.
+
+    ``assignments`` needs ``staff_id, date, shift, unit, skill``. Penalties are in points.
+    """
+    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+    index = {d: i for i, d in enumerate(dates)}
+    off = leave_days(leave, dates)
+    nights = night_shift_names(clocks, rules)
+    hard: list[str] = []
+    rows: list[tuple] = []
+    total = 0
+
+    def add(rule: str, sid: str, date, detail: str, weight_points: float, amount_units: int | None = None) -> None:
+        nonlocal total
+        units = _units(weight_points) if amount_units is None else amount_units
+        if units == 0:
+            return
+        total += units
+        rows.append((rule, sid, date, detail, units / SCALE))
+
+    # ---- the assignment grid, with the hard rules that concern single assignments
+    grid: dict[str, list[str | None]] = {m.staff_id: [None] * days for m in staff}
+    where: dict[tuple[str, int], tuple[str, str]] = {}
+    for r in assignments.itertuples(index=False):
+        sid, d, k, unit, skill = str(r.staff_id), r.date, str(r.shift), str(r.unit), str(r.skill)
+        m = staff.by_id.get(sid)
+        if m is None:
+            hard.append(f"unknown staff_id {sid}")
+            continue
+        if d not in index:
+            hard.append(f"{sid} on {d}: outside the roster period")
+            continue
+        if k not in clocks:
+            hard.append(f"{sid} on {d}: unknown shift {k}")
+            continue
+        i = index[d]
+        if grid[sid][i] is not None:
+            hard.append(f"{sid} on {d}: more than one shift ({grid[sid][i]}, {k})")
+            continue
+        grid[sid][i] = k
+        where[(sid, i)] = (unit, skill)
+        if d in off.get(sid, ()):
+            hard.append(f"{sid} on {d}: works {k} while on leave")
+        if skill not in m.skills:
+            hard.append(f"{sid} on {d}: works as {skill} without that skill ({';'.join(m.skills)})")
+        if unit != m.home_unit and not m.float_pool:
+            hard.append(f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, and is not in the float pool")
+
+    conflicts = conflicting_successions(clocks, rules)
+    for sid, row in grid.items():
+        for i, k in enumerate(row):
+            if k is None:
+                continue
+            for gap in (1, 2):
+                if i + gap < days and row[i + gap] is not None and (k, gap, row[i + gap]) in conflicts:
+                    hard.append(f"{sid}: {k} on {dates[i]} then {row[i + gap]} on {dates[i + gap]} "
+                                f"(less than {rules.rest.min_rest_h:g} h rest or a forbidden succession)")
+        m = staff.by_id[sid]
+        if m.max_nights_per_4w is not None:
+            is_night = [k in nights for k in row]
+            windows = [(i, 28, m.max_nights_per_4w) for i in range(days - 27)] if days >= 28 else [
+                (0, days, math.ceil(m.max_nights_per_4w * days / 28))]
+            for first, length, cap in windows:
+                n = sum(is_night[first:first + length])
+                if n > cap:
+                    hard.append(f"{sid}: {n} nights in {length} days from {dates[first]} (max {cap})")
+
+    # ---- cover
+    counts: dict[tuple, int] = defaultdict(int)
+    for (sid, i), (unit, skill) in where.items():
+        k = grid[sid][i]
+        counts[(dates[i], unit, k, skill)] += 1
+        counts[(dates[i], unit, k, ANY_SKILL)] += 1
+    cover_rows = []
+    for r in requirements.itertuples(index=False):
+        got = counts.get((r.date, r.unit, r.shift, r.skill), 0)
+        short_min, short_target = max(0, r.min - got), max(0, r.target - got)
+        cover_rows.append((r.date, r.unit, r.shift, r.skill, r.min, r.target, got, short_min, short_target))
+        label = f"{r.unit} {r.shift} {r.skill}"
+        if short_min:
+            n_eligible = len(eligible_staff(staff, off, r.date, r.unit, r.skill))
+            why = (f"only {n_eligible} staff with skill {r.skill} can work {r.unit} on {r.date} (not on leave, "
+                   f"home unit or float pool)" if n_eligible < r.min else
+                   f"{n_eligible} could, but they are needed on other shifts or blocked by rest, leave or night limits")
+            if rules.cover.min_hard:
+                hard.append(f"{r.date} {label}: {got} assigned, min {r.min}; {why}")
+            else:
+                add("cover_min", "", r.date, f"{label}: {got} assigned, min {r.min}; {why}",
+                    0, short_min * _units(rules.cover.min_weight))
+        if short_target:
+            add("cover_target", "", r.date, f"{label}: {got} assigned, target {r.target}", 0,
+                short_target * _units(rules.cover.target_weight))
+    cover = pd.DataFrame(cover_rows, columns=COVER_COLUMNS)
+
+    # ---- per person
+    saturdays = [i for i, d in enumerate(dates) if d.weekday() == 5 and i + 1 < days]
+    hours_rows = []
+    nights_count: dict[str, int] = {}
+    weekends_count: dict[str, int] = {}
+    capacity: dict[str, float] = {}
+    c = rules.contract_hours
+    for m in staff:
+        sid = m.staff_id
+        row = grid[sid]
+        works = [k is not None for k in row]
+        rostered_min = sum(clocks[k].length_min for k in row if k is not None)
+        available = days - len(off.get(sid, ()))
+        expected_min = round(m.contract_hours_per_week * 60 * available / 7)
+        tol_min = round(c.tolerance_h * 60)
+        under = max(0, expected_min - tol_min - rostered_min)
+        over = max(0, rostered_min - expected_min - tol_min)
+        if under:
+            add("contract_hours_under", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                f"expected (tolerance {c.tolerance_h:g} h): {under / 60:.2f} h under", 0,
+                under * _units(c.under_weight_per_h) // 60)
+        if over:
+            add("contract_hours_over", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over", 0,
+                over * _units(c.over_weight_per_h) // 60)
+
+        _run_violations("work_days", "working days", rules.work_days, works, dates, sid, add)
+        _run_violations("days_off", "days off", rules.days_off, [not w for w in works], dates, sid, add)
+        for k, rule in rules.shift_runs.items():
+            _run_violations(f"shift_run:{k}", f"{k} shifts", rule, [x == k for x in row], dates, sid, add)
+        if rules.night_runs is not None:
+            _run_violations("night_run", "nights", rules.night_runs, [x in nights for x in row], dates, sid, add)
+
+        worked_weekends = [works[i] or works[i + 1] for i in saturdays]
+        w = rules.weekends
+        if w.max_per_4w is not None and saturdays:
+            if len(saturdays) >= 4:
+                windows = [(j, 4, w.max_per_4w) for j in range(len(saturdays) - 3)]
+            else:
+                windows = [(0, len(saturdays), math.ceil(w.max_per_4w * len(saturdays) / 4))]
+            for first, length, cap in windows:
+                n = sum(worked_weekends[first:first + length])
+                if n > cap:
+                    add("max_weekends", sid, dates[saturdays[first]],
+                        f"{n} weekends worked in {length} from {dates[saturdays[first]]} (max {cap})", w.weight * (n - cap))
+        if w.complete:
+            for i in saturdays:
+                if works[i] != works[i + 1]:
+                    add("complete_weekend", sid, dates[i], f"works only {'Saturday' if works[i] else 'Sunday'} "
+                        f"of the weekend of {dates[i]}", w.complete_weight)
+
+        nights_count[sid] = sum(k in nights for k in row if k is not None)
+        weekends_count[sid] = sum(worked_weekends)
+        capacity[sid] = m.contract_hours_per_week * available
+        hours_rows.append((sid, m.name, m.grade, m.home_unit, m.contract_hours_per_week, days - available,
+                           round(expected_min / 60, 2), rostered_min / 60, round((rostered_min - expected_min) / 60, 2),
+                           sum(works), nights_count[sid], weekends_count[sid]))
+    hours = pd.DataFrame(hours_rows, columns=HOURS_COLUMNS)
+
+    # ---- requests
+    if requests is not None:
+        for r in requests.itertuples(index=False):
+            if r.date not in index or r.staff_id not in grid:
+                continue
+            k = grid[r.staff_id][index[r.date]]
+            if r.wish == "off":
+                broken = k is not None if r.shift in ("off", "any") else k == r.shift
+            else:
+                broken = k is None if r.shift == "any" else k != r.shift
+            if broken:
+                add("request", r.staff_id, r.date, f"asked {r.wish} {r.shift}; rostered {k or 'off'}", 0,
+                    _units(r.weight) * _units(rules.requests.weight) // SCALE)
+
+    # ---- fairness within each grade
+    f = rules.fairness
+    for what, counts_by, weight in (("nights", nights_count, f.nights_weight),
+                                     ("weekends", weekends_count, f.weekends_weight)):
+        by_grade: dict[str, list[str]] = defaultdict(list)
+        for m in staff:
+            if capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
+                by_grade[m.grade].append(m.staff_id)
+        for grade, members in by_grade.items():
+            if len(members) < 2:
+                continue
+            top = max(capacity[s] for s in members)
+            scores = {s: counts_by[s] * round(100 * top / capacity[s]) for s in members}
+            spread = max(scores.values()) - min(scores.values())
+            if spread:
+                lo, hi = min(scores, key=scores.get), max(scores, key=scores.get)
+                add(f"fairness_{what}", "", None, f"{grade}: {what} per full-time equivalent range from "
+                    f"{scores[lo] / 100:.2f} ({lo}) to {scores[hi] / 100:.2f} ({hi})", 0,
+                    spread * _units(weight) // 100)
+
+    violations = pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
+    return RosterCheck(violations=violations, hard=hard, cover=cover, hours=hours, penalty_units=total)

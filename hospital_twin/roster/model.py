@@ -1,0 +1,535 @@
+"""The CP-SAT roster for named staff: :func:`build_roster` and the :class:`Roster` it returns.
+
+One Boolean per (member, day, shift, unit, skill) where the member may work that cell:
+the unit is their home unit (any unit for the float pool), they hold the skill (or the
+cover asks for ``any``), they are not on leave, and some cover requirement exists for that
+unit and shift on that day. Hard rules: at most one shift a day, rest between shifts and
+forbidden successions (from the shifts' clock times, including night to early), a cap on
+nights per 4 weeks where the staff file gives one, and, if ``rules.cover.min_hard``, the
+minimum cover (otherwise a very expensive soft rule, so planners always get a roster and a
+list of shortfalls with reasons).
+
+Soft rules are encoded *exactly*: every penalty variable equals the violation it stands
+for in any solution (runs with sliding windows reified both ways; shortfalls, hours and
+fairness spreads as max-equalities), so the solver's objective equals the independent
+checker's total for every roster returned, optimal or not (tested).
+
+Owns: :class:`Roster`, :func:`build_roster`, :class:`RosterError`. No file I/O, no printing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from hospital_twin.roster.checker import check_roster, eligible_staff, leave_days
+from hospital_twin.roster.rules import (
+    SCALE,
+    RosterRules,
+    RunRule,
+    ShiftClock,
+    conflicting_successions,
+    night_shift_names,
+    shift_clocks,
+)
+from hospital_twin.roster.staff import (
+    ANY_SKILL,
+    Problem,
+    RosterInputError,
+    StaffTable,
+    validate_leave,
+    validate_requests,
+    validate_requirements,
+    validate_staff,
+)
+
+__all__ = ["Roster", "RosterError", "build_roster", "ASSIGNMENT_COLUMNS", "shift_times"]
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENT_COLUMNS = ["staff_id", "name", "date", "shift", "unit", "skill", "start", "end"]
+
+
+class RosterError(RuntimeError):
+    """No roster could be returned; ``reasons`` says why (e.g. which minimum cover cannot be met)."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        self.reasons = reasons or []
+        super().__init__("\n".join([message, *self.reasons]))
+
+
+@dataclass
+class Roster:
+    """A roster and how good it is.
+
+    ``assignments``: ``staff_id, name, date, shift, unit, skill, start, end`` (start/end
+    timezone-aware in the member's time zone). ``cover``: requirement rows with
+    ``assigned, shortfall_min, shortfall_target``. ``violations``: every soft-rule violation
+    (``rule, staff_id, date, detail, penalty`` in points) found by the independent checker.
+    ``objective`` and ``bound`` in points; ``solve_s`` wall seconds. ``hours_by_staff``:
+    contract against rostered hours, nights and weekends per member. ``notes``: why cover
+    cannot be met, inputs outside the period. ``hard_breaches``: hard rules the checker
+    found broken (always empty for a roster from :func:`build_roster`).
+    """
+
+    assignments: pd.DataFrame
+    cover: pd.DataFrame
+    violations: pd.DataFrame
+    objective: float
+    bound: float
+    status: str
+    solve_s: float
+    hours_by_staff: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    hard_breaches: list[str] = field(default_factory=list)
+    shifts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    start_date: dt.date | None = None
+    days: int = 0
+
+    @property
+    def penalty(self) -> float:
+        """Total soft penalty found by the checker (points); equals ``objective``."""
+        return float(self.violations["penalty"].sum()) if len(self.violations) else 0.0
+
+
+def shift_times(date: dt.date, clock: ShiftClock, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of a shift starting on ``date`` as timezone-aware datetimes (wall clock in ``tz``)."""
+    zone = ZoneInfo(tz)
+    h, m = divmod(clock.start_min, 60)
+    start = dt.datetime.combine(date, dt.time(h, m), tzinfo=zone)
+    end_day, end_min = divmod(clock.start_min + clock.length_min, 1440)
+    eh, em = divmod(end_min, 60)
+    end = dt.datetime.combine(date + dt.timedelta(days=end_day), dt.time(eh, em), tzinfo=zone)
+    return start, end
+
+
+# --------------------------------------------------------------------------- inputs
+def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests):
+    if days < 1:
+        raise RosterInputError([Problem("roster", None, "days", f"at least one day is needed (got {days})")])
+    try:
+        clocks = shift_clocks(shifts)
+    except ValueError as exc:
+        raise RosterInputError([Problem("shifts", None, "", str(exc))]) from None
+    if not clocks:
+        raise RosterInputError([Problem("shifts", None, "", "no shifts: give the shifts' clock times")])
+    table = staff if isinstance(staff, StaffTable) else validate_staff(staff)
+    req = validate_requirements(requirements, clocks)
+    lv = validate_leave(leave, table)
+    rq = validate_requests(requests, table, clocks)
+    problems = []
+    for name in rules.shift_runs:
+        if name not in clocks:
+            problems.append(Problem("rules", None, f"shift_runs.{name}", f"unknown shift '{name}'"))
+    for a, b in rules.rest.forbidden_successions:
+        for s in (a, b):
+            if s not in clocks:
+                problems.append(Problem("rules", None, "rest.forbidden_successions", f"unknown shift '{s}'"))
+    for s in rules.night_shifts or []:
+        if s not in clocks:
+            problems.append(Problem("rules", None, "night_shifts", f"unknown shift '{s}'"))
+    if problems:
+        raise RosterInputError(problems)
+    end = start_date + dt.timedelta(days=days - 1)
+    notes = []
+    inside = (req["date"] >= start_date) & (req["date"] <= end) if len(req) else pd.Series([], dtype=bool)
+    if len(req) and (~inside).any():
+        notes.append(f"{int((~inside).sum())} requirement rows outside {start_date}..{end} were ignored")
+        req = req[inside].reset_index(drop=True)
+    if len(rq):
+        outside = (rq["date"] < start_date) | (rq["date"] > end)
+        if outside.any():
+            notes.append(f"{int(outside.sum())} requests outside {start_date}..{end} were ignored")
+            rq = rq[~outside].reset_index(drop=True)
+    return table, clocks, req, lv, rq, notes
+
+
+def _cover_notes(table: StaffTable, req: pd.DataFrame, off, dates) -> list[str]:
+    """Why a minimum cannot be met, found before solving: too few eligible staff for a row or a day."""
+    notes = []
+    for r in req.itertuples(index=False):
+        if r.min > 0:
+            n = len(eligible_staff(table, off, r.date, r.unit, r.skill))
+            if n < r.min:
+                notes.append(f"{r.date} {r.unit} {r.shift}: too few staff with skill {r.skill}: {n} can work it "
+                             f"(skill, unit or float pool, not on leave), min {r.min}")
+    need = req[req["skill"] != ANY_SKILL].groupby(["date", "skill"])["min"].sum() if len(req) else {}
+    for (d, skill), total in (need.items() if len(req) else []):
+        avail = sum(1 for m in table if skill in m.skills and d not in off.get(m.staff_id, ()))
+        if avail < total:
+            notes.append(f"{d}: too few staff with skill {skill}: {avail} available (one shift each), "
+                         f"{int(total)} needed by the minimum cover of all units and shifts")
+    return notes
+
+
+# --------------------------------------------------------------------------- the CP-SAT model
+class _Model:
+    """Variables in dicts keyed by index tuples; each ``_add_*`` adds one block of rules."""
+
+    def __init__(self, table, clocks, req, rules, dates, off, requests):
+        self.m = cp_model.CpModel()
+        self.table, self.clocks, self.req, self.rules, self.dates, self.off = table, clocks, req, rules, dates, off
+        self.requests = requests
+        self.D = len(dates)
+        self.shifts = list(clocks)
+        self.nights = night_shift_names(clocks, rules)
+        self.terms: list[tuple[int, cp_model.IntVar]] = []  # (coefficient, variable) in objective units
+        self.offset = 0
+        self.x: dict[tuple[str, int, str, str, str], cp_model.IntVar] = {}
+        self.w: dict[tuple[str, int, str], cp_model.IntVar] = {}
+        self.wd: dict[tuple[str, int], cp_model.IntVar] = {}
+
+    @staticmethod
+    def units(weight: float) -> int:
+        return round(weight * SCALE)
+
+    def _penalise(self, coef: int, var) -> None:
+        if coef:
+            self.terms.append((coef, var))
+
+    def _and(self, lits: list, name: str):
+        """A Boolean equal to the conjunction of ``lits`` (both directions)."""
+        p = self.m.new_bool_var(name)
+        self.m.add_bool_and(lits).only_enforce_if(p)
+        self.m.add_bool_or([lit.Not() for lit in lits] + [p])
+        return p
+
+    # ---- variables and the rules that shape them
+    def add_variables(self) -> None:
+        index = {d: i for i, d in enumerate(self.dates)}
+        cells: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+        for r in self.req.itertuples(index=False):
+            cells[(index[r.date], r.unit, r.shift)].add(r.skill)
+        units = sorted({u for (_, u, _) in cells})
+        for mem in self.table:
+            sid = mem.staff_id
+            my_units = units if mem.float_pool else [mem.home_unit]
+            for d in range(self.D):
+                if self.dates[d] in self.off.get(sid, ()):
+                    continue
+                for k in self.shifts:
+                    if mem.max_nights_per_4w == 0 and k in self.nights:
+                        continue
+                    for u in my_units:
+                        wanted = cells.get((d, u, k))
+                        if not wanted:
+                            continue
+                        skills = [s for s in mem.skills if s in wanted]
+                        if not skills and ANY_SKILL in wanted:
+                            skills = [mem.skills[0]]
+                        for s in skills:
+                            self.x[(sid, d, k, u, s)] = self.m.new_bool_var(f"x[{sid},{d},{k},{u},{s}]")
+        by_cell: dict[tuple[str, int, str], list] = defaultdict(list)
+        for (sid, d, k, _u, _s), var in self.x.items():
+            by_cell[(sid, d, k)].append(var)
+        for mem in self.table:
+            sid = mem.staff_id
+            for d in range(self.D):
+                day = []
+                for k in self.shifts:
+                    v = self.m.new_bool_var(f"w[{sid},{d},{k}]")
+                    self.m.add(v == sum(by_cell.get((sid, d, k), [])))
+                    self.w[(sid, d, k)] = v
+                    day.append(v)
+                wd = self.m.new_bool_var(f"wd[{sid},{d}]")
+                self.m.add(wd == sum(day))  # at most one shift a day
+                self.wd[(sid, d)] = wd
+
+    def add_rest(self) -> None:
+        """No pair of shifts closer than the minimum rest, nor a forbidden succession."""
+        for a, gap, b in conflicting_successions(self.clocks, self.rules):
+            for mem in self.table:
+                for d in range(self.D - gap):
+                    self.m.add_bool_or([self.w[(mem.staff_id, d, a)].Not(), self.w[(mem.staff_id, d + gap, b)].Not()])
+
+    def add_night_caps(self) -> None:
+        """Hard: at most ``max_nights_per_4w`` nights in every 28 days (pro rata, rounded up, if shorter)."""
+        if not self.nights:
+            return
+        for mem in self.table:
+            cap = mem.max_nights_per_4w
+            if cap is None:
+                continue
+            windows = [(i, 28, cap) for i in range(self.D - 27)] if self.D >= 28 else [
+                (0, self.D, math.ceil(cap * self.D / 28))]
+            for first, length, c in windows:
+                self.m.add(sum(self.w[(mem.staff_id, d, k)] for d in range(first, first + length)
+                               for k in self.nights) <= c)
+
+    def add_cover(self) -> None:
+        index = {d: i for i, d in enumerate(self.dates)}
+        by_row: dict[tuple, list] = defaultdict(list)
+        for (_sid, d, k, u, s), var in self.x.items():
+            by_row[(d, u, k, s)].append(var)
+            by_row[(d, u, k, ANY_SKILL)].append(var)
+        c = self.rules.cover
+        for r in self.req.itertuples(index=False):
+            got = sum(by_row.get((index[r.date], r.unit, r.shift, r.skill), []))
+            if c.min_hard:
+                self.m.add(got >= r.min)
+            elif r.min > 0:
+                short = self.m.new_int_var(0, r.min, f"short_min[{r.date},{r.unit},{r.shift},{r.skill}]")
+                self.m.add_max_equality(short, [r.min - got, 0])
+                self._penalise(self.units(c.min_weight), short)
+            if r.target > 0:
+                short_t = self.m.new_int_var(0, r.target, f"short_target[{r.date},{r.unit},{r.shift},{r.skill}]")
+                self.m.add_max_equality(short_t, [r.target - got, 0])
+                self._penalise(self.units(c.target_weight), short_t)
+
+    def add_contract_hours(self) -> None:
+        c = self.rules.contract_hours
+        tol = round(c.tolerance_h * 60)
+        for mem in self.table:
+            sid = mem.staff_id
+            rostered = sum(self.clocks[k].length_min * self.w[(sid, d, k)] for d in range(self.D) for k in self.shifts)
+            available = self.D - len(self.off.get(sid, ()))
+            expected = round(mem.contract_hours_per_week * 60 * available / 7)
+            top = self.D * max(cl.length_min for cl in self.clocks.values()) + expected + tol
+            under = self.m.new_int_var(0, top, f"under[{sid}]")
+            over = self.m.new_int_var(0, top, f"over[{sid}]")
+            self.m.add_max_equality(under, [expected - tol - rostered, 0])
+            self.m.add_max_equality(over, [rostered - expected - tol, 0])
+            self._penalise(self.units(c.under_weight_per_h) // 60, under)
+            self._penalise(self.units(c.over_weight_per_h) // 60, over)
+
+    def _runs(self, name: str, rule: RunRule | None, flags: list) -> None:
+        """Sliding windows: each window of max+1 days in the run, each too-short run bounded inside the horizon."""
+        if rule is None or not rule.weight:
+            return
+        n = len(flags)
+        coef = self.units(rule.weight)
+        if rule.max is not None:
+            span = rule.max + 1
+            for first in range(n - span + 1):
+                self._penalise(coef, self._and(flags[first:first + span], f"{name}_max[{first}]"))
+        if rule.min is not None:
+            for length in range(1, rule.min):
+                for first in range(1, n - length):
+                    lits = [flags[first - 1].Not(), *flags[first:first + length], flags[first + length].Not()]
+                    self._penalise(coef * (rule.min - length), self._and(lits, f"{name}_min{length}[{first}]"))
+
+    def add_runs(self) -> None:
+        for mem in self.table:
+            sid = mem.staff_id
+            days = [self.wd[(sid, d)] for d in range(self.D)]
+            self._runs(f"work[{sid}]", self.rules.work_days, days)
+            self._runs(f"off[{sid}]", self.rules.days_off, [v.Not() for v in days])
+            for k, rule in self.rules.shift_runs.items():
+                self._runs(f"run_{k}[{sid}]", rule, [self.w[(sid, d, k)] for d in range(self.D)])
+            if self.rules.night_runs is not None and self.nights:
+                flags = []
+                for d in range(self.D):
+                    if len(self.nights) == 1:
+                        flags.append(self.w[(sid, d, next(iter(self.nights)))])
+                    else:
+                        v = self.m.new_bool_var(f"night[{sid},{d}]")
+                        self.m.add(v == sum(self.w[(sid, d, k)] for k in self.nights))
+                        flags.append(v)
+                self._runs(f"nightrun[{sid}]", self.rules.night_runs, flags)
+
+    def add_weekends(self) -> dict[str, list]:
+        w = self.rules.weekends
+        saturdays = [i for i, d in enumerate(self.dates) if d.weekday() == 5 and i + 1 < self.D]
+        worked: dict[str, list] = {}
+        for mem in self.table:
+            sid = mem.staff_id
+            we = []
+            for i in saturdays:
+                v = self.m.new_bool_var(f"weekend[{sid},{i}]")
+                self.m.add_max_equality(v, [self.wd[(sid, i)], self.wd[(sid, i + 1)]])
+                we.append(v)
+                if w.complete and w.complete_weight:
+                    half = self.m.new_bool_var(f"half_weekend[{sid},{i}]")
+                    self.m.add_bool_xor([self.wd[(sid, i)], self.wd[(sid, i + 1)], half.Not()])
+                    self._penalise(self.units(w.complete_weight), half)
+            worked[sid] = we
+            if w.max_per_4w is not None and we and w.weight:
+                if len(we) >= 4:
+                    windows = [(j, 4, w.max_per_4w) for j in range(len(we) - 3)]
+                else:
+                    windows = [(0, len(we), math.ceil(w.max_per_4w * len(we) / 4))]
+                for first, length, cap in windows:
+                    if length <= cap:
+                        continue
+                    ex = self.m.new_int_var(0, length - cap, f"weekends_over[{sid},{first}]")
+                    self.m.add_max_equality(ex, [sum(we[first:first + length]) - cap, 0])
+                    self._penalise(self.units(w.weight), ex)
+        return worked
+
+    def add_requests(self) -> None:
+        index = {d: i for i, d in enumerate(self.dates)}
+        rw = self.units(self.rules.requests.weight)
+        for r in self.requests.itertuples(index=False):
+            d = index[r.date]
+            coef = self.units(r.weight) * rw // SCALE
+            lit = self.wd[(r.staff_id, d)] if r.shift in ("off", "any") else self.w[(r.staff_id, d, r.shift)]
+            if r.wish == "off":
+                self._penalise(coef, lit)
+            else:  # a wish to work, broken when lit is 0: coef * (1 - lit)
+                self.offset += coef
+                self._penalise(-coef, lit)
+
+    def add_fairness(self, weekends: dict[str, list]) -> None:
+        f = self.rules.fairness
+        capacity = {m.staff_id: m.contract_hours_per_week * (self.D - len(self.off.get(m.staff_id, ())))
+                    for m in self.table}
+        for what, weight in (("nights", f.nights_weight), ("weekends", f.weekends_weight)):
+            if not weight or (what == "nights" and not self.nights):
+                continue
+            by_grade: dict[str, list[str]] = defaultdict(list)
+            for m in self.table:
+                if capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
+                    by_grade[m.grade].append(m.staff_id)
+            for grade, members in by_grade.items():
+                if len(members) < 2:
+                    continue
+                top = max(capacity[s] for s in members)
+                scores = []
+                for s in members:
+                    factor = round(100 * top / capacity[s])
+                    count = (sum(self.w[(s, d, k)] for d in range(self.D) for k in self.nights) if what == "nights"
+                             else sum(weekends[s]))
+                    scores.append(factor * count)
+                hi_bound = max(round(100 * top / capacity[s]) for s in members) * self.D
+                hi = self.m.new_int_var(0, hi_bound, f"fair_{what}_max[{grade}]")
+                lo = self.m.new_int_var(0, hi_bound, f"fair_{what}_min[{grade}]")
+                self.m.add_max_equality(hi, scores)
+                self.m.add_min_equality(lo, scores)
+                coef = self.units(weight) // 100
+                self._penalise(coef, hi)
+                self._penalise(-coef, lo)
+
+    def objective(self) -> None:
+        if self.terms:
+            coefs, vars_ = zip(*self.terms, strict=True)
+            self.m.minimize(cp_model.LinearExpr.weighted_sum(list(vars_), list(coefs)) + self.offset)
+
+    def hint(self, previous: pd.DataFrame) -> None:
+        index = {d: i for i, d in enumerate(self.dates)}
+        on = {(str(r.staff_id), index.get(r.date), str(r.shift), str(r.unit)) for r in previous.itertuples(index=False)}
+        for (sid, d, k, u, _s), var in self.x.items():
+            self.m.add_hint(var, 1 if (sid, d, k, u) in on else 0)
+
+
+# --------------------------------------------------------------------------- entry point
+def build_roster(
+    staff: StaffTable | pd.DataFrame,
+    requirements: pd.DataFrame,
+    rules: RosterRules,
+    *,
+    start_date: dt.date,
+    days: int,
+    shifts: dict[str, tuple[str, str]],
+    leave: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
+    time_limit_s: float = 30,
+    seed: int = 0,
+    workers: int = 2,
+    hint: pd.DataFrame | None = None,
+) -> Roster:
+    """Roster named staff over ``days`` days from ``start_date`` with CP-SAT.
+
+    Parameters
+    ----------
+    staff
+        A :class:`StaffTable` or a DataFrame with ``staff_id, name, grade/skills, home_unit,
+        float_pool, contract_hours_per_week[, max_nights_per_4w, time_zone]``.
+    requirements
+        ``date, unit, shift, skill, min, target``: people needed (``skill`` may be ``any``).
+    rules
+        Hard limits and soft weights (:class:`RosterRules`).
+    shifts
+        ``name -> ("HH:MM", "HH:MM")``; a shift may cross midnight.
+    leave, requests
+        ``staff_id, from, to, kind`` (inclusive dates) and ``staff_id, date, shift, wish, weight``.
+    time_limit_s, seed, workers
+        CP-SAT's time limit (seconds), random seed and number of search workers.
+    hint
+        A previous roster's assignments (``staff_id, date, shift, unit``) to start the search from.
+
+    Returns
+    -------
+    Roster
+        Always a roster when minimum cover is soft (the default); shortfalls are in
+        ``cover`` and ``violations`` with reasons in ``notes``.
+
+    Raises
+    ------
+    RosterInputError
+        Inputs that cannot be used (every problem, by table, row and field).
+    RosterError
+        ``rules.cover.min_hard`` and a minimum cover that cannot be met (with the reasons),
+        or no roster found within the time limit.
+    """
+    table, clocks, req, lv, rq, notes = _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests)
+    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+    off = leave_days(lv, dates)
+    notes += _cover_notes(table, req, off, dates)
+
+    t0 = time.perf_counter()
+    model = _Model(table, clocks, req, rules, dates, off, rq)
+    model.add_variables()
+    model.add_rest()
+    model.add_night_caps()
+    model.add_cover()
+    model.add_contract_hours()
+    model.add_runs()
+    worked_weekends = model.add_weekends()
+    model.add_requests()
+    model.add_fairness(worked_weekends)
+    model.objective()
+    if hint is not None and len(hint):
+        model.hint(hint)
+    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(table), days)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(model.m)
+    solve_s = time.perf_counter() - t0
+    name = solver.status_name(status)
+    if status == cp_model.INFEASIBLE:
+        raise RosterError("no roster satisfies the hard rules (minimum cover is hard in the rules)", notes)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {name})", notes)
+
+    rows = []
+    for (sid, d, k, u, s), var in model.x.items():
+        if solver.boolean_value(var):
+            mem = table.by_id[sid]
+            start, end = shift_times(dates[d], clocks[k], mem.time_zone)
+            rows.append((sid, mem.name, dates[d], k, u, s, start, end))
+    assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).sort_values(["staff_id", "date"], kind="stable")
+    assignments = assignments.reset_index(drop=True)
+
+    check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq)
+    objective = solver.objective_value / SCALE if model.terms else 0.0
+    bound = solver.best_objective_bound / SCALE if model.terms else 0.0
+    if check.hard:
+        log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
+    if abs(check.penalty - objective) > 1e-6:
+        log.error("checker penalty %.4f differs from the solver objective %.4f", check.penalty, objective)
+    return Roster(
+        assignments=assignments,
+        cover=check.cover,
+        violations=check.violations,
+        objective=objective,
+        bound=bound,
+        status=name,
+        solve_s=solve_s,
+        hours_by_staff=check.hours,
+        notes=notes,
+        hard_breaches=check.hard,
+        shifts={k: (c.start, c.end) for k, c in clocks.items()},
+        start_date=start_date,
+        days=days,
+    )
