@@ -72,9 +72,10 @@ class DatesCheck:
         if not self.shifted:
             extra = f" ({'; '.join(self.reasons)})" if self.reasons else ""
             return "Dates are taken as real: concurrency, arrival rates and occupancy are estimated from the log" + extra + "."
-        who = {"flag": "as you said (--dates-shifted)", "reader": "as the source documents",
-               "data": "as the data show"}.get(self.decided_by, "")
-        return (f"Dates are SHIFTED PER PATIENT {who}: {'; '.join(self.reasons)}. Stay lengths and routes are real; "
+        who = {"flag": "(set by the user)", "reader": "(as the source documents)",
+               "data": "(as the data show)"}.get(self.decided_by, "")
+        why = "; ".join(r for r in self.reasons if r not in ("set by the user", "the source documents per-patient date shifts"))
+        return (f"Dates are SHIFTED PER PATIENT {who}{': ' + why if why else ''}. Stay lengths and routes are real; "
                 "occupancy, beds and arrival rates per day cannot be measured from this log and are stated defaults.")
 
 

@@ -1618,6 +1618,8 @@ class Calibration:
     waits: WaitFit
     has: dict[str, bool]
     flags: list[str] = field(default_factory=list)
+    prepared: pd.DataFrame | None = field(default=None, repr=False)
+    """The prepared stays every fit used (:func:`prepare_stays`), for reports and checks."""
 
     # ------------------------------------------------------------------ scenario
     def _start(self) -> pd.Timestamp:
@@ -1949,4 +1951,5 @@ def calibrate(
     return Calibration(
         name=name, source=src, counts=counts, period=arr.period_, days=arr.days_, dates_shifted=dates_shifted,
         arrivals=arr, stays=stay, routes=routes, discharge=dis, capacity=cap, waits=waits, has=has, flags=flags,
+        prepared=prep,
     )

@@ -1,0 +1,539 @@
+"""The calibration report: one self-contained HTML page showing observed against fitted.
+
+Sections: what was read (``read = used + rejected + ignored`` per log, by reason), the
+dates (real or shifted per patient, and what that rules out), stays per unit (survival:
+Kaplan-Meier against the fitted curve; histogram of completed stays against the fitted
+density), the table of fits with their evidence (family, AIC ranking, distance D and
+p-value, n, censored share), arrivals by hour of the week (observed mean per hour
+against the fitted rate), the route graph (a networkx layout drawn with Altair: nodes,
+arrows, each edge labelled with its probability and count; rare ones dashed), the
+discharge profile by hour and weekday, beds (given, estimated or defaulted), and the
+scenario's provenance comments. When dates are shifted per patient the page says so at
+the top and shows no arrival rates, occupancy or beds as if they were real.
+
+Charts reuse :mod:`hospital_twin.report`'s page machinery (Vega JavaScript inlined from
+vl-convert, specs as JSON blocks), so the file opens offline.
+
+The builders (``*_table`` / ``*_chart`` / :func:`build_calibration_report`) are pure;
+:func:`write_calibration_report` is the only function that writes (atomically).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import altair as alt
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from hospital_twin import __version__
+from hospital_twin.calibration.adt import AdtRead
+from hospital_twin.calibration.dates import DatesCheck
+from hospital_twin.calibration.fit import EXIT, Calibration, _sample_of, kaplan_meier
+from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
+from hospital_twin.report import _CSS, _EMBED_JS, _e, _javascript_bundle, _Page, _spec_json
+from hospital_twin.scenario.schema import DistributionSpec
+
+__all__ = [
+    "stay_curves",
+    "stay_histogram",
+    "arrivals_hour_of_week",
+    "route_layout",
+    "discharge_profile",
+    "fits_table",
+    "survival_chart",
+    "histogram_chart",
+    "arrivals_chart",
+    "route_chart",
+    "discharge_chart",
+    "build_calibration_report",
+    "write_calibration_report",
+    "write_text_atomic",
+]
+
+_OBS = "#1f5fa8"
+_FIT = "#d9822b"
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+# --------------------------------------------------------------------------- data for the charts
+def _dist(spec: dict):
+    return DistributionSpec.model_validate(spec).to_distribution()
+
+
+def _cdf(spec: dict, x: np.ndarray) -> np.ndarray:
+    d = _dist(spec)
+    return np.array([d.cdf(float(v)) for v in x])
+
+
+def stay_curves(cal: Calibration, points: int = 120) -> pd.DataFrame:
+    """``unit, hours, curve, survival``: Kaplan-Meier of the observed stays and the fitted survival.
+
+    The observed curve is built from the same sample as the fit (open stays censored;
+    exits under a discharge-hour rule at the middle of their 24 h interval, i.e. the
+    time until ready). The grid runs to the 99th percentile of the observed stays.
+    """
+    prep = cal.prepared
+    rows = []
+    for unit, est in cal.stays.units_.items():
+        s = _sample_of(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+        d, e = s.km_inputs()
+        if not e.any():
+            continue
+        t, surv = kaplan_meier(d, e)
+        top = float(np.quantile(d, 0.99)) or float(d.max())
+        grid = np.linspace(0, max(top, 1e-3), points)
+        idx = np.searchsorted(t, grid, side="right") - 1
+        km = np.where(idx >= 0, surv[np.clip(idx, 0, None)], 1.0)
+        fit = 1 - _cdf(est.spec, grid)
+        label = f"{unit} ({est.chosen})"
+        rows.append(pd.DataFrame({"unit": label, "hours": grid, "curve": "observed (Kaplan-Meier)", "survival": km}))
+        rows.append(pd.DataFrame({"unit": label, "hours": grid, "curve": "fitted", "survival": fit}))
+    cols = ["unit", "hours", "curve", "survival"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def stay_histogram(cal: Calibration, bins: int = 30) -> pd.DataFrame:
+    """``unit, lo_h, hi_h, observed, fitted``: density (per hour) of completed stays and of the fitted law.
+
+    Completed stays only (open ones are not in a histogram; the survival chart has them);
+    bins are equal-width up to the 97.5th percentile of the completed stays.
+    """
+    prep = cal.prepared
+    rows = []
+    for unit, est in cal.stays.units_.items():
+        s = _sample_of(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+        d, e = s.km_inputs()
+        done = d[e]
+        if len(done) < 5:
+            continue
+        top = float(np.quantile(done, 0.975))
+        edges = np.linspace(0, max(top, 1e-3), bins + 1)
+        counts, _ = np.histogram(done, edges)
+        width = np.diff(edges)
+        F = _cdf(est.spec, edges)
+        rows.append(pd.DataFrame({
+            "unit": unit, "lo_h": edges[:-1], "hi_h": edges[1:],
+            "observed": counts / len(done) / width, "fitted": np.diff(F) / width,
+        }))
+    cols = ["unit", "lo_h", "hi_h", "observed", "fitted"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def arrivals_hour_of_week(cal: Calibration) -> pd.DataFrame:
+    """``hour_of_week, what, per_hour``: external arrivals per hour of the week, observed mean and fitted rate.
+
+    Observed: arrivals (first stays of encounters, at their request time) in each of the
+    168 hours, divided by the number of times that hour occurs in the complete days of
+    the log. Fitted: the sum over the scenario's streams of ``per_day / 24 x`` hour and
+    weekday weights (each scaled to mean 1, as the simulator does); elective lists at
+    their hour. Empty when dates are shifted (rates are not real there).
+    """
+    cols = ["hour_of_week", "what", "per_hour"]
+    if cal.dates_shifted or cal.days < 7:
+        return pd.DataFrame(columns=cols)
+    prep = cal.prepared
+    t0, _ = cal.period
+    first = prep[prep["is_first"]]
+    t = pd.to_datetime(first["arrival"])
+    day = np.floor(((t - t0) / pd.Timedelta(days=1)).to_numpy(float))
+    inside = (day >= 0) & (day < cal.days)
+    how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy()[inside]
+    counts = np.bincount(how, minlength=168).astype(float)
+    wd_of_day = (t0.weekday() + np.arange(cal.days)) % 7
+    exposure = np.repeat(np.bincount(wd_of_day, minlength=7), 24).astype(float)
+    observed = np.where(exposure > 0, counts / np.maximum(exposure, 1), np.nan)
+    data = cal.scenario_dict(replications=1)
+    fitted = np.zeros(168)
+    for a in data["arrivals"]:
+        hw = np.asarray(a.get("hour_of_day") or [1.0] * 24, float)
+        dw = np.asarray(a.get("day_of_week") or [1.0] * 7, float)
+        hw, dw = hw / hw.mean(), dw / dw.mean()
+        fitted += a["per_day"] / 24 * np.outer(dw, hw).ravel()
+    for e in data.get("electives", []):
+        h = int(math.floor(e["hour"]))
+        for d, n in enumerate(e["per_weekday"]):
+            fitted[d * 24 + h] += n
+    hw_idx = np.arange(168)
+    return pd.concat([
+        pd.DataFrame({"hour_of_week": hw_idx, "what": "observed", "per_hour": observed}),
+        pd.DataFrame({"hour_of_week": hw_idx, "what": "fitted", "per_hour": fitted}),
+    ], ignore_index=True)
+
+
+def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(nodes, edges)`` of the pooled route graph laid out by networkx (Kamada-Kawai, else spring).
+
+    nodes: ``node, x, y, stays``; edges: ``source, target, count, p, rare, x, y, x2, y2,
+    lx, ly, angle, label``. Edges are shortened at both ends so arrows stop at the node,
+    and a pair of opposite edges is pushed apart so both labels can be read.
+    """
+    g = nx.DiGraph(cal.routes.graph_)
+    if not g.number_of_nodes():
+        return pd.DataFrame(columns=["node", "x", "y", "stays"]), pd.DataFrame()
+    try:
+        pos = nx.kamada_kawai_layout(g.to_undirected())
+    except Exception:  # noqa: BLE001 - layout needs scipy; spring layout is the fallback
+        pos = nx.spring_layout(g, seed=seed)
+    xy = np.array(list(pos.values()))
+    lo, hi = xy.min(0), xy.max(0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    pos = {k: (np.asarray(v) - lo) / span for k, v in pos.items()}
+    admissions = cal.routes.admissions_
+    nodes = pd.DataFrame({
+        "node": list(pos), "x": [p[0] for p in pos.values()], "y": [p[1] for p in pos.values()],
+        "stays": [int(admissions.get(n, 0)) for n in pos],
+    })
+    rows = []
+    for u, v, a in g.edges(data=True):
+        p0, p1 = np.asarray(pos[u]), np.asarray(pos[v])
+        vec = p1 - p0
+        length = float(np.hypot(*vec)) or 1.0
+        unit_vec = vec / length
+        normal = np.array([-unit_vec[1], unit_vec[0]])
+        off = 0.025 * normal if g.has_edge(v, u) else np.zeros(2)
+        a0 = p0 + 0.07 * unit_vec + off
+        a1 = p1 - 0.07 * unit_vec + off
+        lab = p0 + 0.5 * vec + (off * 2.2 if g.has_edge(v, u) else 0.035 * normal)
+        rows.append({
+            "source": u, "target": v, "count": int(a["count"]), "p": float(a["p"]), "rare": bool(a["rare"]),
+            "x": a0[0], "y": a0[1], "x2": a1[0], "y2": a1[1], "lx": lab[0], "ly": lab[1],
+            "angle": float(np.degrees(np.arctan2(vec[0], vec[1]))),
+            "label": f"{a['p']:.2f} (n={int(a['count'])})",
+        })
+    return nodes, pd.DataFrame(rows)
+
+
+def discharge_profile(cal: Calibration) -> pd.DataFrame:
+    """``unit, hour, share``: share of each unit's hospital discharges leaving in each clock hour."""
+    prep = cal.prepared
+    exits = prep[prep["next_unit"] == EXIT]
+    rows = []
+    for unit, r in exits.groupby("unit", sort=True):
+        h = pd.to_datetime(r["end"]).dt.hour.to_numpy()
+        c = np.bincount(h, minlength=24).astype(float)
+        rows.append(pd.DataFrame({"unit": unit, "hour": np.arange(24), "share": c / c.sum(), "n": len(r)}))
+    cols = ["unit", "hour", "share", "n"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def fits_table(cal: Calibration) -> pd.DataFrame:
+    """One row per fitted stay (unit, class): the chosen law and the evidence behind it."""
+    rows = []
+    items = [(u, None, e) for u, e in cal.stays.units_.items()] + [(u, c, e) for (u, c), e in cal.stays.classes_.items()]
+    for unit, pclass, est in items:
+        b = est.best
+        a0 = b.aic if b is not None else math.nan
+        rows.append({
+            "unit": unit, "class": pclass or "(all)", "n": est.n, "censored_share": est.n_censored / max(est.n, 1),
+            "interval_censored": est.n_interval, "chosen": est.chosen,
+            "mean_h": est.mean_h, "mean_se_h": b.mean_se_h if b is not None and est.chosen != "empirical" else math.nan,
+            "cv": b.cv if b is not None and est.chosen != "empirical" else math.nan,
+            "km_mean_h": est.km_mean_h, "D": est.ks_d, "p": est.ks_p, "acceptable": est.acceptable,
+            "aic_ranking": ", ".join(f"{f.family} (ΔAIC {f.aic - a0:.1f}, w {f.aic_weight:.2f})" for f in est.fits.values()),
+            "note": est.note,
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- charts
+def survival_chart(curves: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
+    if not len(curves):
+        return None
+    return alt.Chart(curves).mark_line(interpolate="step-after").encode(
+        x=alt.X("hours:Q", title="hours in the unit"),
+        y=alt.Y("survival:Q", title="share still in the unit", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=["observed (Kaplan-Meier)", "fitted"], range=[_OBS, _FIT]),
+                        legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("curve:N", legend=None),
+        tooltip=["unit", "curve", alt.Tooltip("hours:Q", format=".1f"), alt.Tooltip("survival:Q", format=".3f")],
+    ).properties(width=260, height=170).facet(
+        facet=alt.Facet("unit:N", title=None), columns=columns
+    ).resolve_scale(x="independent")
+
+
+def histogram_chart(hist: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
+    if not len(hist):
+        return None
+    base = alt.Chart(hist)
+    bars = base.mark_rect(color=_OBS, opacity=0.55).encode(
+        x=alt.X("lo_h:Q", title="stay (hours)"), x2="hi_h:Q",
+        y=alt.Y("observed:Q", title="density (per hour)"), y2=alt.datum(0),
+        tooltip=["unit", alt.Tooltip("lo_h:Q", format=".1f"), alt.Tooltip("hi_h:Q", format=".1f"),
+                 alt.Tooltip("observed:Q", format=".4f"), alt.Tooltip("fitted:Q", format=".4f")],
+    )
+    line = base.transform_calculate(mid="(datum.lo_h + datum.hi_h) / 2").mark_line(color=_FIT, strokeWidth=2).encode(
+        x="mid:Q", y="fitted:Q"
+    )
+    return alt.layer(bars, line).properties(width=260, height=160).facet(
+        facet=alt.Facet("unit:N", title=None), columns=columns
+    ).resolve_scale(x="independent", y="independent")
+
+
+def arrivals_chart(df: pd.DataFrame) -> alt.LayerChart | None:
+    if not len(df):
+        return None
+    ticks = list(range(0, 169, 24))
+    axis = alt.Axis(values=ticks, labelExpr="['Mon','Tue','Wed','Thu','Fri','Sat','Sun',''][floor(datum.value / 24)]",
+                    title="hour of the week (labels at midnight)")
+    obs = alt.Chart(df[df["what"] == "observed"]).mark_bar(color=_OBS, opacity=0.5).encode(
+        x=alt.X("hour_of_week:Q", axis=axis, scale=alt.Scale(domain=[0, 168])),
+        y=alt.Y("per_hour:Q", title="external arrivals per hour"),
+        tooltip=["hour_of_week", alt.Tooltip("per_hour:Q", format=".2f")],
+    )
+    fit = alt.Chart(df[df["what"] == "fitted"]).mark_line(color=_FIT, strokeWidth=2, interpolate="step-after").encode(
+        x="hour_of_week:Q", y="per_hour:Q"
+    )
+    return alt.layer(obs, fit).properties(width=900, height=220)
+
+
+def route_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> alt.LayerChart | None:
+    if not len(nodes):
+        return None
+    scale_x = alt.Scale(domain=[-0.12, 1.12])
+    scale_y = alt.Scale(domain=[-0.12, 1.12])
+    ax = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
+    layers = []
+    if len(edges):
+        e = alt.Chart(edges)
+        layers.append(e.mark_rule(color="#495057").encode(
+            x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax), x2="x2:Q", y2="y2:Q",
+            strokeWidth=alt.StrokeWidth("p:Q", scale=alt.Scale(domain=[0, 1], range=[0.8, 6]), legend=None),
+            strokeDash=alt.condition("datum.rare", alt.value([4, 3]), alt.value([1, 0])),
+            tooltip=["source", "target", "count", alt.Tooltip("p:Q", format=".3f"), "rare"],
+        ))
+        layers.append(e.mark_point(shape="triangle-up", filled=True, size=90, color="#495057").encode(
+            x=alt.X("x2:Q", scale=scale_x, axis=ax), y=alt.Y("y2:Q", scale=scale_y, axis=ax), angle=alt.Angle("angle:Q", scale=None),
+        ))
+        layers.append(e.mark_text(fontSize=11, color="#862e9c", dy=-6).encode(
+            x=alt.X("lx:Q", scale=scale_x, axis=ax), y=alt.Y("ly:Q", scale=scale_y, axis=ax), text="label:N",
+        ))
+    n = alt.Chart(nodes)
+    layers.append(n.mark_circle(color=_OBS, opacity=0.9).encode(
+        x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax),
+        size=alt.Size("stays:Q", scale=alt.Scale(range=[400, 2200]), legend=None),
+        tooltip=["node", "stays"],
+    ))
+    layers.append(n.mark_text(fontSize=12, fontWeight="bold", color="#212529", dy=-24).encode(
+        x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax), text="node:N",
+    ))
+    return alt.layer(*layers).properties(width=640, height=520)
+
+
+def discharge_chart(df: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
+    if not len(df):
+        return None
+    return alt.Chart(df).mark_bar(color=_OBS).encode(
+        x=alt.X("hour:O", title="clock hour of leaving the hospital"),
+        y=alt.Y("share:Q", title="share of discharges", axis=alt.Axis(format="%")),
+        tooltip=["unit", "hour", alt.Tooltip("share:Q", format=".1%"), "n"],
+    ).properties(width=260, height=150).facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+
+
+# --------------------------------------------------------------------------- the page
+def _num(x: float, fmt: str = ".1f") -> str:
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
+
+
+def _p(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return "–"
+    return f"{p:.2g}" if p >= 1e-4 else "&lt;1e-4"
+
+
+def _table(headers: list[str], rows: list[list[str]], cls: str = "kpi") -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def build_calibration_report(
+    cal: Calibration,
+    reads: Sequence[AdtRead],
+    dates: DatesCheck,
+    *,
+    scenario_text: str | None = None,
+    title: str | None = None,
+) -> str:
+    """The report as HTML text (see the module docstring)."""
+    page = _Page()
+    title = title or f"Calibration: {cal.name}"
+    lo, hi = cal.period
+    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
+             f"<p>{_e(', '.join(r.source for r in reads) or ', '.join(cal.source))}</p>"
+             f"<p>log period {lo:%Y-%m-%d} to {hi:%Y-%m-%d} · {cal.counts['stays']} stays, "
+             f"{cal.counts['encounters']} encounters, {cal.counts['patients']} patients · hospital_twin {_e(__version__)}</p>"
+             "</div></header><main>")
+    page.add('<nav class="toc"><a href="#read">What was read</a><a href="#stays">Stays</a><a href="#fits">Fits</a>'
+             '<a href="#arrivals">Arrivals</a><a href="#routes">Routes</a><a href="#discharge">Discharges</a>'
+             '<a href="#beds">Beds</a><a href="#provenance">Provenance</a></nav>')
+    if dates.shifted:
+        page.add('<div class="callout">' + _e(dates.sentence()) +
+                 "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted below.</li>"
+                 "<li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the scenario uses "
+                 "stated defaults (beds from a capacity table or a default; arrival rates set so the offered load is "
+                 "0.85 of the beds), flagged in its provenance comments.</li></ul></div>")
+    else:
+        page.add(f'<p class="note">{_e(dates.sentence())}</p>')
+    for a in attribution(reads):
+        page.add(f'<p class="note">Source data: {_e(a)}</p>')
+
+    # ---- reading
+    page.add('<section id="read"><h2>What was read</h2>')
+    rows = []
+    for r in reads:
+        rows.append([_e(r.source), _e(r.source_format), str(r.read), str(r.used), str(r.rejected), str(r.ignored),
+                     "yes" if r.read == r.used + r.rejected + r.ignored else "NO"])
+    page.add(_table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"], rows))
+    reasons = [[_e(r.source), _e(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
+    if reasons:
+        page.add("<h3>Rows not used, by reason</h3>" + _table(["log", "kind: reason", "rows"], reasons))
+    c = cal.counts
+    page.add(f'<p class="note">Fitting: {c["rows_merged_self_loops"]} stays merged into the previous one (the same unit '
+             f'twice in a row is a bed move, not a transfer); {c["open_stays"]} stays open at the end of the log '
+             "(right-censored in every fit).</p></section>")
+
+    # ---- stays
+    page.add('<section id="stays"><h2>Length of stay per unit: observed against fitted</h2>')
+    page.chart("survival", survival_chart(stay_curves(cal)),
+               "Share of patients still in the unit after a given time: Kaplan-Meier of the observed stays (open stays "
+               "censored) as a step line, the fitted law dashed. For a unit with a discharge-hour rule, the observed "
+               "curve is the time until ready (exits at the middle of their 24-hour interval), which is what is fitted.")
+    page.chart("histogram", histogram_chart(stay_histogram(cal)),
+               "Completed stays as a density histogram (bars) with the fitted density (line); the x axis stops at the "
+               "97.5th percentile. Open stays are not in the histogram (they are in the survival curves).")
+    page.add("</section>")
+
+    # ---- fits
+    page.add('<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
+             "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
+             "and the Kaplan-Meier estimate (for a unit with a discharge rule, between observed stays and stays "
+             "simulated under the rule), with its Kolmogorov p-value. A fit is used when p ≥ 0.01, or D ≤ 0.02 with the "
+             "mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical Kaplan-Meier quantiles.</p>")
+    ft = fits_table(cal)
+    rows = [[_e(r.unit), _e(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
+             f"<b>{_e(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"), _num(r.km_mean_h),
+             _num(r.D, ".3f"), _p(r.p), "yes" if r.acceptable else "<b>no</b>", _e(r.aic_ranking), _e(r.note)]
+            for _, r in ft.iterrows()]
+    page.add(_table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",
+                     "fit ok", "AIC ranking", "note"], rows))
+    ct = cal.stays.class_tests_
+    if len(ct):
+        page.add("<h3>Does a patient class need its own stay?</h3>" + _table(
+            ["unit", "class", "n", "log-rank p", "KM distance", "own stay"],
+            [[_e(r.unit), _e(r.patient_class), str(r.n), _p(r.logrank_p), f"{r.km_distance:.3f}", "yes" if r.own_stay else "no"]
+             for r in ct.itertuples(index=False)]))
+    page.add("</section>")
+
+    # ---- arrivals
+    page.add('<section id="arrivals"><h2>Arrivals</h2>')
+    if dates.shifted:
+        page.add('<p class="note">Not shown as rates: with dates shifted per patient, arrivals per day and per hour of '
+                 "the week cannot be measured. The streams below keep their shares of arrivals only.</p>")
+    else:
+        page.chart("arrivals", arrivals_chart(arrivals_hour_of_week(cal)),
+                   "External arrivals (first stay of each encounter) per hour of the week: observed mean over the log's "
+                   "complete days (bars) and the fitted scenario's rate (line).")
+    rows = []
+    for s in cal.arrivals.streams_:
+        rate = f"{s.per_day:.2f} ± {s.per_day_se:.2f}" if math.isfinite(s.per_day) else f"share {s.share:.1%}"
+        rows.append([_e(s.name), str(s.n), rate, f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
+                     f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}", f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
+                     _num(s.dispersion, ".2f")])
+    page.add(_table(["stream", "n", "per day ± se", "hour-of-day p", "weekday p", "month p", "dispersion"], rows))
+    page.add("</section>")
+
+    # ---- routes
+    page.add('<section id="routes"><h2>Routes between units</h2>')
+    nodes, edges = route_layout(cal)
+    page.chart("routes", route_chart(nodes, edges),
+               "Transitions between consecutive stays of an encounter (open last stays are censored and not counted). "
+               "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed = "
+               "rare (fewer than 5). Node size: stays in the unit. Layout by networkx (Kamada-Kawai).")
+    tr = cal.routes.transitions_
+    page.add(_table(["from", "to", "count", "p", "rare"], [[_e(r[0]), _e(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
+                                                         for r in tr.itertuples(index=False)]))
+    cal.routes.scenario_routes()
+    if cal.routes.folded_:
+        page.add('<p class="note">Folded into the unit\'s largest route in the scenario: ' + "; ".join(
+            f"{_e(u)} → {_e(d)} (p={p:.4f}) into {_e(u)} → {_e(into)}" for _, u, d, into, p in cal.routes.folded_) + "</p>")
+    page.add("</section>")
+
+    # ---- discharges
+    page.add('<section id="discharge"><h2>Discharges</h2>')
+    dis = cal.discharge
+    page.chart("discharge", discharge_chart(discharge_profile(cal)),
+               "Clock hour at which patients left the hospital, per unit they left from.")
+    if not dates.shifted:
+        wd = dis.weekday_profile_
+        page.add("<p>Discharges per weekday (relative, mean 1): " + ", ".join(f"{d} {w:.2f}" for d, w in zip(_DAYS, wd, strict=True))
+                 + f"; weekend rate {_num(dis.weekend_rate_, '.2f')} of Tuesday–Friday.</p>")
+    page.add(_table(["unit", "leavers", "TV vs independence", "p", "discharge-hour rule"],
+                    [[_e(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
+                     for r in dis.tests_.itertuples(index=False)]))
+    page.add("</section>")
+
+    # ---- beds
+    page.add('<section id="beds"><h2>Beds</h2>')
+    occ = cal.capacity.occupancy_
+    occ_by = occ.set_index("unit") if occ is not None else None
+    rows = []
+    for u, b in cal.capacity.beds_.items():
+        how = cal.capacity.method_[u]
+        label = {"given": "from the capacity table", "DEFAULT": "<b>DEFAULT, not from data</b>"}.get(
+            how, f"<b>ESTIMATED</b> ({_e(how)} of concurrent occupancy; a lower bound if never full)")
+        o = occ_by.loc[u] if occ_by is not None and u in occ_by.index else None
+        rows.append([_e(u), str(b), label] + ([_num(o["mean"]), _num(o["p95"], "g"), str(int(o["peak"]))] if o is not None else ["–"] * 3))
+    page.add(_table(["unit", "beds", "how", "mean occupancy", "p95", "peak"], rows))
+    if dates.shifted:
+        page.add('<p class="note">Occupancy is not shown: concurrency means nothing with dates shifted per patient.</p>')
+    page.add("</section>")
+
+    # ---- provenance
+    page.add('<section id="provenance"><h2>Provenance</h2>')
+    head = reading_comments(reads, dates) + [x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()]
+    page.add("<details><summary>The scenario's provenance comments</summary><pre>" + _e("\n".join(head)) + "</pre></details>")
+    if scenario_text is not None:
+        page.add("<details><summary>The scenario (YAML)</summary><pre>" + _e(scenario_text) + "</pre></details>")
+    page.add("</section>")
+    page.add(f"<footer>hospital_twin {_e(__version__)} · calibration report · charts drawn offline with Vega-Lite "
+             "(JavaScript embedded in this file).</footer></main>")
+    specs = "\n".join(
+        f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>' for t, s in page.specs
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)} · hospital_twin</title><style>{_CSS}</style>"
+        f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
+        + "\n".join(page.parts)
+        + f'\n{specs}\n<script type="text/javascript">{_EMBED_JS}</script></body></html>\n'
+    )
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary sibling and ``os.replace`` (never half-written)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def write_calibration_report(path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
+                             **kw) -> Path:
+    """Build the report and write it atomically; returns the path."""
+    return write_text_atomic(path, build_calibration_report(cal, reads, dates, **kw))
+
