@@ -1,0 +1,218 @@
+"""Staffing levels: the SAA against the Poisson census of M/G/inf, against the quantile rule, out of sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from hospital_twin import staffing as S
+from hospital_twin.experiment import run_scenario
+from hospital_twin.scenario.schema import Scenario
+
+TWO_SHIFTS = {"day": {"start": "07:30", "end": "20:00"}, "night": {"start": "20:00", "end": "07:30"}}
+
+
+def poisson_samples(mean: float, ratio: float, strata: list[tuple[str, str, int]], scale: int = 1_000_000) -> pd.DataFrame:
+    """Hour-samples whose census follows Poisson(mean) to within 1e-4 in every stratum (counts = pmf x scale)."""
+    k = np.arange(0, int(mean * 4) + 20)
+    counts = np.floor(stats.poisson.pmf(k, mean) * scale).astype(int)
+    need = np.ceil(k / ratio - 1e-9).astype(int)
+    rows = []
+    for unit, shift, wd in strata:
+        df = pd.DataFrame({"need": need, "count": counts}).groupby("need", as_index=False)["count"].sum()
+        df = df[df["count"] > 0]
+        rows.append(df.assign(unit=unit, shift=shift, weekday=wd))
+    return pd.concat(rows, ignore_index=True)[["unit", "shift", "weekday", "need", "count"]]
+
+
+@pytest.mark.parametrize("mean, ratio, level", [(20, 1, 0.95), (20, 4, 0.95), (12, 5, 0.95), (25, 6, 0.9), (8, 2, 0.8)])
+def test_saa_poisson_census_needs_the_quantile_over_the_ratio(mean, ratio, level):
+    """M/G/inf census is Poisson(lambda E[S]): the SAA needs ceil(Poisson quantile / ratio) nurses, exactly."""
+    expected = math.ceil(stats.poisson.ppf(level, mean) / ratio)
+    strata = [("W", "day", d) for d in range(7)]
+    samples = poisson_samples(mean, ratio, strata)
+    for pool in ("stratum", "shift", "unit"):
+        one = samples[samples["weekday"] == 0] if pool != "stratum" else samples
+        got = S.saa_levels(one, {"day": 12.0}, level, pool=pool)
+        assert set(got["nurses"]) == {expected}, pool
+    rule = S.quantile_levels(samples, level)
+    assert set(rule["nurses"]) == {expected}
+
+
+def mginf_scenario(**extra) -> Scenario:
+    data = {
+        "name": "mginf",
+        "start": "2025-01-06T00:00:00",
+        "horizon_days": 280,
+        "warmup_days": 30,
+        "replications": 4,
+        "seed": 5,
+        "units": {"W": {"beds": 200}},
+        "arrivals": [{"name": "a", "unit": "W", "per_day": 2.4}],
+        "length_of_stay": {"W": {"distribution": "lognormal", "mean_hours": 120, "cv": 1.0}},
+        "shifts": TWO_SHIFTS,
+        "staffing": {"units": {"W": {"patients_per_nurse": 5, "nurses": {"day": 3, "night": 3}}}},
+    }
+    data.update(extra)
+    return Scenario.model_validate(data)
+
+
+def test_saa_simulated_mginf_ward_needs_the_poisson_quantile():
+    """Simulated ward that is never full (census Poisson(2.4/day x 5 d = 12)): 4 nurses at 1:5 in every stratum."""
+    scn = mginf_scenario()
+    res = run_scenario(scn, keep_log=False)
+    load = S.workload(scn, res.census)
+    assert load["workload"].mean() == pytest.approx(12, rel=0.1)
+    lv = S.staffing_levels(scn, load, pool="stratum")
+    assert set(lv.levels["target"]) == {math.ceil(stats.poisson.ppf(0.95, 12) / 5)}
+
+
+def weekly_scenario(seed: int = 3, replications: int = 8) -> Scenario:
+    return Scenario.model_validate({
+        "name": "weekly",
+        "start": "2025-01-06T00:00:00",
+        "horizon_days": 84,
+        "warmup_days": 14,
+        "replications": replications,
+        "seed": seed,
+        "units": {"A": {"beds": 60}, "B": {"beds": 40}},
+        "arrivals": [
+            {"name": "a", "unit": "A", "per_day": 6, "day_of_week": [1.6, 1.3, 1.0, 1.0, 0.9, 0.6, 0.6],
+             "hour_of_day": [0.3] * 8 + [1.5] * 12 + [0.8] * 4},
+            {"name": "b", "unit": "B", "per_day": 8},
+        ],
+        "length_of_stay": {"A": {"distribution": "gamma", "mean_hours": 72, "cv": 0.8},
+                           "B": {"distribution": "exponential", "mean_hours": 48}},
+        "shifts": TWO_SHIFTS,
+        "staffing": {"units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 5, "night": 5}},
+                               "B": {"patients_per_nurse": 6, "nurses": {"day": 3, "night": 3}}}},
+    })
+
+
+@pytest.fixture(scope="module")
+def weekly_samples():
+    scn = weekly_scenario()
+    res = run_scenario(scn, keep_log=False)
+    return scn, S.need_samples(scn, S.workload(scn, res.census))
+
+
+@pytest.mark.parametrize("pool", ["stratum", "shift", "unit"])
+@pytest.mark.parametrize("level", [0.9, 0.95])
+def test_saa_never_costs_more_than_the_rule_and_meets_the_level(weekly_samples, pool, level):
+    """In-sample: the SAA meets the level in every pool and the floor in every stratum, at no more nurse-hours than the rule."""
+    scn, samples = weekly_samples
+    cost = S.shift_hours(scn)
+    saa = S.saa_levels(samples, cost, level, pool=pool, stratum_floor=0.8)
+    rule = S.quantile_levels(samples, level)
+    assert S.level_cost_h(saa, cost) <= S.level_cost_h(rule, cost) + 1e-9
+    cov = S.coverage(saa, samples, by=S.POOLS[pool])
+    assert (cov["service_level"] >= level - 1e-12).all()
+    per_stratum = S.coverage(saa, samples, by=("unit", "shift", "weekday"))
+    assert (per_stratum["service_level"] >= 0.8 - 1e-12).all()
+    assert all(v["status"] == "OPTIMAL" for v in saa.attrs["status"].values())
+    if pool == "stratum":
+        pd.testing.assert_frame_equal(saa.reset_index(drop=True), rule.reset_index(drop=True))
+
+
+def test_saa_pooling_saves_on_a_weekly_pattern(weekly_samples):
+    """Pooling a shift's hours over the week lets busy and quiet days share the service level: strictly cheaper here."""
+    scn, samples = weekly_samples
+    cost = S.shift_hours(scn)
+    pooled = S.level_cost_h(S.saa_levels(samples, cost, 0.95, pool="unit"), cost)
+    rule = S.level_cost_h(S.quantile_levels(samples, 0.95), cost)
+    assert pooled < rule
+
+
+def test_saa_service_level_holds_out_of_sample():
+    """Levels planned on 8 replications meet close to 95% of the hours in 16 fresh ones (different seed)."""
+    plan = weekly_scenario(seed=3)
+    lv = S.staffing_levels(plan, S.workload(plan, run_scenario(plan, keep_log=False).census), pool="shift")
+    fresh = weekly_scenario(seed=99, replications=16)
+    fresh_samples = S.need_samples(fresh, S.workload(fresh, run_scenario(fresh, keep_log=False).census))
+    cov = S.coverage(lv.levels.rename(columns={"target": "nurses"}), fresh_samples, by=("unit", "shift"))
+    assert (cov["service_level"] - 0.95).abs().max() < 0.03, cov
+    low = S.coverage(lv.levels.rename(columns={"min": "nurses"}), fresh_samples, by=("unit", "shift"))
+    assert (low["service_level"] > 0.8 - 0.04).all(), low
+
+
+def test_staffing_levels_min_within_target_and_meets_min_in_every_stratum(weekly_samples):
+    """min <= target in every stratum; min meets 80% of each stratum's hours; costs are reported per week."""
+    scn, _ = weekly_samples
+    load = S.workload(scn, run_scenario(scn, keep_log=False).census)
+    lv = S.staffing_levels(scn, load, service_level=0.95, min_level=0.8)
+    assert (lv.levels["min"] <= lv.levels["target"]).all()
+    samples = S.need_samples(scn, load)
+    per = S.coverage(lv.levels.rename(columns={"min": "nurses"}), samples, by=("unit", "shift", "weekday"))
+    assert (per["service_level"] >= 0.8).all()
+    assert lv.cost_h["target"] <= lv.cost_h["rule_target"]
+    assert lv.cost_h["target"] == pytest.approx(float((lv.levels["target"] * lv.levels["shift_h"]).sum()))
+    assert len(lv.levels) == 2 * 2 * 7
+
+
+def test_shift_of_hours_assigns_boundaries_and_night_dates():
+    """07:30/20:00 shifts from Monday 00:00: hour 0 is Sunday's night, 7 still night, 8 day, 20 Monday's night."""
+    scn = weekly_scenario()
+    sh = S.shift_of_hours(scn, np.array([0.0, 7.0, 7.5, 8.0, 19.0, 20.0, 23.0, 24.0 * 6 + 21]))
+    assert sh["shift"].tolist() == ["night", "night", "day", "day", "day", "night", "night", "night"]
+    assert [str(d) for d in sh["shift_date"]] == ["2025-01-05", "2025-01-05", "2025-01-06", "2025-01-06", "2025-01-06",
+                                                  "2025-01-06", "2025-01-06", "2025-01-12"]
+    assert sh["weekday"].tolist() == [6, 6, 0, 0, 0, 0, 0, 6]
+    assert S.shift_hours(scn) == {"day": 12.5, "night": 11.5}
+
+
+def test_workload_weights_patients_by_class_acuity():
+    """Hand trace: a class-1 patient (acuity 1) 08:00-18:00 and a class-2 patient (acuity 2.5) 10:00-14:00."""
+    fixed = lambda h: {"distribution": "fixed", "value_hours": h}  # noqa: E731
+    scn = Scenario.model_validate({
+        "name": "acuity", "start": "2025-01-06T00:00:00", "horizon_days": 1, "replications": 1, "seed": 1,
+        "units": {"A": {"beds": 5}},
+        "electives": [
+            {"name": "e1", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 8, "patient_class": "light"},
+            {"name": "e2", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 10, "patient_class": "heavy"},
+        ],
+        "patient_classes": {"light": {"length_of_stay": {"A": fixed(10)}},
+                            "heavy": {"acuity": 2.5, "length_of_stay": {"A": fixed(4)}}},
+        "shifts": TWO_SHIFTS,
+        "staffing": {"units": {"A": {"patients_per_nurse": 2, "nurses": {"day": 1, "night": 1}}}},
+    })
+    res = run_scenario(scn)
+    load = S.workload(scn, res.census, res.adt_log).set_index("time_h")["workload"]
+    expected = {7: 0, 8: 1, 9: 1, 10: 3.5, 13: 3.5, 14: 1, 17: 1, 18: 0}
+    assert {h: load[float(h)] for h in expected} == expected
+    heads = S.workload(scn.model_copy(update={"patient_classes": {}}), res.census).set_index("time_h")["workload"]
+    assert heads[10.0] == 2
+    with pytest.raises(ValueError, match="event log"):
+        S.workload(scn, res.census, None)
+
+
+def test_requirements_follow_weekdays_and_split_skills():
+    """Every date takes its weekday's levels; HCAs are 1 per 2 RNs rounded up."""
+    levels = pd.DataFrame({"unit": ["A"] * 14, "shift": ["day"] * 7 + ["night"] * 7, "weekday": list(range(7)) * 2,
+                           "min": [3, 3, 3, 3, 3, 2, 2] * 2, "target": [5, 4, 4, 4, 4, 3, 3] * 2})
+    req = S.requirements(levels, dt.date(2025, 3, 8), 2, S.SkillMix("RN", {"HCA": 0.5}))  # a Saturday
+    assert list(req.columns) == S.REQUIREMENT_COLUMNS
+    assert len(req) == 14 * 2 * 2
+    sat = req[(req["date"] == dt.date(2025, 3, 8)) & (req["shift"] == "day")].set_index("skill")
+    assert sat.loc["RN", ["min", "target"]].tolist() == [2, 3]
+    assert sat.loc["HCA", ["min", "target"]].tolist() == [1, 2]
+    mon = req[(req["date"] == dt.date(2025, 3, 10)) & (req["shift"] == "night") & (req["skill"] == "RN")]
+    assert mon[["min", "target"]].values.tolist() == [[3, 5]]
+    assert req["date"].min() == dt.date(2025, 3, 8) and req["date"].max() == dt.date(2025, 3, 21)
+
+
+def test_staffing_bad_inputs_are_refused():
+    """Service levels outside (0, 1], min above target, unknown units and a bad skill mix are errors."""
+    scn = weekly_scenario()
+    with pytest.raises(ValueError, match="service level"):
+        S.saa_levels(pd.DataFrame(columns=["unit", "shift", "weekday", "need", "count"]), {}, 1.5)
+    with pytest.raises(ValueError, match="above the service level"):
+        S.staffing_levels(scn, pd.DataFrame(), service_level=0.8, min_level=0.9)
+    with pytest.raises(ValueError, match="unknown unit"):
+        S.unit_ratios(scn, {"ZZ": 4})
+    with pytest.raises(ValueError, match="ratio skill"):
+        S.SkillMix("RN", {"RN": 1})
