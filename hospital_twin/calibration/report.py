@@ -53,6 +53,8 @@ __all__ = [
     "discharge_chart",
     "build_calibration_report",
     "write_calibration_report",
+    "backtest_chart",
+    "build_backtest_report",
     "write_text_atomic",
 ]
 
@@ -503,6 +505,77 @@ def build_calibration_report(
     page.add("</section>")
     page.add(f"<footer>hospital_twin {_e(__version__)} · calibration report · charts drawn offline with Vega-Lite "
              "(JavaScript embedded in this file).</footer></main>")
+    specs = "\n".join(
+        f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>' for t, s in page.specs
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)} · hospital_twin</title><style>{_CSS}</style>"
+        f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
+        + "\n".join(page.parts)
+        + f'\n{specs}\n<script type="text/javascript">{_EMBED_JS}</script></body></html>\n'
+    )
+
+
+def backtest_chart(daily: pd.DataFrame, columns: int = 2) -> alt.FacetChart | None:
+    """Daily occupancy per unit: the simulated 90% band and mean, the observed days as points (red outside)."""
+    if not len(daily):
+        return None
+    base = alt.Chart(daily)
+    band = base.mark_area(color=_FIT, opacity=0.25).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("sim_p05:Q", title="mean patients in the unit that day"), y2="sim_p95:Q",
+    )
+    mean = base.mark_line(color=_FIT, strokeWidth=1.5).encode(x="date:T", y="sim_mean:Q")
+    pts = base.mark_circle(size=28, opacity=0.9).encode(
+        x="date:T", y="observed:Q",
+        color=alt.Color("inside:N", title="observed day", scale=alt.Scale(domain=[True, False], range=[_OBS, "#c92a2a"]),
+                        legend=alt.Legend(orient="top", labelExpr="datum.value ? 'inside the band' : 'outside the band'")),
+        tooltip=[alt.Tooltip("date:T"), "unit", alt.Tooltip("observed:Q", format=".2f"), alt.Tooltip("sim_mean:Q", format=".2f"),
+                 alt.Tooltip("sim_p05:Q", format=".2f"), alt.Tooltip("sim_p95:Q", format=".2f")],
+    )
+    return alt.layer(band, mean, pts).properties(width=520, height=210).facet(
+        facet=alt.Facet("unit:N", title=None), columns=columns
+    ).resolve_scale(y="independent")
+
+
+def build_backtest_report(bt, source: str = "") -> str:
+    """The back-test as HTML text: occupancy bands, stays, throughput, the calibration it used."""
+    page = _Page()
+    cal = bt.calibration
+    title = "Back-test of a calibration"
+    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(source)}</p>'
+             f"<p>trained on stays before {bt.train_until:%Y-%m-%d %H:%M} · tested {bt.train_until:%Y-%m-%d} to "
+             f"{bt.test_end:%Y-%m-%d} · {bt.replications} warm-started replications · hospital_twin {_e(__version__)}</p>"
+             "</div></header><main>")
+    tc = bt.train_counts
+    page.add(f"<p>The scenario was calibrated on the {tc['training_stays']} stays that started before the cut "
+             f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting from "
+             f"the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual of its "
+             "unit's fitted stay). What happened in the test period was not used for fitting.</p>")
+    page.add("<h2>Daily occupancy per unit</h2>")
+    page.add(_table(["unit", "days", "observed mean", "simulated mean", "mean absolute error", "observed days inside the 90% band"],
+                    [[_e(r.unit), str(r.days), f"{r.observed_mean:.2f}", f"{r.sim_mean:.2f}", f"{r.occupancy_mae:.2f}",
+                      f"{r.band_coverage:.0%}"] for r in bt.summary.itertuples(index=False)]))
+    page.chart("backtest-daily", backtest_chart(bt.daily),
+               "Band: 5th to 95th percentile of the simulated daily mean census over replications; line: simulated "
+               "mean; points: what happened (red when outside the band). A well-calibrated model has about 90% of "
+               "days inside; neighbouring days are correlated, so over a few weeks the share varies a lot.")
+    page.add("<h2>Length of stay in the test period</h2>")
+    page.add(_table(["unit", "observed stays", "simulated stays", "KS distance D", "1% critical value", "observed KM mean h",
+                     "simulated KM mean h"],
+                    [[_e(r.unit), str(r.n_observed), str(r.n_simulated), _num(r.ks_d, ".3f"), _num(r.ks_d_crit_01, ".3f"),
+                      _num(r.observed_km_mean_h), _num(r.simulated_km_mean_h)] for r in bt.stays.itertuples(index=False)]))
+    page.add('<p class="note">D is the largest gap between the Kaplan-Meier curves of the stays that started in the test '
+             "period (open ones censored at the log's end) and of stays simulated from the calibrated scenario. Means are "
+             "areas under the curves up to the shorter of the two longest stays.</p>")
+    page.add("<h2>Throughput</h2>")
+    page.add(_table(["unit", "measure", "observed", "simulated mean", "simulated 90% interval", "inside"],
+                    [[_e(r.unit), _e(r.metric), str(r.observed), f"{r.sim_mean:.1f}", f"{r.sim_p05:.0f} – {r.sim_p95:.0f}",
+                      "yes" if r.inside else "<b>no</b>"] for r in bt.throughput.itertuples(index=False)]))
+    page.add("<h2>The calibration used</h2><details><summary>Provenance comments of the trained scenario</summary><pre>"
+             + _e("\n".join(x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments())) + "</pre></details>")
+    page.add(f"<footer>hospital_twin {_e(__version__)} · back-test report · charts drawn offline with Vega-Lite.</footer></main>")
     specs = "\n".join(
         f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>' for t, s in page.specs
     )

@@ -4,3 +4,5 @@ Each module here registers its commands on ``hospital_twin.cli.app`` when import
 package imports them all. Like ``cli.py``, these modules are the edge: they parse
 options, call the pure package API, print and write files.
 """
+
+from hospital_twin.commands import calibrate  # noqa: F401,E402
