@@ -33,6 +33,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
 
+# The Streamlit app for hospital managers, on this machine only (http://127.0.0.1:8501).
+app: $(VENV)/.installed
+	cd app && ../$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --browser.gatherUsageStats false
+
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_sim.py
 

@@ -1,0 +1,151 @@
+"""Calibrate: fit a scenario to an ADT event log (uploaded, or a shipped sample); download the scenario."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+
+import jobs
+import state
+import ui
+
+st.title("Calibrate")
+st.caption("Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
+           "with columns patient_id, unit, start, end (empty end = still there) and optionally encounter_id, "
+           "patient_class, arrival_source, discharge_destination, ready_at.")
+
+SAMPLES = {}
+if (state.FIXTURES / "mimic-iv-demo-mini").is_dir():
+    SAMPLES["MIMIC-IV demo extract: 3 patients, 31 transfers (dates shifted per patient)"] = (
+        "mimic", str(state.FIXTURES / "mimic-iv-demo-mini"))
+if (state.FIXTURES / "sepsis-mini.xes").is_file():
+    SAMPLES["Sepsis event log extract: 7 cases, XES (dates shifted per patient)"] = (
+        "xes", str(state.FIXTURES / "sepsis-mini.xes"))
+SAMPLES["A log simulated from the shipped ICU-to-ward example (120 days)"] = (
+    "simulated", str(state.SCENARIO_DIR / "examples" / "icu_to_ward.yaml"))
+
+src = st.radio("Log", ["A shipped sample", "Upload my ADT log"], horizontal=True, key="cal_source")
+payload: dict | None = None
+ident = ""
+if src == "A shipped sample":
+    pick = st.selectbox("Sample", list(SAMPLES), key="cal_sample")
+    kind, path = SAMPLES[pick]
+    payload = {"source": kind, "path": path, "label": pick}
+    if kind == "simulated":
+        data = state.scenario_dict(state.load_scenario(path))
+        data["horizon_days"] = 120.0
+        payload["yaml"] = state.to_yaml(data)
+    ident = f"{kind}:{path}"
+else:
+    up = st.file_uploader("ADT log (CSV, CSV.gz or Parquet, at most 50 MB)", type=["csv", "gz", "parquet"],
+                          key="cal_log_upload")
+    if up is not None:
+        raw = up.getvalue()
+        name = state.display_name(up.name, "log.csv").lower()
+        problem = None
+        if len(raw) > state.MAX_LOG_BYTES:
+            problem = f"{state.display_name(up.name)} is larger than {state.MAX_LOG_BYTES // 2**20} MB."
+        elif name.endswith(".parquet"):
+            ext = ".parquet"
+            if raw[:4] != b"PAR1":
+                problem = f"{state.display_name(up.name)} does not look like a Parquet file."
+        elif name.endswith(".csv.gz") or name.endswith(".gz"):
+            ext = ".csv.gz"
+            if raw[:2] != b"\x1f\x8b":
+                problem = f"{state.display_name(up.name)} is not gzip-compressed."
+        else:
+            ext = ".csv"
+            if b"\x00" in raw[:65536]:
+                problem = f"{state.display_name(up.name)} is a binary file, not a CSV text file."
+        if problem:
+            st.error(problem)
+        else:
+            digest = hashlib.sha256(raw).hexdigest()
+            folder = jobs.cache_root() / "uploads"
+            folder.mkdir(exist_ok=True)
+            path = folder / f"{digest[:32]}{ext}"  # our own name: the uploaded name never touches the disk
+            if not path.exists():
+                path.write_bytes(raw)
+            payload = {"source": "adt", "path": str(path), "label": state.display_name(up.name)}
+            ident = f"adt:{digest}"
+
+c1, c2 = st.columns(2)
+name = c1.text_input("Name of the calibrated scenario", value="Calibrated from an ADT log", max_chars=120,
+                     key="cal_name")
+dates_choice = c2.selectbox("Dates in the log", ["Decide from the log", "Real dates", "Shifted per patient"],
+                            key="cal_dates", help="Research extracts (MIMIC, the Sepsis log) move each patient's "
+                            "dates; then beds and arrival rates cannot be measured from the log.")
+if payload is None:
+    st.info("Upload a log, or pick a shipped sample.")
+    st.stop()
+payload["name"] = name
+payload["dates_shifted"] = {"Decide from the log": None, "Real dates": False, "Shifted per patient": True}[dates_choice]
+extra = json.dumps({"name": name, "dates": payload["dates_shifted"], "ident": ident}, sort_keys=True)
+args = ("", 0, 0, extra)
+key = jobs.job_key("calibrate", *args)
+
+if st.button("Fit the scenario", type="primary", key="cal_run_btn"):
+    st.session_state["cal_args"] = args
+    if not jobs.cached(key):
+        ui.launch("calibrate", "calibrate", key, payload, label="Calibrating")
+
+status = ui.job_panel("calibrate")
+shown = st.session_state.get("cal_args")
+if status == "running" or not shown or not jobs.cached(jobs.job_key("calibrate", *shown)):
+    st.stop()
+out = ui.load_result("calibrate", *shown)
+
+r = out["read"]
+st.subheader("What was read")
+c = st.columns(4)
+c[0].metric("Rows read", f"{r['read']:,}")
+c[1].metric("Used", f"{r['used']:,}")
+c[2].metric("Rejected", f"{r['rejected']:,}")
+c[3].metric("Ignored (no unit change)", f"{r['ignored']:,}")
+if out.get("dates"):
+    (st.warning if out["dates_shifted"] else st.info)(out["dates"])
+for f in out["flags"]:
+    st.warning(f)
+if len(out["reasons"]):
+    with st.expander("Rows not used, by reason"):
+        st.dataframe(out["reasons"], hide_index=True, width="stretch")
+        st.dataframe(out["rejects"], hide_index=True, width="stretch")
+
+st.subheader("The fits")
+st.download_button("Download the calibrated scenario (YAML)", out["yaml"], file_name="calibrated.yaml",
+                   mime="application/x-yaml", key="dl_cal_yaml", type="primary")
+if st.button("Use it as the current scenario", key="cal_use_btn"):
+    try:
+        scn = state.scenario_from_text(out["yaml"], "calibrated.yaml")
+    except (state.ScenarioError, state.UploadError) as exc:
+        st.error(f"The calibrated scenario does not validate: {exc}")
+    else:
+        st.session_state["scn_upload_text"] = state.to_yaml(state.scenario_dict(scn))
+        st.session_state["scn_upload_name"] = "calibrated.yaml"
+        st.session_state["lv_source"] = "My own YAML file"
+        st.session_state["scn_edited"] = st.session_state["scn_upload_text"]
+        st.session_state["scn_label"] = "calibrated from a log"
+        st.success("Done: the Scenario, Run and Compare pages now use the calibrated scenario.")
+
+st.markdown("**Length of stay per unit**: the distribution with the smallest AIC among exponential, lognormal, "
+            "gamma and Weibull (empirical when none fits), with D the largest gap to the observed (Kaplan-Meier) curve.")
+st.dataframe(out["stays"], hide_index=True, width="stretch")
+charts = out.get("charts") or {}
+if "survival" in charts:
+    st.vega_lite_chart(json.loads(charts["survival"]), width="content")
+st.markdown("**Arrivals** (the first stay of each encounter)")
+st.dataframe(out["arrivals"], hide_index=True, width="stretch")
+if "arrivals" in charts:
+    st.vega_lite_chart(json.loads(charts["arrivals"]), width="content")
+st.markdown("**Routes between units**")
+if "routes" in charts:
+    st.vega_lite_chart(json.loads(charts["routes"]), width="content")
+st.dataframe(out["routes"], hide_index=True, width="stretch")
+st.markdown("**Beds**: " + ", ".join(f"{u} {b}" for u, b in out["beds"].items()))
+if out.get("report_html"):
+    st.download_button("Download the calibration report (HTML)", out["report_html"], file_name="calibration.html",
+                       mime="text/html", key="dl_cal_html")
+with st.expander("The scenario YAML with its provenance"):
+    st.code(out["yaml"], language="yaml")

@@ -1,0 +1,129 @@
+"""Compare: a baseline against what-ifs under common random numbers, with verdicts in words."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+import charts
+import jobs
+import state
+import ui
+from hospital_twin.report import FOREST_METRICS, format_value, forest_chart
+from hospital_twin.results import METRIC_LABELS
+
+st.title("Compare")
+st.caption("Each scenario is run with the same random numbers (the same patients arrive with the same needs), "
+           "so the differences show the effect of the change, not luck.")
+
+shipped = ui.shipped()
+current, current_text, current_label = ui.current_scenario()
+options: dict[str, str] = {}
+base_label = next((k for k, p in shipped.items() if p.endswith("scenarios/baseline.yaml")), next(iter(shipped)))
+for k, p in shipped.items():
+    options[k] = ui.shipped_yaml(p, state.Path(p).stat().st_mtime)
+mine = None
+if st.session_state.get("scn_edited") and current_text not in options.values():
+    mine = f"My scenario: {current.name}"
+    options[mine] = current_text
+
+c1, c2 = st.columns([1, 2])
+base_pick = c1.selectbox("Baseline", list(options), index=list(options).index(base_label), key="cmp_base")
+default_whatifs = [mine] if mine else [k for k in options if "critical-care beds" in k][:1]
+picks = c2.multiselect("What-ifs to compare with it", [k for k in options if k != base_pick],
+                       default=[k for k in default_whatifs if k != base_pick], key="cmp_whatifs",
+                       help="Pick one or more. Your edited scenario from the Scenario page is offered too.")
+base_scn = state.scenario_from_text(options[base_pick], "baseline")
+settings = ui.run_settings(base_scn, prefix="cmp_rs_")
+
+if not picks:
+    st.info("Pick at least one what-if to compare with the baseline.")
+    st.stop()
+
+yamls, names = [], []
+for k in [base_pick, *picks]:
+    data = yaml.safe_load(options[k])
+    name = data["name"]
+    n = 2
+    while name in names:  # the comparison pairs scenarios by name
+        name = f"{data['name']} ({n})"
+        n += 1
+    data["name"] = name
+    names.append(name)
+    yamls.append(state.to_yaml(state.with_run_settings(data, **settings)))
+joined = "\n---\n".join(yamls)
+args = (joined, settings["seed"], settings["replications"])
+key = jobs.job_key("compare", *args, "")
+
+if st.button(f"Compare {len(yamls)} scenarios", type="primary", key="cmp_run_btn"):
+    st.session_state["cmp_args"] = args
+    if not jobs.cached(key):
+        ui.launch("compare", "compare", key, {"yamls": yamls, "files": ["baseline"] + [f"what-if {i}" for i in
+                                                                                      range(1, len(yamls))],
+                                               "seed": settings["seed"], "replications": settings["replications"]},
+                  label="Comparing")
+
+status = ui.job_panel("compare")
+shown = st.session_state.get("cmp_args")
+if status == "running" or not shown or not jobs.cached(jobs.job_key("compare", *shown, "")):
+    if not shown:
+        st.info(f"Press **Compare** to run each scenario {settings['replications']} times for "
+                f"{settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up.")
+    st.stop()
+if shown != args:
+    st.warning("These results are for an earlier choice; press Compare to update them.")
+
+out = ui.load_result("compare", *shown)
+results = out["results"]
+comparison: pd.DataFrame = out["comparison"]
+scenarios = [r.scenario for r in results]
+n_var = len(scenarios) - 1
+level = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
+
+st.subheader("In plain words")
+st.caption(f"Paired differences (what-if minus baseline) over {results[0].provenance.get('replications')} "
+           f"replications, {100 * level:.1f}% intervals" +
+           (f" (widened for {n_var} what-ifs, so that all hold together at 95%)." if n_var > 1 else ".") +
+           " Few replications give wide intervals: raise them for firmer answers.")
+sentences = charts.verdicts(comparison, scenarios)
+clear = [s for s, ok in sentences if ok]
+unclear = [s for s, ok in sentences if not ok]
+for s_ in clear:
+    st.markdown(f"- {s_}")
+if unclear:
+    with st.expander(f"No clear difference ({len(unclear)})", expanded=not clear):
+        for s_ in unclear:
+            st.markdown(f"- {s_}")
+
+zip_data = ui.zip_bytes(jobs.job_key("compare", *shown, ""))
+if zip_data:
+    st.download_button("Download the comparison (zip)", zip_data, file_name="hospital_twin_comparison.zip",
+                       mime="application/zip", key="dl_cmp_zip")
+
+st.subheader("Differences with their intervals")
+st.caption("Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
+           "(a clear difference). Shares are in percentage points.")
+forest = forest_chart(comparison, scenarios)
+if forest is None:
+    st.info("No measure differs in any unit.")
+else:
+    st.altair_chart(forest, width="content")
+
+st.subheader("Side by side")
+rows = []
+summary = pd.concat([r.summary for r in results], ignore_index=True)
+for metric in ["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]:
+    label, kind = METRIC_LABELS.get(metric, (metric, ""))
+    for unit in ["ALL", *[u for u, sp in scenarios[0].units.items() if sp.ed is not None]]:
+        vals = summary[(summary["metric"] == metric) & (summary["unit"] == unit)].set_index("scenario")["mean"]
+        if vals.empty or vals.abs().max() == 0:
+            continue
+        row = {"measure": label, "unit": unit}
+        for s in scenarios:
+            row[s.name] = format_value(vals.get(s.name, float("nan")), kind)
+        rows.append(row)
+rows = list({(r["measure"], r["unit"]): r for r in rows}.values())
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+with st.expander("The comparison table (comparison.csv)"):
+    st.dataframe(comparison, hide_index=True, width="stretch")

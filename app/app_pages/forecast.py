@@ -1,0 +1,122 @@
+"""Forecast: the next hours per unit from a census snapshot, as a fan chart with the chance of being full."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import streamlit as st
+
+import jobs
+import state
+import ui
+from hospital_twin.census import CensusError, census_at, validate_census
+from hospital_twin.forecast import forecast_chart, forecast_table
+
+st.title("Forecast")
+st.caption("Start the simulation from who is in which bed now, each patient keeping the time already spent in "
+           "the unit, and see the next hours per unit: the likely range of occupied beds and the chance each "
+           "unit is full.")
+scenario, text, label = ui.current_scenario()
+st.markdown(f"Scenario for arrivals and stays: **{scenario.name}** (change it on the Scenario page)")
+
+src = st.radio("Census snapshot", ["From the last simulation run", "Upload a snapshot (CSV)"], horizontal=True,
+               key="fc_source", help="A snapshot has columns patient_id, unit, unit_start and optionally "
+               "patient_class, admitted_at.")
+snapshot: pd.DataFrame | None = None
+now: pd.Timestamp | None = None
+if src == "From the last simulation run":
+    shown = st.session_state.get("run_args")
+    result = ui.load_result("run", *shown) if shown and jobs.cached(jobs.job_key("run", *shown, "")) else None
+    if result is None or result.adt_log is None:
+        st.info("Run a simulation on the Run page first; its event log gives the census at the time you choose. "
+                "Or upload a snapshot.")
+        st.page_link("app_pages/run.py", label="Go to Run", icon=":material/play_circle:")
+        st.stop()
+    s = result.scenario
+    if set(s.units) != set(scenario.units):
+        st.warning("The last run used a scenario with other units; its snapshot may not fit the current scenario.")
+    lo = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
+    hi = pd.Timestamp(s.start) + pd.Timedelta(hours=s.end_h - 1)
+    days = max(0, (hi - lo).days)
+    day = st.slider("Take the census on day (after the warm-up)", min_value=0, max_value=days, value=days // 2,
+                    key="fc_day")
+    hour = st.slider("at hour", min_value=0, max_value=23, value=8, key="fc_hour", format="%d:00")
+    now = (lo.normalize() + pd.Timedelta(days=day, hours=hour)).floor("h")
+    now = min(max(now, lo.ceil("h")), hi.floor("h"))
+    snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
+    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
+               f"of the last run: {len(snapshot):,} patients.")
+else:
+    up = st.file_uploader("Census snapshot (CSV, at most 50 MB)", type=["csv"], key="fc_snap_upload")
+    c1, c2 = st.columns(2)
+    d = c1.date_input("Snapshot date", value=scenario.start.date(), key="fc_date", format="YYYY-MM-DD")
+    t = c2.time_input("Snapshot time", value=dt.time(8, 0), key="fc_time", step=3600)
+    now = pd.Timestamp(dt.datetime.combine(d, t))
+    if up is not None:
+        raw = up.getvalue()
+        shown_name = state.display_name(up.name, "snapshot.csv")
+        if len(raw) > state.MAX_LOG_BYTES:
+            st.error(f"{shown_name} is larger than {state.MAX_LOG_BYTES // 2**20} MB.")
+        elif b"\x00" in raw[:65536]:
+            st.error(f"{shown_name} is a binary file, not a CSV text file.")
+        else:
+            try:
+                df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, skip_blank_lines=False)
+                snapshot = validate_census(df, scenario, now, source=shown_name)
+            except CensusError as exc:
+                st.error(f"{shown_name} cannot be used: {len(exc.issues)} problem(s).")
+                for issue in exc.issues[:50]:
+                    st.markdown(f"- {state.issue_text(issue)}")
+                snapshot = None
+            except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+                st.error(f"{shown_name} is not a readable CSV file ({type(exc).__name__}).")
+                snapshot = None
+    if snapshot is None:
+        st.stop()
+
+c1, c2 = st.columns(2)
+hours = c1.number_input("Hours ahead", min_value=1, max_value=24 * 14, value=72, step=12, key="fc_hours")
+reps = c2.number_input("Replications", min_value=10, max_value=1000, value=50, step=10, key="fc_reps",
+                       help="More replications give smoother bands and probabilities.")
+snap_csv = snapshot.to_csv(index=False)
+args = (text, int(scenario.seed), int(reps), f"{now.isoformat()}|{int(hours)}|{state.text_hash(snap_csv)}")
+key = jobs.job_key("forecast", *args)
+if st.button("Forecast", type="primary", key="fc_run_btn"):
+    st.session_state["fc_args"] = args
+    if not jobs.cached(key):
+        ui.launch("forecast", "forecast", key, {"yaml": text, "census": snapshot, "now": now, "hours": int(hours),
+                                                 "replications": int(reps), "seed": int(scenario.seed)},
+                  label="Forecasting")
+status = ui.job_panel("forecast")
+shown = st.session_state.get("fc_args")
+if status == "running" or not shown or not jobs.cached(jobs.job_key("forecast", *shown)):
+    st.stop()
+fc = ui.load_result("forecast", *shown)
+
+st.subheader(f"The next {fc.hours} hours from {fc.now:%a %d %b %Y %H:%M}")
+h = fc.hourly
+rows = []
+for u in fc.units:
+    d = h[h["unit"] == u]
+    if d.empty:
+        continue
+    row = {"unit": u, "beds": int(d["beds"].iloc[0]), "now": int(round(d["mean"].iloc[0]))}
+    for k in (24, 48, 72):
+        if k <= fc.hours:
+            dk = d[d["horizon_h"] == k]
+            if len(dk):
+                r = dk.iloc[0]
+                row[f"in {k} h (90% range)"] = f"{r['mean']:.0f} ({r['p05']:.0f} to {r['p95']:.0f})"
+    row["chance full at some hour"] = float(d["p_full"].max())
+    rows.append(row)
+table = pd.DataFrame(rows)
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "chance full at some hour": st.column_config.ProgressColumn(
+        "highest hourly chance of being full", format="percent", min_value=0.0, max_value=1.0)})
+st.caption("Band: 5th to 95th percentile of the replications; line: median, dashed: mean; red: beds. "
+           "The chance of being full is the share of replications in which every bed is taken that hour.")
+st.altair_chart(forecast_chart(fc), width="content")
+st.download_button("Download forecast.csv", forecast_table(fc).to_csv(index=False), file_name="forecast.csv",
+                   mime="text/csv", key="dl_fc_csv")

@@ -1,0 +1,200 @@
+"""Staffing & roster: nurses needed per shift from simulated demand, then a roster for named staff."""
+
+from __future__ import annotations
+
+
+import hashlib
+import json
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import jobs
+import state
+import ui
+
+st.title("Staffing & roster")
+st.caption("Step 1 finds how many nurses each unit needs per shift and weekday so that the nurse-to-patient ratio "
+           "holds in most hours of simulated demand. Step 2 turns those numbers into a roster for your staff list.")
+
+scenario, text, label = ui.current_scenario()
+st.markdown(f"Scenario: **{scenario.name}** (change it on the Scenario page)")
+if scenario.staffing is None or not scenario.shifts:
+    st.warning("This scenario has no nurse staffing section (patients per nurse per unit, and shifts), so staffing "
+               "levels cannot be derived. The shipped baseline has one.")
+    st.stop()
+
+# --------------------------------------------------------------------------- step 1: levels
+st.subheader("1. Nurses needed")
+settings = ui.run_settings(scenario, prefix="ro_rs_")
+c1, c2 = st.columns(2)
+service = c1.slider("Ratio met in this share of hours (target)", min_value=0.80, max_value=0.99, value=0.95,
+                    step=0.01, key="ro_service", format="%.2f")
+minimum = c2.slider("Ratio met in this share of hours (minimum, every shift and weekday)", min_value=0.50,
+                    max_value=0.95, value=0.80, step=0.05, key="ro_min", format="%.2f")
+run_yaml = ui.settled_yaml(text, settings)
+extra = json.dumps({"service": service, "min": minimum})
+args = (run_yaml, settings["seed"], settings["replications"], extra)
+key = jobs.job_key("staffing", *args)
+if minimum > service:
+    st.error("The minimum share must not be above the target share.")
+elif st.button("Derive staffing levels", type="primary", key="ro_levels_btn"):
+    st.session_state["ro_levels_args"] = args
+    if not jobs.cached(key):
+        ui.launch("staffing", "roster", key, {"step": "staffing", "yaml": run_yaml, "seed": settings["seed"],
+                                               "replications": settings["replications"], "service_level": service,
+                                               "min_level": minimum}, label="Deriving staffing levels")
+status = ui.job_panel("staffing")
+shown = st.session_state.get("ro_levels_args")
+if status == "running" or not shown or not jobs.cached(jobs.job_key("staffing", *shown)):
+    if not shown:
+        st.info("Press **Derive staffing levels** (a short simulation, then an optimisation; about half a minute).")
+    st.stop()
+lev = ui.load_result("staffing", *shown)
+levels: pd.DataFrame = lev["levels"]
+weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+grid = levels.assign(day=[weekdays[int(w)] for w in levels["weekday"]],
+                     cell=[f"{t} (min {m})" for t, m in zip(levels["target"], levels["min"], strict=True)])
+table = grid.pivot_table(index=["unit", "shift"], columns="day", values="cell", aggfunc="first")[weekdays]
+st.markdown(f"Nurses per shift: target meets the ratio in {100 * lev['service_level']:.0f}% of simulated hours of "
+            f"each unit and shift; the minimum in {100 * lev['min_level']:.0f}% of every shift and weekday.")
+st.dataframe(table.reset_index(), hide_index=True, width="stretch")
+cost = lev["cost_h"]
+st.caption(f"Nurse-hours per week: target {cost['target']:,.0f}, minimum {cost['min']:,.0f} "
+           f"(a flat per-shift quantile rule would need {cost['rule_target']:,.0f}).")
+
+# --------------------------------------------------------------------------- step 2: roster
+st.subheader("2. Roster")
+staff_dir = state.SCENARIO_DIR / "staff"
+examples = sorted([p for p in staff_dir.glob("*") if p.suffix.lower() in (".csv", ".yaml", ".yml")]) \
+    if staff_dir.is_dir() else []
+opts = ([f"Example: {p.name}" for p in examples]) + ["Upload my staff file"]
+pick = st.radio("Staff file", opts, horizontal=True, key="ro_staff_src",
+                help="Columns: staff_id, name, grade, skills (separated by ;), home_unit, float_pool, "
+                     "contract_hours_per_week, max_nights_per_4w, time_zone.")
+staff_path = None
+if pick.startswith("Example: "):
+    staff_path = staff_dir / pick.removeprefix("Example: ")
+else:
+    up = st.file_uploader("Staff file (CSV or YAML, at most 2 MB)", type=["csv", "yaml", "yml"], key="ro_staff_upload")
+    if up is not None:
+        raw = up.getvalue()
+        shown_name = state.display_name(up.name, "staff.csv")
+        ext = ".yaml" if shown_name.lower().endswith((".yaml", ".yml")) else ".csv"
+        try:
+            text_ = state.decode_text(raw, shown_name, limit=2 * 1024 * 1024)
+            if ext == ".yaml":
+                state.check_yaml_safe(text_, shown_name)
+        except state.UploadError as exc:
+            st.error(str(exc))
+        else:
+            folder = jobs.cache_root() / "uploads"
+            folder.mkdir(exist_ok=True)
+            staff_path = folder / f"staff-{hashlib.sha256(raw).hexdigest()[:32]}{ext}"
+            if not staff_path.exists():
+                staff_path.write_bytes(raw)
+if staff_path is None:
+    st.info("Upload a staff file to build a roster.")
+    st.stop()
+
+from hospital_twin.roster.io import read_staff  # noqa: E402
+from hospital_twin.scenario import ScenarioError  # noqa: E402
+
+try:
+    staff = read_staff(staff_path)
+except ScenarioError as exc:
+    st.error(f"The staff file has {len(exc.issues)} problem(s):")
+    for issue in exc.issues[:50]:
+        st.markdown(f"- {state.issue_text(issue)}")
+    st.stop()
+except (ValueError, OSError) as exc:
+    st.error(f"The staff file cannot be read: {exc}")
+    st.stop()
+home_units = sorted({m.home_unit for m in staff})
+skills = sorted({s for m in staff for s in m.skills})
+level_units = sorted(set(levels["unit"]))
+default_units = [u for u in level_units if u in home_units] or level_units[:1]
+st.caption(f"{len(staff)} staff; home units {', '.join(home_units)}; skills {', '.join(skills)}.")
+c1, c2, c3, c4 = st.columns(4)
+start = c1.date_input("First day", value=scenario.start.date(), key="ro_start", format="YYYY-MM-DD")
+weeks = c2.number_input("Weeks", min_value=1, max_value=8, value=2, step=1, key="ro_weeks")
+skill = c3.selectbox("Skill that carries the ratio", skills, index=skills.index("RN") if "RN" in skills else 0,
+                     key="ro_skill")
+limit = c4.number_input("Solver time limit (s)", min_value=5, max_value=300, value=20, step=5, key="ro_limit")
+units = st.multiselect("Units to roster", level_units, default=default_units, key="ro_units")
+if not units:
+    st.info("Pick at least one unit.")
+    st.stop()
+staff_hash = hashlib.sha256(staff_path.read_bytes()).hexdigest()
+extra = json.dumps({"levels": jobs.job_key("staffing", *shown), "staff": staff_hash, "start": str(start),
+                    "weeks": int(weeks), "skill": skill, "limit": int(limit), "units": units}, sort_keys=True)
+rargs = ("", 0, 0, extra)
+rkey = jobs.job_key("roster", *rargs)
+if st.button("Build the roster", type="primary", key="ro_build_btn"):
+    st.session_state["ro_roster_args"] = rargs
+    if not jobs.cached(rkey):
+        ui.launch("roster", "roster", rkey, {"step": "roster", "levels": levels, "staff_path": str(staff_path),
+                                              "start_date": start, "weeks": int(weeks), "skill": skill,
+                                              "units": units, "shifts": lev["shifts"], "time_limit_s": float(limit)},
+                  label="Building the roster")
+status = ui.job_panel("roster")
+rshown = st.session_state.get("ro_roster_args")
+if status == "running" or not rshown or not jobs.cached(jobs.job_key("roster", *rshown)):
+    st.stop()
+out = ui.load_result("roster", *rshown)
+roster = out["roster"]
+cover = roster.cover
+short_min = int(cover["shortfall_min"].sum()) if len(cover) else 0
+short_target = int(cover["shortfall_target"].sum()) if len(cover) else 0
+c = st.columns(4)
+c[0].metric("Shifts rostered", f"{len(roster.assignments):,}")
+c[1].metric("People short of minimum", f"{short_min:,}", help="Summed over every unit, shift and day.")
+c[2].metric("People short of target", f"{short_target:,}")
+c[3].metric("Rule penalty (points)", f"{roster.penalty:,.0f}", help=f"Solver status {roster.status}, "
+            f"{roster.solve_s:.1f} s; lower is better.")
+files = out["files"]
+d1, d2, d3 = st.columns(3)
+d1.download_button("Download roster (CSV)", files["csv"], file_name="roster.csv", mime="text/csv", key="dl_ro_csv")
+d2.download_button("Download roster (Excel)", files["xlsx"], file_name="roster.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_ro_xlsx")
+d3.download_button("Download calendars (iCalendar, one per person, zip)", files["ics_zip"], file_name="calendars.zip",
+                   mime="application/zip", key="dl_ro_ics")
+for note in roster.notes[:10]:
+    st.warning(note)
+
+st.markdown("**Roster grid** (one row per person, one column per day; letters are shifts)")
+a = roster.assignments.copy()
+if len(a):
+    from hospital_twin.roster.export import shift_codes
+
+    codes = shift_codes(list(roster.shifts))
+    a["code"] = [f"{codes.get(s, s)} {u}" if len(units) > 1 else codes.get(s, s)
+                 for s, u in zip(a["shift"], a["unit"], strict=True)]
+    a["day"] = pd.to_datetime(a["date"]).dt.strftime("%a %d")
+    order = pd.to_datetime(a["date"]).sort_values().dt.strftime("%a %d").unique()
+    g = a.pivot_table(index=["staff_id", "name"], columns="day", values="code", aggfunc="first")
+    g = g.reindex(columns=list(order)).fillna("")
+    st.dataframe(g.reset_index(), hide_index=True, width="stretch")
+    st.caption("Legend: " + ", ".join(f"{c} = {s} {roster.shifts[s][0]}-{roster.shifts[s][1]}"
+                                      for s, c in codes.items()))
+
+st.markdown("**Cover against requirement**")
+if len(cover):
+    cv = cover.copy()
+    cv["date"] = pd.to_datetime(cv["date"])
+    cv["row"] = cv["unit"].astype(str) + " " + cv["shift"].astype(str) + " " + cv["skill"].astype(str)
+    base = alt.Chart(cv).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%a %d", labelAngle=0)))
+    chart = alt.layer(
+        base.mark_bar(color="#1f5fa8", opacity=0.7).encode(y=alt.Y("assigned:Q", title="people")),
+        base.mark_tick(color="#c92a2a", thickness=2, size=14).encode(y="min:Q"),
+        base.mark_tick(color="#2f9e44", thickness=2, size=14).encode(y="target:Q"),
+    ).properties(width=420, height=120).facet(facet=alt.Facet("row:N", title=None), columns=2)
+    st.altair_chart(chart, width="content")
+    st.caption("Bars: people rostered; red tick: minimum; green tick: target.")
+if len(roster.violations):
+    with st.expander(f"Rule violations ({len(roster.violations)})"):
+        st.dataframe(roster.violations, hide_index=True, width="stretch")
+with st.expander("Hours per person"):
+    st.dataframe(roster.hours_by_staff, hide_index=True, width="stretch")
+

@@ -1,0 +1,94 @@
+"""Run: replications of the current scenario in a worker process; KPIs, charts, the results folder."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import charts
+import jobs
+import ui
+from hospital_twin.report import (
+    census_hour_of_week,
+    census_week_chart,
+    ed_four_hour_chart,
+    ed_four_hours,
+    wait_chart,
+    wait_ecdf,
+)
+
+st.title("Run")
+scenario, text, label = ui.current_scenario()
+st.markdown(f"Scenario: **{scenario.name}**  \n"
+            f"<small>{label}. Change it on the Scenario page.</small>", unsafe_allow_html=True)
+settings = ui.run_settings(scenario)
+run_yaml = ui.settled_yaml(text, settings)
+args = (run_yaml, settings["seed"], settings["replications"])
+key = jobs.job_key("run", *args, "")
+
+if st.button("Run the simulation", type="primary", key="run_btn",
+             help="Runs in the background; the page stays usable and you can cancel."):
+    st.session_state["run_args"] = args
+    if not jobs.cached(key):
+        ui.launch("run", "run", key, {"yaml": run_yaml, "file": "scenario", "seed": settings["seed"],
+                                      "replications": settings["replications"]}, label=f"Simulating {scenario.name}")
+
+status = ui.job_panel("run")
+shown = st.session_state.get("run_args")
+if status == "running" or not shown or not jobs.cached(jobs.job_key("run", *shown, "")):
+    if not shown:
+        st.info(f"Press **Run the simulation** to simulate {settings['horizon_days']} days after a "
+                f"{settings['warmup_days']}-day warm-up, {settings['replications']} times.")
+    st.stop()
+if shown != args:
+    st.warning("These results are from earlier settings; press Run the simulation to update them.")
+
+result = ui.load_result("run", *shown)
+s = result.scenario
+st.subheader(f"Results: {s.name}")
+st.caption(f"{result.provenance.get('replications')} replications of {s.horizon_days:g} days after a "
+           f"{float(s.warmup_days):g}-day warm-up, seed {result.provenance.get('seed')}. Each figure is the mean over "
+           "replications with its 95% interval.")
+ui.show_cards(ui.kpi_cards(result.summary, s))
+
+zip_data = ui.zip_bytes(jobs.job_key("run", *shown, ""))
+if zip_data:
+    st.download_button("Download the results folder (zip)", zip_data, file_name="hospital_twin_results.zip",
+                       mime="application/zip", key="dl_run_zip",
+                       help="summary.csv, kpis.csv, census.csv, adt_log.csv, scenario.yaml and run.json; "
+                            "`hospital-twin report FOLDER` turns the unzipped folder into an HTML report.")
+
+census = result.census.assign(scenario=s.name) if result.census is not None else None
+log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None
+tabs = st.tabs(["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance",
+                "All measures"])
+if census is not None:
+    how = census_hour_of_week(census, [s])
+    with tabs[0]:
+        st.caption("Occupied beds by hour of the week: line = mean, band = 5th to 95th percentile over replications "
+                   "and weeks (90% of hours fall inside), red dashed line = beds.")
+        st.altair_chart(census_week_chart(how, [s]), width="content")
+    with tabs[1]:
+        st.caption("Average share of beds occupied at each hour of the week; darker is fuller.")
+        heat = charts.heatmap_chart(how, s)
+        if heat is not None:
+            st.altair_chart(heat, width="content")
+if log is not None:
+    with tabs[2]:
+        curve, stats = wait_ecdf(log, [s])
+        if curve.empty:
+            st.info("Nobody asked for a bed in the measured period.")
+        else:
+            st.caption("Share of admissions placed within x hours of asking for a bed (after the warm-up).")
+            st.altair_chart(wait_chart(curve, stats, [s]), width="content")
+    with tabs[3]:
+        by_hour, by_week = ed_four_hours(log, [s])
+        if by_hour.empty:
+            st.info("This scenario has no emergency department.")
+        else:
+            st.caption("Share of ED attendances leaving within 4 hours of arrival, by hour of arrival and by week; "
+                       "the band spans the lowest to the highest replication; dashed line: the 95% standard.")
+            st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
+with tabs[4]:
+    table = charts.kpi_table(result.summary, s)
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"metric": st.column_config.TextColumn("name in the files")})

@@ -1,0 +1,35 @@
+"""hospital_twin app: the entry point and router (``make app``, or ``streamlit run streamlit_app.py`` in app/)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ui  # noqa: E402
+
+st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")
+ui.init_session()
+
+PAGES = [
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/scenario.py", title="Scenario", icon=":material/tune:"),
+    st.Page("app_pages/run.py", title="Run", icon=":material/play_circle:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/calibrate.py", title="Calibrate", icon=":material/query_stats:"),
+    st.Page("app_pages/roster.py", title="Staffing & roster", icon=":material/badge:"),
+    st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+]
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    scenario, _, label = ui.current_scenario()
+    st.caption("Current scenario")
+    st.markdown(f"**{scenario.name}**")
+    st.caption(f"{len(scenario.units)} units, {sum(u.beds for u in scenario.units.values()):,} beds and cubicles. "
+               "Change it on the Scenario page.")
+
+page.run()

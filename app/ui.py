@@ -1,0 +1,211 @@
+"""Streamlit pieces shared by the pages: the session's scenario, run settings, jobs, KPI cards."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import jobs
+import state
+from hospital_twin.report import format_value
+from hospital_twin.results import ALL, METRIC_LABELS
+from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
+
+PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
+
+
+def init_session() -> None:
+    """Keep widget values when the user moves between pages (Streamlit drops those of unrendered widgets).
+
+    The values are written back into the session state, so a widget that also names a
+    default ``value`` takes the kept one; Streamlit logs a warning for that on every run,
+    which is silenced here (it is the intended behaviour).
+    """
+    logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
+    for k in list(st.session_state.keys()):
+        if isinstance(k, str) and k.startswith(PERSISTENT_PREFIXES) and not k.endswith(("_btn", "_upload")):
+            try:
+                st.session_state[k] = st.session_state[k]
+            except Exception:  # buttons and uploaders cannot be set; they need no keeping
+                pass
+    st.session_state.setdefault("jobs", {})
+
+
+# --------------------------------------------------------------------------- the session's scenario
+def current_scenario() -> tuple[Scenario, str, str]:
+    """``(scenario, yaml_text, label)``: the one edited on the Scenario page, else the shipped baseline."""
+    text = st.session_state.get("scn_edited")
+    if text:
+        try:
+            return state.scenario_from_text(text, "edited scenario"), text, st.session_state.get("scn_label", "")
+        except (ScenarioError, state.UploadError):
+            pass
+    return _baseline()
+
+
+@st.cache_resource(show_spinner=False)
+def _baseline_cached(mtime: float) -> tuple[Scenario, str]:
+    s = load_scenario(state.baseline_path())
+    return s, state.to_yaml(state.scenario_dict(s))
+
+
+def _baseline() -> tuple[Scenario, str, str]:
+    s, text = _baseline_cached(state.baseline_path().stat().st_mtime)
+    return s, text, f"{s.name} (shipped baseline)"
+
+
+@st.cache_resource(show_spinner=False)
+def shipped() -> dict[str, Any]:
+    return {label: str(p) for label, p in state.shipped_scenarios().items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def shipped_yaml(path: str, mtime: float) -> str:
+    return state.to_yaml(state.scenario_dict(load_scenario(path)))
+
+
+# --------------------------------------------------------------------------- run settings
+def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
+    """How long and how often to simulate: short by default so the app answers in seconds."""
+    with st.expander("Run length and replications", expanded=False):
+        c1, c2, c3, c4 = st.columns(4)
+        horizon = c1.number_input("Days measured", min_value=1, max_value=3650, value=state.DEFAULT_HORIZON_DAYS,
+                                  step=7, key=f"{prefix}horizon",
+                                  help="Simulated days after the warm-up over which every KPI is measured.")
+        warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
+        warm = c2.number_input("Warm-up days", min_value=0, max_value=365, value=warm_default, step=7,
+                               key=f"{prefix}warmup",
+                               help="Days simulated first and thrown away, so the hospital starts full, not empty.")
+        reps = c3.number_input("Replications", min_value=2, max_value=200, value=state.DEFAULT_REPLICATIONS, step=1,
+                               key=f"{prefix}reps",
+                               help="Independent runs; more replications give narrower 95% intervals.")
+        seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(scenario.seed), step=1,
+                               key=f"{prefix}seed", help="The same seed gives the same numbers.")
+        st.caption(f"Defaults are short so that answers come in seconds; the scenario file itself asks for "
+                   f"{scenario.horizon_days:g} days x {scenario.replications} replications.")
+    return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+
+
+def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
+    """The scenario YAML with the run settings written in (what is simulated and cached)."""
+    import yaml
+
+    data = yaml.safe_load(yaml_text)
+    return state.to_yaml(state.with_run_settings(data, **settings))
+
+
+# --------------------------------------------------------------------------- jobs
+@st.cache_data(show_spinner=False, max_entries=24)
+def load_result(kind: str, yaml_text: str, seed: int, replications: int, extra: str = "") -> Any:
+    """A finished result, cached by what was computed: the scenario YAML, the seed and the replications."""
+    return jobs.load_cached(jobs.job_key(kind, yaml_text, seed, replications, extra))
+
+
+def job_of(slot: str) -> jobs.Job | None:
+    return st.session_state["jobs"].get(slot)
+
+
+def launch(slot: str, kind: str, key: str, payload: dict, label: str) -> None:
+    old = job_of(slot)
+    if old is not None and old.state() == "running":
+        old.cancel()
+    st.session_state["jobs"][slot] = jobs.start(kind, key, payload, label)
+
+
+def job_panel(slot: str) -> str | None:
+    """Progress of the slot's job with a Cancel button; returns its state (None when there is none)."""
+    job = job_of(slot)
+    if job is None:
+        return None
+    s = job.state()
+    if s == "running":
+        _running(slot)
+        return "running"
+    if s == "failed":
+        err = job.error()
+        st.error(err.get("message", "failed"))
+        for issue in err.get("issues", []):
+            st.markdown(f"- {state.issue_text(issue)}")
+    elif s == "cancelled":
+        st.info("Cancelled. Nothing was kept from that run.")
+    return s
+
+
+@st.fragment(run_every=0.5)
+def _running(slot: str) -> None:
+    job = job_of(slot)
+    if job is None:
+        return
+    s = job.state()
+    if s != "running":
+        st.rerun()
+    p = job.progress()
+    done, total, stage = p.get("done", 0), p.get("total", 0), p.get("stage", "")
+    frac = min(1.0, done / total) if total else 0.0
+    text = f"{job.label}: {stage}" + (f", {done} of {total} done" if total else "") + f" ({job.elapsed_s:.0f} s)"
+    st.progress(frac, text=text)
+    if st.button("Cancel", key=f"cancel_{slot}_btn", type="secondary"):
+        job.cancel()
+        st.rerun()
+
+
+def zip_bytes(key: str) -> bytes | None:
+    p = jobs.cached_path(key).parent / "results.zip"
+    return p.read_bytes() if p.is_file() else None
+
+
+# --------------------------------------------------------------------------- numbers
+def _lookup(summary: pd.DataFrame, name: str, metric: str, unit: str) -> pd.Series | None:
+    r = summary[(summary["scenario"] == name) & (summary["metric"] == metric) & (summary["unit"] == unit)]
+    return None if r.empty else r.iloc[0]
+
+
+def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
+    """``(label, value, interval, help)`` for the headline measures of one scenario."""
+    cards = []
+
+    def card(label: str, metric: str, unit: str, flip: bool = False, per_day: bool = False) -> None:
+        r = _lookup(summary, s.name, metric, unit)
+        if r is None or not math.isfinite(float(r["mean"])):
+            return
+        _, kind = METRIC_LABELS.get(metric, (metric, ""))
+        mean, lo, hi = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+        if flip:
+            mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
+        if per_day:
+            mean, lo, hi = (x / s.horizon_days for x in (mean, lo, hi))
+
+            def fmt(x: float) -> str:
+                return f"{x:,.1f} a day"
+        else:
+            def fmt(x: float) -> str:
+                return format_value(x, kind)
+        ci = f"95% interval {fmt(lo)} to {fmt(hi)}" if int(r["n_reps"]) > 1 and math.isfinite(lo) else ""
+        cards.append((label, fmt(mean), ci, f"{metric} @ {unit}, mean of {int(r['n_reps'])} replications"))
+
+    card("Inpatient bed occupancy", "utilisation", ALL)
+    card("Occupied inpatient beds", "occupancy_mean", ALL)
+    card("Admissions who waited for a bed", "waited_share", ALL)
+    card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL)
+    for u, spec in s.units.items():
+        if spec.ed is not None:
+            card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True)
+            card(f"{u}: boarding after decision to admit", "ed_boarding_mean_h", u)
+            card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True)
+    if s.electives:
+        card("Elective admissions cancelled", "cancelled_share", ALL)
+    card("Hospital stay, mean", "los_mean_h", ALL)
+    return cards
+
+
+def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None:
+    for i in range(0, len(cards), per_row):
+        cols = st.columns(per_row)
+        for col, (label, value, ci, help_) in zip(cols, cards[i:i + per_row], strict=False):
+            with col.container(border=True):
+                st.metric(label, value, help=help_)
+                st.caption(ci or "single replication: no interval")

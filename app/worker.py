@@ -1,0 +1,283 @@
+"""The app's worker process: ``python app/worker.py JOB_FOLDER``.
+
+Reads ``spec.pkl`` (``kind`` and ``payload``), calls the package, reports progress in
+``progress.json`` and leaves ``result.pkl`` (and ``results.zip`` where there is a
+results folder to take away) or ``error.json``. Every number comes from the
+hospital_twin package; this file only moves inputs and outputs.
+
+Kinds: ``run`` (replications of one scenario), ``compare`` (a baseline and what-ifs
+under common random numbers), ``calibrate`` (fit a scenario to an ADT log),
+``forecast`` (the next hours from a census snapshot), ``roster`` (staffing levels and
+a roster from a staff file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+class Progress:
+    """Writes ``progress.json`` atomically; the page reads it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, done: int, total: int, stage: str = "") -> None:
+        tmp = self.folder / "progress.tmp"
+        tmp.write_text(json.dumps({"done": int(done), "total": int(total), "stage": stage}))
+        os.replace(tmp, self.folder / "progress.json")
+
+
+def _workers(n: int) -> int:
+    return max(1, min(n, os.cpu_count() or 1))
+
+
+def _zip_results(folder: Path, results, comparison=None) -> None:
+    """The results folder (CSV tables, scenario YAML, run.json) as ``results.zip``.
+
+    The HTML report is left out: it takes ten seconds or more (``hospital-twin report`` on the
+    unzipped folder writes it).
+    """
+    from hospital_twin.resultsdir import write_results
+
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        out = write_results(results, Path(tmp) / "results", fmt="csv", comparison=comparison,
+                            extra_json={"written_by": "hospital_twin app"})
+        archive = shutil.make_archive(str(Path(tmp) / "results"), "zip", root_dir=out.parent, base_dir="results")
+        os.replace(archive, folder / "results.zip")
+
+
+def _scenario(text: str, name: str):
+    from hospital_twin.scenario import load_scenario_text
+
+    return load_scenario_text(text, name=name)
+
+
+def task_run(p: dict, progress: Progress, folder: Path) -> Any:
+    from hospital_twin import run_scenario
+
+    s = _scenario(p["yaml"], p.get("file", "scenario"))
+    progress(0, p["replications"], "simulating")
+    result = run_scenario(s, replications=p["replications"], seed=p["seed"], workers=_workers(p["replications"]),
+                          on_progress=lambda d, t: progress(d, t, "simulating"))
+    progress(p["replications"], p["replications"], "writing the results folder")
+    _zip_results(folder, result)
+    return result
+
+
+def task_compare(p: dict, progress: Progress, folder: Path) -> Any:
+    import pandas as pd
+
+    from hospital_twin import run_scenario
+    from hospital_twin.comparison import paired_differences
+
+    scenarios = [_scenario(y, f) for y, f in zip(p["yamls"], p["files"], strict=True)]
+    n = p["replications"]
+    total = n * len(scenarios)
+    results = []
+    for k, s in enumerate(scenarios):
+        stage = f"simulating {s.name} ({k + 1} of {len(scenarios)})"
+        progress(k * n, total, stage)
+        results.append(run_scenario(s, replications=n, seed=p["seed"], workers=_workers(n),
+                                    on_progress=lambda d, t, k=k, stage=stage: progress(k * n + d, total, stage)))
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    comparison = paired_differences(kpis, results[0].name)
+    progress(total, total, "writing the results folder")
+    _zip_results(folder, results, comparison)
+    return {"results": results, "comparison": comparison}
+
+
+def task_calibrate(p: dict, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.calibration import read_adt, read_mimic_iv, read_xes
+    from hospital_twin.calibration.fit import calibrate
+
+    progress(0, 0, "reading the log")
+    source = p["source"]
+    if source == "adt":
+        read = read_adt(p["path"])
+    elif source == "mimic":
+        read = read_mimic_iv(p["path"])
+    elif source == "xes":
+        read = read_xes(p["path"])
+    elif source == "simulated":
+        from hospital_twin import run_scenario
+
+        s = _scenario(p["yaml"], p.get("file", "scenario"))
+        progress(0, 0, f"simulating an event log of {s.name}")
+        log = run_scenario(s, replications=1, seed=s.seed, keep_census=False).adt_log
+        log = log.drop(columns=[c for c in ("rep", "ready_to_leave", "seen_at") if c in log.columns])
+        path = folder / "simulated_log.csv"
+        log.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        read = read_adt(path)
+    else:
+        raise ValueError(f"unknown log source {source!r}")
+    if read.n_stays == 0:
+        raise ValueError("the log has no usable stays (every row was rejected; see the reasons below)")
+    progress(0, 0, f"fitting {read.n_stays:,} stays")
+    shifted = read.dates_shifted
+    dates = None
+    try:
+        from hospital_twin.calibration.dates import check_dates
+
+        dates = check_dates(read.stays, reader_says=read.dates_shifted, flag=p.get("dates_shifted"))
+        shifted = dates.shifted
+    except ImportError:
+        if p.get("dates_shifted") is not None:
+            shifted = bool(p["dates_shifted"])
+    cal = calibrate(read.stays, dates_shifted=shifted, name=p.get("name") or "Calibrated from an ADT log",
+                    source=[p.get("label", "uploaded log")])
+    kw = {"horizon_days": p.get("horizon_days", 28), "replications": p.get("replications", 5)}
+    yaml_text = cal.to_yaml(**kw)
+    report_html, charts = None, {}
+    if dates is not None:
+        try:  # the calibration report module (HTML page and its charts)
+            from hospital_twin.calibration import report as cal_report
+            from hospital_twin.calibration.scenario_yaml import scenario_yaml
+
+            yaml_text = scenario_yaml(cal, [read], dates, **kw)
+            report_html = cal_report.build_calibration_report(cal, [read], dates, scenario_text=yaml_text)
+            for name, make in (("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
+                               ("arrivals", lambda: cal_report.arrivals_chart(cal_report.arrivals_hour_of_week(cal))),
+                               ("routes", lambda: cal_report.route_chart(*cal_report.route_layout(cal)))):
+                try:
+                    chart = make()
+                    if chart is not None:
+                        charts[name] = chart.to_json()
+                except Exception:
+                    traceback.print_exc()
+        except ImportError:
+            traceback.print_exc()
+    return {
+        "read": read.summary(),
+        "reasons": read.reason_counts(),
+        "rejects": read.rejects.head(200),
+        "stays": _stay_table(cal),
+        "arrivals": _arrival_table(cal),
+        "routes": cal.routes.transitions_.copy(),
+        "beds": {u: int(b) for u, b in cal.capacity.beds_.items()},
+        "flags": list(cal.flags) + list(cal.capacity.flags_),
+        "dates": dates.sentence() if dates is not None else "",
+        "yaml": yaml_text,
+        "report_html": report_html,
+        "charts": charts,
+        "dates_shifted": shifted,
+    }
+
+
+def _stay_table(cal) -> Any:
+    import pandas as pd
+
+    rows = []
+    items = list(cal.stays.units_.items()) + [(f"{u} [{c}]", e) for (u, c), e in cal.stays.classes_.items()]
+    for key, est in items:
+        b = est.best
+        rows.append({
+            "unit": key, "distribution": est.chosen, "stays": est.n, "still in (censored)": est.n_censored,
+            "mean h": None if b is None or est.chosen == "empirical" else round(b.mean_h, 1),
+            "cv": None if b is None or est.chosen == "empirical" else round(b.cv, 2),
+            "Kaplan-Meier mean h": round(est.km_mean_h, 1),
+            "fit distance D": round(est.ks_d, 3), "p-value": est.ks_p, "acceptable": bool(est.acceptable),
+            "note": est.note or "",
+        })
+    return pd.DataFrame(rows)
+
+
+def _arrival_table(cal) -> Any:
+    import pandas as pd
+
+    rows = []
+    for st in cal.arrivals.streams_:
+        rows.append({
+            "stream": st.name, "unit": st.unit, "patients": st.n,
+            "per day": round(st.per_day, 2) if st.per_day == st.per_day else None,
+            "hour-of-day pattern": "kept" if st.hour_kept else "not significant",
+            "day-of-week pattern": "kept" if st.dow_kept else "not significant",
+            "elective list": bool(st.elective),
+        })
+    return pd.DataFrame(rows)
+
+
+class _ReportingExecutor:
+    """Wraps an executor to report each finished replication."""
+
+    def __init__(self, inner, total: int, progress: Progress, stage: str):
+        self.inner, self.total, self.progress, self.stage = inner, total, progress, stage
+        self.description = inner.description
+
+    def map_unordered(self, fn, tasks):
+        for k, item in enumerate(self.inner.map_unordered(fn, tasks), start=1):
+            self.progress(k, self.total, self.stage)
+            yield item
+
+    def close(self) -> None:
+        if hasattr(self.inner, "close"):
+            self.inner.close()
+
+
+def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.executors import make_executor
+    from hospital_twin.forecast import forecast
+
+    s = _scenario(p["yaml"], p.get("file", "scenario"))
+    n = p["replications"]
+    ex = _ReportingExecutor(make_executor(_workers(n)), n, progress, "forecasting")
+    try:
+        return forecast(s, p["census"], p["now"], p["hours"], replications=n, seed=p.get("seed"), executor=ex)
+    finally:
+        ex.close()
+
+
+def task_roster(p: dict, progress: Progress, folder: Path) -> Any:
+    import roster_tasks  # app/roster_tasks.py: the staffing & roster calls, kept beside the page
+
+    return roster_tasks.run(p, progress, folder)
+
+
+TASKS = {"run": task_run, "compare": task_compare, "calibrate": task_calibrate, "forecast": task_forecast,
+         "roster": task_roster}
+
+
+def _error(folder: Path, message: str, issues: list | None = None) -> None:
+    tmp = folder / "error.tmp"
+    tmp.write_text(json.dumps({"message": message, "issues": issues or []}, default=str))
+    os.replace(tmp, folder / "error.json")
+
+
+def main(folder: Path) -> int:
+    with open(folder / "spec.pkl", "rb") as f:
+        spec = pickle.load(f)
+    progress = Progress(folder)
+    try:
+        from hospital_twin.scenario import ScenarioError
+
+        try:
+            result = TASKS[spec["kind"]](spec["payload"], progress, folder)
+        except ScenarioError as exc:
+            issues = [{"file": i.file, "line": i.line, "field": i.field, "message": i.message} for i in exc.issues]
+            _error(folder, "The input has problems:", issues)
+            return 2
+        except (ValueError, OSError) as exc:
+            _error(folder, str(exc) or type(exc).__name__)
+            return 2
+    except Exception as exc:
+        traceback.print_exc()
+        _error(folder, f"Unexpected failure ({type(exc).__name__}: {exc}). The details are in the server log.")
+        return 1
+    tmp = folder / "result.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / "result.pkl")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main(Path(sys.argv[1])))

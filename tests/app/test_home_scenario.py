@@ -1,0 +1,113 @@
+"""AppTest: the home page and the Scenario page (levers, validation next to the field, uploads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import no_exception
+
+BROKEN = b"""name: Broken
+start: 2025-01-06T00:00:00
+horizon_days: 10
+units:
+  WARD: {beds: -3}
+arrivals:
+  - {name: a, unit: WARD, per_day: 2}
+length_of_stay:
+  WARD: {distribution: lognormal, mean_hours: 48, cv: 0.8}
+"""
+
+BOMB = b"""name: bomb
+a: &a ["x","x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
+"""
+
+
+def test_home_page_links_every_page(app):
+    """The home page renders without error and links the six working pages."""
+    no_exception(app)
+    assert app.title[0].value == "Hospital twin"
+    links = {link.proto.label for link in app.get("page_link")}
+    assert links == {"Scenario", "Run", "Compare", "Calibrate", "Staffing & roster", "Forecast"}
+
+
+def test_scenario_page_shipped_baseline_is_ready(app):
+    """The shipped baseline loads, its bed levers show the scenario's numbers and it can be downloaded."""
+    app.switch_page("app_pages/scenario.py").run()
+    no_exception(app)
+    assert app.number_input(key="lv_beds_ICU").value == 13
+    assert any("Ready" in s.value for s in app.success)
+    assert app.get("download_button")
+
+
+def test_scenario_page_lever_changes_the_scenario(app):
+    """Four more ICU beds show up in 'What you changed' and in the session's scenario."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.number_input(key="lv_beds_ICU").set_value(17).run()
+    no_exception(app)
+    assert "ICU: {beds: 17" in app.session_state["scn_edited"] or "beds: 17" in app.session_state["scn_edited"]
+    assert any("13 → **17**" in m.value for m in app.markdown)
+
+
+def test_scenario_page_invalid_lever_shown_next_to_field(app):
+    """An empty discharge window is reported in words next to the discharge lever; the last valid scenario is kept."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.checkbox(key="lv_window_on").check().run()
+    app.slider(key="lv_window").set_range(10, 11).run()
+    no_exception(app)
+    # the baseline's discharge profile has weight in 10:00-11:00, so this is valid
+    assert not app.error
+    kept = app.session_state["scn_edited"]
+    app.slider(key="lv_window").set_range(5, 5).run()
+    errors = [e.value for e in app.error]
+    assert any("discharge" in e and "window_hours must be [open, close]" in e for e in errors), errors
+    assert app.session_state["scn_edited"] == kept
+    assert any("shown next to the levers" in e for e in errors)
+
+
+def _upload(app, name: str, data: bytes):
+    app.switch_page("app_pages/scenario.py").run()
+    app.radio(key="lv_source").set_value("My own YAML file").run()
+    app.file_uploader(key="scn_upload").set_value((name, data, "application/x-yaml")).run()
+    no_exception(app)
+    return [e.value for e in app.error]
+
+
+def test_scenario_upload_broken_yaml_names_line_and_field(app):
+    """A scenario with negative beds is refused with the line, the field and the reason."""
+    errors = _upload(app, "broken.yaml", BROKEN)
+    assert any("not a usable scenario" in e for e in errors)
+    text = " ".join(m.value for m in app.markdown)
+    assert "line 5" in text and "beds" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("bomb.yaml", BOMB, "YAML bomb"),
+        ("photo.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        ("big.yaml", b"name: x\n" + b"#" * (600 * 1024), "at most 512 KB"),
+        ("latin.yaml", "name: Caf\xe9\n".encode("latin-1"), "not UTF-8"),
+        ("../../etc/passwd.yaml", b"extends: ../../../../etc/passwd\nname: x\n", "not a shipped scenario"),
+        ("deep.yaml", b"name: x\nz: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested"),
+    ],
+)
+def test_scenario_upload_malicious_gets_a_clear_message(app, name, data, words):
+    """Bombs, binaries, huge files, wrong encodings, path tricks and deep nesting get a message, never a traceback."""
+    errors = _upload(app, name, data)
+    text = " ".join(errors + [m.value for m in app.markdown])
+    assert words in text, text
+    assert "../../etc/passwd.yaml" not in text  # an uploaded name is shown without its folders
+
+
+def test_scenario_upload_whatif_extending_baseline(app):
+    """An uploaded what-if may extend a shipped scenario."""
+    errors = _upload(app, "mine.yaml", b"extends: baseline.yaml\nname: Mine\nunits:\n  ICU: {beds: 20}\n")
+    assert not errors
+    assert any("Using mine.yaml" in s.value for s in app.success)
+    assert app.number_input(key="lv_beds_ICU").value == 20
