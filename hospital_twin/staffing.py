@@ -362,25 +362,44 @@ def level_cost_h(levels: pd.DataFrame, cost_h: Mapping[str, float], column: str 
 # --------------------------------------------------------------------------- levels and requirements
 @dataclass(frozen=True)
 class SkillMix:
-    """Skills on a shift: ``ratio_skill`` carries the nurse-to-patient ratio; ``per_ratio_nurse`` adds others.
+    """Skills on a shift, from the nurses the ratio needs.
 
-    ``SkillMix("RN", {"HCA": 0.5})``: the ratio counts registered nurses, and each shift
-    also needs one healthcare assistant per two registered nurses (rounded up).
+    ``ratio_skill`` carries the nurse-to-patient ratio. ``in_charge`` names skills held by
+    some of those nurses (e.g. ``{"NIC": 1}``: one nurse in charge per shift, who counts
+    towards the ratio, so the ``ratio_skill`` rows are reduced by as many).
+    ``per_ratio_nurse`` adds staff who do not count towards the ratio, per ratio nurse,
+    rounded up (``{"HCA": 0.5}``: one healthcare assistant per two nurses).
     """
 
     ratio_skill: str = "RN"
     per_ratio_nurse: Mapping[str, float] = field(default_factory=dict)
+    in_charge: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for skill, k in self.per_ratio_nurse.items():
-            if skill == self.ratio_skill:
-                raise ValueError(f"skill mix: '{skill}' is the ratio skill; give only the other skills")
+            if skill == self.ratio_skill or skill in self.in_charge:
+                raise ValueError(f"skill mix: '{skill}' counts towards the ratio; per-nurse skills are the others")
             if not (k >= 0 and math.isfinite(k)):
                 raise ValueError(f"skill mix: {skill} per {self.ratio_skill} must be a number >= 0 (got {k})")
+        for skill, k in self.in_charge.items():
+            if skill == self.ratio_skill:
+                raise ValueError(f"skill mix: '{skill}' is the ratio skill; in-charge skills are the others")
+            if not (isinstance(k, int) and k >= 0):
+                raise ValueError(f"skill mix: {skill} in charge per shift must be a whole number >= 0 (got {k})")
+
+    @property
+    def ratio_skills(self) -> set[str]:
+        """Skills whose rostered staff count as nurses against the ratio."""
+        return {self.ratio_skill, *self.in_charge}
 
     def split(self, nurses: int) -> dict[str, int]:
-        """Staff of each skill for ``nurses`` of the ratio skill."""
-        out = {self.ratio_skill: int(nurses)}
+        """Staff of each skill when ``nurses`` nurses count towards the ratio."""
+        left = int(nurses)
+        out: dict[str, int] = {}
+        for skill, k in self.in_charge.items():
+            out[skill] = min(k, left)
+            left -= out[skill]
+        out = {self.ratio_skill: left, **out}
         for skill, k in self.per_ratio_nurse.items():
             out[skill] = math.ceil(k * nurses - 1e-9)
         return out

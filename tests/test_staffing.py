@@ -214,5 +214,15 @@ def test_staffing_bad_inputs_are_refused():
         S.staffing_levels(scn, pd.DataFrame(), service_level=0.8, min_level=0.9)
     with pytest.raises(ValueError, match="unknown unit"):
         S.unit_ratios(scn, {"ZZ": 4})
-    with pytest.raises(ValueError, match="ratio skill"):
+    with pytest.raises(ValueError, match="counts towards the ratio"):
         S.SkillMix("RN", {"RN": 1})
+    with pytest.raises(ValueError, match="whole number"):
+        S.SkillMix("RN", in_charge={"NIC": 0.5})
+
+
+def test_skill_mix_nurse_in_charge_counts_towards_the_ratio():
+    """Of 5 nurses one is in charge (NIC) and 4 are RN; HCAs 1 per 2 nurses come on top; 0 nurses need no NIC."""
+    mix = S.SkillMix("RN", {"HCA": 0.5}, {"NIC": 1})
+    assert mix.split(5) == {"RN": 4, "NIC": 1, "HCA": 3}
+    assert mix.split(0) == {"RN": 0, "NIC": 0, "HCA": 0}
+    assert mix.ratio_skills == {"RN", "NIC"}

@@ -1,0 +1,313 @@
+"""The closed loop: simulate, derive staffing levels, roster named staff, feed the roster back, re-simulate.
+
+Steps (:func:`closed_loop`):
+
+1. *Period*: the scenario is re-timed so that its observation window is exactly the
+   roster period (:func:`period_scenario`), so every KPI is about the rostered weeks.
+2. *Plan*: replications of the period under unconstrained demand (policy
+   ``count_breaches``, so a staffed-bed cap does not hide demand) on an independent seed
+   (``seed + 1``) give the hourly workload; :func:`hospital_twin.staffing.staffing_levels`
+   turns it into levels and :func:`~hospital_twin.staffing.requirements` into cover
+   requirements by date, unit, shift and skill.
+3. *Roster*: :func:`hospital_twin.roster.model.build_roster` assigns named staff.
+4. *Feed back*: the nurses rostered with a skill that counts towards the ratio, per unit,
+   shift and date (zero where nobody is rostered), become ``staffing.roster`` entries.
+5. *Compare*: the period scenario with its weekly pattern ("before") and with the roster
+   ("after") run with the same seed (common random numbers); paired differences with
+   t-intervals (:func:`hospital_twin.comparison.paired_differences`).
+
+Pure orchestration: objects and DataFrames in and out; no files, no printing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from hospital_twin import staffing as S
+from hospital_twin.comparison import paired_differences
+from hospital_twin.experiment import RunResult, run_scenario
+from hospital_twin.results import ALL
+from hospital_twin.scenario.schema import Scenario
+
+__all__ = [
+    "BEFORE_AFTER_METRICS",
+    "LoopResult",
+    "before_after",
+    "closed_loop",
+    "default_period_start",
+    "nurse_hours",
+    "period_scenario",
+    "plan_levels",
+    "roster_entries",
+    "with_roster",
+]
+
+BEFORE_AFTER_METRICS = (
+    "ratio_breach_hours",
+    "ratio_breach_share",
+    "nurse_hours",
+    "waited_share",
+    "wait_for_bed_mean_h",
+    "wait_for_bed_p95_h",
+    "rejected",
+    "blocked_bed_hours",
+    "occupancy_mean",
+)
+"""KPIs reported before and after the roster (``nurse_hours`` is added here: see :func:`nurse_hours`)."""
+
+
+# --------------------------------------------------------------------------- the period
+def default_period_start(scenario: Scenario) -> dt.date:
+    """The first Monday on or after the end of the scenario's warm-up."""
+    earliest = scenario.start + dt.timedelta(hours=scenario.warmup_h)
+    day = earliest.date() if earliest.time() == dt.time(0) else earliest.date() + dt.timedelta(days=1)
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def period_scenario(scenario: Scenario, start_date: dt.date, weeks: int) -> Scenario:
+    """The scenario observed over exactly ``weeks`` weeks from ``start_date`` 00:00.
+
+    A period after the warm-up keeps the clock origin and lengthens the warm-up to reach
+    it. A period that starts earlier (e.g. a roster for the scenario's first weeks) moves
+    the clock origin back by the warm-up instead, so the period is still preceded by a
+    full warm-up; the weekly and hourly profiles follow the calendar, so they stay aligned.
+    """
+    if weeks < 1:
+        raise ValueError(f"weeks must be >= 1 (got {weeks})")
+    begin = dt.datetime.combine(start_date, dt.time(0), tzinfo=scenario.start.tzinfo)
+    warmup_days = (begin - scenario.start).total_seconds() / 86400.0
+    update: dict = {"horizon_days": 7.0 * weeks}
+    if warmup_days + 1e-9 >= float(scenario.warmup_days):
+        update["warmup_days"] = warmup_days
+    else:
+        update["start"] = begin - dt.timedelta(days=float(scenario.warmup_days))
+    out = scenario.model_copy(update=update)
+    return Scenario.model_validate(out.model_dump())  # re-check (e.g. roster dates) on the new timing
+
+
+# --------------------------------------------------------------------------- roster to scenario
+def roster_entries(
+    assignments: pd.DataFrame, units: list[str], shifts: list[str], start_date: dt.date, days: int, ratio_skills: set[str]
+) -> pd.DataFrame:
+    """Nurses counted against the ratio per ``date, shift, unit`` (every cell of the period, zeros included).
+
+    ``assignments`` has ``date, shift, unit, skill`` (``Roster.assignments``); rows with a skill
+    outside ``ratio_skills`` (e.g. healthcare assistants) do not count.
+    """
+    a = assignments[assignments["skill"].isin(ratio_skills)]
+    counts = a.groupby(["date", "shift", "unit"]).size()
+    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+    grid = pd.MultiIndex.from_product([dates, shifts, units], names=["date", "shift", "unit"])
+    out = counts.reindex(grid, fill_value=0).rename("nurses").reset_index()
+    out["nurses"] = out["nurses"].astype(int)
+    return out
+
+
+def with_roster(scenario: Scenario, entries: pd.DataFrame, name: str | None = None) -> Scenario:
+    """The scenario with ``staffing.roster`` replaced by ``entries`` (``date, shift, unit, nurses``), validated."""
+    if scenario.staffing is None:
+        raise ValueError(f"scenario '{scenario.name}' has no staffing section to put a roster in")
+    data = scenario.model_dump()
+    data["staffing"]["roster"] = [
+        {"date": r.date, "shift": r.shift, "unit": r.unit, "nurses": int(r.nurses)} for r in entries.itertuples(index=False)
+    ]
+    if name is not None:
+        data["name"] = name
+    return Scenario.model_validate(data)
+
+
+def nurse_hours(scenario: Scenario) -> dict[str, float]:
+    """Nurse-hours on duty per staffed unit over the observation window (weekly pattern, dated roster entries first).
+
+    A shift that straddles an edge of the window counts only its hours inside it.
+    """
+    if scenario.staffing is None or not scenario.shifts:
+        return {}
+    lo = scenario.start + dt.timedelta(hours=scenario.warmup_h)
+    hi = scenario.start + dt.timedelta(hours=scenario.end_h)
+    lengths = S.shift_hours(scenario)
+    rostered = {(e.unit, e.shift, e.date): e.nurses for e in scenario.staffing.roster}
+    out = {u: 0.0 for u in scenario.staffing.units}
+    day = lo.date() - dt.timedelta(days=1)
+    while day <= hi.date():
+        for name, sh in scenario.shifts.items():
+            begin = dt.datetime.combine(day, dt.time(0), tzinfo=scenario.start.tzinfo) + dt.timedelta(hours=sh.start_h)
+            end = begin + dt.timedelta(hours=lengths[name])
+            overlap_h = (min(end, hi) - max(begin, lo)).total_seconds() / 3600.0
+            if overlap_h <= 0:
+                continue
+            for unit, st in scenario.staffing.units.items():
+                out[unit] += rostered.get((unit, name, day), st.nurses[name]) * overlap_h
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _with_loop_kpis(result: RunResult, scenario: Scenario) -> pd.DataFrame:
+    """The run's KPIs plus ``nurse_hours`` and hospital totals of ratio breaches (``unit = ALL``)."""
+    k = result.kpis
+    reps = sorted(k["rep"].unique())
+    hours = nurse_hours(scenario)
+    rows = [(result.name, rep, "nurse_hours", u, v) for rep in reps for u, v in hours.items()]
+    rows += [(result.name, rep, "nurse_hours", ALL, sum(hours.values())) for rep in reps]
+    breach = k[k["metric"] == "ratio_breach_hours"].groupby("rep")["value"].sum()
+    rows += [(result.name, rep, "ratio_breach_hours", ALL, float(breach.get(rep, 0.0))) for rep in reps]
+    extra = pd.DataFrame(rows, columns=["scenario", "rep", "metric", "unit", "value"])
+    return pd.concat([k, extra], ignore_index=True)
+
+
+def before_after(kpis: pd.DataFrame, before: str, metrics=BEFORE_AFTER_METRICS, confidence: float = 0.95) -> pd.DataFrame:
+    """Paired differences after minus before for ``metrics`` (units, then ALL), with t-intervals."""
+    comp = paired_differences(kpis, before, confidence=confidence, familywise=False)
+    comp = comp[comp["metric"].isin(metrics)].copy()
+    order = {m: i for i, m in enumerate(metrics)}
+    comp["_m"] = comp["metric"].map(order)
+    comp["_u"] = comp["unit"].eq(ALL)
+    return comp.sort_values(["_m", "_u", "unit"]).drop(columns=["_m", "_u"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the loop
+@dataclass(frozen=True)
+class LoopResult:
+    """Everything the closed loop produced (see the module docstring for the steps)."""
+
+    levels: S.StaffingLevels
+    requirements: pd.DataFrame
+    roster: object  # hospital_twin.roster.model.Roster
+    rostered: pd.DataFrame  # date, shift, unit, nurses fed back
+    scenario_before: Scenario
+    scenario_after: Scenario
+    kpis: pd.DataFrame  # both runs, with nurse_hours
+    before_after: pd.DataFrame
+    provenance: dict = field(default_factory=dict)
+
+
+def plan_levels(
+    period: Scenario,
+    *,
+    replications: int,
+    seed: int,
+    service_level: float = 0.95,
+    min_level: float = 0.80,
+    pool: S.Pool = "shift",
+    ratios: Mapping[str, float] | None = None,
+    workers: int = 1,
+    time_limit_s: float = 10.0,
+) -> S.StaffingLevels:
+    """Staffing levels from replications of ``period`` under unconstrained demand (policy ``count_breaches``)."""
+    demand = period
+    if period.staffing is not None and period.staffing.policy != "count_breaches":
+        data = period.model_dump()
+        data["staffing"]["policy"] = "count_breaches"
+        demand = Scenario.model_validate(data)
+    needs_log = any(pc.acuity != 1.0 for pc in period.patient_classes.values())
+    res = run_scenario(demand, replications=replications, seed=seed, workers=workers, keep_log=needs_log)
+    load = S.workload(demand, res.census, res.adt_log)
+    return S.staffing_levels(demand, load, service_level=service_level, min_level=min_level, pool=pool, ratios=ratios,
+                             time_limit_s=time_limit_s, workers=1)
+
+
+def closed_loop(
+    scenario: Scenario,
+    staff,
+    *,
+    rules=None,
+    weeks: int = 4,
+    start_date: dt.date | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    service_level: float = 0.95,
+    min_level: float = 0.80,
+    pool: S.Pool = "shift",
+    skill_mix: S.SkillMix | None = None,
+    leave: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
+    time_limit_s: float = 30.0,
+    workers: int = 1,
+    on_step: Callable[[str], None] | None = None,
+) -> LoopResult:
+    """Simulate, plan staffing levels, roster ``staff``, feed the roster back and compare before and after.
+
+    ``staff`` is a ``StaffTable`` or DataFrame for :func:`hospital_twin.roster.model.build_roster`;
+    ``rules`` a ``RosterRules`` (default: its defaults). Replications and seed default to the
+    scenario's; the plan uses ``seed + 1``, the before and after runs ``seed`` (common random numbers).
+    ``on_step(message)`` is called as each step starts.
+    """
+    from hospital_twin.roster.model import build_roster
+    from hospital_twin.roster.rules import RosterRules
+
+    step = on_step or (lambda _msg: None)
+    if scenario.staffing is None or not scenario.shifts:
+        raise ValueError(f"scenario '{scenario.name}' needs `shifts` and `staffing` (ratios per unit) for the loop")
+    if scenario.warmup_is_auto:
+        raise ValueError("resolve warmup_days: auto first (scenario.with_warmup(...))")
+    n = scenario.replications if replications is None else replications
+    if n < 2:
+        raise ValueError("paired intervals need at least 2 replications")
+    seed = scenario.seed if seed is None else seed
+    start = start_date or default_period_start(scenario)
+    period = period_scenario(scenario, start, weeks)
+    mix = skill_mix or S.SkillMix()
+    days = 7 * weeks
+
+    step(f"planning staffing levels from {n} replications of {start}..{start + dt.timedelta(days=days - 1)}")
+    levels = plan_levels(period, replications=n, seed=seed + 1, service_level=service_level, min_level=min_level,
+                         pool=pool, workers=workers)
+    req = S.requirements(levels.levels, start, weeks, mix)
+
+    step(f"rostering {len(staff)} staff over {days} days")
+    shifts = {name: (sh.start, sh.end) for name, sh in scenario.shifts.items()}
+    roster = build_roster(staff, req, rules or RosterRules(), start_date=start, days=days, shifts=shifts,
+                          leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed, workers=max(workers, 1))
+
+    units = sorted(levels.levels["unit"].unique())
+    rostered = roster_entries(roster.assignments, units, list(scenario.shifts), start, days, mix.ratio_skills)
+    after = with_roster(period, rostered, name=f"{scenario.name} (rostered)")
+
+    step("simulating before and after with common random numbers")
+    res_before = run_scenario(period, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False)
+    res_after = run_scenario(after, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False)
+    kpis = pd.concat([_with_loop_kpis(res_before, period), _with_loop_kpis(res_after, after)], ignore_index=True)
+    comp = before_after(kpis, res_before.name)
+    return LoopResult(
+        levels=levels,
+        requirements=req,
+        roster=roster,
+        rostered=rostered,
+        scenario_before=period,
+        scenario_after=after,
+        kpis=kpis,
+        before_after=comp,
+        provenance={
+            "period_start": start.isoformat(),
+            "weeks": weeks,
+            "replications": n,
+            "seed": seed,
+            "planning_seed": seed + 1,
+            "service_level": service_level,
+            "min_level": min_level,
+            "pool": pool,
+            "stratum_floor": levels.stratum_floor,
+            "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
+                          "per_ratio_nurse": dict(mix.per_ratio_nurse)},
+            "levels_cost_h_per_week": levels.cost_h,
+            "levels_status": levels.status,
+            "roster_status": getattr(roster, "status", None),
+            "roster_objective": getattr(roster, "objective", None),
+            "roster_bound": getattr(roster, "bound", None),
+            "roster_solve_s": getattr(roster, "solve_s", None),
+            "roster_shortfall_min": int(roster.cover["shortfall_min"].sum()) if len(roster.cover) else 0,
+            "roster_shortfall_target": int(roster.cover["shortfall_target"].sum()) if len(roster.cover) else 0,
+            "before_hash": _hash(period),
+            "after_hash": _hash(after),
+        },
+    )
+
+
+def _hash(s: Scenario) -> str:
+    from hospital_twin.experiment import scenario_hash
+
+    return scenario_hash(s)
