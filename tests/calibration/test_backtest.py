@@ -1,0 +1,135 @@
+"""Back-testing a calibration: train before a cut, simulate after it warm-started, compare with what happened.
+
+The known truth is ``scenarios/examples/icu_to_ward.yaml`` simulated for a year. The
+calibration, trained on the first ten months, must predict the last two and a half:
+
+* **band coverage >= 0.70** per unit. A correct model puts an observed day inside the
+  simulated 90% band with probability about 0.9, but neighbouring days are strongly
+  correlated (ward stays last about six days), so ~80 test days carry only ~10-15
+  independent looks: with n_eff = 10 the binomial sd of the share is 0.095, and
+  0.9 - 2 sd = 0.71. Plug-in parameters (estimated, not true) widen the gap a little.
+  A calibration with a mean stay 30% off fails it (checked below);
+* **stay KS distance below the two-sample 1% critical value** per unit;
+* **throughput within 3 simulated sds** (the 90% interval's width / 3.29 is one sd).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hospital_twin.calibration.backtest import TIDY_COLUMNS, backtest, split_at
+from hospital_twin.cli import main
+from hospital_twin.experiment import run_replication
+from hospital_twin.scenario import load_scenario
+from tests.helpers import seed
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CUT = "2025-11-03"
+
+
+@pytest.fixture(scope="module")
+def year_log() -> pd.DataFrame:
+    scn = load_scenario(REPO / "scenarios" / "examples" / "icu_to_ward.yaml")
+    scn = scn.model_copy(update={"horizon_days": 365, "seed": seed(11)})
+    return run_replication(scn, 0, keep_census=False).adt_log
+
+
+@pytest.fixture(scope="module")
+def result(year_log):
+    return backtest(year_log, CUT, replications=40, seed=seed(3))
+
+
+def test_backtest_split_censors_stays_open_at_the_cut():
+    """Training keeps stays that started before the cut; an end (or ready time) after the cut is not known yet."""
+    t = pd.Timestamp("2025-03-01")
+    h = pd.Timedelta(hours=1)
+    log = pd.DataFrame({
+        "patient_id": ["a", "b", "c"], "unit": ["W", "W", "W"],
+        "start": [t - 10 * h, t - 2 * h, t + h], "end": [t - 5 * h, t + 3 * h, t + 9 * h],
+        "ready_to_leave": [t - 6 * h, t + 2 * h, t + 8 * h],
+    })
+    train = split_at(log, t)
+    assert train["patient_id"].tolist() == ["a", "b"]
+    assert train["end"].isna().tolist() == [False, True]
+    assert train["ready_to_leave"].isna().tolist() == [False, True]
+
+
+def test_backtest_daily_occupancy_band_covers_the_observed_days(result):
+    """Every unit: at least 70% of observed days inside the simulated 90% band (see the module docstring)."""
+    s = result.summary.set_index("unit")
+    assert set(s.index) == {"ICU", "WARD"} and (s["days"] >= 80).all()
+    assert (s["band_coverage"] >= 0.70).all(), s
+    assert (s["occupancy_mae"] < 0.25 * s["observed_mean"]).all(), s
+
+
+def test_backtest_stay_distributions_match(result):
+    """KS distance between observed and simulated stays of the test period below the 1% critical value per unit."""
+    k = result.stays.set_index("unit")
+    assert (k["n_observed"] > 100).all()
+    assert (k["ks_d"] < k["ks_d_crit_01"]).all(), k
+
+
+def test_backtest_throughput_within_three_simulated_sds(result):
+    """Admissions and departures per unit: observed within 3 sds of the simulated mean."""
+    t = result.throughput
+    sd = (t["sim_p95"] - t["sim_p05"]) / 3.29
+    assert (np.abs(t["observed"] - t["sim_mean"]) <= 3 * sd).all(), t
+
+
+def test_backtest_tidy_table_has_every_section(result):
+    """backtest.csv is long and tidy: daily rows for each unit, a summary, stays and throughput."""
+    tidy = result.tidy()
+    assert list(tidy.columns) == TIDY_COLUMNS
+    assert set(tidy["section"]) == {"occupancy_daily", "summary", "stays", "throughput"}
+    assert len(tidy[tidy["section"] == "occupancy_daily"]) == result.summary["days"].sum()
+
+
+def test_backtest_detects_a_wrong_stay(year_log):
+    """Metamorphic: a log whose test period has ward stays 40% longer than training fails the coverage or KS checks."""
+    log = year_log.copy()
+    cut = pd.Timestamp(CUT)
+    late = (log["unit"] == "WARD") & (log["start"] >= cut) & log["end"].notna()
+    log.loc[late, "end"] = log.loc[late, "start"] + (log.loc[late, "end"] - log.loc[late, "start"]) * 1.4
+    bad = backtest(log, CUT, replications=20, seed=seed(4))
+    ward = bad.summary.set_index("unit").loc["WARD"]
+    ks = bad.stays.set_index("unit").loc["WARD"]
+    assert ward["band_coverage"] < 0.70 or ks["ks_d"] > ks["ks_d_crit_01"]
+
+
+def test_backtest_cli_writes_the_folder(year_log, tmp_path, capsys):
+    """backtest LOG --train-until --out DIR writes backtest.csv, backtest.html and scenario.yaml; exit 0."""
+    path = tmp_path / "log.csv"
+    year_log.to_csv(path, index=False)
+    out = tmp_path / "bt"
+    assert main(["backtest", str(path), "--train-until", CUT, "--replications", "8", "--test-days", "20",
+                 "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["backtest.csv", "backtest.html", "scenario.yaml"]
+    assert list(pd.read_csv(out / "backtest.csv").columns) == TIDY_COLUMNS
+    load_scenario(out / "scenario.yaml")
+    assert "days inside 90% band" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--train-until", "2024-01-01"], "less than a week of training data"),
+    (["--train-until", "not-a-date"], "is not an ISO 8601 time"),
+    (["--train-until", "2030-01-01"], "no whole day to test"),
+])
+def test_backtest_cli_bad_cut_exits_2(year_log, tmp_path, capsys, argv, needle):
+    """A cut outside the log, or not a time, exits 2 with a message naming the option."""
+    path = tmp_path / "log.csv"
+    year_log.head(300).to_csv(path, index=False)
+    assert main(["backtest", str(path), *argv, "--out", str(tmp_path / "o")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert needle in err and "Traceback" not in err
+
+
+def test_backtest_cli_refuses_shifted_dates(tmp_path, capsys):
+    """A MIMIC-IV folder (dates shifted per patient) cannot be back-tested: exit 2, saying why."""
+    assert main(["backtest", str(FIXTURES / "mimic-iv-demo-mini"), "--train-until", "2150-01-01",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "SHIFTED PER PATIENT" in " ".join(capsys.readouterr().err.split())
