@@ -5,4 +5,6 @@ package imports them all. Like ``cli.py``, these modules are the edge: they pars
 options, call the pure package API, print and write files.
 """
 
+from hospital_twin.commands import roster  # noqa: F401,E402
+from hospital_twin.commands import roster_build  # noqa: F401,E402
 from hospital_twin.commands import calibrate  # noqa: F401,E402

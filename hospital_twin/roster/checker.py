@@ -24,6 +24,7 @@ from hospital_twin.roster.rules import (
     RunRule,
     ShiftClock,
     conflicting_successions,
+    fairness_team as _team,
     night_shift_names,
 )
 from hospital_twin.roster.staff import ANY_SKILL, StaffTable
@@ -294,10 +295,10 @@ def check_roster(
     f = rules.fairness
     for what, counts_by, weight in (("nights", nights_count, f.nights_weight),
                                      ("weekends", weekends_count, f.weekends_weight)):
-        by_grade: dict[str, list[str]] = defaultdict(list)
+        by_grade: dict[str, list[str]] = defaultdict(list)  # per team: home unit and grade
         for m in staff:
             if capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
-                by_grade[m.grade].append(m.staff_id)
+                by_grade[_team(m)].append(m.staff_id)
         for grade, members in by_grade.items():
             if len(members) < 2:
                 continue

@@ -37,6 +37,7 @@ from hospital_twin.roster.rules import (
     RunRule,
     ShiftClock,
     conflicting_successions,
+    fairness_team as _team,
     night_shift_names,
     shift_clocks,
 )
@@ -93,6 +94,7 @@ class Roster:
     shifts: dict[str, tuple[str, str]] = field(default_factory=dict)
     start_date: dt.date | None = None
     days: int = 0
+    leave: pd.DataFrame | None = None
 
     @property
     def penalty(self) -> float:
@@ -182,6 +184,8 @@ class _Model:
         self.shifts = list(clocks)
         self.nights = night_shift_names(clocks, rules)
         self.terms: list[tuple[int, cp_model.IntVar]] = []  # (coefficient, variable) in objective units
+        self.blocks: list[str] = []  # the rule block of each term, for explaining the objective
+        self.block = ""
         self.offset = 0
         self.x: dict[tuple[str, int, str, str, str], cp_model.IntVar] = {}
         self.w: dict[tuple[str, int, str], cp_model.IntVar] = {}
@@ -194,6 +198,7 @@ class _Model:
     def _penalise(self, coef: int, var) -> None:
         if coef:
             self.terms.append((coef, var))
+            self.blocks.append(self.block)
 
     def _and(self, lits: list, name: str):
         """A Boolean equal to the conjunction of ``lits`` (both directions)."""
@@ -306,6 +311,7 @@ class _Model:
             return
         n = len(flags)
         coef = self.units(rule.weight)
+        self.block = name.split("[")[0]
         if rule.max is not None:
             span = rule.max + 1
             for first in range(n - span + 1):
@@ -384,10 +390,10 @@ class _Model:
         for what, weight in (("nights", f.nights_weight), ("weekends", f.weekends_weight)):
             if not weight or (what == "nights" and not self.nights):
                 continue
-            by_grade: dict[str, list[str]] = defaultdict(list)
+            by_grade: dict[str, list[str]] = defaultdict(list)  # per team: home unit and grade
             for m in self.table:
                 if capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
-                    by_grade[m.grade].append(m.staff_id)
+                    by_grade[_team(m)].append(m.staff_id)
             for grade, members in by_grade.items():
                 if len(members) < 2:
                     continue
@@ -479,15 +485,20 @@ def build_roster(
     model.add_variables()
     model.add_rest()
     model.add_night_caps()
+    model.block = "cover"
     model.add_cover()
+    model.block = "contract_hours"
     model.add_contract_hours()
+    model.block = "runs"
     model.add_runs()
+    model.block = "weekends"
     worked_weekends = model.add_weekends()
+    model.block = "requests"
     model.add_requests()
+    model.block = "fairness"
     model.add_fairness(worked_weekends)
     model.objective()
-    if hint is not None and len(hint):
-        model.hint(hint)
+    model.hint(hint if hint is not None else pd.DataFrame(columns=["staff_id", "date", "shift", "unit"]))
     log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(table), days)
 
     solver = cp_model.CpSolver()
@@ -508,11 +519,14 @@ def build_roster(
             mem = table.by_id[sid]
             start, end = shift_times(dates[d], clocks[k], mem.time_zone)
             rows.append((sid, mem.name, dates[d], k, u, s, start, end))
-    assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).sort_values(["staff_id", "date"], kind="stable")
-    assignments = assignments.reset_index(drop=True)
+    assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).astype({"start": object, "end": object})
+    assignments = assignments.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)
 
     check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq)
-    objective = solver.objective_value / SCALE if model.terms else 0.0
+    # The objective of the returned solution, from its penalty variables: CP-SAT 9.15 can report
+    # in objective_value the cost of an earlier incumbent than the solution it returns.
+    values = solver.response_proto.solution
+    objective = (model.offset + sum(c * values[v.index] for c, v in model.terms)) / SCALE
     bound = solver.best_objective_bound / SCALE if model.terms else 0.0
     if check.hard:
         log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
@@ -532,4 +546,5 @@ def build_roster(
         shifts={k: (c.start, c.end) for k, c in clocks.items()},
         start_date=start_date,
         days=days,
+        leave=lv,
     )

@@ -38,6 +38,7 @@ __all__ = [
     "shift_clocks",
     "night_shift_names",
     "conflicting_successions",
+    "fairness_team",
 ]
 
 SCALE = 6000
@@ -145,11 +146,12 @@ class RequestRules(_Rules):
 
 
 class FairnessRules(_Rules):
-    """Spread nights and weekends evenly within each grade, pro rata to capacity.
+    """Spread nights and weekends evenly within each team (home unit and grade; the float pool
+    is a team of its own per grade), pro rata to capacity.
 
     A member's capacity is contract hours x days not on leave; their score is the count
-    (nights, or weekends worked) x round(100 x largest capacity in the grade / their
-    capacity). The cost is ``weight`` x (max score - min score) / 100 per grade, i.e.
+    (nights, or weekends worked) x round(100 x largest capacity in the team / their
+    capacity). The cost is ``weight`` x (max score - min score) / 100 per team, i.e.
     ``weight`` per night (weekend) of spread between full-time equivalents. Staff with no
     capacity, and for nights those with ``max_nights_per_4w`` 0, are left out.
     """
@@ -260,3 +262,9 @@ def conflicting_successions(clocks: dict[str, ShiftClock], rules: RosterRules) -
                     out.add((a, gap, b))
     out |= {(a, 1, b) for a, b in rules.rest.forbidden_successions}
     return out
+
+
+def fairness_team(member) -> str:
+    """The team a member's nights and weekends are compared within: ``"<home unit> <grade>"``."""
+    unit = "float pool" if member.float_pool else member.home_unit
+    return f"{unit} {member.grade}"

@@ -250,6 +250,8 @@ class RequestRow(_Row):
     def _text(cls, v: Any) -> Any:
         if _blank(v):
             return ""
+        if isinstance(v, bool):  # YAML 1.1 reads unquoted on/off as true/false
+            return "on" if v else "off"
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         s = str(v).strip()

@@ -174,8 +174,8 @@ def test_load_extends_missing_base_and_cycle(tmp_path):
 
 
 def test_load_every_shipped_scenario_validates():
-    """Every YAML file under scenarios/ is a valid scenario."""
-    files = sorted(SCENARIOS.rglob("*.yaml"))
+    """Every YAML file under scenarios/ is a valid scenario (scenarios/staff/ holds roster rules, tested apart)."""
+    files = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.relative_to(SCENARIOS).parts[0] != "staff")
     assert len(files) >= 2
     for f in files:
         load_scenario(f)
