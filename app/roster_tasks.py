@@ -56,7 +56,7 @@ def _staffing(p: dict, progress) -> dict:
 def _roster(p: dict, progress, folder: Path) -> dict:
     import pandas as pd
 
-    from hospital_twin.roster.io import read_staff
+    from hospital_twin.roster.io import read_leave, read_requests, read_rules, read_staff
     from hospital_twin.roster.model import RosterError, build_roster
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
@@ -71,10 +71,28 @@ def _roster(p: dict, progress, folder: Path) -> dict:
         raise ValueError("no staffing levels for the chosen units")
     start: dt.date = p["start_date"]
     req = requirements(levels, start, p["weeks"], SkillMix(p["skill"]))
+    if p.get("nic"):  # one nurse in charge on every shift, besides the ratio nurses
+        nic = req[req["skill"] == p["skill"]][["date", "unit", "shift"]].drop_duplicates().assign(skill="NIC", min=1,
+                                                                                                  target=1)
+        req = pd.concat([req, nic], ignore_index=True)
+    rules = read_rules(p["rules"]) if p.get("rules") else RosterRules()
+    leave = read_leave(p["leave"], table) if p.get("leave") else None
+    requests = read_requests(p["requests"], table, p["shifts"]) if p.get("requests") else None
+    # only the staff of the units rostered (and the float pool): the others would show as hours short
+    from hospital_twin.roster.staff import StaffTable
+
+    table = StaffTable([m for m in table if m.home_unit in units or m.float_pool])
+    if not len(table):
+        raise ValueError(f"nobody in the staff file works on {', '.join(units)} (home_unit) or in the float pool")
+    kept = {m.staff_id for m in table}
+    if leave is not None:
+        leave = leave[leave["staff_id"].isin(kept)].reset_index(drop=True)
+    if requests is not None:
+        requests = requests[requests["staff_id"].isin(kept)].reset_index(drop=True)
     progress(0, 0, f"rostering {len(table)} staff over {7 * p['weeks']} days (up to {p['time_limit_s']:g} s)")
     try:
-        roster = build_roster(table, req, RosterRules(), start_date=start, days=7 * p["weeks"], shifts=p["shifts"],
-                              time_limit_s=p["time_limit_s"], workers=2, seed=0)
+        roster = build_roster(table, req, rules, start_date=start, days=7 * p["weeks"], shifts=p["shifts"],
+                              leave=leave, requests=requests, time_limit_s=p["time_limit_s"], workers=2, seed=0)
     except RosterInputError as exc:
         raise ValueError("the staff file or the requirements cannot be used:\n" +
                          "\n".join(str(x) for x in exc.problems)) from None

@@ -67,15 +67,21 @@ st.caption(f"Nurse-hours per week: target {cost['target']:,.0f}, minimum {cost['
 # --------------------------------------------------------------------------- step 2: roster
 st.subheader("2. Roster")
 staff_dir = state.SCENARIO_DIR / "staff"
-examples = sorted([p for p in staff_dir.glob("*") if p.suffix.lower() in (".csv", ".yaml", ".yml")]) \
-    if staff_dir.is_dir() else []
-opts = ([f"Example: {p.name}" for p in examples]) + ["Upload my staff file"]
+example = staff_dir / "staff.csv"
+opts = (["Example staff of the baseline hospital (432 nurses, with leave and requests)"] if example.is_file() else [])
+opts.append("Upload my staff file")
 pick = st.radio("Staff file", opts, horizontal=True, key="ro_staff_src",
                 help="Columns: staff_id, name, grade, skills (separated by ;), home_unit, float_pool, "
                      "contract_hours_per_week, max_nights_per_4w, time_zone.")
 staff_path = None
-if pick.startswith("Example: "):
-    staff_path = staff_dir / pick.removeprefix("Example: ")
+extras: dict[str, str] = {}
+if pick.startswith("Example"):
+    staff_path = example
+    for name in ("leave", "requests"):
+        if (staff_dir / f"{name}.csv").is_file():
+            extras[name] = str(staff_dir / f"{name}.csv")
+    if (staff_dir / "rules.yaml").is_file():
+        extras["rules"] = str(staff_dir / "rules.yaml")
 else:
     up = st.file_uploader("Staff file (CSV or YAML, at most 2 MB)", type=["csv", "yaml", "yml"], key="ro_staff_upload")
     if up is not None:
@@ -114,7 +120,8 @@ except (ValueError, OSError) as exc:
 home_units = sorted({m.home_unit for m in staff})
 skills = sorted({s for m in staff for s in m.skills})
 level_units = sorted(set(levels["unit"]))
-default_units = [u for u in level_units if u in home_units] or level_units[:1]
+with_staff = [u for u in level_units if u in home_units]
+default_units = (["ICU"] if "ICU" in with_staff else with_staff[:1]) or level_units[:1]
 st.caption(f"{len(staff)} staff; home units {', '.join(home_units)}; skills {', '.join(skills)}.")
 c1, c2, c3, c4 = st.columns(4)
 start = c1.date_input("First day", value=scenario.start.date(), key="ro_start", format="YYYY-MM-DD")
@@ -122,13 +129,18 @@ weeks = c2.number_input("Weeks", min_value=1, max_value=8, value=2, step=1, key=
 skill = c3.selectbox("Skill that carries the ratio", skills, index=skills.index("RN") if "RN" in skills else 0,
                      key="ro_skill")
 limit = c4.number_input("Solver time limit (s)", min_value=5, max_value=300, value=20, step=5, key="ro_limit")
-units = st.multiselect("Units to roster", level_units, default=default_units, key="ro_units")
+units = st.multiselect("Units to roster", level_units, default=default_units, key="ro_units",
+                       help="One unit rosters in seconds; all units of a large staff list take the full time limit.")
+nic = False
+if "NIC" in skills:
+    nic = st.checkbox("Also one nurse in charge (NIC) on every shift", value=True, key="ro_nic")
 if not units:
     st.info("Pick at least one unit.")
     st.stop()
 staff_hash = hashlib.sha256(staff_path.read_bytes()).hexdigest()
 extra = json.dumps({"levels": jobs.job_key("staffing", *shown), "staff": staff_hash, "start": str(start),
-                    "weeks": int(weeks), "skill": skill, "limit": int(limit), "units": units}, sort_keys=True)
+                    "weeks": int(weeks), "skill": skill, "limit": int(limit), "units": units, "nic": nic,
+                    "extras": extras}, sort_keys=True)
 rargs = ("", 0, 0, extra)
 rkey = jobs.job_key("roster", *rargs)
 if st.button("Build the roster", type="primary", key="ro_build_btn"):
@@ -136,7 +148,8 @@ if st.button("Build the roster", type="primary", key="ro_build_btn"):
     if not jobs.cached(rkey):
         ui.launch("roster", "roster", rkey, {"step": "roster", "levels": levels, "staff_path": str(staff_path),
                                               "start_date": start, "weeks": int(weeks), "skill": skill,
-                                              "units": units, "shifts": lev["shifts"], "time_limit_s": float(limit)},
+                                              "units": units, "shifts": lev["shifts"], "time_limit_s": float(limit),
+                                              "nic": nic, **extras},
                   label="Building the roster")
 status = ui.job_panel("roster")
 rshown = st.session_state.get("ro_roster_args")

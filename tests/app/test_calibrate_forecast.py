@@ -1,0 +1,89 @@
+"""AppTest: the Calibrate page (shipped samples, bad uploads) and the Forecast page."""
+
+from __future__ import annotations
+
+from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
+
+
+def test_calibrate_shipped_sample_fits_and_offers_the_scenario(app):
+    """The MIMIC-IV extract is read, fitted in the worker, and its scenario offered for download."""
+    app.switch_page("app_pages/calibrate.py").run()
+    app.selectbox(key="cal_sample").set_value(
+        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("MIMIC"))).run()
+    app.button(key="cal_run_btn").click().run()
+    wait_for_jobs(app)
+    no_exception(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Rows read"] == "31"
+    assert int(metrics["Used"]) + int(metrics["Rejected"]) + int(metrics["Ignored (no unit change)"].replace(",", "")) == 31
+    assert any(w.value.startswith("Dates are SHIFTED") for w in app.warning)
+    assert app.dataframe
+    labels = [b.label for b in app.get("download_button")]
+    assert "Download the calibrated scenario (YAML)" in labels
+    result = app.session_state["cal_args"]
+    import ui
+
+    yaml_text = ui.load_result("calibrate", *result)["yaml"]
+    import state
+
+    scn = state.scenario_from_text(yaml_text, "calibrated.yaml")  # the fitted scenario validates
+    assert scn.units
+
+
+def test_calibrate_use_as_current_scenario(app):
+    """'Use it as the current scenario' makes the other pages work on the fitted scenario."""
+    app.switch_page("app_pages/calibrate.py").run()
+    app.selectbox(key="cal_sample").set_value(
+        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("Sepsis"))).run()
+    app.button(key="cal_run_btn").click().run()
+    wait_for_jobs(app)
+    app.button(key="cal_use_btn").click().run()
+    no_exception(app)
+    app.switch_page("app_pages/scenario.py").run()
+    no_exception(app)
+    assert any("calibrated.yaml" in s.value for s in app.success)
+
+
+def test_calibrate_upload_binary_and_bad_columns(app):
+    """A binary file and a CSV without the ADT columns get messages in words."""
+    app.switch_page("app_pages/calibrate.py").run()
+    app.radio(key="cal_source").set_value("Upload my ADT log").run()
+    app.file_uploader(key="cal_log_upload").set_value(("log.csv", b"\x00\x01\x02binary", "text/csv")).run()
+    no_exception(app)
+    assert any("binary file" in e.value for e in app.error)
+    app.file_uploader(key="cal_log_upload").set_value(("log.csv", b"a,b\n1,2\n", "text/csv")).run()
+    app.button(key="cal_run_btn").click().run()
+    wait_for_jobs(app)
+    no_exception(app)
+    assert any("patient_id" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_forecast_from_last_run_fan_chart_and_p_full(app):
+    """A census taken from the last run's log gives a 72-hour fan chart and the chance each unit is full."""
+    app.switch_page("app_pages/run.py").run()
+    short_run_settings(app, horizon=5, warmup=7, reps=2)
+    app.button(key="run_btn").click().run()
+    wait_for_jobs(app)
+    app.switch_page("app_pages/forecast.py").run()
+    no_exception(app)
+    app.number_input(key="fc_reps").set_value(20).run()
+    app.button(key="fc_run_btn").click().run()
+    wait_for_jobs(app)
+    no_exception(app)
+    assert charts(app)
+    table = app.dataframe[0].value
+    assert {"unit", "beds", "chance full at some hour"} <= set(table.columns)
+    assert table["chance full at some hour"].between(0, 1).all()
+    assert "in 72 h (90% range)" in table.columns
+
+
+def test_forecast_bad_snapshot_names_the_line(app):
+    """A snapshot naming an unknown unit is refused with its line number."""
+    app.switch_page("app_pages/forecast.py").run()
+    app.radio(key="fc_source").set_value("Upload a snapshot (CSV)").run()
+    snap = b"patient_id,unit,unit_start\np1,MED,2025-01-05T10:00:00\np2,NOWHERE,2025-01-05T11:00:00\n"
+    app.file_uploader(key="fc_snap_upload").set_value(("snap.csv", snap, "text/csv")).run()
+    no_exception(app)
+    assert any("cannot be used" in e.value for e in app.error)
+    text = " ".join(m.value for m in app.markdown)
+    assert "line 3" in text and "NOWHERE" in text

@@ -1,0 +1,117 @@
+"""The app's helpers: verdict wording, levers, safe uploads (pure functions, no Streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import charts
+import state
+from hospital_twin.scenario import ScenarioError, load_scenario
+from tests.conftest import SCENARIOS
+
+
+def _comparison(rows):
+    cols = ["metric", "unit", "scenario", "baseline", "scenario_mean", "baseline_mean", "diff_mean", "diff_ci_low",
+            "diff_ci_high", "significant", "n_reps", "confidence"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+
+
+@pytest.fixture(scope="module")
+def pair():
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    more = load_scenario(SCENARIOS / "whatif" / "more_icu_beds.yaml")
+    return base, more
+
+
+def test_verdict_clear_cut_in_words(pair):
+    """A negative interval reads as a cut with the interval as positive magnitudes, smaller first."""
+    base, more = pair
+    c = _comparison([("ed_boarding_mean_h", "ED", more.name, base.name, 2.3, 3.5, -1.2, -1.6, -0.8, True, 10, 0.95)])
+    [(sentence, clear)] = charts.verdicts(c, [base, more])
+    assert sentence == "4 more ICU beds cut the mean ED boarding time by 1.20 h (0.80 to 1.60 h)."
+    assert clear
+
+
+def test_verdict_interval_spanning_zero_is_no_clear_difference(pair):
+    """An interval that includes 0 never reads as an effect."""
+    base, more = pair
+    c = _comparison([("wait_for_bed_mean_h", "ALL", more.name, base.name, 1.0, 1.1, -0.1, -0.3, 0.1, False, 10, 0.95)])
+    [(sentence, clear)] = charts.verdicts(c, [base, more])
+    assert sentence.startswith("4 more ICU beds made no clear difference to the mean wait for a bed")
+    assert "includes 0" in sentence
+    assert not clear
+
+
+def test_verdict_shares_in_percentage_points_and_raised(pair):
+    """Shares are worded in percentage points; a positive interval reads as raised."""
+    base, more = pair
+    c = _comparison([("utilisation", "ALL", more.name, base.name, 0.9, 0.88, 0.02, 0.01, 0.03, True, 10, 0.95)])
+    [(sentence, _)] = charts.verdicts(c, [base, more])
+    assert sentence == "4 more ICU beds raised bed occupancy by 2.0 percentage points (1.0 to 3.0 percentage points)."
+
+
+def test_change_phrase_names_the_scenario_when_more_than_beds_change(pair):
+    base, _ = pair
+    surge = load_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
+    assert charts.change_phrase(base, surge) == f"“{surge.name}”"
+
+
+def test_levers_round_trip_unchanged(pair):
+    """Applying the levers as they stand changes nothing."""
+    base, _ = pair
+    data = state.scenario_dict(base)
+    assert state.apply_levers(data, state.levers_of(base)) == data
+
+
+def test_levers_volume_surge_window_and_escalation(pair):
+    """Each lever lands in the field the package validates."""
+    import datetime as dt
+
+    base, _ = pair
+    lv = state.levers_of(base)
+    lv.volume_pct = 110
+    lv.surge_factor, lv.surge_from, lv.surge_to = 1.2, dt.date(2025, 2, 3), dt.date(2025, 2, 17)
+    lv.discharge_window = (8, 20)
+    lv.escalation["MED"] = 6
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    assert scn.arrivals[0].per_day == pytest.approx(base.arrivals[0].per_day * 1.1)
+    assert scn.arrivals[0].multipliers[-1].factor == 1.2
+    assert scn.discharge.window_hours == (8, 20)
+    assert scn.units["MED"].escalation.beds == 6
+
+
+def test_lever_of_maps_issue_fields_to_widgets():
+    from hospital_twin.scenario import Issue
+
+    assert state.lever_of(Issue("f", 3, "units.ICU.beds", "x")) == ("beds", "ICU")
+    assert state.lever_of(Issue("f", 3, "arrivals[2].multipliers[0]", "x"))[0] == "surge"
+    assert state.lever_of(Issue("f", 3, "discharge", "x"))[0] == "discharge"
+
+
+@pytest.mark.parametrize(("name", "shown"), [("../../etc/passwd", "passwd"), ("C:\\x\\..\\evil.yaml", "evil.yaml"),
+                                             (".hidden\x07.yaml", "hidden.yaml"), ("", "upload")])
+def test_display_name_strips_folders_and_control_characters(name, shown):
+    assert state.display_name(name) == shown
+
+
+def test_yaml_alias_bomb_refused_quickly():
+    """A billion-laughs document is refused before anything expands it."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i, k in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        levels.append(f"{k}: &{k} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    with pytest.raises(state.UploadError, match="YAML bomb"):
+        state.scenario_from_text("\n".join(levels) + "\nname: x\n", "bomb.yaml")
+
+
+def test_shipped_anchors_are_not_a_bomb():
+    """The baseline's own anchors (&ed_hod) pass the check."""
+    text = (SCENARIOS / "baseline.yaml").read_text()
+    state.check_yaml_safe(text, "baseline.yaml")
+
+
+def test_extends_outside_scenarios_refused():
+    with pytest.raises(ScenarioError, match="not a shipped scenario"):
+        state.scenario_from_text("extends: ../../pyproject.toml\nname: x\n", "x.yaml")
