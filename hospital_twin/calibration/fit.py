@@ -81,7 +81,7 @@ Beds (:class:`CapacityFit`)
     (an estimate and flagged as one; a lower bound when the unit was never full). When
     the dates were shifted per patient (MIMIC, Sepsis logs), concurrency means nothing:
     beds come from the table or a stated default, arrival rates are not estimated (they
-    are set so that the offered load is 0.85 of the beds, loudly flagged), and neither
+    are set so that the busiest unit's offered load is 0.85 of its beds, loudly flagged), and neither
     is seasonality.
 
 This module is pure: DataFrames in, objects out; no file access, no printing.
@@ -1597,7 +1597,7 @@ class WaitFit:
 
 # =========================================================================== everything
 TARGET_LOAD = 0.85
-"""With shifted dates, arrival rates are set so that the offered load is this share of the beds."""
+"""With shifted dates, arrival rates are set so that the busiest unit's offered load is this share of its beds."""
 
 
 @dataclass
@@ -1721,19 +1721,21 @@ class Calibration:
         streams = self.arrivals.streams_
         if not self.dates_shifted:
             return {s.name: s.per_day for s in streams}
-        # Rates cannot be measured: scale the streams' shares so that the offered load is TARGET_LOAD of the beds.
+        # Rates cannot be measured: scale the streams' shares so that the busiest unit's offered load is
+        # TARGET_LOAD of its beds (a load set on the beds pooled over units overloads the unit with the longest
+        # stays and gridlocks the rest behind it).
         unit_los, class_los = self._los_specs()
         shorthand, class_routes = self.routes.scenario_routes()
-        load_per_unit_rate = 0.0
+        load_per_rate: dict[str, float] = {}
         for st in streams:
             routes = {**shorthand, **class_routes.get(st.patient_class, {})}
             visits = _expected_visits(st.unit, routes)
             for u, v in visits.items():
                 spec = class_los.get(st.patient_class, {}).get(u) or unit_los.get(u)
-                mean_h = _spec_mean_h(spec)
-                load_per_unit_rate += st.share * v * mean_h / 24.0
-        beds = sum(b for u, b in self.capacity.beds_.items() if self._unit_kind(u) != "ed") or sum(self.capacity.beds_.values())
-        total = TARGET_LOAD * beds / load_per_unit_rate if load_per_unit_rate > 0 else 1.0
+                load_per_rate[u] = load_per_rate.get(u, 0.0) + st.share * v * _spec_mean_h(spec) / 24.0
+        ratios = [TARGET_LOAD * self.capacity.beds_[u] / x for u, x in load_per_rate.items()
+                  if x > 0 and u in self.capacity.beds_]
+        total = min(ratios) if ratios else 1.0
         return {s.name: s.share * total for s in streams}
 
     # ------------------------------------------------------------------ provenance
@@ -1945,7 +1947,7 @@ def calibrate(
     flags = []
     if dates_shifted:
         flags.append(
-            f"ARRIVAL RATES NOT FROM DATA: the streams' shares are scaled so that the offered load is {TARGET_LOAD:.2f} of the beds"
+            f"ARRIVAL RATES NOT FROM DATA: the streams' shares are scaled so that the busiest unit's offered load is {TARGET_LOAD:.2f} of its beds"
         )
     src = [source] if isinstance(source, str) else list(source or [])
     return Calibration(

@@ -378,8 +378,8 @@ def build_calibration_report(
         page.add('<div class="callout">' + _e(dates.sentence()) +
                  "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted below.</li>"
                  "<li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the scenario uses "
-                 "stated defaults (beds from a capacity table or a default; arrival rates set so the offered load is "
-                 "0.85 of the beds), flagged in its provenance comments.</li></ul></div>")
+                 "stated defaults (beds from a capacity table or a default; arrival rates set so the busiest unit's "
+                 "offered load is 0.85 of its beds), flagged in its provenance comments.</li></ul></div>")
     else:
         page.add(f'<p class="note">{_e(dates.sentence())}</p>')
     for a in attribution(reads):
