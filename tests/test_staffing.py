@@ -226,3 +226,28 @@ def test_skill_mix_nurse_in_charge_counts_towards_the_ratio():
     assert mix.split(5) == {"RN": 4, "NIC": 1, "HCA": 3}
     assert mix.split(0) == {"RN": 0, "NIC": 0, "HCA": 0}
     assert mix.ratio_skills == {"RN", "NIC"}
+
+
+def test_cli_staffing_writes_requirements_atomically(tmp_path, capsys):
+    """`hospital-twin staffing` writes requirements.csv (a nurse in charge among the RNs) and levels; bad input exits 2."""
+    from hospital_twin.cli import main
+    from hospital_twin.scenario import dump_scenario
+
+    scn_file = tmp_path / "weekly.yaml"
+    scn_file.write_text(dump_scenario(weekly_scenario(replications=3)))
+    out = tmp_path / "levels"
+    assert main(["staffing", str(scn_file), "--weeks", "2", "--in-charge", "NIC=1", "--out", str(out)]) == 0
+    req = pd.read_csv(out / "requirements.csv", parse_dates=["date"])
+    assert list(req.columns) == S.REQUIREMENT_COLUMNS
+    assert set(req["skill"]) == {"RN", "NIC"} and set(req["unit"]) == {"A", "B"}
+    assert req["date"].min() == pd.Timestamp("2025-01-20") and req["date"].nunique() == 14
+    levels = pd.read_csv(out / "levels.csv")
+    nic = req[req["skill"] == "NIC"].set_index(["date", "unit", "shift"])["target"]
+    rn = req[req["skill"] == "RN"].set_index(["date", "unit", "shift"])["target"]
+    assert sorted((nic + rn).tolist()) == sorted(levels["target"].tolist() * 2)
+    assert (out / "staffing.json").exists() and "written to" in capsys.readouterr().out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".levels")]
+    assert main(["staffing", str(scn_file), "--out", str(tmp_path / "x"), "--start", "2025-13-01"]) == 2
+    assert main(["staffing", str(scn_file), "--out", str(tmp_path / "x"), "--pool", "ward"]) == 2
+    assert main(["staffing", str(scn_file), "--out", str(tmp_path / "x"), "--in-charge", "NIC"]) == 2
+    assert "SKILL=NUMBER" in capsys.readouterr().err

@@ -1,0 +1,316 @@
+"""``hospital-twin staffing`` (levels from simulated demand) and ``hospital-twin staff`` (the closed loop).
+
+``staffing SCENARIO --weeks W --out DIR`` writes the cover requirements a roster needs;
+``staff SCENARIO --staff staff.csv --weeks W --out DIR`` also rosters the staff, feeds the
+roster back into the scenario and reports the KPIs before and after. Both write their
+folder atomically (a temporary sibling renamed into place when complete).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hospital_twin.cli import InputError, app, err_console, out_console
+
+_POOLS = ("shift", "unit", "stratum")
+
+StartOpt = Annotated[str | None, typer.Option(
+    help="First day of the period, YYYY-MM-DD (default: the first Monday after the warm-up).")]
+WeeksOpt = Annotated[int, typer.Option(min=1, max=12, help="Length of the period in weeks.")]
+LevelOpt = Annotated[float, typer.Option(
+    "--service-level", min=0.01, max=1.0, help="Share of shift-hours in which the ratio must hold (target levels).")]
+MinLevelOpt = Annotated[float, typer.Option(
+    "--min-level", min=0.01, max=1.0, help="Share of hours of every unit, shift and weekday for the minimum levels.")]
+PoolOpt = Annotated[str, typer.Option(
+    help="Where the service level must hold: shift (each unit and shift over the week), unit, or stratum "
+    "(every unit, shift and weekday: the quantile rule).")]
+RepsOpt = Annotated[int | None, typer.Option(min=2, help="Replications (default: the scenario's).")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Base seed (default: the scenario's).")]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="Worker processes for the replications.")]
+RatioSkillOpt = Annotated[str, typer.Option(help="Skill that carries the nurse-to-patient ratio.")]
+InChargeOpt = Annotated[list[str] | None, typer.Option(
+    "--in-charge", help="SKILL=N: N of the ratio nurses on every shift hold SKILL (e.g. NIC=1); repeatable.")]
+PerNurseOpt = Annotated[list[str] | None, typer.Option(
+    "--per-nurse", help="SKILL=K: K staff of SKILL per ratio nurse on top, rounded up (e.g. HCA=0.5); repeatable.")]
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: a date YYYY-MM-DD is expected (got '{text}')") from None
+
+
+def _pairs(values: list[str] | None, option: str, cast) -> dict:
+    out = {}
+    for v in values or []:
+        skill, sep, num = v.partition("=")
+        try:
+            if not sep or not skill.strip():
+                raise ValueError
+            out[skill.strip()] = cast(num)
+        except ValueError:
+            raise InputError(f"{option}: SKILL=NUMBER is expected (got '{v}')") from None
+    return out
+
+
+def _skill_mix(ratio_skill: str, in_charge: list[str] | None, per_nurse: list[str] | None):
+    from hospital_twin.staffing import SkillMix
+
+    try:
+        return SkillMix(ratio_skill, _pairs(per_nurse, "--per-nurse", float), _pairs(in_charge, "--in-charge", int))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _scenario(path: Path, seed: int | None, workers: int):
+    from hospital_twin.scenario import load_scenario
+
+    scn = load_scenario(path)
+    if scn.staffing is None or not scn.shifts:
+        raise InputError(f"{path}: staffing: the scenario needs `shifts` and `staffing.units` with patients_per_nurse")
+    if scn.warmup_is_auto:
+        from hospital_twin.warmup import choose_warmup
+
+        with err_console.status(f"{scn.name}: choosing the warm-up (MSER-5)"):
+            scn = choose_warmup(scn, seed=seed, workers=workers).apply(scn)
+    return scn
+
+
+def _period(scn, path: Path, start: dt.date | None, weeks: int):
+    from hospital_twin.staffing_loop import default_period_start, period_scenario
+
+    start = start or default_period_start(scn)
+    try:
+        return start, period_scenario(scn, start, weeks)
+    except ValueError as exc:
+        raise InputError(f"{path}: --start {start}: {exc}") from None
+
+
+def _check_pool(pool: str) -> None:
+    if pool not in _POOLS:
+        raise InputError(f"--pool: expected one of {', '.join(_POOLS)}, got '{pool}'")
+
+
+class _AtomicDir:
+    """A temporary sibling folder that replaces ``out`` only when the block completes."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        os.chmod(self.tmp, 0o755)
+        if self.out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
+            os.replace(self.out, old / self.out.name)
+            os.replace(self.tmp, self.out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.out)
+
+
+def _write_levels(tmp: Path, levels, req) -> list[str]:
+    req.to_csv(tmp / "requirements.csv", index=False)
+    from hospital_twin.staffing import WEEKDAYS
+
+    lv = levels.levels.copy()
+    lv.insert(3, "day", lv["weekday"].map(dict(enumerate(WEEKDAYS))))
+    lv.to_csv(tmp / "levels.csv", index=False)
+    levels.coverage.to_csv(tmp / "coverage.csv", index=False)
+    return ["requirements.csv", "levels.csv", "coverage.csv"]
+
+
+def _print_levels(levels, title: str) -> None:
+    from hospital_twin.staffing import WEEKDAYS
+
+    t = Table(title=title, title_justify="left")
+    t.add_column("unit")
+    t.add_column("shift")
+    for d in WEEKDAYS:
+        t.add_column(d, justify="right", no_wrap=True)
+    t.add_column("in-sample", justify="right", no_wrap=True)
+    cov = levels.coverage[levels.coverage["levels"] == "target"]
+    for (unit, shift), g in levels.levels.groupby(["unit", "shift"], sort=True):
+        by_day = {int(r.weekday): f"{r.target}/{r.min}" for r in g.itertuples(index=False)}
+        c = cov[(cov["unit"] == unit) & (cov["shift"] == shift)] if "shift" in cov else cov[cov["unit"] == unit]
+        share = f"{100 * c['covered'].sum() / c['hours'].sum():.1f}%" if len(c) else ""
+        t.add_row(unit, shift, *[by_day.get(i, "") for i in range(7)], share)
+    out_console.print(t)
+    c = levels.cost_h
+    saving = 100 * (1 - c["target"] / c["rule_target"]) if c["rule_target"] else 0.0
+    out_console.print(
+        f"nurse-hours per week: target {c['target']:,.1f}, min {c['min']:,.1f}; the per-stratum quantile rule "
+        f"{c['rule_target']:,.1f} (SAA saves {saving:.1f}%)"
+    )
+
+
+# --------------------------------------------------------------------------- staffing
+@app.command()
+def staffing(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file with shifts and staffing ratios.", show_default=False)],
+    *,
+    weeks: WeeksOpt = 4,
+    out: Annotated[Path, typer.Option(help="Output folder (written atomically).", show_default=False)],
+    start: StartOpt = None,
+    service_level: LevelOpt = 0.95,
+    min_level: MinLevelOpt = 0.80,
+    pool: PoolOpt = "shift",
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = 1,
+    ratio_skill: RatioSkillOpt = "RN",
+    in_charge: InChargeOpt = None,
+    per_nurse: PerNurseOpt = None,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="CP-SAT time limit per unit in seconds.")] = 10.0,
+) -> None:
+    """Nurses per unit, shift and day meeting a service level at least cost (SAA with CP-SAT): requirements.csv."""
+    from hospital_twin.staffing import requirements
+    from hospital_twin.staffing_loop import plan_levels
+
+    _check_pool(pool)
+    if min_level > service_level:
+        raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
+    mix = _skill_mix(ratio_skill, in_charge, per_nurse)
+    scn = _scenario(file, seed, workers)
+    start_date, period = _period(scn, file, _date(start, "--start"), weeks)
+    n = replications or scn.replications
+    seed = scn.seed if seed is None else seed
+    with err_console.status(f"{scn.name}: {n} replications of {start_date} + {weeks} weeks, then the SAA"):
+        levels = plan_levels(period, replications=n, seed=seed, service_level=service_level, min_level=min_level,
+                             pool=pool, workers=workers, time_limit_s=time_limit)  # type: ignore[arg-type]
+    req = requirements(levels.levels, start_date, weeks, mix)
+    with _AtomicDir(out) as tmp:
+        files = _write_levels(tmp, levels, req)
+        info = {"scenario": scn.name, "source_file": str(file), "period_start": start_date.isoformat(), "weeks": weeks,
+                "replications": n, "seed": seed, "service_level": service_level, "min_level": min_level, "pool": pool,
+                "stratum_floor": levels.stratum_floor, "cost_h_per_week": levels.cost_h, "status": levels.status,
+                "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
+                              "per_ratio_nurse": dict(mix.per_ratio_nurse)},
+                "files": files + ["staffing.json"]}
+        (tmp / "staffing.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+    _print_levels(levels, f"{scn.name}: nurses on duty ({mix.ratio_skill} and in charge), target/min; "
+                          f"{100 * service_level:g}% of shift-hours per {pool}, min {100 * min_level:g}% per day")
+    out_console.print(f"requirements for {start_date} + {weeks} weeks written to {out}/")
+
+
+# --------------------------------------------------------------------------- staff (closed loop)
+_BA_FORMAT = {
+    "ratio_breach_hours": 1, "ratio_breach_share": "%", "nurse_hours": 0, "waited_share": "%",
+    "wait_for_bed_mean_h": 2, "wait_for_bed_p95_h": 1, "rejected": 1, "blocked_bed_hours": 0, "occupancy_mean": 1,
+}
+
+
+def _print_before_after(ba, title: str) -> None:
+    from hospital_twin.cli import _fmt
+
+    t = Table(title=title, title_justify="left")
+    for col in ("metric", "unit", "before", "after", "after - before", "95% interval", ""):
+        t.add_column(col, justify="left" if col in ("metric", "unit") else "right", no_wrap=True)
+    for r in ba.itertuples(index=False):
+        h = _BA_FORMAT.get(r.metric, 2)
+        t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h), _fmt(r.diff_mean, h),
+                  f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}", "*" if r.significant else "")
+    out_console.print(t)
+
+
+@app.command()
+def staff(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file with shifts and staffing ratios.", show_default=False)],
+    *,
+    staff_file: Annotated[Path, typer.Option("--staff", help="Staff file (CSV or YAML).", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Output folder (written atomically).", show_default=False)],
+    weeks: WeeksOpt = 4,
+    start: StartOpt = None,
+    leave: Annotated[Path | None, typer.Option(help="Leave file: staff_id, from, to, kind.")] = None,
+    requests: Annotated[Path | None, typer.Option(help="Requests file: staff_id, date, shift, wish, weight.")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Roster rules YAML (defaults for anything not given).")] = None,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Roster solver time limit in seconds.")] = 60.0,
+    workers: WorkersOpt = 2,
+    service_level: LevelOpt = 0.95,
+    min_level: MinLevelOpt = 0.80,
+    pool: PoolOpt = "shift",
+    ratio_skill: RatioSkillOpt = "RN",
+    in_charge: InChargeOpt = None,
+    per_nurse: PerNurseOpt = None,
+) -> None:
+    """Closed loop: simulate, derive staffing levels, roster the staff, feed the roster back, re-simulate, compare."""
+    from hospital_twin.roster.export import write_roster_folder
+    from hospital_twin.roster.io import read_leave, read_requests, read_rules, read_staff
+    from hospital_twin.roster.model import RosterError
+    from hospital_twin.roster.rules import RosterRules
+    from hospital_twin.roster.staff import RosterInputError
+    from hospital_twin.scenario import dump_scenario
+    from hospital_twin.staffing_loop import closed_loop
+
+    _check_pool(pool)
+    if min_level > service_level:
+        raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
+    mix = _skill_mix(ratio_skill, in_charge, per_nurse)
+    scn = _scenario(file, seed, workers)
+    start_date, _ = _period(scn, file, _date(start, "--start"), weeks)
+    rule_set = read_rules(rules) if rules is not None else RosterRules()
+    table = read_staff(staff_file)
+    shifts = {k: (s.start, s.end) for k, s in scn.shifts.items()}
+    lv = read_leave(leave, table) if leave is not None else None
+    rq = read_requests(requests, table, shifts) if requests is not None else None
+    n = replications or max(scn.replications, 2)
+    status = err_console.status("")
+    status.start()
+    try:
+        result = closed_loop(scn, table, rules=rule_set, weeks=weeks, start_date=start_date, replications=n, seed=seed,
+                             service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
+                             skill_mix=mix, leave=lv, requests=rq, time_limit_s=time_limit, workers=workers,
+                             on_step=lambda msg: status.update(f"{scn.name}: {msg}"))
+    except RosterInputError as exc:
+        raise InputError("\n".join(str(p) for p in exc.problems)) from None
+    except RosterError as exc:
+        raise InputError(f"{staff_file}: {exc}") from None
+    finally:
+        status.stop()
+    with _AtomicDir(out) as tmp:
+        files = _write_levels(tmp, result.levels, result.requirements)
+        write_roster_folder(result.roster, tmp / "roster", provenance={"staff": str(staff_file)})
+        result.rostered.to_csv(tmp / "rostered_nurses.csv", index=False)
+        result.before_after.to_csv(tmp / "before_after.csv", index=False)
+        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        (tmp / "scenario_before.yaml").write_text(dump_scenario(result.scenario_before), encoding="utf-8")
+        (tmp / "scenario_rostered.yaml").write_text(dump_scenario(result.scenario_after), encoding="utf-8")
+        files += ["roster/", "rostered_nurses.csv", "before_after.csv", "kpis.csv", "scenario_before.yaml",
+                  "scenario_rostered.yaml", "run.json"]
+        info = {"scenario": scn.name, "source_file": str(file), "staff": str(staff_file),
+                "leave": str(leave) if leave else None, "requests": str(requests) if requests else None,
+                "rules": str(rules) if rules else None, **result.provenance, "files": files}
+        (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+    _print_levels(result.levels, f"{scn.name}: nurses on duty, target/min, planned on {n} replications")
+    p = result.provenance
+    out_console.print(
+        f"roster: {p['roster_status']} in {p['roster_solve_s']:.1f} s, penalty {p['roster_objective']:,.1f} "
+        f"(bound {p['roster_bound']:,.1f}); cover short of min {p['roster_shortfall_min']}, "
+        f"of target {p['roster_shortfall_target']} person-shifts"
+    )
+    for note in getattr(result.roster, "notes", [])[:5]:
+        out_console.print(f"  note: {note}", soft_wrap=True)
+    _print_before_after(result.before_after, f"Before (weekly pattern) and after (roster), {start_date} + {weeks} weeks; "
+                                             f"paired over {n} replications (common random numbers); * = interval excludes 0")
+    out_console.print(f"results written to {out}/")
