@@ -51,6 +51,7 @@ def loop():
                          skill_mix=S.SkillMix("RN", in_charge={"NIC": 1}))
 
 
+@pytest.mark.slow
 def test_loop_requirements_roster_and_feedback_cover_the_period(loop):
     """Requirements, roster and fed-back staffing cover every date and shift of the week after the warm-up."""
     start = dt.date(2025, 1, 20)  # first Monday after the 14-day warm-up
@@ -70,6 +71,7 @@ def test_loop_requirements_roster_and_feedback_cover_the_period(loop):
     assert loop.scenario_before.warmup_h == 14 * 24 and loop.scenario_before.horizon_days == 7
 
 
+@pytest.mark.slow
 def test_loop_before_after_reports_paired_kpis_and_nurse_hours(loop):
     """before_after pairs the two runs per replication; nurse-hours are the pattern's and the roster's hours."""
     ba = loop.before_after.set_index(["metric", "unit"])
@@ -145,3 +147,35 @@ def test_plan_levels_uses_unconstrained_demand_under_cap_admissions():
     a = L.plan_levels(capped, replications=2, seed=1).levels
     b = L.plan_levels(free, replications=2, seed=1).levels
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.slow
+def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
+    """`hospital-twin staff` writes requirements, the roster exports, before_after.csv and a loadable rostered scenario."""
+    from hospital_twin.cli import main
+    from hospital_twin.scenario import dump_scenario, load_scenario
+
+    scn_file = tmp_path / "ward.yaml"
+    scn_file.write_text(dump_scenario(ward()))
+    staff_file = tmp_path / "staff.csv"
+    staff_table(20).assign(grade="Band 5").to_csv(staff_file, index=False)
+    out = tmp_path / "loop"
+    assert main(["staff", str(scn_file), "--staff", str(staff_file), "--weeks", "1", "--replications", "2",
+                 "--time-limit", "8", "--in-charge", "NIC=1", "--out", str(out)]) == 0
+    for name in ("requirements.csv", "levels.csv", "before_after.csv", "kpis.csv", "rostered_nurses.csv", "run.json",
+                 "scenario_rostered.yaml", "scenario_before.yaml", "roster/roster.csv", "roster/roster.xlsx"):
+        assert (out / name).exists(), name
+    assert list((out / "roster" / "ics").glob("*.ics"))
+    rostered = load_scenario(out / "scenario_rostered.yaml")
+    fed = pd.read_csv(out / "rostered_nurses.csv", parse_dates=["date"])
+    assert len(rostered.staffing.roster) == len(fed) == 14
+    assert sum(e.nurses for e in rostered.staffing.roster) == fed["nurses"].sum()
+    ba = pd.read_csv(out / "before_after.csv")
+    assert {"ratio_breach_hours", "nurse_hours"} <= set(ba["metric"])
+    printed = capsys.readouterr().out
+    assert "Before (weekly pattern) and after (roster)" in printed and "ratio_breach_hours" in printed
+    bad = tmp_path / "bad_staff.csv"
+    bad.write_text("staff_id,name,skills,home_unit,contract_hours_per_week\nS1,A,RN,W,-5\n")
+    assert main(["staff", str(scn_file), "--staff", str(bad), "--weeks", "1", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "bad_staff.csv" in err and "contract_hours_per_week" in err

@@ -219,16 +219,23 @@ _BA_FORMAT = {
 }
 
 
+_FLOW_METRICS = {"waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h", "rejected", "blocked_bed_hours",
+                 "occupancy_mean"}
+
+
 def _print_before_after(ba, title: str) -> None:
+    """Staffing measures for every staffed unit; flow measures for the hospital and where they moved (all in the CSV)."""
     from hospital_twin.cli import _fmt
 
+    shown = ba[~ba["metric"].isin(_FLOW_METRICS) | (ba["unit"] == "ALL") | ba["significant"]]
     t = Table(title=title, title_justify="left")
-    for col in ("metric", "unit", "before", "after", "after - before", "95% interval", ""):
-        t.add_column(col, justify="left" if col in ("metric", "unit") else "right", no_wrap=True)
-    for r in ba.itertuples(index=False):
+    for col in ("metric", "unit", "before", "after", "diff", "95% interval"):
+        t.add_column(col, justify="left" if col in ("metric", "unit") else "right", no_wrap=col != "metric")
+    for r in shown.itertuples(index=False):
         h = _BA_FORMAT.get(r.metric, 2)
-        t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h), _fmt(r.diff_mean, h),
-                  f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}", "*" if r.significant else "")
+        t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h),
+                  _fmt(r.diff_mean, h) + ("*" if r.significant else " "),
+                  f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}")
     out_console.print(t)
 
 
@@ -312,5 +319,6 @@ def staff(
     for note in getattr(result.roster, "notes", [])[:5]:
         out_console.print(f"  note: {note}", soft_wrap=True)
     _print_before_after(result.before_after, f"Before (weekly pattern) and after (roster), {start_date} + {weeks} weeks; "
-                                             f"paired over {n} replications (common random numbers); * = interval excludes 0")
+                                             f"after - before paired over {n} replications (common random numbers); * = interval excludes 0; "
+                                             "every row in before_after.csv")
     out_console.print(f"results written to {out}/")
