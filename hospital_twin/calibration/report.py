@@ -178,10 +178,17 @@ def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
     g = nx.DiGraph(cal.routes.graph_)
     if not g.number_of_nodes():
         return pd.DataFrame(columns=["node", "x", "y", "stays"]), pd.DataFrame()
-    try:
-        pos = nx.kamada_kawai_layout(g.to_undirected())
-    except Exception:  # noqa: BLE001 - layout needs scipy; spring layout is the fallback
-        pos = nx.spring_layout(g, seed=seed)
+    if g.number_of_nodes() > 5:
+        # dense graphs (MIMIC) are read more easily on a circle, exit last, largest units first
+        order = sorted(g.nodes, key=lambda n: (n == EXIT, -cal.routes.admissions_.get(n, 0), str(n)))
+        pos = nx.circular_layout(nx.DiGraph([(a, b) for a, b in zip(order, order[1:], strict=False)] or None) if len(order) > 1
+                                 else g)
+        pos = {n: pos[n] for n in order}
+    else:
+        try:
+            pos = nx.kamada_kawai_layout(g.to_undirected())
+        except Exception:  # noqa: BLE001 - layout needs scipy; spring layout is the fallback
+            pos = nx.spring_layout(g, seed=seed)
     xy = np.array(list(pos.values()))
     lo, hi = xy.min(0), xy.max(0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
@@ -201,12 +208,12 @@ def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
         off = 0.025 * normal if g.has_edge(v, u) else np.zeros(2)
         a0 = p0 + 0.07 * unit_vec + off
         a1 = p1 - 0.07 * unit_vec + off
-        lab = p0 + 0.5 * vec + (off * 2.2 if g.has_edge(v, u) else 0.035 * normal)
+        lab = p0 + 0.4 * vec + (off * 2.2 if g.has_edge(v, u) else 0.035 * normal)
         rows.append({
             "source": u, "target": v, "count": int(a["count"]), "p": float(a["p"]), "rare": bool(a["rare"]),
             "x": a0[0], "y": a0[1], "x2": a1[0], "y2": a1[1], "lx": lab[0], "ly": lab[1],
             "angle": float(np.degrees(np.arctan2(vec[0], vec[1]))),
-            "label": f"{a['p']:.2f} (n={int(a['count'])})",
+            "label": "" if a["rare"] else f"{a['p']:.2f} (n={int(a['count'])})",
         })
     return nodes, pd.DataFrame(rows)
 
@@ -446,7 +453,7 @@ def build_calibration_report(
         rate = f"{s.per_day:.2f} ± {s.per_day_se:.2f}" if math.isfinite(s.per_day) else f"share {s.share:.1%}"
         rows.append([_e(s.name), str(s.n), rate, f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
                      f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}", f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
-                     _num(s.dispersion, ".2f")])
+                     "–" if dates.shifted else _num(s.dispersion, ".2f")])
     page.add(_table(["stream", "n", "per day ± se", "hour-of-day p", "weekday p", "month p", "dispersion"], rows))
     page.add("</section>")
 
@@ -455,8 +462,9 @@ def build_calibration_report(
     nodes, edges = route_layout(cal)
     page.chart("routes", route_chart(nodes, edges),
                "Transitions between consecutive stays of an encounter (open last stays are censored and not counted). "
-               "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed = "
-               "rare (fewer than 5). Node size: stays in the unit. Layout by networkx (Kamada-Kawai).")
+               "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed and "
+               "unlabelled = rare (fewer than 5; hover for the numbers, or see the table). Node size: stays in the unit. "
+               "Layout by networkx (Kamada-Kawai, or a circle for more than five units).")
     tr = cal.routes.transitions_
     page.add(_table(["from", "to", "count", "p", "rare"], [[_e(r[0]), _e(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
                                                          for r in tr.itertuples(index=False)]))
