@@ -5,7 +5,11 @@ A snapshot is a table with one row per patient in a bed::
     patient_id, unit, unit_start[, patient_class, admitted_at]
 
 ``unit_start`` is when the patient entered its current unit, ``admitted_at`` when its
-encounter (hospital spell) began. A live twin reads one from the hospital's bed
+encounter (hospital spell) began. Optional extras: ``ready_to_leave`` (the patient's stay
+is over: it waits for a bed elsewhere or for the discharge hour), ``next_unit`` (where
+such a patient is going: a unit, or ``exit`` for home) and patients not yet in a bed: a
+row with an empty ``unit_start`` and a ``waiting_since`` is a patient waiting (from
+outside the hospital) for a bed in ``unit`` since then. A live twin reads one from the hospital's bed
 management system (``read_census``) and starts the simulator from it
 (``hospital_twin.forecast``); for tests and back-tests, ``census_at`` takes one from an
 event log (CONTRACTS section 4), real or simulated, and ``census_counts`` counts the
@@ -28,11 +32,14 @@ import numpy as np
 import pandas as pd
 
 from hospital_twin.scenario.io import Issue, ScenarioError
-from hospital_twin.scenario.schema import Scenario
+from hospital_twin.scenario.schema import EXIT, Scenario
 
 __all__ = [
     "SNAPSHOT_COLUMNS",
     "READY_COLUMN",
+    "NEXT_COLUMN",
+    "WAITING_COLUMN",
+    "EXIT_NAME",
     "REQUIRED_COLUMNS",
     "CensusError",
     "census_at",
@@ -47,6 +54,13 @@ READY_COLUMN = "ready_to_leave"
 """Optional extra column: when the patient's stay ended (medically ready, or a decision to admit in an
 ED), if it has; such a patient is waiting for a bed elsewhere or for the discharge hour. Same name as
 in the event log."""
+NEXT_COLUMN = "next_unit"
+"""Optional extra column: for a patient with ``ready_to_leave``, the unit it waits to move to, or
+:data:`EXIT_NAME` when it goes home; empty when not known (the scenario's route is then drawn)."""
+WAITING_COLUMN = "waiting_since"
+"""Optional extra column: when a patient not yet in a bed asked for one in ``unit`` (its
+``unit_start`` is empty). Such rows are the queue, not the census: they never count as occupied beds."""
+EXIT_NAME = EXIT
 REQUIRED_COLUMNS = ["patient_id", "unit", "unit_start"]
 
 
@@ -117,7 +131,7 @@ def _log_times(stays: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return start, end
 
 
-def census_at(stays: pd.DataFrame, at, *, rep: int | None = None) -> pd.DataFrame:
+def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True) -> pd.DataFrame:
     """The census snapshot at time ``at`` from an event log (one row per stay, CONTRACTS section 4).
 
     A stay is in the snapshot when ``start <= at < end`` (an empty ``end`` is still open).
@@ -125,14 +139,22 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None) -> pd.DataFram
     ``encounter_id`` where the log has it, else by ``patient_id``); ``patient_class`` is
     copied when the log has it (else empty). A log with a ``rep`` column holding several
     replications needs ``rep=``. Should a messy log put a patient in two units at once,
-    the stay that began last is kept. When the log has ``ready_to_leave``, the snapshot
-    keeps it for patients already ready at ``at`` (later times are not known yet at ``at``).
+    the stay that began last is kept.
 
-    Returns the columns of :data:`SNAPSHOT_COLUMNS` (and ``ready_to_leave``), sorted by
-    unit, unit_start, patient_id.
+    What the bed manager knows at ``at`` comes along where the log has it: with
+    ``ready_to_leave``, the readiness of patients already ready at ``at`` (later times are
+    not known yet) and, for them, ``next_unit``: the unit of the encounter's next stay
+    (the bed they wait for), ``exit`` if the encounter ends with this stay, empty if the
+    log does not say. With ``ready_at`` and ``waiting=True``, patients waiting at ``at``
+    for their first bed (``ready_at <= at < start``, in no bed at ``at``) are added as
+    rows with an empty ``unit_start`` and ``waiting_since = ready_at``.
+
+    Returns the columns of :data:`SNAPSHOT_COLUMNS` (then ``ready_to_leave``,
+    ``next_unit``, ``waiting_since`` where the log allows), sorted by unit, unit_start,
+    patient_id; waiting rows come last in their unit.
     """
     at = _timestamp(at)
-    df = _select_rep(stays, rep)
+    df = _select_rep(stays, rep).reset_index(drop=True)
     start, end = _log_times(df)
     present = ((start <= at) & (end.isna() | (end > at))).to_numpy()
     pid = df["patient_id"].astype("string")
@@ -142,10 +164,11 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None) -> pd.DataFram
     first = pd.Series(start[began].to_numpy(), index=enc[began].to_numpy()).groupby(level=0).min()
     cls = (df["patient_class"].astype("string") if "patient_class" in df.columns
            else pd.Series(pd.NA, index=df.index, dtype="string"))
+    unit = df["unit"].astype("string")
     out = pd.DataFrame(
         {
             "patient_id": pid[present].to_numpy(),
-            "unit": df["unit"].astype("string")[present].to_numpy(),
+            "unit": unit[present].to_numpy(),
             "unit_start": start[present].to_numpy(),
             "patient_class": cls[present].to_numpy(),
             "admitted_at": first.reindex(enc[present].to_numpy()).to_numpy(),
@@ -155,11 +178,42 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None) -> pd.DataFram
     cols = list(SNAPSHOT_COLUMNS)
     if READY_COLUMN in df.columns:
         ready, bad = _parse_times(df[READY_COLUMN])
-        ready = ready.where(ready <= at)[present].to_numpy()
-        out[READY_COLUMN] = np.where(bad[present], np.datetime64("NaT"), ready).astype("datetime64[ns]")
-        cols.append(READY_COLUMN)
-    out = out.sort_values("unit_start", kind="stable").drop_duplicates("patient_id", keep="last")
-    return out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True)[cols]
+        known = (ready <= at).to_numpy() & ~bad
+        out[READY_COLUMN] = np.where(known[present], ready.to_numpy()[present], np.datetime64("NaT")).astype("datetime64[ns]")
+        # where a ready patient goes: the encounter's next stay, or exit if the encounter ended with this one
+        order = np.lexsort((start.to_numpy(), enc.to_numpy()))
+        nxt = np.full(len(df), None, dtype=object)
+        same = enc.to_numpy()[order][1:] == enc.to_numpy()[order][:-1]
+        nxt[order[:-1][same]] = unit.to_numpy()[order][1:][same]
+        closed = end.notna().to_numpy()
+        nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
+        out[NEXT_COLUMN] = pd.array(np.where(known[present], nxt[present], None), dtype="string")
+        cols += [READY_COLUMN, NEXT_COLUMN]
+    if waiting and "ready_at" in df.columns:
+        asked, bad = _parse_times(df["ready_at"])
+        inside = set(pid[present].tolist())
+        wait = ((asked <= at) & (start > at)).to_numpy() & ~bad & ~pid.isin(inside).to_numpy()
+        if wait.any():
+            w = pd.DataFrame({
+                "patient_id": pid[wait].to_numpy(), "unit": unit[wait].to_numpy(),
+                "unit_start": pd.Series(pd.NaT, index=range(int(wait.sum())), dtype="datetime64[ns]"),
+                "patient_class": cls[wait].to_numpy(),
+                "admitted_at": pd.Series(pd.NaT, index=range(int(wait.sum())), dtype="datetime64[ns]"),
+                WAITING_COLUMN: asked[wait].to_numpy(),
+            }).sort_values(WAITING_COLUMN, kind="stable").drop_duplicates("patient_id", keep="first")
+            out = pd.concat([out, w.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})],
+                            ignore_index=True)
+        else:
+            out[WAITING_COLUMN] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+        out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
+        cols.append(WAITING_COLUMN)
+    if READY_COLUMN in out.columns:
+        out[READY_COLUMN] = out[READY_COLUMN].astype("datetime64[ns]")
+    in_bed = out["unit_start"].notna()
+    beds = out[in_bed].sort_values("unit_start", kind="stable").drop_duplicates("patient_id", keep="last")
+    out = pd.concat([beds, out[~in_bed]]) if (~in_bed).any() else beds
+    out = out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True, na_position="last")
+    return out[cols]
 
 
 def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,
@@ -207,10 +261,13 @@ def validate_census(
     """Check a snapshot and return it clean and typed, or raise :class:`CensusError` listing every problem.
 
     Checks: the required columns exist; every row has a patient_id, a unit and a
-    unit_start; timestamps are ISO 8601; no patient is listed twice; with ``scenario``,
-    every unit and patient class exists and the class has a length of stay in that unit;
-    with ``now``, no unit_start (or admitted_at, ready_to_leave) is after it; admitted_at
-    is not after unit_start, ready_to_leave not before it. Other columns are kept as they are.
+    unit_start (or, for a patient waiting for a bed, a waiting_since instead); timestamps
+    are ISO 8601; no patient is listed twice; with ``scenario``, every unit and patient
+    class exists and the class has a length of stay in that unit, and a next_unit is a
+    unit or ``exit`` that the class's route from the unit allows; with ``now``, no
+    unit_start (or admitted_at, ready_to_leave, waiting_since) is after it; admitted_at
+    is not after unit_start, ready_to_leave not before it; next_unit only with
+    ready_to_leave. Other columns are kept as they are.
     """
     issues: list[Issue] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -240,6 +297,11 @@ def validate_census(
         ready_at, bad_ready = _parse_times(df[READY_COLUMN])
     else:
         ready_at, bad_ready = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
+    if WAITING_COLUMN in df.columns:
+        waiting_since, bad_wait = _parse_times(df[WAITING_COLUMN])
+    else:
+        waiting_since, bad_wait = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
+    nxt = text(NEXT_COLUMN)
 
     units = list(scenario.units) if scenario is not None else []
     classes = scenario.class_names() if scenario is not None else []
@@ -263,12 +325,22 @@ def validate_census(
         elif scenario is not None and u not in scenario.units:
             bad("unit", f"unknown unit '{u}' ({_did_you_mean(u, units)})")
         start = unit_start.iloc[i]
+        ws = waiting_since.iloc[i]
         if bad_start[i]:
             bad("unit_start", f"not an ISO 8601 timestamp: '{df['unit_start'].iloc[i]}'")
         elif pd.isna(start):
-            bad("unit_start", "missing unit_start")
+            if pd.isna(ws) and not bad_wait[i]:
+                bad("unit_start", f"missing unit_start (for a patient still waiting for a bed, give {WAITING_COLUMN})")
         elif now_ts is not None and start > now_ts:
             bad("unit_start", f"unit_start {start.isoformat()} is after now ({now_ts.isoformat()})")
+        if bad_wait[i]:
+            bad(WAITING_COLUMN, f"not an ISO 8601 timestamp: '{df[WAITING_COLUMN].iloc[i]}'")
+        elif not pd.isna(ws):
+            if not pd.isna(start) and not bad_start[i]:
+                bad(WAITING_COLUMN, f"{WAITING_COLUMN} is for patients not yet in a bed; leave it empty or "
+                                    "leave unit_start empty")
+            elif now_ts is not None and ws > now_ts:
+                bad(WAITING_COLUMN, f"{WAITING_COLUMN} {ws.isoformat()} is after now ({now_ts.isoformat()})")
         c = cls.iloc[i]
         if not pd.isna(c) and scenario is not None:
             if c not in classes:
@@ -293,6 +365,20 @@ def validate_census(
             elif now_ts is not None and rdy > now_ts:
                 bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is after now ({now_ts.isoformat()}); "
                                   "leave it empty for patients not ready yet")
+            elif not pd.isna(ws):
+                bad(READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it")
+        v = nxt.iloc[i]
+        if not pd.isna(v):
+            if pd.isna(rdy) and not bad_ready[i]:
+                bad(NEXT_COLUMN, f"{NEXT_COLUMN} is only for patients with {READY_COLUMN}")
+            elif scenario is not None and v != EXIT_NAME and v not in scenario.units:
+                bad(NEXT_COLUMN, f"unknown unit '{v}' ({_did_you_mean(v, units + [EXIT_NAME])})")
+            elif (scenario is not None and not pd.isna(c) and c in classes and not pd.isna(u)
+                  and u in scenario.units):
+                allowed = [d for d, p in (scenario.routes_for(c).get(u) or {EXIT_NAME: 1.0}).items() if p > 0]
+                if v not in allowed:
+                    bad(NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows "
+                                     f"{', '.join(allowed)})")
     if issues:
         raise CensusError(issues)
     df["patient_id"] = pid
@@ -302,6 +388,10 @@ def validate_census(
     df["admitted_at"] = admitted_at
     if READY_COLUMN in df.columns:
         df[READY_COLUMN] = ready_at
+    if WAITING_COLUMN in df.columns:
+        df[WAITING_COLUMN] = waiting_since
+    if NEXT_COLUMN in df.columns:
+        df[NEXT_COLUMN] = nxt
     rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
     return df[SNAPSHOT_COLUMNS + rest]
 

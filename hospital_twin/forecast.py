@@ -34,7 +34,7 @@ import pandas as pd
 
 from hospital_twin import __version__
 from hospital_twin import rng as _rng
-from hospital_twin.census import READY_COLUMN, CensusError, validate_census
+from hospital_twin.census import NEXT_COLUMN, READY_COLUMN, WAITING_COLUMN, CensusError, validate_census
 from hospital_twin.executors import make_executor
 from hospital_twin.scenario.io import Issue
 from hospital_twin.scenario.schema import EXIT, Scenario
@@ -56,6 +56,10 @@ __all__ = [
 FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
 """The contract columns of ``forecast.csv``, in order (extra columns follow them)."""
 ALL = "ALL"
+_NEXT_UNKNOWN = -9
+# columns of the array handed to a replication
+_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT = range(6)
+_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit"]
 _F = {name: i for i, name in enumerate(STAY_FIELDS)}
 
 
@@ -171,10 +175,13 @@ def class_mix(scenario: Scenario) -> dict[str, dict[str, float]]:
 
 
 def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFrame:
-    """The snapshot as simulator input: ``patient_id, unit, unit_idx, elapsed_h, pclass, ready``.
+    """The snapshot as simulator input: ``patient_id, unit, unit_idx, elapsed_h, pclass, ready, waiting, next_unit``.
 
     ``pclass`` is -1 where the class is unknown; ``ready`` is True where the snapshot's
-    optional ``ready_to_leave`` is filled in (the patient's stay is over; it moves on at once).
+    optional ``ready_to_leave`` is filled in (the patient's stay is over; it moves on at
+    once), ``next_unit`` its destination where known (unit index, -1 exit, -9 unknown);
+    ``waiting`` marks a patient not yet in a bed (``waiting_since``), whose ``elapsed_h``
+    is the time it has waited.
 
     The snapshot is validated against the scenario and ``now`` first
     (:func:`hospital_twin.census.validate_census`); rows come sorted by unit, elapsed
@@ -184,8 +191,18 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     snap = validate_census(census, scenario, now)
     units = list(scenario.units)
     classes = scenario.class_names()
-    elapsed = (now - snap["unit_start"]).dt.total_seconds().to_numpy() / 3600.0
+    waiting = (snap[WAITING_COLUMN].notna().to_numpy() & snap["unit_start"].isna().to_numpy()
+               if WAITING_COLUMN in snap.columns else np.zeros(len(snap), dtype=bool))
+    since = snap["unit_start"].where(~waiting, snap[WAITING_COLUMN] if WAITING_COLUMN in snap.columns else pd.NaT)
+    elapsed = (now - since).dt.total_seconds().to_numpy() / 3600.0
     pclass = np.array([-1 if pd.isna(c) else classes.index(c) for c in snap["patient_class"]], dtype=np.int64)
+    ready = (snap[READY_COLUMN].notna().to_numpy() if READY_COLUMN in snap.columns
+             else np.zeros(len(snap), dtype=bool))
+    nxt = np.full(len(snap), _NEXT_UNKNOWN, dtype=np.int64)
+    if NEXT_COLUMN in snap.columns:
+        for i, v in enumerate(snap[NEXT_COLUMN].tolist()):
+            if ready[i] and not pd.isna(v):
+                nxt[i] = -1 if v == EXIT else units.index(v)
     out = pd.DataFrame(
         {
             "patient_id": snap["patient_id"].to_numpy(),
@@ -193,8 +210,9 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "unit_idx": np.array([units.index(u) for u in snap["unit"]], dtype=np.int64),
             "elapsed_h": elapsed,
             "pclass": pclass,
-            "ready": (snap[READY_COLUMN].notna().to_numpy() if READY_COLUMN in snap.columns
-                      else np.zeros(len(snap), dtype=bool)),
+            "ready": ready,
+            "waiting": waiting,
+            "next_unit": nxt,
         }
     )
     mix = class_mix(scenario)
@@ -203,7 +221,7 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
         raise CensusError([Issue("<census>", None, "patient_class",
                                  f"unit '{u}': no patient class has a length of stay there, so a patient "
                                  "without a class cannot be placed in it") for u in empty])
-    return out.sort_values(["unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
+    return out.sort_values(["waiting", "unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
 
 
 def _capacity_table(scenario: Scenario, now: pd.Timestamp, hours: int) -> np.ndarray:
@@ -251,15 +269,36 @@ def _interval_counts(a: np.ndarray, b: np.ndarray, unit: np.ndarray, n_units: in
     return np.cumsum(diff, axis=1)[:, :g].astype(np.int32)
 
 
+def _route_targets(scenario: Scenario) -> set[tuple[int, int, int]]:
+    """``(class, unit, destination)`` index triples the routes allow (destination -1: exit)."""
+    units = list(scenario.units)
+    out = set()
+    for ci, c in enumerate(scenario.class_names()):
+        routes = scenario.routes_for(c)
+        for ui, u in enumerate(units):
+            dests = routes.get(u) or {EXIT: 1.0}
+            out |= {(ci, ui, -1 if d == EXIT else units.index(d)) for d, p in dests.items() if p > 0}
+    return out
+
+
 def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
-                 mix_cum: dict[int, tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool) -> dict:
+                 mix_cum: dict[int, tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool,
+                 targets: set[tuple[int, int, int]] | None = None) -> dict:
     """One warm-started replication, reduced to hourly arrays (small enough to send between processes)."""
     unit_names = list(scenario.units)
+    rows = rows.reshape(-1, len(_ROW_COLUMNS))
     pclass = _resolve_classes(rows, unit_names, mix_cum, seed, rep) if len(rows) else np.zeros(0, np.int64)
-    elapsed = np.zeros(len(rows)) if ignore_elapsed else rows[:, 1]
-    ready = np.zeros(len(rows), dtype=bool) if ignore_elapsed else rows[:, 3] > 0
-    initial = [InitialPatient(int(u), float(e), int(c), bool(r))
-               for u, e, c, r in zip(rows[:, 0], elapsed, pclass, ready, strict=True)]
+    waiting = rows[:, _R_WAITING] > 0
+    elapsed = np.where(waiting, rows[:, _R_ELAPSED], 0.0) if ignore_elapsed else rows[:, _R_ELAPSED]
+    ready = np.zeros(len(rows), dtype=bool) if ignore_elapsed else rows[:, _R_READY] > 0
+    nxt = rows[:, _R_NEXT].astype(np.int64) if not ignore_elapsed else np.full(len(rows), _NEXT_UNKNOWN)
+    initial = []
+    for u, e, c, r, w, d in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
+                                strict=True):
+        if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
+            d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
+        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d)))
+    n_in_bed = int((~waiting).sum())
     sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
     out = sim.run()
     S = out.stays
@@ -268,7 +307,9 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     start, end, ready_h, dest = S[:, _F["start"]], S[:, _F["end"]], S[:, _F["ready_h"]], S[:, _F["dest"]]
     source = S[:, _F["source"]].astype(np.int64)
     census_src = out.source_names.index(CENSUS_SOURCE) if CENSUS_SOURCE in out.source_names else -1
-    new = source != census_src
+    # the snapshot's patients in their beds are created first (ids 0..n_in_bed-1); everything else
+    # (arrivals, transfers, snapshot patients who were waiting for a bed) is an admission to its unit
+    new = ~((source == census_src) & (S[:, _F["patient"]] < n_in_bed))
     n_ext = len(out.source_names) - len(unit_names)
     ended = ~np.isnan(end)
     is_ed = np.array([spec.ed is not None for spec in scenario.units.values()])
@@ -280,7 +321,7 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     leave = ended & (dest < 0)
     census = _interval_counts(start, end, unit, n, hours)
     # hour 0 is the snapshot itself, before ready patients move on at time 0
-    census[:, 0] = np.bincount(rows[:, 0].astype(np.int64), minlength=n) if len(rows) else 0
+    census[:, 0] = np.bincount(rows[~waiting, _R_UNIT].astype(np.int64), minlength=n) if len(rows) else 0
     return {
         "rep": rep,
         "census": census,
@@ -338,10 +379,12 @@ def _hourly(units: list[str], now: pd.Timestamp, hours: int, census: np.ndarray,
 def _initial_table(scenario: Scenario, rows: pd.DataFrame) -> pd.DataFrame:
     rec = []
     for name, spec in scenario.units.items():
-        r = rows[rows["unit"] == name]
+        everyone = rows[rows["unit"] == name]
+        r = everyone[~everyone["waiting"]]
         rec.append({
             "unit": name, "beds": spec.beds, "patients": len(r), "over_capacity": max(len(r) - spec.beds, 0),
-            "class_inferred": int((r["pclass"] < 0).sum()), "ready": int(r["ready"].sum()),
+            "waiting": int(everyone["waiting"].sum()),
+            "class_inferred": int((everyone["pclass"] < 0).sum()), "ready": int(r["ready"].sum()),
             "elapsed_mean_h": float(r["elapsed_h"].mean()) if len(r) else math.nan,
             "elapsed_max_h": float(r["elapsed_h"].max()) if len(r) else math.nan,
         })
@@ -392,13 +435,14 @@ def forecast(
         if shares:
             p = np.array(list(shares.values()))
             mix_cum[ui] = (np.cumsum(p) / p.sum(), np.array([classes.index(c) for c in shares], dtype=np.int64))
-    arr = rows[["unit_idx", "elapsed_h", "pclass", "ready"]].to_numpy(dtype=float)
+    arr = rows[_ROW_COLUMNS].to_numpy(dtype=float)
+    targets = _route_targets(sc)
     started = dt.datetime.now(dt.UTC)
     t0 = _time.perf_counter()
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, replications))
-    tasks = [(sc, rep, seed, arr, mix_cum, hours, ignore_elapsed) for rep in range(replications)]
+    tasks = [(sc, rep, seed, arr, mix_cum, hours, ignore_elapsed, targets) for rep in range(replications)]
     results: list[dict] = []
     try:
         for _i, res in executor.map_unordered(_replication, tasks):
@@ -423,7 +467,8 @@ def forecast(
         provenance={
             "scenario": scenario.name, "method": method, "now": now.isoformat(), "hours": hours,
             "replications": replications, "seed": seed, "executor": executor.description,
-            "snapshot_patients": len(rows), "classes_inferred": int((rows["pclass"] < 0).sum()),
+            "snapshot_patients": int((~rows["waiting"]).sum()), "snapshot_waiting": int(rows["waiting"].sum()),
+            "classes_inferred": int((rows["pclass"] < 0).sum()),
             "package_version": __version__, "started_at": started.isoformat(),
             "elapsed_s": round(_time.perf_counter() - t0, 3),
         },
@@ -441,7 +486,7 @@ def persistence_forecast(scenario: Scenario, census: pd.DataFrame, now, hours: i
     rows = initial_patients(scenario, census, now)
     sc = forecast_scenario(scenario, now, hours)
     units = list(sc.units)
-    counts = np.bincount(rows["unit_idx"].to_numpy(), minlength=len(units))
+    counts = np.bincount(rows.loc[~rows["waiting"], "unit_idx"].to_numpy(), minlength=len(units))
     cen = np.repeat(counts[None, :, None], hours + 1, axis=2).astype(np.int32)
     nan_flows = np.full((1, len(units), hours), np.nan)
     beds = _capacity_table(sc, now, hours)
@@ -457,7 +502,8 @@ def persistence_forecast(scenario: Scenario, census: pd.DataFrame, now, hours: i
         discharges=nan_flows, boarding=boarding, hospital_admissions=hosp, initial=_initial_table(sc, rows),
         hourly=hourly,
         provenance={"scenario": scenario.name, "method": "persistence", "now": now.isoformat(), "hours": hours,
-                    "replications": 0, "snapshot_patients": len(rows), "package_version": __version__},
+                    "replications": 0, "snapshot_patients": int((~rows["waiting"]).sum()),
+                    "package_version": __version__},
     )
 
 

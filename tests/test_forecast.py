@@ -27,7 +27,7 @@ from hospital_twin.forecast import (
 )
 from hospital_twin.results import adt_log
 from hospital_twin.scenario.io import load_scenario
-from hospital_twin.sim.model import HospitalSim
+from hospital_twin.sim.model import STAY_FIELDS, HospitalSim, InitialPatient
 from tests.conftest import SCENARIOS
 from tests.helpers import scenario, seed, single_unit
 
@@ -121,7 +121,14 @@ def test_census_at_of_a_simulated_log_matches_the_simulated_census():
     snap = census_at(adt_log(out), pd.Timestamp(s.start) + pd.Timedelta(hours=300))
     sim = census(out)
     at300 = sim[sim["time_h"] == 300].set_index("unit")["occupied"]
-    assert snap.groupby("unit").size().reindex(at300.index, fill_value=0).tolist() == at300.tolist()
+    in_bed = snap[snap["unit_start"].notna()]
+    assert in_bed.groupby("unit").size().reindex(at300.index, fill_value=0).tolist() == at300.tolist()
+    # the rest are the patients in the queue: asked for a bed by hour 300, got it later (or never)
+    f = {name: i for i, name in enumerate(STAY_FIELDS)}
+    S = out.stays
+    external = S[:, f["source"]] < len(out.source_names) - len(out.unit_names)
+    queued = external & (S[:, f["ready_at"]] <= 300) & (S[:, f["start"]] > 300)
+    assert snap["waiting_since"].notna().sum() == queued.sum() > 0
 
 
 # --------------------------------------------------------------------------- reading a snapshot
@@ -358,3 +365,75 @@ def test_class_mix_is_proportional_to_offered_load():
     )
     mix = class_mix(s)["WARD"]
     assert mix["long"] == pytest.approx(2 / 3) and mix["short"] == pytest.approx(1 / 3)
+
+
+# --------------------------------------------------------------------------- the queue and known destinations
+def test_waiting_patients_join_the_queue_longest_wait_first():
+    """Snapshot patients waiting for a bed queue at time 0 in order of their wait and enter as beds free."""
+    s = scenario(units={"WARD": {"beds": 1, "when_full": "queue"}},
+                 arrivals=[{"name": "a", "unit": "WARD", "per_day": 0.0, "class_mix": {"short": 0.5, "long": 0.5}}],
+                 length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10}},
+                 patient_classes={"short": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 5}}},
+                                  "long": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 20}}}},
+                 horizon_days=3, warmup_days=0)
+    short, long = s.class_names().index("short"), s.class_names().index("long")
+    initial = [InitialPatient(0, 0.0, short), InitialPatient(0, 1.0, short, waiting=True),
+               InitialPatient(0, 8.0, long, waiting=True)]
+    log = adt_log(HospitalSim(s, 0, 1, initial_patients=initial).run())
+    t0 = pd.Timestamp(s.start)
+    hours = ((log["start"] - t0).dt.total_seconds() / 3600).round(6).tolist()
+    ends = ((log["end"] - t0).dt.total_seconds() / 3600).round(6).tolist()
+    assert sorted(zip(hours, ends, strict=True)) == [(0.0, 5.0), (5.0, 25.0), (25.0, 30.0)]
+
+
+def test_forecast_counts_waiting_patients_as_admissions_not_census():
+    """Waiting rows are not in the hour-0 census; they are admitted as beds free (and counted as admissions)."""
+    s = single_unit(beds=2, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
+                    warmup_days=0)
+    snap = _snapshot([0.0, 0.0, 0.0]).assign(unit_start=[NOW, NOW, pd.NaT],
+                                             waiting_since=[pd.NaT, pd.NaT, NOW - pd.Timedelta(hours=3)])
+    fc = forecast(s, snap, NOW, 24, replications=2, seed=seed(1))
+    assert fc.census[0, 0, :].tolist() == [2] * 10 + [1] * 10 + [0] * 5
+    assert fc.admissions[0, 0, 10] == 1 and fc.admissions[0, 0].sum() == 1
+    assert fc.initial.set_index("unit").loc["WARD", "waiting"] == 1
+    pf = persistence_forecast(s, snap, NOW, 4)
+    assert (pf.census == 2).all()
+
+
+def test_ready_patients_go_to_their_known_next_unit():
+    """A ready patient with next_unit goes there; without it, the route is drawn (about half each way here)."""
+    s = scenario(units={"ICU": {"beds": 30, "when_full": "queue"}, "WARD": {"beds": 50, "when_full": "queue"}},
+                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 0.0}], routes={"ICU": {"WARD": 0.5, "exit": 0.5}},
+                 length_of_stay={"ICU": {"distribution": "fixed", "value_hours": 50},
+                                 "WARD": {"distribution": "fixed", "value_hours": 100}},
+                 horizon_days=3, warmup_days=0)
+    ready = NOW - pd.Timedelta(hours=1)
+    snap = _snapshot([60.0] * 20, unit="ICU").assign(ready_to_leave=ready, next_unit=["WARD"] * 10 + ["exit"] * 10)
+    fc = forecast(s, snap, NOW, 6, replications=5, seed=seed(4))
+    ward = fc.units.index("WARD")
+    assert (fc.census[:, ward, 1:] == 10).all() and (fc.census[:, fc.units.index("ICU"), 1:] == 0).all()
+    drawn = forecast(s, snap.drop(columns="next_unit"), NOW, 6, replications=20, seed=seed(4))
+    assert 0 < drawn.census[:, ward, 1].mean() < 20 and drawn.census[:, ward, 1].std() > 0
+
+
+def test_validate_census_checks_waiting_and_next_unit_rows(tmp_path):
+    """next_unit must be on the class's route and needs ready_to_leave; waiting_since excludes a unit_start."""
+    s = scenario(units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
+                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}], routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
+                 length_of_stay={"ICU": {"distribution": "exponential", "mean_hours": 60},
+                                 "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7}})
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "patient_id,unit,unit_start,patient_class,ready_to_leave,next_unit,waiting_since\n"
+        "1,ICU,2025-03-01T08:00,,2025-03-03T07:00,WARD,\n"  # line 2: fine
+        "2,WARD,2025-03-01T08:00,general,2025-03-03T07:00,ICU,\n"  # line 3: WARD does not go to ICU
+        "3,ICU,2025-03-01T08:00,,,WARD,\n"  # line 4: next_unit without ready_to_leave
+        "4,ICU,,,,,2025-03-03T06:00\n"  # line 5: fine, waiting
+        "5,ICU,2025-03-01T08:00,,,,2025-03-03T06:00\n"  # line 6: in a bed and waiting
+        "6,ICU,,,,,\n"  # line 7: neither
+        "7,ICU,2025-03-01T08:00,,2025-03-03T07:00,WRD,\n"  # line 8: unknown unit
+    )
+    with pytest.raises(CensusError) as info:
+        read_census(path, s, NOW)
+    got = [(i.line, i.field) for i in info.value.issues]
+    assert got == [(3, "next_unit"), (4, "next_unit"), (6, "waiting_since"), (7, "unit_start"), (8, "next_unit")]

@@ -10,7 +10,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "hospital_twin"
 CORE = [
     "scenario/schema.py", "distributions.py", "rng.py", "sim/calendar.py", "sim/model.py", "results.py", "experiment.py",
-    "executors.py", "comparison.py", "warmup.py", "describe.py", "census.py", "forecast.py",
+    "executors.py", "comparison.py", "warmup.py", "describe.py", "census.py", "forecast.py", "forecast_backtest.py",
     "calibration/fit.py", "calibration/dates.py", "calibration/scenario_yaml.py", "calibration/backtest.py",
     "staffing.py", "staffing_loop.py",
 ]

@@ -7,5 +7,6 @@ options, call the pure package API, print and write files.
 
 from hospital_twin.commands import roster  # noqa: F401,E402
 from hospital_twin.commands import roster_build  # noqa: F401,E402
+from hospital_twin.commands import live  # noqa: F401,E402
 from hospital_twin.commands import calibrate  # noqa: F401,E402
 from hospital_twin.commands import staff  # noqa: F401,E402

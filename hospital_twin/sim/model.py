@@ -351,6 +351,14 @@ class HospitalSim:
                 raise ValueError(
                     f"initial patient {ip}: class '{self.class_names[ip.pclass]}' has no length of stay in unit '{u.name}'"
                 )
+            if ip.waiting and ip.ready:
+                raise ValueError(f"initial patient {ip}: a patient waiting for a bed cannot be ready to leave it")
+            if ip.next_unit != _DEST_INSIDE:
+                route = self._routes[ip.pclass][ip.unit]
+                targets = route[1] if route is not None else [_DEST_EXIT]
+                if not ip.ready or ip.next_unit not in targets:
+                    raise ValueError(f"initial patient {ip}: next_unit needs ready=True and a destination on the "
+                                     f"route of class '{self.class_names[ip.pclass]}' from unit '{u.name}'")
             out.append(ip)
         return out
 

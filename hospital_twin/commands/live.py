@@ -1,0 +1,390 @@
+"""``hospital-twin census`` and ``hospital-twin forecast``: the live twin at the command line.
+
+``census LOG --at TIME`` takes the census snapshot (CONTRACTS section 6) out of an event
+log; ``forecast SCENARIO --census FILE --now TIME --hours H`` warm-starts the scenario
+from a snapshot and writes ``forecast.csv``, ``forecast.html`` and ``run.json``. The
+edge only: parsing, reading, printing, writing (atomically); the work is done by
+:mod:`hospital_twin.census` and :mod:`hospital_twin.forecast`.
+
+Times are wall-clock times of the hospital (the scenario's clock): ``--now`` and
+``--at`` accept ISO 8601 with or without an offset. For ``forecast`` an offset is
+dropped after reading (the snapshot's times are read the same way); for ``census`` on a
+log whose times carried offsets (read as UTC), ``--at`` is converted to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from hospital_twin.cli import InputError, app, err_console, out_console
+
+__all__ = ["census", "forecast", "forecast_html", "parse_time"]
+
+_SHOWN_H = (24, 48, 72)
+
+
+# --------------------------------------------------------------------------- helpers
+def parse_time(value: str, option: str) -> pd.Timestamp:
+    """An ISO 8601 timestamp from the command line (with or without offset); tz-aware if it had one."""
+    import re
+
+    text = value.strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$", text):
+        raise InputError(f"{option}: not an ISO 8601 timestamp: '{value}' (e.g. 2025-03-03T08:00 or "
+                         "2025-03-03T08:00+01:00)")
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError as exc:
+        raise InputError(f"{option}: not a valid timestamp: '{value}' ({exc})") from None
+    return ts
+
+
+def _wall_clock(ts: pd.Timestamp) -> pd.Timestamp:
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _atomic_folder(out: Path, write) -> Path:
+    """Call ``write(tmp_dir)`` then move the folder into place (a half-written folder never appears)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            if not out.is_dir():
+                raise InputError(f"--out {out}: exists and is not a folder")
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _atomic_file(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` then ``os.replace`` it onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _one_value(stays: pd.DataFrame, column: str, chosen: str | None, option: str, what: str) -> pd.DataFrame:
+    """Keep the rows of one value of ``column`` (a replication or a scenario), as the user chose."""
+    if column not in stays.columns:
+        if chosen is not None:
+            raise InputError(f"{option} {chosen}: the log has no '{column}' column (it holds one {what})")
+        return stays
+    values = stays[column].astype("string")
+    present = sorted(pd.unique(values.dropna()).tolist(), key=lambda v: (len(v), v))
+    if chosen is None:
+        if len(present) > 1:
+            shown = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+            raise InputError(f"the log holds {len(present)} {what}s in its '{column}' column ({shown}); "
+                             f"choose one with {option}")
+        return stays.drop(columns=[column])
+    if chosen not in present:
+        raise InputError(f"{option} {chosen}: no such {what} in the log's '{column}' column (found: "
+                         f"{', '.join(present[:10])})")
+    return stays[values == chosen].drop(columns=[column])
+
+
+def _columns(path: Path) -> list[str]:
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        if name.endswith((".csv", ".csv.gz")):
+            return list(pd.read_csv(path, nrows=0).columns)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the log: {exc}") from None
+    return []
+
+
+def _scenario_rows(log: Path, chosen: str | None, tmp: Path) -> Path:
+    """A log written by ``compare`` stacks scenarios (same patient ids in each): keep the chosen one's rows.
+
+    Returns ``log`` itself when it has no ``scenario`` column, else a file in ``tmp``
+    holding that scenario's rows (so the log reader checks one hospital at a time).
+    """
+    if not log.is_file():
+        raise InputError(f"{log}: no such file")
+    if "scenario" not in _columns(log):
+        if chosen is not None:
+            raise InputError(f"--scenario {chosen}: {log} has no 'scenario' column (it holds one scenario)")
+        return log
+    parquet = log.name.lower().endswith((".parquet", ".pq"))
+    raw = pd.read_parquet(log) if parquet else pd.read_csv(log, dtype=str, keep_default_na=False)
+    raw = _one_value(raw, "scenario", chosen, "--scenario", "scenario")
+    out = tmp / ("log.parquet" if parquet else "log.csv")
+    raw.to_parquet(out, index=False) if parquet else raw.to_csv(out, index=False)
+    return out
+
+
+def _write_table(df: pd.DataFrame, path: Path) -> None:
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+# --------------------------------------------------------------------------- census
+@app.command()
+def census(
+    log: Annotated[Path, typer.Argument(help="ADT event log (CSV, CSV.gz or Parquet; e.g. adt_log.* of a run).",
+                                        show_default=False)],
+    *,
+    at: Annotated[str, typer.Option("--at", help="Snapshot time, ISO 8601 (e.g. 2025-03-03T08:00).",
+                                    show_default=False)],
+    rep: Annotated[int | None, typer.Option(help="Replication to use, for a simulated log with several.")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        help="Scenario to use, for a log written by compare (its 'scenario' column).")] = None,
+    table_format: Annotated[str, typer.Option("--format", help="Format of --out: csv or parquet.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write the snapshot to this file (default: print only).")] = None,
+    waiting: Annotated[bool, typer.Option(
+        "--waiting/--no-waiting", help="Include patients waiting for their first bed (rows without unit_start).")] = True,
+) -> None:
+    """Take the census snapshot at a time from an event log: who is in which bed, since when.
+
+    The snapshot has the contract columns patient_id, unit, unit_start, patient_class,
+    admitted_at, then ready_to_leave and next_unit (patients whose stay is over, and
+    where they are going) and waiting_since (patients waiting for a bed) where the log
+    has what they need. It is what `forecast --census` reads.
+    """
+    from hospital_twin.calibration.adt import LogError, read_adt
+    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, census_at
+
+    if table_format not in ("csv", "parquet"):
+        raise InputError(f"--format: expected csv or parquet, got '{table_format}'")
+    when = parse_time(at, "--at")
+    try:
+        with tempfile.TemporaryDirectory(prefix="ht-census-") as tmp:
+            read = read_adt(_scenario_rows(log, scenario, Path(tmp)))
+    except LogError as exc:
+        raise InputError(str(exc)) from None
+    stays = read.stays
+    stays = _one_value(stays, "rep", None if rep is None else str(rep), "--rep", "replication")
+    if read.rejected:
+        reasons = "; ".join(f"{r}: {n}" for _k, r, n in read.reason_counts().itertuples(index=False))
+        err_console.print(f"[yellow]note:[/yellow] {read.rejected} of {read.read} rows of {log} could not be used "
+                          f"({reasons}); the snapshot is taken from the {read.used} others", soft_wrap=True)
+    if when.tzinfo is not None:
+        if read.timezone in ("utc", "mixed"):
+            when = when.tz_convert("UTC").tz_localize(None)
+            err_console.print(f"note: the log's times are UTC; --at is taken as {when.isoformat()} UTC")
+        else:
+            when = _wall_clock(when)
+    lo, hi = read.period
+    if lo is not None and (when < lo or when > hi):
+        err_console.print(f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
+                          f"({lo.isoformat()} to {hi.isoformat()})")
+    snap = census_at(stays, when, waiting=waiting)
+    in_bed = snap[snap["unit_start"].notna()]
+    t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {log.name}", title_justify="left")
+    for col, right in (("unit", False), ("patients", True), ("median stay so far (h)", True),
+                       ("longest (h)", True), ("ready to leave", True), ("waiting for a bed", True)):
+        t.add_column(col, justify="right" if right else "left")
+    units = sorted(pd.unique(snap["unit"].dropna()).tolist())
+    for u in units:
+        r = in_bed[in_bed["unit"] == u]
+        e = (when - r["unit_start"]).dt.total_seconds() / 3600.0
+        ready = int(r[READY_COLUMN].notna().sum()) if READY_COLUMN in r.columns else 0
+        wait = (int((snap["unit"] == u).sum() - len(r)) if WAITING_COLUMN in snap.columns else 0)
+        t.add_row(u, str(len(r)), f"{e.median():.1f}" if len(r) else "", f"{e.max():.1f}" if len(r) else "",
+                  str(ready), str(wait))
+    t.add_row("total", str(len(in_bed)), "", "", "", str(len(snap) - len(in_bed)))
+    out_console.print(t)
+    if out is not None:
+        if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
+            out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")
+        _atomic_file(out, lambda p: _write_table(snap, p))
+        out_console.print(f"snapshot of {len(in_bed)} patients in a bed"
+                          + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
+                          + f" written to {out}")
+
+
+# --------------------------------------------------------------------------- forecast
+def _forecast_charts(fc):
+    """Altair charts of a forecast: fan charts, P(full), admissions and discharges, ED boarding."""
+    import altair as alt
+
+    from hospital_twin.forecast import ALL, forecast_chart
+
+    h = fc.hourly.copy()
+    h["unit"] = h["unit"].astype(str)
+    charts = {"fan": forecast_chart(fc)}
+    pf = h[h["unit"] != ALL][["time", "unit", "p_full"]]
+    charts["p_full"] = alt.Chart(pf).mark_line(interpolate="step-after").encode(
+        x=alt.X("time:T", title=None), y=alt.Y("p_full:Q", title="P(every bed taken)", scale=alt.Scale(domain=[0, 1]),
+                                               axis=alt.Axis(format="%")),
+        color=alt.Color("unit:N", title="unit"),
+        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", alt.Tooltip("p_full:Q", format=".0%")],
+    ).properties(width=760, height=220)
+    flows = h[h["horizon_h"] < fc.hours][["time", "unit", "admissions", "discharges"]].melt(
+        id_vars=["time", "unit"], var_name="flow", value_name="per_hour").dropna()
+    if len(flows):
+        charts["flows"] = alt.Chart(flows).mark_line(interpolate="step-after").encode(
+            x=alt.X("time:T", title=None), y=alt.Y("per_hour:Q", title="expected patients per hour"),
+            color=alt.Color("flow:N", title=None), strokeDash=alt.StrokeDash("flow:N", title=None),
+            tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", "flow:N",
+                     alt.Tooltip("per_hour:Q", format=".2f")],
+        ).properties(width=260, height=140).facet(facet=alt.Facet("unit:N", title=None), columns=3).resolve_scale(
+            y="independent")
+    ed = h[h["unit"].isin([u for u, e in zip(fc.units, fc.is_ed, strict=True) if e])]
+    if len(ed):
+        base = alt.Chart(ed).encode(x=alt.X("time:T", title=None))
+        charts["boarding"] = alt.layer(
+            base.mark_area(opacity=0.25, color="#d9822b").encode(y=alt.Y("boarding_mean:Q", title="patients boarding"),
+                                                                 y2=alt.Y2("boarding_p95:Q")),
+            base.mark_line(color="#d9822b").encode(y="boarding_mean:Q",
+                                                   tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N",
+                                                            alt.Tooltip("boarding_mean:Q", format=".1f"),
+                                                            "boarding_p95:Q"]),
+        ).properties(width=760, height=200)
+    return charts
+
+
+def forecast_html(fc, *, source: str = "") -> str:
+    """The forecast as one self-contained HTML page (charts drawn offline with the Vega bundle of report.py)."""
+    from hospital_twin import __version__
+    from hospital_twin.report import _CSS, _EMBED_JS, _e, _javascript_bundle, _Page, _spec_json
+
+    page = _Page()
+    title = f"{fc.scenario_name}: forecast from {fc.now:%a %d %b %Y %H:%M}"
+    generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
+    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
+             f"<p>Warm start from a census of {int(fc.initial['patients'].sum())} patients"
+             + (f" (and {int(fc.initial['waiting'].sum())} waiting for a bed)" if fc.initial["waiting"].sum() else "")
+             + f" · next {fc.hours} hours · {fc.replications} replications · seed {_e(fc.provenance.get('seed'))}</p>"
+             f"<p>{_e(source)} · generated {_e(generated)} by hospital_twin {_e(__version__)}</p></div></header><main>")
+    charts = _forecast_charts(fc)
+    page.add('<section><h2>Census by unit</h2>')
+    page.chart("fan", charts["fan"], "Patients in a bed per hour: the band holds 90% of the replications (5th to 95th "
+               "percentile), the solid line is the median, the dashed line the mean, the red step the beds. Hour 0 "
+               "is the snapshot.")
+    page.add("</section><section><h2>Chance of running out of beds</h2>")
+    page.chart("pfull", charts["p_full"], "Share of replications in which every bed of the unit is taken at that "
+               "hour (patients above the beds, placed in the snapshot, count as full).")
+    if "flows" in charts:
+        page.add("</section><section><h2>Admissions and discharges</h2>")
+        page.chart("flows", charts["flows"], "Expected patients per hour entering each unit (from outside or by "
+                   "transfer; ALL: admissions to the inpatient units) and leaving the hospital from it.")
+    if "boarding" in charts:
+        page.add("</section><section><h2>Emergency department boarding</h2>")
+        page.chart("boarding", charts["boarding"], "Patients in the emergency department with a decision to admit, "
+                   "waiting for a bed: mean (line) up to the 95th percentile (band).")
+    page.add("</section><section><h2>The snapshot</h2>")
+    page.add(fc.initial.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0, na_rep=""))
+    page.add("</section>")
+    page.add(f"<footer>hospital_twin {_e(__version__)} · charts drawn offline with Vega-Lite (JavaScript embedded "
+             "in this file).</footer></main>")
+    specs = "\n".join(f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>'
+                      for t, s in page.specs)
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style>"
+            f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
+            + "\n".join(page.parts) + f"\n{specs}\n<script type=\"text/javascript\">{_EMBED_JS}</script></body></html>\n")
+
+
+def _print_forecast(fc) -> None:
+    from hospital_twin.forecast import ALL
+
+    shown = [k for k in _SHOWN_H if k <= fc.hours] or [fc.hours]
+    h = fc.hourly
+    t = Table(title=f"{fc.scenario_name}: census forecast from {fc.now:%a %d %b %Y %H:%M} "
+                    f"({fc.replications} replications); mean [90% interval] and P(full)", title_justify="left")
+    t.add_column("unit")
+    t.add_column("beds", justify="right")
+    t.add_column("now", justify="right")
+    for k in shown:
+        t.add_column(f"+{k} h", justify="right")
+        t.add_column("P(full)", justify="right")
+    for u in list(fc.units) + ([ALL] if fc.inpatient.any() else []):
+        rows = h[h["unit"] == u].set_index("horizon_h")
+        cells = [u, str(int(rows.loc[0, "beds"])), f"{rows.loc[0, 'mean']:.0f}"]
+        for k in shown:
+            r = rows.loc[k]
+            cells += [f"{r['mean']:.1f} [{r['p05']:.0f}-{r['p95']:.0f}]", f"{100 * r['p_full']:.0f}%"]
+        t.add_row(*cells)
+    out_console.print(t)
+
+
+@app.command()
+def forecast(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)],
+    *,
+    census_file: Annotated[Path, typer.Option("--census", help="Census snapshot (CSV or Parquet; see `census`).",
+                                              show_default=False)],
+    now: Annotated[str, typer.Option(help="Time of the snapshot, ISO 8601 with or without offset (wall clock).",
+                                     show_default=False)],
+    hours: Annotated[int, typer.Option(min=1, max=24 * 60, help="Hours to forecast.", show_default=False)],
+    replications: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: all cores); the forecast does not depend on it.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder to write (default: results/forecast-<scenario>).")] = None,
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Also write forecast.html.")] = True,
+) -> None:
+    """Forecast the census of every unit for the next hours, warm-started from a census snapshot.
+
+    Writes OUT/forecast.csv (time, unit, mean, p05, p50, p95, p_full per hour, then
+    admissions, discharges and ED boarding), OUT/forecast.html (fan charts) and
+    OUT/run.json (provenance). No warm-up: the run starts from the snapshot.
+    """
+    from hospital_twin.census import read_census
+    from hospital_twin.cli import _load
+    from hospital_twin.forecast import forecast as run_forecast
+    from hospital_twin.forecast import forecast_table
+
+    when = _wall_clock(parse_time(now, "--now"))
+    scn = _load(scenario_file)
+    snap = read_census(census_file, scn, when)  # CensusError: file, line, field (exit 2)
+    n_workers = min(workers or os.cpu_count() or 1, replications)
+    fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers)
+    table = forecast_table(fc)
+    out_dir = out or Path("results") / f"forecast-{scenario_file.stem}"
+    page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None
+    run = dict(fc.provenance)
+    run.update({"scenario_file": str(scenario_file), "census_file": str(census_file),
+                "snapshot": fc.initial.replace({np.nan: None}).to_dict(orient="records")})
+
+    def write(tmp: Path) -> None:
+        files = ["forecast.csv"]
+        table.to_csv(tmp / "forecast.csv", index=False)
+        if page is not None:
+            (tmp / "forecast.html").write_text(page, encoding="utf-8")
+            files.append("forecast.html")
+        run["files"] = files + ["run.json"]
+        (tmp / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+
+    _atomic_folder(out_dir, write)
+    _print_forecast(fc)
+    over = fc.initial[fc.initial["over_capacity"] > 0]
+    for r in over.itertuples():
+        err_console.print(f"[yellow]note:[/yellow] {r.unit}: the snapshot has {r.patients} patients for {r.beds} beds")
+    out_console.print(f"forecast written to {out_dir}/")

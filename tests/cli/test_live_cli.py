@@ -1,0 +1,143 @@
+"""The live twin at the command line: ``census`` from an event log, ``forecast`` from a snapshot."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from hospital_twin.census import census_counts
+from hospital_twin.cli import main
+from hospital_twin.forecast import FORECAST_COLUMNS
+from hospital_twin.results import adt_log
+from hospital_twin.scenario.io import load_scenario
+from hospital_twin.sim.model import HospitalSim
+from tests.conftest import SCENARIOS
+
+ICU = SCENARIOS / "examples" / "icu_to_ward.yaml"
+BASELINE = SCENARIOS / "baseline.yaml"
+AT = "2025-02-10T08:00:00"
+
+
+@pytest.fixture(scope="module")
+def icu_log(tmp_path_factory):
+    """A simulated log of two replications as `run` writes it (with a rep column)."""
+    s = load_scenario(ICU).model_copy(update={"horizon_days": 40, "warmup_days": 0})
+    log = pd.concat([adt_log(HospitalSim(s, r, 5).run()) for r in (0, 1)], ignore_index=True)
+    path = tmp_path_factory.mktemp("live") / "adt_log.csv"
+    log.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return path, log
+
+
+def test_census_needs_rep_for_a_log_of_several_replications(icu_log, capsys):
+    """A log with two replications and no --rep gives exit 2 naming --rep."""
+    path, _ = icu_log
+    assert main(["census", str(path), "--at", AT]) == 2
+    err = capsys.readouterr().err
+    assert "2 replications" in err and "--rep" in err and "Traceback" not in err
+
+
+def test_census_writes_the_snapshot_in_the_contract_schema(icu_log, tmp_path, capsys):
+    """census --rep --out writes patient_id, unit, unit_start, ... with the patients in a bed at --at."""
+    path, log = icu_log
+    out = tmp_path / "snap.csv"
+    assert main(["census", str(path), "--at", AT, "--rep", "1", "--out", str(out)]) == 0
+    snap = pd.read_csv(out)
+    assert list(snap.columns[:5]) == ["patient_id", "unit", "unit_start", "patient_class", "admitted_at"]
+    assert {"ready_to_leave", "next_unit", "waiting_since"} <= set(snap.columns)
+    in_bed = snap[snap["unit_start"].notna()]
+    expected = census_counts(log[log["rep"] == 1], [AT], units=["ICU", "WARD"]).set_index("unit")["census"]
+    assert in_bed.groupby("unit").size().reindex(expected.index, fill_value=0).tolist() == expected.tolist()
+    assert snap["patient_id"].str.startswith("1-").all()
+    printed = capsys.readouterr().out
+    assert "ICU" in printed and "written to" in printed
+
+
+def test_census_of_a_compare_log_needs_scenario(icu_log, tmp_path, capsys):
+    """A log written by compare (scenario column, same patients in each) needs --scenario; with it, no row is lost."""
+    path, log = icu_log
+    one = log[log["rep"] == 0]
+    cmp_path = tmp_path / "cmp.csv"
+    pd.concat([one.assign(scenario="base"), one.assign(scenario="more beds")]).to_csv(
+        cmp_path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    assert main(["census", str(cmp_path), "--at", AT]) == 2
+    assert "--scenario" in capsys.readouterr().err
+    out = tmp_path / "s.csv"
+    assert main(["census", str(cmp_path), "--at", AT, "--scenario", "more beds", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "could not be used" not in captured.err
+    assert len(pd.read_csv(out)) > 0
+    assert main(["census", str(cmp_path), "--at", AT, "--scenario", "nope"]) == 2
+    assert "no such scenario" in capsys.readouterr().err
+
+
+def test_census_rejects_a_bad_time(icu_log, capsys):
+    """--at that is not ISO 8601 gives exit 2 naming the option."""
+    path, _ = icu_log
+    assert main(["census", str(path), "--at", "yesterday", "--rep", "0"]) == 2
+    assert "--at" in capsys.readouterr().err
+
+
+def test_forecast_writes_csv_html_and_provenance(icu_log, tmp_path, capsys):
+    """forecast writes forecast.csv (contract columns first, hourly), forecast.html and run.json; prints +24 h."""
+    path, _ = icu_log
+    snap = tmp_path / "snap.csv"
+    assert main(["census", str(path), "--at", AT, "--rep", "0", "--out", str(snap)]) == 0
+    out = tmp_path / "fc"
+    rc = main(["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-10T08:00:00+00:00", "--hours", "24",
+               "--replications", "8", "--seed", "3", "--workers", "1", "--out", str(out)])
+    assert rc == 0
+    table = pd.read_csv(out / "forecast.csv")
+    assert list(table.columns[:7]) == FORECAST_COLUMNS
+    assert set(table["unit"]) == {"ICU", "WARD", "ALL"} and len(table) == 3 * 25
+    assert table["time"].iloc[0] == "2025-02-10T08:00:00"
+    html = (out / "forecast.html").read_text()
+    assert html.count('class="vega-spec"') >= 3 and "<script src=" not in html  # self-contained
+    run = json.loads((out / "run.json").read_text())
+    assert run["replications"] == 8 and run["seed"] == 3 and run["hours"] == 24
+    assert set(run["files"]) == {"forecast.csv", "forecast.html", "run.json"}
+    printed = capsys.readouterr().out
+    assert "+24 h" in printed and "P(full)" in printed
+
+
+def test_forecast_bad_census_exits_two_with_file_line_and_field(tmp_path, capsys):
+    """An invalid snapshot row gives exit 2 with the file, its line and the field; nothing is written."""
+    snap = tmp_path / "bad.csv"
+    snap.write_text("patient_id,unit,unit_start\n1,ICU,2025-02-20T01:00\n2,WRAD,2025-02-19T01:00\n")
+    out = tmp_path / "fc"
+    rc = main(["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-20T08:00", "--hours", "6",
+               "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert f"{snap}:3: unit" in err and "did you mean 'WARD'" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_forecast_requires_now(tmp_path, capsys):
+    """--now is required (the contract); leaving it out is a usage error (exit 2)."""
+    snap = tmp_path / "s.csv"
+    snap.write_text("patient_id,unit,unit_start\n1,ICU,2025-02-20T01:00\n")
+    assert main(["forecast", str(ICU), "--census", str(snap), "--hours", "6"]) == 2
+
+
+def test_census_and_forecast_on_the_shipped_baseline(tmp_path, capsys):
+    """The shipped baseline: a snapshot from its simulated log forecasts every unit, ED boarding included."""
+    s = load_scenario(BASELINE).model_copy(update={"horizon_days": 5, "warmup_days": 28})
+    log_path = tmp_path / "adt_log.parquet"
+    adt_log(HospitalSim(s, 0, 8).run()).to_parquet(log_path, index=False)
+    snap = tmp_path / "snap.csv"
+    at = (pd.Timestamp(s.start) + pd.Timedelta(days=30, hours=9)).isoformat()
+    assert main(["census", str(log_path), "--at", at, "--out", str(snap)]) == 0
+    out = tmp_path / "fc"
+    assert main(["forecast", str(BASELINE), "--census", str(snap), "--now", at, "--hours", "6", "--replications", "3",
+                 "--workers", "1", "--no-html", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "forecast.csv")
+    assert set(table["unit"]) == set(s.units) | {"ALL"}
+    ed = table[table["unit"] == "ED"]
+    assert ed["boarding_mean"].notna().all()
+    assert not (out / "forecast.html").exists()
+    first = table[table["horizon_h"] == 0].set_index("unit")["mean"]
+    snapshot = pd.read_csv(snap)
+    counts = snapshot[snapshot["unit_start"].notna()].groupby("unit").size()
+    assert first.drop("ALL").astype(int).to_dict() == counts.reindex(first.drop("ALL").index, fill_value=0).to_dict()
