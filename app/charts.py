@@ -62,7 +62,9 @@ def kpi_table(summary: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         label, kind = METRIC_LABELS.get(r.metric, (r.metric, ""))
         if not math.isfinite(float(r.mean)):
             continue
-        ci = (f"{format_value(r.ci_low, kind)} to {format_value(r.ci_high, kind)}"
+        low = max(0.0, float(r.ci_low))  # no KPI is negative; few replications can give a t-interval below 0
+        high = min(1.0, float(r.ci_high)) if kind == "share" else float(r.ci_high)
+        ci = (f"{format_value(low, kind)} to {format_value(high, kind)}"
               if int(r.n_reps) > 1 and math.isfinite(float(r.ci_low)) else "")
         rows.append({"measure": label, "unit": r.unit, "mean": format_value(r.mean, kind), "95% interval": ci,
                      "_u": order.get(r.unit, 99), "metric": r.metric})
@@ -96,12 +98,13 @@ def _amount(x: float, kind: str) -> str:
     return f"{x:,.1f}"
 
 
-def _bare(x: float, kind: str) -> str:
+def _bare(x: float, kind: str, extra: int = 0) -> str:
+    """A number for an interval's end; ``extra`` more decimals where the two ends would look alike."""
     if kind == "share":
-        return f"{100 * x:.1f}"
+        return f"{100 * x:.{1 + extra}f}"
     if kind == "hours":
-        return f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+        return f"{x:.{2 + extra}f}" if abs(x) < 10 else f"{x:.{1 + extra}f}"
+    return f"{x:,.{extra}f}" if abs(x) >= 100 else f"{x:,.{1 + extra}f}"
 
 
 def change_phrase(base: Scenario, variant: Scenario) -> str:
@@ -149,12 +152,18 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 _, kind = METRIC_LABELS.get(metric, (metric, ""))
                 what = words + (f" in {u}" if metric.startswith("ed_") and len(eds) > 1 else "")
                 unit_word = {"share": " percentage points", "hours": " h", "bed-hours": " bed-hours"}.get(kind, "")
+                if max(abs(lo), abs(hi)) < 1e-12:
+                    out.append((f"{subject} made no difference to {what} in any replication.", False))
+                    continue
                 if lo <= 0 <= hi:
                     out.append((f"{subject} made no clear difference to {what} "
                                 f"({_bare(lo, kind)} to {_bare(hi, kind)}{unit_word}; the interval includes 0).", False))
                     continue
                 verb = "cut" if d < 0 else "raised"
                 a, b = sorted((abs(lo), abs(hi)))
+                digits = 0
+                while _bare(a, kind, digits) == _bare(b, kind, digits) and digits < 3:
+                    digits += 1  # show enough decimals to tell the two ends apart
                 out.append((f"{subject} {verb} {what} by {_amount(abs(d), kind)} "
-                            f"({_bare(a, kind)} to {_bare(b, kind)}{unit_word}).", True))
+                            f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).", True))
     return out

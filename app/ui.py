@@ -173,7 +173,10 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
         if r is None or not math.isfinite(float(r["mean"])):
             return
         _, kind = METRIC_LABELS.get(metric, (metric, ""))
-        mean, lo, hi = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+        # every KPI is >= 0 (and shares <= 1): a t-interval from few replications can reach past that
+        mean, lo, hi = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"])
+        if kind == "share":
+            hi = min(1.0, hi)
         if flip:
             mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
         if per_day:
@@ -185,19 +188,21 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
             def fmt(x: float) -> str:
                 return format_value(x, kind)
         ci = f"95% interval {fmt(lo)} to {fmt(hi)}" if int(r["n_reps"]) > 1 and math.isfinite(lo) else ""
-        cards.append((label, fmt(mean), ci, f"{metric} @ {unit}, mean of {int(r['n_reps'])} replications"))
+        label_full, _ = METRIC_LABELS.get(metric, (metric, ""))
+        cards.append((label, fmt(mean), ci, f"{label_full} ({metric}, unit {unit}); mean of {int(r['n_reps'])} "
+                      "replications with its 95% interval (cut at 0: no measure can be negative)"))
 
     card("Inpatient bed occupancy", "utilisation", ALL)
     card("Occupied inpatient beds", "occupancy_mean", ALL)
-    card("Admissions who waited for a bed", "waited_share", ALL)
+    card("Waited for a bed", "waited_share", ALL)
     card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL)
     for u, spec in s.units.items():
         if spec.ed is not None:
             card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True)
-            card(f"{u}: boarding after decision to admit", "ed_boarding_mean_h", u)
+            card(f"{u}: boarding, mean", "ed_boarding_mean_h", u)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True)
     if s.electives:
-        card("Elective admissions cancelled", "cancelled_share", ALL)
+        card("Electives cancelled", "cancelled_share", ALL)
     card("Hospital stay, mean", "los_mean_h", ALL)
     return cards
 

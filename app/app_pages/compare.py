@@ -115,7 +115,8 @@ rows = []
 summary = pd.concat([r.summary for r in results], ignore_index=True)
 for metric in ["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]:
     label, kind = METRIC_LABELS.get(metric, (metric, ""))
-    for unit in ["ALL", *[u for u, sp in scenarios[0].units.items() if sp.ed is not None]]:
+    eds = [u for u, sp in scenarios[0].units.items() if sp.ed is not None]
+    for unit in (eds if metric.startswith("ed_") else ["ALL"]):
         vals = summary[(summary["metric"] == metric) & (summary["unit"] == unit)].set_index("scenario")["mean"]
         if vals.empty or vals.abs().max() == 0:
             continue
@@ -123,7 +124,6 @@ for metric in ["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]:
         for s in scenarios:
             row[s.name] = format_value(vals.get(s.name, float("nan")), kind)
         rows.append(row)
-rows = list({(r["measure"], r["unit"]): r for r in rows}.values())
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 with st.expander("The comparison table (comparison.csv)"):
     st.dataframe(comparison, hide_index=True, width="stretch")

@@ -18,8 +18,7 @@ from hospital_twin.report import (
 
 st.title("Run")
 scenario, text, label = ui.current_scenario()
-st.markdown(f"Scenario: **{scenario.name}**  \n"
-            f"<small>{label}. Change it on the Scenario page.</small>", unsafe_allow_html=True)
+st.markdown(f"Scenario: **{scenario.name}** (change it on the Scenario page)")
 settings = ui.run_settings(scenario)
 run_yaml = ui.settled_yaml(text, settings)
 args = (run_yaml, settings["seed"], settings["replications"])

@@ -58,8 +58,8 @@ else:
         except (ScenarioError, state.UploadError):
             base = None
     if base is None:
-        st.info("Upload a scenario file, or start from a shipped scenario. The file format is described in "
-                "scenarios/README.md; download a shipped scenario below to see an example.")
+        st.info("Upload a scenario file, or start from a shipped scenario. The format is described in "
+                "scenarios/README.md; to see an example, pick 'A shipped scenario' and download it as YAML.")
         st.stop()
 
 scenario, base_text, label = base

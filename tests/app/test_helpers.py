@@ -115,3 +115,20 @@ def test_shipped_anchors_are_not_a_bomb():
 def test_extends_outside_scenarios_refused():
     with pytest.raises(ScenarioError, match="not a shipped scenario"):
         state.scenario_from_text("extends: ../../pyproject.toml\nname: x\n", "x.yaml")
+
+
+def test_verdict_identical_runs_say_no_difference(pair):
+    """When every paired replication is identical the verdict says so, without an interval."""
+    base, more = pair
+    c = _comparison([("ed_4h_breach_share", "ED", more.name, base.name, 0.2, 0.2, 0.0, 0.0, 0.0, False, 10, 0.95)])
+    [(sentence, clear)] = charts.verdicts(c, [base, more])
+    assert sentence == ("4 more ICU beds made no difference to the share of ED patients staying over 4 hours "
+                        "in any replication.")
+    assert not clear
+
+
+def test_verdict_narrow_interval_gets_enough_decimals(pair):
+    base, more = pair
+    c = _comparison([("utilisation", "ALL", more.name, base.name, 0.9, 0.907, -0.007, -0.0072, -0.0068, True, 10, .95)])
+    [(sentence, _)] = charts.verdicts(c, [base, more])
+    assert "(0.68 to 0.72 percentage points)" in sentence
