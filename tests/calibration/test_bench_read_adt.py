@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_bench_read_adt_smoke_reports_read_calibrate_and_ratio():
     """--rows 4000 with 2% bad rows: both formats read, the rejects counted, calibrate timed, the ratio printed."""
     res = subprocess.run(
