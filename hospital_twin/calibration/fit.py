@@ -34,7 +34,9 @@ Significance
     too small to matter, and every kept effect makes the scenario longer.
 Arrivals (:class:`ArrivalFit`)
     External arrivals are the first stay of each encounter, at ``ready_at`` (the
-    request for a bed) when present, else at ``start``. Rates use the complete days of
+    request for a bed) when present, else at ``start``; one stream per entry unit, class
+    and arrival source, sources with fewer than 10 arrivals into a (unit, class) pooled
+    as ``other``. Rates use the complete days of
     the log. Hour-of-day and day-of-week effects are G-tests (the likelihood-ratio test
     of a Poisson GLM with that factor against a constant rate, exposure-weighted; the
     day-of-week and month tests are divided by the over-dispersion of daily counts when
@@ -134,6 +136,9 @@ MIN_CLASS_STAYS = 200
 
 ALPHA = 0.01
 """Significance level of every keep-or-drop test."""
+
+POOLED_SOURCE = "other"
+"""Arrival source given to rare sources pooled together (see :class:`ArrivalFit`)."""
 
 MIN_STAY_H = 1.0 / 60.0
 """Stays shorter than one minute are counted as one minute (the likelihood needs x > 0)."""
@@ -1063,6 +1068,8 @@ class ArrivalFit:
     min_expected : test an effect only when every cell expects at least this many arrivals.
     dates_shifted : dates were shifted per patient; rates and seasonality are not estimated.
     shift_keeps_clock : with shifted dates, whether the clock hour and weekday survived the shift.
+    min_stream_arrivals : an arrival source with fewer arrivals than this into a (unit, class)
+        is pooled there with the other rare ones as source ``other`` (listed in ``pooled_``).
 
     Attributes
     ----------
@@ -1070,7 +1077,9 @@ class ArrivalFit:
     period_ : (first midnight, end of observation); days_ : complete days used for rates.
     """
 
-    def __init__(self, *, alpha: float = ALPHA, min_expected: float = 5.0, dates_shifted: bool = False, shift_keeps_clock: bool = True):
+    def __init__(self, *, alpha: float = ALPHA, min_expected: float = 5.0, dates_shifted: bool = False, shift_keeps_clock: bool = True,
+                 min_stream_arrivals: int = 10):
+        self.min_stream_arrivals = min_stream_arrivals
         self.alpha = alpha
         self.min_expected = min_expected
         self.dates_shifted = dates_shifted
@@ -1084,6 +1093,18 @@ class ArrivalFit:
         self.period_ = (t0, t_obs)
         self.days_ = days
         keys = ["unit", "patient_class"] + (["arrival_source"] if has["arrival_source"] else [])
+        self.pooled_: list[tuple[str, str, str, int]] = []
+        if has["arrival_source"] and self.min_stream_arrivals > 1:
+            # a source with a handful of arrivals into a (unit, class) is pooled into 'other' there: a stream
+            # fitted from three arrivals is noise, and dozens of them make the scenario unreadable (MIMIC)
+            src = first["arrival_source"].astype(object).where(first["arrival_source"].notna(), None)
+            size = first.groupby(["unit", "patient_class", src.fillna("\x00")], sort=False)["unit"].transform("size")
+            rare = (size < self.min_stream_arrivals).to_numpy() & src.notna().to_numpy()
+            if rare.any():
+                for (u, c, a), n in first[rare].groupby(["unit", "patient_class", "arrival_source"], sort=True).size().items():
+                    self.pooled_.append((str(u), str(c), str(a), int(n)))
+                first = first.copy()
+                first["arrival_source"] = np.where(rare, POOLED_SOURCE, first["arrival_source"].astype(object))
         groups = first.groupby(keys, sort=True, dropna=False)
         self.streams_: list[ArrivalStream] = []
         total = len(first)
@@ -1769,6 +1790,9 @@ class Calibration:
         add("Every unit queues when full (when_full: queue, the default). Bed cleaning times are not in the log: none.")
         add("")
         add(f"Arrivals (first stay of each encounter; tests G / quasi-Poisson, keep when p < {ALPHA}):")
+        if getattr(self.arrivals, "pooled_", None):
+            add(f"  sources with fewer than {self.arrivals.min_stream_arrivals} arrivals pooled as '{POOLED_SOURCE}': " + "; ".join(
+                f"{u}/{c}/{a} n={n}" for u, c, a, n in self.arrivals.pooled_))
         for st in self.arrivals.streams_:
             rate = f"{st.per_day:.3f}/day ±{st.per_day_se:.3f} (se)" if math.isfinite(st.per_day) else f"share {st.share:.3f}"
             add(

@@ -413,3 +413,21 @@ def test_open_stays_are_censored_at_last_event_at_when_the_log_has_it():
     assert not a["closed"] and a["dur_h"] == 2.0
     shifted = prepare_stays(log.drop(columns="last_event_at"), dates_shifted=True)
     assert shifted[shifted["patient_id"] == "a"]["dur_h"].iloc[0] == pytest.approx(1 / 60)  # its own last time
+
+
+def test_rare_arrival_sources_are_pooled_as_other_and_listed():
+    """Sources with fewer than 10 arrivals into a unit are one 'other' stream there (counts kept, listed in provenance)."""
+    t = pd.Timestamp("2025-01-06")
+    h = pd.Timedelta(hours=1)
+    sources = ["ed"] * 40 + ["gp"] * 12 + ["walk_in"] * 3 + ["transfer"] * 2
+    n = len(sources)
+    log = pd.DataFrame({
+        "patient_id": [f"p{i}" for i in range(n)], "unit": "WARD", "arrival_source": sources,
+        "start": [t + i * 7 * h for i in range(n)], "end": [t + i * 7 * h + 20 * h for i in range(n)],
+    })
+    cal = calibrate(log)
+    got = {s.source: s.n for s in cal.arrivals.streams_}
+    assert set(got) == {"ed", "gp", "other"} and got["other"] == 5
+    assert sorted(a for _, _, a, _ in cal.arrivals.pooled_) == ["transfer", "walk_in"]
+    assert "pooled as 'other'" in "\n".join(cal.provenance_comments())
+    cal.scenario()
