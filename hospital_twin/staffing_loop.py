@@ -12,9 +12,10 @@ Steps (:func:`closed_loop`):
 3. *Roster*: :func:`hospital_twin.roster.model.build_roster` assigns named staff.
 4. *Feed back*: the nurses rostered with a skill that counts towards the ratio, per unit,
    shift and date (zero where nobody is rostered), become ``staffing.roster`` entries.
-5. *Compare*: the period scenario with its weekly pattern ("before") and with the roster
-   ("after") run with the same seed (common random numbers); paired differences with
-   t-intervals (:func:`hospital_twin.comparison.paired_differences`).
+5. *Compare*: the period scenario with its weekly pattern ("before"), with the target
+   levels fed back as if rostered exactly (a diagnostic that separates the levels from the
+   roster) and with the roster ("after") run with the same seed (common random numbers);
+   paired differences with t-intervals (:func:`hospital_twin.comparison.paired_differences`).
 
 Pure orchestration: objects and DataFrames in and out; no files, no printing.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "before_after",
     "closed_loop",
     "default_period_start",
+    "levels_entries",
     "nurse_hours",
     "period_scenario",
     "plan_levels",
@@ -107,6 +109,17 @@ def roster_entries(
     return out
 
 
+def levels_entries(levels: pd.DataFrame, start_date: dt.date, days: int, column: str = "target") -> pd.DataFrame:
+    """Weekday levels (``unit, shift, weekday, <column>``) spread over dates as ``date, shift, unit, nurses``."""
+    rows = []
+    by_day = {int(wd): g for wd, g in levels.groupby("weekday")}
+    for i in range(days):
+        day = start_date + dt.timedelta(days=i)
+        for r in by_day.get(day.weekday(), levels.iloc[:0]).itertuples(index=False):
+            rows.append((day, r.shift, r.unit, int(getattr(r, column))))
+    return pd.DataFrame(rows, columns=["date", "shift", "unit", "nurses"])
+
+
 def with_roster(scenario: Scenario, entries: pd.DataFrame, name: str | None = None) -> Scenario:
     """The scenario with ``staffing.roster`` replaced by ``entries`` (``date, shift, unit, nurses``), validated."""
     if scenario.staffing is None:
@@ -160,13 +173,17 @@ def _with_loop_kpis(result: RunResult, scenario: Scenario) -> pd.DataFrame:
 
 
 def before_after(kpis: pd.DataFrame, before: str, metrics=BEFORE_AFTER_METRICS, confidence: float = 0.95) -> pd.DataFrame:
-    """Paired differences after minus before for ``metrics`` (units, then ALL), with t-intervals."""
+    """Paired differences of every other scenario minus ``before`` for ``metrics`` (units, then ALL), with t-intervals.
+
+    Each interval holds at ``confidence`` on its own (no familywise widening).
+    """
     comp = paired_differences(kpis, before, confidence=confidence, familywise=False)
     comp = comp[comp["metric"].isin(metrics)].copy()
     order = {m: i for i, m in enumerate(metrics)}
     comp["_m"] = comp["metric"].map(order)
     comp["_u"] = comp["unit"].eq(ALL)
-    return comp.sort_values(["_m", "_u", "unit"]).drop(columns=["_m", "_u"]).reset_index(drop=True)
+    comp["_s"] = comp["scenario"].map({s: i for i, s in enumerate(pd.unique(kpis["scenario"]))})
+    return comp.sort_values(["_s", "_m", "_u", "unit"]).drop(columns=["_s", "_m", "_u"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -180,9 +197,10 @@ class LoopResult:
     rostered: pd.DataFrame  # date, shift, unit, nurses fed back
     scenario_before: Scenario
     scenario_after: Scenario
-    kpis: pd.DataFrame  # both runs, with nurse_hours
-    before_after: pd.DataFrame
+    kpis: pd.DataFrame  # every run, with nurse_hours
+    before_after: pd.DataFrame  # rostered (and target levels) minus before
     provenance: dict = field(default_factory=dict)
+    scenario_levels: Scenario | None = None  # the target levels fed back directly (no roster), a diagnostic
 
 
 def plan_levels(
@@ -267,11 +285,15 @@ def closed_loop(
     rostered = roster_entries(roster.assignments, units, list(scenario.shifts), start, days, mix.ratio_skills)
     after = with_roster(period, rostered, name=f"{scenario.name} (rostered)")
 
-    step("simulating before and after with common random numbers")
-    res_before = run_scenario(period, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False)
-    res_after = run_scenario(after, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False)
-    kpis = pd.concat([_with_loop_kpis(res_before, period), _with_loop_kpis(res_after, after)], ignore_index=True)
-    comp = before_after(kpis, res_before.name)
+    # the target levels themselves, as if rostered exactly: separates the levels' effect from the roster's
+    target = levels_entries(levels.levels, start, days)
+    at_levels = with_roster(period, target, name=f"{scenario.name} (target levels)")
+
+    step("simulating before, at the target levels and with the roster (common random numbers)")
+    runs = [(s, run_scenario(s, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False))
+            for s in (period, at_levels, after)]
+    kpis = pd.concat([_with_loop_kpis(res, s) for s, res in runs], ignore_index=True)
+    comp = before_after(kpis, runs[0][1].name)
     return LoopResult(
         levels=levels,
         requirements=req,
@@ -279,6 +301,7 @@ def closed_loop(
         rostered=rostered,
         scenario_before=period,
         scenario_after=after,
+        scenario_levels=at_levels,
         kpis=kpis,
         before_after=comp,
         provenance={

@@ -74,7 +74,8 @@ def test_loop_requirements_roster_and_feedback_cover_the_period(loop):
 @pytest.mark.slow
 def test_loop_before_after_reports_paired_kpis_and_nurse_hours(loop):
     """before_after pairs the two runs per replication; nurse-hours are the pattern's and the roster's hours."""
-    ba = loop.before_after.set_index(["metric", "unit"])
+    assert set(loop.before_after["scenario"]) == {loop.scenario_after.name, loop.scenario_levels.name}
+    ba = loop.before_after[loop.before_after["scenario"] == loop.scenario_after.name].set_index(["metric", "unit"])
     for key in [("ratio_breach_hours", "W"), ("ratio_breach_hours", "ALL"), ("nurse_hours", "W"),
                 ("waited_share", "W"), ("wait_for_bed_mean_h", "W")]:
         assert key in ba.index, key
@@ -90,7 +91,12 @@ def test_loop_before_after_reports_paired_kpis_and_nurse_hours(loop):
     # count_breaches: the patients are the same under common random numbers, only the staffed level differs
     k = loop.kpis
     occ = k[(k["metric"] == "occupancy_mean") & (k["unit"] == "W")].pivot(index="rep", columns="scenario", values="value")
-    assert np.allclose(occ.iloc[:, 0], occ.iloc[:, 1])
+    assert occ.shape[1] == 3 and np.allclose(occ.to_numpy(), occ.iloc[:, [0]].to_numpy())
+    # the target levels fed back directly cost exactly the planned nurse-hours over the week's shifts
+    lv = loop.before_after[loop.before_after["scenario"] == loop.scenario_levels.name].set_index(["metric", "unit"])
+    sunday_night = int(loop.levels.levels.query("shift == 'night' and weekday == 6")["target"].iloc[0])
+    planned = loop.levels.cost_h["target"] + 3 * 8 - sunday_night * 8
+    assert lv.loc[("nurse_hours", "W"), "scenario_mean"] == pytest.approx(planned)
 
 
 def test_loop_more_rostered_nurses_never_increase_breach_hours():
@@ -169,11 +175,12 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     rostered = load_scenario(out / "scenario_rostered.yaml")
     fed = pd.read_csv(out / "rostered_nurses.csv", parse_dates=["date"])
     assert len(rostered.staffing.roster) == len(fed) == 14
+    assert len(load_scenario(out / "scenario_levels.yaml").staffing.roster) == 14
     assert sum(e.nurses for e in rostered.staffing.roster) == fed["nurses"].sum()
     ba = pd.read_csv(out / "before_after.csv")
     assert {"ratio_breach_hours", "nurse_hours"} <= set(ba["metric"])
     printed = capsys.readouterr().out
-    assert "Before (weekly pattern) and after (roster)" in printed and "ratio_breach_hours" in printed
+    assert "ratio_breach_hours" in printed and "nurse_hours" in printed and "common random numbers" in printed
     bad = tmp_path / "bad_staff.csv"
     bad.write_text("staff_id,name,skills,home_unit,contract_hours_per_week\nS1,A,RN,W,-5\n")
     assert main(["staff", str(scn_file), "--staff", str(bad), "--weeks", "1", "--out", str(tmp_path / "x")]) == 2

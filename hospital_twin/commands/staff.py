@@ -223,20 +223,26 @@ _FLOW_METRICS = {"waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h", "r
                  "occupancy_mean"}
 
 
-def _print_before_after(ba, title: str) -> None:
-    """Staffing measures for every staffed unit; flow measures for the hospital and where they moved (all in the CSV)."""
+def _print_before_after(ba, variants: list[tuple[str, str]], title: str) -> None:
+    """One table per variant: staffing measures for every staffed unit, flow measures for the hospital and
+    where they moved (every row is in before_after.csv). ``variants``: (scenario name, label)."""
     from hospital_twin.cli import _fmt
 
-    shown = ba[~ba["metric"].isin(_FLOW_METRICS) | (ba["unit"] == "ALL") | ba["significant"]]
-    t = Table(title=title, title_justify="left")
-    for col in ("metric", "unit", "before", "after", "diff", "95% interval"):
-        t.add_column(col, justify="left" if col in ("metric", "unit") else "right", no_wrap=col != "metric")
-    for r in shown.itertuples(index=False):
-        h = _BA_FORMAT.get(r.metric, 2)
-        t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h),
-                  _fmt(r.diff_mean, h) + ("*" if r.significant else " "),
-                  f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}")
-    out_console.print(t)
+    out_console.print(title)
+    for name, label in variants:
+        v = ba[ba["scenario"] == name]
+        v = v[~v["metric"].isin(_FLOW_METRICS) | (v["unit"] == "ALL") | v["significant"]]
+        t = Table(title=f"{label} minus before", title_justify="left")
+        t.add_column("metric", no_wrap=True)
+        t.add_column("unit", no_wrap=True)
+        for col in ("before", label, "diff (95% interval)"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for r in v.itertuples(index=False):
+            h = _BA_FORMAT.get(r.metric, 2)
+            t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h),
+                      f"{_fmt(r.diff_mean, h)}{'*' if r.significant else ' '} "
+                      f"({_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)})")
+        out_console.print(t)
 
 
 @app.command()
@@ -303,8 +309,9 @@ def staff(
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (tmp / "scenario_before.yaml").write_text(dump_scenario(result.scenario_before), encoding="utf-8")
         (tmp / "scenario_rostered.yaml").write_text(dump_scenario(result.scenario_after), encoding="utf-8")
+        (tmp / "scenario_levels.yaml").write_text(dump_scenario(result.scenario_levels), encoding="utf-8")
         files += ["roster/", "rostered_nurses.csv", "before_after.csv", "kpis.csv", "scenario_before.yaml",
-                  "scenario_rostered.yaml", "run.json"]
+                  "scenario_levels.yaml", "scenario_rostered.yaml", "run.json"]
         info = {"scenario": scn.name, "source_file": str(file), "staff": str(staff_file),
                 "leave": str(leave) if leave else None, "requests": str(requests) if requests else None,
                 "rules": str(rules) if rules else None, **result.provenance, "files": files}
@@ -318,7 +325,9 @@ def staff(
     )
     for note in getattr(result.roster, "notes", [])[:5]:
         out_console.print(f"  note: {note}", soft_wrap=True)
-    _print_before_after(result.before_after, f"Before (weekly pattern) and after (roster), {start_date} + {weeks} weeks; "
-                                             f"after - before paired over {n} replications (common random numbers); * = interval excludes 0; "
-                                             "every row in before_after.csv")
+    variants = [(result.scenario_levels.name, "levels"), (result.scenario_after.name, "roster")]
+    _print_before_after(result.before_after, variants,
+                        f"{start_date} + {weeks} weeks: before (weekly pattern), at the target levels, with the roster; "
+                        f"differences paired over {n} replications (common random numbers), * = interval excludes 0; "
+                        "every row in before_after.csv")
     out_console.print(f"results written to {out}/")
