@@ -530,8 +530,9 @@ def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
     ``actual`` has ``time, unit, census`` (e.g. ``census_counts(log, fc.times)``). Adds
     ``error = mean - census``, ``abs_error``, ``covered`` (p05 <= census <= p95) and
     ``pit`` (share of replications below the observation plus half of those equal to
-    it: uniform on [0, 1] for a calibrated forecast). Aggregate by ``horizon_h`` and
-    ``unit`` for the back-test.
+    it: uniform on [0, 1] for a calibrated forecast) and ``mad`` (mean absolute
+    deviation of the replications from their mean: the absolute error the forecast
+    expects of itself). Aggregate by ``horizon_h`` and ``unit`` for the back-test.
     """
     act = actual[["time", "unit", "census"]].copy()
     act["time"] = pd.to_datetime(act["time"])
@@ -541,6 +542,7 @@ def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
     h["abs_error"] = h["error"].abs()
     h["covered"] = (h["p05"] <= h["census"]) & (h["census"] <= h["p95"])
     pit = np.full(len(h), np.nan)
+    mad = np.full(len(h), np.nan)
     unit_idx = {u: i for i, u in enumerate(fc.units)}
     for j, (u, k, y) in enumerate(zip(h["unit"], h["horizon_h"], h["census"], strict=True)):
         if u in unit_idx:
@@ -550,8 +552,11 @@ def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
         else:
             continue
         pit[j] = float((c < y).mean() + 0.5 * (c == y).mean())
+        mad[j] = float(np.abs(c - c.mean()).mean())
     h["pit"] = pit
-    cols = ["time", "horizon_h", "unit", "census", "mean", "p05", "p50", "p95", "error", "abs_error", "covered", "pit"]
+    h["mad"] = mad
+    cols = ["time", "horizon_h", "unit", "census", "mean", "p05", "p50", "p95", "error", "abs_error", "covered", "pit",
+            "mad"]
     return h[cols]
 
 

@@ -64,9 +64,12 @@ class Backtest:
 
     ``errors``: one row per cut, method, unit and scored horizon (``forecast_errors``
     columns plus ``cut`` and ``method``). ``scores``: per method, horizon and unit:
-    ``n`` cuts, ``coverage_90``, ``mae``, ``bias`` (mean of forecast minus actual),
-    ``mean_census``; ``mae_vs_persistence`` is the MAE as a share of persistence's at
-    the same horizon and unit. ``pit``: PIT histogram per method and unit (10 bins,
+    ``n`` cuts, ``coverage_90``, ``mae``, ``expected_mae`` (the MAE the forecast
+    expects of itself: mean absolute deviation of its replications from their mean; a
+    calibrated forecast has ``mae`` close to it, and no forecast from the same
+    information can do much better: it is the irreducible noise of the next hours),
+    ``bias`` (mean of forecast minus actual), ``mean_census``; ``mae_vs_persistence``
+    is the MAE as a share of persistence's at the same horizon and unit. ``pit``: PIT histogram per method and unit (10 bins,
     horizons > 0 pooled), ``share`` sums to 1.
     """
 
@@ -108,7 +111,8 @@ def score_errors(errors: pd.DataFrame) -> pd.DataFrame:
     """Coverage, MAE and bias per method, horizon and unit from ``errors`` (see :class:`Backtest`)."""
     g = errors.groupby(["method", "horizon_h", "unit"], sort=False)
     out = g.agg(n=("census", "size"), coverage_90=("covered", "mean"), mae=("abs_error", "mean"),
-                bias=("error", "mean"), mean_census=("census", "mean")).reset_index()
+                expected_mae=("mad", "mean"), bias=("error", "mean"),
+                mean_census=("census", "mean")).reset_index()
     ref = out[out["method"] == "persistence"].set_index(["horizon_h", "unit"])["mae"]
     key = pd.MultiIndex.from_frame(out[["horizon_h", "unit"]])
     base = ref.reindex(key).to_numpy()
@@ -144,6 +148,20 @@ def _errors(fc: Forecast, actual: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFra
     e.insert(0, "method", fc.method)
     e.insert(0, "cut", cut)
     return e
+
+
+def _cut(scenario: Scenario, snap: pd.DataFrame, cut: pd.Timestamp, hours: int, replications: int, seed: int,
+         methods: tuple[str, ...], actual: pd.DataFrame) -> pd.DataFrame:
+    """Every method's forecast from one cut, lined up with the actual census (one task for a worker)."""
+    frames = []
+    for m in methods:
+        if m == "persistence":
+            fc = persistence_forecast(scenario, snap, cut, hours)
+        else:
+            fc = forecast(scenario, snap, cut, hours, replications=replications, seed=seed,
+                          ignore_elapsed=(m == "fresh_stays"))
+        frames.append(_errors(fc, actual, cut))
+    return pd.concat(frames, ignore_index=True)
 
 
 def backtest(
@@ -193,31 +211,27 @@ def backtest(
     first = origin + pd.Timedelta(days=float(warm))
     times = cut_points(first, cuts, every_h)
     units = list(scenario.units)
+    inpatient = [u for u, s in scenario.units.items() if s.ed is None and s.kind != "ed"]
+    tasks = []
+    for cut in times:
+        at = [cut + pd.Timedelta(hours=int(h)) for h in horizons_h]
+        actual = census_counts(log, at, units=units)
+        tot = actual[actual["unit"].isin(inpatient)].groupby("time", as_index=False)["census"].sum()
+        actual = pd.concat([actual, tot.assign(unit=ALL)], ignore_index=True)
+        tasks.append((scenario, census_at(log, cut), cut, hours, replications, seed, tuple(methods), actual))
     own = executor is None
     if executor is None:
-        executor = make_executor(min(workers, replications))
-    frames = []
-    try:
-        for i, cut in enumerate(times):
-            snap = census_at(log, cut)
-            at = [cut + pd.Timedelta(hours=int(h)) for h in horizons_h]
-            actual = census_counts(log, at, units=units)
-            inpatient = [u for u, s in scenario.units.items() if s.ed is None and s.kind != "ed"]
-            tot = actual[actual["unit"].isin(inpatient)].groupby("time", as_index=False)["census"].sum()
-            actual = pd.concat([actual, tot.assign(unit=ALL)], ignore_index=True)
-            for m in methods:
-                if m == "persistence":
-                    fc = persistence_forecast(scenario, snap, cut, hours)
-                else:
-                    fc = forecast(scenario, snap, cut, hours, replications=replications, seed=seed,
-                                  ignore_elapsed=(m == "fresh_stays"), executor=executor)
-                frames.append(_errors(fc, actual, cut))
+        executor = make_executor(min(workers, len(tasks)))
+    frames: dict[int, pd.DataFrame] = {}
+    try:  # one task per cut: a worker runs every method's replications for its cut
+        for i, res in executor.map_unordered(_cut, tasks):
+            frames[i] = res
             if on_progress is not None:
-                on_progress(i + 1, len(times))
+                on_progress(len(frames), len(tasks))
     finally:
         if own and hasattr(executor, "close"):
             executor.close()
-    errors = pd.concat(frames, ignore_index=True)
+    errors = pd.concat([frames[i] for i in range(len(tasks))], ignore_index=True)
     errors["unit"] = errors["unit"].astype("string")
     return Backtest(
         scenario_name=scenario.name, cuts=times, errors=errors, scores=score_errors(errors),
