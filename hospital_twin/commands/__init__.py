@@ -7,6 +7,7 @@ options, call the pure package API, print and write files.
 
 from hospital_twin.commands import roster  # noqa: F401,E402
 from hospital_twin.commands import roster_build  # noqa: F401,E402
+from hospital_twin.commands import roster_inrc2  # noqa: F401,E402
 from hospital_twin.commands import live  # noqa: F401,E402
 from hospital_twin.commands import calibrate  # noqa: F401,E402
 from hospital_twin.commands import staff  # noqa: F401,E402

@@ -1,0 +1,584 @@
+"""CP-SAT solver for the static INRC-II problem: greedy start, then large-neighbourhood search.
+
+The model (:class:`Inrc2Model`) has one Boolean per nurse, day, shift and skill *the nurse
+holds*; everything else is derived from those, and its objective equals the cost computed by
+:func:`hospital_twin.roster.inrc2.evaluate` for **every** roster that meets the hard
+constraints (penalty literals are equivalent to what they charge, slack integers are defined
+by max-equalities; the tests check the identity on published and constructed rosters). The
+run-length rules continue the history at day 0:
+
+* too long: every window of ``max + 1`` consecutive days (history days included) that is all
+  "on" costs one unit, so a run of length L costs ``L - max`` units inside the horizon;
+* too short: for a run starting on day b (start = on[b] and not on[b-1]) and r_j = "the j days
+  after b are all on", the cost is sum_j [start and not r_j] for j < min - 1. Its LP relaxation
+  (pen >= start - r_j, r_j <= on[b + i]) is tighter than one clause per forbidden pattern.
+  Missing days beyond the horizon are charged only if the run was broken inside it: a run
+  still open on the last day is not charged.
+
+The model can also cover a subset of nurses, the others' assignments counting as fixed cover,
+with the minimum cover soft at a dominating cost (:data:`_MIN_COVER_WEIGHT`), so any roster
+is a solution of it: that is the LNS sub-problem.
+
+Search (:func:`solve`): a greedy day-by-day construction, then a sweep re-optimising each
+nurse alone, then random neighbourhoods -- one nurse or two nurses sharing a skill over the
+whole horizon, or four to eight nurses over a one-week window -- each re-optimised by CP-SAT
+from a hint of the incumbent with a short time limit, accepted when the whole roster,
+re-evaluated, is no worse. Each sub-problem gets ``workers`` CP-SAT workers; optionally
+(``parallel_neighbourhoods``) two neighbourhoods on disjoint nurses run at once in two threads
+with one worker each (measured worse on this loaded 2-core machine, so off by default). For instances of at most 60 nurses the last
+share of the time runs CP-SAT on the whole model from the incumbent, which proves a lower
+bound (weak: the LP relaxation of these models is loose) and sometimes improves the roster.
+
+Determinism: with ``workers > 1`` CP-SAT's parallel search and wall-clock limits make runs
+differ. ``deterministic=True`` uses one worker, one neighbourhood at a time, a seeded
+neighbourhood sequence and deterministic-time limits per sub-problem; with ``max_iterations``
+set and a wall limit that is not reached, the result then depends on the seed only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from hospital_twin.roster.inrc2 import WEIGHTS, Assignment, Instance
+
+__all__ = ["SolveResult", "Inrc2Model", "solve"]
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """The best roster found and what the search proved.
+
+    ``objective`` is the model's cost of ``assignments`` (equal to the evaluator's total);
+    ``bound`` the best lower bound CP-SAT proved on the whole model (None if none);
+    ``status`` "OPTIMAL" when objective == bound, "FEASIBLE", or "INFEASIBLE"/"UNKNOWN"
+    (no roster). Times are wall seconds.
+    """
+
+    assignments: list[Assignment]
+    objective: int | None
+    bound: int | None
+    status: str
+    wall_s: float
+    build_s: float
+    iterations: int
+    improvements: int
+
+    @property
+    def found(self) -> bool:
+        return self.objective is not None
+
+
+class Inrc2Model:
+    """The CP-SAT model of a static instance, or of a subset of its nurses with the others fixed.
+
+    ``nurses`` (default all) are the nurses modelled; ``base_cover[d][s][k]`` counts the fixed
+    nurses' assignments, which count towards cover. With ``min_cover_weight`` the minimum
+    cover (H2) becomes soft at that cost per missing nurse, so that any roster is a solution
+    (used by the search, which drives it to zero); otherwise it is a hard constraint.
+    ``x[(n, d, s, k)]`` are the decision literals.
+    """
+
+    def __init__(self, inst: Instance, nurses: list[int] | None = None, base_cover=None,
+                 min_cover_weight: int | None = None) -> None:
+        self.inst = inst
+        sc = inst.scenario
+        m = self.model = cp_model.CpModel()
+        D, S = inst.n_days, inst.n_shifts
+        self.nurses = list(range(len(sc.nurses))) if nurses is None else list(nurses)
+        self.x: dict[tuple[int, int, int, int], cp_model.IntVar] = {}
+        terms: list[tuple[int, cp_model.LinearExprT]] = []
+        self.work: dict[int, list[cp_model.IntVar]] = {}
+        shift_lit: dict[int, list[list[cp_model.IntVar]]] = {}
+        for n in self.nurses:
+            nurse = sc.nurses[n]
+            work_n, sh_n = [], []
+            for d in range(D):
+                day_sh = []
+                for s in range(S):
+                    ks = []
+                    for k in nurse.skills:
+                        v = m.new_bool_var(f"x_{n}_{d}_{s}_{k}")
+                        self.x[(n, d, s, k)] = v
+                        ks.append(v)
+                    if len(ks) == 1:
+                        day_sh.append(ks[0])
+                    else:
+                        w = m.new_bool_var(f"w_{n}_{d}_{s}")
+                        m.add(sum(ks) == w)
+                        day_sh.append(w)
+                wk = m.new_bool_var(f"work_{n}_{d}")
+                m.add(sum(day_sh) == wk)  # H1: at most one shift a day
+                work_n.append(wk)
+                sh_n.append(day_sh)
+            self.work[n] = work_n
+            shift_lit[n] = sh_n
+        self.shift_lit = shift_lit
+
+        # H2 minimum cover and S1 optimal cover (30 per missing nurse)
+        self.min_cover_penalty: list[cp_model.IntVar] = []
+        for d in range(D):
+            for s in range(S):
+                for k in range(inst.n_skills):
+                    base = 0 if base_cover is None else int(base_cover[d][s][k])
+                    lo = max(0, inst.minimum[d][s][k] - base)
+                    opt = max(0, inst.optimum[d][s][k] - base)
+                    vs = [self.x[(n, d, s, k)] for n in self.nurses if (n, d, s, k) in self.x]
+                    if not vs and min_cover_weight is not None:
+                        continue  # nothing modelled can change this cover: a constant cost
+                    if min_cover_weight is not None and lo > 0:
+                        miss = m.new_int_var(0, lo, f"miss_{d}_{s}_{k}")
+                        m.add_max_equality(miss, [0, lo - sum(vs)])
+                        terms.append((min_cover_weight, miss))
+                        self.min_cover_penalty.append(miss)
+                    elif lo > len(vs):
+                        m.add_bool_or([])  # infeasible: not enough nurses hold skill k
+                        continue
+                    elif lo > 0:
+                        m.add(sum(vs) >= lo)
+                    if opt > 0:
+                        short = m.new_int_var(0, opt, f"short_{d}_{s}_{k}")
+                        m.add_max_equality(short, [0, opt - sum(vs)])
+                        terms.append((WEIGHTS["S1"], short))
+
+        for n in self.nurses:
+            nurse = sc.nurses[n]
+            con = sc.contracts[nurse.contract]
+            hist = inst.history.nurses[n]
+            sh, wk = shift_lit[n], self.work[n]
+            # H3 forbidden successions, also from the history's last shift into day 0
+            for s1 in range(S):
+                for s2 in sc.forbidden[s1]:
+                    for d in range(D - 1):
+                        m.add_bool_or([sh[d][s1].Not(), sh[d + 1][s2].Not()])
+            if hist.last_shift is not None:
+                for s2 in sc.forbidden[hist.last_shift]:
+                    m.add(sh[0][s2] == 0)
+            # S2 consecutive working days / same shift; S3 consecutive days off
+            terms += self._runs(wk, hist.consecutive_work, con.min_consecutive_work, con.max_consecutive_work,
+                                WEIGHTS["S2_work"], f"cw{n}")
+            terms += self._runs([w.Not() for w in wk], hist.consecutive_off, con.min_consecutive_off,
+                                con.max_consecutive_off, WEIGHTS["S3"], f"co{n}")
+            for s, st in enumerate(sc.shifts):
+                start = hist.consecutive_shift if hist.last_shift == s else 0
+                terms += self._runs([sh[d][s] for d in range(D)], start, st.min_consecutive, st.max_consecutive,
+                                    WEIGHTS["S2_shift"], f"cs{n}_{s}")
+            # S5 complete weekends, S7 working weekends
+            weekends = []
+            for w in range(len(inst.weeks)):
+                sat, sun = wk[7 * w + 5], wk[7 * w + 6]
+                ww = m.new_bool_var(f"we_{n}_{w}")
+                m.add_max_equality(ww, [sat, sun])
+                weekends.append(ww)
+                if con.complete_weekends:
+                    half = m.new_bool_var(f"half_{n}_{w}")
+                    m.add(half == 2 * ww - sat - sun)  # sat xor sun
+                    terms.append((WEIGHTS["S5"], half))
+            over_we = hist.working_weekends + len(weekends) - con.max_working_weekends
+            if over_we > 0:
+                e = m.new_int_var(0, over_we, f"wkx_{n}")
+                m.add_max_equality(e, [0, sum(weekends) + hist.working_weekends - con.max_working_weekends])
+                terms.append((WEIGHTS["S7"], e))
+            # S6 total assignments over the horizon, with the history's count
+            total = sum(wk) + hist.assignments
+            under_ub = max(0, con.min_assignments - hist.assignments)
+            if under_ub > 0:
+                u = m.new_int_var(0, under_ub, f"under_{n}")
+                m.add_max_equality(u, [0, con.min_assignments - total])
+                terms.append((WEIGHTS["S6"], u))
+            over_ub = max(0, hist.assignments + D - con.max_assignments)
+            if over_ub > 0:
+                o = m.new_int_var(0, over_ub, f"over_{n}")
+                m.add_max_equality(o, [0, total - con.max_assignments])
+                terms.append((WEIGHTS["S6"], o))
+        # S4 shift-off requests
+        for n, s, d in inst.requests:
+            if n not in self.work:
+                continue
+            terms.append((WEIGHTS["S4"], self.work[n][d] if s is None else shift_lit[n][d][s]))
+        self.model.minimize(sum(c * v for c, v in terms))
+
+    def _penalty(self, lits: list, name: str) -> cp_model.IntVar:
+        """A literal equal to the conjunction of ``lits``."""
+        p = self.model.new_bool_var(name)
+        self.model.add_bool_or([lit.Not() for lit in lits] + [p])
+        for lit in lits:
+            self.model.add_implication(p, lit)
+        return p
+
+    def _runs(self, on: list, hist_len: int, lo: int, hi: int, weight: int, tag: str) -> list:
+        """Objective terms charging runs of ``on`` shorter than ``lo`` or longer than ``hi`` (see module doc)."""
+        D = len(on)
+        terms = []
+        # too long: windows of hi+1 days ending on day e, history days count as on
+        if hi < D + hist_len:
+            for e in range(D):
+                first = e - hi
+                if first < -hist_len:
+                    continue  # the window reaches a history day that was off
+                lits = on[max(0, first): e + 1]
+                terms.append((weight, self._penalty(lits, f"{tag}_mx{e}")))
+        # too short: a run that starts on day b (or continues the history's run of hist_len
+        # days) and breaks before reaching lo days costs one unit per missing day. With
+        # r_j = "the j days after the start are all on", the run's cost is
+        # sum_j [start and not r_j] over the j inside the horizon: exact, and its LP relaxation
+        # (pen >= start - r_j, r_j <= on[b + i]) is far tighter than one clause per pattern.
+        if lo > 1:
+            if hist_len > 0 and hist_len < lo:
+                terms += self._short_run(on, -1, lo - hist_len, None, weight, f"{tag}_h")
+            for b in range(D):
+                before = on[b - 1] if b > 0 else None
+                if b == 0 and hist_len > 0:
+                    continue  # day 0 continues the history's run, charged above
+                terms += self._short_run(on, b, lo, before, weight, f"{tag}_s{b}")
+        return terms
+
+    def _short_run(self, on: list, b: int, lo: int, before, weight: int, tag: str) -> list:
+        """Terms charging a run that starts on day ``b`` (b = -1: the history's run, already on
+        the day before day 0) and has fewer than ``lo`` days; ``before`` is the literal of the
+        day before ``b`` (None when it is known to be off, or for the history run)."""
+        m = self.model
+        D = len(on)
+        if b >= 0:
+            start = m.new_bool_var(f"{tag}_st")
+            if before is None:
+                m.add(start == on[b])
+            else:  # start <=> on[b] and not before
+                m.add_bool_or([on[b].Not(), before, start])
+                m.add_implication(start, on[b])
+                m.add_implication(start, before.Not())
+            first = b + 1
+            need = lo - 1
+        else:
+            start = None
+            first = 0
+            need = lo
+        terms = []
+        prev = None
+        for j in range(need):
+            day = first + j
+            if day >= D:
+                # the missing days lie beyond the horizon: charged only if the run was broken
+                # inside it (still open on the last day: it may continue, not charged)
+                if prev is None:
+                    break
+                r = prev
+            elif prev is None:
+                r = on[day]
+            else:
+                r = m.new_bool_var(f"{tag}_r{j}")
+                m.add_implication(r, prev)
+                m.add_implication(r, on[day])
+                m.add_bool_or([prev.Not(), on[day].Not(), r])
+            if start is None:
+                terms.append((weight, r.Not()))
+            else:
+                pen = m.new_bool_var(f"{tag}_p{j}")
+                m.add_bool_or([start.Not(), r, pen])
+                m.add_implication(pen, start)
+                m.add_implication(pen, r.Not())
+                terms.append((weight, pen))
+            prev = r
+        return terms
+
+    def roster(self, values: list[int]) -> list[Assignment]:
+        """Assignments from a full solution vector (indexed like the model's variables)."""
+        return [Assignment(*key) for key, v in self.x.items() if values[v.index]]
+
+
+_MIN_COVER_WEIGHT = 10_000
+"""Cost per missing nurse below the minimum cover inside the search (H2 is hard in the result)."""
+
+
+def _params(workers: int, seed: int, limit_s: float, deterministic: bool, light: bool = False) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    if light:  # small sub-problems: presolve costs more than it saves
+        p.symmetry_level = 0
+        p.cp_model_probing_level = 0
+        p.max_presolve_iterations = 1
+    p.num_workers = 1 if deterministic else workers
+    p.random_seed = seed
+    p.max_time_in_seconds = max(0.01, limit_s)
+    if deterministic:
+        p.max_deterministic_time = max(0.01, limit_s)
+    return solver
+
+
+class _Plan:
+    """The incumbent roster: ``shift[n, d]`` (-1 off), ``skill[n, d]`` and cover counts."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.shift = np.full((inst.n_nurses, inst.n_days), -1, dtype=np.int64)
+        self.skill = np.full((inst.n_nurses, inst.n_days), -1, dtype=np.int64)
+
+    def cover(self, without: list[int]) -> np.ndarray:
+        inst = self.inst
+        c = np.zeros((inst.n_days, inst.n_shifts, inst.n_skills), dtype=np.int64)
+        mask = np.ones(inst.n_nurses, dtype=bool)
+        mask[without] = False
+        sh, sk = self.shift[mask], self.skill[mask]
+        on = sh >= 0
+        days = np.broadcast_to(np.arange(inst.n_days), sh.shape)[on]
+        np.add.at(c, (days, sh[on], sk[on]), 1)
+        return c
+
+    def assignments(self) -> list[Assignment]:
+        n_idx, d_idx = np.nonzero(self.shift >= 0)
+        return [Assignment(int(n), int(d), int(self.shift[n, d]), int(self.skill[n, d])) for n, d in zip(n_idx, d_idx)]
+
+    def set_from(self, assignments: list[Assignment], nurses: list[int]) -> None:
+        self.shift[nurses] = -1
+        self.skill[nurses] = -1
+        for a in assignments:
+            self.shift[a.nurse, a.day] = a.shift
+            self.skill[a.nurse, a.day] = a.skill
+
+
+def _score(inst: Instance, plan: _Plan) -> tuple[int, int]:
+    """(hard violations, soft cost) of the incumbent, by the independent evaluator."""
+    from hospital_twin.roster.inrc2 import evaluate
+
+    c = evaluate(inst, plan.assignments())
+    return c.hard_violations, c.total
+
+
+def _greedy(inst: Instance, rng: np.random.Generator) -> _Plan:
+    """A first roster: day by day, each minimum-cover slot, then each optimal-cover slot while
+    the nurse is below her prorated contract maximum, goes to the qualified nurse with no
+    forbidden succession and the lowest score. The score favours nurses below their share of
+    the contract, continuing runs shorter than their minimum, off runs that reached theirs,
+    same-shift runs, complete weekends and honoured requests (a heuristic, not an optimum)."""
+    sc = inst.scenario
+    plan = _Plan(inst)
+    n_nurses, D = inst.n_nurses, inst.n_days
+    hist = inst.history.nurses
+    contracts = [sc.contracts[nu.contract] for nu in sc.nurses]
+    total = np.array([h.assignments for h in hist], dtype=np.float64)
+    run_w = [h.consecutive_work for h in hist]
+    run_o = [h.consecutive_off if h.last_shift is None else 0 for h in hist]
+    run_s = [h.consecutive_shift for h in hist]
+    last = [h.last_shift for h in hist]
+    weekends = [h.working_weekends for h in hist]
+    req = {}
+    for n, s, d in inst.requests:
+        req.setdefault((n, d), set()).add(s)
+    skill_holders = [sum(k in nu.skills for nu in sc.nurses) for k in range(inst.n_skills)]
+    noise = rng.random((D, n_nurses)) * 0.15
+    for d in range(D):
+        busy = np.zeros(n_nurses, dtype=bool)
+        sat_worked = [plan.shift[n, d - 1] >= 0 if d % 7 == 6 else False for n in range(n_nurses)]
+        slots = [(s, k) for s in range(inst.n_shifts) for k in sorted(range(inst.n_skills), key=lambda k: skill_holders[k])]
+
+        def score(n: int, s: int) -> float:
+            c = contracts[n]
+            v = total[n] / max(1, c.max_assignments) + noise[d, n]
+            if last[n] is not None:
+                if run_w[n] < c.min_consecutive_work:
+                    v -= 0.6
+                if run_w[n] >= c.max_consecutive_work:
+                    v += 1.0
+                if last[n] == s:
+                    v -= 0.2
+                    if run_s[n] >= sc.shifts[s].max_consecutive:
+                        v += 0.5
+                elif run_s[n] < sc.shifts[last[n]].min_consecutive:
+                    v += 0.3
+            elif run_o[n] < c.min_consecutive_off:
+                v += 0.6
+            if d % 7 == 5 and weekends[n] >= c.max_working_weekends:
+                v += 0.5
+            if d % 7 == 6 and c.complete_weekends:
+                v += -0.5 if sat_worked[n] else 0.4
+            r = req.get((n, d))
+            if r and (None in r or s in r):
+                v += 0.4
+            return v
+
+        for phase in ("minimum", "optimum"):
+            for s, k in slots:
+                need = inst.minimum[d][s][k] if phase == "minimum" else inst.optimum[d][s][k] - inst.minimum[d][s][k]
+                for _ in range(need):
+                    best, best_score = -1, None
+                    for n in range(n_nurses):
+                        if busy[n] or k not in sc.nurses[n].skills:
+                            continue
+                        if last[n] is not None and s in sc.forbidden[last[n]]:
+                            continue
+                        if phase == "optimum" and total[n] >= contracts[n].max_assignments * (d + 1) / D:
+                            continue
+                        v = score(n, s)
+                        if best_score is None or v < best_score:
+                            best, best_score = n, v
+                    if best < 0:
+                        break
+                    busy[best] = True
+                    plan.shift[best, d], plan.skill[best, d] = s, k
+                    total[best] += 1
+        for n in range(n_nurses):
+            if busy[n]:
+                s = int(plan.shift[n, d])
+                run_s[n] = run_s[n] + 1 if last[n] == s else 1
+                run_w[n] += 1
+                run_o[n] = 0
+                last[n] = s
+            else:
+                run_w[n] = run_s[n] = 0
+                run_o[n] += 1
+                last[n] = None
+            if d % 7 == 6 and (busy[n] or sat_worked[n]):
+                weekends[n] += 1
+    return plan
+
+
+def _neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
+                   mix: tuple[float, float] = (0.25, 0.6)) -> tuple[list[int], tuple[int, int] | None]:
+    """Nurses to release and the days (None: all) -- one nurse or two over the whole horizon,
+    or four to eight nurses sharing a skill over one week-long window. Nurses in ``busy`` (being
+    re-optimised by the other thread) are avoided."""
+    nurses = inst.scenario.nurses
+    free = [n for n in range(len(nurses)) if n not in busy]
+    if not free:
+        return [], None
+    u = rng.random()
+    k, window = (1, None) if u < mix[0] else (2, None) if u < mix[1] else (int(rng.integers(4, 9)), 7)
+    first = int(rng.choice(free))
+    skill = int(rng.choice(nurses[first].skills))
+    share = [n for n in free if n != first and skill in nurses[n].skills]
+    other = [n for n in free if n != first and skill not in nurses[n].skills]
+    order = [int(n) for n in rng.permutation(share)] + [int(n) for n in rng.permutation(other)]
+    chosen = sorted([first] + order[: k - 1])
+    if window is None or window >= inst.n_days:
+        return chosen, None
+    start = int(rng.integers(0, inst.n_days - window + 1))
+    return chosen, (start, start + window)
+
+
+def _reoptimise(inst: Instance, shift: np.ndarray, skill: np.ndarray, cover: np.ndarray, chosen: list[int],
+                window: tuple[int, int] | None, solver: cp_model.CpSolver):
+    """CP-SAT on ``chosen`` nurses (days outside ``window`` fixed) against the others' ``cover``."""
+    sub = Inrc2Model(inst, chosen, cover, _MIN_COVER_WEIGHT)
+    proto = sub.model.proto
+    for (n, d, s, kk), v in sub.x.items():
+        val = int(shift[n, d] == s and skill[n, d] == kk)
+        if window is not None and not window[0] <= d < window[1]:
+            dom = proto.variables[v.index].domain
+            dom[0] = dom[1] = val
+        else:
+            sub.model.add_hint(v, val)
+    st = solver.solve(sub.model)
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return st, None
+    return st, sub.roster(list(solver.response_proto.solution))
+
+
+def _pick_nurses(k: int, inst: Instance, rng: np.random.Generator) -> list[int]:
+    """``k`` nurses: a random one and others preferring those who share one of its skills."""
+    nurses = inst.scenario.nurses
+    first = int(rng.integers(len(nurses)))
+    skill = int(rng.choice(nurses[first].skills))
+    pool = [n for n in range(len(nurses)) if n != first and skill in nurses[n].skills]
+    rest = [n for n in range(len(nurses)) if n != first and skill not in nurses[n].skills]
+    if rng.random() < 0.2:
+        pool, rest = pool + rest, []
+    order = list(rng.permutation(pool)) + list(rng.permutation(rest)) if rest else list(rng.permutation(pool))
+    return sorted([first] + [int(n) for n in order[: k - 1]])
+
+
+def solve(
+    inst: Instance,
+    time_limit_s: float = 60.0,
+    *,
+    seed: int = 0,
+    workers: int = 2,
+    deterministic: bool = False,
+    max_iterations: int | None = None,
+    sub_limit_s: float = 0.4,
+    bound_share: float = 0.1,
+    parallel_neighbourhoods: bool = False,
+    mix: tuple[float, float] = (0.25, 0.6),
+) -> SolveResult:
+    """Best roster within ``time_limit_s`` wall seconds, model building included.
+
+    Greedy construction, then large-neighbourhood search: each step re-optimises a few nurses
+    (over the whole horizon or one week) with the others fixed, by CP-SAT with at most
+    ``sub_limit_s`` seconds, warm started from the incumbent; minimum cover is soft with a
+    dominating cost until it is met; a result is accepted if the whole roster, re-evaluated,
+    is no worse. With ``parallel_neighbourhoods`` and ``workers`` >= 2, two neighbourhoods on
+    disjoint nurses are solved at once in two threads (one CP-SAT worker each). For instances of at most 60 nurses the
+    last ``bound_share`` of the time runs CP-SAT on the whole model from the incumbent for a
+    proven lower bound. ``max_iterations`` caps the neighbourhoods tried.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    t0 = time.monotonic()
+    deadline = t0 + time_limit_s
+    rng = np.random.default_rng(seed)
+    n_nurses = inst.n_nurses
+    plan = _greedy(inst, rng)
+    hard, cost = _score(inst, plan)
+    iterations = improvements = 0
+    bound: int | None = None
+    full_phase_s = bound_share * time_limit_s if n_nurses <= 60 else 0.0
+    lns_deadline = deadline - full_phase_s
+    threads = 1 if deterministic or workers < 2 or not parallel_neighbourhoods else 2
+    queue = [int(n) for n in rng.permutation(n_nurses)]  # first sweep: each nurse alone
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while True:
+            while len(running) < threads:
+                remaining = lns_deadline - time.monotonic()
+                if remaining < 0.05 or (max_iterations is not None and iterations >= max_iterations):
+                    break
+                busy = {n for ch, _ in running.values() for n in ch}
+                if queue and queue[0] not in busy:
+                    chosen, window = [queue.pop(0)], None
+                else:
+                    chosen, window = _neighbourhood(inst, rng, busy, mix)
+                if not chosen:
+                    break
+                solver = _params(1 if threads > 1 else workers, seed + 1 + iterations,
+                                 min(remaining, sub_limit_s), deterministic, light=True)
+                fut = pool.submit(_reoptimise, inst, plan.shift.copy(), plan.skill.copy(), plan.cover(chosen),
+                                  chosen, window, solver)
+                running[fut] = (chosen, window)
+                iterations += 1
+            if not running:
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in done:
+                chosen, window = running.pop(fut)
+                st, roster = fut.result()
+                if roster is None:
+                    continue
+                old = (plan.shift[chosen].copy(), plan.skill[chosen].copy())
+                plan.set_from(roster, chosen)
+                new_hard, new_cost = _score(inst, plan)
+                if (new_hard, new_cost) <= (hard, cost):
+                    improvements += (new_hard, new_cost) < (hard, cost)
+                    hard, cost = new_hard, new_cost
+                else:  # stale cover from a concurrent change made it worse: keep the incumbent
+                    plan.shift[chosen], plan.skill[chosen] = old
+                if len(chosen) == n_nurses and window is None and st == cp_model.OPTIMAL and hard == 0:
+                    bound = cost  # the whole instance was one neighbourhood, solved to optimality
+    status = "FEASIBLE" if hard == 0 else "INFEASIBLE"
+    remaining = deadline - time.monotonic()
+    if bound is None and full_phase_s > 0 and remaining > 0.5 and hard == 0:
+        full = Inrc2Model(inst)
+        for (n, d, s, kk), v in full.x.items():
+            full.model.add_hint(v, int(plan.shift[n, d] == s and plan.skill[n, d] == kk))
+        solver = _params(workers, seed, deadline - time.monotonic() - 0.05, deterministic)
+        st = solver.solve(full.model)
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            bound = int(np.ceil(solver.best_objective_bound - 1e-6))
+            if solver.objective_value < cost - 0.5:
+                plan.set_from(full.roster(list(solver.response_proto.solution)), list(range(n_nurses)))
+                hard, cost = _score(inst, plan)
+    if hard == 0 and bound is not None and bound >= cost:
+        status = "OPTIMAL"
+    return SolveResult(plan.assignments(), cost if hard == 0 else None, bound, status, time.monotonic() - t0, 0.0,
+                       iterations, improvements)
