@@ -171,10 +171,13 @@ d1, d2, d3 = st.columns(3)
 d1.download_button("Download roster (CSV)", files["csv"], file_name="roster.csv", mime="text/csv", key="dl_ro_csv")
 d2.download_button("Download roster (Excel)", files["xlsx"], file_name="roster.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_ro_xlsx")
-d3.download_button("Download calendars (iCalendar, one per person, zip)", files["ics_zip"], file_name="calendars.zip",
-                   mime="application/zip", key="dl_ro_ics")
-for note in roster.notes[:10]:
-    st.warning(note)
+d3.download_button("Download calendars (.ics, zip)", files["ics_zip"], file_name="calendars.zip",
+                   mime="application/zip", key="dl_ro_ics",
+                   help="One iCalendar file per person, for Outlook, Google or Apple calendars.")
+if roster.notes:
+    with st.expander(f"Notes from the solver ({len(roster.notes)})"):
+        for note in roster.notes[:50]:
+            st.markdown(f"- {note}")
 
 st.markdown("**Roster grid** (one row per person, one column per day; letters are shifts)")
 a = roster.assignments.copy()

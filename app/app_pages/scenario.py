@@ -113,8 +113,8 @@ with c2:
     surge_from = d1.date_input("Surge from", value=measured_from, key="lv_surge_from", format="YYYY-MM-DD")
     surge_to = d2.date_input("Surge until (not included)", value=measured_from + dt.timedelta(days=14),
                              key="lv_surge_to", format="YYYY-MM-DD")
-    st.caption(f"The simulation starts {scenario.start:%d %b %Y}; measurement starts after the warm-up, "
-               f"on {measured_from:%d %b %Y}.")
+    st.caption(f"x1.00 means no surge. The simulation starts {scenario.start:%d %b %Y}; measurement starts "
+               f"after the warm-up, on {measured_from:%d %b %Y}.")
     lv.surge_factor, lv.surge_from, lv.surge_to = float(surge), surge_from, surge_to
     slots["surge"] = st.container()
 
@@ -136,6 +136,12 @@ if scenario.staffing is not None and scenario.shifts:
                + ("Beds above what the nurses can take stay closed." if scenario.staffing.policy == "cap_admissions"
                   else "Admissions are not limited; hours with more patients than nurses x ratio are counted."))
     shifts = list(scenario.shifts)
+    head = st.columns([1] + [1] * len(shifts) + [2])
+    head[0].markdown("**Unit**")
+    for j, sh in enumerate(shifts):
+        spec = scenario.shifts[sh]
+        head[j + 1].markdown(f"**{sh.capitalize()}** ({spec.start}-{spec.end})")
+    head[-1].markdown("**Ratio**")
     for u, st_spec in scenario.staffing.units.items():
         cols = st.columns([1] + [1] * len(shifts) + [2])
         cols[0].markdown(f"**{u}**")
@@ -143,7 +149,7 @@ if scenario.staffing is not None and scenario.shifts:
             cur = int(st_spec.nurses.get(sh, 0))
             lv.nurses[u][sh] = cols[j + 1].number_input(
                 f"{u} {sh} nurses", min_value=0, max_value=500, value=cur, step=1, key=f"lv_nurse_{u}_{sh}",
-                label_visibility="visible" if u == next(iter(scenario.staffing.units)) else "collapsed")
+                label_visibility="collapsed")
         cols[-1].caption(f"1 nurse per {st_spec.patients_per_nurse:g} patients")
     slots["staffing"] = st.container()
 

@@ -2,7 +2,8 @@
 
 A new user's path: home page -> Run (baseline, short horizon) -> KPI cards and charts ->
 Scenario (upload a broken YAML, read the error) -> Compare (baseline against four more ICU
-beds, read the verdicts). Screenshots go to a temporary folder and to /tmp/app-shots/.
+beds, read the verdicts) -> Staffing & roster (levels, a roster of the example staff,
+downloaded as CSV). Screenshots go to a temporary folder and to /tmp/app-shots/.
 """
 
 from __future__ import annotations
@@ -91,8 +92,12 @@ def _shot(page, tmp_path: Path, name: str) -> None:
 
 
 def _go(page, label: str) -> None:
+    """Follow a sidebar link and wait for that page's title (and the end of its first run)."""
+    from playwright.sync_api import expect
+
     page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
-    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("heading", name=label, exact=True)).to_be_visible(timeout=60_000)
+    _idle(page)
 
 
 def _idle(page) -> None:
@@ -104,7 +109,8 @@ def _idle(page) -> None:
 def _short_run(page, days: str = "7", warmup: str = "7", reps: str = "3") -> None:
     from playwright.sync_api import expect
 
-    page.get_by_text("Run length and replications").click()
+    if not page.get_by_role("spinbutton", name="Days measured").is_visible():
+        page.get_by_text("Run length and replications").click()
     for label, value in (("Days measured", days), ("Warm-up days", warmup), ("Replications", reps)):
         box = page.get_by_role("spinbutton", name=label)
         box.fill(value)
@@ -127,7 +133,6 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
 
         # Run the baseline on a short horizon
         _go(page, "Run")
-        expect(page.get_by_role("heading", name="Run", exact=True)).to_be_visible()
         _short_run(page)
         page.get_by_role("button", name="Run the simulation").click()
         expect(page.get_by_text("Inpatient bed occupancy")).to_be_visible(timeout=120_000)
@@ -158,4 +163,28 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
         expect(page.get_by_text("4 more ICU beds").first).to_be_visible()
         expect(page.locator(".vega-embed").first).to_be_visible(timeout=30_000)
         _shot(page, tmp_path, "05-compare")
+
+        # Staffing levels from a short simulation, then a one-week roster of the example staff, downloaded
+        _go(page, "Staffing & roster")
+        _short_run(page, days="14", warmup="7", reps="2")
+        page.get_by_role("button", name="Derive staffing levels").click()
+        expect(page.get_by_role("heading", name="2. Roster")).to_be_visible(timeout=180_000)
+        for label, value in (("Weeks", "1"), ("Solver time limit (s)", "5")):
+            box = page.get_by_role("spinbutton", name=label)
+            box.fill(value)
+            box.press("Enter")
+            _idle(page)
+        page.get_by_role("button", name="Build the roster").click()
+        button = page.get_by_role("button", name="Download roster (CSV)")
+        expect(button).to_be_visible(timeout=180_000)
+        _shot(page, tmp_path, "06-roster")
+        with page.expect_download() as info:
+            button.click()
+        path = info.value.path()
+        header = Path(path).read_text().splitlines()[0]
+        assert header.startswith("staff_id,name,date,shift,unit"), header
+        _go(page, "Scenario")
+        page.get_by_test_id("stRadioGroup").get_by_text("A shipped scenario").click()
+        _idle(page)
+        _shot(page, tmp_path, "07-scenario-levers")
         browser.close()

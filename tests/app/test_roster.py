@@ -42,7 +42,7 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     assert int(metrics["Shifts rostered"].replace(",", "")) > 0
     labels = {b.label for b in app.get("download_button")}
     assert {"Download roster (CSV)", "Download roster (Excel)",
-            "Download calendars (iCalendar, one per person, zip)"} <= labels
+            "Download calendars (.ics, zip)"} <= labels
     grid = app.dataframe[1].value
     assert {"staff_id", "name"} <= set(grid.columns) and len(grid) >= 1
     assert charts(app), "cover against requirement"
