@@ -237,6 +237,7 @@ def closed_loop(
     start_date: dt.date | None = None,
     replications: int | None = None,
     seed: int | None = None,
+    plan_replications: int | None = None,
     service_level: float = 0.95,
     min_level: float = 0.80,
     pool: S.Pool = "shift",
@@ -251,7 +252,10 @@ def closed_loop(
 
     ``staff`` is a ``StaffTable`` or DataFrame for :func:`hospital_twin.roster.model.build_roster`;
     ``rules`` a ``RosterRules`` (default: its defaults). Replications and seed default to the
-    scenario's; the plan uses ``seed + 1``, the before and after runs ``seed`` (common random numbers).
+    scenario's; the plan uses ``plan_replications`` (default: as many) with ``seed + 1``, the before and
+    after runs ``seed`` (common random numbers). More planning replications shrink the SAA's optimism
+    (long-stay wards need the most: on the baseline, units planned on 10 replications met 93-97% of
+    hours in 20 fresh ones against 95-100% in sample).
     ``on_step(message)`` is called as each step starts.
     """
     from hospital_twin.roster.model import build_roster
@@ -271,8 +275,11 @@ def closed_loop(
     mix = skill_mix or S.SkillMix()
     days = 7 * weeks
 
-    step(f"planning staffing levels from {n} replications of {start}..{start + dt.timedelta(days=days - 1)}")
-    levels = plan_levels(period, replications=n, seed=seed + 1, service_level=service_level, min_level=min_level,
+    n_plan = n if plan_replications is None else plan_replications
+    if n_plan < 1:
+        raise ValueError(f"plan_replications must be >= 1 (got {n_plan})")
+    step(f"planning staffing levels from {n_plan} replications of {start}..{start + dt.timedelta(days=days - 1)}")
+    levels = plan_levels(period, replications=n_plan, seed=seed + 1, service_level=service_level, min_level=min_level,
                          pool=pool, workers=workers)
     req = S.requirements(levels.levels, start, weeks, mix)
 
@@ -310,6 +317,7 @@ def closed_loop(
             "replications": n,
             "seed": seed,
             "planning_seed": seed + 1,
+            "planning_replications": n_plan,
             "service_level": service_level,
             "min_level": min_level,
             "pool": pool,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,9 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     staff_table(20).assign(grade="Band 5").to_csv(staff_file, index=False)
     out = tmp_path / "loop"
     assert main(["staff", str(scn_file), "--staff", str(staff_file), "--weeks", "1", "--replications", "2",
-                 "--time-limit", "8", "--in-charge", "NIC=1", "--out", str(out)]) == 0
+                 "--plan-replications", "3", "--time-limit", "8", "--in-charge", "NIC=1", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert (run["replications"], run["planning_replications"], run["planning_seed"]) == (2, 3, 9)
     for name in ("requirements.csv", "levels.csv", "before_after.csv", "kpis.csv", "rostered_nurses.csv", "run.json",
                  "scenario_rostered.yaml", "scenario_before.yaml", "roster/roster.csv", "roster/roster.xlsx"):
         assert (out / name).exists(), name

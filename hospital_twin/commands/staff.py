@@ -257,6 +257,8 @@ def staff(
     requests: Annotated[Path | None, typer.Option(help="Requests file: staff_id, date, shift, wish, weight.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Roster rules YAML (defaults for anything not given).")] = None,
     replications: RepsOpt = None,
+    plan_replications: Annotated[int | None, typer.Option(
+        min=1, help="Replications the levels are planned on (independent seed; default: --replications).")] = None,
     seed: SeedOpt = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Roster solver time limit in seconds.")] = 60.0,
     workers: WorkersOpt = 2,
@@ -292,6 +294,7 @@ def staff(
     status.start()
     try:
         result = closed_loop(scn, table, rules=rule_set, weeks=weeks, start_date=start_date, replications=n, seed=seed,
+                             plan_replications=plan_replications,
                              service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
                              skill_mix=mix, leave=lv, requests=rq, time_limit_s=time_limit, workers=workers,
                              on_step=lambda msg: status.update(f"{scn.name}: {msg}"))
@@ -316,7 +319,8 @@ def staff(
                 "leave": str(leave) if leave else None, "requests": str(requests) if requests else None,
                 "rules": str(rules) if rules else None, **result.provenance, "files": files}
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
-    _print_levels(result.levels, f"{scn.name}: nurses on duty, target/min, planned on {n} replications")
+    _print_levels(result.levels, f"{scn.name}: nurses on duty, target/min, planned on "
+                                 f"{result.provenance['planning_replications']} replications")
     p = result.provenance
     out_console.print(
         f"roster: {p['roster_status']} in {p['roster_solve_s']:.1f} s, penalty {p['roster_objective']:,.1f} "
