@@ -251,7 +251,25 @@ def _error(folder: Path, message: str, issues: list | None = None) -> None:
     os.replace(tmp, folder / "error.json")
 
 
+def _watch_parent() -> None:
+    """End this job (its whole process group) if the app that started it goes away."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.killpg(os.getpgrp(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(folder: Path) -> int:
+    _watch_parent()
     with open(folder / "spec.pkl", "rb") as f:
         spec = pickle.load(f)
     progress = Progress(folder)

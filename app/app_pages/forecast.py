@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 import pandas as pd
@@ -21,7 +22,8 @@ st.caption("Start the simulation from who is in which bed now, each patient keep
 scenario, text, label = ui.current_scenario()
 st.markdown(f"Scenario for arrivals and stays: **{scenario.name}** (change it on the Scenario page)")
 
-src = st.radio("Census snapshot", ["From the last simulation run", "Upload a snapshot (CSV)"], horizontal=True,
+src = st.radio("Census snapshot", ["From the last simulation run", "From an ADT log (upload)", "Upload a snapshot (CSV)"],
+               horizontal=True,
                key="fc_source", help="A snapshot has columns patient_id, unit, unit_start and optionally "
                "patient_class, admitted_at.")
 snapshot: pd.DataFrame | None = None
@@ -48,6 +50,47 @@ if src == "From the last simulation run":
     snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
     st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
                f"of the last run: {len(snapshot):,} patients.")
+elif src == "From an ADT log (upload)":
+    up = st.file_uploader("ADT log (CSV or Parquet, at most 50 MB): patient_id, unit, start, end, ...",
+                          type=["csv", "parquet"], key="fc_log_upload")
+    if up is None:
+        st.stop()
+    raw = up.getvalue()
+    shown_name = state.display_name(up.name, "log.csv")
+    is_parquet = shown_name.lower().endswith(".parquet")
+    if len(raw) > state.MAX_LOG_BYTES:
+        st.error(f"{shown_name} is larger than {state.MAX_LOG_BYTES // 2**20} MB.")
+        st.stop()
+    if (is_parquet and raw[:4] != b"PAR1") or (not is_parquet and b"\x00" in raw[:65536]):
+        st.error(f"{shown_name} is not a {'Parquet' if is_parquet else 'CSV text'} file.")
+        st.stop()
+    from hospital_twin.calibration import LogError, read_adt
+
+    folder = jobs.cache_root() / "uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"log-{hashlib.sha256(raw).hexdigest()[:32]}{'.parquet' if is_parquet else '.csv'}"
+    path.write_bytes(raw)
+    try:
+        read = read_adt(path)
+    except LogError as exc:
+        st.error(f"{shown_name} cannot be read: {str(exc).replace(str(path), shown_name)}")
+        st.stop()
+    if read.n_stays == 0:
+        st.error(f"{shown_name} has no usable stays ({read.rejected} rows rejected).")
+        st.stop()
+    lo, hi = read.period
+    t = st.slider("Take the census at", min_value=lo.to_pydatetime(), max_value=hi.to_pydatetime(),
+                  value=(lo + (hi - lo) * 0.75).floor("h").to_pydatetime(), step=dt.timedelta(hours=1),
+                  format="YYYY-MM-DD HH:mm", key="fc_log_at")
+    now = pd.Timestamp(t).floor("h")
+    snapshot = census_at(read.stays, now)
+    unknown = sorted(set(snapshot["unit"]) - set(scenario.units))
+    if unknown:
+        st.error(f"The log has units the scenario does not know: {', '.join(unknown)}. Calibrate a scenario from "
+                 "this log first (Calibrate page, 'Use it as the current scenario').")
+        st.stop()
+    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M}: {len(snapshot):,} patients "
+               f"({read.used:,} of {read.read:,} rows used).")
 else:
     up = st.file_uploader("Census snapshot (CSV, at most 50 MB)", type=["csv"], key="fc_snap_upload")
     c1, c2 = st.columns(2)

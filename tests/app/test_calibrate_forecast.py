@@ -87,3 +87,20 @@ def test_forecast_bad_snapshot_names_the_line(app):
     assert any("cannot be used" in e.value for e in app.error)
     text = " ".join(m.value for m in app.markdown)
     assert "line 3" in text and "NOWHERE" in text
+
+
+def test_forecast_snapshot_from_an_uploaded_adt_log(app):
+    """An uploaded event log gives the census at the chosen time, ready to forecast."""
+    from hospital_twin import load_scenario, run_scenario
+    from tests.conftest import SCENARIOS
+
+    s = load_scenario(SCENARIOS / "baseline.yaml").with_warmup(3)
+    log = run_scenario(s.model_copy(update={"horizon_days": 3.0}), replications=1).adt_log
+    data = log.drop(columns=["rep"]).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    app.switch_page("app_pages/forecast.py").run()
+    app.radio(key="fc_source").set_value("From an ADT log (upload)").run()
+    app.file_uploader(key="fc_log_upload").set_value(("adt_log.csv", data, "text/csv")).run()
+    no_exception(app)
+    assert not app.error, [e.value for e in app.error]
+    assert any(c.value.startswith("Snapshot at") and "patients" in c.value for c in app.caption)
+    assert app.button(key="fc_run_btn")
