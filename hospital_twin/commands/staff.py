@@ -142,12 +142,13 @@ def _write_levels(tmp: Path, levels, req) -> list[str]:
 def _print_levels(levels, title: str) -> None:
     from hospital_twin.staffing import WEEKDAYS
 
-    t = Table(title=title, title_justify="left")
-    t.add_column("unit")
-    t.add_column("shift")
+    t = Table(title=title, title_justify="left", caption="met: share of the simulated shift-hours meeting the ratio "
+              "at the target levels", caption_justify="left")
+    t.add_column("unit", no_wrap=True)
+    t.add_column("shift", no_wrap=True)
     for d in WEEKDAYS:
         t.add_column(d, justify="right", no_wrap=True)
-    t.add_column("in-sample", justify="right", no_wrap=True)
+    t.add_column("met", justify="right", no_wrap=True)
     cov = levels.coverage[levels.coverage["levels"] == "target"]
     for (unit, shift), g in levels.levels.groupby(["unit", "shift"], sort=True):
         by_day = {int(r.weekday): f"{r.target}/{r.min}" for r in g.itertuples(index=False)}
