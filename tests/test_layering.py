@@ -13,6 +13,7 @@ CORE = [
     "executors.py", "comparison.py", "warmup.py", "describe.py", "census.py", "forecast.py", "forecast_backtest.py",
     "calibration/fit.py", "calibration/dates.py", "calibration/scenario_yaml.py", "calibration/backtest.py",
     "staffing.py", "staffing_loop.py",
+    "roster/staff.py", "roster/rules.py", "roster/model.py", "roster/checker.py",
 ]
 EDGE_MODULES = {"typer", "rich", "streamlit", "click", "yaml", "hospital_twin.cli", "hospital_twin.resultsdir"}
 

@@ -18,6 +18,7 @@ Owns the file formats of a :class:`~hospital_twin.roster.model.Roster`. Edge mod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -101,10 +102,17 @@ def write_workbook(roster: Roster, path: str | Path) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    def fill(rgb: str) -> PatternFill:
-        return PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+    fills: dict[str, PatternFill] = {}
+
+    def fill(rgb: str) -> PatternFill:  # one object per colour: openpyxl dedups styles by lookup, slow per cell
+        if rgb not in fills:
+            fills[rgb] = PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+        return fills[rgb]
 
     bold = Font(bold=True)
+    white_bold = Font(color="FFFFFF", bold=True)
+    italic = Font(italic=True)
+    centre = Alignment(horizontal="center")
     wb = Workbook()
     ws = wb.active
     ws.title = "Roster"
@@ -141,20 +149,20 @@ def write_workbook(roster: Roster, path: str | Path) -> Path:
             ws.cell(row=row, column=1 + j, value=v)
         for j, d in enumerate(dates):
             c = ws.cell(row=row, column=len(fixed) + 1 + j)
-            c.alignment = Alignment(horizontal="center")
+            c.alignment = centre
             got = cell_of.get((p.staff_id, d))
             if got is not None:
                 shift, unit = got
                 c.value = codes[shift] if unit == p.home_unit else f"{codes[shift]} {unit}"
                 c.fill = fill(colours[shift])
                 if shift in nights:
-                    c.font = Font(color="FFFFFF", bold=True)
+                    c.font = white_bold
             elif (p.staff_id, d) in on_leave:
                 kind = on_leave[(p.staff_id, d)]
                 leave_codes.setdefault(kind, re.sub(r"[^A-Z]", "", kind.title())[:2] or "L")
                 c.value = leave_codes[kind]
                 c.fill = fill(_LEAVE_FILL)
-                c.font = Font(italic=True)
+                c.font = italic
             elif d.weekday() >= 5:
                 c.fill = fill(_WEEKEND_FILL)
     ws.freeze_panes = ws.cell(row=2, column=len(fixed) + 1)
@@ -239,6 +247,15 @@ def calendar_file_name(staff_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(staff_id)) + ".ics"
 
 
+@functools.lru_cache(maxsize=32)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """The VTIMEZONE of ``tzid`` covering the years, built once (icalendar takes ~25 ms per build)."""
+    import icalendar
+
+    tz = icalendar.Timezone.from_tzid(tzid, first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year, 12, 31))
+    return tz.to_ical()
+
+
 def staff_calendar(roster: Roster, staff_id: str, *, stamp: dt.datetime | None = None):
     """One member's shifts as an ``icalendar.Calendar`` (times with TZID and VTIMEZONE)."""
     import icalendar
@@ -249,6 +266,11 @@ def staff_calendar(roster: Roster, staff_id: str, *, stamp: dt.datetime | None =
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Roster {staff_id}")
     mine = roster.assignments[roster.assignments["staff_id"] == staff_id]
+    zones = sorted({str(_py(t).tzinfo) for t in list(mine["start"]) + list(mine["end"])})
+    if zones:  # VTIMEZONE first, as calendar programs expect
+        years = [d.year for d in mine["date"]]
+        for tzid in zones:
+            cal.add_component(icalendar.Timezone.from_ical(_vtimezone(tzid, min(years) - 1, max(years) + 1)))
     for r in mine.itertuples(index=False):
         ev = icalendar.Event()
         ev.add("uid", f"{staff_id}-{r.date:%Y%m%d}@hospital-twin")
@@ -258,7 +280,6 @@ def staff_calendar(roster: Roster, staff_id: str, *, stamp: dt.datetime | None =
         ev.add("summary", f"{r.shift} {r.unit}")
         ev.add("description", f"{r.name}: {r.shift} on {r.unit} as {r.skill}")
         cal.add_component(ev)
-    cal.add_missing_timezones()
     return cal
 
 

@@ -190,6 +190,22 @@ class _Model:
         self.x: dict[tuple[str, int, str, str, str], cp_model.IntVar] = {}
         self.w: dict[tuple[str, int, str], cp_model.IntVar] = {}
         self.wd: dict[tuple[str, int], cp_model.IntVar] = {}
+        # every auxiliary variable with a function computing its value from those before it,
+        # so a first roster (the greedy one, or a previous one) becomes a complete solution hint
+        self.derived: list[tuple[cp_model.IntVar, object]] = []
+        self.values: dict[int, int] = {}
+
+    def _val(self, lit) -> int:
+        i = lit.index
+        return self.values[i] if i >= 0 else 1 - self.values[-i - 1]
+
+    def _sum(self, lits, coefs=None) -> int:
+        if coefs is None:
+            return sum(self._val(v) for v in lits)
+        return sum(c * self._val(v) for c, v in zip(coefs, lits, strict=True))
+
+    def _derive(self, var, fn) -> None:
+        self.derived.append((var, fn))
 
     @staticmethod
     def units(weight: float) -> int:
@@ -205,6 +221,7 @@ class _Model:
         p = self.m.new_bool_var(name)
         self.m.add_bool_and(lits).only_enforce_if(p)
         self.m.add_bool_or([lit.Not() for lit in lits] + [p])
+        self._derive(p, lambda lits=lits: int(all(self._val(v) for v in lits)))
         return p
 
     # ---- variables and the rules that shape them
@@ -241,11 +258,14 @@ class _Model:
                 day = []
                 for k in self.shifts:
                     v = self.m.new_bool_var(f"w[{sid},{d},{k}]")
-                    self.m.add(v == sum(by_cell.get((sid, d, k), [])))
+                    xs = by_cell.get((sid, d, k), [])
+                    self.m.add(v == sum(xs))
+                    self._derive(v, lambda xs=xs: self._sum(xs))
                     self.w[(sid, d, k)] = v
                     day.append(v)
                 wd = self.m.new_bool_var(f"wd[{sid},{d}]")
                 self.m.add(wd == sum(day))  # at most one shift a day
+                self._derive(wd, lambda day=day: self._sum(day))
                 self.wd[(sid, d)] = wd
 
     def add_rest(self) -> None:
@@ -277,16 +297,19 @@ class _Model:
             by_row[(d, u, k, ANY_SKILL)].append(var)
         c = self.rules.cover
         for r in self.req.itertuples(index=False):
-            got = sum(by_row.get((index[r.date], r.unit, r.shift, r.skill), []))
+            xs = by_row.get((index[r.date], r.unit, r.shift, r.skill), [])
+            got = sum(xs)
             if c.min_hard:
                 self.m.add(got >= r.min)
             elif r.min > 0:
                 short = self.m.new_int_var(0, r.min, f"short_min[{r.date},{r.unit},{r.shift},{r.skill}]")
                 self.m.add_max_equality(short, [r.min - got, 0])
+                self._derive(short, lambda xs=xs, n=r.min: max(n - self._sum(xs), 0))
                 self._penalise(self.units(c.min_weight), short)
             if r.target > 0:
                 short_t = self.m.new_int_var(0, r.target, f"short_target[{r.date},{r.unit},{r.shift},{r.skill}]")
                 self.m.add_max_equality(short_t, [r.target - got, 0])
+                self._derive(short_t, lambda xs=xs, n=r.target: max(n - self._sum(xs), 0))
                 self._penalise(self.units(c.target_weight), short_t)
 
     def add_contract_hours(self) -> None:
@@ -294,7 +317,9 @@ class _Model:
         tol = round(c.tolerance_h * 60)
         for mem in self.table:
             sid = mem.staff_id
-            rostered = sum(self.clocks[k].length_min * self.w[(sid, d, k)] for d in range(self.D) for k in self.shifts)
+            ws = [self.w[(sid, d, k)] for d in range(self.D) for k in self.shifts]
+            lengths = [self.clocks[k].length_min for d in range(self.D) for k in self.shifts]
+            rostered = cp_model.LinearExpr.weighted_sum(ws, lengths)
             available = self.D - len(self.off.get(sid, ()))
             expected = round(mem.contract_hours_per_week * 60 * available / 7)
             top = self.D * max(cl.length_min for cl in self.clocks.values()) + expected + tol
@@ -302,6 +327,8 @@ class _Model:
             over = self.m.new_int_var(0, top, f"over[{sid}]")
             self.m.add_max_equality(under, [expected - tol - rostered, 0])
             self.m.add_max_equality(over, [rostered - expected - tol, 0])
+            self._derive(under, lambda ws=ws, ln=lengths, e=expected: max(e - tol - self._sum(ws, ln), 0))
+            self._derive(over, lambda ws=ws, ln=lengths, e=expected: max(self._sum(ws, ln) - e - tol, 0))
             self._penalise(self.units(c.under_weight_per_h) // 60, under)
             self._penalise(self.units(c.over_weight_per_h) // 60, over)
 
@@ -337,7 +364,9 @@ class _Model:
                         flags.append(self.w[(sid, d, next(iter(self.nights)))])
                     else:
                         v = self.m.new_bool_var(f"night[{sid},{d}]")
-                        self.m.add(v == sum(self.w[(sid, d, k)] for k in self.nights))
+                        ns = [self.w[(sid, d, k)] for k in self.nights]
+                        self.m.add(v == sum(ns))
+                        self._derive(v, lambda ns=ns: self._sum(ns))
                         flags.append(v)
                 self._runs(f"nightrun[{sid}]", self.rules.night_runs, flags)
 
@@ -350,11 +379,14 @@ class _Model:
             we = []
             for i in saturdays:
                 v = self.m.new_bool_var(f"weekend[{sid},{i}]")
-                self.m.add_max_equality(v, [self.wd[(sid, i)], self.wd[(sid, i + 1)]])
+                sat, sun = self.wd[(sid, i)], self.wd[(sid, i + 1)]
+                self.m.add_max_equality(v, [sat, sun])
+                self._derive(v, lambda a=sat, b=sun: max(self._val(a), self._val(b)))
                 we.append(v)
                 if w.complete and w.complete_weight:
                     half = self.m.new_bool_var(f"half_weekend[{sid},{i}]")
-                    self.m.add_bool_xor([self.wd[(sid, i)], self.wd[(sid, i + 1)], half.Not()])
+                    self.m.add_bool_xor([sat, sun, half.Not()])
+                    self._derive(half, lambda a=sat, b=sun: self._val(a) ^ self._val(b))
                     self._penalise(self.units(w.complete_weight), half)
             worked[sid] = we
             if w.max_per_4w is not None and we and w.weight:
@@ -366,7 +398,9 @@ class _Model:
                     if length <= cap:
                         continue
                     ex = self.m.new_int_var(0, length - cap, f"weekends_over[{sid},{first}]")
-                    self.m.add_max_equality(ex, [sum(we[first:first + length]) - cap, 0])
+                    part = we[first:first + length]
+                    self.m.add_max_equality(ex, [sum(part) - cap, 0])
+                    self._derive(ex, lambda part=part, cap=cap: max(self._sum(part) - cap, 0))
                     self._penalise(self.units(w.weight), ex)
         return worked
 
@@ -398,17 +432,20 @@ class _Model:
                 if len(members) < 2:
                     continue
                 top = max(capacity[s] for s in members)
-                scores = []
+                scores, parts = [], []
                 for s in members:
                     factor = round(100 * top / capacity[s])
-                    count = (sum(self.w[(s, d, k)] for d in range(self.D) for k in self.nights) if what == "nights"
-                             else sum(weekends[s]))
-                    scores.append(factor * count)
+                    lits = ([self.w[(s, d, k)] for d in range(self.D) for k in self.nights] if what == "nights"
+                            else weekends[s])
+                    scores.append(factor * sum(lits))
+                    parts.append((factor, lits))
                 hi_bound = max(round(100 * top / capacity[s]) for s in members) * self.D
                 hi = self.m.new_int_var(0, hi_bound, f"fair_{what}_max[{grade}]")
                 lo = self.m.new_int_var(0, hi_bound, f"fair_{what}_min[{grade}]")
                 self.m.add_max_equality(hi, scores)
                 self.m.add_min_equality(lo, scores)
+                self._derive(hi, lambda parts=parts: max(f * self._sum(ls) for f, ls in parts))
+                self._derive(lo, lambda parts=parts: min(f * self._sum(ls) for f, ls in parts))
                 coef = self.units(weight) // 100
                 self._penalise(coef, hi)
                 self._penalise(-coef, lo)
@@ -419,10 +456,226 @@ class _Model:
             self.m.minimize(cp_model.LinearExpr.weighted_sum(list(vars_), list(coefs)) + self.offset)
 
     def hint(self, previous: pd.DataFrame) -> None:
+        """Start from ``previous`` (``staff_id, date, shift, unit[, skill]``): a complete hint.
+
+        Cells the model does not have (leave, another unit) are dropped; each worked cell
+        takes one skill; every auxiliary variable gets the value its rule gives.
+        """
         index = {d: i for i, d in enumerate(self.dates)}
-        on = {(str(r.staff_id), index.get(r.date), str(r.shift), str(r.unit)) for r in previous.itertuples(index=False)}
-        for (sid, d, k, u, _s), var in self.x.items():
-            self.m.add_hint(var, 1 if (sid, d, k, u) in on else 0)
+        with_skill = "skill" in previous.columns
+        on = {}
+        for r in previous.itertuples(index=False):
+            on[(str(r.staff_id), index.get(r.date), str(r.shift), str(r.unit))] = str(r.skill) if with_skill else None
+        used: set[tuple] = set()
+        taken_day: set[tuple[str, int]] = set()
+        self.values = {}
+        for (sid, d, k, u, s), var in self.x.items():
+            key = (sid, d, k, u)
+            take = (key in on and key not in used and (sid, d) not in taken_day
+                    and (on[key] is None or on[key] == s))
+            if take:
+                used.add(key)
+                taken_day.add((sid, d))
+            self.values[var.index] = int(take)
+        for var, fn in self.derived:
+            self.values[var.index] = fn()
+        self.m.clear_hints()
+        hint = self.m.proto.solution_hint
+        hint.vars.extend(self.values.keys())
+        hint.values.extend(self.values.values())
+
+
+# --------------------------------------------------------------------------- a greedy first roster
+def _greedy(model: _Model) -> pd.DataFrame:
+    """A roster built day by day that keeps every hard rule, used as the solver's first solution.
+
+    Each day, nights first, each requirement row is filled up to its minimum and then its
+    target from the members who may work the cell (a variable exists) and whose rest, night
+    cap and one-shift-a-day allow it, preferring: continuing yesterday's shift, fewer days in
+    a row, the largest shortfall of hours against contract so far, the home unit, fewest skills.
+    """
+    rules, D, clocks = model.rules, model.D, model.clocks
+    conflicts = conflicting_successions(clocks, rules)
+    index = {d: i for i, d in enumerate(model.dates)}
+    cells: dict[tuple[int, str, str, str], list[str]] = defaultdict(list)
+    for (sid, d, k, u, s) in model.x:
+        cells[(d, u, k, s)].append(sid)
+    any_cells: dict[tuple[int, str, str], list[tuple[str, str]]] = defaultdict(list)
+    for (sid, d, k, u, s) in model.x:
+        any_cells[(d, u, k)].append((sid, s))
+    grid: dict[str, list[str | None]] = {m.staff_id: [None] * D for m in model.table}
+    minutes = dict.fromkeys(grid, 0)
+    expected = {m.staff_id: m.contract_hours_per_week * 60 / 7 for m in model.table}
+    tol = rules.contract_hours.tolerance_h * 60
+    max_run = rules.work_days.max or D
+    caps = {m.staff_id: m.max_nights_per_4w for m in model.table}
+    members = model.table.by_id
+    rows = []
+    order = sorted(model.req.itertuples(index=False),
+                   key=lambda r: (index[r.date], r.shift not in model.nights, r.skill == ANY_SKILL))
+    by_day: dict[int, list] = defaultdict(list)
+    for r in order:
+        by_day[index[r.date]].append(r)
+
+    def allowed(sid: str, d: int, k: str) -> bool:
+        row = grid[sid]
+        if row[d] is not None:
+            return False
+        for gap in (1, 2):
+            if d - gap >= 0 and row[d - gap] is not None and (row[d - gap], gap, k) in conflicts:
+                return False
+            if d + gap < D and row[d + gap] is not None and (k, gap, row[d + gap]) in conflicts:
+                return False
+        cap = caps[sid]
+        if cap is not None and k in model.nights:
+            lo, hi = (max(0, d - 27), min(D, d + 28)) if D >= 28 else (0, D)
+            limit = cap if D >= 28 else math.ceil(cap * D / 28)
+            for first in range(lo, max(lo, hi - 27) + 1) if D >= 28 else [0]:
+                span = row[first:first + 28] if D >= 28 else row
+                if sum(x in model.nights for x in span) >= limit:
+                    return False
+        return True
+
+    def score(sid: str, d: int, k: str, unit: str):
+        row = grid[sid]
+        run = 0
+        while d - run - 1 >= 0 and row[d - run - 1] is not None:
+            run += 1
+        behind = expected[sid] * (d + 1) - minutes[sid]
+        over_total = minutes[sid] + clocks[k].length_min > expected[sid] * D + tol
+        return (over_total, run >= max_run, not (d > 0 and row[d - 1] == k), -behind,
+                members[sid].home_unit != unit, len(members[sid].skills))
+
+    for d in range(D):
+        for fill in ("min", "target"):
+            for r in by_day[d]:
+                cands = (cells.get((d, r.unit, r.shift, r.skill), []) if r.skill != ANY_SKILL else
+                         [sid for sid, _ in any_cells.get((d, r.unit, r.shift), [])])
+                have = sum(1 for x in rows if x[1] == d and x[3] == r.unit and x[2] == r.shift
+                           and (r.skill == ANY_SKILL or x[4] == r.skill))
+                need = getattr(r, fill) - have
+                if need <= 0:
+                    continue
+                ok = sorted({sid for sid in cands if allowed(sid, d, r.shift)},
+                            key=lambda sid, r=r: score(sid, d, r.shift, r.unit))
+                for sid in ok[:need]:
+                    if fill == "target" and score(sid, d, r.shift, r.unit)[0]:
+                        break
+                    skill = r.skill if r.skill != ANY_SKILL else next(
+                        s for s2, s in any_cells[(d, r.unit, r.shift)] if s2 == sid)
+                    grid[sid][d] = r.shift
+                    minutes[sid] += clocks[r.shift].length_min
+                    rows.append((sid, d, r.shift, r.unit, skill))
+    return pd.DataFrame([(sid, model.dates[d], k, u, s) for sid, d, k, u, s in rows],
+                        columns=["staff_id", "date", "shift", "unit", "skill"])
+
+
+# --------------------------------------------------------------------------- solving in parts
+DECOMPOSE_ABOVE = 80
+"""Staff count above which the roster is solved team by team (home unit), then the float pool."""
+
+
+@dataclass
+class _Part:
+    rows: list[tuple[str, int, str, str, str]]  # (staff_id, day, shift, unit, skill)
+    objective_units: int
+    bound_units: int
+    status: str
+
+
+def _plan(table: StaffTable, req: pd.DataFrame, decompose: bool | None) -> list[tuple[list, list[str], bool]]:
+    """Parts to solve in turn: ``(members, units, residual)``; one part unless decomposing."""
+    units = sorted(set(req["unit"])) if len(req) else []
+    if decompose is None:
+        decompose = len(table) > DECOMPOSE_ABOVE
+    homes = sorted({m.home_unit for m in table if not m.float_pool})
+    if not decompose or len(homes) < 2:
+        return [(list(table), units, False)]
+    parts = [([m for m in table if not m.float_pool and m.home_unit == u], [u], False) for u in homes]
+    floats = [m for m in table if m.float_pool]
+    if floats:
+        parts.append((floats, units, True))
+    return parts
+
+
+def _residual(req: pd.DataFrame, rows: list[tuple], dates: list[dt.date]) -> pd.DataFrame:
+    """Requirements less the cover already given by ``rows`` (floored at 0): what is left for the float pool."""
+    got: dict[tuple, int] = defaultdict(int)
+    for _sid, d, k, u, s in rows:
+        got[(dates[d], u, k, s)] += 1
+        got[(dates[d], u, k, ANY_SKILL)] += 1
+    have = [got.get((r.date, r.unit, r.shift, r.skill), 0) for r in req.itertuples(index=False)]
+    out = req.copy()
+    out["min"] = (out["min"] - have).clip(lower=0)
+    out["target"] = (out["target"] - have).clip(lower=0)
+    return out
+
+
+def _build_part(table, clocks, req, rules, dates, off, rq, hint) -> _Model:
+    """One CP-SAT model with every rule and a complete solution hint (``hint`` or the greedy roster)."""
+    model = _Model(table, clocks, req, rules, dates, off, rq)
+    model.add_variables()
+    model.add_rest()
+    model.add_night_caps()
+    model.block = "cover"
+    model.add_cover()
+    model.block = "contract_hours"
+    model.add_contract_hours()
+    model.block = "runs"
+    model.add_runs()
+    model.block = "weekends"
+    worked_weekends = model.add_weekends()
+    model.block = "requests"
+    model.add_requests()
+    model.block = "fairness"
+    model.add_fairness(worked_weekends)
+    model.objective()
+    model.user_hint = hint is not None
+    model.hint(hint if hint is not None else _greedy(model))
+    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(table), len(dates))
+    return model
+
+
+def _solve_part(model: _Model, *, time_limit_s, seed, workers, exclude_cover) -> _Part:
+    """Solve one model; the part's objective comes from the returned solution's penalty variables.
+
+    ``exclude_cover``: the cover terms are left out of the part's objective contribution
+    (the float pool's residual part accounts for the final cover of every row).
+    """
+    rules, table = model.rules, model.table
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    # presolve probing and symmetry detection cost seconds on rosters and bought nothing in tests
+    solver.parameters.symmetry_level = 0
+    solver.parameters.cp_model_probing_level = 0
+    status = solver.solve(model.m)
+    name = solver.status_name(status)
+    if status == cp_model.INFEASIBLE or (status != cp_model.FEASIBLE and status != cp_model.OPTIMAL and
+                                         rules.cover.min_hard):
+        return _Part([], 0, 0, name)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # The objective of the returned solution, from its penalty variables: CP-SAT 9.15 can report
+        # in objective_value the cost of an earlier incumbent than the solution it returns.
+        values = solver.response_proto.solution
+    else:
+        # No solution within the time (presolve alone can take longer on a large part): keep the
+        # greedy roster, which keeps every hard rule when minimum cover is soft.
+        if model.user_hint:
+            model.hint(_greedy(model))
+        values = [model.values.get(i, 0) for i in range(len(model.m.proto.variables))]
+        name, bound_units = "FEASIBLE", 0
+        log.warning("no solver solution for a part of %d staff in %.1f s; the greedy roster is kept",
+                    len(table), time_limit_s)
+        objective = model.offset + sum(c * values[v.index] for (c, v), b in zip(model.terms, model.blocks, strict=True)
+                                       if not (exclude_cover and b == "cover"))
+        return _Part([key for key, var in model.x.items() if values[var.index]], objective, bound_units, name)
+    objective = model.offset + sum(c * values[v.index] for (c, v), b in zip(model.terms, model.blocks, strict=True)
+                                   if not (exclude_cover and b == "cover"))
+    bound = round(solver.best_objective_bound) if model.terms else 0
+    rows = [key for key, var in model.x.items() if values[var.index]]
+    return _Part(rows, objective, bound, name)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -440,6 +693,7 @@ def build_roster(
     seed: int = 0,
     workers: int = 2,
     hint: pd.DataFrame | None = None,
+    decompose: bool | None = None,
 ) -> Roster:
     """Roster named staff over ``days`` days from ``start_date`` with CP-SAT.
 
@@ -459,7 +713,14 @@ def build_roster(
     time_limit_s, seed, workers
         CP-SAT's time limit (seconds), random seed and number of search workers.
     hint
-        A previous roster's assignments (``staff_id, date, shift, unit``) to start the search from.
+        A previous roster's assignments (``staff_id, date, shift, unit[, skill]``) to start the
+        search from (otherwise a greedy roster that keeps every hard rule).
+    decompose
+        Solve team by team (staff by home unit, each with its unit's cover), then the float
+        pool on the cover left short, sharing the time limit by size. Default: above
+        :data:`DECOMPOSE_ABOVE` staff. The parts are exact (a member's rules and fairness
+        stay within a team) except that the teams do not see the float pool; no lower bound
+        is reported for the whole when there is a float pool.
 
     Returns
     -------
@@ -481,53 +742,69 @@ def build_roster(
     notes += _cover_notes(table, req, off, dates)
 
     t0 = time.perf_counter()
-    model = _Model(table, clocks, req, rules, dates, off, rq)
-    model.add_variables()
-    model.add_rest()
-    model.add_night_caps()
-    model.block = "cover"
-    model.add_cover()
-    model.block = "contract_hours"
-    model.add_contract_hours()
-    model.block = "runs"
-    model.add_runs()
-    model.block = "weekends"
-    worked_weekends = model.add_weekends()
-    model.block = "requests"
-    model.add_requests()
-    model.block = "fairness"
-    model.add_fairness(worked_weekends)
-    model.objective()
-    model.hint(hint if hint is not None else pd.DataFrame(columns=["staff_id", "date", "shift", "unit"]))
-    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(table), days)
+    parts = _plan(table, req, decompose)
+    if hint is not None:
+        hint = hint.assign(date=[d if isinstance(d, dt.date) else pd.Timestamp(d).date() for d in hint["date"]])
+    sizes = [len(members) * len(units) for members, units, _ in parts]
+    has_residual = any(r for _, _, r in parts)
 
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
-    status = solver.solve(model.m)
+    def part_hint(members):
+        ids = {m.staff_id for m in members}
+        return None if hint is None else hint[hint["staff_id"].astype(str).isin(ids)]
+
+    def build(members, units, rows_so_far=None):
+        sub_req = req[req["unit"].isin(units)]
+        if rows_so_far is not None:  # the float pool covers what the teams left short
+            sub_req = _residual(sub_req, rows_so_far, dates)
+        ids = {m.staff_id for m in members}
+        return _build_part(StaffTable(members), clocks, sub_req, rules, dates, off, rq[rq["staff_id"].isin(ids)],
+                           part_hint(members))
+
+    # Build the teams' models first so the solving time is shared by size over what is left.
+    models = [build(members, units) for members, units, residual in parts if not residual]
+    built_s = time.perf_counter() - t0
+    team_size = sum(sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r)
+    float_size = sum(sizes) - team_size
+    float_build_s = built_s * float_size / max(1, team_size)
+    solved: list[_Part] = []
+    team_sizes = [sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r]
+    for i, model in enumerate(models):
+        share = max(0.2, (time_limit_s - float_build_s - (time.perf_counter() - t0))
+                    * team_sizes[i] / max(1, sum(team_sizes[i:]) + float_size))
+        solved.append(_solve_part(model, time_limit_s=share, seed=seed, workers=workers,
+                                  exclude_cover=has_residual))
+    for members, units, residual in parts:
+        if residual:
+            model = build(members, units, [r for part in solved for r in part.rows])
+            share = max(0.5, time_limit_s - (time.perf_counter() - t0))
+            solved.append(_solve_part(model, time_limit_s=share, seed=seed, workers=workers, exclude_cover=False))
+    all_rows = [r for part in solved for r in part.rows]
     solve_s = time.perf_counter() - t0
-    name = solver.status_name(status)
-    if status == cp_model.INFEASIBLE:
+    statuses = {p.status for p in solved}
+    if "INFEASIBLE" in statuses:
         raise RosterError("no roster satisfies the hard rules (minimum cover is hard in the rules)", notes)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {name})", notes)
+    if statuses - {"OPTIMAL", "FEASIBLE"}:
+        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {', '.join(sorted(statuses))})",
+                          notes)
+    exact_bound = not any(residual for _, _, residual in parts)
+    # independent parts each solved to optimality make an optimal whole
+    name = "OPTIMAL" if statuses == {"OPTIMAL"} and exact_bound else "FEASIBLE"
+    objective = sum(p.objective_units for p in solved) / SCALE
+    bound = sum(p.bound_units for p in solved) / SCALE if exact_bound else float("nan")
+    if len(solved) > 1:
+        notes.append(f"solved as {len(solved)} parts (teams by home unit" +
+                     (", then the float pool on the cover left short)" if not exact_bound else ")") +
+                     ("" if exact_bound else "; no lower bound is reported for the whole"))
 
     rows = []
-    for (sid, d, k, u, s), var in model.x.items():
-        if solver.boolean_value(var):
-            mem = table.by_id[sid]
-            start, end = shift_times(dates[d], clocks[k], mem.time_zone)
-            rows.append((sid, mem.name, dates[d], k, u, s, start, end))
+    for sid, d, k, u, s_ in all_rows:
+        mem = table.by_id[sid]
+        start, end = shift_times(dates[d], clocks[k], mem.time_zone)
+        rows.append((sid, mem.name, dates[d], k, u, s_, start, end))
     assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).astype({"start": object, "end": object})
     assignments = assignments.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)
 
     check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq)
-    # The objective of the returned solution, from its penalty variables: CP-SAT 9.15 can report
-    # in objective_value the cost of an earlier incumbent than the solution it returns.
-    values = solver.response_proto.solution
-    objective = (model.offset + sum(c * values[v.index] for c, v in model.terms)) / SCALE
-    bound = solver.best_objective_bound / SCALE if model.terms else 0.0
     if check.hard:
         log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
     if abs(check.penalty - objective) > 1e-6:
