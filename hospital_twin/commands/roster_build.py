@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -85,9 +86,13 @@ def build(
 
 
 def _print_summary(roster) -> None:
-    gap = (roster.objective - roster.bound) / roster.objective if roster.objective > 0 else 0.0
+    if math.isnan(roster.bound):
+        quality = "no lower bound: solved in parts"
+    else:
+        gap = (roster.objective - roster.bound) / roster.objective if roster.objective > 0 else 0.0
+        quality = f"bound {roster.bound:,.1f}, gap {100 * gap:.1f}%"
     out_console.print(
-        f"{roster.status}: penalty {roster.objective:,.1f} points (bound {roster.bound:,.1f}, gap {100 * gap:.1f}%) "
+        f"{roster.status}: penalty {roster.objective:,.1f} points ({quality}) "
         f"in {roster.solve_s:.1f} s; {len(roster.assignments)} shifts for {len(roster.hours_by_staff)} staff"
     )
     cov = roster.cover

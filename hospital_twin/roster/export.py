@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import os
 import re
 import shutil
@@ -313,7 +314,7 @@ def write_roster_folder(roster: Roster, out_dir: str | Path, *, provenance: dict
         info = {
             "status": roster.status,
             "objective": roster.objective,
-            "bound": roster.bound,
+            "bound": None if math.isnan(roster.bound) else roster.bound,
             "penalty_checked": roster.penalty,
             "solve_s": round(roster.solve_s, 3),
             "start_date": roster.start_date.isoformat() if roster.start_date else None,

@@ -302,3 +302,18 @@ def test_model_decomposed_float_pool_fills_what_teams_leave_short():
     f0 = roster.assignments[roster.assignments["staff_id"] == "F0"]
     assert len(f0) > 0 and set(f0["unit"]) <= {"A", "B"}
     assert roster.bound != roster.bound  # NaN: no bound for the whole
+
+
+def test_model_greedy_roster_kept_when_the_solver_has_no_time_passes_the_checker():
+    """With next to no time, every part still returns a roster keeping every hard rule (the greedy one)."""
+    staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5", skills="RN" if i % 3 else "RN;NIC",
+                               home_unit="ABC"[i % 3], float_pool=i == 1, contract_hours_per_week=[37.5, 30][i % 2],
+                               max_nights_per_4w=[None, 3, 0][i % 3]) for i in range(24)])
+    req = pd.concat([req_frame([(d, u, k, 2, 3) for d in range(28) for k in SHIFTS for u in "ABC"]),
+                     req_frame([(d, u, "early", 1, 1) for d in range(28) for u in "ABC"], skill="NIC")])
+    leave = pd.DataFrame([{"staff_id": "S04", "from": dt.date(2025, 1, 10), "to": dt.date(2025, 1, 20), "kind": "sick"}])
+    roster = solve(staff, req, RosterRules(), 28, leave=leave, decompose=True, time_limit_s=0.05, workers=1)
+    assert roster.status == "FEASIBLE"
+    assert len(roster.assignments) > 100
+    nights = roster.hours_by_staff.set_index("staff_id")["nights"]
+    assert nights[[f"S{i:02d}" for i in range(2, 24, 3)]].eq(0).all()  # max_nights_per_4w = 0
