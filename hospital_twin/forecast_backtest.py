@@ -64,7 +64,9 @@ class Backtest:
 
     ``errors``: one row per cut, method, unit and scored horizon (``forecast_errors``
     columns plus ``cut`` and ``method``). ``scores``: per method, horizon and unit:
-    ``n`` cuts, ``coverage_90``, ``mae``, ``expected_mae`` (the MAE the forecast
+    ``n`` cuts, ``coverage_90``, ``pit_coverage_90`` (share of PIT values in [0.05,
+    0.95]: the coverage with the atoms at the interval's ends counted by halves, which
+    removes the excess coverage a closed interval of whole numbers has), ``mae``, ``expected_mae`` (the MAE the forecast
     expects of itself: mean absolute deviation of its replications from their mean; a
     calibrated forecast has ``mae`` close to it, and no forecast from the same
     information can do much better: it is the irreducible noise of the next hours),
@@ -109,9 +111,10 @@ def cut_points(first, n: int, every_h: float = 72.0, *, hour_step: int = 5) -> l
 # --------------------------------------------------------------------------- scores
 def score_errors(errors: pd.DataFrame) -> pd.DataFrame:
     """Coverage, MAE and bias per method, horizon and unit from ``errors`` (see :class:`Backtest`)."""
+    errors = errors.assign(_pit90=errors["pit"].between(0.05, 0.95).where(errors["pit"].notna()))
     g = errors.groupby(["method", "horizon_h", "unit"], sort=False)
-    out = g.agg(n=("census", "size"), coverage_90=("covered", "mean"), mae=("abs_error", "mean"),
-                expected_mae=("mad", "mean"), bias=("error", "mean"),
+    out = g.agg(n=("census", "size"), coverage_90=("covered", "mean"), pit_coverage_90=("_pit90", "mean"),
+                mae=("abs_error", "mean"), expected_mae=("mad", "mean"), bias=("error", "mean"),
                 mean_census=("census", "mean")).reset_index()
     ref = out[out["method"] == "persistence"].set_index(["horizon_h", "unit"])["mae"]
     key = pd.MultiIndex.from_frame(out[["horizon_h", "unit"]])

@@ -29,7 +29,7 @@ def _errors(method: str, census: list[int], mean: list[float], lo: list[float], 
         "cut": pd.date_range("2025-01-01", periods=n, freq="3D"), "method": method, "time": pd.NaT,
         "horizon_h": 24, "unit": "WARD", "census": c, "mean": m, "p05": lo, "p50": m, "p95": hi, "error": m - c,
         "abs_error": np.abs(m - c), "covered": (np.array(lo) <= c) & (c <= np.array(hi)),
-        "pit": np.linspace(0.05, 0.95, n), "mad": 1.0,
+        "pit": np.linspace(0.0, 1.0, n), "mad": 1.0,
     })
 
 
@@ -41,6 +41,7 @@ def test_score_errors_by_hand():
     ])
     s = score_errors(e).set_index("method")
     assert s.loc["warm_start", "coverage_90"] == 0.75  # 16 is outside [17, 19]
+    assert s.loc["warm_start", "pit_coverage_90"] == 0.5  # PIT 0, 1/3, 2/3, 1: two inside [0.05, 0.95]
     assert s.loc["warm_start", "mae"] == pytest.approx((1 + 0 + 1 + 2) / 4)
     assert s.loc["warm_start", "bias"] == pytest.approx((1 + 0 - 1 + 2) / 4)
     assert s.loc["persistence", "mae"] == pytest.approx((4 + 2 + 0 + 2) / 4)
