@@ -46,7 +46,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hospital_twin.calibration.fit import Calibration, _km_distance, calibrate, kaplan_meier, km_mean, prepare_stays
+from hospital_twin.calibration.fit import (
+    Calibration,
+    _km_distance,
+    calibrate,
+    kaplan_meier,
+    km_mean,
+    prepare_stays,
+)
 from hospital_twin.census import census_at, census_counts
 from hospital_twin.experiment import run_replication
 from hospital_twin.forecast import forecast

@@ -123,7 +123,8 @@ def check_dates(
                 f"(below {MIN_MEAN_CENSUS:g}: stays are scattered in time, as per-patient shifts do)"
             )
     data_says = bool(data_reasons)
-    common = dict(span_days=float(span_days), mean_census=float(mean_census), years=years, data_says_shifted=data_says)
+    common = {"span_days": float(span_days), "mean_census": float(mean_census), "years": years,
+              "data_says_shifted": data_says}
     if flag is not None:
         reasons = ["set by the user"]
         if flag and not data_says and not reader_says:

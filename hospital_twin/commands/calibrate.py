@@ -40,7 +40,13 @@ def _detect(path: Path, fmt: str) -> str:
 
 def read_log(path: Path, fmt: str = "auto", *, group_units: bool = True):
     """Read one log into an :class:`~hospital_twin.calibration.adt.AdtRead` (exit 2 on a log that cannot be read)."""
-    from hospital_twin.calibration import MIMIC_UNIT_GROUPS, LogError, read_adt, read_mimic_iv, read_xes
+    from hospital_twin.calibration import (
+        MIMIC_UNIT_GROUPS,
+        LogError,
+        read_adt,
+        read_mimic_iv,
+        read_xes,
+    )
 
     kind = _detect(path, fmt)
     if not path.exists():
