@@ -566,8 +566,64 @@ def _greedy(model: _Model) -> pd.DataFrame:
                     grid[sid][d] = r.shift
                     minutes[sid] += clocks[r.shift].length_min
                     rows.append((sid, d, r.shift, r.unit, skill))
+    _top_up(model, grid, minutes, rows, allowed)
     return pd.DataFrame([(sid, model.dates[d], k, u, s) for sid, d, k, u, s in rows],
                         columns=["staff_id", "date", "shift", "unit", "skill"])
+
+
+def _top_up(model: _Model, grid, minutes, rows, allowed) -> None:
+    """Extra shifts (above target cover) for members short of their contract hours beyond the tolerance.
+
+    A shift is added only next to a worked day with the same shift, within the maximum run,
+    never leaving a single day off between two worked days, and on a weekend only to complete
+    one already half worked.
+    """
+    rules, D, clocks = model.rules, model.D, model.clocks
+    tol = rules.contract_hours.tolerance_h * 60
+    max_run = rules.work_days.max or D
+    cells: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+    for (sid, d, k, u, s) in model.x:
+        if u == model.table.by_id[sid].home_unit:
+            cells[sid].append((d, k, u, s))
+    weekday = [d.weekday() for d in model.dates]
+
+    def run_through(row, d) -> int:
+        a = d
+        while a - 1 >= 0 and row[a - 1] is not None:
+            a -= 1
+        b = d
+        while b + 1 < D and row[b + 1] is not None:
+            b += 1
+        return b - a + 1
+
+    for mem in model.table:
+        sid = mem.staff_id
+        available = D - len(model.off.get(sid, ()))
+        floor = mem.contract_hours_per_week * 60 * available / 7 - tol
+        row = grid[sid]
+        changed = True
+        while minutes[sid] < floor and changed:
+            changed = False
+            for d, k, u, s in cells[sid]:
+                if row[d] is not None or not allowed(sid, d, k):
+                    continue
+                next_to = (d > 0 and row[d - 1] == k) or (d + 1 < D and row[d + 1] == k)
+                if not next_to:
+                    continue
+                if weekday[d] == 5 and not (d + 1 < D and row[d + 1] is not None):
+                    continue
+                if weekday[d] == 6 and not (d > 0 and row[d - 1] is not None):
+                    continue
+                row[d] = k
+                lonely_off = ((d + 2 < D and row[d + 1] is None and row[d + 2] is not None) or
+                              (d - 2 >= 0 and row[d - 1] is None and row[d - 2] is not None))
+                if run_through(row, d) > max_run or lonely_off:
+                    row[d] = None
+                    continue
+                minutes[sid] += clocks[k].length_min
+                rows.append((sid, d, k, u, s))
+                changed = True
+                break
 
 
 # --------------------------------------------------------------------------- solving in parts
