@@ -79,26 +79,39 @@ def test_census_rejects_a_bad_time(icu_log, capsys):
     assert "--at" in capsys.readouterr().err
 
 
-def test_forecast_writes_csv_html_and_provenance(icu_log, tmp_path, capsys):
-    """forecast writes forecast.csv (contract columns first, hourly), forecast.html and run.json; prints +24 h."""
+def _forecast(icu_log, tmp_path, *extra: str) -> tuple[int, object]:
     path, _ = icu_log
     snap = tmp_path / "snap.csv"
     assert main(["census", str(path), "--at", AT, "--rep", "0", "--out", str(snap)]) == 0
     out = tmp_path / "fc"
     rc = main(["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-10T08:00:00+00:00", "--hours", "24",
-               "--replications", "8", "--seed", "3", "--workers", "1", "--out", str(out)])
+               "--replications", "8", "--seed", "3", "--workers", "1", "--out", str(out), *extra])
+    return rc, out
+
+
+def test_forecast_writes_csv_and_provenance(icu_log, tmp_path, capsys):
+    """forecast writes forecast.csv (contract columns first, hourly) and run.json, and prints the +24 h table."""
+    rc, out = _forecast(icu_log, tmp_path, "--no-html")
     assert rc == 0
     table = pd.read_csv(out / "forecast.csv")
     assert list(table.columns[:7]) == FORECAST_COLUMNS
     assert set(table["unit"]) == {"ICU", "WARD", "ALL"} and len(table) == 3 * 25
-    assert table["time"].iloc[0] == "2025-02-10T08:00:00"
-    html = (out / "forecast.html").read_text()
-    assert html.count('class="vega-spec"') >= 3 and "<script src=" not in html  # self-contained
+    assert table["time"].iloc[0] == "2025-02-10T08:00:00"  # the offset is read and dropped (wall clock)
     run = json.loads((out / "run.json").read_text())
     assert run["replications"] == 8 and run["seed"] == 3 and run["hours"] == 24
-    assert set(run["files"]) == {"forecast.csv", "forecast.html", "run.json"}
+    assert set(run["files"]) == {"forecast.csv", "run.json"}
     printed = capsys.readouterr().out
     assert "+24 h" in printed and "P(full)" in printed
+
+
+@pytest.mark.slow
+def test_forecast_html_is_self_contained(icu_log, tmp_path):
+    """forecast.html holds its charts (fan, P(full), flows) and the Vega scripts; nothing is fetched."""
+    rc, out = _forecast(icu_log, tmp_path)
+    assert rc == 0
+    html = (out / "forecast.html").read_text()
+    assert html.count('class="vega-spec"') >= 3 and "<script src=" not in html and "vegaEmbed" in html
+    assert "forecast.html" in json.loads((out / "run.json").read_text())["files"]
 
 
 def test_forecast_bad_census_exits_two_with_file_line_and_field(tmp_path, capsys):
