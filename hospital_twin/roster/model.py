@@ -692,6 +692,16 @@ def _build_part(table, clocks, req, rules, dates, off, rq, hint) -> _Model:
     return model
 
 
+def _keeps_hard_rules(model: _Model) -> bool:
+    """Does the hinted roster (``model.values``) keep rest, successions and night caps? (Leave,
+    units, skills and one shift a day hold by construction of the hint.)"""
+    rows = [(sid, model.dates[d], k, u, s) for (sid, d, k, u, s), var in model.x.items() if model.values.get(var.index)]
+    frame = pd.DataFrame(rows, columns=["staff_id", "date", "shift", "unit", "skill"])
+    check = check_roster(frame, model.table, model.req, model.rules, model.clocks, start_date=model.dates[0],
+                         days=model.D)
+    return not check.hard
+
+
 def _solve_part(model: _Model, *, time_limit_s, seed, workers, exclude_cover) -> _Part:
     """Solve one model; the part's objective comes from the returned solution's penalty variables.
 
@@ -718,7 +728,7 @@ def _solve_part(model: _Model, *, time_limit_s, seed, workers, exclude_cover) ->
     else:
         # No solution within the time (presolve alone can take longer on a large part): keep the
         # greedy roster, which keeps every hard rule when minimum cover is soft.
-        if model.user_hint:
+        if model.user_hint and not _keeps_hard_rules(model):
             model.hint(_greedy(model))
         values = [model.values.get(i, 0) for i in range(len(model.m.proto.variables))]
         name, bound_units = "FEASIBLE", 0

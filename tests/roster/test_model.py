@@ -317,3 +317,12 @@ def test_model_greedy_roster_kept_when_the_solver_has_no_time_passes_the_checker
     assert len(roster.assignments) > 100
     nights = roster.hours_by_staff.set_index("staff_id")["nights"]
     assert nights[[f"S{i:02d}" for i in range(2, 24, 3)]].eq(0).all()  # max_nights_per_4w = 0
+
+
+def test_model_previous_roster_as_hint_is_never_made_worse():
+    """Re-rostering from a previous roster with almost no time returns one at least as good."""
+    staff = staff_frame(6)
+    req = req_frame([(d, "W", k, 1, 2) for d in range(14) for k in SHIFTS])
+    first = solve(staff, req, RosterRules(), 14, time_limit_s=2)
+    again = solve(staff, req, RosterRules(), 14, time_limit_s=0.01, hint=first.assignments)
+    assert again.objective <= first.objective + 1e-9
