@@ -277,7 +277,9 @@ def validate_census(
         raise CensusError(issues)
     df = df.reset_index(drop=True)
     line = np.arange(len(df)) + 2  # CSV line of each row (header is line 1)
-    blank = df.astype("string").apply(lambda c: c.str.strip().fillna("") == "").all(axis=1).to_numpy()
+    blank = np.ones(len(df), dtype=bool)
+    for c in df.columns:
+        blank &= (df[c].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
     df, line = df[~blank].reset_index(drop=True).copy(), line[~blank]  # blank lines in a file
     now_ts = _timestamp(now) if now is not None else None
 

@@ -437,3 +437,18 @@ def test_validate_census_checks_waiting_and_next_unit_rows(tmp_path):
         read_census(path, s, NOW)
     got = [(i.line, i.field) for i in info.value.issues]
     assert got == [(3, "next_unit"), (4, "next_unit"), (6, "waiting_since"), (7, "unit_start"), (8, "next_unit")]
+
+
+def test_forecast_from_an_empty_snapshot_is_the_mg_infinity_start_up():
+    """No patients at all: hour 0 is empty and the census at t has mean lambda int_0^t S (M/G/inf from empty)."""
+    los = {"distribution": "gamma", "mean_hours": 30, "cv": 0.5}
+    s = single_unit(beds=500, when_full="queue", per_day=12.0, los=los, warmup_days=0)
+    empty = pd.DataFrame({"patient_id": pd.Series([], dtype=str), "unit": pd.Series([], dtype=str),
+                          "unit_start": pd.Series([], dtype=str)})
+    fc = forecast(s, empty, NOW, 48, replications=300, seed=seed(51))
+    assert (fc.census[:, 0, 0] == 0).all() and fc.initial["patients"].sum() == 0
+    d = Gamma.from_mean_cv(30, 0.5)
+    for t in (12, 48):
+        c = fc.census[:, 0, t].astype(float)
+        expected = 0.5 * integrate.quad(d.sf, 0, t)[0]
+        assert abs(c.mean() - expected) < 4 * c.std(ddof=1) / math.sqrt(len(c)), (t, c.mean(), expected)
