@@ -269,12 +269,15 @@ def backtest(
 
     t = Table(title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} ({replications} replications)",
               title_justify="left")
-    for c in ("unit", "days", "occupancy MAE", "days inside 90% band", "stay KS D", "1% critical"):
+    for c in ("unit", "days", "MAE", "in band", "ties ½", "KS D", "KS 1%"):
         t.add_column(c, justify="left" if c == "unit" else "right")
     ks = bt.stays.set_index("unit")
     for s in bt.summary.itertuples(index=False):
         k = ks.loc[s.unit] if s.unit in ks.index else None
-        t.add_row(s.unit, str(s.days), f"{s.occupancy_mae:.2f}", f"{s.band_coverage:.0%}",
+        t.add_row(s.unit, str(s.days), f"{s.occupancy_mae:.2f}", f"{s.band_coverage:.0%}", f"{s.band_coverage_pit:.0%}",
                   "–" if k is None else f"{k.ks_d:.3f}", "–" if k is None else f"{k.ks_d_crit_01:.3f}")
     out_console.print(t)
+    out_console.print("MAE: mean absolute error of the daily mean census; in band: observed days inside the simulated "
+                      "90% band (ties with its ends counted by halves in the next column); KS D: stay distance, "
+                      "with its 1% critical value.", soft_wrap=True)
     out_console.print(f"back-test written to {out} (backtest.csv, backtest.html, scenario.yaml)")
