@@ -106,8 +106,12 @@ c[2].metric("Rejected", f"{r['rejected']:,}")
 c[3].metric("Ignored (no unit change)", f"{r['ignored']:,}")
 if out.get("dates"):
     (st.warning if out["dates_shifted"] else st.info)(out["dates"])
-for f in out["flags"]:
-    st.warning(f)
+flags = out["flags"]
+if flags:
+    with st.expander(f":warning: {len(flags)} warning(s) from the fit: read before using the scenario",
+                     expanded=len(flags) <= 3):
+        for f in flags:
+            st.markdown(f"- {f}")
 if len(out["reasons"]):
     with st.expander("Rows not used, by reason"):
         st.dataframe(out["reasons"], hide_index=True, width="stretch")

@@ -86,6 +86,9 @@ if log is not None:
         else:
             st.caption("Share of ED attendances leaving within 4 hours of arrival, by hour of arrival and by week; "
                        "the band spans the lowest to the highest replication; dashed line: the 95% standard.")
+            if by_week["date"].nunique() < 2:
+                st.caption("The weekly view on the right needs at least two measured weeks: raise 'Days measured' "
+                           "to 14 or more to see it.")
             st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
 with tabs[4]:
     table = charts.kpi_table(result.summary, s)
