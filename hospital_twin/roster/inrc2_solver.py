@@ -19,11 +19,15 @@ The model can also cover a subset of nurses, the others' assignments counting as
 with the minimum cover soft at a dominating cost (:data:`_MIN_COVER_WEIGHT`), so any roster
 is a solution of it: that is the LNS sub-problem.
 
-Search (:func:`solve`): a greedy day-by-day construction, then a sweep re-optimising each
-nurse alone, then random neighbourhoods -- one nurse or two nurses sharing a skill over the
-whole horizon, or four to eight nurses over a one-week window -- each re-optimised by CP-SAT
-from a hint of the incumbent with a short time limit, accepted when the whole roster,
-re-evaluated, is no worse. Each sub-problem gets ``workers`` CP-SAT workers; optionally
+Search (:func:`solve`): a greedy day-by-day construction, then alternating (a) a pure-Python
+local search for ``swap_s`` seconds (one nurse's shift on one day changed; two nurses'
+assignments exchanged over a block of one to seven days; moves that do not increase the cost
+accepted) and (b) one CP-SAT neighbourhood: first a sweep re-optimising each nurse alone
+(exact best response), then random ones -- one nurse or two nurses sharing a skill over the
+whole horizon, or four to eight nurses over a one-week window, half of them starting from a
+nurse drawn by her own cost with partners able to take over her excess assignments and
+weekends -- each re-optimised from a hint of the incumbent with a short time limit and
+accepted when the whole roster, re-evaluated by the evaluator, is no worse. Each sub-problem gets ``workers`` CP-SAT workers; optionally
 (``parallel_neighbourhoods``) two neighbourhoods on disjoint nurses run at once in two threads
 with one worker each (measured worse on this loaded 2-core machine, so off by default). For instances of at most 60 nurses the last
 share of the time runs CP-SAT on the whole model from the incumbent, which proves a lower
@@ -31,7 +35,8 @@ bound (weak: the LP relaxation of these models is loose) and sometimes improves 
 
 Determinism: with ``workers > 1`` CP-SAT's parallel search and wall-clock limits make runs
 differ. ``deterministic=True`` uses one worker, one neighbourhood at a time, a seeded
-neighbourhood sequence and deterministic-time limits per sub-problem; with ``max_iterations``
+neighbourhood sequence and deterministic-time limits per sub-problem and a fixed number of local-search moves per
+phase instead of a time slice; with ``max_iterations``
 set and a wall limit that is not reached, the result then depends on the seed only.
 """
 
@@ -435,8 +440,185 @@ def _greedy(inst: Instance, rng: np.random.Generator) -> _Plan:
     return plan
 
 
+def _own_cost(inst: Instance, n: int, shifts: list[int]) -> tuple[float, int, int]:
+    """Nurse ``n``'s own weighted cost (S2..S7, not cover) for her day-by-day shifts (-1 off),
+    with her total assignments and working weekends."""
+    from hospital_twin.roster.inrc2 import _run_cost
+
+    sc = inst.scenario
+    con = sc.contracts[sc.nurses[n].contract]
+    hist = inst.history.nurses[n]
+    work = [x >= 0 for x in shifts]
+    c = WEIGHTS["S2_work"] * _run_cost(work, hist.consecutive_work, con.min_consecutive_work,
+                                       con.max_consecutive_work)
+    c += WEIGHTS["S3"] * _run_cost([not w for w in work], hist.consecutive_off, con.min_consecutive_off,
+                                   con.max_consecutive_off)
+    for t, st in enumerate(sc.shifts):
+        start = hist.consecutive_shift if hist.last_shift == t else 0
+        c += WEIGHTS["S2_shift"] * _run_cost([x == t for x in shifts], start, st.min_consecutive, st.max_consecutive)
+    total = hist.assignments + sum(work)
+    c += WEIGHTS["S6"] * (max(0, con.min_assignments - total) + max(0, total - con.max_assignments))
+    weekends = hist.working_weekends
+    for w in range(len(inst.weeks)):
+        sat, sun = work[7 * w + 5], work[7 * w + 6]
+        weekends += sat or sun
+        c += WEIGHTS["S5"] * (con.complete_weekends and sat != sun)
+    c += WEIGHTS["S7"] * max(0, weekends - con.max_working_weekends)
+    for s, d in inst_requests(inst)[n]:
+        if shifts[d] >= 0 and (s is None or shifts[d] == s):
+            c += WEIGHTS["S4"]
+    return c, total, weekends
+
+
+_REQ_CACHE: dict[int, list] = {}
+
+
+def inst_requests(inst: Instance) -> list[list[tuple[int | None, int]]]:
+    """Shift-off requests per nurse: ``[(shift or None, day), ...]`` (cached per instance)."""
+    key = id(inst)
+    if key not in _REQ_CACHE:
+        per = [[] for _ in range(inst.n_nurses)]
+        for n, s, d in inst.requests:
+            per[n].append((s, d))
+        _REQ_CACHE.clear()
+        _REQ_CACHE[key] = per
+    return _REQ_CACHE[key]
+
+
+def _succession_ok(inst: Instance, n: int, shifts: list[int], days: range) -> bool:
+    """No forbidden succession into or out of ``days`` for nurse ``n`` (history before day 0)."""
+    sc = inst.scenario
+    lo, hi = max(0, days.start - 1), min(inst.n_days - 1, days.stop)
+    prev = inst.history.nurses[n].last_shift if lo == 0 and days.start == 0 else None
+    if prev is not None and shifts[0] >= 0 and shifts[0] in sc.forbidden[prev]:
+        return False
+    for d in range(lo, hi):
+        a, b = shifts[d], shifts[d + 1]
+        if a >= 0 and b >= 0 and b in sc.forbidden[a]:
+            return False
+    return True
+
+
+def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: float,
+                 own: np.ndarray, max_moves: int | None = None) -> int:
+    """Local search with two moves, accepted when they do not increase the cost: change one
+    nurse's shift and skill (or day off) on one day, costed by her own cost and the two cover
+    cells involved; or exchange two nurses' assignments over a block of 1..7 days when both
+    hold the skills involved (cover unchanged, so only their own costs change). Returns the
+    number of improving moves."""
+    nurses = inst.scenario.nurses
+    skills = [set(nu.skills) for nu in nurses]
+    D, N = inst.n_days, inst.n_nurses
+    improved = 0
+    cover = plan.cover([])
+    mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
+
+    def cell_cost(d: int, s: int, k: int, c: int) -> int:
+        return WEIGHTS["S1"] * max(0, opts[d, s, k] - c) + _MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c)
+
+    tried = 0
+    while time.monotonic() < until and (max_moves is None or tried < max_moves):
+        tried += 50
+        for _ in range(50):
+            w = own + 1.0
+            if N < 2 or rng.random() < 0.5:  # change one nurse's assignment on one day (cover changes)
+                a = int(rng.choice(N, p=w / w.sum()))
+                d = int(rng.integers(D))
+                s0, k0 = int(plan.shift[a, d]), int(plan.skill[a, d])
+                options = [(-1, -1)] + [(s, k) for s in range(inst.n_shifts) for k in nurses[a].skills]
+                s1, k1 = options[int(rng.integers(len(options)))]
+                if (s1, k1) == (s0, k0):
+                    continue
+                sa = plan.shift[a].tolist()
+                sa[d] = s1
+                if s1 >= 0 and not _succession_ok(inst, a, sa, range(d, d + 1)):
+                    continue
+                delta = _own_cost(inst, a, sa)[0] - own[a]
+                if s0 >= 0:
+                    delta += cell_cost(d, s0, k0, cover[d, s0, k0] - 1) - cell_cost(d, s0, k0, cover[d, s0, k0])
+                if s1 >= 0:
+                    delta += cell_cost(d, s1, k1, cover[d, s1, k1] + 1) - cell_cost(d, s1, k1, cover[d, s1, k1])
+                if delta <= 0:
+                    if s0 >= 0:
+                        cover[d, s0, k0] -= 1
+                    if s1 >= 0:
+                        cover[d, s1, k1] += 1
+                    plan.shift[a, d], plan.skill[a, d] = s1, k1
+                    own[a] += _own_cost(inst, a, sa)[0] - own[a]
+                    improved += delta < 0
+                continue
+            a = int(rng.choice(N, p=w / w.sum()))
+            b = int(rng.integers(N - 1))
+            b += b >= a
+            length = int(rng.integers(1, 8))
+            start = int(rng.integers(0, D - length + 1))
+            days = range(start, start + length)
+            sa, sb = plan.shift[a].tolist(), plan.shift[b].tolist()
+            ka, kb = plan.skill[a].tolist(), plan.skill[b].tolist()
+            if all(sa[d] == sb[d] and ka[d] == kb[d] for d in days):
+                continue
+            if any((sa[d] >= 0 and ka[d] not in skills[b]) or (sb[d] >= 0 and kb[d] not in skills[a]) for d in days):
+                continue
+            na, nb = sa[:], sb[:]
+            for d in days:
+                na[d], nb[d] = sb[d], sa[d]
+            if not (_succession_ok(inst, a, na, days) and _succession_ok(inst, b, nb, days)):
+                continue
+            ca, cb = _own_cost(inst, a, na)[0], _own_cost(inst, b, nb)[0]
+            delta = ca + cb - own[a] - own[b]
+            if delta <= 0:
+                for d in days:
+                    plan.shift[a, d], plan.shift[b, d] = sb[d], sa[d]
+                    plan.skill[a, d], plan.skill[b, d] = kb[d], ka[d]
+                own[a], own[b] = ca, cb
+                improved += delta < 0
+    return improved
+
+
+def _nurse_costs(inst: Instance, plan: _Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each nurse's own weighted cost (S2, S3, S4, S5, S6, S7; not cover) in the incumbent, her
+    assignments above (+) or below (-) her contract range, and her working weekends minus her maximum."""
+    from hospital_twin.roster.inrc2 import _run_cost
+
+    sc = inst.scenario
+    req = np.zeros((inst.n_nurses, inst.n_days), dtype=np.int64)
+    for n, s, d in inst.requests:
+        if plan.shift[n, d] >= 0 and (s is None or plan.shift[n, d] == s):
+            req[n, d] += 1
+    out = np.zeros(inst.n_nurses)
+    excess = np.zeros(inst.n_nurses)
+    weekend_excess = np.zeros(inst.n_nurses)
+    for n, nurse in enumerate(sc.nurses):
+        con = sc.contracts[nurse.contract]
+        hist = inst.history.nurses[n]
+        shifts = plan.shift[n].tolist()
+        work = [x >= 0 for x in shifts]
+        c = WEIGHTS["S2_work"] * _run_cost(work, hist.consecutive_work, con.min_consecutive_work,
+                                           con.max_consecutive_work)
+        c += WEIGHTS["S3"] * _run_cost([not w for w in work], hist.consecutive_off, con.min_consecutive_off,
+                                       con.max_consecutive_off)
+        for t, st in enumerate(sc.shifts):
+            start = hist.consecutive_shift if hist.last_shift == t else 0
+            c += WEIGHTS["S2_shift"] * _run_cost([x == t for x in shifts], start, st.min_consecutive, st.max_consecutive)
+        total = hist.assignments + sum(work)
+        c += WEIGHTS["S6"] * (max(0, con.min_assignments - total) + max(0, total - con.max_assignments))
+        weekends = hist.working_weekends
+        for w in range(len(inst.weeks)):
+            sat, sun = work[7 * w + 5], work[7 * w + 6]
+            weekends += sat or sun
+            c += WEIGHTS["S5"] * (con.complete_weekends and sat != sun)
+        c += WEIGHTS["S7"] * max(0, weekends - con.max_working_weekends) + WEIGHTS["S4"] * req[n].sum()
+        out[n] = c
+        excess[n] = max(0, total - con.max_assignments) - max(0, con.min_assignments - total)
+        if excess[n] == 0:  # inside the range: negative = room to take more
+            excess[n] = (total - con.max_assignments) / max(1, con.max_assignments)
+        weekend_excess[n] = weekends - con.max_working_weekends
+    return out, excess, weekend_excess
+
+
 def _neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
-                   mix: tuple[float, float] = (0.25, 0.6)) -> tuple[list[int], tuple[int, int] | None]:
+                   mix: tuple[float, float] = (0.25, 0.6),
+                   own: tuple | None = None) -> tuple[list[int], tuple[int, int] | None]:
     """Nurses to release and the days (None: all) -- one nurse or two over the whole horizon,
     or four to eight nurses sharing a skill over one week-long window. Nurses in ``busy`` (being
     re-optimised by the other thread) are avoided."""
@@ -446,9 +628,27 @@ def _neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
         return [], None
     u = rng.random()
     k, window = (1, None) if u < mix[0] else (2, None) if u < mix[1] else (int(rng.integers(4, 9)), 7)
-    first = int(rng.choice(free))
+    targeted = own is not None and rng.random() < 0.5 and own[0][free].sum() > 0
+    if targeted:
+        w = own[0][free] / own[0][free].sum()  # the nurses that cost most, more often
+        first = int(rng.choice(free, p=w))
+    else:
+        first = int(rng.choice(free))
     skill = int(rng.choice(nurses[first].skills))
     share = [n for n in free if n != first and skill in nurses[n].skills]
+    if targeted and share:
+        # partners able to take over (or give away) assignments and weekends come first
+        _, excess, wk = own
+        sign = 1.0 if excess[first] > 0 or wk[first] > 0 else -1.0
+        key = -sign * (excess[share] + 0.5 * wk[share]) + 0.3 * rng.random(len(share))
+        share = [share[i] for i in np.argsort(-key)]
+        other = [n for n in free if n != first and skill not in nurses[n].skills]
+        order = share + [int(n) for n in rng.permutation(other)]
+        chosen = sorted([first] + order[: k - 1])
+        if window is None or window >= inst.n_days:
+            return chosen, None
+        start = int(rng.integers(0, inst.n_days - window + 1))
+        return chosen, (start, start + window)
     other = [n for n in free if n != first and skill not in nurses[n].skills]
     order = [int(n) for n in rng.permutation(share)] + [int(n) for n in rng.permutation(other)]
     chosen = sorted([first] + order[: k - 1])
@@ -501,10 +701,12 @@ def solve(
     bound_share: float = 0.1,
     parallel_neighbourhoods: bool = False,
     mix: tuple[float, float] = (0.25, 0.6),
+    swap_s: float = 1.0,
 ) -> SolveResult:
     """Best roster within ``time_limit_s`` wall seconds, model building included.
 
-    Greedy construction, then large-neighbourhood search: each step re-optimises a few nurses
+    Greedy construction, then ``swap_s`` seconds of local search before each
+    large-neighbourhood step; each step re-optimises a few nurses
     (over the whole horizon or one week) with the others fixed, by CP-SAT with at most
     ``sub_limit_s`` seconds, warm started from the incumbent; minimum cover is soft with a
     dominating cost until it is met; a result is accepted if the whole roster, re-evaluated,
@@ -528,6 +730,7 @@ def solve(
     threads = 1 if deterministic or workers < 2 or not parallel_neighbourhoods else 2
     queue = [int(n) for n in rng.permutation(n_nurses)]  # first sweep: each nurse alone
     running: dict = {}
+    own = None
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while True:
             while len(running) < threads:
@@ -535,10 +738,18 @@ def solve(
                 if remaining < 0.05 or (max_iterations is not None and iterations >= max_iterations):
                     break
                 busy = {n for ch, _ in running.values() for n in ch}
+                if swap_s > 0 and not running:
+                    own_now = _nurse_costs(inst, plan)[0]
+                    _block_swaps(inst, plan, rng, min(lns_deadline, time.monotonic() + swap_s), own_now,
+                                 int(2000 * swap_s) if deterministic else None)
+                    hard, cost = _score(inst, plan)
+                    own = None
                 if queue and queue[0] not in busy:
                     chosen, window = [queue.pop(0)], None
                 else:
-                    chosen, window = _neighbourhood(inst, rng, busy, mix)
+                    if own is None or iterations % 10 == 0:
+                        own = _nurse_costs(inst, plan)
+                    chosen, window = _neighbourhood(inst, rng, busy, mix, own)
                 if not chosen:
                     break
                 solver = _params(1 if threads > 1 else workers, seed + 1 + iterations,
@@ -573,11 +784,16 @@ def solve(
             full.model.add_hint(v, int(plan.shift[n, d] == s and plan.skill[n, d] == kk))
         solver = _params(workers, seed, deadline - time.monotonic() - 0.05, deterministic)
         st = solver.solve(full.model)
+        if st != cp_model.INFEASIBLE:  # the proven bound holds even when no solution was found
+            bound = max(0, int(np.ceil(solver.best_objective_bound - 1e-6)))
         if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            bound = int(np.ceil(solver.best_objective_bound - 1e-6))
-            if solver.objective_value < cost - 0.5:
-                plan.set_from(full.roster(list(solver.response_proto.solution)), list(range(n_nurses)))
-                hard, cost = _score(inst, plan)
+            old = (plan.shift.copy(), plan.skill.copy())
+            plan.set_from(full.roster(list(solver.response_proto.solution)), list(range(n_nurses)))
+            new_hard, new_cost = _score(inst, plan)
+            if (new_hard, new_cost) <= (hard, cost):
+                hard, cost = new_hard, new_cost
+            else:
+                plan.shift, plan.skill = old
     if hard == 0 and bound is not None and bound >= cost:
         status = "OPTIMAL"
     return SolveResult(plan.assignments(), cost if hard == 0 else None, bound, status, time.monotonic() - t0, 0.0,

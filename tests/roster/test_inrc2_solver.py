@@ -109,3 +109,26 @@ def test_deterministic_mode_repeats_itself():
     a = solve(inst, 30.0, seed=3, deterministic=True, max_iterations=4, bound_share=0.0)
     b = solve(inst, 30.0, seed=3, deterministic=True, max_iterations=4, bound_share=0.0)
     assert sorted(a.assignments) == sorted(b.assignments) and a.objective == b.objective
+
+
+@needs_data
+def test_parallel_neighbourhoods_return_a_feasible_roster_costed_by_the_evaluator():
+    """Two neighbourhoods at once in two threads: the result is still feasible and exactly costed."""
+    inst = read_instance(N005, 1, [5, 3, 1, 0])
+    res = solve(inst, 2.0, seed=2, parallel_neighbourhoods=True, bound_share=0.0)
+    cost = evaluate(inst, res.assignments)
+    assert cost.feasible and res.objective == cost.total
+
+
+@needs_data
+def test_local_search_moves_never_increase_the_cost():
+    """The block-swap / one-day-change local search from a greedy roster: the evaluator's cost
+    after it is at most the cost before, and no hard violation appears."""
+    from hospital_twin.roster.inrc2_solver import _block_swaps, _nurse_costs
+
+    inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
+    plan = _greedy(inst, np.random.default_rng(4))
+    before = evaluate(inst, plan.assignments())
+    _block_swaps(inst, plan, np.random.default_rng(5), float("inf"), _nurse_costs(inst, plan)[0], max_moves=3000)
+    after = evaluate(inst, plan.assignments())
+    assert after.feasible and after.total < before.total
