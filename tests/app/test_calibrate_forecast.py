@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
 
 
+@pytest.mark.slow
 def test_calibrate_shipped_sample_fits_and_offers_the_scenario(app):
     """The MIMIC-IV extract is read, fitted in the worker, and its scenario offered for download."""
     app.switch_page("app_pages/calibrate.py").run()
@@ -30,6 +33,7 @@ def test_calibrate_shipped_sample_fits_and_offers_the_scenario(app):
     assert scn.units
 
 
+@pytest.mark.slow
 def test_calibrate_use_as_current_scenario(app):
     """'Use it as the current scenario' makes the other pages work on the fitted scenario."""
     app.switch_page("app_pages/calibrate.py").run()
@@ -58,6 +62,7 @@ def test_calibrate_upload_binary_and_bad_columns(app):
     assert any("patient_id" in e.value for e in app.error), [e.value for e in app.error]
 
 
+@pytest.mark.slow
 def test_forecast_from_last_run_fan_chart_and_p_full(app):
     """A census taken from the last run's log gives a 72-hour fan chart and the chance each unit is full."""
     app.switch_page("app_pages/run.py").run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import time
 import zipfile
@@ -9,6 +11,7 @@ import zipfile
 from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
 
 
+@pytest.mark.slow
 def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
     """A short baseline run in the worker shows KPI cards with 95% intervals, the charts and a results zip."""
     app.switch_page("app_pages/run.py").run()
@@ -33,6 +36,7 @@ def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
     assert {"summary.csv", "kpis.csv", "census.csv", "adt_log.csv", "run.json", "scenario.yaml"} <= names
 
 
+@pytest.mark.slow
 def test_run_page_same_settings_come_from_the_cache(app):
     """Pressing Run again with the same scenario, seed and replications starts no new worker."""
     app.switch_page("app_pages/run.py").run()
@@ -61,6 +65,7 @@ def test_run_page_cancel_stops_the_worker(app):
     assert not app.metric
 
 
+@pytest.mark.slow
 def test_compare_page_verdicts_and_forest_plot(app):
     """Baseline against four more ICU beds: plain-words verdicts from the paired differences and a forest plot."""
     app.switch_page("app_pages/compare.py").run()
