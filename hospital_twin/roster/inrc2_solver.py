@@ -500,17 +500,26 @@ def _succession_ok(inst: Instance, n: int, shifts: list[int], days: range) -> bo
 
 
 def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: float,
-                 own: np.ndarray, max_moves: int | None = None) -> int:
+                 own: np.ndarray, max_moves: int | None = None, temperature: float = 0.0) -> int:
     """Local search with two moves, accepted when they do not increase the cost: change one
     nurse's shift and skill (or day off) on one day, costed by her own cost and the two cover
     cells involved; or exchange two nurses' assignments over a block of 1..7 days when both
     hold the skills involved (cover unchanged, so only their own costs change). Returns the
-    number of improving moves."""
+    number of improving moves.
+
+    With ``temperature`` > 0 a worsening move of ``delta`` is also accepted with probability
+    exp(-delta / temperature) (simulated annealing at a fixed temperature); the best roster
+    met is restored at the end, so the roster never ends worse than it started."""
     nurses = inst.scenario.nurses
     skills = [set(nu.skills) for nu in nurses]
     D, N = inst.n_days, inst.n_nurses
     improved = 0
+    current = 0.0  # cost relative to the start
+    best = (0.0, plan.shift.copy(), plan.skill.copy(), own.copy())
     cover = plan.cover([])
+
+    def accept(delta: float) -> bool:
+        return delta <= 0 or (temperature > 0 and rng.random() < np.exp(-delta / temperature))
     mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
 
     def cell_cost(d: int, s: int, k: int, c: int) -> int:
@@ -538,7 +547,7 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                     delta += cell_cost(d, s0, k0, cover[d, s0, k0] - 1) - cell_cost(d, s0, k0, cover[d, s0, k0])
                 if s1 >= 0:
                     delta += cell_cost(d, s1, k1, cover[d, s1, k1] + 1) - cell_cost(d, s1, k1, cover[d, s1, k1])
-                if delta <= 0:
+                if accept(delta):
                     if s0 >= 0:
                         cover[d, s0, k0] -= 1
                     if s1 >= 0:
@@ -546,6 +555,9 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                     plan.shift[a, d], plan.skill[a, d] = s1, k1
                     own[a] += _own_cost(inst, a, sa)[0] - own[a]
                     improved += delta < 0
+                    current += delta
+                    if current < best[0]:
+                        best = (current, plan.shift.copy(), plan.skill.copy(), own.copy())
                 continue
             a = int(rng.choice(N, p=w / w.sum()))
             b = int(rng.integers(N - 1))
@@ -566,12 +578,17 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                 continue
             ca, cb = _own_cost(inst, a, na)[0], _own_cost(inst, b, nb)[0]
             delta = ca + cb - own[a] - own[b]
-            if delta <= 0:
+            if accept(delta):
                 for d in days:
                     plan.shift[a, d], plan.shift[b, d] = sb[d], sa[d]
                     plan.skill[a, d], plan.skill[b, d] = kb[d], ka[d]
                 own[a], own[b] = ca, cb
                 improved += delta < 0
+                current += delta
+                if current < best[0]:
+                    best = (current, plan.shift.copy(), plan.skill.copy(), own.copy())
+    if current > best[0]:
+        plan.shift[:], plan.skill[:], own[:] = best[1], best[2], best[3]
     return improved
 
 
@@ -702,6 +719,7 @@ def solve(
     parallel_neighbourhoods: bool = False,
     mix: tuple[float, float] = (0.25, 0.6),
     swap_s: float = 1.0,
+    temperature: float = 0.0,
 ) -> SolveResult:
     """Best roster within ``time_limit_s`` wall seconds, model building included.
 
@@ -741,7 +759,7 @@ def solve(
                 if swap_s > 0 and not running:
                     own_now = _nurse_costs(inst, plan)[0]
                     _block_swaps(inst, plan, rng, min(lns_deadline, time.monotonic() + swap_s), own_now,
-                                 int(2000 * swap_s) if deterministic else None)
+                                 int(2000 * swap_s) if deterministic else None, temperature)
                     hard, cost = _score(inst, plan)
                     own = None
                 if queue and queue[0] not in busy:

@@ -132,3 +132,19 @@ def test_local_search_moves_never_increase_the_cost():
     _block_swaps(inst, plan, np.random.default_rng(5), float("inf"), _nurse_costs(inst, plan)[0], max_moves=3000)
     after = evaluate(inst, plan.assignments())
     assert after.feasible and after.total < before.total
+
+
+@needs_data
+def test_annealed_local_search_restores_the_best_roster_it_met():
+    """With a temperature worsening moves are taken, yet the roster returned is never worse than the start."""
+    from hospital_twin.roster.inrc2_solver import _block_swaps, _nurse_costs
+
+    inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
+    plan = _greedy(inst, np.random.default_rng(6))
+    _block_swaps(inst, plan, np.random.default_rng(7), float("inf"), _nurse_costs(inst, plan)[0], max_moves=1000)
+    before = evaluate(inst, plan.assignments())
+    own = _nurse_costs(inst, plan)[0]
+    _block_swaps(inst, plan, np.random.default_rng(8), float("inf"), own, max_moves=2000, temperature=50.0)
+    after = evaluate(inst, plan.assignments())
+    assert after.feasible and after.total <= before.total
+    assert np.allclose(own, _nurse_costs(inst, plan)[0])
