@@ -8,7 +8,7 @@ hospital_twin package; this file only moves inputs and outputs.
 Kinds: ``run`` (replications of one scenario), ``compare`` (a baseline and what-ifs
 under common random numbers), ``calibrate`` (fit a scenario to an ADT log),
 ``forecast`` (the next hours from a census snapshot), ``roster`` (staffing levels and
-a roster from a staff file).
+a roster from a staff file), ``report`` (the HTML report of a results zip).
 """
 
 from __future__ import annotations
@@ -235,6 +235,20 @@ def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
         ex.close()
 
 
+def task_report(p: dict, progress: Progress, folder: Path) -> Any:
+    """The HTML report of a results zip (``hospital_twin.report``), as text."""
+    import zipfile
+
+    from hospital_twin.report import write_report
+
+    progress(0, 0, "building the HTML report")
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        with zipfile.ZipFile(p["zip"]) as z:
+            z.extractall(tmp)  # our own zip, written by _zip_results
+        out = write_report(Path(tmp) / "results")
+        return {"html": Path(out).read_text(encoding="utf-8")}
+
+
 def task_roster(p: dict, progress: Progress, folder: Path) -> Any:
     import roster_tasks  # app/roster_tasks.py: the staffing & roster calls, kept beside the page
 
@@ -242,7 +256,7 @@ def task_roster(p: dict, progress: Progress, folder: Path) -> Any:
 
 
 TASKS = {"run": task_run, "compare": task_compare, "calibrate": task_calibrate, "forecast": task_forecast,
-         "roster": task_roster}
+         "roster": task_roster, "report": task_report}
 
 
 def _error(folder: Path, message: str, issues: list | None = None) -> None:

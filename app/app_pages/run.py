@@ -49,12 +49,31 @@ st.caption(f"{result.provenance.get('replications')} replications of {s.horizon_
            "replications with its 95% interval.")
 ui.show_cards(ui.kpi_cards(result.summary, s))
 
-zip_data = ui.zip_bytes(jobs.job_key("run", *shown, ""))
+run_key = jobs.job_key("run", *shown, "")
+zip_data = ui.zip_bytes(run_key)
 if zip_data:
-    st.download_button("Download the results folder (zip)", zip_data, file_name="hospital_twin_results.zip",
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the results folder (zip)", zip_data, file_name="hospital_twin_results.zip",
                        mime="application/zip", key="dl_run_zip",
-                       help="summary.csv, kpis.csv, census.csv, adt_log.csv, scenario.yaml and run.json; "
-                            "`hospital-twin report FOLDER` turns the unzipped folder into an HTML report.")
+                       help="summary.csv, kpis.csv, census.csv, adt_log.csv, scenario.yaml and run.json (CSV opens "
+                            "in Excel).")
+    report_key = jobs.job_key("report", run_key)
+    rjob = ui.job_of("report")
+    if rjob is not None:
+        rjob.state()  # a finished job moves its result into the cache here
+    if jobs.cached(report_key):
+        c2.download_button("Download the HTML report", jobs.load_cached(report_key)["html"],
+                           file_name="hospital_twin_report.html", mime="text/html", key="dl_run_report",
+                           help="One file that opens offline in any browser: KPIs, charts, the scenario in words.")
+    else:
+        rjob = ui.job_of("report")
+        busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
+        if not busy and c2.button("Make the HTML report (about 15 s)", key="run_report_btn"):
+            ui.launch("report", "report", report_key, {"zip": str(jobs.cached_path(run_key).parent / "results.zip")},
+                      label="Building the report")
+        rjob = ui.job_of("report")
+        if rjob is not None and rjob.key == report_key:
+            ui.job_panel("report")
 
 census = result.census.assign(scenario=s.name) if result.census is not None else None
 log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None

@@ -89,3 +89,23 @@ def test_compare_page_needs_a_whatif(app):
     no_exception(app)
     assert any("Pick at least one what-if" in i.value for i in app.info)
     _ = time
+
+
+@pytest.mark.slow
+def test_run_page_html_report_on_demand(app):
+    """After a run, the HTML report is built in the background and offered for download."""
+    app.switch_page("app_pages/run.py").run()
+    short_run_settings(app, horizon=3, warmup=3, reps=2)
+    app.button(key="run_btn").click().run()
+    wait_for_jobs(app)
+    app.button(key="run_report_btn").click().run()
+    wait_for_jobs(app, timeout_s=180)
+    no_exception(app)
+    labels = [b.label for b in app.get("download_button")]
+    assert "Download the HTML report" in labels
+    import jobs
+
+    key = jobs.job_key("report", jobs.job_key("run", *app.session_state["run_args"], ""))
+    html = jobs.load_cached(key)["html"]
+    assert html.startswith("<!doctype html>") or html.lower().startswith("<!doctype html")
+    assert "vega-spec" in html
