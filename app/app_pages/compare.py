@@ -96,10 +96,29 @@ if unclear:
         for s_ in unclear:
             st.markdown(f"- {s_}")
 
-zip_data = ui.zip_bytes(jobs.job_key("compare", *shown, ""))
+cmp_key = jobs.job_key("compare", *shown, "")
+zip_data = ui.zip_bytes(cmp_key)
 if zip_data:
-    st.download_button("Download the comparison (zip)", zip_data, file_name="hospital_twin_comparison.zip",
-                       mime="application/zip", key="dl_cmp_zip")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the comparison (zip)", zip_data, file_name="hospital_twin_comparison.zip",
+                       mime="application/zip", key="dl_cmp_zip",
+                       help="comparison.csv (paired differences), ranking.csv, summary.csv, kpis.csv, the census, "
+                            "the event logs and every scenario's YAML.")
+    report_key = jobs.job_key("report", cmp_key)
+    rjob = ui.job_of("cmp_report")
+    if rjob is not None:
+        rjob.state()  # a finished job moves its result into the cache here
+    if jobs.cached(report_key):
+        c2.download_button("Download the HTML report", jobs.load_cached(report_key)["html"],
+                           file_name="hospital_twin_comparison.html", mime="text/html", key="dl_cmp_report")
+    else:
+        busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
+        if not busy and c2.button("Make the HTML report (about 20 s)", key="cmp_report_btn"):
+            ui.launch("cmp_report", "report", report_key,
+                      {"zip": str(jobs.cached_path(cmp_key).parent / "results.zip")}, label="Building the report")
+        rjob = ui.job_of("cmp_report")
+        if rjob is not None and rjob.key == report_key:
+            ui.job_panel("cmp_report")
 
 st.subheader("Differences with their intervals")
 st.caption("Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
