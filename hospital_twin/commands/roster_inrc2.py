@@ -104,7 +104,7 @@ def inrc2(
 
     err_console.print(f"solving {inst.name}: {inst.n_nurses} nurses, {inst.n_days} days, {time_limit:g} s limit")
     result = solve(inst, time_limit, seed=seed, deterministic=deterministic)
-    if not result.assignments and result.status in ("INFEASIBLE", "UNKNOWN"):
+    if not result.assignments and result.status == "INFEASIBLE":
         raise InputError(f"{inst.name}: no roster found ({result.status}) within {time_limit:g} s")
     cost = evaluate(inst, result.assignments)
     report = {

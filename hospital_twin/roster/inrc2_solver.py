@@ -59,8 +59,10 @@ class SolveResult:
 
     ``objective`` is the model's cost of ``assignments`` (equal to the evaluator's total);
     ``bound`` the best lower bound CP-SAT proved on the whole model (None if none);
-    ``status`` "OPTIMAL" when objective == bound, "FEASIBLE", or "INFEASIBLE"/"UNKNOWN"
-    (no roster). Times are wall seconds.
+    ``status`` "OPTIMAL" when objective == bound, "FEASIBLE", or "INFEASIBLE" when the roster
+    returned still breaks the minimum cover (``objective`` is then None). ``wall_s`` is wall
+    seconds, ``iterations`` the CP-SAT neighbourhoods tried and ``improvements`` those that
+    lowered the cost.
     """
 
     assignments: list[Assignment]
@@ -68,7 +70,6 @@ class SolveResult:
     bound: int | None
     status: str
     wall_s: float
-    build_s: float
     iterations: int
     improvements: int
 
@@ -677,7 +678,10 @@ def _neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
 
 def _reoptimise(inst: Instance, shift: np.ndarray, skill: np.ndarray, cover: np.ndarray, chosen: list[int],
                 window: tuple[int, int] | None, solver: cp_model.CpSolver):
-    """CP-SAT on ``chosen`` nurses (days outside ``window`` fixed) against the others' ``cover``."""
+    """CP-SAT on ``chosen`` nurses (days outside ``window`` fixed) against the others' ``cover``;
+    returns the status, the nurses' new assignments (None if none) and the model-building
+    seconds per nurse."""
+    t0 = time.monotonic()
     sub = Inrc2Model(inst, chosen, cover, _MIN_COVER_WEIGHT)
     proto = sub.model.proto
     for (n, d, s, kk), v in sub.x.items():
@@ -687,10 +691,11 @@ def _reoptimise(inst: Instance, shift: np.ndarray, skill: np.ndarray, cover: np.
             dom[0] = dom[1] = val
         else:
             sub.model.add_hint(v, val)
+    build_s = (time.monotonic() - t0) / len(chosen)
     st = solver.solve(sub.model)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return st, None
-    return st, sub.roster(list(solver.response_proto.solution))
+        return st, None, build_s
+    return st, sub.roster(list(solver.response_proto.solution)), build_s
 
 
 def _pick_nurses(k: int, inst: Instance, rng: np.random.Generator) -> list[int]:
@@ -729,9 +734,10 @@ def solve(
     ``sub_limit_s`` seconds, warm started from the incumbent; minimum cover is soft with a
     dominating cost until it is met; a result is accepted if the whole roster, re-evaluated,
     is no worse. With ``parallel_neighbourhoods`` and ``workers`` >= 2, two neighbourhoods on
-    disjoint nurses are solved at once in two threads (one CP-SAT worker each). For instances of at most 60 nurses the
-    last ``bound_share`` of the time runs CP-SAT on the whole model from the incumbent for a
-    proven lower bound. ``max_iterations`` caps the neighbourhoods tried.
+    disjoint nurses are solved at once in two threads (one CP-SAT worker each). For instances
+    of at most 60 nurses the last ``bound_share`` of the time runs CP-SAT on the whole model
+    from the incumbent for a proven lower bound, when building it (estimated from the
+    sub-models) leaves time to solve. ``max_iterations`` caps the neighbourhoods tried.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -749,6 +755,7 @@ def solve(
     queue = [int(n) for n in rng.permutation(n_nurses)]  # first sweep: each nurse alone
     running: dict = {}
     own = None
+    build_per_nurse_s = 0.0  # slowest model building seen, per nurse
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while True:
             while len(running) < threads:
@@ -781,7 +788,8 @@ def solve(
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in done:
                 chosen, window = running.pop(fut)
-                st, roster = fut.result()
+                st, roster, per_nurse_s = fut.result()
+                build_per_nurse_s = max(build_per_nurse_s, per_nurse_s)
                 if roster is None:
                     continue
                 old = (plan.shift[chosen].copy(), plan.skill[chosen].copy())
@@ -796,7 +804,8 @@ def solve(
                     bound = cost  # the whole instance was one neighbourhood, solved to optimality
     status = "FEASIBLE" if hard == 0 else "INFEASIBLE"
     remaining = deadline - time.monotonic()
-    if bound is None and full_phase_s > 0 and remaining > 0.5 and hard == 0:
+    # the whole model only if building it (estimated from the sub-models) leaves time to solve
+    if bound is None and full_phase_s > 0 and hard == 0 and remaining > 0.5 + 2 * build_per_nurse_s * n_nurses:
         full = Inrc2Model(inst)
         for (n, d, s, kk), v in full.x.items():
             full.model.add_hint(v, int(plan.shift[n, d] == s and plan.skill[n, d] == kk))
@@ -814,5 +823,5 @@ def solve(
                 plan.shift, plan.skill = old
     if hard == 0 and bound is not None and bound >= cost:
         status = "OPTIMAL"
-    return SolveResult(plan.assignments(), cost if hard == 0 else None, bound, status, time.monotonic() - t0, 0.0,
+    return SolveResult(plan.assignments(), cost if hard == 0 else None, bound, status, time.monotonic() - t0,
                        iterations, improvements)
