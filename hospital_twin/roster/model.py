@@ -14,6 +14,11 @@ for in any solution (runs with sliding windows reified both ways; shortfalls, ho
 fairness spreads as max-equalities), so the solver's objective equals the independent
 checker's total for every roster returned, optimal or not (tested).
 
+The search starts from a complete solution hint: a greedy day-by-day roster that keeps every
+hard rule (or a previous roster). Above :data:`DECOMPOSE_ABOVE` staff the roster is solved
+team by team (home unit), then the float pool on the cover the teams left short; a part
+that finds nothing in its share of the time keeps its greedy roster.
+
 Owns: :class:`Roster`, :func:`build_roster`, :class:`RosterError`. No file I/O, no printing.
 """
 
