@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import io
-import time
 import zipfile
 
 from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
@@ -88,7 +87,6 @@ def test_compare_page_needs_a_whatif(app):
     app.multiselect(key="cmp_whatifs").set_value([]).run()
     no_exception(app)
     assert any("Pick at least one what-if" in i.value for i in app.info)
-    _ = time
 
 
 @pytest.mark.slow
