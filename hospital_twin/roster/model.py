@@ -548,8 +548,25 @@ def _greedy(model: _Model) -> pd.DataFrame:
             run += 1
         behind = expected[sid] * (d + 1) - minutes[sid]
         over_total = minutes[sid] + clocks[k].length_min > expected[sid] * D + tol
-        return (over_total, run >= max_run, not (d > 0 and row[d - 1] == k), -behind,
+        return (over_total, weekend_cost(sid, d), run >= max_run, not (d > 0 and row[d - 1] == k), -behind,
                 members[sid].home_unit != unit, len(members[sid].skills))
+
+    weekday = [day.weekday() for day in model.dates]
+    max_weekends = rules.weekends.max_per_4w
+
+    def weekend_cost(sid: str, d: int) -> int:
+        """Whole weekends: Sunday goes to who worked Saturday; Saturday to who can work Sunday
+        and has not had their share of the last weekends."""
+        row = grid[sid]
+        if weekday[d] == 6:
+            return 0 if d > 0 and row[d - 1] is not None else 1
+        if weekday[d] != 5:
+            return 0
+        cost = 1 if d + 1 < D and model.dates[d + 1] in model.off.get(sid, ()) else 0
+        if max_weekends is not None:
+            recent = sum(1 for w in (7, 14, 21) if d - w >= 0 and (row[d - w] is not None or row[d - w + 1] is not None))
+            cost += recent >= max_weekends
+        return cost
 
     for d in range(D):
         for fill in ("min", "target"):
