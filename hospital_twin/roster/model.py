@@ -548,8 +548,14 @@ def _greedy(model: _Model) -> pd.DataFrame:
             run += 1
         behind = expected[sid] * (d + 1) - minutes[sid]
         over_total = minutes[sid] + clocks[k].length_min > expected[sid] * D + tol
-        return (over_total, weekend_cost(sid, d), run >= max_run, not (d > 0 and row[d - 1] == k), -behind,
+        nights_before = 0
+        while d - nights_before - 1 >= 0 and row[d - nights_before - 1] in model.nights:
+            nights_before += 1
+        too_long = run >= max_run or (k in model.nights and nights_before >= max_nights_run)
+        return (over_total, weekend_cost(sid, d), too_long, not (d > 0 and row[d - 1] == k), -behind,
                 members[sid].home_unit != unit, len(members[sid].skills))
+
+    max_nights_run = rules.night_runs.max if rules.night_runs is not None and rules.night_runs.max else D
 
     weekday = [day.weekday() for day in model.dates]
     max_weekends = rules.weekends.max_per_4w
