@@ -123,16 +123,22 @@ if zip_data:
 st.subheader("Differences with their intervals")
 st.caption("Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
            "(a clear difference). Shares are in percentage points.")
-forest = forest_chart(comparison, scenarios)
+same = (comparison[["diff_mean", "diff_ci_low", "diff_ci_high"]].abs().max(axis=1) < 1e-12)
+moved = comparison[~same]
+forest = forest_chart(moved, scenarios) if len(moved) else None
 if forest is None:
     st.info("No measure differs in any unit.")
 else:
     st.altair_chart(forest, width="content")
+    identical = sorted({METRIC_LABELS.get(m, (m, ""))[0] for m in comparison.loc[same, "metric"]
+                        if m in FOREST_METRICS and m not in set(moved["metric"])})
+    if identical:
+        st.caption("Identical in every replication of both scenarios (not plotted): " + "; ".join(identical) + ".")
 
 st.subheader("Side by side")
 rows = []
 summary = pd.concat([r.summary for r in results], ignore_index=True)
-for metric in ["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]:
+for metric in dict.fromkeys(["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]):
     label, kind = METRIC_LABELS.get(metric, (metric, ""))
     eds = [u for u, sp in scenarios[0].units.items() if sp.ed is not None]
     for unit in (eds if metric.startswith("ed_") else ["ALL"]):
