@@ -58,8 +58,8 @@ FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
 ALL = "ALL"
 _NEXT_UNKNOWN = -9
 # columns of the array handed to a replication
-_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT = range(6)
-_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit"]
+_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H = range(7)
+_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h"]
 _F = {name: i for i, name in enumerate(STAY_FIELDS)}
 
 
@@ -213,6 +213,8 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "ready": ready,
             "waiting": waiting,
             "next_unit": nxt,
+            "ready_h": (np.where(ready, (now - snap[READY_COLUMN]).dt.total_seconds().to_numpy() / 3600.0, 0.0)
+                        if READY_COLUMN in snap.columns else np.zeros(len(snap))),
         }
     )
     mix = class_mix(scenario)
@@ -292,12 +294,13 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     elapsed = np.where(waiting, rows[:, _R_ELAPSED], 0.0) if ignore_elapsed else rows[:, _R_ELAPSED]
     ready = np.zeros(len(rows), dtype=bool) if ignore_elapsed else rows[:, _R_READY] > 0
     nxt = rows[:, _R_NEXT].astype(np.int64) if not ignore_elapsed else np.full(len(rows), _NEXT_UNKNOWN)
+    ready_h = np.where(ready, rows[:, _R_READY_H], 0.0)
     initial = []
-    for u, e, c, r, w, d in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
-                                strict=True):
+    for u, e, c, r, w, d, rh in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
+                                    ready_h, strict=True):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
-        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d)))
+        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh)))
     n_in_bed = int((~waiting).sum())
     sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
     out = sim.run()

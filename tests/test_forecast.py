@@ -452,3 +452,21 @@ def test_forecast_from_an_empty_snapshot_is_the_mg_infinity_start_up():
         c = fc.census[:, 0, t].astype(float)
         expected = 0.5 * integrate.quad(d.sf, 0, t)[0]
         assert abs(c.mean() - expected) < 4 * c.std(ddof=1) / math.sqrt(len(c)), (t, c.mean(), expected)
+
+
+def test_ready_patient_waiting_for_the_discharge_hour_leaves_at_a_time_it_could_still_have():
+    """A patient ready at 09:00 and still in at 14:00, with discharges at 10:xx or 16:xx, leaves at 16:xx today.
+
+    Redrawing its discharge hour from 14:00 would send half of the replications to 10:xx tomorrow,
+    a time the rule gave only to patients who would have left at 10:xx today.
+    """
+    profile = [0.0] * 24
+    profile[10] = profile[16] = 1.0
+    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
+                    warmup_days=0, discharge={"hourly_profile": profile, "weekend_rate": 1.0})
+    now = pd.Timestamp("2025-03-03T14:00")  # a Monday
+    snap = _snapshot([20.0] * 6, now=now).assign(ready_to_leave=now - pd.Timedelta(hours=5), next_unit="exit")
+    fc = forecast(s, snap, now, 30, replications=20, seed=seed(8))
+    assert (fc.census[:, 0, 2] == 6).all()  # 16:00: all still in
+    assert (fc.census[:, 0, 3:] == 0).all()  # 17:00 onwards: all gone
+    assert fc.discharges[:, 0, 2].sum() == 6 * 20

@@ -170,6 +170,9 @@ class InitialPatient(NamedTuple):
     next_unit: int = -9
     """Where a ``ready`` patient is going, when known: a unit index, or -1 for leaving the hospital;
     -9 (unknown) draws it from the route as for any patient."""
+    ready_h: float = 0.0
+    """Hours since a ``ready`` patient's stay ended. One going home under a discharge rule draws its
+    discharge time given that it has not left by time 0 (it was ready ``ready_h`` hours ago)."""
 
 
 class RecordSink(Protocol):
@@ -339,7 +342,7 @@ class HospitalSim:
         for row in rows or ():
             ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
             ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready),
-                                bool(ip.waiting), int(ip.next_unit))
+                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h))
             if not 0 <= ip.unit < len(self.units):
                 raise ValueError(f"initial patient {ip}: no unit with index {ip.unit}")
             if not 0 <= ip.pclass < len(self.class_names):
@@ -796,6 +799,8 @@ class HospitalSim:
                         j = targets.index(ip.next_unit)
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
+                    if ip.ready and u.discharge is not None and ip.ready_h > 0:
+                        self._condition_discharge(p, u, ip.ready_h)
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
                 Timeout(env, remaining, p).callbacks.append(self._stay_done)
@@ -814,6 +819,30 @@ class HospitalSim:
             for ip, dna in zip(sorted(rows, key=lambda r: -r.elapsed_h), dna_rows, strict=True):
                 self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
                                   self._enter, -1)
+
+    def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float) -> None:
+        """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
+        at its ready time ``-ready_h``, lets it leave only after 0 (it would otherwise have gone).
+
+        Whenever ``leave_at(-ready_h) > 0`` the rule gives the same time from 0, so the patient
+        then leaves at the time the rule gave it when it became ready. Only for patients going home.
+        """
+        route = self._routes[p.pclass][u.idx]
+        if route is not None:
+            cum, targets = route
+            i = 0
+            while p.dna[_U_VISITS] >= cum[i]:
+                i += 1
+            if targets[i] != _DEST_EXIT:
+                return
+        rule, dna = u.discharge, p.dna
+        redraw = None
+        for _ in range(1000):
+            if rule.leave_at(-ready_h, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND]) > 0:
+                return
+            if redraw is None:
+                redraw = _rng.stream(self.seed, self.rep, "initial_census", f"{u.name}/discharge/{p.pid}")
+            dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND] = redraw.random(3).tolist()
 
     # ------------------------------------------------------------------ run
     def run(self) -> SimOutput:
