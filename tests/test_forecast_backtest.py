@@ -72,7 +72,7 @@ def test_small_backtest_on_icu_to_ward_has_the_table_shape_and_sensible_values()
     later = [(u, k) for u in ("WARD", "ALL") for k in (24, 48, 72)]
     # fresh stays keep long-stay ward patients too long: biased upwards, worse than the warm start
     assert (f.loc[later, "bias"] > w.loc[later, "bias"]).all()
-    assert f.loc[later, "mae"].sum() > 1.15 * w.loc[later, "mae"].sum()
+    assert f.loc[later, "mae"].sum() > w.loc[later, "mae"].sum()
     assert w.loc[[(u, k) for u in ("ICU", "WARD", "ALL") for k in (24, 48, 72)], "coverage_90"].mean() > 0.75
     pit = bt.pit[(bt.pit["method"] == "warm_start") & (bt.pit["unit"] == "ALL")]
     assert len(pit) == 10 and pit["share"].sum() == pytest.approx(1.0)
