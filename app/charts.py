@@ -86,6 +86,8 @@ VERDICT_METRICS = [
     ("ratio_breach_hours", "the hours over the nurse-to-patient ratio"),
 ]
 """Measures a verdict speaks about, with their names in a sentence (hospital-wide or per ED)."""
+_UNIT_VERDICT_METRICS = {"utilisation", "wait_for_bed_mean_h"}
+"""Measures also given for each unit whose beds a what-if changes."""
 
 
 def _amount(x: float, kind: str) -> str:
@@ -137,8 +139,12 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
         variant = by_name[name]
         subject = change_phrase(base, variant)
         c = comparison[comparison["scenario"] == name]
+        # units whose beds the what-if changes get their own bed measures too ("ICU bed occupancy")
+        changed = [u for u, spec in variant.units.items() if u in base.units and spec.beds != base.units[u].beds]
         for metric, words in VERDICT_METRICS:
             units = eds if metric.startswith("ed_") else [ALL]
+            if metric in _UNIT_VERDICT_METRICS:
+                units = units + changed
             for u in units:
                 r = c[(c["metric"] == metric) & (c["unit"] == u)]
                 if r.empty:
@@ -150,7 +156,7 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 if abs(float(r["baseline_mean"])) < 1e-12 and abs(float(r["scenario_mean"])) < 1e-12:
                     continue  # zero in both: nothing to say
                 _, kind = METRIC_LABELS.get(metric, (metric, ""))
-                what = words + (f" in {u}" if metric.startswith("ed_") and len(eds) > 1 else "")
+                what = words + (f" in {u}" if (metric.startswith("ed_") and len(eds) > 1) or u in changed else "")
                 unit_word = {"share": " percentage points", "hours": " h", "bed-hours": " bed-hours"}.get(kind, "")
                 if max(abs(lo), abs(hi)) < 1e-12:
                     out.append((f"{subject} made no difference to {what} in any replication.", False))
@@ -164,6 +170,7 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 digits = 0
                 while _bare(a, kind, digits) == _bare(b, kind, digits) and digits < 3:
                     digits += 1  # show enough decimals to tell the two ends apart
-                out.append((f"{subject} {verb} {what} by {_amount(abs(d), kind)} "
+                amount = _amount(abs(d), kind) if digits == 0 else f"{_bare(abs(d), kind, digits)}{unit_word}"
+                out.append((f"{subject} {verb} {what} by {amount} "
                             f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).", True))
     return out

@@ -70,11 +70,9 @@ def _roster(p: dict, progress, folder: Path) -> dict:
     if levels.empty:
         raise ValueError("no staffing levels for the chosen units")
     start: dt.date = p["start_date"]
-    req = requirements(levels, start, p["weeks"], SkillMix(p["skill"]))
-    if p.get("nic"):  # one nurse in charge on every shift, besides the ratio nurses
-        nic = req[req["skill"] == p["skill"]][["date", "unit", "shift"]].drop_duplicates().assign(skill="NIC", min=1,
-                                                                                                  target=1)
-        req = pd.concat([req, nic], ignore_index=True)
+    # a nurse in charge is one of the ratio nurses (as `hospital-twin staffing --in-charge NIC=1` counts it)
+    mix = SkillMix(p["skill"], in_charge={"NIC": 1} if p.get("nic") else {})
+    req = requirements(levels, start, p["weeks"], mix)
     rules = read_rules(p["rules"]) if p.get("rules") else RosterRules()
     leave = read_leave(p["leave"], table) if p.get("leave") else None
     requests = read_requests(p["requests"], table, p["shifts"]) if p.get("requests") else None

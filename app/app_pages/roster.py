@@ -133,7 +133,9 @@ units = st.multiselect("Units to roster", level_units, default=default_units, ke
                        help="One unit rosters in seconds; all units of a large staff list take the full time limit.")
 nic = False
 if "NIC" in skills:
-    nic = st.checkbox("Also one nurse in charge (NIC) on every shift", value=True, key="ro_nic")
+    nic = st.checkbox("One of the nurses on every shift is a nurse in charge (NIC)", value=True, key="ro_nic",
+                      help="The nurse in charge counts towards the nurse-to-patient ratio, as in "
+                           "`hospital-twin staffing --in-charge NIC=1`.")
 if not units:
     st.info("Pick at least one unit.")
     st.stop()

@@ -51,6 +51,21 @@ def test_verdict_shares_in_percentage_points_and_raised(pair):
     assert sentence == "4 more ICU beds raised bed occupancy by 2.0 percentage points (1.0 to 3.0 percentage points)."
 
 
+def test_verdict_speaks_of_the_unit_whose_beds_changed(pair):
+    """A what-if that changes a unit's beds also gets verdicts on that unit's occupancy."""
+    base, more = pair
+    c = _comparison([
+        ("utilisation", "ALL", more.name, base.name, 0.777, 0.785, -0.0067, -0.0068, -0.0066, True, 3, 0.95),
+        ("utilisation", "ICU", more.name, base.name, 0.60, 0.73, -0.13, -0.18, -0.08, True, 3, 0.95),
+        ("utilisation", "MED", more.name, base.name, 0.80, 0.81, -0.01, -0.02, -0.005, True, 3, 0.95),
+    ])
+    sentences = [s for s, _ in charts.verdicts(c, [base, more])]
+    assert sentences == [
+        "4 more ICU beds cut bed occupancy by 0.67 percentage points (0.66 to 0.68 percentage points).",
+        "4 more ICU beds cut bed occupancy in ICU by 13.0 percentage points (8.0 to 18.0 percentage points).",
+    ]
+
+
 def test_change_phrase_names_the_scenario_when_more_than_beds_change(pair):
     base, _ = pair
     surge = load_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
