@@ -15,6 +15,14 @@ import ui
 from hospital_twin.census import CensusError, census_at, validate_census
 from hospital_twin.forecast import forecast_chart, forecast_table
 
+
+def _who(snapshot: pd.DataFrame) -> str:
+    """'N patients in beds' (and 'M waiting for a bed': rows without a unit_start)."""
+    waiting = int(snapshot["unit_start"].isna().sum()) if "unit_start" in snapshot.columns else 0
+    text = f"{len(snapshot) - waiting:,} patients in beds"
+    return text + (f" and {waiting:,} waiting for a bed" if waiting else "")
+
+
 st.title("Forecast")
 st.caption("Start the simulation from who is in which bed now, each patient keeping the time already spent in "
            "the unit, and see the next hours per unit: the likely range of occupied beds and the chance each "
@@ -49,7 +57,7 @@ if src == "From the last simulation run":
     now = min(max(now, lo.ceil("h")), hi.floor("h"))
     snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
     st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
-               f"of the last run: {len(snapshot):,} patients.")
+               f"of the last run: {_who(snapshot)}.")
 elif src == "From an ADT log (upload)":
     up = st.file_uploader("ADT log (CSV or Parquet, at most 50 MB): patient_id, unit, start, end, ...",
                           type=["csv", "parquet"], key="fc_log_upload")
@@ -89,7 +97,7 @@ elif src == "From an ADT log (upload)":
         st.error(f"The log has units the scenario does not know: {', '.join(unknown)}. Calibrate a scenario from "
                  "this log first (Calibrate page, 'Use it as the current scenario').")
         st.stop()
-    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M}: {len(snapshot):,} patients "
+    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M}: {_who(snapshot)} "
                f"({read.used:,} of {read.read:,} rows used).")
 else:
     up = st.file_uploader("Census snapshot (CSV, at most 50 MB)", type=["csv"], key="fc_snap_upload")

@@ -107,5 +107,5 @@ def test_forecast_snapshot_from_an_uploaded_adt_log(app):
     app.file_uploader(key="fc_log_upload").set_value(("adt_log.csv", data, "text/csv")).run()
     no_exception(app)
     assert not app.error, [e.value for e in app.error]
-    assert any(c.value.startswith("Snapshot at") and "patients" in c.value for c in app.caption)
+    assert any(c.value.startswith("Snapshot at") and "patients in beds" in c.value for c in app.caption)
     assert app.button(key="fc_run_btn")
