@@ -362,6 +362,29 @@ class Empirical(Distribution):
         p0, p1, v0, v1 = self._probs_list[j - 1], self._probs_list[j], v[j - 1], v[j]
         return p0 + (p1 - p0) * (x - v0) / (v1 - v0)
 
+    def tail_mean_excess(self, p: float = TAIL_P) -> float:
+        if p == TAIL_P:  # asked once per census patient in a warm start: keep it
+            if not hasattr(self, "_tail_mean_excess"):
+                self._tail_mean_excess = super().tail_mean_excess(p)
+            return self._tail_mean_excess
+        return super().tail_mean_excess(p)
+
+    def residual_ppf(self, elapsed_h: float, u: float) -> float:
+        """Remaining duration after ``elapsed_h`` hours, at uniform ``u``.
+
+        Below the ``TAIL_P`` quantile, the residual of the piecewise-linear distribution
+        itself (see :meth:`Distribution.residual_ppf`). From there on it is exponential
+        with the top decile's mean excess: an empirical distribution ends at the longest
+        stay seen, so its own residual would shrink to nothing as the elapsed time nears
+        that value (a patient on day 39 of a stay whose longest sample was 40 days would
+        be sent home within hours), while a real patient in the tail has, on average, as
+        long to go as the tail's mean excess. At the ``TAIL_P`` quantile both give the same
+        mean remaining stay, so the switch is continuous in the mean.
+        """
+        if elapsed_h > 0 and self.cdf(elapsed_h) >= TAIL_P:
+            return -self.tail_mean_excess() * math.log1p(-u)
+        return super().residual_ppf(elapsed_h, u)
+
     def __repr__(self) -> str:
         return f"Empirical(mean_h={self.mean_h:.3g}, knots={len(self.probs)})"
 
