@@ -335,6 +335,7 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
         "hospital_admissions": _hour_bins(start[from_outside], np.zeros(int(from_outside.sum()), np.int64), 1,
                                           hours)[0],
         "over_capacity": out.extra.get("initial_over_capacity", [0] * n),
+        "delayed_discharge": out.extra.get("initial_delayed_discharge", [0] * n),
     }
 
 
@@ -462,11 +463,16 @@ def forecast(
     hourly = _hourly(units, now, hours, stack["census"], beds, inpatient, is_ed, stack["admissions"],
                      stack["departures"], stack["discharges"], stack["boarding"], stack["hospital_admissions"])
     method = "fresh_stays" if ignore_elapsed else "warm_start"
+    initial = _initial_table(sc, rows)
+    # ready patients held longer than the discharge rule ever holds anyone (delayed discharges): they
+    # leave by the rule from now; mean count over replications (a class drawn per replication may vary)
+    initial["delayed_discharge"] = (np.mean([r["delayed_discharge"] for r in results], axis=0)
+                                    if results else 0.0)
     return Forecast(
         scenario_name=scenario.name, method=method, now=now, hours=hours, units=units, beds=beds,
         inpatient=inpatient, is_ed=is_ed, census=stack["census"], admissions=stack["admissions"],
         departures=stack["departures"], discharges=stack["discharges"], boarding=stack["boarding"],
-        hospital_admissions=stack["hospital_admissions"], initial=_initial_table(sc, rows), hourly=hourly,
+        hospital_admissions=stack["hospital_admissions"], initial=initial, hourly=hourly,
         provenance={
             "scenario": scenario.name, "method": method, "now": now.isoformat(), "hours": hours,
             "replications": replications, "seed": seed, "executor": executor.description,

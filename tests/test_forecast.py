@@ -494,3 +494,20 @@ def test_ready_patient_waiting_for_the_discharge_hour_leaves_at_a_time_it_could_
     assert (fc.census[:, 0, 2] == 6).all()  # 16:00: all still in
     assert (fc.census[:, 0, 3:] == 0).all()  # 17:00 onwards: all gone
     assert fc.discharges[:, 0, 2].sum() == 6 * 20
+
+
+def test_patient_ready_longer_than_the_rule_holds_anyone_is_a_counted_delayed_discharge():
+    """Ready 30 h ago with windows at 10:xx and 16:xx (no weekend hold): no discharge draw explains it.
+
+    The patients are counted as delayed discharges and leave by the rule from now, within a day.
+    """
+    profile = [0.0] * 24
+    profile[10] = profile[16] = 1.0
+    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
+                    warmup_days=0, discharge={"hourly_profile": profile, "weekend_rate": 1.0})
+    now = pd.Timestamp("2025-03-03T14:00")  # a Monday
+    snap = _snapshot([40.0] * 6, now=now).assign(ready_to_leave=now - pd.Timedelta(hours=30), next_unit="exit")
+    fc = forecast(s, snap, now, 30, replications=20, seed=seed(9))
+    assert fc.initial["delayed_discharge"].tolist() == [6.0]
+    assert (fc.census[:, 0, 25:] == 0).all()  # by 11:00 tomorrow all have gone
+    assert 0 < fc.census[:, 0, 3].mean() < 6  # at 17:00 some left at 16:xx today, some wait for 10:xx

@@ -387,4 +387,9 @@ def forecast(
     over = fc.initial[fc.initial["over_capacity"] > 0]
     for r in over.itertuples():
         err_console.print(f"[yellow]note:[/yellow] {r.unit}: the snapshot has {r.patients} patients for {r.beds} beds")
+    if "delayed_discharge" in fc.initial.columns:
+        for r in fc.initial[fc.initial["delayed_discharge"] > 0].itertuples():
+            err_console.print(f"[yellow]note:[/yellow] {r.unit}: {r.delayed_discharge:g} patients have been ready to "
+                              "leave for longer than the discharge rule holds anyone (delayed discharges); the "
+                              "forecast lets them leave by the rule from now")
     out_console.print(f"forecast written to {out_dir}/")

@@ -248,6 +248,7 @@ class HospitalSim:
         self._initial = self._check_initial(initial_patients)
         self._census_source = self._source_index(CENSUS_SOURCE) if self._initial else -1
         self._over_capacity = [0] * len(self.units)
+        self._delayed_discharge = [0] * len(self.units)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
 
@@ -800,7 +801,8 @@ class HospitalSim:
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
                     if ip.ready and u.discharge is not None and ip.ready_h > 0:
-                        self._condition_discharge(p, u, ip.ready_h)
+                        if not self._condition_discharge(p, u, ip.ready_h):
+                            self._delayed_discharge[ui] += 1
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
                 Timeout(env, remaining, p).callbacks.append(self._stay_done)
@@ -820,12 +822,16 @@ class HospitalSim:
                 self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
                                   self._enter, -1)
 
-    def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float) -> None:
+    def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
         at its ready time ``-ready_h``, lets it leave only after 0 (it would otherwise have gone).
 
         Whenever ``leave_at(-ready_h) > 0`` the rule gives the same time from 0, so the patient
         then leaves at the time the rule gave it when it became ready. Only for patients going home.
+        Returns False when no draw in 1000 does it: the patient has been ready for longer than the
+        discharge rule ever holds anyone (a delayed discharge, which the model has no state for);
+        it then leaves by the rule from time 0, like a patient ready now, and the caller counts it
+        (``SimOutput.extra["initial_delayed_discharge"]``).
         """
         route = self._routes[p.pclass][u.idx]
         if route is not None:
@@ -834,15 +840,16 @@ class HospitalSim:
             while p.dna[_U_VISITS] >= cum[i]:
                 i += 1
             if targets[i] != _DEST_EXIT:
-                return
+                return True
         rule, dna = u.discharge, p.dna
         redraw = None
         for _ in range(1000):
             if rule.leave_at(-ready_h, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND]) > 0:
-                return
+                return True
             if redraw is None:
                 redraw = _rng.stream(self.seed, self.rep, "initial_census", f"{u.name}/discharge/{p.pid}")
             dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND] = redraw.random(3).tolist()
+        return False
 
     # ------------------------------------------------------------------ run
     def run(self) -> SimOutput:
@@ -912,7 +919,8 @@ class HospitalSim:
             breach_hours=np.array([u.breach_h for u in self.units]),
             spell_sum_h=self._spell_sum_h,
             spell_n=self._spell_n,
-            extra={"initial_over_capacity": list(self._over_capacity)} if self._initial else {},
+            extra={"initial_over_capacity": list(self._over_capacity),
+                   "initial_delayed_discharge": list(self._delayed_discharge)} if self._initial else {},
         )
 
 
