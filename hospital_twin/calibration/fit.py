@@ -47,8 +47,11 @@ Stays (:class:`StayFit`)
     smallest AIC wins. With fewer than 10 observed stays only the exponential is fitted
     (and kept whatever its test says: there is too little to judge a shape). Fit quality: the largest distance D between the fitted CDF and
     the Kaplan-Meier estimate (the KS distance when nothing is censored), with the
-    Kolmogorov p-value for the number of observed stays (it ignores that parameters
-    were estimated, so it is conservative). Acceptable when p >= 0.01, or, for large
+    Kolmogorov p-value for the number of observed stays. That p-value ignores that the
+    parameters were estimated from the same stays, so it is too high (the Lilliefors
+    effect: for 400 lognormal stays the true 1% critical D is about 0.051, the Kolmogorov
+    one 0.081): read it as an upper bound; a fit near the threshold may be worse than it
+    looks (a parametric bootstrap of D is the honest test, not done yet). Acceptable when p >= 0.01, or, for large
     samples where any test rejects, when D <= 0.02 and the fitted mean is within 5% of
     the Kaplan-Meier mean; otherwise the stay is an empirical distribution (Kaplan-Meier
     quantiles). A class gets its own stay in a unit with >= 200 stays there, a log-rank
@@ -1815,7 +1818,8 @@ class Calibration:
                 add(f"    elective list: per weekday {st.per_weekday}, at {st.elective_hour:g} h, cancel after {st.cancel_after_hours:g} h")
         add("")
         add(
-            "Length of stay (censored MLE; AIC weights; D = max |fitted CDF - Kaplan-Meier|, Kolmogorov p; "
+            "Length of stay (censored MLE; AIC weights; D = max |fitted CDF - Kaplan-Meier|, Kolmogorov p (an upper "
+            "bound: parameters estimated); "
             "for units with a discharge rule D compares observed with simulated stays):"
         )
         for key, est in list(self.stays.units_.items()) + [(f"{u} [{c}]", e) for (u, c), e in self.stays.classes_.items()]:

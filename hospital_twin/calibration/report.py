@@ -422,7 +422,9 @@ def build_calibration_report(
     page.add('<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
              "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
              "and the Kaplan-Meier estimate (for a unit with a discharge rule, between observed stays and stays "
-             "simulated under the rule), with its Kolmogorov p-value. A fit is used when p ≥ 0.01, or D ≤ 0.02 with the "
+             "simulated under the rule), with its Kolmogorov p-value. That p-value ignores that the parameters were "
+             "estimated from the same stays, so it is an upper bound: a fit just above the threshold may be worse than "
+             "it looks. A fit is used when p ≥ 0.01, or D ≤ 0.02 with the "
              "mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical Kaplan-Meier quantiles.</p>")
     ft = fits_table(cal)
     rows = [[_e(r.unit), _e(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
