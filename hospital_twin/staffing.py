@@ -446,9 +446,15 @@ def staffing_levels(
     _check_level(min_level)
     if min_level > service_level:
         raise ValueError(f"min level {min_level} is above the service level {service_level}")
+    floor = min_level if stratum_floor is None else stratum_floor
+    _check_level(floor)
+    if floor < min_level:
+        # `min` meets min_level in every stratum without exceeding `target`: a target with a lower floor
+        # may leave no such level (the min solve would then be infeasible)
+        raise ValueError(f"stratum floor {floor} is below the min level {min_level}: the target must meet "
+                         "the min level in every unit, shift and weekday")
     samples = need_samples(scenario, load, ratios)
     cost = shift_hours(scenario)
-    floor = min_level if stratum_floor is None else stratum_floor
     target = saa_levels(samples, cost, service_level, pool=pool, stratum_floor=floor, time_limit_s=time_limit_s,
                         workers=workers)
     low = saa_levels(samples, cost, min_level, pool="stratum", upper=target, time_limit_s=time_limit_s, workers=workers)

@@ -212,6 +212,8 @@ def test_staffing_bad_inputs_are_refused():
         S.saa_levels(pd.DataFrame(columns=["unit", "shift", "weekday", "need", "count"]), {}, 1.5)
     with pytest.raises(ValueError, match="above the service level"):
         S.staffing_levels(scn, pd.DataFrame(), service_level=0.8, min_level=0.9)
+    with pytest.raises(ValueError, match="below the min level"):
+        S.staffing_levels(scn, pd.DataFrame(), service_level=0.95, min_level=0.8, stratum_floor=0.5)
     with pytest.raises(ValueError, match="unknown unit"):
         S.unit_ratios(scn, {"ZZ": 4})
     with pytest.raises(ValueError, match="counts towards the ratio"):
