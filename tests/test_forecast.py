@@ -511,3 +511,31 @@ def test_patient_ready_longer_than_the_rule_holds_anyone_is_a_counted_delayed_di
     assert fc.initial["delayed_discharge"].tolist() == [6.0]
     assert (fc.census[:, 0, 25:] == 0).all()  # by 11:00 tomorrow all have gone
     assert 0 < fc.census[:, 0, 3].mean() < 6  # at 17:00 some left at 16:xx today, some wait for 10:xx
+
+
+def test_ready_patient_of_unknown_destination_goes_home_with_its_posterior_probability():
+    """Still here is evidence against going home: the route is drawn from its posterior.
+
+    Routes WARD -> OTHER 0.2, exit 0.8; discharges at 10:xx or 16:xx with equal weight. A patient
+    ready at 04:00 and still in at 14:00 would have gone home at 10:xx half the time, so
+    P(OTHER | still here) = 0.2 / (0.2 + 0.8 x 0.5) = 1/3 (the prior 0.2 is ten standard errors away).
+    """
+    profile = [0.0] * 24
+    profile[10] = profile[16] = 1.0
+    s = scenario(
+        units={"WARD": {"beds": 10, "when_full": "queue"}, "OTHER": {"beds": 50, "when_full": "queue"}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 0.0}],
+        routes={"WARD": {"OTHER": 0.2, "exit": 0.8}},
+        length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10},
+                        "OTHER": {"distribution": "fixed", "value_hours": 100}},
+        discharge={"hourly_profile": profile, "weekend_rate": 1.0},
+        warmup_days=0,
+    )
+    now = pd.Timestamp("2025-03-03T14:00")  # a Monday
+    snap = _snapshot([20.0] * 6, now=now).assign(ready_to_leave=now - pd.Timedelta(hours=10))
+    reps = 200
+    fc = forecast(s, snap, now, 30, replications=reps, seed=seed(10))
+    other = fc.units.index("OTHER")
+    share = fc.admissions[:, other, :].sum() / (6 * reps)
+    se = math.sqrt((1 / 3) * (2 / 3) / (6 * reps))
+    assert abs(share - 1 / 3) < 4 * se, share

@@ -801,7 +801,7 @@ class HospitalSim:
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
                     if ip.ready and u.discharge is not None and ip.ready_h > 0:
-                        if not self._condition_discharge(p, u, ip.ready_h):
+                        if not self._condition_discharge(p, u, ip.ready_h, ip.next_unit != _DEST_INSIDE):
                             self._delayed_discharge[ui] += 1
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
@@ -822,33 +822,40 @@ class HospitalSim:
                 self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
                                   self._enter, -1)
 
-    def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float) -> bool:
+    def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float, route_known: bool = True) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
         at its ready time ``-ready_h``, lets it leave only after 0 (it would otherwise have gone).
 
         Whenever ``leave_at(-ready_h) > 0`` the rule gives the same time from 0, so the patient
         then leaves at the time the rule gave it when it became ready. Only for patients going home.
+        When the destination is not known (``route_known`` False) the route uniform is redrawn with
+        the discharge uniforms: being still here is evidence against going home, so the route is
+        drawn from its posterior (a draw going to another unit is kept, as such a patient waits for
+        a bed there; a draw going home only if the rule would still hold it).
         Returns False when no draw in 1000 does it: the patient has been ready for longer than the
         discharge rule ever holds anyone (a delayed discharge, which the model has no state for);
         it then leaves by the rule from time 0, like a patient ready now, and the caller counts it
         (``SimOutput.extra["initial_delayed_discharge"]``).
         """
         route = self._routes[p.pclass][u.idx]
-        if route is not None:
-            cum, targets = route
-            i = 0
-            while p.dna[_U_VISITS] >= cum[i]:
-                i += 1
-            if targets[i] != _DEST_EXIT:
-                return True
         rule, dna = u.discharge, p.dna
         redraw = None
         for _ in range(1000):
+            if route is not None:
+                cum, targets = route
+                i = 0
+                while dna[_U_VISITS] >= cum[i]:
+                    i += 1
+                if targets[i] != _DEST_EXIT:
+                    return True
             if rule.leave_at(-ready_h, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND]) > 0:
                 return True
             if redraw is None:
                 redraw = _rng.stream(self.seed, self.rep, "initial_census", f"{u.name}/discharge/{p.pid}")
-            dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND] = redraw.random(3).tolist()
+            if route_known:
+                dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND] = redraw.random(3).tolist()
+            else:
+                dna[_U_VISITS], dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND] = redraw.random(4).tolist()
         return False
 
     # ------------------------------------------------------------------ run
