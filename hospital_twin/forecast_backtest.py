@@ -185,7 +185,7 @@ def backtest(
 ) -> Backtest:
     """Back-test the forecaster on a simulated truth: ``cuts`` snapshots, each forecast ``max(horizons_h)`` hours.
 
-    ``seed`` (default the scenario's) seeds every forecast; the truth uses
+    ``seed`` (default the scenario's) plus the cut's index seeds each cut's forecasts; the truth uses
     ``truth_seed`` (default ``seed + TRUTH_SEED_OFFSET``) and runs ``warmup_days``
     (default the scenario's) plus ``cuts x every_h`` hours plus the longest horizon.
     ``log`` replaces the simulated truth by a given event log (cuts then start at
@@ -216,12 +216,14 @@ def backtest(
     units = list(scenario.units)
     inpatient = [u for u, s in scenario.units.items() if s.ed is None and s.kind != "ed"]
     tasks = []
-    for cut in times:
+    for k, cut in enumerate(times):
         at = [cut + pd.Timedelta(hours=int(h)) for h in horizons_h]
         actual = census_counts(log, at, units=units)
         tot = actual[actual["unit"].isin(inpatient)].groupby("time", as_index=False)["census"].sum()
         actual = pd.concat([actual, tot.assign(unit=ALL)], ignore_index=True)
-        tasks.append((scenario, census_at(log, cut), cut, hours, replications, seed, tuple(methods), actual))
+        # cut k forecasts with seed + k: one seed for every cut would repeat the same arrival streams
+        # after each cut, correlating the forecasts' errors across cuts (the truth's seed is far away)
+        tasks.append((scenario, census_at(log, cut), cut, hours, replications, seed + k, tuple(methods), actual))
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, len(tasks)))
