@@ -539,3 +539,33 @@ def test_ready_patient_of_unknown_destination_goes_home_with_its_posterior_proba
     share = fc.admissions[:, other, :].sum() / (6 * reps)
     se = math.sqrt((1 / 3) * (2 / 3) / (6 * reps))
     assert abs(share - 1 / 3) < 4 * se, share
+
+
+def test_census_requests_keep_their_place_by_the_time_they_asked():
+    """A patient ready to move from the ICU for 20 h gets the next ward bed before one waiting outside for 1 h.
+
+    Both asked before time 0; the queue serves them in the order they asked, and their waits start then.
+    """
+    s = scenario(
+        units={"ICU": {"beds": 4, "when_full": "queue"}, "WARD": {"beds": 2, "when_full": "queue"}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 0.0}],
+        routes={"ICU": {"WARD": 1.0}},
+        length_of_stay={"ICU": {"distribution": "fixed", "value_hours": 20},
+                        "WARD": {"distribution": "fixed", "value_hours": 30}},
+        warmup_days=0, horizon_days=3,
+    )
+    icu, ward = 0, 1
+    initial = [
+        InitialPatient(ward, 25.0),  # leaves at 5 h
+        InitialPatient(ward, 20.0),  # leaves at 10 h
+        InitialPatient(ward, 1.0, waiting=True),  # waiting outside for 1 h
+        InitialPatient(icu, 40.0, ready=True, next_unit=ward, ready_h=20.0),  # ready for the ward 20 h ago
+    ]
+    out = HospitalSim(s, 0, seed(11), initial_patients=initial).run()
+    S = out.stays
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    in_ward = S[S[:, f["unit"]] == ward]
+    from_icu = in_ward[in_ward[:, f["source"]] == out.source_names.index("transfer:ICU")]
+    outside = in_ward[(in_ward[:, f["ready_at"]] == -1.0)]
+    assert from_icu[:, f["start"]].tolist() == [5.0] and from_icu[:, f["ready_at"]].tolist() == [-20.0]
+    assert outside[:, f["start"]].tolist() == [10.0]

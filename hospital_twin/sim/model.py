@@ -249,6 +249,7 @@ class HospitalSim:
         self._census_source = self._source_index(CENSUS_SOURCE) if self._initial else -1
         self._over_capacity = [0] * len(self.units)
         self._delayed_discharge = [0] * len(self.units)
+        self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
 
@@ -386,12 +387,20 @@ class HospitalSim:
             self._set_capacity(u)
 
     # ------------------------------------------------------------------ beds
-    def _request_bed(self, patient: _Patient, u: _Unit, on_grant, from_unit: int) -> _Request | None:
-        """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected."""
+    def _request_bed(self, patient: _Patient, u: _Unit, on_grant, from_unit: int,
+                     ready_at: float | None = None) -> _Request | None:
+        """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected.
+
+        ``ready_at`` (default now) is when the patient asked: earlier only for the patients of a
+        census snapshot, who asked before time 0. The queue is served by priority, then by the time
+        of asking, so such a patient keeps its place; for every other request that order is the
+        order of arrival.
+        """
         now = self.env.now
+        t_req = now if ready_at is None else ready_at
         if not u.n_waiting and u.occ + u.cleaning < u.cap:
             self._occ_change(u, 1)
-            on_grant(patient, u, now)
+            on_grant(patient, u, t_req)
             if u.esc_beds:
                 self._pressure_check(u)
             return None
@@ -399,9 +408,9 @@ class HospitalSim:
             self._rejections.append((patient.pid, u.idx, now, patient.pclass, from_unit))
             on_grant(patient, None, now)
             return None
-        req = _Request(patient, u, now, on_grant, from_unit)
+        req = _Request(patient, u, t_req, on_grant, from_unit)
         self._seq += 1
-        heapq.heappush(u.queue, (patient.prio, self._seq, req))
+        heapq.heappush(u.queue, (patient.prio, t_req, self._seq, req))
         u.n_waiting += 1
         if u.esc_beds:
             self._pressure_check(u)
@@ -410,7 +419,7 @@ class HospitalSim:
     def _dispatch(self, u: _Unit) -> None:
         queue = u.queue
         while queue and u.occ + u.cleaning < u.cap:
-            req = heapq.heappop(queue)[2]
+            req = heapq.heappop(queue)[3]
             if not req.active:
                 continue
             req.active = False
@@ -522,7 +531,9 @@ class HospitalSim:
     def _stay_done_now(self, p: _Patient) -> None:
         now = self.env.now
         u = p.unit
-        self._stays[p.stay + 6] = now
+        # a census patient who was ready before time 0 asks for its next bed from when it was ready
+        t_ready = self._initial_ready.pop(p.pid, now) if self._initial_ready else now
+        self._stays[p.stay + 6] = t_ready
         route = self._routes[p.pclass][u.idx]
         if route is None:
             nxt = _DEST_EXIT
@@ -548,7 +559,7 @@ class HospitalSim:
                     Timeout(self.env, t - now, p).callbacks.append(self._discharged)
             return
         v = self.units[nxt]
-        self._request_bed(p, v, self._transfer_granted, u.idx)
+        self._request_bed(p, v, self._transfer_granted, u.idx, t_ready)
 
     def _discharged(self, ev) -> None:
         self._leave(ev._value, _DEST_EXIT, self.env.now)
@@ -800,6 +811,8 @@ class HospitalSim:
                         j = targets.index(ip.next_unit)
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
+                    if ip.ready and ip.ready_h > 0:
+                        self._initial_ready[p.pid] = -ip.ready_h
                     if ip.ready and u.discharge is not None and ip.ready_h > 0:
                         if not self._condition_discharge(p, u, ip.ready_h, ip.next_unit != _DEST_INSIDE):
                             self._delayed_discharge[ui] += 1
@@ -820,7 +833,7 @@ class HospitalSim:
             dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
             for ip, dna in zip(sorted(rows, key=lambda r: -r.elapsed_h), dna_rows, strict=True):
                 self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
-                                  self._enter, -1)
+                                  self._enter, -1, -ip.elapsed_h)
 
     def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float, route_known: bool = True) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
@@ -899,7 +912,7 @@ class HospitalSim:
     def _output(self) -> SimOutput:
         waiting = []
         for u in self.units:
-            for _prio, _seq, req in u.queue:
+            for _prio, _t, _seq, req in u.queue:
                 if req.active:
                     waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit))
         def arr(rows, width):
