@@ -38,6 +38,7 @@ __all__ = [
     "SNAPSHOT_COLUMNS",
     "READY_COLUMN",
     "NEXT_COLUMN",
+    "SEEN_COLUMN",
     "WAITING_COLUMN",
     "EXIT_NAME",
     "REQUIRED_COLUMNS",
@@ -55,6 +56,10 @@ READY_COLUMN = "ready_to_leave"
 ED), if it has; such a patient is waiting for a bed elsewhere or for the discharge hour. Same name as
 in the event log."""
 NEXT_COLUMN = "next_unit"
+SEEN_COLUMN = "seen_at"
+"""Optional column for emergency department patients: when a clinician started the assessment;
+empty = not seen yet. Same name as in the event log. Without the column an ED patient is taken
+as already assessed."""
 """Optional extra column: for a patient with ``ready_to_leave``, the unit it waits to move to, or
 :data:`EXIT_NAME` when it goes home; empty when not known (the scenario's route is then drawn)."""
 WAITING_COLUMN = "waiting_since"
@@ -189,6 +194,12 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
         out[NEXT_COLUMN] = pd.array(np.where(known[present], nxt[present], None), dtype="string")
         cols += [READY_COLUMN, NEXT_COLUMN]
+    if SEEN_COLUMN in df.columns:  # ED: seen by a clinician (a time after `at` is not known yet: not seen)
+        seen, bad = _parse_times(df[SEEN_COLUMN])
+        known = (seen <= at).to_numpy() & ~bad
+        out[SEEN_COLUMN] = np.where(known[present], seen.to_numpy()[present],
+                                    np.datetime64("NaT")).astype("datetime64[ns]")
+        cols.append(SEEN_COLUMN)
     if waiting and "ready_at" in df.columns:
         asked, bad = _parse_times(df["ready_at"])
         inside = set(pid[present].tolist())
@@ -207,8 +218,9 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
             out[WAITING_COLUMN] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
         out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
         cols.append(WAITING_COLUMN)
-    if READY_COLUMN in out.columns:
-        out[READY_COLUMN] = out[READY_COLUMN].astype("datetime64[ns]")
+    for c in (READY_COLUMN, SEEN_COLUMN):
+        if c in out.columns:
+            out[c] = out[c].astype("datetime64[ns]")
     in_bed = out["unit_start"].notna()
     beds = out[in_bed].sort_values("unit_start", kind="stable").drop_duplicates("patient_id", keep="last")
     out = pd.concat([beds, out[~in_bed]]) if (~in_bed).any() else beds
@@ -304,6 +316,10 @@ def validate_census(
     else:
         waiting_since, bad_wait = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
     nxt = text(NEXT_COLUMN)
+    if SEEN_COLUMN in df.columns:
+        seen_at, bad_seen = _parse_times(df[SEEN_COLUMN])
+    else:
+        seen_at, bad_seen = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
 
     units = list(scenario.units) if scenario is not None else []
     classes = scenario.class_names() if scenario is not None else []
@@ -369,6 +385,15 @@ def validate_census(
                                   "leave it empty for patients not ready yet")
             elif not pd.isna(ws):
                 bad(READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it")
+        seen = seen_at.iloc[i]
+        if bad_seen[i]:
+            bad(SEEN_COLUMN, f"not an ISO 8601 timestamp: '{df[SEEN_COLUMN].iloc[i]}'")
+        elif not pd.isna(seen):
+            if not pd.isna(start) and seen < start:
+                bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is before unit_start {start.isoformat()}")
+            elif now_ts is not None and seen > now_ts:
+                bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is after now ({now_ts.isoformat()}); "
+                                 "leave it empty for patients not seen yet")
         v = nxt.iloc[i]
         if not pd.isna(v):
             if pd.isna(rdy) and not bad_ready[i]:
@@ -394,6 +419,8 @@ def validate_census(
         df[WAITING_COLUMN] = waiting_since
     if NEXT_COLUMN in df.columns:
         df[NEXT_COLUMN] = nxt
+    if SEEN_COLUMN in df.columns:
+        df[SEEN_COLUMN] = seen_at
     rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
     return df[SNAPSHOT_COLUMNS + rest]
 

@@ -34,11 +34,18 @@ import pandas as pd
 
 from hospital_twin import __version__
 from hospital_twin import rng as _rng
-from hospital_twin.census import NEXT_COLUMN, READY_COLUMN, WAITING_COLUMN, CensusError, validate_census
+from hospital_twin.census import (
+    NEXT_COLUMN,
+    READY_COLUMN,
+    SEEN_COLUMN,
+    WAITING_COLUMN,
+    CensusError,
+    validate_census,
+)
 from hospital_twin.executors import make_executor
 from hospital_twin.scenario.io import Issue
 from hospital_twin.scenario.schema import EXIT, Scenario
-from hospital_twin.sim.model import CENSUS_SOURCE, STAY_FIELDS, HospitalSim, InitialPatient
+from hospital_twin.sim.model import CENSUS_SOURCE, NOT_SEEN, SEEN_UNKNOWN, STAY_FIELDS, HospitalSim, InitialPatient
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -58,8 +65,8 @@ FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
 ALL = "ALL"
 _NEXT_UNKNOWN = -9
 # columns of the array handed to a replication
-_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H = range(7)
-_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h"]
+_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H, _R_SEEN_H = range(8)
+_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h", "seen_h"]
 _F = {name: i for i, name in enumerate(STAY_FIELDS)}
 
 
@@ -215,6 +222,7 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "next_unit": nxt,
             "ready_h": (np.where(ready, (now - snap[READY_COLUMN]).dt.total_seconds().to_numpy() / 3600.0, 0.0)
                         if READY_COLUMN in snap.columns else np.zeros(len(snap))),
+            "seen_h": _seen_h(scenario, snap, now, ready | waiting),
         }
     )
     mix = class_mix(scenario)
@@ -224,6 +232,22 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
                                  f"unit '{u}': no patient class has a length of stay there, so a patient "
                                  "without a class cannot be placed in it") for u in empty])
     return out.sort_values(["waiting", "unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
+
+
+def _seen_h(scenario: Scenario, snap: pd.DataFrame, now: pd.Timestamp, moving: np.ndarray) -> np.ndarray:
+    """``InitialPatient.seen_h`` per row: hours since an ED patient was seen, NOT_SEEN, or SEEN_UNKNOWN.
+
+    Only with the snapshot's ``seen_at`` column, only for ED units, and not for patients already
+    ready to leave or waiting for a bed (those are past, or before, the clinician).
+    """
+    out = np.full(len(snap), SEEN_UNKNOWN)
+    if SEEN_COLUMN not in snap.columns:
+        return out
+    ed = snap["unit"].map(lambda u: scenario.units[u].ed is not None).to_numpy(dtype=bool) & ~moving
+    seen = snap[SEEN_COLUMN]
+    hours_since = (now - seen).dt.total_seconds().to_numpy() / 3600.0
+    out[ed] = np.where(seen.notna().to_numpy()[ed], hours_since[ed], NOT_SEEN)
+    return out
 
 
 def _capacity_table(scenario: Scenario, now: pd.Timestamp, hours: int) -> np.ndarray:
@@ -295,12 +319,13 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     ready = np.zeros(len(rows), dtype=bool) if ignore_elapsed else rows[:, _R_READY] > 0
     nxt = rows[:, _R_NEXT].astype(np.int64) if not ignore_elapsed else np.full(len(rows), _NEXT_UNKNOWN)
     ready_h = np.where(ready, rows[:, _R_READY_H], 0.0)
+    seen_h = np.full(len(rows), SEEN_UNKNOWN) if ignore_elapsed else rows[:, _R_SEEN_H]
     initial = []
-    for u, e, c, r, w, d, rh in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
-                                    ready_h, strict=True):
+    for u, e, c, r, w, d, rh, sh in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
+                                        ready_h, seen_h, strict=True):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
-        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh)))
+        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh)))
     n_in_bed = int((~waiting).sum())
     sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
     out = sim.run()

@@ -569,3 +569,44 @@ def test_census_requests_keep_their_place_by_the_time_they_asked():
     outside = in_ward[(in_ward[:, f["ready_at"]] == -1.0)]
     assert from_icu[:, f["start"]].tolist() == [5.0] and from_icu[:, f["ready_at"]].tolist() == [-20.0]
     assert outside[:, f["start"]].tolist() == [10.0]
+
+
+def test_ed_patients_not_yet_seen_wait_for_a_clinician_longest_wait_first():
+    """Hand trace: one clinician, 1 h assessments, 2 h after assessment.
+
+    Three patients not seen yet (waiting 1, 3 and 2 h) are seen at 0, 1 and 2 h, longest wait first,
+    and leave at 3, 4 and 5 h; one seen 1.5 h ago (0.5 h after its assessment) leaves at 1.5 h
+    without taking the clinician.
+    """
+    from hospital_twin.sim.model import NOT_SEEN
+
+    s = scenario(
+        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
+                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"ED": {"distribution": "fixed", "value_hours": 2}},
+        warmup_days=0, horizon_days=1,
+    )
+    initial = [InitialPatient(0, 1.0, seen_h=NOT_SEEN), InitialPatient(0, 3.0, seen_h=NOT_SEEN),
+               InitialPatient(0, 2.0, seen_h=NOT_SEEN), InitialPatient(0, 2.0, seen_h=1.5)]
+    out = HospitalSim(s, 0, seed(12), initial_patients=initial).run()
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    rows = sorted((round(-r[f["start"]], 6), round(r[f["seen_at"]], 6), round(r[f["end"]], 6)) for r in out.stays)
+    assert rows == [(1.0, 2.0, 5.0), (2.0, -1.5, 1.5), (2.0, 1.0, 4.0), (3.0, 0.0, 3.0)]
+
+
+def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_it():
+    """An ED patient seen after the snapshot time shows as not seen yet; a seen_at after now is refused."""
+    from hospital_twin.census import CensusError, census_at, validate_census
+
+    log = pd.DataFrame({
+        "patient_id": ["a", "b"], "unit": ["ED", "ED"],
+        "start": ["2025-01-01T08:00", "2025-01-01T09:00"], "end": ["2025-01-01T14:00", "2025-01-01T15:00"],
+        "seen_at": ["2025-01-01T08:30", "2025-01-01T11:00"],
+    })
+    snap = census_at(log, "2025-01-01T10:00")
+    seen = dict(zip(snap["patient_id"], snap["seen_at"], strict=True))
+    assert seen["a"] == pd.Timestamp("2025-01-01T08:30") and pd.isna(seen["b"])
+    bad = snap.assign(seen_at=[pd.Timestamp("2025-01-01T08:30"), pd.Timestamp("2025-01-01T12:00")])
+    with pytest.raises(CensusError, match="seen_at .* is after now"):
+        validate_census(bad, None, "2025-01-01T10:00")

@@ -49,7 +49,8 @@ from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 
-__all__ = ["HospitalSim", "InitialPatient", "SimOutput", "simulate", "CENSUS_SOURCE", "DNA_VISITS", "STAY_FIELDS"]
+__all__ = ["HospitalSim", "InitialPatient", "NOT_SEEN", "SEEN_UNKNOWN", "SimOutput", "simulate", "CENSUS_SOURCE",
+           "DNA_VISITS", "STAY_FIELDS"]
 
 DNA_VISITS = 8
 """Visits whose route and stay uniforms are in the DNA row; longer pathways draw from an overflow stream."""
@@ -152,6 +153,10 @@ class _Patient:
         self.inp_end = _NAN
 
 
+SEEN_UNKNOWN = -1.0
+NOT_SEEN = -2.0
+
+
 class InitialPatient(NamedTuple):
     """A patient already in a bed when a warm-started run begins (from a census snapshot)."""
 
@@ -173,6 +178,11 @@ class InitialPatient(NamedTuple):
     ready_h: float = 0.0
     """Hours since a ``ready`` patient's stay ended. One going home under a discharge rule draws its
     discharge time given that it has not left by time 0 (it was ready ``ready_h`` hours ago)."""
+    seen_h: float = SEEN_UNKNOWN
+    """Emergency department only: hours since a clinician started its assessment (>= 0);
+    :data:`NOT_SEEN` if not seen yet (it joins the clinician queue at time 0, longest wait
+    first); :data:`SEEN_UNKNOWN` when the snapshot does not say (taken as assessed, its
+    remaining stay the residual of the post-assessment stay from its arrival)."""
 
 
 class RecordSink(Protocol):
@@ -344,7 +354,9 @@ class HospitalSim:
         for row in rows or ():
             ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
             ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready),
-                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h))
+                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h), float(ip.seen_h))
+            if not (ip.seen_h >= 0 or ip.seen_h in (SEEN_UNKNOWN, NOT_SEEN)) or math.isinf(ip.seen_h):
+                raise ValueError(f"initial patient {ip}: seen_h must be hours >= 0, SEEN_UNKNOWN or NOT_SEEN")
             if not 0 <= ip.unit < len(self.units):
                 raise ValueError(f"initial patient {ip}: no unit with index {ip.unit}")
             if not 0 <= ip.pclass < len(self.class_names):
@@ -774,8 +786,10 @@ class HospitalSim:
         Each draws a DNA row from the ``initial_census`` stream named after its unit; its
         stay uniform gives the remaining stay through the residual distribution
         (``residual_ppf(elapsed_h, u)``), its route uniform the next unit, as for any
-        patient; a patient marked ``ready`` moves on at time 0. An ED patient is taken as
-        already assessed (no clinician time).
+        patient; a patient marked ``ready`` moves on at time 0. An ED patient not seen yet
+        (``seen_h == NOT_SEEN``) waits for a clinician, longest wait first; one seen ``seen_h``
+        hours ago takes the residual of its post-assessment stay from ``seen_h`` minus the
+        mean assessment; with ``SEEN_UNKNOWN`` it is taken as already assessed.
         Patients above the unit's capacity are placed anyway (corridor care, as real
         censuses show); they are counted, and new requests queue (or are turned away)
         until the unit is back below capacity.
@@ -792,6 +806,7 @@ class HospitalSim:
             dna_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name)
             overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/overflow")
             dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
+            unseen: list[tuple[float, _Patient]] = []
             for ip, dna in zip(rows, dna_rows, strict=True):
                 p = self._new_patient(ip.pclass, self._census_source, dna, overflow)
                 t0 = -ip.elapsed_h
@@ -804,7 +819,14 @@ class HospitalSim:
                     p.inp_start = t0
                 self._occ_change(u, 1)
                 dist = self._los[p.pclass][u.idx]
-                if ip.ready or dist is None:
+                if u.is_ed and not ip.ready and ip.seen_h == NOT_SEEN:
+                    unseen.append((ip.elapsed_h, p))  # waits for a clinician (below)
+                    continue
+                if u.is_ed and not ip.ready and ip.seen_h >= 0 and dist is not None:
+                    # seen seen_h hours ago: the post-assessment stay began about one mean assessment later
+                    self._stays[p.stay + 9] = -ip.seen_h
+                    remaining = dist.residual_ppf(max(ip.seen_h - u.assess.mean_h, 0.0), self._u(p, 1))
+                elif ip.ready or dist is None:
                     remaining = 0.0
                     if ip.next_unit != _DEST_INSIDE:  # known destination: a route uniform inside its slice
                         cum, targets = self._routes[p.pclass][u.idx] or ([1.0 + 1e-12], [_DEST_EXIT])
@@ -819,6 +841,12 @@ class HospitalSim:
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
                 Timeout(env, remaining, p).callbacks.append(self._stay_done)
+            for _e, p in sorted(unseen, key=lambda x: -x[0]):  # longest wait first, as the queue would have it
+                if u.clin_busy < u.clin_count and not u.clin_queue:
+                    self._start_assessment(p, u)
+                else:
+                    self._seq += 1
+                    heapq.heappush(u.clin_queue, (p.prio, self._seq, p))
             self._over_capacity[ui] = max(u.occ + u.cleaning - u.cap, 0)
             if len(u.level_h) <= u.occ:
                 u.level_h += [0.0] * (u.occ + 1 - len(u.level_h))
