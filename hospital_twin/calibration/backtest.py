@@ -265,10 +265,16 @@ def backtest(
     train = split_at(df, cut)
     cal = calibrate(train, capacity=capacity, observed_until=cut, name=name, source=source)
     scenario = cal.scenario(replications=replications, seed=seed)
-    snap = census_at(df, cut)
-    snap = snap[snap["unit"].isin(list(scenario.units))].reset_index(drop=True)
+    # the census as the bed manager knew it at the cut: from the training log (stays open at the cut are
+    # censored there), so no later fact leaks in (where a ready patient went next, who got a bed later)
+    snap = census_at(train, cut)
+    in_model = snap["unit"].isin(list(scenario.units))
+    snap_counts = {"snapshot_rows": len(snap), "snapshot_rows_unit_not_in_scenario": int((~in_model).sum())}
+    snap = snap[in_model].reset_index(drop=True)
     known = set(scenario.class_names())
-    snap["patient_class"] = snap["patient_class"].where(snap["patient_class"].isin(known))
+    unknown_class = snap["patient_class"].notna() & ~snap["patient_class"].isin(known)
+    snap_counts["snapshot_classes_not_in_scenario"] = int(unknown_class.sum())  # drawn from the unit's mix
+    snap["patient_class"] = snap["patient_class"].where(~unknown_class)
     fc = forecast(scenario, snap, cut, days * 24, replications=replications, seed=seed, workers=workers)
     prep = prepare_stays(df)
     daily = _daily(df, fc, cut, days)
@@ -288,6 +294,7 @@ def backtest(
     return Backtest(
         train_until=cut, test_end=t1, replications=replications, calibration=cal, scenario=scenario, snapshot=snap,
         daily=daily, stays=ks, throughput=through, summary=summ,
-        train_counts={"stays_in_log": len(df), "training_stays": len(train), "open_at_cut": int(train["end"].isna().sum()),
+        train_counts={**snap_counts, "stays_in_log": len(df), "training_stays": len(train),
+                      "open_at_cut": int(train["end"].isna().sum()),
                       "snapshot_patients": len(snap)},
     )

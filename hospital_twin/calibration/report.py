@@ -562,7 +562,14 @@ def build_backtest_report(bt, source: str = "") -> str:
     page.add(f"<p>The scenario was calibrated on the {tc['training_stays']} stays that started before the cut "
              f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting from "
              f"the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual of its "
-             "unit's fitted stay). What happened in the test period was not used for fitting.</p>")
+             "unit's fitted stay), taken from the training log alone, so no later fact (where a ready patient "
+             "went, who got a bed later) leaks in. What happened in the test period was not used for fitting.</p>")
+    dropped = tc.get("snapshot_rows_unit_not_in_scenario", 0)
+    reset = tc.get("snapshot_classes_not_in_scenario", 0)
+    if dropped or reset:
+        page.add(f'<p class="note">Of the census at the cut, {dropped} patients were in units the calibrated scenario '
+                 f"does not have (left out) and {reset} had a class it does not have (drawn from the unit's class mix)."
+                 "</p>")
     page.add("<h2>Daily occupancy per unit</h2>")
     page.add(_table(["unit", "days", "observed mean", "simulated mean", "mean absolute error", "observed days inside the 90% band",
                      "same, ties with the band's end counted by halves"],

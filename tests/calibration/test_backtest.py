@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hospital_twin.census import census_at
 from hospital_twin.calibration.backtest import TIDY_COLUMNS, backtest, split_at
 from hospital_twin.cli import main
 from hospital_twin.experiment import run_replication
@@ -57,6 +58,32 @@ def test_backtest_split_censors_stays_open_at_the_cut():
     assert train["patient_id"].tolist() == ["a", "b"]
     assert train["end"].isna().tolist() == [False, True]
     assert train["ready_to_leave"].isna().tolist() == [False, True]
+
+
+def test_backtest_snapshot_knows_only_what_was_known_at_the_cut(year_log):
+    """The warm start's census comes from the training log: where a ready patient goes next is not known yet.
+
+    The cut is taken while an ICU patient is ready for the ward and still in the ICU: the full log
+    would name its next unit, the back-test's snapshot must not.
+    """
+    log = year_log.copy().reset_index(drop=True)
+    for c in ("start", "end", "ready_at", "ready_to_leave"):
+        log[c] = pd.to_datetime(log[c])
+    # one ICU patient ready for the ward waits 5 h for its bed (its ward stay starts 5 h later)
+    icu = log.index[(log["unit"] == "ICU") & (log["start"] > pd.Timestamp("2025-06-01"))
+                    & log["encounter_id"].isin(log.loc[log["unit"] == "WARD", "encounter_id"])][0]
+    ward = log.index[(log["encounter_id"] == log.at[icu, "encounter_id"]) & (log["unit"] == "WARD")][0]
+    late = pd.Timedelta(hours=5)
+    log.at[icu, "end"] += late
+    log.at[ward, "start"] += late
+    cut = (log.at[icu, "ready_to_leave"] + pd.Timedelta(hours=1)).floor("min")
+    full = census_at(log, cut)
+    assert (full["next_unit"] == "WARD").any()  # the full log knows where the ready patient went
+    bt = backtest(log, cut, test_days=1, replications=3, seed=seed(4), stay_replications=1)
+    ready = bt.snapshot[bt.snapshot["ready_to_leave"].notna()]
+    assert len(ready) and ready["next_unit"].isna().all()
+    assert bt.snapshot["unit_start"].notna().all()  # nobody known only from a later admission
+    assert bt.train_counts["snapshot_rows_unit_not_in_scenario"] == 0
 
 
 def test_backtest_daily_occupancy_band_covers_the_observed_days(result):
