@@ -38,9 +38,7 @@ import datetime as dt
 import html
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_twin import __version__
+from hospital_twin.atomic import write_text_atomic
 from hospital_twin.describe import describe_differences, describe_scenario, relevant_metrics
 from hospital_twin.results import ALL, METRIC_LABELS, METRICS
 from hospital_twin.scenario.io import ScenarioError, load_scenario
@@ -1199,14 +1198,4 @@ def write_report(results_dir: str | Path, out_html: str | Path | None = None) ->
     """Write the report of ``results_dir`` (default ``<results_dir>/report.html``) atomically; return its path."""
     text = build_report(results_dir)
     out = Path(out_html) if out_html is not None else Path(results_dir) / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_text_atomic(out, text)

@@ -10,14 +10,12 @@ This is an I/O edge: it takes finished tables and writes them; it computes nothi
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from hospital_twin.atomic import atomic_folder
 from hospital_twin.experiment import RunResult
 from hospital_twin.scenario.io import dump_scenario
 
@@ -59,9 +57,7 @@ def write_results(
     """
     results = result if isinstance(result, list) else [result]
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         pd.concat([r.summary for r in results], ignore_index=True).to_csv(tmp / "summary.csv", index=False)
         pd.concat([r.kpis for r in results], ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
         files = ["summary.csv", "kpis.csv"]
@@ -99,15 +95,4 @@ def write_results(
         run.update(extra_json or {})
         run["files"] = files + ["run.json"]
         (tmp / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

@@ -21,8 +21,6 @@ The builders (``*_table`` / ``*_chart`` / :func:`build_calibration_report`) are 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_twin import __version__
+from hospital_twin.atomic import write_text_atomic
 from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
 from hospital_twin.calibration.fit import EXIT, Calibration, _sample_of, kaplan_meier
@@ -608,21 +607,6 @@ def build_backtest_report(bt, source: str = "") -> str:
         + f'\n{specs}\n<script type="text/javascript">{_EMBED_JS}</script></body></html>\n'
     )
 
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary sibling and ``os.replace`` (never half-written)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
 
 
 def write_calibration_report(path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,

@@ -8,15 +8,13 @@ rejects file, each atomically. Bad input exits 2 with the file, line and field n
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from hospital_twin.atomic import atomic_file, atomic_folder, write_text_atomic
 from hospital_twin.cli import InputError, app, err_console, out_console
 
 FORMATS = ("auto", "adt", "mimic-iv", "xes")
@@ -99,19 +97,11 @@ def _check_outputs(outputs: list[Path | None], inputs: list[Path]) -> None:
 
 
 def _write_csv_atomic(df: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         if path.suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -166,7 +156,7 @@ def calibrate(
     """Fit a scenario (arrivals, stays, routes, discharges, beds) to ADT logs, with its evidence."""
     from hospital_twin.calibration.dates import check_dates
     from hospital_twin.calibration.fit import calibrate as fit_calibration
-    from hospital_twin.calibration.report import build_calibration_report, write_text_atomic
+    from hospital_twin.calibration.report import build_calibration_report
     from hospital_twin.calibration.scenario_yaml import scenario_yaml
     from hospital_twin.scenario import load_scenario_text
 
@@ -247,24 +237,11 @@ def backtest(
                           source=f"{r.source} (sha256 {r.sha256})", workers=workers)
     except ValueError as exc:
         raise InputError(f"{log}: {exc}") from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         bt.tidy().to_csv(tmp / "backtest.csv", index=False)
         (tmp / "backtest.html").write_text(build_backtest_report(bt, source=r.source), encoding="utf-8")
         (tmp / "scenario.yaml").write_text("\n".join(bt.calibration.provenance_comments()) + "\n"
                                            + dump_scenario(bt.scenario), encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     from rich.table import Table
 
     t = Table(title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} ({replications} replications)",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from hospital_twin.atomic import atomic_file, atomic_folder
 from hospital_twin.cli import InputError, app, err_console, out_console
 
 __all__ = ["census", "forecast", "forecast_html", "parse_time"]
@@ -55,39 +55,18 @@ def _wall_clock(ts: pd.Timestamp) -> pd.Timestamp:
 
 
 def _atomic_folder(out: Path, write) -> Path:
-    """Call ``write(tmp_dir)`` then move the folder into place (a half-written folder never appears)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    """Call ``write(tmp_dir)`` inside :func:`hospital_twin.atomic.atomic_folder` (``out`` must not be a file)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    with atomic_folder(out) as tmp:
         write(tmp)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            if not out.is_dir():
-                raise InputError(f"--out {out}: exists and is not a folder")
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
 def _atomic_file(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then ``os.replace`` it onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Call ``write(tmp_path)`` inside :func:`hospital_twin.atomic.atomic_file`."""
+    with atomic_file(path) as tmp:
+        write(tmp)
     return path
 
 

@@ -8,37 +8,22 @@ written atomically into ``--out``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from hospital_twin.atomic import atomic_folder
 from hospital_twin.cli import InputError, err_console, out_console
 from hospital_twin.commands.roster import roster_app
 
 
 def write_files_atomically(out_dir: Path, files: dict[str, str]) -> None:
-    """Write ``files`` (name -> text) as the folder ``out_dir``: built in a sibling temp folder,
-    then moved into place, so a half-written folder never appears under the final name."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    """Write ``files`` (name -> text) as the folder ``out_dir``, atomically (:func:`hospital_twin.atomic.atomic_folder`)."""
+    with atomic_folder(out_dir) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 @roster_app.command(

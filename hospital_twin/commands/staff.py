@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from hospital_twin.atomic import atomic_folder
 from hospital_twin.cli import InputError, app, err_console, out_console
 
 _POOLS = ("shift", "unit", "stratum")
@@ -103,31 +101,6 @@ def _check_pool(pool: str) -> None:
         raise InputError(f"--pool: expected one of {', '.join(_POOLS)}, got '{pool}'")
 
 
-class _AtomicDir:
-    """A temporary sibling folder that replaces ``out`` only when the block completes."""
-
-    def __init__(self, out: Path):
-        self.out = out
-
-    def __enter__(self) -> Path:
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        os.chmod(self.tmp, 0o755)
-        if self.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
-            os.replace(self.out, old / self.out.name)
-            os.replace(self.tmp, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.out)
-
-
 def _write_levels(tmp: Path, levels, req) -> list[str]:
     req.to_csv(tmp / "requirements.csv", index=False)
     from hospital_twin.staffing import WEEKDAYS
@@ -199,7 +172,7 @@ def staffing(
         levels = plan_levels(period, replications=n, seed=seed, service_level=service_level, min_level=min_level,
                              pool=pool, workers=workers, time_limit_s=time_limit)  # type: ignore[arg-type]
     req = requirements(levels.levels, start_date, weeks, mix)
-    with _AtomicDir(out) as tmp:
+    with atomic_folder(out) as tmp:
         files = _write_levels(tmp, levels, req)
         info = {"scenario": scn.name, "source_file": str(file), "period_start": start_date.isoformat(), "weeks": weeks,
                 "replications": n, "seed": seed, "service_level": service_level, "min_level": min_level, "pool": pool,
@@ -305,7 +278,7 @@ def staff(
         raise InputError(f"{staff_file}: {exc}") from None
     finally:
         status.stop()
-    with _AtomicDir(out) as tmp:
+    with atomic_folder(out) as tmp:
         files = _write_levels(tmp, result.levels, result.requirements)
         write_roster_folder(result.roster, tmp / "roster", provenance={"staff": str(staff_file)})
         result.rostered.to_csv(tmp / "rostered_nurses.csv", index=False)

@@ -21,14 +21,12 @@ import datetime as dt
 import functools
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from hospital_twin.atomic import atomic_folder
 from hospital_twin.roster.model import Roster
 
 __all__ = [
@@ -302,9 +300,7 @@ def write_roster_folder(roster: Roster, out_dir: str | Path, *, provenance: dict
     Everything goes into a temporary sibling folder that replaces ``out_dir`` only when complete.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         write_roster_csv(roster, tmp / "roster.csv")
         write_workbook(roster, tmp / "roster.xlsx")
         write_calendars(roster, tmp / "ics")
@@ -325,15 +321,4 @@ def write_roster_folder(roster: Roster, out_dir: str | Path, *, provenance: dict
             **(provenance or {}),
         }
         (tmp / "roster.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

@@ -596,37 +596,13 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
 def _nurse_costs(inst: Instance, plan: _Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each nurse's own weighted cost (S2, S3, S4, S5, S6, S7; not cover) in the incumbent, her
     assignments above (+) or below (-) her contract range, and her working weekends minus her maximum."""
-    from hospital_twin.roster.inrc2 import _run_cost
-
     sc = inst.scenario
-    req = np.zeros((inst.n_nurses, inst.n_days), dtype=np.int64)
-    for n, s, d in inst.requests:
-        if plan.shift[n, d] >= 0 and (s is None or plan.shift[n, d] == s):
-            req[n, d] += 1
     out = np.zeros(inst.n_nurses)
     excess = np.zeros(inst.n_nurses)
     weekend_excess = np.zeros(inst.n_nurses)
     for n, nurse in enumerate(sc.nurses):
         con = sc.contracts[nurse.contract]
-        hist = inst.history.nurses[n]
-        shifts = plan.shift[n].tolist()
-        work = [x >= 0 for x in shifts]
-        c = WEIGHTS["S2_work"] * _run_cost(work, hist.consecutive_work, con.min_consecutive_work,
-                                           con.max_consecutive_work)
-        c += WEIGHTS["S3"] * _run_cost([not w for w in work], hist.consecutive_off, con.min_consecutive_off,
-                                       con.max_consecutive_off)
-        for t, st in enumerate(sc.shifts):
-            start = hist.consecutive_shift if hist.last_shift == t else 0
-            c += WEIGHTS["S2_shift"] * _run_cost([x == t for x in shifts], start, st.min_consecutive, st.max_consecutive)
-        total = hist.assignments + sum(work)
-        c += WEIGHTS["S6"] * (max(0, con.min_assignments - total) + max(0, total - con.max_assignments))
-        weekends = hist.working_weekends
-        for w in range(len(inst.weeks)):
-            sat, sun = work[7 * w + 5], work[7 * w + 6]
-            weekends += sat or sun
-            c += WEIGHTS["S5"] * (con.complete_weekends and sat != sun)
-        c += WEIGHTS["S7"] * max(0, weekends - con.max_working_weekends) + WEIGHTS["S4"] * req[n].sum()
-        out[n] = c
+        out[n], total, weekends = _own_cost(inst, n, plan.shift[n].tolist())
         excess[n] = max(0, total - con.max_assignments) - max(0, con.min_assignments - total)
         if excess[n] == 0:  # inside the range: negative = room to take more
             excess[n] = (total - con.max_assignments) / max(1, con.max_assignments)
