@@ -40,6 +40,7 @@ __all__ = [
     "NEXT_COLUMN",
     "SEEN_COLUMN",
     "WAITING_COLUMN",
+    "SOURCE_COLUMN",
     "EXIT_NAME",
     "REQUIRED_COLUMNS",
     "CensusError",
@@ -56,12 +57,15 @@ READY_COLUMN = "ready_to_leave"
 ED), if it has; such a patient is waiting for a bed elsewhere or for the discharge hour. Same name as
 in the event log."""
 NEXT_COLUMN = "next_unit"
+"""Optional extra column: for a patient with ``ready_to_leave``, the unit it waits to move to, or
+:data:`EXIT_NAME` when it goes home; empty when not known (the scenario's route is then drawn)."""
 SEEN_COLUMN = "seen_at"
 """Optional column for emergency department patients: when a clinician started the assessment;
 empty = not seen yet. Same name as in the event log. Without the column an ED patient is taken
 as already assessed."""
-"""Optional extra column: for a patient with ``ready_to_leave``, the unit it waits to move to, or
-:data:`EXIT_NAME` when it goes home; empty when not known (the scenario's route is then drawn)."""
+SOURCE_COLUMN = "arrival_source"
+"""Optional extra column: where the patient came from (as in the event log). For a patient waiting
+for a bed it tells a planned admission (which the scenario may cancel after a while) from others."""
 WAITING_COLUMN = "waiting_since"
 """Optional extra column: when a patient not yet in a bed asked for one in ``unit`` (its
 ``unit_start`` is empty). Such rows are the queue, not the census: they never count as occupied beds."""
@@ -136,7 +140,8 @@ def _log_times(stays: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return start, end
 
 
-def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True) -> pd.DataFrame:
+def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True,
+              requests: pd.DataFrame | None = None) -> pd.DataFrame:
     """The census snapshot at time ``at`` from an event log (one row per stay, CONTRACTS section 4).
 
     A stay is in the snapshot when ``start <= at < end`` (an empty ``end`` is still open).
@@ -154,9 +159,17 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
     for their first bed (``ready_at <= at < start``, in no bed at ``at``) are added as
     rows with an empty ``unit_start`` and ``waiting_since = ready_at``.
 
+    The log alone shows only the waiting patients who got a bed *later*: a request that
+    was cancelled, or is still open when the log ends, has no stay. ``requests`` (the
+    table of :func:`hospital_twin.results.unmet_requests`: ``patient_id, unit,
+    patient_class, arrival_source, from_unit, ready_at, withdrawn_at``) adds the requests
+    from outside that were open at ``at`` (``ready_at <= at`` and ``withdrawn_at`` empty or
+    after ``at``), so the queue is the one the bed manager saw, not one selected by
+    what happened next.
+
     Returns the columns of :data:`SNAPSHOT_COLUMNS` (then ``ready_to_leave``,
-    ``next_unit``, ``waiting_since`` where the log allows), sorted by unit, unit_start,
-    patient_id; waiting rows come last in their unit.
+    ``next_unit``, ``seen_at``, ``waiting_since``, ``arrival_source`` where the log
+    allows), sorted by unit, unit_start, patient_id; waiting rows come last in their unit.
     """
     at = _timestamp(at)
     df = _select_rep(stays, rep).reset_index(drop=True)
@@ -200,24 +213,40 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         out[SEEN_COLUMN] = np.where(known[present], seen.to_numpy()[present],
                                     np.datetime64("NaT")).astype("datetime64[ns]")
         cols.append(SEEN_COLUMN)
-    if waiting and "ready_at" in df.columns:
-        asked, bad = _parse_times(df["ready_at"])
+    has_source = SOURCE_COLUMN in df.columns
+    src = df[SOURCE_COLUMN].astype("string") if has_source else pd.Series(pd.NA, index=df.index, dtype="string")
+    if has_source:
+        out[SOURCE_COLUMN] = src[present].to_numpy()
+    if waiting and ("ready_at" in df.columns or requests is not None):
         inside = set(pid[present].tolist())
-        wait = ((asked <= at) & (start > at)).to_numpy() & ~bad & ~pid.isin(inside).to_numpy()
-        if wait.any():
-            w = pd.DataFrame({
-                "patient_id": pid[wait].to_numpy(), "unit": unit[wait].to_numpy(),
-                "unit_start": pd.Series(pd.NaT, index=range(int(wait.sum())), dtype="datetime64[ns]"),
-                "patient_class": cls[wait].to_numpy(),
-                "admitted_at": pd.Series(pd.NaT, index=range(int(wait.sum())), dtype="datetime64[ns]"),
-                WAITING_COLUMN: asked[wait].to_numpy(),
-            }).sort_values(WAITING_COLUMN, kind="stable").drop_duplicates("patient_id", keep="first")
+        frames = []
+        if "ready_at" in df.columns:
+            asked, bad = _parse_times(df["ready_at"])
+            wait = ((asked <= at) & (start > at)).to_numpy() & ~bad & ~pid.isin(inside).to_numpy()
+            frames.append(pd.DataFrame({"patient_id": pid[wait].to_numpy(), "unit": unit[wait].to_numpy(),
+                                        "patient_class": cls[wait].to_numpy(), SOURCE_COLUMN: src[wait].to_numpy(),
+                                        WAITING_COLUMN: asked[wait].to_numpy()}))
+        if requests is not None:
+            req = requests if rep is None or "rep" not in requests.columns else requests[requests["rep"] == rep]
+            frames.append(_open_requests(req, at, inside))
+            has_source = True
+        w = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(w):
+            w = w.assign(unit_start=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
+                         admitted_at=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"))
+            w[WAITING_COLUMN] = w[WAITING_COLUMN].astype("datetime64[ns]")
+            w = w.sort_values(WAITING_COLUMN, kind="stable").drop_duplicates("patient_id", keep="first")
+            if not has_source:
+                w = w.drop(columns=SOURCE_COLUMN)
             out = pd.concat([out, w.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})],
                             ignore_index=True)
         else:
             out[WAITING_COLUMN] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
         out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
         cols.append(WAITING_COLUMN)
+    if has_source:
+        out[SOURCE_COLUMN] = out[SOURCE_COLUMN].astype("string")
+        cols.append(SOURCE_COLUMN)
     for c in (READY_COLUMN, SEEN_COLUMN):
         if c in out.columns:
             out[c] = out[c].astype("datetime64[ns]")
@@ -226,6 +255,34 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
     out = pd.concat([beds, out[~in_bed]]) if (~in_bed).any() else beds
     out = out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True, na_position="last")
     return out[cols]
+
+
+def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set) -> pd.DataFrame:
+    """Requests from outside open at ``at`` (asked by then, not yet withdrawn), as waiting rows."""
+    missing = [c for c in ("patient_id", "unit", "ready_at") if c not in requests.columns]
+    if missing:
+        raise ValueError(f"the requests table lacks column(s) {', '.join(missing)}")
+    pid = requests["patient_id"].astype("string")
+    asked, bad = _parse_times(requests["ready_at"])
+    if "withdrawn_at" in requests.columns:
+        gone, bad_gone = _parse_times(requests["withdrawn_at"])
+    else:
+        gone, bad_gone = pd.Series(pd.NaT, index=requests.index, dtype="datetime64[ns]"), np.zeros(len(requests), bool)
+    if "from_unit" in requests.columns:  # a patient waiting inside another unit is in the census there
+        fu = requests["from_unit"].astype("string").str.strip()
+        outside = (fu.isna() | (fu == "")).to_numpy(dtype=bool)
+    else:
+        outside = np.ones(len(requests), dtype=bool)
+    open_ = ((asked <= at) & (gone.isna() | (gone > at))).to_numpy() & ~bad & ~bad_gone & outside
+    open_ &= ~pid.isin(inside).to_numpy()
+
+    def col(name: str) -> np.ndarray:
+        if name in requests.columns:
+            return requests[name].astype("string")[open_].to_numpy()
+        return pd.array([pd.NA] * int(open_.sum()), dtype="string")
+
+    return pd.DataFrame({"patient_id": pid[open_].to_numpy(), "unit": col("unit"), "patient_class": col("patient_class"),
+                         SOURCE_COLUMN: col(SOURCE_COLUMN), WAITING_COLUMN: asked[open_].to_numpy()})
 
 
 def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,

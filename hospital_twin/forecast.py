@@ -38,6 +38,7 @@ from hospital_twin.census import (
     NEXT_COLUMN,
     READY_COLUMN,
     SEEN_COLUMN,
+    SOURCE_COLUMN,
     WAITING_COLUMN,
     CensusError,
     validate_census,
@@ -65,8 +66,8 @@ FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
 ALL = "ALL"
 _NEXT_UNKNOWN = -9
 # columns of the array handed to a replication
-_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H, _R_SEEN_H = range(8)
-_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h", "seen_h"]
+_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H, _R_SEEN_H, _R_CANCEL_H = range(9)
+_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h", "seen_h", "cancel_h"]
 _F = {name: i for i, name in enumerate(STAY_FIELDS)}
 
 
@@ -188,7 +189,8 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     optional ``ready_to_leave`` is filled in (the patient's stay is over; it moves on at
     once), ``next_unit`` its destination where known (unit index, -1 exit, -9 unknown);
     ``waiting`` marks a patient not yet in a bed (``waiting_since``), whose ``elapsed_h``
-    is the time it has waited.
+    is the time it has waited; ``cancel_h`` the hours until such a planned admission is
+    cancelled (see :func:`_cancel_h`; infinite for everyone else).
 
     The snapshot is validated against the scenario and ``now`` first
     (:func:`hospital_twin.census.validate_census`); rows come sorted by unit, elapsed
@@ -225,6 +227,7 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "seen_h": _seen_h(scenario, snap, now, ready | waiting),
         }
     )
+    out["cancel_h"] = _cancel_h(scenario, snap, waiting, elapsed)
     mix = class_mix(scenario)
     empty = [u for u in pd.unique(out.loc[out["pclass"] < 0, "unit"]) if not mix.get(u)]
     if empty:
@@ -232,6 +235,34 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
                                  f"unit '{u}': no patient class has a length of stay there, so a patient "
                                  "without a class cannot be placed in it") for u in empty])
     return out.sort_values(["waiting", "unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
+
+
+def _cancel_h(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waited_h: np.ndarray) -> np.ndarray:
+    """Hours from now until a waiting planned admission is cancelled, as the scenario's electives rule it.
+
+    A waiting row is a planned admission of an elective stream when the stream admits to its
+    unit, its class is the stream's (or unknown) and its ``arrival_source`` is the stream's
+    source (when the snapshot has the column). The request is withdrawn ``cancel_after_hours``
+    after it was made, so ``max(cancel_after_hours - waited, 0)`` from now. A row that fits
+    several streams with different rules takes the longest wait they allow; a row of unknown
+    class without ``arrival_source`` cannot be told from an emergency admission and is never
+    cancelled; everyone else waits until a bed comes (infinite).
+    """
+    out = np.full(len(snap), np.inf)
+    if not waiting.any() or not scenario.electives:
+        return out
+    src = snap[SOURCE_COLUMN].astype("string") if SOURCE_COLUMN in snap.columns else None
+    for i in np.flatnonzero(waiting):
+        unit, cls = snap["unit"].iloc[i], snap["patient_class"].iloc[i]
+        source = None if src is None or pd.isna(src.iloc[i]) else src.iloc[i]
+        if pd.isna(cls) and source is None:
+            continue
+        limits = [e.cancel_after_hours for e in scenario.electives
+                  if e.unit == unit and (pd.isna(cls) or e.patient_class == cls)
+                  and (source is None or e.source == source)]
+        if limits:
+            out[i] = max(max(limits) - float(waited_h[i]), 0.0)
+    return out
 
 
 def _seen_h(scenario: Scenario, snap: pd.DataFrame, now: pd.Timestamp, moving: np.ndarray) -> np.ndarray:
@@ -321,11 +352,12 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     ready_h = np.where(ready, rows[:, _R_READY_H], 0.0)
     seen_h = np.full(len(rows), SEEN_UNKNOWN) if ignore_elapsed else rows[:, _R_SEEN_H]
     initial = []
-    for u, e, c, r, w, d, rh, sh in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
-                                        ready_h, seen_h, strict=True):
+    for u, e, c, r, w, d, rh, sh, ch in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
+                                            ready_h, seen_h, rows[:, _R_CANCEL_H], strict=True):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
-        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh)))
+        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh),
+                                      float(ch)))
     n_in_bed = int((~waiting).sum())
     sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
     out = sim.run()

@@ -36,7 +36,7 @@ from hospital_twin import __version__
 from hospital_twin.census import census_at, census_counts
 from hospital_twin.executors import make_executor
 from hospital_twin.forecast import ALL, Forecast, forecast, forecast_errors, persistence_forecast
-from hospital_twin.results import adt_log
+from hospital_twin.results import adt_log, unmet_requests
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim.model import HospitalSim
 
@@ -49,6 +49,7 @@ __all__ = [
     "pit_histogram",
     "score_errors",
     "truth_log",
+    "truth_log_and_requests",
 ]
 
 HORIZONS_H = (0, 4, 8, 12, 24, 48, 72)
@@ -89,11 +90,22 @@ def truth_log(scenario: Scenario, days: float, seed: int, *, warmup_days: float 
 
     Starts empty like any run; cut points should lie after the warm-up.
     """
+    return truth_log_and_requests(scenario, days, seed, warmup_days=warmup_days)[0]
+
+
+def truth_log_and_requests(scenario: Scenario, days: float, seed: int, *,
+                           warmup_days: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`truth_log` and the truth's requests that never got a bed (:func:`hospital_twin.results.unmet_requests`).
+
+    The log alone would show a waiting patient only if it got a bed later; with the requests,
+    a snapshot's queue holds exactly the patients waiting at the cut, whatever happened next.
+    """
     warm = scenario.warmup_days if warmup_days is None else warmup_days
     if not isinstance(warm, int | float):  # warmup_days: auto has no number here
         raise ValueError("the truth needs a numeric warm-up (warmup_days=)")
     sc = scenario.model_copy(update={"horizon_days": float(days), "warmup_days": float(warm)})
-    return adt_log(HospitalSim(sc, 0, int(seed)).run())
+    out = HospitalSim(sc, 0, int(seed)).run()
+    return adt_log(out), unmet_requests(out)
 
 
 def cut_points(first, n: int, every_h: float = 72.0, *, hour_step: int = 5) -> list[pd.Timestamp]:
@@ -181,6 +193,7 @@ def backtest(
     workers: int = 1,
     executor=None,
     log: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
     on_progress=None,
 ) -> Backtest:
     """Back-test the forecaster on a simulated truth: ``cuts`` snapshots, each forecast ``max(horizons_h)`` hours.
@@ -189,7 +202,8 @@ def backtest(
     ``truth_seed`` (default ``seed + TRUTH_SEED_OFFSET``) and runs ``warmup_days``
     (default the scenario's) plus ``cuts x every_h`` hours plus the longest horizon.
     ``log`` replaces the simulated truth by a given event log (cuts then start at
-    its first start plus the warm-up). ``on_progress(done, total)`` is called after
+    its first start plus the warm-up), with ``requests`` its unmet requests if known (without
+    them a snapshot's queue lists only the patients who got a bed later). ``on_progress(done, total)`` is called after
     each cut. The same arguments give the same result, whatever ``workers``.
     """
     unknown = set(methods) - set(METHODS)
@@ -207,7 +221,7 @@ def backtest(
     t0 = _time.perf_counter()
     if log is None:
         days = (cuts * every_h + hours + 24) / 24.0
-        log = truth_log(scenario, days, truth_seed, warmup_days=warm)
+        log, requests = truth_log_and_requests(scenario, days, truth_seed, warmup_days=warm)
         origin = pd.Timestamp(scenario.start)
     else:
         origin = pd.to_datetime(log["start"]).min().floor("h")
@@ -223,7 +237,8 @@ def backtest(
         actual = pd.concat([actual, tot.assign(unit=ALL)], ignore_index=True)
         # cut k forecasts with seed + k: one seed for every cut would repeat the same arrival streams
         # after each cut, correlating the forecasts' errors across cuts (the truth's seed is far away)
-        tasks.append((scenario, census_at(log, cut), cut, hours, replications, seed + k, tuple(methods), actual))
+        snap = census_at(log, cut, requests=requests)
+        tasks.append((scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual))
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, len(tasks)))

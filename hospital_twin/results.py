@@ -29,6 +29,8 @@ __all__ = [
     "ALL",
     "adt_log",
     "census",
+    "REQUEST_COLUMNS",
+    "unmet_requests",
     "rep_kpis",
     "summarise",
 ]
@@ -389,6 +391,66 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
     df["arrival_source"] = df["arrival_source"].astype("string")
     df["discharge_destination"] = df["discharge_destination"].astype("string")
     return df.sort_values(["patient_id", "start"], kind="stable", ignore_index=True)[ADT_COLUMNS]
+
+
+REQUEST_COLUMNS = [
+    "patient_id",
+    "unit",
+    "patient_class",
+    "arrival_source",
+    "from_unit",
+    "ready_at",
+    "withdrawn_at",
+    "outcome",
+    "rep",
+]
+"""Columns of :func:`unmet_requests`."""
+
+
+def unmet_requests(out: SimOutput) -> pd.DataFrame:
+    """Requests for a bed that never got one: the part of the bed queue the event log cannot show.
+
+    The event log has one row per stay, so a patient who waited and was cancelled, or is
+    still waiting when the run ends, leaves no trace in it. This table lists them, one row
+    per request, in the log's vocabulary (ids as in :func:`adt_log`): ``unit`` asked for,
+    ``from_unit`` empty for a request from outside the hospital (else the unit the patient
+    waits in, which the log shows as an open or long stay), ``ready_at`` when it asked,
+    ``withdrawn_at`` when it was cancelled (empty: still waiting at the end of the run),
+    ``outcome`` ``cancelled`` or ``waiting``. With the log it gives the whole queue at any
+    moment (:func:`hospital_twin.census.census_at`, ``requests=``). Rejected arrivals never
+    queued and are not listed.
+    """
+    start0 = pd.Timestamp(out.scenario.start)
+    n_ext = len(out.source_names) - len(out.unit_names)
+    source_labels = np.array(out.source_names[:n_ext] + out.unit_names, dtype=object)
+    units = np.array(out.unit_names, dtype=object)
+    classes = np.array(out.class_names, dtype=object)
+    can, wait = out.cancellations, out.waiting_at_end
+    pid = np.concatenate([can[:, 0], wait[:, 0]]).astype(np.int64)
+    unit = np.concatenate([can[:, 1], wait[:, 1]]).astype(np.int64)
+    ready = np.concatenate([can[:, 2], wait[:, 2]])
+    withdrawn = np.concatenate([can[:, 3], np.full(len(wait), np.nan)])
+    pclass = np.concatenate([can[:, 4], wait[:, 3]]).astype(np.int64)
+    source = np.concatenate([can[:, 5], wait[:, 5]]).astype(np.int64)
+    from_unit = np.concatenate([np.full(len(can), -1.0), wait[:, 4]]).astype(np.int64)
+
+    def ts(col: np.ndarray) -> pd.Series:
+        return (start0 + pd.to_timedelta(col, unit="h")).round("s")
+
+    df = pd.DataFrame(
+        {
+            "patient_id": pd.Series([f"{out.rep}-{p}" for p in pid.tolist()], dtype="string"),
+            "unit": pd.Series(units[unit], dtype="string"),
+            "patient_class": pd.Series(classes[pclass], dtype="string"),
+            "arrival_source": pd.Series(source_labels[source], dtype="string"),
+            "from_unit": pd.Series(np.where(from_unit >= 0, units[np.maximum(from_unit, 0)], None), dtype="string"),
+            "ready_at": ts(ready),
+            "withdrawn_at": ts(withdrawn),
+            "outcome": pd.Series(np.where(np.arange(len(pid)) < len(can), "cancelled", "waiting"), dtype="string"),
+            "rep": out.rep,
+        }
+    )
+    return df.sort_values(["ready_at", "patient_id"], kind="stable", ignore_index=True)[REQUEST_COLUMNS]
 
 
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -610,3 +610,108 @@ def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_i
     bad = snap.assign(seen_at=[pd.Timestamp("2025-01-01T08:30"), pd.Timestamp("2025-01-01T12:00")])
     with pytest.raises(CensusError, match="seen_at .* is after now"):
         validate_census(bad, None, "2025-01-01T10:00")
+
+
+# --------------------------------------------------------------------------- the queue a bed manager sees
+def _elective_ward(cancel_after_h: float = 4.0, *, per_day: float = 0.0, per_weekday=(0,) * 7,
+                   los: dict | None = None, horizon_days: float = 2.0):
+    return scenario(
+        units={"WARD": {"beds": 1, "when_full": "queue"}},
+        arrivals=[{"name": "emerg", "unit": "WARD", "per_day": per_day, "class_mix": {"emergency": 1.0}}],
+        electives=[{"name": "list", "unit": "WARD", "per_weekday": list(per_weekday), "hour": 8,
+                    "patient_class": "planned", "cancel_after_hours": cancel_after_h}],
+        length_of_stay={"WARD": los or {"distribution": "fixed", "value_hours": 10}},
+        patient_classes={"emergency": {}, "planned": {}},
+        horizon_days=horizon_days, warmup_days=0,
+    )
+
+
+def test_waiting_planned_admission_is_cancelled_when_its_patience_runs_out():
+    """Hand trace: one bed held for 5 more hours; a planned patient who has waited 3 h of a 4 h limit is
+    cancelled at 1 h, an emergency patient waiting as long stays in the queue and gets the bed at 5 h."""
+    s = _elective_ward(4.0)
+    planned, emergency = s.class_names().index("planned"), s.class_names().index("emergency")
+    initial = [InitialPatient(0, 5.0, emergency),  # leaves at 5 h
+               InitialPatient(0, 3.0, planned, waiting=True, cancel_h=1.0),
+               InitialPatient(0, 2.0, emergency, waiting=True)]
+    out = HospitalSim(s, 0, seed(3), initial_patients=initial).run()
+    assert out.cancellations[:, [2, 3, 4]].tolist() == [[-3.0, 1.0, float(planned)]]
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    admitted = out.stays[out.stays[:, f["start"]] >= 0]
+    assert admitted[:, [f["ready_at"], f["start"], f["pclass"]]].tolist() == [[-2.0, 5.0, float(emergency)]]
+
+
+def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_patience():
+    """cancel_h = cancel_after_hours minus the wait so far, for the elective's class (or source); others never."""
+    from hospital_twin.forecast import initial_patients
+
+    s = _elective_ward(4.0)
+    snap = pd.DataFrame({
+        "patient_id": ["in", "plan", "late", "emerg", "unknown", "by_source"],
+        "unit": "WARD",
+        "unit_start": [NOW - pd.Timedelta(hours=2)] + [pd.NaT] * 5,
+        "patient_class": ["emergency", "planned", "planned", "emergency", None, None],
+        "waiting_since": [pd.NaT] + [NOW - pd.Timedelta(hours=h) for h in (1.0, 6.0, 1.0, 1.0, 1.5)],
+        "arrival_source": [None, "elective", "elective", "emerg", None, "elective"],
+    })
+    rows = initial_patients(s, snap, NOW).set_index("patient_id")
+    assert rows.loc["plan", "cancel_h"] == pytest.approx(3.0)
+    assert rows.loc["late", "cancel_h"] == 0.0
+    assert rows.loc["by_source", "cancel_h"] == pytest.approx(2.5)
+    assert math.isinf(rows.loc["emerg", "cancel_h"]) and math.isinf(rows.loc["unknown", "cancel_h"])
+    assert math.isinf(rows.loc["in", "cancel_h"])
+
+
+def test_census_at_lists_requests_open_at_the_cut_whatever_happened_next():
+    """With the unmet-requests table the queue holds the patients later cancelled or still waiting too,
+    and only while their request is open; a patient waiting inside another unit is in that unit's census."""
+    log = pd.DataFrame({
+        "patient_id": ["got_bed", "in_ed"], "unit": ["WARD", "ED"],
+        "start": ["2025-01-01T10:00", "2025-01-01T06:00"], "end": ["2025-01-02T10:00", ""],
+        "patient_class": ["planned", "emergency"], "ready_at": ["2025-01-01T07:00", "2025-01-01T06:00"],
+    })
+    requests = pd.DataFrame({
+        "patient_id": ["cancelled", "still", "in_ed"], "unit": ["WARD", "WARD", "WARD"],
+        "patient_class": ["planned", "emergency", "emergency"], "arrival_source": ["elective", "walk_in", "ed"],
+        "from_unit": [None, None, "ED"],
+        "ready_at": pd.to_datetime(["2025-01-01T08:00", "2025-01-01T09:00", "2025-01-01T07:00"]),
+        "withdrawn_at": pd.to_datetime(["2025-01-01T12:00", None, None]),
+    })
+
+    def queue(at: str, **kw) -> list[str]:
+        snap = census_at(log, at, **kw)
+        return sorted(snap.loc[snap["unit_start"].isna(), "patient_id"].tolist())
+
+    assert queue("2025-01-01T09:30") == ["got_bed"]  # the log alone: only who got a bed later
+    assert queue("2025-01-01T09:30", requests=requests) == ["cancelled", "got_bed", "still"]
+    assert queue("2025-01-01T12:00", requests=requests) == ["still"]
+    snap = census_at(log, "2025-01-01T09:30", requests=requests).set_index("patient_id")
+    assert snap.loc["cancelled", "arrival_source"] == "elective"
+    assert snap.loc["cancelled", "waiting_since"] == pd.Timestamp("2025-01-01T08:00")
+    assert snap.loc["in_ed", "unit"] == "ED" and pd.notna(snap.loc["in_ed", "unit_start"])
+
+
+def test_unmet_requests_with_the_log_account_for_every_request_from_outside():
+    """Conservation: requests from outside = stays that began with one + cancelled + still waiting outside;
+    and the queue census_at rebuilds at any hour equals the simulator's own count of patients waiting outside."""
+    from hospital_twin.results import unmet_requests
+
+    s = _elective_ward(3.0, per_day=4.0, per_weekday=(2, 2, 2, 2, 2, 0, 0),
+                       los={"distribution": "exponential", "mean_hours": 6}, horizon_days=6.0)
+    out = HospitalSim(s, 0, seed(5)).run()
+    log, req = adt_log(out), unmet_requests(out)
+    assert set(req["outcome"]) <= {"cancelled", "waiting"} and (req["outcome"] == "cancelled").sum() > 0
+    assert len(req) == len(out.cancellations) + len(out.waiting_at_end)
+    assert len(log) + len(req) == len(out.arrivals)
+    t0 = pd.Timestamp(s.start)
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    S = out.stays
+    for h in np.arange(1.0, 6 * 24, 7.3):
+        at = t0 + pd.Timedelta(hours=float(h))
+        snap = census_at(log, at, requests=req)
+        got = int(snap["unit_start"].isna().sum())
+        waited = int(((S[:, f["ready_at"]] <= h) & (S[:, f["start"]] > h)).sum())
+        c = out.cancellations
+        still = out.waiting_at_end
+        expect = waited + int(((c[:, 2] <= h) & (c[:, 3] > h)).sum()) + int((still[:, 2] <= h).sum())
+        assert got == expect, at

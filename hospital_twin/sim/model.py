@@ -93,8 +93,8 @@ class SimOutput:
     source_names: list[str]
     stays: np.ndarray  # (n, len(STAY_FIELDS)) float64
     rejections: np.ndarray  # (n, 5): patient, unit, t, pclass, from_unit (-1 external)
-    cancellations: np.ndarray  # (n, 5): patient, unit, ready_at, t_cancel, pclass
-    waiting_at_end: np.ndarray  # (n, 5): patient, unit, ready_at, pclass, from_unit (-1 external)
+    cancellations: np.ndarray  # (n, 6): patient, unit, ready_at, t_cancel, pclass, source
+    waiting_at_end: np.ndarray  # (n, 6): patient, unit, ready_at, pclass, from_unit (-1 external), source
     capacity_log: np.ndarray  # (n, 4): t, unit, capacity (beds admitting), escalation beds open
     staffed_log: np.ndarray  # (n, 3): t, unit, nurses x ratio (staffed patients)
     arrivals: np.ndarray  # (n, 4): patient, unit, t, pclass  (external arrivals, all of them)
@@ -183,6 +183,10 @@ class InitialPatient(NamedTuple):
     :data:`NOT_SEEN` if not seen yet (it joins the clinician queue at time 0, longest wait
     first); :data:`SEEN_UNKNOWN` when the snapshot does not say (taken as assessed, its
     remaining stay the residual of the post-assessment stay from its arrival)."""
+    cancel_h: float = math.inf
+    """For a ``waiting`` patient: hours from time 0 until its request is withdrawn (a planned
+    admission cancelled after ``cancel_after_hours`` of waiting; the caller subtracts the wait so far).
+    Infinite: it waits until it gets a bed."""
 
 
 class RecordSink(Protocol):
@@ -354,7 +358,10 @@ class HospitalSim:
         for row in rows or ():
             ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
             ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready),
-                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h), float(ip.seen_h))
+                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h), float(ip.seen_h),
+                                float(ip.cancel_h))
+            if not ip.cancel_h >= 0 or (math.isfinite(ip.cancel_h) and not ip.waiting):
+                raise ValueError(f"initial patient {ip}: cancel_h must be hours >= 0, finite only for a waiting patient")
             if not (ip.seen_h >= 0 or ip.seen_h in (SEEN_UNKNOWN, NOT_SEEN)) or math.isinf(ip.seen_h):
                 raise ValueError(f"initial patient {ip}: seen_h must be hours >= 0, SEEN_UNKNOWN or NOT_SEEN")
             if not 0 <= ip.unit < len(self.units):
@@ -725,7 +732,7 @@ class HospitalSim:
         u = req.unit
         u.n_waiting -= 1
         p = req.patient
-        self._cancellations.append((p.pid, u.idx, req.ready_at, self.env.now, p.pclass))
+        self._cancellations.append((p.pid, u.idx, req.ready_at, self.env.now, p.pclass, p.source))
         if u.esc_beds:
             self._pressure_check(u)
 
@@ -860,8 +867,10 @@ class HospitalSim:
             overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/waiting/overflow")
             dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
             for ip, dna in zip(sorted(rows, key=lambda r: -r.elapsed_h), dna_rows, strict=True):
-                self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
-                                  self._enter, -1, -ip.elapsed_h)
+                req = self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
+                                        self._enter, -1, -ip.elapsed_h)
+                if req is not None and math.isfinite(ip.cancel_h):
+                    Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
 
     def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float, route_known: bool = True) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
@@ -942,7 +951,8 @@ class HospitalSim:
         for u in self.units:
             for _prio, _t, _seq, req in u.queue:
                 if req.active:
-                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit))
+                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit,
+                                    req.patient.source))
         def arr(rows, width):
             if isinstance(rows, array):
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
@@ -955,8 +965,8 @@ class HospitalSim:
             source_names=self.source_names,
             stays=arr(self._stays, len(STAY_FIELDS)),
             rejections=arr(self._rejections, 5),
-            cancellations=arr(self._cancellations, 5),
-            waiting_at_end=arr(waiting, 5),
+            cancellations=arr(self._cancellations, 6),
+            waiting_at_end=arr(waiting, 6),
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
             arrivals=arr(self._arrivals, 4),

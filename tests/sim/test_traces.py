@@ -67,7 +67,8 @@ def test_trace_elective_cancelled_after_patience():
     scn = scenario({"A": {"beds": 1}}, {"A": 10}, cancel=5)
     out = simulate(scn)
     assert trace(scn) == [(0, "A", 8, 8, 18)]
-    assert out.cancellations.tolist() == [[1, 0, 8, 13, out.cancellations[0, 4]]]
+    assert out.cancellations[:, :4].tolist() == [[1, 0, 8, 13]]
+    assert out.source_names[int(out.cancellations[0, 5])] == scn.electives[0].source
 
 
 def test_trace_reject_turns_the_second_patient_away():
