@@ -27,6 +27,14 @@ in seven is 14% of the hours); ``stratum_floor`` (by default the ``min`` level) 
 also hold in every stratum. The rule is feasible for every pool and floor, so the SAA
 optimum never costs more than the rule. ``min`` levels meet the lower service level
 (0.80 by default) in every stratum, never above the ``target`` levels.
+
+The two promises differ: the rule promises the service level in *every* stratum, the
+SAA only pooled (plus the floor per stratum), so part of the SAA's saving against the rule
+is the weaker promise. :func:`same_promise_levels` is the rule with the SAA's promise (one
+common per-stratum quantile per pool, the lowest that meets the level pooled, never below
+the floor); the saving against it is the optimisation's own. In-sample figures (measured on
+the samples the SAA optimised) are optimistic; :func:`with_out_of_sample` adds the same
+figures on fresh replications (:func:`evaluate_levels`, pooled and per stratum).
 :func:`requirements` spreads the weekday levels over a period of dates and splits them by
 skill (:class:`SkillMix`) into the table ``build_roster`` takes.
 
@@ -52,16 +60,21 @@ __all__ = [
     "WEEKDAYS",
     "SkillMix",
     "StaffingLevels",
+    "EVALUATION_COLUMNS",
+    "LEVEL_SETS",
     "coverage",
+    "evaluate_levels",
     "level_cost_h",
     "need_samples",
     "quantile_levels",
     "requirements",
     "saa_levels",
+    "same_promise_levels",
     "shift_hours",
     "shift_of_hours",
     "staffing_levels",
     "unit_ratios",
+    "with_out_of_sample",
     "workload",
 ]
 
@@ -204,6 +217,41 @@ def quantile_levels(samples: pd.DataFrame, service_level: float) -> pd.DataFrame
         n = int(g["need"].to_numpy()[min(k, len(g) - 1)]) if need_covered > 0 else 0
         rows.append((*key, n))
     return pd.DataFrame(rows, columns=_STRATUM + ["nurses"])
+
+
+def same_promise_levels(samples: pd.DataFrame, service_level: float, floor: float, pool: Pool = "shift",
+                        tol: float = 1e-6) -> pd.DataFrame:
+    """The quantile rule with the SAA's promise: ``service_level`` pooled, ``floor`` in every stratum.
+
+    In each pool every stratum takes its own quantile at one common level ``q`` in
+    ``[floor, service_level]``: the lowest ``q`` whose levels meet ``service_level`` over the
+    pool's hour-samples (found by bisection to ``tol``; coverage never falls as ``q`` rises, and
+    ``q = service_level`` always meets it). Returns ``unit, shift, weekday, nurses`` with
+    ``attrs["q"]`` (pool key -> ``q``).
+    """
+    _check_level(service_level)
+    _check_level(floor)
+    if floor > service_level:
+        raise ValueError(f"stratum floor {floor} is above the service level {service_level}")
+    keys = list(POOLS[pool])
+    frames, chosen = [], {}
+    for key, g in samples.groupby(keys, sort=True):
+        total = int(g["count"].sum())
+
+        def meets(q: float, g=g, total=total) -> bool:
+            return int(coverage(quantile_levels(g, q), g, by=tuple(keys))["covered"].sum()) >= _required_count(total, service_level)
+
+        lo, hi = floor, service_level
+        if meets(lo):
+            hi = lo
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+        chosen[key if isinstance(key, tuple) else (key,)] = hi
+        frames.append(quantile_levels(g, hi))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["q"] = {" ".join(str(k) for k in key): q for key, q in chosen.items()}
+    return out
 
 
 def _check_level(level: float) -> None:
@@ -359,6 +407,32 @@ def level_cost_h(levels: pd.DataFrame, cost_h: Mapping[str, float], column: str 
     return float((levels[column] * levels["shift"].map(cost_h)).sum())
 
 
+EVALUATION_COLUMNS = ["sample", "levels", "scope", "unit", "shift", "weekday", "hours", "covered", "service_level"]
+"""Columns of :func:`evaluate_levels`: ``scope`` is ``pool`` (grouped by the pool's columns, the others
+empty) or ``stratum`` (unit, shift, weekday); ``sample`` is ``in`` or ``out`` (of sample)."""
+LEVEL_SETS = ("target", "min", "rule_target", "rule_same_promise", "rule_floor")
+
+
+def evaluate_levels(levels: pd.DataFrame, samples: pd.DataFrame, pool: Pool, sample: str,
+                    columns: tuple[str, ...] = LEVEL_SETS) -> pd.DataFrame:
+    """Met share of ``samples`` for each level column of ``levels``, pooled and per stratum (:data:`EVALUATION_COLUMNS`)."""
+    frames = []
+    for col in columns:
+        if col not in levels.columns:
+            continue
+        lv = levels.rename(columns={col: "nurses"})
+        for scope, by in (("pool", POOLS[pool]), ("stratum", tuple(_STRATUM))):
+            c = coverage(lv, samples, by=by)
+            for k in _STRATUM:
+                if k not in c.columns:
+                    c[k] = None
+            c["sample"], c["levels"], c["scope"] = sample, col, scope
+            frames.append(c[EVALUATION_COLUMNS])
+    out = pd.concat(frames, ignore_index=True)
+    out["weekday"] = out["weekday"].astype("Int64")
+    return out
+
+
 # --------------------------------------------------------------------------- levels and requirements
 @dataclass(frozen=True)
 class SkillMix:
@@ -409,9 +483,13 @@ class SkillMix:
 class StaffingLevels:
     """Nurses of the ratio skill per unit, shift and weekday, with how they were found.
 
-    ``levels``: ``unit, shift, weekday, min, target, rule_target, shift_h``; ``coverage``:
-    in-sample service level of each pool (``min``, ``target`` and the rule's); ``cost_h``:
-    nurse-hours per week of the target levels and of the rule.
+    ``levels``: ``unit, shift, weekday, min, target, rule_target, rule_same_promise, rule_floor,
+    shift_h`` (``rule_target``: the quantile rule at the service level in every stratum;
+    ``rule_same_promise``: :func:`same_promise_levels`; ``rule_floor``: the rule at the floor
+    alone); ``coverage``: in-sample service level of each pool (``min``, ``target`` and the
+    rule's); ``cost_h``: nurse-hours per week of each level column. ``evaluation``: met shares
+    pooled and per stratum (:data:`EVALUATION_COLUMNS`), in sample, and out of sample once
+    :func:`with_out_of_sample` has added them (``out_of_sample`` then says on what).
     """
 
     levels: pd.DataFrame
@@ -422,6 +500,35 @@ class StaffingLevels:
     pool: str
     stratum_floor: float
     status: dict
+    evaluation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVALUATION_COLUMNS))
+    out_of_sample: dict | None = None
+
+    def met(self, sample: str, levels: str = "target", scope: str = "pool") -> pd.DataFrame:
+        """Rows of :attr:`evaluation` for one sample (``in``/``out``), level column and scope."""
+        e = self.evaluation
+        return e[(e["sample"] == sample) & (e["levels"] == levels) & (e["scope"] == scope)].reset_index(drop=True)
+
+    def pooled_share(self, sample: str, levels: str = "target") -> float:
+        """Met share over every hour-sample of every unit (NaN without that sample)."""
+        e = self.met(sample, levels, "pool")
+        return float(e["covered"].sum() / e["hours"].sum()) if len(e) and e["hours"].sum() else math.nan
+
+
+def with_out_of_sample(levels: StaffingLevels, samples: pd.DataFrame, **provenance) -> StaffingLevels:
+    """``levels`` with their met shares on fresh hour-samples (``need_samples`` of independent replications).
+
+    ``provenance`` (e.g. ``replications``, ``seed``) is kept in ``out_of_sample`` with the pooled
+    shares; strata absent from ``samples`` are not evaluated.
+    """
+    from dataclasses import replace
+
+    ev = evaluate_levels(levels.levels, samples, levels.pool, "out")  # type: ignore[arg-type]
+    both = pd.concat([levels.evaluation[levels.evaluation["sample"] != "out"], ev], ignore_index=True)
+    out = replace(levels, evaluation=both)
+    info = dict(provenance)
+    info["hours"] = int(samples["count"].sum())
+    info["met_pooled"] = {c: out.pooled_share("out", c) for c in LEVEL_SETS if c in levels.levels.columns}
+    return replace(out, out_of_sample=info)
 
 
 def staffing_levels(
@@ -459,11 +566,15 @@ def staffing_levels(
                         workers=workers)
     low = saa_levels(samples, cost, min_level, pool="stratum", upper=target, time_limit_s=time_limit_s, workers=workers)
     rule = quantile_levels(samples, service_level)
+    same = same_promise_levels(samples, service_level, floor, pool)
+    at_floor = quantile_levels(samples, floor)
     levels = (target.rename(columns={"nurses": "target"})
               .merge(low.rename(columns={"nurses": "min"}), on=_STRATUM)
-              .merge(rule.rename(columns={"nurses": "rule_target"}), on=_STRATUM))
+              .merge(rule.rename(columns={"nurses": "rule_target"}), on=_STRATUM)
+              .merge(same.rename(columns={"nurses": "rule_same_promise"}), on=_STRATUM)
+              .merge(at_floor.rename(columns={"nurses": "rule_floor"}), on=_STRATUM))
     levels["shift_h"] = levels["shift"].map(cost)
-    levels = levels[_STRATUM + ["min", "target", "rule_target", "shift_h"]]
+    levels = levels[_STRATUM + ["min", "target", "rule_target", "rule_same_promise", "rule_floor", "shift_h"]]
     by = POOLS[pool]
     cov = []
     for col in ("min", "target", "rule_target"):
@@ -473,13 +584,14 @@ def staffing_levels(
     return StaffingLevels(
         levels=levels,
         coverage=pd.concat(cov, ignore_index=True),
-        cost_h={"target": level_cost_h(levels, cost, "target"), "min": level_cost_h(levels, cost, "min"),
-                "rule_target": level_cost_h(levels, cost, "rule_target")},
+        cost_h={c: level_cost_h(levels, cost, c) for c in LEVEL_SETS},
         service_level=service_level,
         min_level=min_level,
         pool=pool,
         stratum_floor=floor,
-        status={"target": target.attrs.get("status", {}), "min": low.attrs.get("status", {})},
+        status={"target": target.attrs.get("status", {}), "min": low.attrs.get("status", {}),
+                "rule_same_promise_q": same.attrs["q"]},
+        evaluation=evaluate_levels(levels, samples, pool, "in"),
     )
 
 

@@ -156,6 +156,21 @@ def test_plan_levels_uses_unconstrained_demand_under_cap_admissions():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_plan_levels_scores_the_levels_on_independent_replications():
+    """Out of sample: fresh replications on their own seed, as many as planned by default; 0 skips them."""
+    free = L.period_scenario(ward(), dt.date(2025, 1, 20), 1)
+    lv = L.plan_levels(free, replications=2, seed=1)
+    assert lv.out_of_sample["replications"] == 2 and lv.out_of_sample["seed"] == L.evaluation_seed(1) != 1
+    fresh = run_scenario(free.model_copy(update={"staffing": free.staffing.model_copy(update={"policy": "count_breaches"})}),
+                         replications=2, seed=L.evaluation_seed(1), keep_log=False)
+    expected = S.coverage(lv.levels.rename(columns={"target": "nurses"}), S.need_samples(free, S.workload(free, fresh.census)))
+    got = lv.met("out", "target", "pool")
+    assert got["covered"].tolist() == expected["covered"].tolist() and got["hours"].tolist() == expected["hours"].tolist()
+    assert L.plan_levels(free, replications=2, seed=1, eval_replications=0).out_of_sample is None
+    with pytest.raises(ValueError, match="differ"):
+        L.plan_levels(free, replications=2, seed=1, eval_seed=1)
+
+
 @pytest.mark.slow
 def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     """`hospital-twin staff` writes requirements, the roster exports, before_after.csv and a loadable rostered scenario."""
@@ -171,6 +186,8 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
                  "--plan-replications", "3", "--time-limit", "8", "--in-charge", "NIC=1", "--out", str(out)]) == 0
     run = json.loads((out / "run.json").read_text())
     assert (run["replications"], run["planning_replications"], run["planning_seed"]) == (2, 3, 9)
+    oos = run["levels_out_of_sample"]
+    assert oos["replications"] == 3 and oos["seed"] not in (8, 9) and 0 < oos["met_pooled"]["target"] <= 1
     for name in ("requirements.csv", "levels.csv", "before_after.csv", "kpis.csv", "rostered_nurses.csv", "run.json",
                  "scenario_rostered.yaml", "scenario_before.yaml", "roster/roster.csv", "roster/roster.xlsx"):
         assert (out / name).exists(), name
@@ -184,6 +201,7 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     assert {"ratio_breach_hours", "nurse_hours"} <= set(ba["metric"])
     printed = capsys.readouterr().out
     assert "ratio_breach_hours" in printed and "nurse_hours" in printed and "common random numbers" in printed
+    assert "met out" in printed
     bad = tmp_path / "bad_staff.csv"
     bad.write_text("staff_id,name,skills,home_unit,contract_hours_per_week\nS1,A,RN,W,-5\n")
     assert main(["staff", str(scn_file), "--staff", str(bad), "--weeks", "1", "--out", str(tmp_path / "x")]) == 2

@@ -61,8 +61,14 @@ st.markdown(f"Nurses per shift: target meets the ratio in {100 * lev['service_le
             f"each unit and shift; the minimum in {100 * lev['min_level']:.0f}% of every shift and weekday.")
 st.dataframe(table.reset_index(), hide_index=True, width="stretch")
 cost = lev["cost_h"]
+same = (f" A quantile rule with the same promise would need {cost['rule_same_promise']:,.0f}."
+        if "rule_same_promise" in cost else "")
 st.caption(f"Nurse-hours per week: target {cost['target']:,.0f}, minimum {cost['min']:,.0f} "
-           f"(a flat per-shift quantile rule would need {cost['rule_target']:,.0f}).")
+           f"(a flat per-shift quantile rule would need {cost['rule_target']:,.0f}, but it promises the share in "
+           f"every shift and weekday, while the target promises it over the week with at least "
+           f"{100 * lev['min_level']:.0f}% on every shift and weekday, so part of the difference is the weaker "
+           f"promise).{same} These shares are measured on the simulated hours the levels were chosen on; "
+           "`hospital-twin staffing` also reports them on fresh replications.")
 
 # --------------------------------------------------------------------------- step 2: roster
 st.subheader("2. Roster")

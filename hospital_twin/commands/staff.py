@@ -34,6 +34,11 @@ PoolOpt = Annotated[str, typer.Option(
 RepsOpt = Annotated[int | None, typer.Option(min=2, help="Replications (default: the scenario's).")]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="Base seed (default: the scenario's).")]
 WorkersOpt = Annotated[int, typer.Option(min=1, help="Worker processes for the replications.")]
+EvalRepsOpt = Annotated[int | None, typer.Option(
+    "--eval-replications", min=0,
+    help="Fresh replications the levels are scored on out of sample (default: as many as planned; 0: none).")]
+EvalSeedOpt = Annotated[int | None, typer.Option(
+    "--eval-seed", min=0, help="Seed of the out-of-sample replications (default: derived from --seed).")]
 RatioSkillOpt = Annotated[str, typer.Option(help="Skill that carries the nurse-to-patient ratio.")]
 InChargeOpt = Annotated[list[str] | None, typer.Option(
     "--in-charge", help="SKILL=N: N of the ratio nurses on every shift hold SKILL (e.g. NIC=1); repeatable.")]
@@ -109,32 +114,105 @@ def _write_levels(tmp: Path, levels, req) -> list[str]:
     lv.insert(3, "day", lv["weekday"].map(dict(enumerate(WEEKDAYS))))
     lv.to_csv(tmp / "levels.csv", index=False)
     levels.coverage.to_csv(tmp / "coverage.csv", index=False)
-    return ["requirements.csv", "levels.csv", "coverage.csv"]
+    levels.evaluation.to_csv(tmp / "evaluation.csv", index=False)
+    return ["requirements.csv", "levels.csv", "coverage.csv", "evaluation.csv"]
+
+
+def _promise(levels) -> str:
+    """What the target levels and the rules they are compared with promise, in words."""
+    pool_words = {"shift": "each unit and shift over the week", "unit": "each unit over every shift and day",
+                  "stratum": "every unit, shift and weekday"}[levels.pool]
+    return (f"the quantile rule promises {100 * levels.service_level:g}% in every unit, shift and weekday; the SAA "
+            f"promises it pooled over {pool_words} with a floor of {100 * levels.stratum_floor:g}% in every unit, "
+            f"shift and weekday")
+
+
+def _met_summary(levels) -> dict:
+    """staffing.json: met shares pooled (per pool and overall) and per stratum, in and out of sample."""
+    out: dict = {"promise": _promise(levels), "stratum_floor": levels.stratum_floor,
+                 "same_promise_q": levels.status.get("rule_same_promise_q", {}), "out_of_sample": levels.out_of_sample}
+    for sample in ("in", "out"):
+        if not (levels.evaluation["sample"] == sample).any():
+            continue
+        by_set = {}
+        for col in levels.levels.columns.intersection(["target", "min", "rule_target", "rule_same_promise", "rule_floor"]):
+            pools = levels.met(sample, col, "pool")
+            strata = levels.met(sample, col, "stratum")
+            by_set[col] = {
+                "pooled": levels.pooled_share(sample, col),
+                "by_pool": [{k: v for k, v in r.items() if k in ("unit", "shift") and v is not None and v == v} |
+                            {"hours": int(r["hours"]), "met": float(r["service_level"])} for r in pools.to_dict("records")],
+                "lowest_stratum": float(strata["service_level"].min()) if len(strata) else None,
+                "strata_below_floor": int((strata["service_level"] < levels.stratum_floor - 1e-12).sum()),
+            }
+        out["in_sample" if sample == "in" else "out_of_sample_met"] = by_set
+    return out
+
+
+def _pct(x: float) -> str:
+    return "" if x != x else f"{100 * x:.1f}%"
 
 
 def _print_levels(levels, title: str) -> None:
     from hospital_twin.staffing import WEEKDAYS
 
-    t = Table(title=title, title_justify="left", caption="met: share of the simulated shift-hours meeting the ratio "
-              "at the target levels", caption_justify="left")
+    has_out = levels.out_of_sample is not None
+    t = Table(title=title, title_justify="left", caption="met in: share of the simulated shift-hours meeting the ratio "
+              "at the target levels, on the samples the levels were chosen on (optimistic)" +
+              ("; met out: on fresh replications" if has_out else ""), caption_justify="left")
     t.add_column("unit", no_wrap=True)
     t.add_column("shift", no_wrap=True)
     for d in WEEKDAYS:
         t.add_column(d, justify="right", no_wrap=True)
-    t.add_column("met", justify="right", no_wrap=True)
-    cov = levels.coverage[levels.coverage["levels"] == "target"]
+    t.add_column("met in", justify="right", no_wrap=True)
+    if has_out:
+        t.add_column("met out", justify="right", no_wrap=True)
+
+    def share(sample: str, scope: str, unit, shift, weekday=None) -> str:
+        c = levels.met(sample, "target", scope)
+        c = c[c["unit"] == unit]
+        if "shift" in levels.levels and c["shift"].notna().any():
+            c = c[c["shift"] == shift]
+        if weekday is not None:
+            c = c[c["weekday"] == weekday]
+        return _pct(c["covered"].sum() / c["hours"].sum()) if len(c) and c["hours"].sum() else ""
+
     for (unit, shift), g in levels.levels.groupby(["unit", "shift"], sort=True):
         by_day = {int(r.weekday): f"{r.target}/{r.min}" for r in g.itertuples(index=False)}
-        c = cov[(cov["unit"] == unit) & (cov["shift"] == shift)] if "shift" in cov else cov[cov["unit"] == unit]
-        share = f"{100 * c['covered'].sum() / c['hours'].sum():.1f}%" if len(c) else ""
-        t.add_row(unit, shift, *[by_day.get(i, "") for i in range(7)], share)
+        row = [unit, shift, *[by_day.get(i, "") for i in range(7)], share("in", "pool", unit, shift)]
+        if has_out:
+            row.append(share("out", "pool", unit, shift))
+        t.add_row(*row)
     out_console.print(t)
+    if has_out:
+        o = levels.out_of_sample
+        t2 = Table(title=f"out of sample ({o['replications']} fresh replications, seed {o['seed']}, {o['hours']:,} "
+                         f"hour-samples): share of hours meeting the ratio at the target levels, per unit, shift and "
+                         f"weekday (floor {100 * levels.stratum_floor:g}%)", title_justify="left")
+        t2.add_column("unit", no_wrap=True)
+        t2.add_column("shift", no_wrap=True)
+        for d in WEEKDAYS:
+            t2.add_column(d, justify="right", no_wrap=True)
+        for (unit, shift), _g in levels.levels.groupby(["unit", "shift"], sort=True):
+            t2.add_row(unit, shift, *[share("out", "stratum", unit, shift, i) for i in range(7)])
+        out_console.print(t2)
     c = levels.cost_h
-    saving = 100 * (1 - c["target"] / c["rule_target"]) if c["rule_target"] else 0.0
+
+    def saving(ref: str) -> str:
+        return f"{100 * (1 - c['target'] / c[ref]):.1f}%" if c.get(ref) else "n/a"
+
+    met = "" if not has_out else (f"; met out of sample {_pct(levels.pooled_share('out', 'target'))} (in sample "
+                                  f"{_pct(levels.pooled_share('in', 'target'))})")
+    out_console.print(f"nurse-hours per week: target {c['target']:,.1f}, min {c['min']:,.1f}{met}", soft_wrap=True)
     out_console.print(
-        f"nurse-hours per week: target {c['target']:,.1f}, min {c['min']:,.1f}; the per-stratum quantile rule "
-        f"{c['rule_target']:,.1f} (SAA saves {saving:.1f}%)"
-    )
+        f"  against the per-stratum quantile rule {c['rule_target']:,.1f}: the SAA saves {saving('rule_target')}, "
+        f"but {_promise(levels)}, so part of that saving is the weaker promise", soft_wrap=True)
+    if "rule_same_promise" in c:
+        out_console.print(
+            f"  against the quantile rule with the same promise (one quantile per pool, the lowest meeting "
+            f"{100 * levels.service_level:g}% pooled, never below {100 * levels.stratum_floor:g}%) "
+            f"{c['rule_same_promise']:,.1f}: the SAA saves {saving('rule_same_promise')}; the floor alone "
+            f"(rule at {100 * levels.stratum_floor:g}% per stratum) needs {c['rule_floor']:,.1f}", soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- staffing
@@ -155,6 +233,8 @@ def staffing(
     in_charge: InChargeOpt = None,
     per_nurse: PerNurseOpt = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="CP-SAT time limit per unit in seconds.")] = 10.0,
+    eval_replications: EvalRepsOpt = None,
+    eval_seed: EvalSeedOpt = None,
 ) -> None:
     """Nurses per unit, shift and day meeting a service level at least cost (SAA with CP-SAT): requirements.csv."""
     from hospital_twin.staffing import requirements
@@ -169,14 +249,21 @@ def staffing(
     n = replications or scn.replications
     seed = scn.seed if seed is None else seed
     with err_console.status(f"{scn.name}: {n} replications of {start_date} + {weeks} weeks, then the SAA"):
-        levels = plan_levels(period, replications=n, seed=seed, service_level=service_level, min_level=min_level,
-                             pool=pool, workers=workers, time_limit_s=time_limit)  # type: ignore[arg-type]
+        try:
+            levels = plan_levels(period, replications=n, seed=seed, service_level=service_level, min_level=min_level,
+                                 pool=pool, workers=workers, time_limit_s=time_limit,  # type: ignore[arg-type]
+                                 eval_replications=eval_replications, eval_seed=eval_seed)
+        except ValueError as exc:
+            if "out-of-sample seed" in str(exc):
+                raise InputError(f"--eval-seed: {exc}") from None
+            raise
     req = requirements(levels.levels, start_date, weeks, mix)
     with atomic_folder(out) as tmp:
         files = _write_levels(tmp, levels, req)
         info = {"scenario": scn.name, "source_file": str(file), "period_start": start_date.isoformat(), "weeks": weeks,
                 "replications": n, "seed": seed, "service_level": service_level, "min_level": min_level, "pool": pool,
                 "stratum_floor": levels.stratum_floor, "cost_h_per_week": levels.cost_h, "status": levels.status,
+                "service_level_met": _met_summary(levels),
                 "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
                               "per_ratio_nurse": dict(mix.per_ratio_nurse)},
                 "files": files + ["staffing.json"]}
@@ -233,6 +320,7 @@ def staff(
     replications: RepsOpt = None,
     plan_replications: Annotated[int | None, typer.Option(
         min=1, help="Replications the levels are planned on (independent seed; default: --replications).")] = None,
+    eval_replications: EvalRepsOpt = None,
     seed: SeedOpt = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Roster solver time limit in seconds.")] = 60.0,
     workers: WorkersOpt = 2,
@@ -268,7 +356,7 @@ def staff(
     status.start()
     try:
         result = closed_loop(scn, table, rules=rule_set, weeks=weeks, start_date=start_date, replications=n, seed=seed,
-                             plan_replications=plan_replications,
+                             plan_replications=plan_replications, eval_replications=eval_replications,
                              service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
                              skill_mix=mix, leave=lv, requests=rq, time_limit_s=time_limit, workers=workers,
                              on_step=lambda msg: status.update(f"{scn.name}: {msg}"))
@@ -291,7 +379,8 @@ def staff(
                   "scenario_levels.yaml", "scenario_rostered.yaml", "run.json"]
         info = {"scenario": scn.name, "source_file": str(file), "staff": str(staff_file),
                 "leave": str(leave) if leave else None, "requests": str(requests) if requests else None,
-                "rules": str(rules) if rules else None, **result.provenance, "files": files}
+                "rules": str(rules) if rules else None, **result.provenance,
+                "service_level_met": _met_summary(result.levels), "files": files}
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
     _print_levels(result.levels, f"{scn.name}: nurses on duty, target/min, planned on "
                                  f"{result.provenance['planning_replications']} replications")
