@@ -277,6 +277,7 @@ def closed_loop(
     skill_mix: S.SkillMix | None = None,
     leave: pd.DataFrame | None = None,
     requests: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
     time_limit_s: float = 30.0,
     workers: int = 1,
     on_step: Callable[[str], None] | None = None,
@@ -291,6 +292,7 @@ def closed_loop(
     hours in 20 fresh ones against 95-100% in sample). The levels are scored on ``eval_replications``
     fresh replications (default: as many as planned; 0: none) of their own seed
     (:func:`evaluation_seed`), reported in ``levels.evaluation`` and the provenance.
+    ``history``: shifts worked before the period (``build_roster``'s ``history``).
     ``on_step(message)`` is called as each step starts.
     """
     from hospital_twin.roster.model import build_roster
@@ -321,7 +323,8 @@ def closed_loop(
     step(f"rostering {len(staff)} staff over {days} days")
     shifts = {name: (sh.start, sh.end) for name, sh in scenario.shifts.items()}
     roster = build_roster(staff, req, rules or RosterRules(), start_date=start, days=days, shifts=shifts,
-                          leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed, workers=max(workers, 1))
+                          leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed, workers=max(workers, 1),
+                          history=history)
 
     units = sorted(levels.levels["unit"].unique())
     rostered = roster_entries(roster.assignments, units, list(scenario.shifts), start, days, mix.ratio_skills)

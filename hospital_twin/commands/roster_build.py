@@ -33,6 +33,9 @@ def build(
     leave: Annotated[Path | None, typer.Option(help="Leave file: staff_id, from, to, kind.")] = None,
     requests: Annotated[Path | None, typer.Option(help="Requests file: staff_id, date, shift, wish, weight.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules YAML (defaults for anything not given).")] = None,
+    history: Annotated[Path | None, typer.Option(
+        help="Shifts worked before --start (the previous roster's roster.csv, or staff_id, date, shift): rest, "
+             "successions and runs continue across the first day.")] = None,
     weeks: Annotated[int, typer.Option(min=1, max=12, help="Length of the roster in weeks.")] = 4,
     shifts_from: Annotated[Path | None, typer.Option(
         "--shifts-from", help="Scenario YAML whose `shifts` give the clock times (else `shifts` in the rules).")] = None,
@@ -43,6 +46,7 @@ def build(
     """Roster named staff with CP-SAT and write roster.csv, roster.xlsx, ics/<staff>.ics, cover.csv, violations.csv."""
     from hospital_twin.roster.export import write_roster_folder
     from hospital_twin.roster.io import (
+        read_history,
         read_leave,
         read_requests,
         read_requirements,
@@ -67,11 +71,12 @@ def build(
     req = read_requirements(requirements, shifts)
     lv = read_leave(leave, table) if leave is not None else None
     rq = read_requests(requests, table, shifts) if requests is not None else None
+    hist = read_history(history, shifts, start_date) if history is not None else None
     days = 7 * weeks
     try:
         with err_console.status(f"rostering {len(table)} staff over {days} days (up to {time_limit:g} s)"):
             roster = build_roster(table, req, rule_set, start_date=start_date, days=days, shifts=shifts, leave=lv,
-                                  requests=rq, time_limit_s=time_limit, seed=seed, workers=workers)
+                                  requests=rq, time_limit_s=time_limit, seed=seed, workers=workers, history=hist)
     except RosterInputError as exc:
         raise InputError("\n".join(str(p) for p in exc.problems)) from None
     except RosterError as exc:
@@ -79,6 +84,7 @@ def build(
     write_roster_folder(roster, out, provenance={
         "staff": str(staff), "requirements": str(requirements), "leave": str(leave) if leave else None,
         "requests": str(requests) if requests else None, "rules": str(rules) if rules else None,
+        "history": str(history) if history else None,
         "time_limit_s": time_limit, "workers": workers, "seed": seed,
     })
     _print_summary(roster)

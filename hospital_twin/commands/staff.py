@@ -317,6 +317,8 @@ def staff(
     leave: Annotated[Path | None, typer.Option(help="Leave file: staff_id, from, to, kind.")] = None,
     requests: Annotated[Path | None, typer.Option(help="Requests file: staff_id, date, shift, wish, weight.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Roster rules YAML (defaults for anything not given).")] = None,
+    history: Annotated[Path | None, typer.Option(
+        help="Shifts worked before the period (the previous roster.csv): rest and runs continue across it.")] = None,
     replications: RepsOpt = None,
     plan_replications: Annotated[int | None, typer.Option(
         min=1, help="Replications the levels are planned on (independent seed; default: --replications).")] = None,
@@ -333,7 +335,7 @@ def staff(
 ) -> None:
     """Closed loop: simulate, derive staffing levels, roster the staff, feed the roster back, re-simulate, compare."""
     from hospital_twin.roster.export import write_roster_folder
-    from hospital_twin.roster.io import read_leave, read_requests, read_rules, read_staff
+    from hospital_twin.roster.io import read_history, read_leave, read_requests, read_rules, read_staff
     from hospital_twin.roster.model import RosterError
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
@@ -351,6 +353,7 @@ def staff(
     shifts = {k: (s.start, s.end) for k, s in scn.shifts.items()}
     lv = read_leave(leave, table) if leave is not None else None
     rq = read_requests(requests, table, shifts) if requests is not None else None
+    hist = read_history(history, shifts, start_date) if history is not None else None
     n = replications or max(scn.replications, 2)
     status = err_console.status("")
     status.start()
@@ -358,7 +361,8 @@ def staff(
         result = closed_loop(scn, table, rules=rule_set, weeks=weeks, start_date=start_date, replications=n, seed=seed,
                              plan_replications=plan_replications, eval_replications=eval_replications,
                              service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
-                             skill_mix=mix, leave=lv, requests=rq, time_limit_s=time_limit, workers=workers,
+                             skill_mix=mix, leave=lv, requests=rq, history=hist, time_limit_s=time_limit,
+                             workers=workers,
                              on_step=lambda msg: status.update(f"{scn.name}: {msg}"))
     except RosterInputError as exc:
         raise InputError("\n".join(str(p) for p in exc.problems)) from None
@@ -379,7 +383,8 @@ def staff(
                   "scenario_levels.yaml", "scenario_rostered.yaml", "run.json"]
         info = {"scenario": scn.name, "source_file": str(file), "staff": str(staff_file),
                 "leave": str(leave) if leave else None, "requests": str(requests) if requests else None,
-                "rules": str(rules) if rules else None, **result.provenance,
+                "rules": str(rules) if rules else None, "history": str(history) if history else None,
+                **result.provenance,
                 "service_level_met": _met_summary(result.levels), "files": files}
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
     _print_levels(result.levels, f"{scn.name}: nurses on duty, target/min, planned on "

@@ -30,7 +30,7 @@ from hospital_twin.roster.rules import (
 from hospital_twin.roster.staff import ANY_SKILL, StaffTable
 
 __all__ = ["RosterCheck", "check_roster", "VIOLATION_COLUMNS", "COVER_COLUMNS", "HOURS_COLUMNS",
-           "leave_days", "eligible_staff"]
+           "leave_days", "eligible_staff", "history_grid"]
 
 VIOLATION_COLUMNS = ["rule", "staff_id", "date", "detail", "penalty"]
 COVER_COLUMNS = ["date", "unit", "shift", "skill", "min", "target", "assigned", "shortfall_min", "shortfall_target"]
@@ -75,6 +75,25 @@ def leave_days(leave: pd.DataFrame | None, dates: list[dt.date]) -> dict[str, se
     return out
 
 
+def history_grid(history: pd.DataFrame | None, staff_ids, start_date: dt.date) -> tuple[int, dict[str, list[str | None]]]:
+    """The days before ``start_date`` as ``(H, grid)``: ``grid[staff_id]`` holds the shift (or None) of each of
+    the ``H`` days from the earliest date of ``history`` to the day before ``start_date``.
+
+    A member with no row on a date of that window was off that day; days before the window are
+    unknown (runs reaching back to its first day are judged as runs touching the horizon's edge).
+    """
+    ids = [str(s) for s in staff_ids]
+    if history is None or history.empty:
+        return 0, {sid: [] for sid in ids}
+    first = min(history["date"])
+    H = (start_date - first).days
+    grid: dict[str, list[str | None]] = {sid: [None] * H for sid in ids}
+    for sid, d, k in history[["staff_id", "date", "shift"]].itertuples(index=False, name=None):
+        if str(sid) in grid and 0 <= (d - first).days < H:
+            grid[str(sid)][(d - first).days] = str(k)
+    return H, grid
+
+
 def eligible_staff(staff: StaffTable, off: dict[str, set[dt.date]], date: dt.date, unit: str, skill: str) -> list[str]:
     """Members who could work ``unit`` with ``skill`` on ``date``: the skill, the unit (home or float pool), not on leave."""
     return [
@@ -100,14 +119,22 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
 
 
 def _run_violations(rule_name: str, what: str, rule: RunRule, flags: list[bool], dates: list[dt.date], sid: str,
-                    add) -> None:
+                    add, past: list[bool] | None = None) -> None:
+    """Runs over the history days (``past``, judged only where the roster decides: a window over max
+    that reaches a roster day, a short run closed by a roster day) followed by the roster's days.
+
+    ``dates`` covers the history days and then the roster's days."""
+    H = len(past or [])
+    flags = list(past or []) + list(flags)
     n = len(flags)
     for first, length in _runs(flags):
         if rule.max is not None and length > rule.max:
             for k in range(length - rule.max):
+                if first + k + rule.max < H:
+                    continue  # the window lies wholly before the roster
                 add(f"max_{rule_name}", sid, dates[first + k],
                     f"{length} {what} in a row from {dates[first]} (max {rule.max}); window {k + 1}", rule.weight)
-        if rule.min is not None and length < rule.min and first > 0 and first + length < n:
+        if rule.min is not None and length < rule.min and first > 0 and H <= first + length < n:
             add(f"min_{rule_name}", sid, dates[first], f"{length} {what} in a row from {dates[first]} (min {rule.min})",
                 rule.weight * (rule.min - length))
 
@@ -123,12 +150,18 @@ def check_roster(
     days: int,
     leave: pd.DataFrame | None = None,
     requests: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
 ) -> RosterCheck:
     """Check a roster against every rule; see :mod:`hospital_twin.roster.rules` for what one violation is.
 
     ``assignments`` needs ``staff_id, date, shift, unit, skill``. Penalties are in points.
+    ``history`` (``staff_id, date, shift``, before ``start_date``; see :func:`history_grid`) carries
+    rest, forbidden successions and runs of working days, days off, shifts and nights across the
+    first day; weekends, night caps and contract hours count the roster's days only.
     """
     dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+    H, past = history_grid(history, [m.staff_id for m in staff], start_date)
+    all_dates = [start_date + dt.timedelta(days=i - H) for i in range(H)] + dates
     index = {d: i for i, d in enumerate(dates)}
     off = leave_days(leave, dates)
     nights = night_shift_names(clocks, rules)
@@ -174,12 +207,14 @@ def check_roster(
 
     conflicts = conflicting_successions(clocks, rules)
     for sid, row in grid.items():
-        for i, k in enumerate(row):
+        full = past[sid] + row  # history days, then the roster's
+        for i, k in enumerate(full):
             if k is None:
                 continue
             for gap in (1, 2):
-                if i + gap < days and row[i + gap] is not None and (k, gap, row[i + gap]) in conflicts:
-                    hard.append(f"{sid}: {k} on {dates[i]} then {row[i + gap]} on {dates[i + gap]} "
+                j = i + gap
+                if H <= j < H + days and full[j] is not None and (k, gap, full[j]) in conflicts:
+                    hard.append(f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
                                 f"(less than {rules.rest.min_rest_h:g} h rest or a forbidden succession)")
         m = staff.by_id[sid]
         if m.max_nights_per_4w is not None:
@@ -244,12 +279,17 @@ def check_roster(
                 f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over", 0,
                 over * _units(c.over_weight_per_h) // 60)
 
-        _run_violations("work_days", "working days", rules.work_days, works, dates, sid, add)
-        _run_violations("days_off", "days off", rules.days_off, [not w for w in works], dates, sid, add)
+        before = past[sid]
+        _run_violations("work_days", "working days", rules.work_days, works, all_dates, sid, add,
+                        [x is not None for x in before])
+        _run_violations("days_off", "days off", rules.days_off, [not w for w in works], all_dates, sid, add,
+                        [x is None for x in before])
         for k, rule in rules.shift_runs.items():
-            _run_violations(f"shift_run:{k}", f"{k} shifts", rule, [x == k for x in row], dates, sid, add)
+            _run_violations(f"shift_run:{k}", f"{k} shifts", rule, [x == k for x in row], all_dates, sid, add,
+                            [x == k for x in before])
         if rules.night_runs is not None:
-            _run_violations("night_run", "nights", rules.night_runs, [x in nights for x in row], dates, sid, add)
+            _run_violations("night_run", "nights", rules.night_runs, [x in nights for x in row], all_dates, sid, add,
+                            [x in nights for x in before])
 
         worked_weekends = [works[i] or works[i + 1] for i in saturdays]
         w = rules.weekends

@@ -7,9 +7,9 @@ command line exits with status 2 and no traceback. Nothing is dropped silently: 
 unknown column is an error, not ignored.
 
 A table in YAML is a list of mappings, or a mapping with one key (``staff:``,
-``leave:``, ``requests:``, ``requirements:``) holding that list.
+``leave:``, ``requests:``, ``requirements:``, ``history:``) holding that list.
 
-Owns: ``read_staff``, ``read_leave``, ``read_requests``, ``read_requirements``,
+Owns: ``read_staff``, ``read_leave``, ``read_requests``, ``read_requirements``, ``read_history``,
 ``read_rules``, ``read_shifts``. This is an edge module: it reads files and validates
 through :mod:`hospital_twin.roster.staff` and :mod:`hospital_twin.roster.rules`.
 """
@@ -27,12 +27,14 @@ from pydantic import ValidationError
 
 from hospital_twin.roster.rules import RosterRules
 from hospital_twin.roster.staff import (
+    HISTORY_COLUMNS,
     LEAVE_COLUMNS,
     REQUEST_COLUMNS,
     REQUIREMENT_COLUMNS,
     STAFF_COLUMNS,
     RosterInputError,
     StaffTable,
+    validate_history,
     validate_leave,
     validate_requests,
     validate_requirements,
@@ -41,7 +43,7 @@ from hospital_twin.roster.staff import (
 from hospital_twin.scenario.io import Issue, ScenarioError
 
 __all__ = ["RosterFileError", "read_staff", "read_leave", "read_requests", "read_requirements", "read_rules",
-           "read_shifts", "read_records"]
+           "read_shifts", "read_records", "read_history"]
 
 
 class RosterFileError(ScenarioError):
@@ -196,6 +198,22 @@ def read_requirements(path: str | Path, shifts=None) -> pd.DataFrame:
     records, located = read_records(path, "requirements", REQUIREMENT_COLUMNS)
     try:
         return validate_requirements(records, shifts)
+    except RosterInputError as exc:
+        raise _located_error(exc, located, str(path)) from None
+
+
+def read_history(path: str | Path, shifts=None, start_date=None) -> pd.DataFrame:
+    """Shifts worked before the roster (``staff_id, date, shift[, name, unit, start, end]``): a previous
+    roster's ``roster.csv`` reads as it is. ``shifts`` (clock times) check the shift names and the
+    ``start`` times; every date must be before ``start_date``."""
+    records, located = read_records(path, "history", HISTORY_COLUMNS)
+    clocks = None
+    if shifts is not None:
+        from hospital_twin.roster.rules import shift_clocks
+
+        clocks = shift_clocks(shifts)
+    try:
+        return validate_history(records, clocks, start_date=start_date)
     except RosterInputError as exc:
         raise _located_error(exc, located, str(path)) from None
 

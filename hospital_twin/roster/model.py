@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from hospital_twin.roster.checker import check_roster, eligible_staff, leave_days
+from hospital_twin.roster.checker import check_roster, eligible_staff, history_grid, leave_days
 from hospital_twin.roster.rules import (
     SCALE,
     RosterRules,
@@ -51,6 +51,7 @@ from hospital_twin.roster.staff import (
     Problem,
     RosterInputError,
     StaffTable,
+    validate_history,
     validate_leave,
     validate_requests,
     validate_requirements,
@@ -100,6 +101,7 @@ class Roster:
     start_date: dt.date | None = None
     days: int = 0
     leave: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
 
     @property
     def penalty(self) -> float:
@@ -119,7 +121,7 @@ def shift_times(date: dt.date, clock: ShiftClock, tz: str) -> tuple[dt.datetime,
 
 
 # --------------------------------------------------------------------------- inputs
-def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests):
+def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests, history=None):
     if days < 1:
         raise RosterInputError([Problem("roster", None, "days", f"at least one day is needed (got {days})")])
     try:
@@ -132,6 +134,7 @@ def _prepare(staff, requirements, rules, shifts, start_date, days, leave, reques
     req = validate_requirements(requirements, clocks)
     lv = validate_leave(leave, table)
     rq = validate_requests(requests, table, clocks)
+    hist = validate_history(history, clocks, start_date=start_date)
     problems = []
     for name in rules.shift_runs:
         if name not in clocks:
@@ -156,7 +159,13 @@ def _prepare(staff, requirements, rules, shifts, start_date, days, leave, reques
         if outside.any():
             notes.append(f"{int(outside.sum())} requests outside {start_date}..{end} were ignored")
             rq = rq[~outside].reset_index(drop=True)
-    return table, clocks, req, lv, rq, notes
+    if len(hist):
+        unknown = ~hist["staff_id"].isin([m.staff_id for m in table])
+        if unknown.any():
+            names = ", ".join(sorted(set(hist.loc[unknown, "staff_id"])))
+            notes.append(f"{int(unknown.sum())} history rows of staff not in the staff table were not used ({names})")
+            hist = hist[~unknown].reset_index(drop=True)
+    return table, clocks, req, lv, rq, hist, notes
 
 
 def _cover_notes(table: StaffTable, req: pd.DataFrame, off, dates) -> list[str]:
@@ -178,11 +187,18 @@ def _cover_notes(table: StaffTable, req: pd.DataFrame, off, dates) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the CP-SAT model
+def _neg(lit):
+    """The negation of a literal or of a history constant (a Python bool)."""
+    return (not lit) if isinstance(lit, bool) else lit.Not()
+
+
 class _Model:
     """Variables in dicts keyed by index tuples; each ``_add_*`` adds one block of rules."""
 
-    def __init__(self, table, clocks, req, rules, dates, off, requests):
+    def __init__(self, table, clocks, req, rules, dates, off, requests, history=None):
         self.m = cp_model.CpModel()
+        self.history = history
+        self.H, self.past = history_grid(history, [m.staff_id for m in table], dates[0])
         self.table, self.clocks, self.req, self.rules, self.dates, self.off = table, clocks, req, rules, dates, off
         self.requests = requests
         self.D = len(dates)
@@ -236,14 +252,20 @@ class _Model:
         for r in self.req.itertuples(index=False):
             cells[(index[r.date], r.unit, r.shift)].add(r.skill)
         units = sorted({u for (_, u, _) in cells})
+        conflicts = conflicting_successions(self.clocks, self.rules)
         for mem in self.table:
             sid = mem.staff_id
             my_units = units if mem.float_pool else [mem.home_unit]
+            past = self.past[sid]
             for d in range(self.D):
                 if self.dates[d] in self.off.get(sid, ()):
                     continue
                 for k in self.shifts:
                     if mem.max_nights_per_4w == 0 and k in self.nights:
+                        continue
+                    # rest and forbidden successions from the shifts worked before day 1 (hard: no variable)
+                    if any(d - gap < 0 <= self.H + d - gap and past[self.H + d - gap] is not None
+                           and (past[self.H + d - gap], gap, k) in conflicts for gap in (1, 2)):
                         continue
                     for u in my_units:
                         wanted = cells.get((d, u, k))
@@ -337,31 +359,49 @@ class _Model:
             self._penalise(self.units(c.under_weight_per_h) // 60, under)
             self._penalise(self.units(c.over_weight_per_h) // 60, over)
 
-    def _runs(self, name: str, rule: RunRule | None, flags: list) -> None:
-        """Sliding windows: each window of max+1 days in the run, each too-short run bounded inside the horizon."""
+    def _runs(self, name: str, rule: RunRule | None, flags: list, past: list[bool] | None = None) -> None:
+        """Sliding windows: each window of max+1 days in the run, each too-short run bounded inside the horizon.
+
+        ``past``: the history days before ``flags`` (constants); only windows reaching a roster day
+        and short runs closed by a roster day are judged (as the checker does).
+        """
         if rule is None or not rule.weight:
             return
+        H = len(past or [])
+        flags = list(past or []) + list(flags)
         n = len(flags)
         coef = self.units(rule.weight)
         self.block = name.split("[")[0]
         if rule.max is not None:
             span = rule.max + 1
-            for first in range(n - span + 1):
-                self._penalise(coef, self._and(flags[first:first + span], f"{name}_max[{first}]"))
+            for first in range(max(0, H - span + 1), n - span + 1):
+                self._penalise_window(coef, flags[first:first + span], f"{name}_max[{first - H}]")
         if rule.min is not None:
             for length in range(1, rule.min):
-                for first in range(1, n - length):
-                    lits = [flags[first - 1].Not(), *flags[first:first + length], flags[first + length].Not()]
-                    self._penalise(coef * (rule.min - length), self._and(lits, f"{name}_min{length}[{first}]"))
+                for first in range(max(1, H - length), n - length):
+                    lits = [_neg(flags[first - 1]), *flags[first:first + length], _neg(flags[first + length])]
+                    self._penalise_window(coef * (rule.min - length), lits, f"{name}_min{length}[{first - H}]")
+
+    def _penalise_window(self, coef: int, lits: list, name: str) -> None:
+        """Penalise the conjunction of ``lits``, where history days are Python constants."""
+        if any(lit is False for lit in lits):
+            return
+        lits = [lit for lit in lits if lit is not True]
+        if not lits:  # decided by history alone (not reached: every judged window has a roster day)
+            self.offset += coef
+            return
+        self._penalise(coef, self._and(lits, name))
 
     def add_runs(self) -> None:
         for mem in self.table:
             sid = mem.staff_id
             days = [self.wd[(sid, d)] for d in range(self.D)]
-            self._runs(f"work[{sid}]", self.rules.work_days, days)
-            self._runs(f"off[{sid}]", self.rules.days_off, [v.Not() for v in days])
+            before = self.past[sid]
+            self._runs(f"work[{sid}]", self.rules.work_days, days, [x is not None for x in before])
+            self._runs(f"off[{sid}]", self.rules.days_off, [v.Not() for v in days], [x is None for x in before])
             for k, rule in self.rules.shift_runs.items():
-                self._runs(f"run_{k}[{sid}]", rule, [self.w[(sid, d, k)] for d in range(self.D)])
+                self._runs(f"run_{k}[{sid}]", rule, [self.w[(sid, d, k)] for d in range(self.D)],
+                           [x == k for x in before])
             if self.rules.night_runs is not None and self.nights:
                 flags = []
                 for d in range(self.D):
@@ -373,7 +413,7 @@ class _Model:
                         self.m.add(v == sum(ns))
                         self._derive(v, lambda ns=ns: self._sum(ns))
                         flags.append(v)
-                self._runs(f"nightrun[{sid}]", self.rules.night_runs, flags)
+                self._runs(f"nightrun[{sid}]", self.rules.night_runs, flags, [x in self.nights for x in before])
 
     def add_weekends(self) -> dict[str, list]:
         w = self.rules.weekends
@@ -695,9 +735,9 @@ def _residual(req: pd.DataFrame, rows: list[tuple], dates: list[dt.date]) -> pd.
     return out
 
 
-def _build_part(table, clocks, req, rules, dates, off, rq, hint) -> _Model:
+def _build_part(table, clocks, req, rules, dates, off, rq, hint, history=None) -> _Model:
     """One CP-SAT model with every rule and a complete solution hint (``hint`` or the greedy roster)."""
-    model = _Model(table, clocks, req, rules, dates, off, rq)
+    model = _Model(table, clocks, req, rules, dates, off, rq, history)
     model.add_variables()
     model.add_rest()
     model.add_night_caps()
@@ -726,6 +766,7 @@ def _keeps_hard_rules(model: _Model) -> bool:
     rows = [(sid, model.dates[d], k, u, s) for (sid, d, k, u, s), var in model.x.items() if model.values.get(var.index)]
     frame = pd.DataFrame(rows, columns=["staff_id", "date", "shift", "unit", "skill"])
     check = check_roster(frame, model.table, model.req, model.rules, model.clocks, start_date=model.dates[0],
+                         history=model.history,
                          days=model.D)
     return not check.hard
 
@@ -788,6 +829,7 @@ def build_roster(
     workers: int = 2,
     hint: pd.DataFrame | None = None,
     decompose: bool | None = None,
+    history: pd.DataFrame | None = None,
 ) -> Roster:
     """Roster named staff over ``days`` days from ``start_date`` with CP-SAT.
 
@@ -809,6 +851,12 @@ def build_roster(
     hint
         A previous roster's assignments (``staff_id, date, shift, unit[, skill]``) to start the
         search from (otherwise a greedy roster that keeps every hard rule).
+    history
+        Shifts worked before ``start_date`` (``staff_id, date, shift[, name, unit, start, end]``, e.g. the
+        previous roster's ``roster.csv``): rest and forbidden successions across day 1 are hard, and
+        runs of working days, days off, one shift and nights continue from it (a run of 5 working days
+        ending the day before makes a sixth cost under ``max: 5``). Days from its earliest date up to
+        ``start_date`` without a row for a member count as days off.
     decompose
         Solve team by team (staff by home unit, each with its unit's cover), then the float
         pool on the cover left short, sharing the time limit by size. Default: above
@@ -830,7 +878,8 @@ def build_roster(
         ``rules.cover.min_hard`` and a minimum cover that cannot be met (with the reasons),
         or no roster found within the time limit.
     """
-    table, clocks, req, lv, rq, notes = _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests)
+    table, clocks, req, lv, rq, hist, notes = _prepare(staff, requirements, rules, shifts, start_date, days, leave,
+                                                       requests, history)
     dates = [start_date + dt.timedelta(days=i) for i in range(days)]
     off = leave_days(lv, dates)
     notes += _cover_notes(table, req, off, dates)
@@ -852,7 +901,7 @@ def build_roster(
             sub_req = _residual(sub_req, rows_so_far, dates)
         ids = {m.staff_id for m in members}
         return _build_part(StaffTable(members), clocks, sub_req, rules, dates, off, rq[rq["staff_id"].isin(ids)],
-                           part_hint(members))
+                           part_hint(members), hist)  # the whole history: one window for every part
 
     # Build the teams' models first so the solving time is shared by size over what is left.
     models = [build(members, units) for members, units, residual in parts if not residual]
@@ -898,7 +947,8 @@ def build_roster(
     assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).astype({"start": object, "end": object})
     assignments = assignments.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)
 
-    check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq)
+    check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq,
+                         history=hist)
     if check.hard:
         log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
     if abs(check.penalty - objective) > 1e-6:
@@ -918,4 +968,5 @@ def build_roster(
         start_date=start_date,
         days=days,
         leave=lv,
+        history=hist,
     )

@@ -69,7 +69,10 @@ class RunRule(_Rules):
     ``max`` M: every window of M+1 consecutive days that are all in the run is one
     violation (a run of L > M days gives L - M). ``min`` m: a run of l < m days with a
     day outside the run on both sides *inside the horizon* costs m - l (runs touching the
-    first or last day are not judged: their other end is outside the roster).
+    first or last day are not judged: their other end is outside the roster). With a history
+    of the days before the roster, the run continues from it: a window over ``max`` that reaches
+    a roster day counts, and a short run closed by a roster day is judged from its first day in
+    the history (runs wholly in the history are the past and cost nothing).
     """
 
     min: int | None = Field(None, ge=1, le=28)

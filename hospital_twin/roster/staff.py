@@ -33,6 +33,9 @@ __all__ = [
     "validate_leave",
     "validate_requests",
     "validate_requirements",
+    "validate_history",
+    "HistoryRow",
+    "HISTORY_COLUMNS",
     "DEFAULT_TIME_ZONE",
     "STAFF_COLUMNS",
     "LEAVE_COLUMNS",
@@ -46,6 +49,8 @@ STAFF_COLUMNS = ["staff_id", "name", "grade", "skills", "home_unit", "float_pool
 LEAVE_COLUMNS = ["staff_id", "from", "to", "kind"]
 REQUEST_COLUMNS = ["staff_id", "date", "shift", "wish", "weight"]
 REQUIREMENT_COLUMNS = ["date", "unit", "shift", "skill", "min", "target"]
+HISTORY_COLUMNS = ["staff_id", "name", "date", "shift", "unit", "start", "end"]
+"""What each person worked before the roster's first day: the columns of a roster's own ``roster.csv``."""
 ANY_SKILL = "any"
 
 
@@ -315,6 +320,56 @@ class RequirementRow(_Row):
         return self
 
 
+class HistoryRow(_Row):
+    """A shift worked before the roster's first day (one row of a previous ``roster.csv``).
+
+    ``name``, ``unit``, ``start`` and ``end`` are optional; ``start`` and ``end``, when given,
+    are ISO 8601 times and must agree with the shift's date and clock times.
+    """
+
+    staff_id: str = Field(min_length=1)
+    name: str = ""
+    date: dt.date
+    shift: str = Field(min_length=1)
+    unit: str = ""
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+    @field_validator("staff_id", "name", "shift", "unit", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        if _blank(v):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return str(v).strip()
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> dt.date:
+        return _as_date(v)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time(cls, v: Any) -> Any:
+        if _blank(v):
+            return None
+        if isinstance(v, str):
+            try:
+                return dt.datetime.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"an ISO 8601 time such as 2025-01-05T21:30:00+00:00 is expected (got {v!r})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> HistoryRow:
+        if self.start is not None and self.start.date() != self.date:
+            raise ValueError(f"start {self.start.isoformat()} is not on the row's date {self.date}")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+
 # --------------------------------------------------------------------------- validation
 def _records(data: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(data, pd.DataFrame):
@@ -467,3 +522,43 @@ def validate_requirements(data: pd.DataFrame | Iterable[Mapping[str, Any]], shif
     if problems:
         raise RosterInputError(problems)
     return pd.DataFrame([r.model_dump() for r in rows], columns=REQUIREMENT_COLUMNS)
+
+
+def validate_history(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, shifts: Mapping[str, Any] | Iterable[str]
+                     | None = None, *, start_date: dt.date | None = None, table: str = "history") -> pd.DataFrame:
+    """Validate shifts worked before the roster (``staff_id, date, shift[, name, unit, start, end]``).
+
+    Every date must be before ``start_date``, a person works one shift a day, and the shift
+    must be known; with clock times (``shifts``: name -> object with ``start``, ``HH:MM``) a
+    given ``start`` must show that clock time. Staff not in the staff table are not an error
+    here (a previous roster may name people who have left); :func:`build_roster` notes them.
+    Returns ``staff_id, date, shift, unit`` sorted by staff and date.
+    """
+    cols = ["staff_id", "date", "shift", "unit"]
+    if data is None:
+        return pd.DataFrame(columns=cols)
+    rows, index, problems = _validated(table, HistoryRow, _records(data), HISTORY_COLUMNS)
+    known = None if shifts is None else (dict(shifts) if isinstance(shifts, Mapping) else dict.fromkeys(shifts))
+    seen: dict[tuple[str, dt.date], int] = {}
+    for i, r in zip(index, rows, strict=True):
+        if known is not None and r.shift not in known:
+            problems.append(Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+        elif known is not None and r.start is not None and getattr(known[r.shift], "start", None) is not None:
+            clock = known[r.shift].start
+            if r.start.strftime("%H:%M") != clock:
+                problems.append(Problem(table, i, "start", f"{r.start.isoformat()} does not start at {clock}, the "
+                                                           f"clock time of shift '{r.shift}'"))
+        if start_date is not None and r.date >= start_date:
+            problems.append(Problem(table, i, "date", f"{r.date} is not before the roster's first day {start_date}: "
+                                                      "history is what was worked before it"))
+        key = (r.staff_id, r.date)
+        if key in seen:
+            problems.append(Problem(table, i, "date", f"{r.staff_id} has two shifts on {r.date} "
+                                                      f"(first in row {seen[key] + 1})"))
+        else:
+            seen[key] = i
+    if problems:
+        raise RosterInputError(problems)
+    out = pd.DataFrame([{"staff_id": r.staff_id, "date": r.date, "shift": r.shift, "unit": r.unit} for r in rows],
+                       columns=cols)
+    return out.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)

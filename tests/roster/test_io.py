@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hospital_twin.roster.io import (
     RosterFileError,
+    read_history,
     read_leave,
     read_requests,
     read_requirements,
@@ -183,3 +185,61 @@ def test_io_cli_without_shift_times_exits_2(tmp_path, capsys):
                  "--out", str(tmp_path / "o")])
     assert code == 2
     assert "no shift clock times" in capsys.readouterr().err
+
+
+SHIFT_TIMES = {"day": ("07:30", "20:00"), "night": ("20:00", "07:30")}
+
+
+def test_io_history_bad_rows_name_file_line_and_field(tmp_path):
+    """A history row on the first day, an unknown shift, a start at the wrong clock time: file, line and field each."""
+    p = write(tmp_path, "history.csv", "staff_id,name,date,shift,unit,start,end\n"
+                                        "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,2025-01-06T07:30:00+00:00\n"
+                                        "A1,Ann,2025-01-06,day,MED,,\n"
+                                        "A2,Bob,2025-01-05,twilight,MED,,\n"
+                                        "A3,Cy,2025-01-05,day,MED,2025-01-05T08:00:00+00:00,\n"
+                                        "A4,Di,2025-01-0x,day,MED,,\n")
+    with pytest.raises(RosterFileError) as err:
+        read_history(p, SHIFT_TIMES, dt.date(2025, 1, 6))
+    assert issues(err) == [("history.csv", 6, "date"), ("history.csv", 3, "date"), ("history.csv", 4, "shift"),
+                           ("history.csv", 5, "start")]
+    assert "history.csv:4: shift: unknown shift 'twilight'" in str(err.value)
+    assert isinstance(err.value, ScenarioError)
+
+
+def test_io_history_reads_a_previous_roster_csv_export(tmp_path):
+    """Week 1's roster.csv, read back as week 2's history, gives every worked shift; a nurse on nights in week 1's last
+    day cannot start week 2 with a day shift."""
+    from hospital_twin.roster.export import write_roster_csv
+    from hospital_twin.roster.model import build_roster
+
+    staff = read_staff(write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n"))
+    mon = dt.date(2025, 1, 6)
+    week1 = build_roster(staff, pd.DataFrame([dict(date=mon + dt.timedelta(days=6), unit="MED", shift="night", skill="RN",
+                                                   min=1, target=1)]), RosterRules(), start_date=mon, days=7,
+                         shifts=SHIFT_TIMES, time_limit_s=5, workers=1)
+    write_roster_csv(week1, tmp_path / "roster.csv")
+    hist = read_history(tmp_path / "roster.csv", SHIFT_TIMES, mon + dt.timedelta(days=7))
+    assert hist[["staff_id", "date", "shift"]].values.tolist() == [["A1", mon + dt.timedelta(days=6), "night"]]
+    day_after = pd.DataFrame([dict(date=mon + dt.timedelta(days=7), unit="MED", shift="day", skill="RN", min=1, target=1)])
+    week2 = build_roster(staff, day_after, RosterRules(), start_date=mon + dt.timedelta(days=7), days=1,
+                         shifts=SHIFT_TIMES, time_limit_s=5, workers=1, history=hist)
+    assert len(week2.assignments) == 0 and week2.cover["shortfall_min"].sum() == 1
+
+
+def test_io_cli_roster_build_with_history(tmp_path, capsys):
+    """``roster build --history`` takes a previous roster.csv; a bad history file exits 2 naming file, line and field."""
+    staff = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n")
+    req = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,1,1\n")
+    hist = write(tmp_path, "history.csv", "staff_id,name,date,shift,unit,start,end\n"
+                                           "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,"
+                                           "2025-01-06T07:30:00+00:00\n")
+    args = ["roster", "build", "--staff", str(staff), "--requirements", str(req), "--shifts-from",
+            str(REPO / "scenarios" / "baseline.yaml"), "--start", "2025-01-06", "--weeks", "1", "--time-limit", "3"]
+    assert _cli([*args, "--history", str(hist), "--out", str(tmp_path / "o")]) == 0
+    cover = pd.read_csv(tmp_path / "o" / "cover.csv")
+    assert cover["shortfall_min"].sum() == 1  # the night before leaves no rest for Monday's day shift
+    capsys.readouterr()
+    bad = write(tmp_path, "bad.csv", "staff_id,date,shift\nA1,2025-01-05,night\nA1,2025-01-04,dya\n")
+    assert _cli([*args, "--history", str(bad), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv:3: shift: unknown shift 'dya'" in err and "Traceback" not in err

@@ -326,3 +326,100 @@ def test_model_previous_roster_as_hint_is_never_made_worse():
     first = solve(staff, req, RosterRules(), 14, time_limit_s=2)
     again = solve(staff, req, RosterRules(), 14, time_limit_s=0.01, hint=first.assignments)
     assert again.objective <= first.objective + 1e-9
+
+
+# --------------------------------------------------------------------------- history before day 1
+def history_frame(rows: list[tuple[str, int, str]]) -> pd.DataFrame:
+    """(staff_id, day offset before MON (-1 = the Sunday before), shift) -> history rows."""
+    return pd.DataFrame([dict(staff_id=s, date=MON + dt.timedelta(days=d), shift=k) for s, d, k in rows])
+
+
+def test_model_history_night_before_day_one_forbids_an_early_on_day_one():
+    """A night ending 07:30 on day 1 leaves no rest for that day's early (07:00) or late (14:00): min cover goes short."""
+    req = req_frame([(0, "W", "early", 1, 1), (0, "W", "late", 1, 1)])
+    hist = history_frame([("S0", -1, "night")])
+    roster = solve(staff_frame(1), req, cover_only(), 1, history=hist)
+    assert len(roster.assignments) == 0
+    assert roster.cover["shortfall_min"].sum() == 2
+    without = solve(staff_frame(1), req, cover_only(), 1)
+    assert len(without.assignments) == 1
+    # two days back: a late on the Saturday leaves > 11 h before Monday's early, so nothing is forbidden
+    two_back = solve(staff_frame(1), req, cover_only(), 1, history=history_frame([("S0", -2, "late")]))
+    assert len(two_back.assignments) == 1
+    # the checker charges the same succession as a hard breach
+    early = pd.DataFrame([dict(staff_id="S0", date=MON, shift="early", unit="W", skill="RN")])
+    check = check_roster(early, validate_staff(staff_frame(1)), req, cover_only(), shift_clocks(SHIFTS), start_date=MON,
+                         days=1, history=hist)
+    assert check.hard == ["S0: night on 2025-01-05 then early on 2025-01-06 (less than 11 h rest or a forbidden succession)"]
+
+
+def test_model_history_forbidden_succession_across_day_one():
+    """A listed forbidden succession (late -> early is fine by the clock at 9 h rest) also holds across day 1."""
+    req = req_frame([(0, "W", "early", 1, 1)])
+    rules = cover_only(rest={"min_rest_h": 9, "forbidden_successions": [["late", "early"]]})
+    assert len(solve(staff_frame(1), req, rules, 1, history=history_frame([("S0", -1, "late")])).assignments) == 0
+    assert len(solve(staff_frame(1), req, cover_only(rest={"min_rest_h": 9}), 1,
+                     history=history_frame([("S0", -1, "late")])).assignments) == 1
+
+
+def test_model_history_run_of_five_makes_day_one_cost():
+    """Five days worked before day 1 with max 5 in a row: working day 1 costs one window (10), as the checker says."""
+    req = req_frame([(0, "W", "early", 1, 1)])
+    rules = cover_only(work_days=RunRule(max=5, weight=10))
+    hist = history_frame([("S0", d, "early") for d in range(-5, 0)])
+    roster = solve(staff_frame(1), req, rules, 1, history=hist)
+    assert len(roster.assignments) == 1 and roster.objective == pytest.approx(10)
+    assert roster.violations["rule"].tolist() == ["max_work_days"]
+    assert solve(staff_frame(1), req, rules, 1).objective == 0
+    # four days before: the run of 5 is allowed
+    assert solve(staff_frame(1), req, rules, 1, history=hist.iloc[1:]).objective == 0
+
+
+def test_model_history_short_runs_closed_on_day_one_are_judged():
+    """One day off (day -1) after work, then work on day 1: a 1-day off run (min 2) costs 10; it is closed by the roster."""
+    req = req_frame([(0, "W", "early", 1, 1)])
+    rules = cover_only(days_off=RunRule(min=2, weight=10), cover={"target_weight": 0, "min_weight": 100})
+    hist = history_frame([("S0", -3, "early"), ("S0", -2, "early")])
+    roster = solve(staff_frame(1), req, rules, 2, history=hist)
+    # day 1 worked (cover) then day 2 free: the 1-day off run on day -1 costs 10; min cover would cost 100
+    assert roster.objective == pytest.approx(10) and roster.violations["rule"].tolist() == ["min_days_off"]
+
+
+def test_model_checker_equals_objective_with_history():
+    """Rich instance with a week of history for every member: no hard breach, checker total == objective."""
+    staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5", skills="RN",
+                               home_unit="AB"[i % 2], float_pool=i == 0, contract_hours_per_week=[37.5, 30][i % 2])
+                          for i in range(8)])
+    req = req_frame([(d, u, k, 1, 2) for d in range(14) for k in SHIFTS for u in "AB"])
+    pattern = ["early", "early", "late", None, "night", "night", "night"]
+    hist = history_frame([(f"S{i:02d}", d, pattern[(i + d) % 7]) for i in range(8) for d in range(-7, 0)
+                          if pattern[(i + d) % 7] is not None])
+    rules = RosterRules(shift_runs={"late": RunRule(min=2, max=3, weight=7)})
+    roster = solve(staff, req, rules, 14, history=hist, time_limit_s=3, workers=2)
+    assert roster.status in ("OPTIMAL", "FEASIBLE")
+    check = check_roster(roster.assignments, validate_staff(staff), roster.cover[["date", "unit", "shift", "skill", "min",
+                         "target"]], rules, shift_clocks(SHIFTS), start_date=MON, days=14, history=hist)
+    assert check.hard == [] and check.penalty == pytest.approx(roster.objective)
+    without = check_roster(roster.assignments, validate_staff(staff), roster.cover[["date", "unit", "shift", "skill",
+                           "min", "target"]], rules, shift_clocks(SHIFTS), start_date=MON, days=14)
+    assert without.penalty != pytest.approx(check.penalty)  # the history changed what the roster is charged
+    decomposed = solve(staff, req, rules, 14, history=hist, time_limit_s=3, workers=2, decompose=True)
+    assert decomposed.hard_breaches == []
+
+
+def test_model_history_rows_are_checked():
+    """History on or after day 1, an unknown shift and two shifts a day are errors; unknown staff are noted."""
+    with pytest.raises(RosterInputError) as err:
+        solve(staff_frame(1), req_frame([(0, "W", "early", 1, 1)]), cover_only(), 1,
+              history=pd.DataFrame([dict(staff_id="S0", date=MON, shift="early"),
+                                    dict(staff_id="S0", date=MON - dt.timedelta(days=1), shift="twilight"),
+                                    dict(staff_id="S0", date=MON - dt.timedelta(days=2), shift="early"),
+                                    dict(staff_id="S0", date=MON - dt.timedelta(days=2), shift="late")]))
+    text = str(err.value)
+    assert "history row 1: date: 2025-01-06 is not before the roster's first day" in text
+    assert "history row 2: shift: unknown shift 'twilight'" in text
+    assert "history row 4: date: S0 has two shifts on 2025-01-04 (first in row 3)" in text
+    roster = solve(staff_frame(1), req_frame([(0, "W", "early", 1, 1)]), cover_only(), 1,
+                   history=history_frame([("X9", -1, "night")]))
+    assert any("1 history rows of staff not in the staff table were not used (X9)" in n for n in roster.notes)
+    assert len(roster.assignments) == 1
