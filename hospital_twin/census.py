@@ -47,6 +47,7 @@ __all__ = [
     "census_at",
     "census_counts",
     "read_census",
+    "read_requests",
     "validate_census",
 ]
 
@@ -495,3 +496,44 @@ def read_census(path: str | Path, scenario: Scenario | None = None, now=None) ->
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise CensusError([Issue(str(path), None, "", f"cannot read the census snapshot: {exc}")]) from None
     return validate_census(df, scenario, now, source=str(path))
+
+
+def read_requests(path: str | Path) -> pd.DataFrame:
+    """Read an unmet-requests table (``requests.*`` of a results folder) for ``census_at(requests=)``.
+
+    Needs ``patient_id, unit, ready_at``; ``withdrawn_at`` and ``from_unit`` are optional.
+    Every row with a missing id or unit, or a time that is not ISO 8601, is reported with its
+    line and field (:class:`CensusError`); nothing is dropped silently.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise CensusError([Issue(str(path), None, "", "no such file")]) from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CensusError([Issue(str(path), None, "", f"cannot read the requests table: {exc}")]) from None
+    need = ["patient_id", "unit", "ready_at"]
+    issues = [Issue(str(path), 1, c, f"missing column (a requests table needs {', '.join(need)})")
+              for c in need if c not in df.columns]
+    if issues:
+        raise CensusError(issues)
+    df = df.reset_index(drop=True)
+    line = np.arange(len(df)) + 2
+    for c in ("patient_id", "unit"):
+        blank = (df[c].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
+        issues += [Issue(str(path), int(ln), c, f"missing {c}") for ln in line[blank]]
+    for c, required in (("ready_at", True), ("withdrawn_at", False)):
+        if c not in df.columns:
+            continue
+        parsed, bad = _parse_times(df[c])
+        if required:
+            bad = bad | parsed.isna().to_numpy()
+        issues += [Issue(str(path), int(ln), c, f"not an ISO 8601 timestamp: '{df[c].iloc[i]}'")
+                   for i, ln in zip(np.flatnonzero(bad), line[bad], strict=True)]
+        df[c] = parsed
+    if issues:
+        raise CensusError(issues)
+    return df

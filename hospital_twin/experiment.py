@@ -35,6 +35,8 @@ class RepResult:
     kpis: pd.DataFrame
     census: pd.DataFrame | None
     adt_log: pd.DataFrame | None
+    requests: pd.DataFrame | None = None
+    """Requests that never got a bed (:func:`hospital_twin.results.unmet_requests`), kept with the log."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class RunResult:
     census: pd.DataFrame | None
     adt_log: pd.DataFrame | None
     provenance: dict = field(default_factory=dict)
+    requests: pd.DataFrame | None = None
+    """Requests that never got a bed, all replications (with ``adt_log``; ``requests.*`` in the results folder)."""
 
     @property
     def name(self) -> str:
@@ -107,6 +111,7 @@ def run_replication(
         kpis=kpis,
         census=results.census(out, totals=totals) if keep_census else None,
         adt_log=log,
+        requests=results.unmet_requests(out) if keep_log else None,
     )
 
 
@@ -242,6 +247,7 @@ def run_scenario(
         census=_concat([r.census for r in reps]),
         adt_log=_concat([r.adt_log for r in reps]),
         provenance=provenance,
+        requests=_concat([r.requests for r in reps]),
     )
 
 

@@ -49,7 +49,8 @@ def write_results(
     comparison: pd.DataFrame | None = None,
     extra_json: dict | None = None,
 ) -> Path:
-    """Write ``summary.csv``, ``kpis.csv``, ``census.*``, ``adt_log.*``, the scenario(s) and ``run.json``.
+    """Write ``summary.csv``, ``kpis.csv``, ``census.*``, ``adt_log.*`` (with ``requests.*``: the requests
+    for a bed that never got one, which a one-row-per-stay log cannot show), the scenario(s) and ``run.json``.
 
     Several results (a comparison) share one folder: their tables are stacked with a
     ``scenario`` column, each scenario's YAML is kept as ``scenario-<k>.yaml``, and
@@ -69,6 +70,7 @@ def write_results(
             files += ["comparison.csv", "ranking.csv"]
         censuses = []
         logs = []
+        requests = []
         for r in results:
             if r.census is not None:
                 census = r.census.copy()
@@ -80,10 +82,14 @@ def write_results(
                 if len(results) > 1:
                     log = log.assign(scenario=r.name)
                 logs.append(log)
+                if r.requests is not None:
+                    requests.append(r.requests.assign(scenario=r.name) if len(results) > 1 else r.requests)
         if censuses:
             files.append(_write_table(pd.concat(censuses, ignore_index=True), tmp / "census", fmt).name)
         if logs:
             files.append(_write_table(pd.concat(logs, ignore_index=True), tmp / "adt_log", fmt).name)
+        if requests:
+            files.append(_write_table(pd.concat(requests, ignore_index=True), tmp / "requests", fmt).name)
         for k, r in enumerate(results):
             name = "scenario.yaml" if len(results) == 1 else f"scenario-{k}.yaml"
             (tmp / name).write_text(dump_scenario(r.scenario), encoding="utf-8")

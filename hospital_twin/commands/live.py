@@ -146,6 +146,9 @@ def census(
     out: Annotated[Path | None, typer.Option(help="Write the snapshot to this file (default: print only).")] = None,
     waiting: Annotated[bool, typer.Option(
         "--waiting/--no-waiting", help="Include patients waiting for their first bed (rows without unit_start).")] = True,
+    requests: Annotated[Path | None, typer.Option(
+        help="Requests for a bed that never got one (requests.* of a run; found next to adt_log.* by default): "
+             "adds the patients waiting at --at who were later cancelled or never placed.")] = None,
 ) -> None:
     """Take the census snapshot at a time from an event log: who is in which bed, since when.
 
@@ -155,7 +158,7 @@ def census(
     has what they need. It is what `forecast --census` reads.
     """
     from hospital_twin.calibration.adt import LogError, read_adt
-    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, census_at
+    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, CensusError, census_at, read_requests
 
     if table_format not in ("csv", "parquet"):
         raise InputError(f"--format: expected csv or parquet, got '{table_format}'")
@@ -181,7 +184,23 @@ def census(
     if lo is not None and (when < lo or when > hi):
         err_console.print(f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
                           f"({lo.isoformat()} to {hi.isoformat()})")
-    snap = census_at(stays, when, waiting=waiting)
+    if requests is None and log.name.lower().startswith("adt_log."):
+        sibling = log.with_name("requests" + log.name[len("adt_log"):])
+        if sibling.is_file():
+            requests = sibling
+            err_console.print(f"note: waiting patients also from {sibling} (requests that never got a bed)",
+                              soft_wrap=True)
+    req = None
+    if requests is not None and waiting:
+        try:
+            req = read_requests(requests)
+        except CensusError as exc:
+            raise InputError(str(exc)) from None
+        if "scenario" in req.columns and scenario is not None:
+            req = req[req["scenario"].astype("string") == scenario]
+        if "rep" in req.columns and "rep" in stays.columns:
+            req = req[req["rep"].astype("string").isin(stays["rep"].astype("string").unique())]
+    snap = census_at(stays, when, waiting=waiting, requests=req)
     in_bed = snap[snap["unit_start"].notna()]
     t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {log.name}", title_justify="left")
     for col, right in (("unit", False), ("patients", True), ("median stay so far (h)", True),
