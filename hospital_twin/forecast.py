@@ -135,8 +135,13 @@ def forecast_scenario(scenario: Scenario, now, hours: int) -> Scenario:
     )
 
 
-def class_mix(scenario: Scenario) -> dict[str, dict[str, float]]:
+def class_mix(scenario: Scenario, *, waiting: bool = False) -> dict[str, dict[str, float]]:
     """Expected share of each patient class among the patients in each unit, in steady state.
+
+    With ``waiting=True``: the shares among the requests from outside the hospital (external
+    arrivals and planned admissions at their mean daily rates), the right prior for a patient
+    waiting outside for a bed, whose class does not weigh by its length of stay; a unit with
+    no requests from outside falls back to the census shares.
 
     From the traffic equations per class (external arrivals at their mean daily rate,
     electives at their weekly average, route probabilities) the arrival rate of class
@@ -171,6 +176,23 @@ def class_mix(scenario: Scenario) -> dict[str, dict[str, float]]:
             if ed is not None:
                 mean += ed.assessment.to_distribution().mean_h
             load[ci, idx[u]] = max(lam[idx[u]], 0.0) * mean
+    if waiting:
+        ext_all = np.zeros((len(classes), n))
+        for ci, c in enumerate(classes):
+            for a in scenario.arrivals:
+                ext_all[ci, idx[a.unit]] += a.per_day * a.classes().get(c, 0.0)
+            for e in scenario.electives:
+                if e.patient_class == c:
+                    ext_all[ci, idx[e.unit]] += sum(e.per_weekday) / 7.0
+        census_mix = class_mix(scenario)
+        out_w: dict[str, dict[str, float]] = {}
+        for u in units:
+            col = ext_all[:, idx[u]]
+            ok = np.array([scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None for c in classes])
+            col = np.where(ok, col, 0.0)
+            out_w[u] = ({c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0}
+                        if col.sum() > 0 else census_mix[u])
+        return out_w
     out: dict[str, dict[str, float]] = {}
     for u in units:
         col = load[:, idx[u]]
@@ -293,15 +315,19 @@ def _capacity_table(scenario: Scenario, now: pd.Timestamp, hours: int) -> np.nda
 
 
 # --------------------------------------------------------------------------- one replication
-def _resolve_classes(rows: np.ndarray, unit_names: list[str], mix_cum: dict[int, tuple[np.ndarray, np.ndarray]],
-                     seed: int, rep: int) -> np.ndarray:
-    """Class index of every initial patient; unknown ones drawn from the unit's class mix (own stream per unit)."""
-    pclass = rows[:, 2].astype(np.int64).copy()
-    for ui in np.unique(rows[pclass < 0, 0].astype(np.int64)):
-        sel = np.flatnonzero((rows[:, 0] == ui) & (pclass < 0))
-        u = _rng.stream(seed, rep, "initial_census", f"class:{unit_names[ui]}").random(len(sel))
-        cum, cls = mix_cum[int(ui)]
-        pclass[sel] = cls[np.minimum(np.searchsorted(cum, u, side="right"), len(cls) - 1)]
+def _resolve_classes(rows: np.ndarray, unit_names: list[str],
+                     mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]], seed: int, rep: int) -> np.ndarray:
+    """Class index of every initial patient; unknown ones drawn from the unit's class mix (own stream per unit):
+    the census mix for a patient in a bed, the mix of requests from outside for one waiting for a bed."""
+    pclass = rows[:, _R_CLASS].astype(np.int64).copy()
+    waiting = rows[:, _R_WAITING] > 0
+    for w in (False, True):
+        for ui in np.unique(rows[(pclass < 0) & (waiting == w), _R_UNIT].astype(np.int64)):
+            sel = np.flatnonzero((rows[:, _R_UNIT] == ui) & (pclass < 0) & (waiting == w))
+            name = f"class:{unit_names[ui]}" + ("/waiting" if w else "")
+            u = _rng.stream(seed, rep, "initial_census", name).random(len(sel))
+            cum, cls = mix_cum[(int(ui), w)]
+            pclass[sel] = cls[np.minimum(np.searchsorted(cum, u, side="right"), len(cls) - 1)]
     return pclass
 
 
@@ -339,7 +365,7 @@ def _route_targets(scenario: Scenario) -> set[tuple[int, int, int]]:
 
 
 def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
-                 mix_cum: dict[int, tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool,
+                 mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool,
                  targets: set[tuple[int, int, int]] | None = None) -> dict:
     """One warm-started replication, reduced to hourly arrays (small enough to send between processes)."""
     unit_names = list(scenario.units)
@@ -489,13 +515,15 @@ def forecast(
     sc = forecast_scenario(scenario, now, hours)
     units = list(sc.units)
     classes = sc.class_names()
-    mix = class_mix(sc)
-    mix_cum = {}
-    for ui, u in enumerate(units):
-        shares = mix.get(u) or {}
-        if shares:
-            p = np.array(list(shares.values()))
-            mix_cum[ui] = (np.cumsum(p) / p.sum(), np.array([classes.index(c) for c in shares], dtype=np.int64))
+    mix_cum = {}  # (unit index, waiting) -> cumulative shares and class indices, for classes not known
+    for w in (False, True):
+        mix = class_mix(sc, waiting=w)
+        for ui, u in enumerate(units):
+            shares = mix.get(u) or {}
+            if shares:
+                p = np.array(list(shares.values()))
+                mix_cum[(ui, w)] = (np.cumsum(p) / p.sum(),
+                                    np.array([classes.index(c) for c in shares], dtype=np.int64))
     arr = rows[_ROW_COLUMNS].to_numpy(dtype=float)
     targets = _route_targets(sc)
     started = dt.datetime.now(dt.UTC)

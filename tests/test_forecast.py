@@ -391,6 +391,36 @@ def test_class_mix_is_proportional_to_offered_load():
     assert mix["long"] == pytest.approx(2 / 3) and mix["short"] == pytest.approx(1 / 3)
 
 
+def test_a_waiting_patient_of_unknown_class_is_drawn_from_the_requests_not_the_census():
+    """In a bed, classes weigh by stay (long 2/3); waiting outside they weigh by arrivals (short 2/3, planned 1/3)."""
+    from hospital_twin.forecast import _ROW_COLUMNS, _resolve_classes
+
+    s = scenario(
+        units={"WARD": {"beds": 20, "when_full": "queue"}},
+        arrivals=[{"name": "a", "unit": "WARD", "per_day": 3.0, "class_mix": {"short": 2 / 3, "long": 1 / 3}}],
+        electives=[{"name": "list", "unit": "WARD", "per_weekday": [3.5] * 7, "hour": 8, "patient_class": "short"}],
+        length_of_stay={"WARD": {"distribution": "exponential", "mean_hours": 10}},
+        patient_classes={"short": {},
+                         "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}}},
+    )
+    waiting = class_mix(s, waiting=True)["WARD"]
+    assert waiting["short"] == pytest.approx(5.5 / 6.5) and waiting["long"] == pytest.approx(1 / 6.5)
+    census_mix = class_mix(s)["WARD"]
+    assert census_mix["long"] == pytest.approx(40 / (40 + 55))
+    classes = s.class_names()
+    cum = {}
+    for w, mix in ((False, census_mix), (True, waiting)):
+        p = np.array(list(mix.values()))
+        cum[(0, w)] = (np.cumsum(p) / p.sum(), np.array([classes.index(c) for c in mix]))
+    rows = np.zeros((4000, len(_ROW_COLUMNS)))
+    rows[:, 2] = -1
+    rows[2000:, 4] = 1  # the second half waits outside
+    drawn = _resolve_classes(rows, ["WARD"], cum, seed(2), 0)
+    long = classes.index("long")
+    for part, share in ((drawn[:2000], census_mix["long"]), (drawn[2000:], waiting["long"])):
+        assert abs((part == long).mean() - share) < 4 * math.sqrt(share * (1 - share) / 2000)
+
+
 # --------------------------------------------------------------------------- the queue and known destinations
 def test_waiting_patients_join_the_queue_longest_wait_first():
     """Snapshot patients waiting for a bed queue at time 0 in order of their wait and enter as beds free."""
