@@ -55,7 +55,10 @@ if src == "From the last simulation run":
     hour = st.slider("at hour", min_value=0, max_value=23, value=8, key="fc_hour", format="%d:00")
     now = (lo.normalize() + pd.Timedelta(days=day, hours=hour)).floor("h")
     now = min(max(now, lo.ceil("h")), hi.floor("h"))
-    snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
+    # with the requests that never got a bed, the queue is the one seen at that time (results cached
+    # before the table existed have none)
+    snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()),
+                         requests=getattr(result, "requests", None))
     st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
                f"of the last run: {_who(snapshot)}.")
 elif src == "From an ADT log (upload)":
