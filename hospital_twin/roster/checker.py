@@ -23,9 +23,10 @@ from hospital_twin.roster.rules import (
     RosterRules,
     RunRule,
     ShiftClock,
-    conflicting_successions,
+    dated_conflicts,
     fairness_team as _team,
     night_shift_names,
+    shift_minutes,
 )
 from hospital_twin.roster.staff import ANY_SKILL, StaffTable
 
@@ -205,15 +206,19 @@ def check_roster(
         if unit != m.home_unit and not m.float_pool:
             hard.append(f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, and is not in the float pool")
 
-    conflicts = conflicting_successions(clocks, rules)
+    conflicts_by_zone: dict[str, set] = {}
     for sid, row in grid.items():
+        tz = staff.by_id[sid].time_zone
+        if tz not in conflicts_by_zone:  # rest by the real times in the member's zone (summer time included)
+            conflicts_by_zone[tz] = dated_conflicts(start_date, -2, days, clocks, rules, tz)
+        conflicts = conflicts_by_zone[tz]
         full = past[sid] + row  # history days, then the roster's
         for i, k in enumerate(full):
             if k is None:
                 continue
             for gap in (1, 2):
                 j = i + gap
-                if H <= j < H + days and full[j] is not None and (k, gap, full[j]) in conflicts:
+                if H <= j < H + days and full[j] is not None and (i - H, k, gap, full[j]) in conflicts:
                     hard.append(f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
                                 f"(less than {rules.rest.min_rest_h:g} h rest or a forbidden succession)")
         m = staff.by_id[sid]
@@ -264,7 +269,7 @@ def check_roster(
         sid = m.staff_id
         row = grid[sid]
         works = [k is not None for k in row]
-        rostered_min = sum(clocks[k].length_min for k in row if k is not None)
+        rostered_min = sum(shift_minutes(dates[i], clocks[k], m.time_zone) for i, k in enumerate(row) if k is not None)
         available = days - len(off.get(sid, ()))
         expected_min = round(m.contract_hours_per_week * 60 * available / 7)
         tol_min = round(c.tolerance_h * 60)

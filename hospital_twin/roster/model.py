@@ -4,7 +4,8 @@ One Boolean per (member, day, shift, unit, skill) where the member may work that
 the unit is their home unit (any unit for the float pool), they hold the skill (or the
 cover asks for ``any``), they are not on leave, and some cover requirement exists for that
 unit and shift on that day. Hard rules: at most one shift a day, rest between shifts and
-forbidden successions (from the shifts' clock times, including night to early), a cap on
+forbidden successions (from the shifts' real times in each member's time zone, including
+night to early and a change of summer time in between), a cap on
 nights per 4 weeks where the staff file gives one, and, if ``rules.cover.min_hard``, the
 minimum cover (otherwise a very expensive soft rule, so planners always get a roster and a
 list of shortfalls with reasons).
@@ -30,7 +31,6 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from ortools.sat.python import cp_model
@@ -40,11 +40,12 @@ from hospital_twin.roster.rules import (
     SCALE,
     RosterRules,
     RunRule,
-    ShiftClock,
-    conflicting_successions,
+    dated_conflicts,
     fairness_team as _team,
     night_shift_names,
     shift_clocks,
+    shift_minutes,
+    shift_times,
 )
 from hospital_twin.roster.staff import (
     ANY_SKILL,
@@ -107,17 +108,6 @@ class Roster:
     def penalty(self) -> float:
         """Total soft penalty found by the checker (points); equals ``objective``."""
         return float(self.violations["penalty"].sum()) if len(self.violations) else 0.0
-
-
-def shift_times(date: dt.date, clock: ShiftClock, tz: str) -> tuple[dt.datetime, dt.datetime]:
-    """Start and end of a shift starting on ``date`` as timezone-aware datetimes (wall clock in ``tz``)."""
-    zone = ZoneInfo(tz)
-    h, m = divmod(clock.start_min, 60)
-    start = dt.datetime.combine(date, dt.time(h, m), tzinfo=zone)
-    end_day, end_min = divmod(clock.start_min + clock.length_min, 1440)
-    eh, em = divmod(end_min, 60)
-    end = dt.datetime.combine(date + dt.timedelta(days=end_day), dt.time(eh, em), tzinfo=zone)
-    return start, end
 
 
 # --------------------------------------------------------------------------- inputs
@@ -199,6 +189,8 @@ class _Model:
         self.m = cp_model.CpModel()
         self.history = history
         self.H, self.past = history_grid(history, [m.staff_id for m in table], dates[0])
+        self._conflicts: dict[str, set] = {}
+        self._minutes: dict[str, dict[tuple[int, str], int]] = {}
         self.table, self.clocks, self.req, self.rules, self.dates, self.off = table, clocks, req, rules, dates, off
         self.requests = requests
         self.D = len(dates)
@@ -215,6 +207,19 @@ class _Model:
         # so a first roster (the greedy one, or a previous one) becomes a complete solution hint
         self.derived: list[tuple[cp_model.IntVar, object]] = []
         self.values: dict[int, int] = {}
+
+    def conflicts(self, tz: str) -> set[tuple[int, str, int, str]]:
+        """Rest conflicts by day in time zone ``tz`` (:func:`dated_conflicts`), from two history days back."""
+        if tz not in self._conflicts:
+            self._conflicts[tz] = dated_conflicts(self.dates[0], -2, self.D, self.clocks, self.rules, tz)
+        return self._conflicts[tz]
+
+    def minutes(self, tz: str) -> dict[tuple[int, str], int]:
+        """Real length in minutes of each (day, shift) in time zone ``tz``, as the exports' start and end give it."""
+        if tz not in self._minutes:
+            self._minutes[tz] = {(d, k): shift_minutes(self.dates[d], c, tz) for d in range(self.D)
+                                 for k, c in self.clocks.items()}
+        return self._minutes[tz]
 
     def _val(self, lit) -> int:
         i = lit.index
@@ -252,9 +257,9 @@ class _Model:
         for r in self.req.itertuples(index=False):
             cells[(index[r.date], r.unit, r.shift)].add(r.skill)
         units = sorted({u for (_, u, _) in cells})
-        conflicts = conflicting_successions(self.clocks, self.rules)
         for mem in self.table:
             sid = mem.staff_id
+            conflicts = self.conflicts(mem.time_zone)
             my_units = units if mem.float_pool else [mem.home_unit]
             past = self.past[sid]
             for d in range(self.D):
@@ -265,7 +270,7 @@ class _Model:
                         continue
                     # rest and forbidden successions from the shifts worked before day 1 (hard: no variable)
                     if any(d - gap < 0 <= self.H + d - gap and past[self.H + d - gap] is not None
-                           and (past[self.H + d - gap], gap, k) in conflicts for gap in (1, 2)):
+                           and (d - gap, past[self.H + d - gap], gap, k) in conflicts for gap in (1, 2)):
                         continue
                     for u in my_units:
                         wanted = cells.get((d, u, k))
@@ -296,10 +301,10 @@ class _Model:
                 self.wd[(sid, d)] = wd
 
     def add_rest(self) -> None:
-        """No pair of shifts closer than the minimum rest, nor a forbidden succession."""
-        for a, gap, b in conflicting_successions(self.clocks, self.rules):
-            for mem in self.table:
-                for d in range(self.D - gap):
+        """No pair of shifts closer than the minimum rest (real times in the member's zone), nor a forbidden succession."""
+        for mem in self.table:
+            for d, a, gap, b in sorted(self.conflicts(mem.time_zone)):
+                if d >= 0:
                     self.m.add_bool_or([self.w[(mem.staff_id, d, a)].Not(), self.w[(mem.staff_id, d + gap, b)].Not()])
 
     def add_night_caps(self) -> None:
@@ -345,11 +350,12 @@ class _Model:
         for mem in self.table:
             sid = mem.staff_id
             ws = [self.w[(sid, d, k)] for d in range(self.D) for k in self.shifts]
-            lengths = [self.clocks[k].length_min for d in range(self.D) for k in self.shifts]
+            real = self.minutes(mem.time_zone)
+            lengths = [real[(d, k)] for d in range(self.D) for k in self.shifts]
             rostered = cp_model.LinearExpr.weighted_sum(ws, lengths)
             available = self.D - len(self.off.get(sid, ()))
             expected = round(mem.contract_hours_per_week * 60 * available / 7)
-            top = self.D * max(cl.length_min for cl in self.clocks.values()) + expected + tol
+            top = self.D * max(real.values()) + expected + tol
             under = self.m.new_int_var(0, top, f"under[{sid}]")
             over = self.m.new_int_var(0, top, f"over[{sid}]")
             self.m.add_max_equality(under, [expected - tol - rostered, 0])
@@ -540,8 +546,8 @@ def _greedy(model: _Model) -> pd.DataFrame:
     a row, the largest shortfall of hours against contract so far, the home unit, fewest skills.
     """
     rules, D, clocks = model.rules, model.D, model.clocks
-    conflicts = conflicting_successions(clocks, rules)
     index = {d: i for i, d in enumerate(model.dates)}
+    zone = {m.staff_id: m.time_zone for m in model.table}
     cells: dict[tuple[int, str, str, str], list[str]] = defaultdict(list)
     for (sid, d, k, u, s) in model.x:
         cells[(d, u, k, s)].append(sid)
@@ -566,10 +572,11 @@ def _greedy(model: _Model) -> pd.DataFrame:
         row = grid[sid]
         if row[d] is not None:
             return False
+        conflicts = model.conflicts(zone[sid])
         for gap in (1, 2):
-            if d - gap >= 0 and row[d - gap] is not None and (row[d - gap], gap, k) in conflicts:
+            if d - gap >= 0 and row[d - gap] is not None and (d - gap, row[d - gap], gap, k) in conflicts:
                 return False
-            if d + gap < D and row[d + gap] is not None and (k, gap, row[d + gap]) in conflicts:
+            if d + gap < D and row[d + gap] is not None and (d, k, gap, row[d + gap]) in conflicts:
                 return False
         cap = caps[sid]
         if cap is not None and k in model.nights:

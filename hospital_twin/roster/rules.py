@@ -18,9 +18,12 @@ Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Mus
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -38,6 +41,9 @@ __all__ = [
     "shift_clocks",
     "night_shift_names",
     "conflicting_successions",
+    "dated_conflicts",
+    "shift_minutes",
+    "shift_times",
     "fairness_team",
 ]
 
@@ -103,7 +109,9 @@ class CoverRules(_Rules):
 
 
 class RestRules(_Rules):
-    """Hard: ``min_rest_h`` hours from the end of one shift to the start of the next (clock times),
+    """Hard: ``min_rest_h`` hours from the end of one shift to the start of the next (elapsed time
+    between the shifts' real start and end in the member's time zone, so a change of summer time
+    between them counts),
     and no shift ``b`` the day after a shift ``a`` for every ``[a, b]`` in ``forbidden_successions``."""
 
     min_rest_h: float = Field(11.0, ge=0, le=48)
@@ -116,7 +124,9 @@ class ContractRules(_Rules):
     Expected minutes = contract hours per week x 60 x (days not on leave) / 7, rounded to
     the minute (leave is paid at the contracted rate). Each hour under (over) the expected
     hours beyond ``tolerance_h`` costs ``under_weight_per_h`` (``over_weight_per_h``),
-    pro rata by the minute. Shift lengths are their nominal clock lengths.
+    pro rata by the minute. A shift lasts from its start to its end in the member's time zone
+    (:func:`shift_times`, as the exports show it): a night across the end of summer time is an
+    hour longer than its clock times say, one across the start an hour shorter.
     """
 
     tolerance_h: float = Field(8.0, ge=0)
@@ -271,3 +281,60 @@ def fairness_team(member) -> str:
     """The team a member's nights and weekends are compared within: ``"<home unit> <grade>"``."""
     unit = "float pool" if member.float_pool else member.home_unit
     return f"{unit} {member.grade}"
+
+
+# --------------------------------------------------------------------------- dated shifts in a time zone
+def shift_times(date: dt.date, clock: ShiftClock, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of a shift starting on ``date`` as timezone-aware datetimes (wall clock in ``tz``).
+
+    The one clock computation behind the exports, contract hours and rest: subtract them in UTC
+    (:func:`shift_minutes`) for the real length.
+    """
+    zone = ZoneInfo(tz)
+    h, m = divmod(clock.start_min, 60)
+    start = dt.datetime.combine(date, dt.time(h, m), tzinfo=zone)
+    end_day, end_min = divmod(clock.start_min + clock.length_min, 1440)
+    eh, em = divmod(end_min, 60)
+    end = dt.datetime.combine(date + dt.timedelta(days=end_day), dt.time(eh, em), tzinfo=zone)
+    return start, end
+
+
+def _utc_minutes(t: dt.datetime) -> int:
+    return round(t.astimezone(dt.UTC).timestamp()) // 60
+
+
+@lru_cache(maxsize=65536)
+def _interval(date: dt.date, clock: ShiftClock, tz: str) -> tuple[int, int]:
+    start, end = shift_times(date, clock, tz)
+    return _utc_minutes(start), _utc_minutes(end)
+
+
+def shift_minutes(date: dt.date, clock: ShiftClock, tz: str) -> int:
+    """Real length of the shift starting on ``date`` in minutes (its clock length, +-60 across a change of summer time)."""
+    a, b = _interval(date, clock, tz)
+    return b - a
+
+
+def dated_conflicts(start_date: dt.date, first: int, days: int, clocks: dict[str, ShiftClock], rules: RosterRules,
+                    tz: str) -> set[tuple[int, str, int, str]]:
+    """``(i, a, gap, b)``: shift ``a`` on day ``start_date + i`` forbids ``b`` on day ``i + gap`` (gap 1 or 2),
+    for ``first <= i`` and ``i + gap < days``.
+
+    From the real times in ``tz`` (rest from the end of ``a`` to the start of ``b`` below
+    ``rules.rest.min_rest_h``, or overlapping) and the forbidden successions (gap 1).
+    """
+    rest_min = round(rules.rest.min_rest_h * 60)
+    out = set()
+    forbidden = {(a, b) for a, b in rules.rest.forbidden_successions}
+    for i in range(first, days - 1):
+        day = start_date + dt.timedelta(days=i)
+        for a, ca in clocks.items():
+            end_a = _interval(day, ca, tz)[1]
+            for gap in (1, 2):
+                if i + gap >= days:
+                    continue
+                later = day + dt.timedelta(days=gap)
+                for b, cb in clocks.items():
+                    if _interval(later, cb, tz)[0] - end_a < rest_min or (gap == 1 and (a, b) in forbidden):
+                        out.add((i, a, gap, b))
+    return out

@@ -101,7 +101,23 @@ def test_export_workbook_read_back(roster, tmp_path):
     wh = wb["Hours"]
     hours = pd.DataFrame(list(wh.values)[1:], columns=list(next(wh.values)))
     assert list(hours["staff_id"]) == ["S0", "S1"]
-    assert hours.loc[0, "rostered_h"] == pytest.approx(8 + 8 + 11.5)
+    assert hours.loc[0, "rostered_h"] == pytest.approx(8 + 8 + 12.5)  # the night as BST ends lasts 12.5 h
+
+
+def test_export_hours_and_contract_penalty_come_from_the_exported_times(roster, tmp_path):
+    """Across the end of BST: each member's rostered hours equal the sum of end - start in roster.csv (the night of
+    Saturday 25 October is 12.5 h, not its nominal 11.5 h), and the over-hours penalty is charged on them."""
+    write_roster_csv(roster, tmp_path / "roster.csv")
+    df = pd.read_csv(tmp_path / "roster.csv", dtype=str)
+    elapsed_h = df.assign(h=[(dt.datetime.fromisoformat(e) - dt.datetime.fromisoformat(b)).total_seconds() / 3600
+                             for b, e in zip(df["start"], df["end"], strict=True)]).groupby("staff_id")["h"].sum()
+    by_staff = roster.hours_by_staff.set_index("staff_id")["rostered_h"]
+    assert by_staff[elapsed_h.index].tolist() == pytest.approx(elapsed_h.tolist())
+    night = df[df["date"] == "2025-10-25"]
+    assert len(night) == 1 and elapsed_h[night["staff_id"].iloc[0]] >= 12.5
+    # contract 0 h, tolerance 8 h, 5 points per hour over: the charge uses the real hours
+    over = roster.violations[roster.violations["rule"] == "contract_hours_over"].set_index("staff_id")["penalty"]
+    assert over.to_dict() == pytest.approx({s: 5 * (h - 8) for s, h in elapsed_h.items() if h > 8})
 
 
 def test_export_calendar_times_and_time_zone(roster, tmp_path):

@@ -423,3 +423,42 @@ def test_model_history_rows_are_checked():
                    history=history_frame([("X9", -1, "night")]))
     assert any("1 history rows of staff not in the staff table were not used (X9)" in n for n in roster.notes)
     assert len(roster.assignments) == 1
+
+
+# --------------------------------------------------------------------------- real clock times across summer time
+def test_model_rest_across_the_start_of_summer_time_is_an_hour_shorter():
+    """A late ending 20:00 then an early at 07:00 is 11 h rest, except into Sunday 30 March 2025 (BST starts at 01:00):
+    10 h, so one nurse cannot work both then, while the week before she can. The checker charges the same."""
+    shifts = {"early": ("07:00", "15:00"), "late": ("12:00", "20:00")}
+    sat = dt.date(2025, 3, 29)
+    for first, expect in ((sat - dt.timedelta(days=7), 2), (sat, 1)):
+        req = pd.DataFrame([dict(date=first, unit="W", shift="late", skill="RN", min=1, target=1),
+                            dict(date=first + dt.timedelta(days=1), unit="W", shift="early", skill="RN", min=1, target=1)])
+        roster = build_roster(staff_frame(1), req, cover_only(), start_date=first, days=2, shifts=shifts, time_limit_s=5,
+                              workers=1)
+        assert roster.hard_breaches == [] and len(roster.assignments) == expect, first
+        both = pd.DataFrame([dict(staff_id="S0", date=first, shift="late", unit="W", skill="RN"),
+                             dict(staff_id="S0", date=first + dt.timedelta(days=1), shift="early", unit="W", skill="RN")])
+        check = check_roster(both, validate_staff(staff_frame(1)), req, cover_only(), shift_clocks(shifts),
+                             start_date=first, days=2)
+        assert len(check.hard) == 2 - expect, first
+    # a member in a zone without summer time keeps the 11 h
+    utc = build_roster(staff_frame(1, time_zone="UTC"), req, cover_only(), start_date=sat, days=2, shifts=shifts,
+                       time_limit_s=5, workers=1)
+    assert len(utc.assignments) == 2
+
+
+def test_model_contract_hours_count_the_longer_night_as_summer_time_ends():
+    """Contract 0 h, no tolerance, 1 point per hour over: the night (21:30-07:30, 10 h by the clock) of Saturday 25
+    October 2025, when BST ends, lasts 11 h and costs 11 points, as its exported start and end say."""
+    req = pd.DataFrame([dict(date=dt.date(2025, 10, 25), unit="W", shift="night", skill="RN", min=1, target=1)])
+    roster = build_roster(staff_frame(1, hours=0), req, cover_only(contract_hours=OVERTIME_ONLY),
+                          start_date=dt.date(2025, 10, 25), days=1, shifts=SHIFTS, time_limit_s=5, workers=1)
+    assert len(roster.assignments) == 1 and roster.objective == pytest.approx(11)
+    a = roster.assignments.iloc[0]
+    assert (a["end"].astimezone(dt.UTC) - a["start"].astimezone(dt.UTC)).total_seconds() / 3600 == 11
+    assert roster.hours_by_staff["rostered_h"].tolist() == [11]
+    week_before = build_roster(staff_frame(1, hours=0), req.assign(date=dt.date(2025, 10, 18)),
+                               cover_only(contract_hours=OVERTIME_ONLY), start_date=dt.date(2025, 10, 18), days=1,
+                               shifts=SHIFTS, time_limit_s=5, workers=1)
+    assert week_before.objective == pytest.approx(10)
