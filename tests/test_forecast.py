@@ -625,6 +625,52 @@ def test_ed_patients_not_yet_seen_wait_for_a_clinician_longest_wait_first():
     assert rows == [(1.0, 2.0, 5.0), (2.0, -1.5, 1.5), (2.0, 1.0, 4.0), (3.0, 0.0, 3.0)]
 
 
+def test_ed_patient_still_with_the_clinician_keeps_the_clinician_busy():
+    """Hand trace: one clinician, 1 h assessments, 2 h after. A patient seen 0.5 h ago is still being
+    assessed (its 1 h assessment is the only one possible): it holds the clinician until 0.5 h and leaves
+    at 2.5 h; the patient not seen yet is seen at 0.5 h, not at 0, and leaves at 3.5 h."""
+    from hospital_twin.sim.model import NOT_SEEN
+
+    s = scenario(
+        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
+                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"ED": {"distribution": "fixed", "value_hours": 2}},
+        warmup_days=0, horizon_days=1,
+    )
+    initial = [InitialPatient(0, 0.7, seen_h=0.5), InitialPatient(0, 0.4, seen_h=NOT_SEEN)]
+    out = HospitalSim(s, 0, seed(13), initial_patients=initial).run()
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    rows = sorted((round(-r[f["start"]], 6), round(r[f["seen_at"]], 6), round(r[f["end"]], 6)) for r in out.stays)
+    assert rows == [(0.4, 0.5, 3.5), (0.7, -0.5, 2.5)]
+
+
+def test_seen_ed_patient_remaining_time_has_the_exact_conditional_distribution():
+    """Assessment A ~ Exp(mean 1.5 h), stay after it L ~ Exp(mean 2 h), seen s = 1 h ago and still here:
+    the remaining time is A + L - s given A + L > s (hypoexponential residual), against the exact cdf
+    (mean 2.87 h; taking the assessment as over after its mean gave 2.0 h, 15 standard errors off)."""
+    s_h, m1, m2 = 1.0, 1.5, 2.0
+    sc = scenario(
+        units={"ED": {"beds": 5000, "kind": "ed",
+                      "ed": {"clinicians": 5000, "assessment": {"distribution": "exponential", "mean_hours": m1}}}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"ED": {"distribution": "exponential", "mean_hours": m2}},
+        warmup_days=0, horizon_days=10,
+    )
+    n = 2000
+    out = HospitalSim(sc, 0, seed(14), initial_patients=[InitialPatient(0, s_h + 0.2, seen_h=s_h)] * n).run()
+    rem = out.stays[:, STAY_FIELDS.index("end")]
+    l1, l2 = 1 / m1, 1 / m2
+
+    def sf(t):
+        return (l2 * np.exp(-l1 * t) - l1 * np.exp(-l2 * t)) / (l2 - l1)
+
+    cdf = lambda x: 1 - sf(s_h + np.asarray(x)) / sf(s_h)  # noqa: E731
+    assert stats.kstest(rem, cdf).pvalue > 0.001
+    mean_exact = integrate.quad(lambda t: sf(t), s_h, np.inf)[0] / sf(s_h)
+    assert abs(rem.mean() - mean_exact) < 4 * rem.std() / math.sqrt(n)
+
+
 def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_it():
     """An ED patient seen after the snapshot time shows as not seen yet; a seen_at after now is refused."""
     from hospital_twin.census import CensusError, census_at, validate_census

@@ -179,9 +179,9 @@ class InitialPatient(NamedTuple):
     """Hours since a ``ready`` patient's stay ended. One going home under a discharge rule draws its
     discharge time given that it has not left by time 0 (it was ready ``ready_h`` hours ago)."""
     seen_h: float = SEEN_UNKNOWN
-    """Emergency department only: hours since a clinician started its assessment (>= 0);
-    :data:`NOT_SEEN` if not seen yet (it joins the clinician queue at time 0, longest wait
-    first); :data:`SEEN_UNKNOWN` when the snapshot does not say (taken as assessed, its
+    """Emergency department only: hours since a clinician started its assessment (>= 0; it may
+    still be under way, holding the clinician); :data:`NOT_SEEN` if not seen yet (it joins the
+    clinician queue at time 0, longest wait first); :data:`SEEN_UNKNOWN` when the snapshot does not say (taken as assessed, its
     remaining stay the residual of the post-assessment stay from its arrival)."""
     cancel_h: float = math.inf
     """For a ``waiting`` patient: hours from time 0 until its request is withdrawn (a planned
@@ -795,8 +795,11 @@ class HospitalSim:
         (``residual_ppf(elapsed_h, u)``), its route uniform the next unit, as for any
         patient; a patient marked ``ready`` moves on at time 0. An ED patient not seen yet
         (``seen_h == NOT_SEEN``) waits for a clinician, longest wait first; one seen ``seen_h``
-        hours ago takes the residual of its post-assessment stay from ``seen_h`` minus the
-        mean assessment; with ``SEEN_UNKNOWN`` it is taken as already assessed.
+        hours ago draws its assessment length from the posterior given it is still here
+        (:meth:`_posterior_assessment`): if that is longer than ``seen_h`` it is still with a
+        clinician, who stays busy until the assessment ends (so the clinicians free at time 0
+        are the ones free in the department); else it takes the residual of its
+        post-assessment stay. With ``SEEN_UNKNOWN`` it is taken as already assessed.
         Patients above the unit's capacity are placed anyway (corridor care, as real
         censuses show); they are counted, and new requests queue (or are turned away)
         until the unit is back below capacity.
@@ -813,6 +816,7 @@ class HospitalSim:
             dna_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name)
             overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/overflow")
             dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
+            assess_rng = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/assessment") if u.is_ed else None
             unseen: list[tuple[float, _Patient]] = []
             for ip, dna in zip(rows, dna_rows, strict=True):
                 p = self._new_patient(ip.pclass, self._census_source, dna, overflow)
@@ -830,9 +834,13 @@ class HospitalSim:
                     unseen.append((ip.elapsed_h, p))  # waits for a clinician (below)
                     continue
                 if u.is_ed and not ip.ready and ip.seen_h >= 0 and dist is not None:
-                    # seen seen_h hours ago: the post-assessment stay began about one mean assessment later
                     self._stays[p.stay + 9] = -ip.seen_h
-                    remaining = dist.residual_ppf(max(ip.seen_h - u.assess.mean_h, 0.0), self._u(p, 1))
+                    a = self._posterior_assessment(u, dist, ip.seen_h, assess_rng)
+                    if a > ip.seen_h:  # still with the clinician: holds one until the assessment ends
+                        u.clin_busy += 1
+                        Timeout(env, a - ip.seen_h, p).callbacks.append(self._assessed)
+                        continue
+                    remaining = dist.residual_ppf(ip.seen_h - a, self._u(p, 1))
                 elif ip.ready or dist is None:
                     remaining = 0.0
                     if ip.next_unit != _DEST_INSIDE:  # known destination: a route uniform inside its slice
@@ -871,6 +879,25 @@ class HospitalSim:
                                         self._enter, -1, -ip.elapsed_h)
                 if req is not None and math.isfinite(ip.cancel_h):
                     Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
+
+    _ASSESS_CANDIDATES = 64
+
+    def _posterior_assessment(self, u: _Unit, post, seen_h: float, rng: np.random.Generator) -> float:
+        """Assessment length (hours) of an ED patient seen ``seen_h`` hours ago and not yet ready to leave.
+
+        Given the patient is still in the department, assessment A and post-assessment stay L
+        satisfy ``A + L > seen_h``, so A's posterior has density ``f_A(a) P(L > seen_h - a)``.
+        It is sampled by weighted resampling of :attr:`_ASSESS_CANDIDATES` draws of A (weight 1 for
+        ``a >= seen_h``: the patient is still with the clinician). When no candidate has weight
+        (a patient far beyond every stay), one mean assessment is taken.
+        """
+        a = u.assess.ppf_array(rng.random(self._ASSESS_CANDIDATES))
+        w = np.array([1.0 if x >= seen_h else post.sf(seen_h - x) for x in a.tolist()])
+        pick = rng.random()
+        total = w.sum()
+        if not total > 0:
+            return min(u.assess.mean_h, seen_h)
+        return float(a[min(np.searchsorted(np.cumsum(w) / total, pick, side="right"), len(a) - 1)])
 
     def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float, route_known: bool = True) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied
