@@ -53,7 +53,9 @@ __all__ = [
 ]
 
 HORIZONS_H = (0, 4, 8, 12, 24, 48, 72)
-"""Horizons scored by default, in hours after the cut."""
+"""Horizons scored by default, in hours after the cut. Horizon 0 is the snapshot itself, right by
+construction (a check that the warm start places everyone): leave it out of any average over horizons
+(the PIT histogram and the benchmark's summaries do)."""
 METHODS = ("warm_start", "fresh_stays", "persistence")
 TRUTH_SEED_OFFSET = 1_000_003
 """The truth's seed is the forecast seed plus this (different streams from every forecast replication)."""
