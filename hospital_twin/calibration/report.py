@@ -3,8 +3,8 @@
 Sections: what was read (``read = used + rejected + ignored`` per log, by reason), the
 dates (real or shifted per patient, and what that rules out), stays per unit (survival:
 Kaplan-Meier against the fitted curve; histogram of completed stays against the fitted
-density), the table of fits with their evidence (family, AIC ranking, distance D and
-p-value, n, censored share), arrivals by hour of the week (observed mean per hour
+density), the table of fits with their evidence (family, AIC ranking, distance D with
+its parametric-bootstrap p-value and the Kolmogorov upper bound, n, censored share), arrivals by hour of the week (observed mean per hour
 against the fitted rate), the route graph (a networkx layout drawn with Altair: nodes,
 arrows, each edge labelled with its probability and count; rare ones dashed), the
 discharge profile by hour and weekday, beds (given, estimated or defaulted), and the
@@ -242,7 +242,8 @@ def fits_table(cal: Calibration) -> pd.DataFrame:
             "interval_censored": est.n_interval, "chosen": est.chosen,
             "mean_h": est.mean_h, "mean_se_h": b.mean_se_h if b is not None and est.chosen != "empirical" else math.nan,
             "cv": b.cv if b is not None and est.chosen != "empirical" else math.nan,
-            "km_mean_h": est.km_mean_h, "D": est.ks_d, "p": est.ks_p, "acceptable": est.acceptable,
+            "km_mean_h": est.km_mean_h, "D": est.ks_d, "p": est.ks_p, "p_upper": est.ks_p_upper,
+            "p_test": est.ks_test, "acceptable": est.acceptable,
             "aic_ranking": ", ".join(f"{f.family} (ΔAIC {f.aic - a0:.1f}, w {f.aic_weight:.2f})" for f in est.fits.values()),
             "note": est.note,
         })
@@ -420,18 +421,23 @@ def build_calibration_report(
     # ---- fits
     page.add('<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
              "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
-             "and the Kaplan-Meier estimate (for a unit with a discharge rule, between observed stays and stays "
-             "simulated under the rule), with its Kolmogorov p-value. That p-value ignores that the parameters were "
-             "estimated from the same stays, so it is an upper bound: a fit just above the threshold may be worse than "
-             "it looks. A fit is used when p ≥ 0.01, or D ≤ 0.02 with the "
-             "mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical Kaplan-Meier quantiles.</p>")
+             "and the Kaplan-Meier estimate. Its p-value is a parametric bootstrap with B resamples (the column "
+             "'p test' says how many, of how many stays): stays drawn from the fitted law, censored as the log "
+             "censors them, refitted the same way, their D compared with the observed one (on the sqrt(n) scale when "
+             "the resamples are capped at fewer stays than the unit has). The Kolmogorov p-value is shown as an upper "
+             "bound: it ignores that the parameters were estimated from the same stays, so it is too high. For a unit "
+             "with a discharge rule, D compares observed stays with stays simulated under the rule and p is that "
+             "comparison's Kolmogorov p-value, an upper bound (not bootstrapped). A fit is used when p ≥ 0.01, or "
+             "D ≤ 0.02 with the mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical "
+             "Kaplan-Meier quantiles.</p>")
     ft = fits_table(cal)
     rows = [[_e(r.unit), _e(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
              f"<b>{_e(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"), _num(r.km_mean_h),
-             _num(r.D, ".3f"), _p(r.p), "yes" if r.acceptable else "<b>no</b>", _e(r.aic_ranking), _e(r.note)]
+             _num(r.D, ".3f"), _p(r.p), _p(r.p_upper), _e(r.p_test), "yes" if r.acceptable else "<b>no</b>",
+             _e(r.aic_ranking), _e(r.note)]
             for _, r in ft.iterrows()]
     page.add(_table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",
-                     "fit ok", "AIC ranking", "note"], rows))
+                     "Kolmogorov p (upper bound)", "p test", "fit ok", "AIC ranking", "note"], rows))
     ct = cal.stays.class_tests_
     if len(ct):
         page.add("<h3>Does a patient class need its own stay?</h3>" + _table(

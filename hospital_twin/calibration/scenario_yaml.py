@@ -5,7 +5,8 @@ how the rows were accounted for (``read = used + rejected + ignored``, with the 
 whether the dates are real (:mod:`hospital_twin.calibration.dates`), the licence
 attribution a source asks for, then the fit evidence of
 :meth:`hospital_twin.calibration.fit.Calibration.provenance_comments` (period, row counts,
-per parameter: family, AIC ranking, distance and p-value, n, censored share; rare routes;
+per parameter: family, AIC ranking, distance D with its parametric-bootstrap p-value (B resamples,
+re-estimating the parameters in each) and the Kolmogorov p-value as an upper bound, n, censored share; rare routes;
 how beds were set). The YAML body is the scenario exactly as
 :func:`hospital_twin.scenario.io.dump_scenario` writes it, so it loads back equal.
 
