@@ -25,6 +25,7 @@ from hospital_twin.roster.rules import (
     ShiftClock,
     dated_conflicts,
     fairness_team as _team,
+    night_cap_windows,
     night_shift_names,
     shift_minutes,
 )
@@ -157,8 +158,8 @@ def check_roster(
 
     ``assignments`` needs ``staff_id, date, shift, unit, skill``. Penalties are in points.
     ``history`` (``staff_id, date, shift``, before ``start_date``; see :func:`history_grid`) carries
-    rest, forbidden successions and runs of working days, days off, shifts and nights across the
-    first day; weekends, night caps and contract hours count the roster's days only.
+    rest, forbidden successions, the night cap and runs of working days, days off, shifts and
+    nights across the first day; weekends, fairness and contract hours count the roster's days only.
     """
     dates = [start_date + dt.timedelta(days=i) for i in range(days)]
     H, past = history_grid(history, [m.staff_id for m in staff], start_date)
@@ -223,13 +224,12 @@ def check_roster(
                                 f"(less than {rules.rest.min_rest_h:g} h rest or a forbidden succession)")
         m = staff.by_id[sid]
         if m.max_nights_per_4w is not None:
-            is_night = [k in nights for k in row]
-            windows = [(i, 28, m.max_nights_per_4w) for i in range(days - 27)] if days >= 28 else [
-                (0, days, math.ceil(m.max_nights_per_4w * days / 28))]
-            for first, length, cap in windows:
+            is_night = [k in nights for k in full]
+            for first, length, cap in night_cap_windows(H, days, m.max_nights_per_4w):
                 n = sum(is_night[first:first + length])
-                if n > cap:
-                    hard.append(f"{sid}: {n} nights in {length} days from {dates[first]} (max {cap})")
+                before = sum(is_night[first:min(first + length, H)])
+                if n > max(cap, before):  # the roster added a night to a window already at its cap
+                    hard.append(f"{sid}: {n} nights in {length} days from {all_dates[first]} (max {cap})")
 
     # ---- cover
     counts: dict[tuple, int] = defaultdict(int)

@@ -42,6 +42,7 @@ from hospital_twin.roster.rules import (
     RunRule,
     dated_conflicts,
     fairness_team as _team,
+    night_cap_windows,
     night_shift_names,
     shift_clocks,
     shift_minutes,
@@ -308,18 +309,20 @@ class _Model:
                     self.m.add_bool_or([self.w[(mem.staff_id, d, a)].Not(), self.w[(mem.staff_id, d + gap, b)].Not()])
 
     def add_night_caps(self) -> None:
-        """Hard: at most ``max_nights_per_4w`` nights in every 28 days (pro rata, rounded up, if shorter)."""
+        """Hard: at most ``max_nights_per_4w`` nights in every 28 days (pro rata, rounded up, if shorter),
+        history nights included (:func:`~hospital_twin.roster.rules.night_cap_windows`)."""
         if not self.nights:
             return
+        H = self.H
         for mem in self.table:
             cap = mem.max_nights_per_4w
             if cap is None:
                 continue
-            windows = [(i, 28, cap) for i in range(self.D - 27)] if self.D >= 28 else [
-                (0, self.D, math.ceil(cap * self.D / 28))]
-            for first, length, c in windows:
-                self.m.add(sum(self.w[(mem.staff_id, d, k)] for d in range(first, first + length)
-                               for k in self.nights) <= c)
+            past = [x in self.nights for x in self.past[mem.staff_id]]
+            for first, length, c in night_cap_windows(H, self.D, cap):
+                done = sum(past[first:min(first + length, H)])
+                self.m.add(sum(self.w[(mem.staff_id, d, k)] for d in range(max(first - H, 0), first + length - H)
+                               for k in self.nights) <= max(0, c - done))
 
     def add_cover(self) -> None:
         index = {d: i for i, d in enumerate(self.dates)}
@@ -580,11 +583,14 @@ def _greedy(model: _Model) -> pd.DataFrame:
                 return False
         cap = caps[sid]
         if cap is not None and k in model.nights:
-            lo, hi = (max(0, d - 27), min(D, d + 28)) if D >= 28 else (0, D)
-            limit = cap if D >= 28 else math.ceil(cap * D / 28)
-            for first in range(lo, max(lo, hi - 27) + 1) if D >= 28 else [0]:
-                span = row[first:first + 28] if D >= 28 else row
-                if sum(x in model.nights for x in span) >= limit:
+            H = model.H
+            full = model.past[sid] + row  # history days, then the roster's
+            for first, length, limit in night_cap_windows(H, D, cap):
+                if not first <= H + d < first + length:
+                    continue
+                done = sum(x in model.nights for x in full[first:min(first + length, H)])
+                mine = sum(x in model.nights for x in full[max(first, H):first + length])
+                if mine >= max(0, limit - done):
                     return False
         return True
 
@@ -860,7 +866,8 @@ def build_roster(
         search from (otherwise a greedy roster that keeps every hard rule).
     history
         Shifts worked before ``start_date`` (``staff_id, date, shift[, name, unit, start, end]``, e.g. the
-        previous roster's ``roster.csv``): rest and forbidden successions across day 1 are hard, and
+        previous roster's ``roster.csv``): rest and forbidden successions across day 1 are hard, its nights
+        count towards the night cap (:func:`~hospital_twin.roster.rules.night_cap_windows`), and
         runs of working days, days off, one shift and nights continue from it (a run of 5 working days
         ending the day before makes a sixth cost under ``max: 5``). Days from its earliest date up to
         ``start_date`` without a row for a member count as days off.

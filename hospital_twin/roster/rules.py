@@ -19,6 +19,7 @@ Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Mus
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +43,7 @@ __all__ = [
     "night_shift_names",
     "conflicting_successions",
     "dated_conflicts",
+    "night_cap_windows",
     "shift_minutes",
     "shift_times",
     "fairness_team",
@@ -338,3 +340,18 @@ def dated_conflicts(start_date: dt.date, first: int, days: int, clocks: dict[str
                     if _interval(later, cb, tz)[0] - end_a < rest_min or (gap == 1 and (a, b) in forbidden):
                         out.add((i, a, gap, b))
     return out
+
+
+def night_cap_windows(history_days: int, days: int, cap: int) -> list[tuple[int, int, int]]:
+    """The windows of the hard night cap as ``(first, length, cap)`` over the history days then the roster's
+    (index 0 = the first history day): every 28 consecutive days that reach a roster day, or, with fewer
+    than 28 days known, all of them against the cap pro rata, rounded up.
+
+    Nights worked in the history count, but the history cannot make a roster infeasible: a window
+    breaks the cap when its nights exceed ``max(cap, nights in its history days)``, i.e. the roster
+    may add no night to a window the history has already filled.
+    """
+    total = history_days + days
+    if total >= 28:
+        return [(i, 28, cap) for i in range(max(0, history_days - 27), total - 27)]
+    return [(0, total, math.ceil(cap * total / 28))]

@@ -388,8 +388,8 @@ def test_model_history_short_runs_closed_on_day_one_are_judged():
 def test_model_checker_equals_objective_with_history():
     """Rich instance with a week of history for every member: no hard breach, checker total == objective."""
     staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5", skills="RN",
-                               home_unit="AB"[i % 2], float_pool=i == 0, contract_hours_per_week=[37.5, 30][i % 2])
-                          for i in range(8)])
+                               home_unit="AB"[i % 2], float_pool=i == 0, contract_hours_per_week=[37.5, 30][i % 2],
+                               max_nights_per_4w=[None, None, 4][i % 3]) for i in range(8)])
     req = req_frame([(d, u, k, 1, 2) for d in range(14) for k in SHIFTS for u in "AB"])
     pattern = ["early", "early", "late", None, "night", "night", "night"]
     hist = history_frame([(f"S{i:02d}", d, pattern[(i + d) % 7]) for i in range(8) for d in range(-7, 0)
@@ -405,6 +405,9 @@ def test_model_checker_equals_objective_with_history():
     assert without.penalty != pytest.approx(check.penalty)  # the history changed what the roster is charged
     decomposed = solve(staff, req, rules, 14, history=hist, time_limit_s=3, workers=2, decompose=True)
     assert decomposed.hard_breaches == []
+    # with next to no time the greedy roster is kept: it too keeps rest and night caps across day 1
+    greedy = solve(staff, req, rules, 14, history=hist, time_limit_s=0.01, workers=1, decompose=True)
+    assert greedy.status == "FEASIBLE" and len(greedy.assignments) > 0
 
 
 def test_model_history_rows_are_checked():
@@ -462,3 +465,20 @@ def test_model_contract_hours_count_the_longer_night_as_summer_time_ends():
                                cover_only(contract_hours=OVERTIME_ONLY), start_date=dt.date(2025, 10, 18), days=1,
                                shifts=SHIFTS, time_limit_s=5, workers=1)
     assert week_before.objective == pytest.approx(10)
+
+
+def test_model_history_nights_count_towards_the_night_cap():
+    """Cap 4 nights in 28 days; 3 weeks of history with 4 nights leave none for the week, 3 nights leave one."""
+    req = req_frame([(d, "W", "night", 1, 1) for d in range(7)])
+    rules = cover_only()
+    staff = staff_frame(1, max_nights_per_4w=4)
+    four = history_frame([("S0", d, "night") for d in (-21, -20, -12, -11)])
+    assert len(solve(staff, req, rules, 7, history=four).assignments) == 0
+    assert len(solve(staff, req, rules, 7, history=four.iloc[1:]).assignments) == 1
+    # the same window in the checker: a night on day 1 after 4 in the history breaks the cap
+    one = pd.DataFrame([dict(staff_id="S0", date=MON, shift="night", unit="W", skill="RN")])
+    check = check_roster(one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7,
+                         history=four)
+    assert check.hard == ["S0: 5 nights in 28 days from 2024-12-16 (max 4)"]
+    assert check_roster(one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7,
+                        history=four.iloc[1:]).hard == []
