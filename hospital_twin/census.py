@@ -214,8 +214,9 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         out[SEEN_COLUMN] = np.where(known[present], seen.to_numpy()[present],
                                     np.datetime64("NaT")).astype("datetime64[ns]")
         cols.append(SEEN_COLUMN)
-    has_source = SOURCE_COLUMN in df.columns
-    src = df[SOURCE_COLUMN].astype("string") if has_source else pd.Series(pd.NA, index=df.index, dtype="string")
+    has_source = SOURCE_COLUMN in df.columns or (waiting and requests is not None)
+    src = _blank_to_na(df[SOURCE_COLUMN]) if SOURCE_COLUMN in df.columns else pd.Series(pd.NA, index=df.index,
+                                                                                      dtype="string")
     if has_source:
         out[SOURCE_COLUMN] = src[present].to_numpy()
     if waiting and ("ready_at" in df.columns or requests is not None):
@@ -228,9 +229,7 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
                                         "patient_class": cls[wait].to_numpy(), SOURCE_COLUMN: src[wait].to_numpy(),
                                         WAITING_COLUMN: asked[wait].to_numpy()}))
         if requests is not None:
-            req = requests if rep is None or "rep" not in requests.columns else requests[requests["rep"] == rep]
-            frames.append(_open_requests(req, at, inside))
-            has_source = True
+            frames.append(_open_requests(_requests_of_rep(requests, rep, df), at, inside, df, start))
         w = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if len(w):
             w = w.assign(unit_start=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
@@ -246,6 +245,7 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
         cols.append(WAITING_COLUMN)
     if has_source:
+        out[SOURCE_COLUMN] = (out[SOURCE_COLUMN] if SOURCE_COLUMN in out.columns else pd.NA)
         out[SOURCE_COLUMN] = out[SOURCE_COLUMN].astype("string")
         cols.append(SOURCE_COLUMN)
     for c in (READY_COLUMN, SEEN_COLUMN):
@@ -258,32 +258,73 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
     return out[cols]
 
 
-def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set) -> pd.DataFrame:
-    """Requests from outside open at ``at`` (asked by then, not yet withdrawn), as waiting rows."""
+def _blank_to_na(col: pd.Series) -> pd.Series:
+    """Text column with blank cells (as a CSV gives them) as missing."""
+    text = col.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _requests_of_rep(requests: pd.DataFrame, rep: int | None, stays: pd.DataFrame) -> pd.DataFrame:
+    """The requests of the replication the snapshot is taken from (compared as text: a CSV gives '0', not 0)."""
+    if "rep" not in requests.columns:
+        return requests
+    if rep is None and "rep" in stays.columns:
+        reps = pd.unique(stays["rep"].dropna())
+        rep = reps[0] if len(reps) == 1 else None
+    values = requests["rep"].astype("string").str.strip()
+    if rep is None:
+        present = pd.unique(values.dropna())
+        if len(present) > 1:
+            raise ValueError(f"the requests table holds {len(present)} replications; choose one with rep=")
+        return requests
+    return requests[(values == str(rep)).fillna(False).to_numpy(dtype=bool)]
+
+
+def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays: pd.DataFrame,
+                   stay_start: pd.Series) -> pd.DataFrame:
+    """Requests from outside open at ``at`` (asked by then, not yet withdrawn), as waiting rows.
+
+    A request is open from ``ready_at`` until ``withdrawn_at`` (empty: still open), and never past the
+    patient's next stay in that unit (a hand-made table may list a request that was met later); rows
+    whose ``outcome`` says the request was met are left out.
+    """
     missing = [c for c in ("patient_id", "unit", "ready_at") if c not in requests.columns]
     if missing:
         raise ValueError(f"the requests table lacks column(s) {', '.join(missing)}")
+    requests = requests.reset_index(drop=True)
     pid = requests["patient_id"].astype("string")
+    unit = requests["unit"].astype("string")
     asked, bad = _parse_times(requests["ready_at"])
     if "withdrawn_at" in requests.columns:
         gone, bad_gone = _parse_times(requests["withdrawn_at"])
     else:
         gone, bad_gone = pd.Series(pd.NaT, index=requests.index, dtype="datetime64[ns]"), np.zeros(len(requests), bool)
+    # met later: the patient's first stay in the unit that began at or after the request closes it
+    later = pd.DataFrame({"patient_id": stays["patient_id"].astype("string").to_numpy(),
+                          "unit": stays["unit"].astype("string").to_numpy(), "_start": stay_start.to_numpy()})
+    pairs = requests[["patient_id", "unit"]].astype("string").assign(_asked=asked.to_numpy(), _row=requests.index)
+    met = pairs.merge(later, on=["patient_id", "unit"], how="inner")
+    met = met[met["_start"] >= met["_asked"]].groupby("_row")["_start"].min()
+    first_stay = pd.Series(pd.NaT, index=requests.index, dtype="datetime64[ns]")
+    first_stay.loc[met.index] = met.to_numpy()
+    gone = gone.where(gone.notna() & (first_stay.isna() | (gone <= first_stay)), first_stay)
     if "from_unit" in requests.columns:  # a patient waiting inside another unit is in the census there
-        fu = requests["from_unit"].astype("string").str.strip()
-        outside = (fu.isna() | (fu == "")).to_numpy(dtype=bool)
+        outside = _blank_to_na(requests["from_unit"]).isna().to_numpy(dtype=bool)
     else:
         outside = np.ones(len(requests), dtype=bool)
-    open_ = ((asked <= at) & (gone.isna() | (gone > at))).to_numpy() & ~bad & ~bad_gone & outside
+    unmet = (~_blank_to_na(requests["outcome"]).isin(["admitted", "met"])).to_numpy(dtype=bool) \
+        if "outcome" in requests.columns else np.ones(len(requests), dtype=bool)
+    open_ = ((asked <= at) & (gone.isna() | (gone > at))).to_numpy() & ~bad & ~bad_gone & outside & unmet
     open_ &= ~pid.isin(inside).to_numpy()
 
     def col(name: str) -> np.ndarray:
         if name in requests.columns:
-            return requests[name].astype("string")[open_].to_numpy()
+            return _blank_to_na(requests[name])[open_].to_numpy()
         return pd.array([pd.NA] * int(open_.sum()), dtype="string")
 
-    return pd.DataFrame({"patient_id": pid[open_].to_numpy(), "unit": col("unit"), "patient_class": col("patient_class"),
-                         SOURCE_COLUMN: col(SOURCE_COLUMN), WAITING_COLUMN: asked[open_].to_numpy()})
+    return pd.DataFrame({"patient_id": pid[open_].to_numpy(), "unit": unit[open_].to_numpy(),
+                         "patient_class": col("patient_class"), SOURCE_COLUMN: col(SOURCE_COLUMN),
+                         WAITING_COLUMN: asked[open_].to_numpy()})
 
 
 def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,
@@ -479,6 +520,8 @@ def validate_census(
         df[NEXT_COLUMN] = nxt
     if SEEN_COLUMN in df.columns:
         df[SEEN_COLUMN] = seen_at
+    if SOURCE_COLUMN in df.columns:
+        df[SOURCE_COLUMN] = text(SOURCE_COLUMN)
     rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
     return df[SNAPSHOT_COLUMNS + rest]
 
@@ -502,7 +545,8 @@ def read_requests(path: str | Path) -> pd.DataFrame:
     """Read an unmet-requests table (``requests.*`` of a results folder) for ``census_at(requests=)``.
 
     Needs ``patient_id, unit, ready_at``; ``withdrawn_at`` and ``from_unit`` are optional.
-    Every row with a missing id or unit, or a time that is not ISO 8601, is reported with its
+    Times with an offset are converted to UTC, as :func:`hospital_twin.calibration.adt.read_adt`
+    does for the log. Every row with a missing id or unit, or a time that is not ISO 8601, is reported with its
     line and field (:class:`CensusError`); nothing is dropped silently.
     """
     path = Path(path)
@@ -529,6 +573,16 @@ def read_requests(path: str | Path) -> pd.DataFrame:
         if c not in df.columns:
             continue
         parsed, bad = _parse_times(df[c])
+        if not pd.api.types.is_datetime64_any_dtype(df[c]):
+            # a time with an offset is taken in UTC, as the log reader (read_adt) takes it
+            text = df[c].astype("string").str.strip()
+            aware = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False).to_numpy(dtype=bool) & ~bad
+            if aware.any():
+                utc = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce").dt.tz_localize(None)
+                parsed = parsed.copy()
+                parsed[aware] = utc.astype("datetime64[ns]").to_numpy()
+        elif getattr(df[c].dt, "tz", None) is not None:
+            parsed = df[c].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
         if required:
             bad = bad | parsed.isna().to_numpy()
         issues += [Issue(str(path), int(ln), c, f"not an ISO 8601 timestamp: '{df[c].iloc[i]}'")

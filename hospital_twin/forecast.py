@@ -212,7 +212,9 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     once), ``next_unit`` its destination where known (unit index, -1 exit, -9 unknown);
     ``waiting`` marks a patient not yet in a bed (``waiting_since``), whose ``elapsed_h``
     is the time it has waited; ``cancel_h`` the hours until such a planned admission is
-    cancelled (see :func:`_cancel_h`; infinite for everyone else).
+    cancelled (see :func:`_cancel_h`; infinite for everyone else, NaN where it depends on the
+    class drawn for a row of unknown class). A waiting row of unknown class whose
+    ``arrival_source`` belongs to streams of a single class takes that class.
 
     The snapshot is validated against the scenario and ``now`` first
     (:func:`hospital_twin.census.validate_census`); rows come sorted by unit, elapsed
@@ -249,7 +251,8 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "seen_h": _seen_h(scenario, snap, now, ready | waiting),
         }
     )
-    out["cancel_h"] = _cancel_h(scenario, snap, waiting, elapsed)
+    out["pclass"] = _class_from_source(scenario, snap, waiting, out["pclass"].to_numpy())
+    out["cancel_h"] = _cancel_h(scenario, snap, waiting, elapsed, out["pclass"].to_numpy())
     mix = class_mix(scenario)
     empty = [u for u in pd.unique(out.loc[out["pclass"] < 0, "unit"]) if not mix.get(u)]
     if empty:
@@ -259,28 +262,69 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     return out.sort_values(["waiting", "unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
 
 
-def _cancel_h(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waited_h: np.ndarray) -> np.ndarray:
+def _source_text(snap: pd.DataFrame) -> pd.Series | None:
+    if SOURCE_COLUMN not in snap.columns:
+        return None
+    text = snap[SOURCE_COLUMN].astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _class_from_source(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, pclass: np.ndarray) -> np.ndarray:
+    """A waiting row of unknown class whose ``arrival_source`` names streams of one class only gets that class."""
+    src = _source_text(snap)
+    pclass = pclass.copy()
+    if src is None:
+        return pclass
+    classes = scenario.class_names()
+    for i in np.flatnonzero(waiting & (pclass < 0)):
+        source, unit = src.iloc[i], snap["unit"].iloc[i]
+        if pd.isna(source):
+            continue
+        found = {e.patient_class for e in scenario.electives if e.unit == unit and e.source == source}
+        for a in scenario.arrivals:
+            name = a.source or ("ed" if scenario.units[a.unit].ed is not None else a.name)
+            if a.unit == unit and name == source:
+                found |= {c for c, p in a.classes().items() if p > 0}
+        if len(found) == 1:
+            pclass[i] = classes.index(found.pop())
+    return pclass
+
+
+def cancel_limits(scenario: Scenario) -> dict[tuple[int, int], float]:
+    """``(unit index, class index) -> cancel_after_hours`` of the planned admissions (the longest, if several)."""
+    units, classes = list(scenario.units), scenario.class_names()
+    out: dict[tuple[int, int], float] = {}
+    for e in scenario.electives:
+        key = (units.index(e.unit), classes.index(e.patient_class))
+        out[key] = max(out.get(key, 0.0), float(e.cancel_after_hours))
+    return out
+
+
+def _cancel_h(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waited_h: np.ndarray,
+              pclass: np.ndarray) -> np.ndarray:
     """Hours from now until a waiting planned admission is cancelled, as the scenario's electives rule it.
 
     A waiting row is a planned admission of an elective stream when the stream admits to its
-    unit, its class is the stream's (or unknown) and its ``arrival_source`` is the stream's
-    source (when the snapshot has the column). The request is withdrawn ``cancel_after_hours``
-    after it was made, so ``max(cancel_after_hours - waited, 0)`` from now. A row that fits
-    several streams with different rules takes the longest wait they allow; a row of unknown
-    class without ``arrival_source`` cannot be told from an emergency admission and is never
-    cancelled; everyone else waits until a bed comes (infinite).
+    unit, its class is the stream's and its ``arrival_source`` the stream's source (when the
+    snapshot says). The request is withdrawn ``cancel_after_hours`` after it was made, so
+    ``max(cancel_after_hours - waited, 0)`` from now; a row that fits several streams takes the
+    longest wait they allow. A row of unknown class gets NaN: the forecast decides per
+    replication from the class drawn for it (:func:`_replication`). Everyone else waits until a
+    bed comes (infinite).
     """
     out = np.full(len(snap), np.inf)
     if not waiting.any() or not scenario.electives:
         return out
-    src = snap[SOURCE_COLUMN].astype("string") if SOURCE_COLUMN in snap.columns else None
+    src = _source_text(snap)
+    classes = scenario.class_names()
     for i in np.flatnonzero(waiting):
-        unit, cls = snap["unit"].iloc[i], snap["patient_class"].iloc[i]
+        unit = snap["unit"].iloc[i]
         source = None if src is None or pd.isna(src.iloc[i]) else src.iloc[i]
-        if pd.isna(cls) and source is None:
+        if pclass[i] < 0:
+            out[i] = np.nan
             continue
         limits = [e.cancel_after_hours for e in scenario.electives
-                  if e.unit == unit and (pd.isna(cls) or e.patient_class == cls)
+                  if e.unit == unit and e.patient_class == classes[pclass[i]]
                   and (source is None or e.source == source)]
         if limits:
             out[i] = max(max(limits) - float(waited_h[i]), 0.0)
@@ -377,9 +421,16 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
     nxt = rows[:, _R_NEXT].astype(np.int64) if not ignore_elapsed else np.full(len(rows), _NEXT_UNKNOWN)
     ready_h = np.where(ready, rows[:, _R_READY_H], 0.0)
     seen_h = np.full(len(rows), SEEN_UNKNOWN) if ignore_elapsed else rows[:, _R_SEEN_H]
+    cancel_h = rows[:, _R_CANCEL_H].copy()
+    decide = np.isnan(cancel_h)  # waiting, class unknown: cancelled as its drawn class would be
+    if decide.any():
+        limits = cancel_limits(scenario)
+        for i in np.flatnonzero(decide):
+            lim = limits.get((int(rows[i, _R_UNIT]), int(pclass[i])))
+            cancel_h[i] = np.inf if lim is None else max(lim - float(rows[i, _R_ELAPSED]), 0.0)
     initial = []
     for u, e, c, r, w, d, rh, sh, ch in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
-                                            ready_h, seen_h, rows[:, _R_CANCEL_H], strict=True):
+                                            ready_h, seen_h, cancel_h, strict=True):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
         initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh),

@@ -671,6 +671,51 @@ def test_seen_ed_patient_remaining_time_has_the_exact_conditional_distribution()
     assert abs(rem.mean() - mean_exact) < 4 * rem.std() / math.sqrt(n)
 
 
+def test_seen_ed_patient_long_after_a_short_assessment_is_often_still_being_assessed():
+    """A ~ Exp(mean 0.5 h), L ~ Exp(mean 0.5 h), seen 4 h ago: exactly, P(A > 4 | A + L > 4) = 1/9 and the
+    remaining time has mean E[A + L - 4 | A + L > 4] (hypoexponential with equal rates: Erlang-2). A few
+    dozen weighted candidates missed most of that mass (0.016); the rejection sampler must not."""
+    s_h, m = 4.0, 0.5
+    sc = scenario(
+        units={"ED": {"beds": 5000, "kind": "ed",
+                      "ed": {"clinicians": 5000, "assessment": {"distribution": "exponential", "mean_hours": m}}}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"ED": {"distribution": "exponential", "mean_hours": m}},
+        warmup_days=0, horizon_days=5,
+    )
+    n = 3000
+    out = HospitalSim(sc, 0, seed(15), initial_patients=[InitialPatient(0, s_h + 0.1, seen_h=s_h)] * n).run()
+    rem = out.stays[:, STAY_FIELDS.index("end")]
+    lam = 1 / m
+    # Erlang-2 residual at s: sf(t) = e^{-lam t}(1 + lam t); E[rem] = int_s^inf sf / sf(s)
+    sf_s = math.exp(-lam * s_h) * (1 + lam * s_h)
+    mean_exact = math.exp(-lam * s_h) * (2 + lam * s_h) / lam / sf_s
+    assert abs(rem.mean() - mean_exact) < 4 * rem.std() / math.sqrt(n)
+    cdf = lambda x: 1 - np.exp(-lam * (s_h + x)) * (1 + lam * (s_h + x)) / sf_s  # noqa: E731
+    assert stats.kstest(rem, cdf).pvalue > 0.001
+
+
+def test_seen_ed_patient_of_a_class_with_no_stay_after_assessment_is_still_being_assessed():
+    """No stay after the assessment: a patient seen 0.5 h ago (fixed 1 h assessment) must still be with the
+    clinician; it leaves at 0.5 h and the patient not seen yet is seen then, not at 0."""
+    from hospital_twin.sim.model import NOT_SEEN
+
+    s = scenario(
+        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
+                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}},
+               "WARD": {"beds": 5}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 5}},
+        warmup_days=0, horizon_days=1,
+    )
+    initial = [InitialPatient(0, 0.7, seen_h=0.5), InitialPatient(0, 0.4, seen_h=NOT_SEEN)]
+    out = HospitalSim(s, 0, seed(16), initial_patients=initial).run()
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    ed = out.stays[out.stays[:, f["unit"]] == 0]
+    rows = sorted((round(-r[f["start"]], 6), round(r[f["seen_at"]], 6), round(r[f["end"]], 6)) for r in ed)
+    assert rows == [(0.4, 0.5, 1.5), (0.7, -0.5, 0.5)]
+
+
 def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_it():
     """An ED patient seen after the snapshot time shows as not seen yet; a seen_at after now is refused."""
     from hospital_twin.census import CensusError, census_at, validate_census
@@ -717,7 +762,7 @@ def test_waiting_planned_admission_is_cancelled_when_its_patience_runs_out():
     assert admitted[:, [f["ready_at"], f["start"], f["pclass"]]].tolist() == [[-2.0, 5.0, float(emergency)]]
 
 
-def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_patience():
+def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_patience(tmp_path):
     """cancel_h = cancel_after_hours minus the wait so far, for the elective's class (or source); others never."""
     from hospital_twin.forecast import initial_patients
 
@@ -733,9 +778,32 @@ def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_pati
     rows = initial_patients(s, snap, NOW).set_index("patient_id")
     assert rows.loc["plan", "cancel_h"] == pytest.approx(3.0)
     assert rows.loc["late", "cancel_h"] == 0.0
-    assert rows.loc["by_source", "cancel_h"] == pytest.approx(2.5)
-    assert math.isinf(rows.loc["emerg", "cancel_h"]) and math.isinf(rows.loc["unknown", "cancel_h"])
-    assert math.isinf(rows.loc["in", "cancel_h"])
+    assert rows.loc["by_source", "cancel_h"] == pytest.approx(2.5)  # the source names the planned list
+    assert rows.loc["by_source", "pclass"] == s.class_names().index("planned")
+    assert math.isinf(rows.loc["emerg", "cancel_h"]) and math.isinf(rows.loc["in", "cancel_h"])
+    assert math.isnan(rows.loc["unknown", "cancel_h"])  # decided per replication from the class drawn
+    # the same after a CSV round trip, where an empty source comes back as ""
+    path = tmp_path / "snap.csv"
+    snap.to_csv(path, index=False)
+    again = initial_patients(s, read_census(path, s, NOW), NOW).set_index("patient_id")
+    assert again.loc["plan", "cancel_h"] == pytest.approx(3.0) and math.isnan(again.loc["unknown", "cancel_h"])
+
+
+def test_a_waiting_patient_of_unknown_class_is_cancelled_only_if_drawn_as_a_planned_admission():
+    """Per replication the class is drawn first, then the cancellation follows from it: over many replications
+    the share cancelled equals the share drawn as planned (every planned one is cancelled, no emergency is)."""
+    s = _elective_ward(4.0, per_day=0.0)
+    snap = pd.DataFrame({"patient_id": ["in", "unknown"], "unit": "WARD",
+                         "unit_start": [NOW - pd.Timedelta(hours=1), pd.NaT],
+                         "patient_class": ["emergency", None],
+                         "waiting_since": [pd.NaT, NOW - pd.Timedelta(hours=1)]})
+    n = 200
+    fc = forecast(s, snap, NOW, 24, replications=n, seed=seed(21))
+    admitted = fc.admissions[:, 0, :].sum(axis=1)  # the bed frees at 9 h; a planned patient is gone at 3 h
+    planned = class_mix(s, waiting=True)["WARD"]["planned"]
+    assert planned == pytest.approx(0.5)  # no requests from outside at all: the census shares
+    assert set(admitted.tolist()) <= {0, 1}
+    assert abs((1 - admitted.mean()) - planned) < 4 * math.sqrt(planned * (1 - planned) / n)
 
 
 def test_census_at_lists_requests_open_at_the_cut_whatever_happened_next():
@@ -765,6 +833,39 @@ def test_census_at_lists_requests_open_at_the_cut_whatever_happened_next():
     assert snap.loc["cancelled", "arrival_source"] == "elective"
     assert snap.loc["cancelled", "waiting_since"] == pd.Timestamp("2025-01-01T08:00")
     assert snap.loc["in_ed", "unit"] == "ED" and pd.notna(snap.loc["in_ed", "unit_start"])
+
+
+def test_census_at_takes_the_requests_of_the_snapshot_replication_whatever_their_dtype(tmp_path):
+    """Requests of several replications, read back from CSV (rep as text): rep=0 keeps replication 0's only;
+    a log without arrival_source and no open request still gives an arrival_source column (no KeyError);
+    a request from another unit (from_unit filled) is never added, even for a patient not in the log."""
+    from hospital_twin.census import read_requests
+
+    log = pd.DataFrame({"patient_id": ["0-1", "1-1"], "unit": ["WARD", "WARD"],
+                        "start": ["2025-01-01T00:00", "2025-01-01T00:00"], "end": ["", ""], "rep": [0, 1]})
+    req = pd.DataFrame({"patient_id": ["0-7", "1-7", "1-8", "0-9"], "unit": "WARD",
+                        "from_unit": [None, None, None, "ICU"],
+                        "ready_at": ["2025-01-01T05:00"] * 4, "withdrawn_at": [None] * 4,
+                        "outcome": "waiting", "rep": [0, 1, 1, 0]})
+    path = tmp_path / "requests.csv"
+    req.to_csv(path, index=False)
+    back = read_requests(path)
+    snap = census_at(log, "2025-01-01T06:00", rep=0, requests=back)
+    assert snap.loc[snap["unit_start"].isna(), "patient_id"].tolist() == ["0-7"]
+    with pytest.raises(ValueError, match="replications"):
+        census_at(log[log["rep"] == 0].drop(columns="rep"), "2025-01-01T06:00", requests=back)
+    early = census_at(log, "2025-01-01T04:00", rep=0, requests=back)
+    assert "arrival_source" in early.columns and early["unit_start"].notna().all()
+
+
+def test_read_requests_takes_times_with_an_offset_in_utc_as_the_log_reader_does(tmp_path):
+    from hospital_twin.census import read_requests
+
+    path = tmp_path / "requests.csv"
+    pd.DataFrame({"patient_id": ["a", "b"], "unit": "WARD",
+                  "ready_at": ["2025-06-01T10:00:00+02:00", "2025-06-01T10:00:00"]}).to_csv(path, index=False)
+    got = read_requests(path)["ready_at"].tolist()
+    assert got == [pd.Timestamp("2025-06-01T08:00"), pd.Timestamp("2025-06-01T10:00")]
 
 
 def test_unmet_requests_with_the_log_account_for_every_request_from_outside():

@@ -169,6 +169,9 @@ def census(
     except LogError as exc:
         raise InputError(str(exc)) from None
     stays = read.stays
+    rep_used = (str(rep) if rep is not None else
+                (str(pd.unique(stays["rep"].astype("string").dropna())[0]) if "rep" in stays.columns
+                 and stays["rep"].notna().any() else None))
     stays = _one_value(stays, "rep", None if rep is None else str(rep), "--rep", "replication")
     if read.rejected:
         reasons = "; ".join(f"{r}: {n}" for _k, r, n in read.reason_counts().itertuples(index=False))
@@ -184,7 +187,9 @@ def census(
     if lo is not None and (when < lo or when > hi):
         err_console.print(f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
                           f"({lo.isoformat()} to {hi.isoformat()})")
-    if requests is None and log.name.lower().startswith("adt_log."):
+    if requests is not None and not waiting:
+        err_console.print(f"note: --requests {requests} is not used with --no-waiting", soft_wrap=True)
+    if requests is None and waiting and log.name.lower().startswith("adt_log."):
         sibling = log.with_name("requests" + log.name[len("adt_log"):])
         if sibling.is_file():
             requests = sibling
@@ -197,9 +202,14 @@ def census(
         except CensusError as exc:
             raise InputError(str(exc)) from None
         if "scenario" in req.columns and scenario is not None:
-            req = req[req["scenario"].astype("string") == scenario]
-        if "rep" in req.columns and "rep" in stays.columns:
-            req = req[req["rep"].astype("string").isin(stays["rep"].astype("string").unique())]
+            req = req[(req["scenario"].astype("string") == scenario).fillna(False).to_numpy(dtype=bool)]
+        if "rep" in req.columns:
+            if rep_used is None and req["rep"].nunique() > 1:
+                raise InputError(f"{requests}: the requests table holds several replications but the log "
+                                 "does not say which one it is")
+            if rep_used is not None:
+                req = req[(req["rep"].astype("string").str.strip() == rep_used).fillna(False).to_numpy(dtype=bool)]
+            req = req.drop(columns="rep")
     snap = census_at(stays, when, waiting=waiting, requests=req)
     in_bed = snap[snap["unit_start"].notna()]
     t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {log.name}", title_justify="left")

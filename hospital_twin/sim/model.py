@@ -833,12 +833,12 @@ class HospitalSim:
                 if u.is_ed and not ip.ready and ip.seen_h == NOT_SEEN:
                     unseen.append((ip.elapsed_h, p))  # waits for a clinician (below)
                     continue
-                if u.is_ed and not ip.ready and ip.seen_h >= 0 and dist is not None:
+                if u.is_ed and not ip.ready and ip.seen_h >= 0:
                     self._stays[p.stay + 9] = -ip.seen_h
                     a = self._posterior_assessment(u, dist, ip.seen_h, assess_rng)
-                    if a > ip.seen_h:  # still with the clinician: holds one until the assessment ends
+                    if a > ip.seen_h or dist is None:  # still with the clinician: holds one until it ends
                         u.clin_busy += 1
-                        Timeout(env, a - ip.seen_h, p).callbacks.append(self._assessed)
+                        Timeout(env, max(a - ip.seen_h, 0.0), p).callbacks.append(self._assessed)
                         continue
                     remaining = dist.residual_ppf(ip.seen_h - a, self._u(p, 1))
                 elif ip.ready or dist is None:
@@ -880,24 +880,33 @@ class HospitalSim:
                 if req is not None and math.isfinite(ip.cancel_h):
                     Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
 
-    _ASSESS_CANDIDATES = 64
+    _ASSESS_BATCH = 64
+    _ASSESS_TRIES = 16
 
     def _posterior_assessment(self, u: _Unit, post, seen_h: float, rng: np.random.Generator) -> float:
         """Assessment length (hours) of an ED patient seen ``seen_h`` hours ago and not yet ready to leave.
 
-        Given the patient is still in the department, assessment A and post-assessment stay L
-        satisfy ``A + L > seen_h``, so A's posterior has density ``f_A(a) P(L > seen_h - a)``.
-        It is sampled by weighted resampling of :attr:`_ASSESS_CANDIDATES` draws of A (weight 1 for
-        ``a >= seen_h``: the patient is still with the clinician). When no candidate has weight
-        (a patient far beyond every stay), one mean assessment is taken.
+        Given the patient is still in the department, assessment A and the stay after it L
+        satisfy ``A + L > seen_h``, so A's posterior has density proportional to
+        ``f_A(a) P(L > seen_h - a)``, a weight of at most 1: exact rejection sampling (draw A,
+        accept with that probability), in batches of :attr:`_ASSESS_BATCH`. A class with no stay
+        after the assessment (``post`` None, L = 0) must still be being assessed: A given
+        ``A > seen_h``, by the residual quantile. If :attr:`_ASSESS_TRIES` batches all fail (a
+        patient far beyond every stay), the candidate of largest weight is taken.
         """
-        a = u.assess.ppf_array(rng.random(self._ASSESS_CANDIDATES))
-        w = np.array([1.0 if x >= seen_h else post.sf(seen_h - x) for x in a.tolist()])
-        pick = rng.random()
-        total = w.sum()
-        if not total > 0:
-            return min(u.assess.mean_h, seen_h)
-        return float(a[min(np.searchsorted(np.cumsum(w) / total, pick, side="right"), len(a) - 1)])
+        if post is None:
+            return seen_h + u.assess.residual_ppf(seen_h, rng.random())
+        best, best_w = u.assess.mean_h, -1.0
+        for _ in range(self._ASSESS_TRIES):
+            a = u.assess.ppf_array(rng.random(self._ASSESS_BATCH))
+            keep = rng.random(self._ASSESS_BATCH)
+            for x, k in zip(a.tolist(), keep.tolist(), strict=True):
+                w = 1.0 if x >= seen_h else post.sf(seen_h - x)
+                if k < w:
+                    return x
+                if w > best_w:
+                    best, best_w = x, w
+        return best
 
     def _condition_discharge(self, p: _Patient, u: _Unit, ready_h: float, route_known: bool = True) -> bool:
         """A ready patient still here at time 0: redraw its discharge uniforms until the rule, applied

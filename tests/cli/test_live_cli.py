@@ -168,22 +168,26 @@ def test_run_writes_unmet_requests_and_census_finds_them_next_to_the_log(tmp_pat
         "electives:\n  - {name: list, unit: WARD, per_weekday: [3, 3, 3, 3, 3, 0, 0], hour: 8, cancel_after_hours: 3}\n"
         "length_of_stay:\n  WARD: {distribution: exponential, mean_hours: 10}\n", encoding="utf-8")
     out = tmp_path / "res"
-    assert main(["run", str(yaml), "--out", str(out), "--format", "csv", "--workers", "1"]) == 0
+    assert main(["run", str(yaml), "--out", str(out), "--format", "csv", "--workers", "1",
+                 "--replications", "3"]) == 0
     req = pd.read_csv(out / "requests.csv")
+    assert set(req["rep"]) == {0, 1, 2}
+    req = req[req["rep"] == 0].reset_index(drop=True)
     assert {"patient_id", "unit", "ready_at", "withdrawn_at", "outcome"} <= set(req.columns)
     assert "requests.csv" in json.loads((out / "run.json").read_text())["files"]
     cancelled = req[req["outcome"] == "cancelled"].iloc[0]
     at = (pd.Timestamp(cancelled["ready_at"]) + pd.Timedelta(minutes=30)).isoformat()
     snap_path = tmp_path / "snap.csv"
     capsys.readouterr()
-    assert main(["census", str(out / "adt_log.csv"), "--at", at, "--out", str(snap_path)]) == 0
+    assert main(["census", str(out / "adt_log.csv"), "--at", at, "--rep", "0", "--out", str(snap_path)]) == 0
     assert "requests.csv" in capsys.readouterr().err
     snap = pd.read_csv(snap_path)
     queue = snap[snap["unit_start"].isna()]
     assert cancelled["patient_id"] in set(queue["patient_id"])
+    assert queue["patient_id"].str.startswith("0-").all()  # only replication 0's requests
     assert queue.set_index("patient_id").loc[cancelled["patient_id"], "arrival_source"] == "elective"
     bad = tmp_path / "requests_bad.csv"
     req.assign(ready_at=req["ready_at"].where(req.index != 1, "yesterday")).to_csv(bad, index=False)
-    assert main(["census", str(out / "adt_log.csv"), "--at", at, "--requests", str(bad)]) == 2
+    assert main(["census", str(out / "adt_log.csv"), "--at", at, "--rep", "0", "--requests", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "requests_bad.csv" in err and ":3" in err and "ready_at" in err and "Traceback" not in err
