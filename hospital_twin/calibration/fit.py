@@ -791,6 +791,11 @@ class StayEstimate:
         return next(iter(self.fits.values()), None)
 
     @property
+    def ks_p_at_floor(self) -> bool:
+        """No bootstrap resample reached the observed D: ``ks_p`` is 1/(B+1), read it as "at most that"."""
+        return self.ks_b > 0 and self.ks_p <= 1.0 / (self.ks_b + 1) * (1 + 1e-9)
+
+    @property
     def mean_h(self) -> float:
         b = self.best
         return b.mean_h if self.chosen != "empirical" and b is not None else self.km_mean_h
@@ -900,7 +905,8 @@ class StayFit:
         With interval-censored stays (discharge-hour rules), D and p come from
         :func:`predictive_ks` (observed stays against stays simulated from the fit and the rule;
         a Kolmogorov approximation, so an upper bound).
-    bootstrap_b : resamples of the parametric bootstrap (0: no bootstrap, the Kolmogorov upper bound decides).
+    bootstrap_b : resamples of the parametric bootstrap (0: no bootstrap, the Kolmogorov upper bound decides);
+        otherwise at least 1/ks_alpha, since the smallest bootstrap p-value is 1/(B+1).
     bootstrap_max_n : stays per bootstrap resample at most (see :data:`BOOTSTRAP_MAX_N`).
     random_state : seed of the simulation in :func:`predictive_ks` and of the bootstrap; each (unit, class)
         bootstraps from its own stream ``SeedSequence(random_state, spawn_key=crc32 of the purpose, unit and
@@ -929,6 +935,11 @@ class StayFit:
     ):
         if bootstrap_b < 0 or bootstrap_max_n < 1:
             raise ValueError(f"bootstrap_b must be >= 0 and bootstrap_max_n >= 1 (got {bootstrap_b}, {bootstrap_max_n})")
+        if bootstrap_b and 1.0 / (bootstrap_b + 1) >= ks_alpha:
+            raise ValueError(
+                f"bootstrap_b={bootstrap_b} cannot reject at ks_alpha={ks_alpha}: the smallest bootstrap p-value is "
+                f"1/(B+1); use B >= {math.ceil(1 / ks_alpha)} (or 0 for the Kolmogorov upper bound)"
+            )
         self.random_state = random_state
         self.bootstrap_b = int(bootstrap_b)
         self.bootstrap_max_n = int(bootstrap_max_n)
@@ -2132,7 +2143,7 @@ class Calibration:
             add(
                 f"  {key}: {fam}; n={est.n}, censored {est.n_censored} ({est.n_censored / max(est.n, 1):.0%}), "
                 f"interval {est.n_interval}; "
-                f"AIC weights {w or '-'}; D={est.ks_d:.3f} p={_p(est.ks_p)}"
+                f"AIC weights {w or '-'}; D={est.ks_d:.3f} p{'<=' if est.ks_p_at_floor else '='}{_p(est.ks_p)}"
                 + (f" (bootstrap B={est.ks_b}, m={est.ks_n_resample}) p_upper={_p(est.ks_p_upper)}" if est.ks_b else "")
                 + f"{'' if est.acceptable else ' NOT acceptable'}"
                 + (f"; {est.note}" if est.note else "")

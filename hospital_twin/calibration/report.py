@@ -243,7 +243,7 @@ def fits_table(cal: Calibration) -> pd.DataFrame:
             "mean_h": est.mean_h, "mean_se_h": b.mean_se_h if b is not None and est.chosen != "empirical" else math.nan,
             "cv": b.cv if b is not None and est.chosen != "empirical" else math.nan,
             "km_mean_h": est.km_mean_h, "D": est.ks_d, "p": est.ks_p, "p_upper": est.ks_p_upper,
-            "p_test": est.ks_test, "acceptable": est.acceptable,
+            "p_test": est.ks_test, "p_at_floor": est.ks_p_at_floor, "acceptable": est.acceptable,
             "aic_ranking": ", ".join(f"{f.family} (ΔAIC {f.aic - a0:.1f}, w {f.aic_weight:.2f})" for f in est.fits.values()),
             "note": est.note,
         })
@@ -424,7 +424,8 @@ def build_calibration_report(
              "and the Kaplan-Meier estimate. Its p-value is a parametric bootstrap with B resamples (the column "
              "'p test' says how many, of how many stays): stays drawn from the fitted law, censored as the log "
              "censors them, refitted the same way, their D compared with the observed one (on the sqrt(n) scale when "
-             "the resamples are capped at fewer stays than the unit has). The Kolmogorov p-value is shown as an upper "
+             "the resamples are capped at fewer stays than the unit has); '≤ 1/(B+1)' means no resample reached the "
+             "observed D. The Kolmogorov p-value is shown as an upper "
              "bound: it ignores that the parameters were estimated from the same stays, so it is too high. For a unit "
              "with a discharge rule, D compares observed stays with stays simulated under the rule and p is that "
              "comparison's Kolmogorov p-value, an upper bound (not bootstrapped). A fit is used when p ≥ 0.01, or "
@@ -433,7 +434,7 @@ def build_calibration_report(
     ft = fits_table(cal)
     rows = [[_e(r.unit), _e(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
              f"<b>{_e(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"), _num(r.km_mean_h),
-             _num(r.D, ".3f"), _p(r.p), _p(r.p_upper), _e(r.p_test), "yes" if r.acceptable else "<b>no</b>",
+             _num(r.D, ".3f"), ("≤ " if r.p_at_floor else "") + _p(r.p), _p(r.p_upper), _e(r.p_test), "yes" if r.acceptable else "<b>no</b>",
              _e(r.aic_ranking), _e(r.note)]
             for _, r in ft.iterrows()]
     page.add(_table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",

@@ -231,11 +231,11 @@ def test_stay_fit_decides_with_the_bootstrap_and_keeps_the_kolmogorov_bound():
     assert est.ks_p_upper == pytest.approx(stats.kstwo.sf(est.ks_d, 400)) and 0.01 < est.ks_p_upper < 0.05
     assert est.ks_b == BOOTSTRAP_B and est.ks_n_resample == 400
     assert est.ks_test == f"parametric bootstrap, B={BOOTSTRAP_B} resamples of 400 stays"
-    assert est.ks_p == pytest.approx(1 / (BOOTSTRAP_B + 1))
+    assert est.ks_p == pytest.approx(1 / (BOOTSTRAP_B + 1)) and est.ks_p_at_floor
     assert est.chosen == "empirical" and not est.acceptable
     old = _stay_fit(log, families=("lognormal",), bootstrap_b=0).units_["WARD"]
     assert old.ks_b == 0 and old.ks_p == old.ks_p_upper == pytest.approx(est.ks_p_upper)
-    assert old.chosen == "lognormal" and old.acceptable
+    assert old.chosen == "lognormal" and old.acceptable and not old.ks_p_at_floor
 
 
 def test_bootstrap_p_value_is_fixed_by_the_seed_and_by_unit_not_by_the_other_units():
@@ -261,7 +261,8 @@ def test_bootstrap_p_value_is_fixed_by_the_seed_and_by_unit_not_by_the_other_uni
 
 
 def test_bootstrap_refuses_interval_censored_samples_and_bad_sizes():
-    """Interval-censored stays (discharge rules) are not bootstrapped; b and max_n must be positive."""
+    """Interval-censored stays (discharge rules) are not bootstrapped; b and max_n must be positive; StayFit refuses
+    a B whose smallest p-value 1/(B+1) could never fall below ks_alpha (B = 99 at 0.01), and takes B = 100."""
     s = CensoredSample(np.array([5.0, 7.0, 9.0]), lo=np.array([1.0]), hi=np.array([20.0]))
     with pytest.raises(ValueError, match="interval"):
         bootstrap_ks(fit_family("exponential", s), s, np.random.default_rng(0))
@@ -270,3 +271,6 @@ def test_bootstrap_refuses_interval_censored_samples_and_bad_sizes():
         bootstrap_ks(fit_family("exponential", s), s, np.random.default_rng(0), b=0)
     with pytest.raises(ValueError, match="bootstrap_b"):
         StayFit(bootstrap_b=-1)
+    with pytest.raises(ValueError, match="cannot reject at ks_alpha=0.01"):
+        StayFit(bootstrap_b=99)
+    assert StayFit(bootstrap_b=100).bootstrap_b == 100
