@@ -33,6 +33,9 @@ with one worker each (measured worse on this loaded 2-core machine, so off by de
 share of the time runs CP-SAT on the whole model from the incumbent, which proves a lower
 bound (weak: the LP relaxation of these models is loose) and sometimes improves the roster.
 
+Column generation (``method="colgen"``, the default; :mod:`hospital_twin.roster.inrc2_colgen`)
+seeds that search with a better roster and proves a far tighter lower bound: see :func:`solve`.
+
 Determinism: with ``workers > 1`` CP-SAT's parallel search and wall-clock limits make runs
 differ. ``deterministic=True`` uses one worker, one neighbourhood at a time, a seeded
 neighbourhood sequence and deterministic-time limits per sub-problem and a fixed number of local-search moves per
@@ -687,6 +690,73 @@ def _pick_nurses(k: int, inst: Instance, rng: np.random.Generator) -> list[int]:
     return sorted([first] + [int(n) for n in order[: k - 1]])
 
 
+def _dp_sweeps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: float, max_sweeps: int = 50) -> int:
+    """Best-response local search: each nurse in turn (random order) takes her exact best schedule
+    with the others fixed (:func:`~hospital_twin.roster.inrc2_colgen.best_response`, the pricing DP
+    with the marginal value of one more nurse per cover cell), when it lowers the roster's cost;
+    sweeps repeat until none changes or ``until`` passes. Returns the number of changes."""
+    from hospital_twin.roster import inrc2_colgen as cg
+
+    forb = cg._forbidden_matrix(inst)
+    pricing = [cg.nurse_pricing(inst, n) for n in range(inst.n_nurses)]
+    mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
+    cover = plan.cover([])
+    days = np.arange(inst.n_days)
+    changes = 0
+    for _ in range(max_sweeps):
+        changed = False
+        for n in rng.permutation(inst.n_nurses):
+            if time.monotonic() >= until:
+                return changes
+            on = plan.shift[n] >= 0
+            cells = (days[on], plan.shift[n][on], plan.skill[n][on])
+            np.subtract.at(cover, cells, 1)
+            val, shifts, skills = cg.best_response(inst, pricing[n], forb, cover)
+            mu = WEIGHTS["S1"] * (cover < opts) + (cg.ART_COST + WEIGHTS["S1"]) * (cover < mins)
+            current = _own_cost(inst, int(n), plan.shift[n].tolist())[0] - float(mu[cells].sum())
+            if val < current - 1e-6:
+                plan.shift[n], plan.skill[n] = shifts, skills
+                on = plan.shift[n] >= 0
+                cells = (days[on], plan.shift[n][on], plan.skill[n][on])
+                changes += 1
+                changed = True
+            np.add.at(cover, cells, 1)
+        if not changed:
+            break
+    return changes
+
+
+def _colgen_start(inst: Instance, plan: _Plan, rng: np.random.Generator, t0: float, time_limit_s: float,
+                  workers: int, colgen_share: float, dive_share: float) -> tuple[_Plan, int | None]:
+    """Greedy + local search + best-response sweeps as the incumbent; column generation seeded with
+    it until ``colgen_share`` of the time (its bound is returned, rounded up: costs are integers);
+    then a dive on nurse-days until ``colgen_share + dive_share``, its roster repaired by
+    best-response sweeps. Returns the better roster (hard violations counted at 1000) and the bound."""
+    from hospital_twin.roster import inrc2_colgen as cg
+
+    _block_swaps(inst, plan, rng, t0 + 0.03 * time_limit_s, _nurse_costs(inst, plan)[0])
+    _dp_sweeps(inst, plan, rng, t0 + 0.05 * time_limit_s)
+    seed_cols = [cg.Column(n, tuple(int(x) for x in plan.shift[n]), tuple(int(x) for x in plan.skill[n]),
+                           cg.column_cost(inst, n, tuple(int(x) for x in plan.shift[n]))) for n in range(inst.n_nurses)]
+    try:
+        master, res = cg.column_generation(inst, seed_cols, t0 + colgen_share * time_limit_s,
+                                           threads=max(1, workers))
+    except RuntimeError:  # the master LP failed (GLOP reported it twice): keep the incumbent, no bound
+        return plan, None
+    bound = int(np.ceil(res.bound - 1e-6)) if np.isfinite(res.bound) and res.bound >= 0 else None
+    dive_end = t0 + (colgen_share + dive_share) * time_limit_s
+    if time.monotonic() < dive_end:
+        chosen = cg.dive(inst, master, dive_end, threads=max(1, workers))
+        new = _Plan(inst)
+        new.set_from([a for c in chosen for a in c.assignments()], list(range(inst.n_nurses)))
+        _dp_sweeps(inst, new, rng, min(t0 + 0.9 * time_limit_s, time.monotonic() + 0.05 * time_limit_s))
+        h_new, c_new = _score(inst, new)
+        h_old, c_old = _score(inst, plan)
+        if c_new + 1000 * h_new < c_old + 1000 * h_old:
+            plan = new
+    return plan, bound
+
+
 def solve(
     inst: Instance,
     time_limit_s: float = 60.0,
@@ -701,6 +771,9 @@ def solve(
     mix: tuple[float, float] = (0.25, 0.6),
     swap_s: float = 1.0,
     temperature: float = 0.0,
+    method: str = "colgen",
+    colgen_share: float = 0.45,
+    dive_share: float = 0.3,
 ) -> SolveResult:
     """Best roster within ``time_limit_s`` wall seconds, model building included.
 
@@ -714,9 +787,19 @@ def solve(
     of at most 60 nurses the last ``bound_share`` of the time runs CP-SAT on the whole model
     from the incumbent for a proven lower bound, when building it (estimated from the
     sub-models) leaves time to solve. ``max_iterations`` caps the neighbourhoods tried.
+
+    ``method="colgen"`` (default) starts differently: the greedy roster improved by local search
+    and best-response sweeps seeds column generation (:mod:`hospital_twin.roster.inrc2_colgen`)
+    for ``colgen_share`` of the time -- its LP or Lagrangian bound is returned as ``bound`` --,
+    then a nurse-day dive builds a roster for ``dive_share`` of the time; the better of the two
+    rosters goes to the search above, where best-response sweeps (the pricing DP against the
+    others' cover) replace the CP-SAT single-nurse sweep. ``method="lns"`` is the earlier path.
+    Column generation runs to its time share and is not deterministic under ``deterministic``.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+    if method not in ("colgen", "lns"):
+        raise ValueError(f"method must be 'colgen' or 'lns', got {method!r}")
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
     rng = np.random.default_rng(seed)
@@ -726,9 +809,14 @@ def solve(
     iterations = improvements = 0
     bound: int | None = None
     full_phase_s = bound_share * time_limit_s if n_nurses <= 60 else 0.0
+    if method == "colgen":
+        plan, bound = _colgen_start(inst, plan, rng, t0, time_limit_s, workers, colgen_share, dive_share)
+        hard, cost = _score(inst, plan)
+        full_phase_s = 0.0  # the column-generation bound is far tighter than the whole model's
     lns_deadline = deadline - full_phase_s
     threads = 1 if deterministic or workers < 2 or not parallel_neighbourhoods else 2
-    queue = [int(n) for n in rng.permutation(n_nurses)]  # first sweep: each nurse alone
+    # first sweep: each nurse alone (colgen: best-response sweeps by the DP instead, after each local search)
+    queue = [int(n) for n in rng.permutation(n_nurses)] if method == "lns" else []
     running: dict = {}
     own = None
     build_per_nurse_s = 0.0  # slowest model building seen, per nurse
@@ -743,8 +831,13 @@ def solve(
                     own_now = _nurse_costs(inst, plan)[0]
                     _block_swaps(inst, plan, rng, min(lns_deadline, time.monotonic() + swap_s), own_now,
                                  int(2000 * swap_s) if deterministic else None, temperature)
+                    if method == "colgen":
+                        _dp_sweeps(inst, plan, rng, min(lns_deadline, time.monotonic() + swap_s))
                     hard, cost = _score(inst, plan)
                     own = None
+                    remaining = lns_deadline - time.monotonic()  # the local search used some of it
+                    if remaining < 0.05:
+                        break
                 if queue and queue[0] not in busy:
                     chosen, window = [queue.pop(0)], None
                 else:
