@@ -14,7 +14,7 @@ CORE = [
     "calibration/fit.py", "calibration/dates.py", "calibration/scenario_yaml.py", "calibration/backtest.py",
     "staffing.py", "staffing_loop.py",
     "roster/staff.py", "roster/rules.py", "roster/model.py", "roster/checker.py",
-    "roster/inrc2.py", "roster/inrc2_solver.py",
+    "roster/inrc2.py", "roster/inrc2_solver.py", "roster/inrc2_colgen.py",
 ]
 EDGE_MODULES = {"typer", "rich", "streamlit", "click", "yaml", "hospital_twin.cli", "hospital_twin.resultsdir"}
 
