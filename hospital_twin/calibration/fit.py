@@ -1088,7 +1088,7 @@ class KsBootstrap:
     """m: stays in each resample (``min(n, max_n)``)."""
     b: int
     """Resamples used (those with at least one observed stay and a converged refit)."""
-    d_null: np.ndarray = field(repr=False)
+    d_null: np.ndarray = field(repr=False, compare=False)
     """The b resampled distances D* (each on m stays)."""
     censored_share: float
     """Share of censored stays over all resamples (compare with the data's)."""
