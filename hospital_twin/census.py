@@ -46,6 +46,7 @@ __all__ = [
     "CensusError",
     "census_at",
     "census_counts",
+    "vacated_beds",
     "read_census",
     "read_requests",
     "validate_census",
@@ -325,6 +326,22 @@ def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays:
     return pd.DataFrame({"patient_id": pid[open_].to_numpy(), "unit": unit[open_].to_numpy(),
                          "patient_class": col("patient_class"), SOURCE_COLUMN: col(SOURCE_COLUMN),
                          WAITING_COLUMN: asked[open_].to_numpy()})
+
+
+def vacated_beds(stays: pd.DataFrame, at, *, rep: int | None = None, window_h: float = 24.0) -> pd.DataFrame:
+    """Beds freed in the ``window_h`` hours up to ``at`` (``at - window_h < end <= at``): ``unit, vacated_at``.
+
+    Every stay that ends frees its bed, which may then be cleaned before the next patient
+    (the unit's turnaround); a bed manager sees such beds as not ready. The forecast decides
+    from the time since each was vacated which are still being cleaned
+    (``forecast(vacated=...)``).
+    """
+    at = _timestamp(at)
+    df = _select_rep(stays, rep)
+    _start, end = _log_times(df)
+    m = ((end <= at) & (end > at - pd.Timedelta(hours=float(window_h)))).to_numpy(dtype=bool)
+    return pd.DataFrame({"unit": df["unit"].astype("string").to_numpy()[m],
+                         "vacated_at": end.to_numpy()[m]}).sort_values(["unit", "vacated_at"], ignore_index=True)
 
 
 def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,

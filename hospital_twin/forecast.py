@@ -410,8 +410,12 @@ def _route_targets(scenario: Scenario) -> set[tuple[int, int, int]]:
 
 def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
                  mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool,
-                 targets: set[tuple[int, int, int]] | None = None) -> dict:
-    """One warm-started replication, reduced to hourly arrays (small enough to send between processes)."""
+                 targets: set[tuple[int, int, int]] | None = None, vacated: np.ndarray | None = None) -> dict:
+    """One warm-started replication, reduced to hourly arrays (small enough to send between processes).
+
+    ``vacated``: (unit index, hours since the bed was vacated, certain) rows of beds that may still be being
+    cleaned (see :func:`_vacated_rows`).
+    """
     unit_names = list(scenario.units)
     rows = rows.reshape(-1, len(_ROW_COLUMNS))
     pclass = _resolve_classes(rows, unit_names, mix_cum, seed, rep) if len(rows) else np.zeros(0, np.int64)
@@ -436,7 +440,8 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
         initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh),
                                       float(ch)))
     n_in_bed = int((~waiting).sum())
-    sim = HospitalSim(scenario, rep, seed, initial_patients=initial)
+    sim = HospitalSim(scenario, rep, seed, initial_patients=initial,
+                      initial_vacated=None if vacated is None else [(int(u), float(e), bool(c)) for u, e, c in vacated])
     out = sim.run()
     S = out.stays
     n = len(unit_names)
@@ -541,6 +546,7 @@ def forecast(
     *,
     ignore_elapsed: bool = False,
     executor=None,
+    vacated: pd.DataFrame | None = None,
 ) -> Forecast:
     """Forecast the census of every unit for the next ``hours`` from a snapshot taken at ``now``.
 
@@ -556,6 +562,11 @@ def forecast(
     time and ``ready_to_leave`` (the comparison for a back-test). ``seed`` defaults to
     the scenario's. ``workers`` > 1 (or an ``executor``) runs replications in parallel;
     the forecast is the same.
+
+    ``vacated`` (``unit, vacated_at``: beds whose patient left shortly before ``now``, e.g.
+    :func:`hospital_twin.census.vacated_beds`) lets each replication decide which of the
+    beds free at ``now`` are still being cleaned (the unit's turnaround given the time since;
+    see :func:`_vacated_rows`); without it every free bed is ready at ``now``.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
@@ -577,12 +588,13 @@ def forecast(
                                     np.array([classes.index(c) for c in shares], dtype=np.int64))
     arr = rows[_ROW_COLUMNS].to_numpy(dtype=float)
     targets = _route_targets(sc)
+    vac = _vacated_rows(sc, vacated, now, rows)
     started = dt.datetime.now(dt.UTC)
     t0 = _time.perf_counter()
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, replications))
-    tasks = [(sc, rep, seed, arr, mix_cum, hours, ignore_elapsed, targets) for rep in range(replications)]
+    tasks = [(sc, rep, seed, arr, mix_cum, hours, ignore_elapsed, targets, vac) for rep in range(replications)]
     results: list[dict] = []
     try:
         for _i, res in executor.map_unordered(_replication, tasks):
@@ -618,6 +630,40 @@ def forecast(
             "elapsed_s": round(_time.perf_counter() - t0, 3),
         },
     )
+
+
+def _vacated_rows(scenario: Scenario, vacated: pd.DataFrame | None, now: pd.Timestamp,
+                  rows: pd.DataFrame) -> np.ndarray | None:
+    """``vacated`` as (unit index, hours since, certain) rows for ``HospitalSim(initial_vacated=)``.
+
+    Only beds that are free now can be being cleaned: per unit, the ``beds - patients in a bed``
+    most recently vacated (the earlier ones were taken again since, cleaned beds going first).
+    In a unit with patients waiting for it (snapshot rows waiting there, or ready elsewhere with
+    it as ``next_unit``) every free bed must be one being cleaned, so those are certain.
+    Units not in the scenario or times after ``now`` are refused.
+    """
+    if vacated is None or len(vacated) == 0:
+        return None
+    units = list(scenario.units)
+    unknown = sorted(set(vacated["unit"].astype(str)) - set(units))
+    if unknown:
+        raise CensusError([Issue("<vacated beds>", None, "unit", f"unknown unit '{u}'") for u in unknown])
+    at = pd.to_datetime(vacated["vacated_at"])
+    if (at > now).any():
+        raise CensusError([Issue("<vacated beds>", None, "vacated_at", f"a bed vacated after now ({now.isoformat()})")])
+    since = (now - at).dt.total_seconds().to_numpy() / 3600.0
+    idx = np.array([units.index(u) for u in vacated["unit"].astype(str)], dtype=np.int64)
+    beds = _capacity_table(scenario, now, 0)[:, 0]
+    in_bed = np.bincount(rows.loc[~rows["waiting"], "unit_idx"].to_numpy(dtype=np.int64), minlength=len(units))
+    queued = np.bincount(rows.loc[rows["waiting"], "unit_idx"].to_numpy(dtype=np.int64), minlength=len(units))
+    moving = rows.loc[rows["ready"] & (rows["next_unit"] >= 0), "next_unit"].to_numpy(dtype=np.int64)
+    queued += np.bincount(moving, minlength=len(units))
+    out = []
+    for ui in np.unique(idx):
+        free = int(max(beds[ui] - in_bed[ui], 0))
+        recent = np.sort(since[idx == ui])[:free]  # the most recently vacated first
+        out += [(float(ui), float(e), float(queued[ui] > 0)) for e in recent]
+    return np.array(out, dtype=float).reshape(-1, 3) if out else None
 
 
 def persistence_forecast(scenario: Scenario, census: pd.DataFrame, now, hours: int) -> Forecast:

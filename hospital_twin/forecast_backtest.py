@@ -3,7 +3,8 @@
 The picture: a hospital that behaves exactly as the scenario says runs for months
 (one long replication, the *truth*, with its own seed). At many moments ("cut
 points", every few days at varying clock hours) we take the census snapshot the
-bed manager would have had (:func:`hospital_twin.census.census_at`, readiness known
+bed manager would have had (:func:`hospital_twin.census.census_at`, with the queue
+of requests open at the cut and the beds vacated shortly before it, readiness known
 up to that moment), forecast the next hours three ways, and compare with what the
 truth did next (:func:`hospital_twin.census.census_counts`):
 
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_twin import __version__
-from hospital_twin.census import census_at, census_counts
+from hospital_twin.census import census_at, census_counts, vacated_beds
 from hospital_twin.executors import make_executor
 from hospital_twin.forecast import ALL, Forecast, forecast, forecast_errors, persistence_forecast
 from hospital_twin.results import adt_log, unmet_requests
@@ -168,7 +169,7 @@ def _errors(fc: Forecast, actual: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFra
 
 
 def _cut(scenario: Scenario, snap: pd.DataFrame, cut: pd.Timestamp, hours: int, replications: int, seed: int,
-         methods: tuple[str, ...], actual: pd.DataFrame) -> pd.DataFrame:
+         methods: tuple[str, ...], actual: pd.DataFrame, vacated: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every method's forecast from one cut, lined up with the actual census (one task for a worker)."""
     frames = []
     for m in methods:
@@ -176,7 +177,7 @@ def _cut(scenario: Scenario, snap: pd.DataFrame, cut: pd.Timestamp, hours: int, 
             fc = persistence_forecast(scenario, snap, cut, hours)
         else:
             fc = forecast(scenario, snap, cut, hours, replications=replications, seed=seed,
-                          ignore_elapsed=(m == "fresh_stays"))
+                          ignore_elapsed=(m == "fresh_stays"), vacated=vacated)
         frames.append(_errors(fc, actual, cut))
     return pd.concat(frames, ignore_index=True)
 
@@ -240,7 +241,8 @@ def backtest(
         # cut k forecasts with seed + k: one seed for every cut would repeat the same arrival streams
         # after each cut, correlating the forecasts' errors across cuts (the truth's seed is far away)
         snap = census_at(log, cut, requests=requests)
-        tasks.append((scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual))
+        tasks.append((scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual,
+                      vacated_beds(log, cut)))
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, len(tasks)))

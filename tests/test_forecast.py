@@ -892,3 +892,77 @@ def test_unmet_requests_with_the_log_account_for_every_request_from_outside():
         still = out.waiting_at_end
         expect = waited + int(((c[:, 2] <= h) & (c[:, 3] > h)).sum()) + int((still[:, 2] <= h).sum())
         assert got == expect, at
+
+
+# --------------------------------------------------------------------------- beds being cleaned at the start
+def _cleaning_ward(turnaround: dict):
+    return scenario(
+        units={"WARD": {"beds": 2, "when_full": "queue", "turnaround": turnaround}},
+        arrivals=[{"name": "a", "unit": "WARD", "per_day": 0.0}],
+        length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10}},
+        horizon_days=2, warmup_days=0,
+    )
+
+
+def test_a_bed_vacated_half_an_hour_ago_is_still_being_cleaned():
+    """Hand trace: 2 beds, fixed 2 h cleaning; one bed vacated 0.5 h ago, the other 3 h ago (clean). Two patients
+    waiting: the first gets the clean bed at 0, the second the other bed when its cleaning ends at 1.5 h."""
+    s = _cleaning_ward({"distribution": "fixed", "value_hours": 2})
+    initial = [InitialPatient(0, 2.0, waiting=True), InitialPatient(0, 1.0, waiting=True)]
+    out = HospitalSim(s, 0, seed(17), initial_patients=initial, initial_vacated=[(0, 0.5), (0, 3.0)]).run()
+    f = {n: i for i, n in enumerate(STAY_FIELDS)}
+    assert sorted(out.stays[:, f["start"]].round(6).tolist()) == [0.0, 1.5]
+
+
+def test_a_vacated_bed_is_still_being_cleaned_with_the_turnaround_survival_probability():
+    """Exponential cleaning, mean 1 h, bed vacated 0.7 h ago: still being cleaned with probability e^-0.7, and then
+    (memoryless) for another Exp(1 h); a patient waiting for that one bed starts at 0 otherwise."""
+    s = _cleaning_ward({"distribution": "exponential", "mean_hours": 1}).model_copy(
+        update={"units": {"WARD": _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
+                          .units["WARD"].model_copy(update={"beds": 1})}})
+    n = 600
+    starts = np.array([HospitalSim(s, r, seed(18), initial_patients=[InitialPatient(0, 1.0, waiting=True)],
+                                   initial_vacated=[(0, 0.7)]).run().stays[0, STAY_FIELDS.index("start")]
+                       for r in range(n)])
+    p = math.exp(-0.7)
+    assert abs((starts > 0).mean() - p) < 4 * math.sqrt(p * (1 - p) / n)
+    assert stats.kstest(starts[starts > 0], "expon").pvalue > 0.001
+
+
+def test_vacated_beds_lists_the_stays_that_ended_in_the_window_before_the_cut():
+    from hospital_twin.census import vacated_beds
+
+    got = vacated_beds(LOG, "2025-01-02T10:00:01", window_h=24)
+    assert got["unit"].tolist() == ["AMU", "ED", "MED", "MED"]
+    assert got["vacated_at"].tolist() == [pd.Timestamp("2025-01-02T09:00"), pd.Timestamp("2025-01-01T12:00"),
+                                          pd.Timestamp("2025-01-02T10:00"), pd.Timestamp("2025-01-02T10:00:01")]
+
+
+def test_forecast_with_vacated_beds_admits_the_queue_later():
+    """The same snapshot, with the unit's only free bed vacated 0.5 h ago (fixed 2 h cleaning): the waiting
+    patient is admitted at hour 1.5 instead of 0."""
+    s = _cleaning_ward({"distribution": "fixed", "value_hours": 2})
+    snap = _snapshot([1.0, 0.0]).assign(unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT],
+                                        waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=1)])
+    plain = forecast(s, snap, NOW, 6, replications=2, seed=seed(19))
+    vac = forecast(s, snap, NOW, 6, replications=2, seed=seed(19),
+                   vacated=pd.DataFrame({"unit": ["WARD"], "vacated_at": [NOW - pd.Timedelta(hours=0.5)]}))
+    assert plain.census[0, 0, :3].tolist() == [1, 2, 2] and vac.census[0, 0, :3].tolist() == [1, 1, 2]
+
+
+def test_only_free_beds_can_be_being_cleaned_and_with_a_queue_they_must_be():
+    """2 beds: with both taken, no vacated bed is being cleaned (they were taken again); with one taken and a
+    patient waiting, the most recently vacated bed is the free one and is certainly being cleaned."""
+    from hospital_twin.forecast import _vacated_rows, initial_patients
+
+    s = _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
+    vac = pd.DataFrame({"unit": ["WARD", "WARD"], "vacated_at": [NOW - pd.Timedelta(hours=3),
+                                                                 NOW - pd.Timedelta(hours=0.5)]})
+    full = initial_patients(s, _snapshot([1.0, 2.0]), NOW)
+    assert _vacated_rows(s, vac, NOW, full) is None
+    queue = _snapshot([1.0, 0.0]).assign(unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT],
+                                         waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=2)])
+    rows = _vacated_rows(s, vac, NOW, initial_patients(s, queue, NOW))
+    assert rows.tolist() == [[0.0, 0.5, 1.0]]
+    calm = _vacated_rows(s, vac, NOW, initial_patients(s, _snapshot([1.0]), NOW))
+    assert calm.tolist() == [[0.0, 0.5, 0.0]]  # one bed free, no queue: maybe still being cleaned

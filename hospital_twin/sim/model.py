@@ -220,6 +220,7 @@ class HospitalSim:
         sink: RecordSink | None = None,
         fold_every_h: float = 24.0 * 7,
         initial_patients: Sequence[InitialPatient | tuple] | None = None,
+        initial_vacated: Sequence[tuple[int, float]] | None = None,
     ):
         self.scenario = scenario
         self.rep = rep
@@ -260,6 +261,7 @@ class HospitalSim:
         for name in sources:
             self._source_index(name)
         self._initial = self._check_initial(initial_patients)
+        self._vacated = self._check_vacated(initial_vacated)
         self._census_source = self._source_index(CENSUS_SOURCE) if self._initial else -1
         self._over_capacity = [0] * len(self.units)
         self._delayed_discharge = [0] * len(self.units)
@@ -352,6 +354,42 @@ class HospitalSim:
             self._los.append(row_l)
             pc = s.patient_classes.get(c)
             self._prio.append(pc.priority if pc else 0)
+
+    def _check_vacated(self, rows: Sequence[tuple] | None) -> list[tuple[int, float, bool]]:
+        out = []
+        for row in rows or ():
+            ui, since = int(row[0]), float(row[1])
+            certain = bool(row[2]) if len(row) > 2 else False
+            if not 0 <= ui < len(self.units):
+                raise ValueError(f"vacated bed {row}: no unit with index {ui}")
+            if not since >= 0 or math.isinf(since):
+                raise ValueError(f"vacated bed {row}: hours since it was vacated must be a finite number >= 0")
+            out.append((ui, since, certain))
+        return out
+
+    def _place_vacated(self) -> None:
+        """Beds vacated shortly before time 0 may still be being cleaned (``initial_vacated``).
+
+        A bed vacated ``e`` hours ago is still being cleaned with probability ``S(e)`` of the
+        unit's turnaround (1 when marked certain: a free bed of a unit with patients waiting can
+        only be one being cleaned), and then for the residual time ``residual_ppf(e, u)``
+        (uniforms from the ``initial_census`` stream ``<unit>/cleaning``). Without this every
+        free bed of a warm start is ready at once, and a unit with a queue admits too early.
+        """
+        by_unit: dict[int, list[tuple[float, bool]]] = {}
+        for ui, since, certain in self._vacated:
+            by_unit.setdefault(ui, []).append((since, certain))
+        for ui, rows in sorted(by_unit.items()):
+            u = self.units[ui]
+            if u.turnaround is None:
+                continue
+            rng = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/cleaning")
+            draws = rng.random((len(rows), 2)).tolist()
+            for (since, certain), (u1, u2) in zip(sorted(rows), draws, strict=True):
+                if not certain and u1 >= u.turnaround.sf(since):
+                    continue
+                u.cleaning += 1
+                Timeout(self.env, u.turnaround.residual_ppf(since, u2), u).callbacks.append(self._cleaned)
 
     def _check_initial(self, rows: Sequence[InitialPatient | tuple] | None) -> list[InitialPatient]:
         out = []
@@ -971,6 +1009,8 @@ class HospitalSim:
             env.process(self._arrival_process(a, cum, idx, source))
         for e in s.electives:
             env.process(self._elective_process(e, self._source_index(e.source)))
+        if self._vacated:
+            self._place_vacated()
         if self._initial:
             self._place_initial()
         if s.warmup_h > 0:
