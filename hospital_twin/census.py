@@ -49,6 +49,7 @@ __all__ = [
     "vacated_beds",
     "read_census",
     "read_requests",
+    "read_vacated",
     "validate_census",
 ]
 
@@ -608,3 +609,46 @@ def read_requests(path: str | Path) -> pd.DataFrame:
     if issues:
         raise CensusError(issues)
     return df
+
+
+def read_vacated(path: str | Path, scenario: Scenario | None = None, now=None) -> pd.DataFrame:
+    """Read a table of recently vacated beds (``unit, vacated_at``; what ``census --vacated`` writes).
+
+    A bed manager who knows which beds are still being cleaned can list them here with the
+    time their patient left. Every bad row (missing or unknown unit, a time that is not ISO
+    8601 or after ``now``) is reported with its line and field (:class:`CensusError`).
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise CensusError([Issue(str(path), None, "", "no such file")]) from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CensusError([Issue(str(path), None, "", f"cannot read the vacated beds: {exc}")]) from None
+    issues = [Issue(str(path), 1, c, "missing column (vacated beds need unit, vacated_at)")
+              for c in ("unit", "vacated_at") if c not in df.columns]
+    if issues:
+        raise CensusError(issues)
+    df = df.reset_index(drop=True)
+    unit = _blank_to_na(df["unit"])
+    at, bad = _parse_times(df["vacated_at"])
+    now_ts = _timestamp(now) if now is not None else None
+    units = list(scenario.units) if scenario is not None else []
+    for i in range(len(df)):
+        ln = i + 2
+        u = unit.iloc[i]
+        if pd.isna(u):
+            issues.append(Issue(str(path), ln, "unit", "missing unit"))
+        elif scenario is not None and u not in scenario.units:
+            issues.append(Issue(str(path), ln, "unit", f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+        if bad[i] or pd.isna(at.iloc[i]):
+            issues.append(Issue(str(path), ln, "vacated_at", f"not an ISO 8601 timestamp: '{df['vacated_at'].iloc[i]}'"))
+        elif now_ts is not None and at.iloc[i] > now_ts:
+            issues.append(Issue(str(path), ln, "vacated_at",
+                                f"vacated_at {at.iloc[i].isoformat()} is after now ({now_ts.isoformat()})"))
+    if issues:
+        raise CensusError(issues)
+    return pd.DataFrame({"unit": unit.to_numpy(), "vacated_at": at.to_numpy()})

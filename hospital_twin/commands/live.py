@@ -149,6 +149,9 @@ def census(
     requests: Annotated[Path | None, typer.Option(
         help="Requests for a bed that never got one (requests.* of a run; found next to adt_log.* by default): "
              "adds the patients waiting at --at who were later cancelled or never placed.")] = None,
+    vacated: Annotated[Path | None, typer.Option(
+        help="Also write the beds vacated in the 24 h before --at (unit, vacated_at) to this CSV, for "
+             "`forecast --vacated` (some may still be being cleaned).")] = None,
 ) -> None:
     """Take the census snapshot at a time from an event log: who is in which bed, since when.
 
@@ -158,7 +161,7 @@ def census(
     has what they need. It is what `forecast --census` reads.
     """
     from hospital_twin.calibration.adt import LogError, read_adt
-    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, CensusError, census_at, read_requests
+    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, CensusError, census_at, read_requests, vacated_beds
 
     if table_format not in ("csv", "parquet"):
         raise InputError(f"--format: expected csv or parquet, got '{table_format}'")
@@ -233,6 +236,10 @@ def census(
         out_console.print(f"snapshot of {len(in_bed)} patients in a bed"
                           + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
                           + f" written to {out}")
+    if vacated is not None:
+        freed = vacated_beds(stays, when)
+        _atomic_file(vacated, lambda p: freed.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S"))
+        out_console.print(f"{len(freed)} beds vacated in the 24 h before {when.isoformat()} written to {vacated}")
 
 
 # --------------------------------------------------------------------------- forecast
@@ -357,6 +364,9 @@ def forecast(
         min=1, help="Local worker processes (default: all cores); the forecast does not depend on it.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder to write (default: results/forecast-<scenario>).")] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write forecast.html.")] = True,
+    vacated: Annotated[Path | None, typer.Option(
+        help="Beds vacated shortly before --now (unit, vacated_at; see `census --vacated`): those still free "
+             "may still be being cleaned, by the unit's turnaround.")] = None,
 ) -> None:
     """Forecast the census of every unit for the next hours, warm-started from a census snapshot.
 
@@ -364,7 +374,7 @@ def forecast(
     admissions, discharges and ED boarding), OUT/forecast.html (fan charts) and
     OUT/run.json (provenance). No warm-up: the run starts from the snapshot.
     """
-    from hospital_twin.census import read_census
+    from hospital_twin.census import read_census, read_vacated
     from hospital_twin.cli import _load
     from hospital_twin.forecast import forecast as run_forecast
     from hospital_twin.forecast import forecast_table
@@ -372,13 +382,16 @@ def forecast(
     when = _wall_clock(parse_time(now, "--now"))
     scn = _load(scenario_file)
     snap = read_census(census_file, scn, when)  # CensusError: file, line, field (exit 2)
+    freed = read_vacated(vacated, scn, when) if vacated is not None else None
     n_workers = min(workers or os.cpu_count() or 1, replications)
-    fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers)
+    fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers,
+                      vacated=freed)
     table = forecast_table(fc)
     out_dir = out or Path("results") / f"forecast-{scenario_file.stem}"
     page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None
     run = dict(fc.provenance)
     run.update({"scenario_file": str(scenario_file), "census_file": str(census_file),
+                "vacated_file": None if vacated is None else str(vacated),
                 "snapshot": fc.initial.replace({np.nan: None}).to_dict(orient="records")})
 
     def write(tmp: Path) -> None:

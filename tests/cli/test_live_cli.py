@@ -191,3 +191,27 @@ def test_run_writes_unmet_requests_and_census_finds_them_next_to_the_log(tmp_pat
     assert main(["census", str(out / "adt_log.csv"), "--at", at, "--rep", "0", "--requests", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "requests_bad.csv" in err and ":3" in err and "ready_at" in err and "Traceback" not in err
+
+
+def test_census_writes_vacated_beds_that_forecast_reads(icu_log, tmp_path, capsys):
+    """census --vacated writes unit, vacated_at of the beds freed in the 24 h before --at; forecast --vacated
+    takes it (provenance names it); a vacated_at after --now is refused with the file, line and field."""
+    path, log = icu_log
+    snap, freed = tmp_path / "snap.csv", tmp_path / "vacated.csv"
+    assert main(["census", str(path), "--at", AT, "--rep", "1", "--out", str(snap), "--vacated", str(freed)]) == 0
+    table = pd.read_csv(freed)
+    one = log[log["rep"] == 1]
+    at = pd.Timestamp(AT)
+    ends = pd.to_datetime(one["end"])
+    assert len(table) == int(((ends <= at) & (ends > at - pd.Timedelta(hours=24))).sum()) > 0
+    out = tmp_path / "fc"
+    assert main(["forecast", str(ICU), "--census", str(snap), "--now", AT, "--hours", "6", "--replications", "2",
+                 "--workers", "1", "--out", str(out), "--no-html", "--vacated", str(freed)]) == 0
+    assert json.loads((out / "run.json").read_text())["vacated_file"] == str(freed)
+    table.loc[1, "vacated_at"] = "2025-02-11T08:00:00"
+    table.to_csv(freed, index=False)
+    capsys.readouterr()
+    assert main(["forecast", str(ICU), "--census", str(snap), "--now", AT, "--hours", "6", "--replications", "2",
+                 "--workers", "1", "--out", str(out), "--no-html", "--vacated", str(freed)]) == 2
+    err = capsys.readouterr().err
+    assert "vacated.csv:3" in err and "vacated_at" in err and "Traceback" not in err
