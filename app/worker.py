@@ -230,7 +230,8 @@ def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
     n = p["replications"]
     ex = _ReportingExecutor(make_executor(_workers(n)), n, progress, "forecasting")
     try:
-        return forecast(s, p["census"], p["now"], p["hours"], replications=n, seed=p.get("seed"), executor=ex)
+        return forecast(s, p["census"], p["now"], p["hours"], replications=n, seed=p.get("seed"), executor=ex,
+                        vacated=p.get("vacated"))
     finally:
         ex.close()
 

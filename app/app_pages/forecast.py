@@ -12,7 +12,7 @@ import streamlit as st
 import jobs
 import state
 import ui
-from hospital_twin.census import CensusError, census_at, validate_census
+from hospital_twin.census import CensusError, census_at, vacated_beds, validate_census
 from hospital_twin.forecast import forecast_chart, forecast_table
 
 
@@ -35,6 +35,7 @@ src = st.radio("Census snapshot", ["From the last simulation run", "From an ADT 
                key="fc_source", help="A snapshot has columns patient_id, unit, unit_start and optionally "
                "patient_class, admitted_at.")
 snapshot: pd.DataFrame | None = None
+vacated: pd.DataFrame | None = None  # beds freed shortly before the snapshot: some may still be being cleaned
 now: pd.Timestamp | None = None
 if src == "From the last simulation run":
     shown = st.session_state.get("run_args")
@@ -59,6 +60,7 @@ if src == "From the last simulation run":
     # before the table existed have none)
     snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()),
                          requests=getattr(result, "requests", None))
+    vacated = vacated_beds(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
     st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
                f"of the last run: {_who(snapshot)}.")
 elif src == "From an ADT log (upload)":
@@ -95,6 +97,7 @@ elif src == "From an ADT log (upload)":
                   format="YYYY-MM-DD HH:mm", key="fc_log_at")
     now = pd.Timestamp(t).floor("h")
     snapshot = census_at(read.stays, now)
+    vacated = vacated_beds(read.stays, now)
     unknown = sorted(set(snapshot["unit"]) - set(scenario.units))
     if unknown:
         st.error(f"The log has units the scenario does not know: {', '.join(unknown)}. Calibrate a scenario from "
@@ -134,14 +137,17 @@ c1, c2 = st.columns(2)
 hours = c1.number_input("Hours ahead", min_value=1, max_value=24 * 14, value=72, step=12, key="fc_hours")
 reps = c2.number_input("Replications", min_value=10, max_value=1000, value=50, step=10, key="fc_reps",
                        help="More replications give smoother bands and probabilities.")
-snap_csv = snapshot.to_csv(index=False)
+if vacated is not None:  # only units the scenario has (a bed freed elsewhere says nothing here)
+    vacated = vacated[vacated["unit"].isin(list(scenario.units))].reset_index(drop=True)
+snap_csv = snapshot.to_csv(index=False) + ("" if vacated is None else vacated.to_csv(index=False))
 args = (text, int(scenario.seed), int(reps), f"{now.isoformat()}|{int(hours)}|{state.text_hash(snap_csv)}")
 key = jobs.job_key("forecast", *args)
 if st.button("Forecast", type="primary", key="fc_run_btn"):
     st.session_state["fc_args"] = args
     if not jobs.cached(key):
         ui.launch("forecast", "forecast", key, {"yaml": text, "census": snapshot, "now": now, "hours": int(hours),
-                                                 "replications": int(reps), "seed": int(scenario.seed)},
+                                                 "replications": int(reps), "seed": int(scenario.seed),
+                                                 "vacated": vacated},
                   label="Forecasting")
 status = ui.job_panel("forecast")
 shown = st.session_state.get("fc_args")
