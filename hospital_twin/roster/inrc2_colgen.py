@@ -566,8 +566,8 @@ def column_generation(inst: Instance, seed_columns: list[Column], deadline: floa
                                 master.values(), rc, it, pricing_s, lp_s)
 
 
-def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 0.03, step_iterations: int = 6,
-         threads: int = 2) -> list[Column]:
+def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 0.04, step_iterations: int = 10,
+         threads: int = 2, stop_free_share: float = 0.0, fix_sure: bool = False) -> list[Column]:
     """A roster by diving on nurse-days: after column generation, take the LP's aggregate
     ``y[n, d, a]`` (how much of nurse n's schedule takes a -- off or a shift -- on day d); fix
     every nurse-day the LP already decides (y = 1) and the ``fix_share`` of the others with the
@@ -599,15 +599,17 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
                 y[n, days, np.asarray(col.shift) + 1] += x[j]
             if n not in best or x[j] > x[best[n]]:
                 best[n] = j
-        if all(x[best[n]] > 1 - 1e-6 for n in range(N)) or time.monotonic() >= deadline:
-            _log.debug("dive ends: %s", "integral" if time.monotonic() < deadline else "time out, rounded")
-            return [master.columns[best[n]] for n in range(N)]
         free = master.allowed.sum(axis=2) > 1
         val, act = y.max(axis=2), y.argmax(axis=2) - 1
+        if ((val > 1 - 1e-6).all() or time.monotonic() >= deadline
+                or free.sum() < stop_free_share * N * D):
+            _log.debug("dive ends: %s", "integral" if time.monotonic() < deadline else "time out, rounded")
+            return [master.columns[best[n]] for n in range(N)]
         sure = free & (val > 1 - 1e-6)
         frac = np.argwhere(free & ~sure)
-        top = frac[np.argsort(-val[frac[:, 0], frac[:, 1]])[:k]]
-        fixes = [(int(n), int(d), int(act[n, d])) for n, d in np.argwhere(sure)]
+        k_now = min(k, max(1, int(np.ceil(0.3 * len(frac)))))  # few left: they are the hard ones
+        top = frac[np.argsort(-val[frac[:, 0], frac[:, 1]])[:k_now]]
+        fixes = [(int(n), int(d), int(act[n, d])) for n, d in np.argwhere(sure)] if fix_sure else []
         fixes += [(int(n), int(d), int(act[n, d])) for n, d in top]
         fixes = _feasible_fixes(inst, master, fixes)
         if not fixes:

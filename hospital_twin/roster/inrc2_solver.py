@@ -45,6 +45,7 @@ set and a wall limit that is not reached, the result then depends on the seed on
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -52,6 +53,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from hospital_twin.roster.inrc2 import WEIGHTS, Assignment, Instance
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["SolveResult", "Inrc2Model", "solve"]
 
@@ -690,6 +693,40 @@ def _pick_nurses(k: int, inst: Instance, rng: np.random.Generator) -> list[int]:
     return sorted([first] + [int(n) for n in order[: k - 1]])
 
 
+def _best_skills(inst: Instance, plan: _Plan) -> None:
+    """Re-choose every assignment's skill with the shifts kept: per day and shift, an assignment
+    problem (scipy's ``linear_sum_assignment``) of the nurses working it to unit slots of each skill's
+    cover, slot i of a cell worth S1 (30) while i <= optimum plus the dominating weight while
+    i <= minimum (decreasing gains, so the slots fill in order). A nurse's own cost does not depend
+    on her skills, so this is the exact optimum of the cover cost for the shifts given."""
+    from scipy.optimize import linear_sum_assignment
+
+    mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
+    skills = [inst.scenario.nurses[n].skills for n in range(inst.n_nurses)]
+    big = _MIN_COVER_WEIGHT
+    for d in range(inst.n_days):
+        for s in range(inst.n_shifts):
+            nurses = np.nonzero(plan.shift[:, d] == s)[0]
+            if len(nurses) == 0:
+                continue
+            slots = [(k, i) for k in range(inst.n_skills) for i in range(1, int(opts[d, s, k]) + 1)]
+            m = len(nurses)
+            cost = np.zeros((m, len(slots) + m))  # the last m columns: a slot worth nothing
+            for r, n in enumerate(nurses):
+                for c, (k, i) in enumerate(slots):
+                    if k in skills[n]:
+                        cost[r, c] = -(WEIGHTS["S1"] + (big if i <= mins[d, s, k] else 0))
+                    else:
+                        cost[r, c] = 1e9
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols):
+                n = nurses[r]
+                if c < len(slots) and cost[r, c] < 1e9:
+                    plan.skill[n, d] = slots[c][0]
+                elif plan.skill[n, d] not in skills[n]:
+                    plan.skill[n, d] = skills[n][0]
+
+
 def _dp_sweeps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: float, max_sweeps: int = 50) -> int:
     """Best-response local search: each nurse in turn (random order) takes her exact best schedule
     with the others fixed (:func:`~hospital_twin.roster.inrc2_colgen.best_response`, the pricing DP
@@ -726,6 +763,9 @@ def _dp_sweeps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: flo
     return changes
 
 
+_DIVE: dict = {}
+
+
 def _colgen_start(inst: Instance, plan: _Plan, rng: np.random.Generator, t0: float, time_limit_s: float,
                   workers: int, colgen_share: float, dive_share: float) -> tuple[_Plan, int | None]:
     """Greedy + local search + best-response sweeps as the incumbent; column generation seeded with
@@ -736,6 +776,7 @@ def _colgen_start(inst: Instance, plan: _Plan, rng: np.random.Generator, t0: flo
 
     _block_swaps(inst, plan, rng, t0 + 0.03 * time_limit_s, _nurse_costs(inst, plan)[0])
     _dp_sweeps(inst, plan, rng, t0 + 0.05 * time_limit_s)
+    _log.info("colgen: incumbent %s after %.1f s", _score(inst, plan), time.monotonic() - t0)
     seed_cols = [cg.Column(n, tuple(int(x) for x in plan.shift[n]), tuple(int(x) for x in plan.skill[n]),
                            cg.column_cost(inst, n, tuple(int(x) for x in plan.shift[n]))) for n in range(inst.n_nurses)]
     try:
@@ -744,14 +785,20 @@ def _colgen_start(inst: Instance, plan: _Plan, rng: np.random.Generator, t0: flo
     except RuntimeError:  # the master LP failed (GLOP reported it twice): keep the incumbent, no bound
         return plan, None
     bound = int(np.ceil(res.bound - 1e-6)) if np.isfinite(res.bound) and res.bound >= 0 else None
+    _log.info("colgen: LP %.1f, bound %s, converged %s, %d LPs, %d columns, pricing %.1f s, LP %.1f s, at %.1f s",
+              res.lp_value, bound, res.converged, res.iterations, len(res.columns), res.pricing_s, res.lp_s,
+              time.monotonic() - t0)
     dive_end = t0 + (colgen_share + dive_share) * time_limit_s
     if time.monotonic() < dive_end:
-        chosen = cg.dive(inst, master, dive_end, threads=max(1, workers))
+        chosen = cg.dive(inst, master, dive_end, threads=max(1, workers), **_DIVE)
         new = _Plan(inst)
         new.set_from([a for c in chosen for a in c.assignments()], list(range(inst.n_nurses)))
+        _best_skills(inst, new)
         _dp_sweeps(inst, new, rng, min(t0 + 0.9 * time_limit_s, time.monotonic() + 0.05 * time_limit_s))
         h_new, c_new = _score(inst, new)
         h_old, c_old = _score(inst, plan)
+        _log.info("colgen: dive roster (hard, cost) %s against incumbent %s at %.1f s", (h_new, c_new), (h_old, c_old),
+                  time.monotonic() - t0)
         if c_new + 1000 * h_new < c_old + 1000 * h_old:
             plan = new
     return plan, bound
@@ -773,7 +820,7 @@ def solve(
     temperature: float = 0.0,
     method: str = "colgen",
     colgen_share: float = 0.45,
-    dive_share: float = 0.3,
+    dive_share: float = 0.35,
 ) -> SolveResult:
     """Best roster within ``time_limit_s`` wall seconds, model building included.
 
