@@ -571,7 +571,8 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
     """A roster by diving on nurse-days: after column generation, take the LP's aggregate
     ``y[n, d, a]`` (how much of nurse n's schedule takes a -- off or a shift -- on day d); fix
     every nurse-day the LP already decides (y = 1) and the ``fix_share`` of the others with the
-    largest y to their most taken choice; re-generate columns (at most ``step_iterations`` LPs)
+    largest y (more if needed to finish by ``deadline`` at the pace of the steps so far) to their
+    most taken choice; re-generate columns (at most ``step_iterations`` LPs)
     under these restrictions and repeat until the LP picks one whole column per nurse. When
     ``deadline`` passes each remaining nurse takes her column of largest LP value. Returns one
     column per nurse (the minimum cover may still be short where the artificial slack is used)."""
@@ -579,6 +580,7 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
     x = master.values()
     k = max(1, int(np.ceil(fix_share * N * D)))
     lp = float("nan")
+    start, steps = time.monotonic(), 0
     while True:
         if time.monotonic() < deadline:
             try:
@@ -607,7 +609,11 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
             return [master.columns[best[n]] for n in range(N)]
         sure = free & (val > 1 - 1e-6)
         frac = np.argwhere(free & ~sure)
-        k_now = min(k, max(1, int(np.ceil(0.3 * len(frac)))))  # few left: they are the hard ones
+        # enough per step to finish before the deadline at the pace of the steps so far
+        step_s = (time.monotonic() - start) / max(1, steps)
+        pace = int(np.ceil(1.5 * free.sum() * step_s / max(1e-3, deadline - time.monotonic())))
+        k_now = min(max(k, pace), max(1, int(np.ceil(0.3 * len(frac)))))  # few left: they are the hard ones
+        steps += 1
         top = frac[np.argsort(-val[frac[:, 0], frac[:, 1]])[:k_now]]
         fixes = [(int(n), int(d), int(act[n, d])) for n, d in np.argwhere(sure)] if fix_sure else []
         fixes += [(int(n), int(d), int(act[n, d])) for n, d in top]

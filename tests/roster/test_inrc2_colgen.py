@@ -178,3 +178,36 @@ def test_lp_at_convergence_is_the_published_root_bound():
     _, res = cg.column_generation(inst, seed, time.monotonic() + 300, threads=2)
     assert res.converged
     assert res.lp_value == pytest.approx(1659.5, abs=0.05)
+
+
+@needs_data
+def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
+    """With the shifts of a greedy n005w4 roster kept and its skills scrambled, re-choosing skills by the assignment problem
+    gives, for every day and shift, the least cover cost (S1 plus the minimum-cover weight) over
+    all skill combinations of the nurses working it, and no nurse's own cost changes."""
+    from hospital_twin.roster.inrc2_solver import _MIN_COVER_WEIGHT, _best_skills, _nurse_costs
+
+    inst = read_instance(N005, 1, [5, 3, 1, 0])
+    plan = _greedy(inst, np.random.default_rng(9))
+    rng = np.random.default_rng(1)
+    for n, d in zip(*np.nonzero(plan.shift >= 0)):  # scrambled skills: a cost of 3250 instead of 2680
+        plan.skill[n, d] = rng.choice(inst.scenario.nurses[n].skills)
+    own_before = _nurse_costs(inst, plan)[0]
+    _best_skills(inst, plan)
+    mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
+
+    def cell_cost(d, s, picks):
+        c = np.zeros(inst.n_skills, dtype=int)
+        for k in picks:
+            c[k] += 1
+        return sum(30 * max(0, opts[d, s, k] - c[k]) + _MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c[k])
+                   for k in range(inst.n_skills))
+
+    for d in range(inst.n_days):
+        for s in range(inst.n_shifts):
+            nurses = np.nonzero(plan.shift[:, d] == s)[0]
+            options = [inst.scenario.nurses[n].skills for n in nurses]
+            best = min(cell_cost(d, s, picks) for picks in itertools.product(*options))
+            assert cell_cost(d, s, [plan.skill[n, d] for n in nurses]) == best
+    assert np.allclose(_nurse_costs(inst, plan)[0], own_before)
+    assert evaluate(inst, plan.assignments()).h4_skill == 0
