@@ -4,7 +4,8 @@ Runs every instance of ``best_known_static_w4.csv`` (20, from the INRC-II data f
 :func:`hospital_twin.roster.inrc2_solver.solve` at ``--time-limit`` wall seconds each, checks
 each roster with the independent evaluator and writes a table: instance, our cost, best known
 upper bound (UB) and lower bound (LB) from the literature, gap to the best known in %, the
-lower bound our CP-SAT run proved (if any), feasibility and wall seconds. The machine's load
+lower bound our run proved (column generation's LP or Lagrangian bound with ``--method colgen``,
+the default; CP-SAT's with ``lns``), feasibility and wall seconds. The machine's load
 average is recorded per instance: on a shared machine the CPU we got is part of the result.
 
     .venv/bin/python benchmarks/bench_inrc2.py                     # 60 s each, about 21 minutes
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=60.0, help="wall seconds per instance (default 60)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", choices=["colgen", "lns"], default="colgen",
+                    help="solve()'s method: column generation + dive + LNS (default) or the earlier LNS alone")
     ap.add_argument("--data", type=Path, default=DATA, help="INRC-II data folder")
     ap.add_argument("--only", nargs="*", help="instance names to run (default: all)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         load0 = os.getloadavg()[0]
         t0 = time.monotonic()
         inst = read_instance(folder, history, weeks)
-        res = solve(inst, args.time_limit, seed=args.seed)
+        res = solve(inst, args.time_limit, seed=args.seed, method=args.method)
         wall = time.monotonic() - t0
         cost = evaluate(inst, res.assignments)
         ours = cost.total if cost.feasible else None
@@ -74,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row.instance}: {ours} vs {row.best_ub} ({rows[-1]['gap_pct']}%), {wall:.1f} s", file=sys.stderr)
     df = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"inrc2_w4_{args.time_limit:g}s"
+    stem = args.out / f"inrc2_w4_{args.time_limit:g}s" if args.method == "colgen" else \
+        args.out / f"inrc2_w4_{args.time_limit:g}s_{args.method}"
     df.to_csv(stem.with_suffix(".csv"), index=False)
     mean_gap = df["gap_pct"].mean()
     md = df.to_markdown(index=False) if _has_tabulate() else df.to_string(index=False)
     summary = (f"\nmean gap to best known: {mean_gap:.1f}% over {df['gap_pct'].notna().sum()} instances; "
                f"feasible {int(df['feasible'].sum())}/{len(df)}; time limit {args.time_limit:g} s, seed {args.seed}, "
+               f"method {args.method}, "
                f"cores {os.cpu_count()}")
     stem.with_suffix(".md").write_text(md + "\n" + summary + "\n")
     print(md)

@@ -818,7 +818,7 @@ def solve(
     mix: tuple[float, float] = (0.25, 0.6),
     swap_s: float = 1.0,
     temperature: float = 0.0,
-    method: str = "colgen",
+    method: str | None = None,
     colgen_share: float = 0.45,
     dive_share: float = 0.35,
 ) -> SolveResult:
@@ -835,16 +835,19 @@ def solve(
     from the incumbent for a proven lower bound, when building it (estimated from the
     sub-models) leaves time to solve. ``max_iterations`` caps the neighbourhoods tried.
 
-    ``method="colgen"`` (default) starts differently: the greedy roster improved by local search
+    ``method="colgen"`` (the default unless ``deterministic``) starts differently: the greedy roster improved by local search
     and best-response sweeps seeds column generation (:mod:`hospital_twin.roster.inrc2_colgen`)
     for ``colgen_share`` of the time -- its LP or Lagrangian bound is returned as ``bound`` --,
     then a nurse-day dive builds a roster for ``dive_share`` of the time; the better of the two
     rosters goes to the search above, where best-response sweeps (the pricing DP against the
-    others' cover) replace the CP-SAT single-nurse sweep. ``method="lns"`` is the earlier path.
-    Column generation runs to its time share and is not deterministic under ``deterministic``.
+    others' cover) replace the CP-SAT single-nurse sweep. ``method="lns"`` is the earlier path and
+    the default with ``deterministic=True``: the dive paces itself by the wall clock, so a
+    colgen run is not reproducible.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+    if method is None:
+        method = "lns" if deterministic else "colgen"
     if method not in ("colgen", "lns"):
         raise ValueError(f"method must be 'colgen' or 'lns', got {method!r}")
     t0 = time.monotonic()
