@@ -380,6 +380,18 @@ class Master:
     _vars: list = field(default_factory=list)
     _keys: set = field(default_factory=set)
 
+    def _rebuild(self) -> None:
+        """A fresh solver with the same rows, columns and bounds (no warm start left)."""
+        columns, dropped, allowed = self.columns, self._dropped, self.allowed
+        self.columns, self._vars, self._keys = [], [], set()
+        self.__post_init__()
+        self.allowed = allowed
+        for col in columns:
+            self.add(col)
+        for j in dropped:
+            self._vars[j].SetUb(0.0)
+        self._dropped = set(dropped)
+
     def __post_init__(self) -> None:
         inst = self.inst
         self.solver = pywraplp.Solver.CreateSolver(self.backend)
@@ -448,7 +460,8 @@ class Master:
         """LP value, cover duals ``mu[d, s, k]`` (>= 0) and convexity duals ``pi[n]``."""
         st = self.solver.Solve()
         if st != pywraplp.Solver.OPTIMAL:  # GLOP's warm start sometimes reports ABNORMAL: solve afresh
-            self.solver.Reset()
+            _log.warning("master LP status %s; rebuilding it", st)
+            self._rebuild()
             st = self.solver.Solve()
         if st != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"master LP not solved to optimality (status {st})")

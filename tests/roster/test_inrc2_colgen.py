@@ -211,3 +211,19 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
             assert cell_cost(d, s, [plan.skill[n, d] for n in nurses]) == best
     assert np.allclose(_nurse_costs(inst, plan)[0], own_before)
     assert evaluate(inst, plan.assignments()).h4_skill == 0
+
+
+@needs_data
+def test_rebuilt_master_keeps_its_lp_value():
+    """The fallback when GLOP's warm start fails: a master rebuilt from scratch, with a dive's
+    restriction in force, has the same LP value as before."""
+    inst = read_instance(N005, 0, [1, 2, 3, 3])
+    plan = _greedy(inst, np.random.default_rng(0))
+    seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
+                      cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
+    master, _ = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1, max_iterations=15)
+    master.fix_days([(0, 3, -1)])
+    before = master.solve()[0]
+    master._rebuild()
+    assert master.solve()[0] == pytest.approx(before)
+    assert len(master._vars) == len(master.columns)
