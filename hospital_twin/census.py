@@ -544,18 +544,22 @@ def validate_census(
     return df[SNAPSHOT_COLUMNS + rest]
 
 
-def read_census(path: str | Path, scenario: Scenario | None = None, now=None) -> pd.DataFrame:
-    """Read a snapshot file (CSV, or Parquet by its suffix) and validate it (:func:`validate_census`)."""
-    path = Path(path)
+def _read_table(path: Path, what: str, **csv_options) -> pd.DataFrame:
+    """A CSV (every cell as text) or Parquet file (by suffix); unreadable or missing: :class:`CensusError`."""
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, **csv_options)
     except FileNotFoundError:
         raise CensusError([Issue(str(path), None, "", "no such file")]) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise CensusError([Issue(str(path), None, "", f"cannot read the census snapshot: {exc}")]) from None
+        raise CensusError([Issue(str(path), None, "", f"cannot read {what}: {exc}")]) from None
+
+
+def read_census(path: str | Path, scenario: Scenario | None = None, now=None) -> pd.DataFrame:
+    """Read a snapshot file (CSV, or Parquet by its suffix) and validate it (:func:`validate_census`)."""
+    path = Path(path)
+    df = _read_table(path, "the census snapshot", skip_blank_lines=False)
     return validate_census(df, scenario, now, source=str(path))
 
 
@@ -568,15 +572,7 @@ def read_requests(path: str | Path) -> pd.DataFrame:
     line and field (:class:`CensusError`); nothing is dropped silently.
     """
     path = Path(path)
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise CensusError([Issue(str(path), None, "", "no such file")]) from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise CensusError([Issue(str(path), None, "", f"cannot read the requests table: {exc}")]) from None
+    df = _read_table(path, "the requests table")
     need = ["patient_id", "unit", "ready_at"]
     issues = [Issue(str(path), 1, c, f"missing column (a requests table needs {', '.join(need)})")
               for c in need if c not in df.columns]
@@ -619,15 +615,7 @@ def read_vacated(path: str | Path, scenario: Scenario | None = None, now=None) -
     8601 or after ``now``) is reported with its line and field (:class:`CensusError`).
     """
     path = Path(path)
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise CensusError([Issue(str(path), None, "", "no such file")]) from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise CensusError([Issue(str(path), None, "", f"cannot read the vacated beds: {exc}")]) from None
+    df = _read_table(path, "the vacated beds")
     issues = [Issue(str(path), 1, c, "missing column (vacated beds need unit, vacated_at)")
               for c in ("unit", "vacated_at") if c not in df.columns]
     if issues:

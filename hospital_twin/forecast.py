@@ -155,8 +155,9 @@ def class_mix(scenario: Scenario, *, waiting: bool = False) -> dict[str, dict[st
     n = len(units)
     classes = scenario.class_names()
     load = np.zeros((len(classes), n))
+    ext_all = np.zeros((len(classes), n))  # requests from outside per day, by class and unit
     for ci, c in enumerate(classes):
-        ext = np.zeros(n)
+        ext = ext_all[ci]
         for a in scenario.arrivals:
             share = a.classes().get(c, 0.0)
             ext[idx[a.unit]] += a.per_day * share
@@ -176,23 +177,6 @@ def class_mix(scenario: Scenario, *, waiting: bool = False) -> dict[str, dict[st
             if ed is not None:
                 mean += ed.assessment.to_distribution().mean_h
             load[ci, idx[u]] = max(lam[idx[u]], 0.0) * mean
-    if waiting:
-        ext_all = np.zeros((len(classes), n))
-        for ci, c in enumerate(classes):
-            for a in scenario.arrivals:
-                ext_all[ci, idx[a.unit]] += a.per_day * a.classes().get(c, 0.0)
-            for e in scenario.electives:
-                if e.patient_class == c:
-                    ext_all[ci, idx[e.unit]] += sum(e.per_weekday) / 7.0
-        census_mix = class_mix(scenario)
-        out_w: dict[str, dict[str, float]] = {}
-        for u in units:
-            col = ext_all[:, idx[u]]
-            ok = np.array([scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None for c in classes])
-            col = np.where(ok, col, 0.0)
-            out_w[u] = ({c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0}
-                        if col.sum() > 0 else census_mix[u])
-        return out_w
     out: dict[str, dict[str, float]] = {}
     for u in units:
         col = load[:, idx[u]]
@@ -201,7 +185,15 @@ def class_mix(scenario: Scenario, *, waiting: bool = False) -> dict[str, dict[st
         else:
             able = [c for c in classes if scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None]
             out[u] = {c: 1.0 / len(able) for c in able}
-    return out
+    if not waiting:
+        return out
+    out_w: dict[str, dict[str, float]] = {}
+    for u in units:
+        ok = np.array([scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None for c in classes])
+        col = np.where(ok, ext_all[:, idx[u]], 0.0)
+        out_w[u] = ({c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0}
+                    if col.sum() > 0 else out[u])
+    return out_w
 
 
 def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFrame:
@@ -282,8 +274,7 @@ def _class_from_source(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarr
             continue
         found = {e.patient_class for e in scenario.electives if e.unit == unit and e.source == source}
         for a in scenario.arrivals:
-            name = a.source or ("ed" if scenario.units[a.unit].ed is not None else a.name)
-            if a.unit == unit and name == source:
+            if a.unit == unit and scenario.arrival_source(a) == source:
                 found |= {c for c, p in a.classes().items() if p > 0}
         if len(found) == 1:
             pclass[i] = classes.index(found.pop())

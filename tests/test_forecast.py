@@ -645,21 +645,29 @@ def test_ed_patient_still_with_the_clinician_keeps_the_clinician_busy():
     assert rows == [(0.4, 0.5, 3.5), (0.7, -0.5, 2.5)]
 
 
+def _remaining_after_seen(assess_mean_h: float, after_mean_h: float, seen_h: float, n: int, rng_seed: int, *,
+                         arrived_h: float, horizon_days: float) -> np.ndarray:
+    """Hours left for ``n`` ED patients seen ``seen_h`` ago (exponential assessment and stay after it, free
+    clinicians): the end times of a warm start with no arrivals."""
+    sc = scenario(
+        units={"ED": {"beds": 5000, "kind": "ed",
+                      "ed": {"clinicians": 5000,
+                             "assessment": {"distribution": "exponential", "mean_hours": assess_mean_h}}}},
+        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
+        length_of_stay={"ED": {"distribution": "exponential", "mean_hours": after_mean_h}},
+        warmup_days=0, horizon_days=horizon_days,
+    )
+    out = HospitalSim(sc, 0, rng_seed, initial_patients=[InitialPatient(0, arrived_h, seen_h=seen_h)] * n).run()
+    return out.stays[:, STAY_FIELDS.index("end")]
+
+
 def test_seen_ed_patient_remaining_time_has_the_exact_conditional_distribution():
     """Assessment A ~ Exp(mean 1.5 h), stay after it L ~ Exp(mean 2 h), seen s = 1 h ago and still here:
     the remaining time is A + L - s given A + L > s (hypoexponential residual), against the exact cdf
     (mean 2.87 h; taking the assessment as over after its mean gave 2.0 h, 15 standard errors off)."""
     s_h, m1, m2 = 1.0, 1.5, 2.0
-    sc = scenario(
-        units={"ED": {"beds": 5000, "kind": "ed",
-                      "ed": {"clinicians": 5000, "assessment": {"distribution": "exponential", "mean_hours": m1}}}},
-        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
-        length_of_stay={"ED": {"distribution": "exponential", "mean_hours": m2}},
-        warmup_days=0, horizon_days=10,
-    )
     n = 2000
-    out = HospitalSim(sc, 0, seed(14), initial_patients=[InitialPatient(0, s_h + 0.2, seen_h=s_h)] * n).run()
-    rem = out.stays[:, STAY_FIELDS.index("end")]
+    rem = _remaining_after_seen(m1, m2, s_h, n, seed(14), arrived_h=s_h + 0.2, horizon_days=10)
     l1, l2 = 1 / m1, 1 / m2
 
     def sf(t):
@@ -676,16 +684,8 @@ def test_seen_ed_patient_long_after_a_short_assessment_is_often_still_being_asse
     remaining time has mean E[A + L - 4 | A + L > 4] (hypoexponential with equal rates: Erlang-2). A few
     dozen weighted candidates missed most of that mass (0.016); the rejection sampler must not."""
     s_h, m = 4.0, 0.5
-    sc = scenario(
-        units={"ED": {"beds": 5000, "kind": "ed",
-                      "ed": {"clinicians": 5000, "assessment": {"distribution": "exponential", "mean_hours": m}}}},
-        arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
-        length_of_stay={"ED": {"distribution": "exponential", "mean_hours": m}},
-        warmup_days=0, horizon_days=5,
-    )
     n = 3000
-    out = HospitalSim(sc, 0, seed(15), initial_patients=[InitialPatient(0, s_h + 0.1, seen_h=s_h)] * n).run()
-    rem = out.stays[:, STAY_FIELDS.index("end")]
+    rem = _remaining_after_seen(m, m, s_h, n, seed(15), arrived_h=s_h + 0.1, horizon_days=5)
     lam = 1 / m
     # Erlang-2 residual at s: sf(t) = e^{-lam t}(1 + lam t); E[rem] = int_s^inf sf / sf(s)
     sf_s = math.exp(-lam * s_h) * (1 + lam * s_h)

@@ -83,6 +83,15 @@ def _blank(v: Any) -> bool:
     )
 
 
+def _as_text(v: Any) -> str:
+    """A text cell: blank as "", a whole float (a spreadsheet's 1017.0) as its integer, stripped."""
+    if _blank(v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
 def _as_date(v: Any) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
@@ -133,11 +142,7 @@ class StaffMember(_Row):
     @field_validator("staff_id", "name", "grade", "home_unit", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
-        if _blank(v):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        return str(v).strip()
+        return _as_text(v)
 
     @field_validator("skills", mode="before")
     @classmethod
@@ -338,11 +343,7 @@ class HistoryRow(_Row):
     @field_validator("staff_id", "name", "shift", "unit", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
-        if _blank(v):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        return str(v).strip()
+        return _as_text(v)
 
     @field_validator("date", mode="before")
     @classmethod

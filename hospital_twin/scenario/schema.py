@@ -553,6 +553,11 @@ class Scenario(_Spec):
                 names.append(e.patient_class)
         return names
 
+    def arrival_source(self, arrival: ArrivalSpec) -> str:
+        """The ``arrival_source`` an arrival stream's patients carry in the event log: its ``source``,
+        else ``ed`` for a stream into an emergency department, else the stream's name."""
+        return arrival.source or ("ed" if self.units[arrival.unit].ed is not None else arrival.name)
+
     def routes_for(self, patient_class: str) -> dict[str, dict[str, float]]:
         """Routes of a class: the class's own, then the shorthand for units it leaves out."""
         merged = {u: dict(r) for u, r in self.routes.items()}

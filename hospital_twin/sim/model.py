@@ -255,7 +255,7 @@ class HospitalSim:
         s = scenario
         sources = []
         for a in s.arrivals:
-            sources.append(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
+            sources.append(s.arrival_source(a))
         for e in s.electives:
             sources.append(e.source)
         for name in sources:
@@ -1005,7 +1005,7 @@ class HospitalSim:
                 cum.append(acc)
                 idx.append(self._class_index[c])
             cum[-1] = 1.0 + 1e-12
-            source = self._source_index(a.source or ("ed" if s.units[a.unit].ed is not None else a.name))
+            source = self._source_index(s.arrival_source(a))
             env.process(self._arrival_process(a, cum, idx, source))
         for e in s.electives:
             env.process(self._elective_process(e, self._source_index(e.source)))
