@@ -3,7 +3,7 @@
 Two steps, both calls into the package:
 
 * ``staffing``: simulate the scenario (``run_scenario``), turn the hourly census into
-  workload (``hospital_twin.staffing.workload``) and find nurses per unit, shift and
+  workload (``hospital_twin.staffing.levels.workload``) and find nurses per unit, shift and
   weekday (``staffing_levels``);
 * ``roster``: spread those levels over dates (``requirements``), read the staff file
   (``hospital_twin.roster.io.read_staff``), solve (``build_roster``) and export CSV, the
@@ -32,7 +32,7 @@ def run(p: dict, progress, folder: Path) -> Any:
 def _staffing(p: dict, progress) -> dict:
     from hospital_twin import run_scenario
     from hospital_twin.scenario import load_scenario_text
-    from hospital_twin.staffing import staffing_levels, workload
+    from hospital_twin.staffing.levels import staffing_levels, workload
 
     s = load_scenario_text(p["yaml"], name="scenario")
     if s.staffing is None or not s.staffing.units:
@@ -60,7 +60,7 @@ def _roster(p: dict, progress, folder: Path) -> dict:
     from hospital_twin.roster.model import RosterError, build_roster
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
-    from hospital_twin.staffing import SkillMix, requirements
+    from hospital_twin.staffing.levels import SkillMix, requirements
 
     progress(0, 0, "reading the staff file")
     table = read_staff(p["staff_path"])

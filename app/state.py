@@ -18,7 +18,14 @@ from typing import Any
 
 import yaml
 
-from hospital_twin.scenario import Issue, Scenario, ScenarioError, dump_scenario, load_scenario, load_scenario_text
+from hospital_twin.scenario import (
+    Issue,
+    Scenario,
+    ScenarioError,
+    dump_scenario,
+    load_scenario,
+    load_scenario_text,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO / "scenarios"

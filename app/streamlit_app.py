@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import ui  # noqa: E402
+import ui  # app/ is on sys.path: streamlit adds the main script's folder
 
 st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")
 ui.init_session()

@@ -6,12 +6,12 @@ import logging
 import math
 from typing import Any
 
+import jobs
 import pandas as pd
+import state
 import streamlit as st
 
-import jobs
-import state
-from hospital_twin.report import format_value
+from hospital_twin.reporting.results_report import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
 

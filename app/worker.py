@@ -46,7 +46,7 @@ def _zip_results(folder: Path, results, comparison=None) -> None:
     The HTML report is left out: it takes ten seconds or more (``hospital-twin report`` on the
     unzipped folder writes it).
     """
-    from hospital_twin.resultsdir import write_results
+    from hospital_twin.experiment.resultsdir import write_results
 
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         out = write_results(results, Path(tmp) / "results", fmt="csv", comparison=comparison,
@@ -77,7 +77,7 @@ def task_compare(p: dict, progress: Progress, folder: Path) -> Any:
     import pandas as pd
 
     from hospital_twin import run_scenario
-    from hospital_twin.comparison import paired_differences
+    from hospital_twin.experiment.comparison import paired_differences
 
     scenarios = [_scenario(y, f) for y, f in zip(p["yamls"], p["files"], strict=True)]
     n = p["replications"]
@@ -139,8 +139,8 @@ def task_calibrate(p: dict, progress: Progress, folder: Path) -> Any:
     report_html, charts = None, {}
     if dates is not None:
         try:  # the calibration report module (HTML page and its charts)
-            from hospital_twin.calibration import report as cal_report
             from hospital_twin.calibration.scenario_yaml import scenario_yaml
+            from hospital_twin.reporting import calibration_report as cal_report
 
             yaml_text = scenario_yaml(cal, [read], dates, **kw)
             report_html = cal_report.build_calibration_report(cal, [read], dates, scenario_text=yaml_text)
@@ -223,8 +223,8 @@ class _ReportingExecutor:
 
 
 def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
-    from hospital_twin.executors import make_executor
-    from hospital_twin.forecast import forecast
+    from hospital_twin.experiment.executors import make_executor
+    from hospital_twin.live.forecast import forecast
 
     s = _scenario(p["yaml"], p.get("file", "scenario"))
     n = p["replications"]
@@ -237,10 +237,10 @@ def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
 
 
 def task_report(p: dict, progress: Progress, folder: Path) -> Any:
-    """The HTML report of a results zip (``hospital_twin.report``), as text."""
+    """The HTML report of a results zip (``hospital_twin.reporting.results_report``), as text."""
     import zipfile
 
-    from hospital_twin.report import write_report
+    from hospital_twin.reporting.results_report import write_report
 
     progress(0, 0, "building the HTML report")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -311,6 +311,5 @@ def main(folder: Path) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # python app/worker.py FOLDER: app/ is sys.path[0], as for any script
     sys.exit(main(Path(sys.argv[1])))

@@ -4,7 +4,7 @@ A long replication of the scenario (the truth, with its own seed) is cut every 3
 at a clock hour that moves on 5 hours each time; at each cut the census snapshot is
 forecast 72 hours ahead three ways (warm start, fresh stays, persistence) and scored
 against the truth's census: coverage of the 90% interval, MAE (and the MAE the
-forecast expects of itself), bias, PIT histogram. See hospital_twin/forecast_backtest.py.
+forecast expects of itself), bias, PIT histogram. See hospital_twin/live/backtest.py.
 
 Run by hand:
     .venv/bin/python benchmarks/backtest_forecast.py [--scenario scenarios/baseline.yaml] [--cuts 60]
@@ -29,7 +29,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hospital_twin.forecast_backtest import HORIZONS_H, backtest  # noqa: E402
+from hospital_twin.live.backtest import HORIZONS_H, backtest  # noqa: E402
 from hospital_twin.scenario import load_scenario  # noqa: E402
 
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     pcov = h.groupby("unit")["pit_coverage_90"].mean()
     ratio = h[h["horizon_h"] >= 24].set_index(["unit", "horizon_h"])["mae_vs_persistence"]
     print("\n## Targets (warm start)")
-    print(f"coverage of the 90% interval, mean over horizons 4-72 h: "
+    print("coverage of the 90% interval, mean over horizons 4-72 h: "
           + ", ".join(f"{u} {100 * cov[u]:.1f}%" for u in units if u in cov.index) + "  (target 85-95%)")
     print("  the same with the interval's end atoms counted by halves (PIT in [0.05, 0.95]): "
           + ", ".join(f"{u} {100 * pcov[u]:.1f}%" for u in units if u in pcov.index))

@@ -1,7 +1,7 @@
 """INRC-II static 4-week benchmark: our CP-SAT roster solver against the best known bounds.
 
 Runs every instance of ``best_known_static_w4.csv`` (20, from the INRC-II data folder) with
-:func:`hospital_twin.roster.inrc2_solver.solve` at ``--time-limit`` wall seconds each, checks
+:func:`hospital_twin.roster.inrc2.solve.solve` at ``--time-limit`` wall seconds each, checks
 each roster with the independent evaluator and writes a table: instance, our cost, best known
 upper bound (UB) and lower bound (LB) from the literature, gap to the best known in %, the
 lower bound our run proved (column generation's LP or Lagrangian bound with ``--method colgen``,
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hospital_twin.roster.inrc2 import evaluate, read_instance
-from hospital_twin.roster.inrc2_solver import solve
+from hospital_twin.roster.inrc2.format import evaluate, read_instance
+from hospital_twin.roster.inrc2.solve import solve
 
 DATA = Path("/work/shared/data/inrc2")
 

@@ -26,14 +26,14 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hospital_twin.executors import DaskExecutor, ProcessExecutor, SerialExecutor  # noqa: E402
-from hospital_twin.experiment import run_scenario  # noqa: E402
+from hospital_twin.experiment.executors import DaskExecutor, ProcessExecutor, SerialExecutor  # noqa: E402
+from hospital_twin.experiment.runner import run_scenario  # noqa: E402
 from hospital_twin.scenario import load_scenario  # noqa: E402
 
 _MEMORY_CHILD = """
 import resource, sys, time
 from hospital_twin import load_scenario
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 s = load_scenario(sys.argv[1]).model_copy(update={"horizon_days": float(sys.argv[2])})
 t = time.perf_counter()
 run_replication(s, 0, keep_log=False, keep_census=False)

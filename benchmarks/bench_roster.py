@@ -25,7 +25,13 @@ import json
 import time
 from pathlib import Path
 
-from hospital_twin.roster.io import read_leave, read_requests, read_requirements, read_rules, read_staff
+from hospital_twin.roster.io import (
+    read_leave,
+    read_requests,
+    read_requirements,
+    read_rules,
+    read_staff,
+)
 from hospital_twin.roster.model import build_roster
 
 HERE = Path(__file__).resolve().parent

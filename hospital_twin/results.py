@@ -417,7 +417,7 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
     waits in, which the log shows as an open or long stay), ``ready_at`` when it asked,
     ``withdrawn_at`` when it was cancelled (empty: still waiting at the end of the run),
     ``outcome`` ``cancelled`` or ``waiting``. With the log it gives the whole queue at any
-    moment (:func:`hospital_twin.census.census_at`, ``requests=``). Rejected arrivals never
+    moment (:func:`hospital_twin.live.census.census_at`, ``requests=``). Rejected arrivals never
     queued and are not listed.
     """
     start0 = pd.Timestamp(out.scenario.start)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hospital_twin.experiment import RunResult
+from hospital_twin.experiment.runner import RunResult
 from hospital_twin.scenario.schema import Scenario
 
 START = "2025-01-06T00:00:00"  # a Monday, midnight: simulation hour t is clock hour t % 24

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from hospital_twin.cli import main
-from hospital_twin.comparison import independent_interval_ratio, paired_differences
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.comparison import independent_interval_ratio, paired_differences
+from hospital_twin.experiment.runner import run_scenario
 from tests.conftest import SCENARIOS, make
 
 
@@ -78,7 +78,7 @@ def test_cli_compare_same_names_is_an_input_error(tmp_path):
 
 def test_rank_scenarios_orders_and_judges_against_baseline():
     """Scenarios are ranked by mean; better/worse only where the paired interval excludes zero."""
-    from hospital_twin.comparison import rank_scenarios
+    from hospital_twin.experiment.comparison import rank_scenarios
 
     k = _kpis({"base": [10, 12, 11, 13], "a": [8, 11, 9, 10], "b": [10.5, 12, 11.2, 12.9]})
     k["metric"] = "wait_for_bed_mean_h"

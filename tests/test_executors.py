@@ -8,9 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hospital_twin.executors import DaskExecutor, ProcessExecutor, ReplicationFailed, SerialExecutor
-from hospital_twin.experiment import run_scenario
-from hospital_twin.resultsdir import write_results
+from hospital_twin.experiment.executors import (
+    DaskExecutor,
+    ProcessExecutor,
+    ReplicationFailed,
+    SerialExecutor,
+)
+from hospital_twin.experiment.resultsdir import write_results
+from hospital_twin.experiment.runner import run_scenario
 from tests.conftest import make
 
 

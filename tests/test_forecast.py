@@ -14,17 +14,17 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from hospital_twin.census import CensusError, census_at, census_counts, read_census
 from hospital_twin.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
-from hospital_twin.forecast import (
+from hospital_twin.live.census import CensusError, census_at, census_counts, read_census
+from hospital_twin.live.forecast import (
     FORECAST_COLUMNS,
     class_mix,
     forecast,
-    forecast_chart,
     forecast_errors,
     forecast_table,
     persistence_forecast,
 )
+from hospital_twin.reporting.charts import forecast_chart
 from hospital_twin.results import adt_log
 from hospital_twin.scenario.io import load_scenario
 from hospital_twin.sim.model import STAY_FIELDS, HospitalSim, InitialPatient
@@ -393,7 +393,7 @@ def test_class_mix_is_proportional_to_offered_load():
 
 def test_a_waiting_patient_of_unknown_class_is_drawn_from_the_requests_not_the_census():
     """In a bed, classes weigh by stay (long 2/3); waiting outside they weigh by arrivals (short 2/3, planned 1/3)."""
-    from hospital_twin.forecast import _ROW_COLUMNS, _resolve_classes
+    from hospital_twin.live.forecast import _ROW_COLUMNS, _resolve_classes
 
     s = scenario(
         units={"WARD": {"beds": 20, "when_full": "queue"}},
@@ -718,7 +718,7 @@ def test_seen_ed_patient_of_a_class_with_no_stay_after_assessment_is_still_being
 
 def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_it():
     """An ED patient seen after the snapshot time shows as not seen yet; a seen_at after now is refused."""
-    from hospital_twin.census import CensusError, census_at, validate_census
+    from hospital_twin.live.census import CensusError, census_at, validate_census
 
     log = pd.DataFrame({
         "patient_id": ["a", "b"], "unit": ["ED", "ED"],
@@ -764,7 +764,7 @@ def test_waiting_planned_admission_is_cancelled_when_its_patience_runs_out():
 
 def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_patience(tmp_path):
     """cancel_h = cancel_after_hours minus the wait so far, for the elective's class (or source); others never."""
-    from hospital_twin.forecast import initial_patients
+    from hospital_twin.live.forecast import initial_patients
 
     s = _elective_ward(4.0)
     snap = pd.DataFrame({
@@ -839,7 +839,7 @@ def test_census_at_takes_the_requests_of_the_snapshot_replication_whatever_their
     """Requests of several replications, read back from CSV (rep as text): rep=0 keeps replication 0's only;
     a log without arrival_source and no open request still gives an arrival_source column (no KeyError);
     a request from another unit (from_unit filled) is never added, even for a patient not in the log."""
-    from hospital_twin.census import read_requests
+    from hospital_twin.live.census import read_requests
 
     log = pd.DataFrame({"patient_id": ["0-1", "1-1"], "unit": ["WARD", "WARD"],
                         "start": ["2025-01-01T00:00", "2025-01-01T00:00"], "end": ["", ""], "rep": [0, 1]})
@@ -859,7 +859,7 @@ def test_census_at_takes_the_requests_of_the_snapshot_replication_whatever_their
 
 
 def test_read_requests_takes_times_with_an_offset_in_utc_as_the_log_reader_does(tmp_path):
-    from hospital_twin.census import read_requests
+    from hospital_twin.live.census import read_requests
 
     path = tmp_path / "requests.csv"
     pd.DataFrame({"patient_id": ["a", "b"], "unit": "WARD",
@@ -930,7 +930,7 @@ def test_a_vacated_bed_is_still_being_cleaned_with_the_turnaround_survival_proba
 
 
 def test_vacated_beds_lists_the_stays_that_ended_in_the_window_before_the_cut():
-    from hospital_twin.census import vacated_beds
+    from hospital_twin.live.census import vacated_beds
 
     got = vacated_beds(LOG, "2025-01-02T10:00:01", window_h=24)
     assert got["unit"].tolist() == ["AMU", "ED", "MED", "MED"]
@@ -953,7 +953,7 @@ def test_forecast_with_vacated_beds_admits_the_queue_later():
 def test_only_free_beds_can_be_being_cleaned_and_with_a_queue_they_must_be():
     """2 beds: with both taken, no vacated bed is being cleaned (they were taken again); with one taken and a
     patient waiting, the most recently vacated bed is the free one and is certainly being cleaned."""
-    from hospital_twin.forecast import _vacated_rows, initial_patients
+    from hospital_twin.live.forecast import _vacated_rows, initial_patients
 
     s = _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
     vac = pd.DataFrame({"unit": ["WARD", "WARD"], "vacated_at": [NOW - pd.Timedelta(hours=3),

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hospital_twin.forecast_backtest import HORIZONS_H, METHODS, backtest, cut_points, pit_histogram, score_errors
+from hospital_twin.live.backtest import (
+    HORIZONS_H,
+    METHODS,
+    backtest,
+    cut_points,
+    pit_histogram,
+    score_errors,
+)
 from hospital_twin.scenario.io import load_scenario
 from tests.conftest import SCENARIOS
 from tests.helpers import seed

@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.describe import describe_differences, describe_scenario, duration_text
-from hospital_twin.report import ReportError, build_report, format_value, write_report
+from hospital_twin.reporting.describe import describe_differences, describe_scenario, duration_text
+from hospital_twin.reporting.results_report import (
+    ReportError,
+    build_report,
+    format_value,
+    write_report,
+)
 from hospital_twin.results import METRIC_LABELS, METRICS
 from hospital_twin.scenario import load_scenario
 
@@ -218,7 +223,7 @@ def test_describe_differences_names_the_change():
 
 def test_describe_module_is_pure():
     """describe.py is reused by the app: no file access, no printing, no edge imports."""
-    tree = ast.parse((REPO / "hospital_twin" / "describe.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "hospital_twin" / "reporting" / "describe.py").read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

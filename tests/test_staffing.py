@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hospital_twin import staffing as S
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.scenario.schema import Scenario
+from hospital_twin.staffing import levels as S
 
 TWO_SHIFTS = {"day": {"start": "07:30", "end": "20:00"}, "night": {"start": "20:00", "end": "07:30"}}
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hospital_twin import staffing as S
-from hospital_twin import staffing_loop as L
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.scenario.schema import Scenario
+from hospital_twin.staffing import levels as S
+from hospital_twin.staffing import loop as L
 
 SHIFTS = {"day": {"start": "08:00", "end": "20:30"}, "night": {"start": "20:30", "end": "08:00"}}
 

@@ -13,19 +13,18 @@ import pandas as pd
 import pytest
 from scipy import integrate, optimize, stats
 
-from hospital_twin.experiment import run_scenario
-from hospital_twin.scenario import load_scenario_text, scenario_json_schema
-from hospital_twin.scenario.io import ScenarioError
-from hospital_twin.scenario.schema import WarmupUnresolved
-from hospital_twin.warmup import (
-    choose_warmup,
+from hospital_twin.experiment.runner import choose_warmup, run_scenario
+from hospital_twin.experiment.warmup import (
     default_pilot_days,
     longest_mean_spell_h,
     mser,
     mser5,
-    warmup_chart,
     warmup_from_census,
 )
+from hospital_twin.reporting.charts import warmup_chart
+from hospital_twin.scenario import load_scenario_text, scenario_json_schema
+from hospital_twin.scenario.io import ScenarioError
+from hospital_twin.scenario.schema import WarmupUnresolved
 from tests.conftest import make, tiny
 from tests.helpers import seed, single_unit, stay
 

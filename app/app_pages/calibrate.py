@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-import streamlit as st
-
 import jobs
 import state
+import streamlit as st
 import ui
 
 st.title("Calibrate")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import streamlit as st
-import yaml
-
 import charts
 import jobs
+import pandas as pd
 import state
+import streamlit as st
 import ui
-from hospital_twin.report import FOREST_METRICS, format_value, forest_chart
+import yaml
+
+from hospital_twin.reporting.results_report import FOREST_METRICS, forest_chart, format_value
 from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")

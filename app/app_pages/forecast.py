@@ -6,14 +6,15 @@ import datetime as dt
 import hashlib
 import io
 
-import pandas as pd
-import streamlit as st
-
 import jobs
+import pandas as pd
 import state
+import streamlit as st
 import ui
-from hospital_twin.census import CensusError, census_at, vacated_beds, validate_census
-from hospital_twin.forecast import forecast_chart, forecast_table
+
+from hospital_twin.live.census import CensusError, census_at, vacated_beds, validate_census
+from hospital_twin.live.forecast import forecast_table
+from hospital_twin.reporting.charts import forecast_chart
 
 
 def _who(snapshot: pd.DataFrame) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-
 import hashlib
 import json
 
 import altair as alt
-import pandas as pd
-import streamlit as st
-
 import jobs
+import pandas as pd
 import state
+import streamlit as st
 import ui
 
 st.title("Staffing & roster")

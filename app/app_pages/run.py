@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 import charts
 import jobs
+import streamlit as st
 import ui
-from hospital_twin.report import (
+
+from hospital_twin.reporting.results_report import (
     census_hour_of_week,
     census_week_chart,
     ed_four_hour_chart,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import streamlit as st
-
-
 import state
+import streamlit as st
 import ui
-from hospital_twin.describe import describe_differences, describe_scenario
+
+from hospital_twin.reporting.describe import describe_differences, describe_scenario
 from hospital_twin.scenario import ScenarioError, dump_scenario, load_scenario
 
 st.title("Scenario")

@@ -6,9 +6,9 @@
   right-censored there (its end, and any time stamp after the cut, is not known yet);
   :func:`~hospital_twin.calibration.fit.calibrate` runs on them with
   ``observed_until = cut``;
-* **warm start**: the census at the cut (:func:`hospital_twin.census.census_at`: who is
+* **warm start**: the census at the cut (:func:`hospital_twin.live.census.census_at`: who is
   in which bed and since when) seeds every replication of
-  :func:`hospital_twin.forecast.forecast` (``HospitalSim(initial_patients=...)``, each
+  :func:`hospital_twin.live.forecast.forecast` (``HospitalSim(initial_patients=...)``, each
   patient drawing its remaining stay from the residual of its unit's fitted law), so no
   warm-up bias enters the test period;
 * **test period**: ``[cut, cut + test days)``, whole days up to the log's end (or
@@ -58,9 +58,9 @@ from hospital_twin.calibration.fit import (
     km_mean,
     prepare_stays,
 )
-from hospital_twin.census import census_at, census_counts
-from hospital_twin.experiment import run_replication
-from hospital_twin.forecast import forecast
+from hospital_twin.experiment.runner import run_replication
+from hospital_twin.live.census import census_at, census_counts
+from hospital_twin.live.forecast import forecast
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = ["Backtest", "backtest", "split_at", "KS_C_01", "TIDY_COLUMNS"]

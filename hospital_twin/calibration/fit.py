@@ -2073,7 +2073,7 @@ class Calibration:
     # ------------------------------------------------------------------ provenance
     def provenance_comments(self) -> list[str]:
         """Comment lines (each starting with '# ') for the top of the scenario YAML."""
-        from hospital_twin import __version__
+        from hospital_twin._version import __version__
 
         c = self.counts
         L: list[str] = []

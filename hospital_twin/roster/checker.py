@@ -24,10 +24,12 @@ from hospital_twin.roster.rules import (
     RunRule,
     ShiftClock,
     dated_conflicts,
-    fairness_team as _team,
     night_cap_windows,
     night_shift_names,
     shift_minutes,
+)
+from hospital_twin.roster.rules import (
+    fairness_team as _team,
 )
 from hospital_twin.roster.staff import ANY_SKILL, StaffTable
 

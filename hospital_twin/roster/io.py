@@ -40,7 +40,7 @@ from hospital_twin.roster.staff import (
     validate_requirements,
     validate_staff,
 )
-from hospital_twin.scenario.io import Issue, ScenarioError
+from hospital_twin.scenario.errors import Issue, ScenarioError
 
 __all__ = ["RosterFileError", "read_staff", "read_leave", "read_requests", "read_requirements", "read_rules",
            "read_shifts", "read_records", "read_history"]

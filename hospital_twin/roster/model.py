@@ -41,12 +41,14 @@ from hospital_twin.roster.rules import (
     RosterRules,
     RunRule,
     dated_conflicts,
-    fairness_team as _team,
     night_cap_windows,
     night_shift_names,
     shift_clocks,
     shift_minutes,
     shift_times,
+)
+from hospital_twin.roster.rules import (
+    fairness_team as _team,
 )
 from hospital_twin.roster.staff import (
     ANY_SKILL,

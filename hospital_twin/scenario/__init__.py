@@ -1,8 +1,7 @@
 """The scenario language: schema (pure models) and io (YAML files)."""
 
+from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.io import (
-    Issue,
-    ScenarioError,
     dump_scenario,
     load_scenario,
     load_scenario_text,

@@ -12,42 +12,19 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hospital_twin.scenario import schema as _schema
+import hospital_twin.scenario.schema as _schema
+from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.schema import Scenario, scenario_problems
 
 __all__ = ["ScenarioError", "Issue", "load_scenario", "load_scenario_text", "dump_scenario", "scenario_json_schema"]
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem, located: ``file:line: field: message``."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[Issue]):
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
 
 
 # --------------------------------------------------------------------------- YAML with line numbers

@@ -378,7 +378,7 @@ class PatientClassSpec(_Spec):
     acuity: PositiveFloat = Field(
         1.0,
         description="nursing workload of one patient of this class relative to a standard patient (1); "
-        "staffing levels (hospital_twin.staffing) apply the nurse-to-patient ratio to acuity-weighted "
+        "staffing levels (hospital_twin.staffing.levels) apply the nurse-to-patient ratio to acuity-weighted "
         "patients; the simulator's ratio_breach_hours count heads",
     )
 
@@ -475,7 +475,7 @@ class Scenario(_Spec):
     warmup_days: NonNegFloat | Literal["auto"] = Field(
         0.0,
         description="days discarded from every KPI, or 'auto' to choose them by MSER-5 on pilot runs "
-        "(hospital_twin.warmup.choose_warmup) before the run",
+        "(hospital_twin.experiment.runner.choose_warmup) before the run",
     )
     replications: int = Field(10, ge=1)
     seed: int = Field(0, ge=0)
@@ -525,7 +525,7 @@ class Scenario(_Spec):
         if self.warmup_days == AUTO_WARMUP:
             raise WarmupUnresolved(
                 f"scenario '{self.name}': warmup_days is 'auto', so {what} is not known yet; choose the "
-                "warm-up first, e.g. scenario.with_warmup(hospital_twin.warmup.choose_warmup(scenario)"
+                "warm-up first, e.g. scenario.with_warmup(hospital_twin.experiment.runner.choose_warmup(scenario)"
                 ".warmup_days)"
             )
         return float(self.warmup_days)

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import heapq
-from array import array
 import math
-from dataclasses import dataclass, field
+from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 import numpy as np

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.scenario import load_scenario
 from tests.conftest import SCENARIOS
-from tests.helpers import assert_close_to_reps, erlang_b, per_rep, seed, single_unit, stay, summary_row
+from tests.helpers import (
+    assert_close_to_reps,
+    erlang_b,
+    per_rep,
+    seed,
+    single_unit,
+    stay,
+    summary_row,
+)
 
 BEDS = 10
 PER_DAY = 4.0

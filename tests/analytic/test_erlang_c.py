@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import (
     assert_close_to_reps,
     erlang_c,

@@ -24,7 +24,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import START, assert_close_to_reps, per_rep, scenario, seed, stay
 
 UNITS = {"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 13, "when_full": "queue"}}

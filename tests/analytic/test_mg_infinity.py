@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import assert_close_to_reps, seed, single_unit, stay
 
 PER_DAY = 48.0

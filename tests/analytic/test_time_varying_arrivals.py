@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import (
     assert_close_to_reps,
     emw_mean,

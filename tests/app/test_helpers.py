@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import charts
 import pandas as pd
 import pytest
-
-import charts
 import state
+
 from hospital_twin.scenario import ScenarioError, load_scenario
 from tests.conftest import SCENARIOS
 

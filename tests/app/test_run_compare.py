@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import io
 import zipfile
+
+import pytest
 
 from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
 

@@ -16,7 +16,7 @@ from hospital_twin.calibration import (
     read_mimic_iv,
     read_xes,
 )
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hospital_twin.census import census_at
 from hospital_twin.calibration.backtest import TIDY_COLUMNS, backtest, split_at
 from hospital_twin.cli import main
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
+from hospital_twin.live.census import census_at
 from hospital_twin.scenario import load_scenario
 from tests.helpers import seed
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]

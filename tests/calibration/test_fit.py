@@ -26,7 +26,7 @@ from hospital_twin.calibration.fit import (
     logrank_test,
     prepare_stays,
 )
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario_text
 from hospital_twin.scenario.schema import Scenario
 from tests.helpers import seed

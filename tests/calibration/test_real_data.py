@@ -16,9 +16,9 @@ import pytest
 from hospital_twin.calibration import MIMIC_UNIT_GROUPS, read_mimic_iv, read_xes
 from hospital_twin.calibration.dates import check_dates
 from hospital_twin.calibration.fit import calibrate
-from hospital_twin.calibration.report import build_calibration_report
 from hospital_twin.calibration.scenario_yaml import scenario_yaml
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
+from hospital_twin.reporting.calibration_report import build_calibration_report
 from hospital_twin.scenario import load_scenario_text
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

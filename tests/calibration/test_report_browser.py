@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 
 CHROMIUM = "/usr/bin/chromium"

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from hospital_twin.census import census_counts
 from hospital_twin.cli import main
-from hospital_twin.forecast import FORECAST_COLUMNS
+from hospital_twin.live.census import census_counts
+from hospital_twin.live.forecast import FORECAST_COLUMNS
 from hospital_twin.results import adt_log
 from hospital_twin.scenario.io import load_scenario
 from hospital_twin.sim.model import HospitalSim

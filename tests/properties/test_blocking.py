@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import per_rep, scenario, seed, stay
 
 

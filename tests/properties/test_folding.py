@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hospital_twin import results
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 from hospital_twin.sim import simulate
 from tests.conftest import SCENARIOS

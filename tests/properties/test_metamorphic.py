@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hospital_twin.experiment import run_scenario
+from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.sim.model import STAY_FIELDS, simulate
 from tests.helpers import per_rep, seed, single_unit, stay
 

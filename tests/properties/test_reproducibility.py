@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hospital_twin.experiment import run_scenario
-from hospital_twin.resultsdir import read_table, write_results
+from hospital_twin.experiment.resultsdir import read_table, write_results
+from hospital_twin.experiment.runner import run_scenario
 from tests.helpers import scenario, stay
 
 REPS = 4

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from hospital_twin.roster.inrc2_colgen import compile_pricing
+from hospital_twin.roster.inrc2.colgen import compile_pricing
 
 
 @pytest.fixture(scope="session", autouse=True)

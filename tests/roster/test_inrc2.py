@@ -1,4 +1,4 @@
-"""INRC-II parsers, evaluator and solution writer (hospital_twin.roster.inrc2)."""
+"""INRC-II parsers, evaluator and solution writer (hospital_twin.roster.inrc2.format)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hospital_twin.roster.inrc2 import (
+from hospital_twin.roster.inrc2.format import (
     Assignment,
     Inrc2FormatError,
     build_instance,

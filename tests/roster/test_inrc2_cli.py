@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.roster.inrc2 import evaluate, read_instance, read_solution_files
+from hospital_twin.roster.inrc2.format import evaluate, read_instance, read_solution_files
 
 N005 = Path("/work/shared/data/inrc2/n005w4")
 pytestmark = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not present")

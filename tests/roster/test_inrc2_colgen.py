@@ -1,17 +1,17 @@
-"""Column generation for static INRC-II (hospital_twin.roster.inrc2_colgen): pricing DP, master LP, bound."""
+"""Column generation for static INRC-II (hospital_twin.roster.inrc2.colgen): pricing DP, master LP, bound."""
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hospital_twin.roster import inrc2_colgen as cg
-from hospital_twin.roster.inrc2 import (
+from hospital_twin.roster.inrc2 import colgen as cg
+from hospital_twin.roster.inrc2.format import (
     History,
     build_instance,
     evaluate,
@@ -21,7 +21,7 @@ from hospital_twin.roster.inrc2 import (
     read_instance,
     read_solution_files,
 )
-from hospital_twin.roster.inrc2_solver import _dp_sweeps, _greedy, solve
+from hospital_twin.roster.inrc2.solve import _dp_sweeps, _greedy, solve
 
 DATA = Path("/work/shared/data/inrc2")
 N005 = DATA / "n005w4"
@@ -185,7 +185,7 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
     """With the shifts of a greedy n005w4 roster kept and its skills scrambled, re-choosing skills by the assignment problem
     gives, for every day and shift, the least cover cost (S1 plus the minimum-cover weight) over
     all skill combinations of the nurses working it, and no nurse's own cost changes."""
-    from hospital_twin.roster.inrc2_solver import _MIN_COVER_WEIGHT, _best_skills, _nurse_costs
+    from hospital_twin.roster.inrc2.solve import _MIN_COVER_WEIGHT, _best_skills, _nurse_costs
 
     inst = read_instance(N005, 1, [5, 3, 1, 0])
     plan = _greedy(inst, np.random.default_rng(9))

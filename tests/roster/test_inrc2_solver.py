@@ -1,4 +1,4 @@
-"""CP-SAT model and large-neighbourhood search for static INRC-II (hospital_twin.roster.inrc2_solver)."""
+"""CP-SAT model and large-neighbourhood search for static INRC-II (hospital_twin.roster.inrc2.solve)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
-from hospital_twin.roster.inrc2 import (
+from hospital_twin.roster.inrc2.format import (
     Assignment,
     build_instance,
     evaluate,
@@ -19,7 +19,7 @@ from hospital_twin.roster.inrc2 import (
     read_instance,
     read_solution_files,
 )
-from hospital_twin.roster.inrc2_solver import Inrc2Model, _greedy, solve
+from hospital_twin.roster.inrc2.solve import Inrc2Model, _greedy, solve
 
 N005 = Path("/work/shared/data/inrc2/n005w4")
 needs_data = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not present")
@@ -124,7 +124,7 @@ def test_parallel_neighbourhoods_return_a_feasible_roster_costed_by_the_evaluato
 def test_local_search_moves_never_increase_the_cost():
     """The block-swap / one-day-change local search from a greedy roster: the evaluator's cost
     after it is at most the cost before, and no hard violation appears."""
-    from hospital_twin.roster.inrc2_solver import _block_swaps, _nurse_costs
+    from hospital_twin.roster.inrc2.solve import _block_swaps, _nurse_costs
 
     inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
     plan = _greedy(inst, np.random.default_rng(4))
@@ -137,7 +137,7 @@ def test_local_search_moves_never_increase_the_cost():
 @needs_data
 def test_annealed_local_search_restores_the_best_roster_it_met():
     """With a temperature worsening moves are taken, yet the roster returned is never worse than the start."""
-    from hospital_twin.roster.inrc2_solver import _block_swaps, _nurse_costs
+    from hospital_twin.roster.inrc2.solve import _block_swaps, _nurse_costs
 
     inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
     plan = _greedy(inst, np.random.default_rng(6))

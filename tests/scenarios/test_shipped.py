@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hospital_twin.experiment import run_replication
+from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 from tests.conftest import SCENARIOS
 

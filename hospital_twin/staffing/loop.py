@@ -6,8 +6,8 @@ Steps (:func:`closed_loop`):
    roster period (:func:`period_scenario`), so every KPI is about the rostered weeks.
 2. *Plan*: replications of the period under unconstrained demand (policy
    ``count_breaches``, so a staffed-bed cap does not hide demand) on an independent seed
-   (``seed + 1``) give the hourly workload; :func:`hospital_twin.staffing.staffing_levels`
-   turns it into levels and :func:`~hospital_twin.staffing.requirements` into cover
+   (``seed + 1``) give the hourly workload; :func:`hospital_twin.staffing.levels.staffing_levels`
+   turns it into levels and :func:`~hospital_twin.staffing.levels.requirements` into cover
    requirements by date, unit, shift and skill.
 3. *Roster*: :func:`hospital_twin.roster.model.build_roster` assigns named staff.
 4. *Feed back*: the nurses rostered with a skill that counts towards the ratio, per unit,
@@ -15,7 +15,7 @@ Steps (:func:`closed_loop`):
 5. *Compare*: the period scenario with its weekly pattern ("before"), with the target
    levels fed back as if rostered exactly (a diagnostic that separates the levels from the
    roster) and with the roster ("after") run with the same seed (common random numbers);
-   paired differences with t-intervals (:func:`hospital_twin.comparison.paired_differences`).
+   paired differences with t-intervals (:func:`hospital_twin.experiment.comparison.paired_differences`).
 
 Pure orchestration: objects and DataFrames in and out; no files, no printing.
 """
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from hospital_twin import staffing as S
-from hospital_twin.comparison import paired_differences
-from hospital_twin.experiment import RunResult, run_scenario
+from hospital_twin.experiment.comparison import paired_differences
+from hospital_twin.experiment.runner import RunResult, run_scenario
 from hospital_twin.results import ALL
 from hospital_twin.scenario.schema import Scenario
+from hospital_twin.staffing import levels as S
 
 __all__ = [
     "BEFORE_AFTER_METRICS",
@@ -235,7 +235,7 @@ def plan_levels(
 
     The levels are then scored out of sample on ``eval_replications`` fresh replications
     (default: as many as planned; 0: none) with ``eval_seed`` (default :func:`evaluation_seed`),
-    pooled and per stratum (:func:`hospital_twin.staffing.with_out_of_sample`).
+    pooled and per stratum (:func:`hospital_twin.staffing.levels.with_out_of_sample`).
     """
     demand = period
     if period.staffing is not None and period.staffing.policy != "count_breaches":
@@ -379,6 +379,6 @@ def closed_loop(
 
 
 def _hash(s: Scenario) -> str:
-    from hospital_twin.experiment import scenario_hash
+    from hospital_twin.experiment.runner import scenario_hash
 
     return scenario_hash(s)

@@ -16,7 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from hospital_twin.atomic import atomic_folder
-from hospital_twin.experiment import RunResult
+from hospital_twin.experiment.runner import RunResult
 from hospital_twin.scenario.io import dump_scenario
 
 __all__ = ["write_results", "read_table"]
@@ -63,7 +63,7 @@ def write_results(
         pd.concat([r.kpis for r in results], ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
         files = ["summary.csv", "kpis.csv"]
         if comparison is not None:
-            from hospital_twin.comparison import rank_scenarios
+            from hospital_twin.experiment.comparison import rank_scenarios
 
             comparison.to_csv(tmp / "comparison.csv", index=False)
             rank_scenarios(comparison).to_csv(tmp / "ranking.csv", index=False)

@@ -11,7 +11,7 @@ discharge profile by hour and weekday, beds (given, estimated or defaulted), and
 scenario's provenance comments. When dates are shifted per patient the page says so at
 the top and shows no arrival rates, occupancy or beds as if they were real.
 
-Charts reuse :mod:`hospital_twin.report`'s page machinery (Vega JavaScript inlined from
+Charts reuse :mod:`hospital_twin.reporting.results_report`'s page machinery (Vega JavaScript inlined from
 vl-convert, specs as JSON blocks), so the file opens offline.
 
 The builders (``*_table`` / ``*_chart`` / :func:`build_calibration_report`) are pure;
@@ -29,13 +29,20 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from hospital_twin import __version__
+from hospital_twin._version import __version__
 from hospital_twin.atomic import write_text_atomic
 from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
 from hospital_twin.calibration.fit import EXIT, Calibration, _sample_of, kaplan_meier
 from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
-from hospital_twin.report import _CSS, _EMBED_JS, _e, _javascript_bundle, _Page, _spec_json
+from hospital_twin.reporting.results_report import (
+    _CSS,
+    _EMBED_JS,
+    _e,
+    _javascript_bundle,
+    _Page,
+    _spec_json,
+)
 from hospital_twin.scenario.schema import DistributionSpec
 
 __all__ = [

@@ -15,7 +15,7 @@ import pandas as pd
 import typer
 
 from hospital_twin.atomic import atomic_file, atomic_folder, write_text_atomic
-from hospital_twin.cli import InputError, app, err_console, out_console
+from hospital_twin.cli._app import InputError, app, err_console, out_console
 
 FORMATS = ("auto", "adt", "mimic-iv", "xes")
 
@@ -156,8 +156,8 @@ def calibrate(
     """Fit a scenario (arrivals, stays, routes, discharges, beds) to ADT logs, with its evidence."""
     from hospital_twin.calibration.dates import check_dates
     from hospital_twin.calibration.fit import calibrate as fit_calibration
-    from hospital_twin.calibration.report import build_calibration_report
     from hospital_twin.calibration.scenario_yaml import scenario_yaml
+    from hospital_twin.reporting.calibration_report import build_calibration_report
     from hospital_twin.scenario import load_scenario_text
 
     _check_outputs([out, report, rejects], logs)
@@ -215,7 +215,7 @@ def backtest(
     """Calibrate on the log before --train-until, simulate the rest from the census at the cut, and compare."""
     from hospital_twin.calibration.backtest import backtest as run_backtest
     from hospital_twin.calibration.dates import check_dates
-    from hospital_twin.calibration.report import build_backtest_report
+    from hospital_twin.reporting.calibration_report import build_backtest_report
     from hospital_twin.scenario.io import dump_scenario
 
     try:

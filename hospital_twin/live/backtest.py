@@ -3,12 +3,12 @@
 The picture: a hospital that behaves exactly as the scenario says runs for months
 (one long replication, the *truth*, with its own seed). At many moments ("cut
 points", every few days at varying clock hours) we take the census snapshot the
-bed manager would have had (:func:`hospital_twin.census.census_at`, with the queue
+bed manager would have had (:func:`hospital_twin.live.census.census_at`, with the queue
 of requests open at the cut and the beds vacated shortly before it, readiness known
 up to that moment), forecast the next hours three ways, and compare with what the
-truth did next (:func:`hospital_twin.census.census_counts`):
+truth did next (:func:`hospital_twin.live.census.census_counts`):
 
-* ``warm_start``: the twin (:func:`hospital_twin.forecast.forecast`), remaining
+* ``warm_start``: the twin (:func:`hospital_twin.live.forecast.forecast`), remaining
   stays from the time already spent;
 * ``fresh_stays``: the same, but every patient present starts a fresh stay
   (``ignore_elapsed=True``: what a cold model started from today's census does);
@@ -33,10 +33,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hospital_twin import __version__
-from hospital_twin.census import census_at, census_counts, vacated_beds
-from hospital_twin.executors import make_executor
-from hospital_twin.forecast import ALL, Forecast, forecast, forecast_errors, persistence_forecast
+from hospital_twin._version import __version__
+from hospital_twin.experiment.executors import make_executor
+from hospital_twin.live.census import census_at, census_counts, vacated_beds
+from hospital_twin.live.forecast import (
+    ALL,
+    Forecast,
+    forecast,
+    forecast_errors,
+    persistence_forecast,
+)
 from hospital_twin.results import adt_log, unmet_requests
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim.model import HospitalSim
@@ -253,7 +259,7 @@ def backtest(
             if on_progress is not None:
                 on_progress(len(frames), len(tasks))
     finally:
-        if own and hasattr(executor, "close"):
+        if own:
             executor.close()
     errors = pd.concat([frames[i] for i in range(len(tasks))], ignore_index=True)
     errors["unit"] = errors["unit"].astype("string")

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from hospital_twin.atomic import atomic_folder
-from hospital_twin.cli import InputError, app, err_console, out_console
+from hospital_twin.cli._app import InputError, app, err_console, out_console
 
 _POOLS = ("shift", "unit", "stratum")
 
@@ -69,7 +69,7 @@ def _pairs(values: list[str] | None, option: str, cast) -> dict:
 
 
 def _skill_mix(ratio_skill: str, in_charge: list[str] | None, per_nurse: list[str] | None):
-    from hospital_twin.staffing import SkillMix
+    from hospital_twin.staffing.levels import SkillMix
 
     try:
         return SkillMix(ratio_skill, _pairs(per_nurse, "--per-nurse", float), _pairs(in_charge, "--in-charge", int))
@@ -84,7 +84,7 @@ def _scenario(path: Path, seed: int | None, workers: int):
     if scn.staffing is None or not scn.shifts:
         raise InputError(f"{path}: staffing: the scenario needs `shifts` and `staffing.units` with patients_per_nurse")
     if scn.warmup_is_auto:
-        from hospital_twin.warmup import choose_warmup
+        from hospital_twin.experiment.runner import choose_warmup
 
         with err_console.status(f"{scn.name}: choosing the warm-up (MSER-5)"):
             scn = choose_warmup(scn, seed=seed, workers=workers).apply(scn)
@@ -92,7 +92,7 @@ def _scenario(path: Path, seed: int | None, workers: int):
 
 
 def _period(scn, path: Path, start: dt.date | None, weeks: int):
-    from hospital_twin.staffing_loop import default_period_start, period_scenario
+    from hospital_twin.staffing.loop import default_period_start, period_scenario
 
     start = start or default_period_start(scn)
     try:
@@ -108,7 +108,7 @@ def _check_pool(pool: str) -> None:
 
 def _write_levels(tmp: Path, levels, req) -> list[str]:
     req.to_csv(tmp / "requirements.csv", index=False)
-    from hospital_twin.staffing import WEEKDAYS
+    from hospital_twin.staffing.levels import WEEKDAYS
 
     lv = levels.levels.copy()
     lv.insert(3, "day", lv["weekday"].map(dict(enumerate(WEEKDAYS))))
@@ -154,7 +154,7 @@ def _pct(x: float) -> str:
 
 
 def _print_levels(levels, title: str) -> None:
-    from hospital_twin.staffing import WEEKDAYS
+    from hospital_twin.staffing.levels import WEEKDAYS
 
     has_out = levels.out_of_sample is not None
     t = Table(title=title, title_justify="left", caption="met in: share of the simulated shift-hours meeting the ratio "
@@ -237,8 +237,8 @@ def staffing(
     eval_seed: EvalSeedOpt = None,
 ) -> None:
     """Nurses per unit, shift and day meeting a service level at least cost (SAA with CP-SAT): requirements.csv."""
-    from hospital_twin.staffing import requirements
-    from hospital_twin.staffing_loop import plan_levels
+    from hospital_twin.staffing.levels import requirements
+    from hospital_twin.staffing.loop import plan_levels
 
     _check_pool(pool)
     if min_level > service_level:
@@ -287,7 +287,7 @@ _FLOW_METRICS = {"waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h", "r
 def _print_before_after(ba, variants: list[tuple[str, str]], title: str) -> None:
     """One table per variant: staffing measures for every staffed unit, flow measures for the hospital and
     where they moved (every row is in before_after.csv). ``variants``: (scenario name, label)."""
-    from hospital_twin.cli import _fmt
+    from hospital_twin.cli._app import fmt_value as _fmt
 
     out_console.print(title)
     for name, label in variants:
@@ -335,12 +335,18 @@ def staff(
 ) -> None:
     """Closed loop: simulate, derive staffing levels, roster the staff, feed the roster back, re-simulate, compare."""
     from hospital_twin.roster.export import write_roster_folder
-    from hospital_twin.roster.io import read_history, read_leave, read_requests, read_rules, read_staff
+    from hospital_twin.roster.io import (
+        read_history,
+        read_leave,
+        read_requests,
+        read_rules,
+        read_staff,
+    )
     from hospital_twin.roster.model import RosterError
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
     from hospital_twin.scenario import dump_scenario
-    from hospital_twin.staffing_loop import closed_loop
+    from hospital_twin.staffing.loop import closed_loop
 
     _check_pool(pool)
     if min_level > service_level:

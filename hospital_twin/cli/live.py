@@ -4,7 +4,7 @@
 log; ``forecast SCENARIO --census FILE --now TIME --hours H`` warm-starts the scenario
 from a snapshot and writes ``forecast.csv``, ``forecast.html`` and ``run.json``. The
 edge only: parsing, reading, printing, writing (atomically); the work is done by
-:mod:`hospital_twin.census` and :mod:`hospital_twin.forecast`.
+:mod:`hospital_twin.live.census` and :mod:`hospital_twin.live.forecast`.
 
 Times are wall-clock times of the hospital (the scenario's clock): ``--now`` and
 ``--at`` accept ISO 8601 with or without an offset. For ``forecast`` an offset is
@@ -14,7 +14,6 @@ log whose times carried offsets (read as UTC), ``--at`` is converted to UTC.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import tempfile
@@ -27,9 +26,9 @@ import typer
 from rich.table import Table
 
 from hospital_twin.atomic import atomic_file, atomic_folder
-from hospital_twin.cli import InputError, app, err_console, out_console
+from hospital_twin.cli._app import InputError, app, err_console, out_console
 
-__all__ = ["census", "forecast", "forecast_html", "parse_time"]
+__all__ = ["census", "forecast", "parse_time"]
 
 _SHOWN_H = (24, 48, 72)
 
@@ -161,7 +160,14 @@ def census(
     has what they need. It is what `forecast --census` reads.
     """
     from hospital_twin.calibration.adt import LogError, read_adt
-    from hospital_twin.census import READY_COLUMN, WAITING_COLUMN, CensusError, census_at, read_requests, vacated_beds
+    from hospital_twin.live.census import (
+        READY_COLUMN,
+        WAITING_COLUMN,
+        CensusError,
+        census_at,
+        read_requests,
+        vacated_beds,
+    )
 
     if table_format not in ("csv", "parquet"):
         raise InputError(f"--format: expected csv or parquet, got '{table_format}'")
@@ -243,91 +249,8 @@ def census(
 
 
 # --------------------------------------------------------------------------- forecast
-def _forecast_charts(fc):
-    """Altair charts of a forecast: fan charts, P(full), admissions and discharges, ED boarding."""
-    import altair as alt
-
-    from hospital_twin.forecast import ALL, forecast_chart
-
-    h = fc.hourly.copy()
-    h["unit"] = h["unit"].astype(str)
-    charts = {"fan": forecast_chart(fc)}
-    pf = h[h["unit"] != ALL][["time", "unit", "p_full"]]
-    charts["p_full"] = alt.Chart(pf).mark_line(interpolate="step-after").encode(
-        x=alt.X("time:T", title=None), y=alt.Y("p_full:Q", title="P(every bed taken)", scale=alt.Scale(domain=[0, 1]),
-                                               axis=alt.Axis(format="%")),
-        color=alt.Color("unit:N", title="unit"),
-        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", alt.Tooltip("p_full:Q", format=".0%")],
-    ).properties(width=760, height=220)
-    flows = h[h["horizon_h"] < fc.hours][["time", "unit", "admissions", "discharges"]].melt(
-        id_vars=["time", "unit"], var_name="flow", value_name="per_hour").dropna()
-    if len(flows):
-        charts["flows"] = alt.Chart(flows).mark_line(interpolate="step-after").encode(
-            x=alt.X("time:T", title=None), y=alt.Y("per_hour:Q", title="expected patients per hour"),
-            color=alt.Color("flow:N", title=None), strokeDash=alt.StrokeDash("flow:N", title=None),
-            tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", "flow:N",
-                     alt.Tooltip("per_hour:Q", format=".2f")],
-        ).properties(width=260, height=140).facet(facet=alt.Facet("unit:N", title=None), columns=3).resolve_scale(
-            y="independent")
-    ed = h[h["unit"].isin([u for u, e in zip(fc.units, fc.is_ed, strict=True) if e])]
-    if len(ed):
-        base = alt.Chart(ed).encode(x=alt.X("time:T", title=None))
-        charts["boarding"] = alt.layer(
-            base.mark_area(opacity=0.25, color="#d9822b").encode(y=alt.Y("boarding_mean:Q", title="patients boarding"),
-                                                                 y2=alt.Y2("boarding_p95:Q")),
-            base.mark_line(color="#d9822b").encode(y="boarding_mean:Q",
-                                                   tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N",
-                                                            alt.Tooltip("boarding_mean:Q", format=".1f"),
-                                                            "boarding_p95:Q"]),
-        ).properties(width=760, height=200)
-    return charts
-
-
-def forecast_html(fc, *, source: str = "") -> str:
-    """The forecast as one self-contained HTML page (charts drawn offline with the Vega bundle of report.py)."""
-    from hospital_twin import __version__
-    from hospital_twin.report import _CSS, _EMBED_JS, _e, _javascript_bundle, _Page, _spec_json
-
-    page = _Page()
-    title = f"{fc.scenario_name}: forecast from {fc.now:%a %d %b %Y %H:%M}"
-    generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
-    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
-             f"<p>Warm start from a census of {int(fc.initial['patients'].sum())} patients"
-             + (f" (and {int(fc.initial['waiting'].sum())} waiting for a bed)" if fc.initial["waiting"].sum() else "")
-             + f" · next {fc.hours} hours · {fc.replications} replications · seed {_e(fc.provenance.get('seed'))}</p>"
-             f"<p>{_e(source)} · generated {_e(generated)} by hospital_twin {_e(__version__)}</p></div></header><main>")
-    charts = _forecast_charts(fc)
-    page.add('<section><h2>Census by unit</h2>')
-    page.chart("fan", charts["fan"], "Patients in a bed per hour: the band holds 90% of the replications (5th to 95th "
-               "percentile), the solid line is the median, the dashed line the mean, the red step the beds. Hour 0 "
-               "is the snapshot.")
-    page.add("</section><section><h2>Chance of running out of beds</h2>")
-    page.chart("pfull", charts["p_full"], "Share of replications in which every bed of the unit is taken at that "
-               "hour (patients above the beds, placed in the snapshot, count as full).")
-    if "flows" in charts:
-        page.add("</section><section><h2>Admissions and discharges</h2>")
-        page.chart("flows", charts["flows"], "Expected patients per hour entering each unit (from outside or by "
-                   "transfer; ALL: admissions to the inpatient units) and leaving the hospital from it.")
-    if "boarding" in charts:
-        page.add("</section><section><h2>Emergency department boarding</h2>")
-        page.chart("boarding", charts["boarding"], "Patients in the emergency department with a decision to admit, "
-                   "waiting for a bed: mean (line) up to the 95th percentile (band).")
-    page.add("</section><section><h2>The snapshot</h2>")
-    page.add(fc.initial.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0, na_rep=""))
-    page.add("</section>")
-    page.add(f"<footer>hospital_twin {_e(__version__)} · charts drawn offline with Vega-Lite (JavaScript embedded "
-             "in this file).</footer></main>")
-    specs = "\n".join(f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>'
-                      for t, s in page.specs)
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title)}</title><style>{_CSS}</style>"
-            f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
-            + "\n".join(page.parts) + f"\n{specs}\n<script type=\"text/javascript\">{_EMBED_JS}</script></body></html>\n")
-
-
 def _print_forecast(fc) -> None:
-    from hospital_twin.forecast import ALL
+    from hospital_twin.live.forecast import ALL
 
     shown = [k for k in _SHOWN_H if k <= fc.hours] or [fc.hours]
     h = fc.hourly
@@ -374,10 +297,10 @@ def forecast(
     admissions, discharges and ED boarding), OUT/forecast.html (fan charts) and
     OUT/run.json (provenance). No warm-up: the run starts from the snapshot.
     """
-    from hospital_twin.census import read_census, read_vacated
-    from hospital_twin.cli import _load
-    from hospital_twin.forecast import forecast as run_forecast
-    from hospital_twin.forecast import forecast_table
+    from hospital_twin.cli._app import load_scenario_file as _load
+    from hospital_twin.live.census import read_census, read_vacated
+    from hospital_twin.live.forecast import forecast as run_forecast
+    from hospital_twin.live.forecast import forecast_table
 
     when = _wall_clock(parse_time(now, "--now"))
     scn = _load(scenario_file)
@@ -388,6 +311,8 @@ def forecast(
                       vacated=freed)
     table = forecast_table(fc)
     out_dir = out or Path("results") / f"forecast-{scenario_file.stem}"
+    from hospital_twin.reporting.forecast_report import forecast_html
+
     page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None
     run = dict(fc.provenance)
     run.update({"scenario_file": str(scenario_file), "census_file": str(census_file),

@@ -19,12 +19,27 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hospital_twin import __version__, results
-from hospital_twin.executors import Executor, make_executor
+from hospital_twin import results
+from hospital_twin._version import __version__
+from hospital_twin.experiment.executors import Executor, make_executor
+from hospital_twin.experiment.warmup import (
+    WarmupChoice,
+    default_pilot_days,
+    inpatient_units,
+    warmup_from_census,
+)
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim.model import HospitalSim
 
-__all__ = ["DEFAULT_PRECISION_METRICS", "RepResult", "RunResult", "run_replication", "run_scenario", "scenario_hash"]
+__all__ = [
+    "DEFAULT_PRECISION_METRICS",
+    "RepResult",
+    "RunResult",
+    "choose_warmup",
+    "run_replication",
+    "run_scenario",
+    "scenario_hash",
+]
 
 
 @dataclass(frozen=True)
@@ -176,8 +191,6 @@ def run_scenario(
     started = dt.datetime.now(dt.UTC)
     warmup_note: dict | None = None
     if scenario.warmup_is_auto:
-        from hospital_twin.warmup import choose_warmup
-
         choice = choose_warmup(scenario, seed=seed, workers=workers)
         scenario = choice.apply(scenario)
         warmup_note = {
@@ -213,7 +226,7 @@ def run_scenario(
             needed = math.ceil(target * (worst / precision) ** 2)
             target = min(max_replications, max(target + 2, needed))
     finally:
-        if own_executor and hasattr(executor, "close"):
+        if own_executor:
             executor.close()
     reps.sort(key=lambda r: r.rep)
     kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
@@ -253,3 +266,50 @@ def run_scenario(
 
 def _replication_task(scenario: Scenario, rep: int, seed: int, keep_census: bool, keep_log: bool) -> RepResult:
     return run_replication(scenario, rep, seed, keep_census=keep_census, keep_log=keep_log)
+
+
+# --------------------------------------------------------------------------- the warm-up from pilot runs
+def choose_warmup(
+    scenario: Scenario,
+    *,
+    pilot_replications: int = 5,
+    pilot_days: float | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    max_fraction: float = 0.5,
+) -> WarmupChoice:
+    """The warm-up of ``scenario`` by MSER-5 on ``pilot_replications`` pilot runs started empty.
+
+    The pilot is the scenario with warm-up 0 and a horizon of ``pilot_days`` (default
+    :func:`default_pilot_days`); ``seed`` defaults to the scenario's. Works whether
+    ``warmup_days`` is a number or ``'auto'``. Use the result with
+    ``scenario.with_warmup(choice.warmup_days)`` (or ``choice.apply(scenario)``).
+    """
+    if pilot_replications < 1:
+        raise ValueError("pilot_replications must be >= 1")
+    days = default_pilot_days(scenario) if pilot_days is None else float(pilot_days)
+    if not (math.isfinite(days) and days > 0):
+        raise ValueError(f"pilot_days must be a positive number of days (got {pilot_days!r})")
+    seed = scenario.seed if seed is None else int(seed)
+    pilot = scenario.model_copy(
+        update={"warmup_days": 0.0, "horizon_days": days, "replications": pilot_replications}
+    )
+    run = run_scenario(
+        pilot,
+        replications=pilot_replications,
+        seed=seed,
+        workers=workers,
+        keep_census=True,
+        keep_log=False,
+    )
+    census = run.census
+    # every whole hour of the run; the point at the very end is left out
+    census = census[census["time_h"] < pilot.end_h]
+    return warmup_from_census(
+        census,
+        inpatient_units(scenario),
+        max_fraction=max_fraction,
+        pilot_days=days,
+        pilot_replications=pilot_replications,
+        seed=seed,
+    )

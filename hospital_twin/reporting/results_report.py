@@ -1,6 +1,6 @@
 """A results folder as one self-contained HTML report (``hospital-twin report RESULTS_DIR``).
 
-The report reads a folder written by :mod:`hospital_twin.resultsdir` (a ``run`` or a
+The report reads a folder written by :mod:`hospital_twin.experiment.resultsdir` (a ``run`` or a
 ``compare``) and writes ``report.html`` beside it:
 
 * at a glance: headline measures with their 95% intervals;
@@ -9,7 +9,7 @@ The report reads a folder written by :mod:`hospital_twin.resultsdir` (a ``run`` 
 * charts: the census by hour of the week (mean and 5th-95th percentile band over
   replications x weeks, bed count as a rule), the census over the whole run, the wait for a
   bed (ECDF, from the event log), and ED 4-hour performance by hour of arrival and by week;
-* the scenario in words (STRESS-DES, from :mod:`hospital_twin.describe`) and provenance.
+* the scenario in words (STRESS-DES, from :mod:`hospital_twin.reporting.describe`) and provenance.
 
 Offline by construction: the Vega, Vega-Lite and Vega-Embed JavaScript comes from the
 ``vl-convert-python`` package (``vl_convert.javascript_bundle``, the bundle Altair's own
@@ -22,7 +22,7 @@ CLI wiring (kept out of ``cli.py`` here)::
 
     @app.command()
     def report(results_dir: Path, out: Path | None = None) -> None:
-        from hospital_twin.report import ReportError, write_report
+        from hospital_twin.reporting.results_report import ReportError, write_report
         try:
             path = write_report(results_dir, out)
         except ReportError as exc:
@@ -47,9 +47,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from hospital_twin import __version__
+from hospital_twin._version import __version__
 from hospital_twin.atomic import write_text_atomic
-from hospital_twin.describe import describe_differences, describe_scenario, relevant_metrics
+from hospital_twin.reporting.describe import (
+    describe_differences,
+    describe_scenario,
+    relevant_metrics,
+)
 from hospital_twin.results import ALL, METRIC_LABELS, METRICS
 from hospital_twin.scenario.io import ScenarioError, load_scenario
 from hospital_twin.scenario.schema import Scenario

@@ -4,7 +4,7 @@ The set-partitioning formulation chooses one *column* (a whole 28-day schedule: 
 skill per day, or off) per nurse. A column's cost is the nurse's own INRC-II cost (S2 work and
 same-shift runs, S3 off runs, S4 requests, S5 complete weekends, S6 total assignments, S7 working
 weekends, with the history's runs continued at day 0 and a run still open on the last day not
-charged, exactly as :func:`hospital_twin.roster.inrc2.evaluate` charges them); the master LP adds
+charged, exactly as :func:`hospital_twin.roster.inrc2.format.evaluate` charges them); the master LP adds
 the cover: per (day, shift, skill) cell ``sum x + short + art >= optimum`` with the shortage
 ``short <= optimum - minimum`` at S1 = 30 a nurse and an artificial slack ``art`` at a big cost
 (so that the LP is always feasible; a roster with ``art = 0`` meets the minimum cover). Its LP
@@ -34,7 +34,7 @@ relaxation is very tight (Legrain et al. report root bounds within ~1% of the op
   nurse in each cover cell, re-optimises one nurse against the others in a millisecond; the solver
   uses it for local-search sweeps.
 
-:func:`hospital_twin.roster.inrc2_solver.solve` (``method="colgen"``) seeds the loop with the greedy
+:func:`hospital_twin.roster.inrc2.solve.solve` (``method="colgen"``) seeds the loop with the greedy
 + local-search incumbent, dives, and polishes the result with best-response sweeps and its
 large-neighbourhood search. On n030w4_1_6-2-9-1 the converged LP equals the published root bound
 (1659.5; tested). Pure core: objects and arrays in and out, no file I/O, no printing; the DP is
@@ -52,7 +52,7 @@ import numba
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from hospital_twin.roster.inrc2 import WEIGHTS, Assignment, Instance
+from hospital_twin.roster.inrc2.format import WEIGHTS, Assignment, Instance
 
 _log = logging.getLogger(__name__)
 
@@ -376,9 +376,9 @@ def compile_pricing() -> float:
 
 def column_cost(inst: Instance, n: int, shifts: tuple[int, ...]) -> float:
     """Nurse ``n``'s own INRC-II cost (S2..S7) for the day-by-day ``shifts`` (-1 off), as the evaluator charges it."""
-    from hospital_twin.roster.inrc2_solver import _own_cost
+    from hospital_twin.roster.inrc2.evaluate import nurse_own_cost
 
-    return float(_own_cost(inst, n, list(shifts))[0])
+    return float(nurse_own_cost(inst, n, list(shifts))[0])
 
 
 # --------------------------------------------------------------------------- master LP

@@ -91,13 +91,11 @@ __all__ = [
     "SPELL_FACTOR",
     "MserResult",
     "WarmupChoice",
-    "choose_warmup",
     "default_pilot_days",
     "longest_mean_spell_h",
     "mean_census",
     "mser",
     "mser5",
-    "warmup_chart",
     "warmup_from_census",
 ]
 
@@ -113,8 +111,6 @@ MIN_PILOT_DAYS = 60.0
 SPELL_FACTOR = 4.0
 """Default pilot is at least this many longest mean spells."""
 
-_CENSUS_PANEL = "mean census across pilot replications (beds occupied)"
-_STAT_PANEL = "MSER-5 statistic by truncation point (log scale)"
 
 
 # --------------------------------------------------------------------------- MSER
@@ -192,7 +188,7 @@ def mser5(series: np.ndarray, max_fraction: float = 0.5) -> MserResult:
 
 
 # --------------------------------------------------------------------------- pilot length
-def _inpatient_units(scenario: Scenario) -> list[str]:
+def inpatient_units(scenario: Scenario) -> list[str]:
     names = [u for u, sp in scenario.units.items() if sp.ed is None and sp.kind != "ed"]
     return names or list(scenario.units)
 
@@ -342,151 +338,4 @@ def warmup_from_census(
         pilot_replications=int(pilot_replications),
         seed=int(seed),
         step_h=step_h,
-    )
-
-
-def choose_warmup(
-    scenario: Scenario,
-    *,
-    pilot_replications: int = 5,
-    pilot_days: float | None = None,
-    seed: int | None = None,
-    workers: int = 1,
-    max_fraction: float = 0.5,
-) -> WarmupChoice:
-    """The warm-up of ``scenario`` by MSER-5 on ``pilot_replications`` pilot runs started empty.
-
-    The pilot is the scenario with warm-up 0 and a horizon of ``pilot_days`` (default
-    :func:`default_pilot_days`); ``seed`` defaults to the scenario's. Works whether
-    ``warmup_days`` is a number or ``'auto'``. Use the result with
-    ``scenario.with_warmup(choice.warmup_days)`` (or ``choice.apply(scenario)``).
-    """
-    from hospital_twin.experiment import run_scenario  # experiment may come to import this module
-
-    if pilot_replications < 1:
-        raise ValueError("pilot_replications must be >= 1")
-    days = default_pilot_days(scenario) if pilot_days is None else float(pilot_days)
-    if not (math.isfinite(days) and days > 0):
-        raise ValueError(f"pilot_days must be a positive number of days (got {pilot_days!r})")
-    seed = scenario.seed if seed is None else int(seed)
-    pilot = scenario.model_copy(
-        update={"warmup_days": 0.0, "horizon_days": days, "replications": pilot_replications}
-    )
-    run = run_scenario(
-        pilot,
-        replications=pilot_replications,
-        seed=seed,
-        workers=workers,
-        keep_census=True,
-        keep_log=False,
-    )
-    census = run.census
-    # every whole hour of the run; the point at the very end is left out
-    census = census[census["time_h"] < pilot.end_h]
-    return warmup_from_census(
-        census,
-        _inpatient_units(scenario),
-        max_fraction=max_fraction,
-        pilot_days=days,
-        pilot_replications=pilot_replications,
-        seed=seed,
-    )
-
-
-# --------------------------------------------------------------------------- chart
-def warmup_chart(
-    choice: WarmupChoice,
-    units: Sequence[str] | None = None,
-    *,
-    max_rows: int = 4500,
-    width: int = 320,
-    height: int = 110,
-):
-    """Altair chart of the choice: per series (rows), the mean census and the MSER statistic.
-
-    The red rule is the chosen warm-up, the dashed grey rule the series' own MSER-5
-    choice. ``units`` picks and orders the series (default: ``ALL`` then every unit).
-    Series are thinned to stay under ``max_rows`` rows in all (Altair's default limit
-    is 5000): census as means over equal bins, the statistic sampled at every few
-    candidate points.
-    """
-    import altair as alt
-
-    names = list(units) if units is not None else list(choice.by_unit)
-    unknown = [u for u in names if u not in choice.by_unit]
-    if unknown:
-        raise ValueError(f"no warm-up curve for {unknown}; known: {list(choice.by_unit)}")
-    per_panel = max(10, max_rows // max(1, 2 * len(names)))
-    frames = []
-    for name in names:
-        cur = choice.curves[choice.curves["unit"] == name]
-        n = len(cur)
-        stride = max(1, math.ceil(n / per_panel))
-        grp = np.arange(n) // stride
-        census = (
-            pd.DataFrame(
-                {
-                    "time_h": cur["time_h"].to_numpy(),
-                    "value": cur["mean_census"].to_numpy(),
-                    "g": grp,
-                }
-            )
-            .groupby("g")
-            .agg(time_h=("time_h", "first"), value=("value", "mean"))
-        )
-        census["panel"] = _CENSUS_PANEL
-        stat = cur.dropna(subset=["mser"])
-        m_stride = max(1, math.ceil(len(stat) / per_panel))
-        keep = np.zeros(len(stat), dtype=bool)
-        keep[::m_stride] = True
-        keep[np.argmin(stat["mser"].to_numpy())] = True  # the minimum is always drawn
-        stat = pd.DataFrame(
-            {"time_h": stat["time_h"].to_numpy()[keep], "value": stat["mser"].to_numpy()[keep]}
-        )
-        stat["panel"] = _STAT_PANEL
-        both = pd.concat([census, stat], ignore_index=True)
-        both["unit"] = name
-        both["first"] = False
-        both.loc[both.groupby("panel").head(1).index, "first"] = True
-        frames.append(both)
-    data = pd.concat(frames, ignore_index=True)
-    data["day"] = data["time_h"] / 24.0
-    data["chosen_days"] = float(choice.warmup_days)
-    data["own_days"] = data["unit"].map(choice.by_unit).astype(float)
-    data = data[["unit", "panel", "day", "value", "first", "chosen_days", "own_days"]]
-
-    def panel(label: str, y_title: str | None, scale) -> alt.FacetChart:
-        part = data[data["panel"] == label]
-        if label == _STAT_PANEL:
-            part = part[(part["value"] > 0) | part["first"]]  # a log scale drops zeros
-        base = alt.Chart()
-        line = base.mark_line(strokeWidth=1).encode(
-            x=alt.X("day:Q", title="days since the (empty) start"),
-            y=alt.Y("value:Q", title=y_title, scale=scale),
-            tooltip=[alt.Tooltip("day:Q", format=".1f"), alt.Tooltip("value:Q", format=".4g")],
-        )
-        marks = base.transform_filter("datum.first")
-        own = marks.mark_rule(color="grey", strokeDash=[4, 3]).encode(
-            x="own_days:Q",
-            tooltip=[alt.Tooltip("own_days:Q", title="this series' MSER-5 choice (days)")],
-        )
-        chosen = marks.mark_rule(color="#d62728", strokeWidth=2).encode(
-            x="chosen_days:Q", tooltip=[alt.Tooltip("chosen_days:Q", title="warm-up (days)")]
-        )
-        return (
-            alt.layer(line, own, chosen, data=part)
-            .properties(width=width, height=height)
-            .facet(row=alt.Row("unit:N", sort=names, title=None), title=label)
-            .resolve_scale(y="independent")
-        )
-
-    title = (
-        f"Warm-up {choice.warmup_days} days by {choice.method} (set by {choice.driver}); "
-        f"{choice.pilot_replications} pilot replications of {choice.pilot_days:g} days"
-        + ("; INCONCLUSIVE: run a longer pilot" if choice.inconclusive else "")
-    )
-    return alt.hconcat(
-        panel(_CENSUS_PANEL, None, alt.Scale(zero=False)),
-        panel(_STAT_PANEL, None, alt.Scale(type="log")),
-        title=title,
     )

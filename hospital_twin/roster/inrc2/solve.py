@@ -2,7 +2,7 @@
 
 The model (:class:`Inrc2Model`) has one Boolean per nurse, day, shift and skill *the nurse
 holds*; everything else is derived from those, and its objective equals the cost computed by
-:func:`hospital_twin.roster.inrc2.evaluate` for **every** roster that meets the hard
+:func:`hospital_twin.roster.inrc2.format.evaluate` for **every** roster that meets the hard
 constraints (penalty literals are equivalent to what they charge, slack integers are defined
 by max-equalities; the tests check the identity on published and constructed rosters). The
 run-length rules continue the history at day 0:
@@ -33,7 +33,7 @@ with one worker each (measured worse on this loaded 2-core machine, so off by de
 share of the time runs CP-SAT on the whole model from the incumbent, which proves a lower
 bound (weak: the LP relaxation of these models is loose) and sometimes improves the roster.
 
-Column generation (``method="colgen"``, the default; :mod:`hospital_twin.roster.inrc2_colgen`)
+Column generation (``method="colgen"``, the default; :mod:`hospital_twin.roster.inrc2.colgen`)
 seeds that search with a better roster and proves a far tighter lower bound: see :func:`solve`.
 
 Determinism: with ``workers > 1`` CP-SAT's parallel search and wall-clock limits make runs
@@ -52,7 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from hospital_twin.roster.inrc2 import WEIGHTS, Assignment, Instance
+from hospital_twin.roster.inrc2.evaluate import nurse_own_cost
+from hospital_twin.roster.inrc2.format import WEIGHTS, Assignment, Instance
 
 _log = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ class _Plan:
 
 def _score(inst: Instance, plan: _Plan) -> tuple[int, int]:
     """(hard violations, soft cost) of the incumbent, by the independent evaluator."""
-    from hospital_twin.roster.inrc2 import evaluate
+    from hospital_twin.roster.inrc2.format import evaluate
 
     c = evaluate(inst, plan.assignments())
     return c.hard_violations, c.total
@@ -447,51 +448,6 @@ def _greedy(inst: Instance, rng: np.random.Generator) -> _Plan:
     return plan
 
 
-def _own_cost(inst: Instance, n: int, shifts: list[int]) -> tuple[float, int, int]:
-    """Nurse ``n``'s own weighted cost (S2..S7, not cover) for her day-by-day shifts (-1 off),
-    with her total assignments and working weekends."""
-    from hospital_twin.roster.inrc2 import _run_cost
-
-    sc = inst.scenario
-    con = sc.contracts[sc.nurses[n].contract]
-    hist = inst.history.nurses[n]
-    work = [x >= 0 for x in shifts]
-    c = WEIGHTS["S2_work"] * _run_cost(work, hist.consecutive_work, con.min_consecutive_work,
-                                       con.max_consecutive_work)
-    c += WEIGHTS["S3"] * _run_cost([not w for w in work], hist.consecutive_off, con.min_consecutive_off,
-                                   con.max_consecutive_off)
-    for t, st in enumerate(sc.shifts):
-        start = hist.consecutive_shift if hist.last_shift == t else 0
-        c += WEIGHTS["S2_shift"] * _run_cost([x == t for x in shifts], start, st.min_consecutive, st.max_consecutive)
-    total = hist.assignments + sum(work)
-    c += WEIGHTS["S6"] * (max(0, con.min_assignments - total) + max(0, total - con.max_assignments))
-    weekends = hist.working_weekends
-    for w in range(len(inst.weeks)):
-        sat, sun = work[7 * w + 5], work[7 * w + 6]
-        weekends += sat or sun
-        c += WEIGHTS["S5"] * (con.complete_weekends and sat != sun)
-    c += WEIGHTS["S7"] * max(0, weekends - con.max_working_weekends)
-    for s, d in inst_requests(inst)[n]:
-        if shifts[d] >= 0 and (s is None or shifts[d] == s):
-            c += WEIGHTS["S4"]
-    return c, total, weekends
-
-
-_REQ_CACHE: dict[int, list] = {}
-
-
-def inst_requests(inst: Instance) -> list[list[tuple[int | None, int]]]:
-    """Shift-off requests per nurse: ``[(shift or None, day), ...]`` (cached per instance)."""
-    key = id(inst)
-    if key not in _REQ_CACHE:
-        per = [[] for _ in range(inst.n_nurses)]
-        for n, s, d in inst.requests:
-            per[n].append((s, d))
-        _REQ_CACHE.clear()
-        _REQ_CACHE[key] = per
-    return _REQ_CACHE[key]
-
-
 def _succession_ok(inst: Instance, n: int, shifts: list[int], days: range) -> bool:
     """No forbidden succession into or out of ``days`` for nurse ``n`` (history before day 0)."""
     sc = inst.scenario
@@ -549,7 +505,7 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                 sa[d] = s1
                 if s1 >= 0 and not _succession_ok(inst, a, sa, range(d, d + 1)):
                     continue
-                delta = _own_cost(inst, a, sa)[0] - own[a]
+                delta = nurse_own_cost(inst, a, sa)[0] - own[a]
                 if s0 >= 0:
                     delta += cell_cost(d, s0, k0, cover[d, s0, k0] - 1) - cell_cost(d, s0, k0, cover[d, s0, k0])
                 if s1 >= 0:
@@ -560,7 +516,7 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                     if s1 >= 0:
                         cover[d, s1, k1] += 1
                     plan.shift[a, d], plan.skill[a, d] = s1, k1
-                    own[a] += _own_cost(inst, a, sa)[0] - own[a]
+                    own[a] += nurse_own_cost(inst, a, sa)[0] - own[a]
                     improved += delta < 0
                     current += delta
                     if current < best[0]:
@@ -583,7 +539,7 @@ def _block_swaps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: f
                 na[d], nb[d] = sb[d], sa[d]
             if not (_succession_ok(inst, a, na, days) and _succession_ok(inst, b, nb, days)):
                 continue
-            ca, cb = _own_cost(inst, a, na)[0], _own_cost(inst, b, nb)[0]
+            ca, cb = nurse_own_cost(inst, a, na)[0], nurse_own_cost(inst, b, nb)[0]
             delta = ca + cb - own[a] - own[b]
             if accept(delta):
                 for d in days:
@@ -608,7 +564,7 @@ def _nurse_costs(inst: Instance, plan: _Plan) -> tuple[np.ndarray, np.ndarray, n
     weekend_excess = np.zeros(inst.n_nurses)
     for n, nurse in enumerate(sc.nurses):
         con = sc.contracts[nurse.contract]
-        out[n], total, weekends = _own_cost(inst, n, plan.shift[n].tolist())
+        out[n], total, weekends = nurse_own_cost(inst, n, plan.shift[n].tolist())
         excess[n] = max(0, total - con.max_assignments) - max(0, con.min_assignments - total)
         if excess[n] == 0:  # inside the range: negative = room to take more
             excess[n] = (total - con.max_assignments) / max(1, con.max_assignments)
@@ -729,10 +685,10 @@ def _best_skills(inst: Instance, plan: _Plan) -> None:
 
 def _dp_sweeps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: float, max_sweeps: int = 50) -> int:
     """Best-response local search: each nurse in turn (random order) takes her exact best schedule
-    with the others fixed (:func:`~hospital_twin.roster.inrc2_colgen.best_response`, the pricing DP
+    with the others fixed (:func:`~hospital_twin.roster.inrc2.colgen.best_response`, the pricing DP
     with the marginal value of one more nurse per cover cell), when it lowers the roster's cost;
     sweeps repeat until none changes or ``until`` passes. Returns the number of changes."""
-    from hospital_twin.roster import inrc2_colgen as cg
+    from hospital_twin.roster.inrc2 import colgen as cg
 
     forb = cg._forbidden_matrix(inst)
     pricing = [cg.nurse_pricing(inst, n) for n in range(inst.n_nurses)]
@@ -750,7 +706,7 @@ def _dp_sweeps(inst: Instance, plan: _Plan, rng: np.random.Generator, until: flo
             np.subtract.at(cover, cells, 1)
             val, shifts, skills = cg.best_response(inst, pricing[n], forb, cover)
             mu = WEIGHTS["S1"] * (cover < opts) + (cg.ART_COST + WEIGHTS["S1"]) * (cover < mins)
-            current = _own_cost(inst, int(n), plan.shift[n].tolist())[0] - float(mu[cells].sum())
+            current = nurse_own_cost(inst, int(n), plan.shift[n].tolist())[0] - float(mu[cells].sum())
             if val < current - 1e-6:
                 plan.shift[n], plan.skill[n] = shifts, skills
                 on = plan.shift[n] >= 0
@@ -772,7 +728,7 @@ def _colgen_start(inst: Instance, plan: _Plan, rng: np.random.Generator, t0: flo
     it until ``colgen_share`` of the time (its bound is returned, rounded up: costs are integers);
     then a dive on nurse-days until ``colgen_share + dive_share``, its roster repaired by
     best-response sweeps. Returns the better roster (hard violations counted at 1000) and the bound."""
-    from hospital_twin.roster import inrc2_colgen as cg
+    from hospital_twin.roster.inrc2 import colgen as cg
 
     _block_swaps(inst, plan, rng, t0 + 0.03 * time_limit_s, _nurse_costs(inst, plan)[0])
     _dp_sweeps(inst, plan, rng, t0 + 0.05 * time_limit_s)
@@ -836,7 +792,7 @@ def solve(
     sub-models) leaves time to solve. ``max_iterations`` caps the neighbourhoods tried.
 
     ``method="colgen"`` (the default unless ``deterministic``) starts differently: the greedy roster improved by local search
-    and best-response sweeps seeds column generation (:mod:`hospital_twin.roster.inrc2_colgen`)
+    and best-response sweeps seeds column generation (:mod:`hospital_twin.roster.inrc2.colgen`)
     for ``colgen_share`` of the time -- its LP or Lagrangian bound is returned as ``bound`` --,
     then a nurse-day dive builds a roster for ``dive_share`` of the time; the better of the two
     rosters goes to the search above, where best-response sweeps (the pricing DP against the

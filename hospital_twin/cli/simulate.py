@@ -1,7 +1,7 @@
-"""The ``hospital-twin`` command line: thin commands over the package API.
+"""The simulation verbs: ``validate``, ``schema``, ``run``, ``compare``, ``warmup``, ``report``.
 
-Exit status: 0 success, 2 invalid input (file, line, field and what is wrong; no
-traceback), 1 unexpected failure. This is the only module that prints.
+Each parses its options, calls one package function and prints tables; results folders
+are written by :mod:`hospital_twin.experiment.resultsdir`.
 """
 
 from __future__ import annotations
@@ -14,49 +14,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hospital_twin import __version__
-
-app = typer.Typer(
-    name="hospital-twin",
-    help="A discrete-event digital twin of hospital operations.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from hospital_twin.cli._app import (
+    EXIT_INVALID,
+    ClusterOpt,
+    InputError,
+    MaxRepsOpt,
+    PrecisionOpt,
+    WorkersOpt,
+    app,
+    err_console,
+    fmt_value,
+    load_scenario_file,
+    make_cli_executor,
+    out_console,
 )
-out_console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-EXIT_INVALID = 2
-EXIT_FAILURE = 1
-
-
-class _InputError(Exception):
-    """Bad input that is the user's to fix (exit 2)."""
-
-
-def _version(value: bool) -> None:
-    if value:
-        out_console.print(f"hospital-twin {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = False,
-) -> None:
-    """Simulate hospital scenarios written in YAML and summarise their KPIs."""
-
-
-def _load(path: Path):
-    from hospital_twin.scenario import load_scenario
-
-    return load_scenario(path)
 
 
 # --------------------------------------------------------------------------- validate
@@ -70,7 +44,7 @@ def validate(
     bad = 0
     for f in files:
         try:
-            scn = _load(f)
+            scn = load_scenario_file(f)
         except ScenarioError as exc:
             bad += 1
             n = len(exc.issues)
@@ -103,43 +77,6 @@ def schema(
         out_console.print(f"wrote {out}")
 
 
-# --------------------------------------------------------------------------- shared options
-WorkersOpt = Annotated[
-    int | None, typer.Option(min=1, help="Local worker processes (default: all cores); results do not depend on it.")
-]
-ClusterOpt = Annotated[
-    str | None,
-    typer.Option(help="Run on Dask: 'local' for a local cluster, or a scheduler address such as tcp://host:8786."),
-]
-PrecisionOpt = Annotated[
-    float | None,
-    typer.Option(
-        min=0.001, max=0.99,
-        help="Add replications until the relative 95%% half-width of occupancy_mean and wait_for_bed_mean_h "
-        "(ALL) is at most this, e.g. 0.05.",
-    ),
-]
-MaxRepsOpt = Annotated[int, typer.Option(min=2, help="Cap on replications when --precision is given.")]
-
-
-def _executor(workers: int | None, cluster: str | None, n: int):
-    from hospital_twin.executors import make_executor
-
-    if cluster:
-        try:
-            return make_executor(workers, cluster)
-        except ImportError as exc:
-            raise _InputError(str(exc)) from None
-        except OSError as exc:
-            raise _InputError(f"--cluster {cluster}: cannot reach the Dask scheduler ({exc})") from None
-    return make_executor(min(workers or os.cpu_count() or 1, n), None)
-
-
-def _close(executor) -> None:
-    if hasattr(executor, "close"):
-        executor.close()
-
-
 # --------------------------------------------------------------------------- run
 _TABLE_METRICS = [
     ("occupancy_mean", "occupied", 1),
@@ -160,14 +97,6 @@ _ED_METRICS = [
 ]
 
 
-def _fmt(value: float, how) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if how == "%":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.{how}f}"
-
-
 def _cell(summary, metric: str, unit: str, how) -> str:
     row = summary[(summary["metric"] == metric) & (summary["unit"] == unit)]
     if row.empty:
@@ -175,8 +104,8 @@ def _cell(summary, metric: str, unit: str, how) -> str:
     r = row.iloc[0]
     if r["n_reps"] > 1 and not math.isnan(r["ci_low"]):
         half = (r["ci_high"] - r["ci_low"]) / 2
-        return f"{_fmt(r['mean'], how)}\n[dim]±{_fmt(half, how)}[/dim]"
-    return _fmt(r["mean"], how)
+        return f"{fmt_value(r['mean'], how)}\n[dim]±{fmt_value(half, how)}[/dim]"
+    return fmt_value(r["mean"], how)
 
 
 def print_summary(result) -> None:
@@ -250,12 +179,12 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Simulate a scenario and write its results folder (summary, KPIs, census, event log, report, provenance)."""
-    from hospital_twin.experiment import run_scenario
-    from hospital_twin.resultsdir import write_results
+    from hospital_twin.experiment.resultsdir import write_results
+    from hospital_twin.experiment.runner import run_scenario
 
     if table_format not in ("parquet", "csv"):
-        raise _InputError(f"--format: expected parquet or csv, got '{table_format}'")
-    scn = _load(file)
+        raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
+    scn = load_scenario_file(file)
     n = replications or scn.replications
     out_dir = out or Path("results") / file.stem
     with Progress(
@@ -268,7 +197,7 @@ def run(
         transient=False,
     ) as progress:
         task = progress.add_task(f"{scn.name}: replications", total=n)
-        executor = _executor(workers, cluster, n if precision is None else max_replications)
+        executor = make_cli_executor(workers, cluster, n if precision is None else max_replications)
         try:
             result = run_scenario(
                 scn,
@@ -281,7 +210,7 @@ def run(
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         finally:
-            _close(executor)
+            executor.close()
     result.provenance["source_file"] = str(file)
     write_results(result, out_dir, fmt=table_format)  # type: ignore[arg-type]
     if not quiet:
@@ -335,15 +264,15 @@ def print_comparison(comparison, results) -> None:
         c = c.assign(_o=c["metric"].map(order)).sort_values(["_o", "unit"])
         for r in c.itertuples(index=False):
             h = how[r.metric]
-            interval = f"{_fmt(r.diff_ci_low, h)}..{_fmt(r.diff_ci_high, h)}"
-            t.add_row(r.metric, r.unit, _fmt(r.baseline_mean, h), _fmt(r.scenario_mean, h), _fmt(r.diff_mean, h),
+            interval = f"{fmt_value(r.diff_ci_low, h)}..{fmt_value(r.diff_ci_high, h)}"
+            t.add_row(r.metric, r.unit, fmt_value(r.baseline_mean, h), fmt_value(r.scenario_mean, h), fmt_value(r.diff_mean, h),
                       interval, "*" if r.significant else "")
         out_console.print(t)
 
 
 def print_ranking(comparison) -> None:
     """Scenarios ranked on a few lower-is-better KPIs, with what the paired intervals support."""
-    from hospital_twin.comparison import rank_scenarios
+    from hospital_twin.experiment.comparison import rank_scenarios
 
     ranking = rank_scenarios(comparison)
     level = comparison["confidence"].iloc[0]
@@ -356,7 +285,7 @@ def print_ranking(comparison) -> None:
         verdict = "baseline" if r.is_baseline else "better" if r.better_than_baseline else (
             "worse" if r.worse_than_baseline else "no clear difference")
         t.add_row(f"{r.metric} ({r.unit})" if r.rank == 1 else "", str(r.rank), r.scenario,
-                  _fmt(r.mean, how.get(r.metric, 2)), verdict)
+                  fmt_value(r.mean, how.get(r.metric, 2)), verdict)
     out_console.print(t)
 
 
@@ -376,26 +305,26 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Paired comparison of what-ifs against a baseline with common random numbers."""
-    from hospital_twin.comparison import paired_differences
-    from hospital_twin.experiment import run_scenario
-    from hospital_twin.resultsdir import write_results
+    from hospital_twin.experiment.comparison import paired_differences
+    from hospital_twin.experiment.resultsdir import write_results
+    from hospital_twin.experiment.runner import run_scenario
 
     if table_format not in ("parquet", "csv"):
-        raise _InputError(f"--format: expected parquet or csv, got '{table_format}'")
-    scenarios = [_load(baseline)] + [_load(v) for v in variants]
+        raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
+    scenarios = [load_scenario_file(baseline)] + [load_scenario_file(v) for v in variants]
     names = [s.name for s in scenarios]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
-        raise _InputError(f"scenario names must differ to be compared; repeated: {', '.join(sorted(dupes))}")
+        raise InputError(f"scenario names must differ to be compared; repeated: {', '.join(sorted(dupes))}")
     n = replications or scenarios[0].replications
     if n < 2:
-        raise _InputError("a paired interval needs at least 2 replications (use --replications)")
+        raise InputError("a paired interval needs at least 2 replications (use --replications)")
     seed = scenarios[0].seed if seed is None else seed
     if any(s.warmup_is_auto for s in scenarios):
         # One warm-up for all, so the paired differences cover the same days: the baseline's.
         base = scenarios[0]
         if base.warmup_is_auto:
-            from hospital_twin.warmup import choose_warmup
+            from hospital_twin.experiment.runner import choose_warmup
 
             with err_console.status(f"{base.name}: choosing the warm-up (MSER-5)"):
                 days = choose_warmup(base, seed=seed, workers=workers or os.cpu_count() or 1).warmup_days
@@ -403,7 +332,7 @@ def compare(
             days = float(base.warmup_days)
         scenarios = [s.with_warmup(days) if s.warmup_is_auto else s for s in scenarios]
     results = []
-    executor = _executor(workers, cluster, n)
+    executor = make_cli_executor(workers, cluster, n)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, disable=quiet) as progress:
@@ -414,7 +343,7 @@ def compare(
                 res.provenance["source_file"] = str(path)
                 results.append(res)
     finally:
-        _close(executor)
+        executor.close()
     import pandas as pd
 
     kpis = pd.concat([r.kpis for r in results], ignore_index=True)
@@ -444,9 +373,10 @@ def warmup(
     out: Annotated[Path | None, typer.Option(help="Write the MSER-5 curves as a self-contained HTML chart.")] = None,
 ) -> None:
     """Choose the warm-up by MSER-5 on the hourly census of pilot runs, per unit and for the hospital."""
-    from hospital_twin.warmup import choose_warmup, warmup_chart
+    from hospital_twin.experiment.runner import choose_warmup
+    from hospital_twin.reporting.charts import warmup_chart
 
-    scn = _load(file)
+    scn = load_scenario_file(file)
     with err_console.status(f"{scn.name}: {pilot_replications} pilot replications"):
         choice = choose_warmup(scn, pilot_replications=pilot_replications, pilot_days=pilot_days, seed=seed,
                                workers=workers or os.cpu_count() or 1)
@@ -468,12 +398,12 @@ def warmup(
 
 # --------------------------------------------------------------------------- report
 def _write_report(results_dir: Path) -> Path:
-    from hospital_twin.report import ReportError, write_report
+    from hospital_twin.reporting.results_report import ReportError, write_report
 
     try:
         return write_report(results_dir)
     except ReportError as exc:
-        raise _InputError(str(exc)) from None
+        raise InputError(str(exc)) from None
 
 
 @app.command()
@@ -483,62 +413,12 @@ def report(
     out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
 ) -> None:
     """Write a self-contained HTML report (KPI tables, charts, the model in words) for a results folder."""
-    from hospital_twin.report import ReportError, write_report
+    from hospital_twin.reporting.results_report import ReportError, write_report
 
     try:
         path = write_report(results_dir, out)
     except ReportError as exc:
-        raise _InputError(str(exc)) from None
+        raise InputError(str(exc)) from None
     out_console.print(f"report written to {path}")
 
 
-InputError = _InputError  # public name for the verb modules in hospital_twin.commands
-
-import hospital_twin.commands  # noqa: E402,F401 - registers calibrate, census, forecast, roster, staff, ...
-
-
-# --------------------------------------------------------------------------- entry point
-def main(argv: list[str] | None = None) -> int:
-    """Console entry point; turns known errors into exit codes without tracebacks."""
-    from hospital_twin.scenario import ScenarioError
-
-    try:
-        rv = app(args=argv, standalone_mode=False)
-        if isinstance(rv, int):
-            return rv
-    except ScenarioError as exc:
-        for issue in exc.issues:
-            err_console.print(f"[red]error:[/red] {issue}", soft_wrap=True)
-        return EXIT_INVALID
-    except _InputError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        return EXIT_INVALID
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence before a user
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()  # a usage error from the argument parser (click)
-            return exc.exit_code
-        if os.environ.get("HOSPITAL_TWIN_DEBUG"):
-            raise
-        err_console.print(
-            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
-            "This is a bug in hospital-twin; set HOSPITAL_TWIN_DEBUG=1 to see the traceback."
-        )
-        return EXIT_FAILURE
-    return 0
-
-
-def entry() -> None:
-    """``hospital-twin`` console script."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    entry()

@@ -42,8 +42,24 @@ class Executor(Protocol):
     @property
     def description(self) -> str: ...
 
+    def close(self) -> None:
+        """Release workers (a no-op where there is nothing to release); safe to call twice."""
 
-class SerialExecutor:
+
+class _Closable:
+    """``close()`` and use as a context manager; executors without resources keep the no-op."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialExecutor(_Closable):
     """Runs tasks one after another in this process."""
 
     description = "serial"
@@ -53,8 +69,11 @@ class SerialExecutor:
             yield i, fn(*args)
 
 
-class ProcessExecutor:
-    """Local worker processes (``concurrent.futures``), rebuilding the pool if a worker dies."""
+class ProcessExecutor(_Closable):
+    """Local worker processes (``concurrent.futures``), rebuilding the pool if a worker dies.
+
+    Each ``map_unordered`` call starts and shuts down its own pool, so ``close`` has nothing to do.
+    """
 
     def __init__(self, workers: int | None = None, retries: int = 2):
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -96,7 +115,7 @@ class ProcessExecutor:
                         )
 
 
-class DaskExecutor:
+class DaskExecutor(_Closable):
     """A Dask cluster: a new local cluster, or an existing scheduler at ``address``.
 
     Needs ``dask[distributed]`` (``pip install 'hospital-twin[cluster]'``).
@@ -145,12 +164,6 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
-
-    def __enter__(self) -> DaskExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def make_executor(workers: int | None = 1, cluster: str | None = None) -> SerialExecutor | ProcessExecutor | DaskExecutor:

@@ -11,7 +11,7 @@ such a patient is going: a unit, or ``exit`` for home) and patients not yet in a
 row with an empty ``unit_start`` and a ``waiting_since`` is a patient waiting (from
 outside the hospital) for a bed in ``unit`` since then. A live twin reads one from the hospital's bed
 management system (``read_census``) and starts the simulator from it
-(``hospital_twin.forecast``); for tests and back-tests, ``census_at`` takes one from an
+(``hospital_twin.live.forecast``); for tests and back-tests, ``census_at`` takes one from an
 event log (CONTRACTS section 4), real or simulated, and ``census_counts`` counts the
 patients per unit at many moments (the "actuals" a forecast is scored against).
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hospital_twin.scenario.io import Issue, ScenarioError
+from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.schema import EXIT, Scenario
 
 __all__ = [

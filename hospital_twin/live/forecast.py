@@ -15,9 +15,9 @@ DataFrame in, :class:`Forecast` out); ``forecast_table`` gives ``forecast.csv``
 ``persistence_forecast`` (the census stays as it is) and
 ``forecast(..., ignore_elapsed=True)`` (everyone present starts a fresh stay, the usual
 mistake of a cold model run from today's census); ``forecast_errors`` lines a forecast
-up with the observed census (``hospital_twin.census.census_counts``).
+up with the observed census (``hospital_twin.live.census.census_counts``).
 
-Replications run through ``hospital_twin.executors`` and depend only on ``(scenario,
+Replications run through ``hospital_twin.experiment.executors`` and depend only on ``(scenario,
 seed, rep, snapshot)``: serial and parallel runs give identical forecasts. No files,
 no printing.
 """
@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hospital_twin import __version__
 from hospital_twin import rng as _rng
-from hospital_twin.census import (
+from hospital_twin._version import __version__
+from hospital_twin.experiment.executors import make_executor
+from hospital_twin.live.census import (
     NEXT_COLUMN,
     READY_COLUMN,
     SEEN_COLUMN,
@@ -43,17 +44,22 @@ from hospital_twin.census import (
     CensusError,
     validate_census,
 )
-from hospital_twin.executors import make_executor
-from hospital_twin.scenario.io import Issue
+from hospital_twin.scenario.errors import Issue
 from hospital_twin.scenario.schema import EXIT, Scenario
-from hospital_twin.sim.model import CENSUS_SOURCE, NOT_SEEN, SEEN_UNKNOWN, STAY_FIELDS, HospitalSim, InitialPatient
+from hospital_twin.sim.model import (
+    CENSUS_SOURCE,
+    NOT_SEEN,
+    SEEN_UNKNOWN,
+    STAY_FIELDS,
+    HospitalSim,
+    InitialPatient,
+)
 
 __all__ = [
     "FORECAST_COLUMNS",
     "Forecast",
     "class_mix",
     "forecast",
-    "forecast_chart",
     "forecast_errors",
     "forecast_scenario",
     "forecast_table",
@@ -209,7 +215,7 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     ``arrival_source`` belongs to streams of a single class takes that class.
 
     The snapshot is validated against the scenario and ``now`` first
-    (:func:`hospital_twin.census.validate_census`); rows come sorted by unit, elapsed
+    (:func:`hospital_twin.live.census.validate_census`); rows come sorted by unit, elapsed
     time and patient id, so the forecast does not depend on the order of the file.
     """
     now = _now(now)
@@ -542,8 +548,8 @@ def forecast(
     """Forecast the census of every unit for the next ``hours`` from a snapshot taken at ``now``.
 
     ``census`` is a snapshot (``patient_id, unit, unit_start[, patient_class,
-    admitted_at]``; see :mod:`hospital_twin.census`); it is validated against the
-    scenario and ``now`` (:class:`~hospital_twin.census.CensusError` lists every bad row).
+    admitted_at]``; see :mod:`hospital_twin.live.census`); it is validated against the
+    scenario and ``now`` (:class:`~hospital_twin.live.census.CensusError` lists every bad row).
     Each replication places the snapshot's patients in their beds with their remaining
     stays (``HospitalSim(initial_patients=...)``) and runs the scenario from ``now``
     (:func:`forecast_scenario`). Patients without a class get one drawn from the
@@ -555,7 +561,7 @@ def forecast(
     the forecast is the same.
 
     ``vacated`` (``unit, vacated_at``: beds whose patient left shortly before ``now``, e.g.
-    :func:`hospital_twin.census.vacated_beds`) lets each replication decide which of the
+    :func:`hospital_twin.live.census.vacated_beds`) lets each replication decide which of the
     beds free at ``now`` are still being cleaned (the unit's turnaround given the time since;
     see :func:`_vacated_rows`); without it every free bed is ready at ``now``.
     """
@@ -591,7 +597,7 @@ def forecast(
         for _i, res in executor.map_unordered(_replication, tasks):
             results.append(res)
     finally:
-        if own and hasattr(executor, "close"):
+        if own:
             executor.close()
     results.sort(key=lambda r: r["rep"])
     stack = {k: np.stack([r[k] for r in results]) for k in
@@ -740,33 +746,3 @@ def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
     cols = ["time", "horizon_h", "unit", "census", "mean", "p05", "p50", "p95", "error", "abs_error", "covered", "pit",
             "mad"]
     return h[cols]
-
-
-def forecast_chart(fc: Forecast, units: list[str] | None = None, *, columns: int = 3):
-    """Fan chart per unit: 5-95% band, median, mean (dashed) and the base beds (red rule). An Altair chart."""
-    import altair as alt
-
-    d = fc.hourly
-    if units is not None:
-        d = d[d["unit"].isin(units)]
-    d = d[["time", "unit", "mean", "p05", "p50", "p95", "beds", "p_full"]].copy()
-    d["unit"] = d["unit"].astype(str)
-    x = alt.X("time:T", title=None)
-    base = alt.Chart()
-    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
-        x=x, y=alt.Y("p05:Q", title="patients"), y2="p95:Q",
-        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "p05:Q", "p50:Q", "p95:Q",
-                 alt.Tooltip("mean:Q", format=".1f"), alt.Tooltip("p_full:Q", format=".0%", title="P(full)")],
-    )
-    median = base.mark_line(color="#4c78a8").encode(x=x, y="p50:Q")
-    mean = base.mark_line(color="#4c78a8", strokeDash=[4, 3], opacity=0.7).encode(x=x, y="mean:Q")
-    beds = base.mark_line(color="#e45756", interpolate="step-after").encode(x=x, y="beds:Q")
-    title = f"{fc.scenario_name}: census forecast from {fc.now:%a %d %b %Y %H:%M} ({fc.method}, {fc.replications} runs)"
-    return (
-        alt.layer(band, median, mean, beds, data=d)
-        .properties(width=260, height=150)
-        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
-        .resolve_scale(y="independent")
-        .properties(title=title)
-    )
-
