@@ -1,6 +1,6 @@
 """Background jobs: long computations run in a worker process so the page never freezes.
 
-A job is a folder holding ``spec.pkl`` (what to do) and, as the worker goes,
+A job is a folder holding ``spec.pkl`` (what to do: a dataclass of :mod:`job_specs`) and, as the worker goes,
 ``progress.json`` (``done``, ``total``, ``stage``), then either ``result.pkl`` or
 ``error.json`` (a message in words, and the located problems of a bad input). The
 worker is ``app/worker.py`` started with this interpreter in its own session (process
@@ -162,11 +162,12 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=3)
 
 
-def start(kind: str, key: str, payload: dict, label: str = "") -> Job:
-    """Start the worker on ``payload`` (see ``worker.py`` for the kinds)."""
+def start(spec: Any, key: str, label: str = "") -> Job:
+    """Start the worker on ``spec``, a job of :mod:`job_specs` (its type says what to do)."""
+    kind = spec.kind
     folder = Path(tempfile.mkdtemp(prefix=f"job-{kind}-", dir=cache_root()))
     with open(folder / "spec.pkl", "wb") as f:
-        pickle.dump({"kind": kind, "payload": payload}, f)
+        pickle.dump(spec, f)
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     with open(folder / "worker.log", "wb") as log:

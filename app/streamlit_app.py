@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-
 import ui  # app/ is on sys.path: streamlit adds the main script's folder
 
 st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")

@@ -109,11 +109,12 @@ def job_of(slot: str) -> jobs.Job | None:
     return st.session_state["jobs"].get(slot)
 
 
-def launch(slot: str, kind: str, key: str, payload: dict, label: str) -> None:
+def launch(slot: str, spec, key: str, label: str) -> None:
+    """Start ``spec`` (a job of :mod:`job_specs`) in ``slot``, cancelling the slot's running job first."""
     old = job_of(slot)
     if old is not None and old.state() == "running":
         old.cancel()
-    st.session_state["jobs"][slot] = jobs.start(kind, key, payload, label)
+    st.session_state["jobs"][slot] = jobs.start(spec, key, label)
 
 
 def job_panel(slot: str) -> str | None:

@@ -1,14 +1,10 @@
 """The app's worker process: ``python app/worker.py JOB_FOLDER``.
 
-Reads ``spec.pkl`` (``kind`` and ``payload``), calls the package, reports progress in
-``progress.json`` and leaves ``result.pkl`` (and ``results.zip`` where there is a
-results folder to take away) or ``error.json``. Every number comes from the
-hospital_twin package; this file only moves inputs and outputs.
-
-Kinds: ``run`` (replications of one scenario), ``compare`` (a baseline and what-ifs
-under common random numbers), ``calibrate`` (fit a scenario to an ADT log),
-``forecast`` (the next hours from a census snapshot), ``roster`` (staffing levels and
-a roster from a staff file), ``report`` (the HTML report of a results zip).
+Reads ``spec.pkl`` (a job of :mod:`job_specs`), makes the one package call that answers it,
+reports progress in ``progress.json`` and leaves ``result.pkl`` (and ``results.zip`` where
+there is a results folder to take away) or ``error.json``. Every number comes from the
+hospital_twin package; this file only moves inputs and outputs, and holds no simulation,
+fitting or comparison of its own.
 """
 
 from __future__ import annotations
@@ -20,8 +16,19 @@ import shutil
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from job_specs import (
+    CalibrateJob,
+    CompareJob,
+    ForecastJob,
+    ReportJob,
+    RosterJob,
+    RunJob,
+    StaffingJob,
+)
 
 
 class Progress:
@@ -56,46 +63,91 @@ def _zip_results(folder: Path, results, comparison=None) -> None:
 
 
 def _scenario(text: str, name: str):
-    from hospital_twin.scenario import load_scenario_text
+    from hospital_twin.scenario.io import load_scenario_text
 
     return load_scenario_text(text, name=name)
 
 
-def task_run(p: dict, progress: Progress, folder: Path) -> Any:
-    from hospital_twin import run_scenario
+def run(job: RunJob, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.experiment.runner import run_scenario
 
-    s = _scenario(p["yaml"], p.get("file", "scenario"))
-    progress(0, p["replications"], "simulating")
-    result = run_scenario(s, replications=p["replications"], seed=p["seed"], workers=_workers(p["replications"]),
+    s = _scenario(job.yaml, job.file)
+    progress(0, job.replications, "simulating")
+    result = run_scenario(s, replications=job.replications, seed=job.seed, workers=_workers(job.replications),
                           on_progress=lambda d, t: progress(d, t, "simulating"))
-    progress(p["replications"], p["replications"], "writing the results folder")
+    progress(job.replications, job.replications, "writing the results folder")
     _zip_results(folder, result)
     return result
 
 
-def task_compare(p: dict, progress: Progress, folder: Path) -> Any:
-    import pandas as pd
+def compare(job: CompareJob, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.experiment.whatif import compare_scenarios
 
-    from hospital_twin import run_scenario
-    from hospital_twin.experiment.comparison import paired_differences
+    scenarios = [_scenario(y, f) for y, f in zip(job.yamls, job.files, strict=True)]
+    n, k_all = job.replications, len(scenarios)
+    total = n * k_all
 
-    scenarios = [_scenario(y, f) for y, f in zip(p["yamls"], p["files"], strict=True)]
-    n = p["replications"]
-    total = n * len(scenarios)
-    results = []
-    for k, s in enumerate(scenarios):
-        stage = f"simulating {s.name} ({k + 1} of {len(scenarios)})"
-        progress(k * n, total, stage)
-        results.append(run_scenario(s, replications=n, seed=p["seed"], workers=_workers(n),
-                                    on_progress=lambda d, t, k=k, stage=stage: progress(k * n + d, total, stage)))
-    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
-    comparison = paired_differences(kpis, results[0].name)
+    def on_progress(k: int, done: int, _n: int) -> None:
+        progress(k * n + done, total, f"simulating {scenarios[k].name} ({k + 1} of {k_all})")
+
+    study = compare_scenarios(scenarios, replications=n, seed=job.seed, workers=_workers(n),
+                              on_warmup=lambda name: progress(0, total, f"{name}: choosing the warm-up"),
+                              on_progress=on_progress)
     progress(total, total, "writing the results folder")
-    _zip_results(folder, results, comparison)
-    return {"results": results, "comparison": comparison}
+    _zip_results(folder, study.results, study.comparison)
+    return {"results": study.results, "comparison": study.comparison}
 
 
-def task_calibrate(p: dict, progress: Progress, folder: Path) -> Any:
+def forecast(job: ForecastJob, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.live.forecast import forecast as forecast_census
+
+    s = _scenario(job.yaml, "scenario")
+    n = job.replications
+    return forecast_census(s, job.census, job.now, job.hours, replications=n, seed=job.seed, workers=_workers(n),
+                           vacated=job.vacated, on_progress=lambda d, t: progress(d, t, "forecasting"))
+
+
+def staffing(job: StaffingJob, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.staffing.loop import PlanSettings, staffing_plan
+
+    s = _scenario(job.yaml, "scenario")
+    progress(0, 0, f"simulating {job.weeks} weeks of demand, then choosing nurse levels (CP-SAT)")
+    settings = PlanSettings(weeks=job.weeks, start_date=job.start_date, replications=job.replications, seed=job.seed,
+                            service_level=job.service_level, min_level=job.min_level,
+                            workers=_workers(job.replications))
+    return staffing_plan(s, settings)
+
+
+def roster(job: RosterJob, progress: Progress, folder: Path) -> Any:
+    from hospital_twin.roster.io import read_leave, read_requests, read_rules, read_staff
+    from hospital_twin.roster.model import RosterError
+    from hospital_twin.roster.staff import RosterInputError
+    from hospital_twin.staffing.levels import SkillMix
+    from hospital_twin.staffing.loop import roster_for_plan
+
+    progress(0, 0, "reading the staff file")
+    table = read_staff(job.staff_path)
+    shifts = {k: (v.start, v.end) for k, v in job.plan.scenario.shifts.items()}
+    # a nurse in charge is one of the ratio nurses (as `hospital-twin staffing --in-charge NIC=1` counts it)
+    mix = SkillMix(job.ratio_skill, in_charge={"NIC": 1} if job.nurse_in_charge else {})
+    progress(0, 0, f"rostering over {7 * job.plan.weeks} days (up to {job.time_limit_s:g} s)")
+    try:
+        result, req = roster_for_plan(
+            job.plan, table, units=list(job.units), skill_mix=mix,
+            rules=read_rules(job.rules) if job.rules else None,
+            leave=read_leave(job.leave, table) if job.leave else None,
+            requests=read_requests(job.requests, table, shifts) if job.requests else None,
+            time_limit_s=job.time_limit_s, workers=2, seed=0)
+    except RosterInputError as exc:
+        raise ValueError("the staff file or the requirements cannot be used:\n" +
+                         "\n".join(str(x) for x in exc.problems)) from None
+    except RosterError as exc:
+        raise ValueError(str(exc)) from None
+    return {"roster": result, "files": _roster_exports(result), "requirements": req}
+
+
+def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
+    p = {**job.__dict__, "yaml": job.scenario_yaml, "file": "scenario"}
     from hospital_twin.calibration import read_adt, read_mimic_iv, read_xes
     from hospital_twin.calibration.fit import calibrate
 
@@ -205,38 +257,7 @@ def _arrival_table(cal) -> Any:
     return pd.DataFrame(rows)
 
 
-class _ReportingExecutor:
-    """Wraps an executor to report each finished replication."""
-
-    def __init__(self, inner, total: int, progress: Progress, stage: str):
-        self.inner, self.total, self.progress, self.stage = inner, total, progress, stage
-        self.description = inner.description
-
-    def map_unordered(self, fn, tasks):
-        for k, item in enumerate(self.inner.map_unordered(fn, tasks), start=1):
-            self.progress(k, self.total, self.stage)
-            yield item
-
-    def close(self) -> None:
-        if hasattr(self.inner, "close"):
-            self.inner.close()
-
-
-def task_forecast(p: dict, progress: Progress, folder: Path) -> Any:
-    from hospital_twin.experiment.executors import make_executor
-    from hospital_twin.live.forecast import forecast
-
-    s = _scenario(p["yaml"], p.get("file", "scenario"))
-    n = p["replications"]
-    ex = _ReportingExecutor(make_executor(_workers(n)), n, progress, "forecasting")
-    try:
-        return forecast(s, p["census"], p["now"], p["hours"], replications=n, seed=p.get("seed"), executor=ex,
-                        vacated=p.get("vacated"))
-    finally:
-        ex.close()
-
-
-def task_report(p: dict, progress: Progress, folder: Path) -> Any:
+def report(job: ReportJob, progress: Progress, folder: Path) -> Any:
     """The HTML report of a results zip (``hospital_twin.reporting.results_report``), as text."""
     import zipfile
 
@@ -244,21 +265,39 @@ def task_report(p: dict, progress: Progress, folder: Path) -> Any:
 
     progress(0, 0, "building the HTML report")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        with zipfile.ZipFile(p["zip"]) as z:
+        with zipfile.ZipFile(job.zip) as z:
             z.extractall(tmp)  # our own zip, written by _zip_results
         out = write_report(Path(tmp) / "results")
         return {"html": Path(out).read_text(encoding="utf-8")}
 
 
-def task_roster(p: dict, progress: Progress, folder: Path) -> Any:
-    import roster_tasks  # app/roster_tasks.py: the staffing & roster calls, kept beside the page
+def _roster_exports(result) -> dict[str, bytes]:
+    """CSV, Excel and a zip of iCalendar files, as bytes for the download buttons."""
+    import io
+    import zipfile
 
-    return roster_tasks.run(p, progress, folder)
+    from hospital_twin.roster import export
+
+    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        export.write_roster_csv(result, t / "roster.csv")
+        out["csv"] = (t / "roster.csv").read_bytes()
+        export.write_workbook(result, t / "roster.xlsx")
+        out["xlsx"] = (t / "roster.xlsx").read_bytes()
+        paths = export.write_calendars(result, t / "ics")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in paths:
+                z.write(path, arcname=f"calendars/{Path(path).name}")
+        out["ics_zip"] = buf.getvalue()
+    return out
 
 
-TASKS = {"run": task_run, "compare": task_compare, "calibrate": task_calibrate, "forecast": task_forecast,
-         "roster": task_roster, "report": task_report}
-
+HANDLERS: dict[type, Callable[[Any, Progress, Path], Any]] = {
+    RunJob: run, CompareJob: compare, CalibrateJob: calibrate, ForecastJob: forecast, StaffingJob: staffing,
+    RosterJob: roster, ReportJob: report,
+}
 
 def _error(folder: Path, message: str, issues: list | None = None) -> None:
     tmp = folder / "error.tmp"
@@ -292,7 +331,7 @@ def main(folder: Path) -> int:
         from hospital_twin.scenario import ScenarioError
 
         try:
-            result = TASKS[spec["kind"]](spec["payload"], progress, folder)
+            result = HANDLERS[type(spec)](spec, progress, folder)
         except ScenarioError as exc:
             issues = [{"file": i.file, "line": i.line, "field": i.field, "message": i.message} for i in exc.issues]
             _error(folder, "The input has problems:", issues)

@@ -48,7 +48,8 @@ import simpy
 
 from hospital_twin import results as ht_results
 from hospital_twin.scenario import Scenario, load_scenario
-from hospital_twin.sim.model import STAY_FIELDS, HospitalSim, SimOutput
+from hospital_twin.sim.model import HospitalSim
+from hospital_twin.sim.records import STAY_FIELDS, SimOutput
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

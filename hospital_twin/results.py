@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hospital_twin.sim.model import STAY_FIELDS, SimOutput
+from hospital_twin.sim.records import STAY_FIELDS, SimOutput
 
 __all__ = [
     "METRICS",
@@ -103,10 +103,6 @@ def _level_quantile(level_h: np.ndarray, q: float) -> float:
         return math.nan
     cum = np.cumsum(level_h)
     return float(np.searchsorted(cum, q * total * (1 - 1e-12), side="left"))
-
-
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else math.nan
 
 
 def _ratio(a: float, b: float) -> float:
@@ -453,14 +449,23 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
     return df.sort_values(["ready_at", "patient_id"], kind="stable", ignore_index=True)[REQUEST_COLUMNS]
 
 
+def t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.ndarray:
+    """Half-width of the two-sided t-interval of a mean: ``t(0.5 + confidence / 2, n - 1) * sd / sqrt(n)``.
+
+    ``sd`` is the sample standard deviation of ``n`` values; NaN where ``n < 2``. The one
+    t-interval of the package: summaries across replications and paired differences.
+    """
+    n = np.asarray(n)
+    tcrit = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+    return np.where(n > 1, tcrit * np.asarray(sd, dtype=float) / np.sqrt(np.maximum(n, 1)), np.nan)
+
+
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd and t-interval across replications: ``scenario, metric, unit, mean, sd, ci_low, ci_high, n_reps``."""
     g = kpis.dropna(subset=["value"]).groupby(["scenario", "metric", "unit"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n_reps="count").reset_index()
     n = out["n_reps"].to_numpy()
-    sd = out["sd"].fillna(0.0).to_numpy()
-    tcrit = np.where(n > 1, stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)), np.nan)
-    half = tcrit * sd / np.sqrt(n)
+    half = t_half_width(out["sd"].fillna(0.0).to_numpy(), n, confidence)
     out["sd"] = np.where(n > 1, out["sd"], np.nan)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half

@@ -27,7 +27,8 @@ from hospital_twin.live.forecast import (
 from hospital_twin.reporting.charts import forecast_chart
 from hospital_twin.results import adt_log
 from hospital_twin.scenario.io import load_scenario
-from hospital_twin.sim.model import STAY_FIELDS, HospitalSim, InitialPatient
+from hospital_twin.sim.model import HospitalSim
+from hospital_twin.sim.records import STAY_FIELDS, InitialPatient
 from tests.conftest import SCENARIOS
 from tests.helpers import scenario, seed, single_unit
 
@@ -608,7 +609,7 @@ def test_ed_patients_not_yet_seen_wait_for_a_clinician_longest_wait_first():
     and leave at 3, 4 and 5 h; one seen 1.5 h ago (0.5 h after its assessment) leaves at 1.5 h
     without taking the clinician.
     """
-    from hospital_twin.sim.model import NOT_SEEN
+    from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
         units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
@@ -629,7 +630,7 @@ def test_ed_patient_still_with_the_clinician_keeps_the_clinician_busy():
     """Hand trace: one clinician, 1 h assessments, 2 h after. A patient seen 0.5 h ago is still being
     assessed (its 1 h assessment is the only one possible): it holds the clinician until 0.5 h and leaves
     at 2.5 h; the patient not seen yet is seen at 0.5 h, not at 0, and leaves at 3.5 h."""
-    from hospital_twin.sim.model import NOT_SEEN
+    from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
         units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
@@ -698,7 +699,7 @@ def test_seen_ed_patient_long_after_a_short_assessment_is_often_still_being_asse
 def test_seen_ed_patient_of_a_class_with_no_stay_after_assessment_is_still_being_assessed():
     """No stay after the assessment: a patient seen 0.5 h ago (fixed 1 h assessment) must still be with the
     clinician; it leaves at 0.5 h and the patient not seen yet is seen then, not at 0."""
-    from hospital_twin.sim.model import NOT_SEEN
+    from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
         units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,

@@ -36,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
             "reporting"},
 }
 # Modules that may touch files, the terminal or the environment (the edges). Everything else is pure.
-EDGE_MODULES = {"scenario.io", "calibration.adt", "experiment.resultsdir", "roster.io", "roster.export", "atomic"}
+EDGE_MODULES = {"scenario.io", "scenario.safe_yaml", "calibration.adt", "experiment.resultsdir", "roster.io",
+                "roster.export", "atomic"}
 EDGE_PACKAGES = {"cli", "reporting"}
 UI_LIBRARIES = {"typer", "rich", "click", "streamlit"}
 

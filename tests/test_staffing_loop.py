@@ -48,8 +48,9 @@ def staff_table(n: int = 30) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def loop():
-    return L.closed_loop(ward(), staff_table(20), weeks=1, replications=3, time_limit_s=8,
-                         skill_mix=S.SkillMix("RN", in_charge={"NIC": 1}))
+    settings = L.LoopSettings(weeks=1, replications=3, roster_time_limit_s=8,
+                              skill_mix=S.SkillMix("RN", in_charge={"NIC": 1}))
+    return L.closed_loop(ward(), staff_table(20), settings)
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import jobs
 import state
 import streamlit as st
 import ui
+from job_specs import CalibrateJob
 
 st.title("Calibrate")
 st.caption("Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
@@ -35,7 +36,7 @@ if src == "A shipped sample":
     if kind == "simulated":
         data = state.scenario_dict(state.load_scenario(path))
         data["horizon_days"] = 120.0
-        payload["yaml"] = state.to_yaml(data)
+        payload["scenario_yaml"] = state.to_yaml(data)
     ident = f"{kind}:{path}"
 else:
     up = st.file_uploader("ADT log (CSV, CSV.gz or Parquet, at most 50 MB)", type=["csv", "gz", "parquet"],
@@ -88,7 +89,7 @@ key = jobs.job_key("calibrate", *args)
 if st.button("Fit the scenario", type="primary", key="cal_run_btn"):
     st.session_state["cal_args"] = args
     if not jobs.cached(key):
-        ui.launch("calibrate", "calibrate", key, payload, label="Calibrating")
+        ui.launch("calibrate", CalibrateJob(**payload), key, label="Calibrating")
 
 status = ui.job_panel("calibrate")
 shown = st.session_state.get("cal_args")

@@ -9,6 +9,7 @@ import state
 import streamlit as st
 import ui
 import yaml
+from job_specs import CompareJob, ReportJob
 
 from hospital_twin.reporting.results_report import FOREST_METRICS, forest_chart, format_value
 from hospital_twin.results import METRIC_LABELS
@@ -59,10 +60,9 @@ key = jobs.job_key("compare", *args, "")
 if st.button(f"Compare {len(yamls)} scenarios", type="primary", key="cmp_run_btn"):
     st.session_state["cmp_args"] = args
     if not jobs.cached(key):
-        ui.launch("compare", "compare", key, {"yamls": yamls, "files": ["baseline"] + [f"what-if {i}" for i in
-                                                                                      range(1, len(yamls))],
-                                               "seed": settings["seed"], "replications": settings["replications"]},
-                  label="Comparing")
+        files = ("baseline", *(f"what-if {i}" for i in range(1, len(yamls))))
+        spec = CompareJob(yamls=tuple(yamls), files=files, replications=settings["replications"], seed=settings["seed"])
+        ui.launch("compare", spec, key, label="Comparing")
 
 status = ui.job_panel("compare")
 shown = st.session_state.get("cmp_args")
@@ -114,8 +114,8 @@ if zip_data:
     else:
         busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
         if not busy and c2.button("Make the HTML report (about 20 s)", key="cmp_report_btn"):
-            ui.launch("cmp_report", "report", report_key,
-                      {"zip": str(jobs.cached_path(cmp_key).parent / "results.zip")}, label="Building the report")
+            ui.launch("cmp_report", ReportJob(zip=str(jobs.cached_path(cmp_key).parent / "results.zip")), report_key,
+                      label="Building the report")
         rjob = ui.job_of("cmp_report")
         if rjob is not None and rjob.key == report_key:
             ui.job_panel("cmp_report")

@@ -11,6 +11,7 @@ import pandas as pd
 import state
 import streamlit as st
 import ui
+from job_specs import ForecastJob
 
 from hospital_twin.live.census import CensusError, census_at, vacated_beds, validate_census
 from hospital_twin.live.forecast import forecast_table
@@ -146,10 +147,9 @@ key = jobs.job_key("forecast", *args)
 if st.button("Forecast", type="primary", key="fc_run_btn"):
     st.session_state["fc_args"] = args
     if not jobs.cached(key):
-        ui.launch("forecast", "forecast", key, {"yaml": text, "census": snapshot, "now": now, "hours": int(hours),
-                                                 "replications": int(reps), "seed": int(scenario.seed),
-                                                 "vacated": vacated},
-                  label="Forecasting")
+        spec = ForecastJob(yaml=text, census=snapshot, now=now, hours=int(hours), replications=int(reps),
+                           seed=int(scenario.seed), vacated=vacated)
+        ui.launch("forecast", spec, key, label="Forecasting")
 status = ui.job_panel("forecast")
 shown = st.session_state.get("fc_args")
 if status == "running" or not shown or not jobs.cached(jobs.job_key("forecast", *shown)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -11,6 +12,9 @@ import pandas as pd
 import state
 import streamlit as st
 import ui
+from job_specs import RosterJob, StaffingJob
+
+from hospital_twin.staffing.loop import default_period_start
 
 st.title("Staffing & roster")
 st.caption("Step 1 finds how many nurses each unit needs per shift and weekday so that the nurse-to-patient ratio "
@@ -25,48 +29,63 @@ if scenario.staffing is None or not scenario.shifts:
 
 # --------------------------------------------------------------------------- step 1: levels
 st.subheader("1. Nurses needed")
-settings = ui.run_settings(scenario, prefix="ro_rs_")
+st.caption("The same plan as `hospital-twin staffing`: the weeks to roster are simulated after the scenario's "
+           "warm-up under unconstrained demand (a cap on admissions by nurses would hide demand), nurse levels are "
+           "chosen with CP-SAT, then checked on as many fresh replications.")
+if scenario.warmup_is_auto:
+    first_default = scenario.start.date() + dt.timedelta(days=28 + (7 - scenario.start.weekday()) % 7)
+else:
+    first_default = default_period_start(scenario)
+c1, c2, c3 = st.columns(3)
+start = c1.date_input("First day of the roster", value=first_default, key="ro_start", format="YYYY-MM-DD",
+                      help="Usually a Monday. The simulation runs the scenario's warm-up before it.")
+weeks = int(c2.number_input("Weeks", min_value=1, max_value=8, value=2, step=1, key="ro_weeks"))
+reps = int(c3.number_input("Replications", min_value=2, max_value=50, value=max(2, min(scenario.replications, 10)),
+                           step=1, key="ro_reps", help="Simulated runs the levels are chosen on; as many fresh "
+                           "ones check them."))
 c1, c2 = st.columns(2)
 service = c1.slider("Ratio met in this share of hours (target)", min_value=0.80, max_value=0.99, value=0.95,
                     step=0.01, key="ro_service", format="%.2f")
 minimum = c2.slider("Ratio met in this share of hours (minimum, every shift and weekday)", min_value=0.50,
                     max_value=0.95, value=0.80, step=0.05, key="ro_min", format="%.2f")
-run_yaml = ui.settled_yaml(text, settings)
-extra = json.dumps({"service": service, "min": minimum})
-args = (run_yaml, settings["seed"], settings["replications"], extra)
+spec = StaffingJob(yaml=text, start_date=start, weeks=weeks, replications=reps, seed=int(scenario.seed),
+                   service_level=float(service), min_level=float(minimum))
+args = (text, spec.seed, reps, json.dumps({"service": service, "min": minimum, "start": str(start), "weeks": weeks}))
 key = jobs.job_key("staffing", *args)
 if minimum > service:
     st.error("The minimum share must not be above the target share.")
 elif st.button("Derive staffing levels", type="primary", key="ro_levels_btn"):
     st.session_state["ro_levels_args"] = args
     if not jobs.cached(key):
-        ui.launch("staffing", "roster", key, {"step": "staffing", "yaml": run_yaml, "seed": settings["seed"],
-                                               "replications": settings["replications"], "service_level": service,
-                                               "min_level": minimum}, label="Deriving staffing levels")
+        ui.launch("staffing", spec, key, label="Deriving staffing levels")
 status = ui.job_panel("staffing")
 shown = st.session_state.get("ro_levels_args")
 if status == "running" or not shown or not jobs.cached(jobs.job_key("staffing", *shown)):
     if not shown:
-        st.info("Press **Derive staffing levels** (a short simulation, then an optimisation; about half a minute).")
+        st.info("Press **Derive staffing levels** (a short simulation, then an optimisation; about a minute).")
     st.stop()
-lev = ui.load_result("staffing", *shown)
-levels: pd.DataFrame = lev["levels"]
+plan = ui.load_result("staffing", *shown)
+lev = plan.levels
+levels: pd.DataFrame = lev.levels
 weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 grid = levels.assign(day=[weekdays[int(w)] for w in levels["weekday"]],
                      cell=[f"{t} (min {m})" for t, m in zip(levels["target"], levels["min"], strict=True)])
 table = grid.pivot_table(index=["unit", "shift"], columns="day", values="cell", aggfunc="first")[weekdays]
-st.markdown(f"Nurses per shift: target meets the ratio in {100 * lev['service_level']:.0f}% of simulated hours of "
-            f"each unit and shift; the minimum in {100 * lev['min_level']:.0f}% of every shift and weekday.")
+st.markdown(f"Nurses per shift for {plan.start_date:%a %d %b %Y} + {plan.weeks} weeks: target meets the ratio in "
+            f"{100 * lev.service_level:.0f}% of simulated hours of each unit and shift; the minimum in "
+            f"{100 * lev.min_level:.0f}% of every shift and weekday.")
 st.dataframe(table.reset_index(), hide_index=True, width="stretch")
-cost = lev["cost_h"]
+cost = lev.cost_h
 same = (f" A quantile rule with the same promise would need {cost['rule_same_promise']:,.0f}."
         if "rule_same_promise" in cost else "")
+fresh = lev.pooled_share("out")
+checked = (f" On {lev.out_of_sample['replications']} fresh replications the target levels met the ratio in "
+           f"{100 * fresh:.1f}% of hours (in sample: {100 * lev.pooled_share('in'):.1f}%)." if fresh == fresh else "")
 st.caption(f"Nurse-hours per week: target {cost['target']:,.0f}, minimum {cost['min']:,.0f} "
            f"(a flat per-shift quantile rule would need {cost['rule_target']:,.0f}, but it promises the share in "
            f"every shift and weekday, while the target promises it over the week with at least "
-           f"{100 * lev['min_level']:.0f}% on every shift and weekday, so part of the difference is the weaker "
-           f"promise).{same} These shares are measured on the simulated hours the levels were chosen on; "
-           "`hospital-twin staffing` also reports them on fresh replications.")
+           f"{100 * lev.min_level:.0f}% on every shift and weekday, so part of the difference is the weaker "
+           f"promise).{same}{checked}")
 
 # --------------------------------------------------------------------------- step 2: roster
 st.subheader("2. Roster")
@@ -93,9 +112,7 @@ else:
         shown_name = state.display_name(up.name, "staff.csv")
         ext = ".yaml" if shown_name.lower().endswith((".yaml", ".yml")) else ".csv"
         try:
-            text_ = state.decode_text(raw, shown_name, limit=2 * 1024 * 1024)
-            if ext == ".yaml":
-                state.check_yaml_safe(text_, shown_name)
+            state.decode_text(raw, shown_name, limit=2 * 1024 * 1024)  # YAML is checked by the package's reader
         except state.UploadError as exc:
             st.error(str(exc))
         else:
@@ -127,9 +144,7 @@ level_units = sorted(set(levels["unit"]))
 with_staff = [u for u in level_units if u in home_units]
 default_units = (["ICU"] if "ICU" in with_staff else with_staff[:1]) or level_units[:1]
 st.caption(f"{len(staff)} staff; home units {', '.join(home_units)}; skills {', '.join(skills)}.")
-c1, c2, c3, c4 = st.columns(4)
-start = c1.date_input("First day", value=scenario.start.date(), key="ro_start", format="YYYY-MM-DD")
-weeks = c2.number_input("Weeks", min_value=1, max_value=8, value=2, step=1, key="ro_weeks")
+c3, c4 = st.columns(2)
 skill = c3.selectbox("Skill that carries the ratio", skills, index=skills.index("RN") if "RN" in skills else 0,
                      key="ro_skill")
 limit = c4.number_input("Solver time limit (s)", min_value=5, max_value=300, value=20, step=5, key="ro_limit")
@@ -144,19 +159,16 @@ if not units:
     st.info("Pick at least one unit.")
     st.stop()
 staff_hash = hashlib.sha256(staff_path.read_bytes()).hexdigest()
-extra = json.dumps({"levels": jobs.job_key("staffing", *shown), "staff": staff_hash, "start": str(start),
-                    "weeks": int(weeks), "skill": skill, "limit": int(limit), "units": units, "nic": nic,
-                    "extras": extras}, sort_keys=True)
+extra = json.dumps({"levels": jobs.job_key("staffing", *shown), "staff": staff_hash, "skill": skill,
+                    "limit": int(limit), "units": units, "nic": nic, "extras": extras}, sort_keys=True)
 rargs = ("", 0, 0, extra)
 rkey = jobs.job_key("roster", *rargs)
 if st.button("Build the roster", type="primary", key="ro_build_btn"):
     st.session_state["ro_roster_args"] = rargs
     if not jobs.cached(rkey):
-        ui.launch("roster", "roster", rkey, {"step": "roster", "levels": levels, "staff_path": str(staff_path),
-                                              "start_date": start, "weeks": int(weeks), "skill": skill,
-                                              "units": units, "shifts": lev["shifts"], "time_limit_s": float(limit),
-                                              "nic": nic, **extras},
-                  label="Building the roster")
+        rspec = RosterJob(plan=plan, staff_path=str(staff_path), units=tuple(units), ratio_skill=skill,
+                          nurse_in_charge=nic, time_limit_s=float(limit), **extras)
+        ui.launch("roster", rspec, rkey, label="Building the roster")
 status = ui.job_panel("roster")
 rshown = st.session_state.get("ro_roster_args")
 if status == "running" or not rshown or not jobs.cached(jobs.job_key("roster", *rshown)):

@@ -6,6 +6,7 @@ import charts
 import jobs
 import streamlit as st
 import ui
+from job_specs import ReportJob, RunJob
 
 from hospital_twin.reporting.results_report import (
     census_hour_of_week,
@@ -28,8 +29,8 @@ if st.button("Run the simulation", type="primary", key="run_btn",
              help="Runs in the background; the page stays usable and you can cancel."):
     st.session_state["run_args"] = args
     if not jobs.cached(key):
-        ui.launch("run", "run", key, {"yaml": run_yaml, "file": "scenario", "seed": settings["seed"],
-                                      "replications": settings["replications"]}, label=f"Simulating {scenario.name}")
+        ui.launch("run", RunJob(yaml=run_yaml, replications=settings["replications"], seed=settings["seed"]), key,
+                  label=f"Simulating {scenario.name}")
 
 status = ui.job_panel("run")
 shown = st.session_state.get("run_args")
@@ -69,7 +70,7 @@ if zip_data:
         rjob = ui.job_of("report")
         busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
         if not busy and c2.button("Make the HTML report (about 15 s)", key="run_report_btn"):
-            ui.launch("report", "report", report_key, {"zip": str(jobs.cached_path(run_key).parent / "results.zip")},
+            ui.launch("report", ReportJob(zip=str(jobs.cached_path(run_key).parent / "results.zip")), report_key,
                       label="Building the report")
         rjob = ui.job_of("report")
         if rjob is not None and rjob.key == report_key:

@@ -305,49 +305,38 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Paired comparison of what-ifs against a baseline with common random numbers."""
-    from hospital_twin.experiment.comparison import paired_differences
     from hospital_twin.experiment.resultsdir import write_results
-    from hospital_twin.experiment.runner import run_scenario
+    from hospital_twin.experiment.whatif import ComparisonError, compare_scenarios
 
     if table_format not in ("parquet", "csv"):
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
-    scenarios = [load_scenario_file(baseline)] + [load_scenario_file(v) for v in variants]
-    names = [s.name for s in scenarios]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise InputError(f"scenario names must differ to be compared; repeated: {', '.join(sorted(dupes))}")
+    paths = [baseline, *variants]
+    scenarios = [load_scenario_file(p) for p in paths]
     n = replications or scenarios[0].replications
-    if n < 2:
-        raise InputError("a paired interval needs at least 2 replications (use --replications)")
-    seed = scenarios[0].seed if seed is None else seed
-    if any(s.warmup_is_auto for s in scenarios):
-        # One warm-up for all, so the paired differences cover the same days: the baseline's.
-        base = scenarios[0]
-        if base.warmup_is_auto:
-            from hospital_twin.experiment.runner import choose_warmup
-
-            with err_console.status(f"{base.name}: choosing the warm-up (MSER-5)"):
-                days = choose_warmup(base, seed=seed, workers=workers or os.cpu_count() or 1).warmup_days
-        else:
-            days = float(base.warmup_days)
-        scenarios = [s.with_warmup(days) if s.warmup_is_auto else s for s in scenarios]
-    results = []
     executor = make_cli_executor(workers, cluster, n)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, disable=quiet) as progress:
-            for scn, path in zip(scenarios, [baseline, *variants], strict=True):
-                task = progress.add_task(scn.name, total=n)
-                res = run_scenario(scn, replications=n, seed=seed, executor=executor, keep_log=log,
-                                   on_progress=lambda done, total, task=task: progress.update(task, completed=done))
-                res.provenance["source_file"] = str(path)
-                results.append(res)
+            tasks: dict[int, int] = {}
+
+            def on_progress(k: int, done: int, total: int) -> None:
+                if k not in tasks:
+                    tasks[k] = progress.add_task(scenarios[k].name, total=total)
+                progress.update(tasks[k], completed=done)
+
+            def on_warmup(name: str) -> None:
+                err_console.print(f"{name}: choosing the warm-up (MSER-5) from pilot runs")
+
+            study = compare_scenarios(scenarios, replications=n, seed=seed, workers=workers or os.cpu_count() or 1,
+                                      executor=executor, keep_log=log, on_warmup=on_warmup, on_progress=on_progress)
+    except ComparisonError as exc:
+        raise InputError(str(exc)) from None
     finally:
         executor.close()
-    import pandas as pd
-
-    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
-    comparison = paired_differences(kpis, results[0].name)
+    results, comparison = study.results, study.comparison
+    for res, path in zip(results, paths, strict=True):
+        res.provenance["source_file"] = str(path)
+    seed = study.seed
     out_dir = out or Path("results") / f"compare-{baseline.stem}"
     write_results(results, out_dir, fmt=table_format, comparison=comparison,  # type: ignore[arg-type]
                   extra_json={"baseline": results[0].name, "seed": seed, "replications": n})

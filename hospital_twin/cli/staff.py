@@ -77,17 +77,16 @@ def _skill_mix(ratio_skill: str, in_charge: list[str] | None, per_nurse: list[st
         raise InputError(str(exc)) from None
 
 
-def _scenario(path: Path, seed: int | None, workers: int):
+def _scenario(path: Path, seed: int | None = None, workers: int = 1, *, resolve: bool = True):
     from hospital_twin.scenario import load_scenario
+    from hospital_twin.staffing.loop import resolve_warmup
 
     scn = load_scenario(path)
     if scn.staffing is None or not scn.shifts:
         raise InputError(f"{path}: staffing: the scenario needs `shifts` and `staffing.units` with patients_per_nurse")
-    if scn.warmup_is_auto:
-        from hospital_twin.experiment.runner import choose_warmup
-
+    if resolve and scn.warmup_is_auto:
         with err_console.status(f"{scn.name}: choosing the warm-up (MSER-5)"):
-            scn = choose_warmup(scn, seed=seed, workers=workers).apply(scn)
+            scn = resolve_warmup(scn, seed, workers)
     return scn
 
 
@@ -237,27 +236,26 @@ def staffing(
     eval_seed: EvalSeedOpt = None,
 ) -> None:
     """Nurses per unit, shift and day meeting a service level at least cost (SAA with CP-SAT): requirements.csv."""
-    from hospital_twin.staffing.levels import requirements
-    from hospital_twin.staffing.loop import plan_levels
+    from hospital_twin.staffing.loop import PlanSettings, staffing_plan
 
     _check_pool(pool)
     if min_level > service_level:
         raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
-    scn = _scenario(file, seed, workers)
-    start_date, period = _period(scn, file, _date(start, "--start"), weeks)
-    n = replications or scn.replications
-    seed = scn.seed if seed is None else seed
-    with err_console.status(f"{scn.name}: {n} replications of {start_date} + {weeks} weeks, then the SAA"):
+    scn = _scenario(file, resolve=False)
+    settings = PlanSettings(weeks=weeks, start_date=_date(start, "--start"), replications=replications, seed=seed,
+                            service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
+                            skill_mix=mix, time_limit_s=time_limit, eval_replications=eval_replications,
+                            eval_seed=eval_seed, workers=workers)
+    with err_console.status(f"{scn.name}: replications of {weeks} weeks, then the SAA"):
         try:
-            levels = plan_levels(period, replications=n, seed=seed, service_level=service_level, min_level=min_level,
-                                 pool=pool, workers=workers, time_limit_s=time_limit,  # type: ignore[arg-type]
-                                 eval_replications=eval_replications, eval_seed=eval_seed)
+            plan = staffing_plan(scn, settings)
         except ValueError as exc:
             if "out-of-sample seed" in str(exc):
                 raise InputError(f"--eval-seed: {exc}") from None
-            raise
-    req = requirements(levels.levels, start_date, weeks, mix)
+            raise InputError(f"{file}: {exc}") from None
+    scn, levels, req, start_date, n, seed = plan.scenario, plan.levels, plan.requirements, plan.start_date, \
+        plan.replications, plan.seed
     with atomic_folder(out) as tmp:
         files = _write_levels(tmp, levels, req)
         info = {"scenario": scn.name, "source_file": str(file), "period_start": start_date.isoformat(), "weeks": weeks,
@@ -346,7 +344,7 @@ def staff(
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
     from hospital_twin.scenario import dump_scenario
-    from hospital_twin.staffing.loop import closed_loop
+    from hospital_twin.staffing.loop import LoopSettings, closed_loop
 
     _check_pool(pool)
     if min_level > service_level:
@@ -364,11 +362,11 @@ def staff(
     status = err_console.status("")
     status.start()
     try:
-        result = closed_loop(scn, table, rules=rule_set, weeks=weeks, start_date=start_date, replications=n, seed=seed,
-                             plan_replications=plan_replications, eval_replications=eval_replications,
-                             service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
-                             skill_mix=mix, leave=lv, requests=rq, history=hist, time_limit_s=time_limit,
-                             workers=workers,
+        settings = LoopSettings(weeks=weeks, start_date=start_date, replications=n, seed=seed,
+                                plan_replications=plan_replications, eval_replications=eval_replications,
+                                service_level=service_level, min_level=min_level, pool=pool,  # type: ignore[arg-type]
+                                skill_mix=mix, roster_time_limit_s=time_limit, workers=workers)
+        result = closed_loop(scn, table, settings, rules=rule_set, leave=lv, requests=rq, history=hist,
                              on_step=lambda msg: status.update(f"{scn.name}: {msg}"))
     except RosterInputError as exc:
         raise InputError("\n".join(str(p) for p in exc.problems)) from None

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hospital_twin.results import t_half_width
+
 __all__ = ["COMPARISON_COLUMNS", "RANKING_METRICS", "independent_interval_ratio", "paired_differences", "rank_scenarios"]
 
 COMPARISON_COLUMNS = [
@@ -33,11 +35,6 @@ COMPARISON_COLUMNS = [
     "n_reps",
     "confidence",
 ]
-
-
-def _t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float) -> np.ndarray:
-    tcrit = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-    return np.where(n > 1, tcrit * sd / np.sqrt(np.maximum(n, 1)), np.nan)
 
 
 def paired_differences(
@@ -64,7 +61,7 @@ def paired_differences(
         g = both.groupby(level=["metric", "unit"], sort=False)
         agg = g.agg(scenario_mean=("v", "mean"), baseline_mean=("b", "mean"), diff_mean=("d", "mean"),
                     diff_sd=("d", "std"), n_reps=("d", "count")).reset_index()
-        half = _t_half_width(agg["diff_sd"].fillna(0).to_numpy(), agg["n_reps"].to_numpy(), level)
+        half = t_half_width(agg["diff_sd"].fillna(0).to_numpy(), agg["n_reps"].to_numpy(), level)
         agg["diff_ci_low"] = agg["diff_mean"] - half
         agg["diff_ci_high"] = agg["diff_mean"] + half
         agg["significant"] = (agg["diff_ci_low"] > 0) | (agg["diff_ci_high"] < 0)

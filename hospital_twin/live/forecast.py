@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,12 +47,12 @@ from hospital_twin.live.census import (
 )
 from hospital_twin.scenario.errors import Issue
 from hospital_twin.scenario.schema import EXIT, Scenario
-from hospital_twin.sim.model import (
+from hospital_twin.sim.model import HospitalSim
+from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
     SEEN_UNKNOWN,
     STAY_FIELDS,
-    HospitalSim,
     InitialPatient,
 )
 
@@ -544,6 +545,7 @@ def forecast(
     ignore_elapsed: bool = False,
     executor=None,
     vacated: pd.DataFrame | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Forecast:
     """Forecast the census of every unit for the next ``hours`` from a snapshot taken at ``now``.
 
@@ -564,6 +566,7 @@ def forecast(
     :func:`hospital_twin.live.census.vacated_beds`) lets each replication decide which of the
     beds free at ``now`` are still being cleaned (the unit's turnaround given the time since;
     see :func:`_vacated_rows`); without it every free bed is ready at ``now``.
+    ``on_progress(done, total)`` is called as replications finish.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
@@ -596,6 +599,8 @@ def forecast(
     try:
         for _i, res in executor.map_unordered(_replication, tasks):
             results.append(res)
+            if on_progress is not None:
+                on_progress(len(results), replications)
     finally:
         if own:
             executor.close()

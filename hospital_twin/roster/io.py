@@ -41,6 +41,7 @@ from hospital_twin.roster.staff import (
     validate_staff,
 )
 from hospital_twin.scenario.errors import Issue, ScenarioError
+from hospital_twin.scenario.safe_yaml import compose
 
 __all__ = ["RosterFileError", "read_staff", "read_leave", "read_requests", "read_requirements", "read_rules",
            "read_shifts", "read_records", "read_history"]
@@ -112,11 +113,11 @@ def _yaml_node(path: Path, file: str) -> yaml.Node | None:
     except OSError as exc:
         raise RosterFileError([Issue(file, None, "", f"cannot read the file ({exc.strerror or exc})")]) from None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise RosterFileError([Issue(file, mark.line + 1 if mark else None, "", f"not valid YAML: {what}")]) from None
+        return compose(text, file)  # size, nesting and alias-bomb checks, as for scenarios
+    except RosterFileError:
+        raise
+    except ScenarioError as exc:
+        raise RosterFileError(exc.issues) from None
 
 
 def _construct(node: yaml.Node) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 import hospital_twin.scenario.schema as _schema
 from hospital_twin.scenario.errors import Issue, ScenarioError
+from hospital_twin.scenario.safe_yaml import compose
 from hospital_twin.scenario.schema import Scenario, scenario_problems
 
 __all__ = ["ScenarioError", "Issue", "load_scenario", "load_scenario_text", "dump_scenario", "scenario_json_schema"]
@@ -37,16 +39,16 @@ class _Located:
 
 
 def _parse(text: str, file: str) -> _Located:
-    loader = yaml.SafeLoader(text)
+    node = compose(text, file)  # size, binary, nesting and alias-bomb checks before anything walks it
+    if node is None:
+        raise ScenarioError([Issue(file, None, "", "the file is empty; a scenario is a YAML mapping")])
+    lines: dict[Path_, tuple[str, int]] = {}
+    problems: list[Issue] = []
+    _walk(node, (), file, lines, problems)
+    if problems:
+        raise ScenarioError(problems)
+    loader = yaml.SafeLoader("")
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError([Issue(file, None, "", "the file is empty; a scenario is a YAML mapping")])
-        lines: dict[Path_, tuple[str, int]] = {}
-        problems: list[Issue] = []
-        _walk(node, (), file, lines, problems)
-        if problems:
-            raise ScenarioError(problems)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -106,13 +108,23 @@ def _drop_below(lines: dict[Path_, Any], prefix: Path_) -> None:
         del lines[key]
 
 
-def _read(path: Path, chain: tuple[Path, ...]) -> _Located:
-    """Parse ``path`` and the chain of files it extends; ``path`` is shown as given."""
+MAX_EXTENDS = 16
+"""Longest chain of ``extends:`` (a what-if on a what-if on a baseline is three)."""
+
+
+def _read(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> _Located:
+    """Parse ``path`` and the chain of files it extends; ``path`` is shown as given.
+
+    With ``within``, every file of the chain must lie inside that folder (uploads may extend
+    only shipped scenarios).
+    """
     file = os.path.normpath(str(path))
     real = path.resolve()
     if real in chain:
         cycle = " -> ".join(str(p) for p in chain + (real,))
         raise ScenarioError([Issue(file, None, "extends", f"extends loops back on itself: {cycle}")])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError([Issue(file, None, "extends", f"more than {MAX_EXTENDS} files extend each other")])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -129,12 +141,23 @@ def _read(path: Path, chain: tuple[Path, ...]) -> _Located:
     if not isinstance(parent, str):
         raise ScenarioError([Issue(file, line, "extends", "must be the path of a scenario file")])
     parent_path = path.parent / parent
-    if not parent_path.is_file():
-        raise ScenarioError([Issue(file, line, "extends", f"base scenario '{parent}' not found (looked for {os.path.normpath(parent_path)})")])
-    base = _read(parent_path, chain + (real,))
+    _check_extends(parent, parent_path, file, line, within)
+    base = _read(parent_path, chain + (real,), within)
     merged = _merge(base, located)
     merged.data.pop("extends", None)
     return merged
+
+
+def _check_extends(target: str, path: Path, file: str, line: int | None, within: Path | None) -> None:
+    """``extends:`` names an existing .yaml/.yml file (inside ``within`` when given)."""
+    if within is not None and not path.resolve().is_relative_to(Path(within).resolve()):
+        raise ScenarioError([Issue(file, line, "extends", f"'{target}' is not a shipped scenario; an uploaded what-if "
+                                   f"may extend only files in {Path(within).name}/ (e.g. extends: baseline.yaml)")])
+    if not path.is_file():
+        raise ScenarioError([Issue(file, line, "extends",
+                                   f"base scenario '{target}' not found (looked for {os.path.normpath(path)})")])
+    if path.suffix.lower() not in {".yaml", ".yml"}:
+        raise ScenarioError([Issue(file, line, "extends", f"'{target}' is not a scenario file (.yaml or .yml)")])
 
 
 # --------------------------------------------------------------------------- validation
@@ -218,15 +241,28 @@ def load_scenario(path: str | Path) -> Scenario:
     return _validate(located, os.path.normpath(str(p)))
 
 
-def load_scenario_text(text: str, name: str = "<scenario>", base_dir: str | Path | None = None) -> Scenario:
-    """Validate scenario YAML given as text (uploads); ``extends`` resolves against ``base_dir``."""
+def load_scenario_text(
+    text: str,
+    name: str = "<scenario>",
+    base_dir: str | Path | Sequence[str | Path] | None = None,
+    *,
+    within: str | Path | None = None,
+) -> Scenario:
+    """Validate scenario YAML given as text (uploads, the app's edits).
+
+    ``extends`` resolves against ``base_dir`` (or the first of several folders where the file
+    exists); without one it is refused. ``within`` keeps every extended file inside that folder.
+    """
     located = _parse(text, name)
     parent = located.data.get("extends")
     if parent is not None:
-        if base_dir is None or not isinstance(parent, str):
-            line = located.lines.get(("extends",), (name, None))[1]
+        line = located.lines.get(("extends",), (name, None))[1]
+        bases = [] if base_dir is None else [base_dir] if isinstance(base_dir, str | Path) else list(base_dir)
+        if not bases or not isinstance(parent, str):
             raise ScenarioError([Issue(name, line, "extends", "cannot follow extends here; give the full scenario")])
-        base = _read(Path(base_dir) / parent, ())
+        path = next((Path(b) / parent for b in bases if (Path(b) / parent).is_file()), Path(bases[0]) / parent)
+        _check_extends(parent, path, name, line, Path(within) if within is not None else None)
+        base = _read(path, (), Path(within) if within is not None else None)
         located = _merge(base, located)
         located.data.pop("extends", None)
     return _validate(located, name)

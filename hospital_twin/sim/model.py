@@ -37,8 +37,6 @@ import heapq
 import math
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
 
 import numpy as np
 import simpy
@@ -48,9 +46,17 @@ from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+from hospital_twin.sim.records import (
+    CENSUS_SOURCE,
+    NOT_SEEN,
+    SEEN_UNKNOWN,
+    STAY_FIELDS,
+    InitialPatient,
+    RecordSink,
+    SimOutput,
+)
 
-__all__ = ["HospitalSim", "InitialPatient", "NOT_SEEN", "SEEN_UNKNOWN", "SimOutput", "simulate", "CENSUS_SOURCE",
-           "DNA_VISITS", "STAY_FIELDS"]
+__all__ = ["DNA_VISITS", "HospitalSim", "simulate"]
 
 DNA_VISITS = 8
 """Visits whose route and stay uniforms are in the DNA row; longer pathways draw from an overflow stream."""
@@ -61,51 +67,10 @@ _U_VISITS = 5
 DNA_WIDTH = _U_VISITS + 2 * DNA_VISITS
 _BLOCK = 256
 
-STAY_FIELDS = (
-    "patient",  # int id, unique in the replication
-    "unit",  # unit index
-    "pclass",  # class index
-    "source",  # arrival source index (the previous unit's index + len(sources) for transfers)
-    "ready_at",  # when the patient asked for the bed
-    "start",  # when it got the bed
-    "ready_h",  # when its stay ended (medically ready to move on); nan while in treatment
-    "end",  # when it left the bed; nan if still there
-    "dest",  # next unit index, -1 home, -2 turned away by the next unit; -9 still inside
-    "seen_at",  # ED only: when a clinician started the assessment; nan otherwise
-)
-CENSUS_SOURCE = "census"
-"""Arrival source of the patients a warm-started run begins with (``arrival_source`` in the log)."""
-
 _DEST_EXIT = -1
 _DEST_REJECTED = -2
 _DEST_INSIDE = -9
 _NAN = math.nan
-
-
-@dataclass
-class SimOutput:
-    """Raw records of one replication (times in hours since the scenario start)."""
-
-    scenario: Scenario
-    rep: int
-    unit_names: list[str]
-    class_names: list[str]
-    source_names: list[str]
-    stays: np.ndarray  # (n, len(STAY_FIELDS)) float64
-    rejections: np.ndarray  # (n, 5): patient, unit, t, pclass, from_unit (-1 external)
-    cancellations: np.ndarray  # (n, 6): patient, unit, ready_at, t_cancel, pclass, source
-    waiting_at_end: np.ndarray  # (n, 6): patient, unit, ready_at, pclass, from_unit (-1 external), source
-    capacity_log: np.ndarray  # (n, 4): t, unit, capacity (beds admitting), escalation beds open
-    staffed_log: np.ndarray  # (n, 3): t, unit, nurses x ratio (staffed patients)
-    arrivals: np.ndarray  # (n, 4): patient, unit, t, pclass  (external arrivals, all of them)
-    end_h: float = 0.0
-    warmup_h: float = 0.0
-    level_hours: list[np.ndarray] = field(default_factory=list)  # per unit: hours at occupancy 0, 1, ... after warm-up
-    hospital_level_hours: np.ndarray | None = None  # the same for the inpatient units together
-    breach_hours: np.ndarray | None = None  # per unit: hours with patients above nurses x ratio, after warm-up
-    spell_sum_h: float = 0.0  # inpatient spells of patients who left, first request after warm-up: total hours
-    spell_n: int = 0  # ... and their number
-    extra: dict = field(default_factory=dict)
 
 
 class _Unit:
@@ -151,50 +116,6 @@ class _Patient:
         self.inp_ready = _NAN  # inpatient spell: first inpatient request, first inpatient start, last end
         self.inp_start = _NAN
         self.inp_end = _NAN
-
-
-SEEN_UNKNOWN = -1.0
-NOT_SEEN = -2.0
-
-
-class InitialPatient(NamedTuple):
-    """A patient already in a bed when a warm-started run begins (from a census snapshot)."""
-
-    unit: int
-    """Index of the unit (scenario order)."""
-    elapsed_h: float
-    """Hours the patient has already spent in the unit at time 0 (>= 0)."""
-    pclass: int = 0
-    """Index of the patient class (``Scenario.class_names()`` order)."""
-    ready: bool = False
-    """True if its stay is already over (medically ready, waiting for a bed elsewhere or to go home):
-    it moves on at time 0 instead of drawing a remaining stay."""
-    waiting: bool = False
-    """True for a patient not yet in a bed who has been waiting ``elapsed_h`` hours for one in
-    ``unit`` (from outside the hospital): it joins the unit's queue at time 0, longest wait first."""
-    next_unit: int = -9
-    """Where a ``ready`` patient is going, when known: a unit index, or -1 for leaving the hospital;
-    -9 (unknown) draws it from the route as for any patient."""
-    ready_h: float = 0.0
-    """Hours since a ``ready`` patient's stay ended. One going home under a discharge rule draws its
-    discharge time given that it has not left by time 0 (it was ready ``ready_h`` hours ago)."""
-    seen_h: float = SEEN_UNKNOWN
-    """Emergency department only: hours since a clinician started its assessment (>= 0; it may
-    still be under way, holding the clinician); :data:`NOT_SEEN` if not seen yet (it joins the
-    clinician queue at time 0, longest wait first); :data:`SEEN_UNKNOWN` when the snapshot does not say (taken as assessed, its
-    remaining stay the residual of the post-assessment stay from its arrival)."""
-    cancel_h: float = math.inf
-    """For a ``waiting`` patient: hours from time 0 until its request is withdrawn (a planned
-    admission cancelled after ``cancel_after_hours`` of waiting; the caller subtracts the wait so far).
-    Infinite: it waits until it gets a bed."""
-
-
-class RecordSink(Protocol):
-    """Receives closed records during a run, so they need not stay in memory."""
-
-    def add_stays(self, block: np.ndarray) -> None: ...
-
-    def add_arrivals(self, block: np.ndarray) -> None: ...
 
 
 class HospitalSim:

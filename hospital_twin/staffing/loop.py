@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from hospital_twin.experiment.comparison import paired_differences
-from hospital_twin.experiment.runner import RunResult, run_scenario
+from hospital_twin.experiment.runner import RunResult, choose_warmup, run_scenario
+from hospital_twin.experiment.whatif import compare_scenarios
 from hospital_twin.results import ALL
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.staffing import levels as S
@@ -37,6 +38,12 @@ from hospital_twin.staffing import levels as S
 __all__ = [
     "BEFORE_AFTER_METRICS",
     "LoopResult",
+    "LoopSettings",
+    "PlanSettings",
+    "StaffingPlan",
+    "resolve_warmup",
+    "roster_for_plan",
+    "staffing_plan",
     "before_after",
     "closed_loop",
     "default_period_start",
@@ -179,11 +186,16 @@ def before_after(kpis: pd.DataFrame, before: str, metrics=BEFORE_AFTER_METRICS, 
     Each interval holds at ``confidence`` on its own (no familywise widening).
     """
     comp = paired_differences(kpis, before, confidence=confidence, familywise=False)
+    return _before_after_rows(comp, list(pd.unique(kpis["scenario"])), metrics)
+
+
+def _before_after_rows(comp: pd.DataFrame, scenarios: list[str], metrics=BEFORE_AFTER_METRICS) -> pd.DataFrame:
+    """The rows of ``metrics``, by scenario, metric, units before ``ALL``."""
     comp = comp[comp["metric"].isin(metrics)].copy()
     order = {m: i for i, m in enumerate(metrics)}
     comp["_m"] = comp["metric"].map(order)
     comp["_u"] = comp["unit"].eq(ALL)
-    comp["_s"] = comp["scenario"].map({s: i for i, s in enumerate(pd.unique(kpis["scenario"]))})
+    comp["_s"] = comp["scenario"].map({s: i for i, s in enumerate(scenarios)})
     return comp.sort_values(["_s", "_m", "_u", "unit"]).drop(columns=["_s", "_m", "_u"]).reset_index(drop=True)
 
 
@@ -202,6 +214,143 @@ class LoopResult:
     before_after: pd.DataFrame  # rostered (and target levels) minus before
     provenance: dict = field(default_factory=dict)
     scenario_levels: Scenario | None = None  # the target levels fed back directly (no roster), a diagnostic
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """How staffing levels are planned: the options of ``hospital-twin staffing`` and the app's step 1.
+
+    ``replications`` and ``seed`` default to the scenario's; ``start_date`` to the first Monday
+    after the warm-up (:func:`default_period_start`). ``time_limit_s`` is CP-SAT's limit per unit
+    for the levels; ``eval_replications``/``eval_seed`` score them out of sample (:func:`plan_levels`).
+    """
+
+    weeks: int = 4
+    start_date: dt.date | None = None
+    replications: int | None = None
+    seed: int | None = None
+    service_level: float = 0.95
+    min_level: float = 0.80
+    pool: S.Pool = "shift"
+    skill_mix: S.SkillMix = field(default_factory=S.SkillMix)
+    time_limit_s: float = 10.0
+    eval_replications: int | None = None
+    eval_seed: int | None = None
+    workers: int = 1
+
+    def check(self) -> None:
+        """Refuse settings that cannot be planned (:class:`ValueError` naming the option)."""
+        if self.min_level > self.service_level:
+            raise ValueError(f"--min-level {self.min_level} is above --service-level {self.service_level}")
+        if self.pool not in S.POOLS:
+            raise ValueError(f"--pool: expected one of {', '.join(S.POOLS)}, got '{self.pool}'")
+
+
+@dataclass(frozen=True)
+class LoopSettings(PlanSettings):
+    """The closed loop's options: planning (:class:`PlanSettings`) plus how many replications plan the
+    levels (``plan_replications``, default: ``replications``; seed ``seed + 1``) and the roster solver's
+    time limit."""
+
+    plan_replications: int | None = None
+    roster_time_limit_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    """Levels for a period and the cover requirements they give (``requirements.csv``)."""
+
+    scenario: Scenario
+    """The scenario as planned: the warm-up resolved when it was ``auto``."""
+    period: Scenario
+    start_date: dt.date
+    weeks: int
+    replications: int
+    seed: int
+    levels: S.StaffingLevels
+    requirements: pd.DataFrame
+    skill_mix: S.SkillMix
+
+
+def resolve_warmup(scenario: Scenario, seed: int | None = None, workers: int = 1) -> Scenario:
+    """``scenario`` with ``warmup_days: auto`` replaced by the MSER-5 choice (unchanged otherwise)."""
+    if not scenario.warmup_is_auto:
+        return scenario
+    return choose_warmup(scenario, seed=seed, workers=workers).apply(scenario)
+
+
+def staffing_plan(scenario: Scenario, settings: PlanSettings = PlanSettings()) -> StaffingPlan:  # noqa: B008
+    """The staffing use case: levels for ``settings.weeks`` from ``settings.start_date`` and their requirements.
+
+    One function for the ``staffing`` verb and the app: the period scenario (:func:`period_scenario`),
+    levels under unconstrained demand scored out of sample (:func:`plan_levels`), requirements by
+    date, shift and skill (:func:`hospital_twin.staffing.levels.requirements`). Raises
+    :class:`ValueError` for a scenario without staffing or settings that cannot be planned.
+    """
+    settings.check()
+    if scenario.staffing is None or not scenario.shifts or not scenario.staffing.units:
+        raise ValueError("staffing: the scenario needs `shifts` and `staffing.units` with patients_per_nurse")
+    scenario = resolve_warmup(scenario, settings.seed, settings.workers)
+    start = settings.start_date or default_period_start(scenario)
+    try:
+        period = period_scenario(scenario, start, settings.weeks)
+    except ValueError as exc:
+        raise ValueError(f"--start {start}: {exc}") from None
+    n = settings.replications or scenario.replications
+    seed = scenario.seed if settings.seed is None else settings.seed
+    levels = plan_levels(period, replications=n, seed=seed, service_level=settings.service_level,
+                         min_level=settings.min_level, pool=settings.pool, workers=settings.workers,
+                         time_limit_s=settings.time_limit_s, eval_replications=settings.eval_replications,
+                         eval_seed=settings.eval_seed)
+    req = S.requirements(levels.levels, start, settings.weeks, settings.skill_mix)
+    return StaffingPlan(scenario=scenario, period=period, start_date=start, weeks=settings.weeks, replications=n,
+                        seed=seed, levels=levels, requirements=req, skill_mix=settings.skill_mix)
+
+
+def roster_for_plan(
+    plan: StaffingPlan,
+    staff,
+    *,
+    units: list[str] | None = None,
+    skill_mix: S.SkillMix | None = None,
+    rules=None,
+    leave: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    time_limit_s: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+):
+    """A roster of ``staff`` over the plan's period, covering the plan's levels: ``(Roster, requirements)``.
+
+    ``units`` (default: every planned unit) limits the cover to those units and the staff to the
+    people whose home unit is one of them or who float; their leave and requests follow.
+    ``skill_mix`` (default: the plan's) turns levels into cover by skill. Raises
+    :class:`ValueError` when nothing is left to roster.
+    """
+    from hospital_twin.roster.model import build_roster
+    from hospital_twin.roster.rules import RosterRules
+    from hospital_twin.roster.staff import StaffTable
+
+    levels = plan.levels.levels
+    if units is not None:
+        levels = levels[levels["unit"].isin(units)]
+        if levels.empty:
+            raise ValueError("no staffing levels for the chosen units")
+        staff = StaffTable([m for m in staff if m.home_unit in units or m.float_pool])
+        if not len(staff):
+            raise ValueError(f"nobody in the staff file works on {', '.join(units)} (home_unit) or in the float pool")
+        kept = {m.staff_id for m in staff}
+        if leave is not None:
+            leave = leave[leave["staff_id"].isin(kept)].reset_index(drop=True)
+        if requests is not None:
+            requests = requests[requests["staff_id"].isin(kept)].reset_index(drop=True)
+    req = S.requirements(levels, plan.start_date, plan.weeks, skill_mix or plan.skill_mix)
+    shifts = {name: (sh.start, sh.end) for name, sh in plan.scenario.shifts.items()}
+    roster = build_roster(staff, req, rules or RosterRules(), start_date=plan.start_date, days=7 * plan.weeks,
+                          shifts=shifts, leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed,
+                          workers=workers, history=history)
+    return roster, req
 
 
 def evaluation_seed(seed: int) -> int:
@@ -263,68 +412,56 @@ def plan_levels(
 def closed_loop(
     scenario: Scenario,
     staff,
+    settings: LoopSettings = LoopSettings(),  # noqa: B008 - frozen, never mutated
     *,
     rules=None,
-    weeks: int = 4,
-    start_date: dt.date | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    plan_replications: int | None = None,
-    eval_replications: int | None = None,
-    service_level: float = 0.95,
-    min_level: float = 0.80,
-    pool: S.Pool = "shift",
-    skill_mix: S.SkillMix | None = None,
     leave: pd.DataFrame | None = None,
     requests: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
-    time_limit_s: float = 30.0,
-    workers: int = 1,
     on_step: Callable[[str], None] | None = None,
 ) -> LoopResult:
     """Simulate, plan staffing levels, roster ``staff``, feed the roster back and compare before and after.
 
     ``staff`` is a ``StaffTable`` or DataFrame for :func:`hospital_twin.roster.model.build_roster`;
     ``rules`` a ``RosterRules`` (default: its defaults). Replications and seed default to the
-    scenario's; the plan uses ``plan_replications`` (default: as many) with ``seed + 1``, the before and
-    after runs ``seed`` (common random numbers). More planning replications shrink the SAA's optimism
-    (long-stay wards need the most: on the baseline, units planned on 10 replications met 93-97% of
-    hours in 20 fresh ones against 95-100% in sample). The levels are scored on ``eval_replications``
-    fresh replications (default: as many as planned; 0: none) of their own seed
-    (:func:`evaluation_seed`), reported in ``levels.evaluation`` and the provenance.
-    ``history``: shifts worked before the period (``build_roster``'s ``history``).
+    scenario's; the plan uses ``settings.plan_replications`` (default: as many) with ``seed + 1``, the
+    before and after runs ``seed`` (common random numbers). More planning replications shrink the SAA's
+    optimism (long-stay wards need the most: on the baseline, units planned on 10 replications met
+    93-97% of hours in 20 fresh ones against 95-100% in sample). The levels are scored on
+    ``settings.eval_replications`` fresh replications (default: as many as planned; 0: none) of their
+    own seed (:func:`evaluation_seed`), reported in ``levels.evaluation`` and the provenance.
+    ``leave``, ``requests``, ``history`` (shifts worked before the period) go to ``build_roster``.
     ``on_step(message)`` is called as each step starts.
     """
-    from hospital_twin.roster.model import build_roster
-    from hospital_twin.roster.rules import RosterRules
-
     step = on_step or (lambda _msg: None)
+    settings.check()
     if scenario.staffing is None or not scenario.shifts:
         raise ValueError(f"scenario '{scenario.name}' needs `shifts` and `staffing` (ratios per unit) for the loop")
     if scenario.warmup_is_auto:
         raise ValueError("resolve warmup_days: auto first (scenario.with_warmup(...))")
-    n = scenario.replications if replications is None else replications
+    n = scenario.replications if settings.replications is None else settings.replications
     if n < 2:
         raise ValueError("paired intervals need at least 2 replications")
-    seed = scenario.seed if seed is None else seed
-    start = start_date or default_period_start(scenario)
+    seed = scenario.seed if settings.seed is None else settings.seed
+    start = settings.start_date or default_period_start(scenario)
+    weeks, mix, workers = settings.weeks, settings.skill_mix, settings.workers
     period = period_scenario(scenario, start, weeks)
-    mix = skill_mix or S.SkillMix()
     days = 7 * weeks
 
-    n_plan = n if plan_replications is None else plan_replications
+    n_plan = n if settings.plan_replications is None else settings.plan_replications
     if n_plan < 1:
         raise ValueError(f"plan_replications must be >= 1 (got {n_plan})")
     step(f"planning staffing levels from {n_plan} replications of {start}..{start + dt.timedelta(days=days - 1)}")
-    levels = plan_levels(period, replications=n_plan, seed=seed + 1, service_level=service_level, min_level=min_level,
-                         pool=pool, workers=workers, eval_replications=eval_replications)
-    req = S.requirements(levels.levels, start, weeks, mix)
+    levels = plan_levels(period, replications=n_plan, seed=seed + 1, service_level=settings.service_level,
+                         min_level=settings.min_level, pool=settings.pool, workers=workers,
+                         eval_replications=settings.eval_replications)
+    plan = StaffingPlan(scenario=scenario, period=period, start_date=start, weeks=weeks, replications=n_plan,
+                        seed=seed + 1, levels=levels, requirements=S.requirements(levels.levels, start, weeks, mix),
+                        skill_mix=mix)
 
     step(f"rostering {len(staff)} staff over {days} days")
-    shifts = {name: (sh.start, sh.end) for name, sh in scenario.shifts.items()}
-    roster = build_roster(staff, req, rules or RosterRules(), start_date=start, days=days, shifts=shifts,
-                          leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed, workers=max(workers, 1),
-                          history=history)
+    roster, req = roster_for_plan(plan, staff, rules=rules, leave=leave, requests=requests, history=history,
+                                  time_limit_s=settings.roster_time_limit_s, workers=max(workers, 1), seed=seed)
 
     units = sorted(levels.levels["unit"].unique())
     rostered = roster_entries(roster.assignments, units, list(scenario.shifts), start, days, mix.ratio_skills)
@@ -335,10 +472,11 @@ def closed_loop(
     at_levels = with_roster(period, target, name=f"{scenario.name} (target levels)")
 
     step("simulating before, at the target levels and with the roster (common random numbers)")
-    runs = [(s, run_scenario(s, replications=n, seed=seed, workers=workers, keep_census=False, keep_log=False))
-            for s in (period, at_levels, after)]
-    kpis = pd.concat([_with_loop_kpis(res, s) for s, res in runs], ignore_index=True)
-    comp = before_after(kpis, runs[0][1].name)
+    study = compare_scenarios([period, at_levels, after], replications=n, seed=seed, workers=workers,
+                              keep_census=False, keep_log=False, familywise=False,
+                              kpis_of=lambda res: _with_loop_kpis(res, res.scenario))
+    kpis = study.kpis
+    comp = _before_after_rows(study.comparison, [period.name, at_levels.name, after.name])
     return LoopResult(
         levels=levels,
         requirements=req,
@@ -356,9 +494,9 @@ def closed_loop(
             "seed": seed,
             "planning_seed": seed + 1,
             "planning_replications": n_plan,
-            "service_level": service_level,
-            "min_level": min_level,
-            "pool": pool,
+            "service_level": settings.service_level,
+            "min_level": settings.min_level,
+            "pool": settings.pool,
             "stratum_floor": levels.stratum_floor,
             "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
                           "per_ratio_nurse": dict(mix.per_ratio_nurse)},

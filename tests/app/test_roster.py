@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
+from tests.app.conftest import charts, no_exception, wait_for_jobs
 
 STAFF = Path(__file__).resolve().parent / "data" / "icu_staff.csv"
 
@@ -16,7 +16,8 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     """Levels from a short simulation, then a one-week ICU roster with CSV, Excel and iCalendar downloads."""
     app.switch_page("app_pages/roster.py").run()
     no_exception(app)
-    short_run_settings(app, prefix="ro_rs_", horizon=14, warmup=7, reps=2)
+    app.number_input(key="ro_weeks").set_value(1).run()
+    app.number_input(key="ro_reps").set_value(2).run()
     app.button(key="ro_levels_btn").click().run()
     wait_for_jobs(app, timeout_s=180)
     no_exception(app)
@@ -33,7 +34,6 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     app.file_uploader(key="ro_staff_upload").set_value(("icu_staff.csv", STAFF.read_bytes(), "text/csv")).run()
     no_exception(app)
     app.multiselect(key="ro_units").set_value(["ICU"]).run()
-    app.number_input(key="ro_weeks").set_value(1).run()
     app.number_input(key="ro_limit").set_value(5).run()
     app.button(key="ro_build_btn").click().run()
     wait_for_jobs(app, timeout_s=180)

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from hospital_twin.results import ALL, census, rep_kpis
-from hospital_twin.sim.model import STAY_FIELDS, simulate
+from hospital_twin.sim.model import simulate
+from hospital_twin.sim.records import STAY_FIELDS
 from tests.helpers import START, scenario, seed, stay
 
 F = {name: i for i, name in enumerate(STAY_FIELDS)}

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from hospital_twin.experiment.runner import run_scenario
-from hospital_twin.sim.model import STAY_FIELDS, simulate
+from hospital_twin.sim.model import simulate
+from hospital_twin.sim.records import STAY_FIELDS
 from tests.helpers import per_rep, seed, single_unit, stay
 
 F = {name: i for i, name in enumerate(STAY_FIELDS)}

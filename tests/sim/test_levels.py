@@ -6,7 +6,7 @@ import numpy as np
 
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim import simulate
-from hospital_twin.sim.model import STAY_FIELDS
+from hospital_twin.sim.records import STAY_FIELDS
 from tests.conftest import tiny
 
 F = {n: i for i, n in enumerate(STAY_FIELDS)}

@@ -13,7 +13,7 @@ import pytest
 from hospital_twin.results import rep_kpis
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim import simulate
-from hospital_twin.sim.model import STAY_FIELDS
+from hospital_twin.sim.records import STAY_FIELDS
 
 F = {n: i for i, n in enumerate(STAY_FIELDS)}
 SHIFTS = {"day": {"start": "08:00", "end": "20:00"}, "night": {"start": "20:00", "end": "08:00"}}

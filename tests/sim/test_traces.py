@@ -12,7 +12,7 @@ import pytest
 from hospital_twin.results import adt_log, rep_kpis
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim import simulate
-from hospital_twin.sim.model import STAY_FIELDS
+from hospital_twin.sim.records import STAY_FIELDS
 
 F = {n: i for i, n in enumerate(STAY_FIELDS)}
 
