@@ -1,22 +1,33 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Each creates .venv on first use and (re)installs the project when pyproject.toml changes.
+# Each creates .venv on first use and (re)installs the project, at the tested versions of
+# requirements/constraints.txt, when pyproject.toml or the constraints change.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= results
+LOCK   := requirements/constraints.txt
+PIP    := $(BIN)/python -m pip install -c $(LOCK)
 
-.PHONY: run test app venv clean bench
+.PHONY: run test app lint format lock venv clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[test]'
+$(VENV)/.installed-app: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) -e '.[app]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-app $(VENV)/.installed-lint
+
+$(VENV)/.installed-lint: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) -e '.[lint]'
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
@@ -33,8 +44,30 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
 
+# Ruff's lint rules and formatting (pyproject.toml [tool.ruff]); `make format` applies both.
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-lint
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the tested versions: a fresh venv with every extra at the newest releases, then freeze.
+# Run `make test` afterwards and commit requirements/constraints.txt only if it passes.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --upgrade pip >/dev/null
+	.venv-lock/bin/python -m pip install -e '.[test,app,lint,cluster]'
+	{ echo "# Tested versions of every dependency (constraints for pip: a version is used only where a package is needed)."; \
+	  echo "# Made with Python 3.11 on Linux x86_64 by 'make lock' from a venv with .[test,app,lint,cluster];"; \
+	  echo "# 'make run', 'make test' and 'make app' install with '-c requirements/constraints.txt'. See README (Dependencies)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^hospital-twin'; } > $(LOCK)
+	rm -rf .venv-lock
+
 # The Streamlit app for hospital managers, on this machine only (http://127.0.0.1:8501).
-app: $(VENV)/.installed
+app: $(VENV)/.installed-app
 	cd app && ../$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --browser.gatherUsageStats false
 
 bench: $(VENV)/.installed

@@ -161,11 +161,10 @@ def census(
     """
     from hospital_twin.calibration.adt import LogError, read_adt
     from hospital_twin.live.census import (
-        READY_COLUMN,
-        WAITING_COLUMN,
         CensusError,
         census_at,
         read_requests,
+        select_requests,
         vacated_beds,
     )
 
@@ -207,34 +206,14 @@ def census(
     req = None
     if requests is not None and waiting:
         try:
-            req = read_requests(requests)
+            req = select_requests(read_requests(requests), scenario=scenario, rep=rep_used)
         except CensusError as exc:
             raise InputError(str(exc)) from None
-        if "scenario" in req.columns and scenario is not None:
-            req = req[(req["scenario"].astype("string") == scenario).fillna(False).to_numpy(dtype=bool)]
-        if "rep" in req.columns:
-            if rep_used is None and req["rep"].nunique() > 1:
-                raise InputError(f"{requests}: the requests table holds several replications but the log "
-                                 "does not say which one it is")
-            if rep_used is not None:
-                req = req[(req["rep"].astype("string").str.strip() == rep_used).fillna(False).to_numpy(dtype=bool)]
-            req = req.drop(columns="rep")
+        except ValueError as exc:
+            raise InputError(f"{requests}: {exc}") from None
     snap = census_at(stays, when, waiting=waiting, requests=req)
     in_bed = snap[snap["unit_start"].notna()]
-    t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {log.name}", title_justify="left")
-    for col, right in (("unit", False), ("patients", True), ("median stay so far (h)", True),
-                       ("longest (h)", True), ("ready to leave", True), ("waiting for a bed", True)):
-        t.add_column(col, justify="right" if right else "left")
-    units = sorted(pd.unique(snap["unit"].dropna()).tolist())
-    for u in units:
-        r = in_bed[in_bed["unit"] == u]
-        e = (when - r["unit_start"]).dt.total_seconds() / 3600.0
-        ready = int(r[READY_COLUMN].notna().sum()) if READY_COLUMN in r.columns else 0
-        wait = (int((snap["unit"] == u).sum() - len(r)) if WAITING_COLUMN in snap.columns else 0)
-        t.add_row(u, str(len(r)), f"{e.median():.1f}" if len(r) else "", f"{e.max():.1f}" if len(r) else "",
-                  str(ready), str(wait))
-    t.add_row("total", str(len(in_bed)), "", "", "", str(len(snap) - len(in_bed)))
-    out_console.print(t)
+    _print_census(snap, when, log.name)
     if out is not None:
         if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
             out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")
@@ -246,6 +225,26 @@ def census(
         freed = vacated_beds(stays, when)
         _atomic_file(vacated, lambda p: freed.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S"))
         out_console.print(f"{len(freed)} beds vacated in the 24 h before {when.isoformat()} written to {vacated}")
+
+
+def _print_census(snap: pd.DataFrame, when: pd.Timestamp, source: str) -> None:
+    """Per unit: patients in a bed, median and longest stay so far, ready to leave, waiting for a bed."""
+    from hospital_twin.live.census import READY_COLUMN, WAITING_COLUMN
+
+    in_bed = snap[snap["unit_start"].notna()]
+    t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {source}", title_justify="left")
+    for col, right in (("unit", False), ("patients", True), ("median stay so far (h)", True),
+                       ("longest (h)", True), ("ready to leave", True), ("waiting for a bed", True)):
+        t.add_column(col, justify="right" if right else "left")
+    for u in sorted(pd.unique(snap["unit"].dropna()).tolist()):
+        r = in_bed[in_bed["unit"] == u]
+        e = (when - r["unit_start"]).dt.total_seconds() / 3600.0
+        ready = int(r[READY_COLUMN].notna().sum()) if READY_COLUMN in r.columns else 0
+        wait = (int((snap["unit"] == u).sum() - len(r)) if WAITING_COLUMN in snap.columns else 0)
+        t.add_row(u, str(len(r)), f"{e.median():.1f}" if len(r) else "", f"{e.max():.1f}" if len(r) else "",
+                  str(ready), str(wait))
+    t.add_row("total", str(len(in_bed)), "", "", "", str(len(snap) - len(in_bed)))
+    out_console.print(t)
 
 
 # --------------------------------------------------------------------------- forecast

@@ -205,30 +205,12 @@ def run_scenario(
     own_executor = executor is None
     if executor is None:
         executor = make_executor(min(workers, max(n, 1)))
-    reps: list[RepResult] = []
-    target = max(n, 2) if precision is not None else n
-    status: dict = {}
     try:
-        while True:
-            tasks = [(scenario, rep, seed, keep_census, keep_log) for rep in range(len(reps), target)]
-            for _i, result in executor.map_unordered(_replication_task, tasks):
-                reps.append(result)
-                if on_progress:
-                    on_progress(len(reps), target)
-            if precision is None:
-                break
-            kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
-            status = _precision_status(results.summarise(kpis), precision_metrics, precision)
-            unmet = [v for v in status.values() if not v["met"]]
-            if not unmet or target >= max_replications:
-                break
-            worst = max((v["relative_half_width"] for v in unmet if math.isfinite(v["relative_half_width"])), default=2 * precision)
-            needed = math.ceil(target * (worst / precision) ** 2)
-            target = min(max_replications, max(target + 2, needed))
+        reps, status = _replications(scenario, n, seed, executor, keep_census, keep_log, on_progress, precision,
+                                     precision_metrics, max_replications)
     finally:
         if own_executor:
             executor.close()
-    reps.sort(key=lambda r: r.rep)
     kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
     finished = dt.datetime.now(dt.UTC)
     provenance = {
@@ -262,6 +244,34 @@ def run_scenario(
         provenance=provenance,
         requests=_concat([r.requests for r in reps]),
     )
+
+
+def _replications(scenario: Scenario, n: int, seed: int, executor: Executor, keep_census: bool, keep_log: bool,
+                  on_progress, precision: float | None, precision_metrics, max_replications: int):
+    """Replications ``0..n-1`` (more in batches while ``precision`` is not met), sorted by ``rep``, and the
+    precision status of the controlled KPIs (empty without ``precision``)."""
+    reps: list[RepResult] = []
+    target = max(n, 2) if precision is not None else n
+    status: dict = {}
+    while True:
+        tasks = [(scenario, rep, seed, keep_census, keep_log) for rep in range(len(reps), target)]
+        for _i, result in executor.map_unordered(_replication_task, tasks):
+            reps.append(result)
+            if on_progress:
+                on_progress(len(reps), target)
+        if precision is None:
+            break
+        kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
+        status = _precision_status(results.summarise(kpis), precision_metrics, precision)
+        unmet = [v for v in status.values() if not v["met"]]
+        if not unmet or target >= max_replications:
+            break
+        worst = max((v["relative_half_width"] for v in unmet if math.isfinite(v["relative_half_width"])),
+                    default=2 * precision)
+        needed = math.ceil(target * (worst / precision) ** 2)
+        target = min(max_replications, max(target + 2, needed))
+    reps.sort(key=lambda r: r.rep)
+    return reps, status
 
 
 def _replication_task(scenario: Scenario, rep: int, seed: int, keep_census: bool, keep_log: bool) -> RepResult:

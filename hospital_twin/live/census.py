@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.schema import EXIT, Scenario
 
 __all__ = [
+    "select_requests",
     "SNAPSHOT_COLUMNS",
     "READY_COLUMN",
     "NEXT_COLUMN",
@@ -175,63 +177,101 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
     allows), sorted by unit, unit_start, patient_id; waiting rows come last in their unit.
     """
     at = _timestamp(at)
-    df = _select_rep(stays, rep).reset_index(drop=True)
-    start, end = _log_times(df)
-    present = ((start <= at) & (end.isna() | (end > at))).to_numpy()
-    pid = df["patient_id"].astype("string")
-    enc = df["encounter_id"].astype("string") if "encounter_id" in df.columns else pid
-    enc = enc.fillna(pid)
-    began = (start <= at).to_numpy()
-    first = pd.Series(start[began].to_numpy(), index=enc[began].to_numpy()).groupby(level=0).min()
-    cls = (df["patient_class"].astype("string") if "patient_class" in df.columns
-           else pd.Series(pd.NA, index=df.index, dtype="string"))
-    unit = df["unit"].astype("string")
-    out = pd.DataFrame(
-        {
-            "patient_id": pid[present].to_numpy(),
-            "unit": unit[present].to_numpy(),
-            "unit_start": start[present].to_numpy(),
-            "patient_class": cls[present].to_numpy(),
-            "admitted_at": first.reindex(enc[present].to_numpy()).to_numpy(),
-        }
-    )
-    out = out.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})
+    log = _LogAt.of(_select_rep(stays, rep).reset_index(drop=True), at)
+    out = log.in_bed()
     cols = list(SNAPSHOT_COLUMNS)
-    if READY_COLUMN in df.columns:
-        ready, bad = _parse_times(df[READY_COLUMN])
-        known = (ready <= at).to_numpy() & ~bad
-        out[READY_COLUMN] = np.where(known[present], ready.to_numpy()[present], np.datetime64("NaT")).astype("datetime64[ns]")
-        # where a ready patient goes: the encounter's next stay, or exit if the encounter ended with this one
-        order = np.lexsort((start.to_numpy(), enc.to_numpy()))
-        nxt = np.full(len(df), None, dtype=object)
-        same = enc.to_numpy()[order][1:] == enc.to_numpy()[order][:-1]
-        nxt[order[:-1][same]] = unit.to_numpy()[order][1:][same]
-        closed = end.notna().to_numpy()
-        nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
-        out[NEXT_COLUMN] = pd.array(np.where(known[present], nxt[present], None), dtype="string")
+    if READY_COLUMN in log.df.columns:
+        log.add_ready_and_next(out)
         cols += [READY_COLUMN, NEXT_COLUMN]
-    if SEEN_COLUMN in df.columns:  # ED: seen by a clinician (a time after `at` is not known yet: not seen)
-        seen, bad = _parse_times(df[SEEN_COLUMN])
-        known = (seen <= at).to_numpy() & ~bad
-        out[SEEN_COLUMN] = np.where(known[present], seen.to_numpy()[present],
-                                    np.datetime64("NaT")).astype("datetime64[ns]")
+    if SEEN_COLUMN in log.df.columns:  # ED: seen by a clinician (a time after `at` is not known yet: not seen)
+        log.add_seen(out)
         cols.append(SEEN_COLUMN)
-    has_source = SOURCE_COLUMN in df.columns or (waiting and requests is not None)
-    src = _blank_to_na(df[SOURCE_COLUMN]) if SOURCE_COLUMN in df.columns else pd.Series(pd.NA, index=df.index,
-                                                                                      dtype="string")
+    has_source = SOURCE_COLUMN in log.df.columns or (waiting and requests is not None)
     if has_source:
-        out[SOURCE_COLUMN] = src[present].to_numpy()
-    if waiting and ("ready_at" in df.columns or requests is not None):
-        inside = set(pid[present].tolist())
+        out[SOURCE_COLUMN] = log.src[log.present].to_numpy()
+    if waiting and ("ready_at" in log.df.columns or requests is not None):
+        out = log.with_waiting(out, requests, rep, has_source)
+        cols.append(WAITING_COLUMN)
+    if has_source:
+        out[SOURCE_COLUMN] = (out[SOURCE_COLUMN] if SOURCE_COLUMN in out.columns else pd.NA)
+        out[SOURCE_COLUMN] = out[SOURCE_COLUMN].astype("string")
+        cols.append(SOURCE_COLUMN)
+    return _one_bed_each(out)[cols]
+
+
+@dataclass
+class _LogAt:
+    """An event log read at time ``at``: its columns as text and times, and who is in a bed then."""
+
+    df: pd.DataFrame
+    at: pd.Timestamp
+    start: pd.Series
+    end: pd.Series
+    present: np.ndarray
+    pid: pd.Series
+    enc: pd.Series
+    unit: pd.Series
+    cls: pd.Series
+    src: pd.Series
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, at: pd.Timestamp) -> _LogAt:
+        start, end = _log_times(df)
+        pid = df["patient_id"].astype("string")
+        enc = (df["encounter_id"].astype("string") if "encounter_id" in df.columns else pid).fillna(pid)
+        klass = (df["patient_class"].astype("string") if "patient_class" in df.columns
+                 else pd.Series(pd.NA, index=df.index, dtype="string"))
+        src = (_blank_to_na(df[SOURCE_COLUMN]) if SOURCE_COLUMN in df.columns
+               else pd.Series(pd.NA, index=df.index, dtype="string"))
+        present = ((start <= at) & (end.isna() | (end > at))).to_numpy()
+        return cls(df, at, start, end, present, pid, enc, df["unit"].astype("string"), klass, src)
+
+    def in_bed(self) -> pd.DataFrame:
+        """One row per stay open at ``at``; ``admitted_at`` is the encounter's first start."""
+        p, began = self.present, (self.start <= self.at).to_numpy()
+        first = pd.Series(self.start[began].to_numpy(), index=self.enc[began].to_numpy()).groupby(level=0).min()
+        out = pd.DataFrame({
+            "patient_id": self.pid[p].to_numpy(), "unit": self.unit[p].to_numpy(),
+            "unit_start": self.start[p].to_numpy(), "patient_class": self.cls[p].to_numpy(),
+            "admitted_at": first.reindex(self.enc[p].to_numpy()).to_numpy(),
+        })
+        return out.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})
+
+    def add_ready_and_next(self, out: pd.DataFrame) -> None:
+        """``ready_to_leave`` where known at ``at``, and ``next_unit``: the encounter's next stay, or exit."""
+        ready, bad = _parse_times(self.df[READY_COLUMN])
+        known = (ready <= self.at).to_numpy() & ~bad
+        p = self.present
+        out[READY_COLUMN] = np.where(known[p], ready.to_numpy()[p], np.datetime64("NaT")).astype("datetime64[ns]")
+        order = np.lexsort((self.start.to_numpy(), self.enc.to_numpy()))
+        nxt = np.full(len(self.df), None, dtype=object)
+        same = self.enc.to_numpy()[order][1:] == self.enc.to_numpy()[order][:-1]
+        nxt[order[:-1][same]] = self.unit.to_numpy()[order][1:][same]
+        closed = self.end.notna().to_numpy()
+        nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
+        out[NEXT_COLUMN] = pd.array(np.where(known[p], nxt[p], None), dtype="string")
+
+    def add_seen(self, out: pd.DataFrame) -> None:
+        seen, bad = _parse_times(self.df[SEEN_COLUMN])
+        known = (seen <= self.at).to_numpy() & ~bad
+        p = self.present
+        out[SEEN_COLUMN] = np.where(known[p], seen.to_numpy()[p], np.datetime64("NaT")).astype("datetime64[ns]")
+
+    def with_waiting(self, out: pd.DataFrame, requests: pd.DataFrame | None, rep: int | None,
+                     has_source: bool) -> pd.DataFrame:
+        """``out`` and the patients waiting at ``at`` for a first bed (from the log's ``ready_at`` and ``requests``)."""
+        inside = set(self.pid[self.present].tolist())
         frames = []
-        if "ready_at" in df.columns:
-            asked, bad = _parse_times(df["ready_at"])
-            wait = ((asked <= at) & (start > at)).to_numpy() & ~bad & ~pid.isin(inside).to_numpy()
-            frames.append(pd.DataFrame({"patient_id": pid[wait].to_numpy(), "unit": unit[wait].to_numpy(),
-                                        "patient_class": cls[wait].to_numpy(), SOURCE_COLUMN: src[wait].to_numpy(),
+        if "ready_at" in self.df.columns:
+            asked, bad = _parse_times(self.df["ready_at"])
+            wait = ((asked <= self.at) & (self.start > self.at)).to_numpy() & ~bad & ~self.pid.isin(inside).to_numpy()
+            frames.append(pd.DataFrame({"patient_id": self.pid[wait].to_numpy(), "unit": self.unit[wait].to_numpy(),
+                                        "patient_class": self.cls[wait].to_numpy(),
+                                        SOURCE_COLUMN: self.src[wait].to_numpy(),
                                         WAITING_COLUMN: asked[wait].to_numpy()}))
         if requests is not None:
-            frames.append(_open_requests(_requests_of_rep(requests, rep, df), at, inside, df, start))
+            frames.append(_open_requests(_requests_of_rep(requests, rep, self.df), self.at, inside, self.df,
+                                         self.start))
         w = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if len(w):
             w = w.assign(unit_start=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
@@ -245,19 +285,37 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         else:
             out[WAITING_COLUMN] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
         out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
-        cols.append(WAITING_COLUMN)
-    if has_source:
-        out[SOURCE_COLUMN] = (out[SOURCE_COLUMN] if SOURCE_COLUMN in out.columns else pd.NA)
-        out[SOURCE_COLUMN] = out[SOURCE_COLUMN].astype("string")
-        cols.append(SOURCE_COLUMN)
+        return out
+
+
+def _one_bed_each(out: pd.DataFrame) -> pd.DataFrame:
+    """Times typed; a patient in two beds at once keeps the stay that began last; sorted by unit, start, id."""
     for c in (READY_COLUMN, SEEN_COLUMN):
         if c in out.columns:
             out[c] = out[c].astype("datetime64[ns]")
     in_bed = out["unit_start"].notna()
     beds = out[in_bed].sort_values("unit_start", kind="stable").drop_duplicates("patient_id", keep="last")
     out = pd.concat([beds, out[~in_bed]]) if (~in_bed).any() else beds
-    out = out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True, na_position="last")
-    return out[cols]
+    return out.sort_values(["unit", "unit_start", "patient_id"], kind="stable", ignore_index=True, na_position="last")
+
+
+def select_requests(requests: pd.DataFrame, *, scenario: str | None = None, rep: str | None = None) -> pd.DataFrame:
+    """The rows of a requests table (``requests.*`` of a run or compare) for one scenario and replication.
+
+    ``rep`` is the replication of the log the snapshot is taken from (as text); without it a
+    table holding several replications is refused (:class:`ValueError`), since nothing says
+    which one belongs to the log. The ``rep`` column is dropped.
+    """
+    req = requests
+    if "scenario" in req.columns and scenario is not None:
+        req = req[(req["scenario"].astype("string") == scenario).fillna(False).to_numpy(dtype=bool)]
+    if "rep" in req.columns:
+        if rep is None and req["rep"].nunique() > 1:
+            raise ValueError("the requests table holds several replications but the log does not say which one it is")
+        if rep is not None:
+            req = req[(req["rep"].astype("string").str.strip() == rep).fillna(False).to_numpy(dtype=bool)]
+        req = req.drop(columns="rep")
+    return req
 
 
 def _blank_to_na(col: pd.Series) -> pd.Series:
@@ -398,150 +456,195 @@ def validate_census(
     is not after unit_start, ready_to_leave not before it; next_unit only with
     ready_to_leave. Other columns are kept as they are.
     """
-    issues: list[Issue] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    for c in missing:
-        issues.append(Issue(source, 1, c, f"missing column (a census snapshot needs {', '.join(REQUIRED_COLUMNS)})"))
     if missing:
-        raise CensusError(issues)
-    df = df.reset_index(drop=True)
-    line = np.arange(len(df)) + 2  # CSV line of each row (header is line 1)
-    blank = np.ones(len(df), dtype=bool)
-    for c in df.columns:
-        blank &= (df[c].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
-    df, line = df[~blank].reset_index(drop=True).copy(), line[~blank]  # blank lines in a file
-    now_ts = _timestamp(now) if now is not None else None
-
-    def text(col: str) -> pd.Series:
-        if col not in df.columns:
-            return pd.Series(pd.NA, index=df.index, dtype="string")
-        s = df[col].astype("string").str.strip()
-        return s.mask(s == "")
-
-    pid, unit, cls = text("patient_id"), text("unit"), text("patient_class")
-    unit_start, bad_start = _parse_times(df["unit_start"])
-    if "admitted_at" in df.columns:
-        admitted_at, bad_adm = _parse_times(df["admitted_at"])
-    else:
-        admitted_at, bad_adm = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
-    if READY_COLUMN in df.columns:
-        ready_at, bad_ready = _parse_times(df[READY_COLUMN])
-    else:
-        ready_at, bad_ready = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
-    if WAITING_COLUMN in df.columns:
-        waiting_since, bad_wait = _parse_times(df[WAITING_COLUMN])
-    else:
-        waiting_since, bad_wait = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
-    nxt = text(NEXT_COLUMN)
-    if SEEN_COLUMN in df.columns:
-        seen_at, bad_seen = _parse_times(df[SEEN_COLUMN])
-    else:
-        seen_at, bad_seen = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool)
-
-    units = list(scenario.units) if scenario is not None else []
-    classes = scenario.class_names() if scenario is not None else []
-    first_line: dict[str, int] = {}
-    for i in range(len(df)):
-        ln = int(line[i])
-
-        def bad(field: str, message: str, ln: int = ln) -> None:
-            issues.append(Issue(source, ln, field, message))
-
-        p = pid.iloc[i]
-        if pd.isna(p):
-            bad("patient_id", "missing patient_id")
-        elif p in first_line:
-            bad("patient_id", f"patient '{p}' is already listed on line {first_line[p]} (one bed per patient)")
-        else:
-            first_line[p] = ln
-        u = unit.iloc[i]
-        if pd.isna(u):
-            bad("unit", "missing unit")
-        elif scenario is not None and u not in scenario.units:
-            bad("unit", f"unknown unit '{u}' ({_did_you_mean(u, units)})")
-        start = unit_start.iloc[i]
-        ws = waiting_since.iloc[i]
-        if bad_start[i]:
-            bad("unit_start", f"not an ISO 8601 timestamp: '{df['unit_start'].iloc[i]}'")
-        elif pd.isna(start):
-            if pd.isna(ws) and not bad_wait[i]:
-                bad("unit_start", f"missing unit_start (for a patient still waiting for a bed, give {WAITING_COLUMN})")
-        elif now_ts is not None and start > now_ts:
-            bad("unit_start", f"unit_start {start.isoformat()} is after now ({now_ts.isoformat()})")
-        if bad_wait[i]:
-            bad(WAITING_COLUMN, f"not an ISO 8601 timestamp: '{df[WAITING_COLUMN].iloc[i]}'")
-        elif not pd.isna(ws):
-            if not pd.isna(start) and not bad_start[i]:
-                bad(WAITING_COLUMN, f"{WAITING_COLUMN} is for patients not yet in a bed; leave it empty or "
-                                    "leave unit_start empty")
-            elif now_ts is not None and ws > now_ts:
-                bad(WAITING_COLUMN, f"{WAITING_COLUMN} {ws.isoformat()} is after now ({now_ts.isoformat()})")
-        c = cls.iloc[i]
-        if not pd.isna(c) and scenario is not None:
-            if c not in classes:
-                bad("patient_class", f"unknown patient class '{c}' ({_did_you_mean(c, classes)})")
-            elif not pd.isna(u) and u in scenario.units:
-                if scenario.stay_for(c, u) is None and scenario.units[u].ed is None:
-                    bad("patient_class", f"class '{c}' has no length of stay in unit '{u}', so it cannot be there")
-        adm = admitted_at.iloc[i]
-        if bad_adm[i]:
-            bad("admitted_at", f"not an ISO 8601 timestamp: '{df['admitted_at'].iloc[i]}'")
-        elif not pd.isna(adm):
-            if not pd.isna(start) and adm > start:
-                bad("admitted_at", f"admitted_at {adm.isoformat()} is after unit_start {start.isoformat()}")
-            elif now_ts is not None and adm > now_ts:
-                bad("admitted_at", f"admitted_at {adm.isoformat()} is after now ({now_ts.isoformat()})")
-        rdy = ready_at.iloc[i]
-        if bad_ready[i]:
-            bad(READY_COLUMN, f"not an ISO 8601 timestamp: '{df[READY_COLUMN].iloc[i]}'")
-        elif not pd.isna(rdy):
-            if not pd.isna(start) and rdy < start:
-                bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is before unit_start {start.isoformat()}")
-            elif now_ts is not None and rdy > now_ts:
-                bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is after now ({now_ts.isoformat()}); "
-                                  "leave it empty for patients not ready yet")
-            elif not pd.isna(ws):
-                bad(READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it")
-        seen = seen_at.iloc[i]
-        if bad_seen[i]:
-            bad(SEEN_COLUMN, f"not an ISO 8601 timestamp: '{df[SEEN_COLUMN].iloc[i]}'")
-        elif not pd.isna(seen):
-            if not pd.isna(start) and seen < start:
-                bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is before unit_start {start.isoformat()}")
-            elif now_ts is not None and seen > now_ts:
-                bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is after now ({now_ts.isoformat()}); "
-                                 "leave it empty for patients not seen yet")
-        v = nxt.iloc[i]
-        if not pd.isna(v):
-            if pd.isna(rdy) and not bad_ready[i]:
-                bad(NEXT_COLUMN, f"{NEXT_COLUMN} is only for patients with {READY_COLUMN}")
-            elif scenario is not None and v != EXIT_NAME and v not in scenario.units:
-                bad(NEXT_COLUMN, f"unknown unit '{v}' ({_did_you_mean(v, units + [EXIT_NAME])})")
-            elif (scenario is not None and not pd.isna(c) and c in classes and not pd.isna(u)
-                  and u in scenario.units):
-                allowed = [d for d, p in (scenario.routes_for(c).get(u) or {EXIT_NAME: 1.0}).items() if p > 0]
-                if v not in allowed:
-                    bad(NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows "
-                                     f"{', '.join(allowed)})")
+        raise CensusError([Issue(source, 1, c, f"missing column (a census snapshot needs {', '.join(REQUIRED_COLUMNS)})")
+                           for c in missing])
+    snap = _SnapshotRows.parse(df)
+    check = _RowCheck(snap, scenario, _timestamp(now) if now is not None else None, source)
+    issues = [issue for i in range(len(snap.df)) for issue in check.row(i)]
     if issues:
         raise CensusError(issues)
-    df["patient_id"] = pid
-    df["unit"] = unit
-    df["unit_start"] = unit_start
-    df["patient_class"] = cls
-    df["admitted_at"] = admitted_at
-    if READY_COLUMN in df.columns:
-        df[READY_COLUMN] = ready_at
-    if WAITING_COLUMN in df.columns:
-        df[WAITING_COLUMN] = waiting_since
-    if NEXT_COLUMN in df.columns:
-        df[NEXT_COLUMN] = nxt
-    if SEEN_COLUMN in df.columns:
-        df[SEEN_COLUMN] = seen_at
-    if SOURCE_COLUMN in df.columns:
-        df[SOURCE_COLUMN] = text(SOURCE_COLUMN)
-    rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
-    return df[SNAPSHOT_COLUMNS + rest]
+    return snap.typed()
+
+
+@dataclass
+class _SnapshotRows:
+    """A snapshot's rows without blank lines, with their CSV lines, text cells and parsed times."""
+
+    df: pd.DataFrame
+    line: np.ndarray
+    times: dict[str, tuple[pd.Series, np.ndarray]]  # column -> (parsed times, not-a-timestamp flags)
+
+    @classmethod
+    def parse(cls, df: pd.DataFrame) -> _SnapshotRows:
+        df = df.reset_index(drop=True)
+        line = np.arange(len(df)) + 2  # CSV line of each row (header is line 1)
+        blank = np.ones(len(df), dtype=bool)
+        for c in df.columns:
+            blank &= (df[c].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
+        df, line = df[~blank].reset_index(drop=True).copy(), line[~blank]  # blank lines in a file
+        times = {}
+        for col in ("unit_start", "admitted_at", READY_COLUMN, WAITING_COLUMN, SEEN_COLUMN):
+            if col in df.columns:
+                times[col] = _parse_times(df[col])
+            else:
+                times[col] = (pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"), np.zeros(len(df), bool))
+        return cls(df, line, times)
+
+    def text(self, col: str) -> pd.Series:
+        """Stripped text of ``col``, missing where empty (or where the column is absent)."""
+        if col not in self.df.columns:
+            return pd.Series(pd.NA, index=self.df.index, dtype="string")
+        s = self.df[col].astype("string").str.strip()
+        return s.mask(s == "")
+
+    def typed(self) -> pd.DataFrame:
+        """The rows with text and time columns typed, snapshot columns first."""
+        df = self.df
+        for col in ("patient_id", "unit", "patient_class"):
+            df[col] = self.text(col)
+        df["unit_start"] = self.times["unit_start"][0]
+        df["admitted_at"] = self.times["admitted_at"][0]
+        for col in (READY_COLUMN, WAITING_COLUMN, SEEN_COLUMN):
+            if col in df.columns:
+                df[col] = self.times[col][0]
+        for col in (NEXT_COLUMN, SOURCE_COLUMN):
+            if col in df.columns:
+                df[col] = self.text(col)
+        rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
+        return df[SNAPSHOT_COLUMNS + rest]
+
+
+class _RowCheck:
+    """The checks of :func:`validate_census` for one row at a time, in the order the issues are listed."""
+
+    def __init__(self, snap: _SnapshotRows, scenario: Scenario | None, now_ts, source: str):
+        self.snap, self.scenario, self.now, self.source = snap, scenario, now_ts, source
+        self.pid, self.unit, self.cls, self.nxt = (snap.text(c) for c in ("patient_id", "unit", "patient_class",
+                                                                             NEXT_COLUMN))
+        self.units = list(scenario.units) if scenario is not None else []
+        self.classes = scenario.class_names() if scenario is not None else []
+        self.first_line: dict[str, int] = {}
+
+    def row(self, i: int) -> list[Issue]:
+        self.i, self.ln, self.issues = i, int(self.snap.line[i]), []
+        self._patient()
+        self._unit()
+        self._start_and_waiting()
+        self._class()
+        self._admitted()
+        self._ready()
+        self._seen()
+        self._next_unit()
+        return self.issues
+
+    def bad(self, field: str, message: str) -> None:
+        self.issues.append(Issue(self.source, self.ln, field, message))
+
+    def time(self, col: str):
+        values, flags = self.snap.times[col]
+        return values.iloc[self.i], bool(flags[self.i])
+
+    def raw(self, col: str) -> str:
+        return f"not an ISO 8601 timestamp: '{self.snap.df[col].iloc[self.i]}'"
+
+    def _patient(self) -> None:
+        p = self.pid.iloc[self.i]
+        if pd.isna(p):
+            self.bad("patient_id", "missing patient_id")
+        elif p in self.first_line:
+            self.bad("patient_id", f"patient '{p}' is already listed on line {self.first_line[p]} (one bed per patient)")
+        else:
+            self.first_line[p] = self.ln
+
+    def _unit(self) -> None:
+        u = self.unit.iloc[self.i]
+        if pd.isna(u):
+            self.bad("unit", "missing unit")
+        elif self.scenario is not None and u not in self.scenario.units:
+            self.bad("unit", f"unknown unit '{u}' ({_did_you_mean(u, self.units)})")
+
+    def _start_and_waiting(self) -> None:
+        start, bad_start = self.time("unit_start")
+        ws, bad_wait = self.time(WAITING_COLUMN)
+        if bad_start:
+            self.bad("unit_start", self.raw("unit_start"))
+        elif pd.isna(start):
+            if pd.isna(ws) and not bad_wait:
+                self.bad("unit_start", f"missing unit_start (for a patient still waiting for a bed, give {WAITING_COLUMN})")
+        elif self.now is not None and start > self.now:
+            self.bad("unit_start", f"unit_start {start.isoformat()} is after now ({self.now.isoformat()})")
+        if bad_wait:
+            self.bad(WAITING_COLUMN, self.raw(WAITING_COLUMN))
+        elif not pd.isna(ws):
+            if not pd.isna(start) and not bad_start:
+                self.bad(WAITING_COLUMN, f"{WAITING_COLUMN} is for patients not yet in a bed; leave it empty or "
+                                         "leave unit_start empty")
+            elif self.now is not None and ws > self.now:
+                self.bad(WAITING_COLUMN, f"{WAITING_COLUMN} {ws.isoformat()} is after now ({self.now.isoformat()})")
+
+    def _class(self) -> None:
+        c, u, scn = self.cls.iloc[self.i], self.unit.iloc[self.i], self.scenario
+        if pd.isna(c) or scn is None:
+            return
+        if c not in self.classes:
+            self.bad("patient_class", f"unknown patient class '{c}' ({_did_you_mean(c, self.classes)})")
+        elif not pd.isna(u) and u in scn.units and scn.stay_for(c, u) is None and scn.units[u].ed is None:
+            self.bad("patient_class", f"class '{c}' has no length of stay in unit '{u}', so it cannot be there")
+
+    def _admitted(self) -> None:
+        adm, bad_adm = self.time("admitted_at")
+        start, _ = self.time("unit_start")
+        if bad_adm:
+            self.bad("admitted_at", self.raw("admitted_at"))
+        elif not pd.isna(adm):
+            if not pd.isna(start) and adm > start:
+                self.bad("admitted_at", f"admitted_at {adm.isoformat()} is after unit_start {start.isoformat()}")
+            elif self.now is not None and adm > self.now:
+                self.bad("admitted_at", f"admitted_at {adm.isoformat()} is after now ({self.now.isoformat()})")
+
+    def _ready(self) -> None:
+        rdy, bad_ready = self.time(READY_COLUMN)
+        start, _ = self.time("unit_start")
+        ws, _ = self.time(WAITING_COLUMN)
+        if bad_ready:
+            self.bad(READY_COLUMN, self.raw(READY_COLUMN))
+        elif not pd.isna(rdy):
+            if not pd.isna(start) and rdy < start:
+                self.bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is before unit_start {start.isoformat()}")
+            elif self.now is not None and rdy > self.now:
+                self.bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is after now ({self.now.isoformat()}); "
+                                       "leave it empty for patients not ready yet")
+            elif not pd.isna(ws):
+                self.bad(READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it")
+
+    def _seen(self) -> None:
+        seen, bad_seen = self.time(SEEN_COLUMN)
+        start, _ = self.time("unit_start")
+        if bad_seen:
+            self.bad(SEEN_COLUMN, self.raw(SEEN_COLUMN))
+        elif not pd.isna(seen):
+            if not pd.isna(start) and seen < start:
+                self.bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is before unit_start {start.isoformat()}")
+            elif self.now is not None and seen > self.now:
+                self.bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is after now ({self.now.isoformat()}); "
+                                      "leave it empty for patients not seen yet")
+
+    def _next_unit(self) -> None:
+        v, c, u, scn = self.nxt.iloc[self.i], self.cls.iloc[self.i], self.unit.iloc[self.i], self.scenario
+        if pd.isna(v):
+            return
+        rdy, bad_ready = self.time(READY_COLUMN)
+        if pd.isna(rdy) and not bad_ready:
+            self.bad(NEXT_COLUMN, f"{NEXT_COLUMN} is only for patients with {READY_COLUMN}")
+        elif scn is not None and v != EXIT_NAME and v not in scn.units:
+            self.bad(NEXT_COLUMN, f"unknown unit '{v}' ({_did_you_mean(v, self.units + [EXIT_NAME])})")
+        elif scn is not None and not pd.isna(c) and c in self.classes and not pd.isna(u) and u in scn.units:
+            allowed = [d for d, p in (scn.routes_for(c).get(u) or {EXIT_NAME: 1.0}).items() if p > 0]
+            if v not in allowed:
+                self.bad(NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows "
+                                      f"{', '.join(allowed)})")
 
 
 def _read_table(path: Path, what: str, **csv_options) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from hospital_twin.experiment.comparison import paired_differences
-from hospital_twin.experiment.runner import RunResult, choose_warmup, run_scenario
+from hospital_twin.experiment.runner import RunResult, choose_warmup, run_scenario, scenario_hash
 from hospital_twin.experiment.whatif import compare_scenarios
 from hospital_twin.results import ALL
 from hospital_twin.scenario.schema import Scenario
@@ -487,36 +487,37 @@ def closed_loop(
         scenario_levels=at_levels,
         kpis=kpis,
         before_after=comp,
-        provenance={
-            "period_start": start.isoformat(),
-            "weeks": weeks,
-            "replications": n,
-            "seed": seed,
-            "planning_seed": seed + 1,
-            "planning_replications": n_plan,
-            "service_level": settings.service_level,
-            "min_level": settings.min_level,
-            "pool": settings.pool,
-            "stratum_floor": levels.stratum_floor,
-            "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
-                          "per_ratio_nurse": dict(mix.per_ratio_nurse)},
-            "levels_cost_h_per_week": levels.cost_h,
-            "levels_met_in_sample": {c: levels.pooled_share("in", c) for c in S.LEVEL_SETS},
-            "levels_out_of_sample": levels.out_of_sample,
-            "levels_status": levels.status,
-            "roster_status": getattr(roster, "status", None),
-            "roster_objective": getattr(roster, "objective", None),
-            "roster_bound": getattr(roster, "bound", None),
-            "roster_solve_s": getattr(roster, "solve_s", None),
-            "roster_shortfall_min": int(roster.cover["shortfall_min"].sum()) if len(roster.cover) else 0,
-            "roster_shortfall_target": int(roster.cover["shortfall_target"].sum()) if len(roster.cover) else 0,
-            "before_hash": _hash(period),
-            "after_hash": _hash(after),
-        },
+        provenance=_loop_provenance(settings, start, n, seed, n_plan, levels, roster, period, after),
     )
 
 
-def _hash(s: Scenario) -> str:
-    from hospital_twin.experiment.runner import scenario_hash
-
-    return scenario_hash(s)
+def _loop_provenance(settings: LoopSettings, start: dt.date, n: int, seed: int, n_plan: int, levels, roster,
+                     period: Scenario, after: Scenario) -> dict:
+    """What the loop ran on and what it found, for ``run.json``."""
+    mix, weeks = settings.skill_mix, settings.weeks
+    return {
+        "period_start": start.isoformat(),
+        "weeks": weeks,
+        "replications": n,
+        "seed": seed,
+        "planning_seed": seed + 1,
+        "planning_replications": n_plan,
+        "service_level": settings.service_level,
+        "min_level": settings.min_level,
+        "pool": settings.pool,
+        "stratum_floor": levels.stratum_floor,
+        "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
+                      "per_ratio_nurse": dict(mix.per_ratio_nurse)},
+        "levels_cost_h_per_week": levels.cost_h,
+        "levels_met_in_sample": {c: levels.pooled_share("in", c) for c in S.LEVEL_SETS},
+        "levels_out_of_sample": levels.out_of_sample,
+        "levels_status": levels.status,
+        "roster_status": getattr(roster, "status", None),
+        "roster_objective": getattr(roster, "objective", None),
+        "roster_bound": getattr(roster, "bound", None),
+        "roster_solve_s": getattr(roster, "solve_s", None),
+        "roster_shortfall_min": int(roster.cover["shortfall_min"].sum()) if len(roster.cover) else 0,
+        "roster_shortfall_target": int(roster.cover["shortfall_target"].sum()) if len(roster.cover) else 0,
+        "before_hash": scenario_hash(period),
+        "after_hash": scenario_hash(after),
+    }
