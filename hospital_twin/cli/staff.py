@@ -90,16 +90,6 @@ def _scenario(path: Path, seed: int | None = None, workers: int = 1, *, resolve:
     return scn
 
 
-def _period(scn, path: Path, start: dt.date | None, weeks: int):
-    from hospital_twin.staffing.loop import default_period_start, period_scenario
-
-    start = start or default_period_start(scn)
-    try:
-        return start, period_scenario(scn, start, weeks)
-    except ValueError as exc:
-        raise InputError(f"{path}: --start {start}: {exc}") from None
-
-
 def _check_pool(pool: str) -> None:
     if pool not in _POOLS:
         raise InputError(f"--pool: expected one of {', '.join(_POOLS)}, got '{pool}'")
@@ -351,7 +341,9 @@ def staff(
         raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
     scn = _scenario(file, seed, workers)
-    start_date, _ = _period(scn, file, _date(start, "--start"), weeks)
+    from hospital_twin.staffing.loop import default_period_start
+
+    start_date = _date(start, "--start") or default_period_start(scn)
     rule_set = read_rules(rules) if rules is not None else RosterRules()
     table = read_staff(staff_file)
     shifts = {k: (s.start, s.end) for k, s in scn.shifts.items()}
@@ -372,6 +364,8 @@ def staff(
         raise InputError("\n".join(str(p) for p in exc.problems)) from None
     except RosterError as exc:
         raise InputError(f"{staff_file}: {exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{file}: {exc}") from None
     finally:
         status.stop()
     with atomic_folder(out) as tmp:

@@ -272,6 +272,14 @@ class StaffingPlan:
     skill_mix: S.SkillMix
 
 
+def _period(scenario: Scenario, start: dt.date, weeks: int) -> Scenario:
+    """:func:`period_scenario`, its errors naming the start date (the ``--start`` option)."""
+    try:
+        return period_scenario(scenario, start, weeks)
+    except ValueError as exc:
+        raise ValueError(f"--start {start}: {exc}") from None
+
+
 def resolve_warmup(scenario: Scenario, seed: int | None = None, workers: int = 1) -> Scenario:
     """``scenario`` with ``warmup_days: auto`` replaced by the MSER-5 choice (unchanged otherwise)."""
     if not scenario.warmup_is_auto:
@@ -292,10 +300,7 @@ def staffing_plan(scenario: Scenario, settings: PlanSettings = PlanSettings()) -
         raise ValueError("staffing: the scenario needs `shifts` and `staffing.units` with patients_per_nurse")
     scenario = resolve_warmup(scenario, settings.seed, settings.workers)
     start = settings.start_date or default_period_start(scenario)
-    try:
-        period = period_scenario(scenario, start, settings.weeks)
-    except ValueError as exc:
-        raise ValueError(f"--start {start}: {exc}") from None
+    period = _period(scenario, start, settings.weeks)
     n = settings.replications or scenario.replications
     seed = scenario.seed if settings.seed is None else settings.seed
     levels = plan_levels(period, replications=n, seed=seed, service_level=settings.service_level,
@@ -445,7 +450,7 @@ def closed_loop(
     seed = scenario.seed if settings.seed is None else settings.seed
     start = settings.start_date or default_period_start(scenario)
     weeks, mix, workers = settings.weeks, settings.skill_mix, settings.workers
-    period = period_scenario(scenario, start, weeks)
+    period = _period(scenario, start, weeks)
     days = 7 * weeks
 
     n_plan = n if settings.plan_replications is None else settings.plan_replications
