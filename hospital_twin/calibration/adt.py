@@ -55,7 +55,7 @@ import csv
 import gzip
 import hashlib
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -67,6 +67,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 __all__ = [
+    "FORMATS",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "CONTRACT_COLUMNS",
@@ -83,6 +84,10 @@ __all__ = [
     "XesAction",
     "XesMapping",
     "SEPSIS_MAPPING",
+    "combine_reads",
+    "detect_format",
+    "read_log",
+    "write_adt_csv",
 ]
 
 REQUIRED_COLUMNS = ("patient_id", "unit", "start", "end")
@@ -267,30 +272,75 @@ def _validate(
     ``rows`` are the source row numbers (for details such as "same as row N"),
     ``dup_frame`` the values compared for exact duplicates, and ``reason``/``detail``
     any rejections the caller already made (those rows take no part in later checks).
+    A row keeps the first reason it gets; the checks run in the docstring's order:
+    missing values and unparseable times, the time order within a row
+    (:func:`_reject_time_order`), exact duplicates (:func:`_reject_duplicates`), then
+    open stays and overlaps (:func:`_reject_overlaps`).
     """
     n = len(frame)
     reason = np.full(n, None, dtype=object) if reason is None else reason.copy()
     detail = np.full(n, None, dtype=object) if detail is None else detail.copy()
     notes: list[str] = []
 
-    def reject(mask: np.ndarray, why, what=None) -> None:
-        sel = mask & pd.isna(reason)
-        if not sel.any():
-            return
-        reason[sel] = why[sel] if isinstance(why, np.ndarray) else why
-        if what is not None:
-            detail[sel] = what[sel] if isinstance(what, np.ndarray) else what
+    tidy = _tidy_frame(frame)
+    missing = {c: tidy[c].isna().to_numpy() for c in ("patient_id", "unit")}
+    times, bad, n_aware, n_naive = _parse_times(frame, tidy, missing)
+    _reject(reason, detail, np.logical_or.reduce(list(missing.values())), _combine(missing, "missing "))
+    if bad:
+        _reject(reason, detail, np.logical_or.reduce(list(bad.values())), _combine(bad, "unparseable "),
+                _bad_values(frame, bad))
+    timezone = "mixed" if n_aware and n_naive else "utc" if n_aware else "naive" if n_naive else "none"
+    if timezone == "mixed":
+        notes.append(
+            f"{n_aware} timestamps carry a UTC offset (converted to UTC) and {n_naive} do not (kept as written)"
+        )
+    _reject_time_order(tidy, times, reason, detail)
 
+    # sort keys: patient (codes in sorted order of the ids), start, end (open = last), row
+    pcode, _ = pd.factorize(tidy["patient_id"].to_numpy(), sort=True)
+    s_key = tidy["start"].to_numpy().astype(np.int64)
+    e_open = tidy["end"].isna().to_numpy()
+    e_key = np.where(e_open, _I64_MAX, tidy["end"].to_numpy().astype(np.int64))
+    _reject_duplicates(dup_frame, rows, reason, detail, pcode, s_key, e_key)
+    order = _reject_overlaps(tidy, rows, reason, detail, pcode, s_key, e_key, e_open)
+    return _Checked(tidy, reason, detail, timezone, notes, order)
+
+
+def _reject(reason: np.ndarray, detail: np.ndarray, mask: np.ndarray, why, what=None) -> None:
+    """Give the rows in ``mask`` that have no reason yet ``why`` (and ``what`` as detail), in place.
+
+    ``why`` and ``what`` are one value for all, or arrays over every row.
+    """
+    sel = mask & pd.isna(reason)
+    if not sel.any():
+        return
+    reason[sel] = why[sel] if isinstance(why, np.ndarray) else why
+    if what is not None:
+        detail[sel] = what[sel] if isinstance(what, np.ndarray) else what
+
+
+def _tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the text columns cleaned: contract strings stripped (empty -> missing, absent ones added
+    empty); extra text columns with empty -> missing (the rejects keep the raw values)."""
     tidy = frame.copy()
-    for c in tidy.columns:  # extra text columns: empty -> missing (the rejects keep the raw values)
+    for c in tidy.columns:
         if c not in CONTRACT_COLUMNS and c not in TIME_COLUMNS and pd.api.types.is_string_dtype(tidy[c].dtype):
             tidy[c] = tidy[c].mask(tidy[c] == "")
     for c in _STR_COLUMNS:
         tidy[c] = _clean_str(frame[c]) if c in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    return tidy
 
+
+def _parse_times(
+    frame: pd.DataFrame, tidy: pd.DataFrame, missing: dict[str, np.ndarray]
+) -> tuple[dict[str, pd.Series], dict[str, np.ndarray], int, int]:
+    """Parse every time column present into ``tidy`` (absent contract ones added empty), in place.
+
+    Returns the parsed columns, their unparseable masks, and how many values carried a UTC
+    offset and how many did not; a missing ``start`` is added to ``missing``.
+    """
     times: dict[str, pd.Series] = {}
     bad: dict[str, np.ndarray] = {}
-    missing = {c: tidy[c].isna().to_numpy() for c in ("patient_id", "unit")}
     n_aware = n_naive = 0
     for c in TIME_COLUMNS:
         if c not in frame:
@@ -305,58 +355,56 @@ def _validate(
         n_naive += nv
         if c == "start":
             missing["start"] = miss
-    any_missing = np.logical_or.reduce(list(missing.values()))
-    reject(any_missing, _combine(missing, "missing "))
-    if bad:
-        bad_values = pd.Series("", index=frame.index, dtype="string")
-        for c, b in bad.items():
-            if b.any():
-                raw = frame[c].astype("string").str.strip()
-                bad_values = bad_values.mask(b, bad_values + np.where(bad_values == "", "", "; ") + f"{c}=" + raw)
-        reject(np.logical_or.reduce(list(bad.values())), _combine(bad, "unparseable "), bad_values.to_numpy(object))
-    timezone = "mixed" if n_aware and n_naive else "utc" if n_aware else "naive" if n_naive else "none"
-    if timezone == "mixed":
-        notes.append(
-            f"{n_aware} timestamps carry a UTC offset (converted to UTC) and {n_naive} do not (kept as written)"
-        )
+    return times, bad, n_aware, n_naive
 
+
+def _bad_values(frame: pd.DataFrame, bad: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row, the unparseable values as ``column=value`` joined by ``; `` (the detail of the rejection)."""
+    bad_values = pd.Series("", index=frame.index, dtype="string")
+    for c, b in bad.items():
+        if b.any():
+            raw = frame[c].astype("string").str.strip()
+            bad_values = bad_values.mask(b, bad_values + np.where(bad_values == "", "", "; ") + f"{c}=" + raw)
+    return bad_values.to_numpy(object)
+
+
+def _reject_time_order(tidy: pd.DataFrame, times: dict[str, pd.Series], reason, detail) -> None:
+    """Check 4 of the module docstring, in place: ``end before start``, ``ready_at after start``."""
     start, end = tidy["start"], tidy["end"]
     eb = (end < start).fillna(False).to_numpy(bool)
     if eb.any():
         hours = ((start - end).dt.total_seconds() / 3600).round(3).astype("string")
-        reject(eb, "end before start", ("end is " + hours + " h before start").to_numpy(object))
+        _reject(reason, detail, eb, "end before start", ("end is " + hours + " h before start").to_numpy(object))
     if "ready_at" in times:
         ra = (tidy["ready_at"] > start).fillna(False).to_numpy(bool)
         if ra.any():
             hours = ((tidy["ready_at"] - start).dt.total_seconds() / 3600).round(3).astype("string")
-            reject(ra, "ready_at after start", ("ready_at is " + hours + " h after start").to_numpy(object))
+            _reject(reason, detail, ra, "ready_at after start",
+                    ("ready_at is " + hours + " h after start").to_numpy(object))
 
-    # sort keys: patient (codes in sorted order of the ids), start, end (open = last), row
-    pcode, _ = pd.factorize(tidy["patient_id"].to_numpy(), sort=True)
-    s_key = tidy["start"].to_numpy().astype(np.int64)
-    e_open = tidy["end"].isna().to_numpy()
-    e_key = np.where(e_open, _I64_MAX, tidy["end"].to_numpy().astype(np.int64))
 
-    # exact duplicates among the rows still standing: equal keys first, then compare the candidates exactly
+def _reject_duplicates(dup_frame: pd.DataFrame, rows, reason, detail, pcode, s_key, e_key) -> None:
+    """Check 5 of the module docstring, in place: rows identical in every column of ``dup_frame`` to an
+    earlier row still standing. Equal keys (patient, start, end) first, then the candidates compared exactly."""
+    n = len(reason)
     alive = np.flatnonzero(pd.isna(reason))
-    if len(alive) > 1:
-        keys = pd.DataFrame({"p": pcode[alive], "s": s_key[alive], "e": e_key[alive]})
-        cand = keys.duplicated(keep=False).to_numpy()
-        if cand.any():
-            sub = dup_frame.iloc[alive]
-            sub = sub.iloc[np.flatnonzero(cand)].astype("string").fillna("\x00<NA>")
-            pos = alive[cand]
-            grp = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
-            first_row = pd.Series(rows[pos]).groupby(grp).transform("first").to_numpy()
-            dup = sub.duplicated(keep="first").to_numpy()
-            m = np.zeros(n, bool)
-            m[pos[dup]] = True
-            what = np.full(n, None, dtype=object)
-            what[pos[dup]] = [f"same as row {r}" for r in first_row[dup]]
-            reject(m, "duplicate row", what)
-
-    order = _reject_overlaps(tidy, rows, reason, detail, pcode, s_key, e_key, e_open)
-    return _Checked(tidy, reason, detail, timezone, notes, order)
+    if len(alive) <= 1:
+        return
+    keys = pd.DataFrame({"p": pcode[alive], "s": s_key[alive], "e": e_key[alive]})
+    cand = keys.duplicated(keep=False).to_numpy()
+    if not cand.any():
+        return
+    sub = dup_frame.iloc[alive]
+    sub = sub.iloc[np.flatnonzero(cand)].astype("string").fillna("\x00<NA>")
+    pos = alive[cand]
+    grp = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first_row = pd.Series(rows[pos]).groupby(grp).transform("first").to_numpy()
+    dup = sub.duplicated(keep="first").to_numpy()
+    m = np.zeros(n, bool)
+    m[pos[dup]] = True
+    what = np.full(n, None, dtype=object)
+    what[pos[dup]] = [f"same as row {r}" for r in first_row[dup]]
+    _reject(reason, detail, m, "duplicate row", what)
 
 
 def _reject_overlaps(tidy, rows, reason, detail, pcode, s_key, e_key, e_open) -> np.ndarray:
@@ -755,6 +803,11 @@ def read_mimic_iv(
     line up, so the log is fine for stay lengths and routing and **not** for
     concurrency (census, occupancy, arrival rates over calendar time). The result has
     ``dates_shifted=True`` and ``concurrency_reliable=False``.
+
+    The steps: read both tables, sort the rows by eventtype, join each stay row to its
+    admission (:func:`_mimic_admissions`), map the values (:func:`_mimic_mapped`), place each
+    stay in its admission (:func:`_mimic_sequence`), run the stay checks, and list the
+    other rows (:func:`_mimic_other_rows`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -773,18 +826,61 @@ def read_mimic_iv(
     is_stay = et.isin(["ed", "admit", "transfer"]).fillna(False).to_numpy(bool)
     other = ~is_dis & ~is_stay
 
+    S = np.flatnonzero(is_stay)
+    t = tr.iloc[S].reset_index(drop=True)
+    h, a = _mimic_admissions(tr, adm, is_stay, S, apath.name, notes)
+    m = _mimic_mapped(t, h, a, unit_map, class_map, source_map, destination_map, notes)
+    arrival, destination = _mimic_sequence(m["encounter"], m["unit"], m["source"], m["destination"], t, rows[S])
+    frame = pd.DataFrame(
+        {
+            "patient_id": _int_text(t["subject_id"]), "unit": m["unit"], "start": t["intime"], "end": t["outtime"],
+            "encounter_id": m["encounter"], "patient_class": m["patient_class"], "arrival_source": arrival,
+            "discharge_destination": destination, "careunit": m["careunit"], "eventtype": _clean_str(t["eventtype"]),
+            "transfer_id": _int_text(t["transfer_id"]), "hadm_id": h,
+        }
+    )
+    checked = _validate(frame, rows[S], t)
+    checked.notes[:0] = notes
+
+    extra = _mimic_other_rows(tr, rows, is_dis, other, malformed)
+    stays, rejects = _assemble(checked, rows[S], t, pd.concat(extra, ignore_index=True) if extra else None)
+    n_ignored = int((rejects["kind"] == "ignored").sum())
+    return AdtRead(
+        stays=stays, rejects=rejects, read=len(tr) + len(malformed), used=len(stays),
+        rejected=len(rejects) - n_ignored, ignored=n_ignored, source=str(folder), source_format="mimic-iv",
+        sha256=(digest := _sha256(tpath)), inputs={str(tpath): digest, str(apath): _sha256(apath)},
+        timezone=checked.timezone, dates_shifted=True, concurrency_reliable=False, notes=checked.notes,
+    )
+
+
+def _mimic_admissions(
+    tr: pd.DataFrame, adm: pd.DataFrame, is_stay: np.ndarray, S: np.ndarray, adm_name: str, notes: list[str]
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Each stay row's ``hadm_id`` (text; missing for an ED-only visit) and its admission row (all missing
+    when unknown). Stays whose hadm_id is not in the admissions table are counted in ``notes``."""
     hadm = _int_text(tr["hadm_id"])
     adm = adm.assign(hadm_id=_int_text(adm["hadm_id"]))
     adm = adm[adm["hadm_id"].notna()].drop_duplicates("hadm_id", keep="first").set_index("hadm_id")
     known = hadm.isin(adm.index).to_numpy(bool)
     n_unknown = int((is_stay & hadm.notna().to_numpy() & ~known).sum())
     if n_unknown:
-        notes.append(f"{n_unknown} stays have a hadm_id not in {apath.name} (class, source and destination unknown)")
-
-    S = np.flatnonzero(is_stay)
-    t = tr.iloc[S].reset_index(drop=True)
+        notes.append(f"{n_unknown} stays have a hadm_id not in {adm_name} (class, source and destination unknown)")
     h = hadm.iloc[S].reset_index(drop=True)
-    a = adm.reindex(h.fillna("").to_numpy())
+    return h, adm.reindex(h.fillna("").to_numpy())
+
+
+def _mimic_mapped(
+    t: pd.DataFrame,
+    h: pd.Series,
+    a: pd.DataFrame,
+    unit_map: Mapping[str, str] | None,
+    class_map: Mapping[str, str],
+    source_map: Mapping[str, str | None],
+    destination_map: Mapping[str, str | None],
+    notes: list[str],
+) -> dict[str, pd.Series]:
+    """The stay rows' ``unit``, ``careunit``, ``encounter``, ``patient_class``, admission ``source`` and
+    ``destination`` through the maps (values not in a map kept as written and named in ``notes``)."""
     careunit = _clean_str(t["careunit"])
     if unit_map is not None:
         unit, unlisted = _map(t["careunit"], unit_map)
@@ -806,12 +902,20 @@ def read_mimic_iv(
     if unl:
         notes.append(f"discharge_location values not in destination_map, kept as written: {', '.join(unl)}")
     dest[ed_only] = "not_admitted"
+    return {"unit": unit, "careunit": careunit, "encounter": encounter, "patient_class": pclass, "source": src,
+            "destination": dest}
 
-    # order within an admission, for the first and last stay and the previous unit
+
+def _mimic_sequence(
+    encounter: pd.Series, unit: pd.Series, src: pd.Series, dest: pd.Series, t: pd.DataFrame, rows: np.ndarray
+) -> tuple[pd.Series, pd.Series]:
+    """(``arrival_source``, ``discharge_destination``) per stay row, from its place in its admission (ordered by
+    intime, outtime, row): the admission's source on its first stay, else the previous stay's unit; the
+    admission's destination on its last stay only."""
     t_in = pd.to_datetime(_clean_str(t["intime"]), format="ISO8601", errors="coerce")
     t_out = pd.to_datetime(_clean_str(t["outtime"]), format="ISO8601", errors="coerce")
     ecode, _ = pd.factorize(encounter.to_numpy())
-    o = np.lexsort((rows[S], t_out.to_numpy(), t_in.to_numpy(), ecode))
+    o = np.lexsort((rows, t_out.to_numpy(), t_in.to_numpy(), ecode))
     ec = ecode[o]
     first = np.r_[True, ec[1:] != ec[:-1]] if len(o) else np.zeros(0, bool)
     last = np.r_[ec[1:] != ec[:-1], True] if len(o) else np.zeros(0, bool)
@@ -821,27 +925,14 @@ def read_mimic_iv(
     arrival.iloc[o[~first]] = prev_unit[~first]
     destination = pd.Series(pd.NA, index=range(len(t)), dtype="string")
     destination.iloc[o[last]] = dest.to_numpy(object)[o[last]]
+    return arrival, destination
 
-    frame = pd.DataFrame(
-        {
-            "patient_id": _int_text(t["subject_id"]),
-            "unit": unit,
-            "start": t["intime"],
-            "end": t["outtime"],
-            "encounter_id": encounter,
-            "patient_class": pclass,
-            "arrival_source": arrival,
-            "discharge_destination": destination,
-            "careunit": careunit,
-            "eventtype": _clean_str(t["eventtype"]),
-            "transfer_id": _int_text(t["transfer_id"]),
-            "hadm_id": h,
-        }
-    )
-    checked = _validate(frame, rows[S], t)
-    checked.notes[:0] = notes
 
-    # discharge rows (ignored) and unknown eventtypes (rejected)
+def _mimic_other_rows(
+    tr: pd.DataFrame, rows: np.ndarray, is_dis: np.ndarray, other: np.ndarray, malformed: pd.DataFrame
+) -> list[pd.DataFrame]:
+    """Rejects for the rows that are not stays: discharge rows (ignored), unknown eventtypes and malformed
+    CSV rows (rejected)."""
     extra = []
     D = np.flatnonzero(is_dis)
     if len(D):
@@ -858,24 +949,7 @@ def read_mimic_iv(
         extra.append(_reject_frame(malformed["row"].to_numpy(), "malformed CSV row",
                                    [f"{k} fields, expected {len(tr.columns)}" for k in malformed["fields"]], orig,
                                    kind="rejected"))
-    stays, rejects = _assemble(checked, rows[S], t, pd.concat(extra, ignore_index=True) if extra else None)
-    n_ignored = int((rejects["kind"] == "ignored").sum())
-    return AdtRead(
-        stays=stays,
-        rejects=rejects,
-        read=len(tr) + len(malformed),
-        used=len(stays),
-        rejected=len(rejects) - n_ignored,
-        ignored=n_ignored,
-        source=str(folder),
-        source_format="mimic-iv",
-        sha256=(digest := _sha256(tpath)),
-        inputs={str(tpath): digest, str(apath): _sha256(apath)},
-        timezone=checked.timezone,
-        dates_shifted=True,
-        concurrency_reliable=False,
-        notes=checked.notes,
-    )
+    return extra
 
 
 # ----------------------------------------------------------------------------- XES
@@ -1029,6 +1103,11 @@ def read_xes(path: str | Path, mapping: XesMapping = SEPSIS_MAPPING) -> AdtRead:
     another lifecycle transition) or *rejected*: stays failing the checks of the module
     docstring, a leave while not in a unit, a leave ending a rejected stay, events of a
     case that never enters a unit (no pathway) or outside any trace.
+
+    The steps: parse the events (:func:`_xes_events`), what each does (:func:`_xes_kinds`),
+    mark the events that make no stay (:meth:`_XesEvents.mark_non_stays`), build the stays
+    (:func:`_xes_stays`), run the stay checks, mark the stays and the leaves that end them
+    (:meth:`_XesEvents.mark_stays`).
     """
     p = Path(path)
     if not p.is_file():
@@ -1037,46 +1116,131 @@ def read_xes(path: str | Path, mapping: XesMapping = SEPSIS_MAPPING) -> AdtRead:
     ev = _xes_events(p, keep)
     n = len(ev)
     rows = np.arange(1, n + 1, dtype=np.int64)
+    kind, other_lc = _xes_kinds(ev, mapping)
+    marks = _XesEvents(ev, kind)
+    has_entry = marks.mark_non_stays(other_lc, mapping.lifecycle)
+    x = _xes_stays(ev, mapping, kind, marks, has_entry)
+    checked = _validate(x.frame, rows[x.stay_ev], x.frame.drop(columns=["last_event_at"]))
+    marks.mark_stays(checked, rows, x)
+    status = marks.status
+    assert not pd.isna(status).any(), "an XES event was left unaccounted for"
+
+    stays, _ = _assemble(checked, rows[x.stay_ev], x.frame)
+    out_rows = np.flatnonzero(status != "used")
+    original = ev.drop(columns=["trace"]).copy()
+    original.insert(1, "event_in_case", ev.groupby("trace").cumcount() + 1)
+    rejects = _reject_frame(rows[out_rows], marks.reason[out_rows], marks.detail[out_rows], original.iloc[out_rows],
+                            kind=status[out_rows])
+    n_ignored = int((status == "ignored").sum())
+    n_rejected = int((status == "rejected").sum())
+    notes = list(checked.notes)
+    n_open = int(stays["end"].isna().sum())
+    if n_open:
+        notes.append(f"{n_open} stays have no end (no later unit change in their case): right-censored")
+    return AdtRead(
+        stays=stays,
+        rejects=rejects,
+        read=n,
+        used=int((status == "used").sum()),
+        rejected=n_rejected,
+        ignored=n_ignored,
+        source=str(p),
+        source_format="xes",
+        sha256=(digest := _sha256(p)),
+        inputs={str(p): digest},
+        timezone=checked.timezone,
+        dates_shifted=mapping.dates_shifted,
+        concurrency_reliable=mapping.concurrency_reliable,
+        notes=notes,
+    )
+
+
+def _xes_kinds(ev: pd.DataFrame, mapping: XesMapping) -> tuple[pd.Series, np.ndarray]:
+    """Per event, ``enter``, ``leave`` or missing (no unit change, or another lifecycle transition), and the
+    mask of events with another lifecycle transition than the mapping's."""
+    n = len(ev)
     kind = ev["activity"].map(lambda a: mapping.actions[a].kind if a in mapping.actions else None)
     if mapping.lifecycle is not None:
         other_lc = ev["lifecycle"].notna().to_numpy() & (ev["lifecycle"] != mapping.lifecycle).fillna(False).to_numpy()
     else:
         other_lc = np.zeros(n, bool)
-    kind = kind.where(~other_lc, None)
-    is_enter = (kind == "enter").fillna(False).to_numpy(bool)
-    is_leave = (kind == "leave").fillna(False).to_numpy(bool)
-    is_action = is_enter | is_leave
-    trace = ev["trace"].to_numpy(np.int64)
+    return kind.where(~other_lc, None), other_lc
 
-    status = np.full(n, None, dtype=object)  # "used" / "ignored" / "rejected"
-    reason = np.full(n, None, dtype=object)
-    detail = np.full(n, None, dtype=object)
 
-    def mark(mask, st, why, what=None) -> None:
-        sel = mask & pd.isna(status)
-        status[sel] = st
-        reason[sel] = why
+class _XesEvents:
+    """The events of an XES log with what became of each: ``status`` (``used``, ``ignored``, ``rejected``),
+    ``reason`` and ``detail``. An event keeps the first status it is given."""
+
+    def __init__(self, ev: pd.DataFrame, kind: pd.Series):
+        n = len(ev)
+        self.ev = ev
+        self.kind = kind
+        self.trace = ev["trace"].to_numpy(np.int64)
+        self.is_enter = (kind == "enter").fillna(False).to_numpy(bool)
+        self.is_leave = (kind == "leave").fillna(False).to_numpy(bool)
+        self.is_action = self.is_enter | self.is_leave
+        self.status = np.full(n, None, dtype=object)
+        self.reason = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    def mark(self, mask, st, why, what=None) -> None:
+        sel = mask & pd.isna(self.status)
+        self.status[sel] = st
+        self.reason[sel] = why
         if what is not None:
-            detail[sel] = what[sel] if isinstance(what, np.ndarray) else what
+            self.detail[sel] = what[sel] if isinstance(what, np.ndarray) else what
 
-    mark(trace == 0, "rejected", "event outside a trace")
-    mark(ev["case_id"].isna().to_numpy(), "rejected", "trace without a case id")
-    has_entry = pd.Series(is_enter).groupby(trace).transform("any").to_numpy(bool)
-    mark(~has_entry, "rejected", "case never enters a unit (no pathway)")
+    def mark_non_stays(self, other_lc: np.ndarray, lifecycle: str | None) -> np.ndarray:
+        """Reject or ignore every event that cannot start or end a stay; returns whether each event's case
+        ever enters a unit."""
+        trace, is_action = self.trace, self.is_action
+        self.mark(trace == 0, "rejected", "event outside a trace")
+        self.mark(self.ev["case_id"].isna().to_numpy(), "rejected", "trace without a case id")
+        has_entry = pd.Series(self.is_enter).groupby(trace).transform("any").to_numpy(bool)
+        self.mark(~has_entry, "rejected", "case never enters a unit (no pathway)")
 
-    # state before each event: the last action of its case so far (None, enter or leave)
-    act = pd.Series(np.where(is_action, kind.to_numpy(object), None), dtype="object")
-    state_after = act.groupby(trace).ffill()
-    state_before = state_after.groupby(trace).shift(1).to_numpy(object)
-    none_yet = pd.isna(state_before)
-    mark(other_lc, "ignored", f"lifecycle transition is not {mapping.lifecycle!r}")
-    mark(is_leave & (none_yet | (state_before == "leave")), "rejected", "leave while not in a unit",
-         np.where(none_yet, "before any unit entry", "after an earlier leave"))
-    mark(~is_action & none_yet, "ignored", "event before the first unit entry")
-    mark(~is_action & (state_before == "leave"), "ignored", "event while outside the hospital")
-    mark(~is_action, "ignored", "event without a unit change")
+        # state before each event: the last action of its case so far (None, enter or leave)
+        act = pd.Series(np.where(is_action, self.kind.to_numpy(object), None), dtype="object")
+        state_after = act.groupby(trace).ffill()
+        state_before = state_after.groupby(trace).shift(1).to_numpy(object)
+        none_yet = pd.isna(state_before)
+        self.mark(other_lc, "ignored", f"lifecycle transition is not {lifecycle!r}")
+        self.mark(self.is_leave & (none_yet | (state_before == "leave")), "rejected", "leave while not in a unit",
+                  np.where(none_yet, "before any unit entry", "after an earlier leave"))
+        self.mark(~is_action & none_yet, "ignored", "event before the first unit entry")
+        self.mark(~is_action & (state_before == "leave"), "ignored", "event while outside the hospital")
+        self.mark(~is_action, "ignored", "event without a unit change")
+        return has_entry
 
-    # stays: one per enter event still standing
+    def mark_stays(self, checked: _Checked, rows: np.ndarray, x: _XesStays) -> None:
+        """Each entering event as its stay fared in the checks; a leave is used when it ends a used stay
+        (enter events also end the previous stay; nothing more to mark: their status is their own stay's)."""
+        stay_ok = pd.isna(checked.reason)
+        self.status[x.stay_ev] = np.where(stay_ok, "used", "rejected")
+        self.reason[x.stay_ev] = checked.reason
+        self.detail[x.stay_ev] = checked.detail
+        L = x.end_ev[x.ends_with_leave]
+        ok_end = stay_ok[x.ends_with_leave]
+        self.status[L[ok_end]] = "used"
+        self.status[L[~ok_end]] = "rejected"
+        self.reason[L[~ok_end]] = "leave ends a rejected stay"
+        self.detail[L[~ok_end]] = [f"stay of row {r}" for r in rows[x.stay_ev[x.ends_with_leave][~ok_end]]]
+
+
+@dataclass
+class _XesStays:
+    frame: pd.DataFrame  # one row per entering event: the contract columns (as text), kept attributes, activity
+    stay_ev: np.ndarray  # the entering event of each stay
+    end_ev: np.ndarray  # the event that ends it (the case's next action), -1 when open
+    ends_with_leave: np.ndarray  # the stay ends with a leave event
+
+
+def _xes_stays(
+    ev: pd.DataFrame, mapping: XesMapping, kind: pd.Series, marks: _XesEvents, has_entry: np.ndarray
+) -> _XesStays:
+    """One stay per enter event of a case with a pathway: to the case's next action, with its encounter
+    (numbered per case), arrival source, discharge destination and last event time."""
+    trace, is_enter, is_leave, is_action = marks.trace, marks.is_enter, marks.is_leave, marks.is_action
     A = np.flatnonzero(is_action & (trace > 0) & has_entry & ev["case_id"].notna().to_numpy())
     at = trace[A]
     nxt_same = np.r_[at[1:] == at[:-1], False]
@@ -1120,51 +1284,78 @@ def read_xes(path: str | Path, mapping: XesMapping = SEPSIS_MAPPING) -> AdtRead:
             "discharge_destination": pd.Series(dest, dtype="string"),
         }
     )
-    for k in map(_col, keep):
+    for k in map(_col, mapping.keep_attributes):
         frame[k] = pd.Series(ev[k].to_numpy(object)[stay_ev], dtype="string")
     frame["activity"] = pd.Series(ev["activity"].to_numpy(object)[stay_ev], dtype="string")
     frame["last_event_at"] = last_seen[stay_ev]
-    checked = _validate(frame, rows[stay_ev], frame.drop(columns=["last_event_at"]))
-    stay_ok = pd.isna(checked.reason)
-    status[stay_ev] = np.where(stay_ok, "used", "rejected")
-    reason[stay_ev] = checked.reason
-    detail[stay_ev] = checked.detail
-    # leave events: used when they end a used stay
-    L = end_ev[ends_with_leave]
-    ok_end = stay_ok[ends_with_leave]
-    status[L[ok_end]] = "used"
-    status[L[~ok_end]] = "rejected"
-    reason[L[~ok_end]] = "leave ends a rejected stay"
-    detail[L[~ok_end]] = [f"stay of row {r}" for r in rows[stay_ev[ends_with_leave][~ok_end]]]
-    # enter events also end the previous stay; nothing more to mark (their status is their own stay's)
-    assert not pd.isna(status).any(), "an XES event was left unaccounted for"
+    return _XesStays(frame, stay_ev, end_ev, ends_with_leave)
 
-    stays, _ = _assemble(checked, rows[stay_ev], frame)
-    out_rows = np.flatnonzero(status != "used")
-    original = ev.drop(columns=["trace"]).copy()
-    original.insert(1, "event_in_case", ev.groupby("trace").cumcount() + 1)
-    rejects = _reject_frame(rows[out_rows], reason[out_rows], detail[out_rows], original.iloc[out_rows],
-                            kind=status[out_rows])
-    n_ignored = int((status == "ignored").sum())
-    n_rejected = int((status == "rejected").sum())
-    notes = list(checked.notes)
-    n_open = int(stays["end"].isna().sum())
-    if n_open:
-        notes.append(f"{n_open} stays have no end (no later unit change in their case): right-censored")
-    return AdtRead(
-        stays=stays,
-        rejects=rejects,
-        read=n,
-        used=int((status == "used").sum()),
-        rejected=n_rejected,
-        ignored=n_ignored,
-        source=str(p),
-        source_format="xes",
-        sha256=(digest := _sha256(p)),
-        inputs={str(p): digest},
-        timezone=checked.timezone,
-        dates_shifted=mapping.dates_shifted,
-        concurrency_reliable=mapping.concurrency_reliable,
-        notes=notes,
-    )
 
+# ----------------------------------------------------------------------------- any log
+
+#: Log formats :func:`read_log` knows (``auto``: by the path, see :func:`detect_format`).
+FORMATS = ("auto", "adt", "mimic-iv", "xes")
+
+
+def detect_format(path: str | Path, fmt: str = "auto") -> str:
+    """The format of the log at ``path``: ``fmt`` itself unless it is ``auto``, else by the path.
+
+    A folder is MIMIC-IV, ``.xes``/``.xes.gz`` is XES, ``.csv``/``.csv.gz``/``.parquet``/``.pq``
+    is the canonical ADT log. Raises :class:`LogError` for an unknown ``fmt`` or a name that
+    tells nothing (the message names the command line's ``--format``, where users meet it).
+    """
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise LogError(f"format: expected one of {', '.join(FORMATS)}, got '{fmt}'")
+    if fmt != "auto":
+        return fmt
+    name = path.name.lower()
+    if path.is_dir():
+        return "mimic-iv"
+    if name.endswith(".xes") or name.endswith(".xes.gz"):
+        return "xes"
+    if name.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
+        return "adt"
+    raise LogError(f"{path}: cannot tell the log's format from its name (a folder is MIMIC-IV, .xes/.xes.gz is XES, "
+                   ".csv/.csv.gz/.parquet is the ADT log); give --format")
+
+
+def read_log(path: str | Path, fmt: str = "auto", *, group_units: bool = True) -> AdtRead:
+    """Read one log of any known format (:data:`FORMATS`) into an :class:`AdtRead`.
+
+    ``group_units``: for MIMIC-IV, group careunits with :data:`MIMIC_UNIT_GROUPS` (else keep
+    them). Raises :class:`LogError` when the format cannot be told, the path does not exist or
+    the log cannot be read.
+    """
+    path = Path(path)
+    kind = detect_format(path, fmt)
+    if not path.exists():
+        raise LogError(f"{path}: no such file or folder")
+    if kind == "mimic-iv":
+        return read_mimic_iv(path, MIMIC_UNIT_GROUPS if group_units else None)
+    if kind == "xes":
+        return read_xes(path)
+    return read_adt(path)
+
+
+def combine_reads(reads: Sequence[AdtRead]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(stays, rejects) of several reads: the stays one after another, the rejects with a first column
+    ``source`` (the log each came from)."""
+    stays = pd.concat([r.stays for r in reads], ignore_index=True) if len(reads) > 1 else reads[0].stays
+    rejects = []
+    for r in reads:
+        rej = r.rejects.copy()
+        rej.insert(0, "source", r.source)
+        rejects.append(rej)
+    return stays, pd.concat(rejects, ignore_index=True)
+
+
+def write_adt_csv(log: pd.DataFrame, path: str | Path) -> Path:
+    """Write an event log as the canonical ADT CSV :func:`read_adt` reads (times ISO 8601 to the second).
+
+    For a log made in memory (a simulated one) that should be read like any other: the read
+    records its rows, rejects and SHA-256. Never called on a file that was read.
+    """
+    p = Path(path)
+    log.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return p

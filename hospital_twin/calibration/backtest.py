@@ -50,14 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hospital_twin.calibration.fit import (
-    Calibration,
-    _km_distance,
-    calibrate,
-    kaplan_meier,
-    km_mean,
-    prepare_stays,
-)
+from hospital_twin.calibration.fit import Calibration, calibrate
+from hospital_twin.calibration.stays import _km_distance, kaplan_meier, km_mean, prepare_stays
 from hospital_twin.experiment.runner import run_replication
 from hospital_twin.live.census import census_at, census_counts
 from hospital_twin.live.forecast import forecast
@@ -120,7 +114,8 @@ class Backtest:
         t = self.throughput
         parts.append(pd.DataFrame({
             "section": "throughput", "unit": t["unit"], "metric": t["metric"], "observed": t["observed"],
-            "sim_mean": t["sim_mean"], "sim_p05": t["sim_p05"], "sim_p95": t["sim_p95"], "value": t["inside"].astype(float),
+            "sim_mean": t["sim_mean"], "sim_p05": t["sim_p05"], "sim_p95": t["sim_p95"],
+            "value": t["inside"].astype(float),
         }))
         out = pd.concat(parts, ignore_index=True)
         for c in TIDY_COLUMNS:
@@ -185,7 +180,8 @@ def _throughput(prep: pd.DataFrame, fc, cut: pd.Timestamp, days: int) -> pd.Data
             "admissions": int(((start >= cut) & (start < t1)).sum()),
             "departures": int(((end >= cut) & (end < t1)).sum()),
         }
-        sims = {"admissions": fc.admissions[:, ui, : days * 24].sum(1), "departures": fc.departures[:, ui, : days * 24].sum(1)}
+        sims = {"admissions": fc.admissions[:, ui, : days * 24].sum(1),
+                "departures": fc.departures[:, ui, : days * 24].sum(1)}
         for metric, o in observed.items():
             s = sims[metric].astype(float)
             lo, hi = np.quantile(s, [0.05, 0.95])

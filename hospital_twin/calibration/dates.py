@@ -71,10 +71,12 @@ class DatesCheck:
         """One plain sentence for a report or a CLI line."""
         if not self.shifted:
             extra = f" ({'; '.join(self.reasons)})" if self.reasons else ""
-            return "Dates are taken as real: concurrency, arrival rates and occupancy are estimated from the log" + extra + "."
+            return ("Dates are taken as real: concurrency, arrival rates and occupancy are estimated from the log"
+                    + extra + ".")
         who = {"flag": "(set by the user)", "reader": "(as the source documents)",
                "data": "(as the data show)"}.get(self.decided_by, "")
-        why = "; ".join(r for r in self.reasons if r not in ("set by the user", "the source documents per-patient date shifts"))
+        said = ("set by the user", "the source documents per-patient date shifts")
+        why = "; ".join(r for r in self.reasons if r not in said)
         return (f"Dates are SHIFTED PER PATIENT {who}{': ' + why if why else ''}. Stay lengths and routes are real; "
                 "occupancy, beds and arrival rates per day cannot be measured from this log and are stated defaults.")
 
@@ -119,7 +121,8 @@ def check_dates(
             )
         if span_days >= MIN_SPAN_DAYS and mean_census < MIN_MEAN_CENSUS:
             data_reasons.append(
-                f"the log spans {span_days / 365.25:.1f} years but holds on average {mean_census:.3f} patients at a time "
+                f"the log spans {span_days / 365.25:.1f} years but holds on average {mean_census:.3f} patients "
+                "at a time "
                 f"(below {MIN_MEAN_CENSUS:g}: stays are scattered in time, as per-patient shifts do)"
             )
     data_says = bool(data_reasons)

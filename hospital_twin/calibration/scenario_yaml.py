@@ -1,29 +1,74 @@
-"""The calibrated scenario as YAML text, with its provenance as comments on top.
+"""The calibrated scenario: as a dict in the scenario language, and as YAML text with its provenance on top.
 
-The comments say where every number came from: the source file(s) with their SHA-256,
-how the rows were accounted for (``read = used + rejected + ignored``, with the reasons),
-whether the dates are real (:mod:`hospital_twin.calibration.dates`), the licence
-attribution a source asks for, then the fit evidence of
-:meth:`hospital_twin.calibration.fit.Calibration.provenance_comments` (period, row counts,
-per parameter: family, AIC ranking, distance D with its parametric-bootstrap p-value (B resamples,
-re-estimating the parameters in each) and the Kolmogorov p-value as an upper bound, n, censored share; rare routes;
-how beds were set). The YAML body is the scenario exactly as
-:func:`hospital_twin.scenario.io.dump_scenario` writes it, so it loads back equal.
+Owns turning a :class:`~hospital_twin.calibration.fit.Calibration` into a scenario:
 
-Pure: objects in, text out (the command writes the file).
+* :func:`scenario_dict`: the scenario as a dict that ``Scenario.model_validate`` accepts and
+  that runs as is (start on the first Monday of the log, warm-up from the longest stay,
+  units with their beds and discharge rules, arrival streams and elective lists, routes,
+  stays, class-specific routes and stays). With dates shifted per patient, arrival rates
+  cannot be measured: :func:`rates_per_day` scales the streams' shares so that the busiest
+  unit's offered load is :data:`TARGET_LOAD` of its beds.
+* :func:`provenance_comments`: the fit evidence as comment lines (period, row counts, per
+  parameter: family, AIC ranking, distance D with its parametric-bootstrap p-value (B
+  resamples, re-estimating the parameters in each) and the Kolmogorov p-value as an upper
+  bound, n, censored share; rare routes; how beds were set).
+* :func:`reading_comments` and :func:`attribution`: where every number came from: the source
+  file(s) with their SHA-256, how the rows were accounted for (``read = used + rejected +
+  ignored``, with the reasons), whether the dates are real
+  (:mod:`hospital_twin.calibration.dates`), the licence attribution a source asks for.
+* :func:`commented_yaml` and :func:`scenario_yaml`: the YAML text. The body is the scenario
+  exactly as :func:`hospital_twin.scenario.io.dump_scenario` writes it, so it loads back
+  equal; this module parses and dumps no YAML itself (that stays in ``scenario/io``).
+
+Must not fit anything (it reads the fitted objects' attributes) nor import the fitting
+modules' :class:`Calibration` at run time (only for type checking: ``fit`` imports this
+module). Pure: objects in, dicts and text out (the command writes the file).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
+from hospital_twin._version import __version__
 from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
-from hospital_twin.calibration.fit import Calibration
+from hospital_twin.calibration.families import _sig
+from hospital_twin.calibration.fit_arrivals import POOLED_SOURCE, ArrivalStream
+from hospital_twin.calibration.fit_stays import StayEstimate
+from hospital_twin.calibration.significance import ALPHA
+from hospital_twin.scenario.io import dump_scenario
+from hospital_twin.scenario.schema import EXIT, DistributionSpec, Scenario
 
-__all__ = ["KNOWN_SOURCES", "attribution", "reading_comments", "scenario_yaml"]
+if TYPE_CHECKING:
+    from hospital_twin.calibration.fit import Calibration
+
+__all__ = [
+    "KNOWN_SOURCES",
+    "TARGET_LOAD",
+    "attribution",
+    "commented_yaml",
+    "provenance_comments",
+    "rates_per_day",
+    "reading_comments",
+    "scenario_dict",
+    "scenario_yaml",
+    "warmup_days",
+]
+
+TARGET_LOAD = 0.85
+"""With shifted dates, arrival rates are set so that the busiest unit's offered load is this share of its beds."""
+
+ED_NAME = re.compile(r"(^|[^a-z])(ed|a&e|ae|er)([^a-z]|$)|emergency", re.IGNORECASE)
+ICU_NAME = re.compile(
+    r"(^|[^a-z])(icu|itu|ccu|micu|sicu|cvicu|tsicu|nicu)([^a-z]|$)|intensive|critical", re.IGNORECASE
+)
 
 MIMIC_DEMO_TRANSFERS_SHA256 = "41151539886d12d57159b65ffe4d7df5a7ef8ceb7cd113ea9a56fbfbfd78a87c"
 SEPSIS_XES_SHA256 = "709c52340306415952811b9b9c5dc6bcc8f8d47d583eba39df9a538459dc543a"
@@ -42,6 +87,368 @@ KNOWN_SOURCES: dict[str, str] = {
 }
 
 
+# =========================================================================== the scenario as a dict
+def scenario_start(cal: Calibration) -> pd.Timestamp:
+    """The first Monday midnight of the log (a fixed Monday when dates are shifted)."""
+    if cal.dates_shifted:
+        return pd.Timestamp("2025-01-06")
+    t0 = cal.period[0].floor("D")
+    return t0 + pd.Timedelta(days=(7 - t0.weekday()) % 7)
+
+
+def los_specs(cal: Calibration) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+    """(unit -> stay spec, class -> unit -> stay spec) of the fitted stays."""
+    unit_los = {u: est.spec for u, est in cal.stays.units_.items()}
+    class_los: dict[str, dict[str, dict]] = {}
+    for (u, c), est in cal.stays.classes_.items():
+        class_los.setdefault(c, {})[u] = est.spec
+    return unit_los, class_los
+
+
+def unit_kind(unit: str) -> str:
+    """``ed``, ``icu`` or ``ward``, from the unit's name."""
+    if ED_NAME.search(unit):
+        return "ed"
+    if ICU_NAME.search(unit):
+        return "icu"
+    return "ward"
+
+
+def warmup_days(cal: Calibration) -> float:
+    """Four times the longest mean stay, in whole weeks, at least one week."""
+    means = [e.mean_h for e in list(cal.stays.units_.values()) + list(cal.stays.classes_.values())]
+    longest = max([m for m in means if math.isfinite(m)] or [24.0]) / 24
+    return float(max(7, 7 * math.ceil(4 * longest / 7)))
+
+
+def scenario_dict(
+    cal: Calibration, *, horizon_days: float = 364, replications: int = 10, seed: int = 0
+) -> dict[str, Any]:
+    """The calibrated scenario as a dict that ``Scenario.model_validate`` accepts and that runs as is."""
+    start = scenario_start(cal)
+    warmup = warmup_days(cal)
+    end = start + pd.Timedelta(days=warmup + horizon_days)
+    units = _units_section(cal)
+    arrivals, electives = _arrivals_section(cal, start, end)
+    shorthand, class_routes = cal.routes.scenario_routes()
+    unit_los, class_los = los_specs(cal)
+    data: dict[str, Any] = {
+        "name": cal.name,
+        "description": f"Calibrated from an ADT log ({', '.join(cal.source) or 'source not given'}), "
+        f"{cal.period[0]:%Y-%m-%d} to {cal.period[1]:%Y-%m-%d}.",
+        "start": start.to_pydatetime(),
+        "horizon_days": float(horizon_days),
+        "warmup_days": warmup,
+        "replications": int(replications),
+        "seed": int(seed),
+        "units": units,
+        "arrivals": arrivals,
+    }
+    if electives:
+        data["electives"] = electives
+    data["routes"] = shorthand
+    data["length_of_stay"] = unit_los
+    if class_routes or class_los:
+        classes = sorted({st.patient_class for st in cal.arrivals.streams_} | set(class_routes) | set(class_los))
+        data["patient_classes"] = {
+            c: {k: v for k, v in (("routes", class_routes.get(c)), ("length_of_stay", class_los.get(c))) if v}
+            for c in classes
+        }
+    return data
+
+
+def _units_section(cal: Calibration) -> dict[str, Any]:
+    """``units``: beds (every unit queues when full), the kind from the name, the discharge-hour rule."""
+    units: dict[str, Any] = {}
+    for u, beds in cal.capacity.beds_.items():
+        spec: dict[str, Any] = {"beds": int(beds), "when_full": "queue"}
+        kind = unit_kind(u)
+        if kind != "ward":
+            spec["kind"] = kind
+        if u in cal.discharge.rules_:
+            spec["discharge"] = dict(cal.discharge.rules_[u])
+        units[u] = spec
+    return units
+
+
+def _arrivals_section(
+    cal: Calibration, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(``arrivals``, ``electives``): one arrival stream per fitted stream with its kept profiles, or an
+    elective list for an elective stream with arrivals on some weekday."""
+    arrivals: list[dict[str, Any]] = []
+    electives: list[dict[str, Any]] = []
+    rates = rates_per_day(cal)
+    for st in cal.arrivals.streams_:
+        if st.elective and st.per_weekday is not None and sum(st.per_weekday) > 0:
+            electives.append(
+                {
+                    "name": st.name, "unit": st.unit, "per_weekday": st.per_weekday, "hour": st.elective_hour,
+                    "cancel_after_hours": st.cancel_after_hours, "patient_class": st.patient_class,
+                    "source": st.source or "elective",
+                }
+            )
+            continue
+        a: dict[str, Any] = {"name": st.name, "unit": st.unit, "per_day": _sig(rates[st.name])}
+        if cal.has["patient_class"]:
+            a["patient_class"] = st.patient_class
+        if st.source is not None:
+            a["source"] = st.source
+        if st.hour_kept:
+            a["hour_of_day"] = st.hour_weights
+        if st.dow_kept:
+            a["day_of_week"] = st.dow_weights
+        if st.month_kept:
+            a["multipliers"] = _month_multipliers(st.month_ratios, start, end)
+        arrivals.append(a)
+    return arrivals, electives
+
+
+def rates_per_day(cal: Calibration) -> dict[str, float]:
+    """Arrivals per day of each stream: measured, or with shifted dates set from the beds (see the module docstring)."""
+    streams = cal.arrivals.streams_
+    if not cal.dates_shifted:
+        return {s.name: s.per_day for s in streams}
+    # Rates cannot be measured: scale the streams' shares so that the busiest unit's offered load is
+    # TARGET_LOAD of its beds (a load set on the beds pooled over units overloads the unit with the longest
+    # stays and gridlocks the rest behind it).
+    unit_los, class_los = los_specs(cal)
+    shorthand, class_routes = cal.routes.scenario_routes()
+    load_per_rate: dict[str, float] = {}
+    for st in streams:
+        routes = {**shorthand, **class_routes.get(st.patient_class, {})}
+        visits = _expected_visits(st.unit, routes)
+        for u, v in visits.items():
+            spec = class_los.get(st.patient_class, {}).get(u) or unit_los.get(u)
+            load_per_rate[u] = load_per_rate.get(u, 0.0) + st.share * v * _spec_mean_h(spec) / 24.0
+    ratios = [TARGET_LOAD * cal.capacity.beds_[u] / x for u, x in load_per_rate.items()
+              if x > 0 and u in cal.capacity.beds_]
+    total = min(ratios) if ratios else 1.0
+    return {s.name: s.share * total for s in streams}
+
+
+def _spec_mean_h(spec: Mapping[str, Any] | None) -> float:
+    if not spec:
+        return 0.0
+    return DistributionSpec.model_validate(spec).to_distribution().mean_h
+
+
+def _expected_visits(entry: str, routes: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Expected visits to each unit of a patient entering at ``entry`` (traffic equations)."""
+    units = sorted({entry} | set(routes) | {d for r in routes.values() for d in r if d != EXIT})
+    idx = {u: i for i, u in enumerate(units)}
+    P = np.zeros((len(units), len(units)))
+    for u, r in routes.items():
+        for d, p in r.items():
+            if d != EXIT:
+                P[idx[u], idx[d]] = p
+    e = np.zeros(len(units))
+    e[idx[entry]] = 1.0
+    v = np.linalg.solve(np.eye(len(units)) - P.T, e)
+    return {u: float(v[i]) for u, i in idx.items()}
+
+
+def _month_multipliers(ratios: Mapping[int, float], start: pd.Timestamp, end: pd.Timestamp) -> list[dict[str, Any]]:
+    out = []
+    m = start.to_period("M")
+    while m.start_time < end:
+        r = ratios.get(int(m.month))
+        if r is not None and abs(r - 1) >= 0.005:
+            out.append(
+                {"from": max(m.start_time, start).to_pydatetime(), "to": (m + 1).start_time.to_pydatetime(),
+                 "factor": round(float(r), 3), "label": m.strftime("%b")}
+            )
+        m += 1
+    return out
+
+
+# =========================================================================== the fit evidence as comments
+def provenance_comments(cal: Calibration) -> list[str]:
+    """Comment lines (each starting with '# ') for the top of the scenario YAML.
+
+    Sections, separated by empty comment lines: the source and row counts
+    (:func:`_source_lines`), arrivals (:func:`_arrival_lines`), stays (:func:`_stay_lines`),
+    routes (:func:`_route_lines`), discharges (:func:`_discharge_lines`), then waits and the
+    occupancy seen (:func:`_queue_lines`).
+    """
+    lines = (
+        _source_lines(cal) + [""] + _arrival_lines(cal) + [""] + _stay_lines(cal) + [""] + _route_lines(cal) + [""]
+        + _discharge_lines(cal) + _queue_lines(cal)
+    )
+    return [("# " + line).rstrip() for line in lines]
+
+
+def _p(p: float) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    return f"{p:.2g}" if p >= 1e-4 else "<1e-4"
+
+
+def _source_lines(cal: Calibration) -> list[str]:
+    """Who calibrated from what: version, sources, period, row accounting, dates and beds flags."""
+    c = cal.counts
+    out = [f"Calibrated by hospital_twin {__version__} (hospital_twin.calibration.fit) from an ADT log."]
+    out += [f"Source: {s}" for s in cal.source or ["source: not given"]]
+    out.append(
+        f"Period: {cal.period[0]:%Y-%m-%d %H:%M} to {cal.period[1]:%Y-%m-%d %H:%M} "
+        f"({cal.days} complete days used for rates)."
+    )
+    reasons = ", ".join(f"{k}: {v}" for k, v in c["excluded_reasons"].items()) or "none"
+    out.append(
+        f"Rows: read {c['rows_read']}, used {c['rows_read'] - c['rows_excluded']}, excluded {c['rows_excluded']} "
+        f"({reasons}); {c['rows_merged_self_loops']} merged into the previous stay (same unit twice in a row)."
+    )
+    out.append(
+        f"Stays: {c['stays']} ({c['open_stays']} open at the end, right-censored); encounters {c['encounters']}, "
+        f"patients {c['patients']}."
+    )
+    if cal.dates_shifted:
+        out.append("!! DATES SHIFTED PER PATIENT: concurrency, arrival rates and seasonality cannot be measured.")
+    out += [f"!! {f}" if ("DEFAULT" in f or "NOT" in f) else f"Beds: {f}" for f in cal.flags + cal.capacity.flags_]
+    out.append(
+        "Every unit queues when full (when_full: queue, the default). Bed cleaning times are not in the log: none."
+    )
+    return out
+
+
+def _arrival_lines(cal: Calibration) -> list[str]:
+    """Arrival streams: rate, profile tests, months, dispersion, elective lists; rare sources pooled."""
+    arr = cal.arrivals
+    out = [f"Arrivals (first stay of each encounter; tests G / quasi-Poisson, keep when p < {ALPHA}):"]
+    if getattr(arr, "pooled_", None):
+        out.append(
+            f"  sources with fewer than {arr.min_stream_arrivals} arrivals pooled as '{POOLED_SOURCE}': "
+            + "; ".join(f"{u}/{c}/{a} n={n}" for u, c, a, n in arr.pooled_)
+        )
+    for st in arr.streams_:
+        out += _stream_lines(st)
+    return out
+
+
+def _stream_lines(st: ArrivalStream) -> list[str]:
+    if math.isfinite(st.per_day):
+        rate = f"{st.per_day:.3f}/day ±{st.per_day_se:.3f} (se)"
+    else:
+        rate = f"share {st.share:.3f}"
+    out = [
+        f"  {st.name}: n={st.n}, {rate}; hour-of-day p={_p(st.hour_p)} {'kept' if st.hour_kept else 'not kept'}; "
+        f"day-of-week p={_p(st.dow_p)} {'kept' if st.dow_kept else 'not kept'}; "
+        f"hour x weekday interaction p={_p(st.interaction_p)}"
+    ]
+    if st.month_ratios:
+        out.append(
+            f"    months p={_p(st.month_p)} {'kept as multipliers' if st.month_kept else 'not kept'}: "
+            + " ".join(f"{m}:{v:.2f}" for m, v in st.month_ratios.items())
+        )
+    if math.isfinite(st.dispersion):
+        over = st.dispersion_p < ALPHA and st.dispersion > 1.1
+        out.append(
+            f"    daily counts: variance/mean {st.var_mean_ratio:.2f}, dispersion after weekday/month effects "
+            f"{st.dispersion:.2f} (p={_p(st.dispersion_p)}){' OVER-DISPERSED: the scenario is Poisson' if over else ''}"
+        )
+    if st.elective and st.per_weekday is not None:
+        out.append(
+            f"    elective list: per weekday {st.per_weekday}, at {st.elective_hour:g} h, "
+            f"cancel after {st.cancel_after_hours:g} h"
+        )
+    return out
+
+
+def _stay_lines(cal: Calibration) -> list[str]:
+    """Stays per unit (and class): family, AIC weights, D and its p-values; the class tests."""
+    out = [
+        "Length of stay (censored MLE; AIC weights; D = max |fitted CDF - Kaplan-Meier|, p by parametric "
+        "bootstrap (B resamples from the fit, censored as the data, refitted), Kolmogorov p_upper (an upper "
+        "bound: parameters estimated); for units with a discharge rule D compares observed with simulated "
+        "stays and p is the predictive two-sample Kolmogorov one, an upper bound):"
+    ]
+    stays = cal.stays
+    keyed = list(stays.units_.items()) + [(f"{u} [{c}]", e) for (u, c), e in stays.classes_.items()]
+    out += [_stay_line(key, est) for key, est in keyed]
+    ct = stays.class_tests_
+    if len(ct):
+        out.append("  class vs rest of the unit (log-rank): " + "; ".join(
+            f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.logrank_p)} d={r.km_distance:.2f}"
+            f"{' own' if r.own_stay else ''}"
+            for r in ct.itertuples(index=False)
+        ))
+    return out
+
+
+def _stay_line(key: str, est: StayEstimate) -> str:
+    b = est.best
+    a0 = b.aic if b is not None else 0.0
+    w = " ".join(f"{f.family} {f.aic_weight:.2f} (dAIC {f.aic - a0:.1f})" for f in est.fits.values())
+    fam = (
+        f"{est.chosen} mean {b.mean_h:.1f} h ±{b.mean_se_h:.1f} cv {b.cv:.2f}"
+        if b is not None and est.chosen != "empirical"
+        else f"{est.chosen} (Kaplan-Meier mean {est.km_mean_h:.1f} h)"
+    )
+    boot = f" (bootstrap B={est.ks_b}, m={est.ks_n_resample}) p_upper={_p(est.ks_p_upper)}" if est.ks_b else ""
+    return (
+        f"  {key}: {fam}; n={est.n}, censored {est.n_censored} ({est.n_censored / max(est.n, 1):.0%}), "
+        f"interval {est.n_interval}; "
+        f"AIC weights {w or '-'}; D={est.ks_d:.3f} p{'<=' if est.ks_p_at_floor else '='}{_p(est.ks_p)}"
+        + boot
+        + f"{'' if est.acceptable else ' NOT acceptable'}"
+        + (f"; {est.note}" if est.note else "")
+    )
+
+
+def _route_lines(cal: Calibration) -> list[str]:
+    """Transition probabilities per unit, the class tests and the rare transitions folded."""
+    routes = cal.routes
+    out = ["Routes (transitions between consecutive stays; open last stays censored, not counted):"]
+    for u, g in sorted(routes.transitions_.groupby("from")):
+        n = int(g["count"].sum())
+        parts = ", ".join(f"{r.to} {r.p:.3f}{' RARE' if r.rare else ''}" for r in g.itertuples(index=False))
+        out.append(f"  {u} (n={n}, censored {routes.censored_.get(u, 0)}): {parts}")
+    own = routes.class_tests_
+    if len(own):
+        out.append("  class vs rest (G-test): " + "; ".join(
+            f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.p)} tv={r.tv:.3f}{' own' if r.own_route else ''}"
+            for r in own.itertuples(index=False)
+        ))
+    routes.scenario_routes()  # fills folded_
+    for who, u, d, into, p in routes.folded_:
+        out.append(f"  folded {u} -> {d} (p={p:.4f}{', class ' + who if who else ''}) into {u} -> {into}")
+    return out
+
+
+def _discharge_lines(cal: Calibration) -> list[str]:
+    """Leavers, the weekend rate, and per unit the test for a discharge-hour rule."""
+    dis = cal.discharge
+    out = [
+        f"Discharges: n={dis.n_}; weekend rate {dis.weekend_rate_:.2f} of Tue-Fri; hour profile differs between "
+        f"units p={_p(dis.homogeneity_p_)}."
+    ]
+    for r in dis.tests_.itertuples(index=False):
+        rule = f" -> discharge-hour rule, weekend rate {dis.rules_[r.unit]['weekend_rate']}" if r.rule else ""
+        out.append(f"  {r.unit}: n={r.n}, leaving hours vs independence tv={r.tv:.3f} p={_p(r.p)}" + rule)
+    return out
+
+
+def _queue_lines(cal: Calibration) -> list[str]:
+    """Waits for a bed and boarding (after an empty line, when the log has ready_at); the occupancy seen."""
+    out: list[str] = []
+    if len(cal.waits.waits_):
+        out.append("")
+        out.append("Waits for a bed (start - ready_at): " + "; ".join(
+            f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h waited {r.waited_share:.1%}"
+            for r in cal.waits.waits_.itertuples(index=False)
+        ))
+        out.append("Boarding (ready to move until leaving): " + "; ".join(
+            f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h" for r in cal.waits.boarding_.itertuples(index=False)
+        ))
+    if cal.capacity.occupancy_ is not None:
+        out.append("Occupancy seen in the log: " + "; ".join(
+            f"{r.unit} mean {r.mean:.1f} p95 {r.p95:g} peak {r.peak}"
+            for r in cal.capacity.occupancy_.itertuples(index=False)
+        ))
+    return out
+
+
+# =========================================================================== the reading as comments
 def attribution(reads: Sequence[AdtRead]) -> list[str]:
     """Attribution lines for the sources read (known files by hash; any MIMIC-IV folder by format)."""
     out: list[str] = []
@@ -73,6 +480,13 @@ def reading_comments(reads: Sequence[AdtRead], dates: DatesCheck) -> list[str]:
     L.extend(lines)
     L.append(("!! " if dates.shifted else "") + dates.sentence())
     return L
+
+
+# =========================================================================== YAML text
+def commented_yaml(cal: Calibration, scenario: Scenario) -> str:
+    """``scenario`` as YAML text with ``cal``'s provenance comments on top (:meth:`Calibration.to_yaml`)."""
+    body = dump_scenario(scenario)
+    return "\n".join(provenance_comments(cal)) + "\n" + body
 
 
 def scenario_yaml(cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck, **scenario_kw: Any) -> str:

@@ -1,9 +1,12 @@
 """``hospital-twin calibrate`` and ``hospital-twin backtest``: a scenario from ADT logs, and its proof on held-out data.
 
-The edge around :mod:`hospital_twin.calibration`: reads the logs (canonical ADT
-CSV/Parquet, a MIMIC-IV folder, an XES log), prints how every row was accounted for,
-and writes the scenario YAML (with provenance comments), the HTML report and the
-rejects file, each atomically. Bad input exits 2 with the file, line and field named.
+The edge around :mod:`hospital_twin.calibration.pipeline`: parses the options (and the
+capacity table), calls :func:`~hospital_twin.calibration.pipeline.calibrate_logs` or
+:func:`~hospital_twin.calibration.pipeline.backtest_log` (which read the logs: canonical ADT
+CSV/Parquet, a MIMIC-IV folder, an XES log), prints how every row was accounted for, and
+writes the scenario YAML (with provenance comments), the HTML report and the rejects file,
+each atomically. The package's errors (``LogError``, ``CalibrationError``, ``ScenarioError``)
+exit 2 with the file, line and field named. Holds no calibration logic.
 """
 
 from __future__ import annotations
@@ -17,46 +20,12 @@ import typer
 from hospital_twin.atomic import atomic_file, atomic_folder, write_text_atomic
 from hospital_twin.cli._app import InputError, app, err_console, out_console
 
-FORMATS = ("auto", "adt", "mimic-iv", "xes")
 
+def _check_format(fmt: str) -> None:
+    from hospital_twin.calibration.adt import FORMATS
 
-def _detect(path: Path, fmt: str) -> str:
     if fmt not in FORMATS:
         raise InputError(f"--format: expected one of {', '.join(FORMATS)}, got '{fmt}'")
-    if fmt != "auto":
-        return fmt
-    name = path.name.lower()
-    if path.is_dir():
-        return "mimic-iv"
-    if name.endswith(".xes") or name.endswith(".xes.gz"):
-        return "xes"
-    if name.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
-        return "adt"
-    raise InputError(f"{path}: cannot tell the log's format from its name (a folder is MIMIC-IV, .xes/.xes.gz is XES, "
-                     ".csv/.csv.gz/.parquet is the ADT log); give --format")
-
-
-def read_log(path: Path, fmt: str = "auto", *, group_units: bool = True):
-    """Read one log into an :class:`~hospital_twin.calibration.adt.AdtRead` (exit 2 on a log that cannot be read)."""
-    from hospital_twin.calibration import (
-        MIMIC_UNIT_GROUPS,
-        LogError,
-        read_adt,
-        read_mimic_iv,
-        read_xes,
-    )
-
-    kind = _detect(path, fmt)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    try:
-        if kind == "mimic-iv":
-            return read_mimic_iv(path, MIMIC_UNIT_GROUPS if group_units else None)
-        if kind == "xes":
-            return read_xes(path)
-        return read_adt(path)
-    except LogError as exc:
-        raise InputError(str(exc)) from None
 
 
 def read_capacity(path: Path) -> dict[str, int]:
@@ -70,7 +39,8 @@ def read_capacity(path: Path) -> dict[str, int]:
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in ("unit", "beds") if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected 'unit,beds', found {', '.join(df.columns)}")
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected 'unit,beds', "
+                         f"found {', '.join(df.columns)}")
     out: dict[str, int] = {}
     for i, (unit, beds) in enumerate(zip(df["unit"], df["beds"], strict=True)):
         line = i + 2
@@ -119,16 +89,6 @@ def _print_reads(reads) -> None:
             out_console.print(f"  {Path(r.source).name}: {key}: {n:,}")
 
 
-def _combined(reads) -> tuple[pd.DataFrame, pd.DataFrame]:
-    stays = pd.concat([r.stays for r in reads], ignore_index=True) if len(reads) > 1 else reads[0].stays
-    rejects = []
-    for r in reads:
-        rej = r.rejects.copy()
-        rej.insert(0, "source", r.source)
-        rejects.append(rej)
-    return stays, pd.concat(rejects, ignore_index=True)
-
-
 # --------------------------------------------------------------------------- calibrate
 @app.command()
 def calibrate(
@@ -138,7 +98,8 @@ def calibrate(
     fmt: Annotated[str, typer.Option("--format", help="auto | adt | mimic-iv | xes (auto: by name).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Scenario YAML to write (default: print it).")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report to write (observed vs fitted, evidence).")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="CSV (or .parquet) of every row not used, with row and reason.")] = None,
+    rejects: Annotated[Path | None,
+                       typer.Option(help="CSV (or .parquet) of every row not used, with row and reason.")] = None,
     capacity: Annotated[Path | None, typer.Option(help="CSV 'unit,beds' with the real bed numbers.")] = None,
     dates_shifted: Annotated[
         bool | None,
@@ -147,46 +108,44 @@ def calibrate(
                           "a multi-year log holding under one patient on average)."),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Scenario name (default: from the log's file name).")] = None,
-    group_units: Annotated[bool, typer.Option("--group-units/--careunits",
-                                              help="MIMIC-IV: group careunits into ED/ICU/WARD/... (default) or keep them.")] = True,
+    group_units: Annotated[bool, typer.Option(
+        "--group-units/--careunits", help="MIMIC-IV: group careunits into ED/ICU/WARD/... (default) or keep them.",
+    )] = True,
     horizon_days: Annotated[float, typer.Option(min=1, help="horizon_days of the written scenario.")] = 364,
     replications: Annotated[int, typer.Option(min=1, help="replications of the written scenario.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the written scenario and of the fits' simulations.")] = 0,
 ) -> None:
     """Fit a scenario (arrivals, stays, routes, discharges, beds) to ADT logs, with its evidence."""
-    from hospital_twin.calibration.dates import check_dates
-    from hospital_twin.calibration.fit import calibrate as fit_calibration
-    from hospital_twin.calibration.scenario_yaml import scenario_yaml
+    from hospital_twin.calibration.adt import LogError
+    from hospital_twin.calibration.pipeline import CalibrationError, NoStaysError, calibrate_logs
     from hospital_twin.reporting.calibration_report import build_calibration_report
-    from hospital_twin.scenario import load_scenario_text
 
     _check_outputs([out, report, rejects], logs)
     cap = read_capacity(capacity) if capacity is not None else None
-    reads = [read_log(p, fmt, group_units=group_units) for p in logs]
-    _print_reads(reads)
-    stays, rej = _combined(reads)
-    if not len(stays):
-        raise InputError(f"{', '.join(map(str, logs))}: no usable stays (every row was rejected or ignored; "
-                         "see --rejects)")
-    dates = check_dates(stays, reader_says=any(r.dates_shifted for r in reads), flag=dates_shifted)
-    (err_console if dates.shifted else out_console).print(("[yellow]" if dates.shifted else "") + dates.sentence(),
-                                                           soft_wrap=True)
-    sources = [f"{r.source} (sha256 {r.sha256})" for r in reads]
-    scn_name = name or f"Calibrated from {', '.join(Path(r.source).name for r in reads)}"
-    try:
-        cal = fit_calibration(stays, capacity=cap, dates_shifted=dates.shifted, name=scn_name, source=sources,
-                              random_state=seed)
-    except ValueError as exc:
-        raise InputError(f"{', '.join(map(str, logs))}: {exc}") from None
-    text = scenario_yaml(cal, reads, dates, horizon_days=horizon_days, replications=replications, seed=seed)
-    load_scenario_text(text, name=str(out or "calibrated.yaml"))  # validates what is written (a ScenarioError exits 2)
+    _check_format(fmt)
+
+    def print_dates(dates) -> None:
+        (err_console if dates.shifted else out_console).print(("[yellow]" if dates.shifted else "") + dates.sentence(),
+                                                               soft_wrap=True)
+
+    try:  # a ScenarioError (the calibrated YAML does not validate) exits 2 with its file, line and field
+        run = calibrate_logs([(p, fmt) for p in logs], dates_shifted=dates_shifted, name=name,
+                             horizon_days=horizon_days, replications=replications, seed=seed, capacity=cap,
+                             group_units=group_units, yaml_name=str(out or "calibrated.yaml"),
+                             on_read=_print_reads, on_dates=print_dates)
+    except NoStaysError as exc:
+        raise InputError(f"{exc.where}: no usable stays (every row was rejected or ignored; see --rejects)") from None
+    except (LogError, CalibrationError) as exc:
+        raise InputError(str(exc)) from None
+    cal, text, rej = run.calibration, run.yaml, run.rejects
     if rejects is not None:
         _write_csv_atomic(rej, rejects)
         out_console.print(f"rejects written to {rejects} ({len(rej):,} rows)")
     elif len(rej):
-        out_console.print(f"{len(rej):,} rows not used (counts above); --rejects FILE lists each with its row and reason")
+        out_console.print(f"{len(rej):,} rows not used (counts above); "
+                          "--rejects FILE lists each with its row and reason")
     if report is not None:
-        write_text_atomic(report, build_calibration_report(cal, reads, dates, scenario_text=text))
+        write_text_atomic(report, build_calibration_report(cal, list(run.reads), run.dates, scenario_text=text))
         out_console.print(f"report written to {report}")
     if out is not None:
         write_text_atomic(out, text)
@@ -213,39 +172,34 @@ def backtest(
     workers: Annotated[int, typer.Option(min=1, help="Local worker processes for the replications.")] = 1,
 ) -> None:
     """Calibrate on the log before --train-until, simulate the rest from the census at the cut, and compare."""
-    from hospital_twin.calibration.backtest import backtest as run_backtest
-    from hospital_twin.calibration.dates import check_dates
+    from hospital_twin.calibration.adt import LogError
+    from hospital_twin.calibration.pipeline import CalibrationError, backtest_log
     from hospital_twin.reporting.calibration_report import build_backtest_report
-    from hospital_twin.scenario.io import dump_scenario
 
     try:
         cut = pd.Timestamp(train_until)
     except (ValueError, TypeError):
-        raise InputError(f"--train-until: '{train_until}' is not an ISO 8601 time (e.g. 2025-10-01 or 2025-10-01T08:00)") from None
+        raise InputError(f"--train-until: '{train_until}' is not an ISO 8601 time "
+                         "(e.g. 2025-10-01 or 2025-10-01T08:00)") from None
     if pd.isna(cut):
         raise InputError(f"--train-until: '{train_until}' is not a time")
     _check_outputs([out], [log])
     cap = read_capacity(capacity) if capacity is not None else None
-    r = read_log(log, fmt)
-    _print_reads([r])
-    dates = check_dates(r.stays, reader_says=r.dates_shifted)
-    if dates.shifted:
-        raise InputError(f"{log}: {dates.sentence()} A back-test compares occupancy over calendar time, which such a "
-                         "log does not have.")
+    _check_format(fmt)
     try:
-        bt = run_backtest(r.stays, cut, test_days=test_days, replications=replications, seed=seed, capacity=cap,
-                          source=f"{r.source} (sha256 {r.sha256})", workers=workers)
-    except ValueError as exc:
-        raise InputError(f"{log}: {exc}") from None
+        run = backtest_log(log, cut, fmt=fmt, test_days=test_days, replications=replications, seed=seed,
+                           capacity=cap, workers=workers, on_read=_print_reads)
+    except (LogError, CalibrationError) as exc:
+        raise InputError(str(exc)) from None
+    bt = run.backtest
     with atomic_folder(out) as tmp:
         bt.tidy().to_csv(tmp / "backtest.csv", index=False)
-        (tmp / "backtest.html").write_text(build_backtest_report(bt, source=r.source), encoding="utf-8")
-        (tmp / "scenario.yaml").write_text("\n".join(bt.calibration.provenance_comments()) + "\n"
-                                           + dump_scenario(bt.scenario), encoding="utf-8")
+        (tmp / "backtest.html").write_text(build_backtest_report(bt, source=run.read.source), encoding="utf-8")
+        (tmp / "scenario.yaml").write_text(run.yaml, encoding="utf-8")
     from rich.table import Table
 
-    t = Table(title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} ({replications} replications)",
-              title_justify="left")
+    t = Table(title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} "
+                    f"({replications} replications)", title_justify="left")
     for c in ("unit", "days", "MAE", "in band", "ties ½", "KS D", "KS 1%"):
         t.add_column(c, justify="left" if c == "unit" else "right")
     ks = bt.stays.set_index("unit")

@@ -33,8 +33,9 @@ from hospital_twin._version import __version__
 from hospital_twin.atomic import write_text_atomic
 from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
-from hospital_twin.calibration.fit import EXIT, Calibration, _sample_of, kaplan_meier
+from hospital_twin.calibration.fit import Calibration
 from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
+from hospital_twin.calibration.stays import _sample_of, kaplan_meier
 from hospital_twin.reporting.results_report import (
     _CSS,
     _EMBED_JS,
@@ -43,7 +44,7 @@ from hospital_twin.reporting.results_report import (
     _Page,
     _spec_json,
 )
-from hospital_twin.scenario.schema import DistributionSpec
+from hospital_twin.scenario.schema import EXIT, DistributionSpec
 
 __all__ = [
     "stay_curves",

@@ -16,11 +16,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hospital_twin.calibration.fit import (
+from hospital_twin.calibration.families import fit_families, fit_family
+from hospital_twin.calibration.fit import calibrate
+from hospital_twin.calibration.stays import (
     CensoredSample,
-    calibrate,
-    fit_families,
-    fit_family,
     kaplan_meier,
     km_mean,
     logrank_test,
@@ -372,7 +371,7 @@ def test_capacity_from_table_and_refused_with_shifted_dates(round_trip):
 )
 def test_closed_form_log_density_and_survival_match_scipy(family, theta):
     """The likelihood's closed-form log pdf and log survival equal scipy.stats' to 1e-10 from 0.01 h to 2000 h."""
-    from hospital_twin.calibration.fit import _frozen, _logpdf, _logsf
+    from hospital_twin.calibration.families import _frozen, _logpdf, _logsf
 
     th = np.asarray(theta)
     x = np.array([0.01, 0.5, 3.0, 40.0, 200.0, 2000.0])

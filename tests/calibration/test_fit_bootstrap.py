@@ -1,4 +1,4 @@
-"""The parametric-bootstrap p-value of a stay fit's distance D (``calibration.fit.bootstrap_ks``).
+"""The parametric-bootstrap p-value of a stay fit's distance D (``calibration.bootstrap.bootstrap_ks``).
 
 Known results it is checked against: the batched refit is the scalar censored MLE; with nothing
 censored the bootstrap null of sqrt(n) D reproduces the published critical values for estimated
@@ -18,20 +18,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hospital_twin.calibration.fit import (
+from hospital_twin.calibration.bootstrap import (
     BOOTSTRAP_B,
-    FAMILIES,
-    CensoredSample,
-    StayFit,
     _km_d_v,
     _km_ks,
     _refit_v,
     _Resamples,
     bootstrap_ks,
-    fit_family,
-    kaplan_meier,
-    prepare_stays,
 )
+from hospital_twin.calibration.families import FAMILIES, fit_family
+from hospital_twin.calibration.fit_stays import StayFit
+from hospital_twin.calibration.stays import CensoredSample, kaplan_meier, prepare_stays
 from tests.helpers import seed
 
 LOGNORMAL = stats.lognorm(s=0.8, scale=math.exp(3.5))
