@@ -29,7 +29,8 @@ from hospital_twin.scenario import (
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO / "scenarios"
-FIXTURES = REPO / "tests" / "calibration" / "fixtures"
+SAMPLE_LOGS = SCENARIO_DIR / "logs"
+"""Small extracts of public event logs (MIMIC-IV demo, Sepsis) offered as samples; see their README."""
 
 MAX_YAML_BYTES = 512 * 1024
 """A scenario is a few kilobytes; anything above half a megabyte is refused."""

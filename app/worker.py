@@ -147,66 +147,29 @@ def roster(job: RosterJob, progress: Progress, folder: Path) -> Any:
 
 
 def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
-    p = {**job.__dict__, "yaml": job.scenario_yaml, "file": "scenario"}
-    from hospital_twin.calibration import read_adt, read_mimic_iv, read_xes
-    from hospital_twin.calibration.fit import calibrate
+    """Fit a scenario to a log (or to the log of one simulated replication), as ``hospital-twin calibrate``."""
+    from hospital_twin.calibration import pipeline
+    from hospital_twin.reporting import calibration_report as cal_report
 
     progress(0, 0, "reading the log")
-    source = p["source"]
-    if source == "adt":
-        read = read_adt(p["path"])
-    elif source == "mimic":
-        read = read_mimic_iv(p["path"])
-    elif source == "xes":
-        read = read_xes(p["path"])
-    elif source == "simulated":
-        from hospital_twin import run_scenario
-
-        s = _scenario(p["yaml"], p.get("file", "scenario"))
+    options = {"dates_shifted": job.dates_shifted, "name": job.name or "Calibrated from an ADT log",
+               "sources": [job.label], "horizon_days": job.horizon_days, "replications": job.replications,
+               "on_read": lambda reads: progress(0, 0, f"fitting {sum(r.n_stays for r in reads):,} stays")}
+    if job.source == "simulated":
+        s = _scenario(job.scenario_yaml or "", "scenario")
         progress(0, 0, f"simulating an event log of {s.name}")
-        log = run_scenario(s, replications=1, seed=s.seed, keep_census=False).adt_log
-        log = log.drop(columns=[c for c in ("rep", "ready_to_leave", "seen_at") if c in log.columns])
-        path = folder / "simulated_log.csv"
-        log.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
-        read = read_adt(path)
+        run = pipeline.calibrate_simulated(s, folder, **options)
     else:
-        raise ValueError(f"unknown log source {source!r}")
-    if read.n_stays == 0:
-        raise ValueError("the log has no usable stays (every row was rejected; see the reasons below)")
-    progress(0, 0, f"fitting {read.n_stays:,} stays")
-    shifted = read.dates_shifted
-    dates = None
-    try:
-        from hospital_twin.calibration.dates import check_dates
-
-        dates = check_dates(read.stays, reader_says=read.dates_shifted, flag=p.get("dates_shifted"))
-        shifted = dates.shifted
-    except ImportError:
-        if p.get("dates_shifted") is not None:
-            shifted = bool(p["dates_shifted"])
-    cal = calibrate(read.stays, dates_shifted=shifted, name=p.get("name") or "Calibrated from an ADT log",
-                    source=[p.get("label", "uploaded log")])
-    kw = {"horizon_days": p.get("horizon_days", 28), "replications": p.get("replications", 5)}
-    yaml_text = cal.to_yaml(**kw)
-    report_html, charts = None, {}
-    if dates is not None:
-        try:  # the calibration report module (HTML page and its charts)
-            from hospital_twin.calibration.scenario_yaml import scenario_yaml
-            from hospital_twin.reporting import calibration_report as cal_report
-
-            yaml_text = scenario_yaml(cal, [read], dates, **kw)
-            report_html = cal_report.build_calibration_report(cal, [read], dates, scenario_text=yaml_text)
-            for name, make in (("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
-                               ("arrivals", lambda: cal_report.arrivals_chart(cal_report.arrivals_hour_of_week(cal))),
-                               ("routes", lambda: cal_report.route_chart(*cal_report.route_layout(cal)))):
-                try:
-                    chart = make()
-                    if chart is not None:
-                        charts[name] = chart.to_json()
-                except Exception:
-                    traceback.print_exc()
-        except ImportError:
-            traceback.print_exc()
+        fmt = {"adt": "adt", "mimic": "mimic-iv", "xes": "xes"}[job.source]
+        run = pipeline.calibrate_logs([(job.path, fmt)], group_units=False, **options)
+    read, cal = run.reads[0], run.calibration
+    charts = {}
+    for name, make in (("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
+                       ("arrivals", lambda: cal_report.arrivals_chart(cal_report.arrivals_hour_of_week(cal))),
+                       ("routes", lambda: cal_report.route_chart(*cal_report.route_layout(cal)))):
+        chart = make()
+        if chart is not None:
+            charts[name] = chart.to_json()
     return {
         "read": read.summary(),
         "reasons": read.reason_counts(),
@@ -216,11 +179,11 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         "routes": cal.routes.transitions_.copy(),
         "beds": {u: int(b) for u, b in cal.capacity.beds_.items()},
         "flags": list(cal.flags) + list(cal.capacity.flags_),
-        "dates": dates.sentence() if dates is not None else "",
-        "yaml": yaml_text,
-        "report_html": report_html,
+        "dates": run.dates.sentence(),
+        "yaml": run.yaml,
+        "report_html": cal_report.build_calibration_report(cal, list(run.reads), run.dates, scenario_text=run.yaml),
         "charts": charts,
-        "dates_shifted": shifted,
+        "dates_shifted": run.dates.shifted,
     }
 
 

@@ -121,7 +121,9 @@ length_of_stay:
 def _copy_inputs(repo: Path, out: Path) -> None:
     inputs = out / "inputs"
     shutil.copytree(repo / "scenarios", inputs / "scenarios")
-    fixtures = repo / "tests" / "calibration" / "fixtures"
+    fixtures = repo / "scenarios" / "logs"
+    if not fixtures.is_dir():  # before the samples moved out of tests/
+        fixtures = repo / "tests" / "calibration" / "fixtures"
     shutil.copy(fixtures / "sepsis-mini.xes", inputs / "sepsis-mini.xes")
     shutil.copytree(fixtures / "mimic-iv-demo-mini", inputs / "mimic-iv-demo-mini")
     shutil.copytree(SHARED / "inrc2" / "n005w4", inputs / "n005w4")

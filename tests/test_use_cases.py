@@ -25,6 +25,10 @@ BUILDING_BLOCKS = {
     "period_scenario": "staffing_plan or closed_loop (staffing/loop.py)",
     "requirements": "staffing_plan / roster_for_plan (staffing/loop.py)",
     "common_warmup": "compare_scenarios (experiment/whatif.py)",
+    "check_dates": "calibrate_logs (calibration/pipeline.py)",
+    "scenario_yaml": "calibrate_logs (calibration/pipeline.py)",
+    "combine_reads": "calibrate_logs (calibration/pipeline.py)",
+    "simulated_log": "calibrate_simulated (calibration/pipeline.py)",
 }
 
 

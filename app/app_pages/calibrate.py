@@ -17,12 +17,12 @@ st.caption("Fit a scenario to an admission-discharge-transfer (ADT) log: one row
            "patient_class, arrival_source, discharge_destination, ready_at.")
 
 SAMPLES = {}
-if (state.FIXTURES / "mimic-iv-demo-mini").is_dir():
+if (state.SAMPLE_LOGS / "mimic-iv-demo-mini").is_dir():
     SAMPLES["MIMIC-IV demo extract: 3 patients, 31 transfers (dates shifted per patient)"] = (
-        "mimic", str(state.FIXTURES / "mimic-iv-demo-mini"))
-if (state.FIXTURES / "sepsis-mini.xes").is_file():
+        "mimic", str(state.SAMPLE_LOGS / "mimic-iv-demo-mini"))
+if (state.SAMPLE_LOGS / "sepsis-mini.xes").is_file():
     SAMPLES["Sepsis event log extract: 7 cases, XES (dates shifted per patient)"] = (
-        "xes", str(state.FIXTURES / "sepsis-mini.xes"))
+        "xes", str(state.SAMPLE_LOGS / "sepsis-mini.xes"))
 SAMPLES["A log simulated from the shipped ICU-to-ward example (120 days)"] = (
     "simulated", str(state.SCENARIO_DIR / "examples" / "icu_to_ward.yaml"))
 

@@ -29,7 +29,7 @@ from hospital_twin.scenario import load_scenario
 from tests.helpers import seed
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "scenarios" / "logs"  # sample logs, shared with the app
 CUT = "2025-11-03"
 
 

@@ -13,7 +13,7 @@ from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "scenarios" / "logs"  # sample logs, shared with the app
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from hospital_twin.scenario.io import load_scenario_text
 from hospital_twin.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "scenarios" / "logs"  # sample logs, shared with the app
 MIMIC = FIXTURES / "mimic-iv-demo-mini"
 SEPSIS = FIXTURES / "sepsis-mini.xes"
 
