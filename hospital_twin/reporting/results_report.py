@@ -38,8 +38,6 @@ import datetime as dt
 import html
 import json
 import math
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +47,17 @@ import pandas as pd
 
 from hospital_twin._version import __version__
 from hospital_twin.atomic import write_text_atomic
+from hospital_twin.experiment.resultsdir import ResultsFolder, ResultsFolderError, load_results
 from hospital_twin.reporting.describe import (
     describe_differences,
     describe_scenario,
     relevant_metrics,
 )
 from hospital_twin.results import ALL, METRIC_LABELS, METRICS
-from hospital_twin.scenario.io import ScenarioError, load_scenario
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = [
     "ReportError",
-    "ResultsFolder",
-    "load_results",
     "build_report",
     "write_report",
     "format_value",
@@ -110,137 +106,9 @@ _GROUPS = [
 _ED_GROUP = ["ed_time_in_dept_mean_h", "ed_4h_breach_share", "ed_12h_breach_share", "ed_time_to_clinician_mean_h",
              "ed_admitted_share", "ed_boarding_mean_h", "ed_dta_12h_waits"]
 
-
-class ReportError(ValueError):
-    """The folder is not a readable results folder (a user error, exit 2 in the CLI)."""
-
-
-# --------------------------------------------------------------------------- reading
-@dataclass
-class ResultsFolder:
-    """A results folder read back: scenarios, provenance and the small tables; big tables by path."""
-
-    path: Path
-    scenarios: list[Scenario]
-    provenance: list[dict]
-    run: dict
-    summary: pd.DataFrame
-    comparison: pd.DataFrame | None = None
-    census_path: Path | None = None
-    log_path: Path | None = None
-    _log: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def names(self) -> list[str]:
-        return [s.name for s in self.scenarios]
-
-    @property
-    def is_comparison(self) -> bool:
-        return self.comparison is not None and len(self.scenarios) > 1
-
-    @property
-    def baseline(self) -> Scenario:
-        return self.scenarios[0]
-
-    def replications(self) -> int:
-        n = self.run.get("replications")
-        if n is None and self.provenance:
-            n = self.provenance[0].get("replications")
-        if n is None:
-            n = int(self.summary["n_reps"].max()) if len(self.summary) else 0
-        return int(n)
-
-    def census(self) -> pd.DataFrame | None:
-        if self.census_path is None:
-            return None
-        return _read(self.census_path, ["scenario", "rep", "unit", "time_h", "occupied"])
-
-    def log(self) -> pd.DataFrame | None:
-        """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``)."""
-        if self.log_path is None:
-            return None
-        if self._log is None:
-            df = _read(self.log_path, ["scenario", "rep", "unit", "ready_at", "start", "end"])
-            if "scenario" not in df.columns:
-                df["scenario"] = self.names[0]
-            for col in ("ready_at", "start", "end"):
-                if not pd.api.types.is_datetime64_any_dtype(df[col]):
-                    df[col] = pd.to_datetime(df[col])
-            df["unit"] = df["unit"].astype(str)
-            self._log = df
-        return self._log
-
-
-def _read(path: Path, wanted: list[str]) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        have = set(pq.read_schema(path).names)
-        return pd.read_parquet(path, columns=[c for c in wanted if c in have])
-    have = set(pd.read_csv(path, nrows=0).columns)
-    return pd.read_csv(path, usecols=[c for c in wanted if c in have])
-
-
-def _table_path(folder: Path, stem: str) -> Path | None:
-    for suffix in (".parquet", ".csv"):
-        p = folder / f"{stem}{suffix}"
-        if p.exists():
-            return p
-    return None
-
-
-def load_results(results_dir: str | Path) -> ResultsFolder:
-    """Read a results folder's scenarios, ``run.json``, ``summary.csv`` and ``comparison.csv``."""
-    folder = Path(results_dir)
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: no such results folder")
-    if not (folder / "summary.csv").exists():
-        raise ReportError(f"{folder}: not a results folder (no summary.csv); write one with `hospital-twin run`")
-    files = sorted(folder.glob("scenario-*.yaml"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-    if not files and (folder / "scenario.yaml").exists():
-        files = [folder / "scenario.yaml"]
-    if not files:
-        raise ReportError(f"{folder}: no scenario.yaml or scenario-<k>.yaml in the results folder")
-    try:
-        scenarios = [load_scenario(f) for f in files]
-    except ScenarioError as exc:
-        raise ReportError(f"{folder}: cannot read the scenario: {exc}") from None
-    run: dict = {}
-    if (folder / "run.json").exists():
-        try:
-            run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ReportError(f"{folder / 'run.json'}: not valid JSON ({exc})") from None
-    provenance = run.get("scenarios") or [run]
-    provenance = list(provenance) + [{}] * (len(scenarios) - len(provenance))
-    # A warm-up chosen at run time ('auto') is in run.json; the charts need it as a number.
-    for k, (s, prov) in enumerate(zip(scenarios, provenance, strict=False)):
-        warm = prov.get("warmup_days") if isinstance(prov, dict) else None
-        if isinstance(warm, int | float) and not isinstance(warm, bool) and s.warmup_days != warm:
-            scenarios[k] = s.model_copy(update={"warmup_days": float(warm)})
-        if isinstance(scenarios[k].warmup_days, str):
-            raise ReportError(f"{folder}: the warm-up of '{s.name}' is '{s.warmup_days}' and run.json does not say "
-                              "which was used")
-    try:
-        summary = pd.read_csv(folder / "summary.csv")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{folder / 'summary.csv'}: cannot read ({exc})") from None
-    missing = {"scenario", "metric", "unit", "mean", "ci_low", "ci_high", "n_reps"} - set(summary.columns)
-    if missing:
-        raise ReportError(f"{folder / 'summary.csv'}: missing columns {', '.join(sorted(missing))}")
-    comparison = None
-    if (folder / "comparison.csv").exists():
-        comparison = pd.read_csv(folder / "comparison.csv")
-    return ResultsFolder(
-        path=folder,
-        scenarios=scenarios,
-        provenance=provenance[: len(scenarios)],
-        run=run,
-        summary=summary,
-        comparison=comparison,
-        census_path=_table_path(folder, "census"),
-        log_path=_table_path(folder, "adt_log"),
-    )
+ReportError = ResultsFolderError
+"""The folder is not a readable results folder (a user error, exit 2 in the CLI): the reader's error, by the name
+the report has always raised."""
 
 
 # --------------------------------------------------------------------------- numbers
