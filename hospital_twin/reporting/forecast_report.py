@@ -11,8 +11,10 @@ import datetime as dt
 
 import altair as alt
 
+from hospital_twin._version import __version__
 from hospital_twin.live.forecast import ALL, Forecast
 from hospital_twin.reporting.charts import forecast_chart
+from hospital_twin.reporting.html import Page, escape
 
 __all__ = ["forecast_charts", "forecast_html"]
 
@@ -54,25 +56,15 @@ def forecast_charts(fc: Forecast) -> dict:
 
 
 def forecast_html(fc: Forecast, *, source: str = "") -> str:
-    """The forecast as one self-contained HTML page (charts drawn offline with the Vega bundle of report.py)."""
-    from hospital_twin._version import __version__
-    from hospital_twin.reporting.results_report import (
-        _CSS,
-        _EMBED_JS,
-        _e,
-        _javascript_bundle,
-        _Page,
-        _spec_json,
-    )
-
-    page = _Page()
+    """The forecast as one self-contained HTML page (charts drawn offline with the inlined Vega bundle)."""
+    page = Page()
     title = f"{fc.scenario_name}: forecast from {fc.now:%a %d %b %Y %H:%M}"
     generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
-    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
+    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
              f"<p>Warm start from a census of {int(fc.initial['patients'].sum())} patients"
              + (f" (and {int(fc.initial['waiting'].sum())} waiting for a bed)" if fc.initial["waiting"].sum() else "")
-             + f" · next {fc.hours} hours · {fc.replications} replications · seed {_e(fc.provenance.get('seed'))}</p>"
-             f"<p>{_e(source)} · generated {_e(generated)} by hospital_twin {_e(__version__)}</p></div></header><main>")
+             + f" · next {fc.hours} hours · {fc.replications} replications · seed {escape(fc.provenance.get('seed'))}</p>"
+             f"<p>{escape(source)} · generated {escape(generated)} by hospital_twin {escape(__version__)}</p></div></header><main>")
     charts = forecast_charts(fc)
     page.add('<section><h2>Census by unit</h2>')
     page.chart("fan", charts["fan"], "Patients in a bed per hour: the band holds 90% of the replications (5th to 95th "
@@ -92,12 +84,6 @@ def forecast_html(fc: Forecast, *, source: str = "") -> str:
     page.add("</section><section><h2>The snapshot</h2>")
     page.add(fc.initial.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0, na_rep=""))
     page.add("</section>")
-    page.add(f"<footer>hospital_twin {_e(__version__)} · charts drawn offline with Vega-Lite (JavaScript embedded "
+    page.add(f"<footer>hospital_twin {escape(__version__)} · charts drawn offline with Vega-Lite (JavaScript embedded "
              "in this file).</footer></main>")
-    specs = "\n".join(f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>'
-                      for t, s in page.specs)
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title)}</title><style>{_CSS}</style>"
-            f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
-            + "\n".join(page.parts) + f"\n{specs}\n<script type=\"text/javascript\">{_EMBED_JS}</script></body></html>\n")
+    return page.document(title)

@@ -35,7 +35,6 @@ This is an edge module: it reads files and writes one; the numbers come from the
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import math
 from pathlib import Path
@@ -53,6 +52,7 @@ from hospital_twin.reporting.describe import (
     describe_scenario,
     relevant_metrics,
 )
+from hospital_twin.reporting.html import Page, escape, markdown
 from hospital_twin.results import ALL, METRIC_LABELS, METRICS
 from hospital_twin.scenario.schema import Scenario
 
@@ -551,121 +551,17 @@ def forest_chart(comparison: pd.DataFrame, scenarios: list[Scenario], columns: i
     return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
 
 
-# --------------------------------------------------------------------------- HTML
-_CSS = """
-:root { --ink:#212529; --muted:#6c757d; --line:#dee2e6; --accent:#1f5fa8; --bg:#f8f9fa; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--ink); margin: 0; background: #fff; line-height: 1.45; font-size: 15px; }
-main { max-width: 1240px; margin: 0 auto; padding: 0 28px 60px; }
-header.top { background: #14365f; color: #fff; padding: 26px 0 20px; margin-bottom: 8px; }
-header.top .inner { max-width: 1240px; margin: 0 auto; padding: 0 28px; }
-header.top h1 { margin: 0 0 6px; font-size: 27px; font-weight: 650; }
-header.top p { margin: 2px 0; color: #d0ddec; font-size: 14px; }
-nav.toc { font-size: 14px; margin: 14px 0 6px; color: var(--muted); }
-nav.toc a { color: var(--accent); text-decoration: none; margin-right: 16px; }
-h2 { font-size: 22px; margin: 38px 0 8px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 17px; margin: 26px 0 6px; }
-h4 { font-size: 15px; margin: 18px 0 4px; }
-p.note, .note { color: var(--muted); font-size: 13.5px; margin: 4px 0 10px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(225px, 1fr)); gap: 12px; margin: 14px 0; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: var(--bg); }
-.card .k { font-size: 13px; color: var(--muted); }
-.card .v { font-size: 26px; font-weight: 650; margin: 2px 0; }
-.card .ci { font-size: 12.5px; color: var(--muted); }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13.5px; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 9px; vertical-align: top; text-align: left; }
-th { background: var(--bg); font-weight: 600; }
-table.kpi td.num, table.kpi th.num { text-align: right; white-space: nowrap; }
-table.kpi th.num { white-space: normal; max-width: 260px; }
-table.kpi td .m { display: block; font-variant-numeric: tabular-nums; }
-table.kpi td .ci { display: block; color: var(--muted); font-size: 11.5px; font-variant-numeric: tabular-nums; }
-table.kpi tr.group td { background: #eef2f7; font-weight: 600; color: #14365f; padding-top: 7px; }
-table.kpi th .beds { display: block; font-weight: 400; color: var(--muted); font-size: 11.5px; }
-table.kpi td.lab { min-width: 210px; }
-table.kpi td, table.kpi th { padding: 5px 7px; }
-table.kpi td.lab .u { color: var(--muted); font-size: 12px; }
-td.sig { font-weight: 650; color: #c2255c; }
-.md table { font-size: 13px; }
-.md td, .md th { padding: 4px 8px; }
-.md td[style*="right"], .md th[style*="right"] { white-space: nowrap; }
-.chart { margin: 10px 0 6px; overflow-x: auto; }
-.callout { border-left: 4px solid #f08c00; background: #fff9db; padding: 8px 12px; margin: 10px 0; font-size: 14px; }
-.callout ul { margin: 4px 0 0; padding-left: 20px; }
-details { margin: 10px 0; }
-details > summary { cursor: pointer; font-weight: 600; font-size: 16px; padding: 6px 0; color: #14365f; }
-.scen-desc { color: #343a40; }
-code { font-size: 12.5px; background: #f1f3f5; padding: 1px 4px; border-radius: 3px; }
-footer { color: var(--muted); font-size: 12.5px; margin-top: 40px; border-top: 1px solid var(--line); padding-top: 10px; }
-@media print { header.top { background: none; color: var(--ink); } header.top p { color: var(--muted); }
-  details { display: block; } .chart { break-inside: avoid; } }
-"""
-
-_EMBED_JS = """
-(function () {
-  var opts = {renderer: 'svg', actions: {export: true, source: false, compiled: false, editor: false}};
-  document.querySelectorAll('script.vega-spec').forEach(function (el) {
-    var target = document.getElementById(el.dataset.target);
-    try {
-      vegaEmbed(target, JSON.parse(el.textContent), opts).catch(function (err) {
-        target.textContent = 'This chart could not be drawn: ' + err;
-      });
-    } catch (err) { target.textContent = 'This chart could not be drawn: ' + err; }
-  });
-})();
-"""
 
 
-def _javascript_bundle() -> str:
-    """Vega + Vega-Lite + Vega-Embed as one script, from the vl-convert package (no network)."""
-    try:
-        import vl_convert as vlc
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ReportError("the report needs the vl-convert-python package (pip install vl-convert-python)") from exc
-    try:
-        from altair.utils._importers import vl_version_for_vl_convert
-
-        version = vl_version_for_vl_convert()
-    except Exception:  # noqa: BLE001 - private helper; fall back to vl-convert's default
-        version = None
-    js = vlc.javascript_bundle(vl_version=version) if version else vlc.javascript_bundle()
-    return js.replace("</script", "<\\/script")
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
 
 
-def _md(text: str) -> str:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table").render(text)
 
 
-class _Page:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.specs: list[tuple[str, dict]] = []
-
-    def add(self, s: str) -> None:
-        self.parts.append(s)
-
-    def chart(self, key: str, chart: alt.TopLevelMixin | None, caption: str = "") -> None:
-        if chart is None:
-            return
-        target = f"chart-{key}"
-        with alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.configure(font="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif").configure_view(
-                stroke="#dee2e6").configure_axis(labelFontSize=11, titleFontSize=11, titleColor="#495057").to_dict()
-        self.specs.append((target, spec))
-        self.add(f'<div class="chart" id="{target}" role="img" aria-label="{_e(caption or key)}"></div>')
-        if caption:
-            self.add(f'<p class="note">{caption}</p>')
 
 
-def _spec_json(spec: dict) -> str:
-    text = json.dumps(spec, separators=(",", ":"), default=str, allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
 
 
 def _summary_lookup(summary: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
@@ -680,15 +576,15 @@ def _cell(row: Any, unit: str, *, flip: bool = False) -> str:
         mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
     ci = ""
     if int(row.n_reps) > 1 and not (math.isnan(lo) or math.isnan(hi)):
-        ci = f'<span class="ci">{_e(format_value(lo, unit))} – {_e(format_value(hi, unit))}</span>'
-    return f'<td class="num"><span class="m">{_e(format_value(mean, unit))}</span>{ci}</td>'
+        ci = f'<span class="ci">{escape(format_value(lo, unit))} – {escape(format_value(hi, unit))}</span>'
+    return f'<td class="num"><span class="m">{escape(format_value(mean, unit))}</span>{ci}</td>'
 
 
 def _metric_cell(metric: str, *, unit_note: str = "") -> str:
     label, unit = _label(metric)
     what = {"share": "%", "hours": "hours", "beds": "beds", "bed-hours": "bed-hours", "count": "count"}.get(unit, unit)
-    return (f'<td class="lab" title="{_e(METRICS.get(metric, ""))}">{_e(label)} '
-            f'<span class="u">({_e(what)}{_e(unit_note)})</span></td>')
+    return (f'<td class="lab" title="{escape(METRICS.get(metric, ""))}">{escape(label)} '
+            f'<span class="u">({escape(what)}{escape(unit_note)})</span></td>')
 
 
 def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
@@ -699,7 +595,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
     inpatient_beds = sum(s.units[u].beds for u in units)
     relevant = set(relevant_metrics(s))
     head = "".join(
-        f'<th class="num">{_e(u)}<span class="beds">'
+        f'<th class="num">{escape(u)}<span class="beds">'
         f'{s.units[u].beds if u in s.units else inpatient_beds} {"cubicles" if u in eds else "beds"}</span></th>'
         for u in cols
     )
@@ -715,7 +611,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             _, unit = _label(m)
             body.append("<tr>" + _metric_cell(m) + "".join(_cell(c, unit) for c in cells) + "</tr>")
         if body:
-            rows.append(f'<tr class="group"><td colspan="{len(cols) + 1}">{_e(group)}</td></tr>' + "".join(body))
+            rows.append(f'<tr class="group"><td colspan="{len(cols) + 1}">{escape(group)}</td></tr>' + "".join(body))
     out = [f'<table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>']
     if eds:
         erows = []
@@ -728,7 +624,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             if m == "ed_4h_breach_share":
                 erows.append('<tr><td class="lab">Within 4 hours of arrival <span class="u">(%)</span></td>'
                              + "".join(_cell(c, "share", flip=True) for c in cells) + "</tr>")
-        ehead = "".join(f'<th class="num">{_e(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>' for u in eds)
+        ehead = "".join(f'<th class="num">{escape(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>' for u in eds)
         out.append(f'<h4>Emergency department</h4><table class="kpi"><thead><tr><th>measure</th>{ehead}</tr></thead>'
                    f'<tbody>{"".join(erows)}</tbody></table>')
     return "\n".join(out)
@@ -780,12 +676,12 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
             full.append(u)
     if full:
         notes.append(f"Full at least 5% of the time (95th percentile of occupied beds at the bed count): "
-                     f"<b>{_e(', '.join(full))}</b>.")
+                     f"<b>{escape(', '.join(full))}</b>.")
     for u, spec in s.units.items():
         r = look.get((s.name, "ed_4h_breach_share", u))
         if spec.ed is not None and r is not None:
             within = 1 - float(r.mean)
-            notes.append(f"{_e(u)}: {100 * within:.1f}% of attendances left within 4 hours, "
+            notes.append(f"{escape(u)}: {100 * within:.1f}% of attendances left within 4 hours, "
                          f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard.")
     if log is not None:
         _, weeks = ed_four_hours(log, [s])
@@ -806,7 +702,7 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:
     return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div><div class="ci">{_e(ci)}</div></div>'
+        f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div><div class="ci">{escape(ci)}</div></div>'
         for k, v, ci in cards) + "</div>"
 
 
@@ -830,17 +726,17 @@ def _comparison_tables(folder: ResultsFolder) -> str:
         for r in d.itertuples(index=False):
             label, unit = _label(r.metric)
             rows.append(
-                f"<tr><td>{_e(label)}</td><td>{_e(r.unit)}</td>"
-                f'<td class="num">{_e(format_value(r.baseline_mean, unit))}</td>'
-                f'<td class="num">{_e(format_value(r.scenario_mean, unit))}</td>'
-                f'<td class="num">{_e(format_value(r.diff_mean, unit, diff=True))}</td>'
-                f'<td class="num">{_e(format_value(r.diff_ci_low, unit, diff=True))} to '
-                f'{_e(format_value(r.diff_ci_high, unit, diff=True))}</td>'
+                f"<tr><td>{escape(label)}</td><td>{escape(r.unit)}</td>"
+                f'<td class="num">{escape(format_value(r.baseline_mean, unit))}</td>'
+                f'<td class="num">{escape(format_value(r.scenario_mean, unit))}</td>'
+                f'<td class="num">{escape(format_value(r.diff_mean, unit, diff=True))}</td>'
+                f'<td class="num">{escape(format_value(r.diff_ci_low, unit, diff=True))} to '
+                f'{escape(format_value(r.diff_ci_high, unit, diff=True))}</td>'
                 f'<td class="{"sig" if r.significant else ""}">{"yes" if r.significant else ""}</td></tr>'
             )
         n = int(d["n_reps"].max()) if len(d) else 0
         out.append(
-            f"<details{' open' if k == 1 else ''}><summary>{_e(name)} minus baseline</summary>"
+            f"<details{' open' if k == 1 else ''}><summary>{escape(name)} minus baseline</summary>"
             f'<p class="note">Paired over {n} replications with common random numbers; {100 * level:.1f}% intervals '
             f"(Bonferroni across {len(folder.names) - 1} what-if(s)). Rows: the hospital (ALL), the emergency department, "
             f"and units whose interval excludes zero.</p>"
@@ -862,7 +758,7 @@ def _headline_compare(folder: ResultsFolder) -> str:
     if any(s.electives for s in folder.scenarios):
         items.append(("cancelled_share", ALL))
     items.append(("los_mean_h", ALL))
-    head = "".join(f'<th class="num">{_e(n)}</th>' for n in folder.names)
+    head = "".join(f'<th class="num">{escape(n)}</th>' for n in folder.names)
     rows = []
     for m, u in items:
         cells = [look.get((n, m, u)) for n in folder.names]
@@ -881,7 +777,7 @@ def build_report(results_dir: str | Path) -> str:
     scenarios = folder.scenarios
     s0 = folder.baseline
     n_reps = folder.replications()
-    page = _Page()
+    page = Page()
     compare = folder.is_comparison
     title = f"Comparison: {len(scenarios) - 1} what-if(s) against {s0.name}" if compare else s0.name
     has_ed = any(_is_ed_unit(scenarios, u) for u in _units_in_order(scenarios))
@@ -891,12 +787,12 @@ def build_report(results_dir: str | Path) -> str:
     warm_end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)
     end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.end_h)
     page.add(
-        f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
+        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
         f"<p>Hospital digital twin report · {n_reps} replication(s) × {s0.horizon_days:g} days measured "
         f"({warm_end:%d %b %Y} – {end:%d %b %Y}) after a {s0.warmup_days:g}-day warm-up · seed "
-        f"{_e(folder.run.get('seed', folder.provenance[0].get('seed', s0.seed)))}</p>"
-        f"<p>Results folder <code style=\"background:#0e2a4b;color:#fff\">{_e(folder.path.resolve())}</code> · "
-        f"generated {_e(generated)} by hospital_twin {_e(__version__)}</p></div></header><main>"
+        f"{escape(folder.run.get('seed', folder.provenance[0].get('seed', s0.seed)))}</p>"
+        f"<p>Results folder <code style=\"background:#0e2a4b;color:#fff\">{escape(folder.path.resolve())}</code> · "
+        f"generated {escape(generated)} by hospital_twin {escape(__version__)}</p></div></header><main>"
     )
     toc = [("glance", "At a glance")]
     if compare:
@@ -905,16 +801,16 @@ def build_report(results_dir: str | Path) -> str:
     if has_ed:
         toc.append(("ed", "Emergency department"))
     toc.append(("model", "The model in words"))
-    page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in toc) + "</nav>")
+    page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
 
     # ---- at a glance
     page.add('<section id="glance"><h2>At a glance</h2>')
     if s0.description:
-        page.add(f'<p class="scen-desc">{_e(s0.description)}</p>')
+        page.add(f'<p class="scen-desc">{escape(s0.description)}</p>')
     if compare:
-        page.add(f"<p>Baseline <b>{_e(s0.name)}</b> against: "
-                 + "; ".join(f"<b>{_e(s.name)}</b>" for s in scenarios[1:]) + ".</p>")
-        page.add(f"<h3>Baseline: {_e(s0.name)}</h3>")
+        page.add(f"<p>Baseline <b>{escape(s0.name)}</b> against: "
+                 + "; ".join(f"<b>{escape(s.name)}</b>" for s in scenarios[1:]) + ".</p>")
+        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
     page.add(_cards_html(_headline(folder, s0)))
     notes = _points_to_note(folder, s0, folder.log())
     if notes:
@@ -933,8 +829,8 @@ def build_report(results_dir: str | Path) -> str:
         assert folder.comparison is not None
         page.add('<section id="comparison"><h2>What-ifs against the baseline</h2>')
         for s in scenarios[1:]:
-            page.add(f"<h4>{_e(s.name)}: what changes</h4>"
-                     f'<div class="md">{_md(describe_differences(s0, s))}</div>')
+            page.add(f"<h4>{escape(s.name)}: what changes</h4>"
+                     f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
         page.add("<h3>Headline measures</h3>" + _headline_compare(folder))
         page.add("<h3>Paired differences</h3>")
         level = float(folder.comparison["confidence"].iloc[0]) if len(folder.comparison) else 0.95
@@ -953,7 +849,7 @@ def build_report(results_dir: str | Path) -> str:
              "bed measures over the inpatient units. Hover a measure for its exact definition.</p>")
     for k, s in enumerate(scenarios):
         if compare:
-            page.add(f"<details{' open' if k == 0 else ''}><summary>{_e(s.name)}"
+            page.add(f"<details{' open' if k == 0 else ''}><summary>{escape(s.name)}"
                      f"{' (baseline)' if k == 0 else ''}</summary>")
         page.add(_kpi_table(folder.summary, s))
         if compare:
@@ -1018,7 +914,7 @@ def build_report(results_dir: str | Path) -> str:
                 if spec.ed is None or r is None:
                     continue
                 lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
-                page.add(f"<p><b>{_e(s.name)} · {_e(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances left "
+                page.add(f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances left "
                          f"within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>")
         if log is None:
             page.add(no_log)
@@ -1039,31 +935,20 @@ def build_report(results_dir: str | Path) -> str:
              '<p class="note">A description following the STRESS-DES reporting guideline (Monks et al., Journal of '
              "Simulation 2019), generated from the scenario that was simulated.</p>")
     if compare:
-        page.add(f"<h3>Baseline: {_e(s0.name)}</h3>")
+        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
     for heading, text in describe_scenario(s0, {**folder.provenance[0], "replications": n_reps}):
-        page.add(f'<h4>{_e(heading)}</h4><div class="md">{_md(text)}</div>')
+        page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
     for k, s in enumerate(scenarios[1:], start=1):
-        page.add(f"<details><summary>What-if: {_e(s.name)}</summary>")
-        page.add(f'<div class="md">{_md(describe_differences(s0, s))}</div>')
+        page.add(f"<details><summary>What-if: {escape(s.name)}</summary>")
+        page.add(f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
         for heading, text in describe_scenario(s, {**folder.provenance[k], "replications": n_reps}):
-            page.add(f'<h4>{_e(heading)}</h4><div class="md">{_md(text)}</div>')
+            page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
         page.add("</details>")
     page.add("</section>")
-    page.add(f"<footer>hospital_twin {_e(__version__)} · report of {_e(folder.path.resolve())} · "
+    page.add(f"<footer>hospital_twin {escape(__version__)} · report of {escape(folder.path.resolve())} · "
              "charts drawn offline with Vega-Lite (JavaScript embedded in this file).</footer></main>")
 
-    specs = "\n".join(
-        f'<script type="application/json" class="vega-spec" data-target="{target}">{_spec_json(spec)}</script>'
-        for target, spec in page.specs
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)} · hospital_twin report</title><style>{_CSS}</style>"
-        f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
-        + "\n".join(page.parts)
-        + f"\n{specs}\n<script type=\"text/javascript\">{_EMBED_JS}</script></body></html>\n"
-    )
+    return page.document(f"{title} · hospital_twin report")
 
 
 def write_report(results_dir: str | Path, out_html: str | Path | None = None) -> Path:
