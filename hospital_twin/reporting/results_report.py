@@ -35,65 +35,44 @@ This is an edge module: it reads files and writes one; the numbers come from the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-import altair as alt
-import numpy as np
 import pandas as pd
 
 from hospital_twin._version import __version__
 from hospital_twin.atomic import write_text_atomic
 from hospital_twin.experiment.resultsdir import ResultsFolder, ResultsFolderError, load_results
+from hospital_twin.reporting.charts import (
+    census_timeline_chart,
+    census_week_chart,
+    ed_four_hour_chart,
+    forest_chart,
+    wait_chart,
+)
 from hospital_twin.reporting.describe import (
     describe_differences,
     describe_scenario,
     relevant_metrics,
 )
+from hospital_twin.reporting.figures import (
+    FOREST_METRICS,
+    FOUR_HOUR_STANDARD,
+    census_hour_of_week,
+    census_timeline,
+    ed_four_hours,
+    format_value,
+    is_ed_unit,
+    metric_label,
+    units_in_order,
+    wait_ecdf,
+)
 from hospital_twin.reporting.html import Page, escape, markdown
-from hospital_twin.results import ALL, METRIC_LABELS, METRICS
+from hospital_twin.results import ALL, METRICS
 from hospital_twin.scenario.schema import Scenario
 
-__all__ = [
-    "ReportError",
-    "build_report",
-    "write_report",
-    "format_value",
-    "census_hour_of_week",
-    "census_timeline",
-    "wait_ecdf",
-    "ed_four_hours",
-    "census_week_chart",
-    "census_timeline_chart",
-    "wait_chart",
-    "ed_four_hour_chart",
-    "forest_chart",
-    "FOREST_METRICS",
-]
-
-PALETTE = ["#1f5fa8", "#d9822b", "#2f9e44", "#c2255c", "#7048e8", "#0c8599", "#868e96"]
-BED_COLOUR = "#c92a2a"
-FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
-
-FOREST_METRICS = [
-    "utilisation",
-    "waited_share",
-    "wait_for_bed_mean_h",
-    "wait_for_bed_p95_h",
-    "rejected_share",
-    "cancelled_share",
-    "cancelled",
-    "blocked_bed_hours",
-    "ed_4h_breach_share",
-    "ed_12h_breach_share",
-    "ed_boarding_mean_h",
-    "ed_dta_12h_waits",
-    "ratio_breach_hours",
-    "escalation_beds_open_mean",
-]
-"""Metrics shown in the comparison forest plot, in this order, when the folder has them."""
+__all__ = ["ReportError", "build_report", "write_report"]
 
 _GROUPS = [
     ("Demand and flow", ["arrivals", "admitted", "rejected", "rejected_share", "cancelled", "cancelled_share",
@@ -109,459 +88,6 @@ _ED_GROUP = ["ed_time_in_dept_mean_h", "ed_4h_breach_share", "ed_12h_breach_shar
 ReportError = ResultsFolderError
 """The folder is not a readable results folder (a user error, exit 2 in the CLI): the reader's error, by the name
 the report has always raised."""
-
-
-# --------------------------------------------------------------------------- numbers
-def format_value(value: float, unit: str, *, diff: bool = False) -> str:
-    """A metric value for people: shares as percentages (points for differences), hours, counts."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign = "+" if diff and value > 0 else ""
-    if unit == "share":
-        return f"{sign}{100 * value:.1f}{' pp' if diff else '%'}"
-    if unit == "hours":
-        return f"{sign}{value:,.2f} h" if abs(value) < 10 else f"{sign}{value:,.1f} h"
-    if unit == "beds":
-        return f"{sign}{value:,.2f}" if diff and abs(value) < 1 else f"{sign}{value:,.1f}"
-    if unit == "bed-hours":
-        return f"{sign}{value:,.0f}"
-    return f"{sign}{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{sign}{value:,.1f}"
-
-
-def _label(metric: str) -> tuple[str, str]:
-    return METRIC_LABELS.get(metric, (metric, ""))
-
-
-def _offset_h(start: dt.datetime) -> float:
-    return start.weekday() * 24 + start.hour + start.minute / 60 + start.second / 3600
-
-
-def _units_in_order(scenarios: list[Scenario]) -> list[str]:
-    out: list[str] = []
-    for s in scenarios:
-        out += [u for u in s.units if u not in out]
-    return out
-
-
-def census_hour_of_week(census: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
-    """Census by hour of the week after the warm-up: ``scenario, unit, how, mean, p05, p95``.
-
-    The band is the 5th-95th percentile of the hourly census over replications x weeks.
-    """
-    frames = []
-    for s in scenarios:
-        c = census[(census["scenario"] == s.name) & (census["time_h"] >= s.warmup_h) & (census["time_h"] < s.end_h)]
-        if c.empty:
-            continue
-        how = np.floor((c["time_h"].to_numpy() + _offset_h(s.start)) % 168).astype(int)
-        g = c.assign(how=how).groupby(["unit", "how"], sort=False)["occupied"]
-        agg = pd.concat({"mean": g.mean(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}, axis=1).reset_index()
-        agg.insert(0, "scenario", s.name)
-        frames.append(agg)
-    if not frames:
-        return pd.DataFrame(columns=["scenario", "unit", "how", "mean", "p05", "p95"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def census_timeline(census: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
-    """Census over the whole run (warm-up included), daily or weekly: ``scenario, unit, date, mean, lo, hi``.
-
-    ``mean`` is the mean over replications of the period's average census; ``lo`` and ``hi``
-    the lowest and highest replication.
-    """
-    frames = []
-    for s in scenarios:
-        c = census[(census["scenario"] == s.name) & (census["time_h"] < s.end_h)]
-        if c.empty:
-            continue
-        days = 1 if s.end_h <= 24 * 120 else 7
-        period = np.floor(c["time_h"].to_numpy() / (24 * days)).astype(int)
-        per_rep = c.assign(period=period).groupby(["unit", "period", "rep"], sort=False)["occupied"].mean()
-        g = per_rep.groupby(level=["unit", "period"], sort=False)
-        agg = pd.concat({"mean": g.mean(), "lo": g.min(), "hi": g.max()}, axis=1).reset_index()
-        agg["date"] = pd.Timestamp(s.start) + pd.to_timedelta(agg["period"] * days, unit="D")
-        agg.insert(0, "scenario", s.name)
-        agg["days"] = days
-        frames.append(agg.drop(columns="period"))
-    if not frames:
-        return pd.DataFrame(columns=["scenario", "unit", "mean", "lo", "hi", "date", "days"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _after_warmup(log: pd.DataFrame, s: Scenario) -> pd.DataFrame:
-    lo = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
-    return log[(log["scenario"] == s.name) & (log["ready_at"] >= lo)]
-
-
-def wait_ecdf(log: pd.DataFrame, scenarios: list[Scenario], points: int = 121) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Wait for a bed (start - ready_at, hours) per unit after the warm-up, as an ECDF on a grid.
-
-    Returns ``(curve, stats)``: ``curve`` has ``scenario, unit, wait_h, share`` (share of
-    admissions placed within ``wait_h``); ``stats`` has ``scenario, unit, n, waited, p50, p90,
-    p95, max_h`` (``waited`` is the share who waited at all).
-    """
-    waits: dict[tuple[str, str], np.ndarray] = {}
-    for s in scenarios:
-        d = _after_warmup(log, s)
-        w = (d["start"] - d["ready_at"]).dt.total_seconds().to_numpy() / 3600.0
-        units = d["unit"].to_numpy()
-        for u in s.units:
-            x = np.sort(w[units == u])
-            x = x[~np.isnan(x)]
-            if len(x):
-                waits[(s.name, u)] = x
-    if not waits:
-        return (pd.DataFrame(columns=["scenario", "unit", "wait_h", "share"]),
-                pd.DataFrame(columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
-    curves, stats = [], []
-    by_unit: dict[str, list[np.ndarray]] = {}
-    for (_, u), x in waits.items():
-        by_unit.setdefault(u, []).append(x)
-    xmax = {u: max(4.0, float(np.ceil(max(np.quantile(x, 0.99) for x in xs)))) for u, xs in by_unit.items()}
-    for (name, u), x in waits.items():
-        grid = np.linspace(0.0, xmax[u], points)
-        share = np.searchsorted(x, grid + 1e-9, side="right") / len(x)
-        curves.append(pd.DataFrame({"scenario": name, "unit": u, "wait_h": grid.round(3), "share": share.round(4)}))
-        stats.append((name, u, len(x), float((x > 1e-6).mean()), *np.quantile(x, [0.5, 0.9, 0.95]).tolist(), float(x[-1])))
-    return (pd.concat(curves, ignore_index=True),
-            pd.DataFrame(stats, columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
-
-
-def ed_four_hours(log: pd.DataFrame, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Share of ED attendances leaving within 4 h of arrival, by hour of arrival and by week.
-
-    Attendances that arrived after the warm-up and left before the end (as the KPI). Returns
-    ``(by_hour, by_week)`` with ``scenario, unit, hour|date, share, lo, hi, n``: ``share`` is
-    the mean over replications, ``lo``/``hi`` the lowest and highest replication.
-    """
-    by_hour, by_week = [], []
-    for s in scenarios:
-        eds = [u for u, spec in s.units.items() if spec.kind == "ed" or spec.ed is not None]
-        if not eds:
-            continue
-        d = _after_warmup(log, s)
-        d = d[d["unit"].isin(eds) & d["end"].notna()]
-        if d.empty:
-            continue
-        t_in = (d["end"] - d["ready_at"]).dt.total_seconds() / 3600.0
-        warm = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
-        frame = pd.DataFrame({
-            "unit": d["unit"].to_numpy(),
-            "rep": d["rep"].to_numpy(),
-            "within": (t_in <= 4.0).to_numpy(dtype=float),
-            "hour": d["ready_at"].dt.hour.to_numpy(),
-            "week": ((d["ready_at"] - warm) // pd.Timedelta(days=7)).to_numpy(),
-        })
-        for key, out in (("hour", by_hour), ("week", by_week)):
-            per_rep = frame.groupby(["unit", key, "rep"])["within"].agg(["mean", "count"])
-            g = per_rep.groupby(level=["unit", key])
-            agg = pd.DataFrame({
-                "share": g["mean"].mean(), "lo": g["mean"].min(), "hi": g["mean"].max(), "n": g["count"].sum(),
-            }).reset_index()
-            if key == "week":
-                full_weeks = math.floor(s.horizon_days / 7)
-                agg = agg[agg["week"] < max(full_weeks, 1)]
-                agg["date"] = warm + pd.to_timedelta(agg["week"] * 7, unit="D")
-                agg = agg.drop(columns="week")
-            agg.insert(0, "scenario", s.name)
-            out.append(agg)
-    cols = ["scenario", "unit", "share", "lo", "hi", "n"]
-    return (pd.concat(by_hour, ignore_index=True) if by_hour else pd.DataFrame(columns=cols + ["hour"]),
-            pd.concat(by_week, ignore_index=True) if by_week else pd.DataFrame(columns=cols + ["date"]))
-
-
-# --------------------------------------------------------------------------- charts
-def _colour(names: list[str], first: int = 0) -> alt.Scale:
-    return alt.Scale(domain=names, range=[PALETTE[(first + i) % len(PALETTE)] for i in range(len(names))])
-
-
-def _legend(names: list[str]) -> alt.Legend | None:
-    if len(names) < 2:
-        return None
-    return alt.Legend(title=None, orient="top", labelLimit=420, direction="vertical", symbolType="stroke",
-                      symbolStrokeWidth=3, symbolOpacity=1, labelFontSize=12)
-
-
-def _baseline_on_top(chart: alt.Chart, names: list[str]) -> alt.Chart | alt.LayerChart:
-    """Draw the what-ifs first and the baseline over them (common random numbers make them overlap)."""
-    if len(names) < 2:
-        return chart
-    first = json.dumps(names[0])
-    return alt.layer(chart.transform_filter(f"datum.scenario !== {first}"),
-                     chart.transform_filter(f"datum.scenario === {first}"))
-
-
-def _week_axis() -> alt.Axis:
-    return alt.Axis(
-        values=list(range(0, 169, 24)),
-        labelExpr="['Mon','Tue','Wed','Thu','Fri','Sat','Sun',''][floor(datum.value / 24)]",
-        labelAlign="left",
-        title=None,
-        grid=True,
-    )
-
-
-def _round(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].round(digits)
-    return out
-
-
-def _beds(scenarios: list[Scenario], unit: str) -> list[tuple[str, int]]:
-    return [(s.name, s.units[unit].beds) for s in scenarios if unit in s.units]
-
-
-def _bed_rule(scenarios: list[Scenario], unit: str, width: int) -> alt.LayerChart:
-    beds = sorted({b for _, b in _beds(scenarios, unit)})
-    label = "cubicles" if any(s.units[unit].kind == "ed" or s.units[unit].ed for s in scenarios if unit in s.units) else "beds"
-    data = pd.DataFrame({"beds": beds, "text": [f"{b} {label}" for b in beds]})
-    base = alt.Chart(data)
-    rule = base.mark_rule(color=BED_COLOUR, strokeDash=[5, 3], strokeWidth=1.5).encode(y="beds:Q")
-    text = base.mark_text(color=BED_COLOUR, align="right", baseline="bottom", dy=-2, fontSize=11,
-                          fontWeight="bold").encode(y="beds:Q", text="text:N", x=alt.value(width - 4))
-    layers = [rule, text]
-    esc = sorted({s.units[unit].beds + s.units[unit].escalation.beds for s in scenarios
-                  if unit in s.units and s.units[unit].escalation is not None})
-    if esc:
-        edata = alt.Chart(pd.DataFrame({"beds": esc, "text": [f"{b} with escalation" for b in esc]}))
-        layers.append(edata.mark_rule(color="#f08c00", strokeDash=[2, 3], strokeWidth=1.5).encode(y="beds:Q"))
-        layers.append(edata.mark_text(color="#e8590c", align="left", baseline="bottom", dy=-2, fontSize=11).encode(
-            y="beds:Q", text="text:N", x=alt.value(4)))
-    changes = [(s.name, c) for s in scenarios if unit in s.units for c in s.units[unit].capacity_changes]
-    if changes:
-        cdata = pd.DataFrame({"beds": [c.beds for _, c in changes],
-                              "text": [f"{c.beds} from {c.at:%d %b %Y}" for _, c in changes]})
-        cc = alt.Chart(cdata)
-        layers.append(cc.mark_rule(color=BED_COLOUR, strokeDash=[1, 3], strokeWidth=1.2).encode(y="beds:Q"))
-        layers.append(cc.mark_text(color=BED_COLOUR, align="left", baseline="top", dy=2, fontSize=10).encode(
-            y="beds:Q", text="text:N", x=alt.value(4)))
-    return alt.layer(*layers)
-
-
-def census_week_chart(df: pd.DataFrame, scenarios: list[Scenario], columns: int = 2) -> alt.ConcatChart:
-    """Small multiples: census by hour of the week, mean line, 5th-95th percentile band, bed rule."""
-    names = [s.name for s in scenarios if s.name in set(df["scenario"])]
-    panels = []
-    for u in _units_in_order(scenarios):
-        d = _round(df[df["unit"] == u])
-        if d.empty:
-            continue
-        base = alt.Chart(d).encode(
-            x=alt.X("how:Q", axis=_week_axis(), scale=alt.Scale(domain=[0, 168], nice=False)),
-            color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
-        )
-        band = base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-            opacity=0.18).encode(y=alt.Y("p05:Q", title="occupied", scale=alt.Scale(zero=False)), y2="p95:Q")
-        line = _baseline_on_top(base.mark_line(strokeWidth=1.6).encode(
-            y="mean:Q",
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("how:Q", title="hour of week"),
-                     alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
-                     alt.Tooltip("p05:Q", format=".0f", title="5th percentile"),
-                     alt.Tooltip("p95:Q", format=".0f", title="95th percentile")],
-        ), names)
-        beds = ", ".join(sorted({str(b) for _, b in _beds(scenarios, u)}))
-        panels.append(alt.layer(band, line, _bed_rule(scenarios, u, 520)).properties(
-            width=520, height=150, title=alt.TitleParams(f"{u} ({beds} {'cubicles' if _is_ed_unit(scenarios, u) else 'beds'})",
-                                                         anchor="start", fontSize=13)))
-    return alt.concat(*panels, columns=columns).resolve_scale(y="independent")
-
-
-def _is_ed_unit(scenarios: list[Scenario], unit: str) -> bool:
-    return any(unit in s.units and (s.units[unit].kind == "ed" or s.units[unit].ed is not None) for s in scenarios)
-
-
-def census_timeline_chart(df: pd.DataFrame, scenarios: list[Scenario], columns: int = 2) -> alt.ConcatChart:
-    """Small multiples: census over the whole run (period means), band over replications, warm-up shaded."""
-    names = [s.name for s in scenarios if s.name in set(df["scenario"])]
-    s0 = scenarios[0]
-    warm = pd.DataFrame({"from": [pd.Timestamp(s0.start)], "to": [pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)],
-                         "text": ["warm-up"]})
-    panels = []
-    for u in _units_in_order(scenarios):
-        d = _round(df[df["unit"] == u].drop(columns="days"))
-        if d.empty:
-            continue
-        base = alt.Chart(d).encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8)),
-            color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
-        )
-        layers = []
-        if s0.warmup_h > 0:
-            layers.append(alt.Chart(warm).mark_rect(color="#e9ecef").encode(x="from:T", x2="to:T"))
-            layers.append(alt.Chart(warm).mark_text(align="left", baseline="bottom", dx=3, dy=-3, color="#868e96",
-                                                    fontSize=10).encode(x="from:T", y=alt.value(140), text="text:N"))
-        layers.append(base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-            opacity=0.18).encode(y=alt.Y("lo:Q", title="occupied", scale=alt.Scale(zero=False)), y2="hi:Q"))
-        layers.append(_baseline_on_top(base.mark_line(strokeWidth=1.4).encode(
-            y="mean:Q",
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("date:T", title="period from", format="%d %b %Y"),
-                     alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
-                     alt.Tooltip("lo:Q", format=".1f", title="lowest replication"),
-                     alt.Tooltip("hi:Q", format=".1f", title="highest replication")],
-        ), names))
-        layers.append(_bed_rule(scenarios, u, 520))
-        beds = ", ".join(sorted({str(b) for _, b in _beds(scenarios, u)}))
-        panels.append(alt.layer(*layers).properties(
-            width=520, height=140,
-            title=alt.TitleParams(f"{u} ({beds} {'cubicles' if _is_ed_unit(scenarios, u) else 'beds'})",
-                                  anchor="start", fontSize=13)))
-    return alt.concat(*panels, columns=columns).resolve_scale(y="independent")
-
-
-def wait_chart(curve: pd.DataFrame, stats: pd.DataFrame, scenarios: list[Scenario], columns: int = 3) -> alt.ConcatChart:
-    """Small multiples: share of admissions placed within x hours of asking for a bed (ECDF)."""
-    names = [s.name for s in scenarios if s.name in set(curve["scenario"])]
-    panels = []
-    for u in _units_in_order(scenarios):
-        d = curve[curve["unit"] == u]
-        if d.empty:
-            continue
-        st = stats[(stats["unit"] == u) & (stats["scenario"] == names[0])]
-        sub = ""
-        if len(st):
-            r = st.iloc[0]
-            sub = f"{100 * (1 - r['waited']):.0f}% placed at once"
-            if r["p90"] > 0.05:
-                sub += f"; 90% within {r['p90']:.1f} h"
-        chart = alt.Chart(d).mark_line(strokeWidth=1.6, interpolate="step-after").encode(
-            x=alt.X("wait_h:Q", title="hours waited for a bed", scale=alt.Scale(nice=False)),
-            y=alt.Y("share:Q", title="placed within", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("wait_h:Q", title="within hours", format=".1f"),
-                     alt.Tooltip("share:Q", title="share placed", format=".1%")],
-        )
-        panels.append(_baseline_on_top(chart, names).properties(width=300, height=150, title=alt.TitleParams(
-            u, subtitle=sub, anchor="start", fontSize=13, subtitleColor="#495057")))
-    return alt.concat(*panels, columns=columns)
-
-
-def ed_four_hour_chart(by_hour: pd.DataFrame, by_week: pd.DataFrame, scenarios: list[Scenario]) -> alt.VConcatChart:
-    """Per ED: share within 4 h by hour of arrival and by week, mean over replications with their range."""
-    names = [s.name for s in scenarios if s.name in set(by_hour["scenario"])]
-    std = pd.DataFrame({"y": [FOUR_HOUR_STANDARD], "text": [f"{FOUR_HOUR_STANDARD:.0%} standard"]})
-    rows = []
-    y = alt.Y("share:Q", title="left within 4 h", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
-    colour = alt.Color("scenario:N", scale=_colour(names), legend=_legend(names))
-
-    def standard() -> alt.LayerChart:
-        base = alt.Chart(std)
-        return base.mark_rule(color="#495057", strokeDash=[4, 3]).encode(y="y:Q") + base.mark_text(
-            align="left", baseline="bottom", dx=3, dy=-2, color="#495057", fontSize=10).encode(
-            y="y:Q", text="text:N", x=alt.value(0))
-
-    for u in _units_in_order(scenarios):
-        h = _round(by_hour[by_hour["unit"] == u], 4)
-        w = _round(by_week[by_week["unit"] == u], 4)
-        if h.empty:
-            continue
-        tip = [alt.Tooltip("scenario:N"), alt.Tooltip("share:Q", format=".1%", title="within 4 h (mean)"),
-               alt.Tooltip("lo:Q", format=".1%", title="lowest replication"),
-               alt.Tooltip("hi:Q", format=".1%", title="highest replication"),
-               alt.Tooltip("n:Q", format=",", title="attendances")]
-        hb = alt.Chart(h).encode(x=alt.X("hour:O", title="hour of arrival", axis=alt.Axis(labelAngle=0)), color=colour)
-        left = alt.layer(
-            hb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-                opacity=0.15).encode(y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"),
-                                             scale=alt.Scale(domain=[0, 1])), y2="hi:Q"),
-            _baseline_on_top(hb.mark_line(point=True, strokeWidth=1.6).encode(
-                y=y, tooltip=[alt.Tooltip("hour:O", title="hour"), *tip]), names),
-            standard(),
-        ).properties(width=470, height=200, title=alt.TitleParams(f"{u}: by hour of arrival", anchor="start",
-                                                                   fontSize=13))
-        wb = alt.Chart(w).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
-                                 color=colour)
-        right = alt.layer(
-            wb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-                opacity=0.15).encode(y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"),
-                                             scale=alt.Scale(domain=[0, 1])), y2="hi:Q"),
-            _baseline_on_top(wb.mark_line(strokeWidth=1.4).encode(
-                y=y, tooltip=[alt.Tooltip("date:T", title="week from", format="%d %b %Y"), *tip]), names),
-            standard(),
-        ).properties(width=470, height=200, title=alt.TitleParams(f"{u}: by week", anchor="start", fontSize=13))
-        rows.append(alt.hconcat(left, right))
-    return alt.vconcat(*rows)
-
-
-def _forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
-    eds = {u for s in scenarios for u, spec in s.units.items() if spec.ed is not None or spec.kind == "ed"}
-    c = comparison[comparison["metric"].isin(FOREST_METRICS)].copy()
-    c["significant"] = c["significant"].astype(str).str.lower().isin(["true", "1"])
-    sig_units = c[c["significant"]].groupby("metric")["unit"].agg(set).to_dict()
-    keep = (c["unit"] == ALL) | c.apply(lambda r: r["unit"] in sig_units.get(r["metric"], set()), axis=1)
-    keep |= c["metric"].str.startswith("ed_") & c["unit"].isin(eds)
-    c = c[keep & c["diff_mean"].notna()]
-    # a metric that is zero everywhere (no rejections, say) tells nothing
-    moving = c.groupby("metric")[["scenario_mean", "baseline_mean"]].transform(lambda x: x.abs().max())
-    c = c[(moving["scenario_mean"] > 0) | (moving["baseline_mean"] > 0)]
-    return c
-
-
-def forest_chart(comparison: pd.DataFrame, scenarios: list[Scenario], columns: int = 2) -> alt.ConcatChart | None:
-    """Forest plot of paired differences (what-if minus baseline), one panel per metric.
-
-    Each row is a unit (``ALL``, and units whose interval excludes zero); a filled point
-    marks an interval that excludes zero. Shares are shown in percentage points.
-    """
-    c = _forest_rows(comparison, scenarios)
-    if c.empty:
-        return None
-    names = [s.name for s in scenarios[1:] if s.name in set(c["scenario"])]
-    order = _units_in_order(scenarios)
-    panels = []
-    for m in FOREST_METRICS:
-        d = c[c["metric"] == m]
-        if d.empty:
-            continue
-        label, unit = _label(m)
-        k = 100.0 if unit == "share" else 1.0
-        d = d.assign(
-            diff=d["diff_mean"] * k, lo=d["diff_ci_low"] * k, hi=d["diff_ci_high"] * k,
-            base=d["baseline_mean"] * k, var=d["scenario_mean"] * k,
-        )[["scenario", "unit", "diff", "lo", "hi", "base", "var", "significant"]]
-        d = _round(d, 4)
-        units = [u for u in [ALL, *order] if u in set(d["unit"])]
-        what = {"share": "percentage points", "hours": "hours", "beds": "beds", "bed-hours": "bed-hours",
-                "count": "count"}.get(unit, unit)
-        base = alt.Chart(d).encode(
-            y=alt.Y("unit:N", sort=units, title=None, axis=alt.Axis(labelFontWeight="bold")),
-            yOffset=alt.YOffset("scenario:N", sort=names, scale=alt.Scale(paddingInner=0.2)),
-            color=alt.Color("scenario:N", scale=_colour(names, first=1), legend=alt.Legend(
-                title="what-if minus baseline", orient="top", direction="vertical", labelLimit=420)),
-        )
-        fmt = ".2f"
-        tip = [alt.Tooltip("scenario:N"), alt.Tooltip("unit:N"), alt.Tooltip("base:Q", title="baseline", format=fmt),
-               alt.Tooltip("var:Q", title="what-if", format=fmt), alt.Tooltip("diff:Q", title="difference", format=fmt),
-               alt.Tooltip("lo:Q", title="interval from", format=fmt), alt.Tooltip("hi:Q", title="interval to", format=fmt),
-               alt.Tooltip("significant:N", title="excludes 0")]
-        bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("lo:Q", title=f"difference, {what}"), x2="hi:Q")
-        points = base.mark_point(size=70, strokeWidth=1.8, filled=False).encode(
-            x="diff:Q",
-            fill=alt.condition("datum.significant", alt.Color("scenario:N", scale=_colour(names, first=1),
-                                                              legend=None), alt.value("white")),
-            tooltip=tip,
-        )
-        zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#343a40", strokeWidth=1).encode(x="x:Q")
-        height = max(50, 18 * len(units) * len(names))
-        panels.append(alt.layer(zero, bars, points).properties(
-            width=470, height=height, title=alt.TitleParams(label, anchor="start", fontSize=13)))
-    if not panels:
-        return None
-    return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _summary_lookup(summary: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
@@ -581,7 +107,7 @@ def _cell(row: Any, unit: str, *, flip: bool = False) -> str:
 
 
 def _metric_cell(metric: str, *, unit_note: str = "") -> str:
-    label, unit = _label(metric)
+    label, unit = metric_label(metric)
     what = {"share": "%", "hours": "hours", "beds": "beds", "bed-hours": "bed-hours", "count": "count"}.get(unit, unit)
     return (f'<td class="lab" title="{escape(METRICS.get(metric, ""))}">{escape(label)} '
             f'<span class="u">({escape(what)}{escape(unit_note)})</span></td>')
@@ -589,8 +115,8 @@ def _metric_cell(metric: str, *, unit_note: str = "") -> str:
 
 def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
     look = _summary_lookup(summary)
-    units = [u for u in s.units if not _is_ed_unit([s], u)]
-    eds = [u for u in s.units if _is_ed_unit([s], u)]
+    units = [u for u in s.units if not is_ed_unit([s], u)]
+    eds = [u for u in s.units if is_ed_unit([s], u)]
     cols = eds + units + [ALL]
     inpatient_beds = sum(s.units[u].beds for u in units)
     relevant = set(relevant_metrics(s))
@@ -608,7 +134,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             cells = [look.get((s.name, m, u)) for u in cols]
             if all(c is None for c in cells):
                 continue
-            _, unit = _label(m)
+            _, unit = metric_label(m)
             body.append("<tr>" + _metric_cell(m) + "".join(_cell(c, unit) for c in cells) + "</tr>")
         if body:
             rows.append(f'<tr class="group"><td colspan="{len(cols) + 1}">{escape(group)}</td></tr>' + "".join(body))
@@ -619,7 +145,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             cells = [look.get((s.name, m, u)) for u in eds]
             if all(c is None for c in cells):
                 continue
-            _, unit = _label(m)
+            _, unit = metric_label(m)
             erows.append("<tr>" + _metric_cell(m) + "".join(_cell(c, unit) for c in cells) + "</tr>")
             if m == "ed_4h_breach_share":
                 erows.append('<tr><td class="lab">Within 4 hours of arrival <span class="u">(%)</span></td>'
@@ -719,12 +245,12 @@ def _comparison_tables(folder: ResultsFolder) -> str:
         d = d[(d["unit"] == ALL) | d["significant"] | (d["metric"].str.startswith("ed_") & d["unit"].isin(eds))]
         d = d[(d["scenario_mean"].abs() > 0) | (d["baseline_mean"].abs() > 0)]
         order = {m: i for i, m in enumerate(["occupancy_mean", *FOREST_METRICS, "los_mean_h"])}
-        units = {u: i for i, u in enumerate([ALL, *_units_in_order(folder.scenarios)])}
+        units = {u: i for i, u in enumerate([ALL, *units_in_order(folder.scenarios)])}
         d = d.assign(_m=d["metric"].map(order), _u=d["unit"].map(units)).sort_values(["_m", "_u"])
         level = float(d["confidence"].iloc[0]) if len(d) else 0.95
         rows = []
         for r in d.itertuples(index=False):
-            label, unit = _label(r.metric)
+            label, unit = metric_label(r.metric)
             rows.append(
                 f"<tr><td>{escape(label)}</td><td>{escape(r.unit)}</td>"
                 f'<td class="num">{escape(format_value(r.baseline_mean, unit))}</td>'
@@ -764,7 +290,7 @@ def _headline_compare(folder: ResultsFolder) -> str:
         cells = [look.get((n, m, u)) for n in folder.names]
         if all(c is None for c in cells):
             continue
-        _, unit = _label(m)
+        _, unit = metric_label(m)
         rows.append("<tr>" + _metric_cell(m, unit_note=f", {u}") + "".join(_cell(c, unit) for c in cells) + "</tr>")
     return (f'<table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             '<p class="note">Mean over replications; below it the 95% interval of each scenario on its own. '
@@ -780,7 +306,7 @@ def build_report(results_dir: str | Path) -> str:
     page = Page()
     compare = folder.is_comparison
     title = f"Comparison: {len(scenarios) - 1} what-if(s) against {s0.name}" if compare else s0.name
-    has_ed = any(_is_ed_unit(scenarios, u) for u in _units_in_order(scenarios))
+    has_ed = any(is_ed_unit(scenarios, u) for u in units_in_order(scenarios))
 
     # ---- header and contents
     generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
