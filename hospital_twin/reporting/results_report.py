@@ -1,9 +1,9 @@
-"""A results folder as one self-contained HTML report (``hospital-twin report RESULTS_DIR``).
+"""``report.html``: a results folder as one self-contained HTML page (``hospital-twin report RESULTS_DIR``).
 
-The report reads a folder written by :mod:`hospital_twin.experiment.resultsdir` (a ``run`` or a
-``compare``) and writes ``report.html`` beside it:
+The report reads a folder written by ``run`` or ``compare`` (through
+:func:`hospital_twin.experiment.resultsdir.load_results`) and writes ``report.html`` beside it:
 
-* at a glance: headline measures with their 95% intervals;
+* at a glance: headline measures with their 95% intervals, and points to note;
 * for a comparison, the paired differences against the baseline as a forest plot and tables;
 * KPI tables per unit and for the hospital (``ALL``), with readable labels and units;
 * charts: the census by hour of the week (mean and 5th-95th percentile band over
@@ -11,25 +11,13 @@ The report reads a folder written by :mod:`hospital_twin.experiment.resultsdir` 
   bed (ECDF, from the event log), and ED 4-hour performance by hour of arrival and by week;
 * the scenario in words (STRESS-DES, from :mod:`hospital_twin.reporting.describe`) and provenance.
 
-Offline by construction: the Vega, Vega-Lite and Vega-Embed JavaScript comes from the
-``vl-convert-python`` package (``vl_convert.javascript_bundle``, the bundle Altair's own
-``to_html(inline=True)`` uses) and is written once into the page head; every chart is
-an Altair spec with its (pre-aggregated) data inlined as JSON in a
-``<script type="application/json" class="vega-spec">`` block that a few lines of script
-hand to ``vegaEmbed``. Nothing is fetched when the page is viewed.
-
-CLI wiring (kept out of ``cli.py`` here)::
-
-    @app.command()
-    def report(results_dir: Path, out: Path | None = None) -> None:
-        from hospital_twin.reporting.results_report import ReportError, write_report
-        try:
-            path = write_report(results_dir, out)
-        except ReportError as exc:
-            raise _InputError(str(exc)) from None
-        out_console.print(f"report written to {path}")
-
-This is an edge module: it reads files and writes one; the numbers come from the folder.
+:func:`build_report` lays the page out section by section (one function per section); the
+numbers come from the folder through :mod:`hospital_twin.reporting.figures`, the charts from
+:mod:`hospital_twin.reporting.charts` and the offline page kit from :mod:`hospital_twin.reporting.html`.
+This module must not compute a measure, draw a chart or read the folder's files itself; it
+never simulates. :func:`write_report` is its only write (atomic). A folder that cannot be read
+raises :data:`ReportError` (the CLI's exit 2, as is :class:`~hospital_twin.reporting.html.PageError`
+when the Vega bundle's package is missing).
 """
 
 from __future__ import annotations
@@ -74,6 +62,10 @@ from hospital_twin.scenario.schema import Scenario
 
 __all__ = ["ReportError", "build_report", "write_report"]
 
+ReportError = ResultsFolderError
+"""The folder is not a readable results folder (a user error, exit 2 in the CLI): the reader's error, by the name
+the report has always raised."""
+
 _GROUPS = [
     ("Demand and flow", ["arrivals", "admitted", "rejected", "rejected_share", "cancelled", "cancelled_share",
                          "still_waiting"]),
@@ -82,14 +74,255 @@ _GROUPS = [
     ("Stays and delays", ["los_mean_h", "blocked_bed_hours", "discharge_delay_bed_hours"]),
     ("Nurse staffing", ["ratio_breach_hours", "ratio_breach_share"]),
 ]
+"""Rows of the KPI table, by group, for the units and the hospital (a metric shows when the scenario has it)."""
 _ED_GROUP = ["ed_time_in_dept_mean_h", "ed_4h_breach_share", "ed_12h_breach_share", "ed_time_to_clinician_mean_h",
              "ed_admitted_share", "ed_boarding_mean_h", "ed_dta_12h_waits"]
-
-ReportError = ResultsFolderError
-"""The folder is not a readable results folder (a user error, exit 2 in the CLI): the reader's error, by the name
-the report has always raised."""
+"""Rows of the emergency department's own table."""
 
 
+# --------------------------------------------------------------------------- the page, section by section
+def build_report(results_dir: str | Path) -> str:
+    """The report of a results folder as one self-contained HTML document."""
+    folder = load_results(results_dir)
+    title = _title(folder)
+    page = Page()
+    _header(page, folder, title)
+    _contents(page, folder)
+    _glance_section(page, folder)
+    if folder.is_comparison:
+        _comparison_section(page, folder)
+    _kpi_section(page, folder)
+    _census_section(page, folder)
+    _waits_section(page, folder)
+    if _has_ed(folder):
+        _ed_section(page, folder)
+    _model_section(page, folder)
+    _footer(page, folder)
+    return page.document(f"{title} · hospital_twin report")
+
+
+def write_report(results_dir: str | Path, out_html: str | Path | None = None) -> Path:
+    """Write the report of ``results_dir`` (default ``<results_dir>/report.html``) atomically; return its path."""
+    text = build_report(results_dir)
+    out = Path(out_html) if out_html is not None else Path(results_dir) / "report.html"
+    return write_text_atomic(out, text)
+
+
+def _title(folder: ResultsFolder) -> str:
+    if folder.is_comparison:
+        return f"Comparison: {len(folder.scenarios) - 1} what-if(s) against {folder.baseline.name}"
+    return folder.baseline.name
+
+
+def _has_ed(folder: ResultsFolder) -> bool:
+    return any(is_ed_unit(folder.scenarios, u) for u in units_in_order(folder.scenarios))
+
+
+def _header(page: Page, folder: ResultsFolder, title: str) -> None:
+    """The title band: what was run (replications, measured period, warm-up, seed), where from, and when."""
+    s0 = folder.baseline
+    generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
+    warm_end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)
+    end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.end_h)
+    page.add(
+        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
+        f"<p>Hospital digital twin report · {folder.replications()} replication(s) × {s0.horizon_days:g} days "
+        f"measured ({warm_end:%d %b %Y} – {end:%d %b %Y}) after a {s0.warmup_days:g}-day warm-up · seed "
+        f"{escape(folder.run.get('seed', folder.provenance[0].get('seed', s0.seed)))}</p>"
+        f"<p>Results folder <code style=\"background:#0e2a4b;color:#fff\">{escape(folder.path.resolve())}</code> · "
+        f"generated {escape(generated)} by hospital_twin {escape(__version__)}</p></div></header><main>"
+    )
+
+
+def _contents(page: Page, folder: ResultsFolder) -> None:
+    toc = [("glance", "At a glance")]
+    if folder.is_comparison:
+        toc.append(("comparison", "What-ifs against the baseline"))
+    toc += [("kpis", "Results by unit"), ("census", "Bed census"), ("waits", "Waiting for a bed")]
+    if _has_ed(folder):
+        toc.append(("ed", "Emergency department"))
+    toc.append(("model", "The model in words"))
+    page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
+
+
+def _glance_section(page: Page, folder: ResultsFolder) -> None:
+    """Headline cards of the baseline, the points to note, and how to read the intervals."""
+    s0 = folder.baseline
+    n_reps = folder.replications()
+    page.add('<section id="glance"><h2>At a glance</h2>')
+    if s0.description:
+        page.add(f'<p class="scen-desc">{escape(s0.description)}</p>')
+    if folder.is_comparison:
+        page.add(f"<p>Baseline <b>{escape(s0.name)}</b> against: "
+                 + "; ".join(f"<b>{escape(s.name)}</b>" for s in folder.scenarios[1:]) + ".</p>")
+        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
+    page.add(_cards_html(_headline(folder, s0)))
+    notes = _points_to_note(folder, s0, folder.log())
+    if notes:
+        page.add('<div class="callout"><b>Points to note</b><ul>' + "".join(f"<li>{n}</li>" for n in notes)
+                 + "</ul></div>")
+    page.add('<p class="note">Means over replications with 95% confidence intervals (t-interval across '
+             "replications), measured after the warm-up. Inpatient measures exclude the emergency department. "
+             f"With only {n_reps} replications intervals are wide and, for skewed measures, can reach below zero; "
+             "more replications narrow them.</p>" if n_reps < 10 else
+             '<p class="note">Means over replications with 95% confidence intervals (t-interval across '
+             "replications), measured after the warm-up. Inpatient measures exclude the emergency department.</p>")
+    page.add("</section>")
+
+
+def _comparison_section(page: Page, folder: ResultsFolder) -> None:
+    """What each what-if changes, headline measures side by side, the forest plot and the paired tables."""
+    assert folder.comparison is not None
+    scenarios, s0 = folder.scenarios, folder.baseline
+    page.add('<section id="comparison"><h2>What-ifs against the baseline</h2>')
+    for s in scenarios[1:]:
+        page.add(f"<h4>{escape(s.name)}: what changes</h4>"
+                 f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
+    page.add("<h3>Headline measures</h3>" + _headline_compare(folder))
+    page.add("<h3>Paired differences</h3>")
+    level = float(folder.comparison["confidence"].iloc[0]) if len(folder.comparison) else 0.95
+    page.chart("forest", forest_chart(folder.comparison, scenarios),
+               f"What-if minus baseline, replication by replication (common random numbers), with "
+               f"{100 * level:.1f}% intervals (Bonferroni across what-ifs). A filled point: the interval excludes "
+               "zero, the difference is unlikely to be noise. Shares in percentage points. Rows: the hospital (ALL), "
+               "the emergency department and units where the difference is clear.")
+    page.add(_comparison_tables(folder))
+    page.add("</section>")
+
+
+def _kpi_section(page: Page, folder: ResultsFolder) -> None:
+    """One KPI table per scenario (folded away for the what-ifs)."""
+    compare = folder.is_comparison
+    page.add('<section id="kpis"><h2>Results by unit</h2>'
+             f'<p class="note">Mean over {folder.replications()} replication(s) with the 95% interval below it. '
+             f"Counts are totals over the {folder.baseline.horizon_days:g} measured days of one replication. ALL is "
+             "the hospital: external arrivals, and bed measures over the inpatient units. Hover a measure for its "
+             "exact definition.</p>")
+    for k, s in enumerate(folder.scenarios):
+        if compare:
+            page.add(f"<details{' open' if k == 0 else ''}><summary>{escape(s.name)}"
+                     f"{' (baseline)' if k == 0 else ''}</summary>")
+        page.add(_kpi_table(folder.summary, s))
+        if compare:
+            page.add("</details>")
+    page.add("</section>")
+
+
+def _census_section(page: Page, folder: ResultsFolder) -> None:
+    """The census through the week and over the run (or a note that the folder has no census)."""
+    scenarios = folder.scenarios
+    compare = folder.is_comparison
+    page.add('<section id="census"><h2>Bed census</h2>')
+    census = folder.census()
+    if census is None:
+        page.add('<div class="callout">This results folder has no census table, so the census charts are left out.'
+                 '</div>')
+        page.add("</section>")
+        return
+    page.add("<h3>Through the week</h3>")
+    escalation = any(u.escalation is not None for s in scenarios for u in s.units.values())
+    page.chart(
+        "census-week", census_week_chart(census_hour_of_week(census, scenarios), scenarios),
+        "Occupied beds at each hour of the week after the warm-up: the line is the mean over replications and "
+        "weeks, the band the 5th to 95th percentile of the hourly census over replications × weeks"
+        + (" (drawn for the baseline only)" if compare else "") + ". The dashed red line is the unit's base bed "
+        "count (cubicles for the emergency department)"
+        + ("; an orange dotted line, the beds with escalation beds open" if escalation else "") + ".",
+    )
+    page.add("<h3>Over the run</h3>")
+    tl = census_timeline(census, scenarios)
+    days = int(tl["days"].iloc[0]) if len(tl) else 7
+    page.chart(
+        "census-timeline", census_timeline_chart(tl, scenarios),
+        f"{'Daily' if days == 1 else 'Weekly'} average occupied beds over the whole run: the line is the mean over "
+        "replications, the band the lowest to highest replication" + (" (baseline only)" if compare else "")
+        + ". The grey area is the warm-up, left out of every measure. A band that widens shows replications "
+        "that drifted into long queues.",
+    )
+    page.add("</section>")
+
+
+def _no_log_callout(folder: ResultsFolder) -> str:
+    return (
+        '<div class="callout"><b>The event log was not kept for this run</b>, so the distribution of waits '
+        f"{'and the ED 4-hour charts are' if _has_ed(folder) else 'is'} not available; the tables above still give "
+        "the measures. Re-run with the log (<code>hospital-twin run</code> keeps it unless <code>--no-log</code>; "
+        "<code>hospital-twin compare --log</code>) to see them.</div>"
+    )
+
+
+def _waits_section(page: Page, folder: ResultsFolder) -> None:
+    """The wait for a bed as an ECDF per unit, from the event log."""
+    page.add('<section id="waits"><h2>Waiting for a bed</h2>')
+    log = folder.log()
+    if log is None:
+        page.add(_no_log_callout(folder))
+    else:
+        curve, stats = wait_ecdf(log, folder.scenarios)
+        page.chart(
+            "waits", wait_chart(curve, stats, folder.scenarios),
+            "Share of admissions to each unit placed in a bed within the number of hours on the axis (pooled over "
+            "replications, after the warm-up). The curve starts at the share placed at once; the axis ends at the "
+            "99th percentile. For the emergency department this is the wait for a cubicle.",
+        )
+    page.add("</section>")
+
+
+def _ed_section(page: Page, folder: ResultsFolder) -> None:
+    """ED 4-hour performance: in words per scenario and department, then by hour of arrival and by week."""
+    scenarios = folder.scenarios
+    page.add('<section id="ed"><h2>Emergency department: 4-hour performance</h2>')
+    look = _summary_lookup(folder.summary)
+    for s in scenarios:
+        for u, spec in s.units.items():
+            r = look.get((s.name, "ed_4h_breach_share", u))
+            if spec.ed is None or r is None:
+                continue
+            lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
+            page.add(f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances "
+                     f"left within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>")
+    log = folder.log()
+    if log is None:
+        page.add(_no_log_callout(folder))
+    else:
+        by_hour, by_week = ed_four_hours(log, scenarios)
+        if len(by_hour):
+            page.chart(
+                "ed-4h", ed_four_hour_chart(by_hour, by_week, scenarios),
+                "Share of attendances leaving the department within 4 hours of arrival, by the hour they arrived "
+                "and by week of the run: the line is the mean over replications, the band the lowest to highest "
+                "replication" + (" (baseline only)" if folder.is_comparison else "") + ". The dashed line is the "
+                "95% NHS England standard.",
+            )
+    page.add("</section>")
+
+
+def _model_section(page: Page, folder: ResultsFolder) -> None:
+    """The scenario in words (STRESS-DES) with its provenance; each what-if folded, with what it changes."""
+    s0 = folder.baseline
+    n_reps = folder.replications()
+    page.add('<section id="model"><h2>The model in words</h2>'
+             '<p class="note">A description following the STRESS-DES reporting guideline (Monks et al., Journal of '
+             "Simulation 2019), generated from the scenario that was simulated.</p>")
+    if folder.is_comparison:
+        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
+    for heading, text in describe_scenario(s0, {**folder.provenance[0], "replications": n_reps}):
+        page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
+    for k, s in enumerate(folder.scenarios[1:], start=1):
+        page.add(f"<details><summary>What-if: {escape(s.name)}</summary>")
+        page.add(f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
+        for heading, text in describe_scenario(s, {**folder.provenance[k], "replications": n_reps}):
+            page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
+        page.add("</details>")
+    page.add("</section>")
+
+
+def _footer(page: Page, folder: ResultsFolder) -> None:
+    page.add(f"<footer>hospital_twin {escape(__version__)} · report of {escape(folder.path.resolve())} · "
+             "charts drawn offline with Vega-Lite (JavaScript embedded in this file).</footer></main>")
+
+
+# --------------------------------------------------------------------------- tables and cards
 def _summary_lookup(summary: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
     return {(r.scenario, r.metric, r.unit): r for r in summary.itertuples(index=False)}
 
@@ -150,7 +383,8 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             if m == "ed_4h_breach_share":
                 erows.append('<tr><td class="lab">Within 4 hours of arrival <span class="u">(%)</span></td>'
                              + "".join(_cell(c, "share", flip=True) for c in cells) + "</tr>")
-        ehead = "".join(f'<th class="num">{escape(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>' for u in eds)
+        ehead = "".join(f'<th class="num">{escape(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>'
+                        for u in eds)
         out.append(f'<h4>Emergency department</h4><table class="kpi"><thead><tr><th>measure</th>{ehead}</tr></thead>'
                    f'<tbody>{"".join(erows)}</tbody></table>')
     return "\n".join(out)
@@ -228,7 +462,8 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:
     return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div><div class="ci">{escape(ci)}</div></div>'
+        f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div>'
+        f'<div class="ci">{escape(ci)}</div></div>'
         for k, v, ci in cards) + "</div>"
 
 
@@ -264,8 +499,8 @@ def _comparison_tables(folder: ResultsFolder) -> str:
         out.append(
             f"<details{' open' if k == 1 else ''}><summary>{escape(name)} minus baseline</summary>"
             f'<p class="note">Paired over {n} replications with common random numbers; {100 * level:.1f}% intervals '
-            f"(Bonferroni across {len(folder.names) - 1} what-if(s)). Rows: the hospital (ALL), the emergency department, "
-            f"and units whose interval excludes zero.</p>"
+            f"(Bonferroni across {len(folder.names) - 1} what-if(s)). Rows: the hospital (ALL), the emergency "
+            "department, and units whose interval excludes zero.</p>"
             f'<table class="kpi"><thead><tr><th>measure</th><th>unit</th><th class="num">baseline</th>'
             f'<th class="num">what-if</th><th class="num">difference</th><th class="num">interval</th>'
             f"<th>excludes 0</th></tr></thead><tbody>{''.join(rows)}</tbody></table></details>"
@@ -296,189 +531,3 @@ def _headline_compare(folder: ResultsFolder) -> str:
             '<p class="note">Mean over replications; below it the 95% interval of each scenario on its own. '
             "Whether a what-if really differs is judged on the paired differences below, which are much narrower.</p>")
 
-
-def build_report(results_dir: str | Path) -> str:
-    """The report of a results folder as one self-contained HTML document."""
-    folder = load_results(results_dir)
-    scenarios = folder.scenarios
-    s0 = folder.baseline
-    n_reps = folder.replications()
-    page = Page()
-    compare = folder.is_comparison
-    title = f"Comparison: {len(scenarios) - 1} what-if(s) against {s0.name}" if compare else s0.name
-    has_ed = any(is_ed_unit(scenarios, u) for u in units_in_order(scenarios))
-
-    # ---- header and contents
-    generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
-    warm_end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)
-    end = pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.end_h)
-    page.add(
-        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
-        f"<p>Hospital digital twin report · {n_reps} replication(s) × {s0.horizon_days:g} days measured "
-        f"({warm_end:%d %b %Y} – {end:%d %b %Y}) after a {s0.warmup_days:g}-day warm-up · seed "
-        f"{escape(folder.run.get('seed', folder.provenance[0].get('seed', s0.seed)))}</p>"
-        f"<p>Results folder <code style=\"background:#0e2a4b;color:#fff\">{escape(folder.path.resolve())}</code> · "
-        f"generated {escape(generated)} by hospital_twin {escape(__version__)}</p></div></header><main>"
-    )
-    toc = [("glance", "At a glance")]
-    if compare:
-        toc.append(("comparison", "What-ifs against the baseline"))
-    toc += [("kpis", "Results by unit"), ("census", "Bed census"), ("waits", "Waiting for a bed")]
-    if has_ed:
-        toc.append(("ed", "Emergency department"))
-    toc.append(("model", "The model in words"))
-    page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
-
-    # ---- at a glance
-    page.add('<section id="glance"><h2>At a glance</h2>')
-    if s0.description:
-        page.add(f'<p class="scen-desc">{escape(s0.description)}</p>')
-    if compare:
-        page.add(f"<p>Baseline <b>{escape(s0.name)}</b> against: "
-                 + "; ".join(f"<b>{escape(s.name)}</b>" for s in scenarios[1:]) + ".</p>")
-        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
-    page.add(_cards_html(_headline(folder, s0)))
-    notes = _points_to_note(folder, s0, folder.log())
-    if notes:
-        page.add('<div class="callout"><b>Points to note</b><ul>' + "".join(f"<li>{n}</li>" for n in notes)
-                 + "</ul></div>")
-    page.add('<p class="note">Means over replications with 95% confidence intervals (t-interval across '
-             "replications), measured after the warm-up. Inpatient measures exclude the emergency department. "
-             f"With only {n_reps} replications intervals are wide and, for skewed measures, can reach below zero; "
-             "more replications narrow them.</p>" if n_reps < 10 else
-             '<p class="note">Means over replications with 95% confidence intervals (t-interval across '
-             "replications), measured after the warm-up. Inpatient measures exclude the emergency department.</p>")
-    page.add("</section>")
-
-    # ---- comparison
-    if compare:
-        assert folder.comparison is not None
-        page.add('<section id="comparison"><h2>What-ifs against the baseline</h2>')
-        for s in scenarios[1:]:
-            page.add(f"<h4>{escape(s.name)}: what changes</h4>"
-                     f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
-        page.add("<h3>Headline measures</h3>" + _headline_compare(folder))
-        page.add("<h3>Paired differences</h3>")
-        level = float(folder.comparison["confidence"].iloc[0]) if len(folder.comparison) else 0.95
-        page.chart("forest", forest_chart(folder.comparison, scenarios),
-                   f"What-if minus baseline, replication by replication (common random numbers), with "
-                   f"{100 * level:.1f}% intervals (Bonferroni across what-ifs). A filled point: the interval excludes "
-                   "zero, the difference is unlikely to be noise. Shares in percentage points. Rows: the hospital (ALL), "
-                   "the emergency department and units where the difference is clear.")
-        page.add(_comparison_tables(folder))
-        page.add("</section>")
-
-    # ---- KPI tables
-    page.add('<section id="kpis"><h2>Results by unit</h2>'
-             f'<p class="note">Mean over {n_reps} replication(s) with the 95% interval below it. Counts are totals over '
-             f"the {s0.horizon_days:g} measured days of one replication. ALL is the hospital: external arrivals, and "
-             "bed measures over the inpatient units. Hover a measure for its exact definition.</p>")
-    for k, s in enumerate(scenarios):
-        if compare:
-            page.add(f"<details{' open' if k == 0 else ''}><summary>{escape(s.name)}"
-                     f"{' (baseline)' if k == 0 else ''}</summary>")
-        page.add(_kpi_table(folder.summary, s))
-        if compare:
-            page.add("</details>")
-    page.add("</section>")
-
-    # ---- census
-    page.add('<section id="census"><h2>Bed census</h2>')
-    census = folder.census()
-    if census is None:
-        page.add('<div class="callout">This results folder has no census table, so the census charts are left out.</div>')
-    else:
-        page.add("<h3>Through the week</h3>")
-        page.chart(
-            "census-week", census_week_chart(census_hour_of_week(census, scenarios), scenarios),
-            "Occupied beds at each hour of the week after the warm-up: the line is the mean over replications and "
-            "weeks, the band the 5th to 95th percentile of the hourly census over replications × weeks"
-            + (" (drawn for the baseline only)" if compare else "") + ". The dashed red line is the unit's base bed "
-            "count (cubicles for the emergency department)"
-            + ("; an orange dotted line, the beds with escalation beds open" if any(
-                u.escalation is not None for s in scenarios for u in s.units.values()) else "") + ".",
-        )
-        page.add("<h3>Over the run</h3>")
-        tl = census_timeline(census, scenarios)
-        days = int(tl["days"].iloc[0]) if len(tl) else 7
-        page.chart(
-            "census-timeline", census_timeline_chart(tl, scenarios),
-            f"{'Daily' if days == 1 else 'Weekly'} average occupied beds over the whole run: the line is the mean over "
-            "replications, the band the lowest to highest replication" + (" (baseline only)" if compare else "")
-            + ". The grey area is the warm-up, left out of every measure. A band that widens shows replications "
-            "that drifted into long queues.",
-        )
-    page.add("</section>")
-
-    # ---- waits and ED from the log
-    log = folder.log()
-    no_log = (
-        '<div class="callout"><b>The event log was not kept for this run</b>, so the distribution of waits '
-        f"{'and the ED 4-hour charts are' if has_ed else 'is'} not available; the tables above still give the "
-        "measures. Re-run with the log (<code>hospital-twin run</code> keeps it unless <code>--no-log</code>; "
-        "<code>hospital-twin compare --log</code>) to see them.</div>"
-    )
-    page.add('<section id="waits"><h2>Waiting for a bed</h2>')
-    if log is None:
-        page.add(no_log)
-    else:
-        curve, stats = wait_ecdf(log, scenarios)
-        page.chart(
-            "waits", wait_chart(curve, stats, scenarios),
-            "Share of admissions to each unit placed in a bed within the number of hours on the axis (pooled over "
-            "replications, after the warm-up). The curve starts at the share placed at once; the axis ends at the "
-            "99th percentile. For the emergency department this is the wait for a cubicle.",
-        )
-    page.add("</section>")
-
-    if has_ed:
-        page.add('<section id="ed"><h2>Emergency department: 4-hour performance</h2>')
-        look = _summary_lookup(folder.summary)
-        for s in scenarios:
-            for u, spec in s.units.items():
-                r = look.get((s.name, "ed_4h_breach_share", u))
-                if spec.ed is None or r is None:
-                    continue
-                lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
-                page.add(f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances left "
-                         f"within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>")
-        if log is None:
-            page.add(no_log)
-        else:
-            by_hour, by_week = ed_four_hours(log, scenarios)
-            if len(by_hour):
-                page.chart(
-                    "ed-4h", ed_four_hour_chart(by_hour, by_week, scenarios),
-                    "Share of attendances leaving the department within 4 hours of arrival, by the hour they arrived "
-                    "and by week of the run: the line is the mean over replications, the band the lowest to highest "
-                    "replication" + (" (baseline only)" if compare else "") + ". The dashed line is the 95% NHS "
-                    "England standard.",
-                )
-        page.add("</section>")
-
-    # ---- the model in words
-    page.add('<section id="model"><h2>The model in words</h2>'
-             '<p class="note">A description following the STRESS-DES reporting guideline (Monks et al., Journal of '
-             "Simulation 2019), generated from the scenario that was simulated.</p>")
-    if compare:
-        page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
-    for heading, text in describe_scenario(s0, {**folder.provenance[0], "replications": n_reps}):
-        page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
-    for k, s in enumerate(scenarios[1:], start=1):
-        page.add(f"<details><summary>What-if: {escape(s.name)}</summary>")
-        page.add(f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
-        for heading, text in describe_scenario(s, {**folder.provenance[k], "replications": n_reps}):
-            page.add(f'<h4>{escape(heading)}</h4><div class="md">{markdown(text)}</div>')
-        page.add("</details>")
-    page.add("</section>")
-    page.add(f"<footer>hospital_twin {escape(__version__)} · report of {escape(folder.path.resolve())} · "
-             "charts drawn offline with Vega-Lite (JavaScript embedded in this file).</footer></main>")
-
-    return page.document(f"{title} · hospital_twin report")
-
-
-def write_report(results_dir: str | Path, out_html: str | Path | None = None) -> Path:
-    """Write the report of ``results_dir`` (default ``<results_dir>/report.html``) atomically; return its path."""
-    text = build_report(results_dir)
-    out = Path(out_html) if out_html is not None else Path(results_dir) / "report.html"
-    return write_text_atomic(out, text)
