@@ -165,3 +165,22 @@ def test_layering_app_reaches_only_use_cases():
         text = path.read_text(encoding="utf-8")
         assert "sys.path.insert" not in text, f"{path}: the app reaches the package as an installed package"
         assert not any(n.startswith("hospital_twin.cli") for n in _imports(path)), f"{path} imports the CLI"
+
+
+# Private names that a reporting module still takes from another package, each with the reason it stays for now.
+PRIVATE_IMPORT_EXCEPTIONS = {
+    # the censored sample of a unit's stays, as the fit built it; calibration/fit.py should export it under a
+    # public name (a change for the calibration package, not made from reporting/)
+    ("hospital_twin.reporting.calibration_report", "hospital_twin.calibration.fit", "_sample_of"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if capability(m) == "reporting"))
+def test_layering_reporting_imports_no_private_name(module):
+    """A reporting module uses other modules' public names only (the page kit is ``reporting.html``'s public API)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    bad = [f"{node.module}.{a.name}" for node in ast.walk(tree)
+           if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("hospital_twin")
+           for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+           and (module, node.module, a.name) not in PRIVATE_IMPORT_EXCEPTIONS]
+    assert not bad, f"{module} imports private names: {bad}"
