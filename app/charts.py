@@ -11,7 +11,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from hospital_twin.reporting.results_report import format_value
+from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario
 
@@ -21,7 +21,7 @@ DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 def heatmap_chart(how: pd.DataFrame, scenario: Scenario, columns: int = 3) -> alt.ConcatChart | None:
     """Mean occupancy (share of base beds) by day of week and hour, one panel per unit.
 
-    ``how`` is ``hospital_twin.reporting.results_report.census_hour_of_week`` (hour of the week counted
+    ``how`` is ``hospital_twin.reporting.figures.census_hour_of_week`` (hour of the week counted
     from Monday 00:00).
     """
     d = how[how["scenario"] == scenario.name].copy()

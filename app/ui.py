@@ -11,7 +11,7 @@ import pandas as pd
 import state
 import streamlit as st
 
-from hospital_twin.reporting.results_report import format_value
+from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
 

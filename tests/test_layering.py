@@ -166,3 +166,15 @@ def test_layering_app_reaches_only_use_cases():
         text = path.read_text(encoding="utf-8")
         assert "sys.path.insert" not in text, f"{path}: the app reaches the package as an installed package"
         assert not any(n.startswith("hospital_twin.cli") for n in _imports(path)), f"{path} imports the CLI"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_layering_no_private_name_crosses_a_package(module):
+    """A ``_private`` name is shared at most inside its capability package; other packages use public names
+    (the page kit is ``reporting.html``'s public API, the CLI's helpers ``cli._app``'s)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    bad = [f"{node.module}.{a.name}" for node in ast.walk(tree)
+           if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in MODULES
+           and capability(node.module) != capability(module)
+           for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not bad, f"{module} imports private names of another package: {bad}"

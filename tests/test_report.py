@@ -11,12 +11,8 @@ import pytest
 
 from hospital_twin.cli import main
 from hospital_twin.reporting.describe import describe_differences, describe_scenario, duration_text
-from hospital_twin.reporting.results_report import (
-    ReportError,
-    build_report,
-    format_value,
-    write_report,
-)
+from hospital_twin.reporting.figures import format_value
+from hospital_twin.reporting.results_report import ReportError, build_report, write_report
 from hospital_twin.results import METRIC_LABELS, METRICS
 from hospital_twin.scenario import load_scenario
 

@@ -11,7 +11,8 @@ import ui
 import yaml
 from job_specs import CompareJob, ReportJob
 
-from hospital_twin.reporting.results_report import FOREST_METRICS, forest_chart, format_value
+from hospital_twin.reporting.charts import forest_chart
+from hospital_twin.reporting.figures import FOREST_METRICS, format_value
 from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")

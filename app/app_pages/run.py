@@ -8,14 +8,8 @@ import streamlit as st
 import ui
 from job_specs import ReportJob, RunJob
 
-from hospital_twin.reporting.results_report import (
-    census_hour_of_week,
-    census_week_chart,
-    ed_four_hour_chart,
-    ed_four_hours,
-    wait_chart,
-    wait_ecdf,
-)
+from hospital_twin.reporting.charts import census_week_chart, ed_four_hour_chart, wait_chart
+from hospital_twin.reporting.figures import census_hour_of_week, ed_four_hours, wait_ecdf
 
 st.title("Run")
 scenario, text, label = ui.current_scenario()

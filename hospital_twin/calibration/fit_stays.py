@@ -40,7 +40,7 @@ from hospital_twin.calibration.stays import (
     CensoredSample,
     _km_cdf_at,
     _km_distance,
-    _sample_of,
+    censored_sample,
     kaplan_meier,
     km_mean,
     logrank_test,
@@ -253,8 +253,8 @@ class StayFit:
                     if n < self.min_class_stays or not others.any():
                         continue
                     mine = rows["patient_class"] == c
-                    d1, e1 = _sample_of(rows[mine], rules).km_inputs()
-                    d2, e2 = _sample_of(rows[others], rules).km_inputs()
+                    d1, e1 = censored_sample(rows[mine], rules).km_inputs()
+                    d2, e2 = censored_sample(rows[others], rules).km_inputs()
                     _, p = logrank_test(d1, e1, d2, e2)
                     dist = _km_distance(d1, e1, d2, e2)
                     split = p < self.alpha and dist >= self.min_km_distance
@@ -263,9 +263,9 @@ class StayFit:
                     if split:
                         own.append(str(c))
             for c in own:
-                self.classes_[(unit, c)] = self._estimate(unit, c, _sample_of(rows[rows["patient_class"] == c], rules))
+                self.classes_[(unit, c)] = self._estimate(unit, c, censored_sample(rows[rows["patient_class"] == c], rules))
             rest = rows[~rows["patient_class"].isin(own)] if len(own) < len(classes) else rows
-            self.units_[unit] = self._estimate(unit, None, _sample_of(rest, rules))
+            self.units_[unit] = self._estimate(unit, None, censored_sample(rest, rules))
         self.class_tests_ = pd.DataFrame(
             tests, columns=["unit", "patient_class", "n", "logrank_p", "km_distance", "own_stay"]
         )

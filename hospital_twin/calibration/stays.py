@@ -20,7 +20,7 @@ Preparation (:func:`prepare_stays`)
     patient was ready to move; the rest of the stay is blocking, which the simulator
     adds by itself), else its ``end``. Stays shorter than one minute count as one
     minute. Rows without a start, or ending before they start, are left out and counted.
-Censored samples (:func:`_sample_of`)
+Censored samples (:func:`censored_sample`)
     Closed stays are exact, open ones right-censored; under a discharge-hour rule a stay
     ending in ``exit`` is interval-censored (ready at most 24 h before leaving, 72 h
     before a Monday departure for the share held over the weekend; see
@@ -358,7 +358,7 @@ class CensoredSample:
         return d
 
 
-def _sample_of(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredSample:
+def censored_sample(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredSample:
     """Exact, right-censored and (discharge-rule exits) interval-censored stays of ``rows``."""
     closed = rows["closed"].to_numpy()
     dur = rows["dur_h"].to_numpy()

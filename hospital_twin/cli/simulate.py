@@ -387,11 +387,12 @@ def warmup(
 
 # --------------------------------------------------------------------------- report
 def _write_report(results_dir: Path) -> Path:
+    from hospital_twin.reporting.html import PageError
     from hospital_twin.reporting.results_report import ReportError, write_report
 
     try:
         return write_report(results_dir)
-    except ReportError as exc:
+    except (ReportError, PageError) as exc:
         raise InputError(str(exc)) from None
 
 
@@ -402,11 +403,12 @@ def report(
     out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
 ) -> None:
     """Write a self-contained HTML report (KPI tables, charts, the model in words) for a results folder."""
+    from hospital_twin.reporting.html import PageError
     from hospital_twin.reporting.results_report import ReportError, write_report
 
     try:
         path = write_report(results_dir, out)
-    except ReportError as exc:
+    except (ReportError, PageError) as exc:
         raise InputError(str(exc)) from None
     out_console.print(f"report written to {path}")
 

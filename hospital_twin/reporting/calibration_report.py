@@ -1,21 +1,25 @@
-"""The calibration report: one self-contained HTML page showing observed against fitted.
+"""The calibration report and the back-test report: self-contained HTML pages showing observed against fitted.
 
-Sections: what was read (``read = used + rejected + ignored`` per log, by reason), the
-dates (real or shifted per patient, and what that rules out), stays per unit (survival:
-Kaplan-Meier against the fitted curve; histogram of completed stays against the fitted
-density), the table of fits with their evidence (family, AIC ranking, distance D with
-its parametric-bootstrap p-value and the Kolmogorov upper bound, n, censored share), arrivals by hour of the week (observed mean per hour
-against the fitted rate), the route graph (a networkx layout drawn with Altair: nodes,
-arrows, each edge labelled with its probability and count; rare ones dashed), the
-discharge profile by hour and weekday, beds (given, estimated or defaulted), and the
-scenario's provenance comments. When dates are shifted per patient the page says so at
-the top and shows no arrival rates, occupancy or beds as if they were real.
+Sections of the calibration page (one function each, called in order by
+:func:`build_calibration_report`): what was read (``read = used + rejected + ignored`` per
+log, by reason), the dates (real or shifted per patient, and what that rules out), stays per
+unit (survival: Kaplan-Meier against the fitted curve; histogram of completed stays against
+the fitted density), the table of fits with their evidence (family, AIC ranking, distance D
+with its parametric-bootstrap p-value and the Kolmogorov upper bound, n, censored share),
+arrivals by hour of the week (observed mean per hour against the fitted rate), the route graph
+(a networkx layout drawn with Altair: nodes, arrows, each edge labelled with its probability
+and count; rare ones dashed), the discharge profile by hour and weekday, beds (given,
+estimated or defaulted), and the scenario's provenance comments. When dates are shifted per
+patient the page says so at the top and shows no arrival rates, occupancy or beds as if they
+were real. The back-test page (:func:`build_backtest_report`): daily occupancy bands against
+what happened, stays and throughput in the test period.
 
-Charts reuse :mod:`hospital_twin.reporting.results_report`'s page machinery (Vega JavaScript inlined from
-vl-convert, specs as JSON blocks), so the file opens offline.
-
-The builders (``*_table`` / ``*_chart`` / :func:`build_calibration_report`) are pure;
-:func:`write_calibration_report` is the only function that writes (atomically).
+This module owns these two pages: the tables their charts draw (``stay_curves``, ``fits_table``,
+...), the charts (``*_chart``; the app shows some of them) and the layout. The page kit (Vega
+JavaScript inlined from vl-convert, specs as JSON blocks) is :mod:`hospital_twin.reporting.html`,
+so the files open offline. It fits nothing (the fits are :mod:`hospital_twin.calibration`'s).
+The builders are pure; :func:`write_calibration_report` is the only function that writes
+(atomically).
 """
 
 from __future__ import annotations
@@ -35,15 +39,8 @@ from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
 from hospital_twin.calibration.fit import Calibration
 from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
-from hospital_twin.calibration.stays import _sample_of, kaplan_meier
-from hospital_twin.reporting.results_report import (
-    _CSS,
-    _EMBED_JS,
-    _e,
-    _javascript_bundle,
-    _Page,
-    _spec_json,
-)
+from hospital_twin.calibration.stays import censored_sample, kaplan_meier
+from hospital_twin.reporting.html import Page, escape, table
 from hospital_twin.scenario.schema import EXIT, DistributionSpec
 
 __all__ = [
@@ -90,7 +87,7 @@ def stay_curves(cal: Calibration, points: int = 120) -> pd.DataFrame:
     prep = cal.prepared
     rows = []
     for unit, est in cal.stays.units_.items():
-        s = _sample_of(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+        s = censored_sample(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
         d, e = s.km_inputs()
         if not e.any():
             continue
@@ -116,7 +113,7 @@ def stay_histogram(cal: Calibration, bins: int = 30) -> pd.DataFrame:
     prep = cal.prepared
     rows = []
     for unit, est in cal.stays.units_.items():
-        s = _sample_of(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+        s = censored_sample(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
         d, e = s.km_inputs()
         done = d[e]
         if len(done) < 5:
@@ -352,7 +349,32 @@ def discharge_chart(df: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None
     ).properties(width=260, height=150).facet(facet=alt.Facet("unit:N", title=None), columns=columns)
 
 
-# --------------------------------------------------------------------------- the page
+
+def backtest_chart(daily: pd.DataFrame, columns: int = 2) -> alt.FacetChart | None:
+    """Daily occupancy per unit: the simulated 90% band and mean, the observed days as points (red outside)."""
+    if not len(daily):
+        return None
+    base = alt.Chart(daily)
+    band = base.mark_area(color=_FIT, opacity=0.25).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("sim_p05:Q", title="mean patients in the unit that day"), y2="sim_p95:Q",
+    )
+    mean = base.mark_line(color=_FIT, strokeWidth=1.5).encode(x="date:T", y="sim_mean:Q")
+    pts = base.mark_circle(size=28, opacity=0.9).encode(
+        x="date:T", y="observed:Q",
+        color=alt.Color("inside:N", title="observed day",
+                        scale=alt.Scale(domain=[True, False], range=[_OBS, "#c92a2a"]),
+                        legend=alt.Legend(orient="top",
+                                          labelExpr="datum.value ? 'inside the band' : 'outside the band'")),
+        tooltip=[alt.Tooltip("date:T"), "unit", alt.Tooltip("observed:Q", format=".2f"),
+                 alt.Tooltip("sim_mean:Q", format=".2f"), alt.Tooltip("sim_p05:Q", format=".2f"),
+                 alt.Tooltip("sim_p95:Q", format=".2f")],
+    )
+    return alt.layer(band, mean, pts).properties(width=520, height=210).facet(
+        facet=alt.Facet("unit:N", title=None), columns=columns
+    ).resolve_scale(y="independent")
+
+
+# --------------------------------------------------------------------------- the calibration page
 def _num(x: float, fmt: str = ".1f") -> str:
     return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
 
@@ -361,12 +383,6 @@ def _p(p: float) -> str:
     if p is None or not math.isfinite(p):
         return "–"
     return f"{p:.2g}" if p >= 1e-4 else "&lt;1e-4"
-
-
-def _table(headers: list[str], rows: list[list[str]], cls: str = "kpi") -> str:
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def build_calibration_report(
@@ -378,55 +394,81 @@ def build_calibration_report(
     title: str | None = None,
 ) -> str:
     """The report as HTML text (see the module docstring)."""
-    page = _Page()
+    page = Page()
     title = title or f"Calibration: {cal.name}"
+    _calibration_header(page, cal, reads, dates, title)
+    _read_section(page, cal, reads)
+    _stays_section(page, cal)
+    _fits_section(page, cal)
+    _arrivals_section(page, cal, dates)
+    _routes_section(page, cal)
+    _discharge_section(page, cal, dates)
+    _beds_section(page, cal, dates)
+    _provenance_section(page, cal, reads, dates, scenario_text)
+    page.add(f"<footer>hospital_twin {escape(__version__)} · calibration report · charts drawn offline with "
+             "Vega-Lite (JavaScript embedded in this file).</footer></main>")
+    return page.document(f"{title} · hospital_twin")
+
+
+def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
+                        title: str) -> None:
+    """Title band (logs, period, counts), contents, what the dates allow, and the data's attribution."""
     lo, hi = cal.period
-    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1>'
-             f"<p>{_e(', '.join(r.source for r in reads) or ', '.join(cal.source))}</p>"
+    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
+             f"<p>{escape(', '.join(r.source for r in reads) or ', '.join(cal.source))}</p>"
              f"<p>log period {lo:%Y-%m-%d} to {hi:%Y-%m-%d} · {cal.counts['stays']} stays, "
-             f"{cal.counts['encounters']} encounters, {cal.counts['patients']} patients · hospital_twin {_e(__version__)}</p>"
-             "</div></header><main>")
+             f"{cal.counts['encounters']} encounters, {cal.counts['patients']} patients · "
+             f"hospital_twin {escape(__version__)}</p></div></header><main>")
     page.add('<nav class="toc"><a href="#read">What was read</a><a href="#stays">Stays</a><a href="#fits">Fits</a>'
              '<a href="#arrivals">Arrivals</a><a href="#routes">Routes</a><a href="#discharge">Discharges</a>'
              '<a href="#beds">Beds</a><a href="#provenance">Provenance</a></nav>')
     if dates.shifted:
-        page.add('<div class="callout">' + _e(dates.sentence()) +
-                 "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted below.</li>"
-                 "<li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the scenario uses "
-                 "stated defaults (beds from a capacity table or a default; arrival rates set so the busiest unit's "
-                 "offered load is 0.85 of its beds), flagged in its provenance comments.</li></ul></div>")
+        page.add('<div class="callout">' + escape(dates.sentence()) +
+                 "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted "
+                 "below.</li><li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the "
+                 "scenario uses stated defaults (beds from a capacity table or a default; arrival rates set so the "
+                 "busiest unit's offered load is 0.85 of its beds), flagged in its provenance comments.</li></ul>"
+                 "</div>")
     else:
-        page.add(f'<p class="note">{_e(dates.sentence())}</p>')
+        page.add(f'<p class="note">{escape(dates.sentence())}</p>')
     for a in attribution(reads):
-        page.add(f'<p class="note">Source data: {_e(a)}</p>')
+        page.add(f'<p class="note">Source data: {escape(a)}</p>')
 
-    # ---- reading
+
+def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> None:
+    """Rows read per log (``read = used + rejected + ignored``), rows not used by reason, stays merged or open."""
     page.add('<section id="read"><h2>What was read</h2>')
     rows = []
     for r in reads:
-        rows.append([_e(r.source), _e(r.source_format), str(r.read), str(r.used), str(r.rejected), str(r.ignored),
-                     "yes" if r.read == r.used + r.rejected + r.ignored else "NO"])
-    page.add(_table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"], rows))
-    reasons = [[_e(r.source), _e(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
+        rows.append([escape(r.source), escape(r.source_format), str(r.read), str(r.used), str(r.rejected),
+                     str(r.ignored), "yes" if r.read == r.used + r.rejected + r.ignored else "NO"])
+    page.add(table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"],
+                   rows))
+    reasons = [[escape(r.source), escape(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
     if reasons:
-        page.add("<h3>Rows not used, by reason</h3>" + _table(["log", "kind: reason", "rows"], reasons))
+        page.add("<h3>Rows not used, by reason</h3>" + table(["log", "kind: reason", "rows"], reasons))
     c = cal.counts
-    page.add(f'<p class="note">Fitting: {c["rows_merged_self_loops"]} stays merged into the previous one (the same unit '
-             f'twice in a row is a bed move, not a transfer); {c["open_stays"]} stays open at the end of the log '
+    page.add(f'<p class="note">Fitting: {c["rows_merged_self_loops"]} stays merged into the previous one (the same '
+             f'unit twice in a row is a bed move, not a transfer); {c["open_stays"]} stays open at the end of the log '
              "(right-censored in every fit).</p></section>")
 
-    # ---- stays
+
+def _stays_section(page: Page, cal: Calibration) -> None:
+    """Observed against fitted stays per unit: survival curves and density histograms."""
     page.add('<section id="stays"><h2>Length of stay per unit: observed against fitted</h2>')
     page.chart("survival", survival_chart(stay_curves(cal)),
                "Share of patients still in the unit after a given time: Kaplan-Meier of the observed stays (open stays "
                "censored) as a step line, the fitted law dashed. For a unit with a discharge-hour rule, the observed "
-               "curve is the time until ready (exits at the middle of their 24-hour interval), which is what is fitted.")
+               "curve is the time until ready (exits at the middle of their 24-hour interval), which is what is "
+               "fitted.")
     page.chart("histogram", histogram_chart(stay_histogram(cal)),
                "Completed stays as a density histogram (bars) with the fitted density (line); the x axis stops at the "
                "97.5th percentile. Open stays are not in the histogram (they are in the survival curves).")
     page.add("</section>")
 
-    # ---- fits
+
+def _fits_section(page: Page, cal: Calibration) -> None:
+    """The table of fits with their evidence, and whether a patient class needs its own stay."""
     page.add('<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
              "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
              "and the Kaplan-Meier estimate. Its p-value is a parametric bootstrap with B resamples (the column "
@@ -440,71 +482,83 @@ def build_calibration_report(
              "D ≤ 0.02 with the mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical "
              "Kaplan-Meier quantiles.</p>")
     ft = fits_table(cal)
-    rows = [[_e(r.unit), _e(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
-             f"<b>{_e(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"), _num(r.km_mean_h),
-             _num(r.D, ".3f"), ("≤ " if r.p_at_floor else "") + _p(r.p), _p(r.p_upper), _e(r.p_test), "yes" if r.acceptable else "<b>no</b>",
-             _e(r.aic_ranking), _e(r.note)]
+    rows = [[escape(r.unit), escape(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
+             f"<b>{escape(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"),
+             _num(r.km_mean_h), _num(r.D, ".3f"), ("≤ " if r.p_at_floor else "") + _p(r.p), _p(r.p_upper),
+             escape(r.p_test), "yes" if r.acceptable else "<b>no</b>", escape(r.aic_ranking), escape(r.note)]
             for _, r in ft.iterrows()]
-    page.add(_table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",
-                     "Kolmogorov p (upper bound)", "p test", "fit ok", "AIC ranking", "note"], rows))
+    page.add(table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",
+                    "Kolmogorov p (upper bound)", "p test", "fit ok", "AIC ranking", "note"], rows))
     ct = cal.stays.class_tests_
     if len(ct):
-        page.add("<h3>Does a patient class need its own stay?</h3>" + _table(
+        page.add("<h3>Does a patient class need its own stay?</h3>" + table(
             ["unit", "class", "n", "log-rank p", "KM distance", "own stay"],
-            [[_e(r.unit), _e(r.patient_class), str(r.n), _p(r.logrank_p), f"{r.km_distance:.3f}", "yes" if r.own_stay else "no"]
-             for r in ct.itertuples(index=False)]))
+            [[escape(r.unit), escape(r.patient_class), str(r.n), _p(r.logrank_p), f"{r.km_distance:.3f}",
+              "yes" if r.own_stay else "no"] for r in ct.itertuples(index=False)]))
     page.add("</section>")
 
-    # ---- arrivals
+
+def _arrivals_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
+    """Arrivals by hour of the week, observed against fitted (not with shifted dates), and the streams."""
     page.add('<section id="arrivals"><h2>Arrivals</h2>')
     if dates.shifted:
         page.add('<p class="note">Not shown as rates: with dates shifted per patient, arrivals per day and per hour of '
                  "the week cannot be measured. The streams below keep their shares of arrivals only.</p>")
     else:
         page.chart("arrivals", arrivals_chart(arrivals_hour_of_week(cal)),
-                   "External arrivals (first stay of each encounter) per hour of the week: observed mean over the log's "
-                   "complete days (bars) and the fitted scenario's rate (line).")
+                   "External arrivals (first stay of each encounter) per hour of the week: observed mean over the "
+                   "log's complete days (bars) and the fitted scenario's rate (line).")
     rows = []
     for s in cal.arrivals.streams_:
         rate = f"{s.per_day:.2f} ± {s.per_day_se:.2f}" if math.isfinite(s.per_day) else f"share {s.share:.1%}"
-        rows.append([_e(s.name), str(s.n), rate, f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
-                     f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}", f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
+        rows.append([escape(s.name), str(s.n), rate, f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
+                     f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}",
+                     f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
                      "–" if dates.shifted else _num(s.dispersion, ".2f")])
-    page.add(_table(["stream", "n", "per day ± se", "hour-of-day p", "weekday p", "month p", "dispersion"], rows))
+    page.add(table(["stream", "n", "per day ± se", "hour-of-day p", "weekday p", "month p", "dispersion"], rows))
     page.add("</section>")
 
-    # ---- routes
+
+def _routes_section(page: Page, cal: Calibration) -> None:
+    """The route graph, its transitions, and the rare routes folded into a unit's largest."""
     page.add('<section id="routes"><h2>Routes between units</h2>')
     nodes, edges = route_layout(cal)
     page.chart("routes", route_chart(nodes, edges),
                "Transitions between consecutive stays of an encounter (open last stays are censored and not counted). "
                "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed and "
-               "unlabelled = rare (fewer than 5; hover for the numbers, or see the table). Node size: stays in the unit. "
-               "Layout by networkx (Kamada-Kawai, or a circle for more than five units).")
+               "unlabelled = rare (fewer than 5; hover for the numbers, or see the table). Node size: stays in the "
+               "unit. Layout by networkx (Kamada-Kawai, or a circle for more than five units).")
     tr = cal.routes.transitions_
-    page.add(_table(["from", "to", "count", "p", "rare"], [[_e(r[0]), _e(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
-                                                         for r in tr.itertuples(index=False)]))
+    page.add(table(["from", "to", "count", "p", "rare"],
+                   [[escape(r[0]), escape(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
+                    for r in tr.itertuples(index=False)]))
     cal.routes.scenario_routes()
     if cal.routes.folded_:
         page.add('<p class="note">Folded into the unit\'s largest route in the scenario: ' + "; ".join(
-            f"{_e(u)} → {_e(d)} (p={p:.4f}) into {_e(u)} → {_e(into)}" for _, u, d, into, p in cal.routes.folded_) + "</p>")
+            f"{escape(u)} → {escape(d)} (p={p:.4f}) into {escape(u)} → {escape(into)}"
+            for _, u, d, into, p in cal.routes.folded_) + "</p>")
     page.add("</section>")
 
-    # ---- discharges
+
+def _discharge_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
+    """Discharges by clock hour, by weekday (real dates only), and which units have a discharge-hour rule."""
     page.add('<section id="discharge"><h2>Discharges</h2>')
     dis = cal.discharge
     page.chart("discharge", discharge_chart(discharge_profile(cal)),
                "Clock hour at which patients left the hospital, per unit they left from.")
     if not dates.shifted:
         wd = dis.weekday_profile_
-        page.add("<p>Discharges per weekday (relative, mean 1): " + ", ".join(f"{d} {w:.2f}" for d, w in zip(_DAYS, wd, strict=True))
+        page.add("<p>Discharges per weekday (relative, mean 1): "
+                 + ", ".join(f"{d} {w:.2f}" for d, w in zip(_DAYS, wd, strict=True))
                  + f"; weekend rate {_num(dis.weekend_rate_, '.2f')} of Tuesday–Friday.</p>")
-    page.add(_table(["unit", "leavers", "TV vs independence", "p", "discharge-hour rule"],
-                    [[_e(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
-                     for r in dis.tests_.itertuples(index=False)]))
+    page.add(table(["unit", "leavers", "TV vs independence", "p", "discharge-hour rule"],
+                   [[escape(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
+                    for r in dis.tests_.itertuples(index=False)]))
     page.add("</section>")
 
-    # ---- beds
+
+def _beds_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
+    """Beds per unit and how they were found (given, estimated, defaulted), with the occupancy behind them."""
     page.add('<section id="beds"><h2>Beds</h2>')
     occ = cal.capacity.occupancy_
     occ_by = occ.set_index("unit") if occ is not None else None
@@ -512,71 +566,51 @@ def build_calibration_report(
     for u, b in cal.capacity.beds_.items():
         how = cal.capacity.method_[u]
         label = {"given": "from the capacity table", "DEFAULT": "<b>DEFAULT, not from data</b>"}.get(
-            how, f"<b>ESTIMATED</b> ({_e(how)} of concurrent occupancy; a lower bound if never full)")
+            how, f"<b>ESTIMATED</b> ({escape(how)} of concurrent occupancy; a lower bound if never full)")
         o = occ_by.loc[u] if occ_by is not None and u in occ_by.index else None
-        rows.append([_e(u), str(b), label] + ([_num(o["mean"]), _num(o["p95"], "g"), str(int(o["peak"]))] if o is not None else ["–"] * 3))
-    page.add(_table(["unit", "beds", "how", "mean occupancy", "p95", "peak"], rows))
+        rows.append([escape(u), str(b), label]
+                    + ([_num(o["mean"]), _num(o["p95"], "g"), str(int(o["peak"]))] if o is not None else ["–"] * 3))
+    page.add(table(["unit", "beds", "how", "mean occupancy", "p95", "peak"], rows))
     if dates.shifted:
-        page.add('<p class="note">Occupancy is not shown: concurrency means nothing with dates shifted per patient.</p>')
+        page.add('<p class="note">Occupancy is not shown: concurrency means nothing with dates shifted per patient.'
+                 '</p>')
     page.add("</section>")
 
-    # ---- provenance
+
+def _provenance_section(page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
+                        scenario_text: str | None) -> None:
+    """The scenario's provenance comments and, when given, the scenario itself."""
     page.add('<section id="provenance"><h2>Provenance</h2>')
-    head = reading_comments(reads, dates) + [x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()]
-    page.add("<details><summary>The scenario's provenance comments</summary><pre>" + _e("\n".join(head)) + "</pre></details>")
+    head = reading_comments(reads, dates) + [x[2:] if x.startswith("# ") else x.lstrip("#")
+                                             for x in cal.provenance_comments()]
+    page.add("<details><summary>The scenario's provenance comments</summary><pre>" + escape("\n".join(head))
+             + "</pre></details>")
     if scenario_text is not None:
-        page.add("<details><summary>The scenario (YAML)</summary><pre>" + _e(scenario_text) + "</pre></details>")
+        page.add("<details><summary>The scenario (YAML)</summary><pre>" + escape(scenario_text) + "</pre></details>")
     page.add("</section>")
-    page.add(f"<footer>hospital_twin {_e(__version__)} · calibration report · charts drawn offline with Vega-Lite "
-             "(JavaScript embedded in this file).</footer></main>")
-    specs = "\n".join(
-        f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>' for t, s in page.specs
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)} · hospital_twin</title><style>{_CSS}</style>"
-        f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
-        + "\n".join(page.parts)
-        + f'\n{specs}\n<script type="text/javascript">{_EMBED_JS}</script></body></html>\n'
-    )
 
 
-def backtest_chart(daily: pd.DataFrame, columns: int = 2) -> alt.FacetChart | None:
-    """Daily occupancy per unit: the simulated 90% band and mean, the observed days as points (red outside)."""
-    if not len(daily):
-        return None
-    base = alt.Chart(daily)
-    band = base.mark_area(color=_FIT, opacity=0.25).encode(
-        x=alt.X("date:T", title=None), y=alt.Y("sim_p05:Q", title="mean patients in the unit that day"), y2="sim_p95:Q",
-    )
-    mean = base.mark_line(color=_FIT, strokeWidth=1.5).encode(x="date:T", y="sim_mean:Q")
-    pts = base.mark_circle(size=28, opacity=0.9).encode(
-        x="date:T", y="observed:Q",
-        color=alt.Color("inside:N", title="observed day", scale=alt.Scale(domain=[True, False], range=[_OBS, "#c92a2a"]),
-                        legend=alt.Legend(orient="top", labelExpr="datum.value ? 'inside the band' : 'outside the band'")),
-        tooltip=[alt.Tooltip("date:T"), "unit", alt.Tooltip("observed:Q", format=".2f"), alt.Tooltip("sim_mean:Q", format=".2f"),
-                 alt.Tooltip("sim_p05:Q", format=".2f"), alt.Tooltip("sim_p95:Q", format=".2f")],
-    )
-    return alt.layer(band, mean, pts).properties(width=520, height=210).facet(
-        facet=alt.Facet("unit:N", title=None), columns=columns
-    ).resolve_scale(y="independent")
+def write_calibration_report(path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
+                             **kw) -> Path:
+    """Build the report and write it atomically; returns the path."""
+    return write_text_atomic(path, build_calibration_report(cal, reads, dates, **kw))
 
 
+# --------------------------------------------------------------------------- the back-test page
 def build_backtest_report(bt, source: str = "") -> str:
     """The back-test as HTML text: occupancy bands, stays, throughput, the calibration it used."""
-    page = _Page()
+    page = Page()
     cal = bt.calibration
     title = "Back-test of a calibration"
-    page.add(f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(source)}</p>'
+    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1><p>{escape(source)}</p>'
              f"<p>trained on stays before {bt.train_until:%Y-%m-%d %H:%M} · tested {bt.train_until:%Y-%m-%d} to "
-             f"{bt.test_end:%Y-%m-%d} · {bt.replications} warm-started replications · hospital_twin {_e(__version__)}</p>"
-             "</div></header><main>")
+             f"{bt.test_end:%Y-%m-%d} · {bt.replications} warm-started replications · "
+             f"hospital_twin {escape(__version__)}</p></div></header><main>")
     tc = bt.train_counts
     page.add(f"<p>The scenario was calibrated on the {tc['training_stays']} stays that started before the cut "
-             f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting from "
-             f"the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual of its "
-             "unit's fitted stay), taken from the training log alone, so no later fact (where a ready patient "
+             f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting "
+             f"from the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual "
+             "of its unit's fitted stay), taken from the training log alone, so no later fact (where a ready patient "
              "went, who got a bed later) leaks in. What happened in the test period was not used for fitting.</p>")
     dropped = tc.get("snapshot_rows_unit_not_in_scenario", 0)
     reset = tc.get("snapshot_classes_not_in_scenario", 0)
@@ -585,47 +619,35 @@ def build_backtest_report(bt, source: str = "") -> str:
                  f"does not have (left out) and {reset} had a class it does not have (drawn from the unit's class mix)."
                  "</p>")
     page.add("<h2>Daily occupancy per unit</h2>")
-    page.add(_table(["unit", "days", "observed mean", "simulated mean", "mean absolute error", "observed days inside the 90% band",
-                     "same, ties with the band's end counted by halves"],
-                    [[_e(r.unit), str(r.days), f"{r.observed_mean:.2f}", f"{r.sim_mean:.2f}", f"{r.occupancy_mae:.2f}",
-                      f"{r.band_coverage:.0%}", f"{r.band_coverage_pit:.0%}"] for r in bt.summary.itertuples(index=False)]))
-    page.add('<p class="note">A unit full all day has the same daily mean in many replications; counting a tie with the '
-             "band's end as inside flatters it, so the last column counts ties by halves (mid-PIT within 5%–95%).</p>")
+    page.add(table(["unit", "days", "observed mean", "simulated mean", "mean absolute error",
+                    "observed days inside the 90% band", "same, ties with the band's end counted by halves"],
+                   [[escape(r.unit), str(r.days), f"{r.observed_mean:.2f}", f"{r.sim_mean:.2f}",
+                     f"{r.occupancy_mae:.2f}", f"{r.band_coverage:.0%}", f"{r.band_coverage_pit:.0%}"]
+                    for r in bt.summary.itertuples(index=False)]))
+    page.add('<p class="note">A unit full all day has the same daily mean in many replications; counting a tie with '
+             "the band's end as inside flatters it, so the last column counts ties by halves (mid-PIT within "
+             "5%–95%).</p>")
     page.chart("backtest-daily", backtest_chart(bt.daily),
                "Band: 5th to 95th percentile of the simulated daily mean census over replications; line: simulated "
                "mean; points: what happened (red when outside the band). A well-calibrated model has about 90% of "
                "days inside; neighbouring days are correlated, so over a few weeks the share varies a lot.")
     page.add("<h2>Length of stay in the test period</h2>")
-    page.add(_table(["unit", "observed stays", "simulated stays", "KS distance D", "1% critical value", "observed KM mean h",
-                     "simulated KM mean h"],
-                    [[_e(r.unit), str(r.n_observed), str(r.n_simulated), _num(r.ks_d, ".3f"), _num(r.ks_d_crit_01, ".3f"),
-                      _num(r.observed_km_mean_h), _num(r.simulated_km_mean_h)] for r in bt.stays.itertuples(index=False)]))
-    page.add('<p class="note">D is the largest gap between the Kaplan-Meier curves of the stays that started in the test '
-             "period (open ones censored at the log's end) and of stays simulated from the calibrated scenario. Means are "
-             "areas under the curves up to the shorter of the two longest stays.</p>")
+    page.add(table(["unit", "observed stays", "simulated stays", "KS distance D", "1% critical value",
+                    "observed KM mean h", "simulated KM mean h"],
+                   [[escape(r.unit), str(r.n_observed), str(r.n_simulated), _num(r.ks_d, ".3f"),
+                     _num(r.ks_d_crit_01, ".3f"), _num(r.observed_km_mean_h), _num(r.simulated_km_mean_h)]
+                    for r in bt.stays.itertuples(index=False)]))
+    page.add('<p class="note">D is the largest gap between the Kaplan-Meier curves of the stays that started in the '
+             "test period (open ones censored at the log's end) and of stays simulated from the calibrated scenario. "
+             "Means are areas under the curves up to the shorter of the two longest stays.</p>")
     page.add("<h2>Throughput</h2>")
-    page.add(_table(["unit", "measure", "observed", "simulated mean", "simulated 90% interval", "inside"],
-                    [[_e(r.unit), _e(r.metric), str(r.observed), f"{r.sim_mean:.1f}", f"{r.sim_p05:.0f} – {r.sim_p95:.0f}",
-                      "yes" if r.inside else "<b>no</b>"] for r in bt.throughput.itertuples(index=False)]))
+    page.add(table(["unit", "measure", "observed", "simulated mean", "simulated 90% interval", "inside"],
+                   [[escape(r.unit), escape(r.metric), str(r.observed), f"{r.sim_mean:.1f}",
+                     f"{r.sim_p05:.0f} – {r.sim_p95:.0f}", "yes" if r.inside else "<b>no</b>"]
+                    for r in bt.throughput.itertuples(index=False)]))
     page.add("<h2>The calibration used</h2><details><summary>Provenance comments of the trained scenario</summary><pre>"
-             + _e("\n".join(x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments())) + "</pre></details>")
-    page.add(f"<footer>hospital_twin {_e(__version__)} · back-test report · charts drawn offline with Vega-Lite.</footer></main>")
-    specs = "\n".join(
-        f'<script type="application/json" class="vega-spec" data-target="{t}">{_spec_json(s)}</script>' for t, s in page.specs
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)} · hospital_twin</title><style>{_CSS}</style>"
-        f'<script type="text/javascript">{_javascript_bundle()}</script></head><body>'
-        + "\n".join(page.parts)
-        + f'\n{specs}\n<script type="text/javascript">{_EMBED_JS}</script></body></html>\n'
-    )
-
-
-
-def write_calibration_report(path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
-                             **kw) -> Path:
-    """Build the report and write it atomically; returns the path."""
-    return write_text_atomic(path, build_calibration_report(cal, reads, dates, **kw))
-
+             + escape("\n".join(x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()))
+             + "</pre></details>")
+    page.add(f"<footer>hospital_twin {escape(__version__)} · back-test report · charts drawn offline with Vega-Lite."
+             "</footer></main>")
+    return page.document(f"{title} · hospital_twin")

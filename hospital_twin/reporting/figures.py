@@ -1,0 +1,244 @@
+"""The report's figures: its numbers as people read them, and the tidy tables its charts draw.
+
+"Figures" as in numbers, not drawings (the drawings are :mod:`hospital_twin.reporting.charts`):
+
+- :func:`format_value` (a metric value with its unit: percentages, points, hours, beds, counts),
+  :func:`metric_label`, :func:`units_in_order`, :func:`is_ed_unit`;
+- the census by hour of the week (:func:`census_hour_of_week`) and over the whole run
+  (:func:`census_timeline`), from the census table of a results folder;
+- the wait for a bed as an ECDF (:func:`wait_ecdf`) and ED 4-hour performance by hour of
+  arrival and by week (:func:`ed_four_hours`), from the event log;
+- the rows of the comparison's forest plot (:data:`FOREST_METRICS`, :func:`forest_rows`).
+
+Used by the results report, its charts and the app's pages. Pure pandas and numpy: DataFrames and
+scenarios in, DataFrames and strings out. It must not import Altair or build HTML, and it reads
+and writes no files (:mod:`hospital_twin.experiment.resultsdir` reads the folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from hospital_twin.results import ALL, METRIC_LABELS
+from hospital_twin.scenario.schema import Scenario
+
+__all__ = [
+    "FOREST_METRICS",
+    "FOUR_HOUR_STANDARD",
+    "format_value",
+    "metric_label",
+    "units_in_order",
+    "is_ed_unit",
+    "census_hour_of_week",
+    "census_timeline",
+    "wait_ecdf",
+    "ed_four_hours",
+    "forest_rows",
+]
+
+FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
+
+FOREST_METRICS = [
+    "utilisation",
+    "waited_share",
+    "wait_for_bed_mean_h",
+    "wait_for_bed_p95_h",
+    "rejected_share",
+    "cancelled_share",
+    "cancelled",
+    "blocked_bed_hours",
+    "ed_4h_breach_share",
+    "ed_12h_breach_share",
+    "ed_boarding_mean_h",
+    "ed_dta_12h_waits",
+    "ratio_breach_hours",
+    "escalation_beds_open_mean",
+]
+"""Metrics shown in the comparison forest plot, in this order, when the folder has them."""
+
+
+def format_value(value: float, unit: str, *, diff: bool = False) -> str:
+    """A metric value for people: shares as percentages (points for differences), hours, counts."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if diff and value > 0 else ""
+    if unit == "share":
+        return f"{sign}{100 * value:.1f}{' pp' if diff else '%'}"
+    if unit == "hours":
+        return f"{sign}{value:,.2f} h" if abs(value) < 10 else f"{sign}{value:,.1f} h"
+    if unit == "beds":
+        return f"{sign}{value:,.2f}" if diff and abs(value) < 1 else f"{sign}{value:,.1f}"
+    if unit == "bed-hours":
+        return f"{sign}{value:,.0f}"
+    return f"{sign}{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{sign}{value:,.1f}"
+
+
+def metric_label(metric: str) -> tuple[str, str]:
+    """``(label, unit)`` of a metric for people (``results.METRIC_LABELS``; the name itself if unknown)."""
+    return METRIC_LABELS.get(metric, (metric, ""))
+
+
+def units_in_order(scenarios: list[Scenario]) -> list[str]:
+    """Every unit of the scenarios once, in the order the scenarios list them (the baseline's first)."""
+    out: list[str] = []
+    for s in scenarios:
+        out += [u for u in s.units if u not in out]
+    return out
+
+
+def is_ed_unit(scenarios: list[Scenario], unit: str) -> bool:
+    """Is ``unit`` an emergency department in any of the scenarios?"""
+    return any(unit in s.units and (s.units[unit].kind == "ed" or s.units[unit].ed is not None) for s in scenarios)
+
+
+def _offset_h(start: dt.datetime) -> float:
+    return start.weekday() * 24 + start.hour + start.minute / 60 + start.second / 3600
+
+
+def census_hour_of_week(census: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Census by hour of the week after the warm-up: ``scenario, unit, how, mean, p05, p95``.
+
+    The band is the 5th-95th percentile of the hourly census over replications x weeks.
+    """
+    frames = []
+    for s in scenarios:
+        c = census[(census["scenario"] == s.name) & (census["time_h"] >= s.warmup_h) & (census["time_h"] < s.end_h)]
+        if c.empty:
+            continue
+        how = np.floor((c["time_h"].to_numpy() + _offset_h(s.start)) % 168).astype(int)
+        g = c.assign(how=how).groupby(["unit", "how"], sort=False)["occupied"]
+        agg = pd.concat({"mean": g.mean(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}, axis=1).reset_index()
+        agg.insert(0, "scenario", s.name)
+        frames.append(agg)
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "unit", "how", "mean", "p05", "p95"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def census_timeline(census: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Census over the whole run (warm-up included), daily or weekly: ``scenario, unit, date, mean, lo, hi``.
+
+    ``mean`` is the mean over replications of the period's average census; ``lo`` and ``hi``
+    the lowest and highest replication.
+    """
+    frames = []
+    for s in scenarios:
+        c = census[(census["scenario"] == s.name) & (census["time_h"] < s.end_h)]
+        if c.empty:
+            continue
+        days = 1 if s.end_h <= 24 * 120 else 7
+        period = np.floor(c["time_h"].to_numpy() / (24 * days)).astype(int)
+        per_rep = c.assign(period=period).groupby(["unit", "period", "rep"], sort=False)["occupied"].mean()
+        g = per_rep.groupby(level=["unit", "period"], sort=False)
+        agg = pd.concat({"mean": g.mean(), "lo": g.min(), "hi": g.max()}, axis=1).reset_index()
+        agg["date"] = pd.Timestamp(s.start) + pd.to_timedelta(agg["period"] * days, unit="D")
+        agg.insert(0, "scenario", s.name)
+        agg["days"] = days
+        frames.append(agg.drop(columns="period"))
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "unit", "mean", "lo", "hi", "date", "days"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _after_warmup(log: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+    lo = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
+    return log[(log["scenario"] == s.name) & (log["ready_at"] >= lo)]
+
+
+def wait_ecdf(log: pd.DataFrame, scenarios: list[Scenario], points: int = 121) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wait for a bed (start - ready_at, hours) per unit after the warm-up, as an ECDF on a grid.
+
+    Returns ``(curve, stats)``: ``curve`` has ``scenario, unit, wait_h, share`` (share of
+    admissions placed within ``wait_h``); ``stats`` has ``scenario, unit, n, waited, p50, p90,
+    p95, max_h`` (``waited`` is the share who waited at all).
+    """
+    waits: dict[tuple[str, str], np.ndarray] = {}
+    for s in scenarios:
+        d = _after_warmup(log, s)
+        w = (d["start"] - d["ready_at"]).dt.total_seconds().to_numpy() / 3600.0
+        units = d["unit"].to_numpy()
+        for u in s.units:
+            x = np.sort(w[units == u])
+            x = x[~np.isnan(x)]
+            if len(x):
+                waits[(s.name, u)] = x
+    if not waits:
+        return (pd.DataFrame(columns=["scenario", "unit", "wait_h", "share"]),
+                pd.DataFrame(columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
+    curves, stats = [], []
+    by_unit: dict[str, list[np.ndarray]] = {}
+    for (_, u), x in waits.items():
+        by_unit.setdefault(u, []).append(x)
+    xmax = {u: max(4.0, float(np.ceil(max(np.quantile(x, 0.99) for x in xs)))) for u, xs in by_unit.items()}
+    for (name, u), x in waits.items():
+        grid = np.linspace(0.0, xmax[u], points)
+        share = np.searchsorted(x, grid + 1e-9, side="right") / len(x)
+        curves.append(pd.DataFrame({"scenario": name, "unit": u, "wait_h": grid.round(3), "share": share.round(4)}))
+        stats.append((name, u, len(x), float((x > 1e-6).mean()), *np.quantile(x, [0.5, 0.9, 0.95]).tolist(),
+                      float(x[-1])))
+    return (pd.concat(curves, ignore_index=True),
+            pd.DataFrame(stats, columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
+
+
+def ed_four_hours(log: pd.DataFrame, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Share of ED attendances leaving within 4 h of arrival, by hour of arrival and by week.
+
+    Attendances that arrived after the warm-up and left before the end (as the KPI). Returns
+    ``(by_hour, by_week)`` with ``scenario, unit, hour|date, share, lo, hi, n``: ``share`` is
+    the mean over replications, ``lo``/``hi`` the lowest and highest replication.
+    """
+    by_hour, by_week = [], []
+    for s in scenarios:
+        eds = [u for u, spec in s.units.items() if spec.kind == "ed" or spec.ed is not None]
+        if not eds:
+            continue
+        d = _after_warmup(log, s)
+        d = d[d["unit"].isin(eds) & d["end"].notna()]
+        if d.empty:
+            continue
+        t_in = (d["end"] - d["ready_at"]).dt.total_seconds() / 3600.0
+        warm = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
+        frame = pd.DataFrame({
+            "unit": d["unit"].to_numpy(),
+            "rep": d["rep"].to_numpy(),
+            "within": (t_in <= 4.0).to_numpy(dtype=float),
+            "hour": d["ready_at"].dt.hour.to_numpy(),
+            "week": ((d["ready_at"] - warm) // pd.Timedelta(days=7)).to_numpy(),
+        })
+        for key, out in (("hour", by_hour), ("week", by_week)):
+            per_rep = frame.groupby(["unit", key, "rep"])["within"].agg(["mean", "count"])
+            g = per_rep.groupby(level=["unit", key])
+            agg = pd.DataFrame({
+                "share": g["mean"].mean(), "lo": g["mean"].min(), "hi": g["mean"].max(), "n": g["count"].sum(),
+            }).reset_index()
+            if key == "week":
+                full_weeks = math.floor(s.horizon_days / 7)
+                agg = agg[agg["week"] < max(full_weeks, 1)]
+                agg["date"] = warm + pd.to_timedelta(agg["week"] * 7, unit="D")
+                agg = agg.drop(columns="week")
+            agg.insert(0, "scenario", s.name)
+            out.append(agg)
+    cols = ["scenario", "unit", "share", "lo", "hi", "n"]
+    return (pd.concat(by_hour, ignore_index=True) if by_hour else pd.DataFrame(columns=cols + ["hour"]),
+            pd.concat(by_week, ignore_index=True) if by_week else pd.DataFrame(columns=cols + ["date"]))
+
+
+def forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """The rows of ``comparison.csv`` the forest plot shows: :data:`FOREST_METRICS` for the hospital (ALL), the
+    emergency department and units whose interval excludes zero; metrics that are zero everywhere left out."""
+    eds = {u for s in scenarios for u, spec in s.units.items() if spec.ed is not None or spec.kind == "ed"}
+    c = comparison[comparison["metric"].isin(FOREST_METRICS)].copy()
+    c["significant"] = c["significant"].astype(str).str.lower().isin(["true", "1"])
+    sig_units = c[c["significant"]].groupby("metric")["unit"].agg(set).to_dict()
+    keep = (c["unit"] == ALL) | c.apply(lambda r: r["unit"] in sig_units.get(r["metric"], set()), axis=1)
+    keep |= c["metric"].str.startswith("ed_") & c["unit"].isin(eds)
+    c = c[keep & c["diff_mean"].notna()]
+    # a metric that is zero everywhere (no rejections, say) tells nothing
+    moving = c.groupby("metric")[["scenario_mean", "baseline_mean"]].transform(lambda x: x.abs().max())
+    c = c[(moving["scenario_mean"] > 0) | (moving["baseline_mean"] > 0)]
+    return c
+
