@@ -3,7 +3,7 @@
 ``roster build`` reads the staff files, calls :func:`hospital_twin.roster.model.build_roster`
 and writes the roster folder (CSV, Excel, iCalendar); ``roster inrc2`` (CONTRACTS section 7)
 solves a static INRC-II instance and writes one ``Sol-*.txt`` per week and ``cost.json``
-(hard-violation counts, S1..S7 and total from :func:`hospital_twin.roster.inrc2.format.evaluate`),
+(hard-violation counts, S1..S7 and total from :func:`hospital_twin.roster.inrc2.evaluate.evaluate`),
 both atomically.
 """
 
@@ -164,9 +164,9 @@ def inrc2(
     ] = False,
 ) -> None:
     """Solve a static INRC-II instance (all weeks at once) with CP-SAT and write the solution files and cost.json."""
+    from hospital_twin.roster.inrc2.evaluate import evaluate
     from hospital_twin.roster.inrc2.format import (
         Inrc2FormatError,
-        evaluate,
         parse_scenario,
         read_instance,
         solution_file_name,

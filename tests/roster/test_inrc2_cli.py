@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.roster.inrc2.format import evaluate, read_instance, read_solution_files
+from hospital_twin.roster.inrc2.evaluate import evaluate
+from hospital_twin.roster.inrc2.format import read_instance, read_solution_files
 
 N005 = Path("/work/shared/data/inrc2/n005w4")
 pytestmark = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not present")
@@ -55,3 +56,4 @@ def test_cli_malformed_file_names_file_and_line(tmp_path, capsys):
     assert main(["roster", "inrc2", str(ds), "--history", "0", "--weeks", "1", "2", "3", "3", "--time-limit", "1"]) == 2
     err = capsys.readouterr().err
     assert "WD-n005w4-2.txt, line" in err and "expected '(a,b)'" in err
+
