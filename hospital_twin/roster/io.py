@@ -11,7 +11,8 @@ A table in YAML is a list of mappings, or a mapping with one key (``staff:``,
 
 Owns: ``read_staff``, ``read_leave``, ``read_requests``, ``read_requirements``, ``read_history``,
 ``read_rules``, ``read_shifts``. This is an edge module: it reads files and validates
-through :mod:`hospital_twin.roster.staff` and :mod:`hospital_twin.roster.rules`.
+through :mod:`hospital_twin.roster.staff` and :mod:`hospital_twin.roster.rules`. Must not
+solve (no OR-Tools, no model).
 """
 
 from __future__ import annotations

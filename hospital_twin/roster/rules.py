@@ -13,7 +13,8 @@ The meaning of each soft rule (what one violation is) is written once here and
 implemented twice, independently: by the CP-SAT model (:mod:`hospital_twin.roster.model`)
 and by the pure checker (:mod:`hospital_twin.roster.checker`).
 
-Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Must not read files.
+Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Must not read files
+or import OR-Tools (the model and the checker both build on it).
 """
 
 from __future__ import annotations

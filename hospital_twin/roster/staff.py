@@ -6,7 +6,8 @@ reported as a :class:`Problem` naming the row (0-based record index) and the fie
 reader can turn it into ``file:line: field: message``; nothing is silently dropped.
 
 Owns: :class:`StaffMember`, :class:`StaffTable`, :class:`LeaveRow`, :class:`RequestRow`,
-:class:`RequirementRow` and the ``validate_*`` functions. Must not read files or import YAML.
+:class:`RequirementRow` and the ``validate_*`` functions. Must not read files, import YAML or
+import OR-Tools.
 """
 
 from __future__ import annotations
