@@ -168,7 +168,8 @@ def _located_error(exc: RosterInputError, located: _Located, file: str) -> Roste
 
 
 def read_staff(path: str | Path) -> StaffTable:
-    """Staff (``staff_id, name, grade, skills, home_unit, float_pool, contract_hours_per_week, max_nights_per_4w, time_zone``)."""
+    """Staff (``staff_id, name, grade, skills, home_unit, float_pool, contract_hours_per_week,
+    max_nights_per_4w, time_zone``)."""
     records, located = read_records(path, "staff", STAFF_COLUMNS)
     try:
         return validate_staff(records)
