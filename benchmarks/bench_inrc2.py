@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from hospital_twin.roster.inrc2.format import evaluate, read_instance
-from hospital_twin.roster.inrc2.solve import solve
+from hospital_twin.roster.inrc2.evaluate import evaluate
+from hospital_twin.roster.inrc2.format import read_instance
+from hospital_twin.roster.inrc2.solve import SolveConfig, solve
 
 DATA = Path("/work/shared/data/inrc2")
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         load0 = os.getloadavg()[0]
         t0 = time.monotonic()
         inst = read_instance(folder, history, weeks)
-        res = solve(inst, args.time_limit, seed=args.seed, method=args.method)
+        res = solve(inst, config=SolveConfig(time_limit_s=args.time_limit, seed=args.seed, method=args.method))
         wall = time.monotonic() - t0
         cost = evaluate(inst, res.assignments)
         ours = cost.total if cost.feasible else None

@@ -3,7 +3,7 @@
 ``roster build`` reads the staff files, calls :func:`hospital_twin.roster.model.build_roster`
 and writes the roster folder (CSV, Excel, iCalendar); ``roster inrc2`` (CONTRACTS section 7)
 solves a static INRC-II instance and writes one ``Sol-*.txt`` per week and ``cost.json``
-(hard-violation counts, S1..S7 and total from :func:`hospital_twin.roster.inrc2.format.evaluate`),
+(hard-violation counts, S1..S7 and total from :func:`hospital_twin.roster.inrc2.evaluate.evaluate`),
 both atomically.
 """
 
@@ -54,7 +54,8 @@ def build(
              "successions and runs continue across the first day.")] = None,
     weeks: Annotated[int, typer.Option(min=1, max=12, help="Length of the roster in weeks.")] = 4,
     shifts_from: Annotated[Path | None, typer.Option(
-        "--shifts-from", help="Scenario YAML whose `shifts` give the clock times (else `shifts` in the rules).")] = None,
+        "--shifts-from",
+        help="Scenario YAML whose `shifts` give the clock times (else `shifts` in the rules).")] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit in seconds.")] = 30.0,
     workers: Annotated[int, typer.Option(min=1, help="CP-SAT search workers.")] = 2,
     seed: Annotated[int, typer.Option(min=0, help="Solver random seed.")] = 0,
@@ -138,7 +139,8 @@ def _print_summary(roster) -> None:
 
 # --------------------------------------------------------------------------- roster inrc2
 def write_files_atomically(out_dir: Path, files: dict[str, str]) -> None:
-    """Write ``files`` (name -> text) as the folder ``out_dir``, atomically (:func:`hospital_twin.atomic.atomic_folder`)."""
+    """Write ``files`` (name -> text) as the folder ``out_dir``, atomically
+    (:func:`hospital_twin.atomic.atomic_folder`)."""
     with atomic_folder(out_dir) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
@@ -150,36 +152,83 @@ def write_files_atomically(out_dir: Path, files: dict[str, str]) -> None:
 )
 def inrc2(
     ctx: typer.Context,
-    dataset_dir: Annotated[Path, typer.Argument(help="INRC-II dataset folder, e.g. .../inrc2/n030w4.", show_default=False)],
+    dataset_dir: Annotated[Path, typer.Argument(help="INRC-II dataset folder, e.g. .../inrc2/n030w4.",
+                                                show_default=False)],
     *,
     history: Annotated[int, typer.Option(min=0, help="Initial history index H (file H0-<dataset>-H.txt).")],
     weeks: Annotated[
-        int, typer.Option(help="Week data indices W1 W2 ... (files WD-<dataset>-W.txt), one per week.", show_default=False)
+        int, typer.Option(help="Week data indices W1 W2 ... (files WD-<dataset>-W.txt), one per week.",
+                          show_default=False)
     ],
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.5, help="Wall-clock limit in seconds.")] = 60.0,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: results/inrc2/<instance>).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the search.")] = 0,
     deterministic: Annotated[
-        bool, typer.Option("--deterministic", help="One CP-SAT worker, one neighbourhood at a time (reproducible).")
+        bool, typer.Option("--deterministic", help=(
+            "One CP-SAT worker, one neighbourhood at a time, deterministic-time limits and a fixed number of "
+            "local-search moves. The search still stops at --time-limit: with --max-iterations too, and a time "
+            "limit that is not reached, the result depends on the seed only."))
     ] = False,
+    max_iterations: Annotated[int | None, typer.Option(
+        "--max-iterations", min=1, show_default=False, help=(
+            "Stop the neighbourhood search after this many CP-SAT neighbourhoods (default: at the time limit). "
+            "Instances of at most 60 nurses then solve the whole model for a lower bound until the time limit "
+            "unless it proves optimality; that phase stops on the wall clock, so its bound (and a roster it "
+            "improves) may vary."))] = None,
 ) -> None:
     """Solve a static INRC-II instance (all weeks at once) with CP-SAT and write the solution files and cost.json."""
-    from hospital_twin.roster.inrc2.format import (
-        Inrc2FormatError,
-        evaluate,
-        parse_scenario,
-        read_instance,
-        solution_file_name,
-        solution_text,
-    )
-    from hospital_twin.roster.inrc2.solve import solve
+    from hospital_twin.roster.inrc2.evaluate import evaluate
+    from hospital_twin.roster.inrc2.format import solution_file_name, solution_text
+    from hospital_twin.roster.inrc2.solve import SolveConfig, solve
 
-    week_list = [weeks]
-    for extra in ctx.args:
+    inst = _read_inrc2_instance(dataset_dir, history, _week_indices(weeks, ctx.args))
+    err_console.print(f"solving {inst.name}: {inst.n_nurses} nurses, {inst.n_days} days, {time_limit:g} s limit")
+    config = SolveConfig(time_limit_s=time_limit, seed=seed, deterministic=deterministic,
+                         max_iterations=max_iterations)
+    result = solve(inst, config=config)
+    if not result.assignments and result.status == "INFEASIBLE":
+        raise InputError(f"{inst.name}: no roster found ({result.status}) within {time_limit:g} s")
+    cost = evaluate(inst, result.assignments)
+    report = {
+        "instance": inst.name,
+        **cost.to_dict(),
+        "solver": {
+            "status": result.status,
+            "objective": result.objective,
+            "lower_bound": result.bound,
+            "wall_s": round(result.wall_s, 3),
+            "time_limit_s": time_limit,
+            "seed": seed,
+            "deterministic": deterministic,
+            "max_iterations": max_iterations,
+            "neighbourhoods": result.iterations,
+            "improvements": result.improvements,
+        },
+    }
+    files = {solution_file_name(inst, k): solution_text(inst, result.assignments, k) for k in range(len(inst.weeks))}
+    files["cost.json"] = json.dumps(report, indent=2) + "\n"
+    out_dir = out or Path("results") / "inrc2" / inst.name
+    write_files_atomically(out_dir, files)
+    _print_inrc2_report(inst.name, report, cost, result)
+    out_console.print(f"solution written to {out_dir}/")
+
+
+def _week_indices(first: int, extra: list[str]) -> list[int]:
+    """``--weeks W1 W2 ...``: Typer takes the first, the others arrive as extra arguments."""
+    week_list = [first]
+    for text in extra:
         try:
-            week_list.append(int(extra))
+            week_list.append(int(text))
         except ValueError:
-            raise InputError(f"--weeks: expected week data indices (integers), got '{extra}'") from None
+            raise InputError(f"--weeks: expected week data indices (integers), got '{text}'") from None
+    return week_list
+
+
+def _read_inrc2_instance(dataset_dir: Path, history: int, week_list: list[int]):
+    """The static instance, after checking the folder, the number of weeks and that every file
+    exists (a message naming the file and what is available otherwise)."""
+    from hospital_twin.roster.inrc2.format import Inrc2FormatError, parse_scenario, read_instance
+
     if not dataset_dir.is_dir():
         raise InputError(f"{dataset_dir}: no such dataset folder")
     ds = dataset_dir.name
@@ -201,45 +250,21 @@ def inrc2(
     if not (dataset_dir / f"H0-{ds}-{history}.txt").is_file():
         raise InputError(f"--history: {dataset_dir}/H0-{ds}-{history}.txt not found")
     try:
-        inst = read_instance(dataset_dir, history, week_list)
+        return read_instance(dataset_dir, history, week_list)
     except (Inrc2FormatError, ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
 
-    err_console.print(f"solving {inst.name}: {inst.n_nurses} nurses, {inst.n_days} days, {time_limit:g} s limit")
-    result = solve(inst, time_limit, seed=seed, deterministic=deterministic)
-    if not result.assignments and result.status == "INFEASIBLE":
-        raise InputError(f"{inst.name}: no roster found ({result.status}) within {time_limit:g} s")
-    cost = evaluate(inst, result.assignments)
-    report = {
-        "instance": inst.name,
-        **cost.to_dict(),
-        "solver": {
-            "status": result.status,
-            "objective": result.objective,
-            "lower_bound": result.bound,
-            "wall_s": round(result.wall_s, 3),
-            "time_limit_s": time_limit,
-            "seed": seed,
-            "deterministic": deterministic,
-            "neighbourhoods": result.iterations,
-            "improvements": result.improvements,
-        },
-    }
-    files = {solution_file_name(inst, k): solution_text(inst, result.assignments, k) for k in range(len(inst.weeks))}
-    files["cost.json"] = json.dumps(report, indent=2) + "\n"
-    out_dir = out or Path("results") / "inrc2" / inst.name
-    write_files_atomically(out_dir, files)
 
-    t = Table(title=f"{inst.name}: cost by constraint", title_justify="left")
+def _print_inrc2_report(name: str, report: dict, cost, result) -> None:
+    t = Table(title=f"{name}: cost by constraint", title_justify="left")
     t.add_column("constraint")
     t.add_column("cost", justify="right")
-    for name, value in report["hard"].items():
-        t.add_row(name, str(value))
-    for name, value in report["soft"].items():
-        t.add_row(name, str(value))
+    for key, value in report["hard"].items():
+        t.add_row(key, str(value))
+    for key, value in report["soft"].items():
+        t.add_row(key, str(value))
     t.add_row("[bold]total[/bold]", f"[bold]{cost.total}[/bold]")
     out_console.print(t)
     bound = "none" if result.bound is None else str(result.bound)
     out_console.print(f"status {result.status}, lower bound {bound}, {result.wall_s:.1f} s, "
                       f"{'feasible' if cost.feasible else 'NOT feasible'}")
-    out_console.print(f"solution written to {out_dir}/")

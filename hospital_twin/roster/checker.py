@@ -6,7 +6,13 @@ soft rule of :class:`~hospital_twin.roster.rules.RosterRules` (listing each viol
 with its penalty in points). It shares no code with the CP-SAT model beyond the shift
 clock arithmetic, so the solver's objective can be checked against it.
 
-Owns: :func:`check_roster` and :class:`RosterCheck`. Must not import OR-Tools or touch files.
+:func:`check_roster` runs one step per rule family (methods of a small ``_Checker``): single
+assignments, rest and night caps, cover, then per member contract hours, runs and weekends, then
+requests and fairness.
+
+Owns: :func:`check_roster` and :class:`RosterCheck`, and the helpers the model shares with it
+(:func:`leave_days`, :func:`eligible_staff`, :func:`history_grid`). Must not import OR-Tools (it
+checks the solver) or touch files.
 """
 
 from __future__ import annotations
@@ -79,7 +85,8 @@ def leave_days(leave: pd.DataFrame | None, dates: list[dt.date]) -> dict[str, se
     return out
 
 
-def history_grid(history: pd.DataFrame | None, staff_ids, start_date: dt.date) -> tuple[int, dict[str, list[str | None]]]:
+def history_grid(history: pd.DataFrame | None, staff_ids,
+                 start_date: dt.date) -> tuple[int, dict[str, list[str | None]]]:
     """The days before ``start_date`` as ``(H, grid)``: ``grid[staff_id]`` holds the shift (or None) of each of
     the ``H`` days from the earliest date of ``history`` to the day before ``start_date``.
 
@@ -99,7 +106,8 @@ def history_grid(history: pd.DataFrame | None, staff_ids, start_date: dt.date) -
 
 
 def eligible_staff(staff: StaffTable, off: dict[str, set[dt.date]], date: dt.date, unit: str, skill: str) -> list[str]:
-    """Members who could work ``unit`` with ``skill`` on ``date``: the skill, the unit (home or float pool), not on leave."""
+    """Members who could work ``unit`` with ``skill`` on ``date``: the skill, the unit (home or float pool),
+    not on leave."""
     return [
         m.staff_id for m in staff
         if (skill == ANY_SKILL or skill in m.skills) and (m.float_pool or m.home_unit == unit)
@@ -162,131 +170,194 @@ def check_roster(
     ``history`` (``staff_id, date, shift``, before ``start_date``; see :func:`history_grid`) carries
     rest, forbidden successions, the night cap and runs of working days, days off, shifts and
     nights across the first day; weekends, fairness and contract hours count the roster's days only.
-    """
-    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
-    H, past = history_grid(history, [m.staff_id for m in staff], start_date)
-    all_dates = [start_date + dt.timedelta(days=i - H) for i in range(H)] + dates
-    index = {d: i for i, d in enumerate(dates)}
-    off = leave_days(leave, dates)
-    nights = night_shift_names(clocks, rules)
-    hard: list[str] = []
-    rows: list[tuple] = []
-    total = 0
 
-    def add(rule: str, sid: str, date, detail: str, weight_points: float, amount_units: int | None = None) -> None:
-        nonlocal total
+    One step per rule family, in this order (which is the order of ``hard`` and ``violations``):
+    single assignments (one shift a day, leave, skill, unit), rest and night caps, cover, then per
+    member contract hours, runs and weekends, then requests and fairness.
+    """
+    c = _Checker(staff, rules, clocks, start_date, days, leave, history)
+    c.grid_of(assignments)
+    c.rest_and_night_caps()
+    cover = c.cover(requirements)
+    hours = c.people()
+    if requests is not None:
+        c.requests(requests)
+    c.fairness()
+    violations = pd.DataFrame(c.rows, columns=VIOLATION_COLUMNS)
+    return RosterCheck(violations=violations, hard=c.hard, cover=cover, hours=hours, penalty_units=c.total)
+
+
+class _Checker:
+    """One check: the horizon (history days first), the roster's grid, and what was found so far
+    (``hard`` breaches; soft ``rows`` with their ``total`` in objective units)."""
+
+    def __init__(self, staff: StaffTable, rules: RosterRules, clocks: dict[str, ShiftClock], start_date: dt.date,
+                 days: int, leave: pd.DataFrame | None, history: pd.DataFrame | None) -> None:
+        self.staff, self.rules, self.clocks, self.start_date, self.days = staff, rules, clocks, start_date, days
+        self.dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+        self.H, self.past = history_grid(history, [m.staff_id for m in staff], start_date)
+        self.all_dates = [start_date + dt.timedelta(days=i - self.H) for i in range(self.H)] + self.dates
+        self.index = {d: i for i, d in enumerate(self.dates)}
+        self.off = leave_days(leave, self.dates)
+        self.nights = night_shift_names(clocks, rules)
+        self.hard: list[str] = []
+        self.rows: list[tuple] = []
+        self.total = 0
+        self.grid: dict[str, list[str | None]] = {m.staff_id: [None] * days for m in staff}
+        self.where: dict[tuple[str, int], tuple[str, str]] = {}
+        # per member, for the hours table and fairness
+        self.nights_count: dict[str, int] = {}
+        self.weekends_count: dict[str, int] = {}
+        self.capacity: dict[str, float] = {}
+
+    def add(self, rule: str, sid: str, date, detail: str, weight_points: float,
+            amount_units: int | None = None) -> None:
+        """A soft violation of ``weight_points`` (or ``amount_units`` objective units)."""
         units = _units(weight_points) if amount_units is None else amount_units
         if units == 0:
             return
-        total += units
-        rows.append((rule, sid, date, detail, units / SCALE))
+        self.total += units
+        self.rows.append((rule, sid, date, detail, units / SCALE))
 
-    # ---- the assignment grid, with the hard rules that concern single assignments
-    grid: dict[str, list[str | None]] = {m.staff_id: [None] * days for m in staff}
-    where: dict[tuple[str, int], tuple[str, str]] = {}
-    for r in assignments.itertuples(index=False):
-        sid, d, k, unit, skill = str(r.staff_id), r.date, str(r.shift), str(r.unit), str(r.skill)
-        m = staff.by_id.get(sid)
-        if m is None:
-            hard.append(f"unknown staff_id {sid}")
-            continue
-        if d not in index:
-            hard.append(f"{sid} on {d}: outside the roster period")
-            continue
-        if k not in clocks:
-            hard.append(f"{sid} on {d}: unknown shift {k}")
-            continue
-        i = index[d]
-        if grid[sid][i] is not None:
-            hard.append(f"{sid} on {d}: more than one shift ({grid[sid][i]}, {k})")
-            continue
-        grid[sid][i] = k
-        where[(sid, i)] = (unit, skill)
-        if d in off.get(sid, ()):
-            hard.append(f"{sid} on {d}: works {k} while on leave")
-        if skill not in m.skills:
-            hard.append(f"{sid} on {d}: works as {skill} without that skill ({';'.join(m.skills)})")
-        if unit != m.home_unit and not m.float_pool:
-            hard.append(f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, and is not in the float pool")
-
-    conflicts_by_zone: dict[str, set] = {}
-    for sid, row in grid.items():
-        tz = staff.by_id[sid].time_zone
-        if tz not in conflicts_by_zone:  # rest by the real times in the member's zone (summer time included)
-            conflicts_by_zone[tz] = dated_conflicts(start_date, -2, days, clocks, rules, tz)
-        conflicts = conflicts_by_zone[tz]
-        full = past[sid] + row  # history days, then the roster's
-        for i, k in enumerate(full):
-            if k is None:
+    # ---- hard rules
+    def grid_of(self, assignments: pd.DataFrame) -> None:
+        """The assignment grid, with the hard rules that concern single assignments: a known member,
+        day and shift, one shift a day, not on leave, a skill they hold, their unit or the float pool."""
+        staff, grid, hard = self.staff, self.grid, self.hard
+        for r in assignments.itertuples(index=False):
+            sid, d, k, unit, skill = str(r.staff_id), r.date, str(r.shift), str(r.unit), str(r.skill)
+            m = staff.by_id.get(sid)
+            if m is None:
+                hard.append(f"unknown staff_id {sid}")
                 continue
-            for gap in (1, 2):
-                j = i + gap
-                if H <= j < H + days and full[j] is not None and (i - H, k, gap, full[j]) in conflicts:
-                    hard.append(f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
-                                f"(less than {rules.rest.min_rest_h:g} h rest or a forbidden succession)")
-        m = staff.by_id[sid]
-        if m.max_nights_per_4w is not None:
-            is_night = [k in nights for k in full]
-            for first, length, cap in night_cap_windows(H, days, m.max_nights_per_4w):
-                n = sum(is_night[first:first + length])
-                before = sum(is_night[first:min(first + length, H)])
-                if n > max(cap, before):  # the roster added a night to a window already at its cap
-                    hard.append(f"{sid}: {n} nights in {length} days from {all_dates[first]} (max {cap})")
+            if d not in self.index:
+                hard.append(f"{sid} on {d}: outside the roster period")
+                continue
+            if k not in self.clocks:
+                hard.append(f"{sid} on {d}: unknown shift {k}")
+                continue
+            i = self.index[d]
+            if grid[sid][i] is not None:
+                hard.append(f"{sid} on {d}: more than one shift ({grid[sid][i]}, {k})")
+                continue
+            grid[sid][i] = k
+            self.where[(sid, i)] = (unit, skill)
+            if d in self.off.get(sid, ()):
+                hard.append(f"{sid} on {d}: works {k} while on leave")
+            if skill not in m.skills:
+                hard.append(f"{sid} on {d}: works as {skill} without that skill ({';'.join(m.skills)})")
+            if unit != m.home_unit and not m.float_pool:
+                hard.append(f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, "
+                            "and is not in the float pool")
+
+    def rest_and_night_caps(self) -> None:
+        """Rest and forbidden successions by the real times in each member's zone (summer time
+        included), across the first day from the history; the night cap over every window."""
+        H, days, all_dates, hard = self.H, self.days, self.all_dates, self.hard
+        conflicts_by_zone: dict[str, set] = {}
+        for sid, row in self.grid.items():
+            tz = self.staff.by_id[sid].time_zone
+            if tz not in conflicts_by_zone:
+                conflicts_by_zone[tz] = dated_conflicts(self.start_date, -2, days, self.clocks, self.rules, tz)
+            conflicts = conflicts_by_zone[tz]
+            full = self.past[sid] + row  # history days, then the roster's
+            for i, k in enumerate(full):
+                if k is None:
+                    continue
+                for gap in (1, 2):
+                    j = i + gap
+                    if H <= j < H + days and full[j] is not None and (i - H, k, gap, full[j]) in conflicts:
+                        hard.append(f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
+                                    f"(less than {self.rules.rest.min_rest_h:g} h rest or a forbidden succession)")
+            m = self.staff.by_id[sid]
+            if m.max_nights_per_4w is not None:
+                is_night = [k in self.nights for k in full]
+                for first, length, cap in night_cap_windows(H, days, m.max_nights_per_4w):
+                    n = sum(is_night[first:first + length])
+                    before = sum(is_night[first:min(first + length, H)])
+                    if n > max(cap, before):  # the roster added a night to a window already at its cap
+                        hard.append(f"{sid}: {n} nights in {length} days from {all_dates[first]} (max {cap})")
 
     # ---- cover
-    counts: dict[tuple, int] = defaultdict(int)
-    for (sid, i), (unit, skill) in where.items():
-        k = grid[sid][i]
-        counts[(dates[i], unit, k, skill)] += 1
-        counts[(dates[i], unit, k, ANY_SKILL)] += 1
-    cover_rows = []
-    for r in requirements.itertuples(index=False):
-        got = counts.get((r.date, r.unit, r.shift, r.skill), 0)
-        short_min, short_target = max(0, r.min - got), max(0, r.target - got)
-        cover_rows.append((r.date, r.unit, r.shift, r.skill, r.min, r.target, got, short_min, short_target))
-        label = f"{r.unit} {r.shift} {r.skill}"
-        if short_min:
-            n_eligible = len(eligible_staff(staff, off, r.date, r.unit, r.skill))
-            why = (f"only {n_eligible} staff with skill {r.skill} can work {r.unit} on {r.date} (not on leave, "
-                   f"home unit or float pool)" if n_eligible < r.min else
-                   f"{n_eligible} could, but they are needed on other shifts or blocked by rest, leave or night limits")
-            if rules.cover.min_hard:
-                hard.append(f"{r.date} {label}: {got} assigned, min {r.min}; {why}")
-            else:
-                add("cover_min", "", r.date, f"{label}: {got} assigned, min {r.min}; {why}",
-                    0, short_min * _units(rules.cover.min_weight))
-        if short_target:
-            add("cover_target", "", r.date, f"{label}: {got} assigned, target {r.target}", 0,
-                short_target * _units(rules.cover.target_weight))
-    cover = pd.DataFrame(cover_rows, columns=COVER_COLUMNS)
+    def cover(self, requirements: pd.DataFrame) -> pd.DataFrame:
+        """Assigned against min and target per requirement row; shortfalls of the minimum are hard
+        breaches or soft violations (by ``rules.cover.min_hard``), with the reason."""
+        rules = self.rules
+        counts: dict[tuple, int] = defaultdict(int)
+        for (sid, i), (unit, skill) in self.where.items():
+            k = self.grid[sid][i]
+            counts[(self.dates[i], unit, k, skill)] += 1
+            counts[(self.dates[i], unit, k, ANY_SKILL)] += 1
+        cover_rows = []
+        for r in requirements.itertuples(index=False):
+            got = counts.get((r.date, r.unit, r.shift, r.skill), 0)
+            short_min, short_target = max(0, r.min - got), max(0, r.target - got)
+            cover_rows.append((r.date, r.unit, r.shift, r.skill, r.min, r.target, got, short_min, short_target))
+            label = f"{r.unit} {r.shift} {r.skill}"
+            if short_min:
+                n_eligible = len(eligible_staff(self.staff, self.off, r.date, r.unit, r.skill))
+                why = (f"only {n_eligible} staff with skill {r.skill} can work {r.unit} on {r.date} (not on leave, "
+                       f"home unit or float pool)" if n_eligible < r.min else
+                       f"{n_eligible} could, but they are needed on other shifts or blocked by rest, leave or "
+                       "night limits")
+                if rules.cover.min_hard:
+                    self.hard.append(f"{r.date} {label}: {got} assigned, min {r.min}; {why}")
+                else:
+                    self.add("cover_min", "", r.date, f"{label}: {got} assigned, min {r.min}; {why}",
+                             0, short_min * _units(rules.cover.min_weight))
+            if short_target:
+                self.add("cover_target", "", r.date, f"{label}: {got} assigned, target {r.target}", 0,
+                         short_target * _units(rules.cover.target_weight))
+        return pd.DataFrame(cover_rows, columns=COVER_COLUMNS)
 
     # ---- per person
-    saturdays = [i for i, d in enumerate(dates) if d.weekday() == 5 and i + 1 < days]
-    hours_rows = []
-    nights_count: dict[str, int] = {}
-    weekends_count: dict[str, int] = {}
-    capacity: dict[str, float] = {}
-    c = rules.contract_hours
-    for m in staff:
+    def people(self) -> pd.DataFrame:
+        """Each member's contract hours, runs and weekends; the hours table."""
+        saturdays = [i for i, d in enumerate(self.dates) if d.weekday() == 5 and i + 1 < self.days]
+        hours_rows = []
+        for m in self.staff:
+            sid = m.staff_id
+            row = self.grid[sid]
+            works = [k is not None for k in row]
+            rostered_min, expected_min, available = self.contract_hours(m, row)
+            self.runs(sid, row)
+            worked_weekends = self.weekends(sid, works, saturdays)
+            self.nights_count[sid] = sum(k in self.nights for k in row if k is not None)
+            self.weekends_count[sid] = sum(worked_weekends)
+            self.capacity[sid] = m.contract_hours_per_week * available
+            hours_rows.append((sid, m.name, m.grade, m.home_unit, m.contract_hours_per_week, self.days - available,
+                               round(expected_min / 60, 2), rostered_min / 60,
+                               round((rostered_min - expected_min) / 60, 2),
+                               sum(works), self.nights_count[sid], self.weekends_count[sid]))
+        return pd.DataFrame(hours_rows, columns=HOURS_COLUMNS)
+
+    def contract_hours(self, m, row: list[str | None]) -> tuple[int, int, int]:
+        """Rostered minutes (real times in the member's zone) against the contract, pro rata of the
+        days not on leave, beyond the tolerance; returns (rostered, expected minutes, days available)."""
+        c = self.rules.contract_hours
         sid = m.staff_id
-        row = grid[sid]
-        works = [k is not None for k in row]
-        rostered_min = sum(shift_minutes(dates[i], clocks[k], m.time_zone) for i, k in enumerate(row) if k is not None)
-        available = days - len(off.get(sid, ()))
+        rostered_min = sum(shift_minutes(self.dates[i], self.clocks[k], m.time_zone)
+                           for i, k in enumerate(row) if k is not None)
+        available = self.days - len(self.off.get(sid, ()))
         expected_min = round(m.contract_hours_per_week * 60 * available / 7)
         tol_min = round(c.tolerance_h * 60)
         under = max(0, expected_min - tol_min - rostered_min)
         over = max(0, rostered_min - expected_min - tol_min)
         if under:
-            add("contract_hours_under", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
-                f"expected (tolerance {c.tolerance_h:g} h): {under / 60:.2f} h under", 0,
-                under * _units(c.under_weight_per_h) // 60)
+            self.add("contract_hours_under", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                     f"expected (tolerance {c.tolerance_h:g} h): {under / 60:.2f} h under", 0,
+                     under * _units(c.under_weight_per_h) // 60)
         if over:
-            add("contract_hours_over", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
-                f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over", 0,
-                over * _units(c.over_weight_per_h) // 60)
+            self.add("contract_hours_over", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                     f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over", 0,
+                     over * _units(c.over_weight_per_h) // 60)
+        return rostered_min, expected_min, available
 
-        before = past[sid]
+    def runs(self, sid: str, row: list[str | None]) -> None:
+        """Runs of working days, days off, each shift and nights, continuing the history's."""
+        rules, nights, all_dates, add = self.rules, self.nights, self.all_dates, self.add
+        before = self.past[sid]
+        works = [k is not None for k in row]
         _run_violations("work_days", "working days", rules.work_days, works, all_dates, sid, add,
                         [x is not None for x in before])
         _run_violations("days_off", "days off", rules.days_off, [not w for w in works], all_dates, sid, add,
@@ -298,8 +369,12 @@ def check_roster(
             _run_violations("night_run", "nights", rules.night_runs, [x in nights for x in row], all_dates, sid, add,
                             [x in nights for x in before])
 
+    def weekends(self, sid: str, works: list[bool], saturdays: list[int]) -> list[bool]:
+        """Weekends worked beyond the maximum in every 4 (pro rata if fewer), and half weekends;
+        returns whether each weekend was worked."""
         worked_weekends = [works[i] or works[i + 1] for i in saturdays]
-        w = rules.weekends
+        w = self.rules.weekends
+        dates = self.dates
         if w.max_per_4w is not None and saturdays:
             if len(saturdays) >= 4:
                 windows = [(j, 4, w.max_per_4w) for j in range(len(saturdays) - 3)]
@@ -308,55 +383,49 @@ def check_roster(
             for first, length, cap in windows:
                 n = sum(worked_weekends[first:first + length])
                 if n > cap:
-                    add("max_weekends", sid, dates[saturdays[first]],
-                        f"{n} weekends worked in {length} from {dates[saturdays[first]]} (max {cap})", w.weight * (n - cap))
+                    self.add("max_weekends", sid, dates[saturdays[first]],
+                             f"{n} weekends worked in {length} from {dates[saturdays[first]]} (max {cap})",
+                             w.weight * (n - cap))
         if w.complete:
             for i in saturdays:
                 if works[i] != works[i + 1]:
-                    add("complete_weekend", sid, dates[i], f"works only {'Saturday' if works[i] else 'Sunday'} "
-                        f"of the weekend of {dates[i]}", w.complete_weight)
+                    self.add("complete_weekend", sid, dates[i], f"works only {'Saturday' if works[i] else 'Sunday'} "
+                             f"of the weekend of {dates[i]}", w.complete_weight)
+        return worked_weekends
 
-        nights_count[sid] = sum(k in nights for k in row if k is not None)
-        weekends_count[sid] = sum(worked_weekends)
-        capacity[sid] = m.contract_hours_per_week * available
-        hours_rows.append((sid, m.name, m.grade, m.home_unit, m.contract_hours_per_week, days - available,
-                           round(expected_min / 60, 2), rostered_min / 60, round((rostered_min - expected_min) / 60, 2),
-                           sum(works), nights_count[sid], weekends_count[sid]))
-    hours = pd.DataFrame(hours_rows, columns=HOURS_COLUMNS)
-
-    # ---- requests
-    if requests is not None:
+    # ---- requests and fairness
+    def requests(self, requests: pd.DataFrame) -> None:
+        """Each request broken: a day or shift off worked, a shift wished for not worked."""
         for r in requests.itertuples(index=False):
-            if r.date not in index or r.staff_id not in grid:
+            if r.date not in self.index or r.staff_id not in self.grid:
                 continue
-            k = grid[r.staff_id][index[r.date]]
+            k = self.grid[r.staff_id][self.index[r.date]]
             if r.wish == "off":
                 broken = k is not None if r.shift in ("off", "any") else k == r.shift
             else:
                 broken = k is None if r.shift == "any" else k != r.shift
             if broken:
-                add("request", r.staff_id, r.date, f"asked {r.wish} {r.shift}; rostered {k or 'off'}", 0,
-                    _units(r.weight) * _units(rules.requests.weight) // SCALE)
+                self.add("request", r.staff_id, r.date, f"asked {r.wish} {r.shift}; rostered {k or 'off'}", 0,
+                         _units(r.weight) * _units(self.rules.requests.weight) // SCALE)
 
-    # ---- fairness within each grade
-    f = rules.fairness
-    for what, counts_by, weight in (("nights", nights_count, f.nights_weight),
-                                     ("weekends", weekends_count, f.weekends_weight)):
-        by_grade: dict[str, list[str]] = defaultdict(list)  # per team: home unit and grade
-        for m in staff:
-            if capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
-                by_grade[_team(m)].append(m.staff_id)
-        for grade, members in by_grade.items():
-            if len(members) < 2:
-                continue
-            top = max(capacity[s] for s in members)
-            scores = {s: counts_by[s] * round(100 * top / capacity[s]) for s in members}
-            spread = max(scores.values()) - min(scores.values())
-            if spread:
-                lo, hi = min(scores, key=scores.get), max(scores, key=scores.get)
-                add(f"fairness_{what}", "", None, f"{grade}: {what} per full-time equivalent range from "
-                    f"{scores[lo] / 100:.2f} ({lo}) to {scores[hi] / 100:.2f} ({hi})", 0,
-                    spread * _units(weight) // 100)
-
-    violations = pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
-    return RosterCheck(violations=violations, hard=hard, cover=cover, hours=hours, penalty_units=total)
+    def fairness(self) -> None:
+        """Within each team (home unit and grade): the spread of nights and of weekends per
+        full-time equivalent."""
+        f = self.rules.fairness
+        for what, counts_by, weight in (("nights", self.nights_count, f.nights_weight),
+                                         ("weekends", self.weekends_count, f.weekends_weight)):
+            by_grade: dict[str, list[str]] = defaultdict(list)  # per team: home unit and grade
+            for m in self.staff:
+                if self.capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
+                    by_grade[_team(m)].append(m.staff_id)
+            for grade, members in by_grade.items():
+                if len(members) < 2:
+                    continue
+                top = max(self.capacity[s] for s in members)
+                scores = {s: counts_by[s] * round(100 * top / self.capacity[s]) for s in members}
+                spread = max(scores.values()) - min(scores.values())
+                if spread:
+                    lo, hi = min(scores, key=scores.get), max(scores, key=scores.get)
+                    self.add(f"fairness_{what}", "", None, f"{grade}: {what} per full-time equivalent range from "
+                             f"{scores[lo] / 100:.2f} ({lo}) to {scores[hi] / 100:.2f} ({hi})", 0,
+                             spread * _units(weight) // 100)

@@ -12,7 +12,8 @@
 
 :func:`write_roster_folder` writes everything into a folder atomically.
 
-Owns the file formats of a :class:`~hospital_twin.roster.model.Roster`. Edge module: writes files; computes nothing new.
+Owns the file formats of a :class:`~hospital_twin.roster.model.Roster` (:func:`write_workbook` writes one
+sheet per step). Edge module: writes files; computes nothing new; never imports OR-Tools.
 """
 
 from __future__ import annotations
@@ -95,86 +96,130 @@ def _night_names(roster: Roster) -> set[str]:
 
 
 def write_workbook(roster: Roster, path: str | Path) -> Path:
-    """Write the planner's workbook (sheets Roster, Cover, Violations, Hours) to ``path``."""
+    """Write the planner's workbook (sheets Roster, Cover, Violations, Hours) to ``path``: one step per sheet."""
     from openpyxl import Workbook
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
-    fills: dict[str, PatternFill] = {}
-
-    def fill(rgb: str) -> PatternFill:  # one object per colour: openpyxl dedups styles by lookup, slow per cell
-        if rgb not in fills:
-            fills[rgb] = PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
-        return fills[rgb]
-
-    bold = Font(bold=True)
-    white_bold = Font(color="FFFFFF", bold=True)
-    italic = Font(italic=True)
-    centre = Alignment(horizontal="center")
+    style = _Styles()
     wb = Workbook()
     ws = wb.active
     ws.title = "Roster"
-    shifts = list(roster.shifts)
-    codes = shift_codes(shifts)
-    nights = _night_names(roster)
-    colours = {k: (_NIGHT_FILL if k in nights else _PALETTE[i % len(_PALETTE)]) for i, k in enumerate(shifts)}
+    leave_codes = _roster_sheet(ws, roster, style)
+    _roster_legend(ws, roster, style, leave_codes)
+    _cover_sheet(wb.create_sheet("Cover"), roster.cover, style)
+    _violations_sheet(wb.create_sheet("Violations"), roster, style)
+    _hours_sheet(wb.create_sheet("Hours"), roster.hours_by_staff, style)
+    wb.save(path)
+    return Path(path)
+
+
+class _Styles:
+    """Fonts, alignment and fills of the workbook; one fill object per colour (openpyxl dedups
+    styles by lookup, which is slow per cell)."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Font
+
+        self._fills: dict = {}
+        self.bold = Font(bold=True)
+        self.white_bold = Font(color="FFFFFF", bold=True)
+        self.italic = Font(italic=True)
+        self.centre = Alignment(horizontal="center")
+
+    def fill(self, rgb: str):
+        from openpyxl.styles import PatternFill
+
+        if rgb not in self._fills:
+            self._fills[rgb] = PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+        return self._fills[rgb]
+
+
+_FIXED = ["staff_id", "name", "grade", "home_unit"]
+"""The Roster sheet's first columns; the dates follow."""
+
+
+def _roster_sheet(ws, roster: Roster, style: _Styles) -> dict[str, str]:
+    """Staff by date: coloured shift codes (nights in white on dark; the unit added when not the
+    home unit), leave codes in grey italics, weekends shaded, frozen panes. Returns the leave codes used."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    codes, nights, colours = _shift_looks(roster)
     dates = [roster.start_date + dt.timedelta(days=i) for i in range(roster.days)] if roster.start_date else sorted(
         set(roster.assignments["date"]))
-    fixed = ["staff_id", "name", "grade", "home_unit"]
-    ws.append(fixed + [d for d in dates])
+    ws.append(_FIXED + [d for d in dates])
     for j, d in enumerate(dates):
-        c = ws.cell(row=1, column=len(fixed) + 1 + j)
+        c = ws.cell(row=1, column=len(_FIXED) + 1 + j)
         c.number_format = "ddd dd mmm"
         c.alignment = Alignment(horizontal="center", text_rotation=90)
-        c.font = bold
+        c.font = style.bold
         if d.weekday() >= 5:
-            c.fill = fill(_WEEKEND_FILL)
-    for c in ws[1][: len(fixed)]:
-        c.font = bold
+            c.fill = style.fill(_WEEKEND_FILL)
+    for c in ws[1][: len(_FIXED)]:
+        c.font = style.bold
     cell_of = {(r.staff_id, r.date): (r.shift, r.unit) for r in roster.assignments.itertuples(index=False)}
-    on_leave: dict[tuple[str, dt.date], str] = {}
-    if roster.leave is not None:
-        for sid, first, last, kind in roster.leave[["staff_id", "from", "to", "kind"]].itertuples(index=False, name=None):
-            d = first
-            while d <= last:
-                on_leave[(sid, d)] = kind
-                d += dt.timedelta(days=1)
-    leave_codes = {}
-    people = roster.hours_by_staff
-    for i, p in enumerate(people.itertuples(index=False)):
+    on_leave = _leave_by_day(roster)
+    leave_codes: dict[str, str] = {}
+    for i, p in enumerate(roster.hours_by_staff.itertuples(index=False)):
         row = 2 + i
         for j, v in enumerate((p.staff_id, p.name, p.grade, p.home_unit)):
             ws.cell(row=row, column=1 + j, value=v)
         for j, d in enumerate(dates):
-            c = ws.cell(row=row, column=len(fixed) + 1 + j)
-            c.alignment = centre
+            c = ws.cell(row=row, column=len(_FIXED) + 1 + j)
+            c.alignment = style.centre
             got = cell_of.get((p.staff_id, d))
             if got is not None:
                 shift, unit = got
                 c.value = codes[shift] if unit == p.home_unit else f"{codes[shift]} {unit}"
-                c.fill = fill(colours[shift])
+                c.fill = style.fill(colours[shift])
                 if shift in nights:
-                    c.font = white_bold
+                    c.font = style.white_bold
             elif (p.staff_id, d) in on_leave:
                 kind = on_leave[(p.staff_id, d)]
                 leave_codes.setdefault(kind, re.sub(r"[^A-Z]", "", kind.title())[:2] or "L")
                 c.value = leave_codes[kind]
-                c.fill = fill(_LEAVE_FILL)
-                c.font = italic
+                c.fill = style.fill(_LEAVE_FILL)
+                c.font = style.italic
             elif d.weekday() >= 5:
-                c.fill = fill(_WEEKEND_FILL)
-    ws.freeze_panes = ws.cell(row=2, column=len(fixed) + 1)
-    for j in range(len(fixed) + 1, len(fixed) + 1 + len(dates)):
+                c.fill = style.fill(_WEEKEND_FILL)
+    ws.freeze_panes = ws.cell(row=2, column=len(_FIXED) + 1)
+    for j in range(len(_FIXED) + 1, len(_FIXED) + 1 + len(dates)):
         ws.column_dimensions[get_column_letter(j)].width = 6
     ws.column_dimensions["B"].width = 22
-    # legend below the grid
-    row = len(people) + 3
-    ws.cell(row=row, column=1, value="Legend").font = bold
-    for k in shifts:
+    return leave_codes
+
+
+def _shift_looks(roster: Roster) -> tuple[dict[str, str], set[str], dict[str, str]]:
+    """Each shift's code, the night shifts, and each shift's fill colour (nights the dark one)."""
+    shifts = list(roster.shifts)
+    nights = _night_names(roster)
+    colours = {k: (_NIGHT_FILL if k in nights else _PALETTE[i % len(_PALETTE)]) for i, k in enumerate(shifts)}
+    return shift_codes(shifts), nights, colours
+
+
+def _leave_by_day(roster: Roster) -> dict[tuple[str, dt.date], str]:
+    """The kind of leave of each (member, day) on leave."""
+    on_leave: dict[tuple[str, dt.date], str] = {}
+    if roster.leave is not None:
+        for sid, first, last, kind in roster.leave[["staff_id", "from", "to", "kind"]].itertuples(index=False,
+                                                                                                   name=None):
+            d = first
+            while d <= last:
+                on_leave[(sid, d)] = kind
+                d += dt.timedelta(days=1)
+    return on_leave
+
+
+def _roster_legend(ws, roster: Roster, style: _Styles, leave_codes: dict[str, str]) -> None:
+    """Below the grid: each shift's code and times, each leave code, a float-pool cell and a weekend."""
+    from openpyxl.styles import Font
+
+    codes, nights, colours = _shift_looks(roster)
+    row = len(roster.hours_by_staff) + 3
+    ws.cell(row=row, column=1, value="Legend").font = style.bold
+    for k in roster.shifts:
         row += 1
         c = ws.cell(row=row, column=1, value=codes[k])
-        c.fill = fill(colours[k])
+        c.fill = style.fill(colours[k])
         if k in nights:
             c.font = Font(color="FFFFFF", bold=True)
         start, end = roster.shifts[k]
@@ -182,22 +227,25 @@ def write_workbook(roster: Roster, path: str | Path) -> Path:
     for kind, code in leave_codes.items():
         row += 1
         c = ws.cell(row=row, column=1, value=code)
-        c.fill = fill(_LEAVE_FILL)
+        c.fill = style.fill(_LEAVE_FILL)
         c.font = Font(italic=True)
         ws.cell(row=row, column=2, value=f"{kind} (leave)")
     row += 1
-    ws.cell(row=row, column=1, value="X UNIT").fill = fill(_PALETTE[0])
+    ws.cell(row=row, column=1, value="X UNIT").fill = style.fill(_PALETTE[0])
     ws.cell(row=row, column=2, value="shift X worked on another unit (float pool)")
     row += 1
-    ws.cell(row=row, column=1).fill = fill(_WEEKEND_FILL)
+    ws.cell(row=row, column=1).fill = style.fill(_WEEKEND_FILL)
     ws.cell(row=row, column=2, value="weekend")
 
-    # ---- Cover: assigned against min/target, shortfalls highlighted by conditional fills
-    wc = wb.create_sheet("Cover")
-    cover = roster.cover
+
+def _cover_sheet(wc, cover: pd.DataFrame, style: _Styles) -> None:
+    """Assigned against min/target, shortfalls highlighted by conditional fills."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.utils import get_column_letter
+
     wc.append(list(cover.columns))
     for c in wc[1]:
-        c.font = bold
+        c.font = style.bold
     for r in cover.itertuples(index=False):
         wc.append(list(r))
     n = len(cover)
@@ -207,20 +255,22 @@ def write_workbook(roster: Roster, path: str | Path) -> Path:
         smin = get_column_letter(cols.index("shortfall_min") + 1)
         stgt = get_column_letter(cols.index("shortfall_target") + 1)
         area = f"A2:{last}{n + 1}"
-        wc.conditional_formatting.add(area, FormulaRule(formula=[f"${smin}2>0"], fill=fill(_SHORT_MIN_FILL),
+        wc.conditional_formatting.add(area, FormulaRule(formula=[f"${smin}2>0"], fill=style.fill(_SHORT_MIN_FILL),
                                                         stopIfTrue=True))
-        wc.conditional_formatting.add(area, FormulaRule(formula=[f"${stgt}2>0"], fill=fill(_SHORT_TARGET_FILL)))
+        wc.conditional_formatting.add(area, FormulaRule(formula=[f"${stgt}2>0"], fill=style.fill(_SHORT_TARGET_FILL)))
         for i in range(n):
             wc.cell(row=2 + i, column=1).number_format = "yyyy-mm-dd"
     wc.freeze_panes = "A2"
     wc.auto_filter.ref = f"A1:{get_column_letter(len(cover.columns))}{n + 1}"
 
-    # ---- Violations: every soft-rule violation
-    wv = wb.create_sheet("Violations")
+
+def _violations_sheet(wv, roster: Roster, style: _Styles) -> None:
+    """Every soft-rule violation with the member's name, then the total, status and bound."""
+    people = roster.hours_by_staff
     names = dict(zip(people["staff_id"], people["name"], strict=True))
     wv.append(["rule", "staff_id", "name", "date", "detail", "penalty"])
     for c in wv[1]:
-        c.font = bold
+        c.font = style.bold
     for r in roster.violations.itertuples(index=False):
         wv.append([r.rule, r.staff_id or None, names.get(r.staff_id) if r.staff_id else None, r.date, r.detail,
                    float(r.penalty)])
@@ -229,16 +279,15 @@ def write_workbook(roster: Roster, path: str | Path) -> Path:
     wv.freeze_panes = "A2"
     wv.column_dimensions["E"].width = 80
 
-    # ---- Hours: contract against rostered
-    wh = wb.create_sheet("Hours")
+
+def _hours_sheet(wh, people: pd.DataFrame, style: _Styles) -> None:
+    """Contract against rostered hours, one row per member."""
     wh.append(list(people.columns))
     for c in wh[1]:
-        c.font = bold
+        c.font = style.bold
     for r in people.itertuples(index=False):
         wh.append([v.item() if hasattr(v, "item") else v for v in r])
     wh.freeze_panes = "C2"
-    wb.save(path)
-    return Path(path)
 
 
 def calendar_file_name(staff_id: str) -> str:

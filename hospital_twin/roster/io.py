@@ -11,7 +11,8 @@ A table in YAML is a list of mappings, or a mapping with one key (``staff:``,
 
 Owns: ``read_staff``, ``read_leave``, ``read_requests``, ``read_requirements``, ``read_history``,
 ``read_rules``, ``read_shifts``. This is an edge module: it reads files and validates
-through :mod:`hospital_twin.roster.staff` and :mod:`hospital_twin.roster.rules`.
+through :mod:`hospital_twin.roster.staff` and :mod:`hospital_twin.roster.rules`. Must not
+solve (no OR-Tools, no model).
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ def _located_error(exc: RosterInputError, located: _Located, file: str) -> Roste
 
 
 def read_staff(path: str | Path) -> StaffTable:
-    """Staff (``staff_id, name, grade, skills, home_unit, float_pool, contract_hours_per_week, max_nights_per_4w, time_zone``)."""
+    """Staff (``staff_id, name, grade, skills, home_unit, float_pool, contract_hours_per_week,
+    max_nights_per_4w, time_zone``)."""
     records, located = read_records(path, "staff", STAFF_COLUMNS)
     try:
         return validate_staff(records)

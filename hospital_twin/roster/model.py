@@ -16,11 +16,20 @@ fairness spreads as max-equalities), so the solver's objective equals the indepe
 checker's total for every roster returned, optimal or not (tested).
 
 The search starts from a complete solution hint: a greedy day-by-day roster that keeps every
-hard rule (or a previous roster). Above :data:`DECOMPOSE_ABOVE` staff the roster is solved
-team by team (home unit), then the float pool on the cover the teams left short; a part
-that finds nothing in its share of the time keeps its greedy roster.
+hard rule (:mod:`hospital_twin.roster.greedy`, or a previous roster). Above
+:data:`DECOMPOSE_ABOVE` staff the roster is solved team by team (home unit), then the float pool
+on the cover the teams left short; a part that finds nothing in its share of the time keeps its
+greedy roster.
 
-Owns: :class:`Roster`, :func:`build_roster`, :class:`RosterError`. No file I/O, no printing.
+:func:`build_roster` runs in named steps: validate the inputs and keep the period's rows
+(:func:`_prepare` -> :class:`RosterInputs`), plan the parts (:func:`_plan`), build and solve them
+sharing the time (:func:`_solve_parts`), combine their status, objective and bound
+(:func:`_combine`), and check the result independently (:func:`_checked_roster`).
+
+Owns: :class:`Roster`, :func:`build_roster`, :class:`RosterError`, :class:`RosterInputs` and the
+CP-SAT model of named staff (:class:`RosterModel`). No file I/O, no printing; CP-SAT is imported
+here and nowhere else in the package but ``inrc2``'s model, search and solve (the checker and the
+greedy roster never import OR-Tools).
 """
 
 from __future__ import annotations
@@ -30,16 +39,18 @@ import logging
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from ortools.sat.python import cp_model
 
 from hospital_twin.roster.checker import check_roster, eligible_staff, history_grid, leave_days
+from hospital_twin.roster.greedy import greedy_roster
 from hospital_twin.roster.rules import (
     SCALE,
     RosterRules,
     RunRule,
+    ShiftClock,
     dated_conflicts,
     night_cap_windows,
     night_shift_names,
@@ -114,7 +125,39 @@ class Roster:
 
 
 # --------------------------------------------------------------------------- inputs
-def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests, history=None):
+@dataclass
+class RosterInputs:
+    """The validated inputs of a roster, or of one part of it: what the model, the greedy roster and
+    the checker read. ``leave`` holds the leave rows and ``off`` the days each member is on leave;
+    ``notes`` collects what planners should know (rows outside the period, cover that cannot be met)."""
+
+    table: StaffTable
+    clocks: dict[str, ShiftClock]
+    req: pd.DataFrame
+    rules: RosterRules
+    dates: list[dt.date]
+    leave: pd.DataFrame
+    off: dict[str, set[dt.date]]
+    requests: pd.DataFrame
+    history: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests, history=None) -> RosterInputs:
+    """Validate every input (:class:`RosterInputError` with every problem), keep the rows inside the
+    period and note, before solving, which minimum cover cannot be met."""
+    table, clocks, req, lv, rq, hist = _validate(staff, requirements, rules, shifts, start_date, days, leave,
+                                                 requests, history)
+    end = start_date + dt.timedelta(days=days - 1)
+    req, rq, hist, notes = _within_period(table, req, rq, hist, start_date, end)
+    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
+    off = leave_days(lv, dates)
+    notes += _cover_notes(table, req, off, dates)
+    return RosterInputs(table, clocks, req, rules, dates, lv, off, rq, hist, notes)
+
+
+def _validate(staff, requirements, rules, shifts, start_date, days, leave, requests, history):
+    """Staff, shift clocks, requirements, leave, requests and history, validated row by row."""
     if days < 1:
         raise RosterInputError([Problem("roster", None, "days", f"at least one day is needed (got {days})")])
     try:
@@ -128,6 +171,14 @@ def _prepare(staff, requirements, rules, shifts, start_date, days, leave, reques
     lv = validate_leave(leave, table)
     rq = validate_requests(requests, table, clocks)
     hist = validate_history(history, clocks, start_date=start_date)
+    problems = _unknown_rule_shifts(rules, clocks)
+    if problems:
+        raise RosterInputError(problems)
+    return table, clocks, req, lv, rq, hist
+
+
+def _unknown_rule_shifts(rules: RosterRules, clocks: dict[str, ShiftClock]) -> list[Problem]:
+    """Shifts the rules name (runs, forbidden successions, nights) that have no clock times."""
     problems = []
     for name in rules.shift_runs:
         if name not in clocks:
@@ -139,9 +190,13 @@ def _prepare(staff, requirements, rules, shifts, start_date, days, leave, reques
     for s in rules.night_shifts or []:
         if s not in clocks:
             problems.append(Problem("rules", None, "night_shifts", f"unknown shift '{s}'"))
-    if problems:
-        raise RosterInputError(problems)
-    end = start_date + dt.timedelta(days=days - 1)
+    return problems
+
+
+def _within_period(table: StaffTable, req: pd.DataFrame, rq: pd.DataFrame, hist: pd.DataFrame,
+                   start_date: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """Requirements and requests inside ``start_date..end``, history rows of known staff, and notes
+    saying what was left out."""
     notes = []
     inside = (req["date"] >= start_date) & (req["date"] <= end) if len(req) else pd.Series([], dtype=bool)
     if len(req) and (~inside).any():
@@ -158,7 +213,7 @@ def _prepare(staff, requirements, rules, shifts, start_date, days, leave, reques
             names = ", ".join(sorted(set(hist.loc[unknown, "staff_id"])))
             notes.append(f"{int(unknown.sum())} history rows of staff not in the staff table were not used ({names})")
             hist = hist[~unknown].reset_index(drop=True)
-    return table, clocks, req, lv, rq, hist, notes
+    return req, rq, hist, notes
 
 
 def _cover_notes(table: StaffTable, req: pd.DataFrame, off, dates) -> list[str]:
@@ -185,17 +240,25 @@ def _neg(lit):
     return (not lit) if isinstance(lit, bool) else lit.Not()
 
 
-class _Model:
-    """Variables in dicts keyed by index tuples; each ``_add_*`` adds one block of rules."""
+class RosterModel:
+    """The CP-SAT model of one roster (or part): variables in dicts keyed by index tuples; each
+    ``add_*`` adds one block of rules (:func:`_build_part` calls them in order).
 
-    def __init__(self, table, clocks, req, rules, dates, off, requests, history=None):
+    ``x[(staff_id, day, shift, unit, skill)]`` are the decisions, ``w[(staff_id, day, shift)]`` and
+    ``wd[(staff_id, day)]`` "works that shift" and "works that day"; ``terms`` and ``blocks`` the
+    objective's (coefficient, variable) and the rule block of each.
+    """
+
+    def __init__(self, inputs: RosterInputs):
+        table, dates, history = inputs.table, inputs.dates, inputs.history
         self.m = cp_model.CpModel()
         self.history = history
         self.H, self.past = history_grid(history, [m.staff_id for m in table], dates[0])
         self._conflicts: dict[str, set] = {}
         self._minutes: dict[str, dict[tuple[int, str], int]] = {}
-        self.table, self.clocks, self.req, self.rules, self.dates, self.off = table, clocks, req, rules, dates, off
-        self.requests = requests
+        self.table, self.clocks, self.req, self.rules = table, inputs.clocks, inputs.req, inputs.rules
+        self.dates, self.off, self.requests = dates, inputs.off, inputs.requests
+        clocks, rules = self.clocks, self.rules
         self.D = len(dates)
         self.shifts = list(clocks)
         self.nights = night_shift_names(clocks, rules)
@@ -255,6 +318,14 @@ class _Model:
 
     # ---- variables and the rules that shape them
     def add_variables(self) -> None:
+        """The decisions, then each member's "works that shift" and "works that day" (at most one shift a day)."""
+        self._add_assignment_variables()
+        self._add_day_variables()
+
+    def _add_assignment_variables(self) -> None:
+        """One Boolean per (member, day, shift, unit, skill) the member may work: not on leave, not a
+        night if they work none, no rest conflict with the history, a requirement for the unit and
+        shift that day, and a skill of theirs it asks for (their first skill for ``any``)."""
         index = {d: i for i, d in enumerate(self.dates)}
         cells: dict[tuple[int, str, str], set[str]] = defaultdict(set)
         for r in self.req.itertuples(index=False):
@@ -284,6 +355,8 @@ class _Model:
                             skills = [mem.skills[0]]
                         for s in skills:
                             self.x[(sid, d, k, u, s)] = self.m.new_bool_var(f"x[{sid},{d},{k},{u},{s}]")
+
+    def _add_day_variables(self) -> None:
         by_cell: dict[tuple[str, int, str], list] = defaultdict(list)
         for (sid, d, k, _u, _s), var in self.x.items():
             by_cell[(sid, d, k)].append(var)
@@ -304,7 +377,8 @@ class _Model:
                 self.wd[(sid, d)] = wd
 
     def add_rest(self) -> None:
-        """No pair of shifts closer than the minimum rest (real times in the member's zone), nor a forbidden succession."""
+        """No pair of shifts closer than the minimum rest (real times in the member's zone), nor a forbidden
+        succession."""
         for mem in self.table:
             for d, a, gap, b in sorted(self.conflicts(mem.time_zone)):
                 if d >= 0:
@@ -541,177 +615,18 @@ class _Model:
         hint.values.extend(self.values.values())
 
 
-# --------------------------------------------------------------------------- a greedy first roster
-def _greedy(model: _Model) -> pd.DataFrame:
-    """A roster built day by day that keeps every hard rule, used as the solver's first solution.
-
-    Each day, nights first, each requirement row is filled up to its minimum and then its
-    target from the members who may work the cell (a variable exists) and whose rest, night
-    cap and one-shift-a-day allow it, preferring: continuing yesterday's shift, fewer days in
-    a row, the largest shortfall of hours against contract so far, the home unit, fewest skills.
-    """
-    rules, D, clocks = model.rules, model.D, model.clocks
-    index = {d: i for i, d in enumerate(model.dates)}
-    zone = {m.staff_id: m.time_zone for m in model.table}
-    cells: dict[tuple[int, str, str, str], list[str]] = defaultdict(list)
-    for (sid, d, k, u, s) in model.x:
-        cells[(d, u, k, s)].append(sid)
-    any_cells: dict[tuple[int, str, str], list[tuple[str, str]]] = defaultdict(list)
-    for (sid, d, k, u, s) in model.x:
-        any_cells[(d, u, k)].append((sid, s))
-    grid: dict[str, list[str | None]] = {m.staff_id: [None] * D for m in model.table}
-    minutes = dict.fromkeys(grid, 0)
-    expected = {m.staff_id: m.contract_hours_per_week * 60 / 7 for m in model.table}
-    tol = rules.contract_hours.tolerance_h * 60
-    max_run = rules.work_days.max or D
-    caps = {m.staff_id: m.max_nights_per_4w for m in model.table}
-    members = model.table.by_id
-    rows = []
-    order = sorted(model.req.itertuples(index=False),
-                   key=lambda r: (index[r.date], r.shift not in model.nights, r.skill == ANY_SKILL))
-    by_day: dict[int, list] = defaultdict(list)
-    for r in order:
-        by_day[index[r.date]].append(r)
-
-    def allowed(sid: str, d: int, k: str) -> bool:
-        row = grid[sid]
-        if row[d] is not None:
-            return False
-        conflicts = model.conflicts(zone[sid])
-        for gap in (1, 2):
-            if d - gap >= 0 and row[d - gap] is not None and (d - gap, row[d - gap], gap, k) in conflicts:
-                return False
-            if d + gap < D and row[d + gap] is not None and (d, k, gap, row[d + gap]) in conflicts:
-                return False
-        cap = caps[sid]
-        if cap is not None and k in model.nights:
-            H = model.H
-            full = model.past[sid] + row  # history days, then the roster's
-            for first, length, limit in night_cap_windows(H, D, cap):
-                if not first <= H + d < first + length:
-                    continue
-                done = sum(x in model.nights for x in full[first:min(first + length, H)])
-                mine = sum(x in model.nights for x in full[max(first, H):first + length])
-                if mine >= max(0, limit - done):
-                    return False
-        return True
-
-    def score(sid: str, d: int, k: str, unit: str):
-        row = grid[sid]
-        run = 0
-        while d - run - 1 >= 0 and row[d - run - 1] is not None:
-            run += 1
-        behind = expected[sid] * (d + 1) - minutes[sid]
-        over_total = minutes[sid] + clocks[k].length_min > expected[sid] * D + tol
-        nights_before = 0
-        while d - nights_before - 1 >= 0 and row[d - nights_before - 1] in model.nights:
-            nights_before += 1
-        too_long = run >= max_run or (k in model.nights and nights_before >= max_nights_run)
-        return (over_total, weekend_cost(sid, d), too_long, not (d > 0 and row[d - 1] == k), -behind,
-                members[sid].home_unit != unit, len(members[sid].skills))
-
-    max_nights_run = rules.night_runs.max if rules.night_runs is not None and rules.night_runs.max else D
-
-    weekday = [day.weekday() for day in model.dates]
-    max_weekends = rules.weekends.max_per_4w
-
-    def weekend_cost(sid: str, d: int) -> int:
-        """Whole weekends: Sunday goes to who worked Saturday; Saturday to who can work Sunday
-        and has not had their share of the last weekends."""
-        row = grid[sid]
-        if weekday[d] == 6:
-            return 0 if d > 0 and row[d - 1] is not None else 1
-        if weekday[d] != 5:
-            return 0
-        cost = 1 if d + 1 < D and model.dates[d + 1] in model.off.get(sid, ()) else 0
-        if max_weekends is not None:
-            recent = sum(1 for w in (7, 14, 21) if d - w >= 0 and (row[d - w] is not None or row[d - w + 1] is not None))
-            cost += recent >= max_weekends
-        return cost
-
-    for d in range(D):
-        for fill in ("min", "target"):
-            for r in by_day[d]:
-                cands = (cells.get((d, r.unit, r.shift, r.skill), []) if r.skill != ANY_SKILL else
-                         [sid for sid, _ in any_cells.get((d, r.unit, r.shift), [])])
-                have = sum(1 for x in rows if x[1] == d and x[3] == r.unit and x[2] == r.shift
-                           and (r.skill == ANY_SKILL or x[4] == r.skill))
-                need = getattr(r, fill) - have
-                if need <= 0:
-                    continue
-                ok = sorted({sid for sid in cands if allowed(sid, d, r.shift)},
-                            key=lambda sid, r=r: score(sid, d, r.shift, r.unit))
-                for sid in ok[:need]:
-                    if fill == "target" and score(sid, d, r.shift, r.unit)[0]:
-                        break
-                    skill = r.skill if r.skill != ANY_SKILL else next(
-                        s for s2, s in any_cells[(d, r.unit, r.shift)] if s2 == sid)
-                    grid[sid][d] = r.shift
-                    minutes[sid] += clocks[r.shift].length_min
-                    rows.append((sid, d, r.shift, r.unit, skill))
-    _top_up(model, grid, minutes, rows, allowed)
-    return pd.DataFrame([(sid, model.dates[d], k, u, s) for sid, d, k, u, s in rows],
-                        columns=["staff_id", "date", "shift", "unit", "skill"])
-
-
-def _top_up(model: _Model, grid, minutes, rows, allowed) -> None:
-    """Extra shifts (above target cover) for members short of their contract hours beyond the tolerance.
-
-    A shift is added only next to a worked day with the same shift, within the maximum run,
-    never leaving a single day off between two worked days, and on a weekend only to complete
-    one already half worked.
-    """
-    rules, D, clocks = model.rules, model.D, model.clocks
-    tol = rules.contract_hours.tolerance_h * 60
-    max_run = rules.work_days.max or D
-    cells: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
-    for (sid, d, k, u, s) in model.x:
-        if u == model.table.by_id[sid].home_unit:
-            cells[sid].append((d, k, u, s))
-    weekday = [d.weekday() for d in model.dates]
-
-    def run_through(row, d) -> int:
-        a = d
-        while a - 1 >= 0 and row[a - 1] is not None:
-            a -= 1
-        b = d
-        while b + 1 < D and row[b + 1] is not None:
-            b += 1
-        return b - a + 1
-
-    for mem in model.table:
-        sid = mem.staff_id
-        available = D - len(model.off.get(sid, ()))
-        floor = mem.contract_hours_per_week * 60 * available / 7 - tol
-        row = grid[sid]
-        changed = True
-        while minutes[sid] < floor and changed:
-            changed = False
-            for d, k, u, s in cells[sid]:
-                if row[d] is not None or not allowed(sid, d, k):
-                    continue
-                next_to = (d > 0 and row[d - 1] == k) or (d + 1 < D and row[d + 1] == k)
-                if not next_to:
-                    continue
-                if weekday[d] == 5 and not (d + 1 < D and row[d + 1] is not None):
-                    continue
-                if weekday[d] == 6 and not (d > 0 and row[d - 1] is not None):
-                    continue
-                row[d] = k
-                lonely_off = ((d + 2 < D and row[d + 1] is None and row[d + 2] is not None) or
-                              (d - 2 >= 0 and row[d - 1] is None and row[d - 2] is not None))
-                if run_through(row, d) > max_run or lonely_off:
-                    row[d] = None
-                    continue
-                minutes[sid] += clocks[k].length_min
-                rows.append((sid, d, k, u, s))
-                changed = True
-                break
-
-
 # --------------------------------------------------------------------------- solving in parts
 DECOMPOSE_ABOVE = 80
 """Staff count above which the roster is solved team by team (home unit), then the float pool."""
+
+
+@dataclass(frozen=True)
+class _SolveSettings:
+    """CP-SAT's time limit (seconds, for the whole roster or one part), random seed and search workers."""
+
+    time_limit_s: float
+    seed: int
+    workers: int
 
 
 @dataclass
@@ -750,9 +665,25 @@ def _residual(req: pd.DataFrame, rows: list[tuple], dates: list[dt.date]) -> pd.
     return out
 
 
-def _build_part(table, clocks, req, rules, dates, off, rq, hint, history=None) -> _Model:
+def _part_inputs(inputs: RosterInputs, members: list, units: list[str], rows_so_far=None) -> RosterInputs:
+    """The inputs of one part: its members, the requirements of its units (less the cover ``rows_so_far``
+    already gives, for the float pool) and its members' requests; the whole history (one window for every part)."""
+    sub_req = inputs.req[inputs.req["unit"].isin(units)]
+    if rows_so_far is not None:  # the float pool covers what the teams left short
+        sub_req = _residual(sub_req, rows_so_far, inputs.dates)
+    ids = {m.staff_id for m in members}
+    return replace(inputs, table=StaffTable(members), req=sub_req,
+                   requests=inputs.requests[inputs.requests["staff_id"].isin(ids)])
+
+
+def _part_hint(hint: pd.DataFrame | None, members: list) -> pd.DataFrame | None:
+    ids = {m.staff_id for m in members}
+    return None if hint is None else hint[hint["staff_id"].astype(str).isin(ids)]
+
+
+def _build_part(inputs: RosterInputs, hint: pd.DataFrame | None) -> RosterModel:
     """One CP-SAT model with every rule and a complete solution hint (``hint`` or the greedy roster)."""
-    model = _Model(table, clocks, req, rules, dates, off, rq, history)
+    model = RosterModel(inputs)
     model.add_variables()
     model.add_rest()
     model.add_night_caps()
@@ -770,12 +701,13 @@ def _build_part(table, clocks, req, rules, dates, off, rq, hint, history=None) -
     model.add_fairness(worked_weekends)
     model.objective()
     model.user_hint = hint is not None
-    model.hint(hint if hint is not None else _greedy(model))
-    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(table), len(dates))
+    model.hint(hint if hint is not None else greedy_roster(model))
+    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(inputs.table),
+             len(inputs.dates))
     return model
 
 
-def _keeps_hard_rules(model: _Model) -> bool:
+def _keeps_hard_rules(model: RosterModel) -> bool:
     """Does the hinted roster (``model.values``) keep rest, successions and night caps? (Leave,
     units, skills and one shift a day hold by construction of the hint.)"""
     rows = [(sid, model.dates[d], k, u, s) for (sid, d, k, u, s), var in model.x.items() if model.values.get(var.index)]
@@ -786,46 +718,101 @@ def _keeps_hard_rules(model: _Model) -> bool:
     return not check.hard
 
 
-def _solve_part(model: _Model, *, time_limit_s, seed, workers, exclude_cover) -> _Part:
+def _solve_parts(inputs: RosterInputs, parts: list, hint: pd.DataFrame | None, settings: _SolveSettings,
+                 t0: float) -> list[_Part]:
+    """Solve the parts in turn: the teams' models are built first so that the time left is shared by
+    size (members times units), the float pool's share estimated from the teams' building time; then
+    the float pool on the cover the teams left short, with whatever time is left."""
+    sizes = [len(members) * len(units) for members, units, _ in parts]
+    has_residual = any(r for _, _, r in parts)
+    models = [_build_part(_part_inputs(inputs, members, units), _part_hint(hint, members))
+              for members, units, residual in parts if not residual]
+    built_s = time.perf_counter() - t0
+    team_sizes = [sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r]
+    team_size = sum(team_sizes)
+    float_size = sum(sizes) - team_size
+    float_build_s = built_s * float_size / max(1, team_size)
+    solved: list[_Part] = []
+    for i, model in enumerate(models):
+        share = max(0.2, (settings.time_limit_s - float_build_s - (time.perf_counter() - t0))
+                    * team_sizes[i] / max(1, sum(team_sizes[i:]) + float_size))
+        solved.append(_solve_part(model, replace(settings, time_limit_s=share), exclude_cover=has_residual))
+    for members, units, residual in parts:
+        if residual:
+            rows_so_far = [r for part in solved for r in part.rows]
+            model = _build_part(_part_inputs(inputs, members, units, rows_so_far), _part_hint(hint, members))
+            share = max(0.5, settings.time_limit_s - (time.perf_counter() - t0))
+            solved.append(_solve_part(model, replace(settings, time_limit_s=share), exclude_cover=False))
+    return solved
+
+
+def _solve_part(model: RosterModel, settings: _SolveSettings, *, exclude_cover: bool) -> _Part:
     """Solve one model; the part's objective comes from the returned solution's penalty variables.
 
     ``exclude_cover``: the cover terms are left out of the part's objective contribution
     (the float pool's residual part accounts for the final cover of every row).
     """
-    rules, table = model.rules, model.table
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
+    solver.parameters.max_time_in_seconds = float(settings.time_limit_s)
+    solver.parameters.num_workers = int(settings.workers)
+    solver.parameters.random_seed = int(settings.seed)
     # presolve probing and symmetry detection cost seconds on rosters and bought nothing in tests
     solver.parameters.symmetry_level = 0
     solver.parameters.cp_model_probing_level = 0
     status = solver.solve(model.m)
     name = solver.status_name(status)
     if status == cp_model.INFEASIBLE or (status != cp_model.FEASIBLE and status != cp_model.OPTIMAL and
-                                         rules.cover.min_hard):
+                                         model.rules.cover.min_hard):
         return _Part([], 0, 0, name)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # The objective of the returned solution, from its penalty variables: CP-SAT 9.15 can report
         # in objective_value the cost of an earlier incumbent than the solution it returns.
         values = solver.response_proto.solution
+        bound = round(solver.best_objective_bound) if model.terms else 0
     else:
         # No solution within the time (presolve alone can take longer on a large part): keep the
         # greedy roster, which keeps every hard rule when minimum cover is soft.
         if model.user_hint and not _keeps_hard_rules(model):
-            model.hint(_greedy(model))
+            model.hint(greedy_roster(model))
         values = [model.values.get(i, 0) for i in range(len(model.m.proto.variables))]
-        name, bound_units = "FEASIBLE", 0
+        name, bound = "FEASIBLE", 0
         log.warning("no solver solution for a part of %d staff in %.1f s; the greedy roster is kept",
-                    len(table), time_limit_s)
-        objective = model.offset + sum(c * values[v.index] for (c, v), b in zip(model.terms, model.blocks, strict=True)
-                                       if not (exclude_cover and b == "cover"))
-        return _Part([key for key, var in model.x.items() if values[var.index]], objective, bound_units, name)
+                    len(model.table), settings.time_limit_s)
     objective = model.offset + sum(c * values[v.index] for (c, v), b in zip(model.terms, model.blocks, strict=True)
                                    if not (exclude_cover and b == "cover"))
-    bound = round(solver.best_objective_bound) if model.terms else 0
-    rows = [key for key, var in model.x.items() if values[var.index]]
-    return _Part(rows, objective, bound, name)
+    return _Part([key for key, var in model.x.items() if values[var.index]], objective, bound, name)
+
+
+def _combine(solved: list[_Part], parts: list, notes: list[str], time_limit_s: float) -> tuple[str, float, float]:
+    """The whole roster's status, objective and bound (points) from its parts (a note when there
+    are several); :class:`RosterError` when a part has no roster."""
+    statuses = {p.status for p in solved}
+    if "INFEASIBLE" in statuses:
+        raise RosterError("no roster satisfies the hard rules (minimum cover is hard in the rules)", notes)
+    if statuses - {"OPTIMAL", "FEASIBLE"}:
+        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {', '.join(sorted(statuses))})",
+                          notes)
+    exact_bound = not any(residual for _, _, residual in parts)
+    # independent parts each solved to optimality make an optimal whole
+    name = "OPTIMAL" if statuses == {"OPTIMAL"} and exact_bound else "FEASIBLE"
+    objective = sum(p.objective_units for p in solved) / SCALE
+    bound = sum(p.bound_units for p in solved) / SCALE if exact_bound else float("nan")
+    if len(solved) > 1:
+        notes.append(f"solved as {len(solved)} parts (teams by home unit" +
+                     (", then the float pool on the cover left short)" if not exact_bound else ")") +
+                     ("" if exact_bound else "; no lower bound is reported for the whole"))
+    return name, objective, bound
+
+
+def _assignment_frame(inputs: RosterInputs, rows: list[tuple[str, int, str, str, str]]) -> pd.DataFrame:
+    """``ASSIGNMENT_COLUMNS`` with start and end in each member's time zone, by member and date."""
+    rows_out = []
+    for sid, d, k, u, s_ in rows:
+        mem = inputs.table.by_id[sid]
+        start, end = shift_times(inputs.dates[d], inputs.clocks[k], mem.time_zone)
+        rows_out.append((sid, mem.name, inputs.dates[d], k, u, s_, start, end))
+    assignments = pd.DataFrame(rows_out, columns=ASSIGNMENT_COLUMNS).astype({"start": object, "end": object})
+    return assignments.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -894,77 +881,25 @@ def build_roster(
         ``rules.cover.min_hard`` and a minimum cover that cannot be met (with the reasons),
         or no roster found within the time limit.
     """
-    table, clocks, req, lv, rq, hist, notes = _prepare(staff, requirements, rules, shifts, start_date, days, leave,
-                                                       requests, history)
-    dates = [start_date + dt.timedelta(days=i) for i in range(days)]
-    off = leave_days(lv, dates)
-    notes += _cover_notes(table, req, off, dates)
-
+    inputs = _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests, history)
     t0 = time.perf_counter()
-    parts = _plan(table, req, decompose)
+    parts = _plan(inputs.table, inputs.req, decompose)
     if hint is not None:
         hint = hint.assign(date=[d if isinstance(d, dt.date) else pd.Timestamp(d).date() for d in hint["date"]])
-    sizes = [len(members) * len(units) for members, units, _ in parts]
-    has_residual = any(r for _, _, r in parts)
-
-    def part_hint(members):
-        ids = {m.staff_id for m in members}
-        return None if hint is None else hint[hint["staff_id"].astype(str).isin(ids)]
-
-    def build(members, units, rows_so_far=None):
-        sub_req = req[req["unit"].isin(units)]
-        if rows_so_far is not None:  # the float pool covers what the teams left short
-            sub_req = _residual(sub_req, rows_so_far, dates)
-        ids = {m.staff_id for m in members}
-        return _build_part(StaffTable(members), clocks, sub_req, rules, dates, off, rq[rq["staff_id"].isin(ids)],
-                           part_hint(members), hist)  # the whole history: one window for every part
-
-    # Build the teams' models first so the solving time is shared by size over what is left.
-    models = [build(members, units) for members, units, residual in parts if not residual]
-    built_s = time.perf_counter() - t0
-    team_size = sum(sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r)
-    float_size = sum(sizes) - team_size
-    float_build_s = built_s * float_size / max(1, team_size)
-    solved: list[_Part] = []
-    team_sizes = [sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r]
-    for i, model in enumerate(models):
-        share = max(0.2, (time_limit_s - float_build_s - (time.perf_counter() - t0))
-                    * team_sizes[i] / max(1, sum(team_sizes[i:]) + float_size))
-        solved.append(_solve_part(model, time_limit_s=share, seed=seed, workers=workers,
-                                  exclude_cover=has_residual))
-    for members, units, residual in parts:
-        if residual:
-            model = build(members, units, [r for part in solved for r in part.rows])
-            share = max(0.5, time_limit_s - (time.perf_counter() - t0))
-            solved.append(_solve_part(model, time_limit_s=share, seed=seed, workers=workers, exclude_cover=False))
-    all_rows = [r for part in solved for r in part.rows]
+    solved = _solve_parts(inputs, parts, hint, _SolveSettings(time_limit_s, seed, workers), t0)
     solve_s = time.perf_counter() - t0
-    statuses = {p.status for p in solved}
-    if "INFEASIBLE" in statuses:
-        raise RosterError("no roster satisfies the hard rules (minimum cover is hard in the rules)", notes)
-    if statuses - {"OPTIMAL", "FEASIBLE"}:
-        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {', '.join(sorted(statuses))})",
-                          notes)
-    exact_bound = not any(residual for _, _, residual in parts)
-    # independent parts each solved to optimality make an optimal whole
-    name = "OPTIMAL" if statuses == {"OPTIMAL"} and exact_bound else "FEASIBLE"
-    objective = sum(p.objective_units for p in solved) / SCALE
-    bound = sum(p.bound_units for p in solved) / SCALE if exact_bound else float("nan")
-    if len(solved) > 1:
-        notes.append(f"solved as {len(solved)} parts (teams by home unit" +
-                     (", then the float pool on the cover left short)" if not exact_bound else ")") +
-                     ("" if exact_bound else "; no lower bound is reported for the whole"))
+    status, objective, bound = _combine(solved, parts, inputs.notes, time_limit_s)
+    assignments = _assignment_frame(inputs, [r for part in solved for r in part.rows])
+    return _checked_roster(inputs, assignments, objective, bound, status, solve_s)
 
-    rows = []
-    for sid, d, k, u, s_ in all_rows:
-        mem = table.by_id[sid]
-        start, end = shift_times(dates[d], clocks[k], mem.time_zone)
-        rows.append((sid, mem.name, dates[d], k, u, s_, start, end))
-    assignments = pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS).astype({"start": object, "end": object})
-    assignments = assignments.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)
 
-    check = check_roster(assignments, table, req, rules, clocks, start_date=start_date, days=days, leave=lv, requests=rq,
-                         history=hist)
+def _checked_roster(inputs: RosterInputs, assignments: pd.DataFrame, objective: float, bound: float, status: str,
+                    solve_s: float) -> Roster:
+    """The :class:`Roster`, with cover, violations and hours from the independent checker (an error
+    is logged if it finds a hard breach or a penalty other than the solver's objective)."""
+    start_date, days = inputs.dates[0], len(inputs.dates)
+    check = check_roster(assignments, inputs.table, inputs.req, inputs.rules, inputs.clocks, start_date=start_date,
+                         days=days, leave=inputs.leave, requests=inputs.requests, history=inputs.history)
     if check.hard:
         log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
     if abs(check.penalty - objective) > 1e-6:
@@ -975,14 +910,14 @@ def build_roster(
         violations=check.violations,
         objective=objective,
         bound=bound,
-        status=name,
+        status=status,
         solve_s=solve_s,
         hours_by_staff=check.hours,
-        notes=notes,
+        notes=inputs.notes,
         hard_breaches=check.hard,
-        shifts={k: (c.start, c.end) for k, c in clocks.items()},
+        shifts={k: (c.start, c.end) for k, c in inputs.clocks.items()},
         start_date=start_date,
         days=days,
-        leave=lv,
-        history=hist,
+        leave=inputs.leave,
+        history=inputs.history,
     )

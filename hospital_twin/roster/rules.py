@@ -13,7 +13,8 @@ The meaning of each soft rule (what one violation is) is written once here and
 implemented twice, independently: by the CP-SAT model (:mod:`hospital_twin.roster.model`)
 and by the pure checker (:mod:`hospital_twin.roster.checker`).
 
-Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Must not read files.
+Owns: :class:`RosterRules` and shift clock arithmetic (:class:`ShiftClock`). Must not read files
+or import OR-Tools (the model and the checker both build on it).
 """
 
 from __future__ import annotations
@@ -196,7 +197,8 @@ class RosterRules(_Rules):
     """All roster rules with their defaults (see each section's docstring for what one violation is)."""
 
     shifts: dict[str, ShiftTimes] = Field(default_factory=dict, description="shift clock times, if not given elsewhere")
-    night_shifts: list[str] | None = Field(None, description="shifts that count as nights (default: those crossing midnight)")
+    night_shifts: list[str] | None = Field(
+        None, description="shifts that count as nights (default: those crossing midnight)")
     rest: RestRules = Field(default_factory=RestRules)
     cover: CoverRules = Field(default_factory=CoverRules)
     contract_hours: ContractRules = Field(default_factory=ContractRules)
@@ -312,7 +314,8 @@ def _interval(date: dt.date, clock: ShiftClock, tz: str) -> tuple[int, int]:
 
 
 def shift_minutes(date: dt.date, clock: ShiftClock, tz: str) -> int:
-    """Real length of the shift starting on ``date`` in minutes (its clock length, +-60 across a change of summer time)."""
+    """Real length of the shift starting on ``date`` in minutes (its clock length, +-60 across a change of
+    summer time)."""
     a, b = _interval(date, clock, tz)
     return b - a
 

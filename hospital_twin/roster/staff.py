@@ -6,7 +6,8 @@ reported as a :class:`Problem` naming the row (0-based record index) and the fie
 reader can turn it into ``file:line: field: message``; nothing is silently dropped.
 
 Owns: :class:`StaffMember`, :class:`StaffTable`, :class:`LeaveRow`, :class:`RequestRow`,
-:class:`RequirementRow` and the ``validate_*`` functions. Must not read files or import YAML.
+:class:`RequirementRow` and the ``validate_*`` functions. Must not read files, import YAML or
+import OR-Tools.
 """
 
 from __future__ import annotations
@@ -359,7 +360,8 @@ class HistoryRow(_Row):
             try:
                 return dt.datetime.fromisoformat(v.strip())
             except ValueError:
-                raise ValueError(f"an ISO 8601 time such as 2025-01-05T21:30:00+00:00 is expected (got {v!r})") from None
+                raise ValueError(
+                    f"an ISO 8601 time such as 2025-01-05T21:30:00+00:00 is expected (got {v!r})") from None
         return v
 
     @model_validator(mode="after")
@@ -489,7 +491,8 @@ def validate_requests(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, s
         known = set(shifts) | {"any", "off"}
         for i, r in zip(index, rows, strict=True):
             if r.shift not in known:
-                problems.append(Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+                problems.append(Problem(table, i, "shift",
+                                        f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
     if problems:
         raise RosterInputError(problems)
     return pd.DataFrame([r.model_dump() for r in rows], columns=REQUEST_COLUMNS)
@@ -513,7 +516,8 @@ def validate_requirements(data: pd.DataFrame | Iterable[Mapping[str, Any]], shif
     seen: dict[tuple, int] = {}
     for i, r in zip(index, rows, strict=True):
         if known is not None and r.shift not in known:
-            problems.append(Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+            problems.append(Problem(table, i, "shift",
+                                    f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
         key = (r.date, r.unit, r.shift, r.skill)
         if key in seen:
             problems.append(Problem(table, i, "skill", f"{r.date} {r.unit} {r.shift} {r.skill} given twice "
@@ -543,7 +547,8 @@ def validate_history(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, sh
     seen: dict[tuple[str, dt.date], int] = {}
     for i, r in zip(index, rows, strict=True):
         if known is not None and r.shift not in known:
-            problems.append(Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+            problems.append(Problem(table, i, "shift",
+                                    f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
         elif known is not None and r.start is not None and getattr(known[r.shift], "start", None) is not None:
             clock = known[r.shift].start
             if r.start.strftime("%H:%M") != clock:

@@ -1,4 +1,4 @@
-"""INRC-II parsers, evaluator and solution writer (hospital_twin.roster.inrc2.format)."""
+"""INRC-II parsers and solution writer (hospital_twin.roster.inrc2.format), evaluator (.evaluate)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from hospital_twin.roster.inrc2.evaluate import evaluate
 from hospital_twin.roster.inrc2.format import (
     Assignment,
     Inrc2FormatError,
     build_instance,
-    evaluate,
     parse_history,
     parse_scenario,
     parse_solution,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from hospital_twin.cli import main
-from hospital_twin.roster.inrc2.format import evaluate, read_instance, read_solution_files
+from hospital_twin.roster.inrc2.evaluate import evaluate
+from hospital_twin.roster.inrc2.format import read_instance, read_solution_files
 
 N005 = Path("/work/shared/data/inrc2/n005w4")
 pytestmark = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not present")
@@ -55,3 +56,25 @@ def test_cli_malformed_file_names_file_and_line(tmp_path, capsys):
     assert main(["roster", "inrc2", str(ds), "--history", "0", "--weeks", "1", "2", "3", "3", "--time-limit", "1"]) == 2
     err = capsys.readouterr().err
     assert "WD-n005w4-2.txt, line" in err and "expected '(a,b)'" in err
+
+
+def test_cli_deterministic_with_max_iterations_depends_on_the_seed_only(tmp_path):
+    """--deterministic --max-iterations with a time limit that is not reached: two runs write the
+    same solution files and cost.json, but for wall_s (one week of n005w4 is solved to optimality
+    well within the limit, so no phase stops on the wall clock)."""
+    ds = tmp_path / "n005w4"
+    shutil.copytree(N005, ds, ignore=shutil.ignore_patterns("Solution_*"))
+    sc = ds / "Sc-n005w4.txt"
+    sc.write_text(sc.read_text().replace("WEEKS = 4", "WEEKS = 1", 1))
+    runs = []
+    for k in (1, 2):
+        out = tmp_path / f"run{k}"
+        assert main(["roster", "inrc2", str(ds), "--history", "0", "--weeks", "1", "--time-limit", "60",
+                     "--seed", "3", "--deterministic", "--max-iterations", "6", "--out", str(out)]) == 0
+        files = {p.name: p.read_text() for p in sorted(out.iterdir())}
+        report = json.loads(files.pop("cost.json"))
+        assert report["solver"].pop("wall_s") < 60
+        assert report["solver"]["max_iterations"] == 6 and report["solver"]["neighbourhoods"] <= 6
+        runs.append((files, report))
+    assert list(runs[0][0]) == ["Sol-n005w4-1-0.txt"]
+    assert runs[0] == runs[1]

@@ -11,17 +11,24 @@ import numpy as np
 import pytest
 
 from hospital_twin.roster.inrc2 import colgen as cg
+from hospital_twin.roster.inrc2.evaluate import evaluate
 from hospital_twin.roster.inrc2.format import (
     History,
     build_instance,
-    evaluate,
     parse_history,
     parse_scenario,
     parse_week_data,
     read_instance,
     read_solution_files,
 )
-from hospital_twin.roster.inrc2.solve import _dp_sweeps, _greedy, solve
+from hospital_twin.roster.inrc2.search import (
+    MIN_COVER_WEIGHT,
+    best_skills,
+    dp_sweeps,
+    greedy,
+    nurse_costs,
+)
+from hospital_twin.roster.inrc2.solve import solve
 
 DATA = Path("/work/shared/data/inrc2")
 N005 = DATA / "n005w4"
@@ -76,7 +83,7 @@ def test_pricing_equals_brute_force_on_a_tiny_instance(history):
     whatever the history (a Night before day 0, an off run, a work run beyond its maximum)."""
     inst = _tiny(history)
     rng = np.random.default_rng(3)
-    forb = cg._forbidden_matrix(inst)
+    forb = cg.forbidden_matrix(inst)
     p = cg.nurse_pricing(inst, 0)
     for _ in range(4):
         mu = rng.integers(0, 70, size=(inst.n_days, inst.n_shifts, inst.n_skills)).astype(float)
@@ -89,7 +96,7 @@ def test_pricing_equals_brute_force_on_a_week_of_n005():
     """Same identity on one week of n005w4 (three shifts, 4^7 schedules) for a nurse with history."""
     inst = read_instance(N005, 0, [1])
     mu = np.random.default_rng(5).integers(0, 80, size=(inst.n_days, inst.n_shifts, inst.n_skills)).astype(float)
-    value = cg.price_nurse(cg.nurse_pricing(inst, 0), mu, cg._forbidden_matrix(inst))[0][0]
+    value = cg.price_nurse(cg.nurse_pricing(inst, 0), mu, cg.forbidden_matrix(inst))[0][0]
     assert value == pytest.approx(_brute_force(inst, 0, mu))
 
 
@@ -99,7 +106,7 @@ def test_column_cost_is_what_the_evaluator_charges_the_nurse():
     own cost, and that cost is the evaluator's total, less S1, on the instance cut down to that nurse."""
     inst = read_instance(DATA / "n030w4", 1, [6, 2, 9, 1])
     rng = np.random.default_rng(7)
-    forb = cg._forbidden_matrix(inst)
+    forb = cg.forbidden_matrix(inst)
     for n in range(0, inst.n_nurses, 3):
         alone = _only_nurse(inst, n)
         mu = rng.integers(0, 60, size=(inst.n_days, inst.n_shifts, inst.n_skills)).astype(float)
@@ -119,7 +126,7 @@ def test_lp_bound_is_below_the_published_roster():
     bound, at most the cost of the validator's published roster (1695)."""
     inst = read_instance(N005, 0, [1, 2, 3, 3])
     roster = read_solution_files(sorted(next(N005.glob("Solution_H_0-WD_*")).glob("Sol-*.txt")), inst)
-    plan = _greedy(inst, np.random.default_rng(0))
+    plan = greedy(inst, np.random.default_rng(0))
     seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
                       cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
     _, res = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1)
@@ -133,7 +140,7 @@ def test_lp_bound_is_below_the_published_roster():
 def test_lagrangian_bound_holds_before_convergence():
     """Stopped after a few LPs, the reported bound (Lagrangian) is still at most the optimum's LP value."""
     inst = read_instance(N005, 1, [5, 3, 1, 0])
-    plan = _greedy(inst, np.random.default_rng(1))
+    plan = greedy(inst, np.random.default_rng(1))
     seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
                       cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
     _, early = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1, max_iterations=6)
@@ -147,13 +154,13 @@ def test_best_response_sweeps_never_increase_the_cost():
     """Each nurse taking her exact best schedule against the others: the evaluator's cost (with
     minimum-cover shortfalls) never goes up, and a second pass from the result changes nothing."""
     inst = read_instance(DATA / "n030w4", 1, [6, 2, 9, 1])
-    plan = _greedy(inst, np.random.default_rng(2))
+    plan = greedy(inst, np.random.default_rng(2))
     before = evaluate(inst, plan.assignments())
-    _dp_sweeps(inst, plan, np.random.default_rng(3), float("inf"))
+    dp_sweeps(inst, plan, np.random.default_rng(3), float("inf"))
     after = evaluate(inst, plan.assignments())
     assert after.h1_single == after.h3_succession == after.h4_skill == 0
     assert after.total + 1000 * after.h2_under < before.total + 1000 * before.h2_under
-    assert _dp_sweeps(inst, plan, np.random.default_rng(4), float("inf")) == 0
+    assert dp_sweeps(inst, plan, np.random.default_rng(4), float("inf")) == 0
 
 
 @needs_data
@@ -172,7 +179,7 @@ def test_lp_at_convergence_is_the_published_root_bound():
     """n030w4_1_6-2-9-1: the converged LP equals Legrain et al.'s root LP bound (1659.5, from
     best_known_static_w4.csv), below the optimum 1670."""
     inst = read_instance(DATA / "n030w4", 1, [6, 2, 9, 1])
-    plan = _greedy(inst, np.random.default_rng(0))
+    plan = greedy(inst, np.random.default_rng(0))
     seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
                       cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
     _, res = cg.column_generation(inst, seed, time.monotonic() + 300, threads=2)
@@ -185,22 +192,20 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
     """With the shifts of a greedy n005w4 roster kept and its skills scrambled, re-choosing skills by the assignment problem
     gives, for every day and shift, the least cover cost (S1 plus the minimum-cover weight) over
     all skill combinations of the nurses working it, and no nurse's own cost changes."""
-    from hospital_twin.roster.inrc2.solve import _MIN_COVER_WEIGHT, _best_skills, _nurse_costs
-
     inst = read_instance(N005, 1, [5, 3, 1, 0])
-    plan = _greedy(inst, np.random.default_rng(9))
+    plan = greedy(inst, np.random.default_rng(9))
     rng = np.random.default_rng(1)
     for n, d in zip(*np.nonzero(plan.shift >= 0)):  # scrambled skills: a cost of 3250 instead of 2680
         plan.skill[n, d] = rng.choice(inst.scenario.nurses[n].skills)
-    own_before = _nurse_costs(inst, plan)[0]
-    _best_skills(inst, plan)
+    own_before = nurse_costs(inst, plan)[0]
+    best_skills(inst, plan)
     mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
 
     def cell_cost(d, s, picks):
         c = np.zeros(inst.n_skills, dtype=int)
         for k in picks:
             c[k] += 1
-        return sum(30 * max(0, opts[d, s, k] - c[k]) + _MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c[k])
+        return sum(30 * max(0, opts[d, s, k] - c[k]) + MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c[k])
                    for k in range(inst.n_skills))
 
     for d in range(inst.n_days):
@@ -209,7 +214,7 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
             options = [inst.scenario.nurses[n].skills for n in nurses]
             best = min(cell_cost(d, s, picks) for picks in itertools.product(*options))
             assert cell_cost(d, s, [plan.skill[n, d] for n in nurses]) == best
-    assert np.allclose(_nurse_costs(inst, plan)[0], own_before)
+    assert np.allclose(nurse_costs(inst, plan)[0], own_before)
     assert evaluate(inst, plan.assignments()).h4_skill == 0
 
 
@@ -218,7 +223,7 @@ def test_rebuilt_master_keeps_its_lp_value():
     """The fallback when GLOP's warm start fails: a master rebuilt from scratch, with a dive's
     restriction in force, has the same LP value as before."""
     inst = read_instance(N005, 0, [1, 2, 3, 3])
-    plan = _greedy(inst, np.random.default_rng(0))
+    plan = greedy(inst, np.random.default_rng(0))
     seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
                       cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
     master, _ = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1, max_iterations=15)

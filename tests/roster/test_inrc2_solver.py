@@ -1,25 +1,30 @@
-"""CP-SAT model and large-neighbourhood search for static INRC-II (hospital_twin.roster.inrc2.solve)."""
+"""CP-SAT model and search for static INRC-II (hospital_twin.roster.inrc2.model, .search, .solve)."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
+from hospital_twin.roster.inrc2.evaluate import evaluate
 from hospital_twin.roster.inrc2.format import (
     Assignment,
     build_instance,
-    evaluate,
     parse_history,
     parse_scenario,
     parse_week_data,
     read_instance,
     read_solution_files,
 )
-from hospital_twin.roster.inrc2.solve import Inrc2Model, _greedy, solve
+from hospital_twin.roster.inrc2.model import Inrc2Model
+from hospital_twin.roster.inrc2.search import block_swaps, greedy, nurse_costs
+from hospital_twin.roster.inrc2.solve import SolveConfig, solve
 
 N005 = Path("/work/shared/data/inrc2/n005w4")
 needs_data = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not present")
@@ -53,7 +58,7 @@ def test_model_objective_equals_evaluator_on_greedy_rosters_of_a_larger_instance
     """Same identity on constructed rosters of n030w4, with the minimum cover soft (as in the search)."""
     inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
     for seed in (0, 1):
-        roster = _greedy(inst, np.random.default_rng(seed)).assignments()
+        roster = greedy(inst, np.random.default_rng(seed)).assignments()
         c = evaluate(inst, roster)
         assert c.h3_succession == 0
         assert _model_cost(inst, roster, base_cover=None, min_cover_weight=1000) == c.total + 1000 * c.h2_under
@@ -99,7 +104,7 @@ def test_solver_returns_a_feasible_roster_whose_cost_is_the_evaluators():
     assert cost.feasible
     assert res.objective == cost.total
     assert res.wall_s < 3.5
-    assert cost.total < evaluate(inst, _greedy(inst, np.random.default_rng(0)).assignments()).total
+    assert cost.total < evaluate(inst, greedy(inst, np.random.default_rng(0)).assignments()).total
     assert res.bound is None or res.bound <= cost.total
 
 
@@ -124,12 +129,10 @@ def test_parallel_neighbourhoods_return_a_feasible_roster_costed_by_the_evaluato
 def test_local_search_moves_never_increase_the_cost():
     """The block-swap / one-day-change local search from a greedy roster: the evaluator's cost
     after it is at most the cost before, and no hard violation appears."""
-    from hospital_twin.roster.inrc2.solve import _block_swaps, _nurse_costs
-
     inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
-    plan = _greedy(inst, np.random.default_rng(4))
+    plan = greedy(inst, np.random.default_rng(4))
     before = evaluate(inst, plan.assignments())
-    _block_swaps(inst, plan, np.random.default_rng(5), float("inf"), _nurse_costs(inst, plan)[0], max_moves=3000)
+    block_swaps(inst, plan, np.random.default_rng(5), float("inf"), nurse_costs(inst, plan)[0], max_moves=3000)
     after = evaluate(inst, plan.assignments())
     assert after.feasible and after.total < before.total
 
@@ -137,14 +140,41 @@ def test_local_search_moves_never_increase_the_cost():
 @needs_data
 def test_annealed_local_search_restores_the_best_roster_it_met():
     """With a temperature worsening moves are taken, yet the roster returned is never worse than the start."""
-    from hospital_twin.roster.inrc2.solve import _block_swaps, _nurse_costs
-
     inst = read_instance(N005.parent / "n030w4", 1, [6, 2, 9, 1])
-    plan = _greedy(inst, np.random.default_rng(6))
-    _block_swaps(inst, plan, np.random.default_rng(7), float("inf"), _nurse_costs(inst, plan)[0], max_moves=1000)
+    plan = greedy(inst, np.random.default_rng(6))
+    block_swaps(inst, plan, np.random.default_rng(7), float("inf"), nurse_costs(inst, plan)[0], max_moves=1000)
     before = evaluate(inst, plan.assignments())
-    own = _nurse_costs(inst, plan)[0]
-    _block_swaps(inst, plan, np.random.default_rng(8), float("inf"), own, max_moves=2000, temperature=50.0)
+    own = nurse_costs(inst, plan)[0]
+    block_swaps(inst, plan, np.random.default_rng(8), float("inf"), own, max_moves=2000, temperature=50.0)
     after = evaluate(inst, plan.assignments())
     assert after.feasible and after.total <= before.total
-    assert np.allclose(own, _nurse_costs(inst, plan)[0])
+    assert np.allclose(own, nurse_costs(inst, plan)[0])
+
+
+def test_solve_config_and_keywords_are_the_same_settings():
+    """solve(inst, t, seed=..., ...) is solve(inst, config=SolveConfig(time_limit_s=t, seed=..., ...));
+    an unknown setting or method is refused."""
+    inst = _one_nurse_week()
+    a = solve(inst, 30.0, seed=3, deterministic=True, max_iterations=4, bound_share=0.0)
+    b = solve(inst, config=SolveConfig(time_limit_s=30.0, seed=3, deterministic=True, max_iterations=4,
+                                       bound_share=0.0))
+    assert sorted(a.assignments) == sorted(b.assignments) and (a.objective, a.iterations) == (b.objective, b.iterations)
+    with pytest.raises(TypeError):
+        solve(inst, 1.0, seeds=3)
+    with pytest.raises(ValueError, match="method must be"):
+        solve(inst, 1.0, method="tabu")
+    assert SolveConfig(deterministic=True).search_method == "lns" and SolveConfig().search_method == "colgen"
+
+
+def test_package_names_are_the_functions_whatever_was_imported_first():
+    """``evaluate`` and ``solve`` are both modules and the functions they define: the package's
+    re-exports are the functions even after the modules were imported (a fresh interpreter)."""
+    code = ("import hospital_twin.roster.inrc2.solve, hospital_twin.roster.inrc2.evaluate\n"
+            "from hospital_twin.roster.inrc2 import evaluate, solve, SolveConfig\n"
+            "from hospital_twin.roster.inrc2.solve import SolveConfig as C\n"
+            "assert callable(evaluate) and evaluate.__module__ == 'hospital_twin.roster.inrc2.evaluate'\n"
+            "assert callable(solve) and solve.__module__ == 'hospital_twin.roster.inrc2.solve'\n"
+            "assert C is SolveConfig\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

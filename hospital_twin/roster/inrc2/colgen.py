@@ -4,7 +4,7 @@ The set-partitioning formulation chooses one *column* (a whole 28-day schedule: 
 skill per day, or off) per nurse. A column's cost is the nurse's own INRC-II cost (S2 work and
 same-shift runs, S3 off runs, S4 requests, S5 complete weekends, S6 total assignments, S7 working
 weekends, with the history's runs continued at day 0 and a run still open on the last day not
-charged, exactly as :func:`hospital_twin.roster.inrc2.format.evaluate` charges them); the master LP adds
+charged, exactly as :func:`hospital_twin.roster.inrc2.evaluate.evaluate` charges them); the master LP adds
 the cover: per (day, shift, skill) cell ``sum x + short + art >= optimum`` with the shortage
 ``short <= optimum - minimum`` at S1 = 30 a nurse and an artificial slack ``art`` at a big cost
 (so that the LP is always feasible; a roster with ``art = 0`` meets the minimum cover). Its LP
@@ -40,6 +40,11 @@ large-neighbourhood search. On n030w4_1_6-2-9-1 the converged LP equals the publ
 (1659.5; tested). Pure core: objects and arrays in and out, no file I/O, no printing; the DP is
 compiled by numba on first use (cached on disk; the first call of a fresh process loads it in
 about half a second).
+
+Owns: the pricing DP, :class:`Master`, :func:`column_generation`, :func:`dive`, :func:`best_response`.
+:func:`_dp` stays one long function on purpose: it is the one loop numba compiles, its off and work
+transitions share the state layout and a dozen locals, and it is tested against brute force.
+Imports ``format`` and ``evaluate`` only; the LP is GLOP (``pywraplp``), never CP-SAT.
 """
 
 from __future__ import annotations
@@ -52,12 +57,13 @@ import numba
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from hospital_twin.roster.inrc2.format import WEIGHTS, Assignment, Instance
+from hospital_twin.roster.inrc2.evaluate import WEIGHTS, nurse_own_cost
+from hospital_twin.roster.inrc2.format import Assignment, Instance
 
 _log = logging.getLogger(__name__)
 
 __all__ = ["NursePricing", "Column", "Master", "ColGenResult", "nurse_pricing", "price_nurse", "column_cost",
-           "column_generation", "dive", "best_response"]
+           "column_generation", "dive", "best_response", "forbidden_matrix", "compile_pricing"]
 
 _BIG = 10**6
 """An effective maximum that can never be exceeded (the limit is unreachable within the horizon)."""
@@ -313,7 +319,7 @@ class Column:
         return [Assignment(self.nurse, d, s, k) for d, (s, k) in enumerate(zip(self.shift, self.skill)) if s >= 0]
 
 
-def _forbidden_matrix(inst: Instance) -> np.ndarray:
+def forbidden_matrix(inst: Instance) -> np.ndarray:
     S = inst.n_shifts
     f = np.zeros((S, S), dtype=np.bool_)
     for s1 in range(S):
@@ -364,8 +370,6 @@ def compile_pricing() -> float:
     (about 0.5 s to load in a new process). Pricing a dummy two-day nurse triggers that, for
     callers that must not charge it to a timed solve (tests with short limits).
     """
-    import time
-
     t0 = time.perf_counter()
     dummy = NursePricing(0, (0,), -1, 1, 0, 0, 0, 0.0,
                          np.array([1, 5, 5, 1, 5, 5, 0, 2, 2, 1, 1, 1], dtype=np.int64),
@@ -376,8 +380,6 @@ def compile_pricing() -> float:
 
 def column_cost(inst: Instance, n: int, shifts: tuple[int, ...]) -> float:
     """Nurse ``n``'s own INRC-II cost (S2..S7) for the day-by-day ``shifts`` (-1 off), as the evaluator charges it."""
-    from hospital_twin.roster.inrc2.evaluate import nurse_own_cost
-
     return float(nurse_own_cost(inst, n, list(shifts))[0])
 
 
@@ -435,7 +437,7 @@ class Master:
                         self.objective.SetCoefficient(art, ART_COST + WEIGHTS["S1"])
                     self.rows[(d, sh, k)] = row
         self.convex = [s.Constraint(1.0, 1.0, f"one_{n}") for n in range(inst.n_nurses)]
-        self.forbidden = _forbidden_matrix(inst)
+        self.forbidden = forbidden_matrix(inst)
         self.pricing = [nurse_pricing(inst, n) for n in range(inst.n_nurses)]
         self._dropped: set[int] = set()
         self.allowed = np.ones((inst.n_nurses, inst.n_days, inst.n_shifts + 1), dtype=bool)

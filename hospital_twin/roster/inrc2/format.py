@@ -1,4 +1,4 @@
-"""INRC-II nurse rostering instances: the competition's text files, the static problem and its cost.
+"""INRC-II nurse rostering instances: the competition's text files and the static problem.
 
 The Second International Nurse Rostering Competition (Ceschia et al. 2015, arXiv:1501.04177)
 describes a ward by a *scenario* (skills, shift types, forbidden successions, contracts,
@@ -8,20 +8,16 @@ requests). A solution assigns each nurse at most one (shift, skill) per day.
 
 Here the problem is **static**: all weeks are known and the cost is evaluated over the whole
 horizon, continuing the history's runs at day 0, as the official validator does when it is
-given all weeks at once. Days are numbered 0 .. 7*weeks-1 from the first Monday.
-
-Costs (weights from the rules): hard H1 single assignment per day, H2 minimum cover,
-H3 forbidden shift-type successions (also from the history's last shift into day 0),
-H4 required skill; soft S1 optimal cover (30 per missing nurse), S2 consecutive working days
-(30 per day short of the minimum or beyond the maximum) and same-shift runs (15 per day), S3 consecutive
-days off (30 per day), S4 shift-off requests (10 each), S5 complete weekends (30),
-S6 total assignments against the contract (20 per assignment), S7 working weekends beyond the
-maximum (30 per weekend). A run still open at the end of the horizon is not penalised for
-being too short (it may continue); a run that ends at day 0 inside the history is.
+given all weeks at once. Days are numbered 0 .. 7*weeks-1 from the first Monday. What a roster
+costs is :mod:`hospital_twin.roster.inrc2.evaluate`.
 
 The parsers take text and a file name (for messages) and the writer returns text: reading
 and writing files is left to :func:`read_instance` / :func:`read_solution_files` and the
 command line.
+
+Owns: the domain objects (:class:`Scenario`, :class:`History`, :class:`WeekData`,
+:class:`Instance`, :class:`Assignment`), the parsers, :class:`Inrc2FormatError`, solution text and
+file names. Imports nothing else from the package (every other module builds on it); no OR-Tools.
 """
 
 from __future__ import annotations
@@ -33,7 +29,6 @@ from typing import NamedTuple
 
 __all__ = [
     "DAY_NAMES",
-    "WEIGHTS",
     "Inrc2FormatError",
     "ShiftType",
     "Contract",
@@ -44,7 +39,6 @@ __all__ = [
     "WeekData",
     "Instance",
     "Assignment",
-    "CostReport",
     "parse_scenario",
     "parse_history",
     "parse_week_data",
@@ -52,18 +46,11 @@ __all__ = [
     "build_instance",
     "read_instance",
     "read_solution_files",
-    "evaluate",
     "solution_text",
     "solution_file_name",
 ]
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-WEIGHTS = {"S1": 30, "S2_work": 30, "S2_shift": 15, "S3": 30, "S4": 10, "S5": 30, "S6": 20, "S7": 30}
-"""Cost per unit of violation of each soft constraint (INRC-II rules, section 2).
-
-S2 has two parts with different weights: consecutive working days (30 per day) and
-consecutive assignments to the same shift type (15 per day); the validator reports their sum.
-"""
 
 
 class Inrc2FormatError(ValueError):
@@ -344,12 +331,13 @@ def parse_history(text: str, scenario: Scenario, file: str = "history") -> Histo
         no, text_ = ln.next("a nurse history")
         parts = text_.split()
         if len(parts) != 7:
-            raise ln.error(no, f"nurse history: expected 'Nurse assignments weekends lastShift nShift nWork nOff', got '{text_}'")
+            raise ln.error(no, "nurse history: expected 'Nurse assignments weekends lastShift nShift nWork nOff', "
+                               f"got '{text_}'")
         n = _index(ln, no, nurse_ix, parts[0], "nurse")
         last = None if parts[3] == "None" else _index(ln, no, shift_ix, parts[3], "shift type")
-        vals = [_int(ln, no, t, f) for t, f in zip(parts[1:3] + parts[4:], ("assignments", "working weekends",
-                                                                             "consecutive shifts", "consecutive working days",
-                                                                             "consecutive days off"))]
+        fields = ("assignments", "working weekends", "consecutive shifts", "consecutive working days",
+                  "consecutive days off")
+        vals = [_int(ln, no, t, f) for t, f in zip(parts[1:3] + parts[4:], fields)]
         if n in found:
             raise ln.error(no, f"nurse {parts[0]} appears twice")
         found[n] = NurseHistory(vals[0], vals[1], last, vals[2], vals[3], vals[4])
@@ -430,7 +418,8 @@ def parse_solution(text: str, scenario: Scenario, file: str = "solution") -> tup
         if len(parts) != 4:
             raise ln.error(no, f"assignment: expected 'Nurse Day Shift Skill', got '{text_}'")
         out.append(Assignment(_index(ln, no, nurse_ix, parts[0], "nurse"), _index(ln, no, day_ix, parts[1], "day"),
-                              _index(ln, no, shift_ix, parts[2], "shift type"), _index(ln, no, skill_ix, parts[3], "skill")))
+                              _index(ln, no, shift_ix, parts[2], "shift type"),
+                              _index(ln, no, skill_ix, parts[3], "skill")))
     return week, out
 
 
@@ -497,132 +486,3 @@ def solution_text(instance: Instance, assignments: list[Assignment], week: int) 
     lines += [f"{sc.nurses[a.nurse].name} {DAY_NAMES[a.day % 7]} {sc.shifts[a.shift].name} {sc.skills[a.skill]}"
               for a in rows]
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- cost
-@dataclass(frozen=True)
-class CostReport:
-    """Hard-violation counts and weighted soft costs of a roster, as the official validator reports them.
-
-    ``h1_single``: extra assignments on a day already assigned; ``h2_under``: nurses missing
-    below the minimum cover; ``h3_succession``: forbidden successions; ``h4_skill``:
-    assignments with a skill the nurse lacks. ``s1`` .. ``s7`` are weighted costs and
-    ``total`` their sum (the validator's "Total cost").
-    """
-
-    h1_single: int
-    h2_under: int
-    h3_succession: int
-    h4_skill: int
-    s1: int
-    s2: int
-    s3: int
-    s4: int
-    s5: int
-    s6: int
-    s7: int
-
-    @property
-    def total(self) -> int:
-        return self.s1 + self.s2 + self.s3 + self.s4 + self.s5 + self.s6 + self.s7
-
-    @property
-    def hard_violations(self) -> int:
-        return self.h1_single + self.h2_under + self.h3_succession + self.h4_skill
-
-    @property
-    def feasible(self) -> bool:
-        return self.hard_violations == 0
-
-    def to_dict(self) -> dict:
-        """Flat dict for ``cost.json``: hard counts, S1..S7, total and feasibility."""
-        return {
-            "hard": {"H1_single_assignment": self.h1_single, "H2_under_staffing": self.h2_under,
-                     "H3_shift_succession": self.h3_succession, "H4_missing_skill": self.h4_skill},
-            "soft": {"S1_optimal_coverage": self.s1, "S2_consecutive_assignments": self.s2,
-                     "S3_consecutive_days_off": self.s3, "S4_preferences": self.s4, "S5_complete_weekends": self.s5,
-                     "S6_total_assignments": self.s6, "S7_total_working_weekends": self.s7},
-            "total": self.total,
-            "feasible": self.feasible,
-        }
-
-
-def _run_cost(seq: list[bool], hist_len: int, lo: int, hi: int) -> int:
-    """Units of violation of run-length limits [lo, hi] for the runs of True in ``seq``.
-
-    ``hist_len`` True days precede ``seq`` (the history). Each day of a run beyond ``hi``
-    inside the horizon costs 1; a run that ends (inside the horizon, or at day 0 if it
-    lies in the history) shorter than ``lo`` costs ``lo - length``; a run still open at
-    the end of the horizon is not charged for being short.
-    """
-    units = 0
-    run = hist_len
-    for on in seq:
-        if on:
-            run += 1
-            if run > hi:
-                units += 1
-        else:
-            if 0 < run < lo:
-                units += lo - run
-            run = 0
-    return units
-
-
-def evaluate(instance: Instance, assignments: list[Assignment]) -> CostReport:
-    """Cost of a roster over the whole horizon, continuing the history at day 0."""
-    sc = instance.scenario
-    n_days, n_sh, n_sk = instance.n_days, instance.n_shifts, instance.n_skills
-    plan: list[list[tuple[int, int] | None]] = [[None] * n_days for _ in sc.nurses]
-    h1 = h4 = 0
-    cover = [[[0] * n_sk for _ in range(n_sh)] for _ in range(n_days)]
-    for a in assignments:
-        if not (0 <= a.nurse < len(sc.nurses) and 0 <= a.day < n_days and 0 <= a.shift < n_sh and 0 <= a.skill < n_sk):
-            raise ValueError(f"assignment {a} is outside the instance")
-        if plan[a.nurse][a.day] is not None:
-            h1 += 1
-            continue
-        plan[a.nurse][a.day] = (a.shift, a.skill)
-        cover[a.day][a.shift][a.skill] += 1
-        if a.skill not in sc.nurses[a.nurse].skills:
-            h4 += 1
-    h2 = s1 = 0
-    for d in range(n_days):
-        for s in range(n_sh):
-            for k in range(n_sk):
-                c = cover[d][s][k]
-                h2 += max(0, instance.minimum[d][s][k] - c)
-                s1 += max(0, instance.optimum[d][s][k] - c)
-    h3 = s2w = s2s = s3 = s5 = s6 = s7 = 0
-    for n, nurse in enumerate(sc.nurses):
-        con = sc.contracts[nurse.contract]
-        hist = instance.history.nurses[n]
-        shifts = [None if x is None else x[0] for x in plan[n]]
-        prev = hist.last_shift
-        for s in shifts:
-            if prev is not None and s is not None and s in sc.forbidden[prev]:
-                h3 += 1
-            prev = s
-        work = [s is not None for s in shifts]
-        s2w += _run_cost(work, hist.consecutive_work, con.min_consecutive_work, con.max_consecutive_work)
-        s3 += _run_cost([not w for w in work], hist.consecutive_off, con.min_consecutive_off, con.max_consecutive_off)
-        for t, st in enumerate(sc.shifts):
-            start = hist.consecutive_shift if hist.last_shift == t else 0
-            s2s += _run_cost([s == t for s in shifts], start, st.min_consecutive, st.max_consecutive)
-        total = hist.assignments + sum(work)
-        s6 += max(0, con.min_assignments - total) + max(0, total - con.max_assignments)
-        weekends = hist.working_weekends
-        for w in range(len(instance.weeks)):
-            sat, sun = work[7 * w + 5], work[7 * w + 6]
-            weekends += sat or sun
-            if con.complete_weekends and sat != sun:
-                s5 += 1
-        s7 += max(0, weekends - con.max_working_weekends)
-    s4 = 0
-    for n, s, d in instance.requests:
-        got = plan[n][d]
-        if got is not None and (s is None or got[0] == s):
-            s4 += 1
-    w = WEIGHTS
-    return CostReport(h1, h2, h3, h4, s1 * w["S1"], s2w * w["S2_work"] + s2s * w["S2_shift"], s3 * w["S3"], s4 * w["S4"], s5 * w["S5"],
-                      s6 * w["S6"], s7 * w["S7"])
