@@ -166,10 +166,14 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
 
         # Staffing levels from a short simulation, then a one-week roster of the example staff, downloaded
         _go(page, "Staffing & roster")
-        _short_run(page, days="14", warmup="7", reps="2")
+        for label, value in (("Weeks", "1"), ("Replications", "2")):  # the period planned, as `staffing --weeks 1`
+            box = page.get_by_role("spinbutton", name=label)
+            box.fill(value)
+            box.press("Enter")
+            _idle(page)
         page.get_by_role("button", name="Derive staffing levels").click()
         expect(page.get_by_role("heading", name="2. Roster")).to_be_visible(timeout=180_000)
-        for label, value in (("Weeks", "1"), ("Solver time limit (s)", "5")):
+        for label, value in (("Solver time limit (s)", "5"),):
             box = page.get_by_role("spinbutton", name=label)
             box.fill(value)
             box.press("Enter")
