@@ -38,16 +38,30 @@ def heatmap_chart(how: pd.DataFrame, scenario: Scenario, columns: int = 3) -> al
         du = d[d["unit"] == u]
         if du.empty:
             continue
-        panels.append(alt.Chart(du).mark_rect().encode(
-            x=alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
-            y=alt.Y("day:O", sort=DAYS, title=None),
-            color=alt.Color("occupancy:Q", title="occupied / beds",
-                            scale=alt.Scale(scheme="yelloworangered", domain=[0.5, 1.0], clamp=True),
-                            legend=alt.Legend(format="%")),
-            tooltip=[alt.Tooltip("day:O"), alt.Tooltip("hour:O"), alt.Tooltip("mean:Q", title="occupied, mean"),
-                     alt.Tooltip("beds:Q"), alt.Tooltip("occupancy:Q", format=".0%")],
-        ).properties(width=260, height=140, title=alt.TitleParams(f"{u} ({int(du['beds'].iloc[0])} beds)",
-                                                                   anchor="start")))
+        panels.append(
+            alt.Chart(du)
+            .mark_rect()
+            .encode(
+                x=alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
+                y=alt.Y("day:O", sort=DAYS, title=None),
+                color=alt.Color(
+                    "occupancy:Q",
+                    title="occupied / beds",
+                    scale=alt.Scale(scheme="yelloworangered", domain=[0.5, 1.0], clamp=True),
+                    legend=alt.Legend(format="%"),
+                ),
+                tooltip=[
+                    alt.Tooltip("day:O"),
+                    alt.Tooltip("hour:O"),
+                    alt.Tooltip("mean:Q", title="occupied, mean"),
+                    alt.Tooltip("beds:Q"),
+                    alt.Tooltip("occupancy:Q", format=".0%"),
+                ],
+            )
+            .properties(
+                width=260, height=140, title=alt.TitleParams(f"{u} ({int(du['beds'].iloc[0])} beds)", anchor="start")
+            )
+        )
     if not panels:
         return None
     return alt.concat(*panels, columns=columns)
@@ -64,10 +78,21 @@ def kpi_table(summary: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             continue
         low = max(0.0, float(r.ci_low))  # no KPI is negative; few replications can give a t-interval below 0
         high = min(1.0, float(r.ci_high)) if kind == "share" else float(r.ci_high)
-        ci = (f"{format_value(low, kind)} to {format_value(high, kind)}"
-              if int(r.n_reps) > 1 and math.isfinite(float(r.ci_low)) else "")
-        rows.append({"measure": label, "unit": r.unit, "mean": format_value(r.mean, kind), "95% interval": ci,
-                     "_u": order.get(r.unit, 99), "metric": r.metric})
+        ci = (
+            f"{format_value(low, kind)} to {format_value(high, kind)}"
+            if int(r.n_reps) > 1 and math.isfinite(float(r.ci_low))
+            else ""
+        )
+        rows.append(
+            {
+                "measure": label,
+                "unit": r.unit,
+                "mean": format_value(r.mean, kind),
+                "95% interval": ci,
+                "_u": order.get(r.unit, 99),
+                "metric": r.metric,
+            }
+        )
     out = pd.DataFrame(rows)
     if out.empty:
         return out
@@ -162,8 +187,13 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                     out.append((f"{subject} made no difference to {what} in any replication.", False))
                     continue
                 if lo <= 0 <= hi:
-                    out.append((f"{subject} made no clear difference to {what} "
-                                f"({_bare(lo, kind)} to {_bare(hi, kind)}{unit_word}; the interval includes 0).", False))
+                    out.append(
+                        (
+                            f"{subject} made no clear difference to {what} "
+                            f"({_bare(lo, kind)} to {_bare(hi, kind)}{unit_word}; the interval includes 0).",
+                            False,
+                        )
+                    )
                     continue
                 verb = "cut" if d < 0 else "raised"
                 a, b = sorted((abs(lo), abs(hi)))
@@ -171,6 +201,11 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 while _bare(a, kind, digits) == _bare(b, kind, digits) and digits < 3:
                     digits += 1  # show enough decimals to tell the two ends apart
                 amount = _amount(abs(d), kind) if digits == 0 else f"{_bare(abs(d), kind, digits)}{unit_word}"
-                out.append((f"{subject} {verb} {what} by {amount} "
-                            f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).", True))
+                out.append(
+                    (
+                        f"{subject} {verb} {what} by {amount} "
+                        f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).",
+                        True,
+                    )
+                )
     return out

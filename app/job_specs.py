@@ -105,8 +105,18 @@ class ReportJob:
 
 JobSpec = RunJob | CompareJob | CalibrateJob | ForecastJob | StaffingJob | RosterJob | ReportJob
 
-KINDS: dict[str, type] = {c.kind: c for c in (RunJob, CompareJob, CalibrateJob, ForecastJob, StaffingJob, RosterJob,
-                                              ReportJob)}
+KINDS: dict[str, type] = {
+    c.kind: c for c in (RunJob, CompareJob, CalibrateJob, ForecastJob, StaffingJob, RosterJob, ReportJob)
+}
 
-__all__ = ["KINDS", "CalibrateJob", "CompareJob", "ForecastJob", "JobSpec", "ReportJob", "RosterJob", "RunJob",
-           "StaffingJob"]
+__all__ = [
+    "KINDS",
+    "CalibrateJob",
+    "CompareJob",
+    "ForecastJob",
+    "JobSpec",
+    "ReportJob",
+    "RosterJob",
+    "RunJob",
+    "StaffingJob",
+]

@@ -107,10 +107,14 @@ class Job:
                 self._store()
                 return "done"
             if not (self.folder / "error.json").exists():
-                _write_json(self.folder / "error.json", {
-                    "message": f"The worker process stopped unexpectedly (exit status {self.proc.returncode}). "
-                               "Try again with fewer replications or a shorter horizon.",
-                    "issues": []})
+                _write_json(
+                    self.folder / "error.json",
+                    {
+                        "message": f"The worker process stopped unexpectedly (exit status {self.proc.returncode}). "
+                        "Try again with fewer replications or a shorter horizon.",
+                        "issues": [],
+                    },
+                )
             return "failed"
         return "running"
 
@@ -173,8 +177,12 @@ def start(spec: Any, key: str, label: str = "") -> Job:
     with open(folder / "worker.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), str(folder)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env, cwd=str(APP_DIR),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=str(APP_DIR),
         )
     return Job(key=key, kind=kind, folder=folder, proc=proc, label=label)
 

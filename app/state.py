@@ -79,8 +79,9 @@ def decode_text(data: bytes, name: str, limit: int = MAX_YAML_BYTES) -> str:
     """UTF-8 text of an upload, or :class:`UploadError` saying why not."""
     shown = display_name(name)
     if len(data) > limit:
-        raise UploadError(f"{shown} is {len(data) / 1024:,.0f} KB; a scenario file may be at most "
-                          f"{limit / 1024:,.0f} KB.")
+        raise UploadError(
+            f"{shown} is {len(data) / 1024:,.0f} KB; a scenario file may be at most {limit / 1024:,.0f} KB."
+        )
     if b"\x00" in data[:8192]:
         raise UploadError(f"{shown} is a binary file, not a YAML text file.")
     try:
@@ -101,8 +102,9 @@ def scenario_from_upload(data: bytes, name: str) -> tuple[Scenario, str]:
 def scenario_from_text(text: str, name: str) -> Scenario:
     """Validate an uploaded scenario: the package's loader refuses YAML bombs, absurd nesting and sizes, and
     lets an uploaded what-if extend only shipped scenarios (``scenarios/whatif/`` first, then ``scenarios/``)."""
-    return load_scenario_text(text, name=display_name(name), base_dir=[SCENARIO_DIR / "whatif", SCENARIO_DIR],
-                              within=SCENARIO_DIR)
+    return load_scenario_text(
+        text, name=display_name(name), base_dir=[SCENARIO_DIR / "whatif", SCENARIO_DIR], within=SCENARIO_DIR
+    )
 
 
 def issue_text(issue: Issue | dict) -> str:
@@ -175,8 +177,13 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
         for a in d.get("arrivals", []):
             a.setdefault("multipliers", [])
             a["multipliers"] = list(a["multipliers"]) + [
-                {"from": lv.surge_from.isoformat(), "to": lv.surge_to.isoformat(), "factor": float(lv.surge_factor),
-                 "label": "surge set in the app"}]
+                {
+                    "from": lv.surge_from.isoformat(),
+                    "to": lv.surge_to.isoformat(),
+                    "factor": float(lv.surge_factor),
+                    "label": "surge set in the app",
+                }
+            ]
     if lv.discharge_window is not None:
         dis = dict(d.get("discharge") or {})
         dis["window_hours"] = [int(lv.discharge_window[0]), int(lv.discharge_window[1])]
@@ -190,8 +197,9 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
     return d
 
 
-def with_run_settings(data: dict[str, Any], *, horizon_days: float, warmup_days: float | str, replications: int,
-                      seed: int) -> dict[str, Any]:
+def with_run_settings(
+    data: dict[str, Any], *, horizon_days: float, warmup_days: float | str, replications: int, seed: int
+) -> dict[str, Any]:
     d = copy.deepcopy(data)
     d["horizon_days"] = float(horizon_days)
     d["warmup_days"] = warmup_days if warmup_days == "auto" else float(warmup_days)

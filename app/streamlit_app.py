@@ -23,7 +23,9 @@ with st.sidebar:
     scenario, _, label = ui.current_scenario()
     st.caption("Current scenario")
     st.markdown(f"**{scenario.name}**")
-    st.caption(f"{len(scenario.units)} units, {sum(u.beds for u in scenario.units.values()):,} beds and cubicles. "
-               "Change it on the Scenario page.")
+    st.caption(
+        f"{len(scenario.units)} units, {sum(u.beds for u in scenario.units.values()):,} beds and cubicles. "
+        "Change it on the Scenario page."
+    )
 
 page.run()

@@ -73,20 +73,47 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
     """How long and how often to simulate: short by default so the app answers in seconds."""
     with st.expander("Run length and replications", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
-        horizon = c1.number_input("Days measured", min_value=1, max_value=3650, value=state.DEFAULT_HORIZON_DAYS,
-                                  step=7, key=f"{prefix}horizon",
-                                  help="Simulated days after the warm-up over which every KPI is measured.")
+        horizon = c1.number_input(
+            "Days measured",
+            min_value=1,
+            max_value=3650,
+            value=state.DEFAULT_HORIZON_DAYS,
+            step=7,
+            key=f"{prefix}horizon",
+            help="Simulated days after the warm-up over which every KPI is measured.",
+        )
         warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
-        warm = c2.number_input("Warm-up days", min_value=0, max_value=365, value=warm_default, step=7,
-                               key=f"{prefix}warmup",
-                               help="Days simulated first and thrown away, so the hospital starts full, not empty.")
-        reps = c3.number_input("Replications", min_value=2, max_value=200, value=state.DEFAULT_REPLICATIONS, step=1,
-                               key=f"{prefix}reps",
-                               help="Independent runs; more replications give narrower 95% intervals.")
-        seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(scenario.seed), step=1,
-                               key=f"{prefix}seed", help="The same seed gives the same numbers.")
-        st.caption(f"Defaults are short so that answers come in seconds; the scenario file itself asks for "
-                   f"{scenario.horizon_days:g} days x {scenario.replications} replications.")
+        warm = c2.number_input(
+            "Warm-up days",
+            min_value=0,
+            max_value=365,
+            value=warm_default,
+            step=7,
+            key=f"{prefix}warmup",
+            help="Days simulated first and thrown away, so the hospital starts full, not empty.",
+        )
+        reps = c3.number_input(
+            "Replications",
+            min_value=2,
+            max_value=200,
+            value=state.DEFAULT_REPLICATIONS,
+            step=1,
+            key=f"{prefix}reps",
+            help="Independent runs; more replications give narrower 95% intervals.",
+        )
+        seed = c4.number_input(
+            "Seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            value=int(scenario.seed),
+            step=1,
+            key=f"{prefix}seed",
+            help="The same seed gives the same numbers.",
+        )
+        st.caption(
+            f"Defaults are short so that answers come in seconds; the scenario file itself asks for "
+            f"{scenario.horizon_days:g} days x {scenario.replications} replications."
+        )
     return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
 
 
@@ -186,12 +213,21 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
             def fmt(x: float) -> str:
                 return f"{x:,.1f} a day"
         else:
+
             def fmt(x: float) -> str:
                 return format_value(x, kind)
+
         ci = f"95% interval {fmt(lo)} to {fmt(hi)}" if int(r["n_reps"]) > 1 and math.isfinite(lo) else ""
         label_full, _ = METRIC_LABELS.get(metric, (metric, ""))
-        cards.append((label, fmt(mean), ci, f"{label_full} ({metric}, unit {unit}); mean of {int(r['n_reps'])} "
-                      "replications with its 95% interval (cut at 0: no measure can be negative)"))
+        cards.append(
+            (
+                label,
+                fmt(mean),
+                ci,
+                f"{label_full} ({metric}, unit {unit}); mean of {int(r['n_reps'])} "
+                "replications with its 95% interval (cut at 0: no measure can be negative)",
+            )
+        )
 
     card("Inpatient bed occupancy", "utilisation", ALL)
     card("Occupied inpatient beds", "occupancy_mean", ALL)
@@ -211,7 +247,7 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
 def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None:
     for i in range(0, len(cards), per_row):
         cols = st.columns(per_row)
-        for col, (label, value, ci, help_) in zip(cols, cards[i:i + per_row], strict=False):
+        for col, (label, value, ci, help_) in zip(cols, cards[i : i + per_row], strict=False):
             with col.container(border=True):
                 st.metric(label, value, help=help_)
                 st.caption(ci or "single replication: no interval")

@@ -56,8 +56,13 @@ def _zip_results(folder: Path, results, comparison=None) -> None:
     from hospital_twin.experiment.resultsdir import write_results
 
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        out = write_results(results, Path(tmp) / "results", fmt="csv", comparison=comparison,
-                            extra_json={"written_by": "hospital_twin app"})
+        out = write_results(
+            results,
+            Path(tmp) / "results",
+            fmt="csv",
+            comparison=comparison,
+            extra_json={"written_by": "hospital_twin app"},
+        )
         archive = shutil.make_archive(str(Path(tmp) / "results"), "zip", root_dir=out.parent, base_dir="results")
         os.replace(archive, folder / "results.zip")
 
@@ -73,8 +78,13 @@ def run(job: RunJob, progress: Progress, folder: Path) -> Any:
 
     s = _scenario(job.yaml, job.file)
     progress(0, job.replications, "simulating")
-    result = run_scenario(s, replications=job.replications, seed=job.seed, workers=_workers(job.replications),
-                          on_progress=lambda d, t: progress(d, t, "simulating"))
+    result = run_scenario(
+        s,
+        replications=job.replications,
+        seed=job.seed,
+        workers=_workers(job.replications),
+        on_progress=lambda d, t: progress(d, t, "simulating"),
+    )
     progress(job.replications, job.replications, "writing the results folder")
     _zip_results(folder, result)
     return result
@@ -90,9 +100,14 @@ def compare(job: CompareJob, progress: Progress, folder: Path) -> Any:
     def on_progress(k: int, done: int, _n: int) -> None:
         progress(k * n + done, total, f"simulating {scenarios[k].name} ({k + 1} of {k_all})")
 
-    study = compare_scenarios(scenarios, replications=n, seed=job.seed, workers=_workers(n),
-                              on_warmup=lambda name: progress(0, total, f"{name}: choosing the warm-up"),
-                              on_progress=on_progress)
+    study = compare_scenarios(
+        scenarios,
+        replications=n,
+        seed=job.seed,
+        workers=_workers(n),
+        on_warmup=lambda name: progress(0, total, f"{name}: choosing the warm-up"),
+        on_progress=on_progress,
+    )
     progress(total, total, "writing the results folder")
     _zip_results(folder, study.results, study.comparison)
     return {"results": study.results, "comparison": study.comparison}
@@ -103,8 +118,17 @@ def forecast(job: ForecastJob, progress: Progress, folder: Path) -> Any:
 
     s = _scenario(job.yaml, "scenario")
     n = job.replications
-    return forecast_census(s, job.census, job.now, job.hours, replications=n, seed=job.seed, workers=_workers(n),
-                           vacated=job.vacated, on_progress=lambda d, t: progress(d, t, "forecasting"))
+    return forecast_census(
+        s,
+        job.census,
+        job.now,
+        job.hours,
+        replications=n,
+        seed=job.seed,
+        workers=_workers(n),
+        vacated=job.vacated,
+        on_progress=lambda d, t: progress(d, t, "forecasting"),
+    )
 
 
 def staffing(job: StaffingJob, progress: Progress, folder: Path) -> Any:
@@ -112,9 +136,15 @@ def staffing(job: StaffingJob, progress: Progress, folder: Path) -> Any:
 
     s = _scenario(job.yaml, "scenario")
     progress(0, 0, f"simulating {job.weeks} weeks of demand, then choosing nurse levels (CP-SAT)")
-    settings = PlanSettings(weeks=job.weeks, start_date=job.start_date, replications=job.replications, seed=job.seed,
-                            service_level=job.service_level, min_level=job.min_level,
-                            workers=_workers(job.replications))
+    settings = PlanSettings(
+        weeks=job.weeks,
+        start_date=job.start_date,
+        replications=job.replications,
+        seed=job.seed,
+        service_level=job.service_level,
+        min_level=job.min_level,
+        workers=_workers(job.replications),
+    )
     return staffing_plan(s, settings)
 
 
@@ -133,14 +163,21 @@ def roster(job: RosterJob, progress: Progress, folder: Path) -> Any:
     progress(0, 0, f"rostering over {7 * job.plan.weeks} days (up to {job.time_limit_s:g} s)")
     try:
         result, req = roster_for_plan(
-            job.plan, table, units=list(job.units), skill_mix=mix,
+            job.plan,
+            table,
+            units=list(job.units),
+            skill_mix=mix,
             rules=read_rules(job.rules) if job.rules else None,
             leave=read_leave(job.leave, table) if job.leave else None,
             requests=read_requests(job.requests, table, shifts) if job.requests else None,
-            time_limit_s=job.time_limit_s, workers=2, seed=0)
+            time_limit_s=job.time_limit_s,
+            workers=2,
+            seed=0,
+        )
     except RosterInputError as exc:
-        raise ValueError("the staff file or the requirements cannot be used:\n" +
-                         "\n".join(str(x) for x in exc.problems)) from None
+        raise ValueError(
+            "the staff file or the requirements cannot be used:\n" + "\n".join(str(x) for x in exc.problems)
+        ) from None
     except RosterError as exc:
         raise ValueError(str(exc)) from None
     return {"roster": result, "files": _roster_exports(result), "requirements": req}
@@ -152,9 +189,14 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
     from hospital_twin.reporting import calibration_report as cal_report
 
     progress(0, 0, "reading the log")
-    options = {"dates_shifted": job.dates_shifted, "name": job.name or "Calibrated from an ADT log",
-               "sources": [job.label], "horizon_days": job.horizon_days, "replications": job.replications,
-               "on_read": lambda reads: progress(0, 0, f"fitting {sum(r.n_stays for r in reads):,} stays")}
+    options = {
+        "dates_shifted": job.dates_shifted,
+        "name": job.name or "Calibrated from an ADT log",
+        "sources": [job.label],
+        "horizon_days": job.horizon_days,
+        "replications": job.replications,
+        "on_read": lambda reads: progress(0, 0, f"fitting {sum(r.n_stays for r in reads):,} stays"),
+    }
     if job.source == "simulated":
         s = _scenario(job.scenario_yaml or "", "scenario")
         progress(0, 0, f"simulating an event log of {s.name}")
@@ -164,9 +206,11 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         run = pipeline.calibrate_logs([(job.path, fmt)], group_units=False, **options)
     read, cal = run.reads[0], run.calibration
     charts = {}
-    for name, make in (("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
-                       ("arrivals", lambda: cal_report.arrivals_chart(cal_report.arrivals_hour_of_week(cal))),
-                       ("routes", lambda: cal_report.route_chart(*cal_report.route_layout(cal)))):
+    for name, make in (
+        ("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
+        ("arrivals", lambda: cal_report.arrivals_chart(cal_report.arrivals_hour_of_week(cal))),
+        ("routes", lambda: cal_report.route_chart(*cal_report.route_layout(cal))),
+    ):
         chart = make()
         if chart is not None:
             charts[name] = chart.to_json()
@@ -194,14 +238,21 @@ def _stay_table(cal) -> Any:
     items = list(cal.stays.units_.items()) + [(f"{u} [{c}]", e) for (u, c), e in cal.stays.classes_.items()]
     for key, est in items:
         b = est.best
-        rows.append({
-            "unit": key, "distribution": est.chosen, "stays": est.n, "still in (censored)": est.n_censored,
-            "mean h": None if b is None or est.chosen == "empirical" else round(b.mean_h, 1),
-            "cv": None if b is None or est.chosen == "empirical" else round(b.cv, 2),
-            "Kaplan-Meier mean h": round(est.km_mean_h, 1),
-            "fit distance D": round(est.ks_d, 3), "p-value": est.ks_p, "acceptable": bool(est.acceptable),
-            "note": est.note or "",
-        })
+        rows.append(
+            {
+                "unit": key,
+                "distribution": est.chosen,
+                "stays": est.n,
+                "still in (censored)": est.n_censored,
+                "mean h": None if b is None or est.chosen == "empirical" else round(b.mean_h, 1),
+                "cv": None if b is None or est.chosen == "empirical" else round(b.cv, 2),
+                "Kaplan-Meier mean h": round(est.km_mean_h, 1),
+                "fit distance D": round(est.ks_d, 3),
+                "p-value": est.ks_p,
+                "acceptable": bool(est.acceptable),
+                "note": est.note or "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -210,13 +261,17 @@ def _arrival_table(cal) -> Any:
 
     rows = []
     for st in cal.arrivals.streams_:
-        rows.append({
-            "stream": st.name, "unit": st.unit, "patients": st.n,
-            "per day": round(st.per_day, 2) if st.per_day == st.per_day else None,
-            "hour-of-day pattern": "kept" if st.hour_kept else "not significant",
-            "day-of-week pattern": "kept" if st.dow_kept else "not significant",
-            "elective list": bool(st.elective),
-        })
+        rows.append(
+            {
+                "stream": st.name,
+                "unit": st.unit,
+                "patients": st.n,
+                "per day": round(st.per_day, 2) if st.per_day == st.per_day else None,
+                "hour-of-day pattern": "kept" if st.hour_kept else "not significant",
+                "day-of-week pattern": "kept" if st.dow_kept else "not significant",
+                "elective list": bool(st.elective),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -258,9 +313,15 @@ def _roster_exports(result) -> dict[str, bytes]:
 
 
 HANDLERS: dict[type, Callable[[Any, Progress, Path], Any]] = {
-    RunJob: run, CompareJob: compare, CalibrateJob: calibrate, ForecastJob: forecast, StaffingJob: staffing,
-    RosterJob: roster, ReportJob: report,
+    RunJob: run,
+    CompareJob: compare,
+    CalibrateJob: calibrate,
+    ForecastJob: forecast,
+    StaffingJob: staffing,
+    RosterJob: roster,
+    ReportJob: report,
 }
+
 
 def _error(folder: Path, message: str, issues: list | None = None) -> None:
     tmp = folder / "error.tmp"

@@ -36,20 +36,23 @@ from hospital_twin.scenario import load_scenario  # noqa: E402
 def table(scores: pd.DataFrame, unit: str) -> pd.DataFrame:
     """One unit's figures by horizon: coverage and MAE of each method, warm start's MAE ratio to persistence."""
     s = scores[scores["unit"] == unit]
-    w = s.pivot_table(index="horizon_h", columns="method",
-                      values=["coverage_90", "pit_coverage_90", "mae", "expected_mae", "bias"])
-    out = pd.DataFrame({
-        "n": s[s["method"] == "warm_start"].set_index("horizon_h")["n"],
-        "mean_census": s[s["method"] == "persistence"].set_index("horizon_h")["mean_census"],
-        "cover90_warm": w["coverage_90"]["warm_start"],
-        "pit90_warm": w["pit_coverage_90"]["warm_start"],
-        "cover90_fresh": w["coverage_90"].get("fresh_stays"),
-        "mae_warm": w["mae"]["warm_start"],
-        "mae_expected": w["expected_mae"]["warm_start"],
-        "mae_fresh": w["mae"].get("fresh_stays"),
-        "mae_persist": w["mae"]["persistence"],
-        "bias_warm": w["bias"]["warm_start"],
-    })
+    w = s.pivot_table(
+        index="horizon_h", columns="method", values=["coverage_90", "pit_coverage_90", "mae", "expected_mae", "bias"]
+    )
+    out = pd.DataFrame(
+        {
+            "n": s[s["method"] == "warm_start"].set_index("horizon_h")["n"],
+            "mean_census": s[s["method"] == "persistence"].set_index("horizon_h")["mean_census"],
+            "cover90_warm": w["coverage_90"]["warm_start"],
+            "pit90_warm": w["pit_coverage_90"]["warm_start"],
+            "cover90_fresh": w["coverage_90"].get("fresh_stays"),
+            "mae_warm": w["mae"]["warm_start"],
+            "mae_expected": w["expected_mae"]["warm_start"],
+            "mae_fresh": w["mae"].get("fresh_stays"),
+            "mae_persist": w["mae"]["persistence"],
+            "bias_warm": w["bias"]["warm_start"],
+        }
+    )
     out["warm/persist"] = out["mae_warm"] / out["mae_persist"]
     if "fresh_stays" in w["mae"]:
         out["warm/fresh"] = out["mae_warm"] / out["mae_fresh"]
@@ -82,13 +85,22 @@ def main(argv: list[str] | None = None) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\r{done}/{total} cuts  {time.perf_counter() - t0:6.0f} s", end="", file=sys.stderr, flush=True)
 
-    bt = backtest(scenario, cuts=args.cuts, replications=args.replications, every_h=args.every_h, seed=args.seed,
-                  workers=args.workers, on_progress=progress)
+    bt = backtest(
+        scenario,
+        cuts=args.cuts,
+        replications=args.replications,
+        every_h=args.every_h,
+        seed=args.seed,
+        workers=args.workers,
+        on_progress=progress,
+    )
     print(file=sys.stderr)
     p = bt.provenance
-    print(f"# {scenario.name}: {p['cuts']} cuts {p['first_cut']} .. {p['last_cut']} every {p['every_h']:g} h, "
-          f"{p['replications']} replications per forecast, seeds forecast {p['seed']} / truth {p['truth_seed']}, "
-          f"{p['elapsed_s']:.0f} s on {p['executor']}")
+    print(
+        f"# {scenario.name}: {p['cuts']} cuts {p['first_cut']} .. {p['last_cut']} every {p['every_h']:g} h, "
+        f"{p['replications']} replications per forecast, seeds forecast {p['seed']} / truth {p['truth_seed']}, "
+        f"{p['elapsed_s']:.0f} s on {p['executor']}"
+    )
     units = ["ALL"] + [u for u in scenario.units if u in set(bt.scores["unit"])]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
         for u in units:
@@ -102,27 +114,38 @@ def main(argv: list[str] | None = None) -> int:
     pcov = h.groupby("unit")["pit_coverage_90"].mean()
     ratio = h[h["horizon_h"] >= 24].set_index(["unit", "horizon_h"])["mae_vs_persistence"]
     print("\n## Targets (warm start)")
-    print("coverage of the 90% interval, mean over horizons 4-72 h: "
-          + ", ".join(f"{u} {100 * cov[u]:.1f}%" for u in units if u in cov.index) + "  (target 85-95%)")
-    print("  the same with the interval's end atoms counted by halves (PIT in [0.05, 0.95]): "
-          + ", ".join(f"{u} {100 * pcov[u]:.1f}%" for u in units if u in pcov.index))
+    print(
+        "coverage of the 90% interval, mean over horizons 4-72 h: "
+        + ", ".join(f"{u} {100 * cov[u]:.1f}%" for u in units if u in cov.index)
+        + "  (target 85-95%)"
+    )
+    print(
+        "  the same with the interval's end atoms counted by halves (PIT in [0.05, 0.95]): "
+        + ", ".join(f"{u} {100 * pcov[u]:.1f}%" for u in units if u in pcov.index)
+    )
     allh = h[h["unit"] == "ALL"].set_index("horizon_h")
     if len(allh):
-        print("ALL coverage by horizon with a 95% Wilson interval over cuts (cuts 72 h apart are nearly independent): "
-              + "; ".join(f"{k} h {100 * c:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
-                          for k, c, (lo, hi) in ((k, r.coverage_90, _wilson(r.coverage_90, int(r.n)))
-                                                 for k, r in allh.iterrows())))
-    print("MAE / persistence MAE at 24, 48, 72 h: "
-          + "; ".join(f"{u} " + "/".join(f"{ratio.get((u, k), float('nan')):.2f}" for k in (24, 48, 72))
-                      for u in units) + "  (target <= 0.70)")
+        print(
+            "ALL coverage by horizon with a 95% Wilson interval over cuts (cuts 72 h apart are nearly independent): "
+            + "; ".join(
+                f"{k} h {100 * c:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
+                for k, c, (lo, hi) in ((k, r.coverage_90, _wilson(r.coverage_90, int(r.n))) for k, r in allh.iterrows())
+            )
+        )
+    print(
+        "MAE / persistence MAE at 24, 48, 72 h: "
+        + "; ".join(f"{u} " + "/".join(f"{ratio.get((u, k), float('nan')):.2f}" for k in (24, 48, 72)) for u in units)
+        + "  (target <= 0.70)"
+    )
 
     out = Path(args.out) if args.out else REPO / "results" / f"backtest-{Path(args.scenario).stem}"
     out.mkdir(parents=True, exist_ok=True)
     bt.scores.to_csv(out / "scores.csv", index=False)
     bt.pit.to_csv(out / "pit.csv", index=False)
     bt.errors.to_csv(out / "errors.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
-    (out / "run.json").write_text(json.dumps({**p, "scenario_file": str(args.scenario),
-                                              "horizons_h": list(HORIZONS_H)}, indent=2) + "\n")
+    (out / "run.json").write_text(
+        json.dumps({**p, "scenario_file": str(args.scenario), "horizons_h": list(HORIZONS_H)}, indent=2) + "\n"
+    )
     print(f"\ntables written to {out}/")
     return 0
 

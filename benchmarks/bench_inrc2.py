@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=60.0, help="wall seconds per instance (default 60)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--method", choices=["colgen", "lns"], default="colgen",
-                    help="solve()'s method: column generation + dive + LNS (default) or the earlier LNS alone")
+    ap.add_argument(
+        "--method",
+        choices=["colgen", "lns"],
+        default="colgen",
+        help="solve()'s method: column generation + dive + LNS (default) or the earlier LNS alone",
+    )
     ap.add_argument("--data", type=Path, default=DATA, help="INRC-II data folder")
     ap.add_argument("--only", nargs="*", help="instance names to run (default: all)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -63,30 +67,37 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.monotonic() - t0
         cost = evaluate(inst, res.assignments)
         ours = cost.total if cost.feasible else None
-        rows.append({
-            "instance": row.instance,
-            "cost": ours,
-            "best_ub": row.best_ub,
-            "best_lb": row.best_lb,
-            "gap_pct": None if ours is None else round(100.0 * (ours - row.best_ub) / row.best_ub, 1),
-            "our_bound": res.bound,
-            "feasible": cost.feasible,
-            "seconds": round(wall, 1),
-            "neighbourhoods": res.iterations,
-            "load_avg_1min": round((load0 + os.getloadavg()[0]) / 2, 1),
-        })
+        rows.append(
+            {
+                "instance": row.instance,
+                "cost": ours,
+                "best_ub": row.best_ub,
+                "best_lb": row.best_lb,
+                "gap_pct": None if ours is None else round(100.0 * (ours - row.best_ub) / row.best_ub, 1),
+                "our_bound": res.bound,
+                "feasible": cost.feasible,
+                "seconds": round(wall, 1),
+                "neighbourhoods": res.iterations,
+                "load_avg_1min": round((load0 + os.getloadavg()[0]) / 2, 1),
+            }
+        )
         print(f"{row.instance}: {ours} vs {row.best_ub} ({rows[-1]['gap_pct']}%), {wall:.1f} s", file=sys.stderr)
     df = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"inrc2_w4_{args.time_limit:g}s" if args.method == "colgen" else \
-        args.out / f"inrc2_w4_{args.time_limit:g}s_{args.method}"
+    stem = (
+        args.out / f"inrc2_w4_{args.time_limit:g}s"
+        if args.method == "colgen"
+        else args.out / f"inrc2_w4_{args.time_limit:g}s_{args.method}"
+    )
     df.to_csv(stem.with_suffix(".csv"), index=False)
     mean_gap = df["gap_pct"].mean()
     md = df.to_markdown(index=False) if _has_tabulate() else df.to_string(index=False)
-    summary = (f"\nmean gap to best known: {mean_gap:.1f}% over {df['gap_pct'].notna().sum()} instances; "
-               f"feasible {int(df['feasible'].sum())}/{len(df)}; time limit {args.time_limit:g} s, seed {args.seed}, "
-               f"method {args.method}, "
-               f"cores {os.cpu_count()}")
+    summary = (
+        f"\nmean gap to best known: {mean_gap:.1f}% over {df['gap_pct'].notna().sum()} instances; "
+        f"feasible {int(df['feasible'].sum())}/{len(df)}; time limit {args.time_limit:g} s, seed {args.seed}, "
+        f"method {args.method}, "
+        f"cores {os.cpu_count()}"
+    )
     stem.with_suffix(".md").write_text(md + "\n" + summary + "\n")
     print(md)
     print(summary)

@@ -53,9 +53,11 @@ def speedup(scenario_path: Path, reps: int) -> dict:
     scn = load_scenario(scenario_path)
     cores = os.cpu_count() or 1
     print(f"speed-up: {scn.name}, {reps} replications x {scn.warmup_days + scn.horizon_days:g} days, {cores} cores")
-    kw = dict(replications=reps, keep_log=False, keep_census=False)
+    kw = {"replications": reps, "keep_log": False, "keep_census": False}
     t_serial, serial = _timed("serial", lambda: run_scenario(scn, executor=SerialExecutor(), **kw))
-    t_proc, procs = _timed(f"local processes ({cores})", lambda: run_scenario(scn, executor=ProcessExecutor(cores), **kw))
+    t_proc, procs = _timed(
+        f"local processes ({cores})", lambda: run_scenario(scn, executor=ProcessExecutor(cores), **kw)
+    )
     t0 = time.perf_counter()
     with DaskExecutor(workers=cores) as dask:
         startup = time.perf_counter() - t0
@@ -64,13 +66,21 @@ def speedup(scenario_path: Path, reps: int) -> dict:
     pd.testing.assert_frame_equal(serial.summary, procs.summary)
     pd.testing.assert_frame_equal(serial.summary, on_dask.summary)
     out = {
-        "scenario": scn.name, "replications": reps, "cores": cores,
-        "serial_s": t_serial, "processes_s": t_proc, "dask_s": t_dask, "dask_startup_s": startup,
-        "speedup_processes": t_serial / t_proc, "speedup_dask": t_serial / t_dask,
+        "scenario": scn.name,
+        "replications": reps,
+        "cores": cores,
+        "serial_s": t_serial,
+        "processes_s": t_proc,
+        "dask_s": t_dask,
+        "dask_startup_s": startup,
+        "speedup_processes": t_serial / t_proc,
+        "speedup_dask": t_serial / t_dask,
         "dask_overhead_per_rep_s": (t_dask - t_proc) / reps,
     }
-    print(f"  speed-up: processes {out['speedup_processes']:.2f}x, dask {out['speedup_dask']:.2f}x; "
-          f"dask overhead per replication vs processes {out['dask_overhead_per_rep_s']:+.3f} s; results identical")
+    print(
+        f"  speed-up: processes {out['speedup_processes']:.2f}x, dask {out['speedup_dask']:.2f}x; "
+        f"dask overhead per replication vs processes {out['dask_overhead_per_rep_s']:+.3f} s; results identical"
+    )
     return out
 
 
@@ -78,8 +88,13 @@ def memory(scenario_path: Path) -> dict:
     print("memory: one replication without the event log, fresh interpreter each")
     out = {}
     for days in (365, 3650):
-        proc = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(scenario_path), str(days)],
-                              capture_output=True, text=True, check=True, cwd=REPO)
+        proc = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, str(scenario_path), str(days)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
         secs, kb = proc.stdout.split()
         out[f"{days}d"] = {"seconds": float(secs), "peak_rss_mb": int(kb) / 1024}
         print(f"  {days:5d} days: {float(secs):6.1f} s, peak RSS {int(kb) / 1024:6.0f} MB")

@@ -42,17 +42,19 @@ def synthetic_log(n: int, bad_share: float, seed: int = 0) -> pd.DataFrame:
     end = end.floor("s")  # back to back: a stay ends when the patient's next one starts
     units = np.array(["ED", "ICU", "HDU", "WARD_A", "WARD_B"])
     fmt = "%Y-%m-%dT%H:%M:%S"
-    df = pd.DataFrame({
-        "patient_id": pd.Series(pid).map("p{}".format),
-        "unit": units[rng.integers(0, len(units), n)],
-        "start": start.strftime(fmt),
-        "end": end.strftime(fmt),
-        "encounter_id": pd.Series(pid).map("e{}".format),
-        "patient_class": "emergency",
-        "arrival_source": "ed",
-        "discharge_destination": np.where(last, "home", ""),
-        "ready_at": start.strftime(fmt),
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": pd.Series(pid).map("p{}".format),
+            "unit": units[rng.integers(0, len(units), n)],
+            "start": start.strftime(fmt),
+            "end": end.strftime(fmt),
+            "encounter_id": pd.Series(pid).map("e{}".format),
+            "patient_class": "emergency",
+            "arrival_source": "ed",
+            "discharge_destination": np.where(last, "home", ""),
+            "ready_at": start.strftime(fmt),
+        }
+    )
     k = int(n * bad_share)
     if k:
         idx = rng.choice(np.arange(1, n), size=k, replace=False)
@@ -95,8 +97,10 @@ def main() -> None:
             if suffix == ".csv":
                 stays = r.stays
             mb = path.stat().st_size / 1e6
-            print(f"{suffix:9s} {args.rows:>10,} rows {mb:7.1f} MB  best {min(times):6.2f} s  "
-                  f"read {r.read:,} used {r.used:,} rejected {r.rejected:,}")
+            print(
+                f"{suffix:9s} {args.rows:>10,} rows {mb:7.1f} MB  best {min(times):6.2f} s  "
+                f"read {r.read:,} used {r.used:,} rejected {r.rejected:,}"
+            )
             for kind, reason, n in r.reason_counts().itertuples(index=False):
                 print(f"{'':12s}{kind}: {reason}: {n:,}")
     if args.no_calibrate or stays is None:
@@ -107,8 +111,10 @@ def main() -> None:
         cal = calibrate(stays, source="synthetic benchmark log")
         times.append(time.perf_counter() - t)
     best = min(times)
-    print(f"calibrate {len(stays):>10,} stays            best {best:6.2f} s  "
-          f"({sum(len(s) for s in [cal.stays.units_])} units, {len(cal.arrivals.streams_)} arrival streams)")
+    print(
+        f"calibrate {len(stays):>10,} stays            best {best:6.2f} s  "
+        f"({sum(len(s) for s in [cal.stays.units_])} units, {len(cal.arrivals.streams_)} arrival streams)"
+    )
     print(f"ratio calibrate / read: {best / read_s['.csv']:.2f} (CSV), {best / read_s['.parquet']:.2f} (Parquet)")
 
 

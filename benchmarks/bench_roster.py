@@ -47,22 +47,41 @@ def main() -> None:
     rules = read_rules(EXAMPLE / "rules.yaml")
     shifts = {k: (s.start, s.end) for k, s in rules.shifts.items()}
     staff = read_staff(EXAMPLE / "staff.csv")
-    inputs = dict(
-        requirements=read_requirements(EXAMPLE / "requirements.csv", shifts),
-        leave=read_leave(EXAMPLE / "leave.csv", staff),
-        requests=read_requests(EXAMPLE / "requests.csv", staff, shifts),
-    )
-    runs = {"greedy": dict(time_limit_s=0.01, decompose=True), "whole": dict(time_limit_s=args.time_limit,
-            decompose=False), "by_team": dict(time_limit_s=args.time_limit, decompose=True)}
+    inputs = {
+        "requirements": read_requirements(EXAMPLE / "requirements.csv", shifts),
+        "leave": read_leave(EXAMPLE / "leave.csv", staff),
+        "requests": read_requests(EXAMPLE / "requests.csv", staff, shifts),
+    }
+    runs = {
+        "greedy": {"time_limit_s": 0.01, "decompose": True},
+        "whole": {"time_limit_s": args.time_limit, "decompose": False},
+        "by_team": {"time_limit_s": args.time_limit, "decompose": True},
+    }
     out = {}
     for name, kw in runs.items():
         t0 = time.perf_counter()
-        r = build_roster(staff, inputs["requirements"], rules, start_date=dt.date(2025, 1, 6), days=28, shifts=shifts,
-                         leave=inputs["leave"], requests=inputs["requests"], workers=args.workers, **kw)
+        r = build_roster(
+            staff,
+            inputs["requirements"],
+            rules,
+            start_date=dt.date(2025, 1, 6),
+            days=28,
+            shifts=shifts,
+            leave=inputs["leave"],
+            requests=inputs["requests"],
+            workers=args.workers,
+            **kw,
+        )
         wall = time.perf_counter() - t0
-        out[name] = {"penalty": round(r.penalty, 2), "objective": round(r.objective, 2), "status": r.status,
-                     "short_of_min": int(r.cover["shortfall_min"].sum()), "wall_s": round(wall, 1),
-                     "time_limit_s": kw["time_limit_s"], "hard_breaches": len(r.hard_breaches)}
+        out[name] = {
+            "penalty": round(r.penalty, 2),
+            "objective": round(r.objective, 2),
+            "status": r.status,
+            "short_of_min": int(r.cover["shortfall_min"].sum()),
+            "wall_s": round(wall, 1),
+            "time_limit_s": kw["time_limit_s"],
+            "hard_breaches": len(r.hard_breaches),
+        }
     ref = out["whole"]["penalty"]
     print(f"{'run':10s} {'penalty':>10s} {'short':>6s} {'wall s':>7s} {'vs whole':>9s}")
     for name, o in out.items():
@@ -70,8 +89,9 @@ def main() -> None:
         print(f"{name:10s} {o['penalty']:10,.1f} {o['short_of_min']:6d} {o['wall_s']:7.1f} {o['ratio_to_whole']:9.3f}")
     if args.json != "-":
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"staff": len(staff), "days": 28, "workers": args.workers,
-                                               "runs": out}, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps({"staff": len(staff), "days": 28, "workers": args.workers, "runs": out}, indent=2) + "\n"
+        )
 
 
 if __name__ == "__main__":

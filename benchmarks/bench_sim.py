@@ -299,8 +299,13 @@ def gc_cost(fn: Callable[[], Any]) -> dict[str, Any]:
     finally:
         gc.callbacks.remove(cb)
     del result
-    return {"run_s": wall, "gc_s": sum(spent.values()), "gc_gen2_s": spent[2],
-            "collections": sum(count.values()), "gen2_collections": count[2]}
+    return {
+        "run_s": wall,
+        "gc_s": sum(spent.values()),
+        "gc_gen2_s": spent[2],
+        "collections": sum(count.values()),
+        "gen2_collections": count[2],
+    }
 
 
 def _load() -> list[float] | None:
@@ -329,8 +334,14 @@ def run_benchmark(
     q = queue or MMc()
     say = log or (lambda _msg: None)
     res: dict[str, Any] = {
-        "config": {"patients": patients, "repeats": repeats, "seed": seed, **asdict(q),
-                   "per_day": q.per_day, "horizon_days": q.horizon_days(patients)},
+        "config": {
+            "patients": patients,
+            "repeats": repeats,
+            "seed": seed,
+            **asdict(q),
+            "per_day": q.per_day,
+            "horizon_days": q.horizon_days(patients),
+        },
         "erlang_c": erlang_c(q),
         "load_average_before": _load(),
     }
@@ -355,8 +366,14 @@ def run_benchmark(
     def figures(name: str, customers: int, waits: np.ndarray) -> dict[str, Any]:
         wall = [w for w, _ in times[name]]
         best = min(wall)
-        return {"best_s": best, "times_s": wall, "best_cpu_s": min(c for _, c in times[name]),
-                "customers": customers, "customers_per_s": customers / best, **wait_stats(waits)}
+        return {
+            "best_s": best,
+            "times_s": wall,
+            "best_cpu_s": min(c for _, c in times[name]),
+            "customers": customers,
+            "customers_per_s": customers / best,
+            **wait_stats(waits),
+        }
 
     for name in ("plain", "plain_predrawn"):
         if name in last:
@@ -370,8 +387,8 @@ def run_benchmark(
     res["project"]["gc"] = gc_cost(lambda: project_run(scenario))
     res["plain"]["gc"] = gc_cost(lambda: plain_simpy_mmc(patients, q, seed))
     res["ratio_project_vs_plain"] = res["project"]["customers_per_s"] / res["plain"]["customers_per_s"]
-    res["ratio_project_vs_plain_cpu"] = (
-        (n / res["project"]["best_cpu_s"]) / (res["plain"]["customers"] / res["plain"]["best_cpu_s"])
+    res["ratio_project_vs_plain_cpu"] = (n / res["project"]["best_cpu_s"]) / (
+        res["plain"]["customers"] / res["plain"]["best_cpu_s"]
     )
     if predrawn:
         res["ratio_project_vs_plain_predrawn"] = (
@@ -380,15 +397,17 @@ def run_benchmark(
 
     say("post-processing (rep_kpis, census, adt_log) ...")
     post: dict[str, Any] = {}
-    for name, fn in (("rep_kpis", ht_results.rep_kpis), ("census", ht_results.census),
-                     ("adt_log", ht_results.adt_log)):
-        tt = time_best(lambda fn=fn: fn(out), repeats)
+    for name, fn in (("rep_kpis", ht_results.rep_kpis), ("census", ht_results.census), ("adt_log", ht_results.adt_log)):
+        tt = time_best(lambda fn=fn, out=out: fn(out), repeats)
         post[name] = {"best_s": tt["best_s"], "times_s": tt["times_s"], "rows": len(tt["result"])}
     post["total_s"] = sum(post[k]["best_s"] for k in ("rep_kpis", "census", "adt_log"))
     res["postprocess"] = post
     full = res["project"]["best_s"] + post["total_s"]
-    res["project_with_tables"] = {"best_s": full, "customers_per_s": n / full,
-                                  "ratio_vs_plain": (n / full) / res["plain"]["customers_per_s"]}
+    res["project_with_tables"] = {
+        "best_s": full,
+        "customers_per_s": n / full,
+        "ratio_vs_plain": (n / full) / res["plain"]["customers_per_s"],
+    }
     del out
 
     if baseline:
@@ -416,10 +435,15 @@ def machine_facts() -> dict[str, Any]:
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         facts["git_commit"] = commit + ("+dirty" if dirty else "") if commit else None
     except (OSError, subprocess.SubprocessError):
         facts["git_commit"] = None
@@ -448,10 +472,14 @@ def format_report(res: dict[str, Any]) -> str:
     lines: list[str] = []
     add = lines.append
     m = res.get("machine", {})
-    add(f"hospital_twin simulator benchmark  ({m.get('python_implementation', '')} {m.get('python', '')}, "
-        f"SimPy {m.get('simpy', '')}, {m.get('cpu_count', '?')} CPUs, {m.get('processor', '')})")
-    add(f"M/M/{cfg['servers']} queue, rho = {cfg['rho']}, mean service {cfg['mean_service_h']:g} h, "
-        f"{cfg['patients']:,} arrivals, best of {cfg['repeats']}")
+    add(
+        f"hospital_twin simulator benchmark  ({m.get('python_implementation', '')} {m.get('python', '')}, "
+        f"SimPy {m.get('simpy', '')}, {m.get('cpu_count', '?')} CPUs, {m.get('processor', '')})"
+    )
+    add(
+        f"M/M/{cfg['servers']} queue, rho = {cfg['rho']}, mean service {cfg['mean_service_h']:g} h, "
+        f"{cfg['patients']:,} arrivals, best of {cfg['repeats']}"
+    )
     add("")
     hdr = f"{'':<38}{'customers':>10}{'best s':>9}{'cpu s':>8}{'cust/s':>11}{'mean wait h':>18}{'P(wait)':>9}"
     add(hdr)
@@ -460,8 +488,10 @@ def format_report(res: dict[str, Any]) -> str:
     def row(label: str, r: dict[str, Any]) -> None:
         hw = r.get("mean_wait_halfwidth_h", math.nan)
         w = f"{r['mean_wait_h']:.3f}" + (f" ±{hw:.3f}" if not math.isnan(hw) else "")
-        add(f"{label:<38}{r['customers']:>10,}{r['best_s']:>9.3f}{r['best_cpu_s']:>8.3f}{r['customers_per_s']:>11,.0f}{w:>18}"
-            f"{r['p_wait']:>9.4f}")
+        add(
+            f"{label:<38}{r['customers']:>10,}{r['best_s']:>9.3f}{r['best_cpu_s']:>8.3f}{r['customers_per_s']:>11,.0f}{w:>18}"
+            f"{r['p_wait']:>9.4f}"
+        )
 
     row("plain SimPy (process + Resource)", res["plain"])
     if "plain_predrawn" in res:
@@ -474,19 +504,24 @@ def format_report(res: dict[str, Any]) -> str:
     add(f"ratio project / plain SimPy (customers/s):           {ratio:6.2f}   ({verdict})")
     add(f"  same ratio from CPU time (process_time):           {res['ratio_project_vs_plain_cpu']:6.2f}")
     if "ratio_project_vs_plain_predrawn" in res:
-        add(f"ratio project / plain SimPy with pre-drawn variates: {res['ratio_project_vs_plain_predrawn']:6.2f}   (*information)")
+        add(
+            f"ratio project / plain SimPy with pre-drawn variates: {res['ratio_project_vs_plain_predrawn']:6.2f}   (*information)"
+        )
     add("time in the cyclic garbage collector (one extra run each):")
     for key, label in (("project", "hospital_twin"), ("plain", "plain SimPy")):
         g = res[key].get("gc")
         if g:
-            add(f"  {label:<14}{g['gc_s']:6.3f} s of {g['run_s']:.3f} s  ({g['collections']} collections, "
-                f"{g['gen2_collections']} full ones taking {g['gc_gen2_s']:.3f} s)")
+            add(
+                f"  {label:<14}{g['gc_s']:6.3f} s of {g['run_s']:.3f} s  ({g['collections']} collections, "
+                f"{g['gen2_collections']} full ones taking {g['gc_gen2_s']:.3f} s)"
+            )
     la, lb, ncpu = res.get("load_average_before"), res.get("load_average_after"), m.get("cpu_count") or 1
     if la and lb:
         busy = max(la[0], lb[0]) > 0.5 * ncpu
-        add(f"load average before/after: {la[0]:.2f} / {lb[0]:.2f} on {ncpu} CPUs"
-            + ("  -- machine busy: wall times may be noisy; rerun, or compare the CPU-time ratio"
-               if busy else ""))
+        add(
+            f"load average before/after: {la[0]:.2f} / {lb[0]:.2f} on {ncpu} CPUs"
+            + ("  -- machine busy: wall times may be noisy; rerun, or compare the CPU-time ratio" if busy else "")
+        )
     add("")
     post = res["postprocess"]
     add("post-processing of that replication (not in the ratio):")
@@ -494,20 +529,28 @@ def format_report(res: dict[str, Any]) -> str:
         add(f"  results.{k:<10}{post[k]['best_s']:>8.3f} s   ({post[k]['rows']:,} rows)")
     add(f"  {'total':<18}{post['total_s']:>8.3f} s")
     pw = res["project_with_tables"]
-    add(f"simulation + tables: {pw['best_s']:.3f} s = {pw['customers_per_s']:,.0f} customers/s "
-        f"({pw['ratio_vs_plain']:.2f} x plain SimPy, which makes no tables)")
+    add(
+        f"simulation + tables: {pw['best_s']:.3f} s = {pw['customers_per_s']:,.0f} customers/s "
+        f"({pw['ratio_vs_plain']:.2f} x plain SimPy, which makes no tables)"
+    )
     if "baseline" in res:
         b = res["baseline"]
         add("")
-        add(f"baseline hospital: {b['scenario_file']}  ('{b['scenario_name']}', {b['units']} units, "
-            f"{b['simulated_days']:g} days)")
+        add(
+            f"baseline hospital: {b['scenario_file']}  ('{b['scenario_name']}', {b['units']} units, "
+            f"{b['simulated_days']:g} days)"
+        )
         if b["fallback_note"]:
             add(f"  NOTE: {b['fallback_note']}")
         add(f"  one replication (simulation only), best of {len(b['times_s'])}: {b['best_s']:.3f} s")
-        add(f"  patients {b['patients_per_rep']:,}, stays {b['stays_per_rep']:,}, rejections "
-            f"{b['rejections_per_rep']:,}, cancellations {b['cancellations_per_rep']:,}")
-        add(f"  patient-events {b['patient_events_per_rep']:,}  ->  {b['events_per_s']:,.0f} events/s "
-            f"({b['patients_per_s']:,.0f} patients/s)")
+        add(
+            f"  patients {b['patients_per_rep']:,}, stays {b['stays_per_rep']:,}, rejections "
+            f"{b['rejections_per_rep']:,}, cancellations {b['cancellations_per_rep']:,}"
+        )
+        add(
+            f"  patient-events {b['patient_events_per_rep']:,}  ->  {b['events_per_s']:,.0f} events/s "
+            f"({b['patients_per_s']:,.0f} patients/s)"
+        )
     return "\n".join(lines)
 
 
@@ -524,14 +567,21 @@ def _jsonable(x: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--patients", type=int, default=None,
-                    help=f"customers arriving in the M/M/c runs (default {DEFAULT_PATIENTS:,}; --quick {QUICK_PATIENTS:,})")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--patients",
+        type=int,
+        default=None,
+        help=f"customers arriving in the M/M/c runs (default {DEFAULT_PATIENTS:,}; --quick {QUICK_PATIENTS:,})",
+    )
     ap.add_argument("--repeats", type=int, default=None, help="runs per measurement, best kept (default 3; --quick 1)")
     ap.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PATIENTS:,} customers, 1 repeat")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--baseline", type=Path, default=None, help="scenario file for part 4 (default scenarios/baseline.yaml)")
+    ap.add_argument(
+        "--baseline", type=Path, default=None, help="scenario file for part 4 (default scenarios/baseline.yaml)"
+    )
     ap.add_argument("--no-baseline", action="store_true", help="skip part 4 (the baseline hospital)")
     ap.add_argument("--no-predrawn", action="store_true", help="skip the informational pre-drawn plain-SimPy variant")
     ap.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the figures ('-' = don't)")
@@ -541,9 +591,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if patients < 1 or repeats < 1:
         ap.error("--patients and --repeats must be >= 1")
 
-    res = run_benchmark(patients, repeats, seed=args.seed, baseline=not args.no_baseline,
-                        baseline_path=args.baseline,
-                        predrawn=not args.no_predrawn, log=lambda s: print(s, file=sys.stderr, flush=True))
+    res = run_benchmark(
+        patients,
+        repeats,
+        seed=args.seed,
+        baseline=not args.no_baseline,
+        baseline_path=args.baseline,
+        predrawn=not args.no_predrawn,
+        log=lambda s: print(s, file=sys.stderr, flush=True),
+    )
     res["config"]["argv"] = sys.argv[1:] if argv is None else list(argv)
     print(format_report(res))
     if args.json != "-":

@@ -387,4 +387,3 @@ class Empirical(Distribution):
 
     def __repr__(self) -> str:
         return f"Empirical(mean_h={self.mean_h:.3g}, knots={len(self.probs)})"
-

@@ -133,8 +133,22 @@ class StayTotals:
         z = lambda: np.zeros(n)  # noqa: E731
         self.admitted, self.wait_sum, self.waited = z(), z(), z()
         self.los_sum, self.los_n, self.blocked_h, self.delay_h = z(), z(), z(), z()
-        self.ed = {k: z() for k in ("left", "t_in", "over4", "over12", "seen", "to_clin", "decided", "dta",
-                                    "boarded", "board_h", "dta12")}
+        self.ed = {
+            k: z()
+            for k in (
+                "left",
+                "t_in",
+                "over4",
+                "over12",
+                "seen",
+                "to_clin",
+                "decided",
+                "dta",
+                "boarded",
+                "board_h",
+                "dta12",
+            )
+        }
         self.first_stays = 0
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
         self.grid_n = int(math.floor(self.hi + 1e-9)) + 1
@@ -303,8 +317,10 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     add("rejected_share", ALL, _ratio(ext_rej, t.arrivals_ext))
     add("still_waiting", ALL, n_wait_ext)
     if scn.electives:
-        n_el = sum(int(t.arrivals_by_unit_class[out.unit_names.index(e.unit), out.class_names.index(e.patient_class)])
-                   for e in {(e.unit, e.patient_class): e for e in scn.electives}.values())
+        n_el = sum(
+            int(t.arrivals_by_unit_class[out.unit_names.index(e.unit), out.class_names.index(e.patient_class)])
+            for e in {(e.unit, e.patient_class): e for e in scn.electives}.values()
+        )
         add("cancelled", ALL, n_can_all)
         add("cancelled_share", ALL, _ratio(n_can_all, n_el))
     inp = t.inpatient

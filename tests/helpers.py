@@ -209,9 +209,7 @@ def mean_se(values: np.ndarray) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))
 
 
-def assert_close_to_reps(
-    values: np.ndarray, expected: float, *, floor: float, k: float = 3.0, what: str = ""
-) -> None:
+def assert_close_to_reps(values: np.ndarray, expected: float, *, floor: float, k: float = 3.0, what: str = "") -> None:
     """Assert ``expected`` lies within ``mean +- max(k SE, floor)`` of per-replication ``values``."""
     mean, se = mean_se(values)
     tol = max(k * se, floor)

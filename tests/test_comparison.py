@@ -41,10 +41,20 @@ def test_paired_differences_bonferroni_widens_for_several_variants():
 
 def test_paired_differences_crn_narrows_interval():
     """Under common random numbers, the paired interval on a bed change is much narrower than independent runs'."""
-    base = make(name="base", horizon_days=120, warmup_days=10,
-                units={"WARD": {"beds": 12}}, arrivals=[{"name": "adm", "unit": "WARD", "per_day": 4.5}])
-    more = make(name="more", horizon_days=120, warmup_days=10,
-                units={"WARD": {"beds": 13}}, arrivals=[{"name": "adm", "unit": "WARD", "per_day": 4.5}])
+    base = make(
+        name="base",
+        horizon_days=120,
+        warmup_days=10,
+        units={"WARD": {"beds": 12}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 4.5}],
+    )
+    more = make(
+        name="more",
+        horizon_days=120,
+        warmup_days=10,
+        units={"WARD": {"beds": 13}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 4.5}],
+    )
     kpis = pd.concat([run_scenario(s, replications=8, keep_census=False, keep_log=False).kpis for s in (base, more)])
     comp = paired_differences(kpis, "base")
     ratio = independent_interval_ratio(kpis, comp).set_index(["metric", "unit"])["ratio"]
@@ -57,14 +67,32 @@ def test_paired_differences_crn_narrows_interval():
 def test_cli_compare_writes_comparison_csv(tmp_path):
     """compare writes comparison.csv with the contract's columns next to the summary."""
     variant = tmp_path / "icu10.yaml"
-    variant.write_text(f"extends: {SCENARIOS / 'examples' / 'icu_to_ward.yaml'}\nname: ICU 10\nunits:\n  ICU: {{beds: 10}}\n")
+    variant.write_text(
+        f"extends: {SCENARIOS / 'examples' / 'icu_to_ward.yaml'}\nname: ICU 10\nunits:\n  ICU: {{beds: 10}}\n"
+    )
     out = tmp_path / "cmp"
-    assert main(["compare", str(SCENARIOS / "examples" / "icu_to_ward.yaml"), str(variant),
-                 "--replications", "4", "--out", str(out), "-q", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(SCENARIOS / "examples" / "icu_to_ward.yaml"),
+                str(variant),
+                "--replications",
+                "4",
+                "--out",
+                str(out),
+                "-q",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     comp = pd.read_csv(out / "comparison.csv")
     assert ["metric", "unit", "scenario", "baseline", "diff_mean", "diff_ci_low", "diff_ci_high", "significant"] == [
-        c for c in comp.columns if c in {"metric", "unit", "scenario", "baseline", "diff_mean", "diff_ci_low",
-                                         "diff_ci_high", "significant"}]
+        c
+        for c in comp.columns
+        if c in {"metric", "unit", "scenario", "baseline", "diff_mean", "diff_ci_low", "diff_ci_high", "significant"}
+    ]
     wait = comp[(comp["metric"] == "wait_for_bed_mean_h") & (comp["unit"] == "ICU")].iloc[0]
     assert wait["diff_mean"] < 0
     assert set(pd.read_csv(out / "summary.csv")["scenario"]) == {"ICU stepping down to a ward", "ICU 10"}

@@ -20,8 +20,14 @@ from tests.conftest import make
 
 
 def _scenario():
-    return make(name="exec", horizon_days=60, warmup_days=5, replications=4,
-                units={"WARD": {"beds": 6}}, arrivals=[{"name": "adm", "unit": "WARD", "per_day": 2.5}])
+    return make(
+        name="exec",
+        horizon_days=60,
+        warmup_days=5,
+        replications=4,
+        units={"WARD": {"beds": 6}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 2.5}],
+    )
 
 
 def _square(x: int) -> int:
@@ -79,8 +85,14 @@ def test_executors_serial_yields_in_order():
 def test_precision_adds_replications_until_met():
     """--precision keeps adding replications until the relative half-width is reached, and says so."""
     scn = _scenario()
-    res = run_scenario(scn, replications=3, precision=0.02, precision_metrics=(("occupancy_mean", "ALL"),),
-                       keep_log=False, keep_census=False)
+    res = run_scenario(
+        scn,
+        replications=3,
+        precision=0.02,
+        precision_metrics=(("occupancy_mean", "ALL"),),
+        keep_log=False,
+        keep_census=False,
+    )
     p = res.provenance["precision"]
     assert res.provenance["replications"] > 3
     assert p["met"] and all(v["relative_half_width"] <= 0.02 for v in p["kpis"].values())
@@ -88,5 +100,7 @@ def test_precision_adds_replications_until_met():
 
 def test_precision_stops_at_the_cap():
     """An unreachable precision stops at max_replications and reports it was not met."""
-    res = run_scenario(_scenario(), replications=3, precision=0.0001, max_replications=6, keep_log=False, keep_census=False)
+    res = run_scenario(
+        _scenario(), replications=3, precision=0.0001, max_replications=6, keep_log=False, keep_census=False
+    )
     assert res.provenance["replications"] == 6 and not res.provenance["precision"]["met"]

@@ -59,10 +59,24 @@ LOG = pd.DataFrame(
     {
         "patient_id": ["a", "a", "a", "b", "c", "d", "e"],
         "unit": ["ED", "AMU", "MED", "MED", "MED", "ICU", "MED"],
-        "start": ["2025-01-01T08:00", "2025-01-01T12:00", "2025-01-02T09:00", "2025-01-02T10:00",
-                  "2025-01-01T00:00", "2024-12-30T00:00", "2025-01-02T10:00"],
-        "end": ["2025-01-01T12:00", "2025-01-02T09:00", "", "2025-01-02T10:00", "2025-01-02T10:00:01", None,
-                "2025-01-03T00:00"],
+        "start": [
+            "2025-01-01T08:00",
+            "2025-01-01T12:00",
+            "2025-01-02T09:00",
+            "2025-01-02T10:00",
+            "2025-01-01T00:00",
+            "2024-12-30T00:00",
+            "2025-01-02T10:00",
+        ],
+        "end": [
+            "2025-01-01T12:00",
+            "2025-01-02T09:00",
+            "",
+            "2025-01-02T10:00",
+            "2025-01-02T10:00:01",
+            None,
+            "2025-01-03T00:00",
+        ],
         "patient_class": ["med", "med", "med", "med", "surg", "icu", "med"],
     }
 )
@@ -75,14 +89,23 @@ def test_census_at_lists_patients_in_a_bed_with_their_encounter_start():
         {
             "patient_id": ["d", "c", "a", "e"],
             "unit": ["ICU", "MED", "MED", "MED"],
-            "unit_start": pd.to_datetime(["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-02T09:00",
-                                          "2025-01-02T10:00"]),
+            "unit_start": pd.to_datetime(
+                ["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-02T09:00", "2025-01-02T10:00"]
+            ),
             "patient_class": ["icu", "surg", "med", "med"],
-            "admitted_at": pd.to_datetime(["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-01T08:00",
-                                           "2025-01-02T10:00"]),
+            "admitted_at": pd.to_datetime(
+                ["2024-12-30T00:00", "2025-01-01T00:00", "2025-01-01T08:00", "2025-01-02T10:00"]
+            ),
         }
-    ).astype({"patient_id": "string", "unit": "string", "patient_class": "string", "unit_start": "datetime64[ns]",
-              "admitted_at": "datetime64[ns]"})
+    ).astype(
+        {
+            "patient_id": "string",
+            "unit": "string",
+            "patient_class": "string",
+            "unit_start": "datetime64[ns]",
+            "admitted_at": "datetime64[ns]",
+        }
+    )
     pd.testing.assert_frame_equal(snap, expected)
 
 
@@ -96,8 +119,17 @@ def test_census_at_needs_rep_for_a_multi_replication_log():
 
 def test_census_at_keeps_only_readiness_already_known():
     """ready_to_leave is copied only where it is at or before the snapshot time (the future is not known)."""
-    log = LOG.assign(ready_to_leave=["2025-01-01T11:00", "2025-01-02T08:00", "2025-01-02T09:30", "",
-                                     "2025-01-02T10:00", "2025-01-02T11:00", ""])
+    log = LOG.assign(
+        ready_to_leave=[
+            "2025-01-01T11:00",
+            "2025-01-02T08:00",
+            "2025-01-02T09:30",
+            "",
+            "2025-01-02T10:00",
+            "2025-01-02T11:00",
+            "",
+        ]
+    )
     snap = census_at(log, "2025-01-02T10:00").set_index("patient_id")["ready_to_leave"]
     assert snap["a"] == pd.Timestamp("2025-01-02T09:30") and snap["c"] == pd.Timestamp("2025-01-02T10:00")
     assert pd.isna(snap["d"]) and pd.isna(snap["e"])
@@ -111,11 +143,17 @@ def test_census_counts_counts_open_stays_per_unit():
 
 def test_census_at_of_a_simulated_log_matches_the_simulated_census():
     """A snapshot taken from a simulated log has as many patients per unit as the simulator's hourly census."""
-    s = scenario(units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
-                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}], routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
-                 length_of_stay={"ICU": {"distribution": "exponential", "mean_hours": 60},
-                                 "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7}},
-                 horizon_days=20, warmup_days=0)
+    s = scenario(
+        units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
+        arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}],
+        routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
+        length_of_stay={
+            "ICU": {"distribution": "exponential", "mean_hours": 60},
+            "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7},
+        },
+        horizon_days=20,
+        warmup_days=0,
+    )
     from hospital_twin.results import census
 
     out = HospitalSim(s, 0, seed(3)).run()
@@ -153,8 +191,14 @@ def test_read_census_reports_every_bad_row_with_line_and_field(tmp_path):
     with pytest.raises(CensusError) as info:
         read_census(path, s, NOW)
     got = [(i.line, i.field) for i in info.value.issues]
-    assert got == [(3, "patient_id"), (4, "unit"), (5, "unit_start"), (6, "unit_start"), (7, "patient_id"),
-                   (7, "patient_class")]
+    assert got == [
+        (3, "patient_id"),
+        (4, "unit"),
+        (5, "unit_start"),
+        (6, "unit_start"),
+        (7, "patient_id"),
+        (7, "patient_class"),
+    ]
     assert all(i.file == str(path) for i in info.value.issues)
     assert "did you mean 'WARD'" in str(info.value)
     assert isinstance(info.value, ValueError)
@@ -246,8 +290,14 @@ def test_empirical_residual_stay_does_not_collapse_near_the_longest_stay_seen():
 # --------------------------------------------------------------------------- warm start in the simulator
 def test_warm_start_records_census_patients_from_their_unit_start():
     """Initial patients' stays start at -elapsed, come from the 'census' source, and never count as admissions."""
-    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 30},
-                    warmup_days=0, horizon_days=3)
+    s = single_unit(
+        beds=5,
+        when_full="queue",
+        per_day=0.0,
+        los={"distribution": "fixed", "value_hours": 30},
+        warmup_days=0,
+        horizon_days=3,
+    )
     out = HospitalSim(s, 0, 1, initial_patients=[(0, 10.0, 0), (0, 40.0, 0)]).run()
     log = adt_log(out)
     assert log["start"].tolist() == [pd.Timestamp(s.start) - pd.Timedelta(hours=h) for h in (10, 40)]
@@ -261,8 +311,9 @@ def test_warm_start_records_census_patients_from_their_unit_start():
 
 def test_ready_patients_move_on_at_time_zero():
     """A snapshot patient with ready_to_leave leaves (or moves) at once; the others keep their remaining stay."""
-    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 100},
-                    warmup_days=0)
+    s = single_unit(
+        beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 100}, warmup_days=0
+    )
     snap = _snapshot([10.0, 20.0, 30.0]).assign(ready_to_leave=[pd.NaT, NOW - pd.Timedelta(hours=1), pd.NaT])
     fc = forecast(s, snap, NOW, 12, replications=2, seed=seed(1))
     assert fc.census[:, 0, 0].tolist() == [3, 3]  # hour 0 is the snapshot
@@ -274,8 +325,9 @@ def test_ready_patients_move_on_at_time_zero():
 
 def test_warm_start_places_patients_above_capacity_and_new_arrivals_queue():
     """A snapshot above the beds is placed anyway and counted; arrivals wait until the census drops below the beds."""
-    s = single_unit(beds=5, when_full="queue", per_day=48.0, los={"distribution": "fixed", "value_hours": 30},
-                    warmup_days=0)
+    s = single_unit(
+        beds=5, when_full="queue", per_day=48.0, los={"distribution": "fixed", "value_hours": 30}, warmup_days=0
+    )
     fc = forecast(s, _snapshot([5.0] * 8), NOW, 48, replications=3, seed=seed(2))
     assert fc.initial.set_index("unit").loc["WARD", "over_capacity"] == 3
     assert (fc.census[:, 0, :25] == 8).all()  # nobody leaves before hour 25, nobody gets in
@@ -372,8 +424,9 @@ def test_persistence_forecast_and_errors_against_the_actual_census(icu_ward):
     """The persistence baseline repeats the snapshot; forecast_errors lines it up with the observed census."""
     s, snap, now = icu_ward
     pf = persistence_forecast(s, snap, now, 6)
-    actual = census_counts(snap.rename(columns={"unit_start": "start"}).assign(end=pd.NaT), pf.times,
-                           units=["ICU", "WARD"])
+    actual = census_counts(
+        snap.rename(columns={"unit_start": "start"}).assign(end=pd.NaT), pf.times, units=["ICU", "WARD"]
+    )
     err = forecast_errors(pf, actual)
     assert len(err) == 2 * 7
     assert (err["error"] == 0).all() and err["covered"].all()
@@ -385,8 +438,10 @@ def test_class_mix_is_proportional_to_offered_load():
         units={"WARD": {"beds": 20, "when_full": "queue"}},
         arrivals=[{"name": "a", "unit": "WARD", "per_day": 3.0, "class_mix": {"short": 2 / 3, "long": 1 / 3}}],
         length_of_stay={"WARD": {"distribution": "exponential", "mean_hours": 10}},
-        patient_classes={"short": {},
-                         "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}}},
+        patient_classes={
+            "short": {},
+            "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}},
+        },
     )
     mix = class_mix(s)["WARD"]
     assert mix["long"] == pytest.approx(2 / 3) and mix["short"] == pytest.approx(1 / 3)
@@ -401,8 +456,10 @@ def test_a_waiting_patient_of_unknown_class_is_drawn_from_the_requests_not_the_c
         arrivals=[{"name": "a", "unit": "WARD", "per_day": 3.0, "class_mix": {"short": 2 / 3, "long": 1 / 3}}],
         electives=[{"name": "list", "unit": "WARD", "per_weekday": [3.5] * 7, "hour": 8, "patient_class": "short"}],
         length_of_stay={"WARD": {"distribution": "exponential", "mean_hours": 10}},
-        patient_classes={"short": {},
-                         "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}}},
+        patient_classes={
+            "short": {},
+            "long": {"length_of_stay": {"WARD": {"distribution": "exponential", "mean_hours": 40}}},
+        },
     )
     waiting = class_mix(s, waiting=True)["WARD"]
     assert waiting["short"] == pytest.approx(5.5 / 6.5) and waiting["long"] == pytest.approx(1 / 6.5)
@@ -425,15 +482,23 @@ def test_a_waiting_patient_of_unknown_class_is_drawn_from_the_requests_not_the_c
 # --------------------------------------------------------------------------- the queue and known destinations
 def test_waiting_patients_join_the_queue_longest_wait_first():
     """Snapshot patients waiting for a bed queue at time 0 in order of their wait and enter as beds free."""
-    s = scenario(units={"WARD": {"beds": 1, "when_full": "queue"}},
-                 arrivals=[{"name": "a", "unit": "WARD", "per_day": 0.0, "class_mix": {"short": 0.5, "long": 0.5}}],
-                 length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10}},
-                 patient_classes={"short": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 5}}},
-                                  "long": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 20}}}},
-                 horizon_days=3, warmup_days=0)
+    s = scenario(
+        units={"WARD": {"beds": 1, "when_full": "queue"}},
+        arrivals=[{"name": "a", "unit": "WARD", "per_day": 0.0, "class_mix": {"short": 0.5, "long": 0.5}}],
+        length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10}},
+        patient_classes={
+            "short": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 5}}},
+            "long": {"length_of_stay": {"WARD": {"distribution": "fixed", "value_hours": 20}}},
+        },
+        horizon_days=3,
+        warmup_days=0,
+    )
     short, long = s.class_names().index("short"), s.class_names().index("long")
-    initial = [InitialPatient(0, 0.0, short), InitialPatient(0, 1.0, short, waiting=True),
-               InitialPatient(0, 8.0, long, waiting=True)]
+    initial = [
+        InitialPatient(0, 0.0, short),
+        InitialPatient(0, 1.0, short, waiting=True),
+        InitialPatient(0, 8.0, long, waiting=True),
+    ]
     log = adt_log(HospitalSim(s, 0, 1, initial_patients=initial).run())
     t0 = pd.Timestamp(s.start)
     hours = ((log["start"] - t0).dt.total_seconds() / 3600).round(6).tolist()
@@ -443,10 +508,12 @@ def test_waiting_patients_join_the_queue_longest_wait_first():
 
 def test_forecast_counts_waiting_patients_as_admissions_not_census():
     """Waiting rows are not in the hour-0 census; they are admitted as beds free (and counted as admissions)."""
-    s = single_unit(beds=2, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
-                    warmup_days=0)
-    snap = _snapshot([0.0, 0.0, 0.0]).assign(unit_start=[NOW, NOW, pd.NaT],
-                                             waiting_since=[pd.NaT, pd.NaT, NOW - pd.Timedelta(hours=3)])
+    s = single_unit(
+        beds=2, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10}, warmup_days=0
+    )
+    snap = _snapshot([0.0, 0.0, 0.0]).assign(
+        unit_start=[NOW, NOW, pd.NaT], waiting_since=[pd.NaT, pd.NaT, NOW - pd.Timedelta(hours=3)]
+    )
     fc = forecast(s, snap, NOW, 24, replications=2, seed=seed(1))
     assert fc.census[0, 0, :].tolist() == [2] * 10 + [1] * 10 + [0] * 5
     assert fc.admissions[0, 0, 10] == 1 and fc.admissions[0, 0].sum() == 1
@@ -457,11 +524,17 @@ def test_forecast_counts_waiting_patients_as_admissions_not_census():
 
 def test_ready_patients_go_to_their_known_next_unit():
     """A ready patient with next_unit goes there; without it, the route is drawn (about half each way here)."""
-    s = scenario(units={"ICU": {"beds": 30, "when_full": "queue"}, "WARD": {"beds": 50, "when_full": "queue"}},
-                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 0.0}], routes={"ICU": {"WARD": 0.5, "exit": 0.5}},
-                 length_of_stay={"ICU": {"distribution": "fixed", "value_hours": 50},
-                                 "WARD": {"distribution": "fixed", "value_hours": 100}},
-                 horizon_days=3, warmup_days=0)
+    s = scenario(
+        units={"ICU": {"beds": 30, "when_full": "queue"}, "WARD": {"beds": 50, "when_full": "queue"}},
+        arrivals=[{"name": "e", "unit": "ICU", "per_day": 0.0}],
+        routes={"ICU": {"WARD": 0.5, "exit": 0.5}},
+        length_of_stay={
+            "ICU": {"distribution": "fixed", "value_hours": 50},
+            "WARD": {"distribution": "fixed", "value_hours": 100},
+        },
+        horizon_days=3,
+        warmup_days=0,
+    )
     ready = NOW - pd.Timedelta(hours=1)
     snap = _snapshot([60.0] * 20, unit="ICU").assign(ready_to_leave=ready, next_unit=["WARD"] * 10 + ["exit"] * 10)
     fc = forecast(s, snap, NOW, 6, replications=5, seed=seed(4))
@@ -473,10 +546,15 @@ def test_ready_patients_go_to_their_known_next_unit():
 
 def test_validate_census_checks_waiting_and_next_unit_rows(tmp_path):
     """next_unit must be on the class's route and needs ready_to_leave; waiting_since excludes a unit_start."""
-    s = scenario(units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
-                 arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}], routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
-                 length_of_stay={"ICU": {"distribution": "exponential", "mean_hours": 60},
-                                 "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7}})
+    s = scenario(
+        units={"ICU": {"beds": 8, "when_full": "queue"}, "WARD": {"beds": 30, "when_full": "queue"}},
+        arrivals=[{"name": "e", "unit": "ICU", "per_day": 3.0}],
+        routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
+        length_of_stay={
+            "ICU": {"distribution": "exponential", "mean_hours": 60},
+            "WARD": {"distribution": "gamma", "mean_hours": 140, "cv": 0.7},
+        },
+    )
     path = tmp_path / "c.csv"
     path.write_text(
         "patient_id,unit,unit_start,patient_class,ready_to_leave,next_unit,waiting_since\n"
@@ -498,8 +576,13 @@ def test_forecast_from_an_empty_snapshot_is_the_mg_infinity_start_up():
     """No patients at all: hour 0 is empty and the census at t has mean lambda int_0^t S (M/G/inf from empty)."""
     los = {"distribution": "gamma", "mean_hours": 30, "cv": 0.5}
     s = single_unit(beds=500, when_full="queue", per_day=12.0, los=los, warmup_days=0)
-    empty = pd.DataFrame({"patient_id": pd.Series([], dtype=str), "unit": pd.Series([], dtype=str),
-                          "unit_start": pd.Series([], dtype=str)})
+    empty = pd.DataFrame(
+        {
+            "patient_id": pd.Series([], dtype=str),
+            "unit": pd.Series([], dtype=str),
+            "unit_start": pd.Series([], dtype=str),
+        }
+    )
     fc = forecast(s, empty, NOW, 48, replications=300, seed=seed(51))
     assert (fc.census[:, 0, 0] == 0).all() and fc.initial["patients"].sum() == 0
     d = Gamma.from_mean_cv(30, 0.5)
@@ -517,8 +600,14 @@ def test_ready_patient_waiting_for_the_discharge_hour_leaves_at_a_time_it_could_
     """
     profile = [0.0] * 24
     profile[10] = profile[16] = 1.0
-    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
-                    warmup_days=0, discharge={"hourly_profile": profile, "weekend_rate": 1.0})
+    s = single_unit(
+        beds=5,
+        when_full="queue",
+        per_day=0.0,
+        los={"distribution": "fixed", "value_hours": 10},
+        warmup_days=0,
+        discharge={"hourly_profile": profile, "weekend_rate": 1.0},
+    )
     now = pd.Timestamp("2025-03-03T14:00")  # a Monday
     snap = _snapshot([20.0] * 6, now=now).assign(ready_to_leave=now - pd.Timedelta(hours=5), next_unit="exit")
     fc = forecast(s, snap, now, 30, replications=20, seed=seed(8))
@@ -534,8 +623,14 @@ def test_patient_ready_longer_than_the_rule_holds_anyone_is_a_counted_delayed_di
     """
     profile = [0.0] * 24
     profile[10] = profile[16] = 1.0
-    s = single_unit(beds=5, when_full="queue", per_day=0.0, los={"distribution": "fixed", "value_hours": 10},
-                    warmup_days=0, discharge={"hourly_profile": profile, "weekend_rate": 1.0})
+    s = single_unit(
+        beds=5,
+        when_full="queue",
+        per_day=0.0,
+        los={"distribution": "fixed", "value_hours": 10},
+        warmup_days=0,
+        discharge={"hourly_profile": profile, "weekend_rate": 1.0},
+    )
     now = pd.Timestamp("2025-03-03T14:00")  # a Monday
     snap = _snapshot([40.0] * 6, now=now).assign(ready_to_leave=now - pd.Timedelta(hours=30), next_unit="exit")
     fc = forecast(s, snap, now, 30, replications=20, seed=seed(9))
@@ -557,8 +652,10 @@ def test_ready_patient_of_unknown_destination_goes_home_with_its_posterior_proba
         units={"WARD": {"beds": 10, "when_full": "queue"}, "OTHER": {"beds": 50, "when_full": "queue"}},
         arrivals=[{"name": "adm", "unit": "WARD", "per_day": 0.0}],
         routes={"WARD": {"OTHER": 0.2, "exit": 0.8}},
-        length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10},
-                        "OTHER": {"distribution": "fixed", "value_hours": 100}},
+        length_of_stay={
+            "WARD": {"distribution": "fixed", "value_hours": 10},
+            "OTHER": {"distribution": "fixed", "value_hours": 100},
+        },
         discharge={"hourly_profile": profile, "weekend_rate": 1.0},
         warmup_days=0,
     )
@@ -581,9 +678,12 @@ def test_census_requests_keep_their_place_by_the_time_they_asked():
         units={"ICU": {"beds": 4, "when_full": "queue"}, "WARD": {"beds": 2, "when_full": "queue"}},
         arrivals=[{"name": "adm", "unit": "WARD", "per_day": 0.0}],
         routes={"ICU": {"WARD": 1.0}},
-        length_of_stay={"ICU": {"distribution": "fixed", "value_hours": 20},
-                        "WARD": {"distribution": "fixed", "value_hours": 30}},
-        warmup_days=0, horizon_days=3,
+        length_of_stay={
+            "ICU": {"distribution": "fixed", "value_hours": 20},
+            "WARD": {"distribution": "fixed", "value_hours": 30},
+        },
+        warmup_days=0,
+        horizon_days=3,
     )
     icu, ward = 0, 1
     initial = [
@@ -612,14 +712,24 @@ def test_ed_patients_not_yet_seen_wait_for_a_clinician_longest_wait_first():
     from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
-        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
-                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}}},
+        units={
+            "ED": {
+                "beds": 10,
+                "kind": "ed",
+                "ed": {"clinicians": 1, "assessment": {"distribution": "fixed", "value_hours": 1}},
+            }
+        },
         arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
         length_of_stay={"ED": {"distribution": "fixed", "value_hours": 2}},
-        warmup_days=0, horizon_days=1,
+        warmup_days=0,
+        horizon_days=1,
     )
-    initial = [InitialPatient(0, 1.0, seen_h=NOT_SEEN), InitialPatient(0, 3.0, seen_h=NOT_SEEN),
-               InitialPatient(0, 2.0, seen_h=NOT_SEEN), InitialPatient(0, 2.0, seen_h=1.5)]
+    initial = [
+        InitialPatient(0, 1.0, seen_h=NOT_SEEN),
+        InitialPatient(0, 3.0, seen_h=NOT_SEEN),
+        InitialPatient(0, 2.0, seen_h=NOT_SEEN),
+        InitialPatient(0, 2.0, seen_h=1.5),
+    ]
     out = HospitalSim(s, 0, seed(12), initial_patients=initial).run()
     f = {n: i for i, n in enumerate(STAY_FIELDS)}
     rows = sorted((round(-r[f["start"]], 6), round(r[f["seen_at"]], 6), round(r[f["end"]], 6)) for r in out.stays)
@@ -633,11 +743,17 @@ def test_ed_patient_still_with_the_clinician_keeps_the_clinician_busy():
     from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
-        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
-                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}}},
+        units={
+            "ED": {
+                "beds": 10,
+                "kind": "ed",
+                "ed": {"clinicians": 1, "assessment": {"distribution": "fixed", "value_hours": 1}},
+            }
+        },
         arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
         length_of_stay={"ED": {"distribution": "fixed", "value_hours": 2}},
-        warmup_days=0, horizon_days=1,
+        warmup_days=0,
+        horizon_days=1,
     )
     initial = [InitialPatient(0, 0.7, seen_h=0.5), InitialPatient(0, 0.4, seen_h=NOT_SEEN)]
     out = HospitalSim(s, 0, seed(13), initial_patients=initial).run()
@@ -646,17 +762,30 @@ def test_ed_patient_still_with_the_clinician_keeps_the_clinician_busy():
     assert rows == [(0.4, 0.5, 3.5), (0.7, -0.5, 2.5)]
 
 
-def _remaining_after_seen(assess_mean_h: float, after_mean_h: float, seen_h: float, n: int, rng_seed: int, *,
-                         arrived_h: float, horizon_days: float) -> np.ndarray:
+def _remaining_after_seen(
+    assess_mean_h: float,
+    after_mean_h: float,
+    seen_h: float,
+    n: int,
+    rng_seed: int,
+    *,
+    arrived_h: float,
+    horizon_days: float,
+) -> np.ndarray:
     """Hours left for ``n`` ED patients seen ``seen_h`` ago (exponential assessment and stay after it, free
     clinicians): the end times of a warm start with no arrivals."""
     sc = scenario(
-        units={"ED": {"beds": 5000, "kind": "ed",
-                      "ed": {"clinicians": 5000,
-                             "assessment": {"distribution": "exponential", "mean_hours": assess_mean_h}}}},
+        units={
+            "ED": {
+                "beds": 5000,
+                "kind": "ed",
+                "ed": {"clinicians": 5000, "assessment": {"distribution": "exponential", "mean_hours": assess_mean_h}},
+            }
+        },
         arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
         length_of_stay={"ED": {"distribution": "exponential", "mean_hours": after_mean_h}},
-        warmup_days=0, horizon_days=horizon_days,
+        warmup_days=0,
+        horizon_days=horizon_days,
     )
     out = HospitalSim(sc, 0, rng_seed, initial_patients=[InitialPatient(0, arrived_h, seen_h=seen_h)] * n).run()
     return out.stays[:, STAY_FIELDS.index("end")]
@@ -702,12 +831,18 @@ def test_seen_ed_patient_of_a_class_with_no_stay_after_assessment_is_still_being
     from hospital_twin.sim.records import NOT_SEEN
 
     s = scenario(
-        units={"ED": {"beds": 10, "kind": "ed", "ed": {"clinicians": 1,
-                                                        "assessment": {"distribution": "fixed", "value_hours": 1}}},
-               "WARD": {"beds": 5}},
+        units={
+            "ED": {
+                "beds": 10,
+                "kind": "ed",
+                "ed": {"clinicians": 1, "assessment": {"distribution": "fixed", "value_hours": 1}},
+            },
+            "WARD": {"beds": 5},
+        },
         arrivals=[{"name": "adm", "unit": "ED", "per_day": 0.0}],
         length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 5}},
-        warmup_days=0, horizon_days=1,
+        warmup_days=0,
+        horizon_days=1,
     )
     initial = [InitialPatient(0, 0.7, seen_h=0.5), InitialPatient(0, 0.4, seen_h=NOT_SEEN)]
     out = HospitalSim(s, 0, seed(16), initial_patients=initial).run()
@@ -721,11 +856,15 @@ def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_i
     """An ED patient seen after the snapshot time shows as not seen yet; a seen_at after now is refused."""
     from hospital_twin.live.census import CensusError, census_at, validate_census
 
-    log = pd.DataFrame({
-        "patient_id": ["a", "b"], "unit": ["ED", "ED"],
-        "start": ["2025-01-01T08:00", "2025-01-01T09:00"], "end": ["2025-01-01T14:00", "2025-01-01T15:00"],
-        "seen_at": ["2025-01-01T08:30", "2025-01-01T11:00"],
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": ["a", "b"],
+            "unit": ["ED", "ED"],
+            "start": ["2025-01-01T08:00", "2025-01-01T09:00"],
+            "end": ["2025-01-01T14:00", "2025-01-01T15:00"],
+            "seen_at": ["2025-01-01T08:30", "2025-01-01T11:00"],
+        }
+    )
     snap = census_at(log, "2025-01-01T10:00")
     seen = dict(zip(snap["patient_id"], snap["seen_at"], strict=True))
     assert seen["a"] == pd.Timestamp("2025-01-01T08:30") and pd.isna(seen["b"])
@@ -735,16 +874,31 @@ def test_census_at_keeps_seen_at_only_when_already_known_and_validation_checks_i
 
 
 # --------------------------------------------------------------------------- the queue a bed manager sees
-def _elective_ward(cancel_after_h: float = 4.0, *, per_day: float = 0.0, per_weekday=(0,) * 7,
-                   los: dict | None = None, horizon_days: float = 2.0):
+def _elective_ward(
+    cancel_after_h: float = 4.0,
+    *,
+    per_day: float = 0.0,
+    per_weekday=(0,) * 7,
+    los: dict | None = None,
+    horizon_days: float = 2.0,
+):
     return scenario(
         units={"WARD": {"beds": 1, "when_full": "queue"}},
         arrivals=[{"name": "emerg", "unit": "WARD", "per_day": per_day, "class_mix": {"emergency": 1.0}}],
-        electives=[{"name": "list", "unit": "WARD", "per_weekday": list(per_weekday), "hour": 8,
-                    "patient_class": "planned", "cancel_after_hours": cancel_after_h}],
+        electives=[
+            {
+                "name": "list",
+                "unit": "WARD",
+                "per_weekday": list(per_weekday),
+                "hour": 8,
+                "patient_class": "planned",
+                "cancel_after_hours": cancel_after_h,
+            }
+        ],
         length_of_stay={"WARD": los or {"distribution": "fixed", "value_hours": 10}},
         patient_classes={"emergency": {}, "planned": {}},
-        horizon_days=horizon_days, warmup_days=0,
+        horizon_days=horizon_days,
+        warmup_days=0,
     )
 
 
@@ -753,9 +907,11 @@ def test_waiting_planned_admission_is_cancelled_when_its_patience_runs_out():
     cancelled at 1 h, an emergency patient waiting as long stays in the queue and gets the bed at 5 h."""
     s = _elective_ward(4.0)
     planned, emergency = s.class_names().index("planned"), s.class_names().index("emergency")
-    initial = [InitialPatient(0, 5.0, emergency),  # leaves at 5 h
-               InitialPatient(0, 3.0, planned, waiting=True, cancel_h=1.0),
-               InitialPatient(0, 2.0, emergency, waiting=True)]
+    initial = [
+        InitialPatient(0, 5.0, emergency),  # leaves at 5 h
+        InitialPatient(0, 3.0, planned, waiting=True, cancel_h=1.0),
+        InitialPatient(0, 2.0, emergency, waiting=True),
+    ]
     out = HospitalSim(s, 0, seed(3), initial_patients=initial).run()
     assert out.cancellations[:, [2, 3, 4]].tolist() == [[-3.0, 1.0, float(planned)]]
     f = {n: i for i, n in enumerate(STAY_FIELDS)}
@@ -768,14 +924,16 @@ def test_initial_patients_give_waiting_planned_admissions_the_rest_of_their_pati
     from hospital_twin.live.forecast import initial_patients
 
     s = _elective_ward(4.0)
-    snap = pd.DataFrame({
-        "patient_id": ["in", "plan", "late", "emerg", "unknown", "by_source"],
-        "unit": "WARD",
-        "unit_start": [NOW - pd.Timedelta(hours=2)] + [pd.NaT] * 5,
-        "patient_class": ["emergency", "planned", "planned", "emergency", None, None],
-        "waiting_since": [pd.NaT] + [NOW - pd.Timedelta(hours=h) for h in (1.0, 6.0, 1.0, 1.0, 1.5)],
-        "arrival_source": [None, "elective", "elective", "emerg", None, "elective"],
-    })
+    snap = pd.DataFrame(
+        {
+            "patient_id": ["in", "plan", "late", "emerg", "unknown", "by_source"],
+            "unit": "WARD",
+            "unit_start": [NOW - pd.Timedelta(hours=2)] + [pd.NaT] * 5,
+            "patient_class": ["emergency", "planned", "planned", "emergency", None, None],
+            "waiting_since": [pd.NaT] + [NOW - pd.Timedelta(hours=h) for h in (1.0, 6.0, 1.0, 1.0, 1.5)],
+            "arrival_source": [None, "elective", "elective", "emerg", None, "elective"],
+        }
+    )
     rows = initial_patients(s, snap, NOW).set_index("patient_id")
     assert rows.loc["plan", "cancel_h"] == pytest.approx(3.0)
     assert rows.loc["late", "cancel_h"] == 0.0
@@ -794,10 +952,15 @@ def test_a_waiting_patient_of_unknown_class_is_cancelled_only_if_drawn_as_a_plan
     """Per replication the class is drawn first, then the cancellation follows from it: over many replications
     the share cancelled equals the share drawn as planned (every planned one is cancelled, no emergency is)."""
     s = _elective_ward(4.0, per_day=0.0)
-    snap = pd.DataFrame({"patient_id": ["in", "unknown"], "unit": "WARD",
-                         "unit_start": [NOW - pd.Timedelta(hours=1), pd.NaT],
-                         "patient_class": ["emergency", None],
-                         "waiting_since": [pd.NaT, NOW - pd.Timedelta(hours=1)]})
+    snap = pd.DataFrame(
+        {
+            "patient_id": ["in", "unknown"],
+            "unit": "WARD",
+            "unit_start": [NOW - pd.Timedelta(hours=1), pd.NaT],
+            "patient_class": ["emergency", None],
+            "waiting_since": [pd.NaT, NOW - pd.Timedelta(hours=1)],
+        }
+    )
     n = 200
     fc = forecast(s, snap, NOW, 24, replications=n, seed=seed(21))
     admitted = fc.admissions[:, 0, :].sum(axis=1)  # the bed frees at 9 h; a planned patient is gone at 3 h
@@ -810,18 +973,27 @@ def test_a_waiting_patient_of_unknown_class_is_cancelled_only_if_drawn_as_a_plan
 def test_census_at_lists_requests_open_at_the_cut_whatever_happened_next():
     """With the unmet-requests table the queue holds the patients later cancelled or still waiting too,
     and only while their request is open; a patient waiting inside another unit is in that unit's census."""
-    log = pd.DataFrame({
-        "patient_id": ["got_bed", "in_ed"], "unit": ["WARD", "ED"],
-        "start": ["2025-01-01T10:00", "2025-01-01T06:00"], "end": ["2025-01-02T10:00", ""],
-        "patient_class": ["planned", "emergency"], "ready_at": ["2025-01-01T07:00", "2025-01-01T06:00"],
-    })
-    requests = pd.DataFrame({
-        "patient_id": ["cancelled", "still", "in_ed"], "unit": ["WARD", "WARD", "WARD"],
-        "patient_class": ["planned", "emergency", "emergency"], "arrival_source": ["elective", "walk_in", "ed"],
-        "from_unit": [None, None, "ED"],
-        "ready_at": pd.to_datetime(["2025-01-01T08:00", "2025-01-01T09:00", "2025-01-01T07:00"]),
-        "withdrawn_at": pd.to_datetime(["2025-01-01T12:00", None, None]),
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": ["got_bed", "in_ed"],
+            "unit": ["WARD", "ED"],
+            "start": ["2025-01-01T10:00", "2025-01-01T06:00"],
+            "end": ["2025-01-02T10:00", ""],
+            "patient_class": ["planned", "emergency"],
+            "ready_at": ["2025-01-01T07:00", "2025-01-01T06:00"],
+        }
+    )
+    requests = pd.DataFrame(
+        {
+            "patient_id": ["cancelled", "still", "in_ed"],
+            "unit": ["WARD", "WARD", "WARD"],
+            "patient_class": ["planned", "emergency", "emergency"],
+            "arrival_source": ["elective", "walk_in", "ed"],
+            "from_unit": [None, None, "ED"],
+            "ready_at": pd.to_datetime(["2025-01-01T08:00", "2025-01-01T09:00", "2025-01-01T07:00"]),
+            "withdrawn_at": pd.to_datetime(["2025-01-01T12:00", None, None]),
+        }
+    )
 
     def queue(at: str, **kw) -> list[str]:
         snap = census_at(log, at, **kw)
@@ -842,12 +1014,26 @@ def test_census_at_takes_the_requests_of_the_snapshot_replication_whatever_their
     a request from another unit (from_unit filled) is never added, even for a patient not in the log."""
     from hospital_twin.live.census import read_requests
 
-    log = pd.DataFrame({"patient_id": ["0-1", "1-1"], "unit": ["WARD", "WARD"],
-                        "start": ["2025-01-01T00:00", "2025-01-01T00:00"], "end": ["", ""], "rep": [0, 1]})
-    req = pd.DataFrame({"patient_id": ["0-7", "1-7", "1-8", "0-9"], "unit": "WARD",
-                        "from_unit": [None, None, None, "ICU"],
-                        "ready_at": ["2025-01-01T05:00"] * 4, "withdrawn_at": [None] * 4,
-                        "outcome": "waiting", "rep": [0, 1, 1, 0]})
+    log = pd.DataFrame(
+        {
+            "patient_id": ["0-1", "1-1"],
+            "unit": ["WARD", "WARD"],
+            "start": ["2025-01-01T00:00", "2025-01-01T00:00"],
+            "end": ["", ""],
+            "rep": [0, 1],
+        }
+    )
+    req = pd.DataFrame(
+        {
+            "patient_id": ["0-7", "1-7", "1-8", "0-9"],
+            "unit": "WARD",
+            "from_unit": [None, None, None, "ICU"],
+            "ready_at": ["2025-01-01T05:00"] * 4,
+            "withdrawn_at": [None] * 4,
+            "outcome": "waiting",
+            "rep": [0, 1, 1, 0],
+        }
+    )
     path = tmp_path / "requests.csv"
     req.to_csv(path, index=False)
     back = read_requests(path)
@@ -863,8 +1049,9 @@ def test_read_requests_takes_times_with_an_offset_in_utc_as_the_log_reader_does(
     from hospital_twin.live.census import read_requests
 
     path = tmp_path / "requests.csv"
-    pd.DataFrame({"patient_id": ["a", "b"], "unit": "WARD",
-                  "ready_at": ["2025-06-01T10:00:00+02:00", "2025-06-01T10:00:00"]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"patient_id": ["a", "b"], "unit": "WARD", "ready_at": ["2025-06-01T10:00:00+02:00", "2025-06-01T10:00:00"]}
+    ).to_csv(path, index=False)
     got = read_requests(path)["ready_at"].tolist()
     assert got == [pd.Timestamp("2025-06-01T08:00"), pd.Timestamp("2025-06-01T10:00")]
 
@@ -874,8 +1061,13 @@ def test_unmet_requests_with_the_log_account_for_every_request_from_outside():
     and the queue census_at rebuilds at any hour equals the simulator's own count of patients waiting outside."""
     from hospital_twin.results import unmet_requests
 
-    s = _elective_ward(3.0, per_day=4.0, per_weekday=(2, 2, 2, 2, 2, 0, 0),
-                       los={"distribution": "exponential", "mean_hours": 6}, horizon_days=6.0)
+    s = _elective_ward(
+        3.0,
+        per_day=4.0,
+        per_weekday=(2, 2, 2, 2, 2, 0, 0),
+        los={"distribution": "exponential", "mean_hours": 6},
+        horizon_days=6.0,
+    )
     out = HospitalSim(s, 0, seed(5)).run()
     log, req = adt_log(out), unmet_requests(out)
     assert set(req["outcome"]) <= {"cancelled", "waiting"} and (req["outcome"] == "cancelled").sum() > 0
@@ -901,7 +1093,8 @@ def _cleaning_ward(turnaround: dict):
         units={"WARD": {"beds": 2, "when_full": "queue", "turnaround": turnaround}},
         arrivals=[{"name": "a", "unit": "WARD", "per_day": 0.0}],
         length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 10}},
-        horizon_days=2, warmup_days=0,
+        horizon_days=2,
+        warmup_days=0,
     )
 
 
@@ -919,12 +1112,25 @@ def test_a_vacated_bed_is_still_being_cleaned_with_the_turnaround_survival_proba
     """Exponential cleaning, mean 1 h, bed vacated 0.7 h ago: still being cleaned with probability e^-0.7, and then
     (memoryless) for another Exp(1 h); a patient waiting for that one bed starts at 0 otherwise."""
     s = _cleaning_ward({"distribution": "exponential", "mean_hours": 1}).model_copy(
-        update={"units": {"WARD": _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
-                          .units["WARD"].model_copy(update={"beds": 1})}})
+        update={
+            "units": {
+                "WARD": _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
+                .units["WARD"]
+                .model_copy(update={"beds": 1})
+            }
+        }
+    )
     n = 600
-    starts = np.array([HospitalSim(s, r, seed(18), initial_patients=[InitialPatient(0, 1.0, waiting=True)],
-                                   initial_vacated=[(0, 0.7)]).run().stays[0, STAY_FIELDS.index("start")]
-                       for r in range(n)])
+    starts = np.array(
+        [
+            HospitalSim(
+                s, r, seed(18), initial_patients=[InitialPatient(0, 1.0, waiting=True)], initial_vacated=[(0, 0.7)]
+            )
+            .run()
+            .stays[0, STAY_FIELDS.index("start")]
+            for r in range(n)
+        ]
+    )
     p = math.exp(-0.7)
     assert abs((starts > 0).mean() - p) < 4 * math.sqrt(p * (1 - p) / n)
     assert stats.kstest(starts[starts > 0], "expon").pvalue > 0.001
@@ -935,19 +1141,31 @@ def test_vacated_beds_lists_the_stays_that_ended_in_the_window_before_the_cut():
 
     got = vacated_beds(LOG, "2025-01-02T10:00:01", window_h=24)
     assert got["unit"].tolist() == ["AMU", "ED", "MED", "MED"]
-    assert got["vacated_at"].tolist() == [pd.Timestamp("2025-01-02T09:00"), pd.Timestamp("2025-01-01T12:00"),
-                                          pd.Timestamp("2025-01-02T10:00"), pd.Timestamp("2025-01-02T10:00:01")]
+    assert got["vacated_at"].tolist() == [
+        pd.Timestamp("2025-01-02T09:00"),
+        pd.Timestamp("2025-01-01T12:00"),
+        pd.Timestamp("2025-01-02T10:00"),
+        pd.Timestamp("2025-01-02T10:00:01"),
+    ]
 
 
 def test_forecast_with_vacated_beds_admits_the_queue_later():
     """The same snapshot, with the unit's only free bed vacated 0.5 h ago (fixed 2 h cleaning): the waiting
     patient is admitted at hour 1.5 instead of 0."""
     s = _cleaning_ward({"distribution": "fixed", "value_hours": 2})
-    snap = _snapshot([1.0, 0.0]).assign(unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT],
-                                        waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=1)])
+    snap = _snapshot([1.0, 0.0]).assign(
+        unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT], waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=1)]
+    )
     plain = forecast(s, snap, NOW, 6, replications=2, seed=seed(19))
-    vac = forecast(s, snap, NOW, 6, replications=2, seed=seed(19),
-                   vacated=pd.DataFrame({"unit": ["WARD"], "vacated_at": [NOW - pd.Timedelta(hours=0.5)]}))
+    vac = forecast(
+        s,
+        snap,
+        NOW,
+        6,
+        replications=2,
+        seed=seed(19),
+        vacated=pd.DataFrame({"unit": ["WARD"], "vacated_at": [NOW - pd.Timedelta(hours=0.5)]}),
+    )
     assert plain.census[0, 0, :3].tolist() == [1, 2, 2] and vac.census[0, 0, :3].tolist() == [1, 1, 2]
 
 
@@ -957,12 +1175,14 @@ def test_only_free_beds_can_be_being_cleaned_and_with_a_queue_they_must_be():
     from hospital_twin.live.forecast import _vacated_rows, initial_patients
 
     s = _cleaning_ward({"distribution": "exponential", "mean_hours": 1})
-    vac = pd.DataFrame({"unit": ["WARD", "WARD"], "vacated_at": [NOW - pd.Timedelta(hours=3),
-                                                                 NOW - pd.Timedelta(hours=0.5)]})
+    vac = pd.DataFrame(
+        {"unit": ["WARD", "WARD"], "vacated_at": [NOW - pd.Timedelta(hours=3), NOW - pd.Timedelta(hours=0.5)]}
+    )
     full = initial_patients(s, _snapshot([1.0, 2.0]), NOW)
     assert _vacated_rows(s, vac, NOW, full) is None
-    queue = _snapshot([1.0, 0.0]).assign(unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT],
-                                         waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=2)])
+    queue = _snapshot([1.0, 0.0]).assign(
+        unit_start=[NOW - pd.Timedelta(hours=1), pd.NaT], waiting_since=[pd.NaT, NOW - pd.Timedelta(hours=2)]
+    )
     rows = _vacated_rows(s, vac, NOW, initial_patients(s, queue, NOW))
     assert rows.tolist() == [[0.0, 0.5, 1.0]]
     calm = _vacated_rows(s, vac, NOW, initial_patients(s, _snapshot([1.0]), NOW))

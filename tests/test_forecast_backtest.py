@@ -32,20 +32,35 @@ def test_cut_points_walk_through_every_clock_hour():
 def _errors(method: str, census: list[int], mean: list[float], lo: list[float], hi: list[float]) -> pd.DataFrame:
     n = len(census)
     c, m = np.array(census, float), np.array(mean)
-    return pd.DataFrame({
-        "cut": pd.date_range("2025-01-01", periods=n, freq="3D"), "method": method, "time": pd.NaT,
-        "horizon_h": 24, "unit": "WARD", "census": c, "mean": m, "p05": lo, "p50": m, "p95": hi, "error": m - c,
-        "abs_error": np.abs(m - c), "covered": (np.array(lo) <= c) & (c <= np.array(hi)),
-        "pit": np.linspace(0.0, 1.0, n), "mad": 1.0,
-    })
+    return pd.DataFrame(
+        {
+            "cut": pd.date_range("2025-01-01", periods=n, freq="3D"),
+            "method": method,
+            "time": pd.NaT,
+            "horizon_h": 24,
+            "unit": "WARD",
+            "census": c,
+            "mean": m,
+            "p05": lo,
+            "p50": m,
+            "p95": hi,
+            "error": m - c,
+            "abs_error": np.abs(m - c),
+            "covered": (np.array(lo) <= c) & (c <= np.array(hi)),
+            "pit": np.linspace(0.0, 1.0, n),
+            "mad": 1.0,
+        }
+    )
 
 
 def test_score_errors_by_hand():
     """Coverage, MAE, bias and the ratio to persistence come out as computed by hand."""
-    e = pd.concat([
-        _errors("warm_start", [10, 12, 14, 16], [11, 12, 13, 18], [9, 10, 13, 17], [13, 14, 15, 19]),
-        _errors("persistence", [10, 12, 14, 16], [14, 14, 14, 14], [14] * 4, [14] * 4),
-    ])
+    e = pd.concat(
+        [
+            _errors("warm_start", [10, 12, 14, 16], [11, 12, 13, 18], [9, 10, 13, 17], [13, 14, 15, 19]),
+            _errors("persistence", [10, 12, 14, 16], [14, 14, 14, 14], [14] * 4, [14] * 4),
+        ]
+    )
     s = score_errors(e).set_index("method")
     assert s.loc["warm_start", "coverage_90"] == 0.75  # 16 is outside [17, 19]
     assert s.loc["warm_start", "pit_coverage_90"] == 0.5  # PIT 0, 1/3, 2/3, 1: two inside [0.05, 0.95]

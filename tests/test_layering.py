@@ -32,12 +32,29 @@ ALLOWED: dict[str, set[str]] = {
     "staffing": {"base", "scenario", "sim", "results", "experiment", "roster"},
     "calibration": {"base", "scenario", "sim", "results", "experiment", "live"},
     "reporting": {"base", "scenario", "sim", "results", "experiment", "live", "calibration", "staffing", "roster"},
-    "cli": {"base", "scenario", "sim", "results", "experiment", "live", "calibration", "staffing", "roster",
-            "reporting"},
+    "cli": {
+        "base",
+        "scenario",
+        "sim",
+        "results",
+        "experiment",
+        "live",
+        "calibration",
+        "staffing",
+        "roster",
+        "reporting",
+    },
 }
 # Modules that may touch files, the terminal or the environment (the edges). Everything else is pure.
-EDGE_MODULES = {"scenario.io", "scenario.safe_yaml", "calibration.adt", "experiment.resultsdir", "roster.io",
-                "roster.export", "atomic"}
+EDGE_MODULES = {
+    "scenario.io",
+    "scenario.safe_yaml",
+    "calibration.adt",
+    "experiment.resultsdir",
+    "roster.io",
+    "roster.export",
+    "atomic",
+}
 EDGE_PACKAGES = {"cli", "reporting"}
 UI_LIBRARIES = {"typer", "rich", "click", "streamlit"}
 
@@ -58,8 +75,13 @@ def _imports(path: Path) -> set[str]:
     """Every module named by an import statement anywhere in ``path``."""
     names: set[str] = set()
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and getattr(block.test, "id", None) == "TYPE_CHECKING" for b in block.body for n in ast.walk(b)}
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and getattr(block.test, "id", None) == "TYPE_CHECKING"
+        for b in block.body
+        for n in ast.walk(b)
+    }
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
@@ -118,8 +140,9 @@ def test_layering_table_is_the_one_in_the_docs():
     """docs/architecture.md shows the same table: one row per package with what it may import."""
     text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]*) \|", text, re.M))
-    documented = {pkg: {x.strip(" `") for x in deps.split(",") if x.strip(" `-")} for pkg, deps in rows.items()
-                  if pkg in ALLOWED}
+    documented = {
+        pkg: {x.strip(" `") for x in deps.split(",") if x.strip(" `-")} for pkg, deps in rows.items() if pkg in ALLOWED
+    }
     assert documented == ALLOWED
 
 
@@ -141,8 +164,14 @@ def test_layering_core_module_stays_pure(module):
     assert not prints, f"{module} prints at lines {prints}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if capability(m) not in EDGE_PACKAGES
-                                          and m.removeprefix("hospital_twin.") not in EDGE_MODULES))
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        m
+        for m in MODULES
+        if capability(m) not in EDGE_PACKAGES and m.removeprefix("hospital_twin.") not in EDGE_MODULES
+    ),
+)
 def test_layering_core_module_draws_no_charts_and_parses_no_yaml(module):
     """Charts belong to reporting/, YAML to the readers at the edge (scenario/io, roster/io)."""
     bad = {n for n in _imports(MODULES[module]) if n.split(".")[0] in {"altair", "yaml", "vl_convert"}}
@@ -157,7 +186,9 @@ def test_layering_no_global_random_state():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
                 if node.value.attr == "random" and getattr(node.value.value, "id", None) == "np":
-                    assert node.attr in {"Generator", "PCG64", "SeedSequence", "default_rng"}, f"{path}: np.random.{node.attr}"
+                    assert node.attr in {"Generator", "PCG64", "SeedSequence", "default_rng"}, (
+                        f"{path}: np.random.{node.attr}"
+                    )
 
 
 def test_layering_app_reaches_only_use_cases():
@@ -173,8 +204,14 @@ def test_layering_no_private_name_crosses_a_package(module):
     """A ``_private`` name is shared at most inside its capability package; other packages use public names
     (the page kit is ``reporting.html``'s public API, the CLI's helpers ``cli._app``'s)."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    bad = [f"{node.module}.{a.name}" for node in ast.walk(tree)
-           if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in MODULES
-           and capability(node.module) != capability(module)
-           for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    bad = [
+        f"{node.module}.{a.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and node.module in MODULES
+        and capability(node.module) != capability(module)
+        for a in node.names
+        if a.name.startswith("_") and not a.name.startswith("__")
+    ]
     assert not bad, f"{module} imports private names of another package: {bad}"

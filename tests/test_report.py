@@ -91,8 +91,9 @@ def reports(folders) -> dict[str, str]:
 
 
 def _specs(text: str) -> dict[str, dict]:
-    found = re.findall(r'<script type="application/json" class="vega-spec" data-target="([\w-]+)">(.*?)</script>',
-                       text, flags=re.S)
+    found = re.findall(
+        r'<script type="application/json" class="vega-spec" data-target="([\w-]+)">(.*?)</script>', text, flags=re.S
+    )
     return {target: json.loads(body) for target, body in found}
 
 

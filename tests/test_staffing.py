@@ -18,7 +18,9 @@ from hospital_twin.staffing import levels as S
 TWO_SHIFTS = {"day": {"start": "07:30", "end": "20:00"}, "night": {"start": "20:00", "end": "07:30"}}
 
 
-def poisson_samples(mean: float, ratio: float, strata: list[tuple[str, str, int]], scale: int = 1_000_000) -> pd.DataFrame:
+def poisson_samples(
+    mean: float, ratio: float, strata: list[tuple[str, str, int]], scale: int = 1_000_000
+) -> pd.DataFrame:
     """Hour-samples whose census follows Poisson(mean) to within 1e-4 in every stratum (counts = pmf x scale)."""
     k = np.arange(0, int(mean * 4) + 20)
     counts = np.floor(stats.poisson.pmf(k, mean) * scale).astype(int)
@@ -74,25 +76,38 @@ def test_saa_simulated_mginf_ward_needs_the_poisson_quantile():
 
 
 def weekly_scenario(seed: int = 3, replications: int = 8) -> Scenario:
-    return Scenario.model_validate({
-        "name": "weekly",
-        "start": "2025-01-06T00:00:00",
-        "horizon_days": 84,
-        "warmup_days": 14,
-        "replications": replications,
-        "seed": seed,
-        "units": {"A": {"beds": 60}, "B": {"beds": 40}},
-        "arrivals": [
-            {"name": "a", "unit": "A", "per_day": 6, "day_of_week": [1.6, 1.3, 1.0, 1.0, 0.9, 0.6, 0.6],
-             "hour_of_day": [0.3] * 8 + [1.5] * 12 + [0.8] * 4},
-            {"name": "b", "unit": "B", "per_day": 8},
-        ],
-        "length_of_stay": {"A": {"distribution": "gamma", "mean_hours": 72, "cv": 0.8},
-                           "B": {"distribution": "exponential", "mean_hours": 48}},
-        "shifts": TWO_SHIFTS,
-        "staffing": {"units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 5, "night": 5}},
-                               "B": {"patients_per_nurse": 6, "nurses": {"day": 3, "night": 3}}}},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "weekly",
+            "start": "2025-01-06T00:00:00",
+            "horizon_days": 84,
+            "warmup_days": 14,
+            "replications": replications,
+            "seed": seed,
+            "units": {"A": {"beds": 60}, "B": {"beds": 40}},
+            "arrivals": [
+                {
+                    "name": "a",
+                    "unit": "A",
+                    "per_day": 6,
+                    "day_of_week": [1.6, 1.3, 1.0, 1.0, 0.9, 0.6, 0.6],
+                    "hour_of_day": [0.3] * 8 + [1.5] * 12 + [0.8] * 4,
+                },
+                {"name": "b", "unit": "B", "per_day": 8},
+            ],
+            "length_of_stay": {
+                "A": {"distribution": "gamma", "mean_hours": 72, "cv": 0.8},
+                "B": {"distribution": "exponential", "mean_hours": 48},
+            },
+            "shifts": TWO_SHIFTS,
+            "staffing": {
+                "units": {
+                    "A": {"patients_per_nurse": 4, "nurses": {"day": 5, "night": 5}},
+                    "B": {"patients_per_nurse": 6, "nurses": {"day": 3, "night": 3}},
+                }
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +168,7 @@ def independent_blocks(scn: Scenario, unit: str, replications: int) -> int:
     """
     los = scn.length_of_stay[unit]
     cv = 1.0 if los.distribution == "exponential" else los.cv
-    tau_h = los.mean_hours * (1 + cv ** 2)
+    tau_h = los.mean_hours * (1 + cv**2)
     window_h = scn.end_h - scn.warmup_h
     return replications * math.floor(window_h / tau_h)
 
@@ -172,8 +187,10 @@ def binomial_shortfall_bound(target: float, n_plan: int, n_eval: int, alpha: flo
 
 def pool_shortfalls(plan: Scenario, met: pd.DataFrame, target: float) -> pd.DataFrame:
     met = met.copy()
-    met["bound"] = [binomial_shortfall_bound(target, independent_blocks(plan, u, PLAN_REPS),
-                                             independent_blocks(plan, u, EVAL_REPS)) for u in met["unit"]]
+    met["bound"] = [
+        binomial_shortfall_bound(target, independent_blocks(plan, u, PLAN_REPS), independent_blocks(plan, u, EVAL_REPS))
+        for u in met["unit"]
+    ]
     met["floor"] = target - met["bound"]
     return met
 
@@ -194,8 +211,9 @@ def test_out_of_sample_check_fails_one_nurse_lower(out_of_sample):
     lower = lv.levels.assign(target=(lv.levels["target"] - 1).clip(lower=0))
     in_sample = S.need_samples(plan, S.workload(plan, run_scenario(plan, keep_log=False).census))
     assert (S.coverage(lower.rename(columns={"target": "nurses"}), in_sample)["service_level"] < 0.95).all()
-    met = pool_shortfalls(plan, S.evaluate_levels(lower, fresh, "shift", "out", ("target",)).query("scope == 'pool'"),
-                          0.95)
+    met = pool_shortfalls(
+        plan, S.evaluate_levels(lower, fresh, "shift", "out", ("target",)).query("scope == 'pool'"), 0.95
+    )
     assert (met["service_level"] < met["floor"]).all(), met
 
 
@@ -220,10 +238,14 @@ def test_same_promise_rule_keeps_the_saa_promise_and_costs_between(weekly_sample
     assert (S.coverage(same, samples, by=("unit", "shift", "weekday"))["service_level"] >= 0.8).all()
     assert all(0.8 <= q <= 0.95 for q in same.attrs["q"].values())
     saa = S.saa_levels(samples, cost, 0.95, pool="shift", stratum_floor=0.8)
-    costs = [S.level_cost_h(x, cost) for x in (S.quantile_levels(samples, 0.8), saa, same, S.quantile_levels(samples, 0.95))]
+    costs = [
+        S.level_cost_h(x, cost) for x in (S.quantile_levels(samples, 0.8), saa, same, S.quantile_levels(samples, 0.95))
+    ]
     assert costs == sorted(costs), costs
-    pd.testing.assert_frame_equal(S.same_promise_levels(samples, 0.95, 0.8, "stratum").reset_index(drop=True),
-                                  S.quantile_levels(samples, 0.95).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        S.same_promise_levels(samples, 0.95, 0.8, "stratum").reset_index(drop=True),
+        S.quantile_levels(samples, 0.95).reset_index(drop=True),
+    )
 
 
 def test_staffing_levels_min_within_target_and_meets_min_in_every_stratum(weekly_samples):
@@ -245,8 +267,16 @@ def test_shift_of_hours_assigns_boundaries_and_night_dates():
     scn = weekly_scenario()
     sh = S.shift_of_hours(scn, np.array([0.0, 7.0, 7.5, 8.0, 19.0, 20.0, 23.0, 24.0 * 6 + 21]))
     assert sh["shift"].tolist() == ["night", "night", "day", "day", "day", "night", "night", "night"]
-    assert [str(d) for d in sh["shift_date"]] == ["2025-01-05", "2025-01-05", "2025-01-06", "2025-01-06", "2025-01-06",
-                                                  "2025-01-06", "2025-01-06", "2025-01-12"]
+    assert [str(d) for d in sh["shift_date"]] == [
+        "2025-01-05",
+        "2025-01-05",
+        "2025-01-06",
+        "2025-01-06",
+        "2025-01-06",
+        "2025-01-06",
+        "2025-01-06",
+        "2025-01-12",
+    ]
     assert sh["weekday"].tolist() == [6, 6, 0, 0, 0, 0, 0, 6]
     assert S.shift_hours(scn) == {"day": 12.5, "night": 11.5}
 
@@ -254,18 +284,26 @@ def test_shift_of_hours_assigns_boundaries_and_night_dates():
 def test_workload_weights_patients_by_class_acuity():
     """Hand trace: a class-1 patient (acuity 1) 08:00-18:00 and a class-2 patient (acuity 2.5) 10:00-14:00."""
     fixed = lambda h: {"distribution": "fixed", "value_hours": h}  # noqa: E731
-    scn = Scenario.model_validate({
-        "name": "acuity", "start": "2025-01-06T00:00:00", "horizon_days": 1, "replications": 1, "seed": 1,
-        "units": {"A": {"beds": 5}},
-        "electives": [
-            {"name": "e1", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 8, "patient_class": "light"},
-            {"name": "e2", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 10, "patient_class": "heavy"},
-        ],
-        "patient_classes": {"light": {"length_of_stay": {"A": fixed(10)}},
-                            "heavy": {"acuity": 2.5, "length_of_stay": {"A": fixed(4)}}},
-        "shifts": TWO_SHIFTS,
-        "staffing": {"units": {"A": {"patients_per_nurse": 2, "nurses": {"day": 1, "night": 1}}}},
-    })
+    scn = Scenario.model_validate(
+        {
+            "name": "acuity",
+            "start": "2025-01-06T00:00:00",
+            "horizon_days": 1,
+            "replications": 1,
+            "seed": 1,
+            "units": {"A": {"beds": 5}},
+            "electives": [
+                {"name": "e1", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 8, "patient_class": "light"},
+                {"name": "e2", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 10, "patient_class": "heavy"},
+            ],
+            "patient_classes": {
+                "light": {"length_of_stay": {"A": fixed(10)}},
+                "heavy": {"acuity": 2.5, "length_of_stay": {"A": fixed(4)}},
+            },
+            "shifts": TWO_SHIFTS,
+            "staffing": {"units": {"A": {"patients_per_nurse": 2, "nurses": {"day": 1, "night": 1}}}},
+        }
+    )
     res = run_scenario(scn)
     load = S.workload(scn, res.census, res.adt_log).set_index("time_h")["workload"]
     expected = {7: 0, 8: 1, 9: 1, 10: 3.5, 13: 3.5, 14: 1, 17: 1, 18: 0}
@@ -278,8 +316,15 @@ def test_workload_weights_patients_by_class_acuity():
 
 def test_requirements_follow_weekdays_and_split_skills():
     """Every date takes its weekday's levels; HCAs are 1 per 2 RNs rounded up."""
-    levels = pd.DataFrame({"unit": ["A"] * 14, "shift": ["day"] * 7 + ["night"] * 7, "weekday": list(range(7)) * 2,
-                           "min": [3, 3, 3, 3, 3, 2, 2] * 2, "target": [5, 4, 4, 4, 4, 3, 3] * 2})
+    levels = pd.DataFrame(
+        {
+            "unit": ["A"] * 14,
+            "shift": ["day"] * 7 + ["night"] * 7,
+            "weekday": list(range(7)) * 2,
+            "min": [3, 3, 3, 3, 3, 2, 2] * 2,
+            "target": [5, 4, 4, 4, 4, 3, 3] * 2,
+        }
+    )
     req = S.requirements(levels, dt.date(2025, 3, 8), 2, S.SkillMix("RN", {"HCA": 0.5}))  # a Saturday
     assert list(req.columns) == S.REQUIREMENT_COLUMNS
     assert len(req) == 14 * 2 * 2

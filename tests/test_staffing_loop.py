@@ -36,20 +36,23 @@ def ward(policy: str = "count_breaches", **extra) -> Scenario:
 
 
 def staff_table(n: int = 30) -> pd.DataFrame:
-    return pd.DataFrame({
-        "staff_id": [f"S{i:02d}" for i in range(n)],
-        "name": [f"Nurse {i}" for i in range(n)],
-        "skills": ["RN;NIC" if i < 8 else "RN" for i in range(n)],
-        "home_unit": "W",
-        "float_pool": False,
-        "contract_hours_per_week": [37.5 if i % 3 else 25.0 for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "staff_id": [f"S{i:02d}" for i in range(n)],
+            "name": [f"Nurse {i}" for i in range(n)],
+            "skills": ["RN;NIC" if i < 8 else "RN" for i in range(n)],
+            "home_unit": "W",
+            "float_pool": False,
+            "contract_hours_per_week": [37.5 if i % 3 else 25.0 for i in range(n)],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def loop():
-    settings = L.LoopSettings(weeks=1, replications=3, roster_time_limit_s=8,
-                              skill_mix=S.SkillMix("RN", in_charge={"NIC": 1}))
+    settings = L.LoopSettings(
+        weeks=1, replications=3, roster_time_limit_s=8, skill_mix=S.SkillMix("RN", in_charge={"NIC": 1})
+    )
     return L.closed_loop(ward(), staff_table(20), settings)
 
 
@@ -78,8 +81,13 @@ def test_loop_before_after_reports_paired_kpis_and_nurse_hours(loop):
     """before_after pairs the two runs per replication; nurse-hours are the pattern's and the roster's hours."""
     assert set(loop.before_after["scenario"]) == {loop.scenario_after.name, loop.scenario_levels.name}
     ba = loop.before_after[loop.before_after["scenario"] == loop.scenario_after.name].set_index(["metric", "unit"])
-    for key in [("ratio_breach_hours", "W"), ("ratio_breach_hours", "ALL"), ("nurse_hours", "W"),
-                ("waited_share", "W"), ("wait_for_bed_mean_h", "W")]:
+    for key in [
+        ("ratio_breach_hours", "W"),
+        ("ratio_breach_hours", "ALL"),
+        ("nurse_hours", "W"),
+        ("waited_share", "W"),
+        ("wait_for_bed_mean_h", "W"),
+    ]:
         assert key in ba.index, key
     assert (ba["n_reps"] == 3).all()
     before_h = 7 * (3 * 12.5 + 3 * 11.5)
@@ -92,7 +100,9 @@ def test_loop_before_after_reports_paired_kpis_and_nurse_hours(loop):
     assert ba.loc[("nurse_hours", "W"), "scenario_mean"] == pytest.approx(rostered_h)
     # count_breaches: the patients are the same under common random numbers, only the staffed level differs
     k = loop.kpis
-    occ = k[(k["metric"] == "occupancy_mean") & (k["unit"] == "W")].pivot(index="rep", columns="scenario", values="value")
+    occ = k[(k["metric"] == "occupancy_mean") & (k["unit"] == "W")].pivot(
+        index="rep", columns="scenario", values="value"
+    )
     assert occ.shape[1] == 3 and np.allclose(occ.to_numpy(), occ.iloc[:, [0]].to_numpy())
     # the target levels fed back directly cost exactly the planned nurse-hours over the week's shifts
     lv = loop.before_after[loop.before_after["scenario"] == loop.scenario_levels.name].set_index(["metric", "unit"])
@@ -105,8 +115,14 @@ def test_loop_more_rostered_nurses_never_increase_breach_hours():
     """Metamorphic, common random numbers: adding nurses to any dated shifts never adds ratio-breach hours."""
     period = L.period_scenario(ward(), dt.date(2025, 1, 20), 2)
     rng = np.random.default_rng(4)
-    base = L.roster_entries(pd.DataFrame(columns=["date", "shift", "unit", "skill"]), ["W"], ["day", "night"],
-                            dt.date(2025, 1, 20), 14, {"RN"})
+    base = L.roster_entries(
+        pd.DataFrame(columns=["date", "shift", "unit", "skill"]),
+        ["W"],
+        ["day", "night"],
+        dt.date(2025, 1, 20),
+        14,
+        {"RN"},
+    )
     base["nurses"] = rng.integers(1, 5, len(base))
     more = base.assign(nurses=base["nurses"] + rng.integers(0, 3, len(base)))
     assert (more["nurses"] > base["nurses"]).any()
@@ -140,12 +156,16 @@ def test_period_scenario_keeps_a_full_warmup():
 
 def test_roster_entries_count_ratio_skills_and_fill_zeros():
     """HCAs do not count towards the ratio; a shift nobody works is fed back as 0 nurses, not left to the pattern."""
-    a = pd.DataFrame({"date": [dt.date(2025, 1, 6)] * 3, "shift": ["day"] * 3, "unit": ["W"] * 3,
-                      "skill": ["RN", "NIC", "HCA"]})
+    a = pd.DataFrame(
+        {"date": [dt.date(2025, 1, 6)] * 3, "shift": ["day"] * 3, "unit": ["W"] * 3, "skill": ["RN", "NIC", "HCA"]}
+    )
     e = L.roster_entries(a, ["W"], ["day", "night"], dt.date(2025, 1, 6), 2, {"RN", "NIC"})
     assert e.set_index(["date", "shift"])["nurses"].to_dict() == {
-        (dt.date(2025, 1, 6), "day"): 2, (dt.date(2025, 1, 6), "night"): 0,
-        (dt.date(2025, 1, 7), "day"): 0, (dt.date(2025, 1, 7), "night"): 0}
+        (dt.date(2025, 1, 6), "day"): 2,
+        (dt.date(2025, 1, 6), "night"): 0,
+        (dt.date(2025, 1, 7), "day"): 0,
+        (dt.date(2025, 1, 7), "night"): 0,
+    }
 
 
 def test_plan_levels_uses_unconstrained_demand_under_cap_admissions():
@@ -162,11 +182,19 @@ def test_plan_levels_scores_the_levels_on_independent_replications():
     free = L.period_scenario(ward(), dt.date(2025, 1, 20), 1)
     lv = L.plan_levels(free, replications=2, seed=1)
     assert lv.out_of_sample["replications"] == 2 and lv.out_of_sample["seed"] == L.evaluation_seed(1) != 1
-    fresh = run_scenario(free.model_copy(update={"staffing": free.staffing.model_copy(update={"policy": "count_breaches"})}),
-                         replications=2, seed=L.evaluation_seed(1), keep_log=False)
-    expected = S.coverage(lv.levels.rename(columns={"target": "nurses"}), S.need_samples(free, S.workload(free, fresh.census)))
+    fresh = run_scenario(
+        free.model_copy(update={"staffing": free.staffing.model_copy(update={"policy": "count_breaches"})}),
+        replications=2,
+        seed=L.evaluation_seed(1),
+        keep_log=False,
+    )
+    expected = S.coverage(
+        lv.levels.rename(columns={"target": "nurses"}), S.need_samples(free, S.workload(free, fresh.census))
+    )
     got = lv.met("out", "target", "pool")
-    assert got["covered"].tolist() == expected["covered"].tolist() and got["hours"].tolist() == expected["hours"].tolist()
+    assert (
+        got["covered"].tolist() == expected["covered"].tolist() and got["hours"].tolist() == expected["hours"].tolist()
+    )
     assert L.plan_levels(free, replications=2, seed=1, eval_replications=0).out_of_sample is None
     with pytest.raises(ValueError, match="differ"):
         L.plan_levels(free, replications=2, seed=1, eval_seed=1)
@@ -183,14 +211,45 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     staff_file = tmp_path / "staff.csv"
     staff_table(20).assign(grade="Band 5").to_csv(staff_file, index=False)
     out = tmp_path / "loop"
-    assert main(["staff", str(scn_file), "--staff", str(staff_file), "--weeks", "1", "--replications", "2",
-                 "--plan-replications", "3", "--time-limit", "8", "--in-charge", "NIC=1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "staff",
+                str(scn_file),
+                "--staff",
+                str(staff_file),
+                "--weeks",
+                "1",
+                "--replications",
+                "2",
+                "--plan-replications",
+                "3",
+                "--time-limit",
+                "8",
+                "--in-charge",
+                "NIC=1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     run = json.loads((out / "run.json").read_text())
     assert (run["replications"], run["planning_replications"], run["planning_seed"]) == (2, 3, 9)
     oos = run["levels_out_of_sample"]
     assert oos["replications"] == 3 and oos["seed"] not in (8, 9) and 0 < oos["met_pooled"]["target"] <= 1
-    for name in ("requirements.csv", "levels.csv", "before_after.csv", "kpis.csv", "rostered_nurses.csv", "run.json",
-                 "scenario_rostered.yaml", "scenario_before.yaml", "roster/roster.csv", "roster/roster.xlsx"):
+    for name in (
+        "requirements.csv",
+        "levels.csv",
+        "before_after.csv",
+        "kpis.csv",
+        "rostered_nurses.csv",
+        "run.json",
+        "scenario_rostered.yaml",
+        "scenario_before.yaml",
+        "roster/roster.csv",
+        "roster/roster.xlsx",
+    ):
         assert (out / name).exists(), name
     assert list((out / "roster" / "ics").glob("*.ics"))
     rostered = load_scenario(out / "scenario_rostered.yaml")

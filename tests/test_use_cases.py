@@ -46,7 +46,8 @@ def test_use_cases_edges_call_no_building_block_of_a_flow(path):
     """A CLI verb or an app page/worker calls the use case, not the steps inside it."""
     bad = {name: use for name, use in BUILDING_BLOCKS.items() if name in _calls(path)}
     assert not bad, f"{path.relative_to(REPO)} rebuilds a flow: " + "; ".join(
-        f"{name}() -> call {use}" for name, use in bad.items())
+        f"{name}() -> call {use}" for name, use in bad.items()
+    )
 
 
 def test_use_cases_app_worker_dispatches_typed_jobs():

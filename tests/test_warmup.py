@@ -186,9 +186,7 @@ def test_mginf_settling_time_matches_the_exponential_closed_form():
 def test_choose_warmup_waits_until_the_mean_census_is_within_5_percent(mmc_choice):
     """The warm-up is at least the time the analytic mean census needs to get within 5%."""
     assert mmc_choice.warmup_days * 24 >= mginf_settling_h(0.05)  # 6.0 days
-    assert mmc_choice.table.set_index("unit").loc["WARD", "truncated_mean"] == pytest.approx(
-        LOAD, rel=0.02
-    )
+    assert mmc_choice.table.set_index("unit").loc["WARD", "truncated_mean"] == pytest.approx(LOAD, rel=0.02)
 
 
 def test_choose_warmup_is_not_absurdly_long(mmc_choice):
@@ -216,9 +214,7 @@ def test_chosen_warmup_resolves_an_auto_scenario_that_then_runs():
         seed=seed(1302),
     )
     choice = choose_warmup(scn, pilot_replications=2)
-    assert (
-        choice.pilot_days == 60.0
-    )  # the floor: 4 x a 2-day spell and a 20-day horizon are shorter
+    assert choice.pilot_days == 60.0  # the floor: 4 x a 2-day spell and a 20-day horizon are shorter
     resolved = choice.apply(scn)
     assert resolved.warmup_days == choice.warmup_days > 0
     r = run_scenario(resolved, keep_log=False)
@@ -323,8 +319,21 @@ def test_cli_warmup_verb_prints_choice_and_writes_curves(tmp_path, capsys):
     from tests.conftest import SCENARIOS
 
     out = tmp_path / "warmup.html"
-    assert main(["warmup", str(SCENARIOS / "examples" / "icu_to_ward.yaml"), "--pilot-replications", "3",
-                 "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "warmup",
+                str(SCENARIOS / "examples" / "icu_to_ward.yaml"),
+                "--pilot-replications",
+                "3",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "chosen warm-up:" in printed and "ICU" in printed
     assert out.stat().st_size > 10_000 and "vega" in out.read_text()

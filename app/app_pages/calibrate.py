@@ -12,19 +12,27 @@ import ui
 from job_specs import CalibrateJob
 
 st.title("Calibrate")
-st.caption("Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
-           "with columns patient_id, unit, start, end (empty end = still there) and optionally encounter_id, "
-           "patient_class, arrival_source, discharge_destination, ready_at.")
+st.caption(
+    "Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
+    "with columns patient_id, unit, start, end (empty end = still there) and optionally encounter_id, "
+    "patient_class, arrival_source, discharge_destination, ready_at."
+)
 
 SAMPLES = {}
 if (state.SAMPLE_LOGS / "mimic-iv-demo-mini").is_dir():
     SAMPLES["MIMIC-IV demo extract: 3 patients, 31 transfers (dates shifted per patient)"] = (
-        "mimic", str(state.SAMPLE_LOGS / "mimic-iv-demo-mini"))
+        "mimic",
+        str(state.SAMPLE_LOGS / "mimic-iv-demo-mini"),
+    )
 if (state.SAMPLE_LOGS / "sepsis-mini.xes").is_file():
     SAMPLES["Sepsis event log extract: 7 cases, XES (dates shifted per patient)"] = (
-        "xes", str(state.SAMPLE_LOGS / "sepsis-mini.xes"))
+        "xes",
+        str(state.SAMPLE_LOGS / "sepsis-mini.xes"),
+    )
 SAMPLES["A log simulated from the shipped ICU-to-ward example (120 days)"] = (
-    "simulated", str(state.SCENARIO_DIR / "examples" / "icu_to_ward.yaml"))
+    "simulated",
+    str(state.SCENARIO_DIR / "examples" / "icu_to_ward.yaml"),
+)
 
 src = st.radio("Log", ["A shipped sample", "Upload my ADT log"], horizontal=True, key="cal_source")
 payload: dict | None = None
@@ -39,8 +47,9 @@ if src == "A shipped sample":
         payload["scenario_yaml"] = state.to_yaml(data)
     ident = f"{kind}:{path}"
 else:
-    up = st.file_uploader("ADT log (CSV, CSV.gz or Parquet, at most 50 MB)", type=["csv", "gz", "parquet"],
-                          key="cal_log_upload")
+    up = st.file_uploader(
+        "ADT log (CSV, CSV.gz or Parquet, at most 50 MB)", type=["csv", "gz", "parquet"], key="cal_log_upload"
+    )
     if up is not None:
         raw = up.getvalue()
         name = state.display_name(up.name, "log.csv").lower()
@@ -72,11 +81,16 @@ else:
             ident = f"adt:{digest}"
 
 c1, c2 = st.columns(2)
-name = c1.text_input("Name of the calibrated scenario", value="Calibrated from an ADT log", max_chars=120,
-                     key="cal_name")
-dates_choice = c2.selectbox("Dates in the log", ["Decide from the log", "Real dates", "Shifted per patient"],
-                            key="cal_dates", help="Research extracts (MIMIC, the Sepsis log) move each patient's "
-                            "dates; then beds and arrival rates cannot be measured from the log.")
+name = c1.text_input(
+    "Name of the calibrated scenario", value="Calibrated from an ADT log", max_chars=120, key="cal_name"
+)
+dates_choice = c2.selectbox(
+    "Dates in the log",
+    ["Decide from the log", "Real dates", "Shifted per patient"],
+    key="cal_dates",
+    help="Research extracts (MIMIC, the Sepsis log) move each patient's "
+    "dates; then beds and arrival rates cannot be measured from the log.",
+)
 if payload is None:
     st.info("Upload a log, or pick a shipped sample.")
     st.stop()
@@ -108,8 +122,9 @@ if out.get("dates"):
     (st.warning if out["dates_shifted"] else st.info)(out["dates"])
 flags = out["flags"]
 if flags:
-    with st.expander(f":warning: {len(flags)} warning(s) from the fit: read before using the scenario",
-                     expanded=len(flags) <= 3):
+    with st.expander(
+        f":warning: {len(flags)} warning(s) from the fit: read before using the scenario", expanded=len(flags) <= 3
+    ):
         for f in flags:
             st.markdown(f"- {f}")
 if len(out["reasons"]):
@@ -118,8 +133,14 @@ if len(out["reasons"]):
         st.dataframe(out["rejects"], hide_index=True, width="stretch")
 
 st.subheader("The fits")
-st.download_button("Download the calibrated scenario (YAML)", out["yaml"], file_name="calibrated.yaml",
-                   mime="application/x-yaml", key="dl_cal_yaml", type="primary")
+st.download_button(
+    "Download the calibrated scenario (YAML)",
+    out["yaml"],
+    file_name="calibrated.yaml",
+    mime="application/x-yaml",
+    key="dl_cal_yaml",
+    type="primary",
+)
 if st.button("Use it as the current scenario", key="cal_use_btn"):
     try:
         scn = state.scenario_from_text(out["yaml"], "calibrated.yaml")
@@ -133,8 +154,10 @@ if st.button("Use it as the current scenario", key="cal_use_btn"):
         st.session_state["scn_label"] = "calibrated from a log"
         st.success("Done: the Scenario, Run and Compare pages now use the calibrated scenario.")
 
-st.markdown("**Length of stay per unit**: the distribution with the smallest AIC among exponential, lognormal, "
-            "gamma and Weibull (empirical when none fits), with D the largest gap to the observed (Kaplan-Meier) curve.")
+st.markdown(
+    "**Length of stay per unit**: the distribution with the smallest AIC among exponential, lognormal, "
+    "gamma and Weibull (empirical when none fits), with D the largest gap to the observed (Kaplan-Meier) curve."
+)
 st.dataframe(out["stays"], hide_index=True, width="stretch")
 charts = out.get("charts") or {}
 if "survival" in charts:
@@ -149,7 +172,12 @@ if "routes" in charts:
 st.dataframe(out["routes"], hide_index=True, width="stretch")
 st.markdown("**Beds**: " + ", ".join(f"{u} {b}" for u, b in out["beds"].items()))
 if out.get("report_html"):
-    st.download_button("Download the calibration report (HTML)", out["report_html"], file_name="calibration.html",
-                       mime="text/html", key="dl_cal_html")
+    st.download_button(
+        "Download the calibration report (HTML)",
+        out["report_html"],
+        file_name="calibration.html",
+        mime="text/html",
+        key="dl_cal_html",
+    )
 with st.expander("The scenario YAML with its provenance"):
     st.code(out["yaml"], language="yaml")

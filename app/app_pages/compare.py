@@ -16,8 +16,10 @@ from hospital_twin.reporting.figures import FOREST_METRICS, format_value
 from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")
-st.caption("Each scenario is run with the same random numbers (the same patients arrive with the same needs), "
-           "so the differences show the effect of the change, not luck.")
+st.caption(
+    "Each scenario is run with the same random numbers (the same patients arrive with the same needs), "
+    "so the differences show the effect of the change, not luck."
+)
 
 shipped = ui.shipped()
 current, current_text, current_label = ui.current_scenario()
@@ -33,9 +35,13 @@ if st.session_state.get("scn_edited") and current_text not in options.values():
 c1, c2 = st.columns([1, 2])
 base_pick = c1.selectbox("Baseline", list(options), index=list(options).index(base_label), key="cmp_base")
 default_whatifs = [mine] if mine else [k for k in options if "critical-care beds" in k][:1]
-picks = c2.multiselect("What-ifs to compare with it", [k for k in options if k != base_pick],
-                       default=[k for k in default_whatifs if k != base_pick], key="cmp_whatifs",
-                       help="Pick one or more. Your edited scenario from the Scenario page is offered too.")
+picks = c2.multiselect(
+    "What-ifs to compare with it",
+    [k for k in options if k != base_pick],
+    default=[k for k in default_whatifs if k != base_pick],
+    key="cmp_whatifs",
+    help="Pick one or more. Your edited scenario from the Scenario page is offered too.",
+)
 base_scn = state.scenario_from_text(options[base_pick], "baseline")
 settings = ui.run_settings(base_scn, prefix="cmp_rs_")
 
@@ -69,8 +75,10 @@ status = ui.job_panel("compare")
 shown = st.session_state.get("cmp_args")
 if status == "running" or not shown or not jobs.cached(jobs.job_key("compare", *shown, "")):
     if not shown:
-        st.info(f"Press **Compare** to run each scenario {settings['replications']} times for "
-                f"{settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up.")
+        st.info(
+            f"Press **Compare** to run each scenario {settings['replications']} times for "
+            f"{settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up."
+        )
     st.stop()
 if shown != args:
     st.warning("These results are for an earlier choice; press Compare to update them.")
@@ -83,10 +91,12 @@ n_var = len(scenarios) - 1
 level = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
 
 st.subheader("In plain words")
-st.caption(f"Paired differences (what-if minus baseline) over {results[0].provenance.get('replications')} "
-           f"replications, {100 * level:.1f}% intervals" +
-           (f" (widened for {n_var} what-ifs, so that all hold together at 95%)." if n_var > 1 else ".") +
-           " Few replications give wide intervals: raise them for firmer answers.")
+st.caption(
+    f"Paired differences (what-if minus baseline) over {results[0].provenance.get('replications')} "
+    f"replications, {100 * level:.1f}% intervals"
+    + (f" (widened for {n_var} what-ifs, so that all hold together at 95%)." if n_var > 1 else ".")
+    + " Few replications give wide intervals: raise them for firmer answers."
+)
 sentences = charts.verdicts(comparison, scenarios)
 clear = [s for s, ok in sentences if ok]
 unclear = [s for s, ok in sentences if not ok]
@@ -101,38 +111,59 @@ cmp_key = jobs.job_key("compare", *shown, "")
 zip_data = ui.zip_bytes(cmp_key)
 if zip_data:
     c1, c2 = st.columns(2)
-    c1.download_button("Download the comparison (zip)", zip_data, file_name="hospital_twin_comparison.zip",
-                       mime="application/zip", key="dl_cmp_zip",
-                       help="comparison.csv (paired differences), ranking.csv, summary.csv, kpis.csv, the census, "
-                            "the event logs and every scenario's YAML.")
+    c1.download_button(
+        "Download the comparison (zip)",
+        zip_data,
+        file_name="hospital_twin_comparison.zip",
+        mime="application/zip",
+        key="dl_cmp_zip",
+        help="comparison.csv (paired differences), ranking.csv, summary.csv, kpis.csv, the census, "
+        "the event logs and every scenario's YAML.",
+    )
     report_key = jobs.job_key("report", cmp_key)
     rjob = ui.job_of("cmp_report")
     if rjob is not None:
         rjob.state()  # a finished job moves its result into the cache here
     if jobs.cached(report_key):
-        c2.download_button("Download the HTML report", jobs.load_cached(report_key)["html"],
-                           file_name="hospital_twin_comparison.html", mime="text/html", key="dl_cmp_report")
+        c2.download_button(
+            "Download the HTML report",
+            jobs.load_cached(report_key)["html"],
+            file_name="hospital_twin_comparison.html",
+            mime="text/html",
+            key="dl_cmp_report",
+        )
     else:
         busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
         if not busy and c2.button("Make the HTML report (about 20 s)", key="cmp_report_btn"):
-            ui.launch("cmp_report", ReportJob(zip=str(jobs.cached_path(cmp_key).parent / "results.zip")), report_key,
-                      label="Building the report")
+            ui.launch(
+                "cmp_report",
+                ReportJob(zip=str(jobs.cached_path(cmp_key).parent / "results.zip")),
+                report_key,
+                label="Building the report",
+            )
         rjob = ui.job_of("cmp_report")
         if rjob is not None and rjob.key == report_key:
             ui.job_panel("cmp_report")
 
 st.subheader("Differences with their intervals")
-st.caption("Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
-           "(a clear difference). Shares are in percentage points.")
-same = (comparison[["diff_mean", "diff_ci_low", "diff_ci_high"]].abs().max(axis=1) < 1e-12)
+st.caption(
+    "Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
+    "(a clear difference). Shares are in percentage points."
+)
+same = comparison[["diff_mean", "diff_ci_low", "diff_ci_high"]].abs().max(axis=1) < 1e-12
 moved = comparison[~same]
 forest = forest_chart(moved, scenarios) if len(moved) else None
 if forest is None:
     st.info("No measure differs in any unit.")
 else:
     st.altair_chart(forest, width="content")
-    identical = sorted({METRIC_LABELS.get(m, (m, ""))[0] for m in comparison.loc[same, "metric"]
-                        if m in FOREST_METRICS and m not in set(moved["metric"])})
+    identical = sorted(
+        {
+            METRIC_LABELS.get(m, (m, ""))[0]
+            for m in comparison.loc[same, "metric"]
+            if m in FOREST_METRICS and m not in set(moved["metric"])
+        }
+    )
     if identical:
         st.caption("Identical in every replication of both scenarios (not plotted): " + "; ".join(identical) + ".")
 
@@ -142,7 +173,7 @@ summary = pd.concat([r.summary for r in results], ignore_index=True)
 for metric in dict.fromkeys(["utilisation", "occupancy_mean", *FOREST_METRICS, "los_mean_h"]):
     label, kind = METRIC_LABELS.get(metric, (metric, ""))
     eds = [u for u, sp in scenarios[0].units.items() if sp.ed is not None]
-    for unit in (eds if metric.startswith("ed_") else ["ALL"]):
+    for unit in eds if metric.startswith("ed_") else ["ALL"]:
         vals = summary[(summary["metric"] == metric) & (summary["unit"] == unit)].set_index("scenario")["mean"]
         if vals.empty or vals.abs().max() == 0:
             continue

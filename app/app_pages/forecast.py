@@ -26,16 +26,21 @@ def _who(snapshot: pd.DataFrame) -> str:
 
 
 st.title("Forecast")
-st.caption("Start the simulation from who is in which bed now, each patient keeping the time already spent in "
-           "the unit, and see the next hours per unit: the likely range of occupied beds and the chance each "
-           "unit is full.")
+st.caption(
+    "Start the simulation from who is in which bed now, each patient keeping the time already spent in "
+    "the unit, and see the next hours per unit: the likely range of occupied beds and the chance each "
+    "unit is full."
+)
 scenario, text, label = ui.current_scenario()
 st.markdown(f"Scenario for arrivals and stays: **{scenario.name}** (change it on the Scenario page)")
 
-src = st.radio("Census snapshot", ["From the last simulation run", "From an ADT log (upload)", "Upload a snapshot (CSV)"],
-               horizontal=True,
-               key="fc_source", help="A snapshot has columns patient_id, unit, unit_start and optionally "
-               "patient_class, admitted_at.")
+src = st.radio(
+    "Census snapshot",
+    ["From the last simulation run", "From an ADT log (upload)", "Upload a snapshot (CSV)"],
+    horizontal=True,
+    key="fc_source",
+    help="A snapshot has columns patient_id, unit, unit_start and optionally patient_class, admitted_at.",
+)
 snapshot: pd.DataFrame | None = None
 vacated: pd.DataFrame | None = None  # beds freed shortly before the snapshot: some may still be being cleaned
 now: pd.Timestamp | None = None
@@ -43,8 +48,10 @@ if src == "From the last simulation run":
     shown = st.session_state.get("run_args")
     result = ui.load_result("run", *shown) if shown and jobs.cached(jobs.job_key("run", *shown, "")) else None
     if result is None or result.adt_log is None:
-        st.info("Run a simulation on the Run page first; its event log gives the census at the time you choose. "
-                "Or upload a snapshot.")
+        st.info(
+            "Run a simulation on the Run page first; its event log gives the census at the time you choose. "
+            "Or upload a snapshot."
+        )
         st.page_link("app_pages/run.py", label="Go to Run", icon=":material/play_circle:")
         st.stop()
     s = result.scenario
@@ -53,21 +60,28 @@ if src == "From the last simulation run":
     lo = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
     hi = pd.Timestamp(s.start) + pd.Timedelta(hours=s.end_h - 1)
     days = max(0, (hi - lo).days)
-    day = st.slider("Take the census on day (after the warm-up)", min_value=0, max_value=days, value=days // 2,
-                    key="fc_day")
+    day = st.slider(
+        "Take the census on day (after the warm-up)", min_value=0, max_value=days, value=days // 2, key="fc_day"
+    )
     hour = st.slider("at hour", min_value=0, max_value=23, value=8, key="fc_hour", format="%d:00")
     now = (lo.normalize() + pd.Timedelta(days=day, hours=hour)).floor("h")
     now = min(max(now, lo.ceil("h")), hi.floor("h"))
     # with the requests that never got a bed, the queue is the one seen at that time (results cached
     # before the table existed have none)
-    snapshot = census_at(result.adt_log, now, rep=int(result.adt_log["rep"].min()),
-                         requests=getattr(result, "requests", None))
+    snapshot = census_at(
+        result.adt_log, now, rep=int(result.adt_log["rep"].min()), requests=getattr(result, "requests", None)
+    )
     vacated = vacated_beds(result.adt_log, now, rep=int(result.adt_log["rep"].min()))
-    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
-               f"of the last run: {_who(snapshot)}.")
+    st.caption(
+        f"Snapshot at {now:%a %d %b %Y %H:%M} from replication {int(result.adt_log['rep'].min()) + 1} "
+        f"of the last run: {_who(snapshot)}."
+    )
 elif src == "From an ADT log (upload)":
-    up = st.file_uploader("ADT log (CSV or Parquet, at most 50 MB): patient_id, unit, start, end, ...",
-                          type=["csv", "parquet"], key="fc_log_upload")
+    up = st.file_uploader(
+        "ADT log (CSV or Parquet, at most 50 MB): patient_id, unit, start, end, ...",
+        type=["csv", "parquet"],
+        key="fc_log_upload",
+    )
     if up is None:
         st.stop()
     raw = up.getvalue()
@@ -94,19 +108,26 @@ elif src == "From an ADT log (upload)":
         st.error(f"{shown_name} has no usable stays ({read.rejected} rows rejected).")
         st.stop()
     lo, hi = read.period
-    t = st.slider("Take the census at", min_value=lo.to_pydatetime(), max_value=hi.to_pydatetime(),
-                  value=(lo + (hi - lo) * 0.75).floor("h").to_pydatetime(), step=dt.timedelta(hours=1),
-                  format="YYYY-MM-DD HH:mm", key="fc_log_at")
+    t = st.slider(
+        "Take the census at",
+        min_value=lo.to_pydatetime(),
+        max_value=hi.to_pydatetime(),
+        value=(lo + (hi - lo) * 0.75).floor("h").to_pydatetime(),
+        step=dt.timedelta(hours=1),
+        format="YYYY-MM-DD HH:mm",
+        key="fc_log_at",
+    )
     now = pd.Timestamp(t).floor("h")
     snapshot = census_at(read.stays, now)
     vacated = vacated_beds(read.stays, now)
     unknown = sorted(set(snapshot["unit"]) - set(scenario.units))
     if unknown:
-        st.error(f"The log has units the scenario does not know: {', '.join(unknown)}. Calibrate a scenario from "
-                 "this log first (Calibrate page, 'Use it as the current scenario').")
+        st.error(
+            f"The log has units the scenario does not know: {', '.join(unknown)}. Calibrate a scenario from "
+            "this log first (Calibrate page, 'Use it as the current scenario')."
+        )
         st.stop()
-    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M}: {_who(snapshot)} "
-               f"({read.used:,} of {read.read:,} rows used).")
+    st.caption(f"Snapshot at {now:%a %d %b %Y %H:%M}: {_who(snapshot)} ({read.used:,} of {read.read:,} rows used).")
 else:
     up = st.file_uploader("Census snapshot (CSV, at most 50 MB)", type=["csv"], key="fc_snap_upload")
     c1, c2 = st.columns(2)
@@ -137,8 +158,15 @@ else:
 
 c1, c2 = st.columns(2)
 hours = c1.number_input("Hours ahead", min_value=1, max_value=24 * 14, value=72, step=12, key="fc_hours")
-reps = c2.number_input("Replications", min_value=10, max_value=1000, value=50, step=10, key="fc_reps",
-                       help="More replications give smoother bands and probabilities.")
+reps = c2.number_input(
+    "Replications",
+    min_value=10,
+    max_value=1000,
+    value=50,
+    step=10,
+    key="fc_reps",
+    help="More replications give smoother bands and probabilities.",
+)
 if vacated is not None:  # only units the scenario has (a bed freed elsewhere says nothing here)
     vacated = vacated[vacated["unit"].isin(list(scenario.units))].reset_index(drop=True)
 snap_csv = snapshot.to_csv(index=False) + ("" if vacated is None else vacated.to_csv(index=False))
@@ -147,8 +175,15 @@ key = jobs.job_key("forecast", *args)
 if st.button("Forecast", type="primary", key="fc_run_btn"):
     st.session_state["fc_args"] = args
     if not jobs.cached(key):
-        spec = ForecastJob(yaml=text, census=snapshot, now=now, hours=int(hours), replications=int(reps),
-                           seed=int(scenario.seed), vacated=vacated)
+        spec = ForecastJob(
+            yaml=text,
+            census=snapshot,
+            now=now,
+            hours=int(hours),
+            replications=int(reps),
+            seed=int(scenario.seed),
+            vacated=vacated,
+        )
         ui.launch("forecast", spec, key, label="Forecasting")
 status = ui.job_panel("forecast")
 shown = st.session_state.get("fc_args")
@@ -173,11 +208,25 @@ for u in fc.units:
     row["chance full at some hour"] = float(d["p_full"].max())
     rows.append(row)
 table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "chance full at some hour": st.column_config.ProgressColumn(
-        "highest hourly chance of being full", format="percent", min_value=0.0, max_value=1.0)})
-st.caption("Band: 5th to 95th percentile of the replications; line: median, dashed: mean; red: beds. "
-           "The chance of being full is the share of replications in which every bed is taken that hour.")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "chance full at some hour": st.column_config.ProgressColumn(
+            "highest hourly chance of being full", format="percent", min_value=0.0, max_value=1.0
+        )
+    },
+)
+st.caption(
+    "Band: 5th to 95th percentile of the replications; line: median, dashed: mean; red: beds. "
+    "The chance of being full is the share of replications in which every bed is taken that hour."
+)
 st.altair_chart(forecast_chart(fc), width="content")
-st.download_button("Download forecast.csv", forecast_table(fc).to_csv(index=False), file_name="forecast.csv",
-                   mime="text/csv", key="dl_fc_csv")
+st.download_button(
+    "Download forecast.csv",
+    forecast_table(fc).to_csv(index=False),
+    file_name="forecast.csv",
+    mime="text/csv",
+    key="dl_fc_csv",
+)

@@ -12,16 +12,22 @@ st.markdown(
 st.subheader("Where to start")
 c1, c2, c3 = st.columns(3)
 with c1.container(border=True):
-    st.markdown("**1. Pick a scenario**  \nStart from the shipped 450-bed hospital or upload your own file; "
-                "change beds, demand, surge, discharge hours and staffing.")
+    st.markdown(
+        "**1. Pick a scenario**  \nStart from the shipped 450-bed hospital or upload your own file; "
+        "change beds, demand, surge, discharge hours and staffing."
+    )
     st.page_link("app_pages/scenario.py", label="Scenario", icon=":material/tune:")
 with c2.container(border=True):
-    st.markdown("**2. Run it**  \nSimulate a few weeks, see occupancy, waits for a bed and ED 4-hour "
-                "performance, and download the results.")
+    st.markdown(
+        "**2. Run it**  \nSimulate a few weeks, see occupancy, waits for a bed and ED 4-hour "
+        "performance, and download the results."
+    )
     st.page_link("app_pages/run.py", label="Run", icon=":material/play_circle:")
 with c3.container(border=True):
-    st.markdown("**3. Compare what-ifs**  \nRun the baseline against changes such as more ICU beds or a "
-                "winter surge, and read the difference in plain words.")
+    st.markdown(
+        "**3. Compare what-ifs**  \nRun the baseline against changes such as more ICU beds or a "
+        "winter surge, and read the difference in plain words."
+    )
     st.page_link("app_pages/compare.py", label="Compare", icon=":material/compare_arrows:")
 
 c4, c5, c6 = st.columns(3)
@@ -29,14 +35,17 @@ with c4.container(border=True):
     st.markdown("**Calibrate**  \nFit a scenario to your own admission-discharge-transfer (ADT) log.")
     st.page_link("app_pages/calibrate.py", label="Calibrate", icon=":material/query_stats:")
 with c5.container(border=True):
-    st.markdown("**Staffing & roster**  \nNurses needed per shift, and a roster for your staff list "
-                "to download as CSV, Excel or calendar.")
+    st.markdown(
+        "**Staffing & roster**  \nNurses needed per shift, and a roster for your staff list "
+        "to download as CSV, Excel or calendar."
+    )
     st.page_link("app_pages/roster.py", label="Staffing & roster", icon=":material/badge:")
 with c6.container(border=True):
-    st.markdown("**Forecast**  \nFrom today's census, the next 72 hours per unit and the chance each "
-                "unit is full.")
+    st.markdown("**Forecast**  \nFrom today's census, the next 72 hours per unit and the chance each unit is full.")
     st.page_link("app_pages/forecast.py", label="Forecast", icon=":material/trending_up:")
 
-st.caption("Numbers are simulated, not measured: each run uses the scenario's assumptions, which the Scenario "
-           "page shows. Runs are short by default so answers come in seconds; raise the length and the "
-           "replications under 'Run length and replications' for firmer numbers.")
+st.caption(
+    "Numbers are simulated, not measured: each run uses the scenario's assumptions, which the Scenario "
+    "page shows. Runs are short by default so answers come in seconds; raise the length and the "
+    "replications under 'Run length and replications' for firmer numbers."
+)

@@ -19,19 +19,29 @@ run_yaml = ui.settled_yaml(text, settings)
 args = (run_yaml, settings["seed"], settings["replications"])
 key = jobs.job_key("run", *args, "")
 
-if st.button("Run the simulation", type="primary", key="run_btn",
-             help="Runs in the background; the page stays usable and you can cancel."):
+if st.button(
+    "Run the simulation",
+    type="primary",
+    key="run_btn",
+    help="Runs in the background; the page stays usable and you can cancel.",
+):
     st.session_state["run_args"] = args
     if not jobs.cached(key):
-        ui.launch("run", RunJob(yaml=run_yaml, replications=settings["replications"], seed=settings["seed"]), key,
-                  label=f"Simulating {scenario.name}")
+        ui.launch(
+            "run",
+            RunJob(yaml=run_yaml, replications=settings["replications"], seed=settings["seed"]),
+            key,
+            label=f"Simulating {scenario.name}",
+        )
 
 status = ui.job_panel("run")
 shown = st.session_state.get("run_args")
 if status == "running" or not shown or not jobs.cached(jobs.job_key("run", *shown, "")):
     if not shown:
-        st.info(f"Press **Run the simulation** to simulate {settings['horizon_days']} days after a "
-                f"{settings['warmup_days']}-day warm-up, {settings['replications']} times.")
+        st.info(
+            f"Press **Run the simulation** to simulate {settings['horizon_days']} days after a "
+            f"{settings['warmup_days']}-day warm-up, {settings['replications']} times."
+        )
     st.stop()
 if shown != args:
     st.warning("These results are from earlier settings; press Run the simulation to update them.")
@@ -39,46 +49,64 @@ if shown != args:
 result = ui.load_result("run", *shown)
 s = result.scenario
 st.subheader(f"Results: {s.name}")
-st.caption(f"{result.provenance.get('replications')} replications of {s.horizon_days:g} days after a "
-           f"{float(s.warmup_days):g}-day warm-up, seed {result.provenance.get('seed')}. Each figure is the mean over "
-           "replications with its 95% interval.")
+st.caption(
+    f"{result.provenance.get('replications')} replications of {s.horizon_days:g} days after a "
+    f"{float(s.warmup_days):g}-day warm-up, seed {result.provenance.get('seed')}. Each figure is the mean over "
+    "replications with its 95% interval."
+)
 ui.show_cards(ui.kpi_cards(result.summary, s))
 
 run_key = jobs.job_key("run", *shown, "")
 zip_data = ui.zip_bytes(run_key)
 if zip_data:
     c1, c2 = st.columns(2)
-    c1.download_button("Download the results folder (zip)", zip_data, file_name="hospital_twin_results.zip",
-                       mime="application/zip", key="dl_run_zip",
-                       help="summary.csv, kpis.csv, census.csv, adt_log.csv, scenario.yaml and run.json (CSV opens "
-                            "in Excel).")
+    c1.download_button(
+        "Download the results folder (zip)",
+        zip_data,
+        file_name="hospital_twin_results.zip",
+        mime="application/zip",
+        key="dl_run_zip",
+        help="summary.csv, kpis.csv, census.csv, adt_log.csv, scenario.yaml and run.json (CSV opens in Excel).",
+    )
     report_key = jobs.job_key("report", run_key)
     rjob = ui.job_of("report")
     if rjob is not None:
         rjob.state()  # a finished job moves its result into the cache here
     if jobs.cached(report_key):
-        c2.download_button("Download the HTML report", jobs.load_cached(report_key)["html"],
-                           file_name="hospital_twin_report.html", mime="text/html", key="dl_run_report",
-                           help="One file that opens offline in any browser: KPIs, charts, the scenario in words.")
+        c2.download_button(
+            "Download the HTML report",
+            jobs.load_cached(report_key)["html"],
+            file_name="hospital_twin_report.html",
+            mime="text/html",
+            key="dl_run_report",
+            help="One file that opens offline in any browser: KPIs, charts, the scenario in words.",
+        )
     else:
         rjob = ui.job_of("report")
         busy = rjob is not None and rjob.key == report_key and rjob.state() == "running"
         if not busy and c2.button("Make the HTML report (about 15 s)", key="run_report_btn"):
-            ui.launch("report", ReportJob(zip=str(jobs.cached_path(run_key).parent / "results.zip")), report_key,
-                      label="Building the report")
+            ui.launch(
+                "report",
+                ReportJob(zip=str(jobs.cached_path(run_key).parent / "results.zip")),
+                report_key,
+                label="Building the report",
+            )
         rjob = ui.job_of("report")
         if rjob is not None and rjob.key == report_key:
             ui.job_panel("report")
 
 census = result.census.assign(scenario=s.name) if result.census is not None else None
 log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None
-tabs = st.tabs(["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance",
-                "All measures"])
+tabs = st.tabs(
+    ["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance", "All measures"]
+)
 if census is not None:
     how = census_hour_of_week(census, [s])
     with tabs[0]:
-        st.caption("Occupied beds by hour of the week: line = mean, band = 5th to 95th percentile over replications "
-                   "and weeks (90% of hours fall inside), red dashed line = beds.")
+        st.caption(
+            "Occupied beds by hour of the week: line = mean, band = 5th to 95th percentile over replications "
+            "and weeks (90% of hours fall inside), red dashed line = beds."
+        )
         st.altair_chart(census_week_chart(how, [s]), width="content")
     with tabs[1]:
         st.caption("Average share of beds occupied at each hour of the week; darker is fuller.")
@@ -98,13 +126,21 @@ if log is not None:
         if by_hour.empty:
             st.info("This scenario has no emergency department.")
         else:
-            st.caption("Share of ED attendances leaving within 4 hours of arrival, by hour of arrival and by week; "
-                       "the band spans the lowest to the highest replication; dashed line: the 95% standard.")
+            st.caption(
+                "Share of ED attendances leaving within 4 hours of arrival, by hour of arrival and by week; "
+                "the band spans the lowest to the highest replication; dashed line: the 95% standard."
+            )
             if by_week["date"].nunique() < 2:
-                st.caption("The weekly view on the right needs at least two measured weeks: raise 'Days measured' "
-                           "to 14 or more to see it.")
+                st.caption(
+                    "The weekly view on the right needs at least two measured weeks: raise 'Days measured' "
+                    "to 14 or more to see it."
+                )
             st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
 with tabs[4]:
     table = charts.kpi_table(result.summary, s)
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"metric": st.column_config.TextColumn("name in the files")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"metric": st.column_config.TextColumn("name in the files")},
+    )

@@ -287,8 +287,13 @@ def _validate(
     times, bad, n_aware, n_naive = _parse_times(frame, tidy, missing)
     _reject(reason, detail, np.logical_or.reduce(list(missing.values())), _combine(missing, "missing "))
     if bad:
-        _reject(reason, detail, np.logical_or.reduce(list(bad.values())), _combine(bad, "unparseable "),
-                _bad_values(frame, bad))
+        _reject(
+            reason,
+            detail,
+            np.logical_or.reduce(list(bad.values())),
+            _combine(bad, "unparseable "),
+            _bad_values(frame, bad),
+        )
     timezone = "mixed" if n_aware and n_naive else "utc" if n_aware else "naive" if n_naive else "none"
     if timezone == "mixed":
         notes.append(
@@ -379,8 +384,9 @@ def _reject_time_order(tidy: pd.DataFrame, times: dict[str, pd.Series], reason, 
         ra = (tidy["ready_at"] > start).fillna(False).to_numpy(bool)
         if ra.any():
             hours = ((tidy["ready_at"] - start).dt.total_seconds() / 3600).round(3).astype("string")
-            _reject(reason, detail, ra, "ready_at after start",
-                    ("ready_at is " + hours + " h after start").to_numpy(object))
+            _reject(
+                reason, detail, ra, "ready_at after start", ("ready_at is " + hours + " h after start").to_numpy(object)
+            )
 
 
 def _reject_duplicates(dup_frame: pd.DataFrame, rows, reason, detail, pcode, s_key, e_key) -> None:
@@ -479,8 +485,11 @@ def _assemble(
 
     bad = np.flatnonzero(~used)
     rej = _reject_frame(
-        rows[bad], np.where(pd.isna(checked.reason[bad]), "", checked.reason[bad]), checked.detail[bad],
-        original.iloc[bad], kind="rejected",
+        rows[bad],
+        np.where(pd.isna(checked.reason[bad]), "", checked.reason[bad]),
+        checked.detail[bad],
+        original.iloc[bad],
+        kind="rejected",
     )
     if extra_rejects is not None and len(extra_rejects):
         rej = pd.concat([rej, extra_rejects], ignore_index=True) if len(rej) else extra_rejects
@@ -550,9 +559,7 @@ def _read_csv_strings(path: Path) -> tuple[pd.DataFrame, np.ndarray, pd.DataFram
     bad_rows = np.array([m[0] for m in malformed], dtype=np.int64)
     total = len(df) + len(bad_rows)
     rows = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_rows, assume_unique=True)
-    bad = pd.DataFrame(
-        {"row": bad_rows, "fields": [m[1] for m in malformed], "text": [m[2] for m in malformed]}
-    )
+    bad = pd.DataFrame({"row": bad_rows, "fields": [m[1] for m in malformed], "text": [m[2] for m in malformed]})
     return df, rows, bad
 
 
@@ -604,8 +611,11 @@ def read_adt(path: str | Path) -> AdtRead:
         orig = pd.DataFrame({c: pd.Series(pd.NA, index=range(len(malformed)), dtype="string") for c in raw.columns})
         orig["raw_text"] = malformed["text"].astype("string")
         extra = _reject_frame(
-            malformed["row"].to_numpy(), "malformed CSV row",
-            [f"{k} fields, expected {len(raw.columns)}" for k in malformed["fields"]], orig, kind="rejected",
+            malformed["row"].to_numpy(),
+            "malformed CSV row",
+            [f"{k} fields, expected {len(raw.columns)}" for k in malformed["fields"]],
+            orig,
+            kind="rejected",
         )
     stays, rejects = _assemble(checked, rows, raw, extra)
     n_read = len(raw) + len(malformed)
@@ -833,10 +843,18 @@ def read_mimic_iv(
     arrival, destination = _mimic_sequence(m["encounter"], m["unit"], m["source"], m["destination"], t, rows[S])
     frame = pd.DataFrame(
         {
-            "patient_id": _int_text(t["subject_id"]), "unit": m["unit"], "start": t["intime"], "end": t["outtime"],
-            "encounter_id": m["encounter"], "patient_class": m["patient_class"], "arrival_source": arrival,
-            "discharge_destination": destination, "careunit": m["careunit"], "eventtype": _clean_str(t["eventtype"]),
-            "transfer_id": _int_text(t["transfer_id"]), "hadm_id": h,
+            "patient_id": _int_text(t["subject_id"]),
+            "unit": m["unit"],
+            "start": t["intime"],
+            "end": t["outtime"],
+            "encounter_id": m["encounter"],
+            "patient_class": m["patient_class"],
+            "arrival_source": arrival,
+            "discharge_destination": destination,
+            "careunit": m["careunit"],
+            "eventtype": _clean_str(t["eventtype"]),
+            "transfer_id": _int_text(t["transfer_id"]),
+            "hadm_id": h,
         }
     )
     checked = _validate(frame, rows[S], t)
@@ -846,10 +864,20 @@ def read_mimic_iv(
     stays, rejects = _assemble(checked, rows[S], t, pd.concat(extra, ignore_index=True) if extra else None)
     n_ignored = int((rejects["kind"] == "ignored").sum())
     return AdtRead(
-        stays=stays, rejects=rejects, read=len(tr) + len(malformed), used=len(stays),
-        rejected=len(rejects) - n_ignored, ignored=n_ignored, source=str(folder), source_format="mimic-iv",
-        sha256=(digest := _sha256(tpath)), inputs={str(tpath): digest, str(apath): _sha256(apath)},
-        timezone=checked.timezone, dates_shifted=True, concurrency_reliable=False, notes=checked.notes,
+        stays=stays,
+        rejects=rejects,
+        read=len(tr) + len(malformed),
+        used=len(stays),
+        rejected=len(rejects) - n_ignored,
+        ignored=n_ignored,
+        source=str(folder),
+        source_format="mimic-iv",
+        sha256=(digest := _sha256(tpath)),
+        inputs={str(tpath): digest, str(apath): _sha256(apath)},
+        timezone=checked.timezone,
+        dates_shifted=True,
+        concurrency_reliable=False,
+        notes=checked.notes,
     )
 
 
@@ -902,8 +930,14 @@ def _mimic_mapped(
     if unl:
         notes.append(f"discharge_location values not in destination_map, kept as written: {', '.join(unl)}")
     dest[ed_only] = "not_admitted"
-    return {"unit": unit, "careunit": careunit, "encounter": encounter, "patient_class": pclass, "source": src,
-            "destination": dest}
+    return {
+        "unit": unit,
+        "careunit": careunit,
+        "encounter": encounter,
+        "patient_class": pclass,
+        "source": src,
+        "destination": dest,
+    }
 
 
 def _mimic_sequence(
@@ -936,19 +970,27 @@ def _mimic_other_rows(
     extra = []
     D = np.flatnonzero(is_dis)
     if len(D):
-        extra.append(_reject_frame(rows[D], "discharge event (ends the admission, not a stay)", [None] * len(D),
-                                   tr.iloc[D], kind="ignored"))
+        extra.append(
+            _reject_frame(
+                rows[D], "discharge event (ends the admission, not a stay)", [None] * len(D), tr.iloc[D], kind="ignored"
+            )
+        )
     X = np.flatnonzero(other)
     if len(X):
         what = ("eventtype=" + tr["eventtype"].iloc[X]).to_numpy(object)
-        extra.append(_reject_frame(rows[X], "unknown eventtype", what,
-                                   tr.iloc[X], kind="rejected"))
+        extra.append(_reject_frame(rows[X], "unknown eventtype", what, tr.iloc[X], kind="rejected"))
     if len(malformed):
         orig = pd.DataFrame({c: pd.Series(pd.NA, index=range(len(malformed)), dtype="string") for c in tr.columns})
         orig["raw_text"] = malformed["text"].astype("string")
-        extra.append(_reject_frame(malformed["row"].to_numpy(), "malformed CSV row",
-                                   [f"{k} fields, expected {len(tr.columns)}" for k in malformed["fields"]], orig,
-                                   kind="rejected"))
+        extra.append(
+            _reject_frame(
+                malformed["row"].to_numpy(),
+                "malformed CSV row",
+                [f"{k} fields, expected {len(tr.columns)}" for k in malformed["fields"]],
+                orig,
+                kind="rejected",
+            )
+        )
     return extra
 
 
@@ -1129,8 +1171,9 @@ def read_xes(path: str | Path, mapping: XesMapping = SEPSIS_MAPPING) -> AdtRead:
     out_rows = np.flatnonzero(status != "used")
     original = ev.drop(columns=["trace"]).copy()
     original.insert(1, "event_in_case", ev.groupby("trace").cumcount() + 1)
-    rejects = _reject_frame(rows[out_rows], marks.reason[out_rows], marks.detail[out_rows], original.iloc[out_rows],
-                            kind=status[out_rows])
+    rejects = _reject_frame(
+        rows[out_rows], marks.reason[out_rows], marks.detail[out_rows], original.iloc[out_rows], kind=status[out_rows]
+    )
     n_ignored = int((status == "ignored").sum())
     n_rejected = int((status == "rejected").sum())
     notes = list(checked.notes)
@@ -1205,8 +1248,12 @@ class _XesEvents:
         state_before = state_after.groupby(trace).shift(1).to_numpy(object)
         none_yet = pd.isna(state_before)
         self.mark(other_lc, "ignored", f"lifecycle transition is not {lifecycle!r}")
-        self.mark(self.is_leave & (none_yet | (state_before == "leave")), "rejected", "leave while not in a unit",
-                  np.where(none_yet, "before any unit entry", "after an earlier leave"))
+        self.mark(
+            self.is_leave & (none_yet | (state_before == "leave")),
+            "rejected",
+            "leave while not in a unit",
+            np.where(none_yet, "before any unit entry", "after an earlier leave"),
+        )
         self.mark(~is_action & none_yet, "ignored", "event before the first unit entry")
         self.mark(~is_action & (state_before == "leave"), "ignored", "event while outside the hospital")
         self.mark(~is_action, "ignored", "event without a unit change")
@@ -1316,8 +1363,10 @@ def detect_format(path: str | Path, fmt: str = "auto") -> str:
         return "xes"
     if name.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
         return "adt"
-    raise LogError(f"{path}: cannot tell the log's format from its name (a folder is MIMIC-IV, .xes/.xes.gz is XES, "
-                   ".csv/.csv.gz/.parquet is the ADT log); give --format")
+    raise LogError(
+        f"{path}: cannot tell the log's format from its name (a folder is MIMIC-IV, .xes/.xes.gz is XES, "
+        ".csv/.csv.gz/.parquet is the ADT log); give --format"
+    )
 
 
 def read_log(path: str | Path, fmt: str = "auto", *, group_units: bool = True) -> AdtRead:

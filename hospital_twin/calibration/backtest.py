@@ -93,30 +93,80 @@ class Backtest:
         """Everything as one long table (the columns of :data:`TIDY_COLUMNS`): backtest.csv."""
         parts = []
         d = self.daily
-        parts.append(pd.DataFrame({
-            "section": "occupancy_daily", "unit": d["unit"], "date": d["date"].dt.strftime("%Y-%m-%d"),
-            "metric": "occupancy_mean", "observed": d["observed"], "sim_mean": d["sim_mean"],
-            "sim_p05": d["sim_p05"], "sim_p95": d["sim_p95"], "value": d["inside"].astype(float),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "section": "occupancy_daily",
+                    "unit": d["unit"],
+                    "date": d["date"].dt.strftime("%Y-%m-%d"),
+                    "metric": "occupancy_mean",
+                    "observed": d["observed"],
+                    "sim_mean": d["sim_mean"],
+                    "sim_p05": d["sim_p05"],
+                    "sim_p95": d["sim_p95"],
+                    "value": d["inside"].astype(float),
+                }
+            )
+        )
         for r in self.summary.itertuples(index=False):
-            for metric, value in (("occupancy_mae", r.occupancy_mae), ("occupancy_band_coverage", r.band_coverage),
-                                  ("occupancy_band_coverage_pit", r.band_coverage_pit), ("days", float(r.days))):
-                parts.append(pd.DataFrame([{"section": "summary", "unit": r.unit, "metric": metric,
-                                            "observed": r.observed_mean, "sim_mean": r.sim_mean, "value": value}]))
+            for metric, value in (
+                ("occupancy_mae", r.occupancy_mae),
+                ("occupancy_band_coverage", r.band_coverage),
+                ("occupancy_band_coverage_pit", r.band_coverage_pit),
+                ("days", float(r.days)),
+            ):
+                parts.append(
+                    pd.DataFrame(
+                        [
+                            {
+                                "section": "summary",
+                                "unit": r.unit,
+                                "metric": metric,
+                                "observed": r.observed_mean,
+                                "sim_mean": r.sim_mean,
+                                "value": value,
+                            }
+                        ]
+                    )
+                )
         for r in self.stays.itertuples(index=False):
-            parts.append(pd.DataFrame([
-                {"section": "stays", "unit": r.unit, "metric": "ks_d", "value": r.ks_d,
-                 "observed": r.n_observed, "sim_mean": r.n_simulated},
-                {"section": "stays", "unit": r.unit, "metric": "ks_d_crit_01", "value": r.ks_d_crit_01},
-                {"section": "stays", "unit": r.unit, "metric": "km_mean_h", "observed": r.observed_km_mean_h,
-                 "sim_mean": r.simulated_km_mean_h},
-            ]))
+            parts.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "section": "stays",
+                            "unit": r.unit,
+                            "metric": "ks_d",
+                            "value": r.ks_d,
+                            "observed": r.n_observed,
+                            "sim_mean": r.n_simulated,
+                        },
+                        {"section": "stays", "unit": r.unit, "metric": "ks_d_crit_01", "value": r.ks_d_crit_01},
+                        {
+                            "section": "stays",
+                            "unit": r.unit,
+                            "metric": "km_mean_h",
+                            "observed": r.observed_km_mean_h,
+                            "sim_mean": r.simulated_km_mean_h,
+                        },
+                    ]
+                )
+            )
         t = self.throughput
-        parts.append(pd.DataFrame({
-            "section": "throughput", "unit": t["unit"], "metric": t["metric"], "observed": t["observed"],
-            "sim_mean": t["sim_mean"], "sim_p05": t["sim_p05"], "sim_p95": t["sim_p95"],
-            "value": t["inside"].astype(float),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "section": "throughput",
+                    "unit": t["unit"],
+                    "metric": t["metric"],
+                    "observed": t["observed"],
+                    "sim_mean": t["sim_mean"],
+                    "sim_p05": t["sim_p05"],
+                    "sim_p95": t["sim_p95"],
+                    "value": t["inside"].astype(float),
+                }
+            )
+        )
         out = pd.concat(parts, ignore_index=True)
         for c in TIDY_COLUMNS:
             if c not in out:
@@ -163,10 +213,21 @@ def _daily(stays: pd.DataFrame, fc, cut: pd.Timestamp, days: int) -> pd.DataFram
         below = (sim < o - 1e-9).mean(0)
         tie = (np.abs(sim - o) <= 1e-9).mean(0)
         pit = below + tie / 2  # mid-PIT: a value tied with simulated ones counts half below, half above
-        rows.append(pd.DataFrame({
-            "date": dates, "unit": u, "observed": o, "sim_mean": sim.mean(0), "sim_p05": lo, "sim_p95": hi,
-            "inside": (o >= lo - 1e-9) & (o <= hi + 1e-9), "pit": pit, "inside_pit": (pit >= 0.05) & (pit <= 0.95),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "unit": u,
+                    "observed": o,
+                    "sim_mean": sim.mean(0),
+                    "sim_p05": lo,
+                    "sim_p95": hi,
+                    "inside": (o >= lo - 1e-9) & (o <= hi + 1e-9),
+                    "pit": pit,
+                    "inside_pit": (pit >= 0.05) & (pit <= 0.95),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -180,18 +241,30 @@ def _throughput(prep: pd.DataFrame, fc, cut: pd.Timestamp, days: int) -> pd.Data
             "admissions": int(((start >= cut) & (start < t1)).sum()),
             "departures": int(((end >= cut) & (end < t1)).sum()),
         }
-        sims = {"admissions": fc.admissions[:, ui, : days * 24].sum(1),
-                "departures": fc.departures[:, ui, : days * 24].sum(1)}
+        sims = {
+            "admissions": fc.admissions[:, ui, : days * 24].sum(1),
+            "departures": fc.departures[:, ui, : days * 24].sum(1),
+        }
         for metric, o in observed.items():
             s = sims[metric].astype(float)
             lo, hi = np.quantile(s, [0.05, 0.95])
-            rows.append({"unit": u, "metric": metric, "observed": o, "sim_mean": float(s.mean()), "sim_p05": float(lo),
-                         "sim_p95": float(hi), "inside": bool(lo <= o <= hi)})
+            rows.append(
+                {
+                    "unit": u,
+                    "metric": metric,
+                    "observed": o,
+                    "sim_mean": float(s.mean()),
+                    "sim_p05": float(lo),
+                    "sim_p95": float(hi),
+                    "inside": bool(lo <= o <= hi),
+                }
+            )
     return pd.DataFrame(rows, columns=["unit", "metric", "observed", "sim_mean", "sim_p05", "sim_p95", "inside"])
 
 
-def _stay_ks(prep: pd.DataFrame, scenario: Scenario, cut: pd.Timestamp, t1: pd.Timestamp, days: int,
-             reps: int, seed: int) -> pd.DataFrame:
+def _stay_ks(
+    prep: pd.DataFrame, scenario: Scenario, cut: pd.Timestamp, t1: pd.Timestamp, days: int, reps: int, seed: int
+) -> pd.DataFrame:
     sim_scn = scenario.model_copy(update={"horizon_days": float(max(days, 28))})
     frames = []
     for rep in range(reps):
@@ -207,19 +280,34 @@ def _stay_ks(prep: pd.DataFrame, scenario: Scenario, cut: pd.Timestamp, t1: pd.T
         s = sim[sim["unit"] == u]
         n, m = int(o["closed"].sum()), int(s["closed"].sum())
         if n == 0 or m == 0:
-            rows.append({"unit": u, "n_observed": n, "n_simulated": m, "ks_d": math.nan, "ks_d_crit_01": math.nan,
-                         "observed_km_mean_h": math.nan, "simulated_km_mean_h": math.nan})
+            rows.append(
+                {
+                    "unit": u,
+                    "n_observed": n,
+                    "n_simulated": m,
+                    "ks_d": math.nan,
+                    "ks_d_crit_01": math.nan,
+                    "observed_km_mean_h": math.nan,
+                    "simulated_km_mean_h": math.nan,
+                }
+            )
             continue
         d1, e1 = o["dur_h"].to_numpy(float), o["closed"].to_numpy(bool)
         d2, e2 = s["dur_h"].to_numpy(float), s["closed"].to_numpy(bool)
         t_a, s_a = kaplan_meier(d1, e1)
         t_b, s_b = kaplan_meier(d2, e2)
         t_max = min(float(d1.max()), float(d2.max()))
-        rows.append({
-            "unit": u, "n_observed": n, "n_simulated": m, "ks_d": _km_distance(d1, e1, d2, e2),
-            "ks_d_crit_01": KS_C_01 * math.sqrt((n + m) / (n * m)),
-            "observed_km_mean_h": km_mean(t_a, s_a, t_max), "simulated_km_mean_h": km_mean(t_b, s_b, t_max),
-        })
+        rows.append(
+            {
+                "unit": u,
+                "n_observed": n,
+                "n_simulated": m,
+                "ks_d": _km_distance(d1, e1, d2, e2),
+                "ks_d_crit_01": KS_C_01 * math.sqrt((n + m) / (n * m)),
+                "observed_km_mean_h": km_mean(t_a, s_a, t_max),
+                "simulated_km_mean_h": km_mean(t_b, s_b, t_max),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -278,19 +366,38 @@ def backtest(
     ks = _stay_ks(prep, scenario, cut, t1, days, stay_replications, seed)
     summ = (
         daily.groupby("unit", sort=False)
-        .apply(lambda g: pd.Series({
-            "days": len(g), "occupancy_mae": float(np.mean(np.abs(g["observed"] - g["sim_mean"]))),
-            "band_coverage": float(g["inside"].mean()), "band_coverage_pit": float(g["inside_pit"].mean()),
-            "observed_mean": float(g["observed"].mean()),
-            "sim_mean": float(g["sim_mean"].mean()),
-        }), include_groups=False)
+        .apply(
+            lambda g: pd.Series(
+                {
+                    "days": len(g),
+                    "occupancy_mae": float(np.mean(np.abs(g["observed"] - g["sim_mean"]))),
+                    "band_coverage": float(g["inside"].mean()),
+                    "band_coverage_pit": float(g["inside_pit"].mean()),
+                    "observed_mean": float(g["observed"].mean()),
+                    "sim_mean": float(g["sim_mean"].mean()),
+                }
+            ),
+            include_groups=False,
+        )
         .reset_index()
     )
     summ["days"] = summ["days"].astype(int)
     return Backtest(
-        train_until=cut, test_end=t1, replications=replications, calibration=cal, scenario=scenario, snapshot=snap,
-        daily=daily, stays=ks, throughput=through, summary=summ,
-        train_counts={**snap_counts, "stays_in_log": len(df), "training_stays": len(train),
-                      "open_at_cut": int(train["end"].isna().sum()),
-                      "snapshot_patients": len(snap)},
+        train_until=cut,
+        test_end=t1,
+        replications=replications,
+        calibration=cal,
+        scenario=scenario,
+        snapshot=snap,
+        daily=daily,
+        stays=ks,
+        throughput=through,
+        summary=summ,
+        train_counts={
+            **snap_counts,
+            "stays_in_log": len(df),
+            "training_stays": len(train),
+            "open_at_cut": int(train["end"].isna().sum()),
+            "snapshot_patients": len(snap),
+        },
     )

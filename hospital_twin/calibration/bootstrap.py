@@ -183,8 +183,10 @@ def _refit_v(
             H[:, i, i] = (fp[:, i] - 2 * f + fm[:, i]) / h**2
             for j in range(i + 1, k):
                 H[:, i, j] = H[:, j, i] = (
-                    r.nll(family, th + eye[i] + eye[j]) - r.nll(family, th + eye[i] - eye[j])
-                    - r.nll(family, th - eye[i] + eye[j]) + r.nll(family, th - eye[i] - eye[j])
+                    r.nll(family, th + eye[i] + eye[j])
+                    - r.nll(family, th + eye[i] - eye[j])
+                    - r.nll(family, th - eye[i] + eye[j])
+                    + r.nll(family, th - eye[i] - eye[j])
                 ) / (4 * h * h)
         ok_h = np.all(np.isfinite(H), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
         pd_h = ok_h & (np.linalg.eigvalsh(np.where(ok_h[:, None, None], H, np.eye(k))).min(axis=1) > 0)
@@ -285,5 +287,6 @@ def bootstrap_ks(
     stat = d_obs * math.sqrt(n)
     exceed = int(np.sum(d_star * math.sqrt(m) >= stat * (1 - 1e-12)))
     p = (1 + exceed) / (used + 1) if used else math.nan
-    return KsBootstrap(p=float(p), d=float(d_obs), n=int(n), n_resample=m, b=used, d_null=d_star,
-                       censored_share=float(1 - ev.mean()))
+    return KsBootstrap(
+        p=float(p), d=float(d_obs), n=int(n), n_resample=m, b=used, d_null=d_star, censored_share=float(1 - ev.mean())
+    )

@@ -71,14 +71,20 @@ class DatesCheck:
         """One plain sentence for a report or a CLI line."""
         if not self.shifted:
             extra = f" ({'; '.join(self.reasons)})" if self.reasons else ""
-            return ("Dates are taken as real: concurrency, arrival rates and occupancy are estimated from the log"
-                    + extra + ".")
-        who = {"flag": "(set by the user)", "reader": "(as the source documents)",
-               "data": "(as the data show)"}.get(self.decided_by, "")
+            return (
+                "Dates are taken as real: concurrency, arrival rates and occupancy are estimated from the log"
+                + extra
+                + "."
+            )
+        who = {"flag": "(set by the user)", "reader": "(as the source documents)", "data": "(as the data show)"}.get(
+            self.decided_by, ""
+        )
         said = ("set by the user", "the source documents per-patient date shifts")
         why = "; ".join(r for r in self.reasons if r not in said)
-        return (f"Dates are SHIFTED PER PATIENT {who}{': ' + why if why else ''}. Stay lengths and routes are real; "
-                "occupancy, beds and arrival rates per day cannot be measured from this log and are stated defaults.")
+        return (
+            f"Dates are SHIFTED PER PATIENT {who}{': ' + why if why else ''}. Stay lengths and routes are real; "
+            "occupancy, beds and arrival rates per day cannot be measured from this log and are stated defaults."
+        )
 
 
 def check_dates(
@@ -126,8 +132,12 @@ def check_dates(
                 f"(below {MIN_MEAN_CENSUS:g}: stays are scattered in time, as per-patient shifts do)"
             )
     data_says = bool(data_reasons)
-    common = {"span_days": float(span_days), "mean_census": float(mean_census), "years": years,
-              "data_says_shifted": data_says}
+    common = {
+        "span_days": float(span_days),
+        "mean_census": float(mean_census),
+        "years": years,
+        "data_says_shifted": data_says,
+    }
     if flag is not None:
         reasons = ["set by the user"]
         if flag and not data_says and not reader_says:

@@ -216,8 +216,9 @@ def fit_family(family: str, sample: CensoredSample | Sequence[float] | np.ndarra
 
     best = optimize.minimize(f, th0, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 500})
     if not best.success:
-        polish = optimize.minimize(f, best.x, method="Nelder-Mead",
-                                   options={"xatol": 1e-8, "fatol": 1e-14, "maxiter": 4000})
+        polish = optimize.minimize(
+            f, best.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-14, "maxiter": 4000}
+        )
         best = polish if polish.fun <= best.fun else best
     th = np.asarray(best.x, float)
     nll = f(th) * n

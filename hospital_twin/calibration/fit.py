@@ -158,7 +158,19 @@ def calibrate(
         )
     src = [source] if isinstance(source, str) else list(source or [])
     return Calibration(
-        name=name, source=src, counts=counts, period=arr.period_, days=arr.days_, dates_shifted=dates_shifted,
-        arrivals=arr, stays=stay, routes=routes, discharge=dis, capacity=cap, waits=waits, has=has, flags=flags,
+        name=name,
+        source=src,
+        counts=counts,
+        period=arr.period_,
+        days=arr.days_,
+        dates_shifted=dates_shifted,
+        arrivals=arr,
+        stays=stay,
+        routes=routes,
+        discharge=dis,
+        capacity=cap,
+        waits=waits,
+        has=has,
+        flags=flags,
         prepared=prep,
     )

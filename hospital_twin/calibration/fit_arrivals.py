@@ -92,8 +92,15 @@ class ArrivalFit:
     period_ : (first midnight, end of observation); days_ : complete days used for rates.
     """
 
-    def __init__(self, *, alpha: float = ALPHA, min_expected: float = 5.0, dates_shifted: bool = False,
-                 shift_keeps_clock: bool = True, min_stream_arrivals: int = 10):
+    def __init__(
+        self,
+        *,
+        alpha: float = ALPHA,
+        min_expected: float = 5.0,
+        dates_shifted: bool = False,
+        shift_keeps_clock: bool = True,
+        min_stream_arrivals: int = 10,
+    ):
         self.min_stream_arrivals = min_stream_arrivals
         self.alpha = alpha
         self.min_expected = min_expected
@@ -165,14 +172,29 @@ class ArrivalFit:
         dow_w = _profile(d.rate_wd) if n else [1.0] * 7
         elective = bool(ELECTIVE.search(str(source or "")) or ELECTIVE.search(str(pclass)))
         st = ArrivalStream(
-            name=name, unit=unit, patient_class=pclass, source=source, n=n, per_day=per_day,
+            name=name,
+            unit=unit,
+            patient_class=pclass,
+            source=source,
+            n=n,
+            per_day=per_day,
             per_day_se=math.sqrt(n) / exposure_days if trust_dates else math.nan,
-            hour_weights=hour_w, hour_p=hour_p, hour_kept=bool(hour_p < self.alpha),
-            dow_weights=dow_w, dow_p=dow_p, dow_kept=bool(dow_p < self.alpha),
-            interaction_p=interaction_p, month_ratios=months, month_p=month_p,
-            month_kept=(bool(month_p < self.alpha) and max(abs(v - 1) for v in months.values()) >= 0.05
-                        if months else False),
-            dispersion=dispersion, dispersion_p=dispersion_p, var_mean_ratio=var_mean, elective=elective,
+            hour_weights=hour_w,
+            hour_p=hour_p,
+            hour_kept=bool(hour_p < self.alpha),
+            dow_weights=dow_w,
+            dow_p=dow_p,
+            dow_kept=bool(dow_p < self.alpha),
+            interaction_p=interaction_p,
+            month_ratios=months,
+            month_p=month_p,
+            month_kept=(
+                bool(month_p < self.alpha) and max(abs(v - 1) for v in months.values()) >= 0.05 if months else False
+            ),
+            dispersion=dispersion,
+            dispersion_p=dispersion_p,
+            var_mean_ratio=var_mean,
+            elective=elective,
         )
         if elective and n:
             _add_elective_list(st, times, rows, d.rate_wd, trust_dates)

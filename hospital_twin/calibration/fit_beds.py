@@ -28,6 +28,7 @@ from hospital_twin.scenario.schema import EXIT
 
 __all__ = ["CapacityFit", "WaitFit", "occupancy_table"]
 
+
 class CapacityFit:
     """Beds per unit: from a capacity table, else from concurrent occupancy (an estimate, flagged).
 
@@ -78,8 +79,10 @@ class CapacityFit:
                     how = f"p{self.percentile:g}"
                 self.beds_[u] = max(beds, 1)
                 self.method_[u] = how
-                self.flags_.append(f"{u}: {self.beds_[u]} beds ESTIMATED from the {how} of concurrent occupancy "
-                                   "(a lower bound if the unit was never full)")
+                self.flags_.append(
+                    f"{u}: {self.beds_[u]} beds ESTIMATED from the {how} of concurrent occupancy "
+                    "(a lower bound if the unit was never full)"
+                )
         extra = sorted(set(capacity) - set(units))
         if extra:
             self.flags_.append(f"capacity given for unit(s) not in the log, ignored: {', '.join(extra)}")
@@ -153,8 +156,13 @@ class WaitFit:
         w = prep.dropna(subset=["wait_h"])
         self.waits_ = pd.DataFrame(
             [
-                {"unit": u, "n": len(r), "mean_h": float(r["wait_h"].mean()), "p90_h": float(r["wait_h"].quantile(0.9)),
-                 "waited_share": float((r["wait_h"] > 1 / 60).mean())}
+                {
+                    "unit": u,
+                    "n": len(r),
+                    "mean_h": float(r["wait_h"].mean()),
+                    "p90_h": float(r["wait_h"].quantile(0.9)),
+                    "waited_share": float((r["wait_h"] > 1 / 60).mean()),
+                }
                 for u, r in w.groupby("unit", sort=True)
             ],
             columns=cols,
@@ -162,9 +170,13 @@ class WaitFit:
         nxt = prep[prep["closed"] & prep["next_unit"].notna() & (prep["next_unit"] != EXIT)]
         self.boarding_ = pd.DataFrame(
             [
-                {"unit": u, "n": len(r), "mean_h": float(r["blocked_h"].mean()),
-                 "p90_h": float(r["blocked_h"].quantile(0.9)),
-                 "share": float((r["blocked_h"] > 1 / 60).mean())}
+                {
+                    "unit": u,
+                    "n": len(r),
+                    "mean_h": float(r["blocked_h"].mean()),
+                    "p90_h": float(r["blocked_h"].quantile(0.9)),
+                    "share": float((r["blocked_h"] > 1 / 60).mean()),
+                }
                 for u, r in nxt.groupby("unit", sort=True)
             ],
             columns=["unit", "n", "mean_h", "p90_h", "share"],

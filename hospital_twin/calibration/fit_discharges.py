@@ -34,6 +34,7 @@ from hospital_twin.scenario.schema import EXIT
 
 __all__ = ["DischargeFit"]
 
+
 class DischargeFit:
     """When patients leave the hospital: hour-of-day and weekday profiles, weekend rate, rules per unit.
 
@@ -91,8 +92,16 @@ class DischargeFit:
             if len(rows) >= self.min_exits:
                 table.append(ch)
             if len(rows) < self.min_exits or not usable_clock:
-                tests.append({"unit": unit, "n": len(rows), "tv": math.nan, "p": math.nan, "weekend_rate": math.nan,
-                              "rule": False})
+                tests.append(
+                    {
+                        "unit": unit,
+                        "n": len(rows),
+                        "tv": math.nan,
+                        "p": math.nan,
+                        "weekend_rate": math.nan,
+                        "rule": False,
+                    }
+                )
                 continue
             tv, p = self._rule_test(rows, rng)
             _, q = self._weekdays(e, t0, days)

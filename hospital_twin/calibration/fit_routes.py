@@ -31,6 +31,7 @@ from hospital_twin.scenario.schema import EXIT
 
 __all__ = ["RouteFit"]
 
+
 class RouteFit:
     """Transitions between units: counts, probabilities, per class where they differ.
 

@@ -258,12 +258,22 @@ class StayFit:
                     _, p = logrank_test(d1, e1, d2, e2)
                     dist = _km_distance(d1, e1, d2, e2)
                     split = p < self.alpha and dist >= self.min_km_distance
-                    tests.append({"unit": unit, "patient_class": c, "n": int(n), "logrank_p": p, "km_distance": dist,
-                                  "own_stay": split})
+                    tests.append(
+                        {
+                            "unit": unit,
+                            "patient_class": c,
+                            "n": int(n),
+                            "logrank_p": p,
+                            "km_distance": dist,
+                            "own_stay": split,
+                        }
+                    )
                     if split:
                         own.append(str(c))
             for c in own:
-                self.classes_[(unit, c)] = self._estimate(unit, c, censored_sample(rows[rows["patient_class"] == c], rules))
+                self.classes_[(unit, c)] = self._estimate(
+                    unit, c, censored_sample(rows[rows["patient_class"] == c], rules)
+                )
             rest = rows[~rows["patient_class"].isin(own)] if len(own) < len(classes) else rows
             self.units_[unit] = self._estimate(unit, None, censored_sample(rest, rules))
         self.class_tests_ = pd.DataFrame(
@@ -280,12 +290,23 @@ class StayFit:
         times, surv = kaplan_meier(d, e)
         t_max = float(d.max()) if len(d) else math.nan
         kmm = km_mean(times, surv, t_max) if len(times) else math.nan
-        base = dict(unit=unit, patient_class=pclass, n=s.n, n_exact=len(s.exact), n_censored=len(s.right),
-                    n_interval=len(s.lo))
+        base = {
+            "unit": unit,
+            "patient_class": pclass,
+            "n": s.n,
+            "n_exact": len(s.exact),
+            "n_censored": len(s.right),
+            "n_interval": len(s.lo),
+        }
         if s.n_events == 0:
             mean = float(np.mean(s.right)) if len(s.right) else 24.0
             return StayEstimate(
-                **base, fits={}, chosen="exponential", ks_d=math.nan, ks_p=math.nan, acceptable=False,
+                **base,
+                fits={},
+                chosen="exponential",
+                ks_d=math.nan,
+                ks_p=math.nan,
+                acceptable=False,
                 km_mean_h=math.nan,
                 spec={"distribution": "exponential", "mean_hours": _sig(mean)},
                 note="every stay is still open: exponential with the mean time observed so far (a lower bound)",
@@ -305,8 +326,14 @@ class StayFit:
             ks_d, ks_p_upper = _km_ks(best, times, surv, s.n_events)
             ratio = best.mean_h / kmm if kmm > 0 else math.nan
             if self.bootstrap_b > 0:
-                boot = bootstrap_ks(best, s, self._bootstrap_rng(unit, pclass), b=self.bootstrap_b,
-                                    max_n=self.bootstrap_max_n, d_obs=ks_d)
+                boot = bootstrap_ks(
+                    best,
+                    s,
+                    self._bootstrap_rng(unit, pclass),
+                    b=self.bootstrap_b,
+                    max_n=self.bootstrap_max_n,
+                    d_obs=ks_d,
+                )
                 ks_p, ks_b, ks_m = boot.p, boot.b, boot.n_resample
                 ks_test = f"parametric bootstrap, B={boot.b} resamples of {boot.n_resample} stays"
             else:
@@ -318,11 +345,28 @@ class StayFit:
         if s.n_events < MIN_SHAPE_EVENTS:
             # too few stays to judge a shape: the exponential with the censored-MLE mean, whatever the test says
             note = f"only {s.n_events} observed stays (< {MIN_SHAPE_EVENTS}): exponential, no shape estimated"
-            return StayEstimate(**base, fits=fits, chosen=best.family, ks_d=ks_d, ks_p=ks_p, acceptable=acceptable,
-                                km_mean_h=kmm, spec=best.spec(), note=note)
+            return StayEstimate(
+                **base,
+                fits=fits,
+                chosen=best.family,
+                ks_d=ks_d,
+                ks_p=ks_p,
+                acceptable=acceptable,
+                km_mean_h=kmm,
+                spec=best.spec(),
+                note=note,
+            )
         if acceptable:
-            return StayEstimate(**base, fits=fits, chosen=best.family, ks_d=ks_d, ks_p=ks_p, acceptable=True,
-                                km_mean_h=kmm, spec=best.spec())
+            return StayEstimate(
+                **base,
+                fits=fits,
+                chosen=best.family,
+                ks_d=ks_d,
+                ks_p=ks_p,
+                acceptable=True,
+                km_mean_h=kmm,
+                spec=best.spec(),
+            )
         note = ""
         if len(s.lo):
             # interval-censored stays at their conditional median under the best parametric fit
@@ -333,12 +377,22 @@ class StayFit:
             d = np.concatenate([s.exact, np.maximum(imputed, MIN_STAY_H), s.right])
             e = np.concatenate([np.ones(len(s.exact) + len(s.lo), bool), np.zeros(len(s.right), bool)])
             times, surv = kaplan_meier(d, e)
-            note = ("stays held by the discharge rule imputed at their conditional median under the "
-                    + best.family + "; ")
+            note = (
+                "stays held by the discharge rule imputed at their conditional median under the " + best.family + "; "
+            )
         spec, note2 = _empirical_spec(times, surv, d, e)
         note += note2
-        return StayEstimate(**base, fits=fits, chosen="empirical", ks_d=ks_d, ks_p=ks_p, acceptable=False,
-                            km_mean_h=kmm, spec=spec, note=note)
+        return StayEstimate(
+            **base,
+            fits=fits,
+            chosen="empirical",
+            ks_d=ks_d,
+            ks_p=ks_p,
+            acceptable=False,
+            km_mean_h=kmm,
+            spec=spec,
+            note=note,
+        )
 
 
 def _empirical_spec(times: np.ndarray, surv: np.ndarray, d: np.ndarray, e: np.ndarray) -> tuple[dict[str, Any], str]:

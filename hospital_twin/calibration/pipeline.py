@@ -140,14 +140,16 @@ def calibrate_logs(
     src = list(sources) if sources is not None else [f"{r.source} (sha256 {r.sha256})" for r in reads]
     scn_name = name or f"Calibrated from {', '.join(Path(r.source).name for r in reads)}"
     try:
-        cal = calibrate(stays, capacity=capacity, dates_shifted=dates.shifted, name=scn_name, source=src,
-                        random_state=seed)
+        cal = calibrate(
+            stays, capacity=capacity, dates_shifted=dates.shifted, name=scn_name, source=src, random_state=seed
+        )
     except ValueError as exc:
         raise CalibrationError(where, str(exc)) from exc
     text = scenario_yaml(cal, reads, dates, horizon_days=horizon_days, replications=replications, seed=seed)
     scenario = load_scenario_text(text, name=yaml_name)  # what is written must load (a ScenarioError if not)
-    return CalibrationRun(reads=reads, stays=stays, rejects=rejects, dates=dates, calibration=cal, yaml=text,
-                          scenario=scenario)
+    return CalibrationRun(
+        reads=reads, stays=stays, rejects=rejects, dates=dates, calibration=cal, yaml=text, scenario=scenario
+    )
 
 
 def simulated_log(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
@@ -184,8 +186,16 @@ def calibrate_simulated(
     """
     path = write_adt_csv(simulated_log(scenario, seed), Path(folder) / "simulated_log.csv")
     return calibrate_logs(
-        [(path, "adt")], dates_shifted=dates_shifted, name=name, sources=sources, horizon_days=horizon_days,
-        replications=replications, capacity=capacity, yaml_name=yaml_name, on_read=on_read, on_dates=on_dates,
+        [(path, "adt")],
+        dates_shifted=dates_shifted,
+        name=name,
+        sources=sources,
+        horizon_days=horizon_days,
+        replications=replications,
+        capacity=capacity,
+        yaml_name=yaml_name,
+        on_read=on_read,
+        on_dates=on_dates,
     )
 
 
@@ -224,11 +234,21 @@ def backtest_log(
         on_read([r])
     dates = check_dates(r.stays, reader_says=r.dates_shifted)
     if dates.shifted:
-        raise CalibrationError(str(log), f"{dates.sentence()} A back-test compares occupancy over calendar time, "
-                                         "which such a log does not have.")
+        raise CalibrationError(
+            str(log),
+            f"{dates.sentence()} A back-test compares occupancy over calendar time, which such a log does not have.",
+        )
     try:
-        bt = backtest(r.stays, train_until, test_days=test_days, replications=replications, seed=seed,
-                      capacity=capacity, source=f"{r.source} (sha256 {r.sha256})", workers=workers)
+        bt = backtest(
+            r.stays,
+            train_until,
+            test_days=test_days,
+            replications=replications,
+            seed=seed,
+            capacity=capacity,
+            source=f"{r.source} (sha256 {r.sha256})",
+            workers=workers,
+        )
     except ValueError as exc:
         raise CalibrationError(str(log), str(exc)) from exc
     return BacktestRun(read=r, dates=dates, backtest=bt, yaml=commented_yaml(bt.calibration, bt.scenario))

@@ -66,9 +66,7 @@ TARGET_LOAD = 0.85
 """With shifted dates, arrival rates are set so that the busiest unit's offered load is this share of its beds."""
 
 ED_NAME = re.compile(r"(^|[^a-z])(ed|a&e|ae|er)([^a-z]|$)|emergency", re.IGNORECASE)
-ICU_NAME = re.compile(
-    r"(^|[^a-z])(icu|itu|ccu|micu|sicu|cvicu|tsicu|nicu)([^a-z]|$)|intensive|critical", re.IGNORECASE
-)
+ICU_NAME = re.compile(r"(^|[^a-z])(icu|itu|ccu|micu|sicu|cvicu|tsicu|nicu)([^a-z]|$)|intensive|critical", re.IGNORECASE)
 
 MIMIC_DEMO_TRANSFERS_SHA256 = "41151539886d12d57159b65ffe4d7df5a7ef8ceb7cd113ea9a56fbfbfd78a87c"
 SEPSIS_XES_SHA256 = "709c52340306415952811b9b9c5dc6bcc8f8d47d583eba39df9a538459dc543a"
@@ -183,8 +181,12 @@ def _arrivals_section(
         if st.elective and st.per_weekday is not None and sum(st.per_weekday) > 0:
             electives.append(
                 {
-                    "name": st.name, "unit": st.unit, "per_weekday": st.per_weekday, "hour": st.elective_hour,
-                    "cancel_after_hours": st.cancel_after_hours, "patient_class": st.patient_class,
+                    "name": st.name,
+                    "unit": st.unit,
+                    "per_weekday": st.per_weekday,
+                    "hour": st.elective_hour,
+                    "cancel_after_hours": st.cancel_after_hours,
+                    "patient_class": st.patient_class,
                     "source": st.source or "elective",
                 }
             )
@@ -221,8 +223,9 @@ def rates_per_day(cal: Calibration) -> dict[str, float]:
         for u, v in visits.items():
             spec = class_los.get(st.patient_class, {}).get(u) or unit_los.get(u)
             load_per_rate[u] = load_per_rate.get(u, 0.0) + st.share * v * _spec_mean_h(spec) / 24.0
-    ratios = [TARGET_LOAD * cal.capacity.beds_[u] / x for u, x in load_per_rate.items()
-              if x > 0 and u in cal.capacity.beds_]
+    ratios = [
+        TARGET_LOAD * cal.capacity.beds_[u] / x for u, x in load_per_rate.items() if x > 0 and u in cal.capacity.beds_
+    ]
     total = min(ratios) if ratios else 1.0
     return {s.name: s.share * total for s in streams}
 
@@ -255,8 +258,12 @@ def _month_multipliers(ratios: Mapping[int, float], start: pd.Timestamp, end: pd
         r = ratios.get(int(m.month))
         if r is not None and abs(r - 1) >= 0.005:
             out.append(
-                {"from": max(m.start_time, start).to_pydatetime(), "to": (m + 1).start_time.to_pydatetime(),
-                 "factor": round(float(r), 3), "label": m.strftime("%b")}
+                {
+                    "from": max(m.start_time, start).to_pydatetime(),
+                    "to": (m + 1).start_time.to_pydatetime(),
+                    "factor": round(float(r), 3),
+                    "label": m.strftime("%b"),
+                }
             )
         m += 1
     return out
@@ -272,8 +279,16 @@ def provenance_comments(cal: Calibration) -> list[str]:
     occupancy seen (:func:`_queue_lines`).
     """
     lines = (
-        _source_lines(cal) + [""] + _arrival_lines(cal) + [""] + _stay_lines(cal) + [""] + _route_lines(cal) + [""]
-        + _discharge_lines(cal) + _queue_lines(cal)
+        _source_lines(cal)
+        + [""]
+        + _arrival_lines(cal)
+        + [""]
+        + _stay_lines(cal)
+        + [""]
+        + _route_lines(cal)
+        + [""]
+        + _discharge_lines(cal)
+        + _queue_lines(cal)
     )
     return [("# " + line).rstrip() for line in lines]
 
@@ -367,11 +382,14 @@ def _stay_lines(cal: Calibration) -> list[str]:
     out += [_stay_line(key, est) for key, est in keyed]
     ct = stays.class_tests_
     if len(ct):
-        out.append("  class vs rest of the unit (log-rank): " + "; ".join(
-            f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.logrank_p)} d={r.km_distance:.2f}"
-            f"{' own' if r.own_stay else ''}"
-            for r in ct.itertuples(index=False)
-        ))
+        out.append(
+            "  class vs rest of the unit (log-rank): "
+            + "; ".join(
+                f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.logrank_p)} d={r.km_distance:.2f}"
+                f"{' own' if r.own_stay else ''}"
+                for r in ct.itertuples(index=False)
+            )
+        )
     return out
 
 
@@ -405,10 +423,13 @@ def _route_lines(cal: Calibration) -> list[str]:
         out.append(f"  {u} (n={n}, censored {routes.censored_.get(u, 0)}): {parts}")
     own = routes.class_tests_
     if len(own):
-        out.append("  class vs rest (G-test): " + "; ".join(
-            f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.p)} tv={r.tv:.3f}{' own' if r.own_route else ''}"
-            for r in own.itertuples(index=False)
-        ))
+        out.append(
+            "  class vs rest (G-test): "
+            + "; ".join(
+                f"{r.unit}/{r.patient_class} n={r.n} p={_p(r.p)} tv={r.tv:.3f}{' own' if r.own_route else ''}"
+                for r in own.itertuples(index=False)
+            )
+        )
     routes.scenario_routes()  # fills folded_
     for who, u, d, into, p in routes.folded_:
         out.append(f"  folded {u} -> {d} (p={p:.4f}{', class ' + who if who else ''}) into {u} -> {into}")
@@ -433,18 +454,28 @@ def _queue_lines(cal: Calibration) -> list[str]:
     out: list[str] = []
     if len(cal.waits.waits_):
         out.append("")
-        out.append("Waits for a bed (start - ready_at): " + "; ".join(
-            f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h waited {r.waited_share:.1%}"
-            for r in cal.waits.waits_.itertuples(index=False)
-        ))
-        out.append("Boarding (ready to move until leaving): " + "; ".join(
-            f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h" for r in cal.waits.boarding_.itertuples(index=False)
-        ))
+        out.append(
+            "Waits for a bed (start - ready_at): "
+            + "; ".join(
+                f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h waited {r.waited_share:.1%}"
+                for r in cal.waits.waits_.itertuples(index=False)
+            )
+        )
+        out.append(
+            "Boarding (ready to move until leaving): "
+            + "; ".join(
+                f"{r.unit} mean {r.mean_h:.2f} h p90 {r.p90_h:.2f} h"
+                for r in cal.waits.boarding_.itertuples(index=False)
+            )
+        )
     if cal.capacity.occupancy_ is not None:
-        out.append("Occupancy seen in the log: " + "; ".join(
-            f"{r.unit} mean {r.mean:.1f} p95 {r.p95:g} peak {r.peak}"
-            for r in cal.capacity.occupancy_.itertuples(index=False)
-        ))
+        out.append(
+            "Occupancy seen in the log: "
+            + "; ".join(
+                f"{r.unit} mean {r.mean:.1f} p95 {r.p95:g} peak {r.peak}"
+                for r in cal.capacity.occupancy_.itertuples(index=False)
+            )
+        )
     return out
 
 
@@ -457,8 +488,10 @@ def attribution(reads: Sequence[AdtRead]) -> list[str]:
         if hit:
             out.extend(h for h in hit if h not in out)
         elif r.source_format == "mimic-iv":
-            line = ("MIMIC-IV (Johnson et al., PhysioNet, https://doi.org/10.13026/07hj-2a80): use is governed by "
-                    "the PhysioNet licence and data use agreement of the version read.")
+            line = (
+                "MIMIC-IV (Johnson et al., PhysioNet, https://doi.org/10.13026/07hj-2a80): use is governed by "
+                "the PhysioNet licence and data use agreement of the version read."
+            )
             if line not in out:
                 out.append(line)
     return out
@@ -468,8 +501,10 @@ def reading_comments(reads: Sequence[AdtRead], dates: DatesCheck) -> list[str]:
     """Lines (without ``# ``) on the files read, the row accounting and the dates."""
     L: list[str] = []
     for r in reads:
-        L.append(f"Log: {r.source} ({r.source_format}); read {r.read} = used {r.used} + rejected {r.rejected} "
-                 f"+ ignored {r.ignored}.")
+        L.append(
+            f"Log: {r.source} ({r.source_format}); read {r.read} = used {r.used} + rejected {r.rejected} "
+            f"+ ignored {r.ignored}."
+        )
         for path, digest in r.inputs.items():
             L.append(f"  file {Path(path).name}: SHA-256 {digest}")
         for key, n in r.summary()["reasons"].items():

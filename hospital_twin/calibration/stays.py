@@ -155,8 +155,7 @@ def _stay_frame(stays: pd.DataFrame, has: Mapping[str, bool]) -> pd.DataFrame:
         stays["arrival_source"].astype("string").to_numpy(dtype=object) if has["arrival_source"] else None
     )
     df["discharge_destination"] = (
-        stays["discharge_destination"].astype("string").to_numpy(dtype=object)
-        if has["discharge_destination"] else None
+        stays["discharge_destination"].astype("string").to_numpy(dtype=object) if has["discharge_destination"] else None
     )
     df["ready_at"] = _naive_ns(stays, "ready_at").to_numpy() if has["ready_at"] else pd.NaT
     has_seen = "last_event_at" in stays.columns and bool(stays["last_event_at"].notna().any())
@@ -299,7 +298,6 @@ def _add_derived_columns(df: pd.DataFrame, t_obs: Any, dates_shifted: bool) -> N
     df["end_weekday"] = pd.DatetimeIndex(end).day_of_week.to_numpy() if n else np.array([], int)
 
 
-
 def _window(prep: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """First midnight, end of observation and the number of complete days between them."""
     t0 = pd.Timestamp(prep["arrival"].min()).floor("D")
@@ -381,8 +379,9 @@ def censored_sample(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredS
         w = np.asarray(first["hourly_profile"], float)
         rule = (np.cumsum(w) / w.sum(), _rule_q(first))
     start_h = (rows["start"].to_numpy()[interval] - _EPOCH) / _H
-    return CensoredSample(dur[exact], dur[~closed], lo=lo, hi=hi, lo2=lo2, w2=w2, start_h=start_h.astype(float),
-                          rule=rule)
+    return CensoredSample(
+        dur[exact], dur[~closed], lo=lo, hi=hi, lo2=lo2, w2=w2, start_h=start_h.astype(float), rule=rule
+    )
 
 
 def _rule_q(rule: Any) -> float:
@@ -436,9 +435,7 @@ def _km_distance(d1: np.ndarray, e1: np.ndarray, d2: np.ndarray, e2: np.ndarray)
     return float(np.max(np.abs(_km_cdf_at(t1, s1, grid) - _km_cdf_at(t2, s2, grid))))
 
 
-def logrank_test(
-    d1: np.ndarray, e1: np.ndarray, d2: np.ndarray, e2: np.ndarray
-) -> tuple[float, float]:
+def logrank_test(d1: np.ndarray, e1: np.ndarray, d2: np.ndarray, e2: np.ndarray) -> tuple[float, float]:
     """Two-sample log-rank test: (chi-square statistic with 1 df, p-value)."""
     t = np.concatenate([d1, d2]).astype(float)
     e = np.concatenate([e1, e2]).astype(bool)

@@ -71,4 +71,3 @@ def entry() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     entry()
-

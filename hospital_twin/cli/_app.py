@@ -69,7 +69,8 @@ ClusterOpt = Annotated[
 PrecisionOpt = Annotated[
     float | None,
     typer.Option(
-        min=0.001, max=0.99,
+        min=0.001,
+        max=0.99,
         help="Add replications until the relative 95%% half-width of occupancy_mean and wait_for_bed_mean_h "
         "(ALL) is at most this, e.g. 0.05.",
     ),
@@ -97,5 +98,3 @@ def fmt_value(value: float, how) -> str:
     if how == "%":
         return f"{100 * value:.1f}%"
     return f"{value:,.{how}f}"
-
-

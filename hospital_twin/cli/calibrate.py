@@ -39,8 +39,9 @@ def read_capacity(path: Path) -> dict[str, int]:
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in ("unit", "beds") if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected 'unit,beds', "
-                         f"found {', '.join(df.columns)}")
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected 'unit,beds', found {', '.join(df.columns)}"
+        )
     out: dict[str, int] = {}
     for i, (unit, beds) in enumerate(zip(df["unit"], df["beds"], strict=True)):
         line = i + 2
@@ -92,25 +93,34 @@ def _print_reads(reads) -> None:
 # --------------------------------------------------------------------------- calibrate
 @app.command()
 def calibrate(
-    logs: Annotated[list[Path], typer.Argument(help="ADT log(s): CSV/Parquet, a MIMIC-IV folder, or an XES file.",
-                                               show_default=False)],
+    logs: Annotated[
+        list[Path],
+        typer.Argument(help="ADT log(s): CSV/Parquet, a MIMIC-IV folder, or an XES file.", show_default=False),
+    ],
     *,
     fmt: Annotated[str, typer.Option("--format", help="auto | adt | mimic-iv | xes (auto: by name).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Scenario YAML to write (default: print it).")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report to write (observed vs fitted, evidence).")] = None,
-    rejects: Annotated[Path | None,
-                       typer.Option(help="CSV (or .parquet) of every row not used, with row and reason.")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="CSV (or .parquet) of every row not used, with row and reason.")
+    ] = None,
     capacity: Annotated[Path | None, typer.Option(help="CSV 'unit,beds' with the real bed numbers.")] = None,
     dates_shifted: Annotated[
         bool | None,
-        typer.Option("--dates-shifted/--no-dates-shifted",
-                     help="Dates shifted per patient (MIMIC, Sepsis)? Default: detected (source, implausible years, "
-                          "a multi-year log holding under one patient on average)."),
+        typer.Option(
+            "--dates-shifted/--no-dates-shifted",
+            help="Dates shifted per patient (MIMIC, Sepsis)? Default: detected (source, implausible years, "
+            "a multi-year log holding under one patient on average).",
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Scenario name (default: from the log's file name).")] = None,
-    group_units: Annotated[bool, typer.Option(
-        "--group-units/--careunits", help="MIMIC-IV: group careunits into ED/ICU/WARD/... (default) or keep them.",
-    )] = True,
+    group_units: Annotated[
+        bool,
+        typer.Option(
+            "--group-units/--careunits",
+            help="MIMIC-IV: group careunits into ED/ICU/WARD/... (default) or keep them.",
+        ),
+    ] = True,
     horizon_days: Annotated[float, typer.Option(min=1, help="horizon_days of the written scenario.")] = 364,
     replications: Annotated[int, typer.Option(min=1, help="replications of the written scenario.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the written scenario and of the fits' simulations.")] = 0,
@@ -125,14 +135,24 @@ def calibrate(
     _check_format(fmt)
 
     def print_dates(dates) -> None:
-        (err_console if dates.shifted else out_console).print(("[yellow]" if dates.shifted else "") + dates.sentence(),
-                                                               soft_wrap=True)
+        (err_console if dates.shifted else out_console).print(
+            ("[yellow]" if dates.shifted else "") + dates.sentence(), soft_wrap=True
+        )
 
     try:  # a ScenarioError (the calibrated YAML does not validate) exits 2 with its file, line and field
-        run = calibrate_logs([(p, fmt) for p in logs], dates_shifted=dates_shifted, name=name,
-                             horizon_days=horizon_days, replications=replications, seed=seed, capacity=cap,
-                             group_units=group_units, yaml_name=str(out or "calibrated.yaml"),
-                             on_read=_print_reads, on_dates=print_dates)
+        run = calibrate_logs(
+            [(p, fmt) for p in logs],
+            dates_shifted=dates_shifted,
+            name=name,
+            horizon_days=horizon_days,
+            replications=replications,
+            seed=seed,
+            capacity=cap,
+            group_units=group_units,
+            yaml_name=str(out or "calibrated.yaml"),
+            on_read=_print_reads,
+            on_dates=print_dates,
+        )
     except NoStaysError as exc:
         raise InputError(f"{exc.where}: no usable stays (every row was rejected or ignored; see --rejects)") from None
     except (LogError, CalibrationError) as exc:
@@ -142,15 +162,17 @@ def calibrate(
         _write_csv_atomic(rej, rejects)
         out_console.print(f"rejects written to {rejects} ({len(rej):,} rows)")
     elif len(rej):
-        out_console.print(f"{len(rej):,} rows not used (counts above); "
-                          "--rejects FILE lists each with its row and reason")
+        out_console.print(
+            f"{len(rej):,} rows not used (counts above); --rejects FILE lists each with its row and reason"
+        )
     if report is not None:
         write_text_atomic(report, build_calibration_report(cal, list(run.reads), run.dates, scenario_text=text))
         out_console.print(f"report written to {report}")
     if out is not None:
         write_text_atomic(out, text)
-        out_console.print(f"scenario written to {out}: {len(cal.capacity.beds_)} units, "
-                          f"{len(cal.arrivals.streams_)} arrival streams")
+        out_console.print(
+            f"scenario written to {out}: {len(cal.capacity.beds_)} units, {len(cal.arrivals.streams_)} arrival streams"
+        )
     else:
         typer.echo(text, nl=False)
 
@@ -158,11 +180,13 @@ def calibrate(
 # --------------------------------------------------------------------------- backtest
 @app.command()
 def backtest(
-    log: Annotated[Path, typer.Argument(help="ADT log (CSV/Parquet, MIMIC-IV folder or XES) with real dates.",
-                                        show_default=False)],
+    log: Annotated[
+        Path, typer.Argument(help="ADT log (CSV/Parquet, MIMIC-IV folder or XES) with real dates.", show_default=False)
+    ],
     *,
-    train_until: Annotated[str, typer.Option(help="The cut: fit on stays starting before it (ISO 8601 time).",
-                                             show_default=False)],
+    train_until: Annotated[
+        str, typer.Option(help="The cut: fit on stays starting before it (ISO 8601 time).", show_default=False)
+    ],
     out: Annotated[Path, typer.Option(help="Folder to write backtest.csv, backtest.html and scenario.yaml into.")],
     fmt: Annotated[str, typer.Option("--format", help="auto | adt | mimic-iv | xes.")] = "auto",
     replications: Annotated[int, typer.Option(min=2, help="Warm-started replications of the test period.")] = 30,
@@ -179,16 +203,26 @@ def backtest(
     try:
         cut = pd.Timestamp(train_until)
     except (ValueError, TypeError):
-        raise InputError(f"--train-until: '{train_until}' is not an ISO 8601 time "
-                         "(e.g. 2025-10-01 or 2025-10-01T08:00)") from None
+        raise InputError(
+            f"--train-until: '{train_until}' is not an ISO 8601 time (e.g. 2025-10-01 or 2025-10-01T08:00)"
+        ) from None
     if pd.isna(cut):
         raise InputError(f"--train-until: '{train_until}' is not a time")
     _check_outputs([out], [log])
     cap = read_capacity(capacity) if capacity is not None else None
     _check_format(fmt)
     try:
-        run = backtest_log(log, cut, fmt=fmt, test_days=test_days, replications=replications, seed=seed,
-                           capacity=cap, workers=workers, on_read=_print_reads)
+        run = backtest_log(
+            log,
+            cut,
+            fmt=fmt,
+            test_days=test_days,
+            replications=replications,
+            seed=seed,
+            capacity=cap,
+            workers=workers,
+            on_read=_print_reads,
+        )
     except (LogError, CalibrationError) as exc:
         raise InputError(str(exc)) from None
     bt = run.backtest
@@ -198,17 +232,29 @@ def backtest(
         (tmp / "scenario.yaml").write_text(run.yaml, encoding="utf-8")
     from rich.table import Table
 
-    t = Table(title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} "
-                    f"({replications} replications)", title_justify="left")
+    t = Table(
+        title=f"Back-test: trained before {bt.train_until}, tested to {bt.test_end} ({replications} replications)",
+        title_justify="left",
+    )
     for c in ("unit", "days", "MAE", "in band", "ties ½", "KS D", "KS 1%"):
         t.add_column(c, justify="left" if c == "unit" else "right")
     ks = bt.stays.set_index("unit")
     for s in bt.summary.itertuples(index=False):
         k = ks.loc[s.unit] if s.unit in ks.index else None
-        t.add_row(s.unit, str(s.days), f"{s.occupancy_mae:.2f}", f"{s.band_coverage:.0%}", f"{s.band_coverage_pit:.0%}",
-                  "–" if k is None else f"{k.ks_d:.3f}", "–" if k is None else f"{k.ks_d_crit_01:.3f}")
+        t.add_row(
+            s.unit,
+            str(s.days),
+            f"{s.occupancy_mae:.2f}",
+            f"{s.band_coverage:.0%}",
+            f"{s.band_coverage_pit:.0%}",
+            "–" if k is None else f"{k.ks_d:.3f}",
+            "–" if k is None else f"{k.ks_d_crit_01:.3f}",
+        )
     out_console.print(t)
-    out_console.print("MAE: mean absolute error of the daily mean census; in band: observed days inside the simulated "
-                      "90% band (ties with its ends counted by halves in the next column); KS D: stay distance, "
-                      "with its 1% critical value.", soft_wrap=True)
+    out_console.print(
+        "MAE: mean absolute error of the daily mean census; in band: observed days inside the simulated "
+        "90% band (ties with its ends counted by halves in the next column); KS D: stay distance, "
+        "with its 1% critical value.",
+        soft_wrap=True,
+    )
     out_console.print(f"back-test written to {out} (backtest.csv, backtest.html, scenario.yaml)")

@@ -40,8 +40,9 @@ def parse_time(value: str, option: str) -> pd.Timestamp:
 
     text = value.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$", text):
-        raise InputError(f"{option}: not an ISO 8601 timestamp: '{value}' (e.g. 2025-03-03T08:00 or "
-                         "2025-03-03T08:00+01:00)")
+        raise InputError(
+            f"{option}: not an ISO 8601 timestamp: '{value}' (e.g. 2025-03-03T08:00 or 2025-03-03T08:00+01:00)"
+        )
     try:
         ts = pd.Timestamp(text)
     except ValueError as exc:
@@ -80,12 +81,14 @@ def _one_value(stays: pd.DataFrame, column: str, chosen: str | None, option: str
     if chosen is None:
         if len(present) > 1:
             shown = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
-            raise InputError(f"the log holds {len(present)} {what}s in its '{column}' column ({shown}); "
-                             f"choose one with {option}")
+            raise InputError(
+                f"the log holds {len(present)} {what}s in its '{column}' column ({shown}); choose one with {option}"
+            )
         return stays.drop(columns=[column])
     if chosen not in present:
-        raise InputError(f"{option} {chosen}: no such {what} in the log's '{column}' column (found: "
-                         f"{', '.join(present[:10])})")
+        raise InputError(
+            f"{option} {chosen}: no such {what} in the log's '{column}' column (found: {', '.join(present[:10])})"
+        )
     return stays[values == chosen].drop(columns=[column])
 
 
@@ -133,24 +136,40 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 # --------------------------------------------------------------------------- census
 @app.command()
 def census(
-    log: Annotated[Path, typer.Argument(help="ADT event log (CSV, CSV.gz or Parquet; e.g. adt_log.* of a run).",
-                                        show_default=False)],
+    log: Annotated[
+        Path,
+        typer.Argument(help="ADT event log (CSV, CSV.gz or Parquet; e.g. adt_log.* of a run).", show_default=False),
+    ],
     *,
-    at: Annotated[str, typer.Option("--at", help="Snapshot time, ISO 8601 (e.g. 2025-03-03T08:00).",
-                                    show_default=False)],
+    at: Annotated[
+        str, typer.Option("--at", help="Snapshot time, ISO 8601 (e.g. 2025-03-03T08:00).", show_default=False)
+    ],
     rep: Annotated[int | None, typer.Option(help="Replication to use, for a simulated log with several.")] = None,
-    scenario: Annotated[str | None, typer.Option(
-        help="Scenario to use, for a log written by compare (its 'scenario' column).")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario to use, for a log written by compare (its 'scenario' column).")
+    ] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of --out: csv or parquet.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write the snapshot to this file (default: print only).")] = None,
-    waiting: Annotated[bool, typer.Option(
-        "--waiting/--no-waiting", help="Include patients waiting for their first bed (rows without unit_start).")] = True,
-    requests: Annotated[Path | None, typer.Option(
-        help="Requests for a bed that never got one (requests.* of a run; found next to adt_log.* by default): "
-             "adds the patients waiting at --at who were later cancelled or never placed.")] = None,
-    vacated: Annotated[Path | None, typer.Option(
-        help="Also write the beds vacated in the 24 h before --at (unit, vacated_at) to this CSV, for "
-             "`forecast --vacated` (some may still be being cleaned).")] = None,
+    waiting: Annotated[
+        bool,
+        typer.Option(
+            "--waiting/--no-waiting", help="Include patients waiting for their first bed (rows without unit_start)."
+        ),
+    ] = True,
+    requests: Annotated[
+        Path | None,
+        typer.Option(
+            help="Requests for a bed that never got one (requests.* of a run; found next to adt_log.* by default): "
+            "adds the patients waiting at --at who were later cancelled or never placed."
+        ),
+    ] = None,
+    vacated: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the beds vacated in the 24 h before --at (unit, vacated_at) to this CSV, for "
+            "`forecast --vacated` (some may still be being cleaned)."
+        ),
+    ] = None,
 ) -> None:
     """Take the census snapshot at a time from an event log: who is in which bed, since when.
 
@@ -177,14 +196,23 @@ def census(
     except LogError as exc:
         raise InputError(str(exc)) from None
     stays = read.stays
-    rep_used = (str(rep) if rep is not None else
-                (str(pd.unique(stays["rep"].astype("string").dropna())[0]) if "rep" in stays.columns
-                 and stays["rep"].notna().any() else None))
+    rep_used = (
+        str(rep)
+        if rep is not None
+        else (
+            str(pd.unique(stays["rep"].astype("string").dropna())[0])
+            if "rep" in stays.columns and stays["rep"].notna().any()
+            else None
+        )
+    )
     stays = _one_value(stays, "rep", None if rep is None else str(rep), "--rep", "replication")
     if read.rejected:
         reasons = "; ".join(f"{r}: {n}" for _k, r, n in read.reason_counts().itertuples(index=False))
-        err_console.print(f"[yellow]note:[/yellow] {read.rejected} of {read.read} rows of {log} could not be used "
-                          f"({reasons}); the snapshot is taken from the {read.used} others", soft_wrap=True)
+        err_console.print(
+            f"[yellow]note:[/yellow] {read.rejected} of {read.read} rows of {log} could not be used "
+            f"({reasons}); the snapshot is taken from the {read.used} others",
+            soft_wrap=True,
+        )
     if when.tzinfo is not None:
         if read.timezone in ("utc", "mixed"):
             when = when.tz_convert("UTC").tz_localize(None)
@@ -193,16 +221,19 @@ def census(
             when = _wall_clock(when)
     lo, hi = read.period
     if lo is not None and (when < lo or when > hi):
-        err_console.print(f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
-                          f"({lo.isoformat()} to {hi.isoformat()})")
+        err_console.print(
+            f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
+            f"({lo.isoformat()} to {hi.isoformat()})"
+        )
     if requests is not None and not waiting:
         err_console.print(f"note: --requests {requests} is not used with --no-waiting", soft_wrap=True)
     if requests is None and waiting and log.name.lower().startswith("adt_log."):
-        sibling = log.with_name("requests" + log.name[len("adt_log"):])
+        sibling = log.with_name("requests" + log.name[len("adt_log") :])
         if sibling.is_file():
             requests = sibling
-            err_console.print(f"note: waiting patients also from {sibling} (requests that never got a bed)",
-                              soft_wrap=True)
+            err_console.print(
+                f"note: waiting patients also from {sibling} (requests that never got a bed)", soft_wrap=True
+            )
     req = None
     if requests is not None and waiting:
         try:
@@ -218,9 +249,11 @@ def census(
         if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
             out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")
         _atomic_file(out, lambda p: _write_table(snap, p))
-        out_console.print(f"snapshot of {len(in_bed)} patients in a bed"
-                          + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
-                          + f" written to {out}")
+        out_console.print(
+            f"snapshot of {len(in_bed)} patients in a bed"
+            + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
+            + f" written to {out}"
+        )
     if vacated is not None:
         freed = vacated_beds(stays, when)
         _atomic_file(vacated, lambda p: freed.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S"))
@@ -233,16 +266,28 @@ def _print_census(snap: pd.DataFrame, when: pd.Timestamp, source: str) -> None:
 
     in_bed = snap[snap["unit_start"].notna()]
     t = Table(title=f"Census at {when:%a %d %b %Y %H:%M} from {source}", title_justify="left")
-    for col, right in (("unit", False), ("patients", True), ("median stay so far (h)", True),
-                       ("longest (h)", True), ("ready to leave", True), ("waiting for a bed", True)):
+    for col, right in (
+        ("unit", False),
+        ("patients", True),
+        ("median stay so far (h)", True),
+        ("longest (h)", True),
+        ("ready to leave", True),
+        ("waiting for a bed", True),
+    ):
         t.add_column(col, justify="right" if right else "left")
     for u in sorted(pd.unique(snap["unit"].dropna()).tolist()):
         r = in_bed[in_bed["unit"] == u]
         e = (when - r["unit_start"]).dt.total_seconds() / 3600.0
         ready = int(r[READY_COLUMN].notna().sum()) if READY_COLUMN in r.columns else 0
-        wait = (int((snap["unit"] == u).sum() - len(r)) if WAITING_COLUMN in snap.columns else 0)
-        t.add_row(u, str(len(r)), f"{e.median():.1f}" if len(r) else "", f"{e.max():.1f}" if len(r) else "",
-                  str(ready), str(wait))
+        wait = int((snap["unit"] == u).sum() - len(r)) if WAITING_COLUMN in snap.columns else 0
+        t.add_row(
+            u,
+            str(len(r)),
+            f"{e.median():.1f}" if len(r) else "",
+            f"{e.max():.1f}" if len(r) else "",
+            str(ready),
+            str(wait),
+        )
     t.add_row("total", str(len(in_bed)), "", "", "", str(len(snap) - len(in_bed)))
     out_console.print(t)
 
@@ -253,8 +298,11 @@ def _print_forecast(fc) -> None:
 
     shown = [k for k in _SHOWN_H if k <= fc.hours] or [fc.hours]
     h = fc.hourly
-    t = Table(title=f"{fc.scenario_name}: census forecast from {fc.now:%a %d %b %Y %H:%M} "
-                    f"({fc.replications} replications); mean [90% interval] and P(full)", title_justify="left")
+    t = Table(
+        title=f"{fc.scenario_name}: census forecast from {fc.now:%a %d %b %Y %H:%M} "
+        f"({fc.replications} replications); mean [90% interval] and P(full)",
+        title_justify="left",
+    )
     t.add_column("unit")
     t.add_column("beds", justify="right")
     t.add_column("now", justify="right")
@@ -275,20 +323,29 @@ def _print_forecast(fc) -> None:
 def forecast(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)],
     *,
-    census_file: Annotated[Path, typer.Option("--census", help="Census snapshot (CSV or Parquet; see `census`).",
-                                              show_default=False)],
-    now: Annotated[str, typer.Option(help="Time of the snapshot, ISO 8601 with or without offset (wall clock).",
-                                     show_default=False)],
+    census_file: Annotated[
+        Path, typer.Option("--census", help="Census snapshot (CSV or Parquet; see `census`).", show_default=False)
+    ],
+    now: Annotated[
+        str,
+        typer.Option(help="Time of the snapshot, ISO 8601 with or without offset (wall clock).", show_default=False),
+    ],
     hours: Annotated[int, typer.Option(min=1, max=24 * 60, help="Hours to forecast.", show_default=False)],
     replications: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
-    workers: Annotated[int | None, typer.Option(
-        min=1, help="Local worker processes (default: all cores); the forecast does not depend on it.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Local worker processes (default: all cores); the forecast does not depend on it."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder to write (default: results/forecast-<scenario>).")] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write forecast.html.")] = True,
-    vacated: Annotated[Path | None, typer.Option(
-        help="Beds vacated shortly before --now (unit, vacated_at; see `census --vacated`): those still free "
-             "may still be being cleaned, by the unit's turnaround.")] = None,
+    vacated: Annotated[
+        Path | None,
+        typer.Option(
+            help="Beds vacated shortly before --now (unit, vacated_at; see `census --vacated`): those still free "
+            "may still be being cleaned, by the unit's turnaround."
+        ),
+    ] = None,
 ) -> None:
     """Forecast the census of every unit for the next hours, warm-started from a census snapshot.
 
@@ -306,17 +363,21 @@ def forecast(
     snap = read_census(census_file, scn, when)  # CensusError: file, line, field (exit 2)
     freed = read_vacated(vacated, scn, when) if vacated is not None else None
     n_workers = min(workers or os.cpu_count() or 1, replications)
-    fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers,
-                      vacated=freed)
+    fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers, vacated=freed)
     table = forecast_table(fc)
     out_dir = out or Path("results") / f"forecast-{scenario_file.stem}"
     from hospital_twin.reporting.forecast_report import forecast_html
 
     page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None
     run = dict(fc.provenance)
-    run.update({"scenario_file": str(scenario_file), "census_file": str(census_file),
-                "vacated_file": None if vacated is None else str(vacated),
-                "snapshot": fc.initial.replace({np.nan: None}).to_dict(orient="records")})
+    run.update(
+        {
+            "scenario_file": str(scenario_file),
+            "census_file": str(census_file),
+            "vacated_file": None if vacated is None else str(vacated),
+            "snapshot": fc.initial.replace({np.nan: None}).to_dict(orient="records"),
+        }
+    )
 
     def write(tmp: Path) -> None:
         files = ["forecast.csv"]
@@ -334,7 +395,9 @@ def forecast(
         err_console.print(f"[yellow]note:[/yellow] {r.unit}: the snapshot has {r.patients} patients for {r.beds} beds")
     if "delayed_discharge" in fc.initial.columns:
         for r in fc.initial[fc.initial["delayed_discharge"] > 0].itertuples():
-            err_console.print(f"[yellow]note:[/yellow] {r.unit}: {r.delayed_discharge:g} patients have been ready to "
-                              "leave for longer than the discharge rule holds anyone (delayed discharges); the "
-                              "forecast lets them leave by the rule from now")
+            err_console.print(
+                f"[yellow]note:[/yellow] {r.unit}: {r.delayed_discharge:g} patients have been ready to "
+                "leave for longer than the discharge rule holds anyone (delayed discharges); the "
+                "forecast lets them leave by the rule from now"
+            )
     out_console.print(f"forecast written to {out_dir}/")

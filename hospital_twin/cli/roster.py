@@ -41,21 +41,30 @@ def _start(text: str) -> dt.date:
 def build(
     *,
     staff: Annotated[Path, typer.Option(help="Staff file (CSV or YAML).", show_default=False)],
-    requirements: Annotated[Path, typer.Option(help="Cover requirements: date, unit, shift, skill, min, target.",
-                                               show_default=False)],
-    start: Annotated[str, typer.Option(help="First day of the roster, YYYY-MM-DD (usually a Monday).",
-                                       show_default=False)],
+    requirements: Annotated[
+        Path, typer.Option(help="Cover requirements: date, unit, shift, skill, min, target.", show_default=False)
+    ],
+    start: Annotated[
+        str, typer.Option(help="First day of the roster, YYYY-MM-DD (usually a Monday).", show_default=False)
+    ],
     out: Annotated[Path, typer.Option(help="Output folder (written atomically).", show_default=False)],
     leave: Annotated[Path | None, typer.Option(help="Leave file: staff_id, from, to, kind.")] = None,
     requests: Annotated[Path | None, typer.Option(help="Requests file: staff_id, date, shift, wish, weight.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules YAML (defaults for anything not given).")] = None,
-    history: Annotated[Path | None, typer.Option(
-        help="Shifts worked before --start (the previous roster's roster.csv, or staff_id, date, shift): rest, "
-             "successions and runs continue across the first day.")] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help="Shifts worked before --start (the previous roster's roster.csv, or staff_id, date, shift): rest, "
+            "successions and runs continue across the first day."
+        ),
+    ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=12, help="Length of the roster in weeks.")] = 4,
-    shifts_from: Annotated[Path | None, typer.Option(
-        "--shifts-from",
-        help="Scenario YAML whose `shifts` give the clock times (else `shifts` in the rules).")] = None,
+    shifts_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--shifts-from", help="Scenario YAML whose `shifts` give the clock times (else `shifts` in the rules)."
+        ),
+    ] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit in seconds.")] = 30.0,
     workers: Annotated[int, typer.Option(min=1, help="CP-SAT search workers.")] = 2,
     seed: Annotated[int, typer.Option(min=0, help="Solver random seed.")] = 0,
@@ -82,8 +91,10 @@ def build(
     elif rule_set.shifts:
         shifts = {k: (s.start, s.end) for k, s in rule_set.shifts.items()}
     else:
-        raise InputError(f"{rules or '--rules'}: shifts: no shift clock times; give --shifts-from SCENARIO.yaml "
-                         "or `shifts:` in the rules file")
+        raise InputError(
+            f"{rules or '--rules'}: shifts: no shift clock times; give --shifts-from SCENARIO.yaml "
+            "or `shifts:` in the rules file"
+        )
     table = read_staff(staff)
     req = read_requirements(requirements, shifts)
     lv = read_leave(leave, table) if leave is not None else None
@@ -92,18 +103,39 @@ def build(
     days = 7 * weeks
     try:
         with err_console.status(f"rostering {len(table)} staff over {days} days (up to {time_limit:g} s)"):
-            roster = build_roster(table, req, rule_set, start_date=start_date, days=days, shifts=shifts, leave=lv,
-                                  requests=rq, time_limit_s=time_limit, seed=seed, workers=workers, history=hist)
+            roster = build_roster(
+                table,
+                req,
+                rule_set,
+                start_date=start_date,
+                days=days,
+                shifts=shifts,
+                leave=lv,
+                requests=rq,
+                time_limit_s=time_limit,
+                seed=seed,
+                workers=workers,
+                history=hist,
+            )
     except RosterInputError as exc:
         raise InputError("\n".join(str(p) for p in exc.problems)) from None
     except RosterError as exc:
         raise InputError(str(exc)) from None
-    write_roster_folder(roster, out, provenance={
-        "staff": str(staff), "requirements": str(requirements), "leave": str(leave) if leave else None,
-        "requests": str(requests) if requests else None, "rules": str(rules) if rules else None,
-        "history": str(history) if history else None,
-        "time_limit_s": time_limit, "workers": workers, "seed": seed,
-    })
+    write_roster_folder(
+        roster,
+        out,
+        provenance={
+            "staff": str(staff),
+            "requirements": str(requirements),
+            "leave": str(leave) if leave else None,
+            "requests": str(requests) if requests else None,
+            "rules": str(rules) if rules else None,
+            "history": str(history) if history else None,
+            "time_limit_s": time_limit,
+            "workers": workers,
+            "seed": seed,
+        },
+    )
     _print_summary(roster)
     out_console.print(f"roster written to {out}/ (roster.csv, roster.xlsx, ics/, cover.csv, violations.csv, hours.csv)")
 
@@ -121,8 +153,9 @@ def _print_summary(roster) -> None:
     cov = roster.cover
     short_min = int(cov["shortfall_min"].sum()) if len(cov) else 0
     short_target = int(cov["shortfall_target"].sum()) if len(cov) else 0
-    out_console.print(f"cover: {short_min} people short of minimum, {short_target} short of target "
-                      f"over {len(cov)} requirement rows")
+    out_console.print(
+        f"cover: {short_min} people short of minimum, {short_target} short of target over {len(cov)} requirement rows"
+    )
     if len(roster.violations):
         t = Table(title="Soft-rule violations", title_justify="left")
         for col in ("rule", "count", "points"):
@@ -152,29 +185,43 @@ def write_files_atomically(out_dir: Path, files: dict[str, str]) -> None:
 )
 def inrc2(
     ctx: typer.Context,
-    dataset_dir: Annotated[Path, typer.Argument(help="INRC-II dataset folder, e.g. .../inrc2/n030w4.",
-                                                show_default=False)],
+    dataset_dir: Annotated[
+        Path, typer.Argument(help="INRC-II dataset folder, e.g. .../inrc2/n030w4.", show_default=False)
+    ],
     *,
     history: Annotated[int, typer.Option(min=0, help="Initial history index H (file H0-<dataset>-H.txt).")],
     weeks: Annotated[
-        int, typer.Option(help="Week data indices W1 W2 ... (files WD-<dataset>-W.txt), one per week.",
-                          show_default=False)
+        int,
+        typer.Option(help="Week data indices W1 W2 ... (files WD-<dataset>-W.txt), one per week.", show_default=False),
     ],
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.5, help="Wall-clock limit in seconds.")] = 60.0,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: results/inrc2/<instance>).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the search.")] = 0,
     deterministic: Annotated[
-        bool, typer.Option("--deterministic", help=(
-            "One CP-SAT worker, one neighbourhood at a time, deterministic-time limits and a fixed number of "
-            "local-search moves. The search still stops at --time-limit: with --max-iterations too, and a time "
-            "limit that is not reached, the result depends on the seed only."))
+        bool,
+        typer.Option(
+            "--deterministic",
+            help=(
+                "One CP-SAT worker, one neighbourhood at a time, deterministic-time limits and a fixed number of "
+                "local-search moves. The search still stops at --time-limit: with --max-iterations too, and a time "
+                "limit that is not reached, the result depends on the seed only."
+            ),
+        ),
     ] = False,
-    max_iterations: Annotated[int | None, typer.Option(
-        "--max-iterations", min=1, show_default=False, help=(
-            "Stop the neighbourhood search after this many CP-SAT neighbourhoods (default: at the time limit). "
-            "Instances of at most 60 nurses then solve the whole model for a lower bound until the time limit "
-            "unless it proves optimality; that phase stops on the wall clock, so its bound (and a roster it "
-            "improves) may vary."))] = None,
+    max_iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--max-iterations",
+            min=1,
+            show_default=False,
+            help=(
+                "Stop the neighbourhood search after this many CP-SAT neighbourhoods (default: at the time limit). "
+                "Instances of at most 60 nurses then solve the whole model for a lower bound until the time limit "
+                "unless it proves optimality; that phase stops on the wall clock, so its bound (and a roster it "
+                "improves) may vary."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Solve a static INRC-II instance (all weeks at once) with CP-SAT and write the solution files and cost.json."""
     from hospital_twin.roster.inrc2.evaluate import evaluate
@@ -183,8 +230,7 @@ def inrc2(
 
     inst = _read_inrc2_instance(dataset_dir, history, _week_indices(weeks, ctx.args))
     err_console.print(f"solving {inst.name}: {inst.n_nurses} nurses, {inst.n_days} days, {time_limit:g} s limit")
-    config = SolveConfig(time_limit_s=time_limit, seed=seed, deterministic=deterministic,
-                         max_iterations=max_iterations)
+    config = SolveConfig(time_limit_s=time_limit, seed=seed, deterministic=deterministic, max_iterations=max_iterations)
     result = solve(inst, config=config)
     if not result.assignments and result.status == "INFEASIBLE":
         raise InputError(f"{inst.name}: no roster found ({result.status}) within {time_limit:g} s")
@@ -241,12 +287,15 @@ def _read_inrc2_instance(dataset_dir: Path, history: int, week_list: list[int]):
         raise InputError(str(exc)) from None
     if len(week_list) != scenario.weeks:
         raise InputError(f"--weeks: scenario {ds} has {scenario.weeks} weeks; got {len(week_list)} week indices")
-    available = sorted(int(p.stem.rsplit("-", 1)[1]) for p in dataset_dir.glob(f"WD-{ds}-*.txt")
-                       if p.stem.rsplit("-", 1)[1].isdigit())
+    available = sorted(
+        int(p.stem.rsplit("-", 1)[1]) for p in dataset_dir.glob(f"WD-{ds}-*.txt") if p.stem.rsplit("-", 1)[1].isdigit()
+    )
     for w in week_list:
         if w not in available:
-            raise InputError(f"--weeks: week data index {w} out of range: {dataset_dir}/WD-{ds}-{w}.txt not found "
-                             f"(available: {', '.join(map(str, available)) or 'none'})")
+            raise InputError(
+                f"--weeks: week data index {w} out of range: {dataset_dir}/WD-{ds}-{w}.txt not found "
+                f"(available: {', '.join(map(str, available)) or 'none'})"
+            )
     if not (dataset_dir / f"H0-{ds}-{history}.txt").is_file():
         raise InputError(f"--history: {dataset_dir}/H0-{ds}-{history}.txt not found")
     try:
@@ -266,5 +315,7 @@ def _print_inrc2_report(name: str, report: dict, cost, result) -> None:
     t.add_row("[bold]total[/bold]", f"[bold]{cost.total}[/bold]")
     out_console.print(t)
     bound = "none" if result.bound is None else str(result.bound)
-    out_console.print(f"status {result.status}, lower bound {bound}, {result.wall_s:.1f} s, "
-                      f"{'feasible' if cost.feasible else 'NOT feasible'}")
+    out_console.print(
+        f"status {result.status}, lower bound {bound}, {result.wall_s:.1f} s, "
+        f"{'feasible' if cost.feasible else 'NOT feasible'}"
+    )

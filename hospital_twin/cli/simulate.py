@@ -121,7 +121,8 @@ def print_summary(result) -> None:
     t.add_column("unit")
     t.add_column("beds", justify="right")
     shown = [
-        m for m in _TABLE_METRICS
+        m
+        for m in _TABLE_METRICS
         if not (m[0] == "rejected_share" and all(u.when_full == "queue" for u in scn.units.values()))
         and not (m[0] == "blocked_bed_hours" and not scn.routes and not scn.patient_classes)
     ]
@@ -146,7 +147,13 @@ def print_summary(result) -> None:
         extra.append(("electives cancelled", _cell(s, "cancelled", "ALL", 1), _cell(s, "cancelled_share", "ALL", "%")))
     if scn.staffing is not None:
         for u in scn.staffing.units:
-            extra.append((f"{u}: hours over nurse ratio", _cell(s, "ratio_breach_hours", u, 0), _cell(s, "ratio_breach_share", u, "%")))
+            extra.append(
+                (
+                    f"{u}: hours over nurse ratio",
+                    _cell(s, "ratio_breach_hours", u, 0),
+                    _cell(s, "ratio_breach_share", u, "%"),
+                )
+            )
     for u, spec in scn.units.items():
         if spec.escalation is not None:
             extra.append((f"{u}: escalation beds open (mean)", _cell(s, "escalation_beds_open_mean", u, 2), ""))
@@ -228,7 +235,9 @@ def _print_precision(result) -> None:
     n = result.provenance["replications"]
     worst = ", ".join(f"{k} ±{100 * v['relative_half_width']:.1f}%" for k, v in p["kpis"].items())
     if p["met"]:
-        out_console.print(f"precision {100 * p['target_relative_half_width']:.1f}% reached with {n} replications ({worst})")
+        out_console.print(
+            f"precision {100 * p['target_relative_half_width']:.1f}% reached with {n} replications ({worst})"
+        )
     else:
         out_console.print(
             f"[yellow]precision {100 * p['target_relative_half_width']:.1f}% NOT reached after {n} replications "
@@ -238,9 +247,17 @@ def _print_precision(result) -> None:
 
 # --------------------------------------------------------------------------- compare
 _COMPARE_METRICS = [
-    ("occupancy_mean", 1), ("utilisation", "%"), ("waited_share", "%"), ("wait_for_bed_mean_h", 2),
-    ("wait_for_bed_p95_h", 1), ("rejected_share", "%"), ("cancelled", 1), ("blocked_bed_hours", 0),
-    ("ed_4h_breach_share", "%"), ("ed_12h_breach_share", "%"), ("ed_boarding_mean_h", 2),
+    ("occupancy_mean", 1),
+    ("utilisation", "%"),
+    ("waited_share", "%"),
+    ("wait_for_bed_mean_h", 2),
+    ("wait_for_bed_p95_h", 1),
+    ("rejected_share", "%"),
+    ("cancelled", 1),
+    ("blocked_bed_hours", 0),
+    ("ed_4h_breach_share", "%"),
+    ("ed_12h_breach_share", "%"),
+    ("ed_boarding_mean_h", 2),
     ("ratio_breach_hours", 0),
 ]
 
@@ -265,8 +282,15 @@ def print_comparison(comparison, results) -> None:
         for r in c.itertuples(index=False):
             h = how[r.metric]
             interval = f"{fmt_value(r.diff_ci_low, h)}..{fmt_value(r.diff_ci_high, h)}"
-            t.add_row(r.metric, r.unit, fmt_value(r.baseline_mean, h), fmt_value(r.scenario_mean, h), fmt_value(r.diff_mean, h),
-                      interval, "*" if r.significant else "")
+            t.add_row(
+                r.metric,
+                r.unit,
+                fmt_value(r.baseline_mean, h),
+                fmt_value(r.scenario_mean, h),
+                fmt_value(r.diff_mean, h),
+                interval,
+                "*" if r.significant else "",
+            )
         out_console.print(t)
 
 
@@ -276,16 +300,29 @@ def print_ranking(comparison) -> None:
 
     ranking = rank_scenarios(comparison)
     level = comparison["confidence"].iloc[0]
-    t = Table(title=f"Ranking (1 = lowest); better/worse than the baseline at {100 * level:.1f}% per comparison "
-                    "(Bonferroni: all hold together with 95%)", title_justify="left")
+    t = Table(
+        title=f"Ranking (1 = lowest); better/worse than the baseline at {100 * level:.1f}% per comparison "
+        "(Bonferroni: all hold together with 95%)",
+        title_justify="left",
+    )
     for col in ("measure", "rank", "scenario", "mean", "vs baseline"):
         t.add_column(col, justify="right" if col in ("rank", "mean") else "left")
     how = dict(_COMPARE_METRICS)
     for r in ranking.itertuples(index=False):
-        verdict = "baseline" if r.is_baseline else "better" if r.better_than_baseline else (
-            "worse" if r.worse_than_baseline else "no clear difference")
-        t.add_row(f"{r.metric} ({r.unit})" if r.rank == 1 else "", str(r.rank), r.scenario,
-                  fmt_value(r.mean, how.get(r.metric, 2)), verdict)
+        verdict = (
+            "baseline"
+            if r.is_baseline
+            else "better"
+            if r.better_than_baseline
+            else ("worse" if r.worse_than_baseline else "no clear difference")
+        )
+        t.add_row(
+            f"{r.metric} ({r.unit})" if r.rank == 1 else "",
+            str(r.rank),
+            r.scenario,
+            fmt_value(r.mean, how.get(r.metric, 2)),
+            verdict,
+        )
     out_console.print(t)
 
 
@@ -295,11 +332,15 @@ def compare(
     variants: Annotated[list[Path], typer.Argument(help="What-if scenario files.", show_default=False)],
     *,
     replications: Annotated[int | None, typer.Option(min=2, help="Replications (default: the baseline's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed shared by all scenarios (default: the baseline's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed shared by all scenarios (default: the baseline's).")
+    ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: results/compare-<baseline stem>).")] = None,
-    table_format: Annotated[str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")] = "parquet",
+    table_format: Annotated[
+        str, typer.Option("--format", help="Format of census and adt_log: parquet or csv.")
+    ] = "parquet",
     log: Annotated[bool, typer.Option("--log/--no-log", help="Keep the simulated event logs.")] = False,
     html_report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
@@ -315,8 +356,14 @@ def compare(
     n = replications or scenarios[0].replications
     executor = make_cli_executor(workers, cluster, n)
     try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, disable=quiet) as progress:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=quiet,
+        ) as progress:
             tasks: dict[int, int] = {}
 
             def on_progress(k: int, done: int, total: int) -> None:
@@ -327,8 +374,16 @@ def compare(
             def on_warmup(name: str) -> None:
                 err_console.print(f"{name}: choosing the warm-up (MSER-5) from pilot runs")
 
-            study = compare_scenarios(scenarios, replications=n, seed=seed, workers=workers or os.cpu_count() or 1,
-                                      executor=executor, keep_log=log, on_warmup=on_warmup, on_progress=on_progress)
+            study = compare_scenarios(
+                scenarios,
+                replications=n,
+                seed=seed,
+                workers=workers or os.cpu_count() or 1,
+                executor=executor,
+                keep_log=log,
+                on_warmup=on_warmup,
+                on_progress=on_progress,
+            )
     except ComparisonError as exc:
         raise InputError(str(exc)) from None
     finally:
@@ -338,8 +393,13 @@ def compare(
         res.provenance["source_file"] = str(path)
     seed = study.seed
     out_dir = out or Path("results") / f"compare-{baseline.stem}"
-    write_results(results, out_dir, fmt=table_format, comparison=comparison,  # type: ignore[arg-type]
-                  extra_json={"baseline": results[0].name, "seed": seed, "replications": n})
+    write_results(
+        results,
+        out_dir,
+        fmt=table_format,
+        comparison=comparison,  # type: ignore[arg-type]
+        extra_json={"baseline": results[0].name, "seed": seed, "replications": n},
+    )
     if not quiet:
         print_summary(results[0])
         print_comparison(comparison, results)
@@ -367,19 +427,33 @@ def warmup(
 
     scn = load_scenario_file(file)
     with err_console.status(f"{scn.name}: {pilot_replications} pilot replications"):
-        choice = choose_warmup(scn, pilot_replications=pilot_replications, pilot_days=pilot_days, seed=seed,
-                               workers=workers or os.cpu_count() or 1)
-    t = Table(title=f"{scn.name}: MSER-5 warm-up over a {choice.pilot_days:g}-day pilot "
-                    f"({choice.pilot_replications} replications)", title_justify="left")
+        choice = choose_warmup(
+            scn,
+            pilot_replications=pilot_replications,
+            pilot_days=pilot_days,
+            seed=seed,
+            workers=workers or os.cpu_count() or 1,
+        )
+    t = Table(
+        title=f"{scn.name}: MSER-5 warm-up over a {choice.pilot_days:g}-day pilot "
+        f"({choice.pilot_replications} replications)",
+        title_justify="left",
+    )
     for col in ("series", "warm-up days", "mean after warm-up", "note"):
         t.add_column(col, justify="left" if col in ("series", "note") else "right")
     for r in choice.table.itertuples(index=False):
-        note = "inconclusive: run a longer pilot" if r.inconclusive else ("sets the warm-up" if r.unit == choice.driver else "")
+        note = (
+            "inconclusive: run a longer pilot"
+            if r.inconclusive
+            else ("sets the warm-up" if r.unit == choice.driver else "")
+        )
         t.add_row(str(r.unit), f"{r.warmup_days:g}", f"{r.truncated_mean:.1f}", note)
     out_console.print(t)
     current = "auto" if scn.warmup_is_auto else f"{scn.warmup_days:g}"
-    out_console.print(f"chosen warm-up: {choice.warmup_days:g} days (the scenario says {current}); "
-                      f"use warmup_days: {choice.warmup_days:g} or warmup_days: auto")
+    out_console.print(
+        f"chosen warm-up: {choice.warmup_days:g} days (the scenario says {current}); "
+        f"use warmup_days: {choice.warmup_days:g} or warmup_days: auto"
+    )
     if out is not None:
         warmup_chart(choice).save(str(out), inline=True)
         out_console.print(f"curves written to {out}")
@@ -411,5 +485,3 @@ def report(
     except (ReportError, PageError) as exc:
         raise InputError(str(exc)) from None
     out_console.print(f"report written to {path}")
-
-

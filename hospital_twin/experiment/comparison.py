@@ -19,7 +19,13 @@ from scipy import stats
 
 from hospital_twin.results import t_half_width
 
-__all__ = ["COMPARISON_COLUMNS", "RANKING_METRICS", "independent_interval_ratio", "paired_differences", "rank_scenarios"]
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "RANKING_METRICS",
+    "independent_interval_ratio",
+    "paired_differences",
+    "rank_scenarios",
+]
 
 COMPARISON_COLUMNS = [
     "metric",
@@ -59,8 +65,13 @@ def paired_differences(
         both = pd.concat({"v": var, "b": base}, axis=1, join="inner").dropna()
         both["d"] = both["v"] - both["b"]
         g = both.groupby(level=["metric", "unit"], sort=False)
-        agg = g.agg(scenario_mean=("v", "mean"), baseline_mean=("b", "mean"), diff_mean=("d", "mean"),
-                    diff_sd=("d", "std"), n_reps=("d", "count")).reset_index()
+        agg = g.agg(
+            scenario_mean=("v", "mean"),
+            baseline_mean=("b", "mean"),
+            diff_mean=("d", "mean"),
+            diff_sd=("d", "std"),
+            n_reps=("d", "count"),
+        ).reset_index()
         half = t_half_width(agg["diff_sd"].fillna(0).to_numpy(), agg["n_reps"].to_numpy(), level)
         agg["diff_ci_low"] = agg["diff_mean"] - half
         agg["diff_ci_high"] = agg["diff_mean"] + half
@@ -75,7 +86,9 @@ def paired_differences(
     return out[COMPARISON_COLUMNS]
 
 
-def independent_interval_ratio(kpis: pd.DataFrame, comparison: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+def independent_interval_ratio(
+    kpis: pd.DataFrame, comparison: pd.DataFrame, *, confidence: float = 0.95
+) -> pd.DataFrame:
     """How much narrower the paired interval is than a Welch interval from independent runs.
 
     Returns ``metric, unit, scenario, paired_half_width, independent_half_width, ratio``;
@@ -100,7 +113,9 @@ def independent_interval_ratio(kpis: pd.DataFrame, comparison: pd.DataFrame, *, 
         ind_half = stats.t.ppf(0.5 + r.confidence / 2, dof) * se
         paired_half = (r.diff_ci_high - r.diff_ci_low) / 2
         rows.append((r.metric, r.unit, r.scenario, paired_half, ind_half, paired_half / ind_half))
-    return pd.DataFrame(rows, columns=["metric", "unit", "scenario", "paired_half_width", "independent_half_width", "ratio"])
+    return pd.DataFrame(
+        rows, columns=["metric", "unit", "scenario", "paired_half_width", "independent_half_width", "ratio"]
+    )
 
 
 RANKING_METRICS: tuple[tuple[str, str], ...] = (
@@ -134,5 +149,19 @@ def rank_scenarios(comparison: pd.DataFrame, metrics=RANKING_METRICS) -> pd.Data
         entries.sort(key=lambda e: e[1])
         for k, (name, mean, d, lo, hi) in enumerate(entries, start=1):
             rows.append((metric, unit, k, name, name == base["baseline"], mean, d, lo, hi, bool(hi < 0), bool(lo > 0)))
-    return pd.DataFrame(rows, columns=["metric", "unit", "rank", "scenario", "is_baseline", "mean", "diff_mean",
-                                       "diff_ci_low", "diff_ci_high", "better_than_baseline", "worse_than_baseline"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "metric",
+            "unit",
+            "rank",
+            "scenario",
+            "is_baseline",
+            "mean",
+            "diff_mean",
+            "diff_ci_low",
+            "diff_ci_high",
+            "better_than_baseline",
+            "worse_than_baseline",
+        ],
+    )

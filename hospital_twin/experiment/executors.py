@@ -166,7 +166,9 @@ class DaskExecutor(_Closable):
             self._cluster.close()
 
 
-def make_executor(workers: int | None = 1, cluster: str | None = None) -> SerialExecutor | ProcessExecutor | DaskExecutor:
+def make_executor(
+    workers: int | None = 1, cluster: str | None = None
+) -> SerialExecutor | ProcessExecutor | DaskExecutor:
     """``cluster`` 'local' or a scheduler address picks Dask; otherwise processes if workers > 1."""
     if cluster:
         return DaskExecutor(None if cluster == "local" else cluster, workers=workers)

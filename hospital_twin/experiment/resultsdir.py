@@ -223,8 +223,9 @@ def load_results(results_dir: str | Path) -> ResultsFolder:
         if isinstance(warm, int | float) and not isinstance(warm, bool) and s.warmup_days != warm:
             scenarios[k] = s.model_copy(update={"warmup_days": float(warm)})
         if isinstance(scenarios[k].warmup_days, str):
-            raise ResultsFolderError(f"{folder}: the warm-up of '{s.name}' is '{s.warmup_days}' and run.json does not "
-                                     "say which was used")
+            raise ResultsFolderError(
+                f"{folder}: the warm-up of '{s.name}' is '{s.warmup_days}' and run.json does not say which was used"
+            )
     try:
         summary = pd.read_csv(folder / "summary.csv")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

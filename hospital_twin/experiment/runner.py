@@ -155,7 +155,11 @@ def _precision_status(summary: pd.DataFrame, metrics, target: float) -> dict:
             rel = math.nan if abs(r["mean"]) >= 1e-12 else 0.0
         else:
             rel = half / abs(r["mean"])
-        status[f"{metric}@{unit}"] = {"mean": float(r["mean"]), "relative_half_width": float(rel), "met": bool(rel <= target)}
+        status[f"{metric}@{unit}"] = {
+            "mean": float(r["mean"]),
+            "relative_half_width": float(rel),
+            "met": bool(rel <= target),
+        }
     return status
 
 
@@ -206,8 +210,18 @@ def run_scenario(
     if executor is None:
         executor = make_executor(min(workers, max(n, 1)))
     try:
-        reps, status = _replications(scenario, n, seed, executor, keep_census, keep_log, on_progress, precision,
-                                     precision_metrics, max_replications)
+        reps, status = _replications(
+            scenario,
+            n,
+            seed,
+            executor,
+            keep_census,
+            keep_log,
+            on_progress,
+            precision,
+            precision_metrics,
+            max_replications,
+        )
     finally:
         if own_executor:
             executor.close()
@@ -246,8 +260,18 @@ def run_scenario(
     )
 
 
-def _replications(scenario: Scenario, n: int, seed: int, executor: Executor, keep_census: bool, keep_log: bool,
-                  on_progress, precision: float | None, precision_metrics, max_replications: int):
+def _replications(
+    scenario: Scenario,
+    n: int,
+    seed: int,
+    executor: Executor,
+    keep_census: bool,
+    keep_log: bool,
+    on_progress,
+    precision: float | None,
+    precision_metrics,
+    max_replications: int,
+):
     """Replications ``0..n-1`` (more in batches while ``precision`` is not met), sorted by ``rep``, and the
     precision status of the controlled KPIs (empty without ``precision``)."""
     reps: list[RepResult] = []
@@ -266,8 +290,9 @@ def _replications(scenario: Scenario, n: int, seed: int, executor: Executor, kee
         unmet = [v for v in status.values() if not v["met"]]
         if not unmet or target >= max_replications:
             break
-        worst = max((v["relative_half_width"] for v in unmet if math.isfinite(v["relative_half_width"])),
-                    default=2 * precision)
+        worst = max(
+            (v["relative_half_width"] for v in unmet if math.isfinite(v["relative_half_width"])), default=2 * precision
+        )
         needed = math.ceil(target * (worst / precision) ** 2)
         target = min(max_replications, max(target + 2, needed))
     reps.sort(key=lambda r: r.rep)
@@ -301,9 +326,7 @@ def choose_warmup(
     if not (math.isfinite(days) and days > 0):
         raise ValueError(f"pilot_days must be a positive number of days (got {pilot_days!r})")
     seed = scenario.seed if seed is None else int(seed)
-    pilot = scenario.model_copy(
-        update={"warmup_days": 0.0, "horizon_days": days, "replications": pilot_replications}
-    )
+    pilot = scenario.model_copy(update={"warmup_days": 0.0, "horizon_days": days, "replications": pilot_replications})
     run = run_scenario(
         pilot,
         replications=pilot_replications,

@@ -112,7 +112,6 @@ SPELL_FACTOR = 4.0
 """Default pilot is at least this many longest mean spells."""
 
 
-
 # --------------------------------------------------------------------------- MSER
 @dataclass(frozen=True)
 class MserResult:
@@ -137,9 +136,7 @@ class MserResult:
         return np.arange(self.d_max + 1) * self.batch_size
 
 
-def mser(
-    series: np.ndarray, max_fraction: float = 0.5, *, batch_size: int = BATCH_SIZE
-) -> MserResult:
+def mser(series: np.ndarray, max_fraction: float = 0.5, *, batch_size: int = BATCH_SIZE) -> MserResult:
     """MSER with batches of ``batch_size`` (1 = plain MSER, 5 = MSER-5); see :func:`mser5`."""
     y = np.asarray(series, dtype=float).ravel()
     if batch_size < 1:
@@ -150,9 +147,7 @@ def mser(
         raise ValueError("the series has missing or infinite values")
     k = len(y) // batch_size
     if k < 4:
-        raise ValueError(
-            f"MSER-{batch_size} needs at least {4 * batch_size} observations, got {len(y)}"
-        )
+        raise ValueError(f"MSER-{batch_size} needs at least {4 * batch_size} observations, got {len(y)}")
     z = y[: k * batch_size].reshape(k, batch_size).mean(axis=1)
     z = z - z[k // 2 :].mean()  # centring: no cancellation in the sums of squares below
     d_max = max(1, min(int(math.floor(max_fraction * k)), k - 2))
@@ -279,9 +274,7 @@ def mean_census(census: pd.DataFrame, inpatient_units: Sequence[str]) -> pd.Data
     """
     c = census.copy()
     c["unit"] = c["unit"].astype(str)
-    wide = c.pivot_table(
-        index="time_h", columns="unit", values="occupied", aggfunc="mean", sort=True
-    )
+    wide = c.pivot_table(index="time_h", columns="unit", values="occupied", aggfunc="mean", sort=True)
     units = list(dict.fromkeys(c["unit"]))
     wide = wide[units]
     wide[ALL] = wide[[u for u in units if u in set(inpatient_units)]].sum(axis=1)
@@ -322,9 +315,7 @@ def warmup_from_census(
         stat = np.full(len(y), np.nan)
         stat[r.candidates] = r.statistic
         curves.append(pd.DataFrame({"unit": name, "time_h": times, "mean_census": y, "mser": stat}))
-    table = pd.DataFrame(
-        rows, columns=["unit", "truncation_h", "warmup_days", "inconclusive", "truncated_mean"]
-    )
+    table = pd.DataFrame(rows, columns=["unit", "truncation_h", "warmup_days", "inconclusive", "truncated_mean"])
     best = int(table["warmup_days"].to_numpy().argmax())  # first maximum: ALL wins ties
     return WarmupChoice(
         warmup_days=int(table["warmup_days"].iloc[best]),

@@ -118,12 +118,28 @@ def compare_scenarios(
     try:
         for k, scn in enumerate(scenarios):
             progress = None if on_progress is None else (lambda done, total, k=k: on_progress(k, done, total))
-            results.append(run_scenario(scn, replications=n, seed=seed, executor=executor, keep_census=keep_census,
-                                        keep_log=keep_log, on_progress=progress))
+            results.append(
+                run_scenario(
+                    scn,
+                    replications=n,
+                    seed=seed,
+                    executor=executor,
+                    keep_census=keep_census,
+                    keep_log=keep_log,
+                    on_progress=progress,
+                )
+            )
     finally:
         if own:
             executor.close()
     kpis = pd.concat([r.kpis if kpis_of is None else kpis_of(r) for r in results], ignore_index=True)
     comparison = paired_differences(kpis, results[0].name, familywise=familywise)
-    return WhatIf(results=results, comparison=comparison, kpis=kpis, seed=seed, replications=n,
-                  warmup_days=warmup_days, provenance={"baseline": results[0].name, "seed": seed, "replications": n})
+    return WhatIf(
+        results=results,
+        comparison=comparison,
+        kpis=kpis,
+        seed=seed,
+        replications=n,
+        warmup_days=warmup_days,
+        provenance={"baseline": results[0].name, "seed": seed, "replications": n},
+    )

@@ -102,8 +102,9 @@ def truth_log(scenario: Scenario, days: float, seed: int, *, warmup_days: float 
     return truth_log_and_requests(scenario, days, seed, warmup_days=warmup_days)[0]
 
 
-def truth_log_and_requests(scenario: Scenario, days: float, seed: int, *,
-                           warmup_days: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def truth_log_and_requests(
+    scenario: Scenario, days: float, seed: int, *, warmup_days: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`truth_log` and the truth's requests that never got a bed (:func:`hospital_twin.results.unmet_requests`).
 
     The log alone would show a waiting patient only if it got a bed later; with the requests,
@@ -134,9 +135,15 @@ def score_errors(errors: pd.DataFrame) -> pd.DataFrame:
     """Coverage, MAE and bias per method, horizon and unit from ``errors`` (see :class:`Backtest`)."""
     errors = errors.assign(_pit90=errors["pit"].between(0.05, 0.95).where(errors["pit"].notna()))
     g = errors.groupby(["method", "horizon_h", "unit"], sort=False)
-    out = g.agg(n=("census", "size"), coverage_90=("covered", "mean"), pit_coverage_90=("_pit90", "mean"),
-                mae=("abs_error", "mean"), expected_mae=("mad", "mean"), bias=("error", "mean"),
-                mean_census=("census", "mean")).reset_index()
+    out = g.agg(
+        n=("census", "size"),
+        coverage_90=("covered", "mean"),
+        pit_coverage_90=("_pit90", "mean"),
+        mae=("abs_error", "mean"),
+        expected_mae=("mad", "mean"),
+        bias=("error", "mean"),
+        mean_census=("census", "mean"),
+    ).reset_index()
     ref = out[out["method"] == "persistence"].set_index(["horizon_h", "unit"])["mae"]
     key = pd.MultiIndex.from_frame(out[["horizon_h", "unit"]])
     base = ref.reindex(key).to_numpy()
@@ -161,8 +168,17 @@ def pit_histogram(errors: pd.DataFrame, bins: int = 10, *, min_horizon_h: int = 
         k = np.clip(np.floor(d["pit"].to_numpy() * bins).astype(int), 0, bins - 1)
         counts = np.bincount(k, minlength=bins)
         for b in range(bins):
-            rows.append({"method": m, "unit": u, "bin": b, "lo": edges[b], "hi": edges[b + 1],
-                         "share": counts[b] / max(len(d), 1), "n": len(d)})
+            rows.append(
+                {
+                    "method": m,
+                    "unit": u,
+                    "bin": b,
+                    "lo": edges[b],
+                    "hi": edges[b + 1],
+                    "share": counts[b] / max(len(d), 1),
+                    "n": len(d),
+                }
+            )
     return pd.DataFrame(rows, columns=["method", "unit", "bin", "lo", "hi", "share", "n"])
 
 
@@ -174,16 +190,33 @@ def _errors(fc: Forecast, actual: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFra
     return e
 
 
-def _cut(scenario: Scenario, snap: pd.DataFrame, cut: pd.Timestamp, hours: int, replications: int, seed: int,
-         methods: tuple[str, ...], actual: pd.DataFrame, vacated: pd.DataFrame | None = None) -> pd.DataFrame:
+def _cut(
+    scenario: Scenario,
+    snap: pd.DataFrame,
+    cut: pd.Timestamp,
+    hours: int,
+    replications: int,
+    seed: int,
+    methods: tuple[str, ...],
+    actual: pd.DataFrame,
+    vacated: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every method's forecast from one cut, lined up with the actual census (one task for a worker)."""
     frames = []
     for m in methods:
         if m == "persistence":
             fc = persistence_forecast(scenario, snap, cut, hours)
         else:
-            fc = forecast(scenario, snap, cut, hours, replications=replications, seed=seed,
-                          ignore_elapsed=(m == "fresh_stays"), vacated=vacated)
+            fc = forecast(
+                scenario,
+                snap,
+                cut,
+                hours,
+                replications=replications,
+                seed=seed,
+                ignore_elapsed=(m == "fresh_stays"),
+                vacated=vacated,
+            )
         frames.append(_errors(fc, actual, cut))
     return pd.concat(frames, ignore_index=True)
 
@@ -247,8 +280,9 @@ def backtest(
         # cut k forecasts with seed + k: one seed for every cut would repeat the same arrival streams
         # after each cut, correlating the forecasts' errors across cuts (the truth's seed is far away)
         snap = census_at(log, cut, requests=requests)
-        tasks.append((scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual,
-                      vacated_beds(log, cut)))
+        tasks.append(
+            (scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual, vacated_beds(log, cut))
+        )
     own = executor is None
     if executor is None:
         executor = make_executor(min(workers, len(tasks)))
@@ -264,13 +298,26 @@ def backtest(
     errors = pd.concat([frames[i] for i in range(len(tasks))], ignore_index=True)
     errors["unit"] = errors["unit"].astype("string")
     return Backtest(
-        scenario_name=scenario.name, cuts=times, errors=errors, scores=score_errors(errors),
+        scenario_name=scenario.name,
+        cuts=times,
+        errors=errors,
+        scores=score_errors(errors),
         pit=pit_histogram(errors),
         provenance={
-            "scenario": scenario.name, "cuts": len(times), "every_h": every_h, "first_cut": times[0].isoformat(),
-            "last_cut": times[-1].isoformat(), "horizons_h": list(map(int, horizons_h)),
-            "replications": replications, "seed": seed, "truth_seed": truth_seed, "warmup_days": float(warm),
-            "methods": list(methods), "executor": executor.description, "package_version": __version__,
-            "started_at": started.isoformat(), "elapsed_s": round(_time.perf_counter() - t0, 3),
+            "scenario": scenario.name,
+            "cuts": len(times),
+            "every_h": every_h,
+            "first_cut": times[0].isoformat(),
+            "last_cut": times[-1].isoformat(),
+            "horizons_h": list(map(int, horizons_h)),
+            "replications": replications,
+            "seed": seed,
+            "truth_seed": truth_seed,
+            "warmup_days": float(warm),
+            "methods": list(methods),
+            "executor": executor.description,
+            "package_version": __version__,
+            "started_at": started.isoformat(),
+            "elapsed_s": round(_time.perf_counter() - t0, 3),
         },
     )

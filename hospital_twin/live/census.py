@@ -87,6 +87,8 @@ class CensusError(ScenarioError):
 
 # --------------------------------------------------------------------------- times
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
 def _timestamp(value) -> pd.Timestamp:
     """A naive timestamp (wall-clock time; an offset, if given, is dropped after reading it)."""
     ts = pd.Timestamp(value)
@@ -145,8 +147,9 @@ def _log_times(stays: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return start, end
 
 
-def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True,
-              requests: pd.DataFrame | None = None) -> pd.DataFrame:
+def census_at(
+    stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True, requests: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The census snapshot at time ``at`` from an event log (one row per stay, CONTRACTS section 4).
 
     A stay is in the snapshot when ``start <= at < end`` (an empty ``end`` is still open).
@@ -193,7 +196,7 @@ def census_at(stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool 
         out = log.with_waiting(out, requests, rep, has_source)
         cols.append(WAITING_COLUMN)
     if has_source:
-        out[SOURCE_COLUMN] = (out[SOURCE_COLUMN] if SOURCE_COLUMN in out.columns else pd.NA)
+        out[SOURCE_COLUMN] = out[SOURCE_COLUMN] if SOURCE_COLUMN in out.columns else pd.NA
         out[SOURCE_COLUMN] = out[SOURCE_COLUMN].astype("string")
         cols.append(SOURCE_COLUMN)
     return _one_bed_each(out)[cols]
@@ -219,10 +222,16 @@ class _LogAt:
         start, end = _log_times(df)
         pid = df["patient_id"].astype("string")
         enc = (df["encounter_id"].astype("string") if "encounter_id" in df.columns else pid).fillna(pid)
-        klass = (df["patient_class"].astype("string") if "patient_class" in df.columns
-                 else pd.Series(pd.NA, index=df.index, dtype="string"))
-        src = (_blank_to_na(df[SOURCE_COLUMN]) if SOURCE_COLUMN in df.columns
-               else pd.Series(pd.NA, index=df.index, dtype="string"))
+        klass = (
+            df["patient_class"].astype("string")
+            if "patient_class" in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="string")
+        )
+        src = (
+            _blank_to_na(df[SOURCE_COLUMN])
+            if SOURCE_COLUMN in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="string")
+        )
         present = ((start <= at) & (end.isna() | (end > at))).to_numpy()
         return cls(df, at, start, end, present, pid, enc, df["unit"].astype("string"), klass, src)
 
@@ -230,11 +239,15 @@ class _LogAt:
         """One row per stay open at ``at``; ``admitted_at`` is the encounter's first start."""
         p, began = self.present, (self.start <= self.at).to_numpy()
         first = pd.Series(self.start[began].to_numpy(), index=self.enc[began].to_numpy()).groupby(level=0).min()
-        out = pd.DataFrame({
-            "patient_id": self.pid[p].to_numpy(), "unit": self.unit[p].to_numpy(),
-            "unit_start": self.start[p].to_numpy(), "patient_class": self.cls[p].to_numpy(),
-            "admitted_at": first.reindex(self.enc[p].to_numpy()).to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "patient_id": self.pid[p].to_numpy(),
+                "unit": self.unit[p].to_numpy(),
+                "unit_start": self.start[p].to_numpy(),
+                "patient_class": self.cls[p].to_numpy(),
+                "admitted_at": first.reindex(self.enc[p].to_numpy()).to_numpy(),
+            }
+        )
         return out.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})
 
     def add_ready_and_next(self, out: pd.DataFrame) -> None:
@@ -257,31 +270,44 @@ class _LogAt:
         p = self.present
         out[SEEN_COLUMN] = np.where(known[p], seen.to_numpy()[p], np.datetime64("NaT")).astype("datetime64[ns]")
 
-    def with_waiting(self, out: pd.DataFrame, requests: pd.DataFrame | None, rep: int | None,
-                     has_source: bool) -> pd.DataFrame:
+    def with_waiting(
+        self, out: pd.DataFrame, requests: pd.DataFrame | None, rep: int | None, has_source: bool
+    ) -> pd.DataFrame:
         """``out`` and the patients waiting at ``at`` for a first bed (from the log's ``ready_at`` and ``requests``)."""
         inside = set(self.pid[self.present].tolist())
         frames = []
         if "ready_at" in self.df.columns:
             asked, bad = _parse_times(self.df["ready_at"])
             wait = ((asked <= self.at) & (self.start > self.at)).to_numpy() & ~bad & ~self.pid.isin(inside).to_numpy()
-            frames.append(pd.DataFrame({"patient_id": self.pid[wait].to_numpy(), "unit": self.unit[wait].to_numpy(),
-                                        "patient_class": self.cls[wait].to_numpy(),
-                                        SOURCE_COLUMN: self.src[wait].to_numpy(),
-                                        WAITING_COLUMN: asked[wait].to_numpy()}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": self.pid[wait].to_numpy(),
+                        "unit": self.unit[wait].to_numpy(),
+                        "patient_class": self.cls[wait].to_numpy(),
+                        SOURCE_COLUMN: self.src[wait].to_numpy(),
+                        WAITING_COLUMN: asked[wait].to_numpy(),
+                    }
+                )
+            )
         if requests is not None:
-            frames.append(_open_requests(_requests_of_rep(requests, rep, self.df), self.at, inside, self.df,
-                                         self.start))
+            frames.append(
+                _open_requests(_requests_of_rep(requests, rep, self.df), self.at, inside, self.df, self.start)
+            )
         w = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if len(w):
-            w = w.assign(unit_start=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
-                         admitted_at=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"))
+            w = w.assign(
+                unit_start=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
+                admitted_at=pd.Series(pd.NaT, index=w.index, dtype="datetime64[ns]"),
+            )
             w[WAITING_COLUMN] = w[WAITING_COLUMN].astype("datetime64[ns]")
             w = w.sort_values(WAITING_COLUMN, kind="stable").drop_duplicates("patient_id", keep="first")
             if not has_source:
                 w = w.drop(columns=SOURCE_COLUMN)
-            out = pd.concat([out, w.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})],
-                            ignore_index=True)
+            out = pd.concat(
+                [out, w.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})],
+                ignore_index=True,
+            )
         else:
             out[WAITING_COLUMN] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
         out[WAITING_COLUMN] = out[WAITING_COLUMN].astype("datetime64[ns]")
@@ -340,8 +366,9 @@ def _requests_of_rep(requests: pd.DataFrame, rep: int | None, stays: pd.DataFram
     return requests[(values == str(rep)).fillna(False).to_numpy(dtype=bool)]
 
 
-def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays: pd.DataFrame,
-                   stay_start: pd.Series) -> pd.DataFrame:
+def _open_requests(
+    requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays: pd.DataFrame, stay_start: pd.Series
+) -> pd.DataFrame:
     """Requests from outside open at ``at`` (asked by then, not yet withdrawn), as waiting rows.
 
     A request is open from ``ready_at`` until ``withdrawn_at`` (empty: still open), and never past the
@@ -360,8 +387,13 @@ def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays:
     else:
         gone, bad_gone = pd.Series(pd.NaT, index=requests.index, dtype="datetime64[ns]"), np.zeros(len(requests), bool)
     # met later: the patient's first stay in the unit that began at or after the request closes it
-    later = pd.DataFrame({"patient_id": stays["patient_id"].astype("string").to_numpy(),
-                          "unit": stays["unit"].astype("string").to_numpy(), "_start": stay_start.to_numpy()})
+    later = pd.DataFrame(
+        {
+            "patient_id": stays["patient_id"].astype("string").to_numpy(),
+            "unit": stays["unit"].astype("string").to_numpy(),
+            "_start": stay_start.to_numpy(),
+        }
+    )
     pairs = requests[["patient_id", "unit"]].astype("string").assign(_asked=asked.to_numpy(), _row=requests.index)
     met = pairs.merge(later, on=["patient_id", "unit"], how="inner")
     met = met[met["_start"] >= met["_asked"]].groupby("_row")["_start"].min()
@@ -372,8 +404,11 @@ def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays:
         outside = _blank_to_na(requests["from_unit"]).isna().to_numpy(dtype=bool)
     else:
         outside = np.ones(len(requests), dtype=bool)
-    unmet = (~_blank_to_na(requests["outcome"]).isin(["admitted", "met"])).to_numpy(dtype=bool) \
-        if "outcome" in requests.columns else np.ones(len(requests), dtype=bool)
+    unmet = (
+        (~_blank_to_na(requests["outcome"]).isin(["admitted", "met"])).to_numpy(dtype=bool)
+        if "outcome" in requests.columns
+        else np.ones(len(requests), dtype=bool)
+    )
     open_ = ((asked <= at) & (gone.isna() | (gone > at))).to_numpy() & ~bad & ~bad_gone & outside & unmet
     open_ &= ~pid.isin(inside).to_numpy()
 
@@ -382,9 +417,15 @@ def _open_requests(requests: pd.DataFrame, at: pd.Timestamp, inside: set, stays:
             return _blank_to_na(requests[name])[open_].to_numpy()
         return pd.array([pd.NA] * int(open_.sum()), dtype="string")
 
-    return pd.DataFrame({"patient_id": pid[open_].to_numpy(), "unit": unit[open_].to_numpy(),
-                         "patient_class": col("patient_class"), SOURCE_COLUMN: col(SOURCE_COLUMN),
-                         WAITING_COLUMN: asked[open_].to_numpy()})
+    return pd.DataFrame(
+        {
+            "patient_id": pid[open_].to_numpy(),
+            "unit": unit[open_].to_numpy(),
+            "patient_class": col("patient_class"),
+            SOURCE_COLUMN: col(SOURCE_COLUMN),
+            WAITING_COLUMN: asked[open_].to_numpy(),
+        }
+    )
 
 
 def vacated_beds(stays: pd.DataFrame, at, *, rep: int | None = None, window_h: float = 24.0) -> pd.DataFrame:
@@ -399,12 +440,14 @@ def vacated_beds(stays: pd.DataFrame, at, *, rep: int | None = None, window_h: f
     df = _select_rep(stays, rep)
     _start, end = _log_times(df)
     m = ((end <= at) & (end > at - pd.Timedelta(hours=float(window_h)))).to_numpy(dtype=bool)
-    return pd.DataFrame({"unit": df["unit"].astype("string").to_numpy()[m],
-                         "vacated_at": end.to_numpy()[m]}).sort_values(["unit", "vacated_at"], ignore_index=True)
+    return pd.DataFrame(
+        {"unit": df["unit"].astype("string").to_numpy()[m], "vacated_at": end.to_numpy()[m]}
+    ).sort_values(["unit", "vacated_at"], ignore_index=True)
 
 
-def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None,
-                  rep: int | None = None) -> pd.DataFrame:
+def census_counts(
+    stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] | None = None, rep: int | None = None
+) -> pd.DataFrame:
     """Patients per unit at each of ``times`` (``start <= t < end``): ``time, unit, census``.
 
     The observed series a forecast is scored against in a back-test. ``units`` fixes the
@@ -426,8 +469,13 @@ def census_counts(stays: pd.DataFrame, times: Iterable, *, units: Iterable[str] 
         n = np.searchsorted(ss, t, side="right") - np.searchsorted(ee, t, side="right")
         frames.append(pd.DataFrame({"time": t, "unit": name, "census": n.astype(np.int64)}))
     if not frames:
-        return pd.DataFrame({"time": pd.Series(dtype="datetime64[ns]"), "unit": pd.Series(dtype="string"),
-                             "census": pd.Series(dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "time": pd.Series(dtype="datetime64[ns]"),
+                "unit": pd.Series(dtype="string"),
+                "census": pd.Series(dtype=np.int64),
+            }
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -458,8 +506,12 @@ def validate_census(
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise CensusError([Issue(source, 1, c, f"missing column (a census snapshot needs {', '.join(REQUIRED_COLUMNS)})")
-                           for c in missing])
+        raise CensusError(
+            [
+                Issue(source, 1, c, f"missing column (a census snapshot needs {', '.join(REQUIRED_COLUMNS)})")
+                for c in missing
+            ]
+        )
     snap = _SnapshotRows.parse(df)
     check = _RowCheck(snap, scenario, _timestamp(now) if now is not None else None, source)
     issues = [issue for i in range(len(snap.df)) for issue in check.row(i)]
@@ -521,8 +573,9 @@ class _RowCheck:
 
     def __init__(self, snap: _SnapshotRows, scenario: Scenario | None, now_ts, source: str):
         self.snap, self.scenario, self.now, self.source = snap, scenario, now_ts, source
-        self.pid, self.unit, self.cls, self.nxt = (snap.text(c) for c in ("patient_id", "unit", "patient_class",
-                                                                             NEXT_COLUMN))
+        self.pid, self.unit, self.cls, self.nxt = (
+            snap.text(c) for c in ("patient_id", "unit", "patient_class", NEXT_COLUMN)
+        )
         self.units = list(scenario.units) if scenario is not None else []
         self.classes = scenario.class_names() if scenario is not None else []
         self.first_line: dict[str, int] = {}
@@ -554,7 +607,9 @@ class _RowCheck:
         if pd.isna(p):
             self.bad("patient_id", "missing patient_id")
         elif p in self.first_line:
-            self.bad("patient_id", f"patient '{p}' is already listed on line {self.first_line[p]} (one bed per patient)")
+            self.bad(
+                "patient_id", f"patient '{p}' is already listed on line {self.first_line[p]} (one bed per patient)"
+            )
         else:
             self.first_line[p] = self.ln
 
@@ -572,15 +627,19 @@ class _RowCheck:
             self.bad("unit_start", self.raw("unit_start"))
         elif pd.isna(start):
             if pd.isna(ws) and not bad_wait:
-                self.bad("unit_start", f"missing unit_start (for a patient still waiting for a bed, give {WAITING_COLUMN})")
+                self.bad(
+                    "unit_start", f"missing unit_start (for a patient still waiting for a bed, give {WAITING_COLUMN})"
+                )
         elif self.now is not None and start > self.now:
             self.bad("unit_start", f"unit_start {start.isoformat()} is after now ({self.now.isoformat()})")
         if bad_wait:
             self.bad(WAITING_COLUMN, self.raw(WAITING_COLUMN))
         elif not pd.isna(ws):
             if not pd.isna(start) and not bad_start:
-                self.bad(WAITING_COLUMN, f"{WAITING_COLUMN} is for patients not yet in a bed; leave it empty or "
-                                         "leave unit_start empty")
+                self.bad(
+                    WAITING_COLUMN,
+                    f"{WAITING_COLUMN} is for patients not yet in a bed; leave it empty or leave unit_start empty",
+                )
             elif self.now is not None and ws > self.now:
                 self.bad(WAITING_COLUMN, f"{WAITING_COLUMN} {ws.isoformat()} is after now ({self.now.isoformat()})")
 
@@ -614,10 +673,15 @@ class _RowCheck:
             if not pd.isna(start) and rdy < start:
                 self.bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is before unit_start {start.isoformat()}")
             elif self.now is not None and rdy > self.now:
-                self.bad(READY_COLUMN, f"{READY_COLUMN} {rdy.isoformat()} is after now ({self.now.isoformat()}); "
-                                       "leave it empty for patients not ready yet")
+                self.bad(
+                    READY_COLUMN,
+                    f"{READY_COLUMN} {rdy.isoformat()} is after now ({self.now.isoformat()}); "
+                    "leave it empty for patients not ready yet",
+                )
             elif not pd.isna(ws):
-                self.bad(READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it")
+                self.bad(
+                    READY_COLUMN, f"a patient waiting for a bed (with {WAITING_COLUMN}) cannot be ready to leave it"
+                )
 
     def _seen(self) -> None:
         seen, bad_seen = self.time(SEEN_COLUMN)
@@ -628,8 +692,11 @@ class _RowCheck:
             if not pd.isna(start) and seen < start:
                 self.bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is before unit_start {start.isoformat()}")
             elif self.now is not None and seen > self.now:
-                self.bad(SEEN_COLUMN, f"{SEEN_COLUMN} {seen.isoformat()} is after now ({self.now.isoformat()}); "
-                                      "leave it empty for patients not seen yet")
+                self.bad(
+                    SEEN_COLUMN,
+                    f"{SEEN_COLUMN} {seen.isoformat()} is after now ({self.now.isoformat()}); "
+                    "leave it empty for patients not seen yet",
+                )
 
     def _next_unit(self) -> None:
         v, c, u, scn = self.nxt.iloc[self.i], self.cls.iloc[self.i], self.unit.iloc[self.i], self.scenario
@@ -643,8 +710,9 @@ class _RowCheck:
         elif scn is not None and not pd.isna(c) and c in self.classes and not pd.isna(u) and u in scn.units:
             allowed = [d for d, p in (scn.routes_for(c).get(u) or {EXIT_NAME: 1.0}).items() if p > 0]
             if v not in allowed:
-                self.bad(NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows "
-                                      f"{', '.join(allowed)})")
+                self.bad(
+                    NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows {', '.join(allowed)})"
+                )
 
 
 def _read_table(path: Path, what: str, **csv_options) -> pd.DataFrame:
@@ -677,8 +745,11 @@ def read_requests(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     df = _read_table(path, "the requests table")
     need = ["patient_id", "unit", "ready_at"]
-    issues = [Issue(str(path), 1, c, f"missing column (a requests table needs {', '.join(need)})")
-              for c in need if c not in df.columns]
+    issues = [
+        Issue(str(path), 1, c, f"missing column (a requests table needs {', '.join(need)})")
+        for c in need
+        if c not in df.columns
+    ]
     if issues:
         raise CensusError(issues)
     df = df.reset_index(drop=True)
@@ -702,8 +773,10 @@ def read_requests(path: str | Path) -> pd.DataFrame:
             parsed = df[c].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
         if required:
             bad = bad | parsed.isna().to_numpy()
-        issues += [Issue(str(path), int(ln), c, f"not an ISO 8601 timestamp: '{df[c].iloc[i]}'")
-                   for i, ln in zip(np.flatnonzero(bad), line[bad], strict=True)]
+        issues += [
+            Issue(str(path), int(ln), c, f"not an ISO 8601 timestamp: '{df[c].iloc[i]}'")
+            for i, ln in zip(np.flatnonzero(bad), line[bad], strict=True)
+        ]
         df[c] = parsed
     if issues:
         raise CensusError(issues)
@@ -719,8 +792,11 @@ def read_vacated(path: str | Path, scenario: Scenario | None = None, now=None) -
     """
     path = Path(path)
     df = _read_table(path, "the vacated beds")
-    issues = [Issue(str(path), 1, c, "missing column (vacated beds need unit, vacated_at)")
-              for c in ("unit", "vacated_at") if c not in df.columns]
+    issues = [
+        Issue(str(path), 1, c, "missing column (vacated beds need unit, vacated_at)")
+        for c in ("unit", "vacated_at")
+        if c not in df.columns
+    ]
     if issues:
         raise CensusError(issues)
     df = df.reset_index(drop=True)
@@ -736,10 +812,18 @@ def read_vacated(path: str | Path, scenario: Scenario | None = None, now=None) -
         elif scenario is not None and u not in scenario.units:
             issues.append(Issue(str(path), ln, "unit", f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
         if bad[i] or pd.isna(at.iloc[i]):
-            issues.append(Issue(str(path), ln, "vacated_at", f"not an ISO 8601 timestamp: '{df['vacated_at'].iloc[i]}'"))
+            issues.append(
+                Issue(str(path), ln, "vacated_at", f"not an ISO 8601 timestamp: '{df['vacated_at'].iloc[i]}'")
+            )
         elif now_ts is not None and at.iloc[i] > now_ts:
-            issues.append(Issue(str(path), ln, "vacated_at",
-                                f"vacated_at {at.iloc[i].isoformat()} is after now ({now_ts.isoformat()})"))
+            issues.append(
+                Issue(
+                    str(path),
+                    ln,
+                    "vacated_at",
+                    f"vacated_at {at.iloc[i].isoformat()} is after now ({now_ts.isoformat()})",
+                )
+            )
     if issues:
         raise CensusError(issues)
     return pd.DataFrame({"unit": unit.to_numpy(), "vacated_at": at.to_numpy()})

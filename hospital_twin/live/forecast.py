@@ -198,8 +198,9 @@ def class_mix(scenario: Scenario, *, waiting: bool = False) -> dict[str, dict[st
     for u in units:
         ok = np.array([scenario.stay_for(c, u) is not None or scenario.units[u].ed is not None for c in classes])
         col = np.where(ok, ext_all[:, idx[u]], 0.0)
-        out_w[u] = ({c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0}
-                    if col.sum() > 0 else out[u])
+        out_w[u] = (
+            {c: float(x / col.sum()) for c, x in zip(classes, col, strict=True) if x > 0} if col.sum() > 0 else out[u]
+        )
     return out_w
 
 
@@ -223,13 +224,15 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     snap = validate_census(census, scenario, now)
     units = list(scenario.units)
     classes = scenario.class_names()
-    waiting = (snap[WAITING_COLUMN].notna().to_numpy() & snap["unit_start"].isna().to_numpy()
-               if WAITING_COLUMN in snap.columns else np.zeros(len(snap), dtype=bool))
+    waiting = (
+        snap[WAITING_COLUMN].notna().to_numpy() & snap["unit_start"].isna().to_numpy()
+        if WAITING_COLUMN in snap.columns
+        else np.zeros(len(snap), dtype=bool)
+    )
     since = snap["unit_start"].where(~waiting, snap[WAITING_COLUMN] if WAITING_COLUMN in snap.columns else pd.NaT)
     elapsed = (now - since).dt.total_seconds().to_numpy() / 3600.0
     pclass = np.array([-1 if pd.isna(c) else classes.index(c) for c in snap["patient_class"]], dtype=np.int64)
-    ready = (snap[READY_COLUMN].notna().to_numpy() if READY_COLUMN in snap.columns
-             else np.zeros(len(snap), dtype=bool))
+    ready = snap[READY_COLUMN].notna().to_numpy() if READY_COLUMN in snap.columns else np.zeros(len(snap), dtype=bool)
     nxt = np.full(len(snap), _NEXT_UNKNOWN, dtype=np.int64)
     if NEXT_COLUMN in snap.columns:
         for i, v in enumerate(snap[NEXT_COLUMN].tolist()):
@@ -245,8 +248,11 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             "ready": ready,
             "waiting": waiting,
             "next_unit": nxt,
-            "ready_h": (np.where(ready, (now - snap[READY_COLUMN]).dt.total_seconds().to_numpy() / 3600.0, 0.0)
-                        if READY_COLUMN in snap.columns else np.zeros(len(snap))),
+            "ready_h": (
+                np.where(ready, (now - snap[READY_COLUMN]).dt.total_seconds().to_numpy() / 3600.0, 0.0)
+                if READY_COLUMN in snap.columns
+                else np.zeros(len(snap))
+            ),
             "seen_h": _seen_h(scenario, snap, now, ready | waiting),
         }
     )
@@ -255,9 +261,18 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     mix = class_mix(scenario)
     empty = [u for u in pd.unique(out.loc[out["pclass"] < 0, "unit"]) if not mix.get(u)]
     if empty:
-        raise CensusError([Issue("<census>", None, "patient_class",
-                                 f"unit '{u}': no patient class has a length of stay there, so a patient "
-                                 "without a class cannot be placed in it") for u in empty])
+        raise CensusError(
+            [
+                Issue(
+                    "<census>",
+                    None,
+                    "patient_class",
+                    f"unit '{u}': no patient class has a length of stay there, so a patient "
+                    "without a class cannot be placed in it",
+                )
+                for u in empty
+            ]
+        )
     return out.sort_values(["waiting", "unit_idx", "elapsed_h", "patient_id"], kind="stable", ignore_index=True)
 
 
@@ -298,8 +313,9 @@ def cancel_limits(scenario: Scenario) -> dict[tuple[int, int], float]:
     return out
 
 
-def _cancel_h(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waited_h: np.ndarray,
-              pclass: np.ndarray) -> np.ndarray:
+def _cancel_h(
+    scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waited_h: np.ndarray, pclass: np.ndarray
+) -> np.ndarray:
     """Hours from now until a waiting planned admission is cancelled, as the scenario's electives rule it.
 
     A waiting row is a planned admission of an elective stream when the stream admits to its
@@ -321,9 +337,11 @@ def _cancel_h(scenario: Scenario, snap: pd.DataFrame, waiting: np.ndarray, waite
         if pclass[i] < 0:
             out[i] = np.nan
             continue
-        limits = [e.cancel_after_hours for e in scenario.electives
-                  if e.unit == unit and e.patient_class == classes[pclass[i]]
-                  and (source is None or e.source == source)]
+        limits = [
+            e.cancel_after_hours
+            for e in scenario.electives
+            if e.unit == unit and e.patient_class == classes[pclass[i]] and (source is None or e.source == source)
+        ]
         if limits:
             out[i] = max(max(limits) - float(waited_h[i]), 0.0)
     return out
@@ -357,8 +375,13 @@ def _capacity_table(scenario: Scenario, now: pd.Timestamp, hours: int) -> np.nda
 
 
 # --------------------------------------------------------------------------- one replication
-def _resolve_classes(rows: np.ndarray, unit_names: list[str],
-                     mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]], seed: int, rep: int) -> np.ndarray:
+def _resolve_classes(
+    rows: np.ndarray,
+    unit_names: list[str],
+    mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]],
+    seed: int,
+    rep: int,
+) -> np.ndarray:
     """Class index of every initial patient; unknown ones drawn from the unit's class mix (own stream per unit):
     the census mix for a patient in a bed, the mix of requests from outside for one waiting for a bed."""
     pclass = rows[:, _R_CLASS].astype(np.int64).copy()
@@ -406,9 +429,17 @@ def _route_targets(scenario: Scenario) -> set[tuple[int, int, int]]:
     return out
 
 
-def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
-                 mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]], hours: int, ignore_elapsed: bool,
-                 targets: set[tuple[int, int, int]] | None = None, vacated: np.ndarray | None = None) -> dict:
+def _replication(
+    scenario: Scenario,
+    rep: int,
+    seed: int,
+    rows: np.ndarray,
+    mix_cum: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]],
+    hours: int,
+    ignore_elapsed: bool,
+    targets: set[tuple[int, int, int]] | None = None,
+    vacated: np.ndarray | None = None,
+) -> dict:
     """One warm-started replication, reduced to hourly arrays (small enough to send between processes).
 
     ``vacated``: (unit index, hours since the bed was vacated, certain) rows of beds that may still be being
@@ -431,15 +462,22 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
             lim = limits.get((int(rows[i, _R_UNIT]), int(pclass[i])))
             cancel_h[i] = np.inf if lim is None else max(lim - float(rows[i, _R_ELAPSED]), 0.0)
     initial = []
-    for u, e, c, r, w, d, rh, sh, ch in zip(rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt,
-                                            ready_h, seen_h, cancel_h, strict=True):
+    for u, e, c, r, w, d, rh, sh, ch in zip(
+        rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt, ready_h, seen_h, cancel_h, strict=True
+    ):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
-        initial.append(InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh),
-                                      float(ch)))
+        initial.append(
+            InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh), float(ch))
+        )
     n_in_bed = int((~waiting).sum())
-    sim = HospitalSim(scenario, rep, seed, initial_patients=initial,
-                      initial_vacated=None if vacated is None else [(int(u), float(e), bool(c)) for u, e, c in vacated])
+    sim = HospitalSim(
+        scenario,
+        rep,
+        seed,
+        initial_patients=initial,
+        initial_vacated=None if vacated is None else [(int(u), float(e), bool(c)) for u, e, c in vacated],
+    )
     out = sim.run()
     S = out.stays
     n = len(unit_names)
@@ -469,8 +507,9 @@ def _replication(scenario: Scenario, rep: int, seed: int, rows: np.ndarray,
         "departures": _hour_bins(end[ended], unit[ended], n, hours),
         "discharges": _hour_bins(end[leave], unit[leave], n, hours),
         "boarding": _interval_counts(ready_h[boarding_rows], end[boarding_rows], unit[boarding_rows], n, hours),
-        "hospital_admissions": _hour_bins(start[from_outside], np.zeros(int(from_outside.sum()), np.int64), 1,
-                                          hours)[0],
+        "hospital_admissions": _hour_bins(start[from_outside], np.zeros(int(from_outside.sum()), np.int64), 1, hours)[
+            0
+        ],
         "over_capacity": out.extra.get("initial_over_capacity", [0] * n),
         "delayed_discharge": out.extra.get("initial_delayed_discharge", [0] * n),
     }
@@ -482,9 +521,20 @@ def _quantiles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return q[0], q[1], q[2]
 
 
-def _hourly(units: list[str], now: pd.Timestamp, hours: int, census: np.ndarray, beds: np.ndarray,
-            inpatient: np.ndarray, is_ed: np.ndarray, admissions: np.ndarray, departures: np.ndarray,
-            discharges: np.ndarray, boarding: np.ndarray, hospital_admissions: np.ndarray) -> pd.DataFrame:
+def _hourly(
+    units: list[str],
+    now: pd.Timestamp,
+    hours: int,
+    census: np.ndarray,
+    beds: np.ndarray,
+    inpatient: np.ndarray,
+    is_ed: np.ndarray,
+    admissions: np.ndarray,
+    departures: np.ndarray,
+    discharges: np.ndarray,
+    boarding: np.ndarray,
+    hospital_admissions: np.ndarray,
+) -> pd.DataFrame:
     times = pd.date_range(now, periods=hours + 1, freq="h")
     k = np.arange(hours + 1)
     reps = census.shape[0]
@@ -498,20 +548,48 @@ def _hourly(units: list[str], now: pd.Timestamp, hours: int, census: np.ndarray,
 
     def add(name: str, c: np.ndarray, b: np.ndarray, adm, dep, dis, board) -> None:
         p05, p50, p95 = _quantiles(c)
-        frames.append(pd.DataFrame({
-            "time": times, "unit": name, "mean": c.mean(axis=0), "p05": p05, "p50": p50, "p95": p95,
-            "p_full": (c >= b[None, :]).mean(axis=0), "horizon_h": k, "sd": c.std(axis=0, ddof=1) if reps > 1 else np.nan,
-            "beds": b, "admissions": adm, "departures": dep, "discharges": dis,
-            "boarding_mean": board.mean(axis=0) if board is not None else np.nan,
-            "boarding_p95": np.quantile(board, 0.95, axis=0) if board is not None else np.nan,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": times,
+                    "unit": name,
+                    "mean": c.mean(axis=0),
+                    "p05": p05,
+                    "p50": p50,
+                    "p95": p95,
+                    "p_full": (c >= b[None, :]).mean(axis=0),
+                    "horizon_h": k,
+                    "sd": c.std(axis=0, ddof=1) if reps > 1 else np.nan,
+                    "beds": b,
+                    "admissions": adm,
+                    "departures": dep,
+                    "discharges": dis,
+                    "boarding_mean": board.mean(axis=0) if board is not None else np.nan,
+                    "boarding_p95": np.quantile(board, 0.95, axis=0) if board is not None else np.nan,
+                }
+            )
+        )
 
     for ui, name in enumerate(units):
-        add(name, census[:, ui].astype(float), beds[ui], flow(admissions[:, ui]), flow(departures[:, ui]),
-            flow(discharges[:, ui]), boarding[:, ui].astype(float) if is_ed[ui] else None)
+        add(
+            name,
+            census[:, ui].astype(float),
+            beds[ui],
+            flow(admissions[:, ui]),
+            flow(departures[:, ui]),
+            flow(discharges[:, ui]),
+            boarding[:, ui].astype(float) if is_ed[ui] else None,
+        )
     if inpatient.any():
-        add(ALL, census[:, inpatient].sum(axis=1).astype(float), beds[inpatient].sum(axis=0),
-            flow(hospital_admissions), np.full(hours + 1, np.nan), flow(discharges[:, inpatient].sum(axis=1)), None)
+        add(
+            ALL,
+            census[:, inpatient].sum(axis=1).astype(float),
+            beds[inpatient].sum(axis=0),
+            flow(hospital_admissions),
+            np.full(hours + 1, np.nan),
+            flow(discharges[:, inpatient].sum(axis=1)),
+            None,
+        )
     out = pd.concat(frames, ignore_index=True)
     out["unit"] = out["unit"].astype("string")
     return out
@@ -522,13 +600,19 @@ def _initial_table(scenario: Scenario, rows: pd.DataFrame) -> pd.DataFrame:
     for name, spec in scenario.units.items():
         everyone = rows[rows["unit"] == name]
         r = everyone[~everyone["waiting"]]
-        rec.append({
-            "unit": name, "beds": spec.beds, "patients": len(r), "over_capacity": max(len(r) - spec.beds, 0),
-            "waiting": int(everyone["waiting"].sum()),
-            "class_inferred": int((everyone["pclass"] < 0).sum()), "ready": int(r["ready"].sum()),
-            "elapsed_mean_h": float(r["elapsed_h"].mean()) if len(r) else math.nan,
-            "elapsed_max_h": float(r["elapsed_h"].max()) if len(r) else math.nan,
-        })
+        rec.append(
+            {
+                "unit": name,
+                "beds": spec.beds,
+                "patients": len(r),
+                "over_capacity": max(len(r) - spec.beds, 0),
+                "waiting": int(everyone["waiting"].sum()),
+                "class_inferred": int((everyone["pclass"] < 0).sum()),
+                "ready": int(r["ready"].sum()),
+                "elapsed_mean_h": float(r["elapsed_h"].mean()) if len(r) else math.nan,
+                "elapsed_max_h": float(r["elapsed_h"].max()) if len(r) else math.nan,
+            }
+        )
     return pd.DataFrame(rec)
 
 
@@ -584,8 +668,10 @@ def forecast(
             shares = mix.get(u) or {}
             if shares:
                 p = np.array(list(shares.values()))
-                mix_cum[(ui, w)] = (np.cumsum(p) / p.sum(),
-                                    np.array([classes.index(c) for c in shares], dtype=np.int64))
+                mix_cum[(ui, w)] = (
+                    np.cumsum(p) / p.sum(),
+                    np.array([classes.index(c) for c in shares], dtype=np.int64),
+                )
     arr = rows[_ROW_COLUMNS].to_numpy(dtype=float)
     targets = _route_targets(sc)
     vac = _vacated_rows(sc, vacated, now, rows)
@@ -605,37 +691,70 @@ def forecast(
         if own:
             executor.close()
     results.sort(key=lambda r: r["rep"])
-    stack = {k: np.stack([r[k] for r in results]) for k in
-             ("census", "admissions", "departures", "discharges", "boarding", "hospital_admissions")}
+    stack = {
+        k: np.stack([r[k] for r in results])
+        for k in ("census", "admissions", "departures", "discharges", "boarding", "hospital_admissions")
+    }
     beds = _capacity_table(sc, now, hours)
     is_ed = np.array([spec.ed is not None for spec in sc.units.values()])
     inpatient = np.array([spec.ed is None and spec.kind != "ed" for spec in sc.units.values()])
-    hourly = _hourly(units, now, hours, stack["census"], beds, inpatient, is_ed, stack["admissions"],
-                     stack["departures"], stack["discharges"], stack["boarding"], stack["hospital_admissions"])
+    hourly = _hourly(
+        units,
+        now,
+        hours,
+        stack["census"],
+        beds,
+        inpatient,
+        is_ed,
+        stack["admissions"],
+        stack["departures"],
+        stack["discharges"],
+        stack["boarding"],
+        stack["hospital_admissions"],
+    )
     method = "fresh_stays" if ignore_elapsed else "warm_start"
     initial = _initial_table(sc, rows)
     # ready patients held longer than the discharge rule ever holds anyone (delayed discharges): they
     # leave by the rule from now; mean count over replications (a class drawn per replication may vary)
-    initial["delayed_discharge"] = (np.mean([r["delayed_discharge"] for r in results], axis=0)
-                                    if results else 0.0)
+    initial["delayed_discharge"] = np.mean([r["delayed_discharge"] for r in results], axis=0) if results else 0.0
     return Forecast(
-        scenario_name=scenario.name, method=method, now=now, hours=hours, units=units, beds=beds,
-        inpatient=inpatient, is_ed=is_ed, census=stack["census"], admissions=stack["admissions"],
-        departures=stack["departures"], discharges=stack["discharges"], boarding=stack["boarding"],
-        hospital_admissions=stack["hospital_admissions"], initial=initial, hourly=hourly,
+        scenario_name=scenario.name,
+        method=method,
+        now=now,
+        hours=hours,
+        units=units,
+        beds=beds,
+        inpatient=inpatient,
+        is_ed=is_ed,
+        census=stack["census"],
+        admissions=stack["admissions"],
+        departures=stack["departures"],
+        discharges=stack["discharges"],
+        boarding=stack["boarding"],
+        hospital_admissions=stack["hospital_admissions"],
+        initial=initial,
+        hourly=hourly,
         provenance={
-            "scenario": scenario.name, "method": method, "now": now.isoformat(), "hours": hours,
-            "replications": replications, "seed": seed, "executor": executor.description,
-            "snapshot_patients": int((~rows["waiting"]).sum()), "snapshot_waiting": int(rows["waiting"].sum()),
+            "scenario": scenario.name,
+            "method": method,
+            "now": now.isoformat(),
+            "hours": hours,
+            "replications": replications,
+            "seed": seed,
+            "executor": executor.description,
+            "snapshot_patients": int((~rows["waiting"]).sum()),
+            "snapshot_waiting": int(rows["waiting"].sum()),
             "classes_inferred": int((rows["pclass"] < 0).sum()),
-            "package_version": __version__, "started_at": started.isoformat(),
+            "package_version": __version__,
+            "started_at": started.isoformat(),
             "elapsed_s": round(_time.perf_counter() - t0, 3),
         },
     )
 
 
-def _vacated_rows(scenario: Scenario, vacated: pd.DataFrame | None, now: pd.Timestamp,
-                  rows: pd.DataFrame) -> np.ndarray | None:
+def _vacated_rows(
+    scenario: Scenario, vacated: pd.DataFrame | None, now: pd.Timestamp, rows: pd.DataFrame
+) -> np.ndarray | None:
     """``vacated`` as (unit index, hours since, certain) rows for ``HospitalSim(initial_vacated=)``.
 
     Only beds that are free now can be being cleaned: per unit, the ``beds - patients in a bed``
@@ -690,13 +809,31 @@ def persistence_forecast(scenario: Scenario, census: pd.DataFrame, now, hours: i
     hourly = _hourly(units, now, hours, cen, beds, inpatient, is_ed, nan_flows, nan_flows, nan_flows, boarding, hosp)
     hourly[["boarding_mean", "boarding_p95"]] = np.nan
     return Forecast(
-        scenario_name=scenario.name, method="persistence", now=now, hours=hours, units=units, beds=beds,
-        inpatient=inpatient, is_ed=is_ed, census=cen, admissions=nan_flows, departures=nan_flows,
-        discharges=nan_flows, boarding=boarding, hospital_admissions=hosp, initial=_initial_table(sc, rows),
+        scenario_name=scenario.name,
+        method="persistence",
+        now=now,
+        hours=hours,
+        units=units,
+        beds=beds,
+        inpatient=inpatient,
+        is_ed=is_ed,
+        census=cen,
+        admissions=nan_flows,
+        departures=nan_flows,
+        discharges=nan_flows,
+        boarding=boarding,
+        hospital_admissions=hosp,
+        initial=_initial_table(sc, rows),
         hourly=hourly,
-        provenance={"scenario": scenario.name, "method": "persistence", "now": now.isoformat(), "hours": hours,
-                    "replications": 0, "snapshot_patients": int((~rows["waiting"]).sum()),
-                    "package_version": __version__},
+        provenance={
+            "scenario": scenario.name,
+            "method": "persistence",
+            "now": now.isoformat(),
+            "hours": hours,
+            "replications": 0,
+            "snapshot_patients": int((~rows["waiting"]).sum()),
+            "package_version": __version__,
+        },
     )
 
 
@@ -748,6 +885,19 @@ def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:
         mad[j] = float(np.abs(c - c.mean()).mean())
     h["pit"] = pit
     h["mad"] = mad
-    cols = ["time", "horizon_h", "unit", "census", "mean", "p05", "p50", "p95", "error", "abs_error", "covered", "pit",
-            "mad"]
+    cols = [
+        "time",
+        "horizon_h",
+        "unit",
+        "census",
+        "mean",
+        "p05",
+        "p50",
+        "p95",
+        "error",
+        "abs_error",
+        "covered",
+        "pit",
+        "mad",
+    ]
     return h[cols]

@@ -123,10 +123,17 @@ def stay_histogram(cal: Calibration, bins: int = 30) -> pd.DataFrame:
         counts, _ = np.histogram(done, edges)
         width = np.diff(edges)
         F = _cdf(est.spec, edges)
-        rows.append(pd.DataFrame({
-            "unit": unit, "lo_h": edges[:-1], "hi_h": edges[1:],
-            "observed": counts / len(done) / width, "fitted": np.diff(F) / width,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unit": unit,
+                    "lo_h": edges[:-1],
+                    "hi_h": edges[1:],
+                    "observed": counts / len(done) / width,
+                    "fitted": np.diff(F) / width,
+                }
+            )
+        )
     cols = ["unit", "lo_h", "hi_h", "observed", "fitted"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
@@ -166,10 +173,13 @@ def arrivals_hour_of_week(cal: Calibration) -> pd.DataFrame:
         for d, n in enumerate(e["per_weekday"]):
             fitted[d * 24 + h] += n
     hw_idx = np.arange(168)
-    return pd.concat([
-        pd.DataFrame({"hour_of_week": hw_idx, "what": "observed", "per_hour": observed}),
-        pd.DataFrame({"hour_of_week": hw_idx, "what": "fitted", "per_hour": fitted}),
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame({"hour_of_week": hw_idx, "what": "observed", "per_hour": observed}),
+            pd.DataFrame({"hour_of_week": hw_idx, "what": "fitted", "per_hour": fitted}),
+        ],
+        ignore_index=True,
+    )
 
 
 def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -185,8 +195,9 @@ def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
     if g.number_of_nodes() > 5:
         # dense graphs (MIMIC) are read more easily on a circle, exit last, largest units first
         order = sorted(g.nodes, key=lambda n: (n == EXIT, -cal.routes.admissions_.get(n, 0), str(n)))
-        pos = nx.circular_layout(nx.DiGraph([(a, b) for a, b in zip(order, order[1:], strict=False)] or None) if len(order) > 1
-                                 else g)
+        pos = nx.circular_layout(
+            nx.DiGraph([(a, b) for a, b in zip(order, order[1:], strict=False)] or None) if len(order) > 1 else g
+        )
         pos = {n: pos[n] for n in order}
     else:
         try:
@@ -198,10 +209,14 @@ def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
     span = np.where(hi - lo > 0, hi - lo, 1.0)
     pos = {k: (np.asarray(v) - lo) / span for k, v in pos.items()}
     admissions = cal.routes.admissions_
-    nodes = pd.DataFrame({
-        "node": list(pos), "x": [p[0] for p in pos.values()], "y": [p[1] for p in pos.values()],
-        "stays": [int(admissions.get(n, 0)) for n in pos],
-    })
+    nodes = pd.DataFrame(
+        {
+            "node": list(pos),
+            "x": [p[0] for p in pos.values()],
+            "y": [p[1] for p in pos.values()],
+            "stays": [int(admissions.get(n, 0)) for n in pos],
+        }
+    )
     rows = []
     for u, v, a in g.edges(data=True):
         p0, p1 = np.asarray(pos[u]), np.asarray(pos[v])
@@ -213,12 +228,23 @@ def route_layout(cal: Calibration, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
         a0 = p0 + 0.07 * unit_vec + off
         a1 = p1 - 0.07 * unit_vec + off
         lab = p0 + 0.4 * vec + (off * 2.2 if g.has_edge(v, u) else 0.035 * normal)
-        rows.append({
-            "source": u, "target": v, "count": int(a["count"]), "p": float(a["p"]), "rare": bool(a["rare"]),
-            "x": a0[0], "y": a0[1], "x2": a1[0], "y2": a1[1], "lx": lab[0], "ly": lab[1],
-            "angle": float(np.degrees(np.arctan2(vec[0], vec[1]))),
-            "label": "" if a["rare"] else f"{a['p']:.2f} (n={int(a['count'])})",
-        })
+        rows.append(
+            {
+                "source": u,
+                "target": v,
+                "count": int(a["count"]),
+                "p": float(a["p"]),
+                "rare": bool(a["rare"]),
+                "x": a0[0],
+                "y": a0[1],
+                "x2": a1[0],
+                "y2": a1[1],
+                "lx": lab[0],
+                "ly": lab[1],
+                "angle": float(np.degrees(np.arctan2(vec[0], vec[1]))),
+                "label": "" if a["rare"] else f"{a['p']:.2f} (n={int(a['count'])})",
+            }
+        )
     return nodes, pd.DataFrame(rows)
 
 
@@ -238,20 +264,36 @@ def discharge_profile(cal: Calibration) -> pd.DataFrame:
 def fits_table(cal: Calibration) -> pd.DataFrame:
     """One row per fitted stay (unit, class): the chosen law and the evidence behind it."""
     rows = []
-    items = [(u, None, e) for u, e in cal.stays.units_.items()] + [(u, c, e) for (u, c), e in cal.stays.classes_.items()]
+    items = [(u, None, e) for u, e in cal.stays.units_.items()] + [
+        (u, c, e) for (u, c), e in cal.stays.classes_.items()
+    ]
     for unit, pclass, est in items:
         b = est.best
         a0 = b.aic if b is not None else math.nan
-        rows.append({
-            "unit": unit, "class": pclass or "(all)", "n": est.n, "censored_share": est.n_censored / max(est.n, 1),
-            "interval_censored": est.n_interval, "chosen": est.chosen,
-            "mean_h": est.mean_h, "mean_se_h": b.mean_se_h if b is not None and est.chosen != "empirical" else math.nan,
-            "cv": b.cv if b is not None and est.chosen != "empirical" else math.nan,
-            "km_mean_h": est.km_mean_h, "D": est.ks_d, "p": est.ks_p, "p_upper": est.ks_p_upper,
-            "p_test": est.ks_test, "p_at_floor": est.ks_p_at_floor, "acceptable": est.acceptable,
-            "aic_ranking": ", ".join(f"{f.family} (ΔAIC {f.aic - a0:.1f}, w {f.aic_weight:.2f})" for f in est.fits.values()),
-            "note": est.note,
-        })
+        rows.append(
+            {
+                "unit": unit,
+                "class": pclass or "(all)",
+                "n": est.n,
+                "censored_share": est.n_censored / max(est.n, 1),
+                "interval_censored": est.n_interval,
+                "chosen": est.chosen,
+                "mean_h": est.mean_h,
+                "mean_se_h": b.mean_se_h if b is not None and est.chosen != "empirical" else math.nan,
+                "cv": b.cv if b is not None and est.chosen != "empirical" else math.nan,
+                "km_mean_h": est.km_mean_h,
+                "D": est.ks_d,
+                "p": est.ks_p,
+                "p_upper": est.ks_p_upper,
+                "p_test": est.ks_test,
+                "p_at_floor": est.ks_p_at_floor,
+                "acceptable": est.acceptable,
+                "aic_ranking": ", ".join(
+                    f"{f.family} (ΔAIC {f.aic - a0:.1f}, w {f.aic_weight:.2f})" for f in est.fits.values()
+                ),
+                "note": est.note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -259,16 +301,25 @@ def fits_table(cal: Calibration) -> pd.DataFrame:
 def survival_chart(curves: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
     if not len(curves):
         return None
-    return alt.Chart(curves).mark_line(interpolate="step-after").encode(
-        x=alt.X("hours:Q", title="hours in the unit"),
-        y=alt.Y("survival:Q", title="share still in the unit", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=["observed (Kaplan-Meier)", "fitted"], range=[_OBS, _FIT]),
-                        legend=alt.Legend(orient="top")),
-        strokeDash=alt.StrokeDash("curve:N", legend=None),
-        tooltip=["unit", "curve", alt.Tooltip("hours:Q", format=".1f"), alt.Tooltip("survival:Q", format=".3f")],
-    ).properties(width=260, height=170).facet(
-        facet=alt.Facet("unit:N", title=None), columns=columns
-    ).resolve_scale(x="independent")
+    return (
+        alt.Chart(curves)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("hours:Q", title="hours in the unit"),
+            y=alt.Y("survival:Q", title="share still in the unit", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "curve:N",
+                title=None,
+                scale=alt.Scale(domain=["observed (Kaplan-Meier)", "fitted"], range=[_OBS, _FIT]),
+                legend=alt.Legend(orient="top"),
+            ),
+            strokeDash=alt.StrokeDash("curve:N", legend=None),
+            tooltip=["unit", "curve", alt.Tooltip("hours:Q", format=".1f"), alt.Tooltip("survival:Q", format=".3f")],
+        )
+        .properties(width=260, height=170)
+        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+        .resolve_scale(x="independent")
+    )
 
 
 def histogram_chart(hist: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
@@ -276,32 +327,53 @@ def histogram_chart(hist: pd.DataFrame, columns: int = 3) -> alt.FacetChart | No
         return None
     base = alt.Chart(hist)
     bars = base.mark_rect(color=_OBS, opacity=0.55).encode(
-        x=alt.X("lo_h:Q", title="stay (hours)"), x2="hi_h:Q",
-        y=alt.Y("observed:Q", title="density (per hour)"), y2=alt.datum(0),
-        tooltip=["unit", alt.Tooltip("lo_h:Q", format=".1f"), alt.Tooltip("hi_h:Q", format=".1f"),
-                 alt.Tooltip("observed:Q", format=".4f"), alt.Tooltip("fitted:Q", format=".4f")],
+        x=alt.X("lo_h:Q", title="stay (hours)"),
+        x2="hi_h:Q",
+        y=alt.Y("observed:Q", title="density (per hour)"),
+        y2=alt.datum(0),
+        tooltip=[
+            "unit",
+            alt.Tooltip("lo_h:Q", format=".1f"),
+            alt.Tooltip("hi_h:Q", format=".1f"),
+            alt.Tooltip("observed:Q", format=".4f"),
+            alt.Tooltip("fitted:Q", format=".4f"),
+        ],
     )
-    line = base.transform_calculate(mid="(datum.lo_h + datum.hi_h) / 2").mark_line(color=_FIT, strokeWidth=2).encode(
-        x="mid:Q", y="fitted:Q"
+    line = (
+        base.transform_calculate(mid="(datum.lo_h + datum.hi_h) / 2")
+        .mark_line(color=_FIT, strokeWidth=2)
+        .encode(x="mid:Q", y="fitted:Q")
     )
-    return alt.layer(bars, line).properties(width=260, height=160).facet(
-        facet=alt.Facet("unit:N", title=None), columns=columns
-    ).resolve_scale(x="independent", y="independent")
+    return (
+        alt.layer(bars, line)
+        .properties(width=260, height=160)
+        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+        .resolve_scale(x="independent", y="independent")
+    )
 
 
 def arrivals_chart(df: pd.DataFrame) -> alt.LayerChart | None:
     if not len(df):
         return None
     ticks = list(range(0, 169, 24))
-    axis = alt.Axis(values=ticks, labelExpr="['Mon','Tue','Wed','Thu','Fri','Sat','Sun',''][floor(datum.value / 24)]",
-                    title="hour of the week (labels at midnight)")
-    obs = alt.Chart(df[df["what"] == "observed"]).mark_bar(color=_OBS, opacity=0.5).encode(
-        x=alt.X("hour_of_week:Q", axis=axis, scale=alt.Scale(domain=[0, 168])),
-        y=alt.Y("per_hour:Q", title="external arrivals per hour"),
-        tooltip=["hour_of_week", alt.Tooltip("per_hour:Q", format=".2f")],
+    axis = alt.Axis(
+        values=ticks,
+        labelExpr="['Mon','Tue','Wed','Thu','Fri','Sat','Sun',''][floor(datum.value / 24)]",
+        title="hour of the week (labels at midnight)",
     )
-    fit = alt.Chart(df[df["what"] == "fitted"]).mark_line(color=_FIT, strokeWidth=2, interpolate="step-after").encode(
-        x="hour_of_week:Q", y="per_hour:Q"
+    obs = (
+        alt.Chart(df[df["what"] == "observed"])
+        .mark_bar(color=_OBS, opacity=0.5)
+        .encode(
+            x=alt.X("hour_of_week:Q", axis=axis, scale=alt.Scale(domain=[0, 168])),
+            y=alt.Y("per_hour:Q", title="external arrivals per hour"),
+            tooltip=["hour_of_week", alt.Tooltip("per_hour:Q", format=".2f")],
+        )
+    )
+    fit = (
+        alt.Chart(df[df["what"] == "fitted"])
+        .mark_line(color=_FIT, strokeWidth=2, interpolate="step-after")
+        .encode(x="hour_of_week:Q", y="per_hour:Q")
     )
     return alt.layer(obs, fit).properties(width=900, height=220)
 
@@ -315,39 +387,64 @@ def route_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> alt.LayerChart | No
     layers = []
     if len(edges):
         e = alt.Chart(edges)
-        layers.append(e.mark_rule(color="#495057").encode(
-            x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax), x2="x2:Q", y2="y2:Q",
-            strokeWidth=alt.StrokeWidth("p:Q", scale=alt.Scale(domain=[0, 1], range=[0.8, 6]), legend=None),
-            strokeDash=alt.condition("datum.rare", alt.value([4, 3]), alt.value([1, 0])),
-            tooltip=["source", "target", "count", alt.Tooltip("p:Q", format=".3f"), "rare"],
-        ))
-        layers.append(e.mark_point(shape="triangle-up", filled=True, size=90, color="#495057").encode(
-            x=alt.X("x2:Q", scale=scale_x, axis=ax), y=alt.Y("y2:Q", scale=scale_y, axis=ax), angle=alt.Angle("angle:Q", scale=None),
-        ))
-        layers.append(e.mark_text(fontSize=11, color="#862e9c", dy=-6).encode(
-            x=alt.X("lx:Q", scale=scale_x, axis=ax), y=alt.Y("ly:Q", scale=scale_y, axis=ax), text="label:N",
-        ))
+        layers.append(
+            e.mark_rule(color="#495057").encode(
+                x=alt.X("x:Q", scale=scale_x, axis=ax),
+                y=alt.Y("y:Q", scale=scale_y, axis=ax),
+                x2="x2:Q",
+                y2="y2:Q",
+                strokeWidth=alt.StrokeWidth("p:Q", scale=alt.Scale(domain=[0, 1], range=[0.8, 6]), legend=None),
+                strokeDash=alt.condition("datum.rare", alt.value([4, 3]), alt.value([1, 0])),
+                tooltip=["source", "target", "count", alt.Tooltip("p:Q", format=".3f"), "rare"],
+            )
+        )
+        layers.append(
+            e.mark_point(shape="triangle-up", filled=True, size=90, color="#495057").encode(
+                x=alt.X("x2:Q", scale=scale_x, axis=ax),
+                y=alt.Y("y2:Q", scale=scale_y, axis=ax),
+                angle=alt.Angle("angle:Q", scale=None),
+            )
+        )
+        layers.append(
+            e.mark_text(fontSize=11, color="#862e9c", dy=-6).encode(
+                x=alt.X("lx:Q", scale=scale_x, axis=ax),
+                y=alt.Y("ly:Q", scale=scale_y, axis=ax),
+                text="label:N",
+            )
+        )
     n = alt.Chart(nodes)
-    layers.append(n.mark_circle(color=_OBS, opacity=0.9).encode(
-        x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax),
-        size=alt.Size("stays:Q", scale=alt.Scale(range=[400, 2200]), legend=None),
-        tooltip=["node", "stays"],
-    ))
-    layers.append(n.mark_text(fontSize=12, fontWeight="bold", color="#212529", dy=-24).encode(
-        x=alt.X("x:Q", scale=scale_x, axis=ax), y=alt.Y("y:Q", scale=scale_y, axis=ax), text="node:N",
-    ))
+    layers.append(
+        n.mark_circle(color=_OBS, opacity=0.9).encode(
+            x=alt.X("x:Q", scale=scale_x, axis=ax),
+            y=alt.Y("y:Q", scale=scale_y, axis=ax),
+            size=alt.Size("stays:Q", scale=alt.Scale(range=[400, 2200]), legend=None),
+            tooltip=["node", "stays"],
+        )
+    )
+    layers.append(
+        n.mark_text(fontSize=12, fontWeight="bold", color="#212529", dy=-24).encode(
+            x=alt.X("x:Q", scale=scale_x, axis=ax),
+            y=alt.Y("y:Q", scale=scale_y, axis=ax),
+            text="node:N",
+        )
+    )
     return alt.layer(*layers).properties(width=640, height=520)
 
 
 def discharge_chart(df: pd.DataFrame, columns: int = 3) -> alt.FacetChart | None:
     if not len(df):
         return None
-    return alt.Chart(df).mark_bar(color=_OBS).encode(
-        x=alt.X("hour:O", title="clock hour of leaving the hospital"),
-        y=alt.Y("share:Q", title="share of discharges", axis=alt.Axis(format="%")),
-        tooltip=["unit", "hour", alt.Tooltip("share:Q", format=".1%"), "n"],
-    ).properties(width=260, height=150).facet(facet=alt.Facet("unit:N", title=None), columns=columns)
-
+    return (
+        alt.Chart(df)
+        .mark_bar(color=_OBS)
+        .encode(
+            x=alt.X("hour:O", title="clock hour of leaving the hospital"),
+            y=alt.Y("share:Q", title="share of discharges", axis=alt.Axis(format="%")),
+            tooltip=["unit", "hour", alt.Tooltip("share:Q", format=".1%"), "n"],
+        )
+        .properties(width=260, height=150)
+        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+    )
 
 
 def backtest_chart(daily: pd.DataFrame, columns: int = 2) -> alt.FacetChart | None:
@@ -356,22 +453,35 @@ def backtest_chart(daily: pd.DataFrame, columns: int = 2) -> alt.FacetChart | No
         return None
     base = alt.Chart(daily)
     band = base.mark_area(color=_FIT, opacity=0.25).encode(
-        x=alt.X("date:T", title=None), y=alt.Y("sim_p05:Q", title="mean patients in the unit that day"), y2="sim_p95:Q",
+        x=alt.X("date:T", title=None),
+        y=alt.Y("sim_p05:Q", title="mean patients in the unit that day"),
+        y2="sim_p95:Q",
     )
     mean = base.mark_line(color=_FIT, strokeWidth=1.5).encode(x="date:T", y="sim_mean:Q")
     pts = base.mark_circle(size=28, opacity=0.9).encode(
-        x="date:T", y="observed:Q",
-        color=alt.Color("inside:N", title="observed day",
-                        scale=alt.Scale(domain=[True, False], range=[_OBS, "#c92a2a"]),
-                        legend=alt.Legend(orient="top",
-                                          labelExpr="datum.value ? 'inside the band' : 'outside the band'")),
-        tooltip=[alt.Tooltip("date:T"), "unit", alt.Tooltip("observed:Q", format=".2f"),
-                 alt.Tooltip("sim_mean:Q", format=".2f"), alt.Tooltip("sim_p05:Q", format=".2f"),
-                 alt.Tooltip("sim_p95:Q", format=".2f")],
+        x="date:T",
+        y="observed:Q",
+        color=alt.Color(
+            "inside:N",
+            title="observed day",
+            scale=alt.Scale(domain=[True, False], range=[_OBS, "#c92a2a"]),
+            legend=alt.Legend(orient="top", labelExpr="datum.value ? 'inside the band' : 'outside the band'"),
+        ),
+        tooltip=[
+            alt.Tooltip("date:T"),
+            "unit",
+            alt.Tooltip("observed:Q", format=".2f"),
+            alt.Tooltip("sim_mean:Q", format=".2f"),
+            alt.Tooltip("sim_p05:Q", format=".2f"),
+            alt.Tooltip("sim_p95:Q", format=".2f"),
+        ],
     )
-    return alt.layer(band, mean, pts).properties(width=520, height=210).facet(
-        facet=alt.Facet("unit:N", title=None), columns=columns
-    ).resolve_scale(y="independent")
+    return (
+        alt.layer(band, mean, pts)
+        .properties(width=520, height=210)
+        .facet(facet=alt.Facet("unit:N", title=None), columns=columns)
+        .resolve_scale(y="independent")
+    )
 
 
 # --------------------------------------------------------------------------- the calibration page
@@ -405,30 +515,38 @@ def build_calibration_report(
     _discharge_section(page, cal, dates)
     _beds_section(page, cal, dates)
     _provenance_section(page, cal, reads, dates, scenario_text)
-    page.add(f"<footer>hospital_twin {escape(__version__)} · calibration report · charts drawn offline with "
-             "Vega-Lite (JavaScript embedded in this file).</footer></main>")
+    page.add(
+        f"<footer>hospital_twin {escape(__version__)} · calibration report · charts drawn offline with "
+        "Vega-Lite (JavaScript embedded in this file).</footer></main>"
+    )
     return page.document(f"{title} · hospital_twin")
 
 
-def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
-                        title: str) -> None:
+def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck, title: str) -> None:
     """Title band (logs, period, counts), contents, what the dates allow, and the data's attribution."""
     lo, hi = cal.period
-    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
-             f"<p>{escape(', '.join(r.source for r in reads) or ', '.join(cal.source))}</p>"
-             f"<p>log period {lo:%Y-%m-%d} to {hi:%Y-%m-%d} · {cal.counts['stays']} stays, "
-             f"{cal.counts['encounters']} encounters, {cal.counts['patients']} patients · "
-             f"hospital_twin {escape(__version__)}</p></div></header><main>")
-    page.add('<nav class="toc"><a href="#read">What was read</a><a href="#stays">Stays</a><a href="#fits">Fits</a>'
-             '<a href="#arrivals">Arrivals</a><a href="#routes">Routes</a><a href="#discharge">Discharges</a>'
-             '<a href="#beds">Beds</a><a href="#provenance">Provenance</a></nav>')
+    page.add(
+        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
+        f"<p>{escape(', '.join(r.source for r in reads) or ', '.join(cal.source))}</p>"
+        f"<p>log period {lo:%Y-%m-%d} to {hi:%Y-%m-%d} · {cal.counts['stays']} stays, "
+        f"{cal.counts['encounters']} encounters, {cal.counts['patients']} patients · "
+        f"hospital_twin {escape(__version__)}</p></div></header><main>"
+    )
+    page.add(
+        '<nav class="toc"><a href="#read">What was read</a><a href="#stays">Stays</a><a href="#fits">Fits</a>'
+        '<a href="#arrivals">Arrivals</a><a href="#routes">Routes</a><a href="#discharge">Discharges</a>'
+        '<a href="#beds">Beds</a><a href="#provenance">Provenance</a></nav>'
+    )
     if dates.shifted:
-        page.add('<div class="callout">' + escape(dates.sentence()) +
-                 "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted "
-                 "below.</li><li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the "
-                 "scenario uses stated defaults (beds from a capacity table or a default; arrival rates set so the "
-                 "busiest unit's offered load is 0.85 of its beds), flagged in its provenance comments.</li></ul>"
-                 "</div>")
+        page.add(
+            '<div class="callout">'
+            + escape(dates.sentence())
+            + "<ul><li>Stay lengths, routes and (where the source keeps it) the clock hour are real and fitted "
+            "below.</li><li>Occupancy, peak concurrency, beds and arrivals per day are <b>not</b> estimated: the "
+            "scenario uses stated defaults (beds from a capacity table or a default; arrival rates set so the "
+            "busiest unit's offered load is 0.85 of its beds), flagged in its provenance comments.</li></ul>"
+            "</div>"
+        )
     else:
         page.add(f'<p class="note">{escape(dates.sentence())}</p>')
     for a in attribution(reads):
@@ -440,61 +558,131 @@ def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> Non
     page.add('<section id="read"><h2>What was read</h2>')
     rows = []
     for r in reads:
-        rows.append([escape(r.source), escape(r.source_format), str(r.read), str(r.used), str(r.rejected),
-                     str(r.ignored), "yes" if r.read == r.used + r.rejected + r.ignored else "NO"])
-    page.add(table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"],
-                   rows))
+        rows.append(
+            [
+                escape(r.source),
+                escape(r.source_format),
+                str(r.read),
+                str(r.used),
+                str(r.rejected),
+                str(r.ignored),
+                "yes" if r.read == r.used + r.rejected + r.ignored else "NO",
+            ]
+        )
+    page.add(
+        table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"], rows)
+    )
     reasons = [[escape(r.source), escape(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
     if reasons:
         page.add("<h3>Rows not used, by reason</h3>" + table(["log", "kind: reason", "rows"], reasons))
     c = cal.counts
-    page.add(f'<p class="note">Fitting: {c["rows_merged_self_loops"]} stays merged into the previous one (the same '
-             f'unit twice in a row is a bed move, not a transfer); {c["open_stays"]} stays open at the end of the log '
-             "(right-censored in every fit).</p></section>")
+    page.add(
+        f'<p class="note">Fitting: {c["rows_merged_self_loops"]} stays merged into the previous one (the same '
+        f"unit twice in a row is a bed move, not a transfer); {c['open_stays']} stays open at the end of the log "
+        "(right-censored in every fit).</p></section>"
+    )
 
 
 def _stays_section(page: Page, cal: Calibration) -> None:
     """Observed against fitted stays per unit: survival curves and density histograms."""
     page.add('<section id="stays"><h2>Length of stay per unit: observed against fitted</h2>')
-    page.chart("survival", survival_chart(stay_curves(cal)),
-               "Share of patients still in the unit after a given time: Kaplan-Meier of the observed stays (open stays "
-               "censored) as a step line, the fitted law dashed. For a unit with a discharge-hour rule, the observed "
-               "curve is the time until ready (exits at the middle of their 24-hour interval), which is what is "
-               "fitted.")
-    page.chart("histogram", histogram_chart(stay_histogram(cal)),
-               "Completed stays as a density histogram (bars) with the fitted density (line); the x axis stops at the "
-               "97.5th percentile. Open stays are not in the histogram (they are in the survival curves).")
+    page.chart(
+        "survival",
+        survival_chart(stay_curves(cal)),
+        "Share of patients still in the unit after a given time: Kaplan-Meier of the observed stays (open stays "
+        "censored) as a step line, the fitted law dashed. For a unit with a discharge-hour rule, the observed "
+        "curve is the time until ready (exits at the middle of their 24-hour interval), which is what is "
+        "fitted.",
+    )
+    page.chart(
+        "histogram",
+        histogram_chart(stay_histogram(cal)),
+        "Completed stays as a density histogram (bars) with the fitted density (line); the x axis stops at the "
+        "97.5th percentile. Open stays are not in the histogram (they are in the survival curves).",
+    )
     page.add("</section>")
 
 
 def _fits_section(page: Page, cal: Calibration) -> None:
     """The table of fits with their evidence, and whether a patient class needs its own stay."""
-    page.add('<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
-             "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
-             "and the Kaplan-Meier estimate. Its p-value is a parametric bootstrap with B resamples (the column "
-             "'p test' says how many, of how many stays): stays drawn from the fitted law, censored as the log "
-             "censors them, refitted the same way, their D compared with the observed one (on the sqrt(n) scale when "
-             "the resamples are capped at fewer stays than the unit has); '≤ 1/(B+1)' means no resample reached the "
-             "observed D. The Kolmogorov p-value is shown as an upper "
-             "bound: it ignores that the parameters were estimated from the same stays, so it is too high. For a unit "
-             "with a discharge rule, D compares observed stays with stays simulated under the rule and p is that "
-             "comparison's Kolmogorov p-value, an upper bound (not bootstrapped). A fit is used when p ≥ 0.01, or "
-             "D ≤ 0.02 with the mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical "
-             "Kaplan-Meier quantiles.</p>")
+    page.add(
+        '<section id="fits"><h2>Fits and their evidence</h2><p class="note">Censored maximum likelihood per '
+        "family, ranked by AIC (ΔAIC from the best, Akaike weight w). D is the largest gap between the fitted CDF "
+        "and the Kaplan-Meier estimate. Its p-value is a parametric bootstrap with B resamples (the column "
+        "'p test' says how many, of how many stays): stays drawn from the fitted law, censored as the log "
+        "censors them, refitted the same way, their D compared with the observed one (on the sqrt(n) scale when "
+        "the resamples are capped at fewer stays than the unit has); '≤ 1/(B+1)' means no resample reached the "
+        "observed D. The Kolmogorov p-value is shown as an upper "
+        "bound: it ignores that the parameters were estimated from the same stays, so it is too high. For a unit "
+        "with a discharge rule, D compares observed stays with stays simulated under the rule and p is that "
+        "comparison's Kolmogorov p-value, an upper bound (not bootstrapped). A fit is used when p ≥ 0.01, or "
+        "D ≤ 0.02 with the mean within 5% of the Kaplan-Meier mean; otherwise the stay is the empirical "
+        "Kaplan-Meier quantiles.</p>"
+    )
     ft = fits_table(cal)
-    rows = [[escape(r.unit), escape(r["class"]), str(r.n), f"{r.censored_share:.0%}", str(r.interval_censored),
-             f"<b>{escape(r.chosen)}</b>", f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}", _num(r.cv, ".2f"),
-             _num(r.km_mean_h), _num(r.D, ".3f"), ("≤ " if r.p_at_floor else "") + _p(r.p), _p(r.p_upper),
-             escape(r.p_test), "yes" if r.acceptable else "<b>no</b>", escape(r.aic_ranking), escape(r.note)]
-            for _, r in ft.iterrows()]
-    page.add(table(["unit", "class", "n", "censored", "interval", "used", "mean h ± se", "cv", "KM mean h", "D", "p",
-                    "Kolmogorov p (upper bound)", "p test", "fit ok", "AIC ranking", "note"], rows))
+    rows = [
+        [
+            escape(r.unit),
+            escape(r["class"]),
+            str(r.n),
+            f"{r.censored_share:.0%}",
+            str(r.interval_censored),
+            f"<b>{escape(r.chosen)}</b>",
+            f"{_num(r.mean_h)} ± {_num(r.mean_se_h)}",
+            _num(r.cv, ".2f"),
+            _num(r.km_mean_h),
+            _num(r.D, ".3f"),
+            ("≤ " if r.p_at_floor else "") + _p(r.p),
+            _p(r.p_upper),
+            escape(r.p_test),
+            "yes" if r.acceptable else "<b>no</b>",
+            escape(r.aic_ranking),
+            escape(r.note),
+        ]
+        for _, r in ft.iterrows()
+    ]
+    page.add(
+        table(
+            [
+                "unit",
+                "class",
+                "n",
+                "censored",
+                "interval",
+                "used",
+                "mean h ± se",
+                "cv",
+                "KM mean h",
+                "D",
+                "p",
+                "Kolmogorov p (upper bound)",
+                "p test",
+                "fit ok",
+                "AIC ranking",
+                "note",
+            ],
+            rows,
+        )
+    )
     ct = cal.stays.class_tests_
     if len(ct):
-        page.add("<h3>Does a patient class need its own stay?</h3>" + table(
-            ["unit", "class", "n", "log-rank p", "KM distance", "own stay"],
-            [[escape(r.unit), escape(r.patient_class), str(r.n), _p(r.logrank_p), f"{r.km_distance:.3f}",
-              "yes" if r.own_stay else "no"] for r in ct.itertuples(index=False)]))
+        page.add(
+            "<h3>Does a patient class need its own stay?</h3>"
+            + table(
+                ["unit", "class", "n", "log-rank p", "KM distance", "own stay"],
+                [
+                    [
+                        escape(r.unit),
+                        escape(r.patient_class),
+                        str(r.n),
+                        _p(r.logrank_p),
+                        f"{r.km_distance:.3f}",
+                        "yes" if r.own_stay else "no",
+                    ]
+                    for r in ct.itertuples(index=False)
+                ],
+            )
+        )
     page.add("</section>")
 
 
@@ -502,19 +690,31 @@ def _arrivals_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
     """Arrivals by hour of the week, observed against fitted (not with shifted dates), and the streams."""
     page.add('<section id="arrivals"><h2>Arrivals</h2>')
     if dates.shifted:
-        page.add('<p class="note">Not shown as rates: with dates shifted per patient, arrivals per day and per hour of '
-                 "the week cannot be measured. The streams below keep their shares of arrivals only.</p>")
+        page.add(
+            '<p class="note">Not shown as rates: with dates shifted per patient, arrivals per day and per hour of '
+            "the week cannot be measured. The streams below keep their shares of arrivals only.</p>"
+        )
     else:
-        page.chart("arrivals", arrivals_chart(arrivals_hour_of_week(cal)),
-                   "External arrivals (first stay of each encounter) per hour of the week: observed mean over the "
-                   "log's complete days (bars) and the fitted scenario's rate (line).")
+        page.chart(
+            "arrivals",
+            arrivals_chart(arrivals_hour_of_week(cal)),
+            "External arrivals (first stay of each encounter) per hour of the week: observed mean over the "
+            "log's complete days (bars) and the fitted scenario's rate (line).",
+        )
     rows = []
     for s in cal.arrivals.streams_:
         rate = f"{s.per_day:.2f} ± {s.per_day_se:.2f}" if math.isfinite(s.per_day) else f"share {s.share:.1%}"
-        rows.append([escape(s.name), str(s.n), rate, f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
-                     f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}",
-                     f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
-                     "–" if dates.shifted else _num(s.dispersion, ".2f")])
+        rows.append(
+            [
+                escape(s.name),
+                str(s.n),
+                rate,
+                f"{_p(s.hour_p)} {'kept' if s.hour_kept else ''}",
+                f"{_p(s.dow_p)} {'kept' if s.dow_kept else ''}",
+                f"{_p(s.month_p)} {'kept' if s.month_kept else ''}",
+                "–" if dates.shifted else _num(s.dispersion, ".2f"),
+            ]
+        )
     page.add(table(["stream", "n", "per day ± se", "hour-of-day p", "weekday p", "month p", "dispersion"], rows))
     page.add("</section>")
 
@@ -523,20 +723,34 @@ def _routes_section(page: Page, cal: Calibration) -> None:
     """The route graph, its transitions, and the rare routes folded into a unit's largest."""
     page.add('<section id="routes"><h2>Routes between units</h2>')
     nodes, edges = route_layout(cal)
-    page.chart("routes", route_chart(nodes, edges),
-               "Transitions between consecutive stays of an encounter (open last stays are censored and not counted). "
-               "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed and "
-               "unlabelled = rare (fewer than 5; hover for the numbers, or see the table). Node size: stays in the "
-               "unit. Layout by networkx (Kamada-Kawai, or a circle for more than five units).")
+    page.chart(
+        "routes",
+        route_chart(nodes, edges),
+        "Transitions between consecutive stays of an encounter (open last stays are censored and not counted). "
+        "Edge labels: probability of the move out of the unit and its count; thicker = more likely; dashed and "
+        "unlabelled = rare (fewer than 5; hover for the numbers, or see the table). Node size: stays in the "
+        "unit. Layout by networkx (Kamada-Kawai, or a circle for more than five units).",
+    )
     tr = cal.routes.transitions_
-    page.add(table(["from", "to", "count", "p", "rare"],
-                   [[escape(r[0]), escape(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
-                    for r in tr.itertuples(index=False)]))
+    page.add(
+        table(
+            ["from", "to", "count", "p", "rare"],
+            [
+                [escape(r[0]), escape(r[1]), str(r[2]), f"{r[3]:.3f}", "RARE" if r[4] else ""]
+                for r in tr.itertuples(index=False)
+            ],
+        )
+    )
     cal.routes.scenario_routes()
     if cal.routes.folded_:
-        page.add('<p class="note">Folded into the unit\'s largest route in the scenario: ' + "; ".join(
-            f"{escape(u)} → {escape(d)} (p={p:.4f}) into {escape(u)} → {escape(into)}"
-            for _, u, d, into, p in cal.routes.folded_) + "</p>")
+        page.add(
+            '<p class="note">Folded into the unit\'s largest route in the scenario: '
+            + "; ".join(
+                f"{escape(u)} → {escape(d)} (p={p:.4f}) into {escape(u)} → {escape(into)}"
+                for _, u, d, into, p in cal.routes.folded_
+            )
+            + "</p>"
+        )
     page.add("</section>")
 
 
@@ -544,16 +758,27 @@ def _discharge_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
     """Discharges by clock hour, by weekday (real dates only), and which units have a discharge-hour rule."""
     page.add('<section id="discharge"><h2>Discharges</h2>')
     dis = cal.discharge
-    page.chart("discharge", discharge_chart(discharge_profile(cal)),
-               "Clock hour at which patients left the hospital, per unit they left from.")
+    page.chart(
+        "discharge",
+        discharge_chart(discharge_profile(cal)),
+        "Clock hour at which patients left the hospital, per unit they left from.",
+    )
     if not dates.shifted:
         wd = dis.weekday_profile_
-        page.add("<p>Discharges per weekday (relative, mean 1): "
-                 + ", ".join(f"{d} {w:.2f}" for d, w in zip(_DAYS, wd, strict=True))
-                 + f"; weekend rate {_num(dis.weekend_rate_, '.2f')} of Tuesday–Friday.</p>")
-    page.add(table(["unit", "leavers", "TV vs independence", "p", "discharge-hour rule"],
-                   [[escape(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
-                    for r in dis.tests_.itertuples(index=False)]))
+        page.add(
+            "<p>Discharges per weekday (relative, mean 1): "
+            + ", ".join(f"{d} {w:.2f}" for d, w in zip(_DAYS, wd, strict=True))
+            + f"; weekend rate {_num(dis.weekend_rate_, '.2f')} of Tuesday–Friday.</p>"
+        )
+    page.add(
+        table(
+            ["unit", "leavers", "TV vs independence", "p", "discharge-hour rule"],
+            [
+                [escape(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
+                for r in dis.tests_.itertuples(index=False)
+            ],
+        )
+    )
     page.add("</section>")
 
 
@@ -566,32 +791,42 @@ def _beds_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
     for u, b in cal.capacity.beds_.items():
         how = cal.capacity.method_[u]
         label = {"given": "from the capacity table", "DEFAULT": "<b>DEFAULT, not from data</b>"}.get(
-            how, f"<b>ESTIMATED</b> ({escape(how)} of concurrent occupancy; a lower bound if never full)")
+            how, f"<b>ESTIMATED</b> ({escape(how)} of concurrent occupancy; a lower bound if never full)"
+        )
         o = occ_by.loc[u] if occ_by is not None and u in occ_by.index else None
-        rows.append([escape(u), str(b), label]
-                    + ([_num(o["mean"]), _num(o["p95"], "g"), str(int(o["peak"]))] if o is not None else ["–"] * 3))
+        rows.append(
+            [escape(u), str(b), label]
+            + ([_num(o["mean"]), _num(o["p95"], "g"), str(int(o["peak"]))] if o is not None else ["–"] * 3)
+        )
     page.add(table(["unit", "beds", "how", "mean occupancy", "p95", "peak"], rows))
     if dates.shifted:
-        page.add('<p class="note">Occupancy is not shown: concurrency means nothing with dates shifted per patient.'
-                 '</p>')
+        page.add(
+            '<p class="note">Occupancy is not shown: concurrency means nothing with dates shifted per patient.</p>'
+        )
     page.add("</section>")
 
 
-def _provenance_section(page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
-                        scenario_text: str | None) -> None:
+def _provenance_section(
+    page: Page, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck, scenario_text: str | None
+) -> None:
     """The scenario's provenance comments and, when given, the scenario itself."""
     page.add('<section id="provenance"><h2>Provenance</h2>')
-    head = reading_comments(reads, dates) + [x[2:] if x.startswith("# ") else x.lstrip("#")
-                                             for x in cal.provenance_comments()]
-    page.add("<details><summary>The scenario's provenance comments</summary><pre>" + escape("\n".join(head))
-             + "</pre></details>")
+    head = reading_comments(reads, dates) + [
+        x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()
+    ]
+    page.add(
+        "<details><summary>The scenario's provenance comments</summary><pre>"
+        + escape("\n".join(head))
+        + "</pre></details>"
+    )
     if scenario_text is not None:
         page.add("<details><summary>The scenario (YAML)</summary><pre>" + escape(scenario_text) + "</pre></details>")
     page.add("</section>")
 
 
-def write_calibration_report(path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck,
-                             **kw) -> Path:
+def write_calibration_report(
+    path: str | Path, cal: Calibration, reads: Sequence[AdtRead], dates: DatesCheck, **kw
+) -> Path:
     """Build the report and write it atomically; returns the path."""
     return write_text_atomic(path, build_calibration_report(cal, reads, dates, **kw))
 
@@ -602,52 +837,121 @@ def build_backtest_report(bt, source: str = "") -> str:
     page = Page()
     cal = bt.calibration
     title = "Back-test of a calibration"
-    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1><p>{escape(source)}</p>'
-             f"<p>trained on stays before {bt.train_until:%Y-%m-%d %H:%M} · tested {bt.train_until:%Y-%m-%d} to "
-             f"{bt.test_end:%Y-%m-%d} · {bt.replications} warm-started replications · "
-             f"hospital_twin {escape(__version__)}</p></div></header><main>")
+    page.add(
+        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1><p>{escape(source)}</p>'
+        f"<p>trained on stays before {bt.train_until:%Y-%m-%d %H:%M} · tested {bt.train_until:%Y-%m-%d} to "
+        f"{bt.test_end:%Y-%m-%d} · {bt.replications} warm-started replications · "
+        f"hospital_twin {escape(__version__)}</p></div></header><main>"
+    )
     tc = bt.train_counts
-    page.add(f"<p>The scenario was calibrated on the {tc['training_stays']} stays that started before the cut "
-             f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting "
-             f"from the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual "
-             "of its unit's fitted stay), taken from the training log alone, so no later fact (where a ready patient "
-             "went, who got a bed later) leaks in. What happened in the test period was not used for fitting.</p>")
+    page.add(
+        f"<p>The scenario was calibrated on the {tc['training_stays']} stays that started before the cut "
+        f"({tc['open_at_cut']} still open there, right-censored), then simulated over the test period starting "
+        f"from the census at the cut ({tc['snapshot_patients']} patients in their beds, each with the residual "
+        "of its unit's fitted stay), taken from the training log alone, so no later fact (where a ready patient "
+        "went, who got a bed later) leaks in. What happened in the test period was not used for fitting.</p>"
+    )
     dropped = tc.get("snapshot_rows_unit_not_in_scenario", 0)
     reset = tc.get("snapshot_classes_not_in_scenario", 0)
     if dropped or reset:
-        page.add(f'<p class="note">Of the census at the cut, {dropped} patients were in units the calibrated scenario '
-                 f"does not have (left out) and {reset} had a class it does not have (drawn from the unit's class mix)."
-                 "</p>")
+        page.add(
+            f'<p class="note">Of the census at the cut, {dropped} patients were in units the calibrated scenario '
+            f"does not have (left out) and {reset} had a class it does not have (drawn from the unit's class mix)."
+            "</p>"
+        )
     page.add("<h2>Daily occupancy per unit</h2>")
-    page.add(table(["unit", "days", "observed mean", "simulated mean", "mean absolute error",
-                    "observed days inside the 90% band", "same, ties with the band's end counted by halves"],
-                   [[escape(r.unit), str(r.days), f"{r.observed_mean:.2f}", f"{r.sim_mean:.2f}",
-                     f"{r.occupancy_mae:.2f}", f"{r.band_coverage:.0%}", f"{r.band_coverage_pit:.0%}"]
-                    for r in bt.summary.itertuples(index=False)]))
-    page.add('<p class="note">A unit full all day has the same daily mean in many replications; counting a tie with '
-             "the band's end as inside flatters it, so the last column counts ties by halves (mid-PIT within "
-             "5%–95%).</p>")
-    page.chart("backtest-daily", backtest_chart(bt.daily),
-               "Band: 5th to 95th percentile of the simulated daily mean census over replications; line: simulated "
-               "mean; points: what happened (red when outside the band). A well-calibrated model has about 90% of "
-               "days inside; neighbouring days are correlated, so over a few weeks the share varies a lot.")
+    page.add(
+        table(
+            [
+                "unit",
+                "days",
+                "observed mean",
+                "simulated mean",
+                "mean absolute error",
+                "observed days inside the 90% band",
+                "same, ties with the band's end counted by halves",
+            ],
+            [
+                [
+                    escape(r.unit),
+                    str(r.days),
+                    f"{r.observed_mean:.2f}",
+                    f"{r.sim_mean:.2f}",
+                    f"{r.occupancy_mae:.2f}",
+                    f"{r.band_coverage:.0%}",
+                    f"{r.band_coverage_pit:.0%}",
+                ]
+                for r in bt.summary.itertuples(index=False)
+            ],
+        )
+    )
+    page.add(
+        '<p class="note">A unit full all day has the same daily mean in many replications; counting a tie with '
+        "the band's end as inside flatters it, so the last column counts ties by halves (mid-PIT within "
+        "5%–95%).</p>"
+    )
+    page.chart(
+        "backtest-daily",
+        backtest_chart(bt.daily),
+        "Band: 5th to 95th percentile of the simulated daily mean census over replications; line: simulated "
+        "mean; points: what happened (red when outside the band). A well-calibrated model has about 90% of "
+        "days inside; neighbouring days are correlated, so over a few weeks the share varies a lot.",
+    )
     page.add("<h2>Length of stay in the test period</h2>")
-    page.add(table(["unit", "observed stays", "simulated stays", "KS distance D", "1% critical value",
-                    "observed KM mean h", "simulated KM mean h"],
-                   [[escape(r.unit), str(r.n_observed), str(r.n_simulated), _num(r.ks_d, ".3f"),
-                     _num(r.ks_d_crit_01, ".3f"), _num(r.observed_km_mean_h), _num(r.simulated_km_mean_h)]
-                    for r in bt.stays.itertuples(index=False)]))
-    page.add('<p class="note">D is the largest gap between the Kaplan-Meier curves of the stays that started in the '
-             "test period (open ones censored at the log's end) and of stays simulated from the calibrated scenario. "
-             "Means are areas under the curves up to the shorter of the two longest stays.</p>")
+    page.add(
+        table(
+            [
+                "unit",
+                "observed stays",
+                "simulated stays",
+                "KS distance D",
+                "1% critical value",
+                "observed KM mean h",
+                "simulated KM mean h",
+            ],
+            [
+                [
+                    escape(r.unit),
+                    str(r.n_observed),
+                    str(r.n_simulated),
+                    _num(r.ks_d, ".3f"),
+                    _num(r.ks_d_crit_01, ".3f"),
+                    _num(r.observed_km_mean_h),
+                    _num(r.simulated_km_mean_h),
+                ]
+                for r in bt.stays.itertuples(index=False)
+            ],
+        )
+    )
+    page.add(
+        '<p class="note">D is the largest gap between the Kaplan-Meier curves of the stays that started in the '
+        "test period (open ones censored at the log's end) and of stays simulated from the calibrated scenario. "
+        "Means are areas under the curves up to the shorter of the two longest stays.</p>"
+    )
     page.add("<h2>Throughput</h2>")
-    page.add(table(["unit", "measure", "observed", "simulated mean", "simulated 90% interval", "inside"],
-                   [[escape(r.unit), escape(r.metric), str(r.observed), f"{r.sim_mean:.1f}",
-                     f"{r.sim_p05:.0f} – {r.sim_p95:.0f}", "yes" if r.inside else "<b>no</b>"]
-                    for r in bt.throughput.itertuples(index=False)]))
-    page.add("<h2>The calibration used</h2><details><summary>Provenance comments of the trained scenario</summary><pre>"
-             + escape("\n".join(x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()))
-             + "</pre></details>")
-    page.add(f"<footer>hospital_twin {escape(__version__)} · back-test report · charts drawn offline with Vega-Lite."
-             "</footer></main>")
+    page.add(
+        table(
+            ["unit", "measure", "observed", "simulated mean", "simulated 90% interval", "inside"],
+            [
+                [
+                    escape(r.unit),
+                    escape(r.metric),
+                    str(r.observed),
+                    f"{r.sim_mean:.1f}",
+                    f"{r.sim_p05:.0f} – {r.sim_p95:.0f}",
+                    "yes" if r.inside else "<b>no</b>",
+                ]
+                for r in bt.throughput.itertuples(index=False)
+            ],
+        )
+    )
+    page.add(
+        "<h2>The calibration used</h2><details><summary>Provenance comments of the trained scenario</summary><pre>"
+        + escape("\n".join(x[2:] if x.startswith("# ") else x.lstrip("#") for x in cal.provenance_comments()))
+        + "</pre></details>"
+    )
+    page.add(
+        f"<footer>hospital_twin {escape(__version__)} · back-test report · charts drawn offline with Vega-Lite."
+        "</footer></main>"
+    )
     return page.document(f"{title} · hospital_twin")

@@ -98,9 +98,7 @@ def warmup_chart(
         keep = np.zeros(len(stat), dtype=bool)
         keep[::m_stride] = True
         keep[np.argmin(stat["mser"].to_numpy())] = True  # the minimum is always drawn
-        stat = pd.DataFrame(
-            {"time_h": stat["time_h"].to_numpy()[keep], "value": stat["mser"].to_numpy()[keep]}
-        )
+        stat = pd.DataFrame({"time_h": stat["time_h"].to_numpy()[keep], "value": stat["mser"].to_numpy()[keep]})
         stat["panel"] = STAT_PANEL
         both = pd.concat([census, stat], ignore_index=True)
         both["unit"] = name
@@ -162,8 +160,16 @@ def _colour(names: list[str], first: int = 0) -> alt.Scale:
 def _legend(names: list[str]) -> alt.Legend | None:
     if len(names) < 2:
         return None
-    return alt.Legend(title=None, orient="top", labelLimit=420, direction="vertical", symbolType="stroke",
-                      symbolStrokeWidth=3, symbolOpacity=1, labelFontSize=12)
+    return alt.Legend(
+        title=None,
+        orient="top",
+        labelLimit=420,
+        direction="vertical",
+        symbolType="stroke",
+        symbolStrokeWidth=3,
+        symbolOpacity=1,
+        labelFontSize=12,
+    )
 
 
 def _baseline_on_top(chart: alt.Chart, names: list[str]) -> alt.Chart | alt.LayerChart:
@@ -171,8 +177,9 @@ def _baseline_on_top(chart: alt.Chart, names: list[str]) -> alt.Chart | alt.Laye
     if len(names) < 2:
         return chart
     first = json.dumps(names[0])
-    return alt.layer(chart.transform_filter(f"datum.scenario !== {first}"),
-                     chart.transform_filter(f"datum.scenario === {first}"))
+    return alt.layer(
+        chart.transform_filter(f"datum.scenario !== {first}"), chart.transform_filter(f"datum.scenario === {first}")
+    )
 
 
 def _week_axis() -> alt.Axis:
@@ -204,24 +211,37 @@ def _bed_rule(scenarios: list[Scenario], unit: str, width: int) -> alt.LayerChar
     data = pd.DataFrame({"beds": beds, "text": [f"{b} {label}" for b in beds]})
     base = alt.Chart(data)
     rule = base.mark_rule(color=BED_COLOUR, strokeDash=[5, 3], strokeWidth=1.5).encode(y="beds:Q")
-    text = base.mark_text(color=BED_COLOUR, align="right", baseline="bottom", dy=-2, fontSize=11,
-                          fontWeight="bold").encode(y="beds:Q", text="text:N", x=alt.value(width - 4))
+    text = base.mark_text(
+        color=BED_COLOUR, align="right", baseline="bottom", dy=-2, fontSize=11, fontWeight="bold"
+    ).encode(y="beds:Q", text="text:N", x=alt.value(width - 4))
     layers = [rule, text]
-    esc = sorted({s.units[unit].beds + s.units[unit].escalation.beds for s in scenarios
-                  if unit in s.units and s.units[unit].escalation is not None})
+    esc = sorted(
+        {
+            s.units[unit].beds + s.units[unit].escalation.beds
+            for s in scenarios
+            if unit in s.units and s.units[unit].escalation is not None
+        }
+    )
     if esc:
         edata = alt.Chart(pd.DataFrame({"beds": esc, "text": [f"{b} with escalation" for b in esc]}))
         layers.append(edata.mark_rule(color="#f08c00", strokeDash=[2, 3], strokeWidth=1.5).encode(y="beds:Q"))
-        layers.append(edata.mark_text(color="#e8590c", align="left", baseline="bottom", dy=-2, fontSize=11).encode(
-            y="beds:Q", text="text:N", x=alt.value(4)))
+        layers.append(
+            edata.mark_text(color="#e8590c", align="left", baseline="bottom", dy=-2, fontSize=11).encode(
+                y="beds:Q", text="text:N", x=alt.value(4)
+            )
+        )
     changes = [(s.name, c) for s in scenarios if unit in s.units for c in s.units[unit].capacity_changes]
     if changes:
-        cdata = pd.DataFrame({"beds": [c.beds for _, c in changes],
-                              "text": [f"{c.beds} from {c.at:%d %b %Y}" for _, c in changes]})
+        cdata = pd.DataFrame(
+            {"beds": [c.beds for _, c in changes], "text": [f"{c.beds} from {c.at:%d %b %Y}" for _, c in changes]}
+        )
         cc = alt.Chart(cdata)
         layers.append(cc.mark_rule(color=BED_COLOUR, strokeDash=[1, 3], strokeWidth=1.2).encode(y="beds:Q"))
-        layers.append(cc.mark_text(color=BED_COLOUR, align="left", baseline="top", dy=2, fontSize=10).encode(
-            y="beds:Q", text="text:N", x=alt.value(4)))
+        layers.append(
+            cc.mark_text(color=BED_COLOUR, align="left", baseline="top", dy=2, fontSize=10).encode(
+                y="beds:Q", text="text:N", x=alt.value(4)
+            )
+        )
     return alt.layer(*layers)
 
 
@@ -237,19 +257,31 @@ def census_week_chart(df: pd.DataFrame, scenarios: list[Scenario], columns: int 
             x=alt.X("how:Q", axis=_week_axis(), scale=alt.Scale(domain=[0, 168], nice=False)),
             color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
         )
-        band = base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-            opacity=0.18).encode(y=alt.Y("p05:Q", title="occupied", scale=alt.Scale(zero=False)), y2="p95:Q")
-        line = _baseline_on_top(base.mark_line(strokeWidth=1.6).encode(
-            y="mean:Q",
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("how:Q", title="hour of week"),
-                     alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
-                     alt.Tooltip("p05:Q", format=".0f", title="5th percentile"),
-                     alt.Tooltip("p95:Q", format=".0f", title="95th percentile")],
-        ), names)
+        band = (
+            base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1]))
+            .mark_area(opacity=0.18)
+            .encode(y=alt.Y("p05:Q", title="occupied", scale=alt.Scale(zero=False)), y2="p95:Q")
+        )
+        line = _baseline_on_top(
+            base.mark_line(strokeWidth=1.6).encode(
+                y="mean:Q",
+                tooltip=[
+                    alt.Tooltip("scenario:N"),
+                    alt.Tooltip("how:Q", title="hour of week"),
+                    alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
+                    alt.Tooltip("p05:Q", format=".0f", title="5th percentile"),
+                    alt.Tooltip("p95:Q", format=".0f", title="95th percentile"),
+                ],
+            ),
+            names,
+        )
         beds = ", ".join(sorted({str(b) for _, b in _beds(scenarios, u)}))
         what = "cubicles" if is_ed_unit(scenarios, u) else "beds"
-        panels.append(alt.layer(band, line, _bed_rule(scenarios, u, 520)).properties(
-            width=520, height=150, title=alt.TitleParams(f"{u} ({beds} {what})", anchor="start", fontSize=13)))
+        panels.append(
+            alt.layer(band, line, _bed_rule(scenarios, u, 520)).properties(
+                width=520, height=150, title=alt.TitleParams(f"{u} ({beds} {what})", anchor="start", fontSize=13)
+            )
+        )
     return alt.concat(*panels, columns=columns).resolve_scale(y="independent")
 
 
@@ -257,8 +289,13 @@ def census_timeline_chart(df: pd.DataFrame, scenarios: list[Scenario], columns: 
     """Small multiples: census over the whole run (period means), band over replications, warm-up shaded."""
     names = [s.name for s in scenarios if s.name in set(df["scenario"])]
     s0 = scenarios[0]
-    warm = pd.DataFrame({"from": [pd.Timestamp(s0.start)],
-                         "to": [pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)], "text": ["warm-up"]})
+    warm = pd.DataFrame(
+        {
+            "from": [pd.Timestamp(s0.start)],
+            "to": [pd.Timestamp(s0.start) + pd.Timedelta(hours=s0.warmup_h)],
+            "text": ["warm-up"],
+        }
+    )
     panels = []
     for u in units_in_order(scenarios):
         d = _round(df[df["unit"] == u].drop(columns="days"))
@@ -271,28 +308,48 @@ def census_timeline_chart(df: pd.DataFrame, scenarios: list[Scenario], columns: 
         layers = []
         if s0.warmup_h > 0:
             layers.append(alt.Chart(warm).mark_rect(color="#e9ecef").encode(x="from:T", x2="to:T"))
-            layers.append(alt.Chart(warm).mark_text(align="left", baseline="bottom", dx=3, dy=-3, color="#868e96",
-                                                    fontSize=10).encode(x="from:T", y=alt.value(140), text="text:N"))
-        layers.append(base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-            opacity=0.18).encode(y=alt.Y("lo:Q", title="occupied", scale=alt.Scale(zero=False)), y2="hi:Q"))
-        layers.append(_baseline_on_top(base.mark_line(strokeWidth=1.4).encode(
-            y="mean:Q",
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("date:T", title="period from", format="%d %b %Y"),
-                     alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
-                     alt.Tooltip("lo:Q", format=".1f", title="lowest replication"),
-                     alt.Tooltip("hi:Q", format=".1f", title="highest replication")],
-        ), names))
+            layers.append(
+                alt.Chart(warm)
+                .mark_text(align="left", baseline="bottom", dx=3, dy=-3, color="#868e96", fontSize=10)
+                .encode(x="from:T", y=alt.value(140), text="text:N")
+            )
+        layers.append(
+            base.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1]))
+            .mark_area(opacity=0.18)
+            .encode(y=alt.Y("lo:Q", title="occupied", scale=alt.Scale(zero=False)), y2="hi:Q")
+        )
+        layers.append(
+            _baseline_on_top(
+                base.mark_line(strokeWidth=1.4).encode(
+                    y="mean:Q",
+                    tooltip=[
+                        alt.Tooltip("scenario:N"),
+                        alt.Tooltip("date:T", title="period from", format="%d %b %Y"),
+                        alt.Tooltip("mean:Q", format=".1f", title="mean occupied"),
+                        alt.Tooltip("lo:Q", format=".1f", title="lowest replication"),
+                        alt.Tooltip("hi:Q", format=".1f", title="highest replication"),
+                    ],
+                ),
+                names,
+            )
+        )
         layers.append(_bed_rule(scenarios, u, 520))
         beds = ", ".join(sorted({str(b) for _, b in _beds(scenarios, u)}))
-        panels.append(alt.layer(*layers).properties(
-            width=520, height=140,
-            title=alt.TitleParams(f"{u} ({beds} {'cubicles' if is_ed_unit(scenarios, u) else 'beds'})",
-                                  anchor="start", fontSize=13)))
+        panels.append(
+            alt.layer(*layers).properties(
+                width=520,
+                height=140,
+                title=alt.TitleParams(
+                    f"{u} ({beds} {'cubicles' if is_ed_unit(scenarios, u) else 'beds'})", anchor="start", fontSize=13
+                ),
+            )
+        )
     return alt.concat(*panels, columns=columns).resolve_scale(y="independent")
 
 
-def wait_chart(curve: pd.DataFrame, stats: pd.DataFrame, scenarios: list[Scenario],
-               columns: int = 3) -> alt.ConcatChart:
+def wait_chart(
+    curve: pd.DataFrame, stats: pd.DataFrame, scenarios: list[Scenario], columns: int = 3
+) -> alt.ConcatChart:
     """Small multiples: share of admissions placed within x hours of asking for a bed (ECDF)."""
     names = [s.name for s in scenarios if s.name in set(curve["scenario"])]
     panels = []
@@ -307,15 +364,27 @@ def wait_chart(curve: pd.DataFrame, stats: pd.DataFrame, scenarios: list[Scenari
             sub = f"{100 * (1 - r['waited']):.0f}% placed at once"
             if r["p90"] > 0.05:
                 sub += f"; 90% within {r['p90']:.1f} h"
-        chart = alt.Chart(d).mark_line(strokeWidth=1.6, interpolate="step-after").encode(
-            x=alt.X("wait_h:Q", title="hours waited for a bed", scale=alt.Scale(nice=False)),
-            y=alt.Y("share:Q", title="placed within", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
-            tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("wait_h:Q", title="within hours", format=".1f"),
-                     alt.Tooltip("share:Q", title="share placed", format=".1%")],
+        chart = (
+            alt.Chart(d)
+            .mark_line(strokeWidth=1.6, interpolate="step-after")
+            .encode(
+                x=alt.X("wait_h:Q", title="hours waited for a bed", scale=alt.Scale(nice=False)),
+                y=alt.Y("share:Q", title="placed within", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("scenario:N", scale=_colour(names), legend=_legend(names)),
+                tooltip=[
+                    alt.Tooltip("scenario:N"),
+                    alt.Tooltip("wait_h:Q", title="within hours", format=".1f"),
+                    alt.Tooltip("share:Q", title="share placed", format=".1%"),
+                ],
+            )
         )
-        panels.append(_baseline_on_top(chart, names).properties(width=300, height=150, title=alt.TitleParams(
-            u, subtitle=sub, anchor="start", fontSize=13, subtitleColor="#495057")))
+        panels.append(
+            _baseline_on_top(chart, names).properties(
+                width=300,
+                height=150,
+                title=alt.TitleParams(u, subtitle=sub, anchor="start", fontSize=13, subtitleColor="#495057"),
+            )
+        )
     return alt.concat(*panels, columns=columns)
 
 
@@ -330,36 +399,55 @@ def ed_four_hour_chart(by_hour: pd.DataFrame, by_week: pd.DataFrame, scenarios: 
     def standard() -> alt.LayerChart:
         base = alt.Chart(std)
         return base.mark_rule(color="#495057", strokeDash=[4, 3]).encode(y="y:Q") + base.mark_text(
-            align="left", baseline="bottom", dx=3, dy=-2, color="#495057", fontSize=10).encode(
-            y="y:Q", text="text:N", x=alt.value(0))
+            align="left", baseline="bottom", dx=3, dy=-2, color="#495057", fontSize=10
+        ).encode(y="y:Q", text="text:N", x=alt.value(0))
 
     for u in units_in_order(scenarios):
         h = _round(by_hour[by_hour["unit"] == u], 4)
         w = _round(by_week[by_week["unit"] == u], 4)
         if h.empty:
             continue
-        tip = [alt.Tooltip("scenario:N"), alt.Tooltip("share:Q", format=".1%", title="within 4 h (mean)"),
-               alt.Tooltip("lo:Q", format=".1%", title="lowest replication"),
-               alt.Tooltip("hi:Q", format=".1%", title="highest replication"),
-               alt.Tooltip("n:Q", format=",", title="attendances")]
+        tip = [
+            alt.Tooltip("scenario:N"),
+            alt.Tooltip("share:Q", format=".1%", title="within 4 h (mean)"),
+            alt.Tooltip("lo:Q", format=".1%", title="lowest replication"),
+            alt.Tooltip("hi:Q", format=".1%", title="highest replication"),
+            alt.Tooltip("n:Q", format=",", title="attendances"),
+        ]
         hb = alt.Chart(h).encode(x=alt.X("hour:O", title="hour of arrival", axis=alt.Axis(labelAngle=0)), color=colour)
         left = alt.layer(
-            hb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-                opacity=0.15).encode(y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"),
-                                             scale=alt.Scale(domain=[0, 1])), y2="hi:Q"),
-            _baseline_on_top(hb.mark_line(point=True, strokeWidth=1.6).encode(
-                y=y, tooltip=[alt.Tooltip("hour:O", title="hour"), *tip]), names),
+            hb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1]))
+            .mark_area(opacity=0.15)
+            .encode(
+                y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                y2="hi:Q",
+            ),
+            _baseline_on_top(
+                hb.mark_line(point=True, strokeWidth=1.6).encode(
+                    y=y, tooltip=[alt.Tooltip("hour:O", title="hour"), *tip]
+                ),
+                names,
+            ),
             standard(),
-        ).properties(width=470, height=200, title=alt.TitleParams(f"{u}: by hour of arrival", anchor="start",
-                                                                   fontSize=13))
-        wb = alt.Chart(w).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
-                                 color=colour)
+        ).properties(
+            width=470, height=200, title=alt.TitleParams(f"{u}: by hour of arrival", anchor="start", fontSize=13)
+        )
+        wb = alt.Chart(w).encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)), color=colour
+        )
         right = alt.layer(
-            wb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1])).mark_area(
-                opacity=0.15).encode(y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"),
-                                             scale=alt.Scale(domain=[0, 1])), y2="hi:Q"),
-            _baseline_on_top(wb.mark_line(strokeWidth=1.4).encode(
-                y=y, tooltip=[alt.Tooltip("date:T", title="week from", format="%d %b %Y"), *tip]), names),
+            wb.transform_filter(alt.FieldOneOfPredicate(field="scenario", oneOf=names[:1]))
+            .mark_area(opacity=0.15)
+            .encode(
+                y=alt.Y("lo:Q", title="left within 4 h", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                y2="hi:Q",
+            ),
+            _baseline_on_top(
+                wb.mark_line(strokeWidth=1.4).encode(
+                    y=y, tooltip=[alt.Tooltip("date:T", title="week from", format="%d %b %Y"), *tip]
+                ),
+                names,
+            ),
             standard(),
         ).properties(width=470, height=200, title=alt.TitleParams(f"{u}: by week", anchor="start", fontSize=13))
         rows.append(alt.hconcat(left, right))
@@ -385,36 +473,58 @@ def forest_chart(comparison: pd.DataFrame, scenarios: list[Scenario], columns: i
         label, unit = metric_label(m)
         k = 100.0 if unit == "share" else 1.0
         d = d.assign(
-            diff=d["diff_mean"] * k, lo=d["diff_ci_low"] * k, hi=d["diff_ci_high"] * k,
-            base=d["baseline_mean"] * k, var=d["scenario_mean"] * k,
+            diff=d["diff_mean"] * k,
+            lo=d["diff_ci_low"] * k,
+            hi=d["diff_ci_high"] * k,
+            base=d["baseline_mean"] * k,
+            var=d["scenario_mean"] * k,
         )[["scenario", "unit", "diff", "lo", "hi", "base", "var", "significant"]]
         d = _round(d, 4)
         units = [u for u in [ALL, *order] if u in set(d["unit"])]
-        what = {"share": "percentage points", "hours": "hours", "beds": "beds", "bed-hours": "bed-hours",
-                "count": "count"}.get(unit, unit)
+        what = {
+            "share": "percentage points",
+            "hours": "hours",
+            "beds": "beds",
+            "bed-hours": "bed-hours",
+            "count": "count",
+        }.get(unit, unit)
         base = alt.Chart(d).encode(
             y=alt.Y("unit:N", sort=units, title=None, axis=alt.Axis(labelFontWeight="bold")),
             yOffset=alt.YOffset("scenario:N", sort=names, scale=alt.Scale(paddingInner=0.2)),
-            color=alt.Color("scenario:N", scale=_colour(names, first=1), legend=alt.Legend(
-                title="what-if minus baseline", orient="top", direction="vertical", labelLimit=420)),
+            color=alt.Color(
+                "scenario:N",
+                scale=_colour(names, first=1),
+                legend=alt.Legend(title="what-if minus baseline", orient="top", direction="vertical", labelLimit=420),
+            ),
         )
         fmt = ".2f"
-        tip = [alt.Tooltip("scenario:N"), alt.Tooltip("unit:N"), alt.Tooltip("base:Q", title="baseline", format=fmt),
-               alt.Tooltip("var:Q", title="what-if", format=fmt), alt.Tooltip("diff:Q", title="difference", format=fmt),
-               alt.Tooltip("lo:Q", title="interval from", format=fmt),
-               alt.Tooltip("hi:Q", title="interval to", format=fmt),
-               alt.Tooltip("significant:N", title="excludes 0")]
+        tip = [
+            alt.Tooltip("scenario:N"),
+            alt.Tooltip("unit:N"),
+            alt.Tooltip("base:Q", title="baseline", format=fmt),
+            alt.Tooltip("var:Q", title="what-if", format=fmt),
+            alt.Tooltip("diff:Q", title="difference", format=fmt),
+            alt.Tooltip("lo:Q", title="interval from", format=fmt),
+            alt.Tooltip("hi:Q", title="interval to", format=fmt),
+            alt.Tooltip("significant:N", title="excludes 0"),
+        ]
         bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("lo:Q", title=f"difference, {what}"), x2="hi:Q")
         points = base.mark_point(size=70, strokeWidth=1.8, filled=False).encode(
             x="diff:Q",
-            fill=alt.condition("datum.significant", alt.Color("scenario:N", scale=_colour(names, first=1),
-                                                              legend=None), alt.value("white")),
+            fill=alt.condition(
+                "datum.significant",
+                alt.Color("scenario:N", scale=_colour(names, first=1), legend=None),
+                alt.value("white"),
+            ),
             tooltip=tip,
         )
         zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#343a40", strokeWidth=1).encode(x="x:Q")
         height = max(50, 18 * len(units) * len(names))
-        panels.append(alt.layer(zero, bars, points).properties(
-            width=470, height=height, title=alt.TitleParams(label, anchor="start", fontSize=13)))
+        panels.append(
+            alt.layer(zero, bars, points).properties(
+                width=470, height=height, title=alt.TitleParams(label, anchor="start", fontSize=13)
+            )
+        )
     if not panels:
         return None
     return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
@@ -431,9 +541,17 @@ def forecast_chart(fc: Forecast, units: list[str] | None = None, *, columns: int
     x = alt.X("time:T", title=None)
     base = alt.Chart()
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
-        x=x, y=alt.Y("p05:Q", title="patients"), y2="p95:Q",
-        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "p05:Q", "p50:Q", "p95:Q",
-                 alt.Tooltip("mean:Q", format=".1f"), alt.Tooltip("p_full:Q", format=".0%", title="P(full)")],
+        x=x,
+        y=alt.Y("p05:Q", title="patients"),
+        y2="p95:Q",
+        tooltip=[
+            alt.Tooltip("time:T", format="%a %d %b %H:%M"),
+            "p05:Q",
+            "p50:Q",
+            "p95:Q",
+            alt.Tooltip("mean:Q", format=".1f"),
+            alt.Tooltip("p_full:Q", format=".0%", title="P(full)"),
+        ],
     )
     median = base.mark_line(color="#4c78a8").encode(x=x, y="p50:Q")
     mean = base.mark_line(color="#4c78a8", strokeDash=[4, 3], opacity=0.7).encode(x=x, y="mean:Q")
@@ -454,32 +572,57 @@ def forecast_charts(fc: Forecast) -> dict:
     h["unit"] = h["unit"].astype(str)
     charts = {"fan": forecast_chart(fc)}
     pf = h[h["unit"] != FORECAST_ALL][["time", "unit", "p_full"]]
-    charts["p_full"] = alt.Chart(pf).mark_line(interpolate="step-after").encode(
-        x=alt.X("time:T", title=None), y=alt.Y("p_full:Q", title="P(every bed taken)", scale=alt.Scale(domain=[0, 1]),
-                                               axis=alt.Axis(format="%")),
-        color=alt.Color("unit:N", title="unit"),
-        tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", alt.Tooltip("p_full:Q", format=".0%")],
-    ).properties(width=760, height=220)
-    flows = h[h["horizon_h"] < fc.hours][["time", "unit", "admissions", "discharges"]].melt(
-        id_vars=["time", "unit"], var_name="flow", value_name="per_hour").dropna()
+    charts["p_full"] = (
+        alt.Chart(pf)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("time:T", title=None),
+            y=alt.Y("p_full:Q", title="P(every bed taken)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            color=alt.Color("unit:N", title="unit"),
+            tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", alt.Tooltip("p_full:Q", format=".0%")],
+        )
+        .properties(width=760, height=220)
+    )
+    flows = (
+        h[h["horizon_h"] < fc.hours][["time", "unit", "admissions", "discharges"]]
+        .melt(id_vars=["time", "unit"], var_name="flow", value_name="per_hour")
+        .dropna()
+    )
     if len(flows):
-        charts["flows"] = alt.Chart(flows).mark_line(interpolate="step-after").encode(
-            x=alt.X("time:T", title=None), y=alt.Y("per_hour:Q", title="expected patients per hour"),
-            color=alt.Color("flow:N", title=None), strokeDash=alt.StrokeDash("flow:N", title=None),
-            tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N", "flow:N",
-                     alt.Tooltip("per_hour:Q", format=".2f")],
-        ).properties(width=260, height=140).facet(facet=alt.Facet("unit:N", title=None), columns=3).resolve_scale(
-            y="independent")
+        charts["flows"] = (
+            alt.Chart(flows)
+            .mark_line(interpolate="step-after")
+            .encode(
+                x=alt.X("time:T", title=None),
+                y=alt.Y("per_hour:Q", title="expected patients per hour"),
+                color=alt.Color("flow:N", title=None),
+                strokeDash=alt.StrokeDash("flow:N", title=None),
+                tooltip=[
+                    alt.Tooltip("time:T", format="%a %d %b %H:%M"),
+                    "unit:N",
+                    "flow:N",
+                    alt.Tooltip("per_hour:Q", format=".2f"),
+                ],
+            )
+            .properties(width=260, height=140)
+            .facet(facet=alt.Facet("unit:N", title=None), columns=3)
+            .resolve_scale(y="independent")
+        )
     ed = h[h["unit"].isin([u for u, e in zip(fc.units, fc.is_ed, strict=True) if e])]
     if len(ed):
         base = alt.Chart(ed).encode(x=alt.X("time:T", title=None))
         charts["boarding"] = alt.layer(
-            base.mark_area(opacity=0.25, color="#d9822b").encode(y=alt.Y("boarding_mean:Q", title="patients boarding"),
-                                                                 y2=alt.Y2("boarding_p95:Q")),
-            base.mark_line(color="#d9822b").encode(y="boarding_mean:Q",
-                                                   tooltip=[alt.Tooltip("time:T", format="%a %d %b %H:%M"), "unit:N",
-                                                            alt.Tooltip("boarding_mean:Q", format=".1f"),
-                                                            "boarding_p95:Q"]),
+            base.mark_area(opacity=0.25, color="#d9822b").encode(
+                y=alt.Y("boarding_mean:Q", title="patients boarding"), y2=alt.Y2("boarding_p95:Q")
+            ),
+            base.mark_line(color="#d9822b").encode(
+                y="boarding_mean:Q",
+                tooltip=[
+                    alt.Tooltip("time:T", format="%a %d %b %H:%M"),
+                    "unit:N",
+                    alt.Tooltip("boarding_mean:Q", format=".1f"),
+                    "boarding_p95:Q",
+                ],
+            ),
         ).properties(width=760, height=200)
     return charts
-

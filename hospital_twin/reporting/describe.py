@@ -192,9 +192,7 @@ def discharge_text(policy: DischargeSpec | None) -> str:
     elif policy.weekend_rate == 0:
         parts.append("nobody goes home at weekends (they wait for Monday)")
     else:
-        parts.append(
-            f"at weekends {_pct(policy.weekend_rate)} of those ready may leave; the others wait for Monday"
-        )
+        parts.append(f"at weekends {_pct(policy.weekend_rate)} of those ready may leave; the others wait for Monday")
     return "; ".join(parts)
 
 
@@ -273,18 +271,28 @@ def _units(s: Scenario) -> Section:
         )
         changes = "; ".join(f"{_date(c.at)}: {c.beds} beds" for c in u.capacity_changes) or "–"
         full = "wait in a queue" if u.when_full == "queue" else "turned away"
-        rows.append([
-            f"**{md_escape(name)}**", _KIND[u.kind] + (" (with clinicians)" if u.ed else ""),
-            f"{u.beds:,}" + (" cubicles" if _is_ed(u) else ""), full, turn, esc, changes,
-        ])
+        rows.append(
+            [
+                f"**{md_escape(name)}**",
+                _KIND[u.kind] + (" (with clinicians)" if u.ed else ""),
+                f"{u.beds:,}" + (" cubicles" if _is_ed(u) else ""),
+                full,
+                turn,
+                esc,
+                changes,
+            ]
+        )
     text = (
         "Patients are the entities; beds (cubicles in an emergency department) are the resources. A patient "
         "asks a unit for a bed; if none is free it waits in that unit's queue (lower priority number first, "
         "then first come first served) or is turned away, as the unit says. When its stay ends it moves on "
         "along its route; if the next unit is full it keeps its current bed (blocking). A patient going home "
         "waits for the discharge policy. A freed bed is cleaned before the next patient.\n\n"
-        + _table(["unit", "kind", "beds", "when full", "bed cleaning", "escalation beds", "planned changes"], rows,
-                 ["l", "l", "r", "l", "l", "l", "l"])
+        + _table(
+            ["unit", "kind", "beds", "when full", "bed cleaning", "escalation beds", "planned changes"],
+            rows,
+            ["l", "l", "r", "l", "l", "l", "l"],
+        )
     )
     return "2. Logic: units and beds", text
 
@@ -295,24 +303,48 @@ def _arrivals(s: Scenario) -> Section:
         rows = []
         for a in s.arrivals:
             classes = a.classes()
-            who = ", ".join(f"{md_escape(c)} {_share(p)}" if len(classes) > 1 else md_escape(c) for c, p in classes.items())
-            mult = "; ".join(
-                f"×{_num(m.factor, 2)} {m.from_:%d %b %Y}–{m.to:%d %b %Y}" + (f" ({md_escape(m.label)})" if m.label else "")
-                for m in a.multipliers
-            ) or "–"
-            rows.append([
-                md_escape(a.name), md_escape(a.unit), _num(a.per_day, 2), who, md_escape(a.source or "–"),
-                _profile_text(a.hour_of_day, [_clock(h) for h in range(24)], "day"),
-                _profile_text(a.day_of_week, _DAYS, "week") if a.day_of_week else "flat over the week",
-                mult,
-            ])
+            who = ", ".join(
+                f"{md_escape(c)} {_share(p)}" if len(classes) > 1 else md_escape(c) for c, p in classes.items()
+            )
+            mult = (
+                "; ".join(
+                    f"×{_num(m.factor, 2)} {m.from_:%d %b %Y}–{m.to:%d %b %Y}"
+                    + (f" ({md_escape(m.label)})" if m.label else "")
+                    for m in a.multipliers
+                )
+                or "–"
+            )
+            rows.append(
+                [
+                    md_escape(a.name),
+                    md_escape(a.unit),
+                    _num(a.per_day, 2),
+                    who,
+                    md_escape(a.source or "–"),
+                    _profile_text(a.hour_of_day, [_clock(h) for h in range(24)], "day"),
+                    _profile_text(a.day_of_week, _DAYS, "week") if a.day_of_week else "flat over the week",
+                    mult,
+                ]
+            )
         total = sum(a.per_day for a in s.arrivals)
         parts.append(
             f"Unplanned arrivals are Poisson streams whose rate follows the clock: the mean per day times the "
             f"hour-of-day and day-of-week profiles (each scaled to mean 1) and any dated multipliers. "
             f"{_num(total, 1)} arrivals a day in all, before multipliers.\n\n"
-            + _table(["stream", "unit", "per day", "patient class", "source", "hour of day", "day of week",
-                      "dated multipliers"], rows, ["l", "l", "r", "l", "l", "l", "l", "l"])
+            + _table(
+                [
+                    "stream",
+                    "unit",
+                    "per day",
+                    "patient class",
+                    "source",
+                    "hour of day",
+                    "day of week",
+                    "dated multipliers",
+                ],
+                rows,
+                ["l", "l", "r", "l", "l", "l", "l", "l"],
+            )
         )
     else:
         parts.append("No unplanned arrivals.")
@@ -325,15 +357,33 @@ def _electives(s: Scenario) -> Section | None:
     rows = []
     for e in s.electives:
         days = ", ".join(f"{_DAYS[i]} {_num(n)}" for i, n in enumerate(e.per_weekday) if n) or "none"
-        rows.append([
-            md_escape(e.name), md_escape(e.unit), days, _num(sum(e.per_weekday) / 7, 2), _clock(e.hour),
-            duration_text(e.cancel_after_hours), md_escape(e.patient_class),
-        ])
+        rows.append(
+            [
+                md_escape(e.name),
+                md_escape(e.unit),
+                days,
+                _num(sum(e.per_weekday) / 7, 2),
+                _clock(e.hour),
+                duration_text(e.cancel_after_hours),
+                md_escape(e.patient_class),
+            ]
+        )
     text = (
         "Planned admissions arrive on fixed weekdays at a clock hour and need a bed then; one that finds "
         "no bed within the cancellation limit is cancelled (and counted).\n\n"
-        + _table(["list", "unit", "booked per weekday", "per day (mean)", "needs bed at", "cancelled after",
-                  "patient class"], rows, ["l", "l", "l", "r", "l", "l", "l"])
+        + _table(
+            [
+                "list",
+                "unit",
+                "booked per weekday",
+                "per day (mean)",
+                "needs bed at",
+                "cancelled after",
+                "patient class",
+            ],
+            rows,
+            ["l", "l", "l", "r", "l", "l", "l"],
+        )
     )
     return "2. Logic: elective lists", text
 
@@ -354,8 +404,11 @@ def _routes(s: Scenario) -> Section:
     blocks = []
     for c in s.class_names():
         pc = s.patient_classes.get(c)
-        entries = [f"{md_escape(a.unit)} ({md_escape(a.name)}, {_num(a.per_day * a.classes()[c], 2)}/day)"
-                   for a in s.arrivals if c in a.classes()]
+        entries = [
+            f"{md_escape(a.unit)} ({md_escape(a.name)}, {_num(a.per_day * a.classes()[c], 2)}/day)"
+            for a in s.arrivals
+            if c in a.classes()
+        ]
         entries += [f"{md_escape(e.unit)} ({md_escape(e.name)}, elective)" for e in s.electives if e.patient_class == c]
         head = f"**{md_escape(c)}**" + (f" (bed-queue priority {pc.priority})" if pc and pc.priority else "")
         head += f" — enters at {', '.join(entries)}" if entries else " — no arrivals"
@@ -369,8 +422,7 @@ def _routes(s: Scenario) -> Section:
         blocks.append(head + "\n\n" + "\n".join(lines))
     text = (
         "When a stay ends the patient's next unit is drawn from its class's route table (units a class does "
-        "not mention use the shared table). Each patient draws its whole pathway on arrival.\n\n"
-        + "\n\n".join(blocks)
+        "not mention use the shared table). Each patient draws its whole pathway on arrival.\n\n" + "\n\n".join(blocks)
     )
     return "2. Logic: patient pathways", text
 
@@ -398,8 +450,11 @@ def _los(s: Scenario) -> Section:
         "the clinician's assessment to the decision to admit or discharge). A patient going home then waits "
         "for the discharge policy, and one moving on may wait for a bed in the next unit, so the time in a "
         "bed is longer. Durations are drawn by inverse transform from each patient's own random numbers.\n\n"
-        + _table(["unit", "patient classes", "distribution as given", "mean", "median", "90th percentile", "cv"],
-                 rows, ["l", "l", "l", "r", "r", "r", "r"])
+        + _table(
+            ["unit", "patient classes", "distribution as given", "mean", "median", "90th percentile", "cv"],
+            rows,
+            ["l", "l", "l", "r", "r", "r", "r"],
+        )
     )
     return "2. Logic: lengths of stay", text
 
@@ -432,9 +487,7 @@ def _ed(s: Scenario) -> Section | None:
     lines = []
     for n, u in eds:
         c = u.ed.clinicians
-        staff = (
-            ", ".join(f"{_num(v)} on {md_escape(k)} shift" for k, v in c.items()) if isinstance(c, dict) else f"{c}"
-        )
+        staff = ", ".join(f"{_num(v)} on {md_escape(k)} shift" for k, v in c.items()) if isinstance(c, dict) else f"{c}"
         d = u.ed.assessment.to_distribution()
         lines.append(
             f"- **{md_escape(n)}**: {u.beds:,} cubicles; clinicians: {staff}; assessment time "
@@ -472,8 +525,13 @@ def _staffing(s: Scenario) -> Section | None:
             )
             rows.append([f"**{md_escape(u)}**", _num(st.patients_per_nurse, 2), per_shift, f"{beds:,}"])
         parts.append(f"Policy: {policy}.")
-        parts.append(_table(["unit", "patients per nurse", "nurses per shift (patients they can take)", "beds"],
-                            rows, ["l", "r", "l", "r"]))
+        parts.append(
+            _table(
+                ["unit", "patients per nurse", "nurses per shift (patients they can take)", "beds"],
+                rows,
+                ["l", "r", "l", "r"],
+            )
+        )
     return "2. Logic: staffing and ratios", "\n\n".join(parts)
 
 
@@ -510,8 +568,10 @@ def _experimentation(s: Scenario, provenance: dict | None) -> Section:
     if isinstance(warmup, str):
         rows = [
             ["simulation start", _date(start)],
-            ["warm-up (initialisation)", "chosen automatically by MSER-5 on pilot runs before the run, then "
-             "discarded from every measure"],
+            [
+                "warm-up (initialisation)",
+                "chosen automatically by MSER-5 on pilot runs before the run, then discarded from every measure",
+            ],
             ["run length measured", f"{_num(s.horizon_days)} days after the warm-up"],
         ]
     else:
@@ -519,22 +579,31 @@ def _experimentation(s: Scenario, provenance: dict | None) -> Section:
         end = start + dt.timedelta(days=warmup + s.horizon_days)
         rows = [
             ["simulation start", _date(start)],
-            ["warm-up (initialisation)", f"{_num(warmup)} days{how}, to {_date(warm_end)}, discarded from every "
-             "measure" if warmup else "none: the hospital starts empty and every hour counts"],
+            [
+                "warm-up (initialisation)",
+                f"{_num(warmup)} days{how}, to {_date(warm_end)}, discarded from every measure"
+                if warmup
+                else "none: the hospital starts empty and every hour counts",
+            ],
             ["run length measured", f"{_num(s.horizon_days)} days, {_date(warm_end)} to {_date(end)}"],
         ]
     rows += [
         ["replications", f"{reps}"],
         ["seed", f"{seed} (replication r uses named random streams derived from seed and r)"],
-        ["estimation", "mean over replications with a 95% t-interval; what-ifs are compared with the baseline "
-         "replication by replication (common random numbers), Bonferroni-adjusted across what-ifs"],
+        [
+            "estimation",
+            "mean over replications with a 95% t-interval; what-ifs are compared with the baseline "
+            "replication by replication (common random numbers), Bonferroni-adjusted across what-ifs",
+        ],
     ]
     return "4. Experimentation", _table(["item", "value"], rows)
 
 
 def _implementation(s: Scenario, provenance: dict | None) -> Section:
     p = provenance or {}
-    rows = [["software", f"hospital\\_twin {md_escape(p.get('package_version', ''))} (Python, SimPy discrete-event engine)"]]
+    rows = [
+        ["software", f"hospital\\_twin {md_escape(p.get('package_version', ''))} (Python, SimPy discrete-event engine)"]
+    ]
     for key, label in [
         ("source_file", "scenario file"),
         ("scenario_hash", "scenario hash (SHA-256)"),
@@ -630,10 +699,7 @@ def _diff(a: Any, b: Any, path: tuple[str, ...], out: list[tuple[tuple[str, ...]
         for k in list(a) + [k for k in b if k not in a]:
             _diff(a.get(k), b.get(k), path + (str(k),), out)
         return
-    named = (
-        isinstance(a, list) and isinstance(b, list)
-        and all(isinstance(x, dict) and "name" in x for x in a + b)
-    )
+    named = isinstance(a, list) and isinstance(b, list) and all(isinstance(x, dict) and "name" in x for x in a + b)
     if named:
         da = {x["name"]: x for x in a}
         db = {x["name"]: x for x in b}

@@ -167,8 +167,10 @@ def wait_ecdf(log: pd.DataFrame, scenarios: list[Scenario], points: int = 121) -
             if len(x):
                 waits[(s.name, u)] = x
     if not waits:
-        return (pd.DataFrame(columns=["scenario", "unit", "wait_h", "share"]),
-                pd.DataFrame(columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
+        return (
+            pd.DataFrame(columns=["scenario", "unit", "wait_h", "share"]),
+            pd.DataFrame(columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]),
+        )
     curves, stats = [], []
     by_unit: dict[str, list[np.ndarray]] = {}
     for (_, u), x in waits.items():
@@ -178,10 +180,13 @@ def wait_ecdf(log: pd.DataFrame, scenarios: list[Scenario], points: int = 121) -
         grid = np.linspace(0.0, xmax[u], points)
         share = np.searchsorted(x, grid + 1e-9, side="right") / len(x)
         curves.append(pd.DataFrame({"scenario": name, "unit": u, "wait_h": grid.round(3), "share": share.round(4)}))
-        stats.append((name, u, len(x), float((x > 1e-6).mean()), *np.quantile(x, [0.5, 0.9, 0.95]).tolist(),
-                      float(x[-1])))
-    return (pd.concat(curves, ignore_index=True),
-            pd.DataFrame(stats, columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]))
+        stats.append(
+            (name, u, len(x), float((x > 1e-6).mean()), *np.quantile(x, [0.5, 0.9, 0.95]).tolist(), float(x[-1]))
+        )
+    return (
+        pd.concat(curves, ignore_index=True),
+        pd.DataFrame(stats, columns=["scenario", "unit", "n", "waited", "p50", "p90", "p95", "max_h"]),
+    )
 
 
 def ed_four_hours(log: pd.DataFrame, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -202,19 +207,26 @@ def ed_four_hours(log: pd.DataFrame, scenarios: list[Scenario]) -> tuple[pd.Data
             continue
         t_in = (d["end"] - d["ready_at"]).dt.total_seconds() / 3600.0
         warm = pd.Timestamp(s.start) + pd.Timedelta(hours=s.warmup_h)
-        frame = pd.DataFrame({
-            "unit": d["unit"].to_numpy(),
-            "rep": d["rep"].to_numpy(),
-            "within": (t_in <= 4.0).to_numpy(dtype=float),
-            "hour": d["ready_at"].dt.hour.to_numpy(),
-            "week": ((d["ready_at"] - warm) // pd.Timedelta(days=7)).to_numpy(),
-        })
+        frame = pd.DataFrame(
+            {
+                "unit": d["unit"].to_numpy(),
+                "rep": d["rep"].to_numpy(),
+                "within": (t_in <= 4.0).to_numpy(dtype=float),
+                "hour": d["ready_at"].dt.hour.to_numpy(),
+                "week": ((d["ready_at"] - warm) // pd.Timedelta(days=7)).to_numpy(),
+            }
+        )
         for key, out in (("hour", by_hour), ("week", by_week)):
             per_rep = frame.groupby(["unit", key, "rep"])["within"].agg(["mean", "count"])
             g = per_rep.groupby(level=["unit", key])
-            agg = pd.DataFrame({
-                "share": g["mean"].mean(), "lo": g["mean"].min(), "hi": g["mean"].max(), "n": g["count"].sum(),
-            }).reset_index()
+            agg = pd.DataFrame(
+                {
+                    "share": g["mean"].mean(),
+                    "lo": g["mean"].min(),
+                    "hi": g["mean"].max(),
+                    "n": g["count"].sum(),
+                }
+            ).reset_index()
             if key == "week":
                 full_weeks = math.floor(s.horizon_days / 7)
                 agg = agg[agg["week"] < max(full_weeks, 1)]
@@ -223,8 +235,10 @@ def ed_four_hours(log: pd.DataFrame, scenarios: list[Scenario]) -> tuple[pd.Data
             agg.insert(0, "scenario", s.name)
             out.append(agg)
     cols = ["scenario", "unit", "share", "lo", "hi", "n"]
-    return (pd.concat(by_hour, ignore_index=True) if by_hour else pd.DataFrame(columns=cols + ["hour"]),
-            pd.concat(by_week, ignore_index=True) if by_week else pd.DataFrame(columns=cols + ["date"]))
+    return (
+        pd.concat(by_hour, ignore_index=True) if by_hour else pd.DataFrame(columns=cols + ["hour"]),
+        pd.concat(by_week, ignore_index=True) if by_week else pd.DataFrame(columns=cols + ["date"]),
+    )
 
 
 def forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
@@ -241,4 +255,3 @@ def forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataF
     moving = c.groupby("metric")[["scenario_mean", "baseline_mean"]].transform(lambda x: x.abs().max())
     c = c[(moving["scenario_mean"] > 0) | (moving["baseline_mean"] > 0)]
     return c
-

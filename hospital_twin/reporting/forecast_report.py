@@ -26,31 +26,51 @@ def forecast_html(fc: Forecast, *, source: str = "") -> str:
     page = Page()
     title = f"{fc.scenario_name}: forecast from {fc.now:%a %d %b %Y %H:%M}"
     generated = dt.datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
-    page.add(f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
-             f"<p>Warm start from a census of {int(fc.initial['patients'].sum())} patients"
-             + (f" (and {int(fc.initial['waiting'].sum())} waiting for a bed)" if fc.initial["waiting"].sum() else "")
-             + f" · next {fc.hours} hours · {fc.replications} replications · seed {escape(fc.provenance.get('seed'))}"
-             f"</p><p>{escape(source)} · generated {escape(generated)} by hospital_twin {escape(__version__)}</p>"
-             "</div></header><main>")
+    page.add(
+        f'<header class="top"><div class="inner"><h1>{escape(title)}</h1>'
+        f"<p>Warm start from a census of {int(fc.initial['patients'].sum())} patients"
+        + (f" (and {int(fc.initial['waiting'].sum())} waiting for a bed)" if fc.initial["waiting"].sum() else "")
+        + f" · next {fc.hours} hours · {fc.replications} replications · seed {escape(fc.provenance.get('seed'))}"
+        f"</p><p>{escape(source)} · generated {escape(generated)} by hospital_twin {escape(__version__)}</p>"
+        "</div></header><main>"
+    )
     charts = forecast_charts(fc)
-    page.add('<section><h2>Census by unit</h2>')
-    page.chart("fan", charts["fan"], "Patients in a bed per hour: the band holds 90% of the replications (5th to 95th "
-               "percentile), the solid line is the median, the dashed line the mean, the red step the beds. Hour 0 "
-               "is the snapshot.")
+    page.add("<section><h2>Census by unit</h2>")
+    page.chart(
+        "fan",
+        charts["fan"],
+        "Patients in a bed per hour: the band holds 90% of the replications (5th to 95th "
+        "percentile), the solid line is the median, the dashed line the mean, the red step the beds. Hour 0 "
+        "is the snapshot.",
+    )
     page.add("</section><section><h2>Chance of running out of beds</h2>")
-    page.chart("pfull", charts["p_full"], "Share of replications in which every bed of the unit is taken at that "
-               "hour (patients above the beds, placed in the snapshot, count as full).")
+    page.chart(
+        "pfull",
+        charts["p_full"],
+        "Share of replications in which every bed of the unit is taken at that "
+        "hour (patients above the beds, placed in the snapshot, count as full).",
+    )
     if "flows" in charts:
         page.add("</section><section><h2>Admissions and discharges</h2>")
-        page.chart("flows", charts["flows"], "Expected patients per hour entering each unit (from outside or by "
-                   "transfer; ALL: admissions to the inpatient units) and leaving the hospital from it.")
+        page.chart(
+            "flows",
+            charts["flows"],
+            "Expected patients per hour entering each unit (from outside or by "
+            "transfer; ALL: admissions to the inpatient units) and leaving the hospital from it.",
+        )
     if "boarding" in charts:
         page.add("</section><section><h2>Emergency department boarding</h2>")
-        page.chart("boarding", charts["boarding"], "Patients in the emergency department with a decision to admit, "
-                   "waiting for a bed: mean (line) up to the 95th percentile (band).")
+        page.chart(
+            "boarding",
+            charts["boarding"],
+            "Patients in the emergency department with a decision to admit, "
+            "waiting for a bed: mean (line) up to the 95th percentile (band).",
+        )
     page.add("</section><section><h2>The snapshot</h2>")
     page.add(fc.initial.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0, na_rep=""))
     page.add("</section>")
-    page.add(f"<footer>hospital_twin {escape(__version__)} · charts drawn offline with Vega-Lite (JavaScript "
-             "embedded in this file).</footer></main>")
+    page.add(
+        f"<footer>hospital_twin {escape(__version__)} · charts drawn offline with Vega-Lite (JavaScript "
+        "embedded in this file).</footer></main>"
+    )
     return page.document(title)

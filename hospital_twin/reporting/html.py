@@ -22,8 +22,7 @@ from typing import Any
 
 import altair as alt
 
-__all__ = ["PAGE_CSS", "EMBED_JS", "PageError", "Page", "javascript_bundle", "escape", "markdown", "table",
-           "spec_json"]
+__all__ = ["PAGE_CSS", "EMBED_JS", "PageError", "Page", "javascript_bundle", "escape", "markdown", "table", "spec_json"]
 
 PAGE_CSS = """
 :root { --ink:#212529; --muted:#6c757d; --line:#dee2e6; --accent:#1f5fa8; --bg:#f8f9fa; }
@@ -155,8 +154,12 @@ class Page:
             return
         target = f"chart-{key}"
         with alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.configure(font=_CHART_FONT).configure_view(stroke="#dee2e6").configure_axis(
-                labelFontSize=11, titleFontSize=11, titleColor="#495057").to_dict()
+            spec = (
+                chart.configure(font=_CHART_FONT)
+                .configure_view(stroke="#dee2e6")
+                .configure_axis(labelFontSize=11, titleFontSize=11, titleColor="#495057")
+                .to_dict()
+            )
         self.specs.append((target, spec))
         self.add(f'<div class="chart" id="{target}" role="img" aria-label="{escape(caption or key)}"></div>')
         if caption:

@@ -67,16 +67,25 @@ ReportError = ResultsFolderError
 the report has always raised."""
 
 _GROUPS = [
-    ("Demand and flow", ["arrivals", "admitted", "rejected", "rejected_share", "cancelled", "cancelled_share",
-                         "still_waiting"]),
+    (
+        "Demand and flow",
+        ["arrivals", "admitted", "rejected", "rejected_share", "cancelled", "cancelled_share", "still_waiting"],
+    ),
     ("Beds", ["occupancy_mean", "occupancy_p95", "utilisation", "escalation_beds_open_mean"]),
     ("Waiting for a bed", ["waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h"]),
     ("Stays and delays", ["los_mean_h", "blocked_bed_hours", "discharge_delay_bed_hours"]),
     ("Nurse staffing", ["ratio_breach_hours", "ratio_breach_share"]),
 ]
 """Rows of the KPI table, by group, for the units and the hospital (a metric shows when the scenario has it)."""
-_ED_GROUP = ["ed_time_in_dept_mean_h", "ed_4h_breach_share", "ed_12h_breach_share", "ed_time_to_clinician_mean_h",
-             "ed_admitted_share", "ed_boarding_mean_h", "ed_dta_12h_waits"]
+_ED_GROUP = [
+    "ed_time_in_dept_mean_h",
+    "ed_4h_breach_share",
+    "ed_12h_breach_share",
+    "ed_time_to_clinician_mean_h",
+    "ed_admitted_share",
+    "ed_boarding_mean_h",
+    "ed_dta_12h_waits",
+]
 """Rows of the emergency department's own table."""
 
 
@@ -129,7 +138,7 @@ def _header(page: Page, folder: ResultsFolder, title: str) -> None:
         f"<p>Hospital digital twin report · {folder.replications()} replication(s) × {s0.horizon_days:g} days "
         f"measured ({warm_end:%d %b %Y} – {end:%d %b %Y}) after a {s0.warmup_days:g}-day warm-up · seed "
         f"{escape(folder.run.get('seed', folder.provenance[0].get('seed', s0.seed)))}</p>"
-        f"<p>Results folder <code style=\"background:#0e2a4b;color:#fff\">{escape(folder.path.resolve())}</code> · "
+        f'<p>Results folder <code style="background:#0e2a4b;color:#fff">{escape(folder.path.resolve())}</code> · '
         f"generated {escape(generated)} by hospital_twin {escape(__version__)}</p></div></header><main>"
     )
 
@@ -153,20 +162,27 @@ def _glance_section(page: Page, folder: ResultsFolder) -> None:
     if s0.description:
         page.add(f'<p class="scen-desc">{escape(s0.description)}</p>')
     if folder.is_comparison:
-        page.add(f"<p>Baseline <b>{escape(s0.name)}</b> against: "
-                 + "; ".join(f"<b>{escape(s.name)}</b>" for s in folder.scenarios[1:]) + ".</p>")
+        page.add(
+            f"<p>Baseline <b>{escape(s0.name)}</b> against: "
+            + "; ".join(f"<b>{escape(s.name)}</b>" for s in folder.scenarios[1:])
+            + ".</p>"
+        )
         page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
     page.add(_cards_html(_headline(folder, s0)))
     notes = _points_to_note(folder, s0, folder.log())
     if notes:
-        page.add('<div class="callout"><b>Points to note</b><ul>' + "".join(f"<li>{n}</li>" for n in notes)
-                 + "</ul></div>")
-    page.add('<p class="note">Means over replications with 95% confidence intervals (t-interval across '
-             "replications), measured after the warm-up. Inpatient measures exclude the emergency department. "
-             f"With only {n_reps} replications intervals are wide and, for skewed measures, can reach below zero; "
-             "more replications narrow them.</p>" if n_reps < 10 else
-             '<p class="note">Means over replications with 95% confidence intervals (t-interval across '
-             "replications), measured after the warm-up. Inpatient measures exclude the emergency department.</p>")
+        page.add(
+            '<div class="callout"><b>Points to note</b><ul>' + "".join(f"<li>{n}</li>" for n in notes) + "</ul></div>"
+        )
+    page.add(
+        '<p class="note">Means over replications with 95% confidence intervals (t-interval across '
+        "replications), measured after the warm-up. Inpatient measures exclude the emergency department. "
+        f"With only {n_reps} replications intervals are wide and, for skewed measures, can reach below zero; "
+        "more replications narrow them.</p>"
+        if n_reps < 10
+        else '<p class="note">Means over replications with 95% confidence intervals (t-interval across '
+        "replications), measured after the warm-up. Inpatient measures exclude the emergency department.</p>"
+    )
     page.add("</section>")
 
 
@@ -176,16 +192,20 @@ def _comparison_section(page: Page, folder: ResultsFolder) -> None:
     scenarios, s0 = folder.scenarios, folder.baseline
     page.add('<section id="comparison"><h2>What-ifs against the baseline</h2>')
     for s in scenarios[1:]:
-        page.add(f"<h4>{escape(s.name)}: what changes</h4>"
-                 f'<div class="md">{markdown(describe_differences(s0, s))}</div>')
+        page.add(
+            f'<h4>{escape(s.name)}: what changes</h4><div class="md">{markdown(describe_differences(s0, s))}</div>'
+        )
     page.add("<h3>Headline measures</h3>" + _headline_compare(folder))
     page.add("<h3>Paired differences</h3>")
     level = float(folder.comparison["confidence"].iloc[0]) if len(folder.comparison) else 0.95
-    page.chart("forest", forest_chart(folder.comparison, scenarios),
-               f"What-if minus baseline, replication by replication (common random numbers), with "
-               f"{100 * level:.1f}% intervals (Bonferroni across what-ifs). A filled point: the interval excludes "
-               "zero, the difference is unlikely to be noise. Shares in percentage points. Rows: the hospital (ALL), "
-               "the emergency department and units where the difference is clear.")
+    page.chart(
+        "forest",
+        forest_chart(folder.comparison, scenarios),
+        f"What-if minus baseline, replication by replication (common random numbers), with "
+        f"{100 * level:.1f}% intervals (Bonferroni across what-ifs). A filled point: the interval excludes "
+        "zero, the difference is unlikely to be noise. Shares in percentage points. Rows: the hospital (ALL), "
+        "the emergency department and units where the difference is clear.",
+    )
     page.add(_comparison_tables(folder))
     page.add("</section>")
 
@@ -193,15 +213,19 @@ def _comparison_section(page: Page, folder: ResultsFolder) -> None:
 def _kpi_section(page: Page, folder: ResultsFolder) -> None:
     """One KPI table per scenario (folded away for the what-ifs)."""
     compare = folder.is_comparison
-    page.add('<section id="kpis"><h2>Results by unit</h2>'
-             f'<p class="note">Mean over {folder.replications()} replication(s) with the 95% interval below it. '
-             f"Counts are totals over the {folder.baseline.horizon_days:g} measured days of one replication. ALL is "
-             "the hospital: external arrivals, and bed measures over the inpatient units. Hover a measure for its "
-             "exact definition.</p>")
+    page.add(
+        '<section id="kpis"><h2>Results by unit</h2>'
+        f'<p class="note">Mean over {folder.replications()} replication(s) with the 95% interval below it. '
+        f"Counts are totals over the {folder.baseline.horizon_days:g} measured days of one replication. ALL is "
+        "the hospital: external arrivals, and bed measures over the inpatient units. Hover a measure for its "
+        "exact definition.</p>"
+    )
     for k, s in enumerate(folder.scenarios):
         if compare:
-            page.add(f"<details{' open' if k == 0 else ''}><summary>{escape(s.name)}"
-                     f"{' (baseline)' if k == 0 else ''}</summary>")
+            page.add(
+                f"<details{' open' if k == 0 else ''}><summary>{escape(s.name)}"
+                f"{' (baseline)' if k == 0 else ''}</summary>"
+            )
         page.add(_kpi_table(folder.summary, s))
         if compare:
             page.add("</details>")
@@ -215,27 +239,33 @@ def _census_section(page: Page, folder: ResultsFolder) -> None:
     page.add('<section id="census"><h2>Bed census</h2>')
     census = folder.census()
     if census is None:
-        page.add('<div class="callout">This results folder has no census table, so the census charts are left out.'
-                 '</div>')
+        page.add(
+            '<div class="callout">This results folder has no census table, so the census charts are left out.</div>'
+        )
         page.add("</section>")
         return
     page.add("<h3>Through the week</h3>")
     escalation = any(u.escalation is not None for s in scenarios for u in s.units.values())
     page.chart(
-        "census-week", census_week_chart(census_hour_of_week(census, scenarios), scenarios),
+        "census-week",
+        census_week_chart(census_hour_of_week(census, scenarios), scenarios),
         "Occupied beds at each hour of the week after the warm-up: the line is the mean over replications and "
         "weeks, the band the 5th to 95th percentile of the hourly census over replications × weeks"
-        + (" (drawn for the baseline only)" if compare else "") + ". The dashed red line is the unit's base bed "
+        + (" (drawn for the baseline only)" if compare else "")
+        + ". The dashed red line is the unit's base bed "
         "count (cubicles for the emergency department)"
-        + ("; an orange dotted line, the beds with escalation beds open" if escalation else "") + ".",
+        + ("; an orange dotted line, the beds with escalation beds open" if escalation else "")
+        + ".",
     )
     page.add("<h3>Over the run</h3>")
     tl = census_timeline(census, scenarios)
     days = int(tl["days"].iloc[0]) if len(tl) else 7
     page.chart(
-        "census-timeline", census_timeline_chart(tl, scenarios),
+        "census-timeline",
+        census_timeline_chart(tl, scenarios),
         f"{'Daily' if days == 1 else 'Weekly'} average occupied beds over the whole run: the line is the mean over "
-        "replications, the band the lowest to highest replication" + (" (baseline only)" if compare else "")
+        "replications, the band the lowest to highest replication"
+        + (" (baseline only)" if compare else "")
         + ". The grey area is the warm-up, left out of every measure. A band that widens shows replications "
         "that drifted into long queues.",
     )
@@ -260,7 +290,8 @@ def _waits_section(page: Page, folder: ResultsFolder) -> None:
     else:
         curve, stats = wait_ecdf(log, folder.scenarios)
         page.chart(
-            "waits", wait_chart(curve, stats, folder.scenarios),
+            "waits",
+            wait_chart(curve, stats, folder.scenarios),
             "Share of admissions to each unit placed in a bed within the number of hours on the axis (pooled over "
             "replications, after the warm-up). The curve starts at the share placed at once; the axis ends at the "
             "99th percentile. For the emergency department this is the wait for a cubicle.",
@@ -279,8 +310,10 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
             if spec.ed is None or r is None:
                 continue
             lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
-            page.add(f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances "
-                     f"left within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>")
+            page.add(
+                f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances "
+                f"left within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>"
+            )
     log = folder.log()
     if log is None:
         page.add(_no_log_callout(folder))
@@ -288,7 +321,8 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
         by_hour, by_week = ed_four_hours(log, scenarios)
         if len(by_hour):
             page.chart(
-                "ed-4h", ed_four_hour_chart(by_hour, by_week, scenarios),
+                "ed-4h",
+                ed_four_hour_chart(by_hour, by_week, scenarios),
                 "Share of attendances leaving the department within 4 hours of arrival, by the hour they arrived "
                 "and by week of the run: the line is the mean over replications, the band the lowest to highest "
                 "replication" + (" (baseline only)" if folder.is_comparison else "") + ". The dashed line is the "
@@ -301,9 +335,11 @@ def _model_section(page: Page, folder: ResultsFolder) -> None:
     """The scenario in words (STRESS-DES) with its provenance; each what-if folded, with what it changes."""
     s0 = folder.baseline
     n_reps = folder.replications()
-    page.add('<section id="model"><h2>The model in words</h2>'
-             '<p class="note">A description following the STRESS-DES reporting guideline (Monks et al., Journal of '
-             "Simulation 2019), generated from the scenario that was simulated.</p>")
+    page.add(
+        '<section id="model"><h2>The model in words</h2>'
+        '<p class="note">A description following the STRESS-DES reporting guideline (Monks et al., Journal of '
+        "Simulation 2019), generated from the scenario that was simulated.</p>"
+    )
     if folder.is_comparison:
         page.add(f"<h3>Baseline: {escape(s0.name)}</h3>")
     for heading, text in describe_scenario(s0, {**folder.provenance[0], "replications": n_reps}):
@@ -318,8 +354,10 @@ def _model_section(page: Page, folder: ResultsFolder) -> None:
 
 
 def _footer(page: Page, folder: ResultsFolder) -> None:
-    page.add(f"<footer>hospital_twin {escape(__version__)} · report of {escape(folder.path.resolve())} · "
-             "charts drawn offline with Vega-Lite (JavaScript embedded in this file).</footer></main>")
+    page.add(
+        f"<footer>hospital_twin {escape(__version__)} · report of {escape(folder.path.resolve())} · "
+        "charts drawn offline with Vega-Lite (JavaScript embedded in this file).</footer></main>"
+    )
 
 
 # --------------------------------------------------------------------------- tables and cards
@@ -342,8 +380,10 @@ def _cell(row: Any, unit: str, *, flip: bool = False) -> str:
 def _metric_cell(metric: str, *, unit_note: str = "") -> str:
     label, unit = metric_label(metric)
     what = {"share": "%", "hours": "hours", "beds": "beds", "bed-hours": "bed-hours", "count": "count"}.get(unit, unit)
-    return (f'<td class="lab" title="{escape(METRICS.get(metric, ""))}">{escape(label)} '
-            f'<span class="u">({escape(what)}{escape(unit_note)})</span></td>')
+    return (
+        f'<td class="lab" title="{escape(METRICS.get(metric, ""))}">{escape(label)} '
+        f'<span class="u">({escape(what)}{escape(unit_note)})</span></td>'
+    )
 
 
 def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
@@ -355,7 +395,7 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
     relevant = set(relevant_metrics(s))
     head = "".join(
         f'<th class="num">{escape(u)}<span class="beds">'
-        f'{s.units[u].beds if u in s.units else inpatient_beds} {"cubicles" if u in eds else "beds"}</span></th>'
+        f"{s.units[u].beds if u in s.units else inpatient_beds} {'cubicles' if u in eds else 'beds'}</span></th>"
         for u in cols
     )
     rows = []
@@ -381,12 +421,18 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             _, unit = metric_label(m)
             erows.append("<tr>" + _metric_cell(m) + "".join(_cell(c, unit) for c in cells) + "</tr>")
             if m == "ed_4h_breach_share":
-                erows.append('<tr><td class="lab">Within 4 hours of arrival <span class="u">(%)</span></td>'
-                             + "".join(_cell(c, "share", flip=True) for c in cells) + "</tr>")
-        ehead = "".join(f'<th class="num">{escape(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>'
-                        for u in eds)
-        out.append(f'<h4>Emergency department</h4><table class="kpi"><thead><tr><th>measure</th>{ehead}</tr></thead>'
-                   f'<tbody>{"".join(erows)}</tbody></table>')
+                erows.append(
+                    '<tr><td class="lab">Within 4 hours of arrival <span class="u">(%)</span></td>'
+                    + "".join(_cell(c, "share", flip=True) for c in cells)
+                    + "</tr>"
+                )
+        ehead = "".join(
+            f'<th class="num">{escape(u)}<span class="beds">{s.units[u].beds} cubicles</span></th>' for u in eds
+        )
+        out.append(
+            f'<h4>Emergency department</h4><table class="kpi"><thead><tr><th>measure</th>{ehead}</tr></thead>'
+            f"<tbody>{''.join(erows)}</tbody></table>"
+        )
     return "\n".join(out)
 
 
@@ -435,14 +481,18 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
         if r is not None and spec.ed is None and spec.kind != "ed" and float(r.mean) >= spec.beds:
             full.append(u)
     if full:
-        notes.append(f"Full at least 5% of the time (95th percentile of occupied beds at the bed count): "
-                     f"<b>{escape(', '.join(full))}</b>.")
+        notes.append(
+            f"Full at least 5% of the time (95th percentile of occupied beds at the bed count): "
+            f"<b>{escape(', '.join(full))}</b>."
+        )
     for u, spec in s.units.items():
         r = look.get((s.name, "ed_4h_breach_share", u))
         if spec.ed is not None and r is not None:
             within = 1 - float(r.mean)
-            notes.append(f"{escape(u)}: {100 * within:.1f}% of attendances left within 4 hours, "
-                         f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard.")
+            notes.append(
+                f"{escape(u)}: {100 * within:.1f}% of attendances left within 4 hours, "
+                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard."
+            )
     if log is not None:
         _, weeks = ed_four_hours(log, [s])
         bad = weeks[weeks["lo"] < 0.25]
@@ -451,20 +501,29 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
                 f"In at least one replication the emergency department locked up: in {len(bad)} week(s) "
                 f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
                 "with admitted patients boarding in the cubicles. Such episodes widen every interval; see the "
-                "weekly charts below.")
-    wide = folder.summary[(folder.summary["scenario"] == s.name) & (folder.summary["ci_low"] < 0)
-                          & (folder.summary["mean"] > 0)]
+                "weekly charts below."
+            )
+    wide = folder.summary[
+        (folder.summary["scenario"] == s.name) & (folder.summary["ci_low"] < 0) & (folder.summary["mean"] > 0)
+    ]
     if len(wide):
-        notes.append(f"{len(wide)} interval(s) reach below zero for quantities that cannot be negative: the "
-                     f"{folder.replications()} replications are too few for them; more replications narrow them.")
+        notes.append(
+            f"{len(wide)} interval(s) reach below zero for quantities that cannot be negative: the "
+            f"{folder.replications()} replications are too few for them; more replications narrow them."
+        )
     return notes
 
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div>'
-        f'<div class="ci">{escape(ci)}</div></div>'
-        for k, v, ci in cards) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div>'
+            f'<div class="ci">{escape(ci)}</div></div>'
+            for k, v, ci in cards
+        )
+        + "</div>"
+    )
 
 
 def _comparison_tables(folder: ResultsFolder) -> str:
@@ -492,7 +551,7 @@ def _comparison_tables(folder: ResultsFolder) -> str:
                 f'<td class="num">{escape(format_value(r.scenario_mean, unit))}</td>'
                 f'<td class="num">{escape(format_value(r.diff_mean, unit, diff=True))}</td>'
                 f'<td class="num">{escape(format_value(r.diff_ci_low, unit, diff=True))} to '
-                f'{escape(format_value(r.diff_ci_high, unit, diff=True))}</td>'
+                f"{escape(format_value(r.diff_ci_high, unit, diff=True))}</td>"
                 f'<td class="{"sig" if r.significant else ""}">{"yes" if r.significant else ""}</td></tr>'
             )
         n = int(d["n_reps"].max()) if len(d) else 0
@@ -512,10 +571,18 @@ def _headline_compare(folder: ResultsFolder) -> str:
     look = _summary_lookup(folder.summary)
     base = folder.baseline
     eds = [u for u, spec in base.units.items() if spec.ed is not None]
-    items = [("utilisation", ALL), ("occupancy_mean", ALL), ("waited_share", ALL), ("wait_for_bed_mean_h", ALL),
-             ("wait_for_bed_p95_h", ALL)]
-    items += [(m, u) for u in eds for m in ("ed_4h_breach_share", "ed_12h_breach_share", "ed_boarding_mean_h",
-                                            "ed_dta_12h_waits")]
+    items = [
+        ("utilisation", ALL),
+        ("occupancy_mean", ALL),
+        ("waited_share", ALL),
+        ("wait_for_bed_mean_h", ALL),
+        ("wait_for_bed_p95_h", ALL),
+    ]
+    items += [
+        (m, u)
+        for u in eds
+        for m in ("ed_4h_breach_share", "ed_12h_breach_share", "ed_boarding_mean_h", "ed_dta_12h_waits")
+    ]
     if any(s.electives for s in folder.scenarios):
         items.append(("cancelled_share", ALL))
     items.append(("los_mean_h", ALL))
@@ -527,7 +594,8 @@ def _headline_compare(folder: ResultsFolder) -> str:
             continue
         _, unit = metric_label(m)
         rows.append("<tr>" + _metric_cell(m, unit_note=f", {u}") + "".join(_cell(c, unit) for c in cells) + "</tr>")
-    return (f'<table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            '<p class="note">Mean over replications; below it the 95% interval of each scenario on its own. '
-            "Whether a what-if really differs is judged on the paired differences below, which are much narrower.</p>")
-
+    return (
+        f'<table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<p class="note">Mean over replications; below it the 95% interval of each scenario on its own. '
+        "Whether a what-if really differs is judged on the paired differences below, which are much narrower.</p>"
+    )

@@ -39,13 +39,33 @@ from hospital_twin.roster.rules import (
 )
 from hospital_twin.roster.staff import ANY_SKILL, StaffTable
 
-__all__ = ["RosterCheck", "check_roster", "VIOLATION_COLUMNS", "COVER_COLUMNS", "HOURS_COLUMNS",
-           "leave_days", "eligible_staff", "history_grid"]
+__all__ = [
+    "RosterCheck",
+    "check_roster",
+    "VIOLATION_COLUMNS",
+    "COVER_COLUMNS",
+    "HOURS_COLUMNS",
+    "leave_days",
+    "eligible_staff",
+    "history_grid",
+]
 
 VIOLATION_COLUMNS = ["rule", "staff_id", "date", "detail", "penalty"]
 COVER_COLUMNS = ["date", "unit", "shift", "skill", "min", "target", "assigned", "shortfall_min", "shortfall_target"]
-HOURS_COLUMNS = ["staff_id", "name", "grade", "home_unit", "contract_hours_per_week", "leave_days", "expected_h",
-                 "rostered_h", "difference_h", "shifts", "nights", "weekends_worked"]
+HOURS_COLUMNS = [
+    "staff_id",
+    "name",
+    "grade",
+    "home_unit",
+    "contract_hours_per_week",
+    "leave_days",
+    "expected_h",
+    "rostered_h",
+    "difference_h",
+    "shifts",
+    "nights",
+    "weekends_worked",
+]
 
 
 @dataclass
@@ -85,8 +105,9 @@ def leave_days(leave: pd.DataFrame | None, dates: list[dt.date]) -> dict[str, se
     return out
 
 
-def history_grid(history: pd.DataFrame | None, staff_ids,
-                 start_date: dt.date) -> tuple[int, dict[str, list[str | None]]]:
+def history_grid(
+    history: pd.DataFrame | None, staff_ids, start_date: dt.date
+) -> tuple[int, dict[str, list[str | None]]]:
     """The days before ``start_date`` as ``(H, grid)``: ``grid[staff_id]`` holds the shift (or None) of each of
     the ``H`` days from the earliest date of ``history`` to the day before ``start_date``.
 
@@ -109,8 +130,10 @@ def eligible_staff(staff: StaffTable, off: dict[str, set[dt.date]], date: dt.dat
     """Members who could work ``unit`` with ``skill`` on ``date``: the skill, the unit (home or float pool),
     not on leave."""
     return [
-        m.staff_id for m in staff
-        if (skill == ANY_SKILL or skill in m.skills) and (m.float_pool or m.home_unit == unit)
+        m.staff_id
+        for m in staff
+        if (skill == ANY_SKILL or skill in m.skills)
+        and (m.float_pool or m.home_unit == unit)
         and date not in off.get(m.staff_id, ())
     ]
 
@@ -130,8 +153,16 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
     return out
 
 
-def _run_violations(rule_name: str, what: str, rule: RunRule, flags: list[bool], dates: list[dt.date], sid: str,
-                    add, past: list[bool] | None = None) -> None:
+def _run_violations(
+    rule_name: str,
+    what: str,
+    rule: RunRule,
+    flags: list[bool],
+    dates: list[dt.date],
+    sid: str,
+    add,
+    past: list[bool] | None = None,
+) -> None:
     """Runs over the history days (``past``, judged only where the roster decides: a window over max
     that reaches a roster day, a short run closed by a roster day) followed by the roster's days.
 
@@ -144,11 +175,21 @@ def _run_violations(rule_name: str, what: str, rule: RunRule, flags: list[bool],
             for k in range(length - rule.max):
                 if first + k + rule.max < H:
                     continue  # the window lies wholly before the roster
-                add(f"max_{rule_name}", sid, dates[first + k],
-                    f"{length} {what} in a row from {dates[first]} (max {rule.max}); window {k + 1}", rule.weight)
+                add(
+                    f"max_{rule_name}",
+                    sid,
+                    dates[first + k],
+                    f"{length} {what} in a row from {dates[first]} (max {rule.max}); window {k + 1}",
+                    rule.weight,
+                )
         if rule.min is not None and length < rule.min and first > 0 and H <= first + length < n:
-            add(f"min_{rule_name}", sid, dates[first], f"{length} {what} in a row from {dates[first]} (min {rule.min})",
-                rule.weight * (rule.min - length))
+            add(
+                f"min_{rule_name}",
+                sid,
+                dates[first],
+                f"{length} {what} in a row from {dates[first]} (min {rule.min})",
+                rule.weight * (rule.min - length),
+            )
 
 
 def check_roster(
@@ -191,8 +232,16 @@ class _Checker:
     """One check: the horizon (history days first), the roster's grid, and what was found so far
     (``hard`` breaches; soft ``rows`` with their ``total`` in objective units)."""
 
-    def __init__(self, staff: StaffTable, rules: RosterRules, clocks: dict[str, ShiftClock], start_date: dt.date,
-                 days: int, leave: pd.DataFrame | None, history: pd.DataFrame | None) -> None:
+    def __init__(
+        self,
+        staff: StaffTable,
+        rules: RosterRules,
+        clocks: dict[str, ShiftClock],
+        start_date: dt.date,
+        days: int,
+        leave: pd.DataFrame | None,
+        history: pd.DataFrame | None,
+    ) -> None:
         self.staff, self.rules, self.clocks, self.start_date, self.days = staff, rules, clocks, start_date, days
         self.dates = [start_date + dt.timedelta(days=i) for i in range(days)]
         self.H, self.past = history_grid(history, [m.staff_id for m in staff], start_date)
@@ -210,8 +259,9 @@ class _Checker:
         self.weekends_count: dict[str, int] = {}
         self.capacity: dict[str, float] = {}
 
-    def add(self, rule: str, sid: str, date, detail: str, weight_points: float,
-            amount_units: int | None = None) -> None:
+    def add(
+        self, rule: str, sid: str, date, detail: str, weight_points: float, amount_units: int | None = None
+    ) -> None:
         """A soft violation of ``weight_points`` (or ``amount_units`` objective units)."""
         units = _units(weight_points) if amount_units is None else amount_units
         if units == 0:
@@ -247,8 +297,9 @@ class _Checker:
             if skill not in m.skills:
                 hard.append(f"{sid} on {d}: works as {skill} without that skill ({';'.join(m.skills)})")
             if unit != m.home_unit and not m.float_pool:
-                hard.append(f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, "
-                            "and is not in the float pool")
+                hard.append(
+                    f"{sid} on {d}: works on {unit}, not their home unit {m.home_unit}, and is not in the float pool"
+                )
 
     def rest_and_night_caps(self) -> None:
         """Rest and forbidden successions by the real times in each member's zone (summer time
@@ -267,14 +318,16 @@ class _Checker:
                 for gap in (1, 2):
                     j = i + gap
                     if H <= j < H + days and full[j] is not None and (i - H, k, gap, full[j]) in conflicts:
-                        hard.append(f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
-                                    f"(less than {self.rules.rest.min_rest_h:g} h rest or a forbidden succession)")
+                        hard.append(
+                            f"{sid}: {k} on {all_dates[i]} then {full[j]} on {all_dates[j]} "
+                            f"(less than {self.rules.rest.min_rest_h:g} h rest or a forbidden succession)"
+                        )
             m = self.staff.by_id[sid]
             if m.max_nights_per_4w is not None:
                 is_night = [k in self.nights for k in full]
                 for first, length, cap in night_cap_windows(H, days, m.max_nights_per_4w):
-                    n = sum(is_night[first:first + length])
-                    before = sum(is_night[first:min(first + length, H)])
+                    n = sum(is_night[first : first + length])
+                    before = sum(is_night[first : min(first + length, H)])
                     if n > max(cap, before):  # the roster added a night to a window already at its cap
                         hard.append(f"{sid}: {n} nights in {length} days from {all_dates[first]} (max {cap})")
 
@@ -296,18 +349,33 @@ class _Checker:
             label = f"{r.unit} {r.shift} {r.skill}"
             if short_min:
                 n_eligible = len(eligible_staff(self.staff, self.off, r.date, r.unit, r.skill))
-                why = (f"only {n_eligible} staff with skill {r.skill} can work {r.unit} on {r.date} (not on leave, "
-                       f"home unit or float pool)" if n_eligible < r.min else
-                       f"{n_eligible} could, but they are needed on other shifts or blocked by rest, leave or "
-                       "night limits")
+                why = (
+                    f"only {n_eligible} staff with skill {r.skill} can work {r.unit} on {r.date} (not on leave, "
+                    f"home unit or float pool)"
+                    if n_eligible < r.min
+                    else f"{n_eligible} could, but they are needed on other shifts or blocked by rest, leave or "
+                    "night limits"
+                )
                 if rules.cover.min_hard:
                     self.hard.append(f"{r.date} {label}: {got} assigned, min {r.min}; {why}")
                 else:
-                    self.add("cover_min", "", r.date, f"{label}: {got} assigned, min {r.min}; {why}",
-                             0, short_min * _units(rules.cover.min_weight))
+                    self.add(
+                        "cover_min",
+                        "",
+                        r.date,
+                        f"{label}: {got} assigned, min {r.min}; {why}",
+                        0,
+                        short_min * _units(rules.cover.min_weight),
+                    )
             if short_target:
-                self.add("cover_target", "", r.date, f"{label}: {got} assigned, target {r.target}", 0,
-                         short_target * _units(rules.cover.target_weight))
+                self.add(
+                    "cover_target",
+                    "",
+                    r.date,
+                    f"{label}: {got} assigned, target {r.target}",
+                    0,
+                    short_target * _units(rules.cover.target_weight),
+                )
         return pd.DataFrame(cover_rows, columns=COVER_COLUMNS)
 
     # ---- per person
@@ -325,10 +393,22 @@ class _Checker:
             self.nights_count[sid] = sum(k in self.nights for k in row if k is not None)
             self.weekends_count[sid] = sum(worked_weekends)
             self.capacity[sid] = m.contract_hours_per_week * available
-            hours_rows.append((sid, m.name, m.grade, m.home_unit, m.contract_hours_per_week, self.days - available,
-                               round(expected_min / 60, 2), rostered_min / 60,
-                               round((rostered_min - expected_min) / 60, 2),
-                               sum(works), self.nights_count[sid], self.weekends_count[sid]))
+            hours_rows.append(
+                (
+                    sid,
+                    m.name,
+                    m.grade,
+                    m.home_unit,
+                    m.contract_hours_per_week,
+                    self.days - available,
+                    round(expected_min / 60, 2),
+                    rostered_min / 60,
+                    round((rostered_min - expected_min) / 60, 2),
+                    sum(works),
+                    self.nights_count[sid],
+                    self.weekends_count[sid],
+                )
+            )
         return pd.DataFrame(hours_rows, columns=HOURS_COLUMNS)
 
     def contract_hours(self, m, row: list[str | None]) -> tuple[int, int, int]:
@@ -336,21 +416,34 @@ class _Checker:
         days not on leave, beyond the tolerance; returns (rostered, expected minutes, days available)."""
         c = self.rules.contract_hours
         sid = m.staff_id
-        rostered_min = sum(shift_minutes(self.dates[i], self.clocks[k], m.time_zone)
-                           for i, k in enumerate(row) if k is not None)
+        rostered_min = sum(
+            shift_minutes(self.dates[i], self.clocks[k], m.time_zone) for i, k in enumerate(row) if k is not None
+        )
         available = self.days - len(self.off.get(sid, ()))
         expected_min = round(m.contract_hours_per_week * 60 * available / 7)
         tol_min = round(c.tolerance_h * 60)
         under = max(0, expected_min - tol_min - rostered_min)
         over = max(0, rostered_min - expected_min - tol_min)
         if under:
-            self.add("contract_hours_under", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
-                     f"expected (tolerance {c.tolerance_h:g} h): {under / 60:.2f} h under", 0,
-                     under * _units(c.under_weight_per_h) // 60)
+            self.add(
+                "contract_hours_under",
+                sid,
+                None,
+                f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                f"expected (tolerance {c.tolerance_h:g} h): {under / 60:.2f} h under",
+                0,
+                under * _units(c.under_weight_per_h) // 60,
+            )
         if over:
-            self.add("contract_hours_over", sid, None, f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
-                     f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over", 0,
-                     over * _units(c.over_weight_per_h) // 60)
+            self.add(
+                "contract_hours_over",
+                sid,
+                None,
+                f"{rostered_min / 60:g} h rostered, {expected_min / 60:.2f} h "
+                f"expected (tolerance {c.tolerance_h:g} h): {over / 60:.2f} h over",
+                0,
+                over * _units(c.over_weight_per_h) // 60,
+            )
         return rostered_min, expected_min, available
 
     def runs(self, sid: str, row: list[str | None]) -> None:
@@ -358,16 +451,41 @@ class _Checker:
         rules, nights, all_dates, add = self.rules, self.nights, self.all_dates, self.add
         before = self.past[sid]
         works = [k is not None for k in row]
-        _run_violations("work_days", "working days", rules.work_days, works, all_dates, sid, add,
-                        [x is not None for x in before])
-        _run_violations("days_off", "days off", rules.days_off, [not w for w in works], all_dates, sid, add,
-                        [x is None for x in before])
+        _run_violations(
+            "work_days", "working days", rules.work_days, works, all_dates, sid, add, [x is not None for x in before]
+        )
+        _run_violations(
+            "days_off",
+            "days off",
+            rules.days_off,
+            [not w for w in works],
+            all_dates,
+            sid,
+            add,
+            [x is None for x in before],
+        )
         for k, rule in rules.shift_runs.items():
-            _run_violations(f"shift_run:{k}", f"{k} shifts", rule, [x == k for x in row], all_dates, sid, add,
-                            [x == k for x in before])
+            _run_violations(
+                f"shift_run:{k}",
+                f"{k} shifts",
+                rule,
+                [x == k for x in row],
+                all_dates,
+                sid,
+                add,
+                [x == k for x in before],
+            )
         if rules.night_runs is not None:
-            _run_violations("night_run", "nights", rules.night_runs, [x in nights for x in row], all_dates, sid, add,
-                            [x in nights for x in before])
+            _run_violations(
+                "night_run",
+                "nights",
+                rules.night_runs,
+                [x in nights for x in row],
+                all_dates,
+                sid,
+                add,
+                [x in nights for x in before],
+            )
 
     def weekends(self, sid: str, works: list[bool], saturdays: list[int]) -> list[bool]:
         """Weekends worked beyond the maximum in every 4 (pro rata if fewer), and half weekends;
@@ -381,16 +499,25 @@ class _Checker:
             else:
                 windows = [(0, len(saturdays), math.ceil(w.max_per_4w * len(saturdays) / 4))]
             for first, length, cap in windows:
-                n = sum(worked_weekends[first:first + length])
+                n = sum(worked_weekends[first : first + length])
                 if n > cap:
-                    self.add("max_weekends", sid, dates[saturdays[first]],
-                             f"{n} weekends worked in {length} from {dates[saturdays[first]]} (max {cap})",
-                             w.weight * (n - cap))
+                    self.add(
+                        "max_weekends",
+                        sid,
+                        dates[saturdays[first]],
+                        f"{n} weekends worked in {length} from {dates[saturdays[first]]} (max {cap})",
+                        w.weight * (n - cap),
+                    )
         if w.complete:
             for i in saturdays:
                 if works[i] != works[i + 1]:
-                    self.add("complete_weekend", sid, dates[i], f"works only {'Saturday' if works[i] else 'Sunday'} "
-                             f"of the weekend of {dates[i]}", w.complete_weight)
+                    self.add(
+                        "complete_weekend",
+                        sid,
+                        dates[i],
+                        f"works only {'Saturday' if works[i] else 'Sunday'} of the weekend of {dates[i]}",
+                        w.complete_weight,
+                    )
         return worked_weekends
 
     # ---- requests and fairness
@@ -405,15 +532,23 @@ class _Checker:
             else:
                 broken = k is None if r.shift == "any" else k != r.shift
             if broken:
-                self.add("request", r.staff_id, r.date, f"asked {r.wish} {r.shift}; rostered {k or 'off'}", 0,
-                         _units(r.weight) * _units(self.rules.requests.weight) // SCALE)
+                self.add(
+                    "request",
+                    r.staff_id,
+                    r.date,
+                    f"asked {r.wish} {r.shift}; rostered {k or 'off'}",
+                    0,
+                    _units(r.weight) * _units(self.rules.requests.weight) // SCALE,
+                )
 
     def fairness(self) -> None:
         """Within each team (home unit and grade): the spread of nights and of weekends per
         full-time equivalent."""
         f = self.rules.fairness
-        for what, counts_by, weight in (("nights", self.nights_count, f.nights_weight),
-                                         ("weekends", self.weekends_count, f.weekends_weight)):
+        for what, counts_by, weight in (
+            ("nights", self.nights_count, f.nights_weight),
+            ("weekends", self.weekends_count, f.weekends_weight),
+        ):
             by_grade: dict[str, list[str]] = defaultdict(list)  # per team: home unit and grade
             for m in self.staff:
                 if self.capacity[m.staff_id] > 0 and not (what == "nights" and m.max_nights_per_4w == 0):
@@ -426,6 +561,12 @@ class _Checker:
                 spread = max(scores.values()) - min(scores.values())
                 if spread:
                     lo, hi = min(scores, key=scores.get), max(scores, key=scores.get)
-                    self.add(f"fairness_{what}", "", None, f"{grade}: {what} per full-time equivalent range from "
-                             f"{scores[lo] / 100:.2f} ({lo}) to {scores[hi] / 100:.2f} ({hi})", 0,
-                             spread * _units(weight) // 100)
+                    self.add(
+                        f"fairness_{what}",
+                        "",
+                        None,
+                        f"{grade}: {what} per full-time equivalent range from "
+                        f"{scores[lo] / 100:.2f} ({lo}) to {scores[hi] / 100:.2f} ({hi})",
+                        0,
+                        spread * _units(weight) // 100,
+                    )

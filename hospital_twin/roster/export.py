@@ -60,15 +60,18 @@ def _py(t) -> dt.datetime:
 def roster_csv_table(roster: Roster) -> pd.DataFrame:
     """The CSV table: ``staff_id, name, date, shift, unit, start, end`` (ISO dates and times with offset)."""
     a = roster.assignments
-    return pd.DataFrame({
-        "staff_id": a["staff_id"].astype(str),
-        "name": a["name"],
-        "date": [d.isoformat() for d in a["date"]],
-        "shift": a["shift"],
-        "unit": a["unit"],
-        "start": [_py(t).isoformat() for t in a["start"]],
-        "end": [_py(t).isoformat() for t in a["end"]],
-    }, columns=CSV_COLUMNS)
+    return pd.DataFrame(
+        {
+            "staff_id": a["staff_id"].astype(str),
+            "name": a["name"],
+            "date": [d.isoformat() for d in a["date"]],
+            "shift": a["shift"],
+            "unit": a["unit"],
+            "start": [_py(t).isoformat() for t in a["start"]],
+            "end": [_py(t).isoformat() for t in a["end"]],
+        },
+        columns=CSV_COLUMNS,
+    )
 
 
 def write_roster_csv(roster: Roster, path: str | Path) -> Path:
@@ -144,9 +147,12 @@ def _roster_sheet(ws, roster: Roster, style: _Styles) -> dict[str, str]:
     from openpyxl.utils import get_column_letter
 
     codes, nights, colours = _shift_looks(roster)
-    dates = [roster.start_date + dt.timedelta(days=i) for i in range(roster.days)] if roster.start_date else sorted(
-        set(roster.assignments["date"]))
-    ws.append(_FIXED + [d for d in dates])
+    dates = (
+        [roster.start_date + dt.timedelta(days=i) for i in range(roster.days)]
+        if roster.start_date
+        else sorted(set(roster.assignments["date"]))
+    )
+    ws.append(_FIXED + list(dates))
     for j, d in enumerate(dates):
         c = ws.cell(row=1, column=len(_FIXED) + 1 + j)
         c.number_format = "ddd dd mmm"
@@ -200,8 +206,9 @@ def _leave_by_day(roster: Roster) -> dict[tuple[str, dt.date], str]:
     """The kind of leave of each (member, day) on leave."""
     on_leave: dict[tuple[str, dt.date], str] = {}
     if roster.leave is not None:
-        for sid, first, last, kind in roster.leave[["staff_id", "from", "to", "kind"]].itertuples(index=False,
-                                                                                                   name=None):
+        for sid, first, last, kind in roster.leave[["staff_id", "from", "to", "kind"]].itertuples(
+            index=False, name=None
+        ):
             d = first
             while d <= last:
                 on_leave[(sid, d)] = kind
@@ -255,8 +262,9 @@ def _cover_sheet(wc, cover: pd.DataFrame, style: _Styles) -> None:
         smin = get_column_letter(cols.index("shortfall_min") + 1)
         stgt = get_column_letter(cols.index("shortfall_target") + 1)
         area = f"A2:{last}{n + 1}"
-        wc.conditional_formatting.add(area, FormulaRule(formula=[f"${smin}2>0"], fill=style.fill(_SHORT_MIN_FILL),
-                                                        stopIfTrue=True))
+        wc.conditional_formatting.add(
+            area, FormulaRule(formula=[f"${smin}2>0"], fill=style.fill(_SHORT_MIN_FILL), stopIfTrue=True)
+        )
         wc.conditional_formatting.add(area, FormulaRule(formula=[f"${stgt}2>0"], fill=style.fill(_SHORT_TARGET_FILL)))
         for i in range(n):
             wc.cell(row=2 + i, column=1).number_format = "yyyy-mm-dd"
@@ -272,8 +280,16 @@ def _violations_sheet(wv, roster: Roster, style: _Styles) -> None:
     for c in wv[1]:
         c.font = style.bold
     for r in roster.violations.itertuples(index=False):
-        wv.append([r.rule, r.staff_id or None, names.get(r.staff_id) if r.staff_id else None, r.date, r.detail,
-                   float(r.penalty)])
+        wv.append(
+            [
+                r.rule,
+                r.staff_id or None,
+                names.get(r.staff_id) if r.staff_id else None,
+                r.date,
+                r.detail,
+                float(r.penalty),
+            ]
+        )
     wv.append([])
     wv.append(["total", None, None, None, f"status {roster.status}; bound {roster.bound:g}", float(roster.penalty)])
     wv.freeze_panes = "A2"

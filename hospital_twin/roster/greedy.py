@@ -39,8 +39,10 @@ def greedy_roster(model: RosterModel) -> pd.DataFrame:
             for r in g.by_day[d]:
                 g.fill_row(d, fill, r)
     g.top_up()
-    return pd.DataFrame([(sid, model.dates[d], k, u, s) for sid, d, k, u, s in g.rows],
-                        columns=["staff_id", "date", "shift", "unit", "skill"])
+    return pd.DataFrame(
+        [(sid, model.dates[d], k, u, s) for sid, d, k, u, s in g.rows],
+        columns=["staff_id", "date", "shift", "unit", "skill"],
+    )
 
 
 class _Greedy:
@@ -53,10 +55,10 @@ class _Greedy:
         index = {d: i for i, d in enumerate(model.dates)}
         self.zone = {m.staff_id: m.time_zone for m in model.table}
         self.cells: dict[tuple[int, str, str, str], list[str]] = defaultdict(list)
-        for (sid, d, k, u, s) in model.x:
+        for sid, d, k, u, s in model.x:
             self.cells[(d, u, k, s)].append(sid)
         self.any_cells: dict[tuple[int, str, str], list[tuple[str, str]]] = defaultdict(list)
-        for (sid, d, k, u, s) in model.x:
+        for sid, d, k, u, s in model.x:
             self.any_cells[(d, u, k)].append((sid, s))
         self.grid: dict[str, list[str | None]] = {m.staff_id: [None] * D for m in model.table}
         self.minutes = dict.fromkeys(self.grid, 0)
@@ -69,8 +71,10 @@ class _Greedy:
         self.members = model.table.by_id
         self.weekday = [day.weekday() for day in model.dates]
         self.max_weekends = rules.weekends.max_per_4w
-        order = sorted(model.req.itertuples(index=False),
-                       key=lambda r: (index[r.date], r.shift not in model.nights, r.skill == ANY_SKILL))
+        order = sorted(
+            model.req.itertuples(index=False),
+            key=lambda r: (index[r.date], r.shift not in model.nights, r.skill == ANY_SKILL),
+        )
         self.by_day: dict[int, list] = defaultdict(list)
         for r in order:
             self.by_day[index[r.date]].append(r)
@@ -97,8 +101,8 @@ class _Greedy:
             for first, length, limit in night_cap_windows(H, D, cap):
                 if not first <= H + d < first + length:
                     continue
-                done = sum(x in model.nights for x in full[first:min(first + length, H)])
-                mine = sum(x in model.nights for x in full[max(first, H):first + length])
+                done = sum(x in model.nights for x in full[first : min(first + length, H)])
+                mine = sum(x in model.nights for x in full[max(first, H) : first + length])
                 if mine >= max(0, limit - done):
                     return False
         return True
@@ -119,8 +123,15 @@ class _Greedy:
             nights_before += 1
         too_long = run >= self.max_run or (k in model.nights and nights_before >= self.max_nights_run)
         member = self.members[sid]
-        return (over_total, self.weekend_cost(sid, d), too_long, not (d > 0 and row[d - 1] == k), -behind,
-                member.home_unit != unit, len(member.skills))
+        return (
+            over_total,
+            self.weekend_cost(sid, d),
+            too_long,
+            not (d > 0 and row[d - 1] == k),
+            -behind,
+            member.home_unit != unit,
+            len(member.skills),
+        )
 
     def weekend_cost(self, sid: str, d: int) -> int:
         """Whole weekends: Sunday goes to who worked Saturday; Saturday to who can work Sunday
@@ -133,28 +144,39 @@ class _Greedy:
             return 0
         cost = 1 if d + 1 < model.D and model.dates[d + 1] in model.off.get(sid, ()) else 0
         if self.max_weekends is not None:
-            recent = sum(1 for w in (7, 14, 21)
-                         if d - w >= 0 and (row[d - w] is not None or row[d - w + 1] is not None))
+            recent = sum(
+                1 for w in (7, 14, 21) if d - w >= 0 and (row[d - w] is not None or row[d - w + 1] is not None)
+            )
             cost += recent >= self.max_weekends
         return cost
 
     # ---- filling
     def fill_row(self, d: int, fill: str, r) -> None:
         """Requirement row ``r`` of day ``d`` up to its ``fill`` (``"min"`` or ``"target"``), best candidates first."""
-        cands = (self.cells.get((d, r.unit, r.shift, r.skill), []) if r.skill != ANY_SKILL else
-                 [sid for sid, _ in self.any_cells.get((d, r.unit, r.shift), [])])
-        have = sum(1 for x in self.rows if x[1] == d and x[3] == r.unit and x[2] == r.shift
-                   and (r.skill == ANY_SKILL or x[4] == r.skill))
+        cands = (
+            self.cells.get((d, r.unit, r.shift, r.skill), [])
+            if r.skill != ANY_SKILL
+            else [sid for sid, _ in self.any_cells.get((d, r.unit, r.shift), [])]
+        )
+        have = sum(
+            1
+            for x in self.rows
+            if x[1] == d and x[3] == r.unit and x[2] == r.shift and (r.skill == ANY_SKILL or x[4] == r.skill)
+        )
         need = getattr(r, fill) - have
         if need <= 0:
             return
-        ok = sorted({sid for sid in cands if self.allowed(sid, d, r.shift)},
-                    key=lambda sid: self.score(sid, d, r.shift, r.unit))
+        ok = sorted(
+            {sid for sid in cands if self.allowed(sid, d, r.shift)}, key=lambda sid: self.score(sid, d, r.shift, r.unit)
+        )
         for sid in ok[:need]:
             if fill == "target" and self.score(sid, d, r.shift, r.unit)[0]:
                 break
-            skill = r.skill if r.skill != ANY_SKILL else next(
-                s for s2, s in self.any_cells[(d, r.unit, r.shift)] if s2 == sid)
+            skill = (
+                r.skill
+                if r.skill != ANY_SKILL
+                else next(s for s2, s in self.any_cells[(d, r.unit, r.shift)] if s2 == sid)
+            )
             self.grid[sid][d] = r.shift
             self.minutes[sid] += self.model.clocks[r.shift].length_min
             self.rows.append((sid, d, r.shift, r.unit, skill))
@@ -169,7 +191,7 @@ class _Greedy:
         model = self.model
         D = model.D
         cells: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
-        for (sid, d, k, u, s) in model.x:
+        for sid, d, k, u, s in model.x:
             if u == model.table.by_id[sid].home_unit:
                 cells[sid].append((d, k, u, s))
         for mem in model.table:
@@ -202,8 +224,9 @@ class _Greedy:
         if self.weekday[d] == 6 and not (d > 0 and row[d - 1] is not None):
             return False
         row[d] = k
-        lonely_off = ((d + 2 < D and row[d + 1] is None and row[d + 2] is not None) or
-                      (d - 2 >= 0 and row[d - 1] is None and row[d - 2] is not None))
+        lonely_off = (d + 2 < D and row[d + 1] is None and row[d + 2] is not None) or (
+            d - 2 >= 0 and row[d - 1] is None and row[d - 2] is not None
+        )
         if _run_through(row, d) > self.max_run or lonely_off:
             row[d] = None
             return False

@@ -44,8 +44,17 @@ from hospital_twin.roster.staff import (
 from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.safe_yaml import compose
 
-__all__ = ["RosterFileError", "read_staff", "read_leave", "read_requests", "read_requirements", "read_rules",
-           "read_shifts", "read_records", "read_history"]
+__all__ = [
+    "RosterFileError",
+    "read_staff",
+    "read_leave",
+    "read_requests",
+    "read_requirements",
+    "read_rules",
+    "read_shifts",
+    "read_records",
+    "read_history",
+]
 
 
 class RosterFileError(ScenarioError):

@@ -146,8 +146,9 @@ class RosterInputs:
 def _prepare(staff, requirements, rules, shifts, start_date, days, leave, requests, history=None) -> RosterInputs:
     """Validate every input (:class:`RosterInputError` with every problem), keep the rows inside the
     period and note, before solving, which minimum cover cannot be met."""
-    table, clocks, req, lv, rq, hist = _validate(staff, requirements, rules, shifts, start_date, days, leave,
-                                                 requests, history)
+    table, clocks, req, lv, rq, hist = _validate(
+        staff, requirements, rules, shifts, start_date, days, leave, requests, history
+    )
     end = start_date + dt.timedelta(days=days - 1)
     req, rq, hist, notes = _within_period(table, req, rq, hist, start_date, end)
     dates = [start_date + dt.timedelta(days=i) for i in range(days)]
@@ -193,8 +194,9 @@ def _unknown_rule_shifts(rules: RosterRules, clocks: dict[str, ShiftClock]) -> l
     return problems
 
 
-def _within_period(table: StaffTable, req: pd.DataFrame, rq: pd.DataFrame, hist: pd.DataFrame,
-                   start_date: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+def _within_period(
+    table: StaffTable, req: pd.DataFrame, rq: pd.DataFrame, hist: pd.DataFrame, start_date: dt.date, end: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Requirements and requests inside ``start_date..end``, history rows of known staff, and notes
     saying what was left out."""
     notes = []
@@ -223,14 +225,18 @@ def _cover_notes(table: StaffTable, req: pd.DataFrame, off, dates) -> list[str]:
         if r.min > 0:
             n = len(eligible_staff(table, off, r.date, r.unit, r.skill))
             if n < r.min:
-                notes.append(f"{r.date} {r.unit} {r.shift}: too few staff with skill {r.skill}: {n} can work it "
-                             f"(skill, unit or float pool, not on leave), min {r.min}")
+                notes.append(
+                    f"{r.date} {r.unit} {r.shift}: too few staff with skill {r.skill}: {n} can work it "
+                    f"(skill, unit or float pool, not on leave), min {r.min}"
+                )
     need = req[req["skill"] != ANY_SKILL].groupby(["date", "skill"])["min"].sum() if len(req) else {}
-    for (d, skill), total in (need.items() if len(req) else []):
+    for (d, skill), total in need.items() if len(req) else []:
         avail = sum(1 for m in table if skill in m.skills and d not in off.get(m.staff_id, ()))
         if avail < total:
-            notes.append(f"{d}: too few staff with skill {skill}: {avail} available (one shift each), "
-                         f"{int(total)} needed by the minimum cover of all units and shifts")
+            notes.append(
+                f"{d}: too few staff with skill {skill}: {avail} available (one shift each), "
+                f"{int(total)} needed by the minimum cover of all units and shifts"
+            )
     return notes
 
 
@@ -283,8 +289,9 @@ class RosterModel:
     def minutes(self, tz: str) -> dict[tuple[int, str], int]:
         """Real length in minutes of each (day, shift) in time zone ``tz``, as the exports' start and end give it."""
         if tz not in self._minutes:
-            self._minutes[tz] = {(d, k): shift_minutes(self.dates[d], c, tz) for d in range(self.D)
-                                 for k, c in self.clocks.items()}
+            self._minutes[tz] = {
+                (d, k): shift_minutes(self.dates[d], c, tz) for d in range(self.D) for k, c in self.clocks.items()
+            }
         return self._minutes[tz]
 
     def _val(self, lit) -> int:
@@ -343,8 +350,12 @@ class RosterModel:
                     if mem.max_nights_per_4w == 0 and k in self.nights:
                         continue
                     # rest and forbidden successions from the shifts worked before day 1 (hard: no variable)
-                    if any(d - gap < 0 <= self.H + d - gap and past[self.H + d - gap] is not None
-                           and (d - gap, past[self.H + d - gap], gap, k) in conflicts for gap in (1, 2)):
+                    if any(
+                        d - gap < 0 <= self.H + d - gap
+                        and past[self.H + d - gap] is not None
+                        and (d - gap, past[self.H + d - gap], gap, k) in conflicts
+                        for gap in (1, 2)
+                    ):
                         continue
                     for u in my_units:
                         wanted = cells.get((d, u, k))
@@ -396,9 +407,15 @@ class RosterModel:
                 continue
             past = [x in self.nights for x in self.past[mem.staff_id]]
             for first, length, c in night_cap_windows(H, self.D, cap):
-                done = sum(past[first:min(first + length, H)])
-                self.m.add(sum(self.w[(mem.staff_id, d, k)] for d in range(max(first - H, 0), first + length - H)
-                               for k in self.nights) <= max(0, c - done))
+                done = sum(past[first : min(first + length, H)])
+                self.m.add(
+                    sum(
+                        self.w[(mem.staff_id, d, k)]
+                        for d in range(max(first - H, 0), first + length - H)
+                        for k in self.nights
+                    )
+                    <= max(0, c - done)
+                )
 
     def add_cover(self) -> None:
         index = {d: i for i, d in enumerate(self.dates)}
@@ -460,11 +477,11 @@ class RosterModel:
         if rule.max is not None:
             span = rule.max + 1
             for first in range(max(0, H - span + 1), n - span + 1):
-                self._penalise_window(coef, flags[first:first + span], f"{name}_max[{first - H}]")
+                self._penalise_window(coef, flags[first : first + span], f"{name}_max[{first - H}]")
         if rule.min is not None:
             for length in range(1, rule.min):
                 for first in range(max(1, H - length), n - length):
-                    lits = [_neg(flags[first - 1]), *flags[first:first + length], _neg(flags[first + length])]
+                    lits = [_neg(flags[first - 1]), *flags[first : first + length], _neg(flags[first + length])]
                     self._penalise_window(coef * (rule.min - length), lits, f"{name}_min{length}[{first - H}]")
 
     def _penalise_window(self, coef: int, lits: list, name: str) -> None:
@@ -485,8 +502,9 @@ class RosterModel:
             self._runs(f"work[{sid}]", self.rules.work_days, days, [x is not None for x in before])
             self._runs(f"off[{sid}]", self.rules.days_off, [v.Not() for v in days], [x is None for x in before])
             for k, rule in self.rules.shift_runs.items():
-                self._runs(f"run_{k}[{sid}]", rule, [self.w[(sid, d, k)] for d in range(self.D)],
-                           [x == k for x in before])
+                self._runs(
+                    f"run_{k}[{sid}]", rule, [self.w[(sid, d, k)] for d in range(self.D)], [x == k for x in before]
+                )
             if self.rules.night_runs is not None and self.nights:
                 flags = []
                 for d in range(self.D):
@@ -528,7 +546,7 @@ class RosterModel:
                     if length <= cap:
                         continue
                     ex = self.m.new_int_var(0, length - cap, f"weekends_over[{sid},{first}]")
-                    part = we[first:first + length]
+                    part = we[first : first + length]
                     self.m.add_max_equality(ex, [sum(part) - cap, 0])
                     self._derive(ex, lambda part=part, cap=cap: max(self._sum(part) - cap, 0))
                     self._penalise(self.units(w.weight), ex)
@@ -549,8 +567,9 @@ class RosterModel:
 
     def add_fairness(self, weekends: dict[str, list]) -> None:
         f = self.rules.fairness
-        capacity = {m.staff_id: m.contract_hours_per_week * (self.D - len(self.off.get(m.staff_id, ())))
-                    for m in self.table}
+        capacity = {
+            m.staff_id: m.contract_hours_per_week * (self.D - len(self.off.get(m.staff_id, ()))) for m in self.table
+        }
         for what, weight in (("nights", f.nights_weight), ("weekends", f.weekends_weight)):
             if not weight or (what == "nights" and not self.nights):
                 continue
@@ -565,8 +584,11 @@ class RosterModel:
                 scores, parts = [], []
                 for s in members:
                     factor = round(100 * top / capacity[s])
-                    lits = ([self.w[(s, d, k)] for d in range(self.D) for k in self.nights] if what == "nights"
-                            else weekends[s])
+                    lits = (
+                        [self.w[(s, d, k)] for d in range(self.D) for k in self.nights]
+                        if what == "nights"
+                        else weekends[s]
+                    )
                     scores.append(factor * sum(lits))
                     parts.append((factor, lits))
                 hi_bound = max(round(100 * top / capacity[s]) for s in members) * self.D
@@ -601,8 +623,7 @@ class RosterModel:
         self.values = {}
         for (sid, d, k, u, s), var in self.x.items():
             key = (sid, d, k, u)
-            take = (key in on and key not in used and (sid, d) not in taken_day
-                    and (on[key] is None or on[key] == s))
+            take = key in on and key not in used and (sid, d) not in taken_day and (on[key] is None or on[key] == s)
             if take:
                 used.add(key)
                 taken_day.add((sid, d))
@@ -672,8 +693,9 @@ def _part_inputs(inputs: RosterInputs, members: list, units: list[str], rows_so_
     if rows_so_far is not None:  # the float pool covers what the teams left short
         sub_req = _residual(sub_req, rows_so_far, inputs.dates)
     ids = {m.staff_id for m in members}
-    return replace(inputs, table=StaffTable(members), req=sub_req,
-                   requests=inputs.requests[inputs.requests["staff_id"].isin(ids)])
+    return replace(
+        inputs, table=StaffTable(members), req=sub_req, requests=inputs.requests[inputs.requests["staff_id"].isin(ids)]
+    )
 
 
 def _part_hint(hint: pd.DataFrame | None, members: list) -> pd.DataFrame | None:
@@ -702,8 +724,9 @@ def _build_part(inputs: RosterInputs, hint: pd.DataFrame | None) -> RosterModel:
     model.objective()
     model.user_hint = hint is not None
     model.hint(hint if hint is not None else greedy_roster(model))
-    log.info("roster model: %d assignment variables, %d staff, %d days", len(model.x), len(inputs.table),
-             len(inputs.dates))
+    log.info(
+        "roster model: %d assignment variables, %d staff, %d days", len(model.x), len(inputs.table), len(inputs.dates)
+    )
     return model
 
 
@@ -712,21 +735,32 @@ def _keeps_hard_rules(model: RosterModel) -> bool:
     units, skills and one shift a day hold by construction of the hint.)"""
     rows = [(sid, model.dates[d], k, u, s) for (sid, d, k, u, s), var in model.x.items() if model.values.get(var.index)]
     frame = pd.DataFrame(rows, columns=["staff_id", "date", "shift", "unit", "skill"])
-    check = check_roster(frame, model.table, model.req, model.rules, model.clocks, start_date=model.dates[0],
-                         history=model.history,
-                         days=model.D)
+    check = check_roster(
+        frame,
+        model.table,
+        model.req,
+        model.rules,
+        model.clocks,
+        start_date=model.dates[0],
+        history=model.history,
+        days=model.D,
+    )
     return not check.hard
 
 
-def _solve_parts(inputs: RosterInputs, parts: list, hint: pd.DataFrame | None, settings: _SolveSettings,
-                 t0: float) -> list[_Part]:
+def _solve_parts(
+    inputs: RosterInputs, parts: list, hint: pd.DataFrame | None, settings: _SolveSettings, t0: float
+) -> list[_Part]:
     """Solve the parts in turn: the teams' models are built first so that the time left is shared by
     size (members times units), the float pool's share estimated from the teams' building time; then
     the float pool on the cover the teams left short, with whatever time is left."""
     sizes = [len(members) * len(units) for members, units, _ in parts]
     has_residual = any(r for _, _, r in parts)
-    models = [_build_part(_part_inputs(inputs, members, units), _part_hint(hint, members))
-              for members, units, residual in parts if not residual]
+    models = [
+        _build_part(_part_inputs(inputs, members, units), _part_hint(hint, members))
+        for members, units, residual in parts
+        if not residual
+    ]
     built_s = time.perf_counter() - t0
     team_sizes = [sz for sz, (_, _, r) in zip(sizes, parts, strict=True) if not r]
     team_size = sum(team_sizes)
@@ -734,8 +768,12 @@ def _solve_parts(inputs: RosterInputs, parts: list, hint: pd.DataFrame | None, s
     float_build_s = built_s * float_size / max(1, team_size)
     solved: list[_Part] = []
     for i, model in enumerate(models):
-        share = max(0.2, (settings.time_limit_s - float_build_s - (time.perf_counter() - t0))
-                    * team_sizes[i] / max(1, sum(team_sizes[i:]) + float_size))
+        share = max(
+            0.2,
+            (settings.time_limit_s - float_build_s - (time.perf_counter() - t0))
+            * team_sizes[i]
+            / max(1, sum(team_sizes[i:]) + float_size),
+        )
         solved.append(_solve_part(model, replace(settings, time_limit_s=share), exclude_cover=has_residual))
     for members, units, residual in parts:
         if residual:
@@ -761,8 +799,9 @@ def _solve_part(model: RosterModel, settings: _SolveSettings, *, exclude_cover: 
     solver.parameters.cp_model_probing_level = 0
     status = solver.solve(model.m)
     name = solver.status_name(status)
-    if status == cp_model.INFEASIBLE or (status != cp_model.FEASIBLE and status != cp_model.OPTIMAL and
-                                         model.rules.cover.min_hard):
+    if status == cp_model.INFEASIBLE or (
+        status != cp_model.FEASIBLE and status != cp_model.OPTIMAL and model.rules.cover.min_hard
+    ):
         return _Part([], 0, 0, name)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # The objective of the returned solution, from its penalty variables: CP-SAT 9.15 can report
@@ -776,10 +815,16 @@ def _solve_part(model: RosterModel, settings: _SolveSettings, *, exclude_cover: 
             model.hint(greedy_roster(model))
         values = [model.values.get(i, 0) for i in range(len(model.m.proto.variables))]
         name, bound = "FEASIBLE", 0
-        log.warning("no solver solution for a part of %d staff in %.1f s; the greedy roster is kept",
-                    len(model.table), settings.time_limit_s)
-    objective = model.offset + sum(c * values[v.index] for (c, v), b in zip(model.terms, model.blocks, strict=True)
-                                   if not (exclude_cover and b == "cover"))
+        log.warning(
+            "no solver solution for a part of %d staff in %.1f s; the greedy roster is kept",
+            len(model.table),
+            settings.time_limit_s,
+        )
+    objective = model.offset + sum(
+        c * values[v.index]
+        for (c, v), b in zip(model.terms, model.blocks, strict=True)
+        if not (exclude_cover and b == "cover")
+    )
     return _Part([key for key, var in model.x.items() if values[var.index]], objective, bound, name)
 
 
@@ -790,17 +835,20 @@ def _combine(solved: list[_Part], parts: list, notes: list[str], time_limit_s: f
     if "INFEASIBLE" in statuses:
         raise RosterError("no roster satisfies the hard rules (minimum cover is hard in the rules)", notes)
     if statuses - {"OPTIMAL", "FEASIBLE"}:
-        raise RosterError(f"no roster found within {time_limit_s:g} s (solver status {', '.join(sorted(statuses))})",
-                          notes)
+        raise RosterError(
+            f"no roster found within {time_limit_s:g} s (solver status {', '.join(sorted(statuses))})", notes
+        )
     exact_bound = not any(residual for _, _, residual in parts)
     # independent parts each solved to optimality make an optimal whole
     name = "OPTIMAL" if statuses == {"OPTIMAL"} and exact_bound else "FEASIBLE"
     objective = sum(p.objective_units for p in solved) / SCALE
     bound = sum(p.bound_units for p in solved) / SCALE if exact_bound else float("nan")
     if len(solved) > 1:
-        notes.append(f"solved as {len(solved)} parts (teams by home unit" +
-                     (", then the float pool on the cover left short)" if not exact_bound else ")") +
-                     ("" if exact_bound else "; no lower bound is reported for the whole"))
+        notes.append(
+            f"solved as {len(solved)} parts (teams by home unit"
+            + (", then the float pool on the cover left short)" if not exact_bound else ")")
+            + ("" if exact_bound else "; no lower bound is reported for the whole")
+        )
     return name, objective, bound
 
 
@@ -893,13 +941,24 @@ def build_roster(
     return _checked_roster(inputs, assignments, objective, bound, status, solve_s)
 
 
-def _checked_roster(inputs: RosterInputs, assignments: pd.DataFrame, objective: float, bound: float, status: str,
-                    solve_s: float) -> Roster:
+def _checked_roster(
+    inputs: RosterInputs, assignments: pd.DataFrame, objective: float, bound: float, status: str, solve_s: float
+) -> Roster:
     """The :class:`Roster`, with cover, violations and hours from the independent checker (an error
     is logged if it finds a hard breach or a penalty other than the solver's objective)."""
     start_date, days = inputs.dates[0], len(inputs.dates)
-    check = check_roster(assignments, inputs.table, inputs.req, inputs.rules, inputs.clocks, start_date=start_date,
-                         days=days, leave=inputs.leave, requests=inputs.requests, history=inputs.history)
+    check = check_roster(
+        assignments,
+        inputs.table,
+        inputs.req,
+        inputs.rules,
+        inputs.clocks,
+        start_date=start_date,
+        days=days,
+        leave=inputs.leave,
+        requests=inputs.requests,
+        history=inputs.history,
+    )
     if check.hard:
         log.error("the checker found hard-rule breaches in a solver roster: %s", check.hard[:5])
     if abs(check.penalty - objective) > 1e-6:

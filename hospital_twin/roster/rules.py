@@ -88,7 +88,6 @@ class RunRule(_Rules):
     max: int | None = Field(None, ge=1, le=28)
     weight: Weight = Field(10.0, description="points per day short of min or per window over max")
 
-
     @model_validator(mode="after")
     def _order(self) -> RunRule:
         if self.min is not None and self.max is not None and self.max < self.min:
@@ -108,7 +107,6 @@ class CoverRules(_Rules):
     min_hard: bool = False
     min_weight: Weight = 1000.0
     target_weight: Weight = 20.0
-
 
 
 class RestRules(_Rules):
@@ -137,7 +135,6 @@ class ContractRules(_Rules):
     over_weight_per_h: Weight = 5.0
 
 
-
 class WeekendRules(_Rules):
     """Weekends (Saturday and Sunday, by the shift's start date; only weekends wholly inside the horizon).
 
@@ -153,12 +150,10 @@ class WeekendRules(_Rules):
     complete_weight: Weight = 15.0
 
 
-
 class RequestRules(_Rules):
     """A request not granted costs its own ``weight`` times ``weight`` here."""
 
     weight: Weight = 10.0
-
 
 
 class FairnessRules(_Rules):
@@ -174,7 +169,6 @@ class FairnessRules(_Rules):
 
     nights_weight: Weight = 5.0
     weekends_weight: Weight = 5.0
-
 
 
 class ShiftTimes(_Rules):
@@ -198,7 +192,8 @@ class RosterRules(_Rules):
 
     shifts: dict[str, ShiftTimes] = Field(default_factory=dict, description="shift clock times, if not given elsewhere")
     night_shifts: list[str] | None = Field(
-        None, description="shifts that count as nights (default: those crossing midnight)")
+        None, description="shifts that count as nights (default: those crossing midnight)"
+    )
     rest: RestRules = Field(default_factory=RestRules)
     cover: CoverRules = Field(default_factory=CoverRules)
     contract_hours: ContractRules = Field(default_factory=ContractRules)
@@ -320,8 +315,9 @@ def shift_minutes(date: dt.date, clock: ShiftClock, tz: str) -> int:
     return b - a
 
 
-def dated_conflicts(start_date: dt.date, first: int, days: int, clocks: dict[str, ShiftClock], rules: RosterRules,
-                    tz: str) -> set[tuple[int, str, int, str]]:
+def dated_conflicts(
+    start_date: dt.date, first: int, days: int, clocks: dict[str, ShiftClock], rules: RosterRules, tz: str
+) -> set[tuple[int, str, int, str]]:
     """``(i, a, gap, b)``: shift ``a`` on day ``start_date + i`` forbids ``b`` on day ``i + gap`` (gap 1 or 2),
     for ``first <= i`` and ``i + gap < days``.
 

@@ -45,8 +45,17 @@ __all__ = [
 ]
 
 DEFAULT_TIME_ZONE = "Europe/London"
-STAFF_COLUMNS = ["staff_id", "name", "grade", "skills", "home_unit", "float_pool", "contract_hours_per_week",
-                 "max_nights_per_4w", "time_zone"]
+STAFF_COLUMNS = [
+    "staff_id",
+    "name",
+    "grade",
+    "skills",
+    "home_unit",
+    "float_pool",
+    "contract_hours_per_week",
+    "max_nights_per_4w",
+    "time_zone",
+]
 LEAVE_COLUMNS = ["staff_id", "from", "to", "kind"]
 REQUEST_COLUMNS = ["staff_id", "date", "shift", "wish", "weight"]
 REQUIREMENT_COLUMNS = ["date", "unit", "shift", "skill", "min", "target"]
@@ -79,8 +88,8 @@ class RosterInputError(ValueError):
 
 # --------------------------------------------------------------------------- value parsing
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or (
-        v is pd.NaT
+    return (
+        v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or (v is pd.NaT)
     )
 
 
@@ -361,7 +370,8 @@ class HistoryRow(_Row):
                 return dt.datetime.fromisoformat(v.strip())
             except ValueError:
                 raise ValueError(
-                    f"an ISO 8601 time such as 2025-01-05T21:30:00+00:00 is expected (got {v!r})") from None
+                    f"an ISO 8601 time such as 2025-01-05T21:30:00+00:00 is expected (got {v!r})"
+                ) from None
         return v
 
     @model_validator(mode="after")
@@ -387,14 +397,20 @@ def _message(err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown column"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if "input" in err and err["type"] not in {"value_error"} and not isinstance(err["input"], dict | list):
         msg += f" (got {err['input']!r})"
     return msg
 
 
-def _validate_rows(table: str, model: type[_Row], records: list[dict[str, Any]], fields: list[str],
-                   problems: list[Problem], defaults: dict[str, Any] | None = None) -> list[Any]:
+def _validate_rows(
+    table: str,
+    model: type[_Row],
+    records: list[dict[str, Any]],
+    fields: list[str],
+    problems: list[Problem],
+    defaults: dict[str, Any] | None = None,
+) -> list[Any]:
     out = []
     for i, rec in enumerate(records):
         rec = {k: v for k, v in rec.items() if not (k in (defaults or {}) and _blank(v))}
@@ -443,8 +459,9 @@ def validate_staff(data: pd.DataFrame | Iterable[Mapping[str, Any]], *, table: s
     return StaffTable(members)
 
 
-def _unknown_staff(table: str, rows: list[Any], staff: StaffTable | None, problems: list[Problem],
-                   index: list[int]) -> None:
+def _unknown_staff(
+    table: str, rows: list[Any], staff: StaffTable | None, problems: list[Problem], index: list[int]
+) -> None:
     if staff is None:
         return
     for i, r in zip(index, rows, strict=True):
@@ -452,8 +469,13 @@ def _unknown_staff(table: str, rows: list[Any], staff: StaffTable | None, proble
             problems.append(Problem(table, i, "staff_id", f"unknown staff_id '{r.staff_id}'"))
 
 
-def _validated(table: str, model: type[_Row], records: list[dict[str, Any]], fields: list[str],
-               defaults: dict[str, Any] | None = None) -> tuple[list[Any], list[int], list[Problem]]:
+def _validated(
+    table: str,
+    model: type[_Row],
+    records: list[dict[str, Any]],
+    fields: list[str],
+    defaults: dict[str, Any] | None = None,
+) -> tuple[list[Any], list[int], list[Problem]]:
     problems: list[Problem] = []
     rows: list[Any] = []
     index: list[int] = []
@@ -467,8 +489,9 @@ def _validated(table: str, model: type[_Row], records: list[dict[str, Any]], fie
     return rows, index, problems
 
 
-def validate_leave(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, staff: StaffTable | None = None,
-                   *, table: str = "leave") -> pd.DataFrame:
+def validate_leave(
+    data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, staff: StaffTable | None = None, *, table: str = "leave"
+) -> pd.DataFrame:
     """Validate leave records (``staff_id, from, to, kind``; dates inclusive) into a DataFrame."""
     if data is None:
         return pd.DataFrame(columns=LEAVE_COLUMNS)
@@ -476,12 +499,19 @@ def validate_leave(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, staf
     _unknown_staff(table, rows, staff, problems, index)
     if problems:
         raise RosterInputError(problems)
-    return pd.DataFrame([{"staff_id": r.staff_id, "from": r.from_date, "to": r.to_date, "kind": r.kind} for r in rows],
-                        columns=LEAVE_COLUMNS)
+    return pd.DataFrame(
+        [{"staff_id": r.staff_id, "from": r.from_date, "to": r.to_date, "kind": r.kind} for r in rows],
+        columns=LEAVE_COLUMNS,
+    )
 
 
-def validate_requests(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, staff: StaffTable | None = None,
-                      shifts: Iterable[str] | None = None, *, table: str = "requests") -> pd.DataFrame:
+def validate_requests(
+    data: pd.DataFrame | Iterable[Mapping[str, Any]] | None,
+    staff: StaffTable | None = None,
+    shifts: Iterable[str] | None = None,
+    *,
+    table: str = "requests",
+) -> pd.DataFrame:
     """Validate requests (``staff_id, date, shift, wish, weight``); ``shift`` is a shift name, ``any`` or ``off``."""
     if data is None:
         return pd.DataFrame(columns=REQUEST_COLUMNS)
@@ -491,15 +521,20 @@ def validate_requests(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, s
         known = set(shifts) | {"any", "off"}
         for i, r in zip(index, rows, strict=True):
             if r.shift not in known:
-                problems.append(Problem(table, i, "shift",
-                                        f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+                problems.append(
+                    Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})")
+                )
     if problems:
         raise RosterInputError(problems)
     return pd.DataFrame([r.model_dump() for r in rows], columns=REQUEST_COLUMNS)
 
 
-def validate_requirements(data: pd.DataFrame | Iterable[Mapping[str, Any]], shifts: Iterable[str] | None = None,
-                          *, table: str = "requirements") -> pd.DataFrame:
+def validate_requirements(
+    data: pd.DataFrame | Iterable[Mapping[str, Any]],
+    shifts: Iterable[str] | None = None,
+    *,
+    table: str = "requirements",
+) -> pd.DataFrame:
     """Validate cover requirements (``date, unit, shift, skill, min, target``); ``target`` defaults to ``min``.
 
     ``skill`` is a skill name or ``any`` (anyone on the unit counts). A (date, unit, shift,
@@ -516,12 +551,19 @@ def validate_requirements(data: pd.DataFrame | Iterable[Mapping[str, Any]], shif
     seen: dict[tuple, int] = {}
     for i, r in zip(index, rows, strict=True):
         if known is not None and r.shift not in known:
-            problems.append(Problem(table, i, "shift",
-                                    f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+            problems.append(
+                Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})")
+            )
         key = (r.date, r.unit, r.shift, r.skill)
         if key in seen:
-            problems.append(Problem(table, i, "skill", f"{r.date} {r.unit} {r.shift} {r.skill} given twice "
-                                                       f"(first in row {seen[key] + 1})"))
+            problems.append(
+                Problem(
+                    table,
+                    i,
+                    "skill",
+                    f"{r.date} {r.unit} {r.shift} {r.skill} given twice (first in row {seen[key] + 1})",
+                )
+            )
         else:
             seen[key] = i
     if problems:
@@ -529,8 +571,13 @@ def validate_requirements(data: pd.DataFrame | Iterable[Mapping[str, Any]], shif
     return pd.DataFrame([r.model_dump() for r in rows], columns=REQUIREMENT_COLUMNS)
 
 
-def validate_history(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, shifts: Mapping[str, Any] | Iterable[str]
-                     | None = None, *, start_date: dt.date | None = None, table: str = "history") -> pd.DataFrame:
+def validate_history(
+    data: pd.DataFrame | Iterable[Mapping[str, Any]] | None,
+    shifts: Mapping[str, Any] | Iterable[str] | None = None,
+    *,
+    start_date: dt.date | None = None,
+    table: str = "history",
+) -> pd.DataFrame:
     """Validate shifts worked before the roster (``staff_id, date, shift[, name, unit, start, end]``).
 
     Every date must be before ``start_date``, a person works one shift a day, and the shift
@@ -547,24 +594,39 @@ def validate_history(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, sh
     seen: dict[tuple[str, dt.date], int] = {}
     for i, r in zip(index, rows, strict=True):
         if known is not None and r.shift not in known:
-            problems.append(Problem(table, i, "shift",
-                                    f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})"))
+            problems.append(
+                Problem(table, i, "shift", f"unknown shift '{r.shift}' (known: {', '.join(sorted(known))})")
+            )
         elif known is not None and r.start is not None and getattr(known[r.shift], "start", None) is not None:
             clock = known[r.shift].start
             if r.start.strftime("%H:%M") != clock:
-                problems.append(Problem(table, i, "start", f"{r.start.isoformat()} does not start at {clock}, the "
-                                                           f"clock time of shift '{r.shift}'"))
+                problems.append(
+                    Problem(
+                        table,
+                        i,
+                        "start",
+                        f"{r.start.isoformat()} does not start at {clock}, the clock time of shift '{r.shift}'",
+                    )
+                )
         if start_date is not None and r.date >= start_date:
-            problems.append(Problem(table, i, "date", f"{r.date} is not before the roster's first day {start_date}: "
-                                                      "history is what was worked before it"))
+            problems.append(
+                Problem(
+                    table,
+                    i,
+                    "date",
+                    f"{r.date} is not before the roster's first day {start_date}: history is what was worked before it",
+                )
+            )
         key = (r.staff_id, r.date)
         if key in seen:
-            problems.append(Problem(table, i, "date", f"{r.staff_id} has two shifts on {r.date} "
-                                                      f"(first in row {seen[key] + 1})"))
+            problems.append(
+                Problem(table, i, "date", f"{r.staff_id} has two shifts on {r.date} (first in row {seen[key] + 1})")
+            )
         else:
             seen[key] = i
     if problems:
         raise RosterInputError(problems)
-    out = pd.DataFrame([{"staff_id": r.staff_id, "date": r.date, "shift": r.shift, "unit": r.unit} for r in rows],
-                       columns=cols)
+    out = pd.DataFrame(
+        [{"staff_id": r.staff_id, "date": r.date, "shift": r.shift, "unit": r.unit} for r in rows], columns=cols
+    )
     return out.sort_values(["staff_id", "date"], kind="stable").reset_index(drop=True)

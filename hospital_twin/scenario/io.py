@@ -72,7 +72,9 @@ def _walk(node: yaml.Node, path: Path_, file: str, lines: dict, problems: list[I
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
-                    Issue(file, line, _schema._dotted(path + (key,)), f"duplicate key (first given on line {seen[key]})")
+                    Issue(
+                        file, line, _schema._dotted(path + (key,)), f"duplicate key (first given on line {seen[key]})"
+                    )
                 )
             seen[key] = line
             lines[path + (key,)] = (file, line)
@@ -151,11 +153,21 @@ def _read(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> _L
 def _check_extends(target: str, path: Path, file: str, line: int | None, within: Path | None) -> None:
     """``extends:`` names an existing .yaml/.yml file (inside ``within`` when given)."""
     if within is not None and not path.resolve().is_relative_to(Path(within).resolve()):
-        raise ScenarioError([Issue(file, line, "extends", f"'{target}' is not a shipped scenario; an uploaded what-if "
-                                   f"may extend only files in {Path(within).name}/ (e.g. extends: baseline.yaml)")])
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    line,
+                    "extends",
+                    f"'{target}' is not a shipped scenario; an uploaded what-if "
+                    f"may extend only files in {Path(within).name}/ (e.g. extends: baseline.yaml)",
+                )
+            ]
+        )
     if not path.is_file():
-        raise ScenarioError([Issue(file, line, "extends",
-                                   f"base scenario '{target}' not found (looked for {os.path.normpath(path)})")])
+        raise ScenarioError(
+            [Issue(file, line, "extends", f"base scenario '{target}' not found (looked for {os.path.normpath(path)})")]
+        )
     if path.suffix.lower() not in {".yaml", ".yml"}:
         raise ScenarioError([Issue(file, line, "extends", f"'{target}' is not a scenario file (.yaml or .yml)")])
 

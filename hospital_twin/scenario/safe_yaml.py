@@ -87,8 +87,16 @@ def compose(text: str, file: str) -> yaml.Node | None:
     """
     size = len(text.encode("utf-8", errors="replace"))
     if size > MAX_YAML_BYTES:
-        raise ScenarioError([Issue(file, None, "", f"the file is {size / 1024:,.0f} KB; a YAML input may be at most "
-                                               f"{MAX_YAML_BYTES // 1024:,} KB")])
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    None,
+                    "",
+                    f"the file is {size / 1024:,.0f} KB; a YAML input may be at most {MAX_YAML_BYTES // 1024:,} KB",
+                )
+            ]
+        )
     if "\x00" in text:
         raise ScenarioError([Issue(file, None, "", "a binary file (it contains NUL characters), not YAML text")])
     loader = yaml.SafeLoader(text)
@@ -111,11 +119,20 @@ def compose(text: str, file: str) -> yaml.Node | None:
     try:
         total = _expanded(node, memo, 0, MAX_EXPANDED_NODES)
     except _TooDeep as exc:
-        raise ScenarioError([Issue(file, exc.node.start_mark.line + 1, "",
-                                   f"nested more than {MAX_DEPTH} levels deep; refused")]) from None
+        raise ScenarioError(
+            [Issue(file, exc.node.start_mark.line + 1, "", f"nested more than {MAX_DEPTH} levels deep; refused")]
+        ) from None
     if total > MAX_EXPANDED_NODES:
         where = _culprit(node, memo, MAX_EXPANDED_NODES)
-        raise ScenarioError([Issue(file, where.start_mark.line + 1, "",
-                                   f"the YAML expands to more than {MAX_EXPANDED_NODES:,} values through aliases "
-                                   "(a 'YAML bomb'); refused")])
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    where.start_mark.line + 1,
+                    "",
+                    f"the YAML expands to more than {MAX_EXPANDED_NODES:,} values through aliases "
+                    "(a 'YAML bomb'); refused",
+                )
+            ]
+        )
     return node

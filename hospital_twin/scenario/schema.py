@@ -191,9 +191,7 @@ class EscalationSpec(_Spec):
     """Extra beds opened under pressure and closed when it eases (beds close as they free up)."""
 
     beds: int = Field(gt=0, description="escalation beds that can be opened")
-    open_at: float = Field(
-        0.95, gt=0, description="open when (occupied + waiting) / base beds reaches this share"
-    )
+    open_at: float = Field(0.95, gt=0, description="open when (occupied + waiting) / base beds reaches this share")
     close_below: float = Field(0.85, gt=0, description="close when the pressure falls below this share")
 
     @model_validator(mode="after")
@@ -245,9 +243,7 @@ class DischargeSpec(_Spec):
     follows only a ``discharge`` given on the unit itself.
     """
 
-    window_hours: tuple[float, float] | None = Field(
-        None, description="[open, close) clock hours, e.g. [8, 20]"
-    )
+    window_hours: tuple[float, float] | None = Field(None, description="[open, close) clock hours, e.g. [8, 20]")
     hourly_profile: Weights24 | None = None
     weekend_rate: float = Field(1.0, ge=0, le=1)
 
@@ -633,9 +629,7 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     return f"known: {', '.join(sorted(known)) or 'none'}{hint}"
 
 
-def _check_route_table(
-    routes: dict[str, dict[str, float]], units: list[str], base: tuple[str, ...]
-) -> list[Problem]:
+def _check_route_table(routes: dict[str, dict[str, float]], units: list[str], base: tuple[str, ...]) -> list[Problem]:
     out: list[Problem] = []
     for src, dests in routes.items():
         if src not in units:
@@ -651,9 +645,7 @@ def _check_route_table(
                 )
         total = sum(dests.values())
         if dests and abs(total - 1.0) > _PROB_TOL:
-            out.append(
-                Problem(path=base + (src,), message=f"route probabilities sum to {total:.6g}, not 1")
-            )
+            out.append(Problem(path=base + (src,), message=f"route probabilities sum to {total:.6g}, not 1"))
     return out
 
 
@@ -671,7 +663,9 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
     out = []
     if gaps:
         out.append(
-            Problem(path=("shifts",), message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}")
+            Problem(
+                path=("shifts",), message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}"
+            )
         )
     if overlaps:
         m = overlaps[0]
@@ -687,17 +681,25 @@ def scenario_problems(s: Scenario) -> list[Problem]:
 
     def check_class(name: str, path: tuple[str | int, ...]) -> None:
         if declared_classes and name not in declared_classes:
-            out.append(Problem(path=path, message=f"unknown patient class '{name}' ({_did_you_mean(name, declared_classes)})"))
+            out.append(
+                Problem(path=path, message=f"unknown patient class '{name}' ({_did_you_mean(name, declared_classes)})")
+            )
 
     for i, a in enumerate(s.arrivals):
         if a.unit not in units:
-            out.append(Problem(path=("arrivals", i, "unit"), message=f"unknown unit '{a.unit}' ({_did_you_mean(a.unit, units)})"))
+            out.append(
+                Problem(
+                    path=("arrivals", i, "unit"), message=f"unknown unit '{a.unit}' ({_did_you_mean(a.unit, units)})"
+                )
+            )
         for c in a.classes():
             key = "class_mix" if a.class_mix else "patient_class"
             check_class(c, ("arrivals", i, key))
         for j, m in enumerate(a.multipliers):
             if m.to <= s.start:
-                out.append(Problem(path=("arrivals", i, "multipliers", j), message="period ends before the scenario starts"))
+                out.append(
+                    Problem(path=("arrivals", i, "multipliers", j), message="period ends before the scenario starts")
+                )
     names = [a.name for a in s.arrivals] + [e.name for e in s.electives]
     for i, n in enumerate(names):
         if n in names[:i]:
@@ -706,7 +708,11 @@ def scenario_problems(s: Scenario) -> list[Problem]:
             out.append(Problem(path=(where, idx, "name"), message=f"stream name '{n}' is used twice"))
     for i, e in enumerate(s.electives):
         if e.unit not in units:
-            out.append(Problem(path=("electives", i, "unit"), message=f"unknown unit '{e.unit}' ({_did_you_mean(e.unit, units)})"))
+            out.append(
+                Problem(
+                    path=("electives", i, "unit"), message=f"unknown unit '{e.unit}' ({_did_you_mean(e.unit, units)})"
+                )
+            )
         check_class(e.patient_class, ("electives", i, "patient_class"))
     if not s.arrivals and not s.electives:
         out.append(Problem(path=("arrivals",), message="no arrivals and no electives: nobody would come"))
@@ -719,7 +725,12 @@ def scenario_problems(s: Scenario) -> list[Problem]:
         out += _check_route_table(pc.routes, units, ("patient_classes", c, "routes"))
         for u in pc.length_of_stay:
             if u not in units:
-                out.append(Problem(path=("patient_classes", c, "length_of_stay", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+                out.append(
+                    Problem(
+                        path=("patient_classes", c, "length_of_stay", u),
+                        message=f"unknown unit '{u}' ({_did_you_mean(u, units)})",
+                    )
+                )
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks below would only repeat these
 
@@ -734,8 +745,17 @@ def scenario_problems(s: Scenario) -> list[Problem]:
         can_exit = nx.ancestors(g, EXIT)
         for u in sorted(reach):
             if u not in can_exit:
-                route_path = ("patient_classes", c, "routes", u) if u in s.patient_classes.get(c, PatientClassSpec()).routes else ("routes", u)
-                out.append(Problem(path=route_path, message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop)"))
+                route_path = (
+                    ("patient_classes", c, "routes", u)
+                    if u in s.patient_classes.get(c, PatientClassSpec()).routes
+                    else ("routes", u)
+                )
+                out.append(
+                    Problem(
+                        path=route_path,
+                        message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop)",
+                    )
+                )
             spec = s.units[u]
             if s.stay_for(c, u) is None and spec.ed is None:
                 out.append(
@@ -758,23 +778,49 @@ def scenario_problems(s: Scenario) -> list[Problem]:
         if spec.ed is not None and isinstance(spec.ed.clinicians, dict):
             for sh in spec.ed.clinicians:
                 if sh not in s.shifts:
-                    out.append(Problem(path=("units", u, "ed", "clinicians", sh), message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})"))
+                    out.append(
+                        Problem(
+                            path=("units", u, "ed", "clinicians", sh),
+                            message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})",
+                        )
+                    )
             missing = [sh for sh in s.shifts if sh not in spec.ed.clinicians]
             if missing and s.shifts:
-                out.append(Problem(path=("units", u, "ed", "clinicians"), message=f"no clinician number for shift(s) {', '.join(missing)}"))
+                out.append(
+                    Problem(
+                        path=("units", u, "ed", "clinicians"),
+                        message=f"no clinician number for shift(s) {', '.join(missing)}",
+                    )
+                )
         for j, ch in enumerate(spec.capacity_changes):
             if ch.at < s.start:
-                out.append(Problem(path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"))
+                out.append(
+                    Problem(
+                        path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"
+                    )
+                )
     if s.staffing is not None:
         for u, st in s.staffing.units.items():
             if u not in units:
-                out.append(Problem(path=("staffing", "units", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+                out.append(
+                    Problem(path=("staffing", "units", u), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})")
+                )
             for sh in st.nurses:
                 if sh not in s.shifts:
-                    out.append(Problem(path=("staffing", "units", u, "nurses", sh), message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})"))
+                    out.append(
+                        Problem(
+                            path=("staffing", "units", u, "nurses", sh),
+                            message=f"unknown shift '{sh}' ({_did_you_mean(sh, list(s.shifts))})",
+                        )
+                    )
             missing = [sh for sh in s.shifts if sh not in st.nurses]
             if missing and s.shifts:
-                out.append(Problem(path=("staffing", "units", u, "nurses"), message=f"no nurse number for shift(s) {', '.join(missing)}"))
+                out.append(
+                    Problem(
+                        path=("staffing", "units", u, "nurses"),
+                        message=f"no nurse number for shift(s) {', '.join(missing)}",
+                    )
+                )
         out += _roster_problems(s)
     return out
 
@@ -793,15 +839,32 @@ def _roster_problems(s: Scenario) -> list[Problem]:
         if e.unit not in s.staffing.units:
             known = list(s.staffing.units)
             hint = " (it has no ratio under staffing.units)" if e.unit in s.units else ""
-            out.append(Problem(path=base + ("unit",), message=f"unknown staffed unit '{e.unit}'{hint} ({_did_you_mean(e.unit, known)})"))
+            out.append(
+                Problem(
+                    path=base + ("unit",),
+                    message=f"unknown staffed unit '{e.unit}'{hint} ({_did_you_mean(e.unit, known)})",
+                )
+            )
         if s.shifts and e.shift not in s.shifts:
-            out.append(Problem(path=base + ("shift",), message=f"unknown shift '{e.shift}' ({_did_you_mean(e.shift, list(s.shifts))})"))
+            out.append(
+                Problem(
+                    path=base + ("shift",),
+                    message=f"unknown shift '{e.shift}' ({_did_you_mean(e.shift, list(s.shifts))})",
+                )
+            )
         if e.date < first_date or (last_date is not None and e.date > last_date):
-            out.append(Problem(path=base + ("date",), message=f"{e.date} is outside the simulated period "
-                               f"{first_date}..{last_date or '?'}, so this entry would never be used"))
+            out.append(
+                Problem(
+                    path=base + ("date",),
+                    message=f"{e.date} is outside the simulated period "
+                    f"{first_date}..{last_date or '?'}, so this entry would never be used",
+                )
+            )
         key = (e.date, e.shift, e.unit)
         if key in seen:
-            out.append(Problem(path=base, message=f"{e.unit} {e.shift} on {e.date} is already rostered at entry {seen[key]}"))
+            out.append(
+                Problem(path=base, message=f"{e.unit} {e.shift} on {e.date} is already rostered at entry {seen[key]}")
+            )
         else:
             seen[key] = i
     return out

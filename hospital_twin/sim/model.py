@@ -75,10 +75,34 @@ _NAN = math.nan
 
 class _Unit:
     __slots__ = (
-        "idx", "name", "spec_beds", "base_beds", "esc_beds", "esc_open", "esc_open_at",
-        "esc_close_below", "staffed_cap", "cap", "occ", "cleaning", "queue", "n_waiting",
-        "reject", "turnaround", "turn_u", "is_ed", "discharge", "clin_count", "clin_busy",
-        "clin_queue", "assess", "level_h", "t_last", "staffed_level", "breach_h", "inpatient",
+        "idx",
+        "name",
+        "spec_beds",
+        "base_beds",
+        "esc_beds",
+        "esc_open",
+        "esc_open_at",
+        "esc_close_below",
+        "staffed_cap",
+        "cap",
+        "occ",
+        "cleaning",
+        "queue",
+        "n_waiting",
+        "reject",
+        "turnaround",
+        "turn_u",
+        "is_ed",
+        "discharge",
+        "clin_count",
+        "clin_busy",
+        "clin_queue",
+        "assess",
+        "level_h",
+        "t_last",
+        "staffed_level",
+        "breach_h",
+        "inpatient",
     )
 
     def __init__(self, idx: int, name: str):
@@ -99,8 +123,20 @@ class _Request:
 
 
 class _Patient:
-    __slots__ = ("pid", "pclass", "source", "dna", "visit", "stay", "unit", "prio", "overflow", "inp_ready",
-                 "inp_start", "inp_end")
+    __slots__ = (
+        "pid",
+        "pclass",
+        "source",
+        "dna",
+        "visit",
+        "stay",
+        "unit",
+        "prio",
+        "overflow",
+        "inp_ready",
+        "inp_start",
+        "inp_end",
+    )
     # stay: offset of the patient's current stay record in HospitalSim._stays
 
     def __init__(self, pid, pclass, source, dna, prio, overflow):
@@ -316,11 +352,21 @@ class HospitalSim:
         out = []
         for row in rows or ():
             ip = row if isinstance(row, InitialPatient) else InitialPatient(*row)
-            ip = InitialPatient(int(ip.unit), float(ip.elapsed_h), int(ip.pclass), bool(ip.ready),
-                                bool(ip.waiting), int(ip.next_unit), float(ip.ready_h), float(ip.seen_h),
-                                float(ip.cancel_h))
+            ip = InitialPatient(
+                int(ip.unit),
+                float(ip.elapsed_h),
+                int(ip.pclass),
+                bool(ip.ready),
+                bool(ip.waiting),
+                int(ip.next_unit),
+                float(ip.ready_h),
+                float(ip.seen_h),
+                float(ip.cancel_h),
+            )
             if not ip.cancel_h >= 0 or (math.isfinite(ip.cancel_h) and not ip.waiting):
-                raise ValueError(f"initial patient {ip}: cancel_h must be hours >= 0, finite only for a waiting patient")
+                raise ValueError(
+                    f"initial patient {ip}: cancel_h must be hours >= 0, finite only for a waiting patient"
+                )
             if not (ip.seen_h >= 0 or ip.seen_h in (SEEN_UNKNOWN, NOT_SEEN)) or math.isinf(ip.seen_h):
                 raise ValueError(f"initial patient {ip}: seen_h must be hours >= 0, SEEN_UNKNOWN or NOT_SEEN")
             if not 0 <= ip.unit < len(self.units):
@@ -340,8 +386,10 @@ class HospitalSim:
                 route = self._routes[ip.pclass][ip.unit]
                 targets = route[1] if route is not None else [_DEST_EXIT]
                 if not ip.ready or ip.next_unit not in targets:
-                    raise ValueError(f"initial patient {ip}: next_unit needs ready=True and a destination on the "
-                                     f"route of class '{self.class_names[ip.pclass]}' from unit '{u.name}'")
+                    raise ValueError(
+                        f"initial patient {ip}: next_unit needs ready=True and a destination on the "
+                        f"route of class '{self.class_names[ip.pclass]}' from unit '{u.name}'"
+                    )
             out.append(ip)
         return out
 
@@ -365,8 +413,9 @@ class HospitalSim:
             self._set_capacity(u)
 
     # ------------------------------------------------------------------ beds
-    def _request_bed(self, patient: _Patient, u: _Unit, on_grant, from_unit: int,
-                     ready_at: float | None = None) -> _Request | None:
+    def _request_bed(
+        self, patient: _Patient, u: _Unit, on_grant, from_unit: int, ready_at: float | None = None
+    ) -> _Request | None:
         """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected.
 
         ``ready_at`` (default now) is when the patient asked: earlier only for the patients of a
@@ -834,8 +883,9 @@ class HospitalSim:
             overflow = _rng.stream(self.seed, self.rep, "initial_census", u.name + "/waiting/overflow")
             dna_rows = dna_rng.random((len(rows), DNA_WIDTH)).tolist()
             for ip, dna in zip(sorted(rows, key=lambda r: -r.elapsed_h), dna_rows, strict=True):
-                req = self._request_bed(self._new_patient(ip.pclass, self._census_source, dna, overflow), u,
-                                        self._enter, -1, -ip.elapsed_h)
+                req = self._request_bed(
+                    self._new_patient(ip.pclass, self._census_source, dna, overflow), u, self._enter, -1, -ip.elapsed_h
+                )
                 if req is not None and math.isfinite(ip.cancel_h):
                     Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
 
@@ -948,12 +998,15 @@ class HospitalSim:
         for u in self.units:
             for _prio, _t, _seq, req in u.queue:
                 if req.active:
-                    waiting.append((req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit,
-                                    req.patient.source))
+                    waiting.append(
+                        (req.patient.pid, u.idx, req.ready_at, req.patient.pclass, req.from_unit, req.patient.source)
+                    )
+
         def arr(rows, width):
             if isinstance(rows, array):
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
+
         return SimOutput(
             scenario=self.scenario,
             rep=self.rep,
@@ -974,8 +1027,12 @@ class HospitalSim:
             breach_hours=np.array([u.breach_h for u in self.units]),
             spell_sum_h=self._spell_sum_h,
             spell_n=self._spell_n,
-            extra={"initial_over_capacity": list(self._over_capacity),
-                   "initial_delayed_discharge": list(self._delayed_discharge)} if self._initial else {},
+            extra={
+                "initial_over_capacity": list(self._over_capacity),
+                "initial_delayed_discharge": list(self._delayed_discharge),
+            }
+            if self._initial
+            else {},
         )
 
 

@@ -81,7 +81,11 @@ __all__ = [
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 REQUIREMENT_COLUMNS = ["date", "unit", "shift", "skill", "min", "target"]
 Pool = Literal["stratum", "shift", "unit"]
-POOLS: dict[str, tuple[str, ...]] = {"stratum": ("unit", "shift", "weekday"), "shift": ("unit", "shift"), "unit": ("unit",)}
+POOLS: dict[str, tuple[str, ...]] = {
+    "stratum": ("unit", "shift", "weekday"),
+    "shift": ("unit", "shift"),
+    "unit": ("unit",),
+}
 """Columns that group hour-samples into one service-level constraint."""
 _STRATUM = ["unit", "shift", "weekday"]
 
@@ -118,7 +122,9 @@ def shift_of_hours(scenario: Scenario, time_h: np.ndarray) -> pd.DataFrame:
         back[on] = b[on]
     if np.isnan(back).any():
         raise ValueError("the scenario's shifts do not cover every hour of the day")
-    start_abs = np.datetime64(origin.replace(tzinfo=None), "s") + np.round((t - back) * 3600).astype(np.int64).astype("timedelta64[s]")
+    start_abs = np.datetime64(origin.replace(tzinfo=None), "s") + np.round((t - back) * 3600).astype(np.int64).astype(
+        "timedelta64[s]"
+    )
     dates = start_abs.astype("datetime64[D]")
     weekday = (dates.astype(np.int64) - 4) % 7  # 1970-01-01 was a Thursday
     return pd.DataFrame({"shift": names, "shift_date": dates.astype(object), "weekday": weekday.astype(np.int64)})
@@ -195,8 +201,14 @@ def need_samples(scenario: Scenario, load: pd.DataFrame, ratios: Mapping[str, fl
     sh = shift_of_hours(scenario, load["time_h"].to_numpy())
     ratio = load["unit"].map(r).to_numpy(dtype=float)
     need = np.ceil(load["workload"].to_numpy(dtype=float) / ratio - 1e-9).clip(min=0).astype(np.int64)
-    df = pd.DataFrame({"unit": load["unit"].to_numpy(), "shift": sh["shift"].to_numpy(), "weekday": sh["weekday"].to_numpy(),
-                       "need": need})
+    df = pd.DataFrame(
+        {
+            "unit": load["unit"].to_numpy(),
+            "shift": sh["shift"].to_numpy(),
+            "weekday": sh["weekday"].to_numpy(),
+            "need": need,
+        }
+    )
     return df.groupby(_STRATUM + ["need"], sort=True).size().rename("count").reset_index()
 
 
@@ -219,8 +231,9 @@ def quantile_levels(samples: pd.DataFrame, service_level: float) -> pd.DataFrame
     return pd.DataFrame(rows, columns=_STRATUM + ["nurses"])
 
 
-def same_promise_levels(samples: pd.DataFrame, service_level: float, floor: float, pool: Pool = "shift",
-                        tol: float = 1e-6) -> pd.DataFrame:
+def same_promise_levels(
+    samples: pd.DataFrame, service_level: float, floor: float, pool: Pool = "shift", tol: float = 1e-6
+) -> pd.DataFrame:
     """The quantile rule with the SAA's promise: ``service_level`` pooled, ``floor`` in every stratum.
 
     In each pool every stratum takes its own quantile at one common level ``q`` in
@@ -239,7 +252,9 @@ def same_promise_levels(samples: pd.DataFrame, service_level: float, floor: floa
         total = int(g["count"].sum())
 
         def meets(q: float, g=g, total=total) -> bool:
-            return int(coverage(quantile_levels(g, q), g, by=tuple(keys))["covered"].sum()) >= _required_count(total, service_level)
+            return int(coverage(quantile_levels(g, q), g, by=tuple(keys))["covered"].sum()) >= _required_count(
+                total, service_level
+            )
 
         lo, hi = floor, service_level
         if meets(lo):
@@ -377,11 +392,18 @@ def _solve_unit(g, cost_h, level, pool, floor, upper, time_limit_s, workers, see
     name = solver.status_name(code)
     rule_cost = sum(minutes[s[1]] * rule_n[s] for s in strata) / 60
     rule_ok = not caps or all(rule_n[s] <= caps.get(s, rule_n[s]) for s in strata)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (not rule_ok or solver.objective_value / 60 <= rule_cost + 1e-9):
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+        not rule_ok or solver.objective_value / 60 <= rule_cost + 1e-9
+    ):
         chosen = {s: int(solver.value(n_var[s])) for s in strata}
         obj, bound = solver.objective_value / 60, solver.best_objective_bound / 60
     elif rule_ok:
-        chosen, obj, bound, name = rule_n, rule_cost, (solver.best_objective_bound / 60 if code != cp_model.UNKNOWN else math.nan), f"RULE ({name})"
+        chosen, obj, bound, name = (
+            rule_n,
+            rule_cost,
+            (solver.best_objective_bound / 60 if code != cp_model.UNKNOWN else math.nan),
+            f"RULE ({name})",
+        )
     else:
         raise RuntimeError(f"staffing SAA for unit {strata[0][0]}: no solution within {time_limit_s} s ({name})")
     levels = pd.DataFrame([(*s, chosen[s]) for s in strata], columns=_STRATUM + ["nurses"])
@@ -413,8 +435,9 @@ empty) or ``stratum`` (unit, shift, weekday); ``sample`` is ``in`` or ``out`` (o
 LEVEL_SETS = ("target", "min", "rule_target", "rule_same_promise", "rule_floor")
 
 
-def evaluate_levels(levels: pd.DataFrame, samples: pd.DataFrame, pool: Pool, sample: str,
-                    columns: tuple[str, ...] = LEVEL_SETS) -> pd.DataFrame:
+def evaluate_levels(
+    levels: pd.DataFrame, samples: pd.DataFrame, pool: Pool, sample: str, columns: tuple[str, ...] = LEVEL_SETS
+) -> pd.DataFrame:
     """Met share of ``samples`` for each level column of ``levels``, pooled and per stratum (:data:`EVALUATION_COLUMNS`)."""
     frames = []
     for col in columns:
@@ -558,21 +581,26 @@ def staffing_levels(
     if floor < min_level:
         # `min` meets min_level in every stratum without exceeding `target`: a target with a lower floor
         # may leave no such level (the min solve would then be infeasible)
-        raise ValueError(f"stratum floor {floor} is below the min level {min_level}: the target must meet "
-                         "the min level in every unit, shift and weekday")
+        raise ValueError(
+            f"stratum floor {floor} is below the min level {min_level}: the target must meet "
+            "the min level in every unit, shift and weekday"
+        )
     samples = need_samples(scenario, load, ratios)
     cost = shift_hours(scenario)
-    target = saa_levels(samples, cost, service_level, pool=pool, stratum_floor=floor, time_limit_s=time_limit_s,
-                        workers=workers)
+    target = saa_levels(
+        samples, cost, service_level, pool=pool, stratum_floor=floor, time_limit_s=time_limit_s, workers=workers
+    )
     low = saa_levels(samples, cost, min_level, pool="stratum", upper=target, time_limit_s=time_limit_s, workers=workers)
     rule = quantile_levels(samples, service_level)
     same = same_promise_levels(samples, service_level, floor, pool)
     at_floor = quantile_levels(samples, floor)
-    levels = (target.rename(columns={"nurses": "target"})
-              .merge(low.rename(columns={"nurses": "min"}), on=_STRATUM)
-              .merge(rule.rename(columns={"nurses": "rule_target"}), on=_STRATUM)
-              .merge(same.rename(columns={"nurses": "rule_same_promise"}), on=_STRATUM)
-              .merge(at_floor.rename(columns={"nurses": "rule_floor"}), on=_STRATUM))
+    levels = (
+        target.rename(columns={"nurses": "target"})
+        .merge(low.rename(columns={"nurses": "min"}), on=_STRATUM)
+        .merge(rule.rename(columns={"nurses": "rule_target"}), on=_STRATUM)
+        .merge(same.rename(columns={"nurses": "rule_same_promise"}), on=_STRATUM)
+        .merge(at_floor.rename(columns={"nurses": "rule_floor"}), on=_STRATUM)
+    )
     levels["shift_h"] = levels["shift"].map(cost)
     levels = levels[_STRATUM + ["min", "target", "rule_target", "rule_same_promise", "rule_floor", "shift_h"]]
     by = POOLS[pool]
@@ -589,8 +617,11 @@ def staffing_levels(
         min_level=min_level,
         pool=pool,
         stratum_floor=floor,
-        status={"target": target.attrs.get("status", {}), "min": low.attrs.get("status", {}),
-                "rule_same_promise_q": same.attrs["q"]},
+        status={
+            "target": target.attrs.get("status", {}),
+            "min": low.attrs.get("status", {}),
+            "rule_same_promise_q": same.attrs["q"],
+        },
         evaluation=evaluate_levels(levels, samples, pool, "in"),
     )
 
@@ -608,7 +639,7 @@ def requirements(
     mix = skill_mix or SkillMix()
     rows = []
     lv = levels.sort_values(["unit", "shift", "weekday"])
-    by_weekday = {wd: g for wd, g in lv.groupby("weekday")}
+    by_weekday = {wd: g for wd, g in lv.groupby("weekday")}  # noqa: C416 - dict(groupby) calls its .keys, a str
     for k in range(7 * weeks):
         day = start_date + dt.timedelta(days=k)
         g = by_weekday.get(day.weekday())

@@ -101,7 +101,12 @@ def period_scenario(scenario: Scenario, start_date: dt.date, weeks: int) -> Scen
 
 # --------------------------------------------------------------------------- roster to scenario
 def roster_entries(
-    assignments: pd.DataFrame, units: list[str], shifts: list[str], start_date: dt.date, days: int, ratio_skills: set[str]
+    assignments: pd.DataFrame,
+    units: list[str],
+    shifts: list[str],
+    start_date: dt.date,
+    days: int,
+    ratio_skills: set[str],
 ) -> pd.DataFrame:
     """Nurses counted against the ratio per ``date, shift, unit`` (every cell of the period, zeros included).
 
@@ -134,7 +139,8 @@ def with_roster(scenario: Scenario, entries: pd.DataFrame, name: str | None = No
         raise ValueError(f"scenario '{scenario.name}' has no staffing section to put a roster in")
     data = scenario.model_dump()
     data["staffing"]["roster"] = [
-        {"date": r.date, "shift": r.shift, "unit": r.unit, "nurses": int(r.nurses)} for r in entries.itertuples(index=False)
+        {"date": r.date, "shift": r.shift, "unit": r.unit, "nurses": int(r.nurses)}
+        for r in entries.itertuples(index=False)
     ]
     if name is not None:
         data["name"] = name
@@ -152,7 +158,7 @@ def nurse_hours(scenario: Scenario) -> dict[str, float]:
     hi = scenario.start + dt.timedelta(hours=scenario.end_h)
     lengths = S.shift_hours(scenario)
     rostered = {(e.unit, e.shift, e.date): e.nurses for e in scenario.staffing.roster}
-    out = {u: 0.0 for u in scenario.staffing.units}
+    out = dict.fromkeys(scenario.staffing.units, 0.0)
     day = lo.date() - dt.timedelta(days=1)
     while day <= hi.date():
         for name, sh in scenario.shifts.items():
@@ -180,7 +186,9 @@ def _with_loop_kpis(result: RunResult, scenario: Scenario) -> pd.DataFrame:
     return pd.concat([k, extra], ignore_index=True)
 
 
-def before_after(kpis: pd.DataFrame, before: str, metrics=BEFORE_AFTER_METRICS, confidence: float = 0.95) -> pd.DataFrame:
+def before_after(
+    kpis: pd.DataFrame, before: str, metrics=BEFORE_AFTER_METRICS, confidence: float = 0.95
+) -> pd.DataFrame:
     """Paired differences of every other scenario minus ``before`` for ``metrics`` (units, then ALL), with t-intervals.
 
     Each interval holds at ``confidence`` on its own (no familywise widening).
@@ -303,13 +311,30 @@ def staffing_plan(scenario: Scenario, settings: PlanSettings = PlanSettings()) -
     period = _period(scenario, start, settings.weeks)
     n = settings.replications or scenario.replications
     seed = scenario.seed if settings.seed is None else settings.seed
-    levels = plan_levels(period, replications=n, seed=seed, service_level=settings.service_level,
-                         min_level=settings.min_level, pool=settings.pool, workers=settings.workers,
-                         time_limit_s=settings.time_limit_s, eval_replications=settings.eval_replications,
-                         eval_seed=settings.eval_seed)
+    levels = plan_levels(
+        period,
+        replications=n,
+        seed=seed,
+        service_level=settings.service_level,
+        min_level=settings.min_level,
+        pool=settings.pool,
+        workers=settings.workers,
+        time_limit_s=settings.time_limit_s,
+        eval_replications=settings.eval_replications,
+        eval_seed=settings.eval_seed,
+    )
     req = S.requirements(levels.levels, start, settings.weeks, settings.skill_mix)
-    return StaffingPlan(scenario=scenario, period=period, start_date=start, weeks=settings.weeks, replications=n,
-                        seed=seed, levels=levels, requirements=req, skill_mix=settings.skill_mix)
+    return StaffingPlan(
+        scenario=scenario,
+        period=period,
+        start_date=start,
+        weeks=settings.weeks,
+        replications=n,
+        seed=seed,
+        levels=levels,
+        requirements=req,
+        skill_mix=settings.skill_mix,
+    )
 
 
 def roster_for_plan(
@@ -352,9 +377,20 @@ def roster_for_plan(
             requests = requests[requests["staff_id"].isin(kept)].reset_index(drop=True)
     req = S.requirements(levels, plan.start_date, plan.weeks, skill_mix or plan.skill_mix)
     shifts = {name: (sh.start, sh.end) for name, sh in plan.scenario.shifts.items()}
-    roster = build_roster(staff, req, rules or RosterRules(), start_date=plan.start_date, days=7 * plan.weeks,
-                          shifts=shifts, leave=leave, requests=requests, time_limit_s=time_limit_s, seed=seed,
-                          workers=workers, history=history)
+    roster = build_roster(
+        staff,
+        req,
+        rules or RosterRules(),
+        start_date=plan.start_date,
+        days=7 * plan.weeks,
+        shifts=shifts,
+        leave=leave,
+        requests=requests,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
+        history=history,
+    )
     return roster, req
 
 
@@ -399,8 +435,16 @@ def plan_levels(
     needs_log = any(pc.acuity != 1.0 for pc in period.patient_classes.values())
     res = run_scenario(demand, replications=replications, seed=seed, workers=workers, keep_log=needs_log)
     load = S.workload(demand, res.census, res.adt_log)
-    levels = S.staffing_levels(demand, load, service_level=service_level, min_level=min_level, pool=pool, ratios=ratios,
-                               time_limit_s=time_limit_s, workers=1)
+    levels = S.staffing_levels(
+        demand,
+        load,
+        service_level=service_level,
+        min_level=min_level,
+        pool=pool,
+        ratios=ratios,
+        time_limit_s=time_limit_s,
+        workers=1,
+    )
     n_eval = replications if eval_replications is None else eval_replications
     if n_eval < 0:
         raise ValueError(f"eval_replications must be >= 0 (got {n_eval})")
@@ -457,16 +501,40 @@ def closed_loop(
     if n_plan < 1:
         raise ValueError(f"plan_replications must be >= 1 (got {n_plan})")
     step(f"planning staffing levels from {n_plan} replications of {start}..{start + dt.timedelta(days=days - 1)}")
-    levels = plan_levels(period, replications=n_plan, seed=seed + 1, service_level=settings.service_level,
-                         min_level=settings.min_level, pool=settings.pool, workers=workers,
-                         eval_replications=settings.eval_replications)
-    plan = StaffingPlan(scenario=scenario, period=period, start_date=start, weeks=weeks, replications=n_plan,
-                        seed=seed + 1, levels=levels, requirements=S.requirements(levels.levels, start, weeks, mix),
-                        skill_mix=mix)
+    levels = plan_levels(
+        period,
+        replications=n_plan,
+        seed=seed + 1,
+        service_level=settings.service_level,
+        min_level=settings.min_level,
+        pool=settings.pool,
+        workers=workers,
+        eval_replications=settings.eval_replications,
+    )
+    plan = StaffingPlan(
+        scenario=scenario,
+        period=period,
+        start_date=start,
+        weeks=weeks,
+        replications=n_plan,
+        seed=seed + 1,
+        levels=levels,
+        requirements=S.requirements(levels.levels, start, weeks, mix),
+        skill_mix=mix,
+    )
 
     step(f"rostering {len(staff)} staff over {days} days")
-    roster, req = roster_for_plan(plan, staff, rules=rules, leave=leave, requests=requests, history=history,
-                                  time_limit_s=settings.roster_time_limit_s, workers=max(workers, 1), seed=seed)
+    roster, req = roster_for_plan(
+        plan,
+        staff,
+        rules=rules,
+        leave=leave,
+        requests=requests,
+        history=history,
+        time_limit_s=settings.roster_time_limit_s,
+        workers=max(workers, 1),
+        seed=seed,
+    )
 
     units = sorted(levels.levels["unit"].unique())
     rostered = roster_entries(roster.assignments, units, list(scenario.shifts), start, days, mix.ratio_skills)
@@ -477,9 +545,16 @@ def closed_loop(
     at_levels = with_roster(period, target, name=f"{scenario.name} (target levels)")
 
     step("simulating before, at the target levels and with the roster (common random numbers)")
-    study = compare_scenarios([period, at_levels, after], replications=n, seed=seed, workers=workers,
-                              keep_census=False, keep_log=False, familywise=False,
-                              kpis_of=lambda res: _with_loop_kpis(res, res.scenario))
+    study = compare_scenarios(
+        [period, at_levels, after],
+        replications=n,
+        seed=seed,
+        workers=workers,
+        keep_census=False,
+        keep_log=False,
+        familywise=False,
+        kpis_of=lambda res: _with_loop_kpis(res, res.scenario),
+    )
     kpis = study.kpis
     comp = _before_after_rows(study.comparison, [period.name, at_levels.name, after.name])
     return LoopResult(
@@ -496,8 +571,17 @@ def closed_loop(
     )
 
 
-def _loop_provenance(settings: LoopSettings, start: dt.date, n: int, seed: int, n_plan: int, levels, roster,
-                     period: Scenario, after: Scenario) -> dict:
+def _loop_provenance(
+    settings: LoopSettings,
+    start: dt.date,
+    n: int,
+    seed: int,
+    n_plan: int,
+    levels,
+    roster,
+    period: Scenario,
+    after: Scenario,
+) -> dict:
     """What the loop ran on and what it found, for ``run.json``."""
     mix, weeks = settings.skill_mix, settings.weeks
     return {
@@ -511,8 +595,11 @@ def _loop_provenance(settings: LoopSettings, start: dt.date, n: int, seed: int, 
         "min_level": settings.min_level,
         "pool": settings.pool,
         "stratum_floor": levels.stratum_floor,
-        "skill_mix": {"ratio_skill": mix.ratio_skill, "in_charge": dict(mix.in_charge),
-                      "per_ratio_nurse": dict(mix.per_ratio_nurse)},
+        "skill_mix": {
+            "ratio_skill": mix.ratio_skill,
+            "in_charge": dict(mix.in_charge),
+            "per_ratio_nurse": dict(mix.per_ratio_nurse),
+        },
         "levels_cost_h_per_week": levels.cost_h,
         "levels_met_in_sample": {c: levels.pooled_share("in", c) for c in S.LEVEL_SETS},
         "levels_out_of_sample": levels.out_of_sample,

@@ -21,12 +21,79 @@ SHIFT_H = 12.5  # the baseline's long day 07:30-20:00 and night 20:00-07:30
 UNITS = {"AMU": (9, 9), "SAU": (4, 4), "MED": (18, 17), "ELD": (15, 14), "SURG": (15, 15), "ICU": (9, 9)}
 HEADROOM = 1.18  # establishment over shifts: annual leave, study, sickness (NHS uplift ~20-22%)
 CONTRACTS = [(37.5, 0.65), (30.0, 0.2), (22.5, 0.15)]  # hours per week, share of staff
-FIRST = ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Grace", "Sophie", "Emily", "Chloe", "Lucy", "Priya", "Aisha",
-         "Fatima", "Maria", "Joy", "Blessing", "Anna", "Hannah", "Jack", "Oliver", "James", "Tom", "Daniel", "Samuel",
-         "Mohammed", "Joseph", "Kofi", "Rahul", "Ellie", "Jessica", "Zara", "Niamh", "Siobhan", "Carmen", "Rosa"]
-LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan", "Evans",
-        "Thomas", "Roberts", "Walker", "Wright", "Okafor", "Mensah", "Santos", "Reyes", "Nowak", "Kowalski", "Murphy",
-        "O'Brien", "Hughes", "Green", "Hall", "Clarke", "Ahmed", "Ali", "Begum", "Singh", "Kaur", "Adeyemi", "Lewis"]
+FIRST = [
+    "Amelia",
+    "Olivia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Grace",
+    "Sophie",
+    "Emily",
+    "Chloe",
+    "Lucy",
+    "Priya",
+    "Aisha",
+    "Fatima",
+    "Maria",
+    "Joy",
+    "Blessing",
+    "Anna",
+    "Hannah",
+    "Jack",
+    "Oliver",
+    "James",
+    "Tom",
+    "Daniel",
+    "Samuel",
+    "Mohammed",
+    "Joseph",
+    "Kofi",
+    "Rahul",
+    "Ellie",
+    "Jessica",
+    "Zara",
+    "Niamh",
+    "Siobhan",
+    "Carmen",
+    "Rosa",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Khan",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Okafor",
+    "Mensah",
+    "Santos",
+    "Reyes",
+    "Nowak",
+    "Kowalski",
+    "Murphy",
+    "O'Brien",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Clarke",
+    "Ahmed",
+    "Ali",
+    "Begum",
+    "Singh",
+    "Kaur",
+    "Adeyemi",
+    "Lewis",
+]
 
 
 def main() -> None:
@@ -64,12 +131,36 @@ def main() -> None:
                 requirements.append([date, unit, shift, "RN", need - 1, target - 1])
                 requirements.append([date, unit, shift, "NIC", 1, 1])
     # a small float pool of experienced nurses who may work any unit
-    for j in range(6):
+    for _ in range(6):
         n += 1
-        staff.append([f"N{n:04d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}", "Band 6", "RN;NIC", "MED", "true", 37.5,
-                      "", "Europe/London"])
-    _write("staff.csv", ["staff_id", "name", "grade", "skills", "home_unit", "float_pool", "contract_hours_per_week",
-                         "max_nights_per_4w", "time_zone"], staff)
+        staff.append(
+            [
+                f"N{n:04d}",
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                "Band 6",
+                "RN;NIC",
+                "MED",
+                "true",
+                37.5,
+                "",
+                "Europe/London",
+            ]
+        )
+    _write(
+        "staff.csv",
+        [
+            "staff_id",
+            "name",
+            "grade",
+            "skills",
+            "home_unit",
+            "float_pool",
+            "contract_hours_per_week",
+            "max_nights_per_4w",
+            "time_zone",
+        ],
+        staff,
+    )
     _write("leave.csv", ["staff_id", "from", "to", "kind"], leave)
     _write("requests.csv", ["staff_id", "date", "shift", "wish", "weight"], requests)
     _write("requirements.csv", ["date", "unit", "shift", "skill", "min", "target"], requirements)

@@ -38,8 +38,14 @@ STAYS = {
 @pytest.fixture(scope="module", params=list(STAYS))
 def loss_run(request):
     s = single_unit(
-        beds=BEDS, when_full="reject", per_day=PER_DAY, los=STAYS[request.param],
-        horizon_days=1000, warmup_days=20, replications=40, seed=seed(101),
+        beds=BEDS,
+        when_full="reject",
+        per_day=PER_DAY,
+        los=STAYS[request.param],
+        horizon_days=1000,
+        warmup_days=20,
+        replications=40,
+        seed=seed(101),
     )
     return request.param, run_scenario(s, keep_census=False, keep_log=False)
 

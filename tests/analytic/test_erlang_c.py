@@ -31,8 +31,14 @@ def queue_run(request):
     c, a = CASES[request.param]
     per_day = a / MEAN_H * 24
     s = single_unit(
-        beds=c, when_full="queue", per_day=per_day, los=stay("exponential", MEAN_H),
-        horizon_days=2000, warmup_days=20, replications=40, seed=seed(202),
+        beds=c,
+        when_full="queue",
+        per_day=per_day,
+        los=stay("exponential", MEAN_H),
+        horizon_days=2000,
+        warmup_days=20,
+        replications=40,
+        seed=seed(202),
     )
     return request.param, c, a, run_scenario(s, keep_census=False, keep_log=False)
 

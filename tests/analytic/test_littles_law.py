@@ -49,7 +49,10 @@ def emptying_run():
     horizon = 400
     stop = dt.datetime.fromisoformat(START) + dt.timedelta(days=horizon - 100)
     s = _network(
-        horizon_days=horizon, warmup_days=0, replications=3, seed=seed(405),
+        horizon_days=horizon,
+        warmup_days=0,
+        replications=3,
+        seed=seed(405),
         arrival={"multipliers": [{"from": stop, "to": stop + dt.timedelta(days=200), "factor": 0.0}]},
     )
     return s, run_scenario(s, keep_census=False)

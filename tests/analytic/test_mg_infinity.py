@@ -27,8 +27,14 @@ STAYS = {
 @pytest.fixture(scope="module", params=list(STAYS))
 def census_stats(request):
     s = single_unit(
-        beds=10_000, when_full="queue", per_day=PER_DAY, los=STAYS[request.param],
-        horizon_days=150, warmup_days=WARMUP_DAYS, replications=20, seed=seed(303),
+        beds=10_000,
+        when_full="queue",
+        per_day=PER_DAY,
+        los=STAYS[request.param],
+        horizon_days=150,
+        warmup_days=WARMUP_DAYS,
+        replications=20,
+        seed=seed(303),
     )
     r = run_scenario(s, keep_log=False)
     c = r.census[(r.census["unit"] == "WARD") & (r.census["time_h"] >= s.warmup_h)]

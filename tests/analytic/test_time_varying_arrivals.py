@@ -67,8 +67,15 @@ def census_by_hour(request):
     """Mean census at each whole clock hour 0..23, one row per replication."""
     start, start_hour = STARTS[request.param]
     s = single_unit(
-        beds=10_000, when_full="queue", per_day=PER_DAY, los=stay("exponential", MEAN_H),
-        hour_of_day=WEIGHTS, horizon_days=40, warmup_days=2, replications=20, seed=seed(505),
+        beds=10_000,
+        when_full="queue",
+        per_day=PER_DAY,
+        los=stay("exponential", MEAN_H),
+        hour_of_day=WEIGHTS,
+        horizon_days=40,
+        warmup_days=2,
+        replications=20,
+        seed=seed(505),
         start=start,
     )
     r = run_scenario(s, keep_log=False)

@@ -32,12 +32,22 @@ arrivals:
 length_of_stay:
   WARD: {distribution: lognormal, mean_hours: 48, cv: 0.8}
 """
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (.ci/run installs Debian's chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (.ci/run installs Debian's chromium)"
+    ),
 ]
 
 
@@ -53,10 +63,27 @@ def server(tmp_path):
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=APP, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=APP,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -150,7 +177,8 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
         _go(page, "Scenario")
         page.get_by_text("My own YAML file").click()
         page.locator('input[type="file"]').set_input_files(
-            files=[{"name": "broken.yaml", "mimeType": "application/x-yaml", "buffer": BROKEN}])
+            files=[{"name": "broken.yaml", "mimeType": "application/x-yaml", "buffer": BROKEN}]
+        )
         expect(page.get_by_text("is not a usable scenario")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("line 5", exact=False).first).to_be_visible()
         _shot(page, tmp_path, "04-scenario-broken-upload")

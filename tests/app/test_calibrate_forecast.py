@@ -12,13 +12,17 @@ def test_calibrate_shipped_sample_fits_and_offers_the_scenario(app):
     """The MIMIC-IV extract is read, fitted in the worker, and its scenario offered for download."""
     app.switch_page("app_pages/calibrate.py").run()
     app.selectbox(key="cal_sample").set_value(
-        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("MIMIC"))).run()
+        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("MIMIC"))
+    ).run()
     app.button(key="cal_run_btn").click().run()
     wait_for_jobs(app)
     no_exception(app)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Rows read"] == "31"
-    assert int(metrics["Used"]) + int(metrics["Rejected"]) + int(metrics["Ignored (no unit change)"].replace(",", "")) == 31
+    assert (
+        int(metrics["Used"]) + int(metrics["Rejected"]) + int(metrics["Ignored (no unit change)"].replace(",", ""))
+        == 31
+    )
     assert any(w.value.startswith("Dates are SHIFTED") for w in app.warning)
     assert app.dataframe
     labels = [b.label for b in app.get("download_button")]
@@ -38,7 +42,8 @@ def test_calibrate_use_as_current_scenario(app):
     """'Use it as the current scenario' makes the other pages work on the fitted scenario."""
     app.switch_page("app_pages/calibrate.py").run()
     app.selectbox(key="cal_sample").set_value(
-        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("Sepsis"))).run()
+        next(o for o in app.selectbox(key="cal_sample").options if o.startswith("Sepsis"))
+    ).run()
     app.button(key="cal_run_btn").click().run()
     wait_for_jobs(app)
     app.button(key="cal_use_btn").click().run()

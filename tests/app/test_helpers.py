@@ -12,8 +12,20 @@ from tests.conftest import SCENARIOS
 
 
 def _comparison(rows):
-    cols = ["metric", "unit", "scenario", "baseline", "scenario_mean", "baseline_mean", "diff_mean", "diff_ci_low",
-            "diff_ci_high", "significant", "n_reps", "confidence"]
+    cols = [
+        "metric",
+        "unit",
+        "scenario",
+        "baseline",
+        "scenario_mean",
+        "baseline_mean",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "significant",
+        "n_reps",
+        "confidence",
+    ]
     return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
 
 
@@ -54,11 +66,13 @@ def test_verdict_shares_in_percentage_points_and_raised(pair):
 def test_verdict_speaks_of_the_unit_whose_beds_changed(pair):
     """A what-if that changes a unit's beds also gets verdicts on that unit's occupancy."""
     base, more = pair
-    c = _comparison([
-        ("utilisation", "ALL", more.name, base.name, 0.777, 0.785, -0.0067, -0.0068, -0.0066, True, 3, 0.95),
-        ("utilisation", "ICU", more.name, base.name, 0.60, 0.73, -0.13, -0.18, -0.08, True, 3, 0.95),
-        ("utilisation", "MED", more.name, base.name, 0.80, 0.81, -0.01, -0.02, -0.005, True, 3, 0.95),
-    ])
+    c = _comparison(
+        [
+            ("utilisation", "ALL", more.name, base.name, 0.777, 0.785, -0.0067, -0.0068, -0.0066, True, 3, 0.95),
+            ("utilisation", "ICU", more.name, base.name, 0.60, 0.73, -0.13, -0.18, -0.08, True, 3, 0.95),
+            ("utilisation", "MED", more.name, base.name, 0.80, 0.81, -0.01, -0.02, -0.005, True, 3, 0.95),
+        ]
+    )
     sentences = [s for s, _ in charts.verdicts(c, [base, more])]
     assert sentences == [
         "4 more ICU beds cut bed occupancy by 0.67 percentage points (0.66 to 0.68 percentage points).",
@@ -105,8 +119,15 @@ def test_lever_of_maps_issue_fields_to_widgets():
     assert state.lever_of(Issue("f", 3, "discharge", "x"))[0] == "discharge"
 
 
-@pytest.mark.parametrize(("name", "shown"), [("../../etc/passwd", "passwd"), ("C:\\x\\..\\evil.yaml", "evil.yaml"),
-                                             (".hidden\x07.yaml", "hidden.yaml"), ("", "upload")])
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\x\\..\\evil.yaml", "evil.yaml"),
+        (".hidden\x07.yaml", "hidden.yaml"),
+        ("", "upload"),
+    ],
+)
 def test_display_name_strips_folders_and_control_characters(name, shown):
     assert state.display_name(name) == shown
 
@@ -138,13 +159,16 @@ def test_verdict_identical_runs_say_no_difference(pair):
     base, more = pair
     c = _comparison([("ed_4h_breach_share", "ED", more.name, base.name, 0.2, 0.2, 0.0, 0.0, 0.0, False, 10, 0.95)])
     [(sentence, clear)] = charts.verdicts(c, [base, more])
-    assert sentence == ("4 more ICU beds made no difference to the share of ED patients staying over 4 hours "
-                        "in any replication.")
+    assert sentence == (
+        "4 more ICU beds made no difference to the share of ED patients staying over 4 hours in any replication."
+    )
     assert not clear
 
 
 def test_verdict_narrow_interval_gets_enough_decimals(pair):
     base, more = pair
-    c = _comparison([("utilisation", "ALL", more.name, base.name, 0.9, 0.907, -0.007, -0.0072, -0.0068, True, 10, .95)])
+    c = _comparison(
+        [("utilisation", "ALL", more.name, base.name, 0.9, 0.907, -0.007, -0.0072, -0.0068, True, 10, 0.95)]
+    )
     [(sentence, _)] = charts.verdicts(c, [base, more])
     assert "(0.68 to 0.72 percentage points)" in sentence

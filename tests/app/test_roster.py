@@ -41,8 +41,7 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     metrics = {m.label: m.value for m in app.metric}
     assert int(metrics["Shifts rostered"].replace(",", "")) > 0
     labels = {b.label for b in app.get("download_button")}
-    assert {"Download roster (CSV)", "Download roster (Excel)",
-            "Download calendars (.ics, zip)"} <= labels
+    assert {"Download roster (CSV)", "Download roster (Excel)", "Download calendars (.ics, zip)"} <= labels
     grid = app.dataframe[1].value
     assert {"staff_id", "name"} <= set(grid.columns) and len(grid) >= 1
     assert charts(app), "cover against requirement"

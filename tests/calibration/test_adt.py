@@ -135,12 +135,16 @@ def test_counts_reconcile_and_the_input_file_is_unchanged(corrupted):
 
 
 def test_overlaps_are_judged_against_kept_stays_only(tmp_path):
-    path = write_csv(tmp_path / "o.csv", ["patient_id", "unit", "start", "end"], [
-        ["p", "ICU", "2025-01-01T00:00", "2025-01-01T10:00"],
-        ["p", "WARD", "2025-01-01T05:00", "2025-01-05T00:00"],  # overlaps row 1: rejected
-        ["p", "WARD", "2025-01-01T20:00", "2025-01-02T06:00"],  # overlaps only the rejected row 2: kept
-        ["p", "HOME", "2025-01-02T06:00", ""],  # touches row 3: kept, open
-    ])
+    path = write_csv(
+        tmp_path / "o.csv",
+        ["patient_id", "unit", "start", "end"],
+        [
+            ["p", "ICU", "2025-01-01T00:00", "2025-01-01T10:00"],
+            ["p", "WARD", "2025-01-01T05:00", "2025-01-05T00:00"],  # overlaps row 1: rejected
+            ["p", "WARD", "2025-01-01T20:00", "2025-01-02T06:00"],  # overlaps only the rejected row 2: kept
+            ["p", "HOME", "2025-01-02T06:00", ""],  # touches row 3: kept, open
+        ],
+    )
     r = read_adt(path)
     assert r.rejects["row"].tolist() == [2]
     assert r.rejects["detail"].item() == "overlaps row 1 (ICU 2025-01-01T00:00:00 to 2025-01-01T10:00:00)"
@@ -156,10 +160,14 @@ def test_missing_required_column_is_a_log_error_naming_it(tmp_path, column):
 
 
 def test_time_zones_become_naive_utc(tmp_path):
-    path = write_csv(tmp_path / "tz.csv", ["patient_id", "unit", "start", "end"], [
-        ["a", "ED", "2025-03-30T01:30:00+01:00", "2025-03-30T03:30:00+02:00"],  # over a DST change: 1 h
-        ["b", "ED", "2025-01-01T12:00:00Z", "2025-01-01T13:00:00.5+00:00"],
-    ])
+    path = write_csv(
+        tmp_path / "tz.csv",
+        ["patient_id", "unit", "start", "end"],
+        [
+            ["a", "ED", "2025-03-30T01:30:00+01:00", "2025-03-30T03:30:00+02:00"],  # over a DST change: 1 h
+            ["b", "ED", "2025-01-01T12:00:00Z", "2025-01-01T13:00:00.5+00:00"],
+        ],
+    )
     r = read_adt(path)
     assert r.timezone == "utc"
     assert r.stays["start"].tolist() == [pd.Timestamp("2025-03-30 00:30"), pd.Timestamp("2025-01-01 12:00")]
@@ -168,20 +176,25 @@ def test_time_zones_become_naive_utc(tmp_path):
 
 def test_naive_and_mixed_time_stamps_are_labelled(tmp_path):
     naive = write_csv(tmp_path / "n.csv", ["patient_id", "unit", "start", "end"], [["a", "ED", "2025-01-01 10:00", ""]])
-    mixed = write_csv(tmp_path / "m.csv", ["patient_id", "unit", "start", "end"],
-                      [["a", "ED", "2025-01-01 10:00", "2025-01-01T12:00Z"]])
+    mixed = write_csv(
+        tmp_path / "m.csv",
+        ["patient_id", "unit", "start", "end"],
+        [["a", "ED", "2025-01-01 10:00", "2025-01-01T12:00Z"]],
+    )
     assert read_adt(naive).timezone == "naive"
     r = read_adt(mixed)
     assert r.timezone == "mixed" and "do not (kept as written)" in r.notes[0]
 
 
 def test_parquet_with_tz_aware_times_reads_as_naive_utc(tmp_path):
-    df = pd.DataFrame({
-        "patient_id": [1, 2],
-        "unit": ["ICU", "WARD"],
-        "start": pd.to_datetime(["2025-06-01 12:00", "2025-06-02 12:00"]).tz_localize("Europe/Amsterdam"),
-        "end": pd.to_datetime(["2025-06-01 14:00", None]).tz_localize("Europe/Amsterdam"),
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": [1, 2],
+            "unit": ["ICU", "WARD"],
+            "start": pd.to_datetime(["2025-06-01 12:00", "2025-06-02 12:00"]).tz_localize("Europe/Amsterdam"),
+            "end": pd.to_datetime(["2025-06-01 14:00", None]).tz_localize("Europe/Amsterdam"),
+        }
+    )
     path = tmp_path / "log.parquet"
     df.to_parquet(path, index=False)
     r = read_adt(path)
@@ -272,24 +285,37 @@ def test_xes_gzip_reads_like_plain(tmp_path):
 
 def _xes(traces: dict[str, list[tuple[str, str, str]]]) -> str:
     def event(activity, ts, lifecycle):
-        return (f'<event><string key="concept:name" value="{activity}"/><date key="time:timestamp" value="{ts}"/>'
-                f'<string key="lifecycle:transition" value="{lifecycle}"/></event>')
-    body = "".join(f'<trace><string key="concept:name" value="{case}"/>{"".join(event(*e) for e in evs)}</trace>'
-                   for case, evs in traces.items())
+        return (
+            f'<event><string key="concept:name" value="{activity}"/><date key="time:timestamp" value="{ts}"/>'
+            f'<string key="lifecycle:transition" value="{lifecycle}"/></event>'
+        )
+
+    body = "".join(
+        f'<trace><string key="concept:name" value="{case}"/>{"".join(event(*e) for e in evs)}</trace>'
+        for case, evs in traces.items()
+    )
     return f'<?xml version="1.0"?><log xes.version="1.0">{body}</log>'
 
 
 def test_xes_cases_without_a_pathway_and_bad_unit_changes_are_rejected(tmp_path):
     path = tmp_path / "bad.xes"
-    path.write_text(_xes({
-        "lab-only": [("CRP", "2014-01-01T10:00:00+01:00", "complete")],
-        "early-release": [("Release A", "2014-01-01T09:00:00+01:00", "complete"),
-                          ("ER Registration", "2014-01-01T10:00:00+01:00", "complete")],
-        "backwards": [("ER Registration", "2014-01-02T10:00:00+01:00", "complete"),
-                      ("Admission NC", "2014-01-02T09:00:00+01:00", "start"),  # another lifecycle: ignored
-                      ("Admission NC", "2014-01-02T09:00:00+01:00", "complete"),
-                      ("Release B", "2014-01-03T09:00:00+01:00", "complete")],
-    }))
+    path.write_text(
+        _xes(
+            {
+                "lab-only": [("CRP", "2014-01-01T10:00:00+01:00", "complete")],
+                "early-release": [
+                    ("Release A", "2014-01-01T09:00:00+01:00", "complete"),
+                    ("ER Registration", "2014-01-01T10:00:00+01:00", "complete"),
+                ],
+                "backwards": [
+                    ("ER Registration", "2014-01-02T10:00:00+01:00", "complete"),
+                    ("Admission NC", "2014-01-02T09:00:00+01:00", "start"),  # another lifecycle: ignored
+                    ("Admission NC", "2014-01-02T09:00:00+01:00", "complete"),
+                    ("Release B", "2014-01-03T09:00:00+01:00", "complete"),
+                ],
+            }
+        )
+    )
     r = read_xes(path)
     got = dict(zip(r.rejects["row"], zip(r.rejects["kind"], r.rejects["reason"], strict=True), strict=True))
     assert got == {
@@ -300,7 +326,8 @@ def test_xes_cases_without_a_pathway_and_bad_unit_changes_are_rejected(tmp_path)
     }
     assert r.read == 7 == r.used + r.rejected + r.ignored
     assert r.stays[["patient_id", "unit", "discharge_destination"]].values.tolist() == [
-        ["backwards", "NC", "Release B"], ["early-release", "ER", pd.NA]
+        ["backwards", "NC", "Release B"],
+        ["early-release", "ER", pd.NA],
     ]
 
 

@@ -49,11 +49,15 @@ def test_backtest_split_censors_stays_open_at_the_cut():
     """Training keeps stays that started before the cut; an end (or ready time) after the cut is not known yet."""
     t = pd.Timestamp("2025-03-01")
     h = pd.Timedelta(hours=1)
-    log = pd.DataFrame({
-        "patient_id": ["a", "b", "c"], "unit": ["W", "W", "W"],
-        "start": [t - 10 * h, t - 2 * h, t + h], "end": [t - 5 * h, t + 3 * h, t + 9 * h],
-        "ready_to_leave": [t - 6 * h, t + 2 * h, t + 8 * h],
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c"],
+            "unit": ["W", "W", "W"],
+            "start": [t - 10 * h, t - 2 * h, t + h],
+            "end": [t - 5 * h, t + 3 * h, t + 9 * h],
+            "ready_to_leave": [t - 6 * h, t + 2 * h, t + 8 * h],
+        }
+    )
     train = split_at(log, t)
     assert train["patient_id"].tolist() == ["a", "b"]
     assert train["end"].isna().tolist() == [False, True]
@@ -70,8 +74,11 @@ def test_backtest_snapshot_knows_only_what_was_known_at_the_cut(year_log):
     for c in ("start", "end", "ready_at", "ready_to_leave"):
         log[c] = pd.to_datetime(log[c])
     # one ICU patient ready for the ward waits 5 h for its bed (its ward stay starts 5 h later)
-    icu = log.index[(log["unit"] == "ICU") & (log["start"] > pd.Timestamp("2025-06-01"))
-                    & log["encounter_id"].isin(log.loc[log["unit"] == "WARD", "encounter_id"])][0]
+    icu = log.index[
+        (log["unit"] == "ICU")
+        & (log["start"] > pd.Timestamp("2025-06-01"))
+        & log["encounter_id"].isin(log.loc[log["unit"] == "WARD", "encounter_id"])
+    ][0]
     ward = log.index[(log["encounter_id"] == log.at[icu, "encounter_id"]) & (log["unit"] == "WARD")][0]
     late = pd.Timedelta(hours=5)
     log.at[icu, "end"] += late
@@ -136,19 +143,26 @@ def test_backtest_cli_writes_the_folder(year_log, tmp_path, capsys):
     path = tmp_path / "log.csv"
     year_log.to_csv(path, index=False)
     out = tmp_path / "bt"
-    assert main(["backtest", str(path), "--train-until", CUT, "--replications", "8", "--test-days", "20",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["backtest", str(path), "--train-until", CUT, "--replications", "8", "--test-days", "20", "--out", str(out)]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["backtest.csv", "backtest.html", "scenario.yaml"]
     assert list(pd.read_csv(out / "backtest.csv").columns) == TIDY_COLUMNS
     load_scenario(out / "scenario.yaml")
     assert "observed days inside the simulated 90% band" in " ".join(capsys.readouterr().out.split())
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["--train-until", "2024-01-01"], "less than a week of training data"),
-    (["--train-until", "not-a-date"], "is not an ISO 8601 time"),
-    (["--train-until", "2030-01-01"], "no whole day to test"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--train-until", "2024-01-01"], "less than a week of training data"),
+        (["--train-until", "not-a-date"], "is not an ISO 8601 time"),
+        (["--train-until", "2030-01-01"], "no whole day to test"),
+    ],
+)
 def test_backtest_cli_bad_cut_exits_2(year_log, tmp_path, capsys, argv, needle):
     """A cut outside the log, or not a time, exits 2 with a message naming the option."""
     path = tmp_path / "log.csv"
@@ -160,6 +174,17 @@ def test_backtest_cli_bad_cut_exits_2(year_log, tmp_path, capsys, argv, needle):
 
 def test_backtest_cli_refuses_shifted_dates(tmp_path, capsys):
     """A MIMIC-IV folder (dates shifted per patient) cannot be back-tested: exit 2, saying why."""
-    assert main(["backtest", str(FIXTURES / "mimic-iv-demo-mini"), "--train-until", "2150-01-01",
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "backtest",
+                str(FIXTURES / "mimic-iv-demo-mini"),
+                "--train-until",
+                "2150-01-01",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "SHIFTED PER PATIENT" in " ".join(capsys.readouterr().err.split())

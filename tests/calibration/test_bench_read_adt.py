@@ -15,9 +15,20 @@ REPO = Path(__file__).resolve().parents[2]
 def test_bench_read_adt_smoke_reports_read_calibrate_and_ratio():
     """--rows 4000 with 2% bad rows: both formats read, the rejects counted, calibrate timed, the ratio printed."""
     res = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_read_adt.py"), "--rows", "4000", "--repeats", "1",
-         "--bad-share", "0.02"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_read_adt.py"),
+            "--rows",
+            "4000",
+            "--repeats",
+            "1",
+            "--bad-share",
+            "0.02",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert res.returncode == 0, res.stderr
     out = res.stdout

@@ -44,8 +44,20 @@ def test_calibrate_writes_a_scenario_that_loads_runs_and_says_where_it_came_from
     text = "\n".join(head)
     digest = hashlib.sha256(sim_csv.read_bytes()).hexdigest()
     n = len(pd.read_csv(sim_csv))
-    for needle in (f"SHA-256 {digest}", f"read {n} = used {n} + rejected 0 + ignored 0", "Period: 2025-01-06",
-                   "ICU: ", "WARD: ", "AIC weights", "dAIC", "D=", "p=", "censored", "ESTIMATED", "Dates are taken as real"):
+    for needle in (
+        f"SHA-256 {digest}",
+        f"read {n} = used {n} + rejected 0 + ignored 0",
+        "Period: 2025-01-06",
+        "ICU: ",
+        "WARD: ",
+        "AIC weights",
+        "dAIC",
+        "D=",
+        "p=",
+        "censored",
+        "ESTIMATED",
+        "Dates are taken as real",
+    ):
         assert needle in text, needle
     assert pd.read_csv(rej).empty
     page = html.read_text()
@@ -66,8 +78,11 @@ def test_calibrate_reports_every_corrupted_row_and_still_writes_a_valid_scenario
             r[col[k]] = v
         return ",".join(r)
 
-    extra = [bad(patient_id=""), bad(start="yesterday", patient_id="zz1"),
-             bad(patient_id="zz2", start="2025-02-01T00:00:00", end="2025-01-01T00:00:00", ready_at="")]
+    extra = [
+        bad(patient_id=""),
+        bad(start="yesterday", patient_id="zz1"),
+        bad(patient_id="zz2", start="2025-02-01T00:00:00", end="2025-01-01T00:00:00", ready_at=""),
+    ]
     path = tmp_path / "corrupted.csv"
     path.write_text("\n".join(lines + extra) + "\n")
     n_good = len(lines) - 1

@@ -11,10 +11,14 @@ TODAY = pd.Timestamp("2026-06-01")
 
 
 def _log(starts: pd.DatetimeIndex, hours: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(len(starts))], "unit": "WARD",
-        "start": starts, "end": starts + pd.to_timedelta(hours, unit="h"),
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(len(starts))],
+            "unit": "WARD",
+            "start": starts,
+            "end": starts + pd.to_timedelta(hours, unit="h"),
+        }
+    )
 
 
 def test_dates_a_busy_real_looking_log_is_taken_as_real():

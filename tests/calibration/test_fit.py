@@ -159,7 +159,32 @@ def test_prepare_merges_self_loops_and_censors_open_last_stays():
 
 
 # --------------------------------------------------------------------------- round trip
-HOD = [0.4, 0.3, 0.3, 0.3, 0.3, 0.4, 0.6, 0.9, 1.3, 1.6, 1.7, 1.7, 1.6, 1.5, 1.4, 1.4, 1.3, 1.3, 1.2, 1.1, 1.0, 0.8, 0.6, 0.5]
+HOD = [
+    0.4,
+    0.3,
+    0.3,
+    0.3,
+    0.3,
+    0.4,
+    0.6,
+    0.9,
+    1.3,
+    1.6,
+    1.7,
+    1.7,
+    1.6,
+    1.5,
+    1.4,
+    1.4,
+    1.3,
+    1.3,
+    1.2,
+    1.1,
+    1.0,
+    0.8,
+    0.6,
+    0.5,
+]
 TRUTH = {
     "name": "round trip truth",
     "start": "2025-01-06T00:00:00",
@@ -172,7 +197,11 @@ TRUTH = {
         {"name": "medical", "unit": "AMU", "per_day": 12.0, "patient_class": "medical", "hour_of_day": HOD},
         {"name": "surgical", "unit": "WARD", "per_day": 4.0, "patient_class": "surgical"},
     ],
-    "routes": {"AMU": {"exit": 0.35, "WARD": 0.55, "ICU": 0.10}, "WARD": {"exit": 0.95, "ICU": 0.05}, "ICU": {"WARD": 0.8, "exit": 0.2}},
+    "routes": {
+        "AMU": {"exit": 0.35, "WARD": 0.55, "ICU": 0.10},
+        "WARD": {"exit": 0.95, "ICU": 0.05},
+        "ICU": {"WARD": 0.8, "exit": 0.2},
+    },
     "length_of_stay": {
         "AMU": {"distribution": "lognormal", "mean_hours": 14, "cv": 0.9},
         "WARD": {"distribution": "gamma", "mean_hours": 110, "cv": 0.8},
@@ -259,7 +288,10 @@ def test_round_trip_recovers_route_probabilities(round_trip):
     shorthand, per_class = cal.routes.scenario_routes()
     assert set(per_class) == {"surgical"} and set(per_class["surgical"]) == {"WARD"}
     counts = cal.routes.counts_
-    for who, table, routes in (("medical", shorthand, truth.routes_for("medical")), ("surgical", per_class["surgical"], truth.routes_for("surgical"))):
+    for who, table, routes in (
+        ("medical", shorthand, truth.routes_for("medical")),
+        ("surgical", per_class["surgical"], truth.routes_for("surgical")),
+    ):
         for unit, dests in table.items():
             mask = counts["from"] == unit
             if who == "surgical":
@@ -299,7 +331,11 @@ def test_round_trip_scenario_validates_runs_and_recovers_mean_occupancy(round_tr
         means = values[: nb * batch].reshape(nb, batch).mean(1)
         sim_mean, sim_se = means.mean(), means.std(ddof=1) / math.sqrt(nb)
         tol = K * math.hypot(rel_est * load_true[unit], sim_se)
-        assert abs(load_cal[unit] - load_true[unit]) < K * rel_est * load_true[unit], (unit, load_cal[unit], load_true[unit])
+        assert abs(load_cal[unit] - load_true[unit]) < K * rel_est * load_true[unit], (
+            unit,
+            load_cal[unit],
+            load_true[unit],
+        )
         assert abs(sim_mean - load_true[unit]) < tol, (unit, sim_mean, load_true[unit], tol)
 
 
@@ -311,7 +347,14 @@ def test_round_trip_yaml_loads_and_carries_provenance(round_trip):
     comments = cal.provenance_comments()
     assert lines[: len(comments)] == comments
     head = "\n".join(comments)
-    for needle in ("Source: simulated round trip", "Period: 2025-01-06", f"Rows: read {len(log)}", "AIC weights", "censored", "p="):
+    for needle in (
+        "Source: simulated round trip",
+        "Period: 2025-01-06",
+        f"Rows: read {len(log)}",
+        "AIC weights",
+        "censored",
+        "p=",
+    ):
         assert needle in head, needle
     sc = load_scenario_text(text, name="calibrated.yaml")
     assert sc == cal.scenario()
@@ -324,8 +367,12 @@ def test_discharge_rule_is_detected_and_stays_are_not_double_counted():
     profile = [0] * 9 + [1, 2, 4, 6, 8, 8, 8, 6, 4, 2, 1] + [0] * 4
     truth = Scenario.model_validate(
         {
-            "name": "discharge truth", "start": "2025-01-06T00:00:00", "horizon_days": 730, "warmup_days": 0,
-            "replications": 1, "seed": seed(21),
+            "name": "discharge truth",
+            "start": "2025-01-06T00:00:00",
+            "horizon_days": 730,
+            "warmup_days": 0,
+            "replications": 1,
+            "seed": seed(21),
             "units": {"WARD": {"beds": 200}},
             "arrivals": [{"name": "adm", "unit": "WARD", "per_day": 10.0}],
             "length_of_stay": {"WARD": {"distribution": "lognormal", "mean_hours": 96, "cv": 1.0}},
@@ -342,9 +389,11 @@ def test_discharge_rule_is_detected_and_stays_are_not_double_counted():
     sc = cal.scenario(horizon_days=728, replications=1)
     assert sc.units["WARD"].discharge is not None
     occ_true = rep.kpis.query("metric == 'occupancy_mean' and unit == 'WARD'")["value"].iloc[0]
-    occ_cal = run_replication(sc, 0, keep_log=False, keep_census=False).kpis.query(
-        "metric == 'occupancy_mean' and unit == 'WARD'"
-    )["value"].iloc[0]
+    occ_cal = (
+        run_replication(sc, 0, keep_log=False, keep_census=False)
+        .kpis.query("metric == 'occupancy_mean' and unit == 'WARD'")["value"]
+        .iloc[0]
+    )
     assert abs(occ_cal / occ_true - 1) < 0.05, (occ_cal, occ_true)
 
 
@@ -385,12 +434,14 @@ def test_a_unit_with_few_stays_gets_an_exponential_that_validates():
     t = pd.Timestamp("2025-01-06")
     h = pd.Timedelta(hours=1)
     n = 60
-    log = pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(n)] + ["q"],
-        "unit": ["WARD"] * n + ["RARE"],
-        "start": [t + i * 5 * h for i in range(n)] + [t],
-        "end": [t + i * 5 * h + (10 + i) * h for i in range(n)] + [t + 36 * h],
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(n)] + ["q"],
+            "unit": ["WARD"] * n + ["RARE"],
+            "start": [t + i * 5 * h for i in range(n)] + [t],
+            "end": [t + i * 5 * h + (10 + i) * h for i in range(n)] + [t + 36 * h],
+        }
+    )
     cal = calibrate(log)
     est = cal.stays.units_["RARE"]
     assert est.chosen == "exponential" and est.spec == {"distribution": "exponential", "mean_hours": 36.0}
@@ -402,11 +453,15 @@ def test_open_stays_are_censored_at_last_event_at_when_the_log_has_it():
     """An open stay with last_event_at is censored there, not at the end of the log (XES cases whose events stop)."""
     t = pd.Timestamp("2025-01-06")
     h = pd.Timedelta(hours=1)
-    log = pd.DataFrame({
-        "patient_id": ["a", "b"], "unit": ["ER", "ER"],
-        "start": [t, t + 1000 * h], "end": [pd.NaT, t + 1003 * h],
-        "last_event_at": [t + 2 * h, pd.NaT],
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": ["a", "b"],
+            "unit": ["ER", "ER"],
+            "start": [t, t + 1000 * h],
+            "end": [pd.NaT, t + 1003 * h],
+            "last_event_at": [t + 2 * h, pd.NaT],
+        }
+    )
     prep = prepare_stays(log)
     a = prep[prep["patient_id"] == "a"].iloc[0]
     assert not a["closed"] and a["dur_h"] == 2.0
@@ -420,10 +475,15 @@ def test_rare_arrival_sources_are_pooled_as_other_and_listed():
     h = pd.Timedelta(hours=1)
     sources = ["ed"] * 40 + ["gp"] * 12 + ["walk_in"] * 3 + ["transfer"] * 2
     n = len(sources)
-    log = pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(n)], "unit": "WARD", "arrival_source": sources,
-        "start": [t + i * 7 * h for i in range(n)], "end": [t + i * 7 * h + 20 * h for i in range(n)],
-    })
+    log = pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(n)],
+            "unit": "WARD",
+            "arrival_source": sources,
+            "start": [t + i * 7 * h for i in range(n)],
+            "end": [t + i * 7 * h + 20 * h for i in range(n)],
+        }
+    )
     cal = calibrate(log)
     got = {s.source: s.n for s in cal.arrivals.streams_}
     assert set(got) == {"ed", "gp", "other"} and got["other"] == 5

@@ -170,10 +170,14 @@ def test_bootstrap_p_values_are_uniform_under_the_null(share):
 @pytest.mark.parametrize(
     ("truth", "n"),
     [
-        pytest.param(lambda rng, n: stats.weibull_min(c=2.5, scale=60.0).rvs(n, random_state=rng), 300,
-                     id="weibull_shape_2.5_n300"),
         pytest.param(
-            lambda rng, n: np.where(rng.random(n) < 0.5, rng.gamma(8.0, 3.0, n), rng.gamma(8.0, 12.0, n)), 150,
+            lambda rng, n: stats.weibull_min(c=2.5, scale=60.0).rvs(n, random_state=rng),
+            300,
+            id="weibull_shape_2.5_n300",
+        ),
+        pytest.param(
+            lambda rng, n: np.where(rng.random(n) < 0.5, rng.gamma(8.0, 3.0, n), rng.gamma(8.0, 12.0, n)),
+            150,
             id="gamma_mixture_24h_96h_n150",
         ),
     ],
@@ -203,8 +207,14 @@ def _log(x: np.ndarray, unit: str, rng: np.random.Generator, days: float = 730.0
     start_h = rng.uniform(0, days * 24, len(x))
     end_h = start_h + x
     end = pd.Series(t0 + pd.to_timedelta(end_h, unit="h")).where(end_h <= days * 24)
-    return pd.DataFrame({"patient_id": [f"{unit}{i}" for i in range(len(x))], "unit": unit,
-                         "start": t0 + pd.to_timedelta(start_h, unit="h"), "end": end})
+    return pd.DataFrame(
+        {
+            "patient_id": [f"{unit}{i}" for i in range(len(x))],
+            "unit": unit,
+            "start": t0 + pd.to_timedelta(start_h, unit="h"),
+            "end": end,
+        }
+    )
 
 
 def _stay_fit(log: pd.DataFrame, **kw) -> StayFit:
@@ -220,8 +230,14 @@ def test_stay_fit_decides_with_the_bootstrap_and_keeps_the_kolmogorov_bound():
     x = stats.weibull_min(c=2.0, scale=100.0).ppf((np.arange(400) + 0.5) / 400)
     t0 = pd.Timestamp("2024-01-01")
     start = t0 + pd.to_timedelta(np.arange(400) * 6.0, unit="h")
-    log = pd.DataFrame({"patient_id": [f"p{i}" for i in range(400)], "unit": "WARD", "start": start,
-                        "end": start + pd.to_timedelta(x, unit="h")})
+    log = pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(400)],
+            "unit": "WARD",
+            "start": start,
+            "end": start + pd.to_timedelta(x, unit="h"),
+        }
+    )
     est = _stay_fit(log, families=("lognormal",)).units_["WARD"]
     assert est.n == 400 and est.n_censored == 0
     assert est.ks_d == pytest.approx(0.0716, abs=5e-4)

@@ -83,8 +83,11 @@ def test_pipeline_reports_reads_and_dates_before_fitting(monkeypatch):
         return real(*args, **kw)
 
     monkeypatch.setattr(pipeline, "calibrate", fit)
-    calibrate_logs([(SEPSIS, "xes")], on_read=lambda reads: seen.append(("read", len(reads))),
-                   on_dates=lambda dates: seen.append(("dates", dates.shifted)))
+    calibrate_logs(
+        [(SEPSIS, "xes")],
+        on_read=lambda reads: seen.append(("read", len(reads))),
+        on_dates=lambda dates: seen.append(("dates", dates.shifted)),
+    )
     assert seen == [("read", 1), ("dates", True), "fit"]
 
 
@@ -123,8 +126,10 @@ def test_calibrate_simulated_reads_the_simulated_log_back_like_an_upload(tmp_pat
 
 def test_calibration_package_import_is_light():
     """``import hospital_twin.calibration`` imports none of its modules (the names are lazy)."""
-    code = ("import sys, hospital_twin.calibration as c; "
-            "assert not [m for m in sys.modules if m.startswith('hospital_twin.calibration.')]; "
-            "from hospital_twin.calibration import calibrate_logs, read_adt, calibrate; "
-            "assert callable(calibrate) and calibrate.__module__ == 'hospital_twin.calibration.fit'")
+    code = (
+        "import sys, hospital_twin.calibration as c; "
+        "assert not [m for m in sys.modules if m.startswith('hospital_twin.calibration.')]; "
+        "from hospital_twin.calibration import calibrate_logs, read_adt, calibrate; "
+        "assert callable(calibrate) and calibrate.__module__ == 'hospital_twin.calibration.fit'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

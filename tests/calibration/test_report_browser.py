@@ -17,7 +17,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (.ci/run installs Debian's chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (.ci/run installs Debian's chromium)"
+    ),
 ]
 
 
@@ -30,12 +32,16 @@ def _charts_drawn(html: Path) -> tuple[int, list[str]]:
         page = browser.new_page(viewport={"width": 1300, "height": 1600})
         page.goto(html.as_uri())
         page.wait_for_timeout(500)
-        page.wait_for_function("Array.from(document.querySelectorAll('div.chart')).every("
-                               "d => d.querySelector('svg') || d.textContent.includes('could not be drawn'))",
-                               timeout=60_000)
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('div.chart')).every("
+            "d => d.querySelector('svg') || d.textContent.includes('could not be drawn'))",
+            timeout=60_000,
+        )
         ids = page.eval_on_selector_all("div.chart", "els => els.map(e => e.id)")
         bad = page.eval_on_selector_all(
-            "div.chart", "els => els.filter(e => !e.querySelector('svg') || e.textContent.includes('could not')).map(e => e.id)")
+            "div.chart",
+            "els => els.filter(e => !e.querySelector('svg') || e.textContent.includes('could not')).map(e => e.id)",
+        )
         browser.close()
     return len(ids), bad
 
@@ -48,7 +54,22 @@ def test_calibration_and_backtest_reports_draw_every_chart(tmp_path):
     assert main(["calibrate", str(log), "--out", str(tmp_path / "s.yaml"), "--report", str(tmp_path / "c.html")]) == 0
     n, bad = _charts_drawn(tmp_path / "c.html")
     assert n == 5 and not bad, bad  # survival, histogram, arrivals, routes, discharges
-    assert main(["backtest", str(log), "--train-until", "2025-07-20", "--replications", "4", "--test-days", "14",
-                 "--out", str(tmp_path / "bt")]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(log),
+                "--train-until",
+                "2025-07-20",
+                "--replications",
+                "4",
+                "--test-days",
+                "14",
+                "--out",
+                str(tmp_path / "bt"),
+            ]
+        )
+        == 0
+    )
     n, bad = _charts_drawn(tmp_path / "bt" / "backtest.html")
     assert n == 1 and not bad, bad

@@ -16,8 +16,18 @@ ICU = str(SCENARIOS / "examples" / "icu_to_ward.yaml")
 
 SUMMARY_COLUMNS = ["scenario", "metric", "unit", "mean", "sd", "ci_low", "ci_high", "n_reps"]
 CONTRACT_METRICS = {
-    "arrivals", "admitted", "rejected", "rejected_share", "occupancy_mean", "occupancy_p95", "utilisation",
-    "waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h", "los_mean_h", "blocked_bed_hours",
+    "arrivals",
+    "admitted",
+    "rejected",
+    "rejected_share",
+    "occupancy_mean",
+    "occupancy_p95",
+    "utilisation",
+    "waited_share",
+    "wait_for_bed_mean_h",
+    "wait_for_bed_p95_h",
+    "los_mean_h",
+    "blocked_bed_hours",
 }
 
 
@@ -71,7 +81,23 @@ def test_cli_run_replaces_existing_folder_whole(tmp_path):
 def test_cli_run_seed_and_workers_do_not_change_results(tmp_path):
     """--workers 2 gives the same summary as --workers 1; --seed changes it."""
     for name, extra in (("a", ["--workers", "1"]), ("b", ["--workers", "2"]), ("c", ["--seed", "99"])):
-        assert main(["run", ICU, "--replications", "4", "--out", str(tmp_path / name), "-q", "--no-log", "--no-report", *extra]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    ICU,
+                    "--replications",
+                    "4",
+                    "--out",
+                    str(tmp_path / name),
+                    "-q",
+                    "--no-log",
+                    "--no-report",
+                    *extra,
+                ]
+            )
+            == 0
+        )
     a, b, c = (pd.read_csv(tmp_path / n / "summary.csv") for n in "abc")
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
@@ -102,7 +128,9 @@ def test_cli_module_entry_point_reports_missing_file_without_traceback(tmp_path)
     """python -m hospital_twin run on a missing file exits 2 with a one-line reason."""
     proc = subprocess.run(
         [sys.executable, "-m", "hospital_twin", "run", str(tmp_path / "nope.yaml")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "file not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -60,7 +60,8 @@ def test_census_of_a_compare_log_needs_scenario(icu_log, tmp_path, capsys):
     one = log[log["rep"] == 0]
     cmp_path = tmp_path / "cmp.csv"
     pd.concat([one.assign(scenario="base"), one.assign(scenario="more beds")]).to_csv(
-        cmp_path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        cmp_path, index=False, date_format="%Y-%m-%dT%H:%M:%S"
+    )
     assert main(["census", str(cmp_path), "--at", AT]) == 2
     assert "--scenario" in capsys.readouterr().err
     out = tmp_path / "s.csv"
@@ -84,8 +85,27 @@ def _forecast(icu_log, tmp_path, *extra: str) -> tuple[int, object]:
     snap = tmp_path / "snap.csv"
     assert main(["census", str(path), "--at", AT, "--rep", "0", "--out", str(snap)]) == 0
     out = tmp_path / "fc"
-    rc = main(["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-10T08:00:00+00:00", "--hours", "24",
-               "--replications", "8", "--seed", "3", "--workers", "1", "--out", str(out), *extra])
+    rc = main(
+        [
+            "forecast",
+            str(ICU),
+            "--census",
+            str(snap),
+            "--now",
+            "2025-02-10T08:00:00+00:00",
+            "--hours",
+            "24",
+            "--replications",
+            "8",
+            "--seed",
+            "3",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
     return rc, out
 
 
@@ -119,8 +139,9 @@ def test_forecast_bad_census_exits_two_with_file_line_and_field(tmp_path, capsys
     snap = tmp_path / "bad.csv"
     snap.write_text("patient_id,unit,unit_start\n1,ICU,2025-02-20T01:00\n2,WRAD,2025-02-19T01:00\n")
     out = tmp_path / "fc"
-    rc = main(["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-20T08:00", "--hours", "6",
-               "--out", str(out)])
+    rc = main(
+        ["forecast", str(ICU), "--census", str(snap), "--now", "2025-02-20T08:00", "--hours", "6", "--out", str(out)]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert f"{snap}:3: unit" in err and "did you mean 'WARD'" in err and "Traceback" not in err
@@ -143,8 +164,28 @@ def test_census_and_forecast_on_the_shipped_baseline(tmp_path, capsys):
     at = (pd.Timestamp(s.start) + pd.Timedelta(days=30, hours=9)).isoformat()
     assert main(["census", str(log_path), "--at", at, "--out", str(snap)]) == 0
     out = tmp_path / "fc"
-    assert main(["forecast", str(BASELINE), "--census", str(snap), "--now", at, "--hours", "6", "--replications", "3",
-                 "--workers", "1", "--no-html", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(BASELINE),
+                "--census",
+                str(snap),
+                "--now",
+                at,
+                "--hours",
+                "6",
+                "--replications",
+                "3",
+                "--workers",
+                "1",
+                "--no-html",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "forecast.csv")
     assert set(table["unit"]) == set(s.units) | {"ALL"}
     ed = table[table["unit"] == "ED"]
@@ -166,10 +207,11 @@ def test_run_writes_unmet_requests_and_census_finds_them_next_to_the_log(tmp_pat
         "units:\n  WARD: {beds: 2, when_full: queue}\n"
         "arrivals:\n  - {name: emergencies, unit: WARD, per_day: 5.0}\n"
         "electives:\n  - {name: list, unit: WARD, per_weekday: [3, 3, 3, 3, 3, 0, 0], hour: 8, cancel_after_hours: 3}\n"
-        "length_of_stay:\n  WARD: {distribution: exponential, mean_hours: 10}\n", encoding="utf-8")
+        "length_of_stay:\n  WARD: {distribution: exponential, mean_hours: 10}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "res"
-    assert main(["run", str(yaml), "--out", str(out), "--format", "csv", "--workers", "1",
-                 "--replications", "3"]) == 0
+    assert main(["run", str(yaml), "--out", str(out), "--format", "csv", "--workers", "1", "--replications", "3"]) == 0
     req = pd.read_csv(out / "requests.csv")
     assert set(req["rep"]) == {0, 1, 2}
     req = req[req["rep"] == 0].reset_index(drop=True)
@@ -205,13 +247,57 @@ def test_census_writes_vacated_beds_that_forecast_reads(icu_log, tmp_path, capsy
     ends = pd.to_datetime(one["end"])
     assert len(table) == int(((ends <= at) & (ends > at - pd.Timedelta(hours=24))).sum()) > 0
     out = tmp_path / "fc"
-    assert main(["forecast", str(ICU), "--census", str(snap), "--now", AT, "--hours", "6", "--replications", "2",
-                 "--workers", "1", "--out", str(out), "--no-html", "--vacated", str(freed)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(ICU),
+                "--census",
+                str(snap),
+                "--now",
+                AT,
+                "--hours",
+                "6",
+                "--replications",
+                "2",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--no-html",
+                "--vacated",
+                str(freed),
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "run.json").read_text())["vacated_file"] == str(freed)
     table.loc[1, "vacated_at"] = "2025-02-11T08:00:00"
     table.to_csv(freed, index=False)
     capsys.readouterr()
-    assert main(["forecast", str(ICU), "--census", str(snap), "--now", AT, "--hours", "6", "--replications", "2",
-                 "--workers", "1", "--out", str(out), "--no-html", "--vacated", str(freed)]) == 2
+    assert (
+        main(
+            [
+                "forecast",
+                str(ICU),
+                "--census",
+                str(snap),
+                "--now",
+                AT,
+                "--hours",
+                "6",
+                "--replications",
+                "2",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--no-html",
+                "--vacated",
+                str(freed),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "vacated.csv:3" in err and "vacated_at" in err and "Traceback" not in err

@@ -23,7 +23,10 @@ def _tandem(ward_beds: int):
         arrivals=[{"name": "emergencies", "unit": "ICU", "per_day": 2.0}],
         routes={"ICU": {"WARD": 0.7, "exit": 0.3}},
         length_of_stay={"ICU": stay("exponential", 36), "WARD": stay("lognormal", 72, 0.8)},
-        horizon_days=90, warmup_days=7, replications=4, seed=seed(909),
+        horizon_days=90,
+        warmup_days=7,
+        replications=4,
+        seed=seed(909),
     )
 
 

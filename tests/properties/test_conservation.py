@@ -28,22 +28,38 @@ def busy_hospital(warmup_days: float):
     return scenario(
         units={
             "ED": {"beds": 4, "kind": "ed", "ed": {"clinicians": 2, "assessment": stay("exponential", 0.3)}},
-            "ICU": {"beds": 4, "when_full": "queue", "kind": "icu",
-                    "escalation": {"beds": 2, "open_at": 1.0, "close_below": 0.75}},
-            "WARD": {"beds": 12, "when_full": "queue", "turnaround_hours": 1.0,
-                     "discharge": {"window_hours": [8, 20]},
-                     "capacity_changes": [{"at": T0 + dt.timedelta(days=20), "beds": 10},
-                                          {"at": T0 + dt.timedelta(days=40), "beds": 12}]},
+            "ICU": {
+                "beds": 4,
+                "when_full": "queue",
+                "kind": "icu",
+                "escalation": {"beds": 2, "open_at": 1.0, "close_below": 0.75},
+            },
+            "WARD": {
+                "beds": 12,
+                "when_full": "queue",
+                "turnaround_hours": 1.0,
+                "discharge": {"window_hours": [8, 20]},
+                "capacity_changes": [
+                    {"at": T0 + dt.timedelta(days=20), "beds": 10},
+                    {"at": T0 + dt.timedelta(days=40), "beds": 12},
+                ],
+            },
             "SDU": {"beds": 3, "when_full": "reject", "kind": "hdu"},
         },
         arrivals=[
-            {"name": "walk_in", "unit": "ED", "per_day": 24.0,
-             "hour_of_day": [0.4] * 7 + [1.2] * 12 + [0.9] * 5},
+            {"name": "walk_in", "unit": "ED", "per_day": 24.0, "hour_of_day": [0.4] * 7 + [1.2] * 12 + [0.9] * 5},
             {"name": "direct_icu", "unit": "ICU", "per_day": 0.4},
             {"name": "direct_sdu", "unit": "SDU", "per_day": 0.8},
         ],
-        electives=[{"name": "surgery", "unit": "WARD", "per_weekday": [2, 2, 2, 2, 1.5, 0, 0],
-                    "hour": 7, "cancel_after_hours": 4}],
+        electives=[
+            {
+                "name": "surgery",
+                "unit": "WARD",
+                "per_weekday": [2, 2, 2, 2, 1.5, 0, 0],
+                "hour": 7,
+                "cancel_after_hours": 4,
+            }
+        ],
         routes={
             "ED": {"exit": 0.85, "WARD": 0.06, "ICU": 0.02, "SDU": 0.07},
             "ICU": {"WARD": 0.6, "SDU": 0.2, "exit": 0.2},
@@ -56,7 +72,10 @@ def busy_hospital(warmup_days: float):
             "WARD": stay("gamma", 80, 0.8),
             "SDU": stay("lognormal", 30, 0.7),
         },
-        horizon_days=60.5, warmup_days=warmup_days, replications=REPS, seed=seed(606),
+        horizon_days=60.5,
+        warmup_days=warmup_days,
+        replications=REPS,
+        seed=seed(606),
     )
 
 
@@ -79,8 +98,15 @@ def _kpi(k, metric, unit):
 
 def test_conservation_scenario_exercises_every_outcome(outputs_no_warmup):
     """The busy hospital really rejects, cancels, leaves patients waiting, transfers and blocks (premise)."""
-    seen = {"rejected_external": 0, "rejected_transfer": 0, "cancelled": 0, "waiting_external": 0,
-            "waiting_transfer": 0, "transfers": 0, "escalations": 0}
+    seen = {
+        "rejected_external": 0,
+        "rejected_transfer": 0,
+        "cancelled": 0,
+        "waiting_external": 0,
+        "waiting_transfer": 0,
+        "transfers": 0,
+        "escalations": 0,
+    }
     for out in outputs_no_warmup:
         stayed = set(out.stays[:, F["patient"]].astype(int))
         seen["rejected_external"] += (out.rejections[:, 4] == -1).sum()
@@ -156,7 +182,7 @@ def test_conservation_open_stays_equal_final_census(outputs_no_warmup):
 
 
 def test_conservation_pathways_are_continuous(outputs_no_warmup):
-    """A patient's consecutive stays join up: it enters the next unit when it leaves the last, having asked when its stay ended."""
+    """A patient's consecutive stays join up: it enters the next unit when it leaves the last, asking when its stay ended."""
     for out in outputs_no_warmup:
         S = out.stays
         order = np.lexsort((S[:, F["start"]], S[:, F["patient"]]))

@@ -34,13 +34,29 @@ BEDS = [10, 11, 12, 14]
 
 def _queue_unit(beds=10, per_day=4.4, mean_hours=48.0):
     # a = 8.8 Erlang on 10 beds: long waits, which more beds shorten
-    return single_unit(beds=beds, when_full="queue", per_day=per_day, los=stay("lognormal", mean_hours, 1.0),
-                       horizon_days=120, warmup_days=10, replications=REPS, seed=seed(808))
+    return single_unit(
+        beds=beds,
+        when_full="queue",
+        per_day=per_day,
+        los=stay("lognormal", mean_hours, 1.0),
+        horizon_days=120,
+        warmup_days=10,
+        replications=REPS,
+        seed=seed(808),
+    )
 
 
 def _loss_unit(beds=10, per_day=4.0):
-    return single_unit(beds=beds, when_full="reject", per_day=per_day, los=stay("gamma", 48, 1.2),
-                       horizon_days=200, warmup_days=10, replications=REPS, seed=seed(809))
+    return single_unit(
+        beds=beds,
+        when_full="reject",
+        per_day=per_day,
+        los=stay("gamma", 48, 1.2),
+        horizon_days=200,
+        warmup_days=10,
+        replications=REPS,
+        seed=seed(809),
+    )
 
 
 def _non_increasing(rows: np.ndarray) -> bool:
@@ -50,8 +66,12 @@ def _non_increasing(rows: np.ndarray) -> bool:
 
 def test_metamorphic_more_beds_never_lengthen_mean_wait():
     """On a queueing unit, 10, 11, 12, 14 beds give a non-increasing mean wait in every replication."""
-    waits = np.array([per_rep(run_scenario(_queue_unit(beds=c), keep_census=False, keep_log=False),
-                              "wait_for_bed_mean_h", "WARD") for c in BEDS])
+    waits = np.array(
+        [
+            per_rep(run_scenario(_queue_unit(beds=c), keep_census=False, keep_log=False), "wait_for_bed_mean_h", "WARD")
+            for c in BEDS
+        ]
+    )
     assert waits[0].min() > 1.0  # there is a wait to shorten
     assert _non_increasing(waits), waits
 
@@ -78,8 +98,16 @@ def test_metamorphic_more_beds_never_lengthen_any_patients_wait():
 
 def test_metamorphic_shorter_stays_never_lengthen_mean_wait():
     """On a queueing unit, mean stays of 48, 45, 42, 36 h give a non-increasing mean wait in every replication."""
-    waits = np.array([per_rep(run_scenario(_queue_unit(mean_hours=m), keep_census=False, keep_log=False),
-                              "wait_for_bed_mean_h", "WARD") for m in (48, 45, 42, 36)])
+    waits = np.array(
+        [
+            per_rep(
+                run_scenario(_queue_unit(mean_hours=m), keep_census=False, keep_log=False),
+                "wait_for_bed_mean_h",
+                "WARD",
+            )
+            for m in (48, 45, 42, 36)
+        ]
+    )
     assert waits[0].min() > 1.0
     assert _non_increasing(waits), waits
 

@@ -18,17 +18,32 @@ REPS = 4
 
 def _scenario():
     return scenario(
-        units={"ICU": {"beds": 5, "when_full": "queue", "turnaround": stay("lognormal", 2, 0.5)},
-               "WARD": {"beds": 12, "when_full": "queue", "discharge": {"hourly_profile": [0] * 9 + [1] * 9 + [0] * 6}},
-               "SDU": {"beds": 2, "when_full": "reject"}},
-        arrivals=[{"name": "emergencies", "unit": "ICU", "per_day": 2.0,
-                   "hour_of_day": [0.5] * 8 + [1.5] * 8 + [1.0] * 8, "day_of_week": [1.2, 1, 1, 1, 1, 0.9, 0.9]},
-                  {"name": "direct", "unit": "SDU", "per_day": 1.0}],
+        units={
+            "ICU": {"beds": 5, "when_full": "queue", "turnaround": stay("lognormal", 2, 0.5)},
+            "WARD": {"beds": 12, "when_full": "queue", "discharge": {"hourly_profile": [0] * 9 + [1] * 9 + [0] * 6}},
+            "SDU": {"beds": 2, "when_full": "reject"},
+        },
+        arrivals=[
+            {
+                "name": "emergencies",
+                "unit": "ICU",
+                "per_day": 2.0,
+                "hour_of_day": [0.5] * 8 + [1.5] * 8 + [1.0] * 8,
+                "day_of_week": [1.2, 1, 1, 1, 1, 0.9, 0.9],
+            },
+            {"name": "direct", "unit": "SDU", "per_day": 1.0},
+        ],
         electives=[{"name": "list", "unit": "WARD", "per_weekday": [1.5, 1.5, 1, 1, 1, 0, 0]}],
         routes={"ICU": {"WARD": 0.6, "SDU": 0.2, "exit": 0.2}, "SDU": {"WARD": 0.5, "exit": 0.5}},
-        length_of_stay={"ICU": stay("exponential", 50), "WARD": stay("weibull", 90, 0.9),
-                        "SDU": stay("gamma", 24, 1.2)},
-        horizon_days=60, warmup_days=5, replications=REPS, seed=21,
+        length_of_stay={
+            "ICU": stay("exponential", 50),
+            "WARD": stay("weibull", 90, 0.9),
+            "SDU": stay("gamma", 24, 1.2),
+        },
+        horizon_days=60,
+        warmup_days=5,
+        replications=REPS,
+        seed=21,
     )
 
 

@@ -29,21 +29,49 @@ SHIFTS = {"early": ("07:00", "15:00"), "night": ("20:00", "07:30")}
 @pytest.fixture(scope="module")
 def roster():
     """Two nurses over the week BST ends: S0 works an early on Monday and the night of Saturday 25th."""
-    staff = pd.DataFrame([
-        dict(staff_id="S0", name="Ada Lovelace", skills="RN", home_unit="W", float_pool=False, contract_hours_per_week=0),
-        dict(staff_id="S1", name="Mary Seacole", skills="RN", home_unit="W", float_pool=False, contract_hours_per_week=0),
-    ])
-    req = pd.DataFrame([
-        dict(date=MON, unit="W", shift="early", skill="RN", min=1, target=1),
-        dict(date=dt.date(2025, 10, 25), unit="W", shift="night", skill="RN", min=1, target=1),
-        dict(date=dt.date(2025, 10, 22), unit="W", shift="early", skill="RN", min=3, target=3),
-    ])
-    requests = pd.DataFrame([dict(staff_id="S1", date=MON, shift="off", wish="off", weight=5),
-                             dict(staff_id="S1", date=dt.date(2025, 10, 25), shift="off", wish="off", weight=5)])
-    rules = RosterRules(work_days=RunRule(weight=0), days_off=RunRule(weight=0), night_runs=None,
-                        weekends={"weight": 0, "complete": False}, fairness={"nights_weight": 0, "weekends_weight": 0})
-    return build_roster(staff, req, rules, start_date=MON, days=7, shifts=SHIFTS, requests=requests,
-                        time_limit_s=5, workers=1)
+    staff = pd.DataFrame(
+        [
+            {
+                "staff_id": "S0",
+                "name": "Ada Lovelace",
+                "skills": "RN",
+                "home_unit": "W",
+                "float_pool": False,
+                "contract_hours_per_week": 0,
+            },
+            {
+                "staff_id": "S1",
+                "name": "Mary Seacole",
+                "skills": "RN",
+                "home_unit": "W",
+                "float_pool": False,
+                "contract_hours_per_week": 0,
+            },
+        ]
+    )
+    req = pd.DataFrame(
+        [
+            {"date": MON, "unit": "W", "shift": "early", "skill": "RN", "min": 1, "target": 1},
+            {"date": dt.date(2025, 10, 25), "unit": "W", "shift": "night", "skill": "RN", "min": 1, "target": 1},
+            {"date": dt.date(2025, 10, 22), "unit": "W", "shift": "early", "skill": "RN", "min": 3, "target": 3},
+        ]
+    )
+    requests = pd.DataFrame(
+        [
+            {"staff_id": "S1", "date": MON, "shift": "off", "wish": "off", "weight": 5},
+            {"staff_id": "S1", "date": dt.date(2025, 10, 25), "shift": "off", "wish": "off", "weight": 5},
+        ]
+    )
+    rules = RosterRules(
+        work_days=RunRule(weight=0),
+        days_off=RunRule(weight=0),
+        night_runs=None,
+        weekends={"weight": 0, "complete": False},
+        fairness={"nights_weight": 0, "weekends_weight": 0},
+    )
+    return build_roster(
+        staff, req, rules, start_date=MON, days=7, shifts=SHIFTS, requests=requests, time_limit_s=5, workers=1
+    )
 
 
 def test_export_csv_has_iso_times_with_offsets(roster, tmp_path):
@@ -109,8 +137,16 @@ def test_export_hours_and_contract_penalty_come_from_the_exported_times(roster, 
     Saturday 25 October is 12.5 h, not its nominal 11.5 h), and the over-hours penalty is charged on them."""
     write_roster_csv(roster, tmp_path / "roster.csv")
     df = pd.read_csv(tmp_path / "roster.csv", dtype=str)
-    elapsed_h = df.assign(h=[(dt.datetime.fromisoformat(e) - dt.datetime.fromisoformat(b)).total_seconds() / 3600
-                             for b, e in zip(df["start"], df["end"], strict=True)]).groupby("staff_id")["h"].sum()
+    elapsed_h = (
+        df.assign(
+            h=[
+                (dt.datetime.fromisoformat(e) - dt.datetime.fromisoformat(b)).total_seconds() / 3600
+                for b, e in zip(df["start"], df["end"], strict=True)
+            ]
+        )
+        .groupby("staff_id")["h"]
+        .sum()
+    )
     by_staff = roster.hours_by_staff.set_index("staff_id")["rostered_h"]
     assert by_staff[elapsed_h.index].tolist() == pytest.approx(elapsed_h.tolist())
     night = df[df["date"] == "2025-10-25"]
@@ -125,7 +161,7 @@ def test_export_calendar_times_and_time_zone(roster, tmp_path):
     paths = write_calendars(roster, tmp_path)
     assert sorted(p.name for p in paths) == ["S0.ics", "S1.ics"]
     cal = icalendar.Calendar.from_ical((tmp_path / "S0.ics").read_bytes())
-    zones = [c for c in cal.walk("VTIMEZONE")]
+    zones = list(cal.walk("VTIMEZONE"))
     assert [str(z["TZID"]) for z in zones] == ["Europe/London"]
     events = {e.decoded("DTSTART").date(): e for e in cal.walk("VEVENT")}
     assert len(events) == len(roster.assignments[roster.assignments["staff_id"] == "S0"])
@@ -150,8 +186,11 @@ def test_export_calendar_uid_is_stable_across_exports(roster, tmp_path):
     def uids(p):
         return sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(p.read_bytes()).walk("VEVENT"))
 
-    assert uids(a[0]) == uids(b[0]) == ["S0-20251020@hospital-twin", "S0-20251022@hospital-twin",
-                                        "S0-20251025@hospital-twin"]
+    assert (
+        uids(a[0])
+        == uids(b[0])
+        == ["S0-20251020@hospital-twin", "S0-20251022@hospital-twin", "S0-20251025@hospital-twin"]
+    )
 
 
 def test_export_folder_is_complete_and_atomic(roster, tmp_path):

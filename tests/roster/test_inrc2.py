@@ -83,17 +83,38 @@ def test_written_solution_files_read_back_to_the_same_cost(tmp_path):
 
 
 # --------------------------------------------------------------------------- tiny hand-built instances
-def _tiny(contract="C (2,5) (2,3) (2,3) 1 1", history="Ann 0 0 None 0 0 2", shifts=("Early (2,3)", "Night (1,2)"),
-          req="(0,0) (0,0) (0,0) (0,0) (0,0) (0,0) (0,0)", requests=(), weeks=1, nurse_skills="1 Nurse"):
-    sc_text = "\n".join([
-        "SCENARIO = tiny", f"WEEKS = {weeks}", "SKILLS = 2", "Nurse", "Head", f"SHIFT_TYPES = {len(shifts)}", *shifts,
-        "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS", "Early 0", "Night 1 Early",
-        "CONTRACTS = 1", contract, "NURSES = 1", f"Ann C {nurse_skills}",
-    ])
+def _tiny(
+    contract="C (2,5) (2,3) (2,3) 1 1",
+    history="Ann 0 0 None 0 0 2",
+    shifts=("Early (2,3)", "Night (1,2)"),
+    req="(0,0) (0,0) (0,0) (0,0) (0,0) (0,0) (0,0)",
+    requests=(),
+    weeks=1,
+    nurse_skills="1 Nurse",
+):
+    sc_text = "\n".join(
+        [
+            "SCENARIO = tiny",
+            f"WEEKS = {weeks}",
+            "SKILLS = 2",
+            "Nurse",
+            "Head",
+            f"SHIFT_TYPES = {len(shifts)}",
+            *shifts,
+            "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS",
+            "Early 0",
+            "Night 1 Early",
+            "CONTRACTS = 1",
+            contract,
+            "NURSES = 1",
+            f"Ann C {nurse_skills}",
+        ]
+    )
     sc = parse_scenario(sc_text, "Sc-tiny.txt")
     hist = parse_history(f"HISTORY\n0 tiny\nNURSE_HISTORY\n{history}\n", sc, "H0-tiny-0.txt")
-    wd = "\n".join(["WEEK_DATA", "tiny", "REQUIREMENTS", f"Early Nurse {req}",
-                    f"SHIFT_OFF_REQUESTS = {len(requests)}", *requests])
+    wd = "\n".join(
+        ["WEEK_DATA", "tiny", "REQUIREMENTS", f"Early Nurse {req}", f"SHIFT_OFF_REQUESTS = {len(requests)}", *requests]
+    )
     week = parse_week_data(wd, sc, "WD-tiny-0.txt")
     return build_instance(sc, hist, [week] * weeks)
 
@@ -135,18 +156,22 @@ def test_short_runs_open_at_the_end_of_the_horizon_cost_nothing():
 
 def test_history_off_run_ending_at_day_zero_is_checked_against_the_minimum():
     """History off 1 day, min off 3, Mon worked: the off run of 1 costs 2 x 30."""
-    inst = _tiny(contract="C (0,9) (1,9) (3,9) 9 0", history="Ann 0 0 None 0 0 1",
-                 shifts=("Early (1,9)", "Night (1,9)"))
+    inst = _tiny(
+        contract="C (0,9) (1,9) (3,9) 9 0", history="Ann 0 0 None 0 0 1", shifts=("Early (1,9)", "Night (1,9)")
+    )
     assert evaluate(inst, _roster("EEEEEEE")).s3 == 2 * 30
 
 
 def test_coverage_preferences_weekends_and_totals():
     """S1 per missing nurse below optimum, H2 below minimum, S4 per violated request,
     S5 for a half weekend, S6 against the horizon total, S7 weekends over the maximum."""
-    inst = _tiny(contract="C (3,4) (1,9) (1,9) 0 1", history="Ann 2 0 None 0 0 1",
-                 shifts=("Early (1,9)", "Night (1,9)"),
-                 req="(1,2) (0,1) (0,0) (0,0) (0,0) (0,0) (1,1)",
-                 requests=("Ann Any Mon", "Ann Night Tue", "Ann Early Wed"))
+    inst = _tiny(
+        contract="C (3,4) (1,9) (1,9) 0 1",
+        history="Ann 2 0 None 0 0 1",
+        shifts=("Early (1,9)", "Night (1,9)"),
+        req="(1,2) (0,1) (0,0) (0,0) (0,0) (0,0) (1,1)",
+        requests=("Ann Any Mon", "Ann Night Tue", "Ann Early Wed"),
+    )
     c = evaluate(inst, _roster("EN----N"))
     # Mon: 1 Early of optimum 2 -> 1; Tue: 0 of optimum 1 -> 1; Sun: 0 Early of min 1 -> H2 1, S1 1
     assert c.h2_under == 1
@@ -173,12 +198,20 @@ def test_hard_violations_single_assignment_skill_and_history_succession():
 
 def test_malformed_files_name_the_file_and_line():
     """A bad requirement pair is reported with its file and line number."""
-    sc = parse_scenario("SCENARIO = x\nWEEKS = 1\nSKILLS = 1\nN\nSHIFT_TYPES = 1\nE (1,2)\n"
-                        "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS\nE 0\nCONTRACTS = 1\nC (1,2) (1,2) (1,2) 1 0\n"
-                        "NURSES = 1\nA C 1 N\n")
+    sc = parse_scenario(
+        "SCENARIO = x\nWEEKS = 1\nSKILLS = 1\nN\nSHIFT_TYPES = 1\nE (1,2)\n"
+        "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS\nE 0\nCONTRACTS = 1\nC (1,2) (1,2) (1,2) 1 0\n"
+        "NURSES = 1\nA C 1 N\n"
+    )
     with pytest.raises(Inrc2FormatError, match=r"WD-x-0.txt, line 4: .*Wed requirement: expected '\(a,b\)'"):
-        parse_week_data("WEEK_DATA\nx\nREQUIREMENTS\nE N (1,1) (1,1) (1;1) (1,1) (1,1) (1,1) (1,1)\n"
-                        "SHIFT_OFF_REQUESTS = 0\n", sc, "WD-x-0.txt")
+        parse_week_data(
+            "WEEK_DATA\nx\nREQUIREMENTS\nE N (1,1) (1,1) (1;1) (1,1) (1,1) (1,1) (1,1)\nSHIFT_OFF_REQUESTS = 0\n",
+            sc,
+            "WD-x-0.txt",
+        )
     with pytest.raises(Inrc2FormatError, match=r"Sc-bad.txt, line 10: unknown contract 'Z'"):
-        parse_scenario("SCENARIO = x\nWEEKS = 1\nSKILLS = 1\nN\nSHIFT_TYPES = 0\nFORBIDDEN_SHIFT_TYPES_SUCCESSIONS\n"
-                       "CONTRACTS = 0\nNURSES = 1\n\nA Z 1 N\n", "Sc-bad.txt")
+        parse_scenario(
+            "SCENARIO = x\nWEEKS = 1\nSKILLS = 1\nN\nSHIFT_TYPES = 0\nFORBIDDEN_SHIFT_TYPES_SUCCESSIONS\n"
+            "CONTRACTS = 0\nNURSES = 1\n\nA Z 1 N\n",
+            "Sc-bad.txt",
+        )

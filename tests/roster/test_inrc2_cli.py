@@ -19,10 +19,37 @@ pytestmark = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not pres
 def test_cli_writes_one_solution_file_per_week_and_cost_json(tmp_path, capsys):
     """The files re-read by the parser give the cost written in cost.json, with no hard violation."""
     out = tmp_path / "sol"
-    assert main(["roster", "inrc2", str(N005), "--history", "0", "--weeks", "1", "2", "3", "3",
-                 "--time-limit", "2", "--out", str(out), "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "roster",
+                "inrc2",
+                str(N005),
+                "--history",
+                "0",
+                "--weeks",
+                "1",
+                "2",
+                "3",
+                "3",
+                "--time-limit",
+                "2",
+                "--out",
+                str(out),
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["Sol-n005w4-1-0.txt", "Sol-n005w4-2-1.txt", "Sol-n005w4-3-2.txt", "Sol-n005w4-3-3.txt", "cost.json"]
+    assert names == [
+        "Sol-n005w4-1-0.txt",
+        "Sol-n005w4-2-1.txt",
+        "Sol-n005w4-3-2.txt",
+        "Sol-n005w4-3-3.txt",
+        "cost.json",
+    ]
     report = json.loads((out / "cost.json").read_text())
     inst = read_instance(N005, 0, [1, 2, 3, 3])
     cost = evaluate(inst, read_solution_files(sorted(out.glob("Sol-*.txt")), inst))
@@ -69,8 +96,29 @@ def test_cli_deterministic_with_max_iterations_depends_on_the_seed_only(tmp_path
     runs = []
     for k in (1, 2):
         out = tmp_path / f"run{k}"
-        assert main(["roster", "inrc2", str(ds), "--history", "0", "--weeks", "1", "--time-limit", "60",
-                     "--seed", "3", "--deterministic", "--max-iterations", "6", "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "roster",
+                    "inrc2",
+                    str(ds),
+                    "--history",
+                    "0",
+                    "--weeks",
+                    "1",
+                    "--time-limit",
+                    "60",
+                    "--seed",
+                    "3",
+                    "--deterministic",
+                    "--max-iterations",
+                    "6",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         files = {p.name: p.read_text() for p in sorted(out.iterdir())}
         report = json.loads(files.pop("cost.json"))
         assert report["solver"].pop("wall_s") < 60

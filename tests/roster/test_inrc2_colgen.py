@@ -37,16 +37,35 @@ needs_data = pytest.mark.skipif(not N005.is_dir(), reason="INRC-II data not pres
 
 def _tiny(history: str = "Ann 0 0 Night 1 1 0"):
     """One nurse, one week, two shifts (Night may not precede Early), requests on Thu and Fri."""
-    sc = parse_scenario("\n".join([
-        "SCENARIO = t1", "WEEKS = 1", "SKILLS = 2", "Nurse", "Head", "SHIFT_TYPES = 2", "Early (2,3)", "Night (2,3)",
-        "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS", "Early 0", "Night 1 Early",
-        "CONTRACTS = 1", "C (3,5) (2,4) (2,3) 1 1", "NURSES = 1", "Ann C 2 Nurse Head",
-    ]))
+    sc = parse_scenario(
+        "\n".join(
+            [
+                "SCENARIO = t1",
+                "WEEKS = 1",
+                "SKILLS = 2",
+                "Nurse",
+                "Head",
+                "SHIFT_TYPES = 2",
+                "Early (2,3)",
+                "Night (2,3)",
+                "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS",
+                "Early 0",
+                "Night 1 Early",
+                "CONTRACTS = 1",
+                "C (3,5) (2,4) (2,3) 1 1",
+                "NURSES = 1",
+                "Ann C 2 Nurse Head",
+            ]
+        )
+    )
     hist = parse_history(f"HISTORY\n0 t1\nNURSE_HISTORY\n{history}\n", sc)
-    wd = parse_week_data("WEEK_DATA\nt1\nREQUIREMENTS\n"
-                         "Early Nurse (0,1) (0,1) (1,1) (0,0) (0,1) (0,0) (0,1)\n"
-                         "Night Nurse (0,0) (0,1) (0,0) (0,1) (0,1) (0,1) (0,0)\n"
-                         "SHIFT_OFF_REQUESTS = 2\nAnn Any Thu\nAnn Night Fri\n", sc)
+    wd = parse_week_data(
+        "WEEK_DATA\nt1\nREQUIREMENTS\n"
+        "Early Nurse (0,1) (0,1) (1,1) (0,0) (0,1) (0,0) (0,1)\n"
+        "Night Nurse (0,0) (0,1) (0,0) (0,1) (0,1) (0,1) (0,0)\n"
+        "SHIFT_OFF_REQUESTS = 2\nAnn Any Thu\nAnn Night Fri\n",
+        sc,
+    )
     return build_instance(sc, hist, [wd])
 
 
@@ -54,8 +73,9 @@ def _only_nurse(inst, n: int):
     """The instance with nurse ``n`` alone (her history and requests, the same cover)."""
     sc = inst.scenario
     weeks = [replace(w, requests=tuple((0, s, d) for nn, s, d in w.requests if nn == n)) for w in inst.weeks]
-    return build_instance(replace(sc, nurses=(sc.nurses[n],)), History(inst.history.week, (inst.history.nurses[n],)),
-                          weeks)
+    return build_instance(
+        replace(sc, nurses=(sc.nurses[n],)), History(inst.history.week, (inst.history.nurses[n],)), weeks
+    )
 
 
 def _brute_force(inst, n: int, mu: np.ndarray) -> float:
@@ -112,12 +132,12 @@ def test_column_cost_is_what_the_evaluator_charges_the_nurse():
         mu = rng.integers(0, 60, size=(inst.n_days, inst.n_shifts, inst.n_skills)).astype(float)
         for value, shifts, skills in cg.price_nurse(cg.nurse_pricing(inst, n), mu, forb, n_best=3):
             col = cg.Column(n, shifts, skills, cg.column_cost(inst, n, shifts))
-            taken = sum(mu[d, s, k] for d, (s, k) in enumerate(zip(shifts, skills)) if s >= 0)
+            taken = sum(mu[d, s, k] for d, (s, k) in enumerate(zip(shifts, skills, strict=True)) if s >= 0)
             assert value == pytest.approx(col.cost - taken)
             rep = evaluate(alone, [a._replace(nurse=0) for a in col.assignments()])
             assert rep.hard_violations - rep.h2_under == 0
             assert col.cost == rep.total - rep.s1
-            assert all(k in inst.scenario.nurses[n].skills for s, k in zip(shifts, skills) if s >= 0)
+            assert all(k in inst.scenario.nurses[n].skills for s, k in zip(shifts, skills, strict=True) if s >= 0)
 
 
 @needs_data
@@ -127,8 +147,15 @@ def test_lp_bound_is_below_the_published_roster():
     inst = read_instance(N005, 0, [1, 2, 3, 3])
     roster = read_solution_files(sorted(next(N005.glob("Solution_H_0-WD_*")).glob("Sol-*.txt")), inst)
     plan = greedy(inst, np.random.default_rng(0))
-    seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
-                      cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
+    seed = [
+        cg.Column(
+            n,
+            tuple(map(int, plan.shift[n])),
+            tuple(map(int, plan.skill[n])),
+            cg.column_cost(inst, n, tuple(map(int, plan.shift[n]))),
+        )
+        for n in range(inst.n_nurses)
+    ]
     _, res = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1)
     assert res.converged
     assert res.bound == pytest.approx(res.lp_value)
@@ -141,8 +168,15 @@ def test_lagrangian_bound_holds_before_convergence():
     """Stopped after a few LPs, the reported bound (Lagrangian) is still at most the optimum's LP value."""
     inst = read_instance(N005, 1, [5, 3, 1, 0])
     plan = greedy(inst, np.random.default_rng(1))
-    seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
-                      cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
+    seed = [
+        cg.Column(
+            n,
+            tuple(map(int, plan.shift[n])),
+            tuple(map(int, plan.skill[n])),
+            cg.column_cost(inst, n, tuple(map(int, plan.shift[n]))),
+        )
+        for n in range(inst.n_nurses)
+    ]
     _, early = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1, max_iterations=6)
     _, full = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1)
     assert full.converged and not early.converged
@@ -180,8 +214,15 @@ def test_lp_at_convergence_is_the_published_root_bound():
     best_known_static_w4.csv), below the optimum 1670."""
     inst = read_instance(DATA / "n030w4", 1, [6, 2, 9, 1])
     plan = greedy(inst, np.random.default_rng(0))
-    seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
-                      cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
+    seed = [
+        cg.Column(
+            n,
+            tuple(map(int, plan.shift[n])),
+            tuple(map(int, plan.skill[n])),
+            cg.column_cost(inst, n, tuple(map(int, plan.shift[n]))),
+        )
+        for n in range(inst.n_nurses)
+    ]
     _, res = cg.column_generation(inst, seed, time.monotonic() + 300, threads=2)
     assert res.converged
     assert res.lp_value == pytest.approx(1659.5, abs=0.05)
@@ -195,7 +236,7 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
     inst = read_instance(N005, 1, [5, 3, 1, 0])
     plan = greedy(inst, np.random.default_rng(9))
     rng = np.random.default_rng(1)
-    for n, d in zip(*np.nonzero(plan.shift >= 0)):  # scrambled skills: a cost of 3250 instead of 2680
+    for n, d in zip(*np.nonzero(plan.shift >= 0), strict=True):  # scrambled skills: a cost of 3250 instead of 2680
         plan.skill[n, d] = rng.choice(inst.scenario.nurses[n].skills)
     own_before = nurse_costs(inst, plan)[0]
     best_skills(inst, plan)
@@ -205,8 +246,10 @@ def test_best_skills_reaches_the_brute_force_cover_cost_per_day_and_shift():
         c = np.zeros(inst.n_skills, dtype=int)
         for k in picks:
             c[k] += 1
-        return sum(30 * max(0, opts[d, s, k] - c[k]) + MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c[k])
-                   for k in range(inst.n_skills))
+        return sum(
+            30 * max(0, opts[d, s, k] - c[k]) + MIN_COVER_WEIGHT * max(0, mins[d, s, k] - c[k])
+            for k in range(inst.n_skills)
+        )
 
     for d in range(inst.n_days):
         for s in range(inst.n_shifts):
@@ -224,8 +267,15 @@ def test_rebuilt_master_keeps_its_lp_value():
     restriction in force, has the same LP value as before."""
     inst = read_instance(N005, 0, [1, 2, 3, 3])
     plan = greedy(inst, np.random.default_rng(0))
-    seed = [cg.Column(n, tuple(map(int, plan.shift[n])), tuple(map(int, plan.skill[n])),
-                      cg.column_cost(inst, n, tuple(map(int, plan.shift[n])))) for n in range(inst.n_nurses)]
+    seed = [
+        cg.Column(
+            n,
+            tuple(map(int, plan.shift[n])),
+            tuple(map(int, plan.skill[n])),
+            cg.column_cost(inst, n, tuple(map(int, plan.shift[n]))),
+        )
+        for n in range(inst.n_nurses)
+    ]
     master, _ = cg.column_generation(inst, seed, time.monotonic() + 60, threads=1, max_iterations=15)
     master.fix_days([(0, 3, -1)])
     before = master.solve()[0]

@@ -65,16 +65,34 @@ def test_model_objective_equals_evaluator_on_greedy_rosters_of_a_larger_instance
 
 
 def _one_nurse_week():
-    sc = parse_scenario("\n".join([
-        "SCENARIO = t1", "WEEKS = 1", "SKILLS = 1", "Nurse", "SHIFT_TYPES = 2", "Early (2,3)", "Night (2,3)",
-        "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS", "Early 0", "Night 1 Early",
-        "CONTRACTS = 1", "C (3,5) (2,4) (2,3) 0 1", "NURSES = 1", "Ann C 1 Nurse",
-    ]))
+    sc = parse_scenario(
+        "\n".join(
+            [
+                "SCENARIO = t1",
+                "WEEKS = 1",
+                "SKILLS = 1",
+                "Nurse",
+                "SHIFT_TYPES = 2",
+                "Early (2,3)",
+                "Night (2,3)",
+                "FORBIDDEN_SHIFT_TYPES_SUCCESSIONS",
+                "Early 0",
+                "Night 1 Early",
+                "CONTRACTS = 1",
+                "C (3,5) (2,4) (2,3) 0 1",
+                "NURSES = 1",
+                "Ann C 1 Nurse",
+            ]
+        )
+    )
     hist = parse_history("HISTORY\n0 t1\nNURSE_HISTORY\nAnn 0 0 Night 1 1 0\n", sc)
-    wd = parse_week_data("WEEK_DATA\nt1\nREQUIREMENTS\n"
-                         "Early Nurse (0,1) (0,1) (1,1) (0,0) (0,1) (0,0) (0,1)\n"
-                         "Night Nurse (0,0) (0,1) (0,0) (0,1) (0,1) (0,1) (0,0)\n"
-                         "SHIFT_OFF_REQUESTS = 2\nAnn Any Thu\nAnn Night Fri\n", sc)
+    wd = parse_week_data(
+        "WEEK_DATA\nt1\nREQUIREMENTS\n"
+        "Early Nurse (0,1) (0,1) (1,1) (0,0) (0,1) (0,0) (0,1)\n"
+        "Night Nurse (0,0) (0,1) (0,0) (0,1) (0,1) (0,1) (0,0)\n"
+        "SHIFT_OFF_REQUESTS = 2\nAnn Any Thu\nAnn Night Fri\n",
+        sc,
+    )
     return build_instance(sc, hist, [wd])
 
 
@@ -156,8 +174,9 @@ def test_solve_config_and_keywords_are_the_same_settings():
     an unknown setting or method is refused."""
     inst = _one_nurse_week()
     a = solve(inst, 30.0, seed=3, deterministic=True, max_iterations=4, bound_share=0.0)
-    b = solve(inst, config=SolveConfig(time_limit_s=30.0, seed=3, deterministic=True, max_iterations=4,
-                                       bound_share=0.0))
+    b = solve(
+        inst, config=SolveConfig(time_limit_s=30.0, seed=3, deterministic=True, max_iterations=4, bound_share=0.0)
+    )
     assert sorted(a.assignments) == sorted(b.assignments) and (a.objective, a.iterations) == (b.objective, b.iterations)
     with pytest.raises(TypeError):
         solve(inst, 1.0, seeds=3)
@@ -169,12 +188,14 @@ def test_solve_config_and_keywords_are_the_same_settings():
 def test_package_names_are_the_functions_whatever_was_imported_first():
     """``evaluate`` and ``solve`` are both modules and the functions they define: the package's
     re-exports are the functions even after the modules were imported (a fresh interpreter)."""
-    code = ("import hospital_twin.roster.inrc2.solve, hospital_twin.roster.inrc2.evaluate\n"
-            "from hospital_twin.roster.inrc2 import evaluate, solve, SolveConfig\n"
-            "from hospital_twin.roster.inrc2.solve import SolveConfig as C\n"
-            "assert callable(evaluate) and evaluate.__module__ == 'hospital_twin.roster.inrc2.evaluate'\n"
-            "assert callable(solve) and solve.__module__ == 'hospital_twin.roster.inrc2.solve'\n"
-            "assert C is SolveConfig\n")
+    code = (
+        "import hospital_twin.roster.inrc2.solve, hospital_twin.roster.inrc2.evaluate\n"
+        "from hospital_twin.roster.inrc2 import evaluate, solve, SolveConfig\n"
+        "from hospital_twin.roster.inrc2.solve import SolveConfig as C\n"
+        "assert callable(evaluate) and evaluate.__module__ == 'hospital_twin.roster.inrc2.evaluate'\n"
+        "assert callable(solve) and solve.__module__ == 'hospital_twin.roster.inrc2.solve'\n"
+        "assert C is SolveConfig\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -38,8 +38,12 @@ def issues(exc: pytest.ExceptionInfo) -> list[tuple[str, int | None, str]]:
 
 def test_io_staff_csv_reads_types_and_defaults(tmp_path):
     """Skills split on semicolons, grade defaults to the first skill, time zone to Europe/London."""
-    p = write(tmp_path, "staff.csv", "staff_id,name,skills,home_unit,float_pool,contract_hours_per_week\n"
-                                     "A1,Ann,RN;NIC,MED,yes,37.5\nA2,Bob,HCA,MED,,22.5\n")
+    p = write(
+        tmp_path,
+        "staff.csv",
+        "staff_id,name,skills,home_unit,float_pool,contract_hours_per_week\n"
+        "A1,Ann,RN;NIC,MED,yes,37.5\nA2,Bob,HCA,MED,,22.5\n",
+    )
     table = read_staff(p)
     a1, a2 = table.members
     assert a1.skills == ("RN", "NIC") and a1.grade == "RN" and a1.float_pool and a1.time_zone == "Europe/London"
@@ -48,13 +52,20 @@ def test_io_staff_csv_reads_types_and_defaults(tmp_path):
 
 def test_io_staff_csv_bad_value_is_located(tmp_path):
     """A bad number on data line 3 is reported at line 3 with its column; every bad row is listed."""
-    p = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n"
-                                              "A2,Bob,Band 5,RN,MED,false,lots,,\n"
-                                              "A3,Cy,Band 5,RN,MED,maybe,30,,Mars/Olympus\n")
+    p = write(
+        tmp_path,
+        "staff.csv",
+        HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n"
+        "A2,Bob,Band 5,RN,MED,false,lots,,\n"
+        "A3,Cy,Band 5,RN,MED,maybe,30,,Mars/Olympus\n",
+    )
     with pytest.raises(RosterFileError) as err:
         read_staff(p)
-    assert issues(err) == [("staff.csv", 3, "contract_hours_per_week"), ("staff.csv", 4, "float_pool"),
-                           ("staff.csv", 4, "time_zone")]
+    assert issues(err) == [
+        ("staff.csv", 3, "contract_hours_per_week"),
+        ("staff.csv", 4, "float_pool"),
+        ("staff.csv", 4, "time_zone"),
+    ]
     assert isinstance(err.value, ScenarioError)  # so the command line exits 2 without a traceback
     assert "staff.csv:4: time_zone: unknown time zone 'Mars/Olympus'" in str(err.value)
 
@@ -77,9 +88,13 @@ def test_io_duplicate_staff_id_is_located(tmp_path):
 
 def test_io_staff_yaml_errors_point_at_the_key_line(tmp_path):
     """In YAML, the line of the offending key is given."""
-    p = write(tmp_path, "staff.yaml", "staff:\n  - staff_id: A1\n    skills: RN\n    home_unit: MED\n"
-                                      "    contract_hours_per_week: 37.5\n  - staff_id: A2\n    skills: RN\n"
-                                      "    home_unit: MED\n    contract_hours_per_week: -3\n")
+    p = write(
+        tmp_path,
+        "staff.yaml",
+        "staff:\n  - staff_id: A1\n    skills: RN\n    home_unit: MED\n"
+        "    contract_hours_per_week: 37.5\n  - staff_id: A2\n    skills: RN\n"
+        "    home_unit: MED\n    contract_hours_per_week: -3\n",
+    )
     with pytest.raises(RosterFileError) as err:
         read_staff(p)
     assert issues(err) == [("staff.yaml", 9, "contract_hours_per_week")]
@@ -88,15 +103,23 @@ def test_io_staff_yaml_errors_point_at_the_key_line(tmp_path):
 def test_io_leave_and_requests_checked_against_staff(tmp_path):
     """Leave ending before it starts and a request for an unknown member are located."""
     staff = read_staff(write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n"))
-    lv = write(tmp_path, "leave.csv", "staff_id,from,to,kind\nA1,2025-01-10,2025-01-12,annual\n"
-                                      "A1,2025-01-20,2025-01-18,study\nZZ,2025-01-01,2025-01-01,sick\n")
+    lv = write(
+        tmp_path,
+        "leave.csv",
+        "staff_id,from,to,kind\nA1,2025-01-10,2025-01-12,annual\n"
+        "A1,2025-01-20,2025-01-18,study\nZZ,2025-01-01,2025-01-01,sick\n",
+    )
     with pytest.raises(RosterFileError) as err:
         read_leave(lv, staff)
     assert issues(err) == [("leave.csv", 3, ""), ("leave.csv", 4, "staff_id")]
     ok = read_leave(write(tmp_path, "ok.csv", "staff_id,from,to,kind\nA1,2025-01-10,2025-01-12,annual\n"), staff)
     assert ok.iloc[0]["from"] == dt.date(2025, 1, 10)
-    rq = write(tmp_path, "requests.yaml", "- {staff_id: A1, date: 2025-01-07, shift: off, wish: off}\n"
-                                          "- {staff_id: A1, date: 2025-01-08, shift: twilight, wish: on}\n")
+    rq = write(
+        tmp_path,
+        "requests.yaml",
+        "- {staff_id: A1, date: 2025-01-07, shift: off, wish: off}\n"
+        "- {staff_id: A1, date: 2025-01-08, shift: twilight, wish: on}\n",
+    )
     with pytest.raises(RosterFileError) as err:
         read_requests(rq, staff, ["day", "night"])
     assert issues(err) == [("requests.yaml", 2, "shift")]
@@ -104,8 +127,9 @@ def test_io_leave_and_requests_checked_against_staff(tmp_path):
 
 def test_io_requirements_target_defaults_to_min(tmp_path):
     """``target`` may be left empty; target below min is an error at its line."""
-    p = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,3,\n"
-                                   "2025-01-06,MED,night,RN,3,2\n")
+    p = write(
+        tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,3,\n2025-01-06,MED,night,RN,3,2\n"
+    )
     with pytest.raises(RosterFileError) as err:
         read_requirements(p, ["day", "night"])
     assert issues(err) == [("req.csv", 3, "")]
@@ -148,15 +172,42 @@ def _cli(args: list[str]) -> int:
 
 def test_io_cli_roster_build_writes_the_exports(tmp_path, capsys):
     """``roster build`` on tiny files exits 0 and writes every export; shift times come from a scenario."""
-    staff = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\nA2,Bob,Band 5,RN,MED,false,37.5,,\n"
-                                                  "A3,Cy,Band 6,RN,MED,false,37.5,,\n")
-    req = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n" + "".join(
-        f"2025-01-{6 + d:02d},MED,{k},RN,1,1\n" for d in range(7) for k in ("day", "night")))
+    staff = write(
+        tmp_path,
+        "staff.csv",
+        HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\nA2,Bob,Band 5,RN,MED,false,37.5,,\n"
+        "A3,Cy,Band 6,RN,MED,false,37.5,,\n",
+    )
+    req = write(
+        tmp_path,
+        "req.csv",
+        "date,unit,shift,skill,min,target\n"
+        + "".join(f"2025-01-{6 + d:02d},MED,{k},RN,1,1\n" for d in range(7) for k in ("day", "night")),
+    )
     leave = write(tmp_path, "leave.csv", "staff_id,from,to,kind\nA3,2025-01-06,2025-01-07,annual\n")
     out = tmp_path / "out"
-    code = _cli(["roster", "build", "--staff", str(staff), "--requirements", str(req), "--leave", str(leave),
-                 "--shifts-from", str(REPO / "scenarios" / "baseline.yaml"), "--start", "2025-01-06", "--weeks", "1",
-                 "--time-limit", "3", "--out", str(out)])
+    code = _cli(
+        [
+            "roster",
+            "build",
+            "--staff",
+            str(staff),
+            "--requirements",
+            str(req),
+            "--leave",
+            str(leave),
+            "--shifts-from",
+            str(REPO / "scenarios" / "baseline.yaml"),
+            "--start",
+            "2025-01-06",
+            "--weeks",
+            "1",
+            "--time-limit",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "penalty" in printed.out and "roster written to" in printed.out
@@ -169,8 +220,22 @@ def test_io_cli_bad_staff_file_exits_2_with_location(tmp_path, capsys):
     """A bad staff file gives exit 2 and file:line: field, no traceback."""
     staff = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,many,,\n")
     req = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,1,1\n")
-    code = _cli(["roster", "build", "--staff", str(staff), "--requirements", str(req), "--rules",
-                 str(EXAMPLE / "rules.yaml"), "--start", "2025-01-06", "--out", str(tmp_path / "o")])
+    code = _cli(
+        [
+            "roster",
+            "build",
+            "--staff",
+            str(staff),
+            "--requirements",
+            str(req),
+            "--rules",
+            str(EXAMPLE / "rules.yaml"),
+            "--start",
+            "2025-01-06",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "staff.csv:2: contract_hours_per_week:" in err and "Traceback" not in err
@@ -181,8 +246,20 @@ def test_io_cli_without_shift_times_exits_2(tmp_path, capsys):
     """No --shifts-from and no shifts in the rules: a clear error, exit 2."""
     staff = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n")
     req = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,1,1\n")
-    code = _cli(["roster", "build", "--staff", str(staff), "--requirements", str(req), "--start", "2025-01-06",
-                 "--out", str(tmp_path / "o")])
+    code = _cli(
+        [
+            "roster",
+            "build",
+            "--staff",
+            str(staff),
+            "--requirements",
+            str(req),
+            "--start",
+            "2025-01-06",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2
     assert "no shift clock times" in capsys.readouterr().err
 
@@ -192,16 +269,24 @@ SHIFT_TIMES = {"day": ("07:30", "20:00"), "night": ("20:00", "07:30")}
 
 def test_io_history_bad_rows_name_file_line_and_field(tmp_path):
     """A history row on the first day, an unknown shift, a start at the wrong clock time: file, line and field each."""
-    p = write(tmp_path, "history.csv", "staff_id,name,date,shift,unit,start,end\n"
-                                        "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,2025-01-06T07:30:00+00:00\n"
-                                        "A1,Ann,2025-01-06,day,MED,,\n"
-                                        "A2,Bob,2025-01-05,twilight,MED,,\n"
-                                        "A3,Cy,2025-01-05,day,MED,2025-01-05T08:00:00+00:00,\n"
-                                        "A4,Di,2025-01-0x,day,MED,,\n")
+    p = write(
+        tmp_path,
+        "history.csv",
+        "staff_id,name,date,shift,unit,start,end\n"
+        "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,2025-01-06T07:30:00+00:00\n"
+        "A1,Ann,2025-01-06,day,MED,,\n"
+        "A2,Bob,2025-01-05,twilight,MED,,\n"
+        "A3,Cy,2025-01-05,day,MED,2025-01-05T08:00:00+00:00,\n"
+        "A4,Di,2025-01-0x,day,MED,,\n",
+    )
     with pytest.raises(RosterFileError) as err:
         read_history(p, SHIFT_TIMES, dt.date(2025, 1, 6))
-    assert issues(err) == [("history.csv", 6, "date"), ("history.csv", 3, "date"), ("history.csv", 4, "shift"),
-                           ("history.csv", 5, "start")]
+    assert issues(err) == [
+        ("history.csv", 6, "date"),
+        ("history.csv", 3, "date"),
+        ("history.csv", 4, "shift"),
+        ("history.csv", 5, "start"),
+    ]
     assert "history.csv:4: shift: unknown shift 'twilight'" in str(err.value)
     assert isinstance(err.value, ScenarioError)
 
@@ -214,15 +299,44 @@ def test_io_history_reads_a_previous_roster_csv_export(tmp_path):
 
     staff = read_staff(write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n"))
     mon = dt.date(2025, 1, 6)
-    week1 = build_roster(staff, pd.DataFrame([dict(date=mon + dt.timedelta(days=6), unit="MED", shift="night", skill="RN",
-                                                   min=1, target=1)]), RosterRules(), start_date=mon, days=7,
-                         shifts=SHIFT_TIMES, time_limit_s=5, workers=1)
+    week1 = build_roster(
+        staff,
+        pd.DataFrame(
+            [
+                {
+                    "date": mon + dt.timedelta(days=6),
+                    "unit": "MED",
+                    "shift": "night",
+                    "skill": "RN",
+                    "min": 1,
+                    "target": 1,
+                }
+            ]
+        ),
+        RosterRules(),
+        start_date=mon,
+        days=7,
+        shifts=SHIFT_TIMES,
+        time_limit_s=5,
+        workers=1,
+    )
     write_roster_csv(week1, tmp_path / "roster.csv")
     hist = read_history(tmp_path / "roster.csv", SHIFT_TIMES, mon + dt.timedelta(days=7))
     assert hist[["staff_id", "date", "shift"]].values.tolist() == [["A1", mon + dt.timedelta(days=6), "night"]]
-    day_after = pd.DataFrame([dict(date=mon + dt.timedelta(days=7), unit="MED", shift="day", skill="RN", min=1, target=1)])
-    week2 = build_roster(staff, day_after, RosterRules(), start_date=mon + dt.timedelta(days=7), days=1,
-                         shifts=SHIFT_TIMES, time_limit_s=5, workers=1, history=hist)
+    day_after = pd.DataFrame(
+        [{"date": mon + dt.timedelta(days=7), "unit": "MED", "shift": "day", "skill": "RN", "min": 1, "target": 1}]
+    )
+    week2 = build_roster(
+        staff,
+        day_after,
+        RosterRules(),
+        start_date=mon + dt.timedelta(days=7),
+        days=1,
+        shifts=SHIFT_TIMES,
+        time_limit_s=5,
+        workers=1,
+        history=hist,
+    )
     assert len(week2.assignments) == 0 and week2.cover["shortfall_min"].sum() == 1
 
 
@@ -230,11 +344,29 @@ def test_io_cli_roster_build_with_history(tmp_path, capsys):
     """``roster build --history`` takes a previous roster.csv; a bad history file exits 2 naming file, line and field."""
     staff = write(tmp_path, "staff.csv", HEADER + "A1,Ann,Band 5,RN,MED,false,37.5,,\n")
     req = write(tmp_path, "req.csv", "date,unit,shift,skill,min,target\n2025-01-06,MED,day,RN,1,1\n")
-    hist = write(tmp_path, "history.csv", "staff_id,name,date,shift,unit,start,end\n"
-                                           "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,"
-                                           "2025-01-06T07:30:00+00:00\n")
-    args = ["roster", "build", "--staff", str(staff), "--requirements", str(req), "--shifts-from",
-            str(REPO / "scenarios" / "baseline.yaml"), "--start", "2025-01-06", "--weeks", "1", "--time-limit", "3"]
+    hist = write(
+        tmp_path,
+        "history.csv",
+        "staff_id,name,date,shift,unit,start,end\n"
+        "A1,Ann,2025-01-05,night,MED,2025-01-05T20:00:00+00:00,"
+        "2025-01-06T07:30:00+00:00\n",
+    )
+    args = [
+        "roster",
+        "build",
+        "--staff",
+        str(staff),
+        "--requirements",
+        str(req),
+        "--shifts-from",
+        str(REPO / "scenarios" / "baseline.yaml"),
+        "--start",
+        "2025-01-06",
+        "--weeks",
+        "1",
+        "--time-limit",
+        "3",
+    ]
     assert _cli([*args, "--history", str(hist), "--out", str(tmp_path / "o")]) == 0
     cover = pd.read_csv(tmp_path / "o" / "cover.csv")
     assert cover["shortfall_min"].sum() == 1  # the night before leaves no rest for Monday's day shift

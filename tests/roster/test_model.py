@@ -21,8 +21,17 @@ SHIFTS = {"early": ("07:00", "15:00"), "late": ("14:00", "22:00"), "night": ("21
 
 
 def staff_frame(n: int, *, unit: str = "W", hours: float = 37.5, **extra) -> pd.DataFrame:
-    rows = [dict(staff_id=f"S{i}", name=f"Nurse {i}", skills="RN", home_unit=unit, float_pool=False,
-                 contract_hours_per_week=hours) for i in range(n)]
+    rows = [
+        {
+            "staff_id": f"S{i}",
+            "name": f"Nurse {i}",
+            "skills": "RN",
+            "home_unit": unit,
+            "float_pool": False,
+            "contract_hours_per_week": hours,
+        }
+        for i in range(n)
+    ]
     for r in rows:
         r.update(extra)
     return pd.DataFrame(rows)
@@ -30,8 +39,12 @@ def staff_frame(n: int, *, unit: str = "W", hours: float = 37.5, **extra) -> pd.
 
 def req_frame(cells: list[tuple[int, str, str, int, int]], skill: str = "RN") -> pd.DataFrame:
     """(day offset, unit, shift, min, target) -> requirement rows."""
-    return pd.DataFrame([dict(date=MON + dt.timedelta(days=d), unit=u, shift=k, skill=skill, min=lo, target=hi)
-                         for d, u, k, lo, hi in cells])
+    return pd.DataFrame(
+        [
+            {"date": MON + dt.timedelta(days=d), "unit": u, "shift": k, "skill": skill, "min": lo, "target": hi}
+            for d, u, k, lo, hi in cells
+        ]
+    )
 
 
 OVERTIME_ONLY = {"tolerance_h": 0, "under_weight_per_h": 0, "over_weight_per_h": 1}
@@ -39,11 +52,14 @@ OVERTIME_ONLY = {"tolerance_h": 0, "under_weight_per_h": 0, "over_weight_per_h":
 
 def cover_only(**over) -> RosterRules:
     """Only cover counts: every other soft rule switched off (weights 0)."""
-    base = dict(
-        contract_hours={"under_weight_per_h": 0, "over_weight_per_h": 0},
-        work_days=RunRule(weight=0), days_off=RunRule(weight=0), night_runs=None,
-        weekends={"weight": 0, "complete": False}, fairness={"nights_weight": 0, "weekends_weight": 0},
-    )
+    base = {
+        "contract_hours": {"under_weight_per_h": 0, "over_weight_per_h": 0},
+        "work_days": RunRule(weight=0),
+        "days_off": RunRule(weight=0),
+        "night_runs": None,
+        "weekends": {"weight": 0, "complete": False},
+        "fairness": {"nights_weight": 0, "weekends_weight": 0},
+    }
     base.update(over)
     return RosterRules.model_validate(base)
 
@@ -101,8 +117,9 @@ def test_model_contract_hours_known_optimum():
 def test_model_leave_is_respected_and_shortfall_explained():
     """The only nurse is on leave on day 1: no shift that day, and the note says why cover fails."""
     req = req_frame([(d, "W", "early", 1, 1) for d in range(3)])
-    leave = pd.DataFrame([{"staff_id": "S0", "from": MON + dt.timedelta(days=1), "to": MON + dt.timedelta(days=1),
-                           "kind": "annual"}])
+    leave = pd.DataFrame(
+        [{"staff_id": "S0", "from": MON + dt.timedelta(days=1), "to": MON + dt.timedelta(days=1), "kind": "annual"}]
+    )
     roster = solve(staff_frame(1), req, cover_only(), 3, leave=leave)
     assert MON + dt.timedelta(days=1) not in set(roster.assignments["date"])
     assert len(roster.assignments) == 2
@@ -168,10 +185,12 @@ def test_model_fairness_is_pro_rata_to_contract():
 def test_model_requests_are_granted_when_free():
     """A day-off request is honoured when someone else can cover; an 'on' request for a night is granted."""
     req = req_frame([(0, "W", "early", 1, 1), (1, "W", "night", 1, 1)])
-    requests = pd.DataFrame([
-        dict(staff_id="S0", date=MON, shift="off", wish="off", weight=1),
-        dict(staff_id="S0", date=MON + dt.timedelta(days=1), shift="night", wish="on", weight=1),
-    ])
+    requests = pd.DataFrame(
+        [
+            {"staff_id": "S0", "date": MON, "shift": "off", "wish": "off", "weight": 1},
+            {"staff_id": "S0", "date": MON + dt.timedelta(days=1), "shift": "night", "wish": "on", "weight": 1},
+        ]
+    )
     roster = solve(staff_frame(2), req, cover_only(), 2, requests=requests)
     got = {(r.staff_id, r.date): r.shift for r in roster.assignments.itertuples()}
     assert (("S0", MON) not in got) and got[("S0", MON + dt.timedelta(days=1))] == "night"
@@ -198,15 +217,36 @@ def test_model_max_nights_is_hard():
 
 def test_model_checker_total_equals_objective_on_a_rich_instance():
     """Leave, requests, float pool, weekends, runs, fairness, two units: checker total == objective."""
-    staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5" if i % 3 else "Band 6",
-                               skills="RN" if i % 4 else "RN;NIC", home_unit="AB"[i % 2], float_pool=i == 0,
-                               contract_hours_per_week=[37.5, 30, 22.5][i % 3],
-                               max_nights_per_4w=0 if i == 5 else None) for i in range(10)])
-    req = pd.concat([req_frame([(d, u, k, 1, 2) for d in range(14) for k in SHIFTS for u in "AB"]),
-                     req_frame([(d, u, "early", 1, 1) for d in range(14) for u in "AB"], skill="NIC")])
-    leave = pd.DataFrame([{"staff_id": "S03", "from": dt.date(2025, 1, 8), "to": dt.date(2025, 1, 12), "kind": "annual"}])
-    requests = pd.DataFrame([dict(staff_id="S01", date=dt.date(2025, 1, 11), shift="off", wish="off", weight=3),
-                             dict(staff_id="S02", date=dt.date(2025, 1, 7), shift="night", wish="on", weight=2)])
+    staff = pd.DataFrame(
+        [
+            {
+                "staff_id": f"S{i:02d}",
+                "name": f"N{i}",
+                "grade": "Band 5" if i % 3 else "Band 6",
+                "skills": "RN" if i % 4 else "RN;NIC",
+                "home_unit": "AB"[i % 2],
+                "float_pool": i == 0,
+                "contract_hours_per_week": [37.5, 30, 22.5][i % 3],
+                "max_nights_per_4w": 0 if i == 5 else None,
+            }
+            for i in range(10)
+        ]
+    )
+    req = pd.concat(
+        [
+            req_frame([(d, u, k, 1, 2) for d in range(14) for k in SHIFTS for u in "AB"]),
+            req_frame([(d, u, "early", 1, 1) for d in range(14) for u in "AB"], skill="NIC"),
+        ]
+    )
+    leave = pd.DataFrame(
+        [{"staff_id": "S03", "from": dt.date(2025, 1, 8), "to": dt.date(2025, 1, 12), "kind": "annual"}]
+    )
+    requests = pd.DataFrame(
+        [
+            {"staff_id": "S01", "date": dt.date(2025, 1, 11), "shift": "off", "wish": "off", "weight": 3},
+            {"staff_id": "S02", "date": dt.date(2025, 1, 7), "shift": "night", "wish": "on", "weight": 2},
+        ]
+    )
     rules = RosterRules(shift_runs={"late": RunRule(max=3, weight=7)})
     roster = solve(staff, req, rules, 14, leave=leave, requests=requests, time_limit_s=3, workers=2)
     assert roster.status in ("OPTIMAL", "FEASIBLE")
@@ -214,9 +254,17 @@ def test_model_checker_total_equals_objective_on_a_rich_instance():
     rules_seen = set(roster.violations["rule"])
     assert {"cover_target", "contract_hours_over"} & rules_seen
     # the checker alone, on the returned assignments, agrees
-    check = check_roster(roster.assignments, validate_staff(staff), roster.cover[["date", "unit", "shift", "skill", "min",
-                         "target"]], rules, shift_clocks(SHIFTS), start_date=MON, days=14, leave=leave,
-                         requests=requests)
+    check = check_roster(
+        roster.assignments,
+        validate_staff(staff),
+        roster.cover[["date", "unit", "shift", "skill", "min", "target"]],
+        rules,
+        shift_clocks(SHIFTS),
+        start_date=MON,
+        days=14,
+        leave=leave,
+        requests=requests,
+    )
     assert check.hard == [] and check.penalty == pytest.approx(roster.objective)
 
 
@@ -242,15 +290,19 @@ def test_model_bad_inputs_name_the_row_and_field():
 def test_checker_finds_hard_breaches_in_a_hand_made_roster():
     """Late then early, work on leave, a non-float nurse on another unit: all three reported."""
     staff = validate_staff(staff_frame(1))
-    a = pd.DataFrame([
-        dict(staff_id="S0", date=MON, shift="late", unit="W", skill="RN"),
-        dict(staff_id="S0", date=MON + dt.timedelta(days=1), shift="early", unit="W", skill="RN"),
-        dict(staff_id="S0", date=MON + dt.timedelta(days=2), shift="early", unit="X", skill="RN"),
-    ])
-    leave = pd.DataFrame([{"staff_id": "S0", "from": MON + dt.timedelta(days=1), "to": MON + dt.timedelta(days=1),
-                           "kind": "sick"}])
-    check = check_roster(a, staff, req_frame([]), RosterRules(), shift_clocks(SHIFTS), start_date=MON, days=3,
-                         leave=leave)
+    a = pd.DataFrame(
+        [
+            {"staff_id": "S0", "date": MON, "shift": "late", "unit": "W", "skill": "RN"},
+            {"staff_id": "S0", "date": MON + dt.timedelta(days=1), "shift": "early", "unit": "W", "skill": "RN"},
+            {"staff_id": "S0", "date": MON + dt.timedelta(days=2), "shift": "early", "unit": "X", "skill": "RN"},
+        ]
+    )
+    leave = pd.DataFrame(
+        [{"staff_id": "S0", "from": MON + dt.timedelta(days=1), "to": MON + dt.timedelta(days=1), "kind": "sick"}]
+    )
+    check = check_roster(
+        a, staff, req_frame([]), RosterRules(), shift_clocks(SHIFTS), start_date=MON, days=3, leave=leave
+    )
     text = "\n".join(check.hard)
     assert "late on 2025-01-06 then early on 2025-01-07" in text
     assert "while on leave" in text
@@ -262,8 +314,12 @@ def test_checker_counts_run_violations_by_hand():
     staff = validate_staff(staff_frame(1))
     worked = [0, 1, 2, 3, 4, 5, 7, 8]  # days 0-5, off 6, 7-8 (days 7 and 8 touch... 9 is off, 10 is worked)
     worked.append(10)
-    a = pd.DataFrame([dict(staff_id="S0", date=MON + dt.timedelta(days=d), shift="early", unit="W", skill="RN")
-                      for d in worked])
+    a = pd.DataFrame(
+        [
+            {"staff_id": "S0", "date": MON + dt.timedelta(days=d), "shift": "early", "unit": "W", "skill": "RN"}
+            for d in worked
+        ]
+    )
     rules = cover_only(work_days=RunRule(min=2, max=5, weight=10), days_off=RunRule(min=2, weight=10))
     check = check_roster(a, staff, req_frame([]), rules, shift_clocks(SHIFTS), start_date=MON, days=12)
     by_rule = check.violations.groupby("rule")["penalty"].sum().to_dict()
@@ -276,8 +332,14 @@ def _two_units(float_pool: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     staff = pd.concat([staff_frame(4, unit="A"), staff_frame(4, unit="B")], ignore_index=True)
     staff["staff_id"] = [f"{u}{i}" for u in "AB" for i in range(4)]
     if float_pool:
-        staff.loc[len(staff)] = dict(staff_id="F0", name="Float", skills="RN", home_unit="A", float_pool=True,
-                                     contract_hours_per_week=37.5)
+        staff.loc[len(staff)] = {
+            "staff_id": "F0",
+            "name": "Float",
+            "skills": "RN",
+            "home_unit": "A",
+            "float_pool": True,
+            "contract_hours_per_week": 37.5,
+        }
     req = req_frame([(d, u, k, 1, 2 if u == "B" else 1) for d in range(7) for u in "AB" for k in ("early", "late")])
     return staff, req
 
@@ -285,8 +347,11 @@ def _two_units(float_pool: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_model_decomposed_by_team_matches_the_whole_without_float_pool():
     """Teams that share nothing solve apart to the same optimum (and a valid bound) as together."""
     staff, req = _two_units(float_pool=False)
-    rules = cover_only(contract_hours={"tolerance_h": 4}, fairness={"nights_weight": 5, "weekends_weight": 5},
-                       weekends={"max_per_4w": 1, "weight": 20, "complete": True})
+    rules = cover_only(
+        contract_hours={"tolerance_h": 4},
+        fairness={"nights_weight": 5, "weekends_weight": 5},
+        weekends={"max_per_4w": 1, "weight": 20, "complete": True},
+    )
     whole = solve(staff, req, rules, 7, decompose=False, time_limit_s=10, workers=2)
     parts = solve(staff, req, rules, 7, decompose=True, time_limit_s=10, workers=2)
     assert whole.status == parts.status == "OPTIMAL"
@@ -306,12 +371,30 @@ def test_model_decomposed_float_pool_fills_what_teams_leave_short():
 
 def test_model_greedy_roster_kept_when_the_solver_has_no_time_passes_the_checker():
     """With next to no time, every part still returns a roster keeping every hard rule (the greedy one)."""
-    staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5", skills="RN" if i % 3 else "RN;NIC",
-                               home_unit="ABC"[i % 3], float_pool=i == 1, contract_hours_per_week=[37.5, 30][i % 2],
-                               max_nights_per_4w=[None, 3, 0][i % 3]) for i in range(24)])
-    req = pd.concat([req_frame([(d, u, k, 2, 3) for d in range(28) for k in SHIFTS for u in "ABC"]),
-                     req_frame([(d, u, "early", 1, 1) for d in range(28) for u in "ABC"], skill="NIC")])
-    leave = pd.DataFrame([{"staff_id": "S04", "from": dt.date(2025, 1, 10), "to": dt.date(2025, 1, 20), "kind": "sick"}])
+    staff = pd.DataFrame(
+        [
+            {
+                "staff_id": f"S{i:02d}",
+                "name": f"N{i}",
+                "grade": "Band 5",
+                "skills": "RN" if i % 3 else "RN;NIC",
+                "home_unit": "ABC"[i % 3],
+                "float_pool": i == 1,
+                "contract_hours_per_week": [37.5, 30][i % 2],
+                "max_nights_per_4w": [None, 3, 0][i % 3],
+            }
+            for i in range(24)
+        ]
+    )
+    req = pd.concat(
+        [
+            req_frame([(d, u, k, 2, 3) for d in range(28) for k in SHIFTS for u in "ABC"]),
+            req_frame([(d, u, "early", 1, 1) for d in range(28) for u in "ABC"], skill="NIC"),
+        ]
+    )
+    leave = pd.DataFrame(
+        [{"staff_id": "S04", "from": dt.date(2025, 1, 10), "to": dt.date(2025, 1, 20), "kind": "sick"}]
+    )
     roster = solve(staff, req, RosterRules(), 28, leave=leave, decompose=True, time_limit_s=0.05, workers=1)
     assert roster.status == "FEASIBLE"
     assert len(roster.assignments) > 100
@@ -331,7 +414,7 @@ def test_model_previous_roster_as_hint_is_never_made_worse():
 # --------------------------------------------------------------------------- history before day 1
 def history_frame(rows: list[tuple[str, int, str]]) -> pd.DataFrame:
     """(staff_id, day offset before MON (-1 = the Sunday before), shift) -> history rows."""
-    return pd.DataFrame([dict(staff_id=s, date=MON + dt.timedelta(days=d), shift=k) for s, d, k in rows])
+    return pd.DataFrame([{"staff_id": s, "date": MON + dt.timedelta(days=d), "shift": k} for s, d, k in rows])
 
 
 def test_model_history_night_before_day_one_forbids_an_early_on_day_one():
@@ -347,10 +430,20 @@ def test_model_history_night_before_day_one_forbids_an_early_on_day_one():
     two_back = solve(staff_frame(1), req, cover_only(), 1, history=history_frame([("S0", -2, "late")]))
     assert len(two_back.assignments) == 1
     # the checker charges the same succession as a hard breach
-    early = pd.DataFrame([dict(staff_id="S0", date=MON, shift="early", unit="W", skill="RN")])
-    check = check_roster(early, validate_staff(staff_frame(1)), req, cover_only(), shift_clocks(SHIFTS), start_date=MON,
-                         days=1, history=hist)
-    assert check.hard == ["S0: night on 2025-01-05 then early on 2025-01-06 (less than 11 h rest or a forbidden succession)"]
+    early = pd.DataFrame([{"staff_id": "S0", "date": MON, "shift": "early", "unit": "W", "skill": "RN"}])
+    check = check_roster(
+        early,
+        validate_staff(staff_frame(1)),
+        req,
+        cover_only(),
+        shift_clocks(SHIFTS),
+        start_date=MON,
+        days=1,
+        history=hist,
+    )
+    assert check.hard == [
+        "S0: night on 2025-01-05 then early on 2025-01-06 (less than 11 h rest or a forbidden succession)"
+    ]
 
 
 def test_model_history_forbidden_succession_across_day_one():
@@ -358,8 +451,14 @@ def test_model_history_forbidden_succession_across_day_one():
     req = req_frame([(0, "W", "early", 1, 1)])
     rules = cover_only(rest={"min_rest_h": 9, "forbidden_successions": [["late", "early"]]})
     assert len(solve(staff_frame(1), req, rules, 1, history=history_frame([("S0", -1, "late")])).assignments) == 0
-    assert len(solve(staff_frame(1), req, cover_only(rest={"min_rest_h": 9}), 1,
-                     history=history_frame([("S0", -1, "late")])).assignments) == 1
+    assert (
+        len(
+            solve(
+                staff_frame(1), req, cover_only(rest={"min_rest_h": 9}), 1, history=history_frame([("S0", -1, "late")])
+            ).assignments
+        )
+        == 1
+    )
 
 
 def test_model_history_run_of_five_makes_day_one_cost():
@@ -387,21 +486,54 @@ def test_model_history_short_runs_closed_on_day_one_are_judged():
 
 def test_model_checker_equals_objective_with_history():
     """Rich instance with a week of history for every member: no hard breach, checker total == objective."""
-    staff = pd.DataFrame([dict(staff_id=f"S{i:02d}", name=f"N{i}", grade="Band 5", skills="RN",
-                               home_unit="AB"[i % 2], float_pool=i == 0, contract_hours_per_week=[37.5, 30][i % 2],
-                               max_nights_per_4w=[None, None, 4][i % 3]) for i in range(8)])
+    staff = pd.DataFrame(
+        [
+            {
+                "staff_id": f"S{i:02d}",
+                "name": f"N{i}",
+                "grade": "Band 5",
+                "skills": "RN",
+                "home_unit": "AB"[i % 2],
+                "float_pool": i == 0,
+                "contract_hours_per_week": [37.5, 30][i % 2],
+                "max_nights_per_4w": [None, None, 4][i % 3],
+            }
+            for i in range(8)
+        ]
+    )
     req = req_frame([(d, u, k, 1, 2) for d in range(14) for k in SHIFTS for u in "AB"])
     pattern = ["early", "early", "late", None, "night", "night", "night"]
-    hist = history_frame([(f"S{i:02d}", d, pattern[(i + d) % 7]) for i in range(8) for d in range(-7, 0)
-                          if pattern[(i + d) % 7] is not None])
+    hist = history_frame(
+        [
+            (f"S{i:02d}", d, pattern[(i + d) % 7])
+            for i in range(8)
+            for d in range(-7, 0)
+            if pattern[(i + d) % 7] is not None
+        ]
+    )
     rules = RosterRules(shift_runs={"late": RunRule(min=2, max=3, weight=7)})
     roster = solve(staff, req, rules, 14, history=hist, time_limit_s=3, workers=2)
     assert roster.status in ("OPTIMAL", "FEASIBLE")
-    check = check_roster(roster.assignments, validate_staff(staff), roster.cover[["date", "unit", "shift", "skill", "min",
-                         "target"]], rules, shift_clocks(SHIFTS), start_date=MON, days=14, history=hist)
+    check = check_roster(
+        roster.assignments,
+        validate_staff(staff),
+        roster.cover[["date", "unit", "shift", "skill", "min", "target"]],
+        rules,
+        shift_clocks(SHIFTS),
+        start_date=MON,
+        days=14,
+        history=hist,
+    )
     assert check.hard == [] and check.penalty == pytest.approx(roster.objective)
-    without = check_roster(roster.assignments, validate_staff(staff), roster.cover[["date", "unit", "shift", "skill",
-                           "min", "target"]], rules, shift_clocks(SHIFTS), start_date=MON, days=14)
+    without = check_roster(
+        roster.assignments,
+        validate_staff(staff),
+        roster.cover[["date", "unit", "shift", "skill", "min", "target"]],
+        rules,
+        shift_clocks(SHIFTS),
+        start_date=MON,
+        days=14,
+    )
     assert without.penalty != pytest.approx(check.penalty)  # the history changed what the roster is charged
     decomposed = solve(staff, req, rules, 14, history=hist, time_limit_s=3, workers=2, decompose=True)
     assert decomposed.hard_breaches == []
@@ -413,17 +545,31 @@ def test_model_checker_equals_objective_with_history():
 def test_model_history_rows_are_checked():
     """History on or after day 1, an unknown shift and two shifts a day are errors; unknown staff are noted."""
     with pytest.raises(RosterInputError) as err:
-        solve(staff_frame(1), req_frame([(0, "W", "early", 1, 1)]), cover_only(), 1,
-              history=pd.DataFrame([dict(staff_id="S0", date=MON, shift="early"),
-                                    dict(staff_id="S0", date=MON - dt.timedelta(days=1), shift="twilight"),
-                                    dict(staff_id="S0", date=MON - dt.timedelta(days=2), shift="early"),
-                                    dict(staff_id="S0", date=MON - dt.timedelta(days=2), shift="late")]))
+        solve(
+            staff_frame(1),
+            req_frame([(0, "W", "early", 1, 1)]),
+            cover_only(),
+            1,
+            history=pd.DataFrame(
+                [
+                    {"staff_id": "S0", "date": MON, "shift": "early"},
+                    {"staff_id": "S0", "date": MON - dt.timedelta(days=1), "shift": "twilight"},
+                    {"staff_id": "S0", "date": MON - dt.timedelta(days=2), "shift": "early"},
+                    {"staff_id": "S0", "date": MON - dt.timedelta(days=2), "shift": "late"},
+                ]
+            ),
+        )
     text = str(err.value)
     assert "history row 1: date: 2025-01-06 is not before the roster's first day" in text
     assert "history row 2: shift: unknown shift 'twilight'" in text
     assert "history row 4: date: S0 has two shifts on 2025-01-04 (first in row 3)" in text
-    roster = solve(staff_frame(1), req_frame([(0, "W", "early", 1, 1)]), cover_only(), 1,
-                   history=history_frame([("X9", -1, "night")]))
+    roster = solve(
+        staff_frame(1),
+        req_frame([(0, "W", "early", 1, 1)]),
+        cover_only(),
+        1,
+        history=history_frame([("X9", -1, "night")]),
+    )
     assert any("1 history rows of staff not in the staff table were not used (X9)" in n for n in roster.notes)
     assert len(roster.assignments) == 1
 
@@ -435,35 +581,77 @@ def test_model_rest_across_the_start_of_summer_time_is_an_hour_shorter():
     shifts = {"early": ("07:00", "15:00"), "late": ("12:00", "20:00")}
     sat = dt.date(2025, 3, 29)
     for first, expect in ((sat - dt.timedelta(days=7), 2), (sat, 1)):
-        req = pd.DataFrame([dict(date=first, unit="W", shift="late", skill="RN", min=1, target=1),
-                            dict(date=first + dt.timedelta(days=1), unit="W", shift="early", skill="RN", min=1, target=1)])
-        roster = build_roster(staff_frame(1), req, cover_only(), start_date=first, days=2, shifts=shifts, time_limit_s=5,
-                              workers=1)
+        req = pd.DataFrame(
+            [
+                {"date": first, "unit": "W", "shift": "late", "skill": "RN", "min": 1, "target": 1},
+                {
+                    "date": first + dt.timedelta(days=1),
+                    "unit": "W",
+                    "shift": "early",
+                    "skill": "RN",
+                    "min": 1,
+                    "target": 1,
+                },
+            ]
+        )
+        roster = build_roster(
+            staff_frame(1), req, cover_only(), start_date=first, days=2, shifts=shifts, time_limit_s=5, workers=1
+        )
         assert roster.hard_breaches == [] and len(roster.assignments) == expect, first
-        both = pd.DataFrame([dict(staff_id="S0", date=first, shift="late", unit="W", skill="RN"),
-                             dict(staff_id="S0", date=first + dt.timedelta(days=1), shift="early", unit="W", skill="RN")])
-        check = check_roster(both, validate_staff(staff_frame(1)), req, cover_only(), shift_clocks(shifts),
-                             start_date=first, days=2)
+        both = pd.DataFrame(
+            [
+                {"staff_id": "S0", "date": first, "shift": "late", "unit": "W", "skill": "RN"},
+                {"staff_id": "S0", "date": first + dt.timedelta(days=1), "shift": "early", "unit": "W", "skill": "RN"},
+            ]
+        )
+        check = check_roster(
+            both, validate_staff(staff_frame(1)), req, cover_only(), shift_clocks(shifts), start_date=first, days=2
+        )
         assert len(check.hard) == 2 - expect, first
     # a member in a zone without summer time keeps the 11 h
-    utc = build_roster(staff_frame(1, time_zone="UTC"), req, cover_only(), start_date=sat, days=2, shifts=shifts,
-                       time_limit_s=5, workers=1)
+    utc = build_roster(
+        staff_frame(1, time_zone="UTC"),
+        req,
+        cover_only(),
+        start_date=sat,
+        days=2,
+        shifts=shifts,
+        time_limit_s=5,
+        workers=1,
+    )
     assert len(utc.assignments) == 2
 
 
 def test_model_contract_hours_count_the_longer_night_as_summer_time_ends():
     """Contract 0 h, no tolerance, 1 point per hour over: the night (21:30-07:30, 10 h by the clock) of Saturday 25
     October 2025, when BST ends, lasts 11 h and costs 11 points, as its exported start and end say."""
-    req = pd.DataFrame([dict(date=dt.date(2025, 10, 25), unit="W", shift="night", skill="RN", min=1, target=1)])
-    roster = build_roster(staff_frame(1, hours=0), req, cover_only(contract_hours=OVERTIME_ONLY),
-                          start_date=dt.date(2025, 10, 25), days=1, shifts=SHIFTS, time_limit_s=5, workers=1)
+    req = pd.DataFrame(
+        [{"date": dt.date(2025, 10, 25), "unit": "W", "shift": "night", "skill": "RN", "min": 1, "target": 1}]
+    )
+    roster = build_roster(
+        staff_frame(1, hours=0),
+        req,
+        cover_only(contract_hours=OVERTIME_ONLY),
+        start_date=dt.date(2025, 10, 25),
+        days=1,
+        shifts=SHIFTS,
+        time_limit_s=5,
+        workers=1,
+    )
     assert len(roster.assignments) == 1 and roster.objective == pytest.approx(11)
     a = roster.assignments.iloc[0]
     assert (a["end"].astimezone(dt.UTC) - a["start"].astimezone(dt.UTC)).total_seconds() / 3600 == 11
     assert roster.hours_by_staff["rostered_h"].tolist() == [11]
-    week_before = build_roster(staff_frame(1, hours=0), req.assign(date=dt.date(2025, 10, 18)),
-                               cover_only(contract_hours=OVERTIME_ONLY), start_date=dt.date(2025, 10, 18), days=1,
-                               shifts=SHIFTS, time_limit_s=5, workers=1)
+    week_before = build_roster(
+        staff_frame(1, hours=0),
+        req.assign(date=dt.date(2025, 10, 18)),
+        cover_only(contract_hours=OVERTIME_ONLY),
+        start_date=dt.date(2025, 10, 18),
+        days=1,
+        shifts=SHIFTS,
+        time_limit_s=5,
+        workers=1,
+    )
     assert week_before.objective == pytest.approx(10)
 
 
@@ -476,9 +664,14 @@ def test_model_history_nights_count_towards_the_night_cap():
     assert len(solve(staff, req, rules, 7, history=four).assignments) == 0
     assert len(solve(staff, req, rules, 7, history=four.iloc[1:]).assignments) == 1
     # the same window in the checker: a night on day 1 after 4 in the history breaks the cap
-    one = pd.DataFrame([dict(staff_id="S0", date=MON, shift="night", unit="W", skill="RN")])
-    check = check_roster(one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7,
-                         history=four)
+    one = pd.DataFrame([{"staff_id": "S0", "date": MON, "shift": "night", "unit": "W", "skill": "RN"}])
+    check = check_roster(
+        one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7, history=four
+    )
     assert check.hard == ["S0: 5 nights in 28 days from 2024-12-16 (max 4)"]
-    assert check_roster(one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7,
-                        history=four.iloc[1:]).hard == []
+    assert (
+        check_roster(
+            one, validate_staff(staff), req, rules, shift_clocks(SHIFTS), start_date=MON, days=7, history=four.iloc[1:]
+        ).hard
+        == []
+    )

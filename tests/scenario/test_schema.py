@@ -33,7 +33,9 @@ def test_distribution_spec_converts_units_to_hours(spec, mean_h, cv):
 @pytest.mark.parametrize("family", ["lognormal", "gamma", "weibull"])
 def test_distribution_spec_median_p90(family):
     """Given median and p90, the distribution has exactly those quantiles."""
-    d = DistributionSpec.model_validate({"distribution": family, "median_hours": 48, "p90_hours": 200}).to_distribution()
+    d = DistributionSpec.model_validate(
+        {"distribution": family, "median_hours": 48, "p90_hours": 200}
+    ).to_distribution()
     assert d.ppf(0.5) == pytest.approx(48, rel=1e-6)
     assert d.ppf(0.9) == pytest.approx(200, rel=1e-6)
 
@@ -105,10 +107,19 @@ def test_scenario_shifts_must_tile_the_day():
     """Shifts that leave a gap or overlap are refused when staffing uses them."""
     staffing = {"units": {"WARD": {"patients_per_nurse": 5, "nurses": {"day": 2, "night": 1}}}}
     with pytest.raises(ValidationError, match="uncovered from 19:00"):
-        make(shifts={"day": {"start": "07:00", "end": "19:00"}, "night": {"start": "20:00", "end": "07:00"}}, staffing=staffing)
+        make(
+            shifts={"day": {"start": "07:00", "end": "19:00"}, "night": {"start": "20:00", "end": "07:00"}},
+            staffing=staffing,
+        )
     with pytest.raises(ValidationError, match="overlap"):
-        make(shifts={"day": {"start": "07:00", "end": "21:00"}, "night": {"start": "20:00", "end": "07:00"}}, staffing=staffing)
-    ok = make(shifts={"day": {"start": "07:00", "end": "20:00"}, "night": {"start": "20:00", "end": "07:00"}}, staffing=staffing)
+        make(
+            shifts={"day": {"start": "07:00", "end": "21:00"}, "night": {"start": "20:00", "end": "07:00"}},
+            staffing=staffing,
+        )
+    ok = make(
+        shifts={"day": {"start": "07:00", "end": "20:00"}, "night": {"start": "20:00", "end": "07:00"}},
+        staffing=staffing,
+    )
     assert ok.staffing.units["WARD"].nurses["night"] == 1
 
 

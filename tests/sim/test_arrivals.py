@@ -17,8 +17,12 @@ def _arrival_times(scn: Scenario, reps: int = 1) -> np.ndarray:
 def _big(**arrival) -> Scenario:
     stream = {"name": "adm", "unit": "WARD", "per_day": 48.0, **arrival}
     return Scenario.model_validate(
-        tiny(horizon_days=140, units={"WARD": {"beds": 10_000}}, arrivals=[stream],
-             length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 1}})
+        tiny(
+            horizon_days=140,
+            units={"WARD": {"beds": 10_000}},
+            arrivals=[stream],
+            length_of_stay={"WARD": {"distribution": "fixed", "value_hours": 1}},
+        )
     )
 
 
@@ -31,8 +35,34 @@ def test_arrivals_poisson_count_matches_rate():
 
 def test_arrivals_hour_of_day_profile_is_followed():
     """Thinning reproduces the hour-of-day weights: each hour's share within 4 binomial SDs."""
-    weights = np.array([0.5, 0.4, 0.4, 0.4, 0.5, 0.6, 0.8, 1.0, 1.3, 1.5, 1.6, 1.6,
-                        1.5, 1.4, 1.3, 1.3, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6])
+    weights = np.array(
+        [
+            0.5,
+            0.4,
+            0.4,
+            0.4,
+            0.5,
+            0.6,
+            0.8,
+            1.0,
+            1.3,
+            1.5,
+            1.6,
+            1.6,
+            1.5,
+            1.4,
+            1.3,
+            1.3,
+            1.2,
+            1.2,
+            1.1,
+            1.0,
+            0.9,
+            0.8,
+            0.7,
+            0.6,
+        ]
+    )
     t = _arrival_times(_big(hour_of_day=weights.tolist()))
     share = np.bincount((t % 24).astype(int), minlength=24) / len(t)
     p = weights / weights.sum()
@@ -48,10 +78,14 @@ def test_arrivals_day_of_week_profile_is_followed():
 
 def test_arrivals_dated_multipliers_surge_and_closure():
     """A x2 surge doubles the rate in its period; factor 0 closes the stream."""
-    t = _arrival_times(_big(multipliers=[
-        {"from": "2025-02-03", "to": "2025-02-17", "factor": 2.0},
-        {"from": "2025-03-03", "to": "2025-03-10", "factor": 0.0},
-    ]))
+    t = _arrival_times(
+        _big(
+            multipliers=[
+                {"from": "2025-02-03", "to": "2025-02-17", "factor": 2.0},
+                {"from": "2025-03-03", "to": "2025-03-10", "factor": 0.0},
+            ]
+        )
+    )
     day = t // 24
     surge = np.sum((day >= 28) & (day < 42))  # 2025-02-03 is day 28
     closed = np.sum((day >= 56) & (day < 63))
@@ -61,10 +95,13 @@ def test_arrivals_dated_multipliers_surge_and_closure():
 
 def test_arrivals_class_mix_shares():
     """A stream with class_mix assigns classes in those shares."""
-    scn = Scenario.model_validate(tiny(
-        horizon_days=100, units={"WARD": {"beds": 1000}},
-        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 40, "class_mix": {"medical": 0.7, "surgical": 0.3}}],
-    ))
+    scn = Scenario.model_validate(
+        tiny(
+            horizon_days=100,
+            units={"WARD": {"beds": 1000}},
+            arrivals=[{"name": "adm", "unit": "WARD", "per_day": 40, "class_mix": {"medical": 0.7, "surgical": 0.3}}],
+        )
+    )
     out = simulate(scn)
     cls = out.arrivals[:, 3].astype(int)
     share = np.mean(np.array(out.class_names)[cls] == "medical")
@@ -73,21 +110,30 @@ def test_arrivals_class_mix_shares():
 
 def test_arrivals_elective_list_counts_per_weekday():
     """An elective list books exactly its count each weekday at its hour."""
-    scn = Scenario.model_validate(tiny(
-        horizon_days=14, arrivals=[], units={"WARD": {"beds": 1000}},
-        electives=[{"name": "list", "unit": "WARD", "per_weekday": [3, 2, 0, 0, 1, 0, 0], "hour": 7.5}],
-    ))
+    scn = Scenario.model_validate(
+        tiny(
+            horizon_days=14,
+            arrivals=[],
+            units={"WARD": {"beds": 1000}},
+            electives=[{"name": "list", "unit": "WARD", "per_weekday": [3, 2, 0, 0, 1, 0, 0], "hour": 7.5}],
+        )
+    )
     t = simulate(scn).arrivals[:, 2]
-    assert sorted(t.tolist()) == sorted([d * 24 + 7.5 for w in (0, 7) for d, n in
-                                         ((w, 3), (w + 1, 2), (w + 4, 1)) for _ in range(n)])
+    assert sorted(t.tolist()) == sorted(
+        [d * 24 + 7.5 for w in (0, 7) for d, n in ((w, 3), (w + 1, 2), (w + 4, 1)) for _ in range(n)]
+    )
 
 
 def test_arrivals_fractional_elective_counts_average_out():
     """2.5 per Monday books 2 or 3, averaging 2.5."""
-    scn = Scenario.model_validate(tiny(
-        horizon_days=7 * 200, arrivals=[], units={"WARD": {"beds": 1000}},
-        electives=[{"name": "list", "unit": "WARD", "per_weekday": [2.5, 0, 0, 0, 0, 0, 0]}],
-    ))
+    scn = Scenario.model_validate(
+        tiny(
+            horizon_days=7 * 200,
+            arrivals=[],
+            units={"WARD": {"beds": 1000}},
+            electives=[{"name": "list", "unit": "WARD", "per_weekday": [2.5, 0, 0, 0, 0, 0, 0]}],
+        )
+    )
     t = simulate(scn).arrivals[:, 2]
     counts = np.bincount((t // 168).astype(int))
     assert set(counts.tolist()) <= {2, 3}

@@ -24,14 +24,19 @@ def _hours_at_level(starts, ends, lo, hi) -> np.ndarray:
 
 def test_levels_match_stays_per_unit_and_hospital():
     """Hours at each level (after warm-up) equal those rebuilt from stay start and end times."""
-    scn = Scenario.model_validate(tiny(
-        horizon_days=40, warmup_days=5,
-        units={"ICU": {"beds": 4}, "WARD": {"beds": 9, "turnaround_hours": 1.5}},
-        arrivals=[{"name": "a", "unit": "ICU", "per_day": 2.2}],
-        routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
-        length_of_stay={"ICU": {"distribution": "lognormal", "mean_hours": 40, "cv": 1.0},
-                        "WARD": {"distribution": "gamma", "mean_hours": 90, "cv": 0.8}},
-    ))
+    scn = Scenario.model_validate(
+        tiny(
+            horizon_days=40,
+            warmup_days=5,
+            units={"ICU": {"beds": 4}, "WARD": {"beds": 9, "turnaround_hours": 1.5}},
+            arrivals=[{"name": "a", "unit": "ICU", "per_day": 2.2}],
+            routes={"ICU": {"WARD": 0.8, "exit": 0.2}},
+            length_of_stay={
+                "ICU": {"distribution": "lognormal", "mean_hours": 40, "cv": 1.0},
+                "WARD": {"distribution": "gamma", "mean_hours": 90, "cv": 0.8},
+            },
+        )
+    )
     out = simulate(scn)
     S = out.stays
     lo, hi = out.warmup_h, out.end_h
@@ -40,7 +45,7 @@ def test_levels_match_stays_per_unit_and_hospital():
         ref = _hours_at_level(S[m, F["start"]], S[m, F["end"]], lo, hi)
         got = out.level_hours[ui][: len(ref)]
         assert np.allclose(got, ref, atol=1e-6), out.unit_names[ui]
-        assert out.level_hours[ui][len(ref):].sum() < 1e-9
+        assert out.level_hours[ui][len(ref) :].sum() < 1e-9
     ref = _hours_at_level(S[:, F["start"]], S[:, F["end"]], lo, hi)
     assert np.allclose(out.hospital_level_hours[: len(ref)], ref, atol=1e-6)
     assert abs(out.hospital_level_hours.sum() - (hi - lo)) < 1e-6

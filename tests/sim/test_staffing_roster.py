@@ -20,18 +20,25 @@ SHIFTS = {"day": {"start": "08:00", "end": "20:00"}, "night": {"start": "20:00",
 
 
 def scenario(policy: str, per_weekday: list[int], hour: float, stay_h: float, roster: list[dict]) -> Scenario:
-    return Scenario.model_validate({
-        "name": "roster-trace",
-        "start": "2025-01-06T00:00:00",
-        "horizon_days": 4,
-        "seed": 3,
-        "units": {"A": {"beds": 6}},
-        "electives": [{"name": "list", "unit": "A", "per_weekday": per_weekday, "hour": hour, "cancel_after_hours": 48}],
-        "length_of_stay": {"A": {"distribution": "fixed", "value_hours": stay_h}},
-        "shifts": SHIFTS,
-        "staffing": {"policy": policy, "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 1}}},
-                     "roster": roster},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "roster-trace",
+            "start": "2025-01-06T00:00:00",
+            "horizon_days": 4,
+            "seed": 3,
+            "units": {"A": {"beds": 6}},
+            "electives": [
+                {"name": "list", "unit": "A", "per_weekday": per_weekday, "hour": hour, "cancel_after_hours": 48}
+            ],
+            "length_of_stay": {"A": {"distribution": "fixed", "value_hours": stay_h}},
+            "shifts": SHIFTS,
+            "staffing": {
+                "policy": policy,
+                "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 1}}},
+                "roster": roster,
+            },
+        }
+    )
 
 
 def breach_h(scn: Scenario) -> float:
@@ -62,7 +69,7 @@ def test_roster_night_shift_belongs_to_the_date_it_starts():
 
 
 def test_roster_caps_staffed_beds_on_the_rostered_date_only():
-    """cap_admissions: with Monday night unstaffed, Monday's 22:00 patient waits for Tuesday 08:00; Tuesday's is admitted at once."""
+    """cap_admissions: Monday night unstaffed, Monday's 22:00 patient waits for Tuesday 08:00; Tuesday's is admitted at once."""
     roster = [{"date": "2025-01-06", "shift": "night", "unit": "A", "nurses": 0}]
     assert starts(scenario("cap_admissions", [1, 1, 0, 0, 0, 0, 0], 22, 4, [])) == [(22, 26), (46, 50)]
     assert starts(scenario("cap_admissions", [1, 1, 0, 0, 0, 0, 0], 22, 4, roster)) == [(32, 36), (46, 50)]

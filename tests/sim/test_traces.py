@@ -21,7 +21,9 @@ def fixed(h: float) -> dict:
     return {"distribution": "fixed", "value_hours": h}
 
 
-def scenario(units: dict, los: dict, *, n: int = 2, hour: float = 8, routes=None, cancel=48.0, days=5, **extra) -> Scenario:
+def scenario(
+    units: dict, los: dict, *, n: int = 2, hour: float = 8, routes=None, cancel=48.0, days=5, **extra
+) -> Scenario:
     first = next(iter(units))
     data = {
         "name": "trace",
@@ -30,7 +32,13 @@ def scenario(units: dict, los: dict, *, n: int = 2, hour: float = 8, routes=None
         "seed": 3,
         "units": units,
         "electives": [
-            {"name": "list", "unit": first, "per_weekday": [n, 0, 0, 0, 0, 0, 0], "hour": hour, "cancel_after_hours": cancel}
+            {
+                "name": "list",
+                "unit": first,
+                "per_weekday": [n, 0, 0, 0, 0, 0, 0],
+                "hour": hour,
+                "cancel_after_hours": cancel,
+            }
         ],
         "length_of_stay": {u: fixed(h) for u, h in los.items()},
         "routes": routes or {},
@@ -45,8 +53,15 @@ def trace(scn: Scenario) -> list[tuple]:
     rows = []
     for s in out.stays:
         end = None if np.isnan(s[F["end"]]) else round(float(s[F["end"]]), 6)
-        rows.append((int(s[F["patient"]]), out.unit_names[int(s[F["unit"]])], round(float(s[F["ready_at"]]), 6),
-                     round(float(s[F["start"]]), 6), end))
+        rows.append(
+            (
+                int(s[F["patient"]]),
+                out.unit_names[int(s[F["unit"]])],
+                round(float(s[F["ready_at"]]), 6),
+                round(float(s[F["start"]]), 6),
+                end,
+            )
+        )
     return sorted(rows, key=lambda r: (r[3], r[0]))
 
 
@@ -103,7 +118,9 @@ def test_trace_discharge_window_holds_patient_overnight():
 
 def test_trace_no_weekend_discharges_wait_for_monday():
     """With weekend_rate 0, a patient ready on Saturday leaves on Monday when the window opens."""
-    scn = scenario({"A": {"beds": 2}}, {"A": 5 * 24}, n=1, days=10, discharge={"window_hours": [8, 20], "weekend_rate": 0.0})
+    scn = scenario(
+        {"A": {"beds": 2}}, {"A": 5 * 24}, n=1, days=10, discharge={"window_hours": [8, 20], "weekend_rate": 0.0}
+    )
     # ready Saturday 08:00 (t = 128); Monday 08:00 is t = 176
     assert trace(scn)[0] == (0, "A", 8, 8, 176)
 
@@ -117,7 +134,9 @@ def test_trace_escalation_bed_opens_under_pressure():
 def test_trace_capacity_cut_never_evicts():
     """Cutting 2 beds to 1 while both are taken lets both patients finish their stays."""
     scn = scenario(
-        {"A": {"beds": 2, "capacity_changes": [{"at": "2025-01-06T10:00:00", "beds": 1}]}}, {"A": 10}, n=2,
+        {"A": {"beds": 2, "capacity_changes": [{"at": "2025-01-06T10:00:00", "beds": 1}]}},
+        {"A": 10},
+        n=2,
         electives=[
             {"name": "l1", "unit": "A", "per_weekday": [2, 0, 0, 0, 0, 0, 0], "hour": 8, "cancel_after_hours": 48},
             {"name": "l2", "unit": "A", "per_weekday": [1, 0, 0, 0, 0, 0, 0], "hour": 12, "cancel_after_hours": 48},
@@ -158,9 +177,15 @@ def test_trace_ed_boarding_until_ward_bed():
 def test_trace_staffing_cap_holds_admissions_at_night():
     """cap_admissions: with no nurse at night, a patient arriving at 22:00 waits for the 08:00 shift."""
     scn = scenario(
-        {"A": {"beds": 3}}, {"A": 4}, n=1, hour=22,
+        {"A": {"beds": 3}},
+        {"A": 4},
+        n=1,
+        hour=22,
         shifts={"day": {"start": "08:00", "end": "20:00"}, "night": {"start": "20:00", "end": "08:00"}},
-        staffing={"policy": "cap_admissions", "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 0}}}},
+        staffing={
+            "policy": "cap_admissions",
+            "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 0}}},
+        },
     )
     assert trace(scn) == [(0, "A", 22, 32, 36)]
 
@@ -168,9 +193,15 @@ def test_trace_staffing_cap_holds_admissions_at_night():
 def test_trace_ratio_breach_hours_counted():
     """count_breaches: a patient present while no nurse is on duty is counted as a breach hour."""
     scn = scenario(
-        {"A": {"beds": 3}}, {"A": 4}, n=1, hour=18,
+        {"A": {"beds": 3}},
+        {"A": 4},
+        n=1,
+        hour=18,
         shifts={"day": {"start": "08:00", "end": "20:00"}, "night": {"start": "20:00", "end": "08:00"}},
-        staffing={"policy": "count_breaches", "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 0}}}},
+        staffing={
+            "policy": "count_breaches",
+            "units": {"A": {"patients_per_nurse": 4, "nurses": {"day": 1, "night": 0}}},
+        },
     )
     assert trace(scn) == [(0, "A", 18, 18, 22)]
     k = rep_kpis(simulate(scn)).set_index(["metric", "unit"])["value"]
@@ -182,8 +213,15 @@ def test_trace_adt_log_matches_the_contract_schema():
     scn = scenario({"A": {"beds": 1}, "B": {"beds": 1}}, {"A": 10, "B": 20}, routes={"A": {"B": 1.0}})
     log = adt_log(simulate(scn))
     assert list(log.columns[:9]) == [
-        "patient_id", "unit", "start", "end", "encounter_id", "patient_class",
-        "arrival_source", "discharge_destination", "ready_at",
+        "patient_id",
+        "unit",
+        "start",
+        "end",
+        "encounter_id",
+        "patient_class",
+        "arrival_source",
+        "discharge_destination",
+        "ready_at",
     ]
     p1 = log[log["patient_id"] == "0-1"]
     assert p1["unit"].tolist() == ["A", "B"]

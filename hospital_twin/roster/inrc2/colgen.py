@@ -62,8 +62,20 @@ from hospital_twin.roster.inrc2.format import Assignment, Instance
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["NursePricing", "Column", "Master", "ColGenResult", "nurse_pricing", "price_nurse", "column_cost",
-           "column_generation", "dive", "best_response", "forbidden_matrix", "compile_pricing"]
+__all__ = [
+    "NursePricing",
+    "Column",
+    "Master",
+    "ColGenResult",
+    "nurse_pricing",
+    "price_nurse",
+    "column_cost",
+    "column_generation",
+    "dive",
+    "best_response",
+    "forbidden_matrix",
+    "compile_pricing",
+]
 
 _BIG = 10**6
 """An effective maximum that can never be exceeded (the limit is unreachable within the horizon)."""
@@ -135,9 +147,23 @@ def nurse_pricing(inst: Instance, n: int) -> NursePricing:
     cap_w = max_we if we_reachable else 0
     w0 = min(hw, max_we) if we_reachable else 0
     const = WEIGHTS["S7"] * max(0, hw - max_we) + WEIGHTS["S6"] * max(0, a0 - max_a)
-    params = np.array([con.min_consecutive_work, mx_cw, cap_cw, con.min_consecutive_off, mx_co, cap_co,
-                       con.min_assignments, max_a if a0 + D > max_a else _BIG, cap_t,
-                       max_we if we_reachable else _BIG, cap_w, int(con.complete_weekends)], dtype=np.int64)
+    params = np.array(
+        [
+            con.min_consecutive_work,
+            mx_cw,
+            cap_cw,
+            con.min_consecutive_off,
+            mx_co,
+            cap_co,
+            con.min_assignments,
+            max_a if a0 + D > max_a else _BIG,
+            cap_t,
+            max_we if we_reachable else _BIG,
+            cap_w,
+            int(con.complete_weekends),
+        ],
+        dtype=np.int64,
+    )
     req = np.zeros((D, S))
     for nn, s, d in inst.requests:
         if nn == n:
@@ -149,8 +175,9 @@ def nurse_pricing(inst: Instance, n: int) -> NursePricing:
         run_a0, run_b0 = min(cw0, cap_cw), min(h.consecutive_shift, int(sp[last0, 2]))
     else:
         run_a0, run_b0 = min(co0, cap_co), 0
-    return NursePricing(n, tuple(nurse.skills), last0, run_a0, run_b0, min(a0, cap_t), w0, float(const), params, sp,
-                        req)
+    return NursePricing(
+        n, tuple(nurse.skills), last0, run_a0, run_b0, min(a0, cap_t), w0, float(const), params, sp, req
+    )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -175,7 +202,7 @@ def _dp(day_cost, off_cost, forbidden, params, sp, last0, a0, b0, t0, w0, n_best
     L_of = np.empty(NB, dtype=np.int64)
     A_of = np.empty(NB, dtype=np.int64)
     B_of = np.empty(NB, dtype=np.int64)
-    for l in range(S + 1):
+    for l in range(S + 1):  # noqa: E741 - l as in the state (l, a, b, t, w) above
         na_l = cap_co + 1 if l == 0 else cap_cw + 1
         for a in range(na_l):
             for b in range(nb[l]):
@@ -201,7 +228,7 @@ def _dp(day_cost, off_cost, forbidden, params, sp, last0, a0, b0, t0, w0, n_best
             w = st % nW
             t = (st // nW) % nT
             base = st // (nW * nT)
-            l = L_of[base]
+            l = L_of[base]  # noqa: E741 - the state's l
             a = A_of[base]
             b = B_of[base]
             # ---- off
@@ -316,7 +343,11 @@ class Column:
     cost: float
 
     def assignments(self) -> list[Assignment]:
-        return [Assignment(self.nurse, d, s, k) for d, (s, k) in enumerate(zip(self.shift, self.skill)) if s >= 0]
+        return [
+            Assignment(self.nurse, d, s, k)
+            for d, (s, k) in enumerate(zip(self.shift, self.skill, strict=True))
+            if s >= 0
+        ]
 
 
 def forbidden_matrix(inst: Instance) -> np.ndarray:
@@ -328,8 +359,9 @@ def forbidden_matrix(inst: Instance) -> np.ndarray:
     return f
 
 
-def price_nurse(np_: NursePricing, mu: np.ndarray, forbidden: np.ndarray, n_best: int = 1,
-                allowed: np.ndarray | None = None) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
+def price_nurse(
+    np_: NursePricing, mu: np.ndarray, forbidden: np.ndarray, n_best: int = 1, allowed: np.ndarray | None = None
+) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
     """Schedules of least ``own cost - sum of cover duals`` for one nurse.
 
     ``mu[d, s, k]`` >= 0 are the cover duals (per nurse taken on each day and shift with her
@@ -346,11 +378,22 @@ def price_nurse(np_: NursePricing, mu: np.ndarray, forbidden: np.ndarray, n_best
     if allowed is not None:
         day_cost[~allowed[:, 1:]] = _BLOCKED
         off_cost[~allowed[:, 0]] = _BLOCKED
-    vals, paths = _dp(day_cost, off_cost, forbidden, np_.params, np_.shift_params, np_.last0, np_.run_a0, np_.run_b0,
-                      np_.t0, np_.w0, n_best)
+    vals, paths = _dp(
+        day_cost,
+        off_cost,
+        forbidden,
+        np_.params,
+        np_.shift_params,
+        np_.last0,
+        np_.run_a0,
+        np_.run_b0,
+        np_.t0,
+        np_.w0,
+        n_best,
+    )
     out = []
     skills_arr = np.asarray(sk)
-    for v, p in zip(vals, paths):
+    for v, p in zip(vals, paths, strict=True):
         if v > 1e11:
             break
         shifts = tuple(int(x) for x in p)
@@ -371,9 +414,19 @@ def compile_pricing() -> float:
     callers that must not charge it to a timed solve (tests with short limits).
     """
     t0 = time.perf_counter()
-    dummy = NursePricing(0, (0,), -1, 1, 0, 0, 0, 0.0,
-                         np.array([1, 5, 5, 1, 5, 5, 0, 2, 2, 1, 1, 1], dtype=np.int64),
-                         np.array([[1, 5, 5]], dtype=np.int64), np.zeros((2, 1)))
+    dummy = NursePricing(
+        0,
+        (0,),
+        -1,
+        1,
+        0,
+        0,
+        0,
+        0.0,
+        np.array([1, 5, 5, 1, 5, 5, 0, 2, 2, 1, 1, 1], dtype=np.int64),
+        np.array([[1, 5, 5]], dtype=np.int64),
+        np.zeros((2, 1)),
+    )
     price_nurse(dummy, np.zeros((2, 1, 1)), np.zeros((1, 1), dtype=np.bool_))
     return time.perf_counter() - t0
 
@@ -468,7 +521,7 @@ class Master:
         v = self.solver.NumVar(0.0, self.solver.infinity(), f"c{len(self.columns)}")
         self.objective.SetCoefficient(v, col.cost)
         self.convex[col.nurse].SetCoefficient(v, 1.0)
-        for d, (s, k) in enumerate(zip(col.shift, col.skill)):
+        for d, (s, k) in enumerate(zip(col.shift, col.skill, strict=True)):
             if s >= 0 and (d, s, k) in self.rows:
                 self.rows[(d, s, k)].SetCoefficient(v, 1.0)
         self.columns.append(col)
@@ -514,10 +567,19 @@ class ColGenResult:
     lp_s: float
 
 
-def column_generation(inst: Instance, seed_columns: list[Column], deadline: float, *, n_best: int = 3,
-                      threads: int = 2, tol: float = 1e-6, master: Master | None = None,
-                      smoothing: float = 0.5, fixed: set[int] | frozenset = frozenset(),
-                      max_iterations: int | None = None) -> tuple[Master, ColGenResult]:
+def column_generation(
+    inst: Instance,
+    seed_columns: list[Column],
+    deadline: float,
+    *,
+    n_best: int = 3,
+    threads: int = 2,
+    tol: float = 1e-6,
+    master: Master | None = None,
+    smoothing: float = 0.5,
+    fixed: set[int] | frozenset = frozenset(),
+    max_iterations: int | None = None,
+) -> tuple[Master, ColGenResult]:
     """Price and add columns until no nurse has a column of negative reduced cost, ``deadline``
     (``time.monotonic()``) passes or ``max_iterations`` LPs were solved. ``seed_columns`` should
     hold one column per nurse (an incumbent) so that the integer steps have a roster. With
@@ -544,8 +606,13 @@ def column_generation(inst: Instance, seed_columns: list[Column], deadline: floa
     def price_all(mu: np.ndarray) -> list[tuple[int, list[tuple[float, tuple, tuple]]]]:
         if pool is None:
             return [(p.nurse, price_nurse(p, mu, forb, n_best, master.allowed[p.nurse])) for p in pricing]
-        return list(zip([p.nurse for p in pricing],
-                        pool.map(lambda p: price_nurse(p, mu, forb, n_best, master.allowed[p.nurse]), pricing)))
+        return list(
+            zip(
+                [p.nurse for p in pricing],
+                pool.map(lambda p: price_nurse(p, mu, forb, n_best, master.allowed[p.nurse]), pricing),
+                strict=True,
+            )
+        )
 
     def add_negative(res, pi) -> int:
         added = 0
@@ -594,12 +661,30 @@ def column_generation(inst: Instance, seed_columns: list[Column], deadline: floa
         if pool is not None:
             pool.shutdown()
     rc = _reduced_costs(master, mu, pi)
-    return master, ColGenResult(lp_val, bound if not restricted else -np.inf, converged, list(master.columns),
-                                master.values(), rc, it, pricing_s, lp_s)
+    return master, ColGenResult(
+        lp_val,
+        bound if not restricted else -np.inf,
+        converged,
+        list(master.columns),
+        master.values(),
+        rc,
+        it,
+        pricing_s,
+        lp_s,
+    )
 
 
-def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 0.04, step_iterations: int = 10,
-         threads: int = 2, stop_free_share: float = 0.0, fix_sure: bool = False) -> list[Column]:
+def dive(
+    inst: Instance,
+    master: Master,
+    deadline: float,
+    *,
+    fix_share: float = 0.04,
+    step_iterations: int = 10,
+    threads: int = 2,
+    stop_free_share: float = 0.0,
+    fix_sure: bool = False,
+) -> list[Column]:
     """A roster by diving on nurse-days: after column generation, take the LP's aggregate
     ``y[n, d, a]`` (how much of nurse n's schedule takes a -- off or a shift -- on day d); fix
     every nurse-day the LP already decides (y = 1) and the ``fix_share`` of the others with the
@@ -616,8 +701,9 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
     while True:
         if time.monotonic() < deadline:
             try:
-                _, res = column_generation(inst, [], deadline, master=master, max_iterations=step_iterations,
-                                           threads=threads)
+                _, res = column_generation(
+                    inst, [], deadline, master=master, max_iterations=step_iterations, threads=threads
+                )
             except RuntimeError:  # the LP failed twice: round what the last one gave
                 _log.warning("dive: master LP failed; rounding the last LP solution")
                 deadline = time.monotonic()
@@ -635,8 +721,7 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
                 best[n] = j
         free = master.allowed.sum(axis=2) > 1
         val, act = y.max(axis=2), y.argmax(axis=2) - 1
-        if ((val > 1 - 1e-6).all() or time.monotonic() >= deadline
-                or free.sum() < stop_free_share * N * D):
+        if (val > 1 - 1e-6).all() or time.monotonic() >= deadline or free.sum() < stop_free_share * N * D:
             _log.debug("dive ends: %s", "integral" if time.monotonic() < deadline else "time out, rounded")
             return [master.columns[best[n]] for n in range(N)]
         sure = free & (val > 1 - 1e-6)
@@ -656,12 +741,18 @@ def dive(inst: Instance, master: Master, deadline: float, *, fix_share: float = 
         for _, col in fixes:
             if col is not None:
                 master.add(col)
-        _log.debug("dive: LP %.1f; fixed %d sure + %d fractional nurse-days; %d free left", lp, int(sure.sum()),
-                   len(top), int(free.sum()) - len(fixes))
+        _log.debug(
+            "dive: LP %.1f; fixed %d sure + %d fractional nurse-days; %d free left",
+            lp,
+            int(sure.sum()),
+            len(top),
+            int(free.sum()) - len(fixes),
+        )
 
 
-def _feasible_fixes(inst: Instance, master: Master, fixes: list[tuple[int, int, int]]
-                    ) -> list[tuple[tuple[int, int, int], Column | None]]:
+def _feasible_fixes(
+    inst: Instance, master: Master, fixes: list[tuple[int, int, int]]
+) -> list[tuple[tuple[int, int, int], Column | None]]:
     """The fixes of the nurses for whom some schedule still meets all of them (H3 successions can
     rule a combination out), each nurse's first one paired with such a schedule (so that the
     restricted LP keeps a column per nurse)."""
@@ -686,7 +777,7 @@ def _feasible_fixes(inst: Instance, master: Master, fixes: list[tuple[int, int, 
 def _reduced_costs(master: Master, mu: np.ndarray, pi: np.ndarray) -> np.ndarray:
     out = np.empty(len(master.columns))
     for j, col in enumerate(master.columns):
-        taken = sum(mu[d, s, k] for d, (s, k) in enumerate(zip(col.shift, col.skill)) if s >= 0)
+        taken = sum(mu[d, s, k] for d, (s, k) in enumerate(zip(col.shift, col.skill, strict=True)) if s >= 0)
         out[j] = col.cost - taken - pi[col.nurse]
     return out
 
@@ -696,7 +787,7 @@ def _lagrangian(inst: Instance, master: Master, mu: np.ndarray, min_rc: list[flo
     ``cost - mu`` schedule plus, per cell, the best of covering with slacks or taking the dual."""
     total = float(np.sum(min_rc))
     mins, opts = np.asarray(inst.minimum), np.asarray(inst.optimum)
-    for (d, s, k) in master.rows:
+    for d, s, k in master.rows:
         m = mu[d, s, k]
         opt, lo = opts[d, s, k], mins[d, s, k]
         # min over short in [0, opt-lo], art in [0, lo] of 30 short + (ART+30) art + m (opt - short - art)
@@ -704,8 +795,13 @@ def _lagrangian(inst: Instance, master: Master, mu: np.ndarray, min_rc: list[flo
     return total
 
 
-def best_response(inst: Instance, pricing: NursePricing, forbidden: np.ndarray, cover_others: np.ndarray,
-                  min_weight: float = ART_COST + WEIGHTS["S1"]) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
+def best_response(
+    inst: Instance,
+    pricing: NursePricing,
+    forbidden: np.ndarray,
+    cover_others: np.ndarray,
+    min_weight: float = ART_COST + WEIGHTS["S1"],
+) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
     """Nurse ``pricing.nurse``'s best schedule with every other nurse fixed (``cover_others[d, s, k]``
     counts their assignments): the DP with, as duals, the exact value of one more nurse in each cell
     (S1 = 30 below the optimum, plus ``min_weight`` below the minimum). Returns (her own cost minus

@@ -68,11 +68,21 @@ class CostReport:
     def to_dict(self) -> dict:
         """Flat dict for ``cost.json``: hard counts, S1..S7, total and feasibility."""
         return {
-            "hard": {"H1_single_assignment": self.h1_single, "H2_under_staffing": self.h2_under,
-                     "H3_shift_succession": self.h3_succession, "H4_missing_skill": self.h4_skill},
-            "soft": {"S1_optimal_coverage": self.s1, "S2_consecutive_assignments": self.s2,
-                     "S3_consecutive_days_off": self.s3, "S4_preferences": self.s4, "S5_complete_weekends": self.s5,
-                     "S6_total_assignments": self.s6, "S7_total_working_weekends": self.s7},
+            "hard": {
+                "H1_single_assignment": self.h1_single,
+                "H2_under_staffing": self.h2_under,
+                "H3_shift_succession": self.h3_succession,
+                "H4_missing_skill": self.h4_skill,
+            },
+            "soft": {
+                "S1_optimal_coverage": self.s1,
+                "S2_consecutive_assignments": self.s2,
+                "S3_consecutive_days_off": self.s3,
+                "S4_preferences": self.s4,
+                "S5_complete_weekends": self.s5,
+                "S6_total_assignments": self.s6,
+                "S7_total_working_weekends": self.s7,
+            },
             "total": self.total,
             "feasible": self.feasible,
         }
@@ -130,8 +140,14 @@ def nurse_own_cost(inst: Instance, n: int, shifts: list[int]) -> tuple[float, in
     """Nurse ``n``'s own weighted cost (S2..S7, not cover) for her day-by-day shifts (-1 off),
     with her total assignments and working weekends."""
     s2_work, s2_shift, s3, s5, s6, s7, total, weekends = _nurse_units(inst, n, shifts)
-    c = (WEIGHTS["S2_work"] * s2_work + WEIGHTS["S3"] * s3 + WEIGHTS["S2_shift"] * s2_shift + WEIGHTS["S6"] * s6
-         + WEIGHTS["S5"] * s5 + WEIGHTS["S7"] * s7)
+    c = (
+        WEIGHTS["S2_work"] * s2_work
+        + WEIGHTS["S3"] * s3
+        + WEIGHTS["S2_shift"] * s2_shift
+        + WEIGHTS["S6"] * s6
+        + WEIGHTS["S5"] * s5
+        + WEIGHTS["S7"] * s7
+    )
     for s, d in inst_requests(inst)[n]:
         if shifts[d] >= 0 and (s is None or shifts[d] == s):
             c += WEIGHTS["S4"]
@@ -163,11 +179,22 @@ def evaluate(instance: Instance, assignments: list[Assignment]) -> CostReport:
         shifts = [-1 if x is None else x[0] for x in plan[n]]
         h3 += _successions(instance, n, shifts)
         units = _nurse_units(instance, n, shifts)
-        s2w, s2s, s3, s5, s6, s7 = (a + b for a, b in zip((s2w, s2s, s3, s5, s6, s7), units[:6]))
+        s2w, s2s, s3, s5, s6, s7 = (a + b for a, b in zip((s2w, s2s, s3, s5, s6, s7), units[:6], strict=True))
     s4 = _requests_not_honoured(instance, plan)
     w = WEIGHTS
-    return CostReport(h1, h2, h3, h4, s1 * w["S1"], s2w * w["S2_work"] + s2s * w["S2_shift"], s3 * w["S3"],
-                      s4 * w["S4"], s5 * w["S5"], s6 * w["S6"], s7 * w["S7"])
+    return CostReport(
+        h1,
+        h2,
+        h3,
+        h4,
+        s1 * w["S1"],
+        s2w * w["S2_work"] + s2s * w["S2_shift"],
+        s3 * w["S3"],
+        s4 * w["S4"],
+        s5 * w["S5"],
+        s6 * w["S6"],
+        s7 * w["S7"],
+    )
 
 
 def _plan_and_cover(instance: Instance, assignments: list[Assignment]):

@@ -294,8 +294,17 @@ def parse_scenario(text: str, file: str = "scenario") -> Scenario:
         c = _pair(ln, no, parts[2], "consecutive working days")
         o = _pair(ln, no, parts[3], "consecutive days off")
         contracts.append(
-            Contract(parts[0], a[0], a[1], c[0], c[1], o[0], o[1],
-                     _int(ln, no, parts[4], "max working weekends"), _int(ln, no, parts[5], "complete weekends") == 1)
+            Contract(
+                parts[0],
+                a[0],
+                a[1],
+                c[0],
+                c[1],
+                o[0],
+                o[1],
+                _int(ln, no, parts[4], "max working weekends"),
+                _int(ln, no, parts[5], "complete weekends") == 1,
+            )
         )
     contract_ix = {c.name: i for i, c in enumerate(contracts)}
     nurses = []
@@ -307,8 +316,13 @@ def parse_scenario(text: str, file: str = "scenario") -> Scenario:
         k = _int(ln, no, parts[2], "number of skills")
         if len(parts) != 3 + k:
             raise ln.error(no, f"nurse {parts[0]}: announces {k} skills, lists {len(parts) - 3}")
-        nurses.append(Nurse(parts[0], _index(ln, no, contract_ix, parts[1], "contract"),
-                            tuple(_index(ln, no, skill_ix, t, "skill") for t in parts[3:])))
+        nurses.append(
+            Nurse(
+                parts[0],
+                _index(ln, no, contract_ix, parts[1], "contract"),
+                tuple(_index(ln, no, skill_ix, t, "skill") for t in parts[3:]),
+            )
+        )
     if len({n.name for n in nurses}) != len(nurses):
         raise Inrc2FormatError(file, None, "nurse names repeat")
     return Scenario(name, weeks, skills, tuple(shifts), tuple(forbidden), tuple(contracts), tuple(nurses))
@@ -331,13 +345,19 @@ def parse_history(text: str, scenario: Scenario, file: str = "history") -> Histo
         no, text_ = ln.next("a nurse history")
         parts = text_.split()
         if len(parts) != 7:
-            raise ln.error(no, "nurse history: expected 'Nurse assignments weekends lastShift nShift nWork nOff', "
-                               f"got '{text_}'")
+            raise ln.error(
+                no, f"nurse history: expected 'Nurse assignments weekends lastShift nShift nWork nOff', got '{text_}'"
+            )
         n = _index(ln, no, nurse_ix, parts[0], "nurse")
         last = None if parts[3] == "None" else _index(ln, no, shift_ix, parts[3], "shift type")
-        fields = ("assignments", "working weekends", "consecutive shifts", "consecutive working days",
-                  "consecutive days off")
-        vals = [_int(ln, no, t, f) for t, f in zip(parts[1:3] + parts[4:], fields)]
+        fields = (
+            "assignments",
+            "working weekends",
+            "consecutive shifts",
+            "consecutive working days",
+            "consecutive days off",
+        )
+        vals = [_int(ln, no, t, f) for t, f in zip(parts[1:3] + parts[4:], fields, strict=False)]
         if n in found:
             raise ln.error(no, f"nurse {parts[0]} appears twice")
         found[n] = NurseHistory(vals[0], vals[1], last, vals[2], vals[3], vals[4])
@@ -417,14 +437,20 @@ def parse_solution(text: str, scenario: Scenario, file: str = "solution") -> tup
         parts = text_.split()
         if len(parts) != 4:
             raise ln.error(no, f"assignment: expected 'Nurse Day Shift Skill', got '{text_}'")
-        out.append(Assignment(_index(ln, no, nurse_ix, parts[0], "nurse"), _index(ln, no, day_ix, parts[1], "day"),
-                              _index(ln, no, shift_ix, parts[2], "shift type"),
-                              _index(ln, no, skill_ix, parts[3], "skill")))
+        out.append(
+            Assignment(
+                _index(ln, no, nurse_ix, parts[0], "nurse"),
+                _index(ln, no, day_ix, parts[1], "day"),
+                _index(ln, no, shift_ix, parts[2], "shift type"),
+                _index(ln, no, skill_ix, parts[3], "skill"),
+            )
+        )
     return week, out
 
 
-def build_instance(scenario: Scenario, history: History, weeks: list[WeekData],
-                   week_files: list[str] | None = None, name: str = "") -> Instance:
+def build_instance(
+    scenario: Scenario, history: History, weeks: list[WeekData], week_files: list[str] | None = None, name: str = ""
+) -> Instance:
     """Check the number of weeks against the scenario and assemble an :class:`Instance`."""
     if not weeks or len(weeks) > scenario.weeks:
         raise ValueError(f"scenario {scenario.name} has {scenario.weeks} weeks; got {len(weeks)} week data files")
@@ -483,6 +509,7 @@ def solution_text(instance: Instance, assignments: list[Assignment], week: int) 
     sc = instance.scenario
     rows = sorted(a for a in assignments if 7 * week <= a.day < 7 * week + 7)
     lines = ["SOLUTION", f"{week} {sc.name}", "", f"ASSIGNMENTS = {len(rows)}"]
-    lines += [f"{sc.nurses[a.nurse].name} {DAY_NAMES[a.day % 7]} {sc.shifts[a.shift].name} {sc.skills[a.skill]}"
-              for a in rows]
+    lines += [
+        f"{sc.nurses[a.nurse].name} {DAY_NAMES[a.day % 7]} {sc.shifts[a.shift].name} {sc.skills[a.skill]}" for a in rows
+    ]
     return "\n".join(lines) + "\n"

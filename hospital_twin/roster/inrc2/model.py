@@ -47,8 +47,9 @@ class Inrc2Model:
     literals "works on day d" and "works shift s on day d".
     """
 
-    def __init__(self, inst: Instance, nurses: list[int] | None = None, base_cover=None,
-                 min_cover_weight: int | None = None) -> None:
+    def __init__(
+        self, inst: Instance, nurses: list[int] | None = None, base_cover=None, min_cover_weight: int | None = None
+    ) -> None:
         self.inst = inst
         self.model = cp_model.CpModel()
         self.nurses = list(range(len(inst.scenario.nurses))) if nurses is None else list(nurses)
@@ -144,14 +145,27 @@ class Inrc2Model:
         con = sc.contracts[sc.nurses[n].contract]
         hist = self.inst.history.nurses[n]
         sh, wk = self.shift_lit[n], self.work[n]
-        self._terms += self._runs(wk, hist.consecutive_work, con.min_consecutive_work, con.max_consecutive_work,
-                                  WEIGHTS["S2_work"], f"cw{n}")
-        self._terms += self._runs([w.Not() for w in wk], hist.consecutive_off, con.min_consecutive_off,
-                                  con.max_consecutive_off, WEIGHTS["S3"], f"co{n}")
+        self._terms += self._runs(
+            wk, hist.consecutive_work, con.min_consecutive_work, con.max_consecutive_work, WEIGHTS["S2_work"], f"cw{n}"
+        )
+        self._terms += self._runs(
+            [w.Not() for w in wk],
+            hist.consecutive_off,
+            con.min_consecutive_off,
+            con.max_consecutive_off,
+            WEIGHTS["S3"],
+            f"co{n}",
+        )
         for s, st in enumerate(sc.shifts):
             start = hist.consecutive_shift if hist.last_shift == s else 0
-            self._terms += self._runs([sh[d][s] for d in range(self.inst.n_days)], start, st.min_consecutive,
-                                      st.max_consecutive, WEIGHTS["S2_shift"], f"cs{n}_{s}")
+            self._terms += self._runs(
+                [sh[d][s] for d in range(self.inst.n_days)],
+                start,
+                st.min_consecutive,
+                st.max_consecutive,
+                WEIGHTS["S2_shift"],
+                f"cs{n}_{s}",
+            )
 
     def _add_weekends(self, n: int) -> None:
         """S5 complete weekends (Saturday xor Sunday costs) and S7 working weekends beyond the maximum."""
@@ -220,7 +234,7 @@ class Inrc2Model:
                 first = e - hi
                 if first < -hist_len:
                     continue  # the window reaches a history day that was off
-                lits = on[max(0, first): e + 1]
+                lits = on[max(0, first) : e + 1]
                 terms.append((weight, self._penalty(lits, f"{tag}_mx{e}")))
         # too short: a run that starts on day b (or continues the history's run of hist_len
         # days) and breaks before reaching lo days costs one unit per missing day. With

@@ -36,8 +36,19 @@ from hospital_twin.roster.inrc2.evaluate import WEIGHTS, evaluate, nurse_own_cos
 from hospital_twin.roster.inrc2.format import Assignment, Instance
 from hospital_twin.roster.inrc2.model import Inrc2Model
 
-__all__ = ["MIN_COVER_WEIGHT", "Plan", "score", "greedy", "succession_ok", "block_swaps", "nurse_costs",
-           "neighbourhood", "reoptimise", "best_skills", "dp_sweeps"]
+__all__ = [
+    "MIN_COVER_WEIGHT",
+    "Plan",
+    "score",
+    "greedy",
+    "succession_ok",
+    "block_swaps",
+    "nurse_costs",
+    "neighbourhood",
+    "reoptimise",
+    "best_skills",
+    "dp_sweeps",
+]
 
 MIN_COVER_WEIGHT = 10_000
 """Cost per missing nurse below the minimum cover inside the search (H2 is hard in the result)."""
@@ -64,7 +75,10 @@ class Plan:
 
     def assignments(self) -> list[Assignment]:
         n_idx, d_idx = np.nonzero(self.shift >= 0)
-        return [Assignment(int(n), int(d), int(self.shift[n, d]), int(self.skill[n, d])) for n, d in zip(n_idx, d_idx)]
+        return [
+            Assignment(int(n), int(d), int(self.shift[n, d]), int(self.skill[n, d]))
+            for n, d in zip(n_idx, d_idx, strict=True)
+        ]
 
     def set_from(self, assignments: list[Assignment], nurses: list[int]) -> None:
         self.shift[nurses] = -1
@@ -129,8 +143,9 @@ class _GreedyCounters:
             v += 0.4
         return v
 
-    def best_nurse(self, d: int, s: int, k: int, phase: str, busy: np.ndarray, noise: np.ndarray,
-                   sat_worked: list[bool]) -> int:
+    def best_nurse(
+        self, d: int, s: int, k: int, phase: str, busy: np.ndarray, noise: np.ndarray, sat_worked: list[bool]
+    ) -> int:
         """The free nurse holding skill ``k`` with no forbidden succession into ``s`` (and, for the
         optimum phase, below her prorated maximum) of lowest score; -1 if none."""
         sc, D = self.inst.scenario, self.inst.n_days
@@ -214,8 +229,9 @@ class _LocalSearch:
     """The state of one :func:`block_swaps` call: the roster's cover, each nurse's own cost, the
     cost relative to the start and the best roster met."""
 
-    def __init__(self, inst: Instance, plan: Plan, rng: np.random.Generator, own: np.ndarray,
-                 temperature: float) -> None:
+    def __init__(
+        self, inst: Instance, plan: Plan, rng: np.random.Generator, own: np.ndarray, temperature: float
+    ) -> None:
         self.inst, self.plan, self.rng, self.own, self.temperature = inst, plan, rng, own, temperature
         self.skills = [set(nu.skills) for nu in inst.scenario.nurses]
         self.improved = 0
@@ -304,8 +320,15 @@ class _LocalSearch:
             self.plan.shift[:], self.plan.skill[:], self.own[:] = self.best[1], self.best[2], self.best[3]
 
 
-def block_swaps(inst: Instance, plan: Plan, rng: np.random.Generator, until: float,
-                own: np.ndarray, max_moves: int | None = None, temperature: float = 0.0) -> int:
+def block_swaps(
+    inst: Instance,
+    plan: Plan,
+    rng: np.random.Generator,
+    until: float,
+    own: np.ndarray,
+    max_moves: int | None = None,
+    temperature: float = 0.0,
+) -> int:
     """Local search with two moves, accepted when they do not increase the cost: change one
     nurse's shift and skill (or day off) on one day, costed by her own cost and the two cover
     cells involved; or exchange two nurses' assignments over a block of 1..7 days when both
@@ -375,7 +398,7 @@ def best_skills(inst: Instance, plan: Plan) -> None:
                     else:
                         cost[r, c] = 1e9
             rows, cols = linear_sum_assignment(cost)
-            for r, c in zip(rows, cols):
+            for r, c in zip(rows, cols, strict=True):
                 n = nurses[r]
                 if c < len(slots) and cost[r, c] < 1e9:
                     plan.skill[n, d] = slots[c][0]
@@ -418,9 +441,13 @@ def dp_sweeps(inst: Instance, plan: Plan, rng: np.random.Generator, until: float
 
 
 # --------------------------------------------------------------------------- large neighbourhoods
-def neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
-                  mix: tuple[float, float] = (0.25, 0.6),
-                  own: tuple | None = None) -> tuple[list[int], tuple[int, int] | None]:
+def neighbourhood(
+    inst: Instance,
+    rng: np.random.Generator,
+    busy: set[int],
+    mix: tuple[float, float] = (0.25, 0.6),
+    own: tuple | None = None,
+) -> tuple[list[int], tuple[int, int] | None]:
     """Nurses to release and the days (None: all) -- one nurse (probability ``mix[0]``) or two
     (up to ``mix[1]``) over the whole horizon, or four to eight nurses sharing a skill over one
     week-long window. With the nurses' costs ``own`` (:func:`nurse_costs`), half the time the
@@ -458,8 +485,15 @@ def neighbourhood(inst: Instance, rng: np.random.Generator, busy: set[int],
     return chosen, (start, start + window)
 
 
-def reoptimise(inst: Instance, shift: np.ndarray, skill: np.ndarray, cover: np.ndarray, chosen: list[int],
-               window: tuple[int, int] | None, solver: cp_model.CpSolver):
+def reoptimise(
+    inst: Instance,
+    shift: np.ndarray,
+    skill: np.ndarray,
+    cover: np.ndarray,
+    chosen: list[int],
+    window: tuple[int, int] | None,
+    solver: cp_model.CpSolver,
+):
     """CP-SAT on ``chosen`` nurses (days outside ``window`` fixed) against the others' ``cover``;
     returns the status, the nurses' new assignments (None if none) and the model-building
     seconds per nurse."""

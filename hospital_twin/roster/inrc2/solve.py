@@ -136,8 +136,9 @@ class SolveResult:
         return self.objective is not None
 
 
-def solve(inst: Instance, time_limit_s: float | None = None, *, config: SolveConfig | None = None,
-          **settings: Any) -> SolveResult:
+def solve(
+    inst: Instance, time_limit_s: float | None = None, *, config: SolveConfig | None = None, **settings: Any
+) -> SolveResult:
     """Best roster within ``time_limit_s`` wall seconds, model building included.
 
     The settings are a :class:`SolveConfig` (``config``, default ``SolveConfig()``), with
@@ -182,8 +183,12 @@ def solve(inst: Instance, time_limit_s: float | None = None, *, config: SolveCon
     _large_neighbourhood_search(search, deadline - full_phase_s)
     remaining = deadline - time.monotonic()
     # the whole model only if building it (estimated from the sub-models) leaves time to solve
-    if (search.bound is None and full_phase_s > 0 and search.hard == 0
-            and remaining > 0.5 + 2 * search.build_per_nurse_s * inst.n_nurses):
+    if (
+        search.bound is None
+        and full_phase_s > 0
+        and search.hard == 0
+        and remaining > 0.5 + 2 * search.build_per_nurse_s * inst.n_nurses
+    ):
         _whole_model_phase(search, deadline)
     return search.result(time.monotonic() - t0)
 
@@ -208,8 +213,15 @@ class _Search:
         ``colgen`` best-response sweeps for as long."""
         cfg, inst, plan = self.cfg, self.inst, self.plan
         own_now = nurse_costs(inst, plan)[0]
-        block_swaps(inst, plan, self.rng, min(lns_deadline, time.monotonic() + cfg.swap_s), own_now,
-                    int(2000 * cfg.swap_s) if cfg.deterministic else None, cfg.temperature)
+        block_swaps(
+            inst,
+            plan,
+            self.rng,
+            min(lns_deadline, time.monotonic() + cfg.swap_s),
+            own_now,
+            int(2000 * cfg.swap_s) if cfg.deterministic else None,
+            cfg.temperature,
+        )
         if cfg.search_method == "colgen":
             dp_sweeps(inst, plan, self.rng, min(lns_deadline, time.monotonic() + cfg.swap_s))
         self.rescore()
@@ -246,8 +258,15 @@ class _Search:
         status = "FEASIBLE" if hard == 0 else "INFEASIBLE"
         if hard == 0 and bound is not None and bound >= cost:
             status = "OPTIMAL"
-        return SolveResult(self.plan.assignments(), cost if hard == 0 else None, bound, status, wall_s,
-                           self.iterations, self.improvements)
+        return SolveResult(
+            self.plan.assignments(),
+            cost if hard == 0 else None,
+            bound,
+            status,
+            wall_s,
+            self.iterations,
+            self.improvements,
+        )
 
 
 def _large_neighbourhood_search(search: _Search, lns_deadline: float) -> None:
@@ -265,10 +284,16 @@ def _large_neighbourhood_search(search: _Search, lns_deadline: float) -> None:
                 if nxt is None:
                     break
                 chosen, window, remaining = nxt
-                solver = cp_solver(1 if threads > 1 else cfg.workers, cfg.seed + 1 + search.iterations,
-                                   min(remaining, cfg.sub_limit_s), cfg.deterministic, light=True)
-                fut = pool.submit(reoptimise, inst, plan.shift.copy(), plan.skill.copy(), plan.cover(chosen),
-                                  chosen, window, solver)
+                solver = cp_solver(
+                    1 if threads > 1 else cfg.workers,
+                    cfg.seed + 1 + search.iterations,
+                    min(remaining, cfg.sub_limit_s),
+                    cfg.deterministic,
+                    light=True,
+                )
+                fut = pool.submit(
+                    reoptimise, inst, plan.shift.copy(), plan.skill.copy(), plan.cover(chosen), chosen, window, solver
+                )
                 running[fut] = (chosen, window)
                 search.iterations += 1
             if not running:
@@ -279,8 +304,9 @@ def _large_neighbourhood_search(search: _Search, lns_deadline: float) -> None:
                 search.accept(chosen, window, fut.result())
 
 
-def _next_neighbourhood(search: _Search, queue: list[int], running: dict,
-                        lns_deadline: float) -> tuple[list[int], tuple[int, int] | None, float] | None:
+def _next_neighbourhood(
+    search: _Search, queue: list[int], running: dict, lns_deadline: float
+) -> tuple[list[int], tuple[int, int] | None, float] | None:
     """The nurses, days and seconds left for the next neighbourhood (after a local-search phase when
     none is running), or None when the time or ``max_iterations`` is used up."""
     cfg = search.cfg
@@ -321,8 +347,9 @@ def _whole_model_phase(search: _Search, deadline: float) -> None:
 
 
 # --------------------------------------------------------------------------- column-generation start
-def _colgen_start(inst: Instance, plan: Plan, rng: np.random.Generator, t0: float,
-                  cfg: SolveConfig) -> tuple[Plan, int | None]:
+def _colgen_start(
+    inst: Instance, plan: Plan, rng: np.random.Generator, t0: float, cfg: SolveConfig
+) -> tuple[Plan, int | None]:
     """Greedy + local search + best-response sweeps as the incumbent; column generation seeded with
     it until ``colgen_share`` of the time (its bound is returned, rounded up: costs are integers);
     then a dive on nurse-days until ``colgen_share + dive_share``, its roster repaired by
@@ -331,30 +358,50 @@ def _colgen_start(inst: Instance, plan: Plan, rng: np.random.Generator, t0: floa
     block_swaps(inst, plan, rng, t0 + 0.03 * limit, nurse_costs(inst, plan)[0])
     dp_sweeps(inst, plan, rng, t0 + 0.05 * limit)
     _log.info("colgen: incumbent %s after %.1f s", score(inst, plan), time.monotonic() - t0)
-    seed_cols = [Column(n, tuple(int(x) for x in plan.shift[n]), tuple(int(x) for x in plan.skill[n]),
-                        column_cost(inst, n, tuple(int(x) for x in plan.shift[n]))) for n in range(inst.n_nurses)]
+    seed_cols = [
+        Column(
+            n,
+            tuple(int(x) for x in plan.shift[n]),
+            tuple(int(x) for x in plan.skill[n]),
+            column_cost(inst, n, tuple(int(x) for x in plan.shift[n])),
+        )
+        for n in range(inst.n_nurses)
+    ]
     try:
         master, res = column_generation(inst, seed_cols, t0 + cfg.colgen_share * limit, threads=max(1, cfg.workers))
     except RuntimeError:  # the master LP failed (GLOP reported it twice): keep the incumbent, no bound
         return plan, None
     bound = int(np.ceil(res.bound - 1e-6)) if np.isfinite(res.bound) and res.bound >= 0 else None
-    _log.info("colgen: LP %.1f, bound %s, converged %s, %d LPs, %d columns, pricing %.1f s, LP %.1f s, at %.1f s",
-              res.lp_value, bound, res.converged, res.iterations, len(res.columns), res.pricing_s, res.lp_s,
-              time.monotonic() - t0)
+    _log.info(
+        "colgen: LP %.1f, bound %s, converged %s, %d LPs, %d columns, pricing %.1f s, LP %.1f s, at %.1f s",
+        res.lp_value,
+        bound,
+        res.converged,
+        res.iterations,
+        len(res.columns),
+        res.pricing_s,
+        res.lp_s,
+        time.monotonic() - t0,
+    )
     dive_end = t0 + (cfg.colgen_share + cfg.dive_share) * limit
     if time.monotonic() < dive_end:
         new = _dive_roster(inst, master, rng, dive_end, t0, cfg)
         h_new, c_new = score(inst, new)
         h_old, c_old = score(inst, plan)
-        _log.info("colgen: dive roster (hard, cost) %s against incumbent %s at %.1f s", (h_new, c_new), (h_old, c_old),
-                  time.monotonic() - t0)
+        _log.info(
+            "colgen: dive roster (hard, cost) %s against incumbent %s at %.1f s",
+            (h_new, c_new),
+            (h_old, c_old),
+            time.monotonic() - t0,
+        )
         if c_new + 1000 * h_new < c_old + 1000 * h_old:
             plan = new
     return plan, bound
 
 
-def _dive_roster(inst: Instance, master, rng: np.random.Generator, dive_end: float, t0: float,
-                 cfg: SolveConfig) -> Plan:
+def _dive_roster(
+    inst: Instance, master, rng: np.random.Generator, dive_end: float, t0: float, cfg: SolveConfig
+) -> Plan:
     """The dive's roster (one column per nurse) until ``dive_end``, skills re-chosen, repaired by
     best-response sweeps for at most 5% of the time."""
     chosen = dive(inst, master, dive_end, threads=max(1, cfg.workers))
