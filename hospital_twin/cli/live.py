@@ -178,7 +178,6 @@ def census(
     where they are going) and waiting_since (patients waiting for a bed) where the log
     has what they need. It is what `forecast --census` reads.
     """
-    from hospital_twin.calibration.adt import LogError, read_adt
     from hospital_twin.live.census import (
         CensusError,
         census_at,
@@ -190,6 +189,47 @@ def census(
     if table_format not in ("csv", "parquet"):
         raise InputError(f"--format: expected csv or parquet, got '{table_format}'")
     when = parse_time(at, "--at")
+    stays, rep_used, when = _census_log(log, scenario, rep, when)
+    if requests is not None and not waiting:
+        err_console.print(f"note: --requests {requests} is not used with --no-waiting", soft_wrap=True)
+    if requests is None and waiting and log.name.lower().startswith("adt_log."):
+        sibling = log.with_name("requests" + log.name[len("adt_log") :])
+        if sibling.is_file():
+            requests = sibling
+            err_console.print(
+                f"note: waiting patients also from {sibling} (requests that never got a bed)", soft_wrap=True
+            )
+    req = None
+    if requests is not None and waiting:
+        try:
+            req = select_requests(read_requests(requests), scenario=scenario, rep=rep_used)
+        except CensusError as exc:
+            raise InputError(str(exc)) from None
+        except ValueError as exc:
+            raise InputError(f"{requests}: {exc}") from None
+    snap = census_at(stays, when, waiting=waiting, requests=req)
+    in_bed = snap[snap["unit_start"].notna()]
+    _print_census(snap, when, log.name)
+    if out is not None:
+        if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
+            out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")
+        _atomic_file(out, lambda p: _write_table(snap, p))
+        out_console.print(
+            f"snapshot of {len(in_bed)} patients in a bed"
+            + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
+            + f" written to {out}"
+        )
+    if vacated is not None:
+        freed = vacated_beds(stays, when)
+        _atomic_file(vacated, lambda p: freed.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S"))
+        out_console.print(f"{len(freed)} beds vacated in the 24 h before {when.isoformat()} written to {vacated}")
+
+
+def _census_log(log: Path, scenario: str | None, rep: int | None, when: pd.Timestamp):
+    """The stays of ``log`` (one scenario and replication), the replication used, and ``--at`` on the log's clock;
+    notes on stderr for unusable rows and a time outside the log."""
+    from hospital_twin.calibration.adt import LogError, read_adt
+
     try:
         with tempfile.TemporaryDirectory(prefix="ht-census-") as tmp:
             read = read_adt(_scenario_rows(log, scenario, Path(tmp)))
@@ -225,39 +265,7 @@ def census(
             f"[yellow]note:[/yellow] --at {when.isoformat()} is outside the log's period "
             f"({lo.isoformat()} to {hi.isoformat()})"
         )
-    if requests is not None and not waiting:
-        err_console.print(f"note: --requests {requests} is not used with --no-waiting", soft_wrap=True)
-    if requests is None and waiting and log.name.lower().startswith("adt_log."):
-        sibling = log.with_name("requests" + log.name[len("adt_log") :])
-        if sibling.is_file():
-            requests = sibling
-            err_console.print(
-                f"note: waiting patients also from {sibling} (requests that never got a bed)", soft_wrap=True
-            )
-    req = None
-    if requests is not None and waiting:
-        try:
-            req = select_requests(read_requests(requests), scenario=scenario, rep=rep_used)
-        except CensusError as exc:
-            raise InputError(str(exc)) from None
-        except ValueError as exc:
-            raise InputError(f"{requests}: {exc}") from None
-    snap = census_at(stays, when, waiting=waiting, requests=req)
-    in_bed = snap[snap["unit_start"].notna()]
-    _print_census(snap, when, log.name)
-    if out is not None:
-        if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
-            out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")
-        _atomic_file(out, lambda p: _write_table(snap, p))
-        out_console.print(
-            f"snapshot of {len(in_bed)} patients in a bed"
-            + (f" and {len(snap) - len(in_bed)} waiting" if len(snap) > len(in_bed) else "")
-            + f" written to {out}"
-        )
-    if vacated is not None:
-        freed = vacated_beds(stays, when)
-        _atomic_file(vacated, lambda p: freed.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S"))
-        out_console.print(f"{len(freed)} beds vacated in the 24 h before {when.isoformat()} written to {vacated}")
+    return stays, rep_used, when
 
 
 def _print_census(snap: pd.DataFrame, when: pd.Timestamp, source: str) -> None:

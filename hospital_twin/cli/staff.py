@@ -443,7 +443,6 @@ def staff(
     per_nurse: PerNurseOpt = None,
 ) -> None:
     """Closed loop: simulate, derive staffing levels, roster the staff, feed the roster back, re-simulate, compare."""
-    from hospital_twin.roster.export import write_roster_folder
     from hospital_twin.roster.io import (
         read_history,
         read_leave,
@@ -454,16 +453,13 @@ def staff(
     from hospital_twin.roster.model import RosterError
     from hospital_twin.roster.rules import RosterRules
     from hospital_twin.roster.staff import RosterInputError
-    from hospital_twin.scenario import dump_scenario
-    from hospital_twin.staffing.loop import LoopSettings, closed_loop
+    from hospital_twin.staffing.loop import LoopSettings, closed_loop, default_period_start
 
     _check_pool(pool)
     if min_level > service_level:
         raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
     scn = _scenario(file, seed, workers)
-    from hospital_twin.staffing.loop import default_period_start
-
     start_date = _date(start, "--start") or default_period_start(scn)
     rule_set = read_rules(rules) if rules is not None else RosterRules()
     table = read_staff(staff_file)
@@ -507,9 +503,20 @@ def staff(
         raise InputError(f"{file}: {exc}") from None
     finally:
         status.stop()
+    inputs = {"staff": staff_file, "leave": leave, "requests": requests, "rules": rules, "history": history}
+    _write_loop_folder(out, result, scn.name, file, inputs)
+    _print_loop(result, scn.name, f"{start_date} + {weeks} weeks", n)
+    out_console.print(f"results written to {out}/")
+
+
+def _write_loop_folder(out: Path, result, name: str, file: Path, inputs: dict[str, Path | None]) -> None:
+    """The `staff` folder, atomically: levels, requirements, roster exports, before/after, scenarios, run.json."""
+    from hospital_twin.roster.export import write_roster_folder
+    from hospital_twin.scenario import dump_scenario
+
     with atomic_folder(out) as tmp:
         files = _write_levels(tmp, result.levels, result.requirements)
-        write_roster_folder(result.roster, tmp / "roster", provenance={"staff": str(staff_file)})
+        write_roster_folder(result.roster, tmp / "roster", provenance={"staff": str(inputs["staff"])})
         result.rostered.to_csv(tmp / "rostered_nurses.csv", index=False)
         result.before_after.to_csv(tmp / "before_after.csv", index=False)
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
@@ -527,21 +534,21 @@ def staff(
             "run.json",
         ]
         info = {
-            "scenario": scn.name,
+            "scenario": name,
             "source_file": str(file),
-            "staff": str(staff_file),
-            "leave": str(leave) if leave else None,
-            "requests": str(requests) if requests else None,
-            "rules": str(rules) if rules else None,
-            "history": str(history) if history else None,
+            **{k: str(v) if v else None for k, v in inputs.items()},
             **result.provenance,
             "service_level_met": _met_summary(result.levels),
             "files": files,
         }
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _print_loop(result, name: str, period: str, n: int) -> None:
+    """Levels, the roster's outcome and the paired before/after tables."""
     _print_levels(
         result.levels,
-        f"{scn.name}: nurses on duty, target/min, planned on {result.provenance['planning_replications']} replications",
+        f"{name}: nurses on duty, target/min, planned on {result.provenance['planning_replications']} replications",
     )
     p = result.provenance
     out_console.print(
@@ -555,8 +562,7 @@ def staff(
     _print_before_after(
         result.before_after,
         variants,
-        f"{start_date} + {weeks} weeks: before (weekly pattern), at the target levels, with the roster; "
+        f"{period}: before (weekly pattern), at the target levels, with the roster; "
         f"differences paired over {n} replications (common random numbers), * = interval excludes 0; "
         "every row in before_after.csv",
     )
-    out_console.print(f"results written to {out}/")

@@ -659,19 +659,7 @@ def forecast(
     seed = scenario.seed if seed is None else int(seed)
     rows = initial_patients(scenario, census, now)
     sc = forecast_scenario(scenario, now, hours)
-    units = list(sc.units)
-    classes = sc.class_names()
-    mix_cum = {}  # (unit index, waiting) -> cumulative shares and class indices, for classes not known
-    for w in (False, True):
-        mix = class_mix(sc, waiting=w)
-        for ui, u in enumerate(units):
-            shares = mix.get(u) or {}
-            if shares:
-                p = np.array(list(shares.values()))
-                mix_cum[(ui, w)] = (
-                    np.cumsum(p) / p.sum(),
-                    np.array([classes.index(c) for c in shares], dtype=np.int64),
-                )
+    mix_cum = _class_mix_table(sc)
     arr = rows[_ROW_COLUMNS].to_numpy(dtype=float)
     targets = _route_targets(sc)
     vac = _vacated_rows(sc, vacated, now, rows)
@@ -691,6 +679,53 @@ def forecast(
         if own:
             executor.close()
     results.sort(key=lambda r: r["rep"])
+    method = "fresh_stays" if ignore_elapsed else "warm_start"
+    return _assemble(
+        sc,
+        results,
+        rows,
+        now,
+        hours,
+        scenario_name=scenario.name,
+        method=method,
+        provenance={
+            "scenario": scenario.name,
+            "method": method,
+            "now": now.isoformat(),
+            "hours": hours,
+            "replications": replications,
+            "seed": seed,
+            "executor": executor.description,
+            "snapshot_patients": int((~rows["waiting"]).sum()),
+            "snapshot_waiting": int(rows["waiting"].sum()),
+            "classes_inferred": int((rows["pclass"] < 0).sum()),
+            "package_version": __version__,
+            "started_at": started.isoformat(),
+            "elapsed_s": round(_time.perf_counter() - t0, 3),
+        },
+    )
+
+
+def _class_mix_table(sc: Scenario) -> dict:
+    """(unit index, waiting) -> cumulative class shares and class indices, for patients of unknown class."""
+    units, classes = list(sc.units), sc.class_names()
+    mix_cum = {}
+    for w in (False, True):
+        mix = class_mix(sc, waiting=w)
+        for ui, u in enumerate(units):
+            shares = mix.get(u) or {}
+            if shares:
+                p = np.array(list(shares.values()))
+                mix_cum[(ui, w)] = (
+                    np.cumsum(p) / p.sum(),
+                    np.array([classes.index(c) for c in shares], dtype=np.int64),
+                )
+    return mix_cum
+
+
+def _assemble(sc: Scenario, results: list[dict], rows: pd.DataFrame, now, hours: int, **about) -> Forecast:
+    """The replications' hourly arrays stacked, the hourly table and the snapshot table, as a :class:`Forecast`."""
+    units = list(sc.units)
     stack = {
         k: np.stack([r[k] for r in results])
         for k in ("census", "admissions", "departures", "discharges", "boarding", "hospital_admissions")
@@ -712,14 +747,11 @@ def forecast(
         stack["boarding"],
         stack["hospital_admissions"],
     )
-    method = "fresh_stays" if ignore_elapsed else "warm_start"
     initial = _initial_table(sc, rows)
     # ready patients held longer than the discharge rule ever holds anyone (delayed discharges): they
     # leave by the rule from now; mean count over replications (a class drawn per replication may vary)
     initial["delayed_discharge"] = np.mean([r["delayed_discharge"] for r in results], axis=0) if results else 0.0
     return Forecast(
-        scenario_name=scenario.name,
-        method=method,
         now=now,
         hours=hours,
         units=units,
@@ -734,21 +766,7 @@ def forecast(
         hospital_admissions=stack["hospital_admissions"],
         initial=initial,
         hourly=hourly,
-        provenance={
-            "scenario": scenario.name,
-            "method": method,
-            "now": now.isoformat(),
-            "hours": hours,
-            "replications": replications,
-            "seed": seed,
-            "executor": executor.description,
-            "snapshot_patients": int((~rows["waiting"]).sum()),
-            "snapshot_waiting": int(rows["waiting"].sum()),
-            "classes_inferred": int((rows["pclass"] < 0).sum()),
-            "package_version": __version__,
-            "started_at": started.isoformat(),
-            "elapsed_s": round(_time.perf_counter() - t0, 3),
-        },
+        **about,
     )
 
 

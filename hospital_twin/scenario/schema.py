@@ -674,7 +674,15 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
 
 
 def scenario_problems(s: Scenario) -> list[Problem]:
-    """Every cross-field problem of a parsed scenario (empty when it is sound)."""
+    """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
+    out = _stream_problems(s) + _unit_name_problems(s)
+    if any(p.message.startswith("unknown") for p in out):
+        return out  # the graph checks would only repeat these
+    return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s)
+
+
+def _stream_problems(s: Scenario) -> list[Problem]:
+    """Arrival streams and elective lists: known units and classes, periods after the start, unique names."""
     units = list(s.units)
     out: list[Problem] = []
     declared_classes = list(s.patient_classes)
@@ -717,6 +725,13 @@ def scenario_problems(s: Scenario) -> list[Problem]:
     if not s.arrivals and not s.electives:
         out.append(Problem(path=("arrivals",), message="no arrivals and no electives: nobody would come"))
 
+    return out
+
+
+def _unit_name_problems(s: Scenario) -> list[Problem]:
+    """Routes and lengths of stay name known units (the scenario's and each class's)."""
+    units = list(s.units)
+    out: list[Problem] = []
     out += _check_route_table(s.routes, units, ("routes",))
     for u in s.length_of_stay:
         if u not in units:
@@ -731,10 +746,12 @@ def scenario_problems(s: Scenario) -> list[Problem]:
                         message=f"unknown unit '{u}' ({_did_you_mean(u, units)})",
                     )
                 )
-    if any(p.message.startswith("unknown") for p in out):
-        return out  # the graph checks below would only repeat these
+    return out
 
-    # Every unit a class can reach must lead to the exit and have a length of stay.
+
+def _reach_problems(s: Scenario) -> list[Problem]:
+    """Every unit a class can reach leads to the exit and has a length of stay."""
+    out: list[Problem] = []
     for c in s.class_names():
         g = s.route_graph(c)
         entries = s.entry_units(c)
@@ -766,6 +783,12 @@ def scenario_problems(s: Scenario) -> list[Problem]:
                     )
                 )
 
+    return out
+
+
+def _shift_problems(s: Scenario) -> list[Problem]:
+    """Shifts exist where staffing or ED clinicians need them; clinician numbers per shift; capacity change dates."""
+    out: list[Problem] = []
     uses_shifts = s.staffing is not None or any(
         isinstance(u.ed.clinicians, dict) for u in s.units.values() if u.ed is not None
     )
@@ -799,6 +822,13 @@ def scenario_problems(s: Scenario) -> list[Problem]:
                         path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"
                     )
                 )
+    return out
+
+
+def _staffing_problems(s: Scenario) -> list[Problem]:
+    """Staffed units exist, nurse numbers name known shifts and cover every shift; the dated roster."""
+    units = list(s.units)
+    out: list[Problem] = []
     if s.staffing is not None:
         for u, st in s.staffing.units.items():
             if u not in units:
