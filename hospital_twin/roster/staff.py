@@ -219,11 +219,6 @@ class StaffTable:
     def __iter__(self):
         return iter(self.members)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per member with ``skills`` joined by semicolons (the input format)."""
-        rows = [m.model_dump() | {"skills": ";".join(m.skills)} for m in self.members]
-        return pd.DataFrame(rows, columns=STAFF_COLUMNS)
-
 
 class LeaveRow(_Row):
     """Leave or unavailability of one member from ``from_date`` to ``to_date`` inclusive."""
