@@ -61,3 +61,19 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def check_writable(out: str | Path) -> Path:
+    """Raise :class:`OSError` (with the path) unless ``out`` can be written as a file or folder.
+
+    Creates the missing parent folders, as the atomic writers would, and writes and removes a
+    probe file there; call it before long work whose result goes to ``out``.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir() and not out.is_file():
+        raise OSError(f"{out}: exists and is neither a file nor a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.probe-", dir=out.parent)
+    os.close(fd)
+    os.unlink(name)
+    return out

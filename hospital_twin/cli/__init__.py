@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return EXIT_INVALID
+    except OSError as exc:  # the user's files or machine: a path that cannot be read or written, a full disk
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        err_console.print(f"[red]error:[/red] {where}{exc.strerror or exc}", soft_wrap=True)
+        return EXIT_INVALID
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -98,3 +98,13 @@ def fmt_value(value: float, how) -> str:
     if how == "%":
         return f"{100 * value:.1f}%"
     return f"{value:,.{how}f}"
+
+
+def writable_out(path: Path, option: str = "--out") -> Path:
+    """``path``, checked writable before any long work (``InputError`` naming the option otherwise)."""
+    from hospital_twin.atomic import check_writable
+
+    try:
+        return check_writable(path)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None

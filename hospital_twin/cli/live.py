@@ -26,7 +26,7 @@ import typer
 from rich.table import Table
 
 from hospital_twin.atomic import atomic_file, atomic_folder
-from hospital_twin.cli._app import InputError, app, err_console, out_console
+from hospital_twin.cli._app import InputError, app, err_console, out_console, writable_out
 
 __all__ = ["census", "forecast", "parse_time"]
 
@@ -370,10 +370,10 @@ def forecast(
     scn = _load(scenario_file)
     snap = read_census(census_file, scn, when)  # CensusError: file, line, field (exit 2)
     freed = read_vacated(vacated, scn, when) if vacated is not None else None
+    out_dir = writable_out(out or Path("results") / f"forecast-{scenario_file.stem}")
     n_workers = min(workers or os.cpu_count() or 1, replications)
     fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers, vacated=freed)
     table = forecast_table(fc)
-    out_dir = out or Path("results") / f"forecast-{scenario_file.stem}"
     from hospital_twin.reporting.forecast_report import forecast_html
 
     page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None

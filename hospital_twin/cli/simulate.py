@@ -30,6 +30,7 @@ from hospital_twin.cli._app import (
     load_scenario_file,
     make_cli_executor,
     out_console,
+    writable_out,
 )
 
 
@@ -193,7 +194,7 @@ def run(
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
     scn = load_scenario_file(file)
     n = replications or scn.replications
-    out_dir = out or Path("results") / file.stem
+    out_dir = writable_out(out or Path("results") / file.stem)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -353,6 +354,7 @@ def compare(
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
     paths = [baseline, *variants]
     scenarios = [load_scenario_file(p) for p in paths]
+    writable_out(out or Path("results") / f"compare-{baseline.stem}")
     n = replications or scenarios[0].replications
     executor = make_cli_executor(workers, cluster, n)
     try:

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from hospital_twin.atomic import atomic_folder
-from hospital_twin.cli._app import InputError, app, err_console, out_console
+from hospital_twin.cli._app import InputError, app, err_console, out_console, writable_out
 
 _POOLS = ("shift", "unit", "stratum")
 
@@ -294,6 +294,7 @@ def staffing(
     if min_level > service_level:
         raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
+    writable_out(out)
     scn = _scenario(file, resolve=False)
     settings = PlanSettings(
         weeks=weeks,
@@ -459,6 +460,7 @@ def staff(
     if min_level > service_level:
         raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
+    writable_out(out)
     scn = _scenario(file, seed, workers)
     start_date = _date(start, "--start") or default_period_start(scn)
     rule_set = read_rules(rules) if rules is not None else RosterRules()

@@ -77,12 +77,43 @@ def _walk(node: yaml.Node, path: Path_, file: str, lines: dict, problems: list[I
                     )
                 )
             seen[key] = line
+            if key_node.tag in _NOT_A_NAME:
+                problems.append(
+                    Issue(file, line, _schema._dotted(path + (key,)), _NOT_A_NAME[key_node.tag].format(key=key))
+                )
             lines[path + (key,)] = (file, line)
             _walk(value_node, path + (key,), file, lines, problems)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[path + (i,)] = (file, item.start_mark.line + 1)
             _walk(item, path + (i,), file, lines, problems)
+    elif node.tag == _TIMESTAMP_TAG:
+        problem = _impossible_time(node)
+        if problem:
+            problems.append(Issue(file, node.start_mark.line + 1, _schema._dotted(path), problem))
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_NOT_A_NAME = {
+    "tag:yaml.org,2002:bool": "YAML reads the unquoted key {key} as true or false, not as a name; quote it: '{key}'",
+    "tag:yaml.org,2002:null": "YAML reads the unquoted key {key} as empty (null), not as a name; quote it: '{key}'",
+}
+
+
+def _impossible_time(node: yaml.ScalarNode) -> str | None:
+    """Why an unquoted date or time YAML recognises cannot be a date (month 13, 30 February, 25:00), else None.
+
+    PyYAML raises a bare ``ValueError`` for these while building the document; checked here,
+    they are located like any other problem.
+    """
+    try:
+        yaml.SafeLoader("").construct_yaml_timestamp(node)
+    except ValueError as exc:
+        return (
+            f"'{node.value}' is not a real date or time ({exc}); write it as YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM:SS, e.g. 2025-01-06T00:00:00"
+        )
+    return None
 
 
 def _merge(base: _Located, over: _Located) -> _Located:
@@ -207,6 +238,11 @@ def _message(err: dict[str, Any]) -> str:
         return "required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    if kind == "string_type" and (isinstance(err.get("input"), bool) or err.get("input") is None):
+        return (
+            f"{msg} (got {err.get('input')!r}): YAML reads an unquoted yes/no/on/off/true/false as a boolean "
+            "and null or ~ as empty; quote the name, e.g. 'NO'"
+        )
     if "input" in err and kind not in {"value_error", "assertion_error"} and not isinstance(err["input"], dict | list):
         msg += f" (got {err['input']!r})"
     return msg

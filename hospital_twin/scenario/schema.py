@@ -678,7 +678,31 @@ def scenario_problems(s: Scenario) -> list[Problem]:
     out = _stream_problems(s) + _unit_name_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
-    return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s)
+    return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
+
+
+MAX_ARRIVALS_PER_REPLICATION = 20_000_000
+"""External arrivals one replication may be asked to simulate (a few minutes of computing at about
+100,000 patients a second; the largest shipped scenario has about 120,000)."""
+
+
+def _volume_problems(s: Scenario) -> list[Problem]:
+    """Refuse a run too large to finish: expected external arrivals of one replication above the limit."""
+    days = s.horizon_days + (float(s.warmup_days) if not s.warmup_is_auto else s.horizon_days)
+    out = []
+    for i, a in enumerate(s.arrivals):
+        peak = max([1.0] + [m.factor for m in a.multipliers])
+        expected = a.per_day * days
+        if expected > MAX_ARRIVALS_PER_REPLICATION or expected * peak > 10 * MAX_ARRIVALS_PER_REPLICATION:
+            out.append(
+                Problem(
+                    path=("arrivals", i, "per_day"),
+                    message=f"{a.per_day:,.6g} a day over {days:,.0f} days is about {expected:,.0f} patients in one "
+                    f"replication, more than the {MAX_ARRIVALS_PER_REPLICATION:,} a run can hold; is it per day, "
+                    "not per year? (lower per_day or horizon_days)",
+                )
+            )
+    return out
 
 
 def _stream_problems(s: Scenario) -> list[Problem]:
@@ -728,10 +752,25 @@ def _stream_problems(s: Scenario) -> list[Problem]:
     return out
 
 
+RESERVED_UNIT_NAMES = {
+    "all": "it is the hospital total in every results table (unit ALL)",
+    EXIT: "routes use it for leaving the hospital",
+}
+"""Names a unit may not take (compared without case), with the reason."""
+
+
 def _unit_name_problems(s: Scenario) -> list[Problem]:
-    """Routes and lengths of stay name known units (the scenario's and each class's)."""
+    """Unit names are usable (not reserved, no stray spaces); routes and lengths of stay name known units."""
     units = list(s.units)
     out: list[Problem] = []
+    for u in units:
+        why = RESERVED_UNIT_NAMES.get(u.strip().lower())
+        if why:
+            out.append(Problem(path=("units", u), message=f"'{u}' cannot name a unit: {why}; choose another name"))
+        elif not u.strip() or u != u.strip() or any(not ch.isprintable() for ch in u):
+            out.append(
+                Problem(path=("units", u), message=f"unit name {u!r} has blank or hidden characters; write it plainly")
+            )
     out += _check_route_table(s.routes, units, ("routes",))
     for u in s.length_of_stay:
         if u not in units:
