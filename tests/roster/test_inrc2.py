@@ -215,3 +215,24 @@ def test_malformed_files_name_the_file_and_line():
             "CONTRACTS = 0\nNURSES = 1\n\nA Z 1 N\n",
             "Sc-bad.txt",
         )
+
+
+@pytest.mark.skipif(not N005.is_dir(), reason="needs ../shared/data/inrc2")
+def test_inrc2_requests_cache_never_serves_a_freed_instances_requests():
+    """The requests of an instance are its own even when a freed instance had the same id() (CPython reuses ids)."""
+    import gc
+
+    from hospital_twin.roster.inrc2.evaluate import inst_requests
+
+    for _ in range(40):
+        a = read_instance(N005, 0, [1])
+        inst_requests(a)
+        del a
+        gc.collect()
+        b = read_instance(N005, 0, [2])
+        want = [[] for _ in range(b.n_nurses)]
+        for n, s, d in b.requests:
+            want[n].append((s, d))
+        assert inst_requests(b) == want
+        del b
+        gc.collect()

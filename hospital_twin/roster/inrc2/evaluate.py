@@ -154,19 +154,22 @@ def nurse_own_cost(inst: Instance, n: int, shifts: list[int]) -> tuple[float, in
     return c, total, weekends
 
 
-_REQ_CACHE: dict[int, list] = {}
+_REQ_CACHE: tuple = (None, None)
+"""The last instance asked about and its requests per nurse. The instance itself is kept, not its
+``id()``: once an instance is freed, CPython may give a new one the same id (a cache keyed by id
+returned another instance's requests in 9 of 40 tries)."""
 
 
 def inst_requests(inst: Instance) -> list[list[tuple[int | None, int]]]:
-    """Shift-off requests per nurse: ``[(shift or None, day), ...]`` (cached per instance)."""
-    key = id(inst)
-    if key not in _REQ_CACHE:
+    """Shift-off requests per nurse: ``[(shift or None, day), ...]`` (cached for the last instance)."""
+    global _REQ_CACHE
+    cached, per = _REQ_CACHE
+    if cached is not inst:
         per = [[] for _ in range(inst.n_nurses)]
         for n, s, d in inst.requests:
             per[n].append((s, d))
-        _REQ_CACHE.clear()
-        _REQ_CACHE[key] = per
-    return _REQ_CACHE[key]
+        _REQ_CACHE = (inst, per)  # one assignment, so a thread never sees an instance with another's requests
+    return per
 
 
 # --------------------------------------------------------------------------- the whole roster
