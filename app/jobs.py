@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from job_specs import JobSpec
+
 APP_DIR = Path(__file__).resolve().parent
 WORKER = APP_DIR / "worker.py"
 
@@ -63,7 +65,7 @@ def cached(key: str) -> bool:
 
 
 def load_cached(key: str) -> Any:
-    with open(cached_path(key), "rb") as f:
+    with open(cached_path(key), "rb") as f:  # written by this server's own worker into its private 0700 folder
         return pickle.load(f)
 
 
@@ -166,7 +168,7 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=3)
 
 
-def start(spec: Any, key: str, label: str = "") -> Job:
+def start(spec: JobSpec, key: str, label: str = "") -> Job:
     """Start the worker on ``spec``, a job of :mod:`job_specs` (its type says what to do)."""
     kind = spec.kind
     folder = Path(tempfile.mkdtemp(prefix=f"job-{kind}-", dir=cache_root()))

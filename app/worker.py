@@ -349,7 +349,7 @@ def _watch_parent() -> None:
 def main(folder: Path) -> int:
     _watch_parent()
     with open(folder / "spec.pkl", "rb") as f:
-        spec = pickle.load(f)
+        spec = pickle.load(f)  # written by jobs.start into the server's private 0700 folder, never uploaded
     progress = Progress(folder)
     try:
         from hospital_twin.scenario import ScenarioError

@@ -354,7 +354,7 @@ def compare(
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
     paths = [baseline, *variants]
     scenarios = [load_scenario_file(p) for p in paths]
-    writable_out(out or Path("results") / f"compare-{baseline.stem}")
+    out_dir = writable_out(out or Path("results") / f"compare-{baseline.stem}")
     n = replications or scenarios[0].replications
     executor = make_cli_executor(workers, cluster, n)
     try:
@@ -394,7 +394,6 @@ def compare(
     for res, path in zip(results, paths, strict=True):
         res.provenance["source_file"] = str(path)
     seed = study.seed
-    out_dir = out or Path("results") / f"compare-{baseline.stem}"
     write_results(
         results,
         out_dir,

@@ -19,8 +19,6 @@ from rich.table import Table
 from hospital_twin.atomic import atomic_folder
 from hospital_twin.cli._app import InputError, app, err_console, out_console, writable_out
 
-_POOLS = ("shift", "unit", "stratum")
-
 StartOpt = Annotated[
     str | None, typer.Option(help="First day of the period, YYYY-MM-DD (default: the first Monday after the warm-up).")
 ]
@@ -118,9 +116,14 @@ def _scenario(path: Path, seed: int | None = None, workers: int = 1, *, resolve:
     return scn
 
 
-def _check_pool(pool: str) -> None:
-    if pool not in _POOLS:
-        raise InputError(f"--pool: expected one of {', '.join(_POOLS)}, got '{pool}'")
+def _check_options(service_level: float, min_level: float, pool: str) -> None:
+    """The level and pool options, checked by the package's own rule before any file is read."""
+    from hospital_twin.staffing.loop import PlanSettings
+
+    try:
+        PlanSettings(service_level=service_level, min_level=min_level, pool=pool).check()  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _write_levels(tmp: Path, levels, req) -> list[str]:
@@ -290,9 +293,7 @@ def staffing(
     """Nurses per unit, shift and day meeting a service level at least cost (SAA with CP-SAT): requirements.csv."""
     from hospital_twin.staffing.loop import PlanSettings, staffing_plan
 
-    _check_pool(pool)
-    if min_level > service_level:
-        raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
+    _check_options(service_level, min_level, pool)
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
     writable_out(out)
     scn = _scenario(file, resolve=False)
@@ -456,9 +457,7 @@ def staff(
     from hospital_twin.roster.staff import RosterInputError
     from hospital_twin.staffing.loop import LoopSettings, closed_loop, default_period_start
 
-    _check_pool(pool)
-    if min_level > service_level:
-        raise InputError(f"--min-level {min_level} is above --service-level {service_level}")
+    _check_options(service_level, min_level, pool)
     mix = _skill_mix(ratio_skill, in_charge, per_nurse)
     writable_out(out)
     scn = _scenario(file, seed, workers)

@@ -18,7 +18,7 @@ Pure: scenarios in, a :class:`WhatIf` of DataFrames out; no printing, no files.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -47,7 +47,6 @@ class WhatIf:
     replications: int
     warmup_days: float | None = None
     """The common warm-up chosen by MSER-5 when a scenario said ``auto``; ``None`` when none did."""
-    provenance: dict = field(default_factory=dict)
 
     @property
     def baseline(self) -> RunResult:
@@ -134,12 +133,4 @@ def compare_scenarios(
             executor.close()
     kpis = pd.concat([r.kpis if kpis_of is None else kpis_of(r) for r in results], ignore_index=True)
     comparison = paired_differences(kpis, results[0].name, familywise=familywise)
-    return WhatIf(
-        results=results,
-        comparison=comparison,
-        kpis=kpis,
-        seed=seed,
-        replications=n,
-        warmup_days=warmup_days,
-        provenance={"baseline": results[0].name, "seed": seed, "replications": n},
-    )
+    return WhatIf(results=results, comparison=comparison, kpis=kpis, seed=seed, replications=n, warmup_days=warmup_days)

@@ -582,6 +582,7 @@ class _RowCheck:
 
     def row(self, i: int) -> list[Issue]:
         self.i, self.ln, self.issues = i, int(self.snap.line[i]), []
+        self.at = {col: (values.iloc[i], bool(flags[i])) for col, (values, flags) in self.snap.times.items()}
         self._patient()
         self._unit()
         self._start_and_waiting()
@@ -596,8 +597,8 @@ class _RowCheck:
         self.issues.append(Issue(self.source, self.ln, field, message))
 
     def time(self, col: str):
-        values, flags = self.snap.times[col]
-        return values.iloc[self.i], bool(flags[self.i])
+        """The row's parsed ``col`` and whether its cell was not a timestamp (read once per row in :meth:`row`)."""
+        return self.at[col]
 
     def raw(self, col: str) -> str:
         return f"not an ISO 8601 timestamp: '{self.snap.df[col].iloc[self.i]}'"

@@ -32,7 +32,7 @@ MAX_DEPTH = 100
 
 
 def _expanded(node: yaml.Node, memo: dict[int, int], depth: int, stop: int) -> int:
-    """Values under ``node`` with aliases expanded, capped just above ``stop`` (iterative in breadth, bounded depth)."""
+    """Values under ``node`` with aliases expanded, capped just above ``stop``; each node counted once (memo)."""
     key = id(node)
     if key in memo:
         return memo[key]

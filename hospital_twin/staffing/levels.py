@@ -82,9 +82,9 @@ WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 REQUIREMENT_COLUMNS = ["date", "unit", "shift", "skill", "min", "target"]
 Pool = Literal["stratum", "shift", "unit"]
 POOLS: dict[str, tuple[str, ...]] = {
-    "stratum": ("unit", "shift", "weekday"),
     "shift": ("unit", "shift"),
     "unit": ("unit",),
+    "stratum": ("unit", "shift", "weekday"),
 }
 """Columns that group hour-samples into one service-level constraint."""
 _STRATUM = ["unit", "shift", "weekday"]

@@ -248,10 +248,10 @@ class PlanSettings:
 
     def check(self) -> None:
         """Refuse settings that cannot be planned (:class:`ValueError` naming the option)."""
-        if self.min_level > self.service_level:
-            raise ValueError(f"--min-level {self.min_level} is above --service-level {self.service_level}")
         if self.pool not in S.POOLS:
             raise ValueError(f"--pool: expected one of {', '.join(S.POOLS)}, got '{self.pool}'")
+        if self.min_level > self.service_level:
+            raise ValueError(f"--min-level {self.min_level} is above --service-level {self.service_level}")
 
 
 @dataclass(frozen=True)
@@ -375,7 +375,10 @@ def roster_for_plan(
             leave = leave[leave["staff_id"].isin(kept)].reset_index(drop=True)
         if requests is not None:
             requests = requests[requests["staff_id"].isin(kept)].reset_index(drop=True)
-    req = S.requirements(levels, plan.start_date, plan.weeks, skill_mix or plan.skill_mix)
+    if units is None and skill_mix is None:
+        req = plan.requirements
+    else:
+        req = S.requirements(levels, plan.start_date, plan.weeks, skill_mix or plan.skill_mix)
     shifts = {name: (sh.start, sh.end) for name, sh in plan.scenario.shifts.items()}
     roster = build_roster(
         staff,
