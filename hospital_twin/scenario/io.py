@@ -2,8 +2,11 @@
 
 ``load_scenario(path)`` reads a file with PyYAML's safe loader, follows ``extends:``
 chains (a what-if is a few lines on top of a baseline; mappings merge key by key,
-lists and scalars replace), validates the result and, when anything is wrong, raises
+``arrivals`` and ``electives`` by ``name``, a discharge clock rule replaces the base's,
+other lists and scalars replace), validates the result and, when anything is wrong, raises
 :class:`ScenarioError` listing every problem with its file, line and field path.
+``read_scenario`` also returns the base a what-if extends and the located warnings
+(:class:`LoadedScenario`).
 
 This module does not simulate.
 """

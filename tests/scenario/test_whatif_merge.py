@@ -180,6 +180,9 @@ def test_typo_unit_in_whatif_is_a_warning_with_the_likely_name(tmp_path, capsys)
     assert main(["validate", str(p)]) == 0
     err = capsys.readouterr().err
     assert "warning:" in err and "whatif.yaml:4: units.MED3:" in err
+    out = str(tmp_path / "run")
+    assert main(["run", str(p), "--replications", "1", "--out", out, "-q", "--no-report", "--no-log"]) == 0
+    assert "whatif.yaml:4: units.MED3:" in capsys.readouterr().err
 
 
 def test_new_stream_named_like_a_base_stream_is_a_warning(tmp_path):
