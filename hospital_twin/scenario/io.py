@@ -172,7 +172,7 @@ def _merge(base: _Located, over: _Located) -> _Located:
                 out[k] = merge(a.get(k), v, path + (k,)) if k in a or keyed else v
                 if k not in a or not (isinstance(a[k], dict) and isinstance(v, dict) or keyed):
                     _drop_below(lines, path + (k,))
-            if _is_discharge(path) and any(k in b for k in CLOCK_RULES):
+            if _is_discharge(path) and any(b.get(k) is not None for k in CLOCK_RULES):
                 for k in CLOCK_RULES:
                     if k not in b and k in out:
                         del out[k]

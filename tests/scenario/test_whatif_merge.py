@@ -169,6 +169,13 @@ def test_whatif_unit_profile_replaces_the_unit_window(tmp_path):
     assert amu.window_hours is None and amu.hourly_profile == profile and amu.weekend_rate == 0.8
 
 
+def test_whatif_null_rule_removes_only_that_rule(tmp_path):
+    """hourly_profile: null drops the base's profile and keeps its window (nothing replaces it)."""
+    both = BASE.replace("  weekend_rate: 0.6\n", "  weekend_rate: 0.6\n  window_hours: [8, 20]\n", 1)
+    scn = load_scenario(_files(tmp_path, "discharge: {hourly_profile: null}\n", both))
+    assert scn.discharge.hourly_profile is None and scn.discharge.window_hours == (8, 20)
+
+
 # --------------------------------------------------------------------------- warnings
 def test_typo_unit_in_whatif_is_a_warning_with_the_likely_name(tmp_path, capsys):
     """MED3: {beds: 70} adds a unit no patient can reach: validate warns at its line and exits 0."""
