@@ -51,11 +51,25 @@ def _main(
     """Simulate hospital scenarios written in YAML and summarise their KPIs."""
 
 
-def load_scenario_file(path: Path):
-    """The scenario in ``path`` (a :class:`~hospital_twin.scenario.ScenarioError` exits 2)."""
-    from hospital_twin.scenario import load_scenario
+def read_scenario_file(path: Path):
+    """The scenario in ``path`` with its base and warnings, a :class:`~hospital_twin.scenario.LoadedScenario`
+    (a :class:`~hospital_twin.scenario.ScenarioError` exits 2)."""
+    from hospital_twin.scenario import read_scenario
 
-    return load_scenario(path)
+    return read_scenario(path)
+
+
+def print_warnings(warnings) -> None:
+    """One line per warning on standard error, ``warning: file:line: field: message``; the verb carries on."""
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+
+
+def load_scenario_file(path: Path):
+    """The scenario in ``path``, its warnings printed (a :class:`~hospital_twin.scenario.ScenarioError` exits 2)."""
+    loaded = read_scenario_file(path)
+    print_warnings(loaded.warnings)
+    return loaded.scenario
 
 
 # --------------------------------------------------------------------------- shared options

@@ -30,6 +30,8 @@ from hospital_twin.cli._app import (
     load_scenario_file,
     make_cli_executor,
     out_console,
+    print_warnings,
+    read_scenario_file,
     writable_out,
 )
 
@@ -45,7 +47,7 @@ def validate(
     bad = 0
     for f in files:
         try:
-            scn = load_scenario_file(f)
+            loaded = read_scenario_file(f)
         except ScenarioError as exc:
             bad += 1
             n = len(exc.issues)
@@ -53,13 +55,27 @@ def validate(
             for issue in exc.issues:
                 err_console.print(f"  {issue}", soft_wrap=True)
             continue
+        scn = loaded.scenario
         beds = sum(u.beds for u in scn.units.values())
         out_console.print(
             f"[green]✓[/green] {f}: '{scn.name}', {len(scn.units)} units, {beds} beds, "
             f"{len(scn.arrivals)} arrival streams, {len(scn.electives)} elective lists"
         )
+        if loaded.base is not None:
+            print_changes(f"changes against {loaded.base_file}", loaded.changes())
+        print_warnings(loaded.warnings)
     if bad:
         raise typer.Exit(EXIT_INVALID)
+
+
+def print_changes(title: str, changes) -> None:
+    """What a what-if changes, one line per changed item under its section (``+`` added, ``-`` removed)."""
+    from hospital_twin.scenario.diff import change_lines
+
+    lines = change_lines(changes)
+    out_console.print(f"  {title}:" if lines else f"  no changes: {title.removeprefix('changes ')}")
+    for section, text in lines:
+        out_console.print(f"    {section:<10} {text}", soft_wrap=True, highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- schema
@@ -349,11 +365,15 @@ def compare(
     """Paired comparison of what-ifs against a baseline with common random numbers."""
     from hospital_twin.experiment.resultsdir import write_results
     from hospital_twin.experiment.whatif import ComparisonError, compare_scenarios
+    from hospital_twin.scenario import scenario_changes
 
     if table_format not in ("parquet", "csv"):
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")
     paths = [baseline, *variants]
     scenarios = [load_scenario_file(p) for p in paths]
+    if not quiet:
+        for p, variant in zip(variants, scenarios[1:], strict=True):
+            print_changes(f"{p}: changes against {baseline}", scenario_changes(scenarios[0], variant))
     out_dir = writable_out(out or Path("results") / f"compare-{baseline.stem}")
     n = replications or scenarios[0].replications
     executor = make_cli_executor(workers, cluster, n)

@@ -2,8 +2,11 @@
 
 ``load_scenario(path)`` reads a file with PyYAML's safe loader, follows ``extends:``
 chains (a what-if is a few lines on top of a baseline; mappings merge key by key,
-lists and scalars replace), validates the result and, when anything is wrong, raises
+``arrivals`` and ``electives`` by ``name``, a discharge clock rule replaces the base's,
+other lists and scalars replace), validates the result and, when anything is wrong, raises
 :class:`ScenarioError` listing every problem with its file, line and field path.
+``read_scenario`` also returns the base a what-if extends and the located warnings
+(:class:`LoadedScenario`).
 
 This module does not simulate.
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +25,22 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 import hospital_twin.scenario.schema as _schema
+from hospital_twin.scenario.diff import Change, scenario_changes
 from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.safe_yaml import compose
-from hospital_twin.scenario.schema import Scenario, scenario_problems
+from hospital_twin.scenario.schema import Scenario, scenario_problems, scenario_warnings
 
-__all__ = ["ScenarioError", "Issue", "load_scenario", "load_scenario_text", "dump_scenario", "scenario_json_schema"]
+__all__ = [
+    "ScenarioError",
+    "Issue",
+    "LoadedScenario",
+    "load_scenario",
+    "load_scenario_text",
+    "read_scenario",
+    "read_scenario_text",
+    "dump_scenario",
+    "scenario_json_schema",
+]
 
 Path_ = tuple[str | int, ...]
 
@@ -33,9 +49,14 @@ Path_ = tuple[str | int, ...]
 class _Located:
     """Parsed YAML data plus the (file, line) of every key and list item."""
 
-    def __init__(self, data: Any, lines: dict[Path_, tuple[str, int]]):
+    def __init__(
+        self, data: Any, lines: dict[Path_, tuple[str, int]], notes: list[Issue] | None = None, file: str = ""
+    ):
+        self.file = file
         self.data = data
         self.lines = lines
+        self.notes = notes or []  # warnings found while merging (removed streams, near-miss names)
+        self.base: _Located | None = None  # the resolved scenario this one extends
 
 
 def _parse(text: str, file: str) -> _Located:
@@ -61,7 +82,7 @@ def _parse(text: str, file: str) -> _Located:
         loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError([Issue(file, 1, "", "a scenario must be a YAML mapping of keys to values")])
-    return _Located(data, lines)
+    return _Located(data, lines, file=file)
 
 
 def _walk(node: yaml.Node, path: Path_, file: str, lines: dict, problems: list[Issue]) -> None:
@@ -116,23 +137,179 @@ def _impossible_time(node: yaml.ScalarNode) -> str | None:
     return None
 
 
+KEYED_LISTS = {("arrivals",): "arrival stream", ("electives",): "elective list"}
+"""Lists that merge by ``name`` under ``extends:``; every other list replaces the base's whole."""
+
+CLOCK_RULES = ("window_hours", "hourly_profile")
+"""The two clock rules of a ``discharge`` block: a what-if that gives either replaces both."""
+
+
+def _is_discharge(path: Path_) -> bool:
+    return path == ("discharge",) or (len(path) == 3 and path[0] == "units" and path[2] == "discharge")
+
+
 def _merge(base: _Located, over: _Located) -> _Located:
-    """Deep-merge ``over`` onto ``base``: mappings key by key; anything else replaces."""
+    """Deep-merge ``over`` (a what-if) onto ``base``.
+
+    Mappings merge key by key; ``arrivals`` and ``electives`` merge entry by entry on ``name``
+    (an entry ``{name: x, remove: true}`` drops the base's entry ``x``); in a ``discharge`` block,
+    giving ``window_hours`` or ``hourly_profile`` replaces the base's clock rule as a whole;
+    anything else replaces. Line numbers follow the entries; removed streams and new streams
+    whose names look like a base stream's become warnings (``notes``).
+    """
     lines = dict(base.lines)
+    over_lines = dict(over.lines)
+    problems: list[Issue] = []
+    notes: list[Issue] = list(base.notes)
 
     def merge(a: Any, b: Any, path: Path_) -> Any:
+        if path in KEYED_LISTS and isinstance(b, list) and isinstance(a, list | type(None)):
+            return merge_keyed(a or [], b, path)
         if isinstance(a, dict) and isinstance(b, dict):
             out = dict(a)
             for k, v in b.items():
-                out[k] = merge(a[k], v, path + (k,)) if k in a else v
-                if k not in a or not (isinstance(a[k], dict) and isinstance(v, dict)):
+                keyed = path + (k,) in KEYED_LISTS and isinstance(v, list)
+                out[k] = merge(a.get(k), v, path + (k,)) if k in a or keyed else v
+                if k not in a or not (isinstance(a[k], dict) and isinstance(v, dict) or keyed):
                     _drop_below(lines, path + (k,))
+            if _is_discharge(path) and any(b.get(k) is not None for k in CLOCK_RULES):
+                for k in CLOCK_RULES:
+                    if k not in b and k in out:
+                        del out[k]
+                        _drop_below(lines, path + (k,))
+                        lines.pop(path + (k,), None)
             return out
         return b
 
+    def where(path: Path_) -> tuple[str, int | None]:
+        return _locate(over.lines, path, over.file)
+
+    def merge_keyed(a: list, b: list, path: Path_) -> list:
+        what = KEYED_LISTS[path]
+        out = list(a)
+        index = {e["name"]: j for j, e in enumerate(a) if isinstance(e, dict) and isinstance(e.get("name"), str)}
+        placed: dict[int, int] = {}  # over index -> index in out
+        removed: set[int] = set()
+        seen: dict[str, int] = {}
+        for k, e in enumerate(b):
+            name = e.get("name") if isinstance(e, dict) else None
+            if not isinstance(name, str):
+                out.append(e)  # the schema says what is wrong with it
+                placed[k] = len(out) - 1
+                continue
+            f, line = where(path + (k, "name"))
+            field = _schema._dotted(path + (k, "name"))
+            if name in seen:
+                problems.append(
+                    Issue(f, line, field, f"{what} '{name}' is given twice in this file (also entry {seen[name]})")
+                )
+                continue
+            seen[name] = k
+            if "remove" in e:
+                if _check_remove(e, name, list(index), what, path + (k,), where, problems):
+                    removed.add(index[name])
+                    f, line = where(path + (k, "remove"))
+                    notes.append(
+                        Issue(
+                            f,
+                            line,
+                            _schema._dotted(path + (k,)),
+                            f"removes the base's {what} '{name}' ({_entry_summary(a[index[name]])})",
+                            "warning",
+                        )
+                    )
+                continue
+            if name in index:
+                placed[k] = index[name]
+                out[index[name]] = merge(a[index[name]], e, path + (index[name],))
+                continue
+            close = difflib.get_close_matches(name, list(index), n=1, cutoff=0.8)
+            if close:
+                notes.append(
+                    Issue(
+                        f,
+                        line,
+                        field,
+                        f"adds a new {what} '{name}' beside the base's '{close[0]}'; to change "
+                        f"'{close[0]}', write its exact name",
+                        "warning",
+                    )
+                )
+            out.append(e)
+            placed[k] = len(out) - 1
+        kept = [j for j in range(len(out)) if j not in removed]
+        new_index = {j: i for i, j in enumerate(kept)}
+        _remap(lines, path, {j: new_index[j] for j in range(len(a)) if j in new_index})
+        _remap(over_lines, path, {k: new_index[j] for k, j in placed.items()})
+        return [out[j] for j in kept]
+
     data = merge(base.data, over.data, ())
-    lines.update(over.lines)
-    return _Located(data, lines)
+    if problems:
+        raise ScenarioError(problems)
+    lines.update(over_lines)
+    return _Located(data, lines, notes, file=over.file)
+
+
+def _check_remove(
+    entry: dict, name: str, known: list[str], what: str, path: Path_, where: Any, problems: list[Issue]
+) -> bool:
+    """Whether ``{name: x, remove: true}`` is a valid removal of a base entry (else a problem is added)."""
+    f, line = where(path + ("remove",))
+    field = _schema._dotted(path + ("remove",))
+    if entry["remove"] is not True:
+        problems.append(
+            Issue(
+                f,
+                line,
+                field,
+                f"write remove: true to drop the base's {what} '{name}', or leave remove out (got {entry['remove']!r})",
+            )
+        )
+        return False
+    extra = sorted(str(k) for k in entry if k not in ("name", "remove"))
+    if extra:
+        problems.append(
+            Issue(
+                f,
+                line,
+                field,
+                f"an entry that removes a {what} takes only name and remove (found also {', '.join(extra)})",
+            )
+        )
+        return False
+    if name not in known:
+        problems.append(
+            Issue(
+                f,
+                line,
+                field,
+                f"cannot remove {what} '{name}': the base has no such one ({_schema._did_you_mean(name, known)})",
+            )
+        )
+        return False
+    return True
+
+
+def _entry_summary(entry: Any) -> str:
+    """``AMU, 12/day`` or ``SURG, 40/week``: what a stream brings, for messages."""
+    if not isinstance(entry, dict):
+        return "?"
+    if isinstance(entry.get("per_day"), int | float):
+        return f"{entry.get('unit')}, {entry['per_day']:g}/day"
+    per = entry.get("per_weekday")
+    total = f"{sum(per):g}" if isinstance(per, list) and all(isinstance(x, int | float) for x in per) else "?"
+    return f"{entry.get('unit')}, {total} a week"
+
+
+def _remap(lines: dict[Path_, Any], prefix: Path_, mapping: dict[int, int]) -> None:
+    """Move the lines of list items under ``prefix`` from index i to ``mapping[i]`` (dropped if absent)."""
+    n = len(prefix)
+    moved = {}
+    for key in [k for k in lines if len(k) > n and k[:n] == prefix]:
+        value = lines.pop(key)
+        if key[n] in mapping:
+            moved[prefix + (mapping[key[n]],) + key[n + 1 :]] = value
+    lines.update(moved)
 
 
 def _drop_below(lines: dict[Path_, Any], prefix: Path_) -> None:
@@ -178,6 +355,7 @@ def _read(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> _L
     base = _read(parent_path, chain + (real,), within)
     merged = _merge(base, located)
     merged.data.pop("extends", None)
+    merged.base = base
     return merged
 
 
@@ -258,7 +436,30 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
     return tuple(out)
 
 
+def _stray_removals(located: _Located, file: str) -> list[Issue]:
+    """``remove: true`` entries left after merging: in a file without ``extends:`` there is nothing to remove."""
+    out = []
+    for path, what in KEYED_LISTS.items():
+        entries = located.data.get(path[0])
+        for k, e in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(e, dict) and "remove" in e:
+                f, line = _locate(located.lines, path + (k, "remove"), file)
+                out.append(
+                    Issue(
+                        f,
+                        line,
+                        _schema._dotted(path + (k, "remove")),
+                        f"remove drops a {what} of the base scenario, so it works only in a what-if (a file with "
+                        "extends:); here, delete the entry instead",
+                    )
+                )
+    return out
+
+
 def _validate(located: _Located, file: str) -> Scenario:
+    stray = _stray_removals(located, file)
+    if stray:
+        raise ScenarioError(stray)
     try:
         scn = Scenario.model_validate(located.data, context={"defer_semantics": True})
     except ValidationError as exc:
@@ -282,11 +483,68 @@ def _validate(located: _Located, file: str) -> Scenario:
     return scn
 
 
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with what its reading found besides errors.
+
+    ``base`` is the scenario its ``extends:`` names, resolved and validated on its own
+    (None without ``extends:``, or when the base alone is not a valid scenario, e.g. a
+    partial file meant only to be extended); ``warnings`` are located issues with
+    ``severity="warning"``: streams a what-if removes, new streams named like a base
+    stream, units no patient can reach.
+    """
+
+    scenario: Scenario
+    base: Scenario | None = None
+    base_file: str | None = None
+    warnings: list[Issue] = dataclass_field(default_factory=list)
+
+    def changes(self) -> list[Change]:
+        """What the scenario changes against its base (empty without a base)."""
+        return scenario_changes(self.base, self.scenario) if self.base is not None else []
+
+
+def _loaded(located: _Located, file: str) -> LoadedScenario:
+    scenario = _validate(located, file)
+    base = base_file = None
+    if located.base is not None:
+        base_file = located.base.file
+        try:
+            base = _validate(located.base, base_file)
+        except ScenarioError:
+            base = None
+    warnings = list(located.notes)
+    for p in scenario_warnings(scenario):
+        f, line = _locate(located.lines, p.path, file)
+        warnings.append(Issue(f, line, p.where, p.message, "warning"))
+    return LoadedScenario(scenario, base, base_file, warnings)
+
+
+def read_scenario(path: str | Path) -> LoadedScenario:
+    """Read, resolve ``extends`` and validate a scenario file, with its base and warnings.
+
+    Raises :class:`ScenarioError` for every problem; warnings do not raise.
+    """
+    p = Path(path)
+    return _loaded(_read(p, ()), os.path.normpath(str(p)))
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, resolve ``extends`` and validate a scenario file; raises :class:`ScenarioError`."""
     p = Path(path)
     located = _read(p, ())
     return _validate(located, os.path.normpath(str(p)))
+
+
+def read_scenario_text(
+    text: str,
+    name: str = "<scenario>",
+    base_dir: str | Path | Sequence[str | Path] | None = None,
+    *,
+    within: str | Path | None = None,
+) -> LoadedScenario:
+    """:func:`load_scenario_text` with the base and the warnings (see :class:`LoadedScenario`)."""
+    return _loaded(_read_text(text, name, base_dir, within=within), name)
 
 
 def load_scenario_text(
@@ -301,6 +559,17 @@ def load_scenario_text(
     ``extends`` resolves against ``base_dir`` (or the first of several folders where the file
     exists); without one it is refused. ``within`` keeps every extended file inside that folder.
     """
+    return _validate(_read_text(text, name, base_dir, within=within), name)
+
+
+def _read_text(
+    text: str,
+    name: str = "<scenario>",
+    base_dir: str | Path | Sequence[str | Path] | None = None,
+    *,
+    within: str | Path | None = None,
+) -> _Located:
+    """Parse scenario text and merge it onto the file its ``extends:`` names (see :func:`load_scenario_text`)."""
     located = _parse(text, name)
     parent = located.data.get("extends")
     if parent is not None:
@@ -313,7 +582,8 @@ def load_scenario_text(
         base = _read(path, (), Path(within) if within is not None else None)
         located = _merge(base, located)
         located.data.pop("extends", None)
-    return _validate(located, name)
+        located.base = base
+    return located
 
 
 def dump_scenario(scenario: Scenario) -> str:

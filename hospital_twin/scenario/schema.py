@@ -19,6 +19,7 @@ This module does no file access and knows nothing about SimPy.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import numbers
 import re
@@ -66,6 +67,8 @@ __all__ = [
     "Problem",
     "ScenarioInvalid",
     "scenario_problems",
+    "scenario_warnings",
+    "unreachable_units",
     "DEFAULT_CLASS",
 ]
 
@@ -679,6 +682,36 @@ def scenario_problems(s: Scenario) -> list[Problem]:
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
+
+
+def unreachable_units(s: Scenario) -> list[str]:
+    """Units that no patient can reach: no arrival stream or elective list starts there and no route of a
+    class that enters the hospital leads there (in the order of ``units``)."""
+    reach: set[str] = set()
+    for c in s.class_names():
+        g = s.route_graph(c)
+        for e in s.entry_units(c):
+            reach |= {e} | nx.descendants(g, e)
+    return [u for u in s.units if u not in reach]
+
+
+def scenario_warnings(s: Scenario) -> list[Problem]:
+    """Doubts about a sound scenario that do not stop a run (empty when there are none): units no patient
+    can reach, whose beds would stay empty."""
+    out: list[Problem] = []
+    units = list(s.units)
+    for u in unreachable_units(s):
+        others = [v for v in units if v != u]
+        close = difflib.get_close_matches(u, others, n=1)
+        hint = f"; if you meant to change unit '{close[0]}', use its name" if close else ""
+        out.append(
+            Problem(
+                path=("units", u),
+                message=f"no arrival stream, elective list or route leads to unit '{u}', so no patient can reach "
+                f"it and its beds stay empty{hint}",
+            )
+        )
+    return out
 
 
 MAX_ARRIVALS_PER_REPLICATION = 20_000_000
