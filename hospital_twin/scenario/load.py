@@ -394,8 +394,9 @@ def offered_load(s: Scenario) -> LoadReport:
             hold = mean_discharge_hold_h(rule, ready[i]) if home > 0 else 0.0
             turn = spec.turnaround_distribution()
             bed_h = stay + home * hold + (turn.mean_h if turn is not None else 0.0)
-            per_class[u].append(ClassLoad(cls, lam[i] * 24.0, stay, home, hold, bed_h, lam[i] * bed_h))
-    out = [_unit_load(s, u, per_class[u], sched_rate[i]) for i, u in enumerate(units)]
+            rate = float(lam[i])
+            per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h))
+    out = [_unit_load(s, u, per_class[u], float(sched_rate[i])) for i, u in enumerate(units)]
     return LoadReport(scenario=s.name, units=tuple(out), warnings=tuple(_warnings(out)), assumptions=ASSUMPTIONS)
 
 
