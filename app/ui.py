@@ -251,3 +251,25 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
             with col.container(border=True):
                 st.metric(label, value, help=help_)
                 st.caption(ci or "single replication: no interval")
+
+
+def show_offered_load(scenario: Scenario, summary: pd.DataFrame | None = None) -> None:
+    """The offered load per unit with its Erlang figures (beside the simulated occupancy with a summary),
+    and a warning for each overloaded unit: the table `hospital-twin validate` prints."""
+    from hospital_twin.reporting.notes import LOAD_NOTE, load_table
+
+    rows, report = load_table(scenario, summary)
+    for w in report.warnings:
+        st.warning(w, icon=":material/warning:")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"load_{summary is not None}")
+    st.caption(LOAD_NOTE)
+
+
+def show_points_to_note(result) -> None:
+    """The report's points to note for a run (overloaded units first), as the terminal prints them."""
+    from hospital_twin.reporting.notes import points_to_note
+
+    log = result.adt_log.assign(scenario=result.name) if result.adt_log is not None else None
+    notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
+    if notes:
+        st.info("**Points to note**\n\n" + "\n".join(f"- {n}" for n in notes))

@@ -55,6 +55,7 @@ st.caption(
     "replications with its 95% interval."
 )
 ui.show_cards(ui.kpi_cards(result.summary, s))
+ui.show_points_to_note(result)
 
 run_key = jobs.job_key("run", *shown, "")
 zip_data = ui.zip_bytes(run_key)
@@ -98,7 +99,14 @@ if zip_data:
 census = result.census.assign(scenario=s.name) if result.census is not None else None
 log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None
 tabs = st.tabs(
-    ["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance", "All measures"]
+    [
+        "Census by hour of week",
+        "Occupancy heat map",
+        "Waits for a bed",
+        "ED 4-hour performance",
+        "Offered load",
+        "All measures",
+    ]
 )
 if census is not None:
     how = census_hour_of_week(census, [s])
@@ -137,6 +145,9 @@ if log is not None:
                 )
             st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
 with tabs[4]:
+    st.caption("Offered load from the traffic equations beside the simulated occupancy (mean occupied beds).")
+    ui.show_offered_load(s, result.summary)
+with tabs[5]:
     table = charts.kpi_table(result.summary, s)
     st.dataframe(
         table,

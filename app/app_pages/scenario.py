@@ -261,6 +261,9 @@ else:
         type="primary",
     )
     c1.page_link("app_pages/run.py", label="Run this scenario", icon=":material/play_circle:")
+    st.markdown("#### Offered load per unit")
+    st.caption("What the arrivals, routes and stays ask of each unit, before simulating (the analytic sanity band).")
+    ui.show_offered_load(edited)
     with c2.expander("What you changed", expanded=changed):
         st.markdown(
             describe_differences(scenario, edited) if changed else "Nothing yet: this is the scenario as loaded."

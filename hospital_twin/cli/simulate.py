@@ -64,6 +64,7 @@ def validate(
         if loaded.base is not None:
             print_changes(f"changes against {loaded.base_file}", loaded.changes())
         print_warnings(loaded.warnings)
+        print_offered_load(scn)
     if bad:
         raise typer.Exit(EXIT_INVALID)
 
@@ -76,6 +77,50 @@ def print_changes(title: str, changes) -> None:
     out_console.print(f"  {title}:" if lines else f"  no changes: {title.removeprefix('changes ')}")
     for section, text in lines:
         out_console.print(f"    {section:<10} {text}", soft_wrap=True, highlight=False, markup=False)
+
+
+_LOAD_HEADERS = {
+    "arrivals/day": "per day",
+    "disch. hold h": "disch h",
+    "offered load": "load",
+    "load/beds": "/bed",
+    "Erlang wait h": "wait h",
+}
+
+
+def print_offered_load(scn, summary=None) -> None:
+    """The offered load per unit with its Erlang figures, and a warning for each overloaded unit (exit code unchanged)."""
+    from hospital_twin.reporting.notes import load_table
+
+    rows, report = load_table(scn, summary)
+    t = Table(
+        title="Offered load per unit (a lower bound where units queue or block)",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        header_style="bold underline",
+    )
+    for col in rows[0]:
+        t.add_column(_LOAD_HEADERS.get(col, col), justify="left" if col == "unit" else "right", no_wrap=True)
+    for r in rows:
+        t.add_row(*r.values())
+    out_console.print(t)
+    if any(u.scheduled_share > 0 for u in report.units):
+        out_console.print("[dim]* fed partly by elective lists: the Erlang figures are indicative only[/dim]")
+    for w in report.warnings:
+        out_console.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+
+
+def print_points_to_note(result) -> None:
+    """The report's points to note (overloaded units first), read off a run's summary and event log."""
+    from hospital_twin.reporting.notes import points_to_note
+
+    log = result.adt_log.assign(scenario=result.name) if result.adt_log is not None else None
+    notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
+    if notes:
+        out_console.print(f"[bold]Points to note[/bold] ({result.name})")
+        for n in notes:
+            out_console.print(f"  • {n}", soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- schema
@@ -239,6 +284,7 @@ def run(
     write_results(result, out_dir, fmt=table_format)  # type: ignore[arg-type]
     if not quiet:
         print_summary(result)
+        print_points_to_note(result)
     _print_precision(result)
     if html_report:
         out_console.print(f"report written to {_write_report(out_dir)}")
@@ -424,6 +470,8 @@ def compare(
     if not quiet:
         print_summary(results[0])
         print_comparison(comparison, results)
+        for res in results:
+            print_points_to_note(res)
         if len(results) > 2:
             print_ranking(comparison)
     if html_report:

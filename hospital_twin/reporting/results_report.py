@@ -46,7 +46,6 @@ from hospital_twin.reporting.describe import (
 )
 from hospital_twin.reporting.figures import (
     FOREST_METRICS,
-    FOUR_HOUR_STANDARD,
     census_hour_of_week,
     census_timeline,
     ed_four_hours,
@@ -57,6 +56,7 @@ from hospital_twin.reporting.figures import (
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
+from hospital_twin.reporting.notes import LOAD_NOTE, load_table, points_to_note
 from hospital_twin.results import ALL, METRICS
 from hospital_twin.scenario.schema import Scenario
 
@@ -227,6 +227,7 @@ def _kpi_section(page: Page, folder: ResultsFolder) -> None:
                 f"{' (baseline)' if k == 0 else ''}</summary>"
             )
         page.add(_kpi_table(folder.summary, s))
+        page.add(_load_table_html(folder.summary, s))
         if compare:
             page.add("</details>")
     page.add("</section>")
@@ -472,46 +473,24 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
 
 
 def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None) -> list[str]:
-    """Plain statements a manager should see first, read off the summary and the log (HTML)."""
-    look = _summary_lookup(folder.summary)
-    notes = []
-    full = []
-    for u, spec in s.units.items():
-        r = look.get((s.name, "occupancy_p95", u))
-        if r is not None and spec.ed is None and spec.kind != "ed" and float(r.mean) >= spec.beds:
-            full.append(u)
-    if full:
-        notes.append(
-            f"Full at least 5% of the time (95th percentile of occupied beds at the bed count): "
-            f"<b>{escape(', '.join(full))}</b>."
-        )
-    for u, spec in s.units.items():
-        r = look.get((s.name, "ed_4h_breach_share", u))
-        if spec.ed is not None and r is not None:
-            within = 1 - float(r.mean)
-            notes.append(
-                f"{escape(u)}: {100 * within:.1f}% of attendances left within 4 hours, "
-                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard."
-            )
-    if log is not None:
-        _, weeks = ed_four_hours(log, [s])
-        bad = weeks[weeks["lo"] < 0.25]
-        if len(bad):
-            notes.append(
-                f"In at least one replication the emergency department locked up: in {len(bad)} week(s) "
-                f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
-                "with admitted patients boarding in the cubicles. Such episodes widen every interval; see the "
-                "weekly charts below."
-            )
-    wide = folder.summary[
-        (folder.summary["scenario"] == s.name) & (folder.summary["ci_low"] < 0) & (folder.summary["mean"] > 0)
-    ]
-    if len(wide):
-        notes.append(
-            f"{len(wide)} interval(s) reach below zero for quantities that cannot be negative: the "
-            f"{folder.replications()} replications are too few for them; more replications narrow them."
-        )
-    return notes
+    """The points to note of :func:`hospital_twin.reporting.notes.points_to_note` (as the terminal prints them), escaped."""
+    return [escape(n) for n in points_to_note(s, folder.summary, log, folder.replications())]
+
+
+def _load_table_html(summary: pd.DataFrame, s: Scenario) -> str:
+    """The offered load per unit beside its simulated occupancy, with the Erlang figures (the analytic sanity band)."""
+    rows, _ = load_table(s, summary)
+    cols = list(rows[0]) if rows else []
+    head = "".join(f'<th class="{"" if c == "unit" else "num"}">{escape(c)}</th>' for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"lab" if c == "unit" else "num"}">{escape(r[c])}</td>' for c in cols) + "</tr>"
+        for r in rows
+    )
+    return (
+        f'<h4>Offered load and Erlang figures</h4><table class="kpi load"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{body}</tbody></table><p class="note">{escape(LOAD_NOTE)} Simulated: mean occupied beds '
+        "(cleaning is not occupancy; the hold includes it).</p>"
+    )
 
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:

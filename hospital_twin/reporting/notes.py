@@ -1,0 +1,140 @@
+"""Points to note and the offered-load table, as plain text: one source for the terminal, report.html and the app.
+
+- :func:`load_table`: the offered load of every unit (:func:`hospital_twin.scenario.load.offered_load`)
+  as rows of formatted strings: unit, beds, arrivals a day, mean bed hold, discharge hold, offered load,
+  load per bed, the Erlang figure (P(block) for a ``reject`` unit, P(wait) for a ``queue`` unit) and the
+  Erlang-C mean wait; with a simulated occupancy column when a summary is given;
+- :func:`points_to_note`: what a manager should see first after a run, read off the summary (units full
+  at least 5% of the time, ED 4-hour performance, intervals reaching below zero), the event log (weeks
+  in which the ED locked up) and the scenario (overloaded units, from the offered load).
+
+Plain strings (no HTML, no terminal markup): the report escapes them, the CLI and the app print them.
+Pure: scenarios and DataFrames in, strings out; no files.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours
+from hospital_twin.scenario.load import LoadReport, UnitLoad, offered_load
+from hospital_twin.scenario.schema import Scenario
+
+__all__ = ["LOAD_COLUMNS", "LOAD_NOTE", "load_table", "points_to_note"]
+
+LOAD_COLUMNS = [
+    "unit",
+    "beds",
+    "arrivals/day",
+    "hold h",
+    "disch. hold h",
+    "offered load",
+    "load/beds",
+    "Erlang",
+    "Erlang wait h",
+]
+"""Columns of :func:`load_table` (``simulated`` is added after ``offered load`` when a summary is given)."""
+
+LOAD_NOTE = (
+    "Erlang: 'wait' is the probability of waiting for a bed, 'block' of being turned away. "
+    "Offered load = arrivals per hour x mean time holding a bed (stay + share going home x discharge hold + "
+    "cleaning), from the traffic equations per patient class. Waits, blocking, boarding and the ED's wait "
+    "for a clinician are not in it, so it is a lower bound where units queue or block. Erlang: P(block) of "
+    "M/G/c/c for a unit that turns patients away, P(wait) of M/M/c for a unit that queues, with the M/M/c "
+    "mean wait; each unit alone with Poisson arrivals at the average rate: a sanity band, indicative only "
+    "for non-exponential stays, time-varying arrivals and elective lists (*)."
+)
+"""What the offered-load table shows and leaves out, for a caption."""
+
+
+def _num(x: float, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:,.{digits}f}"
+
+
+def _erlang(u: UnitLoad) -> str:
+    if u.erlang == "B":
+        return f"block {100 * (u.p_block or 0.0):.1f}%"
+    return f"wait {100 * (u.p_wait or 0.0):.1f}%"
+
+
+def load_table(scenario: Scenario, summary: pd.DataFrame | None = None) -> tuple[list[dict[str, str]], LoadReport]:
+    """Rows of formatted strings, one per unit, and the :class:`LoadReport` they come from.
+
+    With ``summary`` (the run's summary table), a ``simulated`` column gives the mean simulated
+    occupancy of the unit beside its offered load (cleaning is not occupancy: the offered load
+    without cleaning is what to compare it with; the difference is in the hold).
+    """
+    report = offered_load(scenario)
+    rows = []
+    for u in report.units:
+        row = {
+            "unit": u.unit + (" *" if u.scheduled_share > 0 else ""),
+            "beds": str(u.beds) + (f"+{u.escalation_beds}" if u.escalation_beds else ""),
+            "arrivals/day": _num(u.arrivals_per_day),
+            "hold h": _num(u.hold_h),
+            "disch. hold h": _num(u.discharge_hold_h) if u.home_share > 0 else "–",
+            "offered load": _num(u.load_beds),
+        }
+        if summary is not None:
+            hit = summary[
+                (summary["metric"] == "occupancy_mean")
+                & (summary["unit"] == u.unit)
+                & (summary["scenario"] == scenario.name if "scenario" in summary.columns else True)
+            ]
+            row["simulated"] = _num(float(hit["mean"].iloc[0])) if len(hit) else "–"
+        row["load/beds"] = _num(u.load_ratio, 2)
+        row["Erlang"] = _erlang(u)
+        row["Erlang wait h"] = _num(u.wait_mean_h, 2) if u.wait_mean_h is not None else "–"
+        rows.append(row)
+    return rows, report
+
+
+def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame | None, replications: int) -> list[str]:
+    """Plain statements a manager should see first, read off the summary, the event log and the offered load."""
+    s = scenario
+    mine = summary[summary["scenario"] == s.name] if "scenario" in summary.columns else summary
+    notes = list(offered_load(s).warnings)
+
+    def mean_of(metric: str, unit: str) -> float | None:
+        r = mine[(mine["metric"] == metric) & (mine["unit"] == unit)]
+        return float(r["mean"].iloc[0]) if len(r) else None
+
+    full = [
+        u
+        for u, spec in s.units.items()
+        if spec.ed is None and spec.kind != "ed" and (mean_of("occupancy_p95", u) or -1) >= spec.beds
+    ]
+    if full:
+        notes.append(
+            f"Full at least 5% of the time (95th percentile of occupied beds at the bed count): {', '.join(full)}."
+        )
+    for u, spec in s.units.items():
+        breach = mean_of("ed_4h_breach_share", u)
+        if spec.ed is not None and breach is not None:
+            within = 1 - breach
+            notes.append(
+                f"{u}: {100 * within:.1f}% of attendances left within 4 hours, "
+                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard."
+            )
+    if log is not None:
+        _, weeks = ed_four_hours(log, [s])
+        bad = weeks[weeks["lo"] < 0.25]
+        if len(bad):
+            notes.append(
+                f"In at least one replication the emergency department locked up: in {len(bad)} week(s) "
+                f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
+                "with admitted patients boarding in the cubicles. Such episodes widen every interval."
+            )
+    wide = mine[(mine["ci_low"] < 0) & (mine["mean"] > 0)]
+    if len(wide):
+        notes.append(
+            f"{len(wide)} interval(s) reach below zero for quantities that cannot be negative: the "
+            f"{replications} replications are too few for them; more replications narrow them."
+        )
+    return notes
