@@ -554,7 +554,8 @@ def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], 
 
 
 def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> None:
-    """Rows read per log (``read = used + rejected + ignored``), rows not used by reason, stays merged or open."""
+    """Rows read per log (``read = used + rejected + ignored + set aside``: rows of replications or scenarios
+    not chosen), rows not used by reason, stays merged or open."""
     page.add('<section id="read"><h2>What was read</h2>')
     rows = []
     for r in reads:
@@ -566,11 +567,24 @@ def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> Non
                 str(r.used),
                 str(r.rejected),
                 str(r.ignored),
-                "yes" if r.read == r.used + r.rejected + r.ignored else "NO",
+                str(r.set_aside) + "".join(f" (other than {k} {v})" for k, v in r.selection.items()),
+                "yes" if r.read == r.used + r.rejected + r.ignored + r.set_aside else "NO",
             ]
         )
     page.add(
-        table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"], rows)
+        table(
+            [
+                "log",
+                "format",
+                "rows read",
+                "used",
+                "rejected",
+                "ignored",
+                "set aside",
+                "read = used + rejected + ignored + set aside",
+            ],
+            rows,
+        )
     )
     reasons = [[escape(r.source), escape(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
     if reasons:
