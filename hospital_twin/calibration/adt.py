@@ -558,8 +558,8 @@ def _select(
     """Which rows of ``raw`` belong to the chosen replication and scenario, and the choice made.
 
     A stacking column (:data:`SELECT_COLUMNS`) with several values and nothing chosen is a
-    :class:`MixedLogError` when ``refuse_stacked`` (else every row is kept); a choice the log cannot meet (no such column, no such value) a :class:`LogError`.
-    A column with one value keeps every row.
+    :class:`MixedLogError` when ``refuse_stacked`` (else every row is kept); a choice the log
+    cannot meet (no such column, no such value) a :class:`LogError`. A column with one value keeps every row.
     """
     keep = np.ones(len(raw), bool)
     made: dict[str, str] = {}
@@ -1464,9 +1464,10 @@ def read_log(
 
     ``group_units``: for MIMIC-IV, group careunits with :data:`MIMIC_UNIT_GROUPS` (else keep
     them). ``rep``, ``scenario``: the replication and scenario to keep from an ADT log that stacks
-    several (:func:`read_adt`; a stacked log with none chosen is refused: a calibration must fit one hospital). Raises :class:`LogError` when the format cannot be told, the path
-    does not exist or the log cannot be read, :class:`MixedLogError` for several replications
-    or scenarios and none chosen.
+    several (:func:`read_adt`; a stacked log with none chosen is refused: a calibration must fit
+    one hospital). Raises :class:`LogError` when the format cannot be told, the path does not
+    exist or the log cannot be read, :class:`MixedLogError` for several replications or
+    scenarios and none chosen.
     """
     path = Path(path)
     kind = detect_format(path, fmt)

@@ -121,7 +121,9 @@ def unmet_arrivals(requests: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
     keep &= ~pd.Series(np.isin(np.arange(len(req)), met_rows), index=req.index)
     has = prep.attrs.get("has", {})
     k = keep.to_numpy(dtype=bool)
-    wait = (withdrawn - ready).dt.total_seconds() / 3600 if withdrawn is not None else pd.Series(np.nan, index=req.index)
+    wait = (
+        (withdrawn - ready).dt.total_seconds() / 3600 if withdrawn is not None else pd.Series(np.nan, index=req.index)
+    )
     out = pd.DataFrame(
         {
             "unit": text("unit")[k].astype(object),

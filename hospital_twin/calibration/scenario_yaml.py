@@ -375,8 +375,9 @@ def _stream_lines(st: ArrivalStream) -> list[str]:
         rate = f"{st.per_day:.3f}/day ±{st.per_day_se:.3f} (se)"
     else:
         rate = f"share {st.share:.3f}"
+    unmet = f" ({st.n_unmet} never got a bed)" if st.n_unmet else ""
     out = [
-        f"  {st.name}: n={st.n}{f' ({st.n_unmet} never got a bed)' if st.n_unmet else ''}, {rate}; hour-of-day p={_p(st.hour_p)} {'kept' if st.hour_kept else 'not kept'}; "
+        f"  {st.name}: n={st.n}{unmet}, {rate}; hour-of-day p={_p(st.hour_p)} {'kept' if st.hour_kept else 'not kept'}; "
         f"day-of-week p={_p(st.dow_p)} {'kept' if st.dow_kept else 'not kept'}; "
         f"hour x weekday interaction p={_p(st.interaction_p)}"
     ]
