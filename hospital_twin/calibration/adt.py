@@ -1,4 +1,4 @@
-"""Reading ADT event logs: the canonical log (CONTRACTS section 4) and adapters for MIMIC-IV and XES.
+"""Reading ADT event logs: the canonical log (docs/schemas.md, section 1) and adapters for MIMIC-IV and XES.
 
 This is an I/O edge: it reads files (never writes to them: a file is opened read-only
 and its SHA-256 is recorded) and hands back tidy DataFrames. Everything downstream

@@ -4,7 +4,7 @@
 named ``calibrate.py`` because a submodule named like the package's ``calibrate`` function would shadow
 it: ``from hospital_twin.calibration import calibrate`` would give the module once it is imported.)
 
-Input is the stays table of CONTRACTS section 4 (one row per stay of a patient in a
+Input is the stays table of docs/schemas.md, section 1 (one row per stay of a patient in a
 unit: ``patient_id, unit, start, end`` with ``end`` empty = still there, plus the
 optional ``encounter_id, patient_class, arrival_source, discharge_destination,
 ready_at``), as produced by the readers in :mod:`hospital_twin.calibration.adt` or by
@@ -129,7 +129,7 @@ def calibrate(
 
     Parameters
     ----------
-    stays_df : the ADT stays table (CONTRACTS section 4); not modified.
+    stays_df : the ADT stays table (docs/schemas.md, section 1); not modified.
     capacity : beds per unit, when known; units missing from it are estimated (or defaulted).
     dates_shifted : dates were shifted per patient (MIMIC, Sepsis): no concurrency,
         arrival rates or seasonality from the log (see the module docstring).

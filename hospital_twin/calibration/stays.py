@@ -1,6 +1,6 @@
 """The stays every fit starts from: the prepared stays table, censored samples, Kaplan-Meier.
 
-Owns :func:`prepare_stays` (the stays table of CONTRACTS section 4 -> one row per stay with
+Owns :func:`prepare_stays` (the stays table of docs/schemas.md, section 1 -> one row per stay with
 the derived columns every fitter uses), :class:`CensoredSample` (durations for a censored
 likelihood) and the survival basics (:func:`kaplan_meier`, :func:`km_mean`, the
 Kaplan-Meier distance, :func:`logrank_test`). The fitters, the bootstrap and the back-test
