@@ -110,9 +110,12 @@ class EDFit:
     units_ : dict unit -> EDEstimate (every unit found to be an ED, fitted or not, with the reason).
     """
 
+    def __init__(self) -> None:
+        self.units_: dict[str, EDEstimate] = {}
+
     def fit(self, stays: pd.DataFrame) -> EDFit:
         prep = prepare_stays(stays)
-        self.units_: dict[str, EDEstimate] = {}
+        self.units_ = {}
         if "seen_at" not in prep.columns or not prep["seen_at"].notna().any():
             return self
         t0, t_obs, days = _window(prep)
