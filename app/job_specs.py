@@ -49,6 +49,10 @@ class CalibrateJob:
     scenario_yaml: str | None = None
     horizon_days: float = 28.0
     replications: int = 5
+    rep: int | None = None
+    """The replication to fit from a log stacking several (a results folder's ``adt_log.*``)."""
+    scenario: str | None = None
+    """The scenario to fit from a log written by compare (its ``scenario`` column)."""
 
 
 @dataclass(frozen=True)

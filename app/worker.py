@@ -203,7 +203,9 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         run = pipeline.calibrate_simulated(s, folder, **options)
     else:
         fmt = {"adt": "adt", "mimic": "mimic-iv", "xes": "xes"}[job.source]
-        run = pipeline.calibrate_logs([(job.path, fmt)], group_units=False, **options)
+        run = pipeline.calibrate_logs(
+            [(job.path, fmt)], group_units=False, rep=job.rep, scenario=job.scenario, **options
+        )
     read, cal = run.reads[0], run.calibration
     charts = {}
     for name, make in (

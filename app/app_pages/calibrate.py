@@ -79,6 +79,27 @@ else:
                 path.write_bytes(raw)
             payload = {"source": "adt", "path": str(path), "label": state.display_name(up.name)}
             ident = f"adt:{digest}"
+            # a results folder's adt_log stacks replications (and compare's, scenarios): the fit needs one
+            r1, r2 = st.columns(2)
+            rep_text = r1.text_input(
+                "Replication",
+                value="",
+                key="cal_rep",
+                help="For a simulated log with a 'rep' column holding several replications: the one to fit.",
+            ).strip()
+            scn_text = r2.text_input(
+                "Scenario",
+                value="",
+                key="cal_scenario",
+                help="For a log written by compare (a 'scenario' column): the scenario to fit.",
+            ).strip()
+            if rep_text and not rep_text.isdigit():
+                st.error(f"Replication: '{rep_text}' is not a whole number (0, 1, 2, ...).")
+                payload = None
+            else:
+                payload["rep"] = int(rep_text) if rep_text else None
+                payload["scenario"] = scn_text or None
+                ident += f":rep={rep_text}:scenario={scn_text}"
 
 c1, c2 = st.columns(2)
 name = c1.text_input(
@@ -118,6 +139,12 @@ c[0].metric("Rows read", f"{r['read']:,}")
 c[1].metric("Used", f"{r['used']:,}")
 c[2].metric("Rejected", f"{r['rejected']:,}")
 c[3].metric("Ignored (no unit change)", f"{r['ignored']:,}")
+if r.get("set_aside"):
+    chosen = " and ".join(f"{k} {v}" for k, v in r.get("selection", {}).items())
+    st.caption(
+        f"{chosen} chosen: the {r['set_aside']:,} rows of the other replications or scenarios are set aside "
+        "(not rejected), so rows read = used + rejected + ignored + set aside."
+    )
 if out.get("dates"):
     (st.warning if out["dates_shifted"] else st.info)(out["dates"])
 flags = out["flags"]

@@ -1,4 +1,4 @@
-"""Reading ADT event logs: the canonical log (CONTRACTS section 4) and adapters for MIMIC-IV and XES.
+"""Reading ADT event logs: the canonical log (docs/schemas.md, section 1) and adapters for MIMIC-IV and XES.
 
 This is an I/O edge: it reads files (never writes to them: a file is opened read-only
 and its SHA-256 is recorded) and hands back tidy DataFrames. Everything downstream
@@ -73,6 +73,8 @@ __all__ = [
     "CONTRACT_COLUMNS",
     "TIME_COLUMNS",
     "LogError",
+    "MixedLogError",
+    "SELECT_COLUMNS",
     "AdtRead",
     "read_adt",
     "read_mimic_iv",
@@ -107,6 +109,26 @@ class LogError(ValueError):
     """A log that cannot be read at all (missing file or column, not a CSV/Parquet/XES)."""
 
 
+#: Columns that stack several hospitals in one log (the simulator's ``rep``, ``compare``'s ``scenario``),
+#: with the command-line option that chooses one value and what a value is.
+SELECT_COLUMNS: dict[str, tuple[str, str]] = {"scenario": ("--scenario", "scenario"), "rep": ("--rep", "replication")}
+
+
+class MixedLogError(LogError):
+    """A log holding several replications or scenarios (a ``rep`` or ``scenario`` column with several values)
+    and none chosen: fitted together, their arrivals and beds would add up."""
+
+    def __init__(self, path: str | Path, column: str, values: Sequence[str]):
+        option, what = SELECT_COLUMNS[column]
+        shown = ", ".join(values[:10]) + (", ..." if len(values) > 10 else "")
+        super().__init__(
+            f"{path}: the log holds {len(values)} {what}s in its '{column}' column ({shown}); fitted together their "
+            f"arrivals and beds would add up. Choose one with {option} {values[0]} (in the app: the "
+            f"'{what.capitalize()}' box)"
+        )
+        self.path, self.column, self.values = str(path), column, list(values)
+
+
 # ----------------------------------------------------------------------------- result
 
 
@@ -117,7 +139,9 @@ class AdtRead:
     ``stays``: one row per used stay, sorted by ``patient_id, start``; the contract
     columns first (absent optional ones added empty), then any extra source columns,
     then ``source_row`` (the stay's row in the source, as in ``rejects.row``).
-    ``end`` NaT means the patient is still there (right-censored).
+    ``end`` NaT means the patient is still there (right-censored). ``set_aside`` rows belong to
+    replications or scenarios other than the one chosen (``selection``): they are neither used nor
+    rejected, and ``read == used + rejected + ignored + set_aside``.
     """
 
     stays: pd.DataFrame
@@ -134,11 +158,15 @@ class AdtRead:
     dates_shifted: bool = False
     concurrency_reliable: bool = True
     notes: list[str] = field(default_factory=list)
+    set_aside: int = 0
+    """Rows of the other replications or scenarios, left out by ``selection``."""
+    selection: dict[str, str] = field(default_factory=dict)
+    """The value chosen per stacking column (``rep``, ``scenario``), e.g. ``{"rep": "1"}``."""
 
     def __post_init__(self) -> None:
-        assert self.read == self.used + self.rejected + self.ignored, (
+        assert self.read == self.used + self.rejected + self.ignored + self.set_aside, (
             f"counts do not reconcile: read {self.read} != used {self.used} + rejected {self.rejected}"
-            f" + ignored {self.ignored}"
+            f" + ignored {self.ignored} + set aside {self.set_aside}"
         )
         assert len(self.rejects) == self.rejected + self.ignored, "rejects table does not match the counts"
 
@@ -175,6 +203,8 @@ class AdtRead:
             "used": self.used,
             "rejected": self.rejected,
             "ignored": self.ignored,
+            "set_aside": self.set_aside,
+            "selection": dict(self.selection),
             "stays": self.n_stays,
             "period": [None if lo is None else lo.isoformat(), None if hi is None else hi.isoformat()],
             "timezone": self.timezone,
@@ -516,6 +546,45 @@ def _reject_frame(rows, reason, detail, original: pd.DataFrame, kind) -> pd.Data
 # ----------------------------------------------------------------------------- the canonical log
 
 
+def _text_values(col: pd.Series) -> pd.Series:
+    """A column as stripped text, blank -> missing (a CSV gives '1', a Parquet 1: both are '1')."""
+    text = col.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _select(
+    raw: pd.DataFrame, path: Path, chosen: Mapping[str, str | None], refuse_stacked: bool
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Which rows of ``raw`` belong to the chosen replication and scenario, and the choice made.
+
+    A stacking column (:data:`SELECT_COLUMNS`) with several values and nothing chosen is a
+    :class:`MixedLogError` when ``refuse_stacked`` (else every row is kept); a choice the log
+    cannot meet (no such column, no such value) a :class:`LogError`. A column with one value keeps every row.
+    """
+    keep = np.ones(len(raw), bool)
+    made: dict[str, str] = {}
+    for column, (option, what) in SELECT_COLUMNS.items():
+        value = chosen.get(column)
+        if column not in raw.columns:
+            if value is not None:
+                raise LogError(f"{path}: {option} {value}: the log has no '{column}' column (it holds one {what})")
+            continue
+        text = _text_values(raw[column])
+        present = sorted(pd.unique(text[keep].dropna()).tolist(), key=lambda v: (len(v), v))
+        if value is None:
+            if len(present) > 1 and refuse_stacked:
+                raise MixedLogError(path, column, present)
+            continue
+        if str(value) not in present:
+            raise LogError(
+                f"{path}: {option} {value}: no such {what} in the log's '{column}' column "
+                f"(found: {', '.join(present[:10]) or 'none'})"
+            )
+        keep &= (text == str(value)).fillna(False).to_numpy(dtype=bool)
+        made[column] = str(value)
+    return keep, made
+
+
 def _read_csv_strings(path: Path) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Every field as a string (``""`` when empty): ``(frame, data row numbers, malformed rows)``.
 
@@ -568,8 +637,16 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def read_adt(path: str | Path) -> AdtRead:
+def read_adt(
+    path: str | Path, *, rep: int | str | None = None, scenario: str | None = None, refuse_stacked: bool = False
+) -> AdtRead:
     """Read a canonical ADT log (CSV, CSV.gz or Parquet, by suffix) into an :class:`AdtRead`.
+
+    A log with a ``rep`` (or ``scenario``) column holding several values stacks several
+    simulated hospitals (a results folder's ``adt_log.*``): ``rep`` (``scenario``) keeps one;
+    with ``refuse_stacked`` and none chosen such a log is a :class:`MixedLogError` (a caller that
+    picks replications itself, as the census does, reads them all). The other rows are set aside before any check
+    (``AdtRead.set_aside``), so patient ids repeated across scenarios are not overlaps.
 
     The file is only read. A missing required column (``patient_id, unit, start, end``)
     fails the whole file with :class:`LogError`; every other problem rejects single
@@ -600,6 +677,10 @@ def read_adt(path: str | Path) -> AdtRead:
         raise LogError(
             f"{p.name}: missing required column(s) {', '.join(missing)}; found {', '.join(map(str, raw.columns))}"
         )
+    keep, selection = _select(raw, p, {"rep": None if rep is None else str(rep), "scenario": scenario}, refuse_stacked)
+    set_aside = int((~keep).sum())
+    if set_aside:
+        raw, rows = raw[keep].reset_index(drop=True), rows[keep]
     reason = np.full(len(raw), None, dtype=object)
     blank = np.ones(len(raw), bool)
     for c in raw.columns:
@@ -618,7 +699,7 @@ def read_adt(path: str | Path) -> AdtRead:
             kind="rejected",
         )
     stays, rejects = _assemble(checked, rows, raw, extra)
-    n_read = len(raw) + len(malformed)
+    n_read = len(raw) + len(malformed) + set_aside
     digest = _sha256(p)
     return AdtRead(
         stays=stays,
@@ -633,6 +714,8 @@ def read_adt(path: str | Path) -> AdtRead:
         inputs={str(p): digest},
         timezone=checked.timezone,
         notes=checked.notes,
+        set_aside=set_aside,
+        selection=selection,
     )
 
 
@@ -1369,22 +1452,35 @@ def detect_format(path: str | Path, fmt: str = "auto") -> str:
     )
 
 
-def read_log(path: str | Path, fmt: str = "auto", *, group_units: bool = True) -> AdtRead:
+def read_log(
+    path: str | Path,
+    fmt: str = "auto",
+    *,
+    group_units: bool = True,
+    rep: int | str | None = None,
+    scenario: str | None = None,
+) -> AdtRead:
     """Read one log of any known format (:data:`FORMATS`) into an :class:`AdtRead`.
 
     ``group_units``: for MIMIC-IV, group careunits with :data:`MIMIC_UNIT_GROUPS` (else keep
-    them). Raises :class:`LogError` when the format cannot be told, the path does not exist or
-    the log cannot be read.
+    them). ``rep``, ``scenario``: the replication and scenario to keep from an ADT log that stacks
+    several (:func:`read_adt`; a stacked log with none chosen is refused: a calibration must fit
+    one hospital). Raises :class:`LogError` when the format cannot be told, the path does not
+    exist or the log cannot be read, :class:`MixedLogError` for several replications or
+    scenarios and none chosen.
     """
     path = Path(path)
     kind = detect_format(path, fmt)
     if not path.exists():
         raise LogError(f"{path}: no such file or folder")
+    if kind != "adt" and (rep is not None or scenario is not None):
+        option = "--rep" if rep is not None else "--scenario"
+        raise LogError(f"{path}: {option} applies to an ADT log (CSV or Parquet with a 'rep'/'scenario' column)")
+    if kind == "adt":
+        return read_adt(path, rep=rep, scenario=scenario, refuse_stacked=True)
     if kind == "mimic-iv":
         return read_mimic_iv(path, MIMIC_UNIT_GROUPS if group_units else None)
-    if kind == "xes":
-        return read_xes(path)
-    return read_adt(path)
+    return read_xes(path)
 
 
 def combine_reads(reads: Sequence[AdtRead]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -94,7 +94,7 @@ def check_dates(
     flag: bool | None = None,
     today: pd.Timestamp | None = None,
 ) -> DatesCheck:
-    """Decide whether ``stays`` (``start``, ``end``; CONTRACTS section 4) has dates shifted per patient.
+    """Decide whether ``stays`` (``start``, ``end``; docs/schemas.md, section 1) has dates shifted per patient.
 
     See the module docstring for the rules. ``reader_says``: the reader's
     ``AdtRead.dates_shifted``; ``flag``: the user's choice (None = decide).

@@ -4,7 +4,7 @@
 named ``calibrate.py`` because a submodule named like the package's ``calibrate`` function would shadow
 it: ``from hospital_twin.calibration import calibrate`` would give the module once it is imported.)
 
-Input is the stays table of CONTRACTS section 4 (one row per stay of a patient in a
+Input is the stays table of docs/schemas.md, section 1 (one row per stay of a patient in a
 unit: ``patient_id, unit, start, end`` with ``end`` empty = still there, plus the
 optional ``encounter_id, patient_class, arrival_source, discharge_destination,
 ready_at``), as produced by the readers in :mod:`hospital_twin.calibration.adt` or by
@@ -50,6 +50,7 @@ from hospital_twin.calibration.bootstrap import BOOTSTRAP_B
 from hospital_twin.calibration.fit_arrivals import ArrivalFit
 from hospital_twin.calibration.fit_beds import CapacityFit, WaitFit
 from hospital_twin.calibration.fit_discharges import DischargeFit
+from hospital_twin.calibration.fit_ed import EDFit
 from hospital_twin.calibration.fit_routes import RouteFit
 from hospital_twin.calibration.fit_stays import StayFit
 from hospital_twin.calibration.scenario_yaml import TARGET_LOAD, commented_yaml
@@ -84,6 +85,8 @@ class Calibration:
     waits: WaitFit
     has: dict[str, bool]
     flags: list[str] = field(default_factory=list)
+    ed: EDFit = field(default_factory=EDFit)
+    """The clinician stage of each emergency department (units whose stays have ``seen_at``)."""
     prepared: pd.DataFrame | None = field(default=None, repr=False)
     """The prepared stays every fit used (:func:`prepare_stays`), for reports and checks."""
 
@@ -120,12 +123,13 @@ def calibrate(
     discharge_rules: bool = True,
     random_state: int = 0,
     bootstrap_b: int = BOOTSTRAP_B,
+    requests: pd.DataFrame | None = None,
 ) -> Calibration:
     """Fit arrivals, stays, routes, discharges and beds from one stays table.
 
     Parameters
     ----------
-    stays_df : the ADT stays table (CONTRACTS section 4); not modified.
+    stays_df : the ADT stays table (docs/schemas.md, section 1); not modified.
     capacity : beds per unit, when known; units missing from it are estimated (or defaulted).
     dates_shifted : dates were shifted per patient (MIMIC, Sepsis): no concurrency,
         arrival rates or seasonality from the log (see the module docstring).
@@ -135,6 +139,11 @@ def calibrate(
     discharge_rules : detect discharge-hour rules per unit (and treat those exits as interval-censored).
     random_state : seed of every random step (discharge-rule permutations, bootstrap of the stay fits).
     bootstrap_b : resamples of the parametric bootstrap of each stay fit's D (0: the Kolmogorov upper bound decides).
+    requests : requests for a bed that never got one (``requests.*`` of a results folder): counted as arrivals
+        (:func:`~hospital_twin.calibration.fit_arrivals.unmet_arrivals`).
+
+    A unit whose stays have ``seen_at`` gets a clinician stage (:class:`~hospital_twin.calibration.fit_ed.EDFit`),
+    and its stays are then fitted from the end of the assessment.
     """
     prep = prepare_stays(stays_df, observed_until, dates_shifted=dates_shifted)
     if len(prep) == 0:
@@ -142,12 +151,14 @@ def calibrate(
     counts = prep.attrs["counts"]
     has = prep.attrs["has"]
     cap = CapacityFit().fit(prep, capacity, dates_shifted)
-    arr = ArrivalFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock).fit(prep)
+    arr = ArrivalFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock).fit(prep, requests)
     routes = RouteFit().fit(prep)
     dis = DischargeFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock, random_state=random_state)
     dis.fit(prep)
     if not discharge_rules:
         dis.rules_ = {}
+    ed = EDFit().fit(prep) if not dates_shifted else EDFit()
+    prep = ed.after_assessment(prep) if ed.units_ else prep
     stay = StayFit(random_state=random_state, bootstrap_b=bootstrap_b).fit(prep, dis.rules_)
     waits = WaitFit().fit(prep)
     flags = []
@@ -173,4 +184,5 @@ def calibrate(
         has=has,
         flags=flags,
         prepared=prep,
+        ed=ed,
     )

@@ -13,6 +13,17 @@ Arrivals (:class:`ArrivalFit`)
     dates shifted per patient, rates and seasonality are not estimated (the scenario sets
     the rates: :func:`hospital_twin.calibration.scenario_yaml.rates_per_day`).
 
+Requests that never got a bed
+    A log has one row per stay, so a patient who asked for a bed and was cancelled (an
+    elective list's patient finding no bed), turned away, or was still waiting when the log
+    ends, is not in it. Given the requests table (``requests.*`` of a results folder: the
+    rows of :func:`hospital_twin.results.unmet_requests`, or a hospital's own), every request
+    from outside (empty ``from_unit``) whose ``outcome`` is not ``admitted``/``met`` and that
+    no later stay of the patient in that unit answers counts as an arrival at its
+    ``ready_at``, in the stream of its unit, class and source: booked electives per weekday
+    include the cancelled ones, arrival rates the rejected ones. A cancelled request's wait
+    (``withdrawn_at - ready_at``) joins the waits behind the list's cancellation time.
+
 Imports the stays and significance modules; no other fitter. Pure: DataFrames in, a fitted
 :class:`ArrivalFit` out.
 """
@@ -29,8 +40,9 @@ from scipy import stats
 
 from hospital_twin.calibration.significance import ALPHA, _g_test, _profile
 from hospital_twin.calibration.stays import _clock_h, _window, prepare_stays
+from hospital_twin.scenario.schema import DEFAULT_CLASS
 
-__all__ = ["POOLED_SOURCE", "ArrivalFit", "ArrivalStream"]
+__all__ = ["POOLED_SOURCE", "ArrivalFit", "ArrivalStream", "unmet_arrivals"]
 
 POOLED_SOURCE = "other"
 """Arrival source given to rare sources pooled together (see :class:`ArrivalFit`)."""
@@ -72,6 +84,60 @@ class ArrivalStream:
     elective_hour: float | None = None
     cancel_after_hours: float | None = None
     share: float = math.nan
+    n_unmet: int = 0
+    """Arrivals counted from the requests table (never got a bed: cancelled, rejected, still waiting)."""
+
+
+def unmet_arrivals(requests: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
+    """The requests from outside that never got a bed, as arrivals (see the module docstring).
+
+    ``requests``: ``patient_id, unit, ready_at`` and optionally ``patient_class, arrival_source,
+    from_unit, withdrawn_at, outcome``; ``prep``: the prepared stays. Returns ``unit,
+    patient_class, arrival_source, arrival, wait_h, outcome`` (``wait_h`` the wait of a cancelled
+    request, else missing); classes and sources are dropped when the log has none.
+    """
+    cols = ["unit", "patient_class", "arrival_source", "arrival", "wait_h", "outcome"]
+    if requests is None or not len(requests):
+        return pd.DataFrame(columns=cols)
+    req = requests.reset_index(drop=True)
+
+    def text(name: str) -> pd.Series:
+        if name not in req.columns:
+            return pd.Series(pd.NA, index=req.index, dtype="string")
+        t = req[name].astype("string").str.strip()
+        return t.mask(t == "")
+
+    ready = pd.to_datetime(req["ready_at"], errors="coerce")
+    withdrawn = pd.to_datetime(req["withdrawn_at"], errors="coerce") if "withdrawn_at" in req.columns else None
+    outcome = text("outcome").fillna("unmet")
+    keep = text("from_unit").isna() & ~outcome.isin(["admitted", "met"]) & ready.notna() & text("unit").notna()
+    # answered later: the patient's stay in that unit starting at or after the request
+    later = pd.DataFrame({"patient_id": prep["patient_id"].astype(str), "unit": prep["unit"].astype(str)})
+    later["start"] = prep["start"].to_numpy()
+    asked = pd.DataFrame({"patient_id": text("patient_id").astype(str), "unit": text("unit").astype(str)})
+    asked["ready"], asked["row"] = ready.to_numpy(), np.arange(len(req))
+    met = asked.merge(later, on=["patient_id", "unit"], how="inner")
+    met_rows = met.loc[met["start"] >= met["ready"], "row"].unique()
+    keep &= ~pd.Series(np.isin(np.arange(len(req)), met_rows), index=req.index)
+    has = prep.attrs.get("has", {})
+    k = keep.to_numpy(dtype=bool)
+    wait = (
+        (withdrawn - ready).dt.total_seconds() / 3600 if withdrawn is not None else pd.Series(np.nan, index=req.index)
+    )
+    out = pd.DataFrame(
+        {
+            "unit": text("unit")[k].astype(object),
+            "patient_class": text("patient_class")[k].fillna(DEFAULT_CLASS).astype(object)
+            if has.get("patient_class")
+            else DEFAULT_CLASS,
+            "arrival_source": text("arrival_source")[k].astype(object) if has.get("arrival_source") else None,
+            "arrival": ready[k].astype("datetime64[ns]"),
+            "wait_h": np.where(outcome[k] == "cancelled", wait[k], np.nan).astype(float),
+            "outcome": outcome[k].astype(object),
+        }
+    )
+    out["arrival_source"] = out["arrival_source"].where(out["arrival_source"].notna(), None)
+    return out.reset_index(drop=True)[cols]
 
 
 class ArrivalFit:
@@ -107,10 +173,18 @@ class ArrivalFit:
         self.dates_shifted = dates_shifted
         self.shift_keeps_clock = shift_keeps_clock
 
-    def fit(self, stays: pd.DataFrame) -> ArrivalFit:
+    def fit(self, stays: pd.DataFrame, requests: pd.DataFrame | None = None) -> ArrivalFit:
+        """Fit every stream; ``requests``: the requests that never got a bed (:func:`unmet_arrivals`), or None.
+
+        Sets ``unmet_`` (outcome -> requests counted as arrivals) besides the streams.
+        """
         prep = prepare_stays(stays)
         has = prep.attrs["has"]
-        first = prep[prep["is_first"]]
+        first = prep[prep["is_first"]].assign(unmet=False)
+        extra = unmet_arrivals(requests, prep) if requests is not None else unmet_arrivals(pd.DataFrame(), prep)
+        self.unmet_: dict[str, int] = {str(k): int(v) for k, v in extra["outcome"].value_counts().sort_index().items()}
+        if len(extra):
+            first = pd.concat([first, extra.drop(columns="outcome").assign(unmet=True)], ignore_index=True)
         t0, t_obs, days = _window(prep)
         self.period_ = (t0, t_obs)
         self.days_ = days
@@ -143,6 +217,7 @@ class ArrivalFit:
             used_names.add(name)
             st = self._stream(name, unit, pclass, source, rows, t0, days)
             st.share = len(rows) / total if total else math.nan
+            st.n_unmet = int(rows["unmet"].to_numpy(dtype=bool).sum())
             self.streams_.append(st)
         return self
 

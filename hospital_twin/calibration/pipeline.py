@@ -39,10 +39,12 @@ from hospital_twin.calibration.dates import DatesCheck, check_dates
 from hospital_twin.calibration.fit import Calibration, calibrate
 from hospital_twin.calibration.scenario_yaml import commented_yaml, scenario_yaml
 from hospital_twin.experiment.runner import run_scenario
+from hospital_twin.live.census import read_requests, select_requests
 from hospital_twin.scenario.io import load_scenario_text
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = [
+    "REQUESTS_STEM",
     "BacktestRun",
     "CalibrationError",
     "CalibrationRun",
@@ -52,6 +54,9 @@ __all__ = [
     "calibrate_simulated",
     "simulated_log",
 ]
+
+REQUESTS_STEM = "requests"
+"""A results folder's requests for a bed that never got one sit beside ``adt_log.*`` as ``requests.*``."""
 
 LogSpec = tuple[str | Path, str]
 """A log to read: its path and its format (``auto``, ``adt``, ``mimic-iv``, ``xes``; see ``adt.FORMATS``)."""
@@ -89,6 +94,44 @@ class CalibrationRun:
     """The scenario YAML with every provenance comment on top (what a user saves)."""
     scenario: Scenario
     """``yaml`` loaded back and validated."""
+    requests: tuple[Path, ...] = ()
+    """The requests tables read (requests that never got a bed, counted as arrivals)."""
+
+
+def requests_beside(log: str | Path) -> Path | None:
+    """The ``requests.*`` file beside a results folder's ``adt_log.*`` (same suffix), if there is one."""
+    p = Path(log)
+    name = p.name
+    if not name.lower().startswith("adt_log."):
+        return None
+    sibling = p.with_name(REQUESTS_STEM + name[len("adt_log") :])
+    return sibling if sibling.is_file() else None
+
+
+def _requests_of(
+    paths: Sequence[str | Path], reads: Sequence[AdtRead], scenario: str | None, where: str
+) -> pd.DataFrame | None:
+    """The requests tables at ``paths`` for the scenario and replication the logs were read for.
+
+    Raises :class:`~hospital_twin.live.census.CensusError` (a ScenarioError: file, line, field) for a
+    table that cannot be read, :class:`CalibrationError` for one holding several replications when the
+    log does not say which.
+    """
+    if not paths:
+        return None
+    reps = {r.selection["rep"] for r in reads if "rep" in r.selection}
+    if not reps:
+        for r in reads:
+            if "rep" in r.stays.columns:
+                reps |= set(r.stays["rep"].astype("string").str.strip().dropna().unique().tolist())
+    rep = next(iter(reps)) if len(reps) == 1 else None
+    frames = []
+    for path in paths:
+        try:
+            frames.append(select_requests(read_requests(path), scenario=scenario, rep=rep))
+        except ValueError as exc:  # CensusError is a ScenarioError, not a ValueError: it passes through
+            raise CalibrationError(f"{where} (requests {path})", str(exc)) from exc
+    return pd.concat(frames, ignore_index=True)
 
 
 def calibrate_logs(
@@ -105,6 +148,9 @@ def calibrate_logs(
     yaml_name: str = "calibrated.yaml",
     on_read: Callable[[Sequence[AdtRead]], None] | None = None,
     on_dates: Callable[[DatesCheck], None] | None = None,
+    rep: int | None = None,
+    scenario: str | None = None,
+    requests: Sequence[str | Path] | None = None,
 ) -> CalibrationRun:
     """Read ``logs``, fit a scenario to them and check that the scenario YAML validates.
 
@@ -121,6 +167,12 @@ def calibrate_logs(
     yaml_name : the name the YAML is validated under (its errors name it).
     on_read, on_dates : called with the reads, and with the dates decision, as soon as each is known
         (before the fit, which takes longest).
+    rep, scenario : the replication and scenario to fit from a log that stacks several (a results folder's
+        ``adt_log.*``: its ``rep`` and ``scenario`` columns); such a log with none chosen is refused
+        (:class:`~hospital_twin.calibration.adt.MixedLogError`); the other rows are set aside, not rejected.
+    requests : requests tables (``requests.*`` of a results folder) whose requests that never got a bed
+        (cancelled, rejected, still waiting) count as arrivals; None: none. Rows of other replications or
+        scenarios are left out as for the log.
 
     Raises :class:`~hospital_twin.calibration.adt.LogError`, :class:`NoStaysError`,
     :class:`CalibrationError` (the fit refused the stays), :class:`~hospital_twin.scenario.errors.ScenarioError`.
@@ -128,12 +180,13 @@ def calibrate_logs(
     if not logs:
         raise ValueError("calibrate_logs needs at least one log")
     where = ", ".join(str(path) for path, _ in logs)
-    reads = tuple(read_log(path, fmt, group_units=group_units) for path, fmt in logs)
+    reads = tuple(read_log(path, fmt, group_units=group_units, rep=rep, scenario=scenario) for path, fmt in logs)
     if on_read is not None:
         on_read(reads)
     stays, rejects = combine_reads(reads)
     if not len(stays):
         raise NoStaysError(where)
+    unmet = _requests_of(list(requests or []), reads, scenario, where)
     dates = check_dates(stays, reader_says=any(r.dates_shifted for r in reads), flag=dates_shifted)
     if on_dates is not None:
         on_dates(dates)
@@ -141,14 +194,27 @@ def calibrate_logs(
     scn_name = name or f"Calibrated from {', '.join(Path(r.source).name for r in reads)}"
     try:
         cal = calibrate(
-            stays, capacity=capacity, dates_shifted=dates.shifted, name=scn_name, source=src, random_state=seed
+            stays,
+            capacity=capacity,
+            dates_shifted=dates.shifted,
+            name=scn_name,
+            source=src,
+            random_state=seed,
+            requests=unmet,
         )
     except ValueError as exc:
         raise CalibrationError(where, str(exc)) from exc
     text = scenario_yaml(cal, reads, dates, horizon_days=horizon_days, replications=replications, seed=seed)
-    scenario = load_scenario_text(text, name=yaml_name)  # what is written must load (a ScenarioError if not)
+    checked = load_scenario_text(text, name=yaml_name)  # what is written must load (a ScenarioError if not)
     return CalibrationRun(
-        reads=reads, stays=stays, rejects=rejects, dates=dates, calibration=cal, yaml=text, scenario=scenario
+        reads=reads,
+        stays=stays,
+        rejects=rejects,
+        dates=dates,
+        calibration=cal,
+        yaml=text,
+        scenario=checked,
+        requests=tuple(Path(p) for p in requests or []),
     )
 
 
@@ -221,15 +287,19 @@ def backtest_log(
     capacity: Mapping[str, int] | None = None,
     workers: int = 1,
     on_read: Callable[[Sequence[AdtRead]], None] | None = None,
+    rep: int | None = None,
+    scenario: str | None = None,
 ) -> BacktestRun:
     """Read ``log``, calibrate on the stays before ``train_until`` and compare what came next
     (:func:`~hospital_twin.calibration.backtest.backtest`).
 
     A log whose dates are shifted per patient has no calendar to compare occupancy over:
     :class:`CalibrationError`, as is a cut that leaves too little to train or test on.
-    Raises :class:`~hospital_twin.calibration.adt.LogError` for a log that cannot be read.
+    Raises :class:`~hospital_twin.calibration.adt.LogError` for a log that cannot be read
+    (:class:`~hospital_twin.calibration.adt.MixedLogError` for several replications or scenarios
+    and ``rep``/``scenario`` not given).
     """
-    r = read_log(log, fmt)
+    r = read_log(log, fmt, rep=rep, scenario=scenario)
     if on_read is not None:
         on_read([r])
     dates = check_dates(r.stays, reader_says=r.dates_shifted)

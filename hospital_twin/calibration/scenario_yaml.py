@@ -165,6 +165,10 @@ def _units_section(cal: Calibration) -> dict[str, Any]:
             spec["kind"] = kind
         if u in cal.discharge.rules_:
             spec["discharge"] = dict(cal.discharge.rules_[u])
+        ed = cal.ed.units_.get(u)
+        if ed is not None and ed.spec is not None:
+            spec["kind"] = "ed"
+            spec["ed"] = ed.spec
         units[u] = spec
     return units
 
@@ -335,8 +339,34 @@ def _arrival_lines(cal: Calibration) -> list[str]:
             f"  sources with fewer than {arr.min_stream_arrivals} arrivals pooled as '{POOLED_SOURCE}': "
             + "; ".join(f"{u}/{c}/{a} n={n}" for u, c, a, n in arr.pooled_)
         )
+    unmet = getattr(arr, "unmet_", {})
+    if unmet:
+        out.append(
+            "  requests that never got a bed (requests table) counted as arrivals: "
+            + ", ".join(f"{k} {n}" for k, n in unmet.items())
+        )
     for st in arr.streams_:
         out += _stream_lines(st)
+    out += _ed_lines(cal)
+    return out
+
+
+def _ed_lines(cal: Calibration) -> list[str]:
+    """The clinician stage of each emergency department (hospital_twin.calibration.fit_ed)."""
+    out = []
+    for u, e in cal.ed.units_.items():
+        head = (
+            f"ED {u} (seen_at): {e.n} seen, {e.waited_share:.1%} waited for a clinician (mean time to clinician "
+            f"{e.wait_mean_h * 60:.1f} min); {e.saturated_per_h:.2f} assessments/h started while patients waited"
+        )
+        if e.clinicians is None:
+            out.append(f"{head}; {e.note}")
+            continue
+        out.append(
+            f"{head} -> clinicians {e.clinicians} (Erlang C by clock hour gives {e.modelled_waited_share:.1%} "
+            f"waiting), assessment exponential mean {e.assessment_mean_h * 60:.1f} min; the ED's stays are "
+            "fitted from the end of the assessment" + (f"; {e.note}" if e.note else "")
+        )
     return out
 
 
@@ -345,8 +375,9 @@ def _stream_lines(st: ArrivalStream) -> list[str]:
         rate = f"{st.per_day:.3f}/day ±{st.per_day_se:.3f} (se)"
     else:
         rate = f"share {st.share:.3f}"
+    unmet = f" ({st.n_unmet} never got a bed)" if st.n_unmet else ""
     out = [
-        f"  {st.name}: n={st.n}, {rate}; hour-of-day p={_p(st.hour_p)} {'kept' if st.hour_kept else 'not kept'}; "
+        f"  {st.name}: n={st.n}{unmet}, {rate}; hour-of-day p={_p(st.hour_p)} {'kept' if st.hour_kept else 'not kept'}; "
         f"day-of-week p={_p(st.dow_p)} {'kept' if st.dow_kept else 'not kept'}; "
         f"hour x weekday interaction p={_p(st.interaction_p)}"
     ]
@@ -501,9 +532,13 @@ def reading_comments(reads: Sequence[AdtRead], dates: DatesCheck) -> list[str]:
     """Lines (without ``# ``) on the files read, the row accounting and the dates."""
     L: list[str] = []
     for r in reads:
+        aside = ""
+        if r.selection:
+            chosen = ", ".join(f"{k} {v}" for k, v in r.selection.items())
+            aside = f" + set aside {r.set_aside} (other replications/scenarios: {chosen} chosen)"
         L.append(
             f"Log: {r.source} ({r.source_format}); read {r.read} = used {r.used} + rejected {r.rejected} "
-            f"+ ignored {r.ignored}."
+            f"+ ignored {r.ignored}{aside}."
         )
         for path, digest in r.inputs.items():
             L.append(f"  file {Path(path).name}: SHA-256 {digest}")

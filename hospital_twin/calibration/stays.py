@@ -1,6 +1,6 @@
 """The stays every fit starts from: the prepared stays table, censored samples, Kaplan-Meier.
 
-Owns :func:`prepare_stays` (the stays table of CONTRACTS section 4 -> one row per stay with
+Owns :func:`prepare_stays` (the stays table of docs/schemas.md, section 1 -> one row per stay with
 the derived columns every fitter uses), :class:`CensoredSample` (durations for a censored
 likelihood) and the survival basics (:func:`kaplan_meier`, :func:`km_mean`, the
 Kaplan-Meier distance, :func:`logrank_test`). The fitters, the bootstrap and the back-test
@@ -77,7 +77,8 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None, *, dates_shif
     Returns one row per stay after merging self-loops, ordered by encounter and start,
     with ``encounter`` (the grouping key), ``patient_class`` (``general`` when absent),
     ``is_first``, ``is_last``, ``next_unit`` (``exit`` after a closed last stay, missing
-    after an open one), ``closed``, ``dur_h`` (to the clinical end; to the end of
+    after an open one), ``seen_at`` (when a clinician first saw the patient, where the log has it),
+    ``closed``, ``dur_h`` (to the clinical end; to the end of
     observation when open), ``blocked_h``, ``wait_h`` (start - ready_at), ``arrival``
     (ready_at of a first stay, else start). ``attrs`` holds ``observed_until``,
     ``counts`` (rows read, excluded with reasons, merged) and which optional columns
@@ -160,6 +161,9 @@ def _stay_frame(stays: pd.DataFrame, has: Mapping[str, bool]) -> pd.DataFrame:
     df["ready_at"] = _naive_ns(stays, "ready_at").to_numpy() if has["ready_at"] else pd.NaT
     has_seen = "last_event_at" in stays.columns and bool(stays["last_event_at"].notna().any())
     df["last_event_at"] = _naive_ns(stays, "last_event_at").to_numpy() if has_seen else pd.NaT
+    # when a clinician first saw the patient (an ED's log; the simulator writes it): the ED's clinician stage
+    has_clinician = "seen_at" in stays.columns and bool(stays["seen_at"].notna().any())
+    df["seen_at"] = _naive_ns(stays, "seen_at").to_numpy() if has_clinician else pd.NaT
     return df
 
 

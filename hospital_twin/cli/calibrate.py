@@ -80,14 +80,50 @@ def _print_reads(reads) -> None:
     from rich.table import Table
 
     t = Table(title="Rows read", title_justify="left")
-    for c in ("log", "format", "read", "used", "rejected", "ignored"):
+    aside = any(r.selection for r in reads)
+    for c in ("log", "format", "read", "used", "rejected", "ignored") + (("set aside",) if aside else ()):
         t.add_column(c, justify="right" if c not in ("log", "format") else "left")
     for r in reads:
-        t.add_row(r.source, r.source_format, f"{r.read:,}", f"{r.used:,}", f"{r.rejected:,}", f"{r.ignored:,}")
+        cells = [r.source, r.source_format, f"{r.read:,}", f"{r.used:,}", f"{r.rejected:,}", f"{r.ignored:,}"]
+        t.add_row(*cells, *([f"{r.set_aside:,}"] if aside else []))
     out_console.print(t)
     for r in reads:
+        if r.selection:
+            chosen = " and ".join(f"{k} {v}" for k, v in r.selection.items())
+            out_console.print(
+                f"  {Path(r.source).name}: {chosen} chosen; the {r.set_aside:,} rows of the others are set aside "
+                "(not rejected): read = used + rejected + ignored + set aside",
+                soft_wrap=True,
+            )
         for key, n in r.summary()["reasons"].items():
             out_console.print(f"  {Path(r.source).name}: {key}: {n:,}")
+
+
+def _print_fit_notes(cal) -> None:
+    """What the requests tables added to the arrivals, and each ED's clinician stage."""
+    unmet = cal.arrivals.unmet_
+    if unmet:
+        out_console.print(
+            "arrivals include requests that never got a bed: "
+            + ", ".join(f"{k} {n:,}" for k, n in unmet.items())
+            + "".join(
+                f"; {st.name}: {st.n_unmet:,} of {st.n:,}"
+                + (f" (booked per weekday {st.per_weekday})" if st.elective and st.per_weekday else "")
+                for st in cal.arrivals.streams_
+                if st.n_unmet
+            ),
+            soft_wrap=True,
+        )
+    for u, e in cal.ed.units_.items():
+        if e.clinicians is None:
+            out_console.print(f"ED {u}: {e.note}", soft_wrap=True)
+        else:
+            out_console.print(
+                f"ED {u}: clinician stage from seen_at: {e.clinicians} clinicians, assessment mean "
+                f"{e.assessment_mean_h * 60:.1f} min ({e.waited_share:.0%} waited for a clinician, mean time to "
+                f"clinician {e.wait_mean_h * 60:.1f} min)",
+                soft_wrap=True,
+            )
 
 
 # --------------------------------------------------------------------------- calibrate
@@ -124,15 +160,38 @@ def calibrate(
     horizon_days: Annotated[float, typer.Option(min=1, help="horizon_days of the written scenario.")] = 364,
     replications: Annotated[int, typer.Option(min=1, help="replications of the written scenario.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the written scenario and of the fits' simulations.")] = 0,
+    rep: Annotated[
+        int | None, typer.Option(help="Replication to fit, for a simulated log with several (its 'rep' column).")
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario to fit, for a log written by compare (its 'scenario' column).")
+    ] = None,
+    requests: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Requests for a bed that never got one (requests.* of a run; found next to adt_log.* by default): "
+            "cancelled, rejected and still-waiting requests count as arrivals (booked electives included)."
+        ),
+    ] = None,
 ) -> None:
     """Fit a scenario (arrivals, stays, routes, discharges, beds) to ADT logs, with its evidence."""
     from hospital_twin.calibration.adt import LogError
-    from hospital_twin.calibration.pipeline import CalibrationError, NoStaysError, calibrate_logs
+    from hospital_twin.calibration.pipeline import CalibrationError, NoStaysError, calibrate_logs, requests_beside
     from hospital_twin.reporting.calibration_report import build_calibration_report
 
-    _check_outputs([out, report, rejects], logs)
+    _check_outputs([out, report, rejects], logs + list(requests or []))
     cap = read_capacity(capacity) if capacity is not None else None
     _check_format(fmt)
+    for path in requests or []:
+        if not path.is_file():
+            raise InputError(f"--requests {path}: no such file")
+    if not requests:
+        requests = [p for p in (requests_beside(log) for log in logs) if p is not None]
+        for path in requests:
+            out_console.print(
+                f"note: requests that never got a bed also from {path} (beside the log; they count as arrivals)",
+                soft_wrap=True,
+            )
 
     def print_dates(dates) -> None:
         (err_console if dates.shifted else out_console).print(
@@ -152,12 +211,16 @@ def calibrate(
             yaml_name=str(out or "calibrated.yaml"),
             on_read=_print_reads,
             on_dates=print_dates,
+            rep=rep,
+            scenario=scenario,
+            requests=requests,
         )
     except NoStaysError as exc:
         raise InputError(f"{exc.where}: no usable stays (every row was rejected or ignored; see --rejects)") from None
     except (LogError, CalibrationError) as exc:
         raise InputError(str(exc)) from None
     cal, text, rej = run.calibration, run.yaml, run.rejects
+    _print_fit_notes(cal)
     if rejects is not None:
         _write_csv_atomic(rej, rejects)
         out_console.print(f"rejects written to {rejects} ({len(rej):,} rows)")
@@ -194,6 +257,12 @@ def backtest(
     capacity: Annotated[Path | None, typer.Option(help="CSV 'unit,beds' with the real bed numbers.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the simulations.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Local worker processes for the replications.")] = 1,
+    rep: Annotated[
+        int | None, typer.Option(help="Replication to use, for a simulated log with several (its 'rep' column).")
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario to use, for a log written by compare (its 'scenario' column).")
+    ] = None,
 ) -> None:
     """Calibrate on the log before --train-until, simulate the rest from the census at the cut, and compare."""
     from hospital_twin.calibration.adt import LogError
@@ -222,6 +291,8 @@ def backtest(
             capacity=cap,
             workers=workers,
             on_read=_print_reads,
+            rep=rep,
+            scenario=scenario,
         )
     except (LogError, CalibrationError) as exc:
         raise InputError(str(exc)) from None

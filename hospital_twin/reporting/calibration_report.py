@@ -38,12 +38,14 @@ from hospital_twin.atomic import write_text_atomic
 from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
 from hospital_twin.calibration.fit import Calibration
+from hospital_twin.calibration.fit_stays import StayEstimate
 from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
 from hospital_twin.calibration.stays import censored_sample, kaplan_meier
 from hospital_twin.reporting.html import Page, escape, table
 from hospital_twin.scenario.schema import EXIT, DistributionSpec
 
 __all__ = [
+    "stay_populations",
     "stay_curves",
     "stay_histogram",
     "arrivals_hour_of_week",
@@ -77,17 +79,40 @@ def _cdf(spec: dict, x: np.ndarray) -> np.ndarray:
     return np.array([d.cdf(float(v)) for v in x])
 
 
+def stay_populations(cal: Calibration) -> list[tuple[str, str, StayEstimate, pd.DataFrame]]:
+    """Each stay fit with the stays it was fitted to: ``(unit, label, estimate, prepared rows)``.
+
+    A class with its own stay in a unit is its own population (label ``unit: class``); the unit's
+    fit covers the other classes (``unit: other classes``, or just ``unit`` when no class has its
+    own). A chart drawing a fit against the stays of another population would mislead.
+    """
+    prep = cal.prepared
+    own: dict[str, list[str]] = {}
+    for u, c in cal.stays.classes_:
+        own.setdefault(u, []).append(c)
+    out = []
+    for unit, est in cal.stays.units_.items():
+        mine = prep["unit"] == unit
+        split = own.get(unit, [])
+        label = f"{unit}: other classes" if split else unit
+        out.append((unit, label, est, prep[mine & ~prep["patient_class"].isin(split)]))
+        for c in sorted(split):
+            out.append((unit, f"{unit}: {c}", cal.stays.classes_[(unit, c)], prep[mine & (prep["patient_class"] == c)]))
+    return out
+
+
 def stay_curves(cal: Calibration, points: int = 120) -> pd.DataFrame:
     """``unit, hours, curve, survival``: Kaplan-Meier of the observed stays and the fitted survival.
 
-    The observed curve is built from the same sample as the fit (open stays censored;
-    exits under a discharge-hour rule at the middle of their 24 h interval, i.e. the
-    time until ready). The grid runs to the 99th percentile of the observed stays.
+    One panel per fitted population (:func:`stay_populations`): a unit's fit against the stays it
+    was fitted to, a class with its own stay against its own stays. The observed curve is built
+    from the same sample as the fit (open stays censored; exits under a discharge-hour rule at the
+    middle of their 24 h interval, i.e. the time until ready). The grid runs to the 99th
+    percentile of the observed stays.
     """
-    prep = cal.prepared
     rows = []
-    for unit, est in cal.stays.units_.items():
-        s = censored_sample(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+    for _unit, name, est, mine in stay_populations(cal):
+        s = censored_sample(mine, cal.stays.discharge_rules_)
         d, e = s.km_inputs()
         if not e.any():
             continue
@@ -97,7 +122,7 @@ def stay_curves(cal: Calibration, points: int = 120) -> pd.DataFrame:
         idx = np.searchsorted(t, grid, side="right") - 1
         km = np.where(idx >= 0, surv[np.clip(idx, 0, None)], 1.0)
         fit = 1 - _cdf(est.spec, grid)
-        label = f"{unit} ({est.chosen})"
+        label = f"{name} ({est.chosen})"
         rows.append(pd.DataFrame({"unit": label, "hours": grid, "curve": "observed (Kaplan-Meier)", "survival": km}))
         rows.append(pd.DataFrame({"unit": label, "hours": grid, "curve": "fitted", "survival": fit}))
     cols = ["unit", "hours", "curve", "survival"]
@@ -107,13 +132,13 @@ def stay_curves(cal: Calibration, points: int = 120) -> pd.DataFrame:
 def stay_histogram(cal: Calibration, bins: int = 30) -> pd.DataFrame:
     """``unit, lo_h, hi_h, observed, fitted``: density (per hour) of completed stays and of the fitted law.
 
-    Completed stays only (open ones are not in a histogram; the survival chart has them);
-    bins are equal-width up to the 97.5th percentile of the completed stays.
+    One panel per fitted population (:func:`stay_populations`). Completed stays only (open ones
+    are not in a histogram; the survival chart has them); bins are equal-width up to the 97.5th
+    percentile of the completed stays.
     """
-    prep = cal.prepared
     rows = []
-    for unit, est in cal.stays.units_.items():
-        s = censored_sample(prep[prep["unit"] == unit], cal.stays.discharge_rules_)
+    for _unit, name, est, mine in stay_populations(cal):
+        s = censored_sample(mine, cal.stays.discharge_rules_)
         d, e = s.km_inputs()
         done = d[e]
         if len(done) < 5:
@@ -126,7 +151,7 @@ def stay_histogram(cal: Calibration, bins: int = 30) -> pd.DataFrame:
         rows.append(
             pd.DataFrame(
                 {
-                    "unit": unit,
+                    "unit": name,
                     "lo_h": edges[:-1],
                     "hi_h": edges[1:],
                     "observed": counts / len(done) / width,
@@ -554,7 +579,8 @@ def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], 
 
 
 def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> None:
-    """Rows read per log (``read = used + rejected + ignored``), rows not used by reason, stays merged or open."""
+    """Rows read per log (``read = used + rejected + ignored + set aside``: rows of replications or scenarios
+    not chosen), rows not used by reason, stays merged or open."""
     page.add('<section id="read"><h2>What was read</h2>')
     rows = []
     for r in reads:
@@ -566,11 +592,24 @@ def _read_section(page: Page, cal: Calibration, reads: Sequence[AdtRead]) -> Non
                 str(r.used),
                 str(r.rejected),
                 str(r.ignored),
-                "yes" if r.read == r.used + r.rejected + r.ignored else "NO",
+                str(r.set_aside) + "".join(f" (other than {k} {v})" for k, v in r.selection.items()),
+                "yes" if r.read == r.used + r.rejected + r.ignored + r.set_aside else "NO",
             ]
         )
     page.add(
-        table(["log", "format", "rows read", "used", "rejected", "ignored", "read = used + rejected + ignored"], rows)
+        table(
+            [
+                "log",
+                "format",
+                "rows read",
+                "used",
+                "rejected",
+                "ignored",
+                "set aside",
+                "read = used + rejected + ignored + set aside",
+            ],
+            rows,
+        )
     )
     reasons = [[escape(r.source), escape(k), str(n)] for r in reads for k, n in r.summary()["reasons"].items()]
     if reasons:

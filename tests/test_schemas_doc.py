@@ -1,0 +1,43 @@
+"""``docs/schemas.md`` documents the files the package reads and writes: it cannot drift from the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hospital_twin import results
+from hospital_twin.live.census import SNAPSHOT_COLUMNS
+from hospital_twin.live.forecast import FORECAST_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "schemas.md"
+
+
+def _documented(text: str) -> set[str]:
+    return set(re.findall(r"`([A-Za-z_0-9]+)`", text))
+
+
+def test_schemas_doc_lists_every_metric():
+    """Every metric of ``results.METRICS`` (read now, so metrics added later count) has a row in the metric
+    table; the failure message gives the rows to add."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("### Metrics") :]
+    rows = set(re.findall(r"^\| `([A-Za-z_0-9]+)` \|", table, flags=re.MULTILINE))
+    missing = [m for m in results.METRICS if m not in rows]
+    assert not missing, "add to docs/schemas.md, Metrics:\n" + "\n".join(
+        f"| `{m}` | {results.METRICS[m]} |" for m in missing
+    )
+
+
+def test_schemas_doc_lists_every_column_of_the_log_requests_snapshot_and_forecast():
+    """The event log's, the requests file's, the snapshot's and the forecast's columns are all named."""
+    named = _documented(DOC.read_text(encoding="utf-8"))
+    columns = results.ADT_COLUMNS + results.REQUEST_COLUMNS + SNAPSHOT_COLUMNS + FORECAST_COLUMNS + ["scenario"]
+    assert not [c for c in columns if c not in named]
+
+
+def test_docs_point_at_the_repository_not_outside_it():
+    """No user-facing text points at a contracts file outside the repository."""
+    texts = [REPO / "README.md", REPO / "scenarios" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    texts += sorted((REPO / "notebooks").glob("*.md")) + sorted((REPO / "notebooks").glob("*.ipynb"))
+    assert not [str(p.relative_to(REPO)) for p in texts if p.is_file() and "CONTRACTS" in p.read_text("utf-8")]
