@@ -44,7 +44,7 @@ def busy_hospital(warmup_days: float):
                     {"at": T0 + dt.timedelta(days=40), "beds": 12},
                 ],
             },
-            "SDU": {"beds": 3, "when_full": "reject", "kind": "hdu"},
+            "SDU": {"beds": 3, "when_full": "reject", "transfers_when_full": "reject", "kind": "hdu"},
         },
         arrivals=[
             {"name": "walk_in", "unit": "ED", "per_day": 24.0, "hour_of_day": [0.4] * 7 + [1.2] * 12 + [0.9] * 5},
