@@ -270,7 +270,7 @@ class UnitSpec(_Spec):
     beds: int = Field(ge=0, description="staffed base beds (cubicles for an ED)")
     when_full: Literal["queue", "reject"] = Field(
         "queue",
-        description="what happens to a request from outside the inpatient pathway (an external arrival or an "
+        description="what happens to a request from outside the hospital (an external arrival or an "
         "elective) that finds the unit full: queue: it waits, first come first served; reject: it is turned "
         "away (diverted). Transfers from other units follow transfers_when_full",
     )
