@@ -6,8 +6,25 @@ the time the patient asked for it (``ready_at``), so that for every unit
 ``arrivals = admitted + rejected + cancelled + still_waiting`` holds exactly.
 Time averages (occupancy, blocked bed hours) integrate over the window.
 
-Unit ``ALL`` is the hospital: external arrivals, and bed measures summed over the
-inpatient units (every unit that is not an emergency department).
+Unit ``ALL`` is the hospital's inpatient units (every unit that is not an emergency
+department), and every metric on it is about one population, inpatient admissions, so
+that Little's law holds on the ``ALL`` rows (``occupancy_mean = admitted / window_h x
+los_mean_h`` up to edge effects of the window):
+
+* ``arrivals``: requests for an inpatient bed from outside the inpatient units: external
+  arrivals and electives at an inpatient unit, and emergency department patients with a
+  decision to admit asking for an inpatient bed; ``admitted``: inpatient admissions (the
+  first inpatient stay of a spell); ``rejected``, ``cancelled``, ``still_waiting``: the
+  same requests turned away, cancelled or still waiting at the end, so that
+  ``arrivals = admitted + rejected + cancelled + still_waiting`` holds on ``ALL`` too;
+* waits: of admissions, for their first inpatient bed (for an ED patient, the boarding
+  time from the decision to admit); transfers between inpatient units are within a spell;
+* ``occupancy_*``, ``utilisation``, ``blocked_bed_hours``, ``discharge_delay_bed_hours``:
+  inpatient beds; ``los_mean_h``: the inpatient spell (first inpatient bed to leaving the
+  inpatient units) of spells that ended, asked for after the warm-up.
+
+Emergency department attendances are not inpatient admissions: they have their own
+metric ``ed_attendances`` (per ED and on ``ALL``, the departments together).
 
 Metric catalogue (name: meaning, units) is ``METRICS``; ``METRIC_LABELS`` gives
 display labels. This module does no simulation and no file I/O.
@@ -38,9 +55,11 @@ __all__ = [
 ALL = "ALL"
 
 METRICS: dict[str, str] = {
-    "arrivals": "requests for a bed (external arrivals for ALL), by the time they asked; count",
-    "admitted": "requests that got a bed; count",
-    "rejected": "turned away because the unit was full (when_full: reject); count",
+    "arrivals": "requests for a bed, by the time they asked; for ALL, requests for an inpatient bed from "
+    "outside the inpatient units (external arrivals and electives at inpatient units, ED patients with a "
+    "decision to admit); count",
+    "admitted": "requests that got a bed; for ALL, inpatient admissions (first inpatient stay of a spell); count",
+    "rejected": "turned away because the unit was full (when_full or transfers_when_full: reject); count",
     "rejected_share": "rejected / arrivals",
     "cancelled": "elective admissions cancelled for want of a bed; count",
     "cancelled_share": "cancelled / elective arrivals",
@@ -48,15 +67,20 @@ METRICS: dict[str, str] = {
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
     "utilisation": "occupancy_mean / base beds",
-    "waited_share": "share of admitted patients who waited for a bed",
-    "wait_for_bed_mean_h": "mean wait for a bed over all admitted patients, zeros included; hours",
-    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included; hours",
-    "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell; hours",
+    "waited_share": "share of admitted patients who waited for a bed (ALL: inpatient admissions, for their "
+    "first inpatient bed)",
+    "wait_for_bed_mean_h": "mean wait for a bed over all admitted patients, zeros included (ALL: inpatient "
+    "admissions, for their first inpatient bed; from the ED that is the boarding time); hours",
+    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included (ALL: inpatient admissions); hours",
+    "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell "
+    "(first inpatient bed to leaving the inpatient units); hours",
     "blocked_bed_hours": "bed-hours held by patients whose stay ended, waiting for a bed in the next unit",
     "discharge_delay_bed_hours": "bed-hours held by patients whose stay ended, waiting for the discharge window",
     "escalation_beds_open_mean": "time-average escalation beds open",
     "ratio_breach_hours": "hours in which patients exceeded nurses x patients_per_nurse",
     "ratio_breach_share": "ratio_breach_hours / hours observed",
+    "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
+    "emergency department); count",
     "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; hours",
     "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department",
     "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department",
@@ -149,7 +173,11 @@ class StayTotals:
                 "dta12",
             )
         }
-        self.first_stays = 0
+        # the ALL population: inpatient admissions (first inpatient stay of a spell) and their waits
+        self.admissions = 0
+        self.adm_wait_sum = 0.0
+        self.adm_waited = 0
+        self.adm_waits: list[np.ndarray] = []
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
         self.grid_n = int(math.floor(self.hi + 1e-9)) + 1
         self.census_diff = np.zeros((n, self.grid_n + 1), dtype=np.int64)
@@ -183,7 +211,16 @@ class StayTotals:
         home = held & (dest == -1)
         self.blocked_h += self._by_unit(unit, to_unit, _overlap(ready_h, end, lo, hi))
         self.delay_h += self._by_unit(unit, home, _overlap(ready_h, end, lo, hi))
-        self.first_stays += int(((S[:, _F["source"]] < self.n_ext_sources) & asked).sum())
+        src = S[:, _F["source"]].astype(np.int64)
+        from_unit = src - self.n_ext_sources  # the unit a transfer came from; < 0 from outside
+        from_inpatient = np.zeros(len(S), dtype=bool)
+        moved = from_unit >= 0
+        from_inpatient[moved] = self.inpatient[from_unit[moved]]
+        admission = asked & self.inpatient[unit] & ~from_inpatient
+        self.admissions += int(admission.sum())
+        self.adm_wait_sum += float(wait[admission].sum())
+        self.adm_waited += int((admission & (wait > 1e-9)).sum())
+        self.adm_waits.append(wait[admission])
         # hourly census: +1 from the first whole hour at or after start, -1 from the one at or after end
         # (a warm start's census patients began before time 0: they count from hour 0)
         g = self.grid_n
@@ -294,6 +331,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             breach_h = float(out.breach_hours[ui])
             add("ratio_breach_hours", name, breach_h)
             add("ratio_breach_share", name, breach_h / span)
+        if not t.inpatient[ui]:
+            add("ed_attendances", name, t.arrivals_by_unit_class[ui].sum())
         if spec.ed is not None:
             add("cancelled", name, n_can)
             ed = {k: v[ui] for k, v in t.ed.items()}
@@ -307,32 +346,46 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         elif n_can or any(e.unit == name for e in scn.electives):
             add("cancelled", name, n_can)
 
-    # ---- the hospital as a whole
-    ext_rej = int(((rej[:, 4] == -1) & (rej[:, 2] >= lo)).sum())
-    n_can_all = int((can[:, 2] >= lo).sum())
-    n_wait_ext = int(((wait_end[:, 4] == -1) & (wait_end[:, 2] >= lo)).sum())
-    add("arrivals", ALL, t.arrivals_ext)
-    add("admitted", ALL, t.first_stays)
-    add("rejected", ALL, ext_rej)
-    add("rejected_share", ALL, _ratio(ext_rej, t.arrivals_ext))
-    add("still_waiting", ALL, n_wait_ext)
+    # ---- the hospital: the inpatient units, one population (inpatient admissions)
+    inp = t.inpatient
+    outside = np.append(~inp, True)  # by from_unit: -1 (outside the hospital, the last entry) or a non-inpatient unit
+
+    def inpatient_request(rows: np.ndarray, unit_col: int, from_col: int | None, t_col: int) -> int:
+        """Rows asking an inpatient unit for a bed after the warm-up, from outside the inpatient units."""
+        if not len(rows):
+            return 0
+        mask = inp[rows[:, unit_col].astype(np.int64)] & (rows[:, t_col] >= lo)
+        if from_col is not None:
+            mask &= outside[rows[:, from_col].astype(np.int64)]
+        return int(mask.sum())
+
+    all_rej = inpatient_request(rej, 1, 4, 2)
+    all_can = inpatient_request(can, 1, None, 2)  # electives: requests from outside
+    all_wait = inpatient_request(wait_end, 1, 4, 2)
+    all_arr = t.admissions + all_rej + all_can + all_wait
+    add("arrivals", ALL, all_arr)
+    add("admitted", ALL, t.admissions)
+    add("rejected", ALL, all_rej)
+    add("rejected_share", ALL, _ratio(all_rej, all_arr))
+    add("still_waiting", ALL, all_wait)
     if scn.electives:
         n_el = sum(
             int(t.arrivals_by_unit_class[out.unit_names.index(e.unit), out.class_names.index(e.patient_class)])
             for e in {(e.unit, e.patient_class): e for e in scn.electives}.values()
+            if inp[out.unit_names.index(e.unit)]
         )
-        add("cancelled", ALL, n_can_all)
-        add("cancelled_share", ALL, _ratio(n_can_all, n_el))
-    inp = t.inpatient
+        add("cancelled", ALL, all_can)
+        add("cancelled_share", ALL, _ratio(all_can, n_el))
+    if not inp.all():
+        add("ed_attendances", ALL, t.arrivals_by_unit_class[~inp].sum())
     occ_mean = _level_mean(out.hospital_level_hours)
     beds = sum(sp.beds for sp, i in zip(specs, inp, strict=True) if i)
     add("occupancy_mean", ALL, occ_mean)
     add("occupancy_p95", ALL, _level_quantile(out.hospital_level_hours, 0.95))
     add("utilisation", ALL, _ratio(occ_mean, beds))
-    n_inp = t.admitted[inp].sum()
-    add("waited_share", ALL, _ratio(t.waited[inp].sum(), n_inp))
-    add("wait_for_bed_mean_h", ALL, _ratio(t.wait_sum[inp].sum(), n_inp))
-    add("wait_for_bed_p95_h", ALL, quantile(t.waits_of(inp)))
+    add("waited_share", ALL, _ratio(t.adm_waited, t.admissions))
+    add("wait_for_bed_mean_h", ALL, _ratio(t.adm_wait_sum, t.admissions))
+    add("wait_for_bed_p95_h", ALL, quantile(np.concatenate(t.adm_waits) if t.adm_waits else np.zeros(0)))
     add("los_mean_h", ALL, _ratio(out.spell_sum_h, out.spell_n))
     add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
@@ -492,8 +545,8 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 # the observation window), "share" (0..1, shown as a percentage), "hours", "beds",
 # "bed-hours".
 METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "arrivals": ("Requests for a bed (ALL: arrivals)", "count"),
-    "admitted": ("Admitted", "count"),
+    "arrivals": ("Requests for a bed (ALL: for an inpatient bed)", "count"),
+    "admitted": ("Admitted (ALL: inpatient admissions)", "count"),
     "rejected": ("Turned away, unit full", "count"),
     "rejected_share": ("Share turned away", "share"),
     "cancelled": ("Elective admissions cancelled, no bed", "count"),
@@ -511,6 +564,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "escalation_beds_open_mean": ("Escalation beds open, average", "beds"),
     "ratio_breach_hours": ("Hours above the nurse-to-patient ratio", "hours"),
     "ratio_breach_share": ("Share of hours above the nurse ratio", "share"),
+    "ed_attendances": ("Emergency department attendances", "count"),
     "ed_time_in_dept_mean_h": ("Time in the department, mean", "hours"),
     "ed_4h_breach_share": ("Over 4 hours in the department", "share"),
     "ed_12h_breach_share": ("Over 12 hours in the department", "share"),

@@ -185,7 +185,10 @@ def print_summary(result) -> None:
     shown = [
         m
         for m in _TABLE_METRICS
-        if not (m[0] == "rejected_share" and all(u.when_full == "queue" for u in scn.units.values()))
+        if not (
+            m[0] == "rejected_share"
+            and all(u.when_full == "queue" and u.transfers_when_full == "block" for u in scn.units.values())
+        )
         and not (m[0] == "blocked_bed_hours" and not scn.routes and not scn.patient_classes)
     ]
     for _, label, _ in shown:

@@ -200,6 +200,11 @@ def _is_ed(spec: UnitSpec) -> bool:
     return spec.ed is not None or spec.kind == "ed"
 
 
+def _turns_away(u: UnitSpec) -> bool:
+    """True if the unit turns away some requests when it is full (external arrivals or transfers)."""
+    return u.when_full == "reject" or u.transfers_when_full == "reject"
+
+
 def _dest(d: str) -> str:
     return "leaves hospital" if d == EXIT else md_escape(d)
 
@@ -217,7 +222,7 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
             continue
         if m.startswith("ratio_breach") and scenario.staffing is None:
             continue
-        if m.startswith("rejected") and all(u.when_full == "queue" for u in scenario.units.values()):
+        if m.startswith("rejected") and not any(_turns_away(u) for u in scenario.units.values()):
             continue
         out.append(m)
     return out
@@ -249,8 +254,9 @@ def _objectives(s: Scenario, provenance: dict | None) -> Section:
         rows.append([md_escape(label), unit, md_escape(definition)])
     text.append(
         "\n\n**Outputs.** Every measure is taken after the warm-up, per unit and for the hospital as a whole "
-        "(`ALL`: external arrivals, and bed measures summed over the inpatient units; emergency "
-        "department cubicles are not beds). Each is averaged over replications with a 95% interval.\n\n"
+        "(`ALL`: the inpatient units, every measure about inpatient admissions, so that admissions x spell = "
+        "occupied beds; emergency department cubicles are not beds, and attendances have their own measure). "
+        "Each is averaged over replications with a 95% interval.\n\n"
         + _table(["measure", "measured in", "definition"], rows)
     )
     return "1. Objectives", "".join(text)
@@ -270,7 +276,8 @@ def _units(s: Scenario) -> Section:
             else "–"
         )
         changes = "; ".join(f"{_date(c.at)}: {c.beds} beds" for c in u.capacity_changes) or "–"
-        full = "wait in a queue" if u.when_full == "queue" else "turned away"
+        full = "arrivals " + ("wait in a queue" if u.when_full == "queue" else "turned away")
+        full += "; transfers " + ("wait in their bed" if u.transfers_when_full == "block" else "turned away")
         rows.append(
             [
                 f"**{md_escape(name)}**",
@@ -285,8 +292,11 @@ def _units(s: Scenario) -> Section:
     text = (
         "Patients are the entities; beds (cubicles in an emergency department) are the resources. A patient "
         "asks a unit for a bed; if none is free it waits in that unit's queue (lower priority number first, "
-        "then first come first served) or is turned away, as the unit says. When its stay ends it moves on "
-        "along its route; if the next unit is full it keeps its current bed (blocking). A patient going home "
+        "then first come first served) or is turned away, as the unit says (`when_full`). When its stay ends it "
+        "moves on along its route; if the next unit is full it keeps its current bed (blocking) until a bed "
+        "frees, unless that unit turns transfers away (`transfers_when_full: reject`: it then leaves the "
+        "hospital). An emergency department patient with a decision to admit is such a transfer: it boards in "
+        "its cubicle. A patient going home "
         "waits for the discharge policy. A freed bed is cleaned before the next patient.\n\n"
         + _table(
             ["unit", "kind", "beds", "when full", "bed cleaning", "escalation beds", "planned changes"],

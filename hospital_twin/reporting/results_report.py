@@ -69,7 +69,16 @@ the report has always raised."""
 _GROUPS = [
     (
         "Demand and flow",
-        ["arrivals", "admitted", "rejected", "rejected_share", "cancelled", "cancelled_share", "still_waiting"],
+        [
+            "ed_attendances",
+            "arrivals",
+            "admitted",
+            "rejected",
+            "rejected_share",
+            "cancelled",
+            "cancelled_share",
+            "still_waiting",
+        ],
     ),
     ("Beds", ["occupancy_mean", "occupancy_p95", "utilisation", "escalation_beds_open_mean"]),
     ("Waiting for a bed", ["waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h"]),
@@ -217,8 +226,9 @@ def _kpi_section(page: Page, folder: ResultsFolder) -> None:
         '<section id="kpis"><h2>Results by unit</h2>'
         f'<p class="note">Mean over {folder.replications()} replication(s) with the 95% interval below it. '
         f"Counts are totals over the {folder.baseline.horizon_days:g} measured days of one replication. ALL is "
-        "the hospital: external arrivals, and bed measures over the inpatient units. Hover a measure for its "
-        "exact definition.</p>"
+        "the hospital's inpatient units: its arrivals are requests for an inpatient bed (direct, elective, and "
+        "ED patients with a decision to admit), its admissions the inpatient admissions, so that admissions x "
+        "spell = occupied beds; ED attendances have their own row. Hover a measure for its exact definition.</p>"
     )
     for k, s in enumerate(folder.scenarios):
         if compare:

@@ -272,7 +272,17 @@ class UnitSpec(_Spec):
 
     beds: int = Field(ge=0, description="staffed base beds (cubicles for an ED)")
     when_full: Literal["queue", "reject"] = Field(
-        "queue", description="queue: wait first come first served; reject: turned away"
+        "queue",
+        description="what happens to a request from outside the hospital (an external arrival or an "
+        "elective) that finds the unit full: queue: it waits, first come first served; reject: it is turned "
+        "away (diverted). Transfers from other units follow transfers_when_full",
+    )
+    transfers_when_full: Literal["block", "reject"] = Field(
+        "block",
+        description="what happens to a patient of another unit (an ED patient with a decision to admit "
+        "included) whose next unit is full: block: it keeps its current bed until a bed frees, first come first "
+        "served with the unit's other waiting requests (blocked bed hours); reject: it leaves the hospital "
+        "from its current unit (transferred_out)",
     )
     kind: Literal["ward", "icu", "hdu", "assessment", "ed", "other"] = "ward"
     turnaround_hours: NonNegFloat = Field(0.0, description="cleaning time after a patient leaves a bed")

@@ -3,9 +3,11 @@
 The picture: patients arrive (Poisson streams, thinned to follow the hour of the week
 and dated multipliers; elective lists at a clock hour) and ask a unit for a bed. A
 free bed is taken at once; otherwise the patient waits first come first served
-(within its class priority) or is turned away, as the unit says. When its stay ends
-the patient's route says where it goes next; it keeps its current bed until the next
-unit has one (blocking), or, going home, until the discharge policy lets it leave.
+(within its class priority) or is turned away, as the unit's ``when_full`` says. When
+its stay ends the patient's route says where it goes next; it keeps its current bed
+until the next unit has one (blocking; or, if the next unit's ``transfers_when_full`` is
+``reject``, leaves the hospital from its bed), or, going home, until the discharge
+policy lets it leave.
 A freed bed may need cleaning before the next patient. In an emergency department
 a patient in a cubicle waits for a clinician, is assessed, then either goes home or,
 with a decision to admit, boards in the cubicle until a bed is found.
@@ -90,6 +92,7 @@ class _Unit:
         "queue",
         "n_waiting",
         "reject",
+        "reject_transfers",
         "turnaround",
         "turn_u",
         "is_ed",
@@ -135,7 +138,6 @@ class _Patient:
         "overflow",
         "inp_ready",
         "inp_start",
-        "inp_end",
     )
     # stay: offset of the patient's current stay record in HospitalSim._stays
 
@@ -149,9 +151,10 @@ class _Patient:
         self.unit = None
         self.prio = prio
         self.overflow = overflow
-        self.inp_ready = _NAN  # inpatient spell: first inpatient request, first inpatient start, last end
+        # current inpatient spell (a run of stays in inpatient units): when it asked for its first
+        # inpatient bed and got it; nan outside a spell
+        self.inp_ready = _NAN
         self.inp_start = _NAN
-        self.inp_end = _NAN
 
 
 class HospitalSim:
@@ -250,6 +253,7 @@ class HospitalSim:
             u.queue = []
             u.n_waiting = 0
             u.reject = spec.when_full == "reject"
+            u.reject_transfers = spec.transfers_when_full == "reject"
             u.turnaround = spec.turnaround_distribution()
             u.turn_u = None
             if u.turnaround is not None and not isinstance(u.turnaround, Fixed):
@@ -418,6 +422,10 @@ class HospitalSim:
     ) -> _Request | None:
         """Ask ``u`` for a bed; returns the queued request, or None if granted or rejected.
 
+        A request that finds no free bed (or others already waiting) is turned away if the unit says
+        so: ``when_full: reject`` for a request from outside (``from_unit`` -1: external arrivals,
+        electives, census patients waiting for a bed), ``transfers_when_full: reject`` for a transfer
+        (``from_unit`` is the unit whose bed the patient keeps meanwhile); otherwise it queues.
         ``ready_at`` (default now) is when the patient asked: earlier only for the patients of a
         census snapshot, who asked before time 0. The queue is served by priority, then by the time
         of asking, so such a patient keeps its place; for every other request that order is the
@@ -431,7 +439,7 @@ class HospitalSim:
             if u.esc_beds:
                 self._pressure_check(u)
             return None
-        if u.reject:
+        if u.reject_transfers if from_unit >= 0 else u.reject:
             self._rejections.append((patient.pid, u.idx, now, patient.pclass, from_unit))
             on_grant(patient, None, now)
             return None
@@ -602,7 +610,7 @@ class HospitalSim:
         p.stay = len(self._stays)
         self._stays.extend((p.pid, v.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = v
-        if v.inpatient and p.inp_start != p.inp_start:  # first inpatient stay (nan != nan)
+        if v.inpatient and p.inp_start != p.inp_start:  # first inpatient stay of a spell (nan != nan)
             p.inp_ready = ready_at
             p.inp_start = now
         self._begin_treatment(p, v, now)
@@ -612,14 +620,22 @@ class HospitalSim:
         stays[p.stay + 7] = now
         stays[p.stay + 8] = dest
         u = p.unit
-        if u.inpatient:
-            p.inp_end = now
+        if u.inpatient and (dest < 0 or not self.units[dest].inpatient):
+            self._end_spell(p, now)
         if dest < 0:  # leaves the hospital
             del self._live[p.pid]
-            if p.inp_ready >= self._warmup_h:  # False for nan: never an inpatient
-                self._spell_sum_h += p.inp_end - p.inp_start
-                self._spell_n += 1
         self._free_bed(u)
+
+    def _end_spell(self, p: _Patient, now: float) -> None:
+        """The patient leaves the inpatient units (home, out, or to an ED): its spell ends.
+
+        A spell counts for ``los_mean_h`` on ``ALL`` when its first inpatient request came after
+        the warm-up, as its admission counts for ``admitted`` on ``ALL``.
+        """
+        if p.inp_ready >= self._warmup_h:  # False for nan
+            self._spell_sum_h += now - p.inp_start
+            self._spell_n += 1
+        p.inp_ready = p.inp_start = _NAN
 
     # ------------------------------------------------------------------ folding closed records
     def _fold_process(self):

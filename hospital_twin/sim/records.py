@@ -56,7 +56,7 @@ class SimOutput:
     level_hours: list[np.ndarray] = field(default_factory=list)  # per unit: hours at occupancy 0, 1, ... after warm-up
     hospital_level_hours: np.ndarray | None = None  # the same for the inpatient units together
     breach_hours: np.ndarray | None = None  # per unit: hours with patients above nurses x ratio, after warm-up
-    spell_sum_h: float = 0.0  # inpatient spells of patients who left, first request after warm-up: total hours
+    spell_sum_h: float = 0.0  # ended inpatient spells (runs of inpatient stays), asked after warm-up: total hours
     spell_n: int = 0  # ... and their number
     extra: dict = field(default_factory=dict)
 

@@ -44,7 +44,7 @@ def busy_hospital(warmup_days: float):
                     {"at": T0 + dt.timedelta(days=40), "beds": 12},
                 ],
             },
-            "SDU": {"beds": 3, "when_full": "reject", "kind": "hdu"},
+            "SDU": {"beds": 3, "when_full": "reject", "transfers_when_full": "reject", "kind": "hdu"},
         },
         arrivals=[
             {"name": "walk_in", "unit": "ED", "per_day": 24.0, "hour_of_day": [0.4] * 7 + [1.2] * 12 + [0.9] * 5},
@@ -148,6 +148,31 @@ def test_conservation_unit_arrivals_count_every_request(outputs_with_warmup):
             rej = out.rejections
             refused = ((rej[:, 1] == ui) & (rej[:, 4] >= 0) & (rej[:, 2] >= lo)).sum()
             assert _kpi(k, "arrivals", unit) == external + moved_or_blocked + refused, (out.rep, unit)
+
+
+def test_conservation_all_counts_the_requests_for_an_inpatient_bed(outputs_with_warmup):
+    """ALL arrivals, from the raw records: external arrivals at inpatient units + ED decisions to admit (granted,
+    waiting or refused); ALL admitted: first inpatient stays; ED attendances are their own metric."""
+    refused_total = 0
+    for out in outputs_with_warmup:
+        lo = out.warmup_h
+        k = rep_kpis(out)
+        ed = out.unit_names.index("ED")
+        inp = [i for i in range(len(out.unit_names)) if i != ed]
+        S, rej, arr = out.stays, out.rejections, out.arrivals
+        external = (np.isin(arr[:, 1], inp) & (arr[:, 2] >= lo)).sum()
+        from_ed = ((S[:, F["unit"]] == ed) & np.isin(S[:, F["dest"]], inp) & (S[:, F["ready_h"]] >= lo)).sum()
+        refused = ((rej[:, 4] == ed) & np.isin(rej[:, 1], inp) & (rej[:, 2] >= lo)).sum()
+        refused_total += refused
+        assert _kpi(k, "arrivals", ALL) == external + from_ed + refused, out.rep
+        n_ext = len(out.source_names) - len(out.unit_names)
+        src = S[:, F["source"]]
+        first = np.isin(S[:, F["unit"]], inp) & ((src < n_ext) | (src == n_ext + ed)) & (S[:, F["ready_at"]] >= lo)
+        assert _kpi(k, "admitted", ALL) == first.sum(), out.rep
+        attendances = ((arr[:, 1] == ed) & (arr[:, 2] >= lo)).sum()
+        assert _kpi(k, "ed_attendances", "ED") == attendances == _kpi(k, "ed_attendances", ALL)
+        assert from_ed > 0 and attendances > _kpi(k, "arrivals", ALL)
+    assert refused_total > 0  # premise: some decisions to admit were refused by the SDU
 
 
 def test_conservation_every_external_arrival_is_accounted_for(outputs_no_warmup):
