@@ -8,7 +8,7 @@ OUT    ?= results
 LOCK   := requirements/constraints.txt
 PIP    := $(BIN)/python -m pip install -c $(LOCK)
 
-.PHONY: run test app lint format lock venv clean bench
+.PHONY: run test app lint format lock venv clean bench notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
+
+# Execute every notebook top to bottom and store it with its outputs (they are committed with
+# them, so that they read on a code host); tests/test_notebooks.py checks they are not stale.
+notebooks: $(VENV)/.installed-test
+	$(BIN)/python scripts/run_notebooks.py
 
 # Ruff's lint rules and formatting (pyproject.toml [tool.ruff]); `make format` applies both.
 lint: $(VENV)/.installed-lint
