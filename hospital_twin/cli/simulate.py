@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -53,7 +54,7 @@ def validate(
             n = len(exc.issues)
             err_console.print(f"[red]✗[/red] {f}: {n} problem{'s' if n != 1 else ''}")
             for issue in exc.issues:
-                err_console.print(f"  {issue}", soft_wrap=True)
+                err_console.print(f"  {escape(str(issue))}", soft_wrap=True)  # [open, close] is not markup
             continue
         scn = loaded.scenario
         beds = sum(u.beds for u in scn.units.values())

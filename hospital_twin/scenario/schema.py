@@ -179,7 +179,7 @@ class DistributionSpec(_Spec):
         need(value is None, "value_* is only for the fixed distribution")
         if kind == "exponential":
             need(p90 is None, "exponential takes mean_hours (or median_hours) only")
-            need(cv is None or abs(cv - 1) < 1e-9, "an exponential always has cv 1")
+            need(cv is None or abs(cv - 1) < 1e-9, "an exponential always has cv 1; drop cv, or use lognormal or gamma")
             need((mean is None) != (median is None), "give mean_hours or median_hours")
             return Exponential(mean if mean is not None else median / math.log(2))
         builders = {"lognormal": Lognormal, "gamma": Gamma, "weibull": Weibull}
@@ -330,7 +330,7 @@ class MultiplierSpec(_Spec):
     @model_validator(mode="after")
     def _ordered(self) -> MultiplierSpec:
         if self.to <= self.from_:
-            raise ValueError("`to` must be after `from`")
+            raise ValueError(f"`to` ({self.to:%Y-%m-%d}) must be after `from` ({self.from_:%Y-%m-%d}); swap them?")
         return self
 
 
@@ -356,7 +356,9 @@ class ArrivalSpec(_Spec):
         if self.patient_class is not None and self.class_mix is not None:
             raise ValueError("give patient_class or class_mix, not both")
         if self.class_mix is not None and abs(sum(self.class_mix.values()) - 1) > _PROB_TOL:
-            raise ValueError(f"class_mix shares sum to {sum(self.class_mix.values()):.6g}, not 1")
+            raise ValueError(
+                f"class_mix shares sum to {sum(self.class_mix.values()):.6g}, not 1; make them add up to 1"
+            )
         for key in ("hour_of_day", "day_of_week"):
             w = getattr(self, key)
             if w is not None and sum(w) <= 0:
@@ -417,7 +419,7 @@ class ShiftSpec(_Spec):
             # YAML 1.1 reads 07:30 unquoted as a sexagesimal number of minutes
             return f"{v // 60:02d}:{v % 60:02d}"
         if not isinstance(v, str) or not _CLOCK.match(v):
-            raise ValueError('a clock time "HH:MM" is expected')
+            raise ValueError(f'a clock time "HH:MM" from 00:00 to 24:00 is expected (got {v!r})')
         return v
 
     @staticmethod
@@ -675,7 +677,13 @@ def _check_route_table(routes: dict[str, dict[str, float]], units: list[str], ba
                 )
         total = sum(dests.values())
         if dests and abs(total - 1.0) > _PROB_TOL:
-            out.append(Problem(path=base + (src,), message=f"route probabilities sum to {total:.6g}, not 1"))
+            out.append(
+                Problem(
+                    path=base + (src,),
+                    message=f"route probabilities sum to {total:.6g}, not 1; make them add up to 1 (the share that "
+                    f"leaves the hospital goes on {EXIT})",
+                )
+            )
     return out
 
 
@@ -694,12 +702,19 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
     if gaps:
         out.append(
             Problem(
-                path=("shifts",), message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}"
+                path=("shifts",),
+                message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}; the shifts must "
+                "cover the 24 hours exactly once (a night shift may cross midnight)",
             )
         )
     if overlaps:
         m = overlaps[0]
-        out.append(Problem(path=("shifts",), message=f"shifts overlap at {m // 60:02d}:{m % 60:02d}"))
+        out.append(
+            Problem(
+                path=("shifts",),
+                message=f"shifts overlap at {m // 60:02d}:{m % 60:02d}; end one shift where the next starts",
+            )
+        )
     return out
 
 
@@ -790,14 +805,22 @@ def _stream_problems(s: Scenario) -> list[Problem]:
         for j, m in enumerate(a.multipliers):
             if m.to <= s.start:
                 out.append(
-                    Problem(path=("arrivals", i, "multipliers", j), message="period ends before the scenario starts")
+                    Problem(
+                        path=("arrivals", i, "multipliers", j),
+                        message=f"period ends before the scenario starts ({s.start:%Y-%m-%d}); move it into the run "
+                        "or delete it",
+                    )
                 )
     names = [a.name for a in s.arrivals] + [e.name for e in s.electives]
     for i, n in enumerate(names):
         if n in names[:i]:
             idx = i if i < len(s.arrivals) else i - len(s.arrivals)
             where = "arrivals" if i < len(s.arrivals) else "electives"
-            out.append(Problem(path=(where, idx, "name"), message=f"stream name '{n}' is used twice"))
+            out.append(
+                Problem(
+                    path=(where, idx, "name"), message=f"stream name '{n}' is used twice; give each stream its own name"
+                )
+            )
     for i, e in enumerate(s.electives):
         if e.unit not in units:
             out.append(
@@ -947,14 +970,15 @@ def _reach_problems(s: Scenario) -> list[Problem]:
                 out.append(
                     Problem(
                         path=route_path,
-                        message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop)",
+                        message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop); "
+                        f"give a unit of the loop a route to {EXIT}",
                     )
                 )
             spec = s.units[u]
             if s.stay_for(c, u) is None and spec.ed is None:
                 out.append(
                     Problem(
-                        path=("length_of_stay",),
+                        path=("length_of_stay",) if s.length_of_stay else ("units", u),
                         message=f"no length of stay for unit '{u}' (reached by class '{c}'); add it under "
                         f"length_of_stay or patient_classes.{c}.length_of_stay",
                     )
@@ -996,7 +1020,8 @@ def _shift_problems(s: Scenario) -> list[Problem]:
             if ch.at < s.start:
                 out.append(
                     Problem(
-                        path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"
+                        path=("units", u, "capacity_changes", j, "at"),
+                        message=f"change is before the scenario starts; date it on or after start ({s.start:%Y-%m-%d})",
                     )
                 )
     return out
