@@ -66,6 +66,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from hospital_twin.scenario.schema import RESERVED_UNIT_NAMES, name_problem, suggest_name
+
 __all__ = [
     "FORMATS",
     "REQUIRED_COLUMNS",
@@ -878,9 +880,10 @@ def read_mimic_iv(
     * ``patient_id`` = ``subject_id``; ``encounter_id`` = ``hadm_id``, or ``ed-<transfer_id>``
       for an ED visit that did not lead to an admission;
     * ``unit`` = ``careunit``, or ``unit_map[careunit]`` when a map is given (e.g.
-      :data:`MIMIC_UNIT_GROUPS`; unlisted careunits are kept and named in ``notes``); the
-      original ``careunit`` is kept as an extra column, with ``eventtype``,
-      ``transfer_id`` and ``hadm_id``;
+      :data:`MIMIC_UNIT_GROUPS`; unlisted careunits are kept and named in ``notes``), made a
+      plain scenario name when it is not one (``Medical Intensive Care Unit (MICU)`` -> ``MICU``,
+      ``Med/Surg`` -> ``Med_Surg``; listed in ``notes``); the original ``careunit`` is kept as an
+      extra column, with ``eventtype``, ``transfer_id`` and ``hadm_id``;
     * ``start``/``end`` = ``intime``/``outtime``;
     * ``patient_class`` from ``admission_type`` (:data:`MIMIC_PATIENT_CLASS`);
     * ``arrival_source``: on an admission's first stay from ``admission_location``
@@ -999,6 +1002,7 @@ def _mimic_mapped(
             notes.append(f"careunits not in unit_map, kept as written: {', '.join(unlisted)}")
     else:
         unit = careunit
+    unit = _plain_unit_names(unit, notes)
     ed_only = h.isna().to_numpy()
     encounter = h.copy()
     encounter[ed_only] = "ed-" + _int_text(t["transfer_id"])[ed_only]
@@ -1021,6 +1025,23 @@ def _mimic_mapped(
         "source": src,
         "destination": dest,
     }
+
+
+def _plain_unit_names(unit: pd.Series, notes: list[str]) -> pd.Series:
+    """``unit`` with every name a scenario cannot use (``Medical Intensive Care Unit (MICU)``) made a plain one
+    (``MICU``; see :func:`hospital_twin.scenario.schema.suggest_name`), unique and the same for the same log;
+    the renaming is listed in ``notes`` (a comment of the calibrated YAML)."""
+    names = sorted(unit.dropna().unique().tolist())
+    taken = {n for n in names if name_problem(n) is None and n.lower() not in RESERVED_UNIT_NAMES}
+    renamed: dict[str, str] = {}
+    for n in names:
+        if n not in taken:
+            renamed[n] = suggest_name(n, "unit", taken)
+            taken.add(renamed[n])
+    if not renamed:
+        return unit
+    notes.append("unit names made plain for the scenario: " + "; ".join(f"{v} = {k}" for k, v in renamed.items()))
+    return unit.map(lambda v: renamed.get(v, v) if not pd.isna(v) else v).astype("string")
 
 
 def _mimic_sequence(

@@ -51,8 +51,12 @@ ELECTIVE = re.compile(r"elective", re.IGNORECASE)
 
 
 def _name(*parts: object) -> str:
+    """A plain stream name (letters, digits, _ and -, starting with a letter, at most 60 characters so that a
+    ``_2`` suffix still fits the scenario's 64)."""
     s = "_".join(str(p) for p in parts if p not in (None, ""))
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "stream"
+    s = re.sub(r"[^A-Za-z0-9_-]+", "_", s).strip("_-")
+    s = s if s[:1].isalpha() else f"stream_{s}".rstrip("_")
+    return s[:60].rstrip("_-")
 
 
 @dataclass

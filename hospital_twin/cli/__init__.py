@@ -12,6 +12,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from hospital_twin.cli import calibrate, live, roster, simulate, staff  # noqa: F401 - registers the verbs
 from hospital_twin.cli._app import (
@@ -37,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             return rv
     except ScenarioError as exc:
         for issue in exc.issues:
-            err_console.print(f"[red]error:[/red] {issue}", soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(str(issue))}", soft_wrap=True)
         return EXIT_INVALID
     except InputError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return EXIT_INVALID
     except OSError as exc:  # the user's files or machine: a path that cannot be read or written, a full disk
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""

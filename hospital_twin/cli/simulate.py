@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -53,7 +54,7 @@ def validate(
             n = len(exc.issues)
             err_console.print(f"[red]✗[/red] {f}: {n} problem{'s' if n != 1 else ''}")
             for issue in exc.issues:
-                err_console.print(f"  {issue}", soft_wrap=True)
+                err_console.print(f"  {escape(str(issue))}", soft_wrap=True)  # [open, close] is not markup
             continue
         scn = loaded.scenario
         beds = sum(u.beds for u in scn.units.values())
@@ -170,18 +171,70 @@ def _cell(summary, metric: str, unit: str, how) -> str:
     return fmt_value(r["mean"], how)
 
 
+_DROP_FIRST = ("blocked bed-h", "stay h", "util.", "waited", "in ED h", "to doctor h", "boarding h", "12h trolley")
+"""Columns left out, in this order, when a table is wider than the terminal; the unit, its beds, occupancy,
+the wait and the share turned away (and the ED's 4 and 12 h breaches) always stay."""
+
+
+def _cell_width(cell: str) -> int:
+    from rich.text import Text
+
+    return max(Text.from_markup(line).cell_len for line in cell.split("\n"))
+
+
+def _fitted_table(title: str, header: list[tuple[str, str]], rows: list[list[str]], width: int) -> tuple[Table, list]:
+    """A table of ``header`` ((label, justify) per column) and ``rows`` that fits ``width`` terminal columns.
+
+    Rich squeezes the columns that may wrap when a table is too wide, which left the unit names and beds
+    empty at 80 columns; here the names never wrap, and the columns of :data:`_DROP_FIRST` are left out,
+    in that order, until the table fits. Returns the table and the labels left out.
+    """
+    widths = [max([_cell_width(label)] + [_cell_width(r[i]) for r in rows]) for i, (label, _) in enumerate(header)]
+    keep = list(range(len(header)))
+
+    def total() -> int:  # cells with one space either side, a rule between columns and at both edges
+        return sum(widths[i] + 3 for i in keep) + 1
+
+    dropped = []
+    for label in _DROP_FIRST:
+        if total() <= width:
+            break
+        i = next((i for i in keep if header[i][0] == label), None)
+        if i is not None:
+            keep.remove(i)
+            dropped.append(label)
+    t = Table(title=title, title_justify="left")
+    for i in keep:
+        label, justify = header[i]
+        if i == 0:  # the names: whole when they fit, folded (never emptied) when even they do not
+            t.add_column(label, min_width=min(widths[0], 12), overflow="fold")
+        else:
+            t.add_column(label, justify=justify, no_wrap=True, min_width=widths[i])  # type: ignore[arg-type]
+    for r in rows:
+        t.add_row(*[r[i] for i in keep])
+    return t, dropped
+
+
+def _print_fitted(title: str, header: list[tuple[str, str]], rows: list[list[str]], results_hint: bool) -> None:
+    t, dropped = _fitted_table(title, header, rows, out_console.width)
+    out_console.print(t)
+    if dropped:
+        where = "summary.csv in the results folder, or " if results_hint else ""
+        out_console.print(
+            f"[dim]not shown at {out_console.width} columns: {', '.join(dropped)}; see {where}a wider "
+            "terminal (COLUMNS=140)[/dim]"
+        )
+
+
 def print_summary(result) -> None:
-    """KPI tables with 95% confidence intervals."""
+    """KPI tables with 95% confidence intervals, fitted to the terminal's width (see :func:`_fitted_table`)."""
     s = result.summary
     scn = result.scenario
     n = result.provenance.get("replications")
-    t = Table(
-        title=f"{scn.name}\n{n} replications x {scn.horizon_days:g} days after {float(scn.warmup_days):g} days warm-up; "
-        "mean and ± 95% CI half-width",
-        title_justify="left",
+    title = (
+        f"{scn.name}\n{n} replications x {scn.horizon_days:g} days after {float(scn.warmup_days):g} days warm-up; "
+        "mean and ± 95% CI half-width"
     )
-    t.add_column("unit")
-    t.add_column("beds", justify="right")
     shown = [
         m
         for m in _TABLE_METRICS
@@ -191,22 +244,19 @@ def print_summary(result) -> None:
         )
         and not (m[0] == "blocked_bed_hours" and not scn.routes and not scn.patient_classes)
     ]
-    for _, label, _ in shown:
-        t.add_column(label, justify="right", no_wrap=True)
+    header = [("unit", "left"), ("beds", "right")] + [(label, "right") for _, label, _ in shown]
     inpatient_beds = sum(u.beds for u in scn.units.values() if u.ed is None)
-    for unit, spec in list(scn.units.items()) + [("ALL", None)]:
-        beds = str(spec.beds) if spec is not None else str(inpatient_beds)
-        t.add_row(unit, beds, *[_cell(s, m, unit, how) for m, _, how in shown])
-    out_console.print(t)
+    rows = [
+        [unit, str(spec.beds) if spec is not None else str(inpatient_beds)]
+        + [_cell(s, m, unit, how) for m, _, how in shown]
+        for unit, spec in list(scn.units.items()) + [("ALL", None)]
+    ]
+    _print_fitted(title, header, rows, results_hint=True)
     eds = [u for u, spec in scn.units.items() if spec.ed is not None]
     if eds:
-        t = Table(title="Emergency department", title_justify="left")
-        t.add_column("unit")
-        for _, label, _ in _ED_METRICS:
-            t.add_column(label, justify="right")
-        for u in eds:
-            t.add_row(u, *[_cell(s, m, u, how) for m, _, how in _ED_METRICS])
-        out_console.print(t)
+        header = [("unit", "left")] + [(label, "right") for _, label, _ in _ED_METRICS]
+        rows = [[u] + [_cell(s, m, u, how) for m, _, how in _ED_METRICS] for u in eds]
+        _print_fitted("Emergency department", header, rows, results_hint=True)
     extra = []
     if scn.electives:
         extra.append(("electives cancelled", _cell(s, "cancelled", "ALL", 1), _cell(s, "cancelled_share", "ALL", "%")))

@@ -62,7 +62,17 @@ class _Located:
 def _parse(text: str, file: str) -> _Located:
     node = compose(text, file)  # size, binary, nesting and alias-bomb checks before anything walks it
     if node is None:
-        raise ScenarioError([Issue(file, None, "", "the file is empty; a scenario is a YAML mapping")])
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    None,
+                    "",
+                    "the file is empty; a scenario is a YAML mapping (name:, start:, units:, ...); "
+                    "start from scenarios/examples/single_ward.yaml",
+                )
+            ]
+        )
     lines: dict[Path_, tuple[str, int]] = {}
     problems: list[Issue] = []
     _walk(node, (), file, lines, problems)
@@ -81,7 +91,17 @@ def _parse(text: str, file: str) -> _Located:
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ScenarioError([Issue(file, 1, "", "a scenario must be a YAML mapping of keys to values")])
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    node.start_mark.line + 1,
+                    "(top level)",
+                    f"a scenario must be a YAML mapping of keys to values, not a {type(data).__name__}; "
+                    "write key: value lines (name:, start:, units:, ...) without a leading '- '",
+                )
+            ]
+        )
     return _Located(data, lines, file=file)
 
 
@@ -94,7 +114,10 @@ def _walk(node: yaml.Node, path: Path_, file: str, lines: dict, problems: list[I
             if key in seen:
                 problems.append(
                     Issue(
-                        file, line, _schema._dotted(path + (key,)), f"duplicate key (first given on line {seen[key]})"
+                        file,
+                        line,
+                        _schema._dotted(path + (key,)),
+                        f"duplicate key (first given on line {seen[key]}); keep one of the two",
                     )
                 )
             seen[key] = line
@@ -332,7 +355,9 @@ def _read(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> _L
     real = path.resolve()
     if real in chain:
         cycle = " -> ".join(str(p) for p in chain + (real,))
-        raise ScenarioError([Issue(file, None, "extends", f"extends loops back on itself: {cycle}")])
+        raise ScenarioError(
+            [Issue(file, None, "extends", f"extends loops back on itself: {cycle}; remove extends from one of them")]
+        )
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError([Issue(file, None, "extends", f"more than {MAX_EXTENDS} files extend each other")])
     try:
@@ -342,16 +367,26 @@ def _read(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> _L
     except IsADirectoryError:
         raise ScenarioError([Issue(file, None, "", "is a folder, not a scenario file")]) from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Issue(file, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [Issue(file, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]
+        ) from None
     located = _parse(text, file)
     parent = located.data.get("extends")
     if parent is None:
         return located
     line = located.lines.get(("extends",), (file, None))[1]
     if not isinstance(parent, str):
-        raise ScenarioError([Issue(file, line, "extends", "must be the path of a scenario file")])
+        raise ScenarioError(
+            [Issue(file, line, "extends", "must be the path of one scenario file, e.g. extends: ../baseline.yaml")]
+        )
     parent_path = path.parent / parent
     _check_extends(parent, parent_path, file, line, within)
+    if parent_path.resolve() in chain + (real,):
+        cycle = " -> ".join(os.path.relpath(p) for p in chain + (real, parent_path.resolve()))
+        raise ScenarioError(
+            [Issue(file, line, "extends", f"extends loops back on itself: {cycle}; remove extends from one of them")]
+        )
     base = _read(parent_path, chain + (real,), within)
     merged = _merge(base, located)
     merged.data.pop("extends", None)
@@ -375,7 +410,15 @@ def _check_extends(target: str, path: Path, file: str, line: int | None, within:
         )
     if not path.is_file():
         raise ScenarioError(
-            [Issue(file, line, "extends", f"base scenario '{target}' not found (looked for {os.path.normpath(path)})")]
+            [
+                Issue(
+                    file,
+                    line,
+                    "extends",
+                    f"base scenario '{target}' not found (looked for {os.path.normpath(path)}); the path is "
+                    "relative to this file's folder",
+                )
+            ]
         )
     if path.suffix.lower() not in {".yaml", ".yml"}:
         raise ScenarioError([Issue(file, line, "extends", f"'{target}' is not a scenario file (.yaml or .yml)")])
@@ -413,7 +456,9 @@ def _message(err: dict[str, Any]) -> str:
                 hint = f"; did you mean '{close[0]}'?"
         return f"unknown field '{name}'{hint}"
     if kind == "missing":
-        return "required field is missing"
+        name = str(err["loc"][-1]) if err["loc"] else "?"
+        return f"required field is missing; add `{name}: ...` (hospital-twin schema says what it takes)"
+    hint = _HINTS.get(kind)
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "string_type" and (isinstance(err.get("input"), bool) or err.get("input") is None):
@@ -423,7 +468,33 @@ def _message(err: dict[str, Any]) -> str:
         )
     if "input" in err and kind not in {"value_error", "assertion_error"} and not isinstance(err["input"], dict | list):
         msg += f" (got {err['input']!r})"
-    return msg
+    field = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str)), "")
+    if kind in {"too_short", "too_long"} and field in _LENGTHS:
+        hint = _LENGTHS[field]
+    return f"{msg}; {hint}" if hint else msg
+
+
+_HINTS = {
+    "dict_type": "write it as a mapping of name: value lines (e.g. MED: {beds: 20}), not as a list of '- ' items",
+    "list_type": "write it as a list, each item starting with '- '",
+    "datetime_from_date_parsing": "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, e.g. 2025-01-06T00:00:00",
+    "datetime_parsing": "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, e.g. 2025-01-06T00:00:00",
+    "datetime_type": "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, e.g. 2025-01-06T00:00:00",
+    "date_from_datetime_parsing": "write it as YYYY-MM-DD, e.g. 2025-01-06",
+    "int_parsing": "write a whole number (digits only, no unit)",
+    "int_from_float": "write a whole number",
+    "float_parsing": "write a number (digits only, no unit)",
+}
+"""A fix for the pydantic error kinds whose own message says only what is wrong."""
+
+_LENGTHS = {
+    "hour_of_day": "give 24 weights, one per clock hour 00..23",
+    "hourly_profile": "give 24 weights, one per clock hour 00..23",
+    "day_of_week": "give 7 weights, Mon..Sun",
+    "per_weekday": "give 7 numbers, Mon..Sun (0 on days without a list)",
+    "units": "give at least one unit, e.g. WARD: {beds: 20}",
+}
+"""A fix for a list or mapping of the wrong length, by field."""
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> Path_:

@@ -79,6 +79,30 @@ def _culprit(node: yaml.Node, memo: dict[int, int], stop: int) -> yaml.Node:
     return node
 
 
+def _section(text: str, line: int | None) -> str:
+    """The top-level key whose block holds ``line`` (1-based), or "" (a syntax error has no parsed field)."""
+    if not line:
+        return ""
+    for row in reversed(text.splitlines()[:line]):
+        if row[:1].isalpha() and ":" in row:
+            return row.split(":", 1)[0].strip()
+    return ""
+
+
+def _syntax_hint(what: str, opened: int | None) -> str:
+    """How to mend the commonest YAML slips, from PyYAML's description of the problem."""
+    if "\\t" in what or "\t" in what:  # PyYAML shows a tab as backslash-t
+        return "indent with spaces, not tabs"
+    if "flow mapping" in what or "flow sequence" in what:
+        where = f" on line {opened}" if opened else ""
+        return f"close the {{ or [ opened{where} (and separate its items with commas)"
+    if "mapping values are not allowed" in what:
+        return "line this key up with the keys above it, or quote a value that contains ': '"
+    if "block" in what and "expected" in what:
+        return "line this line up with the lines above it (keys of one mapping start in the same column)"
+    return "check this line and the one above it (indentation with spaces, quotes, brackets)"
+
+
 def compose(text: str, file: str) -> yaml.Node | None:
     """The YAML node graph of ``text`` (``None`` for an empty document), or :class:`ScenarioError`.
 
@@ -106,7 +130,10 @@ def compose(text: str, file: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise ScenarioError([Issue(file, line, "", f"not valid YAML: {what}")]) from None
+        opened = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        raise ScenarioError(
+            [Issue(file, line, _section(text, line), f"not valid YAML: {what}; {_syntax_hint(what, opened)}")]
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Issue(file, None, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:

@@ -69,6 +69,11 @@ __all__ = [
     "scenario_problems",
     "scenario_warnings",
     "unreachable_units",
+    "name_problem",
+    "suggest_name",
+    "NAME_RULE",
+    "MAX_NAME_LENGTH",
+    "MAX_STREAM_NAME_LENGTH",
     "DEFAULT_CLASS",
 ]
 
@@ -174,7 +179,7 @@ class DistributionSpec(_Spec):
         need(value is None, "value_* is only for the fixed distribution")
         if kind == "exponential":
             need(p90 is None, "exponential takes mean_hours (or median_hours) only")
-            need(cv is None or abs(cv - 1) < 1e-9, "an exponential always has cv 1")
+            need(cv is None or abs(cv - 1) < 1e-9, "an exponential always has cv 1; drop cv, or use lognormal or gamma")
             need((mean is None) != (median is None), "give mean_hours or median_hours")
             return Exponential(mean if mean is not None else median / math.log(2))
         builders = {"lognormal": Lognormal, "gamma": Gamma, "weibull": Weibull}
@@ -325,14 +330,16 @@ class MultiplierSpec(_Spec):
     @model_validator(mode="after")
     def _ordered(self) -> MultiplierSpec:
         if self.to <= self.from_:
-            raise ValueError("`to` must be after `from`")
+            raise ValueError(f"`to` ({self.to:%Y-%m-%d}) must be after `from` ({self.from_:%Y-%m-%d}); swap them?")
         return self
 
 
 class ArrivalSpec(_Spec):
     """A Poisson stream of unplanned arrivals to one unit."""
 
-    name: str
+    name: str = Field(
+        description="the stream's name: a letter, then letters, digits, _ or - (no spaces), at most 64 characters"
+    )
     unit: str
     per_day: NonNegFloat = Field(description="mean arrivals per day")
     patient_class: str | None = None
@@ -349,7 +356,9 @@ class ArrivalSpec(_Spec):
         if self.patient_class is not None and self.class_mix is not None:
             raise ValueError("give patient_class or class_mix, not both")
         if self.class_mix is not None and abs(sum(self.class_mix.values()) - 1) > _PROB_TOL:
-            raise ValueError(f"class_mix shares sum to {sum(self.class_mix.values()):.6g}, not 1")
+            raise ValueError(
+                f"class_mix shares sum to {sum(self.class_mix.values()):.6g}, not 1; make them add up to 1"
+            )
         for key in ("hour_of_day", "day_of_week"):
             w = getattr(self, key)
             if w is not None and sum(w) <= 0:
@@ -368,7 +377,9 @@ class ElectiveSpec(_Spec):
     A patient who finds no bed within ``cancel_after_hours`` is cancelled (and counted).
     """
 
-    name: str
+    name: str = Field(
+        description="the list's name: a letter, then letters, digits, _ or - (no spaces), at most 64 characters"
+    )
     unit: str
     per_weekday: Weights7 = Field(description="admissions booked per weekday, Mon..Sun")
     hour: float = Field(7.0, ge=0, lt=24, description="clock hour at which they arrive")
@@ -408,7 +419,7 @@ class ShiftSpec(_Spec):
             # YAML 1.1 reads 07:30 unquoted as a sexagesimal number of minutes
             return f"{v // 60:02d}:{v % 60:02d}"
         if not isinstance(v, str) or not _CLOCK.match(v):
-            raise ValueError('a clock time "HH:MM" is expected')
+            raise ValueError(f'a clock time "HH:MM" from 00:00 to 24:00 is expected (got {v!r})')
         return v
 
     @staticmethod
@@ -488,14 +499,22 @@ class Scenario(_Spec):
     )
     replications: int = Field(10, ge=1)
     seed: int = Field(0, ge=0)
-    units: dict[str, UnitSpec] = Field(min_length=1)
+    units: dict[str, UnitSpec] = Field(
+        min_length=1,
+        description="the units by name; a name is a letter, then letters, digits, _ or - (no spaces), at most 40 "
+        "characters, and not ALL or exit (e.g. MED, ICU, Ward_3)",
+    )
     arrivals: list[ArrivalSpec] = Field(default_factory=list)
     electives: list[ElectiveSpec] = Field(default_factory=list)
     routes: dict[str, dict[str, NonNegFloat]] = Field(
         default_factory=dict, description="where a patient goes when its stay in a unit ends"
     )
     length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
-    patient_classes: dict[str, PatientClassSpec] = Field(default_factory=dict)
+    patient_classes: dict[str, PatientClassSpec] = Field(
+        default_factory=dict,
+        description="routes and stays per patient class; a class name is a letter, then letters, digits, _ or - "
+        "(no spaces), at most 40 characters",
+    )
     discharge: DischargeSpec | None = None
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     staffing: StaffingSpec | None = None
@@ -658,7 +677,13 @@ def _check_route_table(routes: dict[str, dict[str, float]], units: list[str], ba
                 )
         total = sum(dests.values())
         if dests and abs(total - 1.0) > _PROB_TOL:
-            out.append(Problem(path=base + (src,), message=f"route probabilities sum to {total:.6g}, not 1"))
+            out.append(
+                Problem(
+                    path=base + (src,),
+                    message=f"route probabilities sum to {total:.6g}, not 1; make them add up to 1 (the share that "
+                    f"leaves the hospital goes on {EXIT})",
+                )
+            )
     return out
 
 
@@ -677,18 +702,25 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
     if gaps:
         out.append(
             Problem(
-                path=("shifts",), message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}"
+                path=("shifts",),
+                message=f"shifts leave the day uncovered from {gaps[0] // 60:02d}:{gaps[0] % 60:02d}; the shifts must "
+                "cover the 24 hours exactly once (a night shift may cross midnight)",
             )
         )
     if overlaps:
         m = overlaps[0]
-        out.append(Problem(path=("shifts",), message=f"shifts overlap at {m // 60:02d}:{m % 60:02d}"))
+        out.append(
+            Problem(
+                path=("shifts",),
+                message=f"shifts overlap at {m // 60:02d}:{m % 60:02d}; end one shift where the next starts",
+            )
+        )
     return out
 
 
 def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
-    out = _stream_problems(s) + _unit_name_problems(s)
+    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
@@ -773,14 +805,22 @@ def _stream_problems(s: Scenario) -> list[Problem]:
         for j, m in enumerate(a.multipliers):
             if m.to <= s.start:
                 out.append(
-                    Problem(path=("arrivals", i, "multipliers", j), message="period ends before the scenario starts")
+                    Problem(
+                        path=("arrivals", i, "multipliers", j),
+                        message=f"period ends before the scenario starts ({s.start:%Y-%m-%d}); move it into the run "
+                        "or delete it",
+                    )
                 )
     names = [a.name for a in s.arrivals] + [e.name for e in s.electives]
     for i, n in enumerate(names):
         if n in names[:i]:
             idx = i if i < len(s.arrivals) else i - len(s.arrivals)
             where = "arrivals" if i < len(s.arrivals) else "electives"
-            out.append(Problem(path=(where, idx, "name"), message=f"stream name '{n}' is used twice"))
+            out.append(
+                Problem(
+                    path=(where, idx, "name"), message=f"stream name '{n}' is used twice; give each stream its own name"
+                )
+            )
     for i, e in enumerate(s.electives):
         if e.unit not in units:
             out.append(
@@ -801,19 +841,72 @@ RESERVED_UNIT_NAMES = {
 }
 """Names a unit may not take (compared without case), with the reason."""
 
+NAME_RULE = "a letter, then letters, digits, _ or - (no spaces)"
+"""How a unit, patient class, arrival stream or elective list is named (said in every message about a name)."""
+MAX_NAME_LENGTH = 40
+"""Longest name of a unit or patient class (a column of the terminal table and of summary.csv)."""
+MAX_STREAM_NAME_LENGTH = 64
+"""Longest name of an arrival stream or elective list (calibration names them unit_class_source)."""
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def name_problem(name: str, what: str = "unit", max_length: int = MAX_NAME_LENGTH) -> str | None:
+    """Why ``name`` cannot name a ``what`` (with a valid name to use instead), or None when it can."""
+    if _NAME.fullmatch(name) and len(name) <= max_length:
+        return None
+    hidden = any(not ch.isprintable() for ch in name) or name != name.strip()
+    why = "has blank or hidden characters" if hidden or not name.strip() else "is not a plain name"
+    if _NAME.fullmatch(name):
+        why = f"is longer than {max_length} characters"
+    return (
+        f"{what} name {name!r} {why}: write {NAME_RULE}, at most {max_length} characters, "
+        f"e.g. {suggest_name(name, what.split()[0], max_length=max_length)} (rename it everywhere it is used)"
+    )
+
+
+def suggest_name(
+    text: str,
+    prefix: str = "unit",
+    taken: set[str] | frozenset[str] = frozenset(),
+    *,
+    max_length: int = MAX_NAME_LENGTH,
+) -> str:
+    """A valid name for ``text``, deterministic and not in ``taken``.
+
+    A valid name is kept. Otherwise the abbreviation in closing parentheses when there is one
+    (``Medical Intensive Care Unit (MICU)`` -> ``MICU``), else ``text`` with accents folded and
+    every run of other characters made ``_`` (``Med/Surg`` -> ``Med_Surg``); ``prefix_`` goes in
+    front of one that does not start with a letter; cut to ``max_length``; ``_2``, ``_3``, ...
+    added until it is not in ``taken``.
+    """
+    import unicodedata
+
+    name = text
+    if not (_NAME.fullmatch(text) and len(text) <= max_length):
+        inner = re.search(r"\(([^()]*[A-Za-z][^()]*)\)\s*$", text)
+        source = inner.group(1) if inner else text
+        ascii_text = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode()
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_text).strip("_-")
+        if not name[:1].isalpha():
+            name = f"{prefix}_{name}".rstrip("_")
+        name = name[:max_length].rstrip("_-")
+    base, k = name, 2
+    while name in taken or name.strip().lower() in RESERVED_UNIT_NAMES:
+        tail = f"_{k}"
+        name, k = base[: max_length - len(tail)] + tail, k + 1
+    return name
+
 
 def _unit_name_problems(s: Scenario) -> list[Problem]:
-    """Unit names are usable (not reserved, no stray spaces); routes and lengths of stay name known units."""
+    """Unit names are usable (not reserved, plain names); routes and lengths of stay name known units."""
     units = list(s.units)
     out: list[Problem] = []
     for u in units:
         why = RESERVED_UNIT_NAMES.get(u.strip().lower())
         if why:
             out.append(Problem(path=("units", u), message=f"'{u}' cannot name a unit: {why}; choose another name"))
-        elif not u.strip() or u != u.strip() or any(not ch.isprintable() for ch in u):
-            out.append(
-                Problem(path=("units", u), message=f"unit name {u!r} has blank or hidden characters; write it plainly")
-            )
+        elif problem := name_problem(u, "unit"):
+            out.append(Problem(path=("units", u), message=problem))
     out += _check_route_table(s.routes, units, ("routes",))
     for u in s.length_of_stay:
         if u not in units:
@@ -828,6 +921,31 @@ def _unit_name_problems(s: Scenario) -> list[Problem]:
                         message=f"unknown unit '{u}' ({_did_you_mean(u, units)})",
                     )
                 )
+    return out
+
+
+def _class_and_stream_name_problems(s: Scenario) -> list[Problem]:
+    """Patient classes, arrival streams and elective lists have plain names (each bad name said once, where
+    it first appears)."""
+    places: list[tuple[tuple[str | int, ...], str, str, int]] = [
+        (("patient_classes", c), c, "patient class", MAX_NAME_LENGTH) for c in s.patient_classes
+    ]
+    for i, a in enumerate(s.arrivals):
+        places.append((("arrivals", i, "name"), a.name, "arrival stream", MAX_STREAM_NAME_LENGTH))
+        if a.patient_class is not None:
+            places.append((("arrivals", i, "patient_class"), a.patient_class, "patient class", MAX_NAME_LENGTH))
+        for c in a.class_mix or {}:
+            places.append((("arrivals", i, "class_mix", c), c, "patient class", MAX_NAME_LENGTH))
+    for i, e in enumerate(s.electives):
+        places.append((("electives", i, "name"), e.name, "elective list", MAX_STREAM_NAME_LENGTH))
+        places.append((("electives", i, "patient_class"), e.patient_class, "patient class", MAX_NAME_LENGTH))
+    out: list[Problem] = []
+    said: set[tuple[str, str]] = set()
+    for path, name, what, longest in places:
+        problem = name_problem(name, what, longest)
+        if problem and (what, name) not in said:
+            said.add((what, name))
+            out.append(Problem(path=path, message=problem))
     return out
 
 
@@ -852,14 +970,15 @@ def _reach_problems(s: Scenario) -> list[Problem]:
                 out.append(
                     Problem(
                         path=route_path,
-                        message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop)",
+                        message=f"patients of class '{c}' in unit '{u}' can never reach '{EXIT}' (a closed loop); "
+                        f"give a unit of the loop a route to {EXIT}",
                     )
                 )
             spec = s.units[u]
             if s.stay_for(c, u) is None and spec.ed is None:
                 out.append(
                     Problem(
-                        path=("length_of_stay",),
+                        path=("length_of_stay",) if s.length_of_stay else ("units", u),
                         message=f"no length of stay for unit '{u}' (reached by class '{c}'); add it under "
                         f"length_of_stay or patient_classes.{c}.length_of_stay",
                     )
@@ -901,7 +1020,8 @@ def _shift_problems(s: Scenario) -> list[Problem]:
             if ch.at < s.start:
                 out.append(
                     Problem(
-                        path=("units", u, "capacity_changes", j, "at"), message="change is before the scenario starts"
+                        path=("units", u, "capacity_changes", j, "at"),
+                        message=f"change is before the scenario starts; date it on or after start ({s.start:%Y-%m-%d})",
                     )
                 )
     return out

@@ -230,7 +230,10 @@ def test_mimic_discharge_rows_are_ignored_and_counts_reconcile():
     assert (r.read, r.used, r.rejected, r.ignored) == (31, 24, 0, 7)
     assert set(r.rejects["reason"]) == {"discharge event (ends the admission, not a stay)"}
     assert r.dates_shifted and not r.concurrency_reliable
-    assert (r.stays["unit"] == r.stays["careunit"]).all()  # no unit_map: careunit as written
+    # no unit_map: the careunit as a plain scenario name, the careunit itself kept beside it
+    pairs = set(zip(r.stays["careunit"], r.stays["unit"], strict=True))
+    assert ("Emergency Department", "Emergency_Department") in pairs
+    assert all(c.replace(" ", "_").replace("/", "_") == u or c.endswith(f"({u})") for c, u in pairs), pairs
 
 
 def test_mimic_pathway_fields_follow_the_documented_mapping():

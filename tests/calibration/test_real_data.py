@@ -100,6 +100,25 @@ def test_mimic_stays_routes_and_scenario(mimic):
     assert "Open Data Commons Open Database License" in text and "DATES SHIFTED" in text
 
 
+@needs_mimic
+def test_mimic_careunits_become_plain_unit_names_kept_in_a_comment():
+    """With careunits kept (`--careunits`), 'Medical Intensive Care Unit (MICU)' is the unit MICU and 'Med/Surg' is
+    Med_Surg; every unit, class and stream name is plain, so the scenario validates; the YAML says each original."""
+    from hospital_twin.scenario.schema import MAX_STREAM_NAME_LENGTH, name_problem
+
+    r = read_mimic_iv(MIMIC, None)
+    units = set(r.stays["unit"].dropna())
+    assert {"MICU", "MICU_SICU", "Med_Surg", "TSICU", "Neuro_SICU", "Medicine"} <= units
+    assert [u for u in units if name_problem(u)] == []
+    assert read_mimic_iv(MIMIC, None).stays["unit"].equals(r.stays["unit"])  # the same names every time
+    dates, cal = _calibrated(r)
+    text = scenario_yaml(cal, [r], dates, horizon_days=14, replications=1)
+    scn = load_scenario_text(text, name="calibrated.yaml")
+    assert set(scn.units) == units
+    assert all(name_problem(a.name, "arrival stream", MAX_STREAM_NAME_LENGTH) is None for a in scn.arrivals)
+    assert "MICU = Medical Intensive Care Unit (MICU)" in text and "Med_Surg = Med/Surg" in text
+
+
 @needs_sepsis
 def test_sepsis_stays_routes_and_scenario(sepsis):
     """ER -> NC and ER -> IC match SOURCE.md's counts (738 and 72 of 810) but for case BM, whose "Release B" comes

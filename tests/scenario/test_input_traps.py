@@ -87,3 +87,44 @@ def test_traps_unwritable_output_is_refused_before_simulating(tmp_path, monkeypa
     assert main(["run", str(write(tmp_path)), "--out", str(blocker / "results"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "--out" in err and "cannot write there" in err and "bug" not in err
+
+
+@pytest.mark.parametrize(
+    ("unit", "suggested"),
+    [
+        ("'Medical Intensive Care Unit (MICU)'", "MICU"),
+        ("'Ward 3'", "Ward_3"),
+        ("'A&E'", "A_E"),
+        ("'3rd floor'", "unit_3rd_floor"),
+        ("'Café'", "Cafe"),
+        ("W" + "x" * 45, "W" + "x" * 39),
+    ],
+)
+def test_traps_unit_name_that_is_not_plain_is_refused_with_a_valid_one(tmp_path, unit, suggested):
+    """A unit must be named by a letter then letters, digits, _ or -, at most 40 characters; the message says
+    where, the rule, and a name that would do."""
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(write(tmp_path, unit=unit))
+    [issue] = exc.value.issues
+    assert (issue.line, issue.field.split(".")[0]) == (5, "units")
+    assert "a letter, then letters, digits, _ or -" in issue.message and f"e.g. {suggested} " in issue.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("name: a,", "name: ED walk-ins,", "arrivals[0].name"),
+        ("per_day: 1}", "per_day: 1, patient_class: day case}", "arrivals[0].patient_class"),
+    ],
+)
+def test_traps_stream_and_class_names_that_are_not_plain_are_refused(tmp_path, old, new, field):
+    f = write(tmp_path)
+    f.write_text(f.read_text().replace(old, new))
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(f)
+    [issue] = exc.value.issues
+    assert (issue.line, issue.field) == (7, field) and "is not a plain name" in issue.message
+
+
+def test_traps_plain_names_with_digits_dash_and_underscore_are_fine(tmp_path):
+    assert "Ward-3_b" in load_scenario(write(tmp_path, unit="Ward-3_b")).units
