@@ -56,7 +56,7 @@ import gzip
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -1027,21 +1027,37 @@ def _mimic_mapped(
     }
 
 
-def _plain_unit_names(unit: pd.Series, notes: list[str]) -> pd.Series:
+def _plain_unit_names(unit: pd.Series, notes: list[str], what: str = "unit") -> pd.Series:
     """``unit`` with every name a scenario cannot use (``Medical Intensive Care Unit (MICU)``) made a plain one
     (``MICU``; see :func:`hospital_twin.scenario.schema.suggest_name`), unique and the same for the same log;
-    the renaming is listed in ``notes`` (a comment of the calibrated YAML)."""
+    the renaming is listed in ``notes`` (a comment of the calibrated YAML). ``what``: ``unit`` or ``class``."""
     names = sorted(unit.dropna().unique().tolist())
-    taken = {n for n in names if name_problem(n) is None and n.lower() not in RESERVED_UNIT_NAMES}
+    reserved = RESERVED_UNIT_NAMES if what == "unit" else frozenset()
+    taken = {n for n in names if name_problem(n) is None and n.lower() not in reserved}
     renamed: dict[str, str] = {}
     for n in names:
         if n not in taken:
-            renamed[n] = suggest_name(n, "unit", taken)
+            renamed[n] = suggest_name(n, what, taken)
             taken.add(renamed[n])
     if not renamed:
         return unit
-    notes.append("unit names made plain for the scenario: " + "; ".join(f"{v} = {k}" for k, v in renamed.items()))
+    label = "unit names" if what == "unit" else "patient classes"
+    notes.append(f"{label} made plain for the scenario: " + "; ".join(f"{v} = {k}" for k, v in renamed.items()))
     return unit.map(lambda v: renamed.get(v, v) if not pd.isna(v) else v).astype("string")
+
+
+def _plain_names(read: AdtRead) -> AdtRead:
+    """``read`` with its units and patient classes made names a scenario accepts (``Ward 3`` -> ``Ward_3``,
+    ``day case`` -> ``day_case``), each renaming listed in ``notes``; the read unchanged when all are plain."""
+    stays, notes = read.stays, list(read.notes)
+    for col, what in (("unit", "unit"), ("patient_class", "class")):
+        if col in stays.columns:
+            new = _plain_unit_names(stays[col], notes, what)
+            if new is not stays[col]:
+                stays = stays.assign(**{col: new.to_numpy()})
+    if stays is read.stays:
+        return read
+    return replace(read, stays=stays, notes=notes)
 
 
 def _mimic_sequence(
@@ -1486,7 +1502,8 @@ def read_log(
     ``group_units``: for MIMIC-IV, group careunits with :data:`MIMIC_UNIT_GROUPS` (else keep
     them). ``rep``, ``scenario``: the replication and scenario to keep from an ADT log that stacks
     several (:func:`read_adt`; a stacked log with none chosen is refused: a calibration must fit
-    one hospital). Raises :class:`LogError` when the format cannot be told, the path does not
+    one hospital). Units and patient classes a scenario could not name (``Ward 3``) are made plain
+    names (``Ward_3``), listed in ``notes``. Raises :class:`LogError` when the format cannot be told, the path does not
     exist or the log cannot be read, :class:`MixedLogError` for several replications or
     scenarios and none chosen.
     """
@@ -1498,10 +1515,12 @@ def read_log(
         option = "--rep" if rep is not None else "--scenario"
         raise LogError(f"{path}: {option} applies to an ADT log (CSV or Parquet with a 'rep'/'scenario' column)")
     if kind == "adt":
-        return read_adt(path, rep=rep, scenario=scenario, refuse_stacked=True)
-    if kind == "mimic-iv":
-        return read_mimic_iv(path, MIMIC_UNIT_GROUPS if group_units else None)
-    return read_xes(path)
+        read = read_adt(path, rep=rep, scenario=scenario, refuse_stacked=True)
+    elif kind == "mimic-iv":
+        read = read_mimic_iv(path, MIMIC_UNIT_GROUPS if group_units else None)
+    else:
+        read = read_xes(path)
+    return _plain_names(read)
 
 
 def combine_reads(reads: Sequence[AdtRead]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -162,3 +162,20 @@ def test_calibrate_mimic_fixture_folder_is_detected_as_shifted(tmp_path, capsys)
     text = out.read_text()
     assert "SHIFTED PER PATIENT" in text and "MIMIC-IV" in text
     load_scenario(out)
+
+
+def test_calibrate_makes_plain_names_of_a_hospitals_own_unit_and_class_names(sim_csv, tmp_path, capsys):
+    """A hospital's extract names its wards 'Ward 3' and its classes 'day case': names a scenario refuses. The
+    calibrated scenario uses Ward_3 and day_case (it validates and runs), and its YAML says each original."""
+    log = pd.read_csv(sim_csv)
+    log["unit"] = log["unit"].map({"ICU": "Intensive Care (ICU)", "WARD": "Ward 3"})
+    log["patient_class"] = "day case"
+    path = tmp_path / "own_names.csv"
+    log.to_csv(path, index=False)
+    out = tmp_path / "calibrated.yaml"
+    assert main(["calibrate", str(path), "--out", str(out)]) == 0
+    scn = load_scenario(out)
+    assert set(scn.units) == {"ICU", "Ward_3"}
+    assert [a.patient_class for a in scn.arrivals] == ["day_case"]
+    text = out.read_text()
+    assert "Ward_3 = Ward 3" in text and "ICU = Intensive Care (ICU)" in text and "day_case = day case" in text
