@@ -46,6 +46,14 @@ def cache_root() -> Path:
     return _CACHE_ROOT
 
 
+def forget_results() -> None:
+    """Drop every cached result and job folder of this server process: the next job starts as on a fresh server."""
+    global _CACHE_ROOT
+    if _CACHE_ROOT is not None:
+        shutil.rmtree(_CACHE_ROOT, ignore_errors=True)
+    _CACHE_ROOT = None
+
+
 def job_key(kind: str, *parts: Any) -> str:
     """A stable key for a computation: its kind and every input that changes the answer."""
     h = hashlib.sha256(kind.encode())

@@ -38,7 +38,7 @@ def short_run_settings(at, prefix: str = "rs_", horizon: int = 7, warmup: int = 
 
 @pytest.fixture
 def app():
-    """The app at its home page; its worker processes are stopped afterwards."""
+    """The app at its home page, as on a fresh server; its worker processes and cached results go afterwards."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ENTRY), default_timeout=60)
@@ -48,6 +48,9 @@ def app():
 
     for job in list((at.session_state["jobs"] if "jobs" in at.session_state else {}).values()):
         jobs.stop(job.proc)
+    # results are cached per server process, and one pytest worker runs many tests: without this, a test that
+    # runs the settings another test already ran finds them cached and starts no job
+    jobs.forget_results()
 
 
 def charts(at) -> list:
