@@ -596,7 +596,7 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 # Display labels for reports and apps: metric -> (label, unit). Units: "count" (total over
 # the observation window), "share" (0..1, shown as a percentage), "hours", "beds",
-# "bed-hours".
+# "bed-hours", "bed-days".
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "arrivals": ("Requests for a bed (ALL: for an inpatient bed)", "count"),
     "admitted": ("Admitted (ALL: inpatient admissions)", "count"),
@@ -627,7 +627,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "ed_dta_12h_waits": ("Decisions to admit waiting over 12 h", "count"),
     "outlier_admissions": ("Placed in another unit's bed (outliers)", "count"),
     "outlier_share": ("Share of admissions placed as outliers", "share"),
-    "outlier_bed_days": ("Outlier bed-days in other units", "days"),
+    "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),
     "repatriations": ("Outliers moved back to their home unit", "count"),
     "outliers_hosted_mean": ("Outliers hosted from other units, average", "beds"),
 }

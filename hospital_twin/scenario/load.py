@@ -474,7 +474,9 @@ def _outlying_note(s: Scenario, u: UnitLoad, by_name: dict[str, UnitLoad]) -> st
             "excess (the unit alone would be overloaded; with its hosts it is not)"
         )
     fate = "it turns many arrivals away" if u.when_full == "reject" else "its queue grows without end"
-    return text + f"its outlying hosts ({hosts}) have only about {spare:.1f} beds of spare load: even with outliers {fate}"
+    return (
+        text + f"its outlying hosts ({hosts}) have only about {spare:.1f} beds of spare load: even with outliers {fate}"
+    )
 
 
 def _warnings(units: list[UnitLoad], s: Scenario | None = None) -> list[str]:
