@@ -88,6 +88,14 @@ METRICS: dict[str, str] = {
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
     "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; hours",
     "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'); count",
+    "outlier_admissions": "requests for a bed in the unit placed in another unit's bed (outlying) because the unit "
+    "had none, by the time they asked; unit = home unit (ALL: every unit); count",
+    "outlier_share": "outlier_admissions / beds granted to the unit's requests (its own beds or a host's; "
+    "repatriations not counted); unit = home unit",
+    "outlier_bed_days": "days spent by the unit's patients in other units' beds as outliers; unit = home unit",
+    "repatriations": "outliers moved back to a freed bed of their home unit; unit = home unit; count",
+    "outliers_hosted_mean": "time-average outliers of other units in this unit's beds (included in its "
+    "occupancy); unit = host unit",
 }
 
 ADT_COLUMNS = [
@@ -389,11 +397,49 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     add("los_mean_h", ALL, _ratio(out.spell_sum_h, out.spell_n))
     add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
+    if out.outliers is not None:
+        _outlier_kpis(out, t, add)
 
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
     return df
+
+
+def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:
+    """Outlying metrics: per home unit (those with ``outlying``) and ALL; ``outliers_hosted_mean`` per host."""
+    lo, hi = out.warmup_h, out.end_h
+    rec = out.outliers
+    home, host = rec[:, 1].astype(np.int64), rec[:, 2].astype(np.int64)
+    ready, start, end, back = rec[:, 3], rec[:, 4], rec[:, 5], rec[:, 6] > 0
+    n = len(out.unit_names)
+    asked = ready >= lo
+    placed = np.bincount(home[asked], minlength=n)
+    repat = np.bincount(home[back & (end >= lo)], minlength=n)
+    hosted_asked = np.bincount(host[asked], minlength=n)
+    hours = _overlap(start, end, lo, hi)
+    bed_days = np.bincount(home, weights=hours, minlength=n) / 24.0
+    hosted_h = np.bincount(host, weights=hours, minlength=n)
+    specs = list(out.scenario.units.values())
+    homes = [i for i, sp in enumerate(specs) if sp.outlying is not None]
+    hosts = sorted({out.unit_names.index(h) for sp in specs if sp.outlying is not None for h in sp.outlying.hosts})
+    # a unit's admitted counts the stays in its beds: its own patients (repatriations are moves, not new
+    # grants) and the outliers it hosts; a home unit's grants are its own stays plus its outlier placements
+    granted = t.admitted - hosted_asked - repat + placed
+    for ui in homes:
+        name = out.unit_names[ui]
+        add("outlier_admissions", name, placed[ui])
+        add("outlier_share", name, _ratio(placed[ui], granted[ui]))
+        add("outlier_bed_days", name, bed_days[ui])
+        add("repatriations", name, repat[ui])
+    for ui in hosts:
+        add("outliers_hosted_mean", out.unit_names[ui], hosted_h[ui] / (hi - lo))
+    inp = t.inpatient
+    add("outlier_admissions", ALL, placed.sum())
+    add("outlier_share", ALL, _ratio(placed.sum(), granted[inp].sum()))
+    add("outlier_bed_days", ALL, bed_days.sum())
+    add("repatriations", ALL, repat.sum())
+    add("outliers_hosted_mean", ALL, hosted_h.sum() / (hi - lo))
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
@@ -455,7 +501,14 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
     )
     df["arrival_source"] = df["arrival_source"].astype("string")
     df["discharge_destination"] = df["discharge_destination"].astype("string")
-    return df.sort_values(["patient_id", "start"], kind="stable", ignore_index=True)[ADT_COLUMNS]
+    columns = ADT_COLUMNS
+    if out.outliers is not None:  # the extra column home_unit: an outlier's home unit, empty for the others
+        rec = out.outliers
+        home_of = {(int(r[0]), int(r[2]), float(r[4])): out.unit_names[int(r[1])] for r in rec.tolist()}
+        keys = zip(pid.tolist(), S[:, _F["unit"]].astype(int).tolist(), S[:, _F["start"]].tolist(), strict=True)
+        df["home_unit"] = pd.Series([home_of.get(k) for k in keys], dtype="string")
+        columns = [*ADT_COLUMNS[:-1], "home_unit", ADT_COLUMNS[-1]]
+    return df.sort_values(["patient_id", "start"], kind="stable", ignore_index=True)[columns]
 
 
 REQUEST_COLUMNS = [
@@ -543,7 +596,7 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 # Display labels for reports and apps: metric -> (label, unit). Units: "count" (total over
 # the observation window), "share" (0..1, shown as a percentage), "hours", "beds",
-# "bed-hours".
+# "bed-hours", "bed-days".
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "arrivals": ("Requests for a bed (ALL: for an inpatient bed)", "count"),
     "admitted": ("Admitted (ALL: inpatient admissions)", "count"),
@@ -572,5 +625,10 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "ed_admitted_share": ("Share admitted (decision to admit)", "share"),
     "ed_boarding_mean_h": ("Boarding, decision to admit to bed, mean", "hours"),
     "ed_dta_12h_waits": ("Decisions to admit waiting over 12 h", "count"),
+    "outlier_admissions": ("Placed in another unit's bed (outliers)", "count"),
+    "outlier_share": ("Share of admissions placed as outliers", "share"),
+    "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),
+    "repatriations": ("Outliers moved back to their home unit", "count"),
+    "outliers_hosted_mean": ("Outliers hosted from other units, average", "beds"),
 }
 __all__ += ["METRIC_LABELS"]

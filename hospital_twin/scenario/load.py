@@ -397,7 +397,7 @@ def offered_load(s: Scenario) -> LoadReport:
             rate = float(lam[i])
             per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h))
     out = [_unit_load(s, u, per_class[u], float(sched_rate[i])) for i, u in enumerate(units)]
-    return LoadReport(scenario=s.name, units=tuple(out), warnings=tuple(_warnings(out)), assumptions=ASSUMPTIONS)
+    return LoadReport(scenario=s.name, units=tuple(out), warnings=tuple(_warnings(out, s)), assumptions=ASSUMPTIONS)
 
 
 def _unit_load(s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float) -> UnitLoad:
@@ -450,11 +450,44 @@ def _unit_load(s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float
     )
 
 
-def _warnings(units: list[UnitLoad]) -> list[str]:
+def _outlying_note(s: Scenario, u: UnitLoad, by_name: dict[str, UnitLoad]) -> str | None:
+    """For a unit whose load reaches its beds but which places outliers: what its hosts can take.
+
+    A host's spare load is its beds (escalation included) minus its own load, at most its
+    ``max_outliers``; an overflow pool is overloaded only when the unit's excess exceeds that.
+    """
+    o = s.units[u.unit].outlying
+    over = u.load_beds - (u.beds + u.escalation_beds)
+    if o is None or over < 0:
+        return None
+    spare = 0.0
+    for h in o.hosts:
+        hl = by_name[h]
+        free = max(hl.beds + hl.escalation_beds - hl.load_beds, 0.0)
+        cap = s.units[h].max_outliers
+        spare += free if cap is None else min(free, cap)
+    hosts = ", ".join(o.hosts)
+    text = f"{u.unit}: load {u.load_beds:.1f} for {u.beds + u.escalation_beds} beds, over by {over:.1f}; "
+    if spare > over:
+        return text + (
+            f"its outlying hosts ({hosts}) have about {spare:.1f} beds of spare load, so outliers can carry the "
+            "excess (the unit alone would be overloaded; with its hosts it is not)"
+        )
+    fate = "it turns many arrivals away" if u.when_full == "reject" else "its queue grows without end"
+    return (
+        text + f"its outlying hosts ({hosts}) have only about {spare:.1f} beds of spare load: even with outliers {fate}"
+    )
+
+
+def _warnings(units: list[UnitLoad], s: Scenario | None = None) -> list[str]:
     out = []
+    by_name = {u.unit: u for u in units}
     for u in units:
         beds = "bed" if u.beds == 1 else "beds"
-        if u.overloaded_by is not None:
+        note = _outlying_note(s, u, by_name) if s is not None else None
+        if note is not None:
+            out.append(note)
+        elif u.overloaded_by is not None:
             esc = f" and {u.escalation_beds} escalation beds" if u.escalation_beds else ""
             text = (
                 f"{u.unit}: overloaded by {u.overloaded_by:.1f} beds (load {u.load_beds:.1f} for {u.beds} {beds}{esc})"

@@ -62,6 +62,7 @@ __all__ = [
     "RosterEntrySpec",
     "EDSpec",
     "EscalationSpec",
+    "OutlyingSpec",
     "CapacityChangeSpec",
     "MultiplierSpec",
     "Problem",
@@ -272,6 +273,35 @@ class DischargeSpec(_Spec):
         return self
 
 
+class OutlyingSpec(_Spec):
+    """Where a unit's patients may be placed (as outliers) when the unit has no bed for them.
+
+    A request that finds its home unit full tries ``hosts`` in order: at once
+    (``after_hours: 0``) or once it has waited ``after_hours`` in the home unit's queue;
+    a host takes an outlier only into a free bed that none of its own patients is waiting
+    for, and only while it hosts fewer than its own ``max_outliers``. The outlier holds a
+    host bed (host occupancy) but follows its home unit's stay, route and discharge rules;
+    its remaining stay in the host is ``stay_factor`` times the home stay (from the
+    patient's own uniform). ``repatriate`` moves an outlier still in treatment back to a
+    freed home bed, oldest placement first, with the rest of its home stay.
+    """
+
+    hosts: list[str] = Field(min_length=1, description="host units in the order they are tried")
+    after_hours: NonNegFloat = Field(
+        0.0, description="hours a patient waits for a home bed before it may be placed in a host (0: at once)"
+    )
+    classes: list[str] | None = Field(None, description="patient classes that may outlie (none given: every class)")
+    stay_factor: PositiveFloat = Field(
+        1.0, description="an outlier's stay in a host is this many times its home stay (evidence: > 1)"
+    )
+    repatriate: Literal["never", "before_waiting", "after_waiting"] = Field(
+        "after_waiting",
+        description="when a home bed frees, an outlier still in treatment moves back to it: before_waiting: before "
+        "the patients waiting for a home bed (they wait longer); after_waiting: only when no one waits for it (new "
+        "arrivals first); never: outliers stay in the host",
+    )
+
+
 class UnitSpec(_Spec):
     """A ward, ICU, assessment unit or emergency department."""
 
@@ -296,6 +326,15 @@ class UnitSpec(_Spec):
     capacity_changes: list[CapacityChangeSpec] = Field(default_factory=list)
     discharge: DischargeSpec | None = Field(None, description="overrides the scenario's discharge policy")
     ed: EDSpec | None = None
+    outlying: OutlyingSpec | None = Field(
+        None, description="other units where this unit's patients may be placed when it is full (outliers)"
+    )
+    max_outliers: int | None = Field(
+        None,
+        ge=0,
+        description="most outliers of other units this unit hosts at once (none: no limit but its beds; 0: it never "
+        "takes outliers, e.g. an ICU)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> UnitSpec:
@@ -720,7 +759,7 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
 
 def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
-    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
+    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s) + _outlying_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
@@ -734,6 +773,10 @@ def unreachable_units(s: Scenario) -> list[str]:
         g = s.route_graph(c)
         for e in s.entry_units(c):
             reach |= {e} | nx.descendants(g, e)
+    for u in list(reach):  # outliers reach the hosts of their home unit
+        o = s.units[u].outlying if u in s.units else None
+        if o is not None:
+            reach |= set(o.hosts)
     return [u for u in s.units if u not in reach]
 
 
@@ -946,6 +989,54 @@ def _class_and_stream_name_problems(s: Scenario) -> list[Problem]:
         if problem and (what, name) not in said:
             said.add((what, name))
             out.append(Problem(path=path, message=problem))
+    return out
+
+
+def _outlying_problems(s: Scenario) -> list[Problem]:
+    """Outlying: hosts are other known inpatient units, named once; the classes exist; no ED outlies."""
+    units = list(s.units)
+    classes = s.class_names()
+    out: list[Problem] = []
+
+    def is_ed(u: UnitSpec) -> bool:
+        return u.ed is not None or u.kind == "ed"
+
+    for name, spec in s.units.items():
+        o = spec.outlying
+        if o is None:
+            continue
+        base = ("units", name, "outlying")
+        if is_ed(spec):
+            out.append(
+                Problem(
+                    path=base,
+                    message=f"unit '{name}' is an emergency department: its patients board in it, they do not outlie; "
+                    "delete outlying here and give it to the inpatient units they are admitted to",
+                )
+            )
+        for i, h in enumerate(o.hosts):
+            where = (*base, "hosts", i)
+            if h not in units:
+                out.append(Problem(path=where, message=f"unknown unit '{h}' ({_did_you_mean(h, units)})"))
+            elif h == name:
+                out.append(Problem(path=where, message=f"unit '{name}' cannot host its own outliers; list other units"))
+            elif h in o.hosts[:i]:
+                out.append(Problem(path=where, message=f"host '{h}' is listed twice; list each host once"))
+            elif is_ed(s.units[h]):
+                out.append(
+                    Problem(
+                        path=where,
+                        message=f"unit '{h}' is an emergency department and cannot host inpatients; list a ward",
+                    )
+                )
+        for i, c in enumerate(o.classes or []):
+            if c not in classes:
+                out.append(
+                    Problem(
+                        path=(*base, "classes", i),
+                        message=f"unknown patient class '{c}' ({_did_you_mean(c, classes)})",
+                    )
+                )
     return out
 
 

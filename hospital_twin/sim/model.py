@@ -48,6 +48,7 @@ from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
@@ -138,6 +139,7 @@ class _Patient:
         "overflow",
         "inp_ready",
         "inp_start",
+        "home",
     )
     # stay: offset of the patient's current stay record in HospitalSim._stays
 
@@ -155,6 +157,7 @@ class _Patient:
         # inpatient bed and got it; nan outside a spell
         self.inp_ready = _NAN
         self.inp_start = _NAN
+        self.home = None  # an outlier's home unit (its stay, route and discharge rules); None in its own unit
 
 
 class HospitalSim:
@@ -228,6 +231,8 @@ class HospitalSim:
         self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
+        if any(spec.outlying is not None for spec in scenario.units.values()):
+            Outlying(self)  # wraps the bed-request path; without outlying it runs unchanged
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -565,7 +570,7 @@ class HospitalSim:
 
     def _stay_done_now(self, p: _Patient) -> None:
         now = self.env.now
-        u = p.unit
+        u = p.unit if p.home is None else p.home  # an outlier follows its home unit's route and discharge rule
         # a census patient who was ready before time 0 asks for its next bed from when it was ready
         t_ready = self._initial_ready.pop(p.pid, now) if self._initial_ready else now
         self._stays[p.stay + 6] = t_ready

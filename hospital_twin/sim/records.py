@@ -58,6 +58,9 @@ class SimOutput:
     breach_hours: np.ndarray | None = None  # per unit: hours with patients above nurses x ratio, after warm-up
     spell_sum_h: float = 0.0  # ended inpatient spells (runs of inpatient stays), asked after warm-up: total hours
     spell_n: int = 0  # ... and their number
+    outliers: np.ndarray | None = (
+        None  # with outlying: (n, 7) placements, see hospital_twin.sim.outlying.OUTLIER_FIELDS
+    )
     extra: dict = field(default_factory=dict)
 
 

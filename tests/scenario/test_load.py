@@ -212,3 +212,27 @@ def test_load_matches_unconstrained_simulation():
         hold = (home["end"] - home["ready_to_leave"]).dt.total_seconds() / 3600
         se = hold.std() / math.sqrt(len(hold))
         assert u.discharge_hold_h == pytest.approx(hold.mean(), abs=4 * se + 0.05), u.unit
+
+
+def _overflowing(max_outliers=None):
+    from tests.helpers import scenario, stay
+
+    units = {"A": {"beds": 4, "outlying": {"hosts": ["B"]}}, "B": {"beds": 10}}
+    if max_outliers is not None:
+        units["B"]["max_outliers"] = max_outliers
+    arrivals = [{"name": "a", "unit": "A", "per_day": 3.0}, {"name": "b", "unit": "B", "per_day": 2.0}]
+    los = {"A": stay("exponential", 40.0), "B": stay("exponential", 48.0)}
+    return scenario(units=units, arrivals=arrivals, length_of_stay=los)
+
+
+def test_an_overloaded_unit_with_outlying_hosts_that_have_spare_load_is_said_to_be_carried():
+    """A (load 5 for 4 beds) overflows into B (load 4 for 10 beds): the warning says the hosts carry it."""
+    (w,) = offered_load(_overflowing()).warnings
+    assert w.startswith("A: load 5.0 for 4 beds, over by 1.0") and "spare load, so outliers can carry" in w
+    assert "without end" not in w
+
+
+def test_an_overloaded_unit_whose_hosts_are_capped_is_still_overloaded():
+    """With B taking at most 1 outlier, the spare load (1) does not exceed A's excess (1)."""
+    (w,) = offered_load(_overflowing(max_outliers=1)).warnings
+    assert "only about 1.0 beds of spare load" in w and "grows without end" in w
