@@ -242,10 +242,10 @@ def test_rebooking_conservation_booked_equals_done_cancelled_waiting_pending():
     el = out.class_names.index("elective")
     booked = out.arrivals[out.arrivals[:, 3] == el, 0].astype(int).tolist()
     admitted = set(out.stays[out.stays[:, F["pclass"]] == el, F["patient"]].astype(int).tolist())
-    n_cancel = {p: 0 for p in booked}
+    n_cancel = dict.fromkeys(booked, 0)
     for p in out.cancellations[:, 0].astype(int).tolist():
         n_cancel[p] += 1
-    n_rebook = {p: 0 for p in booked}
+    n_rebook = dict.fromkeys(booked, 0)
     for p in out.rebookings[:, 0].astype(int).tolist():
         n_rebook[p] += 1
     final = {p for p in booked if n_cancel[p] > n_rebook[p]}
