@@ -352,3 +352,13 @@ def test_bad_queue_values_name_file_line_and_field(tmp_path, replace, by, line, 
     hit = [i for i in info.value.issues if i.field == field]
     assert hit, f"no issue for {field}: {info.value.issues}"
     assert hit[0].line == line and words in hit[0].message, hit[0]
+
+
+def test_model_description_names_patience_aging_and_rebooking():
+    """The report's STRESS-DES description says who leaves unseen, which class is re-ranked and who is rebooked."""
+    from hospital_twin.reporting.describe import describe_scenario
+
+    ed = dict(describe_scenario(ed_scenario({"distribution": "exponential", "mean_hours": 2})))
+    assert "leave without being seen" in ed["2. Logic: emergency department"]
+    text = "\n".join(t for _h, t in describe_scenario(rebook_scenario(200)))
+    assert "booked again 2 days after the day of the cancellation" in text
