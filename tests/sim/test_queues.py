@@ -355,7 +355,7 @@ def test_bad_queue_values_name_file_line_and_field(tmp_path, replace, by, line, 
 
 
 def test_model_description_names_patience_aging_and_rebooking():
-    """The report's STRESS-DES description says who leaves unseen, which class is re-ranked and who is rebooked."""
+    """The report's STRESS-DES description says who leaves unseen and who is rebooked."""
     from hospital_twin.reporting.describe import describe_scenario
 
     ed = dict(describe_scenario(ed_scenario({"distribution": "exponential", "mean_hours": 2})))
