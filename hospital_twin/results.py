@@ -62,7 +62,7 @@ METRICS: dict[str, str] = {
     "rejected": "turned away because the unit was full (when_full or transfers_when_full: reject); count",
     "rejected_share": "rejected / arrivals",
     "cancelled": "elective admissions cancelled for want of a bed; count",
-    "cancelled_share": "cancelled / elective arrivals",
+    "cancelled_share": "cancelled / elective arrivals (with rebooking: bookings and rebooked requests)",
     "still_waiting": "requests still waiting for a bed at the end of the run; count",
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
@@ -96,6 +96,12 @@ METRICS: dict[str, str] = {
     "repatriations": "outliers moved back to a freed bed of their home unit; unit = home unit; count",
     "outliers_hosted_mean": "time-average outliers of other units in this unit's beds (included in its "
     "occupancy); unit = host unit",
+    "left_without_being_seen": "ED (streams with patience): attendances that left before a clinician started "
+    "their assessment, from a cubicle or from the queue for one (ALL: every emergency department); count",
+    "left_without_being_seen_share": "ED: left_without_being_seen / ed_attendances",
+    "elective_rebooked": "cancellations of electives (lists with rebook_after_days) followed by a new date; count",
+    "elective_cancelled_final": "cancellations not followed by a new date (cancelled for good): cancelled - "
+    "elective_rebooked; count",
 }
 
 ADT_COLUMNS = [
@@ -179,6 +185,7 @@ class StayTotals:
                 "boarded",
                 "board_h",
                 "dta12",
+                "lwbs",
             )
         }
         # the ALL population: inpatient admissions (first inpatient stay of a spell) and their waits
@@ -257,6 +264,7 @@ class StayTotals:
             ed["board_h"] += self._by_unit(unit, boarded, end - ready_h)
             board_h = np.where(closed, end, hi) - ready_h
             ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+            ed["lwbs"] += self._by_unit(unit, e & (dest == -3))
 
     def add_arrivals(self, A: np.ndarray) -> None:
         after = A[:, 2] >= self.lo
@@ -299,6 +307,9 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     lo, hi = out.warmup_h, out.end_h
     span = hi - lo
     rej, can, wait_end = out.rejections, out.cancellations, out.waiting_at_end
+    unseen, rebooked = out.left_unseen, out.rebookings
+    patience_units = {a.unit for a in scn.arrivals if a.patience is not None}
+    rebook_units = {e.unit for e in scn.electives if e.max_rebookings}
     rows: list[tuple[str, str, float]] = []
     specs = list(scn.units.values())
 
@@ -316,6 +327,9 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         n_can = int(((can[:, 1] == ui) & (can[:, 2] >= lo)).sum())
         n_wait = int(((wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo)).sum())
         n_arr = n_adm + n_rej + n_can + n_wait
+        if name in patience_units:  # ED arrivals who left while waiting for a cubicle asked for one too
+            n_unseen = int(((unseen[:, 1] == ui) & (unseen[:, 2] >= lo)).sum())
+            n_arr += n_unseen
         add("arrivals", name, n_arr)
         add("admitted", name, n_adm)
         add("rejected", name, n_rej)
@@ -351,8 +365,16 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_admitted_share", name, _ratio(ed["dta"], ed["decided"]))
             add("ed_boarding_mean_h", name, _ratio(ed["board_h"], ed["boarded"]))
             add("ed_dta_12h_waits", name, ed["dta12"])
+            if name in patience_units:
+                n_lwbs = ed["lwbs"] + n_unseen
+                add("left_without_being_seen", name, n_lwbs)
+                add("left_without_being_seen_share", name, _ratio(n_lwbs, t.arrivals_by_unit_class[ui].sum()))
         elif n_can or any(e.unit == name for e in scn.electives):
             add("cancelled", name, n_can)
+        if name in rebook_units:
+            n_rebooked = int(((rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo)).sum())
+            add("elective_rebooked", name, n_rebooked)
+            add("elective_cancelled_final", name, n_can - n_rebooked)
 
     # ---- the hospital: the inpatient units, one population (inpatient admissions)
     inp = t.inpatient
@@ -382,10 +404,22 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             for e in {(e.unit, e.patient_class): e for e in scn.electives}.values()
             if inp[out.unit_names.index(e.unit)]
         )
+        if rebook_units:  # a rebooked patient asks again: one more elective request
+            t_again = rebooked[:, 4] if len(rebooked) else np.zeros(0)
+            n_el += int((inp[rebooked[:, 1].astype(np.int64)] & (t_again >= lo) & (t_again < hi)).sum())
         add("cancelled", ALL, all_can)
         add("cancelled_share", ALL, _ratio(all_can, n_el))
+        if rebook_units:
+            all_rebooked = inpatient_request(rebooked, 1, None, 2)
+            add("elective_rebooked", ALL, all_rebooked)
+            add("elective_cancelled_final", ALL, all_can - all_rebooked)
     if not inp.all():
         add("ed_attendances", ALL, t.arrivals_by_unit_class[~inp].sum())
+    if patience_units:
+        ed_units = np.flatnonzero(t.is_ed)
+        n_lwbs = t.ed["lwbs"][ed_units].sum() + int((np.isin(unseen[:, 1], ed_units) & (unseen[:, 2] >= lo)).sum())
+        add("left_without_being_seen", ALL, n_lwbs)
+        add("left_without_being_seen_share", ALL, _ratio(n_lwbs, t.arrivals_by_unit_class[ed_units].sum()))
     occ_mean = _level_mean(out.hospital_level_hours)
     beds = sum(sp.beds for sp, i in zip(specs, inp, strict=True) if i)
     add("occupancy_mean", ALL, occ_mean)
@@ -479,6 +513,7 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
     dest_label = np.full(len(S), None, dtype=object)
     dest_label[(dest == -1) & ~np.isnan(end)] = "home"
     dest_label[(dest == -2) & ~np.isnan(end)] = "transferred_out"
+    dest_label[dest == -3] = "left_without_being_seen"
 
     def ts(col: np.ndarray) -> pd.Series:
         return (start0 + pd.to_timedelta(col, unit="h")).round("s")
@@ -536,21 +571,29 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
     ``withdrawn_at`` when it was cancelled (empty: still waiting at the end of the run),
     ``outcome`` ``cancelled`` or ``waiting``. With the log it gives the whole queue at any
     moment (:func:`hospital_twin.live.census.census_at`, ``requests=``). Rejected arrivals never
-    queued and are not listed.
+    queued and are not listed. With the queue features of ``hospital_twin.sim.queues``: a
+    cancellation followed by a new date is ``rebooked`` (the new request is a row or a stay of its
+    own, the same ``patient_id``), and an emergency department arrival that left without being
+    seen while waiting for a cubicle is ``left_without_being_seen`` (``withdrawn_at`` when it left).
     """
     start0 = pd.Timestamp(out.scenario.start)
     n_ext = len(out.source_names) - len(out.unit_names)
     source_labels = np.array(out.source_names[:n_ext] + out.unit_names, dtype=object)
     units = np.array(out.unit_names, dtype=object)
     classes = np.array(out.class_names, dtype=object)
-    can, wait = out.cancellations, out.waiting_at_end
-    pid = np.concatenate([can[:, 0], wait[:, 0]]).astype(np.int64)
-    unit = np.concatenate([can[:, 1], wait[:, 1]]).astype(np.int64)
-    ready = np.concatenate([can[:, 2], wait[:, 2]])
-    withdrawn = np.concatenate([can[:, 3], np.full(len(wait), np.nan)])
-    pclass = np.concatenate([can[:, 4], wait[:, 3]]).astype(np.int64)
-    source = np.concatenate([can[:, 5], wait[:, 5]]).astype(np.int64)
-    from_unit = np.concatenate([np.full(len(can), -1.0), wait[:, 4]]).astype(np.int64)
+    can, wait, left = out.cancellations, out.waiting_at_end, out.left_unseen
+    outcome = np.array(["cancelled"] * len(can) + ["waiting"] * len(wait) + ["left_without_being_seen"] * len(left))
+    if len(out.rebookings):
+        again = set(zip(out.rebookings[:, 0].tolist(), out.rebookings[:, 3].tolist(), strict=True))
+        is_rebooked = [(p, t) in again for p, t in zip(can[:, 0].tolist(), can[:, 3].tolist(), strict=True)]
+        outcome[: len(can)][np.array(is_rebooked, dtype=bool)] = "rebooked"
+    pid = np.concatenate([can[:, 0], wait[:, 0], left[:, 0]]).astype(np.int64)
+    unit = np.concatenate([can[:, 1], wait[:, 1], left[:, 1]]).astype(np.int64)
+    ready = np.concatenate([can[:, 2], wait[:, 2], left[:, 2]])
+    withdrawn = np.concatenate([can[:, 3], np.full(len(wait), np.nan), left[:, 3]])
+    pclass = np.concatenate([can[:, 4], wait[:, 3], left[:, 4]]).astype(np.int64)
+    source = np.concatenate([can[:, 5], wait[:, 5], left[:, 5]]).astype(np.int64)
+    from_unit = np.concatenate([np.full(len(can), -1.0), wait[:, 4], np.full(len(left), -1.0)]).astype(np.int64)
 
     def ts(col: np.ndarray) -> pd.Series:
         return (start0 + pd.to_timedelta(col, unit="h")).round("s")
@@ -564,7 +607,7 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
             "from_unit": pd.Series(np.where(from_unit >= 0, units[np.maximum(from_unit, 0)], None), dtype="string"),
             "ready_at": ts(ready),
             "withdrawn_at": ts(withdrawn),
-            "outcome": pd.Series(np.where(np.arange(len(pid)) < len(can), "cancelled", "waiting"), dtype="string"),
+            "outcome": pd.Series(outcome, dtype="string"),
             "rep": out.rep,
         }
     )
@@ -630,5 +673,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),
     "repatriations": ("Outliers moved back to their home unit", "count"),
     "outliers_hosted_mean": ("Outliers hosted from other units, average", "beds"),
+    "left_without_being_seen": ("Left without being seen", "count"),
+    "left_without_being_seen_share": ("Share who left without being seen", "share"),
+    "elective_rebooked": ("Cancelled electives given a new date", "count"),
+    "elective_cancelled_final": ("Electives cancelled for good", "count"),
 }
 __all__ += ["METRIC_LABELS"]

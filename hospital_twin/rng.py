@@ -30,6 +30,7 @@ PURPOSES: tuple[str, ...] = (
     "elective_counts",  # fractional elective list sizes
     "turnaround",  # bed cleaning times of one unit
     "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
+    "patience",  # ED: how long each patient of one arrival stream waits for a clinician before leaving unseen
 )
 
 

@@ -395,6 +395,14 @@ def _electives(s: Scenario) -> Section | None:
             ["l", "l", "l", "r", "l", "l", "l"],
         )
     )
+    for e in s.electives:
+        if e.max_rebookings:
+            text += (
+                f"\n\nA patient of list **{md_escape(e.name)}** who is cancelled is booked again "
+                f"{e.rebook_after_days} day{'s' if e.rebook_after_days != 1 else ''} after the day of the "
+                f"cancellation, at the list's hour, up to {e.max_rebookings} time"
+                f"{'s' if e.max_rebookings != 1 else ''}; cancelled once more, it is cancelled for good."
+            )
     return "2. Logic: elective lists", text
 
 
@@ -421,6 +429,11 @@ def _routes(s: Scenario) -> Section:
         ]
         entries += [f"{md_escape(e.unit)} ({md_escape(e.name)}, elective)" for e in s.electives if e.patient_class == c]
         head = f"**{md_escape(c)}**" + (f" (bed-queue priority {pc.priority})" if pc and pc.priority else "")
+        if pc and pc.priority_after:
+            head += (
+                f" (priority {pc.priority_after.priority} once a request has waited "
+                f"{duration_text(pc.priority_after.hours)})"
+            )
         head += f" — enters at {', '.join(entries)}" if entries else " — no arrivals"
         routes = s.routes_for(c)
         own = set(pc.routes) if pc else set()
@@ -503,6 +516,13 @@ def _ed(s: Scenario) -> Section | None:
             f"- **{md_escape(n)}**: {u.beds:,} cubicles; clinicians: {staff}; assessment time "
             f"{distribution_text(u.ed.assessment)}, mean {duration_text(d.mean_h)}."
         )
+        for a in s.arrivals:
+            if a.unit == n and a.patience is not None:
+                lines.append(
+                    f"- Patients of stream **{md_escape(a.name)}** leave without being seen when no clinician "
+                    f"has started their assessment within their patience from arrival: "
+                    f"{distribution_text(a.patience)}, mean {duration_text(a.patience.to_distribution().mean_h)}."
+                )
     text = (
         "An attendance takes a cubicle, waits in it for a free clinician (first come first served), is "
         "assessed, then spends its length of stay on tests and treatment until the decision. Patients "

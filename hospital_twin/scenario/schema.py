@@ -389,6 +389,11 @@ class ArrivalSpec(_Spec):
     hour_of_day: Weights24 | None = Field(None, description="relative weights, scaled to mean 1")
     day_of_week: Weights7 | None = Field(None, description="Mon..Sun relative weights, scaled to mean 1")
     multipliers: list[MultiplierSpec] = Field(default_factory=list)
+    patience: DistributionSpec | None = Field(
+        None,
+        description="emergency department streams only: how long a patient of this stream waits for a "
+        "clinician (from arrival) before leaving without being seen; absent: nobody leaves",
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ArrivalSpec:
@@ -425,21 +430,59 @@ class ElectiveSpec(_Spec):
     cancel_after_hours: PositiveFloat = 4.0
     patient_class: str = "elective"
     source: str = "elective"
+    rebook_after_days: int | None = Field(
+        None,
+        ge=1,
+        description="a cancelled patient is booked again this many days after the day of the cancellation, "
+        "at the list's clock hour (give with max_rebookings); absent: cancelled for good",
+    )
+    max_rebookings: int = Field(
+        0, ge=0, description="how many times one patient may be rebooked; cancelled once more, it is cancelled for good"
+    )
+
+    @model_validator(mode="after")
+    def _rebooking(self) -> ElectiveSpec:
+        if self.rebook_after_days is not None and self.max_rebookings == 0:
+            raise ValueError("rebook_after_days needs max_rebookings >= 1 (how many times one patient is rebooked)")
+        if self.max_rebookings and self.rebook_after_days is None:
+            raise ValueError("max_rebookings needs rebook_after_days (days from the cancellation to the new date)")
+        return self
 
 
 # --------------------------------------------------------------------------- classes and staff
+class PriorityAfterSpec(_Spec):
+    """A bed request of the class that has waited ``hours`` takes the better ``priority`` (lower goes first)."""
+
+    hours: PositiveFloat = Field(description="wait for a bed (from the request) after which the priority changes")
+    priority: int = Field(description="the priority from then on; lower than the class's own")
+
+
 class PatientClassSpec(_Spec):
     """Routes and stays of one patient class; units it does not mention use the shorthands."""
 
     routes: dict[str, dict[str, NonNegFloat]] = Field(default_factory=dict)
     length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
     priority: int = Field(0, description="lower goes first in a bed queue; ties first come first served")
+    priority_after: PriorityAfterSpec | None = Field(
+        None,
+        description="priority that rises with the wait: e.g. {hours: 12, priority: 0} puts a request that has "
+        "waited 12 h among the priority-0 requests, in order of its request time",
+    )
     acuity: PositiveFloat = Field(
         1.0,
         description="nursing workload of one patient of this class relative to a standard patient (1); "
         "staffing levels (hospital_twin.staffing.levels) apply the nurse-to-patient ratio to acuity-weighted "
         "patients; the simulator's ratio_breach_hours count heads",
     )
+
+    @model_validator(mode="after")
+    def _aging(self) -> PatientClassSpec:
+        if self.priority_after is not None and self.priority_after.priority >= self.priority:
+            raise ValueError(
+                f"priority_after.priority ({self.priority_after.priority}) must be lower (better) than the class's "
+                f"priority ({self.priority}); raise `priority` or lower priority_after.priority"
+            )
+        return self
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -845,6 +888,14 @@ def _stream_problems(s: Scenario) -> list[Problem]:
         for c in a.classes():
             key = "class_mix" if a.class_mix else "patient_class"
             check_class(c, ("arrivals", i, key))
+        if a.patience is not None and a.unit in units and s.units[a.unit].ed is None:
+            out.append(
+                Problem(
+                    path=("arrivals", i, "patience"),
+                    message=f"patience applies only to a stream arriving at an emergency department, and unit "
+                    f"'{a.unit}' has no `ed:` block; remove patience or give the unit an `ed:` block",
+                )
+            )
         for j, m in enumerate(a.multipliers):
             if m.to <= s.start:
                 out.append(

@@ -47,6 +47,7 @@ from simpy.events import Timeout
 from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
+from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.records import (
@@ -213,8 +214,14 @@ class HospitalSim:
         self._capacity_log: list[tuple] = []
         self._staffed_log: list[tuple] = []
         self._arrivals = array("d")
+        self._left_unseen: list[tuple] = []
+        self._rebookings: list[tuple] = []
         self._build_units()
         self._build_pathways()
+        # ED patience, priority aging, rebooking (sim/queues.py): hooks set only when the scenario asks
+        self._patience_admit: dict = {}
+        self._rebook_cancel: dict = {}
+        _queues.install(self)
         s = scenario
         sources = []
         for a in s.arrivals:
@@ -676,9 +683,9 @@ class HospitalSim:
         self._next_pid += 1
         return _Patient(pid, pclass, source, dna, self._prio[pclass], overflow)
 
-    def _admit_external(self, p: _Patient, u: _Unit, now: float) -> None:
+    def _admit_external(self, p: _Patient, u: _Unit, now: float) -> _Request | None:
         self._arrivals.extend((p.pid, u.idx, now, p.pclass))
-        self._request_bed(p, u, self._enter, -1)
+        return self._request_bed(p, u, self._enter, -1)
 
     def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
         env = self.env
@@ -695,6 +702,7 @@ class HospitalSim:
         if lam_max <= 0:
             return
         unit = self.units[self._unit_index[spec.unit]]
+        admit = self._patience_admit.get(spec.name, self._admit_external)
         offset = self.calendar.offset_h
         end = self.end_h
         t = 0.0
@@ -723,7 +731,7 @@ class HospitalSim:
                         k += 1
                 yield Timeout(env, t - env.now)
                 p = self._new_patient(class_idx[k], source, dna, overflow)
-                self._admit_external(p, unit, t)
+                admit(p, unit, t)
 
     def _elective_process(self, spec, source: int):
         env = self.env
@@ -732,6 +740,7 @@ class HospitalSim:
         count_rng = _rng.stream(self.seed, self.rep, "elective_counts", spec.name)
         unit = self.units[self._unit_index[spec.unit]]
         pclass = self._class_index[spec.patient_class]
+        on_cancel = self._rebook_cancel.get(spec.name, self._cancel)
         first_day = math.floor(self.calendar.offset_h / 24)
         day_abs = first_day
         while True:
@@ -751,7 +760,7 @@ class HospitalSim:
                 self._arrivals.extend((p.pid, unit.idx, t, pclass))
                 req = self._request_bed(p, unit, self._enter, -1)
                 if req is not None:
-                    Timeout(env, spec.cancel_after_hours, req).callbacks.append(self._cancel)
+                    Timeout(env, spec.cancel_after_hours, req).callbacks.append(on_cancel)
 
     def _cancel(self, ev) -> None:
         req = ev._value
@@ -1041,6 +1050,8 @@ class HospitalSim:
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
             arrivals=arr(self._arrivals, 4),
+            left_unseen=arr(self._left_unseen, 6),
+            rebookings=arr(self._rebookings, 6),
             end_h=self.end_h,
             warmup_h=self.scenario.warmup_h,
             level_hours=[np.asarray(u.level_h) for u in self.units],
