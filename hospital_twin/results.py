@@ -88,6 +88,14 @@ METRICS: dict[str, str] = {
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
     "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; hours",
     "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'); count",
+    "lounge_uses": "discharge lounge (unit = the lounge's name): patients who moved there from their bed to wait "
+    "for their departure; count",
+    "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
+    "who waited in the lounge (by the time they were ready)",
+    "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed "
+    "measure)",
+    "lounge_time_mean_h": "discharge lounge: mean time there, from leaving the bed to leaving the hospital; hours",
+    "lounge_full": "discharge lounge: patients who would have moved there but found every place taken; count",
 }
 
 ADT_COLUMNS = [
@@ -390,10 +398,23 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
 
+    for lounge in out.extra.get("lounges", ()):
+        _lounge_kpis(lounge, span, add)
+
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
     return df
+
+
+def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
+    """The ``lounge_*`` metrics of one discharge lounge (``SimOutput.extra["lounges"]``), unit = its name."""
+    name = lounge["name"]
+    add("lounge_uses", name, lounge["uses"])
+    add("lounge_share", name, _ratio(lounge["planned_used"], lounge["planned"]))
+    add("lounge_occupancy_mean", name, _ratio(lounge["place_hours"], span_h))
+    add("lounge_time_mean_h", name, _ratio(lounge["time_sum_h"], lounge["uses"]))
+    add("lounge_full", name, lounge["full"])
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
@@ -572,5 +593,10 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "ed_admitted_share": ("Share admitted (decision to admit)", "share"),
     "ed_boarding_mean_h": ("Boarding, decision to admit to bed, mean", "hours"),
     "ed_dta_12h_waits": ("Decisions to admit waiting over 12 h", "count"),
+    "lounge_uses": ("Discharge lounge: patients who waited there", "count"),
+    "lounge_share": ("Discharge lounge: share of held discharges using it", "share"),
+    "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),
+    "lounge_time_mean_h": ("Discharge lounge: time there, mean", "hours"),
+    "lounge_full": ("Discharge lounge: found full", "count"),
 }
 __all__ += ["METRIC_LABELS"]

@@ -30,6 +30,7 @@ PURPOSES: tuple[str, ...] = (
     "elective_counts",  # fractional elective list sizes
     "turnaround",  # bed cleaning times of one unit
     "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
+    "discharge_lounge",  # time in one discharge lounge of each patient planned into it
 )
 
 

@@ -48,6 +48,7 @@ from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+from hospital_twin.sim.lounge import build_lounges, lounge_records
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
@@ -228,6 +229,7 @@ class HospitalSim:
         self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
+        self._lounges = build_lounges(self)  # unit index -> its discharge lounge; empty without lounges
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -264,7 +266,14 @@ class HospitalSim:
             policy = spec.discharge or (default_discharge if inpatient else None)
             rule = None
             if policy is not None:
-                rule = DischargeRule(self.calendar, policy.window_hours, policy.hourly_profile, policy.weekend_rate)
+                rule = DischargeRule(
+                    self.calendar,
+                    policy.window_hours,
+                    policy.hourly_profile,
+                    policy.weekend_rate,
+                    day_pass=policy.day_pass(),
+                    ready_cutoff_h=policy.ready_cutoff_hour,
+                )
                 if rule.is_trivial:
                     rule = None
             u.discharge = rule
@@ -590,6 +599,8 @@ class HospitalSim:
                 t = rule.leave_at(now, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND])
                 if t <= now:
                     self._leave(p, _DEST_EXIT, now)
+                elif self._lounges and u.idx in self._lounges:
+                    self._lounges[u.idx].plan(p, now, t)  # may wait for its departure in the lounge
                 else:
                     Timeout(self.env, t - now, p).callbacks.append(self._discharged)
             return
@@ -1023,7 +1034,7 @@ class HospitalSim:
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
 
-        return SimOutput(
+        out = SimOutput(
             scenario=self.scenario,
             rep=self.rep,
             unit_names=self.unit_names,
@@ -1050,6 +1061,9 @@ class HospitalSim:
             if self._initial
             else {},
         )
+        if self._lounges:
+            out.extra["lounges"] = lounge_records(self._lounges, self.end_h)
+        return out
 
 
 def simulate(scenario: Scenario, rep: int = 0, seed: int | None = None) -> SimOutput:
