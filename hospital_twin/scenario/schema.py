@@ -268,11 +268,19 @@ class DischargeSpec(_Spec):
     )
     ready_cutoff_hour: float | None = Field(
         None,
-        gt=0,
-        le=24,
         description="clock hour (0-24]: a patient who becomes ready at or after it goes out in the next day's "
         "window or profile (at midnight with neither); none: the same day's when still ahead",
     )
+
+    @field_validator("ready_cutoff_hour")
+    @classmethod
+    def _cutoff(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= 24:
+            raise ValueError(
+                f"ready_cutoff_hour must be a clock hour more than 0 and at most 24 (got {v:g}); e.g. 12 sends "
+                "patients ready from noon on out the next day"
+            )
+        return v
 
     @model_validator(mode="after")
     def _window(self) -> DischargeSpec:
