@@ -92,8 +92,7 @@ METRICS: dict[str, str] = {
     "for their departure; count",
     "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
     "who waited in the lounge (by the time they were ready)",
-    "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed "
-    "measure)",
+    "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed measure)",
     "lounge_time_mean_h": "discharge lounge: mean time there, from leaving the bed to leaving the hospital; hours",
     "lounge_full": "discharge lounge: patients who would have moved there but found every place taken; count",
 }

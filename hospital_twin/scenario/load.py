@@ -213,6 +213,17 @@ def discharge_shares_by_weekday(rule: DischargeSpec, ready_weights: np.ndarray |
     return out / out.sum()
 
 
+def _weekday_total(x: float, d: int, ok: np.ndarray, solved: set[int]) -> float:
+    """7 x the share of weekday ``d`` when its pass probability is ``x``: days not yet solved count as higher."""
+    acc, top = 0.0, 0.0
+    for j in range(7):
+        if j:
+            prev = (d - j) % 7
+            top = max(top, ok[prev] if prev in solved else math.inf)
+        acc += max(0.0, x - top)
+    return acc
+
+
 def day_of_week_for_shares(shares) -> list[float]:
     """The ``day_of_week`` weights (largest 1) whose discharges fall on the weekdays in ``shares``
     (Mon..Sun, any scale) for patients ready uniformly over the week: the inverse of
@@ -237,24 +248,15 @@ def day_of_week_for_shares(shares) -> list[float]:
         solved: set[int] = set()
         for d in order:
             # 7 share[d] = sum_j (pass[d] - M_j)^+, M_j = max of pass over the j days before d (M_0 = 0);
-            # with the lower days solved, find pass[d] >= their relevant maxima by a monotone search.
-            def total(x: float, d: int = d) -> float:
-                acc, top = 0.0, 0.0
-                for j in range(7):
-                    if j:
-                        prev = (d - j) % 7
-                        top = max(top, ok[prev] if prev in solved else math.inf)
-                    acc += max(0.0, x - top)
-                return acc
-
+            # with the lower days solved, find pass[d] by a monotone search.
             lo, hi = 0.0, 1.0
-            if total(hi) < target[d] - 1e-12:
+            if _weekday_total(hi, d, ok, solved) < target[d] - 1e-12:
                 raise ValueError(
                     f"the share of weekday {d} is more than holding patients back can give it ({s[d] / s.sum():.3f})"
                 )
             for _ in range(100):
                 mid = (lo + hi) / 2
-                lo, hi = (mid, hi) if total(mid) < target[d] else (lo, mid)
+                lo, hi = (mid, hi) if _weekday_total(mid, d, ok, solved) < target[d] else (lo, mid)
             ok[d] = (lo + hi) / 2
             solved.add(d)
         new_order = list(np.argsort(ok, kind="stable"))

@@ -844,9 +844,11 @@ def _lounge_problems(s: Scenario) -> list[Problem]:
                         "(remove it from units)",
                     )
                 )
-        names = lounge.units if lounge.units is not None else [
-            u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"
-        ]
+        names = (
+            lounge.units
+            if lounge.units is not None
+            else [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+        )
         for u in names:
             if u in served:
                 out.append(

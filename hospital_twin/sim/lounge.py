@@ -135,4 +135,3 @@ def lounge_records(lounges: dict[int, Lounge], end_h: float) -> list[dict]:
     for lounge in lounges.values():
         seen.setdefault(lounge.name, lounge)
     return [lounge.record(end_h) for lounge in seen.values()]
-

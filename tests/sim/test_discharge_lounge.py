@@ -3,8 +3,6 @@ discharge lounge (never lengthens bed waits, shortens the hold, conserves patien
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
 
