@@ -102,6 +102,13 @@ METRICS: dict[str, str] = {
     "elective_rebooked": "cancellations of electives (lists with rebook_after_days) followed by a new date; count",
     "elective_cancelled_final": "cancellations not followed by a new date (cancelled for good): cancelled - "
     "elective_rebooked; count",
+    "lounge_uses": "discharge lounge (unit = the lounge's name): patients who moved there from their bed to wait "
+    "for their departure; count",
+    "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
+    "who waited in the lounge (by the time they were ready)",
+    "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed measure)",
+    "lounge_time_mean_h": "discharge lounge: mean time there, from leaving the bed to leaving the hospital; hours",
+    "lounge_full": "discharge lounge: patients who would have moved there but found every place taken; count",
 }
 
 ADT_COLUMNS = [
@@ -434,6 +441,9 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     if out.outliers is not None:
         _outlier_kpis(out, t, add)
 
+    for lounge in out.extra.get("lounges", ()):
+        _lounge_kpis(lounge, span, add)
+
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
@@ -474,6 +484,14 @@ def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:
     add("outlier_bed_days", ALL, bed_days.sum())
     add("repatriations", ALL, repat.sum())
     add("outliers_hosted_mean", ALL, hosted_h.sum() / (hi - lo))
+def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
+    """The ``lounge_*`` metrics of one discharge lounge (``SimOutput.extra["lounges"]``), unit = its name."""
+    name = lounge["name"]
+    add("lounge_uses", name, lounge["uses"])
+    add("lounge_share", name, _ratio(lounge["planned_used"], lounge["planned"]))
+    add("lounge_occupancy_mean", name, _ratio(lounge["place_hours"], span_h))
+    add("lounge_time_mean_h", name, _ratio(lounge["time_sum_h"], lounge["uses"]))
+    add("lounge_full", name, lounge["full"])
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
@@ -677,5 +695,10 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "left_without_being_seen_share": ("Share who left without being seen", "share"),
     "elective_rebooked": ("Cancelled electives given a new date", "count"),
     "elective_cancelled_final": ("Electives cancelled for good", "count"),
+    "lounge_uses": ("Discharge lounge: patients who waited there", "count"),
+    "lounge_share": ("Discharge lounge: share of held discharges using it", "share"),
+    "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),
+    "lounge_time_mean_h": ("Discharge lounge: time there, mean", "hours"),
+    "lounge_full": ("Discharge lounge: found full", "count"),
 }
 __all__ += ["METRIC_LABELS"]

@@ -31,6 +31,7 @@ PURPOSES: tuple[str, ...] = (
     "turnaround",  # bed cleaning times of one unit
     "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
     "patience",  # ED: how long each patient of one arrival stream waits for a clinician before leaving unseen
+    "discharge_lounge",  # time in one discharge lounge of each patient planned into it
 )
 
 

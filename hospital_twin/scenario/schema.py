@@ -55,6 +55,7 @@ __all__ = [
     "ElectiveSpec",
     "DistributionSpec",
     "DischargeSpec",
+    "DischargeLoungeSpec",
     "PatientClassSpec",
     "ShiftSpec",
     "StaffingSpec",
@@ -246,7 +247,12 @@ class DischargeSpec(_Spec):
     bed until the window opens. ``hourly_profile`` instead gives relative weights of the
     hour at which discharges happen: a patient leaves at the first occurrence of its
     drawn hour after its stay ends. ``weekend_rate`` is the weekend discharge rate
-    relative to weekdays (0 = nobody leaves at weekends).
+    relative to weekdays (0 = nobody leaves at weekends). ``day_of_week`` generalises it to
+    seven weights, Mon..Sun: on a day of weight w a patient leaves with probability
+    w / (largest weight), the others wait for the next day that lets them go (the same
+    patients are held on every day of lower weight); ``weekend_rate: r`` is
+    ``day_of_week: [1, 1, 1, 1, 1, r, r]``. ``ready_cutoff_hour`` moves patients who become
+    ready at or after that clock hour to the next day's window or profile.
 
     The scenario-wide ``discharge`` applies to inpatient units; an emergency department
     follows only a ``discharge`` given on the unit itself.
@@ -255,6 +261,27 @@ class DischargeSpec(_Spec):
     window_hours: tuple[float, float] | None = Field(None, description="[open, close) clock hours, e.g. [8, 20]")
     hourly_profile: Weights24 | None = None
     weekend_rate: float = Field(1.0, ge=0, le=1)
+    day_of_week: Weights7 | None = Field(
+        None,
+        description="Mon..Sun relative weights of letting a patient go that day (instead of weekend_rate): on a "
+        "day of weight w a patient ready to leave goes with probability w / (largest weight), the others wait "
+        "for the next day that lets them go; [1, 1, 1, 1, 1, 0.6, 0.6] is weekend_rate 0.6",
+    )
+    ready_cutoff_hour: float | None = Field(
+        None,
+        description="clock hour (0-24]: a patient who becomes ready at or after it goes out in the next day's "
+        "window or profile (at midnight with neither); none: the same day's when still ahead",
+    )
+
+    @field_validator("ready_cutoff_hour")
+    @classmethod
+    def _cutoff(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= 24:
+            raise ValueError(
+                f"ready_cutoff_hour must be a clock hour more than 0 and at most 24 (got {v:g}); e.g. 12 sends "
+                "patients ready from noon on out the next day"
+            )
+        return v
 
     @model_validator(mode="after")
     def _window(self) -> DischargeSpec:
@@ -270,6 +297,62 @@ class DischargeSpec(_Spec):
                 inside = [w for h, w in enumerate(self.hourly_profile) if a <= h < b]
                 if sum(inside) <= 0:
                     raise ValueError("hourly_profile has no weight inside window_hours")
+        if self.day_of_week is not None:
+            if "weekend_rate" in self.model_fields_set:
+                raise ValueError(
+                    "give weekend_rate or day_of_week, not both (weekend_rate r is day_of_week [1, 1, 1, 1, 1, r, r]); "
+                    "delete one of them"
+                )
+            if max(self.day_of_week) <= 0:
+                raise ValueError("day_of_week needs at least one positive weight (a day on which patients may leave)")
+        return self
+
+    def day_pass(self) -> tuple[float, ...]:
+        """Per weekday Mon..Sun, the probability that a patient ready to leave that day may go (max 1)."""
+        if self.day_of_week is None:
+            return (1.0,) * 5 + (float(self.weekend_rate),) * 2
+        top = max(self.day_of_week)
+        return tuple(float(w) / top for w in self.day_of_week)
+
+    @property
+    def holds(self) -> bool:
+        """True when the rule can keep a patient who is ready to go home in its bed."""
+        return (
+            self.window_hours is not None
+            or self.hourly_profile is not None
+            or self.ready_cutoff_hour is not None
+            or min(self.day_pass()) < 1.0
+        )
+
+
+class DischargeLoungeSpec(_Spec):
+    """A discharge lounge: patients going home from the units it serves wait there for their departure.
+
+    A patient held by its unit's discharge rule moves to the lounge ``time_there`` before its
+    departure hour (not before it is ready, nor before the lounge opens on the day of its
+    departure), when the lounge has a free place: its bed frees then, and it leaves the hospital
+    at the hour the rule gave it. Patients who leave outside the opening hours, or find the
+    lounge full, wait in their bed as without a lounge. The lounge's places are chairs, not beds:
+    they count in none of the bed measures.
+    """
+
+    places: int = Field(gt=0, description="places (chairs or trolleys) in the lounge")
+    time_there: DistributionSpec = Field(
+        description="time a patient spends in the lounge before its departure (at most its discharge hold)"
+    )
+    units: list[str] | None = Field(
+        None, description="units whose patients going home use the lounge; none: every inpatient unit"
+    )
+    hours: tuple[float, float] | None = Field(
+        None, description="[open, close) clock hours, e.g. [8, 20]; patients leaving outside them stay in their bed"
+    )
+
+    @model_validator(mode="after")
+    def _hours(self) -> DischargeLoungeSpec:
+        if self.hours is not None:
+            a, b = self.hours
+            if not (0 <= a < b <= 24):
+                raise ValueError("hours must be [open, close] with 0 <= open < close <= 24")
         return self
 
 
@@ -598,6 +681,11 @@ class Scenario(_Spec):
         "(no spaces), at most 40 characters",
     )
     discharge: DischargeSpec | None = None
+    discharge_lounges: dict[str, DischargeLoungeSpec] = Field(
+        default_factory=dict,
+        description="discharge lounges by name (a plain name, not a unit's): places where patients going home "
+        "wait for their departure out of their bed",
+    )
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     staffing: StaffingSpec | None = None
 
@@ -802,10 +890,59 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
 
 def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
-    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s) + _outlying_problems(s)
+    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
+    out += _outlying_problems(s) + _lounge_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
+
+
+def _lounge_problems(s: Scenario) -> list[Problem]:
+    """Discharge lounges: plain names that are not units', serving known inpatient units, each unit one lounge."""
+    out: list[Problem] = []
+    served: dict[str, str] = {}
+    units = list(s.units)
+    for name, lounge in s.discharge_lounges.items():
+        if name in s.units or name.strip().lower() in RESERVED_UNIT_NAMES:
+            out.append(
+                Problem(
+                    path=("discharge_lounges", name),
+                    message=f"'{name}' cannot name a discharge lounge: it is a unit's name or reserved; choose "
+                    "another name, e.g. LOUNGE",
+                )
+            )
+        elif problem := name_problem(name, "discharge lounge"):
+            out.append(Problem(path=("discharge_lounges", name), message=problem))
+        for j, u in enumerate(lounge.units if lounge.units is not None else []):
+            path = ("discharge_lounges", name, "units", j)
+            if u not in s.units:
+                out.append(Problem(path=path, message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+                continue
+            spec = s.units[u]
+            if spec.ed is not None or spec.kind == "ed":
+                out.append(
+                    Problem(
+                        path=path,
+                        message=f"'{u}' is an emergency department; a discharge lounge serves inpatient units "
+                        "(remove it from units)",
+                    )
+                )
+        names = (
+            lounge.units
+            if lounge.units is not None
+            else [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+        )
+        for u in names:
+            if u in served:
+                out.append(
+                    Problem(
+                        path=("discharge_lounges", name, "units"),
+                        message=f"unit '{u}' is already served by discharge lounge '{served[u]}'; a unit's patients "
+                        "use one lounge (list each unit under one lounge only)",
+                    )
+                )
+            served.setdefault(u, name)
+    return out
 
 
 def unreachable_units(s: Scenario) -> list[str]:

@@ -50,6 +50,7 @@ from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 from hospital_twin.sim.outlying import Outlying
+from hospital_twin.sim.lounge import build_lounges, lounge_records
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
@@ -240,6 +241,7 @@ class HospitalSim:
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
         if any(spec.outlying is not None for spec in scenario.units.values()):
             Outlying(self)  # wraps the bed-request path; without outlying it runs unchanged
+        self._lounges = build_lounges(self)  # unit index -> its discharge lounge; empty without lounges
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -276,7 +278,14 @@ class HospitalSim:
             policy = spec.discharge or (default_discharge if inpatient else None)
             rule = None
             if policy is not None:
-                rule = DischargeRule(self.calendar, policy.window_hours, policy.hourly_profile, policy.weekend_rate)
+                rule = DischargeRule(
+                    self.calendar,
+                    policy.window_hours,
+                    policy.hourly_profile,
+                    policy.weekend_rate,
+                    day_pass=policy.day_pass(),
+                    ready_cutoff_h=policy.ready_cutoff_hour,
+                )
                 if rule.is_trivial:
                     rule = None
             u.discharge = rule
@@ -602,6 +611,8 @@ class HospitalSim:
                 t = rule.leave_at(now, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND])
                 if t <= now:
                     self._leave(p, _DEST_EXIT, now)
+                elif self._lounges and u.idx in self._lounges:
+                    self._lounges[u.idx].plan(p, now, t)  # may wait for its departure in the lounge
                 else:
                     Timeout(self.env, t - now, p).callbacks.append(self._discharged)
             return
@@ -1037,7 +1048,7 @@ class HospitalSim:
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
 
-        return SimOutput(
+        out = SimOutput(
             scenario=self.scenario,
             rep=self.rep,
             unit_names=self.unit_names,
@@ -1066,6 +1077,9 @@ class HospitalSim:
             if self._initial
             else {},
         )
+        if self._lounges:
+            out.extra["lounges"] = lounge_records(self._lounges, self.end_h)
+        return out
 
 
 def simulate(scenario: Scenario, rep: int = 0, seed: int | None = None) -> SimOutput:
