@@ -235,7 +235,7 @@ def print_gridlock(summary, name: str) -> None:
         return
     k, n = count
     colour = "red" if 2 * k > n else "yellow" if k else "dim"
-    out_console.print(f"[{colour}]{escape(gridlock_line(summary, name))}[/{colour}]", soft_wrap=True)
+    out_console.print(f"[{colour}]{escape(gridlock_line(summary, name))}[/{colour}]")  # wrapped to the terminal
 
 
 def print_summary(result) -> None:
@@ -437,8 +437,7 @@ def _print_gridlock_pair(c, name: str, results) -> None:
     out_console.print(
         f"[{colour}]gridlocked replications: {kv} of {n} in {escape(name)}, {kb} of {n} in the baseline; "
         f"g = difference driven by them ({len(driven)} row(s) shown): without them it changes sign or "
-        "significance, or the two sides gridlock in different numbers of replications[/{colour}]",
-        soft_wrap=True,
+        "significance, or the two sides gridlock in different numbers of replications[/{colour}]"
     )
 
 

@@ -320,7 +320,7 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
             r = look.get((s.name, "ed_4h_breach_share", u))
             if spec.ed is None or r is None:
                 continue
-            lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
+            lo, hi = max(0.0, 1 - float(r.ci_high)), min(1.0, 1 - float(r.ci_low))  # a share stays in [0, 1]
             page.add(
                 f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances "
                 f"left within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>"
