@@ -246,3 +246,45 @@ def test_run_prints_the_dated_warnings(tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "warning:" in err and "falls wholly inside the warm-up" in err and "after the end of the run" in err
+
+
+SMALL_ED = """\
+name: Small ED
+start: 2025-01-06T00:00:00
+horizon_days: 10
+warmup_days: 3
+units:
+  ED:
+    beds: 8
+    kind: ed
+    ed:
+      clinicians: 2
+      assessment: {distribution: gamma, mean_minutes: 20, cv: 0.5}
+  WARD: {beds: 12}
+arrivals:
+  - {name: walk_in, unit: ED, per_day: 40, source: ed}
+routes:
+  ED: {exit: 0.8, WARD: 0.2}
+length_of_stay:
+  ED: {distribution: lognormal, median_hours: 1.5, p90_hours: 4}
+  WARD: {distribution: gamma, mean_days: 3, cv: 0.8}
+"""
+
+
+def test_run_and_compare_tables_say_how_many_replications_gridlocked(tmp_path, capsys):
+    """A ward of 12 beds offered 24: the run table says 'k of n replications gridlocked', the compare table
+    how many on each side and marks the rows gridlock drives with g."""
+    from hospital_twin.cli import main
+
+    (tmp_path / "small.yaml").write_text(SMALL_ED)
+    (tmp_path / "more.yaml").write_text("extends: small.yaml\nname: More ward beds\nunits:\n  WARD: {beds: 40}\n")
+    args = ["--replications", "2", "--no-report", "--format", "csv"]
+    assert main(["run", str(tmp_path / "small.yaml"), "--out", str(tmp_path / "run"), *args]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 replications gridlocked (rule: more patients waiting for an inpatient bed" in " ".join(out.split())
+    files = [str(tmp_path / "small.yaml"), str(tmp_path / "more.yaml")]
+    assert main(["compare", *files, "--out", str(tmp_path / "cmp"), *args]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "gridlocked replications: 0 of 2 in More ward beds, 2 of 2 in the baseline" in out
+    c = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert c["gridlock_driven"].all() and (c["baseline_gridlocked_reps"] == 2).all()

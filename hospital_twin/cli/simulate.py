@@ -437,7 +437,7 @@ def _print_gridlock_pair(c, name: str, results) -> None:
     out_console.print(
         f"[{colour}]gridlocked replications: {kv} of {n} in {escape(name)}, {kb} of {n} in the baseline; "
         f"g = difference driven by them ({len(driven)} row(s) shown): without them it changes sign or "
-        "significance, or the two sides gridlock in different numbers of replications[/{colour}]"
+        f"significance, or the two sides gridlock in different numbers of replications[/{colour}]"
     )
 
 
