@@ -50,9 +50,27 @@ __all__ = [
     "unmet_requests",
     "rep_kpis",
     "summarise",
+    "GRIDLOCK_RULE",
+    "GRIDLOCK_SHARE_OF_BEDS",
+    "GRIDLOCK_STRETCH_H",
+    "bed_queue_path",
+    "gridlock_hours",
+    "gridlock_threshold",
+    "waiting_path",
 ]
 
 ALL = "ALL"
+
+# ---- runaway (gridlock) rule on the number of patients waiting for an inpatient bed
+GRIDLOCK_STRETCH_H = 48.0
+"""A replication is gridlocked when the bed queue stays above the threshold for more than this many hours."""
+GRIDLOCK_SHARE_OF_BEDS = 0.15
+"""The threshold: this share of the inpatient units' base beds (at least 1 patient)."""
+GRIDLOCK_RULE = (
+    "more patients waiting for an inpatient bed (ED boarders, transfers, admissions from outside) than "
+    f"{GRIDLOCK_SHARE_OF_BEDS:.0%} of the inpatient beds for more than {GRIDLOCK_STRETCH_H:.0f} h at a stretch"
+)
+"""The runaway rule in words, for tables and reports."""
 
 METRICS: dict[str, str] = {
     "arrivals": "requests for a bed, by the time they asked; for ALL, requests for an inpatient bed from "
@@ -67,11 +85,15 @@ METRICS: dict[str, str] = {
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
     "utilisation": "occupancy_mean / base beds",
-    "waited_share": "share of admitted patients who waited for a bed (ALL: inpatient admissions, for their "
-    "first inpatient bed)",
-    "wait_for_bed_mean_h": "mean wait for a bed over all admitted patients, zeros included (ALL: inpatient "
-    "admissions, for their first inpatient bed; from the ED that is the boarding time); hours",
-    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included (ALL: inpatient admissions); hours",
+    "waited_share": "share of patients who waited for a bed, over those admitted and those still waiting at the "
+    "end (who all waited; ALL: inpatient admissions, for their first inpatient bed)",
+    "wait_for_bed_mean_h": "mean wait for a bed, zeros included, over patients admitted and those still waiting at "
+    "the end, whose wait so far counts (a censored value, so a lower bound) (ALL: inpatient admissions, for their "
+    "first inpatient bed; from the ED that is the boarding time); hours",
+    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included, over patients admitted and those "
+    "still waiting at the end with their wait so far (censored) (ALL: inpatient admissions); hours",
+    "unserved_share": "asked for a bed and neither got one nor left (rejected, cancelled) by the end: "
+    "still_waiting / arrivals",
     "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell "
     "(first inpatient bed to leaving the inpatient units); hours",
     "blocked_bed_hours": "bed-hours held by patients whose stay ended, waiting for a bed in the next unit",
@@ -81,13 +103,19 @@ METRICS: dict[str, str] = {
     "ratio_breach_share": "ratio_breach_hours / hours observed",
     "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
     "emergency department); count",
-    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; hours",
-    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department",
-    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department",
-    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; hours",
+    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; patients still in the "
+    "department at the end count with their time so far (censored); hours",
+    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department; patients still in "
+    "the department at the end count with their time so far (censored)",
+    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department; patients still in "
+    "the department at the end count with their time so far (censored)",
+    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; patients not yet "
+    "seen at the end count with their wait so far (censored); hours",
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
-    "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; hours",
-    "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'); count",
+    "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; patients still boarding at "
+    "the end count with their time so far (censored); hours",
+    "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'), those still "
+    "waiting at the end included (censored); count",
     "outlier_admissions": "requests for a bed in the unit placed in another unit's bed (outlying) because the unit "
     "had none, by the time they asked; unit = home unit (ALL: every unit); count",
     "outlier_share": "outlier_admissions / beds granted to the unit's requests (its own beds or a host's; "
@@ -109,6 +137,9 @@ METRICS: dict[str, str] = {
     "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed measure)",
     "lounge_time_mean_h": "discharge lounge: mean time there, from leaving the bed to leaving the hospital; hours",
     "lounge_full": "discharge lounge: patients who would have moved there but found every place taken; count",
+    "gridlock_hours": f"ALL: hours of the observed window inside runaway stretches: {GRIDLOCK_RULE}; kpis.csv",
+    "gridlocked": "ALL: 1 if the replication has gridlock_hours > 0 (a runaway), else 0; kpis.csv",
+    "gridlocked_share": "ALL: share of replications gridlocked (the mean of gridlocked); summary.csv",
 }
 
 ADT_COLUMNS = [
@@ -201,6 +232,7 @@ class StayTotals:
         self.adm_waited = 0
         self.adm_waits: list[np.ndarray] = []
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
+        self.bed_wait_iv: list[np.ndarray] = []  # (ready_at, start) of inpatient stays that waited: the queue's path
         self.grid_n = int(math.floor(self.hi + 1e-9)) + 1
         self.census_diff = np.zeros((n, self.grid_n + 1), dtype=np.int64)
         self.arrivals_ext = 0
@@ -243,6 +275,9 @@ class StayTotals:
         self.adm_wait_sum += float(wait[admission].sum())
         self.adm_waited += int((admission & (wait > 1e-9)).sum())
         self.adm_waits.append(wait[admission])
+        queued = self.inpatient[unit] & (wait > 1e-9)
+        if queued.any():
+            self.bed_wait_iv.append(np.column_stack([ready_at[queued], start[queued]]))
         # hourly census: +1 from the first whole hour at or after start, -1 from the one at or after end
         # (a warm start's census patients began before time 0: they count from hour 0)
         g = self.grid_n
@@ -252,26 +287,32 @@ class StayTotals:
         i_end = np.minimum(np.ceil(end[closed] - 1e-12).astype(np.int64), g)
         np.add.at(flat, unit[closed] * (g + 1) + i_end, -1)
         if self.is_ed.any():
-            e, ed = self.is_ed[unit] & asked, self.ed
-            left = e & closed
-            t_in = end - ready_at
-            ed["left"] += self._by_unit(unit, left)
-            ed["t_in"] += self._by_unit(unit, left, t_in)
-            ed["over4"] += self._by_unit(unit, left & (t_in > 4.0))
-            ed["over12"] += self._by_unit(unit, left & (t_in > 12.0))
-            s = e & ~np.isnan(seen)
-            ed["seen"] += self._by_unit(unit, s)
-            ed["to_clin"] += self._by_unit(unit, s, seen - ready_at)
-            decided = e & held
-            dta = decided & ((dest >= 0) | (dest == -2))
-            ed["decided"] += self._by_unit(unit, decided)
-            ed["dta"] += self._by_unit(unit, dta)
-            boarded = dta & closed
-            ed["boarded"] += self._by_unit(unit, boarded)
-            ed["board_h"] += self._by_unit(unit, boarded, end - ready_h)
-            board_h = np.where(closed, end, hi) - ready_h
-            ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
-            ed["lwbs"] += self._by_unit(unit, e & (dest == -3))
+            self._add_ed(unit, asked, closed, ready_at, end, ready_h, dest, seen)
+
+    def _add_ed(self, unit, asked, closed, ready_at, end, ready_h, dest, seen) -> None:
+        """ED measures over every attendance in a cubicle, those still in the department at the end
+        counted with their time so far (censored at ``hi``): time in the department, 4 h and 12 h,
+        time to clinician (not yet seen: the wait so far), boarding (still boarding: so far)."""
+        hi, ed = self.hi, self.ed
+        e = self.is_ed[unit] & asked
+        t_in = np.where(closed, end, hi) - ready_at
+        ed["left"] += self._by_unit(unit, e)
+        ed["t_in"] += self._by_unit(unit, e, t_in)
+        ed["over4"] += self._by_unit(unit, e & (t_in > 4.0))
+        ed["over12"] += self._by_unit(unit, e & (t_in > 12.0))
+        s = e & (~np.isnan(seen) | ~closed)  # not seen and still inside: waiting for a clinician so far
+        ed["seen"] += self._by_unit(unit, s)
+        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), hi, seen) - ready_at)
+        held = ~np.isnan(ready_h)
+        decided = e & held
+        dta = decided & ((dest >= 0) | (dest == -2))
+        ed["decided"] += self._by_unit(unit, decided)
+        ed["dta"] += self._by_unit(unit, dta)
+        board_h = np.where(closed, end, hi) - ready_h
+        ed["boarded"] += self._by_unit(unit, dta)
+        ed["board_h"] += self._by_unit(unit, dta, board_h)
+        ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+        ed["lwbs"] += self._by_unit(unit, e & (dest == -3))
 
     def add_arrivals(self, A: np.ndarray) -> None:
         after = A[:, 2] >= self.lo
@@ -347,9 +388,11 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         add("occupancy_mean", name, occ_mean)
         add("occupancy_p95", name, _level_quantile(level_h, 0.95))
         add("utilisation", name, _ratio(occ_mean, spec.beds))
-        add("waited_share", name, _ratio(t.waited[ui], n_adm))
-        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui], n_adm))
-        add("wait_for_bed_p95_h", name, quantile(t.waits_of(np.arange(t.n_units) == ui)))
+        w_end = _waits_so_far(wait_end, hi, (wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo))
+        add("waited_share", name, _ratio(t.waited[ui] + len(w_end), n_adm + len(w_end)))
+        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui] + w_end.sum(), n_adm + len(w_end)))
+        add("wait_for_bed_p95_h", name, quantile(_with(t.waits_of(np.arange(t.n_units) == ui), w_end)))
+        add("unserved_share", name, _ratio(n_wait, n_arr))
         add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
         add("blocked_bed_hours", name, t.blocked_h[ui])
         add("discharge_delay_bed_hours", name, t.delay_h[ui])
@@ -364,7 +407,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_attendances", name, t.arrivals_by_unit_class[ui].sum())
         if spec.ed is not None:
             add("cancelled", name, n_can)
-            ed = {k: v[ui] for k, v in t.ed.items()}
+            ed = _ed_with_waiting_room({k: v[ui] for k, v in t.ed.items()}, w_end)
             add("ed_time_in_dept_mean_h", name, _ratio(ed["t_in"], ed["left"]))
             add("ed_4h_breach_share", name, _ratio(ed["over4"], ed["left"]))
             add("ed_12h_breach_share", name, _ratio(ed["over12"], ed["left"]))
@@ -432,9 +475,12 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     add("occupancy_mean", ALL, occ_mean)
     add("occupancy_p95", ALL, _level_quantile(out.hospital_level_hours, 0.95))
     add("utilisation", ALL, _ratio(occ_mean, beds))
-    add("waited_share", ALL, _ratio(t.adm_waited, t.admissions))
-    add("wait_for_bed_mean_h", ALL, _ratio(t.adm_wait_sum, t.admissions))
-    add("wait_for_bed_p95_h", ALL, quantile(np.concatenate(t.adm_waits) if t.adm_waits else np.zeros(0)))
+    w_end = _waits_so_far(wait_end, hi, _inpatient_requests(wait_end, inp, outside, lo))
+    n_all = t.admissions + len(w_end)
+    add("waited_share", ALL, _ratio(t.adm_waited + len(w_end), n_all))
+    add("wait_for_bed_mean_h", ALL, _ratio(t.adm_wait_sum + w_end.sum(), n_all))
+    add("wait_for_bed_p95_h", ALL, quantile(_with(np.concatenate(t.adm_waits) if t.adm_waits else np.zeros(0), w_end)))
+    add("unserved_share", ALL, _ratio(all_wait, all_arr))
     add("los_mean_h", ALL, _ratio(out.spell_sum_h, out.spell_n))
     add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
@@ -443,6 +489,10 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
 
     for lounge in out.extra.get("lounges", ()):
         _lounge_kpis(lounge, span, add)
+
+    g_hours = gridlock_hours(*bed_queue_path(t, out), gridlock_threshold(scn), lo, hi)
+    add("gridlock_hours", ALL, g_hours)
+    add("gridlocked", ALL, float(g_hours > 0))
 
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
@@ -484,6 +534,8 @@ def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:
     add("outlier_bed_days", ALL, bed_days.sum())
     add("repatriations", ALL, repat.sum())
     add("outliers_hosted_mean", ALL, hosted_h.sum() / (hi - lo))
+
+
 def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
     """The ``lounge_*`` metrics of one discharge lounge (``SimOutput.extra["lounges"]``), unit = its name."""
     name = lounge["name"]
@@ -492,6 +544,88 @@ def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
     add("lounge_occupancy_mean", name, _ratio(lounge["place_hours"], span_h))
     add("lounge_time_mean_h", name, _ratio(lounge["time_sum_h"], lounge["uses"]))
     add("lounge_full", name, lounge["full"])
+
+
+# ---- patients still waiting at the end: their wait so far, a censored value
+def _waits_so_far(wait_end: np.ndarray, hi: float, mask: np.ndarray) -> np.ndarray:
+    """Hours waited by the end of the run ``hi`` of the requests in ``waiting_at_end`` selected by ``mask``."""
+    return hi - wait_end[mask, 2] if len(wait_end) else np.zeros(0)
+
+
+def _with(waits: np.ndarray, more: np.ndarray) -> np.ndarray:
+    return np.concatenate([waits, more]) if len(more) else waits
+
+
+def _inpatient_requests(rows: np.ndarray, inp: np.ndarray, outside: np.ndarray, lo: float) -> np.ndarray:
+    """Mask of ``waiting_at_end`` rows asking an inpatient unit for a bed after ``lo``, from outside the inpatient units."""
+    if not len(rows):
+        return np.zeros(0, dtype=bool)
+    return inp[rows[:, 1].astype(np.int64)] & (rows[:, 2] >= lo) & outside[rows[:, 4].astype(np.int64)]
+
+
+def _ed_with_waiting_room(ed: dict[str, float], waits: np.ndarray) -> dict[str, float]:
+    """ED totals with the patients still waiting for a cubicle at the end (``waits``: hours so far) added:
+    they are in the department, not yet seen, with their time so far."""
+    if not len(waits):
+        return ed
+    ed = dict(ed)
+    ed["left"] += len(waits)
+    ed["t_in"] += float(waits.sum())
+    ed["over4"] += int((waits > 4.0).sum())
+    ed["over12"] += int((waits > 12.0).sum())
+    ed["seen"] += len(waits)
+    ed["to_clin"] += float(waits.sum())
+    return ed
+
+
+def gridlock_threshold(scenario) -> float:
+    """Patients waiting for an inpatient bed above which the hospital counts as gridlocked (while it lasts)."""
+    specs = list(scenario.units.values())
+    inpatient = [sp.beds for sp in specs if sp.ed is None and sp.kind != "ed"] or [sp.beds for sp in specs]
+    return max(1.0, GRIDLOCK_SHARE_OF_BEDS * sum(inpatient))
+
+
+def bed_queue_path(t: StayTotals, out: SimOutput) -> tuple[np.ndarray, np.ndarray]:
+    """Patients waiting for an inpatient bed over the whole run, as a step function (see :func:`waiting_path`):
+    requests that got a bed (asked to granted), were cancelled (asked to withdrawn) or still wait (asked to end)."""
+    inp = t.inpatient
+    can, wait = out.cancellations, out.waiting_at_end
+    c = can[inp[can[:, 1].astype(np.int64)]] if len(can) else np.zeros((0, 6))
+    w = wait[inp[wait[:, 1].astype(np.int64)]] if len(wait) else np.zeros((0, 6))
+    iv = t.bed_wait_iv + [c[:, [2, 3]], np.column_stack([w[:, 2], np.full(len(w), out.end_h)])]
+    both = np.concatenate(iv)
+    return waiting_path(both[:, 0], both[:, 1])
+
+
+def waiting_path(asked_h: np.ndarray, left_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number waiting from intervals ``[asked_h, left_h)``: ``(times_h, counts)``, the count being
+    ``counts[i]`` from ``times_h[i]`` until the next time (0 before the first)."""
+    times, inv = np.unique(np.concatenate([asked_h, left_h]), return_inverse=True)
+    delta = np.bincount(
+        inv, weights=np.concatenate([np.ones(len(asked_h)), -np.ones(len(left_h))]), minlength=len(times)
+    )
+    return times, np.cumsum(delta)
+
+
+def gridlock_hours(
+    times_h: np.ndarray,
+    counts: np.ndarray,
+    threshold: float,
+    lo: float,
+    hi: float,
+    stretch_h: float = GRIDLOCK_STRETCH_H,
+) -> float:
+    """Hours of ``[lo, hi)`` inside stretches where the count stays above ``threshold`` for more than
+    ``stretch_h`` hours; a stretch is measured whole (it may begin in the warm-up), up to ``hi`` at most."""
+    if not len(times_h):
+        return 0.0
+    above = np.concatenate([[False], counts > threshold, [False]])
+    edges = np.diff(above.astype(np.int8))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # segment indices, last exclusive
+    seg_end = np.append(times_h[1:], max(hi, times_h[-1]))
+    t0, t1 = times_h[first], np.minimum(seg_end[last - 1], hi)
+    long = (t1 - t0) > stretch_h
+    return float(np.clip(np.minimum(t1[long], hi) - np.maximum(t0[long], lo), 0.0, None).sum())
 
 
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
@@ -645,6 +779,7 @@ def t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.
 
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd and t-interval across replications: ``scenario, metric, unit, mean, sd, ci_low, ci_high, n_reps``."""
+    kpis = kpis.assign(metric=kpis["metric"].replace({"gridlocked": "gridlocked_share"}))  # mean of 0/1 = share
     g = kpis.dropna(subset=["value"]).groupby(["scenario", "metric", "unit"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n_reps="count").reset_index()
     n = out["n_reps"].to_numpy()
@@ -671,6 +806,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "utilisation": ("Bed occupancy (of base beds)", "share"),
     "waited_share": ("Share of admissions who waited for a bed", "share"),
     "wait_for_bed_mean_h": ("Wait for a bed, mean (zeros included)", "hours"),
+    "unserved_share": ("Still waiting for a bed at the end, share", "share"),
     "wait_for_bed_p95_h": ("Wait for a bed, 95th percentile", "hours"),
     "los_mean_h": ("Length of stay, mean (ALL: hospital spell)", "hours"),
     "blocked_bed_hours": ("Bed-hours blocked, waiting for the next unit", "bed-hours"),
@@ -700,5 +836,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),
     "lounge_time_mean_h": ("Discharge lounge: time there, mean", "hours"),
     "lounge_full": ("Discharge lounge: found full", "count"),
+    "gridlock_hours": ("Hours in gridlock (runaway bed queue)", "hours"),
+    "gridlocked": ("Gridlocked (runaway bed queue)", "share"),
+    "gridlocked_share": ("Replications gridlocked", "share"),
 }
 __all__ += ["METRIC_LABELS"]

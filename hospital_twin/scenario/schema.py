@@ -962,7 +962,7 @@ def unreachable_units(s: Scenario) -> list[str]:
 
 def scenario_warnings(s: Scenario) -> list[Problem]:
     """Doubts about a sound scenario that do not stop a run (empty when there are none): units no patient
-    can reach, whose beds would stay empty."""
+    can reach, whose beds would stay empty; dated inputs inside the warm-up or after the end."""
     out: list[Problem] = []
     units = list(s.units)
     for u in unreachable_units(s):
@@ -976,6 +976,64 @@ def scenario_warnings(s: Scenario) -> list[Problem]:
                 f"it and its beds stay empty{hint}",
             )
         )
+    return out + _dated_warnings(s)
+
+
+def _dated_warnings(s: Scenario) -> list[Problem]:
+    """Dated inputs (arrival multipliers, capacity changes, roster entries) that fall wholly or partly inside
+    the warm-up, whose effect no KPI measures, or after the end of the run, which is never simulated.
+    Silent while the warm-up is 'auto' (its end is not known yet)."""
+    if s.warmup_is_auto:
+        return []
+    t0 = s.start
+    warm_end = t0 + dt.timedelta(hours=s.warmup_h)
+    end = t0 + dt.timedelta(hours=s.end_h)
+
+    def day(t: dt.datetime) -> str:
+        return f"{t:%Y-%m-%d}" if t.time() == dt.time() else f"{t:%Y-%m-%d %H:%M}"
+
+    warm = f"the warm-up ({day(t0)} to {day(warm_end)}), which no KPI measures"
+    after = f"the end of the run ({day(end)}), which is not simulated"
+    fix = "; move the dates, or change warmup_days or horizon_days if you meant to measure it"
+    out: list[Problem] = []
+    for i, a in enumerate(s.arrivals):
+        for j, m in enumerate(a.multipliers):
+            what = f"multiplier {m.factor:g} from {day(m.from_)} to {day(m.to)}" + (f" ({m.label})" if m.label else "")
+            if m.to <= t0:
+                continue  # an error of its own
+            if warm_end > t0 and m.from_ < warm_end:
+                part = "wholly" if m.to <= warm_end else "partly"
+                out.append(
+                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} falls {part} inside {warm}{fix}")
+                )
+            if m.to > end:
+                part = "wholly" if m.from_ >= end else "partly"
+                out.append(
+                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} lies {part} after {after}{fix}")
+                )
+    for u, spec in s.units.items():
+        for j, ch in enumerate(spec.capacity_changes):
+            what = f"capacity change to {ch.beds} beds on {day(ch.at)}"
+            if t0 <= ch.at < warm_end:
+                msg = (
+                    f"{what} takes effect inside {warm}, so the run measures only the new capacity, not the change{fix}"
+                )
+                out.append(Problem(path=("units", u, "capacity_changes", j, "at"), message=msg))
+            elif ch.at >= end:
+                out.append(
+                    Problem(path=("units", u, "capacity_changes", j, "at"), message=f"{what} lies after {after}{fix}")
+                )
+    if s.staffing is not None and warm_end > t0:
+        early = [i for i, e in enumerate(s.staffing.roster) if e.date < warm_end.date()]
+        if early:
+            dates = sorted(s.staffing.roster[i].date for i in early)
+            out.append(
+                Problem(
+                    path=("staffing", "roster", early[0]),
+                    message=f"{len(early)} roster entr{'y' if len(early) == 1 else 'ies'} ({dates[0]} to {dates[-1]}) "
+                    f"fall inside {warm}{fix}",
+                )
+            )
     return out
 
 

@@ -49,8 +49,8 @@ from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
-from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.lounge import build_lounges, lounge_records
+from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,

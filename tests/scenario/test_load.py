@@ -236,6 +236,8 @@ def test_an_overloaded_unit_whose_hosts_are_capped_is_still_overloaded():
     """With B taking at most 1 outlier, the spare load (1) does not exceed A's excess (1)."""
     (w,) = offered_load(_overflowing(max_outliers=1)).warnings
     assert "only about 1.0 beds of spare load" in w and "grows without end" in w
+
+
 _PEAK = [0.3, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 1, 2, 4, 6.5, 8.5, 10, 11, 12, 12.5, 13, 11, 8.5, 6, 4, 2, 1]
 NEW_RULES = {
     "profile_day_of_week": DischargeSpec(hourly_profile=_PEAK, day_of_week=[0.74, 0.86, 0.92, 0.96, 1, 0.86, 0.61]),
