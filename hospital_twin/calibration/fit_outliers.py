@@ -24,8 +24,9 @@ patient's specialty or home ward) marks the stays of a patient placed in another
 * ``after_hours``: the 5th percentile of the waits before placement (start - ``ready_at``; the
   simulator places no outlier before it), rounded down to a quarter hour; 0 without ``ready_at``.
 * Repatriation: ``never`` when no outlier moved back to its home unit; otherwise ``before_waiting``
-  when most moves back happened while a patient was waiting for a home bed (``ready_at`` before
-  and ``start`` after the move, a minute's tolerance), else ``after_waiting``.
+  when more than :data:`BEFORE_WAITING_SHARE` of the moves back happened while a patient was waiting
+  for a home bed (``ready_at`` before and ``start`` after the move, a minute's tolerance; under
+  ``after_waiting`` a freed home bed goes to the queue first, so none does), else ``after_waiting``.
 * ``classes``: a class of the home unit with at least :data:`MIN_CLASS_STAYS` admissions and no
   outlier among them, where the binomial probability of none at the unit's share is below alpha,
   does not outlie; when some class is so excluded the block lists the classes that did.
@@ -54,6 +55,10 @@ __all__ = ["HOME_UNIT", "OutlierEstimate", "OutlierFit", "has_home_unit", "home_
 
 HOME_UNIT = "home_unit"
 """The log's extra column naming an outlier's home unit (empty for the others)."""
+
+BEFORE_WAITING_SHARE = 0.1
+"""More than this share of the moves back made while a patient waited for a home bed: ``before_waiting``
+(under ``after_waiting`` none is, since a freed home bed goes to the queue first)."""
 
 _SCALE_INDEX = {"exponential": 0, "lognormal": 0, "gamma": 1, "weibull": 1}
 """Which log-parameter of each family is its log-scale (a stay factor f adds log f to it)."""
@@ -125,7 +130,8 @@ class OutlierEstimate:
     def repatriate(self) -> str:
         if self.repatriated == 0:
             return "never"
-        return "before_waiting" if self.repatriated_while_waiting > self.repatriated / 2 else "after_waiting"
+        share = self.repatriated_while_waiting / self.repatriated
+        return "before_waiting" if share > BEFORE_WAITING_SHARE else "after_waiting"
 
     @property
     def spec(self) -> dict[str, Any]:

@@ -26,13 +26,19 @@ SIM_ONLY = ["rep", "ready_to_leave", "seen_at"]
 MED_STAY = {"distribution": "lognormal", "mean_hours": 90, "cv": 0.8}
 
 
-def _outlying_log() -> pd.DataFrame:
-    """MED (20 beds, load about 19.5) outlies into SURG (cap 4) then ORTHO after 2 h, stays 1.5 x in a host."""
+def _outlying_log(factor: float = 1.5, repatriate: str = "after_waiting", seed: int = 3) -> pd.DataFrame:
+    """MED (20 beds, load about 19.5) outlies into SURG (cap 4) then ORTHO after 2 h, stays ``factor`` x in a
+    host."""
     s = scenario(
         units={
             "MED": {
                 "beds": 20,
-                "outlying": {"hosts": ["SURG", "ORTHO"], "stay_factor": 1.5, "after_hours": 2},
+                "outlying": {
+                    "hosts": ["SURG", "ORTHO"],
+                    "stay_factor": factor,
+                    "after_hours": 2,
+                    "repatriate": repatriate,
+                },
             },
             "SURG": {"beds": 10, "max_outliers": 4},
             "ORTHO": {"beds": 8},
@@ -50,7 +56,7 @@ def _outlying_log() -> pd.DataFrame:
         horizon_days=300,
         warmup_days=0,
         replications=1,
-        seed=3,
+        seed=seed,
     )
     return results.adt_log(simulate(s)).drop(columns=SIM_ONLY)
 
@@ -95,12 +101,25 @@ def test_home_stays_are_not_biased_by_the_outlier_stays(outlying_cal):
 
 
 def test_outliers_belong_to_their_home_unit_in_routes_and_beds(outlying_cal):
-    """Routes are fitted with outliers at home (no MED patient seen leaving SURG), beds on the log as it is."""
-    _, cal = outlying_cal
+    """Routes are fitted with outliers at home (a move back from a host is no transfer into MED), every
+    placement is a MED admission, and beds are fitted on the log as it is (a host's beds hold outliers)."""
+    log, cal = outlying_cal
     t = cal.routes.transitions_
     assert set(t["from"]) == {"MED", "SURG", "ORTHO"}
-    assert cal.routes.admissions_["MED"] > 1500  # outliers counted as MED admissions
+    assert not (t["to"] == "MED").any()  # nobody transfers into MED in the truth
+    med_patients = log.loc[(log["unit"] == "MED") | (log["home_unit"] == "MED"), "patient_id"].nunique()
+    assert cal.routes.admissions_["MED"] == med_patients
     assert cal.capacity.beds_["SURG"] == 10  # the host's physical beds, outliers included
+
+
+def test_no_stay_factor_without_evidence_and_repatriation_before_the_queue():
+    """Outliers staying as at home (factor 1) get no stay factor (its test is not significant), and moves back
+    made before the patients waiting for a home bed give ``repatriate: before_waiting``."""
+    cal = calibrate(_outlying_log(1.0, "before_waiting", seed=4), bootstrap_b=0)
+    est = cal.outliers.units_["MED"]
+    assert est.factor_p > 0.01 and est.factor_lo <= 1.0 <= est.factor_hi
+    assert est.stay_factor == 1.0 and "stay_factor" not in est.spec
+    assert est.repatriate == "before_waiting"
 
 
 PEERS = [0.7385, 0.8587, 0.9184, 0.959, 1.0, 0.861, 0.609]
