@@ -161,7 +161,12 @@ class DischargeFit:
         a G-test with 5 degrees of freedom (6 free shares less the fitted rate), divided by the over-dispersion
         of the daily counts about their weekday means when above 1 (quasi-Poisson). ``day_of_week`` (the weights
         whose shares are the observed ones, :func:`~hospital_twin.scenario.load.day_of_week_for_shares`) is kept
-        when p < alpha and the total-variation distance of the shares is at least ``min_weekday_tv``.
+        when p < alpha and the total-variation distance of the shares is at least ``min_weekday_tv``, and the
+        shares can be given by holding patients back (else the weekend rate is kept, the reason in ``note``).
+        Limitation: the null takes patients as ready uniformly over the week; a weekday pattern of readiness
+        (e.g. electives admitted on weekdays with short stays) also moves the leavers and can make the test
+        significant (the simulated baseline's AMU, SAU and SURG are; their shares cannot be inverted, so they
+        keep their weekend rate).
         """
         if days < 14 or not len(end):
             return None
