@@ -6,7 +6,8 @@
 - ``stays``: the prepared stays table, censored samples, Kaplan-Meier
 - ``significance``, ``families``, ``bootstrap``: the keep-this-effect rule, censored MLE of the stay
   families, the parametric-bootstrap p-value of a fit's distance D
-- ``fit_stays``, ``fit_arrivals``, ``fit_routes``, ``fit_discharges``, ``fit_beds``: one fitter each
+- ``fit_stays``, ``fit_arrivals``, ``fit_routes``, ``fit_discharges``, ``fit_beds``, ``fit_ed``, ``fit_outliers``: one
+  fitter each (``fit_outliers``: outlying from a log's ``home_unit``; ``fit_ed``: the clinician stage and patience)
 - ``fit``: :func:`calibrate` runs every fitter -> :class:`Calibration`
 - ``scenario_yaml``: the calibrated scenario as a dict and as YAML with its provenance
 - ``pipeline``: log files -> checked scenario (:func:`calibrate_logs`), the simulated source, the back-test of a

@@ -44,13 +44,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hospital_twin.calibration.bootstrap import BOOTSTRAP_B
 from hospital_twin.calibration.fit_arrivals import ArrivalFit
 from hospital_twin.calibration.fit_beds import CapacityFit, WaitFit
 from hospital_twin.calibration.fit_discharges import DischargeFit
-from hospital_twin.calibration.fit_ed import EDFit
+from hospital_twin.calibration.fit_ed import LEFT_UNSEEN, EDFit, PatienceEstimate, fit_patience, left_unseen
+from hospital_twin.calibration.fit_outliers import OutlierFit, has_home_unit, home_unit_log, outlier_rows
 from hospital_twin.calibration.fit_routes import RouteFit
 from hospital_twin.calibration.fit_stays import StayFit
 from hospital_twin.calibration.scenario_yaml import TARGET_LOAD, commented_yaml
@@ -88,7 +90,12 @@ class Calibration:
     ed: EDFit = field(default_factory=EDFit)
     """The clinician stage of each emergency department (units whose stays have ``seen_at``)."""
     prepared: pd.DataFrame | None = field(default=None, repr=False)
-    """The prepared stays every fit used (:func:`prepare_stays`), for reports and checks."""
+    """The prepared stays the stay fits used (:func:`prepare_stays`; without outliers and patients who left
+    unseen), for reports and checks."""
+    outliers: OutlierFit = field(default_factory=OutlierFit)
+    """Outlying per home unit (logs with ``home_unit``)."""
+    patience: dict[str, PatienceEstimate] = field(default_factory=dict)
+    """ED patience per unit whose patients left without being seen."""
 
     def warmup_days(self) -> float:
         """Four times the longest mean stay, in whole weeks, at least one week."""
@@ -143,23 +150,43 @@ def calibrate(
         (:func:`~hospital_twin.calibration.fit_arrivals.unmet_arrivals`).
 
     A unit whose stays have ``seen_at`` gets a clinician stage (:class:`~hospital_twin.calibration.fit_ed.EDFit`),
-    and its stays are then fitted from the end of the assessment.
+    and its stays are then fitted from the end of the assessment. Patients who left without being seen get a
+    patience (:func:`~hospital_twin.calibration.fit_ed.fit_patience`) and are no stays of the stay fit. A log
+    with ``home_unit`` is fitted with every outlier in its home unit, the beds on the log as it is, and the
+    outlying itself by :class:`~hospital_twin.calibration.fit_outliers.OutlierFit`.
     """
-    prep = prepare_stays(stays_df, observed_until, dates_shifted=dates_shifted)
-    if len(prep) == 0:
+    raw = prepare_stays(stays_df, observed_until, dates_shifted=dates_shifted)
+    if len(raw) == 0:
         raise ValueError("no usable stays in the log")
+    prep, homes = raw, None
+    if has_home_unit(stays_df):  # outliers belong to their home unit (fit_outliers)
+        homes = outlier_rows(stays_df)
+        prep = prepare_stays(home_unit_log(stays_df), raw.attrs["observed_until"], dates_shifted=dates_shifted)
     counts = prep.attrs["counts"]
     has = prep.attrs["has"]
-    cap = CapacityFit().fit(prep, capacity, dates_shifted)
+    cap = CapacityFit().fit(raw, capacity, dates_shifted)
     arr = ArrivalFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock).fit(prep, requests)
-    routes = RouteFit().fit(prep)
+    ed = EDFit().fit(prep) if not dates_shifted else EDFit()
+    gone = left_unseen(prep) if has["discharge_destination"] else np.zeros(len(prep), dtype=bool)
+    patience = {}
+    if gone.any() or _has_left_unseen(requests):
+        patience = fit_patience(prep, requests, ed)
+    # patients who left unseen leave through the scenario's patience where it is fitted: not a route or discharge
+    fitted_patience = [u for u, p in patience.items() if p.spec is not None and u in ed.units_]
+    flows = _without(prep, gone & prep["unit"].isin(fitted_patience).to_numpy()) if fitted_patience else prep
+    routes = RouteFit().fit(flows)
     dis = DischargeFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock, random_state=random_state)
-    dis.fit(prep)
+    dis.fit(flows)
     if not discharge_rules:
         dis.rules_ = {}
-    ed = EDFit().fit(prep) if not dates_shifted else EDFit()
     prep = ed.after_assessment(prep) if ed.units_ else prep
-    stay = StayFit(random_state=random_state, bootstrap_b=bootstrap_b).fit(prep, dis.rules_)
+    fitted = prep
+    if homes is not None:  # a unit's stays from its patients who never outlied
+        fitted = _without(fitted, np.array([h is not None for h in homes], dtype=bool)[prep["row"].to_numpy()])
+    if gone.any():
+        fitted = _without(fitted, left_unseen(fitted))
+    stay = StayFit(random_state=random_state, bootstrap_b=bootstrap_b).fit(fitted, dis.rules_)
+    outliers = OutlierFit().fit(raw, prep, homes, dis.rules_) if homes is not None else OutlierFit()
     waits = WaitFit().fit(prep)
     flags = []
     if dates_shifted:
@@ -183,6 +210,21 @@ def calibrate(
         waits=waits,
         has=has,
         flags=flags,
-        prepared=prep,
+        prepared=fitted,
         ed=ed,
+        outliers=outliers,
+        patience=patience,
     )
+
+
+def _without(prep: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
+    """The prepared stays less the rows in ``drop`` (the preparation's attributes kept)."""
+    out = prep[~np.asarray(drop, dtype=bool)].reset_index(drop=True)
+    out.attrs = dict(prep.attrs)
+    return out
+
+
+def _has_left_unseen(requests: pd.DataFrame | None) -> bool:
+    if requests is None or not len(requests) or "outcome" not in requests.columns:
+        return False
+    return bool((requests["outcome"].astype("string").str.strip() == LEFT_UNSEEN).any())

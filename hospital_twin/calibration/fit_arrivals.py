@@ -123,6 +123,16 @@ def unmet_arrivals(requests: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
     met = asked.merge(later, on=["patient_id", "unit"], how="inner")
     met_rows = met.loc[met["start"] >= met["ready"], "row"].unique()
     keep &= ~pd.Series(np.isin(np.arange(len(req)), met_rows), index=req.index)
+    rebooked = (outcome == "rebooked").to_numpy(dtype=bool)
+    if rebooked.any():
+        # a cancellation given a new date is one patient asking once: the new request (a stay, or a row of its
+        # own) stands for the arrival; a rebooking with no later request (still pending) counts once itself
+        again = asked[keep.to_numpy(dtype=bool) | (outcome == "rebooked").to_numpy(dtype=bool)]
+        both = asked[rebooked].merge(again, on=["patient_id", "unit"], suffixes=("", "_next"))
+        has_next = both.loc[both["ready_next"] > both["ready"], "row"].unique()
+        has_stay = met.loc[met["start"] > met["ready"], "row"].unique()
+        drop = np.isin(np.arange(len(req)), np.union1d(has_next, has_stay)) & rebooked
+        keep &= ~pd.Series(drop, index=req.index)
     has = prep.attrs.get("has", {})
     k = keep.to_numpy(dtype=bool)
     wait = (
@@ -136,7 +146,7 @@ def unmet_arrivals(requests: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
             else DEFAULT_CLASS,
             "arrival_source": text("arrival_source")[k].astype(object) if has.get("arrival_source") else None,
             "arrival": ready[k].astype("datetime64[ns]"),
-            "wait_h": np.where(outcome[k] == "cancelled", wait[k], np.nan).astype(float),
+            "wait_h": np.where(outcome[k].isin(["cancelled", "rebooked"]), wait[k], np.nan).astype(float),
             "outcome": outcome[k].astype(object),
         }
     )

@@ -24,6 +24,13 @@ The estimator (M/G/c with first-come-first-served clinicians, every rule stated)
 
 Clinicians that change by shift are fitted as one number (an average); with nobody waiting
 the clinicians are no constraint the log can show and no stage is fitted (said in ``note``).
+
+Patients who left without being seen (``discharge_destination`` ``left_without_being_seen``, and the
+requests table's outcome of the same name for those who never got a cubicle) are not ordinary stays:
+:func:`fit_patience` fits their patience (exponential, censored by the patients seen, see
+:class:`PatienceEstimate`), and :func:`hospital_twin.calibration.fit.calibrate` leaves their stays out of
+the stay fit (and out of the routes and discharges when the patience is fitted, since the scenario's
+``patience`` then makes them leave).
 Pure: prepared stays in, a fitted :class:`EDFit` out.
 """
 
@@ -34,10 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from hospital_twin.calibration.stays import _H, MIN_STAY_H, _window, prepare_stays
+from hospital_twin.calibration.stays import _H, MIN_STAY_H, _window, kaplan_meier, prepare_stays
 
-__all__ = ["EDEstimate", "EDFit", "erlang_c"]
+__all__ = ["LEFT_UNSEEN", "EDEstimate", "EDFit", "PatienceEstimate", "erlang_c", "fit_patience", "left_unseen"]
 
 MIN_SEEN_SHARE = 0.5
 """A unit is an emergency department when at least this share of its stays has ``seen_at``."""
@@ -189,3 +197,122 @@ class EDFit:
             after = np.maximum(dur - np.clip(to_seen, 0, None) - est.assessment_mean_h, MIN_STAY_H)
             out["dur_h"] = np.where(mine, after, dur)
         return out
+
+
+LEFT_UNSEEN = "left_without_being_seen"
+"""The ``discharge_destination`` (and requests ``outcome``) of a patient who left before a clinician saw it."""
+MIN_LEFT = 20
+"""Fewer patients who left unseen than this: their patience is counted and reported, not fitted."""
+
+
+@dataclass
+class PatienceEstimate:
+    """How long the patients of one emergency department wait for a clinician before leaving unseen.
+
+    Patience is counted from arrival (``ready_at`` of the stay, else its start): a patient who left
+    unseen is an event at its leaving time (``end`` of its stay, or ``withdrawn_at`` of a request that
+    never got a cubicle); a patient seen is right-censored at ``seen_at`` (its patience had not run out);
+    a patient neither seen nor gone at the end of the log is right-censored there. Exponential: mean =
+    exposure / events, its 95% interval exact (chi-square with 2 x events degrees of freedom).
+    """
+
+    unit: str
+    n_left: int
+    """Left unseen from a cubicle (stays with destination ``left_without_being_seen``)."""
+    n_left_queue: int
+    """Left unseen before getting a cubicle (requests table)."""
+    n_censored: int
+    exposure_h: float
+    mean_h: float = math.nan
+    mean_lo_h: float = math.nan
+    mean_hi_h: float = math.nan
+    km_median_h: float = math.nan
+    """Kaplan-Meier median patience (nan when the curve does not reach 0.5)."""
+    exp_median_h: float = math.nan
+    note: str = ""
+
+    @property
+    def share(self) -> float:
+        """Left unseen over arrivals (stays and requests of the unit)."""
+        total = self.n_censored + self.n_left + self.n_left_queue
+        return (self.n_left + self.n_left_queue) / total if total else math.nan
+
+    @property
+    def spec(self) -> dict | None:
+        """The ED streams' ``patience``, or None when not fitted."""
+        if not math.isfinite(self.mean_h):
+            return None
+        return {"distribution": "exponential", "mean_hours": float(f"{self.mean_h:.4g}")}
+
+
+def left_unseen(prep: pd.DataFrame) -> np.ndarray:
+    """Mask of the prepared stays whose patient left without being seen."""
+    dest = prep["discharge_destination"]
+    return (dest.astype("string") == LEFT_UNSEEN).fillna(False).to_numpy(dtype=bool)
+
+
+def fit_patience(prep: pd.DataFrame, requests: pd.DataFrame | None, ed: EDFit) -> dict[str, PatienceEstimate]:
+    """Patience per unit whose patients left unseen (see :class:`PatienceEstimate`).
+
+    Fitted only for a unit whose clinician stage is fitted (``ed``: the scenario's ``patience`` needs an
+    ``ed:`` block, and ``seen_at`` gives the censoring times) with at least :data:`MIN_LEFT` leavers;
+    otherwise the leavers are counted and the reason given in ``note``.
+    """
+    left = left_unseen(prep)
+    t_obs = pd.Timestamp(prep.attrs["observed_until"]).to_datetime64()
+    req_left = pd.DataFrame(columns=["unit", "ready_at", "withdrawn_at"])
+    if requests is not None and len(requests) and "outcome" in requests.columns:
+        r = requests[requests["outcome"].astype("string").str.strip() == LEFT_UNSEEN]
+        req_left = pd.DataFrame(
+            {
+                "unit": r["unit"].astype("string").str.strip().to_numpy(dtype=object),
+                "ready_at": pd.to_datetime(r["ready_at"], errors="coerce").to_numpy(dtype="datetime64[ns]"),
+                "withdrawn_at": pd.to_datetime(r.get("withdrawn_at"), errors="coerce").to_numpy(dtype="datetime64[ns]"),
+            }
+        )
+    units = sorted(set(prep.loc[left, "unit"].astype(str)) | set(req_left["unit"].astype(str)))
+    out: dict[str, PatienceEstimate] = {}
+    for unit in units:
+        m = (prep["unit"] == unit).to_numpy()
+        rows = prep[m]
+        gone = left[m]
+        arrival = rows["arrival"].to_numpy(dtype="datetime64[ns]")
+        seen = rows["seen_at"].to_numpy(dtype="datetime64[ns]")
+        end = rows["end"].to_numpy(dtype="datetime64[ns]")
+        q = req_left[req_left["unit"] == unit]
+        q_h = ((q["withdrawn_at"] - q["ready_at"]) / _H).to_numpy(dtype=float)
+        q_h = q_h[np.isfinite(q_h)]
+        est = PatienceEstimate(
+            unit=unit,
+            n_left=int(gone.sum()),
+            n_left_queue=len(q_h),
+            n_censored=int((~gone).sum()),
+            exposure_h=math.nan,
+        )
+        out[unit] = est
+        fitted = ed.units_.get(unit)
+        if fitted is None or fitted.clinicians is None:
+            est.note = (
+                "no clinician stage fitted for this unit (the log needs seen_at): the leavers are counted, "
+                "their patience not fitted, and their stays are left out of the unit's stay fit"
+            )
+            continue
+        ev = np.concatenate([((end[gone] - arrival[gone]) / _H).astype(float), q_h])
+        open_ = ~gone & np.isnat(seen)
+        cens = np.where(open_, np.where(np.isnat(end), t_obs, end), seen)[~gone]
+        cens_h = ((cens - arrival[~gone]) / _H).astype(float)
+        ev = np.maximum(ev[np.isfinite(ev)], 0.0)
+        cens_h = np.maximum(cens_h[np.isfinite(cens_h)], 0.0)
+        est.exposure_h = float(ev.sum() + cens_h.sum())
+        n = len(ev)
+        if n < MIN_LEFT:
+            est.note = f"{n} left unseen (fewer than {MIN_LEFT}): patience not fitted"
+            continue
+        est.mean_h = est.exposure_h / n
+        est.mean_lo_h = 2 * est.exposure_h / float(stats.chi2.ppf(0.975, 2 * n))
+        est.mean_hi_h = 2 * est.exposure_h / float(stats.chi2.ppf(0.025, 2 * n))
+        est.exp_median_h = est.mean_h * math.log(2)
+        times, surv = kaplan_meier(np.concatenate([ev, cens_h]), np.r_[np.ones(n, bool), np.zeros(len(cens_h), bool)])
+        below = np.flatnonzero(surv <= 0.5)
+        est.km_median_h = float(times[below[0]]) if len(below) else math.nan
+    return out

@@ -104,15 +104,21 @@ class StayEstimate:
         return b.mean_h if self.chosen != "empirical" and b is not None else self.km_mean_h
 
 
-def _leave_at(ready_h: np.ndarray, cum: np.ndarray, q: float, u: np.ndarray) -> np.ndarray:
+def _leave_at(ready_h: np.ndarray, cum: np.ndarray, q: float | np.ndarray, u: np.ndarray) -> np.ndarray:
     """The simulator's discharge-hour rule (hospital_twin.sim.calendar.DischargeRule), vectorised.
 
     ``ready_h`` in hours since a Monday midnight; ``u`` has three uniforms per patient
-    (hour, minute within the hour, weekend permission).
+    (hour, minute within the hour, weekend permission); ``q`` the weekend rate, or the seven pass
+    probabilities of a ``day_of_week`` rule.
     """
     hour = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), 23)
     cand = np.floor(ready_h / 24) * 24 + hour + u[:, 1]
     cand = np.where(cand < ready_h, cand + 24, cand)
+    if np.ndim(q):  # day_of_week: seven pass probabilities, one uniform decides every day
+        day_pass = np.asarray(q, float)
+        for _ in range(6):
+            cand = np.where(u[:, 2] >= day_pass[(np.floor(cand / 24) % 7).astype(int)], cand + 24, cand)
+        return cand
     held = u[:, 2] >= q
     for _ in range(2):
         cand = np.where(held & ((np.floor(cand / 24) % 7) >= 5), cand + 24, cand)

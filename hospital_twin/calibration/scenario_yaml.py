@@ -169,6 +169,11 @@ def _units_section(cal: Calibration) -> dict[str, Any]:
         if ed is not None and ed.spec is not None:
             spec["kind"] = "ed"
             spec["ed"] = ed.spec
+        out = cal.outliers.units_.get(u)
+        if out is not None and all(h in cal.capacity.beds_ for h in out.hosts):
+            spec["outlying"] = out.spec
+        if u in cal.outliers.max_outliers_:
+            spec["max_outliers"] = int(cal.outliers.max_outliers_[u])
         units[u] = spec
     return units
 
@@ -206,6 +211,10 @@ def _arrivals_section(
             a["day_of_week"] = st.dow_weights
         if st.month_kept:
             a["multipliers"] = _month_multipliers(st.month_ratios, start, end)
+        patience = cal.patience.get(st.unit)
+        ed = cal.ed.units_.get(st.unit)
+        if patience is not None and patience.spec is not None and ed is not None and ed.spec is not None:
+            a["patience"] = patience.spec
         arrivals.append(a)
     return arrivals, electives
 
@@ -292,6 +301,7 @@ def provenance_comments(cal: Calibration) -> list[str]:
         + _route_lines(cal)
         + [""]
         + _discharge_lines(cal)
+        + _outlier_lines(cal)
         + _queue_lines(cal)
     )
     return [("# " + line).rstrip() for line in lines]
@@ -348,6 +358,63 @@ def _arrival_lines(cal: Calibration) -> list[str]:
     for st in arr.streams_:
         out += _stream_lines(st)
     out += _ed_lines(cal)
+    out += _patience_lines(cal)
+    return out
+
+
+def _patience_lines(cal: Calibration) -> list[str]:
+    """Patients who left without being seen, and the patience fitted to them (hospital_twin.calibration.fit_ed)."""
+    out = []
+    for u, p in cal.patience.items():
+        head = (
+            f"ED {u} left without being seen: {p.n_left} from a cubicle + {p.n_left_queue} before one "
+            f"({p.share:.1%} of arrivals); not fitted as stays"
+        )
+        if p.spec is None:
+            out.append(f"{head}; {p.note}")
+            continue
+        out.append(
+            f"{head}; patience from arrival (seen patients censored at seen_at, {p.n_censored} censored): "
+            f"exponential mean {p.mean_h:.2f} h (95% {p.mean_lo_h:.2f}-{p.mean_hi_h:.2f}), median "
+            f"{p.exp_median_h:.2f} h vs Kaplan-Meier median "
+            + (f"{p.km_median_h:.2f} h" if math.isfinite(p.km_median_h) else "not reached")
+            + "; the ED's streams get this patience"
+        )
+    return out
+
+
+def _outlier_lines(cal: Calibration) -> list[str]:
+    """Outlying per home unit (logs with home_unit), with the evidence behind each number."""
+    fit = cal.outliers
+    if not fit.units_:
+        return []
+    out = [
+        "",
+        "Outliers (home_unit): fitted in their home unit (stays from the patients who never outlied); stay factor "
+        f"= host stay / home stay (censored AFT likelihood, kept when LR p < {ALPHA} and >= 5% from 1):",
+    ]
+    for u, e in fit.units_.items():
+        hosts = ", ".join(f"{h} {n}" for h, n in e.host_counts.items())
+        factor = (
+            f"stay factor {e.factor:.3f} (95% {e.factor_lo:.3f}-{e.factor_hi:.3f}, {e.factor_family}, "
+            f"LR p={_p(e.factor_p)}; {e.n_outlier_exact} outlier stays ended in the host, {e.n_outlier_censored} "
+            f"censored, {e.n_home} home stays) -> {e.stay_factor:g}"
+            if math.isfinite(e.factor)
+            else "stay factor not estimable -> 1"
+        )
+        wait = (
+            f"wait before placement p05 {e.wait_p05_h:.2f} h median {e.wait_median_h:.2f} h -> after_hours "
+            f"{e.after_hours:g}"
+            if math.isfinite(e.wait_p05_h)
+            else "no ready_at: after_hours 0"
+        )
+        out.append(
+            f"  {u}: {e.placements} placements of {e.admissions} admissions ({e.share:.1%}); hosts {hosts}; {factor}; "
+            f"{wait}; repatriated {e.repatriated} ({e.repatriated_while_waiting} while patients waited for a home "
+            f"bed) -> repatriate {e.repatriate}"
+        )
+        out += [f"    {n}" for n in e.class_notes]
+    out.append("  max_outliers (most outliers at once): " + ", ".join(f"{h} {n}" for h, n in fit.max_outliers_.items()))
     return out
 
 
@@ -475,8 +542,22 @@ def _discharge_lines(cal: Calibration) -> list[str]:
         f"units p={_p(dis.homogeneity_p_)}."
     ]
     for r in dis.tests_.itertuples(index=False):
-        rule = f" -> discharge-hour rule, weekend rate {dis.rules_[r.unit]['weekend_rate']}" if r.rule else ""
+        rule = ""
+        if r.rule:
+            kept = dis.rules_[r.unit]
+            rule = (
+                f" -> discharge-hour rule, day_of_week {kept['day_of_week']}"
+                if "day_of_week" in kept
+                else f" -> discharge-hour rule, weekend rate {kept['weekend_rate']}"
+            )
         out.append(f"  {r.unit}: n={r.n}, leaving hours vs independence tv={r.tv:.3f} p={_p(r.p)}" + rule)
+        wk = getattr(dis, "weekday_tests_", {}).get(r.unit)
+        if wk is not None and wk["kept"]:  # (a weekend rate kept shows its weekday test in the report only)
+            out.append(
+                f"    leavers by weekday Mon..Sun {' '.join(f'{x:.1%}' for x in wk['shares'])} vs weekend rate "
+                f"{' '.join(f'{x:.1%}' for x in wk['rule_shares'])}: G={wk['g']:.1f} (dispersion "
+                f"{wk['dispersion']:.2f}) p={_p(wk['p'])} tv={wk['tv']:.3f} -> day_of_week kept"
+            )
     return out
 
 

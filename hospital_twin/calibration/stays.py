@@ -330,7 +330,7 @@ class CensoredSample:
     lo2: np.ndarray = field(default_factory=lambda: np.array([]))
     w2: np.ndarray = field(default_factory=lambda: np.array([]))
     start_h: np.ndarray = field(default_factory=lambda: np.array([]))
-    rule: tuple[np.ndarray, float] | None = None
+    rule: tuple[np.ndarray, float | np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.exact = np.maximum(np.asarray(self.exact, float), MIN_STAY_H)
@@ -377,11 +377,19 @@ def censored_sample(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredS
     lo = hi - 24.0
     lo2 = np.where(monday & (q < 1), hi - 72.0, lo)
     w2 = np.where(monday & (q < 1), 1.0 - q, 0.0)
+    by_day = {u: _held_back(_rule_pass(rules[u])) for u in set(units) if _rule_pass(rules[u]) is not None}
+    if by_day:  # day_of_week rules: the days a leaver may have been held, from its weekday
+        wd = np.nan_to_num(rows["end_weekday"].to_numpy(dtype=float)[interval]).astype(int)
+        for u, (days_back, weight) in by_day.items():
+            m = units == u
+            lo2 = np.where(m, hi - 24.0 * (1 + days_back[wd]), lo2)
+            w2 = np.where(m, weight[wd], w2)
     rule = None
     first = rules[units[0]]
     if len(set(units)) == 1 and isinstance(first, Mapping) and first.get("hourly_profile") is not None:
         w = np.asarray(first["hourly_profile"], float)
-        rule = (np.cumsum(w) / w.sum(), _rule_q(first))
+        day_pass = _rule_pass(first)
+        rule = (np.cumsum(w) / w.sum(), _rule_q(first) if day_pass is None else day_pass)
     start_h = (rows["start"].to_numpy()[interval] - _EPOCH) / _H
     return CensoredSample(
         dur[exact], dur[~closed], lo=lo, hi=hi, lo2=lo2, w2=w2, start_h=start_h.astype(float), rule=rule
@@ -390,6 +398,35 @@ def censored_sample(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredS
 
 def _rule_q(rule: Any) -> float:
     return float(rule.get("weekend_rate", 1.0)) if isinstance(rule, Mapping) else float(rule)
+
+
+def _rule_pass(rule: Any) -> np.ndarray | None:
+    """The seven pass probabilities (Mon..Sun, largest 1) of a rule with ``day_of_week``, else None."""
+    if not isinstance(rule, Mapping) or rule.get("day_of_week") is None:
+        return None
+    w = np.asarray(rule["day_of_week"], float)
+    return w / w.max()
+
+
+def _held_back(day_pass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per weekday of leaving: how many days back the patient may have been ready (held on the days between)
+    and the mean weight of those days relative to the day itself.
+
+    One uniform decides every day (the simulator's rule): a patient whose first chance was ``k`` days
+    before leaving on day ``d`` left with probability ``max(0, pass[d] - max(pass[d-k .. d-1]))``, against
+    ``pass[d]`` for a patient ready that day; the held days are taken as one interval with their mean
+    weight (exact for ``weekend_rate``: Monday, 2 days back, weight 1 - rate)."""
+    back = np.zeros(7, dtype=int)
+    weight = np.zeros(7)
+    for d in range(7):
+        top, ws = 0.0, []
+        for k in range(1, 7):
+            top = max(top, float(day_pass[(d - k) % 7]))
+            ws.append(max(0.0, float(day_pass[d]) - top) / float(day_pass[d]) if day_pass[d] > 0 else 0.0)
+        n = max((k for k, w in enumerate(ws, start=1) if w > 0), default=0)
+        back[d] = n
+        weight[d] = float(np.mean(ws[:n])) if n else 0.0
+    return back, weight
 
 
 # =========================================================================== survival basics

@@ -538,6 +538,8 @@ def build_calibration_report(
     _arrivals_section(page, cal, dates)
     _routes_section(page, cal)
     _discharge_section(page, cal, dates)
+    _outliers_section(page, cal)
+    _patience_section(page, cal)
     _beds_section(page, cal, dates)
     _provenance_section(page, cal, reads, dates, scenario_text)
     page.add(
@@ -816,6 +818,101 @@ def _discharge_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
                 [escape(r.unit), str(r.n), _num(r.tv, ".3f"), _p(r.p), "yes" if r.rule else ""]
                 for r in dis.tests_.itertuples(index=False)
             ],
+        )
+    )
+    weekday = getattr(dis, "weekday_tests_", {})
+    if weekday:
+        page.add(
+            "<p>Leavers by weekday of the units with a rule, against the shares their weekend rate gives (patients "
+            "ready uniformly over the week); seven <code>day_of_week</code> weights replace the weekend rate only "
+            "when the difference is significant (quasi-Poisson G-test, p &lt; 0.01, and TV &ge; 0.02).</p>"
+        )
+        rows = []
+        for u, w in weekday.items():
+            rows.append(
+                [
+                    escape(u),
+                    " ".join(f"{x:.1%}" for x in w["shares"]),
+                    " ".join(f"{x:.1%}" for x in w["rule_shares"]),
+                    _num(w["dispersion"], ".2f"),
+                    _p(w["p"]),
+                    _num(w["tv"], ".3f"),
+                    ("day_of_week " + escape(str(w["day_of_week"]))) if w["kept"] else "weekend rate",
+                ]
+            )
+        page.add(table(["unit", "shares Mon..Sun", "weekend-rate shares", "dispersion", "p", "TV", "kept"], rows))
+    page.add("</section>")
+
+
+def _outliers_section(page: Page, cal: Calibration) -> None:
+    """Outlying per home unit (logs with home_unit): hosts, share, stay factor, wait, repatriation, caps."""
+    fit = cal.outliers
+    if not fit.units_:
+        return
+    page.add('<section id="outliers"><h2>Outliers</h2>')
+    page.add(
+        "<p>Stays marked with a <code>home_unit</code> are outliers: fitted in their home unit (its stay from "
+        "the patients who never outlied); the stay factor is the host stay over the home stay (censored "
+        "accelerated-failure-time likelihood; a move back home censors the host stay), written only when "
+        "significant.</p>"
+    )
+    rows = []
+    for u, e in fit.units_.items():
+        rows.append(
+            [
+                escape(u),
+                f"{e.placements} / {e.admissions} ({e.share:.1%})",
+                escape(", ".join(f"{h} {n}" for h, n in e.host_counts.items())),
+                f"{_num(e.factor, '.3f')} ({_num(e.factor_lo, '.3f')}–{_num(e.factor_hi, '.3f')}), p {_p(e.factor_p)}"
+                f" → {e.stay_factor:g}",
+                f"p05 {_num(e.wait_p05_h, '.2f')} h, median {_num(e.wait_median_h, '.2f')} h → {e.after_hours:g}",
+                f"{e.repatriated} ({e.repatriated_while_waiting} while others waited) → {e.repatriate}",
+            ]
+        )
+    page.add(
+        table(
+            ["home unit", "placements / admissions", "hosts (placements)", "stay factor (95%)", "wait", "repatriated"],
+            rows,
+        )
+    )
+    page.add(
+        "<p>Most outliers at once per host (its <code>max_outliers</code>): "
+        + ", ".join(f"{escape(h)} {n}" for h, n in fit.max_outliers_.items())
+        + ".</p></section>"
+    )
+
+
+def _patience_section(page: Page, cal: Calibration) -> None:
+    """Patients who left without being seen, and the patience fitted to them."""
+    if not cal.patience:
+        return
+    page.add('<section id="left-unseen"><h2>Left without being seen</h2>')
+    page.add(
+        "<p>Patience counted from arrival: leavers are events, patients seen are censored at <code>seen_at</code> "
+        "(exponential fit; the Kaplan-Meier median as a check). Their stays are not fitted as stays.</p>"
+    )
+    rows = [
+        [
+            escape(u),
+            f"{p.n_left} + {p.n_left_queue}",
+            f"{p.share:.1%}",
+            f"{_num(p.mean_h, '.2f')} ({_num(p.mean_lo_h, '.2f')}–{_num(p.mean_hi_h, '.2f')})",
+            f"{_num(p.exp_median_h, '.2f')} / {_num(p.km_median_h, '.2f')}",
+            escape(p.note),
+        ]
+        for u, p in cal.patience.items()
+    ]
+    page.add(
+        table(
+            [
+                "unit",
+                "left from a cubicle + before one",
+                "share",
+                "mean patience h (95%)",
+                "median h: exp / KM",
+                "note",
+            ],
+            rows,
         )
     )
     page.add("</section>")
