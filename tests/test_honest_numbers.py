@@ -288,3 +288,14 @@ def test_run_and_compare_tables_say_how_many_replications_gridlocked(tmp_path, c
     assert "gridlocked replications: 0 of 2 in More ward beds, 2 of 2 in the baseline" in out
     c = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert c["gridlock_driven"].all() and (c["baseline_gridlocked_reps"] == 2).all()
+
+
+def test_a_dated_period_shared_by_several_streams_is_one_warning_naming_them():
+    """The winter surge gives five streams the same January multiplier (a YAML anchor): one warning per period
+    and place, naming the five streams, not fifteen near-identical lines."""
+    loaded = read_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
+    dated = [w for w in loaded.warnings if "multipliers" in str(w)]
+    assert len(dated) == 3
+    assert all(
+        "of 5 streams (ed_non_admitted, ed_medical, ed_surgical, gp_medical, gp_surgical)" in str(w) for w in dated
+    )

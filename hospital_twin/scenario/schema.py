@@ -996,21 +996,31 @@ def _dated_warnings(s: Scenario) -> list[Problem]:
     after = f"the end of the run ({day(end)}), which is not simulated"
     fix = "; move the dates, or change warmup_days or horizon_days if you meant to measure it"
     out: list[Problem] = []
+    # one warning per dated period and where it falls, naming every stream that has it (streams often share
+    # their multipliers through a YAML anchor), located at the first
+    periods: dict[tuple, list[tuple[int, int, str]]] = {}
     for i, a in enumerate(s.arrivals):
         for j, m in enumerate(a.multipliers):
-            what = f"multiplier {m.factor:g} from {day(m.from_)} to {day(m.to)}" + (f" ({m.label})" if m.label else "")
             if m.to <= t0:
                 continue  # an error of its own
             if warm_end > t0 and m.from_ < warm_end:
                 part = "wholly" if m.to <= warm_end else "partly"
-                out.append(
-                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} falls {part} inside {warm}{fix}")
-                )
+                periods.setdefault((m.from_, m.to, f"falls {part} inside {warm}"), []).append((i, j, a.name))
             if m.to > end:
                 part = "wholly" if m.from_ >= end else "partly"
-                out.append(
-                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} lies {part} after {after}{fix}")
-                )
+                periods.setdefault((m.from_, m.to, f"lies {part} after {after}"), []).append((i, j, a.name))
+    for (from_, to, where), streams in periods.items():
+        i, j, _ = streams[0]
+        m = s.arrivals[i].multipliers[j]
+        labels = {s.arrivals[k].multipliers[q].label for k, q, _ in streams}
+        label = f" ({m.label})" if m.label and len(labels) == 1 else ""
+        if len(streams) == 1:
+            what = f"multiplier {m.factor:g} from {day(from_)} to {day(to)}{label}"
+        else:
+            names = ", ".join(name for _, _, name in streams)
+            what = f"the multipliers from {day(from_)} to {day(to)}{label} of {len(streams)} streams ({names})"
+        verb = where.replace("falls", "fall").replace("lies", "lie") if len(streams) > 1 else where
+        out.append(Problem(path=("arrivals", i, "multipliers", j), message=f"{what} {verb}{fix}"))
     for u, spec in s.units.items():
         for j, ch in enumerate(spec.capacity_changes):
             what = f"capacity change to {ch.beds} beds on {day(ch.at)}"
