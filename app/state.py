@@ -12,10 +12,11 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import yaml
 
 from hospital_twin.scenario import (
@@ -122,6 +123,61 @@ def issue_text(issue: Issue | dict) -> str:
 
 
 # --------------------------------------------------------------------------- levers
+PEER_DISCHARGE_SHARES = (0.124, 0.157, 0.165, 0.166, 0.178, 0.123, 0.087)
+"""The peer trusts' discharges by weekday, Mon..Sun, as shares of the week (NHS England acute discharge
+sitrep 2023/24, ``../shared/data/nhs-england-aggregates/SOURCE.md``; scenarios/README.md derives the weights)."""
+
+DAY_PRESETS = {
+    "now": "As in the scenario",
+    "peers": "Peers' weekday profile (fewer on Mondays and weekends)",
+    "seven": "Seven-day discharging (weekends as weekdays)",
+    "own": "My own numbers, Monday to Sunday",
+}
+"""The discharge-by-weekday choices of the Scenario page (key -> words on screen)."""
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LOUNGE_NAME = "LOUNGE"
+"""Name given to a discharge lounge opened in the app (a scenario's own lounge keeps its name)."""
+LOUNGE_CV = 0.6
+"""Spread of the time in a lounge set in the app: lognormal with this cv around the mean (the shipped what-if's
+median 2.5 h and p90 5 h have cv 0.58)."""
+
+
+def peer_day_weights() -> list[float]:
+    """``day_of_week`` weights (largest 1) that reproduce the peers' weekday shares of discharges."""
+    from hospital_twin.scenario.load import day_of_week_for_shares
+
+    return [round(w, 4) for w in day_of_week_for_shares(PEER_DISCHARGE_SHARES)]
+
+
+@dataclass
+class OutlyingLever:
+    """Outlying as the Scenario page sets it: one host list and one cap for every home unit chosen."""
+
+    on: bool = False
+    homes: list[str] = field(default_factory=list)
+    """Units whose patients may be placed on another unit's beds."""
+    hosts: list[str] = field(default_factory=list)
+    """Host units, tried in this order (a home unit is never its own host)."""
+    max_per_host: int = 6
+    """Most outliers a host takes at once; 0: no cap but its free beds."""
+    after_hours: float = 4.0
+    """Hours waited for a home bed before a patient may be placed elsewhere (0: at once)."""
+
+
+@dataclass
+class LoungeLever:
+    """A discharge lounge as the Scenario page sets it."""
+
+    on: bool = False
+    places: int = 12
+    hours: tuple[int, int] = (8, 20)
+    time_h: float = 2.5
+    """Mean time there (hours) before leaving the hospital."""
+    units: list[str] = field(default_factory=list)
+    """Units whose patients going home use it."""
+
+
 @dataclass
 class Levers:
     """The main what-if levers, in the units shown on screen."""
@@ -138,12 +194,78 @@ class Levers:
     """Mean patience (hours, exponential) of every emergency department stream; 0: nobody leaves unseen."""
     patience_h_start: float = 0.0
     """The scenario's own value: the streams' patience is rewritten only when the lever moves from it."""
+    outlying: OutlyingLever = field(default_factory=OutlyingLever)
+    outlying_start: OutlyingLever = field(default_factory=OutlyingLever)
+    """The scenario's own outlying: units are rewritten only when the lever moves from it."""
+    discharge_days: tuple[float, ...] | None = None
+    """Mon..Sun weights of letting a ready patient go home (inpatient units without their own rule); None: as now."""
+    lounge: LoungeLever = field(default_factory=LoungeLever)
+    lounge_start: LoungeLever = field(default_factory=LoungeLever)
+    """The scenario's own lounge: the lounges are rewritten only when the lever moves from it."""
 
 
 def _ed_streams(scenario_units: dict, arrivals: list) -> list:
     """The arrival streams (specs or dicts) that arrive at an emergency department."""
     eds = {u for u, spec in scenario_units.items() if (spec.ed if hasattr(spec, "ed") else spec.get("ed"))}
     return [a for a in arrivals if (a.unit if hasattr(a, "unit") else a.get("unit")) in eds]
+
+
+def inpatient_units(scenario: Scenario) -> list[str]:
+    """Units that are not emergency departments, in the scenario's order."""
+    return [u for u, spec in scenario.units.items() if spec.ed is None and spec.kind != "ed"]
+
+
+def host_candidates(scenario: Scenario) -> list[str]:
+    """Units that may host outliers on the Scenario page: inpatient units but critical care."""
+    return [u for u in inpatient_units(scenario) if scenario.units[u].kind not in ("icu", "hdu")]
+
+
+def _medical_wards(scenario: Scenario) -> list[str]:
+    """Wards reached by a patient class named medical and by no class named surgical (the baseline's MED, ELD)."""
+
+    def reached(word: str) -> set[str]:
+        out: set[str] = set()
+        for c in scenario.class_names():
+            if word in c.lower() and "non_admitted" not in c.lower():
+                g = scenario.route_graph(c)
+                for e in scenario.entry_units(c):
+                    out |= {e} | (nx.descendants(g, e) if e in g else set())
+        return out
+
+    medical, surgical = reached("medical"), reached("surgical")
+    return [u for u in inpatient_units(scenario) if scenario.units[u].kind == "ward" and u in medical - surgical]
+
+
+def _outlying_of(scenario: Scenario) -> OutlyingLever:
+    """The outlying lever as the scenario stands; when it has none, sensible values for switching it on."""
+    homes = [u for u, spec in scenario.units.items() if spec.outlying is not None]
+    if homes:
+        hosts = list(dict.fromkeys(h for u in homes for h in scenario.units[u].outlying.hosts))
+        caps = [scenario.units[h].max_outliers for h in hosts if h in scenario.units]
+        cap = 0 if any(c is None for c in caps) or not caps else max(caps)
+        after = float(scenario.units[homes[0]].outlying.after_hours)
+        return OutlyingLever(on=True, homes=homes, hosts=hosts, max_per_host=int(cap), after_hours=after)
+    wards = [u for u in host_candidates(scenario) if scenario.units[u].kind == "ward"]
+    return OutlyingLever(on=False, homes=_medical_wards(scenario) or wards, hosts=wards)
+
+
+def _lounge_of(scenario: Scenario) -> LoungeLever:
+    """The lounge lever from the scenario's first lounge; when it has none, a 12-place lounge for its wards."""
+    if scenario.discharge_lounges:
+        lounge = next(iter(scenario.discharge_lounges.values()))
+        hours = tuple(int(h) for h in lounge.hours) if lounge.hours else (0, 24)
+        units = list(lounge.units) if lounge.units is not None else inpatient_units(scenario)
+        mean_h = round(lounge.time_there.to_distribution().mean_h, 2)
+        return LoungeLever(on=True, places=lounge.places, hours=hours, time_h=mean_h, units=units)
+    wards = [u for u in inpatient_units(scenario) if scenario.units[u].kind == "ward"]
+    return LoungeLever(on=False, units=wards or inpatient_units(scenario))
+
+
+def discharge_day_pass(scenario: Scenario) -> list[float]:
+    """Mon..Sun share of the patients ready to go home who may leave that day, under the scenario-wide rule."""
+    if scenario.discharge is None:
+        return [1.0] * 7
+    return [round(x, 4) for x in scenario.discharge.day_pass()]
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
@@ -162,9 +284,15 @@ def levers_of(scenario: Scenario) -> Levers:
         nurses = {u: dict(st.nurses) for u, st in scenario.staffing.units.items()}
     patience = [a.patience for a in _ed_streams(scenario.units, scenario.arrivals) if a.patience is not None]
     patience_h = round(patience[0].to_distribution().mean_h, 2) if patience else 0.0
+    outlying = _outlying_of(scenario)
+    lounge = _lounge_of(scenario)
     return Levers(
         patience_h=patience_h,
         patience_h_start=patience_h,
+        outlying=replace(outlying, homes=list(outlying.homes), hosts=list(outlying.hosts)),
+        outlying_start=outlying,
+        lounge=replace(lounge, units=list(lounge.units)),
+        lounge_start=lounge,
         beds={u: spec.beds for u, spec in scenario.units.items()},
         escalation={u: (spec.escalation.beds if spec.escalation else 0) for u, spec in scenario.units.items()},
         discharge_window=window,
@@ -210,11 +338,69 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
                 a["patience"] = {"distribution": "exponential", "mean_hours": float(lv.patience_h)}
             else:
                 a.pop("patience", None)
+    if lv.outlying != lv.outlying_start:
+        _apply_outlying(d, lv.outlying, lv.outlying_start)
+    if lv.discharge_days is not None:
+        dis = {k: v for k, v in (d.get("discharge") or {}).items() if k != "weekend_rate"}
+        dis["day_of_week"] = [round(float(w), 4) for w in lv.discharge_days]
+        d["discharge"] = dis
+    if lv.lounge != lv.lounge_start:
+        _apply_lounge(d, lv.lounge, lv.lounge_start)
     if lv.nurses and d.get("staffing"):
         for u, shifts in lv.nurses.items():
             if u in d["staffing"].get("units", {}):
                 d["staffing"]["units"][u]["nurses"] = {sh: int(n) for sh, n in shifts.items()}
     return d
+
+
+def _apply_outlying(d: dict[str, Any], o: OutlyingLever, start: OutlyingLever) -> None:
+    """Write the outlying lever into the units of scenario data ``d`` (off: every unit's outlying and cap go).
+
+    A home unit keeps the rest of its own rule (classes, stay factor, repatriation), and its own host order
+    while the host list is left as the scenario had it; the hosts' caps are set from the lever only when the
+    cap or the host list moved (a scenario may give each host its own cap).
+    """
+    units = d["units"]
+    old = {u: spec.pop("outlying", None) or {} for u, spec in units.items()}
+    if not o.on:
+        for spec in units.values():
+            spec.pop("max_outliers", None)
+        return
+    same_hosts = o.hosts == start.hosts and start.on
+    for u in o.homes:
+        hosts = old[u].get("hosts") if same_hosts and old[u].get("hosts") else [h for h in o.hosts if h != u]
+        if u in units and hosts:
+            units[u]["outlying"] = {**old[u], "hosts": list(hosts), "after_hours": float(o.after_hours)}
+    if same_hosts and o.max_per_host == start.max_per_host:
+        return
+    for h in o.hosts:
+        if h not in units:
+            continue
+        if o.max_per_host > 0:
+            units[h]["max_outliers"] = int(o.max_per_host)
+        else:
+            units[h].pop("max_outliers", None)
+
+
+def _apply_lounge(d: dict[str, Any], lounge: LoungeLever, start: LoungeLever) -> None:
+    """Write the lounge lever into scenario data ``d``: the scenario's first lounge (under its own name) or a new
+    one; off: no lounge at all."""
+    old_lounges = d.get("discharge_lounges") or {}
+    if not lounge.on:
+        d.pop("discharge_lounges", None)
+        return
+    name = next(iter(old_lounges), LOUNGE_NAME)
+    entry = dict(old_lounges.get(name) or {})
+    entry["places"] = int(lounge.places)
+    a, b = lounge.hours
+    if (a, b) == (0, 24):
+        entry.pop("hours", None)
+    else:
+        entry["hours"] = [int(a), int(b)]
+    if "time_there" not in entry or abs(lounge.time_h - start.time_h) > 1e-9:
+        entry["time_there"] = {"distribution": "lognormal", "mean_hours": float(lounge.time_h), "cv": LOUNGE_CV}
+    entry["units"] = list(lounge.units)
+    d["discharge_lounges"] = {**old_lounges, name: entry}
 
 
 def with_run_settings(
@@ -244,6 +430,8 @@ LEVER_FIELDS = {
     "beds": re.compile(r"^units\.(?P<unit>[^.\[]+)\.(beds|capacity_changes)"),
     "escalation": re.compile(r"^units\.(?P<unit>[^.\[]+)\.escalation"),
     "surge": re.compile(r"^arrivals\[\d+\]\.multipliers"),
+    "outlying": re.compile(r"^units\.(?P<unit>[^.\[]+)\.(outlying|max_outliers)"),
+    "lounge": re.compile(r"^discharge_lounges"),
     "patience": re.compile(r"^arrivals\[\d+\]\.patience"),
     "volume": re.compile(r"^arrivals"),
     "discharge": re.compile(r"^(discharge|units\.[^.]+\.discharge)"),

@@ -233,15 +233,46 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
     card("Occupied inpatient beds", "occupancy_mean", ALL)
     card("Waited for a bed", "waited_share", ALL)
     card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL)
+    card("Still waiting for a bed at the end", "unserved_share", ALL)
     for u, spec in s.units.items():
         if spec.ed is not None:
             card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True)
             card(f"{u}: boarding, mean", "ed_boarding_mean_h", u)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True)
+            card(f"{u}: left without being seen", "left_without_being_seen_share", u)
+    card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
+    for name in s.discharge_lounges:
+        card(f"Discharge lounge {name}: patients", "lounge_uses", name, per_day=True)
+        card(f"Discharge lounge {name}: places in use, average", "lounge_occupancy_mean", name)
     if s.electives:
         card("Electives cancelled", "cancelled_share", ALL)
     card("Hospital stay, mean", "los_mean_h", ALL)
     return cards
+
+
+def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
+    """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
+    from hospital_twin.reporting.notes import gridlock_count
+
+    count = gridlock_count(summary, s.name)
+    if count is None or count[0] == 0:
+        return None
+    k, n = count
+    return f"{k} of {n} runs gridlocked"
+
+
+def show_gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> None:
+    """A red card when replications gridlocked: how many, the rule in words, and what it does to the means."""
+    alarm = gridlock_alarm(summary, s)
+    if alarm is None:
+        return
+    from hospital_twin.results import GRIDLOCK_RULE
+
+    st.error(
+        f"**{alarm}.** In those runs the queue for beds ran away ({GRIDLOCK_RULE}). Their figures are "
+        "included in the means below.",
+        icon=":material/error:",
+    )
 
 
 def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None:

@@ -182,7 +182,8 @@ def test_report_takes_the_warmup_used_from_run_json(folders, tmp_path):
 
 def test_metric_labels_cover_every_metric():
     assert set(METRIC_LABELS) == set(METRICS)
-    assert {u for _, u in METRIC_LABELS.values()} <= {"count", "share", "hours", "beds", "bed-hours", "bed-days", "places"}
+    units = {"count", "share", "hours", "beds", "bed-hours", "bed-days", "places"}  # places: a lounge's chairs
+    assert {u for _, u in METRIC_LABELS.values()} <= units
 
 
 def test_format_value():
@@ -230,3 +231,133 @@ def test_describe_module_is_pure():
     assert not imported & {"pathlib", "os", "io", "yaml", "typer", "rich", "streamlit", "hospital_twin.scenario.io"}
     calls = {getattr(n.func, "id", None) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     assert not calls & {"open", "print"}
+
+
+# --------------------------------------------------------------------------- issue 13: outliers, lounges, LWBS
+PRESSURED = """\
+name: Tiny pressured hospital
+start: 2025-01-06T00:00:00
+horizon_days: 10
+warmup_days: 2
+replications: 2
+seed: 5
+units:
+  ED:
+    beds: 10
+    kind: ed
+    ed:
+      clinicians: 2
+      assessment: {distribution: gamma, mean_minutes: 20, cv: 0.5}
+  MED:
+    beds: 8
+    max_outliers: 3
+    outlying: {hosts: [SURG], after_hours: 1}
+  SURG:
+    beds: 8
+    max_outliers: 3
+    outlying: {hosts: [MED]}
+arrivals:
+  - name: walk_in
+    unit: ED
+    per_day: 40
+    patience: {distribution: exponential, mean_hours: 2}
+  - {name: surg_direct, unit: SURG, per_day: 2}
+electives:
+  - {name: hips, unit: SURG, per_weekday: [1, 1, 1, 1, 1, 0, 0], hour: 9, cancel_after_hours: 2,
+     rebook_after_days: 7, max_rebookings: 1}
+routes:
+  ED: {exit: 0.85, MED: 0.15}
+length_of_stay:
+  ED: {distribution: lognormal, median_hours: 1.5, p90_hours: 4}
+  MED: {distribution: lognormal, mean_days: 2, cv: 0.8}
+  SURG: {distribution: lognormal, mean_days: 2, cv: 0.8}
+discharge: {window_hours: [8, 20], day_of_week: [1, 1, 1, 1, 1, 0.6, 0.6]}
+discharge_lounges:
+  LOUNGE: {places: 3, time_there: {distribution: lognormal, median_hours: 2, p90_hours: 4}, hours: [8, 20]}
+"""
+
+
+@pytest.fixture(scope="module")
+def pressured(tmp_path_factory) -> tuple[Path, str]:
+    """A run of a tiny hospital with outlying both ways, ED patience, rebooking and a lounge: its folder and report."""
+    root = tmp_path_factory.mktemp("pressured")
+    (root / "p.yaml").write_text(PRESSURED, encoding="utf-8")
+    assert main(["run", str(root / "p.yaml"), "--out", str(root / "out"), "-q", "--no-report"]) == 0
+    return root / "out", build_report(root / "out")
+
+
+def test_report_outliers_chart_by_host_and_home_unit(pressured):
+    """The report has an Outliers section with one chart of outliers per host unit, split by home unit."""
+    _, text = pressured
+    assert '<section id="outliers">' in text and 'href="#outliers"' in text
+    spec = _specs(text)["chart-outliers"]
+    rows = [r for v in spec["datasets"].values() for r in v]
+    assert {(r["host"], r["home"]) for r in rows} <= {("SURG", "MED"), ("MED", "SURG")}
+    assert ("SURG", "MED") in {(r["host"], r["home"]) for r in rows}
+
+
+def test_outliers_by_host_from_the_log_adds_up_to_the_hosted_kpi(pressured):
+    """Outlier hours in each host from the event log's home_unit, over replications x measured hours, equal the
+    simulator's outliers_hosted_mean for that host (two routes to one number)."""
+    from hospital_twin.experiment.resultsdir import load_results
+    from hospital_twin.reporting.figures import outliers_by_host
+
+    folder = load_results(pressured[0])
+    log = folder.log()
+    assert "home_unit" in log.columns
+    by_host = outliers_by_host(folder.summary, folder.scenarios, log).groupby("host")["outliers_mean"].sum()
+    kpi = folder.summary[folder.summary["metric"] == "outliers_hosted_mean"].set_index("unit")["mean"]
+    assert len(by_host) >= 1
+    # the log's times are rounded to the second: each outlier stay moves by at most 1 s in the total
+    n_stays = int(log["home_unit"].notna().sum())
+    s = folder.baseline
+    tol = n_stays / 3600 / (log["rep"].nunique() * (s.end_h - s.warmup_h))
+    for host, value in by_host.items():
+        assert value == pytest.approx(kpi[host], abs=tol)
+    without_log = outliers_by_host(folder.summary, folder.scenarios).set_index("host")["outliers_mean"]
+    assert without_log.to_dict() == pytest.approx(by_host.to_dict(), abs=tol)
+
+
+def test_report_tables_and_words_for_outliers_lounges_lwbs_and_rebooking(pressured):
+    """KPI rows, the lounge table and the STRESS-DES sections appear for a scenario that configures them."""
+    _, text = pressured
+    for metric in (
+        "outlier_share",
+        "outliers_hosted_mean",
+        "left_without_being_seen_share",
+        "elective_rebooked",
+        "lounge_occupancy_mean",
+        "unserved_share",
+        "gridlocked_share",
+    ):
+        assert METRIC_LABELS[metric][0] in text, metric
+    assert "<h4>Discharge lounges</h4>" in text and "3 places</span>" in text
+    assert "2. Logic: outlying (patients placed on other units)" in text
+    assert "leave without being seen when no clinician" in text
+    assert "booked again 7 days after" in text
+    assert "Discharge lounge LOUNGE: 3 places" in text
+    assert "Sat 60%" in text  # the weekday rule
+
+
+def test_report_without_those_features_has_no_outlier_chart_or_words(reports):
+    """A scenario without outlying, lounges, patience or rebooking gets none of their sections, rows or outputs."""
+    text = reports["ed"]
+    assert 'id="outliers"' not in text and "chart-outliers" not in text
+    assert "<h4>Discharge lounges</h4>" not in text
+    assert "2. Logic: outlying" not in text and "without being seen" not in text.lower()
+    for metric in ("outlier_share", "lounge_uses", "left_without_being_seen_share", "elective_rebooked"):
+        assert METRIC_LABELS[metric][0] not in text, metric
+
+
+def test_relevant_metrics_follow_the_configured_features():
+    """The STRESS-DES outputs list the outlier, lounge, LWBS and rebooking measures only when configured."""
+    from hospital_twin.reporting.describe import relevant_metrics
+
+    base = set(relevant_metrics(load_scenario(REPO / "scenarios" / "baseline.yaml")))
+    outlying = set(relevant_metrics(load_scenario(REPO / "scenarios" / "whatif" / "outlying.yaml")))
+    lounge = set(relevant_metrics(load_scenario(REPO / "scenarios" / "whatif" / "discharge_lounge.yaml")))
+    new = {m for m in METRICS if m.startswith(("outlier", "repatriations", "lounge_", "left_without", "elective_"))}
+    assert not base & new
+    assert outlying - base == {m for m in new if m.startswith(("outlier", "repatriations"))}
+    assert lounge - base == {m for m in new if m.startswith("lounge_")}
+    assert {"unserved_share", "gridlock_hours", "gridlocked_share"} <= base

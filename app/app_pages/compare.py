@@ -13,8 +13,7 @@ from job_specs import CompareJob, ReportJob
 
 from hospital_twin.reporting.charts import forest_chart
 from hospital_twin.reporting.figures import FOREST_METRICS, format_value
-from hospital_twin.reporting.notes import gridlock_line
-from hospital_twin.results import METRIC_LABELS
+from hospital_twin.results import GRIDLOCK_RULE, METRIC_LABELS
 
 st.title("Compare")
 st.caption(
@@ -99,9 +98,12 @@ st.caption(
     + " Few replications give wide intervals: raise them for firmer answers."
 )
 for r in results:  # a runaway bed queue in some replications carries the means with it
-    line = gridlock_line(r.summary, r.name)
-    if line and not line.startswith("0 of"):
-        st.warning(f"{r.name}: {line}; their figures are included in the means.")
+    alarm = ui.gridlock_alarm(r.summary, r.scenario)
+    if alarm:
+        st.warning(
+            f"**{r.name}: {alarm}** (the queue for beds ran away: {GRIDLOCK_RULE}). Their figures are included "
+            "in the means; a verdict they drive says so."
+        )
 sentences = charts.verdicts(comparison, scenarios)
 clear = [s for s, ok in sentences if ok]
 unclear = [s for s, ok in sentences if not ok]

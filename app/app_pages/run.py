@@ -54,6 +54,7 @@ st.caption(
     f"{float(s.warmup_days):g}-day warm-up, seed {result.provenance.get('seed')}. Each figure is the mean over "
     "replications with its 95% interval."
 )
+ui.show_gridlock_alarm(result.summary, s)
 ui.show_cards(ui.kpi_cards(result.summary, s))
 ui.show_points_to_note(result)
 

@@ -123,6 +123,66 @@ with st.expander("Escalation beds (opened only under pressure)", expanded=any(lv
         )
     slots["escalation"] = st.container()
 
+hostable = state.host_candidates(scenario)
+if inpatient and len(hostable) >= 1:
+    out_lv = lv.outlying
+    with st.expander("Outliers: patients placed on other wards when their own is full", expanded=out_lv.on):
+        out_lv.on = st.checkbox(
+            "Allow outliers (place medical patients on other wards when full)",
+            value=out_lv.on,
+            key="lv_out_on",
+            help="A patient who has waited for a bed on its own ward may be given a free bed on another ward (an "
+            "outlier). It keeps its own ward's care: when a bed there frees and nobody waits for it, it moves back.",
+        )
+        if out_lv.on:
+            c1, c2 = st.columns(2)
+            out_lv.homes = c1.multiselect(
+                "Wards whose patients may be placed elsewhere",
+                inpatient,
+                default=[u for u in out_lv.homes if u in inpatient],
+                key="lv_out_homes",
+            )
+            out_lv.hosts = c2.multiselect(
+                "Wards that take them, tried in this order",
+                hostable,
+                default=[u for u in out_lv.hosts if u in hostable],
+                key="lv_out_hosts",
+                help="Critical care never takes outliers. A ward is never its own host.",
+            )
+            c1, c2 = st.columns(2)
+            out_lv.max_per_host = int(
+                c1.number_input(
+                    "Most outliers on each of these wards at once (0: no limit but its free beds)",
+                    min_value=0,
+                    max_value=500,
+                    value=int(out_lv.max_per_host),
+                    step=1,
+                    key="lv_out_cap",
+                )
+            )
+            out_lv.after_hours = float(
+                c2.number_input(
+                    "Placed elsewhere after waiting this many hours for their own ward (0: at once)",
+                    min_value=0.0,
+                    max_value=168.0,
+                    value=float(out_lv.after_hours),
+                    step=1.0,
+                    key="lv_out_after",
+                )
+            )
+            caps = {h: scenario.units[h].max_outliers for h in lv.outlying_start.hosts if h in scenario.units}
+            if lv.outlying_start.on and len(set(caps.values())) > 1:
+                st.caption(
+                    "The scenario gives each ward its own limit ("
+                    + ", ".join(f"{h} {'no limit' if c is None else c}" for h, c in caps.items())
+                    + "); changing the number above sets it for every ward that takes outliers."
+                )
+            if not out_lv.homes or not out_lv.hosts or not any(h != u for u in out_lv.homes for h in out_lv.hosts):
+                st.warning(
+                    "Pick at least one ward whose patients may be placed elsewhere and another ward to take them."
+                )
+        slots["outlying"] = st.container()
+
 st.subheader("Demand")
 c1, c2 = st.columns(2)
 lv.volume_pct = c1.slider(
@@ -199,7 +259,89 @@ if limit:
     lv.discharge_window = (int(a), int(b))
 else:
     lv.discharge_window = None
+day_pass = state.discharge_day_pass(scenario)
+now_words = (
+    "every day alike"
+    if min(day_pass) >= 1
+    else ", ".join(f"{d} {100 * p:.0f}%" for d, p in zip(state.DAYS, day_pass, strict=True))
+)
+preset = st.selectbox(
+    "Discharges by day of the week",
+    list(state.DAY_PRESETS),
+    format_func=state.DAY_PRESETS.get,
+    key="lv_days",
+    help="Share of the patients ready to go home who may leave on each day; the others wait for the next day "
+    f"that lets them go. Now: {now_words}. The peers' profile reproduces the weekday shares of discharges of "
+    "the 19 peer trusts (Mon 12.4%, Tue 15.7%, Wed 16.5%, Thu 16.6%, Fri 17.8%, Sat 12.3%, Sun 8.7% of the "
+    "week). Applies to the wards without their own rule.",
+)
+if preset == "peers":
+    lv.discharge_days = tuple(state.peer_day_weights())
+elif preset == "seven":
+    lv.discharge_days = (1.0,) * 7
+elif preset == "own":
+    cols = st.columns(7)
+    lv.discharge_days = tuple(
+        float(
+            cols[i].number_input(
+                f"{d} %", min_value=0, max_value=100, value=int(round(100 * day_pass[i])), step=5, key=f"lv_day_{d}"
+            )
+        )
+        / 100
+        for i, d in enumerate(state.DAYS)
+    )
+    st.caption("Per day, the share (%) of the patients ready to go home who may leave that day.")
+else:
+    lv.discharge_days = None
 slots["discharge"] = st.container()
+
+lounge = lv.lounge
+with st.expander("Discharge lounge", expanded=lounge.on):
+    lounge.on = st.checkbox(
+        "A discharge lounge: patients going home wait there for transport and medicines, freeing their bed",
+        value=lounge.on,
+        key="lv_lounge_on",
+        help="A patient held until its time to go moves to the lounge a while before it leaves, when a place is "
+        "free; its bed frees then. It still goes home at the same hour.",
+    )
+    if lounge.on:
+        c1, c2, c3 = st.columns(3)
+        lounge.places = int(
+            c1.number_input(
+                "Places (chairs or trolleys)",
+                min_value=1,
+                max_value=200,
+                value=lounge.places,
+                step=1,
+                key="lv_lounge_places",
+            )
+        )
+        lounge.time_h = float(
+            c2.number_input(
+                "Time there before going home, hours on average",
+                min_value=0.25,
+                max_value=24.0,
+                value=float(lounge.time_h),
+                step=0.25,
+                key="lv_lounge_time",
+            )
+        )
+        lounge.units = c3.multiselect(
+            "Wards that use it", inpatient, default=[u for u in lounge.units if u in inpatient], key="lv_lounge_units"
+        )
+        a, b = st.slider(
+            "Open (clock hours; 0:00 to 24:00 is always open)",
+            min_value=0,
+            max_value=24,
+            value=tuple(lounge.hours),
+            step=1,
+            key="lv_lounge_hours",
+            format="%d:00",
+        )
+        lounge.hours = (int(a), int(b))
+        if not lounge.units:
+            st.warning("Pick at least one ward whose patients use the lounge.")
+    slots["lounge"] = st.container()
 
 if scenario.staffing is not None and scenario.shifts:
     st.subheader("Nurses on duty per shift")

@@ -159,11 +159,12 @@ class ResultsFolder:
         return _read(self.census_path, ["scenario", "rep", "unit", "time_h", "occupied"])
 
     def log(self) -> pd.DataFrame | None:
-        """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``)."""
+        """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``), and ``home_unit``
+        when the log has it (runs with outlying)."""
         if self.log_path is None:
             return None
         if self._log is None:
-            df = _read(self.log_path, ["scenario", "rep", "unit", "ready_at", "start", "end"])
+            df = _read(self.log_path, ["scenario", "rep", "unit", "ready_at", "start", "end", "home_unit"])
             if "scenario" not in df.columns:
                 df["scenario"] = self.names[0]
             for col in ("ready_at", "start", "end"):

@@ -2,7 +2,7 @@
 
 - warm-up: :func:`warmup_chart` (MSER-5 curves of the pilot runs);
 - a results folder: :func:`census_week_chart`, :func:`census_timeline_chart`, :func:`wait_chart`,
-  :func:`ed_four_hour_chart` and, for a comparison, :func:`forest_chart`; they draw the tidy tables
+  :func:`ed_four_hour_chart`, :func:`outlier_host_chart` and, for a comparison, :func:`forest_chart`; they draw the tidy tables
   of :mod:`hospital_twin.reporting.figures` (small multiples per unit, the baseline drawn over the
   what-ifs, bed counts as rules);
 - a forecast: :func:`forecast_chart` (fan chart per unit) and :func:`forecast_charts` (every chart
@@ -44,6 +44,7 @@ __all__ = [
     "wait_chart",
     "ed_four_hour_chart",
     "forest_chart",
+    "outlier_host_chart",
     "forecast_chart",
     "forecast_charts",
 ]
@@ -528,6 +529,39 @@ def forest_chart(comparison: pd.DataFrame, scenarios: list[Scenario], columns: i
     if not panels:
         return None
     return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
+
+
+def outlier_host_chart(df: pd.DataFrame, scenarios: list[Scenario]) -> alt.Chart | alt.FacetChart:
+    """Outliers by host unit: average outliers in each host's beds, stacked by home unit (one row per scenario).
+
+    ``df`` is :func:`hospital_twin.reporting.figures.outliers_by_host`.
+    """
+    names = [s.name for s in scenarios if s.name in set(df["scenario"])]
+    homes = list(dict.fromkeys([u for u in units_in_order(scenarios) if u in set(df["home"])] + list(df["home"])))
+    hosts = [u for u in units_in_order(scenarios) if u in set(df["host"])]
+    chart = (
+        alt.Chart(_round(df, 3))
+        .mark_bar()
+        .encode(
+            x=alt.X("outliers_mean:Q", title="outliers in the host's beds, average", stack="zero"),
+            y=alt.Y("host:N", title="host unit", sort=hosts),
+            color=alt.Color(
+                "home:N", title="their home unit", scale=_colour(homes, first=1), legend=alt.Legend(orient="top")
+            ),
+            tooltip=[
+                alt.Tooltip("scenario:N"),
+                alt.Tooltip("host:N", title="host unit"),
+                alt.Tooltip("home:N", title="home unit"),
+                alt.Tooltip("outliers_mean:Q", title="outliers, average", format=".2f"),
+            ],
+        )
+        .properties(width=460, height=max(40, 28 * len(hosts)))
+    )
+    if len(names) > 1:
+        return chart.facet(
+            row=alt.Row("scenario:N", sort=names, title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
+        )
+    return chart
 
 
 # --------------------------------------------------------------------------- forecast

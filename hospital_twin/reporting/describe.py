@@ -215,6 +215,9 @@ def _dest(d: str) -> str:
     return "leaves hospital" if d == EXIT else md_escape(d)
 
 
+_OUTLIER_METRICS = {"outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"}
+
+
 def relevant_metrics(scenario: Scenario) -> list[str]:
     """The metrics this scenario produces (ED measures only with an ED, and so on)."""
     has_ed = any(u.ed is not None for u in scenario.units.values())
@@ -229,6 +232,14 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
         if m.startswith("ratio_breach") and scenario.staffing is None:
             continue
         if m.startswith("rejected") and not any(_turns_away(u) for u in scenario.units.values()):
+            continue
+        if m in _OUTLIER_METRICS and not any(u.outlying for u in scenario.units.values()):
+            continue
+        if m.startswith("lounge_") and not scenario.discharge_lounges:
+            continue
+        if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
+            continue
+        if m.startswith("elective_") and not any(e.max_rebookings for e in scenario.electives):
             continue
         out.append(m)
     return out
@@ -247,7 +258,15 @@ def _objectives(s: Scenario, provenance: dict | None) -> Section:
         + ". It estimates how full the beds are, how long patients wait for one, how often beds are "
         "held by patients who cannot move on"
         + (", how long patients spend in the emergency department" if eds else "")
+        + (", how many leave it without being seen" if any(a.patience for a in s.arrivals) else "")
+        + (
+            ", how many patients are placed on other units' beds (outliers)"
+            if any(u.outlying for u in s.units.values())
+            else ""
+        )
         + (", how many planned operations are cancelled" if s.electives else "")
+        + (" and rebooked" if any(e.max_rebookings for e in s.electives) else "")
+        + (", how the discharge lounges are used" if s.discharge_lounges else "")
         + (" and how often nurses are stretched beyond their ratio" if s.staffing else "")
         + "."
     )
@@ -295,10 +314,13 @@ def _units(s: Scenario) -> Section:
                 changes,
             ]
         )
+    outlying = any(u.outlying for u in s.units.values())
     text = (
         "Patients are the entities; beds (cubicles in an emergency department) are the resources. A patient "
         "asks a unit for a bed; if none is free it waits in that unit's queue (lower priority number first, "
-        "then first come first served) or is turned away, as the unit says (`when_full`). When its stay ends it "
+        "then first come first served) or is turned away, as the unit says (`when_full`)"
+        + ("; a unit with outlying rules may place it in another unit's bed instead (below)" if outlying else "")
+        + ". When its stay ends it "
         "moves on along its route; if the next unit is full it keeps its current bed (blocking) until a bed "
         "frees, unless that unit turns transfers away (`transfers_when_full: reject`: it then leaves the "
         "hospital). An emergency department patient with a decision to admit is such a transfer: it boards in "
@@ -536,7 +558,13 @@ def _ed(s: Scenario) -> Section | None:
                 lines.append(
                     f"- Patients of stream **{md_escape(a.name)}** leave without being seen when no clinician "
                     f"has started their assessment within their patience from arrival: "
-                    f"{distribution_text(a.patience)}, mean {duration_text(a.patience.to_distribution().mean_h)}."
+                    f"{distribution_text(a.patience)}"
+                    + (
+                        ""
+                        if "mean " in distribution_text(a.patience)
+                        else f", mean {duration_text(a.patience.to_distribution().mean_h)}"
+                    )
+                    + "."
                 )
     text = (
         "An attendance takes a cubicle, waits in it for a free clinician (first come first served), is "
@@ -598,6 +626,60 @@ def _escalation(s: Scenario) -> Section | None:
     if not lines:
         return None
     return "2. Logic: escalation and capacity changes", "\n".join(lines)
+
+
+_REPATRIATE = {
+    "never": "outliers stay in the host unit until their stay there ends",
+    "before_waiting": "an outlier still in treatment moves back to the first freed bed of its home unit, before "
+    "the patients waiting for one",
+    "after_waiting": "an outlier still in treatment moves back to a freed bed of its home unit when nobody is "
+    "waiting for it",
+}
+
+
+def _outlying(s: Scenario) -> Section | None:
+    """Outlying rules per home unit, and the caps of the host units."""
+    homes = [(n, u) for n, u in s.units.items() if u.outlying is not None]
+    if not homes:
+        return None
+    rows = []
+    for n, u in homes:
+        o = u.outlying
+        rows.append(
+            [
+                f"**{md_escape(n)}**",
+                " → ".join(md_escape(h) for h in o.hosts),
+                "at once" if o.after_hours == 0 else f"after {duration_text(o.after_hours)} waiting",
+                ", ".join(md_escape(c) for c in o.classes) if o.classes else "every class",
+                f"×{_num(o.stay_factor, 2)}",
+                _REPATRIATE[o.repatriate],
+            ]
+        )
+    hosts = dict.fromkeys(h for _, u in homes for h in u.outlying.hosts)
+    caps = [
+        f"{md_escape(h)} at most {s.units[h].max_outliers}"
+        if s.units[h].max_outliers is not None
+        else f"{md_escape(h)} up to its free beds"
+        for h in hosts
+        if h in s.units
+    ]
+    closed = [md_escape(n) for n, u in s.units.items() if u.max_outliers == 0 and n not in hosts]
+    text = (
+        "A patient whose home unit has no free bed may be placed in another unit's bed (an outlier): the host "
+        "units are tried in order, and a host takes an outlier only into a free bed none of its own patients is "
+        "waiting for, and only below its cap of outliers at once. The outlier holds the host's bed (host "
+        "occupancy) but keeps its home unit's route and discharge rules; its stay in the host is its home stay "
+        "times the stay factor.\n\n"
+        + _table(
+            ["home unit", "hosts, in order", "placed", "patient classes", "stay factor", "repatriation"],
+            rows,
+        )
+        + "\n\nOutliers hosted at once: "
+        + "; ".join(caps)
+        + "."
+        + (f" Never hosting outliers: {', '.join(closed)}." if closed else "")
+    )
+    return "2. Logic: outlying (patients placed on other units)", text
 
 
 def _experimentation(s: Scenario, provenance: dict | None) -> Section:
@@ -689,6 +771,7 @@ def describe_scenario(scenario: Scenario, provenance: dict | None = None) -> lis
         _electives(s),
         _routes(s),
         _los(s),
+        _outlying(s),
         _discharge(s),
         _ed(s),
         _staffing(s),

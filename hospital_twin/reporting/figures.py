@@ -8,7 +8,8 @@
   (:func:`census_timeline`), from the census table of a results folder;
 - the wait for a bed as an ECDF (:func:`wait_ecdf`) and ED 4-hour performance by hour of
   arrival and by week (:func:`ed_four_hours`), from the event log;
-- the rows of the comparison's forest plot (:data:`FOREST_METRICS`, :func:`forest_rows`).
+- the rows of the comparison's forest plot (:data:`FOREST_METRICS`, :func:`forest_rows`);
+- outliers by host unit (:func:`outliers_by_host`), from the event log's ``home_unit`` or the summary.
 
 Used by the results report, its charts and the app's pages. Pure pandas and numpy: DataFrames and
 scenarios in, DataFrames and strings out. It must not import Altair or build HTML, and it reads
@@ -38,6 +39,7 @@ __all__ = [
     "wait_ecdf",
     "ed_four_hours",
     "forest_rows",
+    "outliers_by_host",
 ]
 
 FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
@@ -255,3 +257,46 @@ def forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataF
     moving = c.groupby("metric")[["scenario_mean", "baseline_mean"]].transform(lambda x: x.abs().max())
     c = c[(moving["scenario_mean"] > 0) | (moving["baseline_mean"] > 0)]
     return c
+
+
+def outliers_by_host(summary: pd.DataFrame, scenarios: list[Scenario], log: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Average outliers in each host unit's beds after the warm-up: ``scenario, host, home, outliers_mean``.
+
+    With an event log that has the ``home_unit`` column, each outlier stay's hours inside the
+    measured window are summed per host and home unit and divided by replications x measured
+    hours (so the homes of one host add up to its ``outliers_hosted_mean``). Otherwise the
+    summary's ``outliers_hosted_mean`` per host, with ``home`` = ``"all units"``. Scenarios without
+    outlying give no rows; hosts that never took an outlier are left out.
+    """
+    cols = ["scenario", "host", "home", "outliers_mean"]
+    frames = []
+    for s in scenarios:
+        if not any(u.outlying is not None for u in s.units.values()):
+            continue
+        d = log[log["scenario"] == s.name] if log is not None and "home_unit" in log.columns else None
+        if d is not None and len(d):
+            reps = d["rep"].nunique()
+            o = d[d["home_unit"].notna()]
+            a = (o["start"] - pd.Timestamp(s.start)).dt.total_seconds().to_numpy() / 3600.0
+            b = (o["end"] - pd.Timestamp(s.start)).dt.total_seconds().to_numpy() / 3600.0
+            b = np.where(np.isnan(b), s.end_h, b)
+            hours = np.clip(np.minimum(b, s.end_h) - np.maximum(a, s.warmup_h), 0.0, None)
+            span = (s.end_h - s.warmup_h) * reps
+            g = pd.DataFrame({"host": o["unit"].astype(str).to_numpy(), "home": o["home_unit"].astype(str).to_numpy()})
+            agg = g.assign(outliers_mean=hours / span).groupby(["host", "home"], sort=False)["outliers_mean"].sum()
+            agg = agg.reset_index()
+        else:
+            r = summary[
+                (summary["metric"] == "outliers_hosted_mean")
+                & (summary["unit"] != ALL)
+                & ((summary["scenario"] == s.name) if "scenario" in summary.columns else True)
+            ]
+            agg = pd.DataFrame({"host": r["unit"].astype(str), "home": "all units", "outliers_mean": r["mean"]})
+        agg = agg[agg["outliers_mean"] > 0]
+        if len(agg):
+            order = {u: i for i, u in enumerate(s.units)}
+            agg = agg.assign(_k=agg["host"].map(order), _h=agg["home"].map(order))
+            agg = agg.sort_values(["_k", "_h"], kind="stable").drop(columns=["_k", "_h"])
+            agg.insert(0, "scenario", s.name)
+            frames.append(agg[cols])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)

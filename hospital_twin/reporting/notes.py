@@ -18,8 +18,8 @@ import math
 
 import pandas as pd
 
-from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours
-from hospital_twin.results import GRIDLOCK_RULE
+from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours, format_value
+from hospital_twin.results import GRIDLOCK_RULE, METRIC_LABELS
 from hospital_twin.scenario.load import LoadReport, UnitLoad, offered_load
 from hospital_twin.scenario.schema import Scenario
 
@@ -191,5 +191,7 @@ def gridlock_caveat(row) -> str:
         without = float(without)
     except (TypeError, ValueError):
         without = math.nan
-    rest = f"; without them the mean difference is {without:+.3g}" if math.isfinite(without) else ""
+    kind = METRIC_LABELS.get(str(get("metric", "")), ("", ""))[1]
+    shown = format_value(without, kind, diff=True) if kind else f"{without:+.3g}"
+    rest = f"; without them the mean difference is {shown}" if math.isfinite(without) else ""
     return f"driven by {why}{rest}"

@@ -8,7 +8,8 @@ The report reads a folder written by ``run`` or ``compare`` (through
 * KPI tables per unit and for the hospital (``ALL``), with readable labels and units;
 * charts: the census by hour of the week (mean and 5th-95th percentile band over
   replications x weeks, bed count as a rule), the census over the whole run, the wait for a
-  bed (ECDF, from the event log), and ED 4-hour performance by hour of arrival and by week;
+  bed (ECDF, from the event log), ED 4-hour performance by hour of arrival and by week, and,
+  when patients outlie, the outliers in each host unit by home unit;
 * the scenario in words (STRESS-DES, from :mod:`hospital_twin.reporting.describe`) and provenance.
 
 :func:`build_report` lays the page out section by section (one function per section); the
@@ -37,6 +38,7 @@ from hospital_twin.reporting.charts import (
     census_week_chart,
     ed_four_hour_chart,
     forest_chart,
+    outlier_host_chart,
     wait_chart,
 )
 from hospital_twin.reporting.describe import (
@@ -52,6 +54,7 @@ from hospital_twin.reporting.figures import (
     format_value,
     is_ed_unit,
     metric_label,
+    outliers_by_host,
     units_in_order,
     wait_ecdf,
 )
@@ -77,13 +80,20 @@ _GROUPS = [
             "rejected_share",
             "cancelled",
             "cancelled_share",
+            "elective_rebooked",
+            "elective_cancelled_final",
             "still_waiting",
         ],
     ),
     ("Beds", ["occupancy_mean", "occupancy_p95", "utilisation", "escalation_beds_open_mean"]),
-    ("Waiting for a bed", ["waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h"]),
+    ("Waiting for a bed", ["waited_share", "wait_for_bed_mean_h", "wait_for_bed_p95_h", "unserved_share"]),
+    (
+        "Outliers (patients placed on another unit's beds)",
+        ["outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"],
+    ),
     ("Stays and delays", ["los_mean_h", "blocked_bed_hours", "discharge_delay_bed_hours"]),
     ("Nurse staffing", ["ratio_breach_hours", "ratio_breach_share"]),
+    ("Runaway bed queue (gridlock)", ["gridlock_hours", "gridlocked_share"]),
 ]
 """Rows of the KPI table, by group, for the units and the hospital (a metric shows when the scenario has it)."""
 _ED_GROUP = [
@@ -94,8 +104,12 @@ _ED_GROUP = [
     "ed_admitted_share",
     "ed_boarding_mean_h",
     "ed_dta_12h_waits",
+    "left_without_being_seen",
+    "left_without_being_seen_share",
 ]
 """Rows of the emergency department's own table."""
+_LOUNGE_GROUP = ["lounge_uses", "lounge_share", "lounge_occupancy_mean", "lounge_time_mean_h", "lounge_full"]
+"""Rows of the discharge lounges' table (one column per lounge)."""
 
 
 # --------------------------------------------------------------------------- the page, section by section
@@ -114,6 +128,8 @@ def build_report(results_dir: str | Path) -> str:
     _waits_section(page, folder)
     if _has_ed(folder):
         _ed_section(page, folder)
+    if _has_outlying(folder):
+        _outliers_section(page, folder)
     _model_section(page, folder)
     _footer(page, folder)
     return page.document(f"{title} · hospital_twin report")
@@ -134,6 +150,10 @@ def _title(folder: ResultsFolder) -> str:
 
 def _has_ed(folder: ResultsFolder) -> bool:
     return any(is_ed_unit(folder.scenarios, u) for u in units_in_order(folder.scenarios))
+
+
+def _has_outlying(folder: ResultsFolder) -> bool:
+    return any(u.outlying is not None for s in folder.scenarios for u in s.units.values())
 
 
 def _header(page: Page, folder: ResultsFolder, title: str) -> None:
@@ -159,6 +179,8 @@ def _contents(page: Page, folder: ResultsFolder) -> None:
     toc += [("kpis", "Results by unit"), ("census", "Bed census"), ("waits", "Waiting for a bed")]
     if _has_ed(folder):
         toc.append(("ed", "Emergency department"))
+    if _has_outlying(folder):
+        toc.append(("outliers", "Outliers"))
     toc.append(("model", "The model in words"))
     page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
 
@@ -342,6 +364,26 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
     page.add("</section>")
 
 
+def _outliers_section(page: Page, folder: ResultsFolder) -> None:
+    """Outliers by host unit, split by their home unit (from the event log; from the summary without it)."""
+    page.add('<section id="outliers"><h2>Outliers: patients placed on other units\' beds</h2>')
+    log = folder.log()
+    df = outliers_by_host(folder.summary, folder.scenarios, log)
+    if df.empty:
+        page.add('<div class="callout">No patient was placed outside its home unit in the measured period.</div>')
+    else:
+        split = log is not None and "home_unit" in log.columns
+        page.chart(
+            "outliers",
+            outlier_host_chart(df, folder.scenarios),
+            "Average number of other units' patients in each host unit's beds after the warm-up (mean over "
+            "replications; they count in the host's occupancy)"
+            + (", split by the unit they belong to (their home unit, from the event log)." if split else ".")
+            + " The scenario's outlying rules are under 'The model in words'.",
+        )
+    page.add("</section>")
+
+
 def _model_section(page: Page, folder: ResultsFolder) -> None:
     """The scenario in words (STRESS-DES) with its provenance; each what-if folded, with what it changes."""
     s0 = folder.baseline
@@ -444,7 +486,30 @@ def _kpi_table(summary: pd.DataFrame, s: Scenario) -> str:
             f'<h4>Emergency department</h4><table class="kpi"><thead><tr><th>measure</th>{ehead}</tr></thead>'
             f"<tbody>{''.join(erows)}</tbody></table>"
         )
-    return "\n".join(out)
+    out.append(_lounge_table(look, s))
+    return "\n".join(x for x in out if x)
+
+
+def _lounge_table(look: dict, s: Scenario) -> str:
+    """The discharge lounges' measures, one column per lounge ('' without lounges)."""
+    lounges = list(s.discharge_lounges)
+    rows = []
+    for m in _LOUNGE_GROUP:
+        cells = [look.get((s.name, m, name)) for name in lounges]
+        if all(c is None for c in cells):
+            continue
+        _, unit = metric_label(m)
+        rows.append("<tr>" + _metric_cell(m) + "".join(_cell(c, unit) for c in cells) + "</tr>")
+    if not rows:
+        return ""
+    head = "".join(
+        f'<th class="num">{escape(n)}<span class="beds">{s.discharge_lounges[n].places} places</span></th>'
+        for n in lounges
+    )
+    return (
+        f'<h4>Discharge lounges</h4><table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
@@ -476,6 +541,8 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
             card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, "share", flip=True)
             card(f"{u}: over 12 hours in the department", "ed_12h_breach_share", u, "share")
             card(f"{u}: decisions to admit waiting > 12 h", "ed_dta_12h_waits", u, "count", per_day=True)
+            card(f"{u}: left without being seen", "left_without_being_seen_share", u, "share")
+    card("Admissions placed on another unit (outliers)", "outlier_share", ALL, "share")
     if s.electives:
         card("Elective admissions cancelled", "cancelled_share", ALL, "share")
     card("Length of hospital spell, mean", "los_mean_h", ALL, "hours")

@@ -3,7 +3,7 @@
 A new user's path: home page -> Run (baseline, short horizon) -> KPI cards and charts ->
 Scenario (upload a broken YAML, read the error) -> Compare (baseline against four more ICU
 beds, read the verdicts) -> Staffing & roster (levels, a roster of the example staff,
-downloaded as CSV). Screenshots go to a temporary folder and to /tmp/app-shots/.
+downloaded as CSV) -> Scenario (allow outliers). Screenshots go to a temporary folder and to /tmp/app-shots/.
 """
 
 from __future__ import annotations
@@ -219,4 +219,11 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
         page.get_by_test_id("stRadioGroup").get_by_text("A shipped scenario").click()
         _idle(page)
         _shot(page, tmp_path, "07-scenario-levers")
+        # Outliers switched on from the Scenario page: the host wards and the cap appear, the scenario stays valid
+        page.get_by_text("Outliers: patients placed on other wards when their own is full").click()
+        page.get_by_text("Allow outliers (place medical patients on other wards when full)").click()
+        _idle(page)
+        expect(page.get_by_text("Wards that take them, tried in this order")).to_be_visible()
+        expect(page.get_by_text("Ready:").first).to_be_visible()
+        _shot(page, tmp_path, "08-scenario-outliers")
         browser.close()

@@ -190,3 +190,116 @@ def test_verdict_narrow_interval_gets_enough_decimals(pair):
     )
     [(sentence, _)] = charts.verdicts(c, [base, more])
     assert "(0.68 to 0.72 percentage points)" in sentence
+
+
+# --------------------------------------------------------------------------- issue 13 levers
+@pytest.mark.parametrize("name", ["baseline.yaml", "whatif/outlying.yaml", "whatif/discharge_lounge.yaml"])
+def test_levers_untouched_leave_outlying_lounge_and_day_rules_as_the_scenario_has_them(name):
+    """Loading a scenario and applying its own levers changes nothing (a scenario's own caps and lounges survive)."""
+    scn = load_scenario(SCENARIOS / name)
+    data = state.scenario_dict(scn)
+    assert state.apply_levers(data, state.levers_of(scn)) == data
+
+
+def test_levers_outlying_on_writes_hosts_cap_and_wait_and_off_removes_them(pair):
+    """Outliers on the baseline: the medical wards outlie to the other wards, capped per host; off removes it all."""
+    base, _ = pair
+    lv = state.levers_of(base)
+    assert not lv.outlying.on and lv.outlying.homes == ["MED", "ELD"]  # the wards only medical classes reach
+    lv.outlying.on, lv.outlying.max_per_host, lv.outlying.after_hours = True, 3, 2.0
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    assert scn.units["MED"].outlying.hosts == ["ELD", "SURG"] and scn.units["ELD"].outlying.hosts == ["MED", "SURG"]
+    assert scn.units["MED"].outlying.after_hours == 2.0
+    assert {u: s.max_outliers for u, s in scn.units.items() if s.max_outliers is not None} == {
+        "MED": 3,
+        "ELD": 3,
+        "SURG": 3,
+    }
+    assert scn.units["ICU"].outlying is None and scn.units["SURG"].outlying is None
+    off = state.levers_of(scn)
+    assert off.outlying.on
+    off.outlying.on = False
+    again, issues = state.validate_data(state.apply_levers(state.scenario_dict(scn), off))
+    assert not issues
+    assert all(s.outlying is None and s.max_outliers is None for s in again.units.values())
+
+
+def test_levers_outlying_keeps_a_scenarios_own_caps_and_host_order_until_they_move():
+    """Changing only the wait keeps the what-if's per-host caps (MED 6, SURG 12, ICU 0) and each home's host order."""
+    scn = load_scenario(SCENARIOS / "whatif" / "outlying.yaml")
+    lv = state.levers_of(scn)
+    lv.outlying.after_hours = 1.0
+    out, issues = state.validate_data(state.apply_levers(state.scenario_dict(scn), lv))
+    assert not issues
+    assert out.units["ELD"].outlying.hosts == ["MED", "SURG"] and out.units["ELD"].outlying.stay_factor == 1.1
+    assert out.units["MED"].outlying.after_hours == 1.0
+    assert (out.units["MED"].max_outliers, out.units["SURG"].max_outliers, out.units["ICU"].max_outliers) == (6, 12, 0)
+
+
+def test_levers_discharge_days_peers_profile_reproduces_the_peers_weekday_shares(pair):
+    """The peers' preset gives weights whose discharges fall Mon 12.4% .. Sun 8.7% (the sitrep's shares)."""
+    from hospital_twin.scenario.load import discharge_shares_by_weekday
+
+    base, _ = pair
+    lv = state.levers_of(base)
+    lv.discharge_days = tuple(state.peer_day_weights())
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    assert "weekend_rate" not in state.scenario_dict(scn)["discharge"]  # day_of_week replaces it
+    assert scn.discharge.hourly_profile == base.discharge.hourly_profile  # the hour rule is kept
+    shares = discharge_shares_by_weekday(scn.discharge)
+    assert shares == pytest.approx(state.PEER_DISCHARGE_SHARES, abs=0.001)
+    lv.discharge_days = (1.0,) * 7
+    seven, _ = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert seven.discharge.day_of_week == [1.0] * 7 and min(seven.discharge.day_pass()) == 1.0
+
+
+def test_levers_lounge_on_writes_one_lounge_and_off_removes_it(pair):
+    """A 10-place lounge 09:00-19:00 for MED and ELD, 3 h on average; off leaves no discharge_lounges key."""
+    base, _ = pair
+    lv = state.levers_of(base)
+    assert not lv.lounge.on and lv.lounge.units == ["MED", "ELD", "SURG"]
+    lv.lounge.on, lv.lounge.places, lv.lounge.hours, lv.lounge.time_h = True, 10, (9, 19), 3.0
+    lv.lounge.units = ["MED", "ELD"]
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    [(name, lounge)] = scn.discharge_lounges.items()
+    assert (name, lounge.places, lounge.hours, lounge.units) == ("LOUNGE", 10, (9, 19), ["MED", "ELD"])
+    assert lounge.time_there.to_distribution().mean_h == pytest.approx(3.0)
+    off = state.levers_of(scn)
+    off.lounge.on = False
+    data = state.apply_levers(state.scenario_dict(scn), off)
+    assert "discharge_lounges" not in data and not state.validate_data(data)[1]
+
+
+def test_lever_of_maps_outlying_and_lounge_issues_to_their_widgets():
+    """A problem under units.X.outlying or discharge_lounges is shown next to those levers, not under discharge."""
+    from hospital_twin.scenario import Issue
+
+    assert state.lever_of(Issue("f", 3, "units.MED.outlying.hosts[0]", "x")) == ("outlying", "MED")
+    assert state.lever_of(Issue("f", 3, "units.SURG.max_outliers", "x")) == ("outlying", "SURG")
+    assert state.lever_of(Issue("f", 3, "discharge_lounges.LOUNGE.places", "x"))[0] == "lounge"
+
+
+def test_gridlock_alarm_counts_the_runs_that_gridlocked(pair):
+    """'2 of 5 runs gridlocked' from gridlocked_share 0.4 over 5 replications; nothing when none gridlocked."""
+    import ui
+
+    base, _ = pair
+    row = {"scenario": base.name, "metric": "gridlocked_share", "unit": "ALL", "sd": 0.5, "ci_low": 0, "ci_high": 1}
+    assert ui.gridlock_alarm(pd.DataFrame([{**row, "mean": 0.4, "n_reps": 5}]), base) == "2 of 5 runs gridlocked"
+    assert ui.gridlock_alarm(pd.DataFrame([{**row, "mean": 0.0, "n_reps": 5}]), base) is None
+
+
+def test_verdict_driven_by_gridlock_says_so_in_the_measures_unit(pair):
+    """A gridlock-driven difference carries a caveat with the difference without those runs, in points or hours."""
+    base, more = pair
+    c = _comparison([("ed_4h_breach_share", "ED", more.name, base.name, 0.5, 0.3, 0.2, 0.05, 0.35, True, 5, 0.95)])
+    c["scenario_gridlocked_reps"], c["baseline_gridlocked_reps"] = 2, 0
+    c["diff_mean_without_gridlocked"], c["gridlock_driven"] = -0.031, True
+    [(sentence, _)] = charts.verdicts(c, [base, more])
+    assert sentence.endswith(
+        " Careful: driven by gridlocked replications: 2 in the what-if, 0 in the baseline; without them the mean "
+        "difference is -3.1 pp."
+    ), sentence

@@ -111,3 +111,75 @@ def test_scenario_upload_whatif_extending_baseline(app):
     assert not errors
     assert any("Using mine.yaml" in s.value for s in app.success)
     assert app.number_input(key="lv_beds_ICU").value == 20
+
+
+def _edited(app) -> dict:
+    import yaml
+
+    return yaml.safe_load(app.session_state["scn_edited"])
+
+
+def test_scenario_page_outlier_lever_writes_and_removes_outlying(app):
+    """Allowing outliers puts outlying on the medical wards with the cap on their hosts; unticking removes both."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.checkbox(key="lv_out_on").check().run()
+    app.number_input(key="lv_out_cap").set_value(4).run()
+    app.number_input(key="lv_out_after").set_value(2.0).run()
+    no_exception(app)
+    assert not app.error
+    units = _edited(app)["units"]
+    assert units["MED"]["outlying"] == {"hosts": ["ELD", "SURG"], "after_hours": 2.0}
+    assert units["ELD"]["outlying"]["hosts"] == ["MED", "SURG"]
+    assert [units[u].get("max_outliers") for u in ("MED", "ELD", "SURG", "ICU")] == [4, 4, 4, None]
+    app.checkbox(key="lv_out_on").uncheck().run()
+    units = _edited(app)["units"]
+    assert not any("outlying" in spec or "max_outliers" in spec for spec in units.values())
+
+
+@pytest.mark.parametrize(
+    ("preset", "weights"),
+    [("seven", [1.0] * 7), ("peers", [0.7385, 0.8587, 0.9184, 0.959, 1.0, 0.861, 0.609])],
+)
+def test_scenario_page_weekday_discharge_presets(app, preset, weights):
+    """Seven-day and the peers' profile write day_of_week in place of weekend_rate; 'as now' puts the scenario back."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.selectbox(key="lv_days").set_value(preset).run()
+    no_exception(app)
+    discharge = _edited(app)["discharge"]
+    assert discharge["day_of_week"] == weights and "weekend_rate" not in discharge
+    app.selectbox(key="lv_days").set_value("now").run()
+    discharge = _edited(app)["discharge"]
+    assert "day_of_week" not in discharge and discharge["weekend_rate"] == 0.6
+
+
+def test_scenario_page_own_weekday_numbers(app):
+    """Own numbers per weekday (%, here no discharges on Sundays) become the day_of_week weights."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.selectbox(key="lv_days").set_value("own").run()
+    app.number_input(key="lv_day_Sun").set_value(0).run()
+    no_exception(app)
+    assert _edited(app)["discharge"]["day_of_week"] == [1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.0]
+
+
+def test_scenario_page_lounge_lever_writes_and_removes_the_lounge(app):
+    """A discharge lounge with 8 places appears in the scenario; unticking removes discharge_lounges."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.checkbox(key="lv_lounge_on").check().run()
+    app.number_input(key="lv_lounge_places").set_value(8).run()
+    no_exception(app)
+    assert not app.error
+    lounge = _edited(app)["discharge_lounges"]["LOUNGE"]
+    assert lounge["places"] == 8 and lounge["hours"] == [8, 20] and lounge["units"] == ["MED", "ELD", "SURG"]
+    assert lounge["time_there"] == {"distribution": "lognormal", "mean_hours": 2.5, "cv": 0.6}
+    app.checkbox(key="lv_lounge_on").uncheck().run()
+    assert "discharge_lounges" not in _edited(app)
+
+
+def test_scenario_page_describes_the_new_rules(app):
+    """With outliers and a lounge switched on, 'The scenario in words' describes both."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.checkbox(key="lv_out_on").check().run()
+    app.checkbox(key="lv_lounge_on").check().run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "2. Logic: outlying (patients placed on other units)" in text
+    assert "Discharge lounge LOUNGE: 12 places" in text

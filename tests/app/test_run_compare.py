@@ -108,3 +108,63 @@ def test_run_page_html_report_on_demand(app):
     html = jobs.load_cached(key)["html"]
     assert html.startswith("<!doctype html>") or html.lower().startswith("<!doctype html")
     assert "vega-spec" in html
+
+
+PRESSURED = """\
+name: Pressured little hospital
+start: 2025-01-06T00:00:00
+horizon_days: 7
+warmup_days: 2
+replications: 2
+seed: 5
+units:
+  ED:
+    beds: 10
+    kind: ed
+    ed:
+      clinicians: 2
+      assessment: {distribution: gamma, mean_minutes: 20, cv: 0.5}
+  MED:
+    beds: 6
+    outlying: {hosts: [SURG], after_hours: 1}
+  SURG: {beds: 6, max_outliers: 2}
+arrivals:
+  - name: walk_in
+    unit: ED
+    per_day: 40
+    patience: {distribution: exponential, mean_hours: 2}
+routes:
+  ED: {exit: 0.7, MED: 0.3}
+length_of_stay:
+  ED: {distribution: lognormal, median_hours: 1.5, p90_hours: 4}
+  MED: {distribution: lognormal, mean_days: 2, cv: 0.8}
+  SURG: {distribution: lognormal, mean_days: 2, cv: 0.8}
+discharge: {window_hours: [8, 20]}
+discharge_lounges:
+  LOUNGE: {places: 3, time_there: {distribution: lognormal, median_hours: 2, p90_hours: 4}, hours: [8, 20]}
+"""
+
+
+def test_run_page_cards_for_gridlock_outliers_lwbs_and_the_lounge(app):
+    """A hospital offered twice its medical beds, with outlying, ED patience and a lounge: the Run page shows a
+    red card for the gridlocked runs and cards for outliers, patients left unseen, the lounge and those still waiting."""
+    app.session_state["scn_edited"] = PRESSURED
+    app.switch_page("app_pages/run.py").run()
+    short_run_settings(app, horizon=7, warmup=2, reps=2)
+    app.button(key="run_btn").click().run()
+    wait_for_jobs(app)
+    no_exception(app)
+    cards = {m.label: m.value for m in app.metric}
+    for label in (
+        "Still waiting for a bed at the end",
+        "ED: left without being seen",
+        "Admissions placed on another ward (outliers)",
+        "Discharge lounge LOUNGE: patients",
+        "Discharge lounge LOUNGE: places in use, average",
+    ):
+        assert label in cards, sorted(cards)
+    assert cards["Admissions placed on another ward (outliers)"].endswith("%")
+    assert cards["Discharge lounge LOUNGE: patients"].endswith("a day")
+    alarms = [e.value for e in app.error]
+    assert any(a.startswith("**2 of 2 runs gridlocked.**") for a in alarms), alarms
+    assert not any("_share" in label or "_mean" in label for label in cards)  # no metric ids on the cards
