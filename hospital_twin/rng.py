@@ -30,6 +30,7 @@ PURPOSES: tuple[str, ...] = (
     "elective_counts",  # fractional elective list sizes
     "turnaround",  # bed cleaning times of one unit
     "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
+    "escalation_postpone",  # escalation levels: one uniform per elective patient of one unit (postponed or not)
 )
 
 
