@@ -569,7 +569,7 @@ class EscalationActionsSpec(_Spec):
         ge=0,
         le=1,
         description="share of elective patients arriving at the group's units who are postponed (cancelled before "
-        "they ask for a bed, counted in cancelled and elective_postponed); the highest level's share applies",
+        "they ask for a bed, counted in cancelled and elective_postponed); the largest share of the levels reached applies",
     )
     discharge_push: DischargePushSpec | None = Field(
         None,
@@ -617,7 +617,10 @@ class EscalationLevelSpec(_Spec):
     @model_validator(mode="after")
     def _hysteresis(self) -> EscalationLevelSpec:
         if self.leave_below > self.enter_at:
-            raise ValueError("leave_below must not exceed enter_at")
+            raise ValueError(
+                "leave_below must not exceed enter_at: a level ends below the pressure that starts it "
+                "(e.g. enter_at 0.95, leave_below 0.90)"
+            )
         if self.boarders_below is not None and self.boarders_at is None:
             raise ValueError("boarders_below needs boarders_at")
         if self.boarders_at is not None and self.boarders_below is not None and self.boarders_below > self.boarders_at:

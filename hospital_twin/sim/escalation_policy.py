@@ -144,9 +144,10 @@ class EscalationPolicy:
                         if units[ui] not in push_units:
                             push_units.append(units[ui])
                     g.push[k] = rules
-            for k in range(3, 5):  # a level's share and push hold above it unless a higher level has its own
-                if not g.share[k]:
-                    g.share[k] = g.share[k - 1]
+            for k in range(
+                3, 5
+            ):  # the largest share of the levels reached; a push holds above its level unless replaced
+                g.share[k] = max(g.share[k], g.share[k - 1])
                 if g.push[k] is None:
                     g.push[k] = g.push[k - 1]
             g.push_units = [(u, u.discharge) for u in push_units]  # with the rule outside a push

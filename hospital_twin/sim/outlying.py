@@ -123,8 +123,9 @@ class Outlying:
         now = self.sim.env.now
         t_req = now if ready_at is None else ready_at
         wait_more = t_req + self.after_h[u.idx] - now
+        gate = self.allowed[u.idx]
         if wait_more <= 0:
-            h = self._free_host(hosts) if self.allowed[u.idx] else None
+            h = self._free_host(hosts) if gate else None
             if h is not None:
                 self._place(p, u, h, on_grant, t_req)
                 return None
@@ -132,6 +133,9 @@ class Outlying:
         if req is not None:
             if wait_more <= 0:
                 heapq.heappush(self.ready[u.idx], (p.prio, t_req, self.sim._seq, req))
+                if not gate and self.allowed[u.idx]:  # an escalation level allowed outlying as it queued
+                    for h in hosts:
+                        self._pull(h)
             else:
                 Timeout(self.sim.env, wait_more, req).callbacks.append(self._eligible)
         return req
