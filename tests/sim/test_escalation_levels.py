@@ -96,16 +96,18 @@ def test_open_beds_and_discharge_push_follow_the_level():
 def test_a_discharge_push_lets_patients_leave_at_the_weekend():
     """Discharges only on weekdays (weekend_rate 0); a patient ready on Saturday waits for Monday, unless
     level 2 (pressure >= 0.25, one patient in one of 4 beds) pushes the weekend rate to 1."""
-    base = dict(
-        units={"A": {"beds": 4}},
-        arrivals=[],
-        electives=[{"name": "el", "unit": "A", "patient_class": "c", "per_weekday": [0, 0, 0, 0, 1, 0, 0], "hour": 8}],
-        patient_classes={"c": {"length_of_stay": {"A": FIXED(30)}}},  # Friday 08:00 + 30 h = Saturday 14:00
-        length_of_stay={},
-        horizon_days=8,
-        warmup_days=0,
-        discharge={"weekend_rate": 0.0},
-    )
+    base = {
+        "units": {"A": {"beds": 4}},
+        "arrivals": [],
+        "electives": [
+            {"name": "el", "unit": "A", "patient_class": "c", "per_weekday": [0, 0, 0, 0, 1, 0, 0], "hour": 8}
+        ],
+        "patient_classes": {"c": {"length_of_stay": {"A": FIXED(30)}}},  # Friday 08:00 + 30 h = Saturday 14:00
+        "length_of_stay": {},
+        "horizon_days": 8,
+        "warmup_days": 0,
+        "discharge": {"weekend_rate": 0.0},
+    }
     plain = simulate(scenario(**base))
     assert plain.stays[0, 7] == 7 * 24  # Monday 00:00 of the second week
     push = {"weekend_rate": 1.0}
