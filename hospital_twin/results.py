@@ -104,7 +104,6 @@ METRICS: dict[str, str] = {
     "hours_at_level_2": "hours the escalation group spent at level 2 (OPEL 2); unit = group name",
     "hours_at_level_3": "hours the escalation group spent at level 3 (OPEL 3); unit = group name",
     "hours_at_level_4": "hours the escalation group spent at level 4 (OPEL 4); unit = group name",
-    "escalation_level_mean": "time-average escalation level (1-4) of the group; unit = group name",
     "escalation_actions_open_beds": "times the group reached a level that opens escalation beds (open_beds); "
     "unit = group name; count",
     "escalation_actions_ed_spaces": "times the group reached a level that opens extra ED spaces (ed_spaces, "
@@ -489,7 +488,7 @@ def escalation_hours(out: SimOutput) -> np.ndarray:
 
 
 def _escalation_kpis(out: SimOutput, add) -> None:
-    """Escalation levels: hours at each level, mean level and actions taken per group; postponed electives."""
+    """Escalation levels: hours at each level and actions taken per group; postponed electives."""
     lo, hi = out.warmup_h, out.end_h
     scn = out.scenario
     path = out.escalation_path
@@ -497,7 +496,6 @@ def _escalation_kpis(out: SimOutput, add) -> None:
     for g, (name, spec) in enumerate(scn.escalation_levels.items()):
         for k in range(4):
             add(f"hours_at_level_{k + 1}", name, hours[g, k])
-        add("escalation_level_mean", name, _ratio(float((hours[g] * np.arange(1, 5)).sum()), hours[g].sum()))
         p = path[path[:, 1] == g]
         prev = np.concatenate([[1.0], p[:-1, 2]])
         inside = (p[:, 0] >= lo) & (p[:, 0] < hi)
@@ -723,5 +721,15 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),
     "repatriations": ("Outliers moved back to their home unit", "count"),
     "outliers_hosted_mean": ("Outliers hosted from other units, average", "beds"),
+    "hours_at_level_1": ("Hours at escalation level 1 (steady state)", "hours"),
+    "hours_at_level_2": ("Hours at escalation level 2", "hours"),
+    "hours_at_level_3": ("Hours at escalation level 3", "hours"),
+    "hours_at_level_4": ("Hours at escalation level 4", "hours"),
+    "escalation_actions_open_beds": ("Escalation: beds opened (times)", "count"),
+    "escalation_actions_ed_spaces": ("Escalation: extra ED spaces opened (times)", "count"),
+    "escalation_actions_allow_outlying": ("Escalation: outlying allowed (times)", "count"),
+    "escalation_actions_postpone_electives": ("Escalation: electives postponed (times)", "count"),
+    "escalation_actions_discharge_push": ("Escalation: discharge push (times)", "count"),
+    "elective_postponed": ("Elective admissions postponed by escalation", "count"),
 }
 __all__ += ["METRIC_LABELS"]

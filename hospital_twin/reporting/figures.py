@@ -38,6 +38,7 @@ __all__ = [
     "wait_ecdf",
     "ed_four_hours",
     "forest_rows",
+    "escalation_level_hours",
 ]
 
 FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
@@ -255,3 +256,19 @@ def forest_rows(comparison: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataF
     moving = c.groupby("metric")[["scenario_mean", "baseline_mean"]].transform(lambda x: x.abs().max())
     c = c[(moving["scenario_mean"] > 0) | (moving["baseline_mean"] > 0)]
     return c
+
+
+def escalation_level_hours(summary: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Mean hours at each escalation level per scenario and group, with their share of the measured window:
+    ``scenario, group, level, hours, share`` (empty when no scenario has ``escalation_levels``)."""
+    rows = []
+    for s in scenarios:
+        window_h = s.horizon_days * 24.0
+        for g in s.escalation_levels:
+            for k in range(1, 5):
+                sel = summary[(summary["scenario"] == s.name) & (summary["metric"] == f"hours_at_level_{k}")]
+                sel = sel[sel["unit"] == g]
+                if len(sel):
+                    hours = float(sel["mean"].iloc[0])
+                    rows.append((s.name, g, f"level {k}", hours, hours / window_h))
+    return pd.DataFrame(rows, columns=["scenario", "group", "level", "hours", "share"])

@@ -36,6 +36,7 @@ from hospital_twin.reporting.charts import (
     census_timeline_chart,
     census_week_chart,
     ed_four_hour_chart,
+    escalation_level_chart,
     forest_chart,
     wait_chart,
 )
@@ -49,6 +50,7 @@ from hospital_twin.reporting.figures import (
     census_hour_of_week,
     census_timeline,
     ed_four_hours,
+    escalation_level_hours,
     format_value,
     is_ed_unit,
     metric_label,
@@ -114,6 +116,8 @@ def build_report(results_dir: str | Path) -> str:
     _waits_section(page, folder)
     if _has_ed(folder):
         _ed_section(page, folder)
+    if _has_levels(folder):
+        _escalation_section(page, folder)
     _model_section(page, folder)
     _footer(page, folder)
     return page.document(f"{title} · hospital_twin report")
@@ -159,6 +163,8 @@ def _contents(page: Page, folder: ResultsFolder) -> None:
     toc += [("kpis", "Results by unit"), ("census", "Bed census"), ("waits", "Waiting for a bed")]
     if _has_ed(folder):
         toc.append(("ed", "Emergency department"))
+    if _has_levels(folder):
+        toc.append(("escalation", "Escalation levels"))
     toc.append(("model", "The model in words"))
     page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
 
@@ -339,6 +345,25 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
                 "replication" + (" (baseline only)" if folder.is_comparison else "") + ". The dashed line is the "
                 "95% NHS England standard.",
             )
+    page.add("</section>")
+
+
+def _has_levels(folder: ResultsFolder) -> bool:
+    return any(s.escalation_levels for s in folder.scenarios)
+
+
+def _escalation_section(page: Page, folder: ResultsFolder) -> None:
+    """Time at each escalation level (OPEL 1-4) per scenario and group."""
+    page.add('<section id="escalation"><h2>Escalation levels</h2>')
+    df = escalation_level_hours(folder.summary, folder.scenarios)
+    if len(df):
+        page.chart(
+            "escalation-levels",
+            escalation_level_chart(df),
+            "Share of the measured time each escalation group spent at each level (mean over replications; "
+            "hover for the hours). Level 1 is the steady state; the group's pressure is (occupied + waiting for "
+            "a bed) / base beds over its units, with ED boarders as a second trigger where the scenario says so.",
+        )
     page.add("</section>")
 
 

@@ -60,7 +60,6 @@ def test_hand_trace_of_the_level_path(hold_up, expected):
     for (t0, lv), t1 in zip(expected, times[1:], strict=True):
         hours[lv - 1] += t1 - t0
     assert [k[(f"hours_at_level_{i}", "G")] for i in range(1, 5)] == hours
-    assert k[("escalation_level_mean", "G")] == pytest.approx(sum((i + 1) * h for i, h in enumerate(hours)) / 96)
 
 
 def test_without_minimum_times_the_level_follows_the_pressure_with_hysteresis():
