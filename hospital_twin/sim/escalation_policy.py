@@ -55,6 +55,7 @@ __all__ = ["ESCALATION_PATH_FIELDS", "POSTPONED_FIELDS", "EscalationPolicy"]
 ESCALATION_PATH_FIELDS = ("t", "group", "level")
 """Columns of ``SimOutput.escalation_path``: hours, group index (``escalation_levels`` order), level 1-4."""
 POSTPONED_FIELDS = ("patient", "unit", "t", "pclass", "source")
+_EPS_H = 1e-9  # a minimum time counts as over within this (the timer's own time is t_level + hold, rounded)
 """Columns of ``SimOutput.postponed``: elective patients postponed by an escalation level."""
 
 
@@ -233,12 +234,12 @@ class EscalationPolicy:
         since = self.sim.env.now - g.t_level
         for k in range(4, level, -1):
             if x >= g.enter[k] or b >= g.b_at[k]:
-                if since >= g.hold_up:
+                if since >= g.hold_up - _EPS_H:
                     return k
                 self._recheck(g, g.t_level + g.hold_up)
                 return level
         if level > 1 and x < g.leave[level] and b < g.b_below[level]:
-            if since >= g.hold_down:
+            if since >= g.hold_down - _EPS_H:
                 return level - 1
             self._recheck(g, g.t_level + g.hold_down)
         return level

@@ -8,7 +8,7 @@ import pytest
 
 from hospital_twin import results
 from hospital_twin.scenario.io import load_scenario
-from hospital_twin.sim.model import simulate
+from hospital_twin.sim.model import HospitalSim, simulate
 from tests.helpers import scenario
 
 FIXED = lambda h: {"distribution": "fixed", "mean_hours": h}  # noqa: E731
@@ -196,3 +196,30 @@ def test_thresholds_never_reached_change_nothing():
     k = b.set_index(["metric", "unit"])["value"]
     assert k[("hours_at_level_1", "ALL")] == 21 * 24 and k[("hours_at_level_2", "ALL")] == 0
     assert k[("escalation_actions_open_beds", "ALL")] == 0 and k[("elective_postponed", "ALL")] == 0
+
+
+def test_a_minimum_time_ending_between_binary_fractions_changes_the_level_once():
+    """Times not exact in binary (07:06, 08:18, stays 24.1 h and 48.7 h, hold 30.1 h): level 3 from 8.3 is
+    released at 31.2 and steps down when its 30.1 h are over, at 38.4; level 2 is released at 57 and ends at 38.4 + 30.1 = 68.5. The timer
+    fires at t_level + hold rounded; it must count as the end of the minimum time, not schedule itself again
+    (which looped forever at one instant)."""
+    s = _four_electives({"levels": LEVELS, "hold_hours": 30.1})
+    data = s.model_dump(by_alias=True, exclude_unset=True)
+    data["electives"][0]["hour"], data["electives"][1]["hour"] = 7.1, 8.3
+    data["patient_classes"] = {
+        "c24": {"length_of_stay": {"A": FIXED(24.1)}},
+        "c48": {"length_of_stay": {"A": FIXED(48.7)}},
+    }
+    sim = HospitalSim(type(s).model_validate(data), 0)
+    policy = sim._pressure_check.__self__
+    looks = []
+    due = policy._recheck_due
+
+    def counted(ev):
+        looks.append(sim.env.now)
+        assert len(looks) < 50, "the minimum-time timer keeps firing at one instant"
+        due(ev)
+
+    policy._recheck_due = counted
+    out = sim.run()
+    np.testing.assert_allclose(out.escalation_path[:, [0, 2]], [(0, 1), (8.3, 2), (8.3, 3), (38.4, 2), (68.5, 1)])
