@@ -200,9 +200,9 @@ def test_thresholds_never_reached_change_nothing():
 
 def test_a_minimum_time_ending_between_binary_fractions_changes_the_level_once():
     """Times not exact in binary (07:06, 08:18, stays 24.1 h and 48.7 h, hold 30.1 h): level 3 from 8.3 is
-    released at 31.2 and steps down when its 30.1 h are over, at 38.4; level 2 is released at 57 and ends at 38.4 + 30.1 = 68.5. The timer
-    fires at t_level + hold rounded; it must count as the end of the minimum time, not schedule itself again
-    (which looped forever at one instant)."""
+    released at 31.2 and steps down when its 30.1 h are over, at 38.4; level 2 is released at 57 and ends at
+    38.4 + 30.1 = 68.5. The timer fires at t_level + hold rounded; it must count as the end of the minimum time,
+    not schedule itself again (which looped forever at one instant)."""
     s = _four_electives({"levels": LEVELS, "hold_hours": 30.1})
     data = s.model_dump(by_alias=True, exclude_unset=True)
     data["electives"][0]["hour"], data["electives"][1]["hour"] = 7.1, 8.3
