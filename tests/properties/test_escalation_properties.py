@@ -48,10 +48,10 @@ def test_per_unit_escalation_written_as_level_actions_gives_the_same_run(rep):
     assert merged["value"].equals(merged["value_new"]), merged[merged["value"] != merged["value_new"]]
 
 
-def _network(policy: dict | None, horizon_days: float, stop_day: float | None, reps_seed: int):
+def _network(policy: dict | None, horizon_days: float, stop_day: float | None, reps_seed: int, per_day: float = 2.2):
     """ICU (4 beds) -> WARD (10 beds): busy, with a bed queue; a hospital-wide level 2 opens 2 ICU and 3 WARD beds.
     With ``stop_day`` the arrivals stop then (and there is no elective list), so the hospital empties."""
-    arrival = {"name": "emergencies", "unit": "ICU", "per_day": 2.2}
+    arrival = {"name": "emergencies", "unit": "ICU", "per_day": per_day}
     electives = [{"name": "list", "unit": "WARD", "per_weekday": [1, 1, 1, 1, 1, 0, 0], "cancel_after_hours": 6}]
     if stop_day is not None:
         electives = []
@@ -123,7 +123,7 @@ def test_an_action_that_opens_beds_never_raises_waits():
     a bed, on each unit and ALL, is no higher with the beds (first come first served, capacity never lower)."""
     no_action = {"levels": [{k: v for k, v in lv.items() if k != "actions"} for lv in BEDS["levels"]]}
     no_action["hold_hours"] = BEDS["hold_hours"]
-    plain, beds = _network(no_action, 120, None, seed(732)), _network(BEDS, 120, None, seed(732))
+    plain, beds = _network(no_action, 120, None, seed(732), 1.7), _network(BEDS, 120, None, seed(732), 1.7)
     lower = 0
     for rep in range(6):
         k0 = rep_kpis(simulate(plain, rep)).set_index(["metric", "unit"])["value"]
