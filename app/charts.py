@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from hospital_twin.reporting.figures import format_value
+from hospital_twin.reporting.notes import gridlock_caveat
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario
 
@@ -186,11 +187,13 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 if max(abs(lo), abs(hi)) < 1e-12:
                     out.append((f"{subject} made no difference to {what} in any replication.", False))
                     continue
+                caveat = gridlock_caveat(r)
+                caveat = f" Careful: {caveat}." if caveat else ""
                 if lo <= 0 <= hi:
                     out.append(
                         (
                             f"{subject} made no clear difference to {what} "
-                            f"({_bare(lo, kind)} to {_bare(hi, kind)}{unit_word}; the interval includes 0).",
+                            f"({_bare(lo, kind)} to {_bare(hi, kind)}{unit_word}; the interval includes 0).{caveat}",
                             False,
                         )
                     )
@@ -204,7 +207,7 @@ def verdicts(comparison: pd.DataFrame, scenarios: list[Scenario]) -> list[tuple[
                 out.append(
                     (
                         f"{subject} {verb} {what} by {amount} "
-                        f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).",
+                        f"({_bare(a, kind, digits)} to {_bare(b, kind, digits)}{unit_word}).{caveat}",
                         True,
                     )
                 )

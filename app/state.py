@@ -134,6 +134,16 @@ class Levers:
     surge_to: dt.date | None = None
     discharge_window: tuple[int, int] | None = None
     nurses: dict[str, dict[str, int]] | None = None
+    patience_h: float = 0.0
+    """Mean patience (hours, exponential) of every emergency department stream; 0: nobody leaves unseen."""
+    patience_h_start: float = 0.0
+    """The scenario's own value: the streams' patience is rewritten only when the lever moves from it."""
+
+
+def _ed_streams(scenario_units: dict, arrivals: list) -> list:
+    """The arrival streams (specs or dicts) that arrive at an emergency department."""
+    eds = {u for u, spec in scenario_units.items() if (spec.ed if hasattr(spec, "ed") else spec.get("ed"))}
+    return [a for a in arrivals if (a.unit if hasattr(a, "unit") else a.get("unit")) in eds]
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
@@ -150,7 +160,11 @@ def levers_of(scenario: Scenario) -> Levers:
     nurses = None
     if scenario.staffing is not None:
         nurses = {u: dict(st.nurses) for u, st in scenario.staffing.units.items()}
+    patience = [a.patience for a in _ed_streams(scenario.units, scenario.arrivals) if a.patience is not None]
+    patience_h = round(patience[0].to_distribution().mean_h, 2) if patience else 0.0
     return Levers(
+        patience_h=patience_h,
+        patience_h_start=patience_h,
         beds={u: spec.beds for u, spec in scenario.units.items()},
         escalation={u: (spec.escalation.beds if spec.escalation else 0) for u, spec in scenario.units.items()},
         discharge_window=window,
@@ -190,6 +204,12 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
         d["discharge"] = dis
     elif d.get("discharge") and "window_hours" in d["discharge"]:
         d["discharge"] = {k: v for k, v in d["discharge"].items() if k != "window_hours"}
+    if abs(lv.patience_h - lv.patience_h_start) > 1e-9:
+        for a in _ed_streams(d["units"], d.get("arrivals", [])):
+            if lv.patience_h > 0:
+                a["patience"] = {"distribution": "exponential", "mean_hours": float(lv.patience_h)}
+            else:
+                a.pop("patience", None)
     if lv.nurses and d.get("staffing"):
         for u, shifts in lv.nurses.items():
             if u in d["staffing"].get("units", {}):
@@ -224,6 +244,7 @@ LEVER_FIELDS = {
     "beds": re.compile(r"^units\.(?P<unit>[^.\[]+)\.(beds|capacity_changes)"),
     "escalation": re.compile(r"^units\.(?P<unit>[^.\[]+)\.escalation"),
     "surge": re.compile(r"^arrivals\[\d+\]\.multipliers"),
+    "patience": re.compile(r"^arrivals\[\d+\]\.patience"),
     "volume": re.compile(r"^arrivals"),
     "discharge": re.compile(r"^(discharge|units\.[^.]+\.discharge)"),
     "staffing": re.compile(r"^(staffing|shifts)"),

@@ -51,11 +51,29 @@ __all__ = [
     "unmet_requests",
     "rep_kpis",
     "summarise",
+    "GRIDLOCK_RULE",
+    "GRIDLOCK_SHARE_OF_BEDS",
+    "GRIDLOCK_STRETCH_H",
+    "bed_queue_path",
+    "gridlock_hours",
+    "gridlock_threshold",
+    "waiting_path",
     "escalation_hours",
     "escalation_path",
 ]
 
 ALL = "ALL"
+
+# ---- runaway (gridlock) rule on the number of patients waiting for an inpatient bed
+GRIDLOCK_STRETCH_H = 48.0
+"""A replication is gridlocked when the bed queue stays above the threshold for more than this many hours."""
+GRIDLOCK_SHARE_OF_BEDS = 0.15
+"""The threshold: this share of the inpatient units' base beds (at least 1 patient)."""
+GRIDLOCK_RULE = (
+    "more patients waiting for an inpatient bed (ED boarders, transfers, admissions from outside) than "
+    f"{GRIDLOCK_SHARE_OF_BEDS:.0%} of the inpatient beds for more than {GRIDLOCK_STRETCH_H:.0f} h at a stretch"
+)
+"""The runaway rule in words, for tables and reports."""
 
 METRICS: dict[str, str] = {
     "arrivals": "requests for a bed, by the time they asked; for ALL, requests for an inpatient bed from "
@@ -65,16 +83,20 @@ METRICS: dict[str, str] = {
     "rejected": "turned away because the unit was full (when_full or transfers_when_full: reject); count",
     "rejected_share": "rejected / arrivals",
     "cancelled": "elective admissions cancelled for want of a bed; count",
-    "cancelled_share": "cancelled / elective arrivals",
+    "cancelled_share": "cancelled / elective arrivals (with rebooking: bookings and rebooked requests)",
     "still_waiting": "requests still waiting for a bed at the end of the run; count",
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
     "utilisation": "occupancy_mean / base beds",
-    "waited_share": "share of admitted patients who waited for a bed (ALL: inpatient admissions, for their "
-    "first inpatient bed)",
-    "wait_for_bed_mean_h": "mean wait for a bed over all admitted patients, zeros included (ALL: inpatient "
-    "admissions, for their first inpatient bed; from the ED that is the boarding time); hours",
-    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included (ALL: inpatient admissions); hours",
+    "waited_share": "share of patients who waited for a bed, over those admitted and those still waiting at the "
+    "end (who all waited; ALL: inpatient admissions, for their first inpatient bed)",
+    "wait_for_bed_mean_h": "mean wait for a bed, zeros included, over patients admitted and those still waiting at "
+    "the end, whose wait so far counts (a censored value, so a lower bound) (ALL: inpatient admissions, for their "
+    "first inpatient bed; from the ED that is the boarding time); hours",
+    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included, over patients admitted and those "
+    "still waiting at the end with their wait so far (censored) (ALL: inpatient admissions); hours",
+    "unserved_share": "asked for a bed and neither got one nor left (rejected, cancelled) by the end: "
+    "still_waiting / arrivals",
     "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell "
     "(first inpatient bed to leaving the inpatient units); hours",
     "blocked_bed_hours": "bed-hours held by patients whose stay ended, waiting for a bed in the next unit",
@@ -84,13 +106,19 @@ METRICS: dict[str, str] = {
     "ratio_breach_share": "ratio_breach_hours / hours observed",
     "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
     "emergency department); count",
-    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; hours",
-    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department",
-    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department",
-    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; hours",
+    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; patients still in the "
+    "department at the end count with their time so far (censored); hours",
+    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department; patients still in "
+    "the department at the end count with their time so far (censored)",
+    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department; patients still in "
+    "the department at the end count with their time so far (censored)",
+    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; patients not yet "
+    "seen at the end count with their wait so far (censored); hours",
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
-    "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; hours",
-    "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'); count",
+    "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; patients still boarding at "
+    "the end count with their time so far (censored); hours",
+    "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'), those still "
+    "waiting at the end included (censored); count",
     "outlier_admissions": "requests for a bed in the unit placed in another unit's bed (outlying) because the unit "
     "had none, by the time they asked; unit = home unit (ALL: every unit); count",
     "outlier_share": "outlier_admissions / beds granted to the unit's requests (its own beds or a host's; "
@@ -99,6 +127,22 @@ METRICS: dict[str, str] = {
     "repatriations": "outliers moved back to a freed bed of their home unit; unit = home unit; count",
     "outliers_hosted_mean": "time-average outliers of other units in this unit's beds (included in its "
     "occupancy); unit = host unit",
+    "left_without_being_seen": "ED (streams with patience): attendances that left before a clinician started "
+    "their assessment, from a cubicle or from the queue for one (ALL: every emergency department); count",
+    "left_without_being_seen_share": "ED: left_without_being_seen / ed_attendances",
+    "elective_rebooked": "cancellations of electives (lists with rebook_after_days) followed by a new date; count",
+    "elective_cancelled_final": "cancellations not followed by a new date (cancelled for good): cancelled - "
+    "elective_rebooked; count",
+    "lounge_uses": "discharge lounge (unit = the lounge's name): patients who moved there from their bed to wait "
+    "for their departure; count",
+    "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
+    "who waited in the lounge (by the time they were ready)",
+    "lounge_occupancy_mean": "discharge lounge: time-average places occupied (places are not beds: in no bed measure)",
+    "lounge_time_mean_h": "discharge lounge: mean time there, from leaving the bed to leaving the hospital; hours",
+    "lounge_full": "discharge lounge: patients who would have moved there but found every place taken; count",
+    "gridlock_hours": f"ALL: hours of the observed window inside runaway stretches: {GRIDLOCK_RULE}; kpis.csv",
+    "gridlocked": "ALL: 1 if the replication has gridlock_hours > 0 (a runaway), else 0; kpis.csv",
+    "gridlocked_share": "ALL: share of replications gridlocked (the mean of gridlocked); summary.csv",
     "hours_at_level_1": "hours the escalation group spent at level 1 (steady state, OPEL 1); unit = group name "
     "(escalation_levels)",
     "hours_at_level_2": "hours the escalation group spent at level 2 (OPEL 2); unit = group name",
@@ -199,6 +243,7 @@ class StayTotals:
                 "boarded",
                 "board_h",
                 "dta12",
+                "lwbs",
             )
         }
         # the ALL population: inpatient admissions (first inpatient stay of a spell) and their waits
@@ -207,6 +252,7 @@ class StayTotals:
         self.adm_waited = 0
         self.adm_waits: list[np.ndarray] = []
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
+        self.bed_wait_iv: list[np.ndarray] = []  # (ready_at, start) of inpatient stays that waited: the queue's path
         self.grid_n = int(math.floor(self.hi + 1e-9)) + 1
         self.census_diff = np.zeros((n, self.grid_n + 1), dtype=np.int64)
         self.arrivals_ext = 0
@@ -249,6 +295,9 @@ class StayTotals:
         self.adm_wait_sum += float(wait[admission].sum())
         self.adm_waited += int((admission & (wait > 1e-9)).sum())
         self.adm_waits.append(wait[admission])
+        queued = self.inpatient[unit] & (wait > 1e-9)
+        if queued.any():
+            self.bed_wait_iv.append(np.column_stack([ready_at[queued], start[queued]]))
         # hourly census: +1 from the first whole hour at or after start, -1 from the one at or after end
         # (a warm start's census patients began before time 0: they count from hour 0)
         g = self.grid_n
@@ -258,25 +307,32 @@ class StayTotals:
         i_end = np.minimum(np.ceil(end[closed] - 1e-12).astype(np.int64), g)
         np.add.at(flat, unit[closed] * (g + 1) + i_end, -1)
         if self.is_ed.any():
-            e, ed = self.is_ed[unit] & asked, self.ed
-            left = e & closed
-            t_in = end - ready_at
-            ed["left"] += self._by_unit(unit, left)
-            ed["t_in"] += self._by_unit(unit, left, t_in)
-            ed["over4"] += self._by_unit(unit, left & (t_in > 4.0))
-            ed["over12"] += self._by_unit(unit, left & (t_in > 12.0))
-            s = e & ~np.isnan(seen)
-            ed["seen"] += self._by_unit(unit, s)
-            ed["to_clin"] += self._by_unit(unit, s, seen - ready_at)
-            decided = e & held
-            dta = decided & ((dest >= 0) | (dest == -2))
-            ed["decided"] += self._by_unit(unit, decided)
-            ed["dta"] += self._by_unit(unit, dta)
-            boarded = dta & closed
-            ed["boarded"] += self._by_unit(unit, boarded)
-            ed["board_h"] += self._by_unit(unit, boarded, end - ready_h)
-            board_h = np.where(closed, end, hi) - ready_h
-            ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+            self._add_ed(unit, asked, closed, ready_at, end, ready_h, dest, seen)
+
+    def _add_ed(self, unit, asked, closed, ready_at, end, ready_h, dest, seen) -> None:
+        """ED measures over every attendance in a cubicle, those still in the department at the end
+        counted with their time so far (censored at ``hi``): time in the department, 4 h and 12 h,
+        time to clinician (not yet seen: the wait so far), boarding (still boarding: so far)."""
+        hi, ed = self.hi, self.ed
+        e = self.is_ed[unit] & asked
+        t_in = np.where(closed, end, hi) - ready_at
+        ed["left"] += self._by_unit(unit, e)
+        ed["t_in"] += self._by_unit(unit, e, t_in)
+        ed["over4"] += self._by_unit(unit, e & (t_in > 4.0))
+        ed["over12"] += self._by_unit(unit, e & (t_in > 12.0))
+        s = e & (~np.isnan(seen) | ~closed)  # not seen and still inside: waiting for a clinician so far
+        ed["seen"] += self._by_unit(unit, s)
+        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), hi, seen) - ready_at)
+        held = ~np.isnan(ready_h)
+        decided = e & held
+        dta = decided & ((dest >= 0) | (dest == -2))
+        ed["decided"] += self._by_unit(unit, decided)
+        ed["dta"] += self._by_unit(unit, dta)
+        board_h = np.where(closed, end, hi) - ready_h
+        ed["boarded"] += self._by_unit(unit, dta)
+        ed["board_h"] += self._by_unit(unit, dta, board_h)
+        ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+        ed["lwbs"] += self._by_unit(unit, e & (dest == -3))
 
     def add_arrivals(self, A: np.ndarray) -> None:
         after = A[:, 2] >= self.lo
@@ -319,6 +375,9 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     lo, hi = out.warmup_h, out.end_h
     span = hi - lo
     rej, can, wait_end = out.rejections, out.cancellations, out.waiting_at_end
+    unseen, rebooked = out.left_unseen, out.rebookings
+    patience_units = {a.unit for a in scn.arrivals if a.patience is not None}
+    rebook_units = {e.unit for e in scn.electives if e.max_rebookings}
     rows: list[tuple[str, str, float]] = []
     specs = list(scn.units.values())
 
@@ -337,6 +396,9 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         n_can = int(((can[:, 1] == ui) & (can[:, 2] >= lo)).sum())
         n_wait = int(((wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo)).sum())
         n_arr = n_adm + n_rej + n_can + n_wait
+        if name in patience_units:  # ED arrivals who left while waiting for a cubicle asked for one too
+            n_unseen = int(((unseen[:, 1] == ui) & (unseen[:, 2] >= lo)).sum())
+            n_arr += n_unseen
         add("arrivals", name, n_arr)
         add("admitted", name, n_adm)
         add("rejected", name, n_rej)
@@ -347,9 +409,11 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         add("occupancy_mean", name, occ_mean)
         add("occupancy_p95", name, _level_quantile(level_h, 0.95))
         add("utilisation", name, _ratio(occ_mean, spec.beds))
-        add("waited_share", name, _ratio(t.waited[ui], n_adm))
-        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui], n_adm))
-        add("wait_for_bed_p95_h", name, quantile(t.waits_of(np.arange(t.n_units) == ui)))
+        w_end = _waits_so_far(wait_end, hi, (wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo))
+        add("waited_share", name, _ratio(t.waited[ui] + len(w_end), n_adm + len(w_end)))
+        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui] + w_end.sum(), n_adm + len(w_end)))
+        add("wait_for_bed_p95_h", name, quantile(_with(t.waits_of(np.arange(t.n_units) == ui), w_end)))
+        add("unserved_share", name, _ratio(n_wait, n_arr))
         add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
         add("blocked_bed_hours", name, t.blocked_h[ui])
         add("discharge_delay_bed_hours", name, t.delay_h[ui])
@@ -364,7 +428,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_attendances", name, t.arrivals_by_unit_class[ui].sum())
         if spec.ed is not None:
             add("cancelled", name, n_can)
-            ed = {k: v[ui] for k, v in t.ed.items()}
+            ed = _ed_with_waiting_room({k: v[ui] for k, v in t.ed.items()}, w_end)
             add("ed_time_in_dept_mean_h", name, _ratio(ed["t_in"], ed["left"]))
             add("ed_4h_breach_share", name, _ratio(ed["over4"], ed["left"]))
             add("ed_12h_breach_share", name, _ratio(ed["over12"], ed["left"]))
@@ -372,8 +436,16 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_admitted_share", name, _ratio(ed["dta"], ed["decided"]))
             add("ed_boarding_mean_h", name, _ratio(ed["board_h"], ed["boarded"]))
             add("ed_dta_12h_waits", name, ed["dta12"])
+            if name in patience_units:
+                n_lwbs = ed["lwbs"] + n_unseen
+                add("left_without_being_seen", name, n_lwbs)
+                add("left_without_being_seen_share", name, _ratio(n_lwbs, t.arrivals_by_unit_class[ui].sum()))
         elif n_can or any(e.unit == name for e in scn.electives):
             add("cancelled", name, n_can)
+        if name in rebook_units:
+            n_rebooked = int(((rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo)).sum())
+            add("elective_rebooked", name, n_rebooked)
+            add("elective_cancelled_final", name, n_can - n_rebooked)
 
     # ---- the hospital: the inpatient units, one population (inpatient admissions)
     inp = t.inpatient
@@ -403,18 +475,33 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             for e in {(e.unit, e.patient_class): e for e in scn.electives}.values()
             if inp[out.unit_names.index(e.unit)]
         )
+        if rebook_units:  # a rebooked patient asks again: one more elective request
+            t_again = rebooked[:, 4] if len(rebooked) else np.zeros(0)
+            n_el += int((inp[rebooked[:, 1].astype(np.int64)] & (t_again >= lo) & (t_again < hi)).sum())
         add("cancelled", ALL, all_can)
         add("cancelled_share", ALL, _ratio(all_can, n_el))
+        if rebook_units:
+            all_rebooked = inpatient_request(rebooked, 1, None, 2)
+            add("elective_rebooked", ALL, all_rebooked)
+            add("elective_cancelled_final", ALL, all_can - all_rebooked)
     if not inp.all():
         add("ed_attendances", ALL, t.arrivals_by_unit_class[~inp].sum())
+    if patience_units:
+        ed_units = np.flatnonzero(t.is_ed)
+        n_lwbs = t.ed["lwbs"][ed_units].sum() + int((np.isin(unseen[:, 1], ed_units) & (unseen[:, 2] >= lo)).sum())
+        add("left_without_being_seen", ALL, n_lwbs)
+        add("left_without_being_seen_share", ALL, _ratio(n_lwbs, t.arrivals_by_unit_class[ed_units].sum()))
     occ_mean = _level_mean(out.hospital_level_hours)
     beds = sum(sp.beds for sp, i in zip(specs, inp, strict=True) if i)
     add("occupancy_mean", ALL, occ_mean)
     add("occupancy_p95", ALL, _level_quantile(out.hospital_level_hours, 0.95))
     add("utilisation", ALL, _ratio(occ_mean, beds))
-    add("waited_share", ALL, _ratio(t.adm_waited, t.admissions))
-    add("wait_for_bed_mean_h", ALL, _ratio(t.adm_wait_sum, t.admissions))
-    add("wait_for_bed_p95_h", ALL, quantile(np.concatenate(t.adm_waits) if t.adm_waits else np.zeros(0)))
+    w_end = _waits_so_far(wait_end, hi, _inpatient_requests(wait_end, inp, outside, lo))
+    n_all = t.admissions + len(w_end)
+    add("waited_share", ALL, _ratio(t.adm_waited + len(w_end), n_all))
+    add("wait_for_bed_mean_h", ALL, _ratio(t.adm_wait_sum + w_end.sum(), n_all))
+    add("wait_for_bed_p95_h", ALL, quantile(_with(np.concatenate(t.adm_waits) if t.adm_waits else np.zeros(0), w_end)))
+    add("unserved_share", ALL, _ratio(all_wait, all_arr))
     add("los_mean_h", ALL, _ratio(out.spell_sum_h, out.spell_n))
     add("blocked_bed_hours", ALL, t.blocked_h[inp].sum())  # ED boarding has its own measures
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
@@ -422,6 +509,13 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         _outlier_kpis(out, t, add)
     if out.escalation_path is not None:
         _escalation_kpis(out, add)
+
+    for lounge in out.extra.get("lounges", ()):
+        _lounge_kpis(lounge, span, add)
+
+    g_hours = gridlock_hours(*bed_queue_path(t, out), gridlock_threshold(scn), lo, hi)
+    add("gridlock_hours", ALL, g_hours)
+    add("gridlocked", ALL, float(g_hours > 0))
 
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
@@ -533,6 +627,98 @@ def escalation_path(out: SimOutput) -> pd.DataFrame:
     )
 
 
+def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
+    """The ``lounge_*`` metrics of one discharge lounge (``SimOutput.extra["lounges"]``), unit = its name."""
+    name = lounge["name"]
+    add("lounge_uses", name, lounge["uses"])
+    add("lounge_share", name, _ratio(lounge["planned_used"], lounge["planned"]))
+    add("lounge_occupancy_mean", name, _ratio(lounge["place_hours"], span_h))
+    add("lounge_time_mean_h", name, _ratio(lounge["time_sum_h"], lounge["uses"]))
+    add("lounge_full", name, lounge["full"])
+
+
+# ---- patients still waiting at the end: their wait so far, a censored value
+def _waits_so_far(wait_end: np.ndarray, hi: float, mask: np.ndarray) -> np.ndarray:
+    """Hours waited by the end of the run ``hi`` of the requests in ``waiting_at_end`` selected by ``mask``."""
+    return hi - wait_end[mask, 2] if len(wait_end) else np.zeros(0)
+
+
+def _with(waits: np.ndarray, more: np.ndarray) -> np.ndarray:
+    return np.concatenate([waits, more]) if len(more) else waits
+
+
+def _inpatient_requests(rows: np.ndarray, inp: np.ndarray, outside: np.ndarray, lo: float) -> np.ndarray:
+    """Mask of ``waiting_at_end`` rows asking an inpatient unit for a bed after ``lo``, from outside the inpatient units."""
+    if not len(rows):
+        return np.zeros(0, dtype=bool)
+    return inp[rows[:, 1].astype(np.int64)] & (rows[:, 2] >= lo) & outside[rows[:, 4].astype(np.int64)]
+
+
+def _ed_with_waiting_room(ed: dict[str, float], waits: np.ndarray) -> dict[str, float]:
+    """ED totals with the patients still waiting for a cubicle at the end (``waits``: hours so far) added:
+    they are in the department, not yet seen, with their time so far."""
+    if not len(waits):
+        return ed
+    ed = dict(ed)
+    ed["left"] += len(waits)
+    ed["t_in"] += float(waits.sum())
+    ed["over4"] += int((waits > 4.0).sum())
+    ed["over12"] += int((waits > 12.0).sum())
+    ed["seen"] += len(waits)
+    ed["to_clin"] += float(waits.sum())
+    return ed
+
+
+def gridlock_threshold(scenario) -> float:
+    """Patients waiting for an inpatient bed above which the hospital counts as gridlocked (while it lasts)."""
+    specs = list(scenario.units.values())
+    inpatient = [sp.beds for sp in specs if sp.ed is None and sp.kind != "ed"] or [sp.beds for sp in specs]
+    return max(1.0, GRIDLOCK_SHARE_OF_BEDS * sum(inpatient))
+
+
+def bed_queue_path(t: StayTotals, out: SimOutput) -> tuple[np.ndarray, np.ndarray]:
+    """Patients waiting for an inpatient bed over the whole run, as a step function (see :func:`waiting_path`):
+    requests that got a bed (asked to granted), were cancelled (asked to withdrawn) or still wait (asked to end)."""
+    inp = t.inpatient
+    can, wait = out.cancellations, out.waiting_at_end
+    c = can[inp[can[:, 1].astype(np.int64)]] if len(can) else np.zeros((0, 6))
+    w = wait[inp[wait[:, 1].astype(np.int64)]] if len(wait) else np.zeros((0, 6))
+    iv = t.bed_wait_iv + [c[:, [2, 3]], np.column_stack([w[:, 2], np.full(len(w), out.end_h)])]
+    both = np.concatenate(iv)
+    return waiting_path(both[:, 0], both[:, 1])
+
+
+def waiting_path(asked_h: np.ndarray, left_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number waiting from intervals ``[asked_h, left_h)``: ``(times_h, counts)``, the count being
+    ``counts[i]`` from ``times_h[i]`` until the next time (0 before the first)."""
+    times, inv = np.unique(np.concatenate([asked_h, left_h]), return_inverse=True)
+    delta = np.bincount(
+        inv, weights=np.concatenate([np.ones(len(asked_h)), -np.ones(len(left_h))]), minlength=len(times)
+    )
+    return times, np.cumsum(delta)
+
+
+def gridlock_hours(
+    times_h: np.ndarray,
+    counts: np.ndarray,
+    threshold: float,
+    lo: float,
+    hi: float,
+    stretch_h: float = GRIDLOCK_STRETCH_H,
+) -> float:
+    """Hours of ``[lo, hi)`` inside stretches where the count stays above ``threshold`` for more than
+    ``stretch_h`` hours; a stretch is measured whole (it may begin in the warm-up), up to ``hi`` at most."""
+    if not len(times_h):
+        return 0.0
+    above = np.concatenate([[False], counts > threshold, [False]])
+    edges = np.diff(above.astype(np.int8))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # segment indices, last exclusive
+    seg_end = np.append(times_h[1:], max(hi, times_h[-1]))
+    t0, t1 = times_h[first], np.minimum(seg_end[last - 1], hi)
+    long = (t1 - t0) > stretch_h
+    return float(np.clip(np.minimum(t1[long], hi) - np.maximum(t0[long], lo), 0.0, None).sum())
+
+
 def _step_mean(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
     """Time-average over [lo, hi) of a right-continuous step function given at change times."""
     if not len(t):
@@ -570,6 +756,7 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
     dest_label = np.full(len(S), None, dtype=object)
     dest_label[(dest == -1) & ~np.isnan(end)] = "home"
     dest_label[(dest == -2) & ~np.isnan(end)] = "transferred_out"
+    dest_label[dest == -3] = "left_without_being_seen"
 
     def ts(col: np.ndarray) -> pd.Series:
         return (start0 + pd.to_timedelta(col, unit="h")).round("s")
@@ -627,21 +814,29 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
     ``withdrawn_at`` when it was cancelled (empty: still waiting at the end of the run),
     ``outcome`` ``cancelled`` or ``waiting``. With the log it gives the whole queue at any
     moment (:func:`hospital_twin.live.census.census_at`, ``requests=``). Rejected arrivals never
-    queued and are not listed.
+    queued and are not listed. With the queue features of ``hospital_twin.sim.queues``: a
+    cancellation followed by a new date is ``rebooked`` (the new request is a row or a stay of its
+    own, the same ``patient_id``), and an emergency department arrival that left without being
+    seen while waiting for a cubicle is ``left_without_being_seen`` (``withdrawn_at`` when it left).
     """
     start0 = pd.Timestamp(out.scenario.start)
     n_ext = len(out.source_names) - len(out.unit_names)
     source_labels = np.array(out.source_names[:n_ext] + out.unit_names, dtype=object)
     units = np.array(out.unit_names, dtype=object)
     classes = np.array(out.class_names, dtype=object)
-    can, wait = out.cancellations, out.waiting_at_end
-    pid = np.concatenate([can[:, 0], wait[:, 0]]).astype(np.int64)
-    unit = np.concatenate([can[:, 1], wait[:, 1]]).astype(np.int64)
-    ready = np.concatenate([can[:, 2], wait[:, 2]])
-    withdrawn = np.concatenate([can[:, 3], np.full(len(wait), np.nan)])
-    pclass = np.concatenate([can[:, 4], wait[:, 3]]).astype(np.int64)
-    source = np.concatenate([can[:, 5], wait[:, 5]]).astype(np.int64)
-    from_unit = np.concatenate([np.full(len(can), -1.0), wait[:, 4]]).astype(np.int64)
+    can, wait, left = out.cancellations, out.waiting_at_end, out.left_unseen
+    outcome = np.array(["cancelled"] * len(can) + ["waiting"] * len(wait) + ["left_without_being_seen"] * len(left))
+    if len(out.rebookings):
+        again = set(zip(out.rebookings[:, 0].tolist(), out.rebookings[:, 3].tolist(), strict=True))
+        is_rebooked = [(p, t) in again for p, t in zip(can[:, 0].tolist(), can[:, 3].tolist(), strict=True)]
+        outcome[: len(can)][np.array(is_rebooked, dtype=bool)] = "rebooked"
+    pid = np.concatenate([can[:, 0], wait[:, 0], left[:, 0]]).astype(np.int64)
+    unit = np.concatenate([can[:, 1], wait[:, 1], left[:, 1]]).astype(np.int64)
+    ready = np.concatenate([can[:, 2], wait[:, 2], left[:, 2]])
+    withdrawn = np.concatenate([can[:, 3], np.full(len(wait), np.nan), left[:, 3]])
+    pclass = np.concatenate([can[:, 4], wait[:, 3], left[:, 4]]).astype(np.int64)
+    source = np.concatenate([can[:, 5], wait[:, 5], left[:, 5]]).astype(np.int64)
+    from_unit = np.concatenate([np.full(len(can), -1.0), wait[:, 4], np.full(len(left), -1.0)]).astype(np.int64)
 
     def ts(col: np.ndarray) -> pd.Series:
         return (start0 + pd.to_timedelta(col, unit="h")).round("s")
@@ -655,7 +850,7 @@ def unmet_requests(out: SimOutput) -> pd.DataFrame:
             "from_unit": pd.Series(np.where(from_unit >= 0, units[np.maximum(from_unit, 0)], None), dtype="string"),
             "ready_at": ts(ready),
             "withdrawn_at": ts(withdrawn),
-            "outcome": pd.Series(np.where(np.arange(len(pid)) < len(can), "cancelled", "waiting"), dtype="string"),
+            "outcome": pd.Series(outcome, dtype="string"),
             "rep": out.rep,
         }
     )
@@ -675,6 +870,7 @@ def t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.
 
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd and t-interval across replications: ``scenario, metric, unit, mean, sd, ci_low, ci_high, n_reps``."""
+    kpis = kpis.assign(metric=kpis["metric"].replace({"gridlocked": "gridlocked_share"}))  # mean of 0/1 = share
     g = kpis.dropna(subset=["value"]).groupby(["scenario", "metric", "unit"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n_reps="count").reset_index()
     n = out["n_reps"].to_numpy()
@@ -701,6 +897,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "utilisation": ("Bed occupancy (of base beds)", "share"),
     "waited_share": ("Share of admissions who waited for a bed", "share"),
     "wait_for_bed_mean_h": ("Wait for a bed, mean (zeros included)", "hours"),
+    "unserved_share": ("Still waiting for a bed at the end, share", "share"),
     "wait_for_bed_p95_h": ("Wait for a bed, 95th percentile", "hours"),
     "los_mean_h": ("Length of stay, mean (ALL: hospital spell)", "hours"),
     "blocked_bed_hours": ("Bed-hours blocked, waiting for the next unit", "bed-hours"),
@@ -721,6 +918,18 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),
     "repatriations": ("Outliers moved back to their home unit", "count"),
     "outliers_hosted_mean": ("Outliers hosted from other units, average", "beds"),
+    "left_without_being_seen": ("Left without being seen", "count"),
+    "left_without_being_seen_share": ("Share who left without being seen", "share"),
+    "elective_rebooked": ("Cancelled electives given a new date", "count"),
+    "elective_cancelled_final": ("Electives cancelled for good", "count"),
+    "lounge_uses": ("Discharge lounge: patients who waited there", "count"),
+    "lounge_share": ("Discharge lounge: share of held discharges using it", "share"),
+    "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),
+    "lounge_time_mean_h": ("Discharge lounge: time there, mean", "hours"),
+    "lounge_full": ("Discharge lounge: found full", "count"),
+    "gridlock_hours": ("Hours in gridlock (runaway bed queue)", "hours"),
+    "gridlocked": ("Gridlocked (runaway bed queue)", "share"),
+    "gridlocked_share": ("Replications gridlocked", "share"),
     "hours_at_level_1": ("Hours at escalation level 1 (steady state)", "hours"),
     "hours_at_level_2": ("Hours at escalation level 2", "hours"),
     "hours_at_level_3": ("Hours at escalation level 3", "hours"),

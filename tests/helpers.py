@@ -7,6 +7,8 @@ so that the tests compare the simulator with independent arithmetic:
   ``B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1))``;
 * :func:`erlang_c` - probability of waiting in M/M/c, from Erlang B;
 * :func:`mmc_mean_wait` - ``Wq = C / (c mu - lambda)``;
+* :func:`erlang_a` - M/M/c+M (exponential patience): probabilities of waiting and of abandoning and
+  the mean wait, from the birth-death chain of the number in system truncated far in its tail;
 * :func:`mt_inf_periodic_mean` - mean census of an M_t/M/inf queue whose arrival rate is
   piecewise constant per clock hour, in periodic steady state (exact, at any time of day);
 * :func:`emw_mean` - the Eick, Massey & Whitt (1993) closed form for a sinusoidal rate.
@@ -127,6 +129,39 @@ def erlang_c(c: int, a: float) -> float:
 def mmc_mean_wait(c: int, lam: float, mu: float) -> float:
     """Mean wait in queue of M/M/c: ``Wq = C(c, a) / (c mu - lambda)`` (time unit of 1/mu)."""
     return erlang_c(c, lam / mu) / (c * mu - lam)
+
+
+def erlang_a(c: int, lam: float, mu: float, theta: float, tail: float = 1e-15) -> dict[str, float]:
+    """Erlang-A (M/M/c+M): arrivals ``lam``, ``c`` servers of rate ``mu``, patience exponential of rate ``theta``.
+
+    The number in system is a birth-death chain with birth rate ``lam`` and death rate
+    ``min(n, c) mu + max(n - c, 0) theta``, so ``pi_n / pi_0 = a^n / n!`` for ``n <= c`` and
+    ``pi_c prod_{k=c+1..n} lam / (c mu + (k - c) theta)`` above (Mandelbaum & Zeltyn); it is summed
+    until a term falls below ``tail`` of the total (exact to that precision, as the terms fall faster
+    than geometrically). By PASTA an arrival waits with probability ``P(N >= c)``; Little's law on
+    the queue gives the mean wait of all arrivals, served or not, ``E[Q] / lam``, and since waiting
+    customers abandon at rate ``theta`` each, ``P(abandon) = theta E[Q] / lam``.
+    Returns ``p_wait``, ``p_abandon``, ``mean_wait`` (time unit of ``1 / mu``) and ``mean_queue``.
+    """
+    if min(c, lam, mu, theta) <= 0:
+        raise ValueError("c, lam, mu and theta must be positive")
+    terms = [1.0]
+    n = 0
+    while True:
+        n += 1
+        rate_down = min(n, c) * mu + max(n - c, 0) * theta
+        terms.append(terms[-1] * lam / rate_down)
+        if n > c and terms[-1] < tail * sum(terms):
+            break
+    pi = np.array(terms) / sum(terms)
+    k = np.arange(len(pi))
+    queue = float((np.maximum(k - c, 0) * pi).sum())
+    return {
+        "p_wait": float(pi[c:].sum()),
+        "p_abandon": theta * queue / lam,
+        "mean_wait": queue / lam,
+        "mean_queue": queue,
+    }
 
 
 def mt_inf_periodic_mean(rate_per_hour: np.ndarray, mu: float, t: np.ndarray | None = None) -> np.ndarray:

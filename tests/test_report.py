@@ -182,7 +182,15 @@ def test_report_takes_the_warmup_used_from_run_json(folders, tmp_path):
 
 def test_metric_labels_cover_every_metric():
     assert set(METRIC_LABELS) == set(METRICS)
-    assert {u for _, u in METRIC_LABELS.values()} <= {"count", "share", "hours", "beds", "bed-hours", "bed-days"}
+    assert {u for _, u in METRIC_LABELS.values()} <= {
+        "count",
+        "share",
+        "hours",
+        "beds",
+        "bed-hours",
+        "bed-days",
+        "places",
+    }
 
 
 def test_format_value():

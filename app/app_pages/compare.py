@@ -13,6 +13,7 @@ from job_specs import CompareJob, ReportJob
 
 from hospital_twin.reporting.charts import forest_chart
 from hospital_twin.reporting.figures import FOREST_METRICS, format_value
+from hospital_twin.reporting.notes import gridlock_line
 from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")
@@ -97,6 +98,10 @@ st.caption(
     + (f" (widened for {n_var} what-ifs, so that all hold together at 95%)." if n_var > 1 else ".")
     + " Few replications give wide intervals: raise them for firmer answers."
 )
+for r in results:  # a runaway bed queue in some replications carries the means with it
+    line = gridlock_line(r.summary, r.name)
+    if line and not line.startswith("0 of"):
+        st.warning(f"{r.name}: {line}; their figures are included in the means.")
 sentences = charts.verdicts(comparison, scenarios)
 clear = [s for s, ok in sentences if ok]
 unclear = [s for s, ok in sentences if not ok]

@@ -164,6 +164,20 @@ with c2:
     lv.surge_factor, lv.surge_from, lv.surge_to = float(surge), surge_from, surge_to
     slots["surge"] = st.container()
 
+if any(scenario.units[a.unit].ed is not None for a in scenario.arrivals if a.unit in scenario.units):
+    with st.expander("Patients who leave the ED before being seen", expanded=lv.patience_h > 0):
+        lv.patience_h = st.number_input(
+            "Mean patience, hours (0: nobody leaves)",
+            min_value=0.0,
+            max_value=48.0,
+            value=float(lv.patience_h),
+            step=0.5,
+            key="lv_patience",
+            help="How long an emergency department patient waits for a clinician, on average (exponential), "
+            "before leaving without being seen; applies to every stream arriving at an ED.",
+        )
+        slots["patience"] = st.container()
+
 st.subheader("Discharge")
 has_window = lv.discharge_window is not None
 limit = st.checkbox(

@@ -226,6 +226,18 @@ def _print_fitted(title: str, header: list[tuple[str, str]], rows: list[list[str
         )
 
 
+def print_gridlock(summary, name: str) -> None:
+    """'k of n replications gridlocked (rule ...)': red when most are, yellow when some, dim when none."""
+    from hospital_twin.reporting.notes import gridlock_count, gridlock_line
+
+    count = gridlock_count(summary, name)
+    if count is None:
+        return
+    k, n = count
+    colour = "red" if 2 * k > n else "yellow" if k else "dim"
+    out_console.print(f"[{colour}]{escape(gridlock_line(summary, name))}[/{colour}]")  # wrapped to the terminal
+
+
 def print_summary(result) -> None:
     """KPI tables with 95% confidence intervals, fitted to the terminal's width (see :func:`_fitted_table`)."""
     s = result.summary
@@ -252,6 +264,7 @@ def print_summary(result) -> None:
         for unit, spec in list(scn.units.items()) + [("ALL", None)]
     ]
     _print_fitted(title, header, rows, results_hint=True)
+    print_gridlock(s, result.name)
     eds = [u for u, spec in scn.units.items() if spec.ed is not None]
     if eds:
         header = [("unit", "left")] + [(label, "right") for _, label, _ in _ED_METRICS]
@@ -405,9 +418,27 @@ def print_comparison(comparison, results) -> None:
                 fmt_value(r.scenario_mean, h),
                 fmt_value(r.diff_mean, h),
                 interval,
-                "*" if r.significant else "",
+                ("*" if r.significant else "") + ("g" if getattr(r, "gridlock_driven", False) else ""),
             )
         out_console.print(t)
+        _print_gridlock_pair(c, name, results)
+
+
+def _print_gridlock_pair(c, name: str, results) -> None:
+    """Under a comparison table: how many replications gridlocked on each side, and which rows that drives."""
+    from hospital_twin.reporting.notes import gridlock_count
+
+    counts = [gridlock_count(r.summary, r.name) for r in (results[0], *[r for r in results if r.name == name])]
+    if any(x is None for x in counts) or not (counts[0][0] or counts[1][0]):
+        return
+    (kb, n), (kv, _) = counts
+    driven = c[c["gridlock_driven"].astype(bool)] if "gridlock_driven" in c.columns else c.iloc[:0]
+    colour = "red" if kb != kv else "yellow"
+    out_console.print(
+        f"[{colour}]gridlocked replications: {kv} of {n} in {escape(name)}, {kb} of {n} in the baseline; "
+        f"g = difference driven by them ({len(driven)} row(s) shown): without them it changes sign or "
+        f"significance, or the two sides gridlock in different numbers of replications[/{colour}]"
+    )
 
 
 def print_ranking(comparison) -> None:

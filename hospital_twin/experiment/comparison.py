@@ -4,6 +4,15 @@ Replication ``r`` of every scenario uses the same seed and named streams, so the
 difference ``variant_r - baseline_r`` cancels most of the noise the two runs share.
 The interval of the mean difference is a t-interval on those paired differences.
 
+Gridlocked replications (``gridlocked`` = 1 in the KPIs, ``results.GRIDLOCK_RULE``) can carry a
+difference on their own. For each pair, the replications gridlocked in either scenario are set
+aside and the paired comparison is repeated on the others (same interval level); a metric's
+difference is ``gridlock_driven`` when some replication gridlocked and either the two scenarios
+gridlock in different numbers of replications (the gridlock is then itself a difference between
+them, and every mean mixes it in), or the conclusion changes without those replications: the
+mean difference changes sign, or the interval excludes 0 with them and not without (or the other
+way round), or fewer than 2 replications remain.
+
 With more than one variant, ``familywise=True`` widens each interval by Bonferroni
 (level ``1 - alpha / k`` for ``k`` variants), so that all intervals hold together with
 probability at least ``1 - alpha``; ``significant`` is then judged on the wider interval.
@@ -40,6 +49,10 @@ COMPARISON_COLUMNS = [
     "significant",
     "n_reps",
     "confidence",
+    "scenario_gridlocked_reps",
+    "baseline_gridlocked_reps",
+    "diff_mean_without_gridlocked",
+    "gridlock_driven",
 ]
 
 
@@ -79,11 +92,41 @@ def paired_differences(
         agg["scenario"] = name
         agg["baseline"] = baseline
         agg["confidence"] = level
-        frames.append(agg)
+        frames.append(
+            _gridlock_columns(agg, both, _gridlocked_reps(kpis, name), _gridlocked_reps(kpis, baseline), level)
+        )
     if not frames:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     return out[COMPARISON_COLUMNS]
+
+
+def _gridlocked_reps(kpis: pd.DataFrame, scenario: str) -> set:
+    """Replications of ``scenario`` flagged ``gridlocked`` (metric on unit ALL); empty without that metric."""
+    g = kpis[(kpis["scenario"] == scenario) & (kpis["metric"] == "gridlocked") & (kpis["unit"] == "ALL")]
+    return set(g.loc[g["value"] > 0, "rep"])
+
+
+def _gridlock_columns(agg: pd.DataFrame, both: pd.DataFrame, g_var: set, g_base: set, level: float) -> pd.DataFrame:
+    """Add the gridlock columns to one pair's paired differences (see the module's docstring for the rule)."""
+    agg["scenario_gridlocked_reps"] = len(g_var)
+    agg["baseline_gridlocked_reps"] = len(g_base)
+    flagged = g_var | g_base
+    if not flagged:
+        agg["diff_mean_without_gridlocked"] = agg["diff_mean"]
+        agg["gridlock_driven"] = False
+        return agg
+    clean = both[~both.index.get_level_values("rep").isin(flagged)]
+    g = clean.groupby(level=["metric", "unit"], sort=False)["d"].agg(["mean", "std", "count"])
+    g = g.reindex(pd.MultiIndex.from_frame(agg[["metric", "unit"]]))
+    n = g["count"].fillna(0).to_numpy()
+    mean = g["mean"].to_numpy()
+    half = t_half_width(g["std"].fillna(0).to_numpy(), n, level)
+    sig = ((mean - half) > 0) | ((mean + half) < 0)
+    changed = (np.sign(mean) != np.sign(agg["diff_mean"].to_numpy())) | (sig != agg["significant"].to_numpy())
+    agg["diff_mean_without_gridlocked"] = mean
+    agg["gridlock_driven"] = (len(g_var) != len(g_base)) | (n < 2) | changed
+    return agg
 
 
 def independent_interval_ratio(

@@ -168,7 +168,7 @@ def _profile_text(weights: list[float] | None, labels: list[str], what: str) -> 
 
 def discharge_text(policy: DischargeSpec | None) -> str:
     """When patients may go home under a discharge policy, in words."""
-    if policy is None or (policy.window_hours is None and policy.hourly_profile is None and policy.weekend_rate >= 1):
+    if policy is None or not policy.holds:
         return "any hour, any day"
     parts = []
     if policy.window_hours is not None:
@@ -187,12 +187,18 @@ def discharge_text(policy: DischargeSpec | None) -> str:
             f"at an hour drawn from an hourly profile ({_pct(noon)} before noon, {_pct(five)} before 17:00, "
             f"peak {_clock(peak)}–{_clock(peak + 1)})"
         )
-    if policy.weekend_rate >= 1:
+    if policy.day_of_week is not None:
+        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        passes = ", ".join(f"{d} {_pct(x)}" for d, x in zip(days, policy.day_pass(), strict=True))
+        parts.append(f"share of those ready who may leave each day: {passes}; the others try the next day")
+    elif policy.weekend_rate >= 1:
         parts.append("weekends as weekdays")
     elif policy.weekend_rate == 0:
         parts.append("nobody goes home at weekends (they wait for Monday)")
     else:
         parts.append(f"at weekends {_pct(policy.weekend_rate)} of those ready may leave; the others wait for Monday")
+    if policy.ready_cutoff_hour is not None:
+        parts.append(f"patients ready from {_clock(policy.ready_cutoff_hour)} on go out the next day")
     return "; ".join(parts)
 
 
@@ -405,6 +411,14 @@ def _electives(s: Scenario) -> Section | None:
             ["l", "l", "l", "r", "l", "l", "l"],
         )
     )
+    for e in s.electives:
+        if e.max_rebookings:
+            text += (
+                f"\n\nA patient of list **{md_escape(e.name)}** who is cancelled is booked again "
+                f"{e.rebook_after_days} day{'s' if e.rebook_after_days != 1 else ''} after the day of the "
+                f"cancellation, at the list's hour, up to {e.max_rebookings} time"
+                f"{'s' if e.max_rebookings != 1 else ''}; cancelled once more, it is cancelled for good."
+            )
     return "2. Logic: elective lists", text
 
 
@@ -431,6 +445,11 @@ def _routes(s: Scenario) -> Section:
         ]
         entries += [f"{md_escape(e.unit)} ({md_escape(e.name)}, elective)" for e in s.electives if e.patient_class == c]
         head = f"**{md_escape(c)}**" + (f" (bed-queue priority {pc.priority})" if pc and pc.priority else "")
+        if pc and pc.priority_after:
+            head += (
+                f" (priority {pc.priority_after.priority} once a request has waited "
+                f"{duration_text(pc.priority_after.hours)})"
+            )
         head += f" — enters at {', '.join(entries)}" if entries else " — no arrivals"
         routes = s.routes_for(c)
         own = set(pc.routes) if pc else set()
@@ -493,6 +512,15 @@ def _discharge(s: Scenario) -> Section:
             lines.append(f"- {md_escape(n)}: {discharge_text(u.discharge)}")
         elif _is_ed(u):
             lines.append(f"- {md_escape(n)} (emergency department): any hour, any day")
+    for name, lounge in s.discharge_lounges.items():
+        served = lounge.units if lounge.units is not None else inpatient
+        hours = f"open {_clock(lounge.hours[0])}–{_clock(lounge.hours[1])}" if lounge.hours else "always open"
+        lines.append(
+            f"- Discharge lounge {md_escape(name)}: {lounge.places} places (not beds), {hours}, for patients going "
+            f"home from {', '.join(md_escape(u) for u in served)}: a patient held by the rule moves there "
+            f"{lounge.time_there.to_distribution().mean_h:.1f} h on average before its departure when a place is "
+            "free (its bed frees then), and leaves at the same hour"
+        )
     text = (
         "Internal transfers happen at any hour; going home follows these rules, and a patient who must wait "
         "keeps the bed (discharge delay).\n\n" + "\n".join(lines)
@@ -513,6 +541,13 @@ def _ed(s: Scenario) -> Section | None:
             f"- **{md_escape(n)}**: {u.beds:,} cubicles; clinicians: {staff}; assessment time "
             f"{distribution_text(u.ed.assessment)}, mean {duration_text(d.mean_h)}."
         )
+        for a in s.arrivals:
+            if a.unit == n and a.patience is not None:
+                lines.append(
+                    f"- Patients of stream **{md_escape(a.name)}** leave without being seen when no clinician "
+                    f"has started their assessment within their patience from arrival: "
+                    f"{distribution_text(a.patience)}, mean {duration_text(a.patience.to_distribution().mean_h)}."
+                )
     text = (
         "An attendance takes a cubicle, waits in it for a free clinician (first come first served), is "
         "assessed, then spends its length of stay on tests and treatment until the decision. Patients "

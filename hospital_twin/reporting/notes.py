@@ -19,10 +19,19 @@ import math
 import pandas as pd
 
 from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours
+from hospital_twin.results import GRIDLOCK_RULE
 from hospital_twin.scenario.load import LoadReport, UnitLoad, offered_load
 from hospital_twin.scenario.schema import Scenario
 
-__all__ = ["LOAD_COLUMNS", "LOAD_NOTE", "load_table", "points_to_note"]
+__all__ = [
+    "LOAD_COLUMNS",
+    "LOAD_NOTE",
+    "gridlock_caveat",
+    "gridlock_count",
+    "gridlock_line",
+    "load_table",
+    "points_to_note",
+]
 
 LOAD_COLUMNS = [
     "unit",
@@ -131,6 +140,9 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
                 f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
                 "with admitted patients boarding in the cubicles. Such episodes widen every interval."
             )
+    line = gridlock_line(summary, s.name)
+    if line and not line.startswith("0 of"):
+        notes.insert(0, line + "; their figures are included in the means.")
     wide = mine[(mine["ci_low"] < 0) & (mine["mean"] > 0)]
     if len(wide):
         notes.append(
@@ -138,3 +150,46 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             f"{replications} replications are too few for them; more replications narrow them."
         )
     return notes
+
+
+# --------------------------------------------------------------------------- gridlock
+def gridlock_count(summary: pd.DataFrame, scenario: str | None = None) -> tuple[int, int] | None:
+    """``(gridlocked, replications)`` of a scenario from its summary's ``gridlocked_share`` (None without it)."""
+    mine = (
+        summary if scenario is None or "scenario" not in summary.columns else summary[summary["scenario"] == scenario]
+    )
+    r = mine[(mine["metric"] == "gridlocked_share") & (mine["unit"] == "ALL")]
+    if r.empty:
+        return None
+    n = int(r["n_reps"].iloc[0])
+    return round(float(r["mean"].iloc[0]) * n), n
+
+
+def gridlock_line(summary: pd.DataFrame, scenario: str | None = None) -> str:
+    """'k of n replications gridlocked (rule: ...)', or '' when the summary has no such metric."""
+    count = gridlock_count(summary, scenario)
+    if count is None:
+        return ""
+    k, n = count
+    return f"{k} of {n} replication{'s' if n != 1 else ''} gridlocked (rule: {GRIDLOCK_RULE})"
+
+
+def gridlock_caveat(row) -> str:
+    """For a row of a comparison: why its difference is driven by gridlocked replications, or ''.
+
+    ``row`` is a mapping or named tuple with the gridlock columns of
+    :func:`hospital_twin.experiment.comparison.paired_differences` (older comparisons without them give '').
+    """
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)
+    driven = get("gridlock_driven", False)
+    if not (driven is True or str(driven).lower() in ("true", "1")):
+        return ""
+    k_var, k_base = int(get("scenario_gridlocked_reps", 0)), int(get("baseline_gridlocked_reps", 0))
+    without = get("diff_mean_without_gridlocked", math.nan)
+    why = f"gridlocked replications: {k_var} in the what-if, {k_base} in the baseline"
+    try:
+        without = float(without)
+    except (TypeError, ValueError):
+        without = math.nan
+    rest = f"; without them the mean difference is {without:+.3g}" if math.isfinite(without) else ""
+    return f"driven by {why}{rest}"

@@ -58,8 +58,8 @@ from hospital_twin.reporting.figures import (
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
-from hospital_twin.reporting.notes import LOAD_NOTE, load_table, points_to_note
-from hospital_twin.results import ALL, METRICS
+from hospital_twin.reporting.notes import LOAD_NOTE, gridlock_caveat, gridlock_count, load_table, points_to_note
+from hospital_twin.results import ALL, GRIDLOCK_RULE, METRICS
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = ["ReportError", "build_report", "write_report"]
@@ -326,7 +326,7 @@ def _ed_section(page: Page, folder: ResultsFolder) -> None:
             r = look.get((s.name, "ed_4h_breach_share", u))
             if spec.ed is None or r is None:
                 continue
-            lo, hi = 1 - float(r.ci_high), 1 - float(r.ci_low)
+            lo, hi = max(0.0, 1 - float(r.ci_high)), min(1.0, 1 - float(r.ci_low))  # a share stays in [0, 1]
             page.add(
                 f"<p><b>{escape(s.name)} · {escape(u)}</b>: {100 * (1 - float(r.mean)):.1f}% of attendances "
                 f"left within 4 hours of arrival (95% CI {100 * lo:.1f}% – {100 * hi:.1f}%).</p>"
@@ -566,7 +566,8 @@ def _comparison_tables(folder: ResultsFolder) -> str:
                 f'<td class="num">{escape(format_value(r.diff_mean, unit, diff=True))}</td>'
                 f'<td class="num">{escape(format_value(r.diff_ci_low, unit, diff=True))} to '
                 f"{escape(format_value(r.diff_ci_high, unit, diff=True))}</td>"
-                f'<td class="{"sig" if r.significant else ""}">{"yes" if r.significant else ""}</td></tr>'
+                f'<td class="{"sig" if r.significant else ""}">{"yes" if r.significant else ""}'
+                f"{'; ' + escape(gridlock_caveat(r)) if gridlock_caveat(r) else ''}</td></tr>"
             )
         n = int(d["n_reps"].max()) if len(d) else 0
         out.append(
@@ -574,11 +575,25 @@ def _comparison_tables(folder: ResultsFolder) -> str:
             f'<p class="note">Paired over {n} replications with common random numbers; {100 * level:.1f}% intervals '
             f"(Bonferroni across {len(folder.names) - 1} what-if(s)). Rows: the hospital (ALL), the emergency "
             "department, and units whose interval excludes zero.</p>"
+            f"{_gridlock_pair_note(folder, name)}"
             f'<table class="kpi"><thead><tr><th>measure</th><th>unit</th><th class="num">baseline</th>'
             f'<th class="num">what-if</th><th class="num">difference</th><th class="num">interval</th>'
             f"<th>excludes 0</th></tr></thead><tbody>{''.join(rows)}</tbody></table></details>"
         )
     return "\n".join(out)
+
+
+def _gridlock_pair_note(folder: ResultsFolder, name: str) -> str:
+    """A note when replications gridlocked on either side of a comparison ('' otherwise)."""
+    base, var = gridlock_count(folder.summary, folder.names[0]), gridlock_count(folder.summary, name)
+    if base is None or var is None or not (base[0] or var[0]):
+        return ""
+    return (
+        f'<p class="note"><b>Gridlock:</b> {var[0]} of {var[1]} replications gridlocked in the what-if, {base[0]} of '
+        f"{base[1]} in the baseline ({escape(GRIDLOCK_RULE)}); their figures are in the means. A difference marked "
+        "'driven by gridlocked replications' changes sign or significance without them, or the two sides gridlock "
+        "in different numbers of replications.</p>"
+    )
 
 
 def _headline_compare(folder: ResultsFolder) -> str:

@@ -149,6 +149,10 @@ def _discharge(s: Scenario) -> dict[str, dict[str, Any]]:
     if s.discharge is not None:
         out["inpatient units (scenario-wide)"] = _dump(s.discharge)
     out.update({u: _dump(spec.discharge) for u, spec in s.units.items() if spec.discharge is not None})
+    for name, lounge in s.discharge_lounges.items():
+        d = _flat({k: v for k, v in _dump(lounge).items() if k != "time_there"})
+        d["time_there"] = _distribution(_dump(lounge.time_there))
+        out[f"lounge {name}"] = d
     return out
 
 

@@ -166,6 +166,9 @@ KEYED_LISTS = {("arrivals",): "arrival stream", ("electives",): "elective list"}
 CLOCK_RULES = ("window_hours", "hourly_profile")
 """The two clock rules of a ``discharge`` block: a what-if that gives either replaces both."""
 
+DAY_RULES = ("weekend_rate", "day_of_week")
+"""The two day rules of a ``discharge`` block: a what-if that gives either replaces both."""
+
 
 def _is_discharge(path: Path_) -> bool:
     return path == ("discharge",) or (len(path) == 3 and path[0] == "units" and path[2] == "discharge")
@@ -176,7 +179,8 @@ def _merge(base: _Located, over: _Located) -> _Located:
 
     Mappings merge key by key; ``arrivals`` and ``electives`` merge entry by entry on ``name``
     (an entry ``{name: x, remove: true}`` drops the base's entry ``x``); in a ``discharge`` block,
-    giving ``window_hours`` or ``hourly_profile`` replaces the base's clock rule as a whole;
+    giving ``window_hours`` or ``hourly_profile`` replaces the base's clock rule as a whole, and
+    ``weekend_rate`` or ``day_of_week`` its day rule;
     anything else replaces. Line numbers follow the entries; removed streams and new streams
     whose names look like a base stream's become warnings (``notes``).
     """
@@ -195,12 +199,13 @@ def _merge(base: _Located, over: _Located) -> _Located:
                 out[k] = merge(a.get(k), v, path + (k,)) if k in a or keyed else v
                 if k not in a or not (isinstance(a[k], dict) and isinstance(v, dict) or keyed):
                     _drop_below(lines, path + (k,))
-            if _is_discharge(path) and any(b.get(k) is not None for k in CLOCK_RULES):
-                for k in CLOCK_RULES:
-                    if k not in b and k in out:
-                        del out[k]
-                        _drop_below(lines, path + (k,))
-                        lines.pop(path + (k,), None)
+            for rules in (CLOCK_RULES, DAY_RULES):
+                if _is_discharge(path) and any(b.get(k) is not None for k in rules):
+                    for k in rules:
+                        if k not in b and k in out:
+                            del out[k]
+                            _drop_below(lines, path + (k,))
+                            lines.pop(path + (k,), None)
             return out
         return b
 

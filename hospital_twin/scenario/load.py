@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hospital_twin.distributions import Distribution
-from hospital_twin.scenario.schema import EXIT, DischargeSpec, Scenario, UnitSpec
+from hospital_twin.scenario.schema import EXIT, DischargeLoungeSpec, DischargeSpec, Scenario, UnitSpec
 
 __all__ = [
     "BIN_H",
@@ -47,7 +47,10 @@ __all__ = [
     "erlang_c",
     "erlang_c_mean_wait_h",
     "hold_given_ready_h",
+    "day_of_week_for_shares",
+    "discharge_shares_by_weekday",
     "mean_discharge_hold_h",
+    "mean_lounge_saving_h",
     "offered_load",
 ]
 
@@ -96,15 +99,40 @@ def _weekend_skip_days(day: np.ndarray) -> np.ndarray:
     return np.where(d == 5, 2, np.where(d == 6, 1, 0))
 
 
+def _skip_table(rule: DischargeSpec) -> np.ndarray:
+    """``P[d, k]``: probability that a patient whose first chance to leave falls on weekday ``d`` (Monday 0)
+    leaves ``k`` days later (k = 0..6): one uniform decides every day, so it leaves on the first day
+    whose pass probability exceeds it: ``P[d, k] = max(0, pass[d + k] - max(pass[d .. d + k - 1]))``."""
+    ok = np.asarray(rule.day_pass(), dtype=float)
+    out = np.zeros((7, 7))
+    for d in range(7):
+        top = 0.0
+        for k in range(7):
+            out[d, k] = max(0.0, ok[(d + k) % 7] - top)
+            top = max(top, ok[(d + k) % 7])
+    return out
+
+
 def hold_given_ready_h(rule: DischargeSpec, ready_h: np.ndarray) -> np.ndarray:
     """Mean hours a patient ready to go home at hour of the week ``ready_h`` (Monday 00:00 = 0) waits.
 
     The expectation over the patient's drawn discharge hour (``hourly_profile``, restricted to
-    ``window_hours``, uniform within the hour) and its weekend draw (``weekend_rate``), in closed
-    form, as the simulator applies the rule: the first time the clock shows the drawn hour, else the
-    window's next opening; a patient not allowed out at weekends moves to Monday.
+    ``window_hours``, uniform within the hour) and its day draw (``weekend_rate`` or
+    ``day_of_week``), in closed form, as the simulator applies the rule: the first time the clock
+    shows the drawn hour, else the window's next opening; a patient not let go on a day tries the
+    next (with ``weekend_rate``, Monday). A patient ready at or after ``ready_cutoff_hour`` is
+    taken as ready at the next midnight.
     """
     t = np.asarray(ready_h, dtype=float)
+    if rule.ready_cutoff_hour is not None:
+        later = np.where(np.mod(t, 24.0) >= rule.ready_cutoff_hour, np.floor(t / 24.0) * 24.0 + 24.0, t)
+        return (later - t) + _hold_from(rule, later)
+    return _hold_from(rule, t)
+
+
+def _hold_from(rule: DischargeSpec, t: np.ndarray) -> np.ndarray:
+    if rule.day_of_week is not None:
+        return _hold_by_day_pass(rule, t)
     clock = np.mod(t, 24.0)
     day = np.floor(t / 24.0)
     ok = rule.weekend_rate
@@ -135,6 +163,190 @@ def hold_given_ready_h(rule: DischargeSpec, ready_h: np.ndarray) -> np.ndarray:
     return ok * wait + (1.0 - ok) * held
 
 
+def _hold_by_day_pass(rule: DischargeSpec, t: np.ndarray) -> np.ndarray:
+    """:func:`hold_given_ready_h` for a ``day_of_week`` rule (seven pass probabilities)."""
+    skip = _skip_table(rule)
+    mean_skip_days = skip @ np.arange(7.0)
+    clock = np.mod(t, 24.0)
+    day = np.floor(t / 24.0)
+    if rule.hourly_profile is not None:
+        w = np.asarray(rule.hourly_profile, dtype=float).copy()
+        if rule.window_hours is not None:
+            hours = np.arange(24)
+            w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
+        w = w / w.sum()
+        out = np.zeros_like(t)
+        d_today = np.mod(day, 7).astype(int)
+        d_tomorrow = np.mod(day + 1, 7).astype(int)
+        for h in np.flatnonzero(w):
+            q = np.clip(clock - h, 0.0, 1.0)
+            today = h + (1.0 + q) / 2.0 - clock + 24.0 * mean_skip_days[d_today]
+            tomorrow = 24.0 + h + q / 2.0 - clock + 24.0 * mean_skip_days[d_tomorrow]
+            out += w[h] * ((1.0 - q) * today + q * tomorrow)
+        return out
+    a, b = rule.window_hours if rule.window_hours is not None else (0.0, 24.0)
+    wait = np.where(clock < a, a - clock, np.where(clock >= b, 24.0 - clock + a, 0.0))
+    leave_day = np.floor((t + wait) / 24.0)
+    p = skip[np.mod(leave_day, 7).astype(int)]  # (n, 7)
+    later = (leave_day[:, None] + np.arange(7)[None, 1:]) * 24.0 + a - t[:, None]
+    return p[:, 0] * wait + np.sum(p[:, 1:] * later, axis=1)
+
+
+def discharge_shares_by_weekday(rule: DischargeSpec, ready_weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of discharges on each weekday Mon..Sun under ``rule`` for patients ready over the week
+    (uniform by default, or weights on the week grid of :data:`BIN_H` hours), from the day rule alone.
+
+    With ready times uniform over the week and no cut-off, a patient's first chance to leave is
+    uniform over the weekdays whatever the clock rule, and the share of weekday ``d`` is
+    ``sum_k P[d - k, k] / 7`` (:func:`_skip_table`); this is the exact figure then.
+    """
+    skip = _skip_table(rule)
+    first = np.full(7, 1.0 / 7.0)
+    if ready_weights is not None:
+        w = np.clip(np.asarray(ready_weights, dtype=float), 0.0, None)
+        first = np.bincount((np.arange(_N) * BIN_H // 24).astype(int) % 7, weights=w, minlength=7)
+        first = first / first.sum()
+    out = np.zeros(7)
+    for d in range(7):
+        for k in range(7):
+            out[(d + k) % 7] += first[d] * skip[d, k]
+    return out / out.sum()
+
+
+def _weekday_total(x: float, d: int, ok: np.ndarray, solved: set[int]) -> float:
+    """7 x the share of weekday ``d`` when its pass probability is ``x``: days not yet solved count as higher."""
+    acc, top = 0.0, 0.0
+    for j in range(7):
+        if j:
+            prev = (d - j) % 7
+            top = max(top, ok[prev] if prev in solved else math.inf)
+        acc += max(0.0, x - top)
+    return acc
+
+
+def day_of_week_for_shares(shares) -> list[float]:
+    """The ``day_of_week`` weights (largest 1) whose discharges fall on the weekdays in ``shares``
+    (Mon..Sun, any scale) for patients ready uniformly over the week: the inverse of
+    :func:`discharge_shares_by_weekday`.
+
+    A patient ready on day ``d`` leaves on the first day from ``d`` whose pass probability exceeds its
+    uniform, so ``7 x share[d] = sum_j max(0, pass[d] - max(pass[d - j .. d - 1]))``. Days are solved
+    in rising order of their pass probability (each needs only the lower ones): for the m-th lowest,
+    ``pass = (7 x share + sum of the passes of the lower days in each of its lookback windows) / n``
+    with ``n`` the windows whose days are all lower. A share profile that needs a pass above 1, or no
+    day at 1, cannot be reached by holding patients back; that raises ``ValueError``.
+    """
+    s = np.asarray(shares, dtype=float)
+    if s.shape != (7,) or (s < 0).any() or s.sum() <= 0:
+        raise ValueError("give seven shares >= 0, Mon..Sun, not all 0")
+    target = 7.0 * s / s.sum()
+    ok = np.zeros(7)
+    # Guess the order from the shares, then solve; repeat with the order of the solution until stable.
+    order = list(np.argsort(target, kind="stable"))
+    for _ in range(20):
+        ok = np.zeros(7)
+        solved: set[int] = set()
+        for d in order:
+            # 7 share[d] = sum_j (pass[d] - M_j)^+, M_j = max of pass over the j days before d (M_0 = 0);
+            # with the lower days solved, find pass[d] by a monotone search.
+            lo, hi = 0.0, 1.0
+            if _weekday_total(hi, d, ok, solved) < target[d] - 1e-12:
+                raise ValueError(
+                    f"the share of weekday {d} is more than holding patients back can give it ({s[d] / s.sum():.3f})"
+                )
+            for _ in range(100):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if _weekday_total(mid, d, ok, solved) < target[d] else (lo, mid)
+            ok[d] = (lo + hi) / 2
+            solved.add(d)
+        new_order = list(np.argsort(ok, kind="stable"))
+        if new_order == order:
+            break
+        order = new_order
+    ok = ok / ok.max()
+    return [float(x) for x in ok]
+
+
+_FRACTIONS = 8
+"""Points of the uniform within the drawn hour with which the lounge saving is integrated."""
+
+
+def _departures(rule: DischargeSpec, ready_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Departure hours of the week and their probabilities for patients ready at ``ready_h``: arrays
+    (n, m) of every outcome of the patient's draws (hour, point within it, day), as the simulator's rule."""
+    t = np.asarray(ready_h, dtype=float)
+    if rule.ready_cutoff_hour is not None:
+        t = np.where(np.mod(t, 24.0) >= rule.ready_cutoff_hour, np.floor(t / 24.0) * 24.0 + 24.0, t)
+    skip = _skip_table(rule)
+    clock = np.mod(t, 24.0)
+    day = np.floor(t / 24.0)
+    times, probs = [], []
+    if rule.hourly_profile is not None:
+        w = np.asarray(rule.hourly_profile, dtype=float).copy()
+        if rule.window_hours is not None:
+            hours = np.arange(24)
+            w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
+        w = w / w.sum()
+        for h in np.flatnonzero(w):
+            for f in (np.arange(_FRACTIONS) + 0.5) / _FRACTIONS:
+                first = day * 24.0 + h + f
+                first = np.where(first < t, first + 24.0, first)
+                d = np.mod(np.floor(first / 24.0), 7).astype(int)
+                for k in range(7):
+                    times.append(first + 24.0 * k)
+                    probs.append(w[h] / _FRACTIONS * skip[d, k])
+    else:
+        a, b = rule.window_hours if rule.window_hours is not None else (0.0, 24.0)
+        wait = np.where(clock < a, a - clock, np.where(clock >= b, 24.0 - clock + a, 0.0))
+        first = t + wait
+        leave_day = np.floor(first / 24.0)
+        d = np.mod(leave_day, 7).astype(int)
+        for k in range(7):
+            times.append(first if k == 0 else (leave_day + k) * 24.0 + a)
+            probs.append(skip[d, k])
+    return np.stack(times, axis=1), np.stack(probs, axis=1)
+
+
+def lounge_saving_given_ready_h(
+    rule: DischargeSpec, lounge: DischargeLoungeSpec, ready_h: np.ndarray, cutoff_from_h: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean bed-hours a patient ready to go home at ``ready_h`` (hour of the week) gives up to the lounge,
+    when the lounge has a place: ``E[min(L, T - max(ready, opening on T's day))]`` over its departure
+    ``T`` (the rule) and its time there ``L``, for departures inside the opening hours."""
+    t = np.asarray(ready_h, dtype=float)
+    times, probs = _departures(rule, t)
+    dist = lounge.time_there.to_distribution()
+    q = np.sort(np.asarray(dist.ppf_array((np.arange(_QUANTILES) + 0.5) / _QUANTILES), dtype=float))
+    grid = np.linspace(0.0, 24.0 * 8, 24 * 8 * 20 + 1)
+    # E[min(L, x)] = mean of min(q_i, x): integrate the survival function on the grid
+    surv = 1.0 - np.searchsorted(q, grid, side="right") / len(q)
+    g = np.concatenate([[0.0], np.cumsum((surv[1:] + surv[:-1]) / 2.0 * np.diff(grid))])
+    earliest = np.broadcast_to(t[:, None], times.shape)
+    usable = np.ones(times.shape, dtype=bool)
+    if lounge.hours is not None:
+        a, b = lounge.hours
+        clock = np.mod(times, 24.0)
+        usable = (clock > a) & (clock <= b)
+        earliest = np.maximum(earliest, times - clock + a)
+    x = np.clip(times - earliest, 0.0, None)
+    saving = np.where(usable, np.interp(x, grid, g), 0.0)
+    return np.sum(probs * saving, axis=1)
+
+
+def mean_lounge_saving_h(
+    rule: DischargeSpec | None, lounge: DischargeLoungeSpec | None, ready_weights: np.ndarray | None = None
+) -> float:
+    """Mean of :func:`lounge_saving_given_ready_h` with ready times weighted over the week grid (uniform by
+    default); 0 without a rule that holds or without a lounge."""
+    if rule is None or lounge is None:
+        return 0.0
+    h = lounge_saving_given_ready_h(rule, lounge, _grid_mid_h())
+    if ready_weights is None:
+        return float(h.mean())
+    w = np.clip(np.asarray(ready_weights, dtype=float), 0.0, None)
+    return float(np.sum(w * h) / w.sum()) if w.sum() > 0 else float(h.mean())
+
+
 def _grid_mid_h() -> np.ndarray:
     return (np.arange(_N) + 0.5) * BIN_H
 
@@ -154,9 +366,21 @@ def _unit_rule(s: Scenario, spec: UnitSpec) -> DischargeSpec | None:
     """The discharge rule the simulator applies to patients going home from a unit (None: at once)."""
     inpatient = spec.ed is None and spec.kind != "ed"
     rule = spec.discharge or (s.discharge if inpatient else None)
-    if rule is None or (rule.window_hours is None and rule.hourly_profile is None and rule.weekend_rate >= 1.0):
+    if rule is None or not rule.holds:
         return None
     return rule
+
+
+def _lounge_of(s: Scenario) -> dict[str, str]:
+    """Unit name -> the discharge lounge serving it."""
+    out: dict[str, str] = {}
+    for name, lounge in s.discharge_lounges.items():
+        units = lounge.units
+        if units is None:
+            units = [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+        for u in units:
+            out.setdefault(u, name)
+    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -379,6 +603,9 @@ def offered_load(s: Scenario) -> LoadReport:
     n = len(units)
     per_class: dict[str, list[ClassLoad]] = {u: [] for u in units}
     sched_rate = np.zeros(n)
+    served = _lounge_of(s)
+    raw = []
+    lounge_load = dict.fromkeys(s.discharge_lounges, 0.0)
     for cls in s.class_names():
         lam, sched, ready = _class_flows(s, cls, units)
         sched_rate += sched
@@ -392,10 +619,19 @@ def offered_load(s: Scenario) -> LoadReport:
             stay = sum(d.mean_h for d in _stay_parts(s, cls, u))
             rule = _unit_rule(s, spec)
             hold = mean_discharge_hold_h(rule, ready[i]) if home > 0 else 0.0
-            turn = spec.turnaround_distribution()
-            bed_h = stay + home * hold + (turn.mean_h if turn is not None else 0.0)
-            rate = float(lam[i])
-            per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h))
+            saving = 0.0
+            if u in served and home > 0 and rule is not None:
+                saving = mean_lounge_saving_h(rule, s.discharge_lounges[served[u]], ready[i])
+                lounge_load[served[u]] += float(lam[i]) * home * saving
+            raw.append((cls, u, spec, float(lam[i]), stay, home, hold, saving))
+    # a lounge with Poisson arrivals is an Erlang loss system: a share B of the patients find it full
+    room = {name: 1.0 - erlang_b(spec.places, lounge_load[name]) for name, spec in s.discharge_lounges.items()}
+    for cls, u, spec, rate, stay, home, hold, saving in raw:
+        if saving:
+            hold -= room[served[u]] * saving
+        turn = spec.turnaround_distribution()
+        bed_h = stay + home * hold + (turn.mean_h if turn is not None else 0.0)
+        per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h))
     out = [_unit_load(s, u, per_class[u], float(sched_rate[i])) for i, u in enumerate(units)]
     return LoadReport(scenario=s.name, units=tuple(out), warnings=tuple(_warnings(out, s)), assumptions=ASSUMPTIONS)
 

@@ -55,6 +55,7 @@ __all__ = [
     "ElectiveSpec",
     "DistributionSpec",
     "DischargeSpec",
+    "DischargeLoungeSpec",
     "PatientClassSpec",
     "ShiftSpec",
     "StaffingSpec",
@@ -251,7 +252,12 @@ class DischargeSpec(_Spec):
     bed until the window opens. ``hourly_profile`` instead gives relative weights of the
     hour at which discharges happen: a patient leaves at the first occurrence of its
     drawn hour after its stay ends. ``weekend_rate`` is the weekend discharge rate
-    relative to weekdays (0 = nobody leaves at weekends).
+    relative to weekdays (0 = nobody leaves at weekends). ``day_of_week`` generalises it to
+    seven weights, Mon..Sun: on a day of weight w a patient leaves with probability
+    w / (largest weight), the others wait for the next day that lets them go (the same
+    patients are held on every day of lower weight); ``weekend_rate: r`` is
+    ``day_of_week: [1, 1, 1, 1, 1, r, r]``. ``ready_cutoff_hour`` moves patients who become
+    ready at or after that clock hour to the next day's window or profile.
 
     The scenario-wide ``discharge`` applies to inpatient units; an emergency department
     follows only a ``discharge`` given on the unit itself.
@@ -260,6 +266,27 @@ class DischargeSpec(_Spec):
     window_hours: tuple[float, float] | None = Field(None, description="[open, close) clock hours, e.g. [8, 20]")
     hourly_profile: Weights24 | None = None
     weekend_rate: float = Field(1.0, ge=0, le=1)
+    day_of_week: Weights7 | None = Field(
+        None,
+        description="Mon..Sun relative weights of letting a patient go that day (instead of weekend_rate): on a "
+        "day of weight w a patient ready to leave goes with probability w / (largest weight), the others wait "
+        "for the next day that lets them go; [1, 1, 1, 1, 1, 0.6, 0.6] is weekend_rate 0.6",
+    )
+    ready_cutoff_hour: float | None = Field(
+        None,
+        description="clock hour (0-24]: a patient who becomes ready at or after it goes out in the next day's "
+        "window or profile (at midnight with neither); none: the same day's when still ahead",
+    )
+
+    @field_validator("ready_cutoff_hour")
+    @classmethod
+    def _cutoff(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= 24:
+            raise ValueError(
+                f"ready_cutoff_hour must be a clock hour more than 0 and at most 24 (got {v:g}); e.g. 12 sends "
+                "patients ready from noon on out the next day"
+            )
+        return v
 
     @model_validator(mode="after")
     def _window(self) -> DischargeSpec:
@@ -275,6 +302,62 @@ class DischargeSpec(_Spec):
                 inside = [w for h, w in enumerate(self.hourly_profile) if a <= h < b]
                 if sum(inside) <= 0:
                     raise ValueError("hourly_profile has no weight inside window_hours")
+        if self.day_of_week is not None:
+            if "weekend_rate" in self.model_fields_set:
+                raise ValueError(
+                    "give weekend_rate or day_of_week, not both (weekend_rate r is day_of_week [1, 1, 1, 1, 1, r, r]); "
+                    "delete one of them"
+                )
+            if max(self.day_of_week) <= 0:
+                raise ValueError("day_of_week needs at least one positive weight (a day on which patients may leave)")
+        return self
+
+    def day_pass(self) -> tuple[float, ...]:
+        """Per weekday Mon..Sun, the probability that a patient ready to leave that day may go (max 1)."""
+        if self.day_of_week is None:
+            return (1.0,) * 5 + (float(self.weekend_rate),) * 2
+        top = max(self.day_of_week)
+        return tuple(float(w) / top for w in self.day_of_week)
+
+    @property
+    def holds(self) -> bool:
+        """True when the rule can keep a patient who is ready to go home in its bed."""
+        return (
+            self.window_hours is not None
+            or self.hourly_profile is not None
+            or self.ready_cutoff_hour is not None
+            or min(self.day_pass()) < 1.0
+        )
+
+
+class DischargeLoungeSpec(_Spec):
+    """A discharge lounge: patients going home from the units it serves wait there for their departure.
+
+    A patient held by its unit's discharge rule moves to the lounge ``time_there`` before its
+    departure hour (not before it is ready, nor before the lounge opens on the day of its
+    departure), when the lounge has a free place: its bed frees then, and it leaves the hospital
+    at the hour the rule gave it. Patients who leave outside the opening hours, or find the
+    lounge full, wait in their bed as without a lounge. The lounge's places are chairs, not beds:
+    they count in none of the bed measures.
+    """
+
+    places: int = Field(gt=0, description="places (chairs or trolleys) in the lounge")
+    time_there: DistributionSpec = Field(
+        description="time a patient spends in the lounge before its departure (at most its discharge hold)"
+    )
+    units: list[str] | None = Field(
+        None, description="units whose patients going home use the lounge; none: every inpatient unit"
+    )
+    hours: tuple[float, float] | None = Field(
+        None, description="[open, close) clock hours, e.g. [8, 20]; patients leaving outside them stay in their bed"
+    )
+
+    @model_validator(mode="after")
+    def _hours(self) -> DischargeLoungeSpec:
+        if self.hours is not None:
+            a, b = self.hours
+            if not (0 <= a < b <= 24):
+                raise ValueError("hours must be [open, close] with 0 <= open < close <= 24")
         return self
 
 
@@ -394,6 +477,11 @@ class ArrivalSpec(_Spec):
     hour_of_day: Weights24 | None = Field(None, description="relative weights, scaled to mean 1")
     day_of_week: Weights7 | None = Field(None, description="Mon..Sun relative weights, scaled to mean 1")
     multipliers: list[MultiplierSpec] = Field(default_factory=list)
+    patience: DistributionSpec | None = Field(
+        None,
+        description="emergency department streams only: how long a patient of this stream waits for a "
+        "clinician (from arrival) before leaving without being seen; absent: nobody leaves",
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ArrivalSpec:
@@ -430,21 +518,59 @@ class ElectiveSpec(_Spec):
     cancel_after_hours: PositiveFloat = 4.0
     patient_class: str = "elective"
     source: str = "elective"
+    rebook_after_days: int | None = Field(
+        None,
+        ge=1,
+        description="a cancelled patient is booked again this many days after the day of the cancellation, "
+        "at the list's clock hour (give with max_rebookings); absent: cancelled for good",
+    )
+    max_rebookings: int = Field(
+        0, ge=0, description="how many times one patient may be rebooked; cancelled once more, it is cancelled for good"
+    )
+
+    @model_validator(mode="after")
+    def _rebooking(self) -> ElectiveSpec:
+        if self.rebook_after_days is not None and self.max_rebookings == 0:
+            raise ValueError("rebook_after_days needs max_rebookings >= 1 (how many times one patient is rebooked)")
+        if self.max_rebookings and self.rebook_after_days is None:
+            raise ValueError("max_rebookings needs rebook_after_days (days from the cancellation to the new date)")
+        return self
 
 
 # --------------------------------------------------------------------------- classes and staff
+class PriorityAfterSpec(_Spec):
+    """A bed request of the class that has waited ``hours`` takes the better ``priority`` (lower goes first)."""
+
+    hours: PositiveFloat = Field(description="wait for a bed (from the request) after which the priority changes")
+    priority: int = Field(description="the priority from then on; lower than the class's own")
+
+
 class PatientClassSpec(_Spec):
     """Routes and stays of one patient class; units it does not mention use the shorthands."""
 
     routes: dict[str, dict[str, NonNegFloat]] = Field(default_factory=dict)
     length_of_stay: dict[str, DistributionSpec] = Field(default_factory=dict)
     priority: int = Field(0, description="lower goes first in a bed queue; ties first come first served")
+    priority_after: PriorityAfterSpec | None = Field(
+        None,
+        description="priority that rises with the wait: e.g. {hours: 12, priority: 0} puts a request that has "
+        "waited 12 h among the priority-0 requests, in order of its request time",
+    )
     acuity: PositiveFloat = Field(
         1.0,
         description="nursing workload of one patient of this class relative to a standard patient (1); "
         "staffing levels (hospital_twin.staffing.levels) apply the nurse-to-patient ratio to acuity-weighted "
         "patients; the simulator's ratio_breach_hours count heads",
     )
+
+    @model_validator(mode="after")
+    def _aging(self) -> PatientClassSpec:
+        if self.priority_after is not None and self.priority_after.priority >= self.priority:
+            raise ValueError(
+                f"priority_after.priority ({self.priority_after.priority}) must be lower (better) than the class's "
+                f"priority ({self.priority}); raise `priority` or lower priority_after.priority"
+            )
+        return self
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -704,6 +830,11 @@ class Scenario(_Spec):
         "(no spaces), at most 40 characters",
     )
     discharge: DischargeSpec | None = None
+    discharge_lounges: dict[str, DischargeLoungeSpec] = Field(
+        default_factory=dict,
+        description="discharge lounges by name (a plain name, not a unit's): places where patients going home "
+        "wait for their departure out of their bed",
+    )
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     staffing: StaffingSpec | None = None
     escalation_levels: dict[str, EscalationPolicySpec] = Field(
@@ -914,11 +1045,60 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
 
 def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
-    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s) + _outlying_problems(s)
+    out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
+    out += _outlying_problems(s) + _lounge_problems(s)
     out += _escalation_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
+
+
+def _lounge_problems(s: Scenario) -> list[Problem]:
+    """Discharge lounges: plain names that are not units', serving known inpatient units, each unit one lounge."""
+    out: list[Problem] = []
+    served: dict[str, str] = {}
+    units = list(s.units)
+    for name, lounge in s.discharge_lounges.items():
+        if name in s.units or name.strip().lower() in RESERVED_UNIT_NAMES:
+            out.append(
+                Problem(
+                    path=("discharge_lounges", name),
+                    message=f"'{name}' cannot name a discharge lounge: it is a unit's name or reserved; choose "
+                    "another name, e.g. LOUNGE",
+                )
+            )
+        elif problem := name_problem(name, "discharge lounge"):
+            out.append(Problem(path=("discharge_lounges", name), message=problem))
+        for j, u in enumerate(lounge.units if lounge.units is not None else []):
+            path = ("discharge_lounges", name, "units", j)
+            if u not in s.units:
+                out.append(Problem(path=path, message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+                continue
+            spec = s.units[u]
+            if spec.ed is not None or spec.kind == "ed":
+                out.append(
+                    Problem(
+                        path=path,
+                        message=f"'{u}' is an emergency department; a discharge lounge serves inpatient units "
+                        "(remove it from units)",
+                    )
+                )
+        names = (
+            lounge.units
+            if lounge.units is not None
+            else [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+        )
+        for u in names:
+            if u in served:
+                out.append(
+                    Problem(
+                        path=("discharge_lounges", name, "units"),
+                        message=f"unit '{u}' is already served by discharge lounge '{served[u]}'; a unit's patients "
+                        "use one lounge (list each unit under one lounge only)",
+                    )
+                )
+            served.setdefault(u, name)
+    return out
 
 
 def unreachable_units(s: Scenario) -> list[str]:
@@ -938,7 +1118,7 @@ def unreachable_units(s: Scenario) -> list[str]:
 
 def scenario_warnings(s: Scenario) -> list[Problem]:
     """Doubts about a sound scenario that do not stop a run (empty when there are none): units no patient
-    can reach, whose beds would stay empty."""
+    can reach, whose beds would stay empty; dated inputs inside the warm-up or after the end."""
     out: list[Problem] = []
     units = list(s.units)
     for u in unreachable_units(s):
@@ -952,6 +1132,64 @@ def scenario_warnings(s: Scenario) -> list[Problem]:
                 f"it and its beds stay empty{hint}",
             )
         )
+    return out + _dated_warnings(s)
+
+
+def _dated_warnings(s: Scenario) -> list[Problem]:
+    """Dated inputs (arrival multipliers, capacity changes, roster entries) that fall wholly or partly inside
+    the warm-up, whose effect no KPI measures, or after the end of the run, which is never simulated.
+    Silent while the warm-up is 'auto' (its end is not known yet)."""
+    if s.warmup_is_auto:
+        return []
+    t0 = s.start
+    warm_end = t0 + dt.timedelta(hours=s.warmup_h)
+    end = t0 + dt.timedelta(hours=s.end_h)
+
+    def day(t: dt.datetime) -> str:
+        return f"{t:%Y-%m-%d}" if t.time() == dt.time() else f"{t:%Y-%m-%d %H:%M}"
+
+    warm = f"the warm-up ({day(t0)} to {day(warm_end)}), which no KPI measures"
+    after = f"the end of the run ({day(end)}), which is not simulated"
+    fix = "; move the dates, or change warmup_days or horizon_days if you meant to measure it"
+    out: list[Problem] = []
+    for i, a in enumerate(s.arrivals):
+        for j, m in enumerate(a.multipliers):
+            what = f"multiplier {m.factor:g} from {day(m.from_)} to {day(m.to)}" + (f" ({m.label})" if m.label else "")
+            if m.to <= t0:
+                continue  # an error of its own
+            if warm_end > t0 and m.from_ < warm_end:
+                part = "wholly" if m.to <= warm_end else "partly"
+                out.append(
+                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} falls {part} inside {warm}{fix}")
+                )
+            if m.to > end:
+                part = "wholly" if m.from_ >= end else "partly"
+                out.append(
+                    Problem(path=("arrivals", i, "multipliers", j), message=f"{what} lies {part} after {after}{fix}")
+                )
+    for u, spec in s.units.items():
+        for j, ch in enumerate(spec.capacity_changes):
+            what = f"capacity change to {ch.beds} beds on {day(ch.at)}"
+            if t0 <= ch.at < warm_end:
+                msg = (
+                    f"{what} takes effect inside {warm}, so the run measures only the new capacity, not the change{fix}"
+                )
+                out.append(Problem(path=("units", u, "capacity_changes", j, "at"), message=msg))
+            elif ch.at >= end:
+                out.append(
+                    Problem(path=("units", u, "capacity_changes", j, "at"), message=f"{what} lies after {after}{fix}")
+                )
+    if s.staffing is not None and warm_end > t0:
+        early = [i for i, e in enumerate(s.staffing.roster) if e.date < warm_end.date()]
+        if early:
+            dates = sorted(s.staffing.roster[i].date for i in early)
+            out.append(
+                Problem(
+                    path=("staffing", "roster", early[0]),
+                    message=f"{len(early)} roster entr{'y' if len(early) == 1 else 'ies'} ({dates[0]} to {dates[-1]}) "
+                    f"fall inside {warm}{fix}",
+                )
+            )
     return out
 
 
@@ -1001,6 +1239,14 @@ def _stream_problems(s: Scenario) -> list[Problem]:
         for c in a.classes():
             key = "class_mix" if a.class_mix else "patient_class"
             check_class(c, ("arrivals", i, key))
+        if a.patience is not None and a.unit in units and s.units[a.unit].ed is None:
+            out.append(
+                Problem(
+                    path=("arrivals", i, "patience"),
+                    message=f"patience applies only to a stream arriving at an emergency department, and unit "
+                    f"'{a.unit}' has no `ed:` block; remove patience or give the unit an `ed:` block",
+                )
+            )
         for j, m in enumerate(a.multipliers):
             if m.to <= s.start:
                 out.append(

@@ -51,8 +51,12 @@ class DischargeRule:
     With an ``hourly_profile``, each patient carries a drawn discharge hour (from its own
     uniforms) and leaves at the first time after its stay ends when the clock shows
     that hour; with only a window, it leaves at once inside the window, or when the
-    window next opens. At weekends only patients whose weekend uniform is below
-    ``weekend_rate`` may leave; the others wait for Monday.
+    window next opens. Day rule: on weekday d a patient may leave only if its weekend
+    uniform is below ``day_pass[d]`` (default: 1 on weekdays, ``weekend_rate`` on Saturday and
+    Sunday); otherwise it tries the next day, at its drawn hour or when the window opens, so
+    one uniform decides every day (a patient held on a day is held on every day that lets
+    fewer go). With ``ready_cutoff_h``, a patient ready at or after that clock hour is treated
+    as ready at the next midnight.
     """
 
     def __init__(
@@ -61,10 +65,15 @@ class DischargeRule:
         window_h: tuple[float, float] | None,
         hourly_profile: Sequence[float] | None,
         weekend_rate: float,
+        *,
+        day_pass: Sequence[float] | None = None,
+        ready_cutoff_h: float | None = None,
     ):
         self.offset_h = calendar.offset_h
         self.window_h = window_h
         self.weekend_rate = weekend_rate
+        self.day_pass = [1.0] * 5 + [weekend_rate] * 2 if day_pass is None else [float(x) for x in day_pass]
+        self.ready_cutoff_h = ready_cutoff_h
         self.cum_profile: list[float] | None = None
         if hourly_profile is not None:
             w = np.asarray(hourly_profile, float).copy()
@@ -75,11 +84,18 @@ class DischargeRule:
 
     @property
     def is_trivial(self) -> bool:
-        return self.window_h is None and self.cum_profile is None and self.weekend_rate >= 1.0
+        return (
+            self.window_h is None
+            and self.cum_profile is None
+            and min(self.day_pass) >= 1.0
+            and self.ready_cutoff_h is None
+        )
 
     def leave_at(self, t_h: float, u_hour: float, u_frac: float, u_weekend: float) -> float:
         abs_h = t_h + self.offset_h
-        weekend_ok = u_weekend < self.weekend_rate
+        if self.ready_cutoff_h is not None and abs_h % 24 >= self.ready_cutoff_h:
+            abs_h = math.floor(abs_h / 24) * 24 + 24.0
+        ok = self.day_pass
         if self.cum_profile is not None:
             hour = bisect.bisect_right(self.cum_profile, u_hour)
             hour = min(hour, 23)
@@ -88,7 +104,7 @@ class DischargeRule:
             cand = day * 24 + target
             if cand < abs_h:
                 cand += 24
-            while not weekend_ok and (cand // 24) % 7 >= 5:
+            while u_weekend >= ok[int(cand // 24) % 7]:
                 cand += 24
             return cand - self.offset_h
         cand = abs_h
@@ -99,7 +115,7 @@ class DischargeRule:
                 cand += a - clock
             elif clock >= b:
                 cand += 24 - clock + a
-        while not weekend_ok and (cand // 24) % 7 >= 5:
+        while u_weekend >= ok[int(cand // 24) % 7]:
             day_start = math.floor(cand / 24) * 24
             cand = day_start + 24 + (self.window_h[0] if self.window_h else 0.0)
         return cand - self.offset_h

@@ -28,8 +28,9 @@ arriving at the group's units (one uniform per elective patient from the new str
 ``escalation_postpone``/unit, drawn whether or not a level holds, so variants of a
 policy share them); ``discharge_push`` replaces the discharge rule of the named units
 for patients whose stay ends while it holds. Postponement is a cancellation at arrival
-(counted in ``cancelled`` and in ``SimOutput.postponed``); :meth:`EscalationPolicy.postpone`
-is the one place to change when cancelled electives are rebooked.
+(counted in ``cancelled`` and in ``SimOutput.postponed``), rebooked as any cancellation when the
+list has ``rebook_after_days`` (:meth:`EscalationPolicy.postpone`; a rebooked patient asking again
+while a level postpones draws a new uniform and may be postponed again).
 
 Switched on at build time only when the scenario has ``escalation_levels``: the policy
 replaces ``HospitalSim._pressure_check`` on the instance (which the model calls only for
@@ -172,6 +173,12 @@ class EscalationPolicy:
         self.ed_units = {u.idx for u in units if u.is_ed} if boarding else set()
         self.elective_sources = {sim._source_index(e.source) for e in s.electives} if postponing else set()
         self.postpone_rng = {}
+        self.rebooking = {}  # (unit, class, source) -> the rebooking rule of the elective list (sim.queues)
+        for e in reversed(s.electives):
+            on_cancel = sim._rebook_cancel.get(e.name)
+            if on_cancel is not None:
+                key = (sim._unit_index[e.unit], sim._class_index[e.patient_class], sim._source_index(e.source))
+                self.rebooking[key] = on_cancel.__self__
         if postponing:
             for e in s.electives:
                 ui = sim._unit_index[e.unit]
@@ -304,10 +311,15 @@ class EscalationPolicy:
         return req
 
     def postpone(self, p, u) -> None:
-        """An elective patient postponed by a level: cancelled on arrival (the hook for rebooking)."""
-        now = self.sim.env.now
-        self.sim._cancellations.append((p.pid, u.idx, now, now, p.pclass, p.source))
+        """An elective patient postponed by a level: cancelled on arrival, and rebooked when its list rebooks
+        (``rebook_after_days``, up to ``max_rebookings`` cancellations in all, as any cancellation)."""
+        sim = self.sim
+        now = sim.env.now
+        sim._cancellations.append((p.pid, u.idx, now, now, p.pclass, p.source))
         self.postponed.append((p.pid, u.idx, now, p.pclass, p.source))
+        rebooking = self.rebooking.get((u.idx, p.pclass, p.source))
+        if rebooking is not None:
+            rebooking.rebook(p, now)
 
     # ------------------------------------------------------------------ output
     def output(self):
@@ -318,9 +330,12 @@ class EscalationPolicy:
 
 
 def _pushed_rule(calendar, base, push) -> DischargeRule:
-    """The discharge rule ``base`` (a ``DischargeSpec``) with the push's window and weekend rate."""
+    """The discharge rule ``base`` (a ``DischargeSpec``) with the push's window and weekend rate (the rate on
+    Saturday and Sunday, in place of the rule's own day passes for those days)."""
     window = push.window_hours if push.window_hours is not None else base.window_hours
-    weekend = push.weekend_rate if push.weekend_rate is not None else base.weekend_rate
+    day_pass = list(base.day_pass())
+    if push.weekend_rate is not None:
+        day_pass[5] = day_pass[6] = push.weekend_rate
     profile = base.hourly_profile
     if (
         profile is not None
@@ -328,4 +343,5 @@ def _pushed_rule(calendar, base, push) -> DischargeRule:
         and not any(profile[h] for h in range(int(window[0]), math.ceil(window[1])))
     ):
         profile = None  # no weight inside the new window: discharge at once inside it
-    return DischargeRule(calendar, window, profile, weekend)
+    weekend = push.weekend_rate if push.weekend_rate is not None else base.weekend_rate
+    return DischargeRule(calendar, window, profile, weekend, day_pass=day_pass, ready_cutoff_h=base.ready_cutoff_hour)

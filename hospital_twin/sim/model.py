@@ -47,8 +47,10 @@ from simpy.events import Timeout
 from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
+from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 from hospital_twin.sim.escalation_policy import EscalationPolicy
+from hospital_twin.sim.lounge import build_lounges, lounge_records
 from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
@@ -215,8 +217,14 @@ class HospitalSim:
         self._capacity_log: list[tuple] = []
         self._staffed_log: list[tuple] = []
         self._arrivals = array("d")
+        self._left_unseen: list[tuple] = []
+        self._rebookings: list[tuple] = []
         self._build_units()
         self._build_pathways()
+        # ED patience, priority aging, rebooking (sim/queues.py): hooks set only when the scenario asks
+        self._patience_admit: dict = {}
+        self._rebook_cancel: dict = {}
+        _queues.install(self)
         s = scenario
         sources = []
         for a in s.arrivals:
@@ -238,6 +246,7 @@ class HospitalSim:
             outlying = Outlying(self)  # wraps the bed-request path; without outlying it runs unchanged
         if scenario.escalation_levels:
             EscalationPolicy(self, outlying)  # takes over _pressure_check; without levels nothing changes
+        self._lounges = build_lounges(self)  # unit index -> its discharge lounge; empty without lounges
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -275,7 +284,14 @@ class HospitalSim:
             policy = spec.discharge or (default_discharge if inpatient else None)
             rule = None
             if policy is not None:
-                rule = DischargeRule(self.calendar, policy.window_hours, policy.hourly_profile, policy.weekend_rate)
+                rule = DischargeRule(
+                    self.calendar,
+                    policy.window_hours,
+                    policy.hourly_profile,
+                    policy.weekend_rate,
+                    day_pass=policy.day_pass(),
+                    ready_cutoff_h=policy.ready_cutoff_hour,
+                )
                 if rule.is_trivial:
                     rule = None
             u.discharge = rule
@@ -601,6 +617,8 @@ class HospitalSim:
                 t = rule.leave_at(now, dna[_U_DIS_HOUR], dna[_U_DIS_FRAC], dna[_U_WEEKEND])
                 if t <= now:
                     self._leave(p, _DEST_EXIT, now)
+                elif self._lounges and u.idx in self._lounges:
+                    self._lounges[u.idx].plan(p, now, t)  # may wait for its departure in the lounge
                 else:
                     Timeout(self.env, t - now, p).callbacks.append(self._discharged)
             return
@@ -682,9 +700,9 @@ class HospitalSim:
         self._next_pid += 1
         return _Patient(pid, pclass, source, dna, self._prio[pclass], overflow)
 
-    def _admit_external(self, p: _Patient, u: _Unit, now: float) -> None:
+    def _admit_external(self, p: _Patient, u: _Unit, now: float) -> _Request | None:
         self._arrivals.extend((p.pid, u.idx, now, p.pclass))
-        self._request_bed(p, u, self._enter, -1)
+        return self._request_bed(p, u, self._enter, -1)
 
     def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
         env = self.env
@@ -701,6 +719,7 @@ class HospitalSim:
         if lam_max <= 0:
             return
         unit = self.units[self._unit_index[spec.unit]]
+        admit = self._patience_admit.get(spec.name, self._admit_external)
         offset = self.calendar.offset_h
         end = self.end_h
         t = 0.0
@@ -729,7 +748,7 @@ class HospitalSim:
                         k += 1
                 yield Timeout(env, t - env.now)
                 p = self._new_patient(class_idx[k], source, dna, overflow)
-                self._admit_external(p, unit, t)
+                admit(p, unit, t)
 
     def _elective_process(self, spec, source: int):
         env = self.env
@@ -738,6 +757,7 @@ class HospitalSim:
         count_rng = _rng.stream(self.seed, self.rep, "elective_counts", spec.name)
         unit = self.units[self._unit_index[spec.unit]]
         pclass = self._class_index[spec.patient_class]
+        on_cancel = self._rebook_cancel.get(spec.name, self._cancel)
         first_day = math.floor(self.calendar.offset_h / 24)
         day_abs = first_day
         while True:
@@ -757,7 +777,7 @@ class HospitalSim:
                 self._arrivals.extend((p.pid, unit.idx, t, pclass))
                 req = self._request_bed(p, unit, self._enter, -1)
                 if req is not None:
-                    Timeout(env, spec.cancel_after_hours, req).callbacks.append(self._cancel)
+                    Timeout(env, spec.cancel_after_hours, req).callbacks.append(on_cancel)
 
     def _cancel(self, ev) -> None:
         req = ev._value
@@ -1034,7 +1054,7 @@ class HospitalSim:
                 return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
 
-        return SimOutput(
+        out = SimOutput(
             scenario=self.scenario,
             rep=self.rep,
             unit_names=self.unit_names,
@@ -1047,6 +1067,8 @@ class HospitalSim:
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
             arrivals=arr(self._arrivals, 4),
+            left_unseen=arr(self._left_unseen, 6),
+            rebookings=arr(self._rebookings, 6),
             end_h=self.end_h,
             warmup_h=self.scenario.warmup_h,
             level_hours=[np.asarray(u.level_h) for u in self.units],
@@ -1061,6 +1083,9 @@ class HospitalSim:
             if self._initial
             else {},
         )
+        if self._lounges:
+            out.extra["lounges"] = lounge_records(self._lounges, self.end_h)
+        return out
 
 
 def simulate(scenario: Scenario, rep: int = 0, seed: int | None = None) -> SimOutput:

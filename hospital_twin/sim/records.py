@@ -28,7 +28,7 @@ STAY_FIELDS = (
     "start",  # when it got the bed
     "ready_h",  # when its stay ended (medically ready to move on); nan while in treatment
     "end",  # when it left the bed; nan if still there
-    "dest",  # next unit index, -1 home, -2 turned away by the next unit; -9 still inside
+    "dest",  # next unit index, -1 home, -2 turned away by the next unit, -3 left without being seen; -9 inside
     "seen_at",  # ED only: when a clinician started the assessment; nan otherwise
 )
 CENSUS_SOURCE = "census"
@@ -66,6 +66,12 @@ class SimOutput:
     )
     postponed: np.ndarray | None = None  # with escalation_levels: (n, 5) elective patients postponed by a level
     extra: dict = field(default_factory=dict)
+    left_unseen: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+    """(n, 6): patient, unit, ready_at, t_left, pclass, source: ED arrivals who left without being seen
+    while still waiting for a cubicle (those who left from a cubicle are stays with dest -3)."""
+    rebookings: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+    """(n, 6): patient, unit, ready_at, t_cancel, t_rebook, pclass: cancelled electives booked again for
+    ``t_rebook`` (on or after ``end_h``: still pending at the end); a row per rebooking."""
 
 
 SEEN_UNKNOWN = -1.0

@@ -111,6 +111,24 @@ def test_levers_volume_surge_window_and_escalation(pair):
     assert scn.units["MED"].escalation.beds == 6
 
 
+def test_levers_ed_patience_sets_and_removes_every_ed_stream_patience(pair):
+    """The LWBS lever gives every stream arriving at an ED an exponential patience, and 0 takes it away."""
+    base, _ = pair
+    lv = state.levers_of(base)
+    assert lv.patience_h == 0.0
+    lv.patience_h = 3.0
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    ed = [a for a in scn.arrivals if scn.units[a.unit].ed is not None]
+    assert ed and all(a.patience.to_distribution().mean_h == 3.0 for a in ed)
+    assert all(a.patience is None for a in scn.arrivals if scn.units[a.unit].ed is None)
+    back = state.levers_of(scn)
+    assert back.patience_h == 3.0
+    back.patience_h = 0.0
+    again, _ = state.validate_data(state.apply_levers(state.scenario_dict(scn), back))
+    assert all(a.patience is None for a in again.arrivals)
+
+
 def test_lever_of_maps_issue_fields_to_widgets():
     from hospital_twin.scenario import Issue
 

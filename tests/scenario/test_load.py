@@ -236,3 +236,84 @@ def test_an_overloaded_unit_whose_hosts_are_capped_is_still_overloaded():
     """With B taking at most 1 outlier, the spare load (1) does not exceed A's excess (1)."""
     (w,) = offered_load(_overflowing(max_outliers=1)).warnings
     assert "only about 1.0 beds of spare load" in w and "grows without end" in w
+
+
+_PEAK = [0.3, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 1, 2, 4, 6.5, 8.5, 10, 11, 12, 12.5, 13, 11, 8.5, 6, 4, 2, 1]
+NEW_RULES = {
+    "profile_day_of_week": DischargeSpec(hourly_profile=_PEAK, day_of_week=[0.74, 0.86, 0.92, 0.96, 1, 0.86, 0.61]),
+    "window_day_of_week": DischargeSpec(window_hours=(8, 20), day_of_week=[1, 2, 2, 2, 3, 1, 0]),
+    "profile_cutoff": DischargeSpec(hourly_profile=_PEAK, weekend_rate=0.6, ready_cutoff_hour=12),
+    "window_cutoff_days": DischargeSpec(window_hours=(9, 17), day_of_week=[3, 3, 3, 3, 3, 1, 1], ready_cutoff_hour=15),
+    "cutoff_only": DischargeSpec(ready_cutoff_hour=18),
+}
+
+
+def _sim_rule(rule: DischargeSpec) -> DischargeRule:
+    return DischargeRule(
+        Calendar(load_scenario(SCENARIOS / "examples" / "icu_to_ward.yaml").start),
+        rule.window_hours,
+        rule.hourly_profile,
+        rule.weekend_rate,
+        day_pass=rule.day_pass(),
+        ready_cutoff_h=rule.ready_cutoff_hour,
+    )
+
+
+@pytest.mark.parametrize("name", list(NEW_RULES))
+def test_load_hold_with_day_weights_and_cutoff_matches_the_simulators_rule(name):
+    """With day_of_week weights and ready_cutoff_hour, the closed-form hold equals the mean of leave_at."""
+    rule = NEW_RULES[name]
+    sim_rule = _sim_rule(rule)
+    rng = np.random.default_rng(seed(13))
+    ready = rng.uniform(0, 168, 12)
+    expected = hold_given_ready_h(rule, ready)
+    n = 20_000
+    for t, e in zip(ready, expected, strict=True):
+        u = rng.random((n, 3))
+        holds = np.array([sim_rule.leave_at(t, a, b, c) - t for a, b, c in u])
+        assert e == pytest.approx(holds.mean(), abs=max(4 * holds.std() / math.sqrt(n), 1e-9)), t
+
+
+@pytest.mark.parametrize("name", ["profile_day_of_week", "window_day_of_week", "profile_cutoff"])
+def test_load_lounge_saving_matches_a_monte_carlo_of_the_rule_and_the_lounge(name):
+    """The bed-hours a patient gives up to a lounge with a free place (open 08-20, time there lognormal)
+    equal the mean over draws of T - max(ready, T - L, opening on T's day) for departures T inside the hours."""
+    from hospital_twin.scenario.load import lounge_saving_given_ready_h
+    from hospital_twin.scenario.schema import DischargeLoungeSpec, DistributionSpec
+
+    rule = NEW_RULES[name]
+    lounge = DischargeLoungeSpec(
+        places=5,
+        time_there=DistributionSpec(distribution="lognormal", median_hours=3, p90_hours=7),
+        hours=(8, 20),
+    )
+    sim_rule = _sim_rule(rule)
+    dist = lounge.time_there.to_distribution()
+    rng = np.random.default_rng(seed(14))
+    ready = rng.uniform(0, 168, 8)
+    expected = lounge_saving_given_ready_h(rule, lounge, ready)
+    n = 20_000
+    offset = sim_rule.offset_h
+    for t, e in zip(ready, expected, strict=True):
+        u = rng.random((n, 4))
+        saved = np.zeros(n)
+        for i, (a, b, c, d) in enumerate(u):
+            leave = sim_rule.leave_at(t, a, b, c)
+            clock = (leave + offset) % 24
+            if 8 < clock <= 20:
+                move = max(t, leave - dist.ppf(d), leave - clock + 8)
+                saved[i] = max(leave - move, 0.0)
+        assert e == pytest.approx(saved.mean(), abs=max(4 * saved.std() / math.sqrt(n), 0.02)), t
+
+
+def test_day_of_week_for_shares_inverts_the_weekday_shares():
+    """The weights derived from the peers' discharge shares give back those shares (uniform ready times), and
+    weekend_rate 0.6 puts a quarter of the week's discharges on Monday."""
+    from hospital_twin.scenario.load import day_of_week_for_shares, discharge_shares_by_weekday
+
+    peers = [12.4, 15.7, 16.5, 16.6, 17.8, 12.3, 8.7]
+    weights = day_of_week_for_shares(peers)
+    assert max(weights) == 1.0
+    shares = discharge_shares_by_weekday(DischargeSpec(day_of_week=weights))
+    assert shares == pytest.approx(np.array(peers) / sum(peers), abs=1e-9)
+    assert discharge_shares_by_weekday(DischargeSpec(weekend_rate=0.6))[0] == pytest.approx(1.8 / 7)

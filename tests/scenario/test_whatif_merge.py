@@ -30,7 +30,7 @@ arrivals:
     per_day: 40
     hour_of_day: [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]
     multipliers:
-      - {from: 2025-01-10, to: 2025-01-20, factor: 1.1}
+      - {from: 2025-01-10, to: 2025-01-11, factor: 1.1}
   - name: gp
     unit: AMU
     per_day: 4
@@ -132,7 +132,7 @@ def test_whatif_same_stream_twice_is_refused(tmp_path):
 def test_whatif_errors_in_merged_lists_point_at_the_right_file_and_line(tmp_path):
     """After a removal shifts the list, a problem in the what-if's part and in the base's part of an
     entry is located in the file and line that wrote it."""
-    base_line = BASE.splitlines().index("      - {from: 2025-01-10, to: 2025-01-20, factor: 1.1}") + 1
+    base_line = BASE.splitlines().index("      - {from: 2025-01-10, to: 2025-01-11, factor: 1.1}") + 1
     issues = _issues(
         _files(
             tmp_path,

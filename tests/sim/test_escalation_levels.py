@@ -223,3 +223,18 @@ def test_a_minimum_time_ending_between_binary_fractions_changes_the_level_once()
     policy._recheck_due = counted
     out = sim.run()
     np.testing.assert_allclose(out.escalation_path[:, [0, 2]], [(0, 1), (8.3, 2), (8.3, 3), (38.4, 2), (68.5, 1)])
+
+
+def test_a_postponed_elective_is_rebooked_when_its_list_rebooks():
+    """As above, with the 08:00 list rebooking a day later (rebook_after_days 1): the postponed patient asks
+    again on Tuesday 08:00 (hour 32), when the level is back to 1 (since 31), and is admitted then."""
+    levels = [{"level": 2, "enter_at": 0.75, "leave_below": 0.5, "actions": {"postpone_electives": 1.0}}]
+    s = _four_electives({"levels": levels})
+    data = s.model_dump(by_alias=True, exclude_unset=True)
+    data["electives"][1].update(rebook_after_days=1, max_rebookings=1)
+    out = simulate(type(s).model_validate(data))
+    np.testing.assert_allclose(out.rebookings[:, :5], [[3, 0, 8, 8, 32]])
+    stays = out.stays[out.stays[:, 0] == 3]
+    np.testing.assert_allclose(stays[:, [4, 5, 7]], [[32, 32, 80]])
+    k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k[("elective_postponed", "A")] == 1 and k[("elective_rebooked", "A")] == 1
