@@ -660,7 +660,11 @@ class DischargePushSpec(_Spec):
         None, description="discharge window [open, close) clock hours while pushed, e.g. [7, 23] (none: unchanged)"
     )
     weekend_rate: float | None = Field(
-        None, ge=0, le=1, description="weekend discharge rate relative to weekdays while pushed (none: unchanged)"
+        None,
+        ge=0,
+        le=1,
+        description="weekend discharge rate relative to weekdays while pushed: the rule's Saturday and Sunday pass "
+        "(none: unchanged)",
     )
 
     @model_validator(mode="after")
@@ -695,7 +699,8 @@ class EscalationActionsSpec(_Spec):
         ge=0,
         le=1,
         description="share of elective patients arriving at the group's units who are postponed (cancelled before "
-        "they ask for a bed, counted in cancelled and elective_postponed); the largest share of the levels reached applies",
+        "they ask for a bed, counted in cancelled and elective_postponed, rebooked when the list has rebook_after_days); "
+        "the largest share of the levels reached applies",
     )
     discharge_push: DischargePushSpec | None = Field(
         None,
