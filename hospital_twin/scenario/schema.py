@@ -771,7 +771,7 @@ class EscalationPolicySpec(_Spec):
     looked at whenever the occupancy or the bed queue of one of them changes. The group
     starts at level 1 and moves up at once to the highest level whose trigger holds (after
     ``hold_hours_up`` at the current level), and down one level at a time when the current
-    level's release holds and it has lasted ``hold_hours``. See ``docs/escalation.md``.
+    level's release holds and it has lasted ``hold_hours``. See scenarios/README.md (escalation levels).
     """
 
     units: list[str] | None = Field(
