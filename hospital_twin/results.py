@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hospital_twin.scenario.schema import ESCALATION_ACTIONS
 from hospital_twin.sim.records import STAY_FIELDS, SimOutput
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "gridlock_hours",
     "gridlock_threshold",
     "waiting_path",
+    "escalation_hours",
+    "escalation_path",
 ]
 
 ALL = "ALL"
@@ -140,6 +143,23 @@ METRICS: dict[str, str] = {
     "gridlock_hours": f"ALL: hours of the observed window inside runaway stretches: {GRIDLOCK_RULE}; kpis.csv",
     "gridlocked": "ALL: 1 if the replication has gridlock_hours > 0 (a runaway), else 0; kpis.csv",
     "gridlocked_share": "ALL: share of replications gridlocked (the mean of gridlocked); summary.csv",
+    "hours_at_level_1": "hours the escalation group spent at level 1 (steady state, OPEL 1); unit = group name "
+    "(escalation_levels)",
+    "hours_at_level_2": "hours the escalation group spent at level 2 (OPEL 2); unit = group name",
+    "hours_at_level_3": "hours the escalation group spent at level 3 (OPEL 3); unit = group name",
+    "hours_at_level_4": "hours the escalation group spent at level 4 (OPEL 4); unit = group name",
+    "escalation_actions_open_beds": "times the group reached a level that opens escalation beds (open_beds); "
+    "unit = group name; count",
+    "escalation_actions_ed_spaces": "times the group reached a level that opens extra ED spaces (ed_spaces, "
+    "corridor care); unit = group name; count",
+    "escalation_actions_allow_outlying": "times the group reached a level that allows outlying (allow_outlying); "
+    "unit = group name; count",
+    "escalation_actions_postpone_electives": "times the group reached a level that postpones electives "
+    "(postpone_electives); unit = group name; count",
+    "escalation_actions_discharge_push": "times the group reached a level with a discharge push; unit = group "
+    "name; count",
+    "elective_postponed": "elective patients postponed by an escalation level (cancelled on arrival; included in "
+    "cancelled); count",
 }
 
 ADT_COLUMNS = [
@@ -368,6 +388,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         return float(np.quantile(w, 0.95)) if len(w) else math.nan
 
     cap_log = out.capacity_log
+    level_beds = _level_bed_units(scn, out.unit_names)
     for ui, name in enumerate(out.unit_names):
         spec = specs[ui]
         n_adm = int(t.admitted[ui])
@@ -396,7 +417,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
         add("blocked_bed_hours", name, t.blocked_h[ui])
         add("discharge_delay_bed_hours", name, t.delay_h[ui])
-        if spec.escalation is not None:
+        if spec.escalation is not None or ui in level_beds:
             c = cap_log[cap_log[:, 1] == ui]
             add("escalation_beds_open_mean", name, _step_mean(c[:, 0], c[:, 3], lo, hi))
         if scn.staffing is not None and name in scn.staffing.units:
@@ -486,6 +507,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     add("discharge_delay_bed_hours", ALL, t.delay_h[inp].sum())
     if out.outliers is not None:
         _outlier_kpis(out, t, add)
+    if out.escalation_path is not None:
+        _escalation_kpis(out, add)
 
     for lounge in out.extra.get("lounges", ()):
         _lounge_kpis(lounge, span, add)
@@ -534,6 +557,74 @@ def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:
     add("outlier_bed_days", ALL, bed_days.sum())
     add("repatriations", ALL, repat.sum())
     add("outliers_hosted_mean", ALL, hosted_h.sum() / (hi - lo))
+
+
+def _level_bed_units(scn, unit_names: list[str]) -> set[int]:
+    """Units where an escalation level may open beds or ED spaces."""
+    out: set[int] = set()
+    for spec in scn.escalation_levels.values():
+        for lv in spec.levels:
+            out |= {unit_names.index(u) for u in (*lv.actions.open_beds, *lv.actions.ed_spaces)}
+    return out
+
+
+def escalation_hours(out: SimOutput) -> np.ndarray:
+    """Hours each escalation group spent at levels 1-4 in the window: shape (groups, 4)."""
+    lo, hi = out.warmup_h, out.end_h
+    path = out.escalation_path
+    n = len(out.scenario.escalation_levels)
+    hours = np.zeros((n, 4))
+    for g in range(n):
+        p = path[path[:, 1] == g]
+        edges = np.clip(np.append(p[:, 0], hi), lo, hi)
+        np.add.at(hours[g], p[:, 2].astype(np.int64) - 1, np.diff(edges))
+    return hours
+
+
+def _escalation_kpis(out: SimOutput, add) -> None:
+    """Escalation levels: hours at each level and actions taken per group; postponed electives."""
+    lo, hi = out.warmup_h, out.end_h
+    scn = out.scenario
+    path = out.escalation_path
+    hours = escalation_hours(out)
+    for g, (name, spec) in enumerate(scn.escalation_levels.items()):
+        for k in range(4):
+            add(f"hours_at_level_{k + 1}", name, hours[g, k])
+        p = path[path[:, 1] == g]
+        prev = np.concatenate([[1.0], p[:-1, 2]])
+        inside = (p[:, 0] >= lo) & (p[:, 0] < hi)
+        first = {
+            a: min((lv.level for lv in spec.levels if a in lv.actions.names()), default=None)
+            for a in ESCALATION_ACTIONS
+        }
+        for a in ESCALATION_ACTIONS:
+            k = first[a]
+            if k is not None:
+                add(f"escalation_actions_{a}", name, int((inside & (prev < k) & (p[:, 2] >= k)).sum()))
+    if out.postponed is not None and any(
+        lv.actions.postpone_electives for sp in scn.escalation_levels.values() for lv in sp.levels
+    ):
+        post = out.postponed
+        post = post[post[:, 2] >= lo]
+        units = sorted({e.unit for e in scn.electives}, key=out.unit_names.index)
+        for u in units:
+            add("elective_postponed", u, int((post[:, 1] == out.unit_names.index(u)).sum()))
+        inp = [ui for ui, sp in enumerate(scn.units.values()) if sp.ed is None and sp.kind != "ed"]
+        add("elective_postponed", ALL, int(np.isin(post[:, 1], inp).sum()))
+
+
+def escalation_path(out: SimOutput) -> pd.DataFrame:
+    """The level path of every escalation group: ``rep, group, time_h, level`` (one row per change, from 0)."""
+    path = out.escalation_path if out.escalation_path is not None else np.zeros((0, 3))
+    names = list(out.scenario.escalation_levels)
+    return pd.DataFrame(
+        {
+            "rep": out.rep,
+            "group": [names[int(g)] for g in path[:, 1]],
+            "time_h": path[:, 0],
+            "level": path[:, 2].astype(np.int64),
+        }
+    )
 
 
 def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
@@ -839,5 +930,15 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "gridlock_hours": ("Hours in gridlock (runaway bed queue)", "hours"),
     "gridlocked": ("Gridlocked (runaway bed queue)", "share"),
     "gridlocked_share": ("Replications gridlocked", "share"),
+    "hours_at_level_1": ("Hours at escalation level 1 (steady state)", "hours"),
+    "hours_at_level_2": ("Hours at escalation level 2", "hours"),
+    "hours_at_level_3": ("Hours at escalation level 3", "hours"),
+    "hours_at_level_4": ("Hours at escalation level 4", "hours"),
+    "escalation_actions_open_beds": ("Escalation: beds opened (times)", "count"),
+    "escalation_actions_ed_spaces": ("Escalation: extra ED spaces opened (times)", "count"),
+    "escalation_actions_allow_outlying": ("Escalation: outlying allowed (times)", "count"),
+    "escalation_actions_postpone_electives": ("Escalation: electives postponed (times)", "count"),
+    "escalation_actions_discharge_push": ("Escalation: discharge push (times)", "count"),
+    "elective_postponed": ("Elective admissions postponed by escalation", "count"),
 }
 __all__ += ["METRIC_LABELS"]

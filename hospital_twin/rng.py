@@ -32,6 +32,7 @@ PURPOSES: tuple[str, ...] = (
     "initial_census",  # warm start: DNA of the patients of one unit in a census snapshot (and their class draws)
     "patience",  # ED: how long each patient of one arrival stream waits for a clinician before leaving unseen
     "discharge_lounge",  # time in one discharge lounge of each patient planned into it
+    "escalation_postpone",  # escalation levels: one uniform per elective patient of one unit (postponed or not)
 )
 
 

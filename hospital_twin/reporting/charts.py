@@ -47,6 +47,7 @@ __all__ = [
     "outlier_host_chart",
     "forecast_chart",
     "forecast_charts",
+    "escalation_level_chart",
 ]
 
 
@@ -660,3 +661,33 @@ def forecast_charts(fc: Forecast) -> dict:
             ),
         ).properties(width=760, height=200)
     return charts
+
+
+LEVEL_COLOURS = ["#2f9e44", "#f59f00", "#e8590c", "#c92a2a"]  # OPEL 1-4: green, amber, orange, red
+
+
+def escalation_level_chart(df: pd.DataFrame) -> alt.Chart:
+    """Share of the measured time at each escalation level, one stacked bar per scenario and group."""
+    df = _round(df.assign(row=df["scenario"] + " · " + df["group"]), 4)
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", title="share of the measured time", axis=alt.Axis(format="%"), stack="zero"),
+            y=alt.Y("row:N", title=None, sort=list(dict.fromkeys(df["row"])), axis=alt.Axis(labelLimit=420)),
+            color=alt.Color(
+                "level:N",
+                scale=alt.Scale(domain=[f"level {k}" for k in range(1, 5)], range=LEVEL_COLOURS),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            order=alt.Order("level:N"),
+            tooltip=[
+                "scenario:N",
+                "group:N",
+                "level:N",
+                alt.Tooltip("hours:Q", format=",.0f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+        .properties(width=560, height=alt.Step(26))
+    )

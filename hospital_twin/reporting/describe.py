@@ -227,7 +227,17 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
             continue
         if m.startswith("cancelled") and not scenario.electives:
             continue
-        if m.startswith("escalation") and not any(u.escalation for u in scenario.units.values()):
+        levels = scenario.escalation_levels
+        if m == "escalation_beds_open_mean" and not (
+            any(u.escalation for u in scenario.units.values())
+            or any(lv.actions.open_beds or lv.actions.ed_spaces for g in levels.values() for lv in g.levels)
+        ):
+            continue
+        if (m.startswith("hours_at_level") or m.startswith("escalation_actions")) and not levels:
+            continue
+        if m == "elective_postponed" and not any(
+            lv.actions.postpone_electives for g in levels.values() for lv in g.levels
+        ):
             continue
         if m.startswith("ratio_breach") and scenario.staffing is None:
             continue
@@ -239,7 +249,9 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
             continue
         if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
             continue
-        if m.startswith("elective_") and not any(e.max_rebookings for e in scenario.electives):
+        if m in ("elective_rebooked", "elective_cancelled_final") and not any(
+            e.max_rebookings for e in scenario.electives
+        ):
             continue
         out.append(m)
     return out
@@ -623,6 +635,7 @@ def _escalation(s: Scenario) -> Section | None:
                 f"- **{md_escape(n)}**: from {_date(c.at)} the unit has {c.beds} base beds (was {u.beds}); a cut "
                 "closes beds only as patients leave."
             )
+    lines += _escalation_levels(s)
     if not lines:
         return None
     return "2. Logic: escalation and capacity changes", "\n".join(lines)
@@ -680,6 +693,44 @@ def _outlying(s: Scenario) -> Section | None:
         + (f" Never hosting outliers: {', '.join(closed)}." if closed else "")
     )
     return "2. Logic: outlying (patients placed on other units)", text
+
+
+def _escalation_levels(s: Scenario) -> list[str]:
+    """One line per escalation group and level: trigger, release and actions."""
+    lines = []
+    for g, spec in s.escalation_levels.items():
+        units = ", ".join(spec.units) if spec.units else "every inpatient unit"
+        lines.append(
+            f"- Escalation group **{md_escape(g)}** ({md_escape(units)}) starts at level 1; its pressure is "
+            f"(occupied + waiting for a bed) / base beds, looked at whenever one of its units' occupancy or bed "
+            f"queue changes; at least {spec.hold_hours:g} h at a level before stepping down"
+            + (f" and {spec.hold_hours_up:g} h before stepping up" if spec.hold_hours_up else "")
+            + "."
+        )
+        for lv in spec.levels:
+            a = lv.actions
+            acts = []
+            acts += [f"{b} escalation beds on {md_escape(u)}" for u, b in a.open_beds.items()]
+            acts += [f"{b} extra ED spaces on {md_escape(u)}" for u, b in a.ed_spaces.items()]
+            if a.allow_outlying:
+                acts.append(f"outlying allowed for {md_escape(', '.join(a.allow_outlying))}")
+            if a.postpone_electives:
+                acts.append(f"{_pct(a.postpone_electives)} of arriving electives postponed")
+            if a.discharge_push is not None:
+                p = a.discharge_push
+                parts = [f"window {p.window_hours[0]:g}-{p.window_hours[1]:g} h"] if p.window_hours else []
+                parts += [f"weekend rate {p.weekend_rate:g}"] if p.weekend_rate is not None else []
+                acts.append("discharge push (" + ", ".join(parts) + ")")
+            trigger = f"pressure reaches {_pct(lv.enter_at)}"
+            if lv.boarders_at is not None:
+                trigger += f" or {lv.boarders_at} ED boarders wait for its beds"
+            lines.append(
+                f"  - level {lv.level}: from when {trigger}, until it falls below {_pct(lv.leave_below)}"
+                + (f" (and boarders below {lv.boarders_release})" if lv.boarders_at is not None else "")
+                + (f": {'; '.join(acts)}" if acts else ": no action")
+                + "."
+            )
+    return lines
 
 
 def _experimentation(s: Scenario, provenance: dict | None) -> Section:

@@ -40,6 +40,7 @@ __all__ = [
     "ed_four_hours",
     "forest_rows",
     "outliers_by_host",
+    "escalation_level_hours",
 ]
 
 FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
@@ -300,3 +301,19 @@ def outliers_by_host(summary: pd.DataFrame, scenarios: list[Scenario], log: pd.D
             agg.insert(0, "scenario", s.name)
             frames.append(agg[cols])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def escalation_level_hours(summary: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Mean hours at each escalation level per scenario and group, with their share of the measured window:
+    ``scenario, group, level, hours, share`` (empty when no scenario has ``escalation_levels``)."""
+    rows = []
+    for s in scenarios:
+        window_h = s.horizon_days * 24.0
+        for g in s.escalation_levels:
+            for k in range(1, 5):
+                sel = summary[(summary["scenario"] == s.name) & (summary["metric"] == f"hours_at_level_{k}")]
+                sel = sel[sel["unit"] == g]
+                if len(sel):
+                    hours = float(sel["mean"].iloc[0])
+                    rows.append((s.name, g, f"level {k}", hours, hours / window_h))
+    return pd.DataFrame(rows, columns=["scenario", "group", "level", "hours", "share"])

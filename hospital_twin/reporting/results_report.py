@@ -37,6 +37,7 @@ from hospital_twin.reporting.charts import (
     census_timeline_chart,
     census_week_chart,
     ed_four_hour_chart,
+    escalation_level_chart,
     forest_chart,
     outlier_host_chart,
     wait_chart,
@@ -51,6 +52,7 @@ from hospital_twin.reporting.figures import (
     census_hour_of_week,
     census_timeline,
     ed_four_hours,
+    escalation_level_hours,
     format_value,
     is_ed_unit,
     metric_label,
@@ -130,6 +132,8 @@ def build_report(results_dir: str | Path) -> str:
         _ed_section(page, folder)
     if _has_outlying(folder):
         _outliers_section(page, folder)
+    if _has_levels(folder):
+        _escalation_section(page, folder)
     _model_section(page, folder)
     _footer(page, folder)
     return page.document(f"{title} · hospital_twin report")
@@ -181,6 +185,8 @@ def _contents(page: Page, folder: ResultsFolder) -> None:
         toc.append(("ed", "Emergency department"))
     if _has_outlying(folder):
         toc.append(("outliers", "Outliers"))
+    if _has_levels(folder):
+        toc.append(("escalation", "Escalation levels"))
     toc.append(("model", "The model in words"))
     page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
 
@@ -380,6 +386,25 @@ def _outliers_section(page: Page, folder: ResultsFolder) -> None:
             "replications; they count in the host's occupancy)"
             + (", split by the unit they belong to (their home unit, from the event log)." if split else ".")
             + " The scenario's outlying rules are under 'The model in words'.",
+        )
+    page.add("</section>")
+
+
+def _has_levels(folder: ResultsFolder) -> bool:
+    return any(s.escalation_levels for s in folder.scenarios)
+
+
+def _escalation_section(page: Page, folder: ResultsFolder) -> None:
+    """Time at each escalation level (OPEL 1-4) per scenario and group."""
+    page.add('<section id="escalation"><h2>Escalation levels</h2>')
+    df = escalation_level_hours(folder.summary, folder.scenarios)
+    if len(df):
+        page.chart(
+            "escalation-levels",
+            escalation_level_chart(df),
+            "Share of the measured time each escalation group spent at each level (mean over replications; "
+            "hover for the hours). Level 1 is the steady state; the group's pressure is (occupied + waiting for "
+            "a bed) / base beds over its units, with ED boarders as a second trigger where the scenario says so.",
         )
     page.add("</section>")
 

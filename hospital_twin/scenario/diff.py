@@ -1,7 +1,7 @@
 """What a what-if changes against its base: :func:`scenario_changes` -> a list of :class:`Change`.
 
 Compares two validated scenarios section by section: run settings, units, arrival streams,
-elective lists, routes, lengths of stay, discharge rules, patient classes and staffing.
+elective lists, routes, lengths of stay, discharge rules, patient classes, staffing and escalation levels.
 Streams and electives are matched by name, units, routes and stays by unit, so a stream
 that a what-if drops shows as removed and a typo'd unit as added. Each change keeps the old
 and new values (as in the YAML); ``str(change)`` is one compact line for a terminal.
@@ -19,7 +19,18 @@ from hospital_twin.scenario.schema import DistributionSpec, Scenario
 
 __all__ = ["SECTIONS", "Change", "change_lines", "scenario_changes"]
 
-SECTIONS = ("settings", "units", "streams", "electives", "routes", "stays", "discharge", "classes", "staffing")
+SECTIONS = (
+    "settings",
+    "units",
+    "streams",
+    "electives",
+    "routes",
+    "stays",
+    "discharge",
+    "classes",
+    "staffing",
+    "escalation",
+)
 """The sections of :func:`scenario_changes`, in the order it lists them."""
 
 Kind = Literal["added", "removed", "changed"]
@@ -158,6 +169,24 @@ def _staffing(s: Scenario) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _escalation(s: Scenario) -> dict[str, dict[str, Any]]:
+    """Per escalation group: its units and hold times, and each level's thresholds and actions."""
+    out = {}
+    for g, spec in s.escalation_levels.items():
+        d = _dump(spec)
+        levels = d.pop("levels")
+        row = _flat(d)
+        for lv in levels:
+            row.update(_flat({k: v for k, v in lv.items() if k != "level"}, f"level {lv['level']}."))
+        out[g] = row
+    return out
+
+
+def _summary_escalation(d: dict[str, Any]) -> str:
+    levels = sorted({k.split(".")[0] for k in d if k.startswith("level ")})
+    return f"{', '.join(levels)}" + (f"; units {_compact(d['units'])}" if d.get("units") else "")
+
+
 def _summary_unit(d: dict[str, Any]) -> str:
     kind = "" if d.get("kind", "ward") == "ward" else f" ({d['kind']})"
     return f"{d.get('beds')} beds{kind}"
@@ -187,6 +216,7 @@ _VIEWS: list[tuple[str, _View, Callable[[dict[str, Any]], str]]] = [
     ("discharge", _discharge, _summary_fields),
     ("classes", _classes, _summary_fields),
     ("staffing", _staffing, _summary_fields),
+    ("escalation", _escalation, _summary_escalation),
 ]
 
 

@@ -64,6 +64,11 @@ __all__ = [
     "EDSpec",
     "EscalationSpec",
     "OutlyingSpec",
+    "EscalationPolicySpec",
+    "EscalationLevelSpec",
+    "EscalationActionsSpec",
+    "DischargePushSpec",
+    "ESCALATION_ACTIONS",
     "CapacityChangeSpec",
     "MultiplierSpec",
     "Problem",
@@ -640,6 +645,155 @@ class StaffingSpec(_Spec):
     )
 
 
+# --------------------------------------------------------------------------- escalation levels
+class DischargePushSpec(_Spec):
+    """A discharge push while a level holds: the discharge rule of the named units, relaxed.
+
+    Applies to patients whose stay ends while the level (or a higher one) holds; those already
+    waiting for the discharge window keep the time they were given.
+    """
+
+    units: list[str] | None = Field(
+        None, description="units whose discharge rule is relaxed (none given: every unit of the group)"
+    )
+    window_hours: tuple[float, float] | None = Field(
+        None, description="discharge window [open, close) clock hours while pushed, e.g. [7, 23] (none: unchanged)"
+    )
+    weekend_rate: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="weekend discharge rate relative to weekdays while pushed: the rule's Saturday and Sunday pass "
+        "(none: unchanged)",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> DischargePushSpec:
+        if self.window_hours is None and self.weekend_rate is None:
+            raise ValueError("a discharge push needs window_hours, weekend_rate or both")
+        if self.window_hours is not None:
+            a, b = self.window_hours
+            if not (0 <= a < b <= 24):
+                raise ValueError("window_hours must be [open, close] with 0 <= open < close <= 24")
+        return self
+
+
+class EscalationActionsSpec(_Spec):
+    """What a hospital does from an escalation level on (while the level or a higher one holds)."""
+
+    open_beds: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="escalation beds opened per inpatient unit, e.g. {MED: 6}; they close as they free up when the "
+        "level ends (beds of several levels add up)",
+    )
+    ed_spaces: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="extra treatment spaces per emergency department (corridor care), e.g. {ED: 10}",
+    )
+    allow_outlying: list[str] = Field(
+        default_factory=list,
+        description="units (each with an `outlying` block) whose patients may outlie only from this level on",
+    )
+    postpone_electives: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of elective patients arriving at the group's units who are postponed (cancelled before "
+        "they ask for a bed, counted in cancelled and elective_postponed, rebooked when the list has rebook_after_days); "
+        "the largest share of the levels reached applies",
+    )
+    discharge_push: DischargePushSpec | None = Field(
+        None,
+        description="a relaxed discharge rule (longer window, more weekend discharges); the highest level's applies",
+    )
+
+    def names(self) -> list[str]:
+        """The actions this level takes, in a fixed order (the metric suffixes)."""
+        out = []
+        for key in ESCALATION_ACTIONS:
+            value = getattr(self, key)
+            if value:
+                out.append(key)
+        return out
+
+
+ESCALATION_ACTIONS = ("open_beds", "ed_spaces", "allow_outlying", "postpone_electives", "discharge_push")
+"""The actions of an escalation level (``escalation_actions_<action>`` counts how often each was taken)."""
+
+
+class EscalationLevelSpec(_Spec):
+    """One escalation level above the steady state (OPEL 1): its triggers, release and actions.
+
+    The group enters the level when the pressure reaches ``enter_at`` (or the ED boarders reach
+    ``boarders_at``); it leaves it, one level down, when the pressure is below ``leave_below``
+    (and the boarders below ``boarders_below``).
+    """
+
+    level: int = Field(ge=2, le=4, description="2, 3 or 4 (OPEL); level 1 is the steady state")
+    enter_at: float = Field(
+        gt=0, description="enter when (occupied + waiting) / base beds of the group reaches this share"
+    )
+    leave_below: float = Field(gt=0, description="step down when the pressure falls below this share")
+    boarders_at: int | None = Field(
+        None,
+        ge=1,
+        description="second trigger: enter when this many ED patients with a decision to admit wait for a bed in "
+        "the group (none: pressure only)",
+    )
+    boarders_below: int | None = Field(
+        None, ge=0, description="step down only when the ED boarders are below this (default: boarders_at)"
+    )
+    actions: EscalationActionsSpec = Field(default_factory=EscalationActionsSpec)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> EscalationLevelSpec:
+        if self.leave_below > self.enter_at:
+            raise ValueError(
+                "leave_below must not exceed enter_at: a level ends below the pressure that starts it "
+                "(e.g. enter_at 0.95, leave_below 0.90)"
+            )
+        if self.boarders_below is not None and self.boarders_at is None:
+            raise ValueError("boarders_below needs boarders_at")
+        if self.boarders_at is not None and self.boarders_below is not None and self.boarders_below > self.boarders_at:
+            raise ValueError("boarders_below must not exceed boarders_at")
+        return self
+
+    @property
+    def boarders_release(self) -> int | None:
+        """Boarders below which the level may end (``boarders_below``, else ``boarders_at``)."""
+        return self.boarders_below if self.boarders_below is not None else self.boarders_at
+
+
+class EscalationPolicySpec(_Spec):
+    """Escalation levels (OPEL 1-4) of a group of units, with triggers and actions.
+
+    The pressure is (occupied + waiting for a bed) / base beds summed over ``units``; it is
+    looked at whenever the occupancy or the bed queue of one of them changes. The group
+    starts at level 1 and moves up at once to the highest level whose trigger holds (after
+    ``hold_hours_up`` at the current level), and down one level at a time when the current
+    level's release holds and it has lasted ``hold_hours``. See scenarios/README.md (escalation levels).
+    """
+
+    units: list[str] | None = Field(
+        None, description="the units whose pressure is measured (none given: every inpatient unit)"
+    )
+    levels: list[EscalationLevelSpec] = Field(min_length=1, max_length=3, description="levels 2-4, in order")
+    hold_hours: NonNegFloat = Field(
+        0.0, description="least hours at a level before stepping down from it (each step down waits again)"
+    )
+    hold_hours_up: NonNegFloat = Field(0.0, description="least hours at a level before stepping up from it")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EscalationPolicySpec:
+        numbers_ = [lv.level for lv in self.levels]
+        if numbers_ != sorted(set(numbers_)):
+            raise ValueError(f"levels must be listed once each, in rising order (got {numbers_})")
+        for a, b in zip(self.levels, self.levels[1:], strict=False):
+            if b.enter_at < a.enter_at or b.leave_below < a.leave_below:
+                raise ValueError(f"level {b.level} must not enter or leave at a lower pressure than level {a.level}")
+        return self
+
+
 # --------------------------------------------------------------------------- scenario
 AUTO_WARMUP = "auto"
 """``warmup_days: auto``: the warm-up is chosen by MSER-5 on pilot runs before the real run."""
@@ -688,6 +842,12 @@ class Scenario(_Spec):
     )
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     staffing: StaffingSpec | None = None
+    escalation_levels: dict[str, EscalationPolicySpec] = Field(
+        default_factory=dict,
+        description="escalation levels (OPEL 1-4) with triggers and actions, per named group of units; the name is "
+        "the unit of the group's metrics (hours_at_level_1..4): ALL for the whole hospital, or a plain name that is "
+        "not a unit's",
+    )
 
     @model_validator(mode="after")
     def _semantics(self, info: ValidationInfo) -> Scenario:
@@ -892,6 +1052,7 @@ def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
     out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
     out += _outlying_problems(s) + _lounge_problems(s)
+    out += _escalation_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
     return out + _reach_problems(s) + _shift_problems(s) + _staffing_problems(s) + _volume_problems(s)
@@ -1446,4 +1607,115 @@ def _roster_problems(s: Scenario) -> list[Problem]:
             )
         else:
             seen[key] = i
+    return out
+
+
+def escalation_group_units(s: Scenario, spec: EscalationPolicySpec) -> list[str]:
+    """The units whose pressure an escalation group measures: its ``units``, else every inpatient unit."""
+    if spec.units is not None:
+        return list(spec.units)
+    return [u for u, us in s.units.items() if us.ed is None and us.kind != "ed"]
+
+
+def _escalation_problems(s: Scenario) -> list[Problem]:
+    """Escalation groups: names, known units of the right kind, actions each unit can take."""
+    units = list(s.units)
+    out: list[Problem] = []
+
+    def is_ed(u: str) -> bool:
+        return s.units[u].ed is not None or s.units[u].kind == "ed"
+
+    def known(u: str, where: tuple) -> bool:
+        if u in units:
+            return True
+        out.append(Problem(path=where, message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+        return False
+
+    gated: dict[str, str] = {}
+    pushed: dict[str, str] = {}
+    for g, spec in s.escalation_levels.items():
+        base = ("escalation_levels", g)
+        if g != "ALL":
+            if g in units:
+                out.append(
+                    Problem(
+                        path=base,
+                        message=f"group name '{g}' is a unit's name; the group's metrics would mix with the unit's: "
+                        f"name the group otherwise (e.g. {g}_group), or ALL for the whole hospital",
+                    )
+                )
+            elif problem := name_problem(g, "escalation group"):
+                out.append(Problem(path=base, message=problem))
+        for i, u in enumerate(spec.units or []):
+            if known(u, (*base, "units", i)) and u in spec.units[:i]:
+                out.append(Problem(path=(*base, "units", i), message=f"unit '{u}' is listed twice; list it once"))
+        members = [u for u in escalation_group_units(s, spec) if u in units]
+        if not members:
+            out.append(Problem(path=(*base, "units"), message="the group has no units; list the units to watch"))
+        elif not sum(s.units[u].beds for u in members):
+            out.append(
+                Problem(path=(*base, "units"), message="the group's units have no base beds; list units with beds")
+            )
+        for j, lv in enumerate(spec.levels):
+            where = (*base, "levels", j, "actions")
+            a = lv.actions
+            if lv.boarders_at is not None and not any(is_ed(u) for u in units):
+                out.append(
+                    Problem(
+                        path=(*base, "levels", j, "boarders_at"),
+                        message="ED boarders need an emergency department among the units; delete boarders_at",
+                    )
+                )
+            for u in a.open_beds:
+                if known(u, (*where, "open_beds", u)) and is_ed(u):
+                    out.append(
+                        Problem(
+                            path=(*where, "open_beds", u),
+                            message=f"unit '{u}' is an emergency department: give its extra spaces under ed_spaces",
+                        )
+                    )
+            for u in a.ed_spaces:
+                if known(u, (*where, "ed_spaces", u)) and not is_ed(u):
+                    out.append(
+                        Problem(
+                            path=(*where, "ed_spaces", u),
+                            message=f"unit '{u}' is not an emergency department: give its beds under open_beds",
+                        )
+                    )
+            for i, u in enumerate(a.allow_outlying):
+                w = (*where, "allow_outlying", i)
+                if not known(u, w):
+                    continue
+                if s.units[u].outlying is None:
+                    out.append(
+                        Problem(path=w, message=f"unit '{u}' has no outlying block; give it units.{u}.outlying first")
+                    )
+                elif u in gated:
+                    out.append(
+                        Problem(path=w, message=f"outlying of unit '{u}' is already allowed from {gated[u]}; once only")
+                    )
+                else:
+                    gated[u] = f"level {lv.level} of group {g}"
+            if a.postpone_electives > 0 and not any(e.unit in members for e in s.electives):
+                out.append(
+                    Problem(
+                        path=(*where, "postpone_electives"),
+                        message="no elective list admits to the group's units, so nothing would be postponed; "
+                        "delete postpone_electives or add the units of the lists to the group",
+                    )
+                )
+            if a.discharge_push is not None:
+                targets = a.discharge_push.units if a.discharge_push.units is not None else members
+                for i, u in enumerate(targets):
+                    w = (*where, "discharge_push", "units", i)
+                    if a.discharge_push.units is not None and not known(u, w):
+                        continue
+                    if pushed.setdefault(u, g) != g:
+                        out.append(
+                            Problem(
+                                path=w if a.discharge_push.units is not None else (*where, "discharge_push"),
+                                message=f"unit '{u}' is already pushed by group {pushed[u]}; a unit follows one "
+                                "group's discharge push",
+                            )
+                        )
     return out

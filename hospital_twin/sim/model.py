@@ -49,6 +49,7 @@ from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
+from hospital_twin.sim.escalation_policy import EscalationPolicy
 from hospital_twin.sim.lounge import build_lounges, lounge_records
 from hospital_twin.sim.outlying import Outlying
 from hospital_twin.sim.records import (
@@ -88,6 +89,7 @@ class _Unit:
         "esc_open",
         "esc_open_at",
         "esc_close_below",
+        "esc_watch",
         "staffed_cap",
         "cap",
         "occ",
@@ -239,8 +241,11 @@ class HospitalSim:
         self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
+        outlying = None
         if any(spec.outlying is not None for spec in scenario.units.values()):
-            Outlying(self)  # wraps the bed-request path; without outlying it runs unchanged
+            outlying = Outlying(self)  # wraps the bed-request path; without outlying it runs unchanged
+        if scenario.escalation_levels:
+            EscalationPolicy(self, outlying)  # takes over _pressure_check; without levels nothing changes
         self._lounges = build_lounges(self)  # unit index -> its discharge lounge; empty without lounges
 
     # ------------------------------------------------------------------ set-up
@@ -261,6 +266,7 @@ class HospitalSim:
             u.esc_open_at = spec.escalation.open_at if spec.escalation else math.inf
             u.esc_close_below = spec.escalation.close_below if spec.escalation else 0.0
             u.esc_open = 0
+            u.esc_watch = u.esc_beds > 0  # its pressure is looked at (own escalation block or a level group)
             u.staffed_cap = math.inf
             u.occ = 0
             u.cleaning = 0
@@ -457,7 +463,7 @@ class HospitalSim:
         if not u.n_waiting and u.occ + u.cleaning < u.cap:
             self._occ_change(u, 1)
             on_grant(patient, u, t_req)
-            if u.esc_beds:
+            if u.esc_watch:
                 self._pressure_check(u)
             return None
         if u.reject_transfers if from_unit >= 0 else u.reject:
@@ -468,7 +474,7 @@ class HospitalSim:
         self._seq += 1
         heapq.heappush(u.queue, (patient.prio, t_req, self._seq, req))
         u.n_waiting += 1
-        if u.esc_beds:
+        if u.esc_watch:
             self._pressure_check(u)
         return req
 
@@ -482,7 +488,7 @@ class HospitalSim:
             u.n_waiting -= 1
             self._occ_change(u, 1)
             req.on_grant(req.patient, u, req.ready_at)
-        if u.esc_beds:
+        if u.esc_watch:
             self._pressure_check(u)
 
     def _occ_change(self, u: _Unit, delta: int) -> None:
@@ -517,7 +523,7 @@ class HospitalSim:
             u.cleaning += 1
             d = u.turnaround.ppf(u.turn_u.random()) if u.turn_u is not None else u.turnaround.value_h
             Timeout(self.env, d, u).callbacks.append(self._cleaned)
-            if u.esc_beds:
+            if u.esc_watch:
                 self._pressure_check(u)
         else:
             self._dispatch(u)
@@ -782,7 +788,7 @@ class HospitalSim:
         u.n_waiting -= 1
         p = req.patient
         self._cancellations.append((p.pid, u.idx, req.ready_at, self.env.now, p.pclass, p.source))
-        if u.esc_beds:
+        if u.esc_watch:
             self._pressure_check(u)
 
     # ------------------------------------------------------------------ staff and capacity changes
@@ -914,7 +920,7 @@ class HospitalSim:
             self._over_capacity[ui] = max(u.occ + u.cleaning - u.cap, 0)
             if len(u.level_h) <= u.occ:
                 u.level_h += [0.0] * (u.occ + 1 - len(u.level_h))
-            if u.esc_beds:
+            if u.esc_watch:
                 self._pressure_check(u)
         if len(self._h_level_h) <= self._h_occ:
             self._h_level_h += [0.0] * (self._h_occ + 1 - len(self._h_level_h))

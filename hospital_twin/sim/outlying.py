@@ -87,6 +87,7 @@ class Outlying:
         self.current: dict[int, _Outlier] = {}
         self.pending: dict[int, tuple] = {}  # pid -> (home, ready_at) between placement and treatment
         self.records: list[list[float]] = []
+        self.allowed = [True] * n  # per home: placements allowed now (an escalation level may gate them)
         for u, sp in zip(units, specs, strict=True):
             o = sp.outlying
             if o is None:
@@ -122,8 +123,9 @@ class Outlying:
         now = self.sim.env.now
         t_req = now if ready_at is None else ready_at
         wait_more = t_req + self.after_h[u.idx] - now
+        gate = self.allowed[u.idx]
         if wait_more <= 0:
-            h = self._free_host(hosts)
+            h = self._free_host(hosts) if gate else None
             if h is not None:
                 self._place(p, u, h, on_grant, t_req)
                 return None
@@ -131,6 +133,9 @@ class Outlying:
         if req is not None:
             if wait_more <= 0:
                 heapq.heappush(self.ready[u.idx], (p.prio, t_req, self.sim._seq, req))
+                if not gate and self.allowed[u.idx]:  # an escalation level allowed outlying as it queued
+                    for h in hosts:
+                        self._pull(h)
             else:
                 Timeout(self.sim.env, wait_more, req).callbacks.append(self._eligible)
         return req
@@ -141,13 +146,23 @@ class Outlying:
         if not req.active:
             return
         home = req.unit
-        h = self._free_host(self.hosts[home.idx])
+        h = self._free_host(self.hosts[home.idx]) if self.allowed[home.idx] else None
         if h is None:
             self.sim._seq += 1
             heapq.heappush(self.ready[home.idx], (req.patient.prio, req.ready_at, self.sim._seq, req))
             return
         self._take(req)
         self._place(req.patient, home, h, req.on_grant, req.ready_at)
+
+    def set_allowed(self, home: int, allowed: bool) -> None:
+        """Allow or stop placements of unit ``home``'s patients (escalation levels); allowed, the hosts take
+        the eligible waiting ones at once."""
+        if self.allowed[home] == allowed:
+            return
+        self.allowed[home] = allowed
+        if allowed:
+            for h in self.hosts[home]:
+                self._pull(h)
 
     def _free_host(self, hosts):
         for h in hosts:
@@ -160,7 +175,7 @@ class Outlying:
         req.active = False
         home = req.unit
         home.n_waiting -= 1
-        if home.esc_beds:
+        if home.esc_watch:
             self.sim._pressure_check(home)
 
     def _place(self, p, home, h, on_grant, t_req) -> None:
@@ -169,7 +184,7 @@ class Outlying:
         self.hosted[h.idx] += 1
         self.pending[p.pid] = (home, t_req)
         on_grant(p, h, t_req)  # records the stay in h, then begin_treatment below
-        if h.esc_beds:
+        if h.esc_watch:
             self.sim._pressure_check(h)
 
     def begin_treatment(self, p, u, now) -> None:
@@ -231,6 +246,8 @@ class Outlying:
         while not h.n_waiting and h.occ + h.cleaning < h.cap and self.hosted[h.idx] < self.cap[h.idx]:
             best = best_home = None
             for home in self.homes_of[h.idx]:
+                if not self.allowed[home.idx]:
+                    continue
                 heap = ready[home.idx]
                 while heap and not heap[0][3].active:
                     heapq.heappop(heap)
@@ -265,7 +282,7 @@ class Outlying:
         sim._stays.extend((p.pid, home.idx, p.pclass, p.source, now, now, math.nan, math.nan, -9, math.nan))
         p.unit = home
         Timeout(sim.env, remaining, p).callbacks.append(sim._stay_done)
-        if home.esc_beds:
+        if home.esc_watch:
             sim._pressure_check(home)
 
     # ------------------------------------------------------------------ output

@@ -160,7 +160,12 @@ class _Rebooking:
             return
         sim = self.sim
         sim._cancel(ev)
-        p = req.patient
+        self.rebook(req.patient, req.ready_at)
+
+    def rebook(self, p, ready_at: float) -> None:
+        """``p`` (asked at ``ready_at``) was cancelled now: give it a new date, unless it has had its rebookings
+        (also called by the escalation levels for a postponed patient)."""
+        sim = self.sim
         n = self.count.get(p.pid, 0)
         if n >= self.spec.max_rebookings:
             return
@@ -169,7 +174,7 @@ class _Rebooking:
         offset = sim.calendar.offset_h
         day = math.floor((now + offset) / 24 + 1e-9)
         t = (day + self.spec.rebook_after_days) * 24 + self.spec.hour - offset
-        sim._rebookings.append((p.pid, self.unit.idx, req.ready_at, now, t, p.pclass))
+        sim._rebookings.append((p.pid, self.unit.idx, ready_at, now, t, p.pclass))
         if t < sim.end_h:
             Timeout(sim.env, t - now, p).callbacks.append(self._again)
 

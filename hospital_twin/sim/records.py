@@ -61,6 +61,10 @@ class SimOutput:
     outliers: np.ndarray | None = (
         None  # with outlying: (n, 7) placements, see hospital_twin.sim.outlying.OUTLIER_FIELDS
     )
+    escalation_path: np.ndarray | None = (
+        None  # with escalation_levels: (n, 3) t, group, level; see sim.escalation_policy
+    )
+    postponed: np.ndarray | None = None  # with escalation_levels: (n, 5) elective patients postponed by a level
     extra: dict = field(default_factory=dict)
     left_unseen: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
     """(n, 6): patient, unit, ready_at, t_left, pclass, source: ED arrivals who left without being seen
