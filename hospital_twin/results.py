@@ -119,6 +119,8 @@ METRICS: dict[str, str] = {
     "the end count with their time so far (censored); hours",
     "ed_dta_12h_waits": "ED: decisions to admit waiting more than 12 h for a bed ('trolley waits'), those still "
     "waiting at the end included (censored); count",
+    "ed_dta_4h_share": "ED: share of decisions to admit waiting more than 4 h from the decision to leaving the "
+    "department for a bed, those still waiting at the end included (censored)",
     "outlier_admissions": "requests for a bed in the unit placed in another unit's bed (outlying) because the unit "
     "had none, by the time they asked; unit = home unit (ALL: every unit); count",
     "outlier_share": "outlier_admissions / beds granted to the unit's requests (its own beds or a host's; "
@@ -243,6 +245,7 @@ class StayTotals:
                 "boarded",
                 "board_h",
                 "dta12",
+                "dta4",
                 "lwbs",
             )
         }
@@ -332,6 +335,7 @@ class StayTotals:
         ed["boarded"] += self._by_unit(unit, dta)
         ed["board_h"] += self._by_unit(unit, dta, board_h)
         ed["dta12"] += self._by_unit(unit, dta & (board_h > 12.0))
+        ed["dta4"] += self._by_unit(unit, dta & (board_h > 4.0))
         ed["lwbs"] += self._by_unit(unit, e & (dest == -3))
 
     def add_arrivals(self, A: np.ndarray) -> None:
@@ -436,6 +440,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_admitted_share", name, _ratio(ed["dta"], ed["decided"]))
             add("ed_boarding_mean_h", name, _ratio(ed["board_h"], ed["boarded"]))
             add("ed_dta_12h_waits", name, ed["dta12"])
+            add("ed_dta_4h_share", name, _ratio(ed["dta4"], ed["boarded"]))
             if name in patience_units:
                 n_lwbs = ed["lwbs"] + n_unseen
                 add("left_without_being_seen", name, n_lwbs)
@@ -913,6 +918,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "ed_admitted_share": ("Share admitted (decision to admit)", "share"),
     "ed_boarding_mean_h": ("Boarding, decision to admit to bed, mean", "hours"),
     "ed_dta_12h_waits": ("Decisions to admit waiting over 12 h", "count"),
+    "ed_dta_4h_share": ("Decisions to admit waiting over 4 h", "share"),
     "outlier_admissions": ("Placed in another unit's bed (outliers)", "count"),
     "outlier_share": ("Share of admissions placed as outliers", "share"),
     "outlier_bed_days": ("Outlier bed-days in other units", "bed-days"),

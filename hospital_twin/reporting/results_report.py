@@ -106,6 +106,7 @@ _ED_GROUP = [
     "ed_admitted_share",
     "ed_boarding_mean_h",
     "ed_dta_12h_waits",
+    "ed_dta_4h_share",
     "left_without_being_seen",
     "left_without_being_seen_share",
 ]

@@ -174,6 +174,17 @@ def test_trace_ed_boarding_until_ward_bed():
     assert k[("ed_dta_12h_waits", "ED")] == 1
 
 
+def test_trace_ed_dta_over_4h_share_counts_boarders_by_their_wait_from_the_decision():
+    """Same trace: boarding 0 h and 30 h from the decision, so one of the two decisions to admit waited over 4 h."""
+    scn = scenario(
+        {"ED": {"beds": 5, "kind": "ed", "ed": {"clinicians": 2, "assessment": fixed(1)}}, "W": {"beds": 1}},
+        {"ED": 1, "W": 30},
+        routes={"ED": {"W": 1.0}},
+    )
+    k = rep_kpis(simulate(scn)).set_index(["metric", "unit"])["value"]
+    assert k[("ed_dta_4h_share", "ED")] == pytest.approx(0.5)
+
+
 def test_trace_staffing_cap_holds_admissions_at_night():
     """cap_admissions: with no nurse at night, a patient arriving at 22:00 waits for the 08:00 shift."""
     scn = scenario(
