@@ -331,7 +331,9 @@ def _opel_from_spec(scenario: Scenario, name: str, spec: Any) -> OpelLever:
     for k in OPEL_LEVELS:
         lv = own.get(k)
         if lv is None:
-            levels.append(OpelLevel(k, on=False, enter_pct=88.0 + 4 * k, leave_pct=85.0 + 4 * k))
+            levels.append(
+                OpelLevel(k, on=False, enter_pct=84.0 + 4 * k, leave_pct=81.0 + 4 * k)
+            )  # 92/89, 96/93, 100/97
             continue
         a = lv.actions
         push = a.discharge_push
