@@ -266,6 +266,8 @@ with st.expander("Escalation (OPEL levels): what the hospital does as pressure r
                         key=f"lv_opel_{k}_leave",
                     )
                 )
+                if lvl.leave_pct > lvl.enter_pct:
+                    st.warning(f"OPEL {k} would end above where it starts: set 'Ends below' under {lvl.enter_pct:g}%.")
                 if eds:
                     lvl.boarders_at = int(
                         st.number_input(

@@ -201,5 +201,6 @@ def test_scenario_page_opel_lever_card_edit_and_off(app):
     errors = [e.value for e in app.error]
     assert any("escalation_levels › GA" in e and "leave_below must not exceed enter_at" in e for e in errors), errors
     assert any("shown next to the levers" in e for e in errors)
+    assert any("OPEL 3 would end above where it starts" in w.value for w in app.warning)
     app.selectbox(key="lv_opel").set_value("off").run()
     assert not app.error and "escalation_levels" not in _edited(app)
