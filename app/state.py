@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import re
 import unicodedata
@@ -178,6 +179,58 @@ class LoungeLever:
     """Units whose patients going home use it."""
 
 
+OPEL_CARD = SCENARIO_DIR / "whatif" / "opel_actions.yaml"
+"""The shipped OPEL action card: its escalation levels are the Scenario page's preset."""
+OPEL_MODES = {
+    "off": "No escalation levels",
+    "card": "The OPEL action card (opel_actions.yaml)",
+    "edit": "My own levels",
+}
+"""The escalation choices of the Scenario page (key -> words on screen)."""
+OPEL_LEVELS = (2, 3, 4)
+
+
+@dataclass
+class OpelLevel:
+    """One escalation level as the Scenario page sets it (percentages as shown on screen)."""
+
+    level: int
+    on: bool = False
+    enter_pct: float = 100.0
+    """Starts when (occupied + waiting) reaches this % of the group's base beds."""
+    leave_pct: float = 95.0
+    """Ends (steps down) when that falls below this %."""
+    boarders_at: int = 0
+    """Also starts when this many ED patients wait for a bed in the group (0: not used)."""
+    boarders_below: int = 0
+    """...and ends only when fewer than this wait."""
+    open_beds: dict[str, int] = field(default_factory=dict)
+    """Escalation beds opened per ward."""
+    ed_spaces: dict[str, int] = field(default_factory=dict)
+    """Extra spaces per emergency department (corridor care)."""
+    postpone_pct: float = 0.0
+    """% of the elective patients arriving while the level holds who are postponed."""
+    weekend_pct: float = 0.0
+    """Discharge push: weekend discharges at this % of the weekday rate (0: no push)."""
+
+
+@dataclass
+class OpelLever:
+    """Escalation levels (OPEL 1-4) as the Scenario page sets them: one group of units, levels 2-4."""
+
+    mode: str = "off"
+    group: str = "GA"
+    units: list[str] = field(default_factory=list)
+    """Units whose beds the pressure is measured over."""
+    hold_hours: float = 12.0
+    """Least hours at a level before stepping down from it."""
+    outliers_from: int = 0
+    """Outliers (units with an outlying rule) allowed only from this level on; 0: at every level."""
+    push_units: list[str] | None = None
+    """Units a discharge push applies to (None: every unit of the group)."""
+    levels: list[OpelLevel] = field(default_factory=lambda: [OpelLevel(k) for k in OPEL_LEVELS])
+
+
 @dataclass
 class Levers:
     """The main what-if levers, in the units shown on screen."""
@@ -202,6 +255,9 @@ class Levers:
     lounge: LoungeLever = field(default_factory=LoungeLever)
     lounge_start: LoungeLever = field(default_factory=LoungeLever)
     """The scenario's own lounge: the lounges are rewritten only when the lever moves from it."""
+    opel: OpelLever = field(default_factory=OpelLever)
+    opel_start: OpelLever = field(default_factory=OpelLever)
+    """The scenario's own escalation levels: ``escalation_levels`` is rewritten only when the lever moves from it."""
 
 
 def _ed_streams(scenario_units: dict, arrivals: list) -> list:
@@ -261,6 +317,131 @@ def _lounge_of(scenario: Scenario) -> LoungeLever:
     return LoungeLever(on=False, units=wards or inpatient_units(scenario))
 
 
+def _is_ed(scenario: Scenario, u: str) -> bool:
+    return scenario.units[u].ed is not None or scenario.units[u].kind == "ed"
+
+
+def _opel_from_spec(scenario: Scenario, name: str, spec: Any) -> OpelLever:
+    """The escalation lever of one group (``EscalationPolicySpec``) of ``scenario``; levels it lacks are off."""
+    from hospital_twin.scenario.schema import escalation_group_units
+
+    own = {lv.level: lv for lv in spec.levels}
+    levels = []
+    push_units = None
+    for k in OPEL_LEVELS:
+        lv = own.get(k)
+        if lv is None:
+            levels.append(
+                OpelLevel(k, on=False, enter_pct=84.0 + 4 * k, leave_pct=81.0 + 4 * k)
+            )  # 92/89, 96/93, 100/97
+            continue
+        a = lv.actions
+        push = a.discharge_push
+        if push is not None and push.units is not None:
+            push_units = list(push.units)
+        levels.append(
+            OpelLevel(
+                k,
+                on=True,
+                enter_pct=round(100 * lv.enter_at, 2),
+                leave_pct=round(100 * lv.leave_below, 2),
+                boarders_at=int(lv.boarders_at or 0),
+                boarders_below=int(lv.boarders_release or 0),
+                open_beds=dict(a.open_beds),
+                ed_spaces=dict(a.ed_spaces),
+                postpone_pct=round(100 * a.postpone_electives, 2),
+                weekend_pct=round(100 * push.weekend_rate, 2) if push and push.weekend_rate is not None else 0.0,
+            )
+        )
+    gated = [lv.level for lv in spec.levels if lv.actions.allow_outlying]
+    return OpelLever(
+        mode="edit",
+        group=name,
+        units=escalation_group_units(scenario, spec),
+        hold_hours=float(spec.hold_hours),
+        outliers_from=min(gated) if gated else 0,
+        push_units=push_units,
+        levels=levels,
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _card(mtime: float) -> Scenario:
+    return load_scenario(OPEL_CARD)
+
+
+def opel_card(scenario: Scenario) -> OpelLever:
+    """The OPEL action card of ``opel_actions.yaml`` (its first group) fitted to ``scenario``: units, wards and
+    EDs it lacks are left out, boarders only with an ED, postponement only when an elective list admits to the
+    group."""
+    card = _card(OPEL_CARD.stat().st_mtime)
+    name, spec = next(iter(card.escalation_levels.items()))
+    o = _opel_from_spec(card, name, spec)
+    have = set(scenario.units)
+    units = [u for u in o.units if u in have and not _is_ed(scenario, u)]
+    o.units = units or host_candidates(scenario) or inpatient_units(scenario)
+    has_ed = any(_is_ed(scenario, u) for u in have)
+    elective = any(e.unit in o.units for e in scenario.electives)
+    if name in have:
+        o.group = f"{name}_group"
+    if o.push_units is not None:
+        o.push_units = [u for u in o.push_units if u in have] or None
+    for lv in o.levels:
+        lv.open_beds = {u: n for u, n in lv.open_beds.items() if u in have and not _is_ed(scenario, u)}
+        lv.ed_spaces = {u: n for u, n in lv.ed_spaces.items() if u in have and _is_ed(scenario, u)}
+        if not has_ed:
+            lv.boarders_at = lv.boarders_below = 0
+        if not elective:
+            lv.postpone_pct = 0.0
+    o.mode = "card"
+    return o
+
+
+def opel_words(o: OpelLever, outlying: list[str] | None = None) -> list[str]:
+    """The levels of the lever in a manager's words, one line per level that is used.
+
+    ``outlying``: the units that have an outlying rule (whose outliers a level may allow).
+    """
+    out = []
+    for lv in o.levels:
+        if not lv.on:
+            continue
+        start = f"from {lv.enter_pct:g}% of the beds occupied or waited for"
+        end = f"ends below {lv.leave_pct:g}%"
+        if lv.boarders_at > 0:
+            start += f" or {lv.boarders_at} ED patients waiting for a bed"
+            end += f" and under {lv.boarders_below} waiting"
+        acts = []
+        if any(n > 0 for n in lv.open_beds.values()):
+            acts.append("escalation beds " + ", ".join(f"{u} {n}" for u, n in lv.open_beds.items() if n > 0))
+        if any(n > 0 for n in lv.ed_spaces.values()):
+            acts.append(", ".join(f"{n} extra spaces in {u}" for u, n in lv.ed_spaces.items() if n > 0))
+        if lv.level == o.outliers_from:
+            acts.append("outliers allowed" + (f" ({', '.join(outlying)})" if outlying else ""))
+        if lv.postpone_pct > 0:
+            acts.append(f"{lv.postpone_pct:g}% of planned admissions postponed")
+        if lv.weekend_pct > 0:
+            on = f" on {', '.join(o.push_units)}" if o.push_units else ""
+            acts.append(f"weekend discharges at {lv.weekend_pct:g}% of weekdays{on}")
+        text = "; ".join(acts) or "no actions"
+        out.append(f"**OPEL {lv.level}** {start}; {end}. {text[0].upper()}{text[1:]}.")
+    return out
+
+
+def _opel_of(scenario: Scenario) -> OpelLever:
+    """The escalation lever as the scenario stands (its first group); without levels: off, with the card's
+    values ready for editing."""
+    if scenario.escalation_levels:
+        name, spec = next(iter(scenario.escalation_levels.items()))
+        return _opel_from_spec(scenario, name, spec)
+    try:
+        o = opel_card(scenario)
+    except (ScenarioError, OSError):  # the card is shipped; without it, a plain start
+        o = OpelLever(units=host_candidates(scenario) or inpatient_units(scenario))
+    o.mode = "off"
+    return o
+
+
 def discharge_day_pass(scenario: Scenario) -> list[float]:
     """Mon..Sun share of the patients ready to go home who may leave that day, under the scenario-wide rule."""
     if scenario.discharge is None:
@@ -286,7 +467,10 @@ def levers_of(scenario: Scenario) -> Levers:
     patience_h = round(patience[0].to_distribution().mean_h, 2) if patience else 0.0
     outlying = _outlying_of(scenario)
     lounge = _lounge_of(scenario)
+    opel = _opel_of(scenario)
     return Levers(
+        opel=copy.deepcopy(opel),
+        opel_start=opel,
         patience_h=patience_h,
         patience_h_start=patience_h,
         outlying=replace(outlying, homes=list(outlying.homes), hosts=list(outlying.hosts)),
@@ -346,6 +530,8 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
         d["discharge"] = dis
     if lv.lounge != lv.lounge_start:
         _apply_lounge(d, lv.lounge, lv.lounge_start)
+    if lv.opel != lv.opel_start:
+        _apply_opel(d, lv.opel)
     if lv.nurses and d.get("staffing"):
         for u, shifts in lv.nurses.items():
             if u in d["staffing"].get("units", {}):
@@ -403,6 +589,73 @@ def _apply_lounge(d: dict[str, Any], lounge: LoungeLever, start: LoungeLever) ->
     d["discharge_lounges"] = {**old_lounges, name: entry}
 
 
+def _apply_opel(d: dict[str, Any], o: OpelLever) -> None:
+    """Write the escalation lever into scenario data ``d``: off removes ``escalation_levels``; the card replaces
+    every group with its own; edit rewrites the first group (keeping what the page does not show, such as a
+    push's window or ``hold_hours_up``) and leaves any other group as it is.
+
+    Outliers from a level apply to the units that have an outlying rule in ``d`` (the scenario's own gated
+    units when they still have one); with none, nothing is gated (the page says so).
+    """
+    if o.mode == "off":
+        d.pop("escalation_levels", None)
+        return
+    groups = dict(d.get("escalation_levels") or {})
+    first = next(iter(groups), None)
+    old = dict(groups.get(first) or {}) if o.mode == "edit" and first == o.group else {}
+    old_levels = {int(lv.get("level", 0)): lv for lv in old.get("levels", [])}
+    outlying = [u for u, spec in d["units"].items() if spec.get("outlying")]
+    own_gated = [u for lv in old_levels.values() for u in (lv.get("actions") or {}).get("allow_outlying", [])]
+    gated = own_gated if own_gated and all(u in outlying for u in own_gated) else outlying
+    levels = []
+    for lv in o.levels:
+        if not lv.on:
+            continue
+        entry = copy.deepcopy(old_levels.get(lv.level, {}))
+        entry.update(level=lv.level, enter_at=round(lv.enter_pct / 100, 4), leave_below=round(lv.leave_pct / 100, 4))
+        if lv.boarders_at > 0:
+            entry["boarders_at"], entry["boarders_below"] = int(lv.boarders_at), int(lv.boarders_below)
+        else:
+            entry.pop("boarders_at", None)
+            entry.pop("boarders_below", None)
+        actions = dict(entry.get("actions") or {})
+        for key, value in (("open_beds", lv.open_beds), ("ed_spaces", lv.ed_spaces)):
+            beds = {u: int(n) for u, n in value.items() if n > 0}
+            if beds:
+                actions[key] = beds
+            else:
+                actions.pop(key, None)
+        if lv.postpone_pct > 0:
+            actions["postpone_electives"] = round(lv.postpone_pct / 100, 4)
+        else:
+            actions.pop("postpone_electives", None)
+        push = dict(actions.pop("discharge_push", None) or {})
+        if lv.weekend_pct > 0:
+            if o.push_units is not None and "units" not in push:
+                push = {"units": list(o.push_units), **push}
+            push["weekend_rate"] = round(lv.weekend_pct / 100, 4)
+        else:
+            push.pop("weekend_rate", None)
+        if push.get("weekend_rate") is not None or push.get("window_hours") is not None:
+            actions["discharge_push"] = push
+        actions.pop("allow_outlying", None)
+        if lv.level == o.outliers_from and gated:
+            actions["allow_outlying"] = list(gated)
+        if actions:
+            entry["actions"] = actions
+        else:
+            entry.pop("actions", None)
+        levels.append(entry)
+    group = {**old, "units": list(o.units), "hold_hours": float(o.hold_hours), "levels": levels}
+    if o.mode == "edit" and first == o.group:
+        if "units" not in old:
+            group.pop("units")
+        groups[first] = group
+        d["escalation_levels"] = groups
+    else:
+        d["escalation_levels"] = {o.group: group}
+
+
 def with_run_settings(
     data: dict[str, Any], *, horizon_days: float, warmup_days: float | str, replications: int, seed: int
 ) -> dict[str, Any]:
@@ -432,6 +685,7 @@ LEVER_FIELDS = {
     "surge": re.compile(r"^arrivals\[\d+\]\.multipliers"),
     "outlying": re.compile(r"^units\.(?P<unit>[^.\[]+)\.(outlying|max_outliers)"),
     "lounge": re.compile(r"^discharge_lounges"),
+    "opel": re.compile(r"^escalation_levels"),
     "patience": re.compile(r"^arrivals\[\d+\]\.patience"),
     "volume": re.compile(r"^arrivals"),
     "discharge": re.compile(r"^(discharge|units\.[^.]+\.discharge)"),

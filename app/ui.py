@@ -250,6 +250,83 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
     return cards
 
 
+def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
+    """Cards for escalation levels (none without ``escalation_levels``): time at OPEL 3 or 4 per group, escalation
+    beds and extra ED spaces open on average, electives postponed. Each is a per-replication total (summed over
+    levels or units) whose mean and 95% interval come from the replications, as for every other card."""
+    from hospital_twin.results import summarise
+
+    if not s.escalation_levels:
+        return []
+    k = kpis[kpis["scenario"] == s.name] if "scenario" in kpis else kpis
+    window_h = s.horizon_days * 24.0
+    is_ed = {u: spec.ed is not None or spec.kind == "ed" for u, spec in s.units.items()}
+    cards = []
+
+    def card(label: str, metrics: list[str], units: list[str], fmt, help_: str, scale: float = 1.0) -> None:
+        rows = k[k["metric"].isin(metrics) & k["unit"].isin(units)]
+        if rows.empty:
+            return
+        per_rep = rows.groupby("rep", sort=True)["value"].sum().mul(scale).reset_index()
+        per_rep = per_rep.assign(scenario=s.name, metric="x", unit="x")
+        r = summarise(per_rep).iloc[0]
+        mean, lo, hi, n = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"]), int(r["n_reps"])
+        if not math.isfinite(mean):
+            return
+        ci = f"95% interval {fmt(lo)} to {fmt(hi)}" if n > 1 and math.isfinite(lo) else ""
+        cards.append((label, fmt(mean), ci, f"{help_}; mean of {n} replications with its 95% interval"))
+
+    days = s.horizon_days
+
+    def time_share(x: float) -> str:
+        return f"{100 * min(x, 1.0):.1f}% ({x * days:,.1f} days)"
+
+    groups = list(s.escalation_levels)
+    for g in groups:
+        label = "Time at OPEL 3 or 4" + (f" ({g})" if len(groups) > 1 else "")
+        card(
+            label,
+            ["hours_at_level_3", "hours_at_level_4"],
+            [g],
+            time_share,
+            f"Share of the {days:g} measured days that escalation group {g} spent at level 3 or 4 (in the files: "
+            "hours_at_level_3 + hours_at_level_4)",
+            scale=1 / window_h,
+        )
+    levels = [lv for spec in s.escalation_levels.values() for lv in spec.levels]
+    wards = sorted(
+        {u for lv in levels for u in lv.actions.open_beds if not is_ed.get(u, False)}, key=list(s.units).index
+    )
+    wards += [u for u, spec in s.units.items() if spec.escalation is not None and u not in wards]
+    if wards:
+        card(
+            "Escalation beds open on average",
+            ["escalation_beds_open_mean"],
+            wards,
+            lambda x: f"{x:,.1f}",
+            f"Escalation beds open, time average, summed over {', '.join(wards)} (escalation_beds_open_mean)",
+        )
+    eds = sorted({u for lv in levels for u in lv.actions.ed_spaces}, key=list(s.units).index)
+    if eds:
+        card(
+            "Extra ED spaces open on average",
+            ["escalation_beds_open_mean"],
+            eds,
+            lambda x: f"{x:,.1f}",
+            f"Extra ED spaces (corridor care) open, time average, summed over {', '.join(eds)} "
+            "(escalation_beds_open_mean)",
+        )
+    if any(lv.actions.postpone_electives > 0 for lv in levels):
+        card(
+            "Electives postponed",
+            ["elective_postponed"],
+            [ALL],
+            lambda x: f"{x:,.1f} in {days:g} days",
+            f"Planned admissions postponed by an escalation level over the {days:g} measured days (elective_postponed)",
+        )
+    return cards
+
+
 def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
     """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
     from hospital_twin.reporting.notes import gridlock_count

@@ -8,8 +8,8 @@ import streamlit as st
 import ui
 from job_specs import ReportJob, RunJob
 
-from hospital_twin.reporting.charts import census_week_chart, ed_four_hour_chart, wait_chart
-from hospital_twin.reporting.figures import census_hour_of_week, ed_four_hours, wait_ecdf
+from hospital_twin.reporting.charts import census_week_chart, ed_four_hour_chart, escalation_level_chart, wait_chart
+from hospital_twin.reporting.figures import census_hour_of_week, ed_four_hours, escalation_level_hours, wait_ecdf
 
 st.title("Run")
 scenario, text, label = ui.current_scenario()
@@ -56,6 +56,10 @@ st.caption(
 )
 ui.show_gridlock_alarm(result.summary, s)
 ui.show_cards(ui.kpi_cards(result.summary, s))
+escalation = ui.escalation_cards(result.kpis, s)
+if escalation:
+    st.markdown("**Escalation levels**")
+    ui.show_cards(escalation)
 ui.show_points_to_note(result)
 
 run_key = jobs.job_key("run", *shown, "")
@@ -99,16 +103,9 @@ if zip_data:
 
 census = result.census.assign(scenario=s.name) if result.census is not None else None
 log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None
-tabs = st.tabs(
-    [
-        "Census by hour of week",
-        "Occupancy heat map",
-        "Waits for a bed",
-        "ED 4-hour performance",
-        "Offered load",
-        "All measures",
-    ]
-)
+names = ["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance"]
+names += ["Escalation levels"] if s.escalation_levels else []
+tabs = st.tabs([*names, "Offered load", "All measures"])
 if census is not None:
     how = census_hour_of_week(census, [s])
     with tabs[0]:
@@ -145,10 +142,21 @@ if log is not None:
                     "to 14 or more to see it."
                 )
             st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
-with tabs[4]:
+if s.escalation_levels:
+    with tabs[names.index("Escalation levels")]:
+        levels = escalation_level_hours(result.summary, [s])
+        if levels.empty:
+            st.info("No time at any escalation level was measured.")
+        else:
+            st.caption(
+                "Share of the measured time at each escalation level (OPEL 1 to 4), mean over replications: "
+                "level 1 is the steady state."
+            )
+            st.altair_chart(escalation_level_chart(levels), width="content")
+with tabs[-2]:
     st.caption("Offered load from the traffic equations beside the simulated occupancy (mean occupied beds).")
     ui.show_offered_load(s, result.summary)
-with tabs[5]:
+with tabs[-1]:
     table = charts.kpi_table(result.summary, s)
     st.dataframe(
         table,

@@ -183,6 +183,170 @@ if inpatient and len(hostable) >= 1:
                 )
         slots["outlying"] = st.container()
 
+opel = lv.opel
+with st.expander("Escalation (OPEL levels): what the hospital does as pressure rises", expanded=opel.mode != "off"):
+    st.caption(
+        "Levels OPEL 1 to 4 as in NHS England's OPEL framework: the hospital moves up a level when the share of "
+        "its beds occupied or waited for (or the number of ED patients waiting for a bed) reaches the level's "
+        "trigger, takes that level's actions, and steps down when pressure falls below where the level ends."
+    )
+    modes = list(state.OPEL_MODES)
+    mode = st.selectbox(
+        "Escalation levels",
+        modes,
+        index=modes.index(lv.opel_start.mode),
+        format_func=state.OPEL_MODES.get,
+        key="lv_opel",
+        help="The OPEL action card is the one of the shipped what-if: a weekend discharge push at OPEL 2; 10 "
+        "escalation beds and medical outliers at OPEL 3; corridor care in the ED and half of the planned "
+        "surgery postponed at OPEL 4. 'My own levels' starts from the scenario's levels, or from that card.",
+    )
+    outlying_now = lv.outlying.homes if lv.outlying.on else []
+    if mode == "card":
+        opel = lv.opel = state.opel_card(scenario)
+    opel.mode = mode
+    if mode == "edit":
+        beds_of = {u: scenario.units[u].beds for u in opel.units if u in scenario.units}
+        st.caption(
+            f"Pressure is measured over {', '.join(opel.units)} ({sum(beds_of.values())} beds): beds occupied "
+            "plus patients waiting for one, as a share of the beds."
+        )
+        if len(scenario.escalation_levels) > 1:
+            others = ", ".join(list(scenario.escalation_levels)[1:])
+            st.caption(f"The scenario's other escalation groups ({others}) are kept as they are.")
+        c1, c2 = st.columns(2)
+        opel.hold_hours = float(
+            c1.number_input(
+                "Least hours at a level before stepping down",
+                min_value=0.0,
+                max_value=168.0,
+                value=float(opel.hold_hours),
+                step=1.0,
+                key="lv_opel_hold",
+                help="Levels are reviewed at the bed meetings; this keeps a level from flapping with each admission.",
+            )
+        )
+        choices = [0, *state.OPEL_LEVELS]
+        opel.outliers_from = c2.selectbox(
+            "Outliers (set in the Outliers lever) allowed",
+            choices,
+            index=choices.index(opel.outliers_from),
+            format_func=lambda k: "at every level" if k == 0 else f"only from OPEL {k} on",
+            key="lv_opel_out",
+        )
+        wards = list(
+            dict.fromkeys([u for u in opel.units if u in inpatient] + [u for lvl in opel.levels for u in lvl.open_beds])
+        )
+        eds = [u for u in units if u not in inpatient]
+        electives = any(e.unit in opel.units for e in scenario.electives)
+        cols = st.columns(len(opel.levels))
+        for col, lvl in zip(cols, opel.levels, strict=True):
+            k = lvl.level
+            with col.container(border=True):
+                lvl.on = st.checkbox(f"OPEL {k}", value=lvl.on, key=f"lv_opel_{k}_on")
+                if not lvl.on:
+                    continue
+                lvl.enter_pct = float(
+                    st.number_input(
+                        "Starts at % of beds occupied or waited for",
+                        min_value=1.0,
+                        max_value=200.0,
+                        value=float(lvl.enter_pct),
+                        step=1.0,
+                        key=f"lv_opel_{k}_enter",
+                    )
+                )
+                lvl.leave_pct = float(
+                    st.number_input(
+                        "Ends below %",
+                        min_value=1.0,
+                        max_value=200.0,
+                        value=float(lvl.leave_pct),
+                        step=1.0,
+                        key=f"lv_opel_{k}_leave",
+                    )
+                )
+                if lvl.leave_pct > lvl.enter_pct:
+                    st.warning(f"OPEL {k} would end above where it starts: set 'Ends below' under {lvl.enter_pct:g}%.")
+                if eds:
+                    lvl.boarders_at = int(
+                        st.number_input(
+                            "Or starts at this many ED patients waiting for a bed (0: not used)",
+                            min_value=0,
+                            max_value=1000,
+                            value=int(lvl.boarders_at),
+                            step=1,
+                            key=f"lv_opel_{k}_bat",
+                        )
+                    )
+                    if lvl.boarders_at > 0:
+                        lvl.boarders_below = int(
+                            st.number_input(
+                                "...and ends only with fewer than this many waiting",
+                                min_value=0,
+                                max_value=1000,
+                                value=int(min(lvl.boarders_below, lvl.boarders_at) or lvl.boarders_at),
+                                step=1,
+                                key=f"lv_opel_{k}_bbelow",
+                            )
+                        )
+                st.markdown("**Actions**")
+                for u in wards:
+                    lvl.open_beds[u] = int(
+                        st.number_input(
+                            f"{u} escalation beds",
+                            min_value=0,
+                            max_value=500,
+                            value=int(lvl.open_beds.get(u, 0)),
+                            step=1,
+                            key=f"lv_opel_{k}_beds_{u}",
+                        )
+                    )
+                for u in eds:
+                    lvl.ed_spaces[u] = int(
+                        st.number_input(
+                            f"{u} extra spaces (corridor care)",
+                            min_value=0,
+                            max_value=500,
+                            value=int(lvl.ed_spaces.get(u, 0)),
+                            step=1,
+                            key=f"lv_opel_{k}_ed_{u}",
+                        )
+                    )
+                if electives:
+                    lvl.postpone_pct = float(
+                        st.number_input(
+                            "Postpone % of planned admissions",
+                            min_value=0.0,
+                            max_value=100.0,
+                            value=float(lvl.postpone_pct),
+                            step=5.0,
+                            key=f"lv_opel_{k}_post",
+                            help="Elective patients arriving while the level holds are postponed (cancelled on the "
+                            "day; rebooked when the list rebooks cancellations).",
+                        )
+                    )
+                lvl.weekend_pct = float(
+                    st.number_input(
+                        "Weekend discharge push: weekend discharges at % of weekdays (0: none)",
+                        min_value=0.0,
+                        max_value=100.0,
+                        value=float(lvl.weekend_pct),
+                        step=5.0,
+                        key=f"lv_opel_{k}_wkend",
+                    )
+                )
+        if not any(lvl.on for lvl in opel.levels):
+            st.warning("Tick at least one level, or choose 'No escalation levels'.")
+    if mode != "off":
+        st.markdown("\n".join(f"- {line}" for line in state.opel_words(opel, outlying_now)))
+        if opel.outliers_from and not outlying_now:
+            st.warning(
+                f"Outliers from OPEL {opel.outliers_from} need 'Allow outliers' ticked in the Outliers lever above; "
+                "until then no patient is placed on another ward at any level."
+            )
+    slots["opel"] = st.container()
+
 st.subheader("Demand")
 c1, c2 = st.columns(2)
 lv.volume_pct = c1.slider(

@@ -303,3 +303,103 @@ def test_verdict_driven_by_gridlock_says_so_in_the_measures_unit(pair):
         " Careful: driven by gridlocked replications: 2 in the what-if, 0 in the baseline; without them the mean "
         "difference is -3.1 pp."
     ), sentence
+
+
+# --------------------------------------------------------------------------- escalation levels (OPEL)
+@pytest.mark.parametrize("name", ["baseline.yaml", "whatif/opel_actions.yaml"])
+def test_levers_opel_untouched_reads_the_scenarios_levels_and_keeps_the_yaml_byte_identical(name):
+    """The escalation lever starts from the scenario's own levels (off without them); untouched, the YAML is
+    byte-identical."""
+    scn = load_scenario(SCENARIOS / name)
+    lv = state.levers_of(scn)
+    assert lv.opel.mode == ("edit" if scn.escalation_levels else "off")
+    data = state.scenario_dict(scn)
+    assert state.to_yaml(state.apply_levers(data, lv)) == state.to_yaml(data)
+
+
+def test_levers_opel_card_preset_writes_the_shipped_card_as_a_valid_scenario(pair):
+    """The OPEL card on the baseline writes opel_actions.yaml's three levels; outliers from OPEL 3 only with the
+    Outliers lever on (then for the wards it sets)."""
+    base, _ = pair
+    lv = state.levers_of(base)
+    lv.opel = state.opel_card(base)
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    card = load_scenario(SCENARIOS / "whatif" / "opel_actions.yaml").escalation_levels["GA"]
+    [(group, spec)] = scn.escalation_levels.items()
+    assert group == "GA" and spec.units == card.units and spec.hold_hours == card.hold_hours == 12
+    for mine, theirs in zip(spec.levels, card.levels, strict=True):
+        assert (mine.level, mine.enter_at, mine.leave_below, mine.boarders_at, mine.boarders_below) == (
+            theirs.level,
+            theirs.enter_at,
+            theirs.leave_below,
+            theirs.boarders_at,
+            theirs.boarders_below,
+        )
+        got = mine.actions.model_dump(exclude={"allow_outlying"})
+        assert got == theirs.actions.model_dump(exclude={"allow_outlying"})
+        assert mine.actions.allow_outlying == []  # the baseline has no outlying rule to allow
+    lv.outlying.on = True
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    assert [lvl.actions.allow_outlying for lvl in scn.escalation_levels["GA"].levels] == [[], ["MED", "ELD"], []]
+
+
+def test_levers_opel_off_removes_escalation_levels():
+    """Off on the OPEL what-if leaves no escalation_levels key, and the scenario stays valid."""
+    scn = load_scenario(SCENARIOS / "whatif" / "opel_actions.yaml")
+    lv = state.levers_of(scn)
+    lv.opel.mode = "off"
+    data = state.apply_levers(state.scenario_dict(scn), lv)
+    assert "escalation_levels" not in data and not state.validate_data(data)[1]
+
+
+def test_levers_opel_edit_changes_only_what_moved():
+    """Editing OPEL 3's trigger to 95% and dropping OPEL 4's postponement keeps the rest of the card: the push's
+    wards, outliers from OPEL 3, the boarders triggers."""
+    scn = load_scenario(SCENARIOS / "whatif" / "opel_actions.yaml")
+    lv = state.levers_of(scn)
+    lv.opel.levels[1].enter_pct = 95.0
+    lv.opel.levels[2].postpone_pct = 0.0
+    out, issues = state.validate_data(state.apply_levers(state.scenario_dict(scn), lv))
+    assert not issues
+    old, new = scn.escalation_levels["GA"].levels, out.escalation_levels["GA"].levels
+    assert new[1].enter_at == 0.95 and new[2].actions.postpone_electives == 0.0
+    assert new[0] == old[0]
+    assert new[1].actions == old[1].actions and new[1].boarders_at == old[1].boarders_at
+    assert new[2].actions.ed_spaces == {"ED": 10}
+
+
+def test_levers_opel_edit_from_nothing_writes_a_new_group(pair):
+    """'My own levels' on the baseline with only OPEL 3 ticked writes one level with its escalation beds."""
+    base, _ = pair
+    lv = state.levers_of(base)
+    lv.opel.mode = "edit"
+    lv.opel.levels[0].on = lv.opel.levels[2].on = False
+    lv.opel.levels[1].open_beds = {"MED": 3}
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    [level] = scn.escalation_levels["GA"].levels
+    assert (level.level, level.enter_at, level.actions.open_beds) == (3, 0.96, {"MED": 3})
+
+
+def test_lever_of_maps_escalation_level_issues_to_the_opel_lever():
+    """A problem under escalation_levels is shown next to the OPEL lever, not the per-unit escalation beds."""
+    from hospital_twin.scenario import Issue
+
+    assert state.lever_of(Issue("f", 3, "escalation_levels.GA.levels[1].leave_below", "x"))[0] == "opel"
+    assert state.lever_of(Issue("f", 3, "units.MED.escalation.beds", "x"))[0] == "escalation"
+
+
+def test_opel_words_say_the_card_in_a_managers_words(pair):
+    """The card reads as one sentence per level with its trigger, its end and its actions, without field names."""
+    base, _ = pair
+    words = state.opel_words(state.opel_card(base), ["MED", "ELD"])
+    assert words[1] == (
+        "**OPEL 3** from 96% of the beds occupied or waited for or 25 ED patients waiting for a bed; ends below "
+        "93% and under 15 waiting. Escalation beds MED 6, ELD 4; outliers allowed (MED, ELD)."
+    )
+    assert "50% of planned admissions postponed" in words[2] and words[2].endswith(
+        ". 10 extra spaces in ED; 50% of planned admissions postponed."
+    )
+    assert "_" not in " ".join(words)

@@ -183,3 +183,24 @@ def test_scenario_page_describes_the_new_rules(app):
     text = " ".join(m.value for m in app.markdown)
     assert "2. Logic: outlying (patients placed on other units)" in text
     assert "Discharge lounge LOUNGE: 12 places" in text
+
+
+def test_scenario_page_opel_lever_card_edit_and_off(app):
+    """The OPEL card writes escalation_levels and says its levels in words; an edit that ends a level above where it
+    starts is shown in words next to the lever; off removes escalation_levels."""
+    app.switch_page("app_pages/scenario.py").run()
+    app.selectbox(key="lv_opel").set_value("card").run()
+    no_exception(app)
+    assert not app.error
+    levels = _edited(app)["escalation_levels"]["GA"]["levels"]
+    assert [lv["level"] for lv in levels] == [2, 3, 4] and levels[1]["actions"]["open_beds"] == {"MED": 6, "ELD": 4}
+    assert any(m.value.startswith("- **OPEL 2** from 92% of the beds") for m in app.markdown)
+    assert any("need 'Allow outliers' ticked" in w.value for w in app.warning)  # OPEL 3 allows outliers
+    app.selectbox(key="lv_opel").set_value("edit").run()
+    app.number_input(key="lv_opel_3_leave").set_value(99.0).run()
+    errors = [e.value for e in app.error]
+    assert any("escalation_levels › GA" in e and "leave_below must not exceed enter_at" in e for e in errors), errors
+    assert any("shown next to the levers" in e for e in errors)
+    assert any("OPEL 3 would end above where it starts" in w.value for w in app.warning)
+    app.selectbox(key="lv_opel").set_value("off").run()
+    assert not app.error and "escalation_levels" not in _edited(app)

@@ -168,3 +168,63 @@ def test_run_page_cards_for_gridlock_outliers_lwbs_and_the_lounge(app):
     alarms = [e.value for e in app.error]
     assert any(a.startswith("**2 of 2 runs gridlocked.**") for a in alarms), alarms
     assert not any("_share" in label or "_mean" in label for label in cards)  # no metric ids on the cards
+
+
+ESCALATING = """\
+name: Escalating little hospital
+start: 2025-01-06T00:00:00
+horizon_days: 7
+warmup_days: 2
+replications: 2
+seed: 5
+units:
+  ED:
+    beds: 10
+    kind: ed
+    ed:
+      clinicians: 2
+      assessment: {distribution: gamma, mean_minutes: 20, cv: 0.5}
+  MED: {beds: 6}
+  SURG: {beds: 6}
+arrivals:
+  - {name: walk_in, unit: ED, per_day: 20}
+routes:
+  ED: {exit: 0.8, MED: 0.2}
+length_of_stay:
+  ED: {distribution: lognormal, median_hours: 1.5, p90_hours: 4}
+  MED: {distribution: lognormal, mean_days: 1.2, cv: 0.8}
+  SURG: {distribution: lognormal, mean_days: 2, cv: 0.8}
+electives:
+  - {name: ops, unit: SURG, per_weekday: [3, 3, 3, 3, 3, 0, 0], hour: 9}
+escalation_levels:
+  GA:
+    units: [MED, SURG]
+    levels:
+      - {level: 2, enter_at: 0.5, leave_below: 0.4, actions: {open_beds: {MED: 2}}}
+      - {level: 3, enter_at: 0.8, leave_below: 0.7, actions: {ed_spaces: {ED: 3}, postpone_electives: 0.5}}
+"""
+
+
+def test_run_page_escalation_cards_and_level_chart(app):
+    """A small hospital that reaches OPEL 3: cards for the time at OPEL 3 or 4, escalation beds, extra ED spaces and
+    postponed electives, and a chart of the time at each level."""
+    app.session_state["scn_edited"] = ESCALATING
+    app.switch_page("app_pages/run.py").run()
+    short_run_settings(app, horizon=7, warmup=2, reps=2)
+    app.button(key="run_btn").click().run()
+    wait_for_jobs(app)
+    no_exception(app)
+    cards = {m.label: m.value for m in app.metric}
+    for label in (
+        "Time at OPEL 3 or 4",
+        "Escalation beds open on average",
+        "Extra ED spaces open on average",
+        "Electives postponed",
+    ):
+        assert label in cards, sorted(cards)
+    share, days = cards["Time at OPEL 3 or 4"].rstrip(" days)").split("% (")
+    assert 0 < float(share) <= 100 and float(days) == pytest.approx(float(share) / 100 * 7, abs=0.06)
+    assert float(cards["Escalation beds open on average"]) <= 2  # MED opens at most 2
+    assert cards["Electives postponed"].endswith("in 7 days")
+    assert len(charts(app)) == 5  # the four of every run and the time at each escalation level
+    assert not any("_" in label for label in cards)  # no metric ids on the cards
