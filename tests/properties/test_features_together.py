@@ -410,6 +410,7 @@ def test_features_together_each_booking_is_done_cancelled_for_good_or_still_wait
     """Electives, per patient: booked = done + cancelled for good + still waiting (for a bed, or for its rebooked
     date); each patient cancelled at most max_rebookings + 1 times and rebooked after all but the last."""
     spec = SCENARIO.electives[0]
+    used_up = 0
     for out in outputs:
         el = out.class_names.index("elective")
         booked = set(out.arrivals[out.arrivals[:, 3] == el, 0].astype(int).tolist())
@@ -423,7 +424,9 @@ def test_features_together_each_booking_is_done_cancelled_for_good_or_still_wait
         assert (cancels <= spec.max_rebookings + 1).all()
         assert ((rebooks == cancels) | (rebooks == cancels - 1)).all()
         assert set(cancels.index[rebooks == cancels - 1]) == final  # cancelled for good: the last one not rebooked
-        assert (rebooks <= spec.max_rebookings).all() and (cancels == spec.max_rebookings + 1).any()
+        assert (rebooks <= spec.max_rebookings).all()
+        used_up += int((cancels == spec.max_rebookings + 1).sum())
+    assert used_up > 0  # premise: some patients were cancelled for good after their last rebooking
 
 
 def test_features_together_an_outlier_routed_on_to_its_host_keeps_its_bed():
@@ -498,6 +501,10 @@ def _spells(out):
     return spells["start"].to_numpy(), spells["end"].to_numpy(), spells["ready"].to_numpy()
 
 
+LITTLE_EDGE_SD = 0.055
+"""Largest standard deviation, per replication, of (relative Little gap - b) over 40 replications (ELD 0.052)."""
+
+
 def test_features_together_littles_law_per_unit_and_all_up_to_the_window_edges(outputs, kpis):
     """Per unit and ALL: occupancy_mean x T equals the in-window bed-hours of the stays (spells on ALL) recomputed
     from the raw records, and differs from admitted / T x los_mean_h x T by exactly the window-edge terms of
@@ -505,10 +512,13 @@ def test_features_together_littles_law_per_unit_and_all_up_to_the_window_edges(o
 
     Their size: in steady state the stays running across the start and those unfinished at the end each
     weigh ``lambda E[S^2] / 2``, so the relative gap (occupancy above lambda W) is about ``b = E[S] cv^2 / T``
-    (``tests/analytic/test_littles_law_hospital.py``), taken from the run's finished stays. The mean gap over
-    the replications must be within ``max(b / 2, 2 %)`` of ``b``. Measured (4 replications; 20 in brackets):
-    gap vs b: ED 0.011 vs 0.012, AMU 0.005 vs 0.011, MED 0.068 vs 0.076 (0.074 vs 0.077), ELD 0.081 vs 0.089
-    (0.100 vs 0.091), SURG 0.052 vs 0.054, ICU 0.035 vs 0.045, ALL 0.085 vs 0.092 (0.098 vs 0.088).
+    (``tests/analytic/test_littles_law_hospital.py``), taken from the run's finished stays (censored, so a
+    little short). That part is statistical: over 40 replications the mean gap is within 0.02 of ``b`` on every
+    row (SURG 0.068 vs 0.049, ELD 0.102 vs 0.093, ALL 0.100 vs 0.090) and the per-replication difference has a
+    standard deviation of at most 0.055 (ELD 0.052, ICU 0.051, MED 0.033, ALL 0.023). So the mean over the
+    replications must be within ``0.02 + 3 x 0.055 / sqrt(n)`` of ``b`` (0.10 with 4). Measured with 4
+    replications, gap vs b: ED 0.011 vs 0.012, AMU 0.005 vs 0.011, MED 0.068 vs 0.076, ELD 0.081 vs 0.089,
+    SURG 0.052 vs 0.054, ICU 0.035 vs 0.045, ALL 0.085 vs 0.092. The exact identity above is the strong check.
     """
     figures: dict[str, list[tuple[float, float]]] = {}
     for out, k in zip(outputs, kpis, strict=True):
@@ -530,7 +540,8 @@ def test_features_together_littles_law_per_unit_and_all_up_to_the_window_edges(o
             figures.setdefault(name, []).append((gap / (occ * span), d.var() / d.mean() / span))
     for name, v in figures.items():
         gap, b = np.mean(v, axis=0)
-        assert abs(gap - b) <= max(b / 2, 0.02), f"{name}: relative gap {gap:.4f}, edge term b {b:.4f}"
+        tol = 0.02 + 3 * LITTLE_EDGE_SD / np.sqrt(len(v))
+        assert abs(gap - b) <= tol, f"{name}: relative gap {gap:.4f}, edge term b {b:.4f}, tolerance {tol:.4f}"
 
 
 def test_features_together_littles_law_in_the_discharge_lounge(outputs, kpis):
