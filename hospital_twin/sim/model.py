@@ -623,7 +623,8 @@ class HospitalSim:
                     Timeout(self.env, t - now, p).callbacks.append(self._discharged)
             return
         v = self.units[nxt]
-        self._request_bed(p, v, self._transfer_granted, u.idx, t_ready)
+        # from_unit: the unit whose bed it holds while it waits (for an outlier the host, not its home unit)
+        self._request_bed(p, v, self._transfer_granted, p.unit.idx, t_ready)
 
     def _discharged(self, ev) -> None:
         self._leave(ev._value, _DEST_EXIT, self.env.now)

@@ -13,7 +13,8 @@ An outlier holds a host bed (the host's occupancy) but belongs to its home unit:
 is drawn from the home unit's distribution with the patient's own stay uniform (so the
 draw is the one it would have had at home: common random numbers hold), scaled by
 ``stay_factor`` while in the host; when its stay ends, the home unit's route and discharge
-rule apply (``HospitalSim._stay_done_now`` reads ``_Patient.home``). With ``repatriate``
+rule apply (``HospitalSim._stay_done_now`` reads ``_Patient.home``); when that route leads to the
+host itself, the patient keeps its bed as the host's own patient. With ``repatriate``
 other than ``never``, an outlier still in treatment moves back to a freed home bed
 (oldest placement first; ``before_waiting`` before the home unit's queue,
 ``after_waiting`` only when nobody waits), and stays there for the rest of its home stay:
@@ -114,6 +115,9 @@ class Outlying:
     # ------------------------------------------------------------------ requests
     def request_bed(self, p, u, on_grant, from_unit, ready_at=None):
         """``HospitalSim._request_bed``, trying the hosts when the home unit is full."""
+        if p.home is not None and p.unit is u:  # an outlier whose home route leads to its host: it stays put
+            self._become_host_patient(p, u, ready_at)
+            return None
         hosts = self.hosts[u.idx]
         allowed = self.classes[u.idx]
         if hosts is None or (allowed is not None and p.pclass not in allowed):
@@ -139,6 +143,24 @@ class Outlying:
             else:
                 Timeout(self.sim.env, wait_more, req).callbacks.append(self._eligible)
         return req
+
+    def _become_host_patient(self, p, u, ready_at) -> None:
+        """An outlier in ``u`` whose home unit's route sends it on to ``u`` keeps its bed as ``u``'s own patient.
+
+        Its outlier stay ends and a stay of ``u`` begins at once in the same bed (no bed frees, no cleaning);
+        otherwise it would queue for another bed of the unit whose bed it holds, blocking it meanwhile.
+        """
+        sim = self.sim
+        now = sim.env.now
+        self._end(p, now, 0.0)
+        stays = sim._stays
+        stays[p.stay + 7] = now
+        stays[p.stay + 8] = u.idx
+        p.source = sim._n_sources + u.idx
+        p.stay = len(stays)
+        t_req = now if ready_at is None else ready_at
+        stays.extend((p.pid, u.idx, p.pclass, p.source, t_req, now, math.nan, math.nan, -9, math.nan))
+        self._begin_treatment(p, u, now)
 
     def _eligible(self, ev) -> None:
         """A queued request has waited ``after_hours``: placed in a host now, or eligible from now on."""
