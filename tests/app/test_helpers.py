@@ -193,7 +193,7 @@ def test_verdict_narrow_interval_gets_enough_decimals(pair):
 
 
 # --------------------------------------------------------------------------- issue 13 levers
-@pytest.mark.parametrize("name", ["baseline.yaml", "whatif/outlying.yaml", "whatif/discharge_lounge.yaml"])
+@pytest.mark.parametrize("name", ["baseline.yaml", "whatif/no_outlying.yaml", "whatif/discharge_lounge.yaml"])
 def test_levers_untouched_leave_outlying_lounge_and_day_rules_as_the_scenario_has_them(name):
     """Loading a scenario and applying its own levers changes nothing (a scenario's own caps and lounges survive)."""
     scn = load_scenario(SCENARIOS / name)
@@ -201,9 +201,10 @@ def test_levers_untouched_leave_outlying_lounge_and_day_rules_as_the_scenario_ha
     assert state.apply_levers(data, state.levers_of(scn)) == data
 
 
-def test_levers_outlying_on_writes_hosts_cap_and_wait_and_off_removes_them(pair):
-    """Outliers on the baseline: the medical wards outlie to the other wards, capped per host; off removes it all."""
-    base, _ = pair
+def test_levers_outlying_on_writes_hosts_cap_and_wait_and_off_removes_them():
+    """Outliers on the baseline without them (no_outlying.yaml): the medical wards outlie to the other wards, capped
+    per host; off removes it all."""
+    base = load_scenario(SCENARIOS / "whatif" / "no_outlying.yaml")
     lv = state.levers_of(base)
     assert not lv.outlying.on and lv.outlying.homes == ["MED", "ELD"]  # the wards only medical classes reach
     lv.outlying.on, lv.outlying.max_per_host, lv.outlying.after_hours = True, 3, 2.0
@@ -226,8 +227,8 @@ def test_levers_outlying_on_writes_hosts_cap_and_wait_and_off_removes_them(pair)
 
 
 def test_levers_outlying_keeps_a_scenarios_own_caps_and_host_order_until_they_move():
-    """Changing only the wait keeps the what-if's per-host caps (MED 6, SURG 12, ICU 0) and each home's host order."""
-    scn = load_scenario(SCENARIOS / "whatif" / "outlying.yaml")
+    """Changing only the wait keeps the baseline's per-host caps (MED 6, SURG 12, ICU 0) and each home's host order."""
+    scn = load_scenario(SCENARIOS / "baseline.yaml")
     lv = state.levers_of(scn)
     lv.outlying.after_hours = 1.0
     out, issues = state.validate_data(state.apply_levers(state.scenario_dict(scn), lv))
@@ -318,9 +319,17 @@ def test_levers_opel_untouched_reads_the_scenarios_levels_and_keeps_the_yaml_byt
 
 
 def test_levers_opel_card_preset_writes_the_shipped_card_as_a_valid_scenario(pair):
-    """The OPEL card on the baseline writes opel_actions.yaml's three levels; outliers from OPEL 3 only with the
-    Outliers lever on (then for the wards it sets)."""
+    """The OPEL card on the baseline writes opel_actions.yaml's three levels, its outliers from OPEL 3 included (the
+    baseline outlies); on a scenario without outlying, outliers from OPEL 3 only with the Outliers lever on (then for
+    the wards it sets)."""
     base, _ = pair
+    lv = state.levers_of(base)
+    lv.opel = state.opel_card(base)
+    scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
+    assert not issues
+    card = load_scenario(SCENARIOS / "whatif" / "opel_actions.yaml").escalation_levels["GA"]
+    assert [lvl.actions for lvl in scn.escalation_levels["GA"].levels] == [lvl.actions for lvl in card.levels]
+    base = load_scenario(SCENARIOS / "whatif" / "no_outlying.yaml")
     lv = state.levers_of(base)
     lv.opel = state.opel_card(base)
     scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
@@ -338,7 +347,7 @@ def test_levers_opel_card_preset_writes_the_shipped_card_as_a_valid_scenario(pai
         )
         got = mine.actions.model_dump(exclude={"allow_outlying"})
         assert got == theirs.actions.model_dump(exclude={"allow_outlying"})
-        assert mine.actions.allow_outlying == []  # the baseline has no outlying rule to allow
+        assert mine.actions.allow_outlying == []  # no outlying rule to allow
     lv.outlying.on = True
     scn, issues = state.validate_data(state.apply_levers(state.scenario_dict(base), lv))
     assert not issues

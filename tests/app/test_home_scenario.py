@@ -120,17 +120,19 @@ def _edited(app) -> dict:
 
 
 def test_scenario_page_outlier_lever_writes_and_removes_outlying(app):
-    """Allowing outliers puts outlying on the medical wards with the cap on their hosts; unticking removes both."""
+    """The baseline outlies, so the lever starts ticked; a new cap and wait rewrite outlying on the medical wards
+    (keeping the baseline's stay factor) with the cap on their hosts; unticking removes both."""
     app.switch_page("app_pages/scenario.py").run()
-    app.checkbox(key="lv_out_on").check().run()
+    assert app.checkbox(key="lv_out_on").value
     app.number_input(key="lv_out_cap").set_value(4).run()
     app.number_input(key="lv_out_after").set_value(2.0).run()
     no_exception(app)
     assert not app.error
     units = _edited(app)["units"]
-    assert units["MED"]["outlying"] == {"hosts": ["ELD", "SURG"], "after_hours": 2.0}
+    assert units["MED"]["outlying"] == {"hosts": ["ELD", "SURG"], "after_hours": 2.0, "stay_factor": 1.1}
     assert units["ELD"]["outlying"]["hosts"] == ["MED", "SURG"]
-    assert [units[u].get("max_outliers") for u in ("MED", "ELD", "SURG", "ICU")] == [4, 4, 4, None]
+    # ICU is no host: it keeps the baseline's own cap 0 (never takes outliers)
+    assert [units[u].get("max_outliers") for u in ("MED", "ELD", "SURG", "ICU")] == [4, 4, 4, 0]
     app.checkbox(key="lv_out_on").uncheck().run()
     units = _edited(app)["units"]
     assert not any("outlying" in spec or "max_outliers" in spec for spec in units.values())
@@ -186,7 +188,8 @@ def test_scenario_page_describes_the_new_rules(app):
 
 
 def test_scenario_page_opel_lever_card_edit_and_off(app):
-    """The OPEL card writes escalation_levels and says its levels in words; an edit that ends a level above where it
+    """The OPEL card writes escalation_levels (outliers from OPEL 3 for the baseline's outlying wards) and says its
+    levels in words; an edit that ends a level above where it
     starts is shown in words next to the lever; off removes escalation_levels."""
     app.switch_page("app_pages/scenario.py").run()
     app.selectbox(key="lv_opel").set_value("card").run()
@@ -195,7 +198,9 @@ def test_scenario_page_opel_lever_card_edit_and_off(app):
     levels = _edited(app)["escalation_levels"]["GA"]["levels"]
     assert [lv["level"] for lv in levels] == [2, 3, 4] and levels[1]["actions"]["open_beds"] == {"MED": 6, "ELD": 4}
     assert any(m.value.startswith("- **OPEL 2** from 92% of the beds") for m in app.markdown)
-    assert any("need 'Allow outliers' ticked" in w.value for w in app.warning)  # OPEL 3 allows outliers
+    # OPEL 3 allows outliers, and the baseline outlies: the card gates the baseline's outlying wards, no warning
+    assert levels[1]["actions"]["allow_outlying"] == ["MED", "ELD"]
+    assert not any("need 'Allow outliers' ticked" in w.value for w in app.warning)
     app.selectbox(key="lv_opel").set_value("edit").run()
     app.number_input(key="lv_opel_3_leave").set_value(99.0).run()
     errors = [e.value for e in app.error]
