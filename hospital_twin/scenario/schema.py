@@ -664,7 +664,7 @@ class DischargePushSpec(_Spec):
         ge=0,
         le=1,
         description="weekend discharge rate relative to weekdays while pushed: the rule's Saturday and Sunday pass "
-        "(none: unchanged)",
+        "is raised to at least this, never lowered (none: unchanged)",
     )
 
     @model_validator(mode="after")

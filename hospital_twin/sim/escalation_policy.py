@@ -173,12 +173,8 @@ class EscalationPolicy:
         self.ed_units = {u.idx for u in units if u.is_ed} if boarding else set()
         self.elective_sources = {sim._source_index(e.source) for e in s.electives} if postponing else set()
         self.postpone_rng = {}
-        self.rebooking = {}  # (unit, class, source) -> the rebooking rule of the elective list (sim.queues)
-        for e in reversed(s.electives):
-            on_cancel = sim._rebook_cancel.get(e.name)
-            if on_cancel is not None:
-                key = (sim._unit_index[e.unit], sim._class_index[e.patient_class], sim._source_index(e.source))
-                self.rebooking[key] = on_cancel.__self__
+        # elective list name -> its rebooking rule (sim.queues), for the lists that rebook
+        self.rebooking = {name: on_cancel.__self__ for name, on_cancel in sim._rebook_cancel.items()}
         if postponing:
             for e in s.electives:
                 ui = sim._unit_index[e.unit]
@@ -294,20 +290,22 @@ class EscalationPolicy:
                     self.postpone(p, u)
                     return None
             return self._request_bed(p, u, on_grant, from_unit, ready_at)
-        req = self._request_bed(p, u, on_grant, from_unit, ready_at)
-        if req is not None and from_unit in self.ed_units and self.groups_of[u.idx]:
-            groups = self.groups_of[u.idx]
-            for g in groups:
-                g.boarders += 1
+        groups = self.groups_of[u.idx] if from_unit in self.ed_units else None
+        if not groups:
+            return self._request_bed(p, u, on_grant, from_unit, ready_at)
+        # counted as a boarder before asking: the level that asking raises may grant this very request, and a
+        # grant (or a rejection) takes it off again through `granted`, whenever it comes
+        for g in groups:
+            g.boarders += 1
 
-            def granted(patient, unit, t, _groups=groups, _on_grant=on_grant):
-                for g in _groups:
-                    g.boarders -= 1
-                _on_grant(patient, unit, t)
+        def granted(patient, unit, t, _groups=groups, _on_grant=on_grant):
+            for g in _groups:
+                g.boarders -= 1
+            _on_grant(patient, unit, t)
 
-            req.on_grant = granted
-            for g in groups:
-                self.check(g)
+        req = self._request_bed(p, u, granted, from_unit, ready_at)
+        for g in groups:
+            self.check(g)
         return req
 
     def postpone(self, p, u) -> None:
@@ -317,7 +315,7 @@ class EscalationPolicy:
         now = sim.env.now
         sim._cancellations.append((p.pid, u.idx, now, now, p.pclass, p.source))
         self.postponed.append((p.pid, u.idx, now, p.pclass, p.source))
-        rebooking = self.rebooking.get((u.idx, p.pclass, p.source))
+        rebooking = self.rebooking.get(p.elist)
         if rebooking is not None:
             rebooking.rebook(p, now)
 
@@ -330,12 +328,13 @@ class EscalationPolicy:
 
 
 def _pushed_rule(calendar, base, push) -> DischargeRule:
-    """The discharge rule ``base`` (a ``DischargeSpec``) with the push's window and weekend rate (the rate on
-    Saturday and Sunday, in place of the rule's own day passes for those days)."""
+    """The discharge rule ``base`` (a ``DischargeSpec``) with the push's window and weekend rate (on Saturday
+    and Sunday the larger of the rate and the rule's own day pass for that day)."""
     window = push.window_hours if push.window_hours is not None else base.window_hours
     day_pass = list(base.day_pass())
     if push.weekend_rate is not None:
-        day_pass[5] = day_pass[6] = push.weekend_rate
+        for d in (5, 6):  # a push never lowers a day's pass (with day-of-week weights one may exceed the rate)
+            day_pass[d] = max(day_pass[d], push.weekend_rate)
     profile = base.hourly_profile
     if (
         profile is not None

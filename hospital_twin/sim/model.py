@@ -87,6 +87,7 @@ class _Unit:
         "base_beds",
         "esc_beds",
         "esc_open",
+        "esc_logged",
         "esc_open_at",
         "esc_close_below",
         "esc_watch",
@@ -144,8 +145,9 @@ class _Patient:
         "inp_ready",
         "inp_start",
         "home",
+        "elist",
     )
-    # stay: offset of the patient's current stay record in HospitalSim._stays
+    # stay: offset of the patient's current stay record in HospitalSim._stays; elist: name of its elective list
 
     def __init__(self, pid, pclass, source, dna, prio, overflow):
         self.pid = pid
@@ -157,6 +159,7 @@ class _Patient:
         self.unit = None
         self.prio = prio
         self.overflow = overflow
+        self.elist = None
         # current inpatient spell (a run of stays in inpatient units): when it asked for its first
         # inpatient bed and got it; nan outside a spell
         self.inp_ready = _NAN
@@ -266,6 +269,7 @@ class HospitalSim:
             u.esc_open_at = spec.escalation.open_at if spec.escalation else math.inf
             u.esc_close_below = spec.escalation.close_below if spec.escalation else 0.0
             u.esc_open = 0
+            u.esc_logged = 0  # escalation beds open in the capacity log's last row for u
             u.esc_watch = u.esc_beds > 0  # its pressure is looked at (own escalation block or a level group)
             u.staffed_cap = math.inf
             u.occ = 0
@@ -431,8 +435,12 @@ class HospitalSim:
             cap = int(u.staffed_cap)
         if cap != u.cap:
             u.cap = cap
+            u.esc_logged = u.esc_open
             self._capacity_log.append((self.env.now, u.idx, cap, u.esc_open))
             self._dispatch(u)
+        elif u.esc_open != u.esc_logged:  # beds opened or closed while the staffed cap binds: logged all the same
+            u.esc_logged = u.esc_open
+            self._capacity_log.append((self.env.now, u.idx, cap, u.esc_open))
 
     def _pressure_check(self, u: _Unit) -> None:
         pressure = (u.occ + u.n_waiting) / u.spec_beds if u.spec_beds else math.inf
@@ -775,6 +783,7 @@ class HospitalSim:
             rows = dna_rng.random((n, DNA_WIDTH)).tolist()
             for dna in rows:
                 p = self._new_patient(pclass, source, dna, overflow)
+                p.elist = spec.name
                 self._arrivals.extend((p.pid, unit.idx, t, pclass))
                 req = self._request_bed(p, unit, self._enter, -1)
                 if req is not None:

@@ -88,7 +88,7 @@ class _Patience:
             req.active = False
             u.n_waiting -= 1
             sim._left_unseen.append((p.pid, u.idx, req.ready_at, now, p.pclass, p.source))
-            if u.esc_beds:
+            if u.esc_watch:
                 sim._pressure_check(u)
             return
         if p.unit is not u or p.pid not in sim._live:  # turned away, or seen and gone

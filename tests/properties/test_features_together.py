@@ -55,8 +55,9 @@ HOUR_OF_DAY = [0.4] * 7 + [1.3] * 12 + [1.0] * 5
 PEERS_BY_WEEKDAY = [12.4, 15.7, 16.5, 16.6, 17.8, 12.3, 8.7]  # % of the week's discharges, Mon..Sun
 
 
-def busy_hospital(horizon_days: float = 42, warmup_days: float = 7, replications: int = REPS):
-    """Every landed feature of issue 13 at once, busy enough that each one acts (see the module docstring)."""
+def busy_hospital(horizon_days: float = 42, warmup_days: float = 7, replications: int = REPS, **extra):
+    """Every landed feature of issue 13 at once, busy enough that each one acts (see the module docstring);
+    ``extra``: more scenario fields."""
     return scenario(
         units={
             "ED": {
@@ -175,6 +176,7 @@ def busy_hospital(horizon_days: float = 42, warmup_days: float = 7, replications
         warmup_days=warmup_days,
         replications=replications,
         seed=seed(1313),
+        **extra,
     )
 
 
@@ -679,3 +681,37 @@ def test_features_together_same_seed_same_bytes_serially_and_with_two_workers(se
         assert len(first) > 1000, name
         for f in folders[1:]:
             assert (f / name).read_bytes() == first, (f.name, name)
+
+
+BOARDING_LEVELS = {  # the first ED patient waiting for a full AMU raises level 2, whose beds take it at once
+    "GA": {
+        "units": ["AMU", "SURG"],
+        "levels": [
+            {"level": 2, "enter_at": 1.0, "leave_below": 0.9, "boarders_at": 3, "actions": {"open_beds": {"AMU": 2}}},
+            {
+                "level": 3,
+                "enter_at": 1.1,
+                "leave_below": 1.0,
+                "boarders_at": 6,
+                "actions": {"open_beds": {"SURG": 1, "AMU": 1}, "allow_outlying": ["AMU"]},
+            },
+        ],
+    }
+}
+
+
+@pytest.mark.parametrize("rep", [0, 1])
+def test_features_together_ed_boarder_count_equals_the_ed_requests_waiting_at_the_end(rep):
+    """With escalation levels triggered by ED boarders that open beds on the ED's admitting units (so raising
+    a level can grant the very request that raised it) and allow outlying: at the end of the run each group's
+    boarder count equals the ED requests still waiting for a bed in its units, and the level went up and down."""
+    s = busy_hospital(horizon_days=28, warmup_days=0, replications=2, escalation_levels=BOARDING_LEVELS)
+    sim = HospitalSim(s, rep)
+    out = sim.run()
+    policy = sim._pressure_check.__self__
+    ed = sim._unit_index["ED"]
+    (g,) = policy.groups
+    waiting = sum(1 for u in g.units for *_, req in u.queue if req.active and req.from_unit == ed)
+    assert g.boarders == waiting
+    levels = out.escalation_path[:, 2]
+    assert (levels == 3).any() and (np.diff(levels) < 0).sum() >= 3  # premise: up to 3, and down several times

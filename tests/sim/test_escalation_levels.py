@@ -8,6 +8,9 @@ import pytest
 
 from hospital_twin import results
 from hospital_twin.scenario.io import load_scenario
+from hospital_twin.scenario.schema import DischargePushSpec
+from hospital_twin.sim.calendar import Calendar
+from hospital_twin.sim.escalation_policy import _pushed_rule
 from hospital_twin.sim.model import HospitalSim, simulate
 from tests.helpers import scenario
 
@@ -238,3 +241,122 @@ def test_a_postponed_elective_is_rebooked_when_its_list_rebooks():
     np.testing.assert_allclose(stays[:, [4, 5, 7]], [[32, 32, 80]])
     k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
     assert k[("elective_postponed", "A")] == 1 and k[("elective_rebooked", "A")] == 1
+
+
+def _ed_to_one_bed(levels, **extra):
+    """An ED sends every patient to A (1 bed) after 1 h; two patients arrive Monday 07:00 and stay 48 h in A."""
+    return scenario(
+        units={
+            "ED": {
+                "beds": 5,
+                "kind": "ed",
+                "ed": {"clinicians": 5, "assessment": {"distribution": "fixed", "value_hours": 0}},
+            },
+            "A": {"beds": 1},
+        },
+        arrivals=[],
+        electives=[{"name": "el", "unit": "ED", "patient_class": "general", "per_weekday": [2, 0, 0, 0, 0, 0, 0]}],
+        routes={"ED": {"A": 1.0}},
+        length_of_stay={"ED": FIXED(1), "A": FIXED(48)},
+        horizon_days=4,
+        warmup_days=0,
+        escalation_levels={"G": {"units": ["A"], "levels": levels}},
+        **extra,
+    )
+
+
+def test_a_boarder_given_a_bed_by_the_level_it_raises_is_no_longer_counted():
+    """At 08:00 the second decision to admit finds A full: as a boarder it raises level 2 (boarders_at 1),
+    whose extra bed in A takes it at once. No-one boards any more, so at 56 (both leave A) level 2 ends."""
+    levels = [{"level": 2, "enter_at": 9, "leave_below": 0.5, "boarders_at": 1, "actions": {"open_beds": {"A": 1}}}]
+    sim = HospitalSim(_ed_to_one_bed(levels))
+    out = sim.run()
+    np.testing.assert_allclose(out.escalation_path[:, [0, 2]], [(0, 1), (8, 2), (56, 1)])
+    np.testing.assert_allclose(out.stays[out.stays[:, 1] == 1][:, [5, 7]], [(8, 56), (8, 56)])
+    assert sim._pressure_check.__self__.groups[0].boarders == 0
+
+
+def test_a_discharge_push_never_lowers_a_weekend_days_pass():
+    """With day_of_week (passes relative to the busiest day: Saturday 12.3 / 17.8 = 0.691, Sunday 0.489), a push
+    with weekend_rate 0.6 raises Sunday to 0.6 and leaves Saturday at 0.691."""
+    s = scenario(
+        units={"W": {"beds": 5}},
+        arrivals=[{"name": "a", "unit": "W", "per_day": 1}],
+        length_of_stay={"W": FIXED(24)},
+        discharge={"window_hours": [8, 20], "day_of_week": [12.4, 15.7, 16.5, 16.6, 17.8, 12.3, 8.7]},
+    )
+    rule = _pushed_rule(Calendar(s.start), s.discharge, DischargePushSpec(weekend_rate=0.6))
+    assert rule.day_pass[:5] == pytest.approx([12.4 / 17.8, 15.7 / 17.8, 16.5 / 17.8, 16.6 / 17.8, 1.0])
+    assert rule.day_pass[5:] == pytest.approx([12.3 / 17.8, 0.6])
+
+
+def test_a_postponed_elective_is_rebooked_by_its_own_list_only():
+    """Two lists for S with the same class and source: only 'hips' (empty) rebooks. The level (pressure >= 0.5)
+    postpones the daycase list's second and third patients; they are cancelled for good, not rebooked by hips."""
+    levels = [{"level": 2, "enter_at": 0.5, "leave_below": 0.5, "actions": {"postpone_electives": 1.0}}]
+    el = {"unit": "S", "patient_class": "el"}
+    s = scenario(
+        units={"S": {"beds": 2}},
+        arrivals=[],
+        electives=[
+            {"name": "hips", **el, "per_weekday": [0] * 7, "rebook_after_days": 7, "max_rebookings": 2},
+            {"name": "daycase", **el, "per_weekday": [3, 0, 0, 0, 0, 0, 0], "hour": 8},
+        ],
+        patient_classes={"el": {"length_of_stay": {"S": FIXED(30)}}},
+        length_of_stay={},
+        horizon_days=4,
+        warmup_days=0,
+        escalation_levels={"G": {"units": ["S"], "levels": levels}},
+    )
+    out = simulate(s)
+    np.testing.assert_allclose(out.postponed[:, :3], [[1, 0, 8], [2, 0, 8]])
+    assert len(out.rebookings) == 0
+
+
+def test_a_patient_leaving_the_ed_queue_unseen_lets_the_level_step_down():
+    """An ED with one cubicle, held for the whole run by its first patient; every later walk-in waits for it and
+    leaves unseen after 0.5 h. The group watches the ED (level 2 from pressure 2: one waiting): it is at level 2
+    exactly while someone waits, so its hours at level 2 are the length of the union of the waits."""
+    levels = [{"level": 2, "enter_at": 2.0, "leave_below": 1.5}]
+    s = scenario(
+        units={
+            "ED": {
+                "beds": 1,
+                "kind": "ed",
+                "when_full": "queue",
+                "ed": {"clinicians": 1, "assessment": {"distribution": "fixed", "value_hours": 0}},
+            },
+        },
+        arrivals=[
+            {"name": "walk", "unit": "ED", "per_day": 2.0, "patience": {"distribution": "fixed", "value_hours": 0.5}}
+        ],
+        length_of_stay={"ED": FIXED(10_000)},
+        horizon_days=20,
+        warmup_days=0,
+        escalation_levels={"G": {"units": ["ED"], "levels": levels}},
+    )
+    out = simulate(s)
+    waits = out.left_unseen[:, 2:4]
+    assert len(waits) >= 20  # premise: many walk-ins left unseen
+    union_h, end = 0.0, -np.inf
+    for t0, t1 in waits[np.argsort(waits[:, 0])]:
+        union_h += max(t1 - max(t0, end), 0.0)
+        end = max(end, t1)
+    assert results.escalation_hours(out)[0][1] == pytest.approx(union_h)
+
+
+def test_beds_a_level_opens_while_the_staffed_cap_binds_are_logged():
+    """A's 4 beds are capped at 4 by its nurses all day: level 2's 2 beds (8 to 56) admit no-one, but they are
+    open: the capacity log shows them (capacity 4) and escalation_beds_open_mean = 2 x 48 / 96."""
+    levels = [{"level": 2, "enter_at": 0.75, "leave_below": 0.5, "actions": {"open_beds": {"A": 2}}}]
+    nurses = {"day": 1, "night": 1}
+    out = simulate(
+        _four_electives(
+            {"levels": levels},
+            shifts={"day": {"start": "08:00", "end": "20:00"}, "night": {"start": "20:00", "end": "08:00"}},
+            staffing={"policy": "cap_admissions", "units": {"A": {"patients_per_nurse": 4, "nurses": nurses}}},
+        )
+    )
+    np.testing.assert_allclose(out.capacity_log, [[0, 0, 4, 0], [8, 0, 4, 2], [56, 0, 4, 0]])
+    k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k[("escalation_beds_open_mean", "A")] == pytest.approx(1.0)
