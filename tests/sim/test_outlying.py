@@ -121,3 +121,50 @@ def test_littles_law_and_conservation_with_outliers_and_repatriation():
     out = simulate(s, rep=0)
     external = int((out.arrivals[:, 2] >= s.warmup_h).sum())  # counted independently of the stays
     assert external == adm[0] + wait[0]
+
+
+def _fixed(h: float) -> dict:
+    return {"distribution": "fixed", "mean_hours": h}
+
+
+def test_priority_aging_reranks_the_requests_waiting_for_a_host():
+    """H (1 bed) outlies into X (1 bed) at once; both beds are full from hour 0 (X's own patient until 10).
+
+    a (priority 2, priority 0 after 1 h) asks H at 1, b (priority 1) at 2; at 2 a has priority 0, so when
+    X's bed frees at 10, a takes it (until 60) and b follows at 60.
+    """
+    once = [1, 0, 0, 0, 0, 0, 0]
+    s = scenario(
+        units={"H": {"beds": 1, "outlying": {"hosts": ["X"], "repatriate": "never"}}, "X": {"beds": 1}},
+        arrivals=[],
+        electives=[
+            {"name": "fillH", "unit": "H", "patient_class": "fill", "per_weekday": once, "hour": 0},
+            {"name": "fillX", "unit": "X", "patient_class": "fill", "per_weekday": once, "hour": 0},
+            {
+                "name": "a",
+                "unit": "H",
+                "patient_class": "a",
+                "per_weekday": once,
+                "hour": 1,
+                "cancel_after_hours": 1000,
+            },
+            {
+                "name": "b",
+                "unit": "H",
+                "patient_class": "b",
+                "per_weekday": once,
+                "hour": 2,
+                "cancel_after_hours": 1000,
+            },
+        ],
+        patient_classes={
+            "fill": {"priority": 0, "length_of_stay": {"H": _fixed(100), "X": _fixed(10)}},
+            "a": {"priority": 2, "priority_after": {"hours": 1, "priority": 0}, "length_of_stay": {"H": _fixed(50)}},
+            "b": {"priority": 1, "length_of_stay": {"H": _fixed(50)}},
+        },
+        length_of_stay={},
+        horizon_days=6,
+        warmup_days=0,
+    )
+    out = simulate(s)
+    np.testing.assert_allclose(out.outliers[:, [F["patient"], F["ready_at"], F["start"]]], [[2, 1, 10], [3, 2, 60]])
