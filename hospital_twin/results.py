@@ -106,14 +106,18 @@ METRICS: dict[str, str] = {
     "ratio_breach_share": "ratio_breach_hours / hours observed",
     "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
     "emergency department); count",
-    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; patients still in the "
-    "department at the end count with their time so far (censored); hours",
-    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department; patients still in "
-    "the department at the end count with their time so far (censored)",
-    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department; patients still in "
-    "the department at the end count with their time so far (censored)",
-    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; patients not yet "
-    "seen at the end count with their wait so far (censored); hours",
+    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department, over every attendance: "
+    "those who left without being seen (from a cubicle or from the queue for one) count with their time until "
+    "they left, those still in the department at the end with their time so far (censored); hours",
+    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department, over every "
+    "attendance: those who left without being seen count with their time until they left, those still in the "
+    "department at the end with their time so far (censored)",
+    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department, over every "
+    "attendance: those who left without being seen count with their time until they left, those still in the "
+    "department at the end with their time so far (censored)",
+    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment, over every "
+    "attendance: those who left without being seen count with their wait until they left and those not yet "
+    "seen at the end with their wait so far (both censored, so the mean is a lower bound); hours",
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
     "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; patients still boarding at "
     "the end count with their time so far (censored); hours",
@@ -315,7 +319,8 @@ class StayTotals:
     def _add_ed(self, unit, asked, closed, ready_at, end, ready_h, dest, seen) -> None:
         """ED measures over every attendance in a cubicle, those still in the department at the end
         counted with their time so far (censored at ``hi``): time in the department, 4 h and 12 h,
-        time to clinician (not yet seen: the wait so far), boarding (still boarding: so far)."""
+        time to clinician (not yet seen: the wait so far; left from the cubicle unseen: the wait until
+        leaving, a censored value), boarding (still boarding: so far)."""
         hi, ed = self.hi, self.ed
         e = self.is_ed[unit] & asked
         t_in = np.where(closed, end, hi) - ready_at
@@ -323,9 +328,11 @@ class StayTotals:
         ed["t_in"] += self._by_unit(unit, e, t_in)
         ed["over4"] += self._by_unit(unit, e & (t_in > 4.0))
         ed["over12"] += self._by_unit(unit, e & (t_in > 12.0))
-        s = e & (~np.isnan(seen) | ~closed)  # not seen and still inside: waiting for a clinician so far
+        # not seen: still inside (waiting so far) or left unseen (waited until leaving); a closed stay
+        # never seen that did not leave unseen (a census patient taken as assessed) has no time to clinician
+        s = e & (~np.isnan(seen) | ~closed | (dest == -3))
         ed["seen"] += self._by_unit(unit, s)
-        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), hi, seen) - ready_at)
+        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), np.where(closed, end, hi), seen) - ready_at)
         held = ~np.isnan(ready_h)
         decided = e & held
         dta = decided & ((dest >= 0) | (dest == -2))
@@ -432,7 +439,11 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_attendances", name, t.arrivals_by_unit_class[ui].sum())
         if spec.ed is not None:
             add("cancelled", name, n_can)
-            ed = _ed_with_waiting_room({k: v[ui] for k, v in t.ed.items()}, w_end)
+            ed = {k: v[ui] for k, v in t.ed.items()}
+            if name in patience_units:  # left while waiting for a cubicle: their hours in the department
+                gone = unseen[(unseen[:, 1] == ui) & (unseen[:, 2] >= lo)]
+                ed = _ed_with_waiting_room(ed, gone[:, 3] - gone[:, 2])
+            ed = _ed_with_waiting_room(ed, w_end)
             add("ed_time_in_dept_mean_h", name, _ratio(ed["t_in"], ed["left"]))
             add("ed_4h_breach_share", name, _ratio(ed["over4"], ed["left"]))
             add("ed_12h_breach_share", name, _ratio(ed["over12"], ed["left"]))
@@ -660,8 +671,9 @@ def _inpatient_requests(rows: np.ndarray, inp: np.ndarray, outside: np.ndarray, 
 
 
 def _ed_with_waiting_room(ed: dict[str, float], waits: np.ndarray) -> dict[str, float]:
-    """ED totals with the patients still waiting for a cubicle at the end (``waits``: hours so far) added:
-    they are in the department, not yet seen, with their time so far."""
+    """ED totals with patients who never had a cubicle added (``waits``: their hours in the department):
+    those still waiting for one at the end (hours so far) or who left unseen while waiting (hours until
+    they left). Not seen by a clinician: their time to clinician is censored at that value."""
     if not len(waits):
         return ed
     ed = dict(ed)
