@@ -88,13 +88,16 @@ METRICS: dict[str, str] = {
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
     "utilisation": "occupancy_mean / base beds",
-    "waited_share": "share of patients who waited for a bed, over those admitted and those still waiting at the "
-    "end (who all waited; ALL: inpatient admissions, for their first inpatient bed)",
-    "wait_for_bed_mean_h": "mean wait for a bed, zeros included, over patients admitted and those still waiting at "
-    "the end, whose wait so far counts (a censored value, so a lower bound) (ALL: inpatient admissions, for their "
-    "first inpatient bed; from the ED that is the boarding time); hours",
-    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included, over patients admitted and those "
-    "still waiting at the end with their wait so far (censored) (ALL: inpatient admissions); hours",
+    "waited_share": "share of the unit's own patients who waited for a bed (in the unit, or as outliers in "
+    "another unit's bed), over those who got one and those still waiting at the end (who all waited; ALL: "
+    "inpatient admissions, for their first inpatient bed)",
+    "wait_for_bed_mean_h": "mean wait of the unit's own patients for a bed (in the unit, or as outliers in "
+    "another unit's bed: an outlier's wait counts for its home unit, not the host), zeros included, over those who "
+    "got one and those still waiting at the end, whose wait so far counts (a censored value, so a lower bound) "
+    "(ALL: inpatient admissions, for their first inpatient bed; from the ED that is the boarding time); hours",
+    "wait_for_bed_p95_h": "95th percentile of the wait of the unit's own patients for a bed (in the unit or as "
+    "outliers elsewhere), zeros included, over those who got one and those still waiting at the end with their "
+    "wait so far (censored) (ALL: inpatient admissions); hours",
     "unserved_share": "asked for a bed and neither got one nor left (rejected, cancelled) by the end: "
     "still_waiting / arrivals",
     "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell "
@@ -398,6 +401,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     def quantile(w: np.ndarray) -> float:
         return float(np.quantile(w, 0.95)) if len(w) else math.nan
 
+    outlier_waits = _OutlierWaits(out) if out.outliers is not None else None
     cap_log = out.capacity_log
     level_beds = _level_bed_units(scn, out.unit_names)
     for ui, name in enumerate(out.unit_names):
@@ -421,9 +425,13 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         add("occupancy_p95", name, _level_quantile(level_h, 0.95))
         add("utilisation", name, _ratio(occ_mean, spec.beds))
         w_end = _waits_so_far(wait_end, hi, (wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo))
-        add("waited_share", name, _ratio(t.waited[ui] + len(w_end), n_adm + len(w_end)))
-        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui] + w_end.sum(), n_adm + len(w_end)))
-        add("wait_for_bed_p95_h", name, quantile(_with(t.waits_of(np.arange(t.n_units) == ui), w_end)))
+        n_got, n_waited, wait_sum = n_adm, t.waited[ui], t.wait_sum[ui]
+        waits = t.waits_of(np.arange(t.n_units) == ui)
+        if outlier_waits is not None:  # outliers' waits belong to their home unit, not to the host
+            n_got, n_waited, wait_sum, waits = outlier_waits.unit(ui, n_got, n_waited, wait_sum, waits)
+        add("waited_share", name, _ratio(n_waited + len(w_end), n_got + len(w_end)))
+        add("wait_for_bed_mean_h", name, _ratio(wait_sum + w_end.sum(), n_got + len(w_end)))
+        add("wait_for_bed_p95_h", name, quantile(_with(waits, w_end)))
         add("unserved_share", name, _ratio(n_wait, n_arr))
         add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
         add("blocked_bed_hours", name, t.blocked_h[ui])
@@ -537,6 +545,48 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
     return df
+
+
+class _OutlierWaits:
+    """Moves the waits of outliers from the host's stays to their home unit.
+
+    An outlier's stay in its host records the wait since it asked for a home bed: the unit's wait
+    measures count it for the home unit (``out.outliers``: ``ready_at`` to ``start``), not for the host.
+    A repatriation is a move, not a new request: its zero-wait stay in the home unit is left out.
+    """
+
+    def __init__(self, out: SimOutput):
+        rec, lo, n = out.outliers, out.warmup_h, len(out.unit_names)
+        home, host = rec[:, 1].astype(np.int64), rec[:, 2].astype(np.int64)
+        asked = rec[:, 3] >= lo
+        wait = rec[:, 4] - rec[:, 3]
+        back = (rec[:, 6] > 0) & (rec[:, 5] >= lo)  # the repatriation stay asked (and started) at the end
+
+        def count(units, mask, weights=None):
+            return np.bincount(units[mask], weights=None if weights is None else weights[mask], minlength=n)
+
+        self.d_n = count(home, asked) - count(host, asked) - count(home, back)
+        self.d_waited = count(home, asked & (wait > 1e-9)) - count(host, asked & (wait > 1e-9))
+        self.d_sum = count(home, asked, wait) - count(host, asked, wait)
+        self.add = [wait[asked & (home == u)] for u in range(n)]
+        self.drop = [np.concatenate([wait[asked & (host == u)], np.zeros(int(count(home, back)[u]))]) for u in range(n)]
+
+    def unit(self, ui: int, n: float, waited: float, wait_sum: float, waits: np.ndarray):
+        """Requests granted, those that waited, total hours and the waits of unit ``ui``, with the moves."""
+        waits = _with(_without(waits, self.drop[ui]), self.add[ui])
+        return n + self.d_n[ui], waited + self.d_waited[ui], wait_sum + self.d_sum[ui], waits
+
+
+def _without(values: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """``values`` with one occurrence of each of ``drop`` (all present in ``values``) removed (sorted)."""
+    if not len(drop):
+        return values
+    v, d = np.sort(values), np.sort(drop)
+    _, first, counts = np.unique(d, return_index=True, return_counts=True)
+    rank = np.arange(len(d)) - np.repeat(first, counts)  # the k-th copy of a value removes the k-th match
+    keep = np.ones(len(v), dtype=bool)
+    keep[np.searchsorted(v, d) + rank] = False
+    return v[keep]
 
 
 def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:

@@ -168,3 +168,19 @@ def test_priority_aging_reranks_the_requests_waiting_for_a_host():
     )
     out = simulate(s)
     np.testing.assert_allclose(out.outliers[:, [F["patient"], F["ready_at"], F["start"]]], [[2, 1, 10], [3, 2, 60]])
+
+
+def test_an_outliers_wait_is_booked_to_its_home_unit_not_the_host():
+    """after_hours: 3: the second patient asks A at 7, waits 3 h, is placed in B at 10 and moves back to A at 55.
+
+    A's own patients waited 0 h (the first) and 3 h (the outlier); the move back is not a new request.
+    B's own patients asked for nothing: no wait to report.
+    """
+    out = simulate(_two_electives({"hosts": ["B"], "after_hours": 3}))
+    np.testing.assert_allclose(out.outliers, [[1, 0, 1, 7, 10, 55, 1]])
+    k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k[("wait_for_bed_mean_h", "A")] == 1.5 and k[("waited_share", "A")] == 0.5
+    assert k[("wait_for_bed_p95_h", "A")] == np.quantile([0.0, 3.0], 0.95)
+    assert np.isnan(k[("wait_for_bed_mean_h", "B")]) and np.isnan(k[("waited_share", "B")])
+    assert np.isnan(k[("wait_for_bed_p95_h", "B")])
+    assert k[("wait_for_bed_mean_h", "ALL")] == 1.5  # the hospital's figure was right already
