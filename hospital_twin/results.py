@@ -110,16 +110,16 @@ METRICS: dict[str, str] = {
     "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
     "emergency department); count",
     "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department, over every attendance: "
-    "those who left without being seen (from a cubicle or from the queue for one) count with their time until "
+    "those who left before being seen (from a cubicle or from the queue for one) count with their time until "
     "they left, those still in the department at the end with their time so far (censored); hours",
     "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department, over every "
-    "attendance: those who left without being seen count with their time until they left, those still in the "
+    "attendance: those who left before being seen count with their time until they left, those still in the "
     "department at the end with their time so far (censored)",
     "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department, over every "
-    "attendance: those who left without being seen count with their time until they left, those still in the "
+    "attendance: those who left before being seen count with their time until they left, those still in the "
     "department at the end with their time so far (censored)",
     "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment, over every "
-    "attendance: those who left without being seen count with their wait until they left and those not yet "
+    "attendance: those who left before being seen count with their wait until they left and those not yet "
     "seen at the end with their wait so far (both censored, so the mean is a lower bound); hours",
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
     "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; patients still boarding at "
@@ -142,6 +142,9 @@ METRICS: dict[str, str] = {
     "elective_rebooked": "cancellations of electives (lists with rebook_after_days) followed by a new date; count",
     "elective_cancelled_final": "cancellations not followed by a new date (cancelled for good): cancelled - "
     "elective_rebooked; count",
+    "elective_rebook_pending": "rebookings (counted in elective_rebooked) whose new date falls after the end of "
+    "the run: patients still waiting for their new date; booked = admitted + cancelled for good + still waiting + "
+    "pending; count",
     "lounge_uses": "discharge lounge (unit = the lounge's name): patients who moved there from their bed to wait "
     "for their departure; count",
     "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
@@ -470,6 +473,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             n_rebooked = int(((rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo)).sum())
             add("elective_rebooked", name, n_rebooked)
             add("elective_cancelled_final", name, n_can - n_rebooked)
+            pending = (rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo) & (rebooked[:, 4] >= hi)
+            add("elective_rebook_pending", name, int(pending.sum()))
 
     # ---- the hospital: the inpatient units, one population (inpatient admissions)
     inp = t.inpatient
@@ -508,6 +513,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             all_rebooked = inpatient_request(rebooked, 1, None, 2)
             add("elective_rebooked", ALL, all_rebooked)
             add("elective_cancelled_final", ALL, all_can - all_rebooked)
+            add("elective_rebook_pending", ALL, inpatient_request(rebooked[rebooked[:, 4] >= hi], 1, None, 2))
     if not inp.all():
         add("ed_attendances", ALL, t.arrivals_by_unit_class[~inp].sum())
     if patience_units:
@@ -990,6 +996,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "left_without_being_seen_share": ("Share who left without being seen", "share"),
     "elective_rebooked": ("Cancelled electives given a new date", "count"),
     "elective_cancelled_final": ("Electives cancelled for good", "count"),
+    "elective_rebook_pending": ("Electives awaiting a new date at the end", "count"),
     "lounge_uses": ("Discharge lounge: patients who waited there", "count"),
     "lounge_share": ("Discharge lounge: share of held discharges using it", "share"),
     "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),

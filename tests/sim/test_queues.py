@@ -199,6 +199,7 @@ def test_rebooking_trace_until_cancelled_for_good():
     assert kpi(out, "cancelled", "W") == 3
     assert kpi(out, "elective_rebooked", "W") == 2
     assert kpi(out, "elective_cancelled_final", "ALL") == 1
+    assert kpi(out, "elective_rebook_pending", "W") == 0  # the last new date (104 h) is inside the run
     req = unmet_requests(out)
     assert req.outcome.tolist() == ["rebooked", "rebooked", "cancelled"]
     assert req.patient_id.nunique() == 1
@@ -258,6 +259,7 @@ def test_rebooking_conservation_booked_equals_done_cancelled_waiting_pending():
     assert set().union(*parts) == set(booked)
     assert all(n_rebook[p] <= 2 for p in booked)
     assert kpi(out, "elective_cancelled_final", "W") == len(final)
+    assert kpi(out, "elective_rebook_pending", "W") == len(pending) == kpi(out, "elective_rebook_pending", "ALL")
     assert kpi(out, "elective_rebooked", "W") + len(final) == kpi(out, "cancelled", "W")
 
 
@@ -386,3 +388,17 @@ def test_ed_time_measures_count_every_attendance_including_those_who_left_unseen
     assert kpi(out, "ed_4h_breach_share", "ED") == pytest.approx((t_in > 4).mean(), rel=1e-12)
     assert kpi(out, "ed_12h_breach_share", "ED") == pytest.approx((t_in > 12).mean(), rel=1e-12)
     assert kpi(out, "ed_time_to_clinician_mean_h", "ED") == pytest.approx(to_clin.mean(), rel=1e-12)
+
+
+def test_a_new_date_after_the_end_of_the_run_is_pending():
+    """The trace above cut at 4 days (96 h): cancelled at 12 and 60, the second new date (104 h) falls after
+    the end: 2 rebooked, 1 of them pending, none cancelled for good; booked (1) = pending (1)."""
+    data = rebook_scenario(200).model_dump(by_alias=True, exclude_none=True)
+    data["horizon_days"] = 4
+    out = simulate(Scenario.model_validate(data))
+    assert out.rebookings[:, 2:5].tolist() == [[8, 12, 56], [56, 60, 104]]
+    for unit in ("W", "ALL"):
+        assert kpi(out, "elective_rebooked", unit) == 2
+        assert kpi(out, "elective_rebook_pending", unit) == 1
+        assert kpi(out, "elective_cancelled_final", unit) == 0
+    assert kpi(out, "admitted", "W") == 1 and kpi(out, "still_waiting", "W") == 0  # the blocker only
