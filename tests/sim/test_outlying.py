@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hospital_twin import results
 from hospital_twin.experiment.runner import run_scenario
@@ -127,15 +128,21 @@ def _fixed(h: float) -> dict:
     return {"distribution": "fixed", "mean_hours": h}
 
 
-def test_priority_aging_reranks_the_requests_waiting_for_a_host():
-    """H (1 bed) outlies into X (1 bed) at once; both beds are full from hour 0 (X's own patient until 10).
+@pytest.mark.parametrize("after_h", [0.0, 1.5])
+def test_priority_aging_reranks_the_requests_waiting_for_a_host(after_h):
+    """H (1 bed) outlies into X (1 bed) after ``after_h``; both beds are full from hour 0 (X's own patient
+    until 10).
 
-    a (priority 2, priority 0 after 1 h) asks H at 1, b (priority 1) at 2; at 2 a has priority 0, so when
-    X's bed frees at 10, a takes it (until 60) and b follows at 60.
+    a (priority 2, priority 0 after 1 h) asks H at 1, b (priority 1) at 2; at 2 a has priority 0 (aged while
+    eligible for a host, or before it became eligible at 2.5), so when X's bed frees at 10, a takes it (until
+    60) and b follows at 60.
     """
     once = [1, 0, 0, 0, 0, 0, 0]
     s = scenario(
-        units={"H": {"beds": 1, "outlying": {"hosts": ["X"], "repatriate": "never"}}, "X": {"beds": 1}},
+        units={
+            "H": {"beds": 1, "outlying": {"hosts": ["X"], "after_hours": after_h, "repatriate": "never"}},
+            "X": {"beds": 1},
+        },
         arrivals=[],
         electives=[
             {"name": "fillH", "unit": "H", "patient_class": "fill", "per_weekday": once, "hour": 0},
