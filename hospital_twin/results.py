@@ -88,13 +88,16 @@ METRICS: dict[str, str] = {
     "occupancy_mean": "time-average occupied beds",
     "occupancy_p95": "95th percentile of occupied beds over time",
     "utilisation": "occupancy_mean / base beds",
-    "waited_share": "share of patients who waited for a bed, over those admitted and those still waiting at the "
-    "end (who all waited; ALL: inpatient admissions, for their first inpatient bed)",
-    "wait_for_bed_mean_h": "mean wait for a bed, zeros included, over patients admitted and those still waiting at "
-    "the end, whose wait so far counts (a censored value, so a lower bound) (ALL: inpatient admissions, for their "
-    "first inpatient bed; from the ED that is the boarding time); hours",
-    "wait_for_bed_p95_h": "95th percentile of the wait for a bed, zeros included, over patients admitted and those "
-    "still waiting at the end with their wait so far (censored) (ALL: inpatient admissions); hours",
+    "waited_share": "share of the unit's own patients who waited for a bed (in the unit, or as outliers in "
+    "another unit's bed), over those who got one and those still waiting at the end (who all waited; ALL: "
+    "inpatient admissions, for their first inpatient bed)",
+    "wait_for_bed_mean_h": "mean wait of the unit's own patients for a bed (in the unit, or as outliers in "
+    "another unit's bed: an outlier's wait counts for its home unit, not the host), zeros included, over those who "
+    "got one and those still waiting at the end, whose wait so far counts (a censored value, so a lower bound) "
+    "(ALL: inpatient admissions, for their first inpatient bed; from the ED that is the boarding time); hours",
+    "wait_for_bed_p95_h": "95th percentile of the wait of the unit's own patients for a bed (in the unit or as "
+    "outliers elsewhere), zeros included, over those who got one and those still waiting at the end with their "
+    "wait so far (censored) (ALL: inpatient admissions); hours",
     "unserved_share": "asked for a bed and neither got one nor left (rejected, cancelled) by the end: "
     "still_waiting / arrivals",
     "los_mean_h": "mean time in the unit (start to end) of completed stays; for ALL the inpatient spell "
@@ -106,14 +109,18 @@ METRICS: dict[str, str] = {
     "ratio_breach_share": "ratio_breach_hours / hours observed",
     "ed_attendances": "ED: arrivals at the emergency department from outside the hospital (ALL: every "
     "emergency department); count",
-    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department; patients still in the "
-    "department at the end count with their time so far (censored); hours",
-    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department; patients still in "
-    "the department at the end count with their time so far (censored)",
-    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department; patients still in "
-    "the department at the end count with their time so far (censored)",
-    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment; patients not yet "
-    "seen at the end count with their wait so far (censored); hours",
+    "ed_time_in_dept_mean_h": "ED: mean time from arrival to leaving the department, over every attendance: "
+    "those who left before being seen (from a cubicle or from the queue for one) count with their time until "
+    "they left, those still in the department at the end with their time so far (censored); hours",
+    "ed_4h_breach_share": "ED: share of attendances spending more than 4 h in the department, over every "
+    "attendance: those who left before being seen count with their time until they left, those still in the "
+    "department at the end with their time so far (censored)",
+    "ed_12h_breach_share": "ED: share of attendances spending more than 12 h in the department, over every "
+    "attendance: those who left before being seen count with their time until they left, those still in the "
+    "department at the end with their time so far (censored)",
+    "ed_time_to_clinician_mean_h": "ED: mean time from arrival to the start of the assessment, over every "
+    "attendance: those who left before being seen count with their wait until they left and those not yet "
+    "seen at the end with their wait so far (both censored, so the mean is a lower bound); hours",
     "ed_admitted_share": "ED: share of attendances with a decision to admit",
     "ed_boarding_mean_h": "ED: mean time from decision to admit to leaving for a bed; patients still boarding at "
     "the end count with their time so far (censored); hours",
@@ -135,6 +142,9 @@ METRICS: dict[str, str] = {
     "elective_rebooked": "cancellations of electives (lists with rebook_after_days) followed by a new date; count",
     "elective_cancelled_final": "cancellations not followed by a new date (cancelled for good): cancelled - "
     "elective_rebooked; count",
+    "elective_rebook_pending": "rebookings (counted in elective_rebooked) whose new date falls after the end of "
+    "the run: patients still waiting for their new date; booked = admitted + cancelled for good + still waiting + "
+    "pending; count",
     "lounge_uses": "discharge lounge (unit = the lounge's name): patients who moved there from their bed to wait "
     "for their departure; count",
     "lounge_share": "discharge lounge: share of the patients held by the discharge rule in the units it serves "
@@ -315,7 +325,8 @@ class StayTotals:
     def _add_ed(self, unit, asked, closed, ready_at, end, ready_h, dest, seen) -> None:
         """ED measures over every attendance in a cubicle, those still in the department at the end
         counted with their time so far (censored at ``hi``): time in the department, 4 h and 12 h,
-        time to clinician (not yet seen: the wait so far), boarding (still boarding: so far)."""
+        time to clinician (not yet seen: the wait so far; left from the cubicle unseen: the wait until
+        leaving, a censored value), boarding (still boarding: so far)."""
         hi, ed = self.hi, self.ed
         e = self.is_ed[unit] & asked
         t_in = np.where(closed, end, hi) - ready_at
@@ -323,9 +334,11 @@ class StayTotals:
         ed["t_in"] += self._by_unit(unit, e, t_in)
         ed["over4"] += self._by_unit(unit, e & (t_in > 4.0))
         ed["over12"] += self._by_unit(unit, e & (t_in > 12.0))
-        s = e & (~np.isnan(seen) | ~closed)  # not seen and still inside: waiting for a clinician so far
+        # not seen: still inside (waiting so far) or left unseen (waited until leaving); a closed stay
+        # never seen that did not leave unseen (a census patient taken as assessed) has no time to clinician
+        s = e & (~np.isnan(seen) | ~closed | (dest == -3))
         ed["seen"] += self._by_unit(unit, s)
-        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), hi, seen) - ready_at)
+        ed["to_clin"] += self._by_unit(unit, s, np.where(np.isnan(seen), np.where(closed, end, hi), seen) - ready_at)
         held = ~np.isnan(ready_h)
         decided = e & held
         dta = decided & ((dest >= 0) | (dest == -2))
@@ -391,6 +404,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     def quantile(w: np.ndarray) -> float:
         return float(np.quantile(w, 0.95)) if len(w) else math.nan
 
+    outlier_waits = _OutlierWaits(out) if out.outliers is not None else None
     cap_log = out.capacity_log
     level_beds = _level_bed_units(scn, out.unit_names)
     for ui, name in enumerate(out.unit_names):
@@ -414,9 +428,13 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
         add("occupancy_p95", name, _level_quantile(level_h, 0.95))
         add("utilisation", name, _ratio(occ_mean, spec.beds))
         w_end = _waits_so_far(wait_end, hi, (wait_end[:, 1] == ui) & (wait_end[:, 2] >= lo))
-        add("waited_share", name, _ratio(t.waited[ui] + len(w_end), n_adm + len(w_end)))
-        add("wait_for_bed_mean_h", name, _ratio(t.wait_sum[ui] + w_end.sum(), n_adm + len(w_end)))
-        add("wait_for_bed_p95_h", name, quantile(_with(t.waits_of(np.arange(t.n_units) == ui), w_end)))
+        n_got, n_waited, wait_sum = n_adm, t.waited[ui], t.wait_sum[ui]
+        waits = t.waits_of(np.arange(t.n_units) == ui)
+        if outlier_waits is not None:  # outliers' waits belong to their home unit, not to the host
+            n_got, n_waited, wait_sum, waits = outlier_waits.unit(ui, n_got, n_waited, wait_sum, waits)
+        add("waited_share", name, _ratio(n_waited + len(w_end), n_got + len(w_end)))
+        add("wait_for_bed_mean_h", name, _ratio(wait_sum + w_end.sum(), n_got + len(w_end)))
+        add("wait_for_bed_p95_h", name, quantile(_with(waits, w_end)))
         add("unserved_share", name, _ratio(n_wait, n_arr))
         add("los_mean_h", name, _ratio(t.los_sum[ui], t.los_n[ui]))
         add("blocked_bed_hours", name, t.blocked_h[ui])
@@ -432,7 +450,11 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             add("ed_attendances", name, t.arrivals_by_unit_class[ui].sum())
         if spec.ed is not None:
             add("cancelled", name, n_can)
-            ed = _ed_with_waiting_room({k: v[ui] for k, v in t.ed.items()}, w_end)
+            ed = {k: v[ui] for k, v in t.ed.items()}
+            if name in patience_units:  # left while waiting for a cubicle: their hours in the department
+                gone = unseen[(unseen[:, 1] == ui) & (unseen[:, 2] >= lo)]
+                ed = _ed_with_waiting_room(ed, gone[:, 3] - gone[:, 2])
+            ed = _ed_with_waiting_room(ed, w_end)
             add("ed_time_in_dept_mean_h", name, _ratio(ed["t_in"], ed["left"]))
             add("ed_4h_breach_share", name, _ratio(ed["over4"], ed["left"]))
             add("ed_12h_breach_share", name, _ratio(ed["over12"], ed["left"]))
@@ -451,6 +473,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             n_rebooked = int(((rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo)).sum())
             add("elective_rebooked", name, n_rebooked)
             add("elective_cancelled_final", name, n_can - n_rebooked)
+            pending = (rebooked[:, 1] == ui) & (rebooked[:, 2] >= lo) & (rebooked[:, 4] >= hi)
+            add("elective_rebook_pending", name, int(pending.sum()))
 
     # ---- the hospital: the inpatient units, one population (inpatient admissions)
     inp = t.inpatient
@@ -489,6 +513,7 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
             all_rebooked = inpatient_request(rebooked, 1, None, 2)
             add("elective_rebooked", ALL, all_rebooked)
             add("elective_cancelled_final", ALL, all_can - all_rebooked)
+            add("elective_rebook_pending", ALL, inpatient_request(rebooked[rebooked[:, 4] >= hi], 1, None, 2))
     if not inp.all():
         add("ed_attendances", ALL, t.arrivals_by_unit_class[~inp].sum())
     if patience_units:
@@ -526,6 +551,48 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     df.insert(0, "rep", out.rep)
     df.insert(0, "scenario", scenario_name or scn.name)
     return df
+
+
+class _OutlierWaits:
+    """Moves the waits of outliers from the host's stays to their home unit.
+
+    An outlier's stay in its host records the wait since it asked for a home bed: the unit's wait
+    measures count it for the home unit (``out.outliers``: ``ready_at`` to ``start``), not for the host.
+    A repatriation is a move, not a new request: its zero-wait stay in the home unit is left out.
+    """
+
+    def __init__(self, out: SimOutput):
+        rec, lo, n = out.outliers, out.warmup_h, len(out.unit_names)
+        home, host = rec[:, 1].astype(np.int64), rec[:, 2].astype(np.int64)
+        asked = rec[:, 3] >= lo
+        wait = rec[:, 4] - rec[:, 3]
+        back = (rec[:, 6] > 0) & (rec[:, 5] >= lo)  # the repatriation stay asked (and started) at the end
+
+        def count(units, mask, weights=None):
+            return np.bincount(units[mask], weights=None if weights is None else weights[mask], minlength=n)
+
+        self.d_n = count(home, asked) - count(host, asked) - count(home, back)
+        self.d_waited = count(home, asked & (wait > 1e-9)) - count(host, asked & (wait > 1e-9))
+        self.d_sum = count(home, asked, wait) - count(host, asked, wait)
+        self.add = [wait[asked & (home == u)] for u in range(n)]
+        self.drop = [np.concatenate([wait[asked & (host == u)], np.zeros(int(count(home, back)[u]))]) for u in range(n)]
+
+    def unit(self, ui: int, n: float, waited: float, wait_sum: float, waits: np.ndarray):
+        """Requests granted, those that waited, total hours and the waits of unit ``ui``, with the moves."""
+        waits = _with(_without(waits, self.drop[ui]), self.add[ui])
+        return n + self.d_n[ui], waited + self.d_waited[ui], wait_sum + self.d_sum[ui], waits
+
+
+def _without(values: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """``values`` with one occurrence of each of ``drop`` (all present in ``values``) removed (sorted)."""
+    if not len(drop):
+        return values
+    v, d = np.sort(values), np.sort(drop)
+    _, first, counts = np.unique(d, return_index=True, return_counts=True)
+    rank = np.arange(len(d)) - np.repeat(first, counts)  # the k-th copy of a value removes the k-th match
+    keep = np.ones(len(v), dtype=bool)
+    keep[np.searchsorted(v, d) + rank] = False
+    return v[keep]
 
 
 def _outlier_kpis(out: SimOutput, t: StayTotals, add) -> None:
@@ -660,8 +727,9 @@ def _inpatient_requests(rows: np.ndarray, inp: np.ndarray, outside: np.ndarray, 
 
 
 def _ed_with_waiting_room(ed: dict[str, float], waits: np.ndarray) -> dict[str, float]:
-    """ED totals with the patients still waiting for a cubicle at the end (``waits``: hours so far) added:
-    they are in the department, not yet seen, with their time so far."""
+    """ED totals with patients who never had a cubicle added (``waits``: their hours in the department):
+    those still waiting for one at the end (hours so far) or who left unseen while waiting (hours until
+    they left). Not seen by a clinician: their time to clinician is censored at that value."""
     if not len(waits):
         return ed
     ed = dict(ed)
@@ -928,6 +996,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "left_without_being_seen_share": ("Share who left without being seen", "share"),
     "elective_rebooked": ("Cancelled electives given a new date", "count"),
     "elective_cancelled_final": ("Electives cancelled for good", "count"),
+    "elective_rebook_pending": ("Electives awaiting a new date at the end", "count"),
     "lounge_uses": ("Discharge lounge: patients who waited there", "count"),
     "lounge_share": ("Discharge lounge: share of held discharges using it", "share"),
     "lounge_occupancy_mean": ("Discharge lounge: places occupied, average", "places"),

@@ -249,7 +249,7 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
             continue
         if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
             continue
-        if m in ("elective_rebooked", "elective_cancelled_final") and not any(
+        if m in ("elective_rebooked", "elective_cancelled_final", "elective_rebook_pending") and not any(
             e.max_rebookings for e in scenario.electives
         ):
             continue

@@ -84,6 +84,7 @@ _GROUPS = [
             "cancelled_share",
             "elective_rebooked",
             "elective_cancelled_final",
+            "elective_rebook_pending",
             "still_waiting",
         ],
     ),

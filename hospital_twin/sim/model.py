@@ -120,10 +120,11 @@ class _Unit:
 
 
 class _Request:
-    __slots__ = ("patient", "unit", "ready_at", "active", "on_grant", "from_unit")
+    __slots__ = ("patient", "unit", "ready_at", "active", "on_grant", "from_unit", "prio")
 
     def __init__(self, patient, unit, ready_at, on_grant, from_unit):
         self.patient = patient
+        self.prio = patient.prio  # the request's priority now (priority aging may lower it while it waits)
         self.unit = unit
         self.ready_at = ready_at
         self.active = True

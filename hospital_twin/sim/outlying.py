@@ -111,6 +111,7 @@ class Outlying:
         sim._begin_treatment = self.begin_treatment
         sim._leave = self.leave
         sim._output = self.output
+        sim._reprioritised = self.reprioritised  # priority aging re-keys the eligible requests too
 
     # ------------------------------------------------------------------ requests
     def request_bed(self, p, u, on_grant, from_unit, ready_at=None):
@@ -136,7 +137,7 @@ class Outlying:
         req = self._request_bed(p, u, on_grant, from_unit, ready_at)
         if req is not None:
             if wait_more <= 0:
-                heapq.heappush(self.ready[u.idx], (p.prio, t_req, self.sim._seq, req))
+                heapq.heappush(self.ready[u.idx], (req.prio, t_req, self.sim._seq, req))
                 if not gate and self.allowed[u.idx]:  # an escalation level allowed outlying as it queued
                     for h in hosts:
                         self._pull(h)
@@ -171,10 +172,20 @@ class Outlying:
         h = self._free_host(self.hosts[home.idx]) if self.allowed[home.idx] else None
         if h is None:
             self.sim._seq += 1
-            heapq.heappush(self.ready[home.idx], (req.patient.prio, req.ready_at, self.sim._seq, req))
+            heapq.heappush(self.ready[home.idx], (req.prio, req.ready_at, self.sim._seq, req))
             return
         self._take(req)
         self._place(req.patient, home, h, req.on_grant, req.ready_at)
+
+    def reprioritised(self, req) -> None:
+        """Priority aging gave the waiting request ``req`` its better priority ``req.prio``: re-key it
+        among its home unit's requests eligible for a host (if it is one of them)."""
+        heap = self.ready[req.unit.idx]
+        for i, entry in enumerate(heap):
+            if entry[3] is req:
+                heap[i] = (req.prio, *entry[1:])
+                heapq.heapify(heap)
+                return
 
     def set_allowed(self, home: int, allowed: bool) -> None:
         """Allow or stop placements of unit ``home``'s patients (escalation levels); allowed, the hosts take

@@ -128,18 +128,22 @@ class _PriorityAging:
                 Timeout(self.sim.env, delay, (req, prio)).callbacks.append(self._aged)
         return req
 
-    @staticmethod
-    def _aged(ev) -> None:
+    def _aged(self, ev) -> None:
+        """The request has waited long enough: its better priority re-keys it in its unit's queue and,
+        with outlying, in the queue of requests waiting to be placed in a host (``sim._reprioritised``)."""
         req, prio = ev._value
-        if not req.active:
+        if not req.active or prio >= req.prio:
             return
+        req.prio = prio
         q = req.unit.queue
         for i, entry in enumerate(q):
             if entry[3] is req:
-                if prio < entry[0]:
-                    q[i] = (prio, *entry[1:])
-                    heapq.heapify(q)
-                return
+                q[i] = (prio, *entry[1:])
+                heapq.heapify(q)
+                break
+        hook = getattr(self.sim, "_reprioritised", None)
+        if hook is not None:
+            hook(req)
 
 
 class _Rebooking:

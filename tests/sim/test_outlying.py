@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hospital_twin import results
 from hospital_twin.experiment.runner import run_scenario
@@ -121,3 +122,72 @@ def test_littles_law_and_conservation_with_outliers_and_repatriation():
     out = simulate(s, rep=0)
     external = int((out.arrivals[:, 2] >= s.warmup_h).sum())  # counted independently of the stays
     assert external == adm[0] + wait[0]
+
+
+def _fixed(h: float) -> dict:
+    return {"distribution": "fixed", "mean_hours": h}
+
+
+@pytest.mark.parametrize("after_h", [0.0, 1.5])
+def test_priority_aging_reranks_the_requests_waiting_for_a_host(after_h):
+    """H (1 bed) outlies into X (1 bed) after ``after_h``; both beds are full from hour 0 (X's own patient
+    until 10).
+
+    a (priority 2, priority 0 after 1 h) asks H at 1, b (priority 1) at 2; at 2 a has priority 0 (aged while
+    eligible for a host, or before it became eligible at 2.5), so when X's bed frees at 10, a takes it (until
+    60) and b follows at 60.
+    """
+    once = [1, 0, 0, 0, 0, 0, 0]
+    s = scenario(
+        units={
+            "H": {"beds": 1, "outlying": {"hosts": ["X"], "after_hours": after_h, "repatriate": "never"}},
+            "X": {"beds": 1},
+        },
+        arrivals=[],
+        electives=[
+            {"name": "fillH", "unit": "H", "patient_class": "fill", "per_weekday": once, "hour": 0},
+            {"name": "fillX", "unit": "X", "patient_class": "fill", "per_weekday": once, "hour": 0},
+            {
+                "name": "a",
+                "unit": "H",
+                "patient_class": "a",
+                "per_weekday": once,
+                "hour": 1,
+                "cancel_after_hours": 1000,
+            },
+            {
+                "name": "b",
+                "unit": "H",
+                "patient_class": "b",
+                "per_weekday": once,
+                "hour": 2,
+                "cancel_after_hours": 1000,
+            },
+        ],
+        patient_classes={
+            "fill": {"priority": 0, "length_of_stay": {"H": _fixed(100), "X": _fixed(10)}},
+            "a": {"priority": 2, "priority_after": {"hours": 1, "priority": 0}, "length_of_stay": {"H": _fixed(50)}},
+            "b": {"priority": 1, "length_of_stay": {"H": _fixed(50)}},
+        },
+        length_of_stay={},
+        horizon_days=6,
+        warmup_days=0,
+    )
+    out = simulate(s)
+    np.testing.assert_allclose(out.outliers[:, [F["patient"], F["ready_at"], F["start"]]], [[2, 1, 10], [3, 2, 60]])
+
+
+def test_an_outliers_wait_is_booked_to_its_home_unit_not_the_host():
+    """after_hours: 3: the second patient asks A at 7, waits 3 h, is placed in B at 10 and moves back to A at 55.
+
+    A's own patients waited 0 h (the first) and 3 h (the outlier); the move back is not a new request.
+    B's own patients asked for nothing: no wait to report.
+    """
+    out = simulate(_two_electives({"hosts": ["B"], "after_hours": 3}))
+    np.testing.assert_allclose(out.outliers, [[1, 0, 1, 7, 10, 55, 1]])
+    k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k[("wait_for_bed_mean_h", "A")] == 1.5 and k[("waited_share", "A")] == 0.5
+    assert k[("wait_for_bed_p95_h", "A")] == np.quantile([0.0, 3.0], 0.95)
+    assert np.isnan(k[("wait_for_bed_mean_h", "B")]) and np.isnan(k[("waited_share", "B")])
+    assert np.isnan(k[("wait_for_bed_p95_h", "B")])
+    assert k[("wait_for_bed_mean_h", "ALL")] == 1.5  # the hospital's figure was right already

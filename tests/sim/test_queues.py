@@ -199,6 +199,7 @@ def test_rebooking_trace_until_cancelled_for_good():
     assert kpi(out, "cancelled", "W") == 3
     assert kpi(out, "elective_rebooked", "W") == 2
     assert kpi(out, "elective_cancelled_final", "ALL") == 1
+    assert kpi(out, "elective_rebook_pending", "W") == 0  # the last new date (104 h) is inside the run
     req = unmet_requests(out)
     assert req.outcome.tolist() == ["rebooked", "rebooked", "cancelled"]
     assert req.patient_id.nunique() == 1
@@ -258,6 +259,7 @@ def test_rebooking_conservation_booked_equals_done_cancelled_waiting_pending():
     assert set().union(*parts) == set(booked)
     assert all(n_rebook[p] <= 2 for p in booked)
     assert kpi(out, "elective_cancelled_final", "W") == len(final)
+    assert kpi(out, "elective_rebook_pending", "W") == len(pending) == kpi(out, "elective_rebook_pending", "ALL")
     assert kpi(out, "elective_rebooked", "W") + len(final) == kpi(out, "cancelled", "W")
 
 
@@ -362,3 +364,41 @@ def test_model_description_names_patience_aging_and_rebooking():
     assert "leave without being seen" in ed["2. Logic: emergency department"]
     text = "\n".join(t for _h, t in describe_scenario(rebook_scenario(200)))
     assert "booked again 2 days after the day of the cancellation" in text
+
+
+def test_ed_time_measures_count_every_attendance_including_those_who_left_unseen():
+    """Every attendance counts in the ED time measures, recomputed from the raw records: a stay in a cubicle
+    with its time in the department (a leaver from the cubicle: waited for a clinician until leaving, a
+    censored time to clinician), a leaver from the cubicle queue with ``t_left - ready_at`` as both."""
+    out = simulate(ed_scenario(fixed(1.0), cubicles=7, days=3))
+    S, lu, hi = out.stays, out.left_unseen, out.end_h
+    ed = out.unit_names.index("ED")
+    S = S[S[:, F["unit"]] == ed]
+    end = np.where(np.isnan(S[:, F["end"]]), hi, S[:, F["end"]])
+    seen = np.where(np.isnan(S[:, F["seen_at"]]), end, S[:, F["seen_at"]])
+    cubicle_left = (S[:, F["dest"]] == -3).sum()
+    assert len(lu) > 20 and cubicle_left > 5  # both ways of leaving unseen happen
+    t_in = np.concatenate([end - S[:, F["ready_at"]], lu[:, 3] - lu[:, 2]])
+    to_clin = np.concatenate([seen - S[:, F["ready_at"]], lu[:, 3] - lu[:, 2]])
+    still = out.waiting_at_end
+    t_in = np.concatenate([t_in, hi - still[still[:, 1] == ed, 2]])
+    to_clin = np.concatenate([to_clin, hi - still[still[:, 1] == ed, 2]])
+    assert len(t_in) == kpi(out, "ed_attendances", "ED")
+    assert kpi(out, "ed_time_in_dept_mean_h", "ED") == pytest.approx(t_in.mean(), rel=1e-12)
+    assert kpi(out, "ed_4h_breach_share", "ED") == pytest.approx((t_in > 4).mean(), rel=1e-12)
+    assert kpi(out, "ed_12h_breach_share", "ED") == pytest.approx((t_in > 12).mean(), rel=1e-12)
+    assert kpi(out, "ed_time_to_clinician_mean_h", "ED") == pytest.approx(to_clin.mean(), rel=1e-12)
+
+
+def test_a_new_date_after_the_end_of_the_run_is_pending():
+    """The trace above cut at 4 days (96 h): cancelled at 12 and 60, the second new date (104 h) falls after
+    the end: 2 rebooked, 1 of them pending, none cancelled for good; booked (1) = pending (1)."""
+    data = rebook_scenario(200).model_dump(by_alias=True, exclude_none=True)
+    data["horizon_days"] = 4
+    out = simulate(Scenario.model_validate(data))
+    assert out.rebookings[:, 2:5].tolist() == [[8, 12, 56], [56, 60, 104]]
+    for unit in ("W", "ALL"):
+        assert kpi(out, "elective_rebooked", unit) == 2
+        assert kpi(out, "elective_rebook_pending", unit) == 1
+        assert kpi(out, "elective_cancelled_final", unit) == 0
+    assert kpi(out, "admitted", "W") == 1 and kpi(out, "still_waiting", "W") == 0  # the blocker only
