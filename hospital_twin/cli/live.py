@@ -181,6 +181,7 @@ def census(
     from hospital_twin.live.census import (
         CensusError,
         census_at,
+        outliers_at,
         read_requests,
         select_requests,
         vacated_beds,
@@ -210,6 +211,16 @@ def census(
     snap = census_at(stays, when, waiting=waiting, requests=req)
     in_bed = snap[snap["unit_start"].notna()]
     _print_census(snap, when, log.name)
+    outl = outliers_at(stays, when)
+    if len(outl):
+        where = "; ".join(f"{r.n} of {r.home_unit} in {r.unit}" for r in outl.itertuples(index=False))
+        err_console.print(
+            f"[yellow]warning:[/yellow] {int(outl['n'].sum())} patients in the snapshot are outliers ({where}); "
+            "a forecast from this snapshot treats each as a patient of the unit it is in (that unit's stay and "
+            "route, no move back to its home unit), so the home units' beds read emptier than they will be",
+            soft_wrap=True,
+            markup=True,
+        )
     if out is not None:
         if out.suffix.lower() not in {".csv", ".parquet", ".pq"}:
             out = out.with_suffix(".parquet" if table_format == "parquet" else ".csv")

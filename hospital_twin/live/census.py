@@ -48,6 +48,7 @@ __all__ = [
     "CensusError",
     "census_at",
     "census_counts",
+    "outliers_at",
     "vacated_beds",
     "read_census",
     "read_requests",
@@ -145,6 +146,27 @@ def _log_times(stays: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if bad_s.any() or bad_e.any():
         raise ValueError("the log has start/end values that are not ISO 8601 timestamps")
     return start, end
+
+
+def outliers_at(stays: pd.DataFrame, at) -> pd.DataFrame:
+    """Patients in another unit's bed for their home unit (outliers) at time ``at``: ``unit, home_unit, n``.
+
+    Read from the log's ``home_unit`` column (the simulator writes it; empty otherwise). A warm
+    start places every census patient in the unit it is in, with that unit's stay and route: an
+    outlier is not recognised as one (no repatriation, no home stay), so callers say so.
+    """
+    cols = ["unit", "home_unit", "n"]
+    if "home_unit" not in stays.columns or not len(stays):
+        return pd.DataFrame(columns=cols)
+    at = _timestamp(at)
+    start = pd.to_datetime(stays["start"])
+    end = pd.to_datetime(stays["end"])
+    home = stays["home_unit"].astype("string").str.strip().replace("", pd.NA)
+    here = (start <= at) & (end.isna() | (end > at)) & home.notna()
+    if not here.any():
+        return pd.DataFrame(columns=cols)
+    d = pd.DataFrame({"unit": stays.loc[here, "unit"].astype(str), "home_unit": home[here].astype(str)})
+    return d.groupby(["unit", "home_unit"], sort=True).size().rename("n").reset_index()
 
 
 def census_at(

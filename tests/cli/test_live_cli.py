@@ -301,3 +301,20 @@ def test_census_writes_vacated_beds_that_forecast_reads(icu_log, tmp_path, capsy
     )
     err = capsys.readouterr().err
     assert "vacated.csv:3" in err and "vacated_at" in err and "Traceback" not in err
+
+
+def test_census_warns_that_a_forecast_treats_outliers_as_patients_of_the_unit_they_are_in(tmp_path, capsys):
+    """The baseline outlies: a snapshot taken while medical patients are on other wards says how many, where,
+    and what a forecast will make of them (a warm start does not know outliers yet), not silently."""
+    s = load_scenario(BASELINE).model_copy(update={"horizon_days": 21, "warmup_days": 7})
+    log = adt_log(HospitalSim(s, 0, 8).run())
+    outliers = log[log["home_unit"].notna()]
+    assert len(outliers)
+    row = outliers.iloc[0]
+    at = (pd.Timestamp(row["start"]) + pd.Timedelta(minutes=1)).isoformat()
+    log_path = tmp_path / "adt_log.csv"
+    log.to_csv(log_path, index=False)
+    assert main(["census", str(log_path), "--at", at]) == 0
+    err = capsys.readouterr().err
+    assert "are outliers" in err and f"of {row['home_unit']} in {row['unit']}" in err
+    assert "no move back to its home unit" in err
