@@ -219,11 +219,17 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
         page.get_by_test_id("stRadioGroup").get_by_text("A shipped scenario").click()
         _idle(page)
         _shot(page, tmp_path, "07-scenario-levers")
-        # Outliers switched on from the Scenario page: the host wards and the cap appear, the scenario stays valid
-        page.get_by_text("Outliers: patients placed on other wards when their own is full").click()
-        page.get_by_text("Allow outliers (place medical patients on other wards when full)").click()
+        # The baseline outlies: its outliers lever is open and ticked, with the host wards shown; switched off,
+        # the host wards go; switched on again, they come back and the scenario stays valid
+        hosts = page.get_by_text("Wards that take them, tried in this order")
+        expect(hosts).to_be_visible()
+        allow = page.get_by_text("Allow outliers (place medical patients on other wards when full)")
+        allow.click()
         _idle(page)
-        expect(page.get_by_text("Wards that take them, tried in this order")).to_be_visible()
+        expect(hosts).to_have_count(0)
+        allow.click()
+        _idle(page)
+        expect(hosts).to_be_visible()
         expect(page.get_by_text("Ready:").first).to_be_visible()
         _shot(page, tmp_path, "08-scenario-outliers")
         browser.close()
