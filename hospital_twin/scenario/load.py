@@ -130,6 +130,15 @@ def hold_given_ready_h(rule: DischargeSpec, ready_h: np.ndarray) -> np.ndarray:
     return _hold_from(rule, t)
 
 
+def _profile_weights(rule: DischargeSpec) -> np.ndarray:
+    """The rule's hourly discharge weights, zero outside its window, summing to 1."""
+    w = np.asarray(rule.hourly_profile, dtype=float).copy()
+    if rule.window_hours is not None:
+        hours = np.arange(24)
+        w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
+    return w / w.sum()
+
+
 def _hold_from(rule: DischargeSpec, t: np.ndarray) -> np.ndarray:
     if rule.day_of_week is not None:
         return _hold_by_day_pass(rule, t)
@@ -137,11 +146,7 @@ def _hold_from(rule: DischargeSpec, t: np.ndarray) -> np.ndarray:
     day = np.floor(t / 24.0)
     ok = rule.weekend_rate
     if rule.hourly_profile is not None:
-        w = np.asarray(rule.hourly_profile, dtype=float).copy()
-        if rule.window_hours is not None:
-            hours = np.arange(24)
-            w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
-        w = w / w.sum()
+        w = _profile_weights(rule)
         out = np.zeros_like(t)
         for h in np.flatnonzero(w):
             q = np.clip(clock - h, 0.0, 1.0)  # share of the drawn hour already past: leaves tomorrow
@@ -170,11 +175,7 @@ def _hold_by_day_pass(rule: DischargeSpec, t: np.ndarray) -> np.ndarray:
     clock = np.mod(t, 24.0)
     day = np.floor(t / 24.0)
     if rule.hourly_profile is not None:
-        w = np.asarray(rule.hourly_profile, dtype=float).copy()
-        if rule.window_hours is not None:
-            hours = np.arange(24)
-            w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
-        w = w / w.sum()
+        w = _profile_weights(rule)
         out = np.zeros_like(t)
         d_today = np.mod(day, 7).astype(int)
         d_tomorrow = np.mod(day + 1, 7).astype(int)
@@ -282,11 +283,7 @@ def _departures(rule: DischargeSpec, ready_h: np.ndarray) -> tuple[np.ndarray, n
     day = np.floor(t / 24.0)
     times, probs = [], []
     if rule.hourly_profile is not None:
-        w = np.asarray(rule.hourly_profile, dtype=float).copy()
-        if rule.window_hours is not None:
-            hours = np.arange(24)
-            w[(hours < rule.window_hours[0]) | (hours >= rule.window_hours[1])] = 0.0
-        w = w / w.sum()
+        w = _profile_weights(rule)
         for h in np.flatnonzero(w):
             for f in (np.arange(_FRACTIONS) + 0.5) / _FRACTIONS:
                 first = day * 24.0 + h + f
