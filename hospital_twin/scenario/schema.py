@@ -56,6 +56,8 @@ __all__ = [
     "DistributionSpec",
     "DischargeSpec",
     "DischargeLoungeSpec",
+    "DischargePathwaySpec",
+    "PATHWAY_HOME",
     "PatientClassSpec",
     "ShiftSpec",
     "StaffingSpec",
@@ -361,6 +363,73 @@ class DischargeLoungeSpec(_Spec):
         return self
 
 
+class DischargePathwaySpec(_Spec):
+    """A discharge pathway: a service downstream of the hospital that a patient ready to leave waits for.
+
+    When a patient's stay ends and its route leads out of the hospital, it takes a pathway by
+    the shares of ``pathway_shares`` (P0, home without support, by the discharge rules, is the
+    rest). On a pathway it is medically ready but no longer meets the criteria to reside
+    (NCTR): it keeps its hospital bed through the optional ``assessment`` (in the hospital bed,
+    unless ``assessment_in: community``) and then the pathway's queue, and leaves when the
+    service starts it. The service is one of:
+
+    * daily starts (``starts_per_day``, or ``starts_by_weekday`` Mon..Sun): that many patients
+      start each day at ``start_hour`` (home with support, P1; a care-home place, P3); a
+      fractional number is carried over (2.5 a day gives 2, 3, 2, 3, ...), unused starts are lost;
+    * a pool of ``places`` with its own ``stay`` (a rehabilitation or community bed, P2): a
+      patient starts as soon as a place is free; the places are not hospital beds;
+    * neither: no queue (the patient leaves when its assessment ends), e.g. ``other`` for
+      transfers to another hospital or deaths.
+    """
+
+    label: str = Field("", description="what the pathway is, for reports, e.g. 'home with support'")
+    starts_per_day: NonNegFloat | None = Field(None, description="patients the service starts each day")
+    starts_by_weekday: Weights7 | None = Field(None, description="starts per weekday, Mon..Sun")
+    start_hour: float = Field(11.0, ge=0, lt=24, description="clock hour at which the day's starts happen")
+    places: int | None = Field(None, ge=0, description="places of a pool (community or rehabilitation beds)")
+    stay: DistributionSpec | None = Field(None, description="time a patient holds a place of the pool")
+    assessment: DistributionSpec | None = Field(
+        None, description="assessment from being ready until the patient can join the pathway's queue"
+    )
+    assessment_in: Literal["hospital", "community"] = Field(
+        "hospital",
+        description="where the assessment happens: in the hospital bed (before the queue), or after the patient "
+        "has left it (discharge to assess: no time in the bed; in a pool it holds the place)",
+    )
+    order: Literal["fifo", "priority"] = Field(
+        "fifo", description="queue order: first ready first started, or by class priority, then first ready"
+    )
+
+    @model_validator(mode="after")
+    def _kind(self) -> DischargePathwaySpec:
+        given = [k for k in ("starts_per_day", "starts_by_weekday", "places") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"give one capacity of {', '.join(given)}: daily starts (starts_per_day or starts_by_weekday) or "
+                "a pool of places"
+            )
+        if self.places is not None and self.stay is None:
+            raise ValueError("a pool of places needs `stay`, the time a patient holds a place")
+        if self.places is None and self.stay is not None:
+            raise ValueError("`stay` is for a pool of places; add `places` or remove `stay`")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``daily`` (starts a day), ``pool`` (places) or ``unlimited`` (no queue)."""
+        if self.places is not None:
+            return "pool"
+        if self.starts_per_day is not None or self.starts_by_weekday is not None:
+            return "daily"
+        return "unlimited"
+
+    def starts_week(self) -> list[float]:
+        """Starts per weekday Mon..Sun of a daily pathway."""
+        if self.starts_by_weekday is not None:
+            return list(self.starts_by_weekday)
+        return [float(self.starts_per_day or 0.0)] * 7
+
+
 class OutlyingSpec(_Spec):
     """Where a unit's patients may be placed (as outliers) when the unit has no bed for them.
 
@@ -555,6 +624,10 @@ class PatientClassSpec(_Spec):
         None,
         description="priority that rises with the wait: e.g. {hours: 12, priority: 0} puts a request that has "
         "waited 12 h among the priority-0 requests, in order of its request time",
+    )
+    pathway_shares: dict[str, dict[str, NonNegFloat]] = Field(
+        default_factory=dict,
+        description="the class's own discharge pathway shares by unit (see the scenario's pathway_shares)",
     )
     acuity: PositiveFloat = Field(
         1.0,
@@ -840,6 +913,16 @@ class Scenario(_Spec):
         description="discharge lounges by name (a plain name, not a unit's): places where patients going home "
         "wait for their departure out of their bed",
     )
+    discharge_pathways: dict[str, DischargePathwaySpec] = Field(
+        default_factory=dict,
+        description="discharge pathways by name (e.g. P1, P2, P3; a plain name, not a unit's or P0): services "
+        "downstream of the hospital that patients ready to leave wait for in their bed (NCTR)",
+    )
+    pathway_shares: dict[str, dict[str, NonNegFloat]] = Field(
+        default_factory=dict,
+        description="per inpatient unit, the share of patients leaving the hospital from it who take each pathway, "
+        "e.g. {MED: {P1: 0.12, P2: 0.06, P3: 0.04}}; the rest go home by the discharge rules (P0)",
+    )
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     staffing: StaffingSpec | None = None
     escalation_levels: dict[str, EscalationPolicySpec] = Field(
@@ -929,6 +1012,14 @@ class Scenario(_Spec):
         if pc is not None and unit in pc.length_of_stay:
             return pc.length_of_stay[unit]
         return self.length_of_stay.get(unit)
+
+    def pathway_shares_for(self, patient_class: str) -> dict[str, dict[str, float]]:
+        """Pathway shares of a class by unit: the class's own, then the scenario's for units it leaves out."""
+        merged = {u: dict(r) for u, r in self.pathway_shares.items()}
+        pc = self.patient_classes.get(patient_class)
+        if pc is not None:
+            merged.update({u: dict(r) for u, r in pc.pathway_shares.items()})
+        return merged
 
     def entry_units(self, patient_class: str) -> set[str]:
         units = {e.unit for e in self.electives if e.patient_class == patient_class}
@@ -1051,7 +1142,7 @@ def _shift_coverage_problems(shifts: dict[str, ShiftSpec]) -> list[Problem]:
 def scenario_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem of a parsed scenario (empty when it is sound), in the order of the file."""
     out = _stream_problems(s) + _unit_name_problems(s) + _class_and_stream_name_problems(s)
-    out += _outlying_problems(s) + _lounge_problems(s)
+    out += _outlying_problems(s) + _lounge_problems(s) + _pathway_problems(s)
     out += _escalation_problems(s)
     if any(p.message.startswith("unknown") for p in out):
         return out  # the graph checks would only repeat these
@@ -1103,6 +1194,72 @@ def _lounge_problems(s: Scenario) -> list[Problem]:
                     )
                 )
             served.setdefault(u, name)
+    return out
+
+
+PATHWAY_HOME = "P0"
+"""The share key of patients going home without support, by the discharge rules (no pathway)."""
+
+
+def _pathway_problems(s: Scenario) -> list[Problem]:
+    """Discharge pathways: plain names that are not units' or lounges'; shares name inpatient units and
+    known pathways and add up to at most 1 (exactly 1 when P0 is given)."""
+    out: list[Problem] = []
+    taken = set(s.units) | set(s.discharge_lounges) | set(s.escalation_levels)
+    for name in s.discharge_pathways:
+        if name in taken or name == PATHWAY_HOME or name.strip().lower() in RESERVED_UNIT_NAMES:
+            out.append(
+                Problem(
+                    path=("discharge_pathways", name),
+                    message=f"'{name}' cannot name a discharge pathway: it is a unit's, lounge's or escalation "
+                    f"group's name, {PATHWAY_HOME} (home without support) or reserved; choose another, e.g. P1",
+                )
+            )
+        elif problem := name_problem(name, "discharge pathway"):
+            out.append(Problem(path=("discharge_pathways", name), message=problem))
+    units = list(s.units)
+    known = list(s.discharge_pathways)
+    tables: list[tuple[tuple, dict]] = [(("pathway_shares",), s.pathway_shares)]
+    tables += [(("patient_classes", c, "pathway_shares"), pc.pathway_shares) for c, pc in s.patient_classes.items()]
+    for base, table in tables:
+        for u, shares in table.items():
+            if u not in s.units:
+                out.append(Problem(path=base + (u,), message=f"unknown unit '{u}' ({_did_you_mean(u, units)})"))
+                continue
+            spec = s.units[u]
+            if spec.ed is not None or spec.kind == "ed":
+                out.append(
+                    Problem(
+                        path=base + (u,),
+                        message=f"'{u}' is an emergency department; discharge pathways are for patients leaving "
+                        "inpatient units (remove it)",
+                    )
+                )
+            for k in shares:
+                if k != PATHWAY_HOME and k not in s.discharge_pathways:
+                    out.append(
+                        Problem(
+                            path=base + (u, k),
+                            message=f"unknown discharge pathway '{k}' (define it under discharge_pathways, or use "
+                            f"{PATHWAY_HOME} for home without support; {_did_you_mean(k, known)})",
+                        )
+                    )
+            total = sum(shares.values())
+            if total > 1.0 + _PROB_TOL:
+                out.append(
+                    Problem(
+                        path=base + (u,),
+                        message=f"pathway shares sum to {total:.6g}, more than 1; the rest (1 - the sum) go home "
+                        f"without support ({PATHWAY_HOME})",
+                    )
+                )
+            elif PATHWAY_HOME in shares and abs(total - 1.0) > _PROB_TOL:
+                out.append(
+                    Problem(
+                        path=base + (u,),
+                        message=f"pathway shares sum to {total:.6g} with {PATHWAY_HOME} given; make them add up to 1",
+                    )
+                )
     return out
 
 

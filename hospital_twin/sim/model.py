@@ -52,6 +52,7 @@ from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate
 from hospital_twin.sim.escalation_policy import EscalationPolicy
 from hospital_twin.sim.lounge import build_lounges, lounge_records
 from hospital_twin.sim.outlying import Outlying
+from hospital_twin.sim.pathways import Pathways, pathway_code
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
@@ -251,6 +252,9 @@ class HospitalSim:
         if scenario.escalation_levels:
             EscalationPolicy(self, outlying)  # takes over _pressure_check; without levels nothing changes
         self._lounges = build_lounges(self)  # unit index -> its discharge lounge; empty without lounges
+        self._pathways = None  # discharge pathways (sim/pathways.py): only when the scenario has them and shares
+        if scenario.discharge_pathways and any(scenario.pathway_shares_for(c) for c in self.class_names):
+            self._pathways = Pathways(self)
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -615,6 +619,19 @@ class HospitalSim:
             while x >= cum[i]:
                 i += 1
             nxt = targets[i]
+        if nxt == _DEST_EXIT and self._pathways is not None:
+            # the route uniform rescaled inside the exit's slice: a fresh uniform for the pathway
+            if route is None:
+                y = self._u(p, 0)
+            else:
+                lo = cum[i - 1] if i else 0.0
+                y = (x - lo) / (min(cum[i], 1.0) - lo)
+            k = self._pathways.choose(p.pclass, u.idx, y)
+            if k >= 0:
+                self._stays[p.stay + 8] = pathway_code(k)
+                p.visit += 1
+                self._pathways.join(p, k, t_ready)
+                return
         self._stays[p.stay + 8] = nxt
         p.visit += 1
         if nxt == _DEST_EXIT:
@@ -1042,6 +1059,8 @@ class HospitalSim:
             self._place_vacated()
         if self._initial:
             self._place_initial()
+        if self._pathways is not None:
+            self._pathways.start()
         if s.warmup_h > 0:
             env.process(self._reset_levels())
         if self._sink is not None:
@@ -1096,6 +1115,8 @@ class HospitalSim:
         )
         if self._lounges:
             out.extra["lounges"] = lounge_records(self._lounges, self.end_h)
+        if self._pathways is not None:
+            out.extra["pathways"] = self._pathways.records(self.end_h)
         return out
 
 
