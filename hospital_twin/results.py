@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from hospital_twin.scenario.schema import ESCALATION_ACTIONS
+from hospital_twin.sim.pathways import pathway_code
 from hospital_twin.sim.records import STAY_FIELDS, SimOutput
 
 __all__ = [
@@ -830,6 +831,9 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
     dest_label[(dest == -1) & ~np.isnan(end)] = "home"
     dest_label[(dest == -2) & ~np.isnan(end)] = "transferred_out"
     dest_label[dest == -3] = "left_without_being_seen"
+    pathways = list(out.scenario.discharge_pathways)
+    for k, name in enumerate(pathways):  # a pathway patient carries its pathway from the moment it is ready
+        dest_label[dest == pathway_code(k)] = name
 
     def ts(col: np.ndarray) -> pd.Series:
         return (start0 + pd.to_timedelta(col, unit="h")).round("s")
