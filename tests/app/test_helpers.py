@@ -382,6 +382,7 @@ def test_levers_opel_edit_changes_only_what_moved():
 def test_levers_opel_edit_from_nothing_writes_a_new_group(pair):
     """'My own levels' on the baseline with only OPEL 3 ticked writes one level with its escalation beds."""
     base, _ = pair
+    base = base.model_copy(update={"escalation_levels": {}})  # from nothing: without the baseline's own card
     lv = state.levers_of(base)
     lv.opel.mode = "edit"
     lv.opel.levels[0].on = lv.opel.levels[2].on = False

@@ -178,6 +178,7 @@ def test_thresholds_never_reached_change_nothing():
     """The baseline (short run) with a hospital-wide policy whose levels are never reached: every KPI the
     baseline has is byte-identical; the group spends the whole window at level 1."""
     base = load_scenario("scenarios/baseline.yaml").with_warmup(7).model_copy(update={"horizon_days": 21})
+    base = base.model_copy(update={"escalation_levels": {}})  # without the baseline's own OPEL card (issue 14)
     policy = {
         "levels": [
             {
