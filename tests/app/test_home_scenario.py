@@ -6,6 +6,9 @@ import pytest
 
 from tests.app.conftest import no_exception
 
+BASELINE_DAYS = [0.68, 0.841, 0.907, 0.955, 1.0, 0.78, 0.45]
+"""The shipped baseline's discharge day_of_week (issue 14)."""
+
 BROKEN = b"""name: Broken
 start: 2025-01-06T00:00:00
 horizon_days: 10
@@ -151,7 +154,8 @@ def test_scenario_page_weekday_discharge_presets(app, preset, weights):
     assert discharge["day_of_week"] == weights and "weekend_rate" not in discharge
     app.selectbox(key="lv_days").set_value("now").run()
     discharge = _edited(app)["discharge"]
-    assert "day_of_week" not in discharge and discharge["weekend_rate"] == 0.6
+    # the baseline's own passes (issue 14: day_of_week, no weekend_rate)
+    assert discharge["day_of_week"] == BASELINE_DAYS and "weekend_rate" not in discharge
 
 
 def test_scenario_page_own_weekday_numbers(app):
@@ -160,7 +164,8 @@ def test_scenario_page_own_weekday_numbers(app):
     app.selectbox(key="lv_days").set_value("own").run()
     app.number_input(key="lv_day_Sun").set_value(0).run()
     no_exception(app)
-    assert _edited(app)["discharge"]["day_of_week"] == [1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.0]
+    # the other days keep the baseline's passes (in whole percent)
+    assert _edited(app)["discharge"]["day_of_week"] == [0.68, 0.84, 0.91, 0.96, 1.0, 0.78, 0.0]
 
 
 def test_scenario_page_lounge_lever_writes_and_removes_the_lounge(app):
@@ -202,7 +207,7 @@ def test_scenario_page_opel_lever_card_edit_and_off(app):
     assert levels[1]["actions"]["allow_outlying"] == ["MED", "ELD"]
     assert not any("need 'Allow outliers' ticked" in w.value for w in app.warning)
     app.selectbox(key="lv_opel").set_value("edit").run()
-    app.number_input(key="lv_opel_3_leave").set_value(99.0).run()
+    app.number_input(key="lv_opel_3_leave").set_value(100.0).run()  # above the 99% where OPEL 3 starts
     errors = [e.value for e in app.error]
     assert any("escalation_levels › GA" in e and "leave_below must not exceed enter_at" in e for e in errors), errors
     assert any("shown next to the levers" in e for e in errors)
