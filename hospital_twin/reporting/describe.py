@@ -247,6 +247,8 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
             continue
         if m.startswith("lounge_") and not scenario.discharge_lounges:
             continue
+        if m.startswith(("nctr_", "pathway_")) and not scenario.discharge_pathways:
+            continue
         if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
             continue
         if m in ("elective_rebooked", "elective_cancelled_final", "elective_rebook_pending") and not any(
