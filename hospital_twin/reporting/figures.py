@@ -86,6 +86,8 @@ def format_value(value: float, unit: str, *, diff: bool = False) -> str:
         return f"{sign}{100 * value:.1f}{' pp' if diff else '%'}"
     if unit == "hours":
         return f"{sign}{value:,.2f} h" if abs(value) < 10 else f"{sign}{value:,.1f} h"
+    if unit == "days":
+        return f"{sign}{value:,.1f} days"
     if unit == "beds":
         return f"{sign}{value:,.2f}" if diff and abs(value) < 1 else f"{sign}{value:,.1f}"
     if unit == "bed-hours":
@@ -396,6 +398,8 @@ _PATHWAY_ROWS = [
     "nctr_delay_mean_h",
     "nctr_delay_p90_h",
     "pathway_occupancy_mean",
+    "pathway_load_ratio",
+    "pathway_growing_share",
 ]
 """The per-pathway measures of :func:`pathway_table`, in this order."""
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -415,7 +419,8 @@ def pathway_capacity_words(spec) -> str:
 
 def pathway_table(summary: pd.DataFrame, s: Scenario) -> pd.DataFrame:
     """The discharge pathways' measures of one scenario: ``pathway, label, capacity, metric, mean, ci_low,
-    ci_high, n_reps`` (one row per pathway and measure the summary has; empty without pathways)."""
+    ci_high, n_reps`` (one row per pathway and measure the summary has, measure by measure; empty without
+    pathways)."""
     cols = ["pathway", "label", "capacity", "metric", "mean", "ci_low", "ci_high", "n_reps"]
     if not s.discharge_pathways:
         return pd.DataFrame(columns=cols)
@@ -432,7 +437,9 @@ def pathway_table(summary: pd.DataFrame, s: Scenario) -> pd.DataFrame:
                 + tuple(float(r[c]) for c in ("mean", "ci_low", "ci_high"))
                 + (int(r["n_reps"]) if "n_reps" in r.index else 1,)
             )
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    order = {m: i for i, m in enumerate(_PATHWAY_ROWS)}
+    return out.sort_values("metric", key=lambda m: m.map(order), kind="stable", ignore_index=True)
 
 
 def _people(x: float) -> str:

@@ -478,14 +478,22 @@ def _pathway_table_html(summary: pd.DataFrame, s: Scenario) -> str:
         "</span></th>"
         for n in names
     )
+    # every pathway measure is at least 0 (shares at most 1): a t-interval from few replications can reach past that
+    df = df.assign(ci_low=df["ci_low"].clip(lower=0.0))
+    share = df["metric"].map(lambda m: metric_label(m)[1] == "share")
+    df.loc[share, "ci_high"] = df.loc[share, "ci_high"].clip(upper=1.0)
+    days = df["metric"].str.endswith("_h")  # delays of days read better in days
+    df.loc[days, ["mean", "ci_low", "ci_high"]] = df.loc[days, ["mean", "ci_low", "ci_high"]] / 24.0
+    look = {(r.pathway, r.metric): r for r in df.itertuples(index=False)}
     rows = []
     for m in dict.fromkeys(df["metric"]):
-        _, unit = metric_label(m)
-        cells = []
-        for n in names:
-            r = df[(df["pathway"] == n) & (df["metric"] == m)]
-            cells.append(_cell(r.iloc[0], unit) if len(r) else _cell(None, unit))
-        rows.append("<tr>" + _metric_cell(m) + "".join(cells) + "</tr>")
+        label, unit = metric_label(m)
+        if m.endswith("_h"):
+            lab = f'<td class="lab" title="{escape(METRICS.get(m, ""))}">{escape(label)} <span class="u">(days)</span></td>'
+            unit = "days"
+        else:
+            lab = _metric_cell(m)
+        rows.append("<tr>" + lab + "".join(_cell(look.get((n, m)), unit) for n in names) + "</tr>")
     return (
         f'<h4>Discharge pathways</h4><table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
