@@ -327,6 +327,110 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
     return cards
 
 
+def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
+    """Cards for the discharge pathways (none without them): patients fit to leave still in a bed beside the peers'
+    figure per bed, the bed days they take, and per pathway the delay from ready to leaving (days) and a pool's
+    places in use. Manager's words only; the help says where the figure comes from."""
+    from hospital_twin.reporting.figures import PEER_NCTR_PER_BED
+
+    if not s.discharge_pathways:
+        return []
+    cards = []
+
+    def stats(metric: str, unit: str) -> tuple[float, float, float, int] | None:
+        r = _lookup(summary, s.name, metric, unit)
+        if r is None or not math.isfinite(float(r["mean"])):
+            return None
+        return float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"]), int(r["n_reps"])
+
+    def interval(lo: float, hi: float, n: int, fmt) -> str:
+        return f"95% interval {fmt(lo)} to {fmt(hi)}" if n > 1 and math.isfinite(lo) and math.isfinite(hi) else ""
+
+    def people(x: float) -> str:
+        return f"{x:,.0f}" if x >= 10 else f"{x:,.1f}"
+
+    inpatient = [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+    beds = sum(s.units[u].beds for u in inpatient)
+    count, per_bed = stats("nctr_mean", ALL), stats("nctr_per_bed", ALL)
+    if count is not None:
+        mean, lo, hi, n = count
+        ratio = f"{per_bed[0]:.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" if per_bed is not None else ""
+        cards.append(
+            (
+                "Patients medically fit to leave still in a bed",
+                people(mean),
+                "; ".join(x for x in (ratio, interval(lo, hi, n, people)) if x),
+                f"Patients who no longer meet the criteria to reside, waiting in a bed for a discharge pathway: "
+                f"the average number over the measured time, and per base bed of the {beds} inpatient beds. Peers: "
+                f"the median of the baseline's 19 peer trusts in NHS England's acute discharge sitrep, "
+                f"{PEER_NCTR_PER_BED:.2f} per general and acute bed. Mean of {n} replications.",
+            )
+        )
+    days = stats("nctr_bed_days", ALL)
+    if days is not None:
+        mean, lo, hi, n = days
+        cards.append(
+            (
+                "Bed days taken by patients fit to leave",
+                f"{mean:,.0f}",
+                interval(lo, hi, n, lambda x: f"{x:,.0f}"),
+                f"Bed days held by patients waiting for a discharge pathway over the {s.horizon_days:g} measured "
+                f"days. Mean of {n} replications.",
+            )
+        )
+    for name, spec in s.discharge_pathways.items():
+        what = f"{name} ({spec.label})" if spec.label else name
+        delay = stats("nctr_delay_mean_h", name)
+        if delay is not None:
+            mean, lo, hi, n = delay[0] / 24.0, delay[1] / 24.0, delay[2] / 24.0, delay[3]
+            p90 = stats("nctr_delay_p90_h", name)
+            tail = f"1 in 10 wait over {p90[0] / 24:,.1f} days" if p90 is not None else ""
+            cards.append(
+                (
+                    f"Wait in a bed for {what}",
+                    f"{mean:,.1f} days",
+                    "; ".join(x for x in (tail, interval(lo, hi, n, lambda x: f"{x:,.1f}")) if x),
+                    "From medically fit to leave until leaving the bed, mean over the patients of this pathway (those "
+                    f"still waiting at the end with their wait so far). Mean of {n} replications.",
+                )
+            )
+        occ = stats("pathway_occupancy_mean", name) if spec.kind == "pool" else None
+        if occ is not None:
+            mean, lo, hi, n = occ
+            cards.append(
+                (
+                    f"{what}: places in use",
+                    f"{mean:,.1f} of {spec.places}",
+                    interval(lo, hi, n, lambda x: f"{x:,.1f}"),
+                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications.",
+                )
+            )
+    return cards
+
+
+def pathway_warnings(summary: pd.DataFrame, s: Scenario) -> list[str]:
+    """A sentence for each discharge pathway whose queue grew without bound in some replications."""
+    out = []
+    for name, spec in s.discharge_pathways.items():
+        r = _lookup(summary, s.name, "pathway_growing_share", name)
+        if r is None or not math.isfinite(float(r["mean"])) or float(r["mean"]) <= 0:
+            continue
+        n = int(r["n_reps"])
+        k = int(round(float(r["mean"]) * n))
+        what = f"{name} ({spec.label})" if spec.label else name
+        load = _lookup(summary, s.name, "pathway_load_ratio", name)
+        ratio = (
+            f" (about {float(load['mean']):.2f} patients became ready for each start or place it offered)"
+            if load is not None and math.isfinite(float(load["mean"]))
+            else ""
+        )
+        out.append(
+            f"The queue for {what} kept growing in {k} of {n} runs: it takes fewer patients than become ready for "
+            f"it{ratio}, so the longer the run, the more beds they fill. Its waits above are lower bounds."
+        )
+    return out
+
+
 def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
     """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
     from hospital_twin.reporting.notes import gridlock_count
