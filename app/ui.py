@@ -357,7 +357,7 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
         ratio = f"{per_bed[0]:.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" if per_bed is not None else ""
         cards.append(
             (
-                "Patients medically fit to leave still in a bed",
+                "Fit to leave, in a bed",
                 people(mean),
                 "; ".join(x for x in (ratio, interval(lo, hi, n, people)) if x),
                 f"Patients who no longer meet the criteria to reside, waiting in a bed for a discharge pathway: "
@@ -371,7 +371,7 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
         mean, lo, hi, n = days
         cards.append(
             (
-                "Bed days taken by patients fit to leave",
+                "Their bed days",
                 f"{mean:,.0f}",
                 interval(lo, hi, n, lambda x: f"{x:,.0f}"),
                 f"Bed days held by patients waiting for a discharge pathway over the {s.horizon_days:g} measured "
@@ -380,6 +380,7 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
         )
     for name, spec in s.discharge_pathways.items():
         what = f"{name} ({spec.label})" if spec.label else name
+        label = f"{spec.label}; " if spec.label else ""
         delay = stats("nctr_delay_mean_h", name)
         if delay is not None:
             mean, lo, hi, n = delay[0] / 24.0, delay[1] / 24.0, delay[2] / 24.0, delay[3]
@@ -387,11 +388,12 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             tail = f"1 in 10 wait over {p90[0] / 24:,.1f} days" if p90 is not None else ""
             cards.append(
                 (
-                    f"Wait in a bed for {what}",
+                    f"Wait for {name}",
                     f"{mean:,.1f} days",
-                    "; ".join(x for x in (tail, interval(lo, hi, n, lambda x: f"{x:,.1f}")) if x),
-                    "From medically fit to leave until leaving the bed, mean over the patients of this pathway (those "
-                    f"still waiting at the end with their wait so far). Mean of {n} replications.",
+                    label + "; ".join(x for x in (tail, interval(lo, hi, n, lambda x: f"{x:,.1f}")) if x),
+                    f"Wait in a hospital bed for {what}: from medically fit to leave until leaving the bed, mean over "
+                    "the patients of this pathway (those still waiting at the end with their wait so far). Mean of "
+                    f"{n} replications.",
                 )
             )
         occ = stats("pathway_occupancy_mean", name) if spec.kind == "pool" else None
@@ -399,9 +401,9 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             mean, lo, hi, n = occ
             cards.append(
                 (
-                    f"{what}: places in use",
+                    f"{name} places in use",
                     f"{mean:,.1f} of {spec.places}",
-                    interval(lo, hi, n, lambda x: f"{x:,.1f}"),
+                    label + interval(lo, hi, n, lambda x: f"{x:,.1f}"),
                     f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications.",
                 )
             )

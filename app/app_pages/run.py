@@ -75,7 +75,7 @@ if escalation:
     ui.show_cards(escalation)
 pathways = ui.pathway_cards(result.summary, s)
 if pathways:
-    st.markdown("**Discharge pathways: patients fit to leave, still in a bed**")
+    st.markdown("**Discharge pathways: patients medically fit to leave who wait in a bed for care outside**")
     sentence = nctr_sentence(result.summary, s)
     if sentence:
         st.markdown(sentence + ".")
@@ -187,7 +187,7 @@ if s.discharge_pathways and log is not None:
                 f"the average number each {'week' if int(nctr['days'].max()) > 1 else 'day'}, stacked by the "
                 "pathway they wait for (mean over replications)."
             )
-            st.altair_chart(nctr_chart(nctr, [s]), width="content")
+            st.altair_chart(nctr_chart(nctr, [s]), width="stretch")
 with tabs[-2]:
     st.caption("Offered load from the traffic equations beside the simulated occupancy (mean occupied beds).")
     ui.show_offered_load(s, result.summary)

@@ -553,6 +553,7 @@ if lv.pathways:
                         max_value=500.0,
                         value=float(pw.share_pct),
                         step=10.0,
+                        format="%.0f",
                         key=f"lv_pw_{name}_share",
                         help="Scales this pathway's share of the patients leaving each ward (100%: as in the "
                         "scenario); the rest go home without support.",

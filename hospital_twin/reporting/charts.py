@@ -588,13 +588,13 @@ def nctr_chart(df: pd.DataFrame, scenarios: list[Scenario]) -> alt.Chart | alt.F
                 title=None,
                 axis=alt.Axis(format="%d %b" if not weekly else "%b %Y", labelAngle=0),
             ),
-            y=alt.Y("nctr_mean:Q", title="patients fit to leave, in a bed", stack="zero"),
+            y=alt.Y("nctr_mean:Q", title="patients, average", stack="zero"),
             color=alt.Color(
                 "what:N",
                 title="waiting for",
                 sort=whats,
                 scale=_colour(whats, first=1),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="right", labelLimit=260),
             ),
             order=alt.Order("pathway:N"),
             tooltip=[
@@ -604,7 +604,7 @@ def nctr_chart(df: pd.DataFrame, scenarios: list[Scenario]) -> alt.Chart | alt.F
                 alt.Tooltip("nctr_mean:Q", title="patients, average", format=".2f"),
             ],
         )
-        .properties(width=560, height=180)
+        .properties(width=520, height=200)
     )
     if len(names) > 1:
         return chart.facet(

@@ -112,13 +112,14 @@ def test_run_page_shows_nctr_per_bed_beside_the_peers_and_the_pathway_chart(app)
     wait_for_jobs(app)
     no_exception(app)
     cards = {m.label: m.value for m in app.metric}
-    count = cards["Patients medically fit to leave still in a bed"]
+    count = cards["Fit to leave, in a bed"]
     assert float(count) > 0
     assert any(c.value.startswith("0.") and "per bed (peers 0.26)" in c.value for c in app.caption)
     sentence = [m.value for m in app.markdown if m.value.startswith("Patients medically fit to leave still in a bed:")]
     assert sentence and sentence[0].endswith("peers 0.26).") and f": {count} (" in sentence[0]
-    assert cards["Wait in a bed for P1 (home with support)"].endswith(" days")
-    assert cards["P2 (community bed): places in use"].endswith(" of 6")
+    assert cards["Wait for P1"].endswith(" days") and cards["Wait for P3"].endswith(" days")
+    assert cards["P2 places in use"].endswith(" of 6")
+    assert any(c.value.startswith("home with support; 1 in 10 wait over ") for c in app.caption)
     words = " ".join([*cards, *cards.values(), *(c.value for c in app.caption), *(m.value for m in app.markdown)])
     assert "nctr" not in words and "pathway_" not in words
     specs = [c.proto.spec for c in charts(app)]  # census by hour of week, heat map, waits (no ED), NCTR by pathway
