@@ -139,3 +139,14 @@ def test_pathway_table_and_sentence_read_the_summary():
     plain = s.model_copy(update={"discharge_pathways": {}, "pathway_shares": {}})
     assert nctr_sentence(summary, plain) is None and pathway_table(summary, plain).empty
     assert np.isfinite(nctr_chart(nctr_over_time(pd.DataFrame(), [plain]), [plain]).to_dict()["height"])
+
+
+def test_the_model_in_words_describes_each_pathway_and_who_takes_it():
+    """'The model in words' (report and app) lists each pathway's capacity and assessment, and the shares by unit."""
+    from hospital_twin.reporting.describe import describe_scenario
+
+    text = dict(describe_scenario(load_scenario(PATHWAYS)))["2. Logic: discharge policy"]
+    assert "no longer meeting the criteria to reside (NCTR)" in text
+    assert "P1 (home with support): 2.5 starts a day at 11:00; assessment gamma (mean 24 h, cv 0.5) in the bed" in text
+    assert "P2 (community bed): 6 places, each held exponential (mean 6 d)" in text
+    assert "MED P1 15%, P2 8%, P3 4%, other 3%; surgical from SURG P1 10%; the rest P0" in text

@@ -24,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 
+from hospital_twin.reporting.figures import pathway_capacity_words
 from hospital_twin.results import METRIC_LABELS, METRICS
 from hospital_twin.scenario.schema import (
     EXIT,
@@ -559,11 +560,48 @@ def _discharge(s: Scenario) -> Section:
             f"{lounge.time_there.to_distribution().mean_h:.1f} h on average before its departure when a place is "
             "free (its bed frees then), and leaves at the same hour"
         )
+    lines += _pathway_lines(s)
     text = (
         "Internal transfers happen at any hour; going home follows these rules, and a patient who must wait "
         "keeps the bed (discharge delay).\n\n" + "\n".join(lines)
     )
     return "2. Logic: discharge policy", text
+
+
+def _pathway_lines(s: Scenario) -> list[str]:
+    """The discharge pathways in words: each service, then who takes it (empty without pathways)."""
+    if not s.discharge_pathways:
+        return []
+    out = [
+        "- Discharge pathways: a patient leaving the hospital who needs a service after it waits for it in its bed, "
+        "medically fit to leave but no longer meeting the criteria to reside (NCTR), and leaves when the service "
+        "starts it (the rules above are for the others, P0):"
+    ]
+    for name, p in s.discharge_pathways.items():
+        what = f"{md_escape(name)}" + (f" ({md_escape(p.label)})" if p.label else "")
+        cap = pathway_capacity_words(p)
+        if p.kind == "daily":
+            cap += f" at {_clock(p.start_hour)}"
+        elif p.kind == "pool":
+            cap += f", each held {distribution_text(p.stay)}"
+        if p.assessment is not None:
+            where = "after leaving the bed (discharge to assess)" if p.assessment_in == "community" else "in the bed"
+            cap += f"; assessment {distribution_text(p.assessment)} {where}"
+        if p.order == "priority":
+            cap += "; by class priority, then first ready"
+        out.append(f"  - {what}: {cap}")
+    shares = [
+        f"{md_escape(u)} " + ", ".join(f"{md_escape(k)} {100 * v:g}%" for k, v in row.items())
+        for u, row in s.pathway_shares.items()
+    ]
+    for c, pc in s.patient_classes.items():
+        shares += [
+            f"{md_escape(c)} from {md_escape(u)} " + ", ".join(f"{md_escape(k)} {100 * v:g}%" for k, v in row.items())
+            for u, row in pc.pathway_shares.items()
+        ]
+    if shares:
+        out.append("  - Shares of the patients leaving the hospital: " + "; ".join(shares) + "; the rest P0")
+    return out
 
 
 def _ed(s: Scenario) -> Section | None:
