@@ -337,7 +337,7 @@ class PathwayFit:
         w = np.array(
             [int(((r < (b := np.datetime64(d + pd.Timedelta(hours=mode)))) & (e >= b)).sum()) for d in days], float
         )
-        wd = days.weekday.to_numpy() if len(days) else np.zeros(0, int)
+        wd = days.day_of_week.to_numpy() if len(days) else np.zeros(0, int)
         week, lower, counts = [], [], []
         queued_any = np.zeros(len(days), bool)
         for k in range(7):
