@@ -273,3 +273,14 @@ def test_cli_bad_pathway_label_and_unknown_trust_exit_2(tmp_path, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "--pathway-label 'care home': expected LABEL=NAME" in err and "--nctr-target QQQ" in err
     assert "Traceback" not in err
+
+
+def test_calibration_report_has_the_pathway_section(round_trip):
+    """The calibration report shows the pathways: shares by unit with intervals, delays, capacity written."""
+    from hospital_twin.reporting.calibration_report import build_calibration_report, pathways_table
+
+    _, run, _ = round_trip
+    html = build_calibration_report(run.calibration, list(run.reads), run.dates, scenario_text=run.yaml)
+    assert 'id="pathways"' in html and "95% (Wilson)" in html and "daily at 14 h" in html
+    table = pathways_table(run.calibration)
+    assert table["pathway"].tolist() == ["P1", "P2", "P3"] and (table["patients"] > 0).all()
