@@ -583,6 +583,8 @@ def _pathway_lines(cal: Calibration) -> list[str]:
         f"Discharge pathways (last stay of a spell with a pathway label and ready_to_leave; {t0:%Y-%m-%d} to "
         f"{t1:%Y-%m-%d}, {days:.0f} days): labels "
         + ", ".join(f"'{r.label}' -> {r.pathway} n={r.n}" for r in fit.labels_.itertuples(index=False))
+        + "; these patients' stays are fitted up to ready_to_leave (the rest is the pathway's NCTR time) and they "
+        "are not in the discharge-hour fit (the pathway starts them)"
     )
     for u, g in fit.shares_.groupby("unit", sort=True):
         out.append(
