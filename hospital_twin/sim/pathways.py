@@ -164,6 +164,37 @@ class Pathways:
                 return
         self._queue(p, pw, t_ready)
 
+    def join_census(self, rows: list[tuple]) -> None:
+        """Census patients (warm start) on their pathway since before time 0 join it: ``(p, k, ready_h)`` rows,
+        each ready ``ready_h`` hours ago, its stay record already on pathway ``k``.
+
+        They join in the order the queue keeps (class priority where the pathway uses it, then ready
+        time), so a pool's free places go to the first ready and FIFO order holds. With an assessment
+        in the bed, its length is the patient's own uniform's, as for any patient: on an unlimited
+        pathway it must still be under way (the patient would have left when it ended), so the rest is
+        the residual given ``ready_h`` (``residual_ppf``); on a pathway with a queue an assessment
+        shorter than ``ready_h`` is over (the patient waits in the queue) and a longer one has
+        ``length - ready_h`` to go. These are the two limits of the exact posterior (being still here
+        says the assessment plus the queue wait outlasted ``ready_h``): the queue wait is taken as
+        long enough, as it is where patients wait for the pathway. A pool's places are empty at
+        time 0. No new draws.
+        """
+
+        def key(row: tuple) -> tuple:
+            p, k, ready_h = row
+            return (p.prio if self.pathways[k].by_priority else 0, -ready_h, p.pid)
+
+        for p, k, ready_h in sorted(rows, key=key):
+            pw = self.pathways[k]
+            left = None
+            if pw.assess is not None and pw.assess_in_bed:
+                x = p.dna[_U_DIS_HOUR]
+                if pw.kind == _UNLIMITED:
+                    left = pw.assess.residual_ppf(ready_h, x)
+                else:
+                    left = max(pw.assess.ppf(x) - ready_h, 0.0)
+            self.join(p, k, -ready_h, left)
+
     def _assessed(self, ev) -> None:
         p, pw, t_ready = ev._value
         pw.assessing -= 1
