@@ -789,8 +789,13 @@ class _RowCheck:
         if pd.isna(rdy) and not bad_ready:
             self.bad(PATHWAY_COLUMN, f"{PATHWAY_COLUMN} is only for patients with {READY_COLUMN}")
         elif scn is not None and v not in scn.discharge_pathways:
+            same = [n for n in self.pathways if n.lower() == v.lower()]  # P2 for p2: names are case-sensitive
             known = (
-                _did_you_mean(v, self.pathways)
+                (
+                    f"did you mean '{same[0]}'? known: {', '.join(self.pathways)}"
+                    if same
+                    else _did_you_mean(v, self.pathways)
+                )
                 if self.pathways
                 else "the scenario has no discharge_pathways; add them or leave the column empty"
             )
