@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from hospital_twin.live.census import CensusError, census_at, read_census
 from hospital_twin.live.forecast import NCTR_COLUMNS, forecast, forecast_table, initial_patients, nctr_table
@@ -67,28 +68,55 @@ def test_nctr_patients_on_a_daily_pathway_leave_at_its_start_times_first_ready_f
     assert fc.initial["nctr"].tolist() == [5]
 
     # FIFO: the stay records of one replication end in the order of their ready times
-    rows = initial_patients(s, _nctr_snapshot(ready_h), NOW)
-    ips = [
-        InitialPatient(0, float(r.elapsed_h), 0, True, False, -9, float(r.ready_h), pathway=int(r.pathway))
-        for r in rows.itertuples()
-    ]
-    sc = s.model_copy(update={"start": NOW.to_pydatetime(), "horizon_days": 80 / 24})
-    S = HospitalSim(sc, 0, seed(1), initial_patients=ips).run().stays
+    S = _census_run(s, _nctr_snapshot(ready_h), 80, 0, seed(1))
     by_ready = S[np.argsort(S[:, _F["ready_h"]])]  # ready longest ago first
     assert by_ready[:, _F["end"]].tolist() == [3.0, 27.0, 27.0, 75.0, 75.0]
     assert by_ready[:, _F["ready_h"]].tolist() == [-50.0, -40.0, -30.0, -20.0, -10.0]
     assert (by_ready[:, _F["dest"]] == pathway_code(0)).all()
 
 
-def test_nctr_patients_on_a_pool_take_its_free_places_first_ready_first():
-    """P2 has 2 places held 24 h each and is empty at now: the two ready longest start at once, the third at +24 h."""
+def _census_run(s, snap: pd.DataFrame, hours: float, rep: int, seed_: int) -> np.ndarray:
+    """The stay records of one warm-started replication of ``s`` from ``snap`` at NOW (WARD, class 0)."""
+    rows = initial_patients(s, snap, NOW)
+    ips = [
+        InitialPatient(0, float(r.elapsed_h), 0, True, False, -9, float(r.ready_h), pathway=int(r.pathway))
+        for r in rows.itertuples()
+    ]
+    sc = s.model_copy(update={"start": NOW.to_pydatetime(), "horizon_days": hours / 24})
+    return HospitalSim(sc, rep, seed_, initial_patients=ips).run().stays
+
+
+def test_a_pool_with_patients_waiting_starts_full_and_frees_places_at_forward_recurrence_times():
+    """P2: 2 places held a fixed 24 h; 3 patients wait for it, so every place is taken at now.
+
+    A place seen at a random moment has U(0, 24) h left (forward recurrence of a fixed hold): the
+    two first ready start when the places free (at min and max of two such uniforms), the third 24 h
+    after the first; the first start is distributed as the minimum of two U(0, 24).
+    """
     s = _ward({"P2": {"places": 2, "stay": {"distribution": "fixed", "value_hours": 24}}})
-    snap = _nctr_snapshot([5, 30, 20], pathway="P2")  # p1 and p2 were ready first
-    fc = forecast(s, snap, NOW, 30, replications=3, seed=seed(2))
-    expected = np.array([3] + [1] * 23 + [0] * 7)
-    assert (fc.nctr[:, 0, :] == expected).all()
-    assert (fc.census[:, 0, 1:] == expected[1:]).all()
-    assert fc.discharges[:, 0, 0].tolist() == [2, 2, 2] and fc.discharges[:, 0, 24].tolist() == [1, 1, 1]
+    snap = _nctr_snapshot([5, 30, 20], pathway="P2")  # p1, then p2, then p0 were ready first
+    first = []
+    for rep in range(200):
+        S = _census_run(s, snap, 60, rep, seed(2))
+        e = S[np.argsort(S[:, _F["ready_h"]]), _F["end"]]  # in order of ready time
+        assert 0 <= e[0] <= e[1] < 24 and e[2] == pytest.approx(e[0] + 24)
+        first.append(e[0])
+    assert stats.kstest(first, lambda t: 1 - (1 - np.clip(t, 0, 24) / 24) ** 2).pvalue > 1e-3
+
+
+def test_a_pool_nobody_waits_for_starts_empty():
+    """A patient still in a fixed 48 h assessment (ready 10 h ago) takes a place of the empty pool at +38 h."""
+    s = _ward(
+        {
+            "P2": {
+                "places": 1,
+                "stay": {"distribution": "fixed", "value_hours": 24},
+                "assessment": {"distribution": "fixed", "value_hours": 48},
+            }
+        }
+    )
+    fc = forecast(s, _nctr_snapshot([10], pathway="P2"), NOW, 40, replications=2, seed=seed(2))
+    assert (fc.nctr[:, 0, :] == np.array([1] * 38 + [0] * 3)).all()
 
 
 def test_a_census_patient_still_in_the_pathway_assessment_finishes_the_rest_of_it():
@@ -134,7 +162,9 @@ def test_nctr_table_has_units_all_and_pathways_with_the_census_quantile_bands():
     assert (t.groupby(["unit", "pathway"]).size() == 13).all()
     p1 = t[t["pathway"] == "P1"].set_index("horizon_h")
     assert p1.loc[0, "mean"] == 2 and p1.loc[3, "mean"] == 1  # the first P1 start at 11:00
-    assert t.loc[t["pathway"] == "P2", "mean"].tolist()[:2] == [1.0, 0.0]  # the pool's free place at once
+    p2 = t[t["pathway"] == "P2"]
+    assert p2["p95"].tolist() == np.quantile(fc.nctr_pathway[:, 1, :], 0.95, axis=0).tolist()
+    assert p2["mean"].iloc[0] == 1 and (p2["p05"] <= p2["p50"]).all() and (p2["p50"] <= p2["p95"]).all()
 
 
 def test_census_at_gives_back_the_nctr_patients_with_their_pathway_and_ready_time():
