@@ -175,7 +175,8 @@ def census(
 
     The snapshot has the contract columns patient_id, unit, unit_start, patient_class,
     admitted_at, then ready_to_leave and next_unit (patients whose stay is over, and
-    where they are going) and waiting_since (patients waiting for a bed) where the log
+    where they are going), pathway (the discharge pathway such a patient waits for in its
+    bed, when the log names one in discharge_destination) and waiting_since (patients waiting for a bed) where the log
     has what they need. It is what `forecast --census` reads.
     """
     from hospital_twin.live.census import (

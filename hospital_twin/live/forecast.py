@@ -11,7 +11,9 @@ mean, 5th/50th/95th percentiles and the probability that every bed is taken.
 ``forecast(scenario, census, now, hours)`` is the pure core (scenario + snapshot
 DataFrame in, :class:`Forecast` out); ``forecast_table`` gives ``forecast.csv``
 (``time, unit, mean, p05, p50, p95, p_full`` then extra columns);
-``forecast_chart`` the fan chart (Altair). For back-tests, two reference forecasts:
+``forecast_chart`` the fan chart (Altair). With discharge pathways, a snapshot row's
+``pathway`` starts a ready patient in that pathway's queue (NCTR), and ``nctr_table`` gives
+``forecast_nctr.csv`` (NCTR patients per unit and per pathway, hourly). For back-tests, two reference forecasts:
 ``persistence_forecast`` (the census stays as it is) and
 ``forecast(..., ignore_elapsed=True)`` (everyone present starts a fresh stay, the usual
 mistake of a cold model run from today's census); ``forecast_errors`` lines a forecast
