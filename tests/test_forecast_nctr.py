@@ -199,6 +199,10 @@ def test_census_at_gives_back_the_nctr_patients_with_their_pathway_and_ready_tim
     assert got["pathway"].tolist() == want["pathway"].tolist()
     assert (got["ready_to_leave"].to_numpy() == want["ready_to_leave"].to_numpy()).all()
     assert set(want["pathway"]) == {"P1", "P2"}
+    # pathways= keeps the names given (e.g. a scenario's), leaving the others without one
+    only_p1 = census_at(adt_log(out), pd.Timestamp(s.start) + pd.Timedelta(hours=hour), pathways=["P1"])
+    assert set(only_p1["pathway"].dropna()) == {"P1"}
+    assert only_p1["pathway"].notna().sum() == (want["pathway"] == "P1").sum()
     # ...and the forecast reads that snapshot back
     rows = initial_patients(s, snap, pd.Timestamp(s.start) + pd.Timedelta(hours=hour))
     assert (rows["pathway"] >= 0).sum() == len(want)
