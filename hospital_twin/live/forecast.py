@@ -105,7 +105,9 @@ class Forecast:
     ``census[r, u, k]`` is the number of patients in unit ``u`` at ``now + k`` hours
     (``k = 0..hours``; hour 0 is the snapshot); flows are counted over the hour
     ``[now + k, now + k + 1)`` (``k = 0..hours-1``). ``hourly`` is the tidy summary
-    (one row per unit and hour, plus ``ALL`` = the inpatient units together).
+    (one row per unit and hour, plus ``ALL`` = the inpatient units together). With discharge
+    pathways, ``nctr`` and ``nctr_pathway`` count the patients ready to leave who wait in a bed
+    for a pathway (NCTR) per unit and per pathway at each hour (:func:`nctr_table`); else None.
     """
 
     scenario_name: str
