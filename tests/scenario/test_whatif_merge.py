@@ -162,6 +162,20 @@ def test_whatif_window_replaces_the_base_hourly_profile(tmp_path):
     assert scn.discharge.weekend_rate == 0.6
 
 
+def test_whatif_duration_naming_its_distribution_replaces_the_base_block(tmp_path):
+    """A duration block that names its distribution replaces the base's whole (no leftover median or p90)."""
+    scn = load_scenario(_files(tmp_path, "length_of_stay:\n  AMU: {distribution: exponential, mean_hours: 12}\n"))
+    amu = scn.length_of_stay["AMU"]
+    assert amu.distribution == "exponential" and amu.mean_hours == 12
+    assert amu.median_hours is None and amu.p90_hours is None
+
+
+def test_whatif_duration_without_distribution_changes_only_its_keys(tmp_path):
+    """A duration block without `distribution` changes only the keys it gives (the base's family is kept)."""
+    scn = load_scenario(_files(tmp_path, "length_of_stay:\n  MED: {mean_hours: 120}\n"))
+    assert scn.length_of_stay["MED"].distribution == "exponential" and scn.length_of_stay["MED"].mean_hours == 120
+
+
 def test_whatif_unit_profile_replaces_the_unit_window(tmp_path):
     """The same on a unit's own discharge block: the profile replaces AMU's window, its weekend rate stays."""
     profile = [0] * 8 + [1] * 12 + [0] * 4
