@@ -156,3 +156,54 @@ def test_more_daily_p1_starts_lower_ed_boarding_on_the_mean():
     d = _diff(kpis, "ed_boarding_mean_h", "ED", "p1_2")
     assert d["diff_ci_high"] < 0, d.to_dict()
     assert _diff(kpis, "nctr_mean", ALL, "p1_2")["diff_ci_high"] < 0
+
+
+# --------------------------------------------------------------------------- queue order and daily starts
+def _queue(order: str, starts_per_day: float = 2.0):
+    """A ward whose 6 patients a day (two classes, urgent priority 0, routine 2) all take a daily P1 with too few
+    starts, so that a queue is always there; no assessment: a patient joins the queue when it is ready."""
+    return scenario(
+        units={"WARD": {"beds": 400, "when_full": "queue"}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": 6.0, "class_mix": {"urgent": 0.3, "routine": 0.7}}],
+        length_of_stay={"WARD": stay("exponential", 30.0)},
+        patient_classes={"urgent": {"priority": 0}, "routine": {"priority": 2}},
+        discharge_pathways={"P1": {"starts_per_day": starts_per_day, "order": order}},
+        pathway_shares={"WARD": {"P1": 1.0}},
+        horizon_days=30,
+        warmup_days=0,
+        replications=1,
+        seed=seed(1413),
+    )
+
+
+@pytest.mark.parametrize("order", ["fifo", "priority"])
+def test_daily_pathway_starts_the_first_in_its_order(order):
+    """At every start, nobody left waiting comes before the patient started: first ready first (fifo), or by
+    class priority then first ready (priority); with priority some routine patient ready earlier is passed."""
+    out = simulate(_queue(order), 0)
+    S = out.stays
+    mine = S[:, F["dest"]] == pathway_code(0)
+    ready, end = S[mine, F["ready_h"]], np.where(np.isnan(S[mine, F["end"]]), np.inf, S[mine, F["end"]])
+    prio = np.where(S[mine, F["pclass"]] == out.class_names.index("urgent"), 0, 2) if order == "priority" else 0
+    key = np.column_stack([np.broadcast_to(prio, ready.shape), ready])
+    passed = 0
+    for j in np.flatnonzero(np.isfinite(end)):
+        t = end[j]
+        left_waiting = (ready < t) & (end > t)
+        before = (key[left_waiting, 0] < key[j, 0]) | (
+            (key[left_waiting, 0] == key[j, 0]) & (ready[left_waiting] < ready[j])
+        )
+        assert not before.any(), (order, t)
+        passed += int((ready[left_waiting] < ready[j]).any())
+    assert np.isfinite(end).sum() > 40
+    assert (passed > 0) == (order == "priority")
+
+
+def test_fractional_daily_starts_are_carried_over():
+    """2.5 starts a day with a queue always waiting: 2, 3, 2, 3, ... patients a day (the fraction carried)."""
+    out = simulate(_queue("fifo", 2.5), 0)
+    S = out.stays
+    mine = (S[:, F["dest"]] == pathway_code(0)) & ~np.isnan(S[:, F["end"]])
+    per_day = np.bincount((S[mine, F["end"]] // 24).astype(int), minlength=30)
+    assert per_day[2:].tolist() == [2 if d % 2 == 0 else 3 for d in range(2, 30)]
+    assert out.extra["pathways"][0]["offered_starts"] == 75 and out.extra["pathways"][0]["lost_starts"] <= 2
