@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hospital_twin.experiment.runner import run_scenario
-from hospital_twin.reporting.notes import pathway_growing_notes
+from hospital_twin.reporting.notes import pathway_growing_notes, points_to_note
 from hospital_twin.results import ALL, rep_kpis
 from hospital_twin.sim.model import simulate
 from hospital_twin.sim.pathways import pathway_code
@@ -207,6 +207,7 @@ def test_daily_pathway_below_demand_grows_and_the_results_say_so(daily_ample):
     assert ((load > 1.2) & (load < 1.8)).all()  # 270 ready / 180 starts, Poisson sd 0.09
     (note,) = pathway_growing_notes(short.summary)
     assert note.startswith("Discharge pathway P1 cannot keep up: in 4 of 4 replications")
+    assert note in points_to_note(short.scenario, short.summary, None, 4)  # what run, compare and report.html show
     s, _, _ = daily_ample
     ample = run_scenario(_daily(40.0, replications=2), keep_census=False, keep_log=False)
     assert pathway_growing_notes(ample.summary) == []

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from hospital_twin.experiment.comparison import paired_differences
+from hospital_twin.reporting.describe import relevant_metrics
 from hospital_twin.results import ALL, rep_kpis
 from hospital_twin.sim.model import simulate
 from hospital_twin.sim.pathways import pathway_code
@@ -207,3 +208,23 @@ def test_fractional_daily_starts_are_carried_over():
     per_day = np.bincount((S[mine, F["end"]] // 24).astype(int), minlength=30)
     assert per_day[2:].tolist() == [2 if d % 2 == 0 else 3 for d in range(2, 30)]
     assert out.extra["pathways"][0]["offered_starts"] == 75 and out.extra["pathways"][0]["lost_starts"] <= 2
+
+
+def test_pathway_metrics_are_described_only_for_scenarios_with_pathways():
+    """The model description (describe) lists the NCTR measures for a scenario whose patients take pathways, the
+    pool's occupancy only with a pool, the load and growth only with a capacity; none without pathways."""
+    with_pool = relevant_metrics(_pool(3))
+    assert {"nctr_mean", "nctr_delay_p90_h", "pathway_occupancy_mean", "pathway_growing_share"} <= set(with_pool)
+    unlimited = relevant_metrics(
+        single_unit(
+            beds=5,
+            when_full="queue",
+            per_day=1.0,
+            los=stay(),
+            discharge_pathways={"OTHER": {}},
+            pathway_shares={"WARD": {"OTHER": 0.1}},
+        )
+    )
+    assert "nctr_mean" in unlimited and not [m for m in unlimited if m.startswith("pathway_") and m != "pathway_starts"]
+    plain = relevant_metrics(busy_hospital(discharge_pathways={"P1": {"starts_per_day": 2}}))
+    assert not [m for m in plain if m.startswith(("nctr_", "pathway_"))]
