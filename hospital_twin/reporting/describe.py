@@ -218,6 +218,18 @@ def _dest(d: str) -> str:
 _OUTLIER_METRICS = {"outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"}
 
 
+def _has_pathways(scenario: Scenario, metric: str) -> bool:
+    """Does the scenario produce this discharge-pathway metric (pathways with shares; a pool, a capacity)?"""
+    pathways = scenario.discharge_pathways
+    if not pathways or not any(scenario.pathway_shares_for(c) for c in scenario.class_names()):
+        return False
+    if metric == "pathway_occupancy_mean":
+        return any(p.kind == "pool" for p in pathways.values())
+    if metric.startswith(("pathway_load", "pathway_growing")):
+        return any(p.kind != "unlimited" for p in pathways.values())
+    return True
+
+
 def relevant_metrics(scenario: Scenario) -> list[str]:
     """The metrics this scenario produces (ED measures only with an ED, and so on)."""
     has_ed = any(u.ed is not None for u in scenario.units.values())
@@ -246,6 +258,8 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
         if m in _OUTLIER_METRICS and not any(u.outlying for u in scenario.units.values()):
             continue
         if m.startswith("lounge_") and not scenario.discharge_lounges:
+            continue
+        if m.startswith(("nctr_", "pathway_")) and not _has_pathways(scenario, m):
             continue
         if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
             continue

@@ -36,6 +36,7 @@ __all__ = [
     "gridlock_line",
     "load_table",
     "pathway_table",
+    "pathway_growing_notes",
     "points_to_note",
 ]
 
@@ -223,6 +224,7 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
     line = gridlock_line(summary, s.name)
     if line and not line.startswith("0 of"):
         notes.insert(0, line + "; their figures are included in the means.")
+    notes += pathway_growing_notes(mine)
     wide = mine[(mine["ci_low"] < 0) & (mine["mean"] > 0)]
     if len(wide):
         notes.append(
@@ -230,6 +232,29 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             f"{replications} replications are too few for them; more replications narrow them."
         )
     return notes
+
+
+# --------------------------------------------------------------------------- discharge pathways
+def pathway_growing_notes(summary: pd.DataFrame) -> list[str]:
+    """A sentence per discharge pathway whose NCTR grew without bound in some replication (``pathway_growing_share``
+    above 0 in one scenario's summary), with its load and delay: such a figure depends on the run's length."""
+    rows = summary[(summary["metric"] == "pathway_growing_share") & (summary["mean"] > 0)]
+    out = []
+    for r in rows.itertuples():
+
+        def mean_of(metric: str, unit: str = r.unit) -> float:
+            hit = summary[(summary["metric"] == metric) & (summary["unit"] == unit)]
+            return float(hit["mean"].iloc[0]) if len(hit) else math.nan
+
+        n = int(r.n_reps)
+        k = round(float(r.mean) * n)
+        out.append(
+            f"Discharge pathway {r.unit} cannot keep up: in {k} of {n} replication{'s' if n != 1 else ''} its NCTR "
+            f"grew through the run (patients ready for it / starts it could offer: {_num(mean_of('pathway_load_ratio'), 2)}; "
+            f"delay from ready to leaving {_num(mean_of('nctr_delay_mean_h'))} h on average, still rising). Its NCTR "
+            "and delays have no steady state and depend on the run's length: raise its capacity or lower its share."
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- gridlock
