@@ -35,8 +35,8 @@ __all__ = [
     "gridlock_count",
     "gridlock_line",
     "load_table",
-    "pathway_table",
     "pathway_growing_notes",
+    "pathway_table",
     "points_to_note",
 ]
 
