@@ -469,14 +469,20 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
 
 def show_offered_load(scenario: Scenario, summary: pd.DataFrame | None = None) -> None:
     """The offered load per unit with its Erlang figures (beside the simulated occupancy with a summary),
-    and a warning for each overloaded unit: the table `hospital-twin validate` prints."""
-    from hospital_twin.reporting.notes import LOAD_NOTE, load_table
+    the discharge pathways' load when the scenario has any, and a warning for each overloaded unit or
+    pathway: the tables `hospital-twin validate` prints."""
+    from hospital_twin.reporting.notes import LOAD_NOTE, PATHWAY_NOTE, load_table, pathway_table
 
     rows, report = load_table(scenario, summary)
     for w in report.warnings:
         st.warning(w, icon=":material/warning:")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"load_{summary is not None}")
     st.caption(LOAD_NOTE)
+    paths = pathway_table(scenario, report, summary)
+    if paths:
+        st.markdown("**Discharge pathways** (NCTR: patients ready to leave, waiting in their beds)")
+        st.dataframe(pd.DataFrame(paths), hide_index=True, width="stretch", key=f"pathways_{summary is not None}")
+        st.caption(PATHWAY_NOTE)
 
 
 def show_points_to_note(result) -> None:

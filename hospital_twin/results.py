@@ -1129,7 +1129,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "nctr_delay_p90_h": ("Delay from ready to leaving, 90th percentile", "hours"),
     "pathway_occupancy_mean": ("Pathway places occupied, average", "places"),
     "pathway_starts": ("Patients started by the pathway", "count"),
-    "pathway_load_ratio": ("Pathway load: ready patients / starts offered", "ratio"),
+    "pathway_load_ratio": ("Pathway load: ready patients / starts it could offer", "share"),
     "pathway_growing": ("Pathway NCTR growing without bound", "share"),
     "pathway_growing_share": ("Replications with pathway NCTR growing", "share"),
 }

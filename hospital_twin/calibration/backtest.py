@@ -351,7 +351,8 @@ def backtest(
     scenario = cal.scenario(replications=replications, seed=seed)
     # the census as the bed manager knew it at the cut: from the training log (stays open at the cut are
     # censored there), so no later fact leaks in (where a ready patient went next, who got a bed later)
-    snap = census_at(train, cut)
+    # (a pathway of the log that the calibrated scenario lacks is left out: the patient is ready, without one)
+    snap = census_at(train, cut, pathways=list(scenario.discharge_pathways))
     in_model = snap["unit"].isin(list(scenario.units))
     snap_counts = {"snapshot_rows": len(snap), "snapshot_rows_unit_not_in_scenario": int((~in_model).sum())}
     snap = snap[in_model].reset_index(drop=True)

@@ -941,13 +941,18 @@ def _diff(a: Any, b: Any, path: tuple[str, ...], out: list[tuple[tuple[str, ...]
 
 
 def describe_differences(baseline: Scenario, variant: Scenario) -> str:
-    """What a what-if changes relative to the baseline, as a markdown bullet list."""
-    skip = {"name", "description", "extends"}
+    """What a what-if changes relative to the baseline, as a markdown bullet list (the discharge pathways in
+    words, as ``validate`` and ``compare`` list them: :func:`hospital_twin.scenario.diff.change_lines`)."""
+    from hospital_twin.scenario.diff import change_lines, scenario_changes
+
+    skip = {"name", "description", "extends", "discharge_pathways", "pathway_shares"}
     a = {k: v for k, v in baseline.model_dump(mode="json", by_alias=True).items() if k not in skip}
     b = {k: v for k, v in variant.model_dump(mode="json", by_alias=True).items() if k not in skip}
     changes: list[tuple[tuple[str, ...], Any, Any]] = []
     _diff(a, b, (), changes)
-    if not changes:
+    changes = [c for c in changes if not (c[0][:1] == ("patient_classes",) and c[0][2:3] == ("pathway_shares",))]
+    pathways = [t for sec, t in change_lines(scenario_changes(baseline, variant)) if sec == "pathways"]
+    if not changes and not pathways:
         return "- no change to the model (only its name or description differ)"
     lines = []
     for path, old, new in changes:
@@ -959,4 +964,8 @@ def describe_differences(baseline: Scenario, variant: Scenario) -> str:
         else:
             after = md_escape(_short(new))
             lines.append(f"- {where}: {md_escape(_short(old))} → " + (f"**{after}**" if len(after) <= 40 else after))
+    for text in pathways:  # "~ P2: places 20 -> 40", "+ P3: ...", "- P3: ..."
+        item, _, rest = text[2:].partition(": ")
+        verb = {"+": "added ", "-": "removed: was "}.get(text[0], "")
+        lines.append(f"- discharge pathways › {md_escape(item)}: {verb}{md_escape(rest.replace(' -> ', ' → '))}")
     return "\n".join(lines)

@@ -67,7 +67,15 @@ from hospital_twin.reporting.figures import (
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
-from hospital_twin.reporting.notes import LOAD_NOTE, gridlock_caveat, gridlock_count, load_table, points_to_note
+from hospital_twin.reporting.notes import (
+    LOAD_NOTE,
+    PATHWAY_NOTE,
+    gridlock_caveat,
+    gridlock_count,
+    load_table,
+    pathway_table,
+    points_to_note,
+)
 from hospital_twin.results import ALL, GRIDLOCK_RULE, METRICS
 from hospital_twin.scenario.schema import Scenario
 
@@ -683,18 +691,31 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
 
 def _load_table_html(summary: pd.DataFrame, s: Scenario) -> str:
     """The offered load per unit beside its simulated occupancy, with the Erlang figures (the analytic sanity band)."""
-    rows, _ = load_table(s, summary)
-    cols = list(rows[0]) if rows else []
-    head = "".join(f'<th class="{"" if c == "unit" else "num"}">{escape(c)}</th>' for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{"lab" if c == "unit" else "num"}">{escape(r[c])}</td>' for c in cols) + "</tr>"
-        for r in rows
-    )
-    return (
-        f'<h4>Offered load and Erlang figures</h4><table class="kpi load"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{body}</tbody></table><p class="note">{escape(LOAD_NOTE)} Simulated: mean occupied beds '
+    rows, report = load_table(s, summary)
+    html = (
+        f'<h4>Offered load and Erlang figures</h4><table class="kpi load">{_rows_html(rows, ("unit",))}</table>'
+        f'<p class="note">{escape(LOAD_NOTE)} Simulated: mean occupied beds '
         "(cleaning is not occupancy; the hold includes it).</p>"
     )
+    paths = pathway_table(s, report, summary)
+    if paths:
+        html += (
+            f'<h4>Discharge pathways: offered load</h4><table class="kpi load pathways">'
+            f"{_rows_html(paths, ('pathway', 'service'))}</table>"
+            f'<p class="note">{escape(PATHWAY_NOTE)} Simulated delay: the run\'s mean NCTR delay on the pathway.</p>'
+        )
+    return html
+
+
+def _rows_html(rows: list[dict[str, str]], labels: tuple[str, ...]) -> str:
+    """Head and body of a table of formatted strings; the columns in ``labels`` are text, the others numbers."""
+    cols = list(rows[0]) if rows else []
+    head = "".join(f'<th class="{"" if c in labels else "num"}">{escape(c)}</th>' for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"lab" if c in labels else "num"}">{escape(r[c])}</td>' for c in cols) + "</tr>"
+        for r in rows
+    )
+    return f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
 
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:

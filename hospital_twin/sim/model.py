@@ -402,6 +402,7 @@ class HospitalSim:
                 float(ip.ready_h),
                 float(ip.seen_h),
                 float(ip.cancel_h),
+                int(ip.pathway),
             )
             if not ip.cancel_h >= 0 or (math.isfinite(ip.cancel_h) and not ip.waiting):
                 raise ValueError(
@@ -422,6 +423,12 @@ class HospitalSim:
                 )
             if ip.waiting and ip.ready:
                 raise ValueError(f"initial patient {ip}: a patient waiting for a bed cannot be ready to leave it")
+            n_pw = len(self.scenario.discharge_pathways)
+            if ip.pathway != -1 and (not ip.ready or not 0 <= ip.pathway < n_pw or ip.next_unit >= 0):
+                raise ValueError(
+                    f"initial patient {ip}: pathway needs ready=True, a next_unit of exit or unknown, and the "
+                    f"index of one of the scenario's {n_pw} discharge pathways"
+                )
             if ip.next_unit != _DEST_INSIDE:
                 route = self._routes[ip.pclass][ip.unit]
                 targets = route[1] if route is not None else [_DEST_EXIT]
@@ -883,12 +890,17 @@ class HospitalSim:
         clinician, who stays busy until the assessment ends (so the clinicians free at time 0
         are the ones free in the department); else it takes the residual of its
         post-assessment stay. With ``SEEN_UNKNOWN`` it is taken as already assessed.
+        A ready patient with a ``pathway`` (NCTR) keeps its bed on that pathway from its ready time
+        ``-ready_h`` (its stay's ``dest`` is the pathway's code): once everyone is placed it joins
+        the pathway (``Pathways.join_census``: the rest of its assessment, then the queue in order
+        of ready time); its DNA row is drawn as for any census patient.
         Patients above the unit's capacity are placed anyway (corridor care, as real
         censuses show); they are counted, and new requests queue (or are turned away)
         until the unit is back below capacity.
         """
         env = self.env
         order = sorted(range(len(self._initial)), key=lambda i: (*self._initial[i], i))
+        nctr: list[tuple[_Patient, int, float]] = []  # (patient, pathway, hours since ready): join below
         by_unit: dict[int, list[InitialPatient]] = {}
         queued: dict[int, list[InitialPatient]] = {}
         for i in order:
@@ -913,6 +925,12 @@ class HospitalSim:
                     p.inp_start = t0
                 self._occ_change(u, 1)
                 dist = self._los[p.pclass][u.idx]
+                if ip.pathway >= 0:  # NCTR: on its pathway since it became ready (joins it below)
+                    self._stays[p.stay + 6] = -ip.ready_h
+                    self._stays[p.stay + 8] = pathway_code(ip.pathway)
+                    p.visit += 1
+                    nctr.append((p, ip.pathway, ip.ready_h))
+                    continue
                 if u.is_ed and not ip.ready and ip.seen_h == NOT_SEEN:
                     unseen.append((ip.elapsed_h, p))  # waits for a clinician (below)
                     continue
@@ -963,6 +981,10 @@ class HospitalSim:
                 )
                 if req is not None and math.isfinite(ip.cancel_h):
                     Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
+        if nctr:  # after everyone is placed: a pool may start (and free a bed) at once
+            if self._pathways is None:  # pathways without shares: only the census's patients take them
+                self._pathways = Pathways(self)
+            self._pathways.join_census(nctr)
 
     _ASSESS_BATCH = 64
     _ASSESS_TRIES = 16
@@ -1003,9 +1025,10 @@ class HospitalSim:
         drawn from its posterior (a draw going to another unit is kept, as such a patient waits for
         a bed there; a draw going home only if the rule would still hold it).
         Returns False when no draw in 1000 does it: the patient has been ready for longer than the
-        discharge rule ever holds anyone (a delayed discharge, which the model has no state for);
+        discharge rule ever holds anyone (a delayed discharge whose pathway the census did not give);
         it then leaves by the rule from time 0, like a patient ready now, and the caller counts it
-        (``SimOutput.extra["initial_delayed_discharge"]``).
+        (``SimOutput.extra["initial_delayed_discharge"]``). A census patient given its discharge
+        pathway (``InitialPatient.pathway``) does not come here: it waits in its bed for the pathway.
         """
         route = self._routes[p.pclass][u.idx]
         rule, dna = u.discharge, p.dna

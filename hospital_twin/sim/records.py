@@ -108,6 +108,11 @@ class InitialPatient(NamedTuple):
     """For a ``waiting`` patient: hours from time 0 until its request is withdrawn (a planned
     admission cancelled after ``cancel_after_hours`` of waiting; the caller subtracts the wait so far).
     Infinite: it waits until it gets a bed."""
+    pathway: int = -1
+    """For a ``ready`` patient: the discharge pathway it waits for in its bed (NCTR), an index into the
+    scenario's ``discharge_pathways``; it keeps its place in the pathway's queue by its ready time
+    (``ready_h`` hours ago). -1: none given (it moves on at time 0 as any ready patient, and may still
+    draw a pathway by the shares)."""
 
 
 class RecordSink(Protocol):
