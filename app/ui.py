@@ -410,29 +410,6 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
     return cards
 
 
-def pathway_warnings(summary: pd.DataFrame, s: Scenario) -> list[str]:
-    """A sentence for each discharge pathway whose queue grew without bound in some replications."""
-    out = []
-    for name, spec in s.discharge_pathways.items():
-        r = _lookup(summary, s.name, "pathway_growing_share", name)
-        if r is None or not math.isfinite(float(r["mean"])) or float(r["mean"]) <= 0:
-            continue
-        n = int(r["n_reps"])
-        k = int(round(float(r["mean"]) * n))
-        what = f"{name} ({spec.label})" if spec.label else name
-        load = _lookup(summary, s.name, "pathway_load_ratio", name)
-        ratio = (
-            f" (about {float(load['mean']):.2f} patients became ready for each start or place it offered)"
-            if load is not None and math.isfinite(float(load["mean"]))
-            else ""
-        )
-        out.append(
-            f"The queue for {what} kept growing in {k} of {n} runs: it takes fewer patients than become ready for "
-            f"it{ratio}, so the longer the run, the more beds they fill. Its waits above are lower bounds."
-        )
-    return out
-
-
 def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
     """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
     from hospital_twin.reporting.notes import gridlock_count

@@ -15,7 +15,7 @@ import yaml
 from hospital_twin.experiment.resultsdir import write_results
 from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.reporting.charts import nctr_chart
-from hospital_twin.reporting.figures import PEER_NCTR_PER_BED, nctr_over_time, nctr_sentence, pathway_table
+from hospital_twin.reporting.figures import PEER_NCTR_PER_BED, nctr_over_time, nctr_sentence, pathway_measures
 from hospital_twin.reporting.results_report import build_report
 from hospital_twin.scenario import load_scenario, load_scenario_text
 
@@ -129,7 +129,7 @@ def test_pathway_table_and_sentence_read_the_summary():
     ]
     summary = pd.DataFrame(rows, columns=["scenario", "metric", "unit", "mean", "ci_low", "ci_high", "n_reps"])
     assert nctr_sentence(summary, s) == "Patients medically fit to leave still in a bed: 112 (0.25 per bed; peers 0.26)"
-    t = pathway_table(summary, s)
+    t = pathway_measures(summary, s)
     assert list(zip(t["pathway"], t["metric"], strict=True)) == [
         ("P1", "pathway_starts"),
         ("P1", "nctr_delay_mean_h"),
@@ -137,7 +137,7 @@ def test_pathway_table_and_sentence_read_the_summary():
     ]
     assert t.loc[t["pathway"] == "P2", "capacity"].iloc[0] == "6 places"
     plain = s.model_copy(update={"discharge_pathways": {}, "pathway_shares": {}})
-    assert nctr_sentence(summary, plain) is None and pathway_table(summary, plain).empty
+    assert nctr_sentence(summary, plain) is None and pathway_measures(summary, plain).empty
     assert np.isfinite(nctr_chart(nctr_over_time(pd.DataFrame(), [plain]), [plain]).to_dict()["height"])
 
 

@@ -79,8 +79,6 @@ if pathways:
     sentence = nctr_sentence(result.summary, s)
     if sentence:
         st.markdown(sentence + ".")
-    for warning in ui.pathway_warnings(result.summary, s):
-        st.warning(warning, icon=":material/warning:")
     ui.show_cards(pathways)
 ui.show_points_to_note(result)
 

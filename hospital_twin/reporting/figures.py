@@ -11,7 +11,7 @@
 - the rows of the comparison's forest plot (:data:`FOREST_METRICS`, :func:`forest_rows`);
 - outliers by host unit (:func:`outliers_by_host`), from the event log's ``home_unit`` or the summary;
 - patients no longer meeting the criteria to reside (NCTR) over time by discharge pathway
-  (:func:`nctr_over_time`, from the event log), the pathways' measures (:func:`pathway_table`) and
+  (:func:`nctr_over_time`, from the event log), the pathways' measures (:func:`pathway_measures`) and
   NCTR in a manager's words beside the peers' figure (:func:`nctr_sentence`, :data:`PEER_NCTR_PER_BED`).
 
 Used by the results report, its charts and the app's pages. Pure pandas and numpy: DataFrames and
@@ -46,7 +46,7 @@ __all__ = [
     "escalation_level_hours",
     "PEER_NCTR_PER_BED",
     "nctr_over_time",
-    "pathway_table",
+    "pathway_measures",
     "pathway_capacity_words",
     "nctr_sentence",
 ]
@@ -401,7 +401,7 @@ _PATHWAY_ROWS = [
     "pathway_load_ratio",
     "pathway_growing_share",
 ]
-"""The per-pathway measures of :func:`pathway_table`, in this order."""
+"""The per-pathway measures of :func:`pathway_measures`, in this order."""
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -417,7 +417,7 @@ def pathway_capacity_words(spec) -> str:
     return "no limit"
 
 
-def pathway_table(summary: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+def pathway_measures(summary: pd.DataFrame, s: Scenario) -> pd.DataFrame:
     """The discharge pathways' measures of one scenario: ``pathway, label, capacity, metric, mean, ci_low,
     ci_high, n_reps`` (one row per pathway and measure the summary has, measure by measure; empty without
     pathways)."""

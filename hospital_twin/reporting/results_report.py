@@ -62,7 +62,7 @@ from hospital_twin.reporting.figures import (
     nctr_over_time,
     nctr_sentence,
     outliers_by_host,
-    pathway_table,
+    pathway_measures,
     units_in_order,
     wait_ecdf,
 )
@@ -476,7 +476,7 @@ def _pathways_section(page: Page, folder: ResultsFolder) -> None:
 
 def _pathway_table_html(summary: pd.DataFrame, s: Scenario) -> str:
     """The pathways' measures of one scenario, one column per pathway ('' without pathways or measures)."""
-    df = pathway_table(summary, s)
+    df = pathway_measures(summary, s)
     if df.empty:
         return ""
     names = list(dict.fromkeys(df["pathway"]))
