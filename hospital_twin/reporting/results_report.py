@@ -464,8 +464,8 @@ def _pathways_section(page: Page, folder: ResultsFolder) -> None:
             f"Patients medically fit to leave who are still in a hospital bed, waiting for a discharge pathway "
             f"(no longer meeting the criteria to reside, NCTR): the average number each {period} of the measured "
             "period, stacked by the pathway they wait for (mean over replications, from the event log: from the "
-            "time a patient was ready to leave until it left its bed). The sitrep counts them daily; the peers' "
-            "median is about one G&A bed in four.",
+            "time a patient was ready to leave until it left its bed). NHS England's acute discharge sitrep counts "
+            f"them daily: the median of the baseline's 19 peer trusts is {PEER_NCTR_PER_BED:.2f} per G&A bed.",
         )
     for s in folder.scenarios:
         table = _pathway_table_html(folder.summary, s)
