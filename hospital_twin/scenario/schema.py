@@ -1203,6 +1203,10 @@ def _lounge_problems(s: Scenario) -> list[Problem]:
 PATHWAY_HOME = "P0"
 """The share key of patients going home without support, by the discharge rules (no pathway)."""
 
+LOG_DESTINATIONS = ("home", "transferred_out", "left_without_being_seen")
+"""``discharge_destination`` labels the simulator writes for patients not on a pathway: a pathway may not
+take one (compared without case), or its patients and those labels would be one in the event log."""
+
 
 def _pathway_problems(s: Scenario) -> list[Problem]:
     """Discharge pathways: plain names that are not units' or lounges'; shares name inpatient units and
@@ -1210,15 +1214,19 @@ def _pathway_problems(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     taken = set(s.units) | set(s.discharge_lounges) | set(s.escalation_levels)
     for name in s.discharge_pathways:
-        if name in taken or name == PATHWAY_HOME or name.strip().lower() in RESERVED_UNIT_NAMES:
+        lowered = name.strip().lower()
+        reserved = lowered in RESERVED_UNIT_NAMES or lowered in LOG_DESTINATIONS
+        if name in taken or lowered == PATHWAY_HOME.lower() or reserved:
             if name in s.units:
                 why = "it is a unit's name"
             elif name in s.discharge_lounges:
                 why = "it is a discharge lounge's name"
             elif name in s.escalation_levels:
                 why = "it is an escalation group's name"
-            elif name == PATHWAY_HOME:
+            elif lowered == PATHWAY_HOME.lower():
                 why = f"{PATHWAY_HOME} is home without support, the share left to the discharge rules"
+            elif lowered in LOG_DESTINATIONS:
+                why = f"the event log writes '{lowered}' for patients who leave without a pathway"
             else:
                 why = "the name is reserved"
             out.append(

@@ -48,3 +48,15 @@ def test_a_pathway_named_p0_is_refused_with_why(tmp_path):
     (issue,) = info.value.issues
     assert issue.field == "discharge_pathways.P0" and issue.line == 16
     assert "P0 is home without support" in issue.message and "a name of its own" in issue.message
+
+
+@pytest.mark.parametrize("name", ["home", "Transferred_out", "left_without_being_seen"])
+def test_a_pathway_named_like_a_log_destination_is_refused(tmp_path, name):
+    """The event log writes these for patients without a pathway: a pathway of that name would merge with them."""
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE.replace("{P1: 0.3, P9: 0.1}", "{}").replace("P1: {starts", f"{name}: {{starts"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (issue,) = info.value.issues
+    assert issue.field == f"discharge_pathways.{name}"
+    assert "the event log writes" in issue.message
