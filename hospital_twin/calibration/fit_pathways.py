@@ -402,6 +402,11 @@ class PathwayFit:
             if r.pathway == PATHWAY_HOME or r.n == 0:
                 continue
             shares.setdefault(r.unit, {})[r.pathway] = float(f"{r.share:.4g}")
+        for row in shares.values():  # rounding may lift a row just above 1 (1:1:4 -> 1.0001): take it off the largest
+            excess = sum(row.values()) - 1.0
+            if excess > 0:
+                top = max(row, key=row.get)
+                row[top] = max(round(row[top] - excess, 12), 0.0)
         return pathways, shares
 
     def expected_nctr(self, capacity_scale: float = 1.0) -> float:

@@ -284,3 +284,21 @@ def test_calibration_report_has_the_pathway_section(round_trip):
     assert 'id="pathways"' in html and "95% (Wilson)" in html and "daily at 14 h" in html
     table = pathways_table(run.calibration)
     assert table["pathway"].tolist() == ["P1", "P2", "P3"] and (table["patients"] > 0).all()
+
+
+def test_rounded_shares_never_add_up_to_more_than_one():
+    """Every leaver on a pathway, split 1:1:4: rounded to 4 figures (0.1667 + 0.1667 + 0.6667) they would sum to
+    1.0001, which the scenario refuses; the excess comes off the largest share."""
+
+    class _Estimate:
+        spec = {"starts_per_day": 1.0}
+
+    fit = PathwayFit()
+    fit.pathways_ = {k: _Estimate() for k in ("P1", "P2", "P3")}
+    fit.shares_ = pd.DataFrame(
+        [("WARD", k, n, 600, n / 600, 0.0, 0.0) for k, n in (("P1", 100), ("P2", 100), ("P3", 400), ("P0", 0))],
+        columns=["unit", "pathway", "n", "leavers", "share", "ci_low", "ci_high"],
+    )
+    _, shares = fit.scenario_sections()
+    assert sum(shares["WARD"].values()) <= 1.0 + 1e-12
+    assert shares["WARD"]["P1"] == 0.1667 and abs(shares["WARD"]["P3"] - 0.6666) < 1e-9
