@@ -270,3 +270,108 @@ def test_forecast_without_pathways_has_no_nctr_output():
     assert fc.nctr is None and nctr_table(fc) is None and fc.pathways == []
     assert "nctr" not in fc.initial.columns
     assert "nctr" not in " ".join(forecast_table(fc).columns)
+
+
+# --------------------------------------------------------------------------- ready census patients without a pathway
+def _held_ward(share: float):
+    """One big ward whose P0 patients leave only 10:00-17:00, and an unlimited pathway OTHER with an exponential
+    10 h assessment in the bed taken by ``share`` of those leaving; the clock starts on a Monday at 14:00."""
+    return single_unit(
+        beds=1000,
+        when_full="queue",
+        per_day=0.0,
+        los={"distribution": "exponential", "mean_hours": 48},
+        discharge={"window_hours": [10, 17], "hourly_profile": [0] * 10 + [1] * 7 + [0] * 7},
+        discharge_pathways={"OTHER": {"assessment": {"distribution": "exponential", "mean_hours": 10}}},
+        pathway_shares={"WARD": {"OTHER": share}},
+        start="2025-01-06T14:00:00",
+        horizon_days=5,
+        warmup_days=0,
+    )
+
+
+def test_a_ready_census_patient_with_no_pathway_given_draws_one_before_its_discharge_is_conditioned():
+    """400 patients ready for 4 h, pathway not known: about half draw OTHER and their assessment has the spec's
+    mean (10 h, memoryless, so the residual too), not a mean bent by the conditioning of their discharge uniforms
+    on the P0 rule (17.7 h before the fix)."""
+    s = _held_ward(0.5)
+    delays = []
+    for rep in range(2):
+        ips = [InitialPatient(0, 50.0, 0, True, False, -9, 4.0) for _ in range(400)]
+        S = HospitalSim(s, rep, seed(5), initial_patients=ips).run().stays
+        on = S[:, _F["dest"]] == pathway_code(0)
+        assert 0.4 < on.mean() < 0.6
+        assert (S[on, _F["ready_h"]] == -4.0).all()  # NCTR since it became ready
+        delays += S[on, _F["end"]].tolist()
+    assert abs(np.mean(delays) - 10.0) < 1.5  # standard error about 0.35 h
+
+
+def test_a_ready_census_patient_known_to_take_no_pathway_never_draws_one():
+    """A census with a pathway column that leaves a ready patient's empty (PATHWAY_NONE) says it is going home
+    without one: at time 0 it draws no pathway, however large the share."""
+    from hospital_twin.sim.records import PATHWAY_NONE
+
+    s = _held_ward(0.9)
+    ips = [InitialPatient(0, 50.0, 0, True, False, -1, 4.0, pathway=PATHWAY_NONE) for _ in range(200)]
+    S = HospitalSim(s, 0, seed(6), initial_patients=ips).run().stays
+    census_rows = S[S[:, _F["patient"]] < 200]
+    assert (census_rows[:, _F["dest"]] == -1).all()  # home (P0), every one
+
+
+def test_a_snapshot_with_a_pathway_column_marks_the_ready_patients_without_one_as_on_none():
+    """initial_patients: a ready row whose pathway cell is empty, in a snapshot that has the column, is PATHWAY_NONE."""
+    from hospital_twin.sim.records import PATHWAY_NONE
+
+    s = _held_ward(0.5)
+    snap = _nctr_snapshot([5.0, 6.0], pathway="OTHER")
+    snap.loc[1, "pathway"] = None
+    rows = initial_patients(s, snap, NOW)
+    assert rows["pathway"].tolist() == [0, PATHWAY_NONE]
+
+
+def test_census_at_without_the_scenarios_names_takes_only_labels_that_spell_a_pathway():
+    """A hospital's own destination words (died, care home, P0) are not pathways unless the names are given."""
+    t = pd.Timestamp("2025-02-10 08:00")
+    labels = ["died", "P0", "care home", "pathway 2", "p3"]
+    log = pd.DataFrame(
+        {
+            "patient_id": [str(i) for i in range(5)],
+            "unit": ["WARD"] * 5,
+            "start": [t - pd.Timedelta(days=5)] * 5,
+            "end": [t + pd.Timedelta(hours=3)] * 5,
+            "ready_to_leave": [t - pd.Timedelta(hours=2)] * 5,
+            "discharge_destination": labels,
+        }
+    )
+    snap = census_at(log, t).set_index("patient_id")
+    assert snap["pathway"].isna().tolist() == [True, True, True, False, False]
+    named = census_at(log, t, pathways=["care home"]).set_index("patient_id")
+    assert named["pathway"].fillna("").tolist() == ["", "", "care home", "", ""]
+
+
+def test_read_census_refuses_a_pathway_on_an_emergency_department_row(tmp_path):
+    """Pathways are for patients leaving inpatient units: an ED row with one is reported by line."""
+    s = scenario(
+        units={
+            "ED": {"beds": 20, "ed": {"clinicians": 2, "assessment": {"distribution": "exponential", "mean_hours": 1}}},
+            "WARD": {"beds": 10},
+        },
+        arrivals=[{"name": "ed", "unit": "ED", "per_day": 10}],
+        routes={"ED": {"WARD": 0.3, "exit": 0.7}},
+        length_of_stay={
+            "ED": {"distribution": "exponential", "mean_hours": 2},
+            "WARD": {"distribution": "exponential", "mean_hours": 48},
+        },
+        discharge_pathways={"P1": {"starts_per_day": 2}},
+        pathway_shares={"WARD": {"P1": 0.2}},
+    )
+    path = tmp_path / "census.csv"
+    path.write_text(
+        "patient_id,unit,unit_start,ready_to_leave,pathway\n"
+        "1,WARD,2025-03-01T08:00,2025-03-02T08:00,P1\n"
+        "2,ED,2025-03-03T05:00,2025-03-03T07:00,P1\n"
+    )
+    with pytest.raises(CensusError) as info:
+        read_census(path, s, NOW)
+    assert [(i.line, i.field) for i in info.value.issues] == [(3, "pathway")]
+    assert "emergency department" in str(info.value)

@@ -150,6 +150,14 @@ def census(
     ] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of --out: csv or parquet.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write the snapshot to this file (default: print only).")] = None,
+    pathway: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pathway",
+            help="A discharge pathway's name as the log's discharge_destination writes it (repeat for each); "
+            "without it only labels spelt P1..P9 or 'pathway N' are pathways.",
+        ),
+    ] = None,
     waiting: Annotated[
         bool,
         typer.Option(
@@ -209,7 +217,7 @@ def census(
             raise InputError(str(exc)) from None
         except ValueError as exc:
             raise InputError(f"{requests}: {exc}") from None
-    snap = census_at(stays, when, waiting=waiting, requests=req)
+    snap = census_at(stays, when, waiting=waiting, requests=req, pathways=pathway or None)
     in_bed = snap[snap["unit_start"].notna()]
     _print_census(snap, when, log.name)
     outl = outliers_at(stays, when)

@@ -43,6 +43,7 @@ __all__ = [
     "NEXT_COLUMN",
     "PATHWAY_COLUMN",
     "NOT_PATHWAYS",
+    "PATHWAY_SPELLING",
     "SEEN_COLUMN",
     "WAITING_COLUMN",
     "SOURCE_COLUMN",
@@ -74,6 +75,9 @@ scenario's ``discharge_pathways``, e.g. P2) it waits for in its bed since then (
 given. The forecast starts such a patient in the pathway's queue at its place by ready time."""
 NOT_PATHWAYS = frozenset({"home", "transferred_out", "left_without_being_seen", EXIT})
 """``discharge_destination`` values of the simulator's log that are not discharge pathways."""
+PATHWAY_SPELLING = re.compile(r"\s*(?:p|pathway)\s*[-_ ]?\s*[1-9]\s*")
+"""A destination label that is a pathway without being told the scenario's names: P1..P9, ``pathway 3``
+(not P0, home without support; other labels such as ``died`` or ``care home`` need the names)."""
 SEEN_COLUMN = "seen_at"
 """Optional column for emergency department patients: when a clinician started the assessment;
 empty = not seen yet. Same name as in the event log. Without the column an ED patient is taken
@@ -203,9 +207,10 @@ def census_at(
     log does not say. With ``ready_to_leave`` and ``discharge_destination``, ``pathway``: for
     a patient already ready at ``at``, the discharge pathway it waits for in its bed (NCTR), the
     stay's ``discharge_destination`` (the simulator's log names the pathway there from the
-    moment the patient is ready); values of :data:`NOT_PATHWAYS` (``home`` ...) are not pathways,
-    and with ``pathways`` (e.g. the scenario's ``discharge_pathways``) only those names are (the
-    column comes only when some stay of the log has a pathway). With
+    moment the patient is ready): with ``pathways`` (e.g. the scenario's ``discharge_pathways``)
+    those names, without it only labels that spell a pathway (:data:`PATHWAY_SPELLING`: P1, p2,
+    pathway 3; not ``home``, ``died`` or P0) (the column comes only when some stay of the log has a
+    pathway). With
     ``ready_at`` and ``waiting=True``, patients waiting at ``at``
     for their first bed (``ready_at <= at < start``, in no bed at ``at``) are added as
     rows with an empty ``unit_start`` and ``waiting_since = ready_at``.
@@ -317,7 +322,10 @@ class _LogAt:
         if "discharge_destination" not in self.df.columns:
             return False
         dest = _blank_to_na(self.df["discharge_destination"])
-        ok = ~dest.isin(list(NOT_PATHWAYS)) if names is None else dest.isin(list(names))
+        if names is None:
+            ok = dest.str.fullmatch(PATHWAY_SPELLING.pattern, case=False)
+        else:
+            ok = dest.isin(list(names))
         ok = ok.fillna(False).to_numpy(dtype=bool) & dest.notna().to_numpy(dtype=bool)
         if not ok.any():
             return False
@@ -806,6 +814,16 @@ class _RowCheck:
                 f"a patient on a discharge pathway leaves the hospital: its {NEXT_COLUMN} must be "
                 f"{EXIT_NAME} or empty, not '{nxt}'",
             )
+        elif scn is not None and self._is_ed(self.unit.iloc[self.i]):
+            self.bad(
+                PATHWAY_COLUMN,
+                f"'{self.unit.iloc[self.i]}' is an emergency department: discharge pathways are for patients "
+                "leaving inpatient units (leave the cell empty)",
+            )
+
+    def _is_ed(self, unit: str) -> bool:
+        spec = self.scenario.units.get(unit)
+        return spec is not None and (spec.ed is not None or spec.kind == "ed")
 
 
 def _read_table(path: Path, what: str, **csv_options) -> pd.DataFrame:

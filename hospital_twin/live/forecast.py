@@ -55,6 +55,7 @@ from hospital_twin.sim.pathways import PATHWAY_DEST0
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
+    PATHWAY_NONE,
     SEEN_UNKNOWN,
     STAY_FIELDS,
     InitialPatient,
@@ -283,9 +284,12 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
         }
     )
     pw_names = list(scenario.discharge_pathways)
+    # with a pathway column, a ready patient whose pathway is empty is known to take none (P0 if it goes
+    # home: PATHWAY_NONE); without the column it is not known (-1: drawn by the shares)
+    none = PATHWAY_NONE if PATHWAY_COLUMN in snap.columns and pw_names else -1
     out["pathway"] = np.array(
         [
-            pw_names.index(v) if r and not pd.isna(v) else -1
+            (pw_names.index(v) if not pd.isna(v) else none) if r else -1
             for v, r in zip(
                 snap[PATHWAY_COLUMN] if PATHWAY_COLUMN in snap.columns else [pd.NA] * len(snap), ready, strict=True
             )

@@ -56,6 +56,7 @@ from hospital_twin.sim.pathways import Pathways, pathway_code
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
+    PATHWAY_NONE,
     SEEN_UNKNOWN,
     STAY_FIELDS,
     InitialPatient,
@@ -244,6 +245,7 @@ class HospitalSim:
         self._over_capacity = [0] * len(self.units)
         self._delayed_discharge = [0] * len(self.units)
         self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
+        self._initial_p0: set[int] = set()  # ready census patients found to take no pathway (see _census_pathway)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
         outlying = None
@@ -424,10 +426,14 @@ class HospitalSim:
             if ip.waiting and ip.ready:
                 raise ValueError(f"initial patient {ip}: a patient waiting for a bed cannot be ready to leave it")
             n_pw = len(self.scenario.discharge_pathways)
-            if ip.pathway != -1 and (not ip.ready or not 0 <= ip.pathway < n_pw or ip.next_unit >= 0):
+            if ip.pathway == PATHWAY_NONE and not ip.ready:
+                raise ValueError(f"initial patient {ip}: pathway PATHWAY_NONE (on none) is for a ready patient")
+            if ip.pathway not in (-1, PATHWAY_NONE) and (
+                not ip.ready or not 0 <= ip.pathway < n_pw or ip.next_unit >= 0 or not u.inpatient
+            ):
                 raise ValueError(
-                    f"initial patient {ip}: pathway needs ready=True, a next_unit of exit or unknown, and the "
-                    f"index of one of the scenario's {n_pw} discharge pathways"
+                    f"initial patient {ip}: pathway needs ready=True, an inpatient unit, a next_unit of exit or "
+                    f"unknown, and the index of one of the scenario's {n_pw} discharge pathways"
                 )
             if ip.next_unit != _DEST_INSIDE:
                 route = self._routes[ip.pclass][ip.unit]
@@ -626,7 +632,7 @@ class HospitalSim:
             while x >= cum[i]:
                 i += 1
             nxt = targets[i]
-        if nxt == _DEST_EXIT and self._pathways is not None:
+        if nxt == _DEST_EXIT and self._pathways is not None and not (self._initial_p0 and self._p0_known(p)):
             # the route uniform rescaled inside the exit's slice: a fresh uniform for the pathway
             if route is None:
                 y = self._u(p, 0)
@@ -658,6 +664,13 @@ class HospitalSim:
         v = self.units[nxt]
         # from_unit: the unit whose bed it holds while it waits (for an outlier the host, not its home unit)
         self._request_bed(p, v, self._transfer_granted, p.unit.idx, t_ready)
+
+    def _p0_known(self, p: _Patient) -> bool:
+        """True (once) for a census patient already found to go home on no pathway (:meth:`_census_pathway`)."""
+        if p.pid in self._initial_p0:
+            self._initial_p0.discard(p.pid)
+            return True
+        return False
 
     def _discharged(self, ev) -> None:
         self._leave(ev._value, _DEST_EXIT, self.env.now)
@@ -949,10 +962,19 @@ class HospitalSim:
                         j = targets.index(ip.next_unit)
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
+                    if ip.ready and self._pathways is not None and ip.pathway < 0:
+                        k = self._census_pathway(p, u, ip.pathway)
+                        if k >= 0:  # drawn onto a pathway: NCTR since it became ready, as a census one
+                            self._stays[p.stay + 6] = -ip.ready_h
+                            self._stays[p.stay + 8] = pathway_code(k)
+                            p.visit += 1
+                            nctr.append((p, k, ip.ready_h))
+                            continue
                     if ip.ready and ip.ready_h > 0:
                         self._initial_ready[p.pid] = -ip.ready_h
                     if ip.ready and u.discharge is not None and ip.ready_h > 0:
-                        if not self._condition_discharge(p, u, ip.ready_h, ip.next_unit != _DEST_INSIDE):
+                        known = ip.next_unit != _DEST_INSIDE or p.pid in self._initial_p0  # P0: it goes home
+                        if not self._condition_discharge(p, u, ip.ready_h, known):
                             self._delayed_discharge[ui] += 1
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
@@ -985,6 +1007,34 @@ class HospitalSim:
             if self._pathways is None:  # pathways without shares: only the census's patients take them
                 self._pathways = Pathways(self)
             self._pathways.join_census(nctr)
+
+    def _census_pathway(self, p: _Patient, u: _Unit, given: int) -> int:
+        """The pathway of a ready census patient whose census gives none (``given`` -1: not known; PATHWAY_NONE:
+        known to take none), decided when it is placed, before any conditioning on the discharge rule.
+
+        If its route (the DNA's route uniform, inside the slice of a known destination) leaves the
+        hospital, the pathway is drawn with the rescaled route uniform as at any patient's exit; a
+        patient on none (P0, or PATHWAY_NONE) is remembered so that its exit at time 0 draws no
+        pathway (being still here then conditions only its discharge uniforms, which a pathway
+        would use for its assessment and place stay). Returns the pathway, or -1.
+        """
+        route = self._routes[p.pclass][u.idx]
+        x = p.dna[_U_VISITS]
+        if route is None:
+            y = x
+        else:
+            cum, targets = route
+            i = 0
+            while x >= cum[i]:
+                i += 1
+            if targets[i] != _DEST_EXIT:
+                return -1  # waits for a bed in another unit
+            lo = cum[i - 1] if i else 0.0
+            y = (x - lo) / (min(cum[i], 1.0) - lo)
+        k = -1 if given == PATHWAY_NONE else self._pathways.choose(p.pclass, u.idx, y)
+        if k < 0:
+            self._initial_p0.add(p.pid)
+        return k
 
     _ASSESS_BATCH = 64
     _ASSESS_TRIES = 16
