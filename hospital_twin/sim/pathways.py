@@ -21,7 +21,7 @@ assessment and the pool stay use the patient's two discharge uniforms (``_U_DIS_
 ``_U_DIS_FRAC``), which a patient on a pathway does not otherwise use: every draw belongs to
 the patient, so common random numbers hold across scenarios. A scenario without pathways draws
 nothing and runs unchanged (``HospitalSim`` builds this only when ``discharge_pathways`` and a
-share are given).
+share are given, or when a warm start's census puts patients on a pathway).
 
 The stay record of a patient on pathway ``k`` has ``dest = PATHWAY_DEST0 - k`` from the moment it
 is ready (``ready_h``) to its leaving (``end``), so NCTR time and delays come from the stay
