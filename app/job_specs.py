@@ -53,6 +53,8 @@ class CalibrateJob:
     """The replication to fit from a log stacking several (a results folder's ``adt_log.*``)."""
     scenario: str | None = None
     """The scenario to fit from a log written by compare (its ``scenario`` column)."""
+    pathway_labels: tuple[str, ...] = ()
+    """``LABEL=NAME`` items: destination labels that mean a discharge pathway (``--pathway-label``)."""
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,24 @@ class OpelLever:
 
 
 @dataclass
+class PathwayLever:
+    """One discharge pathway as the Scenario page sets it (numbers as shown on screen)."""
+
+    kind: str = "unlimited"
+    """``daily`` (starts a day), ``pool`` (places) or ``unlimited`` (no queue), as in the scenario."""
+    label: str = ""
+    starts_per_day: float = 0.0
+    """Daily pathway: starts a day, averaged over the week (a weekday pattern keeps its shape)."""
+    places: int = 0
+    """Pool: its places (community or rehabilitation beds)."""
+    share_pct: float = 100.0
+    """The shares of patients taking it, as a % of the scenario's (every unit and class alike)."""
+    has_assessment: bool = False
+    community: bool = False
+    """The assessment happens after the patient has left its bed (discharge to assess)."""
+
+
+@dataclass
 class Levers:
     """The main what-if levers, in the units shown on screen."""
 
@@ -258,6 +276,9 @@ class Levers:
     opel: OpelLever = field(default_factory=OpelLever)
     opel_start: OpelLever = field(default_factory=OpelLever)
     """The scenario's own escalation levels: ``escalation_levels`` is rewritten only when the lever moves from it."""
+    pathways: dict[str, PathwayLever] = field(default_factory=dict)
+    pathways_start: dict[str, PathwayLever] = field(default_factory=dict)
+    """The scenario's own discharge pathways: a pathway is rewritten only when its lever moves from it."""
 
 
 def _ed_streams(scenario_units: dict, arrivals: list) -> list:
@@ -303,6 +324,31 @@ def _outlying_of(scenario: Scenario) -> OutlyingLever:
         return OutlyingLever(on=True, homes=homes, hosts=hosts, max_per_host=int(cap), after_hours=after)
     wards = [u for u in host_candidates(scenario) if scenario.units[u].kind == "ward"]
     return OutlyingLever(on=False, homes=_medical_wards(scenario) or wards, hosts=wards)
+
+
+def _pathways_of(scenario: Scenario) -> dict[str, PathwayLever]:
+    """The discharge pathway levers as the scenario has them (none without ``discharge_pathways``)."""
+    out = {}
+    for name, spec in scenario.discharge_pathways.items():
+        week = spec.starts_week() if spec.kind == "daily" else [0.0]
+        out[name] = PathwayLever(
+            kind=spec.kind,
+            label=spec.label,
+            starts_per_day=round(sum(week) / len(week), 4),
+            places=int(spec.places or 0),
+            has_assessment=spec.assessment is not None,
+            community=spec.assessment_in == "community",
+        )
+    return out
+
+
+def pathway_shares_words(scenario: Scenario, name: str) -> str:
+    """Who takes pathway ``name`` in words: 'MED 15%; SURG: surgical 10%' (scenario-wide shares by unit, then the
+    classes' own), or '' when no share names it."""
+    parts = [f"{u} {100 * r[name]:g}%" for u, r in scenario.pathway_shares.items() if r.get(name)]
+    for c, pc in scenario.patient_classes.items():
+        parts += [f"{u} ({c}) {100 * r[name]:g}%" for u, r in pc.pathway_shares.items() if r.get(name)]
+    return "; ".join(parts)
 
 
 def _lounge_of(scenario: Scenario) -> LoungeLever:
@@ -468,7 +514,10 @@ def levers_of(scenario: Scenario) -> Levers:
     outlying = _outlying_of(scenario)
     lounge = _lounge_of(scenario)
     opel = _opel_of(scenario)
+    pathways = _pathways_of(scenario)
     return Levers(
+        pathways=copy.deepcopy(pathways),
+        pathways_start=pathways,
         opel=copy.deepcopy(opel),
         opel_start=opel,
         patience_h=patience_h,
@@ -532,6 +581,9 @@ def apply_levers(data: dict[str, Any], lv: Levers) -> dict[str, Any]:
         _apply_lounge(d, lv.lounge, lv.lounge_start)
     if lv.opel != lv.opel_start:
         _apply_opel(d, lv.opel)
+    for name, p in lv.pathways.items():
+        if p != lv.pathways_start.get(name):
+            _apply_pathway(d, name, p, lv.pathways_start.get(name))
     if lv.nurses and d.get("staffing"):
         for u, shifts in lv.nurses.items():
             if u in d["staffing"].get("units", {}):
@@ -566,6 +618,39 @@ def _apply_outlying(d: dict[str, Any], o: OutlyingLever, start: OutlyingLever) -
             units[h]["max_outliers"] = int(o.max_per_host)
         else:
             units[h].pop("max_outliers", None)
+
+
+def _apply_pathway(d: dict[str, Any], name: str, p: PathwayLever, start: PathwayLever | None) -> None:
+    """Write one discharge pathway's lever into scenario data ``d``: its daily starts (a weekday pattern scaled to
+    the new average), places, where its assessment happens, and its shares scaled by ``share_pct`` in every unit
+    and class (a row that gives P0 keeps adding up to 1: P0 takes up the change)."""
+    entry = d.setdefault("discharge_pathways", {}).setdefault(name, {})
+    if p.kind == "daily" and (start is None or abs(p.starts_per_day - start.starts_per_day) > 1e-9):
+        week = entry.get("starts_by_weekday")
+        old = sum(week) / 7 if week else 0.0
+        if week and old > 0:
+            entry["starts_by_weekday"] = [round(float(x) * p.starts_per_day / old, 4) for x in week]
+        else:
+            entry.pop("starts_by_weekday", None)
+            entry["starts_per_day"] = round(float(p.starts_per_day), 4)
+    if p.kind == "pool":
+        entry["places"] = int(p.places)
+    if p.has_assessment:
+        if p.community:
+            entry["assessment_in"] = "community"
+        else:
+            entry.pop("assessment_in", None)
+    if start is None or abs(p.share_pct - start.share_pct) > 1e-9:
+        factor = p.share_pct / (start.share_pct if start and start.share_pct > 0 else 100.0)
+        tables = [d.get("pathway_shares") or {}]
+        tables += [(pc or {}).get("pathway_shares") or {} for pc in (d.get("patient_classes") or {}).values()]
+        for table in tables:
+            for row in table.values():
+                if name not in row:
+                    continue
+                row[name] = round(float(row[name]) * factor, 6)
+                if "P0" in row:
+                    row["P0"] = round(max(0.0, 1.0 - sum(float(v) for k, v in row.items() if k != "P0")), 6)
 
 
 def _apply_lounge(d: dict[str, Any], lounge: LoungeLever, start: LoungeLever) -> None:
@@ -686,6 +771,7 @@ LEVER_FIELDS = {
     "outlying": re.compile(r"^units\.(?P<unit>[^.\[]+)\.(outlying|max_outliers)"),
     "lounge": re.compile(r"^discharge_lounges"),
     "opel": re.compile(r"^escalation_levels"),
+    "pathways": re.compile(r"^(discharge_pathways|pathway_shares|patient_classes\.[^.]+\.pathway_shares)"),
     "patience": re.compile(r"^arrivals\[\d+\]\.patience"),
     "volume": re.compile(r"^arrivals"),
     "discharge": re.compile(r"^(discharge|units\.[^.]+\.discharge)"),

@@ -327,6 +327,89 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
     return cards
 
 
+def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
+    """Cards for the discharge pathways (none without them): patients fit to leave still in a bed beside the peers'
+    figure per bed, the bed days they take, and per pathway the delay from ready to leaving (days) and a pool's
+    places in use. Manager's words only; the help says where the figure comes from."""
+    from hospital_twin.reporting.figures import PEER_NCTR_PER_BED
+
+    if not s.discharge_pathways:
+        return []
+    cards = []
+
+    def stats(metric: str, unit: str) -> tuple[float, float, float, int] | None:
+        r = _lookup(summary, s.name, metric, unit)
+        if r is None or not math.isfinite(float(r["mean"])):
+            return None
+        return float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"]), int(r["n_reps"])
+
+    def interval(lo: float, hi: float, n: int, fmt) -> str:
+        return f"95% interval {fmt(lo)} to {fmt(hi)}" if n > 1 and math.isfinite(lo) and math.isfinite(hi) else ""
+
+    def people(x: float) -> str:
+        return f"{x:,.0f}" if x >= 10 else f"{x:,.1f}"
+
+    inpatient = [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
+    beds = sum(s.units[u].beds for u in inpatient)
+    count, per_bed = stats("nctr_mean", ALL), stats("nctr_per_bed", ALL)
+    if count is not None:
+        mean, lo, hi, n = count
+        ratio = f"{per_bed[0]:.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" if per_bed is not None else ""
+        cards.append(
+            (
+                "Fit to leave, in a bed",
+                people(mean),
+                "; ".join(x for x in (ratio, interval(lo, hi, n, people)) if x),
+                f"Patients who no longer meet the criteria to reside, waiting in a bed for a discharge pathway: "
+                f"the average number over the measured time, and per base bed of the {beds} inpatient beds. Peers: "
+                f"the median of the baseline's 19 peer trusts in NHS England's acute discharge sitrep, "
+                f"{PEER_NCTR_PER_BED:.2f} per general and acute bed. Mean of {n} replications.",
+            )
+        )
+    days = stats("nctr_bed_days", ALL)
+    if days is not None:
+        mean, lo, hi, n = days
+        cards.append(
+            (
+                "Their bed days",
+                f"{mean:,.0f}",
+                interval(lo, hi, n, lambda x: f"{x:,.0f}"),
+                f"Bed days held by patients waiting for a discharge pathway over the {s.horizon_days:g} measured "
+                f"days. Mean of {n} replications.",
+            )
+        )
+    for name, spec in s.discharge_pathways.items():
+        what = f"{name} ({spec.label})" if spec.label else name
+        label = f"{spec.label}; " if spec.label else ""
+        delay = stats("nctr_delay_mean_h", name)
+        if delay is not None:
+            mean, lo, hi, n = delay[0] / 24.0, delay[1] / 24.0, delay[2] / 24.0, delay[3]
+            p90 = stats("nctr_delay_p90_h", name)
+            tail = f"1 in 10 wait over {p90[0] / 24:,.1f} days" if p90 is not None else ""
+            cards.append(
+                (
+                    f"Wait for {name}",
+                    f"{mean:,.1f} days",
+                    label + "; ".join(x for x in (tail, interval(lo, hi, n, lambda x: f"{x:,.1f}")) if x),
+                    f"Wait in a hospital bed for {what}: from medically fit to leave until leaving the bed, mean over "
+                    "the patients of this pathway (those still waiting at the end with their wait so far). Mean of "
+                    f"{n} replications.",
+                )
+            )
+        occ = stats("pathway_occupancy_mean", name) if spec.kind == "pool" else None
+        if occ is not None:
+            mean, lo, hi, n = occ
+            cards.append(
+                (
+                    f"{name} places in use",
+                    f"{mean:,.1f} of {spec.places}",
+                    label + interval(lo, hi, n, lambda x: f"{x:,.1f}"),
+                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications.",
+                )
+            )
+    return cards
+
+
 def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
     """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
     from hospital_twin.reporting.notes import gridlock_count
@@ -363,14 +446,20 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
 
 def show_offered_load(scenario: Scenario, summary: pd.DataFrame | None = None) -> None:
     """The offered load per unit with its Erlang figures (beside the simulated occupancy with a summary),
-    and a warning for each overloaded unit: the table `hospital-twin validate` prints."""
-    from hospital_twin.reporting.notes import LOAD_NOTE, load_table
+    the discharge pathways' load when the scenario has any, and a warning for each overloaded unit or
+    pathway: the tables `hospital-twin validate` prints."""
+    from hospital_twin.reporting.notes import LOAD_NOTE, PATHWAY_NOTE, load_table, pathway_table
 
     rows, report = load_table(scenario, summary)
     for w in report.warnings:
         st.warning(w, icon=":material/warning:")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"load_{summary is not None}")
     st.caption(LOAD_NOTE)
+    paths = pathway_table(scenario, report, summary)
+    if paths:
+        st.markdown("**Discharge pathways** (NCTR: patients ready to leave, waiting in their beds)")
+        st.dataframe(pd.DataFrame(paths), hide_index=True, width="stretch", key=f"pathways_{summary is not None}")
+        st.caption(PATHWAY_NOTE)
 
 
 def show_points_to_note(result) -> None:

@@ -186,10 +186,12 @@ def roster(job: RosterJob, progress: Progress, folder: Path) -> Any:
 def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
     """Fit a scenario to a log (or to the log of one simulated replication), as ``hospital-twin calibrate``."""
     from hospital_twin.calibration import pipeline
+    from hospital_twin.calibration.fit_pathways import parse_pathway_labels
     from hospital_twin.reporting import calibration_report as cal_report
 
     progress(0, 0, "reading the log")
     options = {
+        "pathway_labels": parse_pathway_labels(job.pathway_labels),
         "dates_shifted": job.dates_shifted,
         "name": job.name or "Calibrated from an ADT log",
         "sources": [job.label],
@@ -230,6 +232,9 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         "report_html": cal_report.build_calibration_report(cal, list(run.reads), run.dates, scenario_text=run.yaml),
         "charts": charts,
         "dates_shifted": run.dates.shifted,
+        "pathways": cal_report.pathways_table(cal),
+        "pathway_shares": cal_report.pathway_shares_table(cal),
+        "pathway_notes": list(cal.pathways.notes_),
     }
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from hospital_twin.scenario.schema import ESCALATION_ACTIONS
-from hospital_twin.sim.pathways import pathway_code
+from hospital_twin.sim.pathways import PATHWAY_DEST0, pathway_code
 from hospital_twin.sim.records import STAY_FIELDS, SimOutput
 
 __all__ = [
@@ -173,6 +173,30 @@ METRICS: dict[str, str] = {
     "name; count",
     "elective_postponed": "elective patients postponed by an escalation level (cancelled on arrival; included in "
     "cancelled); count",
+    "nctr_mean": "discharge pathways: time-average patients who no longer meet the criteria to reside (NCTR): on a "
+    "pathway, from being medically ready (ready_h) to leaving the bed, those still in their bed at the end up to "
+    "the end; unit = the inpatient unit whose bed they hold (an outlier: the host; ALL: the inpatient units)",
+    "nctr_per_bed": "discharge pathways: nctr_mean / base beds (the sitrep's NCTR per bed; ALL: over the inpatient "
+    "units' base beds)",
+    "nctr_bed_days": "discharge pathways: bed-days held by NCTR patients in the window (nctr_mean x days observed); "
+    "unit = the unit whose bed they hold",
+    "nctr_delay_mean_h": "discharge pathways: mean time from medically ready to leaving the bed, of the pathway's "
+    "patients who became ready after the warm-up, those still in their bed at the end with their time so far "
+    "(censored, so a lower bound); unit = the pathway's name (ALL: every pathway); hours",
+    "nctr_delay_p90_h": "discharge pathways: 90th percentile of that time (ready to leaving the bed, still in the bed "
+    "at the end: time so far, censored); unit = the pathway's name (ALL: every pathway); hours",
+    "pathway_occupancy_mean": "discharge pathway with a pool of places (unit = its name): time-average places "
+    "occupied (places are not hospital beds: in no bed measure)",
+    "pathway_starts": "discharge pathway (unit = its name): patients it started (who then left the hospital bed); "
+    "count",
+    "pathway_load_ratio": "discharge pathway with a capacity (unit = its name): patients who became ready for it in "
+    "the window / starts it could offer in the window (daily starts: the starts offered; a pool: places x hours "
+    "observed / mean time a patient holds a place); 1 or more: it cannot keep up",
+    "pathway_growing": "discharge pathway with a capacity (unit = its name): 1 if its NCTR grows without bound in "
+    "the replication: pathway_load_ratio is 1 or more and its time-average NCTR patients in the last quarter of "
+    "the window exceed those in the first quarter, else 0; kpis.csv",
+    "pathway_growing_share": "discharge pathway (unit = its name): share of replications in which its NCTR grew "
+    "without bound (the mean of pathway_growing); summary.csv",
 }
 
 ADT_COLUMNS = [
@@ -271,6 +295,12 @@ class StayTotals:
         self.census_diff = np.zeros((n, self.grid_n + 1), dtype=np.int64)
         self.arrivals_ext = 0
         self.arrivals_by_unit_class = np.zeros((n, len(class_names)), dtype=np.int64)
+        # discharge pathways: NCTR bed-hours per unit; per pathway, NCTR hours in the window's first and last
+        # quarter (the growth rule) and the delays (ready to leaving) of those ready after the warm-up
+        self.n_pathways = n_pw = len(scenario.discharge_pathways)
+        self.nctr_h = z()
+        self.pw_quarter_h = np.zeros((n_pw, 2))
+        self.pw_delays: list[list[np.ndarray]] = [[] for _ in range(n_pw)]
 
     def _by_unit(self, unit: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         w = None if weights is None else weights[mask]
@@ -322,6 +352,26 @@ class StayTotals:
         np.add.at(flat, unit[closed] * (g + 1) + i_end, -1)
         if self.is_ed.any():
             self._add_ed(unit, asked, closed, ready_at, end, ready_h, dest, seen)
+        if self.n_pathways:
+            self._add_pathways(unit, ready_h, end, dest)
+
+    def _add_pathways(self, unit, ready_h, end, dest) -> None:
+        """NCTR of the stays on a discharge pathway (``dest`` a pathway code): from ``ready_h`` to ``end``, an
+        open stay (still in its bed) up to ``hi``."""
+        on = dest <= PATHWAY_DEST0
+        if not on.any():
+            return
+        lo, hi = self.lo, self.hi
+        unit, ready, end = unit[on], ready_h[on], end[on]
+        k = (PATHWAY_DEST0 - dest[on]).astype(np.int64)
+        self.nctr_h += np.bincount(unit, weights=_overlap(ready, end, lo, hi), minlength=self.n_units)
+        quarter = (hi - lo) / 4
+        for j, (a, b) in enumerate(((lo, lo + quarter), (hi - quarter, hi))):
+            self.pw_quarter_h[:, j] += np.bincount(k, weights=_overlap(ready, end, a, b), minlength=self.n_pathways)
+        after = ready >= lo
+        delay = np.where(np.isnan(end), hi, end) - ready
+        for kk in np.unique(k[after]):
+            self.pw_delays[kk].append(delay[after & (k == kk)])
 
     def _add_ed(self, unit, asked, closed, ready_at, end, ready_h, dest, seen) -> None:
         """ED measures over every attendance in a cubicle, those still in the department at the end
@@ -543,6 +593,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
 
     for lounge in out.extra.get("lounges", ()):
         _lounge_kpis(lounge, span, add)
+    if "pathways" in out.extra:
+        _pathway_kpis(out, t, add)
 
     g_hours = gridlock_hours(*bed_queue_path(t, out), gridlock_threshold(scn), lo, hi)
     add("gridlock_hours", ALL, g_hours)
@@ -708,6 +760,56 @@ def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
     add("lounge_occupancy_mean", name, _ratio(lounge["place_hours"], span_h))
     add("lounge_time_mean_h", name, _ratio(lounge["time_sum_h"], lounge["uses"]))
     add("lounge_full", name, lounge["full"])
+
+
+def _pathway_capacity(spec, rec: dict, span_h: float) -> float:
+    """Starts a pathway with a capacity could offer in the window: a daily pathway's offered starts; a pool's
+    places x hours / mean time a patient holds a place (its stay, and the assessment when done in the community)."""
+    if rec["kind"] == "daily":
+        return rec["offered_starts"]
+    hold_h = spec.stay.to_distribution().mean_h
+    if spec.assessment is not None and spec.assessment_in == "community":
+        hold_h += spec.assessment.to_distribution().mean_h
+    return rec["places"] * span_h / hold_h if hold_h > 0 else math.inf
+
+
+def _pathway_kpis(out: SimOutput, t: StayTotals, add) -> None:
+    """Discharge pathway metrics: NCTR per inpatient unit and ALL, delays per pathway and ALL, each pathway's starts,
+    a pool's occupancy, and for a pathway with a capacity its load and whether its NCTR grows without bound."""
+    lo, hi = out.warmup_h, out.end_h
+    span = hi - lo
+    scn = out.scenario
+    specs = list(scn.units.values())
+    inp = t.inpatient
+    for ui in np.flatnonzero(inp):
+        name, h = out.unit_names[ui], t.nctr_h[ui]
+        add("nctr_mean", name, h / span)
+        add("nctr_per_bed", name, _ratio(h / span, specs[ui].beds))
+        add("nctr_bed_days", name, h / 24.0)
+    h = t.nctr_h[inp].sum()
+    add("nctr_mean", ALL, h / span)
+    add("nctr_per_bed", ALL, _ratio(h / span, sum(specs[ui].beds for ui in np.flatnonzero(inp))))
+    add("nctr_bed_days", ALL, h / 24.0)
+
+    def delays(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    for k, rec in enumerate(out.extra["pathways"]):
+        name = rec["name"]
+        d = delays(t.pw_delays[k])
+        add("nctr_delay_mean_h", name, d.mean() if len(d) else math.nan)
+        add("nctr_delay_p90_h", name, np.quantile(d, 0.9) if len(d) else math.nan)
+        add("pathway_starts", name, rec["starts"])
+        if rec["kind"] == "pool":
+            add("pathway_occupancy_mean", name, rec["place_hours"] / span)
+        if rec["kind"] != "unlimited":
+            capacity = _pathway_capacity(scn.discharge_pathways[name], rec, span)
+            first_h, last_h = t.pw_quarter_h[k]
+            add("pathway_load_ratio", name, _ratio(len(d), capacity))
+            add("pathway_growing", name, float(len(d) >= capacity and last_h > first_h))
+    d = delays([x for parts in t.pw_delays for x in parts])
+    add("nctr_delay_mean_h", ALL, d.mean() if len(d) else math.nan)
+    add("nctr_delay_p90_h", ALL, np.quantile(d, 0.9) if len(d) else math.nan)
 
 
 # ---- patients still waiting at the end: their wait so far, a censored value
@@ -947,7 +1049,8 @@ def t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.
 
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean, sd and t-interval across replications: ``scenario, metric, unit, mean, sd, ci_low, ci_high, n_reps``."""
-    kpis = kpis.assign(metric=kpis["metric"].replace({"gridlocked": "gridlocked_share"}))  # mean of 0/1 = share
+    shares = {"gridlocked": "gridlocked_share", "pathway_growing": "pathway_growing_share"}  # mean of 0/1 = share
+    kpis = kpis.assign(metric=kpis["metric"].replace(shares))
     g = kpis.dropna(subset=["value"]).groupby(["scenario", "metric", "unit"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n_reps="count").reset_index()
     n = out["n_reps"].to_numpy()
@@ -1019,5 +1122,15 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "escalation_actions_postpone_electives": ("Escalation: electives postponed (times)", "count"),
     "escalation_actions_discharge_push": ("Escalation: discharge push (times)", "count"),
     "elective_postponed": ("Elective admissions postponed by escalation", "count"),
+    "nctr_mean": ("Patients not meeting criteria to reside (NCTR), average", "beds"),
+    "nctr_per_bed": ("NCTR patients per bed", "share"),
+    "nctr_bed_days": ("Bed-days held by NCTR patients", "bed-days"),
+    "nctr_delay_mean_h": ("Delay from ready to leaving, mean (NCTR)", "hours"),
+    "nctr_delay_p90_h": ("Delay from ready to leaving, 90th percentile", "hours"),
+    "pathway_occupancy_mean": ("Pathway places occupied, average", "places"),
+    "pathway_starts": ("Patients started by the pathway", "count"),
+    "pathway_load_ratio": ("Pathway load: ready patients / starts it could offer", "share"),
+    "pathway_growing": ("Pathway NCTR growing without bound", "share"),
+    "pathway_growing_share": ("Replications with pathway NCTR growing", "share"),
 }
 __all__ += ["METRIC_LABELS"]

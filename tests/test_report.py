@@ -369,3 +369,24 @@ def test_relevant_metrics_follow_the_configured_features():
     assert outlying - plain == outliers
     assert lounge - plain == outliers | {m for m in new if m.startswith("lounge_")}
     assert {"unserved_share", "gridlock_hours", "gridlocked_share"} <= plain
+
+
+def test_describe_differences_lists_pathway_changes_in_words():
+    """The app's and report's 'what changes' give a pathway's capacity, places, assessment place and shares in
+    words (P0 the rest), as validate and compare do, not as raw field paths."""
+    from hospital_twin.scenario import load_scenario_text
+    from tests.cli.test_cli_load import PATHWAYS
+
+    base = load_scenario_text(PATHWAYS)
+    more = load_scenario_text(
+        PATHWAYS.replace("starts_per_day: 4, assessment", "starts_per_day: 6, assessment_in: community, assessment")
+        .replace("places: 20", "places: 40")
+        .replace("MED: {P1: 0.15,", "MED: {P1: 0.2,")
+    )
+    lines = describe_differences(base, more).splitlines()
+    assert lines == [
+        "- discharge pathways › P1: starts a day 4 → 6, assessment in hospital → community",
+        "- discharge pathways › P2: places 20 → 40",
+        "- discharge pathways › shares from MED: P1 0.15, P2 0.15, P3 0.05 (P0 0.65) → P1 0.2, P2 0.15, P3 0.05 "
+        "(P0 0.6)",
+    ]

@@ -36,3 +36,22 @@ def test_report_points_to_note_shared_with_the_terminal(tmp_path, capsys):
     assert notes
     for n in notes:
         assert n.replace("&#x27;", "'") in printed
+
+
+def test_report_shows_the_pathway_table_after_the_load_table(tmp_path):
+    """With discharge pathways, report.html has their offered load (demand, capacity, use, wait, NCTR) with a
+    simulated-delay column, and the overloaded pathway among the points to note."""
+    from tests.cli.test_cli_load import PATHWAYS
+
+    (tmp_path / "pathways.yaml").write_text(PATHWAYS)
+    out = tmp_path / "res"
+    assert main(["run", str(tmp_path / "pathways.yaml"), "--out", str(out), "--no-report", "-q"]) == 0
+    html = build_report(out)
+    assert "<h4>Discharge pathways: offered load</h4>" in html
+    table = html.split("<h4>Discharge pathways: offered load</h4>")[1].split("</table>")[0]
+    for col in ("demand/day", "capacity/day", "use", "wait h", "NCTR delay h", "simulated delay h", "NCTR beds"):
+        assert f">{col}</th>" in table
+    assert re.search(r">P2 \(community beds\)</td><td[^>]*>20 places, 6\.0 d each \(16\.2 in use\)</td>", table)
+    assert re.search(r">P3 \(care home\)</td>.*?<td[^>]*>126%</td><td[^>]*>∞</td>", table)
+    glance = html.split('<section id="glance">')[1].split("</section>")[0]
+    assert "P3 is overloaded: 0.9 ready patients a day for 0.7 starts a day" in glance

@@ -11,11 +11,15 @@ import streamlit as st
 import ui
 from job_specs import CalibrateJob
 
+from hospital_twin.calibration.fit_pathways import parse_pathway_labels
+
 st.title("Calibrate")
 st.caption(
     "Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
     "with columns patient_id, unit, start, end (empty end = still there) and optionally encounter_id, "
-    "patient_class, arrival_source, discharge_destination, ready_at."
+    "patient_class, arrival_source, discharge_destination, ready_at, and ready_to_leave (when the patient became "
+    "medically ready to leave: with a pathway label such as P1, P2, P3 in discharge_destination, the discharge "
+    "pathways and their delays are fitted)."
 )
 
 SAMPLES = {}
@@ -112,12 +116,28 @@ dates_choice = c2.selectbox(
     help="Research extracts (MIMIC, the Sepsis log) move each patient's "
     "dates; then beds and arrival rates cannot be measured from the log.",
 )
+label_text = st.text_input(
+    "Discharge pathway labels (optional)",
+    value="",
+    key="cal_pathway_labels",
+    help="LABEL=NAME items separated by ';', e.g. 'care home=P3; community bed=P2': destination labels that mean "
+    "a discharge pathway. Labels spelling P1..P3 need none; the other labels are home without support (P0).",
+)
+labels = tuple(x.strip() for x in label_text.split(";") if x.strip())
+try:
+    parse_pathway_labels(labels)
+except ValueError as exc:
+    st.error(str(exc).replace("--pathway-label ", "Pathway label "))
+    payload = None
 if payload is None:
     st.info("Upload a log, or pick a shipped sample.")
     st.stop()
 payload["name"] = name
+payload["pathway_labels"] = labels
 payload["dates_shifted"] = {"Decide from the log": None, "Real dates": False, "Shifted per patient": True}[dates_choice]
-extra = json.dumps({"name": name, "dates": payload["dates_shifted"], "ident": ident}, sort_keys=True)
+extra = json.dumps(
+    {"name": name, "dates": payload["dates_shifted"], "ident": ident, "labels": list(labels)}, sort_keys=True
+)
 args = ("", 0, 0, extra)
 key = jobs.job_key("calibrate", *args)
 
@@ -198,6 +218,17 @@ if "routes" in charts:
     st.vega_lite_chart(json.loads(charts["routes"]), width="content")
 st.dataframe(out["routes"], hide_index=True, width="stretch")
 st.markdown("**Beds**: " + ", ".join(f"{u} {b}" for u, b in out["beds"].items()))
+for note in out.get("pathway_notes") or []:
+    st.info(f"Discharge pathways: {note}")
+if out.get("pathways") is not None and len(out["pathways"]):
+    st.markdown(
+        "**Discharge pathways** (patients medically ready who waited in their bed, NCTR): shares of the patients "
+        "leaving each unit with 95% intervals, the delay from ready_to_leave to leaving, and the capacity written "
+        "(daily pathways: mean starts on the days with a queue; pools are written without a queue, their delay "
+        "as the assessment)"
+    )
+    st.dataframe(out["pathway_shares"], hide_index=True, width="stretch")
+    st.dataframe(out["pathways"], hide_index=True, width="stretch")
 if out.get("report_html"):
     st.download_button(
         "Download the calibration report (HTML)",

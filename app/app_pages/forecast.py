@@ -118,7 +118,7 @@ elif src == "From an ADT log (upload)":
         key="fc_log_at",
     )
     now = pd.Timestamp(t).floor("h")
-    snapshot = census_at(read.stays, now)
+    snapshot = census_at(read.stays, now, pathways=list(scenario.discharge_pathways))  # the scenario's only
     vacated = vacated_beds(read.stays, now)
     unknown = sorted(set(snapshot["unit"]) - set(scenario.units))
     if unknown:

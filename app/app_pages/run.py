@@ -8,8 +8,21 @@ import streamlit as st
 import ui
 from job_specs import ReportJob, RunJob
 
-from hospital_twin.reporting.charts import census_week_chart, ed_four_hour_chart, escalation_level_chart, wait_chart
-from hospital_twin.reporting.figures import census_hour_of_week, ed_four_hours, escalation_level_hours, wait_ecdf
+from hospital_twin.reporting.charts import (
+    census_week_chart,
+    ed_four_hour_chart,
+    escalation_level_chart,
+    nctr_chart,
+    wait_chart,
+)
+from hospital_twin.reporting.figures import (
+    census_hour_of_week,
+    ed_four_hours,
+    escalation_level_hours,
+    nctr_over_time,
+    nctr_sentence,
+    wait_ecdf,
+)
 
 st.title("Run")
 scenario, text, label = ui.current_scenario()
@@ -60,6 +73,13 @@ escalation = ui.escalation_cards(result.kpis, s)
 if escalation:
     st.markdown("**Escalation levels**")
     ui.show_cards(escalation)
+pathways = ui.pathway_cards(result.summary, s)
+if pathways:
+    st.markdown("**Discharge pathways: patients medically fit to leave who wait in a bed for care outside**")
+    sentence = nctr_sentence(result.summary, s)
+    if sentence:
+        st.markdown(sentence + ".")
+    ui.show_cards(pathways)
 ui.show_points_to_note(result)
 
 run_key = jobs.job_key("run", *shown, "")
@@ -105,6 +125,7 @@ census = result.census.assign(scenario=s.name) if result.census is not None else
 log = result.adt_log.assign(scenario=s.name) if result.adt_log is not None else None
 names = ["Census by hour of week", "Occupancy heat map", "Waits for a bed", "ED 4-hour performance"]
 names += ["Escalation levels"] if s.escalation_levels else []
+names += ["Discharge pathways"] if s.discharge_pathways else []
 tabs = st.tabs([*names, "Offered load", "All measures"])
 if census is not None:
     how = census_hour_of_week(census, [s])
@@ -153,6 +174,18 @@ if s.escalation_levels:
                 "level 1 is the steady state."
             )
             st.altair_chart(escalation_level_chart(levels), width="content")
+if s.discharge_pathways and log is not None:
+    with tabs[names.index("Discharge pathways")]:
+        nctr = nctr_over_time(log, [s])
+        if nctr.empty or not (nctr["nctr_mean"] > 0).any():
+            st.info("No patient waited in a bed for a discharge pathway in the measured period.")
+        else:
+            st.caption(
+                "Patients medically fit to leave who are still in a hospital bed, waiting for a discharge pathway: "
+                f"the average number each {'week' if int(nctr['days'].max()) > 1 else 'day'}, stacked by the "
+                "pathway they wait for (mean over replications)."
+            )
+            st.altair_chart(nctr_chart(nctr, [s]), width="stretch")
 with tabs[-2]:
     st.caption("Offered load from the traffic equations beside the simulated occupancy (mean occupied beds).")
     ui.show_offered_load(s, result.summary)

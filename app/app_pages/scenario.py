@@ -507,6 +507,68 @@ with st.expander("Discharge lounge", expanded=lounge.on):
             st.warning("Pick at least one ward whose patients use the lounge.")
     slots["lounge"] = st.container()
 
+if lv.pathways:
+    with st.expander("Discharge pathways: patients fit to leave who wait for care outside the hospital", expanded=True):
+        st.caption(
+            "A patient medically fit to leave who needs care at home (P1), a community or rehabilitation bed (P2) or "
+            "a care home (P3) keeps its hospital bed until that service can take it: it no longer meets the "
+            "criteria to reside. More starts or places, or fewer patients on a pathway, free beds. The others go "
+            "home by the discharge rules above."
+        )
+        cols = st.columns(min(len(lv.pathways), 4))
+        for i, (name, pw) in enumerate(lv.pathways.items()):
+            with cols[i % len(cols)].container(border=True):
+                st.markdown(f"**{name}**" + (f" {pw.label}" if pw.label else ""))
+                if pw.kind == "daily":
+                    pw.starts_per_day = float(
+                        st.number_input(
+                            "Patients it can start a day",
+                            min_value=0.0,
+                            max_value=1000.0,
+                            value=float(pw.starts_per_day),
+                            step=0.5,
+                            key=f"lv_pw_{name}_starts",
+                            help="Average over the week; a scenario's weekday pattern keeps its shape. Starts not "
+                            "used on a day are lost.",
+                        )
+                    )
+                elif pw.kind == "pool":
+                    pw.places = int(
+                        st.number_input(
+                            "Places (community or rehabilitation beds)",
+                            min_value=0,
+                            max_value=5000,
+                            value=int(pw.places),
+                            step=1,
+                            key=f"lv_pw_{name}_places",
+                            help="Not hospital beds: a patient waits in its hospital bed until a place is free.",
+                        )
+                    )
+                else:
+                    st.caption("No limit: a patient leaves as soon as any assessment is done.")
+                pw.share_pct = float(
+                    st.number_input(
+                        "Patients taking it, % of the scenario's share",
+                        min_value=0.0,
+                        max_value=500.0,
+                        value=float(pw.share_pct),
+                        step=10.0,
+                        format="%.0f",
+                        key=f"lv_pw_{name}_share",
+                        help="Scales this pathway's share of the patients leaving each ward (100%: as in the "
+                        "scenario); the rest go home without support.",
+                    )
+                )
+                who = state.pathway_shares_words(scenario, name)
+                st.caption(f"In the scenario: {who}." if who else "No ward sends patients to it in the scenario.")
+                if pw.has_assessment:
+                    pw.community = st.checkbox(
+                        "Assess at home, not in the hospital bed (discharge to assess)",
+                        value=pw.community,
+                        key=f"lv_pw_{name}_d2a",
+                    )
+        slots["pathways"] = st.container()
+
 if scenario.staffing is not None and scenario.shifts:
     st.subheader("Nurses on duty per shift")
     st.caption(

@@ -27,7 +27,10 @@ Checks on stays, in this order (a row gets the first reason that applies):
 2. ``missing patient_id`` / ``unit`` / ``start`` (several are joined: ``missing unit, start``);
 3. ``unparseable <column>`` for any timestamp column present (start, end, ready_at,
    and the simulator's ready_to_leave, seen_at);
-4. ``end before start``; ``ready_at after start``;
+4. ``end before start``; ``ready_at after start``; ``ready_to_leave before start`` and
+   ``ready_to_leave after end`` (the time the patient became medically ready to leave, an
+   optional column: see :data:`READY_TO_LEAVE_ALIASES`; a stay whose ready time is not inside
+   it cannot say how long the patient waited after being ready);
 5. ``duplicate row``: identical in every column to an earlier row (which is kept);
 6. ``open stay before a later stay``: no ``end`` although the same patient has a later
    stay (a missing end, not a patient in two places: only this row is rejected);
@@ -74,6 +77,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "CONTRACT_COLUMNS",
     "TIME_COLUMNS",
+    "READY_TO_LEAVE_ALIASES",
     "LogError",
     "MixedLogError",
     "SELECT_COLUMNS",
@@ -99,6 +103,9 @@ OPTIONAL_COLUMNS = ("encounter_id", "patient_class", "arrival_source", "discharg
 CONTRACT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: Columns parsed as timestamps when present (the last two are written by the simulator).
 TIME_COLUMNS = ("start", "end", "ready_at", "ready_to_leave", "seen_at")
+#: Other names a hospital's log may give ``ready_to_leave`` (when the patient became medically ready to leave,
+#: e.g. a medically optimised or fit-for-discharge date): read as ``ready_to_leave`` when that column is absent.
+READY_TO_LEAVE_ALIASES = ("medically_ready_at", "medically_ready", "medically_optimised_at", "fit_for_discharge_at")
 _STR_COLUMNS = ("patient_id", "unit", "encounter_id", "patient_class", "arrival_source", "discharge_destination")
 _META = ("row", "kind", "reason", "detail")
 _TS = "datetime64[us]"
@@ -406,7 +413,8 @@ def _bad_values(frame: pd.DataFrame, bad: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _reject_time_order(tidy: pd.DataFrame, times: dict[str, pd.Series], reason, detail) -> None:
-    """Check 4 of the module docstring, in place: ``end before start``, ``ready_at after start``."""
+    """Check 4 of the module docstring, in place: ``end before start``, ``ready_at after start``,
+    ``ready_to_leave`` before start or after end."""
     start, end = tidy["start"], tidy["end"]
     eb = (end < start).fillna(False).to_numpy(bool)
     if eb.any():
@@ -418,6 +426,23 @@ def _reject_time_order(tidy: pd.DataFrame, times: dict[str, pd.Series], reason, 
             hours = ((tidy["ready_at"] - start).dt.total_seconds() / 3600).round(3).astype("string")
             _reject(
                 reason, detail, ra, "ready_at after start", ("ready_at is " + hours + " h after start").to_numpy(object)
+            )
+    if "ready_to_leave" in times:
+        ready = tidy["ready_to_leave"]
+        rb = (ready < start).fillna(False).to_numpy(bool)
+        if rb.any():
+            hours = ((start - ready).dt.total_seconds() / 3600).round(3).astype("string")
+            what = ("ready_to_leave is " + hours + " h before start").to_numpy(object)
+            _reject(reason, detail, rb, "ready_to_leave before start", what)
+        re_ = (ready > end).fillna(False).to_numpy(bool)
+        if re_.any():
+            hours = ((ready - end).dt.total_seconds() / 3600).round(3).astype("string")
+            _reject(
+                reason,
+                detail,
+                re_,
+                "ready_to_leave after end",
+                ("ready_to_leave is " + hours + " h after end").to_numpy(object),
             )
 
 
@@ -679,6 +704,7 @@ def read_adt(
         raise LogError(
             f"{p.name}: missing required column(s) {', '.join(missing)}; found {', '.join(map(str, raw.columns))}"
         )
+    raw, alias_note = _ready_alias(raw)
     keep, selection = _select(raw, p, {"rep": None if rep is None else str(rep), "scenario": scenario}, refuse_stacked)
     set_aside = int((~keep).sum())
     if set_aside:
@@ -715,10 +741,22 @@ def read_adt(
         sha256=digest,
         inputs={str(p): digest},
         timezone=checked.timezone,
-        notes=checked.notes,
+        notes=checked.notes + alias_note,
         set_aside=set_aside,
         selection=selection,
     )
+
+
+def _ready_alias(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``raw`` with the first column named in :data:`READY_TO_LEAVE_ALIASES` read as ``ready_to_leave`` (when the
+    log has no ``ready_to_leave``), and the note saying so."""
+    if "ready_to_leave" in raw.columns:
+        return raw, []
+    for alias in READY_TO_LEAVE_ALIASES:
+        if alias in raw.columns:
+            note = f"column '{alias}' read as ready_to_leave (when the patient became medically ready to leave)"
+            return raw.rename(columns={alias: "ready_to_leave"}), [note]
+    return raw, []
 
 
 # ----------------------------------------------------------------------------- MIMIC-IV

@@ -189,7 +189,10 @@ def split_at(stays: pd.DataFrame, cut: Any) -> pd.DataFrame:
     """The training log: stays that started before ``cut``, with what was not known at the cut removed.
 
     A stay open at the cut gets an empty ``end`` (right-censored); ``ready_at``,
-    ``ready_to_leave``, ``seen_at`` and ``last_event_at`` after the cut are emptied.
+    ``ready_to_leave``, ``seen_at`` and ``last_event_at`` after the cut are emptied, and so is
+    the ``discharge_destination`` of a stay open at the cut unless its patient was already ready
+    to leave (a pathway is known from the referral, when the patient is ready; a destination
+    otherwise only at the discharge).
     """
     cut = pd.Timestamp(cut)
     df = _times(stays)
@@ -197,6 +200,11 @@ def split_at(stays: pd.DataFrame, cut: Any) -> pd.DataFrame:
     for c in _TIME_COLS[1:]:
         if c in train.columns:
             train[c] = train[c].where(train[c] <= cut)
+    if "discharge_destination" in train.columns:
+        known = train["end"].notna()
+        if "ready_to_leave" in train.columns:
+            known |= train["ready_to_leave"].notna()
+        train["discharge_destination"] = train["discharge_destination"].where(known)
     return train.reset_index(drop=True)
 
 
@@ -351,7 +359,8 @@ def backtest(
     scenario = cal.scenario(replications=replications, seed=seed)
     # the census as the bed manager knew it at the cut: from the training log (stays open at the cut are
     # censored there), so no later fact leaks in (where a ready patient went next, who got a bed later)
-    snap = census_at(train, cut)
+    # (a pathway of the log that the calibrated scenario lacks is left out: the patient is ready, without one)
+    snap = census_at(train, cut, pathways=list(scenario.discharge_pathways))
     in_model = snap["unit"].isin(list(scenario.units))
     snap_counts = {"snapshot_rows": len(snap), "snapshot_rows_unit_not_in_scenario": int((~in_model).sum())}
     snap = snap[in_model].reset_index(drop=True)

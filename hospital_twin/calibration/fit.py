@@ -28,7 +28,8 @@ Where the rules live (each module's docstring states its rules; the numbers are 
   :mod:`~hospital_twin.calibration.fit_arrivals` (:class:`ArrivalFit`),
   :mod:`~hospital_twin.calibration.fit_routes` (:class:`RouteFit`),
   :mod:`~hospital_twin.calibration.fit_discharges` (:class:`DischargeFit`),
-  :mod:`~hospital_twin.calibration.fit_beds` (:class:`CapacityFit`, :class:`WaitFit`);
+  :mod:`~hospital_twin.calibration.fit_beds` (:class:`CapacityFit`, :class:`WaitFit`),
+  :mod:`~hospital_twin.calibration.fit_pathways` (:class:`PathwayFit`, the NCTR check);
 * :mod:`~hospital_twin.calibration.scenario_yaml`: the scenario the fits make (dict and YAML
   with its provenance), which :class:`Calibration`'s methods delegate to;
 * :mod:`~hospital_twin.calibration.pipeline`: from log files to a checked scenario (what the
@@ -53,13 +54,14 @@ from hospital_twin.calibration.fit_beds import CapacityFit, WaitFit
 from hospital_twin.calibration.fit_discharges import DischargeFit
 from hospital_twin.calibration.fit_ed import LEFT_UNSEEN, EDFit, PatienceEstimate, fit_patience, left_unseen
 from hospital_twin.calibration.fit_outliers import OutlierFit, has_home_unit, home_unit_log, outlier_rows
+from hospital_twin.calibration.fit_pathways import NctrCheck, PathwayFit, nctr_check
 from hospital_twin.calibration.fit_routes import RouteFit
 from hospital_twin.calibration.fit_stays import StayFit
-from hospital_twin.calibration.scenario_yaml import TARGET_LOAD, commented_yaml
+from hospital_twin.calibration.scenario_yaml import TARGET_LOAD, commented_yaml, unit_kind
 from hospital_twin.calibration.scenario_yaml import provenance_comments as _provenance_comments
 from hospital_twin.calibration.scenario_yaml import scenario_dict as _scenario_dict
 from hospital_twin.calibration.scenario_yaml import warmup_days as _warmup_days
-from hospital_twin.calibration.stays import prepare_stays
+from hospital_twin.calibration.stays import MIN_STAY_H, prepare_stays
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = ["Calibration", "calibrate"]
@@ -96,6 +98,10 @@ class Calibration:
     """Outlying per home unit (logs with ``home_unit``)."""
     patience: dict[str, PatienceEstimate] = field(default_factory=dict)
     """ED patience per unit whose patients left without being seen."""
+    pathways: PathwayFit = field(default_factory=PathwayFit)
+    """Discharge pathways (logs with pathway labels in discharge_destination and ready_to_leave)."""
+    nctr: NctrCheck | None = None
+    """The NCTR-per-bed check against a target (``nctr_target``), when one was given."""
 
     def warmup_days(self) -> float:
         """Four times the longest mean stay, in whole weeks, at least one week."""
@@ -131,6 +137,8 @@ def calibrate(
     random_state: int = 0,
     bootstrap_b: int = BOOTSTRAP_B,
     requests: pd.DataFrame | None = None,
+    pathway_labels: Mapping[str, str] | None = None,
+    nctr_target: tuple[float, str] | None = None,
 ) -> Calibration:
     """Fit arrivals, stays, routes, discharges and beds from one stays table.
 
@@ -148,6 +156,14 @@ def calibrate(
     bootstrap_b : resamples of the parametric bootstrap of each stay fit's D (0: the Kolmogorov upper bound decides).
     requests : requests for a bed that never got one (``requests.*`` of a results folder): counted as arrivals
         (:func:`~hospital_twin.calibration.fit_arrivals.unmet_arrivals`).
+    pathway_labels : destination label -> discharge pathway name (or P0), besides the labels that spell P1..P3
+        (:class:`~hospital_twin.calibration.fit_pathways.PathwayFit`).
+    nctr_target : (NCTR patients per inpatient bed, where the figure comes from): checked against the fitted
+        pathways (:func:`~hospital_twin.calibration.fit_pathways.nctr_check`); nothing fitted is changed.
+
+    Patients who left on a discharge pathway (with ``ready_to_leave``) have their stay fitted up to
+    ``ready_to_leave`` (the rest is the pathway's NCTR time, which the scenario's pathway adds) and take no part
+    in the discharge-hour fit (they leave when the pathway starts them, not by the discharge rules).
 
     A unit whose stays have ``seen_at`` gets a clinician stage (:class:`~hospital_twin.calibration.fit_ed.EDFit`),
     and its stays are then fitted from the end of the assessment. Patients who left without being seen get a
@@ -172,11 +188,15 @@ def calibrate(
     if gone.any() or _has_left_unseen(requests):
         patience = fit_patience(prep, requests, ed)
     # patients who left unseen leave through the scenario's patience where it is fitted: not a route or discharge
+    ed_units = set(ed.units_) | {u for u in pd.unique(prep["unit"]) if unit_kind(str(u)) == "ed"}
+    pathways = PathwayFit(pathway_labels).fit(prep, exclude_units=sorted(ed_units))
+    if pathways.fitted:
+        prep = _on_pathway(prep, pathways.on_pathway_)
     fitted_patience = [u for u, p in patience.items() if p.spec is not None and u in ed.units_]
     flows = _without(prep, gone & prep["unit"].isin(fitted_patience).to_numpy()) if fitted_patience else prep
     routes = RouteFit().fit(flows)
     dis = DischargeFit(dates_shifted=dates_shifted, shift_keeps_clock=shift_keeps_clock, random_state=random_state)
-    dis.fit(flows)
+    dis.fit(_without(flows, flows["on_pathway"].to_numpy(bool)) if pathways.fitted else flows)
     if not discharge_rules:
         dis.rules_ = {}
     prep = ed.after_assessment(prep) if ed.units_ else prep
@@ -195,6 +215,10 @@ def calibrate(
             f"{TARGET_LOAD:.2f} of its beds"
         )
     src = [source] if isinstance(source, str) else list(source or [])
+    nctr = None
+    if nctr_target is not None:
+        beds = sum(int(b) for u, b in cap.beds_.items() if u not in ed_units)
+        nctr = nctr_check(pathways, beds, float(nctr_target[0]), str(nctr_target[1]))
     return Calibration(
         name=name,
         source=src,
@@ -214,12 +238,26 @@ def calibrate(
         ed=ed,
         outliers=outliers,
         patience=patience,
+        pathways=pathways,
+        nctr=nctr,
     )
 
 
 def _without(prep: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
     """The prepared stays less the rows in ``drop`` (the preparation's attributes kept)."""
     out = prep[~np.asarray(drop, dtype=bool)].reset_index(drop=True)
+    out.attrs = dict(prep.attrs)
+    return out
+
+
+def _on_pathway(prep: pd.DataFrame, on: np.ndarray) -> pd.DataFrame:
+    """The prepared stays with ``on_pathway`` and, for those stays, ``dur_h`` up to ``ready_to_leave`` (the NCTR
+    time after it is the pathway's); the preparation's attributes kept."""
+    out = prep.copy()
+    out["on_pathway"] = on
+    ready = pd.to_datetime(out["ready_to_leave"])
+    los_h = ((ready - out["start"]) / pd.Timedelta(hours=1)).to_numpy(float)
+    out["dur_h"] = np.where(on, np.maximum(np.nan_to_num(los_h), MIN_STAY_H), out["dur_h"].to_numpy(float))
     out.attrs = dict(prep.attrs)
     return out
 

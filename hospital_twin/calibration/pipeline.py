@@ -151,6 +151,8 @@ def calibrate_logs(
     rep: int | None = None,
     scenario: str | None = None,
     requests: Sequence[str | Path] | None = None,
+    pathway_labels: Mapping[str, str] | None = None,
+    nctr_target: tuple[float, str] | None = None,
 ) -> CalibrationRun:
     """Read ``logs``, fit a scenario to them and check that the scenario YAML validates.
 
@@ -173,6 +175,10 @@ def calibrate_logs(
     requests : requests tables (``requests.*`` of a results folder) whose requests that never got a bed
         (cancelled, rejected, still waiting) count as arrivals; None: none. Rows of other replications or
         scenarios are left out as for the log.
+    pathway_labels : destination label -> discharge pathway (or P0), besides labels spelling P1..P3
+        (:func:`~hospital_twin.calibration.fit_pathways.parse_pathway_labels` reads ``LABEL=NAME`` items).
+    nctr_target : (NCTR patients per inpatient bed, its source): the fitted pathways are checked against it
+        (``calibration.nctr``, in the YAML's provenance); nothing fitted changes.
 
     Raises :class:`~hospital_twin.calibration.adt.LogError`, :class:`NoStaysError`,
     :class:`CalibrationError` (the fit refused the stays), :class:`~hospital_twin.scenario.errors.ScenarioError`.
@@ -201,6 +207,8 @@ def calibrate_logs(
             source=src,
             random_state=seed,
             requests=unmet,
+            pathway_labels=pathway_labels,
+            nctr_target=nctr_target,
         )
     except ValueError as exc:
         raise CalibrationError(where, str(exc)) from exc
@@ -221,12 +229,20 @@ def calibrate_logs(
 def simulated_log(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
     """The event log of one replication of ``scenario`` (seed: the scenario's), in the ADT schema.
 
-    The simulator's own columns (``rep``, ``ready_to_leave``, ``seen_at``) are dropped, so the log
-    holds what a hospital's ADT system would.
+    The simulator's own columns (``rep``, ``seen_at``) are dropped, so the log holds what a hospital's ADT
+    system would; ``ready_to_leave`` is kept only on the stays of patients on a discharge pathway (their
+    medically-ready time, which a hospital records for delayed discharges) and dropped without pathways.
     """
     run = run_scenario(scenario, replications=1, seed=scenario.seed if seed is None else seed, keep_census=False)
     log = run.adt_log
-    return log.drop(columns=[c for c in ("rep", "ready_to_leave", "seen_at") if c in log.columns])
+    drop = ["rep", "seen_at"]
+    if "ready_to_leave" in log.columns:
+        on_pathway = log["discharge_destination"].isin(list(scenario.discharge_pathways)).fillna(False)
+        if scenario.discharge_pathways and bool(on_pathway.any()):
+            log = log.assign(ready_to_leave=log["ready_to_leave"].where(on_pathway.to_numpy(bool)))
+        else:
+            drop.append("ready_to_leave")
+    return log.drop(columns=[c for c in drop if c in log.columns])
 
 
 def calibrate_simulated(
@@ -243,6 +259,8 @@ def calibrate_simulated(
     yaml_name: str = "calibrated.yaml",
     on_read: Callable[[Sequence[AdtRead]], None] | None = None,
     on_dates: Callable[[DatesCheck], None] | None = None,
+    pathway_labels: Mapping[str, str] | None = None,
+    nctr_target: tuple[float, str] | None = None,
 ) -> CalibrationRun:
     """Calibrate the event log of one simulated replication of ``scenario``.
 
@@ -262,6 +280,8 @@ def calibrate_simulated(
         yaml_name=yaml_name,
         on_read=on_read,
         on_dates=on_dates,
+        pathway_labels=pathway_labels,
+        nctr_target=nctr_target,
     )
 
 

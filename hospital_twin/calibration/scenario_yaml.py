@@ -152,6 +152,10 @@ def scenario_dict(
             c: {k: v for k, v in (("routes", class_routes.get(c)), ("length_of_stay", class_los.get(c))) if v}
             for c in classes
         }
+    pathways, shares = cal.pathways.scenario_sections()
+    if pathways and shares:
+        data["discharge_pathways"] = pathways
+        data["pathway_shares"] = shares
     return data
 
 
@@ -288,8 +292,8 @@ def provenance_comments(cal: Calibration) -> list[str]:
 
     Sections, separated by empty comment lines: the source and row counts
     (:func:`_source_lines`), arrivals (:func:`_arrival_lines`), stays (:func:`_stay_lines`),
-    routes (:func:`_route_lines`), discharges (:func:`_discharge_lines`), then waits and the
-    occupancy seen (:func:`_queue_lines`).
+    routes (:func:`_route_lines`), discharges (:func:`_discharge_lines`), discharge pathways and the NCTR check
+    (:func:`_pathway_lines`), then waits and the occupancy seen (:func:`_queue_lines`).
     """
     lines = (
         _source_lines(cal)
@@ -301,6 +305,7 @@ def provenance_comments(cal: Calibration) -> list[str]:
         + _route_lines(cal)
         + [""]
         + _discharge_lines(cal)
+        + _pathway_lines(cal)
         + _outlier_lines(cal)
         + _queue_lines(cal)
     )
@@ -559,6 +564,82 @@ def _discharge_lines(cal: Calibration) -> list[str]:
                 f"{wk['dispersion']:.2f}) p={_p(wk['p'])} tv={wk['tv']:.3f} -> day_of_week kept"
             )
     return out
+
+
+def _pathway_lines(cal: Calibration) -> list[str]:
+    """Discharge pathways (hospital_twin.calibration.fit_pathways): labels, shares, delays, capacity; the NCTR
+    check against a target."""
+    fit = cal.pathways
+    out: list[str] = []
+    if fit.notes_ or fit.fitted:
+        out.append("")
+    out += [f"Discharge pathways: {n}" for n in fit.notes_]
+    if not fit.fitted:
+        if cal.nctr is not None:
+            out.append(f"!! {cal.nctr.sentence()}")
+        return out
+    t0, t1, days = fit.window_
+    out.append(
+        f"Discharge pathways (last stay of a spell with a pathway label and ready_to_leave; {t0:%Y-%m-%d} to "
+        f"{t1:%Y-%m-%d}, {days:.0f} days): labels "
+        + ", ".join(f"'{r.label}' -> {r.pathway} n={r.n}" for r in fit.labels_.itertuples(index=False))
+        + "; these patients' stays are fitted up to ready_to_leave (the rest is the pathway's NCTR time) and they "
+        "are not in the discharge-hour fit (the pathway starts them)"
+    )
+    for u, g in fit.shares_.groupby("unit", sort=True):
+        out.append(
+            f"  shares {u} (n={int(g['leavers'].iloc[0])} leavers): "
+            + ", ".join(
+                f"{r.pathway} {r.share:.3f} (95% {r.ci_low:.3f}-{r.ci_high:.3f}, n={r.n})"
+                for r in g.itertuples(index=False)
+            )
+        )
+    for name, e in fit.pathways_.items():
+        fam = (
+            "; empirical (no family has their mean within 5%)"
+            if e.delay_family == "empirical"
+            else f"; {e.delay_family} by censored MLE (AIC best)"
+            if e.delay_family
+            else ""
+        )
+        out.append(
+            f"  {name}: n={e.n} ({e.n_open} still waiting at the end, censored); {e.rate_per_day:.2f} ready/day; "
+            f"NCTR delay (ready_to_leave to end) mean {e.delay_mean_h:.1f} h p90 {e.delay_p90_h:.1f} h{fam}; "
+            f"NCTR seen {e.nctr_mean:.2f} patients on average"
+        )
+        if e.kind == "daily":
+            lb = f"; lower bounds (no queued day): {', '.join(_WEEKDAYS[k] for k in e.lower_bound_weekdays)}"
+            out.append(
+                f"    daily: {e.batched_share:.0%} of starts in one clock hour -> start_hour {e.start_hour:g}; "
+                f"starts Mon..Sun {' '.join(f'{x:g}' for x in e.starts_by_weekday or [])} = mean starts on the "
+                f"days with a queue after the start time ({e.queued_days} of {e.days} days; by weekday "
+                f"{' '.join(str(k) for k in e.queued_days_by_weekday)}){lb if e.lower_bound_weekdays else ''}; "
+                f"replayed through these starts the log's patients wait {e.replay_delay_mean_h:.1f} h on average "
+                f"(seen {e.delay_mean_h:.1f} h)"
+            )
+        else:
+            spec = e.spec.get("assessment")
+            what = (
+                f"written as a pathway without a queue whose assessment is the fitted delay ({spec['distribution']}"
+                + (f" mean {spec['mean_hours']:g} h" if "mean_hours" in spec else " quantiles of the delays")
+                + "): "
+                "today's delays, not their response to capacity"
+                if spec
+                else "written as a pathway without a queue or delay (patients leave when ready)"
+            )
+            out.append(
+                f"    starts spread over the day ({e.batched_share:.0%} in the busiest hour): a pool, whose places and "
+                f"stay the log does not show; {what}. Equivalent daily capacity starts_per_day "
+                f"{e.starts_per_day:.2f} (mean starts on the {e.queued_days} of {e.days} days with patients waiting "
+                "at the day's start and end); to model the pool give places and stay (places / stay in days = "
+                "that rate when full)"
+            )
+    if cal.nctr is not None:
+        out.append(f"  {cal.nctr.sentence()}")
+    return out
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _queue_lines(cal: Calibration) -> list[str]:

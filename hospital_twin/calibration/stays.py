@@ -76,6 +76,7 @@ def prepare_stays(stays: pd.DataFrame, observed_until: Any = None, *, dates_shif
 
     Returns one row per stay after merging self-loops, ordered by encounter and start,
     with ``encounter`` (the grouping key), ``patient_class`` (``general`` when absent),
+    ``ready_to_leave`` (when the patient became medically ready to leave, where the log has it, else NaT),
     ``is_first``, ``is_last``, ``next_unit`` (``exit`` after a closed last stay, missing
     after an open one), ``seen_at`` (when a clinician first saw the patient, where the log has it),
     ``closed``, ``dur_h`` (to the clinical end; to the end of
@@ -164,6 +165,9 @@ def _stay_frame(stays: pd.DataFrame, has: Mapping[str, bool]) -> pd.DataFrame:
     # when a clinician first saw the patient (an ED's log; the simulator writes it): the ED's clinician stage
     has_clinician = "seen_at" in stays.columns and bool(stays["seen_at"].notna().any())
     df["seen_at"] = _naive_ns(stays, "seen_at").to_numpy() if has_clinician else pd.NaT
+    # when the patient became medically ready to leave (optional; the discharge pathways' NCTR time starts there)
+    has_ready = "ready_to_leave" in stays.columns and bool(stays["ready_to_leave"].notna().any())
+    df["ready_to_leave"] = _naive_ns(stays, "ready_to_leave").to_numpy() if has_ready else pd.NaT
     return df
 
 
@@ -219,6 +223,7 @@ def _merge_self_loops(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         out["end"] = df["end"].to_numpy()[last]
         out["discharge_destination"] = df["discharge_destination"].to_numpy()[last]
         out["last_event_at"] = df["last_event_at"].to_numpy()[last]
+        out["ready_to_leave"] = df["ready_to_leave"].to_numpy()[last]
         out["rows_merged"] = np.bincount(gid)
         df = out
     else:
@@ -361,12 +366,17 @@ class CensoredSample:
 
 
 def censored_sample(rows: pd.DataFrame, rules: Mapping[str, float]) -> CensoredSample:
-    """Exact, right-censored and (discharge-rule exits) interval-censored stays of ``rows``."""
-    closed = rows["closed"].to_numpy()
+    """Exact, right-censored and (discharge-rule exits) interval-censored stays of ``rows``.
+
+    A stay marked ``on_pathway`` (a column the discharge-pathway fit adds: the patient left on a pathway and its
+    ``dur_h`` runs to ``ready_to_leave``) is exact, open or not, and never interval-censored (no discharge rule).
+    """
+    on_pw = rows["on_pathway"].to_numpy(bool) if "on_pathway" in rows.columns else np.zeros(len(rows), bool)
+    closed = rows["closed"].to_numpy() | on_pw
     dur = rows["dur_h"].to_numpy()
     is_exit = (rows["next_unit"].to_numpy() == EXIT) & closed
     in_rule = rows["unit"].isin(list(rules)).to_numpy()
-    interval = is_exit & in_rule
+    interval = is_exit & in_rule & ~on_pw
     exact = closed & ~interval
     if not interval.any():
         return CensoredSample(dur[exact], dur[~closed])

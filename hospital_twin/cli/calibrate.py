@@ -124,6 +124,21 @@ def _print_fit_notes(cal) -> None:
                 f"clinician {e.wait_mean_h * 60:.1f} min)",
                 soft_wrap=True,
             )
+    pw = cal.pathways
+    for note in pw.notes_:
+        out_console.print(f"discharge pathways: {note}", soft_wrap=True)
+    for name, e in pw.pathways_.items():
+        cap = (
+            f"daily at {e.start_hour:g} h, starts Mon..Sun {' '.join(f'{x:g}' for x in e.starts_by_weekday or [])}"
+            if e.kind == "daily"
+            else f"starts spread over the day (a pool): equivalent starts_per_day {e.starts_per_day:.2f}"
+        )
+        out_console.print(
+            f"pathway {name}: n={e.n}, NCTR delay mean {e.delay_mean_h:.1f} h p90 {e.delay_p90_h:.1f} h; {cap}",
+            soft_wrap=True,
+        )
+    if cal.nctr is not None:
+        out_console.print(cal.nctr.sentence(), soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- calibrate
@@ -173,11 +188,42 @@ def calibrate(
             "cancelled, rejected and still-waiting requests count as arrivals (booked electives included)."
         ),
     ] = None,
+    pathway_label: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="LABEL=NAME: a discharge_destination label that means discharge pathway NAME (e.g. 'care home=P3', "
+            "'died=other', 'home=P0'); repeatable. Labels spelling P1..P3 ('P1', 'pathway 2') need none; other "
+            "labels are home without support (P0). Needs ready_to_leave in the log (when the patient became "
+            "medically ready)."
+        ),
+    ] = None,
+    nctr_target: Annotated[
+        str | None,
+        typer.Option(
+            help="NCTR patients per inpatient bed to check the fitted pathways against: a number (e.g. 0.26) or an "
+            "NHS trust code looked up in the acute discharge sitrep (median over its days of NCTR / G&A beds). "
+            "The gap and a suggested capacity scale are reported; nothing fitted changes."
+        ),
+    ] = None,
+    sitrep_data: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the NHS England aggregates (default: ../shared/data/nhs-england-aggregates)."),
+    ] = None,
 ) -> None:
-    """Fit a scenario (arrivals, stays, routes, discharges, beds) to ADT logs, with its evidence."""
+    """Fit a scenario (arrivals, stays, routes, discharges, beds, discharge pathways) to ADT logs, with its
+    evidence."""
     from hospital_twin.calibration.adt import LogError
+    from hospital_twin.calibration.fit_pathways import parse_pathway_labels
     from hospital_twin.calibration.pipeline import CalibrationError, NoStaysError, calibrate_logs, requests_beside
+    from hospital_twin.calibration.sitrep import SITREP_DIR
+    from hospital_twin.calibration.sitrep import nctr_target as read_nctr_target
     from hospital_twin.reporting.calibration_report import build_calibration_report
+
+    try:
+        labels = parse_pathway_labels(pathway_label or [])
+        target = read_nctr_target(nctr_target, sitrep_data or SITREP_DIR) if nctr_target is not None else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
     _check_outputs([out, report, rejects], logs + list(requests or []))
     cap = read_capacity(capacity) if capacity is not None else None
@@ -214,6 +260,8 @@ def calibrate(
             rep=rep,
             scenario=scenario,
             requests=requests,
+            pathway_labels=labels,
+            nctr_target=target,
         )
     except NoStaysError as exc:
         raise InputError(f"{exc.where}: no usable stays (every row was rejected or ignored; see --rejects)") from None

@@ -150,6 +150,14 @@ def census(
     ] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of --out: csv or parquet.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write the snapshot to this file (default: print only).")] = None,
+    pathway: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pathway",
+            help="A discharge pathway's name as the log's discharge_destination writes it (repeat for each); "
+            "without it only labels spelt P1..P9 or 'pathway N' are pathways.",
+        ),
+    ] = None,
     waiting: Annotated[
         bool,
         typer.Option(
@@ -175,7 +183,8 @@ def census(
 
     The snapshot has the contract columns patient_id, unit, unit_start, patient_class,
     admitted_at, then ready_to_leave and next_unit (patients whose stay is over, and
-    where they are going) and waiting_since (patients waiting for a bed) where the log
+    where they are going), pathway (the discharge pathway such a patient waits for in its
+    bed, when the log names one in discharge_destination) and waiting_since (patients waiting for a bed) where the log
     has what they need. It is what `forecast --census` reads.
     """
     from hospital_twin.live.census import (
@@ -208,7 +217,7 @@ def census(
             raise InputError(str(exc)) from None
         except ValueError as exc:
             raise InputError(f"{requests}: {exc}") from None
-    snap = census_at(stays, when, waiting=waiting, requests=req)
+    snap = census_at(stays, when, waiting=waiting, requests=req, pathways=pathway or None)
     in_bed = snap[snap["unit_start"].notna()]
     _print_census(snap, when, log.name)
     outl = outliers_at(stays, when)
@@ -338,6 +347,28 @@ def _print_forecast(fc) -> None:
     out_console.print(t)
 
 
+def _print_nctr(fc, nctr: pd.DataFrame, scn) -> None:
+    """One line per pathway: patients waiting for it in a bed (NCTR) now and at the shown horizons."""
+    shown = [0] + [k for k in _SHOWN_H if k <= fc.hours]
+    for name in ["ALL", *fc.pathways]:
+        rows = nctr[(nctr["unit"] == "ALL") & (nctr["pathway"] == name)].set_index("horizon_h")
+        if rows.empty:
+            continue
+        cells = ", ".join(
+            f"{'now' if k == 0 else f'+{k} h'} {rows.loc[k, 'mean']:.1f} [{rows.loc[k, 'p05']:.0f}-{rows.loc[k, 'p95']:.0f}]"
+            for k in shown
+        )
+        label = "all pathways" if name == "ALL" else f"pathway {name}"
+        out_console.print(f"NCTR (ready, waiting in a bed), {label}: {cells}")
+    pools = [name for name, spec in scn.discharge_pathways.items() if spec.kind == "pool"]
+    if pools:
+        err_console.print(
+            f"[yellow]note:[/yellow] {', '.join(pools)}: a pool with patients of the census waiting for it is "
+            "taken as full at --now (each place with the rest of a stay seen at a random moment); one nobody "
+            "waits for as empty"
+        )
+
+
 @app.command()
 def forecast(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)],
@@ -370,12 +401,14 @@ def forecast(
 
     Writes OUT/forecast.csv (time, unit, mean, p05, p50, p95, p_full per hour, then
     admissions, discharges and ED boarding), OUT/forecast.html (fan charts) and
-    OUT/run.json (provenance). No warm-up: the run starts from the snapshot.
+    OUT/run.json (provenance). No warm-up: the run starts from the snapshot. With discharge
+    pathways, also OUT/forecast_nctr.csv: patients ready to leave waiting in a bed for a pathway
+    (NCTR) per unit and per pathway; a census row's pathway column starts such a patient in its queue.
     """
     from hospital_twin.cli._app import load_scenario_file as _load
     from hospital_twin.live.census import read_census, read_vacated
     from hospital_twin.live.forecast import forecast as run_forecast
-    from hospital_twin.live.forecast import forecast_table
+    from hospital_twin.live.forecast import forecast_table, nctr_table
 
     when = _wall_clock(parse_time(now, "--now"))
     scn = _load(scenario_file)
@@ -385,6 +418,7 @@ def forecast(
     n_workers = min(workers or os.cpu_count() or 1, replications)
     fc = run_forecast(scn, snap, when, hours, replications=replications, seed=seed, workers=n_workers, vacated=freed)
     table = forecast_table(fc)
+    nctr = nctr_table(fc)  # None without discharge pathways
     from hospital_twin.reporting.forecast_report import forecast_html
 
     page = forecast_html(fc, source=f"{scenario_file} + {census_file}") if html else None
@@ -401,6 +435,9 @@ def forecast(
     def write(tmp: Path) -> None:
         files = ["forecast.csv"]
         table.to_csv(tmp / "forecast.csv", index=False)
+        if nctr is not None:
+            nctr.to_csv(tmp / "forecast_nctr.csv", index=False)
+            files.append("forecast_nctr.csv")
         if page is not None:
             (tmp / "forecast.html").write_text(page, encoding="utf-8")
             files.append("forecast.html")
@@ -413,10 +450,18 @@ def forecast(
     for r in over.itertuples():
         err_console.print(f"[yellow]note:[/yellow] {r.unit}: the snapshot has {r.patients} patients for {r.beds} beds")
     if "delayed_discharge" in fc.initial.columns:
+        hint = (
+            f"; if they wait for a discharge pathway, give it in the census's pathway column "
+            f"({', '.join(scn.discharge_pathways)}) and the forecast keeps them in its queue"
+            if scn.discharge_pathways
+            else ""
+        )
         for r in fc.initial[fc.initial["delayed_discharge"] > 0].itertuples():
             err_console.print(
                 f"[yellow]note:[/yellow] {r.unit}: {r.delayed_discharge:g} patients have been ready to "
                 "leave for longer than the discharge rule holds anyone (delayed discharges); the "
-                "forecast lets them leave by the rule from now"
+                "forecast lets them leave by the rule from now" + hint
             )
+    if nctr is not None:
+        _print_nctr(fc, nctr, scn)
     out_console.print(f"forecast written to {out_dir}/")

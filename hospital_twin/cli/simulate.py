@@ -89,9 +89,19 @@ _LOAD_HEADERS = {
 }
 
 
+_PATHWAY_HEADERS = {
+    "demand/day": "demand/d",
+    "capacity/day": "capacity/d",
+    "NCTR delay h": "delay h",
+    "simulated delay h": "sim. delay h",
+    "NCTR beds": "NCTR",
+}
+
+
 def print_offered_load(scn, summary=None) -> None:
-    """The offered load per unit with its Erlang figures, and a warning for each overloaded unit (exit code unchanged)."""
-    from hospital_twin.reporting.notes import load_table
+    """The offered load per unit with its Erlang figures, the discharge pathways' load (when the scenario has
+    any), and a warning for each overloaded unit or pathway (exit code unchanged)."""
+    from hospital_twin.reporting.notes import load_table, pathway_table
 
     rows, report = load_table(scn, summary)
     t = Table(
@@ -108,6 +118,29 @@ def print_offered_load(scn, summary=None) -> None:
     out_console.print(t)
     if any(u.scheduled_share > 0 for u in report.units):
         out_console.print("[dim]* fed partly by elective lists: the Erlang figures are indicative only[/dim]")
+    paths = pathway_table(scn, report, summary)
+    if paths:
+        t = Table(
+            title="Discharge pathways (NCTR: patients ready to leave, waiting in their beds)",
+            title_justify="left",
+            box=None,
+            pad_edge=False,
+            header_style="bold underline",
+        )
+        cols = [c for c in paths[0] if c != "service"]  # too wide for a terminal: said under the table
+        for col in cols:
+            t.add_column(_PATHWAY_HEADERS.get(col, col), justify="left" if col == "pathway" else "right", no_wrap=True)
+        for p, r in zip(report.pathways, paths, strict=True):
+            t.add_row(p.pathway, *(r[c] for c in cols[1:]))
+        out_console.print(t)
+        for p, r in zip(report.pathways, paths, strict=True):
+            label = f" ({p.label})" if p.label else ""
+            out_console.print(f"  {p.pathway}{label}: {r['service']}", soft_wrap=True, highlight=False, markup=False)
+        out_console.print(
+            "[dim]wait: in the pathway's queue (Erlang C for a pool, the daily-starts queue for a daily pathway); "
+            "delay: assessment in the bed + wait; NCTR: beds they hold (demand x delay)[/dim]",
+            soft_wrap=True,
+        )
     for w in report.warnings:
         out_console.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
 

@@ -159,16 +159,20 @@ class ResultsFolder:
         return _read(self.census_path, ["scenario", "rep", "unit", "time_h", "occupied"])
 
     def log(self) -> pd.DataFrame | None:
-        """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``), and ``home_unit``
-        when the log has it (runs with outlying)."""
+        """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``), ``home_unit``
+        when the log has it (runs with outlying), and ``ready_to_leave, discharge_destination`` when a
+        scenario has discharge pathways."""
         if self.log_path is None:
             return None
         if self._log is None:
-            df = _read(self.log_path, ["scenario", "rep", "unit", "ready_at", "start", "end", "home_unit"])
+            wanted = ["scenario", "rep", "unit", "ready_at", "start", "end", "home_unit"]
+            if any(s.discharge_pathways for s in self.scenarios):
+                wanted += ["ready_to_leave", "discharge_destination"]
+            df = _read(self.log_path, wanted)
             if "scenario" not in df.columns:
                 df["scenario"] = self.names[0]
-            for col in ("ready_at", "start", "end"):
-                if not pd.api.types.is_datetime64_any_dtype(df[col]):
+            for col in ("ready_at", "start", "end", "ready_to_leave"):
+                if col in df.columns and not pd.api.types.is_datetime64_any_dtype(df[col]):
                     df[col] = pd.to_datetime(df[col])
             df["unit"] = df["unit"].astype(str)
             self._log = df

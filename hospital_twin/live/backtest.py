@@ -279,7 +279,7 @@ def backtest(
         actual = pd.concat([actual, tot.assign(unit=ALL)], ignore_index=True)
         # cut k forecasts with seed + k: one seed for every cut would repeat the same arrival streams
         # after each cut, correlating the forecasts' errors across cuts (the truth's seed is far away)
-        snap = census_at(log, cut, requests=requests)
+        snap = census_at(log, cut, requests=requests, pathways=list(scenario.discharge_pathways))
         tasks.append(
             (scenario, snap, cut, hours, replications, seed + k, tuple(methods), actual, vacated_beds(log, cut))
         )

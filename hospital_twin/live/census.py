@@ -7,7 +7,8 @@ A snapshot is a table with one row per patient in a bed::
 ``unit_start`` is when the patient entered its current unit, ``admitted_at`` when its
 encounter (hospital spell) began. Optional extras: ``ready_to_leave`` (the patient's stay
 is over: it waits for a bed elsewhere or for the discharge hour), ``next_unit`` (where
-such a patient is going: a unit, or ``exit`` for home) and patients not yet in a bed: a
+such a patient is going: a unit, or ``exit`` for home), ``pathway`` (the discharge pathway such a
+patient waits for in its bed, not meeting the criteria to reside: NCTR) and patients not yet in a bed: a
 row with an empty ``unit_start`` and a ``waiting_since`` is a patient waiting (from
 outside the hospital) for a bed in ``unit`` since then. A live twin reads one from the hospital's bed
 management system (``read_census``) and starts the simulator from it
@@ -40,6 +41,9 @@ __all__ = [
     "SNAPSHOT_COLUMNS",
     "READY_COLUMN",
     "NEXT_COLUMN",
+    "PATHWAY_COLUMN",
+    "NOT_PATHWAYS",
+    "PATHWAY_SPELLING",
     "SEEN_COLUMN",
     "WAITING_COLUMN",
     "SOURCE_COLUMN",
@@ -65,6 +69,15 @@ in the event log."""
 NEXT_COLUMN = "next_unit"
 """Optional extra column: for a patient with ``ready_to_leave``, the unit it waits to move to, or
 :data:`EXIT_NAME` when it goes home; empty when not known (the scenario's route is then drawn)."""
+PATHWAY_COLUMN = "pathway"
+"""Optional extra column: for a patient with ``ready_to_leave``, the discharge pathway (a name of the
+scenario's ``discharge_pathways``, e.g. P2) it waits for in its bed since then (NCTR); empty: none
+given. The forecast starts such a patient in the pathway's queue at its place by ready time."""
+NOT_PATHWAYS = frozenset({"home", "transferred_out", "left_without_being_seen", EXIT})
+"""``discharge_destination`` values of the simulator's log that are not discharge pathways."""
+PATHWAY_SPELLING = re.compile(r"\s*(?:p|pathway)\s*[-_ ]?\s*[1-9]\s*")
+"""A destination label that is a pathway without being told the scenario's names: P1..P9, ``pathway 3``
+(not P0, home without support; other labels such as ``died`` or ``care home`` need the names)."""
 SEEN_COLUMN = "seen_at"
 """Optional column for emergency department patients: when a clinician started the assessment;
 empty = not seen yet. Same name as in the event log. Without the column an ED patient is taken
@@ -170,7 +183,13 @@ def outliers_at(stays: pd.DataFrame, at) -> pd.DataFrame:
 
 
 def census_at(
-    stays: pd.DataFrame, at, *, rep: int | None = None, waiting: bool = True, requests: pd.DataFrame | None = None
+    stays: pd.DataFrame,
+    at,
+    *,
+    rep: int | None = None,
+    waiting: bool = True,
+    requests: pd.DataFrame | None = None,
+    pathways: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """The census snapshot at time ``at`` from an event log (one row per stay, CONTRACTS section 4).
 
@@ -185,7 +204,14 @@ def census_at(
     ``ready_to_leave``, the readiness of patients already ready at ``at`` (later times are
     not known yet) and, for them, ``next_unit``: the unit of the encounter's next stay
     (the bed they wait for), ``exit`` if the encounter ends with this stay, empty if the
-    log does not say. With ``ready_at`` and ``waiting=True``, patients waiting at ``at``
+    log does not say. With ``ready_to_leave`` and ``discharge_destination``, ``pathway``: for
+    a patient already ready at ``at``, the discharge pathway it waits for in its bed (NCTR), the
+    stay's ``discharge_destination`` (the simulator's log names the pathway there from the
+    moment the patient is ready): with ``pathways`` (e.g. the scenario's ``discharge_pathways``)
+    those names, without it only labels that spell a pathway (:data:`PATHWAY_SPELLING`: P1, p2,
+    pathway 3; not ``home``, ``died`` or P0) (the column comes only when some stay of the log has a
+    pathway). With
+    ``ready_at`` and ``waiting=True``, patients waiting at ``at``
     for their first bed (``ready_at <= at < start``, in no bed at ``at``) are added as
     rows with an empty ``unit_start`` and ``waiting_since = ready_at``.
 
@@ -198,7 +224,7 @@ def census_at(
     what happened next.
 
     Returns the columns of :data:`SNAPSHOT_COLUMNS` (then ``ready_to_leave``,
-    ``next_unit``, ``seen_at``, ``waiting_since``, ``arrival_source`` where the log
+    ``next_unit``, ``pathway``, ``seen_at``, ``waiting_since``, ``arrival_source`` where the log
     allows), sorted by unit, unit_start, patient_id; waiting rows come last in their unit.
     """
     at = _timestamp(at)
@@ -208,6 +234,8 @@ def census_at(
     if READY_COLUMN in log.df.columns:
         log.add_ready_and_next(out)
         cols += [READY_COLUMN, NEXT_COLUMN]
+        if log.add_pathway(out, pathways):
+            cols.append(PATHWAY_COLUMN)
     if SEEN_COLUMN in log.df.columns:  # ED: seen by a clinician (a time after `at` is not known yet: not seen)
         log.add_seen(out)
         cols.append(SEEN_COLUMN)
@@ -285,6 +313,26 @@ class _LogAt:
         closed = self.end.notna().to_numpy()
         nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
         out[NEXT_COLUMN] = pd.array(np.where(known[p], nxt[p], None), dtype="string")
+
+    def add_pathway(self, out: pd.DataFrame, names: Iterable[str] | None) -> bool:
+        """``pathway``: for a patient ready at ``at``, its stay's ``discharge_destination`` when that is a pathway.
+
+        Added (True) only when some stay of the log has a pathway as its destination, so a log without
+        pathways gives the snapshot it gave before."""
+        if "discharge_destination" not in self.df.columns:
+            return False
+        dest = _blank_to_na(self.df["discharge_destination"])
+        if names is None:
+            ok = dest.str.fullmatch(PATHWAY_SPELLING.pattern, case=False)
+        else:
+            ok = dest.isin(list(names))
+        ok = ok.fillna(False).to_numpy(dtype=bool) & dest.notna().to_numpy(dtype=bool)
+        if not ok.any():
+            return False
+        p = self.present
+        known = out[READY_COLUMN].notna().to_numpy()
+        out[PATHWAY_COLUMN] = pd.array(np.where(known & ok[p], dest.to_numpy(dtype=object)[p], None), dtype="string")
+        return True
 
     def add_seen(self, out: pd.DataFrame) -> None:
         seen, bad = _parse_times(self.df[SEEN_COLUMN])
@@ -524,7 +572,8 @@ def validate_census(
     unit or ``exit`` that the class's route from the unit allows; with ``now``, no
     unit_start (or admitted_at, ready_to_leave, waiting_since) is after it; admitted_at
     is not after unit_start, ready_to_leave not before it; next_unit only with
-    ready_to_leave. Other columns are kept as they are.
+    ready_to_leave; a pathway is one of the scenario's ``discharge_pathways``, only with
+    ready_to_leave and with no next_unit but exit. Other columns are kept as they are.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -583,7 +632,7 @@ class _SnapshotRows:
         for col in (READY_COLUMN, WAITING_COLUMN, SEEN_COLUMN):
             if col in df.columns:
                 df[col] = self.times[col][0]
-        for col in (NEXT_COLUMN, SOURCE_COLUMN):
+        for col in (NEXT_COLUMN, PATHWAY_COLUMN, SOURCE_COLUMN):
             if col in df.columns:
                 df[col] = self.text(col)
         rest = [c for c in df.columns if c not in SNAPSHOT_COLUMNS]
@@ -595,9 +644,10 @@ class _RowCheck:
 
     def __init__(self, snap: _SnapshotRows, scenario: Scenario | None, now_ts, source: str):
         self.snap, self.scenario, self.now, self.source = snap, scenario, now_ts, source
-        self.pid, self.unit, self.cls, self.nxt = (
-            snap.text(c) for c in ("patient_id", "unit", "patient_class", NEXT_COLUMN)
+        self.pid, self.unit, self.cls, self.nxt, self.pathway = (
+            snap.text(c) for c in ("patient_id", "unit", "patient_class", NEXT_COLUMN, PATHWAY_COLUMN)
         )
+        self.pathways = list(scenario.discharge_pathways) if scenario is not None else []
         self.units = list(scenario.units) if scenario is not None else []
         self.classes = scenario.class_names() if scenario is not None else []
         self.first_line: dict[str, int] = {}
@@ -613,6 +663,7 @@ class _RowCheck:
         self._ready()
         self._seen()
         self._next_unit()
+        self._pathway()
         return self.issues
 
     def bad(self, field: str, message: str) -> None:
@@ -736,6 +787,43 @@ class _RowCheck:
                 self.bad(
                     NEXT_COLUMN, f"class '{c}' does not go from '{u}' to '{v}' (its route allows {', '.join(allowed)})"
                 )
+
+    def _pathway(self) -> None:
+        v, scn = self.pathway.iloc[self.i], self.scenario
+        if pd.isna(v):
+            return
+        rdy, bad_ready = self.time(READY_COLUMN)
+        nxt = self.nxt.iloc[self.i]
+        if pd.isna(rdy) and not bad_ready:
+            self.bad(PATHWAY_COLUMN, f"{PATHWAY_COLUMN} is only for patients with {READY_COLUMN}")
+        elif scn is not None and v not in scn.discharge_pathways:
+            same = [n for n in self.pathways if n.lower() == v.lower()]  # P2 for p2: names are case-sensitive
+            known = (
+                (
+                    f"did you mean '{same[0]}'? known: {', '.join(self.pathways)}"
+                    if same
+                    else _did_you_mean(v, self.pathways)
+                )
+                if self.pathways
+                else "the scenario has no discharge_pathways; add them or leave the column empty"
+            )
+            self.bad(PATHWAY_COLUMN, f"unknown discharge pathway '{v}' ({known})")
+        elif not pd.isna(nxt) and nxt != EXIT_NAME:
+            self.bad(
+                PATHWAY_COLUMN,
+                f"a patient on a discharge pathway leaves the hospital: its {NEXT_COLUMN} must be "
+                f"{EXIT_NAME} or empty, not '{nxt}'",
+            )
+        elif scn is not None and self._is_ed(self.unit.iloc[self.i]):
+            self.bad(
+                PATHWAY_COLUMN,
+                f"'{self.unit.iloc[self.i]}' is an emergency department: discharge pathways are for patients "
+                "leaving inpatient units (leave the cell empty)",
+            )
+
+    def _is_ed(self, unit: str) -> bool:
+        spec = self.scenario.units.get(unit)
+        return spec is not None and (spec.ed is not None or spec.kind == "ed")
 
 
 def _read_table(path: Path, what: str, **csv_options) -> pd.DataFrame:

@@ -11,7 +11,9 @@ mean, 5th/50th/95th percentiles and the probability that every bed is taken.
 ``forecast(scenario, census, now, hours)`` is the pure core (scenario + snapshot
 DataFrame in, :class:`Forecast` out); ``forecast_table`` gives ``forecast.csv``
 (``time, unit, mean, p05, p50, p95, p_full`` then extra columns);
-``forecast_chart`` the fan chart (Altair). For back-tests, two reference forecasts:
+``forecast_chart`` the fan chart (Altair). With discharge pathways, a snapshot row's
+``pathway`` starts a ready patient in that pathway's queue (NCTR), and ``nctr_table`` gives
+``forecast_nctr.csv`` (NCTR patients per unit and per pathway, hourly). For back-tests, two reference forecasts:
 ``persistence_forecast`` (the census stays as it is) and
 ``forecast(..., ignore_elapsed=True)`` (everyone present starts a fresh stay, the usual
 mistake of a cold model run from today's census); ``forecast_errors`` lines a forecast
@@ -38,6 +40,7 @@ from hospital_twin._version import __version__
 from hospital_twin.experiment.executors import make_executor
 from hospital_twin.live.census import (
     NEXT_COLUMN,
+    PATHWAY_COLUMN,
     READY_COLUMN,
     SEEN_COLUMN,
     SOURCE_COLUMN,
@@ -48,9 +51,11 @@ from hospital_twin.live.census import (
 from hospital_twin.scenario.errors import Issue
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim.model import HospitalSim
+from hospital_twin.sim.pathways import PATHWAY_DEST0
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
+    PATHWAY_NONE,
     SEEN_UNKNOWN,
     STAY_FIELDS,
     InitialPatient,
@@ -58,6 +63,7 @@ from hospital_twin.sim.records import (
 
 __all__ = [
     "FORECAST_COLUMNS",
+    "NCTR_COLUMNS",
     "Forecast",
     "class_mix",
     "forecast",
@@ -65,16 +71,30 @@ __all__ = [
     "forecast_scenario",
     "forecast_table",
     "initial_patients",
+    "nctr_table",
     "persistence_forecast",
 ]
 
 FORECAST_COLUMNS = ["time", "unit", "mean", "p05", "p50", "p95", "p_full"]
 """The contract columns of ``forecast.csv``, in order (extra columns follow them)."""
+NCTR_COLUMNS = ["time", "horizon_h", "unit", "pathway", "mean", "p05", "p50", "p95"]
+"""The columns of ``forecast_nctr.csv`` (scenarios with discharge pathways only)."""
 ALL = "ALL"
 _NEXT_UNKNOWN = -9
 # columns of the array handed to a replication
-_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H, _R_SEEN_H, _R_CANCEL_H = range(9)
-_ROW_COLUMNS = ["unit_idx", "elapsed_h", "pclass", "ready", "waiting", "next_unit", "ready_h", "seen_h", "cancel_h"]
+_R_UNIT, _R_ELAPSED, _R_CLASS, _R_READY, _R_WAITING, _R_NEXT, _R_READY_H, _R_SEEN_H, _R_CANCEL_H, _R_PATHWAY = range(10)
+_ROW_COLUMNS = [
+    "unit_idx",
+    "elapsed_h",
+    "pclass",
+    "ready",
+    "waiting",
+    "next_unit",
+    "ready_h",
+    "seen_h",
+    "cancel_h",
+    "pathway",
+]
 _F = {name: i for i, name in enumerate(STAY_FIELDS)}
 
 
@@ -86,7 +106,9 @@ class Forecast:
     ``census[r, u, k]`` is the number of patients in unit ``u`` at ``now + k`` hours
     (``k = 0..hours``; hour 0 is the snapshot); flows are counted over the hour
     ``[now + k, now + k + 1)`` (``k = 0..hours-1``). ``hourly`` is the tidy summary
-    (one row per unit and hour, plus ``ALL`` = the inpatient units together).
+    (one row per unit and hour, plus ``ALL`` = the inpatient units together). With discharge
+    pathways, ``nctr`` and ``nctr_pathway`` count the patients ready to leave who wait in a bed
+    for a pathway (NCTR) per unit and per pathway at each hour (:func:`nctr_table`); else None.
     """
 
     scenario_name: str
@@ -106,6 +128,9 @@ class Forecast:
     initial: pd.DataFrame  # per unit: beds, patients in the snapshot, over_capacity, class_inferred, elapsed
     hourly: pd.DataFrame
     provenance: dict = field(default_factory=dict)
+    pathways: list[str] = field(default_factory=list)  # the scenario's discharge pathways (none: no NCTR arrays)
+    nctr: np.ndarray | None = None  # (reps, units, hours+1): patients on a pathway (NCTR) in a bed of the unit
+    nctr_pathway: np.ndarray | None = None  # (reps, pathways, hours+1): the same per pathway, all units
 
     @property
     def replications(self) -> int:
@@ -214,7 +239,9 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
     is the time it has waited; ``cancel_h`` the hours until such a planned admission is
     cancelled (see :func:`_cancel_h`; infinite for everyone else, NaN where it depends on the
     class drawn for a row of unknown class). A waiting row of unknown class whose
-    ``arrival_source`` belongs to streams of a single class takes that class.
+    ``arrival_source`` belongs to streams of a single class takes that class. ``pathway`` is the
+    index of the discharge pathway a ready patient waits for in its bed (the snapshot's optional
+    ``pathway`` column; -1 none given).
 
     The snapshot is validated against the scenario and ``now`` first
     (:func:`hospital_twin.live.census.validate_census`); rows come sorted by unit, elapsed
@@ -255,6 +282,19 @@ def initial_patients(scenario: Scenario, census: pd.DataFrame, now) -> pd.DataFr
             ),
             "seen_h": _seen_h(scenario, snap, now, ready | waiting),
         }
+    )
+    pw_names = list(scenario.discharge_pathways)
+    # with a pathway column, a ready patient whose pathway is empty is known to take none (P0 if it goes
+    # home: PATHWAY_NONE); without the column it is not known (-1: drawn by the shares)
+    none = PATHWAY_NONE if PATHWAY_COLUMN in snap.columns and pw_names else -1
+    out["pathway"] = np.array(
+        [
+            (pw_names.index(v) if not pd.isna(v) else none) if r else -1
+            for v, r in zip(
+                snap[PATHWAY_COLUMN] if PATHWAY_COLUMN in snap.columns else [pd.NA] * len(snap), ready, strict=True
+            )
+        ],
+        dtype=np.int64,
     )
     out["pclass"] = _class_from_source(scenario, snap, waiting, out["pclass"].to_numpy())
     out["cancel_h"] = _cancel_h(scenario, snap, waiting, elapsed, out["pclass"].to_numpy())
@@ -455,6 +495,7 @@ def _replication(
     ready_h = np.where(ready, rows[:, _R_READY_H], 0.0)
     seen_h = np.full(len(rows), SEEN_UNKNOWN) if ignore_elapsed else rows[:, _R_SEEN_H]
     cancel_h = rows[:, _R_CANCEL_H].copy()
+    pathway = np.full(len(rows), -1, np.int64) if ignore_elapsed else rows[:, _R_PATHWAY].astype(np.int64)
     decide = np.isnan(cancel_h)  # waiting, class unknown: cancelled as its drawn class would be
     if decide.any():
         limits = cancel_limits(scenario)
@@ -462,13 +503,25 @@ def _replication(
             lim = limits.get((int(rows[i, _R_UNIT]), int(pclass[i])))
             cancel_h[i] = np.inf if lim is None else max(lim - float(rows[i, _R_ELAPSED]), 0.0)
     initial = []
-    for u, e, c, r, w, d, rh, sh, ch in zip(
-        rows[:, _R_UNIT].astype(np.int64), elapsed, pclass, ready, waiting, nxt, ready_h, seen_h, cancel_h, strict=True
+    for u, e, c, r, w, d, rh, sh, ch, k in zip(
+        rows[:, _R_UNIT].astype(np.int64),
+        elapsed,
+        pclass,
+        ready,
+        waiting,
+        nxt,
+        ready_h,
+        seen_h,
+        cancel_h,
+        pathway,
+        strict=True,
     ):
         if d != _NEXT_UNKNOWN and targets is not None and (int(c), int(u), int(d)) not in targets:
             d = _NEXT_UNKNOWN  # a class drawn for an unknown one that does not go there: draw the route
+        if k >= 0:
+            d = _NEXT_UNKNOWN  # on a pathway: it leaves the hospital through it
         initial.append(
-            InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh), float(ch))
+            InitialPatient(int(u), float(e), int(c), bool(r), bool(w), int(d), float(rh), float(sh), float(ch), int(k))
         )
     n_in_bed = int((~waiting).sum())
     sim = HospitalSim(
@@ -500,7 +553,11 @@ def _replication(
     census = _interval_counts(start, end, unit, n, hours)
     # hour 0 is the snapshot itself, before ready patients move on at time 0
     census[:, 0] = np.bincount(rows[~waiting, _R_UNIT].astype(np.int64), minlength=n) if len(rows) else 0
+    nctr = {}
+    if scenario.discharge_pathways:
+        nctr = _nctr_counts(S, n, len(scenario.discharge_pathways), hours)
     return {
+        **nctr,
         "rep": rep,
         "census": census,
         "admissions": _hour_bins(start[new], unit[new], n, hours),
@@ -513,6 +570,25 @@ def _replication(
         "over_capacity": out.extra.get("initial_over_capacity", [0] * n),
         "delayed_discharge": out.extra.get("initial_delayed_discharge", [0] * n),
     }
+
+
+def _nctr_counts(S: np.ndarray, n_units: int, n_pathways: int, hours: int) -> dict[str, np.ndarray]:
+    """Patients on a discharge pathway in a bed (NCTR: from ready to leaving) per unit and per pathway, per hour.
+
+    Hour 0 is the snapshot: every stay on a pathway ready by time 0 that had not left before it
+    (a pool with a free place starts such a patient at once).
+    """
+    dest, ready_h, end = S[:, _F["dest"]], S[:, _F["ready_h"]], S[:, _F["end"]]
+    on = (dest <= PATHWAY_DEST0) & ~np.isnan(ready_h)
+    unit = S[on, _F["unit"]].astype(np.int64)
+    k = (PATHWAY_DEST0 - dest[on]).astype(np.int64)
+    a, b = ready_h[on], end[on]
+    at0 = (a <= 0) & (np.isnan(b) | (b >= 0))
+    by_unit = _interval_counts(a, b, unit, n_units, hours)
+    by_unit[:, 0] = np.bincount(unit[at0], minlength=n_units)
+    by_pathway = _interval_counts(a, b, k, n_pathways, hours)
+    by_pathway[:, 0] = np.bincount(k[at0], minlength=n_pathways)
+    return {"nctr": by_unit, "nctr_pathway": by_pathway}
 
 
 # --------------------------------------------------------------------------- summaries
@@ -613,6 +689,8 @@ def _initial_table(scenario: Scenario, rows: pd.DataFrame) -> pd.DataFrame:
                 "elapsed_max_h": float(r["elapsed_h"].max()) if len(r) else math.nan,
             }
         )
+        if scenario.discharge_pathways:  # patients waiting in their bed for a pathway the snapshot names
+            rec[-1]["nctr"] = int((r["pathway"] >= 0).sum())
     return pd.DataFrame(rec)
 
 
@@ -751,6 +829,11 @@ def _assemble(sc: Scenario, results: list[dict], rows: pd.DataFrame, now, hours:
     # ready patients held longer than the discharge rule ever holds anyone (delayed discharges): they
     # leave by the rule from now; mean count over replications (a class drawn per replication may vary)
     initial["delayed_discharge"] = np.mean([r["delayed_discharge"] for r in results], axis=0) if results else 0.0
+    pathways = list(sc.discharge_pathways)
+    if pathways and results:
+        about["pathways"] = pathways
+        about["nctr"] = np.stack([r["nctr"] for r in results])
+        about["nctr_pathway"] = np.stack([r["nctr_pathway"] for r in results])
     return Forecast(
         now=now,
         hours=hours,
@@ -870,6 +953,51 @@ def forecast_table(fc: Forecast, *, include_all: bool = True) -> pd.DataFrame:
     out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     rest = [c for c in out.columns if c not in FORECAST_COLUMNS]
     return out[FORECAST_COLUMNS + rest].reset_index(drop=True)
+
+
+def nctr_table(fc: Forecast) -> pd.DataFrame | None:
+    """``forecast_nctr.csv``: patients on a discharge pathway in a bed (NCTR), hourly; None without pathways.
+
+    Columns :data:`NCTR_COLUMNS`: ``time`` (ISO 8601), ``horizon_h``, ``unit``, ``pathway``, then the
+    mean and the 5th, 50th and 95th percentiles over the replications, as for the census. Rows:
+    each unit (``pathway`` ``ALL``: patients in its beds on any pathway), ``unit`` ``ALL`` (the
+    inpatient units together, as in ``forecast.csv``), and each pathway (``unit`` ``ALL``: its
+    patients in any bed). Hour 0 is the snapshot as the replications read it (patients given a
+    pathway, and ready patients without one who drew one at once).
+    """
+    if fc.nctr is None or fc.nctr_pathway is None:
+        return None
+    times = fc.times.strftime("%Y-%m-%dT%H:%M:%S")
+    k = np.arange(fc.hours + 1)
+    frames = []
+
+    def add(unit: str, pathway: str, c: np.ndarray) -> None:
+        p05, p50, p95 = _quantiles(c)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": times,
+                    "horizon_h": k,
+                    "unit": unit,
+                    "pathway": pathway,
+                    "mean": c.mean(axis=0),
+                    "p05": p05,
+                    "p50": p50,
+                    "p95": p95,
+                }
+            )
+        )
+
+    for ui, name in enumerate(fc.units):
+        add(name, ALL, fc.nctr[:, ui].astype(float))
+    if fc.inpatient.any():
+        add(ALL, ALL, fc.nctr[:, fc.inpatient].sum(axis=1).astype(float))
+    for j, name in enumerate(fc.pathways):
+        add(ALL, name, fc.nctr_pathway[:, j].astype(float))
+    out = pd.concat(frames, ignore_index=True)
+    out["unit"] = out["unit"].astype("string")
+    out["pathway"] = out["pathway"].astype("string")
+    return out[NCTR_COLUMNS]
 
 
 def forecast_errors(fc: Forecast, actual: pd.DataFrame) -> pd.DataFrame:

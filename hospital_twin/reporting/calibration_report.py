@@ -8,7 +8,8 @@ the fitted density), the table of fits with their evidence (family, AIC ranking,
 with its parametric-bootstrap p-value and the Kolmogorov upper bound, n, censored share),
 arrivals by hour of the week (observed mean per hour against the fitted rate), the route graph
 (a networkx layout drawn with Altair: nodes, arrows, each edge labelled with its probability
-and count; rare ones dashed), the discharge profile by hour and weekday, beds (given,
+and count; rare ones dashed), the discharge profile by hour and weekday, the discharge pathways
+(shares by unit with intervals, NCTR delays, capacity, the NCTR-per-bed check), beds (given,
 estimated or defaulted), and the scenario's provenance comments. When dates are shifted per
 patient the page says so at the top and shows no arrival rates, occupancy or beds as if they
 were real. The back-test page (:func:`build_backtest_report`): daily occupancy bands against
@@ -52,6 +53,8 @@ __all__ = [
     "route_layout",
     "discharge_profile",
     "fits_table",
+    "pathways_table",
+    "pathway_shares_table",
     "survival_chart",
     "histogram_chart",
     "arrivals_chart",
@@ -538,6 +541,7 @@ def build_calibration_report(
     _arrivals_section(page, cal, dates)
     _routes_section(page, cal)
     _discharge_section(page, cal, dates)
+    _pathways_section(page, cal)
     _outliers_section(page, cal)
     _patience_section(page, cal)
     _beds_section(page, cal, dates)
@@ -841,6 +845,83 @@ def _discharge_section(page: Page, cal: Calibration, dates: DatesCheck) -> None:
                 ]
             )
         page.add(table(["unit", "shares Mon..Sun", "weekend-rate shares", "dispersion", "p", "TV", "kept"], rows))
+    page.add("</section>")
+
+
+def pathway_shares_table(cal: Calibration) -> pd.DataFrame:
+    """``unit, pathway, n, leavers, share, ci_low, ci_high``: the fitted pathway shares (P0 the rest)."""
+    return cal.pathways.shares_.copy()
+
+
+def pathways_table(cal: Calibration) -> pd.DataFrame:
+    """One row per fitted pathway: patients, NCTR delay (mean, p90, fitted form), capacity as written."""
+    rows = []
+    for name, e in cal.pathways.pathways_.items():
+        if e.kind == "daily":
+            capacity = (
+                f"daily at {e.start_hour:g} h; starts Mon..Sun {' '.join(f'{x:g}' for x in e.starts_by_weekday or [])}"
+            )
+            check = f"replayed mean delay {e.replay_delay_mean_h:.1f} h"
+        else:
+            capacity = f"no queue, delay as assessment; equivalent starts_per_day {e.starts_per_day:.2f}"
+            check = f"{e.batched_share:.0%} of starts in the busiest hour"
+        rows.append(
+            {
+                "pathway": name,
+                "labels": ", ".join(e.labels),
+                "patients": e.n,
+                "still waiting": e.n_open,
+                "ready per day": round(e.rate_per_day, 3),
+                "delay mean h": round(e.delay_mean_h, 1),
+                "delay p90 h": round(e.delay_p90_h, 1),
+                "delay form": e.delay_family or "-",
+                "NCTR seen": round(e.nctr_mean, 2),
+                "capacity written": capacity,
+                "check": check,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _pathways_section(page: Page, cal: Calibration) -> None:
+    """Discharge pathways: labels, shares by unit, delays and capacity, and the NCTR-per-bed check."""
+    fit = cal.pathways
+    if not fit.fitted and not fit.notes_ and cal.nctr is None:
+        return
+    page.add('<section id="pathways"><h2>Discharge pathways and delayed discharges (NCTR)</h2>')
+    for note in fit.notes_:
+        page.add(f'<p class="note">{escape(note)}</p>')
+    if fit.fitted:
+        page.add(
+            "<p>A patient is on a pathway when the last stay of its spell carries a pathway label in "
+            "<code>discharge_destination</code> (P1..P3 in any spelling, or a label mapped with "
+            "<code>--pathway-label</code>) and a <code>ready_to_leave</code> time. Its stay is fitted up to "
+            "<code>ready_to_leave</code>; the rest, until it leaves, is its NCTR delay. A pathway whose starts fall "
+            "mostly in one clock hour is daily: its starts per weekday are the mean starts on the days with a "
+            "queue (on days without one the starts are only a lower bound of the capacity). Other pathways (a "
+            "pool, whose places and stay a hospital log does not show) are written without a queue, with the "
+            "delay as their assessment.</p>"
+        )
+        page.add(
+            "<p>Destination labels: "
+            + escape(", ".join(f"'{r.label}' → {r.pathway} ({r.n})" for r in fit.labels_.itertuples(index=False)))
+            + "</p>"
+        )
+        shares = [
+            [
+                escape(r.unit),
+                escape(r.pathway),
+                f"{r.n} / {r.leavers}",
+                f"{r.share:.3f}",
+                f"{r.ci_low:.3f}–{r.ci_high:.3f}",
+            ]
+            for r in fit.shares_.itertuples(index=False)
+        ]
+        page.add(table(["unit (last of the spell)", "pathway", "patients / leavers", "share", "95% (Wilson)"], shares))
+        pw = pathways_table(cal)
+        page.add(table(list(pw.columns), [[escape(str(v)) for v in r] for r in pw.itertuples(index=False)]))
+    if cal.nctr is not None:
+        page.add(f"<p><strong>NCTR per bed.</strong> {escape(cal.nctr.sentence())}</p>")
     page.add("</section>")
 
 

@@ -2,7 +2,8 @@
 
 - warm-up: :func:`warmup_chart` (MSER-5 curves of the pilot runs);
 - a results folder: :func:`census_week_chart`, :func:`census_timeline_chart`, :func:`wait_chart`,
-  :func:`ed_four_hour_chart`, :func:`outlier_host_chart` and, for a comparison, :func:`forest_chart`; they draw the tidy tables
+  :func:`ed_four_hour_chart`, :func:`outlier_host_chart`, :func:`nctr_chart` and, for a comparison,
+  :func:`forest_chart`; they draw the tidy tables
   of :mod:`hospital_twin.reporting.figures` (small multiples per unit, the baseline drawn over the
   what-ifs, bed counts as rules);
 - a forecast: :func:`forecast_chart` (fan chart per unit) and :func:`forecast_charts` (every chart
@@ -45,6 +46,7 @@ __all__ = [
     "ed_four_hour_chart",
     "forest_chart",
     "outlier_host_chart",
+    "nctr_chart",
     "forecast_chart",
     "forecast_charts",
     "escalation_level_chart",
@@ -557,6 +559,52 @@ def outlier_host_chart(df: pd.DataFrame, scenarios: list[Scenario]) -> alt.Chart
             ],
         )
         .properties(width=460, height=max(40, 28 * len(hosts)))
+    )
+    if len(names) > 1:
+        return chart.facet(
+            row=alt.Row("scenario:N", sort=names, title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
+        )
+    return chart
+
+
+def nctr_chart(df: pd.DataFrame, scenarios: list[Scenario]) -> alt.Chart | alt.FacetChart:
+    """Patients no longer meeting the criteria to reside (NCTR) over the measured period, stacked by discharge
+    pathway: one bar per day (or week), its height the period's average NCTR census (one row per scenario).
+
+    ``df`` is :func:`hospital_twin.reporting.figures.nctr_over_time`.
+    """
+    names = [s.name for s in scenarios if s.name in set(df["scenario"])]
+    order = list(dict.fromkeys(p for s in scenarios for p in s.discharge_pathways if p in set(df["pathway"])))
+    labels = {p: spec.label for s in scenarios for p, spec in s.discharge_pathways.items()}
+    d = _round(df.assign(what=df["pathway"].map(lambda p: f"{p} ({labels[p]})" if labels.get(p) else p)), 3)
+    weekly = bool(len(d)) and int(d["days"].max()) > 1
+    whats = list(dict.fromkeys(d.set_index("pathway").loc[order, "what"])) if len(d) else []
+    chart = (
+        alt.Chart(d.drop(columns="days"))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "yearmonthdate(date):T" if not weekly else "date:T",
+                title=None,
+                axis=alt.Axis(format="%d %b" if not weekly else "%b %Y", labelAngle=0),
+            ),
+            y=alt.Y("nctr_mean:Q", title="patients, average", stack="zero"),
+            color=alt.Color(
+                "what:N",
+                title="waiting for",
+                sort=whats,
+                scale=_colour(whats, first=1),
+                legend=alt.Legend(orient="right", labelLimit=260),
+            ),
+            order=alt.Order("pathway:N"),
+            tooltip=[
+                alt.Tooltip("scenario:N"),
+                alt.Tooltip("date:T", title="week from" if weekly else "day", format="%a %d %b %Y"),
+                alt.Tooltip("what:N", title="pathway"),
+                alt.Tooltip("nctr_mean:Q", title="patients, average", format=".2f"),
+            ],
+        )
+        .properties(width=520, height=200)
     )
     if len(names) > 1:
         return chart.facet(

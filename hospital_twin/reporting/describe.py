@@ -24,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 
+from hospital_twin.reporting.figures import pathway_capacity_words
 from hospital_twin.results import METRIC_LABELS, METRICS
 from hospital_twin.scenario.schema import (
     EXIT,
@@ -218,6 +219,18 @@ def _dest(d: str) -> str:
 _OUTLIER_METRICS = {"outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"}
 
 
+def _has_pathways(scenario: Scenario, metric: str) -> bool:
+    """Does the scenario produce this discharge-pathway metric (pathways with shares; a pool, a capacity)?"""
+    pathways = scenario.discharge_pathways
+    if not pathways or not any(scenario.pathway_shares_for(c) for c in scenario.class_names()):
+        return False
+    if metric == "pathway_occupancy_mean":
+        return any(p.kind == "pool" for p in pathways.values())
+    if metric.startswith(("pathway_load", "pathway_growing")):
+        return any(p.kind != "unlimited" for p in pathways.values())
+    return True
+
+
 def relevant_metrics(scenario: Scenario) -> list[str]:
     """The metrics this scenario produces (ED measures only with an ED, and so on)."""
     has_ed = any(u.ed is not None for u in scenario.units.values())
@@ -246,6 +259,8 @@ def relevant_metrics(scenario: Scenario) -> list[str]:
         if m in _OUTLIER_METRICS and not any(u.outlying for u in scenario.units.values()):
             continue
         if m.startswith("lounge_") and not scenario.discharge_lounges:
+            continue
+        if m.startswith(("nctr_", "pathway_")) and not _has_pathways(scenario, m):
             continue
         if m.startswith("left_without_being_seen") and not any(a.patience for a in scenario.arrivals):
             continue
@@ -545,11 +560,48 @@ def _discharge(s: Scenario) -> Section:
             f"{lounge.time_there.to_distribution().mean_h:.1f} h on average before its departure when a place is "
             "free (its bed frees then), and leaves at the same hour"
         )
+    lines += _pathway_lines(s)
     text = (
         "Internal transfers happen at any hour; going home follows these rules, and a patient who must wait "
         "keeps the bed (discharge delay).\n\n" + "\n".join(lines)
     )
     return "2. Logic: discharge policy", text
+
+
+def _pathway_lines(s: Scenario) -> list[str]:
+    """The discharge pathways in words: each service, then who takes it (empty without pathways)."""
+    if not s.discharge_pathways:
+        return []
+    out = [
+        "- Discharge pathways: a patient leaving the hospital who needs a service after it waits for it in its bed, "
+        "medically fit to leave but no longer meeting the criteria to reside (NCTR), and leaves when the service "
+        "starts it (the rules above are for the others, P0):"
+    ]
+    for name, p in s.discharge_pathways.items():
+        what = f"{md_escape(name)}" + (f" ({md_escape(p.label)})" if p.label else "")
+        cap = pathway_capacity_words(p)
+        if p.kind == "daily":
+            cap += f" at {_clock(p.start_hour)}"
+        elif p.kind == "pool":
+            cap += f", each held {distribution_text(p.stay)}"
+        if p.assessment is not None:
+            where = "after leaving the bed (discharge to assess)" if p.assessment_in == "community" else "in the bed"
+            cap += f"; assessment {distribution_text(p.assessment)} {where}"
+        if p.order == "priority":
+            cap += "; by class priority, then first ready"
+        out.append(f"  - {what}: {cap}")
+    shares = [
+        f"{md_escape(u)} " + ", ".join(f"{md_escape(k)} {100 * v:g}%" for k, v in row.items())
+        for u, row in s.pathway_shares.items()
+    ]
+    for c, pc in s.patient_classes.items():
+        shares += [
+            f"{md_escape(c)} from {md_escape(u)} " + ", ".join(f"{md_escape(k)} {100 * v:g}%" for k, v in row.items())
+            for u, row in pc.pathway_shares.items()
+        ]
+    if shares:
+        out.append("  - Shares of the patients leaving the hospital: " + "; ".join(shares) + "; the rest P0")
+    return out
 
 
 def _ed(s: Scenario) -> Section | None:
@@ -889,13 +941,18 @@ def _diff(a: Any, b: Any, path: tuple[str, ...], out: list[tuple[tuple[str, ...]
 
 
 def describe_differences(baseline: Scenario, variant: Scenario) -> str:
-    """What a what-if changes relative to the baseline, as a markdown bullet list."""
-    skip = {"name", "description", "extends"}
+    """What a what-if changes relative to the baseline, as a markdown bullet list (the discharge pathways in
+    words, as ``validate`` and ``compare`` list them: :func:`hospital_twin.scenario.diff.change_lines`)."""
+    from hospital_twin.scenario.diff import change_lines, scenario_changes
+
+    skip = {"name", "description", "extends", "discharge_pathways", "pathway_shares"}
     a = {k: v for k, v in baseline.model_dump(mode="json", by_alias=True).items() if k not in skip}
     b = {k: v for k, v in variant.model_dump(mode="json", by_alias=True).items() if k not in skip}
     changes: list[tuple[tuple[str, ...], Any, Any]] = []
     _diff(a, b, (), changes)
-    if not changes:
+    changes = [c for c in changes if not (c[0][:1] == ("patient_classes",) and c[0][2:3] == ("pathway_shares",))]
+    pathways = [t for sec, t in change_lines(scenario_changes(baseline, variant)) if sec == "pathways"]
+    if not changes and not pathways:
         return "- no change to the model (only its name or description differ)"
     lines = []
     for path, old, new in changes:
@@ -907,4 +964,8 @@ def describe_differences(baseline: Scenario, variant: Scenario) -> str:
         else:
             after = md_escape(_short(new))
             lines.append(f"- {where}: {md_escape(_short(old))} → " + (f"**{after}**" if len(after) <= 40 else after))
+    for text in pathways:  # "~ P2: places 20 -> 40", "+ P3: ...", "- P3: ..."
+        item, _, rest = text[2:].partition(": ")
+        verb = {"+": "added ", "-": "removed: was "}.get(text[0], "")
+        lines.append(f"- discharge pathways › {md_escape(item)}: {verb}{md_escape(rest.replace(' -> ', ' → '))}")
     return "\n".join(lines)

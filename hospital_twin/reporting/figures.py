@@ -9,7 +9,10 @@
 - the wait for a bed as an ECDF (:func:`wait_ecdf`) and ED 4-hour performance by hour of
   arrival and by week (:func:`ed_four_hours`), from the event log;
 - the rows of the comparison's forest plot (:data:`FOREST_METRICS`, :func:`forest_rows`);
-- outliers by host unit (:func:`outliers_by_host`), from the event log's ``home_unit`` or the summary.
+- outliers by host unit (:func:`outliers_by_host`), from the event log's ``home_unit`` or the summary;
+- patients no longer meeting the criteria to reside (NCTR) over time by discharge pathway
+  (:func:`nctr_over_time`, from the event log), the pathways' measures (:func:`pathway_measures`) and
+  NCTR in a manager's words beside the peers' figure (:func:`nctr_sentence`, :data:`PEER_NCTR_PER_BED`).
 
 Used by the results report, its charts and the app's pages. Pure pandas and numpy: DataFrames and
 scenarios in, DataFrames and strings out. It must not import Altair or build HTML, and it reads
@@ -41,9 +44,19 @@ __all__ = [
     "forest_rows",
     "outliers_by_host",
     "escalation_level_hours",
+    "PEER_NCTR_PER_BED",
+    "nctr_over_time",
+    "pathway_measures",
+    "pathway_capacity_words",
+    "nctr_sentence",
 ]
 
 FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 hours
+
+PEER_NCTR_PER_BED = 0.26
+"""Reference figure: patients no longer meeting the criteria to reside (NCTR) per G&A bed, the median of the
+baseline's 19 peer trusts (NHS England acute discharge sitrep, ``england_trust_criteria_to_reside``; the
+sitrep's daily NCTR count over the trust's G&A beds). Shown beside a run's ``nctr_per_bed`` (ALL)."""
 
 FOREST_METRICS = [
     "utilisation",
@@ -73,6 +86,8 @@ def format_value(value: float, unit: str, *, diff: bool = False) -> str:
         return f"{sign}{100 * value:.1f}{' pp' if diff else '%'}"
     if unit == "hours":
         return f"{sign}{value:,.2f} h" if abs(value) < 10 else f"{sign}{value:,.1f} h"
+    if unit == "days":
+        return f"{sign}{value:,.1f} days"
     if unit == "beds":
         return f"{sign}{value:,.2f}" if diff and abs(value) < 1 else f"{sign}{value:,.1f}"
     if unit == "bed-hours":
@@ -317,3 +332,135 @@ def escalation_level_hours(summary: pd.DataFrame, scenarios: list[Scenario]) -> 
                     hours = float(sel["mean"].iloc[0])
                     rows.append((s.name, g, f"level {k}", hours, hours / window_h))
     return pd.DataFrame(rows, columns=["scenario", "group", "level", "hours", "share"])
+
+
+def _hours_since(ts: pd.Series, start: dt.datetime) -> np.ndarray:
+    return (ts - pd.Timestamp(start)).dt.total_seconds().to_numpy(dtype=float) / 3600.0
+
+
+def _integral(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Sum over intervals ``[a_i, b_i)`` of the time each spends before ``t``: the integral of their count up to
+    every ``t`` (exact; sorted arrays and cumulative sums, no loop over intervals)."""
+    a, b = np.sort(a), np.sort(b)
+    ca, cb = np.concatenate([[0.0], np.cumsum(a)]), np.concatenate([[0.0], np.cumsum(b)])
+    na, nb = np.searchsorted(a, t, side="left"), np.searchsorted(b, t, side="left")
+    return (na * t - ca[na]) - (nb * t - cb[nb])
+
+
+def nctr_over_time(log: pd.DataFrame, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Patients in the NCTR state per discharge pathway, averaged over each day (weekly for runs over 120
+    measured days) of the measured period: ``scenario, pathway, date, days, nctr_mean``.
+
+    A log row whose ``discharge_destination`` is a pathway of the scenario is in the NCTR state from
+    ``ready_to_leave`` until ``end`` (the end of the run while still in its bed); ``nctr_mean`` is the
+    time in that state inside the period summed over the rows, divided by the period's hours and the
+    replications (so the pathways of a day add up to the day's average NCTR census). Scenarios without
+    pathways give no rows.
+    """
+    cols = ["scenario", "pathway", "date", "days", "nctr_mean"]
+    frames = []
+    for s in scenarios:
+        names = list(s.discharge_pathways)
+        if not names or log is None or "ready_to_leave" not in log.columns:
+            continue
+        d = log[log["scenario"] == s.name] if "scenario" in log.columns else log
+        if d.empty:
+            continue
+        reps = max(1, d["rep"].nunique()) if "rep" in d.columns else 1
+        dest = d["discharge_destination"].astype("string")
+        days = 1 if s.horizon_days <= 120 else 7
+        edges = np.arange(s.warmup_h, s.end_h, 24.0 * days)
+        edges = np.append(edges, s.end_h)
+        for name in names:
+            p = d[(dest == name).fillna(False).to_numpy()]
+            a = _hours_since(p["ready_to_leave"], s.start)
+            b = _hours_since(p["end"], s.start)
+            b = np.where(np.isnan(b), s.end_h, b)
+            ok = ~np.isnan(a)
+            a, b = np.clip(a[ok], 0.0, s.end_h), np.clip(b[ok], 0.0, s.end_h)
+            area = np.diff(_integral(a, b, edges))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "scenario": s.name,
+                        "pathway": name,
+                        "date": pd.Timestamp(s.start) + pd.to_timedelta(edges[:-1], unit="h"),
+                        "days": days,
+                        "nctr_mean": area / (np.diff(edges) * reps),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+_PATHWAY_ROWS = [
+    "pathway_starts",
+    "nctr_delay_mean_h",
+    "nctr_delay_p90_h",
+    "pathway_occupancy_mean",
+    "pathway_load_ratio",
+    "pathway_growing_share",
+]
+"""The per-pathway measures of :func:`pathway_measures`, in this order."""
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def pathway_capacity_words(spec) -> str:
+    """A pathway's capacity in words: '1.5 starts a day', 'Mon-Fri 0.5 starts', '3 places', 'no limit'."""
+    if spec.kind == "pool":
+        return f"{spec.places} places"
+    if spec.kind == "daily":
+        week = spec.starts_week()
+        if len(set(week)) == 1:
+            return f"{week[0]:g} starts a day"
+        return "starts " + ", ".join(f"{d} {w:g}" for d, w in zip(_DAYS, week, strict=True) if w > 0)
+    return "no limit"
+
+
+def pathway_measures(summary: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+    """The discharge pathways' measures of one scenario: ``pathway, label, capacity, metric, mean, ci_low,
+    ci_high, n_reps`` (one row per pathway and measure the summary has, measure by measure; empty without
+    pathways)."""
+    cols = ["pathway", "label", "capacity", "metric", "mean", "ci_low", "ci_high", "n_reps"]
+    if not s.discharge_pathways:
+        return pd.DataFrame(columns=cols)
+    d = summary[summary["scenario"] == s.name] if "scenario" in summary.columns else summary
+    rows = []
+    for name, spec in s.discharge_pathways.items():
+        for m in _PATHWAY_ROWS:
+            r = d[(d["metric"] == m) & (d["unit"] == name)]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            rows.append(
+                (name, spec.label, pathway_capacity_words(spec), m)
+                + tuple(float(r[c]) for c in ("mean", "ci_low", "ci_high"))
+                + (int(r["n_reps"]) if "n_reps" in r.index else 1,)
+            )
+    out = pd.DataFrame(rows, columns=cols)
+    order = {m: i for i, m in enumerate(_PATHWAY_ROWS)}
+    return out.sort_values("metric", key=lambda m: m.map(order), kind="stable", ignore_index=True)
+
+
+def _people(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
+
+
+def nctr_sentence(summary: pd.DataFrame, s: Scenario) -> str | None:
+    """NCTR of a run in a manager's words beside the peers' figure, e.g. 'Patients medically fit to leave still
+    in a bed: 112 (0.25 per bed; peers 0.26)' (None without pathways or without the measures)."""
+    if not s.discharge_pathways:
+        return None
+    d = summary[summary["scenario"] == s.name] if "scenario" in summary.columns else summary
+    d = d[d["unit"] == ALL]
+
+    def mean(metric: str) -> float | None:
+        r = d[d["metric"] == metric]
+        x = float(r["mean"].iloc[0]) if len(r) else math.nan
+        return x if math.isfinite(x) else None
+
+    count, per_bed = mean("nctr_mean"), mean("nctr_per_bed")
+    if count is None:
+        return None
+    ratio = f"{per_bed:.2f} per bed; " if per_bed is not None else ""
+    return f"Patients medically fit to leave still in a bed: {_people(count)} ({ratio}peers {PEER_NCTR_PER_BED:.2f})"

@@ -14,11 +14,42 @@ from __future__ import annotations
 import datetime as dt
 
 from hospital_twin._version import __version__
-from hospital_twin.live.forecast import Forecast
+from hospital_twin.live.forecast import Forecast, nctr_table
 from hospital_twin.reporting.charts import forecast_charts
 from hospital_twin.reporting.html import Page, escape
 
 __all__ = ["forecast_html"]
+
+
+def _nctr_html(fc: Forecast) -> str:
+    """The NCTR line and table (scenarios with discharge pathways), or an empty string."""
+    table = nctr_table(fc)
+    if table is None:
+        return ""
+    shown = [k for k in (0, 24, 48, 72) if k <= fc.hours] + ([fc.hours] if fc.hours not in (0, 24, 48, 72) else [])
+    rows = []
+    for (unit, pathway), g in table.groupby(["unit", "pathway"], sort=False):
+        g = g.set_index("horizon_h")
+        cells = "".join(f"<td>{g.loc[k, 'mean']:.1f} [{g.loc[k, 'p05']:.0f}-{g.loc[k, 'p95']:.0f}]</td>" for k in shown)
+        rows.append(f"<tr><td>{escape(unit)}</td><td>{escape(pathway)}</td>{cells}</tr>")
+    head = "".join(f"<th>{'now' if k == 0 else f'+{k} h'}</th>" for k in shown)
+    now_all = table[(table["unit"] == "ALL") & (table["pathway"] == "ALL") & (table["horizon_h"] == 0)]
+    last = table[(table["unit"] == "ALL") & (table["pathway"] == "ALL") & (table["horizon_h"] == fc.hours)]
+    line = (
+        f"<p>Patients medically ready to leave who wait in their bed for a discharge pathway "
+        f"({escape(', '.join(fc.pathways))}): {now_all['mean'].iloc[0]:.0f} at the snapshot, "
+        f"{last['mean'].iloc[0]:.1f} expected after {fc.hours} hours. Mean [5th-95th percentile] over the "
+        "replications; a census row's <code>pathway</code> starts a patient in that pathway's queue by its "
+        "ready time; a pool with census patients waiting for it starts full, one nobody waits for empty.</p>"
+        if len(now_all) and len(last)
+        else ""
+    )
+    return (
+        line
+        + f"<table><thead><tr><th>unit</th><th>pathway</th>{head}</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
 
 
 def forecast_html(fc: Forecast, *, source: str = "") -> str:
@@ -66,6 +97,10 @@ def forecast_html(fc: Forecast, *, source: str = "") -> str:
             "Patients in the emergency department with a decision to admit, "
             "waiting for a bed: mean (line) up to the 95th percentile (band).",
         )
+    nctr = _nctr_html(fc)
+    if nctr:
+        page.add("</section><section><h2>Patients waiting for a discharge pathway (NCTR)</h2>")
+        page.add(nctr)
     page.add("</section><section><h2>The snapshot</h2>")
     page.add(fc.initial.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0, na_rep=""))
     page.add("</section>")

@@ -4,6 +4,9 @@
   as rows of formatted strings: unit, beds, arrivals a day, mean bed hold, discharge hold, offered load,
   load per bed, the Erlang figure (P(block) for a ``reject`` unit, P(wait) for a ``queue`` unit) and the
   Erlang-C mean wait; with a simulated occupancy column when a summary is given;
+- :func:`pathway_table`: the discharge pathways of the same :class:`LoadReport` (demand and capacity a
+  day, utilisation, queue wait, NCTR delay and NCTR patients), with the simulated NCTR delay when a
+  summary is given;
 - :func:`points_to_note`: what a manager should see first after a run, read off the summary (units full
   at least 5% of the time, ED 4-hour performance, intervals reaching below zero), the event log (weeks
   in which the ED locked up) and the scenario (overloaded units, from the offered load).
@@ -20,16 +23,20 @@ import pandas as pd
 
 from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours, format_value
 from hospital_twin.results import GRIDLOCK_RULE, METRIC_LABELS
-from hospital_twin.scenario.load import LoadReport, UnitLoad, offered_load
+from hospital_twin.scenario.load import LoadReport, PathwayLoad, UnitLoad, offered_load
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = [
     "LOAD_COLUMNS",
     "LOAD_NOTE",
+    "PATHWAY_COLUMNS",
+    "PATHWAY_NOTE",
     "gridlock_caveat",
     "gridlock_count",
     "gridlock_line",
     "load_table",
+    "pathway_growing_notes",
+    "pathway_table",
     "points_to_note",
 ]
 
@@ -56,6 +63,30 @@ LOAD_NOTE = (
     "for non-exponential stays, time-varying arrivals and elective lists (*)."
 )
 """What the offered-load table shows and leaves out, for a caption."""
+
+
+PATHWAY_COLUMNS = [
+    "pathway",
+    "service",
+    "demand/day",
+    "capacity/day",
+    "use",
+    "wait h",
+    "NCTR delay h",
+    "NCTR beds",
+]
+"""Columns of :func:`pathway_table` (``simulated delay h`` is added after ``NCTR delay h`` with a summary)."""
+
+PATHWAY_NOTE = (
+    "Discharge pathways: demand = ready patients a day taking the pathway (traffic equations x share "
+    "leaving the hospital x pathway share); use = demand / capacity (at 100% or more the queue, and NCTR, grow "
+    "without bound: ∞). Wait: in the pathway's queue, after any assessment in the bed; a pool's is the M/M/c "
+    "(Erlang C) wait, indicative for non-exponential place stays; a daily pathway's is the exact mean of its "
+    "daily-starts queue for Poisson arrivals (the wait to the next start plus the days left behind). NCTR "
+    "delay = assessment in the bed + wait, from ready to leaving the bed; NCTR beds = demand x NCTR delay "
+    "(Little's law): hospital beds held by patients ready to leave."
+)
+"""What the pathway table shows, for a caption."""
 
 
 def _num(x: float, digits: int = 1) -> str:
@@ -104,6 +135,56 @@ def load_table(scenario: Scenario, summary: pd.DataFrame | None = None) -> tuple
     return rows, report
 
 
+def _service(p: PathwayLoad, scenario: Scenario) -> str:
+    spec = scenario.discharge_pathways.get(p.pathway)
+    if p.kind == "pool":
+        text = f"{p.places} places, {(p.place_hold_h or 0.0) / 24.0:.1f} d each ({_num(p.places_in_use)} in use)"
+    elif p.kind == "daily" and spec is not None:
+        week = spec.starts_week()
+        per = f"{week[0]:g} a day" if len(set(week)) == 1 else "Mon-Sun " + "/".join(f"{x:g}" for x in week)
+        hour = spec.start_hour
+        text = f"{per} at {int(hour):02d}:{int(round(60 * (hour % 1))):02d}"
+    else:
+        text = "no limit"
+    if spec is not None and spec.assessment is not None:
+        where = "in the bed" if spec.assessment_in == "hospital" else "in the community"
+        text += f"; assessment {spec.assessment.to_distribution().mean_h:.0f} h {where}"
+    return text
+
+
+def pathway_table(
+    scenario: Scenario, report: LoadReport | None = None, summary: pd.DataFrame | None = None
+) -> list[dict[str, str]]:
+    """Rows of formatted strings, one per discharge pathway of ``scenario`` (none without pathways).
+
+    ``report`` is the scenario's :class:`LoadReport` (computed when not given, e.g. the one
+    :func:`load_table` returns). With ``summary``, a ``simulated delay h`` column gives the run's mean
+    NCTR delay on the pathway (``nctr_delay_mean_h``) beside the offered one.
+    """
+    report = report if report is not None else offered_load(scenario)
+    rows = []
+    for p in report.pathways:
+        row = {
+            "pathway": p.pathway + (f" ({p.label})" if p.label else ""),
+            "service": _service(p, scenario),
+            "demand/day": _num(p.demand_per_day),
+            "capacity/day": _num(p.capacity_per_day),
+            "use": "–" if math.isinf(p.capacity_per_day) else f"{_num(100 * p.utilisation, 0)}%",
+            "wait h": _num(p.wait_mean_h),
+            "NCTR delay h": _num(p.nctr_delay_h),
+        }
+        if summary is not None:
+            hit = summary[
+                (summary["metric"] == "nctr_delay_mean_h")
+                & (summary["unit"] == p.pathway)
+                & (summary["scenario"] == scenario.name if "scenario" in summary.columns else True)
+            ]
+            row["simulated delay h"] = _num(float(hit["mean"].iloc[0])) if len(hit) else "–"
+        row["NCTR beds"] = _num(p.nctr_beds)
+        rows.append(row)
+    return rows
+
+
 def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame | None, replications: int) -> list[str]:
     """Plain statements a manager should see first, read off the summary, the event log and the offered load."""
     s = scenario
@@ -143,6 +224,7 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
     line = gridlock_line(summary, s.name)
     if line and not line.startswith("0 of"):
         notes.insert(0, line + "; their figures are included in the means.")
+    notes += pathway_growing_notes(mine)
     wide = mine[(mine["ci_low"] < 0) & (mine["mean"] > 0)]
     if len(wide):
         notes.append(
@@ -150,6 +232,29 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             f"{replications} replications are too few for them; more replications narrow them."
         )
     return notes
+
+
+# --------------------------------------------------------------------------- discharge pathways
+def pathway_growing_notes(summary: pd.DataFrame) -> list[str]:
+    """A sentence per discharge pathway whose NCTR grew without bound in some replication (``pathway_growing_share``
+    above 0 in one scenario's summary), with its load and delay: such a figure depends on the run's length."""
+    rows = summary[(summary["metric"] == "pathway_growing_share") & (summary["mean"] > 0)]
+    out = []
+    for r in rows.itertuples():
+
+        def mean_of(metric: str, unit: str = r.unit) -> float:
+            hit = summary[(summary["metric"] == metric) & (summary["unit"] == unit)]
+            return float(hit["mean"].iloc[0]) if len(hit) else math.nan
+
+        n = int(r.n_reps)
+        k = round(float(r.mean) * n)
+        out.append(
+            f"Discharge pathway {r.unit} cannot keep up: in {k} of {n} replication{'s' if n != 1 else ''} its NCTR "
+            f"grew through the run (patients ready for it / starts it could offer: {_num(mean_of('pathway_load_ratio'), 2)}; "
+            f"delay from ready to leaving {_num(mean_of('nctr_delay_mean_h'))} h on average, still rising). Its NCTR "
+            "and delays have no steady state and depend on the run's length: raise its capacity or lower its share."
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- gridlock

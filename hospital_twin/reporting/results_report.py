@@ -9,7 +9,8 @@ The report reads a folder written by ``run`` or ``compare`` (through
 * charts: the census by hour of the week (mean and 5th-95th percentile band over
   replications x weeks, bed count as a rule), the census over the whole run, the wait for a
   bed (ECDF, from the event log), ED 4-hour performance by hour of arrival and by week, and,
-  when patients outlie, the outliers in each host unit by home unit;
+  when patients outlie, the outliers in each host unit by home unit, and, with discharge pathways,
+  the patients fit to leave still in a bed (NCTR) over time by pathway with the pathways' measures;
 * the scenario in words (STRESS-DES, from :mod:`hospital_twin.reporting.describe`) and provenance.
 
 :func:`build_report` lays the page out section by section (one function per section); the
@@ -39,6 +40,7 @@ from hospital_twin.reporting.charts import (
     ed_four_hour_chart,
     escalation_level_chart,
     forest_chart,
+    nctr_chart,
     outlier_host_chart,
     wait_chart,
 )
@@ -49,6 +51,7 @@ from hospital_twin.reporting.describe import (
 )
 from hospital_twin.reporting.figures import (
     FOREST_METRICS,
+    PEER_NCTR_PER_BED,
     census_hour_of_week,
     census_timeline,
     ed_four_hours,
@@ -56,12 +59,23 @@ from hospital_twin.reporting.figures import (
     format_value,
     is_ed_unit,
     metric_label,
+    nctr_over_time,
+    nctr_sentence,
     outliers_by_host,
+    pathway_measures,
     units_in_order,
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
-from hospital_twin.reporting.notes import LOAD_NOTE, gridlock_caveat, gridlock_count, load_table, points_to_note
+from hospital_twin.reporting.notes import (
+    LOAD_NOTE,
+    PATHWAY_NOTE,
+    gridlock_caveat,
+    gridlock_count,
+    load_table,
+    pathway_table,
+    points_to_note,
+)
 from hospital_twin.results import ALL, GRIDLOCK_RULE, METRICS
 from hospital_twin.scenario.schema import Scenario
 
@@ -95,6 +109,7 @@ _GROUPS = [
         ["outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"],
     ),
     ("Stays and delays", ["los_mean_h", "blocked_bed_hours", "discharge_delay_bed_hours"]),
+    ("Patients fit to leave, waiting for a service (NCTR)", ["nctr_mean", "nctr_per_bed", "nctr_bed_days"]),
     ("Nurse staffing", ["ratio_breach_hours", "ratio_breach_share"]),
     ("Runaway bed queue (gridlock)", ["gridlock_hours", "gridlocked_share"]),
 ]
@@ -136,6 +151,8 @@ def build_report(results_dir: str | Path) -> str:
         _outliers_section(page, folder)
     if _has_levels(folder):
         _escalation_section(page, folder)
+    if _has_pathways(folder):
+        _pathways_section(page, folder)
     _model_section(page, folder)
     _footer(page, folder)
     return page.document(f"{title} · hospital_twin report")
@@ -189,6 +206,8 @@ def _contents(page: Page, folder: ResultsFolder) -> None:
         toc.append(("outliers", "Outliers"))
     if _has_levels(folder):
         toc.append(("escalation", "Escalation levels"))
+    if _has_pathways(folder):
+        toc.append(("pathways", "Discharge pathways"))
     toc.append(("model", "The model in words"))
     page.add('<nav class="toc">' + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in toc) + "</nav>")
 
@@ -411,6 +430,84 @@ def _escalation_section(page: Page, folder: ResultsFolder) -> None:
     page.add("</section>")
 
 
+def _has_pathways(folder: ResultsFolder) -> bool:
+    return any(s.discharge_pathways for s in folder.scenarios)
+
+
+def _pathways_section(page: Page, folder: ResultsFolder) -> None:
+    """Patients fit to leave still in a bed (NCTR) over time by discharge pathway (from the event log), and a
+    table of each pathway's measures per scenario."""
+    page.add('<section id="pathways"><h2>Discharge pathways: patients fit to leave, still in a bed</h2>')
+    sentences = [(s, nctr_sentence(folder.summary, s)) for s in folder.scenarios]
+    sentences = [(s, x) for s, x in sentences if x]
+    if sentences:
+        page.add(
+            "<ul>"
+            + "".join(
+                f"<li>{escape((s.name + ': ') if folder.is_comparison else '')}{escape(x)}.</li>" for s, x in sentences
+            )
+            + "</ul>"
+        )
+    log = folder.log()
+    df = nctr_over_time(log, folder.scenarios) if log is not None else None
+    if df is None:
+        page.add(_no_log_callout(folder))
+    elif df.empty or not (df["nctr_mean"] > 0).any():
+        page.add(
+            '<div class="callout">No patient waited in a bed for a discharge pathway in the measured period.</div>'
+        )
+    else:
+        period = "week" if int(df["days"].max()) > 1 else "day"
+        page.chart(
+            "nctr",
+            nctr_chart(df, folder.scenarios),
+            f"Patients medically fit to leave who are still in a hospital bed, waiting for a discharge pathway "
+            f"(no longer meeting the criteria to reside, NCTR): the average number each {period} of the measured "
+            "period, stacked by the pathway they wait for (mean over replications, from the event log: from the "
+            "time a patient was ready to leave until it left its bed). NHS England's acute discharge sitrep counts "
+            f"them daily: the median of the baseline's 19 peer trusts is {PEER_NCTR_PER_BED:.2f} per G&A bed.",
+        )
+    for s in folder.scenarios:
+        table = _pathway_table_html(folder.summary, s)
+        if table:
+            page.add((f"<h3>{escape(s.name)}</h3>" if folder.is_comparison else "") + table)
+    page.add("</section>")
+
+
+def _pathway_table_html(summary: pd.DataFrame, s: Scenario) -> str:
+    """The pathways' measures of one scenario, one column per pathway ('' without pathways or measures)."""
+    df = pathway_measures(summary, s)
+    if df.empty:
+        return ""
+    names = list(dict.fromkeys(df["pathway"]))
+    head = "".join(
+        f'<th class="num">{escape(n)}<span class="beds">{escape(s.discharge_pathways[n].label)}'
+        f"{' · ' if s.discharge_pathways[n].label else ''}{escape(df.loc[df['pathway'] == n, 'capacity'].iloc[0])}"
+        "</span></th>"
+        for n in names
+    )
+    # every pathway measure is at least 0 (shares at most 1): a t-interval from few replications can reach past that
+    df = df.assign(ci_low=df["ci_low"].clip(lower=0.0))
+    share = df["metric"].map(lambda m: metric_label(m)[1] == "share")
+    df.loc[share, "ci_high"] = df.loc[share, "ci_high"].clip(upper=1.0)
+    days = df["metric"].str.endswith("_h")  # delays of days read better in days
+    df.loc[days, ["mean", "ci_low", "ci_high"]] = df.loc[days, ["mean", "ci_low", "ci_high"]] / 24.0
+    look = {(r.pathway, r.metric): r for r in df.itertuples(index=False)}
+    rows = []
+    for m in dict.fromkeys(df["metric"]):
+        label, unit = metric_label(m)
+        if m.endswith("_h"):
+            lab = f'<td class="lab" title="{escape(METRICS.get(m, ""))}">{escape(label)} <span class="u">(days)</span></td>'
+            unit = "days"
+        else:
+            lab = _metric_cell(m)
+        rows.append("<tr>" + lab + "".join(_cell(look.get((n, m)), unit) for n in names) + "</tr>")
+    return (
+        f'<h4>Discharge pathways</h4><table class="kpi"><thead><tr><th>measure</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _model_section(page: Page, folder: ResultsFolder) -> None:
     """The scenario in words (STRESS-DES) with its provenance; each what-if folded, with what it changes."""
     s0 = folder.baseline
@@ -570,6 +667,17 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
             card(f"{u}: decisions to admit waiting > 12 h", "ed_dta_12h_waits", u, "count", per_day=True)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u, "share")
     card("Admissions placed on another unit (outliers)", "outlier_share", ALL, "share")
+    if s.discharge_pathways:
+        before = len(cards)
+        card("Patients fit to leave still in a bed (NCTR), average", "nctr_mean", ALL, "beds")
+        r = look.get((s.name, "nctr_per_bed", ALL))
+        if len(cards) > before and r is not None and math.isfinite(float(r.mean)):
+            label, value, ci = cards[-1]
+            cards[-1] = (
+                label,
+                value,
+                f"{float(r.mean):.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" + (f"; {ci}" if ci else ""),
+            )
     if s.electives:
         card("Elective admissions cancelled", "cancelled_share", ALL, "share")
     card("Length of hospital spell, mean", "los_mean_h", ALL, "hours")
@@ -583,18 +691,31 @@ def _points_to_note(folder: ResultsFolder, s: Scenario, log: pd.DataFrame | None
 
 def _load_table_html(summary: pd.DataFrame, s: Scenario) -> str:
     """The offered load per unit beside its simulated occupancy, with the Erlang figures (the analytic sanity band)."""
-    rows, _ = load_table(s, summary)
-    cols = list(rows[0]) if rows else []
-    head = "".join(f'<th class="{"" if c == "unit" else "num"}">{escape(c)}</th>' for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{"lab" if c == "unit" else "num"}">{escape(r[c])}</td>' for c in cols) + "</tr>"
-        for r in rows
-    )
-    return (
-        f'<h4>Offered load and Erlang figures</h4><table class="kpi load"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{body}</tbody></table><p class="note">{escape(LOAD_NOTE)} Simulated: mean occupied beds '
+    rows, report = load_table(s, summary)
+    html = (
+        f'<h4>Offered load and Erlang figures</h4><table class="kpi load">{_rows_html(rows, ("unit",))}</table>'
+        f'<p class="note">{escape(LOAD_NOTE)} Simulated: mean occupied beds '
         "(cleaning is not occupancy; the hold includes it).</p>"
     )
+    paths = pathway_table(s, report, summary)
+    if paths:
+        html += (
+            f'<h4>Discharge pathways: offered load</h4><table class="kpi load pathways">'
+            f"{_rows_html(paths, ('pathway', 'service'))}</table>"
+            f'<p class="note">{escape(PATHWAY_NOTE)} Simulated delay: the run\'s mean NCTR delay on the pathway.</p>'
+        )
+    return html
+
+
+def _rows_html(rows: list[dict[str, str]], labels: tuple[str, ...]) -> str:
+    """Head and body of a table of formatted strings; the columns in ``labels`` are text, the others numbers."""
+    cols = list(rows[0]) if rows else []
+    head = "".join(f'<th class="{"" if c in labels else "num"}">{escape(c)}</th>' for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"lab" if c in labels else "num"}">{escape(r[c])}</td>' for c in cols) + "</tr>"
+        for r in rows
+    )
+    return f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
 
 
 def _cards_html(cards: list[tuple[str, str, str]]) -> str:

@@ -1,7 +1,9 @@
 """What a what-if changes against its base: :func:`scenario_changes` -> a list of :class:`Change`.
 
 Compares two validated scenarios section by section: run settings, units, arrival streams,
-elective lists, routes, lengths of stay, discharge rules, patient classes, staffing and escalation levels.
+elective lists, routes, lengths of stay, discharge rules, discharge pathways (their capacity,
+places, stays, assessment, and the shares by unit and class), patient classes, staffing and
+escalation levels.
 Streams and electives are matched by name, units, routes and stays by unit, so a stream
 that a what-if drops shows as removed and a typo'd unit as added. Each change keeps the old
 and new values (as in the YAML); ``str(change)`` is one compact line for a terminal.
@@ -27,6 +29,7 @@ SECTIONS = (
     "routes",
     "stays",
     "discharge",
+    "pathways",
     "classes",
     "staffing",
     "escalation",
@@ -156,6 +159,51 @@ def _discharge(s: Scenario) -> dict[str, dict[str, Any]]:
     return out
 
 
+_PATHWAY_FIELDS = {
+    "starts_per_day": "starts a day",
+    "starts_by_weekday": "starts by weekday",
+    "start_hour": "start hour",
+    "places": "places",
+    "stay": "place stay",
+    "assessment": "assessment",
+    "assessment_in": "assessment in",
+    "order": "order",
+    "label": "label",
+}
+
+
+def _pathways(s: Scenario) -> dict[str, dict[str, Any]]:
+    """Per discharge pathway its service in words (``starts a day``, ``places``, ``assessment in``, ...), and per
+    unit (and class) the shares of the patients leaving the hospital that take each pathway, P0 the rest."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in s.discharge_pathways.items():
+        d = _flat(_dump(spec))
+        out[name] = {_PATHWAY_FIELDS.get(k, k): v for k, v in d.items()}
+    tables = [("", s.pathway_shares)] + [(f" (class {c})", pc.pathway_shares) for c, pc in s.patient_classes.items()]
+    for suffix, table in tables:
+        for u, shares in table.items():
+            given = {k: v for k, v in shares.items() if k != "P0"}
+            rest = max(1.0 - sum(given.values()), 0.0)
+            out[f"shares from {u}{suffix}"] = {"": f"{_row(given) or 'none'} (P0 {rest:.3g})"}
+    return out
+
+
+def _summary_pathway(d: dict[str, Any]) -> str:
+    if "places" in d:
+        text = f"{_compact(d['places'])} places, stay {d.get('place stay', '?')}"
+    elif "starts a day" in d:
+        text = f"starts {_compact(d['starts a day'])} a day"
+    elif "starts by weekday" in d:
+        text = f"starts Mon-Sun {_compact(d['starts by weekday'])}"
+    elif "" in d:
+        return _compact(d[""])
+    else:
+        text = "no limit"
+    if "assessment" in d:
+        text += f", assessment {d['assessment']} in {d.get('assessment in', 'hospital')}"
+    return text
+
+
 def _classes(s: Scenario) -> dict[str, dict[str, Any]]:
     return {c: {"priority": pc.priority, "acuity": pc.acuity} for c, pc in s.patient_classes.items()}
 
@@ -214,6 +262,7 @@ _VIEWS: list[tuple[str, _View, Callable[[dict[str, Any]], str]]] = [
     ("routes", _routes, _summary_fields),
     ("stays", _stays, _summary_fields),
     ("discharge", _discharge, _summary_fields),
+    ("pathways", _pathways, _summary_pathway),
     ("classes", _classes, _summary_fields),
     ("staffing", _staffing, _summary_fields),
     ("escalation", _escalation, _summary_escalation),

@@ -180,8 +180,9 @@ def _merge(base: _Located, over: _Located) -> _Located:
     Mappings merge key by key; ``arrivals`` and ``electives`` merge entry by entry on ``name``
     (an entry ``{name: x, remove: true}`` drops the base's entry ``x``); in a ``discharge`` block,
     giving ``window_hours`` or ``hourly_profile`` replaces the base's clock rule as a whole, and
-    ``weekend_rate`` or ``day_of_week`` its day rule;
-    anything else replaces. Line numbers follow the entries; removed streams and new streams
+    ``weekend_rate`` or ``day_of_week`` its day rule; a duration block that names its
+    ``distribution`` replaces the base's block whole (one without it changes only the keys it
+    gives, e.g. ``mean_days``); anything else replaces. Line numbers follow the entries; removed streams and new streams
     whose names look like a base stream's become warnings (``notes``).
     """
     lines = dict(base.lines)
@@ -192,12 +193,13 @@ def _merge(base: _Located, over: _Located) -> _Located:
     def merge(a: Any, b: Any, path: Path_) -> Any:
         if path in KEYED_LISTS and isinstance(b, list) and isinstance(a, list | type(None)):
             return merge_keyed(a or [], b, path)
-        if isinstance(a, dict) and isinstance(b, dict):
+        if isinstance(a, dict) and isinstance(b, dict) and "distribution" not in b:
             out = dict(a)
             for k, v in b.items():
                 keyed = path + (k,) in KEYED_LISTS and isinstance(v, list)
                 out[k] = merge(a.get(k), v, path + (k,)) if k in a or keyed else v
-                if k not in a or not (isinstance(a[k], dict) and isinstance(v, dict) or keyed):
+                merged = isinstance(a[k], dict) and isinstance(v, dict) and "distribution" not in v if k in a else False
+                if k not in a or not (merged or keyed):
                     _drop_below(lines, path + (k,))
             for rules in (CLOCK_RULES, DAY_RULES):
                 if _is_discharge(path) and any(b.get(k) is not None for k in rules):

@@ -9,8 +9,16 @@ For every unit (and every patient class that reaches it) :func:`offered_load` co
   averaged over the week); an emergency department's admitted share is its classes' routes out
   of it;
 * the mean time a patient holds a bed: mean stay (in an emergency department: clinician
-  assessment + stay after it) + P(going home from the unit) x the mean discharge hold the unit's
-  rule implies + mean cleaning time;
+  assessment + stay after it) + P(leaving the hospital from the unit) x (P(P0) x the mean
+  discharge hold the unit's rule implies + sum over the discharge pathways k of P(k) x (its
+  assessment in the bed + the mean wait in its queue)) + mean cleaning time;
+* per discharge pathway (:class:`PathwayLoad`): its demand (ready patients a day taking it: the
+  traffic equations x the exit share x the class's and unit's pathway shares), its capacity
+  (daily starts, or places / mean place hold for a pool), and the mean wait in its queue: Erlang C
+  of M/M/c for a pool (an approximation for non-exponential place stays), for a daily pathway the
+  exact mean of the bulk-service queue the simulator runs (Poisson joins, the day's starts at
+  ``start_hour``; :func:`daily_pathway_wait_h`), infinite when the demand reaches the capacity;
+  its NCTR patients by Little's law: demand x (assessment in the bed + wait);
 * the offered load in beds (rate x mean hold, Little's law) and its ratio to the beds;
 * the Erlang figures of the unit taken alone with Poisson arrivals: Erlang B (blocking) for
   ``when_full: reject``, Erlang C (probability of waiting and mean wait of M/M/c) for ``queue``.
@@ -24,6 +32,11 @@ keeps its bed while the next unit is full), the wait for an ED clinician, boardi
 beds and capacity changes. The offered load is therefore a lower bound where units queue or
 block; where a unit turns patients away, downstream units are offered the full flow.
 
+A pathway's queue is taken as fed by Poisson joins at the demand's rate (exact while beds do not
+block, since ready times are then the output of infinite-server stays); a pathway that holds
+patients longer holds the beds longer, which the unit loads include (infinite when a pathway is
+overloaded: no number of beds is enough).
+
 This module is pure: scenario in, numbers out (no printing, no pandas, no files).
 """
 
@@ -34,14 +47,23 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from hospital_twin.distributions import Distribution
-from hospital_twin.scenario.schema import EXIT, DischargeLoungeSpec, DischargeSpec, Scenario, UnitSpec
+from hospital_twin.scenario.schema import (
+    EXIT,
+    DischargeLoungeSpec,
+    DischargePathwaySpec,
+    DischargeSpec,
+    Scenario,
+    UnitSpec,
+)
 
 __all__ = [
     "BIN_H",
     "ClassLoad",
     "LoadReport",
+    "PathwayLoad",
     "UnitLoad",
     "erlang_b",
     "erlang_c",
@@ -51,6 +73,7 @@ __all__ = [
     "discharge_shares_by_weekday",
     "mean_discharge_hold_h",
     "mean_lounge_saving_h",
+    "daily_pathway_wait_h",
     "offered_load",
 ]
 
@@ -392,6 +415,63 @@ class ClassLoad:
     discharge_hold_h: float
     hold_h: float
     load_beds: float
+    pathway_share: float = 0.0
+    nctr_h: float = 0.0
+    """``pathway_share``: share of the patients leaving the hospital who take a discharge pathway (the rest
+    are P0 and wait ``discharge_hold_h``); ``nctr_h``: their mean hours in the bed after being ready."""
+
+
+@dataclass(frozen=True)
+class PathwayLoad:
+    """Offered load of one discharge pathway: rates per day, times in hours.
+
+    ``demand_per_day``: ready patients a day taking it; ``capacity_per_day``: the daily starts (mean
+    over the week), ``places x 24 / place_hold_h`` for a pool, infinite without capacity;
+    ``wait_mean_h``: mean wait in its queue after the assessment in the bed (infinite when
+    overloaded); for a daily pathway ``next_start_wait_h`` is the part of it spent waiting for the
+    next start (all of it when the demand is far below the capacity); for a pool ``p_wait`` is
+    Erlang C and ``places_in_use`` the offered load of its places.
+    """
+
+    pathway: str
+    label: str
+    kind: str
+    demand_per_day: float
+    capacity_per_day: float
+    starts_per_day: float | None
+    places: int | None
+    place_hold_h: float | None
+    assessment_in_bed_h: float
+    wait_mean_h: float
+    next_start_wait_h: float | None = None
+    p_wait: float | None = None
+    places_in_use: float | None = None
+
+    @property
+    def utilisation(self) -> float:
+        """Demand over capacity (0 for an unlimited pathway; infinite with no capacity and some demand)."""
+        if math.isinf(self.capacity_per_day):
+            return 0.0
+        if self.capacity_per_day > 0:
+            return self.demand_per_day / self.capacity_per_day
+        return math.inf if self.demand_per_day > 0 else 0.0
+
+    @property
+    def overloaded(self) -> bool:
+        """True when the demand reaches the capacity: the queue, and NCTR on it, grow without bound."""
+        return self.demand_per_day > 0 and self.utilisation >= 1.0
+
+    @property
+    def nctr_delay_h(self) -> float:
+        """Mean hours from ready to leaving the bed: assessment in the bed + wait in the queue."""
+        return self.assessment_in_bed_h + self.wait_mean_h
+
+    @property
+    def nctr_beds(self) -> float:
+        """Mean patients in a hospital bed waiting for this pathway (Little's law: demand x NCTR delay)."""
+        if self.demand_per_day <= 0:
+            return 0.0
+        return self.demand_per_day / 24.0 * self.nctr_delay_h
 
 
 @dataclass(frozen=True)
@@ -403,6 +483,9 @@ class UnitLoad:
     cleaning out (what the simulated occupancy counts). ``erlang`` is ``"B"`` (``p_block``) for a
     ``reject`` unit, ``"C"`` (``p_wait``, ``wait_mean_h``) for a ``queue`` unit. ``scheduled_share``
     is the share of arrivals from elective lists (not Poisson: the Erlang figures are indicative).
+    ``pathway_share``: share of the patients leaving the hospital from it who take a discharge
+    pathway (``nctr_pathways``); ``nctr_load_beds``: its beds held by them once ready (NCTR, part of
+    ``load_beds``; infinite when one of those pathways is overloaded).
     """
 
     unit: str
@@ -426,6 +509,9 @@ class UnitLoad:
     classes: tuple[ClassLoad, ...] = ()
     clinicians_mean: float | None = None
     clinician_load: float | None = None
+    pathway_share: float = 0.0
+    nctr_load_beds: float = 0.0
+    nctr_pathways: tuple[str, ...] = ()
 
     @property
     def load_ratio(self) -> float:
@@ -451,11 +537,18 @@ class LoadReport:
     units: tuple[UnitLoad, ...]
     warnings: tuple[str, ...]
     assumptions: tuple[str, ...] = field(default=())
+    pathways: tuple[PathwayLoad, ...] = ()
 
     def unit(self, name: str) -> UnitLoad:
         for u in self.units:
             if u.unit == name:
                 return u
+        raise KeyError(name)
+
+    def pathway(self, name: str) -> PathwayLoad:
+        for p in self.pathways:
+            if p.pathway == name:
+                return p
         raise KeyError(name)
 
 
@@ -594,8 +687,20 @@ def _clinicians_mean(s: Scenario, spec: UnitSpec) -> float | None:
     return total / 24.0
 
 
+PATHWAY_ASSUMPTION = (
+    "discharge pathways: Poisson joins at the demand's average rate; a pool's wait is Erlang C of M/M/c "
+    "(indicative for non-exponential place stays), a daily pathway's the exact mean of its daily-starts queue"
+)
+
+
+def _pathway_shares(s: Scenario, shares: dict[str, float] | None) -> dict[str, float]:
+    """The pathway shares the simulator applies: known pathways with a share above 0 (P0 is the rest)."""
+    return {k: float(v) for k, v in (shares or {}).items() if v > 0 and k in s.discharge_pathways}
+
+
 def offered_load(s: Scenario) -> LoadReport:
-    """Offered load, mean hold and Erlang figures of every unit of ``s`` (see the module docstring)."""
+    """Offered load, mean hold and Erlang figures of every unit of ``s`` and the load of every discharge
+    pathway (see the module docstring)."""
     units = list(s.units)
     n = len(units)
     per_class: dict[str, list[ClassLoad]] = {u: [] for u in units}
@@ -603,37 +708,236 @@ def offered_load(s: Scenario) -> LoadReport:
     served = _lounge_of(s)
     raw = []
     lounge_load = dict.fromkeys(s.discharge_lounges, 0.0)
+    demand = dict.fromkeys(s.discharge_pathways, 0.0)  # ready patients an hour taking each pathway
+    ready_week = {k: np.zeros(_N) for k in s.discharge_pathways}  # ... by hour of the week
     for cls in s.class_names():
         lam, sched, ready = _class_flows(s, cls, units)
         sched_rate += sched
         routes = s.routes_for(cls)
+        shares_by_unit = s.pathway_shares_for(cls)
         for i, u in enumerate(units):
             if lam[i] <= 1e-15:
                 continue
             spec = s.units[u]
             dests = routes.get(u) or {EXIT: 1.0}
             home = float(dests.get(EXIT, 0.0)) / (sum(dests.values()) or 1.0)
+            shares = _pathway_shares(s, shares_by_unit.get(u)) if home > 0 else {}
+            p0 = max(1.0 - sum(shares.values()), 0.0)
+            for k, share in shares.items():
+                demand[k] += float(lam[i]) * home * share
+                ready_week[k] += ready[i] * home * share
             stay = sum(d.mean_h for d in _stay_parts(s, cls, u))
             rule = _unit_rule(s, spec)
             hold = mean_discharge_hold_h(rule, ready[i]) if home > 0 else 0.0
             saving = 0.0
             if u in served and home > 0 and rule is not None:
                 saving = mean_lounge_saving_h(rule, s.discharge_lounges[served[u]], ready[i])
-                lounge_load[served[u]] += float(lam[i]) * home * saving
-            raw.append((cls, u, spec, float(lam[i]), stay, home, hold, saving))
+                lounge_load[served[u]] += float(lam[i]) * home * p0 * saving
+            raw.append((cls, u, spec, float(lam[i]), stay, home, hold, saving, shares))
     # a lounge with Poisson arrivals is an Erlang loss system: a share B of the patients find it full
     room = {name: 1.0 - erlang_b(spec.places, lounge_load[name]) for name, spec in s.discharge_lounges.items()}
-    for cls, u, spec, rate, stay, home, hold, saving in raw:
+    pathways = tuple(
+        _pathway_load(s, k, spec, demand[k] * 24.0, ready_week[k]) for k, spec in s.discharge_pathways.items()
+    )
+    by_pathway = {p.pathway: p for p in pathways}
+    taken: dict[str, list[str]] = {u: [] for u in units}
+    for cls, u, spec, rate, stay, home, hold, saving, shares in raw:
         if saving:
             hold -= room[served[u]] * saving
         turn = spec.turnaround_distribution()
-        bed_h = stay + home * hold + (turn.mean_h if turn is not None else 0.0)
-        per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h))
-    out = [_unit_load(s, u, per_class[u], float(sched_rate[i])) for i, u in enumerate(units)]
-    return LoadReport(scenario=s.name, units=tuple(out), warnings=tuple(_warnings(out, s)), assumptions=ASSUMPTIONS)
+        p_share = sum(shares.values())
+        nctr = sum(share * by_pathway[k].nctr_delay_h for k, share in shares.items())  # per patient leaving
+        taken[u] += [k for k in shares if k not in taken[u]]
+        bed_h = stay + home * ((1.0 - p_share) * hold + nctr) + (turn.mean_h if turn is not None else 0.0)
+        nctr_h = nctr / p_share if p_share > 0 else 0.0
+        per_class[u].append(ClassLoad(cls, rate * 24.0, stay, home, hold, bed_h, rate * bed_h, p_share, nctr_h))
+    out = [_unit_load(s, u, per_class[u], float(sched_rate[i]), tuple(taken[u])) for i, u in enumerate(units)]
+    over = frozenset(p.pathway for p in pathways if p.overloaded)
+    warnings = _pathway_warnings(pathways) + _warnings(out, s, over)
+    assumptions = ASSUMPTIONS + ((PATHWAY_ASSUMPTION,) if pathways else ())
+    return LoadReport(
+        scenario=s.name, units=tuple(out), warnings=tuple(warnings), assumptions=assumptions, pathways=pathways
+    )
 
 
-def _unit_load(s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float) -> UnitLoad:
+# --------------------------------------------------------------------------- discharge pathways
+def _pathway_load(
+    s: Scenario, name: str, spec: DischargePathwaySpec, demand_per_day: float, ready_per_h: np.ndarray
+) -> PathwayLoad:
+    """The load of one pathway given its demand (a day) and its patients' ready rate on the week grid (per hour)."""
+    assess = spec.assessment.to_distribution() if spec.assessment is not None else None
+    in_bed = assess is not None and spec.assessment_in == "hospital"
+    assess_bed_h = assess.mean_h if in_bed else 0.0
+    common = {"pathway": name, "label": spec.label, "kind": spec.kind, "demand_per_day": demand_per_day}
+    if spec.kind == "unlimited":
+        return PathwayLoad(
+            **common,
+            capacity_per_day=math.inf,
+            starts_per_day=None,
+            places=None,
+            place_hold_h=None,
+            assessment_in_bed_h=assess_bed_h,
+            wait_mean_h=0.0,
+        )
+    if spec.kind == "pool":
+        place_h = spec.stay.to_distribution().mean_h + (assess.mean_h if assess is not None and not in_bed else 0.0)
+        places = int(spec.places or 0)
+        a = demand_per_day / 24.0 * place_h
+        if demand_per_day <= 0:
+            wait, p_wait = 0.0, 0.0
+        elif a >= places:
+            wait, p_wait = math.inf, 1.0
+        else:
+            wait, p_wait = erlang_c_mean_wait_h(places, a, place_h), erlang_c(places, a)
+        return PathwayLoad(
+            **common,
+            capacity_per_day=places * 24.0 / place_h if place_h > 0 else math.inf,
+            starts_per_day=None,
+            places=places,
+            place_hold_h=place_h,
+            assessment_in_bed_h=assess_bed_h,
+            wait_mean_h=wait,
+            p_wait=p_wait,
+            places_in_use=a,
+        )
+    week = spec.starts_week()
+    capacity = float(np.mean(week))
+    wait = next_start = 0.0
+    if demand_per_day > 0 and demand_per_day >= capacity:
+        wait = next_start = math.inf
+    elif demand_per_day > 0:
+        join = ready_per_h
+        if in_bed:  # the queue is joined once the assessment in the bed ends
+            join = np.real(np.fft.ifft(np.fft.fft(ready_per_h) * _kernel([assess])))
+        a, b = _measured_window_h(s)
+        wait, next_start = daily_pathway_wait_h(
+            week, spec.start_hour, join, offset_h=_week_offset_h(s.start), window_h=(a, b)
+        )
+    return PathwayLoad(
+        **common,
+        capacity_per_day=capacity,
+        starts_per_day=capacity,
+        places=None,
+        place_hold_h=None,
+        assessment_in_bed_h=assess_bed_h,
+        wait_mean_h=wait,
+        next_start_wait_h=next_start,
+    )
+
+
+def _daily_starts(week: list[float], start_hour: float, offset_h: float, until_h: float):
+    """Times (run hours) and numbers of the daily starts of at least one patient before ``until_h``, as
+    ``sim/pathways.py`` gives them: the weekday's starts at ``start_hour``, fractions carried to the next day."""
+    day = math.floor(offset_h / 24.0)
+    carry = 0.0
+    times, counts = [], []
+    while True:
+        t = day * 24.0 + start_hour - offset_h
+        weekday = day % 7
+        day += 1
+        if t < 0:
+            continue
+        if t >= until_h:
+            break
+        carry += week[weekday]
+        k = int(carry + 1e-9)
+        carry -= k
+        if k > 0:
+            times.append(t)
+            counts.append(k)
+    return np.asarray(times), np.asarray(counts, dtype=np.int64)
+
+
+def _poisson_pmf(mean: float) -> np.ndarray:
+    if mean <= 0:
+        return np.ones(1)
+    k = np.arange(int(math.ceil(mean + 12.0 * math.sqrt(mean) + 20.0)))
+    return np.exp(k * math.log(mean) - mean - special.gammaln(k + 1.0))
+
+
+def daily_pathway_wait_h(
+    week: list[float],
+    start_hour: float,
+    join_per_h: np.ndarray,
+    *,
+    offset_h: float,
+    window_h: tuple[float, float],
+    tail: float = 1e-14,
+) -> tuple[float, float]:
+    """Mean wait (hours) in a daily pathway's queue, and the part of it spent waiting for the next start.
+
+    Patients join the queue as a Poisson process whose rate per hour is ``join_per_h`` on the week
+    grid (:data:`BIN_H`-hour bins, Monday 00:00 first); at ``start_hour`` each day the service starts
+    up to that weekday's number ``week`` (Mon..Sun; fractions carried over, unused starts lost), first
+    come first. Between two starts j-1 and j (days with at least one start) ``A_j ~ Poisson(L_j)``
+    patients join, ``L_j`` the integral of the rate; the number left waiting after start j is
+    ``Q_j = max(Q_{j-1} + A_j - S_j, 0)``, a Markov chain whose distribution is carried exactly (run
+    hour 0 = ``offset_h`` hours into the week, empty at the start, as the simulator). Every patient
+    waits until the next start (``W_next``), and the ``Q_j`` left behind wait a whole interval more, so
+    over the starts in ``window_h`` (run hours):
+
+        W = W_next + sum_j E[Q_j] (t_{j+1} - t_j) / sum_j L_j.
+
+    With demand far below the capacity ``Q_j`` stays 0 and ``W = W_next``, the mean time from joining
+    to the next start: 12 h for joins uniform over the day and a start every day.
+    """
+    week = [float(x) for x in week]
+    a, b = window_h
+    rate_week = float(np.mean(week))
+    # starts beyond the window, so that the last patients in it have theirs
+    until = b + 24.0 * 7.0 * max(4.0, math.ceil(3.0 / rate_week) if rate_week > 0 else 4.0)
+    times, counts = _daily_starts(week, start_hour, offset_h, until)
+    if len(times) < 2:
+        return math.inf, math.inf
+    nbins = int(math.ceil(times[-1] / BIN_H))
+    t = (np.arange(nbins) + 0.5) * BIN_H
+    rate = np.asarray(join_per_h, dtype=float)[np.floor((t + offset_h) / BIN_H).astype(np.int64) % _N]
+    rate = np.clip(rate, 0.0, None)
+    j = np.searchsorted(times, t)  # the next start of a patient joining at t
+    keep = j < len(times)
+    t, rate, j = t[keep], rate[keep], j[keep]
+    inside = (t >= a) & (t < b)
+    joins = rate[inside].sum()
+    if joins <= 0:
+        return 0.0, 0.0
+    w_next = float(np.sum(rate[inside] * (times[j[inside]] - t[inside])) / joins)
+    mean_joins = np.bincount(j, weights=rate * BIN_H, minlength=len(times))
+    p = np.ones(1)
+    carried = 0.0
+    arrivals = 0.0
+    for i in range(len(times) - 1):
+        p = np.convolve(p, _poisson_pmf(float(mean_joins[i])))
+        c = int(counts[i])
+        p = np.concatenate([[p[: c + 1].sum()], p[c + 1 :]])
+        tail_mass = np.cumsum(p[::-1])[::-1]
+        p = p[: max(int(np.searchsorted(-tail_mass, -tail)), 1)]
+        if a <= times[i] < b:
+            carried += float(np.dot(np.arange(len(p)), p)) * (times[i + 1] - times[i])
+            arrivals += float(mean_joins[i])
+    queue = carried / arrivals if arrivals > 0 else 0.0
+    return w_next + queue, w_next
+
+
+def _pathway_warnings(pathways: tuple[PathwayLoad, ...]) -> list[str]:
+    out = []
+    for p in pathways:
+        if not p.overloaded:
+            continue
+        if p.kind == "pool":
+            days = (p.place_hold_h or 0.0) / 24.0
+            cap = f"{p.capacity_per_day:.1f} a day ({p.places} places, {days:.1f} days a place on average)"
+        else:
+            cap = f"{p.capacity_per_day:.1f} starts a day"
+        out.append(
+            f"{p.pathway} is overloaded: {p.demand_per_day:.1f} ready patients a day for {cap}; "
+            "NCTR on it grows without bound"
+        )
+    return out
+
+
+def _unit_load(
+    s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float, pathways: tuple[str, ...] = ()
+) -> UnitLoad:
     spec = s.units[u]
     turn = spec.turnaround_distribution()
     turn_h = turn.mean_h if turn is not None else 0.0
@@ -645,11 +949,14 @@ def _unit_load(s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float
         return sum(weight(c) * getattr(c, attr) for c in classes) / total if total > 0 else 0.0
 
     home = mean("home_share")
-    hold_home = mean("discharge_hold_h", lambda c: c.arrivals_per_day * c.home_share)
+    hold_home = mean("discharge_hold_h", lambda c: c.arrivals_per_day * c.home_share * (1.0 - c.pathway_share))
+    nctr = sum(c.arrivals_per_day / 24.0 * c.home_share * c.pathway_share * c.nctr_h for c in classes if c.nctr_h)
     hold_h = load / (per_day / 24.0) if per_day > 0 else 0.0
     erlang = "B" if spec.when_full == "reject" else "C"
     p_block = p_wait = wait = None
-    if erlang == "B":
+    if math.isinf(load):  # an overloaded discharge pathway: the beds are held without bound
+        p_block, p_wait, wait = (1.0, None, None) if erlang == "B" else (None, 1.0, math.inf)
+    elif erlang == "B":
         p_block = erlang_b(spec.beds, load)
     else:
         p_wait = erlang_c(spec.beds, load)
@@ -680,6 +987,9 @@ def _unit_load(s: Scenario, u: str, classes: list[ClassLoad], sched_per_h: float
         classes=tuple(classes),
         clinicians_mean=clinicians,
         clinician_load=clin_load,
+        pathway_share=mean("pathway_share", lambda c: c.arrivals_per_day * c.home_share),
+        nctr_load_beds=nctr,
+        nctr_pathways=pathways,
     )
 
 
@@ -712,13 +1022,19 @@ def _outlying_note(s: Scenario, u: UnitLoad, by_name: dict[str, UnitLoad]) -> st
     )
 
 
-def _warnings(units: list[UnitLoad], s: Scenario | None = None) -> list[str]:
+def _warnings(units: list[UnitLoad], s: Scenario | None = None, overloaded: frozenset[str] = frozenset()) -> list[str]:
     out = []
     by_name = {u.unit: u for u in units}
     for u in units:
         beds = "bed" if u.beds == 1 else "beds"
-        note = _outlying_note(s, u, by_name) if s is not None else None
-        if note is not None:
+        note = _outlying_note(s, u, by_name) if s is not None and math.isfinite(u.load_beds) else None
+        if math.isinf(u.load_beds):
+            out.append(
+                f"{u.unit}: its load grows without bound: its patients ready to leave wait in their beds for "
+                f"{' or '.join(k for k in u.nctr_pathways if k in overloaded) or 'a discharge pathway'}, which "
+                "cannot start them as fast as they come"
+            )
+        elif note is not None:
             out.append(note)
         elif u.overloaded_by is not None:
             esc = f" and {u.escalation_beds} escalation beds" if u.escalation_beds else ""

@@ -405,11 +405,14 @@ class DischargePathwaySpec(_Spec):
         given = [k for k in ("starts_per_day", "starts_by_weekday", "places") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(
-                f"give one capacity of {', '.join(given)}: daily starts (starts_per_day or starts_by_weekday) or "
-                "a pool of places"
+                f"it gives {' and '.join(given)}: give one capacity, daily starts (starts_per_day or "
+                "starts_by_weekday) or a pool of places (places with their stay), and remove the other"
             )
         if self.places is not None and self.stay is None:
-            raise ValueError("a pool of places needs `stay`, the time a patient holds a place")
+            raise ValueError(
+                "a pool of places needs `stay`, the time a patient holds a place: add e.g. "
+                "stay: {distribution: lognormal, median_days: 14, p90_days: 35}"
+            )
         if self.places is None and self.stay is not None:
             raise ValueError("`stay` is for a pool of places; add `places` or remove `stay`")
         return self
@@ -1200,6 +1203,10 @@ def _lounge_problems(s: Scenario) -> list[Problem]:
 PATHWAY_HOME = "P0"
 """The share key of patients going home without support, by the discharge rules (no pathway)."""
 
+LOG_DESTINATIONS = ("home", "transferred_out", "left_without_being_seen")
+"""``discharge_destination`` labels the simulator writes for patients not on a pathway: a pathway may not
+take one (compared without case), or its patients and those labels would be one in the event log."""
+
 
 def _pathway_problems(s: Scenario) -> list[Problem]:
     """Discharge pathways: plain names that are not units' or lounges'; shares name inpatient units and
@@ -1207,12 +1214,26 @@ def _pathway_problems(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     taken = set(s.units) | set(s.discharge_lounges) | set(s.escalation_levels)
     for name in s.discharge_pathways:
-        if name in taken or name == PATHWAY_HOME or name.strip().lower() in RESERVED_UNIT_NAMES:
+        lowered = name.strip().lower()
+        reserved = lowered in RESERVED_UNIT_NAMES or lowered in LOG_DESTINATIONS
+        if name in taken or lowered == PATHWAY_HOME.lower() or reserved:
+            if name in s.units:
+                why = "it is a unit's name"
+            elif name in s.discharge_lounges:
+                why = "it is a discharge lounge's name"
+            elif name in s.escalation_levels:
+                why = "it is an escalation group's name"
+            elif lowered == PATHWAY_HOME.lower():
+                why = f"{PATHWAY_HOME} is home without support, the share left to the discharge rules"
+            elif lowered in LOG_DESTINATIONS:
+                why = f"the event log writes '{lowered}' for patients who leave without a pathway"
+            else:
+                why = "the name is reserved"
             out.append(
                 Problem(
                     path=("discharge_pathways", name),
-                    message=f"'{name}' cannot name a discharge pathway: it is a unit's, lounge's or escalation "
-                    f"group's name, {PATHWAY_HOME} (home without support) or reserved; choose another, e.g. P1",
+                    message=f"'{name}' cannot name a discharge pathway: {why}; give the pathway a name of its own, "
+                    "e.g. P1, and use it in pathway_shares too",
                 )
             )
         elif problem := name_problem(name, "discharge pathway"):
@@ -1231,8 +1252,8 @@ def _pathway_problems(s: Scenario) -> list[Problem]:
                 out.append(
                     Problem(
                         path=base + (u,),
-                        message=f"'{u}' is an emergency department; discharge pathways are for patients leaving "
-                        "inpatient units (remove it)",
+                        message=f"'{u}' is an emergency department: discharge pathways are for patients leaving "
+                        "inpatient units; remove its row from pathway_shares",
                     )
                 )
             for k in shares:
@@ -1249,15 +1270,16 @@ def _pathway_problems(s: Scenario) -> list[Problem]:
                 out.append(
                     Problem(
                         path=base + (u,),
-                        message=f"pathway shares sum to {total:.6g}, more than 1; the rest (1 - the sum) go home "
-                        f"without support ({PATHWAY_HOME})",
+                        message=f"pathway shares sum to {total:.6g}, more than 1: make them add up to at most 1 "
+                        f"(the rest, 1 - the sum, go home without support: {PATHWAY_HOME})",
                     )
                 )
             elif PATHWAY_HOME in shares and abs(total - 1.0) > _PROB_TOL:
                 out.append(
                     Problem(
                         path=base + (u,),
-                        message=f"pathway shares sum to {total:.6g} with {PATHWAY_HOME} given; make them add up to 1",
+                        message=f"pathway shares sum to {total:.6g} with {PATHWAY_HOME} given: make them add up to "
+                        f"1, or leave {PATHWAY_HOME} out (it is then the rest)",
                     )
                 )
     return out

@@ -56,6 +56,7 @@ from hospital_twin.sim.pathways import Pathways, pathway_code
 from hospital_twin.sim.records import (
     CENSUS_SOURCE,
     NOT_SEEN,
+    PATHWAY_NONE,
     SEEN_UNKNOWN,
     STAY_FIELDS,
     InitialPatient,
@@ -244,6 +245,7 @@ class HospitalSim:
         self._over_capacity = [0] * len(self.units)
         self._delayed_discharge = [0] * len(self.units)
         self._initial_ready: dict[int, float] = {}  # pid -> when a ready census patient became ready (< 0)
+        self._initial_p0: set[int] = set()  # ready census patients found to take no pathway (see _census_pathway)
         self._n_sources = len(self.source_names)
         self.source_names += [f"transfer:{n}" for n in self.unit_names]
         outlying = None
@@ -402,6 +404,7 @@ class HospitalSim:
                 float(ip.ready_h),
                 float(ip.seen_h),
                 float(ip.cancel_h),
+                int(ip.pathway),
             )
             if not ip.cancel_h >= 0 or (math.isfinite(ip.cancel_h) and not ip.waiting):
                 raise ValueError(
@@ -422,6 +425,16 @@ class HospitalSim:
                 )
             if ip.waiting and ip.ready:
                 raise ValueError(f"initial patient {ip}: a patient waiting for a bed cannot be ready to leave it")
+            n_pw = len(self.scenario.discharge_pathways)
+            if ip.pathway == PATHWAY_NONE and not ip.ready:
+                raise ValueError(f"initial patient {ip}: pathway PATHWAY_NONE (on none) is for a ready patient")
+            if ip.pathway not in (-1, PATHWAY_NONE) and (
+                not ip.ready or not 0 <= ip.pathway < n_pw or ip.next_unit >= 0 or not u.inpatient
+            ):
+                raise ValueError(
+                    f"initial patient {ip}: pathway needs ready=True, an inpatient unit, a next_unit of exit or "
+                    f"unknown, and the index of one of the scenario's {n_pw} discharge pathways"
+                )
             if ip.next_unit != _DEST_INSIDE:
                 route = self._routes[ip.pclass][ip.unit]
                 targets = route[1] if route is not None else [_DEST_EXIT]
@@ -619,7 +632,7 @@ class HospitalSim:
             while x >= cum[i]:
                 i += 1
             nxt = targets[i]
-        if nxt == _DEST_EXIT and self._pathways is not None:
+        if nxt == _DEST_EXIT and self._pathways is not None and not (self._initial_p0 and self._p0_known(p)):
             # the route uniform rescaled inside the exit's slice: a fresh uniform for the pathway
             if route is None:
                 y = self._u(p, 0)
@@ -651,6 +664,13 @@ class HospitalSim:
         v = self.units[nxt]
         # from_unit: the unit whose bed it holds while it waits (for an outlier the host, not its home unit)
         self._request_bed(p, v, self._transfer_granted, p.unit.idx, t_ready)
+
+    def _p0_known(self, p: _Patient) -> bool:
+        """True (once) for a census patient already found to go home on no pathway (:meth:`_census_pathway`)."""
+        if p.pid in self._initial_p0:
+            self._initial_p0.discard(p.pid)
+            return True
+        return False
 
     def _discharged(self, ev) -> None:
         self._leave(ev._value, _DEST_EXIT, self.env.now)
@@ -883,12 +903,17 @@ class HospitalSim:
         clinician, who stays busy until the assessment ends (so the clinicians free at time 0
         are the ones free in the department); else it takes the residual of its
         post-assessment stay. With ``SEEN_UNKNOWN`` it is taken as already assessed.
+        A ready patient with a ``pathway`` (NCTR) keeps its bed on that pathway from its ready time
+        ``-ready_h`` (its stay's ``dest`` is the pathway's code): once everyone is placed it joins
+        the pathway (``Pathways.join_census``: the rest of its assessment, then the queue in order
+        of ready time); its DNA row is drawn as for any census patient.
         Patients above the unit's capacity are placed anyway (corridor care, as real
         censuses show); they are counted, and new requests queue (or are turned away)
         until the unit is back below capacity.
         """
         env = self.env
         order = sorted(range(len(self._initial)), key=lambda i: (*self._initial[i], i))
+        nctr: list[tuple[_Patient, int, float]] = []  # (patient, pathway, hours since ready): join below
         by_unit: dict[int, list[InitialPatient]] = {}
         queued: dict[int, list[InitialPatient]] = {}
         for i in order:
@@ -913,6 +938,12 @@ class HospitalSim:
                     p.inp_start = t0
                 self._occ_change(u, 1)
                 dist = self._los[p.pclass][u.idx]
+                if ip.pathway >= 0:  # NCTR: on its pathway since it became ready (joins it below)
+                    self._stays[p.stay + 6] = -ip.ready_h
+                    self._stays[p.stay + 8] = pathway_code(ip.pathway)
+                    p.visit += 1
+                    nctr.append((p, ip.pathway, ip.ready_h))
+                    continue
                 if u.is_ed and not ip.ready and ip.seen_h == NOT_SEEN:
                     unseen.append((ip.elapsed_h, p))  # waits for a clinician (below)
                     continue
@@ -931,10 +962,19 @@ class HospitalSim:
                         j = targets.index(ip.next_unit)
                         lo, hi = (cum[j - 1] if j else 0.0), min(cum[j], 1.0)
                         dna[_U_VISITS] = lo + (hi - lo) * dna[_U_VISITS]
+                    if ip.ready and self._pathways is not None and ip.pathway < 0:
+                        k = self._census_pathway(p, u, ip.pathway)
+                        if k >= 0:  # drawn onto a pathway: NCTR since it became ready, as a census one
+                            self._stays[p.stay + 6] = -ip.ready_h
+                            self._stays[p.stay + 8] = pathway_code(k)
+                            p.visit += 1
+                            nctr.append((p, k, ip.ready_h))
+                            continue
                     if ip.ready and ip.ready_h > 0:
                         self._initial_ready[p.pid] = -ip.ready_h
                     if ip.ready and u.discharge is not None and ip.ready_h > 0:
-                        if not self._condition_discharge(p, u, ip.ready_h, ip.next_unit != _DEST_INSIDE):
+                        known = ip.next_unit != _DEST_INSIDE or p.pid in self._initial_p0  # P0: it goes home
+                        if not self._condition_discharge(p, u, ip.ready_h, known):
                             self._delayed_discharge[ui] += 1
                 else:
                     remaining = dist.residual_ppf(ip.elapsed_h, self._u(p, 1))
@@ -963,6 +1003,38 @@ class HospitalSim:
                 )
                 if req is not None and math.isfinite(ip.cancel_h):
                     Timeout(env, ip.cancel_h, req).callbacks.append(self._cancel)
+        if nctr:  # after everyone is placed: a pool may start (and free a bed) at once
+            if self._pathways is None:  # pathways without shares: only the census's patients take them
+                self._pathways = Pathways(self)
+            self._pathways.join_census(nctr)
+
+    def _census_pathway(self, p: _Patient, u: _Unit, given: int) -> int:
+        """The pathway of a ready census patient whose census gives none (``given`` -1: not known; PATHWAY_NONE:
+        known to take none), decided when it is placed, before any conditioning on the discharge rule.
+
+        If its route (the DNA's route uniform, inside the slice of a known destination) leaves the
+        hospital, the pathway is drawn with the rescaled route uniform as at any patient's exit; a
+        patient on none (P0, or PATHWAY_NONE) is remembered so that its exit at time 0 draws no
+        pathway (being still here then conditions only its discharge uniforms, which a pathway
+        would use for its assessment and place stay). Returns the pathway, or -1.
+        """
+        route = self._routes[p.pclass][u.idx]
+        x = p.dna[_U_VISITS]
+        if route is None:
+            y = x
+        else:
+            cum, targets = route
+            i = 0
+            while x >= cum[i]:
+                i += 1
+            if targets[i] != _DEST_EXIT:
+                return -1  # waits for a bed in another unit
+            lo = cum[i - 1] if i else 0.0
+            y = (x - lo) / (min(cum[i], 1.0) - lo)
+        k = -1 if given == PATHWAY_NONE else self._pathways.choose(p.pclass, u.idx, y)
+        if k < 0:
+            self._initial_p0.add(p.pid)
+        return k
 
     _ASSESS_BATCH = 64
     _ASSESS_TRIES = 16
@@ -1003,9 +1075,10 @@ class HospitalSim:
         drawn from its posterior (a draw going to another unit is kept, as such a patient waits for
         a bed there; a draw going home only if the rule would still hold it).
         Returns False when no draw in 1000 does it: the patient has been ready for longer than the
-        discharge rule ever holds anyone (a delayed discharge, which the model has no state for);
+        discharge rule ever holds anyone (a delayed discharge whose pathway the census did not give);
         it then leaves by the rule from time 0, like a patient ready now, and the caller counts it
-        (``SimOutput.extra["initial_delayed_discharge"]``).
+        (``SimOutput.extra["initial_delayed_discharge"]``). A census patient given its discharge
+        pathway (``InitialPatient.pathway``) does not come here: it waits in its bed for the pathway.
         """
         route = self._routes[p.pclass][u.idx]
         rule, dna = u.discharge, p.dna

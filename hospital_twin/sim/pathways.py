@@ -21,7 +21,7 @@ assessment and the pool stay use the patient's two discharge uniforms (``_U_DIS_
 ``_U_DIS_FRAC``), which a patient on a pathway does not otherwise use: every draw belongs to
 the patient, so common random numbers hold across scenarios. A scenario without pathways draws
 nothing and runs unchanged (``HospitalSim`` builds this only when ``discharge_pathways`` and a
-share are given).
+share are given, or when a warm start's census puts patients on a pathway).
 
 The stay record of a patient on pathway ``k`` has ``dest = PATHWAY_DEST0 - k`` from the moment it
 is ready (``ready_h``) to its leaving (``end``), so NCTR time and delays come from the stay
@@ -34,7 +34,10 @@ from __future__ import annotations
 import heapq
 import math
 
+import numpy as np
 from simpy.events import Timeout
+
+from hospital_twin import rng as _rng
 
 __all__ = ["PATHWAY_DEST0", "Pathways", "pathway_code", "pathway_of_code"]
 
@@ -163,6 +166,69 @@ class Pathways:
                 Timeout(self.env, d, (p, pw, t_ready)).callbacks.append(self._assessed)
                 return
         self._queue(p, pw, t_ready)
+
+    def join_census(self, rows: list[tuple]) -> None:
+        """Census patients (warm start) on their pathway since before time 0 join it: ``(p, k, ready_h)`` rows,
+        each ready ``ready_h`` hours ago, its stay record already on pathway ``k``.
+
+        They join in the order the queue keeps (class priority where the pathway uses it, then ready
+        time), so a pool's free places go to the first ready and FIFO order holds. With an assessment
+        in the bed, its length is the patient's own uniform's, as for any patient: on an unlimited
+        pathway it must still be under way (the patient would have left when it ended), so the rest is
+        the residual given ``ready_h`` (``residual_ppf``); on a pathway with a queue an assessment
+        shorter than ``ready_h`` is over (the patient waits in the queue) and a longer one has
+        ``length - ready_h`` to go. These are the two limits of the exact posterior (being still here
+        says the assessment plus the queue wait outlasted ``ready_h``): the queue wait is taken as
+        long enough, as it is where patients wait for the pathway. The assessment uses no new draw.
+
+        A pool with a census patient in its queue at time 0 must have every place taken (a free
+        place would have started it): its places are filled first by :meth:`_census_places`. A
+        pool nobody waits for starts empty.
+        """
+
+        def key(row: tuple) -> tuple:
+            p, k, ready_h = row
+            return (p.prio if self.pathways[k].by_priority else 0, -ready_h, p.pid)
+
+        joins, queued = [], set()
+        for p, k, ready_h in sorted(rows, key=key):
+            pw = self.pathways[k]
+            left = None
+            if pw.assess is not None and pw.assess_in_bed:
+                x = p.dna[_U_DIS_HOUR]
+                if pw.kind == _UNLIMITED:
+                    left = pw.assess.residual_ppf(ready_h, x)
+                else:
+                    left = max(pw.assess.ppf(x) - ready_h, 0.0)
+            joins.append((p, k, -ready_h, left))
+            if not left:
+                queued.add(k)
+        for k in sorted(queued):
+            if self.pathways[k].kind == _POOL:
+                self._census_places(self.pathways[k])
+        for p, k, t_ready, left in joins:
+            self.join(p, k, t_ready, left)
+
+    _BIASED_SAMPLE = 4096
+
+    def _census_places(self, pw: _Pathway) -> None:
+        """Fill the free places of pool ``pw`` at time 0 with patients of the community, each holding its
+        place for a forward-recurrence time: the rest of a hold seen at a random moment (a hold drawn in
+        proportion to its length, from :attr:`_BIASED_SAMPLE` draws of the stay, plus the assessment when
+        done in the community, then a uniform share of it). Draws from the ``initial_census`` stream
+        ``pathway/<name>``, so nothing else changes."""
+        n = pw.places - pw.occ
+        if n <= 0:
+            return
+        gen = _rng.stream(self.sim.seed, self.sim.rep, "initial_census", f"pathway/{pw.name}")
+        holds = pw.stay.ppf_array(gen.random(self._BIASED_SAMPLE))
+        if pw.assess is not None and not pw.assess_in_bed:
+            holds = holds + pw.assess.ppf_array(gen.random(self._BIASED_SAMPLE))
+        total = float(holds.sum())
+        picked = gen.choice(holds, size=n, p=holds / total) if total > 0 else np.zeros(n)
+        for rest in (picked * gen.random(n)).tolist():
+            self._level(pw, 1)
+            Timeout(self.env, rest, pw).callbacks.append(self._place_freed)
 
     def _assessed(self, ev) -> None:
         p, pw, t_ready = ev._value

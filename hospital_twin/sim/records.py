@@ -17,7 +17,16 @@ import numpy as np
 
 from hospital_twin.scenario.schema import Scenario
 
-__all__ = ["CENSUS_SOURCE", "NOT_SEEN", "SEEN_UNKNOWN", "STAY_FIELDS", "InitialPatient", "RecordSink", "SimOutput"]
+__all__ = [
+    "CENSUS_SOURCE",
+    "NOT_SEEN",
+    "PATHWAY_NONE",
+    "SEEN_UNKNOWN",
+    "STAY_FIELDS",
+    "InitialPatient",
+    "RecordSink",
+    "SimOutput",
+]
 
 STAY_FIELDS = (
     "patient",  # int id, unique in the replication
@@ -74,6 +83,10 @@ class SimOutput:
     ``t_rebook`` (on or after ``end_h``: still pending at the end); a row per rebooking."""
 
 
+PATHWAY_NONE = -2
+"""``InitialPatient.pathway`` of a ready census patient known to be on no discharge pathway (a census with a
+pathway column that leaves it empty): if it leaves the hospital it goes home by the discharge rules (P0)."""
+
 SEEN_UNKNOWN = -1.0
 NOT_SEEN = -2.0
 
@@ -108,6 +121,12 @@ class InitialPatient(NamedTuple):
     """For a ``waiting`` patient: hours from time 0 until its request is withdrawn (a planned
     admission cancelled after ``cancel_after_hours`` of waiting; the caller subtracts the wait so far).
     Infinite: it waits until it gets a bed."""
+    pathway: int = -1
+    """For a ``ready`` patient: the discharge pathway it waits for in its bed (NCTR), an index into the
+    scenario's ``discharge_pathways``; it keeps its place in the pathway's queue by its ready time
+    (``ready_h`` hours ago). -1: not known (if it leaves the hospital, its pathway is drawn by the
+    shares when it is placed, and only a patient going home without one is conditioned on the
+    discharge rule); :data:`PATHWAY_NONE`: known to take none (home without support, P0, if it leaves)."""
 
 
 class RecordSink(Protocol):

@@ -37,3 +37,20 @@ def test_run_page_shows_offered_load_beside_simulated_occupancy(app):
     frame = _load_frame(app)
     assert {"simulated", "offered load", "Erlang"} <= set(frame.columns)
     assert any("Points to note" in i.value for i in app.info)
+
+
+def test_scenario_page_shows_the_discharge_pathways_load_and_its_overload(app):
+    """A scenario with discharge pathways: a table of them under the unit table, and the overloaded P3 warned."""
+    from tests.cli.test_cli_load import PATHWAYS
+
+    app.session_state["scn_upload_text"] = PATHWAYS
+    app.session_state["scn_upload_name"] = "pathways.yaml"
+    app.switch_page("app_pages/scenario.py").run()
+    app.radio(key="lv_source").set_value("My own YAML file").run()
+    no_exception(app)
+    frames = [d.value for d in app.dataframe if "NCTR beds" in d.value.columns]
+    assert frames, "no pathway table on the page"
+    frame = frames[0].set_index("pathway")
+    assert frame.loc["P2 (community beds)", "use"] == "81%"
+    assert frame.loc["P3 (care home)", "wait h"] == "∞"
+    assert any("P3 is overloaded: 0.9 ready patients a day" in w.value for w in app.warning)

@@ -25,7 +25,12 @@ def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
     assert 40 < occupancy < 100
     assert "ED: left within 4 hours" in cards
     assert any(c.value.startswith("95% interval") for c in app.caption)
-    assert len(charts(app)) == 4  # census by hour of week, heat map, waits, ED 4-hour
+    import state
+
+    from hospital_twin.scenario import load_scenario
+
+    pathways = bool(load_scenario(state.baseline_path()).discharge_pathways)  # then NCTR by pathway too
+    assert len(charts(app)) == 4 + pathways  # census by hour of week, heat map, waits, ED 4-hour
     data = app.session_state["run_args"]
     import jobs
 

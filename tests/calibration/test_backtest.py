@@ -64,6 +64,25 @@ def test_backtest_split_censors_stays_open_at_the_cut():
     assert train["ready_to_leave"].isna().tolist() == [False, True]
 
 
+def test_backtest_split_keeps_a_destination_only_once_it_was_known():
+    """A closed stay keeps its destination, an open one only if its patient was ready (a pathway is known from the
+    referral); the home of a patient discharged after the cut is not known at the cut."""
+    t = pd.Timestamp("2025-03-01")
+    h = pd.Timedelta(hours=1)
+    log = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c"],
+            "unit": ["W", "W", "W"],
+            "start": [t - 10 * h, t - 9 * h, t - 8 * h],
+            "end": [t - 5 * h, t + 30 * h, t + 3 * h],
+            "ready_to_leave": [t - 6 * h, t - 2 * h, t + 1 * h],
+            "discharge_destination": ["home", "P2", "home"],
+        }
+    )
+    train = split_at(log, t)
+    assert train["discharge_destination"].fillna("").tolist() == ["home", "P2", ""]
+
+
 def test_backtest_snapshot_knows_only_what_was_known_at_the_cut(year_log):
     """The warm start's census comes from the training log: where a ready patient goes next is not known yet.
 

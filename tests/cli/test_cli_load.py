@@ -73,3 +73,53 @@ def test_cli_compare_prints_points_to_note(tmp_path, capsys):
     assert main(args) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "Points to note (first draft)" in out and "AMU: overloaded by 6.0 beds" in out
+
+
+PATHWAYS = """\
+name: pathways draft
+start: 2025-01-06T00:00:00
+horizon_days: 21
+warmup_days: 7
+replications: 2
+seed: 3
+units:
+  AMU: {beds: 40}
+  MED: {beds: 120, when_full: queue}
+arrivals:
+  - {name: gp, unit: AMU, per_day: 30}
+routes:
+  AMU: {MED: 0.6, exit: 0.4}
+length_of_stay:
+  AMU: {distribution: exponential, mean_hours: 24}
+  MED: {distribution: gamma, mean_days: 5, cv: 1}
+discharge:
+  window_hours: [8, 20]
+discharge_pathways:
+  P1: {label: home with support, starts_per_day: 4, assessment: {distribution: fixed, mean_hours: 24}}
+  P2: {label: community beds, places: 20, stay: {distribution: exponential, mean_days: 6}}
+  P3: {label: care home, starts_by_weekday: [1, 1, 1, 1, 1, 0, 0]}
+pathway_shares:
+  MED: {P1: 0.15, P2: 0.15, P3: 0.05}
+"""
+"""A draft with the three kinds of discharge pathway: P1 and P2 below capacity, P3 (0.9 a day for 5 starts a week)
+overloaded."""
+
+
+def test_cli_validate_prints_the_pathway_table_and_warns_on_an_overloaded_pathway(tmp_path, capsys):
+    """validate prints a row per pathway (demand and capacity a day, use, wait, NCTR delay and beds), each
+    pathway's service, and the overloaded P3 and the unit it fills without bound as warnings; exit 0."""
+    path = tmp_path / "pathways.yaml"
+    path.write_text(PATHWAYS)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Discharge pathways" in out
+    # P2: 30 x 0.6 x 0.15 = 2.7 a day for 20 places x 24 / 144 h = 3.3 a day, 81%
+    p2 = next(line for line in out.splitlines() if line.startswith("P2 "))
+    assert re.search(r"P2\s+2\.7\s+3\.3\s+81%", p2), p2
+    p3 = next(line for line in out.splitlines() if line.startswith("P3 "))
+    assert re.search(r"P3\s+0\.9\s+0\.7\s+126%\s+∞\s+∞\s+∞", p3), p3
+    text = " ".join(out.split())
+    assert "P1 (home with support): 4 a day at 11:00; assessment 24 h in the bed" in text
+    assert "P2 (community beds): 20 places, 6.0 d each (16.2 in use)" in text
+    assert "warning: P3 is overloaded: 0.9 ready patients a day for 0.7 starts a day; NCTR on it grows" in text
+    assert "warning: MED: its load grows without bound: its patients ready to leave wait in their beds for P3" in text

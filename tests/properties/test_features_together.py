@@ -11,7 +11,10 @@ patients are rebooked; an ICU that turns direct arrivals away (``when_full: reje
 transfers wait for it (``transfers_when_full: block``); class priorities that rise with the
 wait; discharge by day of week (the peers' Mon..Sun profile) with an hourly profile and a
 cut-off hour, and a discharge lounge for the wards. Six weeks measured after one of warm-up,
-four replications: about 1 s of simulation in all.
+four replications: about 1 s of simulation in all. Every test that takes the replications runs twice: on
+that hospital and on the same with issue 14's discharge pathways (:data:`PATHWAYS`: daily starts by weekday,
+a pool of places, priority order, an unlimited pathway with its assessment in the community), where patients
+ready to leave hold their beds (NCTR) until their pathway starts them.
 
 The terms of the conservation law, as ``hospital_twin.results`` and ``docs/schemas.md`` define
 them (requests for a bed are counted by the time they asked, ``ready_at >= warm-up``):
@@ -45,6 +48,7 @@ from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.results import ALL, adt_log, rep_kpis
 from hospital_twin.sim.model import HospitalSim, simulate
 from hospital_twin.sim.outlying import OUTLIER_FIELDS
+from hospital_twin.sim.pathways import PATHWAY_DEST0, pathway_code
 from hospital_twin.sim.records import STAY_FIELDS
 from tests.helpers import scenario, seed, stay
 
@@ -182,11 +186,47 @@ def busy_hospital(horizon_days: float = 42, warmup_days: float = 7, replications
 
 SCENARIO = busy_hospital()
 
+PATHWAYS = {  # issue 14: discharge pathways on top (daily starts by weekday, a pool, priority order, assessments)
+    "discharge_pathways": {
+        "P1": {"starts_by_weekday": [2.5, 2.5, 2.5, 2.5, 2.5, 0.5, 0.5], "start_hour": 10},
+        "P2": {"places": 4, "stay": stay("lognormal", 120, 0.8), "assessment": stay("exponential", 12)},
+        "P3": {"starts_per_day": 0.7, "order": "priority", "assessment": stay("gamma", 48, 0.5)},
+        "OTHER": {"assessment": stay("exponential", 6), "assessment_in": "community"},
+    },
+    "pathway_shares": {
+        "MED": {"P1": 0.12, "P2": 0.06, "P3": 0.03, "OTHER": 0.02},
+        "ELD": {"P1": 0.15, "P2": 0.08, "P3": 0.06},
+        "AMU": {"P1": 0.05},
+    },
+    "patient_classes": {"surgical": {"pathway_shares": {"SURG": {"P1": 0.08, "P2": 0.04}}}},
+}
+"""Pathways for the busy hospital: P1 and P3 (with priority order) daily, P2 a pool, OTHER unlimited; the
+surgical class has its own shares on SURG (merged into the class's spec by :func:`with_pathways`)."""
+
+
+def with_pathways(**kw):
+    """The busy hospital with :data:`PATHWAYS`."""
+    s = busy_hospital(**kw)
+    data = s.model_dump(mode="json", exclude_unset=True)
+    data["discharge_pathways"] = PATHWAYS["discharge_pathways"]
+    data["pathway_shares"] = PATHWAYS["pathway_shares"]
+    data["patient_classes"]["surgical"]["pathway_shares"] = PATHWAYS["patient_classes"]["surgical"]["pathway_shares"]
+    return type(s).model_validate(data)
+
+
+SCENARIOS = {"plain": SCENARIO, "pathways": with_pathways()}
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def scn(request):
+    """The busy hospital, without and with discharge pathways: every test taking it runs on both."""
+    return SCENARIOS[request.param]
+
 
 @pytest.fixture(scope="module")
-def outputs():
+def outputs(scn):
     """Raw records of every replication (no folding: every stay stays in ``SimOutput.stays``)."""
-    return [simulate(SCENARIO, rep) for rep in range(REPS)]
+    return [simulate(scn, rep) for rep in range(REPS)]
 
 
 @pytest.fixture(scope="module")
@@ -408,10 +448,10 @@ def test_features_together_every_patient_is_in_exactly_one_place_at_the_end(outp
         assert (out.left_unseen[:, 1] == out.unit_names.index("ED")).all()
 
 
-def test_features_together_each_booking_is_done_cancelled_for_good_or_still_waiting(outputs):
+def test_features_together_each_booking_is_done_cancelled_for_good_or_still_waiting(outputs, scn):
     """Electives, per patient: booked = done + cancelled for good + still waiting (for a bed, or for its rebooked
     date); each patient cancelled at most max_rebookings + 1 times and rebooked after all but the last."""
-    spec = SCENARIO.electives[0]
+    spec = scn.electives[0]
     used_up = 0
     for out in outputs:
         el = out.class_names.index("elective")
@@ -546,10 +586,10 @@ def test_features_together_littles_law_per_unit_and_all_up_to_the_window_edges(o
         assert abs(gap - b) <= tol, f"{name}: relative gap {gap:.4f}, edge term b {b:.4f}, tolerance {tol:.4f}"
 
 
-def test_features_together_littles_law_in_the_discharge_lounge(outputs, kpis):
+def test_features_together_littles_law_in_the_discharge_lounge(outputs, kpis, scn):
     """The lounge: place-hours = uses x mean time there, exactly: it opens 08:00-20:00 and the window starts
     and ends at midnight, when nobody is in it, so no lounge visit crosses an edge."""
-    assert SCENARIO.warmup_h % 24 == 0 and SCENARIO.end_h % 24 == 0
+    assert scn.warmup_h % 24 == 0 and scn.end_h % 24 == 0
     for out, k in zip(outputs, kpis, strict=True):
         span = out.end_h - out.warmup_h
         occ, uses, time_h = (
@@ -576,7 +616,7 @@ def _peak_over_capacity(starts, ends, cap_t, cap_v) -> float:
     return float((occupied - cap).max())
 
 
-def test_features_together_beds_never_above_capacity_nor_hosts_above_their_cap(outputs):
+def test_features_together_beds_never_above_capacity_nor_hosts_above_their_cap(outputs, scn):
     """At every instant, from the raw records: occupied beds of a unit (outliers included) <= its beds + open
     escalation beds; escalation beds open <= those it has; outliers in a host <= its max_outliers."""
     for out in outputs:
@@ -591,12 +631,12 @@ def test_features_together_beds_never_above_capacity_nor_hosts_above_their_cap(o
                 r = out.outliers[out.outliers[:, OF["host"]] == ui]
                 cap = np.full(1, float(spec.max_outliers))
                 assert _peak_over_capacity(r[:, OF["start"]], r[:, OF["end"]], np.zeros(1), cap) <= 0, (out.rep, name)
-        assert out.capacity_log[:, 3].max() == SCENARIO.units["MED"].escalation.beds  # premise: it opened
+        assert out.capacity_log[:, 3].max() == scn.units["MED"].escalation.beds  # premise: it opened
 
 
-def test_features_together_discharge_lounge_never_above_its_places():
+def test_features_together_discharge_lounge_never_above_its_places(scn):
     """The lounge's occupancy, followed at every change, never exceeds its places (and reaches them)."""
-    sim = HospitalSim(SCENARIO, 0)
+    sim = HospitalSim(scn, 0)
     lounge = next(iter(sim._lounges.values()))
     seen: list[int] = []
     level = lounge._level
@@ -610,10 +650,68 @@ def test_features_together_discharge_lounge_never_above_its_places():
     assert min(seen) >= 0 and max(seen) == lounge.places
 
 
+def test_features_together_every_pathway_patient_is_started_or_still_in_its_bed(outputs, kpis, scn, serial_run):
+    """Discharge pathways (issue 14), from the raw records: a patient on a pathway was ready (ready_h) and has
+    left its bed when the pathway started it or is still in it at the end, assessed or queueing
+    (waiting_at_end + assessing_at_end); starts after the warm-up are the pathway stays that ended then; a daily
+    pathway's starts are the starts offered minus those unused; an unlimited one has no queue; a pool never holds
+    more than its places, at every change; the NCTR metrics are the stays' NCTR hours; in the log the rows of a
+    pathway carry its name as discharge_destination and a ready_to_leave. Each kind of pathway, an outlier
+    (a medical patient in a surgical bed) on a pathway and patients still waiting at the end all occur."""
+    if not scn.discharge_pathways:
+        pytest.skip("the variant without pathways")
+    names = list(scn.discharge_pathways)
+    seen = {"started": 0, "still_in_bed": 0, "outlier_on_pathway": 0, "pool_full": 0, "lost_starts": 0}
+    for out, k in zip(outputs, kpis, strict=True):
+        lo, hi, S = out.warmup_h, out.end_h, out.stays
+        dest, ready, end = S[:, F["dest"]], S[:, F["ready_h"]], S[:, F["end"]]
+        for j, rec in enumerate(out.extra["pathways"]):
+            mine = dest == pathway_code(j)
+            assert rec["name"] == names[j] and not np.isnan(ready[mine]).any()
+            assert (np.where(np.isnan(end[mine]), hi, end[mine]) >= ready[mine]).all()
+            assert rec["starts"] == int((mine & (end >= lo)).sum()) == _kpi(k, "pathway_starts", names[j])
+            assert rec["waiting_at_end"] + rec["assessing_at_end"] == int((mine & np.isnan(end)).sum())
+            if rec["kind"] == "daily":
+                assert rec["starts"] == rec["offered_starts"] - rec["lost_starts"]
+                seen["lost_starts"] += rec["lost_starts"]
+            elif rec["kind"] == "unlimited":
+                assert rec["waiting_at_end"] == 0
+            else:
+                assert 0 <= rec["in_places_at_end"] <= rec["places"]
+                assert 0 <= _kpi(k, "pathway_occupancy_mean", names[j]) <= rec["places"]
+            seen["started"] += rec["starts"]
+            seen["still_in_bed"] += rec["waiting_at_end"]
+        on = dest <= pathway_code(0)
+        assert set((PATHWAY_DEST0 - dest[on]).astype(int).tolist()) == set(range(len(names)))  # each one used
+        hours = np.clip(np.minimum(np.where(np.isnan(end), hi, end), hi) - np.maximum(ready, lo), 0.0, None)
+        for ui, unit in enumerate(out.unit_names):
+            nctr_h = hours[on & (S[:, F["unit"]] == ui)].sum()
+            if _inpatient(out)[ui]:
+                assert _kpi(k, "nctr_mean", unit) * (hi - lo) == pytest.approx(nctr_h, abs=1e-6), unit
+        assert _kpi(k, "nctr_bed_days", ALL) * 24 == pytest.approx(hours[on].sum(), abs=1e-6)
+        medical, surg = out.class_names.index("medical"), out.unit_names.index("SURG")
+        seen["outlier_on_pathway"] += int((on & (S[:, F["pclass"]] == medical) & (S[:, F["unit"]] == surg)).sum())
+        log = serial_run.adt_log[serial_run.adt_log["rep"] == out.rep]
+        on_log = log["discharge_destination"].isin(names)
+        assert on_log.sum() == on.sum() and log.loc[on_log, "ready_to_leave"].notna().all()
+    sim = HospitalSim(scn, 0)
+    pool = next(pw for pw in sim._pathways.pathways if pw.places)
+    level = sim._pathways._level
+
+    def watched(pw, delta: int) -> None:
+        level(pw, delta)
+        assert 0 <= pw.occ <= pw.places
+        seen["pool_full"] += pw is pool and pw.occ == pw.places
+
+    sim._pathways._level = watched
+    sim.run()
+    assert all(v > 0 for v in seen.values()), seen
+
+
 # --------------------------------------------------------------------------- (5) the event log
 @pytest.fixture(scope="module")
-def serial_run():
-    return run_scenario(SCENARIO, workers=1)
+def serial_run(scn):
+    return run_scenario(scn, workers=1)
 
 
 def test_features_together_runner_tables_equal_the_raw_records(outputs, kpis, serial_run):
@@ -626,14 +724,14 @@ def test_features_together_runner_tables_equal_the_raw_records(outputs, kpis, se
         pd.testing.assert_frame_equal(log, adt_log(out))
 
 
-def test_features_together_event_log_is_well_formed(outputs, serial_run):
+def test_features_together_event_log_is_well_formed(outputs, serial_run, scn):
     """Per patient, the stays follow one another without gap or overlap (one bed at a time, through outlier
     placements, repatriations and moves into the lounge); only the last may be open; home_unit is filled
     exactly on outlier rows: a first stay outside the unit the patient asked for, in a host of it, each
     placement of SimOutput.outliers once."""
     log = serial_run.adt_log
     assert "home_unit" in log.columns
-    hosts_of = {u: set(sp.outlying.hosts) for u, sp in SCENARIO.units.items() if sp.outlying is not None}
+    hosts_of = {u: set(sp.outlying.hosts) for u, sp in scn.units.items() if sp.outlying is not None}
     for out in outputs:
         lg = log[log["rep"] == out.rep].reset_index(drop=True)
         g = lg.groupby("patient_id", sort=False)
@@ -655,7 +753,7 @@ def test_features_together_event_log_is_well_formed(outputs, serial_run):
         outl = lg["home_unit"].notna()
         assert outl.sum() == len(out.outliers) > 0
         assert all(u in hosts_of[h] for u, h in zip(lg.loc[outl, "unit"], lg.loc[outl, "home_unit"], strict=True))
-        t0 = pd.Timestamp(SCENARIO.start)
+        t0 = pd.Timestamp(scn.start)
         keys = set(zip(lg.loc[outl, "patient_id"], lg.loc[outl, "start"], strict=True))
         assert keys == {
             (f"{out.rep}-{int(r[0])}", (t0 + pd.Timedelta(hours=r[OF["start"]])).round("s")) for r in out.outliers
@@ -669,11 +767,11 @@ def test_features_together_event_log_is_well_formed(outputs, serial_run):
 
 
 # --------------------------------------------------------------------------- (6) reproducibility
-def test_features_together_same_seed_same_bytes_serially_and_with_two_workers(serial_run, tmp_path):
+def test_features_together_same_seed_same_bytes_serially_and_with_two_workers(serial_run, tmp_path, scn):
     """One seed: kpis.csv, summary.csv, adt_log.csv and requests.csv are byte-identical whether the replications
     run again in this process or in two worker processes."""
-    again = run_scenario(SCENARIO, workers=1)
-    two = run_scenario(SCENARIO, workers=2)
+    again = run_scenario(scn, workers=1)
+    two = run_scenario(scn, workers=2)
     assert two.provenance["executor"] == "local processes (2)"
     folders = [write_results(r, tmp_path / n, fmt="csv") for r, n in ((serial_run, "a"), (again, "b"), (two, "c"))]
     for name in ("kpis.csv", "summary.csv", "adt_log.csv", "requests.csv"):

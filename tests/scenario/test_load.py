@@ -317,3 +317,221 @@ def test_day_of_week_for_shares_inverts_the_weekday_shares():
     shares = discharge_shares_by_weekday(DischargeSpec(day_of_week=weights))
     assert shares == pytest.approx(np.array(peers) / sum(peers), abs=1e-9)
     assert discharge_shares_by_weekday(DischargeSpec(weekend_rate=0.6))[0] == pytest.approx(1.8 / 7)
+
+
+# --------------------------------------------------------------------------- discharge pathways
+def _with_pathways(pathways: dict, shares: dict, *, per_day: float = 10.0, **kw):
+    """AMU -> MED (0.6) or out (0.4); MED out; exponential stays; the given pathways and scenario-wide shares."""
+    from tests.helpers import scenario, stay
+
+    base = {
+        "units": {"AMU": {"beds": 400}, "MED": {"beds": 400}},
+        "arrivals": [{"name": "a", "unit": "AMU", "per_day": per_day}],
+        "routes": {"AMU": {"MED": 0.6, "exit": 0.4}},
+        "length_of_stay": {"AMU": stay("exponential", 24.0), "MED": stay("exponential", 120.0)},
+        "horizon_days": 70,
+        "warmup_days": 7,
+        "discharge_pathways": pathways,
+        "pathway_shares": shares,
+    }
+    base.update(kw)
+    return scenario(**base)
+
+
+def test_pathway_demand_and_unit_hold_by_hand():
+    """Demand = arrivals x exit share x pathway share, per unit and class; the unit's bed hold is stay +
+    exit share x (P0 x discharge hold + sum_k P(k) x (assessment in the bed + wait)) + cleaning."""
+    fixed = {"distribution": "fixed", "mean_hours": 30.0}
+    s = _with_pathways(
+        {"P1": {"assessment": fixed}, "P3": {"assessment": fixed, "assessment_in": "community"}},
+        {"AMU": {"P1": 0.5}, "MED": {"P1": 0.2, "P3": 0.1}},
+        discharge={"window_hours": [8, 20]},
+        patient_classes={"general": {}, "frail": {"pathway_shares": {"MED": {"P1": 0.6}}}},
+        arrivals=[
+            {"name": "a", "unit": "AMU", "per_day": 10.0, "patient_class": "general"},
+            {"name": "f", "unit": "AMU", "per_day": 5.0, "patient_class": "frail"},
+        ],
+    )
+    r = offered_load(s)
+    # P1: AMU 15 x 0.4 x 0.5 = 3; MED default class 10 x 0.6 x 0.2 = 1.2, frail 5 x 0.6 x 0.6 = 1.8 (its own row)
+    assert r.pathway("P1").demand_per_day == pytest.approx(3.0 + 1.2 + 1.8)
+    assert r.pathway("P3").demand_per_day == pytest.approx(10 * 0.6 * 0.1)  # the frail row leaves P3 out
+    p1, p3 = r.pathway("P1"), r.pathway("P3")
+    assert p1.wait_mean_h == 0.0 and p1.nctr_delay_h == pytest.approx(30.0)  # unlimited: the assessment only
+    assert p3.nctr_delay_h == 0.0  # assessed in the community: no NCTR time
+    assert p1.nctr_beds == pytest.approx(6.0 / 24 * 30.0)  # Little
+    med = r.unit("MED")
+    frail = next(c for c in med.classes if c.patient_class == "frail")
+    assert frail.pathway_share == pytest.approx(0.6)
+    assert frail.hold_h == pytest.approx(120.0 + 0.4 * frail.discharge_hold_h + 0.6 * 30.0)
+    default = next(c for c in med.classes if c.patient_class != "frail")
+    assert default.hold_h == pytest.approx(120.0 + 0.7 * default.discharge_hold_h + 0.2 * 30.0)
+    assert default.discharge_hold_h > 0
+    assert med.nctr_load_beds == pytest.approx((10 * 0.6 * 0.2 + 5 * 0.6 * 0.6) / 24 * 30.0)
+    assert r.unit("AMU").nctr_load_beds == pytest.approx(15 * 0.4 * 0.5 / 24 * 30.0)
+    assert r.warnings == ()
+
+
+def test_pathway_pool_wait_is_erlang_c_of_mmc():
+    """A pool of c places: offered load a = demand x place hold (the community assessment included), P(wait)
+    Erlang C and mean wait C / (c mu - lambda), from the reference formulas."""
+    from tests.helpers import stay
+
+    s = _with_pathways(
+        {
+            "P2": {
+                "places": 12,
+                "stay": stay("gamma", 200.0, 0.5),
+                "assessment": stay("exponential", 16.0),
+                "assessment_in": "community",
+            }
+        },
+        {"MED": {"P2": 0.3}},
+        per_day=25.0,
+    )
+    p = offered_load(s).pathway("P2")
+    lam_per_h = 25 * 0.6 * 0.3 / 24
+    hold_h = 216.0
+    assert p.demand_per_day == pytest.approx(4.5)
+    assert p.place_hold_h == pytest.approx(hold_h)
+    assert p.places_in_use == pytest.approx(lam_per_h * hold_h)  # 4.5 / 24 x 216 = 40.5 for 12 places
+    assert p.overloaded and math.isinf(p.wait_mean_h)
+    assert p.capacity_per_day == pytest.approx(12 * 24 / hold_h)
+    assert p.utilisation == pytest.approx(p.places_in_use / 12)
+
+
+def test_pathway_pool_below_capacity_matches_the_reference_erlang_formulas():
+    from tests.helpers import stay
+
+    s = _with_pathways({"P2": {"places": 12, "stay": stay("exponential", 96.0)}}, {"MED": {"P2": 0.5}}, per_day=9.0)
+    p = offered_load(s).pathway("P2")
+    lam, mu = 9 * 0.6 * 0.5 / 24, 1 / 96.0
+    assert p.places_in_use == pytest.approx(lam / mu)
+    assert p.p_wait == pytest.approx(ref_erlang_c(12, lam / mu), rel=1e-12)
+    assert p.wait_mean_h == pytest.approx(mmc_mean_wait(12, lam, mu), rel=1e-12)
+    assert p.nctr_beds == pytest.approx(lam * p.wait_mean_h)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "expected_h"),
+    [
+        ({"starts_per_day": 40}, 12.0),  # a start every day at 11:00, joins uniform over the day
+        ({"starts_per_day": 0.5}, 24.0),  # 0.5 carried: a start every second day
+        ({"starts_by_weekday": [9, 9, 9, 9, 9, 0, 0]}, (4 * 24 * 12 + 72 * 36) / 168),  # Friday to Monday: 72 h
+    ],
+)
+def test_daily_pathway_far_below_capacity_waits_for_the_next_start(capacity, expected_h):
+    """Demand far below capacity: the wait is the time from being ready (uniform over the week, exponential
+    stays) to the next start, by hand; the queue adds nothing."""
+    s = _with_pathways({"P1": capacity}, {"MED": {"P1": 0.0005}}, per_day=5.0)
+    p = offered_load(s).pathway("P1")
+    assert p.demand_per_day == pytest.approx(0.0015)
+    assert p.next_start_wait_h == pytest.approx(expected_h, rel=1e-9)
+    assert p.wait_mean_h == pytest.approx(expected_h, rel=1e-2)
+
+
+def test_daily_pathway_wait_to_next_start_follows_the_ready_times():
+    """Joins only between 06:00 and 10:00 (a fixed-hour ready time) with starts at 11:00: 3 h, not 12 h."""
+    from hospital_twin.scenario.load import BIN_H, daily_pathway_wait_h
+
+    join = np.zeros(int(168 / BIN_H))
+    hour = (np.arange(len(join)) * BIN_H) % 24
+    join[(hour >= 6) & (hour < 10)] = 1.0
+    wait, nxt = daily_pathway_wait_h([30] * 7, 11.0, 0.01 * join, offset_h=0.0, window_h=(168.0, 168.0 * 9))
+    assert nxt == pytest.approx(3.0)
+    assert wait == pytest.approx(3.0, abs=1e-6)
+
+
+def test_daily_pathway_queue_term_matches_a_monte_carlo_of_the_daily_queue():
+    """Near capacity (2.5 joins a day for 3 starts), W = W_next + E[Q] x 24 / joins a day: the chain's E[Q]
+    against a plain Monte Carlo of Q_j = max(Q_{j-1} + Poisson(2.5) - 3, 0)."""
+    from hospital_twin.scenario.load import BIN_H, daily_pathway_wait_h
+
+    join = np.full(int(168 / BIN_H), 2.5 / 24)
+    wait, nxt = daily_pathway_wait_h([3] * 7, 11.0, join, offset_h=0.0, window_h=(24.0 * 70, 24.0 * 770))
+    rng = np.random.default_rng(seed(14))
+    q, total, n = 0, 0, 400_000
+    arrivals = rng.poisson(2.5, n)
+    for i in range(n):
+        q = max(q + arrivals[i] - 3, 0)
+        total += q
+    mean_q = total / n
+    assert nxt == pytest.approx(12.0)
+    assert wait == pytest.approx(12.0 + mean_q * 24 / 2.5, rel=0.03)
+
+
+def test_overloaded_pathway_is_said_and_its_units_load_is_unbounded():
+    """Demand at or above the capacity: infinite wait, the issue's warning, and the units feeding it say why."""
+    s = _with_pathways({"P1": {"starts_per_day": 2.0}}, {"MED": {"P1": 0.5}}, per_day=10.0)  # 3 a day
+    r = offered_load(s)
+    p = r.pathway("P1")
+    assert p.overloaded and math.isinf(p.wait_mean_h) and math.isinf(p.nctr_beds)
+    assert p.utilisation == pytest.approx(1.5)
+    assert (
+        r.warnings[0]
+        == "P1 is overloaded: 3.0 ready patients a day for 2.0 starts a day; NCTR on it grows without bound"
+    )
+    assert math.isinf(r.unit("MED").load_beds) and r.unit("MED").p_wait == 1.0
+    assert r.warnings[1].startswith("MED: its load grows without bound: its patients ready to leave wait in their")
+    assert "for P1," in r.warnings[1]
+    assert math.isfinite(r.unit("AMU").load_beds)
+
+
+def test_overloaded_pool_warning_gives_its_places_and_stay():
+    from tests.helpers import stay
+
+    s = _with_pathways({"P2": {"places": 5, "stay": stay("exponential", 96.0)}}, {"MED": {"P2": 0.5}})
+    (w, _) = offered_load(s).warnings
+    assert w == (
+        "P2 is overloaded: 3.0 ready patients a day for 1.2 a day (5 places, 4.0 days a place on average); "
+        "NCTR on it grows without bound"
+    )
+
+
+def test_pathways_without_shares_change_nothing():
+    """Pathways defined but taken by nobody: zero demand, and every unit's figures as without them."""
+    plain = _with_pathways({}, {})
+    defined = _with_pathways({"P1": {"starts_per_day": 1}}, {})
+    a, b = offered_load(plain), offered_load(defined)
+    assert b.pathway("P1").demand_per_day == 0.0 and b.pathway("P1").wait_mean_h == 0.0
+    assert a.units == b.units and b.warnings == ()
+
+
+def test_pool_and_daily_pathways_match_simulation():
+    """Exponential stays, Poisson arrivals, ample beds: a pool of 22 places (offered 18) and a daily pathway
+    (2.4 a day for 3 starts at 11:00): simulated pool occupancy, NCTR census and NCTR delay per pathway,
+    and the MED occupancy, within 3 standard errors of the replications (plus a small floor) of the formulas."""
+    from hospital_twin.sim.model import simulate
+    from tests.helpers import assert_close_to_reps, stay
+
+    s = _with_pathways(
+        {"P1": {"starts_per_day": 3}, "P2": {"places": 22, "stay": stay("exponential", 72.0)}},
+        {"MED": {"P1": 0.2, "P2": 0.5}},
+        per_day=20.0,
+        horizon_days=500,
+        warmup_days=30,
+    )
+    r = offered_load(s)
+    occ, nctr, delay, med = [], {0: [], 1: []}, {0: [], 1: []}, []
+    for rep in range(10):
+        o = simulate(s, rep=rep, seed=seed(1414))
+        w, end = o.warmup_h, o.end_h
+        st = o.stays
+        occ.append(o.extra["pathways"][1]["place_hours"] / (end - w))
+        for k in (0, 1):
+            on = st[st[:, 8] == -10 - k]
+            left = np.where(np.isnan(on[:, 7]), end, on[:, 7])
+            nctr[k].append(np.sum(np.clip(np.minimum(left, end) - np.maximum(on[:, 6], w), 0, None)) / (end - w))
+            done = on[(on[:, 6] >= w) & ~np.isnan(on[:, 7])]
+            delay[k].append(np.mean(done[:, 7] - done[:, 6]))
+        m = st[st[:, 1] == 1]
+        left = np.where(np.isnan(m[:, 7]), end, m[:, 7])
+        med.append(np.sum(np.clip(np.minimum(left, end) - np.maximum(m[:, 5], w), 0, None)) / (end - w))
+    p1, p2 = r.pathway("P1"), r.pathway("P2")
+    assert p2.places_in_use == pytest.approx(20 * 0.6 * 0.5 / 24 * 72)  # 18 of 22
+    assert_close_to_reps(np.array(occ), p2.places_in_use, floor=0.2, what="P2 occupancy")
+    assert_close_to_reps(np.array(nctr[1]), p2.nctr_beds, floor=0.1, what="P2 NCTR census")
+    assert_close_to_reps(np.array(delay[1]), p2.nctr_delay_h, floor=0.5, what="P2 NCTR delay")
+    assert_close_to_reps(np.array(nctr[0]), p1.nctr_beds, floor=0.1, what="P1 NCTR census")
+    assert_close_to_reps(np.array(delay[0]), p1.nctr_delay_h, floor=0.5, what="P1 NCTR delay")
+    assert_close_to_reps(np.array(med), r.unit("MED").patient_load_beds, floor=0.3, what="MED occupancy")

@@ -14,6 +14,7 @@ import pytest
 
 from hospital_twin.cli import main
 from hospital_twin.scenario import ScenarioError, load_scenario, read_scenario, scenario_changes
+from hospital_twin.scenario.diff import change_lines
 
 BASE = """\
 name: base
@@ -161,6 +162,20 @@ def test_whatif_window_replaces_the_base_hourly_profile(tmp_path):
     assert scn.discharge.weekend_rate == 0.6
 
 
+def test_whatif_duration_naming_its_distribution_replaces_the_base_block(tmp_path):
+    """A duration block that names its distribution replaces the base's whole (no leftover median or p90)."""
+    scn = load_scenario(_files(tmp_path, "length_of_stay:\n  AMU: {distribution: exponential, mean_hours: 12}\n"))
+    amu = scn.length_of_stay["AMU"]
+    assert amu.distribution == "exponential" and amu.mean_hours == 12
+    assert amu.median_hours is None and amu.p90_hours is None
+
+
+def test_whatif_duration_without_distribution_changes_only_its_keys(tmp_path):
+    """A duration block without `distribution` changes only the keys it gives (the base's family is kept)."""
+    scn = load_scenario(_files(tmp_path, "length_of_stay:\n  MED: {mean_hours: 120}\n"))
+    assert scn.length_of_stay["MED"].distribution == "exponential" and scn.length_of_stay["MED"].mean_hours == 120
+
+
 def test_whatif_unit_profile_replaces_the_unit_window(tmp_path):
     """The same on a unit's own discharge block: the profile replaces AMU's window, its weekend rate stays."""
     profile = [0] * 8 + [1] * 12 + [0] * 4
@@ -250,3 +265,45 @@ def test_validate_and_compare_print_what_changes(tmp_path, capsys):
     assert main(args) == 0
     captured = capsys.readouterr()
     assert "~ MED: beds 30 -> 36" in captured.out and "removes the base's arrival stream 'gp'" in captured.err
+
+
+PATHWAY_BASE = (
+    BASE
+    + """\
+discharge_pathways:
+  P1: {label: home with support, starts_per_day: 4, assessment: {distribution: exponential, mean_hours: 24}}
+  P2: {places: 20, stay: {distribution: exponential, mean_days: 6}}
+pathway_shares:
+  MED: {P1: 0.15, P2: 0.1}
+"""
+)
+
+
+def test_changes_list_pathway_capacity_places_shares_and_assessment_in_words(tmp_path):
+    """A what-if on the discharge pathways: capacity, places, where the assessment happens, a new pathway and
+    the shares by unit (with P0, the rest) and by class, each on one line in words."""
+    p = _files(
+        tmp_path,
+        """\
+        discharge_pathways:
+          P1: {starts_per_day: 6, assessment_in: community}
+          P2: {places: 40}
+          P3: {starts_by_weekday: [1, 1, 1, 1, 1, 0, 0]}
+        pathway_shares:
+          MED: {P1: 0.2, P3: 0.05}
+          AMU: {P1: 0.05}
+        patient_classes:
+          general: {}
+          elective: {pathway_shares: {MED: {P2: 0.3}}}
+        """,
+        base=PATHWAY_BASE,
+    )
+    lines = [text for section, text in change_lines(read_scenario(p).changes()) if section == "pathways"]
+    assert lines == [
+        "~ P1: starts a day 4 -> 6, assessment in hospital -> community",
+        "~ P2: places 20 -> 40",
+        "~ shares from MED: P1 0.15, P2 0.1 (P0 0.75) -> P1 0.2, P2 0.1, P3 0.05 (P0 0.65)",
+        "+ P3: starts Mon-Sun [1, 1, 1, 1, 1, 0, 0]",
+        "+ shares from AMU: P1 0.05 (P0 0.95)",
+        "+ shares from MED (class elective): P2 0.3 (P0 0.7)",
+    ]
