@@ -29,8 +29,10 @@ def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
 
     from hospital_twin.scenario import load_scenario
 
-    pathways = bool(load_scenario(state.baseline_path()).discharge_pathways)  # then NCTR by pathway too
-    assert len(charts(app)) == 4 + pathways  # census by hour of week, heat map, waits, ED 4-hour
+    shipped = load_scenario(state.baseline_path())
+    pathways = bool(shipped.discharge_pathways)  # then NCTR by pathway too
+    levels = bool(shipped.escalation_levels)  # then the time at each escalation level too (issue 14's baseline)
+    assert len(charts(app)) == 4 + pathways + levels  # census by hour of week, heat map, waits, ED 4-hour
     data = app.session_state["run_args"]
     import jobs
 
