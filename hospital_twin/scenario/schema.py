@@ -305,7 +305,7 @@ class DischargeSpec(_Spec):
                 if sum(inside) <= 0:
                     raise ValueError("hourly_profile has no weight inside window_hours")
         if self.day_of_week is not None:
-            if "weekend_rate" in self.model_fields_set:
+            if "weekend_rate" in self.model_fields_set and self.weekend_rate != 1.0:  # 1.0: a dumped default
                 raise ValueError(
                     "give weekend_rate or day_of_week, not both (weekend_rate r is day_of_week [1, 1, 1, 1, 1, r, r]); "
                     "delete one of them"

@@ -98,3 +98,13 @@ def test_discharge_ready_cutoff_sends_late_ready_patients_to_the_next_day():
     # with no clock rule, a late-ready patient leaves at the next midnight
     rule = DischargeRule(MONDAY, None, None, 1.0, ready_cutoff_h=18.0)
     assert rule.leave_at(17.5, 0.0, 0.0, 0.0) == 17.5 and rule.leave_at(18.5, 0.0, 0.0, 0.0) == 24.0
+
+
+def test_a_discharge_rule_with_day_of_week_survives_a_dump_and_validate_round_trip():
+    """model_dump writes the default weekend_rate 1.0 beside day_of_week; validating that again must not read it as
+    the user giving both (staffing re-validates scenarios this way: the baseline's rule broke it)."""
+    from hospital_twin.scenario.schema import DischargeSpec
+
+    rule = DischargeSpec(day_of_week=[1, 1, 1, 1, 1, 0.6, 0.5])
+    again = DischargeSpec.model_validate(rule.model_dump())
+    assert again.day_pass() == rule.day_pass()
