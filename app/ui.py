@@ -351,17 +351,18 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
 
     inpatient = [u for u, spec in s.units.items() if spec.ed is None and spec.kind != "ed"]
     beds = sum(s.units[u].beds for u in inpatient)
-    count, per_bed = stats("nctr_mean", ALL), stats("nctr_per_bed", ALL)
+    count, per_bed = stats("nctr_mean", ALL), stats("nctr_daily_per_bed", ALL)
     if count is not None:
         mean, lo, hi, n = count
-        ratio = f"{per_bed[0]:.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" if per_bed is not None else ""
+        ratio = f"{per_bed[0]:.2f} a day per bed (peers {PEER_NCTR_PER_BED:.2f})" if per_bed is not None else ""
         cards.append(
             (
                 "Fit to leave, in a bed",
                 people(mean),
                 "; ".join(x for x in (ratio, interval(lo, hi, n, people)) if x),
                 f"Patients who no longer meet the criteria to reside, waiting in a bed for a discharge pathway: "
-                f"the average number over the measured time, and per base bed of the {beds} inpatient beds. Peers: "
+                f"the average number over the measured time; per bed, the sitrep's daily count (every such patient of "
+                f"the day, those who leave later that day too) over the {beds} inpatient beds. Peers: "
                 f"the median of the baseline's 19 peer trusts in NHS England's acute discharge sitrep, "
                 f"{PEER_NCTR_PER_BED:.2f} per general and acute bed. Mean of {n} replications.",
             )

@@ -176,8 +176,12 @@ METRICS: dict[str, str] = {
     "nctr_mean": "discharge pathways: time-average patients who no longer meet the criteria to reside (NCTR): on a "
     "pathway, from being medically ready (ready_h) to leaving the bed, those still in their bed at the end up to "
     "the end; unit = the inpatient unit whose bed they hold (an outlier: the host; ALL: the inpatient units)",
-    "nctr_per_bed": "discharge pathways: nctr_mean / base beds (the sitrep's NCTR per bed; ALL: over the inpatient "
-    "units' base beds)",
+    "nctr_per_bed": "discharge pathways: nctr_mean / base beds (a time average; ALL: over the inpatient units' base "
+    "beds)",
+    "nctr_daily_per_bed": "discharge pathways: the sitrep's count: patients on a pathway in the unit's beds at some "
+    "time of a calendar day (so those who leave later that day count too, as in the acute discharge sitrep), the "
+    "mean over the window's whole days, / base beds (ALL: over the inpatient units' base beds); compare with the "
+    "sitrep's NCTR per bed",
     "nctr_bed_days": "discharge pathways: bed-days held by NCTR patients in the window (nctr_mean x days observed); "
     "unit = the unit whose bed they hold",
     "nctr_delay_mean_h": "discharge pathways: mean time from medically ready to leaving the bed, of the pathway's "
@@ -299,6 +303,11 @@ class StayTotals:
         # quarter (the growth rule) and the delays (ready to leaving) of those ready after the warm-up
         self.n_pathways = n_pw = len(scenario.discharge_pathways)
         self.nctr_h = z()
+        self.nctr_patient_days = z()  # per unit: (NCTR patient, calendar day) pairs over the window's whole days
+        start = scenario.start
+        self.h0 = start.hour + start.minute / 60 + start.second / 3600  # clock hour at time 0
+        self.day_lo = math.ceil((self.lo + self.h0) / 24 - 1e-9)  # first whole calendar day of the window
+        self.day_hi = math.floor((self.hi + self.h0) / 24 + 1e-9)  # ... and the day after the last
         self.pw_quarter_h = np.zeros((n_pw, 2))
         self.pw_delays: list[list[np.ndarray]] = [[] for _ in range(n_pw)]
 
@@ -365,6 +374,12 @@ class StayTotals:
         unit, ready, end = unit[on], ready_h[on], end[on]
         k = (PATHWAY_DEST0 - dest[on]).astype(np.int64)
         self.nctr_h += np.bincount(unit, weights=_overlap(ready, end, lo, hi), minlength=self.n_units)
+        # calendar days each NCTR spell touches, inside the window's whole days (an open one up to the end)
+        e = np.where(np.isnan(end), hi, end)
+        first = np.maximum(np.floor((ready + self.h0) / 24), self.day_lo)
+        last = np.minimum(np.ceil((e + self.h0) / 24) - 1, self.day_hi - 1)
+        days = np.where(e > ready, np.maximum(last - first + 1, 0), 0)
+        self.nctr_patient_days += np.bincount(unit, weights=days, minlength=self.n_units)
         quarter = (hi - lo) / 4
         for j, (a, b) in enumerate(((lo, lo + quarter), (hi - quarter, hi))):
             self.pw_quarter_h[:, j] += np.bincount(k, weights=_overlap(ready, end, a, b), minlength=self.n_pathways)
@@ -781,14 +796,18 @@ def _pathway_kpis(out: SimOutput, t: StayTotals, add) -> None:
     scn = out.scenario
     specs = list(scn.units.values())
     inp = t.inpatient
+    n_days = t.day_hi - t.day_lo
     for ui in np.flatnonzero(inp):
         name, h = out.unit_names[ui], t.nctr_h[ui]
         add("nctr_mean", name, h / span)
         add("nctr_per_bed", name, _ratio(h / span, specs[ui].beds))
+        add("nctr_daily_per_bed", name, _ratio(_ratio(t.nctr_patient_days[ui], n_days), specs[ui].beds))
         add("nctr_bed_days", name, h / 24.0)
     h = t.nctr_h[inp].sum()
+    beds = sum(specs[ui].beds for ui in np.flatnonzero(inp))
     add("nctr_mean", ALL, h / span)
-    add("nctr_per_bed", ALL, _ratio(h / span, sum(specs[ui].beds for ui in np.flatnonzero(inp))))
+    add("nctr_per_bed", ALL, _ratio(h / span, beds))
+    add("nctr_daily_per_bed", ALL, _ratio(_ratio(t.nctr_patient_days[inp].sum(), n_days), beds))
     add("nctr_bed_days", ALL, h / 24.0)
 
     def delays(parts: list[np.ndarray]) -> np.ndarray:
@@ -1124,6 +1143,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "elective_postponed": ("Elective admissions postponed by escalation", "count"),
     "nctr_mean": ("Patients not meeting criteria to reside (NCTR), average", "beds"),
     "nctr_per_bed": ("NCTR patients per bed", "share"),
+    "nctr_daily_per_bed": ("NCTR patients per bed, daily count (sitrep)", "share"),
     "nctr_bed_days": ("Bed-days held by NCTR patients", "bed-days"),
     "nctr_delay_mean_h": ("Delay from ready to leaving, mean (NCTR)", "hours"),
     "nctr_delay_p90_h": ("Delay from ready to leaving, 90th percentile", "hours"),

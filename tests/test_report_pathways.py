@@ -122,13 +122,16 @@ def test_pathway_table_and_sentence_read_the_summary():
     s = load_scenario(PATHWAYS)
     rows = [
         (s.name, "nctr_mean", "ALL", 112.4, 100.0, 120.0, 5),
-        (s.name, "nctr_per_bed", "ALL", 0.2498, 0.22, 0.27, 5),
+        (s.name, "nctr_daily_per_bed", "ALL", 0.2498, 0.22, 0.27, 5),
         (s.name, "nctr_delay_mean_h", "P1", 40.0, 30.0, 50.0, 5),
         (s.name, "pathway_starts", "P1", 26.0, 20.0, 32.0, 5),
         (s.name, "pathway_occupancy_mean", "P2", 3.2, 2.6, 3.8, 5),
     ]
     summary = pd.DataFrame(rows, columns=["scenario", "metric", "unit", "mean", "ci_low", "ci_high", "n_reps"])
-    assert nctr_sentence(summary, s) == "Patients medically fit to leave still in a bed: 112 (0.25 per bed; peers 0.26)"
+    assert (
+        nctr_sentence(summary, s)
+        == "Patients medically fit to leave still in a bed: 112 (0.25 a day per bed; peers 0.26)"
+    )
     t = pathway_measures(summary, s)
     assert list(zip(t["pathway"], t["metric"], strict=True)) == [
         ("P1", "pathway_starts"),

@@ -56,7 +56,8 @@ FOUR_HOUR_STANDARD = 0.95  # NHS England constitutional standard: 95% within 4 h
 PEER_NCTR_PER_BED = 0.26
 """Reference figure: patients no longer meeting the criteria to reside (NCTR) per G&A bed, the median of the
 baseline's 19 peer trusts (NHS England acute discharge sitrep, ``england_trust_criteria_to_reside``; the
-sitrep's daily NCTR count over the trust's G&A beds). Shown beside a run's ``nctr_per_bed`` (ALL)."""
+sitrep's daily NCTR count over the trust's G&A beds). Shown beside a run's ``nctr_daily_per_bed`` (ALL), the same
+daily count (a time average, ``nctr_per_bed``, is lower: those who leave later in the day are not in it all day)."""
 
 FOREST_METRICS = [
     "utilisation",
@@ -459,8 +460,8 @@ def nctr_sentence(summary: pd.DataFrame, s: Scenario) -> str | None:
         x = float(r["mean"].iloc[0]) if len(r) else math.nan
         return x if math.isfinite(x) else None
 
-    count, per_bed = mean("nctr_mean"), mean("nctr_per_bed")
+    count, per_bed = mean("nctr_mean"), mean("nctr_daily_per_bed")
     if count is None:
         return None
-    ratio = f"{per_bed:.2f} per bed; " if per_bed is not None else ""
+    ratio = f"{per_bed:.2f} a day per bed; " if per_bed is not None else ""
     return f"Patients medically fit to leave still in a bed: {_people(count)} ({ratio}peers {PEER_NCTR_PER_BED:.2f})"

@@ -109,7 +109,10 @@ _GROUPS = [
         ["outlier_admissions", "outlier_share", "outlier_bed_days", "repatriations", "outliers_hosted_mean"],
     ),
     ("Stays and delays", ["los_mean_h", "blocked_bed_hours", "discharge_delay_bed_hours"]),
-    ("Patients fit to leave, waiting for a service (NCTR)", ["nctr_mean", "nctr_per_bed", "nctr_bed_days"]),
+    (
+        "Patients fit to leave, waiting for a service (NCTR)",
+        ["nctr_mean", "nctr_per_bed", "nctr_daily_per_bed", "nctr_bed_days"],
+    ),
     ("Nurse staffing", ["ratio_breach_hours", "ratio_breach_share"]),
     ("Runaway bed queue (gridlock)", ["gridlock_hours", "gridlocked_share"]),
 ]
@@ -670,13 +673,13 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
     if s.discharge_pathways:
         before = len(cards)
         card("Patients fit to leave still in a bed (NCTR), average", "nctr_mean", ALL, "beds")
-        r = look.get((s.name, "nctr_per_bed", ALL))
+        r = look.get((s.name, "nctr_daily_per_bed", ALL))
         if len(cards) > before and r is not None and math.isfinite(float(r.mean)):
             label, value, ci = cards[-1]
             cards[-1] = (
                 label,
                 value,
-                f"{float(r.mean):.2f} per bed (peers {PEER_NCTR_PER_BED:.2f})" + (f"; {ci}" if ci else ""),
+                f"{float(r.mean):.2f} a day per bed (peers {PEER_NCTR_PER_BED:.2f})" + (f"; {ci}" if ci else ""),
             )
     if s.electives:
         card("Elective admissions cancelled", "cancelled_share", ALL, "share")

@@ -71,6 +71,17 @@ def test_unlimited_pathway_nctr_census_is_rate_times_assessment_per_unit(little_
         assert _kpi(k, "nctr_mean", ALL) == pytest.approx(sum(_kpi(k, "nctr_mean", u) for u in LITTLE_UNITS))
 
 
+def test_daily_nctr_count_counts_each_patient_on_every_calendar_day_it_spends_waiting(little_runs):
+    """The sitrep counts every NCTR patient of the day, including those who leave later that day: a wait of
+    exactly 24 h from a ready time at a random moment touches two calendar days, so the daily count is twice
+    the time average, 2 x rate x share a day (A: 7.2, B: 9.6 patients), per base bed."""
+    for u, (lam, share) in LITTLE_UNITS.items():
+        daily = np.array([_kpi(k, "nctr_daily_per_bed", u) for k in little_runs]) * 300
+        assert_close_to_reps(daily, 2 * lam * share, floor=0.24, what=f"nctr_daily_per_bed {u}")
+        mean = np.array([_kpi(k, "nctr_mean", u) for k in little_runs])
+        np.testing.assert_allclose(daily / mean, 2.0, rtol=0.02)
+
+
 def test_unlimited_pathway_delay_is_the_assessment(little_runs):
     """Each patient waits exactly d: the 90th percentile is d, and the mean is d but for the few still being
     assessed at the end, counted with their time so far (censored); no pool, no capacity rows."""
