@@ -129,13 +129,14 @@ def test_load_draft_offering_38_beds_to_32_is_flagged():
 
 def test_load_shipped_baseline_is_flagged_only_where_its_escalation_card_carries_the_load():
     """Since issue 14 the baseline runs at the peers' occupancy with NCTR patients in its beds: the offered load
-    (stays, discharge holds and NCTR, without escalation beds or postponed electives) is over the base beds of
-    general medicine and surgery, which its OPEL card relieves with escalation beds, outliers and postponed
-    electives (no replication of 50 gridlocks). Only those two wards are flagged, by less than 10 beds each."""
+    (stays, discharge holds and NCTR, without escalation beds or postponed electives) of its wards is at their base
+    beds, which its OPEL card relieves with escalation beds, outliers and a few postponed electives (no replication
+    of 50 gridlocks). Only wards the card opens beds on are flagged, by less than 2 beds each (the second pass of
+    issue 14 took surgery from 8 beds over and general medicine from 3 over)."""
     warnings = offered_load(load_scenario(SCENARIOS / "baseline.yaml")).warnings
-    assert [w.split(":")[0] for w in warnings] == ["MED", "SURG"], warnings
+    assert {w.split(":")[0] for w in warnings} <= {"MED", "ELD", "SURG"}, warnings
     over = [float(w.split(" by ")[1].split()[0].rstrip(";")) for w in warnings]
-    assert all(0 < x < 10 for x in over), warnings
+    assert all(0 < x < 2 for x in over), warnings
 
 
 # --------------------------------------------------------------------------- the discharge hold
