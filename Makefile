@@ -39,7 +39,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 run: $(VENV)/.installed
 	$(BIN)/hospital-twin validate scenarios/baseline.yaml scenarios/whatif/*.yaml
 	$(BIN)/hospital-twin compare scenarios/baseline.yaml scenarios/whatif/winter_surge.yaml \
-		scenarios/whatif/more_icu_beds.yaml --workers $(WORKERS) --log --out $(OUT)/baseline-vs-whatifs
+		--workers $(WORKERS) --log --out $(OUT)/baseline-vs-whatifs
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
