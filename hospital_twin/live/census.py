@@ -42,7 +42,6 @@ __all__ = [
     "READY_COLUMN",
     "NEXT_COLUMN",
     "PATHWAY_COLUMN",
-    "NOT_PATHWAYS",
     "PATHWAY_SPELLING",
     "SEEN_COLUMN",
     "WAITING_COLUMN",
@@ -73,8 +72,6 @@ PATHWAY_COLUMN = "pathway"
 """Optional extra column: for a patient with ``ready_to_leave``, the discharge pathway (a name of the
 scenario's ``discharge_pathways``, e.g. P2) it waits for in its bed since then (NCTR); empty: none
 given. The forecast starts such a patient in the pathway's queue at its place by ready time."""
-NOT_PATHWAYS = frozenset({"home", "transferred_out", "left_without_being_seen", EXIT})
-"""``discharge_destination`` values of the simulator's log that are not discharge pathways."""
 PATHWAY_SPELLING = re.compile(r"\s*(?:p|pathway)\s*[-_ ]?\s*[1-9]\s*")
 """A destination label that is a pathway without being told the scenario's names: P1..P9, ``pathway 3``
 (not P0, home without support; other labels such as ``died`` or ``care home`` need the names)."""
