@@ -171,6 +171,8 @@ METRICS: dict[str, str] = {
     "(postpone_electives); unit = group name; count",
     "escalation_actions_discharge_push": "times the group reached a level with a discharge push; unit = group "
     "name; count",
+    "escalation_actions_pathway_capacity": "times the group reached a level that buys discharge pathway capacity "
+    "(pathway_capacity); unit = group name; count",
     "elective_postponed": "elective patients postponed by an escalation level (cancelled on arrival; included in "
     "cancelled); count",
     "nctr_mean": "discharge pathways: time-average patients who no longer meet the criteria to reside (NCTR): on a "
@@ -1140,6 +1142,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "escalation_actions_allow_outlying": ("Escalation: outlying allowed (times)", "count"),
     "escalation_actions_postpone_electives": ("Escalation: electives postponed (times)", "count"),
     "escalation_actions_discharge_push": ("Escalation: discharge push (times)", "count"),
+    "escalation_actions_pathway_capacity": ("Escalation: discharge capacity bought (times)", "count"),
     "elective_postponed": ("Elective admissions postponed by escalation", "count"),
     "nctr_mean": ("Patients not meeting criteria to reside (NCTR), average", "beds"),
     "nctr_per_bed": ("NCTR patients per bed", "share"),

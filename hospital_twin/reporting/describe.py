@@ -773,6 +773,12 @@ def _escalation_levels(s: Scenario) -> list[str]:
                 parts = [f"window {p.window_hours[0]:g}-{p.window_hours[1]:g} h"] if p.window_hours else []
                 parts += [f"weekend rate {p.weekend_rate:g}"] if p.weekend_rate is not None else []
                 acts.append("discharge push (" + ", ".join(parts) + ")")
+            if a.pathway_capacity:
+                acts.append(
+                    "discharge capacity bought ("
+                    + ", ".join(f"{md_escape(k)} x{f:g}" for k, f in a.pathway_capacity.items())
+                    + ")"
+                )
             trigger = f"pressure reaches {_pct(lv.enter_at)}"
             if lv.boarders_at is not None:
                 trigger += f" or {lv.boarders_at} ED boarders wait for its beds"

@@ -782,6 +782,13 @@ class EscalationActionsSpec(_Spec):
         None,
         description="a relaxed discharge rule (longer window, more weekend discharges); the highest level's applies",
     )
+    pathway_capacity: dict[str, Annotated[float, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="discharge capacity bought while the level holds, per discharge pathway: a factor >= 1 on a daily "
+        "pathway's starts (the day's starts at its start hour) or on a pool's places (rounded down; extra places close "
+        "as they free up), e.g. {P1: 1.2, P3: 1.5} (spot-purchased care packages and care-home beds); the largest "
+        "factor of the levels reached (and of the groups) applies",
+    )
 
     def names(self) -> list[str]:
         """The actions this level takes, in a fixed order (the metric suffixes)."""
@@ -793,7 +800,14 @@ class EscalationActionsSpec(_Spec):
         return out
 
 
-ESCALATION_ACTIONS = ("open_beds", "ed_spaces", "allow_outlying", "postpone_electives", "discharge_push")
+ESCALATION_ACTIONS = (
+    "open_beds",
+    "ed_spaces",
+    "allow_outlying",
+    "postpone_electives",
+    "discharge_push",
+    "pathway_capacity",
+)
 """The actions of an escalation level (``escalation_actions_<action>`` counts how often each was taken)."""
 
 
@@ -1883,6 +1897,24 @@ def _escalation_problems(s: Scenario) -> list[Problem]:
                         "delete postpone_electives or add the units of the lists to the group",
                     )
                 )
+            for k in a.pathway_capacity:
+                pw = s.discharge_pathways.get(k)
+                if pw is None:
+                    names = ", ".join(s.discharge_pathways) or "none defined"
+                    out.append(
+                        Problem(
+                            path=(*where, "pathway_capacity", k),
+                            message=f"'{k}' is not a discharge pathway (discharge_pathways: {names}); name one of them",
+                        )
+                    )
+                elif pw.kind == "unlimited":
+                    out.append(
+                        Problem(
+                            path=(*where, "pathway_capacity", k),
+                            message=f"pathway '{k}' has no capacity to raise (no starts or places): give it "
+                            "starts_per_day, starts_by_weekday or places, or delete it here",
+                        )
+                    )
             if a.discharge_push is not None:
                 targets = a.discharge_push.units if a.discharge_push.units is not None else members
                 for i, u in enumerate(targets):

@@ -27,7 +27,9 @@ outlie only then; ``postpone_electives`` postpones that share of the elective pa
 arriving at the group's units (one uniform per elective patient from the new stream
 ``escalation_postpone``/unit, drawn whether or not a level holds, so variants of a
 policy share them); ``discharge_push`` replaces the discharge rule of the named units
-for patients whose stay ends while it holds. Postponement is a cancellation at arrival
+for patients whose stay ends while it holds; ``pathway_capacity`` scales a discharge pathway's daily
+starts or pool places (``HospitalSim._pathway_scale``, read by ``sim/pathways.py``: the largest
+factor of the groups' current levels; a pool's extra places close as they free up). Postponement is a cancellation at arrival
 (counted in ``cancelled`` and in ``SimOutput.postponed``), rebooked as any cancellation when the
 list has ``rebook_after_days`` (:meth:`EscalationPolicy.postpone`; a rebooked patient asking again
 while a level postpones draws a new uniform and may be postponed again).
@@ -83,6 +85,7 @@ class _Group:
         "share",
         "push",
         "push_units",
+        "pw_scale",
     )
 
 
@@ -107,6 +110,10 @@ class EscalationPolicy:
         extra = [0] * n
         boarding = False
         postponing = False
+        pw_index = {name: k for k, name in enumerate(s.discharge_pathways)}
+        scaling = any(lv.actions.pathway_capacity for sp in s.escalation_levels.values() for lv in sp.levels)
+        if scaling:  # factor per discharge pathway now (1 at level 1); read by sim/pathways.py
+            sim._pathway_scale = [1.0] * len(pw_index)
         for gi, (name, spec) in enumerate(s.escalation_levels.items()):
             g = _Group()
             g.idx, g.name = gi, name
@@ -118,6 +125,7 @@ class EscalationPolicy:
             g.level, g.t_level, g.boarders = 1, 0.0, 0
             g.recheck_at, g.busy, g.again = None, False, False
             g.beds_on, g.gates, g.share, g.push = [], [], [0.0] * 5, [None] * 5
+            g.pw_scale = [{} for _ in range(5)]  # level -> {pathway index: factor}
             push_units: list = []
             for lv in spec.levels:
                 k = lv.level
@@ -133,6 +141,7 @@ class EscalationPolicy:
                 for uname in a.allow_outlying:
                     g.gates.append((k, sim._unit_index[uname]))
                 g.share[k] = a.postpone_electives
+                g.pw_scale[k] = {pw_index[name]: f for name, f in a.pathway_capacity.items()}
                 postponing |= a.postpone_electives > 0
                 if a.discharge_push is not None:
                     targets = a.discharge_push.units or [u.name for u in g.units]
@@ -150,6 +159,8 @@ class EscalationPolicy:
                 3, 5
             ):  # the largest share of the levels reached; a push holds above its level unless replaced
                 g.share[k] = max(g.share[k], g.share[k - 1])
+                for i, f in g.pw_scale[k - 1].items():  # a factor holds above its level; the largest applies
+                    g.pw_scale[k][i] = max(g.pw_scale[k].get(i, 1.0), f)
                 if g.push[k] is None:
                     g.push[k] = g.push[k - 1]
             g.push_units = [(u, u.discharge) for u in push_units]  # with the rule outside a push
@@ -277,6 +288,20 @@ class EscalationPolicy:
             rules = g.push[g.level]
             for u, base in g.push_units:
                 u.discharge = rules.get(u.idx, base) if rules else base
+        if any(g.pw_scale):
+            self._scale_pathways()
+
+    def _scale_pathways(self) -> None:
+        """Each scaled pathway's factor: the largest over the groups' current levels (1 where none scales it)."""
+        sim = self.sim
+        scale = sim._pathway_scale
+        for i in range(len(scale)):
+            f = max((g.pw_scale[g.level].get(i, 1.0) for g in self.groups), default=1.0)
+            if f != scale[i]:
+                scale[i] = f
+                pathways = getattr(sim, "_pathways", None)
+                if pathways is not None:
+                    pathways.rescaled(i)
 
     # ------------------------------------------------------------------ requests: ED boarders, postponed electives
     def request_bed(self, p, u, on_grant, from_unit, ready_at=None):

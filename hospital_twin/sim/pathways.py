@@ -15,6 +15,10 @@ the service starts it, and then leaves the hospital:
   is done in the community). The places are not hospital beds: only pathway measures count them;
 * an **unlimited** pathway (no capacity given) starts a patient as soon as its assessment ends.
 
+An escalation level's ``pathway_capacity`` (sim/escalation_policy.py) scales a daily pathway's
+starts of the day (at its start hour) and a pool's places (rounded down; places above the new
+number close as they free up) while it holds: ``HospitalSim._pathway_scale``, a factor per pathway.
+
 Random numbers: the pathway is chosen with the patient's route uniform, rescaled inside the slice
 that chose the exit (so it is independent of the route and needs no new draw), and the
 assessment and the pool stay use the patient's two discharge uniforms (``_U_DIS_HOUR``,
@@ -134,6 +138,7 @@ class Pathways:
                     row[sim._unit_index[uname]] = (cum, targets)
             self.choice.append(row)
         self._seq = 0
+        self.scale: list[float] | None = getattr(sim, "_pathway_scale", None)  # escalation factors, or None
 
     def start(self) -> None:
         """Start the daily pathways' processes (called by ``HospitalSim.run``)."""
@@ -259,8 +264,15 @@ class Pathways:
 
     def _fill(self, pw: _Pathway) -> None:
         q = pw.queue
-        while q and pw.occ < pw.places:
+        places = pw.places if self.scale is None else int(pw.places * self.scale[pw.idx] + 1e-9)
+        while q and pw.occ < places:
             self._start(pw, heapq.heappop(q)[3])
+
+    def rescaled(self, k: int) -> None:
+        """Pathway ``k``'s escalation factor changed: a pool with more places starts its queue now."""
+        pw = self.pathways[k]
+        if pw.kind == _POOL:
+            self._fill(pw)
 
     def _place_freed(self, ev) -> None:
         pw = ev._value
@@ -288,7 +300,7 @@ class Pathways:
             if t >= sim.end_h:
                 return
             yield Timeout(env, t - env.now)
-            pw.carry += pw.week[weekday]
+            pw.carry += pw.week[weekday] if self.scale is None else pw.week[weekday] * self.scale[pw.idx]
             n = int(pw.carry + 1e-9)
             pw.carry -= n
             used = 0
