@@ -226,7 +226,7 @@ def _spread_words(kpis, name: str, metric: str, unit: str, kind: str, scale: flo
         return (1.0 - x) * scale if kind == "flip" else x * scale
 
     lo, hi = sorted((val(s.low), val(s.high)))
-    return f"{who}'s {s.n}, median {_level(val(s.median), kind)}, from {_level(lo, kind)} to {_level(hi, kind)}"
+    return f"{who}'s {s.n}: median {_level(val(s.median), kind)}, from {_level(lo, kind)} to {_level(hi, kind)}"
 
 
 def _row_verdict(r, subject: str, words: str, kind: str, higher_better: bool, scale: float, axis: str, level: float):
