@@ -192,12 +192,33 @@ def _lookup(summary: pd.DataFrame, name: str, metric: str, unit: str) -> pd.Seri
     return None if r.empty else r.iloc[0]
 
 
-def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
-    """``(label, value, interval, help)`` for the headline measures of one scenario."""
-    cards = []
+def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = None) -> list[tuple[str, str, str, str]]:
+    """``(label, value, interval, help)`` for the headline measures of one scenario.
 
-    def card(label: str, metric: str, unit: str, flip: bool = False, per_day: bool = False) -> None:
+    With ``kpis`` (per replication), the cards say who was still waiting at the end and who never got a bed,
+    put a red warning on figures that look calm while patients are stuck (``reporting.honest``), and give the
+    median and range where replications disagree strongly.
+    """
+    from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
+
+    cards = []
+    left = unserved(kpis, s) if kpis is not None else None
+    warning = stuck_warning(left) if left is not None else ""
+
+    def card(
+        label: str,
+        metric: str,
+        unit: str,
+        flip: bool = False,
+        per_day: bool = False,
+        calm: bool = False,
+        why_missing: str | None = None,
+    ) -> None:
         r = _lookup(summary, s.name, metric, unit)
+        label_full, _ = METRIC_LABELS.get(metric, (metric, ""))
+        if why_missing:  # a figure about nobody: say why instead of a reassuring zero or a missing card
+            cards.append((label, "—", f":red[{why_missing[0].upper()}{why_missing[1:]}.]", label_full))
+            return
         if r is None or not math.isfinite(float(r["mean"])):
             return
         _, kind = METRIC_LABELS.get(metric, (metric, ""))
@@ -205,10 +226,13 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
         mean, lo, hi = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"])
         if kind == "share":
             hi = min(1.0, hi)
-        if flip:
-            mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
+
+        def shown(x: float) -> float:
+            x = 1 - x if flip else x
+            return x / s.horizon_days if per_day else x
+
+        mean, lo, hi = shown(mean), *sorted((shown(lo), shown(hi)))
         if per_day:
-            mean, lo, hi = (x / s.horizon_days for x in (mean, lo, hi))
 
             def fmt(x: float) -> str:
                 return f"{x:,.1f} a day"
@@ -218,7 +242,12 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
                 return format_value(x, kind)
 
         ci = f"95% interval {fmt(lo)} to {fmt(hi)}" if int(r["n_reps"]) > 1 and math.isfinite(lo) else ""
-        label_full, _ = METRIC_LABELS.get(metric, (metric, ""))
+        spread = replication_spread(kpis, s.name, metric, unit)
+        if spread is not None:
+            a, b = sorted((shown(spread.low), shown(spread.high)))
+            ci += f"; replications disagree: median {fmt(shown(spread.median))}, from {fmt(a)} to {fmt(b)}"
+        if calm and warning:
+            ci += f"  \n:red[{warning}.]"
         cards.append(
             (
                 label,
@@ -229,16 +258,21 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
             )
         )
 
-    card("Inpatient bed occupancy", "utilisation", ALL)
-    card("Occupied inpatient beds", "occupancy_mean", ALL)
-    card("Waited for a bed", "waited_share", ALL)
-    card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL)
-    card("Still waiting for a bed at the end", "unserved_share", ALL)
+    card("Inpatient bed occupancy", "utilisation", ALL, calm=True)
+    card("Occupied inpatient beds", "occupancy_mean", ALL, calm=True)
+    card("Waited for a bed", "waited_share", ALL, calm=True)
+    card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL, calm=True)
+    if left is not None:
+        cards.extend(unserved_cards(left))
+    else:
+        card("Still waiting for a bed at the end", "unserved_share", ALL)
     for u, spec in s.units.items():
         if spec.ed is not None:
-            card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True)
-            card(f"{u}: boarding, mean", "ed_boarding_mean_h", u)
-            card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True)
+            why = ed_reason(summary, s, u)
+            no_one = why if why == "no attendance was measured" else None
+            card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True, why_missing=no_one)
+            card(f"{u}: boarding, mean", "ed_boarding_mean_h", u, calm=True, why_missing=why)
+            card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True, calm=True, why_missing=why)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
     card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
     for name in s.discharge_lounges:
@@ -246,8 +280,66 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, s
         card(f"Discharge lounge {name}: places in use, average", "lounge_occupancy_mean", name)
     if s.electives:
         card("Electives cancelled", "cancelled_share", ALL)
-    card("Hospital stay, mean", "los_mean_h", ALL)
+    card("Hospital stay, mean", "los_mean_h", ALL, calm=True)
     return cards
+
+
+def unserved_cards(left) -> list[tuple[str, str, str, str]]:
+    """Cards for who was left: still waiting for a bed at the end, never got a bed, ED patients not yet seen
+    (``left`` is ``reporting.honest.Unserved``)."""
+
+    def people(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:,.1f}"
+
+    def ci(mean: float, hw: float) -> str:
+        return f"95% interval {people(max(0.0, mean - hw))} to {people(mean + hw)}" if hw > 0 else ""
+
+    share = left.still_waiting / left.requests if left.requests > 0 else 0.0
+    red = ":red[" if left.stuck else ""
+    end = "]" if left.stuck else ""
+    out = [
+        (
+            "Still waiting for a bed at the end",
+            people(left.still_waiting),
+            "; ".join(
+                x
+                for x in (
+                    f"{red}{100 * share:.1f}% of {people(left.requests)} requests for a bed{end}",
+                    ci(left.still_waiting, left.still_waiting_hw),
+                )
+                if x
+            ),
+            "Patients who asked for an inpatient bed in the measured days and were still waiting for one when the "
+            "run ended (still_waiting, unit ALL); mean of the replications",
+        ),
+        (
+            "Never got a bed",
+            people(left.never_bedded),
+            "; ".join(
+                x
+                for x in (
+                    f"{red}{people(left.still_waiting)} still waiting, {people(left.rejected)} turned away, "
+                    f"{people(left.cancelled)} operations cancelled{end}",
+                    ci(left.never_bedded, left.never_bedded_hw),
+                )
+                if x
+            ),
+            "Requests for an inpatient bed in the measured days that had none by the end: arrivals - admitted "
+            "(still waiting + turned away + cancelled); mean of the replications",
+        ),
+    ]
+    for ed, (waiting, attendances) in left.ed_never_seen.items():
+        if waiting > 0:
+            out.append(
+                (
+                    f"{ed}: still waiting to be seen at the end",
+                    people(waiting),
+                    f"{red}of {people(attendances)} attendances in the measured days{end}",
+                    f"Attendances at {ed} still waiting for a cubicle or a clinician when the run ended (still_waiting, "
+                    f"unit {ed}); mean of the replications",
+                )
+            )
+    return out
 
 
 def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, str, str]]:
@@ -412,14 +504,14 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
 
 
 def gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> str | None:
-    """'2 of 5 runs gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
+    """'2 of 5 replications gridlocked', when any replication of ``s`` gridlocked (None otherwise or without the measure)."""
     from hospital_twin.reporting.notes import gridlock_count
 
     count = gridlock_count(summary, s.name)
     if count is None or count[0] == 0:
         return None
     k, n = count
-    return f"{k} of {n} runs gridlocked"
+    return f"{k} of {n} replications gridlocked"
 
 
 def show_gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> None:
@@ -430,8 +522,8 @@ def show_gridlock_alarm(summary: pd.DataFrame, s: Scenario) -> None:
     from hospital_twin.results import GRIDLOCK_RULE
 
     st.error(
-        f"**{alarm}.** In those runs the queue for beds ran away ({GRIDLOCK_RULE}). Their figures are "
-        "included in the means below.",
+        f"**{alarm}.** In those replications the queue for beds ran away ({GRIDLOCK_RULE}). Their figures are "
+        "included in the means below: a card says where replications disagree strongly (median and range).",
         icon=":material/error:",
     )
 

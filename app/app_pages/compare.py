@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import charts
 import jobs
 import pandas as pd
 import state
@@ -11,9 +10,10 @@ import ui
 import yaml
 from job_specs import CompareJob, ReportJob
 
-from hospital_twin.reporting.charts import forest_chart
+from hospital_twin.reporting.charts import verdict_forest_chart
 from hospital_twin.reporting.figures import FOREST_METRICS, format_value
-from hospital_twin.results import GRIDLOCK_RULE, METRIC_LABELS
+from hospital_twin.reporting.verdicts import gridlock_lines, verdict_table
+from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")
 st.caption(
@@ -97,22 +97,33 @@ st.caption(
     + (f" (widened for {n_var} what-ifs, so that all hold together at 95%)." if n_var > 1 else ".")
     + " Few replications give wide intervals: raise them for firmer answers."
 )
-for r in results:  # a runaway bed queue in some replications carries the means with it
-    alarm = ui.gridlock_alarm(r.summary, r.scenario)
-    if alarm:
-        st.warning(
-            f"**{r.name}: {alarm}** (the queue for beds ran away: {GRIDLOCK_RULE}). Their figures are included "
-            "in the means; a verdict they drive says so."
-        )
-sentences = charts.verdicts(comparison, scenarios)
-clear = [s for s, ok in sentences if ok]
-unclear = [s for s, ok in sentences if not ok]
-for s_ in clear:
-    st.markdown(f"- {s_}")
-if unclear:
-    with st.expander(f"No clear difference ({len(unclear)})", expanded=not clear):
-        for s_ in unclear:
-            st.markdown(f"- {s_}")
+for line in gridlock_lines(comparison, scenarios):  # a runaway bed queue is never averaged in silently
+    st.warning(line, icon=":material/error:")
+kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+table = verdict_table(comparison, scenarios, kpis)  # the words and the forest plot below both read it
+for name in [s_.name for s_ in scenarios[1:]]:
+    t = table[table["scenario"] == name]
+    if n_var > 1:
+        st.markdown(f"#### {name}")
+    shown_rows = [
+        ("What a board asks about", t[(t["group"] == "board") & t["lead"]]),
+        (
+            "Follows from the change in beds (arithmetic: the same patients in more or fewer beds)",
+            t[(t["group"] == "beds") & t["lead"]],
+        ),
+        ("Other measures", t[(t["group"] == "other") & t["lead"]]),
+    ]
+    for title, rows_ in shown_rows:
+        if len(rows_):
+            st.markdown(f"**{title}**")
+            for r in rows_.itertuples():
+                mark = {"gridlock": ":warning: ", "clear": ":material/check_circle: "}.get(r.status, "")
+                st.markdown(f"- {mark}{r.sentence}")
+    rest = t[~t["lead"]]
+    if len(rest):
+        with st.expander(f"No clear difference, other units and measures ({len(rest)})"):
+            for r in rest.itertuples():
+                st.markdown(f"- {r.sentence}")
 
 cmp_key = jobs.job_key("compare", *shown, "")
 zip_data = ui.zip_bytes(cmp_key)
@@ -154,23 +165,16 @@ if zip_data:
 
 st.subheader("Differences with their intervals")
 st.caption(
-    "Each dot is the mean difference, the bar its interval; a filled dot means the interval excludes 0 "
-    "(a clear difference). Shares are in percentage points."
+    "The measures of the words above, in their order: each dot is the mean difference (what-if minus baseline), "
+    "the bar its interval; a filled dot is a difference the words call clear, a hollow diamond one that "
+    "gridlocked replications drive. Shares are in percentage points."
 )
-same = comparison[["diff_mean", "diff_ci_low", "diff_ci_high"]].abs().max(axis=1) < 1e-12
-moved = comparison[~same]
-forest = forest_chart(moved, scenarios) if len(moved) else None
+forest = verdict_forest_chart(table)
 if forest is None:
-    st.info("No measure differs in any unit.")
+    st.info("No measure differs in any replication.")
 else:
     st.altair_chart(forest, width="content")
-    identical = sorted(
-        {
-            METRIC_LABELS.get(m, (m, ""))[0]
-            for m in comparison.loc[same, "metric"]
-            if m in FOREST_METRICS and m not in set(moved["metric"])
-        }
-    )
+    identical = sorted(set(table.loc[table["status"] == "same", "label"]))
     if identical:
         st.caption("Identical in every replication of both scenarios (not plotted): " + "; ".join(identical) + ".")
 

@@ -68,7 +68,7 @@ st.caption(
     "replications with its 95% interval."
 )
 ui.show_gridlock_alarm(result.summary, s)
-ui.show_cards(ui.kpi_cards(result.summary, s))
+ui.show_cards(ui.kpi_cards(result.summary, s, result.kpis))
 escalation = ui.escalation_cards(result.kpis, s)
 if escalation:
     st.markdown("**Escalation levels**")

@@ -45,6 +45,7 @@ __all__ = [
     "wait_chart",
     "ed_four_hour_chart",
     "forest_chart",
+    "verdict_forest_chart",
     "outlier_host_chart",
     "nctr_chart",
     "forecast_chart",
@@ -531,6 +532,79 @@ def forest_chart(comparison: pd.DataFrame, scenarios: list[Scenario], columns: i
         )
     if not panels:
         return None
+    return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
+
+
+def verdict_forest_chart(table: pd.DataFrame, columns: int = 1) -> alt.ConcatChart | None:
+    """Forest plot of the verdicts of :func:`hospital_twin.reporting.verdicts.verdict_table`: one panel per kind of
+    figure (percentage points, hours, ...), one row per measure in the verdicts' order, a point per what-if.
+
+    A point is filled exactly when its verdict is ``clear`` (the words and the plot read the same rows), a
+    gridlock-driven difference is drawn as a hollow diamond; measures identical in every replication are left out.
+    """
+    d = table[table["status"] != "same"]
+    if d.empty:
+        return None
+    names = list(dict.fromkeys(d["scenario"]))
+    d = d.assign(clear=d["status"] == "clear", gridlock=d["status"] == "gridlock")
+    d = d.assign(shape=np.where(d["gridlock"], "diamond", "circle"))
+    panels = []
+    for axis in dict.fromkeys(d["axis"]):
+        p = _round(
+            d[d["axis"] == axis][
+                [
+                    "scenario",
+                    "label",
+                    "status",
+                    "clear",
+                    "shape",
+                    "baseline_value",
+                    "scenario_value",
+                    "diff",
+                    "diff_low",
+                    "diff_high",
+                ]
+            ],
+            3,
+        )
+        order = list(dict.fromkeys(p["label"]))
+        base = alt.Chart(p).encode(
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("scenario:N", sort=names, scale=alt.Scale(paddingInner=0.2)),
+            color=alt.Color(
+                "scenario:N",
+                scale=_colour(names, first=1),
+                legend=alt.Legend(title="what-if minus baseline", orient="top", direction="vertical", labelLimit=420),
+            ),
+        )
+        tip = [
+            alt.Tooltip("scenario:N"),
+            alt.Tooltip("label:N", title="measure"),
+            alt.Tooltip("baseline_value:Q", title="baseline", format=",.2f"),
+            alt.Tooltip("scenario_value:Q", title="what-if", format=",.2f"),
+            alt.Tooltip("diff:Q", title="difference", format=",.2f"),
+            alt.Tooltip("diff_low:Q", title="interval from", format=",.2f"),
+            alt.Tooltip("diff_high:Q", title="interval to", format=",.2f"),
+            alt.Tooltip("status:N", title="verdict"),
+        ]
+        bars = base.mark_rule(strokeWidth=2).encode(
+            x=alt.X("diff_low:Q", title=f"difference, {axis}"), x2="diff_high:Q"
+        )
+        points = base.mark_point(size=70, strokeWidth=1.8).encode(
+            x="diff:Q",
+            shape=alt.Shape("shape:N", scale=None),
+            fill=alt.condition(
+                "datum.clear", alt.Color("scenario:N", scale=_colour(names, first=1), legend=None), alt.value("white")
+            ),
+            tooltip=tip,
+        )
+        zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#343a40", strokeWidth=1).encode(x="x:Q")
+        height = max(50, 18 * len(order) * len(names))
+        panels.append(
+            alt.layer(zero, bars, points).properties(
+                width=520, height=height, title=alt.TitleParams(axis.capitalize(), anchor="start", fontSize=13)
+            )
+        )
     return alt.concat(*panels, columns=columns).resolve_scale(x="independent", y="independent")
 
 

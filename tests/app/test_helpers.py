@@ -1,8 +1,7 @@
-"""The app's helpers: verdict wording, levers, safe uploads (pure functions, no Streamlit)."""
+"""The app's helpers: levers, safe uploads (pure functions, no Streamlit)."""
 
 from __future__ import annotations
 
-import charts
 import pandas as pd
 import pytest
 import state
@@ -11,79 +10,11 @@ from hospital_twin.scenario import ScenarioError, load_scenario
 from tests.conftest import SCENARIOS
 
 
-def _comparison(rows):
-    cols = [
-        "metric",
-        "unit",
-        "scenario",
-        "baseline",
-        "scenario_mean",
-        "baseline_mean",
-        "diff_mean",
-        "diff_ci_low",
-        "diff_ci_high",
-        "significant",
-        "n_reps",
-        "confidence",
-    ]
-    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
-
-
 @pytest.fixture(scope="module")
 def pair():
     base = load_scenario(SCENARIOS / "baseline.yaml")
     more = load_scenario(SCENARIOS / "whatif" / "more_icu_beds.yaml")
     return base, more
-
-
-def test_verdict_clear_cut_in_words(pair):
-    """A negative interval reads as a cut with the interval as positive magnitudes, smaller first."""
-    base, more = pair
-    c = _comparison([("ed_boarding_mean_h", "ED", more.name, base.name, 2.3, 3.5, -1.2, -1.6, -0.8, True, 10, 0.95)])
-    [(sentence, clear)] = charts.verdicts(c, [base, more])
-    assert sentence == "4 more ICU beds cut the mean ED boarding time by 1.20 h (0.80 to 1.60 h)."
-    assert clear
-
-
-def test_verdict_interval_spanning_zero_is_no_clear_difference(pair):
-    """An interval that includes 0 never reads as an effect."""
-    base, more = pair
-    c = _comparison([("wait_for_bed_mean_h", "ALL", more.name, base.name, 1.0, 1.1, -0.1, -0.3, 0.1, False, 10, 0.95)])
-    [(sentence, clear)] = charts.verdicts(c, [base, more])
-    assert sentence.startswith("4 more ICU beds made no clear difference to the mean wait for a bed")
-    assert "includes 0" in sentence
-    assert not clear
-
-
-def test_verdict_shares_in_percentage_points_and_raised(pair):
-    """Shares are worded in percentage points; a positive interval reads as raised."""
-    base, more = pair
-    c = _comparison([("utilisation", "ALL", more.name, base.name, 0.9, 0.88, 0.02, 0.01, 0.03, True, 10, 0.95)])
-    [(sentence, _)] = charts.verdicts(c, [base, more])
-    assert sentence == "4 more ICU beds raised bed occupancy by 2.0 percentage points (1.0 to 3.0 percentage points)."
-
-
-def test_verdict_speaks_of_the_unit_whose_beds_changed(pair):
-    """A what-if that changes a unit's beds also gets verdicts on that unit's occupancy."""
-    base, more = pair
-    c = _comparison(
-        [
-            ("utilisation", "ALL", more.name, base.name, 0.777, 0.785, -0.0067, -0.0068, -0.0066, True, 3, 0.95),
-            ("utilisation", "ICU", more.name, base.name, 0.60, 0.73, -0.13, -0.18, -0.08, True, 3, 0.95),
-            ("utilisation", "MED", more.name, base.name, 0.80, 0.81, -0.01, -0.02, -0.005, True, 3, 0.95),
-        ]
-    )
-    sentences = [s for s, _ in charts.verdicts(c, [base, more])]
-    assert sentences == [
-        "4 more ICU beds cut bed occupancy by 0.67 percentage points (0.66 to 0.68 percentage points).",
-        "4 more ICU beds cut bed occupancy in ICU by 13.0 percentage points (8.0 to 18.0 percentage points).",
-    ]
-
-
-def test_change_phrase_names_the_scenario_when_more_than_beds_change(pair):
-    base, _ = pair
-    surge = load_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
-    assert charts.change_phrase(base, surge) == f"“{surge.name}”"
 
 
 def test_levers_round_trip_unchanged(pair):
@@ -170,26 +101,6 @@ def test_shipped_anchors_are_not_a_bomb():
 def test_extends_outside_scenarios_refused():
     with pytest.raises(ScenarioError, match="not a shipped scenario"):
         state.scenario_from_text("extends: ../../pyproject.toml\nname: x\n", "x.yaml")
-
-
-def test_verdict_identical_runs_say_no_difference(pair):
-    """When every paired replication is identical the verdict says so, without an interval."""
-    base, more = pair
-    c = _comparison([("ed_4h_breach_share", "ED", more.name, base.name, 0.2, 0.2, 0.0, 0.0, 0.0, False, 10, 0.95)])
-    [(sentence, clear)] = charts.verdicts(c, [base, more])
-    assert sentence == (
-        "4 more ICU beds made no difference to the share of ED patients staying over 4 hours in any replication."
-    )
-    assert not clear
-
-
-def test_verdict_narrow_interval_gets_enough_decimals(pair):
-    base, more = pair
-    c = _comparison(
-        [("utilisation", "ALL", more.name, base.name, 0.9, 0.907, -0.007, -0.0072, -0.0068, True, 10, 0.95)]
-    )
-    [(sentence, _)] = charts.verdicts(c, [base, more])
-    assert "(0.68 to 0.72 percentage points)" in sentence
 
 
 # --------------------------------------------------------------------------- issue 13 levers
@@ -284,26 +195,15 @@ def test_lever_of_maps_outlying_and_lounge_issues_to_their_widgets():
 
 
 def test_gridlock_alarm_counts_the_runs_that_gridlocked(pair):
-    """'2 of 5 runs gridlocked' from gridlocked_share 0.4 over 5 replications; nothing when none gridlocked."""
+    """'2 of 5 replications gridlocked' from gridlocked_share 0.4 over 5 replications; nothing when none gridlocked."""
     import ui
 
     base, _ = pair
     row = {"scenario": base.name, "metric": "gridlocked_share", "unit": "ALL", "sd": 0.5, "ci_low": 0, "ci_high": 1}
-    assert ui.gridlock_alarm(pd.DataFrame([{**row, "mean": 0.4, "n_reps": 5}]), base) == "2 of 5 runs gridlocked"
+    assert (
+        ui.gridlock_alarm(pd.DataFrame([{**row, "mean": 0.4, "n_reps": 5}]), base) == "2 of 5 replications gridlocked"
+    )
     assert ui.gridlock_alarm(pd.DataFrame([{**row, "mean": 0.0, "n_reps": 5}]), base) is None
-
-
-def test_verdict_driven_by_gridlock_says_so_in_the_measures_unit(pair):
-    """A gridlock-driven difference carries a caveat with the difference without those runs, in points or hours."""
-    base, more = pair
-    c = _comparison([("ed_4h_breach_share", "ED", more.name, base.name, 0.5, 0.3, 0.2, 0.05, 0.35, True, 5, 0.95)])
-    c["scenario_gridlocked_reps"], c["baseline_gridlocked_reps"] = 2, 0
-    c["diff_mean_without_gridlocked"], c["gridlock_driven"] = -0.031, True
-    [(sentence, _)] = charts.verdicts(c, [base, more])
-    assert sentence.endswith(
-        " Careful: driven by gridlocked replications: 2 in the what-if, 0 in the baseline; without them the mean "
-        "difference is -3.1 pp."
-    ), sentence
 
 
 # --------------------------------------------------------------------------- escalation levels (OPEL)
