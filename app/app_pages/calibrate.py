@@ -168,6 +168,12 @@ if status == "running" or not shown or not jobs.cached(jobs.job_key("calibrate",
     st.stop()
 out = ui.load_result("calibrate", *shown)
 
+quality = out.get("quality")
+st.subheader("How good are the fits?")
+if quality is not None:
+    {"good": st.success, "usable": st.warning, "poor": st.error}[quality["level"]](quality["sentence"])
+    st.dataframe(quality["table"], hide_index=True, width="stretch")
+
 r = out["read"]
 st.subheader("What was read")
 c = st.columns(4)
@@ -196,12 +202,6 @@ if len(out["reasons"]):
         if out.get("rows_counted_from_header"):
             st.caption("Row numbers as your file counts them: the header is row 1, the first patient row is row 2.")
         st.dataframe(out["rejects"], hide_index=True, width="stretch")
-
-quality = out.get("quality")
-st.subheader("How good are the fits?")
-if quality is not None:
-    {"good": st.success, "usable": st.warning, "poor": st.error}[quality["level"]](quality["sentence"])
-    st.dataframe(quality["table"], hide_index=True, width="stretch")
 
 st.subheader("The fits")
 st.download_button(

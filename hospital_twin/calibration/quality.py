@@ -131,7 +131,10 @@ class FitQuality:
             "poor": "Fit quality: poor. Do not use this scenario for decisions.",
         }[self.level]
         if self.level == "good":
-            return head
+            log = next((p.why for p in self.parts if p.part == "the log"), "")
+            return head + (
+                f" {_capital(log)}; every unit's length of stay fits a standard distribution." if log else ""
+            )
         reasons = self.reasons
         text = head + " " + " ".join(_capital(r) + "." for r in reasons[:SENTENCE_REASONS])
         if len(reasons) > SENTENCE_REASONS:
@@ -250,6 +253,25 @@ def fit_quality(cal: Calibration) -> FitQuality:
     return FitQuality(_worst(p.level for p in parts), tuple(parts))
 
 
+def _plain(reason: str, detail: str) -> str:
+    """A reader's reason (:mod:`~hospital_twin.calibration.adt`) in plain words, with how to fix it."""
+    if reason.startswith("unparseable "):
+        columns = reason.removeprefix("unparseable ")
+        return (
+            f"{columns} is not a date and time ({detail}); write it as 2025-01-06T08:30:00"
+            if "," not in columns
+            else f"{columns} are not dates and times ({detail}); write them as 2025-01-06T08:30:00"
+        )
+    if reason.startswith("missing "):
+        columns = reason.removeprefix("missing ")
+        return f"{columns} {'is' if ',' not in columns else 'are'} empty; every stay needs patient_id, unit and start"
+    if reason == "blank row":
+        return "an empty row"
+    if reason == "malformed CSV row":
+        return f"not as many values as the header has columns ({detail})"
+    return reason + (f" ({detail})" if detail and detail != reason else "")
+
+
 _HEADER_ROW = {"csv": 1, "mimic-iv": 1}
 """Formats whose reader counts data rows after a header line: the file's own row is one more."""
 
@@ -276,8 +298,7 @@ def rejected_rows_text(rejects: pd.DataFrame, source_format: str, limit: int = 2
     for r in shown.head(limit).itertuples(index=False):
         detail = getattr(r, "detail", None)
         detail = "" if detail is None or pd.isna(detail) else str(detail)
-        reason = str(getattr(r, "reason", ""))
-        lines.append(f"row {int(r.row)}: {reason}" + (f" ({detail})" if detail and detail != reason else ""))
+        lines.append(f"row {int(r.row)}: {_plain(str(getattr(r, 'reason', '')), detail)}")
     if len(shown) > limit:
         lines.append(f"... and {len(shown) - limit:,} more rows")
     return lines
