@@ -12,6 +12,8 @@
   (more than :data:`POOR_OPEN_SHARE` of the stays still open when the log ends is ``poor``, more than
   :data:`GOOD_OPEN_SHARE` ``usable``), and whether the best distribution passed the fit test (the KS test of
   :mod:`~hospital_twin.calibration.fit_stays`; if not, the observed stays are used as they are, ``usable``);
+* the beds of each unit estimated from the log (the most patients at once): ``good`` when patients waited for a
+  bed there (so it was full at times), ``usable`` otherwise (it may have more beds than the log shows);
 * each arrival stream: fewer than :data:`GOOD_STREAM_ARRIVALS` arrivals is ``usable`` (its rate is rough).
 
 The grade of the calibration is the worst grade of its parts; :attr:`FitQuality.usable` (good or usable) is
@@ -51,6 +53,7 @@ __all__ = [
     "SENTENCE_REASONS",
     "FitQuality",
     "PartQuality",
+    "beds_quality",
     "fit_quality",
     "rejected_rows_text",
     "rows_in_file",
@@ -207,6 +210,46 @@ def stay_quality(est: StayEstimate, part: str | None = None) -> PartQuality:
     )
 
 
+def beds_quality(cal: Calibration) -> list[PartQuality]:
+    """The grade of each unit's bed count estimated from the log (given counts and shifted dates are not graded
+    here: given ones are known, and shifted dates are graded once for the whole log).
+
+    The most patients a unit held at once is its bed count only if the unit was full at times: ``good`` when some
+    patients waited for a bed there (the log's ``ready_at``), ``usable`` otherwise (the unit may have more beds).
+    """
+    occ = cal.capacity.occupancy_
+    if occ is None or not len(occ):
+        return []
+    waited = occ.set_index("unit")["waited_share"]
+    parts = []
+    for unit, how in cal.capacity.method_.items():
+        if how == "given" or how == "DEFAULT":
+            continue
+        beds = cal.capacity.beds_[unit]
+        share = float(waited.get(unit, math.nan))
+        part = f"beds in {unit}"
+        if math.isfinite(share) and share > 0:
+            parts.append(
+                PartQuality(
+                    part,
+                    "good",
+                    f"{beds} beds, the most patients {unit} held at once; {share:.{1 if share < 0.01 else 0}%} of its "
+                    "patients waited for a bed, so it was full at times",
+                )
+            )
+        else:
+            seen = "nobody waited for a bed there" if math.isfinite(share) else "the log has no ready_at to show waits"
+            parts.append(
+                PartQuality(
+                    part,
+                    "usable",
+                    f"{beds} beds is only the most patients {unit} held at once ({seen}): it may have more; "
+                    "check it against your bed base on the Scenario page",
+                )
+            )
+    return parts
+
+
 def fit_quality(cal: Calibration) -> FitQuality:
     """Grade ``cal`` good / usable / poor, part by part (see the module docstring for the rules)."""
     parts: list[PartQuality] = []
@@ -243,6 +286,7 @@ def fit_quality(cal: Calibration) -> FitQuality:
         parts.append(stay_quality(est))
     for est in cal.stays.classes_.values():
         parts.append(stay_quality(est))
+    parts.extend(beds_quality(cal))
     for s in cal.arrivals.streams_:
         if s.n < GOOD_STREAM_ARRIVALS:
             parts.append(

@@ -72,6 +72,24 @@ def test_three_patient_log_with_shifted_dates_is_poor_and_says_why():
     assert "Too few patients: 3" in q.sentence() and "more reasons" in q.sentence()
 
 
+def test_beds_of_a_unit_never_full_are_usable_and_of_a_full_one_good(tmp_path):
+    """Beds estimated as the most patients at once: good where patients waited for a bed (the unit was full at
+    times), usable where nobody waited (the unit may have more beds), saying which."""
+    from hospital_twin.calibration.pipeline import calibrate_simulated
+    from hospital_twin.calibration.quality import beds_quality
+    from hospital_twin.scenario import load_scenario
+
+    scn = load_scenario(REPO / "scenarios" / "examples" / "icu_to_ward.yaml").model_copy(update={"horizon_days": 120.0})
+    cal = calibrate_simulated(scn, tmp_path).calibration
+    parts = {p.part: p for p in beds_quality(cal)}
+    assert (
+        parts["beds in ICU"].level == "good" and "waited for a bed, so it was full at times" in parts["beds in ICU"].why
+    )
+    ward = parts["beds in WARD"]
+    assert ward.level == "usable" and "nobody waited for a bed there" in ward.why and "may have more" in ward.why
+    assert fit_quality(cal).level == "usable"
+
+
 def test_too_few_finished_stays_is_poor():
     """A unit with fewer than 10 finished stays cannot show how long patients stay: poor, with the count."""
     part = stay_quality(_estimate(n=8, n_exact=7, n_censored=1))
