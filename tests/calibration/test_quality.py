@@ -175,3 +175,12 @@ def test_make_sample_log_is_reproducible(tmp_path):
     assert a == b
     df = pd.read_csv(io.BytesIO(gzip.decompress(a)))
     assert list(df.columns[:4]) == ["patient_id", "unit", "start", "end"] and len(df) > 50
+
+
+def test_calibration_report_leads_with_the_fit_quality():
+    """The HTML calibration report says the same grade and reasons as the app, from the same function."""
+    from hospital_twin.reporting.calibration_report import build_calibration_report
+
+    run = calibrate_logs([(MIMIC, "auto")], horizon_days=30, replications=2)
+    html = build_calibration_report(run.calibration, list(run.reads), run.dates)
+    assert "Fit quality: poor. Do not use this scenario for decisions. Too few patients: 3 in the log" in html
