@@ -234,7 +234,7 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
     return {
         "read": read.summary(),
         "reasons": read.reason_counts(),
-        "rejects": quality.rows_in_file(read.rejects.head(200), read.source_format),
+        "rejects": quality.rejects_in_words(read.rejects.head(200), read.source_format),
         "rows_counted_from_header": read.source_format in ("csv", "mimic-iv"),
         "quality": {
             "level": grade.level,

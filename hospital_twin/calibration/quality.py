@@ -56,6 +56,7 @@ __all__ = [
     "beds_quality",
     "fit_quality",
     "rejected_rows_text",
+    "rejects_in_words",
     "rows_in_file",
     "stay_quality",
 ]
@@ -330,6 +331,16 @@ def rows_in_file(rejects: pd.DataFrame, source_format: str) -> pd.DataFrame:
     if "row" in out.columns:
         out["row"] = out["row"].astype("int64") + _HEADER_ROW.get(source_format, 0)
     return out
+
+
+def rejects_in_words(rejects: pd.DataFrame, source_format: str) -> pd.DataFrame:
+    """:func:`rows_in_file` of ``rejects`` with a first column ``why``: each row's reason in plain words."""
+    out = rows_in_file(rejects, source_format)
+    reasons = out["reason"] if "reason" in out.columns else pd.Series("", index=out.index)
+    details = out["detail"] if "detail" in out.columns else pd.Series(None, index=out.index)
+    why = [_plain(str(r), "" if d is None or pd.isna(d) else str(d)) for r, d in zip(reasons, details, strict=True)]
+    cols = ["row", "why"] + [c for c in out.columns if c != "row"]
+    return out.assign(why=why)[cols]
 
 
 def rejected_rows_text(rejects: pd.DataFrame, source_format: str, limit: int = 20) -> list[str]:

@@ -22,6 +22,7 @@ from hospital_twin.calibration.quality import (
     DETAIL_NOTES,
     fit_quality,
     rejected_rows_text,
+    rejects_in_words,
     rows_in_file,
     stay_quality,
 )
@@ -146,6 +147,9 @@ def test_rows_are_numbered_as_the_csv_file_counts_them(tmp_path):
         "row 3: end before start (end is 24.0 h before start)",
     ]
     assert rejected_rows_text(r.rejects, r.source_format, limit=1)[-1] == "... and 1 more rows"
+    words = rejects_in_words(r.rejects, r.source_format)
+    assert list(words.columns[:2]) == ["row", "why"] and words["row"].tolist() == [2, 3]
+    assert words["why"].tolist()[1] == "end before start (end is 24.0 h before start)"
 
 
 def test_errors_name_the_log_by_the_name_given_not_its_stored_path(tmp_path):
