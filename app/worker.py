@@ -185,7 +185,7 @@ def roster(job: RosterJob, progress: Progress, folder: Path) -> Any:
 
 def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
     """Fit a scenario to a log (or to the log of one simulated replication), as ``hospital-twin calibrate``."""
-    from hospital_twin.calibration import pipeline
+    from hospital_twin.calibration import pipeline, quality
     from hospital_twin.calibration.fit_pathways import parse_pathway_labels
     from hospital_twin.reporting import calibration_report as cal_report
 
@@ -205,10 +205,23 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         run = pipeline.calibrate_simulated(s, folder, **options)
     else:
         fmt = {"adt": "adt", "mimic": "mimic-iv", "xes": "xes"}[job.source]
-        run = pipeline.calibrate_logs(
-            [(job.path, fmt)], group_units=False, rep=job.rep, scenario=job.scenario, **options
-        )
+        # an upload is stored under a name of our own: messages name the user's file instead
+        names = [job.label] if job.source == "adt" else None
+        try:
+            run = pipeline.calibrate_logs(
+                [(job.path, fmt)], group_units=False, rep=job.rep, scenario=job.scenario, names=names, **options
+            )
+        except pipeline.NoStaysError as exc:
+            raise _RowsError(
+                f"{exc.where}: no row could be used. Each row and why it was not used:",
+                [
+                    {"message": line}
+                    for r in exc.reads
+                    for line in quality.rejected_rows_text(r.rejects, r.source_format, limit=30)
+                ],
+            ) from None
     read, cal = run.reads[0], run.calibration
+    grade = quality.fit_quality(cal)
     charts = {}
     for name, make in (
         ("survival", lambda: cal_report.survival_chart(cal_report.stay_curves(cal))),
@@ -221,7 +234,16 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
     return {
         "read": read.summary(),
         "reasons": read.reason_counts(),
-        "rejects": read.rejects.head(200),
+        "rejects": quality.rejects_in_words(read.rejects.head(200), read.source_format),
+        "rows_counted_from_header": read.source_format in ("csv", "mimic-iv"),
+        "quality": {
+            "level": grade.level,
+            "usable": grade.usable,
+            "sentence": grade.sentence(),
+            "reasons": grade.reasons,
+            "table": grade.table(),
+        },
+        "detail_notes": dict(quality.DETAIL_NOTES),
         "stays": _stay_table(cal),
         "arrivals": _arrival_table(cal),
         "routes": cal.routes.transitions_.copy(),
@@ -236,6 +258,14 @@ def calibrate(job: CalibrateJob, progress: Progress, folder: Path) -> Any:
         "pathway_shares": cal_report.pathway_shares_table(cal),
         "pathway_notes": list(cal.pathways.notes_),
     }
+
+
+class _RowsError(ValueError):
+    """A job error with the lines that explain it (shown under the message)."""
+
+    def __init__(self, message: str, issues: list[dict]):
+        super().__init__(message)
+        self.issues = issues
 
 
 def _stay_table(cal) -> Any:
@@ -253,6 +283,7 @@ def _stay_table(cal) -> Any:
                 "still in (censored)": est.n_censored,
                 "mean h": None if b is None or est.chosen == "empirical" else round(b.mean_h, 1),
                 "cv": None if b is None or est.chosen == "empirical" else round(b.cv, 2),
+                "AIC": None if b is None else round(b.aic, 1),
                 "Kaplan-Meier mean h": round(est.km_mean_h, 1),
                 "fit distance D": round(est.ks_d, 3),
                 "p-value": est.ks_p,
@@ -366,6 +397,9 @@ def main(folder: Path) -> int:
         except ScenarioError as exc:
             issues = [{"file": i.file, "line": i.line, "field": i.field, "message": i.message} for i in exc.issues]
             _error(folder, "The input has problems:", issues)
+            return 2
+        except _RowsError as exc:
+            _error(folder, str(exc), exc.issues)
             return 2
         except (ValueError, OSError) as exc:
             _error(folder, str(exc) or type(exc).__name__)

@@ -22,7 +22,23 @@ st.caption(
     "pathways and their delays are fitted)."
 )
 
+SAMPLE_YEAR = state.SAMPLE_LOGS / "small_hospital_2025.csv.gz"
+
+
+@st.cache_data(show_spinner=False)
+def _patients_in(path: str) -> int:
+    """Patients (distinct patient_id) in a gzipped ADT CSV: for the sample's label."""
+    import pandas as pd
+
+    return int(pd.read_csv(path, usecols=["patient_id"])["patient_id"].nunique())
+
+
 SAMPLES = {}
+if SAMPLE_YEAR.is_file():
+    SAMPLES[f"A year of a small district hospital: {_patients_in(str(SAMPLE_YEAR)):,} patients (simulated)"] = (
+        "adt",
+        str(SAMPLE_YEAR),
+    )
 if (state.SAMPLE_LOGS / "mimic-iv-demo-mini").is_dir():
     SAMPLES["MIMIC-IV demo extract: 3 patients, 31 transfers (dates shifted per patient)"] = (
         "mimic",
@@ -44,7 +60,7 @@ ident = ""
 if src == "A shipped sample":
     pick = st.selectbox("Sample", list(SAMPLES), key="cal_sample")
     kind, path = SAMPLES[pick]
-    payload = {"source": kind, "path": path, "label": pick}
+    payload = {"source": kind, "path": path, "label": state.display_name(path) if kind == "adt" else pick}
     if kind == "simulated":
         data = state.scenario_dict(state.load_scenario(path))
         data["horizon_days"] = 120.0
@@ -152,6 +168,12 @@ if status == "running" or not shown or not jobs.cached(jobs.job_key("calibrate",
     st.stop()
 out = ui.load_result("calibrate", *shown)
 
+quality = out.get("quality")
+st.subheader("How good are the fits?")
+if quality is not None:
+    {"good": st.success, "usable": st.warning, "poor": st.error}[quality["level"]](quality["sentence"])
+    st.dataframe(quality["table"], hide_index=True, width="stretch")
+
 r = out["read"]
 st.subheader("What was read")
 c = st.columns(4)
@@ -175,8 +197,10 @@ if flags:
         for f in flags:
             st.markdown(f"- {f}")
 if len(out["reasons"]):
-    with st.expander("Rows not used, by reason"):
+    with st.expander("Rows not used, by reason", expanded=not r["used"] or r["rejected"] > r["used"]):
         st.dataframe(out["reasons"], hide_index=True, width="stretch")
+        if out.get("rows_counted_from_header"):
+            st.caption("Row numbers as your file counts them: the header is row 1, the first patient row is row 2.")
         st.dataframe(out["rejects"], hide_index=True, width="stretch")
 
 st.subheader("The fits")
@@ -188,7 +212,13 @@ st.download_button(
     key="dl_cal_yaml",
     type="primary",
 )
-if st.button("Use it as the current scenario", key="cal_use_btn"):
+usable = quality is None or quality["usable"]
+if not usable:
+    st.info(
+        "Not offered as the current scenario: its fits are poor (the reasons are above). Fit a longer log, "
+        "a year of your hospital's admissions and transfers, to get a scenario you can use."
+    )
+elif st.button("Use it as the current scenario", key="cal_use_btn"):
     try:
         scn = state.scenario_from_text(out["yaml"], "calibrated.yaml")
     except (state.ScenarioError, state.UploadError) as exc:
@@ -201,14 +231,21 @@ if st.button("Use it as the current scenario", key="cal_use_btn"):
         st.session_state["scn_label"] = "calibrated from a log"
         st.success("Done: the Scenario, Run and Compare pages now use the calibrated scenario.")
 
-st.markdown(
-    "**Length of stay per unit**: the distribution with the smallest AIC among exponential, lognormal, "
-    "gamma and Weibull (empirical when none fits), with D the largest gap to the observed (Kaplan-Meier) curve."
-)
-st.dataframe(out["stays"], hide_index=True, width="stretch")
 charts = out.get("charts") or {}
+st.markdown(
+    "**Length of stay per unit**: the fitted stay (lines) against the stays seen in the log (steps); "
+    "the closer they are, the better the fit."
+)
 if "survival" in charts:
     st.vega_lite_chart(json.loads(charts["survival"]), width="content")
+with st.expander("Details for analysts: the length-of-stay fits and their statistics"):
+    st.markdown(
+        "The distribution with the smallest AIC among exponential, lognormal, gamma and Weibull, kept when the KS "
+        "test accepts it (otherwise the observed stays are used: empirical). Hours."
+    )
+    for term, note in (out.get("detail_notes") or {}).items():
+        st.markdown(f"- **{term}**: {note}")
+    st.dataframe(out["stays"], hide_index=True, width="stretch")
 st.markdown("**Arrivals** (the first stay of each encounter)")
 st.dataframe(out["arrivals"], hide_index=True, width="stretch")
 if "arrivals" in charts:

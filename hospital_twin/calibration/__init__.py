@@ -10,6 +10,8 @@
   fitter each (``fit_outliers``: outlying from a log's ``home_unit``; ``fit_ed``: the clinician stage and patience)
 - ``fit``: :func:`calibrate` runs every fitter -> :class:`Calibration`
 - ``scenario_yaml``: the calibrated scenario as a dict and as YAML with its provenance
+- ``quality``: how good a calibration is in words (good / usable / poor, and why), rejected rows as the user's
+  file counts them
 - ``pipeline``: log files -> checked scenario (:func:`calibrate_logs`), the simulated source, the back-test of a
   log (:func:`backtest_log`): what the command line and the app call
 - ``backtest``: calibrate on the past, simulate what came next, compare

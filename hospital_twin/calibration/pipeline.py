@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from hospital_twin.calibration.adt import AdtRead, combine_reads, read_log, write_adt_csv
+from hospital_twin.calibration.adt import AdtRead, LogError, combine_reads, read_log, write_adt_csv
 from hospital_twin.calibration.backtest import Backtest, backtest
 from hospital_twin.calibration.dates import DatesCheck, check_dates
 from hospital_twin.calibration.fit import Calibration, calibrate
@@ -72,10 +72,14 @@ class CalibrationError(ValueError):
 
 
 class NoStaysError(CalibrationError):
-    """Every row of the log(s) was rejected or ignored: no stay to fit."""
+    """Every row of the log(s) was rejected or ignored: no stay to fit.
 
-    def __init__(self, where: str):
+    ``reads`` holds the reads (each with its ``rejects``: row, reason, detail), so a caller can show why.
+    """
+
+    def __init__(self, where: str, reads: Sequence[AdtRead] = ()):
         super().__init__(where, "no usable stays (every row was rejected or ignored)")
+        self.reads = tuple(reads)
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,6 +157,7 @@ def calibrate_logs(
     requests: Sequence[str | Path] | None = None,
     pathway_labels: Mapping[str, str] | None = None,
     nctr_target: tuple[float, str] | None = None,
+    names: Sequence[str] | None = None,
 ) -> CalibrationRun:
     """Read ``logs``, fit a scenario to them and check that the scenario YAML validates.
 
@@ -179,19 +184,32 @@ def calibrate_logs(
         (:func:`~hospital_twin.calibration.fit_pathways.parse_pathway_labels` reads ``LABEL=NAME`` items).
     nctr_target : (NCTR patients per inpatient bed, its source): the fitted pathways are checked against it
         (``calibration.nctr``, in the YAML's provenance); nothing fitted changes.
+    names : what each log is called in error messages instead of its path (the app passes the uploaded file's
+        own name: its copy on disk has a name of its own).
 
     Raises :class:`~hospital_twin.calibration.adt.LogError`, :class:`NoStaysError`,
     :class:`CalibrationError` (the fit refused the stays), :class:`~hospital_twin.scenario.errors.ScenarioError`.
     """
     if not logs:
         raise ValueError("calibrate_logs needs at least one log")
-    where = ", ".join(str(path) for path, _ in logs)
-    reads = tuple(read_log(path, fmt, group_units=group_units, rep=rep, scenario=scenario) for path, fmt in logs)
+    shown = [str(n) for n in names] if names is not None else [str(path) for path, _ in logs]
+    if len(shown) != len(logs):
+        raise ValueError(f"calibrate_logs: {len(logs)} logs but {len(shown)} names")
+    where = ", ".join(shown)
+    read_list = []
+    for (path, fmt), called in zip(logs, shown, strict=True):
+        try:
+            read_list.append(read_log(path, fmt, group_units=group_units, rep=rep, scenario=scenario))
+        except LogError as exc:
+            if names is not None:
+                _call_it(exc, path, called)
+            raise
+    reads = tuple(read_list)
     if on_read is not None:
         on_read(reads)
     stays, rejects = combine_reads(reads)
     if not len(stays):
-        raise NoStaysError(where)
+        raise NoStaysError(where, reads)
     unmet = _requests_of(list(requests or []), reads, scenario, where)
     dates = check_dates(stays, reader_says=any(r.dates_shifted for r in reads), flag=dates_shifted)
     if on_dates is not None:
@@ -224,6 +242,15 @@ def calibrate_logs(
         scenario=checked,
         requests=tuple(Path(p) for p in requests or []),
     )
+
+
+def _call_it(exc: LogError, path: str | Path, name: str) -> None:
+    """Name the log ``name`` in ``exc``'s message wherever the message names it by its path or file name."""
+    text = str(exc)
+    for said in dict.fromkeys((str(path), str(Path(path)), Path(path).name)):
+        if said:
+            text = text.replace(said, name)
+    exc.args = (text, *exc.args[1:])
 
 
 def simulated_log(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from hospital_twin.calibration.adt import AdtRead
 from hospital_twin.calibration.dates import DatesCheck
 from hospital_twin.calibration.fit import Calibration
 from hospital_twin.calibration.fit_stays import StayEstimate
+from hospital_twin.calibration.quality import fit_quality
 from hospital_twin.calibration.scenario_yaml import attribution, reading_comments
 from hospital_twin.calibration.stays import censored_sample, kaplan_meier
 from hospital_twin.reporting.html import Page, escape, table
@@ -580,6 +581,12 @@ def _calibration_header(page: Page, cal: Calibration, reads: Sequence[AdtRead], 
         )
     else:
         page.add(f'<p class="note">{escape(dates.sentence())}</p>')
+    grade = fit_quality(cal)
+    page.add(
+        f'<div class="callout" id="quality"><b>{escape(grade.sentence())}</b>'
+        + "".join(f"<br>{escape(p.part)}: {escape(p.level)}, {escape(p.why)}" for p in grade.parts)
+        + "</div>"
+    )
     for a in attribution(reads):
         page.add(f'<p class="note">Source data: {escape(a)}</p>')
 
