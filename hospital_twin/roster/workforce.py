@@ -31,7 +31,7 @@ import pandas as pd
 
 from hospital_twin.scenario.costs import NHS_WTE_HOURS_PER_WEEK, CostRates
 
-__all__ = ["SHIFT_COLUMNS", "UNIT_COLUMNS", "cover_by_shift", "shift_hours", "workforce_by_unit"]
+__all__ = ["SHIFT_COLUMNS", "UNIT_COLUMNS", "cover_by_shift", "shift_hours", "workforce_by_unit", "workforce_totals"]
 
 SHIFT_COLUMNS = [
     "date",
@@ -221,6 +221,10 @@ def _establishment_h(establishment, unit: str, s: pd.DataFrame, hours: dict[str,
     return float(sum(nurses.get(k, 0) * h for k, h in hours.items()) * days)
 
 
+def _weeks(weeks: float) -> str:
+    return "1 week" if weeks == 1 else f"{weeks:g} weeks"
+
+
 def _money(x: float, costs: CostRates | None) -> str:
     if costs is None or x != x:
         return ""
@@ -254,7 +258,7 @@ def _source_and_action(row: dict, costs: CostRates | None) -> tuple[str, str]:
         parts.append("shifts come in whole people and the rules (runs, weekends) place them unevenly")
     money = _money(row["surplus_cost"], costs)
     cost = (
-        f" ({money} over {row['weeks']:g} weeks, {_money(row['surplus_cost_per_year'], costs)} a year)" if money else ""
+        f" ({money} over {_weeks(row['weeks'])}, {_money(row['surplus_cost_per_year'], costs)} a year)" if money else ""
     )
     action = f"{wte:.1f} WTE more than needed on {unit}{cost}: reduce contracted hours or redeploy"
     if row["float_wte"] > 0.05:
@@ -270,3 +274,33 @@ def _with_redeploy_targets(out: pd.DataFrame) -> pd.DataFrame:
         if others:
             out.at[i, "action"] = out.at[i, "action"].removesuffix(".") + f" (short of staff: {', '.join(others)})."
     return out
+
+
+def workforce_totals(by_unit: pd.DataFrame, costs: CostRates | None = None) -> dict:
+    """The roster as a whole, from :func:`workforce_by_unit`: summed shifts, WTE and money, and ``verdict``,
+    one sentence saying whether it is over-staffed, by how many WTE and at what cost (NaN money without costs)."""
+    t = {c: float(by_unit[c].sum(min_count=1)) for c in UNIT_COLUMNS if c not in {"unit", "weeks", "source", "action"}}
+    for c in ("shifts_needed", "shifts_rostered", "surplus_shifts", "short_shifts", "staff"):
+        t[c] = int(t[c]) if t[c] == t[c] else 0
+    weeks = float(by_unit["weeks"].iloc[0]) if len(by_unit) else np.nan
+    t["weeks"] = weeks
+    for c in ("establishment_wte", "need_minus_establishment_wte"):  # a total only when every unit has one
+        t[c] = float(by_unit[c].sum()) if len(by_unit) and by_unit[c].notna().all() else np.nan
+    share = t["surplus_wte"] / t["needed_wte"] if t.get("needed_wte") else np.nan
+    t["surplus_share"] = share
+    if not len(by_unit):
+        t["verdict"] = "Nothing was rostered."
+        return t
+    money = _money(t["surplus_cost"], costs)
+    cost = f", costing {money} over {_weeks(weeks)} ({_money(t['surplus_cost_per_year'], costs)} a year at this rate)"
+    if t["surplus_shifts"] and t["surplus_wte"] >= 0.05:
+        words = (
+            f"Over-staffed: {t['surplus_shifts']:,} shifts above the target, {t['surplus_wte']:.1f} WTE more on duty "
+            f"than needed ({100 * share:.0f}% over the need of {t['needed_wte']:.1f} WTE)" + (cost if money else "")
+        )
+    else:
+        words = f"Not over-staffed: {t['surplus_shifts']:,} shifts above the target"
+    if t["short_shifts"]:
+        words += f"; {t['short_shifts']:,} people short of the target ({t['short_wte']:.1f} WTE)"
+    t["verdict"] = words + "."
+    return t

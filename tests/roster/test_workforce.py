@@ -61,7 +61,7 @@ def test_workforce_wte_cost_and_establishment_by_hand():
     assert r["surplus_cost"] == pytest.approx(24 * 25.0)
     assert r["surplus_cost_per_year"] == pytest.approx(24 * 25.0 * 52)
     assert "contracted hours beyond the need" in r["source"]
-    assert r["action"].startswith("0.6 WTE more than needed on W (£600 over 1 weeks")
+    assert r["action"].startswith("0.6 WTE more than needed on W (£600 over 1 week,")
     assert "reduce contracted hours or redeploy" in r["action"]
 
 
