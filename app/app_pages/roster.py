@@ -291,7 +291,7 @@ by_unit = workforce_by_unit(roster, rostered_staff, costs=costs, establishment=e
 totals = workforce_totals(by_unit, costs)
 st.subheader("Is this roster over-staffed?")
 (st.warning if totals["surplus_shifts"] else st.success)(totals["verdict"])
-w = st.columns(4)
+w = [*st.columns(2), *st.columns(2)]  # two by two: the values stay whole on a narrow screen
 w[0].metric(
     "Shifts above target",
     f"{totals['surplus_shifts']:,}",
