@@ -11,6 +11,8 @@ from hospital_twin.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
+NOT_SCENARIOS = {"staff", "costs.yaml"}
+"""Under scenarios/ but not scenarios: roster inputs (staff/, tested by tests/roster/test_io.py), unit costs."""
 
 
 def tiny(**overrides) -> dict:

@@ -267,3 +267,33 @@ def test_cli_staff_runs_the_loop_and_writes_exports(tmp_path, capsys):
     assert main(["staff", str(scn_file), "--staff", str(bad), "--weeks", "1", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "bad_staff.csv" in err and "contract_hours_per_week" in err
+
+
+def test_roster_for_plan_of_one_unit_leaves_a_covered_unit_to_its_team():
+    """An ICU-like roster of unit W (one nurse a day shift, three 36 h nurses of W: 9 shifts for 7) does not take
+    the float-pool nurse of unit V onto W's covered shifts to fill the float's contract (it took 3 before)."""
+    from types import SimpleNamespace
+
+    from hospital_twin.roster.staff import validate_staff
+
+    levels = pd.DataFrame(
+        [{"unit": u, "shift": "day", "weekday": wd, "min": 1, "target": 1} for u in ("W", "V") for wd in range(7)]
+    )
+    start = dt.date(2025, 1, 6)
+    scn = ward().model_copy(update={"shifts": {"day": SimpleNamespace(start="07:00", end="19:00")}})
+    plan = SimpleNamespace(
+        levels=SimpleNamespace(levels=levels), start_date=start, weeks=1, skill_mix=S.SkillMix(), scenario=scn
+    )
+    staff = validate_staff(
+        pd.DataFrame(
+            [
+                {"staff_id": sid, "skills": "RN", "home_unit": home, "float_pool": fl, "contract_hours_per_week": 36.0}
+                for sid, home, fl in (("W0", "W", False), ("W1", "W", False), ("W2", "W", False), ("F0", "V", True))
+            ]
+        )
+    )
+    roster, req = L.roster_for_plan(plan, staff, units=["W"], time_limit_s=5, workers=1)
+    assert set(req["unit"]) == {"W"}
+    a = roster.assignments
+    assert (a["staff_id"] == "F0").sum() == 0
+    assert roster.cover["shortfall_target"].sum() == 0

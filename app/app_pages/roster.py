@@ -272,6 +272,137 @@ c[3].metric(
     f"{roster.penalty:,.0f}",
     help=f"Solver status {roster.status}, {roster.solve_s:.1f} s; lower is better.",
 )
+
+# --------------------------------------------------------------------------- over- and under-staffing, WTE, money
+from hospital_twin.roster.workforce import cover_by_shift, workforce_by_unit, workforce_totals  # noqa: E402
+from hospital_twin.scenario.io import read_costs  # noqa: E402
+
+costs_path = state.SCENARIO_DIR / "costs.yaml"
+costs, costs_problem = None, ""
+try:
+    costs = read_costs(costs_path)
+except ScenarioError as exc:
+    costs_problem = "; ".join(state.issue_text(i) for i in exc.issues[:5])
+staffing_units = plan.scenario.staffing.units if plan.scenario.staffing is not None else {}
+establishment = {u: dict(spec.nurses) for u, spec in staffing_units.items()} or None
+rostered_staff = [m for m in staff if m.home_unit in units or m.float_pool]
+floats = {m.staff_id for m in rostered_staff if m.float_pool}
+by_unit = workforce_by_unit(roster, rostered_staff, costs=costs, establishment=establishment)
+totals = workforce_totals(by_unit, costs)
+st.subheader("Is this roster over-staffed?")
+(st.warning if totals["surplus_shifts"] else st.success)(totals["verdict"])
+w = [*st.columns(2), *st.columns(2)]  # two by two: the values stay whole on a narrow screen
+w[0].metric(
+    "Shifts above target",
+    f"{totals['surplus_shifts']:,}",
+    help="People rostered beyond the target, summed over every unit, shift and day (higher is worse: paid "
+    "hours not needed for the ratio).",
+)
+w[1].metric(
+    "WTE needed / rostered",
+    f"{totals['needed_wte']:.1f} / {totals['rostered_wte']:.1f}",
+    help="Whole-time equivalents on duty: hours on shifts per week divided by 37.5 (1 WTE = 37.5 paid hours a "
+    "week, NHS Agenda for Change), without the uplift for leave, study and sickness.",
+)
+w[2].metric(
+    "Surplus WTE",
+    f"{totals['surplus_wte']:.1f}",
+    help="WTE on duty above the target (shifts above target x hours / weeks / 37.5); higher is worse.",
+)
+if costs is not None:
+    w[3].metric(
+        f"Cost of the surplus ({totals['weeks']:g} week{'s' if totals['weeks'] != 1 else ''})",
+        f"£{totals['surplus_cost']:,.0f}",
+        help=f"Surplus hours at the unit's average paid rate per nurse hour (scenarios/costs.yaml, "
+        f"{costs.price_year} prices); the whole roster costs £{totals['roster_cost']:,.0f}. Higher is worse.",
+    )
+else:
+    w[3].metric("Cost of the surplus", "no cost file", help="scenarios/costs.yaml is missing or cannot be read.")
+if costs_problem:
+    st.info(f"No money figures: the cost file cannot be used ({costs_problem}).")
+if establishment is None:
+    st.info(
+        "No establishment to compare with: the scenario has no `staffing.units` (nurses per shift by unit) "
+        "and no establishment file is given."
+    )
+shown_units = by_unit.assign(
+    establishment=by_unit["establishment_wte"].round(1),
+    need_vs_establishment=by_unit["need_minus_establishment_wte"].round(1),
+    roster_cost=by_unit["roster_cost"].round(0),
+    surplus_cost=by_unit["surplus_cost"].round(0),
+)
+st.dataframe(
+    shown_units[
+        [
+            "unit",
+            "needed_wte",
+            "rostered_wte",
+            "surplus_wte",
+            "short_wte",
+            "staff",
+            "contracted_wte",
+            "establishment",
+            "need_vs_establishment",
+            "roster_cost",
+            "surplus_cost",
+            "source",
+            "action",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "unit": "Unit",
+        "needed_wte": st.column_config.NumberColumn("WTE needed", format="%.1f"),
+        "rostered_wte": st.column_config.NumberColumn("WTE rostered", format="%.1f"),
+        "surplus_wte": st.column_config.NumberColumn("Surplus WTE", format="%.1f"),
+        "short_wte": st.column_config.NumberColumn("Short WTE", format="%.1f"),
+        "staff": st.column_config.NumberColumn("Staff (home unit)"),
+        "contracted_wte": st.column_config.NumberColumn("WTE contracted", format="%.1f"),
+        "establishment": st.column_config.NumberColumn(
+            "Establishment WTE", format="%.1f", help="Nurses per shift in the scenario's staffing, on duty"
+        ),
+        "need_vs_establishment": st.column_config.NumberColumn(
+            "Need minus establishment (WTE)", format="%+.1f", help="Negative: the establishment is above the need"
+        ),
+        "roster_cost": st.column_config.NumberColumn("Roster cost (£)", format="localized"),
+        "surplus_cost": st.column_config.NumberColumn("Surplus cost (£)", format="localized"),
+        "source": st.column_config.TextColumn("Where the surplus comes from", width="large"),
+        "action": st.column_config.TextColumn("What to do", width="large"),
+    },
+)
+for a_ in by_unit["action"]:
+    if a_:
+        st.markdown(f"- {a_}")
+st.caption(
+    "WTE are on duty: hours on shifts in the period / weeks / 37.5 (1 WTE = 37.5 paid hours a week), with no uplift "
+    "for leave, study or sickness; contracted WTE include that headroom, so compare the need with the WTE "
+    "contracted after leave in the period (in 'Where the surplus comes from'). The establishment is the scenario's "
+    "nurses per shift (`staffing.units`) on duty every day. Money: scenarios/costs.yaml (paid hour of a nurse by "
+    "band, with on-costs; bank and agency rates for shifts left short)."
+)
+flagged = cover_by_shift(roster, floats)
+flagged = flagged[flagged["surplus"] > 0].sort_values(["surplus", "date"], ascending=[False, True])
+with st.expander(f"Shifts above target ({len(flagged)})", expanded=bool(len(flagged))):
+    if len(flagged):
+        st.dataframe(
+            flagged[["date", "unit", "shift", "target", "rostered", "surplus", "float_rostered"]].rename(
+                columns={
+                    "date": "Date",
+                    "unit": "Unit",
+                    "shift": "Shift",
+                    "target": "Target",
+                    "rostered": "Rostered",
+                    "surplus": "Above target",
+                    "float_rostered": "Of them from the float pool",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.markdown("No shift has more people than its target.")
+
 files = out["files"]
 d1, d2, d3 = st.columns(3)
 d1.download_button("Download roster (CSV)", files["csv"], file_name="roster.csv", mime="text/csv", key="dl_ro_csv")

@@ -664,17 +664,21 @@ def _plan(table: StaffTable, req: pd.DataFrame, decompose: bool | None) -> list[
     if decompose is None:
         decompose = len(table) > DECOMPOSE_ABOVE
     homes = sorted({m.home_unit for m in table if not m.float_pool})
-    if not decompose or len(homes) < 2:
+    floats = [m for m in table if m.float_pool]
+    if not decompose or not homes or (len(homes) < 2 and not floats):
         return [(list(table), units, False)]
     parts = [([m for m in table if not m.float_pool and m.home_unit == u], [u], False) for u in homes]
-    floats = [m for m in table if m.float_pool]
     if floats:
         parts.append((floats, units, True))
     return parts
 
 
 def _residual(req: pd.DataFrame, rows: list[tuple], dates: list[dt.date]) -> pd.DataFrame:
-    """Requirements less the cover already given by ``rows`` (floored at 0): what is left for the float pool."""
+    """Requirements less the cover already given by ``rows`` (floored at 0): what is left for the float pool.
+
+    Rows with nothing left are dropped, so the float pool works only where a team left cover short: it is not
+    sent to a unit already covered to fill its contracted hours (an ICU roster took 6.3 WTE of MED's float pool
+    on top of ICU's own surplus before)."""
     got: dict[tuple, int] = defaultdict(int)
     for _sid, d, k, u, s in rows:
         got[(dates[d], u, k, s)] += 1
@@ -683,7 +687,7 @@ def _residual(req: pd.DataFrame, rows: list[tuple], dates: list[dt.date]) -> pd.
     out = req.copy()
     out["min"] = (out["min"] - have).clip(lower=0)
     out["target"] = (out["target"] - have).clip(lower=0)
-    return out
+    return out[(out["min"] > 0) | (out["target"] > 0)].reset_index(drop=True)
 
 
 def _part_inputs(inputs: RosterInputs, members: list, units: list[str], rows_so_far=None) -> RosterInputs:
@@ -910,7 +914,8 @@ def build_roster(
         ``start_date`` without a row for a member count as days off.
     decompose
         Solve team by team (staff by home unit, each with its unit's cover), then the float
-        pool on the cover left short, sharing the time limit by size. Default: above
+        pool on the cover left short (and only there: a float-pool member is not rostered onto
+        cover its team already gives), sharing the time limit by size. Default: above
         :data:`DECOMPOSE_ABOVE` staff. The parts are exact (a member's rules and fairness
         stay within a team) except that the teams do not see the float pool; no lower bound
         is reported for the whole when there is a float pool.

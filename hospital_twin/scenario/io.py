@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 import hospital_twin.scenario.schema as _schema
+from hospital_twin.scenario.costs import CostRates
 from hospital_twin.scenario.diff import Change, scenario_changes
 from hospital_twin.scenario.errors import Issue, ScenarioError
 from hospital_twin.scenario.safe_yaml import compose
@@ -40,6 +41,7 @@ __all__ = [
     "read_scenario_text",
     "dump_scenario",
     "scenario_json_schema",
+    "read_costs",
 ]
 
 Path_ = tuple[str | int, ...]
@@ -676,3 +678,51 @@ def scenario_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "hospital_twin scenario"
     return schema
+
+
+# --------------------------------------------------------------------------- unit costs
+def read_costs(path: str | Path) -> CostRates:
+    """Unit costs from a YAML file (``scenarios/costs.yaml``): :class:`~hospital_twin.scenario.costs.CostRates`.
+
+    Raises :class:`ScenarioError` with every problem located by file, line and field.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Issue(file, None, "", f"cannot read the cost file ({exc.strerror or exc})")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Issue(file, None, "", "not UTF-8 text; save the cost file as UTF-8")]) from None
+    node = compose(text, file)
+    if not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node is not None else None
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    line,
+                    "",
+                    "a cost file is a YAML mapping (bed_day_gbp:, nurse_hour_gbp:, ...); see scenarios/costs.yaml",
+                )
+            ]
+        )
+    lines: dict[Path_, tuple[str, int]] = {}
+    problems: list[Issue] = []
+    _walk(node, (), file, lines, problems)
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        return CostRates.model_validate(yaml.SafeLoader("").construct_document(node))
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            where = _clean_loc(err["loc"])
+            f, line = _locate(lines, where, file)
+            msg = _message(err)
+            if err["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(str(where[-1]), list(CostRates.model_fields), n=1)
+                msg = f"unknown field '{where[-1]}'" + (f"; did you mean '{close[0]}'?" if close else "")
+            elif err["type"] == "missing":
+                msg = f"required field is missing; add `{where[-1]}: ...` (scenarios/costs.yaml shows every rate)"
+            issues.append(Issue(f, line, ".".join(str(p) for p in where) or "(top level)", msg))
+        raise ScenarioError(issues) from None

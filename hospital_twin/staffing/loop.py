@@ -354,7 +354,8 @@ def roster_for_plan(
     """A roster of ``staff`` over the plan's period, covering the plan's levels: ``(Roster, requirements)``.
 
     ``units`` (default: every planned unit) limits the cover to those units and the staff to the
-    people whose home unit is one of them or who float; their leave and requests follow.
+    people whose home unit is one of them or who float; their leave and requests follow. The units'
+    teams are rostered first, then the float pool only on the cover they leave short.
     ``skill_mix`` (default: the plan's) turns levels into cover by skill. Raises
     :class:`ValueError` when nothing is left to roster.
     """
@@ -393,6 +394,9 @@ def roster_for_plan(
         seed=seed,
         workers=workers,
         history=history,
+        # the units' own teams first, then the float pool only on the cover they leave short: a float pool is
+        # shared with units outside this roster and must not fill its contracted hours on covered shifts here
+        decompose=True if units is not None else None,
     )
     return roster, req
 

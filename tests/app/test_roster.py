@@ -40,9 +40,13 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     no_exception(app)
     metrics = {m.label: m.value for m in app.metric}
     assert int(metrics["Shifts rostered"].replace(",", "")) > 0
+    # over-staffing is said in words, with WTE and the cost of the surplus (scenarios/costs.yaml)
+    assert {"Shifts above target", "WTE needed / rostered", "Surplus WTE"} <= set(metrics)
+    assert any(k.startswith("Cost of the surplus") and v.startswith("£") for k, v in metrics.items())
+    assert any("staffed" in m.value for m in [*app.warning, *app.success])
     labels = {b.label for b in app.get("download_button")}
     assert {"Download roster (CSV)", "Download roster (Excel)", "Download calendars (.ics, zip)"} <= labels
-    grid = app.dataframe[1].value
+    grid = next(d.value for d in app.dataframe if "staff_id" in d.value.columns)
     assert {"staff_id", "name"} <= set(grid.columns) and len(grid) >= 1
     assert charts(app), "cover against requirement"
 

@@ -675,3 +675,31 @@ def test_model_history_nights_count_towards_the_night_cap():
         ).hard
         == []
     )
+
+
+def _one_team_and_a_float(team: int) -> pd.DataFrame:
+    """``team`` nurses of unit W (36 h: 3 twelve-hour days a week) and one float-pool nurse of another unit."""
+    staff = staff_frame(team + 1, hours=36.0)
+    staff.loc[team, ["staff_id", "home_unit", "float_pool"]] = ["F0", "V", True]
+    return staff
+
+
+def test_model_float_pool_not_sent_to_a_unit_its_team_already_covers():
+    """Three W nurses give 9 shifts for 7 needed: the float nurse (solved after the team) works none there,
+    even with a contract of 3 shifts to fill; a roster of W alone does not take another unit's float pool."""
+    req = req_frame([(d, "W", "day", 1, 1) for d in range(7)])
+    rules = cover_only(contract_hours={"tolerance_h": 0, "under_weight_per_h": 100, "over_weight_per_h": 100})
+    roster = solve(_one_team_and_a_float(3), req, rules, 7, shifts={"day": ("07:00", "19:00")}, decompose=True)
+    a = roster.assignments
+    assert len(a[a["staff_id"] == "F0"]) == 0
+    assert len(a) == 9 and roster.cover["shortfall_target"].sum() == 0
+
+
+def test_model_float_pool_still_covers_what_the_team_leaves_short():
+    """One W nurse gives 3 of 7 shifts: the float nurse covers 3 more (its contract), one day stays short."""
+    req = req_frame([(d, "W", "day", 1, 1) for d in range(7)])
+    rules = cover_only(contract_hours={"tolerance_h": 0, "under_weight_per_h": 100, "over_weight_per_h": 100})
+    roster = solve(_one_team_and_a_float(1), req, rules, 7, shifts={"day": ("07:00", "19:00")}, decompose=True)
+    a = roster.assignments
+    assert len(a[a["staff_id"] == "F0"]) == 3
+    assert roster.cover["shortfall_target"].sum() == 1

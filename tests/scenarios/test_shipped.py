@@ -6,10 +6,10 @@ import pytest
 
 from hospital_twin.experiment.runner import run_replication
 from hospital_twin.scenario import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import NOT_SCENARIOS, SCENARIOS
 
 # scenarios/staff/ holds roster inputs (rules.yaml), validated by tests/roster/test_io.py
-FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.relative_to(SCENARIOS).parts[0] != "staff")
+FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.relative_to(SCENARIOS).parts[0] not in NOT_SCENARIOS)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(SCENARIOS)))
