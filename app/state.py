@@ -123,6 +123,22 @@ def issue_text(issue: Issue | dict) -> str:
     return (", ".join(where) + ": " if where else "") + str(message)
 
 
+def issue_words(issue: Issue) -> str:
+    """A problem in words for the person: what it concerns ('ICU beds', 'discharge window hours') and the
+    message, without the file, line or YAML path (those go under "Details")."""
+    text = re.sub(r"^(Value|Assertion) error, ", "", str(issue.message)).replace("`", "'")
+    parts = [p for p in re.sub(r"\[\d+\]", "", issue.field or "").split(".") if p]
+    if parts and parts[0] in _CONTAINERS:
+        parts = parts[1:]
+    what = " ".join(parts).replace("_", " ")
+    if not what:
+        return text[:1].upper() + text[1:]
+    return f"{what[:1].upper() + what[1:]}: {text}"
+
+
+_CONTAINERS = {"units", "arrivals", "electives", "escalation_levels", "patient_classes", "discharge_lounges"}
+
+
 # --------------------------------------------------------------------------- levers
 PEER_DISCHARGE_SHARES = (0.124, 0.157, 0.165, 0.166, 0.178, 0.123, 0.087)
 """The peer trusts' discharges by weekday, Mon..Sun, as shares of the week (NHS England acute discharge

@@ -14,6 +14,7 @@ import streamlit as st
 from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
+from hospital_twin.scenario.dates import RunWindow
 
 PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
 
@@ -123,6 +124,23 @@ def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
 
     data = yaml.safe_load(yaml_text)
     return state.to_yaml(state.with_run_settings(data, **settings))
+
+
+def run_window(scenario: Scenario, *, prefix: str = "rs_") -> RunWindow:
+    """The measured window of the Run page's settings as they stand (their defaults before the Run page is
+    opened, as :func:`run_settings` gives them), so the Scenario page checks dates against the run to come."""
+    warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
+    horizon = st.session_state.get(f"{prefix}horizon", state.DEFAULT_HORIZON_DAYS)
+    warm = st.session_state.get(f"{prefix}warmup", warm_default)
+    return RunWindow(scenario.start, float(warm), float(horizon))
+
+
+def show_problem(target, message: str, details: list[str] | tuple[str, ...] = (), *, error: bool = False) -> None:
+    """One problem in words next to its lever; where it sits in the YAML only under "Details"."""
+    (target.error if error else target.warning)(message)
+    if details:
+        with target.expander("Details (where in the scenario file)"):
+            st.markdown("\n".join(f"- `{d}`" for d in details))
 
 
 # --------------------------------------------------------------------------- jobs

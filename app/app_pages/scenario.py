@@ -10,6 +10,7 @@ import ui
 
 from hospital_twin.reporting.describe import describe_differences, describe_scenario
 from hospital_twin.scenario import ScenarioError, dump_scenario, load_scenario
+from hospital_twin.scenario.dates import date_problems, period_problem
 
 st.title("Scenario")
 st.caption(
@@ -91,6 +92,8 @@ if scenario.description:
 
 lv = state.levers_of(scenario)
 slots: dict = {}
+window = ui.run_window(scenario)
+dated = date_problems(scenario, window)  # the scenario's own dated inputs against the run to come
 
 # --------------------------------------------------------------------------- levers
 st.subheader("Beds")
@@ -108,6 +111,8 @@ for i, u in enumerate(units):
         key=f"lv_beds_{u}",
         help=f"{spec.kind} unit; the scenario has {spec.beds}.",
     )
+for p in (p for p in dated if p.kind == "capacity"):
+    ui.show_problem(st, p.message, p.paths)
 slots["beds"] = st.container()
 
 inpatient = [u for u in units if scenario.units[u].ed is None and scenario.units[u].kind != "ed"]
@@ -360,8 +365,7 @@ lv.volume_pct = c1.slider(
     help="Scales every emergency and direct arrival stream; elective lists stay as booked.",
 )
 slots["volume"] = c1.container()
-warm = 0.0 if scenario.warmup_is_auto else float(scenario.warmup_days)
-measured_from = (scenario.start + dt.timedelta(days=warm)).date()
+measured_from = window.measured_from.date()
 with c2:
     surge = st.slider(
         "Surge: arrivals multiplied by",
@@ -382,10 +386,21 @@ with c2:
         format="YYYY-MM-DD",
     )
     st.caption(
-        f"x1.00 means no surge. The simulation starts {scenario.start:%d %b %Y}; measurement starts "
-        f"after the warm-up, on {measured_from:%d %b %Y}."
+        f"x1.00 means no surge. The simulation starts {scenario.start:%d %b %Y}; with the run settings of the Run "
+        f"page ({window.warmup_days:g}-day warm-up, {window.horizon_days:g} days measured) measurement runs from "
+        f"{window.measured_from:%d %b %Y} to {window.end:%d %b %Y}."
     )
-    lv.surge_factor, lv.surge_from, lv.surge_to = float(surge), surge_from, surge_to
+    surge_problem = None
+    if abs(float(surge) - 1.0) > 1e-9 and surge_from is not None and surge_to is not None:
+        surge_problem = period_problem(surge_from, surge_to, window, what="Your surge")
+    if surge_problem is not None:
+        ui.show_problem(st, surge_problem.message, error=surge_problem.severity == "error")
+    broken_surge = surge_problem is not None and surge_problem.severity == "error"
+    # reversed dates are said once here; the scenario keeps no surge until they are fixed
+    lv.surge_factor = 1.0 if broken_surge else float(surge)
+    lv.surge_from, lv.surge_to = surge_from, surge_to
+    for p in (p for p in dated if p.kind == "arrivals"):
+        ui.show_problem(st, f"In the scenario: {p.message}", p.paths)
     slots["surge"] = st.container()
 
 if any(scenario.units[a.unit].ed is not None for a in scenario.arrivals if a.unit in scenario.units):
@@ -601,6 +616,8 @@ if scenario.staffing is not None and scenario.shifts:
                 label_visibility="collapsed",
             )
         cols[-1].caption(f"1 nurse per {st_spec.patients_per_nurse:g} patients")
+    for p in (p for p in dated if p.kind == "roster"):
+        ui.show_problem(st, p.message, p.paths)
     slots["staffing"] = st.container()
 
 # --------------------------------------------------------------------------- validate
@@ -609,21 +626,24 @@ changed = data != state.scenario_dict(scenario)
 if changed and not data.get("name", "").endswith("(edited)"):
     data["name"] = f"{data['name']} (edited)"
 edited, issues = state.validate_data(data)
-other = []
+# each problem once, next to its lever, in words; where it sits in the YAML only under "Details" (one change of
+# a lever can break several entries alike, e.g. a multiplier on every arrival stream)
+grouped: dict[tuple[str, str], list] = {}
 for issue in issues:
     lever, _unit = state.lever_of(issue)
-    target = slots.get(lever)
-    if target is None and lever == "volume":
-        target = slots.get("volume")
-    if target is None:
-        other.append(issue)
-    else:
-        target.error(state.issue_text(issue))
+    where = lever if lever in slots else "other"
+    grouped.setdefault((where, state.issue_words(issue)), []).append(issue)
+for (where, words), same in grouped.items():
+    if where != "other":
+        ui.show_problem(slots[where], words, [state.issue_text(i) for i in same], error=True)
 
 st.divider()
-if issues:
-    if other:
-        st.error("The scenario has problems:\n\n" + "\n".join(f"- {state.issue_text(i)}" for i in other))
+if issues or broken_surge:
+    others = [(words, same) for (where, words), same in grouped.items() if where == "other"]
+    if others:
+        st.error("The scenario has problems; the Run and Compare pages keep using the last valid version.")
+        for words, same in others:
+            ui.show_problem(st, words, [state.issue_text(i) for i in same], error=True)
     else:
         st.error(
             "The scenario has problems; they are shown next to the levers above. "
