@@ -69,6 +69,23 @@ def shipped_yaml(path: str, mtime: float) -> str:
     return state.to_yaml(state.scenario_dict(load_scenario(path)))
 
 
+def apply_pending_levers(page: Any) -> None:
+    """Before ``page`` uses the session's scenario, make sure it has every lever the user set.
+
+    The Scenario page rebuilds the scenario from its levers when it runs; a value sent as the user left it (a
+    date typed, not yet applied, then a click on Run in the sidebar) reaches the session with the next page's run
+    instead, and that page would use the scenario without it. Then this goes to the Scenario page once, which
+    rebuilds the scenario and comes back to ``page`` (or stays, saying what is wrong with the change)."""
+    if "scn_levers_sig" not in st.session_state or getattr(page, "url_path", "") == "scenario":
+        return
+    sig = state.levers_signature(st.session_state)
+    if sig == st.session_state["scn_levers_sig"] or st.session_state.get("scn_bounced_for") == sig:
+        return
+    st.session_state["scn_bounced_for"] = sig  # once per change: never a loop
+    st.session_state["scn_return_to"] = (sig, page)
+    st.switch_page("app_pages/scenario.py")
+
+
 # --------------------------------------------------------------------------- run settings
 def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
     """How long and how often to simulate: short by default so the app answers in seconds."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from tests.app.conftest import no_exception
 
 
@@ -21,8 +19,8 @@ def test_a_january_surge_inside_the_warm_up_is_warned_about_next_to_the_lever(ap
     """1 Jan - 1 Feb with the default run (measured from 3 Feb): a warning in words, the scenario still ready."""
     _scenario_page(app)
     app.slider(key="lv_surge").set_value(1.2).run()
-    app.date_input(key="lv_surge_from").set_value(dt.date(2025, 1, 1)).run()
-    app.date_input(key="lv_surge_to").set_value(dt.date(2025, 2, 1)).run()
+    app.text_input(key="lv_surge_from").input("1 Jan 2025").run()
+    app.text_input(key="lv_surge_to").input("1 Feb 2025").run()
     no_exception(app)
     warnings = [w for w in _texts(app.warning) if w.startswith("Your surge")]
     assert len(warnings) == 1, _texts(app.warning)
@@ -37,8 +35,8 @@ def test_the_window_follows_the_run_settings(app):
     app.number_input(key="rs_warmup").set_value(7).run()
     _scenario_page(app)
     app.slider(key="lv_surge").set_value(1.2).run()
-    app.date_input(key="lv_surge_from").set_value(dt.date(2025, 2, 3)).run()
-    app.date_input(key="lv_surge_to").set_value(dt.date(2025, 2, 17)).run()
+    app.text_input(key="lv_surge_from").input("3 Feb 2025").run()
+    app.text_input(key="lv_surge_to").input("17 Feb 2025").run()
     warnings = [w for w in _texts(app.warning) if w.startswith("Your surge")]
     assert len(warnings) == 1 and "starts after the run ends on 20 Jan 2025" in warnings[0], _texts(app.warning)
 
@@ -48,11 +46,32 @@ def test_reversed_surge_dates_are_one_error_in_words_and_the_last_valid_scenario
     _scenario_page(app)
     app.slider(key="lv_surge").set_value(1.2).run()
     kept = app.session_state["scn_edited"]
-    app.date_input(key="lv_surge_from").set_value(dt.date(2025, 2, 20)).run()
-    app.date_input(key="lv_surge_to").set_value(dt.date(2025, 2, 10)).run()
+    app.text_input(key="lv_surge_from").input("20 Feb 2025").run()
+    app.text_input(key="lv_surge_to").input("10 Feb 2025").run()
     no_exception(app)
     errors = _texts(app.error)
     surge = [e for e in errors if "swap" in e]
     assert surge == ["Your surge ends (10 Feb 2025) before it starts (20 Feb 2025): swap the two dates."], errors
     assert not any("multipliers" in e or "line " in e for e in errors), errors
     assert app.session_state["scn_edited"] == kept
+
+
+def test_a_date_not_a_date_is_one_error_in_words(app):
+    """'31 Feb 2025' is refused next to the lever, with the forms a date may take; no surge is applied."""
+    _scenario_page(app)
+    app.slider(key="lv_surge").set_value(1.2).run()
+    app.text_input(key="lv_surge_to").input("31 Feb 2025").run()
+    errors = _texts(app.error)
+    assert any(e.startswith("'31 Feb 2025' (surge until) is not a date: write it like 3 Feb 2025") for e in errors)
+
+
+def test_a_lever_sent_as_the_user_leaves_reaches_the_scenario_the_run_page_uses(app):
+    """A date that reaches the session with the Run page's run (typed, then Run clicked) is applied first."""
+    _scenario_page(app)
+    app.slider(key="lv_surge").set_value(1.2).run()
+    assert "2025-03-01" not in app.session_state["scn_edited"]
+    app.session_state["lv_surge_to"] = "1 Mar 2025"  # as the browser sends it with the click on Run
+    app.switch_page("app_pages/run.py").run()
+    no_exception(app)
+    assert "to: '2025-03-01'" in app.session_state["scn_edited"]
+    assert app.title[0].value == "Run"
