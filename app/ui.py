@@ -14,7 +14,7 @@ import streamlit as st
 from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
-from hospital_twin.scenario.dates import RunWindow
+from hospital_twin.scenario.dates import RunWindow, date_problems
 
 PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
 
@@ -150,6 +150,24 @@ def run_window(scenario: Scenario, *, prefix: str = "rs_") -> RunWindow:
     horizon = st.session_state.get(f"{prefix}horizon", state.DEFAULT_HORIZON_DAYS)
     warm = st.session_state.get(f"{prefix}warmup", warm_default)
     return RunWindow(scenario.start, float(warm), float(horizon))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _date_messages(yaml_text: str, warmup_days: float, horizon_days: float) -> list[str]:
+    scenario = state.scenario_from_text(yaml_text, "scenario")
+    window = RunWindow.of(scenario, warmup_days=warmup_days, horizon_days=horizon_days)
+    return [p.message for p in date_problems(scenario, window)] if window is not None else []
+
+
+def show_date_warnings(yaml_text: str, settings: dict[str, Any], *, name: str | None = None) -> None:
+    """One warning per dated input of the scenario (a surge, a change of beds, rostered shifts) that these run
+    settings do not measure as meant: inside the warm-up, or after the end."""
+    try:
+        messages = _date_messages(yaml_text, float(settings["warmup_days"]), float(settings["horizon_days"]))
+    except (ScenarioError, state.UploadError):
+        return  # an invalid scenario is said where it is edited
+    for message in messages:
+        st.warning((f"{name}: " if name else "") + message)
 
 
 def show_problem(target, message: str, details: list[str] | tuple[str, ...] = (), *, error: bool = False) -> None:

@@ -152,8 +152,7 @@ def _period_sentence(what: str, start: dt.datetime, end: dt.datetime, w: RunWind
             else:
                 head = f"{span} ends before measurement starts on {_day(w.measured_from)}: it will not be measured."
                 fix = (
-                    f"Shorten the warm-up (run settings on the Run page) to {most} days or less, or move its dates "
-                    f"into {window}."
+                    f"Shorten the warm-up to {most} days or less, or move its dates into {window}."
                     if most is not None
                     else f"Move its dates into {window}."
                 )
@@ -163,7 +162,7 @@ def _period_sentence(what: str, start: dt.datetime, end: dt.datetime, w: RunWind
                 f"{_days(measured)} are measured."
             )
             fix = (
-                f"To measure all of it, {shorten} (run settings on the Run page), or move its dates."
+                f"To measure all of it, {shorten}, or move its dates."
                 if shorten
                 else "To measure all of it, move its dates."
             )
@@ -176,7 +175,7 @@ def _period_sentence(what: str, start: dt.datetime, end: dt.datetime, w: RunWind
             head = (
                 f"{span} runs past the end of the run on {_day(w.end)}: only its first {_days(measured)} are measured."
             )
-        fix = f"Measure at least {need} days (run settings on the Run page), or move its dates into {window}."
+        fix = f"Measure at least {need} days, or move its dates into {window}."
         return placement, f"{head} {fix}", measured
     raise AssertionError(placement)  # pragma: no cover - place_period returns one of the above or None
 
@@ -241,8 +240,7 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
             if ch.at < w.measured_from:
                 most = _at_most_warmup(ch.at, w)
                 fix = (
-                    f"To measure the change, shorten the warm-up (run settings on the Run page) to {most} days or "
-                    "less, or date it later."
+                    f"To measure the change, shorten the warm-up to {most} days or less, or date it later."
                     if most is not None
                     else "Date it on or after the start of the simulation to measure the change."
                 )
@@ -255,7 +253,7 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
                 need = _measure_at_least(ch.at, w) + 1
                 message = (
                     f"{what}, after the run ends on {_day(w.end)}: it will not be simulated. Measure at least "
-                    f"{need} days (run settings on the Run page), or date it earlier."
+                    f"{need} days, or date it earlier."
                 )
                 out.append(DateProblem("capacity", "after_end", message, ch.at, None, u, "", 0.0, path))
     if scenario.staffing is not None and scenario.staffing.roster:
@@ -272,7 +270,7 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
             n = len(idx)
             message = (
                 f"{n} rostered shift{'s' if n > 1 else ''} ({_day(dates[0])} to {_day(dates[-1])}) fall{'' if n > 1 else 's'} "
-                f"{where}. Change the run settings on the Run page, or the roster's dates."
+                f"{where}. Change the warm-up or the days measured, or the roster's dates."
             )
             paths = tuple(_dotted(("staffing", "roster", i)) for i in idx)
             out.append(

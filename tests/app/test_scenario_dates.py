@@ -75,3 +75,17 @@ def test_a_lever_sent_as_the_user_leaves_reaches_the_scenario_the_run_page_uses(
     no_exception(app)
     assert "to: '2025-03-01'" in app.session_state["scn_edited"]
     assert app.title[0].value == "Run"
+
+
+def test_run_and_compare_warn_about_dates_their_settings_do_not_measure(app):
+    """The winter surge under a 28-day warm-up and 28 days measured: its January 2025 months are in the warm-up."""
+    app.switch_page("app_pages/compare.py").run()
+    app.multiselect(key="cmp_whatifs").set_value(["What-if: Winter surge (upper-quartile NHS winter, Dec-Feb)"]).run()
+    app.number_input(key="cmp_rs_horizon").set_value(28).run()
+    app.number_input(key="cmp_rs_warmup").set_value(28).run()
+    no_exception(app)
+    warnings = _texts(app.warning)
+    assert any(
+        w.startswith("What-if: Winter surge") and "'January bed demand'" in w and "will not be measured" in w
+        for w in warnings
+    ), warnings

@@ -55,7 +55,7 @@ def test_a_january_surge_inside_the_warm_up_is_never_measured_and_the_message_sa
     # the simulation starts on 6 Jan, after the surge starts: no warm-up short enough would measure all of it
     assert "Move its dates into the measured period (3 Feb 2025 to 3 Mar 2025)" in p.message
     p = period_problem(dt.date(2025, 1, 20), dt.date(2025, 2, 1), W)
-    assert "Shorten the warm-up (run settings on the Run page) to 14 days or less" in p.message
+    assert "Shorten the warm-up to 14 days or less" in p.message
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_capacity_changes_in_the_warm_up_or_after_the_end_are_named_by_unit():
         ("capacity", "W", "after_end"),
     ]
     assert problems[0].message.startswith("W changes to 12 beds on 20 Jan 2025, before measurement starts")
-    assert "shorten the warm-up (run settings on the Run page) to 14 days or less" in problems[0].message
+    assert "shorten the warm-up to 14 days or less" in problems[0].message
     assert problems[1].paths == ("units.W.capacity_changes[2].at",)
 
 
