@@ -81,6 +81,8 @@ class DateProblem:
     label: str = ""
     measured_days: float = 0.0
     paths: tuple[str, ...] = ()
+    fields: tuple[tuple[str | int, ...], ...] = ()
+    """The same entries as ``paths``, as field paths (``("arrivals", 0, "multipliers", 2)``) for locating them."""
 
     @property
     def severity(self) -> Literal["error", "warning"]:
@@ -98,6 +100,10 @@ def _days(x: float) -> str:
     n = round(x, 1)
     n_txt = f"{n:g}"
     return f"{n_txt} day" if n_txt == "1" else f"{n_txt} days"
+
+
+def _are(days: float) -> str:
+    return "is" if _days(days).endswith(" day") else "are"
 
 
 def _at_most_warmup(start: dt.datetime, w: RunWindow) -> int | None:
@@ -158,8 +164,8 @@ def _period_sentence(what: str, start: dt.datetime, end: dt.datetime, w: RunWind
                 )
         else:
             head = (
-                f"{span} starts before measurement starts on {_day(w.measured_from)}: only its last "
-                f"{_days(measured)} are measured."
+                f"{span} begins before measurement starts on {_day(w.measured_from)}: only its last "
+                f"{_days(measured)} {_are(measured)} measured."
             )
             fix = (
                 f"To measure all of it, {shorten}, or move its dates."
@@ -172,9 +178,8 @@ def _period_sentence(what: str, start: dt.datetime, end: dt.datetime, w: RunWind
         if placement == "after_end":
             head = f"{span} starts after the run ends on {_day(w.end)}: it will not be simulated."
         else:
-            head = (
-                f"{span} runs past the end of the run on {_day(w.end)}: only its first {_days(measured)} are measured."
-            )
+            first = f"{_days(measured)} {_are(measured)}"
+            head = f"{span} runs past the end of the run on {_day(w.end)}: only its first {first} measured."
         fix = f"Measure at least {need} days, or move its dates into {window}."
         return placement, f"{head} {fix}", measured
     raise AssertionError(placement)  # pragma: no cover - place_period returns one of the above or None
@@ -203,13 +208,13 @@ def _dotted(path: tuple[Any, ...]) -> str:
 
 def _multiplier_name(label: str, factor: float) -> str:
     change = f"arrivals x{factor:g}"
-    return f"'{label}' ({change})" if label else f"The change in arrivals ({change})"
+    return f"'{label}' ({change})" if label else f"the change in arrivals ({change})"
 
 
 def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[DateProblem]:
     """Every dated input of ``scenario`` that ``window`` (default: the scenario's own) will not measure as meant.
 
-    Arrival multipliers (one problem per period and label, however many streams share it), capacity changes
+    Arrival multipliers (one problem per period, however many streams and labels share it), capacity changes
     (a change in the warm-up is measured only as its new number of beds) and dated rostered shifts (one problem
     for those before measurement starts, one for those after the end). Empty while the warm-up is 'auto' and
     no window is given.
@@ -221,21 +226,31 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
     groups: dict[tuple, list[tuple[int, int, str]]] = {}
     for i, a in enumerate(scenario.arrivals):
         for j, m in enumerate(a.multipliers):
-            groups.setdefault((m.from_, m.to, m.label, m.factor), []).append((i, j, a.name))
-    for (start, end, label, factor), entries in groups.items():
+            groups.setdefault((m.from_, m.to), []).append((i, j, a.name))
+    for (start, end), entries in groups.items():
         placement, _ = place_period(start, end, w)
         if placement is None:
             continue
-        what = _multiplier_name(label, factor)
-        placement, message, measured = _period_sentence(what, start, end, w)
+        kinds = list(
+            dict.fromkeys((m.label, m.factor) for m in (scenario.arrivals[i].multipliers[j] for i, j, _ in entries))
+        )
+        label = kinds[0][0] if len(kinds) == 1 else ""
+        if len(kinds) == 1:
+            what = _multiplier_name(*kinds[0])
+        else:  # one change of several parts, e.g. attendances and admissions of one month
+            parts = ", ".join(f"'{lab}' x{f:g}" if lab else f"x{f:g}" for lab, f in kinds[:4])
+            what = f"the change in arrivals ({parts}{', ...' if len(kinds) > 4 else ''})"
+        placement, message, measured = _period_sentence(what[:1].upper() + what[1:], start, end, w)
         streams = ", ".join(name for _, _, name in entries)
         if len(entries) > 1:
             message += f" It applies to {len(entries)} arrival streams ({streams})."
-        paths = tuple(_dotted(("arrivals", i, "multipliers", j)) + f" ({name})" for i, j, name in entries)
-        out.append(DateProblem("arrivals", placement, message, start, end, None, label, measured, paths))
+        fields = tuple(("arrivals", i, "multipliers", j) for i, j, _ in entries)
+        paths = tuple(_dotted(f) + f" ({name})" for f, (_, _, name) in zip(fields, entries, strict=True))
+        out.append(DateProblem("arrivals", placement, message, start, end, None, label, measured, paths, fields))
     for u, spec in scenario.units.items():
         for j, ch in enumerate(spec.capacity_changes):
-            path = (_dotted(("units", u, "capacity_changes", j, "at")),)
+            field = ("units", u, "capacity_changes", j, "at")
+            path = (_dotted(field),)
             what = f"{u} changes to {ch.beds} beds on {_day(ch.at)}"
             if ch.at < w.measured_from:
                 most = _at_most_warmup(ch.at, w)
@@ -248,14 +263,14 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
                     f"{what}, before measurement starts on {_day(w.measured_from)}: the run measures only the new "
                     f"number of beds, not the change. {fix}"
                 )
-                out.append(DateProblem("capacity", "in_warmup", message, ch.at, None, u, "", 0.0, path))
+                out.append(DateProblem("capacity", "in_warmup", message, ch.at, None, u, "", 0.0, path, (field,)))
             elif ch.at >= w.end:
                 need = _measure_at_least(ch.at, w) + 1
                 message = (
                     f"{what}, after the run ends on {_day(w.end)}: it will not be simulated. Measure at least "
                     f"{need} days, or date it earlier."
                 )
-                out.append(DateProblem("capacity", "after_end", message, ch.at, None, u, "", 0.0, path))
+                out.append(DateProblem("capacity", "after_end", message, ch.at, None, u, "", 0.0, path, (field,)))
     if scenario.staffing is not None and scenario.staffing.roster:
         roster = scenario.staffing.roster
         early = [i for i, e in enumerate(roster) if e.date < w.measured_from.date()]
@@ -281,6 +296,7 @@ def date_problems(scenario: Scenario, window: RunWindow | None = None) -> list[D
                     _as_datetime(dates[0]),
                     _as_datetime(dates[-1]),
                     paths=paths,
+                    fields=tuple(("staffing", "roster", i) for i in idx),
                 )
             )
     return out
