@@ -416,10 +416,12 @@ with c2:
             error=True,
         )
     elif on:
-        st.markdown(
-            f"Surge applied: arrivals x{float(surge):.2f} from {surge_from:%a %d %b %Y} until {surge_to:%a %d %b %Y}."
-        )
         surge_problem = period_problem(surge_from, surge_to, window, what="Your surge")
+        if surge_problem is None or surge_problem.severity != "error":
+            st.markdown(
+                f"Surge applied: arrivals x{float(surge):.2f} from {surge_from:%a %d %b %Y} until "
+                f"{surge_to:%a %d %b %Y}."
+            )
     if surge_problem is not None:
         ui.show_problem(st, surge_problem.message, error=surge_problem.severity == "error")
     broken_surge = on and (bool(bad_day) or (surge_problem is not None and surge_problem.severity == "error"))
