@@ -79,6 +79,7 @@ else:
             "Upload a scenario file, or start from a shipped scenario. The format is described in "
             "scenarios/README.md; to see an example, pick 'A shipped scenario' and download it as YAML."
         )
+        st.session_state["scn_levers_sig"] = state.levers_signature(st.session_state)  # nothing pending to apply
         st.stop()
 
 scenario, base_text, label = base

@@ -89,3 +89,12 @@ def test_run_and_compare_warn_about_dates_their_settings_do_not_measure(app):
         w.startswith("What-if: Winter surge") and "'January bed demand'" in w and "will not be measured" in w
         for w in warnings
     ), warnings
+
+
+def test_leaving_the_scenario_page_waiting_for_an_upload_does_not_send_the_user_back(app):
+    """'My own YAML file' with nothing uploaded yet, then Run: the Run page opens (nothing is pending)."""
+    _scenario_page(app)
+    app.radio(key="lv_source").set_value("My own YAML file").run()
+    app.switch_page("app_pages/run.py").run()
+    no_exception(app)
+    assert app.title[0].value == "Run"
