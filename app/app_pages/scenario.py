@@ -413,7 +413,8 @@ with c2:
     if on and bad_day:
         ui.show_problem(
             st,
-            f"{' and '.join(bad_day)} is not a date: write it like 3 Feb 2025, 03/02/2025 or 2025-02-03.",
+            f"{' and '.join(bad_day)} {'is not a date' if len(bad_day) == 1 else 'are not dates'}: write a date "
+            "like 3 Feb 2025, 03/02/2025 or 2025-02-03.",
             error=True,
         )
     elif on:

@@ -62,7 +62,7 @@ def test_a_date_not_a_date_is_one_error_in_words(app):
     app.slider(key="lv_surge").set_value(1.2).run()
     app.text_input(key="lv_surge_to").input("31 Feb 2025").run()
     errors = _texts(app.error)
-    assert any(e.startswith("'31 Feb 2025' (surge until) is not a date: write it like 3 Feb 2025") for e in errors)
+    assert any(e.startswith("'31 Feb 2025' (surge until) is not a date: write a date like 3 Feb 2025") for e in errors)
 
 
 def test_a_lever_sent_as_the_user_leaves_reaches_the_scenario_the_run_page_uses(app):
