@@ -545,12 +545,20 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
         occ = stats("pathway_occupancy_mean", name) if spec.kind == "pool" else None
         if occ is not None:
             mean, lo, hi, n = occ
+            open_ = stats("pathway_places_mean", name)
+            bought = open_ is not None and open_[0] > spec.places + 0.05
             cards.append(
                 (
                     f"{name} places in use",
-                    f"{mean:,.1f} of {spec.places}",
+                    f"{mean:,.1f} of {open_[0]:,.1f}" if bought else f"{mean:,.1f} of {spec.places}",
                     label + interval(lo, hi, n, lambda x: f"{x:,.1f}"),
-                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications.",
+                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications."
+                    + (
+                        f" It has {spec.places} places; with those bought under escalation {open_[0]:,.1f} were open "
+                        "on average."
+                        if bought
+                        else ""
+                    ),
                 )
             )
     return cards

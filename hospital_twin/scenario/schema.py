@@ -796,6 +796,8 @@ class EscalationActionsSpec(_Spec):
         out = []
         for key in ESCALATION_ACTIONS:
             value = getattr(self, key)
+            if key == "pathway_capacity":
+                value = any(f > 1 for f in value.values())  # a factor of 1 buys nothing
             if value:
                 out.append(key)
         return out
@@ -1854,6 +1856,14 @@ def _escalation_problems(s: Scenario) -> list[Problem]:
                             path=(*where, "pathway_capacity", k),
                             message=f"pathway '{k}' has no capacity to raise (no starts or places): give it "
                             "starts_per_day, starts_by_weekday or places, or delete it here",
+                        )
+                    )
+                elif pw.kind == "pool" and 1 < (f := a.pathway_capacity[k]) and int(pw.places * f + 1e-9) == pw.places:
+                    out.append(
+                        Problem(
+                            path=(*where, "pathway_capacity", k),
+                            message=f"x{f:g} adds no place to the {pw.places} places of pool '{k}' (places are rounded "
+                            f"down): give at least {(pw.places + 1) / pw.places:.3g}, or delete it here",
                         )
                     )
             if a.discharge_push is not None:
