@@ -98,8 +98,8 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         key = f"{prefix}{k}"
         if isinstance(v, dict) and "distribution" in v:
             out[key] = _distribution(v)
-        elif isinstance(v, dict) and v:
-            out.update(_flat(v, key + "."))
+        elif isinstance(v, dict):
+            out.update(_flat(v, key + "."))  # an empty mapping (a default such as open_beds: {}) adds nothing
         else:
             out[key] = v
     return out

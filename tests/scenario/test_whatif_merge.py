@@ -307,3 +307,14 @@ def test_changes_list_pathway_capacity_places_shares_and_assessment_in_words(tmp
         "+ shares from AMU: P1 0.05 (P0 0.95)",
         "+ shares from MED (class elective): P2 0.3 (P0 0.7)",
     ]
+
+
+def test_diff_of_an_action_the_what_if_lacks_names_each_entry_dropped_not_an_empty_mapping():
+    """The baseline opens beds at OPEL 4 and opel_actions.yaml's OPEL 4 opens none: the words say which beds go
+    ('level 4.actions.open_beds.MED 12 -> none'), never 'open_beds none ->' with nothing after the arrow."""
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    base = load_scenario(root / "baseline.yaml")
+    what_if = load_scenario(root / "whatif" / "opel_actions.yaml")
+    words = " ".join(f"{a} {b}" for a, b in change_lines(scenario_changes(base, what_if)))
+    assert "level 4.actions.open_beds.MED" in words
+    assert "open_beds none" not in words and "pathway_capacity none" not in words
