@@ -210,7 +210,7 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             within = 1 - breach
             notes.append(
                 f"{u}: {100 * within:.1f}% of attendances left within 4 hours, "
-                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard."
+                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the {FOUR_HOUR_STANDARD:.0%} standard."
             )
     if log is not None:
         _, weeks = ed_four_hours(log, [s])
@@ -219,7 +219,8 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             notes.append(
                 f"In at least one replication the emergency department locked up: in {len(bad)} week(s) "
                 f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
-                "with admitted patients boarding in the cubicles. Such episodes widen every interval."
+                "with admitted patients waiting in the cubicles for a ward bed (trolley waits). Such episodes widen "
+                "every interval."
             )
     line = gridlock_line(summary, s.name)
     if line and not line.startswith("0 of"):
