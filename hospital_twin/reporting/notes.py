@@ -56,7 +56,7 @@ LOAD_COLUMNS = [
 LOAD_NOTE = (
     "Erlang: 'wait' is the probability of waiting for a bed, 'block' of being turned away. "
     "Offered load = arrivals per hour x mean time holding a bed (stay + share going home x discharge hold + "
-    "cleaning), from the traffic equations per patient class. Waits, blocking, boarding and the ED's wait "
+    "cleaning), from the traffic equations per patient class. Waits, blocking, decision-to-admit waits in the ED and its wait "
     "for a clinician are not in it, so it is a lower bound where units queue or block. Erlang: P(block) of "
     "M/G/c/c for a unit that turns patients away, P(wait) of M/M/c for a unit that queues, with the M/M/c "
     "mean wait; each unit alone with Poisson arrivals at the average rate: a sanity band, indicative only "
