@@ -321,9 +321,9 @@ def kpi_cards(
     if midnight is not None and math.isfinite(float(midnight["mean"])):
         aside = f"24-hour average {100 * float(average['mean']):.1f}%" if average is not None else ""
         card("G&A occupancy at midnight", GA_MIDNIGHT, ALL, calm=True, target="ga_occupancy", more=aside)
-        card("G&A occupancy, 24-hour average", GA_AVERAGE, ALL, calm=True)
+        card("G&A occupancy over 24 h", GA_AVERAGE, ALL, calm=True)
     elif average is not None:  # no hourly census kept: the 24-hour average only, named as such
-        card("G&A occupancy, 24-hour average", GA_AVERAGE, ALL, calm=True, target="ga_occupancy")
+        card("G&A occupancy over 24 h", GA_AVERAGE, ALL, calm=True, target="ga_occupancy")
     else:
         card("Inpatient bed occupancy", "utilisation", ALL, calm=True)
     for u in critical_care_units(s):
@@ -348,7 +348,7 @@ def kpi_cards(
                 help_key="ed_within_4h",
             )
             card(f"{u}: over 12 hours in the ED", "ed_12h_breach_share", u, why_missing=no_one, target="twelve_hour")
-            card(f"{u}: decision-to-admit wait, mean", "ed_boarding_mean_h", u, calm=True, why_missing=why)
+            card(f"{u}: decision-to-admit wait", "ed_boarding_mean_h", u, calm=True, why_missing=why)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True, calm=True, why_missing=why)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
     card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
