@@ -613,6 +613,23 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
                 st.caption(ci or "single replication: no interval")
 
 
+def show_months(result, targets: dict) -> None:
+    """The NHS targets month by month (``reporting.nhs.by_month``): a table, one row a month, red / amber / green."""
+    from hospital_twin.reporting.nhs import by_month, month_table
+
+    monthly = by_month(result.adt_log, result.census, result.kpis, result.scenario)
+    if monthly.empty:
+        return
+    st.markdown("**Month by month against the targets**")
+    st.dataframe(month_table(monthly, targets, result.scenario), hide_index=True, width="stretch")
+    st.caption(
+        "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
+        "brackets, and green / amber / red against the targets above (4-hour and 12-hour by month of arrival at "
+        "the ED; G&A occupancy over the month's midnights). A month with few days measured is less sure; measure "
+        "a year (Days measured 364) to see January to March."
+    )
+
+
 def show_offered_load(scenario: Scenario, summary: pd.DataFrame | None = None) -> None:
     """The offered load per unit with its Erlang figures (beside the simulated occupancy with a summary),
     the discharge pathways' load when the scenario has any, and a warning for each overloaded unit or

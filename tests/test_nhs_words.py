@@ -217,3 +217,70 @@ def test_a_target_is_configurable_and_checked():
     with pytest.raises(ValueError, match="between 0 and 1"):
         FOUR_HOUR.with_value(78)
     assert FOUR_HOUR.rag(float("nan")) is None
+
+
+def _ed_log() -> pd.DataFrame:
+    """ED attendances of one replication (and one ward stay, not counted); the run measures 31 Jan and 1 Feb."""
+    t = pd.Timestamp
+    rows = [
+        ("ED", "2025-01-30 10:00", "2025-01-30 11:00"),  # warm-up: not measured
+        ("ED", "2025-01-31 10:00", "2025-01-31 13:00"),  # 3 h: within 4 hours
+        ("ED", "2025-01-31 20:00", "2025-02-01 10:00"),  # 14 h: over 12 hours, in January (month of arrival)
+        ("ED", "2025-02-01 09:00", None),  # still there at the end (2 Feb 00:00): 15 h so far, over 12 hours
+        ("ED", "2025-02-01 12:00", "2025-02-01 15:00"),  # 3 h
+        ("ED", "2025-02-01 13:00", "2025-02-01 14:00"),  # 1 h
+        ("WARD", "2025-02-01 13:00", "2025-02-01 23:00"),  # a ward stay: not an attendance
+    ]
+    return pd.DataFrame(
+        {
+            "rep": 0,
+            "unit": [u for u, _, _ in rows],
+            "ready_at": [t(a) for _, a, _ in rows],
+            "end": [t(e) if e else pd.NaT for _, _, e in rows],
+        }
+    )
+
+
+def test_by_month_from_a_hand_made_log_and_census():
+    """Start 30 Jan, 1 day of warm-up, 2 days measured (31 Jan, 1 Feb). January: 1 of 2 attendances within 4 hours,
+    1 over 12 hours; February: 2 of 3 within, 1 over 12 (still there at the end, 15 h so far). G&A at midnight:
+    13 / 16 on 31 Jan and 17 / 16 on 1 Feb (10 + 5 base beds + 1 escalation bed open on average)."""
+    from hospital_twin.reporting.nhs import by_month
+
+    s = _hospital("2025-01-30T00:00:00")
+    census = _census({("WARD", 24): 9, ("AMU", 24): 4, ("WARD", 48): 12, ("AMU", 48): 5})
+    m = by_month(_ed_log(), census, _kpis(), s)
+    got = {(f"{r.month:%b}", r.target): r.mean for r in m.itertuples()}
+    assert got == pytest.approx(
+        {
+            ("Jan", "four_hour"): 1 / 2,
+            ("Jan", "twelve_hour"): 1 / 2,
+            ("Jan", "ga_occupancy"): 13 / 16,
+            ("Feb", "four_hour"): 2 / 3,
+            ("Feb", "twelve_hour"): 1 / 3,
+            ("Feb", "ga_occupancy"): 17 / 16,
+        }
+    )
+    assert set(m["days"]) == {1.0}
+    assert list(m.loc[m["target"] != "ga_occupancy", "unit"].unique()) == ["ED"]
+
+
+def test_month_table_judges_each_month_against_the_targets():
+    """One row a month with the days measured; each cell its figure and red / amber / green."""
+    from hospital_twin.reporting.nhs import by_month, month_table
+
+    s = _hospital("2025-01-30T00:00:00")
+    census = _census({("WARD", 24): 9, ("AMU", 24): 4, ("WARD", 48): 12, ("AMU", 48): 5})
+    table = month_table(by_month(_ed_log(), census, _kpis(), s), {t.key: t for t in NHS_TARGETS}, s)
+    assert list(table["month"]) == ["Jan 2025", "Feb 2025"]
+    jan = table.iloc[0]
+    assert jan["ED: within 4 hours"] == "50.0%, red"
+    assert jan["ED: over 12 hours"] == "50.0%, red"
+    assert jan["G&A occupancy at midnight"] == "81.2%, green"
+    assert table.iloc[1]["G&A occupancy at midnight"] == "106.2%, red"
+
+
+def test_a_figure_that_shows_as_the_target_meets_it():
+    """92.04% shows as 92.0% on a card: it meets '92% or less' (judged to the 0.1 point shown), 92.06% does not."""
+    assert GA_OCCUPANCY.rag(0.9204).status == "green"
+    assert GA_OCCUPANCY.rag(0.9206).status == "amber"

@@ -83,6 +83,7 @@ if pathways:
         st.markdown(sentence + ".")
     ui.show_cards(pathways)
 ui.show_points_to_note(result)
+ui.show_months(result, targets)
 
 run_key = jobs.job_key("run", *shown, "")
 zip_data = ui.zip_bytes(run_key)

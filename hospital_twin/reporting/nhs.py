@@ -33,6 +33,9 @@ __all__ = [
     "ga_occupancy_by_rep",
     "ga_occupancy_summary",
     "ga_units",
+    "by_month",
+    "MONTH_MEASURES",
+    "month_table",
     "measure_help",
 ]
 
@@ -210,3 +213,97 @@ def measure_help(metric: str) -> str:
     """
     words, direction = _MEASURE_WORDS.get(metric, (METRIC_LABELS.get(metric, (metric, ""))[0] + ".", ""))
     return f"{words} {direction}".strip()
+
+
+MONTH_MEASURES = {"four_hour": "ed_within_4h", "twelve_hour": "ed_12h_breach_share", "ga_occupancy": GA_MIDNIGHT}
+"""The measures :func:`by_month` gives, by the key of their target (``reporting.targets``)."""
+
+
+def _ed_months(log: pd.DataFrame, s: Scenario, lo: pd.Timestamp, hi: pd.Timestamp) -> list[pd.DataFrame]:
+    """Per ED, replication and month of arrival: the share within 4 hours and over 12 hours in the department."""
+    eds = ed_units(s)
+    d = log[log["unit"].astype(str).isin(eds)]
+    if "scenario" in d.columns:
+        d = d[d["scenario"] == s.name]
+    d = d[(d["ready_at"] >= lo) & (d["ready_at"] < hi)]
+    if d.empty:
+        return []
+    t_h = (d["end"].fillna(hi).clip(upper=hi) - d["ready_at"]).dt.total_seconds() / 3600.0
+    f = pd.DataFrame(
+        {
+            "unit": d["unit"].astype(str).to_numpy(),
+            "rep": d["rep"].to_numpy(),
+            "month": d["ready_at"].dt.to_period("M").dt.to_timestamp().to_numpy(),
+            "four_hour": (t_h <= 4.0).to_numpy(dtype=float),
+            "twelve_hour": (t_h > 12.0).to_numpy(dtype=float),
+        }
+    )
+    per = f.groupby(["unit", "rep", "month"])[["four_hour", "twelve_hour"]].mean().reset_index()
+    return [
+        per[["unit", "rep", "month", key]].rename(columns={key: "value"}).assign(target=key)
+        for key in ("four_hour", "twelve_hour")
+    ]
+
+
+def by_month(log: pd.DataFrame | None, census: pd.DataFrame | None, kpis: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+    """The target measures month by month over the measured days: ``month, target, unit, mean, lo, hi, n_reps,
+    days`` (``month`` its first day; ``mean`` over replications, ``lo``/``hi`` the lowest and highest replication;
+    ``days`` measured in that month).
+
+    - ``four_hour`` / ``twelve_hour`` per ED: of the attendances that arrived that month (from the event ``log``),
+      the share out of the department within 4 hours and the share over 12 hours; a patient still there at the
+      end counts with the time so far (patients still waiting for a space at the end are not in the log);
+    - ``ga_occupancy`` (unit ALL): G&A occupancy at midnight over that month's midnights (from the ``census``),
+      over the run's G&A beds available (base beds + escalation beds open on average over the run, per
+      replication, as :func:`ga_occupancy_by_rep`).
+    """
+    warm = float(s.warmup_days)
+    start = pd.Timestamp(s.start)
+    lo = start + pd.Timedelta(days=warm)
+    hi = lo + pd.Timedelta(days=float(s.horizon_days))
+    parts = _ed_months(log, s, lo, hi) if log is not None and len(log) else []
+    if census is not None and len(census):
+        c = census
+        if "scenario" in c.columns:
+            c = c[c["scenario"] == s.name]
+        c = c[c["unit"].isin(ga_units(s))]
+        c = c[_measured_midnights(s, c["time_h"].to_numpy(dtype=float))]
+        night = c.groupby(["rep", "time_h"])["occupied"].sum().reset_index()
+        beds = ga_occupancy_by_rep(None, kpis, s).set_index("rep")["beds_available"]
+        night["value"] = night["occupied"] / night["rep"].map(beds)
+        night["month"] = (start + pd.to_timedelta(night["time_h"], unit="h")).dt.to_period("M").dt.to_timestamp()
+        per = night.groupby(["rep", "month"])["value"].mean().reset_index()
+        parts.append(per.assign(unit=ALL, target="ga_occupancy"))
+    cols = ["month", "target", "unit", "mean", "lo", "hi", "n_reps", "days"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    per_rep = pd.concat(parts, ignore_index=True)
+    g = per_rep.groupby(["month", "target", "unit"])["value"]
+    out = g.agg(mean="mean", lo="min", hi="max", n_reps="count").reset_index()
+    hours = pd.date_range(lo, hi, freq="h", inclusive="left")
+    days_in = pd.Series(1.0 / 24.0, index=hours).groupby(hours.to_period("M").to_timestamp()).sum()
+    out["days"] = out["month"].map(days_in).fillna(0.0).round(1)
+    order = {k: i for i, k in enumerate(MONTH_MEASURES)}
+    return out.sort_values(["month", "target"], key=lambda x: x.map(order) if x.name == "target" else x)[
+        cols
+    ].reset_index(drop=True)
+
+
+def month_table(monthly: pd.DataFrame, targets: dict, s: Scenario) -> pd.DataFrame:
+    """:func:`by_month` for a manager: one row a month ("Jan 2026", days measured), one column a measure, each cell
+    the mean over replications, their range when they differ, and red / amber / green against ``targets`` (key ->
+    ``reporting.targets.Target``), e.g. "72.1% (65.0% to 80.2%), red"."""
+    names = {"four_hour": "{u}: within 4 hours", "twelve_hour": "{u}: over 12 hours", "ga_occupancy": ""}
+    rows: dict[pd.Timestamp, dict[str, str]] = {}
+    for r in monthly.itertuples(index=False):
+        row = rows.setdefault(r.month, {"month": f"{r.month:%b %Y}", "days measured": f"{r.days:g}"})
+        col = names[r.target].format(u=r.unit) or "G&A occupancy at midnight"
+        cell = f"{100 * r.mean:.1f}%"
+        if r.n_reps > 1 and r.hi - r.lo >= 0.0005:
+            cell += f" ({100 * r.lo:.1f}% to {100 * r.hi:.1f}%)"
+        goal = targets.get(r.target)
+        rag = goal.rag(float(r.mean)) if goal is not None else None
+        if rag is not None:
+            cell += f", {rag.status}"
+        row[col] = cell
+    return pd.DataFrame(list(rows.values()))

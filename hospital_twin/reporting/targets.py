@@ -9,7 +9,7 @@ against the same number and names the same source. A target is a plain value: ch
 - :data:`GA_OCCUPANCY`: general and acute (G&A) bed occupancy at midnight 92% or below.
 
 Red / amber / green (:meth:`Target.rag`): green meets the target, amber misses it by no more than
-``amber_within``, red misses it by more. Pure: numbers in, words out.
+``amber_within``, red misses it by more; judged to the 0.1 point a card shows. Pure: numbers in, words out.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Target:
         if x is None or not math.isfinite(x):
             return None
         miss = (self.value - x) if self.higher_is_better else (x - self.value)
-        miss = round(miss, 12)  # a figure equal to the target meets it, whatever the float rounding
+        miss = round(miss, 3)  # to the 0.1 point a card shows: 92.0% meets "92% or less"
         target = f"target {self.text}"
         if miss <= 0:
             return Rag("green", f"Green: meets the {target}")

@@ -59,6 +59,9 @@ def test_browser_run_page_speaks_the_nhs_words(server, tmp_path):
         expect(ed.get_by_text(re.compile(r"target 78% or more")).last).to_be_visible()
         expect(page.get_by_text("ED: over 12 hours in the ED")).to_be_visible()
 
+        # the targets month by month
+        expect(page.get_by_text("Month by month against the targets")).to_be_visible()
+
         # a stay in days, decision-to-admit waits and trolley waits, never "boarding"
         stay = metrics.filter(has=page.get_by_text("Hospital stay, mean")).locator('[data-testid="stMetricValue"]')
         assert re.fullmatch(r"\d+\.\d days", stay.inner_text()), stay.inner_text()
