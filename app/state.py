@@ -123,6 +123,22 @@ def issue_text(issue: Issue | dict) -> str:
     return (", ".join(where) + ": " if where else "") + str(message)
 
 
+def issue_words(issue: Issue) -> str:
+    """A problem in words for the person: what it concerns ('ICU beds', 'discharge window hours') and the
+    message, without the file, line or YAML path (those go under "Details")."""
+    text = re.sub(r"^(Value|Assertion) error, ", "", str(issue.message)).replace("`", "'")
+    parts = [p for p in re.sub(r"\[\d+\]", "", issue.field or "").split(".") if p]
+    if parts and parts[0] in _CONTAINERS:
+        parts = parts[1:]
+    what = " ".join(parts).replace("_", " ")
+    if not what:
+        return text[:1].upper() + text[1:]
+    return f"{what[:1].upper() + what[1:]}: {text}"
+
+
+_CONTAINERS = {"units", "arrivals", "electives", "escalation_levels", "patient_classes", "discharge_lounges"}
+
+
 # --------------------------------------------------------------------------- levers
 PEER_DISCHARGE_SHARES = (0.124, 0.157, 0.165, 0.166, 0.178, 0.123, 0.087)
 """The peer trusts' discharges by weekday, Mon..Sun, as shares of the week (NHS England acute discharge
@@ -790,3 +806,34 @@ def lever_of(issue: Issue) -> tuple[str, str | None]:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- typed dates and pending lever changes
+_DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%a %d %b %Y")
+
+
+def parse_day(text: str | dt.date | None) -> dt.date | None:
+    """A date typed by a person: ``3 Feb 2025``, ``03/02/2025`` (day first, as in the UK), ``2025-02-03``;
+    None when it is not one."""
+    if isinstance(text, dt.date):
+        return text if not isinstance(text, dt.datetime) else text.date()
+    words = " ".join(str(text or "").replace(",", " ").split())
+    for fmt in _DAY_FORMATS:
+        try:
+            return dt.datetime.strptime(words, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def day_words(day: dt.date) -> str:
+    """``3 Feb 2025``: how the Scenario page writes a date into a date field."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def levers_signature(session: Any) -> str:
+    """A fingerprint of every lever's value in the session (``lv_*`` keys): when it differs from the one the
+    Scenario page stored at the end of its last run, a lever changed that the current scenario does not have
+    yet (a date typed and sent as the user moved to another page)."""
+    items = sorted((k, repr(session[k])) for k in list(session.keys()) if isinstance(k, str) and k.startswith("lv_"))
+    return text_hash(repr(items))

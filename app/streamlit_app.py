@@ -20,6 +20,7 @@ PAGES = [
     st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
 ]
 page = st.navigation(PAGES)
+ui.apply_pending_levers(page)  # a lever changed as the user left the Scenario page reaches the scenario
 
 with st.sidebar:
     scenario, _, label = ui.current_scenario()

@@ -14,6 +14,7 @@ import streamlit as st
 from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
+from hospital_twin.scenario.dates import RunWindow, date_problems
 
 PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
 
@@ -71,6 +72,23 @@ def shipped() -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def shipped_yaml(path: str, mtime: float) -> str:
     return state.to_yaml(state.scenario_dict(load_scenario(path)))
+
+
+def apply_pending_levers(page: Any) -> None:
+    """Before ``page`` uses the session's scenario, make sure it has every lever the user set.
+
+    The Scenario page rebuilds the scenario from its levers when it runs; a value sent as the user left it (a
+    date typed, not yet applied, then a click on Run in the sidebar) reaches the session with the next page's run
+    instead, and that page would use the scenario without it. Then this goes to the Scenario page once, which
+    rebuilds the scenario and comes back to ``page`` (or stays, saying what is wrong with the change)."""
+    if "scn_levers_sig" not in st.session_state or getattr(page, "url_path", "") == "scenario":
+        return
+    sig = state.levers_signature(st.session_state)
+    if sig == st.session_state["scn_levers_sig"] or st.session_state.get("scn_bounced_for") == sig:
+        return
+    st.session_state["scn_bounced_for"] = sig  # once per change: never a loop
+    st.session_state["scn_return_to"] = (sig, page)
+    st.switch_page("app_pages/scenario.py")
 
 
 # --------------------------------------------------------------------------- run settings
@@ -150,6 +168,41 @@ def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
 
     data = yaml.safe_load(yaml_text)
     return state.to_yaml(state.with_run_settings(data, **settings))
+
+
+def run_window(scenario: Scenario, *, prefix: str = "rs_") -> RunWindow:
+    """The measured window of the Run page's settings as they stand (their defaults before the Run page is
+    opened, as :func:`run_settings` gives them), so the Scenario page checks dates against the run to come."""
+    warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
+    horizon = st.session_state.get(f"{prefix}horizon", state.DEFAULT_HORIZON_DAYS)
+    warm = st.session_state.get(f"{prefix}warmup", warm_default)
+    return RunWindow(scenario.start, float(warm), float(horizon))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _date_messages(yaml_text: str, warmup_days: float, horizon_days: float) -> list[str]:
+    scenario = state.scenario_from_text(yaml_text, "scenario")
+    window = RunWindow.of(scenario, warmup_days=warmup_days, horizon_days=horizon_days)
+    return [p.message for p in date_problems(scenario, window)] if window is not None else []
+
+
+def show_date_warnings(yaml_text: str, settings: dict[str, Any], *, name: str | None = None) -> None:
+    """One warning per dated input of the scenario (a surge, a change of beds, rostered shifts) that these run
+    settings do not measure as meant: inside the warm-up, or after the end."""
+    try:
+        messages = _date_messages(yaml_text, float(settings["warmup_days"]), float(settings["horizon_days"]))
+    except (ScenarioError, state.UploadError):
+        return  # an invalid scenario is said where it is edited
+    for message in messages:
+        st.warning((f"{name}: " if name else "") + message)
+
+
+def show_problem(target, message: str, details: list[str] | tuple[str, ...] = (), *, error: bool = False) -> None:
+    """One problem in words next to its lever; where it sits in the YAML only under "Details"."""
+    (target.error if error else target.warning)(message)
+    if details:
+        with target.expander("Details (where in the scenario file)"):
+            st.markdown("\n".join(f"- `{d}`" for d in details))
 
 
 # --------------------------------------------------------------------------- jobs
@@ -568,12 +621,20 @@ def pathway_cards(summary: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
         occ = stats("pathway_occupancy_mean", name) if spec.kind == "pool" else None
         if occ is not None:
             mean, lo, hi, n = occ
+            open_ = stats("pathway_places_mean", name)
+            bought = open_ is not None and open_[0] > spec.places + 0.05
             cards.append(
                 (
                     f"{name} places in use",
-                    f"{mean:,.1f} of {spec.places}",
+                    f"{mean:,.1f} of {open_[0]:,.1f}" if bought else f"{mean:,.1f} of {spec.places}",
                     label + interval(lo, hi, n, lambda x: f"{x:,.1f}"),
-                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications.",
+                    f"Places of {name} occupied on average (they are not hospital beds). Mean of {n} replications."
+                    + (
+                        f" It has {spec.places} places; with those bought under escalation {open_[0]:,.1f} were open "
+                        "on average."
+                        if bought
+                        else ""
+                    ),
                 )
             )
     return cards

@@ -193,6 +193,8 @@ METRICS: dict[str, str] = {
     "at the end: time so far, censored); unit = the pathway's name (ALL: every pathway); hours",
     "pathway_occupancy_mean": "discharge pathway with a pool of places (unit = its name): time-average places "
     "occupied (places are not hospital beds: in no bed measure)",
+    "pathway_places_mean": "discharge pathway with a pool of places (unit = its name): time-average places open "
+    "(its places, more while an escalation level buys them: pathway_capacity)",
     "pathway_starts": "discharge pathway (unit = its name): patients it started (who then left the hospital bed); "
     "count",
     "pathway_load_ratio": "discharge pathway with a capacity (unit = its name): patients who became ready for it in "
@@ -780,14 +782,15 @@ def _lounge_kpis(lounge: dict, span_h: float, add) -> None:
 
 
 def _pathway_capacity(spec, rec: dict, span_h: float) -> float:
-    """Starts a pathway with a capacity could offer in the window: a daily pathway's offered starts; a pool's
-    places x hours / mean time a patient holds a place (its stay, and the assessment when done in the community)."""
+    """Starts a pathway with a capacity could offer in the window: a daily pathway's offered starts (escalation's
+    extra starts included); a pool's place-hours open (its places, and those escalation bought while they were
+    open) / mean time a patient holds a place (its stay, and the assessment when done in the community)."""
     if rec["kind"] == "daily":
         return rec["offered_starts"]
     hold_h = spec.stay.to_distribution().mean_h
     if spec.assessment is not None and spec.assessment_in == "community":
         hold_h += spec.assessment.to_distribution().mean_h
-    return rec["places"] * span_h / hold_h if hold_h > 0 else math.inf
+    return rec.get("place_hours_open", rec["places"] * span_h) / hold_h if hold_h > 0 else math.inf
 
 
 def _pathway_kpis(out: SimOutput, t: StayTotals, add) -> None:
@@ -823,6 +826,7 @@ def _pathway_kpis(out: SimOutput, t: StayTotals, add) -> None:
         add("pathway_starts", name, rec["starts"])
         if rec["kind"] == "pool":
             add("pathway_occupancy_mean", name, rec["place_hours"] / span)
+            add("pathway_places_mean", name, rec.get("place_hours_open", rec["places"] * span) / span)
         if rec["kind"] != "unlimited":
             capacity = _pathway_capacity(scn.discharge_pathways[name], rec, span)
             first_h, last_h = t.pw_quarter_h[k]
@@ -1151,6 +1155,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "nctr_delay_mean_h": ("Delay from ready to leaving, mean (NCTR)", "hours"),
     "nctr_delay_p90_h": ("Delay from ready to leaving, 90th percentile", "hours"),
     "pathway_occupancy_mean": ("Pathway places occupied, average", "places"),
+    "pathway_places_mean": ("Pathway places open, average", "places"),
     "pathway_starts": ("Patients started by the pathway", "count"),
     "pathway_load_ratio": ("Pathway load: ready patients / starts it could offer", "share"),
     "pathway_growing": ("Pathway NCTR growing without bound", "share"),

@@ -375,3 +375,15 @@ def test_read_census_refuses_a_pathway_on_an_emergency_department_row(tmp_path):
         read_census(path, s, NOW)
     assert [(i.line, i.field) for i in info.value.issues] == [(3, "pathway")]
     assert "emergency department" in str(info.value)
+
+
+def test_a_pool_whose_places_escalation_doubled_starts_with_every_open_place_taken():
+    """9 of 10 beds hold patients waiting for P2 (2 places), and a level entered at once doubles it: a queue at now
+    means all 4 open places are taken by the community, so no census patient leaves at now (before the fix the
+    two bought places started two of them at once)."""
+    lv = [{"level": 2, "enter_at": 0.75, "leave_below": 0.1, "actions": {"pathway_capacity": {"P2": 2.0}}}]
+    pool = {"P2": {"places": 2, "stay": {"distribution": "fixed", "value_hours": 24}}}
+    s = _ward(pool, escalation_levels={"G": {"levels": lv}})
+    stays = _census_run(s, _nctr_snapshot([5, 30, 20, 40, 50, 60, 70, 80, 90], pathway="P2"), 60, 0, 1)
+    assert (stays[:, _F["end"]] == 0).sum() == 0
+    assert (stays[:, _F["end"]] < 24).sum() == 4  # the 4 places free within a day, each starting one patient

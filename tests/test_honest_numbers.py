@@ -227,13 +227,13 @@ def test_dated_inputs_in_the_warm_up_or_after_the_end_are_warned_about_with_thei
     assert all(w.is_warning for w in warnings)
     assert len(warnings) == 6, text
     by_line = {w.line: str(w) for w in warnings}
-    assert "falls wholly inside the warm-up (2025-01-06 to 2025-01-20)" in by_line[17]
-    assert "2025-01-01 to 2025-01-15 (new year)" in by_line[17]
-    assert "falls partly inside the warm-up" in by_line[18]
-    assert "lies partly after the end of the run (2025-02-17)" in by_line[19]
-    assert "lies wholly after the end of the run" in by_line[20] and "2025-02-20 to 2025-03-01" in by_line[20]
-    assert "capacity change to 12 beds on 2025-01-10 takes effect inside the warm-up" in by_line[9]
-    assert "capacity change to 8 beds on 2025-03-10 lies after the end" in by_line[10]
+    assert "(1 Jan 2025 until 15 Jan 2025) ends before measurement starts on 20 Jan 2025" in by_line[17]
+    assert "'new year' (arrivals x1.5)" in by_line[17] and "it will not be measured" in by_line[17]
+    assert "begins before measurement starts on 20 Jan 2025: only its last 5 days are measured" in by_line[18]
+    assert "runs past the end of the run on 17 Feb 2025: only its first 7 days are measured" in by_line[19]
+    assert "(20 Feb 2025 until 1 Mar 2025) starts after the run ends on 17 Feb 2025" in by_line[20]
+    assert "W changes to 12 beds on 10 Jan 2025, before measurement starts" in by_line[9]
+    assert "W changes to 8 beds on 10 Mar 2025, after the run ends" in by_line[10]
     assert 11 not in by_line  # 25 Jan: inside the observed window
 
 
@@ -245,7 +245,7 @@ def test_run_prints_the_dated_warnings(tmp_path, capsys):
     code = main(["run", str(f), "--replications", "1", "--out", str(tmp_path / "out"), "--no-report", "-q"])
     assert code == 0
     err = capsys.readouterr().err
-    assert "warning:" in err and "falls wholly inside the warm-up" in err and "after the end of the run" in err
+    assert "warning:" in err and "it will not be measured" in err and "after the run ends" in err
 
 
 SMALL_ED = """\
@@ -297,5 +297,5 @@ def test_a_dated_period_shared_by_several_streams_is_one_warning_naming_them():
     dated = [w for w in loaded.warnings if "multipliers" in str(w)]
     assert len(dated) == 3
     assert all(
-        "of 5 streams (ed_non_admitted, ed_medical, ed_surgical, gp_medical, gp_surgical)" in str(w) for w in dated
+        "5 arrival streams (ed_non_admitted, ed_medical, ed_surgical, gp_medical, gp_surgical)" in str(w) for w in dated
     )

@@ -61,6 +61,7 @@ for k in [base_pick, *picks]:
     data["name"] = name
     names.append(name)
     yamls.append(state.to_yaml(state.with_run_settings(data, **settings)))
+    ui.show_date_warnings(options[k], settings, name=k)
 joined = "\n---\n".join(yamls)
 args = (joined, settings["seed"], settings["replications"])
 key = jobs.job_key("compare", *args, "")

@@ -11,8 +11,13 @@ import ui
 from hospital_twin.reporting.describe import describe_differences, describe_scenario
 from hospital_twin.reporting.nhs import bed_summary
 from hospital_twin.scenario import ScenarioError, dump_scenario, load_scenario
+from hospital_twin.scenario.dates import date_problems, period_problem
 
 st.title("Scenario")
+# sent here by ui.apply_pending_levers: a lever changed as the user left this page (a date typed, then a click on
+# another page); the scenario is rebuilt with it below, then the user goes on to where they were going
+_pending = st.session_state.pop("scn_return_to", None)
+back_to = _pending[1] if _pending and _pending[0] == state.levers_signature(st.session_state) else None
 st.caption(
     "Pick the hospital to simulate and change its main levers. Every change is checked at once; "
     "problems appear in words next to the lever concerned."
@@ -76,6 +81,7 @@ else:
             "Upload a scenario file, or start from a shipped scenario. The format is described in "
             "scenarios/README.md; to see an example, pick 'A shipped scenario' and download it as YAML."
         )
+        st.session_state["scn_levers_sig"] = state.levers_signature(st.session_state)  # nothing pending to apply
         st.stop()
 
 scenario, base_text, label = base
@@ -93,6 +99,8 @@ if scenario.description:
 
 lv = state.levers_of(scenario)
 slots: dict = {}
+window = ui.run_window(scenario)
+dated = date_problems(scenario, window)  # the scenario's own dated inputs against the run to come
 
 # --------------------------------------------------------------------------- levers
 st.subheader("Beds")
@@ -110,6 +118,8 @@ for i, u in enumerate(units):
         key=f"lv_beds_{u}",
         help=f"{spec.kind} unit; the scenario has {spec.beds}.",
     )
+for p in (p for p in dated if p.kind == "capacity"):
+    ui.show_problem(st, p.message, p.paths)
 slots["beds"] = st.container()
 
 inpatient = [u for u in units if scenario.units[u].ed is None and scenario.units[u].kind != "ed"]
@@ -362,8 +372,7 @@ lv.volume_pct = c1.slider(
     help="Scales every emergency and direct arrival stream; elective lists stay as booked.",
 )
 slots["volume"] = c1.container()
-warm = 0.0 if scenario.warmup_is_auto else float(scenario.warmup_days)
-measured_from = (scenario.start + dt.timedelta(days=warm)).date()
+measured_from = window.measured_from.date()
 with c2:
     surge = st.slider(
         "Surge: arrivals multiplied by",
@@ -376,18 +385,55 @@ with c2:
         help="A temporary rise in unplanned arrivals between two dates.",
     )
     d1, d2 = st.columns(2)
-    surge_from = d1.date_input("Surge from", value=measured_from, key="lv_surge_from", format="YYYY-MM-DD")
-    surge_to = d2.date_input(
-        "Surge until (not included)",
-        value=measured_from + dt.timedelta(days=14),
-        key="lv_surge_to",
-        format="YYYY-MM-DD",
-    )
+    # text fields, not date pickers: a typed date is applied by Enter or by moving on (the picker kept a typed date
+    # on screen without applying it, and typing a whole date into its segments could garble it)
+    typed = {
+        "from": d1.text_input(
+            "Surge from",
+            value=state.day_words(measured_from),
+            key="lv_surge_from",
+            placeholder="e.g. 3 Feb 2025",
+            help="A date such as 3 Feb 2025, 03/02/2025 or 2025-02-03.",
+        ),
+        "until": d2.text_input(
+            "Surge until (not included)",
+            value=state.day_words(measured_from + dt.timedelta(days=14)),
+            key="lv_surge_to",
+            placeholder="e.g. 17 Feb 2025",
+            help="The first day without the surge: 3 Feb until 17 Feb is two weeks.",
+        ),
+    }
+    surge_from, surge_to = (state.parse_day(typed[k]) for k in ("from", "until"))
+    on = abs(float(surge) - 1.0) > 1e-9
     st.caption(
-        f"x1.00 means no surge. The simulation starts {scenario.start:%d %b %Y}; measurement starts "
-        f"after the warm-up, on {measured_from:%d %b %Y}."
+        f"x1.00 means no surge. The simulation starts {scenario.start:%d %b %Y}; with the run settings of the Run "
+        f"page ({window.warmup_days:g}-day warm-up, {window.horizon_days:g} days measured) measurement runs from "
+        f"{window.measured_from:%d %b %Y} to {window.end:%d %b %Y}."
     )
-    lv.surge_factor, lv.surge_from, lv.surge_to = float(surge), surge_from, surge_to
+    surge_problem = None
+    bad_day = [f"'{typed[k]}' (surge {k})" for k, d in (("from", surge_from), ("until", surge_to)) if d is None]
+    if on and bad_day:
+        ui.show_problem(
+            st,
+            f"{' and '.join(bad_day)} {'is not a date' if len(bad_day) == 1 else 'are not dates'}: write a date "
+            "like 3 Feb 2025, 03/02/2025 or 2025-02-03.",
+            error=True,
+        )
+    elif on:
+        surge_problem = period_problem(surge_from, surge_to, window, what="Your surge")
+        if surge_problem is None or surge_problem.severity != "error":
+            st.markdown(
+                f"Surge applied: arrivals x{float(surge):.2f} from {surge_from:%a %d %b %Y} until "
+                f"{surge_to:%a %d %b %Y}."
+            )
+    if surge_problem is not None:
+        ui.show_problem(st, surge_problem.message, error=surge_problem.severity == "error")
+    broken_surge = on and (bool(bad_day) or (surge_problem is not None and surge_problem.severity == "error"))
+    # bad or reversed dates are said once here; the scenario keeps no surge until they are fixed
+    lv.surge_factor = 1.0 if broken_surge else float(surge)
+    lv.surge_from, lv.surge_to = surge_from, surge_to
+    for p in (p for p in dated if p.kind == "arrivals"):
+        ui.show_problem(st, f"In the scenario: {p.message}", p.paths)
     slots["surge"] = st.container()
 
 if any(scenario.units[a.unit].ed is not None for a in scenario.arrivals if a.unit in scenario.units):
@@ -603,6 +649,8 @@ if scenario.staffing is not None and scenario.shifts:
                 label_visibility="collapsed",
             )
         cols[-1].caption(f"1 nurse per {st_spec.patients_per_nurse:g} patients")
+    for p in (p for p in dated if p.kind == "roster"):
+        ui.show_problem(st, p.message, p.paths)
     slots["staffing"] = st.container()
 
 # --------------------------------------------------------------------------- validate
@@ -611,29 +659,39 @@ changed = data != state.scenario_dict(scenario)
 if changed and not data.get("name", "").endswith("(edited)"):
     data["name"] = f"{data['name']} (edited)"
 edited, issues = state.validate_data(data)
-other = []
+# each problem once, next to its lever, in words; where it sits in the YAML only under "Details" (one change of
+# a lever can break several entries alike, e.g. a multiplier on every arrival stream)
+grouped: dict[tuple[str, str], list] = {}
 for issue in issues:
     lever, _unit = state.lever_of(issue)
-    target = slots.get(lever)
-    if target is None and lever == "volume":
-        target = slots.get("volume")
-    if target is None:
-        other.append(issue)
-    else:
-        target.error(state.issue_text(issue))
+    where = lever if lever in slots else "other"
+    grouped.setdefault((where, state.issue_words(issue)), []).append(issue)
+for (where, words), same in grouped.items():
+    if where != "other":
+        ui.show_problem(slots[where], words, [state.issue_text(i) for i in same], error=True)
 
 st.divider()
-if issues:
-    if other:
-        st.error("The scenario has problems:\n\n" + "\n".join(f"- {state.issue_text(i)}" for i in other))
+ok = not (issues or broken_surge)
+if ok:
+    st.session_state["scn_edited"] = state.to_yaml(data)
+    st.session_state["scn_label"] = label
+st.session_state["scn_levers_sig"] = state.levers_signature(st.session_state)
+if back_to is not None and ok:
+    st.switch_page(back_to)  # a change sent as the user left is applied: back to the page they went to
+if not ok:
+    if back_to is not None:
+        st.warning("You left this page with a change that has a problem: fix it here before you run.")
+    others = [(words, same) for (where, words), same in grouped.items() if where == "other"]
+    if others:
+        st.error("The scenario has problems; the Run and Compare pages keep using the last valid version.")
+        for words, same in others:
+            ui.show_problem(st, words, [state.issue_text(i) for i in same], error=True)
     else:
         st.error(
             "The scenario has problems; they are shown next to the levers above. "
             "The Run and Compare pages keep using the last valid version."
         )
 else:
-    st.session_state["scn_edited"] = state.to_yaml(data)
-    st.session_state["scn_label"] = label
     st.success(f"Ready: **{edited.name}**. Go to Run to simulate it, or Compare to set it against what-ifs.")
     c1, c2 = st.columns([1, 3])
     c1.download_button(

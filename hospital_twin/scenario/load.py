@@ -970,7 +970,7 @@ def _unit_load(
         kind=spec.kind if spec.ed is None else "ed",
         beds=spec.beds,
         when_full=spec.when_full,
-        escalation_beds=spec.escalation.beds if spec.escalation else 0,
+        escalation_beds=(spec.escalation.beds if spec.escalation else 0) + _level_beds(s, u),
         arrivals_per_day=per_day,
         stay_mean_h=mean("stay_mean_h"),
         home_share=home,
@@ -990,6 +990,15 @@ def _unit_load(
         pathway_share=mean("pathway_share", lambda c: c.arrivals_per_day * c.home_share),
         nctr_load_beds=nctr,
         nctr_pathways=pathways,
+    )
+
+
+def _level_beds(s: Scenario, unit: str) -> int:
+    """Beds (or ED spaces) the escalation levels open on ``unit`` when every level holds (they add up)."""
+    return sum(
+        lv.actions.open_beds.get(unit, 0) + lv.actions.ed_spaces.get(unit, 0)
+        for spec in s.escalation_levels.values()
+        for lv in spec.levels
     )
 
 

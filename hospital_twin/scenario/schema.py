@@ -44,6 +44,7 @@ from hospital_twin.distributions import (
     Lognormal,
     Weibull,
 )
+from hospital_twin.scenario.dates import date_problems
 
 __all__ = [
     "EXIT",
@@ -795,6 +796,8 @@ class EscalationActionsSpec(_Spec):
         out = []
         for key in ESCALATION_ACTIONS:
             value = getattr(self, key)
+            if key == "pathway_capacity":
+                value = any(f > 1 for f in value.values())  # a factor of 1 buys nothing
             if value:
                 out.append(key)
         return out
@@ -1335,70 +1338,10 @@ def scenario_warnings(s: Scenario) -> list[Problem]:
 
 def _dated_warnings(s: Scenario) -> list[Problem]:
     """Dated inputs (arrival multipliers, capacity changes, roster entries) that fall wholly or partly inside
-    the warm-up, whose effect no KPI measures, or after the end of the run, which is never simulated.
-    Silent while the warm-up is 'auto' (its end is not known yet)."""
-    if s.warmup_is_auto:
-        return []
-    t0 = s.start
-    warm_end = t0 + dt.timedelta(hours=s.warmup_h)
-    end = t0 + dt.timedelta(hours=s.end_h)
-
-    def day(t: dt.datetime) -> str:
-        return f"{t:%Y-%m-%d}" if t.time() == dt.time() else f"{t:%Y-%m-%d %H:%M}"
-
-    warm = f"the warm-up ({day(t0)} to {day(warm_end)}), which no KPI measures"
-    after = f"the end of the run ({day(end)}), which is not simulated"
-    fix = "; move the dates, or change warmup_days or horizon_days if you meant to measure it"
-    out: list[Problem] = []
-    # one warning per dated period and where it falls, naming every stream that has it (streams often share
-    # their multipliers through a YAML anchor), located at the first
-    periods: dict[tuple, list[tuple[int, int, str]]] = {}
-    for i, a in enumerate(s.arrivals):
-        for j, m in enumerate(a.multipliers):
-            if m.to <= t0:
-                continue  # an error of its own
-            if warm_end > t0 and m.from_ < warm_end:
-                part = "wholly" if m.to <= warm_end else "partly"
-                periods.setdefault((m.from_, m.to, f"falls {part} inside {warm}"), []).append((i, j, a.name))
-            if m.to > end:
-                part = "wholly" if m.from_ >= end else "partly"
-                periods.setdefault((m.from_, m.to, f"lies {part} after {after}"), []).append((i, j, a.name))
-    for (from_, to, where), streams in periods.items():
-        i, j, _ = streams[0]
-        m = s.arrivals[i].multipliers[j]
-        labels = {s.arrivals[k].multipliers[q].label for k, q, _ in streams}
-        label = f" ({m.label})" if m.label and len(labels) == 1 else ""
-        if len(streams) == 1:
-            what = f"multiplier {m.factor:g} from {day(from_)} to {day(to)}{label}"
-        else:
-            names = ", ".join(name for _, _, name in streams)
-            what = f"the multipliers from {day(from_)} to {day(to)}{label} of {len(streams)} streams ({names})"
-        verb = where.replace("falls", "fall").replace("lies", "lie") if len(streams) > 1 else where
-        out.append(Problem(path=("arrivals", i, "multipliers", j), message=f"{what} {verb}{fix}"))
-    for u, spec in s.units.items():
-        for j, ch in enumerate(spec.capacity_changes):
-            what = f"capacity change to {ch.beds} beds on {day(ch.at)}"
-            if t0 <= ch.at < warm_end:
-                msg = (
-                    f"{what} takes effect inside {warm}, so the run measures only the new capacity, not the change{fix}"
-                )
-                out.append(Problem(path=("units", u, "capacity_changes", j, "at"), message=msg))
-            elif ch.at >= end:
-                out.append(
-                    Problem(path=("units", u, "capacity_changes", j, "at"), message=f"{what} lies after {after}{fix}")
-                )
-    if s.staffing is not None and warm_end > t0:
-        early = [i for i, e in enumerate(s.staffing.roster) if e.date < warm_end.date()]
-        if early:
-            dates = sorted(s.staffing.roster[i].date for i in early)
-            out.append(
-                Problem(
-                    path=("staffing", "roster", early[0]),
-                    message=f"{len(early)} roster entr{'y' if len(early) == 1 else 'ies'} ({dates[0]} to {dates[-1]}) "
-                    f"fall inside {warm}{fix}",
-                )
-            )
-    return out
+    the warm-up, whose effect no KPI measures, or after the end of the run, which is never simulated: the
+    sentences of :func:`hospital_twin.scenario.dates.date_problems` for the scenario's own window, each located
+    at its first entry. Silent while the warm-up is 'auto' (its end is not known yet)."""
+    return [Problem(path=p.fields[0], message=p.message) for p in date_problems(s) if p.fields]
 
 
 MAX_ARRIVALS_PER_REPLICATION = 20_000_000
@@ -1913,6 +1856,14 @@ def _escalation_problems(s: Scenario) -> list[Problem]:
                             path=(*where, "pathway_capacity", k),
                             message=f"pathway '{k}' has no capacity to raise (no starts or places): give it "
                             "starts_per_day, starts_by_weekday or places, or delete it here",
+                        )
+                    )
+                elif pw.kind == "pool" and 1 < (f := a.pathway_capacity[k]) and int(pw.places * f + 1e-9) == pw.places:
+                    out.append(
+                        Problem(
+                            path=(*where, "pathway_capacity", k),
+                            message=f"x{f:g} adds no place to the {pw.places} places of pool '{k}' (places are rounded "
+                            f"down): give at least {(pw.places + 1) / pw.places:.3g}, or delete it here",
                         )
                     )
             if a.discharge_push is not None:

@@ -83,6 +83,9 @@ class _Pathway:
         "assessing",
         "t_last",
         "area",
+        "cap",
+        "t_cap",
+        "cap_area",
         "starts",
         "offered",
         "lost_starts",
@@ -115,6 +118,7 @@ class Pathways:
             pw.assessing = 0
             pw.t_last = 0.0
             pw.area = 0.0  # place-hours occupied after the warm-up (pools)
+            pw.cap, pw.t_cap, pw.cap_area = pw.places, 0.0, 0.0  # places open now; place-hours open after warm-up
             pw.starts = 0  # patients started after the warm-up
             pw.offered = 0.0  # daily starts offered after the warm-up
             pw.lost_starts = 0.0  # ... of which unused (nobody waiting)
@@ -222,7 +226,7 @@ class Pathways:
         proportion to its length, from :attr:`_BIASED_SAMPLE` draws of the stay, plus the assessment when
         done in the community, then a uniform share of it). Draws from the ``initial_census`` stream
         ``pathway/<name>``, so nothing else changes."""
-        n = pw.places - pw.occ
+        n = self._places(pw) - pw.occ
         if n <= 0:
             return
         gen = _rng.stream(self.sim.seed, self.sim.rep, "initial_census", f"pathway/{pw.name}")
@@ -262,17 +266,29 @@ class Pathways:
                 hold += pw.assess.ppf(p.dna[_U_DIS_HOUR])
             Timeout(self.env, hold, pw).callbacks.append(self._place_freed)
 
+    def _places(self, pw: _Pathway) -> int:
+        """Places of pool ``pw`` open now (its places x the escalation factor, rounded down)."""
+        return pw.places if self.scale is None else int(pw.places * self.scale[pw.idx] + 1e-9)
+
     def _fill(self, pw: _Pathway) -> None:
         q = pw.queue
-        places = pw.places if self.scale is None else int(pw.places * self.scale[pw.idx] + 1e-9)
+        places = self._places(pw)
         while q and pw.occ < places:
             self._start(pw, heapq.heappop(q)[3])
 
     def rescaled(self, k: int) -> None:
-        """Pathway ``k``'s escalation factor changed: a pool with more places starts its queue now."""
+        """Pathway ``k``'s escalation factor changed: a pool counts its open places from now and, with more, starts
+        its queue now."""
         pw = self.pathways[k]
         if pw.kind == _POOL:
+            self._cap_until(pw, self.env.now)
+            pw.cap = self._places(pw)
             self._fill(pw)
+
+    def _cap_until(self, pw: _Pathway, now: float) -> None:
+        w = self.warmup_h
+        pw.cap_area += pw.cap * (max(now, w) - max(pw.t_cap, w))
+        pw.t_cap = now
 
     def _place_freed(self, ev) -> None:
         pw = ev._value
@@ -319,12 +335,14 @@ class Pathways:
         w = self.warmup_h
         for pw in self.pathways:
             area = pw.area + pw.occ * (max(end_h, w) - max(pw.t_last, w))
+            cap_area = pw.cap_area + pw.cap * (max(end_h, w) - max(pw.t_cap, w))
             out.append(
                 {
                     "name": pw.name,
                     "kind": ("daily", "pool", "unlimited")[pw.kind],
                     "places": pw.places,
                     "place_hours": area,
+                    "place_hours_open": cap_area,
                     "starts": pw.starts,
                     "offered_starts": pw.offered,
                     "lost_starts": pw.lost_starts,

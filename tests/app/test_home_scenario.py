@@ -68,7 +68,7 @@ def test_scenario_page_invalid_lever_shown_next_to_field(app):
     kept = app.session_state["scn_edited"]
     app.slider(key="lv_window").set_range(5, 5).run()
     errors = [e.value for e in app.error]
-    assert any("discharge" in e and "window_hours must be [open, close]" in e for e in errors), errors
+    assert any("discharge" in e.lower() and "window_hours must be [open, close]" in e for e in errors), errors
     assert app.session_state["scn_edited"] == kept
     assert any("shown next to the levers" in e for e in errors)
 
@@ -209,7 +209,8 @@ def test_scenario_page_opel_lever_card_edit_and_off(app):
     app.selectbox(key="lv_opel").set_value("edit").run()
     app.number_input(key="lv_opel_3_leave").set_value(100.0).run()  # above the 99% where OPEL 3 starts
     errors = [e.value for e in app.error]
-    assert any("escalation_levels › GA" in e and "leave_below must not exceed enter_at" in e for e in errors), errors
+    assert any(e.startswith("GA levels") and "leave_below must not exceed enter_at" in e for e in errors), errors
+    assert any("escalation_levels › GA" in m.value for m in app.markdown)  # the YAML path, under Details
     assert any("shown next to the levers" in e for e in errors)
     assert any("OPEL 3 would end above where it starts" in w.value for w in app.warning)
     app.selectbox(key="lv_opel").set_value("off").run()

@@ -87,7 +87,7 @@ def test_scenario_page_pathway_levers_change_the_scenario_and_say_why_when_wrong
     kept = app.session_state["scn_edited"]
     app.number_input(key="lv_pw_P2_share").set_value(500.0).run()
     errors = [e.value for e in app.error]
-    assert any("pathway_shares" in e and "more than 1" in e for e in errors), errors
+    assert any("pathway shares" in e.lower() and "more than 1" in e for e in errors), errors
     assert any("shown next to the levers" in e for e in errors)
     assert app.session_state["scn_edited"] == kept
 

@@ -129,14 +129,36 @@ def test_load_draft_offering_38_beds_to_32_is_flagged():
 
 def test_load_shipped_baseline_is_flagged_only_where_its_escalation_card_carries_the_load():
     """Since issue 14 the baseline runs at the peers' occupancy with NCTR patients in its beds: the offered load
-    (stays, discharge holds and NCTR, without escalation beds or postponed electives) of its wards is at their base
-    beds, which its OPEL card relieves with escalation beds, outliers and a few postponed electives (no replication
-    of 50 gridlocks). Only wards the card opens beds on are flagged, by less than 2 beds each (the second pass of
-    issue 14 took surgery from 8 beds over and general medicine from 3 over)."""
+    (stays, discharge holds and NCTR, without escalation actions) of its wards is a little over their base beds,
+    which its OPEL card relieves with escalation beds, outliers, discharge capacity bought and a few postponed
+    electives (no replication of 50 gridlocks). Only wards the card opens beds on are flagged, each over its base
+    beds by less than the escalation beds the card opens on it (the wards are not overloaded)."""
     warnings = offered_load(load_scenario(SCENARIOS / "baseline.yaml")).warnings
     assert {w.split(":")[0] for w in warnings} <= {"MED", "ELD", "SURG"}, warnings
-    over = [float(w.split(" by ")[1].split()[0].rstrip(";")) for w in warnings]
-    assert all(0 < x < 2 for x in over), warnings
+    for w in warnings:
+        over = float(w.split("over its base beds by ")[1].split(";")[0])
+        esc = int(w.split("only its ")[1].split()[0])
+        assert 0 < over < esc, w
+
+
+def test_load_counts_the_beds_escalation_levels_open_as_the_units_escalation_beds():
+    """A ward with 30 beds and a load of 33: levels opening 2 + 2 beds on it (they add up) cover it, so it is
+    flagged as needing its escalation beds, not as overloaded; with 2 only, it is overloaded by 1."""
+
+    def ward(levels):
+        return scenario(
+            units={"W": {"beds": 30}},
+            arrivals=[{"name": "a", "unit": "W", "per_day": 33.0}],
+            length_of_stay={"W": stay("exponential", 24.0)},
+            escalation_levels={"G": {"levels": levels}},
+        )
+
+    two = {"level": 2, "enter_at": 0.9, "leave_below": 0.8, "actions": {"open_beds": {"W": 2}}}
+    three = {"level": 3, "enter_at": 0.95, "leave_below": 0.9, "actions": {"open_beds": {"W": 2}}}
+    assert offered_load(ward([two, three])).warnings == (
+        "W: load 33.0 for 30 beds: over its base beds by 3.0; only its 4 escalation beds cover it",
+    )
+    assert offered_load(ward([two])).warnings[0].startswith("W: overloaded by 1.0 beds (load 33.0 for 30 beds and 2")
 
 
 # --------------------------------------------------------------------------- the discharge hold

@@ -136,3 +136,26 @@ def test_a_factor_below_one_is_refused(tmp_path):
         load_scenario(path)
     (issue,) = info.value.issues
     assert issue.field == "escalation_levels.G.levels[0].actions.pathway_capacity.P1" and issue.line == 22
+
+
+def test_a_factor_that_adds_no_place_to_a_pool_is_refused(tmp_path):
+    """3 places x1.2 = 3.6, rounded down to 3: the action would buy nothing, so the file is refused with the least
+    factor that buys a place."""
+    path = tmp_path / "s.yaml"
+    text = YAML.replace("P1: {starts_per_day: 2}", "P1: {places: 3, stay: {distribution: fixed, mean_hours: 48}}")
+    path.write_text(text.replace("NAME: 1.5", "P1: 1.2"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (issue,) = info.value.issues
+    assert issue.field == "escalation_levels.G.levels[0].actions.pathway_capacity.P1"
+    assert "adds no place to the 3 places" in issue.message and "at least 1.33" in issue.message
+
+
+def test_a_pool_counts_the_places_escalation_opened_in_its_capacity():
+    """The pool of the hand trace: 2 places, 3 from t=7 to t=31 at level 2 (x1.5), over 6 days (144 h): places open
+    on average (2 x 144 + 1 x 24) / 144 = 2.1667, and the load ratio divides by that capacity, not by 2 places."""
+    pool = {"places": 2, "stay": FIXED(100)}
+    out = simulate(scenario(**_ready_tuesday(4, 4, pool, _level(1.5, 0.5))))
+    k = results.rep_kpis(out).set_index(["metric", "unit"])["value"]
+    assert k[("pathway_places_mean", "P")] == pytest.approx((2 * 144 + 24) / 144)
+    assert k[("pathway_load_ratio", "P")] == pytest.approx(4 / ((2 * 144 + 24) / 100))
