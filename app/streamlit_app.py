@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 import ui  # app/ is on sys.path: streamlit adds the main script's folder
 
+from hospital_twin.reporting.nhs import bed_summary
+
 st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")
 ui.init_session()
 
@@ -24,9 +26,6 @@ with st.sidebar:
     scenario, _, label = ui.current_scenario()
     st.caption("Current scenario")
     st.markdown(f"**{scenario.name}**")
-    st.caption(
-        f"{len(scenario.units)} units, {sum(u.beds for u in scenario.units.values()):,} beds and cubicles. "
-        "Change it on the Scenario page."
-    )
+    st.caption(f"{bed_summary(scenario)}. Change it on the Scenario page.")
 
 page.run()

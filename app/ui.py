@@ -59,6 +59,11 @@ def _baseline() -> tuple[Scenario, str, str]:
     return s, text, f"{s.name} (shipped baseline)"
 
 
+def baseline_scenario() -> Scenario:
+    """The shipped baseline (what the home page describes)."""
+    return _baseline()[0]
+
+
 @st.cache_resource(show_spinner=False)
 def shipped() -> dict[str, Any]:
     return {label: str(p) for label, p in state.shipped_scenarios().items()}
@@ -133,6 +138,28 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
             f"{scenario.horizon_days:g} days x {scenario.replications} replications."
         )
     return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+
+
+def target_settings(prefix: str = "rs_") -> dict:
+    """The NHS targets the cards are judged against (key -> ``reporting.targets.Target``), each changeable here
+    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``."""
+    from hospital_twin.reporting.targets import NHS_TARGETS
+
+    out = {}
+    with st.expander("Targets (red / amber / green on the cards)", expanded=False):
+        cols = st.columns(len(NHS_TARGETS))
+        for col, t in zip(cols, NHS_TARGETS, strict=True):
+            pct = col.number_input(
+                f"{t.name}, % ({'at least' if t.higher_is_better else 'at most'})",
+                min_value=0.0,
+                max_value=100.0,
+                value=round(100 * t.value, 1),
+                step=1.0,
+                key=f"{prefix}target_{t.key}",
+                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points short; red: further.",
+            )
+            out[t.key] = t.with_value(float(pct) / 100)
+    return out
 
 
 def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
@@ -245,14 +272,30 @@ def _lookup(summary: pd.DataFrame, name: str, metric: str, unit: str) -> pd.Seri
     return None if r.empty else r.iloc[0]
 
 
-def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = None) -> list[tuple[str, str, str, str]]:
+def kpi_cards(
+    summary: pd.DataFrame,
+    s: Scenario,
+    kpis: pd.DataFrame | None = None,
+    census: pd.DataFrame | None = None,
+    targets: dict | None = None,
+) -> list[tuple[str, str, str, str]]:
     """``(label, value, interval, help)`` for the headline measures of one scenario.
 
     With ``kpis`` (per replication), the cards say who was still waiting at the end and who never got a bed,
     put a red warning on figures that look calm while patients are stuck (``reporting.honest``), and give the
-    median and range where replications disagree strongly.
+    median and range where replications disagree strongly. The headline occupancy is G&A occupancy at midnight
+    (from ``census`` and ``kpis``, ``reporting.nhs``), with the 24-hour average beside it; the 4-hour, 12-hour and
+    occupancy cards say green, amber or red against ``targets`` (key -> ``reporting.targets.Target``; the NHS
+    standards by default). Tooltips say what a figure means in words, never a metric id.
     """
     from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
+    from hospital_twin.reporting.nhs import GA_AVERAGE, GA_MIDNIGHT, critical_care_units, ga_occupancy_summary
+    from hospital_twin.reporting.nhs import measure_help as words
+    from hospital_twin.reporting.targets import NHS_TARGETS
+
+    targets = {t.key: t for t in NHS_TARGETS} | (targets or {})
+    if kpis is not None:  # G&A occupancy (at midnight and over 24 h) joins the summary as two more figures
+        summary = pd.concat([summary, ga_occupancy_summary(census, kpis, s)], ignore_index=True)
 
     cards = []
     left = unserved(kpis, s) if kpis is not None else None
@@ -266,15 +309,19 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = No
         per_day: bool = False,
         calm: bool = False,
         why_missing: str | None = None,
+        in_days: bool = False,
+        target: str | None = None,
+        more: str = "",
+        help_key: str | None = None,
     ) -> None:
         r = _lookup(summary, s.name, metric, unit)
-        label_full, _ = METRIC_LABELS.get(metric, (metric, ""))
+        label_full = words(help_key or metric)
         if why_missing:  # a figure about nobody: say why instead of a reassuring zero or a missing card
             cards.append((label, "—", f":red[{why_missing[0].upper()}{why_missing[1:]}.]", label_full))
             return
         if r is None or not math.isfinite(float(r["mean"])):
             return
-        _, kind = METRIC_LABELS.get(metric, (metric, ""))
+        _, kind = METRIC_LABELS.get(metric, (metric, "share" if metric in (GA_MIDNIGHT, GA_AVERAGE) else ""))
         # every KPI is >= 0 (and shares <= 1): a t-interval from few replications can reach past that
         mean, lo, hi = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"])
         if kind == "share":
@@ -285,7 +332,11 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = No
             return x / s.horizon_days if per_day else x
 
         mean, lo, hi = shown(mean), *sorted((shown(lo), shown(hi)))
-        if per_day:
+        if in_days:  # a stay reads in days (3.3 days), as the NHS counts it
+
+            def fmt(x: float) -> str:
+                return f"{x / 24:,.1f} days"
+        elif per_day:
 
             def fmt(x: float) -> str:
                 return f"{x:,.1f} a day"
@@ -299,20 +350,37 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = No
         if spread is not None:
             a, b = sorted((shown(spread.low), shown(spread.high)))
             ci += f"; replications disagree: median {fmt(shown(spread.median))}, from {fmt(a)} to {fmt(b)}"
+        if more:
+            ci += f"; {more}"
+        goal = targets.get(target) if target else None
+        rag = goal.rag(mean) if goal is not None else None
+        if rag is not None:
+            colour = {"green": "green", "amber": "orange", "red": "red"}[rag.status]
+            ci += f"  \n:{colour}[**{rag.words}**]"
         if calm and warning:
             ci += f"  \n:red[{warning}.]"
+        source = f" Target: {goal.text} ({goal.source})." if goal is not None else ""
         cards.append(
             (
                 label,
                 fmt(mean),
                 ci,
-                f"{label_full} ({metric}, unit {unit}); mean of {int(r['n_reps'])} "
-                "replications with its 95% interval (cut at 0: no measure can be negative)",
+                f"{label_full}{source} Mean of {int(r['n_reps'])} replications with its 95% interval.",
             )
         )
 
-    card("Inpatient bed occupancy", "utilisation", ALL, calm=True)
-    card("Occupied inpatient beds", "occupancy_mean", ALL, calm=True)
+    average = _lookup(summary, s.name, GA_AVERAGE, ALL)
+    midnight = _lookup(summary, s.name, GA_MIDNIGHT, ALL)
+    if midnight is not None and math.isfinite(float(midnight["mean"])):
+        aside = f"24-hour average {100 * float(average['mean']):.1f}%" if average is not None else ""
+        card("G&A occupancy at midnight", GA_MIDNIGHT, ALL, calm=True, target="ga_occupancy", more=aside)
+        card("G&A occupancy over 24 h", GA_AVERAGE, ALL, calm=True)
+    elif average is not None:  # no hourly census kept: the 24-hour average only, named as such
+        card("G&A occupancy over 24 h", GA_AVERAGE, ALL, calm=True, target="ga_occupancy")
+    else:
+        card("Inpatient bed occupancy", "utilisation", ALL, calm=True)
+    for u in critical_care_units(s):
+        card(f"{u}: bed occupancy", "utilisation", u, calm=True)
     card("Waited for a bed", "waited_share", ALL, calm=True)
     card("Wait for a bed, mean", "wait_for_bed_mean_h", ALL, calm=True)
     if left is not None:
@@ -323,8 +391,17 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = No
         if spec.ed is not None:
             why = ed_reason(summary, s, u)
             no_one = why if why == "no attendance was measured" else None
-            card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, flip=True, why_missing=no_one)
-            card(f"{u}: boarding, mean", "ed_boarding_mean_h", u, calm=True, why_missing=why)
+            card(
+                f"{u}: left within 4 hours",
+                "ed_4h_breach_share",
+                u,
+                flip=True,
+                why_missing=no_one,
+                target="four_hour",
+                help_key="ed_within_4h",
+            )
+            card(f"{u}: over 12 hours in the ED", "ed_12h_breach_share", u, why_missing=no_one, target="twelve_hour")
+            card(f"{u}: decision-to-admit wait", "ed_boarding_mean_h", u, calm=True, why_missing=why)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True, calm=True, why_missing=why)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
     card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
@@ -333,7 +410,7 @@ def kpi_cards(summary: pd.DataFrame, s: Scenario, kpis: pd.DataFrame | None = No
         card(f"Discharge lounge {name}: places in use, average", "lounge_occupancy_mean", name)
     if s.electives:
         card("Electives cancelled", "cancelled_share", ALL)
-    card("Hospital stay, mean", "los_mean_h", ALL, calm=True)
+    card("Hospital stay, mean", "los_mean_h", ALL, calm=True, in_days=True)
     return cards
 
 
@@ -363,7 +440,7 @@ def unserved_cards(left) -> list[tuple[str, str, str, str]]:
                 if x
             ),
             "Patients who asked for an inpatient bed in the measured days and were still waiting for one when the "
-            "run ended (still_waiting, unit ALL); mean of the replications",
+            "run ended. Higher is worse. Mean of the replications",
         ),
         (
             "Never got a bed",
@@ -377,8 +454,8 @@ def unserved_cards(left) -> list[tuple[str, str, str, str]]:
                 )
                 if x
             ),
-            "Requests for an inpatient bed in the measured days that had none by the end: arrivals - admitted "
-            "(still waiting + turned away + cancelled); mean of the replications",
+            "Requests for an inpatient bed in the measured days that had none by the end: still waiting, turned "
+            "away or cancelled. Higher is worse. Mean of the replications",
         ),
     ]
     for ed, (waiting, attendances) in left.ed_never_seen.items():
@@ -388,8 +465,8 @@ def unserved_cards(left) -> list[tuple[str, str, str, str]]:
                     f"{ed}: still waiting to be seen at the end",
                     people(waiting),
                     f"{red}of {people(attendances)} attendances in the measured days{end}",
-                    f"Attendances at {ed} still waiting for a cubicle or a clinician when the run ended (still_waiting, "
-                    f"unit {ed}); mean of the replications",
+                    f"Attendances at {ed} still waiting for a cubicle or a clinician when the run ended. Higher is "
+                    "worse. Mean of the replications",
                 )
             )
     return out
@@ -434,8 +511,8 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             ["hours_at_level_3", "hours_at_level_4"],
             [g],
             time_share,
-            f"Share of the {days:g} measured days that escalation group {g} spent at level 3 or 4 (in the files: "
-            "hours_at_level_3 + hours_at_level_4)",
+            f"Share of the {days:g} measured days that escalation group {g} spent at level 3 or 4 (the highest "
+            "levels of pressure). Higher is worse",
             scale=1 / window_h,
         )
     levels = [lv for spec in s.escalation_levels.values() for lv in spec.levels]
@@ -449,7 +526,7 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             ["escalation_beds_open_mean"],
             wards,
             lambda x: f"{x:,.1f}",
-            f"Escalation beds open, time average, summed over {', '.join(wards)} (escalation_beds_open_mean)",
+            f"Escalation beds open, time average, summed over {', '.join(wards)}",
         )
     eds = sorted({u for lv in levels for u in lv.actions.ed_spaces}, key=list(s.units).index)
     if eds:
@@ -458,8 +535,7 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             ["escalation_beds_open_mean"],
             eds,
             lambda x: f"{x:,.1f}",
-            f"Extra ED spaces (corridor care) open, time average, summed over {', '.join(eds)} "
-            "(escalation_beds_open_mean)",
+            f"Extra ED spaces (corridor care) open, time average, summed over {', '.join(eds)}",
         )
     if any(lv.actions.postpone_electives > 0 for lv in levels):
         card(
@@ -467,7 +543,7 @@ def escalation_cards(kpis: pd.DataFrame, s: Scenario) -> list[tuple[str, str, st
             ["elective_postponed"],
             [ALL],
             lambda x: f"{x:,.1f} in {days:g} days",
-            f"Planned admissions postponed by an escalation level over the {days:g} measured days (elective_postponed)",
+            f"Planned admissions postponed by an escalation level over the {days:g} measured days. Higher is worse",
         )
     return cards
 
@@ -596,6 +672,23 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
             with col.container(border=True):
                 st.metric(label, value, help=help_)
                 st.caption(ci or "single replication: no interval")
+
+
+def show_months(result, targets: dict) -> None:
+    """The NHS targets month by month (``reporting.nhs.by_month``): a table, one row a month, red / amber / green."""
+    from hospital_twin.reporting.nhs import by_month, month_table
+
+    monthly = by_month(result.adt_log, result.census, result.kpis, result.scenario)
+    if monthly.empty:
+        return
+    st.markdown("**Month by month against the targets**")
+    st.dataframe(month_table(monthly, targets, result.scenario), hide_index=True, width="stretch")
+    st.caption(
+        "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
+        "brackets, and green / amber / red against the targets above (4-hour and 12-hour by month of arrival at "
+        "the ED; G&A occupancy over the month's midnights). A month with few days measured is less sure; measure "
+        "a year (Days measured 364) to see January to March."
+    )
 
 
 def show_offered_load(scenario: Scenario, summary: pd.DataFrame | None = None) -> None:

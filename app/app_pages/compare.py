@@ -12,6 +12,7 @@ from job_specs import CompareJob, ReportJob
 
 from hospital_twin.reporting.charts import verdict_forest_chart
 from hospital_twin.reporting.figures import FOREST_METRICS, format_value
+from hospital_twin.reporting.nhs import days
 from hospital_twin.reporting.verdicts import gridlock_lines, verdict_table
 from hospital_twin.results import METRIC_LABELS
 
@@ -191,7 +192,8 @@ for metric in dict.fromkeys(["utilisation", "occupancy_mean", *FOREST_METRICS, "
             continue
         row = {"measure": label, "unit": unit}
         for s in scenarios:
-            row[s.name] = format_value(vals.get(s.name, float("nan")), kind)
+            v = vals.get(s.name, float("nan"))
+            row[s.name] = days(v) if metric == "los_mean_h" else format_value(v, kind)  # a stay reads in days
         rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 with st.expander("The comparison table (comparison.csv)"):

@@ -1,6 +1,9 @@
 """Home: what the twin does and where to start."""
 
 import streamlit as st
+import ui
+
+from hospital_twin.reporting.nhs import bed_summary
 
 st.title("Hospital twin")
 st.markdown(
@@ -13,14 +16,14 @@ st.subheader("Where to start")
 c1, c2, c3 = st.columns(3)
 with c1.container(border=True):
     st.markdown(
-        "**1. Pick a scenario**  \nStart from the shipped 450-bed hospital or upload your own file; "
-        "change beds, demand, surge, discharge hours and staffing."
+        f"**1. Pick a scenario**  \nStart from the shipped hospital ({bed_summary(ui.baseline_scenario())}) or "
+        "upload your own file; change beds, demand, surge, discharge hours and staffing."
     )
     st.page_link("app_pages/scenario.py", label="Scenario", icon=":material/tune:")
 with c2.container(border=True):
     st.markdown(
-        "**2. Run it**  \nSimulate a few weeks, see occupancy, waits for a bed and ED 4-hour "
-        "performance, and download the results."
+        "**2. Run it**  \nSimulate a few weeks, see G&A occupancy at midnight, waits for a bed and ED 4-hour "
+        "performance against the NHS targets, and download the results."
     )
     st.page_link("app_pages/run.py", label="Run", icon=":material/play_circle:")
 with c3.container(border=True):

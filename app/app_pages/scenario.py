@@ -9,6 +9,7 @@ import streamlit as st
 import ui
 
 from hospital_twin.reporting.describe import describe_differences, describe_scenario
+from hospital_twin.reporting.nhs import bed_summary
 from hospital_twin.scenario import ScenarioError, dump_scenario, load_scenario
 from hospital_twin.scenario.dates import date_problems, period_problem
 
@@ -32,7 +33,8 @@ if src == "A shipped scenario":
         "Scenario",
         labels,
         key="lv_pick",
-        help="The baseline is a 450-bed English acute trust; what-ifs change one thing in it.",
+        help=f"The baseline is an English acute trust ({bed_summary(ui.baseline_scenario())}); what-ifs change "
+        "one thing in it.",
     )
     path = shipped[pick]
     text = ui.shipped_yaml(path, state.Path(path).stat().st_mtime)
@@ -108,7 +110,7 @@ for i, u in enumerate(units):
     spec = scenario.units[u]
     is_ed = spec.ed is not None or spec.kind == "ed"
     lv.beds[u] = cols[i % len(cols)].number_input(
-        f"{u} {'cubicles' if is_ed else 'beds'}",
+        f"{u} {'spaces' if is_ed else 'beds'}",
         min_value=0,
         max_value=5000,
         value=spec.beds,

@@ -770,15 +770,15 @@ def forecast_charts(fc: Forecast) -> dict:
         base = alt.Chart(ed).encode(x=alt.X("time:T", title=None))
         charts["boarding"] = alt.layer(
             base.mark_area(opacity=0.25, color="#d9822b").encode(
-                y=alt.Y("boarding_mean:Q", title="patients boarding"), y2=alt.Y2("boarding_p95:Q")
+                y=alt.Y("boarding_mean:Q", title="waiting after a decision to admit"), y2=alt.Y2("boarding_p95:Q")
             ),
             base.mark_line(color="#d9822b").encode(
                 y="boarding_mean:Q",
                 tooltip=[
                     alt.Tooltip("time:T", format="%a %d %b %H:%M"),
                     "unit:N",
-                    alt.Tooltip("boarding_mean:Q", format=".1f"),
-                    "boarding_p95:Q",
+                    alt.Tooltip("boarding_mean:Q", format=".1f", title="waiting after a decision to admit, mean"),
+                    alt.Tooltip("boarding_p95:Q", title="95th percentile"),
                 ],
             ),
         ).properties(width=760, height=200)

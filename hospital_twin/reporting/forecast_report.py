@@ -90,7 +90,7 @@ def forecast_html(fc: Forecast, *, source: str = "") -> str:
             "transfer; ALL: admissions to the inpatient units) and leaving the hospital from it.",
         )
     if "boarding" in charts:
-        page.add("</section><section><h2>Emergency department boarding</h2>")
+        page.add("</section><section><h2>Emergency department: decision-to-admit waits (trolley waits)</h2>")
         page.chart(
             "boarding",
             charts["boarding"],

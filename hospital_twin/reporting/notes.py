@@ -56,7 +56,7 @@ LOAD_COLUMNS = [
 LOAD_NOTE = (
     "Erlang: 'wait' is the probability of waiting for a bed, 'block' of being turned away. "
     "Offered load = arrivals per hour x mean time holding a bed (stay + share going home x discharge hold + "
-    "cleaning), from the traffic equations per patient class. Waits, blocking, boarding and the ED's wait "
+    "cleaning), from the traffic equations per patient class. Waits, blocking, decision-to-admit waits in the ED and its wait "
     "for a clinician are not in it, so it is a lower bound where units queue or block. Erlang: P(block) of "
     "M/G/c/c for a unit that turns patients away, P(wait) of M/M/c for a unit that queues, with the M/M/c "
     "mean wait; each unit alone with Poisson arrivals at the average rate: a sanity band, indicative only "
@@ -210,7 +210,7 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             within = 1 - breach
             notes.append(
                 f"{u}: {100 * within:.1f}% of attendances left within 4 hours, "
-                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the 95% standard."
+                f"{'below' if within < FOUR_HOUR_STANDARD else 'meeting'} the {FOUR_HOUR_STANDARD:.0%} standard."
             )
     if log is not None:
         _, weeks = ed_four_hours(log, [s])
@@ -219,7 +219,8 @@ def points_to_note(scenario: Scenario, summary: pd.DataFrame, log: pd.DataFrame 
             notes.append(
                 f"In at least one replication the emergency department locked up: in {len(bad)} week(s) "
                 f"(first from {bad['date'].min():%d %b %Y}) fewer than 25% of attendances left within 4 hours, "
-                "with admitted patients boarding in the cubicles. Such episodes widen every interval."
+                "with admitted patients waiting in the cubicles for a ward bed (trolley waits). Such episodes widen "
+                "every interval."
             )
     line = gridlock_line(summary, s.name)
     if line and not line.startswith("0 of"):

@@ -651,6 +651,8 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
         mean, lo, hi = float(r.mean), float(r.ci_low), float(r.ci_high)
         if flip:
             mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
+        if fmt_unit == "days":  # a stay in hours reads in days, as the NHS counts it
+            mean, lo, hi = (x / 24.0 for x in (mean, lo, hi))
         if per_day:
             mean, lo, hi = (x / s.horizon_days for x in (mean, lo, hi))
             fmt = lambda x: f"{x:,.1f}/day"  # noqa: E731
@@ -667,7 +669,9 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
         if spec.ed is not None:
             card(f"{u}: left within 4 hours", "ed_4h_breach_share", u, "share", flip=True)
             card(f"{u}: over 12 hours in the department", "ed_12h_breach_share", u, "share")
-            card(f"{u}: decisions to admit waiting > 12 h", "ed_dta_12h_waits", u, "count", per_day=True)
+            card(
+                f"{u}: trolley waits over 12 h from the decision to admit", "ed_dta_12h_waits", u, "count", per_day=True
+            )
             card(f"{u}: left without being seen", "left_without_being_seen_share", u, "share")
     card("Admissions placed on another unit (outliers)", "outlier_share", ALL, "share")
     if s.discharge_pathways:
@@ -683,7 +687,7 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
             )
     if s.electives:
         card("Elective admissions cancelled", "cancelled_share", ALL, "share")
-    card("Length of hospital spell, mean", "los_mean_h", ALL, "hours")
+    card("Length of hospital spell, mean", "los_mean_h", ALL, "days")
     return cards
 
 

@@ -47,11 +47,11 @@ def test_browser_amu_without_beds_shows_the_collapse_not_a_calm_hospital(server,
         tb._go(page, "Run")
         tb._short_run(page, days="14", warmup="7", reps="2")
         page.get_by_role("button", name="Run the simulation").click()
-        expect(page.get_by_text("Inpatient bed occupancy")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("G&A occupancy at midnight")).to_be_visible(timeout=120_000)
 
         expect(page.get_by_text("2 of 2 replications gridlocked").first).to_be_visible()
         # the occupancy looks calm (few beds can be reached): the card says it is not
-        expect(_card(page, "Inpatient bed occupancy").get_by_text("Not a calm hospital")).to_be_visible()
+        expect(_card(page, "G&A occupancy at midnight").get_by_text("Not a calm hospital")).to_be_visible()
         # who was left: still waiting at the end, never got a bed, ED patients never seen
         waiting = _card(page, "Still waiting for a bed at the end").locator('[data-testid="stMetricValue"]')
         assert float(waiting.inner_text().replace(",", "")) > 50, waiting.inner_text()

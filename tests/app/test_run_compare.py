@@ -20,8 +20,8 @@ def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
     wait_for_jobs(app)
     no_exception(app)
     cards = {m.label: m.value for m in app.metric}
-    assert cards["Inpatient bed occupancy"].endswith("%")
-    occupancy = float(cards["Inpatient bed occupancy"].rstrip("%"))
+    assert cards["G&A occupancy at midnight"].endswith("%")
+    occupancy = float(cards["G&A occupancy at midnight"].rstrip("%"))
     assert 40 < occupancy < 100
     assert "ED: left within 4 hours" in cards
     assert any(c.value.startswith("95% interval") for c in app.caption)
