@@ -1187,3 +1187,20 @@ def test_only_free_beds_can_be_being_cleaned_and_with_a_queue_they_must_be():
     assert rows.tolist() == [[0.0, 0.5, 1.0]]
     calm = _vacated_rows(s, vac, NOW, initial_patients(s, _snapshot([1.0]), NOW))
     assert calm.tolist() == [[0.0, 0.5, 0.0]]  # one bed free, no queue: maybe still being cleaned
+
+
+def test_census_next_unit_of_a_patient_whose_next_stay_is_an_outlier_is_its_home_unit():
+    """AMU patient ready at 10:00 whose next stay (from 12:00) is in SURG as an outlier for MED (the log's home_unit):
+    at 11:00 it waits for a MED bed, so next_unit is MED, the unit its route names, not the host SURG."""
+    log = pd.DataFrame(
+        {
+            "patient_id": ["p", "p"],
+            "unit": ["AMU", "SURG"],
+            "start": ["2025-01-02T02:00:00", "2025-01-02T12:00:00"],
+            "end": ["2025-01-02T12:00:00", ""],
+            "ready_to_leave": ["2025-01-02T10:00:00", ""],
+            "home_unit": ["", "MED"],
+        }
+    )
+    snap = census_at(log, "2025-01-02T11:00")
+    assert snap.loc[snap.patient_id == "p", "next_unit"].tolist() == ["MED"]

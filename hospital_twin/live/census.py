@@ -298,7 +298,10 @@ class _LogAt:
         return out.astype({"patient_id": "string", "unit": "string", "patient_class": "string"})
 
     def add_ready_and_next(self, out: pd.DataFrame) -> None:
-        """``ready_to_leave`` where known at ``at``, and ``next_unit``: the encounter's next stay, or exit."""
+        """``ready_to_leave`` where known at ``at``, and ``next_unit``: the encounter's next stay, or exit.
+
+        A next stay as an outlier (the log's ``home_unit`` names another unit) counts as its home unit: that is
+        the bed the patient waits for (the route's next unit); where it lands is decided when a bed is found."""
         ready, bad = _parse_times(self.df[READY_COLUMN])
         known = (ready <= self.at).to_numpy() & ~bad
         p = self.present
@@ -306,7 +309,11 @@ class _LogAt:
         order = np.lexsort((self.start.to_numpy(), self.enc.to_numpy()))
         nxt = np.full(len(self.df), None, dtype=object)
         same = self.enc.to_numpy()[order][1:] == self.enc.to_numpy()[order][:-1]
-        nxt[order[:-1][same]] = self.unit.to_numpy()[order][1:][same]
+        target = self.unit.to_numpy()
+        if "home_unit" in self.df.columns:
+            home = _blank_to_na(self.df["home_unit"].astype("string"))
+            target = np.where(home.notna().to_numpy(dtype=bool), home.to_numpy(dtype=object), target)
+        nxt[order[:-1][same]] = target[order][1:][same]
         closed = self.end.notna().to_numpy()
         nxt[(nxt == None) & closed] = EXIT_NAME  # noqa: E711 - elementwise on an object array
         out[NEXT_COLUMN] = pd.array(np.where(known[p], nxt[p], None), dtype="string")

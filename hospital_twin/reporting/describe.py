@@ -224,7 +224,7 @@ def _has_pathways(scenario: Scenario, metric: str) -> bool:
     pathways = scenario.discharge_pathways
     if not pathways or not any(scenario.pathway_shares_for(c) for c in scenario.class_names()):
         return False
-    if metric == "pathway_occupancy_mean":
+    if metric in ("pathway_occupancy_mean", "pathway_places_mean"):
         return any(p.kind == "pool" for p in pathways.values())
     if metric.startswith(("pathway_load", "pathway_growing")):
         return any(p.kind != "unlimited" for p in pathways.values())

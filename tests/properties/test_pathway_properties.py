@@ -214,7 +214,8 @@ def test_pathway_metrics_are_described_only_for_scenarios_with_pathways():
     """The model description (describe) lists the NCTR measures for a scenario whose patients take pathways, the
     pool's occupancy only with a pool, the load and growth only with a capacity; none without pathways."""
     with_pool = relevant_metrics(_pool(3))
-    assert {"nctr_mean", "nctr_delay_p90_h", "pathway_occupancy_mean", "pathway_growing_share"} <= set(with_pool)
+    assert {"nctr_mean", "nctr_delay_p90_h", "pathway_occupancy_mean", "pathway_places_mean"} <= set(with_pool)
+    assert "pathway_growing_share" in with_pool
     unlimited = relevant_metrics(
         single_unit(
             beds=5,
