@@ -68,10 +68,13 @@ def test_verdict_board_measure_first_with_both_figures_and_interval(pair):
     first = t.iloc[0]
     assert first["status"] == "clear" and first["better"] is True
     assert first["sentence"] == (
-        "4 more ICU beds cut the share of ICU patients who waited for a bed from 23.0% to 1.0%, by 22.0 percentage "
+        "4 more ICU beds and 3 more ICU nurses a shift cut the share of ICU patients who waited"
+        " for a bed from 23.0% to 1.0%, by 22.0 percentage "
         "points (95% interval 14.0 to 30.0 percentage points): better."
     )
-    assert t.iloc[1]["sentence"].startswith("4 more ICU beds cut bed occupancy in ICU from 73.0% to 56.5%")
+    assert t.iloc[1]["sentence"].startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift cut bed occupancy in ICU from 73.0% to 56.5%"
+    )
     assert t.iloc[1]["better"] is None  # arithmetic: neither better nor worse
 
 
@@ -81,7 +84,9 @@ def test_verdict_four_hour_performance_is_the_share_within_four_hours(pair):
     base, more = pair
     c = _comparison([("ed_4h_breach_share", "ED", 0.207, 0.432, 0.15, 0.30)], base, more)
     [s] = verdict_table(c, [base, more])["sentence"]
-    assert s.startswith("4 more ICU beds cut the share of ED patients leaving within 4 hours from 79.3% to 56.8%")
+    assert s.startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift cut the share of ED patients leaving within 4 hours from 79.3% to 56.8%"
+    )
     assert s.endswith("(95% interval 15.0 to 30.0 percentage points): worse.")
 
 
@@ -91,7 +96,8 @@ def test_verdict_interval_spanning_zero_gives_both_figures_and_is_not_clear(pair
     [r] = verdict_table(c, [base, more]).to_dict("records")
     assert r["status"] == "unclear" and r["better"] is None
     assert r["sentence"] == (
-        "4 more ICU beds made no clear difference to elective operations cancelled for want of a bed: 13.8 in the "
+        "4 more ICU beds and 3 more ICU nurses a shift made no clear difference to elective operations"
+        " cancelled for want of a bed: 13.8 in the "
         "baseline, 9.2 with it (95% interval of the difference -10.3 to 1.1, includes 0)."
     )
 
@@ -116,7 +122,9 @@ def test_verdict_gridlock_driven_difference_is_never_called_clear(pair):
     assert "went from 2.5% to 25.3%, but this is not a clear answer" in r["sentence"]
     assert "1 in the what-if, 0 in the baseline; without them the mean difference is +1.1 pp" in r["sentence"]
     [line] = gridlock_lines(c, [base, more])
-    assert line.startswith("4 more ICU beds: 1 of 5 replications gridlocked with it, 0 of 5 in the baseline")
+    assert line.startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift: 1 of 5 replications gridlocked with it, 0 of 5 in the baseline"
+    )
     assert (
         gridlock_lines(_comparison([("ed_12h_breach_share", "ED", 0.1, 0.1, -0.1, 0.1)], base, more), [base, more])
         == []
@@ -147,8 +155,30 @@ def test_verdict_forest_fills_exactly_the_points_the_words_call_clear(pair):
 def test_change_phrase_names_the_scenario_when_more_than_beds_change(pair):
     base, more = pair
     surge = load_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
-    assert change_phrase(base, more) == "4 more ICU beds"
     assert change_phrase(base, surge) == f"“{surge.name}”"
+
+
+def test_change_phrase_credits_the_nurses_that_came_with_the_beds(pair):
+    """more_icu_beds adds 4 ICU beds and 3 ICU nurses a shift (9 -> 12 day and night): both are named."""
+    base, more = pair
+    assert base.staffing.units["ICU"].nurses == {"day": 9, "night": 9}
+    assert more.staffing.units["ICU"].nurses == {"day": 12, "night": 12}
+    assert change_phrase(base, more) == "4 more ICU beds and 3 more ICU nurses a shift"
+
+
+def test_change_phrase_names_the_scenario_when_staffing_changes_otherwise(pair):
+    """Beds up with a changed ratio (or nurses cut on every unit: too many changes to list): the scenario's name."""
+    base, more = pair
+    units = dict(more.staffing.units)
+    units["ICU"] = units["ICU"].model_copy(update={"patients_per_nurse": 2.0})
+    ratio = more.model_copy(update={"name": "ratio", "staffing": more.staffing.model_copy(update={"units": units})})
+    assert change_phrase(base, ratio) == "“ratio”"
+    cut = {
+        u: s.model_copy(update={"nurses": {k: n + 1 for k, n in s.nurses.items()}})
+        for u, s in more.staffing.units.items()
+    }
+    many = more.model_copy(update={"name": "cut", "staffing": more.staffing.model_copy(update={"units": cut})})
+    assert len(cut) > 3 and change_phrase(base, many) == "“cut”"
 
 
 # --------------------------------------------------------------------------- replications that disagree
