@@ -16,7 +16,13 @@ import pytest
 from hospital_twin.experiment.comparison import COMPARISON_COLUMNS, paired_differences
 from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.reporting.charts import verdict_forest_chart
-from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
+from hospital_twin.reporting.honest import (
+    ed_reason,
+    never_bedded_breakdown,
+    replication_spread,
+    stuck_warning,
+    unserved,
+)
 from hospital_twin.reporting.verdicts import change_phrase, gridlock_lines, verdict_table
 from hospital_twin.scenario import Scenario, load_scenario
 from tests.conftest import SCENARIOS
@@ -270,3 +276,20 @@ def test_paired_differences_feed_the_verdicts(pair):
     )
     t = verdict_table(paired_differences(k, base.name), [base, more], k)
     assert list(t["status"]) == ["gridlock"]
+
+
+def test_never_bedded_breakdown_leaves_out_cancellations_without_electives():
+    """A single ward without electives: 'Never got a bed' lists who waited and who was turned away, no 'nan
+    operations cancelled' (the run has no cancelled measure); with electives the cancellations are listed."""
+    ward = load_scenario(SCENARIOS / "examples" / "single_ward.yaml")
+    assert not ward.electives
+    rows = [(ward.name, 0, m, "ALL", v) for m, v in [("arrivals", 100), ("admitted", 90), ("still_waiting", 6)]]
+    rows += [(ward.name, 0, "rejected", "ALL", 4)]
+    kpis = pd.DataFrame(rows, columns=["scenario", "rep", "metric", "unit", "value"])
+    u = unserved(kpis, ward)
+    assert never_bedded_breakdown(u) == "6 still waiting, 4 turned away"
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    assert base.electives
+    k = kpis.assign(scenario=base.name)
+    k = pd.concat([k, pd.DataFrame([(base.name, 0, "cancelled", "ALL", 0.0)], columns=k.columns)])
+    assert never_bedded_breakdown(unserved(k, base)) == "6 still waiting, 4 turned away, 0 operations cancelled"
