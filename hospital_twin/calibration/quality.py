@@ -32,7 +32,7 @@ Pure: a Calibration and DataFrames in, a :class:`FitQuality` and DataFrames out.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,6 +62,7 @@ __all__ = [
     "rejects_in_words",
     "rows_in_file",
     "stay_quality",
+    "with_file_row",
 ]
 
 LEVELS = ("good", "usable", "poor")
@@ -354,6 +355,18 @@ def rows_in_file(rejects: pd.DataFrame, source_format: str) -> pd.DataFrame:
     out = rejects.copy()
     if "row" in out.columns:
         out["row"] = out["row"].astype("int64") + _HEADER_ROW.get(source_format, 0)
+    return out
+
+
+def with_file_row(rejects: pd.DataFrame, formats: Mapping[str, str]) -> pd.DataFrame:
+    """``rejects`` of several logs (first column ``source``) with a last column ``file_row``: each row's number as
+    its own file counts rows (a CSV's header is row 1, as :func:`rows_in_file`), by the format of its ``source``
+    (``formats``: source -> format); ``row`` and the other columns stay as the reader gave them."""
+    out = rejects.copy()
+    if "row" not in out.columns:
+        return out.assign(file_row=pd.Series(dtype="int64"))
+    shift = out["source"].map(lambda s: _HEADER_ROW.get(formats.get(s, ""), 0)) if "source" in out.columns else 0
+    out["file_row"] = out["row"].astype("int64") + pd.Series(shift, index=out.index).astype("int64")
     return out
 
 

@@ -230,3 +230,17 @@ def test_beds_of_a_unit_with_only_admin_lag_waits_are_usable(tmp_path):
     assert ward.level == "usable", ward.why
     assert "full at times" not in ward.why and "admin lag, not a full unit" in ward.why
     assert "100% of its patients waited for a bed" in ward.why
+
+
+def test_rejects_file_row_is_the_row_the_app_shows():
+    """A bad row on line 2 of a CSV (after the header) is reader row 1 and file row 2, as the app numbers it
+    (rows_in_file); a Parquet row keeps its number; the reader's ``row`` is left as it was."""
+    from hospital_twin.calibration.quality import rows_in_file, with_file_row
+
+    rej = pd.DataFrame(
+        {"source": ["a.csv", "b.parquet"], "row": [1, 7], "kind": "rejected", "reason": "unparseable start"}
+    )
+    out = with_file_row(rej, {"a.csv": "csv", "b.parquet": "parquet"})
+    assert out["row"].tolist() == [1, 7] and list(out.columns) == [*rej.columns, "file_row"]
+    assert out["file_row"].tolist() == [2, 7]
+    assert out["file_row"].iloc[0] == rows_in_file(rej.iloc[:1], "csv")["row"].iloc[0]
