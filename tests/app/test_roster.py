@@ -43,7 +43,10 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     # over-staffing is said in words, with WTE and the cost of the surplus (scenarios/costs.yaml)
     assert {"Shifts above target", "WTE needed / rostered", "Surplus WTE"} <= set(metrics)
     assert any(k.startswith("Cost of the surplus") and v.startswith("£") for k, v in metrics.items())
-    assert any("staffed" in m.value for m in [*app.warning, *app.success])
+    assert any("staffed" in m.value for m in [*app.error, *app.warning, *app.success])
+    # a roster short of staff is never shown green: the shortage leads, in a red box
+    assert not any("short of the target" in m.value for m in app.success)
+    assert all(m.value.startswith("Short-staffed:") for m in app.error if "short of the target" in m.value)
     labels = {b.label for b in app.get("download_button")}
     assert {"Download roster (CSV)", "Download roster (Excel)", "Download calendars (.ics, zip)"} <= labels
     grid = next(d.value for d in app.dataframe if "staff_id" in d.value.columns)
