@@ -417,6 +417,7 @@ def kpi_cards(
 def unserved_cards(left) -> list[tuple[str, str, str, str]]:
     """Cards for who was left: still waiting for a bed at the end, never got a bed, ED patients not yet seen
     (``left`` is ``reporting.honest.Unserved``)."""
+    from hospital_twin.reporting.honest import never_bedded_breakdown
 
     def people(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:,.1f}"
@@ -448,8 +449,7 @@ def unserved_cards(left) -> list[tuple[str, str, str, str]]:
             "; ".join(
                 x
                 for x in (
-                    f"{red}{people(left.still_waiting)} still waiting, {people(left.rejected)} turned away, "
-                    f"{people(left.cancelled)} operations cancelled{end}",
+                    f"{red}{never_bedded_breakdown(left)}{end}",
                     ci(left.never_bedded, left.never_bedded_hw),
                 )
                 if x

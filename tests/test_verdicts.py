@@ -16,7 +16,13 @@ import pytest
 from hospital_twin.experiment.comparison import COMPARISON_COLUMNS, paired_differences
 from hospital_twin.experiment.runner import run_scenario
 from hospital_twin.reporting.charts import verdict_forest_chart
-from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
+from hospital_twin.reporting.honest import (
+    ed_reason,
+    never_bedded_breakdown,
+    replication_spread,
+    stuck_warning,
+    unserved,
+)
 from hospital_twin.reporting.verdicts import change_phrase, gridlock_lines, verdict_table
 from hospital_twin.scenario import Scenario, load_scenario
 from tests.conftest import SCENARIOS
@@ -68,10 +74,13 @@ def test_verdict_board_measure_first_with_both_figures_and_interval(pair):
     first = t.iloc[0]
     assert first["status"] == "clear" and first["better"] is True
     assert first["sentence"] == (
-        "4 more ICU beds cut the share of ICU patients who waited for a bed from 23.0% to 1.0%, by 22.0 percentage "
+        "4 more ICU beds and 3 more ICU nurses a shift cut the share of ICU patients who waited"
+        " for a bed from 23.0% to 1.0%, by 22.0 percentage "
         "points (95% interval 14.0 to 30.0 percentage points): better."
     )
-    assert t.iloc[1]["sentence"].startswith("4 more ICU beds cut bed occupancy in ICU from 73.0% to 56.5%")
+    assert t.iloc[1]["sentence"].startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift cut bed occupancy in ICU from 73.0% to 56.5%"
+    )
     assert t.iloc[1]["better"] is None  # arithmetic: neither better nor worse
 
 
@@ -81,7 +90,9 @@ def test_verdict_four_hour_performance_is_the_share_within_four_hours(pair):
     base, more = pair
     c = _comparison([("ed_4h_breach_share", "ED", 0.207, 0.432, 0.15, 0.30)], base, more)
     [s] = verdict_table(c, [base, more])["sentence"]
-    assert s.startswith("4 more ICU beds cut the share of ED patients leaving within 4 hours from 79.3% to 56.8%")
+    assert s.startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift cut the share of ED patients leaving within 4 hours from 79.3% to 56.8%"
+    )
     assert s.endswith("(95% interval 15.0 to 30.0 percentage points): worse.")
 
 
@@ -91,7 +102,8 @@ def test_verdict_interval_spanning_zero_gives_both_figures_and_is_not_clear(pair
     [r] = verdict_table(c, [base, more]).to_dict("records")
     assert r["status"] == "unclear" and r["better"] is None
     assert r["sentence"] == (
-        "4 more ICU beds made no clear difference to elective operations cancelled for want of a bed: 13.8 in the "
+        "4 more ICU beds and 3 more ICU nurses a shift made no clear difference to elective operations"
+        " cancelled for want of a bed: 13.8 in the "
         "baseline, 9.2 with it (95% interval of the difference -10.3 to 1.1, includes 0)."
     )
 
@@ -116,7 +128,9 @@ def test_verdict_gridlock_driven_difference_is_never_called_clear(pair):
     assert "went from 2.5% to 25.3%, but this is not a clear answer" in r["sentence"]
     assert "1 in the what-if, 0 in the baseline; without them the mean difference is +1.1 pp" in r["sentence"]
     [line] = gridlock_lines(c, [base, more])
-    assert line.startswith("4 more ICU beds: 1 of 5 replications gridlocked with it, 0 of 5 in the baseline")
+    assert line.startswith(
+        "4 more ICU beds and 3 more ICU nurses a shift: 1 of 5 replications gridlocked with it, 0 of 5 in the baseline"
+    )
     assert (
         gridlock_lines(_comparison([("ed_12h_breach_share", "ED", 0.1, 0.1, -0.1, 0.1)], base, more), [base, more])
         == []
@@ -147,8 +161,30 @@ def test_verdict_forest_fills_exactly_the_points_the_words_call_clear(pair):
 def test_change_phrase_names_the_scenario_when_more_than_beds_change(pair):
     base, more = pair
     surge = load_scenario(SCENARIOS / "whatif" / "winter_surge.yaml")
-    assert change_phrase(base, more) == "4 more ICU beds"
     assert change_phrase(base, surge) == f"“{surge.name}”"
+
+
+def test_change_phrase_credits_the_nurses_that_came_with_the_beds(pair):
+    """more_icu_beds adds 4 ICU beds and 3 ICU nurses a shift (9 -> 12 day and night): both are named."""
+    base, more = pair
+    assert base.staffing.units["ICU"].nurses == {"day": 9, "night": 9}
+    assert more.staffing.units["ICU"].nurses == {"day": 12, "night": 12}
+    assert change_phrase(base, more) == "4 more ICU beds and 3 more ICU nurses a shift"
+
+
+def test_change_phrase_names_the_scenario_when_staffing_changes_otherwise(pair):
+    """Beds up with a changed ratio (or nurses cut on every unit: too many changes to list): the scenario's name."""
+    base, more = pair
+    units = dict(more.staffing.units)
+    units["ICU"] = units["ICU"].model_copy(update={"patients_per_nurse": 2.0})
+    ratio = more.model_copy(update={"name": "ratio", "staffing": more.staffing.model_copy(update={"units": units})})
+    assert change_phrase(base, ratio) == "“ratio”"
+    cut = {
+        u: s.model_copy(update={"nurses": {k: n + 1 for k, n in s.nurses.items()}})
+        for u, s in more.staffing.units.items()
+    }
+    many = more.model_copy(update={"name": "cut", "staffing": more.staffing.model_copy(update={"units": cut})})
+    assert len(cut) > 3 and change_phrase(base, many) == "“cut”"
 
 
 # --------------------------------------------------------------------------- replications that disagree
@@ -240,3 +276,20 @@ def test_paired_differences_feed_the_verdicts(pair):
     )
     t = verdict_table(paired_differences(k, base.name), [base, more], k)
     assert list(t["status"]) == ["gridlock"]
+
+
+def test_never_bedded_breakdown_leaves_out_cancellations_without_electives():
+    """A single ward without electives: 'Never got a bed' lists who waited and who was turned away, no 'nan
+    operations cancelled' (the run has no cancelled measure); with electives the cancellations are listed."""
+    ward = load_scenario(SCENARIOS / "examples" / "single_ward.yaml")
+    assert not ward.electives
+    rows = [(ward.name, 0, m, "ALL", v) for m, v in [("arrivals", 100), ("admitted", 90), ("still_waiting", 6)]]
+    rows += [(ward.name, 0, "rejected", "ALL", 4)]
+    kpis = pd.DataFrame(rows, columns=["scenario", "rep", "metric", "unit", "value"])
+    u = unserved(kpis, ward)
+    assert never_bedded_breakdown(u) == "6 still waiting, 4 turned away"
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    assert base.electives
+    k = kpis.assign(scenario=base.name)
+    k = pd.concat([k, pd.DataFrame([(base.name, 0, "cancelled", "ALL", 0.0)], columns=k.columns)])
+    assert never_bedded_breakdown(unserved(k, base)) == "6 still waiting, 4 turned away, 0 operations cancelled"

@@ -290,7 +290,7 @@ floats = {m.staff_id for m in rostered_staff if m.float_pool}
 by_unit = workforce_by_unit(roster, rostered_staff, costs=costs, establishment=establishment)
 totals = workforce_totals(by_unit, costs)
 st.subheader("Is this roster over-staffed?")
-(st.warning if totals["surplus_shifts"] else st.success)(totals["verdict"])
+{"error": st.error, "warning": st.warning}.get(totals["tone"], st.success)(totals["verdict"])
 w = [*st.columns(2), *st.columns(2)]  # two by two: the values stay whole on a narrow screen
 w[0].metric(
     "Shifts above target",

@@ -26,7 +26,12 @@ import pandas as pd
 from hospital_twin.calibration.stays import _H, prepare_stays
 from hospital_twin.scenario.schema import EXIT
 
-__all__ = ["CapacityFit", "WaitFit", "occupancy_table"]
+__all__ = ["FULL_WAIT_MIN_H", "CapacityFit", "WaitFit", "occupancy_table"]
+
+FULL_WAIT_MIN_H = 1.0
+"""A wait for a bed (start - ready_at) counts as a sign of a full unit only when it lasted more than this many
+hours and began while the unit held at least its peak minus one patients; shorter waits are the admin, porter
+and cleaning lag of a unit with free beds."""
 
 
 class CapacityFit:
@@ -41,7 +46,7 @@ class CapacityFit:
     Attributes
     ----------
     beds_ : dict unit -> beds. method_ : dict unit -> 'given' | 'peak' | 'p99.5' | 'DEFAULT'.
-    occupancy_ : DataFrame unit, mean, p95, p99_5, peak, waited_share (None with shifted dates).
+    occupancy_ : DataFrame unit, mean, p95, p99_5, peak, waited_share, full_waits (None with shifted dates).
     flags_ : list of warnings.
     """
 
@@ -118,7 +123,9 @@ def _weighted_quantile_unit(prep: pd.DataFrame, unit: str, q: float) -> float:
 
 
 def occupancy_table(stays: pd.DataFrame) -> pd.DataFrame:
-    """Per unit: time-average, p95, p99.5 and peak of concurrent occupancy, and the share who waited.
+    """Per unit: time-average, p95, p99.5 and peak of concurrent occupancy, the share who waited (over a minute)
+    and ``full_waits``, the waits that show the unit full: longer than :data:`FULL_WAIT_MIN_H` and begun while the
+    unit held at least ``peak - 1`` patients (NaN without ``ready_at``).
 
     Measured from the unit's first admission to the end of observation (open stays count to the end).
     """
@@ -136,9 +143,25 @@ def occupancy_table(stays: pd.DataFrame) -> pd.DataFrame:
                 "p99_5": _wq(lv, w, 99.5),
                 "peak": int(lv.max()) if len(lv) else 0,
                 "waited_share": float((waited > 1 / 60).mean()) if len(waited) else math.nan,
+                "full_waits": _full_waits(r, t_end, int(lv.max()) if len(lv) else 0) if len(waited) else math.nan,
             }
         )
-    return pd.DataFrame(rows, columns=["unit", "mean", "p95", "p99_5", "peak", "waited_share"])
+    return pd.DataFrame(rows, columns=["unit", "mean", "p95", "p99_5", "peak", "waited_share", "full_waits"])
+
+
+def _full_waits(rows: pd.DataFrame, t_end: np.datetime64, peak: int) -> int:
+    """Waits longer than :data:`FULL_WAIT_MIN_H` that began (at ``start - wait_h``) while the unit held at least
+    ``peak - 1`` patients (a stay counts from its start, inclusive, to its end, exclusive; open ones to ``t_end``)."""
+    long = rows[rows["wait_h"] > FULL_WAIT_MIN_H]
+    if not len(long):
+        return 0
+    starts = np.sort(rows["start"].to_numpy())
+    ends = rows["end"].to_numpy().copy()
+    ends[np.isnat(ends)] = t_end
+    ends = np.sort(ends)
+    began = (long["start"] - pd.to_timedelta(long["wait_h"], unit="h")).to_numpy()
+    held = np.searchsorted(starts, began, side="right") - np.searchsorted(ends, began, side="right")
+    return int((held >= peak - 1).sum())
 
 
 class WaitFit:

@@ -13,7 +13,9 @@
   :data:`GOOD_OPEN_SHARE` ``usable``), and whether the best distribution passed the fit test (the KS test of
   :mod:`~hospital_twin.calibration.fit_stays`; if not, the observed stays are used as they are, ``usable``);
 * the beds of each unit estimated from the log (the most patients at once): ``good`` when patients waited for a
-  bed there (so it was full at times), ``usable`` otherwise (it may have more beds than the log shows);
+  bed there over an hour from a moment it held at least its peak minus one patients (so it was full at times),
+  ``usable`` otherwise (short waits or waits while beds were free are admin lag; it may have more beds than the
+  log shows);
 * each arrival stream: fewer than :data:`GOOD_STREAM_ARRIVALS` arrivals is ``usable`` (its rate is rough).
 
 The grade of the calibration is the worst grade of its parts; :attr:`FitQuality.usable` (good or usable) is
@@ -30,12 +32,13 @@ Pure: a Calibration and DataFrames in, a :class:`FitQuality` and DataFrames out.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from hospital_twin.calibration.fit import Calibration
+from hospital_twin.calibration.fit_beds import FULL_WAIT_MIN_H
 from hospital_twin.calibration.fit_stays import StayEstimate
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "rejects_in_words",
     "rows_in_file",
     "stay_quality",
+    "with_file_row",
 ]
 
 LEVELS = ("good", "usable", "poor")
@@ -211,35 +215,56 @@ def stay_quality(est: StayEstimate, part: str | None = None) -> PartQuality:
     )
 
 
+def _share(x: float) -> str:
+    """A share above 0 as people read it, never '0.0%': 'under 0.1%', '0.4%', '12%'."""
+    return "under 0.1%" if x < 0.001 else f"{x:.{1 if x < 0.01 else 0}%}"
+
+
 def beds_quality(cal: Calibration) -> list[PartQuality]:
     """The grade of each unit's bed count estimated from the log (given counts and shifted dates are not graded
     here: given ones are known, and shifted dates are graded once for the whole log).
 
     The most patients a unit held at once is its bed count only if the unit was full at times: ``good`` when some
-    patients waited for a bed there (the log's ``ready_at``), ``usable`` otherwise (the unit may have more beds).
+    patients waited for a bed there (the log's ``ready_at``) for more than
+    :data:`~hospital_twin.calibration.fit_beds.FULL_WAIT_MIN_H` hours from a moment it held at least its peak
+    minus one patients, ``usable`` otherwise (short waits, or waits while beds were free, are admin lag: the unit
+    may have more beds).
     """
     occ = cal.capacity.occupancy_
     if occ is None or not len(occ):
         return []
     waited = occ.set_index("unit")["waited_share"]
+    full = occ.set_index("unit")["full_waits"]
     parts = []
     for unit, how in cal.capacity.method_.items():
         if how == "given" or how == "DEFAULT":
             continue
         beds = cal.capacity.beds_[unit]
         share = float(waited.get(unit, math.nan))
+        n_full = float(full.get(unit, math.nan))
         part = f"beds in {unit}"
-        if math.isfinite(share) and share > 0:
+        near = f"at least {max(beds - 1, 1)}"
+        lag = f"{FULL_WAIT_MIN_H:g} hour" + ("" if FULL_WAIT_MIN_H == 1 else "s")
+        if math.isfinite(n_full) and n_full > 0:
+            n = int(n_full)
             parts.append(
                 PartQuality(
                     part,
                     "good",
-                    f"{beds} beds, the most patients {unit} held at once; {share:.{1 if share < 0.01 else 0}%} of its "
-                    "patients waited for a bed, so it was full at times",
+                    f"{beds} beds, the most patients {unit} held at once; {n:,} {'patient' if n == 1 else 'patients'} "
+                    f"waited over {lag} for a bed while it held {near} patients, so it was full at times",
                 )
             )
         else:
-            seen = "nobody waited for a bed there" if math.isfinite(share) else "the log has no ready_at to show waits"
+            if not math.isfinite(share):
+                seen = "the log has no ready_at to show waits"
+            elif share > 0:
+                seen = (
+                    f"{_share(share)} of its patients waited for a bed, but none over {lag} "
+                    f"while it held {near} patients: admin lag, not a full unit"
+                )
+            else:
+                seen = "nobody waited for a bed there"
             parts.append(
                 PartQuality(
                     part,
@@ -330,6 +355,18 @@ def rows_in_file(rejects: pd.DataFrame, source_format: str) -> pd.DataFrame:
     out = rejects.copy()
     if "row" in out.columns:
         out["row"] = out["row"].astype("int64") + _HEADER_ROW.get(source_format, 0)
+    return out
+
+
+def with_file_row(rejects: pd.DataFrame, formats: Mapping[str, str]) -> pd.DataFrame:
+    """``rejects`` of several logs (first column ``source``) with a last column ``file_row``: each row's number as
+    its own file counts rows (a CSV's header is row 1, as :func:`rows_in_file`), by the format of its ``source``
+    (``formats``: source -> format); ``row`` and the other columns stay as the reader gave them."""
+    out = rejects.copy()
+    if "row" not in out.columns:
+        return out.assign(file_row=pd.Series(dtype="int64"))
+    shift = out["source"].map(lambda s: _HEADER_ROW.get(formats.get(s, ""), 0)) if "source" in out.columns else 0
+    out["file_row"] = out["row"].astype("int64") + pd.Series(shift, index=out.index).astype("int64")
     return out
 
 

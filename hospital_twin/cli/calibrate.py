@@ -153,7 +153,12 @@ def calibrate(
     out: Annotated[Path | None, typer.Option(help="Scenario YAML to write (default: print it).")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report to write (observed vs fitted, evidence).")] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="CSV (or .parquet) of every row not used, with row and reason.")
+        Path | None,
+        typer.Option(
+            help="CSV (or .parquet) of every row not used, with its reason: 'file_row' is the row as the file "
+            "counts it (a CSV's header is row 1, so the first data row is 2; Parquet rows and XES events from 1), "
+            "'row' the reader's count of data rows (from 1, header not counted)."
+        ),
     ] = None,
     capacity: Annotated[Path | None, typer.Option(help="CSV 'unit,beds' with the real bed numbers.")] = None,
     dates_shifted: Annotated[
@@ -270,6 +275,9 @@ def calibrate(
     cal, text, rej = run.calibration, run.yaml, run.rejects
     _print_fit_notes(cal)
     if rejects is not None:
+        from hospital_twin.calibration.quality import with_file_row
+
+        rej = with_file_row(rej, {r.source: r.source_format for r in run.reads})
         _write_csv_atomic(rej, rejects)
         out_console.print(f"rejects written to {rejects} ({len(rej):,} rows)")
     elif len(rej):

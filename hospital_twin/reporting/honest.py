@@ -30,6 +30,7 @@ __all__ = [
     "Spread",
     "Unserved",
     "ed_reason",
+    "never_bedded_breakdown",
     "replication_spread",
     "stuck_warning",
     "unserved",
@@ -68,6 +69,7 @@ class Unserved:
     never_bedded_hw: float
     rejected: float
     cancelled: float
+    """Elective operations cancelled; NaN when the scenario has no electives or the run lacks the measure."""
     ed_never_seen: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Per ED: ``(still waiting to be seen at the end, attendances)``."""
     gridlocked: tuple[int, int] | None = None
@@ -119,7 +121,7 @@ def unserved(kpis: pd.DataFrame, scenario: Scenario) -> Unserved:
         never_bedded=never[0],
         never_bedded_hw=never[1],
         rejected=_mean_hw(get("rejected"))[0],
-        cancelled=_mean_hw(get("cancelled"))[0],
+        cancelled=_mean_hw(get("cancelled"))[0] if scenario.electives else math.nan,
         ed_never_seen={u: (w, a) for u, (w, a) in eds.items() if math.isfinite(w) and math.isfinite(a)},
         gridlocked=None if g.empty else (int((g > 0).sum()), len(g)),
     )
@@ -189,3 +191,10 @@ def replication_spread(kpis: pd.DataFrame | None, scenario: str, metric: str, un
     if not split and not (width > abs(float(x.mean())) and width >= _SPREAD_FLOOR.get(kind, 1.0)):
         return None
     return Spread(float(x.median()), float(x.min()), float(x.max()), len(x), k)
+
+
+def never_bedded_breakdown(u: Unserved) -> str:
+    """Who never got a bed, by reason: '12 still waiting, 3 turned away, 5 operations cancelled' (means over
+    replications); a reason whose measure is missing (NaN: no electives, nothing to cancel) is left out."""
+    parts = [(u.still_waiting, "still waiting"), (u.rejected, "turned away"), (u.cancelled, "operations cancelled")]
+    return ", ".join(f"{_people(x)} {words}" for x, words in parts if math.isfinite(x))

@@ -146,8 +146,34 @@ the rows to give first, under their group: every board measure (a unit's waits o
 or that moved clearly or by gridlock) and, in the other groups, the clear and gridlock-driven ones."""
 
 
+def _staffing_bits(base: Scenario, variant: Scenario) -> list[str] | None:
+    """Nurse changes as phrases ('3 more ICU nurses a shift'), one per unit whose every shift changes by the same
+    number; None when staffing changes in any other way (policy, ratio, roster, shifts, units added or dropped)."""
+    sa, sb = base.staffing, variant.staffing
+    if sa is None or sb is None:
+        return [] if sa == sb else None
+    if sa.model_dump(mode="json", exclude={"units"}) != sb.model_dump(mode="json", exclude={"units"}):
+        return None
+    if set(sa.units) != set(sb.units):
+        return None
+    bits = []
+    for u, spec in sb.units.items():
+        old = sa.units[u]
+        if old.patients_per_nurse != spec.patients_per_nurse or set(old.nurses) != set(spec.nurses):
+            return None
+        deltas = {spec.nurses[k] - old.nurses[k] for k in spec.nurses}
+        if deltas <= {0}:
+            continue
+        if len(deltas) != 1:
+            return None
+        d = deltas.pop()
+        bits.append(f"{abs(d)} {'more' if d > 0 else 'fewer'} {u} {'nurse' if abs(d) == 1 else 'nurses'} a shift")
+    return bits
+
+
 def change_phrase(base: Scenario, variant: Scenario) -> str:
-    """What a what-if does, as the subject of a sentence ('4 more ICU beds'), else its name in quotes."""
+    """What a what-if does, as the subject of a sentence ('4 more ICU beds and 3 more ICU nurses a shift'),
+    when it changes only beds and nurses per shift (at most three such changes); else its name in quotes."""
     bits = []
     for u, spec in variant.units.items():
         if u in base.units and spec.beds != base.units[u].beds:
@@ -158,8 +184,10 @@ def change_phrase(base: Scenario, variant: Scenario) -> str:
     b = variant.model_dump(mode="json", exclude=skip)
     ua = {u: {k: v for k, v in s.model_dump(mode="json").items() if k != "beds"} for u, s in base.units.items()}
     ub = {u: {k: v for k, v in s.model_dump(mode="json").items() if k != "beds"} for u, s in variant.units.items()}
-    if bits and a == b and ua == ub:
-        return " and ".join(bits)
+    staff = _staffing_bits(base, variant)
+    if staff is not None and a == b and ua == ub and 0 < len(bits + staff) <= 3:
+        bits += staff
+        return bits[0] if len(bits) == 1 else ", ".join(bits[:-1]) + " and " + bits[-1]
     return f"“{variant.name}”"
 
 

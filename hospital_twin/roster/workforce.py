@@ -277,8 +277,10 @@ def _with_redeploy_targets(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def workforce_totals(by_unit: pd.DataFrame, costs: CostRates | None = None) -> dict:
-    """The roster as a whole, from :func:`workforce_by_unit`: summed shifts, WTE and money, and ``verdict``,
-    one sentence saying whether it is over-staffed, by how many WTE and at what cost (NaN money without costs)."""
+    """The roster as a whole, from :func:`workforce_by_unit`: summed shifts, WTE and money, ``verdict``, one
+    sentence saying whether it is short of staff (first: a shortage is a safety problem) and whether it is
+    over-staffed, by how many WTE and at what cost (NaN money without costs), and ``tone``, how to show it:
+    "error" when any shift is short of the target, "warning" when only over-staffed, "success" otherwise."""
     t = {c: float(by_unit[c].sum(min_count=1)) for c in UNIT_COLUMNS if c not in {"unit", "weeks", "source", "action"}}
     for c in ("shifts_needed", "shifts_rostered", "surplus_shifts", "short_shifts", "staff"):
         t[c] = int(t[c]) if t[c] == t[c] else 0
@@ -289,18 +291,23 @@ def workforce_totals(by_unit: pd.DataFrame, costs: CostRates | None = None) -> d
     share = t["surplus_wte"] / t["needed_wte"] if t.get("needed_wte") else np.nan
     t["surplus_share"] = share
     if not len(by_unit):
-        t["verdict"] = "Nothing was rostered."
+        t["verdict"], t["tone"] = "Nothing was rostered.", "warning"
         return t
     money = _money(t["surplus_cost"], costs)
     cost = f", costing {money} over {_weeks(weeks)} ({_money(t['surplus_cost_per_year'], costs)} a year at this rate)"
-    if t["surplus_shifts"] and t["surplus_wte"] >= 0.05:
+    over = bool(t["surplus_shifts"] and t["surplus_wte"] >= 0.05)
+    if over:
         words = (
             f"Over-staffed: {t['surplus_shifts']:,} shifts above the target, {t['surplus_wte']:.1f} WTE more on duty "
             f"than needed ({100 * share:.0f}% over the need of {t['needed_wte']:.1f} WTE)" + (cost if money else "")
         )
     else:
         words = f"Not over-staffed: {t['surplus_shifts']:,} shifts above the target"
-    if t["short_shifts"]:
-        words += f"; {t['short_shifts']:,} people short of the target ({t['short_wte']:.1f} WTE)"
+    if t["short_shifts"]:  # a shortage is a safety problem: it leads, and the box is never green
+        short = f"Short-staffed: {t['short_shifts']:,} people short of the target ({t['short_wte']:.1f} WTE)"
+        words = short + (f". {words}" if over else f"; not over-staffed ({t['surplus_shifts']:,} shifts above it)")
+        t["tone"] = "error"
+    else:
+        t["tone"] = "warning" if t["surplus_shifts"] else "success"
     t["verdict"] = words + "."
     return t

@@ -47,7 +47,7 @@ def test_browser_roster_says_over_staffed_by_how_many_wte_at_what_cost(server, t
         expect(page.get_by_role("heading", name="Is this roster over-staffed?")).to_be_visible(timeout=180_000)
 
         # Is it over-staffed? by how many WTE? at what cost? what to do?
-        verdict = page.get_by_text(re.compile(r"^Over-staffed: [\d,]+ shifts above the target, [\d.]+ WTE more"))
+        verdict = page.get_by_text(re.compile(r"(^|\. )Over-staffed: [\d,]+ shifts above the target, [\d.]+ WTE more"))
         expect(verdict).to_be_visible()
         expect(page.locator('[data-testid="stMetricLabel"]', has_text="Cost of the surplus")).to_be_visible()
         tb._idle(page)

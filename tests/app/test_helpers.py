@@ -313,3 +313,19 @@ def test_opel_words_say_the_card_in_a_managers_words(pair):
         ". 10 extra spaces in ED; 50% of planned admissions postponed."
     )
     assert "_" not in " ".join(words)
+
+
+def test_never_got_a_bed_card_of_a_scenario_without_electives_says_no_nan():
+    """A single ward without electives (no cancelled measure): the 'Never got a bed' card lists who waited and who
+    was turned away, never 'nan operations cancelled'."""
+    import ui
+
+    from hospital_twin.reporting.honest import unserved
+
+    ward = load_scenario(SCENARIOS / "examples" / "single_ward.yaml")
+    rows = [(ward.name, 0, m, "ALL", v) for m, v in [("arrivals", 100), ("admitted", 90), ("still_waiting", 6)]]
+    kpis = pd.DataFrame(
+        [*rows, (ward.name, 0, "rejected", "ALL", 4)], columns=["scenario", "rep", "metric", "unit", "value"]
+    )
+    card = next(c for c in ui.unserved_cards(unserved(kpis, ward)) if c[0] == "Never got a bed")
+    assert "nan" not in card[2] and "cancelled" not in card[2] and "6 still waiting, 4 turned away" in card[2]

@@ -43,12 +43,36 @@ def test_roster_page_levels_then_roster_with_downloads(app):
     # over-staffing is said in words, with WTE and the cost of the surplus (scenarios/costs.yaml)
     assert {"Shifts above target", "WTE needed / rostered", "Surplus WTE"} <= set(metrics)
     assert any(k.startswith("Cost of the surplus") and v.startswith("£") for k, v in metrics.items())
-    assert any("staffed" in m.value for m in [*app.warning, *app.success])
+    assert any("staffed" in m.value for m in [*app.error, *app.warning, *app.success])
+    # a roster short of staff is never shown green: the shortage leads, in a red box
+    assert not any("short of the target" in m.value for m in app.success)
+    assert all(m.value.startswith("Short-staffed:") for m in app.error if "short of the target" in m.value)
     labels = {b.label for b in app.get("download_button")}
     assert {"Download roster (CSV)", "Download roster (Excel)", "Download calendars (.ics, zip)"} <= labels
     grid = next(d.value for d in app.dataframe if "staff_id" in d.value.columns)
     assert {"staff_id", "name"} <= set(grid.columns) and len(grid) >= 1
     assert charts(app), "cover against requirement"
+
+
+@pytest.mark.slow
+def test_roster_page_shows_a_short_roster_in_red_leading_with_the_shortage(app):
+    """Two ICU nurses for a week of ICU levels: people short on most shifts; the verdict box is red and starts
+    with the shortage, never the green 'not over-staffed' box."""
+    app.switch_page("app_pages/roster.py").run()
+    app.number_input(key="ro_weeks").set_value(1).run()
+    app.number_input(key="ro_reps").set_value(2).run()
+    app.button(key="ro_levels_btn").click().run()
+    wait_for_jobs(app, timeout_s=180)
+    app.radio(key="ro_staff_src").set_value(app.radio(key="ro_staff_src").options[-1]).run()  # upload
+    two = "\n".join(STAFF.read_text().splitlines()[:3]) + "\n"
+    app.file_uploader(key="ro_staff_upload").set_value(("two.csv", two.encode(), "text/csv")).run()
+    app.multiselect(key="ro_units").set_value(["ICU"]).run()
+    app.number_input(key="ro_limit").set_value(5).run()
+    app.button(key="ro_build_btn").click().run()
+    wait_for_jobs(app, timeout_s=180)
+    no_exception(app)
+    assert not any("staffed" in m.value for m in app.success), [m.value for m in app.success]
+    assert any(m.value.startswith("Short-staffed: ") for m in app.error), [m.value for m in app.error]
 
 
 def test_roster_page_starts_with_step_one(app):

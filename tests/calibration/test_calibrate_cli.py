@@ -90,6 +90,14 @@ def test_calibrate_reports_every_corrupted_row_and_still_writes_a_valid_scenario
     assert main(["calibrate", str(path), "--out", str(out), "--rejects", str(rej)]) == 0
     r = pd.read_csv(rej)
     assert r["row"].tolist() == [n_good + 1, n_good + 2, n_good + 3]
+    # the file's own numbering (header = line 1), as the app's Calibrate page shows it: the last line is the
+    # file's last row; the reader's columns stay first and unchanged
+    assert (
+        r["file_row"].tolist()
+        == [n_good + 2, n_good + 3, n_good + 4]
+        == [len(lines) + 1, len(lines) + 2, len(lines) + 3]
+    )
+    assert list(r.columns[:5]) == ["source", "row", "kind", "reason", "detail"] and r.columns[-1] == "file_row"
     assert r["reason"].tolist() == ["missing patient_id", "unparseable start", "end before start"]
     assert f"read {n_good + 3} = used {n_good} + rejected 3 + ignored 0" in out.read_text()
     assert "3" in capsys.readouterr().out

@@ -95,3 +95,26 @@ def test_workforce_without_costs_or_establishment_says_nothing_about_money():
     r = workforce_by_unit(roster, staff).iloc[0]
     assert pd.isna(r["roster_cost"]) and pd.isna(r["surplus_cost"]) and pd.isna(r["establishment_wte"])
     assert "£" not in r["action"]
+
+
+def test_workforce_verdict_leads_with_a_shortage_and_is_never_green():
+    """One 36 h nurse (3 days a week) where one is needed every day: 4 people short and none above the target.
+    The verdict starts with the shortage and its tone is "error", not the green "success" of a fine roster."""
+    from hospital_twin.roster.workforce import workforce_totals
+
+    staff = validate_staff(staff_frame(1, hours=36.0))
+    req = req_frame([(d, "W", "day", 1, 1) for d in range(7)])
+    roster = solve(staff, req, cover_only(contract_hours=EXACT), 7, shifts=DAY)
+    t = workforce_totals(workforce_by_unit(roster, staff))
+    assert (t["surplus_shifts"], t["short_shifts"]) == (0, 4)
+    assert t["tone"] == "error"
+    assert t["verdict"].startswith("Short-staffed: 4 people short of the target")
+
+
+def test_workforce_verdict_tone_is_warning_when_only_over_staffed():
+    """Three nurses where one is needed: 2 shifts above the target and none short: a warning, over-staffing first."""
+    from hospital_twin.roster.workforce import workforce_totals
+
+    staff, roster = _three_nurses_one_needed()
+    t = workforce_totals(workforce_by_unit(roster, staff))
+    assert t["short_shifts"] == 0 and t["tone"] == "warning" and t["verdict"].startswith("Over-staffed: 2 shifts")
