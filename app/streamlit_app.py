@@ -7,6 +7,7 @@ import ui  # app/ is on sys.path: streamlit adds the main script's folder
 
 st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")
 ui.init_session()
+ui.restore_session()  # after a refresh: the edits, run settings and jobs of this address's session
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -27,5 +28,13 @@ with st.sidebar:
         f"{len(scenario.units)} units, {sum(u.beds for u in scenario.units.values()):,} beds and cubicles. "
         "Change it on the Scenario page."
     )
+    for note in (st.session_state.pop("store_notice", None), st.session_state.get("store_error")):
+        if note:
+            st.info(note)
+    if ui.any_job_running():
+        ui.keep_jobs_alive()
 
-page.run()
+try:
+    page.run()
+finally:  # also when a page stops early (st.stop) or reruns: a refresh finds the state as it is now
+    ui.save_session()
