@@ -34,7 +34,4 @@ with st.sidebar:
     if ui.any_job_running():
         ui.keep_jobs_alive()
 
-try:
-    page.run()
-finally:  # also when a page stops early (st.stop) or reruns: a refresh finds the state as it is now
-    ui.save_session()
+page.run()

@@ -142,6 +142,7 @@ def launch(slot: str, spec, key: str, label: str) -> None:
     if old is not None and old.state() == "running":
         old.cancel()
     st.session_state["jobs"][slot] = jobs.start(spec, key, label)
+    save_session()  # a refresh from now on finds the job
 
 
 def job_panel(slot: str) -> str | None:
@@ -618,6 +619,7 @@ def restore_session() -> None:
     if link is not None:
         del st.query_params["saved"]
         open_saved(link)
+    save_session()  # the widgets' values as the interaction that started this run left them
 
 
 def open_saved(saved_id: str) -> None:
@@ -641,7 +643,10 @@ def open_saved(saved_id: str) -> None:
 
 
 def save_session() -> None:
-    """Write this session's page state to the data folder (only when it changed since the last write)."""
+    """Write this session's page state to the data folder (only when it changed since the last write).
+
+    Called at the start of every run and where a page sets a value the run then depends on (never after
+    ``st.stop``: the session state refuses to be read then)."""
     import store
 
     sid = st.session_state.get("sid")
@@ -659,11 +664,24 @@ def save_session() -> None:
         st.session_state["store_error"] = f"This page's state cannot be kept across a refresh ({exc})."
 
 
-@st.fragment(run_every=20)
-def keep_jobs_alive() -> None:
-    """Ask about this session's running jobs every 20 s from any page: a worker nobody asks about ends itself."""
+def _keep_alive_every_s() -> float:
+    """How often any page asks about its running jobs: 20 s, or a third of a shorter abandon limit."""
+    import os
+
+    try:
+        limit = float(os.environ.get(jobs.ABANDON_ENV) or 600)
+    except ValueError:
+        limit = 600.0
+    return max(0.5, min(20.0, limit / 3))
+
+
+def _keep_jobs_alive() -> None:
+    """Ask about this session's running jobs from any page: a worker nobody asks about ends itself."""
     for job in list(st.session_state.get("jobs", {}).values()):
         job.state()
+
+
+keep_jobs_alive = st.fragment(run_every=_keep_alive_every_s())(_keep_jobs_alive)
 
 
 def any_job_running() -> bool:

@@ -73,6 +73,7 @@ key = jobs.job_key("compare", *args, "")
 
 if st.button(f"Compare {len(yamls)} scenarios", type="primary", key="cmp_run_btn"):
     st.session_state["cmp_args"] = args
+    ui.save_session()
     if not jobs.cached(key):
         files = ("baseline", *(f"what-if {i}" for i in range(1, len(yamls))))
         spec = CompareJob(yamls=tuple(yamls), files=files, replications=settings["replications"], seed=settings["seed"])

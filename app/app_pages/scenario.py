@@ -637,6 +637,7 @@ if issues:
 else:
     st.session_state["scn_edited"] = state.to_yaml(data)
     st.session_state["scn_label"] = label
+    ui.save_session()
     st.success(f"Ready: **{edited.name}**. Go to Run to simulate it, or Compare to set it against what-ifs.")
     c1, c2 = st.columns([1, 3])
     c1.download_button(
