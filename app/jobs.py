@@ -101,7 +101,8 @@ class Job:
         return time.monotonic() - self.started
 
     def state(self) -> str:
-        """``running``, ``done``, ``failed`` or ``cancelled``."""
+        """``running``, ``done``, ``failed`` or ``cancelled``; asking is what keeps a running worker alive."""
+        beat(self.folder)
         if (self.folder / "cancelled").exists():
             return "cancelled"
         if cached(self.key):
@@ -180,6 +181,7 @@ def start(spec: JobSpec, key: str, label: str = "") -> Job:
     """Start the worker on ``spec``, a job of :mod:`job_specs` (its type says what to do)."""
     kind = spec.kind
     folder = Path(tempfile.mkdtemp(prefix=f"job-{kind}-", dir=cache_root()))
+    beat(folder)
     with open(folder / "spec.pkl", "wb") as f:
         pickle.dump(spec, f)
     env = dict(os.environ)
@@ -194,6 +196,7 @@ def start(spec: JobSpec, key: str, label: str = "") -> Job:
             env=env,
             cwd=str(APP_DIR),
         )
+    _LIVE[str(folder)] = proc
     return Job(key=key, kind=kind, folder=folder, proc=proc, label=label)
 
 
@@ -207,3 +210,66 @@ def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, default=str))
     os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- after a browser refresh
+ABANDON_ENV = "HOSPITAL_TWIN_APP_ABANDON_S"
+"""Seconds a worker runs on with no page asking about it (default 600); then it stops itself (``worker.py``)."""
+HEARTBEAT = "heartbeat"
+"""File in the job folder whose time of change says when a page last asked about the job."""
+
+_LIVE: dict[str, subprocess.Popen] = {}
+"""Worker processes this server started, by job folder: a new browser session finds its jobs here."""
+
+
+def beat(folder: Path) -> None:
+    """Say that a page still wants the job of ``folder`` (its worker stops after a long silence)."""
+    try:
+        (folder / HEARTBEAT).touch()
+    except OSError:
+        pass
+
+
+def record(job: Job) -> dict:
+    """What a session store keeps of a job to find it again after a refresh: its key, folder, worker pid, label."""
+    return {"key": job.key, "kind": job.kind, "folder": str(job.folder), "pid": job.proc.pid, "label": job.label}
+
+
+class _Pid:
+    """A worker known only by its process id (its ``Popen`` is not in this server process)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                stat = Path(f"/proc/{self.pid}/stat").read_text()
+                alive = stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+            except (OSError, IndexError):
+                alive = False
+            if not alive:
+                self.returncode = -1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = time.monotonic() + (timeout or 0.0)
+        while self.poll() is None:
+            if timeout is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.05)
+        return int(self.returncode or 0)
+
+
+def reattach(rec: dict) -> Job | None:
+    """The job of a stored ``record`` when this server still has its folder (after a server restart it has not)."""
+    try:
+        folder = Path(rec["folder"])
+        root = cache_root().resolve()
+        if folder.resolve().parent != root or not (folder / "spec.pkl").is_file():
+            return None  # another server's folder, or one already discarded
+        proc = _LIVE.get(str(folder)) or _Pid(int(rec["pid"]))
+        return Job(key=str(rec["key"]), kind=str(rec["kind"]), folder=folder, proc=proc, label=str(rec["label"]))
+    except (KeyError, TypeError, ValueError, OSError):
+        return None

@@ -9,6 +9,7 @@ from hospital_twin.reporting.nhs import bed_summary
 
 st.set_page_config(page_title="Hospital twin", page_icon=":material/local_hospital:", layout="wide")
 ui.init_session()
+ui.restore_session()  # after a refresh: the edits, run settings and jobs of this address's session
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -27,5 +28,10 @@ with st.sidebar:
     st.caption("Current scenario")
     st.markdown(f"**{scenario.name}**")
     st.caption(f"{bed_summary(scenario)}. Change it on the Scenario page.")
+    for note in (st.session_state.pop("store_notice", None), st.session_state.get("store_error")):
+        if note:
+            st.info(note)
+    if ui.any_job_running():
+        ui.keep_jobs_alive()
 
 page.run()

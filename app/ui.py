@@ -222,6 +222,7 @@ def launch(slot: str, spec, key: str, label: str) -> None:
     if old is not None and old.state() == "running":
         old.cancel()
     st.session_state["jobs"][slot] = jobs.start(spec, key, label)
+    save_session()  # a refresh from now on finds the job
 
 
 def job_panel(slot: str) -> str | None:
@@ -717,3 +718,148 @@ def show_points_to_note(result) -> None:
     notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
     if notes:
         st.info("**Points to note**\n\n" + "\n".join(f"- {n}" for n in notes))
+
+
+# --------------------------------------------------------------------------- refresh-safe page state, saved scenarios
+SESSION_KEYS = ("scn_edited", "scn_label", "scn_base_id", "scn_upload_text", "scn_upload_name", "run_args", "cmp_args")
+"""Session values kept across a refresh besides the widgets of ``PERSISTENT_PREFIXES``."""
+SAVED_PREFIX = "Saved: "
+"""How a saved scenario is labelled in the pick lists of the Scenario and Compare pages."""
+
+
+def data_dir():
+    import store
+
+    return store.data_dir()
+
+
+def _kept_values() -> dict[str, Any]:
+    out = {}
+    for k in list(st.session_state.keys()):
+        if not isinstance(k, str) or k.endswith(("_btn", "_upload")):
+            continue
+        if k.startswith(PERSISTENT_PREFIXES) or k in SESSION_KEYS:
+            out[k] = st.session_state[k]
+    return out
+
+
+def restore_session() -> None:
+    """Give this browser session its id (kept in the address as ``?sid=``) and, on its first run after a refresh,
+    bring back the page state saved under that id: scenario edits, run settings and the jobs it started (a job
+    still running is reconnected). A ``?saved=<id>`` link opens that saved scenario."""
+    import store
+
+    if "sid" not in st.session_state:
+        sid = store.valid_id(st.query_params.get("sid"))
+        loaded = None
+        try:
+            loaded = store.load_session(data_dir(), sid) if sid else None
+        except OSError:
+            loaded = None
+        if loaded is not None:
+            values, records = loaded
+            for k, v in values.items():
+                if k not in st.session_state:
+                    st.session_state[k] = v
+            for slot, rec in records.items():
+                job = jobs.reattach(rec) if isinstance(rec, dict) else None
+                if job is not None:
+                    st.session_state["jobs"][slot] = job
+        st.session_state["sid"] = sid or store.new_id()
+    sid = st.session_state["sid"]
+    if st.query_params.get("sid") != sid:
+        st.query_params["sid"] = sid
+    link = st.query_params.get("saved")
+    if link is not None:
+        del st.query_params["saved"]
+        open_saved(link)
+    save_session()  # the widgets' values as the interaction that started this run left them
+
+
+def open_saved(saved_id: str) -> None:
+    """Make a saved scenario the current one (as if picked on the Scenario page)."""
+    import store
+
+    saved = store.get_saved(data_dir(), saved_id)
+    if saved is None:
+        st.session_state["store_notice"] = (
+            "The link's saved scenario is not on this server (deleted, or saved elsewhere)."
+        )
+        return
+    text = shipped_yaml(str(saved.path), saved.path.stat().st_mtime)
+    st.session_state.update(
+        scn_edited=text,
+        scn_label=f"{SAVED_PREFIX}{saved.name}",
+        lv_source="A shipped scenario",
+        lv_pick=f"{SAVED_PREFIX}{saved.name}",
+    )
+    st.session_state["store_notice"] = f"Opened the saved scenario **{saved.name}**."
+
+
+def save_session() -> None:
+    """Write this session's page state to the data folder (only when it changed since the last write).
+
+    Called at the start of every run and where a page sets a value the run then depends on (never after
+    ``st.stop``: the session state refuses to be read then)."""
+    import store
+
+    sid = st.session_state.get("sid")
+    if not sid:
+        return
+    records = {slot: jobs.record(job) for slot, job in st.session_state.get("jobs", {}).items()}
+    text = store.session_text(_kept_values(), records)
+    if st.session_state.get("_store_written") == text:
+        return
+    try:
+        store.save_session(data_dir(), sid, text)
+        st.session_state["_store_written"] = text
+        st.session_state.pop("store_error", None)
+    except OSError as exc:
+        st.session_state["store_error"] = f"This page's state cannot be kept across a refresh ({exc})."
+
+
+def _keep_alive_every_s() -> float:
+    """How often any page asks about its running jobs: 20 s, or a third of a shorter abandon limit."""
+    import os
+
+    try:
+        limit = float(os.environ.get(jobs.ABANDON_ENV) or 600)
+    except ValueError:
+        limit = 600.0
+    return max(0.5, min(20.0, limit / 3))
+
+
+def _keep_jobs_alive() -> None:
+    """Ask about this session's running jobs from any page: a worker nobody asks about ends itself."""
+    for job in list(st.session_state.get("jobs", {}).values()):
+        job.state()
+
+
+keep_jobs_alive = st.fragment(run_every=_keep_alive_every_s())(_keep_jobs_alive)
+
+
+def any_job_running() -> bool:
+    return any(job.proc.poll() is None for job in st.session_state.get("jobs", {}).values())
+
+
+def saved_options() -> dict[str, str]:
+    """``"Saved: <name>"`` -> path of each saved scenario, most recent first."""
+    import store
+
+    try:
+        return {f"{SAVED_PREFIX}{s.name}": str(s.path) for s in store.list_saved(data_dir())}
+    except OSError:
+        return {}
+
+
+def share_link(saved_id: str) -> str:
+    """The app's address that opens a saved scenario (``?saved=<id>``)."""
+    url = ""
+    try:
+        url = st.context.url or ""
+    except Exception:  # no request context (scripts): a relative link
+        url = ""
+    base = url.split("?", 1)[0]
+    if base.count("/") >= 3:
+        base = base[: base.index("/", base.index("//") + 2)]  # the app's root, not the current page
+    return f"{base}/?saved={saved_id}"

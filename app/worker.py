@@ -367,25 +367,52 @@ def _error(folder: Path, message: str, issues: list | None = None) -> None:
     os.replace(tmp, folder / "error.json")
 
 
-def _watch_parent() -> None:
-    """End this job (its whole process group) if the app that started it goes away."""
+ABANDON_S = 600.0
+"""A job no page has asked about for this long (``$HOSPITAL_TWIN_APP_ABANDON_S`` seconds) is abandoned: its
+browser tab was closed. Pages ask twice a second while they show it and every 20 s from any page of the app."""
+
+
+def _abandoned(folder: Path, limit_s: float) -> bool:
+    """True when the page's heartbeat file of ``folder`` is older than ``limit_s`` seconds (or gone)."""
+    import time
+
+    try:
+        return time.time() - (folder / "heartbeat").stat().st_mtime > limit_s
+    except OSError:
+        return True
+
+
+def _watch_parent(folder: Path | None = None) -> None:
+    """End this job (its whole process group) if the app that started it goes away, or no page has asked about
+    it for ``ABANDON_S`` seconds (it then says so in ``error.json``)."""
     import signal
     import threading
     import time
 
     parent = os.getppid()
+    try:
+        limit_s = float(os.environ.get("HOSPITAL_TWIN_APP_ABANDON_S") or ABANDON_S)
+    except ValueError:
+        limit_s = ABANDON_S
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
             if os.getppid() != parent:
                 os.killpg(os.getpgrp(), signal.SIGTERM)
+            if folder is not None and _abandoned(folder, limit_s):
+                _error(
+                    folder,
+                    f"Stopped: no page of the app looked at this job for {limit_s / 60:.3g} minutes (the browser tab "
+                    "was closed), so the worker ended itself. Start it again to see its results.",
+                )
+                os.killpg(os.getpgrp(), signal.SIGTERM)
 
     threading.Thread(target=watch, daemon=True).start()
 
 
 def main(folder: Path) -> int:
-    _watch_parent()
+    _watch_parent(folder)
     with open(folder / "spec.pkl", "rb") as f:
         spec = pickle.load(f)  # written by jobs.start into the server's private 0700 folder, never uploaded
     progress = Progress(folder)

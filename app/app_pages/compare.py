@@ -28,11 +28,17 @@ options: dict[str, str] = {}
 base_label = next((k for k, p in shipped.items() if p.endswith("scenarios/baseline.yaml")), next(iter(shipped)))
 for k, p in shipped.items():
     options[k] = ui.shipped_yaml(p, state.Path(p).stat().st_mtime)
+for k, p in ui.saved_options().items():  # the manager's saved scenarios (Scenario page)
+    options[k] = ui.shipped_yaml(p, state.Path(p).stat().st_mtime)
 mine = None
 if st.session_state.get("scn_edited") and current_text not in options.values():
     mine = f"My scenario: {current.name}"
     options[mine] = current_text
 
+if st.session_state.get("cmp_base") not in options:  # kept across a refresh, since deleted
+    st.session_state.pop("cmp_base", None)
+if "cmp_whatifs" in st.session_state:
+    st.session_state["cmp_whatifs"] = [k for k in st.session_state["cmp_whatifs"] if k in options]
 c1, c2 = st.columns([1, 2])
 base_pick = c1.selectbox("Baseline", list(options), index=list(options).index(base_label), key="cmp_base")
 default_whatifs = [mine] if mine else [k for k in options if "critical-care beds" in k][:1]
@@ -41,7 +47,8 @@ picks = c2.multiselect(
     [k for k in options if k != base_pick],
     default=[k for k in default_whatifs if k != base_pick],
     key="cmp_whatifs",
-    help="Pick one or more. Your edited scenario from the Scenario page is offered too.",
+    help="Pick one or more. Your edited scenario from the Scenario page is offered too, and every scenario you "
+    "saved there ('Saved: name').",
 )
 base_scn = state.scenario_from_text(options[base_pick], "baseline")
 settings = ui.run_settings(base_scn, prefix="cmp_rs_")
@@ -68,6 +75,7 @@ key = jobs.job_key("compare", *args, "")
 
 if st.button(f"Compare {len(yamls)} scenarios", type="primary", key="cmp_run_btn"):
     st.session_state["cmp_args"] = args
+    ui.save_session()
     if not jobs.cached(key):
         files = ("baseline", *(f"what-if {i}" for i in range(1, len(yamls))))
         spec = CompareJob(yamls=tuple(yamls), files=files, replications=settings["replications"], seed=settings["seed"])

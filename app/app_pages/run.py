@@ -42,6 +42,7 @@ if st.button(
     help="Runs in the background; the page stays usable and you can cancel.",
 ):
     st.session_state["run_args"] = args
+    ui.save_session()
     if not jobs.cached(key):
         ui.launch(
             "run",

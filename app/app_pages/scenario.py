@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import state
+import store
 import streamlit as st
 import ui
 
@@ -28,15 +29,18 @@ shipped = ui.shipped()
 src = st.radio("Start from", ["A shipped scenario", "My own YAML file"], horizontal=True, key="lv_source")
 base = None
 if src == "A shipped scenario":
-    labels = list(shipped)
+    choices = {**shipped, **ui.saved_options()}  # the manager's saved scenarios after the shipped ones
+    labels = list(choices)
+    if st.session_state.get("lv_pick") not in labels:  # a saved scenario deleted since it was picked
+        st.session_state.pop("lv_pick", None)
     pick = st.selectbox(
         "Scenario",
         labels,
         key="lv_pick",
         help=f"The baseline is an English acute trust ({bed_summary(ui.baseline_scenario())}); what-ifs change "
-        "one thing in it.",
+        "one thing in it. Scenarios you saved are listed last, as 'Saved: name'.",
     )
-    path = shipped[pick]
+    path = choices[pick]
     text = ui.shipped_yaml(path, state.Path(path).stat().st_mtime)
     base = (load_scenario(path), text, pick)
 else:
@@ -676,6 +680,8 @@ if ok:
     st.session_state["scn_edited"] = state.to_yaml(data)
     st.session_state["scn_label"] = label
 st.session_state["scn_levers_sig"] = state.levers_signature(st.session_state)
+if ok:
+    ui.save_session()  # a valid edit survives a refresh (before a switch back to the page the user went to)
 if back_to is not None and ok:
     st.switch_page(back_to)  # a change sent as the user left is applied: back to the page they went to
 if not ok:
@@ -716,3 +722,38 @@ else:
             st.markdown(body)
     with st.expander("The YAML"):
         st.code(dump_scenario(edited), language="yaml")
+
+# --------------------------------------------------------------------------- named, saved scenarios
+st.subheader("Saved scenarios")
+st.caption(
+    "Save a what-if under a name to keep it: it stays after a refresh or a restart of the app, is offered on the "
+    "Compare page and in 'Scenario' above, and can be shared as a YAML file or a link."
+)
+root = ui.data_dir()
+if not issues:
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    save_name = c1.text_input("Name to save it under", value=edited.name, max_chars=store.MAX_NAME, key="scn_save_name")
+    if c2.button("Save this scenario", key="scn_save_btn", icon=":material/save:"):
+        try:
+            saved = store.save_scenario(root, save_name, edited)
+        except (ValueError, OSError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.success(f"Saved as **{saved.name}**. Link to open it: {ui.share_link(saved.id)}")
+else:
+    st.caption("Fix the problems above to save this scenario.")
+for saved in store.list_saved(root):
+    with st.container(border=True):
+        c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="center")
+        c1.markdown(f"**{saved.name}**  \nsaved {saved.saved_at.replace('T', ' ')[:16]} UTC")
+        c1.caption(f"Link: {ui.share_link(saved.id)}")
+        c2.download_button(
+            "Download (YAML)",
+            saved.path.read_bytes(),
+            file_name=f"{state.display_name(saved.name, 'scenario').replace(' ', '_')}.yaml",
+            mime="application/x-yaml",
+            key=f"dl_saved_{saved.id}",
+        )
+        if c3.button("Delete", key=f"scn_del_{saved.id}_btn", icon=":material/delete:"):
+            store.delete_saved(root, saved.id)
+            st.rerun()

@@ -55,3 +55,9 @@ def app():
 
 def charts(at) -> list:
     return [e for e in at.main if e.type == "vega_lite_chart"]
+
+
+@pytest.fixture(autouse=True)
+def _app_data(tmp_path_factory, monkeypatch):
+    """The app's data folder (saved scenarios, page state kept across a refresh) in a temporary folder, never ~."""
+    monkeypatch.setenv("HOSPITAL_TWIN_APP_DATA", str(tmp_path_factory.mktemp("app-data")))
