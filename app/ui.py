@@ -717,3 +717,42 @@ def show_points_to_note(result) -> None:
     notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
     if notes:
         st.info("**Points to note**\n\n" + "\n".join(f"- {n}" for n in notes))
+
+
+# --------------------------------------------------------------------------- layout that fits
+FIT_CSS = """<style>
+/* KPI cards: a row of cards wraps to fewer columns rather than cutting a value ("85..."). */
+div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) { flex-wrap: wrap; }
+div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) > div[data-testid="stColumn"] {
+  min-width: 11rem; flex: 1 1 11rem;
+}
+div[data-testid="stMetricValue"], div[data-testid="stMetricValue"] *,
+div[data-testid="stMetricLabel"], div[data-testid="stMetricLabel"] * {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+}
+/* Buttons: the whole label, on two lines if need be ("Run this sce..."). */
+button[data-testid^="stBaseButton"], button[data-testid^="stBaseButton"] * {
+  white-space: normal; overflow: visible; text-overflow: clip; height: auto; max-width: 100%;
+}
+/* Chips of a multiselect (the what-ifs): the whole name, wrapped. */
+span[data-baseweb="tag"] { max-width: 100%; height: auto; }
+span[data-baseweb="tag"] span { white-space: normal; overflow: visible; text-overflow: clip; max-width: none; }
+</style>"""
+
+
+def fit_layout() -> None:
+    """Styles that keep every KPI value, button label and chip whole at any width (call once per page)."""
+    st.html(FIT_CSS)
+
+
+def show_chart(chart) -> None:
+    """An Altair chart sized to its column: each panel of a concatenated or faceted chart on its own, as wide as
+    the column (``reporting.charts.panels_fit_to_width``), the chart's title once above them."""
+    from hospital_twin.reporting.charts import panels_fit_to_width
+
+    spec = chart.to_dict()
+    title = spec.get("title") if not any(k in spec for k in ("mark", "layer")) else None
+    if title:
+        st.markdown(f"**{title if isinstance(title, str) else title.get('text', '')}**")
+    for panel in panels_fit_to_width(spec):
+        st.vega_lite_chart(panel, width="stretch")
