@@ -55,3 +55,8 @@ def app():
 
 def charts(at) -> list:
     return [e for e in at.main if e.type == "vega_lite_chart"]
+
+
+def charted_tabs(at) -> list:
+    """The tabs that show a chart (a chart of several panels shows one element per panel, sized to its column)."""
+    return [t for t in at.tabs if t.get("vega_lite_chart")]
