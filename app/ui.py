@@ -727,7 +727,7 @@ div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) > div[data
   min-width: 11rem; flex: 1 1 11rem;
 }
 div[data-testid="stMetricValue"], div[data-testid="stMetricValue"] *,
-div[data-testid="stMetricLabel"], div[data-testid="stMetricLabel"] * {
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
 }
 /* Buttons: the whole label, on two lines if need be ("Run this sce..."). */
