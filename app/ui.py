@@ -722,26 +722,39 @@ def show_points_to_note(result) -> None:
 # --------------------------------------------------------------------------- layout that fits
 FIT_CSS = """<style>
 /* KPI cards: a row of cards wraps to fewer columns rather than cutting a value ("85..."). */
-div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) { flex-wrap: wrap; }
+div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) { flex-wrap: wrap !important; }
 div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) > div[data-testid="stColumn"] {
-  min-width: 11rem; flex: 1 1 11rem;
+  min-width: 11rem !important; flex: 1 1 11rem !important;
 }
 div[data-testid="stMetricValue"], div[data-testid="stMetricValue"] *,
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
-  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  overflow-wrap: anywhere !important;
 }
 /* Buttons: the whole label, on two lines if need be ("Run this sce..."). */
 button[data-testid^="stBaseButton"], button[data-testid^="stBaseButton"] * {
-  white-space: normal; overflow: visible; text-overflow: clip; height: auto; max-width: 100%;
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  height: auto !important;
+  max-width: 100% !important;
 }
 /* Chips of a multiselect (the what-ifs): the whole name, wrapped. */
-span[data-baseweb="tag"] { max-width: 100%; height: auto; }
-span[data-baseweb="tag"] span { white-space: normal; overflow: visible; text-overflow: clip; max-width: none; }
+span[data-baseweb="tag"] { max-width: 100% !important; height: auto !important; }
+span[data-baseweb="tag"] span {
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  max-width: none !important;
+}
 </style>"""
 
 
 def fit_layout() -> None:
-    """Styles that keep every KPI value, button label and chip whole at any width (call once per page)."""
+    """Styles that keep every KPI value and label, button label and chip whole at any width (call once per page);
+    ``!important`` because Streamlit's own rules (``truncate``) are more specific."""
     st.html(FIT_CSS)
 
 

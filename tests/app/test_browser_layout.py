@@ -28,9 +28,8 @@ MISFITS_JS = """
 () => {
   const out = [];
   const cut = (el) => {
-    const cs = getComputedStyle(el);
-    return el.scrollWidth > el.clientWidth + 1 && cs.overflowX !== 'visible'
-      || (cs.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1);
+    // wider than its box, whether hidden behind an ellipsis or spilling out of the card
+    return el.scrollWidth > el.clientWidth + 1;
   };
   for (const chart of document.querySelectorAll('.vega-embed')) {
     if (!chart.offsetParent) continue;  // in a tab not shown
