@@ -741,13 +741,27 @@ button[data-testid^="stBaseButton"], button[data-testid^="stBaseButton"] * {
   height: auto !important;
   max-width: 100% !important;
 }
-/* Chips of a multiselect (the what-ifs): the whole name, wrapped. */
-span[data-baseweb="tag"] { max-width: 100% !important; height: auto !important; }
-span[data-baseweb="tag"] span {
+/* Chips of a multiselect (the what-ifs): the whole name, wrapped; the chips wrap onto more lines rather than
+   scrolling sideways out of sight. */
+[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] [role="group"] {
+  flex-wrap: wrap !important;
+  overflow-x: visible !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [role="group"] > * {
+  max-width: calc(100% - 0.5rem) !important;
+  box-sizing: border-box !important;
+  white-space: normal !important;
+}
+[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]),
+[data-testid="stMultiSelectTagsContainer"],
+[data-testid="stMultiSelectTagsContainer"] [role="group"] *:not(svg):not(path) {
+  max-height: none !important;
+  height: auto !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [role="group"] > * span {
   white-space: normal !important;
   overflow: visible !important;
   text-overflow: clip !important;
-  max-width: none !important;
 }
 </style>"""
 

@@ -19,6 +19,7 @@ def test_concatenated_panels_each_fill_their_column_in_order():
     panels = panels_fit_to_width(spec)
     assert len(panels) == 3
     assert all(p["width"] == "container" and p["height"] == 150 for p in panels)
+    assert all(p["autosize"]["type"] == "fit-x" for p in panels)  # the height stays the plot's
     assert [spec["datasets"][p["data"]["name"]][0]["unit"] for p in panels] == ["A", "B", "C"]
     assert all(p["datasets"] == spec["datasets"] for p in panels)
 

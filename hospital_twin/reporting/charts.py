@@ -834,7 +834,7 @@ def panels_fit_to_width(spec: dict) -> list[dict]:
     Concatenated panels (``concat``/``hconcat``/``vconcat``) become one panel each, in order; a faceted chart
     becomes one panel per facet value (sorted, or in the facet's own ``sort`` list), filtered to that value and
     titled with it. The shared ``datasets``, ``config`` and inherited ``data`` go with every panel. Heights are
-    kept; the top-level title is not repeated (the caller shows it once).
+    kept as the plot's own (``autosize: fit-x``); the top-level title is not repeated (the caller shows it once).
     """
     shared = {k: spec[k] for k in ("$schema", "config", "datasets") if k in spec}
     out: list[dict] = []
@@ -864,7 +864,13 @@ def panels_fit_to_width(spec: dict) -> list[dict]:
                 inner.setdefault("title", str(v))
                 walk(inner, data, transform)
             return
-        leaf = {**shared, **_strip_widths(s), "width": "container"}
+        # fit the width only: a height is the plot's own, not the whole panel's with its title, legend and axis
+        leaf = {
+            **shared,
+            **_strip_widths(s),
+            "width": "container",
+            "autosize": {"type": "fit-x", "contains": "padding"},
+        }
         if data is not None:
             leaf["data"] = data
         if transform:

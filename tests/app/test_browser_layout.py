@@ -45,7 +45,7 @@ MISFITS_JS = """
     ['KPI value', '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *'],
     ['KPI label', '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *'],
     ['button', 'button[data-testid^="stBaseButton"], button[data-testid^="stBaseButton"] *'],
-    ['chip', 'span[data-baseweb="tag"], span[data-baseweb="tag"] *'],
+    ['chip', '[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] *'],
   ];
   for (const [what, sel] of texts) {
     for (const el of document.querySelectorAll(sel)) {
