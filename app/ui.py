@@ -863,3 +863,69 @@ def share_link(saved_id: str) -> str:
     if base.count("/") >= 3:
         base = base[: base.index("/", base.index("//") + 2)]  # the app's root, not the current page
     return f"{base}/?saved={saved_id}"
+
+
+# --------------------------------------------------------------------------- layout that fits
+FIT_CSS = """<style>
+/* KPI cards: a row of cards wraps to fewer columns rather than cutting a value ("85..."). */
+div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) { flex-wrap: wrap !important; }
+div[data-testid="stHorizontalBlock"]:has(div[data-testid="stMetric"]) > div[data-testid="stColumn"] {
+  min-width: 11rem !important; flex: 1 1 11rem !important;
+}
+div[data-testid="stMetricValue"], div[data-testid="stMetricValue"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  overflow-wrap: anywhere !important;
+}
+/* Buttons: the whole label, on two lines if need be ("Run this sce..."). */
+button[data-testid^="stBaseButton"], button[data-testid^="stBaseButton"] * {
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  height: auto !important;
+  max-width: 100% !important;
+}
+/* Chips of a multiselect (the what-ifs): the whole name, wrapped; the chips wrap onto more lines rather than
+   scrolling sideways out of sight. */
+[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] [role="group"] {
+  flex-wrap: wrap !important;
+  overflow-x: visible !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [role="group"] > * {
+  max-width: calc(100% - 0.5rem) !important;
+  box-sizing: border-box !important;
+  white-space: normal !important;
+}
+[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]),
+[data-testid="stMultiSelectTagsContainer"],
+[data-testid="stMultiSelectTagsContainer"] [role="group"] *:not(svg):not(path) {
+  max-height: none !important;
+  height: auto !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [role="group"] > * span {
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+}
+</style>"""
+
+
+def fit_layout() -> None:
+    """Styles that keep every KPI value and label, button label and chip whole at any width (call once per page);
+    ``!important`` because Streamlit's own rules (``truncate``) are more specific."""
+    st.html(FIT_CSS)
+
+
+def show_chart(chart) -> None:
+    """An Altair chart sized to its column: each panel of a concatenated or faceted chart on its own, as wide as
+    the column (``reporting.charts.panels_fit_to_width``), the chart's title once above them."""
+    from hospital_twin.reporting.charts import panels_fit_to_width
+
+    spec = chart.to_dict()
+    title = spec.get("title") if not any(k in spec for k in ("mark", "layer")) else None
+    if title:
+        st.markdown(f"**{title if isinstance(title, str) else title.get('text', '')}**")
+    for panel in panels_fit_to_width(spec):
+        st.vega_lite_chart(panel, width="stretch")

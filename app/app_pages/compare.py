@@ -17,6 +17,7 @@ from hospital_twin.reporting.verdicts import gridlock_lines, verdict_table
 from hospital_twin.results import METRIC_LABELS
 
 st.title("Compare")
+ui.fit_layout()
 st.caption(
     "Each scenario is run with the same random numbers (the same patients arrive with the same needs), "
     "so the differences show the effect of the change, not luck."
@@ -183,7 +184,7 @@ forest = verdict_forest_chart(table)
 if forest is None:
     st.info("No measure differs in any replication.")
 else:
-    st.altair_chart(forest, width="content")
+    ui.show_chart(forest)
     identical = sorted(set(table.loc[table["status"] == "same", "label"]))
     if identical:
         st.caption("Identical in every replication of both scenarios (not plotted): " + "; ".join(identical) + ".")

@@ -26,6 +26,7 @@ def _who(snapshot: pd.DataFrame) -> str:
 
 
 st.title("Forecast")
+ui.fit_layout()
 st.caption(
     "Start the simulation from who is in which bed now, each patient keeping the time already spent in "
     "the unit, and see the next hours per unit: the likely range of occupied beds and the chance each "
@@ -222,7 +223,7 @@ st.caption(
     "Band: 5th to 95th percentile of the replications; line: median, dashed: mean; red: beds. "
     "The chance of being full is the share of replications in which every bed is taken that hour."
 )
-st.altair_chart(forecast_chart(fc), width="content")
+ui.show_chart(forecast_chart(fc))
 st.download_button(
     "Download forecast.csv",
     forecast_table(fc).to_csv(index=False),

@@ -17,6 +17,7 @@ from job_specs import RosterJob, StaffingJob
 from hospital_twin.staffing.loop import default_period_start
 
 st.title("Staffing & roster")
+ui.fit_layout()
 st.caption(
     "Step 1 finds how many nurses each unit needs per shift and weekday so that the nurse-to-patient ratio "
     "holds in most hours of simulated demand. Step 2 turns those numbers into a roster for your staff list."
@@ -460,7 +461,7 @@ if len(cover):
         .properties(width=420, height=120)
         .facet(facet=alt.Facet("row:N", title=None), columns=2)
     )
-    st.altair_chart(chart, width="content")
+    ui.show_chart(chart)
     st.caption("Bars: people rostered; red tick: minimum; green tick: target.")
 if len(roster.violations):
     with st.expander(f"Rule violations ({len(roster.violations)})"):

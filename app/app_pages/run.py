@@ -26,6 +26,7 @@ from hospital_twin.reporting.figures import (
 )
 
 st.title("Run")
+ui.fit_layout()
 scenario, text, label = ui.current_scenario()
 st.markdown(f"Scenario: **{scenario.name}** (change it on the Scenario page)")
 settings = ui.run_settings(scenario)
@@ -139,12 +140,12 @@ if census is not None:
             "Occupied beds by hour of the week: line = mean, band = 5th to 95th percentile over replications "
             "and weeks (90% of hours fall inside), red dashed line = beds."
         )
-        st.altair_chart(census_week_chart(how, [s]), width="content")
+        ui.show_chart(census_week_chart(how, [s]))
     with tabs[1]:
         st.caption("Average share of beds occupied at each hour of the week; darker is fuller.")
         heat = charts.heatmap_chart(how, s)
         if heat is not None:
-            st.altair_chart(heat, width="content")
+            ui.show_chart(heat)
 if log is not None:
     with tabs[2]:
         curve, stats = wait_ecdf(log, [s])
@@ -152,7 +153,7 @@ if log is not None:
             st.info("Nobody asked for a bed in the measured period.")
         else:
             st.caption("Share of admissions placed within x hours of asking for a bed (after the warm-up).")
-            st.altair_chart(wait_chart(curve, stats, [s]), width="content")
+            ui.show_chart(wait_chart(curve, stats, [s]))
     with tabs[3]:
         by_hour, by_week = ed_four_hours(log, [s])
         if by_hour.empty:
@@ -168,7 +169,7 @@ if log is not None:
                     "The weekly view on the right needs at least two measured weeks: raise 'Days measured' "
                     "to 14 or more to see it."
                 )
-            st.altair_chart(ed_four_hour_chart(by_hour, by_week, [s]), width="content")
+            ui.show_chart(ed_four_hour_chart(by_hour, by_week, [s]))
 if s.escalation_levels:
     with tabs[names.index("Escalation levels")]:
         levels = escalation_level_hours(result.summary, [s])
@@ -179,7 +180,7 @@ if s.escalation_levels:
                 "Share of the measured time at each escalation level (OPEL 1 to 4), mean over replications: "
                 "level 1 is the steady state."
             )
-            st.altair_chart(escalation_level_chart(levels), width="content")
+            ui.show_chart(escalation_level_chart(levels))
 if s.discharge_pathways and log is not None:
     with tabs[names.index("Discharge pathways")]:
         nctr = nctr_over_time(log, [s])
@@ -191,7 +192,7 @@ if s.discharge_pathways and log is not None:
                 f"the average number each {'week' if int(nctr['days'].max()) > 1 else 'day'}, stacked by the "
                 "pathway they wait for (mean over replications)."
             )
-            st.altair_chart(nctr_chart(nctr, [s]), width="stretch")
+            ui.show_chart(nctr_chart(nctr, [s]))
 with tabs[-2]:
     st.caption("Offered load from the traffic equations beside the simulated occupancy (mean occupied beds).")
     ui.show_offered_load(s, result.summary)

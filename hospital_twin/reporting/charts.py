@@ -217,8 +217,8 @@ def _bed_rule(scenarios: list[Scenario], unit: str, width: int) -> alt.LayerChar
     base = alt.Chart(data)
     rule = base.mark_rule(color=BED_COLOUR, strokeDash=[5, 3], strokeWidth=1.5).encode(y="beds:Q")
     text = base.mark_text(
-        color=BED_COLOUR, align="right", baseline="bottom", dy=-2, fontSize=11, fontWeight="bold"
-    ).encode(y="beds:Q", text="text:N", x=alt.value(width - 4))
+        color=BED_COLOUR, align="right", baseline="bottom", dx=-4, dy=-2, fontSize=11, fontWeight="bold"
+    ).encode(y="beds:Q", text="text:N", x=alt.value("width"))  # the right edge, whatever the panel's width
     layers = [rule, text]
     esc = sorted(
         {
@@ -813,3 +813,69 @@ def escalation_level_chart(df: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=560, height=alt.Step(26))
     )
+
+
+# --------------------------------------------------------------------------- layout
+_CONCATS = ("concat", "hconcat", "vconcat")
+
+
+def _strip_widths(spec: dict) -> dict:
+    """``spec`` without a ``width`` in its layers (the panel's own width is set by the caller)."""
+    out = {k: v for k, v in spec.items() if k != "width"}
+    if "layer" in out:
+        out["layer"] = [_strip_widths(s) for s in out["layer"]]
+    return out
+
+
+def panels_fit_to_width(spec: dict) -> list[dict]:
+    """A Vega-Lite spec (``chart.to_dict()``) cut into single panels, each ``width: "container"``, so that each
+    panel fills the column it is shown in instead of keeping a fixed width in pixels.
+
+    Concatenated panels (``concat``/``hconcat``/``vconcat``) become one panel each, in order; a faceted chart
+    becomes one panel per facet value (sorted, or in the facet's own ``sort`` list), filtered to that value and
+    titled with it. The shared ``datasets``, ``config`` and inherited ``data`` go with every panel. Heights are
+    kept as the plot's own (``autosize: fit-x``); the top-level title is not repeated (the caller shows it once).
+    """
+    shared = {k: spec[k] for k in ("$schema", "config", "datasets") if k in spec}
+    out: list[dict] = []
+
+    def walk(s: dict, data, transform: list) -> None:
+        data = s.get("data", data)
+        transform = [*transform, *s.get("transform", [])]
+        for key in _CONCATS:
+            if key in s:
+                for child in s[key]:
+                    walk(child, data, transform)
+                return
+        if "facet" in s and "spec" in s:
+            facet = s["facet"]
+            fields = [facet] if "field" in facet else [facet[k] for k in ("row", "column") if k in facet]
+            rows = spec.get("datasets", {}).get((data or {}).get("name"), (data or {}).get("values", []))
+            f = fields[0]
+            values = list(dict.fromkeys(r.get(f["field"]) for r in rows))
+            order = f.get("sort")
+            if isinstance(order, list):
+                values = [v for v in order if v in values] + [v for v in values if v not in order]
+            else:
+                values = sorted(values, key=str, reverse=order == "descending")
+            for v in values:
+                inner = dict(s["spec"])
+                inner["transform"] = [{"filter": {"field": f["field"], "equal": v}}, *inner.get("transform", [])]
+                inner.setdefault("title", str(v))
+                walk(inner, data, transform)
+            return
+        # fit the width only: a height is the plot's own, not the whole panel's with its title, legend and axis
+        leaf = {
+            **shared,
+            **_strip_widths(s),
+            "width": "container",
+            "autosize": {"type": "fit-x", "contains": "padding"},
+        }
+        if data is not None:
+            leaf["data"] = data
+        if transform:
+            leaf["transform"] = transform
+        out.append(leaf)
+
+    walk(spec, spec.get("data"), [])
+    return out

@@ -61,3 +61,8 @@ def charts(at) -> list:
 def _app_data(tmp_path_factory, monkeypatch):
     """The app's data folder (saved scenarios, page state kept across a refresh) in a temporary folder, never ~."""
     monkeypatch.setenv("HOSPITAL_TWIN_APP_DATA", str(tmp_path_factory.mktemp("app-data")))
+
+
+def charted_tabs(at) -> list:
+    """The tabs that show a chart (a chart of several panels shows one element per panel, sized to its column)."""
+    return [t for t in at.tabs if t.get("vega_lite_chart")]

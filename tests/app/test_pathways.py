@@ -8,7 +8,7 @@ import pytest
 import state
 
 from hospital_twin.scenario import Issue, load_scenario
-from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
+from tests.app.conftest import charted_tabs, charts, no_exception, short_run_settings, wait_for_jobs
 
 PATHWAYS = Path(__file__).resolve().parents[1] / "data" / "pathways_hospital.yaml"
 
@@ -123,4 +123,4 @@ def test_run_page_shows_nctr_per_bed_beside_the_peers_and_the_pathway_chart(app)
     words = " ".join([*cards, *cards.values(), *(c.value for c in app.caption), *(m.value for m in app.markdown)])
     assert "nctr" not in words and "pathway_" not in words
     specs = [c.proto.spec for c in charts(app)]  # census by hour of week, heat map, waits (no ED), NCTR by pathway
-    assert len(specs) == 4 and sum('"nctr_mean"' in spec for spec in specs) == 1
+    assert len(charted_tabs(app)) == 4 and sum('"nctr_mean"' in spec for spec in specs) == 1

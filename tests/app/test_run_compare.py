@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from tests.app.conftest import charts, no_exception, short_run_settings, wait_for_jobs
+from tests.app.conftest import charted_tabs, charts, no_exception, short_run_settings, wait_for_jobs
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ def test_run_page_shows_kpis_with_intervals_and_four_charts(app):
     shipped = load_scenario(state.baseline_path())
     pathways = bool(shipped.discharge_pathways)  # then NCTR by pathway too
     levels = bool(shipped.escalation_levels)  # then the time at each escalation level too (issue 14's baseline)
-    assert len(charts(app)) == 4 + pathways + levels  # census by hour of week, heat map, waits, ED 4-hour
+    assert len(charted_tabs(app)) == 4 + pathways + levels  # census by hour of week, heat map, waits, ED 4-hour
     data = app.session_state["run_args"]
     import jobs
 
@@ -235,5 +235,5 @@ def test_run_page_escalation_cards_and_level_chart(app):
     assert 0 < float(share) <= 100 and float(days) == pytest.approx(float(share) / 100 * 7, abs=0.06)
     assert float(cards["Escalation beds open on average"]) <= 2  # MED opens at most 2
     assert cards["Electives postponed"].endswith("in 7 days")
-    assert len(charts(app)) == 5  # the four of every run and the time at each escalation level
+    assert len(charted_tabs(app)) == 5  # the four of every run and the time at each escalation level
     assert not any("_" in label for label in cards)  # no metric ids on the cards
