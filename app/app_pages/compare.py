@@ -32,7 +32,14 @@ for k, p in shipped.items():
 for k, p in ui.saved_options().items():  # the manager's saved scenarios (Scenario page)
     options[k] = ui.shipped_yaml(p, state.Path(p).stat().st_mtime)
 mine = None
-if st.session_state.get("scn_edited") and current_text not in options.values():
+# the current scenario is offered as "My scenario" only when it is none of the listed ones in content (the
+# Scenario page keeps an unchanged baseline as re-written YAML text, which must not be compared with itself)
+listed = [yaml.safe_load(t) for t in options.values()]
+if (
+    st.session_state.get("scn_edited")
+    and current_text not in options.values()
+    and yaml.safe_load(current_text) not in listed
+):
     mine = f"My scenario: {current.name}"
     options[mine] = current_text
 
