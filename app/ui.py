@@ -919,11 +919,12 @@ def fit_layout() -> None:
 
 
 def show_chart(chart) -> None:
-    """An Altair chart sized to its column: each panel of a concatenated or faceted chart on its own, as wide as
-    the column (``reporting.charts.panels_fit_to_width``), the chart's title once above them."""
+    """An Altair chart (or its Vega-Lite spec as a dict) sized to its column: each panel of a concatenated or
+    faceted chart on its own, as wide as the column (``reporting.charts.panels_fit_to_width``), the chart's
+    title once above them."""
     from hospital_twin.reporting.charts import panels_fit_to_width
 
-    spec = chart.to_dict()
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
     title = spec.get("title") if not any(k in spec for k in ("mark", "layer")) else None
     if title:
         st.markdown(f"**{title if isinstance(title, str) else title.get('text', '')}**")

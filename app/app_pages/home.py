@@ -6,6 +6,7 @@ import ui
 from hospital_twin.reporting.nhs import bed_summary
 
 st.title("Hospital twin")
+ui.fit_layout()
 st.markdown(
     "A simulation of your hospital's beds, patient flows and staff. Change a scenario, run it many times "
     "and see what would happen, with the uncertainty shown as 95% intervals. Nothing here changes the real "
