@@ -930,3 +930,9 @@ def show_chart(chart) -> None:
         st.markdown(f"**{title if isinstance(title, str) else title.get('text', '')}**")
     for panel in panels_fit_to_width(spec):
         st.vega_lite_chart(panel, width="stretch")
+
+
+def show_table(table: pd.DataFrame) -> None:
+    """A short table of words for a manager (a few columns, sentences in cells) that wraps its text to the column
+    instead of scrolling sideways, as ``st.dataframe`` does on a narrow screen; its first column names the rows."""
+    st.table(table.set_index(table.columns[0]))

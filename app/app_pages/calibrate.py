@@ -173,7 +173,7 @@ quality = out.get("quality")
 st.subheader("How good are the fits?")
 if quality is not None:
     {"good": st.success, "usable": st.warning, "poor": st.error}[quality["level"]](quality["sentence"])
-    st.dataframe(quality["table"], hide_index=True, width="stretch")
+    ui.show_table(quality["table"])
 
 r = out["read"]
 st.subheader("What was read")

@@ -41,6 +41,13 @@ MISFITS_JS = """
         out.push(`chart ${Math.round(r.width)} px wide in a column of ${Math.round(limit.width)} px`);
     }
   }
+  for (const t of document.querySelectorAll('[data-testid="stTable"]')) {  // a table of words wraps, never scrolls
+    if (!t.offsetParent) continue;
+    const box = (t.closest('[data-testid="stElementContainer"]') || t.parentElement).getBoundingClientRect();
+    let wide = t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > box.right + 1;
+    for (const inner of t.querySelectorAll('table')) wide = wide || inner.getBoundingClientRect().right > box.right + 1;
+    if (wide) out.push(`table "${t.textContent.trim().slice(0, 40)}" wider than its column`);
+  }
   const texts = [
     ['KPI value', '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *'],
     ['KPI label', '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *'],
