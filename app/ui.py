@@ -413,7 +413,8 @@ def kpi_cards(
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
             if u in ambulance_units(s):  # the wait from an ambulance's arrival to a space: the handover delay
                 handover = _lookup(summary, s.name, "ambulance_handover_mean_h", u)
-                mean_min = f"mean handover {60 * float(handover['mean']):.0f} minutes" if handover is not None else ""
+                minutes = 60 * float(handover["mean"]) if handover is not None else math.nan
+                mean_min = f"mean handover {minutes:.{0 if minutes >= 10 else 1}f} minutes" if minutes >= 0 else ""
                 card(
                     f"{u}: ambulance handovers over 45 minutes",
                     "ambulance_handover_over_45min_share",

@@ -40,7 +40,7 @@ def test_browser_run_page_judges_handovers_and_cancellations(server, tmp_path):
             return page.locator('[data-testid="stVerticalBlock"]').filter(has=page.get_by_text(label, exact=True)).last
 
         handover = card("ED: ambulance handovers over 45 minutes")
-        expect(handover.get_by_text(re.compile(r"mean handover \d+ minutes"))).to_be_visible()
+        expect(handover.get_by_text(re.compile(r"mean handover \d+(\.\d)? minutes"))).to_be_visible()
         expect(
             handover.get_by_text(re.compile(RAG + r"(none, as targeted|.*against the target of none)"))
         ).to_be_visible()
