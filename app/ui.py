@@ -290,7 +290,13 @@ def kpi_cards(
     standards by default). Tooltips say what a figure means in words, never a metric id.
     """
     from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
-    from hospital_twin.reporting.nhs import GA_AVERAGE, GA_MIDNIGHT, critical_care_units, ga_occupancy_summary
+    from hospital_twin.reporting.nhs import (
+        GA_AVERAGE,
+        GA_MIDNIGHT,
+        ambulance_units,
+        critical_care_units,
+        ga_occupancy_summary,
+    )
     from hospital_twin.reporting.nhs import measure_help as words
     from hospital_twin.reporting.targets import NHS_TARGETS
 
@@ -405,12 +411,24 @@ def kpi_cards(
             card(f"{u}: decision-to-admit wait", "ed_boarding_mean_h", u, calm=True, why_missing=why)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True, calm=True, why_missing=why)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
+            if u in ambulance_units(s):  # the wait from an ambulance's arrival to a space: the handover delay
+                handover = _lookup(summary, s.name, "ambulance_handover_mean_h", u)
+                minutes = 60 * float(handover["mean"]) if handover is not None else math.nan
+                mean_min = f"mean handover {minutes:.{0 if minutes >= 10 else 1}f} minutes" if minutes >= 0 else ""
+                card(
+                    f"{u}: ambulance handovers over 45 minutes",
+                    "ambulance_handover_over_45min_share",
+                    u,
+                    calm=True,
+                    target="ambulance_handover",
+                    more=mean_min,
+                )
     card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
     for name in s.discharge_lounges:
         card(f"Discharge lounge {name}: patients", "lounge_uses", name, per_day=True)
         card(f"Discharge lounge {name}: places in use, average", "lounge_occupancy_mean", name)
     if s.electives:
-        card("Electives cancelled", "cancelled_share", ALL)
+        card("Planned operations cancelled on the day", "cancelled_share", ALL, target="elective_cancellations")
     card("Hospital stay, mean", "los_mean_h", ALL, calm=True, in_days=True)
     return cards
 
