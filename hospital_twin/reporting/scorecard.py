@@ -79,17 +79,26 @@ def measure_name(target, unit: str) -> str:
     """The measure of ``target`` in words for ``unit`` ("ED: within 4 hours", "G&A occupancy at midnight")."""
     m = target_measure(target)
     label = m.label if m is not None else target.name
-    return label.format(unit=unit) if unit != ALL else label.replace("{unit}: ", "")
+    if unit == ALL:
+        return label.replace("{unit}: ", "")
+    return label.format(unit=unit) if "{unit}" in label else f"{unit}: {label}"
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def _units(m: TargetMeasure | None, scenarios: Sequence[Scenario]) -> list[str]:
-    if m is None or not m.per_ed:
+def _units(m: TargetMeasure | None, scenarios: Sequence[Scenario], look: pd.DataFrame) -> list[str]:
+    """The units a target is judged on: each ED for an ED measure, else the hospital (``ALL``), unless the
+    summary has the measure only on EDs (an ED measure by another name, e.g. the ambulance handover)."""
+    eds = list(dict.fromkeys(u for s in scenarios for u in ed_units(s)))
+    if m is None or not eds:
         return [ALL]
-    return list(dict.fromkeys(u for s in scenarios for u in ed_units(s))) or [ALL]
+    if m.per_ed:
+        return eds
+    have = set(look.index[look.index.get_level_values("metric") == m.metric].get_level_values("unit"))
+    on_eds = [u for u in eds if u in have]
+    return on_eds if on_eds and ALL not in have else [ALL]
 
 
 def _judge(target, mean: float) -> tuple[str, str]:
@@ -124,7 +133,7 @@ def against_targets(
     rows = []
     for key, t in targets.items():
         m = target_measure(t)
-        for unit in _units(m, scenarios):
+        for unit in _units(m, scenarios, look):
             for s in scenarios:
                 mean = lo = hi = math.nan
                 n = 0

@@ -222,3 +222,24 @@ def test_months_give_the_range_of_replications_and_keep_only_the_targets_asked()
     assert set(monthly["target"]) == {"ga_occupancy"}
     table, _ = side_by_side(monthly, ["A"], {"ga_occupancy": GA_OCCUPANCY})
     assert table.iloc[0]["A"] == "80.0% (70.0% to 90.0%), green: meets the target"
+
+
+def test_a_measure_kept_only_per_ed_is_judged_on_each_ed():
+    """A target whose metric the summary has only on the EDs (the ambulance handover) is judged per ED."""
+    handover = _NewTarget(key="ambulance_handover", name="Ambulance handovers over 45 minutes", metric="handover_45")
+    summary = pd.DataFrame(
+        {
+            "scenario": "A",
+            "metric": ["handover_45"],
+            "unit": ["ED"],
+            "mean": [0.004],
+            "sd": 0.0,
+            "ci_low": 0.0,
+            "ci_high": 0.008,
+            "n_reps": 2,
+        }
+    )
+    got = against_targets(summary, None, None, [_hospital("A")], {"ambulance_handover": handover})
+    assert got[["measure", "unit", "status"]].values.tolist() == [
+        ["ED: Ambulance handovers over 45 minutes", "ED", "green"]
+    ]
