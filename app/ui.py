@@ -140,13 +140,14 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
     return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
 
 
-def target_settings(prefix: str = "rs_") -> dict:
+def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
     """The NHS targets the cards are judged against (key -> ``reporting.targets.Target``), each changeable here
-    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``."""
+    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``. ``where`` says
+    where the page shows red / amber / green."""
     from hospital_twin.reporting.targets import NHS_TARGETS
 
     out = {}
-    with st.expander("Targets (red / amber / green on the cards)", expanded=False):
+    with st.expander(f"Targets (red / amber / green {where})", expanded=False):
         cols = st.columns(len(NHS_TARGETS))
         for col, t in zip(cols, NHS_TARGETS, strict=True):
             pct = col.number_input(

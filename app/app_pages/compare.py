@@ -60,7 +60,7 @@ picks = c2.multiselect(
 )
 base_scn = state.scenario_from_text(options[base_pick], "baseline")
 settings = ui.run_settings(base_scn, prefix="cmp_rs_")
-targets = ui.target_settings(prefix="cmp_rs_")
+targets = ui.target_settings(prefix="cmp_rs_", where="in the tables against the targets")
 
 if not picks:
     st.info("Pick at least one what-if to compare with the baseline.")

@@ -33,7 +33,7 @@ def test_browser_compare_shows_the_targets_side_by_side_month_by_month(server, t
         expect(page.get_by_role("heading", name="Hospital twin")).to_be_visible(timeout=90_000)
 
         tb._go(page, "Compare")
-        expect(page.get_by_text("Targets (red / amber / green on the cards)")).to_be_visible()
+        expect(page.get_by_text("Targets (red / amber / green in the tables against the targets)")).to_be_visible()
         tb._short_run(page, days="7", warmup="25", reps="2")
         page.get_by_role("button", name="Compare 2 scenarios").click()
         expect(page.get_by_role("heading", name="Against the NHS targets")).to_be_visible(timeout=180_000)
