@@ -140,13 +140,14 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
     return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
 
 
-def target_settings(prefix: str = "rs_") -> dict:
+def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
     """The NHS targets the cards are judged against (key -> ``reporting.targets.Target``), each changeable here
-    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``."""
+    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``. ``where`` says
+    where the page shows red / amber / green."""
     from hospital_twin.reporting.targets import NHS_TARGETS
 
     out = {}
-    with st.expander("Targets (red / amber / green on the cards)", expanded=False):
+    with st.expander(f"Targets (red / amber / green {where})", expanded=False):
         cols = st.columns(len(NHS_TARGETS))
         for col, t in zip(cols, NHS_TARGETS, strict=True):
             pct = col.number_input(
@@ -736,6 +737,57 @@ def show_points_to_note(result) -> None:
     notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
     if notes:
         st.info("**Points to note**\n\n" + "\n".join(f"- {n}" for n in notes))
+
+
+RAG_BACKGROUND = {"green": "#d3f9d8", "amber": "#ffe8cc", "red": "#ffe3e3"}
+"""Cell colours of red / amber / green (the words are in the cell too)."""
+
+
+def _rag_table(table: pd.DataFrame, status: pd.DataFrame) -> None:
+    """A small static table whose scenario cells are coloured by their status (the words say it as well)."""
+
+    def colour(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for name in status.columns:
+            out[name] = [f"background-color: {RAG_BACKGROUND[x]}" if x in RAG_BACKGROUND else "" for x in status[name]]
+        return out
+
+    st.table(table.style.apply(colour, axis=None).hide(axis="index"))
+
+
+def show_targets_compare(results: list, targets: dict) -> None:
+    """Each scenario of a comparison against the NHS targets, side by side: the headline figures, then month by
+    month (``reporting.scorecard``), each cell with red / amber / green in colour and in words."""
+    from hospital_twin.reporting.scorecard import against_targets, months_against_targets, side_by_side
+
+    scenarios = [r.scenario for r in results]
+    names = [s_.name for s_ in scenarios]
+    summary = pd.concat([r.summary for r in results], ignore_index=True)
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    kept = [r for r in results if r.census is not None]
+    census = pd.concat([r.census.assign(scenario=r.name) for r in kept], ignore_index=True) if kept else None
+    logged = [r for r in results if r.adt_log is not None]
+    log = pd.concat([r.adt_log.assign(scenario=r.name) for r in logged], ignore_index=True) if logged else None
+
+    st.subheader("Against the NHS targets")
+    _rag_table(*side_by_side(against_targets(summary, kpis, census, scenarios, targets), names, targets))
+    st.caption(
+        "Each scenario's mean over replications with its 95% interval, and green / amber / red against the targets "
+        "(change them under 'Targets' above). Replications that gridlocked are in the means (see the warnings above)."
+    )
+    monthly = months_against_targets(log, census, kpis, scenarios, targets)
+    if monthly.empty:
+        st.info("No month was measured (the run kept no event log or census), so there is no month-by-month view.")
+        return
+    st.markdown("**Month by month against the targets**")
+    _rag_table(*side_by_side(monthly, names, targets))
+    missing = "" if log is not None else " The event log was not kept, so the 4-hour and 12-hour months are missing."
+    st.caption(
+        "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
+        "brackets, and green / amber / red against the targets (4-hour and 12-hour by month of arrival at the ED; "
+        "G&A occupancy over the month's midnights). A month with few days measured is less sure; measure a year "
+        "(Days measured 364) to see January to March." + missing
+    )
 
 
 # --------------------------------------------------------------------------- refresh-safe page state, saved scenarios
