@@ -157,7 +157,7 @@ def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
                 value=round(100 * t.value, 1),
                 step=1.0,
                 key=f"{prefix}target_{t.key}",
-                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points short; red: further.",
+                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points on the wrong side; red: further.",
             )
             out[t.key] = t.with_value(float(pct) / 100)
     return out

@@ -38,8 +38,8 @@ def test_every_target_names_the_measure_it_reads():
         (AMBULANCE_HANDOVER, 0.012, "amber", "Amber: 1.2% against the target of none"),
         (AMBULANCE_HANDOVER, 0.05, "red", "Red: 5.0% against the target of none"),
         (ELECTIVE_CANCELLATIONS, 0.01, "green", "Green: meets the target 1% or less"),
-        (ELECTIVE_CANCELLATIONS, 0.018, "amber", "Amber: 0.8 points short of the target 1% or less"),
-        (ELECTIVE_CANCELLATIONS, 0.054, "red", "Red: 4.4 points short of the target 1% or less"),
+        (ELECTIVE_CANCELLATIONS, 0.018, "amber", "Amber: 0.8 points over the target 1% or less"),
+        (ELECTIVE_CANCELLATIONS, 0.054, "red", "Red: 4.4 points over the target 1% or less"),
     ],
 )
 def test_red_amber_green_for_the_new_targets(target, x, status, words):

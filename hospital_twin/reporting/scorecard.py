@@ -106,9 +106,8 @@ def _judge(target, mean: float) -> tuple[str, str]:
     rag = target.rag(mean) if mean is not None and math.isfinite(mean) else None
     if rag is None:
         return "", "not measured"
-    return rag.status, rag.words.replace(f" of the target {target.text}", "").replace(
-        f"the target {target.text}", "the target"
-    )
+    words = rag.words.replace(f" of the target {target.text}", "").replace(f" over the target {target.text}", " over")
+    return rag.status, words.replace(f"the target {target.text}", "the target")
 
 
 def against_targets(

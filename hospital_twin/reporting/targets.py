@@ -81,7 +81,8 @@ class Target:
         target = f"target {self.text}"
         if miss <= 0:
             return Rag("green", f"Green: meets the {target}" if self.text != "none" else "Green: none, as targeted")
-        short = f"{100 * miss:.1f} points short of the {target}"
+        side = "short of" if self.higher_is_better else "over"  # 95% against "92% or less" is 3 points over
+        short = f"{100 * miss:.1f} points {side} the {target}"
         if self.text == "none":  # a share not to be exceeded at all: say the figure against "none"
             short = f"{100 * miss:.1f}% against the target of none"
         if miss <= self.amber_within:
