@@ -702,7 +702,7 @@ def show_months(result, targets: dict) -> None:
     if monthly.empty:
         return
     st.markdown("**Month by month against the targets**")
-    st.dataframe(month_table(monthly, targets, result.scenario), hide_index=True, width="stretch")
+    show_table(month_table(monthly, targets, result.scenario))
     st.caption(
         "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
         "brackets, and green / amber / red against the targets above (4-hour and 12-hour by month of arrival at "
