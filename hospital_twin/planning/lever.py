@@ -127,7 +127,7 @@ def _where(path: list[str | int]) -> str:
 
 def _resolve(scenario: Scenario, name: str) -> tuple[tuple[str | int, ...], int | None, int | None, bool]:
     """The full path of ``name``, the current value, the key's minimum, and whether its block is optional."""
-    parts: list[str] = [p for p in name.split(".")]
+    parts: list[str] = name.split(".")
     if not all(parts):
         raise LeverError(f"lever {name}: empty part in the path (two dots, or a dot at an end)")
     data = scenario.model_dump(by_alias=True)
