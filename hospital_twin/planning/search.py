@@ -11,9 +11,11 @@ the smallest index tuple) without trying most of it:
 - **coarse to fine**: on a grid of more than ``coarse_above`` points it first searches the
   sub-grid of every ``s``-th value (the top value included); the answer there is a real
   feasible candidate whose cost bounds the fine search from above;
-- the candidates are taken as *prefixes* (all levers but the last) in order of cost, and on
-  each the last lever is **bisected** for its least feasible value, only over the values
-  cheaper than the best found so far (a prefix whose least value is dearer ends the search);
+- the candidates are taken as *prefixes* (all levers but the last) in order of cost; on each,
+  the most of the last lever cheaper than the best found so far is asked first (if it fails,
+  so does the whole prefix, and every prefix below it by implication), then the last lever is
+  **bisected** for its least feasible value (a prefix whose least value is dearer than the
+  best ends the search);
 - every verdict is shared by **monotone implication**: a candidate at or above a feasible one
   is feasible, at or below one not shown feasible is not, without simulating it.
 
@@ -85,15 +87,16 @@ def _search(axes: list[list[int]], cost: Callable[[Index], float], oracle: _Orac
         if best is not None and key((*p, last[0])) >= key(best):
             break  # prefixes are in order of their cheapest candidate: none later can beat the best
         useful = [j for j in last if best is None or key((*p, j)) < key(best)]
-        lo, hi = 0, len(useful)  # the least feasible position in useful[lo:hi], hi meaning none
+        if not oracle((*p, useful[-1])):
+            continue  # not even the most of the last lever worth having: no candidate on this prefix
+        lo, hi = 0, len(useful) - 1  # the least feasible position in useful[lo..hi]; useful[hi] is feasible
         while lo < hi:
             mid = (lo + hi) // 2
             if oracle((*p, useful[mid])):
                 hi = mid
             else:
                 lo = mid + 1
-        if hi < len(useful):
-            best = (*p, useful[hi])
+        best = (*p, useful[hi])
     return best
 
 
