@@ -216,7 +216,7 @@ def _rows(ev: _Evaluator, cands: list[_Candidate], chosen: _Candidate | None, cu
         row: dict[str, Any] = {"order": c.order, "phase": c.phase}
         row.update({lv.name: v for lv, v in zip(ev.levers, c.values, strict=True)})
         row["cost_per_year"] = c.cost
-        row["replications"] = c.n
+        row["replications"] = max((chk.n for chk in c.checks), default=c.n)  # behind the verdict shown
         for t, chk in zip(ev.targets, c.checks, strict=True):
             row[f"{t.label} estimate"] = chk.estimate
             row[f"{t.label} low"] = chk.low

@@ -160,3 +160,26 @@ def test_plan_tandem_needs_fewer_replications_than_brute_force(tandem):
     all_ = brute.answer["effort"]["search_simulations"]
     print(f"planner {used} replications, brute force {all_}: saving {1 - used / all_:.0%}")
     assert used < 0.6 * all_
+
+
+@pytest.mark.slow
+def test_plan_dated_window_needs_the_beds_of_its_surge():
+    """A target dated to a surge (arrivals x 1.6, a = 4) needs the surge's Erlang C beds; over the run, fewer do."""
+    a = 2.5
+    surge = {"from": "2025-02-20T00:00:00", "to": "2025-03-27T00:00:00", "factor": 1.6}
+    s = scenario(
+        units={"WARD": {"beds": 3, "when_full": "queue"}},
+        arrivals=[{"name": "adm", "unit": "WARD", "per_day": a * 24.0 / MEAN_H, "multipliers": [surge]}],
+        length_of_stay={"WARD": stay("exponential", MEAN_H)},
+        horizon_days=100,
+        warmup_days=5,
+        seed=seed(31),
+    )
+    lever = parse_lever("WARD.beds=3..14", s)
+    settings = PlanSettings(replications=4, max_replications=16, confirm=False, marginal=False)
+    in_surge = plan_capacity(
+        s, [lever], [parse_target("WARD.waited_share<=0.2@2025-02-25..2025-03-26", s)], [1.0], settings
+    )
+    whole = plan_capacity(s, [lever], [parse_target("WARD.waited_share<=0.2", s)], [1.0], settings)
+    assert in_surge.chosen == {"WARD.beds": _smallest(erlang_c, 1.6 * a, 0.2)}
+    assert whole.chosen["WARD.beds"] < in_surge.chosen["WARD.beds"]
