@@ -6,8 +6,10 @@ Written ``[UNIT.]METRIC[/beds] OP BOUND[@FROM..TO][@CONFIDENCE%]``, for example
 
 - ``UNIT`` is a unit, ``ALL`` (the default), or the name a metric is reported under (an
   escalation group, a discharge pathway or lounge).
-- ``/beds`` divides the measure by the unit's base beds *in the candidate* (``ALL``: the
-  inpatient units' beds), so a target on occupancy follows the beds a plan adds.
+- ``/beds`` divides the measure by the beds available in the candidate: the unit's base beds
+  plus its escalation beds open on average in the replication (``ALL``: the inpatient units'),
+  as NHS England's G&A occupancy counts the escalation beds open; so a target on occupancy
+  follows the beds a plan adds.
 - ``OP`` is ``<=``, ``>=`` or ``==``. ``==`` is exact: every replication must give the bound
   (``gridlocked_share==0``: no replication gridlocked); a single one that does not rules
   the candidate out. Confidence is meaningless for it and is not claimed.
@@ -141,7 +143,7 @@ class Target:
         if self.metric in COMPLEMENTS:
             value = 1.0 - value
         if self.per_beds:
-            beds = _beds(scenario, self.unit)
+            beds = _beds(scenario, self.unit) + _escalation_open(kpis, scenario, self.unit)
             value = value / beds if beds > 0 else math.nan
         return value
 
@@ -168,6 +170,17 @@ def _beds(scenario: Scenario, unit: str) -> float:
     if unit == results.ALL:
         return float(sum(u.beds for u in scenario.units.values() if u.kind != "ed" and u.ed is None))
     return float(scenario.units[unit].beds)
+
+
+def _escalation_open(kpis: pd.DataFrame, scenario: Scenario, unit: str) -> float:
+    """Escalation beds open on average in the replication (the unit's, or the inpatient units' for ALL)."""
+    rows = kpis[kpis["metric"] == "escalation_beds_open_mean"]
+    if unit == results.ALL:
+        inpatient = [n for n, u in scenario.units.items() if u.kind != "ed" and u.ed is None]
+        rows = rows[rows["unit"].isin(inpatient)]
+    else:
+        rows = rows[rows["unit"] == unit]
+    return float(rows["value"].fillna(0.0).sum())
 
 
 def _date(text: str, what: str, target: str) -> dt.date:

@@ -89,7 +89,8 @@ def test_lever_rates_come_from_the_cost_file_by_kind(scn):
 
 
 def test_target_parses_unit_metric_bound_window_and_confidence(scn):
-    """Unit, metric, /beds, operator, bound (a percentage too), dated window and confidence are read."""
+    """Unit, metric, /beds (base beds plus escalation beds open), operator, bound (a percentage too), dated window
+    and confidence are read."""
     t = parse_target("ED.ed_within_4h_share>=78%@2025-02-01..2025-02-28@90%", scn)
     assert (t.unit, t.metric, t.op, t.bound, t.confidence) == ("ED", "ed_within_4h_share", ">=", 0.78, 0.9)
     assert t.window == (dt.date(2025, 2, 1), dt.date(2025, 2, 28))
@@ -99,6 +100,9 @@ def test_target_parses_unit_metric_bound_window_and_confidence(scn):
     occ = parse_target("ALL.occupancy_mean/beds<=0.92", scn)
     kpis = pd.DataFrame({"metric": ["occupancy_mean"], "unit": ["ALL"], "value": [13.0]})
     assert occ.measure(kpis, scn) == pytest.approx(13.0 / 26.0)  # MED + ICU: the ED's cubicles are not beds
+    open_beds = pd.DataFrame({"metric": ["escalation_beds_open_mean"] * 2, "unit": ["MED", "ED"], "value": [1.5, 2.0]})
+    with_open = pd.concat([kpis, open_beds], ignore_index=True)
+    assert occ.measure(with_open, scn) == pytest.approx(13.0 / 27.5)  # escalation beds open count; the ED's do not
 
 
 def test_target_window_is_measured_by_retiming_the_run(scn):
