@@ -1,0 +1,53 @@
+"""AppTest: the Run and Compare pages' default run is the scenario's own (unbiased); a quick look says it is biased
+and by how much (the baseline's measured bias, ``app/quick_look_bias.json``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hospital_twin.scenario import load_scenario
+from tests.app.conftest import no_exception
+
+BASELINE = load_scenario("scenarios/baseline.yaml")
+
+
+def _values(app, prefix: str) -> tuple:
+    return tuple(app.number_input(key=f"{prefix}{k}").value for k in ("horizon", "warmup", "reps"))
+
+
+@pytest.mark.parametrize(("page", "prefix"), [("run", "rs_"), ("compare", "cmp_rs_")])
+def test_the_default_run_is_the_scenarios_own_and_says_so(app, page, prefix):
+    """The baseline's year after its warm-up, its replications; no claim that the defaults are short."""
+    app.switch_page(f"app_pages/{page}.py").run()
+    no_exception(app)
+    want = (math.ceil(BASELINE.horizon_days), math.ceil(BASELINE.warmup_days), max(BASELINE.replications, 5))
+    assert _values(app, prefix) == want
+    captions = " ".join(c.value for c in app.caption)
+    assert "The scenario's own run" in captions and "Defaults are short" not in captions
+    assert not [w for w in app.warning if "biased" in w.value]
+
+
+def test_a_quick_look_is_labelled_biased_with_the_measured_size_and_can_be_undone(app):
+    """Quick look: 28 days, a warning that names the bias of the mean stay in days; Back restores the defaults."""
+    app.switch_page("app_pages/run.py").run()
+    full = _values(app, "rs_")
+    app.button(key="rs_quick_btn").click().run()
+    no_exception(app)
+    assert _values(app, "rs_") == (28, full[1], 5)
+    warnings = [w.value for w in app.warning if "biased" in w.value]
+    assert len(warnings) == 1, [w.value for w in app.warning]
+    assert "Quick look: these figures are biased" in warnings[0]
+    assert "Measured on the baseline" in warnings[0] and "hospital stay, mean" in warnings[0]
+    assert "days lower" in warnings[0] or "days higher" in warnings[0]
+    app.button(key="rs_full_btn").click().run()
+    assert _values(app, "rs_") == full
+    assert not [w for w in app.warning if "biased" in w.value]
+
+
+def test_a_shorter_warm_up_alone_is_called_biased(app):
+    app.switch_page("app_pages/run.py").run()
+    app.number_input(key="rs_warmup").set_value(7).run()
+    warnings = [w.value for w in app.warning if "biased" in w.value]
+    assert len(warnings) == 1 and "still filling" in warnings[0] and "Measured on" not in warnings[0]
