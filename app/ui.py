@@ -265,7 +265,7 @@ def run_length_note(scenario: Scenario, settings: dict[str, Any]) -> str | None:
         + "."
     )
     if m["within"]:
-        text += " Within their 95% intervals: " + ", ".join(m["within"]) + "."
+        text += " Within their 95% intervals, which a quick look makes wide: " + "; ".join(m["within"]) + "."
     own = scenario_hash(scenario)
     if own != m["scenario_hash"]:
         if scenario_hash(baseline_scenario()) == m["scenario_hash"]:

@@ -33,7 +33,9 @@ OUT = REPO / "app" / "quick_look_bias.json"
 
 
 def _run(scenario, length, replications: int, seed: int, workers: int):
-    s = scenario.model_copy(update={"horizon_days": float(length.horizon_days), "warmup_days": length.warmup_days})
+    s = scenario.model_copy(
+        update={"horizon_days": float(length.horizon_days), "warmup_days": float(length.warmup_days)}
+    )
     r = run_scenario(s, replications=replications, seed=seed, workers=workers, keep_log=False)
     return main_measures(r.kpis, r.census, r.scenario)
 
