@@ -147,8 +147,9 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
     if note is None:
         st.caption(
             f"The scenario's own run: {settings['horizon_days']} days measured after a {settings['warmup_days']}-day "
-            f"warm-up, {settings['replications']} replications; its figures are not biased by the run's length. "
-            "A year takes a few seconds a replication; the progress bar counts replications done."
+            f"warm-up, {settings['replications']} replications. Shorter runs are biased, not just less precise (the "
+            "quick look says by how much). A year of the baseline takes a few seconds a replication; the progress "
+            "bar counts the replications done."
         )
         st.button(
             f"Quick look ({quick['horizon_days']} days, biased)",

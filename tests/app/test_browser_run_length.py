@@ -47,6 +47,7 @@ def test_browser_default_run_is_the_scenarios_own_and_the_quick_look_says_it_is_
 
         page.get_by_role("button", name=re.compile(r"^Quick look \(28 days, biased\)")).click()
         tb._idle(page)
+        expect(page.get_by_text("to simulate 28 days after", exact=False)).to_be_visible()
         assert _settings(page)[0] == "28"
         warning = page.locator('[data-testid="stAlert"]', has_text="these figures are biased")
         expect(warning).to_be_visible()
@@ -56,6 +57,7 @@ def test_browser_default_run_is_the_scenarios_own_and_the_quick_look_says_it_is_
 
         page.get_by_role("button", name=re.compile(r"^Back to the full run")).click()
         tb._idle(page)
+        expect(page.get_by_text(f"to simulate {full[0]} days after", exact=False)).to_be_visible()
         assert _settings(page) == full
 
         tb._go(page, "Compare")
