@@ -103,6 +103,12 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
         for name, key in keys.items():
             st.session_state[key] = values[name]
 
+    marker = f"{prefix}defaults_for"
+    if st.session_state.get(marker) != defaults:
+        if marker in st.session_state:  # another scenario: its own run, not the last one's settings
+            use(defaults)
+        st.session_state[marker] = defaults
+
     with st.expander("Run length and replications", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
         horizon = c1.number_input(
@@ -254,7 +260,9 @@ def run_length_note(scenario: Scenario, settings: dict[str, Any]) -> str | None:
             f"a {settings['warmup_days']}-day warm-up, shorter than the scenario's {d['warmup_days']}: the hospital "
             "is still filling when measurement starts"
         )
-    text = "**Quick look: these figures are biased**, not just less precise: " + "; ".join(why) + "."
+    quick = state.quick_look_settings(scenario)
+    what = "Quick look" if all(int(settings[k]) == v for k, v in quick.items()) else "Shorter than the scenario's run"
+    text = f"**{what}: these figures are biased**, not just less precise: " + "; ".join(why) + "."
     m = quick_look_measured()
     if not m or not short:
         return text

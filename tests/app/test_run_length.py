@@ -51,3 +51,16 @@ def test_a_shorter_warm_up_alone_is_called_biased(app):
     app.number_input(key="rs_warmup").set_value(7).run()
     warnings = [w.value for w in app.warning if "biased" in w.value]
     assert len(warnings) == 1 and "still filling" in warnings[0] and "Measured on" not in warnings[0]
+
+
+def test_another_scenario_brings_its_own_run_length(app):
+    """A quick look on the baseline, then the single-ward example: the Run page offers that scenario's own run."""
+    app.switch_page("app_pages/run.py").run()
+    app.button(key="rs_quick_btn").click().run()
+    app.switch_page("app_pages/scenario.py").run()
+    app.selectbox(key="lv_pick").set_value("Example: Single ward, Erlang loss check").run()
+    app.switch_page("app_pages/run.py").run()
+    no_exception(app)
+    s = load_scenario("scenarios/examples/single_ward.yaml")
+    assert _values(app, "rs_") == (math.ceil(s.horizon_days), math.ceil(s.warmup_days), max(s.replications, 5))
+    assert not [w for w in app.warning if "biased" in w.value]
