@@ -103,11 +103,11 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
         for name, key in keys.items():
             st.session_state[key] = values[name]
 
-    marker = f"{prefix}defaults_for"
-    if st.session_state.get(marker) != defaults:
+    marker, own = f"{prefix}defaults_for", tuple(defaults[k] for k in keys)  # a tuple: kept across a refresh
+    if st.session_state.get(marker) != own:
         if marker in st.session_state:  # another scenario: its own run, not the last one's settings
             use(defaults)
-        st.session_state[marker] = defaults
+        st.session_state[marker] = own
 
     with st.expander("Run length and replications", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
