@@ -150,7 +150,11 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
         )
     settings = {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
     note = run_length_note(scenario, settings)
-    if note is None:
+    if note is None and quick == defaults:  # a scenario of 28 days or fewer: nothing shorter to offer
+        st.caption(
+            f"The scenario's own run: {settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up."
+        )
+    elif note is None:
         st.caption(
             f"The scenario's own run: {settings['horizon_days']} days measured after a {settings['warmup_days']}-day "
             f"warm-up, {settings['replications']} replications. Shorter runs are biased, not just less precise (the "
@@ -281,8 +285,7 @@ def run_length_note(scenario: Scenario, settings: dict[str, Any]) -> str | None:
             text += " That is the baseline's bias: this scenario's is not measured and may differ."
         else:
             text += (
-                " Measured on an earlier version of the baseline (rerun scripts/quick_look_bias.py): this "
-                "scenario's bias is not measured and may differ."
+                " Measured on an earlier version of the baseline: this scenario's bias is not measured and may differ."
             )
     return text
 

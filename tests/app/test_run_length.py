@@ -64,3 +64,19 @@ def test_another_scenario_brings_its_own_run_length(app):
     s = load_scenario("scenarios/examples/single_ward.yaml")
     assert _values(app, "rs_") == (math.ceil(s.horizon_days), math.ceil(s.warmup_days), max(s.replications, 5))
     assert not [w for w in app.warning if "biased" in w.value]
+
+
+def test_a_measurement_of_an_earlier_baseline_is_said_to_be_so(tmp_path, monkeypatch):
+    """When the stored measurement's scenario differs from today's baseline, the note says whose bias it quotes."""
+    import json
+
+    import ui
+
+    stored = json.loads(ui.QUICK_LOOK_MEASURED.read_text(encoding="utf-8"))
+    settings = {"horizon_days": 28, "warmup_days": math.ceil(BASELINE.warmup_days), "replications": 5, "seed": 1}
+    assert "earlier version" not in ui.run_length_note(BASELINE, settings)
+    (tmp_path / "m.json").write_text(json.dumps(stored | {"scenario_hash": "0" * 64}), encoding="utf-8")
+    monkeypatch.setattr(ui, "QUICK_LOOK_MEASURED", tmp_path / "m.json")
+    note = ui.run_length_note(BASELINE, settings)
+    assert "Measured on an earlier version of the baseline" in note and "may differ" in note
+    assert ui.run_length_note(BASELINE, {**settings, "horizon_days": math.ceil(BASELINE.horizon_days)}) is None
