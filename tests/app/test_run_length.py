@@ -80,3 +80,21 @@ def test_a_measurement_of_an_earlier_baseline_is_said_to_be_so(tmp_path, monkeyp
     note = ui.run_length_note(BASELINE, settings)
     assert "Measured on an earlier version of the baseline" in note and "may differ" in note
     assert ui.run_length_note(BASELINE, {**settings, "horizon_days": math.ceil(BASELINE.horizon_days)}) is None
+
+
+def test_the_default_run_shows_replications_done_of_the_defaults(app):
+    """Run with the defaults: the progress bar counts replications done of the scenario's own number; Cancel ends it."""
+    import time
+
+    app.switch_page("app_pages/run.py").run()
+    app.button(key="run_btn").click().run()
+    want = f"of {max(BASELINE.replications, 5)} done"
+    end = time.monotonic() + 60
+    texts: list[str] = []
+    while time.monotonic() < end and not any(want in t for t in texts):
+        time.sleep(0.5)
+        app.run()
+        texts = [str(p.proto.text) for p in app.get("progress")]
+    assert any(want in t for t in texts), texts
+    app.button(key="cancel_run_btn").click().run()
+    no_exception(app)
