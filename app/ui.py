@@ -93,35 +93,50 @@ def apply_pending_levers(page: Any) -> None:
 
 # --------------------------------------------------------------------------- run settings
 def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
-    """How long and how often to simulate: short by default so the app answers in seconds."""
+    """How long and how often to simulate: by default the run the scenario asks for (a full year after its warm-up
+    for the baseline), whose figures are unbiased; a quick look (28 days) on request, labelled biased."""
+    defaults = state.default_run_settings(scenario)
+    quick = state.quick_look_settings(scenario)
+    keys = {"horizon_days": f"{prefix}horizon", "warmup_days": f"{prefix}warmup", "replications": f"{prefix}reps"}
+
+    def use(values: dict[str, int]) -> None:
+        for name, key in keys.items():
+            st.session_state[key] = values[name]
+
+    marker, own = f"{prefix}defaults_for", tuple(defaults[k] for k in keys)  # a tuple: kept across a refresh
+    if st.session_state.get(marker) != own:
+        if marker in st.session_state:  # another scenario: its own run, not the last one's settings
+            use(defaults)
+        st.session_state[marker] = own
+
     with st.expander("Run length and replications", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
         horizon = c1.number_input(
             "Days measured",
             min_value=1,
             max_value=3650,
-            value=state.DEFAULT_HORIZON_DAYS,
+            value=min(defaults["horizon_days"], 3650),
             step=7,
-            key=f"{prefix}horizon",
-            help="Simulated days after the warm-up over which every KPI is measured.",
+            key=keys["horizon_days"],
+            help="Simulated days after the warm-up over which every KPI is measured. Default: the scenario's own.",
         )
-        warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
         warm = c2.number_input(
             "Warm-up days",
             min_value=0,
             max_value=365,
-            value=warm_default,
+            value=min(defaults["warmup_days"], 365),
             step=7,
-            key=f"{prefix}warmup",
-            help="Days simulated first and thrown away, so the hospital starts full, not empty.",
+            key=keys["warmup_days"],
+            help="Days simulated first and thrown away, so the hospital starts full, not empty. Default: the "
+            "scenario's own.",
         )
         reps = c3.number_input(
             "Replications",
             min_value=2,
             max_value=200,
-            value=state.DEFAULT_REPLICATIONS,
+            value=min(defaults["replications"], 200),
             step=1,
-            key=f"{prefix}reps",
+            key=keys["replications"],
             help="Independent runs; more replications give narrower 95% intervals.",
         )
         seed = c4.number_input(
@@ -133,11 +148,36 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
             key=f"{prefix}seed",
             help="The same seed gives the same numbers.",
         )
+    settings = {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+    note = run_length_note(scenario, settings)
+    if note is None and quick == defaults:  # a scenario of 28 days or fewer: nothing shorter to offer
         st.caption(
-            f"Defaults are short so that answers come in seconds; the scenario file itself asks for "
-            f"{scenario.horizon_days:g} days x {scenario.replications} replications."
+            f"The scenario's own run: {settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up."
         )
-    return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+    elif note is None:
+        st.caption(
+            f"The scenario's own run: {settings['horizon_days']} days measured after a {settings['warmup_days']}-day "
+            f"warm-up, {settings['replications']} replications. Shorter runs are biased, not just less precise (the "
+            "quick look says by how much). A year of the baseline takes a few seconds a replication; the progress "
+            "bar counts the replications done."
+        )
+        st.button(
+            f"Quick look ({quick['horizon_days']} days, biased)",
+            key=f"{prefix}quick_btn",
+            on_click=use,
+            args=(quick,),
+            help="Answers in seconds, but its figures are biased (the warning says by how much).",
+        )
+    else:
+        st.warning(note, icon=":material/warning:")
+        st.button(
+            "Back to the full run (the scenario's own length)",
+            key=f"{prefix}full_btn",
+            on_click=use,
+            args=(defaults,),
+            help="The scenario's horizon, warm-up and replications: figures not biased by the run's length.",
+        )
+    return settings
 
 
 def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
@@ -174,10 +214,81 @@ def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
 def run_window(scenario: Scenario, *, prefix: str = "rs_") -> RunWindow:
     """The measured window of the Run page's settings as they stand (their defaults before the Run page is
     opened, as :func:`run_settings` gives them), so the Scenario page checks dates against the run to come."""
-    warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
-    horizon = st.session_state.get(f"{prefix}horizon", state.DEFAULT_HORIZON_DAYS)
-    warm = st.session_state.get(f"{prefix}warmup", warm_default)
+    defaults = state.default_run_settings(scenario)
+    horizon = st.session_state.get(f"{prefix}horizon", defaults["horizon_days"])
+    warm = st.session_state.get(f"{prefix}warmup", defaults["warmup_days"])
     return RunWindow(scenario.start, float(warm), float(horizon))
+
+
+QUICK_LOOK_MEASURED = state.REPO / "app" / "quick_look_bias.json"
+"""The baseline's quick look measured against its full run (written by ``scripts/quick_look_bias.py``)."""
+
+
+@st.cache_data(show_spinner=False)
+def _quick_look_measured(path: str, mtime: float) -> dict[str, Any] | None:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def quick_look_measured() -> dict[str, Any] | None:
+    """The stored measurement of the baseline's quick-look bias (None when it is missing or unreadable)."""
+    p = QUICK_LOOK_MEASURED
+    return _quick_look_measured(str(p), p.stat().st_mtime) if p.exists() else None
+
+
+def run_length_note(scenario: Scenario, settings: dict[str, Any]) -> str | None:
+    """None when ``settings`` measure at least the scenario's own run; otherwise a warning that the figures are
+    biased and by how much (the baseline's quick look as measured by ``scripts/quick_look_bias.py``), saying
+    whose bias it is: this scenario's, the baseline's, or an earlier baseline's."""
+    from hospital_twin.experiment.runner import scenario_hash
+
+    d = state.default_run_settings(scenario)
+    short = int(settings["horizon_days"]) < d["horizon_days"]
+    cold = int(settings["warmup_days"]) < d["warmup_days"]
+    if not short and not cold:
+        return None
+    why = []
+    if short:
+        why.append(
+            f"{settings['horizon_days']} days measured, fewer than the scenario's {d['horizon_days']}: a stay is "
+            "counted when the patient leaves, and a run that starts empty and stops after "
+            f"{int(settings['warmup_days']) + int(settings['horizon_days'])} days sees no longer stay end, so the "
+            "long stays are missing"
+        )
+    if cold:
+        why.append(
+            f"a {settings['warmup_days']}-day warm-up, shorter than the scenario's {d['warmup_days']}: the hospital "
+            "is still filling when measurement starts"
+        )
+    quick = state.quick_look_settings(scenario)
+    what = "Quick look" if all(int(settings[k]) == v for k, v in quick.items()) else "Shorter than the scenario's run"
+    text = f"**{what}: these figures are biased**, not just less precise: " + "; ".join(why) + "."
+    m = quick_look_measured()
+    if not m or not short:
+        return text
+    q, f = m["quick"], m["full"]
+    text += (
+        f" Measured on the baseline, {q['horizon_days']} days after a {q['warmup_days']}-day warm-up against its full "
+        f"{f['horizon_days']} days ({m['replications']} replications each): "
+        + ("; ".join(m["biased"]) if m["biased"] else "no measure beyond its interval")
+        + "."
+    )
+    if m["within"]:
+        text += " Within their 95% intervals, which a quick look makes wide: " + "; ".join(m["within"]) + "."
+    own = scenario_hash(scenario)
+    if own != m["scenario_hash"]:
+        if scenario_hash(baseline_scenario()) == m["scenario_hash"]:
+            text += " That is the baseline's bias: this scenario's is not measured and may differ."
+        else:
+            text += (
+                " Measured on an earlier version of the baseline: this scenario's bias is not measured and may differ."
+            )
+    return text
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

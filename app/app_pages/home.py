@@ -50,6 +50,6 @@ with c6.container(border=True):
 
 st.caption(
     "Numbers are simulated, not measured: each run uses the scenario's assumptions, which the Scenario "
-    "page shows. Runs are short by default so answers come in seconds; raise the length and the "
-    "replications under 'Run length and replications' for firmer numbers."
+    "page shows. A run measures the scenario's own length by default (a year for the baseline) so that its figures "
+    "are not biased by a short window; a quick look answers in seconds but says by how much it is biased."
 )
