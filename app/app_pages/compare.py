@@ -142,6 +142,7 @@ for name in [s_.name for s_ in scenarios[1:]]:
         with st.expander(f"No clear difference, other units and measures ({len(rest)})"):
             for r in rest.itertuples():
                 st.markdown(f"- {r.sentence}")
+ui.show_cost_difference(results, comparison, table)  # what each what-if costs a year and buys (issue 15, money)
 
 cmp_key = jobs.job_key("compare", *shown, "")
 zip_data = ui.zip_bytes(cmp_key)
