@@ -1036,7 +1036,7 @@ def bed_cost_cards(result, rates, source: str) -> list[tuple[str, str, str, str]
             continue
         rate = "" if kind == ALL_BEDS else f" at {gbp(r['rate_gbp'], cur)} a bed-day ({source})"
         ci = (
-            f"95% interval {gbp(r['year_low'], cur)} to {gbp(r['year_high'], cur)}"
+            f"95% interval {gbp(max(0.0, r['year_low']), cur)} to {gbp(r['year_high'], cur)}"
             if r["n_reps"] > 1 and math.isfinite(r["year_low"])
             else ""
         )

@@ -139,8 +139,9 @@ def test_the_difference_of_a_what_if_is_paired_by_replication():
 
 
 def test_the_sentence_says_what_the_beds_cost_and_what_they_buy():
-    """The escalation beds' cost a year with its interval, the whole bed cost, then the board measures the verdicts
-    call clearly better ('buys') and clearly worse ('But')."""
+    """The escalation beds' cost a year with its interval, the whole bed cost, what the 2 escalation beds added would
+    cost open all year (2 x 365 x 510), then the board measures the verdicts call clearly better ('buys') and
+    clearly worse ('But')."""
     base, var = _ward("base", 2), _ward("what-if", 4)
     kpis = pd.concat(
         [
@@ -193,6 +194,10 @@ def test_the_sentence_says_what_the_beds_cost_and_what_they_buy():
     assert text.startswith(
         "“what-if”: 3.0 more escalation beds open on average, at £510 a bed-day, cost about £558k a year more (95% "
         "interval £96k to £1.02m); all beds (occupied G&A, escalation and critical care) cost about £66k a year more"
+    )
+    assert (
+        "Beds are priced when occupied (escalation beds when open): 2 more escalation beds open all year would be 730 "
+        "bed-days, £372k if every bed-day were costed like an occupied one." in text
     )
     assert "It buys: ED within 4 hours +2.3 points; 12-hour trolley waits a day -0.8 a day." in text
     assert "But: Time at OPEL 3 or 4 +12.0 hours." in text

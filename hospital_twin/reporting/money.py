@@ -206,6 +206,39 @@ def gbp(x: float, symbol: str = "£") -> str:
     return f"{sign}{symbol}{a:,.0f}"
 
 
+def _added_beds(base: Scenario, variant: Scenario, d: pd.DataFrame, currency: str = "£") -> list[str]:
+    """What the beds a what-if adds would cost open all year (base beds by G&A or critical care unit, escalation
+    beds of units' ``escalation`` blocks), as phrases: '10 more escalation beds open all year would be 3,650
+    bed-days, £1.86m'."""
+    rate = {kind: float(d.loc[kind, "rate_gbp"]) for kind in BED_KINDS if kind in d.index}
+    cc = set(critical_care_units(variant))
+    out = []
+    for u, spec in variant.units.items():
+        if u not in base.units or u not in set(ga_units(variant)) | cc:
+            continue
+        extra = spec.beds - base.units[u].beds
+        kind = CC_BEDS if u in cc else GA_BEDS
+        if extra > 0 and math.isfinite(rate.get(kind, math.nan)):
+            days = extra * DAYS_A_YEAR
+            out.append(
+                f"{extra} more {u} {'bed' if extra == 1 else 'beds'} open all year would be {days:,.0f} bed-days, "
+                f"{gbp(days * rate[kind], currency)}"
+            )
+    esc = sum(
+        (spec.escalation.beds if spec.escalation else 0)
+        - (base.units[u].escalation.beds if base.units[u].escalation else 0)
+        for u, spec in variant.units.items()
+        if u in base.units and u in ga_units(variant)
+    )
+    if esc > 0 and math.isfinite(rate.get(ESCALATION_BEDS, math.nan)):
+        days = esc * DAYS_A_YEAR
+        out.append(
+            f"{esc} more escalation {'bed' if esc == 1 else 'beds'} open all year would be {days:,.0f} bed-days, "
+            f"{gbp(days * rate[ESCALATION_BEDS], currency)}"
+        )
+    return out
+
+
 def _points(r) -> str:
     """'ED within 4 hours +2.3 points' from a verdict row (its ``diff`` already in the reader's units)."""
     axis = "points" if r["axis"] == "percentage points" else r["axis"]
@@ -223,7 +256,9 @@ def cost_sentence(
 ) -> str:
     """What a what-if costs a year and what it buys, in words, from :func:`bed_cost_difference` and (optional)
     :func:`hospital_twin.reporting.verdicts.verdict_table`: the escalation beds' cost first when they change, then
-    the whole bed cost; 'buys' lists the board measures the verdicts call clearly better, 'but' the clearly worse."""
+    the whole bed cost; for beds the what-if adds (base beds, units' escalation beds), what they would cost open all
+    year (occupied bed-days alone do not price an empty bed); 'buys' lists the board measures the verdicts call
+    clearly better, 'but' the clearly worse."""
     d = difference[difference["scenario"] == variant.name].set_index("kind")
     if d.empty:
         return ""
@@ -253,6 +288,13 @@ def cost_sentence(
     text, _ = money(ALL_BEDS)
     parts.append(f"all beds (occupied G&A, escalation and critical care) cost {text}")
     sentence = f"{subject}: " + "; ".join(parts) + "."
+    added = _added_beds(base, variant, d, currency)
+    if added:
+        sentence += (
+            " Beds are priced when occupied (escalation beds when open): "
+            + "; ".join(added)
+            + " if every bed-day were costed like an occupied one."
+        )
     if verdicts is not None and len(verdicts):
         v = verdicts[(verdicts["scenario"] == variant.name) & (verdicts["status"] == "clear")]
         v = v[v["group"] == "board"]

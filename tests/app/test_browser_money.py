@@ -70,6 +70,8 @@ def test_browser_run_and_compare_say_what_beds_cost(server, tmp_path):
         whatifs.press("Enter")
         tb._idle(page)
         page.keyboard.press("Escape")
+        tb._idle(page)
+        expect(page.get_by_role("button", name=re.compile(r"Compare [3-9] scenarios"))).to_be_visible()
         tb._short_run(page, days="14", warmup="7", reps="2")
         page.get_by_role("button", name=re.compile(r"Compare \d scenarios")).click()
         expect(page.get_by_role("heading", name="What it costs and what it buys")).to_be_visible(timeout=240_000)
