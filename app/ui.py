@@ -1117,3 +1117,171 @@ def show_table(table: pd.DataFrame) -> None:
     """A short table of words for a manager (a few columns, sentences in cells) that wraps its text to the column
     instead of scrolling sideways, as ``st.dataframe`` does on a narrow screen; its first column names the rows."""
     st.table(table.set_index(table.columns[0]))
+
+
+# --------------------------------------------------------------------------- money: what the beds cost (issue 15)
+COSTS_FILE = "scenarios/costs.yaml"
+"""The shipped unit costs (rates per bed-day and nurse hour), used unless the manager uploads their own."""
+
+
+def cost_rates() -> tuple[Any, str, str]:
+    """``(rates or None, the file in words, the problem in words or '')``: the costs file uploaded on the Run page
+    (kept for the session), else ``scenarios/costs.yaml``. Read by ``scenario.io.read_costs``."""
+    import tempfile
+    from pathlib import Path
+
+    from hospital_twin.scenario.io import read_costs
+
+    uploaded = st.session_state.get("money_costs_file")
+    try:
+        if uploaded:
+            name, text = uploaded
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / state.display_name(name, "costs.yaml")
+                path.write_text(text, encoding="utf-8")
+                return read_costs(path), f"{state.display_name(name)} (uploaded)", ""
+        return read_costs(state.SCENARIO_DIR / "costs.yaml"), COSTS_FILE, ""
+    except ScenarioError as exc:
+        where = f"{state.display_name(uploaded[0])} (uploaded)" if uploaded else COSTS_FILE
+        return None, where, "; ".join(state.issue_text(i) for i in exc.issues[:5])
+
+
+def _currency(rates) -> str:
+    return "£" if rates.currency.upper() == "GBP" else f"{rates.currency} "
+
+
+def costs_file_picker() -> None:
+    """Which costs file prices the beds, and an uploader for the manager's own (a YAML file like
+    scenarios/costs.yaml); a file that cannot be used is refused with its own name and the line of each problem."""
+    _, source, _ = cost_rates()
+    with st.expander(f"Unit costs: {source}"):
+        st.caption(
+            f"The rates per bed-day and per nurse hour come from {COSTS_FILE} unless you upload your own file with "
+            "the same keys (bed_day_gbp, escalation_bed_day_gbp, critical_care_bed_day_gbp, nurse_hour_gbp, ...); "
+            "ask your finance business partner for your trust's figures."
+        )
+        up = st.file_uploader("Your costs file (YAML)", type=["yaml", "yml"], key="money_costs_upload")
+        if up is not None and st.session_state.get("money_costs_upload_id") != up.file_id:
+            st.session_state["money_costs_upload_id"] = up.file_id
+            previous = st.session_state.get("money_costs_file")
+            try:
+                st.session_state["money_costs_file"] = (up.name, state.decode_text(up.getvalue(), up.name))
+            except state.UploadError as exc:
+                st.session_state["money_costs_problem"] = str(exc)
+            else:
+                rates, _, problem = cost_rates()
+                if rates is None:
+                    st.session_state["money_costs_file"] = previous
+                    st.session_state["money_costs_problem"] = f"{state.display_name(up.name)} cannot be used: {problem}"
+                else:
+                    st.session_state.pop("money_costs_problem", None)
+            st.rerun()
+        if st.session_state.get("money_costs_problem"):
+            st.error(st.session_state["money_costs_problem"] + f" The figures use {source}.")
+        if st.session_state.get("money_costs_file") and st.button(
+            f"Use {COSTS_FILE} again", key="money_costs_reset_btn"
+        ):
+            st.session_state.pop("money_costs_file", None)
+            st.session_state.pop("money_costs_problem", None)
+            st.rerun()
+
+
+def bed_cost_cards(result, rates, source: str) -> list[tuple[str, str, str, str]]:
+    """Cards of a year's bed cost (``reporting.money.bed_cost_summary``): all beds, then G&A, escalation and critical
+    care beds (a kind the scenario does not have is left out); each with its 95% interval, rate and source."""
+    from hospital_twin.reporting.money import ALL_BEDS, CC_BEDS, ESCALATION_BEDS, GA_BEDS, bed_cost_summary, gbp
+
+    s = result.scenario
+    cur = _currency(rates)
+    rows = bed_cost_summary(result.kpis, s, rates).set_index("kind")
+    has_escalation = any(u.escalation is not None for u in s.units.values()) or bool(s.escalation_levels)
+    titles = {
+        ALL_BEDS: "Bed cost a year, all beds",
+        GA_BEDS: "G&A beds a year",
+        ESCALATION_BEDS: "Escalation beds a year",
+        CC_BEDS: "Critical care beds a year",
+    }
+    what = {
+        ALL_BEDS: "occupied G&A bed-days, escalation bed-days (beds open) and occupied critical care bed-days, each at "
+        "its rate",
+        GA_BEDS: "occupied G&A bed-days in base beds (patients in open escalation beds are counted there instead)",
+        ESCALATION_BEDS: "escalation bed-days: escalation beds open on G&A wards, occupied or not (they open under "
+        "pressure and close as they empty)",
+        CC_BEDS: "occupied critical care (ICU, HDU) bed-days",
+    }
+    cards = []
+    for kind in (ALL_BEDS, GA_BEDS, ESCALATION_BEDS, CC_BEDS):
+        if kind not in rows.index:
+            continue
+        r = rows.loc[kind]
+        if kind == ESCALATION_BEDS and not has_escalation:
+            continue
+        if kind == CC_BEDS and r["bed_days"] == 0:
+            continue
+        days_year = f"{r['bed_days_year']:,.0f} bed-days a year"
+        if kind != ALL_BEDS and not math.isfinite(r["rate_gbp"]):
+            cards.append((titles[kind], "not priced", "", f"{what[kind]}: {days_year}; {source} has no rate for them"))
+            continue
+        rate = "" if kind == ALL_BEDS else f" at {gbp(r['rate_gbp'], cur)} a bed-day ({source})"
+        ci = (
+            f"95% interval {gbp(max(0.0, r['year_low']), cur)} to {gbp(r['year_high'], cur)}"
+            if r["n_reps"] > 1 and math.isfinite(r["year_low"])
+            else ""
+        )
+        help_ = (
+            f"{what[kind]}: {days_year}{rate}. The {s.horizon_days:g} measured days scaled to 365; mean of "
+            f"{int(r['n_reps'])} replications with its 95% interval"
+        )
+        cards.append((titles[kind], gbp(r["cost_gbp_year"], cur), ci, help_))
+    return cards
+
+
+def show_bed_cost(result) -> None:
+    """The Run page's cost block: a year's bed cost by kind (cards), the rates and the file they come from."""
+    from hospital_twin.reporting.money import gbp
+
+    rates, source, problem = cost_rates()
+    st.markdown("**Cost of beds**")
+    if rates is None:
+        st.warning(f"No money figures: the costs file {source} cannot be used ({problem}).")
+        return
+    cur = _currency(rates)
+    cc = rates.critical_care_bed_day_gbp
+    st.caption(
+        f"A year's cost: the {result.scenario.horizon_days:g} measured days scaled to 365 days"
+        + (" (a shorter period misses the seasons it does not contain)" if result.scenario.horizon_days < 364 else "")
+        + f". Rates from {source}"
+        + (f" ({rates.price_year} prices)" if rates.price_year else "")
+        + f": G&A bed-day {gbp(rates.bed_day_gbp, cur)}, escalation bed-day {gbp(rates.escalation_bed_day_gbp, cur)}"
+        + (f", critical care bed-day {gbp(cc, cur)}" if cc is not None else ", critical care not priced")
+        + ". ED spaces, discharge lounges and pathway places are not priced."
+    )
+    show_cards(bed_cost_cards(result, rates, source))
+
+
+def show_cost_difference(results: list, comparison: pd.DataFrame, verdicts: pd.DataFrame) -> None:
+    """The Compare page's cost block: per what-if, what it costs a year (paired difference, interval) and what it
+    buys (the verdicts' clear improvements), in words (``reporting.money.cost_sentence``)."""
+    from hospital_twin.reporting.money import bed_cost_difference, cost_sentence
+
+    rates, source, problem = cost_rates()
+    st.subheader("What it costs and what it buys")
+    if rates is None:
+        st.warning(f"No money figures: the costs file {source} cannot be used ({problem}).")
+        return
+    scenarios = [r.scenario for r in results]
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    level = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
+    diff = bed_cost_difference(kpis, scenarios, rates, confidence=level)
+    for variant in scenarios[1:]:
+        st.markdown(cost_sentence(diff, verdicts, scenarios[0], variant, _currency(rates)))
+    gridlocked = "scenario_gridlocked_reps" in comparison and (
+        comparison["scenario_gridlocked_reps"].max() > 0 or comparison["baseline_gridlocked_reps"].max() > 0
+    )
+    st.caption(
+        f"Bed cost a year (what-if minus baseline, paired replication by replication, {100 * level:g}% intervals): "
+        "occupied G&A bed-days, escalation bed-days (beds open) and occupied critical care bed-days at the rates of "
+        f"{source}, the measured days scaled to 365. 'Buys' lists the measures above that the what-if clearly "
+        "improves."
+        + (" Gridlocked replications are included in these costs (see the warning above)." if gridlocked else "")
+    )

@@ -143,6 +143,7 @@ for name in [s_.name for s_ in scenarios[1:]]:
         with st.expander(f"No clear difference, other units and measures ({len(rest)})"):
             for r in rest.itertuples():
                 st.markdown(f"- {r.sentence}")
+ui.show_cost_difference(results, comparison, table)  # what each what-if costs a year and buys (issue 15, money)
 
 ui.show_targets_compare(results, targets)
 
