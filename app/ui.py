@@ -14,7 +14,7 @@ import streamlit as st
 from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
-from hospital_twin.scenario.dates import RunWindow, date_problems
+from hospital_twin.scenario.dates import RunWindow, date_problems, last_measured_day
 
 PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
 
@@ -197,9 +197,13 @@ def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
                 value=round(100 * t.value, 1),
                 step=1.0,
                 key=f"{prefix}target_{t.key}",
-                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points on the wrong side; red: further.",
+                help=f"{t.trajectory_text}: {t.source}. A run is judged against the standard on its last measured "
+                "day, each month against that month's. Amber: up to "
+                f"{100 * t.amber_within:g} points on the wrong side; red: further. A value of your own holds on "
+                "every day.",
             )
-            out[t.key] = t.with_value(float(pct) / 100)
+            # the national standard with its trajectory, unless the manager sets a value of the trust's own
+            out[t.key] = t if float(pct) == round(100 * t.value, 1) else t.with_value(float(pct) / 100)
     return out
 
 
@@ -472,7 +476,7 @@ def kpi_cards(
         if more:
             ci += f"; {more}"
         goal = targets.get(target) if target else None
-        rag = goal.rag(mean) if goal is not None else None
+        rag = goal.on(last_measured_day(s)).rag(mean) if goal is not None else None  # the standard on the last day
         if rag is not None:
             colour = {"green": "green", "amber": "orange", "red": "red"}[rag.status]
             ci += f"  \n:{colour}[**{rag.words}**]"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hospital_twin.reporting.nhs import GA_MIDNIGHT, measure_help
-from hospital_twin.reporting.targets import AMBULANCE_HANDOVER, ELECTIVE_CANCELLATIONS, NHS_TARGETS
+from hospital_twin.reporting.targets import AMBULANCE_HANDOVER, ELECTIVE_CANCELLATIONS, FOUR_HOUR, NHS_TARGETS
 from hospital_twin.results import METRICS
 
 
@@ -52,3 +52,42 @@ def test_a_trust_may_allow_some_handovers_over_45_minutes():
     assert AMBULANCE_HANDOVER.rag(0.03).status == "red"
     mine = AMBULANCE_HANDOVER.with_value(0.05)
     assert mine.text == "5% or less" and mine.rag(0.03).status == "green"
+
+
+def test_the_four_hour_standard_follows_its_stated_trajectory():
+    """78% to March 2026, 82% from April 2026 (the 2026/27 planning framework); a trust's own value holds on every
+    day, and the words name both steps."""
+    import datetime as dt
+
+    assert FOUR_HOUR.on("2026-03-31").value == 0.78
+    assert FOUR_HOUR.on(dt.date(2026, 4, 1)).value == 0.82
+    assert FOUR_HOUR.on(dt.datetime(2027, 1, 15, 8)).value == 0.82
+    assert FOUR_HOUR.on(None) is FOUR_HOUR
+    assert FOUR_HOUR.on("2026-05-01").rag(0.80).status == "amber"  # 80% meets 78% but not 82%
+    assert FOUR_HOUR.rag(0.80).status == "green"
+    own = FOUR_HOUR.with_value(0.80)
+    assert own.on("2026-05-01").value == 0.80 and own.trajectory == ()
+    assert FOUR_HOUR.trajectory_text == "78% or more; 82% or more from 1 Apr 2026"
+
+
+def test_a_month_is_judged_against_that_months_standard():
+    """The month table: 80% within 4 hours is green in March 2026 (78%) and amber in April 2026 (82%)."""
+    import pandas as pd
+
+    from hospital_twin.reporting.nhs import month_table
+    from hospital_twin.scenario.schema import Scenario
+
+    monthly = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-03-01", "2026-04-01"]),
+            "target": "four_hour",
+            "unit": "ED",
+            "mean": 0.80,
+            "lo": 0.80,
+            "hi": 0.80,
+            "n_reps": 1,
+            "days": [31.0, 30.0],
+        }
+    )
+    table = month_table(monthly, {"four_hour": FOUR_HOUR}, Scenario.model_construct())
+    assert table["ED: within 4 hours"].tolist() == ["80.0%, green", "80.0%, amber"]

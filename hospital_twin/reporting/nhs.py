@@ -318,7 +318,7 @@ def month_table(monthly: pd.DataFrame, targets: dict, s: Scenario) -> pd.DataFra
         if r.n_reps > 1 and r.hi - r.lo >= 0.0005:
             cell += f" ({100 * r.lo:.1f}% to {100 * r.hi:.1f}%)"
         goal = targets.get(r.target)
-        rag = goal.rag(float(r.mean)) if goal is not None else None
+        rag = goal.on(r.month).rag(float(r.mean)) if goal is not None else None  # the standard of that month
         if rag is not None:
             cell += f", {rag.status}"
         row[col] = cell

@@ -26,6 +26,7 @@ import pandas as pd
 
 from hospital_twin.reporting.nhs import GA_MIDNIGHT, MONTH_MEASURES, by_month, ed_units, ga_occupancy_summary
 from hospital_twin.results import ALL
+from hospital_twin.scenario.dates import last_measured_day
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = [
@@ -142,7 +143,7 @@ def against_targets(
                     if m.flip:
                         mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
                     lo, hi = max(0.0, lo), min(1.0, hi)
-                status, words = _judge(t, mean)
+                status, words = _judge(t.on(last_measured_day(s)), mean)
                 rows.append((key, measure_name(t, unit), unit, s.name, mean, lo, hi, n, status, words))
     cols = ["target", "measure", "unit", "scenario", "mean", "ci_low", "ci_high", "n_reps", "status", "words"]
     return pd.DataFrame(rows, columns=cols)
@@ -165,7 +166,9 @@ def months_against_targets(
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
     out = out[out["target"].isin(list(targets))].copy()
-    judged = [_judge(targets[k], float(x)) for k, x in zip(out["target"], out["mean"], strict=True)]
+    judged = [
+        _judge(targets[k].on(m), float(x)) for k, m, x in zip(out["target"], out["month"], out["mean"], strict=True)
+    ]
     out["status"] = [j[0] for j in judged]
     out["words"] = [j[1] for j in judged]
     out["measure"] = [measure_name(targets[k], u) for k, u in zip(out["target"], out["unit"], strict=True)]
@@ -193,7 +196,8 @@ def side_by_side(judged: pd.DataFrame, names: Sequence[str], targets: dict) -> t
             row["Month"] = f"{first['month']:%b %Y}"
             row["Days measured"] = f"{float(first['days']):g}"
         row["Measure"] = first["measure"]
-        row["Target"] = targets[first["target"]].text
+        goal = targets[first["target"]]  # a month shows its own standard, the headline the whole trajectory
+        row["Target"] = goal.on(first["month"]).text if monthly else goal.trajectory_text
         st: dict[str, str] = {}
         for name in names:
             r = g[g["scenario"] == name]

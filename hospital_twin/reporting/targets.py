@@ -19,6 +19,7 @@ Red / amber / green (:meth:`Target.rag`): green meets the target, amber misses i
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, replace
 
@@ -59,11 +60,36 @@ class Target:
     (``ed_within_4h``, ``ga_occupancy_midnight``); an ED measure is judged on each emergency department,
     any other on ``ALL``."""
 
+    trajectory: tuple[tuple[str, float], ...] = ()
+    """The standard's stated later values: ``(first day, value)`` in date order (ISO dates), e.g.
+    ``(("2026-04-01", 0.82),)``; ``value`` holds before the first day."""
+
     def with_value(self, value: float) -> Target:
-        """The same standard with a local value (a trust's own target or trajectory)."""
+        """The same standard with a local value (a trust's own target), held on every day: the national
+        trajectory no longer applies."""
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise ValueError(f"{self.name}: a target share must be between 0 and 1 (0.78 = 78%), got {value}")
-        return replace(self, value=float(value))
+        return replace(self, value=float(value), trajectory=())
+
+    def on(self, day: dt.date | str | None) -> Target:
+        """The standard as it stands on ``day`` (a date, a datetime or pandas Timestamp, or an ISO date), following
+        its trajectory; itself when ``day`` is None or before the trajectory's first step."""
+        if day is None or not self.trajectory:
+            return self
+        when = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        when = when.date() if isinstance(when, dt.datetime) else when
+        value = self.value
+        for first, later in self.trajectory:
+            if when >= dt.date.fromisoformat(first):
+                value = later
+        return self if value == self.value else replace(self, value=value)
+
+    @property
+    def trajectory_text(self) -> str:
+        """'78% or more; 82% or more from 1 Apr 2026' (the value alone without a trajectory)."""
+        word = "more" if self.higher_is_better else "less"
+        steps = [f"{100 * v:g}% or {word} from {dt.date.fromisoformat(d):%-d %b %Y}" for d, v in self.trajectory]
+        return "; ".join([self.text, *steps])
 
     @property
     def text(self) -> str:
@@ -97,8 +123,10 @@ FOUR_HOUR = Target(
     higher_is_better=True,
     amber_within=0.05,
     source="NHS England, 2025/26 priorities and operational planning guidance: 78% of patients admitted, "
-    "transferred or discharged within 4 hours by March 2026 (the constitutional standard is 95%)",
+    "transferred or discharged within 4 hours by March 2026; NHS England, Medium term planning framework "
+    "2026/27 to 2028/29 (October 2025): 82% by March 2027 (the constitutional standard is 95%)",
     metric="ed_within_4h",
+    trajectory=(("2026-04-01", 0.82),),
 )
 TWELVE_HOUR = Target(
     key="twelve_hour",

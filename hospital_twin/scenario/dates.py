@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from hospital_twin.scenario.schema import Scenario
 
-__all__ = ["DateProblem", "Placement", "RunWindow", "date_problems", "period_problem", "place_period"]
+__all__ = [
+    "DateProblem",
+    "Placement",
+    "RunWindow",
+    "date_problems",
+    "last_measured_day",
+    "period_problem",
+    "place_period",
+]
 
 Placement = Literal["reversed", "empty", "in_warmup", "partly_in_warmup", "after_end", "partly_after_end"]
 """Where a dated input falls: ``reversed`` (ends before it starts) and ``empty`` (ends as it starts) are errors;
@@ -61,6 +69,13 @@ class RunWindow:
             warmup_days = float(scenario.warmup_days)
         horizon = float(scenario.horizon_days if horizon_days is None else horizon_days)
         return cls(scenario.start, float(warmup_days), horizon)
+
+
+def last_measured_day(scenario: Scenario) -> dt.date | None:
+    """The last day ``scenario``'s run measures (its window's end less a moment): the day a target with a stated
+    trajectory is judged on for the whole run; None while the warm-up is 'auto'."""
+    window = RunWindow.of(scenario)
+    return None if window is None else (window.end - dt.timedelta(seconds=1)).date()
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def test_browser_compare_shows_the_targets_side_by_side_month_by_month(server, t
         assert any(h.startswith("More critical-care beds") for h in header), header
         for measure in ("ED: within 4 hours", "ED: over 12 hours in the ED", "G&A occupancy at midnight"):
             expect(headline.get_by_text(measure, exact=True)).to_be_visible()
-        expect(headline.get_by_text("78% or more")).to_be_visible()
+        expect(headline.get_by_text("78% or more; 82% or more from 1 Apr 2026")).to_be_visible()
         expect(headline.get_by_text("92% or less")).to_be_visible()
         expect(page.get_by_text("Month by month against the targets")).to_be_visible()
         expect(months.get_by_text("Jan 2025").first).to_be_visible()
