@@ -334,6 +334,7 @@ class HospitalSim:
         self._pathways = None  # discharge pathways (sim/pathways.py): only when the scenario has them and shares
         if scenario.discharge_pathways and any(scenario.pathway_shares_for(c) for c in self.class_names):
             self._pathways = Pathways(self)
+        self._wrapped_begin = "_begin_treatment" in vars(self)  # read again by run()
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -604,7 +605,22 @@ class HospitalSim:
                 continue
             req.active = False
             u.n_waiting -= 1
-            self._occ_change(u, 1)
+            # self._occ_change(u, 1), inlined
+            now = self.env._now
+            occ = u.occ
+            dt = now - u.t_last
+            if dt:
+                u.level_h[occ] += dt
+                if occ > u.staffed_level:
+                    u.breach_h += dt
+                u.t_last = now
+            if u.inpatient:
+                dt = now - self._h_last
+                if dt:
+                    self._h_level_h[self._h_occ] += dt
+                    self._h_last = now
+                self._h_occ += 1
+            u.occ = occ + 1
             req.on_grant(req.patient, u, req.ready_at)
         if u.esc_watch:
             self._pressure_check(u)
@@ -612,7 +628,7 @@ class HospitalSim:
     def _occ_change(self, u: _Unit, delta: int) -> None:
         """Change ``u``'s occupancy, first adding the time spent at the old level.
 
-        Inlined, as it stands, in _request_bed and _free_bed: change all three together."""
+        Inlined, as it stands, in _request_bed, _dispatch and _free_bed: change all four together."""
         now = self.env._now
         occ = u.occ
         dt = now - u.t_last
@@ -695,7 +711,14 @@ class HospitalSim:
         if u.inpatient:
             p.inp_ready = ready_at
             p.inp_start = now
-        self._begin_treatment(p, u, now)
+        if u.is_ed or self._wrapped_begin:
+            self._begin_treatment(p, u, now)
+            return
+        # self._begin_treatment(p, u, now) for a unit that is not an ED, inlined
+        k = p.visit
+        x = p.dna[_U_VISITS + 2 * k + 1] if k < DNA_VISITS else p.overflow.random()  # self._u(p, 1)
+        p.callbacks = self._cb_stay
+        heapq.heappush(self._evq, (now + self._los[p.pclass][u.idx].ppf(x), 1, next(self._eid), p))
 
     def _begin_treatment(self, p: _Patient, u: _Unit, now: float) -> None:
         if u.is_ed:
@@ -931,6 +954,7 @@ class HospitalSim:
         end = self.end_h
         t = 0.0
         dna_rows: list[list[float]] = []
+        several = len(class_cum) > 1
         while True:
             gaps = t_rng.exponential(1.0 / lam_max, _BLOCK).tolist()
             thin = t_rng.random(_BLOCK).tolist()
@@ -949,7 +973,7 @@ class HospitalSim:
                     dna_rows = _dna_block(dna_rng, unit)
                 dna = dna_rows.pop()
                 k = 0
-                if len(class_cum) > 1:
+                if several:
                     while dna[_U_CLASS] >= class_cum[k]:
                         k += 1
                 yield t  # resumed at time t by _drive
@@ -1264,6 +1288,7 @@ class HospitalSim:
     def run(self) -> SimOutput:
         s = self.scenario
         env = self.env
+        self._wrapped_begin = "_begin_treatment" in vars(self)  # outlying wraps it: _enter calls it then
         for u, spec in zip(self.units, s.units.values(), strict=True):
             self._capacity_log.append((0.0, u.idx, u.cap, 0))
             if spec.ed is not None and isinstance(spec.ed.clinicians, int):
