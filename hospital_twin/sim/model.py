@@ -12,10 +12,14 @@ A freed bed may need cleaning before the next patient. In an emergency departmen
 a patient in a cubicle waits for a clinician, is assessed, then either goes home or,
 with a decision to admit, boards in the cubicle until a bed is found.
 
-Arrival streams, shift changes and capacity changes are SimPy processes; each
-patient's pathway is a chain of callbacks on SimPy timeouts, with plain counters and
-heaps for beds, which is 4-5 times faster than a process and ``Resource`` per patient
-while keeping SimPy's event ordering.
+Shift changes, elective lists and capacity changes are SimPy processes; arrival streams are
+generators resumed by one reusable event (``_drive``); each patient's pathway is a chain of
+callbacks with plain counters and heaps for beds, and the patient is itself the SimPy event
+of its stay, assessment and discharge timers, pushed on the environment's queue as a
+``Timeout`` would be (same time, priority and event id: SimPy's event order, ties
+included, is kept) without building one. Cleaning times and ED assessments are drawn in
+blocks holding the same numbers as one draw at a time (``_turnaround_block``,
+``_dna_block``). Hot callbacks keep plain locals and inline small helpers (marked).
 
 Every patient gets its "DNA" when it arrives: one row of uniforms from its arrival
 stream's own generator, fixing its class, route choices, stays and discharge hour.
@@ -37,7 +41,6 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import math
-from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -159,6 +162,11 @@ def _turnaround_block(u: _Unit) -> list[float]:
         out = [ppf(x) for x in uniforms.tolist()]
     out.reverse()
     return out
+
+
+def _flat_array(values: list[float], width: int) -> np.ndarray:
+    """A flat list of numbers (records of ``width`` numbers each) as a float64 array of ``width`` columns."""
+    return np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, width)
 
 
 def _dna_block(rng: np.random.Generator, unit: _Unit) -> list[list[float]]:
@@ -879,7 +887,7 @@ class HospitalSim:
 
     def _fold(self) -> None:
         """Hand closed stays and the arrivals so far to the sink; keep only open stays."""
-        arr = np.asarray(self._stays, dtype=np.float64).reshape(-1, len(STAY_FIELDS))
+        arr = _flat_array(self._stays, len(STAY_FIELDS))
         closed = ~np.isnan(arr[:, 7])
         if closed.any():
             block = arr[closed]
@@ -895,7 +903,7 @@ class HospitalSim:
         else:
             del arr
         if len(self._arrivals):
-            self._sink.add_arrivals(np.asarray(self._arrivals, dtype=np.float64).reshape(-1, 4))
+            self._sink.add_arrivals(_flat_array(self._arrivals, 4))
             self._arrivals = []
 
     # ------------------------------------------------------------------ arrivals
@@ -1337,8 +1345,6 @@ class HospitalSim:
                     )
 
         def arr(rows, width):
-            if isinstance(rows, array):
-                return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
 
         out = SimOutput(
@@ -1347,13 +1353,13 @@ class HospitalSim:
             unit_names=self.unit_names,
             class_names=self.class_names,
             source_names=self.source_names,
-            stays=arr(self._stays, len(STAY_FIELDS)),
+            stays=_flat_array(self._stays, len(STAY_FIELDS)),
             rejections=arr(self._rejections, 5),
             cancellations=arr(self._cancellations, 6),
             waiting_at_end=arr(waiting, 6),
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
-            arrivals=arr(self._arrivals, 4),
+            arrivals=_flat_array(self._arrivals, 4),
             left_unseen=arr(self._left_unseen, 6),
             rebookings=arr(self._rebookings, 6),
             end_h=self.end_h,
