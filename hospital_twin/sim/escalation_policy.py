@@ -245,15 +245,15 @@ class EscalationPolicy:
         x = occ / g.beds
         b = g.boarders
         level = g.level
-        since = self.sim.env.now - g.t_level
+        enter, b_at = g.enter, g.b_at
         for k in range(4, level, -1):
-            if x >= g.enter[k] or b >= g.b_at[k]:
-                if since >= g.hold_up - _EPS_H:
+            if x >= enter[k] or b >= b_at[k]:
+                if self.sim.env._now - g.t_level >= g.hold_up - _EPS_H:
                     return k
                 self._recheck(g, g.t_level + g.hold_up)
                 return level
         if level > 1 and x < g.leave[level] and b < g.b_below[level]:
-            if since >= g.hold_down - _EPS_H:
+            if self.sim.env._now - g.t_level >= g.hold_down - _EPS_H:
                 return level - 1
             self._recheck(g, g.t_level + g.hold_down)
         return level

@@ -12,10 +12,14 @@ A freed bed may need cleaning before the next patient. In an emergency departmen
 a patient in a cubicle waits for a clinician, is assessed, then either goes home or,
 with a decision to admit, boards in the cubicle until a bed is found.
 
-Arrival streams, shift changes and capacity changes are SimPy processes; each
-patient's pathway is a chain of callbacks on SimPy timeouts, with plain counters and
-heaps for beds, which is 4-5 times faster than a process and ``Resource`` per patient
-while keeping SimPy's event ordering.
+Shift changes, elective lists and capacity changes are SimPy processes; arrival streams are
+generators resumed by one reusable event (``_drive``); each patient's pathway is a chain of
+callbacks with plain counters and heaps for beds, and the patient is itself the SimPy event
+of its stay, assessment and discharge timers, pushed on the environment's queue as a
+``Timeout`` would be (same time, priority and event id: SimPy's event order, ties
+included, is kept) without building one. Cleaning times and ED assessments are drawn in
+blocks holding the same numbers as one draw at a time (``_turnaround_block``,
+``_dna_block``). Hot callbacks keep plain locals and inline small helpers (marked).
 
 Every patient gets its "DNA" when it arrives: one row of uniforms from its arrival
 stream's own generator, fixing its class, route choices, stays and discharge hour.
@@ -37,7 +41,6 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import math
-from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,7 +48,7 @@ import simpy
 from simpy.events import Timeout
 
 from hospital_twin import rng as _rng
-from hospital_twin.distributions import Distribution, Fixed
+from hospital_twin.distributions import Distribution, Fixed, Gamma
 from hospital_twin.scenario.schema import EXIT, Scenario
 from hospital_twin.sim import ambulance as _ambulance
 from hospital_twin.sim import queues as _queues
@@ -104,6 +107,7 @@ class _Unit:
         "reject_transfers",
         "turnaround",
         "turn_u",
+        "turn_h",
         "is_ed",
         "discharge",
         "clin_count",
@@ -120,6 +124,69 @@ class _Unit:
     def __init__(self, idx: int, name: str):
         self.idx = idx
         self.name = name
+
+
+class _Wakeup:
+    """A reusable SimPy event that resumes an arrival generator (see :meth:`HospitalSim._drive`)."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+    _value = None
+
+
+class _Tick:
+    """A SimPy event for ``Environment.step`` without a ``Timeout``: ``callbacks`` run with it, ``_value`` for them."""
+
+    __slots__ = ("callbacks", "_value")
+    _ok = True
+
+    def __init__(self, callbacks, value):
+        self.callbacks = callbacks
+        self._value = value
+
+
+def _turnaround_block(u: _Unit) -> list[float]:
+    """The next ``_BLOCK`` cleaning times (hours) of ``u``, next one last (for ``pop``).
+
+    The uniforms come from the unit's ``turnaround`` stream in one call, which gives the same
+    numbers in the same order as one call per freed bed; the quantiles are taken one by one,
+    except for a Gamma, whose vectorised quantile (scipy's ufunc runs the scalar routine on
+    each element) gives the very same numbers at a third of the cost. Results are identical
+    to drawing at each freed bed.
+    """
+    uniforms = u.turn_u.random(_BLOCK)
+    dist = u.turnaround
+    if type(dist) is Gamma:
+        out = dist.ppf_array(uniforms).tolist()
+    else:
+        ppf = dist.ppf
+        out = [ppf(x) for x in uniforms.tolist()]
+    out.reverse()
+    return out
+
+
+def _flat_array(values: list[float], width: int) -> np.ndarray:
+    """A flat list of numbers (records of ``width`` numbers each) as a float64 array of ``width`` columns."""
+    return np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, width)
+
+
+def _dna_block(rng: np.random.Generator, unit: _Unit) -> list[list[float]]:
+    """The next ``_BLOCK`` DNA rows of an arrival stream into ``unit``, next one last (for ``pop``).
+
+    For an emergency department with a Gamma assessment, each row also carries, after its
+    ``DNA_WIDTH`` uniforms, the assessment (hours) at its assessment uniform and the
+    distribution it is of: computed for the block in one vectorised call, which gives the
+    same numbers as the scalar quantile (see :func:`_turnaround_block`).
+    """
+    block = rng.random((_BLOCK, DNA_WIDTH))
+    rows = block.tolist()
+    dist = unit.assess
+    if unit.is_ed and type(dist) is Gamma:
+        for row, a in zip(rows, dist.ppf_array(block[:, _U_ASSESS]).tolist(), strict=True):
+            row.append(a)
+            row.append(dist)
+    rows.reverse()
+    return rows
 
 
 class _Request:
@@ -150,8 +217,17 @@ class _Patient:
         "inp_start",
         "home",
         "elist",
+        "callbacks",
     )
     # stay: offset of the patient's current stay record in HospitalSim._stays; elist: name of its elective list
+    # callbacks: the patient is its own SimPy event for its timers in this module (stay, assessment, discharge:
+    # at most one pending at a time), scheduled by HospitalSim._wake; ``_ok`` and ``_value`` are what
+    # Environment.step and the callbacks read of an event.
+    _ok = True
+
+    @property
+    def _value(self):
+        return self
 
     def __init__(self, pid, pclass, source, dna, prio, overflow):
         self.pid = pid
@@ -216,16 +292,25 @@ class HospitalSim:
         self._sink = sink
         self._fold_every_h = fold_every_h
         # records
-        # Stays and arrivals go into flat float buffers (10 and 4 numbers per record): no
-        # Python object per record, so the garbage collector has nothing to walk.
-        self._stays = array("d")
+        # Stays and arrivals go into flat lists of numbers (10 and 4 per record): no Python object per
+        # record (floats and ints are not tracked by the garbage collector), and list.extend costs a
+        # tenth of array("d").extend; _output (or _fold) turns them into float64 arrays.
+        self._stays: list[float] = []
         self._rejections: list[tuple] = []
         self._cancellations: list[tuple] = []
         self._capacity_log: list[tuple] = []
         self._staffed_log: list[tuple] = []
-        self._arrivals = array("d")
+        self._arrivals: list[float] = []
         self._left_unseen: list[tuple] = []
         self._rebookings: list[tuple] = []
+        # SimPy's own event queue and id counter: the hot callbacks push their timers on them directly
+        # (see _wake), in the order and at the times Timeout would, without building a Timeout
+        self._evq = self.env._queue
+        self._eid = self.env._eid
+        self._cb_stay = (self._stay_done_now,)  # called with the patient itself (its own event)
+        self._cb_assessed = (self._assessed,)
+        self._cb_discharged = (self._discharged,)
+        self._cb_cleaned = (self._cleaned,)
         self._build_units()
         self._build_pathways()
         # ED patience, priority aging, rebooking (sim/queues.py): hooks set only when the scenario asks
@@ -259,6 +344,7 @@ class HospitalSim:
         self._pathways = None  # discharge pathways (sim/pathways.py): only when the scenario has them and shares
         if scenario.discharge_pathways and any(scenario.pathway_shares_for(c) for c in self.class_names):
             self._pathways = Pathways(self)
+        self._wrapped_begin = "_begin_treatment" in vars(self)  # read again by run()
 
     # ------------------------------------------------------------------ set-up
     def _source_index(self, name: str) -> int:
@@ -289,6 +375,7 @@ class HospitalSim:
             u.reject_transfers = spec.transfers_when_full == "reject"
             u.turnaround = spec.turnaround_distribution()
             u.turn_u = None
+            u.turn_h = []  # cleaning times (hours) drawn ahead in blocks, next one last (see _turnaround_block)
             if u.turnaround is not None and not isinstance(u.turnaround, Fixed):
                 u.turn_u = _rng.stream(self.seed, self.rep, "turnaround", name)
             # The scenario-wide policy is for inpatient units; an ED sends people home at any hour
@@ -486,10 +573,24 @@ class HospitalSim:
         of asking, so such a patient keeps its place; for every other request that order is the
         order of arrival.
         """
-        now = self.env.now
+        now = self.env._now
         t_req = now if ready_at is None else ready_at
-        if not u.n_waiting and u.occ + u.cleaning < u.cap:
-            self._occ_change(u, 1)
+        occ = u.occ
+        if not u.n_waiting and occ + u.cleaning < u.cap:
+            # self._occ_change(u, 1), inlined
+            dt = now - u.t_last
+            if dt:
+                u.level_h[occ] += dt
+                if occ > u.staffed_level:
+                    u.breach_h += dt
+                u.t_last = now
+            if u.inpatient:
+                dt = now - self._h_last
+                if dt:
+                    self._h_level_h[self._h_occ] += dt
+                    self._h_last = now
+                self._h_occ += 1
+            u.occ = occ + 1
             on_grant(patient, u, t_req)
             if u.esc_watch:
                 self._pressure_check(u)
@@ -514,18 +615,36 @@ class HospitalSim:
                 continue
             req.active = False
             u.n_waiting -= 1
-            self._occ_change(u, 1)
+            # self._occ_change(u, 1), inlined
+            now = self.env._now
+            occ = u.occ
+            dt = now - u.t_last
+            if dt:
+                u.level_h[occ] += dt
+                if occ > u.staffed_level:
+                    u.breach_h += dt
+                u.t_last = now
+            if u.inpatient:
+                dt = now - self._h_last
+                if dt:
+                    self._h_level_h[self._h_occ] += dt
+                    self._h_last = now
+                self._h_occ += 1
+            u.occ = occ + 1
             req.on_grant(req.patient, u, req.ready_at)
         if u.esc_watch:
             self._pressure_check(u)
 
     def _occ_change(self, u: _Unit, delta: int) -> None:
-        """Change ``u``'s occupancy, first adding the time spent at the old level."""
+        """Change ``u``'s occupancy, first adding the time spent at the old level.
+
+        Inlined, as it stands, in _request_bed, _dispatch and _free_bed: change all four together."""
         now = self.env._now
+        occ = u.occ
         dt = now - u.t_last
         if dt:
-            u.level_h[u.occ] += dt
-            if u.occ > u.staffed_level:
+            u.level_h[occ] += dt
+            if occ > u.staffed_level:
                 u.breach_h += dt
             u.t_last = now
         if u.inpatient:
@@ -534,7 +653,7 @@ class HospitalSim:
                 self._h_level_h[self._h_occ] += dt
                 self._h_last = now
             self._h_occ += delta
-        u.occ += delta
+        u.occ = occ + delta
 
     def _reset_levels(self):
         """At the end of the warm-up, forget the time-at-level accumulated so far."""
@@ -546,11 +665,32 @@ class HospitalSim:
         self._h_level_h = [0.0] * len(self._h_level_h)
 
     def _free_bed(self, u: _Unit) -> None:
-        self._occ_change(u, -1)
+        # self._occ_change(u, -1), inlined
+        now = self.env._now
+        occ = u.occ
+        dt = now - u.t_last
+        if dt:
+            u.level_h[occ] += dt
+            if occ > u.staffed_level:
+                u.breach_h += dt
+            u.t_last = now
+        if u.inpatient:
+            dt = now - self._h_last
+            if dt:
+                self._h_level_h[self._h_occ] += dt
+                self._h_last = now
+            self._h_occ -= 1
+        u.occ = occ - 1
         if u.turnaround is not None:
             u.cleaning += 1
-            d = u.turnaround.ppf(u.turn_u.random()) if u.turn_u is not None else u.turnaround.value_h
-            Timeout(self.env, d, u).callbacks.append(self._cleaned)
+            if u.turn_u is None:
+                d = u.turnaround.value_h
+            else:
+                block = u.turn_h
+                if not block:
+                    block = u.turn_h = _turnaround_block(u)
+                d = block.pop()
+            heapq.heappush(self._evq, (now + d, 1, next(self._eid), _Tick(self._cb_cleaned, u)))
             if u.esc_watch:
                 self._pressure_check(u)
         else:
@@ -573,7 +713,7 @@ class HospitalSim:
         """Bed granted in ``u`` (or, with u None, turned away) to a patient from outside."""
         if u is None:
             return
-        now = self.env.now
+        now = self.env._now
         p.stay = len(self._stays)
         self._stays.extend((p.pid, u.idx, p.pclass, p.source, ready_at, now, _NAN, _NAN, _DEST_INSIDE, _NAN))
         p.unit = u
@@ -581,7 +721,14 @@ class HospitalSim:
         if u.inpatient:
             p.inp_ready = ready_at
             p.inp_start = now
-        self._begin_treatment(p, u, now)
+        if u.is_ed or self._wrapped_begin:
+            self._begin_treatment(p, u, now)
+            return
+        # self._begin_treatment(p, u, now) for a unit that is not an ED, inlined
+        k = p.visit
+        x = p.dna[_U_VISITS + 2 * k + 1] if k < DNA_VISITS else p.overflow.random()  # self._u(p, 1)
+        p.callbacks = self._cb_stay
+        heapq.heappush(self._evq, (now + self._los[p.pclass][u.idx].ppf(x), 1, next(self._eid), p))
 
     def _begin_treatment(self, p: _Patient, u: _Unit, now: float) -> None:
         if u.is_ed:
@@ -591,24 +738,35 @@ class HospitalSim:
                 self._seq += 1
                 heapq.heappush(u.clin_queue, (p.prio, self._seq, p))
             return
-        dist = self._los[p.pclass][u.idx]
-        Timeout(self.env, dist.ppf(self._u(p, 1)), p).callbacks.append(self._stay_done)
+        k = p.visit
+        x = p.dna[_U_VISITS + 2 * k + 1] if k < DNA_VISITS else p.overflow.random()  # self._u(p, 1)
+        p.callbacks = self._cb_stay
+        heapq.heappush(self._evq, (self.env._now + self._los[p.pclass][u.idx].ppf(x), 1, next(self._eid), p))
 
     def _start_assessment(self, p: _Patient, u: _Unit) -> None:
         u.clin_busy += 1
-        self._stays[p.stay + 9] = self.env.now
-        Timeout(self.env, u.assess.ppf(p.dna[_U_ASSESS]), p).callbacks.append(self._assessed)
+        now = self.env._now
+        self._stays[p.stay + 9] = now
+        dna = p.dna
+        # an ED arrival's assessment may come computed with its DNA row (see _dna_block)
+        a = dna[DNA_WIDTH] if len(dna) > DNA_WIDTH and dna[DNA_WIDTH + 1] is u.assess else u.assess.ppf(dna[_U_ASSESS])
+        p.callbacks = self._cb_assessed
+        heapq.heappush(self._evq, (now + a, 1, next(self._eid), p))
 
     def _assessed(self, ev) -> None:
         p = ev._value
         u = p.unit
         u.clin_busy -= 1
-        self._clinician_dispatch(u)
+        if u.clin_queue:
+            self._clinician_dispatch(u)
         dist = self._los[p.pclass][u.idx]
         if dist is None:
             self._stay_done_now(p)
         else:
-            Timeout(self.env, dist.ppf(self._u(p, 1)), p).callbacks.append(self._stay_done)
+            k = p.visit
+            x = p.dna[_U_VISITS + 2 * k + 1] if k < DNA_VISITS else p.overflow.random()  # self._u(p, 1)
+            p.callbacks = self._cb_stay
+            heapq.heappush(self._evq, (self.env._now + dist.ppf(x), 1, next(self._eid), p))
 
     def _clinician_dispatch(self, u: _Unit) -> None:
         q = u.clin_queue
@@ -619,16 +777,18 @@ class HospitalSim:
         self._stay_done_now(ev._value)
 
     def _stay_done_now(self, p: _Patient) -> None:
-        now = self.env.now
+        now = self.env._now
         u = p.unit if p.home is None else p.home  # an outlier follows its home unit's route and discharge rule
         # a census patient who was ready before time 0 asks for its next bed from when it was ready
         t_ready = self._initial_ready.pop(p.pid, now) if self._initial_ready else now
-        self._stays[p.stay + 6] = t_ready
+        stays = self._stays
+        stays[p.stay + 6] = t_ready
         route = self._routes[p.pclass][u.idx]
         if route is None:
             nxt = _DEST_EXIT
         else:
-            x = self._u(p, 0)
+            k = p.visit
+            x = p.dna[_U_VISITS + 2 * k] if k < DNA_VISITS else p.overflow.random()  # self._u(p, 0)
             cum, targets = route
             i = 0
             while x >= cum[i]:
@@ -647,7 +807,7 @@ class HospitalSim:
                 p.visit += 1
                 self._pathways.join(p, k, t_ready)
                 return
-        self._stays[p.stay + 8] = nxt
+        stays[p.stay + 8] = nxt
         p.visit += 1
         if nxt == _DEST_EXIT:
             rule = u.discharge
@@ -661,7 +821,8 @@ class HospitalSim:
                 elif self._lounges and u.idx in self._lounges:
                     self._lounges[u.idx].plan(p, now, t)  # may wait for its departure in the lounge
                 else:
-                    Timeout(self.env, t - now, p).callbacks.append(self._discharged)
+                    p.callbacks = self._cb_discharged
+                    heapq.heappush(self._evq, (now + (t - now), 1, next(self._eid), p))
             return
         v = self.units[nxt]
         # from_unit: the unit whose bed it holds while it waits (for an outlier the host, not its home unit)
@@ -675,11 +836,11 @@ class HospitalSim:
         return False
 
     def _discharged(self, ev) -> None:
-        self._leave(ev._value, _DEST_EXIT, self.env.now)
+        self._leave(ev._value, _DEST_EXIT, self.env._now)
 
     def _transfer_granted(self, p: _Patient, v: _Unit | None, ready_at: float) -> None:
         old = p.unit
-        now = self.env.now
+        now = self.env._now
         if v is None:  # turned away by the next unit: leaves the hospital from here
             self._leave(p, _DEST_REJECTED, now)
             return
@@ -695,11 +856,16 @@ class HospitalSim:
 
     def _leave(self, p: _Patient, dest: int, now: float) -> None:
         stays = self._stays
-        stays[p.stay + 7] = now
-        stays[p.stay + 8] = dest
+        k = p.stay
+        stays[k + 7] = now
+        stays[k + 8] = dest
         u = p.unit
         if u.inpatient and (dest < 0 or not self.units[dest].inpatient):
-            self._end_spell(p, now)
+            # self._end_spell(p, now), inlined
+            if p.inp_ready >= self._warmup_h:  # False for nan
+                self._spell_sum_h += now - p.inp_start
+                self._spell_n += 1
+            p.inp_ready = p.inp_start = _NAN
         if dest < 0:  # leaves the hospital
             del self._live[p.pid]
         self._free_bed(u)
@@ -723,13 +889,12 @@ class HospitalSim:
 
     def _fold(self) -> None:
         """Hand closed stays and the arrivals so far to the sink; keep only open stays."""
-        arr = np.frombuffer(self._stays, dtype=np.float64).reshape(-1, len(STAY_FIELDS))
+        arr = _flat_array(self._stays, len(STAY_FIELDS))
         closed = ~np.isnan(arr[:, 7])
         if closed.any():
-            block = arr[closed].copy()
+            block = arr[closed]
             open_rows = np.flatnonzero(~closed)
-            kept = array("d")
-            kept.frombytes(arr[~closed].tobytes())
+            kept = arr[~closed].ravel().tolist()
             width = len(STAY_FIELDS)
             remap = {int(old) * width: new * width for new, old in enumerate(open_rows)}
             del arr
@@ -740,8 +905,8 @@ class HospitalSim:
         else:
             del arr
         if len(self._arrivals):
-            self._sink.add_arrivals(np.frombuffer(self._arrivals, dtype=np.float64).reshape(-1, 4).copy())
-            self._arrivals = array("d")
+            self._sink.add_arrivals(_flat_array(self._arrivals, 4))
+            self._arrivals = []
 
     # ------------------------------------------------------------------ arrivals
     def _new_patient(self, pclass: int, source: int, dna: list[float], overflow) -> _Patient:
@@ -753,8 +918,34 @@ class HospitalSim:
         self._arrivals.extend((p.pid, u.idx, now, p.pclass))
         return self._request_bed(p, u, self._enter, -1)
 
-    def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
+    def _drive(self, gen) -> None:
+        """Run the generator ``gen``, which yields the absolute times (hours) at which to resume it, on SimPy's
+        event queue with one reusable event instead of a ``Process``.
+
+        It starts as ``env.process(gen)`` would (an urgent event now) and each resumption is pushed as
+        ``Timeout(env, t - now)`` would be (time ``now + (t - now)``, normal priority, the next event id), so
+        the order of events, ties included, is unchanged; a Process's resumption machinery is not paid.
+        """
         env = self.env
+        queue, eid = self._evq, self._eid
+        ev = _Wakeup()
+        resume = gen.__next__
+
+        def wake(_ev) -> None:
+            try:
+                t = resume()
+            except StopIteration:
+                return
+            now = env._now
+            ev.callbacks = callbacks
+            heapq.heappush(queue, (now + (t - now), 1, next(eid), ev))
+
+        callbacks = (wake,)
+        ev.callbacks = callbacks
+        heapq.heappush(queue, (env._now, 0, next(eid), ev))  # as Process's Initialize: URGENT, now
+
+    def _arrival_process(self, spec, class_cum: list[float], class_idx: list[int], source: int):
+        """Arrivals of one stream (a generator for :meth:`_drive`: yields the time of each next arrival)."""
         t_rng = _rng.stream(self.seed, self.rep, "arrival_times", spec.name)
         dna_rng = _rng.stream(self.seed, self.rep, "patient_dna", spec.name)
         overflow = _rng.stream(self.seed, self.rep, "dna_overflow", spec.name)
@@ -773,6 +964,7 @@ class HospitalSim:
         end = self.end_h
         t = 0.0
         dna_rows: list[list[float]] = []
+        several = len(class_cum) > 1
         while True:
             gaps = t_rng.exponential(1.0 / lam_max, _BLOCK).tolist()
             thin = t_rng.random(_BLOCK).tolist()
@@ -788,14 +980,13 @@ class HospitalSim:
                 if v * lam_max >= lam:
                     continue
                 if not dna_rows:
-                    dna_rows = dna_rng.random((_BLOCK, DNA_WIDTH)).tolist()
-                    dna_rows.reverse()
+                    dna_rows = _dna_block(dna_rng, unit)
                 dna = dna_rows.pop()
                 k = 0
-                if len(class_cum) > 1:
+                if several:
                     while dna[_U_CLASS] >= class_cum[k]:
                         k += 1
-                yield Timeout(env, t - env.now)
+                yield t  # resumed at time t by _drive
                 p = self._new_patient(class_idx[k], source, dna, overflow)
                 admit(p, unit, t)
 
@@ -1107,6 +1298,7 @@ class HospitalSim:
     def run(self) -> SimOutput:
         s = self.scenario
         env = self.env
+        self._wrapped_begin = "_begin_treatment" in vars(self)  # outlying wraps it: _enter calls it then
         for u, spec in zip(self.units, s.units.values(), strict=True):
             self._capacity_log.append((0.0, u.idx, u.cap, 0))
             if spec.ed is not None and isinstance(spec.ed.clinicians, int):
@@ -1127,7 +1319,7 @@ class HospitalSim:
                 idx.append(self._class_index[c])
             cum[-1] = 1.0 + 1e-12
             source = self._source_index(s.arrival_source(a))
-            env.process(self._arrival_process(a, cum, idx, source))
+            self._drive(self._arrival_process(a, cum, idx, source))
         for e in s.electives:
             env.process(self._elective_process(e, self._source_index(e.source)))
         if self._vacated:
@@ -1155,8 +1347,6 @@ class HospitalSim:
                     )
 
         def arr(rows, width):
-            if isinstance(rows, array):
-                return np.frombuffer(rows, dtype=np.float64).reshape(-1, width).copy()
             return np.asarray(rows, dtype=float).reshape(-1, width)
 
         out = SimOutput(
@@ -1165,13 +1355,13 @@ class HospitalSim:
             unit_names=self.unit_names,
             class_names=self.class_names,
             source_names=self.source_names,
-            stays=arr(self._stays, len(STAY_FIELDS)),
+            stays=_flat_array(self._stays, len(STAY_FIELDS)),
             rejections=arr(self._rejections, 5),
             cancellations=arr(self._cancellations, 6),
             waiting_at_end=arr(waiting, 6),
             capacity_log=arr(self._capacity_log, 4),
             staffed_log=arr(self._staffed_log, 3),
-            arrivals=arr(self._arrivals, 4),
+            arrivals=_flat_array(self._arrivals, 4),
             left_unseen=arr(self._left_unseen, 6),
             rebookings=arr(self._rebookings, 6),
             end_h=self.end_h,
