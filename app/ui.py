@@ -14,7 +14,7 @@ import streamlit as st
 from hospital_twin.reporting.figures import format_value
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario import Scenario, ScenarioError, load_scenario
-from hospital_twin.scenario.dates import RunWindow, date_problems, last_measured_day
+from hospital_twin.scenario.dates import RunWindow, date_problems, measured_days
 
 PERSISTENT_PREFIXES = ("lv_", "rs_", "cmp_", "fc_", "cal_", "ro_")
 
@@ -197,13 +197,19 @@ def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
                 value=round(100 * t.value, 1),
                 step=1.0,
                 key=f"{prefix}target_{t.key}",
-                help=f"{t.trajectory_text}: {t.source}. A run is judged against the standard on its last measured "
-                "day, each month against that month's. Amber: up to "
-                f"{100 * t.amber_within:g} points on the wrong side; red: further. A value of your own holds on "
-                "every day.",
+                help=f"{t.trajectory_text}: {t.source}. Amber: up to {100 * t.amber_within:g} points on the wrong "
+                "side; red: further.",
+            )
+            follow = bool(t.trajectory) and col.checkbox(
+                "Then the national trajectory",
+                value=True,
+                key=f"{prefix}target_{t.key}_trajectory",
+                help=f"{t.trajectory_text}. Each month is judged against that month's standard and a whole run "
+                "against the standard weighted by its days measured. Untick to hold the value above on every day.",
             )
             # the national standard with its trajectory, unless the manager sets a value of the trust's own
-            out[t.key] = t if float(pct) == round(100 * t.value, 1) else t.with_value(float(pct) / 100)
+            same = float(pct) == round(100 * t.value, 1)
+            out[t.key] = t if (follow and same) else t.with_value(float(pct) / 100)
     return out
 
 
@@ -476,7 +482,7 @@ def kpi_cards(
         if more:
             ci += f"; {more}"
         goal = targets.get(target) if target else None
-        rag = goal.on(last_measured_day(s)).rag(mean) if goal is not None else None  # the standard on the last day
+        rag = goal.during(*(measured_days(s) or (None, None))).rag(mean) if goal else None  # over the days measured
         if rag is not None:
             colour = {"green": "green", "amber": "orange", "red": "red"}[rag.status]
             ci += f"  \n:{colour}[**{rag.words}**]"

@@ -34,7 +34,7 @@ def test_every_target_names_the_measure_it_reads():
     ("target", "x", "status", "words"),
     [
         (AMBULANCE_HANDOVER, 0.0, "green", "Green: none, as targeted"),
-        (AMBULANCE_HANDOVER, 0.0004, "green", "Green"),  # shows as 0.0%
+        (AMBULANCE_HANDOVER, 0.0004, "amber", "Amber: 0.04% against the target of none"),  # none means none
         (AMBULANCE_HANDOVER, 0.012, "amber", "Amber: 1.2% against the target of none"),
         (AMBULANCE_HANDOVER, 0.05, "red", "Red: 5.0% against the target of none"),
         (ELECTIVE_CANCELLATIONS, 0.01, "green", "Green: meets the target 1% or less"),
@@ -91,3 +91,26 @@ def test_a_month_is_judged_against_that_months_standard():
     )
     table = month_table(monthly, {"four_hour": FOUR_HOUR}, Scenario.model_construct())
     assert table["ED: within 4 hours"].tolist() == ["80.0%, green", "80.0%, amber"]
+
+
+def test_a_run_is_judged_against_the_standard_weighted_by_its_days():
+    """A year measured from 5 May 2025 to 3 May 2026: 331 days at 78% and 33 at 82% weigh to 78.36%, so 80% meets
+    it; a year wholly before April 2026 is judged against 78%; a window after it against 82%."""
+    import datetime as dt
+
+    year = FOUR_HOUR.during(dt.date(2025, 5, 5), dt.date(2026, 5, 3))
+    assert year.value == pytest.approx((331 * 0.78 + 33 * 0.82) / 364, abs=1e-4)
+    assert year.rag(0.80).status == "green"
+    assert FOUR_HOUR.during("2025-02-03", "2026-02-02") is FOUR_HOUR
+    assert FOUR_HOUR.during("2026-06-01", "2026-06-30").value == 0.82
+    assert FOUR_HOUR.with_value(0.78).during("2026-06-01", "2026-06-30").value == 0.78
+
+
+def test_red_amber_green_judges_the_figure_as_the_card_shows_it():
+    """77.95% shows as 78.0% and meets 78%; 77.94% shows as 77.9%, 0.1 short; against a target of none, 0.04% of
+    handovers over 45 minutes misses it (amber) and says so, not "none"."""
+    assert FOUR_HOUR.rag(0.7795).status == "green"
+    assert FOUR_HOUR.rag(0.7794).words == "Amber: 0.1 points short of the target 78% or more"
+    rag = AMBULANCE_HANDOVER.rag(0.0004)
+    assert rag.status == "amber" and rag.words == "Amber: 0.04% against the target of none"
+    assert AMBULANCE_HANDOVER.rag(0.0).status == "green"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from hospital_twin.reporting.nhs import GA_MIDNIGHT, MONTH_MEASURES, by_month, ed_units, ga_occupancy_summary
 from hospital_twin.results import ALL
-from hospital_twin.scenario.dates import last_measured_day
+from hospital_twin.scenario.dates import measured_days
 from hospital_twin.scenario.schema import Scenario
 
 __all__ = [
@@ -143,7 +143,7 @@ def against_targets(
                     if m.flip:
                         mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
                     lo, hi = max(0.0, lo), min(1.0, hi)
-                status, words = _judge(t.on(last_measured_day(s)), mean)
+                status, words = _judge(t.during(*(measured_days(s) or (None, None))), mean)
                 rows.append((key, measure_name(t, unit), unit, s.name, mean, lo, hi, n, status, words))
     cols = ["target", "measure", "unit", "scenario", "mean", "ci_low", "ci_high", "n_reps", "status", "words"]
     return pd.DataFrame(rows, columns=cols)

@@ -43,6 +43,12 @@ class Rag:
     words: str
 
 
+def _day(day: dt.date | str) -> dt.date:
+    """A date from an ISO string, a date, a datetime or a pandas Timestamp."""
+    when = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return when.date() if isinstance(when, dt.datetime) else when
+
+
 @dataclass(frozen=True)
 class Target:
     """One standard. Shares are fractions (0.78 = 78%); ``higher_is_better`` says which side meets it."""
@@ -76,12 +82,25 @@ class Target:
         its trajectory; itself when ``day`` is None or before the trajectory's first step."""
         if day is None or not self.trajectory:
             return self
-        when = dt.date.fromisoformat(day) if isinstance(day, str) else day
-        when = when.date() if isinstance(when, dt.datetime) else when
+        when = _day(day)
         value = self.value
         for first, later in self.trajectory:
             if when >= dt.date.fromisoformat(first):
                 value = later
+        return self if value == self.value else replace(self, value=value)
+
+    def during(self, first: dt.date | str | None, last: dt.date | str | None) -> Target:
+        """The standard over the days ``first`` to ``last`` (inclusive): its trajectory weighted by the days at each
+        value (a year half at 78% and half at 82% is judged against 80%); itself without a trajectory."""
+        if first is None or last is None or not self.trajectory:
+            return self
+        a, b = _day(first), _day(last)
+        if b < a:
+            return self.on(b)
+        steps = [(a, self.on(a).value)] + [(d, v) for d, v in ((_day(d), v) for d, v in self.trajectory) if a < d <= b]
+        ends = [d for d, _ in steps[1:]] + [b + dt.timedelta(days=1)]
+        value = sum(v * (end - d).days for (d, v), end in zip(steps, ends, strict=True)) / ((b - a).days + 1)
+        value = round(value, 4)
         return self if value == self.value else replace(self, value=value)
 
     @property
@@ -99,18 +118,23 @@ class Target:
         return f"{100 * self.value:g}% or {'more' if self.higher_is_better else 'less'}"
 
     def rag(self, x: float) -> Rag | None:
-        """Green, amber or red for the figure ``x`` (a share); None when ``x`` is not a number."""
+        """Green, amber or red for the figure ``x`` (a share); None when ``x`` is not a number. Judged on the figure
+        as a card shows it (to 0.1 point), so a card never reads 78.0% beside "short of 78%"; against a target of
+        none, any share above 0 misses it, however small."""
         if x is None or not math.isfinite(x):
             return None
-        miss = (self.value - x) if self.higher_is_better else (x - self.value)
-        miss = round(miss, 3)  # to the 0.1 point a card shows: 92.0% meets "92% or less"
-        target = f"target {self.text}"
-        if miss <= 0:
-            return Rag("green", f"Green: meets the {target}" if self.text != "none" else "Green: none, as targeted")
-        side = "short of" if self.higher_is_better else "over"  # 95% against "92% or less" is 3 points over
-        short = f"{100 * miss:.1f} points {side} the {target}"
-        if self.text == "none":  # a share not to be exceeded at all: say the figure against "none"
-            short = f"{100 * miss:.1f}% against the target of none"
+        if self.text == "none":
+            if x <= 0:
+                return Rag("green", "Green: none, as targeted")
+            shown = f"{100 * x:.1f}%" if x >= 0.001 else f"{100 * x:.2g}%"
+            short, miss = f"{shown} against the target of none", x
+        else:
+            points = round(100 * x, 1) - round(100 * self.value, 1)
+            miss = round(-points if self.higher_is_better else points, 1) / 100
+            if miss <= 0:
+                return Rag("green", f"Green: meets the target {self.text}")
+            side = "short of" if self.higher_is_better else "over"  # 95% against "92% or less" is 3 points over
+            short = f"{100 * miss:.1f} points {side} the target {self.text}"
         if miss <= self.amber_within:
             return Rag("amber", f"Amber: {short}")
         return Rag("red", f"Red: {short}")

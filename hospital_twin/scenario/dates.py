@@ -25,7 +25,7 @@ __all__ = [
     "Placement",
     "RunWindow",
     "date_problems",
-    "last_measured_day",
+    "measured_days",
     "period_problem",
     "place_period",
 ]
@@ -71,11 +71,13 @@ class RunWindow:
         return cls(scenario.start, float(warmup_days), horizon)
 
 
-def last_measured_day(scenario: Scenario) -> dt.date | None:
-    """The last day ``scenario``'s run measures (its window's end less a moment): the day a target with a stated
-    trajectory is judged on for the whole run; None while the warm-up is 'auto'."""
+def measured_days(scenario: Scenario) -> tuple[dt.date, dt.date] | None:
+    """The first and last days ``scenario``'s run measures (the window's end less a moment): the days a target with
+    a stated trajectory is weighted over for the whole run; None while the warm-up is 'auto'."""
     window = RunWindow.of(scenario)
-    return None if window is None else (window.end - dt.timedelta(seconds=1)).date()
+    if window is None:
+        return None
+    return window.measured_from.date(), (window.end - dt.timedelta(seconds=1)).date()
 
 
 @dataclass(frozen=True)
