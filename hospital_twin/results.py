@@ -33,14 +33,21 @@ display labels. This module does no simulation and no file I/O.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
+from hospital_twin._lazy import lazy_module
 from hospital_twin.scenario.schema import ESCALATION_ACTIONS
 from hospital_twin.sim.pathways import PATHWAY_DEST0, pathway_code
 from hospital_twin.sim.records import STAY_FIELDS, SimOutput
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    import pandas as pd
+    from scipy import stats
+else:
+    pd = lazy_module("pandas", globals(), "pd")
+    stats = lazy_module("scipy.stats", globals(), "stats")
 
 __all__ = [
     "METRICS",
