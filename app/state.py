@@ -39,9 +39,6 @@ MAX_YAML_BYTES = 512 * 1024
 MAX_LOG_BYTES = 50 * 1024 * 1024
 """Largest event log or snapshot accepted (also ``server.maxUploadSize`` in .streamlit/config.toml)."""
 
-DEFAULT_HORIZON_DAYS = 28
-DEFAULT_REPLICATIONS = 5
-
 
 class UploadError(ValueError):
     """An upload refused before it reaches the package (too big, binary, not UTF-8, empty)."""
@@ -766,6 +763,23 @@ def with_run_settings(
     d["replications"] = int(replications)
     d["seed"] = int(seed)
     return d
+
+
+def default_run_settings(scenario: Scenario) -> dict[str, int]:
+    """The one source of the run settings' defaults (Run and Compare, and the Scenario page's date checks): the
+    run the scenario asks for (its horizon, its warm-up, at least 5 replications; ``experiment.runlength``)."""
+    from hospital_twin.experiment.runlength import default_run_length
+
+    d = default_run_length(scenario)
+    return {"horizon_days": d.horizon_days, "warmup_days": d.warmup_days, "replications": d.replications}
+
+
+def quick_look_settings(scenario: Scenario) -> dict[str, int]:
+    """A quick look: 28 days after the default warm-up, 5 replications (seconds, and biased)."""
+    from hospital_twin.experiment.runlength import quick_look
+
+    d = quick_look(scenario)
+    return {"horizon_days": d.horizon_days, "warmup_days": d.warmup_days, "replications": d.replications}
 
 
 def to_yaml(data: dict[str, Any]) -> str:

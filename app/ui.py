@@ -94,35 +94,50 @@ def apply_pending_levers(page: Any) -> None:
 
 # --------------------------------------------------------------------------- run settings
 def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
-    """How long and how often to simulate: short by default so the app answers in seconds."""
+    """How long and how often to simulate: by default the run the scenario asks for (a full year after its warm-up
+    for the baseline), whose figures are unbiased; a quick look (28 days) on request, labelled biased."""
+    defaults = state.default_run_settings(scenario)
+    quick = state.quick_look_settings(scenario)
+    keys = {"horizon_days": f"{prefix}horizon", "warmup_days": f"{prefix}warmup", "replications": f"{prefix}reps"}
+
+    def use(values: dict[str, int]) -> None:
+        for name, key in keys.items():
+            st.session_state[key] = values[name]
+
+    marker, own = f"{prefix}defaults_for", tuple(defaults[k] for k in keys)  # a tuple: kept across a refresh
+    if st.session_state.get(marker) != own:
+        if marker in st.session_state:  # another scenario: its own run, not the last one's settings
+            use(defaults)
+        st.session_state[marker] = own
+
     with st.expander("Run length and replications", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
         horizon = c1.number_input(
             "Days measured",
             min_value=1,
             max_value=3650,
-            value=state.DEFAULT_HORIZON_DAYS,
+            value=min(defaults["horizon_days"], 3650),
             step=7,
-            key=f"{prefix}horizon",
-            help="Simulated days after the warm-up over which every KPI is measured.",
+            key=keys["horizon_days"],
+            help="Simulated days after the warm-up over which every KPI is measured. Default: the scenario's own.",
         )
-        warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
         warm = c2.number_input(
             "Warm-up days",
             min_value=0,
             max_value=365,
-            value=warm_default,
+            value=min(defaults["warmup_days"], 365),
             step=7,
-            key=f"{prefix}warmup",
-            help="Days simulated first and thrown away, so the hospital starts full, not empty.",
+            key=keys["warmup_days"],
+            help="Days simulated first and thrown away, so the hospital starts full, not empty. Default: the "
+            "scenario's own.",
         )
         reps = c3.number_input(
             "Replications",
             min_value=2,
             max_value=200,
-            value=state.DEFAULT_REPLICATIONS,
+            value=min(defaults["replications"], 200),
             step=1,
-            key=f"{prefix}reps",
+            key=keys["replications"],
             help="Independent runs; more replications give narrower 95% intervals.",
         )
         seed = c4.number_input(
@@ -134,20 +149,46 @@ def run_settings(scenario: Scenario, *, prefix: str = "rs_") -> dict[str, Any]:
             key=f"{prefix}seed",
             help="The same seed gives the same numbers.",
         )
+    settings = {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+    note = run_length_note(scenario, settings)
+    if note is None and quick == defaults:  # a scenario of 28 days or fewer: nothing shorter to offer
         st.caption(
-            f"Defaults are short so that answers come in seconds; the scenario file itself asks for "
-            f"{scenario.horizon_days:g} days x {scenario.replications} replications."
+            f"The scenario's own run: {settings['horizon_days']} days after a {settings['warmup_days']}-day warm-up."
         )
-    return {"horizon_days": int(horizon), "warmup_days": int(warm), "replications": int(reps), "seed": int(seed)}
+    elif note is None:
+        st.caption(
+            f"The scenario's own run: {settings['horizon_days']} days measured after a {settings['warmup_days']}-day "
+            f"warm-up, {settings['replications']} replications. Shorter runs are biased, not just less precise (the "
+            "quick look says by how much). A year of the baseline takes a few seconds a replication; the progress "
+            "bar counts the replications done."
+        )
+        st.button(
+            f"Quick look ({quick['horizon_days']} days, biased)",
+            key=f"{prefix}quick_btn",
+            on_click=use,
+            args=(quick,),
+            help="Answers in seconds, but its figures are biased (the warning says by how much).",
+        )
+    else:
+        st.warning(note, icon=":material/warning:")
+        st.button(
+            "Back to the full run (the scenario's own length)",
+            key=f"{prefix}full_btn",
+            on_click=use,
+            args=(defaults,),
+            help="The scenario's horizon, warm-up and replications: figures not biased by the run's length.",
+        )
+    return settings
 
 
-def target_settings(prefix: str = "rs_") -> dict:
+def target_settings(prefix: str = "rs_", where: str = "on the cards") -> dict:
     """The NHS targets the cards are judged against (key -> ``reporting.targets.Target``), each changeable here
-    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``."""
+    for a trust's own trajectory; the defaults and their sources are in ``reporting.targets``. ``where`` says
+    where the page shows red / amber / green."""
     from hospital_twin.reporting.targets import NHS_TARGETS
 
     out = {}
-    with st.expander("Targets (red / amber / green on the cards)", expanded=False):
+    with st.expander(f"Targets (red / amber / green {where})", expanded=False):
         cols = st.columns(len(NHS_TARGETS))
         for col, t in zip(cols, NHS_TARGETS, strict=True):
             pct = col.number_input(
@@ -157,7 +198,7 @@ def target_settings(prefix: str = "rs_") -> dict:
                 value=round(100 * t.value, 1),
                 step=1.0,
                 key=f"{prefix}target_{t.key}",
-                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points short; red: further.",
+                help=f"{t.source}. Amber: up to {100 * t.amber_within:g} points on the wrong side; red: further.",
             )
             out[t.key] = t.with_value(float(pct) / 100)
     return out
@@ -174,10 +215,81 @@ def settled_yaml(yaml_text: str, settings: dict[str, Any]) -> str:
 def run_window(scenario: Scenario, *, prefix: str = "rs_") -> RunWindow:
     """The measured window of the Run page's settings as they stand (their defaults before the Run page is
     opened, as :func:`run_settings` gives them), so the Scenario page checks dates against the run to come."""
-    warm_default = 28 if scenario.warmup_is_auto else int(round(float(scenario.warmup_days)))
-    horizon = st.session_state.get(f"{prefix}horizon", state.DEFAULT_HORIZON_DAYS)
-    warm = st.session_state.get(f"{prefix}warmup", warm_default)
+    defaults = state.default_run_settings(scenario)
+    horizon = st.session_state.get(f"{prefix}horizon", defaults["horizon_days"])
+    warm = st.session_state.get(f"{prefix}warmup", defaults["warmup_days"])
     return RunWindow(scenario.start, float(warm), float(horizon))
+
+
+QUICK_LOOK_MEASURED = state.REPO / "app" / "quick_look_bias.json"
+"""The baseline's quick look measured against its full run (written by ``scripts/quick_look_bias.py``)."""
+
+
+@st.cache_data(show_spinner=False)
+def _quick_look_measured(path: str, mtime: float) -> dict[str, Any] | None:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def quick_look_measured() -> dict[str, Any] | None:
+    """The stored measurement of the baseline's quick-look bias (None when it is missing or unreadable)."""
+    p = QUICK_LOOK_MEASURED
+    return _quick_look_measured(str(p), p.stat().st_mtime) if p.exists() else None
+
+
+def run_length_note(scenario: Scenario, settings: dict[str, Any]) -> str | None:
+    """None when ``settings`` measure at least the scenario's own run; otherwise a warning that the figures are
+    biased and by how much (the baseline's quick look as measured by ``scripts/quick_look_bias.py``), saying
+    whose bias it is: this scenario's, the baseline's, or an earlier baseline's."""
+    from hospital_twin.experiment.runner import scenario_hash
+
+    d = state.default_run_settings(scenario)
+    short = int(settings["horizon_days"]) < d["horizon_days"]
+    cold = int(settings["warmup_days"]) < d["warmup_days"]
+    if not short and not cold:
+        return None
+    why = []
+    if short:
+        why.append(
+            f"{settings['horizon_days']} days measured, fewer than the scenario's {d['horizon_days']}: a stay is "
+            "counted when the patient leaves, and a run that starts empty and stops after "
+            f"{int(settings['warmup_days']) + int(settings['horizon_days'])} days sees no longer stay end, so the "
+            "long stays are missing"
+        )
+    if cold:
+        why.append(
+            f"a {settings['warmup_days']}-day warm-up, shorter than the scenario's {d['warmup_days']}: the hospital "
+            "is still filling when measurement starts"
+        )
+    quick = state.quick_look_settings(scenario)
+    what = "Quick look" if all(int(settings[k]) == v for k, v in quick.items()) else "Shorter than the scenario's run"
+    text = f"**{what}: these figures are biased**, not just less precise: " + "; ".join(why) + "."
+    m = quick_look_measured()
+    if not m or not short:
+        return text
+    q, f = m["quick"], m["full"]
+    text += (
+        f" Measured on the baseline, {q['horizon_days']} days after a {q['warmup_days']}-day warm-up against its full "
+        f"{f['horizon_days']} days ({m['replications']} replications each): "
+        + ("; ".join(m["biased"]) if m["biased"] else "no measure beyond its interval")
+        + "."
+    )
+    if m["within"]:
+        text += " Within their 95% intervals, which a quick look makes wide: " + "; ".join(m["within"]) + "."
+    own = scenario_hash(scenario)
+    if own != m["scenario_hash"]:
+        if scenario_hash(baseline_scenario()) == m["scenario_hash"]:
+            text += " That is the baseline's bias: this scenario's is not measured and may differ."
+        else:
+            text += (
+                " Measured on an earlier version of the baseline: this scenario's bias is not measured and may differ."
+            )
+    return text
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -291,7 +403,13 @@ def kpi_cards(
     standards by default). Tooltips say what a figure means in words, never a metric id.
     """
     from hospital_twin.reporting.honest import ed_reason, replication_spread, stuck_warning, unserved
-    from hospital_twin.reporting.nhs import GA_AVERAGE, GA_MIDNIGHT, critical_care_units, ga_occupancy_summary
+    from hospital_twin.reporting.nhs import (
+        GA_AVERAGE,
+        GA_MIDNIGHT,
+        ambulance_units,
+        critical_care_units,
+        ga_occupancy_summary,
+    )
     from hospital_twin.reporting.nhs import measure_help as words
     from hospital_twin.reporting.targets import NHS_TARGETS
 
@@ -406,12 +524,24 @@ def kpi_cards(
             card(f"{u}: decision-to-admit wait", "ed_boarding_mean_h", u, calm=True, why_missing=why)
             card(f"{u}: trolley waits over 12 h", "ed_dta_12h_waits", u, per_day=True, calm=True, why_missing=why)
             card(f"{u}: left without being seen", "left_without_being_seen_share", u)
+            if u in ambulance_units(s):  # the wait from an ambulance's arrival to a space: the handover delay
+                handover = _lookup(summary, s.name, "ambulance_handover_mean_h", u)
+                minutes = 60 * float(handover["mean"]) if handover is not None else math.nan
+                mean_min = f"mean handover {minutes:.{0 if minutes >= 10 else 1}f} minutes" if minutes >= 0 else ""
+                card(
+                    f"{u}: ambulance handovers over 45 minutes",
+                    "ambulance_handover_over_45min_share",
+                    u,
+                    calm=True,
+                    target="ambulance_handover",
+                    more=mean_min,
+                )
     card("Admissions placed on another ward (outliers)", "outlier_share", ALL)
     for name in s.discharge_lounges:
         card(f"Discharge lounge {name}: patients", "lounge_uses", name, per_day=True)
         card(f"Discharge lounge {name}: places in use, average", "lounge_occupancy_mean", name)
     if s.electives:
-        card("Electives cancelled", "cancelled_share", ALL)
+        card("Planned operations cancelled on the day", "cancelled_share", ALL, target="elective_cancellations")
     card("Hospital stay, mean", "los_mean_h", ALL, calm=True, in_days=True)
     return cards
 
@@ -684,7 +814,7 @@ def show_months(result, targets: dict) -> None:
     if monthly.empty:
         return
     st.markdown("**Month by month against the targets**")
-    st.dataframe(month_table(monthly, targets, result.scenario), hide_index=True, width="stretch")
+    show_table(month_table(monthly, targets, result.scenario))
     st.caption(
         "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
         "brackets, and green / amber / red against the targets above (4-hour and 12-hour by month of arrival at "
@@ -719,6 +849,57 @@ def show_points_to_note(result) -> None:
     notes = points_to_note(result.scenario, result.summary, log, int(result.provenance.get("replications") or 0))
     if notes:
         st.info("**Points to note**\n\n" + "\n".join(f"- {n}" for n in notes))
+
+
+RAG_BACKGROUND = {"green": "#d3f9d8", "amber": "#ffe8cc", "red": "#ffe3e3"}
+"""Cell colours of red / amber / green (the words are in the cell too)."""
+
+
+def _rag_table(table: pd.DataFrame, status: pd.DataFrame) -> None:
+    """A small static table whose scenario cells are coloured by their status (the words say it as well)."""
+
+    def colour(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for name in status.columns:
+            out[name] = [f"background-color: {RAG_BACKGROUND[x]}" if x in RAG_BACKGROUND else "" for x in status[name]]
+        return out
+
+    st.table(table.style.apply(colour, axis=None).hide(axis="index"))
+
+
+def show_targets_compare(results: list, targets: dict) -> None:
+    """Each scenario of a comparison against the NHS targets, side by side: the headline figures, then month by
+    month (``reporting.scorecard``), each cell with red / amber / green in colour and in words."""
+    from hospital_twin.reporting.scorecard import against_targets, months_against_targets, side_by_side
+
+    scenarios = [r.scenario for r in results]
+    names = [s_.name for s_ in scenarios]
+    summary = pd.concat([r.summary for r in results], ignore_index=True)
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    kept = [r for r in results if r.census is not None]
+    census = pd.concat([r.census.assign(scenario=r.name) for r in kept], ignore_index=True) if kept else None
+    logged = [r for r in results if r.adt_log is not None]
+    log = pd.concat([r.adt_log.assign(scenario=r.name) for r in logged], ignore_index=True) if logged else None
+
+    st.subheader("Against the NHS targets")
+    _rag_table(*side_by_side(against_targets(summary, kpis, census, scenarios, targets), names, targets))
+    st.caption(
+        "Each scenario's mean over replications with its 95% interval, and green / amber / red against the targets "
+        "(change them under 'Targets' above). Replications that gridlocked are in the means (see the warnings above)."
+    )
+    monthly = months_against_targets(log, census, kpis, scenarios, targets)
+    if monthly.empty:
+        st.info("No month was measured (the run kept no event log or census), so there is no month-by-month view.")
+        return
+    st.markdown("**Month by month against the targets**")
+    _rag_table(*side_by_side(monthly, names, targets))
+    missing = "" if log is not None else " The event log was not kept, so the 4-hour and 12-hour months are missing."
+    st.caption(
+        "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
+        "brackets, and green / amber / red against the targets (4-hour and 12-hour by month of arrival at the ED; "
+        "G&A occupancy over the month's midnights). A month with few days measured is less sure; measure a year "
+        "(Days measured 364) to see January to March." + missing
+    )
 
 
 # --------------------------------------------------------------------------- refresh-safe page state, saved scenarios
@@ -920,13 +1101,188 @@ def fit_layout() -> None:
 
 
 def show_chart(chart) -> None:
-    """An Altair chart sized to its column: each panel of a concatenated or faceted chart on its own, as wide as
-    the column (``reporting.charts.panels_fit_to_width``), the chart's title once above them."""
+    """An Altair chart (or its Vega-Lite spec as a dict) sized to its column: each panel of a concatenated or
+    faceted chart on its own, as wide as the column (``reporting.charts.panels_fit_to_width``), the chart's
+    title once above them."""
     from hospital_twin.reporting.charts import panels_fit_to_width
 
-    spec = chart.to_dict()
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
     title = spec.get("title") if not any(k in spec for k in ("mark", "layer")) else None
     if title:
         st.markdown(f"**{title if isinstance(title, str) else title.get('text', '')}**")
     for panel in panels_fit_to_width(spec):
         st.vega_lite_chart(panel, width="stretch")
+
+
+def show_table(table: pd.DataFrame) -> None:
+    """A short table of words for a manager (a few columns, sentences in cells) that wraps its text to the column
+    instead of scrolling sideways, as ``st.dataframe`` does on a narrow screen; its first column names the rows."""
+    st.table(table.set_index(table.columns[0]))
+
+
+# --------------------------------------------------------------------------- money: what the beds cost (issue 15)
+COSTS_FILE = "scenarios/costs.yaml"
+"""The shipped unit costs (rates per bed-day and nurse hour), used unless the manager uploads their own."""
+
+
+def cost_rates() -> tuple[Any, str, str]:
+    """``(rates or None, the file in words, the problem in words or '')``: the costs file uploaded on the Run page
+    (kept for the session), else ``scenarios/costs.yaml``. Read by ``scenario.io.read_costs``."""
+    import tempfile
+    from pathlib import Path
+
+    from hospital_twin.scenario.io import read_costs
+
+    uploaded = st.session_state.get("money_costs_file")
+    try:
+        if uploaded:
+            name, text = uploaded
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / state.display_name(name, "costs.yaml")
+                path.write_text(text, encoding="utf-8")
+                return read_costs(path), f"{state.display_name(name)} (uploaded)", ""
+        return read_costs(state.SCENARIO_DIR / "costs.yaml"), COSTS_FILE, ""
+    except ScenarioError as exc:
+        where = f"{state.display_name(uploaded[0])} (uploaded)" if uploaded else COSTS_FILE
+        return None, where, "; ".join(state.issue_text(i) for i in exc.issues[:5])
+
+
+def _currency(rates) -> str:
+    return "£" if rates.currency.upper() == "GBP" else f"{rates.currency} "
+
+
+def costs_file_picker() -> None:
+    """Which costs file prices the beds, and an uploader for the manager's own (a YAML file like
+    scenarios/costs.yaml); a file that cannot be used is refused with its own name and the line of each problem."""
+    _, source, _ = cost_rates()
+    with st.expander(f"Unit costs: {source}"):
+        st.caption(
+            f"The rates per bed-day and per nurse hour come from {COSTS_FILE} unless you upload your own file with "
+            "the same keys (bed_day_gbp, escalation_bed_day_gbp, critical_care_bed_day_gbp, nurse_hour_gbp, ...); "
+            "ask your finance business partner for your trust's figures."
+        )
+        up = st.file_uploader("Your costs file (YAML)", type=["yaml", "yml"], key="money_costs_upload")
+        if up is not None and st.session_state.get("money_costs_upload_id") != up.file_id:
+            st.session_state["money_costs_upload_id"] = up.file_id
+            previous = st.session_state.get("money_costs_file")
+            try:
+                st.session_state["money_costs_file"] = (up.name, state.decode_text(up.getvalue(), up.name))
+            except state.UploadError as exc:
+                st.session_state["money_costs_problem"] = str(exc)
+            else:
+                rates, _, problem = cost_rates()
+                if rates is None:
+                    st.session_state["money_costs_file"] = previous
+                    st.session_state["money_costs_problem"] = f"{state.display_name(up.name)} cannot be used: {problem}"
+                else:
+                    st.session_state.pop("money_costs_problem", None)
+            st.rerun()
+        if st.session_state.get("money_costs_problem"):
+            st.error(st.session_state["money_costs_problem"] + f" The figures use {source}.")
+        if st.session_state.get("money_costs_file") and st.button(
+            f"Use {COSTS_FILE} again", key="money_costs_reset_btn"
+        ):
+            st.session_state.pop("money_costs_file", None)
+            st.session_state.pop("money_costs_problem", None)
+            st.rerun()
+
+
+def bed_cost_cards(result, rates, source: str) -> list[tuple[str, str, str, str]]:
+    """Cards of a year's bed cost (``reporting.money.bed_cost_summary``): all beds, then G&A, escalation and critical
+    care beds (a kind the scenario does not have is left out); each with its 95% interval, rate and source."""
+    from hospital_twin.reporting.money import ALL_BEDS, CC_BEDS, ESCALATION_BEDS, GA_BEDS, bed_cost_summary, gbp
+
+    s = result.scenario
+    cur = _currency(rates)
+    rows = bed_cost_summary(result.kpis, s, rates).set_index("kind")
+    has_escalation = any(u.escalation is not None for u in s.units.values()) or bool(s.escalation_levels)
+    titles = {
+        ALL_BEDS: "Bed cost a year, all beds",
+        GA_BEDS: "G&A beds a year",
+        ESCALATION_BEDS: "Escalation beds a year",
+        CC_BEDS: "Critical care beds a year",
+    }
+    what = {
+        ALL_BEDS: "occupied G&A bed-days, escalation bed-days (beds open) and occupied critical care bed-days, each at "
+        "its rate",
+        GA_BEDS: "occupied G&A bed-days in base beds (patients in open escalation beds are counted there instead)",
+        ESCALATION_BEDS: "escalation bed-days: escalation beds open on G&A wards, occupied or not (they open under "
+        "pressure and close as they empty)",
+        CC_BEDS: "occupied critical care (ICU, HDU) bed-days",
+    }
+    cards = []
+    for kind in (ALL_BEDS, GA_BEDS, ESCALATION_BEDS, CC_BEDS):
+        if kind not in rows.index:
+            continue
+        r = rows.loc[kind]
+        if kind == ESCALATION_BEDS and not has_escalation:
+            continue
+        if kind == CC_BEDS and r["bed_days"] == 0:
+            continue
+        days_year = f"{r['bed_days_year']:,.0f} bed-days a year"
+        if kind != ALL_BEDS and not math.isfinite(r["rate_gbp"]):
+            cards.append((titles[kind], "not priced", "", f"{what[kind]}: {days_year}; {source} has no rate for them"))
+            continue
+        rate = "" if kind == ALL_BEDS else f" at {gbp(r['rate_gbp'], cur)} a bed-day ({source})"
+        ci = (
+            f"95% interval {gbp(max(0.0, r['year_low']), cur)} to {gbp(r['year_high'], cur)}"
+            if r["n_reps"] > 1 and math.isfinite(r["year_low"])
+            else ""
+        )
+        help_ = (
+            f"{what[kind]}: {days_year}{rate}. The {s.horizon_days:g} measured days scaled to 365; mean of "
+            f"{int(r['n_reps'])} replications with its 95% interval"
+        )
+        cards.append((titles[kind], gbp(r["cost_gbp_year"], cur), ci, help_))
+    return cards
+
+
+def show_bed_cost(result) -> None:
+    """The Run page's cost block: a year's bed cost by kind (cards), the rates and the file they come from."""
+    from hospital_twin.reporting.money import gbp
+
+    rates, source, problem = cost_rates()
+    st.markdown("**Cost of beds**")
+    if rates is None:
+        st.warning(f"No money figures: the costs file {source} cannot be used ({problem}).")
+        return
+    cur = _currency(rates)
+    cc = rates.critical_care_bed_day_gbp
+    st.caption(
+        f"A year's cost: the {result.scenario.horizon_days:g} measured days scaled to 365 days"
+        + (" (a shorter period misses the seasons it does not contain)" if result.scenario.horizon_days < 364 else "")
+        + f". Rates from {source}"
+        + (f" ({rates.price_year} prices)" if rates.price_year else "")
+        + f": G&A bed-day {gbp(rates.bed_day_gbp, cur)}, escalation bed-day {gbp(rates.escalation_bed_day_gbp, cur)}"
+        + (f", critical care bed-day {gbp(cc, cur)}" if cc is not None else ", critical care not priced")
+        + ". ED spaces, discharge lounges and pathway places are not priced."
+    )
+    show_cards(bed_cost_cards(result, rates, source))
+
+
+def show_cost_difference(results: list, comparison: pd.DataFrame, verdicts: pd.DataFrame) -> None:
+    """The Compare page's cost block: per what-if, what it costs a year (paired difference, interval) and what it
+    buys (the verdicts' clear improvements), in words (``reporting.money.cost_sentence``)."""
+    from hospital_twin.reporting.money import bed_cost_difference, cost_sentence
+
+    rates, source, problem = cost_rates()
+    st.subheader("What it costs and what it buys")
+    if rates is None:
+        st.warning(f"No money figures: the costs file {source} cannot be used ({problem}).")
+        return
+    scenarios = [r.scenario for r in results]
+    kpis = pd.concat([r.kpis for r in results], ignore_index=True)
+    level = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
+    diff = bed_cost_difference(kpis, scenarios, rates, confidence=level)
+    for variant in scenarios[1:]:
+        st.markdown(cost_sentence(diff, verdicts, scenarios[0], variant, _currency(rates)))
+    gridlocked = "scenario_gridlocked_reps" in comparison and (
+        comparison["scenario_gridlocked_reps"].max() > 0 or comparison["baseline_gridlocked_reps"].max() > 0
+    )
+    st.caption(
+        f"Bed cost a year (what-if minus baseline, paired replication by replication, {100 * level:g}% intervals): "
+        "occupied G&A bed-days, escalation bed-days (beds open) and occupied critical care bed-days at the rates of "
+        f"{source}, the measured days scaled to 365. 'Buys' lists the measures above that the what-if clearly "
+        "improves."
+        + (" Gridlocked replications are included in these costs (see the warning above)." if gridlocked else "")
+    )

@@ -105,6 +105,7 @@ def compare(job: CompareJob, progress: Progress, folder: Path) -> Any:
         replications=n,
         seed=job.seed,
         workers=_workers(n),
+        keep_log=True,  # the months against the 4-hour and 12-hour targets are counted from the event log
         on_warmup=lambda name: progress(0, total, f"{name}: choosing the warm-up"),
         on_progress=on_progress,
     )

@@ -68,6 +68,8 @@ __all__ = [
     "waiting_path",
     "escalation_hours",
     "escalation_path",
+    "ambulance_handovers",
+    "AMBULANCE_HANDOVER_LIMITS_MIN",
 ]
 
 ALL = "ALL"
@@ -212,7 +214,24 @@ METRICS: dict[str, str] = {
     "the window exceed those in the first quarter, else 0; kpis.csv",
     "pathway_growing_share": "discharge pathway (unit = its name): share of replications in which its NCTR grew "
     "without bound (the mean of pathway_growing); summary.csv",
+    "ambulance_arrivals": "ED (streams with ambulance_share): attendances conveyed by ambulance, by the time they "
+    "arrived (ALL: every emergency department); count",
+    "ambulance_handover_mean_h": "ED: mean ambulance handover time, from arrival to a treatment space (the queue "
+    "for a space; the clinical handover itself, minutes once a space is free, is not modelled), over ambulance "
+    "arrivals after the warm-up not turned away: those who left from the queue count with their wait until they "
+    "left, those still waiting at the end with their wait so far (censored); hours",
+    "ambulance_handover_over_15min_share": "ED: share of those ambulance arrivals whose handover (arrival to a "
+    "treatment space, censored as in ambulance_handover_mean_h) took over 15 minutes (the standard: within 15)",
+    "ambulance_handover_over_30min_share": "ED: share of those ambulance arrivals whose handover took over 30 "
+    "minutes (NHS Standard Contract: 95% within 30)",
+    "ambulance_handover_over_45min_share": "ED: share of those ambulance arrivals whose handover took over 45 "
+    "minutes (UEC plan 2025/26: none over 45)",
+    "ambulance_handover_over_60min_share": "ED: share of those ambulance arrivals whose handover took over 60 "
+    "minutes (NHS Standard Contract: all within 60)",
 }
+
+AMBULANCE_HANDOVER_LIMITS_MIN = (15, 30, 45, 60)
+"""The handover times (minutes) with an ``ambulance_handover_over_<m>min_share`` metric."""
 
 ADT_COLUMNS = [
     "patient_id",
@@ -625,6 +644,8 @@ def rep_kpis(out: SimOutput, scenario_name: str | None = None, totals: StayTotal
     g_hours = gridlock_hours(*bed_queue_path(t, out), gridlock_threshold(scn), lo, hi)
     add("gridlock_hours", ALL, g_hours)
     add("gridlocked", ALL, float(g_hours > 0))
+    if "ambulance" in out.extra:  # last, so that every other row keeps its place in kpis.csv
+        _ambulance_kpis(out, add)
 
     df = pd.DataFrame(rows, columns=["metric", "unit", "value"])
     df.insert(0, "rep", out.rep)
@@ -845,6 +866,52 @@ def _pathway_kpis(out: SimOutput, t: StayTotals, add) -> None:
 
 
 # ---- patients still waiting at the end: their wait so far, a censored value
+def ambulance_handovers(out: SimOutput) -> pd.DataFrame:
+    """Handover of each ambulance arrival after the warm-up (``SimOutput.extra["ambulance"]``): ``unit`` (index),
+    ``handover_h`` from arrival to a treatment space, ``censored`` True for one that had no space by the end (its
+    wait so far) or left from the queue (its wait until it left). Those turned away (``when_full: reject``) have
+    no handover and are left out."""
+    rec = out.extra.get("ambulance")
+    if rec is None or not len(rec):
+        return pd.DataFrame({"unit": np.zeros(0, dtype=np.int64), "handover_h": np.zeros(0), "censored": []})
+    rec = rec[rec[:, 2] >= out.warmup_h]
+    pid, arrived, space = rec[:, 0], rec[:, 2], rec[:, 3].copy()
+    censored = np.isnan(space)
+    left_at = dict(zip(out.left_unseen[:, 0].tolist(), out.left_unseen[:, 3].tolist(), strict=True))
+    still = set(out.waiting_at_end[:, 0].tolist())
+    keep = ~censored
+    for i in np.flatnonzero(censored):
+        p = float(pid[i])
+        if p in left_at:
+            space[i], keep[i] = left_at[p], True
+        elif p in still:
+            space[i], keep[i] = out.end_h, True
+    return pd.DataFrame(
+        {"unit": rec[keep, 1].astype(np.int64), "handover_h": (space - arrived)[keep], "censored": censored[keep]}
+    )
+
+
+def _ambulance_kpis(out: SimOutput, add) -> None:
+    """The ``ambulance_*`` metrics per emergency department with ambulance arrivals and on ``ALL``."""
+    scn = out.scenario
+    h = ambulance_handovers(out)
+    rec = out.extra["ambulance"]
+    arrived = rec[rec[:, 2] >= out.warmup_h]
+    units = sorted({out.unit_names.index(a.unit) for a in scn.arrivals if a.ambulance_share > 0})
+
+    def measures(unit: str, waits: np.ndarray, n_arr: int) -> None:
+        add("ambulance_arrivals", unit, n_arr)
+        add("ambulance_handover_mean_h", unit, float(waits.mean()) if len(waits) else math.nan)
+        for m in AMBULANCE_HANDOVER_LIMITS_MIN:
+            add(f"ambulance_handover_over_{m}min_share", unit, _ratio(float((waits > m / 60).sum()), len(waits)))
+
+    for ui in units:
+        measures(
+            out.unit_names[ui], h["handover_h"].to_numpy()[h["unit"].to_numpy() == ui], int((arrived[:, 1] == ui).sum())
+        )
+    measures(ALL, h["handover_h"].to_numpy(), len(arrived))
+
+
 def _waits_so_far(wait_end: np.ndarray, hi: float, mask: np.ndarray) -> np.ndarray:
     """Hours waited by the end of the run ``hi`` of the requests in ``waiting_at_end`` selected by ``mask``."""
     return hi - wait_end[mask, 2] if len(wait_end) else np.zeros(0)
@@ -997,6 +1064,10 @@ def adt_log(out: SimOutput) -> pd.DataFrame:
         keys = zip(pid.tolist(), S[:, _F["unit"]].astype(int).tolist(), S[:, _F["start"]].tolist(), strict=True)
         df["home_unit"] = pd.Series([home_of.get(k) for k in keys], dtype="string")
         columns = [*ADT_COLUMNS[:-1], "home_unit", ADT_COLUMNS[-1]]
+    if "ambulance" in out.extra:  # the extra column arrival_mode: "ambulance" on such an attendance's ED stay
+        amb = np.isin(pid, out.extra["ambulance"][:, 0].astype(np.int64)) & (src_idx < n_ext)
+        df["arrival_mode"] = pd.Series(np.where(amb, "ambulance", None), dtype="string")
+        columns = [*columns[:-1], "arrival_mode", columns[-1]]
     return df.sort_values(["patient_id", "start"], kind="stable", ignore_index=True)[columns]
 
 
@@ -1169,5 +1240,11 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "pathway_load_ratio": ("Pathway load: ready patients / starts it could offer", "share"),
     "pathway_growing": ("Pathway NCTR growing without bound", "share"),
     "pathway_growing_share": ("Replications with pathway NCTR growing", "share"),
+    "ambulance_arrivals": ("Arrivals by ambulance", "count"),
+    "ambulance_handover_mean_h": ("Ambulance handover (arrival to a space), mean", "hours"),
+    "ambulance_handover_over_15min_share": ("Ambulance handovers over 15 minutes", "share"),
+    "ambulance_handover_over_30min_share": ("Ambulance handovers over 30 minutes", "share"),
+    "ambulance_handover_over_45min_share": ("Ambulance handovers over 45 minutes", "share"),
+    "ambulance_handover_over_60min_share": ("Ambulance handovers over 60 minutes", "share"),
 }
 __all__ += ["METRIC_LABELS"]

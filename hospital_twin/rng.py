@@ -33,6 +33,7 @@ PURPOSES: tuple[str, ...] = (
     "patience",  # ED: how long each patient of one arrival stream waits for a clinician before leaving unseen
     "discharge_lounge",  # time in one discharge lounge of each patient planned into it
     "escalation_postpone",  # escalation levels: one uniform per elective patient of one unit (postponed or not)
+    "ambulance",  # ED arrival streams with ambulance_share: one uniform per arrival (conveyed by ambulance or not)
 )
 
 

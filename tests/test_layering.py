@@ -31,7 +31,19 @@ ALLOWED: dict[str, set[str]] = {
     "roster": {"base", "scenario"},
     "staffing": {"base", "scenario", "sim", "results", "experiment", "roster"},
     "calibration": {"base", "scenario", "sim", "results", "experiment", "live"},
-    "reporting": {"base", "scenario", "sim", "results", "experiment", "live", "calibration", "staffing", "roster"},
+    "planning": {"base", "scenario", "sim", "results", "experiment"},
+    "reporting": {
+        "base",
+        "scenario",
+        "sim",
+        "results",
+        "experiment",
+        "live",
+        "calibration",
+        "staffing",
+        "roster",
+        "planning",
+    },
     "cli": {
         "base",
         "scenario",
@@ -42,6 +54,7 @@ ALLOWED: dict[str, set[str]] = {
         "calibration",
         "staffing",
         "roster",
+        "planning",
         "reporting",
     },
 }

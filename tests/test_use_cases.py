@@ -29,6 +29,9 @@ BUILDING_BLOCKS = {
     "scenario_yaml": "calibrate_logs (calibration/pipeline.py)",
     "combine_reads": "calibrate_logs (calibration/pipeline.py)",
     "simulated_log": "calibrate_simulated (calibration/pipeline.py)",
+    "monotone_search": "plan_capacity (planning/plan.py)",
+    "exhaustive_search": "plan_capacity (planning/plan.py)",
+    "check_target": "plan_capacity (planning/plan.py)",
 }
 
 

@@ -14,6 +14,7 @@ from job_specs import CalibrateJob
 from hospital_twin.calibration.fit_pathways import parse_pathway_labels
 
 st.title("Calibrate")
+ui.fit_layout()
 st.caption(
     "Fit a scenario to an admission-discharge-transfer (ADT) log: one row per stay of a patient in a unit, "
     "with columns patient_id, unit, start, end (empty end = still there) and optionally encounter_id, "
@@ -172,7 +173,7 @@ quality = out.get("quality")
 st.subheader("How good are the fits?")
 if quality is not None:
     {"good": st.success, "usable": st.warning, "poor": st.error}[quality["level"]](quality["sentence"])
-    st.dataframe(quality["table"], hide_index=True, width="stretch")
+    ui.show_table(quality["table"])
 
 r = out["read"]
 st.subheader("What was read")
@@ -237,7 +238,7 @@ st.markdown(
     "the closer they are, the better the fit."
 )
 if "survival" in charts:
-    st.vega_lite_chart(json.loads(charts["survival"]), width="content")
+    ui.show_chart(json.loads(charts["survival"]))
 with st.expander("Details for analysts: the length-of-stay fits and their statistics"):
     st.markdown(
         "The distribution with the smallest AIC among exponential, lognormal, gamma and Weibull, kept when the KS "
@@ -249,10 +250,10 @@ with st.expander("Details for analysts: the length-of-stay fits and their statis
 st.markdown("**Arrivals** (the first stay of each encounter)")
 st.dataframe(out["arrivals"], hide_index=True, width="stretch")
 if "arrivals" in charts:
-    st.vega_lite_chart(json.loads(charts["arrivals"]), width="content")
+    ui.show_chart(json.loads(charts["arrivals"]))
 st.markdown("**Routes between units**")
 if "routes" in charts:
-    st.vega_lite_chart(json.loads(charts["routes"]), width="content")
+    ui.show_chart(json.loads(charts["routes"]))
 st.dataframe(out["routes"], hide_index=True, width="stretch")
 st.markdown("**Beds**: " + ", ".join(f"{u} {b}" for u, b in out["beds"].items()))
 for note in out.get("pathway_notes") or []:

@@ -60,6 +60,7 @@ picks = c2.multiselect(
 )
 base_scn = state.scenario_from_text(options[base_pick], "baseline")
 settings = ui.run_settings(base_scn, prefix="cmp_rs_")
+targets = ui.target_settings(prefix="cmp_rs_", where="in the tables against the targets")
 
 if not picks:
     st.info("Pick at least one what-if to compare with the baseline.")
@@ -142,6 +143,9 @@ for name in [s_.name for s_ in scenarios[1:]]:
         with st.expander(f"No clear difference, other units and measures ({len(rest)})"):
             for r in rest.itertuples():
                 st.markdown(f"- {r.sentence}")
+ui.show_cost_difference(results, comparison, table)  # what each what-if costs a year and buys (issue 15, money)
+
+ui.show_targets_compare(results, targets)
 
 cmp_key = jobs.job_key("compare", *shown, "")
 zip_data = ui.zip_bytes(cmp_key)

@@ -6,6 +6,7 @@ import ui
 from hospital_twin.reporting.nhs import bed_summary
 
 st.title("Hospital twin")
+ui.fit_layout()
 st.markdown(
     "A simulation of your hospital's beds, patient flows and staff. Change a scenario, run it many times "
     "and see what would happen, with the uncertainty shown as 95% intervals. Nothing here changes the real "
@@ -49,6 +50,6 @@ with c6.container(border=True):
 
 st.caption(
     "Numbers are simulated, not measured: each run uses the scenario's assumptions, which the Scenario "
-    "page shows. Runs are short by default so answers come in seconds; raise the length and the "
-    "replications under 'Run length and replications' for firmer numbers."
+    "page shows. A run measures the scenario's own length by default (a year for the baseline) so that its figures "
+    "are not biased by a short window; a quick look answers in seconds but says by how much it is biased."
 )

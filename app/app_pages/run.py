@@ -86,6 +86,8 @@ if pathways:
         st.markdown(sentence + ".")
     ui.show_cards(pathways)
 ui.show_points_to_note(result)
+ui.show_bed_cost(result)  # what the beds cost a year, by kind (issue 15, money)
+ui.costs_file_picker()
 ui.show_months(result, targets)
 
 run_key = jobs.job_key("run", *shown, "")

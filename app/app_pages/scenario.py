@@ -15,6 +15,7 @@ from hospital_twin.scenario import ScenarioError, dump_scenario, load_scenario
 from hospital_twin.scenario.dates import date_problems, period_problem
 
 st.title("Scenario")
+ui.fit_layout()
 # sent here by ui.apply_pending_levers: a lever changed as the user left this page (a date typed, then a click on
 # another page); the scenario is rebuilt with it below, then the user goes on to where they were going
 _pending = st.session_state.pop("scn_return_to", None)

@@ -2,7 +2,7 @@
 
 Exit status: 0 success, 2 invalid input (file, line, field and what is wrong; no
 traceback), 1 unexpected failure. The verbs (``simulate``, ``live``, ``calibrate``,
-``roster``, ``staff``) register on :data:`app` when imported; this module imports them
+``roster``, ``staff``, ``plan``) register on :data:`app` when imported; this module imports them
 all. The package below never prints: only this package writes to the terminal.
 """
 
@@ -14,7 +14,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from hospital_twin.cli import calibrate, live, roster, simulate, staff  # noqa: F401 - registers the verbs
+from hospital_twin.cli import calibrate, live, plan, roster, simulate, staff  # noqa: F401 - registers the verbs
 from hospital_twin.cli._app import (
     EXIT_FAILURE,
     EXIT_INVALID,

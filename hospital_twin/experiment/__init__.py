@@ -3,6 +3,7 @@
 - ``runner``: :func:`run_scenario` (replications through an executor, ``--precision``) -> :class:`RunResult`
 - ``executors``: where replications run (serial, local processes, Dask)
 - ``warmup``: MSER-5 warm-up from pilot runs
+- ``runlength``: the default run of a scenario (its own horizon, warm-up, >= 5 replications) and the quick look
 - ``comparison``: paired differences under common random numbers, ranking
 - ``whatif``: :func:`compare_scenarios`, the baseline-and-variants use case the CLI and the app share
 - ``resultsdir``: the results folder, written atomically and read back

@@ -158,6 +158,11 @@ class ResultsFolder:
             return None
         return _read(self.census_path, ["scenario", "rep", "unit", "time_h", "occupied"])
 
+    def kpis(self) -> pd.DataFrame | None:
+        """``kpis.csv`` (``scenario, rep, metric, unit, value``: each replication's measures), None without it."""
+        p = self.path / "kpis.csv"
+        return pd.read_csv(p) if p.is_file() else None
+
     def log(self) -> pd.DataFrame | None:
         """The event log's timing columns (``scenario, rep, unit, ready_at, start, end``), ``home_unit``
         when the log has it (runs with outlying), and ``ready_to_leave, discharge_destination`` when a

@@ -7,6 +7,7 @@
 - ``forecast_report``: ``forecast.html``
 - ``calibration_report``: the calibration and back-test pages (with their own tables and charts)
 - ``describe``: the scenario in words (STRESS-DES sections, what a what-if changes)
+- ``quick_look``: a short run's bias against the full run, measured (main measures, Welch intervals, words)
 
 This package reads results and draws them; it never simulates or fits. A results folder is read
 through ``experiment.resultsdir``, which owns its format. No module here imports another module's

@@ -63,6 +63,9 @@ table.kpi td.lab { min-width: 210px; }
 table.kpi td, table.kpi th { padding: 5px 7px; }
 table.kpi td.lab .u { color: var(--muted); font-size: 12px; }
 td.sig { font-weight: 650; color: #c2255c; }
+td.rag-green, .card.rag-green { background: #d3f9d8; }
+td.rag-amber, .card.rag-amber { background: #ffe8cc; }
+td.rag-red, .card.rag-red { background: #ffe3e3; }
 .md table { font-size: 13px; }
 .md td, .md th { padding: 4px 8px; }
 .md td[style*="right"], .md th[style*="right"] { white-space: nowrap; }

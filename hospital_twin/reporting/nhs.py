@@ -26,6 +26,7 @@ from hospital_twin.scenario.schema import Scenario
 __all__ = [
     "GA_MIDNIGHT",
     "GA_AVERAGE",
+    "ambulance_units",
     "bed_summary",
     "critical_care_units",
     "days",
@@ -50,6 +51,11 @@ _CRITICAL = ("icu", "hdu")
 def ed_units(s: Scenario) -> list[str]:
     """Emergency departments (``kind: ed`` or an ``ed`` block), in the scenario's order."""
     return [u for u, spec in s.units.items() if spec.ed is not None or spec.kind == "ed"]
+
+
+def ambulance_units(s: Scenario) -> list[str]:
+    """Emergency departments with arrivals by ambulance (a stream with an ``ambulance_share``), in stream order."""
+    return list(dict.fromkeys(a.unit for a in s.arrivals if a.ambulance_share > 0))
 
 
 def critical_care_units(s: Scenario) -> list[str]:
@@ -202,6 +208,16 @@ _MEASURE_WORDS: dict[str, tuple[str, str]] = {
     "lounge_occupancy_mean": ("Discharge lounge places in use on average (places are not beds).", ""),
     "cancelled_share": ("Share of planned (elective) admissions cancelled because no bed was free.", _WORSE),
     "los_mean_h": ("Time in hospital from admission to a bed until leaving it, in days, on average.", _WORSE),
+    "ambulance_handover_over_45min_share": (
+        "Share of patients arriving by ambulance who waited more than 45 minutes from arrival for a space in the ED "
+        "(the ambulance handover delay: the crew cannot leave until then; the clinical handover itself, minutes "
+        "once a space is free, is not modelled).",
+        _WORSE,
+    ),
+    "ambulance_handover_mean_h": (
+        "Minutes from an ambulance's arrival to a space in the ED for its patient, on average (the handover delay).",
+        _WORSE,
+    ),
 }
 
 

@@ -67,6 +67,7 @@ from hospital_twin.reporting.figures import (
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
+from hospital_twin.reporting.nhs import GA_MIDNIGHT, ga_occupancy_summary
 from hospital_twin.reporting.notes import (
     LOAD_NOTE,
     PATHWAY_NOTE,
@@ -76,6 +77,8 @@ from hospital_twin.reporting.notes import (
     pathway_table,
     points_to_note,
 )
+from hospital_twin.reporting.scorecard import against_targets, months_against_targets, side_by_side
+from hospital_twin.reporting.targets import GA_OCCUPANCY, NHS_TARGETS
 from hospital_twin.results import ALL, GRIDLOCK_RULE, METRICS
 from hospital_twin.scenario.schema import Scenario
 
@@ -143,6 +146,7 @@ def build_report(results_dir: str | Path) -> str:
     _header(page, folder, title)
     _contents(page, folder)
     _glance_section(page, folder)
+    _targets_section(page, folder)
     if folder.is_comparison:
         _comparison_section(page, folder)
     _kpi_section(page, folder)
@@ -199,7 +203,7 @@ def _header(page: Page, folder: ResultsFolder, title: str) -> None:
 
 
 def _contents(page: Page, folder: ResultsFolder) -> None:
-    toc = [("glance", "At a glance")]
+    toc = [("glance", "At a glance"), ("targets", "Against the NHS targets")]
     if folder.is_comparison:
         toc.append(("comparison", "What-ifs against the baseline"))
     toc += [("kpis", "Results by unit"), ("census", "Bed census"), ("waits", "Waiting for a bed")]
@@ -245,6 +249,53 @@ def _glance_section(page: Page, folder: ResultsFolder) -> None:
         "replications), measured after the warm-up. Inpatient measures exclude the emergency department.</p>"
     )
     page.add("</section>")
+
+
+def _targets_section(page: Page, folder: ResultsFolder) -> None:
+    """Each scenario against the NHS targets (their default values), then month by month, red / amber / green in
+    colour and in words (``reporting.scorecard``)."""
+    targets = {t.key: t for t in NHS_TARGETS}
+    scenarios, kpis, census, log = folder.scenarios, folder.kpis(), folder.census(), folder.log()
+    page.add('<section id="targets"><h2>Against the NHS targets</h2>')
+    page.add(
+        _rag_table_html(
+            *side_by_side(against_targets(folder.summary, kpis, census, scenarios, targets), folder.names, targets)
+        )
+    )
+    page.add(
+        '<p class="note">Mean over replications with its 95% interval, and green / amber / red against the NHS '
+        "targets: green meets the target, amber misses it by a little, red by more. "
+        + " ".join(escape(f"{t.name}: {t.text} ({t.source}).") for t in NHS_TARGETS)
+        + "</p>"
+    )
+    monthly = months_against_targets(log, census, kpis, scenarios, targets) if kpis is not None else None
+    if monthly is None or monthly.empty:
+        page.add(
+            '<div class="callout">The folder has no census or event log, so there is no month-by-month view.</div>'
+        )
+    else:
+        page.add("<h3>Month by month</h3>" + _rag_table_html(*side_by_side(monthly, folder.names, targets)))
+        page.add(
+            '<p class="note">Each month of the measured days: the mean over replications, the lowest to the highest '
+            "replication in brackets (4-hour and 12-hour by month of arrival at the ED; G&amp;A occupancy at "
+            "midnight over the month's midnights). A month with few days measured is less sure.</p>"
+        )
+        if log is None:
+            page.add(_no_log_callout(folder))
+    page.add("</section>")
+
+
+def _rag_table_html(table: pd.DataFrame, status: pd.DataFrame) -> str:
+    """A table of formatted strings whose scenario cells carry their red / amber / green as a class (colour)."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+    body = []
+    for i, row in table.iterrows():
+        cells = []
+        for c in table.columns:
+            rag = status.at[i, c] if c in status.columns else ""
+            cells.append(f'<td class="{f"rag-{rag}" if rag else ""}">{escape(row[c])}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="kpi rag"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _comparison_section(page: Page, folder: ResultsFolder) -> None:
@@ -639,8 +690,9 @@ def _lounge_table(look: dict, s: Scenario) -> str:
     )
 
 
-def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
-    """(label, value, interval) cards for one scenario."""
+def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, ...]]:
+    """(label, value, interval) cards for one scenario; a card judged against a target has its red / amber /
+    green status fourth."""
     look = _summary_lookup(folder.summary)
     cards = []
 
@@ -661,6 +713,15 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, str, str]]:
         ci = f"95% CI {fmt(lo)} – {fmt(hi)}" if int(r.n_reps) > 1 and not math.isnan(lo) else ""
         cards.append((label, fmt(mean), ci))
 
+    kpis = folder.kpis()
+    ga = ga_occupancy_summary(folder.census(), kpis, s) if kpis is not None else None
+    midnight = ga[ga["metric"] == GA_MIDNIGHT] if ga is not None else None
+    if midnight is not None and len(midnight) and math.isfinite(float(midnight["mean"].iloc[0])):
+        r = midnight.iloc[0]  # the NHS's headline occupancy (KH03), judged against its target
+        mean, lo, hi = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"])
+        ci = f"95% CI {format_value(lo, 'share')} – {format_value(hi, 'share')}; " if int(r["n_reps"]) > 1 else ""
+        rag = GA_OCCUPANCY.rag(mean)
+        cards.append(("G&A occupancy at midnight", format_value(mean, "share"), ci + rag.words, rag.status))
     card("Inpatient bed occupancy", "utilisation", ALL, "share")
     card("Occupied inpatient beds, average", "occupancy_mean", ALL, "beds")
     card("Patients who waited for a bed", "waited_share", ALL, "share")
@@ -725,13 +786,14 @@ def _rows_html(rows: list[dict[str, str]], labels: tuple[str, ...]) -> str:
     return f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
 
 
-def _cards_html(cards: list[tuple[str, str, str]]) -> str:
+def _cards_html(cards: list[tuple[str, ...]]) -> str:
+    """Cards of (label, value, interval[, red / amber / green status: the card's colour])."""
     return (
         '<div class="cards">'
         + "".join(
-            f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div>'
-            f'<div class="ci">{escape(ci)}</div></div>'
-            for k, v, ci in cards
+            f'<div class="card{f" rag-{c[3]}" if len(c) > 3 and c[3] else ""}"><div class="k">{escape(c[0])}</div>'
+            f'<div class="v">{escape(c[1])}</div><div class="ci">{escape(c[2])}</div></div>'
+            for c in cards
         )
         + "</div>"
     )

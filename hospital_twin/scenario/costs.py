@@ -1,9 +1,9 @@
 """Unit costs: what a bed-day, an escalation bed-day and a nurse hour cost (``scenarios/costs.yaml``).
 
 One file of rates for every money figure of the package and the app: the roster's cost and the
-cost of its surplus shifts (:mod:`hospital_twin.roster.workforce`), and later the cost of beds
-in a capacity plan. Pure validation (pydantic); :func:`hospital_twin.scenario.io.read_costs`
-reads the YAML with every problem located by file, line and field.
+cost of its surplus shifts (:mod:`hospital_twin.roster.workforce`), and the cost of a scenario's
+beds and of a what-if (:mod:`hospital_twin.reporting.money`). Pure validation (pydantic);
+:func:`hospital_twin.scenario.io.read_costs` reads the YAML with every problem located by file, line and field.
 
 Money is in ``currency`` (default GBP) at ``price_year`` prices; hours are paid hours; a
 whole-time equivalent (WTE) is ``wte_hours_per_week`` paid hours a week (NHS Agenda for Change:

@@ -557,6 +557,14 @@ class ArrivalSpec(_Spec):
         description="emergency department streams only: how long a patient of this stream waits for a "
         "clinician (from arrival) before leaving without being seen; absent: nobody leaves",
     )
+    ambulance_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="emergency department streams only: share of the stream's arrivals conveyed by ambulance "
+        "(0.33 = a third), whose wait from arrival to a treatment space is their ambulance handover; 0: none "
+        "(the default). Drawn from its own random stream: every other figure of a run stays the same",
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ArrivalSpec:
@@ -1416,6 +1424,14 @@ def _stream_problems(s: Scenario) -> list[Problem]:
         for c in a.classes():
             key = "class_mix" if a.class_mix else "patient_class"
             check_class(c, ("arrivals", i, key))
+        if a.ambulance_share > 0 and a.unit in units and s.units[a.unit].ed is None:
+            out.append(
+                Problem(
+                    path=("arrivals", i, "ambulance_share"),
+                    message=f"ambulance_share applies only to a stream arriving at an emergency department, and unit "
+                    f"'{a.unit}' has no `ed:` block; remove ambulance_share or give the unit an `ed:` block",
+                )
+            )
         if a.patience is not None and a.unit in units and s.units[a.unit].ed is None:
             out.append(
                 Problem(

@@ -47,6 +47,7 @@ from simpy.events import Timeout
 from hospital_twin import rng as _rng
 from hospital_twin.distributions import Distribution, Fixed
 from hospital_twin.scenario.schema import EXIT, Scenario
+from hospital_twin.sim import ambulance as _ambulance
 from hospital_twin.sim import queues as _queues
 from hospital_twin.sim.calendar import Calendar, DischargeRule, ShiftTable, rate_table
 from hospital_twin.sim.escalation_policy import EscalationPolicy
@@ -231,6 +232,7 @@ class HospitalSim:
         self._patience_admit: dict = {}
         self._rebook_cancel: dict = {}
         _queues.install(self)
+        self._ambulance = _ambulance.install(self)  # ED streams with ambulance_share: tag, time handovers
         s = scenario
         sources = []
         for a in s.arrivals:
@@ -1190,6 +1192,8 @@ class HospitalSim:
             out.extra["lounges"] = lounge_records(self._lounges, self.end_h)
         if self._pathways is not None:
             out.extra["pathways"] = self._pathways.records(self.end_h)
+        if self._ambulance is not None:
+            out.extra["ambulance"] = self._ambulance.records()
         return out
 
 

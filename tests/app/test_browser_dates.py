@@ -78,8 +78,9 @@ def _type_date(page, label: str, day: str, *, then: str = "Enter") -> None:
 
 
 def test_browser_a_surge_in_the_warm_up_or_after_the_end_is_said_in_words(dpage, tmp_path):
-    """The winter surge what-if under the default run (measured 3 Feb - 3 Mar 2025): its January 2025 months lie
-    in the warm-up, its winter 2025/26 months after the end, and the page says so next to the surge lever."""
+    """The winter surge what-if under the default run (its own year, measured 3 Feb 2025 - 2 Feb 2026): its January
+    2025 months lie in the warm-up, its February 2026 runs past the end, its December 2025 is measured, and the page
+    says so next to the surge lever."""
     page = dpage
     from playwright.sync_api import expect
 
@@ -87,8 +88,9 @@ def test_browser_a_surge_in_the_warm_up_or_after_the_end_is_said_in_words(dpage,
     january = "'January bed demand' x1.07) (1 Jan 2025 until 1 Feb 2025) ends before measurement starts on 3 Feb 2025"
     expect(page.get_by_text(january).first).to_be_visible()
     expect(page.get_by_text("it will not be measured").first).to_be_visible()
-    december = "'December bed demand' x1.02) (1 Dec 2025 until 1 Jan 2026) starts after the run ends on 3 Mar 2025"
-    expect(page.get_by_text(december).first).to_be_visible()
+    february = "'February bed demand' x1.05) (1 Feb 2026 until 1 Mar 2026) runs past the end of the run on 2 Feb 2026"
+    expect(page.get_by_text(february).first).to_be_visible()
+    expect(page.get_by_text("(1 Dec 2025 until 1 Jan 2026) starts after the run ends")).to_have_count(0)
     tb._shot(page, tmp_path, "21-scenario-dates-warm-up")
 
 

@@ -1,8 +1,8 @@
-"""In a real browser at 1400, 1024 and 800 px: Run, Compare, Staffing & roster and Forecast fit their width.
+"""In a real browser at 1400, 1024 and 800 px: Run, Compare, Staffing & roster, Forecast and Calibrate fit their width.
 
 No chart (a vega-embed canvas or svg) is wider than the column it sits in, and no KPI value or label, button label
 or what-if chip is cut ("85..." or "Run this sce..."): an element whose text overflows its box (scrollWidth >
-clientWidth) or shows an ellipsis fails. One server for the module, short runs; screenshots of the four pages
+clientWidth) or shows an ellipsis fails. One server for the module, short runs; screenshots of the five pages
 at 1400 and 800 px go to /tmp/app-shots/ (layout-<page>-<width>.png).
 """
 
@@ -21,7 +21,7 @@ import tests.app.test_browser as tb
 
 pytestmark = tb.pytestmark
 WIDTHS = (1400, 1024, 800)
-PAGES = ("Run", "Compare", "Staffing & roster", "Forecast")
+PAGES = ("Run", "Compare", "Staffing & roster", "Forecast", "Calibrate")
 
 # Everything on the page that does not fit its width, as short descriptions (empty when the page fits).
 MISFITS_JS = """
@@ -40,6 +40,13 @@ MISFITS_JS = """
       if (r.width > limit.width + 1 || r.right > limit.right + 1)
         out.push(`chart ${Math.round(r.width)} px wide in a column of ${Math.round(limit.width)} px`);
     }
+  }
+  for (const t of document.querySelectorAll('[data-testid="stTable"]')) {  // a table of words wraps, never scrolls
+    if (!t.offsetParent) continue;
+    const box = (t.closest('[data-testid="stElementContainer"]') || t.parentElement).getBoundingClientRect();
+    let wide = t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > box.right + 1;
+    for (const inner of t.querySelectorAll('table')) wide = wide || inner.getBoundingClientRect().right > box.right + 1;
+    if (wide) out.push(`table "${t.textContent.trim().slice(0, 40)}" wider than its column`);
   }
   const texts = [
     ['KPI value', '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *'],
@@ -143,6 +150,9 @@ def test_browser_pages_fit_1400_1024_and_800_px(server, tmp_path):
         _fill(page, (("Hours ahead", "24"), ("Replications", "10")))
         page.get_by_role("button", name="Forecast", exact=True).click()
         expect(page.get_by_text("Download forecast.csv")).to_be_visible(timeout=120_000)
+        tb._go(page, "Calibrate")
+        page.get_by_role("button", name="Fit the scenario").click()
+        expect(page.get_by_text("Fit quality:").first).to_be_visible(timeout=120_000)
 
         misfits = []
         for width in WIDTHS:
