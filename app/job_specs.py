@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import pandas as pd
+if TYPE_CHECKING:  # the worker unpickles a job without pandas unless the job holds a table
+    import pandas as pd
 
 
 @dataclass(frozen=True)

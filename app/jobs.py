@@ -6,6 +6,11 @@ A job is a folder holding ``spec.pkl`` (what to do: a dataclass of :mod:`job_spe
 worker is ``app/worker.py`` started with this interpreter in its own session (process
 group), so Cancel ends it and every replication process it started, and nothing else.
 
+A click should not wait for imports: :func:`warm_up` keeps one spare worker that has imported the
+package and waits (``worker.py --wait``) for a job folder on its standard input; :func:`start` hands
+the job to it and starts the next spare. Without a spare (the first job, a changed environment,
+``HOSPITAL_TWIN_APP_WARM_WORKER=0``) the job starts a fresh worker as before.
+
 Finished results are kept in a private cache folder under a key made of what was
 computed (scenario YAML, seed, replications, ...); :func:`cached` finds them again.
 This module knows nothing about the model: it moves pickles between processes.
@@ -177,26 +182,88 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=3)
 
 
+WARM_ENV = "HOSPITAL_TWIN_APP_WARM_WORKER"
+"""``0`` turns the spare worker off: every job then starts a fresh interpreter and imports the package first."""
+
+
+@dataclass
+class _Spare:
+    proc: subprocess.Popen
+    env: dict[str, str]
+
+
+_SPARE: _Spare | None = None
+"""The worker waiting for the next job, with the environment it was started in."""
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def warm_up() -> None:
+    """Start a spare worker (imports done, waiting for a job folder on stdin) unless one is waiting already."""
+    global _SPARE
+    if os.environ.get(WARM_ENV, "1").strip() == "0":
+        return
+    if _SPARE is not None and _SPARE.proc.poll() is None:
+        return
+    env = _worker_env()
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), "--wait"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
+        cwd=str(APP_DIR),
+    )
+    _SPARE = _Spare(proc, env)
+
+
+def _hand_to_spare(folder: Path, env: dict[str, str]) -> subprocess.Popen | None:
+    """Give ``folder`` to the spare worker; None when there is none alive for this environment."""
+    global _SPARE
+    spare, _SPARE = _SPARE, None
+    if spare is None:
+        return None
+    if spare.proc.poll() is not None or spare.env != env:
+        stop(spare.proc)
+        return None
+    try:
+        assert spare.proc.stdin is not None
+        spare.proc.stdin.write(f"{folder}\n".encode())
+        spare.proc.stdin.close()
+    except OSError:  # it ended between the check and the write
+        stop(spare.proc)
+        return None
+    return spare.proc
+
+
 def start(spec: JobSpec, key: str, label: str = "") -> Job:
-    """Start the worker on ``spec``, a job of :mod:`job_specs` (its type says what to do)."""
+    """Start the worker on ``spec``, a job of :mod:`job_specs` (its type says what to do): the spare worker when
+    one waits (see :func:`warm_up`), else a fresh one; then a new spare for the next job."""
     kind = spec.kind
     folder = Path(tempfile.mkdtemp(prefix=f"job-{kind}-", dir=cache_root()))
     beat(folder)
     with open(folder / "spec.pkl", "wb") as f:
         pickle.dump(spec, f)
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    with open(folder / "worker.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(WORKER), str(folder)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-            cwd=str(APP_DIR),
-        )
+    env = _worker_env()
+    proc = _hand_to_spare(folder, env)
+    if proc is None:
+        with open(folder / "worker.log", "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, str(WORKER), str(folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=str(APP_DIR),
+            )
     _LIVE[str(folder)] = proc
+    warm_up()
     return Job(key=key, kind=kind, folder=folder, proc=proc, label=label)
 
 

@@ -34,6 +34,7 @@ def init_session() -> None:
             except Exception:  # buttons and uploaders cannot be set; they need no keeping
                 pass
     st.session_state.setdefault("jobs", {})
+    jobs.warm_up()  # a worker waits with the package imported, so the next click computes at once
 
 
 # --------------------------------------------------------------------------- the session's scenario

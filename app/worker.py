@@ -443,5 +443,46 @@ def main(folder: Path) -> int:
     return 0
 
 
+def _preload() -> None:
+    """Import what the run and compare jobs need (pandas, scipy.special, the runner), before any job is known."""
+    import importlib
+
+    for name in (
+        "pandas",
+        "scipy.special",
+        "hospital_twin.scenario.io",
+        "hospital_twin.experiment.runner",
+        "hospital_twin.experiment.whatif",
+        "hospital_twin.experiment.resultsdir",
+    ):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - the job itself will say what is missing
+            pass
+
+
+def wait_for_job() -> int:
+    """``worker.py --wait``: import first, then read a job folder from stdin and run it as :func:`main` would.
+
+    The output goes to the folder's ``worker.log``, as for a worker started on its folder. An empty
+    stdin (the app went away before giving a job) ends the process.
+    """
+    _preload()
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    folder = Path(line)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(folder / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return main(folder)
+
+
 if __name__ == "__main__":  # python app/worker.py FOLDER: app/ is sys.path[0], as for any script
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(wait_for_job() if sys.argv[1:] == ["--wait"] else main(Path(sys.argv[1])))

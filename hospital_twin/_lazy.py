@@ -30,3 +30,36 @@ def lazy_exports(
         return sorted(set(namespace) | set(exports))
 
     return __getattr__, __dir__
+
+
+class _ModuleOnFirstUse:
+    """Stands in for a module under a global name until the first attribute is read (see :func:`lazy_module`)."""
+
+    __slots__ = ("_alias", "_name", "_namespace")
+
+    def __init__(self, name: str, namespace: dict[str, Any], alias: str) -> None:
+        self._name, self._namespace, self._alias = name, namespace, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name)
+        self._namespace[self._alias] = module  # later look-ups of the global find the module itself
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, imported on first use>"
+
+
+def lazy_module(name: str, namespace: dict[str, Any], alias: str) -> Any:
+    """A stand-in for ``import name as alias`` in the module whose globals are ``namespace``.
+
+    The module is imported when code first reads an attribute of ``alias`` (``pd.DataFrame``), and
+    the stand-in then replaces itself in ``namespace`` with the module, so the functions of a module
+    that pulls in a heavy library (pandas, scipy) pay for it on first use, not at start-up, and
+    pay nothing more afterwards. Use it as::
+
+        if TYPE_CHECKING:
+            import pandas as pd
+        else:
+            pd = lazy_module("pandas", globals(), "pd")
+    """
+    return _ModuleOnFirstUse(name, namespace, alias)

@@ -17,9 +17,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize, special
+
+from hospital_twin._lazy import lazy_module
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    from scipy import optimize, special
+else:
+    special = lazy_module("scipy.special", globals(), "special")
+    optimize = lazy_module("scipy.optimize", globals(), "optimize")
 
 __all__ = [
     "Distribution",

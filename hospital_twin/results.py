@@ -33,14 +33,21 @@ display labels. This module does no simulation and no file I/O.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
+from hospital_twin._lazy import lazy_module
 from hospital_twin.scenario.schema import ESCALATION_ACTIONS
 from hospital_twin.sim.pathways import PATHWAY_DEST0, pathway_code
 from hospital_twin.sim.records import STAY_FIELDS, SimOutput
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    import pandas as pd
+    from scipy import special
+else:
+    pd = lazy_module("pandas", globals(), "pd")
+    special = lazy_module("scipy.special", globals(), "special")
 
 __all__ = [
     "METRICS",
@@ -1139,7 +1146,9 @@ def t_half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.
     t-interval of the package: summaries across replications and paired differences.
     """
     n = np.asarray(n)
-    tcrit = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+    # the t quantile itself (scipy.stats.t.ppf computes exactly this, behind an import of scipy.stats that
+    # costs a CLI run more than its whole summary)
+    tcrit = special.stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
     return np.where(n > 1, tcrit * np.asarray(sd, dtype=float) / np.sqrt(np.maximum(n, 1)), np.nan)
 
 

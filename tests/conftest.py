@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,16 @@ def make(**overrides) -> Scenario:
 @pytest.fixture
 def tiny_scenario() -> Scenario:
     return make()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vega_bundle_cache(tmp_path_factory):
+    """The report's Vega bundle is cached in a folder of the test session, never in the user's ~/.cache."""
+    key = "HOSPITAL_TWIN_CACHE_DIR"
+    before = os.environ.get(key)
+    os.environ[key] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = before

@@ -30,7 +30,7 @@ __all__ = ["EXIT_FAILURE", "EXIT_INVALID", "InputError", "app", "entry", "main",
 # --------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; turns known errors into exit codes without tracebacks."""
-    from hospital_twin.scenario import ScenarioError
+    from hospital_twin.scenario.errors import ScenarioError
 
     try:
         rv = app(args=argv, standalone_mode=False)

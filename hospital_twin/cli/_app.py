@@ -54,7 +54,7 @@ def _main(
 def read_scenario_file(path: Path):
     """The scenario in ``path`` with its base and warnings, a :class:`~hospital_twin.scenario.LoadedScenario`
     (a :class:`~hospital_twin.scenario.ScenarioError` exits 2)."""
-    from hospital_twin.scenario import read_scenario
+    from hospital_twin.scenario.io import read_scenario
 
     return read_scenario(path)
 

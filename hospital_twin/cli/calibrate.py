@@ -12,13 +12,15 @@ exit 2 with the file, line and field named. Holds no calibration logic.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from hospital_twin.atomic import atomic_file, atomic_folder, write_text_atomic
 from hospital_twin.cli._app import InputError, app, err_console, out_console
+
+if TYPE_CHECKING:  # pandas is imported by the verbs that read tables, not at start-up
+    import pandas as pd
 
 
 def _check_format(fmt: str) -> None:
@@ -32,6 +34,8 @@ def read_capacity(path: Path) -> dict[str, int]:
     """A capacity table: CSV with columns ``unit, beds`` (one row per unit); errors name the line and field."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    import pandas as pd
+
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -321,6 +325,8 @@ def backtest(
     ] = None,
 ) -> None:
     """Calibrate on the log before --train-until, simulate the rest from the census at the cut, and compare."""
+    import pandas as pd
+
     from hospital_twin.calibration.adt import LogError
     from hospital_twin.calibration.pipeline import CalibrationError, backtest_log
     from hospital_twin.reporting.calibration_report import build_backtest_report

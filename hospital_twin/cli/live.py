@@ -18,15 +18,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
 from hospital_twin.atomic import atomic_file, atomic_folder
 from hospital_twin.cli._app import InputError, app, err_console, out_console, writable_out
+
+if TYPE_CHECKING:  # pandas is imported by the verbs when they run, not at start-up
+    import pandas as pd
 
 __all__ = ["census", "forecast", "parse_time"]
 
@@ -37,6 +38,8 @@ _SHOWN_H = (24, 48, 72)
 def parse_time(value: str, option: str) -> pd.Timestamp:
     """An ISO 8601 timestamp from the command line (with or without offset); tz-aware if it had one."""
     import re
+
+    import pandas as pd
 
     text = value.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$", text):
@@ -72,6 +75,8 @@ def _atomic_file(path: Path, write) -> Path:
 
 def _one_value(stays: pd.DataFrame, column: str, chosen: str | None, option: str, what: str) -> pd.DataFrame:
     """Keep the rows of one value of ``column`` (a replication or a scenario), as the user chose."""
+    import pandas as pd
+
     if column not in stays.columns:
         if chosen is not None:
             raise InputError(f"{option} {chosen}: the log has no '{column}' column (it holds one {what})")
@@ -93,6 +98,8 @@ def _one_value(stays: pd.DataFrame, column: str, chosen: str | None, option: str
 
 
 def _columns(path: Path) -> list[str]:
+    import pandas as pd
+
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
@@ -118,6 +125,8 @@ def _scenario_rows(log: Path, chosen: str | None, tmp: Path) -> Path:
         if chosen is not None:
             raise InputError(f"--scenario {chosen}: {log} has no 'scenario' column (it holds one scenario)")
         return log
+    import pandas as pd
+
     parquet = log.name.lower().endswith((".parquet", ".pq"))
     raw = pd.read_parquet(log) if parquet else pd.read_csv(log, dtype=str, keep_default_na=False)
     raw = _one_value(raw, "scenario", chosen, "--scenario", "scenario")
@@ -248,6 +257,8 @@ def census(
 def _census_log(log: Path, scenario: str | None, rep: int | None, when: pd.Timestamp):
     """The stays of ``log`` (one scenario and replication), the replication used, and ``--at`` on the log's clock;
     notes on stderr for unusable rows and a time outside the log."""
+    import pandas as pd
+
     from hospital_twin.calibration.adt import LogError, read_adt
 
     try:
@@ -290,6 +301,8 @@ def _census_log(log: Path, scenario: str | None, rep: int | None, when: pd.Times
 
 def _print_census(snap: pd.DataFrame, when: pd.Timestamp, source: str) -> None:
     """Per unit: patients in a bed, median and longest stay so far, ready to leave, waiting for a bed."""
+    import pandas as pd
+
     from hospital_twin.live.census import READY_COLUMN, WAITING_COLUMN
 
     in_bed = snap[snap["unit_start"].notna()]
@@ -428,7 +441,7 @@ def forecast(
             "scenario_file": str(scenario_file),
             "census_file": str(census_file),
             "vacated_file": None if vacated is None else str(vacated),
-            "snapshot": fc.initial.replace({np.nan: None}).to_dict(orient="records"),
+            "snapshot": fc.initial.replace({float("nan"): None}).to_dict(orient="records"),
         }
     )
 

@@ -43,7 +43,7 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.", show_default=False)],
 ) -> None:
     """Check scenario files and print every problem found."""
-    from hospital_twin.scenario import ScenarioError
+    from hospital_twin.scenario.errors import ScenarioError
 
     bad = 0
     for f in files:
@@ -163,7 +163,7 @@ def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Print the JSON Schema of the scenario language (for editor completion and checks)."""
-    from hospital_twin.scenario import scenario_json_schema
+    from hospital_twin.scenario.io import scenario_json_schema
 
     text = json.dumps(scenario_json_schema(), indent=2)
     if out is None:
@@ -528,7 +528,7 @@ def compare(
     """Paired comparison of what-ifs against a baseline with common random numbers."""
     from hospital_twin.experiment.resultsdir import write_results
     from hospital_twin.experiment.whatif import ComparisonError, compare_scenarios
-    from hospital_twin.scenario import scenario_changes
+    from hospital_twin.scenario.diff import scenario_changes
 
     if table_format not in ("parquet", "csv"):
         raise InputError(f"--format: expected parquet or csv, got '{table_format}'")

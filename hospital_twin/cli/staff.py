@@ -104,7 +104,7 @@ def _skill_mix(ratio_skill: str, in_charge: list[str] | None, per_nurse: list[st
 
 
 def _scenario(path: Path, seed: int | None = None, workers: int = 1, *, resolve: bool = True):
-    from hospital_twin.scenario import load_scenario
+    from hospital_twin.scenario.io import load_scenario
     from hospital_twin.staffing.loop import resolve_warmup
 
     scn = load_scenario(path)
@@ -513,7 +513,7 @@ def staff(
 def _write_loop_folder(out: Path, result, name: str, file: Path, inputs: dict[str, Path | None]) -> None:
     """The `staff` folder, atomically: levels, requirements, roster exports, before/after, scenarios, run.json."""
     from hospital_twin.roster.export import write_roster_folder
-    from hospital_twin.scenario import dump_scenario
+    from hospital_twin.scenario.io import dump_scenario
 
     with atomic_folder(out) as tmp:
         files = _write_levels(tmp, result.levels, result.requirements)

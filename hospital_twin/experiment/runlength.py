@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 from hospital_twin.experiment.warmup import SPELL_FACTOR, longest_mean_spell_h
-from hospital_twin.scenario import Scenario
+from hospital_twin.scenario.schema import Scenario
 
 MIN_REPLICATIONS = 5
 """Fewest replications of a default run: fewer give 95% intervals too wide to read (t(0.975, 4) = 2.8)."""

@@ -15,11 +15,12 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from hospital_twin import results
+from hospital_twin._lazy import lazy_module
 from hospital_twin._version import __version__
 from hospital_twin.experiment.executors import Executor, make_executor
 from hospital_twin.experiment.warmup import (
@@ -30,6 +31,11 @@ from hospital_twin.experiment.warmup import (
 )
 from hospital_twin.scenario.schema import Scenario
 from hospital_twin.sim.model import HospitalSim
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    import pandas as pd
+else:
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "DEFAULT_PRECISION_METRICS",

@@ -23,13 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from hospital_twin._lazy import lazy_module
 from hospital_twin.reporting.targets import FOUR_HOUR
 from hospital_twin.results import ALL, METRIC_LABELS
 from hospital_twin.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    import pandas as pd
+else:
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "FOREST_METRICS",

@@ -10,17 +10,22 @@
 - :func:`escape`, :func:`markdown`, :func:`table`, :func:`spec_json`: text made safe for a page.
 
 Nothing is fetched when a page is viewed. This module knows no scenario, result or fit: it
-turns strings and Altair charts into a page. It reads no files and writes none (the page
-modules write their pages through :mod:`hospital_twin.atomic`).
+turns strings and Altair charts into a page. Its only files are the cache of the Vega bundle
+(:data:`CACHE_DIR_ENV`); the page modules write their pages through :mod:`hospital_twin.atomic`.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import altair as alt
+
+from hospital_twin.atomic import write_text_atomic
 
 __all__ = ["PAGE_CSS", "EMBED_JS", "PageError", "Page", "javascript_bundle", "escape", "markdown", "table", "spec_json"]
 
@@ -99,8 +104,30 @@ class PageError(ValueError):
     """A page cannot be drawn here: a package it needs (vl-convert-python) is missing."""
 
 
+CACHE_DIR_ENV = "HOSPITAL_TWIN_CACHE_DIR"
+"""Folder of the Vega bundle's cache (default ``$XDG_CACHE_HOME/hospital_twin`` or ``~/.cache/hospital_twin``);
+set to ``off`` to build the bundle every time."""
+
+
+def _bundle_cache(vlc_version: str, vl_version: str | None) -> Path | None:
+    """Where the bundle of these versions is kept between runs, or None when caching is off."""
+    root = os.environ.get(CACHE_DIR_ENV)
+    if root is not None and root.strip().lower() in ("", "off", "0", "no"):
+        return None
+    if not root:
+        root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(root) / "hospital_twin")
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{vlc_version}-{vl_version or 'default'}")
+    return Path(root) / f"vega-bundle-{safe}.js"
+
+
 def javascript_bundle() -> str:
-    """Vega + Vega-Lite + Vega-Embed as one script, from the vl-convert package (no network)."""
+    """Vega + Vega-Lite + Vega-Embed as one script, from the vl-convert package (no network).
+
+    vl-convert builds the bundle in a second or more, so it is kept in a cache file named by the
+    vl-convert and Vega-Lite versions (see :data:`CACHE_DIR_ENV`) and read back on the next
+    page: the same text, without the build. A cache that cannot be read or written is skipped.
+    """
     try:
         import vl_convert as vlc
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -111,8 +138,27 @@ def javascript_bundle() -> str:
         version = vl_version_for_vl_convert()
     except Exception:  # noqa: BLE001 - private helper; fall back to vl-convert's default
         version = None
+    cache = _bundle_cache(str(getattr(vlc, "__version__", "unknown")), version)
+    if cache is not None:
+        try:
+            js = cache.read_bytes().decode("utf-8")  # as written: no newline translation
+            if js.endswith(_BUNDLE_END):
+                return js.removesuffix(_BUNDLE_END)
+        except (OSError, UnicodeDecodeError):
+            pass
     js = vlc.javascript_bundle(vl_version=version) if version else vlc.javascript_bundle()
-    return js.replace("</script", "<\\/script")
+    js = js.replace("</script", "<\\/script")
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(cache, js + _BUNDLE_END)
+        except OSError:
+            pass
+    return js
+
+
+_BUNDLE_END = "\n// hospital_twin: end of the cached bundle\n"
+"""Written after the bundle in the cache file: a file without it (cut short) is built again."""
 
 
 def escape(text: Any) -> str:
@@ -161,7 +207,7 @@ class Page:
                 chart.configure(font=_CHART_FONT)
                 .configure_view(stroke="#dee2e6")
                 .configure_axis(labelFontSize=11, titleFontSize=11, titleColor="#495057")
-                .to_dict()
+                .to_dict(validate=False)  # built by the package and checked by its tests, not per page
             )
         self.specs.append((target, spec))
         self.add(f'<div class="chart" id="{target}" role="img" aria-label="{escape(caption or key)}"></div>')

@@ -18,13 +18,18 @@ Pure: scenarios and DataFrames in, strings out; no files.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from hospital_twin._lazy import lazy_module
 from hospital_twin.reporting.figures import FOUR_HOUR_STANDARD, ed_four_hours, format_value
 from hospital_twin.results import GRIDLOCK_RULE, METRIC_LABELS
 from hospital_twin.scenario.load import LoadReport, PathwayLoad, UnitLoad, offered_load
 from hospital_twin.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    import pandas as pd
+else:
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "LOAD_COLUMNS",

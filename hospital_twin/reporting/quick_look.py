@@ -25,7 +25,7 @@ from scipy import stats
 
 from hospital_twin.reporting.nhs import ga_occupancy_by_rep
 from hospital_twin.results import ALL
-from hospital_twin.scenario import Scenario
+from hospital_twin.scenario.schema import Scenario
 
 __all__ = ["MEASURES", "bias_sentences", "main_measures", "window_bias"]
 

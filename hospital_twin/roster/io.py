@@ -277,7 +277,7 @@ def read_rules(path: str | Path) -> RosterRules:
 
 def read_shifts(scenario_path: str | Path) -> dict[str, tuple[str, str]]:
     """Shift clock times from a scenario file's ``shifts`` (``name -> (start, end)``)."""
-    from hospital_twin.scenario import load_scenario
+    from hospital_twin.scenario.io import load_scenario
 
     scn = load_scenario(scenario_path)
     if not scn.shifts:

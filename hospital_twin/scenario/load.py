@@ -45,10 +45,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 
+from hospital_twin._lazy import lazy_module
 from hospital_twin.distributions import Distribution
 from hospital_twin.scenario.schema import (
     EXIT,
@@ -58,6 +59,11 @@ from hospital_twin.scenario.schema import (
     Scenario,
     UnitSpec,
 )
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (see hospital_twin._lazy.lazy_module)
+    from scipy import special
+else:
+    special = lazy_module("scipy.special", globals(), "special")
 
 __all__ = [
     "BIN_H",

@@ -23,9 +23,8 @@ import difflib
 import math
 import numbers
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import networkx as nx
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,6 +44,9 @@ from hospital_twin.distributions import (
     Weibull,
 )
 from hospital_twin.scenario.dates import date_problems
+
+if TYPE_CHECKING:  # networkx is imported by route_graph, for the callers that walk the graph
+    import networkx as nx
 
 __all__ = [
     "EXIT",
@@ -1056,6 +1058,8 @@ class Scenario(_Spec):
 
     def route_graph(self, patient_class: str) -> nx.DiGraph:
         """Units (and ``exit``) as nodes, route probabilities as edge weight ``p``."""
+        import networkx as nx  # only for the callers that draw or walk the graph: not at start-up
+
         g = nx.DiGraph()
         g.add_nodes_from(self.units)
         g.add_node(EXIT)
@@ -1310,14 +1314,36 @@ def _pathway_problems(s: Scenario) -> list[Problem]:
     return out
 
 
+def _route_successors(s: Scenario, patient_class: str) -> dict[str, set[str]]:
+    """The edges of :meth:`Scenario.route_graph` as plain sets (validation needs no graph library)."""
+    routes = s.routes_for(patient_class)
+    out: dict[str, set[str]] = {}
+    for u in s.units:
+        dests = routes.get(u)
+        out[u] = {v for v, p in dests.items() if p > 0} if dests else {EXIT}
+    return out
+
+
+def _reachable(successors: dict[str, set[str]], start: str) -> set[str]:
+    """Nodes reachable from ``start`` by one edge or more (``networkx.descendants``; ``start`` only on a cycle)."""
+    seen: set[str] = set()
+    todo = list(successors.get(start, ()))
+    while todo:
+        v = todo.pop()
+        if v not in seen:
+            seen.add(v)
+            todo.extend(successors.get(v, ()))
+    return seen
+
+
 def unreachable_units(s: Scenario) -> list[str]:
     """Units that no patient can reach: no arrival stream or elective list starts there and no route of a
     class that enters the hospital leads there (in the order of ``units``)."""
     reach: set[str] = set()
     for c in s.class_names():
-        g = s.route_graph(c)
+        g = _route_successors(s, c)
         for e in s.entry_units(c):
-            reach |= {e} | nx.descendants(g, e)
+            reach |= {e} | _reachable(g, e)
     for u in list(reach):  # outliers reach the hosts of their home unit
         o = s.units[u].outlying if u in s.units else None
         if o is not None:
@@ -1613,13 +1639,17 @@ def _reach_problems(s: Scenario) -> list[Problem]:
     """Every unit a class can reach leads to the exit and has a length of stay."""
     out: list[Problem] = []
     for c in s.class_names():
-        g = s.route_graph(c)
+        g = _route_successors(s, c)
         entries = s.entry_units(c)
         reach: set[str] = set()
         for e in entries:
-            reach |= {e} | nx.descendants(g, e)
+            reach |= {e} | _reachable(g, e)
         reach.discard(EXIT)
-        can_exit = nx.ancestors(g, EXIT)
+        predecessors: dict[str, set[str]] = {}
+        for u, vs in g.items():
+            for v in vs:
+                predecessors.setdefault(v, set()).add(u)
+        can_exit = _reachable(predecessors, EXIT)
         for u in sorted(reach):
             if u not in can_exit:
                 route_path = (
