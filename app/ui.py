@@ -419,6 +419,8 @@ def kpi_cards(
         ambulance_units,
         critical_care_units,
         ga_occupancy_summary,
+        gridlocked_reps,
+        not_judged,
     )
     from hospital_twin.reporting.nhs import measure_help as words
     from hospital_twin.reporting.targets import NHS_TARGETS
@@ -428,6 +430,7 @@ def kpi_cards(
         summary = pd.concat([summary, ga_occupancy_summary(census, kpis, s)], ignore_index=True)
 
     cards = []
+    stop = not_judged(gridlocked_reps(kpis, s.name))
     left = unserved(kpis, s) if kpis is not None else None
     warning = stuck_warning(left) if left is not None else ""
 
@@ -484,7 +487,9 @@ def kpi_cards(
             ci += f"; {more}"
         goal = targets.get(target) if target else None
         rag = goal.during(*(measured_days(s) or (None, None))).rag(mean) if goal else None  # over the days measured
-        if rag is not None:
+        if rag is not None and stop:  # a gridlocked collapse is never green against a target
+            ci += f"  \n:red[**{stop[0].upper()}{stop[1:]}**]"
+        elif rag is not None:
             colour = {"green": "green", "amber": "orange", "red": "red"}[rag.status]
             ci += f"  \n:{colour}[**{rag.words}**]"
         if calm and warning:
@@ -818,13 +823,14 @@ def show_cards(cards: list[tuple[str, str, str, str]], per_row: int = 4) -> None
 
 def show_months(result, targets: dict) -> None:
     """The NHS targets month by month (``reporting.nhs.by_month``): a table, one row a month, red / amber / green."""
-    from hospital_twin.reporting.nhs import by_month, month_table
+    from hospital_twin.reporting.nhs import by_month, gridlocked_reps, month_table
 
     monthly = by_month(result.adt_log, result.census, result.kpis, result.scenario)
     if monthly.empty:
         return
     st.markdown("**Month by month against the targets**")
-    show_table(month_table(monthly, targets, result.scenario))
+    stuck = gridlocked_reps(result.kpis, result.scenario.name)
+    show_table(month_table(monthly, targets, result.scenario, gridlocked=stuck))
     st.caption(
         "Each month of the measured days: the mean over replications, the lowest to the highest replication in "
         "brackets, and green / amber / red against the targets above (4-hour and 12-hour by month of arrival at "

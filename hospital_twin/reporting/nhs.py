@@ -35,6 +35,9 @@ __all__ = [
     "ga_occupancy_summary",
     "ga_units",
     "by_month",
+    "gridlocked_reps",
+    "not_judged",
+    "never_placed_words",
     "MONTH_MEASURES",
     "month_table",
     "measure_help",
@@ -261,6 +264,41 @@ def _ed_months(log: pd.DataFrame, s: Scenario, lo: pd.Timestamp, hi: pd.Timestam
     ]
 
 
+def _never_placed(kpis: pd.DataFrame | None, s: Scenario) -> dict[str, float]:
+    """ED -> attendances still waiting for an ED space at the end (mean over replications, from ``kpis``'
+    ``still_waiting``), for the EDs where any replication left someone waiting: they are not in the event log."""
+    if kpis is None or not len(kpis) or "metric" not in kpis.columns:
+        return {}
+    k = kpis if "scenario" not in kpis.columns else kpis[kpis["scenario"] == s.name]
+    k = k[(k["metric"] == "still_waiting") & k["unit"].astype(str).isin(ed_units(s))]
+    mean = k.groupby(k["unit"].astype(str))["value"].mean()
+    return {u: float(v) for u, v in mean.items() if v > 0}
+
+
+def gridlocked_reps(kpis: pd.DataFrame | None, scenario: str | None = None) -> tuple[int, int] | None:
+    """``(gridlocked replications, replications)`` from ``kpis``' ``gridlocked`` (unit ALL) of ``scenario`` (every
+    row when None or without a scenario column); None without the measure."""
+    if kpis is None or not len(kpis) or "metric" not in kpis.columns:
+        return None
+    k = kpis if scenario is None or "scenario" not in kpis.columns else kpis[kpis["scenario"] == scenario]
+    g = k[(k["metric"] == "gridlocked") & (k["unit"] == ALL)]["value"]
+    return None if g.empty else (int((g > 0).sum()), len(g))
+
+
+def not_judged(gridlocked: tuple[int, int] | None) -> str:
+    """'not judged: 2 of 2 replications gridlocked' when any replication gridlocked (a red / amber / green against
+    a target would then hide a collapse, e.g. G&A occupancy low because nobody reaches a ward), else ''."""
+    if gridlocked is None or gridlocked[0] <= 0:
+        return ""
+    k, n = gridlocked
+    return f"not judged: {k} of {n} replication{'s' if n != 1 else ''} gridlocked"
+
+
+def never_placed_words(n: float) -> str:
+    """'not measured: 9,371 attendances never got an ED space' (``n`` the mean over replications)."""
+    return f"not measured: {n:,.0f} attendance{'s' if round(n) != 1 else ''} never got an ED space"
+
+
 def by_month(log: pd.DataFrame | None, census: pd.DataFrame | None, kpis: pd.DataFrame, s: Scenario) -> pd.DataFrame:
     """The target measures month by month over the measured days: ``month, target, unit, mean, lo, hi, n_reps,
     days`` (``month`` its first day; ``mean`` over replications, ``lo``/``hi`` the lowest and highest replication;
@@ -268,7 +306,9 @@ def by_month(log: pd.DataFrame | None, census: pd.DataFrame | None, kpis: pd.Dat
 
     - ``four_hour`` / ``twelve_hour`` per ED: of the attendances that arrived that month (from the event ``log``),
       the share out of the department within 4 hours and the share over 12 hours; a patient still there at the
-      end counts with the time so far (patients still waiting for a space at the end are not in the log);
+      end counts with the time so far (patients still waiting for a space at the end are not in the log: each
+      measured month an ED has no figure for is still a row, with ``mean`` NaN, and ``never_placed`` says how
+      many attendances of the run never got an ED space, the mean over replications from ``kpis``);
     - ``ga_occupancy`` (unit ALL): G&A occupancy at midnight over that month's midnights (from the ``census``),
       over the run's G&A beds available (base beds + escalation beds open on average over the run, per
       replication, as :func:`ga_occupancy_by_rep`).
@@ -290,36 +330,63 @@ def by_month(log: pd.DataFrame | None, census: pd.DataFrame | None, kpis: pd.Dat
         night["month"] = (start + pd.to_timedelta(night["time_h"], unit="h")).dt.to_period("M").dt.to_timestamp()
         per = night.groupby(["rep", "month"])["value"].mean().reset_index()
         parts.append(per.assign(unit=ALL, target="ga_occupancy"))
-    cols = ["month", "target", "unit", "mean", "lo", "hi", "n_reps", "days"]
-    if not parts:
-        return pd.DataFrame(columns=cols)
-    per_rep = pd.concat(parts, ignore_index=True)
-    g = per_rep.groupby(["month", "target", "unit"])["value"]
-    out = g.agg(mean="mean", lo="min", hi="max", n_reps="count").reset_index()
+    cols = ["month", "target", "unit", "mean", "lo", "hi", "n_reps", "days", "never_placed"]
     hours = pd.date_range(lo, hi, freq="h", inclusive="left")
     days_in = pd.Series(1.0 / 24.0, index=hours).groupby(hours.to_period("M").to_timestamp()).sum()
+    unplaced = _never_placed(kpis, s)
+    if not parts and not unplaced:
+        return pd.DataFrame(columns=cols)
+    per_rep = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["month", "target", "unit"])
+    g = per_rep.groupby(["month", "target", "unit"])["value"]
+    out = g.agg(mean="mean", lo="min", hi="max", n_reps="count").reset_index() if parts else per_rep
+    # an ED month nobody got a space in is said (never_placed), not dropped
+    have = set(zip(out["month"], out["target"], out["unit"], strict=True))
+    gaps = [
+        (m, key, u, math.nan, math.nan, math.nan, 0)
+        for m in days_in.index
+        for u in unplaced
+        for key in ("four_hour", "twelve_hour")
+        if (m, key, u) not in have
+    ]
+    if gaps:
+        out = pd.concat([out, pd.DataFrame(gaps, columns=list(out.columns[:7]))], ignore_index=True)
     out["days"] = out["month"].map(days_in).fillna(0.0).round(1)
+    out["never_placed"] = [
+        unplaced.get(u, math.nan) if t in ("four_hour", "twelve_hour") else math.nan
+        for t, u in zip(out["target"], out["unit"], strict=True)
+    ]
     order = {k: i for i, k in enumerate(MONTH_MEASURES)}
     return out.sort_values(["month", "target"], key=lambda x: x.map(order) if x.name == "target" else x)[
         cols
     ].reset_index(drop=True)
 
 
-def month_table(monthly: pd.DataFrame, targets: dict, s: Scenario) -> pd.DataFrame:
+def month_table(
+    monthly: pd.DataFrame, targets: dict, s: Scenario, gridlocked: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """:func:`by_month` for a manager: one row a month ("Jan 2026", days measured), one column a measure, each cell
     the mean over replications, their range when they differ, and red / amber / green against ``targets`` (key ->
-    ``reporting.targets.Target``), e.g. "72.1% (65.0% to 80.2%), red"."""
+    ``reporting.targets.Target``), e.g. "72.1% (65.0% to 80.2%), red". With ``gridlocked`` replications
+    (:func:`gridlocked_reps`) nothing is judged ("..., not judged: 2 of 2 replications gridlocked"); an ED month
+    with no figure says why ("not measured: 9,371 attendances never got an ED space")."""
     names = {"four_hour": "{u}: within 4 hours", "twelve_hour": "{u}: over 12 hours", "ga_occupancy": ""}
+    stop = not_judged(gridlocked)
     rows: dict[pd.Timestamp, dict[str, str]] = {}
     for r in monthly.itertuples(index=False):
         row = rows.setdefault(r.month, {"month": f"{r.month:%b %Y}", "days measured": f"{r.days:g}"})
         col = names[r.target].format(u=r.unit) or "G&A occupancy at midnight"
+        unplaced = float(getattr(r, "never_placed", math.nan))
+        if not math.isfinite(float(r.mean)):
+            row[col] = never_placed_words(unplaced) if math.isfinite(unplaced) else "not measured"
+            continue
         cell = f"{100 * r.mean:.1f}%"
         if r.n_reps > 1 and r.hi - r.lo >= 0.0005:
             cell += f" ({100 * r.lo:.1f}% to {100 * r.hi:.1f}%)"
         goal = targets.get(r.target)
         rag = goal.on(r.month).rag(float(r.mean)) if goal is not None else None  # the standard of that month
-        if rag is not None:
+        if stop:
+            cell += f", {stop}"
+        elif rag is not None:
             cell += f", {rag.status}"
         row[col] = cell
     return pd.DataFrame(list(rows.values()))

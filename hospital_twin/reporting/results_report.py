@@ -67,7 +67,7 @@ from hospital_twin.reporting.figures import (
     wait_ecdf,
 )
 from hospital_twin.reporting.html import Page, escape, markdown
-from hospital_twin.reporting.nhs import GA_MIDNIGHT, ga_occupancy_summary
+from hospital_twin.reporting.nhs import GA_MIDNIGHT, ga_occupancy_summary, gridlocked_reps, not_judged
 from hospital_twin.reporting.notes import (
     LOAD_NOTE,
     PATHWAY_NOTE,
@@ -721,7 +721,9 @@ def _headline(folder: ResultsFolder, s: Scenario) -> list[tuple[str, ...]]:
         mean, lo, hi = float(r["mean"]), max(0.0, float(r["ci_low"])), float(r["ci_high"])
         ci = f"95% CI {format_value(lo, 'share')} – {format_value(hi, 'share')}; " if int(r["n_reps"]) > 1 else ""
         rag = GA_OCCUPANCY.rag(mean)
-        cards.append(("G&A occupancy at midnight", format_value(mean, "share"), ci + rag.words, rag.status))
+        stop = not_judged(gridlocked_reps(kpis, s.name))  # a collapse empties the wards: not green
+        words, status = (stop, "") if stop else (rag.words, rag.status)
+        cards.append(("G&A occupancy at midnight", format_value(mean, "share"), ci + words, status))
     card("Inpatient bed occupancy", "utilisation", ALL, "share")
     card("Occupied inpatient beds, average", "occupancy_mean", ALL, "beds")
     card("Patients who waited for a bed", "waited_share", ALL, "share")

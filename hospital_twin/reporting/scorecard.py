@@ -24,7 +24,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from hospital_twin.reporting.nhs import GA_MIDNIGHT, MONTH_MEASURES, by_month, ed_units, ga_occupancy_summary
+from hospital_twin.reporting.nhs import (
+    GA_MIDNIGHT,
+    MONTH_MEASURES,
+    by_month,
+    ed_units,
+    ga_occupancy_summary,
+    gridlocked_reps,
+    never_placed_words,
+    not_judged,
+)
+from hospital_twin.reporting.notes import gridlock_count
 from hospital_twin.results import ALL
 from hospital_twin.scenario.dates import measured_days
 from hospital_twin.scenario.schema import Scenario
@@ -123,8 +133,9 @@ def against_targets(
 
     ``mean`` and its 95% interval are as the target reads them (the share *within* 4 hours; shares clipped to
     0-1); G&A occupancy at midnight comes from the hourly ``census`` and ``kpis`` (``reporting.nhs``), so it is
-    NaN without a census. ``status`` is "green", "amber", "red" or "" (not measured), ``words`` says it
-    ("Red: 5.9 points short", "Green: meets the target", "not measured")."""
+    NaN without a census. ``status`` is "green", "amber", "red" or "" (not measured, or not judged when any
+    replication gridlocked: a collapse is never green), ``words`` says it ("Red: 5.9 points short", "Green: meets
+    the target", "not measured", "not judged: 2 of 2 replications gridlocked")."""
     frames = [summary]
     if kpis is not None:
         frames += [ga_occupancy_summary(census, kpis, s) for s in scenarios]
@@ -144,6 +155,9 @@ def against_targets(
                         mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
                     lo, hi = max(0.0, lo), min(1.0, hi)
                 status, words = _judge(t.during(*(measured_days(s) or (None, None))), mean)
+                stop = not_judged(gridlock_count(summary, s.name))
+                if stop and math.isfinite(mean):  # a collapse is not green (nor red): say it
+                    status, words = "", stop
                 rows.append((key, measure_name(t, unit), unit, s.name, mean, lo, hi, n, status, words))
     cols = ["target", "measure", "unit", "scenario", "mean", "ci_low", "ci_high", "n_reps", "status", "words"]
     return pd.DataFrame(rows, columns=cols)
@@ -158,7 +172,8 @@ def months_against_targets(
 ) -> pd.DataFrame:
     """:func:`hospital_twin.reporting.nhs.by_month` of each scenario, judged against ``targets``: ``month, target,
     measure, unit, scenario, mean, lo, hi, n_reps, days, status, words`` (``lo``/``hi`` the lowest and highest
-    replication). Only the targets in ``targets`` that ``by_month`` measures; in the order of ``targets``."""
+    replication). Only the targets in ``targets`` that ``by_month`` measures; in the order of ``targets``. Not
+    judged (status "") in a scenario with gridlocked replications; an ED month nobody got a space in says so."""
     parts = [by_month(log, census, kpis, s).assign(scenario=s.name) for s in scenarios]
     cols = ["month", "target", "measure", "unit", "scenario", "mean", "lo", "hi", "n_reps", "days", "status", "words"]
     parts = [p for p in parts if len(p)]
@@ -169,6 +184,12 @@ def months_against_targets(
     judged = [
         _judge(targets[k].on(m), float(x)) for k, m, x in zip(out["target"], out["month"], out["mean"], strict=True)
     ]
+    stops = {s.name: not_judged(gridlocked_reps(kpis, s.name)) for s in scenarios}
+    for i, (name, x, n) in enumerate(zip(out["scenario"], out["mean"], out["never_placed"], strict=True)):
+        if not math.isfinite(float(x)):
+            judged[i] = ("", never_placed_words(float(n)) if math.isfinite(float(n)) else "not measured")
+        elif stops.get(name):  # a collapse is not green (nor red): say it
+            judged[i] = ("", stops[name])
     out["status"] = [j[0] for j in judged]
     out["words"] = [j[1] for j in judged]
     out["measure"] = [measure_name(targets[k], u) for k, u in zip(out["target"], out["unit"], strict=True)]
@@ -202,14 +223,16 @@ def side_by_side(judged: pd.DataFrame, names: Sequence[str], targets: dict) -> t
         for name in names:
             r = g[g["scenario"] == name]
             if r.empty or not math.isfinite(float(r.iloc[0]["mean"])):
-                row[name], st[name] = "not measured", ""
+                said = "" if r.empty else str(r.iloc[0]["words"])
+                row[name], st[name] = (said if said.startswith("not measured") else "not measured"), ""
                 continue
             r = r.iloc[0]
             cell = _pct(float(r["mean"]))
             lo, hi = float(r[lo_col]), float(r[hi_col])
             if int(r["n_reps"]) > 1 and math.isfinite(lo) and math.isfinite(hi) and hi - lo >= 0.0005:
                 cell += f" ({_pct(lo)} to {_pct(hi)})"
-            row[name] = f"{cell}, {r['words'][0].lower()}{r['words'][1:]}" if r["status"] else cell
+            said = str(r["words"])
+            row[name] = f"{cell}, {said[0].lower()}{said[1:]}" if r["status"] or said.startswith("not judged") else cell
             st[name] = r["status"]
         rows.append(row)
         status.append(st)

@@ -20,9 +20,12 @@ from tests.test_report import TINY_ED
 
 pytestmark = pytest.mark.slow  # each report takes 10 s or more (its charts)
 
-# 3 days of warm-up from 25 Jan: measured 28 Jan to 11 Feb, across a month end
-CROSSING = TINY_ED.replace("start: 2025-01-06T00:00:00", "start: 2025-01-25T00:00:00").replace(
-    "horizon_days: 21", "horizon_days: 14"
+# 3 days of warm-up from 25 Jan: measured 28 Jan to 11 Feb, across a month end; 40 ward beds for about 28 patients
+# (12 gridlock, and a gridlocked run is not judged against the targets: tests/reporting/test_gridlock_amu0.py)
+CROSSING = (
+    TINY_ED.replace("start: 2025-01-06T00:00:00", "start: 2025-01-25T00:00:00")
+    .replace("horizon_days: 21", "horizon_days: 14")
+    .replace("WARD: {beds: 12,", "WARD: {beds: 40,")
 )
 
 
@@ -73,7 +76,7 @@ def test_report_has_the_months_against_the_targets_as_nhs_counts_them(run):
 def test_comparison_report_sets_the_scenarios_side_by_side_against_the_targets(tmp_path):
     base = load_scenario_text(CROSSING, name="tiny.yaml")
     more = base.model_copy(update={"name": "Two more ward beds"})
-    more.units["WARD"] = more.units["WARD"].model_copy(update={"beds": 14})
+    more.units["WARD"] = more.units["WARD"].model_copy(update={"beds": base.units["WARD"].beds + 2})
     study = compare_scenarios([base, more], replications=2, seed=3, keep_log=True)
     folder = write_results(study.results, tmp_path / "cmp", fmt="csv", comparison=study.comparison)
     section = build_report(folder).split('<section id="targets">')[1].split("</section>")[0]
