@@ -324,6 +324,7 @@ def test_unpriced_critical_care_makes_the_total_priced_beds_with_its_bed_days_in
     """Four more ICU beds with a costs file without a critical care rate: G&A unchanged, ICU occupied 10 -> 13 beds
     (+3 x 365 = 1,095 bed-days a year): the sentence calls the total 'priced beds', says the critical care
     bed-days' change, and never calls the exactly-0 priced difference 'no clear change' or 'all beds'."""
+
     def hospital(name: str, icu_beds: int):
         return scenario(
             name=name,

@@ -8,10 +8,10 @@ Bed-days of the measured period, per replication (``days`` = the scenario's ``ho
   ``escalation_bed_day_gbp``;
 - **G&A beds**: occupied G&A bed-days in *base* beds: occupied bed-days (``occupancy_mean`` x days, outliers in their
   host's beds included) less the occupied escalation bed-days (the patients above the unit's base beds, from the
-  hourly census of the measured period: the sum over hours of max(0, occupied - base beds) / 24), at
-  ``bed_day_gbp`` (at most the escalation bed-days open). So a patient in an escalation bed is priced once (at the escalation rate) and an open but empty
-  escalation bed still costs the escalation rate. Without a census the split cannot be made: a unit with escalation
-  beds open then has NaN G&A bed-days (and total), never a guess;
+  hourly census of the measured period: the sum over hours of max(0, occupied - base beds) / 24, at most the
+  escalation bed-days open), at ``bed_day_gbp``. So a patient in an escalation bed is priced once (at the escalation
+  rate) and an open but empty escalation bed still costs the escalation rate. Without a census the split cannot be
+  made: a unit with escalation beds open then has NaN G&A bed-days (and total), never a guess;
 - **critical care beds**: occupied critical-care bed-days (units of ``kind`` icu or hdu, their escalation beds
   included), at ``critical_care_bed_day_gbp``; not priced (and left out of the total) when the costs file has no
   such rate.
