@@ -1206,21 +1206,35 @@ def costs_file_picker() -> None:
 def bed_cost_cards(result, rates, source: str) -> list[tuple[str, str, str, str]]:
     """Cards of a year's bed cost (``reporting.money.bed_cost_summary``): all beds, then G&A, escalation and critical
     care beds (a kind the scenario does not have is left out); each with its 95% interval, rate and source."""
-    from hospital_twin.reporting.money import ALL_BEDS, CC_BEDS, ESCALATION_BEDS, GA_BEDS, bed_cost_summary, gbp
+    from hospital_twin.reporting.money import (
+        ALL_BEDS,
+        CC_BEDS,
+        ESCALATION_BEDS,
+        GA_BEDS,
+        bed_cost_summary,
+        gbp,
+        total_label,
+    )
 
     s = result.scenario
     cur = _currency(rates)
-    rows = bed_cost_summary(result.kpis, s, rates).set_index("kind")
+    rows = bed_cost_summary(result.kpis, s, rates, census=getattr(result, "census", None)).set_index("kind")
+    unpriced = [
+        k
+        for k in (GA_BEDS, ESCALATION_BEDS, CC_BEDS)
+        if k in rows.index and not math.isfinite(rows.loc[k, "rate_gbp"]) and rows.loc[k, "bed_days"] > 0
+    ]
     has_escalation = any(u.escalation is not None for u in s.units.values()) or bool(s.escalation_levels)
     titles = {
-        ALL_BEDS: "Bed cost a year, all beds",
+        ALL_BEDS: f"Bed cost a year, {total_label(unpriced)}",
         GA_BEDS: "G&A beds a year",
         ESCALATION_BEDS: "Escalation beds a year",
         CC_BEDS: "Critical care beds a year",
     }
     what = {
         ALL_BEDS: "occupied G&A bed-days, escalation bed-days (beds open) and occupied critical care bed-days, each at "
-        "its rate",
+        "its rate"
+        + (f" ({' and '.join(k.replace(' beds', '') for k in unpriced)} not priced: left out)" if unpriced else ""),
         GA_BEDS: "occupied G&A bed-days in base beds (patients in open escalation beds are counted there instead)",
         ESCALATION_BEDS: "escalation bed-days: escalation beds open on G&A wards, occupied or not (they open under "
         "pressure and close as they empty)",
@@ -1289,7 +1303,9 @@ def show_cost_difference(results: list, comparison: pd.DataFrame, verdicts: pd.D
     scenarios = [r.scenario for r in results]
     kpis = pd.concat([r.kpis for r in results], ignore_index=True)
     level = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
-    diff = bed_cost_difference(kpis, scenarios, rates, confidence=level)
+    censuses = [r.census.assign(scenario=r.scenario.name) for r in results if getattr(r, "census", None) is not None]
+    census = pd.concat(censuses, ignore_index=True) if len(censuses) == len(results) else None
+    diff = bed_cost_difference(kpis, scenarios, rates, confidence=level, census=census)
     for variant in scenarios[1:]:
         st.markdown(cost_sentence(diff, verdicts, scenarios[0], variant, _currency(rates)))
     gridlocked = "scenario_gridlocked_reps" in comparison and (

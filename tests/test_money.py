@@ -69,10 +69,11 @@ def test_hand_traced_run_gives_known_bed_days_and_cost():
     G&A (base beds) 8 - 4 = 4; ICU 24 h = 1 bed-day. At 450 / 510 / 2000 a bed-day: 1,800 + 2,040 + 2,000 = 5,840
     in the 4 days measured, x 365 / 4 = 532,900 a year."""
     s = _ward_and_icu()
-    kpis = results.rep_kpis(simulate(s), s.name)
-    days = bed_days_by_rep(kpis, s).set_index("kind")["bed_days"]
+    out = simulate(s)
+    kpis, census = results.rep_kpis(out, s.name), results.census(out)
+    days = bed_days_by_rep(kpis, s, census).set_index("kind")["bed_days"]
     assert days.to_dict() == pytest.approx({GA_BEDS: 4.0, ESCALATION_BEDS: 4.0, CC_BEDS: 1.0})
-    cost = bed_cost_by_rep(kpis, s, RATES).set_index("kind")
+    cost = bed_cost_by_rep(kpis, s, RATES, census).set_index("kind")
     assert cost["cost_gbp"].to_dict() == pytest.approx(
         {GA_BEDS: 1800.0, ESCALATION_BEDS: 2040.0, CC_BEDS: 2000.0, ALL_BEDS: 5840.0}
     )
@@ -88,6 +89,17 @@ def _kpis(name: str, values: dict[str, list[float]]) -> pd.DataFrame:
         for rep, v in enumerate(vals)
     ]
     return pd.DataFrame(rows)
+
+
+def _flat_census(name: str, occupied: list[float], days: int = 10) -> pd.DataFrame:
+    """Hourly census of ward W holding ``occupied[rep]`` patients every hour of ``days`` days."""
+    return pd.DataFrame(
+        [
+            {"scenario": name, "rep": rep, "unit": "W", "time_h": float(h), "occupied": occ}
+            for rep, occ in enumerate(occupied)
+            for h in range(24 * days)
+        ]
+    )
 
 
 def _ward(name: str, escalation_beds: int):
@@ -116,9 +128,11 @@ def test_a_years_cost_has_the_t_interval_of_the_replications():
 
 def test_the_difference_of_a_what_if_is_paired_by_replication():
     """The what-if opens 2, 3, 4 escalation beds on average in replications 0, 1, 2 (none in the baseline) with the
-    same occupancy 10, 11, 12; escalation bed-days 20, 30, 40 replace as many G&A bed-days, so each replication's
-    year costs (510 - 450) x bed-days x 36.5 more: 43,800, 65,700, 87,600; paired mean 65,700, t-interval from the
-    three differences (the unpaired spread of the years, from the occupancy, is far wider)."""
+    same occupancy 10, 11, 12 on the 10 base beds (0, 1, 2 patients above them every hour: in escalation beds in the
+    what-if; none open in the baseline, so none counted there); the what-if's G&A
+    bed-days are 100 in each replication, its escalation bed-days 20, 30, 40: the year's difference
+    (20 x 510 - 0, 30 x 510 - 10 x 450, 40 x 510 - 20 x 450) x 36.5 = 372,300, 394,200, 416,100; paired mean
+    394,200, t-interval from the three differences (the unpaired spread of the years is far wider)."""
     base, var = _ward("base", 2), _ward("what-if", 4)
     occ = [10.0, 11.0, 12.0]
     kpis = pd.concat(
@@ -127,12 +141,13 @@ def test_the_difference_of_a_what_if_is_paired_by_replication():
             _kpis("what-if", {"occupancy_mean": occ, "escalation_beds_open_mean": [2.0, 3.0, 4.0]}),
         ]
     )
-    diff = bed_cost_difference(kpis, [base, var], RATES).set_index("kind")
-    d = [60 * x * 36.5 for x in (20, 30, 40)]
+    census = pd.concat([_flat_census("base", occ), _flat_census("what-if", occ)])
+    diff = bed_cost_difference(kpis, [base, var], RATES, census=census).set_index("kind")
+    d = [x * 36.5 for x in (20 * 510, 30 * 510 - 10 * 450, 40 * 510 - 20 * 450)]
     half = stats.t.ppf(0.975, 2) * pd.Series(d).std() / math.sqrt(3)
     total = diff.loc[ALL_BEDS]
-    assert total["diff_year"] == pytest.approx(65_700.0)
-    assert (total["diff_low"], total["diff_high"]) == pytest.approx((65_700.0 - half, 65_700.0 + half))
+    assert total["diff_year"] == pytest.approx(394_200.0)
+    assert (total["diff_low"], total["diff_high"]) == pytest.approx((394_200.0 - half, 394_200.0 + half))
     esc = diff.loc[ESCALATION_BEDS]
     assert esc["diff_year"] == pytest.approx(510 * 30 * 36.5)
     assert esc["bed_days_year_diff"] == pytest.approx(30 * 36.5)
@@ -149,7 +164,9 @@ def test_the_sentence_says_what_the_beds_cost_and_what_they_buy():
             _kpis("what-if", {"occupancy_mean": [10.0, 11.0, 12.0], "escalation_beds_open_mean": [2.0, 3.0, 4.0]}),
         ]
     )
-    diff = bed_cost_difference(kpis, [base, var], RATES)
+    occ = [10.0, 11.0, 12.0]
+    census = pd.concat([_flat_census("base", occ), _flat_census("what-if", occ)])
+    diff = bed_cost_difference(kpis, [base, var], RATES, census=census)
     verdicts = pd.DataFrame(
         [
             {
@@ -193,7 +210,7 @@ def test_the_sentence_says_what_the_beds_cost_and_what_they_buy():
     text = cost_sentence(diff, verdicts, base, var)
     assert text.startswith(
         "“what-if”: 3.0 more escalation beds open on average, at £510 a bed-day, cost about £558k a year more (95% "
-        "interval £96k to £1.02m); all beds (occupied G&A, escalation and critical care) cost about £66k a year more"
+        "interval £96k to £1.02m); all beds (occupied G&A and escalation) cost about £394k a year more"
     )
     assert (
         "Beds are priced when occupied (escalation beds when open): 2 more escalation beds open all year would be 730 "
@@ -219,9 +236,114 @@ def test_critical_care_without_a_rate_is_not_priced_nor_in_the_total():
     """A costs file without critical_care_bed_day_gbp: the ICU's bed-day is counted but has no cost, and the total
     is the G&A and escalation beds' alone (1,800 + 2,040), never a made-up figure for the ICU."""
     s = _ward_and_icu()
-    kpis = results.rep_kpis(simulate(s), s.name)
+    out = simulate(s)
+    kpis = results.rep_kpis(out, s.name)
     rates = RATES.model_copy(update={"critical_care_bed_day_gbp": None})
-    cost = bed_cost_by_rep(kpis, s, rates).set_index("kind")
+    cost = bed_cost_by_rep(kpis, s, rates, results.census(out)).set_index("kind")
     assert cost.loc[CC_BEDS, "bed_days"] == pytest.approx(1.0)
     assert math.isnan(cost.loc[CC_BEDS, "cost_gbp"])
     assert cost.loc[ALL_BEDS, "cost_gbp"] == pytest.approx(3840.0)
+
+
+def _small_ward(name: str = "small"):
+    """Ward A of 2 base beds (escalation beds opened by a level), 1 day of warm-up then 1 day measured."""
+    return scenario(
+        name=name,
+        units={"A": {"beds": 2}},
+        arrivals=[{"name": "a", "unit": "A", "per_day": 2.0}],
+        length_of_stay={"A": FIXED(24)},
+        horizon_days=1,
+        warmup_days=1,
+    )
+
+
+def _small_kpis_and_census(name: str, measured: list[int], escalation_open_mean: float):
+    """KPIs and census of ward A: 4 patients every hour of the warm-up (not measured), then ``measured`` (24 hourly
+    counts)."""
+    census = pd.DataFrame(
+        {
+            "scenario": name,
+            "rep": 0,
+            "unit": "A",
+            "time_h": [float(h) for h in range(48)],
+            "occupied": [4] * 24 + measured,
+        }
+    )
+    kpis = pd.DataFrame(
+        [
+            {"scenario": name, "rep": 0, "metric": "occupancy_mean", "unit": "A", "value": sum(measured) / 24},
+            {
+                "scenario": name,
+                "rep": 0,
+                "metric": "escalation_beds_open_mean",
+                "unit": "A",
+                "value": escalation_open_mean,
+            },
+        ]
+    )
+    return kpis, census
+
+
+def test_patients_above_the_base_beds_are_the_occupied_escalation_bed_days():
+    """Ward A (2 base beds); a level opens 2 escalation beds for 12 of the 24 measured hours (1 escalation bed-day
+    open). Occupied: 2 for 12 h, 3 for 6 h, 4 for 6 h = 66 bed-hours = 2.75 bed-days, of which above the base beds
+    6 x 1 + 6 x 2 = 18 bed-hours = 0.75 bed-days. Base beds 2.75 - 0.75 = 2 bed-days (both full all day), escalation
+    1 bed-day open: 2 x 450 + 1 x 510 = 1,410 (not 2.75 - 1 = 1.75 base bed-days, 1,297.50)."""
+    s = _small_ward()
+    kpis, census = _small_kpis_and_census(s.name, [2] * 12 + [3] * 6 + [4] * 6, 1.0)
+    days = bed_days_by_rep(kpis, s, census).set_index("kind")["bed_days"]
+    assert days[GA_BEDS] == pytest.approx(2.0)
+    assert days[ESCALATION_BEDS] == pytest.approx(1.0)
+    cost = bed_cost_by_rep(kpis, s, RATES, census).set_index("kind")
+    assert cost.loc[ALL_BEDS, "cost_gbp"] == pytest.approx(1410.0)
+
+
+def test_an_open_empty_escalation_bed_costs_the_escalation_rate_on_top_of_full_base_beds():
+    """Ward A's 2 base beds full all day and 2 escalation beds open but empty for 12 hours (1 bed-day): base 2
+    bed-days at 450 plus escalation 1 bed-day at 510 = 1,410; an empty escalation bed does not displace a patient
+    from a base bed (not 1 x 450 + 1 x 510 = 960)."""
+    s = _small_ward()
+    kpis, census = _small_kpis_and_census(s.name, [2] * 24, 1.0)
+    cost = bed_cost_by_rep(kpis, s, RATES, census).set_index("kind")
+    assert cost.loc[GA_BEDS, "bed_days"] == pytest.approx(2.0)
+    assert cost.loc[ALL_BEDS, "cost_gbp"] == pytest.approx(2 * 450 + 510)
+
+
+def test_without_a_census_open_escalation_beds_leave_the_base_bed_days_unknown():
+    """Without the hourly census the occupied escalation bed-days of a ward that opened escalation beds are not
+    known: its G&A bed-days and the total are NaN, never a guess; a ward that opened none needs no census."""
+    s = _small_ward()
+    kpis, _ = _small_kpis_and_census(s.name, [2] * 24, 1.0)
+    cost = bed_cost_by_rep(kpis, s, RATES).set_index("kind")
+    assert math.isnan(cost.loc[GA_BEDS, "bed_days"]) and math.isnan(cost.loc[ALL_BEDS, "cost_gbp"])
+    kpis0, _ = _small_kpis_and_census(s.name, [2] * 24, 0.0)
+    assert bed_cost_by_rep(kpis0, s, RATES).set_index("kind").loc[ALL_BEDS, "cost_gbp"] == pytest.approx(900.0)
+
+
+def test_unpriced_critical_care_makes_the_total_priced_beds_with_its_bed_days_in_words():
+    """Four more ICU beds with a costs file without a critical care rate: G&A unchanged, ICU occupied 10 -> 13 beds
+    (+3 x 365 = 1,095 bed-days a year): the sentence calls the total 'priced beds', says the critical care
+    bed-days' change, and never calls the exactly-0 priced difference 'no clear change' or 'all beds'."""
+
+    def hospital(name: str, icu_beds: int):
+        return scenario(
+            name=name,
+            units={"W": {"beds": 150}, "ICU": {"beds": icu_beds, "kind": "icu"}},
+            arrivals=[{"name": "a", "unit": "W", "per_day": 2.0}],
+            length_of_stay={"W": FIXED(24), "ICU": FIXED(24)},
+            horizon_days=10,
+        )
+
+    b, v = hospital("base", 14), hospital("more ICU", 18)
+    rows = [
+        {"scenario": sc.name, "rep": rep, "metric": "occupancy_mean", "unit": u, "value": val}
+        for rep in range(3)
+        for sc, icu in ((b, 10.0), (v, 13.0))
+        for u, val in (("W", 140.0), ("ICU", icu))
+    ]
+    rates = RATES.model_copy(update={"critical_care_bed_day_gbp": None})
+    diff = bed_cost_difference(pd.DataFrame(rows), [b, v], rates)
+    text = cost_sentence(diff, None, b, v)
+    assert "priced beds (occupied G&A) cost the same in every replication (£0 a year)" in text
+    assert "critical care not priced: +1,095 bed-days a year" in text
+    assert "all beds" not in text and "no clear change" not in text

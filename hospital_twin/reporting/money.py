@@ -6,18 +6,21 @@ Bed-days of the measured period, per replication (``days`` = the scenario's ``ho
 - **escalation beds**: escalation beds *open* on G&A units, ``escalation_beds_open_mean`` x days, occupied or not
   (an open escalation bed is staffed; the model opens them under pressure and closes them as they empty), at
   ``escalation_bed_day_gbp``;
-- **G&A beds**: occupied G&A bed-days (``occupancy_mean`` x days, outliers in their host's beds included) less the
-  escalation bed-days of the unit (the patients in open escalation beds, counted once, at the escalation rate; at
-  least 0), at ``bed_day_gbp``. So an open escalation bed is taken as occupied: G&A + escalation = occupied G&A
-  bed-days whenever the escalation beds are full;
+- **G&A beds**: occupied G&A bed-days in *base* beds: occupied bed-days (``occupancy_mean`` x days, outliers in their
+  host's beds included) less the occupied escalation bed-days (the patients above the unit's base beds, from the
+  hourly census of the measured period: the sum over hours of max(0, occupied - base beds) / 24, at most the
+  escalation bed-days open), at ``bed_day_gbp``. So a patient in an escalation bed is priced once (at the escalation
+  rate) and an open but empty escalation bed still costs the escalation rate. Without a census the split cannot be
+  made: a unit with escalation beds open then has NaN G&A bed-days (and total), never a guess;
 - **critical care beds**: occupied critical-care bed-days (units of ``kind`` icu or hdu, their escalation beds
   included), at ``critical_care_bed_day_gbp``; not priced (and left out of the total) when the costs file has no
   such rate.
 
-ED spaces, discharge lounge places and discharge pathway places are not beds and are not priced here. A year's
-figure is the measured period's x 365 / days measured (so a measured period shorter than a year misses the seasons
-it does not contain). Means and t-intervals are over replications (:func:`hospital_twin.results.summarise`); a
-difference pairs each replication of a what-if with the baseline's replication of the same number (common random
+ED spaces, discharge lounge places and discharge pathway places are not beds and are not priced here. When a kind
+the scenario uses (bed-days above 0) has no rate, the total is the *priced* beds' alone (:func:`total_label` names it
+so). A year's figure is the measured period's x 365 / days measured (so a measured period shorter than a year misses
+the seasons it does not contain). Means and t-intervals are over replications (:func:`hospital_twin.results.summarise`);
+a difference pairs each replication of a what-if with the baseline's replication of the same number (common random
 numbers), like :func:`hospital_twin.experiment.comparison.paired_differences`.
 
 Pure: DataFrames, scenarios and :class:`~hospital_twin.scenario.costs.CostRates` in, DataFrames and strings out.
@@ -50,6 +53,8 @@ __all__ = [
     "bed_days_by_rep",
     "cost_sentence",
     "gbp",
+    "occupied_escalation_bed_days",
+    "total_label",
 ]
 
 GA_BEDS = "G&A beds"
@@ -64,10 +69,26 @@ COST_COLUMNS = ["scenario", "rep", "kind", "bed_days", "rate_gbp", "cost_gbp", "
 """Columns of :func:`bed_cost_by_rep` (money in the costs file's currency; ``rate_gbp`` NaN = not priced)."""
 
 
-def bed_days_by_rep(kpis: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def occupied_escalation_bed_days(census: pd.DataFrame, scenario: Scenario, units: list[str]) -> pd.DataFrame:
+    """``rep x unit`` table of occupied escalation bed-days of the measured period: per hour of the hourly census
+    (``rep, unit, time_h, occupied``, warm-up included; a ``scenario`` column, if any, is filtered to
+    ``scenario.name``) from ``warmup_h`` to the end of the horizon, max(0, occupied - the unit's base beds), summed and
+    divided by 24."""
+    c = census[census["scenario"] == scenario.name] if "scenario" in census.columns else census
+    lo = float(scenario.warmup_h)
+    hi = lo + 24.0 * float(scenario.horizon_days)
+    c = c[c["unit"].isin(units) & (c["time_h"] >= lo - 1e-9) & (c["time_h"] < hi - 1e-9)]
+    base = c["unit"].map({u: float(scenario.units[u].beds) for u in units})
+    above = (c["occupied"].astype(float) - base).clip(lower=0.0) / 24.0
+    table = above.groupby([c["rep"], c["unit"]]).sum().unstack("unit")
+    return table.reindex(columns=units).fillna(0.0)
+
+
+def bed_days_by_rep(kpis: pd.DataFrame, scenario: Scenario, census: pd.DataFrame | None = None) -> pd.DataFrame:
     """Bed-days of the measured period per replication and kind: ``scenario, rep, kind, bed_days`` (definitions in
     the module's docstring). ``kpis`` holds ``rep, metric, unit, value`` (a ``scenario`` column, if any, is filtered
-    to ``scenario.name``)."""
+    to ``scenario.name``); ``census`` the hourly census (``rep, unit, time_h, occupied``), needed to split occupied
+    G&A bed-days of a unit that opened escalation beds (without it that unit's G&A bed-days are NaN)."""
     k = kpis[kpis["scenario"] == scenario.name] if "scenario" in kpis.columns else kpis
     days = float(scenario.horizon_days)
     reps = sorted(k["rep"].unique())
@@ -82,8 +103,13 @@ def bed_days_by_rep(kpis: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     occ_ga = per_rep("occupancy_mean", ga) * days
     esc_ga = per_rep("escalation_beds_open_mean", ga) * days
     occ_cc = per_rep("occupancy_mean", cc) * days
+    if census is not None:
+        esc_occupied = occupied_escalation_bed_days(census, scenario, ga).reindex(index=reps).fillna(0.0)
+        esc_occupied = esc_occupied.where(esc_occupied <= esc_ga, esc_ga)  # never more than were open
+    else:  # no census: a unit that opened escalation beds cannot be split; one that never did has none occupied
+        esc_occupied = esc_ga.where(esc_ga <= 0.0, math.nan).clip(upper=0.0)
     kinds = {
-        GA_BEDS: (occ_ga - esc_ga).clip(lower=0.0).sum(axis=1),
+        GA_BEDS: (occ_ga - esc_occupied).clip(lower=0.0).sum(axis=1, skipna=False),
         ESCALATION_BEDS: esc_ga.sum(axis=1),
         CC_BEDS: occ_cc.sum(axis=1),
     }
@@ -101,14 +127,17 @@ def _rate(kind: str, rates: CostRates) -> float:
     return math.nan if value is None else float(value)
 
 
-def bed_cost_by_rep(kpis: pd.DataFrame, scenario: Scenario, rates: CostRates) -> pd.DataFrame:
+def bed_cost_by_rep(
+    kpis: pd.DataFrame, scenario: Scenario, rates: CostRates, census: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Cost of the measured period and of a year per replication and kind, with the total (:data:`ALL_BEDS`, the
-    priced kinds): :data:`COST_COLUMNS`. A kind without a rate has ``rate_gbp`` and its costs NaN."""
-    out = bed_days_by_rep(kpis, scenario)
+    priced kinds): :data:`COST_COLUMNS`. A kind without a rate has ``rate_gbp`` and its costs NaN. ``census``: see
+    :func:`bed_days_by_rep`."""
+    out = bed_days_by_rep(kpis, scenario, census)
     out["rate_gbp"] = out["kind"].map(lambda kind: _rate(kind, rates))
     out["cost_gbp"] = out["bed_days"] * out["rate_gbp"]
     priced = out[out["rate_gbp"].notna()]
-    total = priced.groupby("rep", sort=True)[["bed_days", "cost_gbp"]].sum().reset_index()
+    total = priced.groupby("rep", sort=True)[["bed_days", "cost_gbp"]].agg(lambda x: x.sum(skipna=False)).reset_index()
     total = total.assign(scenario=scenario.name, kind=ALL_BEDS, rate_gbp=math.nan)
     out = pd.concat([out, total], ignore_index=True)
     out["cost_gbp_year"] = out["cost_gbp"] * DAYS_A_YEAR / float(scenario.horizon_days)
@@ -118,12 +147,17 @@ def bed_cost_by_rep(kpis: pd.DataFrame, scenario: Scenario, rates: CostRates) ->
 
 
 def bed_cost_summary(
-    kpis: pd.DataFrame, scenario: Scenario, rates: CostRates, confidence: float = 0.95
+    kpis: pd.DataFrame,
+    scenario: Scenario,
+    rates: CostRates,
+    confidence: float = 0.95,
+    census: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per kind (and :data:`ALL_BEDS`): ``scenario, kind, rate_gbp, bed_days, bed_days_year, cost_gbp,
     cost_gbp_year, year_low, year_high, n_reps``: means over replications, the year's cost with its t-interval
-    (``confidence``). Kinds without a rate keep their bed-days and have NaN costs."""
-    by_rep = bed_cost_by_rep(kpis, scenario, rates)
+    (``confidence``). Kinds without a rate keep their bed-days and have NaN costs. ``census``: see
+    :func:`bed_days_by_rep`."""
+    by_rep = bed_cost_by_rep(kpis, scenario, rates, census)
     scale = DAYS_A_YEAR / float(scenario.horizon_days)
     rows = []
     for kind, g in by_rep.groupby("kind", sort=False):
@@ -152,18 +186,24 @@ def bed_cost_summary(
 
 
 def bed_cost_difference(
-    kpis: pd.DataFrame, scenarios: list[Scenario], rates: CostRates, confidence: float = 0.95
+    kpis: pd.DataFrame,
+    scenarios: list[Scenario],
+    rates: CostRates,
+    confidence: float = 0.95,
+    census: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A year's bed cost of each what-if minus the baseline's (``scenarios[0]``), paired by replication number
-    (common random numbers): ``scenario, baseline, kind, rate_gbp, bed_days_year_diff, baseline_year, scenario_year,
+    (common random numbers): ``scenario, baseline, kind, rate_gbp, bed_days_year_diff, baseline_bed_days_year,
+    scenario_bed_days_year, baseline_year, scenario_year,
     diff_year, diff_low, diff_high, n_reps, confidence`` per what-if and kind (and :data:`ALL_BEDS`); the interval is the
     t-interval of the paired differences at ``confidence`` (the Compare page passes its own, widened for several
-    what-ifs). Replications present on one side only are left out."""
+    what-ifs). Replications present on one side only are left out. ``census`` (all scenarios', with a ``scenario``
+    column): see :func:`bed_days_by_rep`."""
     base = scenarios[0]
-    b = bed_cost_by_rep(kpis, base, rates)
+    b = bed_cost_by_rep(kpis, base, rates, census)
     rows = []
     for variant in scenarios[1:]:
-        v = bed_cost_by_rep(kpis, variant, rates)
+        v = bed_cost_by_rep(kpis, variant, rates, census)
         for kind in (*BED_KINDS, ALL_BEDS):
             pair = b[b["kind"] == kind].merge(v[v["kind"] == kind], on="rep", suffixes=("_b", "_v"))
             d = (pair["cost_gbp_year_v"] - pair["cost_gbp_year_b"]).to_numpy(dtype=float)
@@ -181,6 +221,14 @@ def bed_cost_difference(
                     "kind": kind,
                     "rate_gbp": float(v.loc[v["kind"] == kind, "rate_gbp"].iloc[0]) if len(v) else math.nan,
                     "bed_days_year_diff": float(days_d.mean()) if n else math.nan,
+                    "baseline_bed_days_year": float(pair["bed_days_b"].mean()) * DAYS_A_YEAR / float(base.horizon_days)
+                    if n
+                    else math.nan,
+                    "scenario_bed_days_year": float(pair["bed_days_v"].mean())
+                    * DAYS_A_YEAR
+                    / float(variant.horizon_days)
+                    if n
+                    else math.nan,
                     "baseline_year": float(pair["cost_gbp_year_b"].mean()) if n else math.nan,
                     "scenario_year": float(pair["cost_gbp_year_v"].mean()) if n else math.nan,
                     "diff_year": mean,
@@ -191,6 +239,12 @@ def bed_cost_difference(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def total_label(unpriced: list[str] | tuple[str, ...]) -> str:
+    """What the total is called: 'all beds' when every kind the scenario uses is priced, 'priced beds' when some
+    (``unpriced``: kinds with bed-days but no rate) are left out of it."""
+    return "priced beds" if unpriced else ALL_BEDS
 
 
 def gbp(x: float, symbol: str = "£") -> str:
@@ -270,15 +324,31 @@ def cost_sentence(
         mean, lo, hi = float(r["diff_year"]), float(r["diff_low"]), float(r["diff_high"])
         if not math.isfinite(mean):
             return "", False
+        if math.isfinite(lo) and lo == hi == mean == 0.0:
+            return f"the same in every replication ({gbp(0.0, currency)} a year)", False
         interval = f"{level} interval {gbp(lo, currency)} to {gbp(hi, currency)}"
         if math.isfinite(lo) and lo <= 0 <= hi:
             return f"no clear change ({gbp(mean, currency)} a year, {interval}, includes 0)", False
         more = "more" if mean > 0 else "less"
         return f"about {gbp(abs(mean), currency)} a year {more} ({interval})", True
 
+    def used(kind: str) -> bool:
+        r = d.loc[kind]
+        return any(
+            math.isfinite(x) and abs(x) > 1e-9
+            for x in (
+                float(r.get("baseline_bed_days_year", math.nan)),
+                float(r.get("scenario_bed_days_year", math.nan)),
+                float(r["bed_days_year_diff"]),
+            )
+        )
+
+    unpriced = [k for k in BED_KINDS if k in d.index and not math.isfinite(float(d.loc[k, "rate_gbp"])) and used(k)]
+    priced = [k for k in BED_KINDS if k in d.index and math.isfinite(float(d.loc[k, "rate_gbp"]))]
+    names = {GA_BEDS: "occupied G&A", ESCALATION_BEDS: "escalation", CC_BEDS: "critical care"}
     parts = []
     esc = d.loc[ESCALATION_BEDS] if ESCALATION_BEDS in d.index else None
-    if esc is not None and abs(float(esc["bed_days_year_diff"])) > 1e-9:
+    if esc is not None and ESCALATION_BEDS not in unpriced and abs(float(esc["bed_days_year_diff"])) > 1e-9:
         text, _ = money(ESCALATION_BEDS)
         open_beds = float(esc["bed_days_year_diff"]) / DAYS_A_YEAR
         parts.append(
@@ -286,7 +356,12 @@ def cost_sentence(
             f"{gbp(float(esc['rate_gbp']), currency)} a bed-day, cost {text}"
         )
     text, _ = money(ALL_BEDS)
-    parts.append(f"all beds (occupied G&A, escalation and critical care) cost {text}")
+    listed = [names[k] for k in ([k for k in priced if used(k)] or priced)]
+    listed = ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
+    parts.append(f"{total_label(unpriced)} ({listed}) cost {text}")
+    for k in unpriced:
+        diff_days = float(d.loc[k, "bed_days_year_diff"])
+        parts.append(f"{names[k]} not priced: {diff_days:+,.0f} bed-days a year")
     sentence = f"{subject}: " + "; ".join(parts) + "."
     added = _added_beds(base, variant, d, currency)
     if added:

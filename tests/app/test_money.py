@@ -44,7 +44,7 @@ def test_run_page_shows_a_years_bed_cost_by_kind_with_its_rates(app):
 
 def test_a_costs_file_without_a_critical_care_rate_leaves_critical_care_unpriced():
     """With a costs file that has no critical care rate, the critical care card says 'not priced' rather than a
-    figure, and the page names the file (pure helper on a stored result; no simulation)."""
+    figure, the page names the file and the total card is 'priced beds' (pure helper on a stored result)."""
     import sys
 
     from tests.app.conftest import APP
@@ -58,7 +58,7 @@ def test_a_costs_file_without_a_critical_care_rate_leaves_critical_care_unpriced
     from tests.conftest import SCENARIOS
 
     s = load_scenario(SCENARIOS / "baseline.yaml").model_copy(update={"horizon_days": 2.0, "warmup_days": 1.0})
-    result = run_scenario(s, replications=2, seed=1, keep_census=False, keep_log=False)
+    result = run_scenario(s, replications=2, seed=1, keep_census=True, keep_log=False)
     rates = CostRates(
         bed_day_gbp=1000,
         escalation_bed_day_gbp=1200,
@@ -70,6 +70,10 @@ def test_a_costs_file_without_a_critical_care_rate_leaves_critical_care_unpriced
     assert cards["Critical care beds a year"][1] == "not priced"
     assert "mine.yaml (uploaded) has no rate" in cards["Critical care beds a year"][3]
     assert "at £1,000 a bed-day (mine.yaml (uploaded))" in cards["G&A beds a year"][3]
+
+    # the total leaves critical care out, so it is not called 'all beds'
+    assert "Bed cost a year, all beds" not in cards
+    assert "critical care not priced: left out" in cards["Bed cost a year, priced beds"][3]
 
 
 @pytest.mark.slow
