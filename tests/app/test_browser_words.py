@@ -66,7 +66,7 @@ def test_browser_run_page_speaks_the_nhs_words(server, tmp_path):
         stay = metrics.filter(has=page.get_by_text("Hospital stay, mean")).locator('[data-testid="stMetricValue"]')
         assert re.fullmatch(r"\d+\.\d days", stay.inner_text()), stay.inner_text()
         expect(page.get_by_text("ED: decision-to-admit wait")).to_be_visible()
-        expect(page.get_by_text("ED: trolley waits over 12 h")).to_be_visible()
+        expect(page.get_by_text("ED: trolley waits over 12 h", exact=True)).to_be_visible()
         assert "boarding" not in (page.locator("body").text_content() or "").lower()
 
         # every card's tooltip is words with the direction, never a metric id

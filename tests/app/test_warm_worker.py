@@ -29,6 +29,11 @@ def _finish(job) -> object:
 
 @pytest.fixture
 def no_spare():
+    """No spare worker before or after: one left by an earlier test in this process was started in that test's
+    environment (PYTEST_CURRENT_TEST differs), so it would not be used."""
+    if jobs._SPARE is not None:
+        jobs.stop(jobs._SPARE.proc)
+        jobs._SPARE = None
     jobs.forget_results()
     yield
     if jobs._SPARE is not None:
