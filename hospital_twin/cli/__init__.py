@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("HOSPITAL_TWIN_DEBUG"):
             raise
         err_console.print(
-            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a bug in hospital-twin; set HOSPITAL_TWIN_DEBUG=1 to see the traceback."
         )
         return EXIT_FAILURE

@@ -58,7 +58,8 @@ def plan_capacity_cmd(
         list[str],
         typer.Option(
             "--target",
-            help="[UNIT.]METRIC[/beds] <=|>=|== BOUND[@FROM..TO][@95%], e.g. 'ED.ed_within_4h_share>=0.78', "
+            help="UNIT.METRIC (or METRIC for the hospital), optionally /beds, then <=, >= or ==, a BOUND, optionally "
+            "@FROM..TO (a dated window) and @95% (its own confidence), e.g. 'ED.ed_within_4h_share>=0.78', "
             "'ALL.occupancy_mean/beds<=0.92', 'gridlocked_share==0' (repeat for several).",
             show_default=False,
         ),

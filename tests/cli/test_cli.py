@@ -117,11 +117,24 @@ def test_cli_usage_errors_exit_two(capsys):
     assert main(["run", ICU, "--format", "xlsx", "-q"]) == 2
 
 
-@pytest.mark.parametrize("verb", ["validate", "run", "schema"])
+VERBS = ["calibrate", "backtest", "census", "forecast", "plan-capacity", "validate", "schema", "run", "compare"]
+VERBS += ["warmup", "report", "staffing", "staff", "roster"]
+
+
+@pytest.mark.parametrize("verb", VERBS)
 def test_cli_every_verb_has_help(verb, capsys):
-    """--help works on every verb."""
+    """--help works on every verb (a help text with [brackets] is rich markup and once crashed plan-capacity)."""
     assert main([verb, "--help"]) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_cli_verbs_listed_are_all_the_verbs(capsys):
+    """The list above is every verb of `hospital-twin --help`, so a new verb gets its help checked too."""
+    assert main(["--help"]) == 0
+    panel = capsys.readouterr().out.split("Commands")[1]
+    # a verb starts its row ("│ run            Simulate..."); a wrapped description line starts with spaces
+    listed = {line[2:].split()[0] for line in panel.splitlines() if line.startswith("│ ") and line[2] != " "}
+    assert listed == set(VERBS)
 
 
 def test_cli_module_entry_point_reports_missing_file_without_traceback(tmp_path):
