@@ -162,7 +162,7 @@ def test_browser_new_user_runs_uploads_and_compares(server, tmp_path):
         _go(page, "Run")
         _short_run(page)
         page.get_by_role("button", name="Run the simulation").click()
-        expect(page.get_by_text("G&A occupancy at midnight").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("G&A occupancy at midnight", exact=True).first).to_be_visible(timeout=120_000)
         value = page.locator('[data-testid="stMetricValue"]').first.inner_text()
         assert value.endswith("%") and 40 < float(value.rstrip("%")) < 100, value
         expect(page.locator(".vega-embed").first).to_be_visible(timeout=30_000)

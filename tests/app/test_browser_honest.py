@@ -47,7 +47,7 @@ def test_browser_amu_without_beds_shows_the_collapse_not_a_calm_hospital(server,
         tb._go(page, "Run")
         tb._short_run(page, days="14", warmup="7", reps="2")
         page.get_by_role("button", name="Run the simulation").click()
-        expect(page.get_by_text("G&A occupancy at midnight").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("G&A occupancy at midnight", exact=True).first).to_be_visible(timeout=120_000)
 
         expect(page.get_by_text("2 of 2 replications gridlocked").first).to_be_visible()
         # the occupancy looks calm (few beds can be reached): the card says it is not

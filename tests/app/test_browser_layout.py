@@ -134,7 +134,7 @@ def test_browser_pages_fit_1400_1024_and_800_px(server, tmp_path):
         tb._go(page, "Run")
         tb._short_run(page, days="14", warmup="7", reps="2")
         page.get_by_role("button", name="Run the simulation").click()
-        expect(page.get_by_text("G&A occupancy at midnight").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("G&A occupancy at midnight", exact=True).first).to_be_visible(timeout=120_000)
         tb._go(page, "Compare")
         tb._short_run(page, days="7", warmup="7", reps="2")
         page.get_by_role("button", name="Compare 2 scenarios").click()

@@ -132,7 +132,7 @@ def test_browser_refresh_keeps_the_edits_the_settings_and_the_running_job(tmp_pa
         expect(page.get_by_role("heading", name="Run", exact=True)).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Simulating").first).to_be_visible(timeout=30_000)
         tb._shot(page, tmp_path, "refresh-1-run-reconnected")
-        expect(page.get_by_text("G&A occupancy at midnight").first).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("G&A occupancy at midnight", exact=True).first).to_be_visible(timeout=240_000)
         expect(page.get_by_text("Results:").first).to_be_visible()
         if not page.get_by_role("spinbutton", name="Days measured").is_visible():
             page.get_by_text("Run length and replications").click()
